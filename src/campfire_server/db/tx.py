@@ -1,0 +1,82 @@
+"""The transaction handle that domain code writes its SQL against."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from typing import Any, Literal
+
+Dialect = Literal["sqlite", "postgresql"]
+
+_NAMED_PARAMETER = re.compile(r"(?<![:\w]):([A-Za-z_][A-Za-z0-9_]*)")
+_pyformat_cache: dict[str, str] = {}
+
+
+def to_pyformat(sql: str) -> str:
+    """Rewrite ``:name`` parameters as psycopg's ``%(name)s`` and escape literal ``%``."""
+    converted = _pyformat_cache.get(sql)
+    if converted is None:
+        converted = _NAMED_PARAMETER.sub(r"%(\1)s", sql.replace("%", "%%"))
+        _pyformat_cache[sql] = converted
+    return converted
+
+
+class Tx:
+    """One open transaction on either engine.
+
+    SQL uses ``:name`` parameters and the subset of SQL that SQLite 3.35+ and
+    PostgreSQL 13+ share (``RETURNING``, ``ON CONFLICT``, window functions).
+    ``for_update`` and ``skip_locked`` are empty on SQLite, whose single
+    writer already serialises every write transaction.
+    """
+
+    def __init__(self, cursor: Any, dialect: Dialect) -> None:
+        self._cursor = cursor
+        self.dialect: Dialect = dialect
+        self._after_commit: list[Callable[[], Any]] = []
+
+    @property
+    def for_update(self) -> str:
+        return " FOR UPDATE" if self.dialect == "postgresql" else ""
+
+    @property
+    def skip_locked(self) -> str:
+        return " FOR UPDATE SKIP LOCKED" if self.dialect == "postgresql" else ""
+
+    def _run(self, sql: str, params: Mapping[str, Any]) -> Any:
+        if self.dialect == "postgresql":
+            return self._cursor.execute(to_pyformat(sql), params)
+        return self._cursor.execute(sql, params)
+
+    def execute(self, sql: str, **params: Any) -> int:
+        """Run a statement and return the number of rows it changed."""
+        self._run(sql, params)
+        return self._cursor.rowcount
+
+    def one(self, sql: str, **params: Any) -> dict[str, Any] | None:
+        self._run(sql, params)
+        row = self._cursor.fetchone()
+        return None if row is None else dict(row)
+
+    def all(self, sql: str, **params: Any) -> list[dict[str, Any]]:
+        self._run(sql, params)
+        return [dict(row) for row in self._cursor.fetchall()]
+
+    def value(self, sql: str, **params: Any) -> Any:
+        self._run(sql, params)
+        row = self._cursor.fetchone()
+        if row is None:
+            return None
+        return next(iter(dict(row).values()))
+
+    def after_commit(self, callback: Callable[[], Any]) -> None:
+        """Run ``callback`` on the event loop once this transaction has committed.
+
+        The callback may return a coroutine, which is then scheduled as a task.
+        It never runs when the transaction rolls back.
+        """
+        self._after_commit.append(callback)
+
+    def take_after_commit(self) -> list[Callable[[], Any]]:
+        callbacks, self._after_commit = self._after_commit, []
+        return callbacks

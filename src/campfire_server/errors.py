@@ -1,0 +1,127 @@
+"""Errors that cross a layer boundary, each with a stable code.
+
+    ServiceError                      500 INTERNAL_ERROR       close 1011
+    ├── ValidationFailed              400 VALIDATION_ERROR     close 1008
+    ├── AuthenticationFailed          401 AUTHENTICATION_ERROR close 4401
+    ├── PermissionDenied              403 AUTHORIZATION_ERROR  close 4403
+    ├── NotFound                      404 NOT_FOUND            close 4404
+    ├── MethodNotAllowed              405 METHOD_NOT_ALLOWED
+    ├── Conflict                      409 CONFLICT             close 4409
+    ├── PayloadTooLarge               413 PAYLOAD_TOO_LARGE    close 1009
+    ├── UnsupportedMediaType          415 UNSUPPORTED_MEDIA_TYPE
+    ├── RateLimited                   429 RATE_LIMIT_EXCEEDED  close 4429
+    └── ServiceUnavailable            503 SERVICE_UNAVAILABLE  close 1013
+
+Domain code raises these; ``api/errors.py`` turns them into the JSON envelope
+and the realtime gateway into error frames or close codes. Nothing outside
+those two modules builds an error response.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+
+class ServiceError(Exception):
+    code: ClassVar[str] = "INTERNAL_ERROR"
+    http_status: ClassVar[int] = 500
+    ws_close_code: ClassVar[int] = 1011
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        details: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details or {}
+        self.headers = headers or {}
+
+
+class ValidationFailed(ServiceError):
+    code = "VALIDATION_ERROR"
+    http_status = 400
+    ws_close_code = 1008
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        field: str | None = None,
+        value: Any = None,
+        expected: str | None = None,
+        details: dict[str, Any] | None = None,
+    ) -> None:
+        merged = dict(details or {})
+        if field is not None:
+            merged.setdefault("field", field)
+            merged.setdefault("value", value)
+        if expected is not None:
+            merged.setdefault("expected", expected)
+        super().__init__(message, details=merged)
+
+
+class AuthenticationFailed(ServiceError):
+    code = "AUTHENTICATION_ERROR"
+    http_status = 401
+    ws_close_code = 4401
+
+
+class PermissionDenied(ServiceError):
+    code = "AUTHORIZATION_ERROR"
+    http_status = 403
+    ws_close_code = 4403
+
+
+class NotFound(ServiceError):
+    code = "NOT_FOUND"
+    http_status = 404
+    ws_close_code = 4404
+
+    @classmethod
+    def for_id(cls, kind: str, identifier: str, field: str | None = None) -> NotFound:
+        details: dict[str, Any] = {"value": identifier}
+        if field:
+            details["field"] = field
+        return cls(f"{kind} {identifier!r} was not found", details=details)
+
+
+class MethodNotAllowed(ServiceError):
+    code = "METHOD_NOT_ALLOWED"
+    http_status = 405
+
+
+class Conflict(ServiceError):
+    code = "CONFLICT"
+    http_status = 409
+    ws_close_code = 4409
+
+    def __init__(self, message: str, *, code: str | None = None, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        if code is not None:
+            self.code = code  # type: ignore[misc]
+
+
+class PayloadTooLarge(ServiceError):
+    code = "PAYLOAD_TOO_LARGE"
+    http_status = 413
+    ws_close_code = 1009
+
+
+class UnsupportedMediaType(ServiceError):
+    code = "UNSUPPORTED_MEDIA_TYPE"
+    http_status = 415
+
+
+class RateLimited(ServiceError):
+    code = "RATE_LIMIT_EXCEEDED"
+    http_status = 429
+    ws_close_code = 4429
+
+
+class ServiceUnavailable(ServiceError):
+    code = "SERVICE_UNAVAILABLE"
+    http_status = 503
+    ws_close_code = 1013
