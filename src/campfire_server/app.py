@@ -7,11 +7,12 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 
 from . import __version__
 from .api.errors import install_error_handlers
 from .api.middleware import BodyGuardMiddleware, IdempotencyMiddleware, RequestContextMiddleware
-from .api.routes import conversations, mailboxes, messages
+from .api.routes import conversations, mailboxes, messages, widget_assets
 from .auth.keys import KeyCache
 from .config import Settings, get_settings
 from .db.database import Database, open_database
@@ -76,10 +77,24 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     install_error_handlers(app)
     for router in (conversations.router, messages.router, mailboxes.router):
         app.include_router(router, prefix=API_PREFIX)
+    app.include_router(widget_assets.router)
 
     # Added last runs first: request context wraps the body guard, which
     # wraps idempotency, so every rejection carries the request id.
     app.add_middleware(IdempotencyMiddleware)
     app.add_middleware(BodyGuardMiddleware, max_body_bytes=settings.max_body_bytes)
     app.add_middleware(RequestContextMiddleware)
+    # Outermost, so that errors and 429s carry CORS headers too and the
+    # widget on another origin can read them. Credentials are bearer
+    # headers, never cookies, so any origin may call.
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=["*"],
+        allow_methods=["GET", "POST", "PATCH", "PUT", "DELETE"],
+        allow_headers=["Authorization", "Content-Type", "Idempotency-Key", "X-Request-ID",
+                       "X-Campfire-Mock"],
+        expose_headers=["X-Request-ID", "Retry-After", "X-RateLimit-Limit",
+                        "X-RateLimit-Remaining", "X-RateLimit-Reset", "Location"],
+        max_age=600,
+    )
     return app

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import logging
 
-from .auth.keys import DEVELOPMENT_ORG_ID
+from .auth.keys import DEVELOPMENT_MAILBOX_ID, DEVELOPMENT_ORG_ID
 from .db.database import Database
 from .db.tx import Tx
 from .organizations import actions
 
 log = logging.getLogger(__name__)
-
-DEVELOPMENT_MAILBOX_ID = "mailbox_456"
 
 
 def _seed(tx: Tx) -> None:
