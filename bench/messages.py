@@ -48,7 +48,7 @@ def wait_ready(url: str, process: subprocess.Popen[bytes]) -> None:
             return
         except httpx.HTTPError:
             time.sleep(0.1)
-    raise RuntimeError(f"{url} did not answer within 30 s")
+    raise RuntimeError(f"{url} did not respond within 30 s")
 
 
 def start(args: list[str], env: dict[str, str], ready_url: str) -> subprocess.Popen[bytes]:
@@ -86,7 +86,11 @@ def wrk(url: str, seconds: int, headers: dict[str, str], body: dict | None) -> d
         if not match:
             return float("nan")
         value, unit = float(match.group(1)), match.group(2)
-        return value / 1000 if unit == "us" else value * 1000 if unit == "s" else value
+        if unit == "us":
+            return value / 1000
+        if unit == "s":
+            return value * 1000
+        return value
 
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
     non_2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", output)

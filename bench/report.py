@@ -11,7 +11,7 @@ BENCHMARKS = Path(__file__).resolve().parent.parent / "BENCHMARKS.md"
 
 HEADER = """# Benchmarks
 
-Every figure comes from a script under `bench/` and stands beside a bare
+Every figure comes from a script under `bench/` and is shown beside a bare
 baseline measured in the same run on the same machine, so ratios carry over
 between machines better than absolute numbers. `make bench` reruns them all.
 """

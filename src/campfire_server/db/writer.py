@@ -24,7 +24,7 @@ MAX_GROUP = 64
 
 
 class WriteConnection(Protocol):
-    """What the writer needs from an engine's single write connection."""
+    """The single write connection of an engine, as the writer uses it."""
 
     dialect: Dialect
 
