@@ -1342,6 +1342,8 @@
   Widget.prototype.start = function () {
     var self = this;
     this.render();
+    // A User Timing mark, so integrators and bench/widget.py can see when the launcher works.
+    if (window.performance && performance.mark) performance.mark('campfire:ready');
     if (this.remembered().conversationId) {
       this.ensureSession().then(function () {
         return self.resume();
