@@ -29,9 +29,7 @@ class ConfidenceModel:
 
 # Fitted weights, in the order of FEATURE_NAMES.
 _MODELS = {
-    "lexical": ConfidenceModel(
-        weights=(2.72, 2.79, 0.25, 0.09, 0.37, -0.54, 1.28, -0.55, 0, 0, 0, 1.94, 0.74), bias=-2.11
-    ),
+    "lexical": ConfidenceModel(weights=(2.72, 2.79, 0.25, 0.09, 0.37, -0.54, 1.28, -0.55, 0, 0, 0, 1.94, 0.74, 0, 0), bias=-2.11),
 }
 
 

@@ -63,6 +63,7 @@ class Answer:
     model: str
     response_time: float
     candidates: list[Source] = field(default_factory=list)
+    evidence: dict[str, float] | None = None
 
 
 class AnswerEngine:
@@ -121,7 +122,9 @@ class AnswerEngine:
                 if not hits or evidence.coverage < OUT_OF_SCOPE_COVERAGE
                 else HandoffReason.LOW_CONFIDENCE
             )
-            return self._handoff(reason, question, confidence, started, candidates)
+            result = self._handoff(reason, question, confidence, started, candidates)
+            result.evidence = describe(evidence)
+            return result
 
         passages = [
             ContextPassage(hit.article.id, hit.article.title, hit.passage.text)
@@ -158,6 +161,7 @@ class AnswerEngine:
                 model=model,
                 response_time=time.perf_counter() - started,
                 candidates=candidates,
+                evidence=describe(evidence),
             )
         return Answer(
             content=content,
@@ -168,6 +172,7 @@ class AnswerEngine:
             model=model,
             response_time=time.perf_counter() - started,
             candidates=candidates,
+            evidence=describe(evidence),
         )
 
     async def _generate(

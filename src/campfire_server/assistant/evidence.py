@@ -11,6 +11,7 @@ whether its codes, versions and ids (``SQL0805N``, ``8.5.5.2``) appear there.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -33,6 +34,8 @@ FEATURE_NAMES = (
     "retrievers_agree",
     "title_coverage",
     "lexical_spread",
+    "names_missing",
+    "answer_type_missing",
 )
 
 
@@ -53,12 +56,14 @@ class Evidence:
     retrievers_agree: float
     title_coverage: float
     lexical_spread: float
+    names_missing: float
+    answer_type_missing: float
 
     def vector(self) -> list[float]:
         return [getattr(self, name) for name in FEATURE_NAMES]
 
 
-NO_EVIDENCE = Evidence(0, 0, 0, 0, 0, 1, 1, 0, 0, 0, 0, 0, 0)
+NO_EVIDENCE = Evidence(0, 0, 0, 0, 0, 1, 1, 0, 0, 0, 0, 0, 0, 1, 1)
 
 
 def measure(index: KnowledgeIndex, query: Query, hits: list[ArticleHit], question: str) -> Evidence:
@@ -120,6 +125,12 @@ def measure(index: KnowledgeIndex, query: Query, hits: list[ArticleHit], questio
     else:
         lexical_spread = 0.0
 
+    names = product_names(question)
+    names_missing = (
+        sum(1 for name in names if name not in article_terms) / len(names) if names else 0.0
+    )
+    answer_type_missing = float(not answer_type_present(question, top.passage.text))
+
     semantic_top = max(0.0, top.semantic)
     semantic_margin = 0.0
     retrievers_agree = 0.0
@@ -144,4 +155,41 @@ def measure(index: KnowledgeIndex, query: Query, hits: list[ArticleHit], questio
         retrievers_agree=retrievers_agree,
         title_coverage=title_coverage,
         lexical_spread=lexical_spread,
+        names_missing=names_missing,
+        answer_type_missing=answer_type_missing,
     )
+
+
+# Capitalised words inside a sentence, acronyms and CamelCase: likely product names.
+_NAME = re.compile(r"(?<![.!?]\s)(?<!^)\b(?:[A-Z][a-z]+[A-Z]\w*|[A-Z]{2,}[a-z]?|[A-Z][a-z]{2,})\b")
+_ASKS_COST = re.compile(r"\b(?:cost|costs|price|prices|pricing|how much|fee|fees|charge)\b", re.I)
+_ASKS_COUNT = re.compile(
+    r"\b(?:how (?:many|long|much|often|big|large)|maximum|minimum|limit|limits)\b", re.I
+)
+_ASKS_DATE = re.compile(r"\b(?:when|what date|which date|deadline|what year)\b", re.I)
+_MONEY = re.compile(r"[$€£¥]|\b(?:usd|eur|dollars?|free|no charge|no cost|per month)\b", re.I)
+_NUMBER = re.compile(r"\d")
+_DATE = re.compile(
+    r"\d|\b(?:january|february|march|april|may|june|july|august|september|october|"
+    r"november|december|monday|tuesday|wednesday|thursday|friday|weekly|daily|annual)\b",
+    re.I,
+)
+
+
+def product_names(question: str) -> set[str]:
+    """Return the stemmed terms of likely product and feature names in ``question``."""
+    found: set[str] = set()
+    for match in _NAME.finditer(question):
+        found.update(t for t in tokens(match.group()) if t)
+    return found
+
+
+def answer_type_present(question: str, passage: str) -> bool:
+    """Tell whether ``passage`` has the kind of fact the question asks for (sum, number, date)."""
+    if _ASKS_COST.search(question) and not _MONEY.search(passage):
+        return False
+    if _ASKS_COUNT.search(question) and not _NUMBER.search(passage):
+        return False
+    if _ASKS_DATE.search(question) and not _DATE.search(passage):
+        return False
+    return True
