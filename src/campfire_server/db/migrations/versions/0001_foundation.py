@@ -107,6 +107,7 @@ def upgrade() -> None:
         sa.Column("author_type", sa.String(16), nullable=False),
         sa.Column("author_id", sa.String(255)),
         sa.Column("metadata", sa.Text(), nullable=False, server_default="{}"),
+        sa.Column("private", sa.Boolean(), nullable=False, server_default=sa.false()),
         sa.Column("created_at", Millis, nullable=False),
     )
     op.create_index("ix_messages_conversation", "messages", ["conversation_id", "created_at", "id"])

@@ -1,0 +1,1 @@
+"""HTTP transport: routers, dependencies, middleware and the error envelope."""

@@ -1,0 +1,157 @@
+"""Turn every failure into the JSON error envelope of the public API."""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from ..errors import (
+    MethodNotAllowed,
+    NotFound,
+    ServiceError,
+    ValidationFailed,
+)
+from ..logs import request_id_var
+
+log = logging.getLogger(__name__)
+
+ERROR_EXAMPLE = {
+    "error": {
+        "code": "VALIDATION_ERROR",
+        "message": "content has 10001 characters; the limit is 10000",
+        "details": {
+            "field": "content",
+            "value": "<10001 characters>",
+            "expected": "at most 10000 characters (Unicode code points)",
+        },
+        "requestId": "req_0MfLhN2y8nQ3b1aXk5Tz7Wq0Rc",
+    }
+}
+
+
+def envelope(error: ServiceError, request_id: str | None) -> dict[str, Any]:
+    return {
+        "error": {
+            "code": error.code,
+            "message": error.message,
+            "details": error.details,
+            "requestId": request_id,
+        }
+    }
+
+
+def error_body(error: ServiceError, request_id: str | None) -> bytes:
+    return json.dumps(envelope(error, request_id), ensure_ascii=False, default=str).encode()
+
+
+def error_response(error: ServiceError) -> JSONResponse:
+    request_id = request_id_var.get()
+    headers = dict(error.headers)
+    return JSONResponse(envelope(error, request_id), status_code=error.http_status, headers=headers)
+
+
+_EXPECTED_BY_TYPE = {
+    "missing": "a value for this required field",
+    "extra_forbidden": "no such field; remove it",
+    "string_type": "a string",
+    "int_type": "an integer",
+    "int_parsing": "an integer",
+    "float_type": "a number",
+    "float_parsing": "a number",
+    "bool_type": "a boolean",
+    "bool_parsing": "a boolean",
+    "dict_type": "a JSON object",
+    "model_attributes_type": "a JSON object",
+    "list_type": "a JSON array",
+    "json_invalid": "a valid JSON document",
+}
+
+
+def _field_path(location: tuple[Any, ...]) -> str:
+    parts = [str(part) for part in location if part not in ("body", "query", "path", "header")]
+    return ".".join(parts) or "body"
+
+
+def _describe_expected(error: dict[str, Any]) -> str:
+    kind = error.get("type", "")
+    ctx = error.get("ctx") or {}
+    if kind == "literal_error" and "expected" in ctx:
+        return f"one of {ctx['expected']}"
+    if kind == "string_too_long":
+        return f"at most {ctx.get('max_length')} characters"
+    if kind == "string_too_short":
+        return f"at least {ctx.get('min_length')} characters"
+    if kind == "string_pattern_mismatch":
+        return f"a string matching {ctx.get('pattern')}"
+    if kind in ("greater_than_equal", "less_than_equal", "greater_than", "less_than"):
+        bound = {key: value for key, value in ctx.items()}
+        return f"a number with {bound}"
+    return _EXPECTED_BY_TYPE.get(kind, error.get("msg", "a valid value"))
+
+
+def validation_error_from_pydantic(errors: list[dict[str, Any]]) -> ServiceError:
+    """Describe the first of pydantic's errors as a ``ValidationFailed``."""
+    first = errors[0]
+    if first.get("type") == "value_error" and isinstance(
+        (first.get("ctx") or {}).get("error"), ValidationFailed
+    ):
+        return first["ctx"]["error"]
+    if first.get("type") == "json_invalid":
+        return ValidationFailed(
+            "the request body is not valid JSON",
+            field="body",
+            value=None,
+            expected="a valid JSON document",
+        )
+    field = _field_path(tuple(first.get("loc", ())))
+    value = first.get("input")
+    if isinstance(value, (dict, list)) and first.get("type") != "missing":
+        value = json.loads(json.dumps(value, default=str)[:500]) if len(str(value)) < 500 else None
+    if isinstance(value, str) and len(value) > 200:
+        value = f"<{len(value)} characters>"
+    if first.get("type") == "missing":
+        value = None
+    message = f"{field}: {first.get('msg', 'invalid value')}"
+    details: dict[str, Any] = {}
+    if len(errors) > 1:
+        details["errors"] = [
+            {"field": _field_path(tuple(item.get("loc", ()))), "message": item.get("msg")}
+            for item in errors[:20]
+        ]
+    return ValidationFailed(
+        message, field=field, value=value, expected=_describe_expected(first), details=details
+    )
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(ServiceError)
+    async def _service_error(request: Request, error: ServiceError) -> JSONResponse:
+        return error_response(error)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation_error(request: Request, error: RequestValidationError) -> JSONResponse:
+        return error_response(validation_error_from_pydantic(list(error.errors())))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request: Request, error: StarletteHTTPException) -> JSONResponse:
+        if error.status_code == 404:
+            return error_response(
+                NotFound(f"no route matches {request.method} {request.url.path}")
+            )
+        if error.status_code == 405:
+            response = error_response(
+                MethodNotAllowed(f"{request.method} is not allowed on {request.url.path}")
+            )
+            if error.headers and "allow" in {key.lower() for key in error.headers}:
+                response.headers["Allow"] = error.headers.get("Allow", "")
+            return response
+        generic = ServiceError(str(error.detail))
+        generic.code = "HTTP_ERROR"  # type: ignore[misc]
+        generic.http_status = error.status_code  # type: ignore[misc]
+        return error_response(generic)

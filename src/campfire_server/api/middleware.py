@@ -1,0 +1,394 @@
+"""Pure ASGI middleware: request ids and logs, body limits, idempotent POSTs."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import logging
+import re
+import time
+from typing import Any
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from .. import clock, ids
+from ..errors import (
+    Conflict,
+    PayloadTooLarge,
+    ServiceError,
+    UnsupportedMediaType,
+    ValidationFailed,
+)
+from ..logs import request_id_var
+from ..validation import find_bad_text
+from .errors import error_body
+
+log = logging.getLogger("campfire_server.access")
+error_log = logging.getLogger(__name__)
+
+_SANE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
+_BODY_METHODS = {"POST", "PUT", "PATCH"}
+
+
+async def send_error(send: Send, error: ServiceError, request_id: str | None) -> None:
+    body = error_body(error, request_id)
+    headers = [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(body)).encode()),
+    ]
+    headers += [(key.lower().encode(), value.encode()) for key, value in error.headers.items()]
+    if request_id:
+        headers.append((b"x-request-id", request_id.encode()))
+    await send({"type": "http.response.start", "status": error.http_status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+def _header(scope: Scope, name: bytes) -> str | None:
+    for key, value in scope.get("headers", ()):
+        if key == name:
+            return value.decode("latin-1")
+    return None
+
+
+class RequestContextMiddleware:
+    """Give every request an id, log one line for it, and answer 500 for escaped errors."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+
+        supplied = _header(scope, b"x-request-id")
+        request_id = supplied if supplied and _SANE_REQUEST_ID.match(supplied) else ids.new("request")
+        token = request_id_var.set(request_id)
+        scope.setdefault("state", {})["request_id"] = request_id
+        started = time.perf_counter()
+        status = {"code": 500, "sent": False}
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                status["code"] = message["status"]
+                status["sent"] = True
+                headers = list(message.get("headers", []))
+                headers.append((b"x-request-id", request_id.encode()))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        except Exception:
+            error_log.exception(
+                "unhandled error", extra={"method": scope.get("method"), "path": scope["path"]}
+            )
+            if scope["type"] == "http" and not status["sent"]:
+                status["code"] = 500
+                await send_error(
+                    send,
+                    ServiceError("an internal error occurred; quote the request id when reporting it"),
+                    request_id,
+                )
+        finally:
+            request_id_var.reset(token)
+            if scope["type"] == "http":
+                route = scope.get("route")
+                log.info(
+                    "request",
+                    extra={
+                        "method": scope.get("method"),
+                        "route": getattr(route, "path", None) or "<unmatched>",
+                        "status": status["code"],
+                        "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+                        "request_id": request_id,
+                        "organization_id": scope.get("state", {}).get("organization_id"),
+                    },
+                )
+
+
+async def read_body(receive: Receive, limit: int) -> bytes:
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise ConnectionError("client disconnected while sending the body")
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            raise PayloadTooLarge(
+                f"the request body exceeds the limit of {limit} bytes",
+                details={"limit": limit},
+            )
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            return b"".join(chunks)
+
+
+def replay(body: bytes) -> Receive:
+    sent = False
+
+    async def receive() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return {"type": "http.disconnect"}
+
+    return receive
+
+
+def check_json_body(body: bytes) -> Any:
+    """Parse ``body`` and reject text that the stores cannot keep intact."""
+    try:
+        document = json.loads(body)
+    except RecursionError:
+        raise ValidationFailed(
+            "the request body nests too deeply",
+            field="body",
+            value=None,
+            expected="a JSON object nested at most a few levels",
+        ) from None
+    except (UnicodeDecodeError, ValueError) as error:
+        position = getattr(error, "pos", None)
+        raise ValidationFailed(
+            "the request body is not valid UTF-8 JSON"
+            + (f" (error at byte {position})" if position is not None else ""),
+            field="body",
+            value=None,
+            expected="a valid JSON document encoded as UTF-8",
+        ) from None
+    bad = find_bad_text(document)
+    if bad is not None:
+        path, expected = bad
+        raise ValidationFailed(
+            f"{path or 'body'} contains a character that cannot be stored",
+            field=path or "body",
+            value=None,
+            expected=expected,
+        )
+    return document
+
+
+class BodyGuardMiddleware:
+    """Enforce the size limit, the JSON media type and well-formed JSON before routing."""
+
+    def __init__(self, app: ASGIApp, max_body_bytes: int) -> None:
+        self.app = app
+        self.max_body_bytes = max_body_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] not in _BODY_METHODS:
+            await self.app(scope, receive, send)
+            return
+        request_id = scope.get("state", {}).get("request_id")
+        try:
+            declared = _header(scope, b"content-length")
+            if declared and declared.isdigit() and int(declared) > self.max_body_bytes:
+                raise PayloadTooLarge(
+                    f"the request body of {declared} bytes exceeds the limit of "
+                    f"{self.max_body_bytes} bytes",
+                    details={"limit": self.max_body_bytes},
+                )
+            body = await read_body(receive, self.max_body_bytes)
+            if body.strip():
+                content_type = (_header(scope, b"content-type") or "").split(";")[0].strip()
+                if content_type != "application/json" and not content_type.endswith("+json"):
+                    raise UnsupportedMediaType(
+                        f"content type {content_type or '(none)'!r} is not supported; "
+                        "send the body as application/json",
+                        details={"value": content_type, "expected": "application/json"},
+                    )
+                check_json_body(body)
+        except ServiceError as error:
+            await send_error(send, error, request_id)
+            return
+        except ConnectionError:
+            return
+        scope.setdefault("state", {})["raw_body"] = body
+        await self.app(scope, replay(body), send)
+
+
+class IdempotencyMiddleware:
+    """Answer a repeated POST with the same ``Idempotency-Key`` with the first response.
+
+    The key is scoped to the credential that sent it and kept for 24 hours.
+    A repeat with a different body is a 409. A repeat that arrives while the
+    first request is still running waits for it. A first request that ended
+    in a 5xx leaves nothing behind, so the retry runs for real.
+    """
+
+    WINDOW_MS = 24 * 3600 * 1000
+    WAIT_SECONDS = 10.0
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        key = _header(scope, b"idempotency-key") if scope["type"] == "http" else None
+        authorization = _header(scope, b"authorization")
+        if key is None or scope["method"] != "POST" or not authorization:
+            await self.app(scope, receive, send)
+            return
+        request_id = scope.get("state", {}).get("request_id")
+        if not 1 <= len(key) <= 255:
+            await send_error(
+                send,
+                ValidationFailed(
+                    "Idempotency-Key must be 1 to 255 characters",
+                    field="Idempotency-Key",
+                    value=key[:50],
+                    expected="a unique string such as a UUID",
+                ),
+                request_id,
+            )
+            return
+        if _header(scope, b"x-campfire-mock") == "true":
+            await self.app(scope, receive, send)
+            return
+
+        db = scope["app"].state.db
+        scope_key = hashlib.sha256(authorization.encode()).hexdigest()[:32]
+        body = scope.get("state", {}).get("raw_body", b"")
+        request_hash = hashlib.sha256(
+            scope["method"].encode() + b" " + scope["path"].encode() + b"\n" + body
+        ).hexdigest()
+
+        stored = await db.write(lambda tx: _claim(tx, scope_key, key, request_hash))
+        if stored is not None:
+            try:
+                await self._replay(db, send, scope_key, key, request_hash, stored, request_id)
+            except ServiceError as error:
+                await send_error(send, error, request_id)
+            return
+
+        captured: dict[str, Any] = {"status": 500, "headers": [], "body": []}
+
+        async def capture(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                captured["status"] = message["status"]
+                captured["headers"] = message.get("headers", [])
+            elif message["type"] == "http.response.body":
+                captured["body"].append(message.get("body", b""))
+            await send(message)
+
+        try:
+            await self.app(scope, receive, capture)
+        finally:
+            status = captured["status"]
+            if status >= 500:
+                await db.write(lambda tx: _release(tx, scope_key, key))
+            else:
+                headers = {
+                    k.decode(): v.decode()
+                    for k, v in captured["headers"]
+                    if k.lower() in (b"content-type", b"location")
+                }
+                response_body = b"".join(captured["body"])
+                await db.write(
+                    lambda tx: _complete(tx, scope_key, key, status, response_body, headers)
+                )
+
+    async def _replay(
+        self,
+        db: Any,
+        send: Send,
+        scope_key: str,
+        key: str,
+        request_hash: str,
+        stored: dict[str, Any],
+        request_id: str | None,
+    ) -> None:
+        if stored["request_hash"] != request_hash:
+            raise Conflict(
+                "this Idempotency-Key was already used with a different request; "
+                "use a new key for a new request",
+                code="IDEMPOTENCY_KEY_REUSED",
+                details={"field": "Idempotency-Key"},
+            )
+        deadline = time.monotonic() + self.WAIT_SECONDS
+        while stored["status_code"] is None:
+            if time.monotonic() > deadline:
+                raise Conflict(
+                    "a request with this Idempotency-Key is still being processed; retry later",
+                    code="IDEMPOTENCY_IN_PROGRESS",
+                    headers={"Retry-After": "1"},
+                )
+            await asyncio.sleep(0.02)
+            row = await db.read(lambda tx: _lookup(tx, scope_key, key))
+            if row is None:
+                raise Conflict(
+                    "the first request with this Idempotency-Key failed; retry it",
+                    code="IDEMPOTENCY_IN_PROGRESS",
+                    headers={"Retry-After": "1"},
+                )
+            stored = row
+        headers = [(k.encode(), v.encode()) for k, v in json.loads(stored["response_headers"]).items()]
+        body = bytes(stored["response_body"] or b"")
+        headers.append((b"content-length", str(len(body)).encode()))
+        headers.append((b"idempotent-replayed", b"true"))
+        if request_id:
+            headers.append((b"x-request-id", request_id.encode()))
+        await send(
+            {"type": "http.response.start", "status": stored["status_code"], "headers": headers}
+        )
+        await send({"type": "http.response.body", "body": body})
+
+
+def _lookup(tx: Any, scope_key: str, key: str) -> dict[str, Any] | None:
+    return tx.one(
+        "SELECT request_hash, status_code, response_body, response_headers, created_at "
+        "FROM idempotency_keys WHERE scope = :scope AND key = :key",
+        scope=scope_key,
+        key=key,
+    )
+
+
+def _claim(tx: Any, scope_key: str, key: str, request_hash: str) -> dict[str, Any] | None:
+    """Claim ``key`` for this request; return the existing row when someone holds it."""
+    now = clock.now_ms()
+    # A completed key expires after the window; a claim still open after a
+    # minute belongs to a process that crashed mid-request.
+    tx.execute(
+        "DELETE FROM idempotency_keys WHERE scope = :scope AND key = :key AND "
+        "(created_at < :cutoff OR (status_code IS NULL AND created_at < :abandoned))",
+        scope=scope_key,
+        key=key,
+        cutoff=now - IdempotencyMiddleware.WINDOW_MS,
+        abandoned=now - 60_000,
+    )
+    inserted = tx.execute(
+        "INSERT INTO idempotency_keys (scope, key, request_hash, created_at) "
+        "VALUES (:scope, :key, :hash, :now) ON CONFLICT (scope, key) DO NOTHING",
+        scope=scope_key,
+        key=key,
+        hash=request_hash,
+        now=now,
+    )
+    if inserted:
+        return None
+    return _lookup(tx, scope_key, key)
+
+
+def _release(tx: Any, scope_key: str, key: str) -> None:
+    tx.execute(
+        "DELETE FROM idempotency_keys WHERE scope = :scope AND key = :key AND status_code IS NULL",
+        scope=scope_key,
+        key=key,
+    )
+
+
+def _complete(
+    tx: Any, scope_key: str, key: str, status: int, body: bytes, headers: dict[str, str]
+) -> None:
+    tx.execute(
+        "UPDATE idempotency_keys SET status_code = :status, response_body = :body, "
+        "response_headers = :headers WHERE scope = :scope AND key = :key",
+        status=status,
+        body=body,
+        headers=json.dumps(headers),
+        scope=scope_key,
+        key=key,
+    )

@@ -1,0 +1,132 @@
+"""Conversations: create, get, list and update."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response
+
+from ...auth.permissions import require
+from ...clock import from_iso
+from ...conversations import actions, service
+from ...conversations.schemas import (
+    Conversation,
+    ConversationCreate,
+    ConversationUpdate,
+    Priority,
+    Status,
+)
+from ...errors import ValidationFailed
+from ...pagination import page_request
+from ..deps import DbDep, PrincipalDep
+from ..schemas import Page, errors
+
+router = APIRouter(prefix="/conversations", tags=["conversations"])
+
+
+def _timestamp(name: str, value: str | None) -> int | None:
+    if value is None:
+        return None
+    try:
+        return from_iso(value)
+    except ValueError:
+        raise ValidationFailed(
+            f"{name} is not an ISO 8601 timestamp",
+            field=name,
+            value=value,
+            expected="an ISO 8601 timestamp such as 2024-01-15T10:30:00Z",
+        ) from None
+
+
+@router.post(
+    "",
+    status_code=201,
+    response_model=Conversation,
+    responses=errors(400, 403, 404, 409, 413, 415),
+    operation_id="conversations-create",
+    summary="Create a conversation",
+)
+async def create_conversation(
+    body: ConversationCreate, principal: PrincipalDep, db: DbDep, response: Response
+) -> Conversation:
+    require(principal, "conversations:write")
+    conversation = await db.write(lambda tx: actions.create_conversation(tx, principal, body))
+    response.headers["Location"] = f"/api/v2/conversations/{conversation.id}"
+    return conversation
+
+
+@router.get(
+    "",
+    response_model=Page[Conversation],
+    responses=errors(400, 403),
+    operation_id="conversations-list",
+    summary="List conversations, newest first",
+)
+async def list_conversations(
+    principal: PrincipalDep,
+    db: DbDep,
+    page: Annotated[int, Query(ge=1, description="1-based page; prefer cursor")] = 1,
+    limit: Annotated[int, Query(ge=1, le=100)] = 50,
+    cursor: Annotated[str | None, Query(max_length=200, description="nextCursor")] = None,
+    status: Status | None = None,
+    priority: Priority | None = None,
+    mailbox_id: Annotated[str | None, Query(alias="mailboxId", max_length=64)] = None,
+    customer_id: Annotated[str | None, Query(alias="customerId", max_length=255)] = None,
+    assigned_agent_id: Annotated[
+        str | None, Query(alias="assignedAgentId", max_length=64)
+    ] = None,
+    created_after: Annotated[str | None, Query(alias="createdAfter")] = None,
+    created_before: Annotated[str | None, Query(alias="createdBefore")] = None,
+) -> dict:
+    require(principal, "conversations:read")
+    if principal.is_customer:
+        customer_id = principal.customer_id if customer_id in (None, principal.customer_id) else ""
+    filters = service.ConversationFilters(
+        status=status,
+        priority=priority,
+        mailbox_id=mailbox_id,
+        customer_id=customer_id,
+        assigned_agent_id=assigned_agent_id,
+        created_after=_timestamp("createdAfter", created_after),
+        created_before=_timestamp("createdBefore", created_before),
+    )
+    request = page_request(page, limit, cursor)
+    items, meta = await db.read(
+        lambda tx: service.list_conversations(tx, principal.org_id, filters, request)
+    )
+    return {"data": items, "pagination": meta}
+
+
+@router.get(
+    "/{conversation_id}",
+    response_model=Conversation,
+    responses=errors(403, 404),
+    operation_id="conversations-get",
+    summary="Get a conversation",
+)
+async def get_conversation(
+    conversation_id: str, principal: PrincipalDep, db: DbDep
+) -> Conversation:
+    require(principal, "conversations:read")
+    row = await db.read(
+        lambda tx: service.get_conversation_row(
+            tx, principal.org_id, conversation_id, customer_id=principal.customer_id
+        )
+    )
+    return service.conversation_from_row(row)
+
+
+@router.patch(
+    "/{conversation_id}",
+    response_model=Conversation,
+    responses=errors(400, 403, 404, 409, 413, 415),
+    operation_id="conversations-update",
+    summary="Update status, priority, assignee, subject or metadata",
+)
+async def update_conversation(
+    conversation_id: str, body: ConversationUpdate, principal: PrincipalDep, db: DbDep
+) -> Conversation:
+    require(principal, "conversations:manage")
+    return await db.write(
+        lambda tx: actions.update_conversation(tx, principal, conversation_id, body)
+    )

@@ -1,0 +1,79 @@
+"""Mailboxes: the inboxes conversations are filed under."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Response
+
+from ...auth.permissions import require
+from ...organizations import actions, service
+from ...organizations.schemas import Mailbox, MailboxCreate, MailboxUpdate
+from ..deps import DbDep, PrincipalDep
+from ..schemas import errors
+
+router = APIRouter(prefix="/mailboxes", tags=["mailboxes"])
+
+
+@router.post(
+    "",
+    status_code=201,
+    response_model=Mailbox,
+    responses=errors(400, 403, 409, 413, 415),
+    operation_id="mailboxes-create",
+    summary="Create a mailbox",
+)
+async def create_mailbox(body: MailboxCreate, principal: PrincipalDep, db: DbDep) -> Mailbox:
+    require(principal, "mailboxes:write")
+    return await db.write(lambda tx: actions.create_mailbox(tx, principal.org_id, body))
+
+
+@router.get(
+    "",
+    response_model=dict[str, list[Mailbox]],
+    responses=errors(403),
+    operation_id="mailboxes-list",
+    summary="List mailboxes",
+)
+async def list_mailboxes(principal: PrincipalDep, db: DbDep) -> dict:
+    require(principal, "mailboxes:read")
+    return {"data": await db.read(lambda tx: service.list_mailboxes(tx, principal.org_id))}
+
+
+@router.get(
+    "/{mailbox_id}",
+    response_model=Mailbox,
+    responses=errors(403, 404),
+    operation_id="mailboxes-get",
+    summary="Get a mailbox",
+)
+async def get_mailbox(mailbox_id: str, principal: PrincipalDep, db: DbDep) -> Mailbox:
+    require(principal, "mailboxes:read")
+    return await db.read(lambda tx: service.get_mailbox(tx, principal.org_id, mailbox_id))
+
+
+@router.patch(
+    "/{mailbox_id}",
+    response_model=Mailbox,
+    responses=errors(400, 403, 404, 413, 415),
+    operation_id="mailboxes-update",
+    summary="Rename a mailbox or change its settings",
+)
+async def update_mailbox(
+    mailbox_id: str, body: MailboxUpdate, principal: PrincipalDep, db: DbDep
+) -> Mailbox:
+    require(principal, "mailboxes:write")
+    return await db.write(
+        lambda tx: actions.update_mailbox(tx, principal.org_id, mailbox_id, body)
+    )
+
+
+@router.delete(
+    "/{mailbox_id}",
+    status_code=204,
+    responses=errors(403, 404, 409),
+    operation_id="mailboxes-delete",
+    summary="Delete a mailbox that has no conversations",
+)
+async def delete_mailbox(mailbox_id: str, principal: PrincipalDep, db: DbDep) -> Response:
+    require(principal, "mailboxes:write")
+    await db.write(lambda tx: actions.delete_mailbox(tx, principal.org_id, mailbox_id))
+    return Response(status_code=204)

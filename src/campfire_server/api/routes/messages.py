@@ -1,0 +1,61 @@
+"""Messages of a conversation: send and list."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from ...auth.permissions import require
+from ...conversations import actions, service
+from ...conversations.schemas import Message, MessageCreate
+from ...pagination import page_request
+from ..deps import DbDep, PrincipalDep
+from ..schemas import Page, errors
+
+router = APIRouter(prefix="/conversations/{conversation_id}/messages", tags=["messages"])
+
+
+@router.post(
+    "",
+    status_code=201,
+    response_model=Message,
+    responses=errors(400, 403, 404, 409, 413, 415),
+    operation_id="messages-create",
+    summary="Send a message",
+)
+async def create_message(
+    conversation_id: str, body: MessageCreate, principal: PrincipalDep, db: DbDep
+) -> Message:
+    require(principal, "messages:write")
+    return await db.write(lambda tx: actions.send_message(tx, principal, conversation_id, body))
+
+
+@router.get(
+    "",
+    response_model=Page[Message],
+    responses=errors(400, 403, 404),
+    operation_id="messages-list",
+    summary="List messages, oldest first",
+)
+async def list_messages(
+    conversation_id: str,
+    principal: PrincipalDep,
+    db: DbDep,
+    page: Annotated[int, Query(ge=1)] = 1,
+    limit: Annotated[int, Query(ge=1, le=100)] = 50,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+) -> dict:
+    require(principal, "messages:read")
+    request = page_request(page, limit, cursor)
+    items, meta = await db.read(
+        lambda tx: service.list_messages(
+            tx,
+            principal.org_id,
+            conversation_id,
+            request,
+            customer_id=principal.customer_id,
+            include_private=not principal.is_customer,
+        )
+    )
+    return {"data": items, "pagination": meta}

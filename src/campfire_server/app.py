@@ -1,0 +1,85 @@
+"""Assemble the ASGI application: settings, storage, middleware, routers, lifespan."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
+
+from fastapi import FastAPI
+
+from . import __version__
+from .api.errors import install_error_handlers
+from .api.middleware import BodyGuardMiddleware, IdempotencyMiddleware, RequestContextMiddleware
+from .api.routes import conversations, mailboxes, messages
+from .auth.keys import KeyCache
+from .config import Settings, get_settings
+from .db.database import Database, open_database
+from .development import seed_development_data
+
+log = logging.getLogger(__name__)
+
+API_PREFIX = "/api/v2"
+
+# Background services started with the application, in order, and stopped in
+# reverse: each is a function of the app returning an async context manager.
+ServiceFactory = Callable[[FastAPI], AbstractAsyncContextManager[None]]
+SERVICES: list[ServiceFactory] = []
+
+DESCRIPTION = """\
+Campfire's REST API: conversations, messages, AI answers, handoff to people,
+analytics and webhooks. Authenticate with `Authorization: Bearer <key>`.
+Every error has the shape `{"error": {"code", "message", "details", "requestId"}}`.
+"""
+
+
+def create_app(settings: Settings | None = None, db: Database | None = None) -> FastAPI:
+    """Build the application; ``db`` is opened from the settings when not given."""
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        owns_db = db is None
+        app.state.db = db or open_database(
+            settings.database_url,
+            pool_size=settings.database_pool_size,
+            busy_timeout_ms=settings.sqlite_busy_timeout_ms,
+        )
+        if settings.is_development:
+            await seed_development_data(app.state.db)
+        log.info(
+            "server started",
+            extra={"env": settings.env, "database": app.state.db.dialect, "version": __version__},
+        )
+        try:
+            async with AsyncExitStack() as stack:
+                for factory in SERVICES:
+                    await stack.enter_async_context(factory(app))
+                yield
+        finally:
+            if owns_db:
+                await app.state.db.close()
+            log.info("server stopped")
+
+    app = FastAPI(
+        title="Campfire API",
+        version=__version__,
+        description=DESCRIPTION,
+        openapi_url=f"{API_PREFIX}/openapi.json",
+        docs_url=f"{API_PREFIX}/docs",
+        redoc_url=None,
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.key_cache = KeyCache()
+
+    install_error_handlers(app)
+    for router in (conversations.router, messages.router, mailboxes.router):
+        app.include_router(router, prefix=API_PREFIX)
+
+    # Added last runs first: request context wraps the body guard, which
+    # wraps idempotency, so every rejection carries the request id.
+    app.add_middleware(IdempotencyMiddleware)
+    app.add_middleware(BodyGuardMiddleware, max_body_bytes=settings.max_body_bytes)
+    app.add_middleware(RequestContextMiddleware)
+    return app

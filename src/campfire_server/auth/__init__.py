@@ -1,0 +1,1 @@
+"""Who is calling: API keys, tokens and the principal they resolve to."""

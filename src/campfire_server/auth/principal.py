@@ -1,0 +1,27 @@
+"""The authenticated caller of one request or socket."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+Role = Literal["admin", "agent", "viewer", "customer"]
+CredentialKind = Literal["secret", "publishable", "token", "development"]
+
+ROLES: tuple[Role, ...] = ("admin", "agent", "viewer", "customer")
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    org_id: str
+    role: Role
+    kind: CredentialKind
+    subject: str
+    customer_id: str | None = None
+    agent_id: str | None = None
+    mailbox_ids: tuple[str, ...] = field(default_factory=tuple)
+    rate_limit_key: str = ""
+
+    @property
+    def is_customer(self) -> bool:
+        return self.role == "customer"

@@ -1,0 +1,316 @@
+"""The ``campfire`` command line: serve, migrate and administer organizations."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from .auth import keys
+from .config import Settings, get_settings
+from .db import migrate
+from .db.database import open_database
+from .db.tx import Tx
+from .errors import ServiceError
+from .logs import configure_logging
+from .organizations import actions as org_actions
+from .organizations import service as org_service
+from .organizations.schemas import MailboxCreate, MailboxSettings
+
+Handler = Callable[[argparse.Namespace], int]
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    """Apply command-line overrides as environment variables, then read the settings once."""
+    overrides = {
+        "CAMPFIRE_DATABASE_URL": getattr(args, "database_url", None),
+        "CAMPFIRE_ENV": getattr(args, "env", None),
+        "CAMPFIRE_HOST": getattr(args, "host", None),
+        "CAMPFIRE_PORT": getattr(args, "port", None),
+        "CAMPFIRE_WORKERS": getattr(args, "workers", None),
+    }
+    for name, value in overrides.items():
+        if value is not None:
+            os.environ[name] = str(value)
+    get_settings.cache_clear()
+    return get_settings()
+
+
+def _run(settings: Settings, work: Callable[[Tx], Any], *, write: bool = True) -> Any:
+    db = open_database(settings.database_url, pool_size=2)
+    try:
+        return db.write_sync(work) if write else db.read_sync(work)
+    finally:
+        import asyncio
+
+        asyncio.run(db.close())
+
+
+def _print(value: Any) -> None:
+    print(json.dumps(value, indent=2, ensure_ascii=False, default=str))
+
+
+# Commands -------------------------------------------------------------------
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    settings = _settings(args)
+    configure_logging(settings.log_level, settings.log_format)
+    if settings.is_development:
+        migrate.upgrade(settings.database_url)
+    elif not migrate.is_current(settings.database_url):
+        print(
+            "error: the database schema is not current; run `campfire migrate` first",
+            file=sys.stderr,
+        )
+        return 2
+    if settings.is_development:
+        base = f"http://{'localhost' if settings.host in ('127.0.0.1', '0.0.0.0') else settings.host}:{settings.port}"
+        print(f"Campfire is starting on {base}", file=sys.stderr)
+        print(f"  API:        {base}/api/v2", file=sys.stderr)
+        print(f"  API docs:   {base}/api/v2/docs", file=sys.stderr)
+        print(f"  Test key:   {keys.DEVELOPMENT_KEY}", file=sys.stderr)
+    uvicorn.run(
+        "campfire_server.app:create_app",
+        factory=True,
+        host=settings.host,
+        port=settings.port,
+        workers=settings.workers,
+        log_config=None,
+        access_log=False,
+        ws_per_message_deflate=False,
+        proxy_headers=False,
+    )
+    return 0
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    configure_logging(settings.log_level, "text")
+    migrate.upgrade(settings.database_url)
+    print("database is up to date")
+    return 0
+
+
+def cmd_orgs_create(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+
+    def work(tx: Tx) -> dict[str, Any]:
+        org_id = org_actions.create_organization(tx, name=args.name, org_id=args.id)
+        issued = keys.create_key(tx, org_id=org_id, name="default admin key", role="admin")
+        return {"id": org_id, "name": args.name, "apiKey": issued.key}
+
+    result = _run(settings, work)
+    _print(result)
+    print("Store the API key now: it is shown only once.", file=sys.stderr)
+    return 0
+
+
+def cmd_orgs_list(args: argparse.Namespace) -> int:
+    _print(_run(_settings(args), org_service.list_organizations, write=False))
+    return 0
+
+
+def cmd_keys_create(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    kind = "publishable" if args.publishable else "secret"
+    role = "customer" if args.publishable else args.role
+
+    def work(tx: Tx) -> dict[str, Any]:
+        if not org_service.organization_exists(tx, args.org):
+            raise ServiceError(f"organization {args.org!r} was not found")
+        issued = keys.create_key(
+            tx,
+            org_id=args.org,
+            name=args.name,
+            kind=kind,
+            role=role,
+            live=not args.test,
+            mailbox_ids=args.mailbox or [],
+            allowed_origins=args.origin or [],
+        )
+        return {"id": issued.id, "key": issued.key, "kind": kind, "role": role}
+
+    _print(_run(settings, work))
+    print("Store the key now: it is shown only once.", file=sys.stderr)
+    return 0
+
+
+def cmd_keys_list(args: argparse.Namespace) -> int:
+    rows = _run(_settings(args), lambda tx: keys.list_keys(tx, args.org), write=False)
+    _print(rows)
+    return 0
+
+
+def cmd_keys_revoke(args: argparse.Namespace) -> int:
+    _run(_settings(args), lambda tx: keys.revoke_key(tx, org_id=args.org, key_id=args.key_id))
+    print(f"revoked {args.key_id}")
+    return 0
+
+
+def cmd_mailboxes_create(args: argparse.Namespace) -> int:
+    request = MailboxCreate(
+        id=args.id,
+        name=args.name,
+        settings=MailboxSettings(
+            auto_reply=args.auto_reply,
+            handoff_threshold=args.handoff_threshold,
+            identity_verification=args.identity_verification,
+        ),
+    )
+    mailbox = _run(_settings(args), lambda tx: org_actions.create_mailbox(tx, args.org, request))
+    _print(mailbox.model_dump(mode="json", by_alias=True))
+    return 0
+
+
+def cmd_mailboxes_list(args: argparse.Namespace) -> int:
+    mailboxes = _run(
+        _settings(args), lambda tx: org_service.list_mailboxes(tx, args.org), write=False
+    )
+    _print([mailbox.model_dump(mode="json", by_alias=True) for mailbox in mailboxes])
+    return 0
+
+
+# Parser ---------------------------------------------------------------------
+
+
+def _add_database(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--database-url",
+        metavar="URL",
+        help="database to use: sqlite:///path.db or postgresql://user@host:5432/db "
+        "(sets CAMPFIRE_DATABASE_URL; default sqlite:///campfire.db)",
+    )
+
+
+def _add_org(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--org", required=True, metavar="ORG_ID", help="organization id")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="campfire", description="Campfire: AI-first customer support server."
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    serve = commands.add_parser("serve", help="run the HTTP and WebSocket server")
+    serve.add_argument("--host", help="interface to listen on (CAMPFIRE_HOST; default 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="TCP port (CAMPFIRE_PORT; default 3000)")
+    serve.add_argument(
+        "--workers", type=int, help="number of server processes (CAMPFIRE_WORKERS; default 1)"
+    )
+    serve.add_argument(
+        "--env",
+        choices=["development", "test", "production"],
+        help="environment (CAMPFIRE_ENV; default production). development migrates on start, "
+        "seeds a demo organization and accepts the test key test_sk_123456789",
+    )
+    _add_database(serve)
+    serve.set_defaults(handler=cmd_serve)
+
+    migrate_cmd = commands.add_parser("migrate", help="apply database migrations")
+    _add_database(migrate_cmd)
+    migrate_cmd.set_defaults(handler=cmd_migrate)
+
+    orgs = commands.add_parser("orgs", help="manage organizations").add_subparsers(
+        dest="action", required=True, metavar="ACTION"
+    )
+    orgs_create = orgs.add_parser("create", help="create an organization and its first admin key")
+    orgs_create.add_argument("--name", required=True, help="display name of the organization")
+    orgs_create.add_argument("--id", help="organization id (default: generated org_...)")
+    _add_database(orgs_create)
+    orgs_create.set_defaults(handler=cmd_orgs_create)
+    orgs_list = orgs.add_parser("list", help="list organizations")
+    _add_database(orgs_list)
+    orgs_list.set_defaults(handler=cmd_orgs_list)
+
+    keys_cmd = commands.add_parser("keys", help="manage API keys").add_subparsers(
+        dest="action", required=True, metavar="ACTION"
+    )
+    keys_create = keys_cmd.add_parser("create", help="create a key; the key is printed once")
+    _add_org(keys_create)
+    keys_create.add_argument("--name", default="api key", help="label shown in keys list")
+    keys_create.add_argument(
+        "--role",
+        choices=["admin", "agent", "viewer"],
+        default="admin",
+        help="what the key may do (default admin)",
+    )
+    keys_create.add_argument(
+        "--publishable",
+        action="store_true",
+        help="create a pk_ key for the widget; it may only open widget sessions",
+    )
+    keys_create.add_argument(
+        "--mailbox", action="append", metavar="MAILBOX_ID", help="limit the key to this mailbox"
+    )
+    keys_create.add_argument(
+        "--origin",
+        action="append",
+        metavar="ORIGIN",
+        help="browser origin allowed to use a publishable key, e.g. https://shop.example",
+    )
+    keys_create.add_argument("--test", action="store_true", help="make an sk_test_/pk_test_ key")
+    _add_database(keys_create)
+    keys_create.set_defaults(handler=cmd_keys_create)
+    keys_list = keys_cmd.add_parser("list", help="list keys (never their secret part)")
+    _add_org(keys_list)
+    _add_database(keys_list)
+    keys_list.set_defaults(handler=cmd_keys_list)
+    keys_revoke = keys_cmd.add_parser("revoke", help="revoke a key by id")
+    _add_org(keys_revoke)
+    keys_revoke.add_argument("key_id", help="the key's id (key_...)")
+    _add_database(keys_revoke)
+    keys_revoke.set_defaults(handler=cmd_keys_revoke)
+
+    mailboxes_cmd = commands.add_parser("mailboxes", help="manage mailboxes").add_subparsers(
+        dest="action", required=True, metavar="ACTION"
+    )
+    mailboxes_create = mailboxes_cmd.add_parser("create", help="create a mailbox")
+    _add_org(mailboxes_create)
+    mailboxes_create.add_argument("--name", required=True, help="display name")
+    mailboxes_create.add_argument("--id", help="mailbox id (default: generated mbx_...)")
+    mailboxes_create.add_argument(
+        "--auto-reply", action="store_true", help="answer customer messages with the AI"
+    )
+    mailboxes_create.add_argument(
+        "--handoff-threshold",
+        type=float,
+        default=0.6,
+        help="hand off to a person when AI confidence is below this (0..1, default 0.6)",
+    )
+    mailboxes_create.add_argument(
+        "--identity-verification",
+        action="store_true",
+        help="require customerHash for widget sessions of this mailbox",
+    )
+    _add_database(mailboxes_create)
+    mailboxes_create.set_defaults(handler=cmd_mailboxes_create)
+    mailboxes_list = mailboxes_cmd.add_parser("list", help="list mailboxes")
+    _add_org(mailboxes_list)
+    _add_database(mailboxes_list)
+    mailboxes_list.set_defaults(handler=cmd_mailboxes_list)
+
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    handler: Handler = args.handler
+    try:
+        return handler(args)
+    except ServiceError as error:
+        print(f"error: {error.message}", file=sys.stderr)
+        return 1
+    except ValueError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

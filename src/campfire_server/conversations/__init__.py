@@ -1,0 +1,1 @@
+"""Support conversations, their messages and their status rules."""

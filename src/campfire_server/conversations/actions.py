@@ -1,0 +1,303 @@
+"""State changes of conversations and messages.
+
+This module and the other ``actions`` modules are the only places that
+emit events, and they emit them inside the transaction of the change (see
+``events.emit``), so listeners hear only of committed changes.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from .. import clock, ids
+from ..auth.principal import Principal
+from ..db.tx import Tx
+from ..errors import PermissionDenied, ValidationFailed
+from ..events import records
+from ..events.emit import emit
+from ..organizations import service as organizations
+from . import service
+from .rules import effect_of_message
+from .schemas import Conversation, ConversationCreate, ConversationUpdate, Message, MessageCreate
+
+log = logging.getLogger(__name__)
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def upsert_customer(
+    tx: Tx, org_id: str, customer_id: str, *, name: str | None = None, email: str | None = None
+) -> None:
+    """Create the customer on first use; later calls only fill in a missing name or email."""
+    now = clock.now_ms()
+    tx.execute(
+        "INSERT INTO customers (org_id, id, name, email, metadata, created_at, updated_at) "
+        "VALUES (:org_id, :id, :name, :email, '{}', :now, :now) "
+        "ON CONFLICT (org_id, id) DO NOTHING",
+        org_id=org_id,
+        id=customer_id,
+        name=name,
+        email=email,
+        now=now,
+    )
+    if name is not None or email is not None:
+        tx.execute(
+            "UPDATE customers SET name = COALESCE(:name, name), email = COALESCE(:email, email), "
+            "updated_at = :now WHERE org_id = :org_id AND id = :id",
+            name=name,
+            email=email,
+            now=now,
+            org_id=org_id,
+            id=customer_id,
+        )
+
+
+def create_conversation(
+    tx: Tx, principal: Principal, request: ConversationCreate
+) -> Conversation:
+    org_id = principal.org_id
+    customer_id = request.customer_id
+    if principal.is_customer and customer_id != principal.customer_id:
+        raise PermissionDenied(
+            "a customer token may only open conversations for its own customer",
+            details={"field": "customerId", "value": customer_id},
+        )
+
+    mailbox_id = request.mailbox_id or organizations.default_mailbox_id(tx, org_id)
+    if mailbox_id is None:
+        raise ValidationFailed(
+            "the organization has no mailbox yet; create one with POST /api/v2/mailboxes",
+            field="mailboxId",
+            value=None,
+            expected="the id of an existing mailbox",
+        )
+    if principal.mailbox_ids and mailbox_id not in principal.mailbox_ids:
+        raise PermissionDenied(
+            f"this credential is limited to mailboxes {list(principal.mailbox_ids)}",
+            details={"field": "mailboxId", "value": mailbox_id},
+        )
+    organizations.get_mailbox_row(tx, org_id, mailbox_id)
+    upsert_customer(tx, org_id, customer_id)
+
+    conversation_id = ids.new("conversation")
+    now = clock.now_ms()
+    tx.execute(
+        "INSERT INTO conversations (id, org_id, mailbox_id, customer_id, subject, status, "
+        "priority, metadata, unread_count, message_count, event_seq, ai_paused, created_at, "
+        "updated_at) VALUES (:id, :org_id, :mailbox_id, :customer_id, :subject, 'open', "
+        ":priority, :metadata, 0, 0, 1, :ai_paused, :now, :now)",
+        id=conversation_id,
+        org_id=org_id,
+        mailbox_id=mailbox_id,
+        customer_id=customer_id,
+        subject=request.subject,
+        priority=request.priority,
+        metadata=_json(request.metadata),
+        ai_paused=False,
+        now=now,
+    )
+    row = service.get_conversation_row(tx, org_id, conversation_id)
+    conversation = service.conversation_from_row(row)
+    emit(
+        tx,
+        org_id=org_id,
+        type=records.CONVERSATION_CREATED,
+        data={"conversation": conversation.model_dump(mode="json")},
+        conversation_id=conversation_id,
+        mailbox_id=mailbox_id,
+        sequence=1,
+        created_at=now,
+    )
+    log.info(
+        "conversation created",
+        extra={"conversation_id": conversation_id, "mailbox_id": mailbox_id},
+    )
+    return conversation
+
+
+def update_conversation(
+    tx: Tx, principal: Principal, conversation_id: str, request: ConversationUpdate
+) -> Conversation:
+    """Apply a PATCH; a request that changes nothing emits nothing."""
+    org_id = principal.org_id
+    row = service.get_conversation_row(tx, org_id, conversation_id, lock=True)
+    requested = request.model_dump(exclude_unset=True, by_alias=False)
+    if not requested:
+        raise ValidationFailed(
+            "the request changes nothing; send at least one of status, priority, "
+            "assignedAgentId, subject, metadata",
+            field="body",
+            value={},
+            expected="an object with at least one field",
+        )
+
+    changes: dict[str, Any] = {}
+    for field, value in requested.items():
+        current = row[field]
+        if field == "metadata":
+            current = json.loads(current or "{}")
+        if current != value:
+            changes[field] = value
+    if not changes:
+        return service.conversation_from_row(row)
+
+    now = clock.now_ms()
+    assignments = {
+        field: (_json(value) if field == "metadata" else value) for field, value in changes.items()
+    }
+    if changes.get("status") == "resolved":
+        assignments["resolved_at"] = now
+    elif "status" in changes and changes["status"] in ("open", "pending"):
+        assignments["resolved_at"] = None
+    sequence = row["event_seq"] + 1 + (1 if changes.get("status") == "resolved" else 0)
+    assignments["updated_at"] = now
+    assignments["event_seq"] = sequence
+    sets = ", ".join(f"{column} = :{column}" for column in assignments)
+    tx.execute(
+        f"UPDATE conversations SET {sets} WHERE id = :conversation_id",
+        conversation_id=conversation_id,
+        **assignments,
+    )
+
+    updated_row = service.get_conversation_row(tx, org_id, conversation_id)
+    conversation = service.conversation_from_row(updated_row)
+    snapshot = conversation.model_dump(mode="json")
+    emit(
+        tx,
+        org_id=org_id,
+        type=records.CONVERSATION_UPDATED,
+        data={
+            "conversation": snapshot,
+            "changes": {_camel(field): value for field, value in changes.items()},
+        },
+        conversation_id=conversation_id,
+        mailbox_id=row["mailbox_id"],
+        sequence=row["event_seq"] + 1,
+        created_at=now,
+    )
+    if changes.get("status") == "resolved":
+        emit(
+            tx,
+            org_id=org_id,
+            type=records.CONVERSATION_RESOLVED,
+            data={"conversation": snapshot},
+            conversation_id=conversation_id,
+            mailbox_id=row["mailbox_id"],
+            sequence=sequence,
+            created_at=now,
+        )
+    return conversation
+
+
+def _camel(field: str) -> str:
+    head, *rest = field.split("_")
+    return head + "".join(part.title() for part in rest)
+
+
+def send_message(
+    tx: Tx, principal: Principal, conversation_id: str, request: MessageCreate
+) -> Message:
+    """Store one message and apply its effect on the conversation.
+
+    Four statements: read and lock the conversation, insert the message,
+    update the conversation, log the event (two when a customer reopens it).
+    """
+    org_id = principal.org_id
+    author_type, author_id = request.author_type, request.author_id
+    if principal.is_customer:
+        if author_type != "customer" or request.private:
+            raise PermissionDenied(
+                "a customer token may only send customer messages",
+                details={"field": "authorType", "value": author_type},
+            )
+        author_id = principal.customer_id
+    row = service.get_conversation_row(
+        tx, org_id, conversation_id, customer_id=principal.customer_id, lock=True
+    )
+    if author_type == "customer" and author_id is None:
+        author_id = row["customer_id"]
+
+    effect = effect_of_message(row["status"], row["unread_count"], author_type)
+    if request.private:
+        effect = effect_of_message(row["status"], row["unread_count"], "system")
+    reopened = effect.status != row["status"]
+
+    message_id = ids.new("message")
+    now = clock.now_ms()
+    metadata = _json(request.metadata)
+    tx.execute(
+        "INSERT INTO messages (id, org_id, conversation_id, content, author_type, author_id, "
+        "metadata, private, created_at) VALUES (:id, :org_id, :conversation_id, :content, "
+        ":author_type, :author_id, :metadata, :private, :now)",
+        id=message_id,
+        org_id=org_id,
+        conversation_id=conversation_id,
+        content=request.content,
+        author_type=author_type,
+        author_id=author_id,
+        metadata=metadata,
+        private=request.private,
+        now=now,
+    )
+    sequence = row["event_seq"] + 1
+    last_sequence = sequence + (1 if reopened else 0)
+    tx.execute(
+        "UPDATE conversations SET status = :status, unread_count = :unread_count, "
+        "message_count = message_count + 1, last_message_at = :now, updated_at = :now, "
+        "resolved_at = CASE WHEN :reopened THEN NULL ELSE resolved_at END, "
+        "event_seq = :event_seq WHERE id = :id",
+        status=effect.status,
+        unread_count=effect.unread_count,
+        now=now,
+        reopened=reopened,
+        event_seq=last_sequence,
+        id=conversation_id,
+    )
+
+    message = Message(
+        id=message_id,
+        conversation_id=conversation_id,
+        content=request.content,
+        author_type=author_type,
+        author_id=author_id,
+        created_at=clock.to_iso(now),
+        metadata=request.metadata,
+        private=request.private,
+    )
+    conversation_summary = {
+        "id": conversation_id,
+        "customerId": row["customer_id"],
+        "mailboxId": row["mailbox_id"],
+        "status": effect.status,
+        "unreadCount": effect.unread_count,
+        "updatedAt": clock.to_iso(now),
+    }
+    emit(
+        tx,
+        org_id=org_id,
+        type=records.MESSAGE_SENT,
+        data={"message": message.model_dump(mode="json"), "conversation": conversation_summary},
+        conversation_id=conversation_id,
+        mailbox_id=row["mailbox_id"],
+        sequence=sequence,
+        created_at=now,
+    )
+    if reopened:
+        emit(
+            tx,
+            org_id=org_id,
+            type=records.CONVERSATION_UPDATED,
+            data={
+                "conversation": conversation_summary,
+                "changes": {"status": effect.status},
+            },
+            conversation_id=conversation_id,
+            mailbox_id=row["mailbox_id"],
+            sequence=last_sequence,
+            created_at=now,
+        )
+    return message

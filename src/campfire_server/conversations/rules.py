@@ -1,0 +1,39 @@
+"""Status rules of a conversation, kept free of storage so they can be tested alone."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..errors import Conflict
+
+ACTIVE_STATUSES = ("open", "pending")
+
+
+@dataclass(frozen=True, slots=True)
+class MessageEffect:
+    """How one new message changes its conversation."""
+
+    status: str
+    unread_count: int
+
+
+def effect_of_message(status: str, unread_count: int, author_type: str) -> MessageEffect:
+    """Apply the message rules to a conversation in ``status``.
+
+    * A customer message reopens a resolved or pending conversation and adds
+      one to the unread count.
+    * An agent reply marks every earlier customer message read.
+    * AI and system messages change neither.
+    * A closed conversation takes no more messages.
+    """
+    if status == "closed":
+        raise Conflict(
+            "the conversation is closed and takes no more messages; start a new conversation",
+            code="CONVERSATION_CLOSED",
+        )
+    if author_type == "customer":
+        reopened = "open" if status in ("resolved", "pending") else status
+        return MessageEffect(reopened, unread_count + 1)
+    if author_type == "agent":
+        return MessageEffect(status, 0)
+    return MessageEffect(status, unread_count)

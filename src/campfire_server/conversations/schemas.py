@@ -1,0 +1,132 @@
+"""Conversation and message request and response models."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import Field, StringConstraints, field_validator
+
+from ..apimodel import ApiModel, ResponseModel
+from ..validation import check_content, check_metadata
+
+Status = Literal["open", "pending", "resolved", "closed"]
+Priority = Literal["low", "medium", "high", "urgent"]
+AuthorType = Literal["customer", "agent", "ai", "system"]
+
+CustomerId = Annotated[str, StringConstraints(min_length=1, max_length=255)]
+ShortId = Annotated[str, StringConstraints(min_length=1, max_length=64)]
+Subject = Annotated[str, StringConstraints(max_length=500)]
+
+METADATA_DESCRIPTION = (
+    "Free-form JSON object, at most 16 KiB and 5 levels deep. Keys that name URLs "
+    "(referrer, url, website, *Url) must hold absolute http(s) URLs."
+)
+
+
+class ConversationCreate(ApiModel):
+    customer_id: CustomerId = Field(description="Your own id for the customer; upserted")
+    mailbox_id: ShortId | None = Field(
+        default=None, description="Mailbox to file under; the organization's first when omitted"
+    )
+    subject: Subject | None = None
+    priority: Priority = "medium"
+    metadata: dict[str, Any] = Field(default_factory=dict, description=METADATA_DESCRIPTION)
+
+    model_config = {
+        "json_schema_extra": {
+            "examples": [
+                {
+                    "customerId": "customer_123",
+                    "mailboxId": "mailbox_456",
+                    "subject": "Billing Question",
+                    "priority": "medium",
+                    "metadata": {"source": "widget", "referrer": "https://example.com/pricing"},
+                }
+            ]
+        }
+    }
+
+    @field_validator("metadata")
+    @classmethod
+    def _check_metadata(cls, value: dict[str, Any]) -> dict[str, Any]:
+        return check_metadata(value)
+
+
+class ConversationUpdate(ApiModel):
+    status: Status | None = None
+    priority: Priority | None = None
+    assigned_agent_id: ShortId | None = None
+    subject: Subject | None = None
+    metadata: dict[str, Any] | None = Field(default=None, description=METADATA_DESCRIPTION)
+
+    model_config = {
+        "json_schema_extra": {
+            "examples": [{"status": "resolved", "priority": "low", "assignedAgentId": "agent_123"}]
+        }
+    }
+
+    @field_validator("metadata")
+    @classmethod
+    def _check_metadata(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
+        return None if value is None else check_metadata(value)
+
+
+class Conversation(ResponseModel):
+    id: str
+    customer_id: str
+    mailbox_id: str
+    subject: str | None
+    status: Status
+    priority: Priority
+    assigned_agent_id: str | None
+    unread_count: int = Field(description="Customer messages no agent has replied to yet")
+    message_count: int
+    last_message_at: str | None
+    resolved_at: str | None
+    created_at: str
+    updated_at: str
+    metadata: dict[str, Any]
+
+
+class MessageCreate(ApiModel):
+    content: str = Field(description="1 to 10,000 Unicode code points")
+    author_type: AuthorType = "customer"
+    author_id: Annotated[str, StringConstraints(max_length=255)] | None = None
+    private: bool = Field(
+        default=False, description="An internal note between agents, never shown to the customer"
+    )
+    metadata: dict[str, Any] = Field(default_factory=dict, description=METADATA_DESCRIPTION)
+
+    model_config = {
+        "json_schema_extra": {
+            "examples": [
+                {
+                    "content": "Hello, I need help with my billing",
+                    "authorType": "customer",
+                    "authorId": "customer_123",
+                    "metadata": {"timestamp": "2024-01-15T10:30:00Z", "source": "widget"},
+                }
+            ]
+        }
+    }
+
+    @field_validator("content")
+    @classmethod
+    def _check_content(cls, value: str) -> str:
+        return check_content(value)
+
+    @field_validator("metadata")
+    @classmethod
+    def _check_metadata(cls, value: dict[str, Any]) -> dict[str, Any]:
+        return check_metadata(value)
+
+
+class Message(ResponseModel):
+    id: str
+    conversation_id: str
+    content: str
+    author_type: AuthorType
+    author_id: str | None
+    created_at: str
+    metadata: dict[str, Any]
+    private: bool = False

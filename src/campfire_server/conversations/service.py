@@ -1,0 +1,159 @@
+"""Queries over conversations and messages; all scoped to one organization."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from ..clock import to_iso
+from ..db.tx import Tx
+from ..errors import NotFound
+from ..pagination import PageRequest, keyset_clause, order_clause, pagination
+from .schemas import Conversation, Message
+
+CONVERSATION_COLUMNS = (
+    "id, org_id, mailbox_id, customer_id, subject, status, priority, assigned_agent_id, "
+    "metadata, unread_count, message_count, event_seq, ai_paused, last_message_at, "
+    "resolved_at, created_at, updated_at"
+)
+
+
+def conversation_from_row(row: dict[str, Any]) -> Conversation:
+    return Conversation(
+        id=row["id"],
+        customer_id=row["customer_id"],
+        mailbox_id=row["mailbox_id"],
+        subject=row["subject"],
+        status=row["status"],
+        priority=row["priority"],
+        assigned_agent_id=row["assigned_agent_id"],
+        unread_count=row["unread_count"],
+        message_count=row["message_count"],
+        last_message_at=to_iso(row["last_message_at"]),
+        resolved_at=to_iso(row["resolved_at"]),
+        created_at=to_iso(row["created_at"]),
+        updated_at=to_iso(row["updated_at"]),
+        metadata=json.loads(row["metadata"] or "{}"),
+    )
+
+
+def message_from_row(row: dict[str, Any]) -> Message:
+    return Message(
+        id=row["id"],
+        conversation_id=row["conversation_id"],
+        content=row["content"],
+        author_type=row["author_type"],
+        author_id=row["author_id"],
+        created_at=to_iso(row["created_at"]),
+        metadata=json.loads(row["metadata"] or "{}"),
+        private=bool(row["private"]),
+    )
+
+
+def get_conversation_row(
+    tx: Tx,
+    org_id: str,
+    conversation_id: str,
+    *,
+    customer_id: str | None = None,
+    lock: bool = False,
+) -> dict[str, Any]:
+    """Return the conversation row, or raise ``NotFound`` for any id outside the caller's scope.
+
+    Another organization's id and another customer's conversation are
+    answered exactly like an id that does not exist.
+    """
+    sql = f"SELECT {CONVERSATION_COLUMNS} FROM conversations WHERE id = :id AND org_id = :org_id"
+    params: dict[str, Any] = {"id": conversation_id, "org_id": org_id}
+    if customer_id is not None:
+        sql += " AND customer_id = :customer_id"
+        params["customer_id"] = customer_id
+    if lock:
+        sql += tx.for_update
+    row = tx.one(sql, **params)
+    if row is None:
+        raise NotFound.for_id("conversation", conversation_id, field="conversationId")
+    return row
+
+
+@dataclass(frozen=True, slots=True)
+class ConversationFilters:
+    status: str | None = None
+    priority: str | None = None
+    mailbox_id: str | None = None
+    customer_id: str | None = None
+    assigned_agent_id: str | None = None
+    created_after: int | None = None
+    created_before: int | None = None
+
+
+def _filter_sql(org_id: str, filters: ConversationFilters) -> tuple[str, dict[str, Any]]:
+    where = "org_id = :org_id"
+    params: dict[str, Any] = {"org_id": org_id}
+    for column in ("status", "priority", "mailbox_id", "customer_id", "assigned_agent_id"):
+        value = getattr(filters, column)
+        if value is not None:
+            where += f" AND {column} = :{column}"
+            params[column] = value
+    if filters.created_after is not None:
+        where += " AND created_at > :created_after"
+        params["created_after"] = filters.created_after
+    if filters.created_before is not None:
+        where += " AND created_at < :created_before"
+        params["created_before"] = filters.created_before
+    return where, params
+
+
+def list_conversations(
+    tx: Tx, org_id: str, filters: ConversationFilters, page: PageRequest
+) -> tuple[list[Conversation], dict[str, Any]]:
+    """List newest first; ``pagination.nextCursor`` continues the walk."""
+    where, params = _filter_sql(org_id, filters)
+    total = tx.value(f"SELECT COUNT(*) AS n FROM conversations WHERE {where}", **params)
+    where += keyset_clause(page, "desc", params)
+    rows = tx.all(
+        f"SELECT {CONVERSATION_COLUMNS} FROM conversations WHERE {where}"
+        + order_clause(page, "desc"),
+        **params,
+    )
+    rows, meta = pagination(page, rows, int(total))
+    return [conversation_from_row(row) for row in rows], meta
+
+
+def list_messages(
+    tx: Tx,
+    org_id: str,
+    conversation_id: str,
+    page: PageRequest,
+    *,
+    customer_id: str | None = None,
+    include_private: bool = True,
+) -> tuple[list[Message], dict[str, Any]]:
+    """List oldest first, the order a chat is read in."""
+    get_conversation_row(tx, org_id, conversation_id, customer_id=customer_id)
+    where = "conversation_id = :conversation_id AND org_id = :org_id"
+    params: dict[str, Any] = {"conversation_id": conversation_id, "org_id": org_id}
+    if not include_private:
+        where += " AND private = :private"
+        params["private"] = False
+    total = tx.value(f"SELECT COUNT(*) AS n FROM messages WHERE {where}", **params)
+    where += keyset_clause(page, "asc", params)
+    rows = tx.all(
+        "SELECT id, conversation_id, content, author_type, author_id, metadata, private, "
+        f"created_at FROM messages WHERE {where}" + order_clause(page, "asc"),
+        **params,
+    )
+    rows, meta = pagination(page, rows, int(total))
+    return [message_from_row(row) for row in rows], meta
+
+
+def recent_messages(tx: Tx, conversation_id: str, limit: int = 20) -> list[dict[str, Any]]:
+    """Return the last ``limit`` messages, oldest first, for answering follow-up questions."""
+    rows = tx.all(
+        "SELECT id, content, author_type, author_id, metadata, private, created_at FROM messages "
+        "WHERE conversation_id = :conversation_id ORDER BY created_at DESC, id DESC LIMIT :limit",
+        conversation_id=conversation_id,
+        limit=limit,
+    )
+    return list(reversed(rows))

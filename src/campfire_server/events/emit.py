@@ -1,0 +1,89 @@
+"""Write an event row inside the transaction that caused it.
+
+The row is the transactional outbox: it commits or rolls back with the
+change, so a crash can neither lose an event nor leave one for a change
+that never happened. Hooks registered here (webhook subscriptions) add
+their own rows in the same transaction.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+from .. import clock, ids
+from ..db.tx import Tx
+from . import bus
+from .records import EventRecord
+
+TxHook = Callable[[Tx, EventRecord], None]
+
+_tx_hooks: list[TxHook] = []
+
+
+def register_tx_hook(hook: TxHook) -> None:
+    """Run ``hook(tx, record)`` for each event, inside the emitting transaction."""
+    if hook not in _tx_hooks:
+        _tx_hooks.append(hook)
+
+
+def next_sequence(tx: Tx, conversation_id: str) -> int:
+    """Allocate the next per-conversation event sequence number."""
+    return int(
+        tx.value(
+            "UPDATE conversations SET event_seq = event_seq + 1 WHERE id = :id "
+            "RETURNING event_seq",
+            id=conversation_id,
+        )
+    )
+
+
+def emit(
+    tx: Tx,
+    *,
+    org_id: str,
+    type: str,
+    data: dict[str, Any],
+    conversation_id: str | None = None,
+    mailbox_id: str | None = None,
+    sequence: int | None = None,
+    created_at: int | None = None,
+) -> EventRecord:
+    """Log one event and publish it once the transaction commits.
+
+    Callers that touch a conversation pass the ``sequence`` they allocated
+    while updating its row; otherwise one is allocated here.
+    """
+    if conversation_id is not None and sequence is None:
+        sequence = next_sequence(tx, conversation_id)
+    event_id = ids.new("event")
+    created_at = created_at if created_at is not None else clock.now_ms()
+    position = tx.value(
+        "INSERT INTO events (id, org_id, conversation_id, mailbox_id, sequence, type, data, "
+        "created_at) VALUES (:id, :org_id, :conversation_id, :mailbox_id, :sequence, :type, "
+        ":data, :created_at) RETURNING position",
+        id=event_id,
+        org_id=org_id,
+        conversation_id=conversation_id,
+        mailbox_id=mailbox_id,
+        sequence=sequence,
+        type=type,
+        data=json.dumps(data, ensure_ascii=False, separators=(",", ":")),
+        created_at=created_at,
+    )
+    record = EventRecord(
+        position=int(position),
+        id=event_id,
+        org_id=org_id,
+        type=type,
+        data=data,
+        created_at=created_at,
+        conversation_id=conversation_id,
+        mailbox_id=mailbox_id,
+        sequence=sequence,
+    )
+    for hook in _tx_hooks:
+        hook(tx, record)
+    tx.after_commit(lambda: bus.publish(record))
+    return record

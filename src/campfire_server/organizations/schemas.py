@@ -1,0 +1,54 @@
+"""Mailbox request and response models."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from pydantic import Field, StringConstraints, field_validator
+
+from ..apimodel import ApiModel, ResponseModel
+
+MailboxId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
+
+
+class MailboxSettings(ApiModel):
+    """Per-mailbox behaviour; every field is optional and has a default."""
+
+    auto_reply: bool = Field(default=False, description="Answer customer messages with AI")
+    handoff_threshold: float = Field(
+        default=0.6, ge=0.0, le=1.0, description="Hand off when AI confidence is below this"
+    )
+    identity_verification: bool = Field(
+        default=False, description="Require customerHash for widget sessions"
+    )
+    ai_instructions: str | None = Field(
+        default=None, max_length=4000, description="Extra guidance for the AI's tone"
+    )
+
+
+class MailboxCreate(ApiModel):
+    id: MailboxId | None = Field(
+        default=None, description="Your own id for the mailbox; generated when omitted"
+    )
+    name: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+    settings: MailboxSettings = Field(default_factory=MailboxSettings)
+
+
+class MailboxUpdate(ApiModel):
+    name: Annotated[str, StringConstraints(min_length=1, max_length=200)] | None = None
+    settings: dict[str, Any] | None = None
+
+    @field_validator("settings")
+    @classmethod
+    def _check_settings(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
+        if value is not None:
+            MailboxSettings.model_validate(value)
+        return value
+
+
+class Mailbox(ResponseModel):
+    id: str
+    name: str
+    settings: MailboxSettings
+    created_at: str
+    updated_at: str

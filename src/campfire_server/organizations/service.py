@@ -1,0 +1,61 @@
+"""Queries over organizations and mailboxes."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from ..clock import to_iso
+from ..db.tx import Tx
+from ..errors import NotFound
+from .schemas import Mailbox, MailboxSettings
+
+
+def mailbox_from_row(row: dict[str, Any]) -> Mailbox:
+    return Mailbox(
+        id=row["id"],
+        name=row["name"],
+        settings=MailboxSettings.model_validate(json.loads(row["settings"] or "{}")),
+        created_at=to_iso(row["created_at"]),
+        updated_at=to_iso(row["updated_at"]),
+    )
+
+
+def get_mailbox_row(tx: Tx, org_id: str, mailbox_id: str) -> dict[str, Any]:
+    row = tx.one(
+        "SELECT * FROM mailboxes WHERE org_id = :org_id AND id = :id", org_id=org_id, id=mailbox_id
+    )
+    if row is None:
+        raise NotFound.for_id("mailbox", mailbox_id, field="mailboxId")
+    return row
+
+
+def get_mailbox(tx: Tx, org_id: str, mailbox_id: str) -> Mailbox:
+    return mailbox_from_row(get_mailbox_row(tx, org_id, mailbox_id))
+
+
+def mailbox_settings(tx: Tx, org_id: str, mailbox_id: str) -> MailboxSettings:
+    return get_mailbox(tx, org_id, mailbox_id).settings
+
+
+def list_mailboxes(tx: Tx, org_id: str) -> list[Mailbox]:
+    rows = tx.all(
+        "SELECT * FROM mailboxes WHERE org_id = :org_id ORDER BY created_at, id", org_id=org_id
+    )
+    return [mailbox_from_row(row) for row in rows]
+
+
+def default_mailbox_id(tx: Tx, org_id: str) -> str | None:
+    """Return the oldest mailbox of ``org_id``, used when a request names none."""
+    return tx.value(
+        "SELECT id FROM mailboxes WHERE org_id = :org_id ORDER BY created_at, id LIMIT 1",
+        org_id=org_id,
+    )
+
+
+def organization_exists(tx: Tx, org_id: str) -> bool:
+    return tx.value("SELECT 1 FROM organizations WHERE id = :id", id=org_id) is not None
+
+
+def list_organizations(tx: Tx) -> list[dict[str, Any]]:
+    return tx.all("SELECT id, name, created_at FROM organizations ORDER BY created_at, id")

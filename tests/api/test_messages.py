@@ -1,0 +1,126 @@
+"""Messages: sending, listing, unread counts and status rules."""
+
+from __future__ import annotations
+
+from tests.helpers import create_conversation as create
+from tests.helpers import get_conversation as get
+from tests.helpers import send_message as send
+
+
+async def test_send_returns_documented_shape(client, tenant):
+    conversation = await create(client, tenant)
+    response = await send(
+        client,
+        tenant,
+        conversation["id"],
+        "Hello, I need help with my billing",
+        authorId="customer_test_A",
+        metadata={"timestamp": "2024-01-15T10:30:00Z", "source": "widget"},
+    )
+    body = response.json()
+
+    assert response.status_code == 201
+    assert body["id"].startswith("msg_")
+    assert body["conversationId"] == conversation["id"]
+    assert body["content"] == "Hello, I need help with my billing"
+    assert body["authorType"] == "customer"
+    assert body["authorId"] == "customer_test_A"
+    assert body["metadata"] == {"timestamp": "2024-01-15T10:30:00Z", "source": "widget"}
+
+
+async def test_unread_count_follows_read_rule(client, tenant):
+    conversation = await create(client, tenant)
+    await send(client, tenant, conversation["id"], "first")
+    assert (await get(client, tenant, conversation["id"]))["unreadCount"] == 1
+
+    await send(client, tenant, conversation["id"], "second")
+    await send(client, tenant, conversation["id"], "third")
+    detail = await get(client, tenant, conversation["id"])
+    assert detail["unreadCount"] == 3
+
+    listed = await client.get(
+        "/conversations", params={"customerId": "customer_test_A"}, headers=tenant.headers
+    )
+    by_id = {item["id"]: item for item in listed.json()["data"]}
+    assert by_id[conversation["id"]]["unreadCount"] == 3
+
+    await send(client, tenant, conversation["id"], "an AI reply", "ai")
+    assert (await get(client, tenant, conversation["id"]))["unreadCount"] == 3
+
+    await send(client, tenant, conversation["id"], "an agent reply", "agent")
+    assert (await get(client, tenant, conversation["id"]))["unreadCount"] == 0
+
+
+async def test_last_message_at_and_count(client, tenant):
+    conversation = await create(client, tenant)
+    message = (await send(client, tenant, conversation["id"])).json()
+    detail = await get(client, tenant, conversation["id"])
+
+    assert detail["lastMessageAt"] == message["createdAt"]
+    assert detail["messageCount"] == 1
+    assert detail["updatedAt"] >= message["createdAt"]
+
+
+async def test_customer_message_reopens_resolved(client, tenant):
+    conversation = await create(client, tenant)
+    await client.patch(
+        f"/conversations/{conversation['id']}", json={"status": "resolved"}, headers=tenant.headers
+    )
+    await send(client, tenant, conversation["id"], "one more question")
+    detail = await get(client, tenant, conversation["id"])
+
+    assert detail["status"] == "open"
+    assert detail["resolvedAt"] is None
+
+
+async def test_agent_message_keeps_resolved(client, tenant):
+    conversation = await create(client, tenant)
+    await client.patch(
+        f"/conversations/{conversation['id']}", json={"status": "resolved"}, headers=tenant.headers
+    )
+    await send(client, tenant, conversation["id"], "follow-up from us", "agent")
+    assert (await get(client, tenant, conversation["id"]))["status"] == "resolved"
+
+
+async def test_closed_conversation_rejects_messages(client, tenant):
+    conversation = await create(client, tenant)
+    await client.patch(
+        f"/conversations/{conversation['id']}", json={"status": "closed"}, headers=tenant.headers
+    )
+    response = await send(client, tenant, conversation["id"])
+
+    assert response.status_code == 409
+    assert response.json()["error"]["code"] == "CONVERSATION_CLOSED"
+    assert (await get(client, tenant, conversation["id"]))["messageCount"] == 0
+
+
+async def test_list_messages_oldest_first(client, tenant):
+    conversation = await create(client, tenant)
+    sent = [(await send(client, tenant, conversation["id"], f"m{i}")).json()["id"] for i in range(3)]
+    response = await client.get(
+        f"/conversations/{conversation['id']}/messages",
+        params={"page": 1, "limit": 50},
+        headers=tenant.headers,
+    )
+    body = response.json()
+
+    assert response.status_code == 200
+    assert [item["id"] for item in body["data"]] == sent
+    assert body["pagination"]["total"] == 3
+    assert body["pagination"]["hasMore"] is False
+
+
+async def test_messages_of_unknown_conversation_is_404(client, tenant):
+    response = await send(client, tenant, "conv_doesnotexist")
+    assert response.status_code == 404
+    assert response.json()["error"]["code"] == "NOT_FOUND"
+
+
+async def test_private_note_does_not_count_as_reply(client, tenant):
+    conversation = await create(client, tenant)
+    await send(client, tenant, conversation["id"], "help")
+    response = await send(client, tenant, conversation["id"], "note to team", "agent", private=True)
+
+    assert response.status_code == 201
+    assert response.json()["private"] is True
+    assert (await get(client, tenant, conversation["id"]))["unreadCount"] == 1

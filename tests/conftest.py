@@ -1,0 +1,253 @@
+"""Fixtures shared by every test: real SQLite files, the running PostgreSQL, live servers."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+from campfire_server.app import create_app
+from campfire_server.auth import keys
+from campfire_server.config import Settings
+from campfire_server.db import migrate
+from campfire_server.db.database import Database, open_database
+from campfire_server.organizations import actions as org_actions
+from campfire_server.organizations.schemas import MailboxCreate, MailboxSettings
+
+POSTGRES_URL = os.environ.get(
+    "CAMPFIRE_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
+)
+IN_CI = os.environ.get("CI") == "true"
+
+
+def _postgres_reachable() -> bool:
+    try:
+        import psycopg
+
+        with psycopg.connect(POSTGRES_URL, connect_timeout=2):
+            return True
+    except Exception:
+        return False
+
+
+def create_postgres_database() -> str:
+    """Create an empty database for this run and return its URL."""
+    import psycopg
+
+    name = f"campfire_test_{os.getpid()}_{secrets.token_hex(4)}"
+    with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    base, _, _ = POSTGRES_URL.rpartition("/")
+    return f"{base}/{name}"
+
+
+def drop_postgres_database(url: str) -> None:
+    import psycopg
+
+    name = url.rpartition("/")[2]
+    with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def postgres_available() -> bool:
+    available = _postgres_reachable()
+    if not available and IN_CI:
+        pytest.fail(f"PostgreSQL is not reachable at {POSTGRES_URL}; .ci/run should start it")
+    return available
+
+
+@pytest.fixture(scope="session")
+def database_urls(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+    """One migrated database per engine for the whole run, created lazily."""
+    urls: dict[str, str] = {}
+    yield urls
+    for backend, url in urls.items():
+        if backend == "postgresql":
+            drop_postgres_database(url)
+
+
+def migrated_url(
+    backend: str, urls: dict[str, str], tmp_path_factory: pytest.TempPathFactory
+) -> str:
+    if backend not in urls:
+        if backend == "sqlite":
+            path = tmp_path_factory.mktemp("sqlite") / "campfire.db"
+            urls[backend] = f"sqlite:///{path}"
+        else:
+            urls[backend] = create_postgres_database()
+        migrate.upgrade(urls[backend])
+    return urls[backend]
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def backend(request: pytest.FixtureRequest, postgres_available: bool) -> str:
+    if request.param == "postgresql" and not postgres_available:
+        pytest.skip(f"PostgreSQL is not reachable at {POSTGRES_URL}")
+    return request.param
+
+
+@pytest.fixture(scope="session")
+async def db(
+    backend: str,
+    database_urls: dict[str, str],
+    tmp_path_factory: pytest.TempPathFactory,
+) -> AsyncIterator[Database]:
+    database = open_database(migrated_url(backend, database_urls, tmp_path_factory))
+    yield database
+    await database.close()
+
+
+def test_settings(database_url: str, **overrides: object) -> Settings:
+    values: dict[str, object] = {
+        "env": "development",
+        "database_url": database_url,
+        "log_format": "text",
+        "log_level": "WARNING",
+    }
+    values.update(overrides)
+    return Settings(**values)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+async def app(db: Database) -> AsyncIterator[object]:
+    application = create_app(test_settings(db.url), db=db)
+    async with application.router.lifespan_context(application):
+        yield application
+
+
+@pytest.fixture
+async def client(app: object) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app)  # type: ignore[arg-type]
+    async with httpx.AsyncClient(
+        transport=transport, base_url="http://testserver/api/v2", timeout=30
+    ) as http:
+        yield http
+
+
+@dataclass
+class Tenant:
+    """An organization created for one test, with an admin key and two mailboxes."""
+
+    org_id: str
+    key: str
+    mailbox_id: str
+    other_mailbox_id: str
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.key}"}
+
+
+async def make_tenant(db: Database, name: str = "Test org", **mailbox_settings: object) -> Tenant:
+    def work(tx):  # type: ignore[no-untyped-def]
+        org_id = org_actions.create_organization(tx, name=name)
+        issued = keys.create_key(tx, org_id=org_id, name="test admin key", role="admin")
+        settings = MailboxSettings(**mailbox_settings)  # type: ignore[arg-type]
+        org_actions.create_mailbox(
+            tx, org_id, MailboxCreate(id="mailbox_test_1", name="Support", settings=settings)
+        )
+        org_actions.create_mailbox(tx, org_id, MailboxCreate(id="mailbox_test_2", name="Sales"))
+        return Tenant(org_id, issued.key, "mailbox_test_1", "mailbox_test_2")
+
+    return await db.write(work)
+
+
+@pytest.fixture
+async def tenant(db: Database) -> Tenant:
+    return await make_tenant(db, "Org A")
+
+
+@pytest.fixture
+async def other_tenant(db: Database) -> Tenant:
+    return await make_tenant(db, "Org B")
+
+
+# Live servers ------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class LiveServer:
+    process: subprocess.Popen[bytes]
+    base_url: str
+    port: int
+    log_path: Path
+
+    @property
+    def api(self) -> str:
+        return f"{self.base_url}/api/v2"
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(5)
+
+    def kill(self) -> None:
+        self.process.kill()
+        self.process.wait(5)
+
+
+def start_server(
+    database_url: str, log_dir: Path, *, env: dict[str, str] | None = None, port: int | None = None
+) -> LiveServer:
+    """Start ``campfire serve`` on 127.0.0.1 and wait until it answers."""
+    port = port or free_port()
+    log_path = log_dir / f"server-{port}.log"
+    environment = {
+        **os.environ,
+        "CAMPFIRE_ENV": "development",
+        "CAMPFIRE_DATABASE_URL": database_url,
+        "CAMPFIRE_LOG_LEVEL": "WARNING",
+        **(env or {}),
+    }
+    with open(log_path, "wb") as log_file:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "campfire_server.cli", "serve", "--host", "127.0.0.1",
+             "--port", str(port)],
+            env=environment,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+        )
+    server = LiveServer(process, f"http://127.0.0.1:{port}", port, log_path)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited early:\n{log_path.read_text()[-3000:]}")
+        try:
+            if httpx.get(f"{server.api}/openapi.json", timeout=1).status_code == 200:
+                return server
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    server.stop()
+    raise RuntimeError(f"server did not start within 30 s:\n{log_path.read_text()[-3000:]}")
+
+
+@pytest.fixture
+def live_server(db: Database, tmp_path: Path) -> Iterator[LiveServer]:
+    server = start_server(db.url, tmp_path)
+    yield server
+    server.stop()
+
+
+def run(coroutine):  # type: ignore[no-untyped-def]
+    return asyncio.get_event_loop().run_until_complete(coroutine)

@@ -1,0 +1,44 @@
+"""Request helpers shared by the API tests."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+CREATE_CONVERSATION = {
+    "customerId": "customer_test_A",
+    "mailboxId": "mailbox_test_1",
+    "subject": "Test subject",
+    "priority": "medium",
+    "metadata": {"source": "api"},
+}
+
+
+async def create_conversation(client: httpx.AsyncClient, tenant: Any, **overrides: Any) -> dict:
+    response = await client.post(
+        "/conversations", json={**CREATE_CONVERSATION, **overrides}, headers=tenant.headers
+    )
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+async def send_message(
+    client: httpx.AsyncClient,
+    tenant: Any,
+    conversation_id: str,
+    content: str = "hello",
+    author_type: str = "customer",
+    **extra: Any,
+) -> httpx.Response:
+    return await client.post(
+        f"/conversations/{conversation_id}/messages",
+        json={"content": content, "authorType": author_type, **extra},
+        headers=tenant.headers,
+    )
+
+
+async def get_conversation(client: httpx.AsyncClient, tenant: Any, conversation_id: str) -> dict:
+    response = await client.get(f"/conversations/{conversation_id}", headers=tenant.headers)
+    assert response.status_code == 200, response.text
+    return response.json()
