@@ -106,7 +106,8 @@ async def test_other_process_write_is_noticed(db, org):
 
 def test_read_folder_with_front_matter(tmp_path: Path):
     (tmp_path / "faq.md").write_text(
-        "---\ntitle: Billing FAQ\nurl: /docs/billing-faq\ntags: [billing, plans]\n---\n\nBody text.\n"
+        "---\ntitle: Billing FAQ\nurl: /docs/billing-faq\n"
+        "tags: [billing, plans]\n---\n\nBody text.\n"
     )
     (tmp_path / "page.html").write_text("<html><title>Setup</title><p>Install it.</p></html>")
     (tmp_path / "notes.txt").write_text("Opening hours\nWe open at nine.")
