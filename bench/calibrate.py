@@ -48,6 +48,9 @@ def main() -> int:
     parser.add_argument("--retriever", default="lexical", choices=["lexical", "semantic", "fused"])
     parser.add_argument("--label", default="top1", choices=["answerable", "top1"])
     parser.add_argument("--threshold", type=float, default=0.6)
+    parser.add_argument(
+        "--drop", default="", help="comma-separated evidence features to leave out of the fit"
+    )
     args = parser.parse_args()
 
     folders = [args.data / name for name in ("techqa", "wixqa", "mtrag")]
@@ -67,6 +70,8 @@ def main() -> int:
     handoff = np.array([r[1] for r in rows])
     top1 = np.array([r[2] for r in rows])
     x = np.array([r[3] for r in rows])
+    for name in filter(None, args.drop.split(",")):
+        x[:, FEATURE_NAMES.index(name)] = 0.0
     y = (~handoff & top1) if args.label == "top1" else ~handoff
     y = y.astype(float)
 

@@ -63,7 +63,9 @@ class RequestContextMiddleware:
             return
 
         supplied = _header(scope, b"x-request-id")
-        request_id = supplied if supplied and _SANE_REQUEST_ID.match(supplied) else ids.new("request")
+        request_id = (
+            supplied if supplied and _SANE_REQUEST_ID.match(supplied) else ids.new("request")
+        )
         token = request_id_var.set(request_id)
         scope.setdefault("state", {})["request_id"] = request_id
         started = time.perf_counter()
@@ -88,7 +90,9 @@ class RequestContextMiddleware:
                 status["code"] = 500
                 await send_error(
                     send,
-                    ServiceError("an internal error occurred; quote the request id when reporting it"),
+                    ServiceError(
+                        "an internal error occurred; quote the request id when reporting it"
+                    ),
                     request_id,
                 )
         finally:
@@ -325,7 +329,9 @@ class IdempotencyMiddleware:
                     headers={"Retry-After": "1"},
                 )
             stored = row
-        headers = [(k.encode(), v.encode()) for k, v in json.loads(stored["response_headers"]).items()]
+        headers = [
+            (k.encode(), v.encode()) for k, v in json.loads(stored["response_headers"]).items()
+        ]
         body = bytes(stored["response_body"] or b"")
         headers.append((b"content-length", str(len(body)).encode()))
         headers.append((b"idempotent-replayed", b"true"))

@@ -29,8 +29,8 @@ log = logging.getLogger(__name__)
 CANDIDATES = 10
 # Passages handed to a provider: the best passage of each of the top articles.
 CONTEXT_ARTICLES = 3
-# Below this share of the question's weighted terms in the best article, a
-# handoff is reported as out_of_scope rather than low_confidence.
+# Below this share of the question's weighted terms in the best article, the
+# question counts as out of scope and is handed off whatever the confidence.
 OUT_OF_SCOPE_COVERAGE = 0.2
 POLICY_MODEL = "handoff-policy"
 
@@ -116,13 +116,10 @@ class AnswerEngine:
         confidence = self.confidence.score(evidence) if hits else 0.0
         candidates = [self._source(hit, hits, confidence) for hit in hits]
 
-        if confidence < threshold or not hits:
-            reason = (
-                HandoffReason.OUT_OF_SCOPE
-                if not hits or evidence.coverage < OUT_OF_SCOPE_COVERAGE
-                else HandoffReason.LOW_CONFIDENCE
-            )
-            result = self._handoff(reason, question, confidence, started, candidates)
+        in_scope = bool(hits) and evidence.coverage >= OUT_OF_SCOPE_COVERAGE
+        decision = handoff.after_scoring(confidence, threshold, in_scope=in_scope)
+        if decision.should_handoff:
+            result = self._handoff(decision.reason, question, confidence, started, candidates)
             result.evidence = describe(evidence)
             return result
 

@@ -292,4 +292,3 @@ def format_table(results: dict[str, Any]) -> str:
             cells.append(f"{'-' if value is None else value:>12}")
         lines.append(f"{key:<{width}}" + "".join(cells))
     return "\n".join(lines)
-

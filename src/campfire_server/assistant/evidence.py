@@ -104,8 +104,8 @@ def measure(index: KnowledgeIndex, query: Query, hits: list[ArticleHit], questio
     ceiling = sum(query.terms.get(t, 1.0) * idf.get(t, unseen_idf) for t in query.terms) * (K1 + 1)
     lexical_strength = min(1.0, top.lexical / ceiling) if ceiling else 0.0
     second = hits[1].lexical if len(hits) > 1 else 0.0
-    lexical_margin = (top.lexical - second) / top.lexical if top.lexical > 0 else 0.0
-    lexical_margin = max(0.0, lexical_margin)
+    # The lead of the best article over the next, on the same scale as the strength.
+    lexical_margin = min(1.0, max(0.0, (top.lexical - second) / ceiling)) if ceiling else 0.0
 
     # How much of the article's title the question repeats, weighted by rarity.
     title_terms = set(tokens(top.article.title))

@@ -52,6 +52,7 @@ class ExtractiveProvider:
             dict.fromkeys(s for s in split_sentences(passage.text) if len(s) <= MAX_SENTENCE_CHARS)
         )
         if not sentences:
+            # Only questions or over-long sentences: quote the passage's opening words.
             sentences = [passage.text[:MAX_SENTENCE_CHARS].rsplit(" ", 1)[0]]
 
         scored = []
