@@ -73,9 +73,7 @@ async def test_update_changes_fields(client, tenant):
 
 async def test_update_empty_body_is_400(client, tenant):
     created = await create(client, tenant)
-    response = await client.patch(
-        f"/conversations/{created['id']}", json={}, headers=tenant.headers
-    )
+    response = await client.patch(f"/conversations/{created['id']}", json={}, headers=tenant.headers)
     assert response.status_code == 400
 
 
@@ -177,7 +175,9 @@ async def test_list_filters(client, tenant):
 
 
 async def test_list_invalid_filter_is_400(client, tenant):
-    response = await client.get("/conversations", params={"status": "nope"}, headers=tenant.headers)
+    response = await client.get(
+        "/conversations", params={"status": "nope"}, headers=tenant.headers
+    )
     assert response.status_code == 400
     assert response.json()["error"]["details"]["field"] == "status"
 

@@ -31,7 +31,9 @@ def bearer_token(authorization: str | None) -> str:
     scheme, _, token = authorization.partition(" ")
     token = token.strip()
     if scheme.lower() != "bearer" or not token:
-        raise AuthenticationFailed("the Authorization header must read 'Bearer <API key or token>'")
+        raise AuthenticationFailed(
+            "the Authorization header must read 'Bearer <API key or token>'"
+        )
     return token
 
 
@@ -64,7 +66,9 @@ async def authenticate(
             issuer=settings.jwt_issuer,
             audience=settings.jwt_audience,
         )
-    raise AuthenticationFailed("the credential is neither an API key (sk_..., pk_...) nor a token")
+    raise AuthenticationFailed(
+        "the credential is neither an API key (sk_..., pk_...) nor a token"
+    )
 
 
 async def current_principal(request: Request) -> Principal:

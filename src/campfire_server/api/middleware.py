@@ -38,8 +38,6 @@ async def send_error(send: Send, error: ServiceError, request_id: str | None) ->
         (b"content-length", str(len(body)).encode()),
     ]
     headers += [(key.lower().encode(), value.encode()) for key, value in error.headers.items()]
-    if request_id:
-        headers.append((b"x-request-id", request_id.encode()))
     await send({"type": "http.response.start", "status": error.http_status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
 
@@ -63,9 +61,7 @@ class RequestContextMiddleware:
             return
 
         supplied = _header(scope, b"x-request-id")
-        request_id = (
-            supplied if supplied and _SANE_REQUEST_ID.match(supplied) else ids.new("request")
-        )
+        request_id = supplied if supplied and _SANE_REQUEST_ID.match(supplied) else ids.new("request")
         token = request_id_var.set(request_id)
         scope.setdefault("state", {})["request_id"] = request_id
         started = time.perf_counter()
@@ -87,12 +83,9 @@ class RequestContextMiddleware:
                 "unhandled error", extra={"method": scope.get("method"), "path": scope["path"]}
             )
             if scope["type"] == "http" and not status["sent"]:
-                status["code"] = 500
                 await send_error(
-                    send,
-                    ServiceError(
-                        "an internal error occurred; quote the request id when reporting it"
-                    ),
+                    send_with_id,
+                    ServiceError("an internal error occurred; quote the request id when reporting it"),
                     request_id,
                 )
         finally:
@@ -329,14 +322,10 @@ class IdempotencyMiddleware:
                     headers={"Retry-After": "1"},
                 )
             stored = row
-        headers = [
-            (k.encode(), v.encode()) for k, v in json.loads(stored["response_headers"]).items()
-        ]
+        headers = [(k.encode(), v.encode()) for k, v in json.loads(stored["response_headers"]).items()]
         body = bytes(stored["response_body"] or b"")
         headers.append((b"content-length", str(len(body)).encode()))
         headers.append((b"idempotent-replayed", b"true"))
-        if request_id:
-            headers.append((b"x-request-id", request_id.encode()))
         await send(
             {"type": "http.response.start", "status": stored["status_code"], "headers": headers}
         )

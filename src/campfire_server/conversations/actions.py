@@ -56,7 +56,9 @@ def upsert_customer(
         )
 
 
-def create_conversation(tx: Tx, principal: Principal, request: ConversationCreate) -> Conversation:
+def create_conversation(
+    tx: Tx, principal: Principal, request: ConversationCreate
+) -> Conversation:
     org_id = principal.org_id
     customer_id = request.customer_id
     if principal.is_customer and customer_id != principal.customer_id:

@@ -72,7 +72,9 @@ async def list_conversations(
     priority: Priority | None = None,
     mailbox_id: Annotated[str | None, Query(alias="mailboxId", max_length=64)] = None,
     customer_id: Annotated[str | None, Query(alias="customerId", max_length=255)] = None,
-    assigned_agent_id: Annotated[str | None, Query(alias="assignedAgentId", max_length=64)] = None,
+    assigned_agent_id: Annotated[
+        str | None, Query(alias="assignedAgentId", max_length=64)
+    ] = None,
     created_after: Annotated[str | None, Query(alias="createdAfter")] = None,
     created_before: Annotated[str | None, Query(alias="createdBefore")] = None,
 ) -> dict:
