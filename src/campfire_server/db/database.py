@@ -259,7 +259,9 @@ class SqliteDatabase(Database):
         self._readers.shutdown(wait=True)
 
 
-def _settle(future: Any, ok: bool, value: Any, callbacks: list[Callable[[], Any]]) -> None:
+def _settle(
+    future: Any, ok: bool, value: Any, callbacks: list[Callable[[], Any]]
+) -> None:
     if future.done():
         return
     if ok:
