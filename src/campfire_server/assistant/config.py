@@ -13,8 +13,10 @@ class AssistantSettings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="CAMPFIRE_AI_", extra="ignore")
 
-    # "auto" uses fused lexical and semantic retrieval when the semantic extra is installed.
-    retriever: Literal["auto", "lexical", "semantic", "fused"] = "auto"
+    # "auto" uses fused lexical and semantic retrieval when the semantic extra is
+    # installed. The default stays lexical because loading the model adds seconds
+    # to start-up and embedding every article adds minutes to the first answer.
+    retriever: Literal["auto", "lexical", "semantic", "fused"] = "lexical"
     # Providers tried in order; the extractive provider is always the last resort.
     provider: Literal["extractive", "openai"] = "extractive"
     base_url: str | None = None

