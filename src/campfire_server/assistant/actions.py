@@ -159,7 +159,7 @@ def request_handoff(tx: Tx, org_id: str, conversation_id: str, reason: str) -> N
 
 
 def post_answer(tx: Tx, context: ConversationContext, answer: Answer, in_reply_to: str) -> bool:
-    """Post an automatic reply, and request the handoff it calls for; False when paused meanwhile."""
+    """Post an automatic reply and any handoff it calls for; False when the AI was paused."""
     row = conversation_service.get_conversation_row(
         tx, context.org_id, context.conversation_id, lock=True
     )
