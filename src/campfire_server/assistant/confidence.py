@@ -28,6 +28,27 @@ class ConfidenceModel:
 
 
 # Fitted weights, in the order of FEATURE_NAMES.
+_FUSED = ConfidenceModel(
+    # python bench/calibrate.py DATA --retriever fused --drop unknown_terms,query_size
+    weights=(
+        0.275,
+        0.597,
+        0.658,
+        0.842,
+        0.104,
+        -0.831,
+        0,
+        0,
+        0.724,
+        2.674,
+        0.643,
+        1.343,
+        1.886,
+        -0.365,
+        -0.101,
+    ),
+    bias=-2.044,
+)
 _MODELS = {
     # python bench/calibrate.py DATA --retriever lexical --drop unknown_terms,query_size
     "lexical": ConfidenceModel(
@@ -50,6 +71,9 @@ _MODELS = {
         ),
         bias=-2.364,
     ),
+    "fused": _FUSED,
+    # NOTE: semantic-only ranking reuses the fused weights; it was not fitted on its own.
+    "semantic": _FUSED,
 }
 
 
