@@ -9,6 +9,7 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from .assistant.commands import add_commands as add_assistant_commands
 from .auth import keys
 from .config import Settings, get_settings
 from .db import migrate
@@ -327,6 +328,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_database(mailboxes_list)
     mailboxes_list.set_defaults(handler=cmd_mailboxes_list)
 
+    add_assistant_commands(commands, add_database=_add_database, settings_from_args=_settings)
     return parser
 
 
