@@ -12,7 +12,8 @@ from fastapi.middleware.cors import CORSMiddleware
 from . import __version__
 from .api.errors import install_error_handlers
 from .api.middleware import BodyGuardMiddleware, IdempotencyMiddleware, RequestContextMiddleware
-from .api.routes import conversations, mailboxes, messages, widget_assets
+from .api.routes import ai, conversations, knowledge, mailboxes, messages, widget_assets
+from .assistant.setup import assistant_service
 from .auth.keys import KeyCache
 from .config import Settings, get_settings
 from .db.database import Database, open_database
@@ -25,7 +26,7 @@ API_PREFIX = "/api/v2"
 # Background services started with the application, in order, and stopped in
 # reverse: each is a function of the app returning an async context manager.
 ServiceFactory = Callable[[FastAPI], AbstractAsyncContextManager[None]]
-SERVICES: list[ServiceFactory] = []
+SERVICES: list[ServiceFactory] = [assistant_service]
 
 DESCRIPTION = """\
 Campfire's REST API: conversations, messages, AI answers, handoff to people,
@@ -76,7 +77,13 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     app.state.key_cache = KeyCache()
 
     install_error_handlers(app)
-    for router in (conversations.router, messages.router, mailboxes.router):
+    for router in (
+        conversations.router,
+        messages.router,
+        mailboxes.router,
+        knowledge.router,
+        ai.router,
+    ):
         app.include_router(router, prefix=API_PREFIX)
     app.include_router(widget_assets.router)
 

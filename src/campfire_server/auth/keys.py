@@ -33,7 +33,7 @@ DEVELOPMENT_ORG_ID = "org_development"
 # when CAMPFIRE_ENV=development, and it may only open widget sessions for the
 # development mailbox.
 DEVELOPMENT_PUBLISHABLE_KEY = "pk_test_development"
-DEVELOPMENT_MAILBOX_ID = "mailbox_456"
+DEVELOPMENT_MAILBOX_ID = "mailbox_456"  # the mailbox that development.py seeds
 
 _ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 _LOOKUP_CHARS = 12
