@@ -112,7 +112,8 @@ async def test_ai_answer_shows_sources(
     answer = received[0]
     assert answer["authorType"] == "ai"
     assert answer["content"]
-    sources = answer["metadata"]["sources"]
+    metadata = answer["metadata"]
+    sources = metadata.get("sources") or metadata.get("ai", {}).get("sources")
     assert sources, "the AI answer about downgrades cites no article"
     links = page.locator(".msg.ai .sources a")
     await links.first.wait_for()

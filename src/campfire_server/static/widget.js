@@ -284,6 +284,14 @@
     return url.protocol === 'http:' || url.protocol === 'https:' ? url.href : null;
   }
 
+  // The answer engine files sources under metadata.ai; messages posted
+  // through the API may carry them at metadata.sources.
+  function answerSources(message) {
+    var metadata = message.metadata || {};
+    var sources = metadata.sources || (metadata.ai && metadata.ai.sources);
+    return Array.isArray(sources) ? sources : [];
+  }
+
   function scriptOrigin() {
     var source = SCRIPT && SCRIPT.src;
     if (!source) {
@@ -620,8 +628,8 @@
       if (type === 'agent' && message.authorId) who.setAttribute('data-agent', message.authorId);
     }
     node.appendChild(make('div', 'body', message.content));
-    var sources = message.metadata && message.metadata.sources;
-    if (type === 'ai' && Array.isArray(sources) && sources.length) {
+    var sources = answerSources(message);
+    if (type === 'ai' && sources.length) {
       node.appendChild(this.sourcesNode(sources));
     }
     return node;
