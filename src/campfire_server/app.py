@@ -7,7 +7,6 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 
 from fastapi import FastAPI
-from fastapi.middleware.cors import CORSMiddleware
 
 from . import __version__
 from .api.errors import install_error_handlers
@@ -92,17 +91,4 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     app.add_middleware(IdempotencyMiddleware)
     app.add_middleware(BodyGuardMiddleware, max_body_bytes=settings.max_body_bytes)
     app.add_middleware(RequestContextMiddleware)
-    # Outermost, so that errors and 429s carry CORS headers too and the
-    # widget on another origin can read them. Credentials are bearer
-    # headers, never cookies, so any origin may call.
-    app.add_middleware(
-        CORSMiddleware,
-        allow_origins=["*"],
-        allow_methods=["GET", "POST", "PATCH", "PUT", "DELETE"],
-        allow_headers=["Authorization", "Content-Type", "Idempotency-Key", "X-Request-ID",
-                       "X-Campfire-Mock"],
-        expose_headers=["X-Request-ID", "Retry-After", "X-RateLimit-Limit",
-                        "X-RateLimit-Remaining", "X-RateLimit-Reset", "Location"],
-        max_age=600,
-    )
     return app
