@@ -17,6 +17,10 @@ POLICY: dict[str, frozenset[str]] = {
     "mailboxes:write": frozenset({"admin"}),
     "keys:manage": frozenset({"admin"}),
     "events:read": frozenset({"admin", "agent", "viewer", "customer"}),
+    "agents:read": frozenset({"admin", "agent", "viewer"}),
+    "agents:write": frozenset({"admin", "agent"}),
+    "handoffs:read": frozenset({"admin", "agent", "viewer", "customer"}),
+    "handoffs:write": frozenset({"admin", "agent"}),
 }
 
 
