@@ -101,7 +101,9 @@ async def check_invariants(db: Database, org_id: str) -> dict[str, Any]:
     """
 
     def work(tx):  # type: ignore[no-untyped-def]
-        agents = tx.all("SELECT id, status, capacity, skills FROM agents WHERE org_id = :o", o=org_id)
+        agents = tx.all(
+            "SELECT id, status, capacity, skills FROM agents WHERE org_id = :o", o=org_id
+        )
         handoffs = tx.all(
             "SELECT h.id, h.status, h.agent_id, h.conversation_id, h.required_skills, "
             "c.assigned_agent_id, c.status AS conversation_status FROM handoffs h "

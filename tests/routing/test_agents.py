@@ -117,7 +117,11 @@ async def test_patch_agent_rejects_empty_and_null(client, tenant):
     await add_agent(client, tenant, "agent_alpha")
     before = (await client.get("/agents/agent_alpha", headers=tenant.headers)).json()
 
-    for body, field in (({}, "body"), ({"status": None}, "status"), ({"capacity": None}, "capacity")):
+    for body, field in (
+        ({}, "body"),
+        ({"status": None}, "status"),
+        ({"capacity": None}, "capacity"),
+    ):
         response = await client.patch("/agents/agent_alpha", json=body, headers=tenant.headers)
         assert response.status_code == 400, response.text
         assert response.json()["error"]["details"]["field"] == field

@@ -32,7 +32,9 @@ HANDOFF_KEYS = {
 
 async def ai_paused(db, conversation_id: str) -> bool:
     value = await db.read(
-        lambda tx: tx.value("SELECT ai_paused FROM conversations WHERE id = :id", id=conversation_id)
+        lambda tx: tx.value(
+            "SELECT ai_paused FROM conversations WHERE id = :id", id=conversation_id
+        )
     )
     return bool(value)
 
@@ -142,7 +144,9 @@ async def test_handoff_on_closed_conversation_is_409(client, db, tenant):
 
     assert response.status_code == 409
     assert response.json()["error"]["code"] == "CONVERSATION_CLOSED"
-    missing = await client.get(f"/conversations/{conversation['id']}/handoff", headers=tenant.headers)
+    missing = await client.get(
+        f"/conversations/{conversation['id']}/handoff", headers=tenant.headers
+    )
     assert missing.status_code == 404
 
 
@@ -222,7 +226,9 @@ async def test_unroutable_list_shrinks_when_skill_appears(client, db, tenant):
 
 async def test_get_handoff_without_one_is_404(client, tenant):
     conversation = await create_conversation(client, tenant)
-    response = await client.get(f"/conversations/{conversation['id']}/handoff", headers=tenant.headers)
+    response = await client.get(
+        f"/conversations/{conversation['id']}/handoff", headers=tenant.headers
+    )
     assert response.status_code == 404
     assert response.json()["error"]["code"] == "NOT_FOUND"
 
