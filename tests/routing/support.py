@@ -144,3 +144,48 @@ async def check_invariants(db: Database, org_id: str) -> dict[str, Any]:
             assert not (free and needed <= set(json.loads(agent["skills"]))), (row, agent)
 
     return {"agents": agents, "handoffs": handoffs, "loads": loads}
+
+
+async def check_capacity_history(db: Database, org_id: str, capacities: dict[str, int]) -> int:
+    """Replay the assignee and status of every conversation from its events, in commit order.
+
+    Asserts that no agent ever held more open conversations than
+    ``capacities`` allows, at any point between two events, and returns the
+    number of events replayed. Every change of assignee or status emits
+    ``conversation.updated`` with a snapshot of the conversation.
+    """
+    state: dict[str, tuple[str | None, str]] = {}
+    replayed = 0
+    for event in await events(db, org_id, "conversation.created", "conversation.updated"):
+        snapshot = event["data"]["conversation"]
+        state[event["conversation_id"]] = (
+            snapshot.get("assignedAgentId"),
+            snapshot["status"],
+        )
+        replayed += 1
+        loads: dict[str, int] = {}
+        for assignee, status in state.values():
+            if assignee is not None and status in ("open", "pending"):
+                loads[assignee] = loads.get(assignee, 0) + 1
+        for agent_id, load in loads.items():
+            assert load <= capacities.get(agent_id, 0), (event, loads)
+    return replayed
+
+
+async def handoff_frames(
+    db: Database, org_id: str, conversation_id: str | None = None
+) -> list[dict]:
+    """Return the realtime ``handoff`` frames that the organization's events map to."""
+    from campfire_server.events.records import EventRecord
+    from campfire_server.routing.frames import handoff_frame
+
+    def work(tx):  # type: ignore[no-untyped-def]
+        return tx.all("SELECT * FROM events WHERE org_id = :o ORDER BY position", o=org_id)
+
+    frames = [handoff_frame(EventRecord.from_row(row)) for row in await db.read(work)]
+    return [
+        frame
+        for frame in frames
+        if frame is not None
+        and (conversation_id is None or frame["channel"] == f"conversation:{conversation_id}")
+    ]

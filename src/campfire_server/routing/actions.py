@@ -256,11 +256,19 @@ def open_handoff(
     if conversation["status"] == "resolved":
         _reopen(tx, org_id, conversation, now)
     handoff_id = ids.new("handoff")
+    # Strictly after every queued handoff, so arrivals within one millisecond
+    # keep their commit order and no reported position goes stale.
+    latest = tx.value(
+        "SELECT MAX(queue_order) AS latest FROM handoffs WHERE org_id = :org_id "
+        "AND status = 'queued'",
+        org_id=org_id,
+    )
+    queue_order = now if latest is None else max(now, int(latest) + 1)
     tx.execute(
         "INSERT INTO handoffs (id, org_id, conversation_id, status, reason, priority, "
         "required_skills, context, source, queue_order, created_at, updated_at) VALUES "
         "(:id, :org_id, :conversation_id, 'queued', :reason, :priority, :required_skills, "
-        ":context, :source, :now, :now, :now)",
+        ":context, :source, :queue_order, :now, :now)",
         id=handoff_id,
         org_id=org_id,
         conversation_id=conversation_id,
@@ -269,6 +277,7 @@ def open_handoff(
         required_skills=_json(skills),
         context=_json(context_value),
         source=source,
+        queue_order=queue_order,
         now=now,
     )
     tx.execute(
