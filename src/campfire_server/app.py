@@ -11,12 +11,13 @@ from fastapi import FastAPI
 from . import __version__
 from .api.errors import install_error_handlers
 from .api.middleware import BodyGuardMiddleware, IdempotencyMiddleware, RequestContextMiddleware
-from .api.routes import ai, conversations, knowledge, mailboxes, messages
+from .api.routes import agents, ai, conversations, handoffs, knowledge, mailboxes, messages
 from .assistant.setup import assistant_service
 from .auth.keys import KeyCache
 from .config import Settings, get_settings
 from .db.database import Database, open_database
 from .development import seed_development_data
+from .routing import service as routing
 
 log = logging.getLogger(__name__)
 
@@ -76,12 +77,15 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     app.state.key_cache = KeyCache()
 
     install_error_handlers(app)
+    routing.configure(routing.policy_from_settings(settings))
     for router in (
         conversations.router,
         messages.router,
         mailboxes.router,
         knowledge.router,
         ai.router,
+        agents.router,
+        handoffs.router,
     ):
         app.include_router(router, prefix=API_PREFIX)
 

@@ -45,6 +45,11 @@ class Settings(BaseSettings):
     rate_limit_websocket_connections: int = Field(default=100, ge=1)
     trusted_proxies: list[str] = Field(default_factory=list)
 
+    # Handoff routing (see docs/handoff.md).
+    handoff_requeue_on_offline: bool = True
+    handoff_default_handle_seconds: int = Field(default=300, ge=1)
+    handoff_history_hours: int = Field(default=24, ge=1)
+
     @field_validator("database_url")
     @classmethod
     def _normalise_database_url(cls, value: str) -> str:

@@ -20,6 +20,10 @@ POLICY: dict[str, frozenset[str]] = {
     "knowledge:read": frozenset({"admin", "agent", "viewer"}),
     "knowledge:write": frozenset({"admin"}),
     "ai:generate": frozenset({"admin", "agent", "customer"}),
+    "agents:read": frozenset({"admin", "agent", "viewer"}),
+    "agents:write": frozenset({"admin", "agent"}),
+    "handoffs:read": frozenset({"admin", "agent", "viewer", "customer"}),
+    "handoffs:write": frozenset({"admin", "agent"}),
 }
 
 
