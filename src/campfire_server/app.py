@@ -11,11 +11,13 @@ from fastapi import FastAPI
 from . import __version__
 from .api.errors import install_error_handlers
 from .api.middleware import BodyGuardMiddleware, IdempotencyMiddleware, RequestContextMiddleware
-from .api.routes import conversations, mailboxes, messages
+from .api.routes import conversations, events, mailboxes, messages
 from .auth.keys import KeyCache
 from .config import Settings, get_settings
 from .db.database import Database, open_database
 from .development import seed_development_data
+from .realtime import gateway as realtime_gateway
+from .realtime import runtime as realtime_runtime
 
 log = logging.getLogger(__name__)
 
@@ -25,6 +27,7 @@ API_PREFIX = "/api/v2"
 # reverse: each is a function of the app returning an async context manager.
 ServiceFactory = Callable[[FastAPI], AbstractAsyncContextManager[None]]
 SERVICES: list[ServiceFactory] = []
+SERVICES.append(realtime_runtime.lifespan)
 
 DESCRIPTION = """\
 Campfire's REST API: conversations, messages, AI answers, handoff to people,
@@ -74,7 +77,13 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     app.state.key_cache = KeyCache()
 
     install_error_handlers(app)
-    for router in (conversations.router, messages.router, mailboxes.router):
+    for router in (
+        conversations.router,
+        messages.router,
+        mailboxes.router,
+        events.router,
+        realtime_gateway.router,
+    ):
         app.include_router(router, prefix=API_PREFIX)
 
     # Added last runs first: request context wraps the body guard, which

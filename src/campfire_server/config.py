@@ -45,6 +45,20 @@ class Settings(BaseSettings):
     rate_limit_websocket_connections: int = Field(default=100, ge=1)
     trusted_proxies: list[str] = Field(default_factory=list)
 
+    # Realtime WebSocket API (docs/realtime.md).
+    realtime_auth_timeout_seconds: float = Field(default=10.0, gt=0)
+    realtime_heartbeat_seconds: float = Field(default=25.0, gt=0)
+    realtime_idle_timeout_seconds: float = Field(default=120.0, ge=0)
+    realtime_typing_ttl_seconds: float = Field(default=10.0, gt=0)
+    realtime_send_queue_frames: int = Field(default=256, ge=1)
+    realtime_max_frame_bytes: int = Field(default=64 * 1024, ge=1024)
+    realtime_per_message_deflate: bool = False
+    realtime_replay_limit: int = Field(default=1000, ge=1, le=10_000)
+    # The event log keeps an event while it is younger than the retention
+    # window or among the newest ``event_retention_min_events`` of its channel.
+    event_retention_hours: float = Field(default=24.0, gt=0)
+    event_retention_min_events: int = Field(default=1000, ge=1)
+
     @field_validator("database_url")
     @classmethod
     def _normalise_database_url(cls, value: str) -> str:

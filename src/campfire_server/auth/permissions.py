@@ -17,6 +17,8 @@ POLICY: dict[str, frozenset[str]] = {
     "mailboxes:write": frozenset({"admin"}),
     "keys:manage": frozenset({"admin"}),
     "events:read": frozenset({"admin", "agent", "viewer", "customer"}),
+    "realtime:mailbox": frozenset({"admin", "agent"}),
+    "realtime:agent": frozenset({"admin", "agent"}),
 }
 
 
