@@ -39,6 +39,7 @@ Every error has the shape `{"error": {"code", "message", "details", "requestId"}
 def create_app(settings: Settings | None = None, db: Database | None = None) -> FastAPI:
     """Build the application; ``db`` is opened from the settings when not given."""
     settings = settings or get_settings()
+    settings.check_serving_secrets()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

@@ -61,6 +61,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     settings = _settings(args)
     configure_logging(settings.log_level, settings.log_format)
+    settings.check_serving_secrets()
     if settings.is_development:
         migrate.upgrade(settings.database_url)
     elif not migrate.is_current(settings.database_url):
