@@ -11,13 +11,24 @@ from fastapi import FastAPI
 from . import __version__
 from .api.errors import install_error_handlers
 from .api.middleware import BodyGuardMiddleware, IdempotencyMiddleware, RequestContextMiddleware
-from .api.routes import agents, ai, conversations, handoffs, knowledge, mailboxes, messages
+from .api.routes import (
+    agents,
+    ai,
+    conversations,
+    events,
+    handoffs,
+    knowledge,
+    mailboxes,
+    messages,
+)
 from .assistant.setup import assistant_service
 from .auth.keys import KeyCache
 from .config import Settings, get_settings
 from .db.database import Database, open_database
 from .development import seed_development_data
 from .routing import service as routing
+from .realtime import gateway as realtime_gateway
+from .realtime import runtime as realtime_runtime
 
 log = logging.getLogger(__name__)
 
@@ -26,7 +37,7 @@ API_PREFIX = "/api/v2"
 # Background services started with the application, in order, and stopped in
 # reverse: each is a function of the app returning an async context manager.
 ServiceFactory = Callable[[FastAPI], AbstractAsyncContextManager[None]]
-SERVICES: list[ServiceFactory] = [assistant_service]
+SERVICES: list[ServiceFactory] = [assistant_service, realtime_runtime.lifespan]
 
 DESCRIPTION = """\
 Campfire's REST API: conversations, messages, AI answers, handoff to people,
@@ -86,6 +97,8 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         ai.router,
         agents.router,
         handoffs.router,
+        events.router,
+        realtime_gateway.router,
     ):
         app.include_router(router, prefix=API_PREFIX)
 

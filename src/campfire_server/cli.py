@@ -85,7 +85,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
         workers=settings.workers,
         log_config=None,
         access_log=False,
-        ws_per_message_deflate=False,
+        ws_per_message_deflate=settings.realtime_per_message_deflate,
+        ws_max_size=settings.realtime_max_frame_bytes,
         proxy_headers=False,
     )
     return 0

@@ -49,6 +49,19 @@ class Settings(BaseSettings):
     handoff_requeue_on_offline: bool = True
     handoff_default_handle_seconds: int = Field(default=300, ge=1)
     handoff_history_hours: int = Field(default=24, ge=1)
+    # Realtime WebSocket API (docs/realtime.md).
+    realtime_auth_timeout_seconds: float = Field(default=10.0, gt=0)
+    realtime_heartbeat_seconds: float = Field(default=25.0, gt=0)
+    realtime_idle_timeout_seconds: float = Field(default=120.0, ge=0)
+    realtime_typing_ttl_seconds: float = Field(default=10.0, gt=0)
+    realtime_send_queue_frames: int = Field(default=256, ge=1)
+    realtime_max_frame_bytes: int = Field(default=64 * 1024, ge=1024)
+    realtime_per_message_deflate: bool = False
+    realtime_replay_limit: int = Field(default=1000, ge=1, le=10_000)
+    # The event log keeps an event while it is younger than the retention
+    # window or among the newest ``event_retention_min_events`` of its channel.
+    event_retention_hours: float = Field(default=24.0, gt=0)
+    event_retention_min_events: int = Field(default=1000, ge=1)
 
     @field_validator("database_url")
     @classmethod

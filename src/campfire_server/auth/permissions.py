@@ -24,6 +24,8 @@ POLICY: dict[str, frozenset[str]] = {
     "agents:write": frozenset({"admin", "agent"}),
     "handoffs:read": frozenset({"admin", "agent", "viewer", "customer"}),
     "handoffs:write": frozenset({"admin", "agent"}),
+    "realtime:mailbox": frozenset({"admin", "agent"}),
+    "realtime:agent": frozenset({"admin", "agent"}),
 }
 
 
