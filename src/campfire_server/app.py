@@ -11,11 +11,14 @@ from fastapi import FastAPI
 from . import __version__
 from .api.errors import install_error_handlers
 from .api.middleware import BodyGuardMiddleware, IdempotencyMiddleware, RequestContextMiddleware
-from .api.routes import conversations, mailboxes, messages
+from .api.routes import conversations, mailboxes, messages, webhooks
 from .auth.keys import KeyCache
 from .config import Settings, get_settings
 from .db.database import Database, open_database
 from .development import seed_development_data
+from .events.emit import register_tx_hook
+from .webhooks import actions as webhook_actions
+from .webhooks import delivery as webhook_delivery
 
 log = logging.getLogger(__name__)
 
@@ -25,6 +28,11 @@ API_PREFIX = "/api/v2"
 # reverse: each is a function of the app returning an async context manager.
 ServiceFactory = Callable[[FastAPI], AbstractAsyncContextManager[None]]
 SERVICES: list[ServiceFactory] = []
+
+# Webhook deliveries are queued inside the transaction of each event and sent
+# by the in-process worker (off with CAMPFIRE_WEBHOOK_WORKER=false).
+register_tx_hook(webhook_actions.enqueue_event)
+SERVICES.append(webhook_delivery.lifespan_service)
 
 DESCRIPTION = """\
 Campfire's REST API: conversations, messages, AI answers, handoff to people,
@@ -74,7 +82,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     app.state.key_cache = KeyCache()
 
     install_error_handlers(app)
-    for router in (conversations.router, messages.router, mailboxes.router):
+    for router in (conversations.router, messages.router, mailboxes.router, webhooks.router):
         app.include_router(router, prefix=API_PREFIX)
 
     # Added last runs first: request context wraps the body guard, which
