@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
@@ -65,20 +66,40 @@ async def _forget_webhooks(db: Database, org_id: str) -> None:
 
 
 @pytest.fixture
-async def hook_app(db: Database, tenant: Any) -> AsyncIterator[Any]:
-    """The application with its in-process worker and fast retries."""
-    application = create_app(fast_settings(db.url), db=db)
-    async with application.router.lifespan_context(application):
-        yield application
+async def live_factory(db: Database, tenant: Any) -> AsyncIterator[Callable[..., Any]]:
+    """Build applications with the in-process worker, fast retries and ``overrides``."""
+    opened: list[tuple[Any, Any]] = []
+
+    async def make(**overrides: Any) -> Any:
+        application = create_app(fast_settings(db.url, **overrides), db=db)
+        lifespan = application.router.lifespan_context(application)
+        await lifespan.__aenter__()
+        opened.append((application, lifespan))
+        return application
+
+    yield make
+    for _application, lifespan in reversed(opened):
+        await lifespan.__aexit__(None, None, None)
     await _forget_webhooks(db, tenant.org_id)
+
+
+def api_client(application: Any) -> httpx.AsyncClient:
+    return httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=application),
+        base_url="http://testserver/api/v2",
+        timeout=30,
+    )
+
+
+@pytest.fixture
+async def hook_app(live_factory: Callable[..., Any]) -> Any:
+    """The application with its in-process worker and fast retries."""
+    return await live_factory()
 
 
 @pytest.fixture
 async def hook_client(hook_app: Any) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=hook_app)
-    async with httpx.AsyncClient(
-        transport=transport, base_url="http://testserver/api/v2", timeout=30
-    ) as http:
+    async with api_client(hook_app) as http:
         yield http
 
 
@@ -108,11 +129,7 @@ async def manual_factory(db: Database, tenant: Any) -> AsyncIterator[Callable[..
         application = create_app(settings, db=db)
         lifespan = application.router.lifespan_context(application)
         await lifespan.__aenter__()
-        api = httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=application),
-            base_url="http://testserver/api/v2",
-            timeout=30,
-        )
+        api = api_client(application)
         sender = new_http_client(settings)
         opened.append((application, lifespan, api, sender))
         return Manual(application, api, DeliveryWorker(db, settings, sender))
@@ -123,6 +140,13 @@ async def manual_factory(db: Database, tenant: Any) -> AsyncIterator[Callable[..
         await sender.aclose()
         await lifespan.__aexit__(None, None, None)
     await _forget_webhooks(db, tenant.org_id)
+
+
+def closed_port() -> int:
+    """Return a port on 127.0.0.1 that nothing listens on (connections are refused)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
 
 
 async def create_webhook(

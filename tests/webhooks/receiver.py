@@ -125,7 +125,7 @@ class Receiver:
                     await self._write(writer, Reply(status=404, body=b"unknown path"))
                     continue
                 await self._answer(writer, method, path, headers, body)
-        except (ConnectionError, asyncio.IncompleteReadError):
+        except (ConnectionError, asyncio.IncompleteReadError, asyncio.CancelledError):
             return
         finally:
             self._connections.discard(writer)
