@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import socket
 from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
@@ -157,3 +158,22 @@ async def create_webhook(
     )
     assert response.status_code == 201, response.text
     return response.json()
+
+
+async def wait_settled(
+    client: httpx.AsyncClient, tenant: Any, webhook_id: str, count: int, timeout: float = 20
+) -> list[dict]:
+    """Wait until ``count`` deliveries of the webhook succeeded or failed; return them all."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        response = await client.get(
+            f"/webhooks/{webhook_id}/deliveries", params={"limit": 100}, headers=tenant.headers
+        )
+        assert response.status_code == 200, response.text
+        items = response.json()["data"]
+        settled = [item for item in items if item["status"] in ("succeeded", "failed")]
+        if len(settled) >= count:
+            return items
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"only {len(settled)} of {count} deliveries settled: {items}")
+        await asyncio.sleep(0.05)

@@ -13,7 +13,7 @@ from campfire_server.auth import keys
 from campfire_server.events import records
 from tests.helpers import create_conversation
 
-from .conftest import create_webhook
+from .conftest import create_webhook, wait_settled
 from .receiver import Reply
 
 BR01_SECRET = "whsec_dGVzdF9zZWNyZXRfcGxhY2Vob2xkZXI="
@@ -225,6 +225,7 @@ async def test_ping_and_replay(hook_client, tenant, receiver):
     assert ping.json()["eventType"] == "ping"
     (first,) = await receiver.wait_for(1)
     assert b'"type":"ping"' in first.body
+    await wait_settled(hook_client, tenant, webhook["id"], 1)
 
     replay = await hook_client.post(
         f"/webhooks/{webhook['id']}/deliveries/{ping.json()['id']}/retry",

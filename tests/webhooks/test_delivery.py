@@ -13,7 +13,7 @@ from campfire_server.events.emit import emit
 from campfire_server.webhooks.verify import WebhookVerificationError, verify
 from tests.helpers import create_conversation, send_message
 
-from .conftest import create_webhook
+from .conftest import create_webhook, wait_settled
 from .receiver import Reply
 
 
@@ -21,19 +21,6 @@ async def _deliveries(client, tenant, webhook_id: str) -> list[dict]:
     response = await client.get(f"/webhooks/{webhook_id}/deliveries", headers=tenant.headers)
     assert response.status_code == 200, response.text
     return response.json()["data"]
-
-
-async def _wait_settled(client, tenant, webhook_id: str, count: int, timeout: float = 20) -> list:
-    """Wait until ``count`` deliveries are no longer pending or in flight."""
-    deadline = asyncio.get_running_loop().time() + timeout
-    while True:
-        items = await _deliveries(client, tenant, webhook_id)
-        settled = [item for item in items if item["status"] in ("succeeded", "failed")]
-        if len(settled) >= count:
-            return items
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"only {len(settled)} of {count} deliveries settled: {items}")
-        await asyncio.sleep(0.05)
 
 
 async def test_every_event_type_arrives_once_and_verifies(hook_client, hook_app, tenant, db,
@@ -110,7 +97,7 @@ async def test_receiver_500_then_recovers(hook_client, tenant, make_receiver):
     await create_conversation(hook_client, tenant)
 
     await receiver.wait_for(3)
-    (delivery,) = await _wait_settled(hook_client, tenant, webhook["id"], 1)
+    (delivery,) = await wait_settled(hook_client, tenant, webhook["id"], 1)
     await asyncio.sleep(0.3)
 
     assert [request.status for request in receiver.requests] == [500, 500, 200]
@@ -131,7 +118,7 @@ async def test_client_error_is_not_retried(hook_client, tenant, make_receiver):
     webhook = await create_webhook(hook_client, tenant, receiver.url, ["conversation.created"])
     await create_conversation(hook_client, tenant)
 
-    (delivery,) = await _wait_settled(hook_client, tenant, webhook["id"], 1)
+    (delivery,) = await wait_settled(hook_client, tenant, webhook["id"], 1)
     await asyncio.sleep(0.5)
 
     assert len(receiver.requests) == 1

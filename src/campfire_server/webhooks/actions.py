@@ -122,6 +122,12 @@ def update_webhook(tx: Tx, org_id: str, webhook_id: str, request: WebhookUpdate)
 def delete_webhook(tx: Tx, org_id: str, webhook_id: str) -> None:
     """Delete a webhook with its deliveries and their attempts."""
     service.get_webhook_row(tx, org_id, webhook_id, lock=True)
+    # Wait for workers recording an attempt, so their attempt rows are
+    # committed, and therefore visible to the next statement, before the delete.
+    tx.all(
+        "SELECT id FROM webhook_deliveries WHERE webhook_id = :webhook_id" + tx.for_update,
+        webhook_id=webhook_id,
+    )
     tx.execute(
         "DELETE FROM webhook_attempts WHERE delivery_id IN "
         "(SELECT id FROM webhook_deliveries WHERE webhook_id = :webhook_id)",

@@ -239,11 +239,15 @@ class DeliveryWorker:
         await asyncio.gather(*(self._deliver(job) for job in jobs))
         return len(jobs)
 
-    async def _claim(self, limit: int) -> list[Job]:
+    async def _claim(self, limit: int, *, known_due: bool = False) -> list[Job]:
+        """Lease up to ``limit`` due deliveries; a read first skips the write when none is due."""
         now = clock.now_ms()
-        due = await self.db.read(actions.next_due_at)
-        if due is None or due > now or limit <= 0:
+        if limit <= 0:
             return []
+        if not known_due:
+            due = await self.db.read(actions.next_due_at)
+            if due is None or due > now:
+                return []
         lease_ms = int(self.settings.webhook_lease_seconds * 1000)
         return await self.db.write(
             lambda tx: actions.claim_due(
@@ -311,21 +315,29 @@ class DeliveryWorker:
     async def run(self, grace_seconds: float = 5.0) -> None:
         """Deliver until ``stop`` is called, then finish or release what is in flight."""
         log.info("webhook worker started", extra={"worker_id": self.worker_id})
+        concurrency = self.settings.webhook_concurrency
+        # Claim in batches of at least a quarter of the slots: one claim per
+        # finished delivery would make the claim query the bottleneck.
+        batch = max(1, concurrency // 4)
+        backlog = False
         while not self._stopping:
-            free = self.settings.webhook_concurrency - len(self._in_flight)
-            try:
-                jobs = await self._claim(free)
-            except Exception:
-                log.exception("webhook worker could not claim deliveries")
-                jobs = []
+            free = concurrency - len(self._in_flight)
+            jobs: list[Job] = []
+            if free > 0:
+                try:
+                    jobs = await self._claim(free, known_due=backlog)
+                except Exception:
+                    log.exception("webhook worker could not claim deliveries")
+                backlog = bool(jobs) and len(jobs) == free
             for job in jobs:
                 await self._slots.acquire()
                 task = asyncio.create_task(self._run_job(job))
                 self._in_flight.add(task)
                 task.add_done_callback(self._in_flight.discard)
-            if len(self._in_flight) >= self.settings.webhook_concurrency:
-                await asyncio.wait(self._in_flight, return_when=asyncio.FIRST_COMPLETED)
-            elif len(jobs) < free:
+            if backlog:
+                while self._in_flight and concurrency - len(self._in_flight) < batch:
+                    await asyncio.wait(set(self._in_flight), return_when=asyncio.FIRST_COMPLETED)
+            else:
                 await self._sleep()
         await self._drain(grace_seconds)
 
