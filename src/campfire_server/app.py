@@ -20,15 +20,19 @@ from .api.routes import (
     knowledge,
     mailboxes,
     messages,
+    webhooks,
 )
 from .assistant.setup import assistant_service
 from .auth.keys import KeyCache
 from .config import Settings, get_settings
 from .db.database import Database, open_database
 from .development import seed_development_data
-from .routing import service as routing
+from .events.emit import register_tx_hook
 from .realtime import gateway as realtime_gateway
 from .realtime import runtime as realtime_runtime
+from .routing import service as routing
+from .webhooks import actions as webhook_actions
+from .webhooks import delivery as webhook_delivery
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +42,11 @@ API_PREFIX = "/api/v2"
 # reverse: each is a function of the app returning an async context manager.
 ServiceFactory = Callable[[FastAPI], AbstractAsyncContextManager[None]]
 SERVICES: list[ServiceFactory] = [assistant_service, realtime_runtime.lifespan]
+
+# Webhook deliveries are queued inside the transaction of each event and sent
+# by the in-process worker (off with CAMPFIRE_WEBHOOK_WORKER=false).
+register_tx_hook(webhook_actions.enqueue_event)
+SERVICES.append(webhook_delivery.lifespan_service)
 
 DESCRIPTION = """\
 Campfire's REST API: conversations, messages, AI answers, handoff to people,
@@ -99,6 +108,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         handoffs.router,
         events.router,
         realtime_gateway.router,
+        webhooks.router,
     ):
         app.include_router(router, prefix=API_PREFIX)
 

@@ -92,6 +92,23 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_worker(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from .webhooks.delivery import run_standalone
+
+    settings = _settings(args)
+    configure_logging(settings.log_level, settings.log_format)
+    if not migrate.is_current(settings.database_url):
+        print(
+            "error: the database schema is not current; run `campfire migrate` first",
+            file=sys.stderr,
+        )
+        return 2
+    asyncio.run(run_standalone(settings, concurrency=args.concurrency))
+    return 0
+
+
 def cmd_migrate(args: argparse.Namespace) -> int:
     settings = _settings(args)
     configure_logging(settings.log_level, "text")
@@ -231,6 +248,21 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_database(serve)
     serve.set_defaults(handler=cmd_serve)
+
+    worker = commands.add_parser(
+        "worker", help="deliver webhooks; run any number beside the servers in scaled mode"
+    )
+    worker.add_argument(
+        "--concurrency",
+        type=int,
+        metavar="N",
+        help="deliveries in flight at once (CAMPFIRE_WEBHOOK_CONCURRENCY; default 16)",
+    )
+    worker.add_argument(
+        "--env", choices=["development", "test", "production"], help="environment (CAMPFIRE_ENV)"
+    )
+    _add_database(worker)
+    worker.set_defaults(handler=cmd_worker)
 
     migrate_cmd = commands.add_parser("migrate", help="apply database migrations")
     _add_database(migrate_cmd)

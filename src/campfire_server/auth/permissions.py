@@ -16,6 +16,7 @@ POLICY: dict[str, frozenset[str]] = {
     "mailboxes:read": frozenset({"admin", "agent", "viewer"}),
     "mailboxes:write": frozenset({"admin"}),
     "keys:manage": frozenset({"admin"}),
+    "webhooks:manage": frozenset({"admin"}),
     "events:read": frozenset({"admin", "agent", "viewer", "customer"}),
     "knowledge:read": frozenset({"admin", "agent", "viewer"}),
     "knowledge:write": frozenset({"admin"}),
