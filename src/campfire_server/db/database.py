@@ -25,6 +25,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
+from .. import mock
 from ..errors import ServiceUnavailable
 from .tx import Dialect, Tx
 
@@ -47,7 +48,12 @@ def _run_callbacks(callbacks: list[Callable[[], Any]]) -> None:
 
 
 class Database:
-    """A transactional store shared by every request of a process."""
+    """A transactional store shared by every request of a process.
+
+    In mock mode (see ``campfire_server.mock``) ``write`` runs the work and
+    returns its result, then rolls the transaction back and drops its
+    after-commit callbacks.
+    """
 
     dialect: Dialect
     url: str
@@ -150,16 +156,23 @@ class SqliteDatabase(Database):
                 log.warning("sqlite write lock busy, retrying", extra={"attempt": attempt + 1})
                 time.sleep(0.05 * (attempt + 1))
 
-    def _commit_group(self, group: list[tuple[Work[Any], asyncio.Future[Any], Any]]) -> None:
+    def _commit_group(
+        self, group: list[tuple[Work[Any], asyncio.Future[Any], Any, bool]]
+    ) -> None:
         cursor = self._writer_conn.cursor()
         outcomes: list[tuple[bool, Any, list[Callable[[], Any]]]] = []
         try:
             self._begin(cursor)
-            for work, _future, _loop in group:
+            for work, _future, _loop, rollback in group:
                 tx = Tx(cursor, "sqlite")
                 cursor.execute("SAVEPOINT work")
                 try:
                     result = work(tx)
+                    if rollback:
+                        cursor.execute("ROLLBACK TO work")
+                        cursor.execute("RELEASE work")
+                        outcomes.append((True, result, []))
+                        continue
                     cursor.execute("RELEASE work")
                     outcomes.append((True, result, tx.take_after_commit()))
                 except BaseException as error:  # noqa: BLE001 - handed to the caller
@@ -179,7 +192,9 @@ class SqliteDatabase(Database):
             )
             outcomes = [(False, failure, []) for _ in group]
 
-        for (_work, future, loop), (ok, value, callbacks) in zip(group, outcomes, strict=True):
+        for (_work, future, loop, _rollback), (ok, value, callbacks) in zip(
+            group, outcomes, strict=True
+        ):
             loop.call_soon_threadsafe(_settle, future, ok, value, callbacks)
 
     def _commit(self, cursor: sqlite3.Cursor) -> None:
@@ -199,7 +214,7 @@ class SqliteDatabase(Database):
             raise ServiceUnavailable("the server is shutting down; retry the request shortly")
         loop = asyncio.get_running_loop()
         future: asyncio.Future[T] = loop.create_future()
-        self._queue.put((work, future, loop))
+        self._queue.put((work, future, loop, mock.is_active()))
         return await future
 
     def _reader_conn(self) -> sqlite3.Connection:
@@ -243,7 +258,7 @@ class SqliteDatabase(Database):
                 future, ok, value, callbacks = args
                 fn(future, ok, value, [])
 
-        self._queue.put((work, _Future(), _Loop()))
+        self._queue.put((work, _Future(), _Loop(), False))
         done.wait()
         if "error" in box:
             raise box["error"]
@@ -299,18 +314,19 @@ class PostgresDatabase(Database):
         )
         self._executor = ThreadPoolExecutor(max_workers=pool_size, thread_name_prefix="pg")
 
-    def _run(self, work: Work[T], *, retries: int) -> T:
+    def _run(self, work: Work[T], *, retries: int, rollback: bool = False) -> T:
         from psycopg import errors as pg_errors
         from psycopg_pool import PoolTimeout
 
         for attempt in range(retries + 1):
             try:
                 with self._pool.connection() as conn:
-                    with conn.transaction():
+                    with conn.transaction(force_rollback=rollback):
                         cursor = conn.cursor()
                         tx = Tx(cursor, "postgresql")
                         result = work(tx)
-                    return result, tx.take_after_commit()  # type: ignore[return-value]
+                    callbacks = [] if rollback else tx.take_after_commit()
+                    return result, callbacks  # type: ignore[return-value]
             except (pg_errors.SerializationFailure, pg_errors.DeadlockDetected):
                 if attempt == retries:
                     raise ServiceUnavailable(
@@ -328,8 +344,9 @@ class PostgresDatabase(Database):
 
     async def write(self, work: Work[T]) -> T:
         loop = asyncio.get_running_loop()
+        rollback = mock.is_active()
         result, callbacks = await loop.run_in_executor(
-            self._executor, lambda: self._run(work, retries=3)
+            self._executor, lambda: self._run(work, retries=3, rollback=rollback)
         )
         _run_callbacks(callbacks)
         return result
