@@ -132,8 +132,8 @@ def open_session(tx: Tx, principal: Principal, request: WidgetSessionCreate) -> 
         # An unverified visitor may create a customer but never rename an existing one.
         tx.execute(
             "INSERT INTO customers (org_id, id, name, email, metadata, created_at, updated_at) "
-            "SELECT :org_id, :id, :name, :email, '{}', :now, :now WHERE NOT EXISTS "
-            "(SELECT 1 FROM customers WHERE org_id = :org_id AND id = :id)",
+            "VALUES (:org_id, :id, :name, :email, '{}', :now, :now) "
+            "ON CONFLICT (org_id, id) DO NOTHING",
             org_id=principal.org_id,
             id=customer_id,
             name=request.name,
