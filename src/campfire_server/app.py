@@ -9,6 +9,7 @@ from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontext
 from fastapi import FastAPI
 
 from . import __version__
+from .api.access import AccessMiddleware
 from .api.errors import install_error_handlers
 from .api.middleware import BodyGuardMiddleware, IdempotencyMiddleware, RequestContextMiddleware
 from .api.routes import (
@@ -22,8 +23,12 @@ from .api.routes import (
     messages,
     webhooks,
 )
+from .api.routes import auth, health, keys, widget
 from .assistant.setup import assistant_service
 from .auth.keys import KeyCache
+from .auth.origins import OriginRegistry
+from .auth.ratelimit import RateLimits
+from .auth.tokens import external_key_from_settings
 from .config import Settings, get_settings
 from .db.database import Database, open_database
 from .development import seed_development_data
@@ -59,6 +64,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     """Build the application; ``db`` is opened from the settings when not given."""
     settings = settings or get_settings()
     settings.check_serving_secrets()
+    external_key_from_settings(settings)  # a bad public key fails here, at start-up
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -68,6 +74,8 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
             pool_size=settings.database_pool_size,
             busy_timeout_ms=settings.sqlite_busy_timeout_ms,
         )
+        app.state.rate_limits = RateLimits(settings, app.state.db)
+        app.state.origins = OriginRegistry(app.state.db)
         if settings.is_development:
             await seed_development_data(app.state.db)
         log.info(
@@ -80,6 +88,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
                     await stack.enter_async_context(factory(app))
                 yield
         finally:
+            await app.state.rate_limits.close()
             if owns_db:
                 await app.state.db.close()
             log.info("server stopped")
@@ -109,12 +118,18 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         events.router,
         realtime_gateway.router,
         webhooks.router,
+        keys.router,
+        auth.router,
+        widget.router,
     ):
         app.include_router(router, prefix=API_PREFIX)
+    app.include_router(health.router)
 
-    # Added last runs first: request context wraps the body guard, which
-    # wraps idempotency, so every rejection carries the request id.
+    # Added last runs first: request context wraps access (CORS, mock mode,
+    # rate and security headers), which wraps the body guard, which wraps
+    # idempotency, so every rejection carries the request id and the headers.
     app.add_middleware(IdempotencyMiddleware)
     app.add_middleware(BodyGuardMiddleware, max_body_bytes=settings.max_body_bytes)
+    app.add_middleware(AccessMiddleware)
     app.add_middleware(RequestContextMiddleware)
     return app

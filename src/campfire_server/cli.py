@@ -198,6 +198,7 @@ def cmd_mailboxes_create(args: argparse.Namespace) -> int:
             handoff_threshold=args.handoff_threshold,
             identity_verification=args.identity_verification,
         ),
+        identity_secret=args.identity_secret,
     )
     mailbox = _run(_settings(args), lambda tx: org_actions.create_mailbox(tx, args.org, request))
     _print(mailbox.model_dump(mode="json", by_alias=True))
@@ -353,6 +354,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--identity-verification",
         action="store_true",
         help="require customerHash for widget sessions of this mailbox",
+    )
+    mailboxes_create.add_argument(
+        "--identity-secret",
+        metavar="SECRET",
+        help="key of the customerHash HMAC (16 to 255 characters); required with "
+        "--identity-verification",
     )
     _add_database(mailboxes_create)
     mailboxes_create.set_defaults(handler=cmd_mailboxes_create)
