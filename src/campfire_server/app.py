@@ -11,7 +11,7 @@ from fastapi import FastAPI
 from . import __version__
 from .api.errors import install_error_handlers
 from .api.middleware import BodyGuardMiddleware, IdempotencyMiddleware, RequestContextMiddleware
-from .api.routes import conversations, mailboxes, messages
+from .api.routes import analytics, conversations, mailboxes, messages, satisfaction
 from .auth.keys import KeyCache
 from .config import Settings, get_settings
 from .db.database import Database, open_database
@@ -75,7 +75,13 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     app.state.key_cache = KeyCache()
 
     install_error_handlers(app)
-    for router in (conversations.router, messages.router, mailboxes.router):
+    for router in (
+        conversations.router,
+        messages.router,
+        mailboxes.router,
+        satisfaction.router,
+        analytics.router,
+    ):
         app.include_router(router, prefix=API_PREFIX)
 
     # Added last runs first: request context wraps the body guard, which

@@ -17,6 +17,8 @@ POLICY: dict[str, frozenset[str]] = {
     "mailboxes:write": frozenset({"admin"}),
     "keys:manage": frozenset({"admin"}),
     "events:read": frozenset({"admin", "agent", "viewer", "customer"}),
+    "analytics:read": frozenset({"admin", "agent", "viewer"}),
+    "satisfaction:write": frozenset({"admin", "agent", "customer"}),
 }
 
 
