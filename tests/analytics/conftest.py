@@ -78,15 +78,19 @@ class History:
     async def say(self, conversation_id: str, author_type: str, private: bool = False) -> None:
         response = await self.client.post(
             f"/conversations/{conversation_id}/messages",
-            json={"content": f"{author_type} message", "authorType": author_type,
-                  "private": private},
+            json={
+                "content": f"{author_type} message",
+                "authorType": author_type,
+                "private": private,
+            },
             headers=self.tenant.headers,
         )
         assert response.status_code == 201, response.text
 
     async def set_status(self, conversation_id: str, status: str) -> None:
         response = await self.client.patch(
-            f"/conversations/{conversation_id}", json={"status": status},
+            f"/conversations/{conversation_id}",
+            json={"status": status},
             headers=self.tenant.headers,
         )
         assert response.status_code == 200, response.text

@@ -79,8 +79,7 @@ METRICS: dict[str, Metric] = {
             True,
             "total_resolution is the share of the period's conversations that were resolved; "
             "ai_resolution is the share whose first resolution came before any agent message "
-            "and before any handoff request. trend follows total_resolution. "
-            + RESOLUTION_RULE,
+            "and before any handoff request. trend follows total_resolution. " + RESOLUTION_RULE,
         ),
         Metric(
             "handoff_rate",

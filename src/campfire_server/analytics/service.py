@@ -100,8 +100,11 @@ def _duration_values(row: dict[str, Any] | None) -> tuple[dict[str, Any], trends
         return {"average": None, "p95": None, "sampleSize": 0}, trends.Sample(0, 0.0)
     n = int(row["n"])
     sample = trends.Sample(n, float(row["total"]) / 1000.0, float(row["total_squares"]) / 1e6)
-    return {"average": _seconds(float(row["total"]) / n), "p95": _seconds(row["p95"]),
-            "sampleSize": n}, sample
+    return {
+        "average": _seconds(float(row["total"]) / n),
+        "p95": _seconds(row["p95"]),
+        "sampleSize": n,
+    }, sample
 
 
 def _counts(row: dict[str, Any] | None) -> dict[str, Any]:
@@ -132,8 +135,10 @@ def _metric_values(
             "aiResolved": ai_resolved,
             "sampleSize": conversations,
         }
-        return values, trends.Sample(conversations, resolved), trends.Sample(
-            conversations, ai_resolved
+        return (
+            values,
+            trends.Sample(conversations, resolved),
+            trends.Sample(conversations, ai_resolved),
         )
     if name == "handoff_rate":
         handoffs = int(counts.get("handoffs") or 0)
@@ -170,9 +175,7 @@ def _p_value(result: trends.TestResult) -> float | None:
     return None if result.p_value is None else round(result.p_value, 4)
 
 
-def summarize(
-    name: str, rows: list[dict[str, Any]], window: Window
-) -> dict[str, Any]:
+def summarize(name: str, rows: list[dict[str, Any]], window: Window) -> dict[str, Any]:
     """Shape one metric of a two-period query: values, trend, definition and comparison."""
     index = _index(rows)
     metric = METRICS[name]
@@ -180,9 +183,10 @@ def summarize(
     previous, previous_sample, previous_extra = _metric_values(name, 0, index)
     result = _test(name, current_sample, previous_sample)
 
-    body: dict[str, Any] = {**current, "trend": trends.direction(
-        result, higher_is_better=metric.higher_is_better
-    )}
+    body: dict[str, Any] = {
+        **current,
+        "trend": trends.direction(result, higher_is_better=metric.higher_is_better),
+    }
     if current_extra is not None and previous_extra is not None:
         extra = trends.two_proportion_z_test(current_extra, previous_extra)
         body["aiResolutionTrend"] = trends.direction(extra, higher_is_better=True)
@@ -220,8 +224,9 @@ def get_metrics(tx: Tx, org_id: str, request: MetricsRequest) -> dict[str, Any]:
         "from": to_iso(window.start_ms),
         "to": to_iso(window.end_ms),
         "timezone": window.zone.key,
-        "mailboxId": request.mailbox_ids[0] if request.mailbox_ids and len(
-            request.mailbox_ids) == 1 else None,
+        "mailboxId": request.mailbox_ids[0]
+        if request.mailbox_ids and len(request.mailbox_ids) == 1
+        else None,
         "comparison": {
             "from": to_iso(window.previous_start_ms),
             "to": to_iso(window.previous_end_ms),

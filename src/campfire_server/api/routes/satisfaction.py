@@ -17,8 +17,10 @@ router = APIRouter(prefix="/conversations/{conversation_id}/satisfaction", tags=
     "",
     status_code=201,
     response_model=Rating,
-    responses={200: {"model": Rating, "description": "An existing rating was replaced"},
-               **errors(400, 403, 404, 413, 415)},
+    responses={
+        200: {"model": Rating, "description": "An existing rating was replaced"},
+        **errors(400, 403, 404, 413, 415),
+    },
     operation_id="satisfaction-rate",
     summary="Rate a conversation 1 to 5; a later rating replaces the earlier one",
 )
