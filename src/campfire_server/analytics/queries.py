@@ -1,15 +1,8 @@
 """The aggregate SQL behind every metric, shared by SQLite and PostgreSQL.
 
-All figures come out of one statement per request. It reads the cohort of
-conversations (created in the reported range), merges their messages with
-their resolution and handoff events into one ordered stream, and finds the
-customer waits with window functions:
-
-* ``LAG`` marks a customer message as the start of a wait when the item
-  before it is not a customer message;
-* after dropping the other customer messages, ``LEAD`` pairs each wait
-  start with the next item, which is either a reply (a sample) or a
-  resolution (the wait ends unanswered).
+The queries read the fact tables that ``facts.refresh`` keeps current: one
+row per conversation and one per answered wait, each carrying its
+conversation's creation time, which places it in a period.
 
 The 95th percentile is the nearest-rank value: the ``ceil(0.95 * n)``-th
 smallest sample, picked with ``ROW_NUMBER`` and ``COUNT`` over the
@@ -22,15 +15,58 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..db.tx import Tx
+from .facts import AI, HUMAN_SERIES, REPLY_SERIES, WAIT_SUMS, conversation_filter
 
-# Stream item kinds. At equal timestamps they sort in this order, so a
-# reply stored in the same millisecond as its question still follows it and
-# a resolution follows the reply that came with it.
-CUSTOMER, AI, AGENT, RESOLVED, AGENT_NOTE, HANDOFF = range(6)
+# Which waits each duration metric takes: a series and, within it, a subset
+# (every wait, the first answered wait of each conversation, or the waits
+# that the AI answered).
+WAIT_METRICS = {
+    "response_time": (REPLY_SERIES, "every"),
+    "first_response_time": (REPLY_SERIES, "first"),
+    "ai_response_time": (REPLY_SERIES, "ai"),
+    "human_response_time": (HUMAN_SERIES, "every"),
+}
+WAIT_SERIES = {name: series for name, (series, _subset) in WAIT_METRICS.items()}
+SUBSETS = {"every": "1 = 1", "first": "answered = 1", "ai": f"reply_kind = {AI}"}
 
-WAIT_METRICS = ("response_time", "first_response_time", "ai_response_time")
-HUMAN_METRICS = ("human_response_time",)
-STREAM_METRICS = WAIT_METRICS + HUMAN_METRICS + ("resolution_rate", "handoff_rate")
+# One sort per group and series serves all three subsets: running counts of
+# each subset along the ms order give every row its rank within the subset,
+# and the partition totals give the nearest rank, ceil(0.95 * n).
+RANKED_SQL = (
+    "ranked AS (SELECT grp, series, ms, answered, reply_kind, "
+    + ", ".join(
+        f"SUM(CASE WHEN {condition} THEN 1 ELSE 0 END) OVER (PARTITION BY grp, series "
+        f"ORDER BY ms ROWS UNBOUNDED PRECEDING) AS rank_{subset}, "
+        f"SUM(CASE WHEN {condition} THEN 1 ELSE 0 END) OVER (PARTITION BY grp, series) "
+        f"AS size_{subset}"
+        for subset, condition in SUBSETS.items()
+    )
+    + " FROM waits)"
+)
+
+WAITS_SELECT_SQL = (
+    "SELECT grp, series, "
+    + ", ".join(
+        f"SUM(CASE WHEN {condition} THEN 1 ELSE 0 END) AS n_{subset}, "
+        f"SUM(CASE WHEN {condition} THEN ms ELSE 0 END) AS total_{subset}, "
+        f"SUM(CASE WHEN {condition} THEN CAST(ms AS DOUBLE PRECISION) * ms ELSE 0 END) "
+        f"AS squares_{subset}, "
+        f"MIN(CASE WHEN {condition} AND rank_{subset} >= (95 * size_{subset} + 99) / 100 "
+        f"THEN ms END) AS p95_{subset}"
+        for subset, condition in SUBSETS.items()
+    )
+    + " FROM ranked GROUP BY grp, series"
+)
+
+
+# A first resolution is the AI's when no agent message and no handoff request
+# came before it; one in the same millisecond counts as before.
+def ai_resolved_sql(alias: str) -> str:
+    return (
+        f"{alias}.resolved_at IS NOT NULL "
+        f"AND ({alias}.agent_at IS NULL OR {alias}.agent_at > {alias}.resolved_at) "
+        f"AND ({alias}.handoff_at IS NULL OR {alias}.handoff_at > {alias}.resolved_at)"
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,185 +86,169 @@ class Buckets:
     high: int
 
 
-def _conversation_filter(mailbox_ids: tuple[str, ...] | None, params: dict[str, Any]) -> str:
-    """Return the WHERE clause of the cohort and add the mailbox parameters to ``params``."""
-    where = "c.org_id = :org_id AND c.created_at >= :low AND c.created_at < :high"
-    if mailbox_ids is not None:
-        names = []
-        for index, mailbox_id in enumerate(mailbox_ids):
-            params[f"mailbox_{index}"] = mailbox_id
-            names.append(f":mailbox_{index}")
-        where += f" AND c.mailbox_id IN ({', '.join(names)})"
-    return where
-
-
-def _cohort_sql(grouping: TwoPeriods | Buckets, where: str) -> str:
+def _grouped(
+    name: str, table: str, columns: tuple[str, ...], where: str, grouping: TwoPeriods | Buckets
+) -> str:
+    """Build the CTE ``name(grp, *columns)`` over the rows of ``table`` matching ``where``."""
+    selected = ", ".join(f"x.{column}" for column in columns)
     if isinstance(grouping, TwoPeriods):
         return (
-            "cohort AS (SELECT c.id, CASE WHEN c.created_at < :split THEN 0 ELSE 1 END AS grp "
-            f"FROM conversations c WHERE {where})"
+            f"{name} AS (SELECT CASE WHEN x.created_at < :split THEN 0 ELSE 1 END AS grp, "
+            f"{selected} FROM {table} x WHERE {where})"
         )
-    # Bucket the conversations in one sort: merge the bucket starts into the
-    # conversations by time, and a running count of starts seen so far is the
-    # bucket number. A conversation created exactly at a start falls into
-    # the bucket that begins there. The starts are integers from Python.
+    # Bucket the rows in one sort: merge the bucket starts into the rows by
+    # time, and the running count of starts seen so far is the bucket number.
+    # A row created exactly at a start falls into the bucket that begins
+    # there. The starts are integers computed in Python, so they are inlined.
     values = ", ".join(f"({int(start)})" for start in grouping.starts)
+    empty = ", ".join(f"NULL AS {column}" for column in columns)
     return (
-        f"bounds (t) AS (VALUES {values}), "
-        "marks AS (SELECT b.t, 1 AS is_start, NULL AS id FROM bounds b "
-        f"UNION ALL SELECT c.created_at, 0, c.id FROM conversations c WHERE {where}), "
-        "placed AS (SELECT id, is_start, SUM(is_start) OVER (ORDER BY t, is_start DESC "
-        "ROWS UNBOUNDED PRECEDING) - 1 AS grp FROM marks), "
-        "cohort AS (SELECT id, grp FROM placed WHERE is_start = 0)"
+        f"{name}_bounds (t) AS (VALUES {values}), "
+        f"{name}_marks AS (SELECT b.t, 1 AS is_start, {empty} FROM {name}_bounds b "
+        f"UNION ALL SELECT x.created_at, 0, {selected} FROM {table} x WHERE {where}), "
+        f"{name}_placed AS (SELECT *, SUM(is_start) OVER (ORDER BY t, is_start DESC "
+        f"ROWS UNBOUNDED PRECEDING) - 1 AS grp FROM {name}_marks), "
+        f"{name} AS (SELECT grp, {', '.join(columns)} FROM {name}_placed WHERE is_start = 0)"
     )
 
 
-STREAM_SQL = f"""
-stream AS (
-    SELECT m.conversation_id AS cid, k.grp, m.created_at AS t,
-           CASE WHEN m.private THEN {AGENT_NOTE}
-                WHEN m.author_type = 'customer' THEN {CUSTOMER}
-                WHEN m.author_type = 'ai' THEN {AI}
-                ELSE {AGENT} END AS kind
-    FROM cohort k JOIN messages m ON m.conversation_id = k.id
-    WHERE m.author_type IN ('customer', 'ai', 'agent')
-      AND (m.author_type = 'agent' OR NOT m.private)
-    UNION ALL
-    SELECT e.conversation_id, k.grp, e.created_at,
-           CASE WHEN e.type = 'conversation.resolved' THEN {RESOLVED} ELSE {HANDOFF} END
-    FROM cohort k JOIN events e ON e.conversation_id = k.id
-    WHERE e.type IN ('conversation.resolved', 'handoff.requested')
-)"""
-
-
-def _waits_sql(name: str, kinds: tuple[int, ...], reply_kinds: tuple[int, ...]) -> str:
-    """Build the CTEs ``{name}_waits(cid, grp, ms, reply_kind, answered)``.
-
-    ``kinds`` are the stream items that take part; ``reply_kinds`` the ones
-    that answer a wait. ``answered`` numbers the answered waits of a
-    conversation from 1.
-    """
-    kind_list = ", ".join(str(kind) for kind in kinds)
-    reply_list = ", ".join(str(kind) for kind in reply_kinds)
-    return f"""
-{name}_items AS (
-    SELECT cid, grp, t, kind, LAG(kind) OVER (PARTITION BY cid ORDER BY t, kind) AS before
-    FROM stream WHERE kind IN ({kind_list})
-),
-{name}_edges AS (
-    SELECT cid, grp, t, kind,
-           LEAD(kind) OVER (PARTITION BY cid ORDER BY t, kind) AS next_kind,
-           LEAD(t) OVER (PARTITION BY cid ORDER BY t, kind) AS next_t
-    FROM {name}_items
-    WHERE kind <> {CUSTOMER} OR before IS NULL OR before <> {CUSTOMER}
-),
-{name}_waits AS (
-    SELECT cid, grp, next_t - t AS ms, next_kind AS reply_kind,
-           ROW_NUMBER() OVER (PARTITION BY cid ORDER BY t) AS answered
-    FROM {name}_edges
-    WHERE kind = {CUSTOMER} AND next_kind IN ({reply_list})
-)"""
-
-
-FACTS_SQL = f"""
-facts AS (
-    SELECT cid,
-           MIN(CASE WHEN kind = {RESOLVED} THEN t END) AS resolved_at,
-           MIN(CASE WHEN kind IN ({AGENT}, {AGENT_NOTE}) THEN t END) AS agent_at,
-           MIN(CASE WHEN kind = {HANDOFF} THEN t END) AS handoff_at
-    FROM stream WHERE kind >= {AGENT} GROUP BY cid
-)"""
-
-# A first resolution is the AI's when no agent message and no handoff request
-# came before it; one in the same millisecond counts as before.
-AI_RESOLVED_SQL = (
-    "f.resolved_at IS NOT NULL "
-    "AND (f.agent_at IS NULL OR f.agent_at > f.resolved_at) "
-    "AND (f.handoff_at IS NULL OR f.handoff_at > f.resolved_at)"
+COHORT_COLUMNS = (
+    "conversation_id",
+    "resolved_at",
+    "agent_at",
+    "handoff_at",
+    "first_response_ms",
+    *(f"{prefix}_{kind}" for prefix in WAIT_SUMS for kind in ("waits", "ms", "squares")),
 )
 
-_NO_SAMPLE = "NULL AS total, NULL AS total_squares, NULL AS p95"
-_NO_COUNTS = (
-    "NULL AS resolved, NULL AS ai_resolved, NULL AS handoffs, NULL AS rated, "
-    "NULL AS rating_sum, NULL AS rating_squares"
-)
+# Where each duration metric's totals sit in a conversation_totals row.
+TOTALS_PREFIX = {
+    "response_time": "reply",
+    "first_response_time": "first",
+    "ai_response_time": "ai",
+    "human_response_time": "human",
+}
 
 
-def metric_rows(
+def series_of(metrics: set[str]) -> list[int]:
+    """Return the wait series that the requested duration metrics read."""
+    return sorted({WAIT_SERIES[name] for name in WAIT_METRICS if name in metrics})
+
+
+def _grouping_params(grouping: TwoPeriods | Buckets, org_id: str) -> dict[str, Any]:
+    params: dict[str, Any] = {"org_id": org_id, "high": grouping.high}
+    if isinstance(grouping, TwoPeriods):
+        params.update(low=grouping.low, split=grouping.split)
+    else:
+        params["low"] = grouping.starts[0]
+    return params
+
+
+def conversation_totals(
     tx: Tx,
     *,
     org_id: str,
     mailbox_ids: tuple[str, ...] | None,
     grouping: TwoPeriods | Buckets,
-    metrics: set[str],
 ) -> list[dict[str, Any]]:
-    """Aggregate the requested metrics per group in one statement.
+    """Return the per-group totals of the conversations and of their answered waits.
 
-    Returns one ``metric = 'conversations'`` row per non-empty group with
-    the counts (``n`` conversations, ``resolved``, ``ai_resolved``,
-    ``handoffs``, ``rated``, ``rating_sum``, ``rating_squares``), and one
-    row per group and duration metric with ``n``, ``total`` and
-    ``total_squares`` of the samples in milliseconds and their ``p95``.
+    Each row has ``n`` conversations, ``resolved``, ``ai_resolved``,
+    ``handoffs``, ``rated``, ``rating_sum``, ``rating_squares``, and the
+    ``n_``, ``total_`` (ms) and ``squares_`` (ms^2) of every wait series and
+    subset: ``reply`` (every AI or agent reply), ``first`` (first answered
+    waits), ``ai`` and ``human``.
     """
-    if isinstance(grouping, TwoPeriods):
-        params: dict[str, Any] = {"low": grouping.low, "split": grouping.split}
-    else:
-        params = {"low": grouping.starts[0]}
-    params.update(org_id=org_id, high=grouping.high)
-    ctes = [_cohort_sql(grouping, _conversation_filter(mailbox_ids, params))]
-    needs_stream = bool(metrics & set(STREAM_METRICS))
-    needs_waits = bool(metrics & set(WAIT_METRICS))
-    needs_human = bool(metrics & set(HUMAN_METRICS))
-    if needs_stream:
-        ctes += [STREAM_SQL, FACTS_SQL]
-    if needs_waits:
-        ctes.append(_waits_sql("reply", (CUSTOMER, AI, AGENT, RESOLVED), (AI, AGENT)))
-    if needs_human:
-        ctes.append(_waits_sql("human", (CUSTOMER, AGENT, RESOLVED), (AGENT,)))
+    params = _grouping_params(grouping, org_id)
+    cohort = _grouped(
+        "cohort",
+        "analytics_facts",
+        COHORT_COLUMNS,
+        conversation_filter("x", mailbox_ids, params),
+        grouping,
+    )
+    sums = ", ".join(
+        f"SUM(k.{prefix}_waits) AS n_{prefix}, SUM(k.{prefix}_ms) AS total_{prefix}, "
+        f"SUM(k.{prefix}_squares) AS squares_{prefix}"
+        for prefix in WAIT_SUMS
+    )
+    return tx.all(
+        f"WITH {cohort} SELECT k.grp, COUNT(*) AS n, COUNT(k.resolved_at) AS resolved, "
+        f"SUM(CASE WHEN {ai_resolved_sql('k')} THEN 1 ELSE 0 END) AS ai_resolved, "
+        "COUNT(k.handoff_at) AS handoffs, COUNT(r.rating) AS rated, "
+        "SUM(r.rating) AS rating_sum, SUM(r.rating * r.rating) AS rating_squares, "
+        f"{sums}, COUNT(k.first_response_ms) AS n_first, "
+        "SUM(k.first_response_ms) AS total_first, "
+        "SUM(CAST(k.first_response_ms AS DOUBLE PRECISION) * k.first_response_ms) "
+        "AS squares_first "
+        "FROM cohort k LEFT JOIN satisfaction_ratings r ON r.conversation_id = k.conversation_id "
+        "GROUP BY k.grp",
+        **params,
+    )
 
-    counts_source = "cohort k"
-    if needs_stream:
-        counts_source += " LEFT JOIN facts f ON f.cid = k.id"
-        counts = (
-            f"COUNT(f.resolved_at) AS resolved, "
-            f"SUM(CASE WHEN {AI_RESOLVED_SQL} THEN 1 ELSE 0 END) AS ai_resolved, "
-            "COUNT(f.handoff_at) AS handoffs"
-        )
-    else:
-        counts = "NULL AS resolved, NULL AS ai_resolved, NULL AS handoffs"
-    selects = [
-        f"SELECT k.grp, 'conversations' AS metric, COUNT(*) AS n, {_NO_SAMPLE}, {counts}, "
-        "COUNT(r.rating) AS rated, SUM(r.rating) AS rating_sum, "
-        "SUM(r.rating * r.rating) AS rating_squares "
-        f"FROM {counts_source} "
-        "LEFT JOIN satisfaction_ratings r ON r.conversation_id = k.id GROUP BY k.grp"
-    ]
 
-    samples = []
-    if needs_waits:
-        samples += [
-            "SELECT grp, 'response_time' AS metric, ms FROM reply_waits",
-            "SELECT grp, 'first_response_time', ms FROM reply_waits WHERE answered = 1",
-            f"SELECT grp, 'ai_response_time', ms FROM reply_waits WHERE reply_kind = {AI}",
-        ]
-    if needs_human:
-        samples.append("SELECT grp, 'human_response_time', ms FROM human_waits")
-    if samples:
-        ctes.append("samples AS (" + " UNION ALL ".join(samples) + ")")
-        ctes.append(
-            "ranked AS (SELECT grp, metric, ms, "
-            "ROW_NUMBER() OVER (PARTITION BY grp, metric ORDER BY ms) AS position, "
-            "COUNT(*) OVER (PARTITION BY grp, metric) AS size FROM samples)"
-        )
-        selects.append(
-            "SELECT grp, metric, COUNT(*) AS n, SUM(ms) AS total, "
-            "SUM(CAST(ms AS DOUBLE PRECISION) * ms) AS total_squares, "
-            "MAX(CASE WHEN position = (95 * size + 99) / 100 THEN ms END) AS p95, "
-            f"{_NO_COUNTS} FROM ranked GROUP BY grp, metric"
-        )
+def ranked_wait_totals(
+    tx: Tx,
+    *,
+    org_id: str,
+    mailbox_ids: tuple[str, ...] | None,
+    grouping: Buckets,
+    series: list[int],
+) -> list[dict[str, Any]]:
+    """Return per bucket and series the ``n_``, ``total_``, ``squares_`` and ``p95_`` of
+    each subset (``every``, ``first``, ``ai``), in milliseconds, ranking with window
+    functions."""
+    params = _grouping_params(grouping, org_id)
+    where = conversation_filter("x", mailbox_ids, params)
+    waits = _grouped(
+        "waits",
+        "analytics_waits",
+        ("series", "answered", "reply_kind", "ms"),
+        where + f" AND x.series IN ({', '.join(str(value) for value in series)})",
+        grouping,
+    )
+    return tx.all(f"WITH {waits}, {RANKED_SQL} {WAITS_SELECT_SQL}", **params)
 
-    sql = "WITH " + ", ".join(ctes) + " " + " UNION ALL ".join(selects)
-    return tx.all(sql, **params)
+
+def nearest_rank(
+    tx: Tx,
+    *,
+    org_id: str,
+    mailbox_ids: tuple[str, ...] | None,
+    low: int,
+    high: int,
+    series: int,
+    subset: str,
+    count: int,
+    percentile: int = 95,
+) -> int | None:
+    """Return the nearest-rank percentile, the ``ceil(p / 100 * count)``-th smallest wait.
+
+    ``count`` is the number of waits that match, from ``wait_totals``. The
+    query walks ``ix_analytics_waits_org_series_ms`` from the longest wait
+    down and skips the ``count - rank`` longer ones, so it reads about 5%
+    of the matching waits plus the non-matching ones it passes.
+    """
+    if count <= 0:
+        return None
+    rank = (percentile * count + 99) // 100
+    params: dict[str, Any] = {
+        "org_id": org_id,
+        "low": low,
+        "high": high,
+        "series": series,
+        "skip": count - rank,
+    }
+    where = conversation_filter("x", mailbox_ids, params)
+    # SQLite's planner, without statistics, prefers the created_at index and a
+    # full sort; name the index that delivers the rows already in order.
+    hint = " INDEXED BY ix_analytics_waits_org_series_ms" if tx.dialect == "sqlite" else ""
+    value = tx.value(
+        f"SELECT x.ms FROM analytics_waits x{hint} WHERE {where} AND x.series = :series "
+        f"AND {SUBSETS[subset]} ORDER BY x.ms DESC LIMIT 1 OFFSET :skip",
+        **params,
+    )
+    return None if value is None else int(value)
 
 
 def conversation_rows(
@@ -241,44 +261,22 @@ def conversation_rows(
     after: tuple[int, str] | None,
     limit: int,
 ) -> list[dict[str, Any]]:
-    """Return one row per conversation of ``[low, high)``, oldest first, after ``after``.
-
-    The figures follow the metric definitions: ``first_response_ms`` and
-    ``first_human_response_ms`` are the first answered waits, and
-    ``resolved_at`` is the first resolution.
-    """
+    """Return one row per conversation of ``[low, high)``, oldest first, after ``after``."""
     params: dict[str, Any] = {"org_id": org_id, "low": low, "high": high, "limit": limit}
-    where = _conversation_filter(mailbox_ids, params)
+    where = conversation_filter("f", mailbox_ids, params)
     if after is not None:
         where += (
-            " AND (c.created_at > :after_created_at "
-            "OR (c.created_at = :after_created_at AND c.id > :after_id))"
+            " AND (f.created_at > :after_created_at "
+            "OR (f.created_at = :after_created_at AND f.conversation_id > :after_id))"
         )
         params.update(after_created_at=after[0], after_id=after[1])
-    cohort = (
-        "cohort AS (SELECT c.id, 0 AS grp FROM conversations c "
-        f"WHERE {where} ORDER BY c.created_at, c.id LIMIT :limit)"
+    return tx.all(
+        "SELECT f.conversation_id AS id, f.mailbox_id, c.status, f.created_at, c.message_count, "
+        "f.first_response_ms, f.first_reply_kind, f.first_human_response_ms, f.resolved_at, "
+        f"f.handoff_at, CASE WHEN {ai_resolved_sql('f')} "
+        "THEN 1 ELSE 0 END AS ai_resolved, r.rating, r.comment "
+        "FROM analytics_facts f JOIN conversations c ON c.id = f.conversation_id "
+        "LEFT JOIN satisfaction_ratings r ON r.conversation_id = f.conversation_id "
+        f"WHERE {where} ORDER BY f.created_at, f.conversation_id LIMIT :limit",
+        **params,
     )
-    ctes = [
-        cohort,
-        STREAM_SQL,
-        FACTS_SQL,
-        _waits_sql("reply", (CUSTOMER, AI, AGENT, RESOLVED), (AI, AGENT)),
-        _waits_sql("human", (CUSTOMER, AGENT, RESOLVED), (AGENT,)),
-    ]
-    sql = (
-        "WITH "
-        + ", ".join(ctes)
-        + " SELECT c.id, c.mailbox_id, c.status, c.created_at, c.message_count, "
-        "w.ms AS first_response_ms, w.reply_kind AS first_reply_kind, "
-        "h.ms AS first_human_response_ms, f.resolved_at, f.handoff_at, "
-        f"CASE WHEN {AI_RESOLVED_SQL} THEN 1 ELSE 0 END AS ai_resolved, "
-        "r.rating, r.comment "
-        "FROM cohort k JOIN conversations c ON c.id = k.id "
-        "LEFT JOIN facts f ON f.cid = k.id "
-        "LEFT JOIN reply_waits w ON w.cid = k.id AND w.answered = 1 "
-        "LEFT JOIN human_waits h ON h.cid = k.id AND h.answered = 1 "
-        "LEFT JOIN satisfaction_ratings r ON r.conversation_id = k.id "
-        "ORDER BY c.created_at, c.id"
-    )
-    return tx.all(sql, **params)

@@ -7,10 +7,11 @@ from typing import Any
 
 from ..auth.principal import Principal
 from ..clock import to_iso
+from ..db.database import Database
 from ..db.tx import Tx
 from ..errors import PermissionDenied, ValidationFailed
 from ..organizations import service as organizations
-from . import periods, queries, trends
+from . import facts, periods, queries, trends
 from .definitions import COHORT_RULE, DEFAULT_METRICS, METRICS, RESOLUTION_RULE
 from .periods import Window
 
@@ -80,6 +81,26 @@ def scope_mailboxes(tx: Tx, principal: Principal, request: MetricsRequest) -> Me
     return request
 
 
+async def refresh_facts(
+    db: Database, org_id: str, mailbox_ids: tuple[str, ...] | None, low: int, high: int
+) -> int:
+    """Bring the facts of the conversations created in ``[low, high)`` up to date.
+
+    Checks on a reader first, so a request whose facts are current never
+    waits for the writer. Returns the number of conversations rebuilt.
+    """
+    scope = {"org_id": org_id, "mailbox_ids": mailbox_ids, "low": low, "high": high}
+    stale = await db.read(lambda tx: facts.stale_conversations(tx, limit=1, **scope))
+    if not stale:
+        return 0
+    rebuilt = 0
+    while True:
+        count = await db.write(lambda tx: facts.refresh_chunk(tx, **scope))
+        rebuilt += count
+        if count < facts.REFRESH_CHUNK:
+            return rebuilt
+
+
 # Shaping -----------------------------------------------------------------------
 
 
@@ -91,39 +112,45 @@ def _share(part: Any, whole: Any) -> float | None:
     return None if not whole else round(float(part or 0) / float(whole), 4)
 
 
-def _index(rows: list[dict[str, Any]]) -> dict[tuple[int, str], dict[str, Any]]:
-    return {(int(row["grp"]), row["metric"]): row for row in rows}
+Index = dict[tuple[int, Any], dict[str, Any]]
 
 
-def _duration_values(row: dict[str, Any] | None) -> tuple[dict[str, Any], trends.Sample]:
-    if row is None:
+def _index(rows: tuple[list[dict[str, Any]], list[dict[str, Any]]]) -> Index:
+    """Key conversation rows by ``(group, "conversations")``, wait rows by group and series."""
+    conversations, waits = rows
+    index: Index = {(int(row["grp"]), "conversations"): row for row in conversations}
+    index.update({(int(row["grp"]), int(row["series"])): row for row in waits})
+    return index
+
+
+def _duration_values(name: str, group: int, index: Index) -> tuple[dict[str, Any], trends.Sample]:
+    series, subset = queries.WAIT_METRICS[name]
+    row = index.get((group, series))
+    n = 0 if row is None else int(row[f"n_{subset}"] or 0)
+    if row is None or n == 0:
         return {"average": None, "p95": None, "sampleSize": 0}, trends.Sample(0, 0.0)
-    n = int(row["n"])
-    sample = trends.Sample(n, float(row["total"]) / 1000.0, float(row["total_squares"]) / 1e6)
-    return {
-        "average": _seconds(float(row["total"]) / n),
-        "p95": _seconds(row["p95"]),
-        "sampleSize": n,
-    }, sample
-
-
-def _counts(row: dict[str, Any] | None) -> dict[str, Any]:
-    return row or {"n": 0}
+    total = float(row[f"total_{subset}"])
+    sample = trends.Sample(n, total / 1000.0, float(row[f"squares_{subset}"]) / 1e6)
+    values: dict[str, Any] = {"average": _seconds(total / n)}
+    if f"p95_{subset}" in row:
+        values["p95"] = _seconds(row[f"p95_{subset}"])
+    values["sampleSize"] = n
+    return values, sample
 
 
 def _metric_values(
-    name: str, group: int, index: dict[tuple[int, str], dict[str, Any]]
+    name: str, group: int, index: Index
 ) -> tuple[dict[str, Any], trends.Sample, trends.Sample | None]:
     """Return the public values of one metric in one group and its samples for the tests.
 
     The second sample, when not ``None``, is the secondary figure that has a
     trend of its own (``ai_resolution``).
     """
-    counts = _counts(index.get((group, "conversations")))
+    counts = index.get((group, "conversations")) or {}
     conversations = int(counts.get("n") or 0)
     kind = METRICS[name].kind
     if kind == "duration":
-        values, sample = _duration_values(index.get((group, name)))
+        values, sample = _duration_values(name, group, index)
         return values, sample, None
     if name == "resolution_rate":
         resolved = int(counts.get("resolved") or 0)
@@ -175,7 +202,9 @@ def _p_value(result: trends.TestResult) -> float | None:
     return None if result.p_value is None else round(result.p_value, 4)
 
 
-def summarize(name: str, rows: list[dict[str, Any]], window: Window) -> dict[str, Any]:
+def summarize(
+    name: str, rows: tuple[list[dict[str, Any]], list[dict[str, Any]]], window: Window
+) -> dict[str, Any]:
     """Shape one metric of a two-period query: values, trend, definition and comparison."""
     index = _index(rows)
     metric = METRICS[name]
@@ -203,30 +232,80 @@ def summarize(name: str, rows: list[dict[str, Any]], window: Window) -> dict[str
     return body
 
 
-def series_point(name: str, group: int, index: dict[tuple[int, str], dict[str, Any]]) -> dict:
+def series_point(name: str, group: int, index: Index) -> dict[str, Any]:
     values, _sample, _extra = _metric_values(name, group, index)
     return values
+
+
+def _wait_rows(conversations: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Reshape the wait totals of conversation rows into rows per group and series."""
+    rows = []
+    for row in conversations:
+        for series, subsets in (
+            (facts.REPLY_SERIES, {"every": "reply", "first": "first", "ai": "ai"}),
+            (facts.HUMAN_SERIES, {"every": "human"}),
+        ):
+            shaped: dict[str, Any] = {"grp": row["grp"], "series": series}
+            for subset, prefix in subsets.items():
+                for kind in ("n", "total", "squares"):
+                    shaped[f"{kind}_{subset}"] = row[f"{kind}_{prefix}"] or 0
+            rows.append(shaped)
+    return rows
+
+
+def summary_rows(
+    tx: Tx, org_id: str, request: MetricsRequest
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Return the conversation and wait totals of both periods, with current p95s."""
+    window = request.window
+    scope = {"org_id": org_id, "mailbox_ids": request.mailbox_ids}
+    grouping = queries.TwoPeriods(window.previous_start_ms, window.start_ms, window.end_ms)
+    conversations = queries.conversation_totals(tx, grouping=grouping, **scope)
+    waits = _wait_rows(conversations)
+    for row in waits:
+        if int(row["grp"]) != 1:
+            continue
+        for name in request.metrics:
+            row_series, subset = queries.WAIT_METRICS.get(name, (None, ""))
+            if row_series != int(row["series"]):
+                continue
+            row[f"p95_{subset}"] = queries.nearest_rank(
+                tx,
+                low=window.start_ms,
+                high=window.end_ms,
+                series=row_series,
+                subset=subset,
+                count=int(row[f"n_{subset}"] or 0),
+                **scope,
+            )
+    return conversations, waits
+
+
+def bucket_rows(
+    tx: Tx, org_id: str, request: MetricsRequest, buckets: list[periods.Bucket]
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    scope = {"org_id": org_id, "mailbox_ids": request.mailbox_ids}
+    grouping = queries.Buckets(tuple(b.start_ms for b in buckets), request.window.end_ms)
+    conversations = queries.conversation_totals(tx, grouping=grouping, **scope)
+    series = queries.series_of(set(request.metrics))
+    if not series:
+        return conversations, []
+    return conversations, queries.ranked_wait_totals(tx, grouping=grouping, series=series, **scope)
 
 
 def get_metrics(tx: Tx, org_id: str, request: MetricsRequest) -> dict[str, Any]:
     """Compute the metrics of the window, their trends and, with an interval, the series."""
     window = request.window
-    wanted = set(request.metrics)
-    rows = queries.metric_rows(
-        tx,
-        org_id=org_id,
-        mailbox_ids=request.mailbox_ids,
-        grouping=queries.TwoPeriods(window.previous_start_ms, window.start_ms, window.end_ms),
-        metrics=wanted,
-    )
+    rows = summary_rows(tx, org_id, request)
+    mailbox_id = None
+    if request.mailbox_ids is not None and len(request.mailbox_ids) == 1:
+        mailbox_id = request.mailbox_ids[0]
     body: dict[str, Any] = {
         "period": window.label,
         "from": to_iso(window.start_ms),
         "to": to_iso(window.end_ms),
         "timezone": window.zone.key,
-        "mailboxId": request.mailbox_ids[0]
-        if request.mailbox_ids and len(request.mailbox_ids) == 1
-        else None,
+        "mailboxId": mailbox_id,
         "comparison": {
             "from": to_iso(window.previous_start_ms),
             "to": to_iso(window.previous_end_ms),
@@ -236,14 +315,7 @@ def get_metrics(tx: Tx, org_id: str, request: MetricsRequest) -> dict[str, Any]:
     }
     if request.interval is not None:
         buckets = periods.buckets(window, request.interval)
-        bucket_rows = queries.metric_rows(
-            tx,
-            org_id=org_id,
-            mailbox_ids=request.mailbox_ids,
-            grouping=queries.Buckets(tuple(b.start_ms for b in buckets), window.end_ms),
-            metrics=wanted,
-        )
-        index = _index(bucket_rows)
+        index = _index(bucket_rows(tx, org_id, request, buckets))
         body["interval"] = request.interval
         body["series"] = [
             {
