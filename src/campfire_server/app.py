@@ -23,7 +23,7 @@ from .api.routes import (
     messages,
     webhooks,
 )
-from .api.routes import auth, health, keys, widget
+from .api.routes import analytics, auth, health, keys, satisfaction, widget
 from .assistant.setup import assistant_service
 from .auth.keys import KeyCache
 from .auth.origins import OriginRegistry
@@ -121,6 +121,8 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         keys.router,
         auth.router,
         widget.router,
+        satisfaction.router,
+        analytics.router,
     ):
         app.include_router(router, prefix=API_PREFIX)
     app.include_router(health.router)
