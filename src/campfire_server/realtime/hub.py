@@ -188,7 +188,6 @@ class Hub:
         self._streams: OrderedDict[str, _Stream] = OrderedDict()
         self._heartbeat_seconds = heartbeat_seconds
         self._idle_timeout_seconds = idle_timeout_seconds
-        self._tick = 0
 
     # Registry ----------------------------------------------------------------
 
