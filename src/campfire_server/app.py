@@ -134,4 +134,5 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     app.add_middleware(BodyGuardMiddleware, max_body_bytes=settings.max_body_bytes)
     app.add_middleware(AccessMiddleware)
     app.add_middleware(RequestContextMiddleware)
+    app.add_middleware(realtime_gateway.RawSendCapture)
     return app
