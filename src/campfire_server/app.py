@@ -12,7 +12,19 @@ from . import __version__
 from .api.access import AccessMiddleware
 from .api.errors import install_error_handlers
 from .api.middleware import BodyGuardMiddleware, IdempotencyMiddleware, RequestContextMiddleware
-from .api.routes import auth, conversations, health, keys, mailboxes, messages, widget
+from .api.routes import (
+    agents,
+    ai,
+    conversations,
+    events,
+    handoffs,
+    knowledge,
+    mailboxes,
+    messages,
+    webhooks,
+)
+from .api.routes import analytics, auth, health, keys, satisfaction, widget
+from .assistant.setup import assistant_service
 from .auth.keys import KeyCache
 from .auth.origins import OriginRegistry
 from .auth.ratelimit import RateLimits
@@ -20,6 +32,12 @@ from .auth.tokens import external_key_from_settings
 from .config import Settings, get_settings
 from .db.database import Database, open_database
 from .development import seed_development_data
+from .events.emit import register_tx_hook
+from .realtime import gateway as realtime_gateway
+from .realtime import runtime as realtime_runtime
+from .routing import service as routing
+from .webhooks import actions as webhook_actions
+from .webhooks import delivery as webhook_delivery
 
 log = logging.getLogger(__name__)
 
@@ -28,7 +46,12 @@ API_PREFIX = "/api/v2"
 # Background services started with the application, in order, and stopped in
 # reverse: each is a function of the app returning an async context manager.
 ServiceFactory = Callable[[FastAPI], AbstractAsyncContextManager[None]]
-SERVICES: list[ServiceFactory] = []
+SERVICES: list[ServiceFactory] = [assistant_service, realtime_runtime.lifespan]
+
+# Webhook deliveries are queued inside the transaction of each event and sent
+# by the in-process worker (off with CAMPFIRE_WEBHOOK_WORKER=false).
+register_tx_hook(webhook_actions.enqueue_event)
+SERVICES.append(webhook_delivery.lifespan_service)
 
 DESCRIPTION = """\
 Campfire's REST API: conversations, messages, AI answers, handoff to people,
@@ -83,13 +106,23 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     app.state.key_cache = KeyCache()
 
     install_error_handlers(app)
+    routing.configure(routing.policy_from_settings(settings))
     for router in (
         conversations.router,
         messages.router,
         mailboxes.router,
+        knowledge.router,
+        ai.router,
+        agents.router,
+        handoffs.router,
+        events.router,
+        realtime_gateway.router,
+        webhooks.router,
         keys.router,
         auth.router,
         widget.router,
+        satisfaction.router,
+        analytics.router,
     ):
         app.include_router(router, prefix=API_PREFIX)
     app.include_router(health.router)

@@ -62,6 +62,40 @@ class Settings(BaseSettings):
     # Bearer token that GET /metrics requires when set.
     metrics_token: str | None = None
 
+    # Handoff routing (see docs/handoff.md).
+    handoff_requeue_on_offline: bool = True
+    handoff_default_handle_seconds: int = Field(default=300, ge=1)
+    handoff_history_hours: int = Field(default=24, ge=1)
+    # Realtime WebSocket API (docs/realtime.md).
+    realtime_auth_timeout_seconds: float = Field(default=10.0, gt=0)
+    realtime_heartbeat_seconds: float = Field(default=25.0, gt=0)
+    realtime_idle_timeout_seconds: float = Field(default=120.0, ge=0)
+    realtime_typing_ttl_seconds: float = Field(default=10.0, gt=0)
+    realtime_send_queue_frames: int = Field(default=256, ge=1)
+    realtime_max_frame_bytes: int = Field(default=64 * 1024, ge=1024)
+    realtime_per_message_deflate: bool = False
+    realtime_replay_limit: int = Field(default=1000, ge=1, le=10_000)
+    # The event log keeps an event while it is younger than the retention
+    # window or among the newest ``event_retention_min_events`` of its channel.
+    event_retention_hours: float = Field(default=24.0, gt=0)
+    event_retention_min_events: int = Field(default=1000, ge=1)
+    # Webhook delivery. Durations are in seconds.
+    webhook_worker: bool = Field(
+        default=True, description="Run the delivery worker inside each server process"
+    )
+    webhook_concurrency: int = Field(default=16, ge=1, le=512)
+    webhook_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
+    webhook_retry_base_seconds: float = Field(default=10.0, gt=0)
+    webhook_retry_max_delay_seconds: float = Field(default=7200.0, gt=0)
+    webhook_retry_window_seconds: float = Field(default=86400.0, gt=0)
+    webhook_disable_after_seconds: float = Field(default=86400.0, gt=0)
+    webhook_rotation_grace_seconds: float = Field(default=86400.0, ge=0)
+    webhook_lease_seconds: float = Field(default=60.0, gt=0)
+    webhook_poll_seconds: float = Field(default=1.0, gt=0)
+    # Hosts, IP addresses or CIDR networks that the SSRF guard lets through in
+    # production, e.g. ["hooks.internal.example", "10.1.2.0/24"].
+    webhook_allowed_hosts: list[str] = Field(default_factory=list)
+
     @field_validator("database_url")
     @classmethod
     def _normalise_database_url(cls, value: str) -> str:

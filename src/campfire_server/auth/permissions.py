@@ -42,6 +42,10 @@ POLICY: dict[str, frozenset[str]] = {
     "webhooks:manage": _ADMIN,
     "keys:manage": _ADMIN,
     "tokens:issue": _ADMIN,
+    "handoffs:read": frozenset({"admin", "agent", "viewer", "customer"}),
+    "handoffs:write": frozenset({"admin", "agent"}),
+    "realtime:mailbox": frozenset({"admin", "agent"}),
+    "realtime:agent": frozenset({"admin", "agent"}),
 }
 
 

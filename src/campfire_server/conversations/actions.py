@@ -18,6 +18,7 @@ from ..errors import PermissionDenied, ValidationFailed
 from ..events import records
 from ..events.emit import emit
 from ..organizations import service as organizations
+from ..routing import actions as routing
 from . import service
 from .rules import effect_of_message
 from .schemas import Conversation, ConversationCreate, ConversationUpdate, Message, MessageCreate
@@ -124,6 +125,7 @@ def update_conversation(
 ) -> Conversation:
     """Apply a PATCH; a request that changes nothing emits nothing."""
     org_id = principal.org_id
+    routing.before_conversation_update(tx, org_id, request.model_fields_set)
     row = service.get_conversation_row(
         tx, org_id, conversation_id, mailbox_ids=principal.mailbox_ids, lock=True
     )
@@ -191,6 +193,10 @@ def update_conversation(
             mailbox_id=row["mailbox_id"],
             sequence=sequence,
             created_at=now,
+        )
+    if routing.after_conversation_update(tx, org_id, row, changes):
+        conversation = service.conversation_from_row(
+            service.get_conversation_row(tx, org_id, conversation_id)
         )
     return conversation
 
