@@ -10,6 +10,7 @@ from fastapi import Depends, Request
 from ..auth import keys
 from ..auth.client_address import client_ip
 from ..auth.principal import Principal
+from ..auth.ratelimit import Decision
 from ..auth.tokens import external_key_from_settings, verify_token
 from ..config import Settings
 from ..db.database import Database
@@ -105,6 +106,15 @@ async def current_principal(request: Request) -> Principal:
     state["rate_limit"] = decision
     decision.raise_if_exceeded()
     return principal
+
+
+def enforce_limit(request: Request, decision: Decision) -> None:
+    """Report the limit nearest exhaustion in the rate headers; raise when ``decision`` failed."""
+    state = request.scope.setdefault("state", {})
+    current: Decision | None = state.get("rate_limit")
+    if current is None or decision.remaining < current.remaining or not decision.allowed:
+        state["rate_limit"] = decision
+    decision.raise_if_exceeded()
 
 
 def client_address(request: Request) -> str:

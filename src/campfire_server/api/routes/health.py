@@ -73,9 +73,8 @@ async def readyz(request: Request) -> Response:
     log.warning("not ready", extra={"checks": checks})
     return error_response(
         ServiceUnavailable(
-            "the server is not ready: " + ", ".join(
-                f"{name} {result}" for name, result in checks.items() if result != "ok"
-            ),
+            "the server is not ready: "
+            + ", ".join(f"{name} {result}" for name, result in checks.items() if result != "ok"),
             details={"checks": checks},
             headers={"Retry-After": "5"},
         )
