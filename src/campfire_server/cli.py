@@ -9,6 +9,7 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from .assistant.commands import add_commands as add_assistant_commands
 from .auth import keys
 from .config import Settings, get_settings
 from .db import migrate
@@ -84,9 +85,27 @@ def cmd_serve(args: argparse.Namespace) -> int:
         workers=settings.workers,
         log_config=None,
         access_log=False,
-        ws_per_message_deflate=False,
+        ws_per_message_deflate=settings.realtime_per_message_deflate,
+        ws_max_size=settings.realtime_max_frame_bytes,
         proxy_headers=False,
     )
+    return 0
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from .webhooks.delivery import run_standalone
+
+    settings = _settings(args)
+    configure_logging(settings.log_level, settings.log_format)
+    if not migrate.is_current(settings.database_url):
+        print(
+            "error: the database schema is not current; run `campfire migrate` first",
+            file=sys.stderr,
+        )
+        return 2
+    asyncio.run(run_standalone(settings, concurrency=args.concurrency))
     return 0
 
 
@@ -95,6 +114,22 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     configure_logging(settings.log_level, "text")
     migrate.upgrade(settings.database_url)
     print("database is up to date")
+    return 0
+
+
+def cmd_db_copy(args: argparse.Namespace) -> int:
+    from .db.copy import CopyError, copy_database
+
+    source = Settings(database_url=args.source).database_url
+    target = Settings(database_url=args.target).database_url
+    try:
+        counts = copy_database(
+            source, target, progress=lambda table, rows: print(f"{table}: {rows} rows")
+        )
+    except CopyError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    print(f"copied {sum(counts.values())} rows in {len(counts)} tables")
     return 0
 
 
@@ -163,6 +198,7 @@ def cmd_mailboxes_create(args: argparse.Namespace) -> int:
             handoff_threshold=args.handoff_threshold,
             identity_verification=args.identity_verification,
         ),
+        identity_secret=args.identity_secret,
     )
     mailbox = _run(_settings(args), lambda tx: org_actions.create_mailbox(tx, args.org, request))
     _print(mailbox.model_dump(mode="json", by_alias=True))
@@ -214,9 +250,38 @@ def build_parser() -> argparse.ArgumentParser:
     _add_database(serve)
     serve.set_defaults(handler=cmd_serve)
 
+    worker = commands.add_parser(
+        "worker", help="deliver webhooks; run any number beside the servers in scaled mode"
+    )
+    worker.add_argument(
+        "--concurrency",
+        type=int,
+        metavar="N",
+        help="deliveries in flight at once (CAMPFIRE_WEBHOOK_CONCURRENCY; default 16)",
+    )
+    worker.add_argument(
+        "--env", choices=["development", "test", "production"], help="environment (CAMPFIRE_ENV)"
+    )
+    _add_database(worker)
+    worker.set_defaults(handler=cmd_worker)
+
     migrate_cmd = commands.add_parser("migrate", help="apply database migrations")
     _add_database(migrate_cmd)
     migrate_cmd.set_defaults(handler=cmd_migrate)
+
+    db_cmd = commands.add_parser("db", help="move data between databases").add_subparsers(
+        dest="action", required=True, metavar="ACTION"
+    )
+    db_copy = db_cmd.add_parser(
+        "copy",
+        help="copy every row into an empty database, e.g. from SQLite to PostgreSQL; "
+        "stop the servers first",
+    )
+    db_copy.add_argument("--from", dest="source", required=True, metavar="URL",
+                         help="database to read, e.g. sqlite:///campfire.db")
+    db_copy.add_argument("--to", dest="target", required=True, metavar="URL",
+                         help="empty database to fill, e.g. postgresql://user@host:5432/campfire")
+    db_copy.set_defaults(handler=cmd_db_copy)
 
     orgs = commands.add_parser("orgs", help="manage organizations").add_subparsers(
         dest="action", required=True, metavar="ACTION"
@@ -290,6 +355,12 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="require customerHash for widget sessions of this mailbox",
     )
+    mailboxes_create.add_argument(
+        "--identity-secret",
+        metavar="SECRET",
+        help="key of the customerHash HMAC (16 to 255 characters); required with "
+        "--identity-verification",
+    )
     _add_database(mailboxes_create)
     mailboxes_create.set_defaults(handler=cmd_mailboxes_create)
     mailboxes_list = mailboxes_cmd.add_parser("list", help="list mailboxes")
@@ -297,6 +368,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_database(mailboxes_list)
     mailboxes_list.set_defaults(handler=cmd_mailboxes_list)
 
+    add_assistant_commands(commands, add_database=_add_database, settings_from_args=_settings)
     return parser
 
 

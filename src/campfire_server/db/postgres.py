@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from typing import Any, TypeVar
 
 import psycopg
 from psycopg import errors as pg_errors
 from psycopg.rows import dict_row
-from psycopg_pool import ConnectionPool, PoolTimeout
 
 from ..errors import ServiceUnavailable
 from .database import Database, Work
@@ -77,20 +79,61 @@ class _PostgresWriteConnection:
             self._conn.close()
 
 
+class _ReaderPool:
+    """Reader connections, opened on demand and dropped as soon as one breaks.
+
+    A pool that reconnects in the background with growing delays kept the
+    API failing for over ten seconds after PostgreSQL came back; opening a
+    replacement at the moment of need recovers on the first request.
+    """
+
+    def __init__(self, url: str, size: int) -> None:
+        self._url = url
+        self._idle: list[psycopg.Connection[Any]] = []
+        self._lock = threading.Lock()
+        self._slots = threading.BoundedSemaphore(size)
+
+    @contextmanager
+    def connection(self) -> Iterator[psycopg.Connection[Any]]:
+        if not self._slots.acquire(timeout=5):
+            raise ServiceUnavailable(
+                "every database connection is busy; retry the request shortly",
+                headers={"Retry-After": "1"},
+            )
+        conn = None
+        try:
+            with self._lock:
+                conn = self._idle.pop() if self._idle else None
+            if conn is None or conn.closed:
+                conn = psycopg.connect(self._url, **CONNECT_OPTIONS)
+            yield conn
+        except BaseException:
+            if conn is not None:
+                conn.close()
+                conn = None
+            raise
+        finally:
+            if conn is not None:
+                if conn.info.transaction_status == psycopg.pq.TransactionStatus.IDLE:
+                    with self._lock:
+                        self._idle.append(conn)
+                else:
+                    conn.close()
+            self._slots.release()
+
+    def close(self) -> None:
+        with self._lock:
+            for conn in self._idle:
+                conn.close()
+            self._idle.clear()
+
+
 class PostgresDatabase(Database):
     dialect: Dialect = "postgresql"
 
     def __init__(self, url: str, *, pool_size: int = 16) -> None:
         self.url = url
-        self._pool = ConnectionPool(
-            url,
-            min_size=min(2, pool_size),
-            max_size=pool_size,
-            timeout=5.0,
-            kwargs=CONNECT_OPTIONS,
-            open=True,
-            name="campfire-read",
-        )
+        self._pool = _ReaderPool(url, pool_size)
         self._executor = ThreadPoolExecutor(max_workers=pool_size, thread_name_prefix="pg-read")
         self._writer = GroupWriter(_PostgresWriteConnection(url), name="pg-write")
 
@@ -112,11 +155,6 @@ class PostgresDatabase(Database):
                 log.warning("postgresql unavailable", extra={"error": str(error)[:200]})
                 raise ServiceUnavailable(
                     "the database is unavailable; retry the request shortly",
-                    headers={"Retry-After": "1"},
-                ) from None
-            except PoolTimeout:
-                raise ServiceUnavailable(
-                    "the database is unavailable or saturated; retry the request shortly",
                     headers={"Retry-After": "1"},
                 ) from None
         raise AssertionError("unreachable")
