@@ -1,0 +1,99 @@
+"""Python client for the Campfire customer support API.
+
+```python
+from campfire import CampfireClient
+
+client = CampfireClient(api_key="sk_test_...")
+conversation = client.conversations.create(customer_id="customer_123", subject="Hi")
+```
+"""
+
+from . import webhooks
+from ._client import AsyncCampfireClient, CampfireClient
+from ._exceptions import (
+    APIConnectionError,
+    APIError,
+    APITimeoutError,
+    AuthenticationError,
+    AuthorizationError,
+    CampfireError,
+    ConflictError,
+    InternalServerError,
+    MethodNotAllowedError,
+    NotFoundError,
+    PayloadTooLargeError,
+    RateLimitError,
+    RealtimeError,
+    ServiceUnavailableError,
+    UnsupportedMediaTypeError,
+    ValidationError,
+    WebhookVerificationError,
+)
+from ._models import (
+    Agent,
+    AIResponse,
+    Article,
+    Conversation,
+    Handoff,
+    Mailbox,
+    MailboxSettings,
+    Message,
+    Metric,
+    Metrics,
+    Page,
+    Pagination,
+    RealtimeEvent,
+    Satisfaction,
+    Source,
+    Webhook,
+    WebhookDelivery,
+    WebhookEvent,
+)
+from ._pagination import Paginator
+from ._realtime import RealtimeClient, RealtimeSession
+from ._version import __version__
+
+__all__ = [
+    "AIResponse",
+    "APIConnectionError",
+    "APIError",
+    "APITimeoutError",
+    "Agent",
+    "Article",
+    "AsyncCampfireClient",
+    "AuthenticationError",
+    "AuthorizationError",
+    "CampfireClient",
+    "CampfireError",
+    "ConflictError",
+    "Conversation",
+    "Handoff",
+    "InternalServerError",
+    "Mailbox",
+    "MailboxSettings",
+    "Message",
+    "MethodNotAllowedError",
+    "Metric",
+    "Metrics",
+    "NotFoundError",
+    "Page",
+    "Pagination",
+    "Paginator",
+    "PayloadTooLargeError",
+    "RateLimitError",
+    "RealtimeClient",
+    "RealtimeError",
+    "RealtimeEvent",
+    "RealtimeSession",
+    "Satisfaction",
+    "ServiceUnavailableError",
+    "Source",
+    "UnsupportedMediaTypeError",
+    "ValidationError",
+    "Webhook",
+    "WebhookDelivery",
+    "WebhookEvent",
+    "WebhookVerificationError",
+    "__version__",
+    "webhooks",
+]
