@@ -1,0 +1,258 @@
+/**
+ * Public model types. Each comes from the generated OpenAPI types when the
+ * server's document has that schema, and from the hand-written shape here
+ * until then, so the SDK compiles against every server version.
+ */
+import type { components } from "./generated/openapi.js";
+
+type Schemas = components["schemas"];
+type Schema<Name extends string, Fallback> = Name extends keyof Schemas ? Schemas[Name] : Fallback;
+
+export type Priority = "low" | "medium" | "high" | "urgent";
+export type ConversationStatus = "open" | "pending" | "resolved" | "closed";
+export type AuthorType = "customer" | "agent" | "ai" | "system";
+export type Metadata = Record<string, unknown>;
+
+export type Conversation = Schema<"Conversation", {
+  id: string;
+  customerId: string;
+  mailboxId: string;
+  subject: string | null;
+  status: ConversationStatus;
+  priority: Priority;
+  assignedAgentId: string | null;
+  unreadCount: number;
+  createdAt: string;
+  updatedAt: string;
+  metadata: Metadata;
+}>;
+
+export type ConversationCreate = Schema<"ConversationCreate", {
+  customerId: string;
+  mailboxId?: string | null;
+  subject?: string | null;
+  priority?: Priority;
+  metadata?: Metadata;
+}>;
+
+export type ConversationUpdate = Schema<"ConversationUpdate", {
+  status?: ConversationStatus | null;
+  priority?: Priority | null;
+  assignedAgentId?: string | null;
+  subject?: string | null;
+  metadata?: Metadata | null;
+}>;
+
+export type Message = Schema<"Message", {
+  id: string;
+  conversationId: string;
+  content: string;
+  authorType: AuthorType;
+  authorId: string | null;
+  private?: boolean;
+  createdAt: string;
+  metadata: Metadata;
+}>;
+
+export type MessageCreate = Schema<"MessageCreate", {
+  content: string;
+  authorType?: AuthorType;
+  authorId?: string | null;
+  private?: boolean;
+  metadata?: Metadata;
+}>;
+
+export type Mailbox = Schema<"Mailbox", {
+  id: string;
+  name: string;
+  settings: Record<string, unknown>;
+  createdAt: string;
+  updatedAt: string;
+}>;
+
+export type MailboxCreate = Schema<"MailboxCreate", {
+  id?: string | null;
+  name: string;
+  settings?: Record<string, unknown>;
+}>;
+
+export type MailboxUpdate = Schema<"MailboxUpdate", {
+  name?: string | null;
+  settings?: Record<string, unknown> | null;
+}>;
+
+export interface Source {
+  title: string;
+  url: string;
+  relevance: number;
+  articleId?: string;
+}
+
+export interface GenerateResponseRequest {
+  conversationId: string;
+  messageContent: string;
+  context?: Record<string, unknown>;
+}
+
+export interface AIResponse {
+  content: string;
+  confidence: number;
+  sources: Source[];
+  shouldHandoff: boolean;
+  handoffReason?: string | null;
+  /** Seconds the server spent generating the answer. */
+  responseTime: number;
+  model: string;
+}
+
+export interface HandoffCreate {
+  reason?: string;
+  priority?: Priority;
+  requiredSkills?: string[];
+  context?: Record<string, unknown>;
+}
+
+export interface Handoff {
+  id: string;
+  conversationId: string;
+  status: string;
+  agentId: string | null;
+  /** Seconds until an agent is expected; 0 when assigned at once. */
+  estimatedWaitTime: number | null;
+  position: number | null;
+  priority: Priority;
+  requiredSkills: string[];
+  unroutableSkills?: string[];
+  reason: string | null;
+  createdAt: string;
+}
+
+export type AgentStatus = "online" | "away" | "offline";
+
+export interface Agent {
+  id: string;
+  name: string;
+  email: string | null;
+  skills: string[];
+  status: AgentStatus;
+  capacity: number;
+  createdAt?: string;
+  updatedAt?: string;
+}
+
+export interface AgentCreate {
+  name: string;
+  email?: string;
+  skills?: string[];
+  status?: AgentStatus;
+  capacity?: number;
+}
+
+export type AgentUpdate = Partial<AgentCreate>;
+
+export interface Article {
+  id: string;
+  title: string;
+  content: string;
+  url: string | null;
+  tags: string[];
+  mailboxIds: string[];
+  externalId: string | null;
+  updatedAt: string;
+}
+
+export interface ArticleCreate {
+  title: string;
+  content: string;
+  url?: string;
+  tags?: string[];
+  mailboxIds?: string[];
+  externalId?: string;
+}
+
+export type ArticleUpdate = Partial<ArticleCreate>;
+
+export interface MetricsQuery {
+  period?: "24h" | "7d" | "30d" | "90d" | string;
+  metrics?: string[];
+  from?: string;
+  to?: string;
+  timezone?: string;
+  mailboxId?: string;
+  interval?: "hour" | "day" | "week";
+}
+
+export interface Metrics {
+  period?: string;
+  metrics: Record<string, Record<string, unknown> & { trend?: string }>;
+}
+
+export interface SatisfactionCreate {
+  rating: 1 | 2 | 3 | 4 | 5 | number;
+  comment?: string;
+}
+
+export interface Satisfaction {
+  conversationId: string;
+  rating: number;
+  comment: string | null;
+  createdAt?: string;
+}
+
+export interface WebhookCreate {
+  url: string;
+  events: string[];
+  secret?: string;
+  description?: string;
+}
+
+export interface WebhookUpdate {
+  url?: string;
+  events?: string[];
+  description?: string;
+  enabled?: boolean;
+}
+
+export interface Webhook {
+  id: string;
+  url: string;
+  events: string[];
+  /** The signing secret; returned in full only on create and rotate. */
+  secret?: string;
+  enabled?: boolean;
+  createdAt?: string;
+}
+
+export interface WebhookDelivery {
+  id: string;
+  eventId?: string;
+  eventType?: string;
+  status?: string;
+  statusCode?: number | null;
+  attempts?: number;
+  nextRetryAt?: string | null;
+}
+
+export interface WebhookEvent {
+  id: string;
+  type: string;
+  data: Record<string, unknown>;
+  timestamp: string;
+  sequence?: number;
+}
+
+export interface RealtimeEvent {
+  type: string;
+  channel?: string;
+  data?: unknown;
+  sequence?: number;
+  timestamp?: string | number;
+}
+
+export interface WidgetSessionCreate {
+  mailboxId: string;
+  customerId?: string;
+  customerHash?: string;
+  name?: string;
+  email?: string;
+}
