@@ -17,6 +17,9 @@ POLICY: dict[str, frozenset[str]] = {
     "mailboxes:write": frozenset({"admin"}),
     "keys:manage": frozenset({"admin"}),
     "events:read": frozenset({"admin", "agent", "viewer", "customer"}),
+    "knowledge:read": frozenset({"admin", "agent", "viewer"}),
+    "knowledge:write": frozenset({"admin"}),
+    "ai:generate": frozenset({"admin", "agent", "customer"}),
 }
 
 
