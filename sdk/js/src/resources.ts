@@ -15,6 +15,7 @@ import type {
   ConversationStatus,
   ConversationUpdate,
   GenerateResponseRequest,
+  ImportResult,
   Handoff,
   HandoffCreate,
   Mailbox,
@@ -28,6 +29,7 @@ import type {
   RealtimeEvent,
   Satisfaction,
   SatisfactionCreate,
+  SearchHit,
   Webhook,
   WebhookCreate,
   WebhookDelivery,
@@ -205,10 +207,18 @@ export class Knowledge extends Resource {
     return this.core.request({ method: "GET", path: path("/knowledge/articles/{}", articleId) });
   }
 
-  list(
-    query: { mailboxId?: string; tag?: string; q?: string; limit?: number } = {},
-  ): Paginator<Article> {
+  list(query: { mailboxId?: string; tag?: string; limit?: number } = {}): Paginator<Article> {
     return this.paginate("/knowledge/articles", query);
+  }
+
+  /** Search the knowledge base; the best match comes first (`limit` 1..50). */
+  async search(q: string, query: { mailboxId?: string; limit?: number } = {}): Promise<SearchHit[]> {
+    const result = await this.core.request<{ data: SearchHit[] }>({
+      method: "GET",
+      path: "/knowledge/search",
+      query: { q, ...query },
+    });
+    return result.data;
   }
 
   update(articleId: string, body: ArticleUpdate): Promise<Article> {
@@ -226,8 +236,8 @@ export class Knowledge extends Resource {
     });
   }
 
-  /** Create or update many articles at once, matched by `externalId` or `url`. */
-  importArticles(articles: ArticleCreate[]): Promise<Record<string, unknown>> {
+  /** Create or update up to 1,000 articles at once, matched by `externalId` or `url`. */
+  importArticles(articles: ArticleCreate[]): Promise<ImportResult> {
     return this.core.request({
       method: "POST",
       path: "/knowledge/articles/import",

@@ -81,20 +81,19 @@ export type MailboxUpdate = Schema<"MailboxUpdate", {
   settings?: Record<string, unknown> | null;
 }>;
 
-export interface Source {
+export type Source = Schema<"SourcePublic", {
   title: string;
   url: string;
   relevance: number;
-  articleId?: string;
-}
+}>;
 
-export interface GenerateResponseRequest {
+export type GenerateResponseRequest = Schema<"GenerateRequest", {
   conversationId: string;
   messageContent: string;
   context?: Record<string, unknown>;
-}
+}>;
 
-export interface AIResponse {
+export type AIResponse = Schema<"GenerateResponse", {
   content: string;
   confidence: number;
   sources: Source[];
@@ -103,7 +102,7 @@ export interface AIResponse {
   /** Seconds the server spent generating the answer. */
   responseTime: number;
   model: string;
-}
+}>;
 
 export interface HandoffCreate {
   reason?: string;
@@ -150,7 +149,7 @@ export interface AgentCreate {
 
 export type AgentUpdate = Partial<AgentCreate>;
 
-export interface Article {
+export type Article = Schema<"ArticlePublic", {
   id: string;
   title: string;
   content: string;
@@ -158,19 +157,35 @@ export interface Article {
   tags: string[];
   mailboxIds: string[];
   externalId: string | null;
+  createdAt: string;
   updatedAt: string;
-}
+}>;
 
-export interface ArticleCreate {
+export type ArticleCreate = Schema<"ArticleCreate", {
   title: string;
   content: string;
-  url?: string;
+  url?: string | null;
   tags?: string[];
   mailboxIds?: string[];
-  externalId?: string;
-}
+  externalId?: string | null;
+}>;
 
-export type ArticleUpdate = Partial<ArticleCreate>;
+export type ArticleUpdate = Schema<"ArticleUpdate", Partial<ArticleCreate>>;
+
+export type ImportResult = Schema<"ImportResult", {
+  created: number;
+  updated: number;
+  unchanged: number;
+  articleIds: string[];
+}>;
+
+export type SearchHit = Schema<"SearchHit", {
+  id: string;
+  title: string;
+  url: string;
+  relevance: number;
+  snippet: string;
+}>;
 
 export interface MetricsQuery {
   period?: "24h" | "7d" | "30d" | "90d" | string;

@@ -41,6 +41,7 @@ const CALLS = {
   "POST /knowledge/articles": (c) => c.knowledge.create({ title: "t", content: "c" }),
   "GET /knowledge/articles": (c) => c.knowledge.list().firstPage(),
   "GET /knowledge/articles/{}": (c) => c.knowledge.get(A),
+  "GET /knowledge/search": (c) => c.knowledge.search("billing"),
   "PATCH /knowledge/articles/{}": (c) => c.knowledge.update(A, { title: "t" }),
   "DELETE /knowledge/articles/{}": (c) => c.knowledge.delete(A),
   "POST /knowledge/articles/import": (c) => c.knowledge.importArticles([{ title: "t", content: "c" }]),

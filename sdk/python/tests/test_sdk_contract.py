@@ -55,6 +55,7 @@ CALLS: dict[str, Call] = {
     "POST /knowledge/articles": lambda c: c.knowledge.create(title="t", content="c"),
     "GET /knowledge/articles": lambda c: c.knowledge.list().first_page(),
     "GET /knowledge/articles/{}": lambda c: c.knowledge.get(A),
+    "GET /knowledge/search": lambda c: c.knowledge.search("billing"),
     "PATCH /knowledge/articles/{}": lambda c: c.knowledge.update(A, title="t"),
     "DELETE /knowledge/articles/{}": lambda c: c.knowledge.delete(A),
     "POST /knowledge/articles/import": lambda c: c.knowledge.import_articles([{"title": "t"}]),

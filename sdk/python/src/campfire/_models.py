@@ -148,6 +148,25 @@ class Article(CampfireModel):
     updated_at: str | None = None
 
 
+class SearchHit(CampfireModel):
+    """A knowledge-base search result; ``relevance`` is in 0..1."""
+
+    id: str
+    title: str | None = None
+    url: str | None = None
+    relevance: float | None = None
+    snippet: str | None = None
+
+
+class ImportResult(CampfireModel):
+    """How many articles a bulk import created, changed or found already current."""
+
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    article_ids: list[str] = []
+
+
 class Metric(CampfireModel):
     """One metric; its fields depend on the metric (average, p95, trend, definition...)."""
 

@@ -4,7 +4,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from .._core import body, path, query
-from .._models import AIResponse, Article
+from .._models import AIResponse, Article, ImportResult, SearchHit
 from .._pagination import Paginator
 from ._base import Resource, camel_keys, ignore
 
@@ -68,17 +68,24 @@ class Knowledge(Resource):
         return self._call("GET", path("/knowledge/articles/{}", article_id), Article.model_validate)
 
     def list(
-        self,
-        *,
-        mailbox_id: str | None = None,
-        tag: str | None = None,
-        query_text: str | None = None,
-        limit: int | None = None,
+        self, *, mailbox_id: str | None = None, tag: str | None = None, limit: int | None = None
     ) -> Paginator[Article]:
-        params = query(mailbox_id=mailbox_id, tag=tag, limit=limit)
-        if query_text is not None:
-            params["q"] = query_text
-        return self._list("/knowledge/articles", Article.model_validate, params)
+        return self._list(
+            "/knowledge/articles",
+            Article.model_validate,
+            query(mailbox_id=mailbox_id, tag=tag, limit=limit),
+        )
+
+    def search(
+        self, query_text: str, *, mailbox_id: str | None = None, limit: int | None = None
+    ) -> list[SearchHit]:
+        """Return the articles that best match ``query_text``, best first (``limit`` 1..50)."""
+        return self._call(
+            "GET",
+            "/knowledge/search",
+            lambda data: [SearchHit.model_validate(hit) for hit in data.get("data", [])],
+            params={"q": query_text, **query(mailbox_id=mailbox_id, limit=limit)},
+        )
 
     def update(
         self,
@@ -108,10 +115,12 @@ class Knowledge(Resource):
     def delete(self, article_id: str) -> None:
         return self._call("DELETE", path("/knowledge/articles/{}", article_id), ignore)
 
-    def import_articles(self, articles: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
-        """Create or update many articles at once, matched by ``external_id`` or ``url``.
-
-        Returns the server's import summary as a dict.
-        """
+    def import_articles(self, articles: Iterable[Mapping[str, Any]]) -> ImportResult:
+        """Create or update up to 1,000 articles at once, matched by ``external_id`` or ``url``."""
         items = [camel_keys(article) for article in articles]
-        return self._call("POST", "/knowledge/articles/import", dict, json={"articles": items})
+        return self._call(
+            "POST",
+            "/knowledge/articles/import",
+            ImportResult.model_validate,
+            json={"articles": items},
+        )
