@@ -5,9 +5,9 @@ from __future__ import annotations
 import uuid
 
 import pytest
+from conftest import has_operation
 
 from campfire import AIResponse, Article, ImportResult, NotFoundError, ValidationError
-from conftest import has_operation
 
 
 @pytest.fixture(autouse=True)
@@ -42,10 +42,16 @@ def test_article_create_update_delete(client):
 def test_import_is_idempotent(client):
     marker = uuid.uuid4().hex[:8]
     articles = [
-        {"title": f"Shipping {marker}", "content": "We ship worldwide in 5 days.",
-         "external_id": f"ship-{marker}"},
-        {"title": f"Returns {marker}", "content": "Returns are free for 30 days.",
-         "external_id": f"ret-{marker}"},
+        {
+            "title": f"Shipping {marker}",
+            "content": "We ship worldwide in 5 days.",
+            "external_id": f"ship-{marker}",
+        },
+        {
+            "title": f"Returns {marker}",
+            "content": "Returns are free for 30 days.",
+            "external_id": f"ret-{marker}",
+        },
     ]
     first = client.knowledge.import_articles(articles)
     assert isinstance(first, ImportResult)
