@@ -8,6 +8,7 @@ import {
   Conversations,
   Events,
   Handoffs,
+  Keys,
   Knowledge,
   Mailboxes,
   Messages,
@@ -40,6 +41,7 @@ export class CampfireClient {
   readonly events: Events;
   readonly widget: Widget;
   readonly auth: Auth;
+  readonly keys: Keys;
   private readonly core: Core;
 
   constructor(options: ClientOptions) {
@@ -56,6 +58,7 @@ export class CampfireClient {
     this.events = new Events(this.core);
     this.widget = new Widget(this.core);
     this.auth = new Auth(this.core);
+    this.keys = new Keys(this.core);
   }
 
   get baseUrl(): string {

@@ -2,11 +2,14 @@
  * Realtime client: WebSocket events that survive reconnects.
  *
  * `RealtimeSession` is the protocol state: frames, the subscribed channels
- * and the last `sequence` seen on each conversation channel. `RealtimeClient`
- * drives it over a WebSocket: the global one in browsers and Node 22+, the
- * `ws` package otherwise. When the connection drops, it reconnects with
- * backoff and subscribes again with `since`, so the server replays what was
- * missed. Events seen already are dropped.
+ * and the last position seen on each. The position is the event's `sequence`
+ * on a `conversation:` channel and its `cursor` (its place in the
+ * organization's event log) on `mailbox:` and `agent:` channels, which is
+ * what the server's `since` counts on each. `RealtimeClient` drives it over a
+ * WebSocket: the global one in browsers and Node 22+, the `ws` package
+ * otherwise. When the connection drops, it reconnects with backoff,
+ * authenticates, and subscribes again with `since`, so the server replays
+ * what was missed. Events seen already are dropped.
  */
 import { RealtimeError } from "./errors.js";
 import type { RealtimeEvent } from "./types.js";
@@ -24,7 +27,7 @@ export function realtimeUrl(baseUrl: string): string {
 }
 
 export class RealtimeSession {
-  /** Channel to last sequence seen; only conversation channels carry one sequence. */
+  /** Subscribed channel to the last position seen on it (null before its first event). */
   readonly channels = new Map<string, number | null>();
 
   constructor(
@@ -32,13 +35,19 @@ export class RealtimeSession {
     private readonly random: () => number = Math.random,
   ) {}
 
+  /** The event's position as `since` counts it on the event's channel. */
+  static position(event: RealtimeEvent): number | null {
+    const value = event.channel?.startsWith(CONVERSATION_PREFIX) ? event.sequence : event.cursor;
+    return typeof value === "number" ? value : null;
+  }
+
   authFrame(): string {
     return JSON.stringify({ type: "auth", token: this.token });
   }
 
   subscribeFrame(channel: string, since?: number | null): string {
     const start = since ?? this.channels.get(channel) ?? null;
-    this.channels.set(channel, channel.startsWith(CONVERSATION_PREFIX) ? start : null);
+    this.channels.set(channel, start);
     const frame: Record<string, unknown> = { type: "subscribe", channel };
     if (start !== null) frame.since = start;
     return JSON.stringify(frame);
@@ -53,11 +62,9 @@ export class RealtimeSession {
     return JSON.stringify({ type: "typing", channel, data: { isTyping } });
   }
 
-  /** Frames that open a connection: auth, then every subscription with its `since`. */
-  connectFrames(): string[] {
-    const frames = [this.authFrame()];
-    for (const [channel, since] of [...this.channels]) frames.push(this.subscribeFrame(channel, since));
-    return frames;
+  /** Frames that restore every subscription once the server has authenticated. */
+  subscribeFrames(): string[] {
+    return [...this.channels].map(([channel, since]) => this.subscribeFrame(channel, since));
   }
 
   /** Parse one frame; null for a duplicate or an unreadable frame. Throws on rejected access. */
@@ -76,13 +83,11 @@ export class RealtimeSession {
       }
       return event;
     }
-    const channel = event.channel;
-    if (channel && this.channels.has(channel) && channel.startsWith(CONVERSATION_PREFIX)) {
-      if (typeof event.sequence === "number") {
-        const last = this.channels.get(channel) ?? null;
-        if (last !== null && event.sequence <= last) return null;
-        this.channels.set(channel, event.sequence);
-      }
+    const position = RealtimeSession.position(event);
+    if (event.channel && this.channels.has(event.channel) && position !== null) {
+      const last = this.channels.get(event.channel) ?? null;
+      if (last !== null && position <= last) return null;
+      this.channels.set(event.channel, position);
     }
     return event;
   }
@@ -139,6 +144,10 @@ async function socketConstructor(explicit?: SocketConstructor): Promise<SocketCo
 
 const OPEN = 1;
 
+function decodeFrame(data: unknown): string {
+  return typeof data === "string" ? data : new TextDecoder().decode(data as ArrayBuffer);
+}
+
 export class RealtimeClient implements AsyncIterable<RealtimeEvent> {
   readonly url: string;
   readonly session: RealtimeSession;
@@ -157,20 +166,46 @@ export class RealtimeClient implements AsyncIterable<RealtimeEvent> {
     this.session = new RealtimeSession(options.apiKey, options.random);
   }
 
-  /** Open the connection and authenticate; earlier subscriptions are sent too. */
+  /** Open the connection, authenticate, and send the subscriptions made so far. */
   async connect(): Promise<void> {
     const Socket = await socketConstructor(this.options.WebSocket);
     const socket = new Socket(this.url);
     await new Promise<void>((resolve, reject) => {
-      socket.addEventListener("open", () => resolve());
-      socket.addEventListener("error", () => reject(new RealtimeError(`could not connect to ${this.url}`)));
+      // The server rejects other frames until it has answered the auth frame.
+      const timer = setTimeout(() => {
+        reject(new RealtimeError(`no authenticated frame from ${this.url} within 10 s`));
+        socket.close();
+      }, 10_000);
+      const settle = (error?: RealtimeError) => {
+        clearTimeout(timer);
+        if (error) reject(error);
+        else resolve();
+      };
+      socket.addEventListener("open", () => socket.send(this.session.authFrame()));
+      socket.addEventListener("error", () => settle(new RealtimeError(`could not connect to ${this.url}`)));
+      socket.addEventListener("close", (event: { code: number; reason: string }) =>
+        settle(new RealtimeError(`the realtime connection closed (${event.code} ${event.reason})`.trim(), String(event.code))),
+      );
+      socket.addEventListener("message", (event: { data: unknown }) => {
+        if (this.socket === socket) return;
+        try {
+          const frame = this.session.receive(decodeFrame(event.data));
+          if (frame?.type === "authenticated") settle();
+          else if (frame?.type === "error") {
+            const data = (frame.data ?? {}) as { code?: string; message?: string };
+            settle(new RealtimeError(data.message ?? "the server rejected the auth frame", data.code ?? null));
+          }
+        } catch (error) {
+          settle(error as RealtimeError);
+        }
+      });
     });
+    this.socket = socket;
     socket.addEventListener("message", (event: { data: unknown }) => this.onMessage(event.data));
     socket.addEventListener("close", (event: { code: number; reason: string }) =>
       this.onClose(socket, event.code, event.reason),
     );
-    for (const frame of this.session.connectFrames()) socket.send(frame);
-    this.socket = socket;
+    for (const frame of this.session.subscribeFrames()) socket.send(frame);
   }
 
   /** Subscribe to `conversation:{id}`, `mailbox:{id}` or `agent:{id}`, from `since` on. */
@@ -192,9 +227,8 @@ export class RealtimeClient implements AsyncIterable<RealtimeEvent> {
   }
 
   private onMessage(data: unknown): void {
-    const text = typeof data === "string" ? data : new TextDecoder().decode(data as ArrayBuffer);
     try {
-      const event = this.session.receive(text);
+      const event = this.session.receive(decodeFrame(data));
       if (event) this.push(event);
     } catch (error) {
       this.fail(error as RealtimeError);
@@ -222,6 +256,10 @@ export class RealtimeClient implements AsyncIterable<RealtimeEvent> {
         this.reconnects += 1;
         return;
       } catch (error) {
+        const code = error instanceof RealtimeError ? error.code : null;
+        if (code && (FATAL_ERROR_CODES.has(code) || RealtimeSession.isFatalClose(Number(code)))) {
+          return this.fail(error as RealtimeError);
+        }
         const limit = this.options.maxReconnectAttempts;
         if (limit !== undefined && attempt + 1 >= limit) {
           return this.fail(new RealtimeError(`could not reconnect to ${this.url} after ${attempt + 1} attempts`));

@@ -83,6 +83,13 @@ export class Conversations extends Resource {
     });
   }
 
+  getSatisfaction(conversationId: string): Promise<Satisfaction> {
+    return this.core.request({
+      method: "GET",
+      path: path("/conversations/{}/satisfaction", conversationId),
+    });
+  }
+
   /** Record the customer's satisfaction rating (1..5); a second rating replaces the first. */
   rate(conversationId: string, body: SatisfactionCreate): Promise<Satisfaction> {
     return this.core.request({
@@ -334,6 +341,45 @@ export class Widget extends Resource {
   /** Exchange a publishable `pk_...` key for a short-lived customer token. */
   createSession(body: WidgetSessionCreate): Promise<Record<string, unknown>> {
     return this.core.request({ method: "POST", path: "/widget/session", body });
+  }
+}
+
+export interface ApiKeyCreate {
+  name?: string;
+  kind?: "secret" | "publishable";
+  role?: "admin" | "agent" | "viewer" | "customer";
+  live?: boolean;
+  mailboxIds?: string[];
+  allowedOrigins?: string[];
+}
+
+export interface ApiKey {
+  id: string;
+  name: string;
+  kind: string;
+  role: string;
+  prefix: string;
+  mailboxIds: string[];
+  allowedOrigins: string[];
+  /** The whole key; returned only when the key is created. */
+  key?: string;
+  createdAt: string;
+  lastUsedAt?: string | null;
+  revokedAt?: string | null;
+}
+
+export class Keys extends Resource {
+  /** Issue a secret or publishable key; the whole key is in `key` of this response only. */
+  create(body: ApiKeyCreate): Promise<ApiKey> {
+    return this.core.request({ method: "POST", path: "/keys", body });
+  }
+
+  list(): Paginator<ApiKey> {
+    return this.paginate("/keys");
+  }
+
+  revoke(keyId: string): Promise<void> {
+    return this.core.request({ method: "DELETE", path: path("/keys/{}", keyId) });
   }
 }
 

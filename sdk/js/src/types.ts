@@ -260,7 +260,11 @@ export interface RealtimeEvent {
   type: string;
   channel?: string;
   data?: unknown;
+  /** Position of the event within its conversation. */
   sequence?: number;
+  /** Position of the event in the organization's whole event log. */
+  cursor?: number;
+  eventId?: string;
   timestamp?: string | number;
 }
 

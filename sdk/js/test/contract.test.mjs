@@ -59,6 +59,10 @@ const CALLS = {
   "GET /events": (c) => c.events.list({ channel: "conversation:id_1" }).firstPage(),
   "POST /widget/session": (c) => c.widget.createSession({ mailboxId: A }),
   "POST /auth/tokens": (c) => c.auth.createToken({ role: "agent" }),
+  "GET /conversations/{}/satisfaction": (c) => c.conversations.getSatisfaction(A),
+  "POST /keys": (c) => c.keys.create({ name: "ci", role: "agent" }),
+  "GET /keys": (c) => c.keys.list().firstPage(),
+  "DELETE /keys/{}": (c) => c.keys.revoke(A),
 };
 
 const normalise = (path) => path.replace(/\{[^}]+\}/g, "{}");

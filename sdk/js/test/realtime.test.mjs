@@ -11,18 +11,19 @@ test("realtime url from the base url", () => {
   assert.equal(realtimeUrl("https://example.test/api/v2/"), "wss://example.test/api/v2/realtime");
 });
 
-test("session resumes after the last sequence", () => {
+test("session resumes after the last position", () => {
   const session = new RealtimeSession("tok");
   session.subscribeFrame("conversation:conv_1");
   session.subscribeFrame("mailbox:mailbox_456");
   for (const sequence of [1, 2, 3]) {
-    assert.ok(session.receive(JSON.stringify({ type: "message", channel: "conversation:conv_1", sequence })));
+    const frame = { type: "message", channel: "conversation:conv_1", sequence, cursor: 100 + sequence };
+    assert.ok(session.receive(JSON.stringify(frame)));
   }
-  const frames = session.connectFrames().map((frame) => JSON.parse(frame));
-  assert.deepEqual(frames, [
-    { type: "auth", token: "tok" },
+  assert.ok(session.receive(JSON.stringify({ type: "message", channel: "mailbox:mailbox_456", sequence: 9, cursor: 250 })));
+  assert.deepEqual(JSON.parse(session.authFrame()), { type: "auth", token: "tok" });
+  assert.deepEqual(session.subscribeFrames().map((frame) => JSON.parse(frame)), [
     { type: "subscribe", channel: "conversation:conv_1", since: 3 },
-    { type: "subscribe", channel: "mailbox:mailbox_456" },
+    { type: "subscribe", channel: "mailbox:mailbox_456", since: 250 },
   ]);
 });
 
@@ -66,6 +67,7 @@ async function replayServer(events, dropAfter) {
           return;
         }
         authenticated = true;
+        socket.send(JSON.stringify({ type: "authenticated", data: {} }));
         return;
       }
       subscribes.push(frame);
@@ -113,8 +115,7 @@ test("rejected token raises without reconnecting", async () => {
   const client = new CampfireClient({ apiKey: "wrong", baseUrl: `http://127.0.0.1:${server.port}/api/v2` });
   const realtime = client.realtime({ WebSocket });
   try {
-    await realtime.connect();
-    await assert.rejects(realtime.next(), RealtimeError);
+    await assert.rejects(realtime.connect(), (error) => error instanceof RealtimeError && error.code === "AUTHENTICATION_ERROR");
     assert.deepEqual(server.tokens, ["wrong"]);
   } finally {
     realtime.close();

@@ -73,6 +73,10 @@ CALLS: dict[str, Call] = {
     "GET /events": lambda c: c.events.list(channel="conversation:id_1").first_page(),
     "POST /widget/session": lambda c: c.widget.create_session(mailbox_id=A),
     "POST /auth/tokens": lambda c: c.auth.create_token(role="agent"),
+    "GET /conversations/{}/satisfaction": lambda c: c.conversations.get_satisfaction(A),
+    "POST /keys": lambda c: c.keys.create(name="ci", role="agent"),
+    "GET /keys": lambda c: c.keys.list().first_page(),
+    "DELETE /keys/{}": lambda c: c.keys.revoke(A),
 }
 
 # A body that every response model of the SDK accepts.

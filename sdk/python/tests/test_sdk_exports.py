@@ -8,6 +8,7 @@ EXPECTED = {
     "APIError",
     "APITimeoutError",
     "Agent",
+    "ApiKey",
     "Article",
     "AsyncCampfireClient",
     "AuthenticationError",

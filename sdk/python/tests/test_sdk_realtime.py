@@ -18,18 +18,38 @@ def test_realtime_url_from_base_url():
     assert realtime_url("https://example.test/api/v2/") == "wss://example.test/api/v2/realtime"
 
 
-def test_session_resumes_after_last_sequence():
+def test_session_resumes_after_last_position():
     session = RealtimeSession("tok")
     session.subscribe_frame("conversation:conv_1")
     session.subscribe_frame("mailbox:mailbox_456")
     for sequence in (1, 2, 3):
-        frame = {"type": "message", "channel": "conversation:conv_1", "sequence": sequence}
+        frame = {
+            "type": "message",
+            "channel": "conversation:conv_1",
+            "sequence": sequence,
+            "cursor": 100 + sequence,
+        }
         assert session.receive(json.dumps(frame)) is not None
+    mailbox_event = {
+        "type": "message",
+        "channel": "mailbox:mailbox_456",
+        "sequence": 9,
+        "cursor": 250,
+    }
+    assert session.receive(json.dumps(mailbox_event)) is not None
 
-    frames = [json.loads(frame) for frame in session.connect_frames()]
-    assert frames[0] == {"type": "auth", "token": "tok"}
-    assert frames[1] == {"type": "subscribe", "channel": "conversation:conv_1", "since": 3}
-    assert frames[2] == {"type": "subscribe", "channel": "mailbox:mailbox_456"}
+    assert json.loads(session.auth_frame()) == {"type": "auth", "token": "tok"}
+    frames = [json.loads(frame) for frame in session.subscribe_frames()]
+    assert frames[0] == {"type": "subscribe", "channel": "conversation:conv_1", "since": 3}
+    assert frames[1] == {"type": "subscribe", "channel": "mailbox:mailbox_456", "since": 250}
+
+
+def test_session_without_events_subscribes_plainly():
+    session = RealtimeSession("tok")
+    session.subscribe_frame("agent:agt_1")
+    assert [json.loads(f) for f in session.subscribe_frames()] == [
+        {"type": "subscribe", "channel": "agent:agt_1"}
+    ]
 
 
 def test_session_drops_replayed_duplicates():
@@ -92,6 +112,7 @@ class ReplayServer:
             )
             await connection.close(4401)
             return
+        await connection.send(json.dumps({"type": "authenticated", "data": {}}))
         subscribe = json.loads(await connection.recv())
         self.subscribes.append(subscribe)
         await connection.send(json.dumps({"type": "subscribed", "channel": subscribe["channel"]}))
@@ -140,9 +161,54 @@ async def test_rejected_token_raises_without_reconnect():
     async with websockets.serve(server.handler, "127.0.0.1", 0) as listener:
         port = listener.sockets[0].getsockname()[1]
         client = AsyncCampfireClient(api_key="wrong", base_url=f"http://127.0.0.1:{port}/api/v2")
-        async with client.realtime() as realtime:
-            await realtime.subscribe("conversation:conv_1")
-            with pytest.raises(RealtimeError) as caught:
-                await asyncio.wait_for(realtime.recv(), timeout=10)
+        realtime = client.realtime()
+        with pytest.raises(RealtimeError) as caught:
+            await asyncio.wait_for(realtime.connect(), timeout=10)
     assert caught.value.code in {"AUTHENTICATION_ERROR", "4401"}
     assert server.tokens == ["wrong"]
+
+
+def message_content(event) -> str | None:
+    data = event.data if isinstance(event.data, dict) else {}
+    inner = data.get("message") if isinstance(data.get("message"), dict) else data
+    return inner.get("content")
+
+
+async def next_customer_message(realtime, expected: str, seen: list[str]) -> None:
+    while True:
+        event = await realtime.recv()
+        if event.type == "message" and message_content(event) is not None:
+            seen.append(message_content(event))
+            if message_content(event) == expected:
+                return
+
+
+async def test_live_resume_after_drop(dev_server, client, customer_id):
+    from websockets.exceptions import InvalidHandshake
+
+    conversation = client.conversations.create(customer_id=customer_id)
+    channel = f"conversation:{conversation.id}"
+    async with AsyncCampfireClient(api_key=TEST_KEY, base_url=dev_server.api) as sdk:
+        realtime = sdk.realtime(max_reconnect_attempts=20)
+        try:
+            await realtime.connect()
+        except InvalidHandshake:
+            pytest.skip("this server has no realtime endpoint yet")
+        try:
+            await realtime.subscribe(channel)
+            seen: list[str] = []
+            await sdk.messages.create(conversation.id, content="before the drop")
+            await asyncio.wait_for(next_customer_message(realtime, "before the drop", seen), 10)
+
+            # Drop the socket without a close frame, as a network failure does, and
+            # post while the client is away: the resume must replay exactly that.
+            realtime._connection.transport.abort()
+            await sdk.messages.create(conversation.id, content="while away")
+            await asyncio.wait_for(next_customer_message(realtime, "while away", seen), 20)
+        finally:
+            await realtime.close()
+
+    assert realtime.reconnects >= 1
+    assert seen.count("before the drop") == 1
+    assert seen.count("while away") == 1
+    assert realtime.session.channels[channel] is not None

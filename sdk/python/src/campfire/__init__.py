@@ -32,6 +32,7 @@ from ._exceptions import (
 from ._models import (
     Agent,
     AIResponse,
+    ApiKey,
     Article,
     Conversation,
     Handoff,
@@ -61,6 +62,7 @@ __all__ = [
     "APIError",
     "APITimeoutError",
     "Agent",
+    "ApiKey",
     "Article",
     "AsyncCampfireClient",
     "AuthenticationError",

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 import httpx
 
 from ._core import DEFAULT_BASE_URL, DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT, ClientCore, Operation
-from ._resources.access import Auth, Events, Widget
+from ._resources.access import Auth, Events, Keys, Widget
 from ._resources.analytics import Analytics
 from ._resources.assistant import AI, Knowledge
 from ._resources.conversations import Conversations, Messages
@@ -56,6 +56,7 @@ class BaseClient:
         self.analytics = Analytics(self)
         self.webhooks = Webhooks(self)
         self.auth = Auth(self)
+        self.keys = Keys(self)
         self.widget = Widget(self)
         self.events = Events(self)
 

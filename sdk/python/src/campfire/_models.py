@@ -223,6 +223,21 @@ class WebhookEvent(CampfireModel):
     sequence: int | None = None
 
 
+class ApiKey(CampfireModel):
+    id: str
+    name: str | None = None
+    kind: str | None = None
+    role: str | None = None
+    prefix: str | None = None
+    mailbox_ids: list[str] = []
+    allowed_origins: list[str] = []
+    key: str | None = None
+    """The whole key; the server returns it only when the key is created."""
+    created_at: str | None = None
+    last_used_at: str | None = None
+    revoked_at: str | None = None
+
+
 class RealtimeEvent(CampfireModel):
     """A frame received on the realtime connection."""
 
@@ -230,4 +245,8 @@ class RealtimeEvent(CampfireModel):
     channel: str | None = None
     data: Any = None
     sequence: int | None = None
+    """Position of the event within its conversation."""
+    cursor: int | None = None
+    """Position of the event in the organization's whole event log."""
+    event_id: str | None = None
     timestamp: str | int | None = None

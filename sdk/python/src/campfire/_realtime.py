@@ -1,11 +1,14 @@
 """Realtime client: WebSocket events that survive reconnects.
 
 ``RealtimeSession`` is the I/O-free protocol state: it builds frames,
-remembers the subscribed channels and the last ``sequence`` seen on each
-conversation channel, and drops events already seen. ``RealtimeClient``
-drives it over the ``websockets`` package and, when the connection drops,
-reconnects with backoff and subscribes again with ``since`` set to the last
-sequence, so the server replays exactly what was missed.
+remembers the subscribed channels and the last position seen on each, and
+drops events already seen. The position is the event's ``sequence`` on a
+``conversation:`` channel and its ``cursor`` (its place in the
+organization's event log) on ``mailbox:`` and ``agent:`` channels, which is
+what the server's ``since`` counts on each. ``RealtimeClient`` drives the
+session over the ``websockets`` package. When the connection drops, it
+reconnects with backoff, authenticates, and subscribes again with ``since``
+set to the last position, so the server replays exactly what was missed.
 """
 
 from __future__ import annotations
@@ -23,8 +26,8 @@ from ._models import RealtimeEvent
 
 log = logging.getLogger("campfire.realtime")
 
-# Close codes after which reconnecting cannot help: normal closure requested
-# by this client, a rejected credential, a forbidden action, a policy breach.
+# Close codes after which reconnecting cannot help: a rejected credential,
+# a forbidden action, a policy breach.
 FATAL_CLOSE_CODES = frozenset({4401, 4403, 1008})
 # Error frame codes that end the session for the same reason.
 FATAL_ERROR_CODES = frozenset({"AUTHENTICATION_ERROR", "AUTHORIZATION_ERROR"})
@@ -45,19 +48,32 @@ def realtime_url(base_url: str) -> str:
     return base + "/realtime"
 
 
+def _close_code(closed: Exception) -> tuple[int | None, str]:
+    received = getattr(closed, "rcvd", None)
+    if received is None:
+        return None, ""
+    return received.code, received.reason
+
+
 class RealtimeSession:
     """Protocol state of one logical realtime session across any number of connections."""
 
     def __init__(self, token: str, *, random_fraction: Callable[[], float] = random.random) -> None:
         self.token = token
-        # channel -> last sequence seen; only conversation channels have one
-        # sequence, so only they resume with ``since`` and drop duplicates.
         self.channels: dict[str, int | None] = {}
+        """Subscribed channel -> the last position seen on it (None before its first event)."""
         self._random = random_fraction
 
     @staticmethod
     def _frame(payload: dict[str, Any]) -> str:
         return json.dumps(payload, separators=(",", ":"))
+
+    @staticmethod
+    def position(event: RealtimeEvent) -> int | None:
+        """Return the event's position as ``since`` counts it on the event's channel."""
+        if event.channel and event.channel.startswith(CONVERSATION_PREFIX):
+            return event.sequence
+        return event.cursor
 
     def auth_frame(self) -> str:
         return self._frame({"type": "auth", "token": self.token})
@@ -66,7 +82,7 @@ class RealtimeSession:
         """Record ``channel`` and return its subscribe frame."""
         if since is None:
             since = self.channels.get(channel)
-        self.channels[channel] = since if channel.startswith(CONVERSATION_PREFIX) else None
+        self.channels[channel] = since
         payload: dict[str, Any] = {"type": "subscribe", "channel": channel}
         if since is not None:
             payload["since"] = since
@@ -79,15 +95,14 @@ class RealtimeSession:
     def typing_frame(self, channel: str, is_typing: bool) -> str:
         return self._frame({"type": "typing", "channel": channel, "data": {"isTyping": is_typing}})
 
-    def connect_frames(self) -> list[str]:
-        """Return the frames that open a connection: auth, then every subscription."""
-        frames = [self.auth_frame()]
-        for channel, since in list(self.channels.items()):
-            frames.append(self.subscribe_frame(channel, since))
-        return frames
+    def subscribe_frames(self) -> list[str]:
+        """Return the frames that restore every subscription once the server has authenticated."""
+        return [
+            self.subscribe_frame(channel, since) for channel, since in list(self.channels.items())
+        ]
 
     def receive(self, text: str | bytes) -> RealtimeEvent | None:
-        """Parse one frame; return None for an event already seen.
+        """Parse one frame; return None for an event already seen or an unreadable frame.
 
         Raises:
             RealtimeError: the server rejected the credential or the access.
@@ -103,13 +118,12 @@ class RealtimeSession:
             if code in FATAL_ERROR_CODES:
                 raise RealtimeError(data.get("message") or "realtime access rejected", code=code)
             return event
-        channel, sequence = event.channel, event.sequence
-        if channel in self.channels and channel.startswith(CONVERSATION_PREFIX):
-            if sequence is not None:
-                last = self.channels[channel]
-                if last is not None and sequence <= last:
-                    return None
-                self.channels[channel] = sequence
+        position = self.position(event)
+        if event.channel in self.channels and position is not None:
+            last = self.channels[event.channel]
+            if last is not None and position <= last:
+                return None
+            self.channels[event.channel] = position
         return event
 
     @staticmethod
@@ -133,9 +147,9 @@ class RealtimeClient:
     ```
 
     The connection is re-opened with backoff when it drops, and every
-    conversation channel resumes after the last ``sequence`` received, so no
-    event is lost or delivered twice. Iteration ends after ``close()``;
-    ``RealtimeError`` is raised when the server rejects the credential.
+    channel resumes after the last position received, so no event is lost
+    or delivered twice. Iteration ends after ``close()``; ``RealtimeError``
+    is raised when the server rejects the credential.
 
     **Parameters**
 
@@ -144,6 +158,7 @@ class RealtimeClient:
     * **url**: the WebSocket URL, when it is not derived from ``base_url``.
     * **max_reconnect_attempts**: consecutive failed reconnects before giving up; None
       keeps trying.
+    * **open_timeout**: seconds to open the socket and to get the ``authenticated`` frame.
     """
 
     def __init__(
@@ -160,12 +175,13 @@ class RealtimeClient:
         self.max_reconnect_attempts = max_reconnect_attempts
         self.open_timeout = open_timeout
         self.reconnects = 0
+        """How many times the connection was re-opened after a drop."""
         self._connection: Any = None
         self._closed = False
         self._ever_connected = False
 
     async def connect(self) -> None:
-        """Open the connection and authenticate; subscriptions made before are sent too."""
+        """Open the connection, authenticate, and send the subscriptions made so far."""
         try:
             import websockets
         except ImportError as error:
@@ -174,18 +190,50 @@ class RealtimeClient:
                 "pip install 'campfire-sdk[realtime]'"
             ) from error
         connection = await websockets.connect(self.url, open_timeout=self.open_timeout)
-        for frame in self.session.connect_frames():
-            await connection.send(frame)
+        try:
+            await connection.send(self.session.auth_frame())
+            await asyncio.wait_for(self._authenticated(connection), self.open_timeout)
+            # The server rejects other frames until it has answered the auth frame.
+            for frame in self.session.subscribe_frames():
+                await connection.send(frame)
+        except BaseException:
+            await connection.close()
+            raise
         self._connection = connection
         self._ever_connected = True
+
+    async def _authenticated(self, connection: Any) -> None:
+        from websockets.exceptions import ConnectionClosed
+
+        while True:
+            try:
+                text = await connection.recv()
+            except ConnectionClosed as closed:
+                code, reason = _close_code(closed)
+                if self.session.is_fatal_close(code):
+                    raise RealtimeError(
+                        f"the server rejected the realtime credential ({code} {reason})".strip(),
+                        code=str(code),
+                    ) from None
+                raise
+            event = self.session.receive(text)
+            if event is None:
+                continue
+            if event.type == "authenticated":
+                return
+            if event.type == "error":
+                data = event.data if isinstance(event.data, dict) else {}
+                raise RealtimeError(
+                    data.get("message") or "the server rejected the auth frame",
+                    code=data.get("code"),
+                )
 
     async def subscribe(self, channel: str, *, since: int | None = None) -> None:
         """Subscribe to ``conversation:{id}``, ``mailbox:{id}`` or ``agent:{id}``.
 
-        ``since`` asks for the events after that sequence first.
+        ``since`` requests a replay of the events after that position first.
         """
-        frame = self.session.subscribe_frame(channel, since)
-        await self._send(frame)
+        await self._send(self.session.subscribe_frame(channel, since))
 
     async def unsubscribe(self, channel: str) -> None:
         await self._send(self.session.unsubscribe_frame(channel))
@@ -197,7 +245,7 @@ class RealtimeClient:
         from websockets.exceptions import ConnectionClosed
 
         if self._connection is None:
-            return  # sent by connect_frames() when the connection opens
+            return  # subscriptions are sent by connect() when the connection opens
         try:
             await self._connection.send(frame)
         except ConnectionClosed:
@@ -217,8 +265,7 @@ class RealtimeClient:
             except ConnectionClosed as closed:
                 if self._closed:
                     raise RealtimeError("the realtime client is closed") from None
-                code = closed.rcvd.code if closed.rcvd is not None else None
-                reason = closed.rcvd.reason if closed.rcvd is not None else ""
+                code, reason = _close_code(closed)
                 if self.session.is_fatal_close(code):
                     raise RealtimeError(
                         f"the server closed the realtime connection ({code} {reason})".strip(),
@@ -235,25 +282,24 @@ class RealtimeClient:
         from websockets.exceptions import WebSocketException
 
         attempt = 0
+        was_connected = self._ever_connected
         while True:
             if self._closed:
                 raise RealtimeError("the realtime client is closed")
-            if attempt or self._ever_connected:
+            if attempt or was_connected:
                 await asyncio.sleep(self.session.reconnect_delay(attempt))
             try:
                 await self.connect()
             except (OSError, asyncio.TimeoutError, WebSocketException) as error:
                 attempt += 1
                 log.warning("realtime reconnect attempt %d failed: %s", attempt, error)
-                if (
-                    self.max_reconnect_attempts is not None
-                    and attempt >= self.max_reconnect_attempts
-                ):
+                limit = self.max_reconnect_attempts
+                if limit is not None and attempt >= limit:
                     raise RealtimeError(
                         f"could not reconnect to {self.url} after {attempt} attempts: {error}"
                     ) from error
                 continue
-            if self._ever_connected:
+            if was_connected:
                 self.reconnects += 1
             return
 

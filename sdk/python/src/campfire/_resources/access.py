@@ -2,10 +2,45 @@ from __future__ import annotations
 
 from typing import Any
 
-from .._core import body, query
-from .._models import RealtimeEvent
+from .._core import body, path, query
+from .._models import ApiKey, RealtimeEvent
 from .._pagination import Paginator
 from ._base import Resource
+
+
+class Keys(Resource):
+    """API keys of the organization: secret ``sk_...`` and publishable ``pk_...`` keys."""
+
+    def create(
+        self,
+        *,
+        name: str | None = None,
+        kind: str | None = None,
+        role: str | None = None,
+        live: bool | None = None,
+        mailbox_ids: list[str] | None = None,
+        allowed_origins: list[str] | None = None,
+    ) -> ApiKey:
+        """Issue a key; the whole key is in ``key`` of this response only."""
+        return self._call(
+            "POST",
+            "/keys",
+            ApiKey.model_validate,
+            json=body(
+                name=name,
+                kind=kind,
+                role=role,
+                live=live,
+                mailbox_ids=mailbox_ids,
+                allowed_origins=allowed_origins,
+            ),
+        )
+
+    def list(self) -> Paginator[ApiKey]:
+        return self._list("/keys", ApiKey.model_validate)
+
+    def revoke(self, key_id: str) -> None:
+        return self._call("DELETE", path("/keys/{}", key_id), lambda _: None)
 
 
 class Auth(Resource):

@@ -110,6 +110,13 @@ class Conversations(Resource):
             json=body(rating=rating, comment=comment),
         )
 
+    def get_satisfaction(self, conversation_id: str) -> Satisfaction:
+        return self._call(
+            "GET",
+            path("/conversations/{}/satisfaction", conversation_id),
+            Satisfaction.model_validate,
+        )
+
 
 class Messages(Resource):
     """Messages of a conversation."""
