@@ -296,12 +296,12 @@ export class Webhooks extends Resource {
     return this.core.request({ method: "DELETE", path: path("/webhooks/{}", webhookId) });
   }
 
-  /** Issue a new signing secret; the old one stays valid for a grace window. */
-  rotateSecret(webhookId: string): Promise<Webhook> {
+  /** Switch to a new signing secret (generated unless given); the old one stays valid for a grace window. */
+  rotateSecret(webhookId: string, body: { secret?: string } = {}): Promise<Webhook> {
     return this.core.request({
       method: "POST",
       path: path("/webhooks/{}/rotate-secret", webhookId),
-      body: {},
+      body,
     });
   }
 

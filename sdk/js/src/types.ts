@@ -217,14 +217,13 @@ export interface Satisfaction {
 export interface WebhookCreate {
   url: string;
   events: string[];
+  /** Without one the server generates a `whsec_` secret and returns it once. */
   secret?: string;
-  description?: string;
 }
 
 export interface WebhookUpdate {
   url?: string;
   events?: string[];
-  description?: string;
   enabled?: boolean;
 }
 
@@ -235,17 +234,37 @@ export interface Webhook {
   /** The signing secret; returned in full only on create and rotate. */
   secret?: string;
   enabled?: boolean;
+  disabledReason?: string | null;
+  failingSince?: string | null;
+  previousSecretExpiresAt?: string | null;
   createdAt?: string;
+  updatedAt?: string;
+}
+
+export interface DeliveryAttempt {
+  attempt: number;
+  attemptedAt: string;
+  statusCode: number | null;
+  durationMs: number;
+  responseExcerpt: string | null;
+  error: string | null;
+  nextRetryAt: string | null;
 }
 
 export interface WebhookDelivery {
   id: string;
+  webhookId?: string;
+  /** The event id, sent as `webhook-id` on every attempt. */
   eventId?: string;
   eventType?: string;
   status?: string;
-  statusCode?: number | null;
-  attempts?: number;
-  nextRetryAt?: string | null;
+  attemptCount?: number;
+  nextAttemptAt?: string | null;
+  lastStatusCode?: number | null;
+  lastError?: string | null;
+  deliveredAt?: string | null;
+  createdAt?: string;
+  attempts?: DeliveryAttempt[];
 }
 
 export interface WebhookEvent {

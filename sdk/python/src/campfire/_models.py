@@ -194,23 +194,38 @@ class Webhook(CampfireModel):
     events: list[str] = []
     secret: str | None = None
     """The signing secret; the server returns it in full only on create and rotate."""
-    description: str | None = None
     enabled: bool | None = None
-    status: str | None = None
+    disabled_reason: str | None = None
+    failing_since: str | None = None
+    previous_secret_expires_at: str | None = None
     created_at: str | None = None
     updated_at: str | None = None
+
+
+class DeliveryAttempt(CampfireModel):
+    attempt: int | None = None
+    attempted_at: str | None = None
+    status_code: int | None = None
+    duration_ms: int | None = None
+    response_excerpt: str | None = None
+    error: str | None = None
+    next_retry_at: str | None = None
 
 
 class WebhookDelivery(CampfireModel):
     id: str
     webhook_id: str | None = None
     event_id: str | None = None
+    """The event id, sent as ``webhook-id`` on every attempt."""
     event_type: str | None = None
     status: str | None = None
-    status_code: int | None = None
-    attempts: int | None = None
-    next_retry_at: str | None = None
+    attempt_count: int | None = None
+    next_attempt_at: str | None = None
+    last_status_code: int | None = None
+    last_error: str | None = None
+    delivered_at: str | None = None
     created_at: str | None = None
+    attempts: list[DeliveryAttempt] = []
 
 
 class WebhookEvent(CampfireModel):

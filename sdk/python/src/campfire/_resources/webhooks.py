@@ -20,7 +20,6 @@ class Webhooks(Resource):
         url: str,
         events: list[str],
         secret: str | None = None,
-        description: str | None = None,
     ) -> Webhook:
         """Subscribe ``url`` to ``events`` (such as ``message.sent``, or ``*`` for all).
 
@@ -31,7 +30,7 @@ class Webhooks(Resource):
             "POST",
             "/webhooks",
             Webhook.model_validate,
-            json=body(url=url, events=events, secret=secret, description=description),
+            json=body(url=url, events=events, secret=secret),
         )
 
     def get(self, webhook_id: str) -> Webhook:
@@ -46,26 +45,28 @@ class Webhooks(Resource):
         *,
         url: str | None = None,
         events: list[str] | None = None,
-        description: str | None = None,
         enabled: bool | None = None,
     ) -> Webhook:
         return self._call(
             "PATCH",
             path("/webhooks/{}", webhook_id),
             Webhook.model_validate,
-            json=body(url=url, events=events, description=description, enabled=enabled),
+            json=body(url=url, events=events, enabled=enabled),
         )
 
     def delete(self, webhook_id: str) -> None:
         return self._call("DELETE", path("/webhooks/{}", webhook_id), ignore)
 
-    def rotate_secret(self, webhook_id: str) -> Webhook:
-        """Issue a new signing secret; the old one stays valid for a grace window."""
+    def rotate_secret(self, webhook_id: str, *, secret: str | None = None) -> Webhook:
+        """Switch to a new signing secret (generated unless given).
+
+        The old secret stays valid for a grace window, and deliveries carry both signatures.
+        """
         return self._call(
             "POST",
             path("/webhooks/{}/rotate-secret", webhook_id),
             Webhook.model_validate,
-            json={},
+            json=body(secret=secret),
         )
 
     def deliveries(
