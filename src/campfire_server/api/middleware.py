@@ -21,6 +21,7 @@ from ..errors import (
     ValidationFailed,
 )
 from ..logs import request_id_var
+from ..monitoring import metrics
 from ..validation import find_bad_text
 from .errors import error_body
 
@@ -92,6 +93,12 @@ class RequestContextMiddleware:
             request_id_var.reset(token)
             if scope["type"] == "http":
                 route = scope.get("route")
+                metrics.observe_request(
+                    scope.get("method", ""),
+                    getattr(route, "path", None) or "<unmatched>",
+                    status["code"],
+                    time.perf_counter() - started,
+                )
                 log.info(
                     "request",
                     extra={

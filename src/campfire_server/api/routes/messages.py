@@ -55,6 +55,7 @@ async def list_messages(
             conversation_id,
             request,
             customer_id=principal.customer_id,
+            mailbox_ids=principal.mailbox_ids,
             include_private=not principal.is_customer,
         )
     )
