@@ -127,9 +127,9 @@ def _ai_principal(org_id: str) -> Principal:
 def request_handoff(tx: Tx, org_id: str, conversation_id: str, reason: str) -> None:
     """Pause the AI in a conversation and record that it needs a person.
 
-    TODO: call the routing module's request_handoff (queueing and agent
-    assignment) once it exists; until then this only pauses the AI, logs a
-    handoff.requested event and posts a private system note for agents.
+    TODO: call the routing module's request_handoff, which queues and assigns
+    the conversation, once it exists. Until then this only pauses the AI,
+    logs a handoff.requested event and posts a private system note for agents.
     """
     row = conversation_service.get_conversation_row(tx, org_id, conversation_id, lock=True)
     tx.execute(
