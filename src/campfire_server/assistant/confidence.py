@@ -32,7 +32,8 @@ class ConfidenceModel:
         return 1.0 / (1.0 + math.exp(-z))
 
 
-# Fitted with: python bench/calibrate.py DATA --retriever fused --drop unknown_terms,query_size
+# Fitted with:
+# python bench/calibrate.py DATA --retriever fused --drop unknown_terms,query_size
 _FUSED = ConfidenceModel(
     weights={
         "lexical_strength": 0.275,
@@ -53,7 +54,8 @@ _FUSED = ConfidenceModel(
 )
 
 _MODELS = {
-    # Fitted with: python bench/calibrate.py DATA --retriever lexical --drop unknown_terms,query_size
+    # Fitted with:
+    # python bench/calibrate.py DATA --retriever lexical --drop unknown_terms,query_size
     "lexical": ConfidenceModel(
         weights={
             "lexical_strength": 2.870,
