@@ -77,3 +77,84 @@ def test_serve_refuses_stale_schema(tmp_path):
     )
     assert result.returncode == 2
     assert "campfire migrate" in result.stderr
+
+
+def test_db_copy_moves_every_row(tmp_path, postgres_available):
+    import httpx  # noqa: F401
+
+    from tests.conftest import create_postgres_database, drop_postgres_database
+
+    if not postgres_available:
+        import pytest
+
+        pytest.skip("PostgreSQL is not reachable")
+    source = f"sqlite:///{tmp_path / 'source.db'}"
+    campfire("migrate", database_url=source)
+    org = json.loads(
+        campfire("orgs", "create", "--name", "Copy", "--id", "org_copy", database_url=source).stdout
+    )
+    campfire("mailboxes", "create", "--org", "org_copy", "--name", "Support", database_url=source)
+
+    import asyncio
+
+    from campfire_server.auth.principal import Principal
+    from campfire_server.conversations import actions
+    from campfire_server.conversations.schemas import ConversationCreate, MessageCreate
+    from campfire_server.db.database import open_database
+
+    principal = Principal(org_id="org_copy", role="admin", kind="secret", subject="test")
+
+    async def seed() -> None:
+        db = open_database(source)
+        conversation = await db.write(
+            lambda tx: actions.create_conversation(tx, principal, ConversationCreate(customer_id="c"))
+        )
+        for n in range(3):
+            await db.write(
+                lambda tx: actions.send_message(
+                    tx, principal, conversation.id, MessageCreate(content=f"m{n} 👋")
+                )
+            )
+        await db.close()
+
+    asyncio.run(seed())
+    target = create_postgres_database()
+    try:
+        result = subprocess.run(
+            [sys.executable, "-m", "campfire_server.cli", "db", "copy", "--from", source, "--to", target],
+            capture_output=True, text=True, timeout=120,
+        )
+        assert result.returncode == 0, result.stderr
+        assert "messages: 3 rows" in result.stdout
+
+        async def check() -> None:
+            db = open_database(target)
+            contents = await db.read(
+                lambda tx: [row["content"] for row in tx.all("SELECT content FROM messages ORDER BY created_at, id")]
+            )
+            assert contents == ["m0 👋", "m1 👋", "m2 👋"]
+            keys = await db.read(lambda tx: tx.value("SELECT COUNT(*) AS n FROM api_keys"))
+            assert keys == 1
+            # New events get positions after the copied ones.
+            conversation_id = await db.read(lambda tx: tx.value("SELECT id FROM conversations"))
+            await db.write(
+                lambda tx: actions.send_message(tx, principal, conversation_id, MessageCreate(content="new"))
+            )
+            positions = await db.read(
+                lambda tx: [row["position"] for row in tx.all("SELECT position FROM events ORDER BY position")]
+            )
+            assert positions == sorted(set(positions))
+            assert len(positions) == 5
+            await db.close()
+
+        asyncio.run(check())
+        assert org["apiKey"].startswith("sk_live_")
+
+        again = subprocess.run(
+            [sys.executable, "-m", "campfire_server.cli", "db", "copy", "--from", source, "--to", target],
+            capture_output=True, text=True, timeout=120,
+        )
+        assert again.returncode == 1
+        assert "already has" in again.stderr
+    finally:
+        drop_postgres_database(target)

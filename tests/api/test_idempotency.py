@@ -87,7 +87,7 @@ async def test_failed_request_can_be_retried(client, tenant):
     first = await post_message(client, tenant, "conv_missing", "Hello", "retry-key")
     assert first.status_code == 404
     conversation = await create_conversation(client, tenant)
-    # A 4xx is the final answer for that exact request: the same body replays it.
+    # A 4xx is the final response to that exact request, so the same body replays it.
     again = await post_message(client, tenant, "conv_missing", "Hello", "retry-key")
     assert again.status_code == 404
     fresh = await post_message(client, tenant, conversation["id"], "Hello", "retry-key-2")

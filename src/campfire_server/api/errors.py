@@ -47,7 +47,7 @@ def envelope(error: ServiceError, request_id: str | None) -> dict[str, Any]:
 
 
 def error_body(error: ServiceError, request_id: str | None) -> bytes:
-    # ASCII escapes keep the body valid even when an echoed value holds a
+    # ASCII escapes keep the body valid even when an echoed value contains a
     # character that UTF-8 cannot encode, such as a lone surrogate.
     return json.dumps(envelope(error, request_id), ensure_ascii=True, default=str).encode()
 
