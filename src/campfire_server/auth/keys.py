@@ -21,6 +21,7 @@ from typing import Any, Literal
 from .. import clock, ids
 from ..db.tx import Tx
 from ..errors import NotFound, ValidationFailed
+from .origins import normalize_origin
 from .principal import Principal, Role
 
 log = logging.getLogger(__name__)
@@ -96,6 +97,7 @@ def create_key(
     mode = "live" if live else "test"
     plain = f"{letter}_{mode}_{_random_text(_LOOKUP_CHARS)}{_random_text(_SECRET_CHARS)}"
     prefix, _ = split_key(plain)  # type: ignore[misc]
+    origins = sorted({normalize_origin(origin) for origin in allowed_origins or []})
     key_id = ids.new("api_key")
     now = clock.now_ms()
     tx.execute(
@@ -110,7 +112,7 @@ def create_key(
         prefix=prefix,
         key_hash=hash_key(plain),
         mailbox_ids=json.dumps(mailbox_ids or []),
-        allowed_origins=json.dumps(allowed_origins or []),
+        allowed_origins=json.dumps(origins),
         created_at=now,
     )
     log.info("api key created", extra={"key_id": key_id, "org_id": org_id, "kind": kind})
@@ -168,6 +170,7 @@ def principal_for_key(row: dict[str, Any]) -> Principal:
         subject=row["id"],
         mailbox_ids=tuple(json.loads(row["mailbox_ids"] or "[]")),
         rate_limit_key=f"key:{row['id']}",
+        allowed_origins=tuple(json.loads(row["allowed_origins"] or "[]")),
     )
 
 
