@@ -434,12 +434,19 @@ async def test_strict_csp_page_sends_message(
     from .test_widget_page import NONCE, VIOLATION_RECORDER, csp_header
 
     html = host_page(
-        widget_server, {"customerId": "c_csp", "nonce": NONCE}, head=VIOLATION_RECORDER,
+        widget_server,
+        {"customerId": "c_csp", "nonce": NONCE},
+        key=publishable_key,
+        head=VIOLATION_RECORDER,
         nonce=NONCE,
     )
     page = await context.new_page()
     await page.goto(host_site.add(html, csp_header(widget_server)))
     await page.locator(".launcher").click()
-    sent = await send_from_widget(page, "Hello under a strict policy")
-    assert sent["content"] == "Hello under a strict policy"
+    sent = await send_from_widget(page, "How do I get a refund?")
+    assert sent["content"] == "How do I get a refund?"
+    if "POST /api/v2/ai/generate-response" in api_paths:
+        received = await wait_for_received(page, 1, timeout_ms=30_000)
+        assert received[0]["authorType"] in ("ai", "system", "agent")
     assert await page.evaluate("window.__violations") == []
+    assert await page.locator(".error[role='alert']").is_hidden()
