@@ -18,8 +18,6 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from ..errors import ServiceUnavailable
-
 log = logging.getLogger(__name__)
 
 Deliver = Callable[[dict[str, Any]], None]
@@ -243,11 +241,23 @@ class RedisBroker(Broker):
                 pipe.zcard(key)
                 *_, count = await pipe.execute()
         except Exception as error:
-            log.error("redis socket count failed", extra={"error": str(error), "key": key})
-            raise ServiceUnavailable(
-                "the connection registry is unavailable; retry shortly"
-            ) from error
+            # Without Redis each process counts only its own sockets, the way
+            # rate limits fall back, so realtime keeps working locally.
+            log.warning(
+                "redis socket count failed; counting this process only",
+                extra={"error": str(error), "key": key},
+            )
+            return self._local_count(key, member)
         return int(count)
+
+    def _local_count(self, key: str, member: str) -> int:
+        for (org_id, agent_id), members in self._presence.items():
+            if key == PRESENCE_KEY.format(org=org_id, agent=agent_id):
+                return len(members | {member})
+        for org_id, members in self._slots.items():
+            if key == SLOTS_KEY.format(org=org_id):
+                return len(members | {member})
+        return 1
 
     async def _unlease(self, key: str, member: str) -> int:
         try:
