@@ -15,15 +15,21 @@ from .api.middleware import BodyGuardMiddleware, IdempotencyMiddleware, RequestC
 from .api.routes import (
     agents,
     ai,
+    analytics,
+    auth,
     conversations,
     events,
     handoffs,
+    health,
+    keys,
     knowledge,
     mailboxes,
     messages,
+    satisfaction,
     webhooks,
+    widget,
+    widget_assets,
 )
-from .api.routes import analytics, auth, health, keys, satisfaction, widget, widget_assets
 from .assistant.setup import assistant_service
 from .auth.keys import KeyCache
 from .auth.origins import OriginRegistry

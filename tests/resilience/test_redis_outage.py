@@ -28,7 +28,9 @@ def private_redis(tmp_path):
 async def _subscribe(api: str, conversation_id: str):
     socket = await websockets.connect(api.replace("http://", "ws://") + "/realtime")
     await socket.send(json.dumps({"type": "auth", "token": "test_sk_123456789"}))
-    await socket.send(json.dumps({"type": "subscribe", "channel": f"conversation:{conversation_id}"}))
+    await socket.send(
+        json.dumps({"type": "subscribe", "channel": f"conversation:{conversation_id}"})
+    )
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
         frame = json.loads(await asyncio.wait_for(socket.recv(), 10))
@@ -42,7 +44,7 @@ async def _next_message(socket, content: str, timeout: float) -> bool:
     while time.monotonic() < deadline:
         try:
             frame = json.loads(await asyncio.wait_for(socket.recv(), deadline - time.monotonic()))
-        except (asyncio.TimeoutError, TimeoutError):
+        except TimeoutError:
             return False
         if frame["type"] == "message" and frame["data"].get("content") == content:
             return True
