@@ -11,7 +11,8 @@ from fastapi import FastAPI
 from . import __version__
 from .api.errors import install_error_handlers
 from .api.middleware import BodyGuardMiddleware, IdempotencyMiddleware, RequestContextMiddleware
-from .api.routes import agents, conversations, handoffs, mailboxes, messages
+from .api.routes import agents, ai, conversations, handoffs, knowledge, mailboxes, messages
+from .assistant.setup import assistant_service
 from .auth.keys import KeyCache
 from .config import Settings, get_settings
 from .db.database import Database, open_database
@@ -25,7 +26,7 @@ API_PREFIX = "/api/v2"
 # Background services started with the application, in order, and stopped in
 # reverse: each is a function of the app returning an async context manager.
 ServiceFactory = Callable[[FastAPI], AbstractAsyncContextManager[None]]
-SERVICES: list[ServiceFactory] = []
+SERVICES: list[ServiceFactory] = [assistant_service]
 
 DESCRIPTION = """\
 Campfire's REST API: conversations, messages, AI answers, handoff to people,
@@ -37,6 +38,7 @@ Every error has the shape `{"error": {"code", "message", "details", "requestId"}
 def create_app(settings: Settings | None = None, db: Database | None = None) -> FastAPI:
     """Build the application; ``db`` is opened from the settings when not given."""
     settings = settings or get_settings()
+    settings.check_serving_secrets()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -82,6 +84,8 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         mailboxes.router,
         agents.router,
         handoffs.router,
+        knowledge.router,
+        ai.router,
     ):
         app.include_router(router, prefix=API_PREFIX)
 

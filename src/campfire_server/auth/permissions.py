@@ -21,6 +21,9 @@ POLICY: dict[str, frozenset[str]] = {
     "agents:write": frozenset({"admin", "agent"}),
     "handoffs:read": frozenset({"admin", "agent", "viewer", "customer"}),
     "handoffs:write": frozenset({"admin", "agent"}),
+    "knowledge:read": frozenset({"admin", "agent", "viewer"}),
+    "knowledge:write": frozenset({"admin"}),
+    "ai:generate": frozenset({"admin", "agent", "customer"}),
 }
 
 
