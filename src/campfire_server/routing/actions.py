@@ -445,6 +445,10 @@ def refresh_queue(
     The caller must hold the routing lock. ``requested_id`` names a handoff
     created in this transaction: it gets ``handoff.requested`` instead of
     ``handoff.updated``.
+
+    NOTE: when the head of a long queue is assigned, every handoff behind it
+    moves up, so this writes one row and one event per queued handoff. The
+    cost grows linearly with the queue of the organization.
     """
     now = now_ms if now_ms is not None else clock.now_ms()
     rows = service.queued_rows(tx, org_id)
