@@ -77,6 +77,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         print(f"  API:        {base}/api/v2", file=sys.stderr)
         print(f"  API docs:   {base}/api/v2/docs", file=sys.stderr)
         print(f"  Test key:   {keys.DEVELOPMENT_KEY}", file=sys.stderr)
+        print(f"  Demo page:  {base}/", file=sys.stderr)
     uvicorn.run(
         "campfire_server.app:create_app",
         factory=True,
@@ -85,9 +86,27 @@ def cmd_serve(args: argparse.Namespace) -> int:
         workers=settings.workers,
         log_config=None,
         access_log=False,
-        ws_per_message_deflate=False,
+        ws_per_message_deflate=settings.realtime_per_message_deflate,
+        ws_max_size=settings.realtime_max_frame_bytes,
         proxy_headers=False,
     )
+    return 0
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from .webhooks.delivery import run_standalone
+
+    settings = _settings(args)
+    configure_logging(settings.log_level, settings.log_format)
+    if not migrate.is_current(settings.database_url):
+        print(
+            "error: the database schema is not current; run `campfire migrate` first",
+            file=sys.stderr,
+        )
+        return 2
+    asyncio.run(run_standalone(settings, concurrency=args.concurrency))
     return 0
 
 
@@ -180,6 +199,7 @@ def cmd_mailboxes_create(args: argparse.Namespace) -> int:
             handoff_threshold=args.handoff_threshold,
             identity_verification=args.identity_verification,
         ),
+        identity_secret=args.identity_secret,
     )
     mailbox = _run(_settings(args), lambda tx: org_actions.create_mailbox(tx, args.org, request))
     _print(mailbox.model_dump(mode="json", by_alias=True))
@@ -230,6 +250,21 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_database(serve)
     serve.set_defaults(handler=cmd_serve)
+
+    worker = commands.add_parser(
+        "worker", help="deliver webhooks; run any number beside the servers in scaled mode"
+    )
+    worker.add_argument(
+        "--concurrency",
+        type=int,
+        metavar="N",
+        help="deliveries in flight at once (CAMPFIRE_WEBHOOK_CONCURRENCY; default 16)",
+    )
+    worker.add_argument(
+        "--env", choices=["development", "test", "production"], help="environment (CAMPFIRE_ENV)"
+    )
+    _add_database(worker)
+    worker.set_defaults(handler=cmd_worker)
 
     migrate_cmd = commands.add_parser("migrate", help="apply database migrations")
     _add_database(migrate_cmd)
@@ -320,6 +355,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--identity-verification",
         action="store_true",
         help="require customerHash for widget sessions of this mailbox",
+    )
+    mailboxes_create.add_argument(
+        "--identity-secret",
+        metavar="SECRET",
+        help="key of the customerHash HMAC (16 to 255 characters); required with "
+        "--identity-verification",
     )
     _add_database(mailboxes_create)
     mailboxes_create.set_defaults(handler=cmd_mailboxes_create)

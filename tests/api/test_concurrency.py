@@ -9,6 +9,19 @@ import pytest
 
 from tests.conftest import make_tenant, start_server
 
+# These tests load one conversation far beyond the default 60 messages per minute.
+UNLIMITED = {
+    "CAMPFIRE_RATE_LIMIT_MESSAGES_PER_MINUTE": "1000000",
+    "CAMPFIRE_RATE_LIMIT_REQUESTS_PER_MINUTE": "1000000",
+}
+
+
+@pytest.fixture
+def live_server(db, tmp_path):
+    server = start_server(db.url, tmp_path, env=UNLIMITED)
+    yield server
+    server.stop()
+
 
 async def _post_many(api: str, headers: dict, conversation_id: str, total: int, clients: int,
                      idempotency_key: str | None = None) -> list[httpx.Response]:
@@ -74,7 +87,7 @@ async def test_200_concurrent_same_key_store_one(db, live_server):
 async def test_sqlite_contention_never_500(db, backend, tmp_path, workers):
     if backend != "sqlite":
         pytest.skip("SQLite lock contention only")
-    server = start_server(db.url, tmp_path, env={"CAMPFIRE_WORKERS": str(workers)})
+    server = start_server(db.url, tmp_path, env={"CAMPFIRE_WORKERS": str(workers), **UNLIMITED})
     try:
         tenant = await make_tenant(db, "Contention org")
         async with httpx.AsyncClient(

@@ -21,6 +21,7 @@ from ..errors import (
     ValidationFailed,
 )
 from ..logs import request_id_var
+from ..monitoring import metrics
 from ..validation import find_bad_text
 from .errors import error_body
 
@@ -47,6 +48,26 @@ def _header(scope: Scope, name: bytes) -> str | None:
         if key == name:
             return value.decode("latin-1")
     return None
+
+
+def route_template(scope: Scope) -> str:
+    """Return the matched route's path template with its router prefix, e.g. ``/api/v2/x/{id}``.
+
+    A route included with a prefix matches the rest of the path and knows
+    only its own template, so the prefix is recovered from the request path.
+    """
+    route = scope.get("route")
+    template = getattr(route, "path", None)
+    if not template:
+        return "<unmatched>"
+    path: str = scope.get("path", "")
+    regex = getattr(route, "path_regex", None)
+    if regex is None or regex.match(path):
+        return template
+    for index, char in enumerate(path):
+        if char == "/" and index and regex.match(path[index:]):
+            return path[:index] + template
+    return template
 
 
 class RequestContextMiddleware:
@@ -91,12 +112,15 @@ class RequestContextMiddleware:
         finally:
             request_id_var.reset(token)
             if scope["type"] == "http":
-                route = scope.get("route")
+                route = route_template(scope)
+                metrics.observe_request(
+                    scope.get("method", ""), route, status["code"], time.perf_counter() - started
+                )
                 log.info(
                     "request",
                     extra={
                         "method": scope.get("method"),
-                        "route": getattr(route, "path", None) or "<unmatched>",
+                        "route": route,
                         "status": status["code"],
                         "duration_ms": round((time.perf_counter() - started) * 1000, 2),
                         "request_id": request_id,

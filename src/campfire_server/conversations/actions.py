@@ -126,7 +126,9 @@ def update_conversation(
     """Apply a PATCH; a request that changes nothing emits nothing."""
     org_id = principal.org_id
     routing.before_conversation_update(tx, org_id, request.model_fields_set)
-    row = service.get_conversation_row(tx, org_id, conversation_id, lock=True)
+    row = service.get_conversation_row(
+        tx, org_id, conversation_id, mailbox_ids=principal.mailbox_ids, lock=True
+    )
     requested = request.model_dump(exclude_unset=True, by_alias=False)
     if not requested:
         raise ValidationFailed(
@@ -222,7 +224,12 @@ def send_message(
             )
         author_id = principal.customer_id
     row = service.get_conversation_row(
-        tx, org_id, conversation_id, customer_id=principal.customer_id, lock=True
+        tx,
+        org_id,
+        conversation_id,
+        customer_id=principal.customer_id,
+        mailbox_ids=principal.mailbox_ids,
+        lock=True,
     )
     if author_type == "customer" and author_id is None:
         author_id = row["customer_id"]

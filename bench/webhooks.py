@@ -1,0 +1,299 @@
+"""Benchmark webhook emission and delivery.
+
+1. What the transactional outbox adds to ``POST .../messages``: the same
+   requests with the outbox hook removed (the bare baseline), with the hook
+   but no webhook in the organization, and with one webhook that matches
+   every message. The in-process worker is off, so only emission is timed.
+2. Events per second that one in-process worker delivers to a local
+   receiver (a separate process on 127.0.0.1 answering 200 at once).
+
+Usage: python bench/webhooks.py [--requests 300] [--rounds 5] [--events 2000]
+       [--postgres postgresql://postgres@127.0.0.1:5432/test]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+from campfire_server.app import create_app
+from campfire_server.auth import keys
+from campfire_server.config import Settings
+from campfire_server.db import migrate
+from campfire_server.db.database import Database, open_database
+from campfire_server.events import emit as emit_module
+from campfire_server.events import records
+from campfire_server.organizations import actions as org_actions
+from campfire_server.organizations.schemas import MailboxCreate
+from campfire_server.webhooks import actions
+from campfire_server.webhooks.delivery import DeliveryWorker, new_http_client
+from campfire_server.webhooks.schemas import WebhookCreate
+
+RECEIVER = r"""
+import asyncio, sys
+
+RESPONSE = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Type: text/plain\r\n\r\nok"
+
+async def serve(reader, writer):
+    try:
+        while True:
+            head = await reader.readuntil(b"\r\n\r\n")
+            length = 0
+            for line in head.split(b"\r\n"):
+                if line.lower().startswith(b"content-length:"):
+                    length = int(line.split(b":", 1)[1])
+            if length:
+                await reader.readexactly(length)
+            writer.write(RESPONSE)
+            await writer.drain()
+    except (asyncio.IncompleteReadError, ConnectionError):
+        writer.close()
+
+async def main():
+    server = await asyncio.start_server(serve, "127.0.0.1", int(sys.argv[1]))
+    async with server:
+        await server.serve_forever()
+
+asyncio.run(main())
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def settings_for(url: str, **overrides: object) -> Settings:
+    values: dict[str, object] = {
+        "env": "development",
+        "database_url": url,
+        "log_level": "WARNING",
+        "log_format": "text",
+        "webhook_worker": False,
+    }
+    values.update(overrides)
+    return Settings(**values)  # type: ignore[arg-type]
+
+
+def make_org(db: Database, name: str) -> tuple[str, str]:
+    def work(tx):  # type: ignore[no-untyped-def]
+        org_id = org_actions.create_organization(tx, name=name)
+        issued = keys.create_key(tx, org_id=org_id, name="bench", role="admin")
+        org_actions.create_mailbox(tx, org_id, MailboxCreate(id="mailbox_bench", name="Bench"))
+        return org_id, issued.key
+
+    return db.write_sync(work)
+
+
+async def post_messages(
+    client: httpx.AsyncClient, key: str, conversation_id: str, count: int, concurrency: int
+) -> tuple[float, float]:
+    """Return the mean wall and CPU time per message POST, in microseconds.
+
+    CPU time counts every thread of this process (the event loop and the
+    database threads), so other load on the machine disturbs it less.
+    """
+    headers = {"Authorization": f"Bearer {key}"}
+    gate = asyncio.Semaphore(concurrency)
+
+    async def one(index: int) -> None:
+        async with gate:
+            response = await client.post(
+                f"/conversations/{conversation_id}/messages",
+                json={"content": f"benchmark message {index}", "authorType": "agent"},
+                headers=headers,
+            )
+            assert response.status_code == 201, response.text
+
+    started, cpu_started = time.perf_counter(), time.process_time()
+    await asyncio.gather(*(one(index) for index in range(count)))
+    wall = (time.perf_counter() - started) / count * 1e6
+    return wall, (time.process_time() - cpu_started) / count * 1e6
+
+
+async def bench_emission(url: str, requests: int, rounds: int, concurrency: int) -> dict:
+    db = open_database(url)
+    app = create_app(settings_for(url), db=db)
+    bare_org, bare_key = make_org(db, "bare")
+    quiet_org, quiet_key = make_org(db, "no webhook")
+    hooked_org, hooked_key = make_org(db, "one webhook")
+    db.write_sync(lambda tx: actions.create_webhook(
+        tx, hooked_org, WebhookCreate(url="http://127.0.0.1:9/unused", events=["*"])
+    ))
+    hook_seconds = {"total": 0.0, "calls": 0}
+
+    def timed_hook(tx, record):  # type: ignore[no-untyped-def]
+        started = time.perf_counter()
+        actions.enqueue_event(tx, record)
+        hook_seconds["total"] += time.perf_counter() - started
+        hook_seconds["calls"] += 1
+
+    timings: dict[str, list[tuple[float, float]]] = {
+        "bare": [], "no webhook": [], "one webhook": []
+    }
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://b/api/v2") as client:
+            conversations = {}
+            for label, key in (("bare", bare_key), ("no webhook", quiet_key),
+                               ("one webhook", hooked_key)):
+                response = await client.post(
+                    "/conversations", json={"customerId": "bench", "mailboxId": "mailbox_bench"},
+                    headers={"Authorization": f"Bearer {key}"},
+                )
+                conversations[label] = (key, response.json()["id"])
+            await post_messages(client, bare_key, conversations["bare"][1], 50, concurrency)
+            order = list(conversations)
+            for _ in range(rounds):
+                # A new order each round, so drifting machine load favours no configuration.
+                random.shuffle(order)
+                for label in order:
+                    key, conversation_id = conversations[label]
+                    hooks = emit_module._tx_hooks
+                    index = hooks.index(actions.enqueue_event)
+                    hooks[index] = (lambda tx, record: None) if label == "bare" else timed_hook
+                    try:
+                        timings[label].append(
+                            await post_messages(client, key, conversation_id, requests,
+                                                concurrency)
+                        )
+                    finally:
+                        hooks[index] = actions.enqueue_event
+    queued = db.read_sync(lambda tx: tx.value(
+        "SELECT COUNT(*) AS n FROM webhook_deliveries WHERE org_id = :org", org=hooked_org
+    ))
+    # Nothing listens on the webhook's URL; keep its rows away from the delivery run.
+    db.write_sync(lambda tx: tx.execute(
+        "DELETE FROM webhook_deliveries WHERE org_id = :org", org=hooked_org
+    ))
+    await db.close()
+    del bare_org, quiet_org
+    medians = {
+        label: (statistics.median(v[0] for v in values), statistics.median(v[1] for v in values))
+        for label, values in timings.items()
+    }
+    hook_us = hook_seconds["total"] / max(1, hook_seconds["calls"]) * 1e6
+    return {"medians_us": medians, "queued": queued, "hook_us": hook_us}
+
+
+async def bench_delivery(url: str, events: int, receiver_port: int) -> float:
+    db = open_database(url)
+    org_id, _key = make_org(db, "delivery")
+    db.write_sync(lambda tx: actions.create_webhook(
+        tx, org_id, WebhookCreate(url=f"http://127.0.0.1:{receiver_port}/hook", events=["*"])
+    ))
+
+    def emit_batch(tx):  # type: ignore[no-untyped-def]
+        for n in range(100):
+            emit_module.emit(tx, org_id=org_id, type=records.MESSAGE_SENT, data={"n": n})
+
+    for _ in range(events // 100):
+        db.write_sync(emit_batch)
+    settings = settings_for(url, webhook_concurrency=16)
+    client = new_http_client(settings)
+    worker = DeliveryWorker(db, settings, client)
+
+    def delivered(tx):  # type: ignore[no-untyped-def]
+        return tx.value(
+            "SELECT COUNT(*) AS n FROM webhook_deliveries WHERE org_id = :org "
+            "AND status = 'succeeded'", org=org_id,
+        )
+
+    started = time.perf_counter()
+    task = asyncio.create_task(worker.run())
+    while await db.read(delivered) < events:
+        await asyncio.sleep(0.05)
+    elapsed = time.perf_counter() - started
+    worker.stop()
+    await task
+    await client.aclose()
+    await db.close()
+    return events / elapsed
+
+
+def prepare(url: str | None, directory: Path) -> str:
+    if url is None:
+        url = f"sqlite:///{directory / 'bench.db'}"
+    migrate.upgrade(url)
+    return url
+
+
+def postgres_database(base: str) -> tuple[str, object]:
+    import psycopg
+
+    name = f"campfire_bench_{os.getpid()}"
+    with psycopg.connect(base, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+
+    def drop() -> None:
+        with psycopg.connect(base, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+    return f"{base.rpartition('/')[0]}/{name}", drop
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--requests", type=int, default=300, help="message POSTs per round")
+    parser.add_argument("--rounds", type=int, default=5, help="rounds per configuration")
+    parser.add_argument("--concurrency", type=int, default=16, help="POSTs in flight at once")
+    parser.add_argument("--events", type=int, default=2000, help="events to deliver")
+    parser.add_argument("--postgres", metavar="URL", help="also run on this PostgreSQL server")
+    args = parser.parse_args()
+
+    port = free_port()
+    receiver = subprocess.Popen([sys.executable, "-c", RECEIVER, str(port)])
+    try:
+        time.sleep(0.5)
+        engines: list[tuple[str, str | None]] = [("sqlite", None)]
+        if args.postgres:
+            engines.append(("postgresql", args.postgres))
+        for engine, base in engines:
+            with tempfile.TemporaryDirectory() as directory:
+                drop = None
+                target = None
+                if base is not None:
+                    target, drop = postgres_database(base)
+                url = prepare(target, Path(directory))
+                try:
+                    emission = await bench_emission(url, args.requests, args.rounds,
+                                                    args.concurrency)
+                    rate = await bench_delivery(url, args.events, port)
+                finally:
+                    if drop is not None:
+                        drop()  # type: ignore[operator]
+            medians = emission["medians_us"]
+            bare = medians["bare"]
+            print(f"{engine}: message POST, {args.concurrency} in flight, median of "
+                  f"{args.rounds} rounds of {args.requests}")
+            for label, (wall, cpu) in medians.items():
+                print(
+                    f"  {label:12s} wall {wall:7.0f} us/request (ratio {wall / bare[0]:.3f})"
+                    f"  cpu {cpu:7.0f} us/request (ratio {cpu / bare[1]:.3f})"
+                )
+            print(f"  deliveries queued by the webhook run: {emission['queued']}")
+            print(
+                f"  outbox hook itself: {emission['hook_us']:.0f} us per event, "
+                f"{emission['hook_us'] / medians['bare'][1]:.2%} of a bare POST's CPU time"
+            )
+            print(f"{engine}: {args.events} events delivered by one in-process worker "
+                  f"(concurrency 16): {rate:.0f} events/s")
+    finally:
+        receiver.terminate()
+        receiver.wait(5)
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

@@ -1,0 +1,209 @@
+"""Webhooks: subscriptions, secret rotation, the delivery log, replays and test pings."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Body, Query, Response
+
+from ... import clock
+from ...auth.permissions import require
+from ...errors import ValidationFailed
+from ...pagination import page_request
+from ...webhooks import actions, guard, service
+from ...webhooks.guard import ResolutionFailed
+from ...webhooks.schemas import (
+    Delivery,
+    DeliveryStatus,
+    SecretRotation,
+    Webhook,
+    WebhookCreate,
+    WebhookUpdate,
+)
+from ..deps import DbDep, PrincipalDep, SettingsDep
+from ..schemas import Page, errors
+
+router = APIRouter(prefix="/webhooks", tags=["webhooks"])
+
+
+async def _check_url(url: str, settings: SettingsDep) -> None:
+    try:
+        await guard.check_destination(url, settings)
+    except ResolutionFailed as error:
+        raise ValidationFailed(
+            f"url: {error}; use a host name that resolves in public DNS",
+            field="url",
+            value=url[:200],
+            expected=guard.URL_EXPECTED,
+        ) from None
+
+
+@router.post(
+    "",
+    status_code=201,
+    response_model=Webhook,
+    responses=errors(400, 403, 413, 415),
+    operation_id="webhooks-create",
+    summary="Create a webhook; the response carries the signing secret, shown only once",
+)
+async def create_webhook(
+    body: WebhookCreate,
+    principal: PrincipalDep,
+    db: DbDep,
+    settings: SettingsDep,
+    response: Response,
+) -> Webhook:
+    require(principal, "webhooks:manage")
+    actions.check_events(body.events)
+    await _check_url(body.url, settings)
+    webhook = await db.write(lambda tx: actions.create_webhook(tx, principal.org_id, body))
+    response.headers["Location"] = f"/api/v2/webhooks/{webhook.id}"
+    return webhook
+
+
+@router.get(
+    "",
+    response_model=Page[Webhook],
+    responses=errors(400, 403),
+    operation_id="webhooks-list",
+    summary="List webhooks, oldest first; secrets are masked",
+)
+async def list_webhooks(
+    principal: PrincipalDep,
+    db: DbDep,
+    page: Annotated[int, Query(ge=1)] = 1,
+    limit: Annotated[int, Query(ge=1, le=100)] = 50,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+) -> dict:
+    require(principal, "webhooks:manage")
+    request = page_request(page, limit, cursor)
+    rows, meta = await db.read(lambda tx: service.list_webhooks(tx, principal.org_id, request))
+    now = clock.now_ms()
+    return {"data": [service.webhook_from_row(row, now_ms=now) for row in rows],
+            "pagination": meta}
+
+
+@router.get(
+    "/{webhook_id}",
+    response_model=Webhook,
+    responses=errors(403, 404),
+    operation_id="webhooks-get",
+    summary="Get a webhook; the secret is masked",
+)
+async def get_webhook(webhook_id: str, principal: PrincipalDep, db: DbDep) -> Webhook:
+    require(principal, "webhooks:manage")
+    row = await db.read(lambda tx: service.get_webhook_row(tx, principal.org_id, webhook_id))
+    return service.webhook_from_row(row, now_ms=clock.now_ms())
+
+
+@router.patch(
+    "/{webhook_id}",
+    response_model=Webhook,
+    responses=errors(400, 403, 404, 413, 415),
+    operation_id="webhooks-update",
+    summary="Change the URL or events, or enable or disable a webhook",
+)
+async def update_webhook(
+    webhook_id: str,
+    body: WebhookUpdate,
+    principal: PrincipalDep,
+    db: DbDep,
+    settings: SettingsDep,
+) -> Webhook:
+    require(principal, "webhooks:manage")
+    if body.events is not None:
+        actions.check_events(body.events)
+    if body.url is not None:
+        await _check_url(body.url, settings)
+    return await db.write(
+        lambda tx: actions.update_webhook(tx, principal.org_id, webhook_id, body)
+    )
+
+
+@router.delete(
+    "/{webhook_id}",
+    status_code=204,
+    responses=errors(403, 404),
+    operation_id="webhooks-delete",
+    summary="Delete a webhook and its delivery log",
+)
+async def delete_webhook(webhook_id: str, principal: PrincipalDep, db: DbDep) -> Response:
+    require(principal, "webhooks:manage")
+    await db.write(lambda tx: actions.delete_webhook(tx, principal.org_id, webhook_id))
+    return Response(status_code=204)
+
+
+@router.post(
+    "/{webhook_id}/rotate-secret",
+    response_model=Webhook,
+    responses=errors(400, 403, 404, 413, 415),
+    operation_id="webhooks-rotate-secret",
+    summary="Replace the secret; the old one keeps signing during the grace window",
+)
+async def rotate_secret(
+    webhook_id: str,
+    principal: PrincipalDep,
+    db: DbDep,
+    settings: SettingsDep,
+    body: Annotated[SecretRotation | None, Body()] = None,
+) -> Webhook:
+    require(principal, "webhooks:manage")
+    new_secret = body.secret if body is not None else None
+    grace_ms = int(settings.webhook_rotation_grace_seconds * 1000)
+    return await db.write(
+        lambda tx: actions.rotate_secret(tx, principal.org_id, webhook_id, new_secret, grace_ms)
+    )
+
+
+@router.get(
+    "/{webhook_id}/deliveries",
+    response_model=Page[Delivery],
+    responses=errors(400, 403, 404),
+    operation_id="webhooks-deliveries-list",
+    summary="List deliveries, newest first, each with its attempts",
+)
+async def list_deliveries(
+    webhook_id: str,
+    principal: PrincipalDep,
+    db: DbDep,
+    page: Annotated[int, Query(ge=1)] = 1,
+    limit: Annotated[int, Query(ge=1, le=100)] = 50,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+    status: DeliveryStatus | None = None,
+) -> dict:
+    require(principal, "webhooks:manage")
+    request = page_request(page, limit, cursor)
+    items, meta = await db.read(
+        lambda tx: service.list_deliveries(tx, principal.org_id, webhook_id, request, status)
+    )
+    return {"data": items, "pagination": meta}
+
+
+@router.post(
+    "/{webhook_id}/deliveries/{delivery_id}/retry",
+    status_code=202,
+    response_model=Delivery,
+    responses=errors(403, 404, 409),
+    operation_id="webhooks-deliveries-retry",
+    summary="Send a delivery again now, with the same webhook-id",
+)
+async def retry_delivery(
+    webhook_id: str, delivery_id: str, principal: PrincipalDep, db: DbDep
+) -> Delivery:
+    require(principal, "webhooks:manage")
+    return await db.write(
+        lambda tx: actions.retry_delivery(tx, principal.org_id, webhook_id, delivery_id)
+    )
+
+
+@router.post(
+    "/{webhook_id}/test",
+    status_code=202,
+    response_model=Delivery,
+    responses=errors(403, 404, 409),
+    operation_id="webhooks-test",
+    summary="Queue a ping event for this webhook",
+)
+async def test_webhook(webhook_id: str, principal: PrincipalDep, db: DbDep) -> Delivery:
+    require(principal, "webhooks:manage")
+    return await db.write(lambda tx: actions.send_test(tx, principal.org_id, webhook_id))

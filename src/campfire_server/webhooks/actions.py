@@ -1,0 +1,511 @@
+"""State changes of webhooks: subscriptions, the outbox and delivery bookkeeping.
+
+``enqueue_event`` runs inside the transaction that emits an event, so a
+delivery row exists exactly when the change that caused it committed.
+Workers then claim due rows, send them and record each attempt here.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from .. import clock, ids
+from ..db.tx import Tx
+from ..errors import Conflict, ValidationFailed
+from ..events.records import CATALOG, EventRecord
+from . import service
+from .schemas import Delivery, Webhook, WebhookCreate, WebhookUpdate
+from .signing import check_secret, generate_secret
+
+log = logging.getLogger(__name__)
+
+WILDCARD = "*"
+PING = "ping"
+MAX_EVENTS = len(CATALOG) + 1
+EVENTS_EXPECTED = f"a non-empty list of event types from {list(CATALOG)}, or [\"*\"] for all"
+
+# Called after a transaction that made deliveries due has committed; the
+# delivery worker of this process installs its wake-up here.
+wake_listeners: list[Callable[[], None]] = []
+
+
+def _wake() -> None:
+    for listener in list(wake_listeners):
+        listener()
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def check_events(events: list[str], field: str = "events") -> list[str]:
+    """Validate an event filter and return it without duplicates, in the given order."""
+    if not events:
+        raise ValidationFailed(
+            f"{field} is empty", field=field, value=events, expected=EVENTS_EXPECTED
+        )
+    unique: list[str] = []
+    for index, name in enumerate(events):
+        if name != WILDCARD and name not in CATALOG:
+            raise ValidationFailed(
+                f"{field}[{index}] {name!r} is not a known event type",
+                field=field,
+                value=name,
+                expected=EVENTS_EXPECTED,
+            )
+        if name not in unique:
+            unique.append(name)
+    return unique
+
+
+# Subscriptions ------------------------------------------------------------------
+
+
+def create_webhook(tx: Tx, org_id: str, request: WebhookCreate) -> Webhook:
+    """Insert a webhook and return it with its full secret, the only time it is shown."""
+    events = check_events(request.events)
+    secret = check_secret(request.secret) if request.secret is not None else generate_secret()
+    webhook_id = ids.new("webhook")
+    now = clock.now_ms()
+    tx.execute(
+        "INSERT INTO webhooks (id, org_id, url, events, secret, enabled, created_at, updated_at) "
+        "VALUES (:id, :org_id, :url, :events, :secret, :enabled, :now, :now)",
+        id=webhook_id,
+        org_id=org_id,
+        url=request.url,
+        events=_json(events),
+        secret=secret,
+        enabled=True,
+        now=now,
+    )
+    log.info("webhook created", extra={"webhook_id": webhook_id, "organization_id": org_id})
+    row = service.get_webhook_row(tx, org_id, webhook_id)
+    return service.webhook_from_row(row, now_ms=now, reveal_secret=True)
+
+
+def update_webhook(tx: Tx, org_id: str, webhook_id: str, request: WebhookUpdate) -> Webhook:
+    """Change the URL, the event filter or the enabled flag.
+
+    Disabling fails the pending deliveries (they can be replayed later), and
+    enabling clears the reason and the failure run.
+    """
+    row = service.get_webhook_row(tx, org_id, webhook_id, lock=True)
+    requested = request.model_dump(exclude_unset=True)
+    if not requested or all(value is None for value in requested.values()):
+        raise ValidationFailed(
+            "the request changes nothing; send at least one of url, events, enabled",
+            field="body",
+            value={},
+            expected="an object with at least one of url, events, enabled",
+        )
+    now = clock.now_ms()
+    assignments: dict[str, Any] = {"updated_at": now}
+    if request.url is not None:
+        assignments["url"] = request.url
+    if request.events is not None:
+        assignments["events"] = _json(check_events(request.events))
+    if request.enabled is True and not row["enabled"]:
+        assignments.update(enabled=True, disabled_reason=None, failing_since=None)
+    elif request.enabled is False and row["enabled"]:
+        assignments.update(enabled=False, disabled_reason="disabled through the API")
+        _fail_pending(tx, webhook_id, "the webhook was disabled", now)
+    sets = ", ".join(f"{column} = :{column}" for column in assignments)
+    tx.execute(f"UPDATE webhooks SET {sets} WHERE id = :webhook_id", webhook_id=webhook_id,
+               **assignments)
+    return service.webhook_from_row(service.get_webhook_row(tx, org_id, webhook_id), now_ms=now)
+
+
+def delete_webhook(tx: Tx, org_id: str, webhook_id: str) -> None:
+    """Delete a webhook with its deliveries and their attempts."""
+    service.get_webhook_row(tx, org_id, webhook_id, lock=True)
+    # Wait for workers recording an attempt, so their attempt rows are
+    # committed, and therefore visible to the next statement, before the delete.
+    tx.all(
+        "SELECT id FROM webhook_deliveries WHERE webhook_id = :webhook_id" + tx.for_update,
+        webhook_id=webhook_id,
+    )
+    tx.execute(
+        "DELETE FROM webhook_attempts WHERE delivery_id IN "
+        "(SELECT id FROM webhook_deliveries WHERE webhook_id = :webhook_id)",
+        webhook_id=webhook_id,
+    )
+    tx.execute("DELETE FROM webhook_deliveries WHERE webhook_id = :webhook_id",
+               webhook_id=webhook_id)
+    tx.execute("DELETE FROM webhooks WHERE id = :webhook_id", webhook_id=webhook_id)
+    log.info("webhook deleted", extra={"webhook_id": webhook_id, "organization_id": org_id})
+
+
+def rotate_secret(
+    tx: Tx, org_id: str, webhook_id: str, new_secret: str | None, grace_ms: int
+) -> Webhook:
+    """Replace the secret; the old one keeps signing, beside the new one, for ``grace_ms``.
+
+    Only one previous secret is kept: rotating again inside the grace window
+    retires the oldest secret at once.
+    """
+    row = service.get_webhook_row(tx, org_id, webhook_id, lock=True)
+    secret = check_secret(new_secret) if new_secret is not None else generate_secret()
+    if secret == row["secret"]:
+        raise ValidationFailed(
+            "secret is the current secret; a rotation needs a different one",
+            field="secret",
+            value="<hidden>",
+            expected="a secret different from the current one, or no secret to generate one",
+        )
+    now = clock.now_ms()
+    tx.execute(
+        "UPDATE webhooks SET secret = :secret, previous_secret = :previous, "
+        "previous_secret_expires_at = :expires_at, updated_at = :now WHERE id = :id",
+        secret=secret,
+        previous=row["secret"] if grace_ms > 0 else None,
+        expires_at=now + grace_ms if grace_ms > 0 else None,
+        now=now,
+        id=webhook_id,
+    )
+    log.info("webhook secret rotated", extra={"webhook_id": webhook_id, "grace_ms": grace_ms})
+    row = service.get_webhook_row(tx, org_id, webhook_id)
+    return service.webhook_from_row(row, now_ms=now, reveal_secret=True)
+
+
+# The outbox ------------------------------------------------------------------------
+
+
+def _insert_delivery(
+    tx: Tx, *, webhook_id: str, org_id: str, event_id: str, event_type: str, payload: str,
+    now: int,
+) -> str:
+    delivery_id = ids.new("delivery")
+    tx.execute(
+        "INSERT INTO webhook_deliveries (id, webhook_id, org_id, event_id, event_type, payload, "
+        "status, attempts, next_attempt_at, created_at, updated_at) VALUES (:id, :webhook_id, "
+        ":org_id, :event_id, :event_type, :payload, 'pending', 0, :now, :now, :now)",
+        id=delivery_id,
+        webhook_id=webhook_id,
+        org_id=org_id,
+        event_id=event_id,
+        event_type=event_type,
+        payload=payload,
+        now=now,
+    )
+    return delivery_id
+
+
+def enqueue_event(tx: Tx, record: EventRecord) -> None:
+    """Queue one delivery of ``record`` per enabled webhook of its organization that wants it.
+
+    Registered as an ``events.emit`` transaction hook: one indexed query per
+    event, plus one insert per matching webhook.
+    """
+    webhook_ids = service.matching_webhooks(tx, record.org_id, record.type)
+    if not webhook_ids:
+        return
+    payload = _json(record.payload())
+    now = clock.now_ms()
+    for webhook_id in webhook_ids:
+        _insert_delivery(
+            tx,
+            webhook_id=webhook_id,
+            org_id=record.org_id,
+            event_id=record.id,
+            event_type=record.type,
+            payload=payload,
+            now=now,
+        )
+    tx.after_commit(_wake)
+
+
+def send_test(tx: Tx, org_id: str, webhook_id: str) -> Delivery:
+    """Queue a ``ping`` event for one webhook, whatever its event filter."""
+    row = service.get_webhook_row(tx, org_id, webhook_id)
+    _require_enabled(row)
+    now = clock.now_ms()
+    event_id = ids.new("event")
+    payload = {
+        "id": event_id,
+        "type": PING,
+        "data": {"webhookId": webhook_id, "url": row["url"]},
+        "timestamp": clock.to_iso(now),
+    }
+    delivery_id = _insert_delivery(
+        tx,
+        webhook_id=webhook_id,
+        org_id=org_id,
+        event_id=event_id,
+        event_type=PING,
+        payload=_json(payload),
+        now=now,
+    )
+    tx.after_commit(_wake)
+    return service.delivery_with_attempts(
+        tx, service.get_delivery_row(tx, org_id, webhook_id, delivery_id)
+    )
+
+
+def retry_delivery(tx: Tx, org_id: str, webhook_id: str, delivery_id: str) -> Delivery:
+    """Make a delivery due now, with a fresh retry window; succeeded ones are sent again."""
+    webhook = service.get_webhook_row(tx, org_id, webhook_id)
+    row = service.get_delivery_row(tx, org_id, webhook_id, delivery_id, lock=True)
+    _require_enabled(webhook)
+    if row["status"] == "delivering":
+        raise Conflict(
+            f"delivery {delivery_id!r} is being attempted right now; retry after it finishes",
+            code="DELIVERY_IN_FLIGHT",
+            details={"field": "deliveryId", "value": delivery_id},
+        )
+    now = clock.now_ms()
+    tx.execute(
+        "UPDATE webhook_deliveries SET status = 'pending', next_attempt_at = :now, "
+        "window_started_at = NULL, updated_at = :now WHERE id = :id",
+        now=now,
+        id=delivery_id,
+    )
+    tx.after_commit(_wake)
+    return service.delivery_with_attempts(
+        tx, service.get_delivery_row(tx, org_id, webhook_id, delivery_id)
+    )
+
+
+def _require_enabled(webhook: dict[str, Any]) -> None:
+    if not webhook["enabled"]:
+        raise Conflict(
+            f"webhook {webhook['id']!r} is disabled ({webhook['disabled_reason']}); enable it "
+            'with PATCH {"enabled": true} first',
+            code="WEBHOOK_DISABLED",
+            details={"field": "webhookId", "value": webhook["id"]},
+        )
+
+
+def _fail_pending(tx: Tx, webhook_id: str, reason: str, now: int) -> None:
+    tx.execute(
+        "UPDATE webhook_deliveries SET status = 'failed', next_attempt_at = NULL, "
+        "last_error = :reason, updated_at = :now WHERE webhook_id = :webhook_id "
+        "AND status = 'pending'",
+        reason=reason,
+        now=now,
+        webhook_id=webhook_id,
+    )
+
+
+# Worker bookkeeping -------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Job:
+    """One claimed delivery with what an attempt needs to sign and send it."""
+
+    delivery_id: str
+    webhook_id: str
+    org_id: str
+    event_id: str
+    payload: str
+    attempts: int
+    window_started_at: int
+    url: str
+    secret: str
+    previous_secret: str | None
+    previous_secret_expires_at: int | None
+    enabled: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """The result of one attempt; ``next_retry_at`` is None when no retry follows."""
+
+    succeeded: bool
+    duration_ms: int
+    status_code: int | None = None
+    response_excerpt: str | None = None
+    error: str | None = None
+    next_retry_at: int | None = None
+
+
+def next_due_at(tx: Tx) -> int | None:
+    """Return when the earliest pending or leased delivery is due, in epoch ms."""
+    value = tx.value(
+        "SELECT MIN(next_attempt_at) AS due FROM webhook_deliveries "
+        "WHERE status IN ('pending', 'delivering')"
+    )
+    return None if value is None else int(value)
+
+
+def claim_due(tx: Tx, *, worker_id: str, now: int, lease_ms: int, limit: int) -> list[Job]:
+    """Lease up to ``limit`` due deliveries to ``worker_id``.
+
+    A leased row's ``next_attempt_at`` is its lease expiry, so a delivery
+    whose worker died becomes due again once the lease runs out. On
+    PostgreSQL the inner SELECT skips rows another worker is claiming; on
+    SQLite the write lock serialises claims.
+    """
+    lease_until = now + lease_ms
+    rows = tx.all(
+        "UPDATE webhook_deliveries SET status = 'delivering', claimed_by = :worker_id, "
+        "locked_until = :lease_until, next_attempt_at = :lease_until, "
+        "window_started_at = COALESCE(window_started_at, :now), updated_at = :now "
+        "WHERE id IN (SELECT id FROM webhook_deliveries WHERE status IN ('pending', "
+        "'delivering') AND next_attempt_at <= :now ORDER BY next_attempt_at LIMIT :limit"
+        f"{tx.skip_locked}) RETURNING id, webhook_id, org_id, event_id, payload, attempts, "
+        "window_started_at",
+        worker_id=worker_id,
+        lease_until=lease_until,
+        now=now,
+        limit=limit,
+    )
+    if not rows:
+        return []
+    webhook_ids = sorted({row["webhook_id"] for row in rows})
+    names = {f"w{index}": webhook_id for index, webhook_id in enumerate(webhook_ids)}
+    placeholders = ", ".join(f":{name}" for name in names)
+    webhooks = {
+        row["id"]: row
+        for row in tx.all(
+            "SELECT id, url, secret, previous_secret, previous_secret_expires_at, enabled "
+            f"FROM webhooks WHERE id IN ({placeholders})",
+            **names,
+        )
+    }
+    jobs = []
+    for row in rows:
+        webhook = webhooks[row["webhook_id"]]
+        jobs.append(
+            Job(
+                delivery_id=row["id"],
+                webhook_id=row["webhook_id"],
+                org_id=row["org_id"],
+                event_id=row["event_id"],
+                payload=row["payload"],
+                attempts=row["attempts"],
+                window_started_at=row["window_started_at"],
+                url=webhook["url"],
+                secret=webhook["secret"],
+                previous_secret=webhook["previous_secret"],
+                previous_secret_expires_at=webhook["previous_secret_expires_at"],
+                enabled=bool(webhook["enabled"]),
+            )
+        )
+    return jobs
+
+
+def drop_disabled(tx: Tx, job: Job, worker_id: str) -> None:
+    """Fail a claimed delivery whose webhook was disabled after it was queued."""
+    tx.execute(
+        "UPDATE webhook_deliveries SET status = 'failed', next_attempt_at = NULL, "
+        "claimed_by = NULL, locked_until = NULL, last_error = :reason, updated_at = :now "
+        "WHERE id = :id AND claimed_by = :worker_id",
+        reason="the webhook was disabled",
+        now=clock.now_ms(),
+        id=job.delivery_id,
+        worker_id=worker_id,
+    )
+
+
+def record_attempt(
+    tx: Tx, job: Job, outcome: Outcome, *, worker_id: str, disable_after_ms: int
+) -> bool:
+    """Log one attempt, settle the delivery and track the webhook's failure run.
+
+    Returns whether the webhook was disabled by this attempt. A webhook that
+    has failed without a single success for ``disable_after_ms`` is disabled,
+    and its pending deliveries fail with the reason.
+    """
+    now = clock.now_ms()
+    if outcome.succeeded:
+        status = "succeeded"
+    elif outcome.next_retry_at is not None:
+        status = "pending"
+    else:
+        status = "failed"
+    changed = tx.execute(
+        "UPDATE webhook_deliveries SET status = :status, attempts = attempts + 1, "
+        "next_attempt_at = :next_attempt_at, last_status_code = :status_code, "
+        "last_error = :error, claimed_by = NULL, locked_until = NULL, "
+        "delivered_at = CASE WHEN :succeeded THEN :now ELSE delivered_at END, "
+        "updated_at = :now WHERE id = :id AND claimed_by = :worker_id AND status = 'delivering'",
+        status=status,
+        next_attempt_at=outcome.next_retry_at,
+        status_code=outcome.status_code,
+        error=outcome.error,
+        succeeded=outcome.succeeded,
+        now=now,
+        id=job.delivery_id,
+        worker_id=worker_id,
+    )
+    if not changed:
+        # The lease ran out and another worker took the row, or the webhook
+        # was deleted; the attempt still happened, so log it if the row exists.
+        log.warning(
+            "webhook delivery lease lost before the attempt was recorded",
+            extra={"delivery_id": job.delivery_id, "webhook_id": job.webhook_id},
+        )
+        if tx.value("SELECT 1 AS found FROM webhook_deliveries WHERE id = :id",
+                    id=job.delivery_id) is None:
+            return False
+    tx.execute(
+        "INSERT INTO webhook_attempts (delivery_id, attempt, attempted_at, status_code, "
+        "duration_ms, response_excerpt, error, next_retry_at, worker_id) VALUES (:delivery_id, "
+        ":attempt, :attempted_at, :status_code, :duration_ms, :excerpt, :error, :next_retry_at, "
+        ":worker_id)",
+        delivery_id=job.delivery_id,
+        attempt=job.attempts + 1,
+        attempted_at=now - outcome.duration_ms,
+        status_code=outcome.status_code,
+        duration_ms=outcome.duration_ms,
+        excerpt=outcome.response_excerpt,
+        error=outcome.error,
+        next_retry_at=outcome.next_retry_at,
+        worker_id=worker_id,
+    )
+
+    if outcome.succeeded:
+        tx.execute(
+            "UPDATE webhooks SET failing_since = NULL WHERE id = :id AND failing_since IS NOT NULL",
+            id=job.webhook_id,
+        )
+        return False
+    tx.execute(
+        "UPDATE webhooks SET failing_since = :now WHERE id = :id AND failing_since IS NULL",
+        now=now,
+        id=job.webhook_id,
+    )
+    webhook = tx.one(
+        "SELECT enabled, failing_since FROM webhooks WHERE id = :id", id=job.webhook_id
+    )
+    if webhook is None or not webhook["enabled"]:
+        return False
+    if now - webhook["failing_since"] < disable_after_ms:
+        return False
+    hours = disable_after_ms / 3_600_000
+    reason = (
+        f"every delivery attempt failed for {hours:g} hours since "
+        f"{clock.to_iso(webhook['failing_since'])}; last error: "
+        f"{outcome.error or f'HTTP {outcome.status_code}'}"
+    )
+    tx.execute(
+        "UPDATE webhooks SET enabled = :enabled, disabled_reason = :reason, updated_at = :now "
+        "WHERE id = :id",
+        enabled=False,
+        reason=reason[:1000],
+        now=now,
+        id=job.webhook_id,
+    )
+    _fail_pending(tx, job.webhook_id, "the webhook was disabled after failing for too long", now)
+    log.warning(
+        "webhook disabled",
+        extra={"webhook_id": job.webhook_id, "organization_id": job.org_id, "reason": reason},
+    )
+    return True
+
+
+def release_claims(tx: Tx, worker_id: str) -> int:
+    """Hand this worker's leased deliveries back, due at once; return how many."""
+    now = clock.now_ms()
+    return tx.execute(
+        "UPDATE webhook_deliveries SET status = 'pending', claimed_by = NULL, "
+        "locked_until = NULL, next_attempt_at = :now, updated_at = :now "
+        "WHERE claimed_by = :worker_id AND status = 'delivering'",
+        now=now,
+        worker_id=worker_id,
+    )

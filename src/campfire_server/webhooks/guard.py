@@ -1,0 +1,186 @@
+"""The SSRF guard: webhooks may only reach public addresses.
+
+A webhook URL is checked when it is saved and again before every attempt,
+because DNS may point the same name somewhere else later. The attempt then
+connects to the address that was checked (see ``delivery``), so a name that
+changes between the check and the connection cannot redirect it.
+
+In production every address that is not globally routable is rejected:
+loopback, private, shared (100.64.0.0/10), link-local (which includes the
+cloud metadata address 169.254.169.254), multicast, reserved and
+unspecified addresses. In development and test mode loopback is allowed,
+so a receiver on 127.0.0.1 works. ``CAMPFIRE_WEBHOOK_ALLOWED_HOSTS`` lists
+host names, addresses or CIDR networks that pass in any mode.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import socket
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from ..config import Settings
+from ..errors import ValidationFailed
+
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+MAX_URL_LENGTH = 2048
+METADATA_ADDRESSES = {
+    ipaddress.ip_address("169.254.169.254"),
+    ipaddress.ip_address("fd00:ec2::254"),
+    ipaddress.ip_address("100.100.100.200"),
+}
+URL_EXPECTED = (
+    "an absolute http:// or https:// URL with a public host name, at most 2048 characters"
+)
+
+
+class DestinationRejected(ValidationFailed):
+    """The webhook URL is malformed or reaches an address the guard forbids."""
+
+
+class ResolutionFailed(Exception):
+    """The host name did not resolve; a later attempt may succeed."""
+
+
+@dataclass(frozen=True, slots=True)
+class Destination:
+    scheme: str
+    host: str
+    port: int
+
+
+def parse_url(url: str, field: str = "url") -> Destination:
+    """Check the form of a webhook URL and return its scheme, host and port."""
+    if len(url) > MAX_URL_LENGTH:
+        raise DestinationRejected(
+            f"{field} has {len(url)} characters; the limit is {MAX_URL_LENGTH}",
+            field=field,
+            value=url[:200],
+            expected=URL_EXPECTED,
+        )
+    if url != url.strip() or any(ord(char) < 0x21 or ord(char) == 0x7F for char in url):
+        raise DestinationRejected(
+            f"{field} contains spaces or control characters",
+            field=field,
+            value=url[:200],
+            expected=URL_EXPECTED,
+        )
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+        host = parts.hostname
+    except ValueError as error:
+        raise DestinationRejected(
+            f"{field} is not a valid URL: {error}", field=field, value=url[:200],
+            expected=URL_EXPECTED,
+        ) from None
+    if parts.scheme not in ("http", "https") or not host:
+        raise DestinationRejected(
+            f"{field} must be an absolute http or https URL",
+            field=field,
+            value=url[:200],
+            expected=URL_EXPECTED,
+        )
+    if parts.fragment:
+        raise DestinationRejected(
+            f"{field} must not contain a #fragment",
+            field=field,
+            value=url[:200],
+            expected=URL_EXPECTED,
+        )
+    default_port = 443 if parts.scheme == "https" else 80
+    return Destination(parts.scheme, host.lower(), port or default_port)
+
+
+def _allowlisted(settings: Settings, host: str, address: IPAddress | None) -> bool:
+    for entry in settings.webhook_allowed_hosts:
+        entry = entry.strip().lower()
+        if not entry:
+            continue
+        if entry == host:
+            return True
+        if address is not None:
+            try:
+                if address in ipaddress.ip_network(entry, strict=False):
+                    return True
+            except ValueError:
+                continue
+    return False
+
+
+def forbidden_reason(address: IPAddress, *, allow_loopback: bool) -> str | None:
+    """Return why ``address`` may not be a webhook target, or None when it may."""
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    if address in METADATA_ADDRESSES:
+        return "a cloud metadata address"
+    if address.is_loopback:
+        return None if allow_loopback else "a loopback address"
+    if address.is_unspecified:
+        return "an unspecified address"
+    if address.is_link_local:
+        return "a link-local address"
+    if address.is_multicast:
+        return "a multicast address"
+    if address.is_private:
+        return "a private address"
+    if not address.is_global:
+        return "an address that is not publicly routable"
+    return None
+
+
+def _literal(host: str) -> IPAddress | None:
+    try:
+        return ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return None
+
+
+async def _resolve(host: str, port: int) -> list[IPAddress]:
+    literal = _literal(host)
+    if literal is not None:
+        return [literal]
+    loop = asyncio.get_running_loop()
+    try:
+        infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError) as error:
+        raise ResolutionFailed(f"the host {host!r} did not resolve: {error}") from None
+    addresses: list[IPAddress] = []
+    for _family, _type, _proto, _name, sockaddr in infos:
+        address = ipaddress.ip_address(sockaddr[0])
+        if address not in addresses:
+            addresses.append(address)
+    if not addresses:
+        raise ResolutionFailed(f"the host {host!r} has no addresses")
+    return addresses
+
+
+async def check_destination(url: str, settings: Settings, field: str = "url") -> list[str]:
+    """Resolve ``url`` and return the addresses an attempt may connect to.
+
+    Raises:
+        DestinationRejected: the URL is malformed, or any address it resolves
+            to is forbidden (every address is checked, so a name cannot hide
+            a private address behind a public one).
+        ResolutionFailed: the host did not resolve.
+    """
+    destination = parse_url(url, field)
+    addresses = await _resolve(destination.host, destination.port)
+    allow_loopback = settings.env != "production"
+    for address in addresses:
+        if _allowlisted(settings, destination.host, address):
+            continue
+        reason = forbidden_reason(address, allow_loopback=allow_loopback)
+        if reason is not None:
+            raise DestinationRejected(
+                f"{field} host {destination.host!r} resolves to {address}, {reason}; webhooks "
+                "may only target public addresses (an operator can allow this host with "
+                "CAMPFIRE_WEBHOOK_ALLOWED_HOSTS)",
+                field=field,
+                value=url[:200],
+                expected=URL_EXPECTED,
+            )
+    return [str(address) for address in addresses]

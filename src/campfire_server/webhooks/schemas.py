@@ -1,0 +1,79 @@
+"""Webhook request and response models."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from ..apimodel import ApiModel, ResponseModel
+
+DeliveryStatus = Literal["pending", "delivering", "succeeded", "failed"]
+
+
+class WebhookCreate(ApiModel):
+    url: str = Field(description="Where to POST events: an http or https URL")
+    events: list[str] = Field(
+        description="Event types to receive, from the catalog, or [\"*\"] for all"
+    )
+    secret: str | None = Field(
+        default=None,
+        description="Signing secret; generated as whsec_<base64> when omitted and returned once",
+    )
+
+
+class WebhookUpdate(ApiModel):
+    url: str | None = None
+    events: list[str] | None = None
+    enabled: bool | None = Field(
+        default=None, description="false pauses deliveries; true re-enables a disabled webhook"
+    )
+
+
+class SecretRotation(ApiModel):
+    secret: str | None = Field(
+        default=None, description="The new secret; generated as whsec_<base64> when omitted"
+    )
+
+
+class Webhook(ResponseModel):
+    id: str
+    url: str
+    events: list[str]
+    secret: str = Field(
+        description="The full secret in the create and rotate-secret responses only; "
+        "masked (whsec_...abcd) everywhere else"
+    )
+    enabled: bool
+    disabled_reason: str | None = Field(description="Why the webhook was disabled, if it was")
+    failing_since: str | None = Field(description="Start of the current run of failed attempts")
+    previous_secret_expires_at: str | None = Field(
+        description="Until then deliveries are also signed with the secret before the rotation"
+    )
+    created_at: str
+    updated_at: str
+
+
+class Attempt(ResponseModel):
+    attempt: int
+    attempted_at: str
+    status_code: int | None
+    duration_ms: int
+    response_excerpt: str | None = Field(description="The first 500 characters of the response")
+    error: str | None
+    next_retry_at: str | None = Field(description="When the next attempt is due, if any")
+
+
+class Delivery(ResponseModel):
+    id: str
+    webhook_id: str
+    event_id: str = Field(description="The event id, sent as webhook-id on every attempt")
+    event_type: str
+    status: DeliveryStatus
+    attempt_count: int
+    next_attempt_at: str | None
+    last_status_code: int | None
+    last_error: str | None
+    delivered_at: str | None
+    created_at: str
+    attempts: list[Attempt]

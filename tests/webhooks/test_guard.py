@@ -1,0 +1,120 @@
+"""The SSRF guard, at creation and at delivery time.
+
+Only address literals and localhost are used, so no check here sends a DNS
+query or a packet anywhere but 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+
+import httpx
+import pytest
+
+from campfire_server.app import create_app
+from campfire_server.webhooks import guard
+from campfire_server.webhooks.guard import DestinationRejected, check_destination
+from tests.helpers import create_conversation
+
+from .conftest import create_webhook, fast_settings
+
+PRODUCTION = {"env": "production", "jwt_secret": "a-long-random-test-secret-value-0123"}
+
+
+def _settings(db_url: str, **overrides):  # type: ignore[no-untyped-def]
+    return fast_settings(db_url, **{**PRODUCTION, **overrides})
+
+
+@pytest.mark.parametrize(
+    ("address", "reason"),
+    [
+        ("127.0.0.1", "loopback"),
+        ("::1", "loopback"),
+        ("10.0.0.5", "private"),
+        ("172.16.3.4", "private"),
+        ("192.168.1.1", "private"),
+        ("169.254.169.254", "metadata"),
+        ("169.254.10.10", "link-local"),
+        ("fe80::1", "link-local"),
+        ("fd00:ec2::254", "metadata"),
+        ("100.100.100.200", "metadata"),
+        ("100.64.1.1", "not publicly routable"),
+        ("0.0.0.0", "unspecified"),
+        ("224.0.0.1", "multicast"),
+        ("::ffff:127.0.0.1", "loopback"),
+        ("::ffff:10.0.0.1", "private"),
+    ],
+)
+def test_forbidden_addresses(address, reason):
+    found = guard.forbidden_reason(ipaddress.ip_address(address), allow_loopback=False)
+    assert found is not None
+    assert reason in found
+
+
+def test_public_address_passes():
+    assert guard.forbidden_reason(ipaddress.ip_address("8.8.8.8"), allow_loopback=False) is None
+    assert guard.forbidden_reason(
+        ipaddress.ip_address("2001:4860:4860::8888"), allow_loopback=False
+    ) is None
+
+
+async def test_production_rejects_loopback_and_localhost(db):
+    settings = _settings(db.url)
+    for url in ("http://127.0.0.1:9/x", "http://localhost:9/x", "http://[::1]:9/x",
+                "http://2130706433/x"):
+        with pytest.raises(DestinationRejected) as raised:
+            await check_destination(url, settings)
+        assert raised.value.details["field"] == "url"
+
+
+async def test_development_allows_only_loopback(db):
+    settings = fast_settings(db.url)
+    assert await check_destination("http://127.0.0.1:9/x", settings) == ["127.0.0.1"]
+    with pytest.raises(DestinationRejected):
+        await check_destination("http://10.0.0.5/x", settings)
+    with pytest.raises(DestinationRejected):
+        await check_destination("http://169.254.169.254/x", settings)
+
+
+async def test_allowlist_by_host_and_network(db):
+    by_network = _settings(db.url, webhook_allowed_hosts=["127.0.0.0/8"])
+    by_host = _settings(db.url, webhook_allowed_hosts=["localhost"])
+
+    assert await check_destination("http://127.0.0.1:9/x", by_network) == ["127.0.0.1"]
+    assert "127.0.0.1" in await check_destination("http://localhost:9/x", by_host)
+    with pytest.raises(DestinationRejected):
+        await check_destination("http://127.0.0.1:9/x", by_host)
+
+
+async def test_production_api_rejects_private_url(db, tenant):
+    app = create_app(_settings(db.url, webhook_worker=False), db=db)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t/api/v2") as client:
+            response = await client.post(
+                "/webhooks",
+                json={"url": "http://192.168.0.10/hook", "events": ["*"]},
+                headers=tenant.headers,
+            )
+
+    assert response.status_code == 400
+    assert response.json()["error"]["details"]["field"] == "url"
+    assert "private" in response.json()["error"]["message"]
+
+
+async def test_delivery_time_check_blocks(db, tenant, manual_factory, receiver):
+    # Saved while allowlisted; the allowlist is gone when the worker sends.
+    allowed = await manual_factory(**PRODUCTION, webhook_allowed_hosts=["127.0.0.1"])
+    webhook = await create_webhook(allowed.client, tenant, receiver.url, ["*"])
+    await create_conversation(allowed.client, tenant)
+    strict = await manual_factory(**PRODUCTION)
+
+    assert await strict.worker.run_once() == 1
+
+    deliveries = (await allowed.client.get(
+        f"/webhooks/{webhook['id']}/deliveries", headers=tenant.headers
+    )).json()["data"]
+    assert receiver.requests == []
+    assert deliveries[0]["status"] == "failed"
+    assert deliveries[0]["attempts"][0]["error"].startswith("blocked:")
+    assert deliveries[0]["attempts"][0]["nextRetryAt"] is None
