@@ -61,7 +61,7 @@ def ws_url(server: LiveServer) -> str:
 
 
 async def connect(server: LiveServer, token: str, **options: Any) -> ClientConnection:
-    """Open a socket and authenticate it; fail unless the server answers ``authenticated``."""
+    """Open a socket and authenticate it; fail unless the server replies ``authenticated``."""
     ws = await websockets.connect(ws_url(server), **options)
     await ws.send(json.dumps({"type": "auth", "token": token}))
     frame = await next_frame(ws)

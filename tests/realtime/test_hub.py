@@ -118,7 +118,7 @@ async def test_replay_handover_drops_duplicates() -> None:
     connection, recorder, _ = attach(hub, ADMIN, "ws_1")
     subscription = hub.subscribe(connection, "conversation:conv_1")
     hub.prime("conv_1", 1)
-    # Events 2 and 3 arrive live while the replay (which also holds 2) is read.
+    # Events 2 and 3 arrive live while the replay (which also contains 2) is read.
     hub.deliver(envelope_for(message_record(2)))
     hub.deliver(envelope_for(message_record(3)))
     await settle()
@@ -231,7 +231,7 @@ async def test_direct_write_keeps_order() -> None:
     writable["now"] = False
     connection.enqueue("b")
     await settle()
-    # The writer holds "b", so "c" must queue behind it even though the socket is writable again.
+    # The writer has taken "b", so "c" must queue behind it although the socket is writable.
     writable["now"] = True
     connection.enqueue("c")
     gate.set()
