@@ -237,3 +237,27 @@ async def test_direct_write_keeps_order() -> None:
     gate.set()
     await settle()
     assert written == ["a", "b", "c"]
+
+
+async def test_ai_typing_indicator_always_ends() -> None:
+    from campfire_server.realtime.runtime import RealtimeService
+    from tests.conftest import test_settings
+
+    service = RealtimeService(test_settings("sqlite:///unused.db"), db=None)  # type: ignore[arg-type]
+    await service.broker.start(service.hub.deliver)
+    observer, recorder, _ = attach(service.hub, ADMIN, "ws_observer")
+    service.hub.subscribe(observer, "conversation:conv_1").go_live(set(), None, True)
+
+    try:
+        async with service.typing_indicator(ORG, "conv_1"):
+            await settle()
+            raise RuntimeError("the answer failed")
+    except RuntimeError:
+        pass
+    await settle()
+    assert [(f["data"]["authorId"], f["data"]["isTyping"]) for f in recorder.frames] == [
+        ("ai", True),
+        ("ai", False),
+    ]
+    assert all(f["data"]["authorType"] == "ai" for f in recorder.frames)
+    await service.broker.stop()

@@ -206,6 +206,37 @@ class RealtimeService:
             )
         self._publish_typing(connection, channel, is_typing)
 
+    @asynccontextmanager
+    async def typing_indicator(
+        self, org_id: str, conversation_id: str, *, author_id: str = "ai", author_type: str = "ai"
+    ) -> AsyncIterator[None]:
+        """Show a server-side author (the AI) typing on a conversation while the block runs.
+
+        ``isTyping: false`` follows when the block ends, whether it returned,
+        raised or was cancelled, so the indicator never stays on.
+        """
+        self._publish_server_typing(org_id, conversation_id, author_id, author_type, True)
+        try:
+            yield
+        finally:
+            self._publish_server_typing(org_id, conversation_id, author_id, author_type, False)
+
+    def _publish_server_typing(
+        self, org_id: str, conversation_id: str, author_id: str, author_type: str, is_typing: bool
+    ) -> None:
+        self.broker.publish(
+            {
+                "kind": "typing",
+                "org": org_id,
+                "channel": f"conversation:{conversation_id}",
+                "authorId": author_id,
+                "authorType": author_type,
+                "isTyping": is_typing,
+                "origin": None,
+                "ts": clock.now_ms(),
+            }
+        )
+
     def stop_typing(self, connection: Connection, channel: str) -> None:
         """Relay ``isTyping: false`` if the socket is typing on ``channel``."""
         timer = connection.typing.pop(channel, None)
