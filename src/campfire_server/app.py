@@ -141,5 +141,6 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     app.add_middleware(BodyGuardMiddleware, max_body_bytes=settings.max_body_bytes)
     app.add_middleware(AccessMiddleware)
     app.add_middleware(RequestContextMiddleware)
+    # Outermost, so realtime fan-out can write through the web server's own send.
     app.add_middleware(realtime_gateway.RawSendCapture)
     return app
