@@ -11,7 +11,8 @@ from fastapi import FastAPI
 from . import __version__
 from .api.errors import install_error_handlers
 from .api.middleware import BodyGuardMiddleware, IdempotencyMiddleware, RequestContextMiddleware
-from .api.routes import conversations, mailboxes, messages, webhooks
+from .api.routes import ai, conversations, knowledge, mailboxes, messages, webhooks
+from .assistant.setup import assistant_service
 from .auth.keys import KeyCache
 from .config import Settings, get_settings
 from .db.database import Database, open_database
@@ -27,7 +28,7 @@ API_PREFIX = "/api/v2"
 # Background services started with the application, in order, and stopped in
 # reverse: each is a function of the app returning an async context manager.
 ServiceFactory = Callable[[FastAPI], AbstractAsyncContextManager[None]]
-SERVICES: list[ServiceFactory] = []
+SERVICES: list[ServiceFactory] = [assistant_service]
 
 # Webhook deliveries are queued inside the transaction of each event and sent
 # by the in-process worker (off with CAMPFIRE_WEBHOOK_WORKER=false).
@@ -44,6 +45,7 @@ Every error has the shape `{"error": {"code", "message", "details", "requestId"}
 def create_app(settings: Settings | None = None, db: Database | None = None) -> FastAPI:
     """Build the application; ``db`` is opened from the settings when not given."""
     settings = settings or get_settings()
+    settings.check_serving_secrets()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -82,7 +84,14 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     app.state.key_cache = KeyCache()
 
     install_error_handlers(app)
-    for router in (conversations.router, messages.router, mailboxes.router, webhooks.router):
+    for router in (
+        conversations.router,
+        messages.router,
+        mailboxes.router,
+        knowledge.router,
+        ai.router,
+        webhooks.router,
+    ):
         app.include_router(router, prefix=API_PREFIX)
 
     # Added last runs first: request context wraps the body guard, which

@@ -9,6 +9,7 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from .assistant.commands import add_commands as add_assistant_commands
 from .auth import keys
 from .config import Settings, get_settings
 from .db import migrate
@@ -61,6 +62,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     settings = _settings(args)
     configure_logging(settings.log_level, settings.log_format)
+    settings.check_serving_secrets()
     if settings.is_development:
         migrate.upgrade(settings.database_url)
     elif not migrate.is_current(settings.database_url):
@@ -111,6 +113,22 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     configure_logging(settings.log_level, "text")
     migrate.upgrade(settings.database_url)
     print("database is up to date")
+    return 0
+
+
+def cmd_db_copy(args: argparse.Namespace) -> int:
+    from .db.copy import CopyError, copy_database
+
+    source = Settings(database_url=args.source).database_url
+    target = Settings(database_url=args.target).database_url
+    try:
+        counts = copy_database(
+            source, target, progress=lambda table, rows: print(f"{table}: {rows} rows")
+        )
+    except CopyError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    print(f"copied {sum(counts.values())} rows in {len(counts)} tables")
     return 0
 
 
@@ -249,6 +267,20 @@ def build_parser() -> argparse.ArgumentParser:
     _add_database(migrate_cmd)
     migrate_cmd.set_defaults(handler=cmd_migrate)
 
+    db_cmd = commands.add_parser("db", help="move data between databases").add_subparsers(
+        dest="action", required=True, metavar="ACTION"
+    )
+    db_copy = db_cmd.add_parser(
+        "copy",
+        help="copy every row into an empty database, e.g. from SQLite to PostgreSQL; "
+        "stop the servers first",
+    )
+    db_copy.add_argument("--from", dest="source", required=True, metavar="URL",
+                         help="database to read, e.g. sqlite:///campfire.db")
+    db_copy.add_argument("--to", dest="target", required=True, metavar="URL",
+                         help="empty database to fill, e.g. postgresql://user@host:5432/campfire")
+    db_copy.set_defaults(handler=cmd_db_copy)
+
     orgs = commands.add_parser("orgs", help="manage organizations").add_subparsers(
         dest="action", required=True, metavar="ACTION"
     )
@@ -328,6 +360,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_database(mailboxes_list)
     mailboxes_list.set_defaults(handler=cmd_mailboxes_list)
 
+    add_assistant_commands(commands, add_database=_add_database, settings_from_args=_settings)
     return parser
 
 

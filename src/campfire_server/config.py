@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 Environment = Literal["development", "test", "production"]
@@ -74,14 +74,13 @@ class Settings(BaseSettings):
                 return "sqlite://" + value[len(prefix) :]
         return value
 
-    @model_validator(mode="after")
-    def _reject_placeholder_secret(self) -> Settings:
+    def check_serving_secrets(self) -> None:
+        """Raise ``ValueError`` when a production server would sign tokens with a placeholder."""
         if self.env == "production" and self.jwt_secret in PLACEHOLDER_SECRETS:
             raise ValueError(
                 "CAMPFIRE_JWT_SECRET is unset or a placeholder; set it to a long random "
                 "value (for example `openssl rand -hex 32`) or run with CAMPFIRE_ENV=development"
             )
-        return self
 
     @property
     def is_development(self) -> bool:

@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 from .auth.keys import DEVELOPMENT_ORG_ID
 from .db.database import Database
 from .db.tx import Tx
+from .knowledge import actions as knowledge_actions
+from .knowledge.importer import read_source
 from .organizations import actions
 
 log = logging.getLogger(__name__)
 
 DEVELOPMENT_MAILBOX_ID = "mailbox_456"
+# Articles about a fictional booking product, so the AI has something to answer from.
+DEMO_KNOWLEDGE = Path(__file__).with_name("demo") / "knowledge"
 
 
 def _seed(tx: Tx) -> None:
@@ -19,6 +24,7 @@ def _seed(tx: Tx) -> None:
     actions.ensure_mailbox(
         tx, DEVELOPMENT_ORG_ID, DEVELOPMENT_MAILBOX_ID, "Support", auto_reply=True
     )
+    knowledge_actions.import_articles(tx, DEVELOPMENT_ORG_ID, read_source(DEMO_KNOWLEDGE))
 
 
 async def seed_development_data(db: Database) -> None:

@@ -8,7 +8,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ..errors import (
@@ -47,13 +47,18 @@ def envelope(error: ServiceError, request_id: str | None) -> dict[str, Any]:
 
 
 def error_body(error: ServiceError, request_id: str | None) -> bytes:
-    return json.dumps(envelope(error, request_id), ensure_ascii=False, default=str).encode()
+    # ASCII escapes keep the body valid even when an echoed value contains a
+    # character that UTF-8 cannot encode, such as a lone surrogate.
+    return json.dumps(envelope(error, request_id), ensure_ascii=True, default=str).encode()
 
 
-def error_response(error: ServiceError) -> JSONResponse:
-    request_id = request_id_var.get()
-    headers = dict(error.headers)
-    return JSONResponse(envelope(error, request_id), status_code=error.http_status, headers=headers)
+def error_response(error: ServiceError) -> Response:
+    return Response(
+        error_body(error, request_id_var.get()),
+        status_code=error.http_status,
+        headers=dict(error.headers),
+        media_type="application/json",
+    )
 
 
 _EXPECTED_BY_TYPE = {
@@ -131,15 +136,15 @@ def validation_error_from_pydantic(errors: list[dict[str, Any]]) -> ServiceError
 
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ServiceError)
-    async def _service_error(request: Request, error: ServiceError) -> JSONResponse:
+    async def _service_error(request: Request, error: ServiceError) -> Response:
         return error_response(error)
 
     @app.exception_handler(RequestValidationError)
-    async def _validation_error(request: Request, error: RequestValidationError) -> JSONResponse:
+    async def _validation_error(request: Request, error: RequestValidationError) -> Response:
         return error_response(validation_error_from_pydantic(list(error.errors())))
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http_error(request: Request, error: StarletteHTTPException) -> JSONResponse:
+    async def _http_error(request: Request, error: StarletteHTTPException) -> Response:
         if error.status_code == 404:
             return error_response(
                 NotFound(f"no route matches {request.method} {request.url.path}")

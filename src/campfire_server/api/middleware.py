@@ -38,8 +38,6 @@ async def send_error(send: Send, error: ServiceError, request_id: str | None) ->
         (b"content-length", str(len(body)).encode()),
     ]
     headers += [(key.lower().encode(), value.encode()) for key, value in error.headers.items()]
-    if request_id:
-        headers.append((b"x-request-id", request_id.encode()))
     await send({"type": "http.response.start", "status": error.http_status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
 
@@ -85,9 +83,8 @@ class RequestContextMiddleware:
                 "unhandled error", extra={"method": scope.get("method"), "path": scope["path"]}
             )
             if scope["type"] == "http" and not status["sent"]:
-                status["code"] = 500
                 await send_error(
-                    send,
+                    send_with_id,
                     ServiceError("an internal error occurred; quote the request id when reporting it"),
                     request_id,
                 )
@@ -329,8 +326,6 @@ class IdempotencyMiddleware:
         body = bytes(stored["response_body"] or b"")
         headers.append((b"content-length", str(len(body)).encode()))
         headers.append((b"idempotent-replayed", b"true"))
-        if request_id:
-            headers.append((b"x-request-id", request_id.encode()))
         await send(
             {"type": "http.response.start", "status": stored["status_code"], "headers": headers}
         )

@@ -18,6 +18,9 @@ POLICY: dict[str, frozenset[str]] = {
     "keys:manage": frozenset({"admin"}),
     "webhooks:manage": frozenset({"admin"}),
     "events:read": frozenset({"admin", "agent", "viewer", "customer"}),
+    "knowledge:read": frozenset({"admin", "agent", "viewer"}),
+    "knowledge:write": frozenset({"admin"}),
+    "ai:generate": frozenset({"admin", "agent", "customer"}),
 }
 
 

@@ -1,0 +1,102 @@
+"""Fit the confidence weights of ``assistant/confidence.py`` on labelled question sets.
+
+Usage: python bench/calibrate.py DATA_DIR [--retriever lexical|fused] [--label answerable|top1]
+
+DATA_DIR holds one folder per set (articles.jsonl and questions.jsonl). Each
+set is evaluated alone, the evidence of every answerable or unanswerable
+question is collected, and an L2-regularised logistic regression is fitted.
+The script prints 5-fold cross-validated AUROC and handoff figures per set,
+then the weights to paste into ``confidence.py``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from campfire_server.assistant.evaluation import ANSWER_ACTIONS, auroc, evaluate
+from campfire_server.assistant.evidence import FEATURE_NAMES
+
+
+def fit_logistic(x: np.ndarray, y: np.ndarray, l2: float = 1.0) -> np.ndarray:
+    """Fit weights and a trailing bias by Newton's method; the bias is not penalised."""
+    design = np.hstack([x, np.ones((len(x), 1))])
+    beta = np.zeros(design.shape[1])
+    penalty = l2 * np.diag(np.r_[np.ones(design.shape[1] - 1), 0.0])
+    for _ in range(50):
+        p = 1 / (1 + np.exp(-design @ beta))
+        gradient = design.T @ (p - y) + penalty @ beta
+        hessian = (design * (p * (1 - p))[:, None]).T @ design + penalty
+        step = np.linalg.solve(hessian, gradient)
+        beta -= step
+        if np.abs(step).max() < 1e-8:
+            break
+    return beta
+
+
+def predict(beta: np.ndarray, x: np.ndarray) -> np.ndarray:
+    return 1 / (1 + np.exp(-(np.hstack([x, np.ones((len(x), 1))]) @ beta)))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("data", type=Path)
+    parser.add_argument("--retriever", default="lexical", choices=["lexical", "semantic", "fused"])
+    parser.add_argument("--label", default="top1", choices=["answerable", "top1"])
+    parser.add_argument("--threshold", type=float, default=0.6)
+    parser.add_argument(
+        "--drop", default="", help="comma-separated evidence features to leave out of the fit"
+    )
+    args = parser.parse_args()
+
+    folders = [args.data / name for name in ("techqa", "wixqa", "mtrag")]
+    results = asyncio.run(evaluate(folders, retriever=args.retriever, threshold=0.0))
+    rows = []
+    for name, outcomes in results["outcomes"].items():
+        for o in outcomes:
+            q = o.question
+            if not (q.expected_handoff or q.expected_action in ANSWER_ACTIONS):
+                continue
+            if not o.evidence:
+                continue
+            top1 = bool(o.ranking[:1] and o.ranking[0] in q.gold)
+            rows.append((name, q.expected_handoff, top1, [o.evidence[f] for f in FEATURE_NAMES]))
+
+    sets = np.array([r[0] for r in rows])
+    handoff = np.array([r[1] for r in rows])
+    top1 = np.array([r[2] for r in rows])
+    x = np.array([r[3] for r in rows])
+    for name in filter(None, args.drop.split(",")):
+        x[:, FEATURE_NAMES.index(name)] = 0.0
+    y = (~handoff & top1) if args.label == "top1" else ~handoff
+    y = y.astype(float)
+
+    folds = np.random.default_rng(0).integers(0, 5, len(y))
+    held_out = np.zeros(len(y))
+    for k in range(5):
+        beta = fit_logistic(x[folds != k], y[folds != k])
+        held_out[folds == k] = predict(beta, x[folds == k])
+    for name in ("techqa", "wixqa", "mtrag"):
+        mask = sets == name
+        area = auroc(list(1 - held_out[mask]), list(handoff[mask]))
+        handed = held_out[mask] < args.threshold
+        positives = max(1, handoff[mask].sum())
+        negatives = max(1, (~handoff[mask]).sum())
+        print(
+            f"{name}: cross-validated AUROC {area if area is None else round(area, 3)}, "
+            f"recall {(handed & handoff[mask]).sum() / positives:.2f}, "
+            f"false-handoff rate {(handed & ~handoff[mask]).sum() / negatives:.2f} "
+            f"at threshold {args.threshold}"
+        )
+    beta = fit_logistic(x, y)
+    print("weights:", ", ".join(f"{w:.3f}" for w in beta[:-1]))
+    print("bias:", f"{beta[-1]:.3f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,219 @@
+"""Message POST and conversation GET throughput beside a bare FastAPI baseline.
+
+Starts each server with the same uvicorn settings (one process, uvloop,
+httptools, no access log), drives it with wrk at 64 connections, and writes
+the figures into BENCHMARKS.md. Usage: ``python bench/messages.py [--seconds N]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import secrets
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from report import machine, write_section  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+POSTGRES_ADMIN_URL = os.environ.get(
+    "CAMPFIRE_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
+)
+MESSAGE = {
+    "content": "Hello, I need help with my billing. " * 7,
+    "authorType": "customer",
+    "authorId": "customer_123",
+    "metadata": {"source": "widget", "timestamp": "2024-01-15T10:30:00Z"},
+}
+UVICORN_FLAGS = ["--loop", "uvloop", "--http", "httptools", "--no-access-log", "--workers", "1",
+                 "--log-level", "warning"]
+
+
+def wait_ready(url: str, process: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError("server exited during start-up")
+        try:
+            httpx.get(url, timeout=1)
+            return
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    raise RuntimeError(f"{url} did not respond within 30 s")
+
+
+def start(args: list[str], env: dict[str, str], ready_url: str) -> subprocess.Popen[bytes]:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", *args, *UVICORN_FLAGS],
+        env={**os.environ, **env},
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    wait_ready(ready_url, process)
+    return process
+
+
+def wrk(url: str, seconds: int, headers: dict[str, str], body: dict | None) -> dict[str, float]:
+    """Run wrk with 64 connections and return requests/s, p50 and p99 in milliseconds."""
+    script = ""
+    if body is not None:
+        header_lines = "".join(f'wrk.headers["{k}"] = "{v}"\n' for k, v in headers.items())
+        payload = json.dumps(body).replace("\\", "\\\\").replace('"', '\\"')
+        script = f'wrk.method = "POST"\nwrk.body = "{payload}"\n{header_lines}'
+    else:
+        script = "".join(f'wrk.headers["{k}"] = "{v}"\n' for k, v in headers.items())
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as handle:
+        handle.write(script)
+        script_path = handle.name
+    output = subprocess.run(
+        ["wrk", "-t2", "-c64", f"-d{seconds}s", "--latency", "-s", script_path, url],
+        capture_output=True, text=True, check=True,
+    ).stdout
+    os.unlink(script_path)
+
+    def latency(label: str) -> float:
+        match = re.search(rf"^\s+{label}%\s+([\d.]+)(us|ms|s)", output, re.M)
+        if not match:
+            return float("nan")
+        value, unit = float(match.group(1)), match.group(2)
+        if unit == "us":
+            return value / 1000
+        if unit == "s":
+            return value * 1000
+        return value
+
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
+    non_2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", output)
+    return {
+        "rps": rps,
+        "p50": latency("50"),
+        "p99": latency("99"),
+        "errors": int(non_2xx.group(1)) if non_2xx else 0,
+    }
+
+
+def prepare_database(engine: str, workdir: Path) -> str:
+    if engine == "sqlite":
+        return f"sqlite:///{workdir / 'bench.db'}"
+    import psycopg
+
+    name = f"campfire_bench_{secrets.token_hex(4)}"
+    with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return POSTGRES_ADMIN_URL.rpartition("/")[0] + f"/{name}"
+
+
+def drop_database(url: str) -> None:
+    if url.startswith("postgresql"):
+        import psycopg
+
+        with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{url.rpartition("/")[2]}" WITH (FORCE)')
+
+
+def measure_campfire(engine: str, seconds: int, port: int) -> dict[str, dict[str, float]]:
+    workdir = Path(tempfile.mkdtemp(prefix="campfire-bench-"))
+    url = prepare_database(engine, workdir)
+    env = {"CAMPFIRE_ENV": "development", "CAMPFIRE_DATABASE_URL": url, "CAMPFIRE_LOG_LEVEL": "WARNING"}
+    subprocess.run([sys.executable, "-m", "campfire_server.cli", "migrate", "--database-url", url],
+                   check=True, capture_output=True, env={**os.environ, **env})
+    process = start(
+        ["--factory", "campfire_server.app:create_app", "--port", str(port)],
+        env,
+        f"http://127.0.0.1:{port}/api/v2/openapi.json",
+    )
+    try:
+        base = f"http://127.0.0.1:{port}/api/v2"
+        headers = {"Authorization": "Bearer test_sk_123456789", "Content-Type": "application/json"}
+        conversation = httpx.post(
+            f"{base}/conversations", json={"customerId": "customer_123"}, headers=headers
+        ).json()["id"]
+        post = wrk(f"{base}/conversations/{conversation}/messages", seconds, headers, MESSAGE)
+        get = wrk(f"{base}/conversations/{conversation}", seconds, headers, None)
+        return {"post": post, "get": get}
+    finally:
+        process.terminate()
+        process.wait(10)
+        drop_database(url)
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def measure_baseline(seconds: int, port: int) -> dict[str, dict[str, float]]:
+    process = start(
+        ["bench.baseline_app:app", "--port", str(port)],
+        {"PYTHONPATH": str(ROOT)},
+        f"http://127.0.0.1:{port}/api/v2/conversations/x",
+    )
+    try:
+        base = f"http://127.0.0.1:{port}/api/v2"
+        headers = {"Content-Type": "application/json"}
+        post = wrk(f"{base}/conversations/conv_x/messages", seconds, headers, MESSAGE)
+        get = wrk(f"{base}/conversations/conv_x", seconds, headers, None)
+        return {"post": post, "get": get}
+    finally:
+        process.terminate()
+        process.wait(10)
+
+
+def render(results: dict[str, dict[str, dict[str, float]]], seconds: int) -> str:
+    base = results["baseline"]
+    lines = [
+        "## Messages API (`bench/messages.py`)",
+        "",
+        f"Machine: {machine()}. One uvicorn process (uvloop, httptools), wrk with 2 threads "
+        f"and 64 connections, {seconds} s per figure, a 300-byte message body. The baseline is a "
+        "bare FastAPI endpoint that validates the same body and echoes it without storing it.",
+        "",
+        "| server | endpoint | requests/s | ratio to baseline | p50 ms | p99 ms | non-2xx |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for name in ("baseline", "sqlite", "postgresql"):
+        if name not in results:
+            continue
+        for endpoint, label in (("post", "POST message"), ("get", "GET conversation")):
+            figure = results[name][endpoint]
+            ratio = figure["rps"] / base[endpoint]["rps"]
+            lines.append(
+                f"| {name} | {label} | {figure['rps']:.0f} | {ratio:.2f} | "
+                f"{figure['p50']:.1f} | {figure['p99']:.1f} | {figure['errors']} |"
+            )
+    lines += [
+        "",
+        "Targets for message POST: at least 0.25 of the baseline on SQLite and 0.30 on "
+        "PostgreSQL, with p99 under 50 ms.",
+    ]
+    return "\n".join(lines)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--seconds", type=int, default=10, help="duration of each wrk run")
+    parser.add_argument("--engines", default="sqlite,postgresql", help="comma-separated engines")
+    parser.add_argument("--no-write", action="store_true", help="print without updating BENCHMARKS.md")
+    args = parser.parse_args()
+    if shutil.which("wrk") is None:
+        print("error: wrk is not installed; install it with `apt-get install wrk`", file=sys.stderr)
+        return 2
+
+    results = {"baseline": measure_baseline(args.seconds, 3801)}
+    for engine in args.engines.split(","):
+        results[engine] = measure_campfire(engine, args.seconds, 3802)
+    markdown = render(results, args.seconds)
+    print(markdown)
+    if not args.no_write:
+        write_section("messages", markdown)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

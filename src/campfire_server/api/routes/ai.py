@@ -1,0 +1,40 @@
+"""AI answers: ``POST /ai/generate-response``."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+
+from ...assistant import actions
+from ...assistant.schemas import GenerateRequest, GenerateResponse, SourcePublic
+from ...auth.permissions import require
+from ..deps import DbDep, PrincipalDep
+from ..schemas import errors
+
+router = APIRouter(prefix="/ai", tags=["ai"])
+
+
+@router.post(
+    "/generate-response",
+    response_model=GenerateResponse,
+    responses=errors(400, 403, 404, 409, 413, 415),
+    operation_id="ai-generate-response",
+    summary="Answer a customer message from the knowledge base",
+)
+async def generate_response(
+    body: GenerateRequest, request: Request, principal: PrincipalDep, db: DbDep
+) -> GenerateResponse:
+    """Answer without posting anything; 409 CONVERSATION_IN_HANDOFF while a person has it."""
+    require(principal, "ai:generate")
+    engine = request.app.state.answer_engine
+    answer = await actions.generate_response(db, engine, principal, body)
+    return GenerateResponse(
+        content=answer.content,
+        confidence=round(answer.confidence, 3),
+        sources=[
+            SourcePublic(title=s.title, url=s.url, relevance=s.relevance) for s in answer.sources
+        ],
+        should_handoff=answer.should_handoff,
+        handoff_reason=answer.handoff_reason,
+        response_time=round(answer.response_time, 4),
+        model=answer.model,
+    )

@@ -1,0 +1,158 @@
+"""Knowledge-base articles: CRUD, bulk import and search."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request, Response
+
+from ...auth.permissions import require
+from ...knowledge import actions, service
+from ...knowledge.query import build_query
+from ...knowledge.schemas import (
+    ArticleCreate,
+    ArticleImport,
+    ArticlePublic,
+    ArticleUpdate,
+    ImportResult,
+    SearchHit,
+)
+from ...knowledge.urls import source_url
+from ..deps import DbDep, PrincipalDep
+from ..schemas import errors
+
+router = APIRouter(prefix="/knowledge", tags=["knowledge"])
+
+
+@router.post(
+    "/articles",
+    status_code=201,
+    response_model=ArticlePublic,
+    responses=errors(400, 403, 409, 413, 415),
+    operation_id="knowledge-articles-create",
+    summary="Create an article",
+)
+async def create_article(body: ArticleCreate, principal: PrincipalDep, db: DbDep) -> ArticlePublic:
+    require(principal, "knowledge:write")
+    row = await db.write(lambda tx: actions.create_article(tx, principal.org_id, body))
+    return service.to_public(row)
+
+
+@router.post(
+    "/articles/import",
+    response_model=ImportResult,
+    responses=errors(400, 403, 413, 415),
+    operation_id="knowledge-articles-import",
+    summary="Create or update many articles, matched by externalId or url",
+)
+async def import_articles(body: ArticleImport, principal: PrincipalDep, db: DbDep) -> ImportResult:
+    require(principal, "knowledge:write")
+    return await db.write(lambda tx: actions.import_articles(tx, principal.org_id, body.articles))
+
+
+@router.get(
+    "/articles",
+    responses=errors(400, 403),
+    operation_id="knowledge-articles-list",
+    summary="List articles, oldest first",
+)
+async def list_articles(
+    principal: PrincipalDep,
+    db: DbDep,
+    page: Annotated[int, Query(ge=1)] = 1,
+    limit: Annotated[int, Query(ge=1, le=100)] = 50,
+    tag: Annotated[str | None, Query(max_length=64)] = None,
+    mailbox_id: Annotated[str | None, Query(alias="mailboxId", max_length=64)] = None,
+) -> dict:
+    require(principal, "knowledge:read")
+    rows, total = await db.read(
+        lambda tx: service.list_articles(
+            tx, principal.org_id, page=page, limit=limit, tag=tag, mailbox_id=mailbox_id
+        )
+    )
+    total_pages = (total + limit - 1) // limit
+    return {
+        "data": [service.to_public(row).model_dump(mode="json") for row in rows],
+        "pagination": {
+            "page": page,
+            "limit": limit,
+            "total": total,
+            "totalPages": total_pages,
+            "hasMore": page < total_pages,
+            "nextCursor": None,
+        },
+    }
+
+
+@router.get(
+    "/search",
+    response_model=dict[str, list[SearchHit]],
+    responses=errors(400, 403),
+    operation_id="knowledge-search",
+    summary="Search the knowledge base",
+)
+async def search_articles(
+    request: Request,
+    principal: PrincipalDep,
+    q: Annotated[str, Query(min_length=1, max_length=2000)],
+    mailbox_id: Annotated[str | None, Query(alias="mailboxId", max_length=64)] = None,
+    limit: Annotated[int, Query(ge=1, le=50)] = 10,
+) -> dict:
+    require(principal, "knowledge:read")
+    engine = request.app.state.answer_engine
+    index = await engine.registry.get(principal.org_id)
+    hits = index.search(build_query(q), mode=engine.retriever, mailbox_id=mailbox_id, limit=limit)
+    top = hits[0].fused if hits else 0.0
+    return {
+        "data": [
+            SearchHit(
+                id=hit.article.id,
+                title=hit.article.title,
+                url=source_url(hit.article.id, hit.article.url),
+                relevance=round(hit.fused / top, 3) if top > 0 else 0.0,
+                snippet=hit.passage.text[:300],
+            )
+            for hit in hits
+        ]
+    }
+
+
+@router.get(
+    "/articles/{article_id}",
+    response_model=ArticlePublic,
+    responses=errors(403, 404),
+    operation_id="knowledge-articles-get",
+    summary="Get an article",
+)
+async def get_article(article_id: str, principal: PrincipalDep, db: DbDep) -> ArticlePublic:
+    require(principal, "knowledge:read")
+    row = await db.read(lambda tx: service.get_article(tx, principal.org_id, article_id))
+    return service.to_public(row)
+
+
+@router.patch(
+    "/articles/{article_id}",
+    response_model=ArticlePublic,
+    responses=errors(400, 403, 404, 409, 413, 415),
+    operation_id="knowledge-articles-update",
+    summary="Change an article",
+)
+async def update_article(
+    article_id: str, body: ArticleUpdate, principal: PrincipalDep, db: DbDep
+) -> ArticlePublic:
+    require(principal, "knowledge:write")
+    row = await db.write(lambda tx: actions.update_article(tx, principal.org_id, article_id, body))
+    return service.to_public(row)
+
+
+@router.delete(
+    "/articles/{article_id}",
+    status_code=204,
+    responses=errors(403, 404),
+    operation_id="knowledge-articles-delete",
+    summary="Delete an article",
+)
+async def delete_article(article_id: str, principal: PrincipalDep, db: DbDep) -> Response:
+    require(principal, "knowledge:write")
+    await db.write(lambda tx: actions.delete_article(tx, principal.org_id, article_id))
+    return Response(status_code=204)

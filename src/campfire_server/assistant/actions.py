@@ -1,0 +1,253 @@
+"""AI answers in conversations: on request, and as automatic replies.
+
+``generate_response`` only computes an answer and writes nothing. An
+automatic reply, for mailboxes with ``autoReply`` on, posts the answer as
+an ``ai`` message, or posts the acknowledgement and requests a handoff,
+after which the AI stays silent in that conversation (``ai_paused``) until
+a person hands it back.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from ..auth.principal import Principal
+from ..conversations import actions as conversation_actions
+from ..conversations import service as conversation_service
+from ..conversations.schemas import MessageCreate
+from ..db.database import Database
+from ..db.tx import Tx
+from ..errors import Conflict, NotFound
+from ..events import emit, records
+from ..events.records import EventRecord
+from ..organizations import service as organization_service
+from ..organizations.schemas import MailboxSettings
+from .engine import Answer, AnswerEngine
+from .schemas import GenerateRequest
+
+log = logging.getLogger(__name__)
+
+HISTORY_MESSAGES = 20
+IN_HANDOFF = "CONVERSATION_IN_HANDOFF"
+
+
+@dataclass(frozen=True, slots=True)
+class ConversationContext:
+    org_id: str
+    conversation_id: str
+    mailbox_id: str
+    ai_paused: bool
+    settings: MailboxSettings
+    history: list[tuple[str, str]]
+
+
+def load_context(
+    tx: Tx, org_id: str, conversation_id: str, *, customer_id: str | None = None
+) -> ConversationContext:
+    """Read the conversation, its mailbox settings and its recent public messages."""
+    row = conversation_service.get_conversation_row(
+        tx, org_id, conversation_id, customer_id=customer_id
+    )
+    try:
+        settings = organization_service.mailbox_settings(tx, org_id, row["mailbox_id"])
+    except NotFound:
+        settings = MailboxSettings()
+    messages = conversation_service.recent_messages(tx, conversation_id, HISTORY_MESSAGES)
+    history = [(m["author_type"], m["content"]) for m in messages if not m.get("private")]
+    return ConversationContext(
+        org_id=org_id,
+        conversation_id=conversation_id,
+        mailbox_id=row["mailbox_id"],
+        ai_paused=bool(row["ai_paused"]),
+        settings=settings,
+        history=history,
+    )
+
+
+def _without_current(history: list[tuple[str, str]], message: str) -> list[tuple[str, str]]:
+    """Drop the message being answered when it is already the conversation's last message."""
+    if history and history[-1] == ("customer", message):
+        return history[:-1]
+    return history
+
+
+async def generate_response(
+    db: Database, engine: AnswerEngine, principal: Principal, request: GenerateRequest
+) -> Answer:
+    """Answer ``request.message_content`` in its conversation without writing anything.
+
+    Raises Conflict ``CONVERSATION_IN_HANDOFF`` while the conversation waits
+    for a person, so the AI never talks over a handoff.
+    """
+    context = await db.read(
+        lambda tx: load_context(
+            tx, principal.org_id, request.conversation_id, customer_id=principal.customer_id
+        )
+    )
+    if context.ai_paused:
+        raise Conflict(
+            "the conversation has been handed off to a person, so the AI does not answer "
+            "until it is handed back",
+            code=IN_HANDOFF,
+            details={"field": "conversationId", "value": request.conversation_id},
+        )
+    return await engine.answer(
+        org_id=principal.org_id,
+        mailbox_id=context.mailbox_id,
+        question=request.message_content,
+        history=_without_current(context.history, request.message_content),
+        knowledge_base_enabled=request.context.knowledge_base_enabled,
+        threshold=context.settings.handoff_threshold,
+    )
+
+
+def answer_metadata(answer: Answer, in_reply_to: str | None) -> dict[str, Any]:
+    """Describe an answer for the metadata of the message that carries it."""
+    return {
+        "inReplyTo": in_reply_to,
+        "confidence": round(answer.confidence, 3),
+        "sources": [
+            {"articleId": s.article_id, "title": s.title, "url": s.url, "relevance": s.relevance}
+            for s in answer.sources
+        ],
+        "shouldHandoff": answer.should_handoff,
+        "handoffReason": answer.handoff_reason,
+        "model": answer.model,
+        "responseTime": round(answer.response_time, 4),
+    }
+
+
+def _ai_principal(org_id: str) -> Principal:
+    return Principal(org_id=org_id, role="admin", kind="secret", subject="ai")
+
+
+def request_handoff(tx: Tx, org_id: str, conversation_id: str, reason: str) -> None:
+    """Pause the AI in a conversation and record that it needs a person.
+
+    TODO: call the routing module's request_handoff (queueing and agent
+    assignment) once it exists; until then this only pauses the AI, logs a
+    handoff.requested event and posts a private system note for agents.
+    """
+    row = conversation_service.get_conversation_row(tx, org_id, conversation_id, lock=True)
+    tx.execute(
+        "UPDATE conversations SET ai_paused = :paused WHERE id = :id",
+        paused=True,
+        id=conversation_id,
+    )
+    emit.emit(
+        tx,
+        org_id=org_id,
+        type=records.HANDOFF_REQUESTED,
+        data={"conversationId": conversation_id, "reason": reason, "status": "queued"},
+        conversation_id=conversation_id,
+        mailbox_id=row["mailbox_id"],
+    )
+    conversation_actions.send_message(
+        tx,
+        _ai_principal(org_id),
+        conversation_id,
+        MessageCreate(
+            content=f"The AI handed this conversation to a person (reason: {reason}).",
+            author_type="system",
+            private=True,
+            metadata={"handoffReason": reason},
+        ),
+    )
+
+
+def post_answer(tx: Tx, context: ConversationContext, answer: Answer, in_reply_to: str) -> bool:
+    """Post an automatic reply and any handoff it calls for; False when the AI was paused."""
+    row = conversation_service.get_conversation_row(
+        tx, context.org_id, context.conversation_id, lock=True
+    )
+    if row["ai_paused"]:
+        return False
+    conversation_actions.send_message(
+        tx,
+        _ai_principal(context.org_id),
+        context.conversation_id,
+        MessageCreate(
+            content=answer.content,
+            author_type="ai",
+            metadata={"ai": answer_metadata(answer, in_reply_to)},
+        ),
+    )
+    if answer.should_handoff:
+        request_handoff(
+            tx, context.org_id, context.conversation_id, answer.handoff_reason or "low_confidence"
+        )
+    return True
+
+
+class AutoReplier:
+    """Answers each committed customer message in mailboxes that have ``autoReply`` on."""
+
+    def __init__(self, db: Database, engine: AnswerEngine) -> None:
+        self.db = db
+        self.engine = engine
+
+    async def on_event(self, record: EventRecord) -> None:
+        if record.type != records.MESSAGE_SENT or record.conversation_id is None:
+            return
+        message = record.data.get("message") or {}
+        if message.get("authorType") != "customer" or message.get("private"):
+            return
+        try:
+            await self.reply(record.org_id, record.conversation_id, message)
+        except Exception:
+            log.exception(
+                "automatic reply failed",
+                extra={"conversation_id": record.conversation_id, "message_id": message.get("id")},
+            )
+
+    async def reply(self, org_id: str, conversation_id: str, message: dict[str, Any]) -> None:
+        context = await self.db.read(lambda tx: load_context(tx, org_id, conversation_id))
+        if not context.settings.auto_reply or context.ai_paused:
+            return
+        content = message.get("content", "")
+        answer = await self.engine.answer(
+            org_id=org_id,
+            mailbox_id=context.mailbox_id,
+            question=content,
+            history=_without_current(context.history, content),
+            threshold=context.settings.handoff_threshold,
+        )
+        posted = await self.db.write(lambda tx: post_answer(tx, context, answer, message.get("id")))
+        log.info(
+            "automatic reply",
+            extra={
+                "conversation_id": conversation_id,
+                "posted": posted,
+                "handoff_reason": answer.handoff_reason,
+                "confidence": round(answer.confidence, 3),
+            },
+        )
+
+
+def resume_ai_on_resolve(tx: Tx, record: EventRecord) -> None:
+    """Hand a conversation back to the AI when a person resolves or closes it.
+
+    Runs inside the transaction that changes the status, so the next
+    customer message already finds the AI active again.
+    """
+    if record.conversation_id is None:
+        return
+    status = (record.data.get("changes") or {}).get("status")
+    if record.type == records.CONVERSATION_RESOLVED or (
+        record.type == records.CONVERSATION_UPDATED and status in ("resolved", "closed")
+    ):
+        tx.execute(
+            "UPDATE conversations SET ai_paused = :paused WHERE id = :id",
+            paused=False,
+            id=record.conversation_id,
+        )
+
+
+def subscribe(auto_replier: AutoReplier) -> Callable[[], None]:
+    """Start answering customer messages; returns the function that stops it."""
+    from ..events import bus
+
+    return bus.subscribe(auto_replier.on_event)

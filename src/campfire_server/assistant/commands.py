@@ -1,0 +1,140 @@
+"""The ``campfire kb`` and ``campfire eval`` commands."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from ..config import get_settings
+from ..db.database import open_database
+from ..knowledge import actions, importer
+from ..knowledge.query import build_query
+from ..knowledge.registry import IndexRegistry
+from ..knowledge.urls import source_url
+
+SettingsHook = Callable[[argparse.Namespace], Any]
+
+
+def cmd_kb_import(args: argparse.Namespace, settings_from_args: SettingsHook) -> int:
+    settings = settings_from_args(args)
+    items = importer.read_source(Path(args.path))
+    db = open_database(settings.database_url, pool_size=2)
+    try:
+        result = db.write_sync(lambda tx: actions.import_articles(tx, args.org, items))
+    finally:
+        asyncio.run(db.close())
+    print(json.dumps(result.model_dump(by_alias=True, exclude={"article_ids"}), indent=2))
+    return 0
+
+
+def cmd_kb_search(args: argparse.Namespace, settings_from_args: SettingsHook) -> int:
+    settings = settings_from_args(args)
+    db = open_database(settings.database_url, pool_size=2)
+    try:
+        registry = IndexRegistry(db, semantic=args.retriever != "lexical")
+        index = registry.get_sync(args.org)
+        hits = index.search(
+            build_query(args.query), mode=args.retriever, mailbox_id=args.mailbox, limit=args.limit
+        )
+        registry.close()
+    finally:
+        asyncio.run(db.close())
+    for hit in hits:
+        url = source_url(hit.article.id, hit.article.url)
+        print(f"{hit.rank:>2}. {hit.fused:8.3f}  {hit.article.title}  <{url}>")
+    if not hits:
+        print("no article matches the query")
+    return 0
+
+
+def cmd_eval(args: argparse.Namespace, settings_from_args: SettingsHook) -> int:
+    from .evaluation import evaluate, format_table
+
+    folders = [Path(args.dataset), *(Path(p) for p in args.merge)]
+    for folder in folders:
+        for name in ("articles.jsonl", "questions.jsonl"):
+            if not (folder / name).is_file():
+                raise ValueError(f"{folder} has no {name}; expected a labelled question set")
+    results = asyncio.run(
+        evaluate(
+            folders,
+            merge=bool(args.merge),
+            retriever=args.retriever,
+            threshold=args.threshold,
+        )
+    )
+    if args.json:
+        print(json.dumps(results["sets"], indent=2))
+    else:
+        scope = "merged knowledge base" if args.merge else "each set alone"
+        print(f"retriever: {args.retriever}, threshold: {args.threshold}, {scope}")
+        print(format_table(results))
+    return 0
+
+
+def add_commands(
+    commands: argparse._SubParsersAction,
+    *,
+    add_database: Callable[[argparse.ArgumentParser], None],
+    settings_from_args: SettingsHook = lambda args: get_settings(),
+) -> None:
+    """Register ``kb import``, ``kb search`` and ``eval`` on the ``campfire`` parser."""
+    kb = commands.add_parser("kb", help="manage the knowledge base").add_subparsers(
+        dest="kb_command", required=True, metavar="COMMAND"
+    )
+    kb_import = kb.add_parser(
+        "import",
+        help="import a folder of .md/.html/.txt files or a .jsonl file; "
+        "articles are matched by externalId or url, so importing again updates them",
+    )
+    kb_import.add_argument("path", help="folder or file to import")
+    kb_import.add_argument("--org", required=True, metavar="ORG_ID", help="organization id")
+    add_database(kb_import)
+    kb_import.set_defaults(handler=lambda a: cmd_kb_import(a, settings_from_args))
+
+    kb_search = kb.add_parser("search", help="rank the knowledge base for a query")
+    kb_search.add_argument("query", help="search text")
+    kb_search.add_argument("--org", required=True, metavar="ORG_ID", help="organization id")
+    kb_search.add_argument("--mailbox", metavar="MAILBOX_ID", help="only this mailbox's articles")
+    kb_search.add_argument("--limit", type=int, default=10, help="number of results (default 10)")
+    kb_search.add_argument(
+        "--retriever",
+        choices=["lexical", "semantic", "fused"],
+        default="lexical",
+        help="ranking to use; semantic and fused need the semantic extra (default lexical)",
+    )
+    add_database(kb_search)
+    kb_search.set_defaults(handler=lambda a: cmd_kb_search(a, settings_from_args))
+
+    evaluation = commands.add_parser(
+        "eval",
+        help="measure retrieval, handoff and answer time on a labelled question set "
+        "(a folder with articles.jsonl and questions.jsonl), in a scratch database",
+    )
+    evaluation.add_argument("dataset", help="folder of the question set")
+    evaluation.add_argument(
+        "--merge",
+        nargs="+",
+        default=[],
+        metavar="DATASET",
+        help="more sets to load into the same knowledge base, as distractors; "
+        "each set's questions are scored",
+    )
+    evaluation.add_argument(
+        "--retriever",
+        choices=["lexical", "semantic", "fused"],
+        default="lexical",
+        help="ranking to evaluate (default lexical)",
+    )
+    evaluation.add_argument(
+        "--threshold",
+        type=float,
+        default=0.6,
+        help="handoff threshold on confidence, 0 to 1 (default 0.6)",
+    )
+    evaluation.add_argument("--json", action="store_true", help="print the metrics as JSON")
+    evaluation.set_defaults(handler=lambda a: cmd_eval(a, settings_from_args))

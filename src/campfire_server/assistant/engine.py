@@ -1,0 +1,234 @@
+"""The answer engine: retrieval, confidence, a provider chain and the handoff policy.
+
+``AnswerEngine.answer`` never raises because a model failed. A provider
+error, a timeout or an ungrounded reply moves on to the next provider, and
+when none is left the customer gets an acknowledgement and a handoff.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from ..knowledge.index import ArticleHit, RetrieverMode
+from ..knowledge.query import build_query
+from ..knowledge.registry import IndexRegistry
+from ..knowledge.urls import source_url
+from . import handoff
+from .confidence import confidence_model
+from .evidence import FEATURE_NAMES, NO_EVIDENCE, Evidence, measure
+from .handoff import HandoffReason
+from .providers.base import AnswerProvider, ContextPassage, ProviderError, ProviderReply
+from .providers.extractive import ExtractiveProvider
+
+log = logging.getLogger(__name__)
+
+CANDIDATES = 10
+# Passages handed to a provider: the best passage of each of the top articles.
+CONTEXT_ARTICLES = 3
+# Below this share of the question's weighted terms in the best article, the
+# question counts as out of scope and is handed off whatever the confidence.
+OUT_OF_SCOPE_COVERAGE = 0.2
+POLICY_MODEL = "handoff-policy"
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """A knowledge-base article behind an answer, with a relevance in 0..1."""
+
+    article_id: str
+    title: str
+    url: str
+    relevance: float
+    external_id: str | None = None
+
+
+@dataclass(slots=True)
+class Answer:
+    """What the engine replies to one customer message.
+
+    ``candidates`` is the retrieval ranking (up to ten articles) whether or
+    not the engine answered; it feeds evaluation and agent-side context,
+    while ``sources`` lists only the articles the reply is based on.
+    """
+
+    content: str
+    confidence: float
+    sources: list[Source]
+    should_handoff: bool
+    handoff_reason: str | None
+    model: str
+    response_time: float
+    candidates: list[Source] = field(default_factory=list)
+    evidence: dict[str, float] | None = None
+
+
+class AnswerEngine:
+    """Answers customer messages from an organization's knowledge base."""
+
+    def __init__(
+        self,
+        registry: IndexRegistry,
+        *,
+        providers: Sequence[AnswerProvider] | None = None,
+        retriever: RetrieverMode | None = None,
+        provider_timeout_s: float = 30.0,
+    ) -> None:
+        self.registry = registry
+        self.providers: list[AnswerProvider] = list(providers or [ExtractiveProvider()])
+        if retriever is None:
+            retriever = "fused" if registry.semantic else "lexical"
+        if retriever != "lexical" and not registry.semantic:
+            raise ValueError(
+                f"retriever {retriever!r} needs the semantic extra; install it with "
+                "pip install 'campfire-server[semantic]' or use the lexical retriever"
+            )
+        self.retriever: RetrieverMode = retriever
+        self.provider_timeout_s = provider_timeout_s
+        self.confidence = confidence_model(retriever)
+
+    async def answer(
+        self,
+        *,
+        org_id: str,
+        mailbox_id: str | None,
+        question: str,
+        history: Sequence[tuple[str, str]] = (),
+        knowledge_base_enabled: bool = True,
+        threshold: float = handoff.DEFAULT_THRESHOLD,
+    ) -> Answer:
+        """Answer ``question``, given earlier ``(author_type, content)`` turns, oldest first."""
+        started = time.perf_counter()
+
+        decision = handoff.before_answer(history, question)
+        if decision.should_handoff:
+            return self._handoff(decision.reason, question, 0.0, started)
+        if not knowledge_base_enabled:
+            return self._handoff(HandoffReason.LOW_CONFIDENCE, question, 0.0, started)
+
+        index = await self.registry.get(org_id)
+        query = build_query(question, history)
+        hits = index.search(query, mode=self.retriever, mailbox_id=mailbox_id, limit=CANDIDATES)
+        evidence = measure(index, query, hits, question) if hits else NO_EVIDENCE
+        confidence = self.confidence.score(evidence) if hits else 0.0
+        candidates = [self._source(hit, hits, confidence) for hit in hits]
+
+        in_scope = bool(hits) and evidence.coverage >= OUT_OF_SCOPE_COVERAGE
+        decision = handoff.after_scoring(confidence, threshold, in_scope=in_scope)
+        if decision.should_handoff:
+            result = self._handoff(decision.reason, question, confidence, started, candidates)
+            result.evidence = describe(evidence)
+            return result
+
+        passages = [
+            ContextPassage(hit.article.id, hit.article.title, hit.passage.text)
+            for hit in hits[:CONTEXT_ARTICLES]
+        ]
+        reply, provider = await self._generate(question, history, passages)
+        if reply is None:
+            return self._handoff(
+                HandoffReason.PROVIDER_FAILURE, question, confidence, started, candidates
+            )
+        if reply.declined:
+            return self._handoff(
+                HandoffReason.LOW_CONFIDENCE, question, min(confidence, 0.3), started, candidates
+            )
+
+        by_id = {source.article_id: source for source in candidates}
+        sources = [
+            by_id[article_id] for article_id in reply.cited_article_ids if article_id in by_id
+        ]
+        model = (
+            provider.name
+            if reply.model in ("", provider.name)
+            else f"{provider.name}/{reply.model}"
+        )
+        content = reply.content
+        if handoff.promises_person(content):
+            # A reply that tells the customer a person is coming must come with a handoff.
+            return Answer(
+                content=content,
+                confidence=confidence,
+                sources=sources,
+                should_handoff=True,
+                handoff_reason=HandoffReason.LOW_CONFIDENCE.value,
+                model=model,
+                response_time=time.perf_counter() - started,
+                candidates=candidates,
+                evidence=describe(evidence),
+            )
+        return Answer(
+            content=content,
+            confidence=confidence,
+            sources=sources,
+            should_handoff=False,
+            handoff_reason=None,
+            model=model,
+            response_time=time.perf_counter() - started,
+            candidates=candidates,
+            evidence=describe(evidence),
+        )
+
+    async def _generate(
+        self,
+        question: str,
+        history: Sequence[tuple[str, str]],
+        passages: list[ContextPassage],
+    ) -> tuple[ProviderReply | None, AnswerProvider | None]:
+        for provider in self.providers:
+            try:
+                reply = await asyncio.wait_for(
+                    provider.generate(question=question, history=history, passages=passages),
+                    timeout=self.provider_timeout_s,
+                )
+            except TimeoutError:
+                log.warning("answer provider timed out", extra={"provider": provider.name})
+                continue
+            except ProviderError as error:
+                log.warning(
+                    "answer provider failed", extra={"provider": provider.name, "error": str(error)}
+                )
+                continue
+            return reply, provider
+        return None, None
+
+    def _source(self, hit: ArticleHit, hits: list[ArticleHit], confidence: float) -> Source:
+        top = hits[0]
+        share = hit.fused / top.fused if top.fused > 0 else 0.0
+        return Source(
+            article_id=hit.article.id,
+            title=hit.article.title,
+            url=source_url(hit.article.id, hit.article.url),
+            relevance=round(max(0.0, min(1.0, confidence * share)), 3),
+            external_id=hit.article.external_id,
+        )
+
+    def _handoff(
+        self,
+        reason: HandoffReason | None,
+        question: str,
+        confidence: float,
+        started: float,
+        candidates: list[Source] | None = None,
+    ) -> Answer:
+        reason = reason or HandoffReason.LOW_CONFIDENCE
+        return Answer(
+            content=handoff.acknowledgement(reason, question),
+            confidence=round(confidence, 3),
+            sources=[],
+            should_handoff=True,
+            handoff_reason=reason.value,
+            model=POLICY_MODEL,
+            response_time=time.perf_counter() - started,
+            candidates=candidates or [],
+        )
+
+
+def describe(evidence: Evidence) -> dict[str, float]:
+    """Return the evidence as a plain dict, for logs and message metadata."""
+    return {
+        name: round(value, 3) for name, value in zip(FEATURE_NAMES, evidence.vector(), strict=True)
+    }

@@ -1,0 +1,195 @@
+"""Evidence that the retrieved articles answer this particular question.
+
+Retrieval scores alone rank well but say little about whether the best
+article answers the question: unanswerable questions are on topic, and the
+retriever still finds confident-looking neighbours. So besides the scores
+this module checks the question against the chosen article, term by term:
+how much of the question's rare vocabulary the article contains, and
+whether its codes, versions and ids (``SQL0805N``, ``8.5.5.2``) appear there.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..knowledge.bm25 import K1
+from ..knowledge.index import ArticleHit, KnowledgeIndex, Query
+from ..knowledge.text import specific_terms, tokens
+
+FEATURE_NAMES = (
+    "lexical_strength",
+    "lexical_margin",
+    "coverage",
+    "passage_coverage",
+    "rare_coverage",
+    "specific_missing",
+    "unknown_terms",
+    "query_size",
+    "semantic_top",
+    "semantic_margin",
+    "retrievers_agree",
+    "title_coverage",
+    "lexical_spread",
+    "names_missing",
+    "answer_type_missing",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    """Numbers that describe how well the best article fits the question, each in 0..1."""
+
+    lexical_strength: float
+    lexical_margin: float
+    coverage: float
+    passage_coverage: float
+    rare_coverage: float
+    specific_missing: float
+    unknown_terms: float
+    query_size: float
+    semantic_top: float
+    semantic_margin: float
+    retrievers_agree: float
+    title_coverage: float
+    lexical_spread: float
+    names_missing: float
+    answer_type_missing: float
+
+    def vector(self) -> list[float]:
+        return [getattr(self, name) for name in FEATURE_NAMES]
+
+
+NO_EVIDENCE = Evidence(0, 0, 0, 0, 0, 1, 1, 0, 0, 0, 0, 0, 0, 1, 1)
+
+
+def measure(index: KnowledgeIndex, query: Query, hits: list[ArticleHit], question: str) -> Evidence:
+    """Describe how well ``hits[0]`` fits ``question``; ``NO_EVIDENCE`` when nothing was found."""
+    if not hits:
+        return NO_EVIDENCE
+    idf = index.lexical.idf
+    unseen_idf = index.lexical.max_idf
+    current = set(query.current_terms) or set(query.terms)
+    if not current:
+        return NO_EVIDENCE
+
+    weights = {term: idf.get(term, unseen_idf) for term in current}
+    total_weight = sum(weights.values()) or 1.0
+    top = hits[0]
+    article_terms = index.article_terms[index.article_index(top.article.id)]
+    passage_terms = set(tokens(top.passage.text)) | set(tokens(top.article.title))
+
+    coverage = sum(w for t, w in weights.items() if t in article_terms) / total_weight
+    passage_coverage = sum(w for t, w in weights.items() if t in passage_terms) / total_weight
+
+    # Rare terms: those in under 2% of passages, or unseen in the knowledge base.
+    rare_floor = math.log(1 + 49.0)
+    rare = {t: w for t, w in weights.items() if w >= min(rare_floor, unseen_idf)}
+    if rare:
+        rare_total = sum(rare.values())
+        rare_coverage = sum(w for t, w in rare.items() if t in article_terms) / rare_total
+    else:
+        rare_coverage = 1.0
+
+    codes = specific_terms(question)
+    specific_missing = (
+        sum(1 for code in codes if code not in article_terms) / len(codes) if codes else 0.0
+    )
+    unknown = sum(1 for term in current if term not in idf) / len(current)
+
+    # The best score a passage could reach is about idf * (K1 + 1) per query term.
+    ceiling = sum(query.terms.get(t, 1.0) * idf.get(t, unseen_idf) for t in query.terms) * (K1 + 1)
+    lexical_strength = min(1.0, top.lexical / ceiling) if ceiling else 0.0
+    second = hits[1].lexical if len(hits) > 1 else 0.0
+    # The lead of the best article over the next, on the same scale as the strength.
+    lexical_margin = min(1.0, max(0.0, (top.lexical - second) / ceiling)) if ceiling else 0.0
+
+    # How much of the article's title the question repeats, weighted by rarity.
+    title_terms = set(tokens(top.article.title))
+    title_weight = sum(idf.get(t, unseen_idf) for t in title_terms)
+    question_terms = set(query.terms)
+    title_coverage = (
+        sum(idf.get(t, unseen_idf) for t in title_terms & question_terms) / title_weight
+        if title_weight
+        else 0.0
+    )
+
+    # How far the best score stands above the rest of the ranking, in its spread.
+    rest = [hit.lexical for hit in hits[1:]]
+    if len(rest) >= 2 and top.lexical > 0:
+        spread = float(np.std(rest)) or 1e-6
+        lexical_spread = min(1.0, max(0.0, (top.lexical - float(np.mean(rest))) / spread / 10))
+    else:
+        lexical_spread = 0.0
+
+    names = product_names(question)
+    names_missing = (
+        sum(1 for name in names if name not in article_terms) / len(names) if names else 0.0
+    )
+    answer_type_missing = float(not answer_type_present(question, top.passage.text))
+
+    semantic_top = max(0.0, top.semantic)
+    semantic_margin = 0.0
+    retrievers_agree = 0.0
+    if index.has_semantic and top.semantic:
+        others = [hit.semantic for hit in hits[1:]]
+        semantic_margin = max(0.0, top.semantic - max(others)) if others else top.semantic
+        best_lexical = max(hits, key=lambda hit: hit.lexical)
+        best_semantic = max(hits, key=lambda hit: hit.semantic)
+        retrievers_agree = float(best_lexical is best_semantic)
+
+    return Evidence(
+        lexical_strength=lexical_strength,
+        lexical_margin=lexical_margin,
+        coverage=coverage,
+        passage_coverage=passage_coverage,
+        rare_coverage=rare_coverage,
+        specific_missing=specific_missing,
+        unknown_terms=unknown,
+        query_size=min(1.0, math.log1p(len(current)) / math.log1p(100)),
+        semantic_top=semantic_top,
+        semantic_margin=semantic_margin,
+        retrievers_agree=retrievers_agree,
+        title_coverage=title_coverage,
+        lexical_spread=lexical_spread,
+        names_missing=names_missing,
+        answer_type_missing=answer_type_missing,
+    )
+
+
+# Capitalised words inside a sentence, acronyms and CamelCase: likely product names.
+_NAME = re.compile(r"(?<![.!?]\s)(?<!^)\b(?:[A-Z][a-z]+[A-Z]\w*|[A-Z]{2,}[a-z]?|[A-Z][a-z]{2,})\b")
+_ASKS_COST = re.compile(r"\b(?:cost|costs|price|prices|pricing|how much|fee|fees|charge)\b", re.I)
+_ASKS_COUNT = re.compile(
+    r"\b(?:how (?:many|long|much|often|big|large)|maximum|minimum|limit|limits)\b", re.I
+)
+_ASKS_DATE = re.compile(r"\b(?:when|what date|which date|deadline|what year)\b", re.I)
+_MONEY = re.compile(r"[$€£¥]|\b(?:usd|eur|dollars?|free|no charge|no cost|per month)\b", re.I)
+_NUMBER = re.compile(r"\d")
+_DATE = re.compile(
+    r"\d|\b(?:january|february|march|april|may|june|july|august|september|october|"
+    r"november|december|monday|tuesday|wednesday|thursday|friday|weekly|daily|annual)\b",
+    re.I,
+)
+
+
+def product_names(question: str) -> set[str]:
+    """Return the stemmed terms of likely product and feature names in ``question``."""
+    found: set[str] = set()
+    for match in _NAME.finditer(question):
+        found.update(t for t in tokens(match.group()) if t)
+    return found
+
+
+def answer_type_present(question: str, passage: str) -> bool:
+    """Tell whether ``passage`` has the kind of fact the question asks for (sum, number, date)."""
+    if _ASKS_COST.search(question) and not _MONEY.search(passage):
+        return False
+    if _ASKS_COUNT.search(question) and not _NUMBER.search(passage):
+        return False
+    if _ASKS_DATE.search(question) and not _DATE.search(passage):
+        return False
+    return True

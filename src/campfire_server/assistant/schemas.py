@@ -1,0 +1,48 @@
+"""Request and response models of ``POST /api/v2/ai/generate-response``."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import Field, StringConstraints, field_validator
+
+from ..apimodel import ApiModel, ResponseModel
+from ..validation import check_content
+
+
+class GenerateContext(ApiModel):
+    customer_tier: Annotated[str, StringConstraints(max_length=64)] | None = None
+    previous_interactions: int | None = Field(default=None, ge=0, le=1_000_000)
+    knowledge_base_enabled: bool = True
+
+
+# Sent to ask for an AI answer to a customer message in a conversation.
+class GenerateRequest(ApiModel):
+    conversation_id: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    message_content: str = Field(description="The customer's message, 1 to 10,000 characters")
+    context: GenerateContext = Field(default_factory=GenerateContext)
+
+    @field_validator("message_content")
+    @classmethod
+    def _check_content(cls, value: str) -> str:
+        return check_content(value, field="messageContent")
+
+
+class SourcePublic(ResponseModel):
+    title: str
+    url: str = Field(description="The article's http(s) URL, or /kb/{articleId}")
+    relevance: float = Field(ge=0, le=1)
+
+
+# Returned for every generated answer, including handoffs.
+class GenerateResponse(ResponseModel):
+    content: str
+    confidence: float = Field(ge=0, le=1)
+    sources: list[SourcePublic]
+    should_handoff: bool
+    handoff_reason: str | None = Field(
+        description="low_confidence, requested_human, negative_sentiment, repeated_failure, "
+        "out_of_scope or provider_failure; null when the AI answered"
+    )
+    response_time: float = Field(description="Seconds the engine took")
+    model: str = Field(description="The provider and model that wrote the answer")

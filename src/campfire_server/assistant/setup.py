@@ -1,0 +1,69 @@
+"""Build the answer engine from settings and run automatic replies with the app."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from ..db.database import Database
+from ..events import emit
+from ..knowledge.registry import IndexRegistry
+from . import actions
+from .config import AssistantSettings
+from .engine import AnswerEngine
+from .providers.base import AnswerProvider
+from .providers.extractive import ExtractiveProvider
+from .providers.openai import OpenAIChatProvider
+
+log = logging.getLogger(__name__)
+
+
+def build_engine(db: Database, settings: AssistantSettings | None = None) -> AnswerEngine:
+    """Return an engine with the configured retriever and provider chain."""
+    settings = settings or AssistantSettings()
+    semantic = None if settings.retriever == "auto" else settings.retriever != "lexical"
+    registry = IndexRegistry(db, semantic=semantic)
+    providers: list[AnswerProvider] = []
+    if settings.provider == "openai":
+        if not settings.base_url or not settings.model:
+            raise ValueError(
+                "CAMPFIRE_AI_PROVIDER=openai needs CAMPFIRE_AI_BASE_URL and CAMPFIRE_AI_MODEL"
+            )
+        providers.append(
+            OpenAIChatProvider(
+                base_url=settings.base_url,
+                model=settings.model,
+                api_key=settings.api_key,
+                timeout_s=settings.timeout_s,
+                max_tokens=settings.max_tokens,
+            )
+        )
+    providers.append(ExtractiveProvider())
+    retriever = None if settings.retriever == "auto" else settings.retriever
+    return AnswerEngine(
+        registry,
+        providers=providers,
+        retriever=retriever,
+        provider_timeout_s=settings.timeout_s + 5,
+    )
+
+
+@asynccontextmanager
+async def assistant_service(app: Any) -> AsyncIterator[None]:
+    """Give the app an answer engine and answer customer messages while it runs."""
+    engine = build_engine(app.state.db)
+    app.state.answer_engine = engine
+    emit.register_tx_hook(actions.resume_ai_on_resolve)
+    unsubscribe = actions.subscribe(actions.AutoReplier(app.state.db, engine))
+    log.info("answer engine ready", extra={"retriever": engine.retriever})
+    try:
+        yield
+    finally:
+        unsubscribe()
+        engine.registry.close()
+        for provider in engine.providers:
+            close = getattr(provider, "close", None)
+            if close is not None:
+                await close()

@@ -1,0 +1,173 @@
+"""The scaled engine: PostgreSQL through psycopg.
+
+Writes go through one writer connection per process with group commit, so
+requests that touch the same conversation share a transaction and a disk
+flush instead of queueing on its row lock one flush at a time. Reads use a
+pool of connections on worker threads.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from typing import Any, TypeVar
+
+import psycopg
+from psycopg import errors as pg_errors
+from psycopg.rows import dict_row
+
+from ..errors import ServiceUnavailable
+from .database import Database, Work
+from .tx import Dialect, Tx
+from .writer import GroupWriter
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+CONNECT_OPTIONS: dict[str, Any] = {
+    "row_factory": dict_row,
+    "connect_timeout": 3,
+    "options": "-c statement_timeout=15000",
+}
+
+
+class _PostgresWriteConnection:
+    dialect: Dialect = "postgresql"
+
+    def __init__(self, url: str) -> None:
+        self._url = url
+        self._conn: psycopg.Connection[Any] | None = None
+
+    def _connection(self) -> psycopg.Connection[Any]:
+        if self._conn is None or self._conn.closed:
+            self._conn = psycopg.connect(self._url, autocommit=True, **CONNECT_OPTIONS)
+        return self._conn
+
+    def cursor(self) -> Any:
+        return self._connection().cursor()
+
+    def begin(self, cursor: Any) -> None:
+        cursor.execute("BEGIN")
+
+    def commit(self, cursor: Any) -> None:
+        cursor.execute("COMMIT")
+
+    def rollback(self, cursor: Any) -> None:
+        if self._conn is not None and not self._conn.closed:
+            cursor.execute("ROLLBACK")
+
+    def is_retryable(self, error: BaseException) -> bool:
+        return isinstance(error, (pg_errors.SerializationFailure, pg_errors.DeadlockDetected))
+
+    def is_connection_error(self, error: BaseException) -> bool:
+        return isinstance(error, psycopg.OperationalError) or (
+            self._conn is not None and self._conn.closed
+        )
+
+    def reconnect(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+        self._conn = None
+
+    def close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+
+
+class _ReaderPool:
+    """Reader connections, opened on demand and dropped as soon as one breaks.
+
+    A pool that reconnects in the background with growing delays kept the
+    API failing for over ten seconds after PostgreSQL came back; opening a
+    replacement at the moment of need recovers on the first request.
+    """
+
+    def __init__(self, url: str, size: int) -> None:
+        self._url = url
+        self._idle: list[psycopg.Connection[Any]] = []
+        self._lock = threading.Lock()
+        self._slots = threading.BoundedSemaphore(size)
+
+    @contextmanager
+    def connection(self) -> Iterator[psycopg.Connection[Any]]:
+        if not self._slots.acquire(timeout=5):
+            raise ServiceUnavailable(
+                "every database connection is busy; retry the request shortly",
+                headers={"Retry-After": "1"},
+            )
+        conn = None
+        try:
+            with self._lock:
+                conn = self._idle.pop() if self._idle else None
+            if conn is None or conn.closed:
+                conn = psycopg.connect(self._url, **CONNECT_OPTIONS)
+            yield conn
+        except BaseException:
+            if conn is not None:
+                conn.close()
+                conn = None
+            raise
+        finally:
+            if conn is not None:
+                if conn.info.transaction_status == psycopg.pq.TransactionStatus.IDLE:
+                    with self._lock:
+                        self._idle.append(conn)
+                else:
+                    conn.close()
+            self._slots.release()
+
+    def close(self) -> None:
+        with self._lock:
+            for conn in self._idle:
+                conn.close()
+            self._idle.clear()
+
+
+class PostgresDatabase(Database):
+    dialect: Dialect = "postgresql"
+
+    def __init__(self, url: str, *, pool_size: int = 16) -> None:
+        self.url = url
+        self._pool = _ReaderPool(url, pool_size)
+        self._executor = ThreadPoolExecutor(max_workers=pool_size, thread_name_prefix="pg-read")
+        self._writer = GroupWriter(_PostgresWriteConnection(url), name="pg-write")
+
+    async def write(self, work: Work[T]) -> T:
+        return await self._writer.run(work)
+
+    def write_sync(self, work: Work[T]) -> T:
+        return self._writer.run_sync(work)
+
+    def read_sync(self, work: Work[T]) -> T:
+        for attempt in range(2):
+            try:
+                with self._pool.connection() as conn:
+                    with conn.transaction():
+                        return work(Tx(conn.cursor(), "postgresql"))
+            except psycopg.OperationalError as error:
+                if attempt == 0:
+                    continue
+                log.warning("postgresql unavailable", extra={"error": str(error)[:200]})
+                raise ServiceUnavailable(
+                    "the database is unavailable; retry the request shortly",
+                    headers={"Retry-After": "1"},
+                ) from None
+        raise AssertionError("unreachable")
+
+    async def read(self, work: Work[T]) -> T:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._executor, self.read_sync, work)
+
+    async def close(self) -> None:
+        loop = asyncio.get_running_loop()
+        await loop.run_in_executor(None, self._writer.close)
+        self._pool.close()
+        self._executor.shutdown(wait=False)
+
+    def __repr__(self) -> str:
+        return "PostgresDatabase(...)"

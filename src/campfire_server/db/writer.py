@@ -1,0 +1,202 @@
+"""One writer thread per process that commits queued work in groups.
+
+Each queued work runs inside its own savepoint, so a work that raises rolls
+back alone while the rest of its group commits. A group shares one commit,
+and with it one disk flush, which is what lets many small requests write at
+the rate of a few large transactions.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import queue
+import threading
+from collections.abc import Callable
+from typing import Any, Protocol
+
+from ..errors import ServiceUnavailable
+from .tx import Dialect, Tx
+
+log = logging.getLogger(__name__)
+
+MAX_GROUP = 64
+
+
+class WriteConnection(Protocol):
+    """The single write connection of an engine, as the writer uses it."""
+
+    dialect: Dialect
+
+    def cursor(self) -> Any: ...
+
+    def begin(self, cursor: Any) -> None: ...
+
+    def commit(self, cursor: Any) -> None: ...
+
+    def rollback(self, cursor: Any) -> None: ...
+
+    def is_retryable(self, error: BaseException) -> bool:
+        """Tell whether a work that failed with ``error`` should simply run again."""
+        ...
+
+    def is_connection_error(self, error: BaseException) -> bool: ...
+
+    def reconnect(self) -> None: ...
+
+    def close(self) -> None: ...
+
+
+Settle = Callable[[bool, Any, list[Callable[[], Any]]], None]
+
+
+class GroupWriter:
+    def __init__(self, connection: WriteConnection, name: str) -> None:
+        self._connection = connection
+        self._queue: queue.SimpleQueue[tuple[Callable[[Tx], Any], Settle] | None] = (
+            queue.SimpleQueue()
+        )
+        self._thread = threading.Thread(target=self._loop, name=name, daemon=True)
+        self._closed = False
+        self._thread.start()
+
+    # Called from any thread ---------------------------------------------------
+
+    def submit(self, work: Callable[[Tx], Any], settle: Settle) -> None:
+        if self._closed:
+            settle(False, ServiceUnavailable("the server is shutting down; retry shortly"), [])
+            return
+        self._queue.put((work, settle))
+
+    async def run(self, work: Callable[[Tx], Any]) -> Any:
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[Any] = loop.create_future()
+
+        def settle(ok: bool, value: Any, callbacks: list[Callable[[], Any]]) -> None:
+            loop.call_soon_threadsafe(_settle_future, future, ok, value, callbacks)
+
+        self.submit(work, settle)
+        return await future
+
+    def run_sync(self, work: Callable[[Tx], Any]) -> Any:
+        done = threading.Event()
+        box: dict[str, Any] = {}
+
+        def settle(ok: bool, value: Any, callbacks: list[Callable[[], Any]]) -> None:
+            box["ok"], box["value"] = ok, value
+            done.set()
+
+        self.submit(work, settle)
+        done.wait()
+        if not box["ok"]:
+            raise box["value"]
+        return box["value"]
+
+    def close(self) -> None:
+        if not self._closed:
+            self._closed = True
+            self._queue.put(None)
+            self._thread.join()
+            self._connection.close()
+
+    # The writer thread -----------------------------------------------------------
+
+    def _loop(self) -> None:
+        while True:
+            item = self._queue.get()
+            if item is None:
+                return
+            group = [item]
+            while len(group) < MAX_GROUP:
+                try:
+                    following = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if following is None:
+                    self._queue.put(None)
+                    break
+                group.append(following)
+            self._commit_group(group)
+
+    def _run_one(
+        self, cursor: Any, work: Callable[[Tx], Any], *, alone: bool
+    ) -> tuple[bool, Any, list[Any]]:
+        """Run one work; a work alone in its group needs no savepoint of its own."""
+        for attempt in range(4):
+            tx = Tx(cursor, self._connection.dialect)
+            if not alone:
+                cursor.execute("SAVEPOINT work")
+            try:
+                result = work(tx)
+            except BaseException as error:  # noqa: BLE001 - handed to the caller
+                if alone:
+                    self._connection.rollback(cursor)
+                    self._connection.begin(cursor)
+                else:
+                    cursor.execute("ROLLBACK TO SAVEPOINT work")
+                    cursor.execute("RELEASE SAVEPOINT work")
+                if self._connection.is_retryable(error) and attempt < 3:
+                    continue
+                return False, error, []
+            if not alone:
+                cursor.execute("RELEASE SAVEPOINT work")
+            return True, result, tx.take_after_commit()
+        raise AssertionError("unreachable")
+
+    def _commit_group(self, group: list[tuple[Callable[[Tx], Any], Settle]]) -> None:
+        outcomes: list[tuple[bool, Any, list[Any]]] = []
+        try:
+            cursor = self._connection.cursor()
+            self._connection.begin(cursor)
+            alone = len(group) == 1
+            for work, _settle in group:
+                outcomes.append(self._run_one(cursor, work, alone=alone))
+            self._connection.commit(cursor)
+        except Exception as error:
+            self._recover(error)
+            failure = ServiceUnavailable(
+                "the database is unavailable or busy; retry the request shortly",
+                headers={"Retry-After": "1"},
+            )
+            outcomes = [(False, failure, []) for _ in group]
+
+        for (_work, settle), (ok, value, callbacks) in zip(group, outcomes, strict=True):
+            settle(ok, value, callbacks)
+
+    def _recover(self, error: Exception) -> None:
+        log.error("write group failed", extra={"error": str(error)[:300]})
+        try:
+            self._connection.rollback(self._connection.cursor())
+        except Exception:
+            pass
+        if self._connection.is_connection_error(error):
+            try:
+                self._connection.reconnect()
+            except Exception as reconnect_error:
+                log.warning(
+                    "database reconnect failed", extra={"error": str(reconnect_error)[:300]}
+                )
+
+
+def _settle_future(
+    future: asyncio.Future[Any], ok: bool, value: Any, callbacks: list[Callable[[], Any]]
+) -> None:
+    if future.done():
+        return
+    if ok:
+        future.set_result(value)
+        run_callbacks(callbacks)
+    else:
+        future.set_exception(value)
+
+
+def run_callbacks(callbacks: list[Callable[[], Any]]) -> None:
+    import inspect
+
+    for callback in callbacks:
+        try:
+            result = callback()
+            if inspect.isawaitable(result):
+                asyncio.ensure_future(result)
+        except Exception:
+            log.exception("after-commit callback failed")

@@ -1,0 +1,1 @@
+"""Knowledge base: articles per organization, import, and the search index."""

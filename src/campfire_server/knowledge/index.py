@@ -1,0 +1,239 @@
+"""The in-memory search index of one organization's knowledge base.
+
+The index is built from the stored articles, so it ranks identically on
+SQLite and PostgreSQL: both engines only store the rows. Articles are cut
+into passages, a passage is scored by BM25 (title terms counted twice) and
+optionally by embedding similarity, and an article is scored by its best
+passage. With both retrievers the two article rankings are fused by
+reciprocal rank.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+
+from .bm25 import Bm25
+from .chunking import Passage, split_passages
+from .semantic import Encoder
+from .text import tokens
+
+RetrieverMode = Literal["lexical", "semantic", "fused"]
+
+TITLE_WEIGHT = 2
+RRF_K = 60
+# How many articles of each ranking take part in the fusion.
+FUSION_DEPTH = 50
+
+
+@dataclass(frozen=True, slots=True)
+class IndexedArticle:
+    """The fields of a stored article that search and answers need."""
+
+    id: str
+    title: str
+    text: str
+    url: str | None
+    mailbox_ids: tuple[str, ...] = ()
+    external_id: str | None = None
+
+
+@dataclass(slots=True)
+class ArticleHit:
+    """One article in a ranking, with the evidence behind its place."""
+
+    article: IndexedArticle
+    rank: int
+    lexical: float
+    semantic: float
+    fused: float
+    passage: Passage
+    passage_lexical: float = 0.0
+    passages: list[Passage] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class Query:
+    """Weighted search terms and the text handed to the sentence encoder."""
+
+    text: str
+    terms: dict[str, float]
+    current_terms: list[str]
+
+
+class KnowledgeIndex:
+    """Passages, BM25 postings and, when an encoder is given, passage embeddings."""
+
+    def __init__(
+        self,
+        articles: Sequence[IndexedArticle],
+        *,
+        version: int = 0,
+        encoder: Encoder | None = None,
+    ) -> None:
+        self.version = version
+        self.articles = list(articles)
+        self.encoder = encoder
+        self.passages: list[Passage] = []
+        self.article_terms: list[frozenset[str]] = []
+        passage_articles: list[int] = []
+        documents: list[Counter[str]] = []
+        self._first_passage: list[int] = []
+
+        for index, article in enumerate(self.articles):
+            title_terms = tokens(article.title)
+            self._first_passage.append(len(self.passages))
+            article_vocabulary: set[str] = set(title_terms)
+            for passage in split_passages(article.id, article.text):
+                body = tokens(passage.text)
+                article_vocabulary.update(body)
+                counts = Counter(body)
+                for term in title_terms:
+                    counts[term] += TITLE_WEIGHT
+                documents.append(counts)
+                self.passages.append(passage)
+                passage_articles.append(index)
+            self.article_terms.append(frozenset(article_vocabulary))
+        self._first_passage.append(len(self.passages))
+
+        self.passage_article = np.array(passage_articles, dtype=np.int32)
+        self.lexical = Bm25(documents)
+        self.vectors: np.ndarray | None = None
+        if encoder is not None and self.passages:
+            texts = [
+                f"{self.articles[a].title}\n{p.text}"
+                for a, p in zip(passage_articles, self.passages, strict=True)
+            ]
+            self.vectors = encoder.encode_passages(texts)
+
+    def __len__(self) -> int:
+        return len(self.articles)
+
+    @property
+    def has_semantic(self) -> bool:
+        return self.vectors is not None
+
+    def article_passages(self, article_index: int) -> list[Passage]:
+        start, end = self._first_passage[article_index], self._first_passage[article_index + 1]
+        return self.passages[start:end]
+
+    def visible(self, mailbox_id: str | None) -> np.ndarray:
+        """Return a mask of the articles that ``mailbox_id`` may use (all when it is None)."""
+        if mailbox_id is None:
+            return np.ones(len(self.articles), dtype=bool)
+        return np.array(
+            [not a.mailbox_ids or mailbox_id in a.mailbox_ids for a in self.articles], dtype=bool
+        )
+
+    def _best_passages(self, passage_scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Return each article's best passage score and that passage's index."""
+        article_scores = np.full(len(self.articles), -np.inf, dtype=np.float64)
+        np.maximum.at(article_scores, self.passage_article, passage_scores)
+        best = np.zeros(len(self.articles), dtype=np.int64)
+        # Walk passages once: the first passage that reaches its article's best wins.
+        order = np.flatnonzero(passage_scores >= article_scores[self.passage_article])
+        best[self.passage_article[order[::-1]]] = order[::-1]
+        return article_scores, best
+
+    def search(
+        self,
+        query: Query,
+        *,
+        mode: RetrieverMode = "lexical",
+        mailbox_id: str | None = None,
+        limit: int = 10,
+    ) -> list[ArticleHit]:
+        """Rank the articles visible to ``mailbox_id`` for ``query``, best first."""
+        if not self.articles:
+            return []
+        if mode != "lexical" and self.vectors is None:
+            raise ValueError(f"retriever mode {mode!r} needs an index built with an encoder")
+
+        mask = self.visible(mailbox_id)
+        lexical_passages = self.lexical.scores(query.terms).astype(np.float64)
+        lexical, lexical_best = self._best_passages(lexical_passages)
+        lexical[~mask] = -np.inf
+
+        semantic = np.zeros(len(self.articles))
+        semantic_best = lexical_best
+        if self.vectors is not None and mode != "lexical":
+            vector = self.encoder.encode_query(query.text)
+            semantic_passages = (self.vectors @ vector).astype(np.float64)
+            semantic, semantic_best = self._best_passages(semantic_passages)
+            semantic[~mask] = -np.inf
+
+        if mode == "lexical":
+            ranking_scores = lexical
+            best = lexical_best
+        elif mode == "semantic":
+            ranking_scores = semantic
+            best = semantic_best
+        else:
+            ranking_scores = _reciprocal_rank_fusion([lexical, semantic], mask)
+            # The passage shown for a fused hit is the one its stronger ranking chose.
+            lexical_rank = _ranks(lexical)
+            semantic_rank = _ranks(semantic)
+            best = np.where(semantic_rank < lexical_rank, semantic_best, lexical_best)
+
+        candidates = np.flatnonzero(mask & np.isfinite(ranking_scores))
+        if mode == "lexical":
+            candidates = candidates[ranking_scores[candidates] > 0]
+        order = candidates[np.lexsort((candidates, -ranking_scores[candidates]))][:limit]
+
+        hits = []
+        for rank, article_index in enumerate(order, start=1):
+            passage_index = int(best[article_index])
+            hits.append(
+                ArticleHit(
+                    article=self.articles[article_index],
+                    rank=rank,
+                    lexical=float(max(lexical[article_index], 0.0)),
+                    semantic=float(semantic[article_index]) if mode != "lexical" else 0.0,
+                    fused=float(ranking_scores[article_index]),
+                    passage=self.passages[passage_index],
+                    passage_lexical=float(lexical_passages[passage_index]),
+                    passages=self.article_passages(int(article_index)),
+                )
+            )
+        return hits
+
+    def article_index(self, article_id: str) -> int:
+        for index, article in enumerate(self.articles):
+            if article.id == article_id:
+                return index
+        raise KeyError(article_id)
+
+
+def _ranks(scores: np.ndarray) -> np.ndarray:
+    """Return the 0-based rank of every entry, highest score first, ties by position."""
+    order = np.lexsort((np.arange(len(scores)), -scores))
+    ranks = np.empty(len(scores), dtype=np.int64)
+    ranks[order] = np.arange(len(scores))
+    return ranks
+
+
+def _reciprocal_rank_fusion(rankings: Sequence[np.ndarray], mask: np.ndarray) -> np.ndarray:
+    fused = np.zeros(len(mask), dtype=np.float64)
+    for scores in rankings:
+        ranks = _ranks(np.where(mask, scores, -np.inf))
+        within = ranks < FUSION_DEPTH
+        fused[within] += 1.0 / (RRF_K + ranks[within] + 1)
+    fused[~mask] = -np.inf
+    return fused
+
+
+def weighted_terms(parts: Sequence[tuple[str, float]]) -> dict[str, float]:
+    """Merge the terms of several texts, each counted with its weight."""
+    merged: dict[str, float] = {}
+    for text, weight in parts:
+        for term in tokens(text):
+            merged[term] = merged.get(term, 0.0) + weight
+    return merged
+
+
+def lexical_query(terms: Mapping[str, float]) -> Query:
+    return Query(text=" ".join(terms), terms=dict(terms), current_terms=list(terms))

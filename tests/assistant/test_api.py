@@ -1,0 +1,279 @@
+"""The AI and knowledge endpoints over HTTP, with the demo articles as the knowledge base."""
+
+import asyncio
+
+import pytest
+
+from campfire_server.assistant import handoff
+from campfire_server.knowledge import importer
+from tests.assistant.conftest import DEMO_KNOWLEDGE
+from tests.helpers import create_conversation, send_message
+
+HUMAN_REQUESTS = [
+    "please get me a human",
+    "can I talk to a real person",
+    "agent please",
+    "this bot isn't helping, escalate",
+    "I need to speak with someone from support",
+    "Connect me to a live agent",
+    "Can you transfer me to customer service?",
+    "Quiero hablar con una persona, por favor",
+    "I'd like a representative",
+    "Let me talk to your manager",
+]
+
+
+@pytest.fixture
+async def kb_tenant(client, tenant):
+    rows = [
+        item.model_dump(mode="json", by_alias=True, exclude_none=True)
+        for item in importer.read_source(DEMO_KNOWLEDGE)
+    ]
+    response = await client.post(
+        "/knowledge/articles/import", json={"articles": rows}, headers=tenant.headers
+    )
+    assert response.status_code == 200, response.text
+    return tenant
+
+
+async def generate(client, tenant, conversation_id, message, **context):
+    body = {
+        "conversationId": conversation_id,
+        "messageContent": message,
+        "context": {
+            "customerTier": "premium",
+            "previousInteractions": 1,
+            "knowledgeBaseEnabled": True,
+            **context,
+        },
+    }
+    return await client.post("/ai/generate-response", json=body, headers=tenant.headers)
+
+
+def check_contract(body):
+    assert set(body) == {
+        "content",
+        "confidence",
+        "sources",
+        "shouldHandoff",
+        "handoffReason",
+        "responseTime",
+        "model",
+    }
+    assert 0 <= body["confidence"] <= 1
+    assert body["responseTime"] >= 0
+    for source in body["sources"]:
+        assert set(source) == {"title", "url", "relevance"}
+        assert source["url"].startswith(("/", "https://", "http://"))
+    if body["shouldHandoff"]:
+        assert body["content"].strip()
+    if handoff.promises_person(body["content"]):
+        assert body["shouldHandoff"]
+    if body["confidence"] >= 0.8:
+        assert body["sources"]
+
+
+async def test_answer_cites_billing_faq(client, kb_tenant):
+    conversation = await create_conversation(client, kb_tenant)
+    response = await generate(
+        client, kb_tenant, conversation["id"], "How do I update my billing information?"
+    )
+    assert response.status_code == 200, response.text
+    body = response.json()
+    check_contract(body)
+    assert not body["shouldHandoff"]
+    assert body["handoffReason"] is None
+    assert body["model"] == "extractive"
+    assert body["sources"][0]["title"] == "Updating your billing information"
+
+
+@pytest.mark.parametrize("message", HUMAN_REQUESTS)
+async def test_requests_for_person_hand_off(client, kb_tenant, message):
+    conversation = await create_conversation(client, kb_tenant)
+    response = await generate(client, kb_tenant, conversation["id"], message)
+    assert response.status_code == 200
+    body = response.json()
+    check_contract(body)
+    assert body["shouldHandoff"] is True
+    assert body["handoffReason"] == "requested_human"
+    assert body["content"].strip()
+
+
+async def test_downgrade_goes_through_support(client, kb_tenant):
+    conversation = await create_conversation(client, kb_tenant)
+    response = await generate(
+        client,
+        kb_tenant,
+        conversation["id"],
+        "How do I downgrade my plan myself from the settings page?",
+    )
+    body = response.json()
+    check_contract(body)
+    assert [s["url"] for s in body["sources"]] == ["/docs/billing-faq"]
+    assert "support team" in body["content"]
+
+
+async def test_uncovered_question_has_no_sources(client, kb_tenant):
+    conversation = await create_conversation(client, kb_tenant)
+    response = await generate(
+        client, kb_tenant, conversation["id"], "Do you offer on-site installation at my warehouse?"
+    )
+    body = response.json()
+    check_contract(body)
+    assert body["sources"] == []
+    assert body["shouldHandoff"] is True
+    assert body["confidence"] < 0.5
+
+
+async def test_knowledge_base_disabled_answers_without_sources(client, kb_tenant):
+    conversation = await create_conversation(client, kb_tenant)
+    response = await generate(
+        client,
+        kb_tenant,
+        conversation["id"],
+        "How do I reset my password?",
+        knowledgeBaseEnabled=False,
+    )
+    body = response.json()
+    check_contract(body)
+    assert body["sources"] == []
+    assert body["confidence"] < 0.6
+    assert body["shouldHandoff"] is True
+
+
+async def test_invalid_request_is_validation_error(client, kb_tenant):
+    response = await client.post(
+        "/ai/generate-response",
+        json={"conversationId": "conv_x", "messageContent": ""},
+        headers=kb_tenant.headers,
+    )
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "VALIDATION_ERROR"
+
+
+async def test_other_tenant_conversation_not_found(client, kb_tenant, other_tenant):
+    conversation = await create_conversation(client, kb_tenant)
+    response = await generate(client, other_tenant, conversation["id"], "hello")
+    assert response.status_code == 404
+    assert response.json()["error"]["code"] == "NOT_FOUND"
+
+
+async def wait_for_messages(client, tenant, conversation_id, count, timeout_s=10.0):
+    deadline = asyncio.get_running_loop().time() + timeout_s
+    while True:
+        response = await client.get(
+            f"/conversations/{conversation_id}/messages", headers=tenant.headers
+        )
+        messages = response.json()["data"]
+        if len(messages) >= count or asyncio.get_running_loop().time() > deadline:
+            return messages
+        await asyncio.sleep(0.05)
+
+
+async def enable_auto_reply(client, tenant):
+    response = await client.patch(
+        f"/mailboxes/{tenant.mailbox_id}",
+        json={"settings": {"autoReply": True}},
+        headers=tenant.headers,
+    )
+    assert response.status_code == 200, response.text
+
+
+async def test_auto_reply_posts_ai_message(client, kb_tenant):
+    await enable_auto_reply(client, kb_tenant)
+    conversation = await create_conversation(client, kb_tenant)
+    sent = await send_message(client, kb_tenant, conversation["id"], "How do I reset my password?")
+    assert sent.status_code == 201
+    messages = await wait_for_messages(client, kb_tenant, conversation["id"], 2)
+    reply = messages[-1]
+    assert reply["authorType"] == "ai"
+    assert "Forgot password" in reply["content"]
+    meta = reply["metadata"]["ai"]
+    assert meta["inReplyTo"] == sent.json()["id"]
+    assert meta["sources"][0]["title"] == "Resetting your password"
+    assert meta["shouldHandoff"] is False
+    assert meta["confidence"] >= 0.6
+
+
+async def test_handoff_pauses_ai_until_resolved(client, kb_tenant):
+    await enable_auto_reply(client, kb_tenant)
+    conversation = await create_conversation(client, kb_tenant)
+    conversation_id = conversation["id"]
+
+    await send_message(client, kb_tenant, conversation_id, "can I talk to a real person")
+    messages = await wait_for_messages(client, kb_tenant, conversation_id, 3)
+    acknowledgements = [m for m in messages if m["authorType"] == "ai"]
+    assert len(acknowledgements) == 1
+    assert acknowledgements[0]["metadata"]["ai"]["handoffReason"] == "requested_human"
+    assert handoff.promises_person(acknowledgements[0]["content"])
+
+    # While a person has the conversation, the AI neither answers nor posts.
+    await send_message(client, kb_tenant, conversation_id, "hello? anyone there?")
+    response = await generate(client, kb_tenant, conversation_id, "hello? anyone there?")
+    assert response.status_code == 409
+    assert response.json()["error"]["code"] == "CONVERSATION_IN_HANDOFF"
+    await asyncio.sleep(0.3)
+    messages = await wait_for_messages(client, kb_tenant, conversation_id, 0)
+    assert sum(m["authorType"] == "ai" for m in messages) == 1
+
+    # Resolving hands the conversation back; an old request for a person stays in the past.
+    patched = await client.patch(
+        f"/conversations/{conversation_id}", json={"status": "resolved"}, headers=kb_tenant.headers
+    )
+    assert patched.status_code == 200, patched.text
+    question = "new question: how do I change my billing email?"
+    response = await generate(client, kb_tenant, conversation_id, question)
+    assert response.status_code == 200
+    body = response.json()
+    assert body["shouldHandoff"] is False
+    assert body["sources"][0]["title"] == "Updating your billing information"
+
+
+async def test_article_crud(client, tenant):
+    created = await client.post(
+        "/knowledge/articles",
+        json={"title": "Kayaks", "content": "Kayaks cost $20.", "tags": ["rental"]},
+        headers=tenant.headers,
+    )
+    assert created.status_code == 201, created.text
+    article = created.json()
+    assert article["id"].startswith("art_")
+    assert article["mailboxIds"] == []
+    assert article["updatedAt"].endswith("Z")
+
+    changed = await client.patch(
+        f"/knowledge/articles/{article['id']}",
+        json={"title": "Kayak rental"},
+        headers=tenant.headers,
+    )
+    assert changed.json()["title"] == "Kayak rental"
+
+    listed = await client.get("/knowledge/articles?tag=rental", headers=tenant.headers)
+    assert [a["id"] for a in listed.json()["data"]] == [article["id"]]
+
+    found = await client.get("/knowledge/search?q=kayak", headers=tenant.headers)
+    assert found.json()["data"][0]["url"] == f"/kb/{article['id']}"
+
+    deleted = await client.delete(f"/knowledge/articles/{article['id']}", headers=tenant.headers)
+    assert deleted.status_code == 204
+    missing = await client.get(f"/knowledge/articles/{article['id']}", headers=tenant.headers)
+    assert missing.status_code == 404
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "javascript:window.__xss=1//https://example.test/pricing",
+        "JaVaScRiPt:alert(1)",
+        "  javascript:alert(1)",
+        "data:text/html,<script>alert(1)</script>",
+    ],
+)
+async def test_article_rejects_unsafe_url(client, tenant, url):
+    response = await client.post(
+        "/knowledge/articles",
+        json={"title": "T", "content": "c", "url": url},
+        headers=tenant.headers,
+    )
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "VALIDATION_ERROR"

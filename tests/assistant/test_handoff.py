@@ -1,0 +1,113 @@
+import pytest
+
+from campfire_server.assistant import handoff
+from campfire_server.assistant.handoff import HandoffReason
+
+HUMAN_REQUESTS = [
+    "please get me a human",
+    "can I talk to a real person",
+    "agent please",
+    "this bot isn't helping, escalate",
+    "I want to speak with someone from your support team",
+    "Connect me to a live agent now",
+    "Can you transfer me to customer service?",
+    "Quiero hablar con una persona, por favor",
+    "¿Puedo hablar con un agente humano?",
+    "I'd like a representative",
+    "human!",
+    "Je voudrais parler à un conseiller",
+    "Ich möchte mit einem Mitarbeiter sprechen",
+]
+
+NOT_REQUESTS = [
+    "How do I add an agent to my team?",
+    "How do I invite a team member?",
+    "Where can I get the Tivoli Monitoring Agent for Sybase?",
+    "The queue manager is connecting to the wrong host",
+    "How do I reset my password?",
+    "Can customers book a person for a consultation?",
+]
+
+
+@pytest.mark.parametrize("message", HUMAN_REQUESTS)
+def test_requests_for_a_person_are_detected(message):
+    assert handoff.requested_human(message)
+    decision = handoff.before_answer([], message)
+    assert decision.should_handoff
+    assert decision.reason is HandoffReason.REQUESTED_HUMAN
+
+
+@pytest.mark.parametrize("message", NOT_REQUESTS)
+def test_questions_about_people_are_not_requests(message):
+    assert not handoff.requested_human(message)
+
+
+def test_spanish_request_gets_spanish_acknowledgement():
+    text = handoff.acknowledgement(HandoffReason.REQUESTED_HUMAN, "Quiero hablar con una persona")
+    assert "persona" in text
+
+
+@pytest.mark.parametrize("reason", list(HandoffReason))
+def test_every_acknowledgement_promises_a_person(reason):
+    text = handoff.acknowledgement(reason)
+    assert text.strip()
+    assert handoff.promises_person(text)
+
+
+def test_negative_sentiment_detected():
+    assert handoff.negative_sentiment("This is ridiculous, I am so frustrated with you")
+    assert handoff.negative_sentiment("I want to file a formal complaint")
+    assert not handoff.negative_sentiment("Where can people report a scam?")
+    assert not handoff.negative_sentiment("Do I need a lawyer for civil cases?")
+
+
+def test_repeated_failure_needs_consecutive_misses():
+    history = [
+        ("customer", "How do I export?"),
+        ("ai", "I don't know the answer to that."),
+        ("customer", "How do I export bookings?"),
+        ("ai", "I couldn't find anything about that."),
+    ]
+    assert handoff.repeated_failure(history, "export please")
+
+
+def test_helpful_reply_resets_failures():
+    history = [
+        ("customer", "a"),
+        ("ai", "I don't know."),
+        ("customer", "b"),
+        ("ai", "Open Settings > Data > Export."),
+        ("customer", "c"),
+        ("ai", "I don't know."),
+    ]
+    assert not handoff.repeated_failure(history, "d")
+
+
+def test_customer_rejections_count_as_failures():
+    history = [
+        ("customer", "How do I export?"),
+        ("ai", "Open the Data page."),
+        ("customer", "That didn't help"),
+        ("ai", "Try the Export button."),
+    ]
+    assert handoff.repeated_failure(history, "that's not what I asked")
+
+
+def test_agent_reply_starts_afresh():
+    history = [
+        ("ai", "I don't know."),
+        ("ai", "I don't know."),
+        ("agent", "Hi, Sam here. Fixed it for you."),
+    ]
+    assert not handoff.repeated_failure(history, "thanks, one more question")
+
+
+def test_threshold_decides_low_confidence():
+    assert handoff.after_scoring(0.59, 0.6, in_scope=True).reason is HandoffReason.LOW_CONFIDENCE
+    assert not handoff.after_scoring(0.6, 0.6, in_scope=True).should_handoff
+    assert handoff.after_scoring(0.9, 0.6, in_scope=False).reason is HandoffReason.OUT_OF_SCOPE
+
+
+def test_promises_person_ignores_product_text():
+    assert not handoff.promises_person("Connect your domain in Settings > Domains.")
+    assert handoff.promises_person("I'm connecting you with an agent.")

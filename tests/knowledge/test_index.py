@@ -1,0 +1,82 @@
+from campfire_server.knowledge.index import IndexedArticle, KnowledgeIndex
+from campfire_server.knowledge.query import build_query
+
+ARTICLES = [
+    IndexedArticle(
+        "art_a", "Resetting your password", "Choose Forgot password on the sign-in page.", None
+    ),
+    IndexedArticle(
+        "art_b",
+        "Billing FAQ",
+        "Invoices are emailed monthly. Refunds take 5 days.",
+        "/docs/billing-faq",
+    ),
+    IndexedArticle(
+        "art_c", "Error SQL0805N after upgrade", "Rebind the package after upgrading to 11.5.", None
+    ),
+    IndexedArticle(
+        "art_d", "Calendars", "Connect Google Calendar in settings.", None, ("mailbox_2",)
+    ),
+    IndexedArticle(
+        "art_e", "Password policy", "Passwords need twelve characters and a digit.", None
+    ),
+]
+
+
+def ids(hits):
+    return [hit.article.id for hit in hits]
+
+
+def test_search_ranks_matching_article_first():
+    index = KnowledgeIndex(ARTICLES)
+    assert ids(index.search(build_query("how can I reset my password?")))[0] == "art_a"
+
+
+def test_search_matches_stemmed_forms():
+    index = KnowledgeIndex(ARTICLES)
+    assert ids(index.search(build_query("my refund")))[0] == "art_b"
+
+
+def test_search_matches_error_codes():
+    index = KnowledgeIndex(ARTICLES)
+    assert ids(index.search(build_query("getting sql0805n")))[0] == "art_c"
+
+
+def test_search_weights_titles():
+    articles = [
+        IndexedArticle("art_1", "Exporting data", "You can download a CSV file of bookings.", None),
+        IndexedArticle(
+            "art_2", "Bookings", "Exporting is possible for admins of the workspace.", None
+        ),
+    ]
+    index = KnowledgeIndex(articles)
+    assert ids(index.search(build_query("exporting")))[0] == "art_1"
+
+
+def test_search_hides_other_mailboxes_articles():
+    index = KnowledgeIndex(ARTICLES)
+    query = build_query("connect google calendar")
+    assert "art_d" in ids(index.search(query, mailbox_id="mailbox_2"))
+    assert "art_d" not in ids(index.search(query, mailbox_id="mailbox_1"))
+    assert "art_d" in ids(index.search(query))
+
+
+def test_search_returns_nothing_without_shared_terms():
+    index = KnowledgeIndex(ARTICLES)
+    assert index.search(build_query("warehouse forklift")) == []
+
+
+def test_follow_up_uses_previous_customer_turn():
+    index = KnowledgeIndex(ARTICLES)
+    history = [("customer", "I have a question about invoices"), ("ai", "Sure, go ahead.")]
+    hits = index.search(build_query("and how long does that take?", history))
+    assert ids(hits)[0] == "art_b"
+
+
+def test_search_is_deterministic_on_ties():
+    twins = [
+        IndexedArticle("art_2", "Same", "identical text", None),
+        IndexedArticle("art_1", "Same", "identical text", None),
+    ]
+    index = KnowledgeIndex(twins)
+    assert ids(index.search(build_query("identical"))) == ["art_2", "art_1"]

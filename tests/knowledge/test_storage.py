@@ -1,0 +1,144 @@
+import json
+from pathlib import Path
+
+import pytest
+
+from campfire_server.errors import Conflict, NotFound
+from campfire_server.knowledge import actions, importer, service
+from campfire_server.knowledge.query import build_query
+from campfire_server.knowledge.registry import IndexRegistry
+from campfire_server.knowledge.schemas import ArticleCreate, ArticleUpdate
+from tests.conftest import make_tenant
+
+
+@pytest.fixture
+async def org(db):
+    return (await make_tenant(db, "Knowledge org")).org_id
+
+
+async def test_create_update_delete_article(db, org):
+    created = await db.write(
+        lambda tx: actions.create_article(
+            tx, org, ArticleCreate(title="Plans", content="Three plans.", tags=["billing"])
+        )
+    )
+    assert created["id"].startswith("art_")
+
+    updated = await db.write(
+        lambda tx: actions.update_article(tx, org, created["id"], ArticleUpdate(title="Our plans"))
+    )
+    assert updated["title"] == "Our plans"
+    assert updated["content"] == "Three plans."
+    assert json.loads(updated["tags"]) == ["billing"]
+
+    await db.write(lambda tx: actions.delete_article(tx, org, created["id"]))
+    with pytest.raises(NotFound):
+        await db.read(lambda tx: service.get_article(tx, org, created["id"]))
+
+
+async def test_duplicate_external_id_conflicts(db, org):
+    item = ArticleCreate(title="A", content="a", external_id="ext-1")
+    await db.write(lambda tx: actions.create_article(tx, org, item))
+    with pytest.raises(Conflict):
+        await db.write(lambda tx: actions.create_article(tx, org, item))
+
+
+async def test_import_is_idempotent(db, org):
+    items = [
+        ArticleCreate(title="One", content="first", external_id="x/1"),
+        ArticleCreate(title="Two", content="second", url="https://help.example.test/two"),
+        ArticleCreate(title="Three", content="third"),
+    ]
+    first = await db.write(lambda tx: actions.import_articles(tx, org, items))
+    assert (first.created, first.updated, first.unchanged) == (3, 0, 0)
+
+    again = await db.write(lambda tx: actions.import_articles(tx, org, items))
+    assert (again.created, again.updated, again.unchanged) == (0, 0, 3)
+    assert again.article_ids == first.article_ids
+
+    changed = [ArticleCreate(title="Two", content="new text", url="https://help.example.test/two")]
+    third = await db.write(lambda tx: actions.import_articles(tx, org, changed))
+    assert (third.created, third.updated) == (0, 1)
+    rows, total = await db.read(lambda tx: service.list_articles(tx, org))
+    assert total == 3
+
+
+async def test_version_grows_with_each_write(db, org):
+    before = await db.read(lambda tx: service.index_version(tx, org))
+    await db.write(
+        lambda tx: actions.create_article(tx, org, ArticleCreate(title="V", content="v"))
+    )
+    after = await db.read(lambda tx: service.index_version(tx, org))
+    assert after == before + 1
+
+
+async def test_registry_sees_new_articles(db, org):
+    registry = IndexRegistry(db, semantic=False)
+    try:
+        index = await registry.get(org)
+        assert index.search(build_query("kayak rental")) == []
+
+        await db.write(
+            lambda tx: actions.create_article(
+                tx, org, ArticleCreate(title="Kayak rental", content="Kayaks cost $20 an hour.")
+            )
+        )
+        index = await registry.get(org)
+        hits = index.search(build_query("kayak rental"))
+        assert [hit.article.title for hit in hits] == ["Kayak rental"]
+    finally:
+        registry.close()
+
+
+async def test_other_process_write_is_noticed(db, org):
+    """A registry whose invalidation hook never ran still rebuilds from the version row."""
+    registry = IndexRegistry(db, semantic=False)
+    registry.close()  # detach the hook, as if the write came from another process
+    await registry.get(org)
+    await db.write(
+        lambda tx: actions.create_article(
+            tx, org, ArticleCreate(title="Canoe storage", content="Canoes stay in shed B.")
+        )
+    )
+    index = await registry.get(org)
+    assert [hit.article.title for hit in index.search(build_query("canoe"))] == ["Canoe storage"]
+
+
+def test_read_folder_with_front_matter(tmp_path: Path):
+    (tmp_path / "faq.md").write_text(
+        "---\ntitle: Billing FAQ\nurl: /docs/billing-faq\n"
+        "tags: [billing, plans]\n---\n\nBody text.\n"
+    )
+    (tmp_path / "page.html").write_text("<html><title>Setup</title><p>Install it.</p></html>")
+    (tmp_path / "notes.txt").write_text("Opening hours\nWe open at nine.")
+    (tmp_path / "ignored.csv").write_text("a,b")
+    items = {item.title: item for item in importer.read_source(tmp_path)}
+    assert set(items) == {"Billing FAQ", "Setup", "Opening hours"}
+    assert items["Billing FAQ"].url == "/docs/billing-faq"
+    assert items["Billing FAQ"].tags == ["billing", "plans"]
+    assert items["Billing FAQ"].external_id == "file:faq.md"
+    assert "Install it." in items["Setup"].content
+
+
+def test_read_json_lines(tmp_path: Path):
+    path = tmp_path / "kb.jsonl"
+    path.write_text(
+        json.dumps({"id": 7, "title": "T", "text": "body", "url": "https://x.test/t"}) + "\n\n"
+    )
+    [item] = importer.read_source(path)
+    assert item.external_id == "7"
+    assert item.content == "body"
+
+
+def test_rejects_javascript_url_in_import(tmp_path: Path):
+    path = tmp_path / "kb.jsonl"
+    path.write_text(json.dumps({"title": "T", "content": "c", "url": "javascript:alert(1)"}))
+    with pytest.raises(Exception, match="url"):
+        importer.read_source(path)
+
+
+def test_demo_knowledge_base_reads():
+    folder = Path(__file__).parents[2] / "src/campfire_server/demo/knowledge"
+    items = importer.read_source(folder)
+    assert len(items) >= 20
+    assert any(item.url == "/docs/billing-faq" for item in items)

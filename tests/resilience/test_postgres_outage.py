@@ -1,0 +1,67 @@
+"""PostgreSQL restarted mid-load: 503 in the envelope meanwhile, recovery without a restart."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import httpx
+import pytest
+
+from campfire_server.db import migrate
+from tests.conftest import start_server
+
+from .services import PrivatePostgres
+
+DEV = {"Authorization": "Bearer test_sk_123456789"}
+
+
+@pytest.fixture
+def private_postgres():
+    server = PrivatePostgres()
+    server.start()
+    yield server
+    server.remove()
+
+
+async def test_outage_answers_503_then_recovers(private_postgres, tmp_path):
+    migrate.upgrade(private_postgres.url)
+    app_server = start_server(private_postgres.url, tmp_path)
+    try:
+        async with httpx.AsyncClient(base_url=app_server.api, headers=DEV, timeout=15) as http:
+            conversation_id = (
+                await http.post("/conversations", json={"customerId": "customer_outage"})
+            ).json()["id"]
+
+            private_postgres.stop()
+            outage_statuses = []
+            for _ in range(6):
+                started = time.monotonic()
+                post = await http.post(
+                    f"/conversations/{conversation_id}/messages", json={"content": "during"}
+                )
+                get = await http.get(f"/conversations/{conversation_id}")
+                for response in (post, get):
+                    outage_statuses.append(response.status_code)
+                    assert response.status_code == 503, response.text
+                    assert response.json()["error"]["code"] == "SERVICE_UNAVAILABLE"
+                    assert response.headers.get("retry-after")
+                assert time.monotonic() - started < 12
+            assert set(outage_statuses) == {503}
+
+            private_postgres.start()
+            restarted = time.monotonic()
+            recovered_after = None
+            while time.monotonic() - restarted < 15:
+                post = await http.post(
+                    f"/conversations/{conversation_id}/messages", json={"content": "after"}
+                )
+                get = await http.get(f"/conversations/{conversation_id}")
+                if post.status_code == 201 and get.status_code == 200:
+                    recovered_after = time.monotonic() - restarted
+                    break
+                await asyncio.sleep(0.2)
+            assert recovered_after is not None, "the API did not recover"
+            assert recovered_after < 5
+    finally:
+        app_server.stop()

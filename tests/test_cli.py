@@ -1,0 +1,160 @@
+"""The campfire command line against a real SQLite file."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+
+def campfire(*args: str, database_url: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "campfire_server.cli", *args, "--database-url", database_url],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_admin_commands(tmp_path):
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    assert campfire("migrate", database_url=url).returncode == 0
+
+    created = campfire("orgs", "create", "--name", "Acme", "--id", "org_acme", database_url=url)
+    assert created.returncode == 0, created.stderr
+    org = json.loads(created.stdout)
+    assert org["id"] == "org_acme"
+    assert org["apiKey"].startswith("sk_live_")
+    assert "shown only once" in created.stderr
+
+    key = json.loads(
+        campfire("keys", "create", "--org", "org_acme", "--role", "viewer", database_url=url).stdout
+    )
+    assert key["role"] == "viewer"
+    listed = json.loads(campfire("keys", "list", "--org", "org_acme", database_url=url).stdout)
+    assert {row["id"] for row in listed} >= {key["id"]}
+    assert key["key"] not in json.dumps(listed)
+
+    revoked = campfire("keys", "revoke", "--org", "org_acme", key["id"], database_url=url)
+    assert revoked.returncode == 0
+    listed = json.loads(campfire("keys", "list", "--org", "org_acme", database_url=url).stdout)
+    assert next(row for row in listed if row["id"] == key["id"])["revoked_at"] is not None
+
+    mailbox = campfire(
+        "mailboxes", "create", "--org", "org_acme", "--name", "Support", "--id", "support",
+        "--auto-reply", database_url=url,
+    )
+    assert mailbox.returncode == 0, mailbox.stderr
+    mailboxes = json.loads(campfire("mailboxes", "list", "--org", "org_acme", database_url=url).stdout)
+    assert [item["id"] for item in mailboxes] == ["support"]
+    assert mailboxes[0]["settings"]["autoReply"] is True
+
+    missing = campfire("keys", "create", "--org", "org_none", database_url=url)
+    assert missing.returncode == 1
+    assert "org_none" in missing.stderr
+
+
+def test_every_command_has_help():
+    for command in (
+        ["serve"], ["migrate"], ["orgs", "create"], ["keys", "create"], ["keys", "list"],
+        ["keys", "revoke"], ["mailboxes", "create"], ["mailboxes", "list"],
+    ):
+        result = subprocess.run(
+            [sys.executable, "-m", "campfire_server.cli", *command, "--help"],
+            capture_output=True, text=True, timeout=30,
+        )
+        assert result.returncode == 0
+        assert "--database-url" in result.stdout or command == ["keys", "revoke"]
+
+
+def test_serve_refuses_stale_schema(tmp_path):
+    url = f"sqlite:///{tmp_path / 'stale.db'}"
+    result = subprocess.run(
+        [sys.executable, "-m", "campfire_server.cli", "serve", "--env", "production",
+         "--database-url", url],
+        capture_output=True, text=True, timeout=60,
+        env={"CAMPFIRE_JWT_SECRET": "a-long-random-value-for-this-test-only", "PATH": "/usr/bin:/bin"},
+    )
+    assert result.returncode == 2
+    assert "campfire migrate" in result.stderr
+
+
+def test_db_copy_moves_every_row(tmp_path, postgres_available):
+    import httpx  # noqa: F401
+
+    from tests.conftest import create_postgres_database, drop_postgres_database
+
+    if not postgres_available:
+        import pytest
+
+        pytest.skip("PostgreSQL is not reachable")
+    source = f"sqlite:///{tmp_path / 'source.db'}"
+    campfire("migrate", database_url=source)
+    org = json.loads(
+        campfire("orgs", "create", "--name", "Copy", "--id", "org_copy", database_url=source).stdout
+    )
+    campfire("mailboxes", "create", "--org", "org_copy", "--name", "Support", database_url=source)
+
+    import asyncio
+
+    from campfire_server.auth.principal import Principal
+    from campfire_server.conversations import actions
+    from campfire_server.conversations.schemas import ConversationCreate, MessageCreate
+    from campfire_server.db.database import open_database
+
+    principal = Principal(org_id="org_copy", role="admin", kind="secret", subject="test")
+
+    async def seed() -> None:
+        db = open_database(source)
+        conversation = await db.write(
+            lambda tx: actions.create_conversation(tx, principal, ConversationCreate(customer_id="c"))
+        )
+        for n in range(3):
+            await db.write(
+                lambda tx: actions.send_message(
+                    tx, principal, conversation.id, MessageCreate(content=f"m{n} 👋")
+                )
+            )
+        await db.close()
+
+    asyncio.run(seed())
+    target = create_postgres_database()
+    try:
+        result = subprocess.run(
+            [sys.executable, "-m", "campfire_server.cli", "db", "copy", "--from", source, "--to", target],
+            capture_output=True, text=True, timeout=120,
+        )
+        assert result.returncode == 0, result.stderr
+        assert "messages: 3 rows" in result.stdout
+
+        async def check() -> None:
+            db = open_database(target)
+            contents = await db.read(
+                lambda tx: [row["content"] for row in tx.all("SELECT content FROM messages ORDER BY created_at, id")]
+            )
+            assert contents == ["m0 👋", "m1 👋", "m2 👋"]
+            keys = await db.read(lambda tx: tx.value("SELECT COUNT(*) AS n FROM api_keys"))
+            assert keys == 1
+            # New events get positions after the copied ones.
+            conversation_id = await db.read(lambda tx: tx.value("SELECT id FROM conversations"))
+            await db.write(
+                lambda tx: actions.send_message(tx, principal, conversation_id, MessageCreate(content="new"))
+            )
+            positions = await db.read(
+                lambda tx: [row["position"] for row in tx.all("SELECT position FROM events ORDER BY position")]
+            )
+            assert positions == sorted(set(positions))
+            assert len(positions) == 5
+            await db.close()
+
+        asyncio.run(check())
+        assert org["apiKey"].startswith("sk_live_")
+
+        again = subprocess.run(
+            [sys.executable, "-m", "campfire_server.cli", "db", "copy", "--from", source, "--to", target],
+            capture_output=True, text=True, timeout=120,
+        )
+        assert again.returncode == 1
+        assert "already has" in again.stderr
+    finally:
+        drop_postgres_database(target)
