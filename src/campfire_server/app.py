@@ -23,7 +23,7 @@ from .api.routes import (
     messages,
     webhooks,
 )
-from .api.routes import analytics, auth, health, keys, satisfaction, widget
+from .api.routes import analytics, auth, health, keys, satisfaction, widget, widget_assets
 from .assistant.setup import assistant_service
 from .auth.keys import KeyCache
 from .auth.origins import OriginRegistry
@@ -128,6 +128,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     ):
         app.include_router(router, prefix=API_PREFIX)
     app.include_router(health.router)
+    app.include_router(widget_assets.router)
 
     # Added last runs first: request context wraps access (CORS, mock mode,
     # rate and security headers), which wraps the body guard, which wraps
@@ -136,4 +137,5 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     app.add_middleware(BodyGuardMiddleware, max_body_bytes=settings.max_body_bytes)
     app.add_middleware(AccessMiddleware)
     app.add_middleware(RequestContextMiddleware)
+    app.add_middleware(realtime_gateway.RawSendCapture)
     return app

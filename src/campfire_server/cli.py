@@ -77,6 +77,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         print(f"  API:        {base}/api/v2", file=sys.stderr)
         print(f"  API docs:   {base}/api/v2/docs", file=sys.stderr)
         print(f"  Test key:   {keys.DEVELOPMENT_KEY}", file=sys.stderr)
+        print(f"  Demo page:  {base}/", file=sys.stderr)
     uvicorn.run(
         "campfire_server.app:create_app",
         factory=True,

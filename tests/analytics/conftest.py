@@ -136,3 +136,27 @@ class History:
 @pytest.fixture
 def history(client, db, tenant, frozen) -> History:  # type: ignore[no-untyped-def]
     return History(client, db, tenant, frozen)
+
+
+def agent_token_headers(tenant: Tenant) -> dict[str, str]:
+    token, _ = issue_token(
+        secret="development-secret",
+        issuer="campfire",
+        audience="campfire",
+        org_id=tenant.org_id,
+        role="agent",
+        subject="agent:inbox",
+        ttl_seconds=TOKEN_TTL_SECONDS,
+    )
+    return {"Authorization": f"Bearer {token}"}
+
+
+async def key_headers(db: Database, tenant: Tenant, role: str, **options: Any) -> dict[str, str]:
+    from campfire_server.auth import keys
+
+    issued = await db.write(
+        lambda tx: keys.create_key(
+            tx, org_id=tenant.org_id, name=f"{role} key", role=role, **options
+        )
+    )
+    return {"Authorization": f"Bearer {issued.key}"}

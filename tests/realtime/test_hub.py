@@ -202,3 +202,38 @@ async def test_unknown_envelope_ignored() -> None:
     hub.deliver({"kind": "weather"})
     hub.deliver({"kind": "event", "record": {"broken": True}})
     assert hub.deliveries == 0
+
+
+async def test_direct_write_keeps_order() -> None:
+    written: list[str] = []
+    writable = {"now": True}
+    gate = asyncio.Event()
+
+    def write_now(text: str) -> bool:
+        if not writable["now"]:
+            return False
+        written.append(text)
+        return True
+
+    async def queued_send(text: str) -> None:
+        await gate.wait()
+        written.append(text)
+
+    connection = Connection(
+        "ws_direct",
+        ADMIN,
+        queued_send,
+        queue_frames=10,
+        on_drop=lambda conn, code, reason: None,
+        write_now=write_now,
+    )
+    connection.enqueue("a")
+    writable["now"] = False
+    connection.enqueue("b")
+    await settle()
+    # The writer holds "b", so "c" must queue behind it even though the socket is writable again.
+    writable["now"] = True
+    connection.enqueue("c")
+    gate.set()
+    await settle()
+    assert written == ["a", "b", "c"]

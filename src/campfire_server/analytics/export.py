@@ -10,6 +10,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from ..clock import to_iso
+from .facts import AI
 
 COLUMNS = (
     "conversation_id",
@@ -51,6 +52,10 @@ def csv_row(row: dict[str, Any], zone: ZoneInfo) -> list[str]:
     else:
         resolved_by = "ai" if row["ai_resolved"] else "agent"
     reply_kind = row["first_reply_kind"]
+    if reply_kind is None:
+        first_response_by = ""
+    else:
+        first_response_by = "ai" if int(reply_kind) == AI else "agent"
     return [
         row["id"],
         row["mailbox_id"],
@@ -59,7 +64,7 @@ def csv_row(row: dict[str, Any], zone: ZoneInfo) -> list[str]:
         datetime.fromtimestamp(created_at / 1000, tz=zone).isoformat(timespec="milliseconds"),
         str(row["message_count"]),
         _seconds(row["first_response_ms"]),
-        "" if reply_kind is None else ("ai" if int(reply_kind) == 1 else "agent"),
+        first_response_by,
         _seconds(row["first_human_response_ms"]),
         to_iso(resolved_at) or "",
         "" if resolved_at is None else _seconds(int(resolved_at) - created_at),

@@ -38,9 +38,8 @@ CUSTOMER, AI, AGENT, RESOLVED, AGENT_NOTE, HANDOFF = range(6)
 REPLY_SERIES = 0  # an AI or agent reply
 HUMAN_SERIES = 1  # an agent reply; AI replies neither answer nor end the wait
 
-# Conversations rebuilt per write transaction. Larger chunks hold the single
-# SQLite writer longer; about 25 ms per 100 conversations of 10 messages on
-# the development machine.
+# Conversations rebuilt per write transaction. A larger chunk holds the
+# single SQLite writer longer, which delays every other write.
 REFRESH_CHUNK = 500
 
 STREAM_SQL = f"""
@@ -129,7 +128,7 @@ _FACT_COLUMNS = (
 
 
 def _part(source: str, values: dict[str, str], where: str = "") -> str:
-    """One branch of the merge: ``values`` by fact column, NULL for the others."""
+    """Build one branch of the merge: ``values`` by fact column, NULL for the others."""
     columns = ", ".join(values.get(column, "NULL") for column in _FACT_COLUMNS)
     return f"SELECT cid, {columns} FROM {source}{where}"
 

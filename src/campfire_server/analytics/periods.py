@@ -98,10 +98,10 @@ def resolve_window(
 ) -> Window:
     """Turn ``period`` or ``from``/``to`` into a window and its comparison window.
 
-    A rolling period ends now; the comparison is the same length just before.
-    A date range covers whole local days from ``from`` through ``to``; the
-    comparison is the same number of local days just before, which may differ
-    in hours when a daylight-saving change falls in either range.
+    A rolling period ends now, and the comparison is as long, just before.
+    A date range covers whole local days from ``from`` through ``to``. Its
+    comparison is the same number of local days just before, which can be
+    an hour longer or shorter when a daylight-saving change falls in either.
     """
     if date_from is None and date_to is None:
         label = period or DEFAULT_PERIOD

@@ -1,7 +1,7 @@
 """The aggregate SQL behind every metric, shared by SQLite and PostgreSQL.
 
-The queries read the fact tables that ``facts.refresh`` keeps current: one
-row per conversation and one per answered wait, each carrying its
+The queries read the fact tables that ``facts.refresh_chunk`` rebuilds: one
+row per conversation and one per wait that got a reply, each carrying its
 conversation's creation time, which places it in a period.
 
 The 95th percentile is the nearest-rank value: the ``ceil(0.95 * n)``-th
@@ -121,14 +121,6 @@ COHORT_COLUMNS = (
     *(f"{prefix}_{kind}" for prefix in WAIT_SUMS for kind in ("waits", "ms", "squares")),
 )
 
-# Where each duration metric's totals sit in a conversation_totals row.
-TOTALS_PREFIX = {
-    "response_time": "reply",
-    "first_response_time": "first",
-    "ai_response_time": "ai",
-    "human_response_time": "human",
-}
-
 
 def series_of(metrics: set[str]) -> list[int]:
     """Return the wait series that the requested duration metrics read."""
@@ -224,7 +216,7 @@ def nearest_rank(
 ) -> int | None:
     """Return the nearest-rank percentile, the ``ceil(p / 100 * count)``-th smallest wait.
 
-    ``count`` is the number of waits that match, from ``wait_totals``. The
+    ``count`` is the number of waits that match, from ``conversation_totals``. The
     query walks ``ix_analytics_waits_org_series_ms`` from the longest wait
     down and skips the ``count - rank`` longer ones, so it reads about 5%
     of the matching waits plus the non-matching ones it passes.

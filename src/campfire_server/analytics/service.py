@@ -141,7 +141,7 @@ def _duration_values(name: str, group: int, index: Index) -> tuple[dict[str, Any
 def _metric_values(
     name: str, group: int, index: Index
 ) -> tuple[dict[str, Any], trends.Sample, trends.Sample | None]:
-    """Return the public values of one metric in one group and its samples for the tests.
+    """Return the public values of one metric in one group and its samples for the trend test.
 
     The second sample, when not ``None``, is the secondary figure that has a
     trend of its own (``ai_resolution``).

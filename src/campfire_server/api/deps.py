@@ -49,6 +49,13 @@ async def authenticate(
         raise AuthenticationFailed(
             "the test key works only when the server runs with CAMPFIRE_ENV=development"
         )
+    if token == keys.DEVELOPMENT_PUBLISHABLE_KEY:
+        if settings.is_development:
+            return keys.development_publishable_principal()
+        raise AuthenticationFailed(
+            "the demo publishable key works only when the server runs with "
+            "CAMPFIRE_ENV=development"
+        )
 
     if keys.split_key(token) is not None:
         digest = keys.hash_key(token)

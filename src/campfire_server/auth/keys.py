@@ -30,6 +30,11 @@ KeyKind = Literal["secret", "publishable"]
 
 DEVELOPMENT_KEY = "test_sk_123456789"
 DEVELOPMENT_ORG_ID = "org_development"
+# The demo page's publishable key. Like DEVELOPMENT_KEY it is accepted only
+# when CAMPFIRE_ENV=development, and it may only open widget sessions for the
+# development mailbox.
+DEVELOPMENT_PUBLISHABLE_KEY = "pk_test_development"
+DEVELOPMENT_MAILBOX_ID = "mailbox_456"  # the mailbox that development.py seeds
 
 _ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 _LOOKUP_CHARS = 12
@@ -176,6 +181,17 @@ def development_principal() -> Principal:
         kind="development",
         subject="development-key",
         rate_limit_key="key:development",
+    )
+
+
+def development_publishable_principal() -> Principal:
+    return Principal(
+        org_id=DEVELOPMENT_ORG_ID,
+        role="customer",
+        kind="publishable",
+        subject="development-publishable-key",
+        mailbox_ids=(DEVELOPMENT_MAILBOX_ID,),
+        rate_limit_key="key:development-publishable",
     )
 
 

@@ -15,7 +15,6 @@ import asyncio
 import json
 import logging
 import time
-import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -28,6 +27,7 @@ Deliver = Callable[[dict[str, Any]], None]
 PUBSUB_CHANNEL = "campfire:realtime"
 SLOTS_KEY = "campfire:realtime:sockets:{org}"
 PRESENCE_KEY = "campfire:realtime:agent:{org}:{agent}"
+REDIS_CONNECTIONS = 32
 LEASE_SECONDS = 90
 REFRESH_SECONDS = 30
 
@@ -117,13 +117,21 @@ class RedisBroker(Broker):
         import redis.asyncio as redis
 
         self._url = url
-        self._redis = redis.from_url(url, socket_connect_timeout=3, health_check_interval=30)
+        # Callers wait for a free connection rather than fail when many sockets
+        # connect at once; the subscription keeps one connection for itself.
+        pool = redis.BlockingConnectionPool.from_url(
+            url,
+            max_connections=REDIS_CONNECTIONS,
+            timeout=5,
+            socket_connect_timeout=3,
+            health_check_interval=30,
+        )
+        self._redis = redis.Redis(connection_pool=pool)
         self._deliver: Deliver | None = None
         self._outbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
         self._tasks: list[asyncio.Task[None]] = []
         self._slots: dict[str, set[str]] = {}
         self._presence: dict[tuple[str, str], set[str]] = {}
-        self._process_id = uuid.uuid4().hex[:12]
         self._publish_failures = 0
 
     async def start(self, deliver: Deliver) -> None:

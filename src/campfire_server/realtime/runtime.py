@@ -22,7 +22,7 @@ from ..errors import RateLimited
 from ..events import bus
 from ..events.records import EventRecord
 from .brokers import REFRESH_SECONDS, Broker, open_broker
-from .hub import Connection, Hub, Sender
+from .hub import Connection, DirectWriter, Hub, Sender
 from .service import prune_events
 
 log = logging.getLogger(__name__)
@@ -97,6 +97,7 @@ class RealtimeService:
         principal: Principal,
         send: Sender,
         on_drop: Callable[[Connection, int, str], None],
+        write_now: DirectWriter | None = None,
     ) -> Connection:
         """Register a socket, counted against its organization's limit (``RateLimited`` past it)."""
         connection_id = ids.new_id("ws")
@@ -117,6 +118,7 @@ class RealtimeService:
             send,
             queue_frames=self.settings.realtime_send_queue_frames,
             on_drop=on_drop,
+            write_now=write_now,
         )
         self.hub.add(connection)
         if principal.role == "agent" and principal.agent_id:

@@ -46,7 +46,7 @@ class ExtractiveProvider:
     ) -> ProviderReply:
         if not passages:
             raise ProviderError("no passages to quote from")
-        wanted = set(tokens(question))
+        question_terms = set(tokens(question))
         passage = passages[0]
         sentences = list(
             dict.fromkeys(s for s in split_sentences(passage.text) if len(s) <= MAX_SENTENCE_CHARS)
@@ -57,7 +57,7 @@ class ExtractiveProvider:
 
         scored = []
         for position, sentence in enumerate(sentences):
-            overlap = len(wanted & set(tokens(sentence)))
+            overlap = len(question_terms & set(tokens(sentence)))
             scored.append((overlap, -position, sentence))
         best = sorted(scored, reverse=True)[:MAX_SENTENCES]
         chosen = [sentence for overlap, _, sentence in sorted(best, key=lambda s: -s[1]) if overlap]
