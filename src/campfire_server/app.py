@@ -39,6 +39,7 @@ from .config import Settings, get_settings
 from .db.database import Database, open_database
 from .development import seed_development_data
 from .events.emit import register_tx_hook
+from .monitoring import service as monitoring_service
 from .realtime import gateway as realtime_gateway
 from .realtime import runtime as realtime_runtime
 from .routing import service as routing
@@ -58,6 +59,7 @@ SERVICES: list[ServiceFactory] = [assistant_service, realtime_runtime.lifespan]
 # by the in-process worker (off with CAMPFIRE_WEBHOOK_WORKER=false).
 register_tx_hook(webhook_actions.enqueue_event)
 SERVICES.append(webhook_delivery.lifespan_service)
+SERVICES.append(monitoring_service.lifespan)
 
 DESCRIPTION = """\
 Campfire's REST API: conversations, messages, AI answers, handoff to people,
