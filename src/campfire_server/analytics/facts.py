@@ -178,15 +178,16 @@ _SUMMED = ", ".join(
 )
 UPSERT_FACTS_SQL = f"""
 INSERT INTO analytics_facts (conversation_id, org_id, mailbox_id, created_at, event_seq,
-                             {", ".join(_FACT_COLUMNS)})
-SELECT c.id, c.org_id, c.mailbox_id, c.created_at, c.event_seq,
+                             rating, {", ".join(_FACT_COLUMNS)})
+SELECT c.id, c.org_id, c.mailbox_id, c.created_at, c.event_seq, r.rating,
        {", ".join(f"g.{column}" for column in _FACT_COLUMNS)}
 FROM (SELECT cid, {_SUMMED} FROM ({_MERGED}) parts GROUP BY cid) g
 JOIN conversations c ON c.id = g.cid
+LEFT JOIN satisfaction_ratings r ON r.conversation_id = c.id
 WHERE true
 ON CONFLICT (conversation_id) DO UPDATE SET
     org_id = excluded.org_id, mailbox_id = excluded.mailbox_id,
-    created_at = excluded.created_at, event_seq = excluded.event_seq,
+    created_at = excluded.created_at, event_seq = excluded.event_seq, rating = excluded.rating,
     {", ".join(f"{column} = excluded.{column}" for column in _FACT_COLUMNS)}"""
 
 
