@@ -43,6 +43,7 @@ class ExtractiveProvider:
         question: str,
         history: Sequence[tuple[str, str]],
         passages: Sequence[ContextPassage],
+        instructions: str | None = None,
     ) -> ProviderReply:
         if not passages:
             raise ProviderError("no passages to quote from")
