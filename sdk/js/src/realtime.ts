@@ -171,7 +171,7 @@ export class RealtimeClient implements AsyncIterable<RealtimeEvent> {
     const Socket = await socketConstructor(this.options.WebSocket);
     const socket = new Socket(this.url);
     await new Promise<void>((resolve, reject) => {
-      // The server rejects other frames until it has answered the auth frame.
+      // The server rejects other frames until it has accepted the auth frame.
       const timer = setTimeout(() => {
         reject(new RealtimeError(`no authenticated frame from ${this.url} within 10 s`));
         socket.close();

@@ -75,7 +75,8 @@ test("generate response", async (t) => {
   });
   assert.equal(typeof answer.content, "string");
   assert.ok(answer.content.length > 0);
-  assert.ok(answer.confidence >= 0 && answer.confidence <= 1);
+  assert.ok(answer.confidence >= 0);
+  assert.ok(answer.confidence <= 1);
   assert.equal(typeof answer.shouldHandoff, "boolean");
   assert.ok(answer.model);
 });

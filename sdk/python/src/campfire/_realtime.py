@@ -193,7 +193,7 @@ class RealtimeClient:
         try:
             await connection.send(self.session.auth_frame())
             await asyncio.wait_for(self._authenticated(connection), self.open_timeout)
-            # The server rejects other frames until it has answered the auth frame.
+            # The server rejects other frames until it has accepted the auth frame.
             for frame in self.session.subscribe_frames():
                 await connection.send(frame)
         except BaseException:
