@@ -147,13 +147,11 @@ async def test_agent_reply_and_typing_arrive_live(
     host_site: HostSite,
     api_paths: set[str],
     realtime_available: bool,
-    publishable_key: str,
+    quiet_key: str,
 ) -> None:
-    require_session(api_paths)
     require_realtime(realtime_available, "live delivery cannot be tested")
-    page = await open_widget(
-        context, host_site, widget_server, publishable_key, {"customerId": "c_rt"}
-    )
+    config = {"customerId": "c_rt", "mailboxId": QUIET_MAILBOX_ID}
+    page = await open_widget(context, host_site, widget_server, quiet_key, config)
     sent = await send_from_widget(page, "Is anyone there?")
     conversation_id = sent["conversationId"]
     received_before = len(await events_named(page, "message:received"))

@@ -40,6 +40,7 @@ def handoff_frame(record: records.EventRecord) -> dict[str, Any] | None:
             "event": record.type,
             "status": data["status"],
             "agentId": data["agentId"],
+            "agentName": data.get("agentName"),
             "estimatedWaitTime": data["estimatedWaitTime"],
             "position": data["position"],
         },

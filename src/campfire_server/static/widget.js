@@ -1150,7 +1150,7 @@
 
   Widget.prototype.clearTyping = function (key) {
     var typing = this.dom.typing;
-    if (!key || typing.getAttribute('data-author') === key || key === 'ai' || key === 'agent') {
+    if (!key || typing.getAttribute('data-author') === key) {
       typing.textContent = '';
       typing.removeAttribute('data-author');
     }
