@@ -4,9 +4,10 @@ The queries read the fact tables that ``facts.refresh_chunk`` rebuilds: one
 row per conversation and one per wait that got a reply, each carrying its
 conversation's creation time, which places it in a period.
 
-The 95th percentile is the nearest-rank value: the ``ceil(0.95 * n)``-th
-smallest sample, picked with ``ROW_NUMBER`` and ``COUNT`` over the
-partition, so both engines return the same stored value.
+The 95th percentile is the nearest-rank value, the ``ceil(0.95 * n)``-th
+smallest sample, so both engines return the same stored value. A period's
+is picked by ``nearest_rank`` from an index ordered by wait length; series
+buckets rank their waits with running counts over a window instead.
 """
 
 from __future__ import annotations
