@@ -23,9 +23,7 @@ UNLIMITED_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
 WIDGET_PATH_PREFIXES = ("/widget", "/static/widget")
 
 CORS_METHODS = "GET, POST, PATCH, PUT, DELETE, OPTIONS"
-CORS_HEADERS = (
-    "Authorization, Content-Type, Idempotency-Key, X-Request-ID, X-Campfire-Mock"
-)
+CORS_HEADERS = "Authorization, Content-Type, Idempotency-Key, X-Request-ID, X-Campfire-Mock"
 CORS_EXPOSED = (
     "X-Request-ID, X-RateLimit-Limit, X-RateLimit-Remaining, X-RateLimit-Reset, "
     "Retry-After, X-Campfire-Mock, Location, Idempotent-Replayed"

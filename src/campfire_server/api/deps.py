@@ -10,6 +10,7 @@ from fastapi import Depends, Request
 from ..auth import keys
 from ..auth.client_address import client_ip
 from ..auth.principal import Principal
+from ..auth.ratelimit import Decision
 from ..auth.tokens import external_key_from_settings, verify_token
 from ..config import Settings
 from ..db.database import Database
@@ -47,6 +48,13 @@ async def authenticate(
             return keys.development_principal()
         raise AuthenticationFailed(
             "the test key works only when the server runs with CAMPFIRE_ENV=development"
+        )
+    if token == keys.DEVELOPMENT_PUBLISHABLE_KEY:
+        if settings.is_development:
+            return keys.development_publishable_principal(settings.host, settings.port)
+        raise AuthenticationFailed(
+            "the demo publishable key works only when the server runs with "
+            "CAMPFIRE_ENV=development"
         )
 
     if keys.split_key(token) is not None:
@@ -105,6 +113,15 @@ async def current_principal(request: Request) -> Principal:
     state["rate_limit"] = decision
     decision.raise_if_exceeded()
     return principal
+
+
+def enforce_limit(request: Request, decision: Decision) -> None:
+    """Report the limit nearest exhaustion in the rate headers; raise when ``decision`` failed."""
+    state = request.scope.setdefault("state", {})
+    current: Decision | None = state.get("rate_limit")
+    if current is None or decision.remaining < current.remaining or not decision.allowed:
+        state["rate_limit"] = decision
+    decision.raise_if_exceeded()
 
 
 def client_address(request: Request) -> str:

@@ -30,6 +30,11 @@ KeyKind = Literal["secret", "publishable"]
 
 DEVELOPMENT_KEY = "test_sk_123456789"
 DEVELOPMENT_ORG_ID = "org_development"
+# The demo page's publishable key. Like DEVELOPMENT_KEY it is accepted only
+# when CAMPFIRE_ENV=development, and it may only open widget sessions for the
+# development mailbox.
+DEVELOPMENT_PUBLISHABLE_KEY = "pk_test_development"
+DEVELOPMENT_MAILBOX_ID = "mailbox_456"  # the mailbox that development.py seeds
 
 _ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 _LOOKUP_CHARS = 12
@@ -176,6 +181,26 @@ def development_principal() -> Principal:
         kind="development",
         subject="development-key",
         rate_limit_key="key:development",
+    )
+
+
+def development_publishable_principal(host: str, port: int) -> Principal:
+    """Build the demo key's principal, usable from the server's own origins only.
+
+    The demo page is served by the server itself, and browsers send its
+    origin with every POST, so that origin must be allowed.
+    """
+    hosts = {"localhost", "127.0.0.1"}
+    if host not in ("0.0.0.0", "::"):
+        hosts.add(host)
+    return Principal(
+        org_id=DEVELOPMENT_ORG_ID,
+        role="customer",
+        kind="publishable",
+        subject="development-publishable-key",
+        mailbox_ids=(DEVELOPMENT_MAILBOX_ID,),
+        rate_limit_key="key:development-publishable",
+        allowed_origins=tuple(sorted(f"http://{name}:{port}" for name in hosts)),
     )
 
 

@@ -141,4 +141,3 @@ def open_session(tx: Tx, principal: Principal, request: WidgetSessionCreate) -> 
             now=clock.now_ms(),
         )
     return SessionIdentity(customer_id, mailbox_id, verified)
-

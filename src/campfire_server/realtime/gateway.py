@@ -10,10 +10,11 @@ from fastapi import APIRouter, WebSocket
 from starlette.websockets import WebSocketState
 
 from ..api.deps import authenticate
+from ..auth.permissions import require
 from ..errors import PermissionDenied, ServiceError
 from . import service
 from .events import dumps
-from .hub import Connection
+from .hub import Connection, DirectWriter
 from .protocol import (
     Action,
     Authenticate,
@@ -33,8 +34,54 @@ log = logging.getLogger(__name__)
 
 router = APIRouter()
 
+# Where ``RawSendCapture`` keeps the web server's own send callable in a WebSocket scope.
+RAW_SEND_KEY = "campfire.raw_send"
+
 # How long a closing socket may take to send what is still queued.
 CLOSE_FLUSH_SECONDS = 1.0
+
+
+class RawSendCapture:
+    """ASGI middleware, added outermost, that keeps the server's send of each WebSocket scope.
+
+    ``direct_writer`` uses it to write frames synchronously during fan-out.
+    """
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] == "websocket":
+            scope[RAW_SEND_KEY] = send
+        await self.app(scope, receive, send)
+
+
+def direct_writer(raw_send: Any) -> DirectWriter | None:
+    """Return a synchronous frame writer for uvicorn's sans-I/O WebSocket protocol, else ``None``.
+
+    NOTE: this reaches into ``WebSocketsSansIOProtocol`` (uvicorn 0.55: its
+    ``conn``, ``transport``, ``writable``, ``close_sent`` and ``disconnected``).
+    Under another server or implementation, frames take the queue and writer
+    task instead, which is correct but slower.
+    """
+    protocol = getattr(raw_send, "__self__", None)
+    if type(protocol).__name__ != "WebSocketsSansIOProtocol":
+        return None
+    names = ("conn", "transport", "writable", "close_sent", "disconnected")
+    if not all(hasattr(protocol, name) for name in names):
+        return None
+    conn, transport, writable = protocol.conn, protocol.transport, protocol.writable
+
+    def write_now(text: str) -> bool:
+        if protocol.close_sent or protocol.disconnected or not writable.is_set():
+            return False
+        if transport.is_closing():
+            return False
+        conn.send_text(text.encode())
+        transport.write(b"".join(conn.data_to_send()))
+        return True
+
+    return write_now
 
 
 @router.websocket("/realtime")
@@ -155,8 +202,12 @@ class Session:
                     "a publishable key cannot open a realtime socket; use the customer token "
                     "of a widget session"
                 )
+            require(principal, "realtime:connect")
             self.connection = await self.runtime.open_connection(
-                principal, self._send_text, self._on_drop
+                principal,
+                self._send_text,
+                self._on_drop,
+                direct_writer(self.websocket.scope.get(RAW_SEND_KEY)),
             )
         except ServiceError as error:
             return self.protocol.authentication_failed(error)

@@ -32,6 +32,9 @@ from .protocol import CLOSE_TRY_AGAIN
 log = logging.getLogger(__name__)
 
 Sender = Callable[[str], Any]  # an async function sending one text frame
+# A function that writes one text frame at once and returns True, or returns
+# False when the socket cannot take it now (the queue and writer then do).
+DirectWriter = Callable[[str], bool]
 
 # How long an event that arrived ahead of a missing sequence waits for it.
 REORDER_HOLD_SECONDS = 0.25
@@ -52,6 +55,7 @@ class Connection:
         *,
         queue_frames: int,
         on_drop: Callable[[Connection, int, str], None],
+        write_now: DirectWriter | None = None,
     ) -> None:
         loop = asyncio.get_running_loop()
         self.id = connection_id
@@ -62,7 +66,11 @@ class Connection:
         self.last_received = loop.time()
         self.next_heartbeat = 0.0
         self.closed = False
+        # The connection limiter's claim for this socket, given back on close.
+        self.slot: Any = None
         self._send = send
+        self._write_now = write_now
+        self._sending = False
         self._limit = queue_frames
         self._pending: deque[str] = deque()
         self._wakeup = asyncio.Event()
@@ -74,6 +82,15 @@ class Connection:
     def enqueue(self, text: str) -> None:
         if self.closed:
             return
+        # An idle, writable socket gets the frame at once, as a bare broadcast
+        # would write it, which saves a task switch per delivery.
+        write_now = self._write_now
+        if write_now is not None and not self._pending and not self._sending:
+            try:
+                if write_now(text):
+                    return
+            except Exception as error:  # the socket went away; the writer reports it
+                log.debug("realtime direct write failed", extra={"error": str(error)})
         if len(self._pending) >= self._limit:
             log.warning(
                 "realtime socket dropped: send queue full",
@@ -120,8 +137,10 @@ class Connection:
             while True:
                 await self._wakeup.wait()
                 self._wakeup.clear()
+                self._sending = True
                 while pending:
                     await self._send(pending.popleft())
+                self._sending = False
                 self._idle.set()
         except asyncio.CancelledError:
             raise
@@ -188,7 +207,6 @@ class Hub:
         self._streams: OrderedDict[str, _Stream] = OrderedDict()
         self._heartbeat_seconds = heartbeat_seconds
         self._idle_timeout_seconds = idle_timeout_seconds
-        self._tick = 0
 
     # Registry ----------------------------------------------------------------
 

@@ -14,6 +14,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from ...db import migrate
 from ...errors import AuthenticationFailed, ServiceUnavailable
+from ...monitoring import service as monitoring
 from ..errors import error_response
 
 log = logging.getLogger(__name__)
@@ -73,9 +74,8 @@ async def readyz(request: Request) -> Response:
     log.warning("not ready", extra={"checks": checks})
     return error_response(
         ServiceUnavailable(
-            "the server is not ready: " + ", ".join(
-                f"{name} {result}" for name, result in checks.items() if result != "ok"
-            ),
+            "the server is not ready: "
+            + ", ".join(f"{name} {result}" for name, result in checks.items() if result != "ok"),
             details={"checks": checks},
             headers={"Retry-After": "5"},
         )
@@ -93,4 +93,5 @@ async def metrics(request: Request) -> Response:
                     "GET /metrics requires 'Authorization: Bearer <CAMPFIRE_METRICS_TOKEN>'"
                 )
             )
+    await monitoring.collect(request.app)
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)

@@ -118,9 +118,7 @@ async def list_keys(principal: PrincipalDep, db: DbDep) -> dict:
     operation_id="keys-revoke",
     summary="Revoke an API key at once",
 )
-async def revoke_key(
-    key_id: str, principal: PrincipalDep, db: DbDep, request: Request
-) -> Response:
+async def revoke_key(key_id: str, principal: PrincipalDep, db: DbDep, request: Request) -> Response:
     require(principal, "keys:manage")
     state = request.app.state
 

@@ -8,7 +8,7 @@ from ...auth import widget
 from ...auth.schemas import WidgetSession, WidgetSessionCreate
 from ...auth.tokens import issue_token
 from ...clock import to_iso
-from ..deps import DbDep, PrincipalDep, SettingsDep, client_address
+from ..deps import DbDep, PrincipalDep, SettingsDep, client_address, enforce_limit
 from ..schemas import errors
 
 router = APIRouter(prefix="/widget", tags=["widget"])
@@ -36,7 +36,7 @@ async def create_widget_session(
     widget.check_origin(principal, request.headers.get("origin"))
     rate_limits = request.app.state.rate_limits
     decision = await rate_limits.hit_widget_session(principal.org_id, client_address(request))
-    decision.raise_if_exceeded()
+    enforce_limit(request, decision)
 
     identity = await db.write(lambda tx: widget.open_session(tx, principal, body))
     token, expires = issue_token(
