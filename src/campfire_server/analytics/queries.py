@@ -194,6 +194,9 @@ def ranked_wait_totals(
     """Return per bucket and series the ``n_``, ``total_``, ``squares_`` and ``p95_`` of
     each subset (``every``, ``first``, ``ai``), in milliseconds, ranking with window
     functions."""
+    # NOTE: this sorts every wait of the range, so a 30-day daily series over
+    # 100,000 conversations took 4 to 7 s on the shared 2-core benchmark
+    # machine (BENCHMARKS.md), far above the summary's time.
     params = _grouping_params(grouping, org_id)
     where = conversation_filter("x", mailbox_ids, params)
     waits = _grouped(
