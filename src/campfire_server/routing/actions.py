@@ -291,7 +291,11 @@ def open_handoff(
         paused=True,
         id=conversation_id,
     )
-    _post_system_message(tx, org_id, conversation_id, HANDOFF_MESSAGE, handoff_id)
+    # The AI's own reply already tells the customer a person is coming, so a
+    # handoff it requests adds a note for agents instead of a second notice.
+    _post_system_message(
+        tx, org_id, conversation_id, HANDOFF_MESSAGE, handoff_id, private=source == "ai"
+    )
 
     owner = conversation["assigned_agent_id"]
     if owner is not None:
@@ -708,7 +712,13 @@ def _reopen(tx: Tx, org_id: str, conversation: dict[str, Any], now: int) -> None
 
 
 def _post_system_message(
-    tx: Tx, org_id: str, conversation_id: str, content: str, handoff_id: str
+    tx: Tx,
+    org_id: str,
+    conversation_id: str,
+    content: str,
+    handoff_id: str,
+    *,
+    private: bool = False,
 ) -> None:
     # Imported here because conversations.actions imports this module for its hooks.
     from ..conversations import actions as conversation_actions
@@ -718,7 +728,12 @@ def _post_system_message(
         tx,
         principal,
         conversation_id,
-        MessageCreate(content=content, author_type="system", metadata={"handoffId": handoff_id}),
+        MessageCreate(
+            content=content,
+            author_type="system",
+            private=private,
+            metadata={"handoffId": handoff_id},
+        ),
     )
 
 
