@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PORT ?= 3000
 
-.PHONY: run test install install-dev lint bench clean
+.PHONY: run test test-sdk test-sdk-python test-sdk-js install install-dev lint bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -14,8 +14,9 @@ $(VENV)/.installed: pyproject.toml constraints.txt | $(BIN)/python
 	$(BIN)/pip install -q -c constraints.txt -e .
 	touch $@
 
-$(VENV)/.installed-dev: pyproject.toml constraints.txt | $(BIN)/python
+$(VENV)/.installed-dev: pyproject.toml constraints.txt sdk/python/pyproject.toml | $(BIN)/python
 	$(BIN)/pip install -q -c constraints.txt -e '.[dev]'
+	$(BIN)/pip install -q -c constraints.txt -e sdk/python
 	touch $(VENV)/.installed $@
 
 install: $(VENV)/.installed
@@ -25,8 +26,20 @@ install-dev: $(VENV)/.installed-dev
 run: install
 	CAMPFIRE_ENV=development $(BIN)/campfire serve --port $(PORT)
 
+# pytest's testpaths include the Python SDK's tests; the JS SDK runs after.
 test: install-dev
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(MAKE) test-sdk-js
+
+# The SDK suites alone.
+test-sdk: test-sdk-python test-sdk-js
+
+test-sdk-python: install-dev
+	$(BIN)/python -m pytest sdk/python/tests $(PYTEST_ARGS)
+
+test-sdk-js: install-dev
+	cd sdk/js && npm ci --no-audit --no-fund && npm run build && \
+		CAMPFIRE_PYTHON="$(abspath $(BIN)/python)" npm test
 
 lint: install-dev
 	$(BIN)/ruff check src tests bench

@@ -93,7 +93,10 @@ def main() -> int:
             f"at threshold {args.threshold}"
         )
     beta = fit_logistic(x, y)
-    print("weights:", ", ".join(f"{w:.3f}" for w in beta[:-1]))
+    print("weights:")
+    for name, weight in zip(FEATURE_NAMES, beta[:-1], strict=True):
+        if weight:
+            print(f'    "{name}": {weight:.3f},')
     print("bias:", f"{beta[-1]:.3f}")
     return 0
 

@@ -222,14 +222,23 @@ def start_server(
     }
     with open(log_path, "wb") as log_file:
         process = subprocess.Popen(
-            [sys.executable, "-m", "campfire_server.cli", "serve", "--host", "127.0.0.1",
-             "--port", str(port)],
+            [
+                sys.executable,
+                "-m",
+                "campfire_server.cli",
+                "serve",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+            ],
             env=environment,
             stdout=log_file,
             stderr=subprocess.STDOUT,
         )
     server = LiveServer(process, f"http://127.0.0.1:{port}", port, log_path)
-    deadline = time.monotonic() + 30
+    # Generous, because several processes may share a loaded 2-core machine.
+    deadline = time.monotonic() + 90
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"server exited early:\n{log_path.read_text()[-3000:]}")
@@ -239,7 +248,7 @@ def start_server(
         except httpx.HTTPError:
             time.sleep(0.1)
     server.stop()
-    raise RuntimeError(f"server did not start within 30 s:\n{log_path.read_text()[-3000:]}")
+    raise RuntimeError(f"server did not start within 90 s:\n{log_path.read_text()[-3000:]}")
 
 
 @pytest.fixture

@@ -9,15 +9,40 @@ from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontext
 from fastapi import FastAPI
 
 from . import __version__
+from .api.access import AccessMiddleware
 from .api.errors import install_error_handlers
 from .api.middleware import BodyGuardMiddleware, IdempotencyMiddleware, RequestContextMiddleware
-from .api.routes import ai, conversations, knowledge, mailboxes, messages, webhooks
+from .api.routes import (
+    agents,
+    ai,
+    analytics,
+    auth,
+    conversations,
+    events,
+    handoffs,
+    health,
+    keys,
+    knowledge,
+    mailboxes,
+    messages,
+    satisfaction,
+    webhooks,
+    widget,
+    widget_assets,
+)
 from .assistant.setup import assistant_service
 from .auth.keys import KeyCache
+from .auth.origins import OriginRegistry
+from .auth.ratelimit import RateLimits
+from .auth.tokens import external_key_from_settings
 from .config import Settings, get_settings
 from .db.database import Database, open_database
 from .development import seed_development_data
 from .events.emit import register_tx_hook
+from .monitoring import service as monitoring_service
+from .realtime import gateway as realtime_gateway
+from .realtime import runtime as realtime_runtime
+from .routing import service as routing
 from .webhooks import actions as webhook_actions
 from .webhooks import delivery as webhook_delivery
 
@@ -28,12 +53,13 @@ API_PREFIX = "/api/v2"
 # Background services started with the application, in order, and stopped in
 # reverse: each is a function of the app returning an async context manager.
 ServiceFactory = Callable[[FastAPI], AbstractAsyncContextManager[None]]
-SERVICES: list[ServiceFactory] = [assistant_service]
+SERVICES: list[ServiceFactory] = [assistant_service, realtime_runtime.lifespan]
 
 # Webhook deliveries are queued inside the transaction of each event and sent
 # by the in-process worker (off with CAMPFIRE_WEBHOOK_WORKER=false).
 register_tx_hook(webhook_actions.enqueue_event)
 SERVICES.append(webhook_delivery.lifespan_service)
+SERVICES.append(monitoring_service.lifespan)
 
 DESCRIPTION = """\
 Campfire's REST API: conversations, messages, AI answers, handoff to people,
@@ -46,6 +72,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     """Build the application; ``db`` is opened from the settings when not given."""
     settings = settings or get_settings()
     settings.check_serving_secrets()
+    external_key_from_settings(settings)  # a bad public key fails here, at start-up
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -55,6 +82,8 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
             pool_size=settings.database_pool_size,
             busy_timeout_ms=settings.sqlite_busy_timeout_ms,
         )
+        app.state.rate_limits = RateLimits(settings, app.state.db)
+        app.state.origins = OriginRegistry(app.state.db)
         if settings.is_development:
             await seed_development_data(app.state.db)
         log.info(
@@ -67,6 +96,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
                     await stack.enter_async_context(factory(app))
                 yield
         finally:
+            await app.state.rate_limits.close()
             if owns_db:
                 await app.state.db.close()
             log.info("server stopped")
@@ -84,19 +114,35 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     app.state.key_cache = KeyCache()
 
     install_error_handlers(app)
+    routing.configure(routing.policy_from_settings(settings))
     for router in (
         conversations.router,
         messages.router,
         mailboxes.router,
         knowledge.router,
         ai.router,
+        agents.router,
+        handoffs.router,
+        events.router,
+        realtime_gateway.router,
         webhooks.router,
+        keys.router,
+        auth.router,
+        widget.router,
+        satisfaction.router,
+        analytics.router,
     ):
         app.include_router(router, prefix=API_PREFIX)
+    app.include_router(health.router)
+    app.include_router(widget_assets.router)
 
-    # Added last runs first: request context wraps the body guard, which
-    # wraps idempotency, so every rejection carries the request id.
+    # Added last runs first: request context wraps access (CORS, mock mode,
+    # rate and security headers), which wraps the body guard, which wraps
+    # idempotency, so every rejection carries the request id and the headers.
     app.add_middleware(IdempotencyMiddleware)
     app.add_middleware(BodyGuardMiddleware, max_body_bytes=settings.max_body_bytes)
+    app.add_middleware(AccessMiddleware)
     app.add_middleware(RequestContextMiddleware)
+    # Outermost, so realtime fan-out can write through the web server's own send.
+    app.add_middleware(realtime_gateway.RawSendCapture)
     return app

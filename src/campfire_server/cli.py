@@ -72,11 +72,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
         )
         return 2
     if settings.is_development:
-        base = f"http://{'localhost' if settings.host in ('127.0.0.1', '0.0.0.0') else settings.host}:{settings.port}"
+        shown_host = "localhost" if settings.host in ("127.0.0.1", "0.0.0.0") else settings.host
+        base = f"http://{shown_host}:{settings.port}"
         print(f"Campfire is starting on {base}", file=sys.stderr)
         print(f"  API:        {base}/api/v2", file=sys.stderr)
         print(f"  API docs:   {base}/api/v2/docs", file=sys.stderr)
         print(f"  Test key:   {keys.DEVELOPMENT_KEY}", file=sys.stderr)
+        print(f"  Demo page:  {base}/", file=sys.stderr)
     uvicorn.run(
         "campfire_server.app:create_app",
         factory=True,
@@ -85,7 +87,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
         workers=settings.workers,
         log_config=None,
         access_log=False,
-        ws_per_message_deflate=False,
+        ws_per_message_deflate=settings.realtime_per_message_deflate,
+        ws_max_size=settings.realtime_max_frame_bytes,
         proxy_headers=False,
     )
     return 0
@@ -197,6 +200,7 @@ def cmd_mailboxes_create(args: argparse.Namespace) -> int:
             handoff_threshold=args.handoff_threshold,
             identity_verification=args.identity_verification,
         ),
+        identity_secret=args.identity_secret,
     )
     mailbox = _run(_settings(args), lambda tx: org_actions.create_mailbox(tx, args.org, request))
     _print(mailbox.model_dump(mode="json", by_alias=True))
@@ -275,10 +279,20 @@ def build_parser() -> argparse.ArgumentParser:
         help="copy every row into an empty database, e.g. from SQLite to PostgreSQL; "
         "stop the servers first",
     )
-    db_copy.add_argument("--from", dest="source", required=True, metavar="URL",
-                         help="database to read, e.g. sqlite:///campfire.db")
-    db_copy.add_argument("--to", dest="target", required=True, metavar="URL",
-                         help="empty database to fill, e.g. postgresql://user@host:5432/campfire")
+    db_copy.add_argument(
+        "--from",
+        dest="source",
+        required=True,
+        metavar="URL",
+        help="database to read, e.g. sqlite:///campfire.db",
+    )
+    db_copy.add_argument(
+        "--to",
+        dest="target",
+        required=True,
+        metavar="URL",
+        help="empty database to fill, e.g. postgresql://user@host:5432/campfire",
+    )
     db_copy.set_defaults(handler=cmd_db_copy)
 
     orgs = commands.add_parser("orgs", help="manage organizations").add_subparsers(
@@ -352,6 +366,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--identity-verification",
         action="store_true",
         help="require customerHash for widget sessions of this mailbox",
+    )
+    mailboxes_create.add_argument(
+        "--identity-secret",
+        metavar="SECRET",
+        help="key of the customerHash HMAC (16 to 255 characters); required with "
+        "--identity-verification",
     )
     _add_database(mailboxes_create)
     mailboxes_create.set_defaults(handler=cmd_mailboxes_create)

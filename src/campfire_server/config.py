@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import ipaddress
+import json
 from functools import lru_cache
-from typing import Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 Environment = Literal["development", "test", "production"]
 
@@ -31,6 +33,15 @@ class Settings(BaseSettings):
     jwt_secret: str = "development-secret"
     jwt_issuer: str = "campfire"
     jwt_audience: str = "campfire"
+    # Public key (PEM text, or a path to a PEM file) of the integrator's own
+    # identity provider. Tokens signed with it use RS256 (RSA key) or ES256
+    # (P-256 key) and must carry the external issuer and audience.
+    jwt_public_key: str | None = None
+    jwt_external_issuer: str | None = None
+    jwt_external_audience: str | None = None
+    # Lifetimes of the tokens this server issues, in seconds.
+    widget_session_ttl_seconds: int = Field(default=3600, ge=60, le=86400)
+    token_max_ttl_seconds: int = Field(default=86400, ge=60, le=30 * 86400)
 
     # Storage tuning.
     database_pool_size: int = Field(default=16, ge=1, le=512)
@@ -43,8 +54,31 @@ class Settings(BaseSettings):
     rate_limit_requests_per_minute: int = Field(default=1000, ge=1)
     rate_limit_messages_per_minute: int = Field(default=60, ge=1)
     rate_limit_websocket_connections: int = Field(default=100, ge=1)
-    trusted_proxies: list[str] = Field(default_factory=list)
+    rate_limit_widget_sessions_per_minute: int = Field(default=30, ge=1)
+    # Peers (IP addresses or CIDR networks) whose X-Forwarded-For header is
+    # believed; comma-separated or a JSON list. Empty: the TCP peer is the client.
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(default_factory=list)
 
+    # Bearer token that GET /metrics requires when set.
+    metrics_token: str | None = None
+
+    # Handoff routing (see docs/handoff.md).
+    handoff_requeue_on_offline: bool = True
+    handoff_default_handle_seconds: int = Field(default=300, ge=1)
+    handoff_history_hours: int = Field(default=24, ge=1)
+    # Realtime WebSocket API (docs/realtime.md).
+    realtime_auth_timeout_seconds: float = Field(default=10.0, gt=0)
+    realtime_heartbeat_seconds: float = Field(default=25.0, gt=0)
+    realtime_idle_timeout_seconds: float = Field(default=120.0, ge=0)
+    realtime_typing_ttl_seconds: float = Field(default=10.0, gt=0)
+    realtime_send_queue_frames: int = Field(default=256, ge=1)
+    realtime_max_frame_bytes: int = Field(default=64 * 1024, ge=1024)
+    realtime_per_message_deflate: bool = False
+    realtime_replay_limit: int = Field(default=1000, ge=1, le=10_000)
+    # The event log keeps an event while it is younger than the retention
+    # window or among the newest ``event_retention_min_events`` of its channel.
+    event_retention_hours: float = Field(default=24.0, gt=0)
+    event_retention_min_events: int = Field(default=1000, ge=1)
     # Webhook delivery. Durations are in seconds.
     webhook_worker: bool = Field(
         default=True, description="Run the delivery worker inside each server process"
@@ -72,6 +106,28 @@ class Settings(BaseSettings):
         for prefix in ("sqlite+aiosqlite://", "sqlite+pysqlite://"):
             if value.startswith(prefix):
                 return "sqlite://" + value[len(prefix) :]
+        return value
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _split_trusted_proxies(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            text = value.strip()
+            if text.startswith("["):
+                return json.loads(text)
+            return [part.strip() for part in text.split(",") if part.strip()]
+        return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _check_trusted_proxies(cls, value: list[str]) -> list[str]:
+        for entry in value:
+            try:
+                ipaddress.ip_network(entry, strict=False)
+            except ValueError:
+                raise ValueError(
+                    f"trusted_proxies entry {entry!r} is not an IP address or CIDR network"
+                ) from None
         return value
 
     def check_serving_secrets(self) -> None:

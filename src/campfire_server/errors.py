@@ -6,6 +6,7 @@
     ├── PermissionDenied              403 AUTHORIZATION_ERROR  close 4403
     ├── NotFound                      404 NOT_FOUND            close 4404
     ├── MethodNotAllowed              405 METHOD_NOT_ALLOWED
+    ├── RequestTimeout                408 TIMEOUT              close 4408
     ├── Conflict                      409 CONFLICT             close 4409
     ├── PayloadTooLarge               413 PAYLOAD_TOO_LARGE    close 1009
     ├── UnsupportedMediaType          415 UNSUPPORTED_MEDIA_TYPE
@@ -91,6 +92,12 @@ class NotFound(ServiceError):
 class MethodNotAllowed(ServiceError):
     code = "METHOD_NOT_ALLOWED"
     http_status = 405
+
+
+class RequestTimeout(ServiceError):
+    code = "TIMEOUT"
+    http_status = 408
+    ws_close_code = 4408
 
 
 class Conflict(ServiceError):

@@ -9,9 +9,28 @@ import pytest
 
 from tests.conftest import make_tenant, start_server
 
+# These tests load one conversation far beyond the default 60 messages per minute.
+UNLIMITED = {
+    "CAMPFIRE_RATE_LIMIT_MESSAGES_PER_MINUTE": "1000000",
+    "CAMPFIRE_RATE_LIMIT_REQUESTS_PER_MINUTE": "1000000",
+}
 
-async def _post_many(api: str, headers: dict, conversation_id: str, total: int, clients: int,
-                     idempotency_key: str | None = None) -> list[httpx.Response]:
+
+@pytest.fixture
+def live_server(db, tmp_path):
+    server = start_server(db.url, tmp_path, env=UNLIMITED)
+    yield server
+    server.stop()
+
+
+async def _post_many(
+    api: str,
+    headers: dict,
+    conversation_id: str,
+    total: int,
+    clients: int,
+    idempotency_key: str | None = None,
+) -> list[httpx.Response]:
     per_client = total // clients
 
     async def one_client(index: int) -> list[httpx.Response]:
@@ -22,7 +41,9 @@ async def _post_many(api: str, headers: dict, conversation_id: str, total: int, 
                 extra = {"Idempotency-Key": idempotency_key} if idempotency_key else {}
                 body = {"content": "same" if idempotency_key else f"client {index} message {n}"}
                 tasks.append(
-                    http.post(f"/conversations/{conversation_id}/messages", json=body, headers=extra)
+                    http.post(
+                        f"/conversations/{conversation_id}/messages", json=body, headers=extra
+                    )
                 )
             results = await asyncio.gather(*tasks)
             return list(results)
@@ -74,7 +95,7 @@ async def test_200_concurrent_same_key_store_one(db, live_server):
 async def test_sqlite_contention_never_500(db, backend, tmp_path, workers):
     if backend != "sqlite":
         pytest.skip("SQLite lock contention only")
-    server = start_server(db.url, tmp_path, env={"CAMPFIRE_WORKERS": str(workers)})
+    server = start_server(db.url, tmp_path, env={"CAMPFIRE_WORKERS": str(workers), **UNLIMITED})
     try:
         tenant = await make_tenant(db, "Contention org")
         async with httpx.AsyncClient(
@@ -92,7 +113,9 @@ async def test_sqlite_contention_never_500(db, backend, tmp_path, workers):
                 ]
                 reads = [http.get("/conversations", params={"limit": 10}) for _ in range(20)]
                 patches = [
-                    http.patch(f"/conversations/{cid}", json={"priority": "high" if _round % 2 else "low"})
+                    http.patch(
+                        f"/conversations/{cid}", json={"priority": "high" if _round % 2 else "low"}
+                    )
                     for cid in conversations
                 ]
                 responses = await asyncio.gather(*writes, *reads, *patches)

@@ -169,6 +169,8 @@ async def test_br06_timeouts_5xx_and_refusals_retried(live_factory, tenant, make
         r3.path = "/hook/r3"
         for receiver in (r1, r2, r3):
             await receiver.wait_for(1, timeout=30, predicate=lambda r: r.status == 200)
+        # The held first request is recorded only once the receiver replies to it.
+        await r2.wait_for(2, timeout=30)
         await asyncio.sleep(1.0)
         logs = {name: (await _deliveries(client, tenant, hook["id"]))[0]
                 for name, hook in hooks.items()}

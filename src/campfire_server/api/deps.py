@@ -8,8 +8,10 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from ..auth import keys
+from ..auth.client_address import client_ip
 from ..auth.principal import Principal
-from ..auth.tokens import verify_token
+from ..auth.ratelimit import Decision
+from ..auth.tokens import external_key_from_settings, verify_token
 from ..config import Settings
 from ..db.database import Database
 from ..errors import AuthenticationFailed
@@ -47,6 +49,13 @@ async def authenticate(
         raise AuthenticationFailed(
             "the test key works only when the server runs with CAMPFIRE_ENV=development"
         )
+    if token == keys.DEVELOPMENT_PUBLISHABLE_KEY:
+        if settings.is_development:
+            return keys.development_publishable_principal(settings.host, settings.port)
+        raise AuthenticationFailed(
+            "the demo publishable key works only when the server runs with "
+            "CAMPFIRE_ENV=development"
+        )
 
     if keys.split_key(token) is not None:
         digest = keys.hash_key(token)
@@ -65,19 +74,59 @@ async def authenticate(
             secret=settings.jwt_secret,
             issuer=settings.jwt_issuer,
             audience=settings.jwt_audience,
+            external=external_key_from_settings(settings),
         )
     raise AuthenticationFailed(
         "the credential is neither an API key (sk_..., pk_...) nor a token"
     )
 
 
+def reject_secret_key_in_browser(principal: Principal, origin: str | None) -> None:
+    """Raise when a secret key arrives with an ``Origin`` header, i.e. from a web page.
+
+    A secret key in a page's source is readable by every visitor of it.
+    """
+    if origin is not None and principal.kind in ("secret", "development"):
+        raise AuthenticationFailed(
+            "secret keys must never be used in a browser, where every visitor can read "
+            "them; use a publishable key (pk_...) with POST /api/v2/widget/session, and keep "
+            "secret keys on your server",
+            details={"field": "Authorization", "expected": "a publishable key or a token"},
+        )
+
+
 async def current_principal(request: Request) -> Principal:
+    """Authenticate the request and count it against the caller's rate limit."""
     token = bearer_token(request.headers.get("authorization"))
     app_state = request.app.state
     principal = await authenticate(token, app_state.db, app_state.settings, app_state.key_cache)
+    reject_secret_key_in_browser(principal, request.headers.get("origin"))
     request.state.principal = principal
-    request.scope.setdefault("state", {})["organization_id"] = principal.org_id
+    state = request.scope.setdefault("state", {})
+    state["organization_id"] = principal.org_id
+
+    rate_key = principal.rate_limit_key
+    if principal.kind == "publishable":
+        # Every visitor of a site shares its publishable key; count them apart.
+        rate_key = f"{rate_key}:{client_address(request)}"
+    decision = await app_state.rate_limits.hit_request(rate_key, principal.org_id)
+    state["rate_limit"] = decision
+    decision.raise_if_exceeded()
     return principal
+
+
+def enforce_limit(request: Request, decision: Decision) -> None:
+    """Report the limit nearest exhaustion in the rate headers; raise when ``decision`` failed."""
+    state = request.scope.setdefault("state", {})
+    current: Decision | None = state.get("rate_limit")
+    if current is None or decision.remaining < current.remaining or not decision.allowed:
+        state["rate_limit"] = decision
+    decision.raise_if_exceeded()
+
+
+def client_address(request: Request) -> str:
+    """Return the client's IP address according to the trusted proxies setting."""
+    return client_ip(request.scope, request.app.state.settings.trusted_proxies)
 
 
 def credential_fingerprint(token: str) -> str:

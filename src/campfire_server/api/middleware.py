@@ -21,6 +21,7 @@ from ..errors import (
     ValidationFailed,
 )
 from ..logs import request_id_var
+from ..monitoring import metrics
 from ..validation import find_bad_text
 from .errors import error_body
 
@@ -49,6 +50,26 @@ def _header(scope: Scope, name: bytes) -> str | None:
     return None
 
 
+def route_template(scope: Scope) -> str:
+    """Return the matched route's path template with its router prefix, e.g. ``/api/v2/x/{id}``.
+
+    A route included with a prefix matches the rest of the path and knows
+    only its own template, so the prefix is recovered from the request path.
+    """
+    route = scope.get("route")
+    template = getattr(route, "path", None)
+    if not template:
+        return "<unmatched>"
+    path: str = scope.get("path", "")
+    regex = getattr(route, "path_regex", None)
+    if regex is None or regex.match(path):
+        return template
+    for index, char in enumerate(path):
+        if char == "/" and index and regex.match(path[index:]):
+            return path[:index] + template
+    return template
+
+
 class RequestContextMiddleware:
     """Give every request an id, log one line for it, and answer 500 for escaped errors."""
 
@@ -61,7 +82,9 @@ class RequestContextMiddleware:
             return
 
         supplied = _header(scope, b"x-request-id")
-        request_id = supplied if supplied and _SANE_REQUEST_ID.match(supplied) else ids.new("request")
+        request_id = (
+            supplied if supplied and _SANE_REQUEST_ID.match(supplied) else ids.new("request")
+        )
         token = request_id_var.set(request_id)
         scope.setdefault("state", {})["request_id"] = request_id
         started = time.perf_counter()
@@ -85,18 +108,23 @@ class RequestContextMiddleware:
             if scope["type"] == "http" and not status["sent"]:
                 await send_error(
                     send_with_id,
-                    ServiceError("an internal error occurred; quote the request id when reporting it"),
+                    ServiceError(
+                        "an internal error occurred; quote the request id when reporting it"
+                    ),
                     request_id,
                 )
         finally:
             request_id_var.reset(token)
             if scope["type"] == "http":
-                route = scope.get("route")
+                route = route_template(scope)
+                metrics.observe_request(
+                    scope.get("method", ""), route, status["code"], time.perf_counter() - started
+                )
                 log.info(
                     "request",
                     extra={
                         "method": scope.get("method"),
-                        "route": getattr(route, "path", None) or "<unmatched>",
+                        "route": route,
                         "status": status["code"],
                         "duration_ms": round((time.perf_counter() - started) * 1000, 2),
                         "request_id": request_id,
@@ -322,7 +350,9 @@ class IdempotencyMiddleware:
                     headers={"Retry-After": "1"},
                 )
             stored = row
-        headers = [(k.encode(), v.encode()) for k, v in json.loads(stored["response_headers"]).items()]
+        headers = [
+            (k.encode(), v.encode()) for k, v in json.loads(stored["response_headers"]).items()
+        ]
         body = bytes(stored["response_body"] or b"")
         headers.append((b"content-length", str(len(body)).encode()))
         headers.append((b"idempotent-replayed", b"true"))

@@ -21,10 +21,11 @@ from ..conversations.schemas import MessageCreate
 from ..db.database import Database
 from ..db.tx import Tx
 from ..errors import Conflict, NotFound
-from ..events import emit, records
+from ..events import records
 from ..events.records import EventRecord
 from ..organizations import service as organization_service
 from ..organizations.schemas import MailboxSettings
+from ..routing import actions as routing_actions
 from .engine import Answer, AnswerEngine
 from .schemas import GenerateRequest
 
@@ -101,6 +102,7 @@ async def generate_response(
         history=_without_current(context.history, request.message_content),
         knowledge_base_enabled=request.context.knowledge_base_enabled,
         threshold=context.settings.handoff_threshold,
+        instructions=context.settings.ai_instructions,
     )
 
 
@@ -125,36 +127,14 @@ def _ai_principal(org_id: str) -> Principal:
 
 
 def request_handoff(tx: Tx, org_id: str, conversation_id: str, reason: str) -> None:
-    """Pause the AI in a conversation and record that it needs a person.
-
-    TODO: call the routing module's request_handoff (queueing and agent
-    assignment) once it exists; until then this only pauses the AI, logs a
-    handoff.requested event and posts a private system note for agents.
-    """
-    row = conversation_service.get_conversation_row(tx, org_id, conversation_id, lock=True)
-    tx.execute(
-        "UPDATE conversations SET ai_paused = :paused WHERE id = :id",
-        paused=True,
-        id=conversation_id,
-    )
-    emit.emit(
+    """Hand the conversation to a person through the routing queue, in this transaction."""
+    routing_actions.request_handoff(
         tx,
         org_id=org_id,
-        type=records.HANDOFF_REQUESTED,
-        data={"conversationId": conversation_id, "reason": reason, "status": "queued"},
         conversation_id=conversation_id,
-        mailbox_id=row["mailbox_id"],
-    )
-    conversation_actions.send_message(
-        tx,
-        _ai_principal(org_id),
-        conversation_id,
-        MessageCreate(
-            content=f"The AI handed this conversation to a person (reason: {reason}).",
-            author_type="system",
-            private=True,
-            metadata={"handoffReason": reason},
-        ),
+        reason=reason,
+        context={"source": "ai", "handoffReason": reason},
+        source="ai",
     )
 
 
@@ -214,6 +194,7 @@ class AutoReplier:
             question=content,
             history=_without_current(context.history, content),
             threshold=context.settings.handoff_threshold,
+            instructions=context.settings.ai_instructions,
         )
         posted = await self.db.write(lambda tx: post_answer(tx, context, answer, message.get("id")))
         log.info(

@@ -19,56 +19,56 @@ from .evidence import FEATURE_NAMES, Evidence
 
 @dataclass(frozen=True, slots=True)
 class ConfidenceModel:
-    weights: tuple[float, ...]
+    """Logistic weights by evidence feature; a feature left out has weight 0."""
+
+    weights: dict[str, float]
     bias: float
 
     def score(self, evidence: Evidence) -> float:
-        z = self.bias + sum(w * x for w, x in zip(self.weights, evidence.vector(), strict=True))
+        z = self.bias + sum(
+            self.weights.get(name, 0.0) * value
+            for name, value in zip(FEATURE_NAMES, evidence.vector(), strict=True)
+        )
         return 1.0 / (1.0 + math.exp(-z))
 
 
-# Fitted weights, in the order of FEATURE_NAMES.
+# Fitted with:
+# python bench/calibrate.py DATA --retriever fused --drop unknown_terms,query_size
 _FUSED = ConfidenceModel(
-    # python bench/calibrate.py DATA --retriever fused --drop unknown_terms,query_size
-    weights=(
-        0.275,
-        0.597,
-        0.658,
-        0.842,
-        0.104,
-        -0.831,
-        0,
-        0,
-        0.724,
-        2.674,
-        0.643,
-        1.343,
-        1.886,
-        -0.365,
-        -0.101,
-    ),
+    weights={
+        "lexical_strength": 0.275,
+        "lexical_margin": 0.597,
+        "coverage": 0.658,
+        "passage_coverage": 0.842,
+        "rare_coverage": 0.104,
+        "specific_missing": -0.831,
+        "semantic_top": 0.724,
+        "semantic_margin": 2.674,
+        "retrievers_agree": 0.643,
+        "title_coverage": 1.343,
+        "lexical_spread": 1.886,
+        "names_missing": -0.365,
+        "answer_type_missing": -0.101,
+    },
     bias=-2.044,
 )
+
 _MODELS = {
+    # Fitted with:
     # python bench/calibrate.py DATA --retriever lexical --drop unknown_terms,query_size
     "lexical": ConfidenceModel(
-        weights=(
-            2.870,
-            1.610,
-            0.312,
-            0.120,
-            0.228,
-            -0.503,
-            0,
-            0,
-            0,
-            0,
-            0,
-            1.885,
-            1.913,
-            -0.190,
-            -0.327,
-        ),
+        weights={
+            "lexical_strength": 2.870,
+            "lexical_margin": 1.610,
+            "coverage": 0.312,
+            "passage_coverage": 0.120,
+            "rare_coverage": 0.228,
+            "specific_missing": -0.503,
+            "title_coverage": 1.885,
+            "lexical_spread": 1.913,
+            "names_missing": -0.190,
+            "answer_type_missing": -0.327,
+        },
         bias=-2.364,
     ),
     "fused": _FUSED,
@@ -79,6 +79,7 @@ _MODELS = {
 
 def confidence_model(mode: str) -> ConfidenceModel:
     model = _MODELS.get(mode) or _MODELS["lexical"]
-    if len(model.weights) != len(FEATURE_NAMES):
-        raise AssertionError("confidence weights do not match the evidence features")
+    unknown = set(model.weights) - set(FEATURE_NAMES)
+    if unknown:
+        raise AssertionError(f"confidence weights name unknown features: {sorted(unknown)}")
     return model

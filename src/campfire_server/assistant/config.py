@@ -9,7 +9,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
 class AssistantSettings(BaseSettings):
-    """How answers are retrieved and written; see the configuration table in the README."""
+    """How answers are retrieved and which providers write them."""
 
     model_config = SettingsConfigDict(env_prefix="CAMPFIRE_AI_", extra="ignore")
 

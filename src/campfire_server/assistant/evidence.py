@@ -117,7 +117,7 @@ def measure(index: KnowledgeIndex, query: Query, hits: list[ArticleHit], questio
         else 0.0
     )
 
-    # How far the best score stands above the rest of the ranking, in its spread.
+    # The lead of the best score over the rest of the ranking, in units of their spread.
     rest = [hit.lexical for hit in hits[1:]]
     if len(rest) >= 2 and top.lexical > 0:
         spread = float(np.std(rest)) or 1e-6

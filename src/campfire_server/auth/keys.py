@@ -21,6 +21,7 @@ from typing import Any, Literal
 from .. import clock, ids
 from ..db.tx import Tx
 from ..errors import NotFound, ValidationFailed
+from .origins import normalize_origin
 from .principal import Principal, Role
 
 log = logging.getLogger(__name__)
@@ -29,6 +30,11 @@ KeyKind = Literal["secret", "publishable"]
 
 DEVELOPMENT_KEY = "test_sk_123456789"
 DEVELOPMENT_ORG_ID = "org_development"
+# The demo page's publishable key. Like DEVELOPMENT_KEY it is accepted only
+# when CAMPFIRE_ENV=development, and it may only open widget sessions for the
+# development mailbox.
+DEVELOPMENT_PUBLISHABLE_KEY = "pk_test_development"
+DEVELOPMENT_MAILBOX_ID = "mailbox_456"  # the mailbox that development.py seeds
 
 _ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 _LOOKUP_CHARS = 12
@@ -91,6 +97,7 @@ def create_key(
     mode = "live" if live else "test"
     plain = f"{letter}_{mode}_{_random_text(_LOOKUP_CHARS)}{_random_text(_SECRET_CHARS)}"
     prefix, _ = split_key(plain)  # type: ignore[misc]
+    origins = sorted({normalize_origin(origin) for origin in allowed_origins or []})
     key_id = ids.new("api_key")
     now = clock.now_ms()
     tx.execute(
@@ -105,7 +112,7 @@ def create_key(
         prefix=prefix,
         key_hash=hash_key(plain),
         mailbox_ids=json.dumps(mailbox_ids or []),
-        allowed_origins=json.dumps(allowed_origins or []),
+        allowed_origins=json.dumps(origins),
         created_at=now,
     )
     log.info("api key created", extra={"key_id": key_id, "org_id": org_id, "kind": kind})
@@ -163,6 +170,7 @@ def principal_for_key(row: dict[str, Any]) -> Principal:
         subject=row["id"],
         mailbox_ids=tuple(json.loads(row["mailbox_ids"] or "[]")),
         rate_limit_key=f"key:{row['id']}",
+        allowed_origins=tuple(json.loads(row["allowed_origins"] or "[]")),
     )
 
 
@@ -173,6 +181,26 @@ def development_principal() -> Principal:
         kind="development",
         subject="development-key",
         rate_limit_key="key:development",
+    )
+
+
+def development_publishable_principal(host: str, port: int) -> Principal:
+    """Build the demo key's principal, usable from the server's own origins only.
+
+    The demo page is served by the server itself, and browsers send its
+    origin with every POST, so that origin must be allowed.
+    """
+    hosts = {"localhost", "127.0.0.1"}
+    if host not in ("0.0.0.0", "::"):
+        hosts.add(host)
+    return Principal(
+        org_id=DEVELOPMENT_ORG_ID,
+        role="customer",
+        kind="publishable",
+        subject="development-publishable-key",
+        mailbox_ids=(DEVELOPMENT_MAILBOX_ID,),
+        rate_limit_key="key:development-publishable",
+        allowed_origins=tuple(sorted(f"http://{name}:{port}" for name in hosts)),
     )
 
 

@@ -21,6 +21,8 @@ class Principal:
     agent_id: str | None = None
     mailbox_ids: tuple[str, ...] = field(default_factory=tuple)
     rate_limit_key: str = ""
+    # Browser origins a publishable key may be used from.
+    allowed_origins: tuple[str, ...] = field(default_factory=tuple)
 
     @property
     def is_customer(self) -> bool:

@@ -1,11 +1,29 @@
-"""JSON Web Tokens that this server issues and verifies (HS256)."""
+"""JSON Web Tokens: the HS256 tokens this server issues, and RS256/ES256 tokens
+from the integrator's own identity provider.
+
+Claims: ``sub`` (subject), ``org`` (organization id), ``role``, ``cid``
+(customer id, customer tokens only), ``aid`` (agent id), ``mbx`` (mailbox
+ids the token is limited to), plus the registered ``exp``, ``nbf``, ``iat``,
+``iss`` and ``aud``.
+
+The algorithm is chosen from the token header but each algorithm is bound
+to exactly one key: HS256 to the server secret, RS256/ES256 to the
+configured public key, and only when that key is of the matching type. So
+``alg: none`` and an HS256 token signed with the public key as an HMAC
+secret (algorithm confusion) are both rejected.
+"""
 
 from __future__ import annotations
 
+import functools
 import logging
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import jwt
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.hazmat.primitives.serialization import load_pem_public_key
 
 from .. import clock
 from ..errors import AuthenticationFailed
@@ -14,6 +32,36 @@ from .principal import ROLES, Principal
 log = logging.getLogger(__name__)
 
 LEEWAY_SECONDS = 30
+SERVER_ALGORITHM = "HS256"
+
+
+@dataclass(frozen=True, slots=True)
+class ExternalKey:
+    """The identity provider's public key, with the one algorithm, issuer and audience it signs."""
+
+    key: Any
+    algorithm: str
+    issuer: str
+    audience: str
+
+
+@functools.lru_cache(maxsize=8)
+def load_external_key(pem_or_path: str, issuer: str, audience: str) -> ExternalKey:
+    """Parse a PEM public key (or read it from a file) and pick its algorithm.
+
+    Raises ``ValueError`` for a key that is neither RSA nor EC P-256.
+    """
+    text = pem_or_path.strip()
+    if not text.startswith("-----BEGIN"):
+        text = Path(text).read_text()
+    key = load_pem_public_key(text.encode())
+    if isinstance(key, rsa.RSAPublicKey):
+        if key.key_size < 2048:
+            raise ValueError(f"the RSA public key has {key.key_size} bits; at least 2048 required")
+        return ExternalKey(key, "RS256", issuer, audience)
+    if isinstance(key, ec.EllipticCurvePublicKey) and isinstance(key.curve, ec.SECP256R1):
+        return ExternalKey(key, "ES256", issuer, audience)
+    raise ValueError("the JWT public key must be an RSA key (RS256) or an EC P-256 key (ES256)")
 
 
 def issue_token(
@@ -27,7 +75,7 @@ def issue_token(
     ttl_seconds: int,
     extra: dict[str, Any] | None = None,
 ) -> tuple[str, int]:
-    """Return a signed token and its expiry in epoch seconds."""
+    """Return a signed HS256 token and its expiry in epoch seconds."""
     now = clock.now_ms() // 1000
     expires = now + ttl_seconds
     claims: dict[str, Any] = {
@@ -41,18 +89,50 @@ def issue_token(
         "aud": audience,
     }
     claims.update(extra or {})
-    return jwt.encode(claims, secret, algorithm="HS256"), expires
+    return jwt.encode(claims, secret, algorithm=SERVER_ALGORITHM), expires
 
 
-def verify_token(token: str, *, secret: str, issuer: str, audience: str) -> Principal:
-    """Verify signature, expiry, not-before, issuer and audience, and build the principal."""
+def _choose_key(
+    token: str, secret: str, issuer: str, audience: str, external: ExternalKey | None
+) -> tuple[Any, str, str, str]:
+    try:
+        header = jwt.get_unverified_header(token)
+    except jwt.InvalidTokenError:
+        raise AuthenticationFailed("the token is malformed; it is not a JSON Web Token") from None
+    algorithm = header.get("alg")
+    if algorithm == SERVER_ALGORITHM:
+        return secret, algorithm, issuer, audience
+    if external is not None and algorithm == external.algorithm:
+        return external.key, algorithm, external.issuer, external.audience
+    accepted = [SERVER_ALGORITHM] + ([external.algorithm] if external else [])
+    raise AuthenticationFailed(
+        f"tokens signed with alg {algorithm!r} are not accepted; accepted: {', '.join(accepted)}",
+        details={"field": "alg", "value": str(algorithm)[:20], "expected": accepted},
+    )
+
+
+def verify_token(
+    token: str,
+    *,
+    secret: str,
+    issuer: str,
+    audience: str,
+    external: ExternalKey | None = None,
+) -> Principal:
+    """Verify signature, expiry, not-before, issuer and audience, and build the principal.
+
+    Raises ``AuthenticationFailed`` with the reason when any check fails.
+    """
+    key, algorithm, expected_issuer, expected_audience = _choose_key(
+        token, secret, issuer, audience, external
+    )
     try:
         claims = jwt.decode(
             token,
-            secret,
-            algorithms=["HS256"],
-            audience=audience,
-            issuer=issuer,
+            key,
+            algorithms=[algorithm],
+            audience=expected_audience,
+            issuer=expected_issuer,
             leeway=LEEWAY_SECONDS,
             options={"require": ["exp", "sub", "iss", "aud"], "verify_iat": False},
         )
@@ -60,18 +140,63 @@ def verify_token(token: str, *, secret: str, issuer: str, audience: str) -> Prin
         raise AuthenticationFailed("the token has expired; request a new one") from None
     except jwt.ImmatureSignatureError:
         raise AuthenticationFailed("the token is not valid yet (nbf is in the future)") from None
+    except jwt.InvalidAudienceError:
+        raise AuthenticationFailed(
+            f"the token's audience is wrong; expected aud {expected_audience!r}"
+        ) from None
+    except jwt.InvalidIssuerError:
+        raise AuthenticationFailed(
+            f"the token's issuer is wrong; expected iss {expected_issuer!r}"
+        ) from None
+    except jwt.InvalidSignatureError:
+        raise AuthenticationFailed("the token's signature is invalid") from None
     except jwt.InvalidTokenError as error:
         raise AuthenticationFailed(f"the token is invalid: {error}") from None
+    return principal_from_claims(claims)
+
+
+def _string_list(value: Any) -> tuple[str, ...] | None:
+    if value is None:
+        return ()
+    if isinstance(value, list) and all(isinstance(item, str) for item in value):
+        return tuple(value)
+    return None
+
+
+def principal_from_claims(claims: dict[str, Any]) -> Principal:
+    """Build the principal of verified ``claims``; reject claims of the wrong type."""
     role = claims.get("role")
-    if role not in ROLES or not isinstance(claims.get("org"), str):
+    org_id = claims.get("org")
+    if role not in ROLES or not isinstance(org_id, str) or not org_id:
         raise AuthenticationFailed("the token lacks a valid role or org claim")
+    customer_id = claims.get("cid")
+    if role == "customer" and (not isinstance(customer_id, str) or not customer_id):
+        raise AuthenticationFailed("a customer token must carry the customer id in cid")
+    agent_id = claims.get("aid")
+    if agent_id is not None and not isinstance(agent_id, str):
+        raise AuthenticationFailed("the aid claim must be a string")
+    mailbox_ids = _string_list(claims.get("mbx"))
+    if mailbox_ids is None:
+        raise AuthenticationFailed("the mbx claim must be a list of mailbox ids")
+    subject = str(claims["sub"])
     return Principal(
-        org_id=claims["org"],
+        org_id=org_id,
         role=role,
         kind="token",
-        subject=str(claims["sub"]),
-        customer_id=claims.get("cid") if role == "customer" else None,
-        agent_id=claims.get("aid"),
-        mailbox_ids=tuple(claims.get("mbx") or ()),
-        rate_limit_key=f"token:{claims['sub']}",
+        subject=subject,
+        customer_id=customer_id if role == "customer" else None,
+        agent_id=agent_id,
+        mailbox_ids=mailbox_ids,
+        rate_limit_key=f"token:{org_id}:{subject}",
+    )
+
+
+def external_key_from_settings(settings: Any) -> ExternalKey | None:
+    """Return the configured identity-provider key, or ``None`` when none is set."""
+    if not settings.jwt_public_key:
+        return None
+    return load_external_key(
+        settings.jwt_public_key,
+        settings.jwt_external_issuer or settings.jwt_issuer,
+        settings.jwt_external_audience or settings.jwt_audience,
     )

@@ -18,6 +18,7 @@ from ..errors import PermissionDenied, ValidationFailed
 from ..events import records
 from ..events.emit import emit
 from ..organizations import service as organizations
+from ..routing import actions as routing
 from . import service
 from .rules import effect_of_message
 from .schemas import Conversation, ConversationCreate, ConversationUpdate, Message, MessageCreate
@@ -124,7 +125,10 @@ def update_conversation(
 ) -> Conversation:
     """Apply a PATCH; a request that changes nothing emits nothing."""
     org_id = principal.org_id
-    row = service.get_conversation_row(tx, org_id, conversation_id, lock=True)
+    routing.before_conversation_update(tx, org_id, request.model_fields_set)
+    row = service.get_conversation_row(
+        tx, org_id, conversation_id, mailbox_ids=principal.mailbox_ids, lock=True
+    )
     requested = request.model_dump(exclude_unset=True, by_alias=False)
     if not requested:
         raise ValidationFailed(
@@ -190,6 +194,10 @@ def update_conversation(
             sequence=sequence,
             created_at=now,
         )
+    if routing.after_conversation_update(tx, org_id, row, changes):
+        conversation = service.conversation_from_row(
+            service.get_conversation_row(tx, org_id, conversation_id)
+        )
     return conversation
 
 
@@ -216,7 +224,12 @@ def send_message(
             )
         author_id = principal.customer_id
     row = service.get_conversation_row(
-        tx, org_id, conversation_id, customer_id=principal.customer_id, lock=True
+        tx,
+        org_id,
+        conversation_id,
+        customer_id=principal.customer_id,
+        mailbox_ids=principal.mailbox_ids,
+        lock=True,
     )
     if author_type == "customer" and author_id is None:
         author_id = row["customer_id"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -57,24 +58,36 @@ def get_conversation_row(
     conversation_id: str,
     *,
     customer_id: str | None = None,
+    mailbox_ids: Sequence[str] = (),
     lock: bool = False,
 ) -> dict[str, Any]:
     """Return the conversation row, or raise ``NotFound`` for any id outside the caller's scope.
 
-    Another organization's id and another customer's conversation are
-    answered exactly like an id that does not exist.
+    Another organization's id, another customer's conversation and a
+    conversation outside the credential's ``mailbox_ids`` are answered
+    exactly like an id that does not exist.
     """
     sql = f"SELECT {CONVERSATION_COLUMNS} FROM conversations WHERE id = :id AND org_id = :org_id"
     params: dict[str, Any] = {"id": conversation_id, "org_id": org_id}
     if customer_id is not None:
         sql += " AND customer_id = :customer_id"
         params["customer_id"] = customer_id
+    if mailbox_ids:
+        sql += " AND " + _mailbox_clause(mailbox_ids, params)
     if lock:
         sql += tx.for_update
     row = tx.one(sql, **params)
     if row is None:
         raise NotFound.for_id("conversation", conversation_id, field="conversationId")
     return row
+
+
+def _mailbox_clause(mailbox_ids: Sequence[str], params: dict[str, Any]) -> str:
+    names = []
+    for index, mailbox_id in enumerate(mailbox_ids):
+        params[f"scope_mailbox_{index}"] = mailbox_id
+        names.append(f":scope_mailbox_{index}")
+    return f"mailbox_id IN ({', '.join(names)})"
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +99,8 @@ class ConversationFilters:
     assigned_agent_id: str | None = None
     created_after: int | None = None
     created_before: int | None = None
+    # The mailboxes a scoped credential may see; empty means all of them.
+    scope_mailbox_ids: tuple[str, ...] = ()
 
 
 def _filter_sql(org_id: str, filters: ConversationFilters) -> tuple[str, dict[str, Any]]:
@@ -102,6 +117,8 @@ def _filter_sql(org_id: str, filters: ConversationFilters) -> tuple[str, dict[st
     if filters.created_before is not None:
         where += " AND created_at < :created_before"
         params["created_before"] = filters.created_before
+    if filters.scope_mailbox_ids:
+        where += " AND " + _mailbox_clause(filters.scope_mailbox_ids, params)
     return where, params
 
 
@@ -128,10 +145,13 @@ def list_messages(
     page: PageRequest,
     *,
     customer_id: str | None = None,
+    mailbox_ids: Sequence[str] = (),
     include_private: bool = True,
 ) -> tuple[list[Message], dict[str, Any]]:
     """List oldest first, the order a chat is read in."""
-    get_conversation_row(tx, org_id, conversation_id, customer_id=customer_id)
+    get_conversation_row(
+        tx, org_id, conversation_id, customer_id=customer_id, mailbox_ids=mailbox_ids
+    )
     where = "conversation_id = :conversation_id AND org_id = :org_id"
     params: dict[str, Any] = {"conversation_id": conversation_id, "org_id": org_id}
     if not include_private:

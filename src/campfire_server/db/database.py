@@ -26,7 +26,12 @@ Work = Callable[[Tx], T]
 
 
 class Database:
-    """A transactional store shared by every request of a process."""
+    """A transactional store shared by every request of a process.
+
+    In mock mode (see ``campfire_server.mock``) ``write`` runs the work and
+    returns its result, then rolls the transaction back and drops its
+    after-commit callbacks.
+    """
 
     dialect: Dialect
     url: str

@@ -15,6 +15,7 @@ import threading
 from collections.abc import Callable
 from typing import Any, Protocol
 
+from .. import mock
 from ..errors import ServiceUnavailable
 from .tx import Dialect, Tx
 
@@ -53,7 +54,7 @@ Settle = Callable[[bool, Any, list[Callable[[], Any]]], None]
 class GroupWriter:
     def __init__(self, connection: WriteConnection, name: str) -> None:
         self._connection = connection
-        self._queue: queue.SimpleQueue[tuple[Callable[[Tx], Any], Settle] | None] = (
+        self._queue: queue.SimpleQueue[tuple[Callable[[Tx], Any], Settle, bool] | None] = (
             queue.SimpleQueue()
         )
         self._thread = threading.Thread(target=self._loop, name=name, daemon=True)
@@ -62,11 +63,12 @@ class GroupWriter:
 
     # Called from any thread ---------------------------------------------------
 
-    def submit(self, work: Callable[[Tx], Any], settle: Settle) -> None:
+    def submit(self, work: Callable[[Tx], Any], settle: Settle, *, rollback: bool = False) -> None:
+        """Queue ``work``; with ``rollback`` (mock mode) it runs but its changes are undone."""
         if self._closed:
             settle(False, ServiceUnavailable("the server is shutting down; retry shortly"), [])
             return
-        self._queue.put((work, settle))
+        self._queue.put((work, settle, rollback))
 
     async def run(self, work: Callable[[Tx], Any]) -> Any:
         loop = asyncio.get_running_loop()
@@ -75,7 +77,7 @@ class GroupWriter:
         def settle(ok: bool, value: Any, callbacks: list[Callable[[], Any]]) -> None:
             loop.call_soon_threadsafe(_settle_future, future, ok, value, callbacks)
 
-        self.submit(work, settle)
+        self.submit(work, settle, rollback=mock.is_active())
         return await future
 
     def run_sync(self, work: Callable[[Tx], Any]) -> Any:
@@ -119,9 +121,10 @@ class GroupWriter:
             self._commit_group(group)
 
     def _run_one(
-        self, cursor: Any, work: Callable[[Tx], Any], *, alone: bool
+        self, cursor: Any, work: Callable[[Tx], Any], *, alone: bool, rollback: bool
     ) -> tuple[bool, Any, list[Any]]:
         """Run one work; a work alone in its group needs no savepoint of its own."""
+        alone = alone and not rollback
         for attempt in range(4):
             tx = Tx(cursor, self._connection.dialect)
             if not alone:
@@ -138,19 +141,23 @@ class GroupWriter:
                 if self._connection.is_retryable(error) and attempt < 3:
                     continue
                 return False, error, []
+            if rollback:
+                cursor.execute("ROLLBACK TO SAVEPOINT work")
+                cursor.execute("RELEASE SAVEPOINT work")
+                return True, result, []
             if not alone:
                 cursor.execute("RELEASE SAVEPOINT work")
             return True, result, tx.take_after_commit()
         raise AssertionError("unreachable")
 
-    def _commit_group(self, group: list[tuple[Callable[[Tx], Any], Settle]]) -> None:
+    def _commit_group(self, group: list[tuple[Callable[[Tx], Any], Settle, bool]]) -> None:
         outcomes: list[tuple[bool, Any, list[Any]]] = []
         try:
             cursor = self._connection.cursor()
             self._connection.begin(cursor)
             alone = len(group) == 1
-            for work, _settle in group:
-                outcomes.append(self._run_one(cursor, work, alone=alone))
+            for work, _settle, rollback in group:
+                outcomes.append(self._run_one(cursor, work, alone=alone, rollback=rollback))
             self._connection.commit(cursor)
         except Exception as error:
             self._recover(error)
@@ -160,7 +167,7 @@ class GroupWriter:
             )
             outcomes = [(False, failure, []) for _ in group]
 
-        for (_work, settle), (ok, value, callbacks) in zip(group, outcomes, strict=True):
+        for (_work, settle, _rollback), (ok, value, callbacks) in zip(group, outcomes, strict=True):
             settle(ok, value, callbacks)
 
     def _recover(self, error: Exception) -> None:

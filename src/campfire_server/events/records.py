@@ -15,6 +15,7 @@ CONVERSATION_RESOLVED = "conversation.resolved"
 MESSAGE_SENT = "message.sent"
 HANDOFF_REQUESTED = "handoff.requested"
 HANDOFF_ASSIGNED = "handoff.assigned"
+HANDOFF_UPDATED = "handoff.updated"
 HANDOFF_COMPLETED = "handoff.completed"
 SATISFACTION_RATED = "satisfaction.rated"
 
@@ -25,6 +26,7 @@ CATALOG = (
     MESSAGE_SENT,
     HANDOFF_REQUESTED,
     HANDOFF_ASSIGNED,
+    HANDOFF_UPDATED,
     HANDOFF_COMPLETED,
     SATISFACTION_RATED,
 )

@@ -44,14 +44,16 @@ def create_mailbox(tx: Tx, org_id: str, request: MailboxCreate) -> Mailbox:
             f"mailbox {mailbox_id!r} already exists; choose another id or omit it",
             details={"field": "id", "value": mailbox_id},
         )
+    _check_identity_secret(request.settings, request.identity_secret)
     now = clock.now_ms()
     tx.execute(
-        "INSERT INTO mailboxes (org_id, id, name, settings, created_at, updated_at) "
-        "VALUES (:org_id, :id, :name, :settings, :now, :now)",
+        "INSERT INTO mailboxes (org_id, id, name, settings, identity_secret, created_at, "
+        "updated_at) VALUES (:org_id, :id, :name, :settings, :identity_secret, :now, :now)",
         org_id=org_id,
         id=mailbox_id,
         name=request.name,
         settings=request.settings.model_dump_json(by_alias=True),
+        identity_secret=request.identity_secret,
         now=now,
     )
     return service.get_mailbox(tx, org_id, mailbox_id)
@@ -70,22 +72,40 @@ def ensure_mailbox(tx: Tx, org_id: str, mailbox_id: str, name: str, **settings: 
 
 
 def update_mailbox(tx: Tx, org_id: str, mailbox_id: str, request: MailboxUpdate) -> Mailbox:
-    current = service.get_mailbox(tx, org_id, mailbox_id)
+    row = service.get_mailbox_row(tx, org_id, mailbox_id)
+    current = service.mailbox_from_row(row)
     name = request.name if request.name is not None else current.name
     settings = current.settings
     if request.settings is not None:
         merged = settings.model_dump(by_alias=True) | request.settings
         settings = MailboxSettings.model_validate(merged)
+    secret = row.get("identity_secret")
+    if "identity_secret" in request.model_fields_set:
+        secret = request.identity_secret
+    _check_identity_secret(settings, secret)
     tx.execute(
-        "UPDATE mailboxes SET name = :name, settings = :settings, updated_at = :now "
+        "UPDATE mailboxes SET name = :name, settings = :settings, "
+        "identity_secret = :identity_secret, updated_at = :now "
         "WHERE org_id = :org_id AND id = :id",
         name=name,
         settings=settings.model_dump_json(by_alias=True),
+        identity_secret=secret,
         now=clock.now_ms(),
         org_id=org_id,
         id=mailbox_id,
     )
     return service.get_mailbox(tx, org_id, mailbox_id)
+
+
+def _check_identity_secret(settings: MailboxSettings, secret: str | None) -> None:
+    if settings.identity_verification and not secret:
+        raise ValidationFailed(
+            "identityVerification needs an identity secret; send identitySecret "
+            "(16 or more random characters) in the same request",
+            field="identitySecret",
+            value=None,
+            expected="a secret of 16 to 255 printable ASCII characters",
+        )
 
 
 def delete_mailbox(tx: Tx, org_id: str, mailbox_id: str) -> None:

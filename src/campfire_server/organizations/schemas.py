@@ -9,6 +9,9 @@ from pydantic import Field, StringConstraints, field_validator
 from ..apimodel import ApiModel, ResponseModel
 
 MailboxId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
+IdentitySecret = Annotated[
+    str, StringConstraints(min_length=16, max_length=255, pattern=r"^[\x21-\x7e]+$")
+]
 
 
 class MailboxSettings(ApiModel):
@@ -32,11 +35,19 @@ class MailboxCreate(ApiModel):
     )
     name: Annotated[str, StringConstraints(min_length=1, max_length=200)]
     settings: MailboxSettings = Field(default_factory=MailboxSettings)
+    identity_secret: IdentitySecret | None = Field(
+        default=None,
+        description="Key of the customerHash HMAC (16 to 255 printable ASCII characters); "
+        "never returned, only its last four characters",
+    )
 
 
 class MailboxUpdate(ApiModel):
     name: Annotated[str, StringConstraints(min_length=1, max_length=200)] | None = None
     settings: dict[str, Any] | None = None
+    identity_secret: IdentitySecret | None = Field(
+        default=None, description="Set or replace the identity secret; null removes it"
+    )
 
     @field_validator("settings")
     @classmethod
@@ -50,5 +61,8 @@ class Mailbox(ResponseModel):
     id: str
     name: str
     settings: MailboxSettings
+    identity_secret_hint: str | None = Field(
+        default=None, description="Last four characters of the identity secret, if one is set"
+    )
     created_at: str
     updated_at: str

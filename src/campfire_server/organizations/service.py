@@ -16,9 +16,14 @@ def mailbox_from_row(row: dict[str, Any]) -> Mailbox:
         id=row["id"],
         name=row["name"],
         settings=MailboxSettings.model_validate(json.loads(row["settings"] or "{}")),
+        identity_secret_hint=identity_secret_hint(row.get("identity_secret")),
         created_at=to_iso(row["created_at"]),
         updated_at=to_iso(row["updated_at"]),
     )
+
+
+def identity_secret_hint(secret: str | None) -> str | None:
+    return None if not secret else "..." + secret[-4:]
 
 
 def get_mailbox_row(tx: Tx, org_id: str, mailbox_id: str) -> dict[str, Any]:

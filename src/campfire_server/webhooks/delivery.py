@@ -35,6 +35,7 @@ import httpx
 from .. import __version__, clock
 from ..config import Settings
 from ..db.database import Database
+from ..monitoring import metrics
 from . import actions
 from .actions import Job, Outcome
 from .guard import DestinationRejected, ResolutionFailed, check_destination
@@ -273,6 +274,7 @@ class DeliveryWorker:
         if outcome.succeeded:
             log.debug("webhook delivered", extra={"delivery_id": job.delivery_id})
         else:
+            metrics.webhook_delivery_failures.inc()
             log.warning(
                 "webhook attempt failed",
                 extra={

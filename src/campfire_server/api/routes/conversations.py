@@ -89,6 +89,7 @@ async def list_conversations(
         assigned_agent_id=assigned_agent_id,
         created_after=_timestamp("createdAfter", created_after),
         created_before=_timestamp("createdBefore", created_before),
+        scope_mailbox_ids=principal.mailbox_ids,
     )
     request = page_request(page, limit, cursor)
     items, meta = await db.read(
@@ -110,7 +111,11 @@ async def get_conversation(
     require(principal, "conversations:read")
     row = await db.read(
         lambda tx: service.get_conversation_row(
-            tx, principal.org_id, conversation_id, customer_id=principal.customer_id
+            tx,
+            principal.org_id,
+            conversation_id,
+            customer_id=principal.customer_id,
+            mailbox_ids=principal.mailbox_ids,
         )
     )
     return service.conversation_from_row(row)

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 
 from ...auth.permissions import require
 from ...conversations import actions, service
 from ...conversations.schemas import Message, MessageCreate
 from ...pagination import page_request
-from ..deps import DbDep, PrincipalDep
+from ..deps import DbDep, PrincipalDep, enforce_limit
 from ..schemas import Page, errors
 
 router = APIRouter(prefix="/conversations/{conversation_id}/messages", tags=["messages"])
@@ -25,9 +25,15 @@ router = APIRouter(prefix="/conversations/{conversation_id}/messages", tags=["me
     summary="Send a message",
 )
 async def create_message(
-    conversation_id: str, body: MessageCreate, principal: PrincipalDep, db: DbDep
+    conversation_id: str,
+    body: MessageCreate,
+    principal: PrincipalDep,
+    db: DbDep,
+    request: Request,
 ) -> Message:
     require(principal, "messages:write")
+    rate_limits = request.app.state.rate_limits
+    enforce_limit(request, await rate_limits.hit_message(principal.org_id, conversation_id))
     return await db.write(lambda tx: actions.send_message(tx, principal, conversation_id, body))
 
 
@@ -55,6 +61,7 @@ async def list_messages(
             conversation_id,
             request,
             customer_id=principal.customer_id,
+            mailbox_ids=principal.mailbox_ids,
             include_private=not principal.is_customer,
         )
     )

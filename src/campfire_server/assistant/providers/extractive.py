@@ -27,6 +27,13 @@ _STAFF_ONLY = re.compile(
 )
 
 
+def _is_heading(sentence: str, title: str) -> bool:
+    """Tell headings apart from statements: a question, the title, or a short unpunctuated line."""
+    if sentence.endswith("?") or sentence.casefold() == title.casefold():
+        return True
+    return len(sentence.split()) < 6 and not sentence.endswith((".", "!", ":"))
+
+
 def split_sentences(text: str) -> list[str]:
     pieces = [piece.strip() for piece in _SENTENCE_END.split(text)]
     return [piece for piece in pieces if len(piece) >= 3]
@@ -43,13 +50,18 @@ class ExtractiveProvider:
         question: str,
         history: Sequence[tuple[str, str]],
         passages: Sequence[ContextPassage],
+        instructions: str | None = None,
     ) -> ProviderReply:
         if not passages:
             raise ProviderError("no passages to quote from")
-        wanted = set(tokens(question))
+        question_terms = set(tokens(question))
         passage = passages[0]
         sentences = list(
-            dict.fromkeys(s for s in split_sentences(passage.text) if len(s) <= MAX_SENTENCE_CHARS)
+            dict.fromkeys(
+                s
+                for s in split_sentences(passage.text)
+                if len(s) <= MAX_SENTENCE_CHARS and not _is_heading(s, passage.title)
+            )
         )
         if not sentences:
             # Only questions or over-long sentences: quote the passage's opening words.
@@ -57,7 +69,7 @@ class ExtractiveProvider:
 
         scored = []
         for position, sentence in enumerate(sentences):
-            overlap = len(wanted & set(tokens(sentence)))
+            overlap = len(question_terms & set(tokens(sentence)))
             scored.append((overlap, -position, sentence))
         best = sorted(scored, reverse=True)[:MAX_SENTENCES]
         chosen = [sentence for overlap, _, sentence in sorted(best, key=lambda s: -s[1]) if overlap]

@@ -1,0 +1,318 @@
+/**
+ * Realtime client: WebSocket events that survive reconnects.
+ *
+ * `RealtimeSession` is the protocol state: frames, the subscribed channels
+ * and the last position seen on each. The position is the event's `sequence`
+ * on a `conversation:` channel and its `cursor` (its place in the
+ * organization's event log) on `mailbox:` and `agent:` channels, which is
+ * what the server's `since` counts on each. `RealtimeClient` drives it over a
+ * WebSocket: the global one in browsers and Node 22+, the `ws` package
+ * otherwise. When the connection drops, it reconnects with backoff,
+ * authenticates, and subscribes again with `since`, so the server replays
+ * what was missed. Events seen already are dropped.
+ */
+import { RealtimeError } from "./errors.js";
+import type { RealtimeEvent } from "./types.js";
+
+/** Close codes after which reconnecting cannot help: rejected credential, forbidden, policy. */
+const FATAL_CLOSE_CODES = new Set([4401, 4403, 1008]);
+const FATAL_ERROR_CODES = new Set(["AUTHENTICATION_ERROR", "AUTHORIZATION_ERROR"]);
+const INITIAL_RECONNECT_DELAY = 0.5;
+const MAX_RECONNECT_DELAY = 30;
+const CONVERSATION_PREFIX = "conversation:";
+
+/** Map the REST base URL (`http://host/api/v2`) to the WebSocket endpoint. */
+export function realtimeUrl(baseUrl: string): string {
+  return baseUrl.replace(/\/+$/, "").replace(/^http(s?):\/\//, "ws$1://") + "/realtime";
+}
+
+export class RealtimeSession {
+  /** Subscribed channel to the last position seen on it (null before its first event). */
+  readonly channels = new Map<string, number | null>();
+
+  constructor(
+    readonly token: string,
+    private readonly random: () => number = Math.random,
+  ) {}
+
+  /** The event's position as `since` counts it on the event's channel. */
+  static position(event: RealtimeEvent): number | null {
+    const value = event.channel?.startsWith(CONVERSATION_PREFIX) ? event.sequence : event.cursor;
+    return typeof value === "number" ? value : null;
+  }
+
+  authFrame(): string {
+    return JSON.stringify({ type: "auth", token: this.token });
+  }
+
+  subscribeFrame(channel: string, since?: number | null): string {
+    const start = since ?? this.channels.get(channel) ?? null;
+    this.channels.set(channel, start);
+    const frame: Record<string, unknown> = { type: "subscribe", channel };
+    if (start !== null) frame.since = start;
+    return JSON.stringify(frame);
+  }
+
+  unsubscribeFrame(channel: string): string {
+    this.channels.delete(channel);
+    return JSON.stringify({ type: "unsubscribe", channel });
+  }
+
+  typingFrame(channel: string, isTyping: boolean): string {
+    return JSON.stringify({ type: "typing", channel, data: { isTyping } });
+  }
+
+  /** Frames that restore every subscription once the server has authenticated. */
+  subscribeFrames(): string[] {
+    return [...this.channels].map(([channel, since]) => this.subscribeFrame(channel, since));
+  }
+
+  /** Parse one frame; null for a duplicate or an unreadable frame. Throws on rejected access. */
+  receive(text: string): RealtimeEvent | null {
+    let event: RealtimeEvent;
+    try {
+      event = JSON.parse(text) as RealtimeEvent;
+    } catch {
+      return null;
+    }
+    if (typeof event !== "object" || event === null || typeof event.type !== "string") return null;
+    if (event.type === "error") {
+      const data = (event.data ?? {}) as { code?: string; message?: string };
+      if (data.code && FATAL_ERROR_CODES.has(data.code)) {
+        throw new RealtimeError(data.message ?? "realtime access rejected", data.code);
+      }
+      return event;
+    }
+    const position = RealtimeSession.position(event);
+    if (event.channel && this.channels.has(event.channel) && position !== null) {
+      const last = this.channels.get(event.channel) ?? null;
+      if (last !== null && position <= last) return null;
+      this.channels.set(event.channel, position);
+    }
+    return event;
+  }
+
+  static isFatalClose(code: number): boolean {
+    return FATAL_CLOSE_CODES.has(code);
+  }
+
+  /** Seconds before reconnect `attempt` (0-based): capped exponential with jitter. */
+  reconnectDelay(attempt: number): number {
+    const delay = Math.min(MAX_RECONNECT_DELAY, INITIAL_RECONNECT_DELAY * 2 ** attempt);
+    return delay * (0.5 + this.random() / 2);
+  }
+}
+
+/** The subset of the WebSocket interface the client uses (browsers, Node 22, `ws`). */
+interface SocketLike {
+  readyState: number;
+  send(data: string): void;
+  close(code?: number, reason?: string): void;
+  addEventListener(type: string, listener: (event: any) => void): void;
+}
+type SocketConstructor = new (url: string) => SocketLike;
+
+export interface RealtimeOptions {
+  apiKey: string;
+  /** The REST API root; the WebSocket is `<baseUrl>/realtime`. */
+  baseUrl?: string;
+  /** The WebSocket URL, when it is not derived from `baseUrl`. */
+  url?: string;
+  /** A WebSocket constructor; defaults to the global one, then the `ws` package. */
+  WebSocket?: SocketConstructor;
+  /** Consecutive failed reconnects before giving up; unlimited when omitted. */
+  maxReconnectAttempts?: number;
+  random?: () => number;
+}
+
+async function socketConstructor(explicit?: SocketConstructor): Promise<SocketConstructor> {
+  if (explicit) return explicit;
+  const global = (globalThis as { WebSocket?: SocketConstructor }).WebSocket;
+  if (global) return global;
+  try {
+    const moduleName = "ws";
+    const module = (await import(moduleName)) as { default?: SocketConstructor; WebSocket?: SocketConstructor };
+    const found = module.WebSocket ?? module.default;
+    if (found) return found;
+  } catch {
+    // reported below
+  }
+  throw new RealtimeError(
+    "no WebSocket implementation: use Node 22+ or a browser, or install the ws package",
+  );
+}
+
+const OPEN = 1;
+
+function decodeFrame(data: unknown): string {
+  return typeof data === "string" ? data : new TextDecoder().decode(data as ArrayBuffer);
+}
+
+export class RealtimeClient implements AsyncIterable<RealtimeEvent> {
+  readonly url: string;
+  readonly session: RealtimeSession;
+  /** How many times the connection was re-opened after a drop. */
+  reconnects = 0;
+  private socket: SocketLike | null = null;
+  private closed = false;
+  private failure: RealtimeError | null = null;
+  private readonly queue: RealtimeEvent[] = [];
+  private waiter: (() => void) | null = null;
+  private readonly options: RealtimeOptions;
+
+  constructor(options: RealtimeOptions) {
+    this.options = options;
+    this.url = options.url ?? realtimeUrl(options.baseUrl ?? "http://localhost:3000/api/v2");
+    this.session = new RealtimeSession(options.apiKey, options.random);
+  }
+
+  /** Open the connection, authenticate, and send the subscriptions made so far. */
+  async connect(): Promise<void> {
+    const Socket = await socketConstructor(this.options.WebSocket);
+    const socket = new Socket(this.url);
+    await new Promise<void>((resolve, reject) => {
+      // The server rejects other frames until it has accepted the auth frame.
+      const timer = setTimeout(() => {
+        reject(new RealtimeError(`no authenticated frame from ${this.url} within 10 s`));
+        socket.close();
+      }, 10_000);
+      const settle = (error?: RealtimeError) => {
+        clearTimeout(timer);
+        if (error) reject(error);
+        else resolve();
+      };
+      socket.addEventListener("open", () => socket.send(this.session.authFrame()));
+      socket.addEventListener("error", () => settle(new RealtimeError(`could not connect to ${this.url}`)));
+      socket.addEventListener("close", (event: { code: number; reason: string }) =>
+        settle(new RealtimeError(`the realtime connection closed (${event.code} ${event.reason})`.trim(), String(event.code))),
+      );
+      socket.addEventListener("message", (event: { data: unknown }) => {
+        if (this.socket === socket) return;
+        try {
+          const frame = this.session.receive(decodeFrame(event.data));
+          if (frame?.type === "authenticated") settle();
+          else if (frame?.type === "error") {
+            const data = (frame.data ?? {}) as { code?: string; message?: string };
+            settle(new RealtimeError(data.message ?? "the server rejected the auth frame", data.code ?? null));
+          }
+        } catch (error) {
+          settle(error as RealtimeError);
+        }
+      });
+    });
+    this.socket = socket;
+    socket.addEventListener("message", (event: { data: unknown }) => this.onMessage(event.data));
+    socket.addEventListener("close", (event: { code: number; reason: string }) =>
+      this.onClose(socket, event.code, event.reason),
+    );
+    for (const frame of this.session.subscribeFrames()) socket.send(frame);
+  }
+
+  /** Subscribe to `conversation:{id}`, `mailbox:{id}` or `agent:{id}`, from `since` on. */
+  subscribe(channel: string, options: { since?: number } = {}): void {
+    this.send(this.session.subscribeFrame(channel, options.since));
+  }
+
+  unsubscribe(channel: string): void {
+    this.send(this.session.unsubscribeFrame(channel));
+  }
+
+  sendTyping(channel: string, isTyping = true): void {
+    this.send(this.session.typingFrame(channel, isTyping));
+  }
+
+  private send(frame: string): void {
+    // While disconnected the frame is dropped: connectFrames() resends the subscriptions.
+    if (this.socket && this.socket.readyState === OPEN) this.socket.send(frame);
+  }
+
+  private onMessage(data: unknown): void {
+    try {
+      const event = this.session.receive(decodeFrame(data));
+      if (event) this.push(event);
+    } catch (error) {
+      this.fail(error as RealtimeError);
+    }
+  }
+
+  private onClose(socket: SocketLike, code: number, reason: string): void {
+    if (socket !== this.socket) return;
+    this.socket = null;
+    if (this.closed || this.failure) return this.wake();
+    if (RealtimeSession.isFatalClose(code)) {
+      return this.fail(
+        new RealtimeError(`the server closed the realtime connection (${code} ${reason})`.trim(), String(code)),
+      );
+    }
+    void this.reconnect();
+  }
+
+  private async reconnect(): Promise<void> {
+    for (let attempt = 0; !this.closed; attempt++) {
+      await new Promise((resolve) => setTimeout(resolve, this.session.reconnectDelay(attempt) * 1000));
+      if (this.closed) return;
+      try {
+        await this.connect();
+        this.reconnects += 1;
+        return;
+      } catch (error) {
+        const code = error instanceof RealtimeError ? error.code : null;
+        if (code && (FATAL_ERROR_CODES.has(code) || RealtimeSession.isFatalClose(Number(code)))) {
+          return this.fail(error as RealtimeError);
+        }
+        const limit = this.options.maxReconnectAttempts;
+        if (limit !== undefined && attempt + 1 >= limit) {
+          return this.fail(new RealtimeError(`could not reconnect to ${this.url} after ${attempt + 1} attempts`));
+        }
+      }
+    }
+  }
+
+  private push(event: RealtimeEvent): void {
+    this.queue.push(event);
+    this.wake();
+  }
+
+  private fail(error: RealtimeError): void {
+    this.failure = error;
+    this.socket?.close();
+    this.wake();
+  }
+
+  private wake(): void {
+    const waiter = this.waiter;
+    this.waiter = null;
+    waiter?.();
+  }
+
+  /** Wait for the next new event; rejects with `RealtimeError` after a fatal error or `close()`. */
+  async next(): Promise<RealtimeEvent> {
+    for (;;) {
+      const event = this.queue.shift();
+      if (event) return event;
+      if (this.failure) throw this.failure;
+      if (this.closed) throw new RealtimeError("the realtime client is closed");
+      await new Promise<void>((resolve) => {
+        this.waiter = resolve;
+      });
+    }
+  }
+
+  async *[Symbol.asyncIterator](): AsyncIterator<RealtimeEvent> {
+    for (;;) {
+      try {
+        yield await this.next();
+      } catch (error) {
+        if (this.closed && !this.failure) return;
+        throw error;
+      }
+    }
+  }
+
+  close(): void {
+    this.closed = true;
+    this.socket?.close(1000);
+    this.socket = null;
+    this.wake();
+  }
+}

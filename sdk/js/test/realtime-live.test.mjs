@@ -1,0 +1,64 @@
+// The realtime client against the development server: resume after a dropped socket.
+import assert from "node:assert/strict";
+import { after, before, test } from "node:test";
+import { WebSocket } from "ws";
+
+import { CampfireClient } from "@campfire/sdk";
+import { TEST_KEY, startServer, uniqueCustomer } from "./helpers.mjs";
+
+let server;
+
+before(async () => {
+  server = await startServer();
+});
+
+after(async () => {
+  await server?.stop();
+});
+
+function contentOf(event) {
+  const data = event.data ?? {};
+  return (typeof data.message === "object" && data.message ? data.message : data).content;
+}
+
+async function waitFor(iterator, expected, seen) {
+  for (;;) {
+    const event = await iterator.next();
+    if (event.type === "message" && contentOf(event) !== undefined) {
+      seen.push(contentOf(event));
+      if (contentOf(event) === expected) return;
+    }
+  }
+}
+
+const within = (promise, ms) =>
+  Promise.race([promise, new Promise((_, reject) => setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms))]);
+
+test("resume after a dropped socket", async (t) => {
+  const client = new CampfireClient({ apiKey: TEST_KEY, baseUrl: server.api });
+  const conversation = await client.conversations.create({ customerId: uniqueCustomer() });
+  const channel = `conversation:${conversation.id}`;
+  const realtime = client.realtime({ WebSocket, maxReconnectAttempts: 20 });
+  try {
+    try {
+      await realtime.connect();
+    } catch (error) {
+      return t.skip(`this server has no realtime endpoint yet (${error.message})`);
+    }
+    realtime.subscribe(channel);
+    const seen = [];
+    await client.messages.create(conversation.id, { content: "before the drop" });
+    await within(waitFor(realtime, "before the drop", seen), 10_000);
+
+    // Drop the socket without a close frame, as a network failure does, then post.
+    realtime["socket"].terminate();
+    await client.messages.create(conversation.id, { content: "while away" });
+    await within(waitFor(realtime, "while away", seen), 20_000);
+
+    assert.ok(realtime.reconnects >= 1);
+    assert.equal(seen.filter((content) => content === "before the drop").length, 1);
+    assert.equal(seen.filter((content) => content === "while away").length, 1);
+  } finally {
+    realtime.close();
+  }
+});

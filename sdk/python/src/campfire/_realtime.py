@@ -1,0 +1,334 @@
+"""Realtime client: WebSocket events that survive reconnects.
+
+``RealtimeSession`` is the I/O-free protocol state: it builds frames,
+remembers the subscribed channels and the last position seen on each, and
+drops events already seen. The position is the event's ``sequence`` on a
+``conversation:`` channel and its ``cursor`` (its place in the
+organization's event log) on ``mailbox:`` and ``agent:`` channels, which is
+what the server's ``since`` counts on each. ``RealtimeClient`` drives the
+session over the ``websockets`` package. When the connection drops, it
+reconnects with backoff, authenticates, and subscribes again with ``since``
+set to the last position, so the server replays exactly what was missed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import random
+from collections.abc import AsyncIterator, Callable
+from types import TracebackType
+from typing import Any
+
+from ._exceptions import RealtimeError
+from ._models import RealtimeEvent
+
+log = logging.getLogger("campfire.realtime")
+
+# Close codes after which reconnecting cannot help: a rejected credential,
+# a forbidden action, a policy breach.
+FATAL_CLOSE_CODES = frozenset({4401, 4403, 1008})
+# Error frame codes that end the session for the same reason.
+FATAL_ERROR_CODES = frozenset({"AUTHENTICATION_ERROR", "AUTHORIZATION_ERROR"})
+
+INITIAL_RECONNECT_DELAY = 0.5
+MAX_RECONNECT_DELAY = 30.0
+
+CONVERSATION_PREFIX = "conversation:"
+
+
+def realtime_url(base_url: str) -> str:
+    """Map the REST base URL (``http://host/api/v2``) to the WebSocket endpoint."""
+    base = base_url.rstrip("/")
+    if base.startswith("https://"):
+        base = "wss://" + base[len("https://") :]
+    elif base.startswith("http://"):
+        base = "ws://" + base[len("http://") :]
+    return base + "/realtime"
+
+
+def _close_code(closed: Exception) -> tuple[int | None, str]:
+    received = getattr(closed, "rcvd", None)
+    if received is None:
+        return None, ""
+    return received.code, received.reason
+
+
+class RealtimeSession:
+    """Protocol state of one logical realtime session across any number of connections."""
+
+    def __init__(self, token: str, *, random_fraction: Callable[[], float] = random.random) -> None:
+        self.token = token
+        self.channels: dict[str, int | None] = {}
+        """Subscribed channel -> the last position seen on it (None before its first event)."""
+        self._random = random_fraction
+
+    @staticmethod
+    def _frame(payload: dict[str, Any]) -> str:
+        return json.dumps(payload, separators=(",", ":"))
+
+    @staticmethod
+    def position(event: RealtimeEvent) -> int | None:
+        """Return the event's position as ``since`` counts it on the event's channel."""
+        if event.channel and event.channel.startswith(CONVERSATION_PREFIX):
+            return event.sequence
+        return event.cursor
+
+    def auth_frame(self) -> str:
+        return self._frame({"type": "auth", "token": self.token})
+
+    def subscribe_frame(self, channel: str, since: int | None = None) -> str:
+        """Record ``channel`` and return its subscribe frame."""
+        if since is None:
+            since = self.channels.get(channel)
+        self.channels[channel] = since
+        payload: dict[str, Any] = {"type": "subscribe", "channel": channel}
+        if since is not None:
+            payload["since"] = since
+        return self._frame(payload)
+
+    def unsubscribe_frame(self, channel: str) -> str:
+        self.channels.pop(channel, None)
+        return self._frame({"type": "unsubscribe", "channel": channel})
+
+    def typing_frame(self, channel: str, is_typing: bool) -> str:
+        return self._frame({"type": "typing", "channel": channel, "data": {"isTyping": is_typing}})
+
+    def subscribe_frames(self) -> list[str]:
+        """Return the frames that restore every subscription once the server has authenticated."""
+        return [
+            self.subscribe_frame(channel, since) for channel, since in list(self.channels.items())
+        ]
+
+    def receive(self, text: str | bytes) -> RealtimeEvent | None:
+        """Parse one frame; return None for an event already seen or an unreadable frame.
+
+        Raises:
+            RealtimeError: the server rejected the credential or the access.
+        """
+        try:
+            event = RealtimeEvent.model_validate(json.loads(text))
+        except ValueError:
+            log.warning("ignored a realtime frame that is not a JSON event: %.200r", text)
+            return None
+        if event.type == "error":
+            data = event.data if isinstance(event.data, dict) else {}
+            code = data.get("code")
+            if code in FATAL_ERROR_CODES:
+                raise RealtimeError(data.get("message") or "realtime access rejected", code=code)
+            return event
+        position = self.position(event)
+        if event.channel in self.channels and position is not None:
+            last = self.channels[event.channel]
+            if last is not None and position <= last:
+                return None
+            self.channels[event.channel] = position
+        return event
+
+    @staticmethod
+    def is_fatal_close(code: int | None) -> bool:
+        return code in FATAL_CLOSE_CODES
+
+    def reconnect_delay(self, attempt: int) -> float:
+        """Return the wait before reconnect ``attempt`` (0-based): capped exponential, jittered."""
+        delay = min(MAX_RECONNECT_DELAY, INITIAL_RECONNECT_DELAY * 2**attempt)
+        return delay * (0.5 + self._random() / 2)
+
+
+class RealtimeClient:
+    """Receive conversation, message, typing and handoff events over a WebSocket.
+
+    ```python
+    async with client.realtime() as realtime:
+        await realtime.subscribe("conversation:conv_789")
+        async for event in realtime:
+            print(event.type, event.data)
+    ```
+
+    The connection is re-opened with backoff when it drops, and every
+    channel resumes after the last position received, so no event is lost
+    or delivered twice. Iteration ends after ``close()``; ``RealtimeError``
+    is raised when the server rejects the credential.
+
+    **Parameters**
+
+    * **api_key**: a secret key or a JWT, sent in the ``auth`` frame.
+    * **base_url**: the REST API root; the WebSocket is ``<base_url>/realtime``.
+    * **url**: the WebSocket URL, when it is not derived from ``base_url``.
+    * **max_reconnect_attempts**: consecutive failed reconnects before giving up; None
+      keeps trying.
+    * **open_timeout**: seconds to open the socket and to get the ``authenticated`` frame.
+    """
+
+    def __init__(
+        self,
+        *,
+        api_key: str,
+        base_url: str,
+        url: str | None = None,
+        max_reconnect_attempts: int | None = None,
+        open_timeout: float = 10.0,
+    ) -> None:
+        self.url = url or realtime_url(base_url)
+        self.session = RealtimeSession(api_key)
+        self.max_reconnect_attempts = max_reconnect_attempts
+        self.open_timeout = open_timeout
+        self.reconnects = 0
+        """How many times the connection was re-opened after a drop."""
+        self._connection: Any = None
+        self._closed = False
+        self._ever_connected = False
+
+    async def connect(self) -> None:
+        """Open the connection, authenticate, and send the subscriptions made so far."""
+        try:
+            import websockets
+        except ImportError as error:
+            raise ImportError(
+                "the realtime client needs the websockets package: "
+                "pip install 'campfire-sdk[realtime]'"
+            ) from error
+        connection = await websockets.connect(self.url, open_timeout=self.open_timeout)
+        try:
+            await connection.send(self.session.auth_frame())
+            await asyncio.wait_for(self._authenticated(connection), self.open_timeout)
+            # The server rejects other frames until it has accepted the auth frame.
+            for frame in self.session.subscribe_frames():
+                await connection.send(frame)
+        except BaseException:
+            await connection.close()
+            raise
+        self._connection = connection
+        self._ever_connected = True
+
+    async def _authenticated(self, connection: Any) -> None:
+        from websockets.exceptions import ConnectionClosed
+
+        while True:
+            try:
+                text = await connection.recv()
+            except ConnectionClosed as closed:
+                code, reason = _close_code(closed)
+                if self.session.is_fatal_close(code):
+                    raise RealtimeError(
+                        f"the server rejected the realtime credential ({code} {reason})".strip(),
+                        code=str(code),
+                    ) from None
+                raise
+            event = self.session.receive(text)
+            if event is None:
+                continue
+            if event.type == "authenticated":
+                return
+            if event.type == "error":
+                data = event.data if isinstance(event.data, dict) else {}
+                raise RealtimeError(
+                    data.get("message") or "the server rejected the auth frame",
+                    code=data.get("code"),
+                )
+
+    async def subscribe(self, channel: str, *, since: int | None = None) -> None:
+        """Subscribe to ``conversation:{id}``, ``mailbox:{id}`` or ``agent:{id}``.
+
+        ``since`` requests a replay of the events after that position first.
+        """
+        await self._send(self.session.subscribe_frame(channel, since))
+
+    async def unsubscribe(self, channel: str) -> None:
+        await self._send(self.session.unsubscribe_frame(channel))
+
+    async def send_typing(self, channel: str, is_typing: bool = True) -> None:
+        await self._send(self.session.typing_frame(channel, is_typing))
+
+    async def _send(self, frame: str) -> None:
+        from websockets.exceptions import ConnectionClosed
+
+        if self._connection is None:
+            return  # subscriptions are sent by connect() when the connection opens
+        try:
+            await self._connection.send(frame)
+        except ConnectionClosed:
+            pass  # the next recv() reconnects and resends the subscriptions
+
+    async def recv(self) -> RealtimeEvent:
+        """Return the next new event, reconnecting as often as needed."""
+        from websockets.exceptions import ConnectionClosed
+
+        while True:
+            if self._closed:
+                raise RealtimeError("the realtime client is closed")
+            if self._connection is None:
+                await self._reconnect()
+            try:
+                text = await self._connection.recv()
+            except ConnectionClosed as closed:
+                if self._closed:
+                    raise RealtimeError("the realtime client is closed") from None
+                code, reason = _close_code(closed)
+                if self.session.is_fatal_close(code):
+                    raise RealtimeError(
+                        f"the server closed the realtime connection ({code} {reason})".strip(),
+                        code=str(code),
+                    ) from None
+                log.warning("realtime connection closed (%s %s); reconnecting", code, reason)
+                self._connection = None
+                continue
+            event = self.session.receive(text)
+            if event is not None:
+                return event
+
+    async def _reconnect(self) -> None:
+        from websockets.exceptions import WebSocketException
+
+        attempt = 0
+        was_connected = self._ever_connected
+        while True:
+            if self._closed:
+                raise RealtimeError("the realtime client is closed")
+            if attempt or was_connected:
+                await asyncio.sleep(self.session.reconnect_delay(attempt))
+            try:
+                await self.connect()
+            except (OSError, asyncio.TimeoutError, WebSocketException) as error:
+                attempt += 1
+                log.warning("realtime reconnect attempt %d failed: %s", attempt, error)
+                limit = self.max_reconnect_attempts
+                if limit is not None and attempt >= limit:
+                    raise RealtimeError(
+                        f"could not reconnect to {self.url} after {attempt} attempts: {error}"
+                    ) from error
+                continue
+            if was_connected:
+                self.reconnects += 1
+            return
+
+    def __aiter__(self) -> AsyncIterator[RealtimeEvent]:
+        return self._events()
+
+    async def _events(self) -> AsyncIterator[RealtimeEvent]:
+        while not self._closed:
+            try:
+                yield await self.recv()
+            except RealtimeError:
+                if self._closed:
+                    return
+                raise
+
+    async def close(self) -> None:
+        self._closed = True
+        if self._connection is not None:
+            await self._connection.close()
+            self._connection = None
+
+    async def __aenter__(self) -> RealtimeClient:
+        await self.connect()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        await self.close()

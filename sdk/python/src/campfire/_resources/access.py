@@ -1,0 +1,95 @@
+from __future__ import annotations
+
+from typing import Any
+
+from .._core import body, path, query
+from .._models import ApiKey, RealtimeEvent
+from .._pagination import Paginator
+from ._base import Resource
+
+
+class Keys(Resource):
+    """API keys of the organization: secret ``sk_...`` and publishable ``pk_...`` keys."""
+
+    def create(
+        self,
+        *,
+        name: str | None = None,
+        kind: str | None = None,
+        role: str | None = None,
+        live: bool | None = None,
+        mailbox_ids: list[str] | None = None,
+        allowed_origins: list[str] | None = None,
+    ) -> ApiKey:
+        """Issue a key; the whole key is in ``key`` of this response only."""
+        return self._call(
+            "POST",
+            "/keys",
+            ApiKey.model_validate,
+            json=body(
+                name=name,
+                kind=kind,
+                role=role,
+                live=live,
+                mailbox_ids=mailbox_ids,
+                allowed_origins=allowed_origins,
+            ),
+        )
+
+    def list(self) -> Paginator[ApiKey]:
+        return self._list("/keys", ApiKey.model_validate)
+
+    def revoke(self, key_id: str) -> None:
+        return self._call("DELETE", path("/keys/{}", key_id), lambda _: None)
+
+
+class Auth(Resource):
+    """Short-lived tokens for agents and viewers."""
+
+    def create_token(self, **fields: Any) -> dict[str, Any]:
+        """Issue a JWT, for example ``create_token(role="agent", subject="agt_1", ttl=3600)``.
+
+        Needs an admin key. Returns the server's response (the token and its expiry).
+        """
+        return self._call("POST", "/auth/tokens", dict, json=body(**fields))
+
+
+class Widget(Resource):
+    """Widget sessions: a publishable key exchanged for a customer token."""
+
+    def create_session(
+        self,
+        *,
+        mailbox_id: str,
+        customer_id: str | None = None,
+        customer_hash: str | None = None,
+        name: str | None = None,
+        email: str | None = None,
+    ) -> dict[str, Any]:
+        """Open a widget session; call it with a publishable ``pk_...`` key."""
+        return self._call(
+            "POST",
+            "/widget/session",
+            dict,
+            json=body(
+                mailbox_id=mailbox_id,
+                customer_id=customer_id,
+                customer_hash=customer_hash,
+                name=name,
+                email=email,
+            ),
+        )
+
+
+class Events(Resource):
+    """Realtime events for clients that poll instead of holding a WebSocket."""
+
+    def list(
+        self, *, channel: str, since: int | None = None, limit: int | None = None
+    ) -> Paginator[RealtimeEvent]:
+        """Iterate the events of ``channel`` with a ``sequence`` greater than ``since``."""
+        return self._list(
+            "/events",
+            RealtimeEvent.model_validate,
+            query(channel=channel, since=since, limit=limit),
+        )

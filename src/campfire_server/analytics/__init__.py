@@ -1,0 +1,1 @@
+"""Support metrics computed by aggregate SQL, with definitions, sample sizes and trends."""

@@ -1,0 +1,215 @@
+"""Reporting windows and time-series buckets in the caller's time zone.
+
+Every boundary is a UTC instant in epoch milliseconds, computed here with
+``zoneinfo`` so that days of 23 or 25 hours come out right. The SQL only
+compares stored timestamps against these numbers.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from ..errors import ValidationFailed
+
+HOUR_MS = 3_600_000
+DAY_MS = 24 * HOUR_MS
+
+# Rolling periods end at the request time and last this many milliseconds.
+PERIODS: dict[str, int] = {"24h": DAY_MS, "7d": 7 * DAY_MS, "30d": 30 * DAY_MS, "90d": 90 * DAY_MS}
+DEFAULT_PERIOD = "7d"
+INTERVALS = ("hour", "day", "week")
+
+MAX_RANGE_DAYS = 366
+MAX_BUCKETS = 2_500
+
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+# Every time zone in use today has an offset that is a whole number of quarter hours.
+_QUARTER_HOUR_MS = 900_000
+
+
+@dataclass(frozen=True, slots=True)
+class Window:
+    """The reported period ``[start_ms, end_ms)`` and the comparison period before it."""
+
+    label: str
+    start_ms: int
+    end_ms: int
+    previous_start_ms: int
+    previous_end_ms: int
+    zone: ZoneInfo
+
+
+@dataclass(frozen=True, slots=True)
+class Bucket:
+    start_ms: int
+    end_ms: int
+
+
+def parse_zone(name: str | None) -> ZoneInfo:
+    if name is None or name == "":
+        return ZoneInfo("UTC")
+    try:
+        if name.startswith(("/", ".")) or ".." in name:
+            raise ValueError(name)
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValidationFailed(
+            f"timezone {name!r} is not an IANA time zone name",
+            field="timezone",
+            value=name,
+            expected="an IANA time zone name such as UTC, Europe/Berlin or America/Chicago",
+        ) from None
+
+
+def _parse_date(field: str, value: str) -> date:
+    try:
+        if not _DATE.match(value):
+            raise ValueError(value)
+        return date.fromisoformat(value)
+    except ValueError:
+        raise ValidationFailed(
+            f"{field} is not a calendar date",
+            field=field,
+            value=value,
+            expected="a date in the form YYYY-MM-DD, read in the requested timezone",
+        ) from None
+
+
+def local_midnight_ms(day: date, zone: ZoneInfo) -> int:
+    """Return the first instant of ``day`` in ``zone``.
+
+    Where a transition skips midnight, ``fold=0`` reads the skipped time with
+    the offset before the transition, which is the instant the day starts.
+    """
+    moment = datetime.combine(day, time(0), tzinfo=zone)
+    return int(moment.astimezone(UTC).timestamp() * 1000)
+
+
+def resolve_window(
+    *,
+    period: str | None,
+    date_from: str | None,
+    date_to: str | None,
+    zone: ZoneInfo,
+    now_ms: int,
+) -> Window:
+    """Turn ``period`` or ``from``/``to`` into a window and its comparison window.
+
+    A rolling period ends now, and the comparison is as long, just before.
+    A date range covers whole local days from ``from`` through ``to``. Its
+    comparison is the same number of local days just before, which can be
+    an hour longer or shorter when a daylight-saving change falls in either.
+    """
+    if date_from is None and date_to is None:
+        label = period or DEFAULT_PERIOD
+        length = PERIODS.get(label)
+        if length is None:
+            raise ValidationFailed(
+                f"period {label!r} is not supported",
+                field="period",
+                value=label,
+                expected=f"one of {', '.join(PERIODS)}, or from and to dates",
+            )
+        return Window(label, now_ms - length, now_ms, now_ms - 2 * length, now_ms - length, zone)
+
+    if period is not None:
+        raise ValidationFailed(
+            "send either period or from and to, not both",
+            field="period",
+            value=period,
+            expected="period alone, or from and to without period",
+        )
+    if date_from is None or date_to is None:
+        missing = "from" if date_from is None else "to"
+        raise ValidationFailed(
+            f"{missing} is missing; a date range needs both from and to",
+            field=missing,
+            value=None,
+            expected="a date in the form YYYY-MM-DD",
+        )
+    first = _parse_date("from", date_from)
+    last = _parse_date("to", date_to)
+    if last < first:
+        raise ValidationFailed(
+            "to is before from",
+            field="to",
+            value=date_to,
+            expected=f"a date on or after {date_from}",
+        )
+    days = (last - first).days + 1
+    if days > MAX_RANGE_DAYS:
+        raise ValidationFailed(
+            f"the range covers {days} days; the limit is {MAX_RANGE_DAYS}",
+            field="to",
+            value=date_to,
+            expected=f"a date at most {MAX_RANGE_DAYS - 1} days after from",
+        )
+    previous_first = first - timedelta(days=days)
+    return Window(
+        "custom",
+        local_midnight_ms(first, zone),
+        local_midnight_ms(last + timedelta(days=1), zone),
+        local_midnight_ms(previous_first, zone),
+        local_midnight_ms(first, zone),
+        zone,
+    )
+
+
+def _day_starts(start_ms: int, end_ms: int, zone: ZoneInfo, *, weekly: bool) -> list[int]:
+    day = datetime.fromtimestamp(start_ms / 1000, tz=zone).date()
+    if weekly:
+        day -= timedelta(days=day.weekday())
+    step = timedelta(days=7 if weekly else 1)
+    starts = []
+    while True:
+        boundary = local_midnight_ms(day, zone)
+        if boundary >= end_ms:
+            return starts
+        starts.append(boundary)
+        day += step
+
+
+def _hour_starts(start_ms: int, end_ms: int, zone: ZoneInfo) -> list[int]:
+    # Scan quarter hours in UTC and keep those that read :00 locally. This
+    # keeps both copies of a repeated hour and skips an hour that a change
+    # to daylight-saving time removes.
+    instant = start_ms - start_ms % _QUARTER_HOUR_MS - HOUR_MS
+    starts = []
+    while instant < end_ms:
+        if datetime.fromtimestamp(instant / 1000, tz=zone).minute == 0:
+            starts.append(instant)
+        instant += _QUARTER_HOUR_MS
+    return starts
+
+
+def buckets(window: Window, interval: str) -> list[Bucket]:
+    """Split the window into local hours, days or ISO weeks (Monday first).
+
+    The first and last buckets are cut to the window, so a rolling period
+    usually starts and ends with a partial bucket.
+    """
+    if interval not in INTERVALS:
+        raise ValidationFailed(
+            f"interval {interval!r} is not supported",
+            field="interval",
+            value=interval,
+            expected=f"one of {', '.join(INTERVALS)}",
+        )
+    start, end, zone = window.start_ms, window.end_ms, window.zone
+    if interval == "hour":
+        if (end - start) // HOUR_MS > MAX_BUCKETS:
+            raise ValidationFailed(
+                f"interval=hour would return more than {MAX_BUCKETS} buckets",
+                field="interval",
+                value=interval,
+                expected="interval=day or week for a range this long",
+            )
+        starts = _hour_starts(start, end, zone)
+    else:
+        starts = _day_starts(start, end, zone, weekly=interval == "week")
+
+    edges = [start] + [edge for edge in starts if start < edge < end] + [end]
+    return [Bucket(low, high) for low, high in zip(edges, edges[1:], strict=False)]

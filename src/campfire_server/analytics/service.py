@@ -1,0 +1,332 @@
+"""Metrics of one organization: parse the request, run the aggregate SQL, shape the result."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+from ..auth.principal import Principal
+from ..clock import to_iso
+from ..db.database import Database
+from ..db.tx import Tx
+from ..errors import PermissionDenied, ValidationFailed
+from ..organizations import service as organizations
+from . import facts, periods, queries, trends
+from .definitions import COHORT_RULE, DEFAULT_METRICS, METRICS, RESOLUTION_RULE
+from .periods import Window
+
+
+@dataclass(frozen=True, slots=True)
+class MetricsRequest:
+    window: Window
+    metrics: tuple[str, ...]
+    mailbox_ids: tuple[str, ...] | None
+    interval: str | None
+
+
+def parse_metric_names(value: str | None) -> tuple[str, ...]:
+    if value is None or not value.strip():
+        return DEFAULT_METRICS
+    names: list[str] = []
+    for raw in value.split(","):
+        name = raw.strip()
+        if name not in METRICS:
+            raise ValidationFailed(
+                f"metric {name!r} is not supported",
+                field="metrics",
+                value=name,
+                expected=f"a comma-separated list of {', '.join(METRICS)}",
+            )
+        if name not in names:
+            names.append(name)
+    return tuple(names)
+
+
+def parse_request(
+    *,
+    period: str | None,
+    date_from: str | None,
+    date_to: str | None,
+    timezone: str | None,
+    mailbox_id: str | None,
+    metrics: str | None,
+    interval: str | None,
+    now_ms: int,
+) -> MetricsRequest:
+    """Validate the query parameters; raise ``ValidationFailed`` naming the first bad one."""
+    names = parse_metric_names(metrics)
+    zone = periods.parse_zone(timezone)
+    window = periods.resolve_window(
+        period=period, date_from=date_from, date_to=date_to, zone=zone, now_ms=now_ms
+    )
+    if interval is not None:
+        periods.buckets(window, interval)
+    return MetricsRequest(window, names, (mailbox_id,) if mailbox_id else None, interval)
+
+
+def scope_mailboxes(tx: Tx, principal: Principal, request: MetricsRequest) -> MetricsRequest:
+    """Check the mailbox filter and narrow it to the mailboxes the credential may see."""
+    allowed = principal.mailbox_ids
+    if request.mailbox_ids is None:
+        if not allowed:
+            return request
+        return MetricsRequest(request.window, request.metrics, tuple(allowed), request.interval)
+    (mailbox_id,) = request.mailbox_ids
+    if allowed and mailbox_id not in allowed:
+        raise PermissionDenied(
+            f"this credential is limited to mailboxes {list(allowed)}",
+            details={"field": "mailboxId", "value": mailbox_id},
+        )
+    organizations.get_mailbox_row(tx, principal.org_id, mailbox_id)
+    return request
+
+
+async def refresh_facts(
+    db: Database, org_id: str, mailbox_ids: tuple[str, ...] | None, low: int, high: int
+) -> int:
+    """Bring the facts of the conversations created in ``[low, high)`` up to date.
+
+    Counts the stale conversations on a reader first, so a request whose
+    facts are current never waits for the writer. Returns the number of
+    conversations rebuilt. In mock mode every write rolls back, so the
+    figures are those of the last real refresh.
+    """
+    scope = {"org_id": org_id, "mailbox_ids": mailbox_ids, "low": low, "high": high}
+    stale = await db.read(lambda tx: facts.count_stale(tx, **scope))
+    rebuilt = 0
+    # A rebuild that rolls back leaves its conversations stale, so the loop
+    # is bounded by the count instead of running until none is left.
+    for _ in range(math.ceil(stale / facts.REFRESH_CHUNK)):
+        count = await db.write(lambda tx: facts.refresh_chunk(tx, **scope))
+        rebuilt += count
+        if count < facts.REFRESH_CHUNK:
+            break
+    return rebuilt
+
+
+# Shaping -----------------------------------------------------------------------
+
+
+def _seconds(milliseconds: Any) -> float | None:
+    return None if milliseconds is None else round(float(milliseconds) / 1000.0, 3)
+
+
+def _share(part: Any, whole: Any) -> float | None:
+    return None if not whole else round(float(part or 0) / float(whole), 4)
+
+
+Index = dict[tuple[int, Any], dict[str, Any]]
+
+
+def _index(rows: tuple[list[dict[str, Any]], list[dict[str, Any]]]) -> Index:
+    """Key conversation rows by ``(group, "conversations")``, wait rows by group and series."""
+    conversations, waits = rows
+    index: Index = {(int(row["grp"]), "conversations"): row for row in conversations}
+    index.update({(int(row["grp"]), int(row["series"])): row for row in waits})
+    return index
+
+
+def _duration_values(name: str, group: int, index: Index) -> tuple[dict[str, Any], trends.Sample]:
+    series, subset = queries.WAIT_METRICS[name]
+    row = index.get((group, series))
+    n = 0 if row is None else int(row[f"n_{subset}"] or 0)
+    if row is None or n == 0:
+        return {"average": None, "p95": None, "sampleSize": 0}, trends.Sample(0, 0.0)
+    total = float(row[f"total_{subset}"])
+    sample = trends.Sample(n, total / 1000.0, float(row[f"squares_{subset}"]) / 1e6)
+    values: dict[str, Any] = {"average": _seconds(total / n)}
+    if f"p95_{subset}" in row:
+        values["p95"] = _seconds(row[f"p95_{subset}"])
+    values["sampleSize"] = n
+    return values, sample
+
+
+def _metric_values(
+    name: str, group: int, index: Index
+) -> tuple[dict[str, Any], trends.Sample, trends.Sample | None]:
+    """Return the public values of one metric in one group and its samples for the trend test.
+
+    The second sample, when not ``None``, is the secondary figure that has a
+    trend of its own (``ai_resolution``).
+    """
+    counts = index.get((group, "conversations")) or {}
+    conversations = int(counts.get("n") or 0)
+    kind = METRICS[name].kind
+    if kind == "duration":
+        values, sample = _duration_values(name, group, index)
+        return values, sample, None
+    if name == "resolution_rate":
+        resolved = int(counts.get("resolved") or 0)
+        ai_resolved = int(counts.get("ai_resolved") or 0)
+        values = {
+            "ai_resolution": _share(ai_resolved, conversations),
+            "total_resolution": _share(resolved, conversations),
+            "resolved": resolved,
+            "aiResolved": ai_resolved,
+            "sampleSize": conversations,
+        }
+        return (
+            values,
+            trends.Sample(conversations, resolved),
+            trends.Sample(conversations, ai_resolved),
+        )
+    if name == "handoff_rate":
+        handoffs = int(counts.get("handoffs") or 0)
+        values = {
+            "rate": _share(handoffs, conversations),
+            "handoffs": handoffs,
+            "sampleSize": conversations,
+        }
+        return values, trends.Sample(conversations, handoffs), None
+    if name == "satisfaction":
+        rated = int(counts.get("rated") or 0)
+        total = float(counts.get("rating_sum") or 0)
+        squares = float(counts.get("rating_squares") or 0)
+        values = {
+            "average": None if rated == 0 else round(total / rated, 3),
+            "total_responses": rated,
+            "sampleSize": rated,
+        }
+        return values, trends.Sample(rated, total, squares), None
+    values = {"total": conversations, "sampleSize": conversations}
+    return values, trends.Sample(conversations, conversations), None
+
+
+def _test(name: str, current: trends.Sample, previous: trends.Sample) -> trends.TestResult:
+    kind = METRICS[name].kind
+    if kind in ("duration", "rating"):
+        return trends.welch_t_test(current, previous)
+    if kind == "share":
+        return trends.two_proportion_z_test(current, previous)
+    return trends.count_binomial_test(current.n, previous.n)
+
+
+def _p_value(result: trends.TestResult) -> float | None:
+    return None if result.p_value is None else round(result.p_value, 4)
+
+
+def summarize(
+    name: str, rows: tuple[list[dict[str, Any]], list[dict[str, Any]]], window: Window
+) -> dict[str, Any]:
+    """Shape one metric of a two-period query: values, trend, definition and comparison."""
+    index = _index(rows)
+    metric = METRICS[name]
+    current, current_sample, current_extra = _metric_values(name, 1, index)
+    previous, previous_sample, previous_extra = _metric_values(name, 0, index)
+    result = _test(name, current_sample, previous_sample)
+
+    body: dict[str, Any] = {
+        **current,
+        "trend": trends.direction(result, higher_is_better=metric.higher_is_better),
+    }
+    if current_extra is not None and previous_extra is not None:
+        extra = trends.two_proportion_z_test(current_extra, previous_extra)
+        body["aiResolutionTrend"] = trends.direction(extra, higher_is_better=True)
+    if metric.kind == "duration":
+        body["unit"] = "seconds"
+    body["definition"] = metric.definition
+    body["comparison"] = {
+        "from": to_iso(window.previous_start_ms),
+        "to": to_iso(window.previous_end_ms),
+        **previous,
+        "test": result.test,
+        "pValue": _p_value(result),
+    }
+    return body
+
+
+def series_point(name: str, group: int, index: Index) -> dict[str, Any]:
+    values, _sample, _extra = _metric_values(name, group, index)
+    return values
+
+
+def _wait_rows(conversations: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Reshape the wait totals of conversation rows into rows per group and series."""
+    rows = []
+    for row in conversations:
+        for series, subsets in (
+            (facts.REPLY_SERIES, {"every": "reply", "first": "first", "ai": "ai"}),
+            (facts.HUMAN_SERIES, {"every": "human"}),
+        ):
+            shaped: dict[str, Any] = {"grp": row["grp"], "series": series}
+            for subset, prefix in subsets.items():
+                for kind in ("n", "total", "squares"):
+                    shaped[f"{kind}_{subset}"] = row[f"{kind}_{prefix}"] or 0
+            rows.append(shaped)
+    return rows
+
+
+def summary_rows(
+    tx: Tx, org_id: str, request: MetricsRequest
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Return the conversation and wait totals of both periods, with current p95s."""
+    window = request.window
+    scope = {"org_id": org_id, "mailbox_ids": request.mailbox_ids}
+    grouping = queries.TwoPeriods(window.previous_start_ms, window.start_ms, window.end_ms)
+    conversations = queries.conversation_totals(tx, grouping=grouping, **scope)
+    waits = _wait_rows(conversations)
+    for row in waits:
+        if int(row["grp"]) != 1:
+            continue
+        for name in request.metrics:
+            row_series, subset = queries.WAIT_METRICS.get(name, (None, ""))
+            if row_series != int(row["series"]):
+                continue
+            row[f"p95_{subset}"] = queries.nearest_rank(
+                tx,
+                low=window.start_ms,
+                high=window.end_ms,
+                series=row_series,
+                subset=subset,
+                count=int(row[f"n_{subset}"] or 0),
+                **scope,
+            )
+    return conversations, waits
+
+
+def bucket_rows(
+    tx: Tx, org_id: str, request: MetricsRequest, buckets: list[periods.Bucket]
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    scope = {"org_id": org_id, "mailbox_ids": request.mailbox_ids}
+    grouping = queries.Buckets(tuple(b.start_ms for b in buckets), request.window.end_ms)
+    conversations = queries.conversation_totals(tx, grouping=grouping, **scope)
+    series = queries.series_of(set(request.metrics))
+    if not series:
+        return conversations, []
+    return conversations, queries.ranked_wait_totals(tx, grouping=grouping, series=series, **scope)
+
+
+def get_metrics(tx: Tx, org_id: str, request: MetricsRequest) -> dict[str, Any]:
+    """Compute the metrics of the window, their trends and, with an interval, the series."""
+    window = request.window
+    rows = summary_rows(tx, org_id, request)
+    mailbox_id = None
+    if request.mailbox_ids is not None and len(request.mailbox_ids) == 1:
+        mailbox_id = request.mailbox_ids[0]
+    body: dict[str, Any] = {
+        "period": window.label,
+        "from": to_iso(window.start_ms),
+        "to": to_iso(window.end_ms),
+        "timezone": window.zone.key,
+        "mailboxId": mailbox_id,
+        "comparison": {
+            "from": to_iso(window.previous_start_ms),
+            "to": to_iso(window.previous_end_ms),
+        },
+        "rules": {"period": COHORT_RULE, "resolution": RESOLUTION_RULE},
+        "metrics": {name: summarize(name, rows, window) for name in request.metrics},
+    }
+    if request.interval is not None:
+        buckets = periods.buckets(window, request.interval)
+        index = _index(bucket_rows(tx, org_id, request, buckets))
+        body["interval"] = request.interval
+        body["series"] = [
+            {
+                "from": to_iso(bucket.start_ms),
+                "to": to_iso(bucket.end_ms),
+                "metrics": {name: series_point(name, group, index) for name in request.metrics},
+            }
+            for group, bucket in enumerate(buckets)
+        ]
+    return body

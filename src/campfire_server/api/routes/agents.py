@@ -1,0 +1,96 @@
+"""Agents: the people handoffs are routed to."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response
+
+from ...auth.permissions import require
+from ...pagination import page_request
+from ...routing import actions, service
+from ...routing.schemas import Agent, AgentCreate, AgentStatus, AgentUpdate
+from ..deps import DbDep, PrincipalDep
+from ..schemas import Page, errors
+
+router = APIRouter(prefix="/agents", tags=["agents"])
+
+
+@router.post(
+    "",
+    status_code=201,
+    response_model=Agent,
+    responses=errors(400, 403, 409, 413, 415),
+    operation_id="agents-create",
+    summary="Create an agent",
+)
+async def create_agent(
+    body: AgentCreate, principal: PrincipalDep, db: DbDep, response: Response
+) -> Agent:
+    require(principal, "agents:write")
+    agent = await db.write(lambda tx: actions.create_agent(tx, principal.org_id, body))
+    response.headers["Location"] = f"/api/v2/agents/{agent.id}"
+    return agent
+
+
+@router.get(
+    "",
+    response_model=Page[Agent],
+    responses=errors(400, 403),
+    operation_id="agents-list",
+    summary="List agents, oldest first",
+)
+async def list_agents(
+    principal: PrincipalDep,
+    db: DbDep,
+    page: Annotated[int, Query(ge=1, description="1-based page; prefer cursor")] = 1,
+    limit: Annotated[int, Query(ge=1, le=100)] = 50,
+    cursor: Annotated[str | None, Query(max_length=200, description="nextCursor")] = None,
+    status: AgentStatus | None = None,
+    skill: Annotated[str | None, Query(min_length=1, max_length=64)] = None,
+) -> dict:
+    require(principal, "agents:read")
+    request = page_request(page, limit, cursor)
+    items, meta = await db.read(
+        lambda tx: service.list_agents(tx, principal.org_id, request, status=status, skill=skill)
+    )
+    return {"data": items, "pagination": meta}
+
+
+@router.get(
+    "/{agent_id}",
+    response_model=Agent,
+    responses=errors(403, 404),
+    operation_id="agents-get",
+    summary="Get an agent",
+)
+async def get_agent(agent_id: str, principal: PrincipalDep, db: DbDep) -> Agent:
+    require(principal, "agents:read")
+    return await db.read(lambda tx: service.get_agent(tx, principal.org_id, agent_id))
+
+
+@router.patch(
+    "/{agent_id}",
+    response_model=Agent,
+    responses=errors(400, 403, 404, 413, 415),
+    operation_id="agents-update",
+    summary="Change an agent's status, capacity, skills, name or email",
+)
+async def update_agent(
+    agent_id: str, body: AgentUpdate, principal: PrincipalDep, db: DbDep
+) -> Agent:
+    require(principal, "agents:write")
+    return await db.write(lambda tx: actions.update_agent(tx, principal.org_id, agent_id, body))
+
+
+@router.delete(
+    "/{agent_id}",
+    status_code=204,
+    responses=errors(403, 404),
+    operation_id="agents-delete",
+    summary="Delete an agent, returning its handoffs to the queue",
+)
+async def delete_agent(agent_id: str, principal: PrincipalDep, db: DbDep) -> Response:
+    require(principal, "agents:write")
+    await db.write(lambda tx: actions.delete_agent(tx, principal.org_id, agent_id))
+    return Response(status_code=204)

@@ -1,0 +1,101 @@
+"""Handoff of a conversation from the AI to a person."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Response
+
+from ...auth.permissions import require
+from ...routing import actions
+from ...routing.schemas import Handoff, HandoffCreate
+from ..deps import DbDep, PrincipalDep
+from ..schemas import errors
+
+router = APIRouter(prefix="/conversations/{conversation_id}/handoff", tags=["handoffs"])
+
+
+@router.post(
+    "",
+    status_code=201,
+    response_model=Handoff,
+    responses={
+        200: {"model": Handoff, "description": "The conversation's open handoff, unchanged"},
+        **errors(400, 403, 404, 409, 413, 415),
+    },
+    operation_id="handoffs-create",
+    summary="Hand the conversation to a person: assign an agent or queue it",
+)
+async def request_handoff(
+    conversation_id: str,
+    body: HandoffCreate,
+    principal: PrincipalDep,
+    db: DbDep,
+    response: Response,
+) -> Handoff:
+    require(principal, "handoffs:write")
+    handoff, created = await db.write(
+        lambda tx: actions.open_handoff(
+            tx,
+            org_id=principal.org_id,
+            conversation_id=conversation_id,
+            reason=body.reason,
+            priority=body.priority,
+            required_skills=body.required_skills,
+            context=body.context,
+            source="api",
+        )
+    )
+    if not created:
+        response.status_code = 200
+    return handoff
+
+
+@router.get(
+    "",
+    response_model=Handoff,
+    responses=errors(403, 404),
+    operation_id="handoffs-get",
+    summary="Get the conversation's latest handoff",
+)
+async def get_handoff(conversation_id: str, principal: PrincipalDep, db: DbDep) -> Handoff:
+    require(principal, "handoffs:read")
+    handoff = await db.read(
+        lambda tx: actions.get_handoff(
+            tx, principal.org_id, conversation_id, customer_id=principal.customer_id
+        )
+    )
+    if principal.is_customer:
+        # The reason and context are written for agents, not for the customer.
+        handoff = handoff.model_copy(update={"reason": None, "context": {}})
+    return handoff
+
+
+@router.post(
+    "/complete",
+    response_model=Handoff,
+    responses=errors(403, 404, 409),
+    operation_id="handoffs-complete",
+    summary="Finish the assigned handoff; the agent is freed and the AI answers again",
+)
+async def complete_handoff(conversation_id: str, principal: PrincipalDep, db: DbDep) -> Handoff:
+    require(principal, "handoffs:write")
+    return await db.write(
+        lambda tx: actions.complete_handoff(
+            tx, org_id=principal.org_id, conversation_id=conversation_id
+        )
+    )
+
+
+@router.post(
+    "/cancel",
+    response_model=Handoff,
+    responses=errors(403, 404, 409),
+    operation_id="handoffs-cancel",
+    summary="Hand the conversation back to the AI",
+)
+async def cancel_handoff(conversation_id: str, principal: PrincipalDep, db: DbDep) -> Handoff:
+    require(principal, "handoffs:write")
+    return await db.write(
+        lambda tx: actions.cancel_handoff(
+            tx, org_id=principal.org_id, conversation_id=conversation_id
+        )
+    )

@@ -1,0 +1,132 @@
+"""API keys: create (the key is shown once), list and revoke."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
+
+from ...auth import keys
+from ...auth.permissions import narrow_mailboxes, require
+from ...auth.schemas import ApiKey, IssuedApiKey, KeyCreate
+from ...clock import to_iso
+from ...db.tx import Tx
+from ...errors import ValidationFailed
+from ...organizations import service as organizations
+from ..deps import DbDep, PrincipalDep
+from ..schemas import errors
+
+router = APIRouter(prefix="/keys", tags=["keys"])
+
+
+def _key_from_row(row: dict[str, Any]) -> ApiKey:
+    return ApiKey(
+        id=row["id"],
+        name=row["name"],
+        kind=row["kind"],
+        role=row["role"],
+        prefix=row["prefix"],
+        mailbox_ids=json.loads(row["mailbox_ids"] or "[]"),
+        allowed_origins=json.loads(row["allowed_origins"] or "[]"),
+        created_at=to_iso(row["created_at"]) or "",
+        last_used_at=to_iso(row["last_used_at"]),
+        revoked_at=to_iso(row["revoked_at"]),
+    )
+
+
+def _create(tx: Tx, org_id: str, body: KeyCreate, mailbox_ids: list[str]) -> IssuedApiKey:
+    for mailbox_id in mailbox_ids:
+        organizations.get_mailbox_row(tx, org_id, mailbox_id)
+    role = body.role or ("customer" if body.kind == "publishable" else "admin")
+    if body.kind == "secret" and role == "customer":
+        raise ValidationFailed(
+            "a secret key cannot have the customer role; customers use widget sessions",
+            field="role",
+            value=role,
+            expected="admin, agent or viewer",
+        )
+    if body.kind == "secret" and body.allowed_origins:
+        raise ValidationFailed(
+            "allowedOrigins applies to publishable keys only; secret keys never go to browsers",
+            field="allowedOrigins",
+            value=body.allowed_origins,
+            expected="an empty list for a secret key",
+        )
+    issued = keys.create_key(
+        tx,
+        org_id=org_id,
+        name=body.name,
+        kind=body.kind,
+        role=role,
+        live=body.live,
+        mailbox_ids=mailbox_ids,
+        allowed_origins=body.allowed_origins,
+    )
+    row = tx.one(
+        "SELECT id, name, kind, role, prefix, mailbox_ids, allowed_origins, created_at, "
+        "last_used_at, revoked_at FROM api_keys WHERE id = :id",
+        id=issued.id,
+    )
+    assert row is not None
+    return IssuedApiKey(**_key_from_row(row).model_dump(), key=issued.key)
+
+
+@router.post(
+    "",
+    status_code=201,
+    response_model=IssuedApiKey,
+    responses=errors(400, 403, 404, 413, 415),
+    operation_id="keys-create",
+    summary="Create an API key; the whole key is in this response only",
+)
+async def create_key(
+    body: KeyCreate, principal: PrincipalDep, db: DbDep, request: Request, response: Response
+) -> IssuedApiKey:
+    require(principal, "keys:manage")
+    mailbox_ids = narrow_mailboxes(principal, body.mailbox_ids)
+    origins = request.app.state.origins
+
+    def work(tx: Tx) -> IssuedApiKey:
+        issued = _create(tx, principal.org_id, body, mailbox_ids)
+        tx.after_commit(origins.invalidate)
+        return issued
+
+    issued = await db.write(work)
+    response.headers["Location"] = f"/api/v2/keys/{issued.id}"
+    response.headers["Cache-Control"] = "no-store"
+    return issued
+
+
+@router.get(
+    "",
+    response_model=dict[str, list[ApiKey]],
+    responses=errors(403),
+    operation_id="keys-list",
+    summary="List API keys, never their secret part",
+)
+async def list_keys(principal: PrincipalDep, db: DbDep) -> dict:
+    require(principal, "keys:manage")
+    rows = await db.read(lambda tx: keys.list_keys(tx, principal.org_id))
+    return {"data": [_key_from_row(row) for row in rows]}
+
+
+@router.delete(
+    "/{key_id}",
+    status_code=204,
+    responses=errors(403, 404),
+    operation_id="keys-revoke",
+    summary="Revoke an API key at once",
+)
+async def revoke_key(key_id: str, principal: PrincipalDep, db: DbDep, request: Request) -> Response:
+    require(principal, "keys:manage")
+    state = request.app.state
+
+    def work(tx: Tx) -> None:
+        keys.revoke_key(tx, org_id=principal.org_id, key_id=key_id)
+        # Other processes drop their cached copy within the cache's lifetime (30 s).
+        tx.after_commit(state.key_cache.clear)
+        tx.after_commit(state.origins.invalidate)
+
+    await db.write(work)
+    return Response(status_code=204)

@@ -1,0 +1,209 @@
+"""Concurrent WebSocket connections per organization.
+
+The realtime gateway calls ``acquire(org_id)`` when a socket authenticates
+and ``release(slot)`` when it closes::
+
+    slot = await app.state.rate_limits.connections.acquire(principal.org_id)
+    try:
+        ...  # serve the socket
+    finally:
+        await app.state.rate_limits.connections.release(slot)
+
+``acquire`` raises ``RateLimited`` (WebSocket close code 4429) when the
+organization already has its limit of open sockets. It also keeps the
+``campfire_websocket_connections`` gauge, so callers need not.
+
+With Redis, each organization has a sorted set of slot ids scored by their
+expiry time. A process refreshes the expiry of its own slots every
+``REFRESH_SECONDS``, so the slots of a process that crashed expire after
+``SLOT_TTL_SECONDS`` instead of leaking. Without Redis, or while it is
+down, each process counts its own sockets.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import secrets
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from ..errors import RateLimited
+
+log = logging.getLogger(__name__)
+
+SLOT_TTL_SECONDS = 90
+REFRESH_SECONDS = 30
+
+# KEYS[1] the org's set; ARGV: now ms, expiry ms, limit, slot id, key ttl ms.
+_ACQUIRE = """
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
+if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[3]) then
+  return 0
+end
+redis.call('ZADD', KEYS[1], ARGV[2], ARGV[4])
+redis.call('PEXPIRE', KEYS[1], ARGV[5])
+return 1
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectionSlot:
+    """One open socket's claim on its organization's connection limit."""
+
+    org_id: str
+    id: str
+    shared: bool
+
+
+class ConnectionLimiter:
+    def __init__(self, redis_url: str | None, limit_for: Callable[[str], Awaitable[int]]) -> None:
+        self._limit_for = limit_for
+        self._redis: Any = None
+        self._acquire_script: Any = None
+        if redis_url:
+            import redis.asyncio as redis
+
+            self._redis = redis.Redis.from_url(
+                redis_url, socket_timeout=0.5, socket_connect_timeout=0.5
+            )
+            self._acquire_script = self._redis.register_script(_ACQUIRE)
+        self._local: dict[str, set[str]] = {}
+        self._shared: dict[str, set[str]] = {}
+        self._refresher: asyncio.Task[None] | None = None
+        self._degraded = False
+
+    @staticmethod
+    def _key(org_id: str) -> str:
+        return f"campfire:ws:{org_id}"
+
+    def open_count(self, org_id: str) -> int:
+        """Return the sockets of ``org_id`` open in this process."""
+        return len(self._local.get(org_id, ())) + len(self._shared.get(org_id, ()))
+
+    async def acquire(self, org_id: str) -> ConnectionSlot:
+        """Claim a slot for one socket of ``org_id``, or raise ``RateLimited``."""
+        limit = await self._limit_for(org_id)
+        slot_id = secrets.token_hex(8)
+        shared = await self._acquire_shared(org_id, slot_id, limit)
+        if shared is None:
+            if self.open_count(org_id) >= limit:
+                self._reject(org_id, limit)
+            self._local.setdefault(org_id, set()).add(slot_id)
+            slot = ConnectionSlot(org_id, slot_id, shared=False)
+        elif shared:
+            self._shared.setdefault(org_id, set()).add(slot_id)
+            self._ensure_refresher()
+            slot = ConnectionSlot(org_id, slot_id, shared=True)
+        else:
+            self._reject(org_id, limit)
+        from ..monitoring import metrics
+
+        metrics.websocket_connections.inc()
+        return slot
+
+    def _reject(self, org_id: str, limit: int) -> None:
+        from ..monitoring import metrics
+
+        metrics.rate_limit_rejections.labels(limit="websocketConnections").inc()
+        raise RateLimited(
+            f"the organization already has {limit} open WebSocket connections, its limit; "
+            "close one or retry later",
+            details={"limit": limit, "name": "websocketConnections"},
+            headers={"Retry-After": "5"},
+        )
+
+    async def _acquire_shared(self, org_id: str, slot_id: str, limit: int) -> bool | None:
+        """Return True/False from Redis, or None when Redis is not used or not reachable."""
+        if self._redis is None:
+            return None
+        now = int(time.time() * 1000)
+        try:
+            result = await self._acquire_script(
+                keys=[self._key(org_id)],
+                args=[now, now + SLOT_TTL_SECONDS * 1000, limit, slot_id, SLOT_TTL_SECONDS * 2000],
+            )
+        except Exception as error:  # redis-py raises several unrelated types
+            self._mark_degraded(error)
+            return None
+        self._mark_recovered()
+        return bool(result)
+
+    def _mark_degraded(self, error: Exception) -> None:
+        if not self._degraded:
+            log.warning(
+                "redis unavailable; WebSocket connection limits are counted per process",
+                extra={"error": str(error)[:200]},
+            )
+        self._degraded = True
+
+    def _mark_recovered(self) -> None:
+        if self._degraded:
+            log.info("redis reachable again; WebSocket connection limits are shared again")
+        self._degraded = False
+
+    async def release(self, slot: ConnectionSlot) -> None:
+        """Give back ``slot``; releasing a slot twice is harmless."""
+        held = (self._shared if slot.shared else self._local).get(slot.org_id)
+        if held is None or slot.id not in held:
+            return
+        held.discard(slot.id)
+        from ..monitoring import metrics
+
+        metrics.websocket_connections.dec()
+        if slot.shared:
+            try:
+                await self._redis.zrem(self._key(slot.org_id), slot.id)
+            except Exception as error:  # the slot expires on its own
+                self._mark_degraded(error)
+
+    @contextlib.asynccontextmanager
+    async def slot(self, org_id: str) -> AsyncIterator[ConnectionSlot]:
+        """Hold a slot for the duration of the ``async with`` block."""
+        claimed = await self.acquire(org_id)
+        try:
+            yield claimed
+        finally:
+            await self.release(claimed)
+
+    def _ensure_refresher(self) -> None:
+        if self._refresher is None or self._refresher.done():
+            self._refresher = asyncio.get_running_loop().create_task(self._refresh_loop())
+
+    async def _refresh_loop(self) -> None:
+        while any(self._shared.values()):
+            await asyncio.sleep(REFRESH_SECONDS)
+            await self.refresh()
+
+    async def refresh(self) -> None:
+        """Push the expiry of every slot this process holds in Redis forward."""
+        expiry = int(time.time() * 1000) + SLOT_TTL_SECONDS * 1000
+        try:
+            pipe = self._redis.pipeline(transaction=False)
+            for org_id, slot_ids in self._shared.items():
+                for slot_id in slot_ids:
+                    pipe.zadd(self._key(org_id), {slot_id: expiry}, xx=True)
+            await pipe.execute()
+        except Exception as error:
+            self._mark_degraded(error)
+
+    async def ping(self) -> None:
+        if self._redis is not None:
+            await self._redis.ping()
+
+    async def close(self) -> None:
+        if self._refresher is not None:
+            self._refresher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._refresher
+        if self._redis is not None:
+            for org_id, slot_ids in self._shared.items():
+                if slot_ids:
+                    with contextlib.suppress(Exception):
+                        await self._redis.zrem(self._key(org_id), *slot_ids)
+            self._shared.clear()
+            with contextlib.suppress(Exception):
+                await self._redis.aclose()

@@ -1,0 +1,91 @@
+"""Request and response models of keys, tokens and widget sessions."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import Field, StringConstraints
+
+from ..apimodel import ApiModel, ResponseModel
+
+Name = Annotated[str, StringConstraints(min_length=1, max_length=200)]
+MailboxId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
+CustomerId = Annotated[str, StringConstraints(min_length=1, max_length=255)]
+Origin = Annotated[str, StringConstraints(min_length=1, max_length=300)]
+
+
+class KeyCreate(ApiModel):
+    name: Name = "api key"
+    kind: Literal["secret", "publishable"] = Field(
+        default="secret", description="secret (server side) or publishable (widget, pk_...)"
+    )
+    role: Literal["admin", "agent", "viewer", "customer"] | None = Field(
+        default=None, description="admin by default for secret keys; customer for publishable"
+    )
+    live: bool = Field(default=True, description="false makes an sk_test_/pk_test_ key")
+    mailbox_ids: list[MailboxId] = Field(
+        default_factory=list, max_length=100, description="Limit the key to these mailboxes"
+    )
+    allowed_origins: list[Origin] = Field(
+        default_factory=list,
+        max_length=50,
+        description="Browser origins that may use a publishable key, e.g. https://shop.example",
+    )
+
+
+class ApiKey(ResponseModel):
+    id: str
+    name: str
+    kind: str
+    role: str
+    prefix: str = Field(description="The key's first characters, to recognise it")
+    mailbox_ids: list[str]
+    allowed_origins: list[str]
+    created_at: str
+    last_used_at: str | None = None
+    revoked_at: str | None = None
+
+
+class IssuedApiKey(ApiKey):
+    key: str = Field(description="The whole key; shown only in this response")
+
+
+class TokenCreate(ApiModel):
+    role: Literal["agent", "viewer"]
+    subject: Annotated[str, StringConstraints(min_length=1, max_length=255)] | None = Field(
+        default=None, description="sub claim, e.g. your user id; defaults to the agent id"
+    )
+    agent_id: Annotated[str, StringConstraints(min_length=1, max_length=64)] | None = Field(
+        default=None, description="aid claim: the agent this token acts as"
+    )
+    mailbox_ids: list[MailboxId] = Field(
+        default_factory=list, max_length=100, description="mbx claim: limit to these mailboxes"
+    )
+    ttl_seconds: int = Field(default=3600, ge=60, description="Lifetime in seconds")
+
+
+class IssuedToken(ResponseModel):
+    token: str
+    token_type: str = "Bearer"
+    role: str
+    subject: str
+    expires_at: str
+
+
+class WidgetSessionCreate(ApiModel):
+    mailbox_id: MailboxId
+    customer_id: CustomerId | None = Field(
+        default=None, description="Your id of the signed-in visitor; omit for anonymous visitors"
+    )
+    customer_hash: Annotated[str, StringConstraints(max_length=128)] | None = Field(
+        default=None, description="hex(HMAC-SHA256(identity secret, customerId))"
+    )
+    name: Annotated[str, StringConstraints(max_length=200)] | None = None
+    email: Annotated[str, StringConstraints(max_length=320)] | None = None
+
+
+class WidgetSession(ResponseModel):
+    token: str = Field(description="Customer token for the REST and WebSocket APIs")
+    customer_id: str
+    mailbox_id: str
+    expires_at: str

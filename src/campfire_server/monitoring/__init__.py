@@ -1,0 +1,1 @@
+"""Prometheus metrics that every layer increments, and the probes that read them."""

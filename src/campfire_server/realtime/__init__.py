@@ -1,0 +1,1 @@
+"""Realtime WebSocket API: protocol, hub, brokers and the gateway."""

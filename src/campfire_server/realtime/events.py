@@ -1,0 +1,179 @@
+"""The frames of the realtime API: channels, client frames, and event frames built from the log.
+
+Every frame is a JSON object with a ``type``. Server frames that report a
+logged event also carry ``channel``, ``sequence`` (per conversation),
+``cursor`` (the event's position in the whole log), ``eventId`` and a
+millisecond ``timestamp``. docs/realtime.md lists every frame.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from ..clock import to_iso
+from ..errors import ServiceError, ValidationFailed
+from ..events import records
+from ..events.records import EventRecord
+from ..routing.frames import handoff_frame
+
+ChannelKind = Literal["conversation", "mailbox", "agent"]
+
+CHANNEL_PATTERN = re.compile(r"^(conversation|mailbox|agent):([A-Za-z0-9_\-]{1,64})$")
+CHANNEL_EXPECTED = "conversation:{id}, mailbox:{id} or agent:{id}"
+
+# Client frame types and the server frame types.
+CLIENT_FRAME_TYPES = ("auth", "subscribe", "unsubscribe", "typing", "ping", "pong")
+EVENT_FRAME_TYPES = ("message", "typing", "handoff", "conversation", "presence")
+
+
+def dumps(frame: dict[str, Any]) -> str:
+    return json.dumps(frame, ensure_ascii=False, separators=(",", ":"), default=str)
+
+
+@dataclass(frozen=True, slots=True)
+class Channel:
+    kind: ChannelKind
+    id: str
+
+    @property
+    def name(self) -> str:
+        return f"{self.kind}:{self.id}"
+
+    @classmethod
+    def parse(cls, value: Any) -> Channel:
+        """Parse ``kind:id``; raise ``ValidationFailed`` naming the expected forms."""
+        match = CHANNEL_PATTERN.match(value) if isinstance(value, str) else None
+        if match is None:
+            raise ValidationFailed(
+                f"channel {value!r} is invalid; expected {CHANNEL_EXPECTED}",
+                field="channel",
+                value=value,
+                expected=CHANNEL_EXPECTED,
+            )
+        return cls(match.group(1), match.group(2))  # type: ignore[arg-type]
+
+
+# Server frames that are not events ----------------------------------------------
+
+
+def error_frame(
+    error: ServiceError, *, channel: str | None = None, frame_id: str | None = None
+) -> dict[str, Any]:
+    data: dict[str, Any] = {"code": error.code, "message": error.message}
+    if error.details:
+        data["details"] = error.details
+    frame: dict[str, Any] = {"type": "error", "data": data}
+    if channel is not None:
+        frame["channel"] = channel
+    if frame_id is not None:
+        frame["id"] = frame_id
+    return frame
+
+
+def typing_frame(
+    channel: str, *, author_id: str, author_type: str, is_typing: bool, now_ms: int
+) -> dict[str, Any]:
+    data: dict[str, Any] = {"authorId": author_id, "authorType": author_type, "isTyping": is_typing}
+    if channel.startswith("conversation:"):
+        data["conversationId"] = channel.partition(":")[2]
+    return {"type": "typing", "channel": channel, "data": data, "timestamp": to_iso(now_ms)}
+
+
+def presence_frame(
+    channel: str, *, agent_id: str, status: str, connections: int, now_ms: int
+) -> dict[str, Any]:
+    return {
+        "type": "presence",
+        "channel": channel,
+        "data": {"agentId": agent_id, "status": status, "connections": connections},
+        "timestamp": to_iso(now_ms),
+    }
+
+
+# Event frames from the log ------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class EventFrame:
+    """One logged event in its realtime form, before a channel is attached."""
+
+    record: EventRecord
+    type: str
+    data: dict[str, Any]
+    private: bool
+    agent_ids: frozenset[str]
+
+    def to_frame(self, channel: str) -> dict[str, Any]:
+        frame: dict[str, Any] = {"type": self.type, "channel": channel, "data": self.data}
+        if self.record.sequence is not None:
+            frame["sequence"] = self.record.sequence
+        frame["cursor"] = self.record.position
+        frame["eventId"] = self.record.id
+        frame["timestamp"] = to_iso(self.record.created_at)
+        return frame
+
+    def render(self, channel: str) -> str:
+        return dumps(self.to_frame(channel))
+
+
+def _message_data(record: EventRecord) -> tuple[dict[str, Any], bool]:
+    message = dict(record.data.get("message") or {})
+    message.setdefault("conversationId", record.conversation_id)
+    message["timestamp"] = message.get("createdAt") or to_iso(record.created_at)
+    return message, bool(message.get("private"))
+
+
+def _handoff_data(record: EventRecord) -> dict[str, Any] | None:
+    """Return the handoff frame data that the routing layer defines, or None to skip the event."""
+    try:
+        built = handoff_frame(record)
+    except (KeyError, TypeError):
+        # A handoff event without the routing layer's fields: pass its data on as it is.
+        data = dict(record.data)
+        data.setdefault("status", record.type.partition(".")[2])
+        data.setdefault("conversationId", record.conversation_id)
+        return data
+    if built is None:
+        return None
+    return {**built["data"], "conversationId": record.conversation_id}
+
+
+def _conversation_data(record: EventRecord) -> dict[str, Any]:
+    snapshot = record.data.get("conversation")
+    data = dict(snapshot) if isinstance(snapshot, dict) else {}
+    data.setdefault("id", record.conversation_id)
+    data["action"] = record.type.partition(".")[2]
+    if "changes" in record.data:
+        data["changes"] = record.data["changes"]
+    return data
+
+
+def _agents_named(data: dict[str, Any]) -> frozenset[str]:
+    names = {data.get("agentId"), data.get("assignedAgentId"), data.get("previousAgentId")}
+    changes = data.get("changes")
+    if isinstance(changes, dict):
+        names.add(changes.get("assignedAgentId"))
+    return frozenset(name for name in names if isinstance(name, str) and name)
+
+
+def frame_for(record: EventRecord) -> EventFrame | None:
+    """Map a logged event onto its frame, or ``None`` for types the realtime API does not carry."""
+    if record.type == records.MESSAGE_SENT:
+        data, private = _message_data(record)
+        return EventFrame(record, "message", data, private, frozenset())
+    if record.type.startswith("handoff."):
+        handoff = _handoff_data(record)
+        if handoff is None:
+            return None
+        return EventFrame(record, "handoff", handoff, False, _agents_named(handoff))
+    if record.type.startswith("conversation."):
+        data = _conversation_data(record)
+        return EventFrame(record, "conversation", data, False, _agents_named(data))
+    return None
+
+
+# Event types read back from the log for replays; the others map to no frame.
+REPLAYED_TYPE_PATTERNS = ("message.sent", "handoff.%", "conversation.%")

@@ -1,0 +1,411 @@
+"""The sockets of one process and the channels they subscribe to.
+
+Fan-out is a plain loop over a channel's subscriptions, each of which puts
+the already serialised frame on its socket's bounded send queue; a writer
+task per socket drains the queue. A socket whose queue is full is closed
+(1013) instead of letting its backlog grow without bound.
+
+The hub receives everything from the broker as envelopes (plain dicts, so
+they can cross Redis): ``event`` (a logged event), ``typing`` and
+``presence``. Events of one conversation are put back in sequence order
+before fan-out, because two transactions can reach the hub in the other
+order than they committed in (two threads, or two processes).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import heapq
+import logging
+import random
+from collections import OrderedDict, deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from .. import clock
+from ..auth.principal import Principal
+from ..events.records import EventRecord
+from .events import EventFrame, dumps, frame_for, presence_frame, typing_frame
+from .protocol import CLOSE_TRY_AGAIN
+
+log = logging.getLogger(__name__)
+
+Sender = Callable[[str], Any]  # an async function sending one text frame
+# A function that writes one text frame at once and returns True, or returns
+# False when the socket cannot take it now (the queue and writer then do).
+DirectWriter = Callable[[str], bool]
+
+# How long an event that arrived ahead of a missing sequence waits for it.
+REORDER_HOLD_SECONDS = 0.25
+# Conversations whose next expected sequence the hub remembers.
+MAX_STREAMS = 50_000
+# Frames a subscription buffers while its replay is read from the log.
+MAX_REPLAY_BUFFER = 10_000
+
+
+class Connection:
+    """One authenticated socket: its send queue, writer task and subscriptions."""
+
+    def __init__(
+        self,
+        connection_id: str,
+        principal: Principal,
+        send: Sender,
+        *,
+        queue_frames: int,
+        on_drop: Callable[[Connection, int, str], None],
+        write_now: DirectWriter | None = None,
+    ) -> None:
+        loop = asyncio.get_running_loop()
+        self.id = connection_id
+        self.principal = principal
+        self.is_customer = principal.is_customer
+        self.subscriptions: dict[str, Subscription] = {}
+        self.typing: dict[str, asyncio.TimerHandle] = {}
+        self.last_received = loop.time()
+        self.next_heartbeat = 0.0
+        self.closed = False
+        # The connection limiter's claim for this socket, given back on close.
+        self.slot: Any = None
+        self._send = send
+        self._write_now = write_now
+        self._sending = False
+        self._limit = queue_frames
+        self._pending: deque[str] = deque()
+        self._wakeup = asyncio.Event()
+        self._idle = asyncio.Event()
+        self._idle.set()
+        self._on_drop = on_drop
+        self._writer = loop.create_task(self._write_loop())
+
+    def enqueue(self, text: str) -> None:
+        if self.closed:
+            return
+        # An idle, writable socket gets the frame at once, as a bare broadcast
+        # would write it, which saves a task switch per delivery.
+        write_now = self._write_now
+        if write_now is not None and not self._pending and not self._sending:
+            try:
+                if write_now(text):
+                    return
+            except Exception as error:  # the socket went away; the writer reports it
+                log.debug("realtime direct write failed", extra={"error": str(error)})
+        if len(self._pending) >= self._limit:
+            log.warning(
+                "realtime socket dropped: send queue full",
+                extra={"connection_id": self.id, "organization_id": self.principal.org_id},
+            )
+            self.drop(CLOSE_TRY_AGAIN, "the client reads too slowly; reconnect with since")
+            return
+        self._pending.append(text)
+        self._idle.clear()
+        self._wakeup.set()
+
+    def enqueue_frame(self, frame: dict[str, Any]) -> None:
+        self.enqueue(dumps(frame))
+
+    def enqueue_replay(self, texts: list[str]) -> None:
+        """Queue replayed frames even past the queue bound; a replay is bounded by itself."""
+        if self.closed or not texts:
+            return
+        self._pending.extend(texts)
+        self._idle.clear()
+        self._wakeup.set()
+
+    def drop(self, code: int, reason: str) -> None:
+        """Stop sending and ask the gateway to close the socket with ``code``."""
+        if self.closed:
+            return
+        self.closed = True
+        self._writer.cancel()
+        self._on_drop(self, code, reason)
+
+    async def flush(self, timeout: float) -> None:
+        """Wait until the queue is sent (or ``timeout`` passes), then stop the writer."""
+        if not self.closed:
+            try:
+                await asyncio.wait_for(self._idle.wait(), timeout)
+            except TimeoutError:
+                pass
+        self.closed = True
+        self._writer.cancel()
+
+    async def _write_loop(self) -> None:
+        pending = self._pending
+        try:
+            while True:
+                await self._wakeup.wait()
+                self._wakeup.clear()
+                self._sending = True
+                while pending:
+                    await self._send(pending.popleft())
+                self._sending = False
+                self._idle.set()
+        except asyncio.CancelledError:
+            raise
+        except Exception as error:  # the socket went away while sending
+            log.debug(
+                "realtime writer stopped", extra={"connection_id": self.id, "error": str(error)}
+            )
+            self.closed = True
+            pending.clear()
+            self._idle.set()
+
+
+@dataclass(eq=False, slots=True)
+class Subscription:
+    """One socket's interest in one channel.
+
+    While the replay of a ``since`` subscribe is read from the log, live
+    frames wait in ``buffer``; ``go_live`` then drops the ones the replay
+    already contained and sends the rest.
+    """
+
+    connection: Connection
+    channel: str
+    buffer: list[tuple[int, int | None, str]] | None = field(default_factory=list)
+
+    def offer(self, position: int, sequence: int | None, text: str) -> None:
+        if self.buffer is None:
+            self.connection.enqueue(text)
+        elif len(self.buffer) < MAX_REPLAY_BUFFER:
+            self.buffer.append((position, sequence, text))
+        else:
+            self.connection.drop(CLOSE_TRY_AGAIN, "too many events during the replay; reconnect")
+
+    def go_live(
+        self, replayed_positions: set[int], since_key: int | None, by_sequence: bool
+    ) -> None:
+        buffered, self.buffer = self.buffer or [], None
+        for position, sequence, text in buffered:
+            if position in replayed_positions:
+                continue
+            key = sequence if by_sequence else position
+            if since_key is not None and key is not None and key <= since_key:
+                continue
+            self.connection.enqueue(text)
+
+
+class _Stream:
+    __slots__ = ("expected", "held", "timer")
+
+    def __init__(self, expected: int | None) -> None:
+        self.expected = expected
+        self.held: list[tuple[int, int, EventRecord]] = []
+        self.timer: asyncio.TimerHandle | None = None
+
+
+class Hub:
+    """Connection registry and channel fan-out of one process."""
+
+    def __init__(self, *, heartbeat_seconds: float = 25.0, idle_timeout_seconds: float = 0.0):
+        self.connections: dict[str, Connection] = {}
+        # (org_id, channel) -> connection id -> subscription
+        self.channels: dict[tuple[str, str], dict[str, Subscription]] = {}
+        self.deliveries = 0
+        self._streams: OrderedDict[str, _Stream] = OrderedDict()
+        self._heartbeat_seconds = heartbeat_seconds
+        self._idle_timeout_seconds = idle_timeout_seconds
+
+    # Registry ----------------------------------------------------------------
+
+    def add(self, connection: Connection) -> None:
+        self.connections[connection.id] = connection
+        connection.next_heartbeat = self._next_heartbeat(asyncio.get_running_loop().time())
+
+    def remove(self, connection: Connection) -> None:
+        self.connections.pop(connection.id, None)
+        for name in list(connection.subscriptions):
+            self.unsubscribe(connection, name)
+
+    def subscribe(self, connection: Connection, channel: str) -> Subscription:
+        """Register a buffering subscription; call ``go_live`` on it once replayed."""
+        self.unsubscribe(connection, channel)
+        subscription = Subscription(connection, channel)
+        connection.subscriptions[channel] = subscription
+        key = (connection.principal.org_id, channel)
+        self.channels.setdefault(key, {})[connection.id] = subscription
+        return subscription
+
+    def unsubscribe(self, connection: Connection, channel: str) -> None:
+        subscription = connection.subscriptions.pop(channel, None)
+        if subscription is None:
+            return
+        key = (connection.principal.org_id, channel)
+        members = self.channels.get(key)
+        if members is not None:
+            members.pop(connection.id, None)
+            if not members:
+                del self.channels[key]
+
+    def prime(self, conversation_id: str, current_sequence: int) -> None:
+        """Tell the reorder step the sequence a conversation has reached, if it has no state yet."""
+        if conversation_id not in self._streams:
+            self._remember(conversation_id, _Stream(current_sequence + 1))
+
+    # Delivery ----------------------------------------------------------------
+
+    def deliver(self, envelope: dict[str, Any]) -> None:
+        """Fan one broker envelope out to the subscribed sockets of this process."""
+        kind = envelope.get("kind")
+        try:
+            if kind == "event":
+                self._order(EventRecord(**envelope["record"]))
+            elif kind == "typing":
+                self._deliver_typing(envelope)
+            elif kind == "presence":
+                self._deliver_presence(envelope)
+            else:
+                log.warning("realtime envelope of unknown kind ignored", extra={"kind": kind})
+        except Exception:
+            log.exception("realtime delivery failed", extra={"kind": kind})
+
+    def _order(self, record: EventRecord) -> None:
+        conversation_id, sequence = record.conversation_id, record.sequence
+        if conversation_id is None or sequence is None:
+            self._dispatch(record)
+            return
+        stream = self._streams.get(conversation_id)
+        if stream is None:
+            stream = _Stream(sequence)
+            self._remember(conversation_id, stream)
+        else:
+            self._streams.move_to_end(conversation_id)
+        if stream.expected is None or sequence < stream.expected:
+            # A late event after a hold-back timed out: deliver it rather than lose it.
+            self._dispatch(record)
+            return
+        if sequence > stream.expected:
+            heapq.heappush(stream.held, (sequence, record.position, record))
+            if stream.timer is None:
+                stream.timer = asyncio.get_running_loop().call_later(
+                    REORDER_HOLD_SECONDS, self._release_held, conversation_id
+                )
+            return
+        self._dispatch(record)
+        stream.expected = sequence + 1
+        while stream.held and stream.held[0][0] <= stream.expected:
+            held_sequence, _, held = heapq.heappop(stream.held)
+            self._dispatch(held)
+            stream.expected = max(stream.expected, held_sequence + 1)
+        if not stream.held and stream.timer is not None:
+            stream.timer.cancel()
+            stream.timer = None
+
+    def _release_held(self, conversation_id: str) -> None:
+        stream = self._streams.get(conversation_id)
+        if stream is None:
+            return
+        stream.timer = None
+        while stream.held:
+            sequence, _, record = heapq.heappop(stream.held)
+            self._dispatch(record)
+            stream.expected = sequence + 1
+
+    def _remember(self, conversation_id: str, stream: _Stream) -> None:
+        self._streams[conversation_id] = stream
+        while len(self._streams) > MAX_STREAMS:
+            _, evicted = self._streams.popitem(last=False)
+            if evicted.timer is not None:
+                evicted.timer.cancel()
+                for _, _, record in sorted(evicted.held):
+                    self._dispatch(record)
+
+    def _dispatch(self, record: EventRecord) -> None:
+        frame = frame_for(record)
+        if frame is None:
+            return
+        org_id = record.org_id
+        names: list[str] = []
+        if record.conversation_id:
+            names.append(f"conversation:{record.conversation_id}")
+        if record.mailbox_id:
+            names.append(f"mailbox:{record.mailbox_id}")
+        names.extend(f"agent:{agent_id}" for agent_id in frame.agent_ids)
+        for name in names:
+            members = self.channels.get((org_id, name))
+            if members:
+                self._fan_out(frame, name, members)
+
+    def _fan_out(self, frame: EventFrame, channel: str, members: dict[str, Subscription]) -> None:
+        text = frame.render(channel)
+        position, sequence = frame.record.position, frame.record.sequence
+        private = frame.private
+        count = 0
+        for subscription in list(members.values()):
+            if private and subscription.connection.is_customer:
+                continue
+            subscription.offer(position, sequence, text)
+            count += 1
+        self.deliveries += count
+
+    def _deliver_typing(self, envelope: dict[str, Any]) -> None:
+        channel = envelope["channel"]
+        members = self.channels.get((envelope["org"], channel))
+        if not members:
+            return
+        text = dumps(
+            typing_frame(
+                channel,
+                author_id=envelope["authorId"],
+                author_type=envelope["authorType"],
+                is_typing=envelope["isTyping"],
+                now_ms=envelope["ts"],
+            )
+        )
+        origin = envelope.get("origin")
+        for connection_id, subscription in list(members.items()):
+            if connection_id != origin and subscription.buffer is None:
+                subscription.connection.enqueue(text)
+
+    def _deliver_presence(self, envelope: dict[str, Any]) -> None:
+        org_id, agent_id = envelope["org"], envelope["agentId"]
+        mailbox_ids = set(envelope.get("mailboxIds") or ())
+        for (org, channel), members in list(self.channels.items()):
+            if org != org_id:
+                continue
+            kind, _, channel_id = channel.partition(":")
+            wanted = (kind == "agent" and channel_id == agent_id) or (
+                kind == "mailbox" and (not mailbox_ids or channel_id in mailbox_ids)
+            )
+            if not wanted:
+                continue
+            text = dumps(
+                presence_frame(
+                    channel,
+                    agent_id=agent_id,
+                    status=envelope["status"],
+                    connections=envelope["connections"],
+                    now_ms=envelope["ts"],
+                )
+            )
+            for subscription in list(members.values()):
+                if subscription.buffer is None:
+                    subscription.connection.enqueue(text)
+
+    # Heartbeats and idle sockets ------------------------------------------------
+
+    def _next_heartbeat(self, now: float) -> float:
+        # +-20 % jitter spreads the pings of sockets that connected together.
+        return now + self._heartbeat_seconds * random.uniform(0.8, 1.2)
+
+    def sweep(self, now: float) -> None:
+        """Send due heartbeats and close idle sockets; the service calls this every second."""
+        ping: str | None = None
+        for connection in list(self.connections.values()):
+            if connection.closed:
+                continue
+            idle = now - connection.last_received
+            if self._idle_timeout_seconds and idle > self._idle_timeout_seconds:
+                connection.drop(
+                    4408,
+                    f"no frame received for {self._idle_timeout_seconds:g} s; "
+                    "answer each ping with a pong",
+                )
+                continue
+            if now >= connection.next_heartbeat:
+                if ping is None:
+                    ping = dumps({"type": "ping", "timestamp": clock.to_iso(clock.now_ms())})
+                connection.enqueue(ping)
+                connection.next_heartbeat = self._next_heartbeat(now)

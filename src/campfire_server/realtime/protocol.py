@@ -1,0 +1,405 @@
+"""The realtime protocol as a state machine: client frames in, actions out.
+
+``Protocol`` does no I/O. The gateway feeds it each frame the client sent
+and the outcome of each action it asked for (authentication, a subscribe),
+and performs the actions it returns: send a frame, close the socket,
+authenticate a token, subscribe, unsubscribe or relay typing. Tests drive
+it without sockets.
+
+A session moves AWAITING_AUTH -> AUTHENTICATING -> OPEN -> CLOSED. The
+first frame must be ``auth``; anything else closes the socket with 4401.
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from .. import clock
+from ..auth.principal import Principal
+from ..errors import (
+    AuthenticationFailed,
+    PayloadTooLarge,
+    PermissionDenied,
+    RateLimited,
+    RequestTimeout,
+    ServiceError,
+    ValidationFailed,
+)
+from .events import CLIENT_FRAME_TYPES, Channel, error_frame
+
+# Close codes used by the realtime API; docs/realtime.md lists them with their reasons.
+CLOSE_NORMAL = 1000
+CLOSE_GOING_AWAY = 1001
+CLOSE_TOO_BIG = PayloadTooLarge.ws_close_code
+CLOSE_INTERNAL = ServiceError.ws_close_code
+CLOSE_TRY_AGAIN = 1013
+CLOSE_AUTH_FAILED = AuthenticationFailed.ws_close_code
+CLOSE_FORBIDDEN = PermissionDenied.ws_close_code
+CLOSE_TIMEOUT = RequestTimeout.ws_close_code
+CLOSE_TOO_MANY = RateLimited.ws_close_code
+
+MAX_FRAME_ID_CHARS = 64
+
+
+class State(enum.Enum):
+    AWAITING_AUTH = "awaiting_auth"
+    AUTHENTICATING = "authenticating"
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+@dataclass(frozen=True, slots=True)
+class Since:
+    """Where a replay starts: after a sequence or cursor, or after a moment (epoch ms)."""
+
+    value: int | None = None
+    after_ms: int | None = None
+
+
+# Actions -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Send:
+    frame: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Close:
+    code: int
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Authenticate:
+    token: str
+
+
+@dataclass(frozen=True, slots=True)
+class Subscribe:
+    channel: Channel
+    since: Since | None
+    frame_id: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Unsubscribe:
+    channel: Channel
+
+
+@dataclass(frozen=True, slots=True)
+class Typing:
+    channel: Channel
+    is_typing: bool
+
+
+Action = Send | Close | Authenticate | Subscribe | Unsubscribe | Typing
+
+
+def close_reason(text: str) -> str:
+    """Cut a close reason to the 123 bytes a close frame can carry."""
+    encoded = text.encode()
+    if len(encoded) <= 123:
+        return text
+    return encoded[:120].decode(errors="ignore") + "..."
+
+
+def _fail(error: ServiceError, frame_id: str | None = None) -> list[Action]:
+    return [
+        Send(error_frame(error, frame_id=frame_id)),
+        Close(error.ws_close_code, close_reason(error.message)),
+    ]
+
+
+def parse_since(value: Any) -> Since | None:
+    """Accept a sequence or cursor (an integer, or digits in a string) or an ISO 8601 time."""
+    if value is None:
+        return None
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return Since(value=value)
+    if isinstance(value, str) and value.isdigit() and len(value) <= 18:
+        return Since(value=int(value))
+    if isinstance(value, str) and 0 < len(value) <= 40:
+        try:
+            return Since(after_ms=clock.from_iso(value))
+        except ValueError:
+            pass
+    raise ValidationFailed(
+        f"since {value!r} is invalid; expected a sequence or cursor (an integer of 0 or more) "
+        "or an ISO 8601 timestamp",
+        field="since",
+        value=value,
+        expected="a non-negative integer or an ISO 8601 timestamp",
+    )
+
+
+class Protocol:
+    """One socket's session: authentication, subscriptions and the frame rules."""
+
+    def __init__(
+        self,
+        *,
+        max_frame_bytes: int = 64 * 1024,
+        max_subscriptions: int = 100,
+        frames_per_second: float = 20.0,
+        frame_burst: int = 60,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.state = State.AWAITING_AUTH
+        self.principal: Principal | None = None
+        self.subscriptions: set[str] = set()
+        self.pending: set[str] = set()
+        self._max_frame_bytes = max_frame_bytes
+        self._max_subscriptions = max_subscriptions
+        self._rate = frames_per_second
+        self._burst = float(frame_burst)
+        self._tokens = float(frame_burst)
+        self._monotonic = monotonic
+        self._refilled_at = monotonic()
+
+    # Frames from the client ------------------------------------------------------
+
+    def receive_bytes(self, data: bytes) -> list[Action]:
+        error = ValidationFailed(
+            "binary frames are not supported; send JSON text frames",
+            field="frame",
+            value=f"<{len(data)} bytes>",
+            expected="a JSON text frame",
+        )
+        if self.state is State.AWAITING_AUTH:
+            self.state = State.CLOSED
+            return _fail(AuthenticationFailed("the first frame must be a JSON auth frame"))
+        if self.state is State.CLOSED:
+            return []
+        return [Send(error_frame(error))]
+
+    def receive_text(self, text: str) -> list[Action]:
+        if self.state is State.CLOSED:
+            return []
+        try:
+            frame = self._decode(text)
+        except ServiceError as error:
+            if self.state is State.AWAITING_AUTH:
+                self.state = State.CLOSED
+                return _fail(AuthenticationFailed(f"the first frame must be auth: {error.message}"))
+            return [Send(error_frame(error))]
+
+        frame_id = frame.get("id") if isinstance(frame.get("id"), str) else None
+        if frame_id is not None and len(frame_id) > MAX_FRAME_ID_CHARS:
+            frame_id = None
+        kind = frame["type"]
+
+        if self.state is State.AWAITING_AUTH:
+            return self._receive_auth(frame, frame_id)
+        if kind == "auth":
+            return [
+                Send(
+                    error_frame(
+                        ValidationFailed(
+                            "the socket is already authenticated; open a new socket to change "
+                            "credentials",
+                            field="type",
+                            value="auth",
+                        ),
+                        frame_id=frame_id,
+                    )
+                )
+            ]
+        if self.state is State.AUTHENTICATING:
+            return [
+                Send(
+                    error_frame(
+                        ValidationFailed(
+                            "wait for the authenticated frame before sending more frames",
+                            field="type",
+                            value=kind,
+                        ),
+                        frame_id=frame_id,
+                    )
+                )
+            ]
+        if not self._take_token():
+            error = RateLimited(
+                f"more than {self._rate:g} frames per second; the frame was dropped",
+                details={"limit": self._rate},
+            )
+            return [Send(error_frame(error, frame_id=frame_id))]
+        try:
+            return self._receive_open(kind, frame, frame_id)
+        except ServiceError as error:
+            channel = frame.get("channel") if isinstance(frame.get("channel"), str) else None
+            return [Send(error_frame(error, channel=channel, frame_id=frame_id))]
+
+    def _decode(self, text: str) -> dict[str, Any]:
+        size = len(text.encode())
+        if size > self._max_frame_bytes:
+            raise PayloadTooLarge(
+                f"the frame of {size} bytes exceeds the limit of {self._max_frame_bytes} bytes",
+                details={"limit": self._max_frame_bytes},
+            )
+        try:
+            frame = json.loads(text)
+        except (ValueError, RecursionError):
+            raise ValidationFailed(
+                "the frame is not valid JSON",
+                field="frame",
+                value=None,
+                expected='a JSON object such as {"type": "ping"}',
+            ) from None
+        if not isinstance(frame, dict):
+            raise ValidationFailed(
+                "the frame must be a JSON object",
+                field="frame",
+                value=type(frame).__name__,
+                expected="a JSON object with a type",
+            )
+        kind = frame.get("type")
+        if kind not in CLIENT_FRAME_TYPES:
+            raise ValidationFailed(
+                f"frame type {kind!r} is unknown; expected one of {', '.join(CLIENT_FRAME_TYPES)}",
+                field="type",
+                value=kind,
+                expected=" | ".join(CLIENT_FRAME_TYPES),
+            )
+        return frame
+
+    def _receive_auth(self, frame: dict[str, Any], frame_id: str | None) -> list[Action]:
+        if frame["type"] != "auth":
+            self.state = State.CLOSED
+            return _fail(
+                AuthenticationFailed(
+                    f'the first frame must be {{"type": "auth", "token": ...}}, '
+                    f"not {frame['type']!r}"
+                ),
+                frame_id,
+            )
+        token = frame.get("token")
+        if token is None and isinstance(frame.get("data"), dict):
+            token = frame["data"].get("token")
+        if not isinstance(token, str) or not token.strip() or len(token) > 4096:
+            self.state = State.CLOSED
+            return _fail(
+                AuthenticationFailed("the auth frame needs a token: an API key or a JWT"),
+                frame_id,
+            )
+        self.state = State.AUTHENTICATING
+        return [Authenticate(token.strip())]
+
+    def _receive_open(self, kind: str, frame: dict[str, Any], frame_id: str | None) -> list[Action]:
+        if kind == "ping":
+            pong: dict[str, Any] = {"type": "pong", "timestamp": clock.to_iso(clock.now_ms())}
+            if frame_id is not None:
+                pong["id"] = frame_id
+            return [Send(pong)]
+        if kind == "pong":
+            return []
+
+        channel = Channel.parse(frame.get("channel"))
+        if kind == "subscribe":
+            since = parse_since(frame.get("since"))
+            name = channel.name
+            if name not in self.subscriptions and name not in self.pending:
+                if len(self.subscriptions) + len(self.pending) >= self._max_subscriptions:
+                    raise RateLimited(
+                        f"a socket may hold at most {self._max_subscriptions} subscriptions; "
+                        "unsubscribe from one first",
+                        details={"limit": self._max_subscriptions},
+                    )
+            self.pending.add(name)
+            return [Subscribe(channel, since, frame_id)]
+        if kind == "unsubscribe":
+            self.subscriptions.discard(channel.name)
+            self.pending.discard(channel.name)
+            ack: dict[str, Any] = {"type": "unsubscribed", "channel": channel.name}
+            if frame_id is not None:
+                ack["id"] = frame_id
+            return [Unsubscribe(channel), Send(ack)]
+
+        # kind == "typing"
+        if channel.kind != "conversation":
+            raise ValidationFailed(
+                "typing is sent on a conversation:{id} channel",
+                field="channel",
+                value=channel.name,
+                expected="conversation:{id}",
+            )
+        if channel.name not in self.subscriptions:
+            raise ValidationFailed(
+                f"subscribe to {channel.name} before sending typing on it",
+                field="channel",
+                value=channel.name,
+                expected="a channel this socket is subscribed to",
+            )
+        data = frame.get("data")
+        is_typing = data.get("isTyping") if isinstance(data, dict) else None
+        if not isinstance(is_typing, bool):
+            raise ValidationFailed(
+                "typing needs data.isTyping, true or false",
+                field="data.isTyping",
+                value=is_typing,
+                expected="true or false",
+            )
+        return [Typing(channel, is_typing)]
+
+    def _take_token(self) -> bool:
+        now = self._monotonic()
+        self._tokens = min(self._burst, self._tokens + (now - self._refilled_at) * self._rate)
+        self._refilled_at = now
+        if self._tokens < 1.0:
+            return False
+        self._tokens -= 1.0
+        return True
+
+    # Outcomes of the actions -------------------------------------------------------
+
+    def authenticated(self, principal: Principal, session: dict[str, Any]) -> list[Action]:
+        """Open the session; ``session`` goes into the ``authenticated`` frame's data."""
+        if self.state is not State.AUTHENTICATING:
+            return []
+        self.state = State.OPEN
+        self.principal = principal
+        data = {"organizationId": principal.org_id, "role": principal.role, **session}
+        return [Send({"type": "authenticated", "data": data})]
+
+    def authentication_failed(self, error: ServiceError) -> list[Action]:
+        """Close for a rejected credential (4401), a forbidden one (4403) or a full org (4429)."""
+        self.state = State.CLOSED
+        return _fail(error)
+
+    def auth_timed_out(self, seconds: float) -> list[Action]:
+        if self.state not in (State.AWAITING_AUTH, State.AUTHENTICATING):
+            return []
+        self.state = State.CLOSED
+        return _fail(RequestTimeout(f"no auth frame within {seconds:g} s; send auth first"))
+
+    def idle_timed_out(self, seconds: float) -> list[Action]:
+        if self.state is State.CLOSED:
+            return []
+        self.state = State.CLOSED
+        return _fail(
+            RequestTimeout(f"no frame received for {seconds:g} s; answer each ping with a pong")
+        )
+
+    def subscribed(
+        self, channel: Channel, data: dict[str, Any], frame_id: str | None = None
+    ) -> list[Action]:
+        self.pending.discard(channel.name)
+        self.subscriptions.add(channel.name)
+        ack: dict[str, Any] = {"type": "subscribed", "channel": channel.name, "data": data}
+        if frame_id is not None:
+            ack["id"] = frame_id
+        return [Send(ack)]
+
+    def subscribe_failed(
+        self, channel: Channel, error: ServiceError, frame_id: str | None = None
+    ) -> list[Action]:
+        self.pending.discard(channel.name)
+        return [Send(error_frame(error, channel=channel.name, frame_id=frame_id))]
+
+    def closed(self) -> None:
+        self.state = State.CLOSED

@@ -1,0 +1,321 @@
+"""The realtime service of one process: hub, broker, heartbeats, presence and log pruning.
+
+``lifespan`` is registered in ``app.SERVICES``; it subscribes to the event
+bus, which hears only of committed events, and publishes each one once
+through the broker.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager, suppress
+from typing import Any
+
+from .. import clock, ids
+from ..auth.connections import ConnectionLimiter
+from ..auth.principal import Principal
+from ..config import Settings
+from ..db.database import Database
+from ..errors import NotFound, ServiceError
+from ..events import bus
+from ..events.records import EventRecord
+from ..routing import actions as routing_actions
+from .brokers import REFRESH_SECONDS, Broker, open_broker
+from .hub import Connection, DirectWriter, Hub, Sender
+from .service import prune_events
+
+log = logging.getLogger(__name__)
+
+SWEEP_SECONDS = 1.0
+PRUNE_INTERVAL_SECONDS = 3600.0
+PRUNE_BATCH = 5000
+
+
+def envelope_for(record: EventRecord) -> dict[str, Any]:
+    return {
+        "kind": "event",
+        "record": {
+            "position": record.position,
+            "id": record.id,
+            "org_id": record.org_id,
+            "type": record.type,
+            "data": record.data,
+            "created_at": record.created_at,
+            "conversation_id": record.conversation_id,
+            "mailbox_id": record.mailbox_id,
+            "sequence": record.sequence,
+        },
+    }
+
+
+def author_of(principal: Principal) -> tuple[str, str]:
+    """Return the ``authorId`` and ``authorType`` that typing frames of ``principal`` carry."""
+    if principal.is_customer:
+        return principal.customer_id or principal.subject, "customer"
+    return principal.agent_id or principal.subject, "agent"
+
+
+class RealtimeService:
+    def __init__(
+        self,
+        settings: Settings,
+        db: Database,
+        broker: Broker | None = None,
+        connections: ConnectionLimiter | None = None,
+    ) -> None:
+        self.settings = settings
+        self.db = db
+        self.connections = connections or ConnectionLimiter(None, self._default_limit)
+        self.hub = Hub(
+            heartbeat_seconds=settings.realtime_heartbeat_seconds,
+            idle_timeout_seconds=settings.realtime_idle_timeout_seconds,
+        )
+        self.broker = broker or open_broker(settings.redis_url)
+        self._tasks: list[asyncio.Task[None]] = []
+        self._unsubscribe: Callable[[], None] | None = None
+
+    async def start(self) -> None:
+        await self.broker.start(self.hub.deliver)
+        self._unsubscribe = bus.subscribe(self._on_event)
+        loop = asyncio.get_running_loop()
+        self._tasks = [loop.create_task(self._sweep_loop()), loop.create_task(self._prune_loop())]
+        log.info("realtime started", extra={"broker": self.broker.name})
+
+    async def stop(self) -> None:
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+            self._unsubscribe = None
+        for connection in list(self.hub.connections.values()):
+            connection.drop(1001, "the server is shutting down; reconnect with since")
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self.broker.stop()
+        log.info("realtime stopped")
+
+    async def _default_limit(self, org_id: str) -> int:
+        return self.settings.rate_limit_websocket_connections
+
+    def _on_event(self, record: EventRecord) -> None:
+        self.broker.publish(envelope_for(record))
+
+    # Connections ----------------------------------------------------------------
+
+    async def open_connection(
+        self,
+        principal: Principal,
+        send: Sender,
+        on_drop: Callable[[Connection, int, str], None],
+        write_now: DirectWriter | None = None,
+    ) -> Connection:
+        """Register a socket, counted against its organization's limit (``RateLimited`` past it)."""
+        try:
+            slot = await self.connections.acquire(principal.org_id)
+        except ServiceError:
+            log.warning(
+                "realtime socket refused: organization at its connection limit",
+                extra={"organization_id": principal.org_id},
+            )
+            raise
+        connection = Connection(
+            ids.new_id("ws"),
+            principal,
+            send,
+            queue_frames=self.settings.realtime_send_queue_frames,
+            on_drop=on_drop,
+            write_now=write_now,
+        )
+        connection.slot = slot
+        self.hub.add(connection)
+        if principal.role == "agent" and principal.agent_id:
+            try:
+                count = await self.broker.join_presence(
+                    principal.org_id, principal.agent_id, connection.id
+                )
+            except ServiceError:
+                count = 0  # the broker logged it; presence stays as it was
+            if count == 1:
+                await self._set_agent_status(principal, "online")
+                self._publish_presence(principal, "online", count)
+        return connection
+
+    async def close_connection(self, connection: Connection) -> None:
+        connection.closed = True
+        for channel in list(connection.typing):
+            self.stop_typing(connection, channel)
+        self.hub.remove(connection)
+        principal = connection.principal
+        if connection.slot is not None:
+            await self.connections.release(connection.slot)
+            connection.slot = None
+        if principal.role == "agent" and principal.agent_id:
+            count = await self.broker.leave_presence(
+                principal.org_id, principal.agent_id, connection.id
+            )
+            if count == 0:
+                await self._set_agent_status(principal, "offline")
+                self._publish_presence(principal, "offline", count)
+
+    async def _set_agent_status(self, principal: Principal, status: str) -> None:
+        """Record the agent's presence for routing; an agent without a record only gets frames."""
+        org_id, agent_id = principal.org_id, principal.agent_id
+        assert agent_id is not None
+        try:
+            await self.db.write(
+                lambda tx: routing_actions.set_agent_status(
+                    tx, org_id=org_id, agent_id=agent_id, status=status
+                )
+            )
+        except NotFound:
+            log.info(
+                "agent socket without an agent record; status not stored",
+                extra={"organization_id": org_id, "agent_id": agent_id},
+            )
+        except ServiceError as error:
+            log.warning(
+                "agent status update failed",
+                extra={"organization_id": org_id, "agent_id": agent_id, "error": error.message},
+            )
+
+    def _publish_presence(self, principal: Principal, status: str, count: int) -> None:
+        self.broker.publish(
+            {
+                "kind": "presence",
+                "org": principal.org_id,
+                "agentId": principal.agent_id,
+                "status": status,
+                "connections": count,
+                "mailboxIds": list(principal.mailbox_ids),
+                "ts": clock.now_ms(),
+            }
+        )
+
+    # Typing ------------------------------------------------------------------
+
+    def publish_typing(self, connection: Connection, channel: str, is_typing: bool) -> None:
+        """Relay a typing frame; a ``true`` expires into ``false`` unless refreshed in time."""
+        timer = connection.typing.pop(channel, None)
+        if timer is not None:
+            timer.cancel()
+        if is_typing:
+            connection.typing[channel] = asyncio.get_running_loop().call_later(
+                self.settings.realtime_typing_ttl_seconds, self.stop_typing, connection, channel
+            )
+        self._publish_typing(connection, channel, is_typing)
+
+    @asynccontextmanager
+    async def typing_indicator(
+        self, org_id: str, conversation_id: str, *, author_id: str = "ai", author_type: str = "ai"
+    ) -> AsyncIterator[None]:
+        """Show a server-side author (the AI) typing on a conversation while the block runs.
+
+        ``isTyping: false`` follows when the block ends, whether it returned,
+        raised or was cancelled, so the indicator never stays on.
+        """
+        self._publish_server_typing(org_id, conversation_id, author_id, author_type, True)
+        try:
+            yield
+        finally:
+            self._publish_server_typing(org_id, conversation_id, author_id, author_type, False)
+
+    def _publish_server_typing(
+        self, org_id: str, conversation_id: str, author_id: str, author_type: str, is_typing: bool
+    ) -> None:
+        self.broker.publish(
+            {
+                "kind": "typing",
+                "org": org_id,
+                "channel": f"conversation:{conversation_id}",
+                "authorId": author_id,
+                "authorType": author_type,
+                "isTyping": is_typing,
+                "origin": None,
+                "ts": clock.now_ms(),
+            }
+        )
+
+    def stop_typing(self, connection: Connection, channel: str) -> None:
+        """Relay ``isTyping: false`` if the socket is typing on ``channel``."""
+        timer = connection.typing.pop(channel, None)
+        if timer is None:
+            return
+        timer.cancel()
+        self._publish_typing(connection, channel, False)
+
+    def _publish_typing(self, connection: Connection, channel: str, is_typing: bool) -> None:
+        author_id, author_type = author_of(connection.principal)
+        self.broker.publish(
+            {
+                "kind": "typing",
+                "org": connection.principal.org_id,
+                "channel": channel,
+                "authorId": author_id,
+                "authorType": author_type,
+                "isTyping": is_typing,
+                "origin": connection.id,
+                "ts": clock.now_ms(),
+            }
+        )
+
+    # Background loops -------------------------------------------------------------
+
+    async def _sweep_loop(self) -> None:
+        loop = asyncio.get_running_loop()
+        next_refresh = loop.time() + REFRESH_SECONDS
+        while True:
+            await asyncio.sleep(SWEEP_SECONDS)
+            now = loop.time()
+            try:
+                self.hub.sweep(now)
+                if now >= next_refresh:
+                    next_refresh = now + REFRESH_SECONDS
+                    await self.broker.refresh()
+            except Exception:
+                log.exception("realtime sweep failed")
+
+    async def _prune_loop(self) -> None:
+        # Processes that started together should not all prune at the same moment.
+        await asyncio.sleep(random.uniform(30.0, 90.0))
+        while True:
+            with suppress(Exception):
+                await self.prune()
+            await asyncio.sleep(PRUNE_INTERVAL_SECONDS * random.uniform(0.9, 1.1))
+
+    async def prune(self) -> int:
+        """Delete the events no channel needs any more; return how many were deleted."""
+        cutoff = clock.now_ms() - int(self.settings.event_retention_hours * 3_600_000)
+        keep = self.settings.event_retention_min_events
+        deleted = 0
+        try:
+            while True:
+                count = await self.db.write(
+                    lambda tx: prune_events(tx, cutoff_ms=cutoff, keep=keep, batch=PRUNE_BATCH)
+                )
+                deleted += count
+                if count < PRUNE_BATCH:
+                    break
+        except Exception:
+            log.exception("event log pruning failed", extra={"deleted": deleted})
+            raise
+        if deleted:
+            log.info("event log pruned", extra={"deleted": deleted})
+        return deleted
+
+
+@asynccontextmanager
+async def lifespan(app: Any) -> AsyncIterator[None]:
+    rate_limits = getattr(app.state, "rate_limits", None)
+    service = RealtimeService(
+        app.state.settings,
+        app.state.db,
+        connections=getattr(rate_limits, "connections", None),
+    )
+    app.state.realtime = service
+    await service.start()
+    try:
+        yield
+    finally:
+        await service.stop()

@@ -1,0 +1,211 @@
+"""Queries behind the realtime API: who may read a channel, replays, and log pruning.
+
+Replays read the ``events`` table, the log that every change writes in its
+own transaction, so a replay holds exactly the committed events.
+
+Cursors: on a ``conversation:{id}`` channel ``since`` is the conversation's
+event ``sequence``; on ``mailbox:{id}`` and ``agent:{id}`` channels it is
+the event's ``cursor``, its position in the whole log. ``since`` may also
+be an ISO 8601 time: the replay then starts after that moment.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from ..auth.permissions import require
+from ..auth.principal import Principal
+from ..conversations import service as conversations
+from ..db.tx import Tx
+from ..errors import NotFound, PermissionDenied
+from ..events.records import EventRecord
+from ..organizations import service as organizations
+from ..routing import service as routing
+from .events import Channel, EventFrame, frame_for
+from .protocol import Since
+
+EVENT_COLUMNS = (
+    "position, id, org_id, conversation_id, mailbox_id, sequence, type, data, created_at"
+)
+REPLAYED_TYPES_SQL = (
+    "(type = 'message.sent' OR type LIKE 'handoff.%' OR type LIKE 'conversation.%')"
+)
+
+# An agent channel is filtered after the query, so its replay reads more rows per event.
+AGENT_SCAN_FACTOR = 20
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelAccess:
+    """A channel the principal may read and the point its log has reached."""
+
+    channel: Channel
+    conversation_id: str | None
+    # The conversation's last sequence, or the last cursor of the organization's log.
+    current: int
+
+    @property
+    def by_sequence(self) -> bool:
+        return self.channel.kind == "conversation"
+
+    def ack_data(self) -> dict[str, Any]:
+        key = "sequence" if self.by_sequence else "cursor"
+        return {key: self.current}
+
+
+def _not_found(channel: Channel) -> NotFound:
+    return NotFound(
+        f"channel {channel.name!r} was not found",
+        details={"field": "channel", "value": channel.name},
+    )
+
+
+def _last_position(tx: Tx, org_id: str) -> int:
+    value = tx.value("SELECT MAX(position) AS p FROM events WHERE org_id = :org_id", org_id=org_id)
+    return int(value or 0)
+
+
+def authorize(tx: Tx, principal: Principal, channel: Channel) -> ChannelAccess:
+    """Return the access to ``channel`` or raise.
+
+    A channel of another organization, or a conversation outside a customer
+    token's or a mailbox-limited key's scope, raises ``NotFound`` exactly
+    like one that does not exist.
+    """
+    require(principal, "events:read")
+    if channel.kind == "conversation":
+        if principal.is_customer and not principal.customer_id:
+            raise _not_found(channel)
+        try:
+            row = conversations.get_conversation_row(
+                tx, principal.org_id, channel.id, customer_id=principal.customer_id
+            )
+        except NotFound:
+            raise _not_found(channel) from None
+        if principal.mailbox_ids and row["mailbox_id"] not in principal.mailbox_ids:
+            raise _not_found(channel)
+        return ChannelAccess(channel, channel.id, int(row["event_seq"]))
+
+    if channel.kind == "mailbox":
+        require(principal, "realtime:mailbox")
+        try:
+            organizations.get_mailbox_row(tx, principal.org_id, channel.id)
+        except NotFound:
+            raise _not_found(channel) from None
+        if principal.mailbox_ids and channel.id not in principal.mailbox_ids:
+            raise _not_found(channel)
+        return ChannelAccess(channel, None, _last_position(tx, principal.org_id))
+
+    require(principal, "realtime:agent")
+    if principal.role == "agent" and principal.agent_id and principal.agent_id != channel.id:
+        raise PermissionDenied(
+            "an agent token may subscribe only to its own agent channel",
+            details={"field": "channel", "value": channel.name},
+        )
+    try:
+        routing.get_agent_row(tx, principal.org_id, channel.id)
+    except NotFound:
+        raise _not_found(channel) from None
+    return ChannelAccess(channel, None, _last_position(tx, principal.org_id))
+
+
+def _visible(frame: EventFrame | None, principal: Principal, channel: Channel) -> bool:
+    if frame is None:
+        return False
+    if frame.private and principal.is_customer:
+        return False
+    if channel.kind == "agent" and channel.id not in frame.agent_ids:
+        return False
+    return True
+
+
+def replay(
+    tx: Tx,
+    principal: Principal,
+    access: ChannelAccess,
+    since: Since,
+    limit: int,
+) -> tuple[list[EventFrame], bool]:
+    """Return up to ``limit`` events after ``since`` in delivery order, and whether more exist."""
+    channel = access.channel
+    params: dict[str, Any] = {"org_id": principal.org_id, "limit": limit + 1}
+    if channel.kind == "conversation":
+        where = "org_id = :org_id AND conversation_id = :channel_id"
+        order = "sequence, position"
+        if since.value is not None:
+            where += " AND sequence > :since"
+    elif channel.kind == "mailbox":
+        where = "org_id = :org_id AND mailbox_id = :channel_id"
+        order = "position"
+        if since.value is not None:
+            where += " AND position > :since"
+    else:
+        where = f"org_id = :org_id AND {REPLAYED_TYPES_SQL}"
+        order = "position"
+        params["limit"] = (limit + 1) * AGENT_SCAN_FACTOR
+        if since.value is not None:
+            where += " AND position > :since"
+    if channel.kind != "agent":
+        params["channel_id"] = channel.id
+    if since.value is not None:
+        params["since"] = since.value
+    if since.after_ms is not None:
+        where += " AND created_at > :after_ms"
+        params["after_ms"] = since.after_ms
+
+    rows = tx.all(
+        f"SELECT {EVENT_COLUMNS} FROM events WHERE {where} ORDER BY {order} LIMIT :limit",
+        **params,
+    )
+    frames: list[EventFrame] = []
+    for row in rows:
+        frame = frame_for(record_from_row(row))
+        if _visible(frame, principal, channel):
+            frames.append(frame)  # type: ignore[arg-type]
+    has_more = len(frames) > limit or len(rows) >= params["limit"]
+    return frames[:limit], has_more
+
+
+def record_from_row(row: dict[str, Any]) -> EventRecord:
+    data = row["data"]
+    return EventRecord(
+        position=int(row["position"]),
+        id=row["id"],
+        org_id=row["org_id"],
+        type=row["type"],
+        data=json.loads(data) if isinstance(data, str) else data,
+        created_at=int(row["created_at"]),
+        conversation_id=row["conversation_id"],
+        mailbox_id=row["mailbox_id"],
+        sequence=row["sequence"],
+    )
+
+
+def prune_events(tx: Tx, *, cutoff_ms: int, keep: int, batch: int = 5000) -> int:
+    """Delete up to ``batch`` events older than ``cutoff_ms`` that no channel needs.
+
+    An event stays while it is among the newest ``keep`` events of its
+    conversation, of its mailbox or of its organization (the agent channels
+    read the organization's log), whatever its age.
+    """
+    return tx.execute(
+        "DELETE FROM events WHERE position IN ("
+        " SELECT position FROM ("
+        "  SELECT position, created_at,"
+        "   ROW_NUMBER() OVER (PARTITION BY org_id, conversation_id ORDER BY position DESC)"
+        "    AS conversation_rank,"
+        "   ROW_NUMBER() OVER (PARTITION BY org_id, mailbox_id ORDER BY position DESC)"
+        "    AS mailbox_rank,"
+        "   ROW_NUMBER() OVER (PARTITION BY org_id ORDER BY position DESC) AS org_rank"
+        "  FROM events"
+        " ) ranked"
+        " WHERE created_at < :cutoff AND conversation_rank > :keep AND mailbox_rank > :keep"
+        " AND org_rank > :keep"
+        " LIMIT :batch"
+        ")",
+        cutoff=cutoff_ms,
+        keep=keep,
+        batch=batch,
+    )

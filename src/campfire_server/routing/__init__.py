@@ -1,0 +1,1 @@
+"""Agents, skill-based routing of handoffs, the queue and its wait estimates."""

@@ -1,0 +1,150 @@
+"""Agent and handoff request and response models."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import Field, StringConstraints, field_validator
+
+from ..apimodel import ApiModel, ResponseModel
+from ..validation import check_metadata
+from .rules import MAX_SKILLS, normalise_skills
+
+AgentStatus = Literal["online", "away", "offline"]
+Priority = Literal["low", "medium", "high", "urgent"]
+HandoffStatus = Literal["queued", "assigned", "completed", "cancelled"]
+
+AgentId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Email = Annotated[
+    str, StringConstraints(strip_whitespace=True, max_length=320, pattern=r"^[^@\s]+@[^@\s]+$")
+]
+Capacity = Annotated[int, Field(ge=0, le=1000)]
+
+SKILLS_DESCRIPTION = (
+    f"Up to {MAX_SKILLS} skill names; compared case-insensitively, so they are stored lower-cased"
+)
+
+
+class AgentCreate(ApiModel):
+    id: AgentId | None = Field(
+        default=None,
+        description="Your own id for the agent, such as agent_alpha; agt_... if omitted",
+    )
+    name: Name
+    email: Email | None = None
+    skills: list[str] = Field(default_factory=list, description=SKILLS_DESCRIPTION)
+    status: AgentStatus = "offline"
+    capacity: Capacity = Field(default=5, description="Open conversations the agent can hold")
+
+    model_config = {
+        "json_schema_extra": {
+            "examples": [
+                {
+                    "id": "agent_alpha",
+                    "name": "Alex Agent",
+                    "email": "alex@example.com",
+                    "skills": ["billing"],
+                    "status": "online",
+                    "capacity": 4,
+                }
+            ]
+        }
+    }
+
+    @field_validator("skills")
+    @classmethod
+    def _check_skills(cls, value: list[str]) -> list[str]:
+        return normalise_skills(value, field="skills")
+
+
+class AgentUpdate(ApiModel):
+    status: AgentStatus | None = None
+    capacity: Capacity | None = None
+    skills: list[str] | None = Field(default=None, description=SKILLS_DESCRIPTION)
+    name: Name | None = None
+    email: Email | None = None
+
+    model_config = {
+        "json_schema_extra": {
+            "examples": [{"status": "online", "capacity": 4, "skills": ["billing"]}]
+        }
+    }
+
+    @field_validator("skills")
+    @classmethod
+    def _check_skills(cls, value: list[str] | None) -> list[str] | None:
+        return None if value is None else normalise_skills(value, field="skills")
+
+
+class Agent(ResponseModel):
+    id: str
+    name: str
+    email: str | None
+    skills: list[str]
+    status: AgentStatus
+    capacity: int
+    open_assignments: int = Field(description="Open or pending conversations assigned to the agent")
+    idle_since: str | None = Field(description="The later of coming online and the last assignment")
+    last_assigned_at: str | None
+    created_at: str
+    updated_at: str
+
+
+class HandoffCreate(ApiModel):
+    reason: Annotated[str, StringConstraints(max_length=1000)] | None = None
+    priority: Priority = "medium"
+    required_skills: list[str] = Field(default_factory=list, description=SKILLS_DESCRIPTION)
+    context: dict[str, Any] = Field(
+        default_factory=dict,
+        description="What the agent should know; a JSON object of at most 16 KiB and 5 levels",
+    )
+
+    model_config = {
+        "json_schema_extra": {
+            "examples": [
+                {
+                    "reason": "Customer requested human assistance",
+                    "priority": "medium",
+                    "requiredSkills": ["billing", "enterprise"],
+                    "context": {
+                        "customerInfo": {"name": "John Doe", "tier": "enterprise"},
+                        "issueType": "billing",
+                        "previousAttempts": 2,
+                    },
+                }
+            ]
+        }
+    }
+
+    @field_validator("required_skills")
+    @classmethod
+    def _check_skills(cls, value: list[str]) -> list[str]:
+        return normalise_skills(value)
+
+    @field_validator("context")
+    @classmethod
+    def _check_context(cls, value: dict[str, Any]) -> dict[str, Any]:
+        return check_metadata(value, field="context")
+
+
+class Handoff(ResponseModel):
+    id: str
+    conversation_id: str
+    status: HandoffStatus
+    agent_id: str | None
+    estimated_wait_time: int | None = Field(
+        description="Seconds until an agent is expected: 0 once assigned, null when unknown"
+    )
+    position: int | None = Field(
+        description="1-based place among the queued handoffs competing for the same agents; "
+        "0 once assigned, null once finished"
+    )
+    priority: Priority
+    required_skills: list[str]
+    unroutable_skills: list[str] = Field(description="Required skills no agent has")
+    reason: str | None
+    context: dict[str, Any]
+    created_at: str
+    assigned_at: str | None
+    completed_at: str | None

@@ -1,0 +1,258 @@
+"""Queries over agents and handoffs, all scoped to one organization."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from ..clock import to_iso
+from ..config import Settings
+from ..db.tx import Tx
+from ..errors import NotFound
+from ..pagination import PageRequest, keyset_clause, order_clause, pagination
+from .rules import AgentState, QueueEntry, RoutingPolicy
+from .schemas import Agent, Handoff
+
+AGENT_COLUMNS = (
+    "org_id, id, name, email, skills, status, capacity, idle_since, last_assigned_at, "
+    "created_at, updated_at"
+)
+HANDOFF_COLUMNS = (
+    "id, org_id, conversation_id, status, reason, priority, required_skills, context, source, "
+    "agent_id, assigned_by, unroutable_skills, queue_order, queue_position, "
+    "estimated_wait_seconds, created_at, assigned_at, completed_at, updated_at"
+)
+OPEN_STATUSES = ("queued", "assigned")
+
+_policy = RoutingPolicy()
+
+
+def configure(policy: RoutingPolicy) -> RoutingPolicy:
+    """Install the routing policy of this process and return the previous one."""
+    global _policy
+    previous, _policy = _policy, policy
+    return previous
+
+
+def current_policy() -> RoutingPolicy:
+    return _policy
+
+
+def policy_from_settings(settings: Settings) -> RoutingPolicy:
+    return RoutingPolicy(
+        requeue_on_offline=settings.handoff_requeue_on_offline,
+        default_handle_seconds=settings.handoff_default_handle_seconds,
+        history_seconds=settings.handoff_history_hours * 3600,
+    )
+
+
+def routing_lock(tx: Tx, org_id: str) -> None:
+    """Serialise the routing decisions of one organization across processes.
+
+    Every change that can assign, free or reorder work takes this lock
+    before it locks any conversation or agent row, so two processes can
+    neither give one agent more than its capacity nor assign a handoff
+    twice. ``FOR NO KEY UPDATE`` leaves inserts that reference the
+    organization unblocked. SQLite's single writer already serialises.
+    """
+    if tx.dialect == "postgresql":
+        tx.value("SELECT id FROM organizations WHERE id = :id FOR NO KEY UPDATE", id=org_id)
+
+
+# Agents ------------------------------------------------------------------------
+
+
+def agent_loads(tx: Tx, org_id: str) -> dict[str, int]:
+    """Count the open or pending conversations assigned to each agent id."""
+    rows = tx.all(
+        "SELECT assigned_agent_id, COUNT(*) AS n FROM conversations "
+        "WHERE org_id = :org_id AND assigned_agent_id IS NOT NULL "
+        "AND status IN ('open', 'pending') GROUP BY assigned_agent_id",
+        org_id=org_id,
+    )
+    return {row["assigned_agent_id"]: int(row["n"]) for row in rows}
+
+
+def agent_load(tx: Tx, org_id: str, agent_id: str) -> int:
+    return int(
+        tx.value(
+            "SELECT COUNT(*) AS n FROM conversations WHERE org_id = :org_id "
+            "AND assigned_agent_id = :agent_id AND status IN ('open', 'pending')",
+            org_id=org_id,
+            agent_id=agent_id,
+        )
+    )
+
+
+def agent_from_row(row: dict[str, Any], load: int) -> Agent:
+    return Agent(
+        id=row["id"],
+        name=row["name"],
+        email=row["email"],
+        skills=json.loads(row["skills"] or "[]"),
+        status=row["status"],
+        capacity=row["capacity"],
+        open_assignments=load,
+        idle_since=to_iso(row["idle_since"]),
+        last_assigned_at=to_iso(row["last_assigned_at"]),
+        created_at=to_iso(row["created_at"]),
+        updated_at=to_iso(row["updated_at"]),
+    )
+
+
+def get_agent_row(tx: Tx, org_id: str, agent_id: str) -> dict[str, Any]:
+    row = tx.one(
+        f"SELECT {AGENT_COLUMNS} FROM agents WHERE org_id = :org_id AND id = :id",
+        org_id=org_id,
+        id=agent_id,
+    )
+    if row is None:
+        raise NotFound.for_id("agent", agent_id, field="agentId")
+    return row
+
+
+def get_agent(tx: Tx, org_id: str, agent_id: str) -> Agent:
+    row = get_agent_row(tx, org_id, agent_id)
+    return agent_from_row(row, agent_load(tx, org_id, agent_id))
+
+
+def list_agents(
+    tx: Tx,
+    org_id: str,
+    page: PageRequest,
+    *,
+    status: str | None = None,
+    skill: str | None = None,
+) -> tuple[list[Agent], dict[str, Any]]:
+    """List agents oldest first, optionally only those with ``status`` or ``skill``."""
+    where = "org_id = :org_id"
+    params: dict[str, Any] = {"org_id": org_id}
+    if status is not None:
+        where += " AND status = :status"
+        params["status"] = status
+    if skill is not None:
+        # Skills are stored as a JSON array of lower-cased strings.
+        quoted = json.dumps(skill.strip().lower(), ensure_ascii=False)
+        escaped = quoted.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        where += " AND skills LIKE :skill_pattern ESCAPE '\\'"
+        params["skill_pattern"] = f"%{escaped}%"
+    total = tx.value(f"SELECT COUNT(*) AS n FROM agents WHERE {where}", **params)
+    where += keyset_clause(page, "asc", params)
+    rows = tx.all(
+        f"SELECT {AGENT_COLUMNS} FROM agents WHERE {where}" + order_clause(page, "asc"), **params
+    )
+    rows, meta = pagination(page, rows, int(total))
+    loads = agent_loads(tx, org_id)
+    return [agent_from_row(row, loads.get(row["id"], 0)) for row in rows], meta
+
+
+def agent_states(tx: Tx, org_id: str) -> list[AgentState]:
+    """Load every agent of the organization with its current load, for routing."""
+    rows = tx.all(
+        "SELECT id, status, capacity, skills, idle_since, created_at FROM agents "
+        "WHERE org_id = :org_id ORDER BY id",
+        org_id=org_id,
+    )
+    loads = agent_loads(tx, org_id)
+    return [
+        AgentState(
+            id=row["id"],
+            status=row["status"],
+            capacity=row["capacity"],
+            skills=frozenset(json.loads(row["skills"] or "[]")),
+            load=loads.get(row["id"], 0),
+            idle_since=row["idle_since"] if row["idle_since"] is not None else row["created_at"],
+        )
+        for row in rows
+    ]
+
+
+# Handoffs ------------------------------------------------------------------------
+
+
+def handoff_from_row(row: dict[str, Any]) -> Handoff:
+    status = row["status"]
+    if status == "assigned":
+        position, wait = 0, 0
+    elif status == "queued":
+        position, wait = row["queue_position"], row["estimated_wait_seconds"]
+    else:
+        position, wait = None, None
+    return Handoff(
+        id=row["id"],
+        conversation_id=row["conversation_id"],
+        status=status,
+        agent_id=row["agent_id"],
+        estimated_wait_time=wait,
+        position=position,
+        priority=row["priority"],
+        required_skills=json.loads(row["required_skills"] or "[]"),
+        unroutable_skills=json.loads(row["unroutable_skills"] or "[]"),
+        reason=row["reason"],
+        context=json.loads(row["context"] or "{}"),
+        created_at=to_iso(row["created_at"]),
+        assigned_at=to_iso(row["assigned_at"]),
+        completed_at=to_iso(row["completed_at"]),
+    )
+
+
+def get_handoff_row(tx: Tx, handoff_id: str) -> dict[str, Any]:
+    row = tx.one(f"SELECT {HANDOFF_COLUMNS} FROM handoffs WHERE id = :id", id=handoff_id)
+    if row is None:
+        raise NotFound.for_id("handoff", handoff_id)
+    return row
+
+
+def open_handoff_row(tx: Tx, conversation_id: str) -> dict[str, Any] | None:
+    """Return the queued or assigned handoff of a conversation, if it has one."""
+    return tx.one(
+        f"SELECT {HANDOFF_COLUMNS} FROM handoffs WHERE conversation_id = :conversation_id "
+        "AND status IN ('queued', 'assigned')",
+        conversation_id=conversation_id,
+    )
+
+
+def latest_handoff_row(tx: Tx, conversation_id: str) -> dict[str, Any] | None:
+    return tx.one(
+        f"SELECT {HANDOFF_COLUMNS} FROM handoffs WHERE conversation_id = :conversation_id "
+        "ORDER BY created_at DESC, id DESC LIMIT 1",
+        conversation_id=conversation_id,
+    )
+
+
+def queued_rows(tx: Tx, org_id: str) -> list[dict[str, Any]]:
+    """Return the organization's queued handoffs with their conversation's mailbox."""
+    columns = ", ".join(f"h.{column.strip()}" for column in HANDOFF_COLUMNS.split(","))
+    return tx.all(
+        f"SELECT {columns}, c.mailbox_id AS mailbox_id FROM handoffs h "
+        "JOIN conversations c ON c.id = h.conversation_id "
+        "WHERE h.org_id = :org_id AND h.status = 'queued'",
+        org_id=org_id,
+    )
+
+
+def queue_entry(row: dict[str, Any]) -> QueueEntry:
+    return QueueEntry(
+        id=row["id"],
+        priority=row["priority"],
+        queue_order=row["queue_order"],
+        required_skills=frozenset(json.loads(row["required_skills"] or "[]")),
+    )
+
+
+def average_handle_seconds(tx: Tx, org_id: str, now_ms: int, policy: RoutingPolicy) -> float:
+    """Average seconds from assignment to completion over the history window.
+
+    Returns the policy's default when no handoff was completed by an agent
+    within the window.
+    """
+    average_ms = tx.value(
+        "SELECT AVG(completed_at - assigned_at) AS average_ms FROM handoffs "
+        "WHERE org_id = :org_id AND status = 'completed' AND assigned_at IS NOT NULL "
+        "AND completed_at >= :since",
+        org_id=org_id,
+        since=now_ms - policy.history_seconds * 1000,
+    )
+    if average_ms is None:
+        return float(policy.default_handle_seconds)
+    return float(average_ms) / 1000

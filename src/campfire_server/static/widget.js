@@ -1,0 +1,1469 @@
+/*
+ * Campfire chat widget.
+ *
+ * Plain JavaScript with no dependencies and no build step. The host page sets
+ * window.CampfireConfig and then loads this file; the widget draws itself in a
+ * Shadow DOM, so host styles cannot reach it and its styles cannot reach the
+ * host. Every piece of text that comes from the server or the host page is
+ * inserted with textContent, never parsed as HTML.
+ */
+(function () {
+  'use strict';
+
+  if (window.Campfire && window.Campfire.version) {
+    return; // The snippet was pasted twice: keep the first widget.
+  }
+
+  var VERSION = '2.0.0';
+  var SCRIPT = document.currentScript;
+  var EVENTS = [
+    'conversation:started', 'message:received', 'message:sent', 'handoff:requested',
+    'handoff:assigned', 'widget:opened', 'widget:closed', 'error'
+  ];
+  var MAX_CONTENT = 10000; // Unicode code points, as the API counts them.
+  var TYPING_SEND_EVERY_MS = 3000;
+  var TYPING_IDLE_MS = 4000;
+  var TYPING_SHOW_MS = 6000;
+  var POLL_MS = 4000;
+  var SOCKET_FAILURES_BEFORE_POLLING = 3;
+  var HISTORY_PAGES = 5;
+
+  // Strings ---------------------------------------------------------------
+
+  var STRINGS = {
+    en: {
+      openChat: 'Open chat', closeChat: 'Close chat', unread: '{n} unread',
+      title: 'Chat with us', subtitle: 'We usually answer right away',
+      greeting: 'Hi! Ask us anything. Our assistant answers right away, and a person can take over.',
+      greetingNamed: 'Hi {name}! Ask us anything. Our assistant answers right away, and a person can take over.',
+      placeholder: 'Write a message…', messageLabel: 'Message', send: 'Send',
+      you: 'You', assistant: 'Assistant', agent: 'Support agent', system: 'Campfire',
+      sources: 'Sources', notSent: 'Not sent.', retry: 'Retry',
+      typingAgent: '{name} is typing…', typingAssistant: 'The assistant is typing…',
+      queued: 'Connecting you with a person.', queuePosition: 'You are number {n} in line.',
+      waitSoon: 'Expected wait: under a minute.', waitMinutes: 'Expected wait: about {n} min.',
+      assigned: '{name} has joined the conversation.', anAgent: 'An agent',
+      ratePrompt: 'How did we do?', rateLabel: 'Rate {n} out of 5',
+      commentLabel: 'Anything to add? (optional)', rateSend: 'Send rating',
+      rateThanks: 'Thanks for your feedback.', messageLog: 'Conversation',
+      errTooMany: 'Too many messages — please wait a few seconds and try again.',
+      errTooManyWait: 'Too many messages — please wait {n} seconds and try again.',
+      errNetwork: 'Can\u2019t reach the chat service. Check your connection and try again.',
+      errUnavailable: 'Chat isn\u2019t available on this page right now.',
+      errTooLong: 'That message is too long. Please shorten it to 10,000 characters or fewer.',
+      errInvalid: 'That message couldn\u2019t be sent. Please check it and try again.',
+      errServer: 'Something went wrong on our side. Please try again in a moment.',
+      errRating: 'Your rating couldn\u2019t be saved. Please try again.',
+      dismiss: 'Dismiss'
+    },
+    fr: {
+      openChat: 'Ouvrir le chat', closeChat: 'Fermer le chat', unread: '{n} non lus',
+      title: 'Discutons', subtitle: 'Nous répondons en général tout de suite',
+      greeting: 'Bonjour ! Posez votre question : notre assistant répond tout de suite, et une personne peut prendre le relais.',
+      greetingNamed: 'Bonjour {name} ! Posez votre question : notre assistant répond tout de suite, et une personne peut prendre le relais.',
+      placeholder: 'Écrivez un message…', messageLabel: 'Message', send: 'Envoyer',
+      you: 'Vous', assistant: 'Assistant', agent: 'Conseiller', sources: 'Sources',
+      notSent: 'Non envoyé.', retry: 'Réessayer', typingAgent: '{name} écrit…',
+      typingAssistant: 'L\u2019assistant écrit…', queued: 'Nous vous mettons en relation avec une personne.',
+      queuePosition: 'Vous êtes numéro {n} dans la file.', waitSoon: 'Attente prévue : moins d\u2019une minute.',
+      waitMinutes: 'Attente prévue : environ {n} min.', assigned: '{name} a rejoint la conversation.',
+      anAgent: 'Un conseiller', ratePrompt: 'Comment était notre aide ?', rateLabel: 'Noter {n} sur 5',
+      commentLabel: 'Un commentaire ? (facultatif)', rateSend: 'Envoyer la note',
+      rateThanks: 'Merci pour votre avis.', messageLog: 'Conversation',
+      errTooMany: 'Trop de messages — patientez quelques secondes puis réessayez.',
+      errTooManyWait: 'Trop de messages — patientez {n} secondes puis réessayez.',
+      errNetwork: 'Le service de chat est injoignable. Vérifiez votre connexion et réessayez.',
+      errUnavailable: 'Le chat n\u2019est pas disponible sur cette page pour le moment.',
+      errTooLong: 'Ce message est trop long : 10 000 caractères au plus.',
+      errInvalid: 'Ce message n\u2019a pas pu être envoyé. Vérifiez-le et réessayez.',
+      errServer: 'Une erreur s\u2019est produite chez nous. Réessayez dans un instant.',
+      errRating: 'Votre note n\u2019a pas pu être enregistrée. Réessayez.', dismiss: 'Fermer'
+    },
+    de: {
+      openChat: 'Chat öffnen', closeChat: 'Chat schließen', unread: '{n} ungelesen',
+      title: 'Schreiben Sie uns', subtitle: 'Wir antworten meist sofort',
+      greeting: 'Hallo! Fragen Sie uns alles. Unser Assistent antwortet sofort, und ein Mensch kann übernehmen.',
+      greetingNamed: 'Hallo {name}! Fragen Sie uns alles. Unser Assistent antwortet sofort, und ein Mensch kann übernehmen.',
+      placeholder: 'Nachricht schreiben…', messageLabel: 'Nachricht', send: 'Senden',
+      you: 'Sie', assistant: 'Assistent', agent: 'Support', sources: 'Quellen',
+      notSent: 'Nicht gesendet.', retry: 'Erneut senden', typingAgent: '{name} schreibt…',
+      typingAssistant: 'Der Assistent schreibt…', queued: 'Wir verbinden Sie mit einem Menschen.',
+      queuePosition: 'Sie sind Nummer {n} in der Warteschlange.', waitSoon: 'Wartezeit: unter einer Minute.',
+      waitMinutes: 'Wartezeit: etwa {n} Min.', assigned: '{name} ist dem Gespräch beigetreten.',
+      anAgent: 'Ein Mitarbeiter', ratePrompt: 'Wie zufrieden waren Sie?', rateLabel: '{n} von 5 Sternen',
+      commentLabel: 'Noch etwas? (optional)', rateSend: 'Bewertung senden',
+      rateThanks: 'Danke für Ihre Rückmeldung.', messageLog: 'Gespräch',
+      errTooMany: 'Zu viele Nachrichten — bitte warten Sie einige Sekunden.',
+      errTooManyWait: 'Zu viele Nachrichten — bitte warten Sie {n} Sekunden.',
+      errNetwork: 'Der Chat ist nicht erreichbar. Prüfen Sie Ihre Verbindung.',
+      errUnavailable: 'Der Chat ist auf dieser Seite gerade nicht verfügbar.',
+      errTooLong: 'Die Nachricht ist zu lang: höchstens 10.000 Zeichen.',
+      errInvalid: 'Die Nachricht konnte nicht gesendet werden. Bitte prüfen Sie sie.',
+      errServer: 'Bei uns ist ein Fehler aufgetreten. Bitte versuchen Sie es gleich noch einmal.',
+      errRating: 'Ihre Bewertung konnte nicht gespeichert werden.', dismiss: 'Schließen'
+    },
+    es: {
+      openChat: 'Abrir chat', closeChat: 'Cerrar chat', unread: '{n} sin leer',
+      title: 'Hable con nosotros', subtitle: 'Solemos responder al momento',
+      greeting: '¡Hola! Pregúntenos lo que quiera. Nuestro asistente responde al momento y una persona puede continuar.',
+      greetingNamed: '¡Hola, {name}! Pregúntenos lo que quiera. Nuestro asistente responde al momento y una persona puede continuar.',
+      placeholder: 'Escriba un mensaje…', messageLabel: 'Mensaje', send: 'Enviar',
+      you: 'Usted', assistant: 'Asistente', agent: 'Soporte', sources: 'Fuentes',
+      notSent: 'No enviado.', retry: 'Reintentar', typingAgent: '{name} está escribiendo…',
+      typingAssistant: 'El asistente está escribiendo…', queued: 'Le estamos conectando con una persona.',
+      queuePosition: 'Es el número {n} en la cola.', waitSoon: 'Espera prevista: menos de un minuto.',
+      waitMinutes: 'Espera prevista: unos {n} min.', assigned: '{name} se ha unido a la conversación.',
+      anAgent: 'Un agente', ratePrompt: '¿Qué tal le hemos atendido?', rateLabel: 'Valorar con {n} de 5',
+      commentLabel: '¿Algo más? (opcional)', rateSend: 'Enviar valoración',
+      rateThanks: 'Gracias por su opinión.', messageLog: 'Conversación',
+      errTooMany: 'Demasiados mensajes: espere unos segundos y vuelva a intentarlo.',
+      errTooManyWait: 'Demasiados mensajes: espere {n} segundos y vuelva a intentarlo.',
+      errNetwork: 'No se puede conectar con el chat. Compruebe su conexión.',
+      errUnavailable: 'El chat no está disponible en esta página ahora mismo.',
+      errTooLong: 'El mensaje es demasiado largo: 10.000 caracteres como máximo.',
+      errInvalid: 'No se pudo enviar el mensaje. Revíselo y vuelva a intentarlo.',
+      errServer: 'Algo ha fallado por nuestra parte. Inténtelo de nuevo en un momento.',
+      errRating: 'No se pudo guardar su valoración.', dismiss: 'Cerrar'
+    }
+  };
+
+  function pickStrings(locale) {
+    var tag = String(locale || navigator.language || 'en').toLowerCase();
+    var table = STRINGS[tag.split('-')[0]] || STRINGS.en;
+    return function (key, values) {
+      var text = table[key] || STRINGS.en[key] || key;
+      if (values) {
+        text = text.replace(/\{(\w+)\}/g, function (whole, name) {
+          return name in values ? String(values[name]) : whole;
+        });
+      }
+      return text;
+    };
+  }
+
+  // Styles ----------------------------------------------------------------
+
+  var STYLESHEET = [
+    ':host{all:initial !important;display:block !important;position:static !important;',
+    'width:0 !important;height:0 !important;overflow:visible !important}',
+    '*,*::before,*::after{box-sizing:border-box}',
+    '[hidden]{display:none !important}',
+    '.cf{--cf-primary:#3b82f6;--cf-text:#111827;--cf-muted:#6b7280;--cf-line:#e5e7eb;',
+    'font-family:system-ui,-apple-system,"Segoe UI",Roboto,"Helvetica Neue",Arial,sans-serif;',
+    'font-size:14px;line-height:1.45;color:var(--cf-text);font-weight:400;font-style:normal;',
+    'letter-spacing:normal;text-transform:none;text-align:left;direction:ltr;visibility:visible}',
+    'button,textarea,input{font:inherit;color:inherit;margin:0}',
+    'button{cursor:pointer;border:0;background:none;padding:0}',
+    ':focus-visible{outline:3px solid var(--cf-primary);outline-offset:2px}',
+    '.launcher{position:fixed;bottom:20px;right:20px;z-index:2147483000;width:56px;height:56px;',
+    'border-radius:50%;background:var(--cf-primary);color:#fff;display:flex;align-items:center;',
+    'justify-content:center;box-shadow:0 4px 14px rgba(0,0,0,.25);transition:transform .15s}',
+    '.launcher:hover{transform:scale(1.06)}',
+    '.left .launcher{right:auto;left:20px}',
+    '.bubble{position:relative;display:block;width:24px;height:18px;border-radius:9px;background:#fff}',
+    '.bubble::after{content:"";position:absolute;left:5px;bottom:-5px;border-style:solid;',
+    'border-width:6px 6px 0 0;border-color:#fff transparent transparent transparent}',
+    '.is-open .bubble{width:20px;height:20px;border-radius:0;background:none}',
+    '.is-open .bubble::before,.is-open .bubble::after{content:"";position:absolute;left:9px;top:0;',
+    'bottom:auto;width:3px;height:20px;background:#fff;border:0;border-radius:2px;transform:rotate(45deg)}',
+    '.is-open .bubble::after{transform:rotate(-45deg)}',
+    '.badge{position:absolute;top:-2px;right:-2px;min-width:20px;height:20px;padding:0 6px;',
+    'border-radius:10px;background:#dc2626;color:#fff;font-size:12px;font-weight:600;',
+    'line-height:20px;text-align:center}',
+    '.panel{position:fixed;bottom:88px;right:20px;z-index:2147483000;width:370px;',
+    'max-width:calc(100vw - 24px);height:560px;max-height:calc(100vh - 108px);background:#fff;',
+    'border-radius:14px;box-shadow:0 10px 40px rgba(0,0,0,.22);display:flex;flex-direction:column;',
+    'overflow:hidden}',
+    '.left .panel{right:auto;left:20px}',
+    '.head{background:var(--cf-primary);color:#fff;padding:14px 16px;display:flex;align-items:flex-start;gap:8px}',
+    '.head-text{flex:1;min-width:0}',
+    '.title{margin:0;font-size:16px;font-weight:600;line-height:1.3}',
+    '.subtitle{margin:2px 0 0;font-size:13px;opacity:.9}',
+    '.close{width:32px;height:32px;border-radius:8px;color:#fff;font-size:22px;line-height:32px;',
+    'text-align:center;flex:none}',
+    '.close:hover{background:rgba(255,255,255,.18)}',
+    '.status{padding:8px 16px;background:#f3f4f6;border-bottom:1px solid var(--cf-line);font-size:13px}',
+    '.log{flex:1;overflow-y:auto;padding:14px 14px 6px;display:flex;flex-direction:column;gap:10px;',
+    'overscroll-behavior:contain}',
+    '.msg{max-width:85%;display:flex;flex-direction:column;gap:2px}',
+    '.msg .who{font-size:12px;color:var(--cf-muted);margin:0 4px}',
+    '.msg .body{padding:8px 12px;border-radius:12px;background:#f3f4f6;white-space:pre-wrap;',
+    'overflow-wrap:anywhere;word-break:break-word}',
+    '.msg.customer{align-self:flex-end;align-items:flex-end}',
+    '.msg.customer .body{background:var(--cf-primary);color:#fff}',
+    '.msg.system{align-self:center;max-width:95%;text-align:center}',
+    '.msg.system .body{background:none;color:var(--cf-muted);font-size:13px;padding:2px 8px}',
+    '.msg.pending .body{opacity:.65}',
+    '.msg .failed{font-size:12px;color:#b91c1c;display:flex;gap:6px;align-items:center}',
+    '.msg .failed button{text-decoration:underline;color:#b91c1c;font-weight:600}',
+    '.sources{margin:4px 4px 0;padding:0;list-style:none;font-size:12px;color:var(--cf-muted)}',
+    '.sources li{margin:2px 0;overflow-wrap:anywhere}',
+    '.sources a{color:var(--cf-primary);text-decoration:underline}',
+    '.typing{padding:0 16px 6px;font-size:12px;color:var(--cf-muted);min-height:0}',
+    '.error{margin:0 12px 8px;padding:8px 10px;border-radius:8px;background:#fef2f2;',
+    'color:#991b1b;border:1px solid #fecaca;font-size:13px;display:flex;gap:8px;align-items:flex-start}',
+    '.error span{flex:1}',
+    '.error button{font-size:16px;line-height:1;color:#991b1b;padding:0 2px}',
+    '.rating{margin:0 12px 10px;padding:10px;border:1px solid var(--cf-line);border-radius:10px;text-align:center}',
+    '.rating p{margin:0 0 6px;font-weight:600}',
+    '.stars{display:flex;justify-content:center;gap:4px;margin-bottom:6px}',
+    '.stars button{width:36px;height:36px;border-radius:8px;font-size:22px;color:#9ca3af;line-height:36px}',
+    '.stars button[aria-pressed="true"]{color:#f59e0b}',
+    '.rating textarea{width:100%;min-height:48px;padding:6px 8px;border:1px solid var(--cf-line);',
+    'border-radius:8px;resize:vertical;background:#fff}',
+    '.rating .rate-send{margin-top:6px;padding:6px 14px;border-radius:8px;background:var(--cf-primary);color:#fff}',
+    '.compose{display:flex;gap:8px;padding:10px 12px;border-top:1px solid var(--cf-line);align-items:flex-end}',
+    '.compose textarea{flex:1;min-height:40px;max-height:120px;padding:9px 10px;border:1px solid #d1d5db;',
+    'border-radius:10px;resize:none;background:#fff;line-height:1.4}',
+    '.compose textarea:focus{outline:2px solid var(--cf-primary);outline-offset:0;border-color:transparent}',
+    '.send{height:40px;padding:0 14px;border-radius:10px;background:var(--cf-primary);color:#fff;font-weight:600}',
+    '.send:disabled{opacity:.5;cursor:default}',
+    '@media (max-width:480px){.panel{inset:0;width:100%;max-width:none;height:100%;max-height:none;',
+    'border-radius:0}.is-open .launcher{display:none}}'
+  ].join('');
+
+  function applyStyles(shadow, nonce) {
+    var constructable = typeof CSSStyleSheet === 'function' &&
+      'adoptedStyleSheets' in ShadowRoot.prototype &&
+      typeof CSSStyleSheet.prototype.replaceSync === 'function';
+    if (constructable) {
+      try {
+        var sheet = new CSSStyleSheet();
+        sheet.replaceSync(STYLESHEET);
+        shadow.adoptedStyleSheets = [sheet];
+        return;
+      } catch (error) {
+        // Fall through to a <style> element.
+      }
+    }
+    // A strict style-src blocks this element unless it carries the page's nonce.
+    var style = document.createElement('style');
+    if (nonce) style.setAttribute('nonce', nonce);
+    style.textContent = STYLESHEET;
+    shadow.appendChild(style);
+  }
+
+  // Small helpers ---------------------------------------------------------
+
+  function make(tag, className, text) {
+    var node = document.createElement(tag);
+    if (className) node.className = className;
+    if (text != null) node.textContent = String(text);
+    return node;
+  }
+
+  function randomId() {
+    if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
+    var bytes = new Uint8Array(16);
+    crypto.getRandomValues(bytes);
+    return Array.prototype.map.call(bytes, function (b) {
+      return (b + 256).toString(16).slice(1);
+    }).join('');
+  }
+
+  function codePointLength(text) {
+    var count = 0;
+    for (var i = 0; i < text.length; i++) {
+      var unit = text.charCodeAt(i);
+      if (unit < 0xd800 || unit > 0xdbff) count++;
+    }
+    return count;
+  }
+
+  // Only http(s) URLs become links; a relative URL resolves against the host
+  // page. The parsed URL is what goes into href, so whitespace or control
+  // characters cannot smuggle another scheme past the check.
+  function safeLinkUrl(raw) {
+    if (typeof raw !== 'string' || !raw.trim()) return null;
+    var url;
+    try {
+      url = new URL(raw, document.baseURI);
+    } catch (error) {
+      return null;
+    }
+    return url.protocol === 'http:' || url.protocol === 'https:' ? url.href : null;
+  }
+
+  // The answer engine files sources under metadata.ai; messages posted
+  // through the API may carry them at metadata.sources.
+  function answerSources(message) {
+    var metadata = message.metadata || {};
+    var sources = metadata.sources || (metadata.ai && metadata.ai.sources);
+    return Array.isArray(sources) ? sources : [];
+  }
+
+  function scriptOrigin() {
+    var source = SCRIPT && SCRIPT.src;
+    if (!source) {
+      var scripts = document.getElementsByTagName('script');
+      for (var i = scripts.length - 1; i >= 0; i--) {
+        if (/\/widget\.js(\?|#|$)/.test(scripts[i].src)) {
+          source = scripts[i].src;
+          break;
+        }
+      }
+    }
+    try {
+      return new URL(source || location.href).origin;
+    } catch (error) {
+      return location.origin;
+    }
+  }
+
+  function parseExpiry(value) {
+    if (typeof value === 'number') return value < 1e12 ? value * 1000 : value;
+    var parsed = Date.parse(value);
+    return isNaN(parsed) ? Date.now() + 10 * 60 * 1000 : parsed;
+  }
+
+  function pageReferrer() {
+    if (!/^https?:$/.test(location.protocol)) return null;
+    return (location.origin + location.pathname + location.search).slice(0, 2000);
+  }
+
+  function storageGet(key) {
+    try {
+      var raw = window.localStorage.getItem(key);
+      return raw ? JSON.parse(raw) : null;
+    } catch (error) {
+      return null; // Storage disabled or the value is not ours.
+    }
+  }
+
+  function storageSet(key, value) {
+    try {
+      if (value == null) window.localStorage.removeItem(key);
+      else window.localStorage.setItem(key, JSON.stringify(value));
+    } catch (error) {
+      // Private mode or a full quota: the conversation just won't resume.
+    }
+  }
+
+  // Errors ----------------------------------------------------------------
+
+  function WidgetError(kind, message, fields) {
+    this.name = 'CampfireError';
+    this.kind = kind;
+    this.message = message;
+    fields = fields || {};
+    this.status = fields.status || 0;
+    this.code = fields.code || kind;
+    this.retryAfter = fields.retryAfter || null;
+    this.requestId = fields.requestId || null;
+    this.details = fields.details || null;
+  }
+  WidgetError.prototype = Object.create(Error.prototype);
+  WidgetError.prototype.constructor = WidgetError;
+
+  function errorFromResponse(response, body) {
+    var info = (body && body.error) || {};
+    var retry = parseInt(response.headers.get('Retry-After') || '', 10);
+    return new WidgetError('http', info.message || ('HTTP ' + response.status), {
+      status: response.status,
+      code: info.code || 'HTTP_' + response.status,
+      retryAfter: isNaN(retry) ? null : retry,
+      requestId: info.requestId || response.headers.get('X-Request-ID'),
+      details: info.details || null
+    });
+  }
+
+  // Widget ----------------------------------------------------------------
+
+  function Widget(config) {
+    this.config = config;
+    this.t = pickStrings(config.locale);
+    this.apiBase = String(config.apiBase || scriptOrigin() + '/api/v2').replace(/\/+$/, '');
+    this.listeners = {};
+    this.token = null;
+    this.tokenExpiresAt = 0;
+    this.sessionPromise = null;
+    this.customerId = config.customerId ? String(config.customerId) : null;
+    this.conversation = null;
+    this.conversationPromise = null;
+    this.rendered = {};
+    this.pending = {};
+    this.lastSequence = null;
+    this.isOpen = false;
+    this.unread = 0;
+    this.socket = null;
+    this.socketFailures = 0;
+    this.socketTimer = null;
+    this.pollTimer = null;
+    this.typingTimers = {};
+    this.typingSentAt = 0;
+    this.typingIdleTimer = null;
+    this.agentNames = {};
+    this.handoff = null;
+    this.stopped = false;
+    this.historyLoaded = false;
+    this.rateSelected = 0;
+  }
+
+  Widget.prototype.storageKey = function () {
+    return 'campfire:v1:' + this.config.mailboxId + ':' + (this.config.customerId || 'visitor');
+  };
+
+  Widget.prototype.remembered = function () {
+    return storageGet(this.storageKey()) || {};
+  };
+
+  Widget.prototype.remember = function (changes) {
+    var value = this.remembered();
+    for (var name in changes) value[name] = changes[name];
+    storageSet(this.storageKey(), value);
+  };
+
+  // Events
+
+  Widget.prototype.emit = function (name, data) {
+    var callbacks = (this.listeners[name] || []).slice();
+    for (var i = 0; i < callbacks.length; i++) {
+      try {
+        callbacks[i](data);
+      } catch (error) {
+        // A failing host callback must not stop the widget or other callbacks.
+        if (window.console) console.error('Campfire: a "' + name + '" listener threw', error);
+      }
+    }
+  };
+
+  Widget.prototype.reportError = function (error, context) {
+    var text = this.describeError(error);
+    this.showError(text, error.retryAfter);
+    if (window.console) {
+      console.warn('Campfire: ' + context + ' failed: ' + error.message +
+        (error.requestId ? ' (request ' + error.requestId + ')' : ''));
+    }
+    this.emit('error', {
+      context: context,
+      code: error.code || 'UNKNOWN',
+      status: error.status || 0,
+      message: text,
+      detail: error.message,
+      retryAfter: error.retryAfter || null,
+      requestId: error.requestId || null
+    });
+  };
+
+  Widget.prototype.describeError = function (error) {
+    var t = this.t;
+    if (error.kind === 'network') return t('errNetwork');
+    if (error.kind === 'too-long') return t('errTooLong');
+    if (error.status === 429) {
+      return error.retryAfter ? t('errTooManyWait', { n: error.retryAfter }) : t('errTooMany');
+    }
+    if (error.status === 401 || error.status === 403 || error.status === 404) {
+      return t('errUnavailable');
+    }
+    if (error.status === 400 || error.status === 413 || error.status === 409) {
+      return t('errInvalid');
+    }
+    return t('errServer');
+  };
+
+  // DOM
+
+  Widget.prototype.render = function () {
+    var t = this.t;
+    var theme = this.config.theme || {};
+    var host = document.createElement('campfire-widget');
+    var shadow = host.attachShadow({ mode: 'open' });
+    applyStyles(shadow, this.config.nonce);
+
+    var root = make('div', 'cf' + (theme.position === 'bottom-left' ? ' left' : ''));
+    if (theme.primaryColor && window.CSS && window.CSS.supports('color', theme.primaryColor)) {
+      // CSSOM writes are allowed under a strict style-src, unlike style attributes.
+      root.style.setProperty('--cf-primary', theme.primaryColor);
+    }
+    var panelId = 'cf-panel';
+
+    var launcher = make('button', 'launcher');
+    launcher.type = 'button';
+    launcher.setAttribute('aria-controls', panelId);
+    launcher.setAttribute('aria-expanded', 'false');
+    launcher.setAttribute('aria-label', t('openChat'));
+    launcher.appendChild(make('span', 'bubble')).setAttribute('aria-hidden', 'true');
+    var badge = launcher.appendChild(make('span', 'badge'));
+    badge.setAttribute('aria-hidden', 'true');
+    badge.hidden = true;
+
+    var panel = make('div', 'panel');
+    panel.id = panelId;
+    panel.hidden = true;
+    panel.setAttribute('role', 'dialog');
+    panel.setAttribute('aria-modal', 'false');
+    panel.setAttribute('aria-labelledby', 'cf-title');
+
+    var head = panel.appendChild(make('div', 'head'));
+    var headText = head.appendChild(make('div', 'head-text'));
+    var title = headText.appendChild(make('h2', 'title', this.config.title || t('title')));
+    title.id = 'cf-title';
+    headText.appendChild(make('p', 'subtitle', t('subtitle')));
+    var close = head.appendChild(make('button', 'close', '\u00d7'));
+    close.type = 'button';
+    close.setAttribute('aria-label', t('closeChat'));
+
+    var status = panel.appendChild(make('div', 'status'));
+    status.setAttribute('role', 'status');
+    status.hidden = true;
+
+    var log = panel.appendChild(make('div', 'log'));
+    log.setAttribute('role', 'log');
+    log.setAttribute('aria-live', 'polite');
+    log.setAttribute('aria-label', t('messageLog'));
+    log.tabIndex = 0;
+    var name = this.config.customerName;
+    var greeting = name ? t('greetingNamed', { name: name }) : t('greeting');
+    log.appendChild(this.messageNode({ authorType: 'ai', content: greeting }, 'greeting'));
+
+    var typing = panel.appendChild(make('div', 'typing'));
+    typing.setAttribute('aria-live', 'polite');
+
+    var error = panel.appendChild(make('div', 'error'));
+    error.setAttribute('role', 'alert');
+    error.hidden = true;
+    var errorText = error.appendChild(make('span'));
+    var errorClose = error.appendChild(make('button', null, '\u00d7'));
+    errorClose.type = 'button';
+    errorClose.setAttribute('aria-label', t('dismiss'));
+
+    var rating = panel.appendChild(this.ratingNode());
+    rating.hidden = true;
+
+    var form = panel.appendChild(make('form', 'compose'));
+    form.noValidate = true;
+    var input = form.appendChild(make('textarea'));
+    input.rows = 1;
+    input.placeholder = t('placeholder');
+    input.setAttribute('aria-label', t('messageLabel'));
+    input.maxLength = MAX_CONTENT * 2;
+    var send = form.appendChild(make('button', 'send', t('send')));
+    send.type = 'submit';
+
+    root.appendChild(panel);
+    root.appendChild(launcher);
+    shadow.appendChild(root);
+
+    this.dom = {
+      host: host, shadow: shadow, root: root, launcher: launcher, badge: badge, panel: panel,
+      close: close, status: status, log: log, typing: typing, error: error,
+      errorText: errorText, rating: rating, form: form, input: input, send: send
+    };
+    this.bindDom();
+    (document.body || document.documentElement).appendChild(host);
+  };
+
+  Widget.prototype.bindDom = function () {
+    var self = this;
+    var dom = this.dom;
+    dom.launcher.addEventListener('click', function () { self.toggle(); });
+    dom.close.addEventListener('click', function () { self.close(); });
+    dom.error.lastChild.addEventListener('click', function () { self.hideError(); });
+    dom.panel.addEventListener('keydown', function (event) {
+      if (event.key === 'Escape') {
+        event.stopPropagation();
+        self.close();
+      }
+    });
+    dom.form.addEventListener('submit', function (event) {
+      event.preventDefault();
+      self.submitComposer();
+    });
+    dom.input.addEventListener('keydown', function (event) {
+      if (event.key === 'Enter' && !event.shiftKey && !event.isComposing) {
+        event.preventDefault();
+        self.submitComposer();
+      }
+    });
+    dom.input.addEventListener('input', function () {
+      self.autosize();
+      self.noteTyping();
+    });
+  };
+
+  Widget.prototype.autosize = function () {
+    var input = this.dom.input;
+    input.style.height = 'auto';
+    input.style.height = Math.min(input.scrollHeight + 2, 120) + 'px';
+  };
+
+  Widget.prototype.showError = function (text, retryAfter) {
+    var dom = this.dom;
+    if (!dom) return;
+    dom.errorText.textContent = text;
+    dom.error.hidden = false;
+    if (retryAfter) {
+      var self = this;
+      dom.send.disabled = true;
+      clearTimeout(this.retryTimer);
+      this.retryTimer = setTimeout(function () {
+        if (self.dom) self.dom.send.disabled = false;
+      }, Math.min(retryAfter, 120) * 1000);
+    }
+  };
+
+  Widget.prototype.hideError = function () {
+    if (this.dom) this.dom.error.hidden = true;
+  };
+
+  Widget.prototype.authorName = function (message) {
+    var t = this.t;
+    switch (message.authorType) {
+      case 'customer': return t('you');
+      case 'ai': return this.config.assistantName || t('assistant');
+      case 'system': return t('system');
+      default:
+        return message.authorName || (message.metadata && message.metadata.authorName) ||
+          this.agentNames[message.authorId] || t('agent');
+    }
+  };
+
+  Widget.prototype.messageNode = function (message, key) {
+    var type = ['customer', 'agent', 'ai', 'system'].indexOf(message.authorType) >= 0
+      ? message.authorType : 'agent';
+    var node = make('div', 'msg ' + type);
+    node.setAttribute('data-id', key || message.id || '');
+    if (type !== 'system') {
+      var who = node.appendChild(make('span', 'who', this.authorName(message)));
+      if (type === 'agent' && message.authorId) who.setAttribute('data-agent', message.authorId);
+    }
+    node.appendChild(make('div', 'body', message.content));
+    var sources = answerSources(message);
+    if (type === 'ai' && sources.length) {
+      node.appendChild(this.sourcesNode(sources));
+    }
+    return node;
+  };
+
+  Widget.prototype.sourcesNode = function (sources) {
+    var list = make('ul', 'sources');
+    list.setAttribute('aria-label', this.t('sources'));
+    list.appendChild(make('li', null, this.t('sources') + ':'));
+    for (var i = 0; i < sources.length && i < 8; i++) {
+      var source = sources[i] || {};
+      var label = String(source.title || source.url || '').slice(0, 200);
+      if (!label) continue;
+      var item = list.appendChild(make('li'));
+      var href = safeLinkUrl(source.url);
+      if (href) {
+        var link = item.appendChild(make('a', null, label));
+        link.href = href;
+        link.target = '_blank';
+        link.rel = 'noopener noreferrer';
+      } else {
+        item.textContent = label;
+      }
+    }
+    return list;
+  };
+
+  Widget.prototype.ratingNode = function () {
+    var self = this;
+    var t = this.t;
+    var box = make('div', 'rating');
+    box.appendChild(make('p', null, t('ratePrompt')));
+    var stars = box.appendChild(make('div', 'stars'));
+    stars.setAttribute('role', 'group');
+    stars.setAttribute('aria-label', t('ratePrompt'));
+    for (var n = 1; n <= 5; n++) {
+      var star = stars.appendChild(make('button', null, '\u2605'));
+      star.type = 'button';
+      star.setAttribute('aria-label', t('rateLabel', { n: n }));
+      star.setAttribute('aria-pressed', 'false');
+      star.setAttribute('data-rating', String(n));
+      star.addEventListener('click', function (event) {
+        self.selectRating(Number(event.currentTarget.getAttribute('data-rating')));
+      });
+    }
+    var comment = box.appendChild(make('textarea'));
+    comment.setAttribute('aria-label', t('commentLabel'));
+    comment.placeholder = t('commentLabel');
+    comment.maxLength = 2000;
+    var submit = box.appendChild(make('button', 'rate-send', t('rateSend')));
+    submit.type = 'button';
+    submit.disabled = true;
+    submit.addEventListener('click', function () { self.submitRating(); });
+    box.appendChild(make('p', 'thanks', t('rateThanks'))).hidden = true;
+    return box;
+  };
+
+  Widget.prototype.selectRating = function (rating) {
+    this.rateSelected = rating;
+    var stars = this.dom.rating.querySelectorAll('.stars button');
+    for (var i = 0; i < stars.length; i++) {
+      stars[i].setAttribute('aria-pressed', i < rating ? 'true' : 'false');
+    }
+    this.dom.rating.querySelector('.rate-send').disabled = false;
+  };
+
+  Widget.prototype.scrollToEnd = function () {
+    var log = this.dom.log;
+    log.scrollTop = log.scrollHeight;
+  };
+
+  Widget.prototype.updateBadge = function () {
+    var dom = this.dom;
+    dom.badge.hidden = this.unread === 0;
+    dom.badge.textContent = this.unread > 9 ? '9+' : String(this.unread);
+    var label = this.t(this.isOpen ? 'closeChat' : 'openChat');
+    if (this.unread && !this.isOpen) label += ', ' + this.t('unread', { n: this.unread });
+    dom.launcher.setAttribute('aria-label', label);
+  };
+
+  // Open and close
+
+  Widget.prototype.open = function () {
+    if (this.stopped || this.isOpen) return;
+    this.isOpen = true;
+    this.unread = 0;
+    this.dom.panel.hidden = false;
+    this.dom.root.classList.add('is-open');
+    this.dom.launcher.setAttribute('aria-expanded', 'true');
+    this.updateBadge();
+    this.scrollToEnd();
+    this.dom.input.focus();
+    this.emit('widget:opened', { conversationId: this.conversationId() });
+    var self = this;
+    this.ensureSession().catch(function (error) { self.reportError(error, 'session'); });
+  };
+
+  Widget.prototype.close = function () {
+    if (this.stopped || !this.isOpen) return;
+    this.isOpen = false;
+    this.dom.panel.hidden = true;
+    this.dom.root.classList.remove('is-open');
+    this.dom.launcher.setAttribute('aria-expanded', 'false');
+    this.updateBadge();
+    this.dom.launcher.focus();
+    this.emit('widget:closed', { conversationId: this.conversationId() });
+  };
+
+  Widget.prototype.toggle = function () {
+    if (this.isOpen) this.close();
+    else this.open();
+  };
+
+  Widget.prototype.conversationId = function () {
+    return this.conversation ? this.conversation.id : null;
+  };
+
+  // HTTP
+
+  Widget.prototype.request = function (method, path, body, options) {
+    options = options || {};
+    var self = this;
+    var headers = { Accept: 'application/json' };
+    if (body !== undefined) headers['Content-Type'] = 'application/json';
+    if (options.idempotencyKey) headers['Idempotency-Key'] = options.idempotencyKey;
+    var credential = options.credential;
+    var tokenReady = credential ? Promise.resolve(credential) : this.ensureSession();
+
+    return tokenReady.then(function (token) {
+      headers.Authorization = 'Bearer ' + token;
+      return fetch(self.apiBase + path, {
+        method: method,
+        headers: headers,
+        body: body === undefined ? undefined : JSON.stringify(body),
+        credentials: 'omit',
+        mode: 'cors'
+      }).catch(function (error) {
+        throw new WidgetError('network', error && error.message || 'network error');
+      });
+    }).then(function (response) {
+      return response.text().then(function (text) {
+        var parsed = null;
+        try {
+          parsed = text ? JSON.parse(text) : null;
+        } catch (error) {
+          parsed = null;
+        }
+        if (response.ok) return parsed;
+        var failure = errorFromResponse(response, parsed);
+        // An expired customer token: open a new session once and repeat the call.
+        if (response.status === 401 && !credential && !options.retried) {
+          self.token = null;
+          options.retried = true;
+          return self.request(method, path, body, options);
+        }
+        throw failure;
+      });
+    });
+  };
+
+  Widget.prototype.ensureSession = function () {
+    var self = this;
+    if (this.token && Date.now() < this.tokenExpiresAt - 60000) {
+      return Promise.resolve(this.token);
+    }
+    if (this.sessionPromise) return this.sessionPromise;
+    var config = this.config;
+    var remembered = this.remembered();
+    var body = { mailboxId: config.mailboxId };
+    var customerId = config.customerId || remembered.customerId;
+    if (customerId) body.customerId = String(customerId);
+    if (config.customerHash) body.customerHash = String(config.customerHash);
+    if (config.customerName) body.name = String(config.customerName);
+    if (config.customerEmail) body.email = String(config.customerEmail);
+
+    this.sessionPromise = this.request('POST', '/widget/session', body, {
+      credential: config.apiKey
+    }).catch(function (error) {
+      // The visitor id remembered from an earlier visit may be gone: start afresh.
+      if (error.status === 401 && !config.customerId && remembered.customerId) {
+        storageSet(self.storageKey(), null);
+        delete body.customerId;
+        return self.request('POST', '/widget/session', body, { credential: config.apiKey });
+      }
+      throw error;
+    }).then(function (session) {
+      if (!session || !session.token) {
+        throw new WidgetError('http', 'the session response has no token', { status: 500 });
+      }
+      self.token = session.token;
+      self.tokenExpiresAt = parseExpiry(session.expiresAt);
+      self.customerId = session.customerId || self.customerId;
+      if (!config.customerId && self.customerId) self.remember({ customerId: self.customerId });
+      self.sessionPromise = null;
+      return self.token;
+    }, function (error) {
+      self.sessionPromise = null;
+      throw error;
+    });
+    return this.sessionPromise;
+  };
+
+  // Conversation
+
+  Widget.prototype.resume = function () {
+    var self = this;
+    var stored = this.remembered().conversationId;
+    if (!stored) return Promise.resolve(null);
+    return this.request('GET', '/conversations/' + encodeURIComponent(stored)).then(function (conv) {
+      self.conversation = conv;
+      self.applyConversation(conv);
+      return self.loadHistory().then(function () {
+        self.connect();
+        return conv;
+      });
+    }, function (error) {
+      if (error.status === 404 || error.status === 403) {
+        self.remember({ conversationId: null });
+        return null;
+      }
+      throw error;
+    });
+  };
+
+  Widget.prototype.loadHistory = function () {
+    var self = this;
+    var id = this.conversationId();
+    var pages = 0;
+
+    function page(cursor) {
+      var path = '/conversations/' + encodeURIComponent(id) + '/messages?limit=100' +
+        (cursor ? '&cursor=' + encodeURIComponent(cursor) : '');
+      return self.request('GET', path).then(function (result) {
+        var items = (result && result.data) || [];
+        for (var i = 0; i < items.length; i++) self.receive(items[i], self.historyLoaded);
+        var next = result && result.pagination && result.pagination.nextCursor;
+        pages++;
+        if (next && result.pagination.hasMore && pages < HISTORY_PAGES) return page(next);
+        return null;
+      });
+    }
+
+    return page(null).then(function () {
+      self.historyLoaded = true;
+    });
+  };
+
+  Widget.prototype.ensureConversation = function () {
+    var self = this;
+    if (this.conversation) return Promise.resolve(this.conversation);
+    if (this.conversationPromise) return this.conversationPromise;
+    this.conversationPromise = this.ensureSession().then(function () {
+      var metadata = { source: 'widget' };
+      var referrer = pageReferrer();
+      if (referrer) metadata.referrer = referrer;
+      if (navigator.userAgent) metadata.userAgent = navigator.userAgent.slice(0, 500);
+      return self.request('POST', '/conversations', {
+        customerId: self.customerId,
+        mailboxId: self.config.mailboxId,
+        metadata: metadata
+      }, { idempotencyKey: randomId() });
+    }).then(function (conv) {
+      self.conversation = conv;
+      self.historyLoaded = true;
+      self.conversationPromise = null;
+      self.remember({ conversationId: conv.id });
+      self.emit('conversation:started', {
+        conversationId: conv.id, customerId: conv.customerId, mailboxId: conv.mailboxId
+      });
+      self.connect();
+      return conv;
+    }, function (error) {
+      self.conversationPromise = null;
+      throw error;
+    });
+    return this.conversationPromise;
+  };
+
+  Widget.prototype.applyConversation = function (conv) {
+    if (!conv) return;
+    if (this.conversation && conv.id && conv.id !== this.conversation.id) return;
+    this.conversation = this.conversation ? Object.assign(this.conversation, conv) : conv;
+    var closed = conv.status === 'resolved' || conv.status === 'closed';
+    var rated = (this.remembered().rated || []).indexOf(this.conversationId()) >= 0;
+    this.dom.rating.hidden = !closed || rated;
+    if (conv.assignedAgentId && (!this.handoff || this.handoff.status !== 'assigned')) {
+      this.applyHandoff({ status: 'assigned', agentId: conv.assignedAgentId }, false);
+    }
+  };
+
+  // Messages
+
+  Widget.prototype.submitComposer = function () {
+    var text = this.dom.input.value;
+    if (!text.trim() || this.dom.send.disabled) return;
+    this.dom.input.value = '';
+    this.autosize();
+    this.sendTyping(false);
+    this.sendMessage(text).catch(function () {
+      // Already shown in the message bubble and the error banner.
+    });
+  };
+
+  Widget.prototype.sendMessage = function (text) {
+    var self = this;
+    if (this.stopped) return Promise.reject(new WidgetError('stopped', 'the widget was shut down'));
+    var content = String(text == null ? '' : text).trim();
+    if (!content) return Promise.reject(new WidgetError('empty', 'the message is empty'));
+    var clientId = randomId();
+    var bubble = this.messageNode({ authorType: 'customer', content: content }, 'pending:' + clientId);
+    bubble.classList.add('pending');
+    this.dom.log.appendChild(bubble);
+    this.scrollToEnd();
+    this.pending[clientId] = { node: bubble, content: content };
+    return this.deliver(clientId);
+  };
+
+  Widget.prototype.deliver = function (clientId) {
+    var self = this;
+    var entry = this.pending[clientId];
+    var failed = entry.node.querySelector('.failed');
+    if (failed) failed.parentNode.removeChild(failed);
+    if (codePointLength(entry.content) > MAX_CONTENT) {
+      var tooLong = new WidgetError('too-long', 'the message exceeds ' + MAX_CONTENT + ' characters');
+      this.markFailed(clientId);
+      this.reportError(tooLong, 'message');
+      return Promise.reject(tooLong);
+    }
+
+    return this.ensureConversation().then(function (conv) {
+      return self.request('POST', '/conversations/' + encodeURIComponent(conv.id) + '/messages', {
+        content: entry.content,
+        authorType: 'customer',
+        metadata: { source: 'widget', clientMessageId: clientId }
+      }, { idempotencyKey: 'widget-' + clientId });
+    }).then(function (message) {
+      self.hideError();
+      self.settlePending(clientId, message);
+      self.emit('message:sent', self.publicMessage(message));
+      return self.publicMessage(message);
+    }, function (error) {
+      self.markFailed(clientId);
+      self.reportError(error, 'message');
+      throw error;
+    });
+  };
+
+  Widget.prototype.markFailed = function (clientId) {
+    var self = this;
+    var entry = this.pending[clientId];
+    if (!entry) return;
+    var line = entry.node.appendChild(make('div', 'failed'));
+    line.appendChild(make('span', null, this.t('notSent')));
+    var retry = line.appendChild(make('button', null, this.t('retry')));
+    retry.type = 'button';
+    retry.addEventListener('click', function () {
+      self.deliver(clientId).catch(function () {});
+    });
+  };
+
+  // Turn the optimistic bubble into the stored message, whichever of the
+  // POST response and the realtime echo arrives first.
+  Widget.prototype.settlePending = function (clientId, message) {
+    var entry = this.pending[clientId];
+    if (!entry) return;
+    delete this.pending[clientId];
+    if (this.rendered[message.id]) {
+      if (entry.node.parentNode) entry.node.parentNode.removeChild(entry.node);
+      return;
+    }
+    entry.node.classList.remove('pending');
+    entry.node.setAttribute('data-id', message.id);
+    this.rendered[message.id] = entry.node;
+  };
+
+  Widget.prototype.publicMessage = function (message) {
+    return {
+      id: message.id,
+      conversationId: message.conversationId || this.conversationId(),
+      content: message.content,
+      authorType: message.authorType,
+      authorId: message.authorId || null,
+      createdAt: message.createdAt || message.timestamp || null,
+      metadata: message.metadata || {}
+    };
+  };
+
+  // Render a stored message once. ``live`` says it arrived after the history
+  // was loaded, so it counts as received.
+  Widget.prototype.receive = function (message, live) {
+    if (!message || !message.id || message.private) return;
+    if (message.conversationId && message.conversationId !== this.conversationId()) return;
+    if (this.rendered[message.id]) return;
+    var clientId = message.metadata && message.metadata.clientMessageId;
+    if (message.authorType === 'customer' && clientId && this.pending[clientId]) {
+      this.settlePending(clientId, message);
+      return;
+    }
+    var node = this.messageNode(message);
+    this.rendered[message.id] = node;
+    this.dom.log.appendChild(node);
+    if (message.authorType === 'agent' && message.authorId) this.lookupAgent(message.authorId);
+    if (message.authorType !== 'customer') this.clearTyping(message.authorId || message.authorType);
+    this.scrollToEnd();
+    if (live && message.authorType !== 'customer') {
+      if (!this.isOpen) {
+        this.unread++;
+        this.updateBadge();
+      }
+      this.emit('message:received', this.publicMessage(message));
+    }
+  };
+
+  Widget.prototype.lookupAgent = function (agentId) {
+    var self = this;
+    if (agentId in this.agentNames) return Promise.resolve(this.agentNames[agentId]);
+    this.agentNames[agentId] = null;
+    return this.request('GET', '/agents/' + encodeURIComponent(agentId)).then(function (agent) {
+      var name = agent && (agent.name || agent.displayName);
+      if (!name) return null;
+      self.agentNames[agentId] = String(name);
+      self.refreshAgentName(agentId);
+      return self.agentNames[agentId];
+    }, function () {
+      return null; // Customers may not be allowed to read agents; keep the generic label.
+    });
+  };
+
+  Widget.prototype.refreshAgentName = function (agentId) {
+    var name = this.agentNames[agentId];
+    var labels = this.dom.log.querySelectorAll('.who[data-agent]');
+    for (var i = 0; i < labels.length; i++) {
+      if (labels[i].getAttribute('data-agent') === agentId) labels[i].textContent = name;
+    }
+    if (this.handoff && this.handoff.status === 'assigned' && this.handoff.agentId === agentId) {
+      this.showHandoff();
+    }
+  };
+
+  // Handoff, typing, rating
+
+  Widget.prototype.applyHandoff = function (data, live) {
+    if (!data) return;
+    var previous = this.handoff && this.handoff.status;
+    this.handoff = {
+      status: data.status,
+      agentId: data.agentId || null,
+      agentName: data.agentName || null,
+      position: data.position,
+      estimatedWaitTime: data.estimatedWaitTime,
+      reason: data.reason || null
+    };
+    if (data.agentId && data.agentName) this.agentNames[data.agentId] = String(data.agentName);
+    this.showHandoff();
+    var event = {
+      conversationId: this.conversationId(),
+      status: data.status,
+      agentId: data.agentId || null,
+      position: data.position == null ? null : data.position,
+      estimatedWaitTime: data.estimatedWaitTime == null ? null : data.estimatedWaitTime,
+      reason: data.reason || null
+    };
+    if (data.status === 'assigned') {
+      if (data.agentId && !this.agentNames[data.agentId]) this.lookupAgent(data.agentId);
+      if (live && previous !== 'assigned') {
+        event.agentName = this.agentNames[data.agentId] || null;
+        this.emit('handoff:assigned', event);
+      }
+    } else if (live && data.status !== 'completed' && data.status !== 'cancelled') {
+      this.emit('handoff:requested', event);
+    }
+  };
+
+  Widget.prototype.showHandoff = function () {
+    var t = this.t;
+    var status = this.dom.status;
+    var handoff = this.handoff;
+    if (!handoff || handoff.status === 'completed' || handoff.status === 'cancelled') {
+      status.hidden = true;
+      return;
+    }
+    var parts = [];
+    if (handoff.status === 'assigned') {
+      var name = this.agentNames[handoff.agentId] || handoff.agentName || t('anAgent');
+      parts.push(t('assigned', { name: name }));
+    } else {
+      parts.push(t('queued'));
+      if (typeof handoff.position === 'number' && handoff.position > 0) {
+        parts.push(t('queuePosition', { n: handoff.position }));
+      }
+      if (typeof handoff.estimatedWaitTime === 'number' && handoff.estimatedWaitTime >= 0) {
+        var minutes = Math.round(handoff.estimatedWaitTime / 60);
+        parts.push(minutes < 1 ? t('waitSoon') : t('waitMinutes', { n: minutes }));
+      }
+    }
+    status.textContent = parts.join(' ');
+    status.hidden = false;
+  };
+
+  Widget.prototype.applyTyping = function (data) {
+    if (!data || data.authorType === 'customer' || (data.authorId && data.authorId === this.customerId)) {
+      return;
+    }
+    var key = data.authorId || data.authorType || 'agent';
+    var self = this;
+    clearTimeout(this.typingTimers[key]);
+    if (!data.isTyping) {
+      this.clearTyping(key);
+      return;
+    }
+    var text = data.authorType === 'ai'
+      ? this.t('typingAssistant')
+      : this.t('typingAgent', { name: data.authorName || this.agentNames[data.authorId] || this.t('agent') });
+    this.dom.typing.textContent = text;
+    this.dom.typing.setAttribute('data-author', key);
+    this.typingTimers[key] = setTimeout(function () { self.clearTyping(key); }, TYPING_SHOW_MS);
+  };
+
+  Widget.prototype.clearTyping = function (key) {
+    var typing = this.dom.typing;
+    if (!key || typing.getAttribute('data-author') === key || key === 'ai' || key === 'agent') {
+      typing.textContent = '';
+      typing.removeAttribute('data-author');
+    }
+  };
+
+  Widget.prototype.noteTyping = function () {
+    var self = this;
+    var now = Date.now();
+    if (now - this.typingSentAt > TYPING_SEND_EVERY_MS) {
+      this.typingSentAt = now;
+      this.sendTyping(true);
+    }
+    clearTimeout(this.typingIdleTimer);
+    this.typingIdleTimer = setTimeout(function () { self.sendTyping(false); }, TYPING_IDLE_MS);
+  };
+
+  Widget.prototype.sendTyping = function (isTyping) {
+    if (!isTyping) {
+      clearTimeout(this.typingIdleTimer);
+      if (!this.typingSentAt) return;
+      this.typingSentAt = 0;
+    }
+    var socket = this.socket;
+    if (!socket || socket.readyState !== 1 || !this.conversation) return;
+    socket.send(JSON.stringify({
+      type: 'typing', channel: 'conversation:' + this.conversation.id, data: { isTyping: isTyping }
+    }));
+  };
+
+  Widget.prototype.submitRating = function () {
+    var self = this;
+    var rating = this.rateSelected;
+    var box = this.dom.rating;
+    if (!rating || !this.conversation) return;
+    var comment = box.querySelector('textarea').value.trim();
+    var body = { rating: rating };
+    if (comment) body.comment = comment;
+    var button = box.querySelector('.rate-send');
+    button.disabled = true;
+    var path = '/conversations/' + encodeURIComponent(this.conversation.id) + '/satisfaction';
+    this.request('POST', path, body, { idempotencyKey: randomId() }).then(function () {
+      self.finishRating();
+    }, function (error) {
+      if (error.status === 409) {
+        self.finishRating(); // Already rated, for instance in another tab.
+        return;
+      }
+      button.disabled = false;
+      self.showError(self.t('errRating'));
+      self.reportError(error, 'rating');
+    });
+  };
+
+  Widget.prototype.finishRating = function () {
+    var box = this.dom.rating;
+    var rated = this.remembered().rated || [];
+    rated.push(this.conversation.id);
+    this.remember({ rated: rated.slice(-20) });
+    for (var i = 0; i < box.children.length; i++) {
+      box.children[i].hidden = !box.children[i].classList.contains('thanks');
+    }
+  };
+
+  // Realtime
+
+  Widget.prototype.socketUrl = function () {
+    return this.apiBase.replace(/^http/, 'ws') + '/realtime';
+  };
+
+  Widget.prototype.connect = function () {
+    var self = this;
+    if (this.stopped || !this.conversation || this.socket) return;
+    if (typeof WebSocket !== 'function' ||
+        this.socketFailures >= SOCKET_FAILURES_BEFORE_POLLING) {
+      this.startPolling();
+    }
+    if (typeof WebSocket !== 'function') return;
+
+    this.ensureSession().then(function (token) {
+      if (self.stopped || self.socket) return;
+      var socket;
+      try {
+        socket = new WebSocket(self.socketUrl());
+      } catch (error) {
+        self.socketClosed(null); // For instance a connect-src policy without ws:.
+        return;
+      }
+      self.socket = socket;
+      var opened = false;
+      var resumed = false;
+      socket.onopen = function () {
+        opened = true;
+        socket.send(JSON.stringify({ type: 'auth', token: token }));
+        var subscribe = { type: 'subscribe', channel: 'conversation:' + self.conversation.id };
+        resumed = self.lastSequence != null;
+        if (resumed) subscribe.since = self.lastSequence;
+        socket.send(JSON.stringify(subscribe));
+      };
+      socket.onmessage = function (event) {
+        var frame;
+        try {
+          frame = JSON.parse(event.data);
+        } catch (error) {
+          return;
+        }
+        if (frame && frame.type === 'subscribed') {
+          self.socketFailures = 0;
+          self.stopPolling();
+          // Without a sequence to resume from, messages sent while the socket
+          // was down are only in the history.
+          if (!resumed) self.loadHistory().catch(function (error) { self.reportError(error, 'history'); });
+        }
+        self.handleFrame(frame);
+      };
+      socket.onclose = function (event) {
+        if (self.socket === socket) self.socketClosed(event, opened);
+      };
+    }, function (error) {
+      self.reportError(error, 'realtime');
+    });
+  };
+
+  Widget.prototype.socketClosed = function (event, opened) {
+    var self = this;
+    this.socket = null;
+    if (this.stopped) return;
+    if (event && (event.code === 4401 || event.code === 4001)) this.token = null;
+    this.socketFailures = opened && event && event.code === 1000 ? 0 : this.socketFailures + 1;
+    if (this.socketFailures >= SOCKET_FAILURES_BEFORE_POLLING) this.startPolling();
+    // Back off with jitter: about 1 s, 2 s, 4 s ... up to 30 s.
+    var delay = Math.min(30000, 1000 * Math.pow(2, Math.min(this.socketFailures, 5)));
+    delay = delay / 2 + Math.random() * delay / 2;
+    clearTimeout(this.socketTimer);
+    this.socketTimer = setTimeout(function () { self.connect(); }, delay);
+  };
+
+  Widget.prototype.handleFrame = function (frame) {
+    if (!frame || typeof frame !== 'object') return;
+    var expected = this.conversation && 'conversation:' + this.conversation.id;
+    if (frame.channel && frame.channel !== expected) return;
+    if (typeof frame.sequence === 'number' &&
+        (this.lastSequence == null || frame.sequence > this.lastSequence)) {
+      this.lastSequence = frame.sequence;
+    }
+    var data = frame.data || {};
+    switch (frame.type) {
+      case 'message':
+        this.receive(data.message || data, true);
+        break;
+      case 'typing':
+        this.applyTyping(data);
+        break;
+      case 'handoff':
+        this.applyHandoff(data, true);
+        break;
+      case 'conversation':
+        this.applyConversation(data.conversation || data);
+        break;
+      case 'ping':
+        if (this.socket && this.socket.readyState === 1) {
+          this.socket.send(JSON.stringify({ type: 'pong' }));
+        }
+        break;
+      case 'error':
+        if (data.code === 'AUTHENTICATION_ERROR') this.token = null;
+        if (window.console) console.warn('Campfire realtime error: ' + (data.message || data.code));
+        break;
+      default:
+        break;
+    }
+  };
+
+  // Polling keeps messages flowing when no WebSocket can be opened.
+  Widget.prototype.startPolling = function () {
+    var self = this;
+    if (this.pollTimer || this.stopped) return;
+    this.pollTimer = setInterval(function () {
+      if (!self.conversation) return;
+      self.request('GET', '/conversations/' + encodeURIComponent(self.conversation.id))
+        .then(function (conv) {
+          self.applyConversation(conv);
+          return self.loadHistory();
+        })
+        .catch(function (error) {
+          if (window.console) console.warn('Campfire: polling failed: ' + error.message);
+        });
+    }, POLL_MS);
+  };
+
+  Widget.prototype.stopPolling = function () {
+    clearInterval(this.pollTimer);
+    this.pollTimer = null;
+  };
+
+  // Lifecycle
+
+  Widget.prototype.start = function () {
+    var self = this;
+    this.render();
+    // A User Timing mark, so integrators and bench/widget.py can see when the launcher works.
+    if (window.performance && performance.mark) performance.mark('campfire:ready');
+    if (this.remembered().conversationId) {
+      this.ensureSession().then(function () {
+        return self.resume();
+      }).catch(function (error) {
+        self.reportError(error, 'resume');
+      });
+    }
+  };
+
+  Widget.prototype.teardown = function () {
+    this.stopped = true;
+    this.stopPolling();
+    clearTimeout(this.socketTimer);
+    clearTimeout(this.typingIdleTimer);
+    clearTimeout(this.retryTimer);
+    for (var key in this.typingTimers) clearTimeout(this.typingTimers[key]);
+    if (this.socket) {
+      var socket = this.socket;
+      this.socket = null;
+      socket.close(1000, 'widget shut down');
+    }
+    if (this.dom && this.dom.host.parentNode) this.dom.host.parentNode.removeChild(this.dom.host);
+  };
+
+  // Public API ------------------------------------------------------------
+
+  var widget = null;
+  var listeners = {};
+
+  function checkEvent(name) {
+    if (EVENTS.indexOf(name) < 0) {
+      throw new TypeError('Campfire: unknown event "' + name + '"; expected one of ' + EVENTS.join(', '));
+    }
+  }
+
+  function boot(config) {
+    config = config || window.CampfireConfig || {};
+    if (widget) widget.teardown();
+    widget = null;
+    if (!config.apiKey || !config.mailboxId) {
+      if (window.console) {
+        console.error('Campfire: window.CampfireConfig needs apiKey and mailboxId; the widget is not shown');
+      }
+      return false;
+    }
+    widget = new Widget(config);
+    widget.listeners = listeners;
+    widget.start();
+    return true;
+  }
+
+  function started() {
+    if (!widget) throw new Error('Campfire: the widget is not running; call Campfire.boot(config)');
+    return widget;
+  }
+
+  window.Campfire = {
+    version: VERSION,
+    on: function (name, callback) {
+      checkEvent(name);
+      if (typeof callback !== 'function') throw new TypeError('Campfire.on needs a function');
+      (listeners[name] = listeners[name] || []).push(callback);
+      return function () { window.Campfire.off(name, callback); };
+    },
+    off: function (name, callback) {
+      var list = listeners[name];
+      if (!list) return;
+      if (!callback) {
+        list.length = 0;
+        return;
+      }
+      var index = list.indexOf(callback);
+      if (index >= 0) list.splice(index, 1);
+    },
+    open: function () { started().open(); },
+    close: function () { started().close(); },
+    toggle: function () { started().toggle(); },
+    isOpen: function () { return !!(widget && widget.isOpen); },
+    sendMessage: function (text) {
+      return widget ? widget.sendMessage(text) : Promise.reject(new Error('Campfire is not running'));
+    },
+    // Switch to another visitor, for instance after the host page logs a user in.
+    identify: function (identity) {
+      identity = identity || {};
+      var previous = widget ? widget.config : (window.CampfireConfig || {});
+      var config = {};
+      for (var key in previous) config[key] = previous[key];
+      if ('customerId' in identity) config.customerId = identity.customerId;
+      if ('customerHash' in identity) config.customerHash = identity.customerHash;
+      if ('name' in identity) config.customerName = identity.name;
+      if ('customerName' in identity) config.customerName = identity.customerName;
+      if ('email' in identity) config.customerEmail = identity.email;
+      if ('customerEmail' in identity) config.customerEmail = identity.customerEmail;
+      var wasOpen = widget && widget.isOpen;
+      if (!boot(config)) return Promise.resolve(false);
+      if (wasOpen) widget.open();
+      return widget.ensureSession().then(function () { return true; });
+    },
+    // Remove the widget and forget this visitor's conversation on this device.
+    shutdown: function () {
+      if (!widget) return;
+      storageSet(widget.storageKey(), null);
+      widget.teardown();
+      widget = null;
+    },
+    boot: boot
+  };
+
+  // The snippet usually sits at the end of <body>; in <head> wait for the body.
+  if (document.body) {
+    boot();
+  } else {
+    document.addEventListener('DOMContentLoaded', function () { boot(); });
+  }
+})();

@@ -1,0 +1,374 @@
+"""Metrics, trends, filters and the CSV export on a scripted history."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import pytest
+
+from .conftest import customer_headers, key_headers, ms
+
+ALL = (
+    "response_time,first_response_time,human_response_time,ai_response_time,"
+    "resolution_rate,handoff_rate,satisfaction,conversation_volume"
+)
+NOW = "2024-06-01T00:00:00Z"
+
+
+async def two_weeks(history):
+    """Write a previous week of slow agent replies and a current week of fast ones.
+
+    Previous week (May 20): five conversations answered by an agent after
+    100, 110, 120, 130 and 140 s, resolved and rated 2, 3, 2, 3, 2; five more
+    with a customer message only, one of them handed off.
+    Current week (May 28): five answered by the AI after 10..50 s, resolved,
+    rated 5, 5, 4, 5, 4; five answered by an agent after 10..50 s, resolved.
+    """
+    for index, (delay, rating) in enumerate(
+        zip([100, 110, 120, 130, 140], [2, 3, 2, 3, 2], strict=True)
+    ):
+        history.at(ms("2024-05-20T10:00:00Z") + index * 60_000)
+        conversation = await history.conversation()
+        await history.say(conversation, "customer")
+        history.later(delay)
+        await history.say(conversation, "agent")
+        await history.resolve(conversation)
+        await history.rate(conversation, rating)
+    for index in range(5):
+        history.at(ms("2024-05-20T12:00:00Z") + index * 60_000)
+        conversation = await history.conversation()
+        await history.say(conversation, "customer")
+        if index == 0:
+            await history.hand_off(conversation)
+
+    for index, (delay, rating) in enumerate(
+        zip([10, 20, 30, 40, 50], [5, 5, 4, 5, 4], strict=True)
+    ):
+        history.at(ms("2024-05-28T10:00:00Z") + index * 60_000)
+        conversation = await history.conversation()
+        await history.say(conversation, "customer")
+        history.later(delay)
+        await history.say(conversation, "ai")
+        await history.resolve(conversation)
+        await history.rate(conversation, rating)
+    for index, delay in enumerate([10, 20, 30, 40, 50]):
+        history.at(ms("2024-05-28T12:00:00Z") + index * 60_000)
+        conversation = await history.conversation()
+        await history.say(conversation, "customer")
+        history.later(delay)
+        await history.say(conversation, "agent")
+        await history.resolve(conversation)
+    history.at(NOW)
+
+
+async def test_every_metric_and_trend(history):
+    await two_weeks(history)
+    body = await history.metrics(period="7d", metrics=ALL)
+    assert body["period"] == "7d"
+    assert body["from"] == "2024-05-25T00:00:00.000Z"
+    assert body["comparison"] == {
+        "from": "2024-05-18T00:00:00.000Z",
+        "to": "2024-05-25T00:00:00.000Z",
+    }
+    metrics = body["metrics"]
+
+    response = metrics["response_time"]
+    assert (response["average"], response["p95"], response["sampleSize"]) == (30.0, 50.0, 10)
+    assert response["comparison"]["average"] == 120.0
+    assert response["comparison"]["sampleSize"] == 5
+    assert response["comparison"]["test"] == "welch_t"
+    assert response["comparison"]["pValue"] < 0.001
+    assert response["trend"] == "improving"
+    assert response["unit"] == "seconds"
+
+    first = metrics["first_response_time"]
+    assert (first["average"], first["p95"], first["trend"]) == (30.0, 50.0, "improving")
+
+    # The AI-answered conversations were resolved before any agent wrote, so
+    # their customers never waited for a person.
+    human = metrics["human_response_time"]
+    assert (human["average"], human["p95"], human["sampleSize"]) == (30.0, 50.0, 5)
+    assert human["trend"] == "improving"
+
+    ai = metrics["ai_response_time"]
+    assert (ai["average"], ai["p95"], ai["sampleSize"]) == (30.0, 50.0, 5)
+    assert ai["comparison"]["sampleSize"] == 0
+    assert ai["trend"] == "insufficient_data"
+
+    resolution = metrics["resolution_rate"]
+    assert resolution["total_resolution"] == 1.0
+    assert resolution["ai_resolution"] == 0.5
+    assert resolution["comparison"]["total_resolution"] == 0.5
+    assert resolution["comparison"]["ai_resolution"] == 0.0
+    # 10 of 10 against 5 of 10: z = 2.582, p = 0.0098.
+    assert resolution["comparison"]["pValue"] == pytest.approx(0.0098, abs=1e-4)
+    assert resolution["trend"] == "improving"
+    assert resolution["aiResolutionTrend"] == "improving"
+
+    handoff = metrics["handoff_rate"]
+    assert (handoff["rate"], handoff["handoffs"]) == (0.0, 0)
+    assert handoff["comparison"]["rate"] == 0.1
+    # 0 of 10 against 1 of 10: z = -1.026, p = 0.305, within noise.
+    assert handoff["trend"] == "stable"
+
+    satisfaction = metrics["satisfaction"]
+    assert satisfaction["average"] == 4.6
+    assert satisfaction["total_responses"] == 5
+    assert satisfaction["comparison"]["average"] == 2.4
+    assert satisfaction["trend"] == "improving"
+
+    volume = metrics["conversation_volume"]
+    assert (volume["total"], volume["comparison"]["total"]) == (10, 10)
+    assert volume["trend"] == "stable"
+
+    for metric in metrics.values():
+        assert metric["definition"]
+        assert "sampleSize" in metric
+
+
+async def test_default_metrics_match_api_shape(history):
+    await two_weeks(history)
+    body = await history.metrics(period="7d")
+    assert list(body["metrics"]) == ["response_time", "resolution_rate", "satisfaction"]
+    assert {"average", "p95", "trend"} <= set(body["metrics"]["response_time"])
+    assert {"ai_resolution", "total_resolution", "trend"} <= set(body["metrics"]["resolution_rate"])
+    assert {"average", "total_responses", "trend"} <= set(body["metrics"]["satisfaction"])
+
+
+async def test_empty_period(history):
+    history.at("2030-01-01T00:00:00Z")
+    metrics = (await history.metrics(period="24h", metrics=ALL))["metrics"]
+    assert metrics["response_time"]["average"] is None
+    assert metrics["response_time"]["p95"] is None
+    assert metrics["response_time"]["sampleSize"] == 0
+    assert metrics["resolution_rate"]["total_resolution"] is None
+    assert metrics["satisfaction"]["average"] is None
+    assert metrics["satisfaction"]["total_responses"] == 0
+    assert metrics["conversation_volume"]["total"] == 0
+    for name, metric in metrics.items():
+        assert metric["trend"] == "insufficient_data", name
+
+
+async def test_conversation_spanning_period_end(history):
+    history.at("2024-05-31T23:00:00Z")
+    conversation = await history.conversation()
+    await history.say(conversation, "customer")
+    history.at("2024-06-01T00:30:00Z")
+    await history.say(conversation, "agent")
+    history.at("2024-06-10T00:00:00Z")
+
+    day = await history.metrics(
+        **{"from": "2024-05-31", "to": "2024-05-31"}, metrics="response_time"
+    )
+    assert day["metrics"]["response_time"]["average"] == 5400.0
+    assert day["metrics"]["response_time"]["sampleSize"] == 1
+    next_day = await history.metrics(
+        **{"from": "2024-06-01", "to": "2024-06-01"}, metrics="response_time"
+    )
+    assert next_day["metrics"]["response_time"]["sampleSize"] == 0
+    assert next_day["metrics"]["response_time"]["comparison"]["sampleSize"] == 1
+
+
+async def test_customer_follow_ups_share_one_wait(history):
+    history.at("2024-05-31T10:00:00Z")
+    conversation = await history.conversation()
+    await history.say(conversation, "customer")
+    history.later(60)
+    await history.say(conversation, "customer")
+    await history.say(conversation, "agent", private=True)
+    history.later(60)
+    await history.say(conversation, "agent")
+    history.at(NOW)
+
+    metrics = (await history.metrics(period="24h", metrics=ALL))["metrics"]
+    # Measured from the first unanswered message; the private note is no reply.
+    assert metrics["response_time"]["average"] == 120.0
+    assert metrics["response_time"]["sampleSize"] == 1
+    assert metrics["human_response_time"]["average"] == 120.0
+
+
+async def test_new_message_updates_figures(history):
+    history.at("2024-05-31T10:00:00Z")
+    conversation = await history.conversation()
+    await history.say(conversation, "customer")
+    history.at("2024-05-31T11:00:00Z")
+    before = await history.metrics(period="24h", metrics="response_time")
+    assert before["metrics"]["response_time"]["sampleSize"] == 0
+
+    await history.say(conversation, "agent")
+    history.at(NOW)
+    after = await history.metrics(period="24h", metrics="response_time")
+    assert after["metrics"]["response_time"]["sampleSize"] == 1
+    assert after["metrics"]["response_time"]["average"] == 3600.0
+
+
+async def test_mailbox_filter(history, client, tenant):
+    history.at("2024-05-31T10:00:00Z")
+    for mailbox in (tenant.mailbox_id, tenant.other_mailbox_id, tenant.other_mailbox_id):
+        await history.conversation(mailbox_id=mailbox)
+    history.at(NOW)
+
+    support = await history.metrics(
+        period="24h", metrics="conversation_volume", mailboxId=tenant.mailbox_id
+    )
+    assert support["mailboxId"] == tenant.mailbox_id
+    assert support["metrics"]["conversation_volume"]["total"] == 1
+    sales = await history.metrics(
+        period="24h", metrics="conversation_volume", mailboxId=tenant.other_mailbox_id
+    )
+    assert sales["metrics"]["conversation_volume"]["total"] == 2
+
+    missing = await client.get(
+        "/analytics/metrics", params={"mailboxId": "mailbox_nope"}, headers=tenant.headers
+    )
+    assert missing.status_code == 404
+    assert missing.json()["error"]["details"]["field"] == "mailboxId"
+
+
+async def test_mailbox_limited_key(history, client, db, tenant):
+    history.at("2024-05-31T10:00:00Z")
+    for mailbox in (tenant.mailbox_id, tenant.other_mailbox_id):
+        await history.conversation(mailbox_id=mailbox)
+    history.at(NOW)
+    limited = await key_headers(db, tenant, "viewer", mailbox_ids=[tenant.mailbox_id])
+
+    own = await client.get(
+        "/analytics/metrics",
+        params={"period": "24h", "metrics": "conversation_volume"},
+        headers=limited,
+    )
+    assert own.status_code == 200
+    assert own.json()["metrics"]["conversation_volume"]["total"] == 1
+    other = await client.get(
+        "/analytics/metrics", params={"mailboxId": tenant.other_mailbox_id}, headers=limited
+    )
+    assert other.status_code == 403
+
+
+async def test_other_tenant_not_counted(history, client, other_tenant):
+    history.at("2024-05-31T10:00:00Z")
+    await history.conversation()
+    history.at(NOW)
+    response = await client.get(
+        "/analytics/metrics",
+        params={"period": "24h", "metrics": "conversation_volume"},
+        headers=other_tenant.headers,
+    )
+    assert response.json()["metrics"]["conversation_volume"]["total"] == 0
+
+
+async def test_customer_may_not_read_analytics(client, tenant):
+    response = await client.get(
+        "/analytics/metrics", headers=customer_headers(tenant, "customer_a")
+    )
+    assert response.status_code == 403
+    assert response.json()["error"]["code"] == "AUTHORIZATION_ERROR"
+
+
+@pytest.mark.parametrize(
+    ("params", "field"),
+    [
+        ({"metrics": "response_time,bogus"}, "metrics"),
+        ({"period": "1y"}, "period"),
+        ({"period": "7d", "from": "2024-01-01", "to": "2024-01-02"}, "period"),
+        ({"from": "2024-01-01"}, "to"),
+        ({"from": "01/02/2024", "to": "2024-01-02"}, "from"),
+        ({"timezone": "Mars/Olympus"}, "timezone"),
+        ({"interval": "minute"}, "interval"),
+    ],
+)
+async def test_invalid_query_rejected(client, tenant, params, field):
+    response = await client.get("/analytics/metrics", params=params, headers=tenant.headers)
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert error["code"] == "VALIDATION_ERROR"
+    assert error["details"]["field"] == field
+    assert error["requestId"] == response.headers["x-request-id"]
+
+
+async def test_csv_export_rows(history, client, tenant):
+    history.at("2024-05-31T10:00:00Z")
+    answered = await history.conversation()
+    await history.say(answered, "customer")
+    history.later(5)
+    await history.say(answered, "ai")
+    history.later(115)
+    await history.say(answered, "agent")
+    history.later(60)
+    await history.resolve(answered)
+    await history.rate(answered, 4, '=HYPERLINK("x")')
+    history.at("2024-05-31T11:00:00Z")
+    silent = await history.conversation()
+    await history.hand_off(silent)
+    history.at(NOW)
+
+    response = await client.get(
+        "/analytics/conversations.csv",
+        params={"period": "24h", "timezone": "America/Chicago"},
+        headers=tenant.headers,
+    )
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/csv")
+    rows = list(csv.DictReader(io.StringIO(response.text)))
+    assert [row["conversation_id"] for row in rows] == [answered, silent]
+
+    first = rows[0]
+    assert first["created_at"] == "2024-05-31T10:00:00.000Z"
+    assert first["created_local"] == "2024-05-31T05:00:00.000-05:00"
+    assert first["first_response_seconds"] == "5.000"
+    assert first["first_response_by"] == "ai"
+    assert first["first_human_response_seconds"] == "120.000"
+    assert first["resolution_seconds"] == "180.000"
+    assert first["resolved_by"] == "agent"
+    assert first["handoff"] == "false"
+    assert first["rating"] == "4"
+    assert first["rating_comment"] == '\'=HYPERLINK("x")'
+
+    second = rows[1]
+    assert second["first_response_seconds"] == ""
+    assert second["resolved_by"] == ""
+    assert second["handoff"] == "true"
+    assert second["rating"] == ""
+
+
+async def test_csv_rejects_bad_filter(client, tenant):
+    response = await client.get(
+        "/analytics/conversations.csv", params={"period": "2d"}, headers=tenant.headers
+    )
+    assert response.status_code == 400
+    assert response.json()["error"]["details"]["field"] == "period"
+
+
+async def test_viewer_key_reads_metrics(history, client, db, tenant):
+    history.at("2024-05-31T10:00:00Z")
+    await history.conversation()
+    history.at(NOW)
+    viewer = await key_headers(db, tenant, "viewer")
+    response = await client.get(
+        "/analytics/metrics",
+        params={"period": "24h", "metrics": "conversation_volume"},
+        headers=viewer,
+    )
+    assert response.status_code == 200
+    assert response.json()["metrics"]["conversation_volume"]["total"] == 1
+
+
+async def test_mock_request_keeps_facts_unchanged(history, client, db, tenant):
+    history.at("2024-05-31T10:00:00Z")
+    conversation = await history.conversation()
+    history.at(NOW)
+    response = await client.get(
+        "/analytics/metrics",
+        params={"period": "24h", "metrics": "conversation_volume"},
+        headers={**tenant.headers, "X-Campfire-Mock": "true"},
+    )
+    assert response.status_code == 200
+    assert "conversation_volume" in response.json()["metrics"]
+    stored = await db.read(
+        lambda tx: tx.value(
+            "SELECT COUNT(*) AS n FROM analytics_facts WHERE conversation_id = :id",
+            id=conversation,
+        )
+    )
+    assert stored == 0

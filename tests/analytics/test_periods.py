@@ -1,0 +1,121 @@
+"""Reporting windows and buckets in a time zone, across daylight-saving changes."""
+
+from __future__ import annotations
+
+import pytest
+
+from campfire_server.analytics import periods
+from campfire_server.clock import to_iso
+from campfire_server.errors import ValidationFailed
+
+from .conftest import ms
+
+CHICAGO = periods.parse_zone("America/Chicago")
+
+
+def window(date_from: str, date_to: str, zone=CHICAGO) -> periods.Window:
+    return periods.resolve_window(
+        period=None, date_from=date_from, date_to=date_to, zone=zone, now_ms=0
+    )
+
+
+def test_local_day_in_chicago():
+    day = window("2024-03-31", "2024-03-31")
+    assert to_iso(day.start_ms) == "2024-03-31T05:00:00.000Z"
+    assert to_iso(day.end_ms) == "2024-04-01T05:00:00.000Z"
+    assert to_iso(day.previous_start_ms) == "2024-03-30T05:00:00.000Z"
+    assert day.previous_end_ms == day.start_ms
+
+
+def test_spring_forward_day_has_23_hours():
+    day = window("2024-03-10", "2024-03-10")
+    assert to_iso(day.start_ms) == "2024-03-10T06:00:00.000Z"
+    assert to_iso(day.end_ms) == "2024-03-11T05:00:00.000Z"
+    assert day.end_ms - day.start_ms == 23 * periods.HOUR_MS
+    # The comparison is the local day before, which has 24 hours.
+    assert day.start_ms - day.previous_start_ms == 24 * periods.HOUR_MS
+
+
+def test_rolling_period_ends_now():
+    now = ms("2024-06-01T00:00:00Z")
+    rolling = periods.resolve_window(
+        period="7d", date_from=None, date_to=None, zone=CHICAGO, now_ms=now
+    )
+    assert rolling.end_ms == now
+    assert rolling.start_ms == now - 7 * periods.DAY_MS
+    assert rolling.previous_start_ms == now - 14 * periods.DAY_MS
+    assert rolling.label == "7d"
+
+
+def test_day_buckets_across_spring_forward():
+    week = window("2024-03-08", "2024-03-14")
+    buckets = periods.buckets(week, "day")
+    assert len(buckets) == 7
+    lengths = [(bucket.end_ms - bucket.start_ms) // periods.HOUR_MS for bucket in buckets]
+    assert lengths == [24, 24, 23, 24, 24, 24, 24]
+    assert to_iso(buckets[2].start_ms) == "2024-03-10T06:00:00.000Z"
+    assert to_iso(buckets[3].start_ms) == "2024-03-11T05:00:00.000Z"
+
+
+def test_hour_buckets_skip_missing_hour():
+    buckets = periods.buckets(window("2024-03-10", "2024-03-10"), "hour")
+    assert len(buckets) == 23
+    assert to_iso(buckets[1].start_ms) == "2024-03-10T07:00:00.000Z"  # 01:00 CST
+    assert to_iso(buckets[2].start_ms) == "2024-03-10T08:00:00.000Z"  # 03:00 CDT
+
+
+def test_hour_buckets_keep_repeated_hour():
+    buckets = periods.buckets(window("2024-11-03", "2024-11-03"), "hour")
+    assert len(buckets) == 25
+    assert all(bucket.end_ms - bucket.start_ms == periods.HOUR_MS for bucket in buckets)
+
+
+def test_week_buckets_start_monday():
+    buckets = periods.buckets(window("2024-03-06", "2024-03-20"), "week")
+    starts = [to_iso(bucket.start_ms) for bucket in buckets]
+    # Wednesday Mar 6 is cut to the window; Mondays Mar 11 (CDT) and Mar 18 follow.
+    assert starts == [
+        "2024-03-06T06:00:00.000Z",
+        "2024-03-11T05:00:00.000Z",
+        "2024-03-18T05:00:00.000Z",
+    ]
+    assert to_iso(buckets[-1].end_ms) == "2024-03-21T05:00:00.000Z"
+
+
+def test_half_hour_zone_buckets():
+    kolkata = periods.parse_zone("Asia/Kolkata")
+    buckets = periods.buckets(window("2024-01-01", "2024-01-01", kolkata), "hour")
+    assert len(buckets) == 24
+    assert to_iso(buckets[0].start_ms) == "2023-12-31T18:30:00.000Z"
+
+
+@pytest.mark.parametrize(
+    ("arguments", "field"),
+    [
+        ({"period": "1y"}, "period"),
+        ({"date_from": "2024-03-01"}, "to"),
+        ({"date_to": "2024-03-01"}, "from"),
+        ({"date_from": "2024-02-30", "date_to": "2024-03-01"}, "from"),
+        ({"date_from": "2024-03-02", "date_to": "2024-03-01"}, "to"),
+        ({"date_from": "2023-01-01", "date_to": "2024-12-31"}, "to"),
+        ({"period": "7d", "date_from": "2024-03-01", "date_to": "2024-03-02"}, "period"),
+    ],
+)
+def test_invalid_windows_name_field(arguments, field):
+    values = {"period": None, "date_from": None, "date_to": None, **arguments}
+    with pytest.raises(ValidationFailed) as raised:
+        periods.resolve_window(zone=CHICAGO, now_ms=0, **values)
+    assert raised.value.details["field"] == field
+
+
+@pytest.mark.parametrize("name", ["Mars/Olympus", "../etc/passwd", "/etc/localtime"])
+def test_invalid_zone_rejected(name):
+    with pytest.raises(ValidationFailed) as raised:
+        periods.parse_zone(name)
+    assert raised.value.details["field"] == "timezone"
+
+
+def test_too_many_hour_buckets_rejected():
+    with pytest.raises(ValidationFailed) as raised:
+        periods.buckets(window("2024-01-01", "2024-12-31"), "hour")
+    assert raised.value.details["field"] == "interval"

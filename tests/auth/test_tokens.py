@@ -1,0 +1,205 @@
+"""JWT verification: server tokens, identity-provider tokens and hostile tokens."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import time
+
+import httpx
+import jwt
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+
+from campfire_server.app import create_app
+from campfire_server.auth.tokens import load_external_key, verify_token
+from campfire_server.errors import AuthenticationFailed
+from tests.auth.conftest import bearer
+from tests.conftest import test_settings as make_settings
+
+SECRET = "server-secret-for-tests-0123456789abcdef"
+ISSUER = "campfire"
+AUDIENCE = "campfire"
+IDP_ISSUER = "https://idp.example"
+IDP_AUDIENCE = "campfire-api"
+
+RSA_KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+EC_KEY = ec.generate_private_key(ec.SECP256R1())
+
+
+def public_pem(private_key) -> str:
+    return (
+        private_key.public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode()
+    )
+
+
+def claims(**overrides):
+    now = int(time.time())
+    base = {
+        "sub": "user_1",
+        "org": "org_test",
+        "role": "agent",
+        "aid": "agt_1",
+        "mbx": [],
+        "iat": now,
+        "nbf": now,
+        "exp": now + 600,
+        "iss": ISSUER,
+        "aud": AUDIENCE,
+    }
+    base.update(overrides)
+    return {key: value for key, value in base.items() if value is not None}
+
+
+def verify(token: str, external=None):
+    return verify_token(token, secret=SECRET, issuer=ISSUER, audience=AUDIENCE, external=external)
+
+
+def rejected(token: str, external=None) -> str:
+    with pytest.raises(AuthenticationFailed) as caught:
+        verify(token, external)
+    return caught.value.message
+
+
+def b64(data: dict) -> str:
+    return base64.urlsafe_b64encode(json.dumps(data).encode()).rstrip(b"=").decode()
+
+
+def test_valid_server_token():
+    principal = verify(jwt.encode(claims(), SECRET, algorithm="HS256"))
+    assert principal.role == "agent"
+    assert principal.org_id == "org_test"
+    assert principal.agent_id == "agt_1"
+    assert principal.kind == "token"
+
+
+def test_customer_claims():
+    token = jwt.encode(claims(role="customer", cid="customer_1", mbx=["mbx_1"]), SECRET)
+    principal = verify(token)
+    assert principal.customer_id == "customer_1"
+    assert principal.mailbox_ids == ("mbx_1",)
+    assert "cid" in rejected(jwt.encode(claims(role="customer"), SECRET))
+
+
+def test_expired_token():
+    now = int(time.time())
+    assert "expired" in rejected(jwt.encode(claims(exp=now - 31), SECRET))
+    # Inside the 30 s leeway the token still passes.
+    verify(jwt.encode(claims(exp=now - 20), SECRET))
+
+
+def test_not_yet_valid_token():
+    now = int(time.time())
+    assert "not valid yet" in rejected(jwt.encode(claims(nbf=now + 120), SECRET))
+    verify(jwt.encode(claims(nbf=now + 20), SECRET))
+
+
+def test_forged_signature():
+    assert "signature" in rejected(jwt.encode(claims(), "another-secret-0123456789abcdef0"))
+    token = jwt.encode(claims(), SECRET)
+    header, payload, signature = token.split(".")
+    tampered = f"{header}.{b64(claims(role='admin'))}.{signature}"
+    assert "signature" in rejected(tampered)
+
+
+def test_wrong_audience_and_issuer():
+    assert "audience" in rejected(jwt.encode(claims(aud="someone-else"), SECRET))
+    assert "issuer" in rejected(jwt.encode(claims(iss="someone-else"), SECRET))
+    assert rejected(jwt.encode(claims(aud=None), SECRET))
+
+
+def test_alg_none_rejected():
+    for alg in ("none", "None", "NONE"):
+        token = f"{b64({'alg': alg, 'typ': 'JWT'})}.{b64(claims(role='admin'))}."
+        assert "not accepted" in rejected(token)
+
+
+def hs256_signed_with(key_text: str, payload: dict) -> str:
+    """Sign by hand, because PyJWT refuses a PEM key as an HMAC secret."""
+    signing_input = f"{b64({'alg': 'HS256', 'typ': 'JWT'})}.{b64(payload)}"
+    digest = hmac.new(key_text.encode(), signing_input.encode(), hashlib.sha256).digest()
+    return f"{signing_input}.{base64.urlsafe_b64encode(digest).rstrip(b'=').decode()}"
+
+
+def test_algorithm_confusion_rejected():
+    pem = public_pem(RSA_KEY)
+    external = load_external_key(pem, IDP_ISSUER, IDP_AUDIENCE)
+    for payload in (claims(iss=IDP_ISSUER, aud=IDP_AUDIENCE), claims()):
+        assert "signature" in rejected(hs256_signed_with(pem, payload), external)
+
+
+def test_identity_provider_rs256_and_es256():
+    for private_key, algorithm in ((RSA_KEY, "RS256"), (EC_KEY, "ES256")):
+        external = load_external_key(public_pem(private_key), IDP_ISSUER, IDP_AUDIENCE)
+        assert external.algorithm == algorithm
+        good = jwt.encode(claims(iss=IDP_ISSUER, aud=IDP_AUDIENCE), private_key, algorithm)
+        assert verify(good, external).role == "agent"
+        # The server's own issuer and audience do not apply to provider tokens.
+        assert rejected(jwt.encode(claims(), private_key, algorithm), external)
+        assert "not accepted" in rejected(good)
+
+
+def test_identity_provider_wrong_key():
+    external = load_external_key(public_pem(RSA_KEY), IDP_ISSUER, IDP_AUDIENCE)
+    stranger = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    token = jwt.encode(claims(iss=IDP_ISSUER, aud=IDP_AUDIENCE), stranger, "RS256")
+    assert "signature" in rejected(token, external)
+    # An ES256 token is not accepted when the configured key is RSA.
+    es_token = jwt.encode(claims(iss=IDP_ISSUER, aud=IDP_AUDIENCE), EC_KEY, "ES256")
+    assert "not accepted" in rejected(es_token, external)
+
+
+def test_bad_claim_types():
+    assert rejected(jwt.encode(claims(role="superuser"), SECRET))
+    assert rejected(jwt.encode(claims(org=None), SECRET))
+    assert rejected(jwt.encode(claims(mbx="mbx_1"), SECRET))
+    assert rejected("not.a.token")
+
+
+async def test_hostile_tokens_over_http(db, tenant):
+    pem = public_pem(RSA_KEY)
+    settings = make_settings(
+        db.url,
+        jwt_secret=SECRET,
+        jwt_public_key=pem,
+        jwt_external_issuer=IDP_ISSUER,
+        jwt_external_audience=IDP_AUDIENCE,
+    )
+    app = create_app(settings, db=db)
+    now = int(time.time())
+    org = {"org": tenant.org_id, "role": "admin"}
+    idp = {"iss": IDP_ISSUER, "aud": IDP_AUDIENCE}
+    tokens = {
+        "expired": jwt.encode(claims(exp=now - 120, **org), SECRET),
+        "not yet valid": jwt.encode(claims(nbf=now + 120, **org), SECRET),
+        "forged": jwt.encode(claims(**org), "forged-secret-0123456789abcdef012"),
+        "wrong audience": jwt.encode(claims(aud="other", **org), SECRET),
+        "alg none": f"{b64({'alg': 'none'})}.{b64(claims(**org))}.",
+        "confused": hs256_signed_with(pem, claims(**org, **idp)),
+        "confused, server audience": hs256_signed_with(pem, claims(**org)),
+    }
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t/api/v2") as client:
+            for label, token in tokens.items():
+                response = await client.get("/conversations", headers=bearer(token))
+                assert response.status_code == 401, label
+                assert response.json()["error"]["code"] == "AUTHENTICATION_ERROR", label
+            good = jwt.encode(claims(**org, **idp), RSA_KEY, "RS256")
+            response = await client.get("/conversations", headers=bearer(good))
+            assert response.status_code == 200, response.text
+            own = jwt.encode(claims(**org), SECRET)
+            assert (await client.get("/conversations", headers=bearer(own))).status_code == 200
+
+
+def test_weak_public_key_rejected():
+    small = rsa.generate_private_key(public_exponent=65537, key_size=1024)
+    with pytest.raises(ValueError):
+        load_external_key(public_pem(small), IDP_ISSUER, IDP_AUDIENCE)
+    with pytest.raises(ValueError):
+        load_external_key(public_pem(ec.generate_private_key(ec.SECP384R1())), "i", "a")

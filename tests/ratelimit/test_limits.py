@@ -1,0 +1,154 @@
+"""Rate limits in one process: headers, 429s, per-org overrides, client addresses."""
+
+from __future__ import annotations
+
+import time
+
+from campfire_server.organizations import actions as org_actions
+from tests.auth.conftest import bearer, create_key
+from tests.helpers import create_conversation
+from tests.ratelimit.conftest import limited_client
+
+
+def rate_headers(response) -> tuple[int, int, int]:
+    return (
+        int(response.headers["x-ratelimit-limit"]),
+        int(response.headers["x-ratelimit-remaining"]),
+        int(response.headers["x-ratelimit-reset"]),
+    )
+
+
+async def test_headers_count_down_then_429(db, tenant):
+    async with limited_client(db, rate_limit_requests_per_minute=5) as client:
+        remaining = []
+        for _ in range(5):
+            response = await client.get("/conversations", headers=tenant.headers)
+            assert response.status_code == 200
+            limit, left, reset = rate_headers(response)
+            assert limit == 5
+            now = time.time()
+            assert now < reset <= now + 61
+            remaining.append(left)
+        assert remaining == [4, 3, 2, 1, 0]
+
+        rejected = await client.get("/conversations", headers=tenant.headers)
+        assert rejected.status_code == 429
+        error = rejected.json()["error"]
+        assert error["code"] == "RATE_LIMIT_EXCEEDED"
+        assert error["requestId"] == rejected.headers["x-request-id"]
+        retry_after = int(rejected.headers["retry-after"])
+        assert 1 <= retry_after <= 60
+        limit, left, reset = rate_headers(rejected)
+        assert (limit, left) == (5, 0)
+        assert time.time() < reset <= time.time() + 61
+
+
+async def test_limit_is_per_credential(db, tenant, other_tenant):
+    async with limited_client(db, rate_limit_requests_per_minute=2) as client:
+        for _ in range(2):
+            assert (await client.get("/conversations", headers=tenant.headers)).status_code == 200
+        assert (await client.get("/conversations", headers=tenant.headers)).status_code == 429
+        other = await client.get("/conversations", headers=other_tenant.headers)
+        assert other.status_code == 200
+        assert rate_headers(other)[1] == 1
+
+
+async def test_error_responses_carry_headers(db, tenant):
+    async with limited_client(db, rate_limit_requests_per_minute=50) as client:
+        for response in (
+            await client.get("/conversations"),
+            await client.get("/conversations", headers=bearer("sk_live_wrong")),
+            await client.get("/nowhere", headers=tenant.headers),
+            await client.post(
+                "/conversations",
+                content=b"{",
+                headers={**tenant.headers, "content-type": "application/json"},
+            ),
+        ):
+            assert response.status_code >= 400
+            assert "x-ratelimit-remaining" in response.headers, response.request.url
+
+
+async def test_org_override(db, tenant):
+    await db.write(
+        lambda tx: org_actions.store_setting(
+            tx, tenant.org_id, "rateLimits", {"requestsPerMinute": 3}
+        )
+    )
+    try:
+        async with limited_client(db, rate_limit_requests_per_minute=100) as client:
+            response = await client.get("/conversations", headers=tenant.headers)
+            assert rate_headers(response)[0] == 3
+    finally:
+        await db.write(lambda tx: org_actions.store_setting(tx, tenant.org_id, "rateLimits", {}))
+
+
+async def test_messages_per_conversation(db, tenant):
+    async with limited_client(db, rate_limit_messages_per_minute=3) as client:
+        conversation = await create_conversation(client, tenant)
+        other = await create_conversation(client, tenant)
+        path = f"/conversations/{conversation['id']}/messages"
+        body = {"content": "hi", "authorType": "customer"}
+        for _ in range(3):
+            response = await client.post(path, json=body, headers=tenant.headers)
+            assert response.status_code == 201, response.text
+        rejected = await client.post(path, json=body, headers=tenant.headers)
+        assert rejected.status_code == 429
+        assert "conversation" in rejected.json()["error"]["message"]
+        assert rate_headers(rejected)[:2] == (3, 0)
+        listed = await client.get(path, headers=tenant.headers)
+        assert listed.json()["pagination"]["total"] == 3
+        elsewhere = await client.post(
+            f"/conversations/{other['id']}/messages", json=body, headers=tenant.headers
+        )
+        assert elsewhere.status_code == 201
+
+
+async def open_session(client, key, **headers):
+    return await client.post(
+        "/widget/session", json={"mailboxId": "mailbox_test_1"}, headers=bearer(key, **headers)
+    )
+
+
+async def test_spoofed_forwarded_for_changes_nothing(db, tenant):
+    key = await create_key(db, tenant.org_id, kind="publishable", role="customer")
+    async with limited_client(db, rate_limit_widget_sessions_per_minute=2) as client:
+        for spoof in ("10.0.0.1", "10.0.0.2"):
+            response = await open_session(client, key, **{"X-Forwarded-For": spoof})
+            assert response.status_code == 201, response.text
+        rejected = await open_session(client, key, **{"X-Forwarded-For": "10.0.0.3"})
+        assert rejected.status_code == 429
+        assert rejected.json()["error"]["code"] == "RATE_LIMIT_EXCEEDED"
+
+
+async def test_trusted_proxy_forwarded_for(db, tenant):
+    key = await create_key(db, tenant.org_id, kind="publishable", role="customer")
+    async with limited_client(
+        db,
+        client_address="10.1.2.3",
+        trusted_proxies=["10.0.0.0/8"],
+        rate_limit_widget_sessions_per_minute=1,
+    ) as client:
+        first = await open_session(client, key, **{"X-Forwarded-For": "203.0.113.7"})
+        assert first.status_code == 201
+        # A value the client prepended itself is ignored: the proxy appended the real one.
+        spoofed = await open_session(
+            client, key, **{"X-Forwarded-For": "198.51.100.1, 203.0.113.7"}
+        )
+        assert spoofed.status_code == 429
+        another = await open_session(client, key, **{"X-Forwarded-For": "203.0.113.8"})
+        assert another.status_code == 201
+
+
+async def test_widget_visitors_do_not_share_key_bucket(db, tenant):
+    key = await create_key(db, tenant.org_id, kind="publishable", role="customer")
+    async with limited_client(
+        db,
+        client_address="10.1.2.3",
+        trusted_proxies=["10.1.2.3"],
+        rate_limit_requests_per_minute=2,
+    ) as client:
+        for visitor in ("203.0.113.1", "203.0.113.2", "203.0.113.3"):
+            response = await open_session(client, key, **{"X-Forwarded-For": visitor})
+            assert response.status_code == 201
+            assert rate_headers(response)[1] == 1

@@ -1,0 +1,110 @@
+"""Limits shared through Redis by several processes, and the fallback when Redis is down."""
+
+from __future__ import annotations
+
+import logging
+
+import httpx
+import pytest
+import redis
+
+from campfire_server.auth.ratelimit import RateLimits
+from campfire_server.errors import RateLimited
+from tests.conftest import free_port, start_server
+from tests.conftest import test_settings as make_settings
+
+# The Redis database number these tests own; they flush it and nothing else.
+REDIS_DB = 13
+REDIS_URL = f"redis://127.0.0.1:6379/{REDIS_DB}"
+
+
+@pytest.fixture
+def redis_db():
+    client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2)
+    try:
+        client.ping()
+    except redis.ConnectionError:
+        pytest.skip("Redis is not reachable on 127.0.0.1:6379")
+    client.flushdb()
+    yield client
+    client.flushdb()
+    client.close()
+
+
+def test_two_servers_share_one_limit(db, tenant, redis_db, tmp_path):
+    env = {"CAMPFIRE_REDIS_URL": REDIS_URL, "CAMPFIRE_RATE_LIMIT_REQUESTS_PER_MINUTE": "6"}
+    servers = [start_server(db.url, tmp_path, env=env) for _ in range(2)]
+    try:
+        statuses = []
+        remaining = []
+        for index in range(8):
+            server = servers[index % 2]
+            response = httpx.get(f"{server.api}/conversations", headers=tenant.headers, timeout=10)
+            statuses.append(response.status_code)
+            remaining.append(int(response.headers["x-ratelimit-remaining"]))
+        assert statuses == [200] * 6 + [429, 429]
+        assert remaining == [5, 4, 3, 2, 1, 0, 0, 0]
+        assert any(key.startswith(b"campfire:ratelimit") for key in redis_db.keys("*"))
+    finally:
+        for server in servers:
+            server.stop()
+
+
+async def test_redis_down_falls_back(db, caplog):
+    # Nothing listens on this port, so every Redis call fails at once.
+    settings = make_settings(
+        db.url, redis_url=f"redis://127.0.0.1:{free_port()}/0", rate_limit_requests_per_minute=3
+    )
+    limits = RateLimits(settings, db)
+    try:
+        with caplog.at_level(logging.WARNING, logger="campfire_server.auth.ratelimit"):
+            decisions = [await limits.hit_request("key:fallback", None) for _ in range(4)]
+        assert [decision.allowed for decision in decisions] == [True, True, True, False]
+        assert [decision.remaining for decision in decisions] == [2, 1, 0, 0]
+        assert limits.degraded
+        warnings = [r for r in caplog.records if "redis unavailable" in r.getMessage()]
+        assert len(warnings) == 1
+    finally:
+        await limits.close()
+
+
+async def test_connection_slots_shared(db, redis_db, tenant):
+    settings = make_settings(db.url, redis_url=REDIS_URL, rate_limit_websocket_connections=3)
+    first, second = RateLimits(settings, db), RateLimits(settings, db)
+    try:
+        slots = [
+            await first.connections.acquire(tenant.org_id),
+            await second.connections.acquire(tenant.org_id),
+            await first.connections.acquire(tenant.org_id),
+        ]
+        with pytest.raises(RateLimited) as caught:
+            await second.connections.acquire(tenant.org_id)
+        assert caught.value.ws_close_code == 4429
+        other_org = await second.connections.acquire("org_someone_else")
+        await second.connections.release(other_org)
+
+        await first.connections.release(slots[0])
+        await first.connections.release(slots[0])  # twice is harmless
+        replacement = await second.connections.acquire(tenant.org_id)
+        with pytest.raises(RateLimited):
+            await first.connections.acquire(tenant.org_id)
+        await second.connections.release(replacement)
+    finally:
+        await first.close()
+        await second.close()
+    # Closing a process gives back every slot it held.
+    assert redis_db.zcard(f"campfire:ws:{tenant.org_id}") == 0
+
+
+async def test_connection_slots_in_memory(db, tenant):
+    limits = RateLimits(make_settings(db.url, rate_limit_websocket_connections=2), db)
+    try:
+        async with limits.connections.slot(tenant.org_id):
+            held = await limits.connections.acquire(tenant.org_id)
+            with pytest.raises(RateLimited):
+                await limits.connections.acquire(tenant.org_id)
+            assert limits.connections.open_count(tenant.org_id) == 2
+            await limits.connections.release(held)
+        assert limits.connections.open_count(tenant.org_id) == 0
+    finally:
+        await limits.close()

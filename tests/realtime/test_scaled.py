@@ -1,0 +1,147 @@
+"""Two ``campfire serve`` processes sharing PostgreSQL and Redis, as in the scaled deployment."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+import websockets
+
+from campfire_server.db import migrate
+from campfire_server.db.database import Database, open_database
+from tests.conftest import (
+    LiveServer,
+    create_postgres_database,
+    drop_postgres_database,
+    make_tenant,
+    start_server,
+)
+from tests.realtime.conftest import (
+    SERVER_ENV,
+    connect,
+    frame_of_type,
+    frames_until_quiet,
+    next_frame,
+    open_conversation,
+    post_message,
+    subscribe,
+    token_for,
+    ws_url,
+)
+
+REDIS_URL = "redis://127.0.0.1:6379/0"
+CONNECTION_LIMIT = 3
+
+
+def _redis_reachable() -> bool:
+    import redis
+
+    try:
+        return bool(redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2).ping())
+    except redis.RedisError:
+        return False
+
+
+@pytest.fixture(scope="module")
+def scaled_url(postgres_available: bool) -> Iterator[str]:
+    if not postgres_available:
+        pytest.skip("PostgreSQL is not reachable")
+    if not _redis_reachable():
+        pytest.skip(f"Redis is not reachable at {REDIS_URL}")
+    url = create_postgres_database()
+    migrate.upgrade(url)
+    yield url
+    drop_postgres_database(url)
+
+
+@pytest.fixture(scope="module")
+def servers(
+    scaled_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[LiveServer, LiveServer]]:
+    env = {
+        **SERVER_ENV,
+        "CAMPFIRE_REDIS_URL": REDIS_URL,
+        "CAMPFIRE_RATE_LIMIT_WEBSOCKET_CONNECTIONS": str(CONNECTION_LIMIT),
+    }
+    logs: Path = tmp_path_factory.mktemp("scaled-logs")
+    first = start_server(scaled_url, logs, env=env)
+    try:
+        second = start_server(scaled_url, logs, env=env)
+    except Exception:
+        first.stop()
+        raise
+    yield first, second
+    first.stop()
+    second.stop()
+
+
+@pytest.fixture(scope="module")
+async def scaled_db(scaled_url: str) -> AsyncIterator[Database]:
+    database = open_database(scaled_url, pool_size=2)
+    yield database
+    await database.close()
+
+
+async def test_event_crosses_processes_in_order(servers, scaled_db) -> None:
+    server_a, server_b = servers
+    tenant = await make_tenant(scaled_db, "Scaled org")
+    async with httpx.AsyncClient(base_url=server_b.api, timeout=30) as http_b:
+        conversation = await open_conversation(http_b, tenant)
+        ws = await connect(server_a, token_for(tenant, "agent", agent_id="agent_alpha"))
+        await subscribe(ws, f"conversation:{conversation}")
+
+        posted = [await post_message(http_b, tenant, conversation, f"via B {i}") for i in range(10)]
+        frames = [await frame_of_type(ws, "message") for _ in posted]
+        assert [f["data"]["id"] for f in frames] == [m["id"] for m in posted]
+        assert [f["sequence"] for f in frames] == list(range(2, 12))
+        assert await frames_until_quiet(ws, 0.5) == []
+        await ws.close()
+
+
+async def test_typing_crosses_processes(servers, scaled_db) -> None:
+    server_a, server_b = servers
+    tenant = await make_tenant(scaled_db, "Scaled typing org")
+    async with httpx.AsyncClient(base_url=server_a.api, timeout=30) as http:
+        conversation = await open_conversation(http, tenant)
+    channel = f"conversation:{conversation}"
+    typist = await connect(server_b, token_for(tenant, "agent", agent_id="agent_b"))
+    observer = await connect(server_a, tenant.key)
+    for ws in (typist, observer):
+        await subscribe(ws, channel)
+
+    await typist.send(
+        json.dumps({"type": "typing", "channel": channel, "data": {"isTyping": True}})
+    )
+    frame = await frame_of_type(observer, "typing")
+    assert frame["data"]["authorId"] == "agent_b"
+    assert frame["data"]["isTyping"] is True
+    await typist.close()
+    assert (await frame_of_type(observer, "typing"))["data"]["isTyping"] is False
+    await observer.close()
+
+
+async def test_connection_limit_counts_every_process(servers, scaled_db) -> None:
+    server_a, server_b = servers
+    tenant = await make_tenant(scaled_db, "Scaled limit org")
+    held = [
+        await connect(server_a, tenant.key),
+        await connect(server_b, tenant.key),
+        await connect(server_a, tenant.key),
+    ]
+    refused = await websockets.connect(ws_url(server_b))
+    await refused.send(json.dumps({"type": "auth", "token": tenant.key}))
+    error = await next_frame(refused)
+    assert error["data"]["code"] == "RATE_LIMIT_EXCEEDED"
+    with pytest.raises(websockets.ConnectionClosed) as closed:
+        await asyncio.wait_for(refused.recv(), 5)
+    assert closed.value.rcvd is not None
+    assert closed.value.rcvd.code == 4429
+
+    await held.pop().close()
+    await asyncio.sleep(0.3)
+    held.append(await connect(server_b, tenant.key))
+    await asyncio.gather(*(ws.close() for ws in held))

@@ -1,0 +1,135 @@
+"""Serving of widget.js and the demo page, and static checks on the script."""
+
+from __future__ import annotations
+
+import gzip
+import re
+
+import httpx
+import pytest
+
+from campfire_server.api.routes.widget_assets import WIDGET_PATH
+from campfire_server.app import create_app
+from campfire_server.db.database import Database
+from tests.conftest import test_settings as make_settings
+
+MAX_GZIPPED_BYTES = 30 * 1024
+
+
+@pytest.fixture
+async def site(db: Database):
+    application = create_app(make_settings(db.url), db=db)
+    async with application.router.lifespan_context(application):
+        transport = httpx.ASGITransport(app=application)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+            yield http
+
+
+@pytest.mark.parametrize("path", ["/widget.js", "/v2/widget.js"])
+async def test_widget_script_headers(site: httpx.AsyncClient, path: str) -> None:
+    response = await site.get(path)
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "text/javascript; charset=utf-8"
+    assert response.headers["cross-origin-resource-policy"] == "cross-origin"
+    assert response.headers["x-content-type-options"] == "nosniff"
+    assert "max-age=" in response.headers["cache-control"]
+    assert response.headers["etag"].startswith('"')
+    assert response.content == WIDGET_PATH.read_bytes()
+
+
+async def test_widget_script_gzip_and_etag(site: httpx.AsyncClient) -> None:
+    response = await site.get("/widget.js", headers={"Accept-Encoding": "gzip"})
+    assert response.headers["content-encoding"] == "gzip"
+    assert "Accept-Encoding" in response.headers["vary"]
+    assert response.content == WIDGET_PATH.read_bytes()  # httpx decodes the gzip body
+
+    cached = await site.get("/widget.js", headers={"If-None-Match": response.headers["etag"]})
+    assert cached.status_code == 304
+    assert cached.content == b""
+
+    stale = await site.get("/widget.js", headers={"If-None-Match": '"something-else"'})
+    assert stale.status_code == 200
+
+
+async def test_widget_script_plain_without_gzip(site: httpx.AsyncClient) -> None:
+    response = await site.get("/widget.js", headers={"Accept-Encoding": "identity"})
+    assert "content-encoding" not in response.headers
+    assert int(response.headers["content-length"]) == len(WIDGET_PATH.read_bytes())
+
+
+def test_widget_script_size_under_budget() -> None:
+    size = len(gzip.compress(WIDGET_PATH.read_bytes(), compresslevel=9))
+    assert size < MAX_GZIPPED_BYTES, f"widget.js is {size} bytes gzipped"
+
+
+def test_widget_script_never_parses_html_or_code() -> None:
+    source = WIDGET_PATH.read_text()
+    for pattern in (
+        r"\binnerHTML\b",
+        r"\bouterHTML\b",
+        r"insertAdjacentHTML",
+        r"document\.write",
+        r"\beval\s*\(",
+        r"new\s+Function\b",
+        r"setTimeout\(\s*['\"]",
+        r"setAttribute\(\s*['\"]style['\"]",
+        r"createContextualFragment",
+        r"DOMParser",
+    ):
+        assert not re.search(pattern, source), f"widget.js uses {pattern}"
+
+
+async def test_demo_page_in_development(site: httpx.AsyncClient) -> None:
+    response = await site.get("/")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/html")
+    page = response.text
+    assert "Larkspur" in page
+    assert "apiKey: 'pk_test_development'" in page
+    assert "mailboxId: 'mailbox_456'" in page
+    assert '<script src="/v2/widget.js"></script>' in page
+    assert "{{nonce}}" not in page
+
+    policy = response.headers["content-security-policy"]
+    nonce = policy.split("'nonce-", 1)[1].split("'", 1)[0]
+    assert f'<script nonce="{nonce}">' in page
+    assert f"nonce: '{nonce}'" in page
+    assert "unsafe-inline" not in policy
+    again = await site.get("/")
+    assert again.headers["content-security-policy"] != policy
+
+
+async def test_demo_page_absent_outside_development(db: Database) -> None:
+    application = create_app(make_settings(db.url, env="test"), db=db)
+    async with application.router.lifespan_context(application):
+        transport = httpx.ASGITransport(app=application)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+            response = await http.get("/")
+            script = await http.get("/widget.js")
+    assert response.status_code == 404
+    assert response.json()["error"]["code"] == "NOT_FOUND"
+    assert script.status_code == 200
+
+
+async def test_development_publishable_key_only_opens_sessions(
+    site: httpx.AsyncClient,
+) -> None:
+    response = await site.post(
+        "/api/v2/conversations",
+        json={"customerId": "visitor_1", "mailboxId": "mailbox_456"},
+        headers={"Authorization": "Bearer pk_test_development"},
+    )
+    assert response.status_code == 403
+    assert response.json()["error"]["code"] == "AUTHORIZATION_ERROR"
+
+
+async def test_development_publishable_key_rejected_outside_development(db: Database) -> None:
+    application = create_app(make_settings(db.url, env="test"), db=db)
+    async with application.router.lifespan_context(application):
+        transport = httpx.ASGITransport(app=application)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+            response = await http.get(
+                "/api/v2/conversations", headers={"Authorization": "Bearer pk_test_development"}
+            )
+    assert response.status_code == 401
+    assert response.json()["error"]["code"] == "AUTHENTICATION_ERROR"

@@ -1,0 +1,452 @@
+"""Whole conversations through the widget in Chromium, against a live server.
+
+Each test skips, naming the missing endpoint, until the server offers what it needs.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from tests.conftest import LiveServer
+
+from .conftest import (
+    HostSite,
+    api_client,
+    events_named,
+    host_page,
+    require_operation,
+    require_realtime,
+    require_session,
+    wait_for_event,
+)
+
+SHADOW = "document.querySelector('campfire-widget').shadowRoot"
+XSS_CONTENT = [
+    '<img src=x onerror="window.__xss=1">',
+    "[click me](javascript:window.__xss=2)",
+    "<svg/onload=window.__xss=3>",
+]
+XSS_NAME = '"><img src=x onerror=window.__xss=4>'
+UNSAFE_URLS = [
+    "javascript:window.__xss=5//https://example.test/pricing",
+    "JaVaScRiPt:window.__xss=6",
+    "  javascript:window.__xss=7",
+    "data:text/html,<script>window.__xss=8</script>",
+]
+
+
+async def open_widget(
+    context: Any, site: HostSite, server: LiveServer, key: str, config: dict | None = None
+) -> Any:
+    """Load a host page for ``config`` and open the panel."""
+    html = host_page(server, config, key=key)
+    page = await context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.errors = errors
+    await page.goto(site.add(html))
+    await page.locator(".launcher").click()
+    await page.locator(".panel").wait_for(state="visible")
+    return page
+
+
+async def send_from_widget(page: Any, text: str) -> dict[str, Any]:
+    """Type ``text`` into the composer, press Enter and return the message:sent data."""
+    before = len(await events_named(page, "message:sent"))
+    await page.locator("textarea[aria-label='Message']").fill(text)
+    await page.keyboard.press("Enter")
+    await page.wait_for_function(
+        "n => window.__events.filter(e => e.name === 'message:sent').length > n", arg=before
+    )
+    return (await events_named(page, "message:sent"))[before]
+
+
+async def wait_for_received(page: Any, count: int, timeout_ms: int = 20_000) -> list[dict]:
+    await page.wait_for_function(
+        "n => window.__events.filter(e => e.name === 'message:received').length >= n",
+        arg=count,
+        timeout=timeout_ms,
+    )
+    return await events_named(page, "message:received")
+
+
+async def bodies(page: Any) -> list[str]:
+    return await page.evaluate(
+        f"Array.from({SHADOW}.querySelectorAll('.msg .body')).map(n => n.textContent)"
+    )
+
+
+async def test_first_message_starts_conversation(
+    context: Any,
+    widget_server: LiveServer,
+    host_site: HostSite,
+    api_paths: set[str],
+    publishable_key: str,
+) -> None:
+    require_session(api_paths)
+    page = await open_widget(
+        context, host_site, widget_server, publishable_key, {"customerId": "c_1"}
+    )
+    sent = await send_from_widget(page, "Hello from the widget")
+
+    started = await events_named(page, "conversation:started")
+    assert len(started) == 1
+    assert started[0]["customerId"] == "c_1"
+    assert started[0]["mailboxId"] == "mailbox_456"
+    assert sent["content"] == "Hello from the widget"
+    assert sent["authorType"] == "customer"
+    assert sent["conversationId"] == started[0]["conversationId"]
+    assert sent["id"].startswith("msg_")
+
+    with api_client(widget_server) as api:
+        conversation = api.get(f"/conversations/{sent['conversationId']}").json()
+        messages = api.get(f"/conversations/{sent['conversationId']}/messages").json()["data"]
+    assert conversation["customerId"] == "c_1"
+    assert conversation["metadata"]["source"] == "widget"
+    assert conversation["metadata"]["referrer"].startswith(host_site.base_url)
+    assert [m["content"] for m in messages][:1] == ["Hello from the widget"]
+    assert await page.locator(".msg.customer.pending").count() == 0
+    assert page.errors == []
+
+
+async def test_ai_answer_shows_sources(
+    context: Any,
+    widget_server: LiveServer,
+    host_site: HostSite,
+    api_paths: set[str],
+    publishable_key: str,
+) -> None:
+    require_session(api_paths)
+    require_operation(api_paths, "POST /api/v2/ai/generate-response", "AI answers")
+    page = await open_widget(
+        context, host_site, widget_server, publishable_key, {"customerId": "c_ai"}
+    )
+    await send_from_widget(page, "How do I downgrade my plan?")
+
+    received = await wait_for_received(page, 1, timeout_ms=30_000)
+    answer = received[0]
+    assert answer["authorType"] == "ai"
+    assert answer["content"]
+    metadata = answer["metadata"]
+    sources = metadata.get("sources") or metadata.get("ai", {}).get("sources")
+    assert sources, "the AI answer about downgrades cites no article"
+    links = page.locator(".msg.ai .sources a")
+    await links.first.wait_for()
+    hrefs = await links.evaluate_all("nodes => nodes.map(n => n.href)")
+    assert hrefs
+    assert all(href.startswith(("http://", "https://")) for href in hrefs)
+    titles = await links.evaluate_all("nodes => nodes.map(n => n.textContent)")
+    assert sources[0]["title"] in titles
+
+
+async def test_agent_reply_and_typing_arrive_live(
+    context: Any,
+    widget_server: LiveServer,
+    host_site: HostSite,
+    api_paths: set[str],
+    realtime_available: bool,
+    publishable_key: str,
+) -> None:
+    require_session(api_paths)
+    require_realtime(realtime_available, "live delivery cannot be tested")
+    page = await open_widget(
+        context, host_site, widget_server, publishable_key, {"customerId": "c_rt"}
+    )
+    sent = await send_from_widget(page, "Is anyone there?")
+    conversation_id = sent["conversationId"]
+    received_before = len(await events_named(page, "message:received"))
+
+    from websockets.asyncio.client import connect
+
+    socket_url = widget_server.api.replace("http", "ws", 1) + "/realtime"
+    async with connect(socket_url) as agent_socket:
+        await agent_socket.send(json.dumps({"type": "auth", "token": "test_sk_123456789"}))
+        channel = f"conversation:{conversation_id}"
+        await agent_socket.send(json.dumps({"type": "subscribe", "channel": channel}))
+        await agent_socket.send(
+            json.dumps({"type": "typing", "channel": channel, "data": {"isTyping": True}})
+        )
+        typing = page.locator(".typing")
+        await page.wait_for_function(f"{SHADOW}.querySelector('.typing').textContent !== ''")
+        assert "typing" in await typing.inner_text()
+
+    with api_client(widget_server) as api:
+        reply = api.post(
+            f"/conversations/{conversation_id}/messages",
+            json={"content": "Hi, Maya here.", "authorType": "agent", "authorId": "agt_maya"},
+        )
+        assert reply.status_code == 201, reply.text
+        note = api.post(
+            f"/conversations/{conversation_id}/messages",
+            json={"content": "internal: VIP customer", "authorType": "agent", "private": True},
+        )
+        assert note.status_code == 201, note.text
+
+    received = await wait_for_received(page, received_before + 1, timeout_ms=5_000)
+    assert received[-1]["id"] == reply.json()["id"]
+    assert received[-1]["content"] == "Hi, Maya here."
+    assert received[-1]["authorType"] == "agent"
+    await page.wait_for_timeout(500)
+    assert "internal: VIP customer" not in await bodies(page)
+    assert await page.locator(".msg.agent .body").last.inner_text() == "Hi, Maya here."
+
+
+async def test_handoff_shows_queue_then_agent(
+    context: Any,
+    widget_server: LiveServer,
+    host_site: HostSite,
+    api_paths: set[str],
+    realtime_available: bool,
+    publishable_key: str,
+) -> None:
+    require_session(api_paths)
+    require_operation(api_paths, "POST /api/v2/conversations/{}/handoff", "handoff")
+    require_realtime(realtime_available, "handoff status cannot arrive live")
+    page = await open_widget(
+        context, host_site, widget_server, publishable_key, {"customerId": "c_ho"}
+    )
+    sent = await send_from_widget(page, "I want to talk to a person")
+    conversation_id = sent["conversationId"]
+
+    with api_client(widget_server) as api:
+        handoff = api.post(
+            f"/conversations/{conversation_id}/handoff",
+            json={"reason": "Customer requested human assistance", "priority": "medium"},
+        )
+        assert handoff.status_code in (200, 201), handoff.text
+        result = handoff.json()
+
+    status = page.locator(".status[role='status']")
+    await status.wait_for(state="visible")
+    if result["status"] == "queued":
+        requested = await wait_for_event(page, "handoff:requested")
+        assert requested["conversationId"] == conversation_id
+        assert requested["position"] == result.get("position")
+        assert "Connecting you with a person." in await status.inner_text()
+        if result.get("position"):
+            assert f"number {result['position']} in line" in await status.inner_text()
+    else:
+        assigned = await wait_for_event(page, "handoff:assigned")
+        assert assigned["agentId"] == result["agentId"]
+        assert "has joined the conversation" in await status.inner_text()
+
+
+async def test_reload_resumes_conversation(
+    context: Any,
+    widget_server: LiveServer,
+    host_site: HostSite,
+    api_paths: set[str],
+    publishable_key: str,
+) -> None:
+    require_session(api_paths)
+    page = await open_widget(
+        context, host_site, widget_server, publishable_key, {"customerId": "c_resume"}
+    )
+    first = await send_from_widget(page, "Remember me")
+
+    await page.reload()
+    await page.locator(".launcher").wait_for(state="visible")
+    await page.wait_for_function(
+        f"Array.from({SHADOW}.querySelectorAll('.msg .body')).some(n => "
+        "n.textContent === 'Remember me')"
+    )
+    assert await events_named(page, "conversation:started") == []
+    assert await events_named(page, "message:received") == []
+
+    await page.locator(".launcher").click()
+    second = await send_from_widget(page, "Still me")
+    assert second["conversationId"] == first["conversationId"]
+    assert await events_named(page, "conversation:started") == []
+    assert (await bodies(page)).count("Remember me") == 1
+
+
+async def test_visitor_without_id_resumes(
+    context: Any,
+    widget_server: LiveServer,
+    host_site: HostSite,
+    api_paths: set[str],
+    publishable_key: str,
+) -> None:
+    require_session(api_paths)
+    page = await open_widget(context, host_site, widget_server, publishable_key)
+    first = await send_from_widget(page, "Anonymous hello")
+    await page.reload()
+    await page.locator(".launcher").click()
+    second = await send_from_widget(page, "Anonymous again")
+    assert second["conversationId"] == first["conversationId"]
+
+
+async def test_payloads_render_as_text(
+    context: Any,
+    widget_server: LiveServer,
+    host_site: HostSite,
+    api_paths: set[str],
+    publishable_key: str,
+) -> None:
+    require_session(api_paths)
+    config = {"customerId": "c_xss", "customerName": XSS_NAME}
+    page = await open_widget(
+        context, host_site, widget_server, publishable_key, config
+    )
+    conversation_id = None
+    for content in XSS_CONTENT:
+        conversation_id = (await send_from_widget(page, content))["conversationId"]
+
+    with api_client(widget_server) as api:
+        agent = api.post(
+            f"/conversations/{conversation_id}/messages",
+            json={"content": XSS_CONTENT[0], "authorType": "agent", "authorId": XSS_NAME},
+        )
+        assert agent.status_code == 201, agent.text
+        sources = [{"title": f"Unsafe {i}", "url": url} for i, url in enumerate(UNSAFE_URLS)]
+        sources.append({"title": "Billing FAQ", "url": "/docs/billing-faq"})
+        ai = api.post(
+            f"/conversations/{conversation_id}/messages",
+            json={
+                "content": XSS_CONTENT[2],
+                "authorType": "ai",
+                "metadata": {"sources": sources},
+            },
+        )
+        assert ai.status_code == 201, ai.text
+        if "POST /api/v2/conversations/{}/handoff" in api_paths:
+            handoff = api.post(
+                f"/conversations/{conversation_id}/handoff",
+                json={"reason": XSS_CONTENT[1], "context": {"customerInfo": {"name": XSS_NAME}}},
+            )
+            assert handoff.status_code in (200, 201), handoff.text
+
+    await page.locator(".msg.ai .sources").wait_for(timeout=20_000)
+    await page.wait_for_timeout(300)
+    assert await page.evaluate("window.__xss") is None
+    counts = await page.evaluate(
+        f"[document.querySelectorAll('img, svg, script:not([src])').length,"
+        f" {SHADOW}.querySelectorAll('img, svg, script, iframe, object').length]"
+    )
+    assert counts[1] == 0
+    texts = await bodies(page)
+    for content in XSS_CONTENT:
+        assert content in texts
+    assert any(XSS_NAME in text for text in texts)  # the greeting names the visitor
+
+    links = await page.locator(".sources a").evaluate_all(
+        "nodes => nodes.map(n => [n.textContent, n.getAttribute('href')])"
+    )
+    assert links == [["Billing FAQ", host_site.base_url + "/docs/billing-faq"]]
+    items = await page.locator(".sources li").all_inner_texts()
+    for index in range(len(UNSAFE_URLS)):
+        assert f"Unsafe {index}" in items
+
+
+async def test_rate_limit_is_shown(
+    context: Any,
+    widget_server: LiveServer,
+    host_site: HostSite,
+    api_paths: set[str],
+    publishable_key: str,
+) -> None:
+    require_session(api_paths)
+    page = await context.new_page()
+
+    async def throttle(route: Any) -> None:
+        if route.request.method != "POST":
+            await route.continue_()
+            return
+        await route.fulfill(
+            status=429,
+            headers={
+                "Content-Type": "application/json",
+                "Retry-After": "7",
+                "Access-Control-Allow-Origin": "*",
+                "Access-Control-Expose-Headers": "Retry-After, X-Request-ID",
+            },
+            body=json.dumps(
+                {
+                    "error": {
+                        "code": "RATE_LIMIT_EXCEEDED",
+                        "message": "too many requests",
+                        "details": {},
+                        "requestId": "req_test",
+                    }
+                }
+            ),
+        )
+
+    await page.route(f"{widget_server.api}/conversations", throttle)
+    html = host_page(widget_server, {"customerId": "c_429"}, key=publishable_key)
+    await page.goto(host_site.add(html))
+    await page.locator(".launcher").click()
+    await page.locator("textarea[aria-label='Message']").fill("Hello?")
+    await page.keyboard.press("Enter")
+
+    error = await wait_for_event(page, "error")
+    assert error["status"] == 429
+    assert error["code"] == "RATE_LIMIT_EXCEEDED"
+    assert error["retryAfter"] == 7
+    banner = page.locator(".error[role='alert'] span")
+    await banner.wait_for(state="visible")
+    expected = "Too many messages — please wait 7 seconds and try again."
+    assert await banner.inner_text() == expected
+    assert await page.locator(".send").is_disabled()
+    assert "Not sent." in await page.locator(".msg.customer .failed").inner_text()
+
+
+async def test_resolved_conversation_asks_for_rating(
+    context: Any,
+    widget_server: LiveServer,
+    host_site: HostSite,
+    api_paths: set[str],
+    publishable_key: str,
+) -> None:
+    require_session(api_paths)
+    require_operation(
+        api_paths, "POST /api/v2/conversations/{}/satisfaction", "the rating prompt"
+    )
+    page = await open_widget(
+        context, host_site, widget_server, publishable_key, {"customerId": "c_r"}
+    )
+    conversation_id = (await send_from_widget(page, "Thanks, that solved it"))["conversationId"]
+    with api_client(widget_server) as api:
+        resolved = api.patch(f"/conversations/{conversation_id}", json={"status": "resolved"})
+        assert resolved.status_code == 200, resolved.text
+
+    rating = page.locator(".rating")
+    await rating.wait_for(state="visible", timeout=20_000)
+    await page.locator(".stars button[aria-label='Rate 4 out of 5']").click()
+    await rating.locator("textarea").fill("Quick and clear")
+    async with page.expect_response(lambda r: r.url.endswith("/satisfaction")) as response_info:
+        await rating.locator(".rate-send").click()
+    response = await response_info.value
+    assert response.status in (200, 201)
+    assert json.loads(response.request.post_data) == {"rating": 4, "comment": "Quick and clear"}
+    await rating.locator(".thanks").wait_for(state="visible")
+
+
+async def test_strict_csp_page_sends_message(
+    context: Any,
+    widget_server: LiveServer,
+    host_site: HostSite,
+    api_paths: set[str],
+    publishable_key: str,
+) -> None:
+    require_session(api_paths)
+    from .test_widget_page import NONCE, VIOLATION_RECORDER, csp_header
+
+    html = host_page(
+        widget_server,
+        {"customerId": "c_csp", "nonce": NONCE},
+        key=publishable_key,
+        head=VIOLATION_RECORDER,
+        nonce=NONCE,
+    )
+    page = await context.new_page()
+    await page.goto(host_site.add(html, csp_header(widget_server)))
+    await page.locator(".launcher").click()
+    sent = await send_from_widget(page, "How do I get a refund?")
+    assert sent["content"] == "How do I get a refund?"
+    if "POST /api/v2/ai/generate-response" in api_paths:
+        received = await wait_for_received(page, 1, timeout_ms=30_000)
+        assert received[0]["authorType"] in ("ai", "system", "agent")
+    assert await page.evaluate("window.__violations") == []
+    assert await page.locator(".error[role='alert']").is_hidden()
