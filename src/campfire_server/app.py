@@ -77,7 +77,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
             busy_timeout_ms=settings.sqlite_busy_timeout_ms,
         )
         app.state.rate_limits = RateLimits(settings, app.state.db)
-        app.state.origins = OriginRegistry(app.state.db)
+        app.state.origins = OriginRegistry(app.state.db, development=settings.is_development)
         if settings.is_development:
             await seed_development_data(app.state.db)
         log.info(

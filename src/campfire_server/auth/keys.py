@@ -21,7 +21,7 @@ from typing import Any, Literal
 from .. import clock, ids
 from ..db.tx import Tx
 from ..errors import NotFound, ValidationFailed
-from .origins import normalize_origin
+from .origins import LOOPBACK_ORIGINS, normalize_origin
 from .principal import Principal, Role
 
 log = logging.getLogger(__name__)
@@ -192,6 +192,7 @@ def development_publishable_principal() -> Principal:
         subject="development-publishable-key",
         mailbox_ids=(DEVELOPMENT_MAILBOX_ID,),
         rate_limit_key="key:development-publishable",
+        allowed_origins=LOOPBACK_ORIGINS,
     )
 
 

@@ -15,6 +15,10 @@ log = logging.getLogger(__name__)
 
 REFRESH_SECONDS = 30.0
 
+# Origins of pages served from this machine, on any port; development servers
+# allow them for the demo publishable key and for CORS.
+LOOPBACK_ORIGINS = ("http://localhost:*", "http://127.0.0.1:*", "http://[::1]:*")
+
 
 def normalize_origin(value: str) -> str:
     """Return ``scheme://host[:port]`` in lower case, or raise ``ValidationFailed``.
@@ -51,12 +55,19 @@ def normalize_origin(value: str) -> str:
     return f"{parts.scheme}://{host}{suffix}"
 
 
-def origin_matches(origin: str, allowed: list[str] | tuple[str, ...]) -> bool:
+def origin_matches(origin: str, allowed: list[str] | tuple[str, ...] | frozenset[str]) -> bool:
+    """Return whether ``origin`` is in ``allowed``, where ``scheme://host:*`` matches any port."""
     try:
         normalized = normalize_origin(origin)
     except ValidationFailed:
         return False
-    return normalized in allowed
+    if normalized in allowed:
+        return True
+    parts = urlsplit(normalized)
+    host = parts.hostname or ""
+    if ":" in host:
+        host = f"[{host}]"
+    return f"{parts.scheme}://{host}:*" in allowed
 
 
 class OriginRegistry:
@@ -66,9 +77,10 @@ class OriginRegistry:
     session still checks the origin against its own key.
     """
 
-    def __init__(self, db: Database | None) -> None:
+    def __init__(self, db: Database | None, *, development: bool = False) -> None:
         self._db = db
-        self._origins: frozenset[str] = frozenset()
+        self._extra = frozenset(LOOPBACK_ORIGINS) if development else frozenset()
+        self._origins: frozenset[str] = self._extra
         self._loaded_at = float("-inf")
 
     def invalidate(self) -> None:
@@ -78,12 +90,9 @@ class OriginRegistry:
         if self._db is None:
             return False
         if time.monotonic() - self._loaded_at > REFRESH_SECONDS:
-            self._origins = await self._db.read(_load_origins)
+            self._origins = await self._db.read(_load_origins) | self._extra
             self._loaded_at = time.monotonic()
-        try:
-            return normalize_origin(origin) in self._origins
-        except ValidationFailed:
-            return False
+        return origin_matches(origin, self._origins)
 
 
 def _load_origins(tx: Any) -> frozenset[str]:
