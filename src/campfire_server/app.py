@@ -15,15 +15,21 @@ from .api.middleware import BodyGuardMiddleware, IdempotencyMiddleware, RequestC
 from .api.routes import (
     agents,
     ai,
+    analytics,
+    auth,
     conversations,
     events,
     handoffs,
+    health,
+    keys,
     knowledge,
     mailboxes,
     messages,
+    satisfaction,
     webhooks,
+    widget,
+    widget_assets,
 )
-from .api.routes import analytics, auth, health, keys, satisfaction, widget, widget_assets
 from .assistant.setup import assistant_service
 from .auth.keys import KeyCache
 from .auth.origins import OriginRegistry
@@ -77,7 +83,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
             busy_timeout_ms=settings.sqlite_busy_timeout_ms,
         )
         app.state.rate_limits = RateLimits(settings, app.state.db)
-        app.state.origins = OriginRegistry(app.state.db, development=settings.is_development)
+        app.state.origins = OriginRegistry(app.state.db)
         if settings.is_development:
             await seed_development_data(app.state.db)
         log.info(
@@ -137,5 +143,6 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     app.add_middleware(BodyGuardMiddleware, max_body_bytes=settings.max_body_bytes)
     app.add_middleware(AccessMiddleware)
     app.add_middleware(RequestContextMiddleware)
+    # Outermost, so realtime fan-out can write through the web server's own send.
     app.add_middleware(realtime_gateway.RawSendCapture)
     return app

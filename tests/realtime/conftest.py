@@ -61,7 +61,7 @@ def ws_url(server: LiveServer) -> str:
 
 
 async def connect(server: LiveServer, token: str, **options: Any) -> ClientConnection:
-    """Open a socket and authenticate it; fail unless the server answers ``authenticated``."""
+    """Open a socket and authenticate it; fail unless the server replies ``authenticated``."""
     ws = await websockets.connect(ws_url(server), **options)
     await ws.send(json.dumps({"type": "auth", "token": token}))
     frame = await next_frame(ws)
@@ -185,3 +185,13 @@ def small_receive_buffer_socket(port: int) -> socket.socket:
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
     sock.connect(("127.0.0.1", port))
     return sock
+
+
+async def create_agent(http: httpx.AsyncClient, tenant: Tenant, agent_id: str) -> dict[str, Any]:
+    response = await http.post(
+        "/agents",
+        json={"id": agent_id, "name": agent_id.replace("_", " ").title(), "capacity": 4},
+        headers=tenant.headers,
+    )
+    assert response.status_code == 201, response.text
+    return response.json()

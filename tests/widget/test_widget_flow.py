@@ -36,7 +36,11 @@ UNSAFE_URLS = [
 ]
 
 
-async def open_widget(context: Any, site: HostSite, html: str) -> Any:
+async def open_widget(
+    context: Any, site: HostSite, server: LiveServer, key: str, config: dict | None = None
+) -> Any:
+    """Load a host page for ``config`` and open the panel."""
+    html = host_page(server, config, key=key)
     page = await context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
@@ -74,10 +78,16 @@ async def bodies(page: Any) -> list[str]:
 
 
 async def test_first_message_starts_conversation(
-    context: Any, widget_server: LiveServer, host_site: HostSite, api_paths: set[str]
+    context: Any,
+    widget_server: LiveServer,
+    host_site: HostSite,
+    api_paths: set[str],
+    publishable_key: str,
 ) -> None:
     require_session(api_paths)
-    page = await open_widget(context, host_site, host_page(widget_server, {"customerId": "c_1"}))
+    page = await open_widget(
+        context, host_site, widget_server, publishable_key, {"customerId": "c_1"}
+    )
     sent = await send_from_widget(page, "Hello from the widget")
 
     started = await events_named(page, "conversation:started")
@@ -101,11 +111,17 @@ async def test_first_message_starts_conversation(
 
 
 async def test_ai_answer_shows_sources(
-    context: Any, widget_server: LiveServer, host_site: HostSite, api_paths: set[str]
+    context: Any,
+    widget_server: LiveServer,
+    host_site: HostSite,
+    api_paths: set[str],
+    publishable_key: str,
 ) -> None:
     require_session(api_paths)
     require_operation(api_paths, "POST /api/v2/ai/generate-response", "AI answers")
-    page = await open_widget(context, host_site, host_page(widget_server, {"customerId": "c_ai"}))
+    page = await open_widget(
+        context, host_site, widget_server, publishable_key, {"customerId": "c_ai"}
+    )
     await send_from_widget(page, "How do I downgrade my plan?")
 
     received = await wait_for_received(page, 1, timeout_ms=30_000)
@@ -130,10 +146,13 @@ async def test_agent_reply_and_typing_arrive_live(
     host_site: HostSite,
     api_paths: set[str],
     realtime_available: bool,
+    publishable_key: str,
 ) -> None:
     require_session(api_paths)
     require_realtime(realtime_available, "live delivery cannot be tested")
-    page = await open_widget(context, host_site, host_page(widget_server, {"customerId": "c_rt"}))
+    page = await open_widget(
+        context, host_site, widget_server, publishable_key, {"customerId": "c_rt"}
+    )
     sent = await send_from_widget(page, "Is anyone there?")
     conversation_id = sent["conversationId"]
     received_before = len(await events_named(page, "message:received"))
@@ -179,11 +198,14 @@ async def test_handoff_shows_queue_then_agent(
     host_site: HostSite,
     api_paths: set[str],
     realtime_available: bool,
+    publishable_key: str,
 ) -> None:
     require_session(api_paths)
     require_operation(api_paths, "POST /api/v2/conversations/{}/handoff", "handoff")
     require_realtime(realtime_available, "handoff status cannot arrive live")
-    page = await open_widget(context, host_site, host_page(widget_server, {"customerId": "c_ho"}))
+    page = await open_widget(
+        context, host_site, widget_server, publishable_key, {"customerId": "c_ho"}
+    )
     sent = await send_from_widget(page, "I want to talk to a person")
     conversation_id = sent["conversationId"]
 
@@ -211,11 +233,15 @@ async def test_handoff_shows_queue_then_agent(
 
 
 async def test_reload_resumes_conversation(
-    context: Any, widget_server: LiveServer, host_site: HostSite, api_paths: set[str]
+    context: Any,
+    widget_server: LiveServer,
+    host_site: HostSite,
+    api_paths: set[str],
+    publishable_key: str,
 ) -> None:
     require_session(api_paths)
     page = await open_widget(
-        context, host_site, host_page(widget_server, {"customerId": "c_resume"})
+        context, host_site, widget_server, publishable_key, {"customerId": "c_resume"}
     )
     first = await send_from_widget(page, "Remember me")
 
@@ -236,10 +262,14 @@ async def test_reload_resumes_conversation(
 
 
 async def test_visitor_without_id_resumes(
-    context: Any, widget_server: LiveServer, host_site: HostSite, api_paths: set[str]
+    context: Any,
+    widget_server: LiveServer,
+    host_site: HostSite,
+    api_paths: set[str],
+    publishable_key: str,
 ) -> None:
     require_session(api_paths)
-    page = await open_widget(context, host_site, host_page(widget_server))
+    page = await open_widget(context, host_site, widget_server, publishable_key)
     first = await send_from_widget(page, "Anonymous hello")
     await page.reload()
     await page.locator(".launcher").click()
@@ -248,11 +278,17 @@ async def test_visitor_without_id_resumes(
 
 
 async def test_payloads_render_as_text(
-    context: Any, widget_server: LiveServer, host_site: HostSite, api_paths: set[str]
+    context: Any,
+    widget_server: LiveServer,
+    host_site: HostSite,
+    api_paths: set[str],
+    publishable_key: str,
 ) -> None:
     require_session(api_paths)
     config = {"customerId": "c_xss", "customerName": XSS_NAME}
-    page = await open_widget(context, host_site, host_page(widget_server, config))
+    page = await open_widget(
+        context, host_site, widget_server, publishable_key, config
+    )
     conversation_id = None
     for content in XSS_CONTENT:
         conversation_id = (await send_from_widget(page, content))["conversationId"]
@@ -304,7 +340,11 @@ async def test_payloads_render_as_text(
 
 
 async def test_rate_limit_is_shown(
-    context: Any, widget_server: LiveServer, host_site: HostSite, api_paths: set[str]
+    context: Any,
+    widget_server: LiveServer,
+    host_site: HostSite,
+    api_paths: set[str],
+    publishable_key: str,
 ) -> None:
     require_session(api_paths)
     page = await context.new_page()
@@ -334,7 +374,8 @@ async def test_rate_limit_is_shown(
         )
 
     await page.route(f"{widget_server.api}/conversations", throttle)
-    await page.goto(host_site.add(host_page(widget_server, {"customerId": "c_429"})))
+    html = host_page(widget_server, {"customerId": "c_429"}, key=publishable_key)
+    await page.goto(host_site.add(html))
     await page.locator(".launcher").click()
     await page.locator("textarea[aria-label='Message']").fill("Hello?")
     await page.keyboard.press("Enter")
@@ -352,13 +393,19 @@ async def test_rate_limit_is_shown(
 
 
 async def test_resolved_conversation_asks_for_rating(
-    context: Any, widget_server: LiveServer, host_site: HostSite, api_paths: set[str]
+    context: Any,
+    widget_server: LiveServer,
+    host_site: HostSite,
+    api_paths: set[str],
+    publishable_key: str,
 ) -> None:
     require_session(api_paths)
     require_operation(
         api_paths, "POST /api/v2/conversations/{}/satisfaction", "the rating prompt"
     )
-    page = await open_widget(context, host_site, host_page(widget_server, {"customerId": "c_r"}))
+    page = await open_widget(
+        context, host_site, widget_server, publishable_key, {"customerId": "c_r"}
+    )
     conversation_id = (await send_from_widget(page, "Thanks, that solved it"))["conversationId"]
     with api_client(widget_server) as api:
         resolved = api.patch(f"/conversations/{conversation_id}", json={"status": "resolved"})
@@ -377,18 +424,29 @@ async def test_resolved_conversation_asks_for_rating(
 
 
 async def test_strict_csp_page_sends_message(
-    context: Any, widget_server: LiveServer, host_site: HostSite, api_paths: set[str]
+    context: Any,
+    widget_server: LiveServer,
+    host_site: HostSite,
+    api_paths: set[str],
+    publishable_key: str,
 ) -> None:
     require_session(api_paths)
     from .test_widget_page import NONCE, VIOLATION_RECORDER, csp_header
 
     html = host_page(
-        widget_server, {"customerId": "c_csp", "nonce": NONCE}, head=VIOLATION_RECORDER,
+        widget_server,
+        {"customerId": "c_csp", "nonce": NONCE},
+        key=publishable_key,
+        head=VIOLATION_RECORDER,
         nonce=NONCE,
     )
     page = await context.new_page()
     await page.goto(host_site.add(html, csp_header(widget_server)))
     await page.locator(".launcher").click()
-    sent = await send_from_widget(page, "Hello under a strict policy")
-    assert sent["content"] == "Hello under a strict policy"
+    sent = await send_from_widget(page, "How do I get a refund?")
+    assert sent["content"] == "How do I get a refund?"
+    if "POST /api/v2/ai/generate-response" in api_paths:
+        received = await wait_for_received(page, 1, timeout_ms=30_000)
+        assert received[0]["authorType"] in ("ai", "system", "agent")
     assert await page.evaluate("window.__violations") == []
+    assert await page.locator(".error[role='alert']").is_hidden()

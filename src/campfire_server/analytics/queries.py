@@ -117,6 +117,7 @@ COHORT_COLUMNS = (
     "resolved_at",
     "agent_at",
     "handoff_at",
+    "rating",
     "first_response_ms",
     *(f"{prefix}_{kind}" for prefix in WAIT_SUMS for kind in ("waits", "ms", "squares")),
 )
@@ -167,14 +168,12 @@ def conversation_totals(
     return tx.all(
         f"WITH {cohort} SELECT k.grp, COUNT(*) AS n, COUNT(k.resolved_at) AS resolved, "
         f"SUM(CASE WHEN {ai_resolved_sql('k')} THEN 1 ELSE 0 END) AS ai_resolved, "
-        "COUNT(k.handoff_at) AS handoffs, COUNT(r.rating) AS rated, "
-        "SUM(r.rating) AS rating_sum, SUM(r.rating * r.rating) AS rating_squares, "
+        "COUNT(k.handoff_at) AS handoffs, COUNT(k.rating) AS rated, "
+        "SUM(k.rating) AS rating_sum, SUM(k.rating * k.rating) AS rating_squares, "
         f"{sums}, COUNT(k.first_response_ms) AS n_first, "
         "SUM(k.first_response_ms) AS total_first, "
         "SUM(CAST(k.first_response_ms AS DOUBLE PRECISION) * k.first_response_ms) "
-        "AS squares_first "
-        "FROM cohort k LEFT JOIN satisfaction_ratings r ON r.conversation_id = k.conversation_id "
-        "GROUP BY k.grp",
+        "AS squares_first FROM cohort k GROUP BY k.grp",
         **params,
     )
 

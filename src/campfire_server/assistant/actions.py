@@ -102,6 +102,7 @@ async def generate_response(
         history=_without_current(context.history, request.message_content),
         knowledge_base_enabled=request.context.knowledge_base_enabled,
         threshold=context.settings.handoff_threshold,
+        instructions=context.settings.ai_instructions,
     )
 
 
@@ -193,6 +194,7 @@ class AutoReplier:
             question=content,
             history=_without_current(context.history, content),
             threshold=context.settings.handoff_threshold,
+            instructions=context.settings.ai_instructions,
         )
         posted = await self.db.write(lambda tx: post_answer(tx, context, answer, message.get("id")))
         log.info(

@@ -99,8 +99,13 @@ class AnswerEngine:
         history: Sequence[tuple[str, str]] = (),
         knowledge_base_enabled: bool = True,
         threshold: float = handoff.DEFAULT_THRESHOLD,
+        instructions: str | None = None,
     ) -> Answer:
-        """Answer ``question``, given earlier ``(author_type, content)`` turns, oldest first."""
+        """Answer ``question``, given earlier ``(author_type, content)`` turns, oldest first.
+
+        ``instructions`` is the mailbox's tone guidance for model providers; it
+        never changes the grounding rules or the handoff policy.
+        """
         started = time.perf_counter()
 
         decision = handoff.before_answer(history, question)
@@ -127,11 +132,17 @@ class AnswerEngine:
             ContextPassage(hit.article.id, hit.article.title, hit.passage.text)
             for hit in hits[:CONTEXT_ARTICLES]
         ]
-        reply, provider = await self._generate(question, history, passages)
+        reply, provider = await self._generate(question, history, passages, instructions)
         if reply is None:
             return self._handoff(
                 HandoffReason.PROVIDER_FAILURE, question, confidence, started, candidates
             )
+        if reply.announces_handoff:
+            result = self._handoff(
+                HandoffReason.LOW_CONFIDENCE, question, confidence, started, candidates
+            )
+            result.model = provider.name if not reply.model else f"{provider.name}/{reply.model}"
+            return result
         if reply.declined:
             return self._handoff(
                 HandoffReason.LOW_CONFIDENCE, question, min(confidence, 0.3), started, candidates
@@ -177,11 +188,17 @@ class AnswerEngine:
         question: str,
         history: Sequence[tuple[str, str]],
         passages: list[ContextPassage],
+        instructions: str | None,
     ) -> tuple[ProviderReply | None, AnswerProvider | None]:
         for provider in self.providers:
             try:
                 reply = await asyncio.wait_for(
-                    provider.generate(question=question, history=history, passages=passages),
+                    provider.generate(
+                        question=question,
+                        history=history,
+                        passages=passages,
+                        instructions=instructions,
+                    ),
                     timeout=self.provider_timeout_s,
                 )
             except TimeoutError:

@@ -15,10 +15,6 @@ log = logging.getLogger(__name__)
 
 REFRESH_SECONDS = 30.0
 
-# Origins of pages served from this machine, on any port; development servers
-# allow them for the demo publishable key and for CORS.
-LOOPBACK_ORIGINS = ("http://localhost:*", "http://127.0.0.1:*", "http://[::1]:*")
-
 
 def normalize_origin(value: str) -> str:
     """Return ``scheme://host[:port]`` in lower case, or raise ``ValidationFailed``.
@@ -56,18 +52,12 @@ def normalize_origin(value: str) -> str:
 
 
 def origin_matches(origin: str, allowed: list[str] | tuple[str, ...] | frozenset[str]) -> bool:
-    """Return whether ``origin`` is in ``allowed``, where ``scheme://host:*`` matches any port."""
+    """Return whether ``origin``, once normalized, is one of the ``allowed`` origins."""
     try:
         normalized = normalize_origin(origin)
     except ValidationFailed:
         return False
-    if normalized in allowed:
-        return True
-    parts = urlsplit(normalized)
-    host = parts.hostname or ""
-    if ":" in host:
-        host = f"[{host}]"
-    return f"{parts.scheme}://{host}:*" in allowed
+    return normalized in allowed
 
 
 class OriginRegistry:
@@ -77,10 +67,9 @@ class OriginRegistry:
     session still checks the origin against its own key.
     """
 
-    def __init__(self, db: Database | None, *, development: bool = False) -> None:
+    def __init__(self, db: Database | None) -> None:
         self._db = db
-        self._extra = frozenset(LOOPBACK_ORIGINS) if development else frozenset()
-        self._origins: frozenset[str] = self._extra
+        self._origins: frozenset[str] = frozenset()
         self._loaded_at = float("-inf")
 
     def invalidate(self) -> None:
@@ -90,7 +79,7 @@ class OriginRegistry:
         if self._db is None:
             return False
         if time.monotonic() - self._loaded_at > REFRESH_SECONDS:
-            self._origins = await self._db.read(_load_origins) | self._extra
+            self._origins = await self._db.read(_load_origins)
             self._loaded_at = time.monotonic()
         return origin_matches(origin, self._origins)
 

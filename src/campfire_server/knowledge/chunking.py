@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
-from .text import words
+_WORD = re.compile(r"\S+")
 
 PASSAGE_WORDS = 200
 OVERLAP_WORDS = 50
@@ -34,17 +35,18 @@ def split_passages(
     """
     if size <= 0 or not 0 <= overlap < size:
         raise ValueError(f"invalid chunking: size={size}, overlap={overlap}")
-    all_words = words(text)
-    if len(all_words) <= size + size // 2:
-        return [Passage(article_id, 0, " ".join(all_words))]
+    # Word spans, so that a passage keeps the line breaks of its text.
+    spans = [match.span() for match in _WORD.finditer(text)]
+    if len(spans) <= size + size // 2:
+        return [Passage(article_id, 0, text.strip())]
 
     step = size - overlap
-    starts = list(range(0, len(all_words) - overlap, step))
+    starts = list(range(0, len(spans) - overlap, step))
     # Drop a last window that would hold less than half a window of new words.
-    if len(starts) > 1 and len(all_words) - starts[-1] < size // 2 + overlap:
+    if len(starts) > 1 and len(spans) - starts[-1] < size // 2 + overlap:
         starts.pop()
     passages = []
     for ordinal, start in enumerate(starts):
-        end = start + size if ordinal < len(starts) - 1 else len(all_words)
-        passages.append(Passage(article_id, ordinal, " ".join(all_words[start:end])))
+        end = start + size if ordinal < len(starts) - 1 else len(spans)
+        passages.append(Passage(article_id, ordinal, text[spans[start][0] : spans[end - 1][1]]))
     return passages

@@ -44,7 +44,11 @@ _HTML_BLOCK = re.compile(r"<(script|style)\b[^>]*>.*?</\1\s*>", re.IGNORECASE | 
 _HTML_BREAK = re.compile(r"<\s*(br|/p|/div|/li|/h[1-6]|/tr|p|div|li|h[1-6]|tr)\b[^>]*>", re.I)
 _HTML_TAG = re.compile(r"<[^>]+>")
 _MD_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
-_MD_MARKUP = re.compile(r"(^|\s)[#>*\-+]{1,6}\s|[*_`~]{1,3}", re.MULTILINE)
+# Headings, quotes and list bullets at the start of a line, and paired emphasis or
+# code marks. A lone "_" or "*" stays, because it is part of names such as
+# MQRC_CLUSTER or wildcards, and so does a ">" inside a line ("Settings > Billing").
+_MD_LINE_MARKUP = re.compile(r"^[ \t]*(?:#{1,6}|>+|[*+\-]|\d+\.)[ \t]+", re.MULTILINE)
+_MD_EMPHASIS = re.compile(r"\*\*|__|~~|`+")
 _SPACES = re.compile(r"[ \t\r\f\v]+")
 _BLANK_LINES = re.compile(r"\n\s*\n+")
 
@@ -60,7 +64,8 @@ def html_to_text(markup: str) -> str:
 def markdown_to_text(markdown: str) -> str:
     """Reduce Markdown to readable plain text: link labels stay, markup goes."""
     text = _MD_LINK.sub(r"\1", markdown)
-    text = _MD_MARKUP.sub(r"\1", text)
+    text = _MD_LINE_MARKUP.sub("", text)
+    text = _MD_EMPHASIS.sub("", text)
     return normalise_space(text)
 
 
@@ -105,8 +110,3 @@ def specific_terms(text: str) -> set[str]:
             parts = _PART.findall(compound)
             found.add(compound if len(parts) > 1 else stem(compound))
     return found
-
-
-def words(text: str) -> list[str]:
-    """Split ``text`` into whitespace-separated words, for chunking by word count."""
-    return text.split()

@@ -10,6 +10,7 @@ from fastapi import APIRouter, WebSocket
 from starlette.websockets import WebSocketState
 
 from ..api.deps import authenticate
+from ..auth.permissions import require
 from ..errors import PermissionDenied, ServiceError
 from . import service
 from .events import dumps
@@ -201,6 +202,7 @@ class Session:
                     "a publishable key cannot open a realtime socket; use the customer token "
                     "of a widget session"
                 )
+            require(principal, "realtime:connect")
             self.connection = await self.runtime.open_connection(
                 principal,
                 self._send_text,

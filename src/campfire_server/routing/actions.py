@@ -3,9 +3,9 @@
 Every function here is a synchronous function of a ``Tx``, so callers can
 compose it into their own transaction. Each change that can assign, free
 or reorder work first takes the organization's routing lock
-(``service.routing_lock``), then runs ``refresh_queue``: it assigns queued
-handoffs to free agents in queue order and pushes new positions and wait
-estimates, all inside the same transaction.
+(``service.routing_lock``). It then runs ``refresh_queue``, which assigns
+queued handoffs to free agents in queue order and pushes new positions and
+wait estimates inside the same transaction.
 """
 
 from __future__ import annotations
@@ -47,7 +47,7 @@ def _json(value: Any) -> str:
 
 
 def create_agent(tx: Tx, org_id: str, request: AgentCreate) -> Agent:
-    """Insert an agent; an agent created online takes queued work at once."""
+    """Insert an agent. An agent created online takes queued work at once."""
     service.routing_lock(tx, org_id)
     agent_id = request.id or ids.new("agent")
     exists = tx.value(
@@ -215,7 +215,7 @@ def open_handoff(
     context: Mapping[str, Any] | None = None,
     source: str = "api",
 ) -> tuple[Handoff, bool]:
-    """Do what ``request_handoff`` does; also return whether a new handoff was created."""
+    """Do what ``request_handoff`` does, and also return whether a new handoff was created."""
     if priority not in rules.PRIORITY_RANK:
         raise ValidationFailed(
             f"priority {priority!r} is not a priority",
@@ -233,8 +233,8 @@ def open_handoff(
     skills = rules.normalise_skills(required_skills)
     context_value = check_metadata(dict(context or {}), field="context")
 
-    # A repeated request, common when the AI asks again, is answered without
-    # taking the routing lock.
+    # A repeated request, common when the AI requests a handoff again, returns
+    # the open handoff without taking the routing lock.
     conversations.get_conversation_row(tx, org_id, conversation_id)
     existing = service.open_handoff_row(tx, conversation_id)
     if existing is not None:
@@ -285,7 +285,11 @@ def open_handoff(
         paused=True,
         id=conversation_id,
     )
-    _post_system_message(tx, org_id, conversation_id, HANDOFF_MESSAGE, handoff_id)
+    # The AI's own reply already tells the customer a person is coming, so a
+    # handoff it requests adds a note for agents instead of a second notice.
+    _post_system_message(
+        tx, org_id, conversation_id, HANDOFF_MESSAGE, handoff_id, private=source == "ai"
+    )
 
     owner = conversation["assigned_agent_id"]
     if owner is not None:
@@ -326,10 +330,10 @@ def get_handoff(
 
 
 def complete_handoff(tx: Tx, *, org_id: str, conversation_id: str) -> Handoff:
-    """Finish an assigned handoff: free the agent and let the AI answer again.
+    """Finish an assigned handoff: free the agent and let the AI reply again.
 
     Raises ``Conflict`` (``HANDOFF_NOT_ASSIGNED``) while the handoff is
-    still queued, because nobody has handled it; cancel it instead.
+    still queued, because nobody has handled it. Cancel it instead.
     """
     conversation, row = _lock_open_handoff(tx, org_id, conversation_id)
     if row["status"] == "queued":
@@ -445,6 +449,10 @@ def refresh_queue(
     The caller must hold the routing lock. ``requested_id`` names a handoff
     created in this transaction: it gets ``handoff.requested`` instead of
     ``handoff.updated``.
+
+    NOTE: when the head of a long queue is assigned, every handoff behind it
+    moves up, so this writes one row and one event per queued handoff. The
+    cost grows linearly with the queue of the organization.
     """
     now = now_ms if now_ms is not None else clock.now_ms()
     rows = service.queued_rows(tx, org_id)
@@ -686,7 +694,13 @@ def _reopen(tx: Tx, org_id: str, conversation: dict[str, Any], now: int) -> None
 
 
 def _post_system_message(
-    tx: Tx, org_id: str, conversation_id: str, content: str, handoff_id: str
+    tx: Tx,
+    org_id: str,
+    conversation_id: str,
+    content: str,
+    handoff_id: str,
+    *,
+    private: bool = False,
 ) -> None:
     # Imported here because conversations.actions imports this module for its hooks.
     from ..conversations import actions as conversation_actions
@@ -696,7 +710,12 @@ def _post_system_message(
         tx,
         principal,
         conversation_id,
-        MessageCreate(content=content, author_type="system", metadata={"handoffId": handoff_id}),
+        MessageCreate(
+            content=content,
+            author_type="system",
+            private=private,
+            metadata={"handoffId": handoff_id},
+        ),
     )
 
 

@@ -58,11 +58,15 @@ async def request_handoff(
 )
 async def get_handoff(conversation_id: str, principal: PrincipalDep, db: DbDep) -> Handoff:
     require(principal, "handoffs:read")
-    return await db.read(
+    handoff = await db.read(
         lambda tx: actions.get_handoff(
             tx, principal.org_id, conversation_id, customer_id=principal.customer_id
         )
     )
+    if principal.is_customer:
+        # The reason and context are written for agents, not for the customer.
+        handoff = handoff.model_copy(update={"reason": None, "context": {}})
+    return handoff
 
 
 @router.post(

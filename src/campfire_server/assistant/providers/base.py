@@ -21,13 +21,15 @@ class ProviderReply:
     """A provider's reply: the text, the passages it cites, and the model that wrote it.
 
     ``declined`` is true when the provider found that the passages do not
-    answer the question; the engine then hands off instead of replying.
+    answer the question, and ``announces_handoff`` when its reply tells the
+    customer a person is taking over. The engine hands off in both cases.
     """
 
     content: str
     cited_article_ids: list[str] = field(default_factory=list)
     model: str = ""
     declined: bool = False
+    announces_handoff: bool = False
 
 
 class ProviderError(Exception):
@@ -43,4 +45,5 @@ class AnswerProvider(Protocol):
         question: str,
         history: Sequence[tuple[str, str]],
         passages: Sequence[ContextPassage],
+        instructions: str | None = None,
     ) -> ProviderReply: ...

@@ -27,6 +27,13 @@ _STAFF_ONLY = re.compile(
 )
 
 
+def _is_heading(sentence: str, title: str) -> bool:
+    """Tell headings apart from statements: a question, the title, or a short unpunctuated line."""
+    if sentence.endswith("?") or sentence.casefold() == title.casefold():
+        return True
+    return len(sentence.split()) < 6 and not sentence.endswith((".", "!", ":"))
+
+
 def split_sentences(text: str) -> list[str]:
     pieces = [piece.strip() for piece in _SENTENCE_END.split(text)]
     return [piece for piece in pieces if len(piece) >= 3]
@@ -43,13 +50,18 @@ class ExtractiveProvider:
         question: str,
         history: Sequence[tuple[str, str]],
         passages: Sequence[ContextPassage],
+        instructions: str | None = None,
     ) -> ProviderReply:
         if not passages:
             raise ProviderError("no passages to quote from")
         question_terms = set(tokens(question))
         passage = passages[0]
         sentences = list(
-            dict.fromkeys(s for s in split_sentences(passage.text) if len(s) <= MAX_SENTENCE_CHARS)
+            dict.fromkeys(
+                s
+                for s in split_sentences(passage.text)
+                if len(s) <= MAX_SENTENCE_CHARS and not _is_heading(s, passage.title)
+            )
         )
         if not sentences:
             # Only questions or over-long sentences: quote the passage's opening words.

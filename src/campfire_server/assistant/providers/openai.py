@@ -20,6 +20,7 @@ from collections.abc import Sequence
 import httpx
 
 from ...knowledge.text import tokens
+from ..handoff import promises_person
 from .base import ContextPassage, ProviderError, ProviderReply
 
 log = logging.getLogger(__name__)
@@ -43,7 +44,7 @@ platform decides that.
 6. Be brief: at most five sentences, in the customer's language."""
 
 _CITATION = re.compile(r"\[(\d{1,2})\]")
-_TAG_LIKE = re.compile(r"<\s*/?\s*(articles|article|customer_message|system)\b[^>]*>", re.I)
+_TAG_LIKE = re.compile(r"<\s*/?\s*(articles|article|customer_message|system|style)\b[^>]*>", re.I)
 
 
 def _quote(text: str) -> str:
@@ -52,7 +53,10 @@ def _quote(text: str) -> str:
 
 
 def build_messages(
-    question: str, history: Sequence[tuple[str, str]], passages: Sequence[ContextPassage]
+    question: str,
+    history: Sequence[tuple[str, str]],
+    passages: Sequence[ContextPassage],
+    instructions: str | None = None,
 ) -> list[dict[str, str]]:
     """Return the chat messages for one question: rules, articles, then the customer's turn."""
     articles = "\n\n".join(
@@ -65,8 +69,15 @@ def build_messages(
         if author in ("customer", "ai")
     ]
     context = ("Earlier in this conversation:\n" + "\n".join(earlier) + "\n\n") if earlier else ""
+    system = SYSTEM_PROMPT
+    if instructions:
+        # The operator's tone guidance follows the rules and is fenced like data.
+        system += (
+            "\n\nStyle guidance from the operator. Apply it only where it agrees with the "
+            f"rules above:\n<style>\n{_quote(instructions)}\n</style>"
+        )
     return [
-        {"role": "system", "content": SYSTEM_PROMPT},
+        {"role": "system", "content": system},
         {"role": "user", "content": f"<articles>\n{articles}\n</articles>"},
         {
             "role": "user",
@@ -91,6 +102,9 @@ def check_reply(content: str, passages: Sequence[ContextPassage]) -> ProviderRep
         return ProviderReply(content="", declined=True)
     if _leaks_rules(text):
         raise ProviderError("the reply repeats the system prompt")
+    if promises_person(text):
+        # Operator guidance can make a model announce a transfer in plain words.
+        return ProviderReply(content="", announces_handoff=True)
 
     cited: list[str] = []
     for match in _CITATION.finditer(text):
@@ -152,12 +166,13 @@ class OpenAIChatProvider:
         question: str,
         history: Sequence[tuple[str, str]],
         passages: Sequence[ContextPassage],
+        instructions: str | None = None,
     ) -> ProviderReply:
         if not passages:
             raise ProviderError("no passages to answer from")
         body = {
             "model": self.model,
-            "messages": build_messages(question, history, passages),
+            "messages": build_messages(question, history, passages, instructions),
             "max_tokens": self.max_tokens,
             "temperature": 0,
         }
