@@ -739,6 +739,14 @@ def _post_system_message(
 
 def _emit_handoff(tx: Tx, event_type: str, row: dict[str, Any], mailbox_id: str, now: int) -> None:
     handoff = service.handoff_from_row(row).model_dump(mode="json")
+    # Customers may not read agents, so the widget learns the name from the event.
+    agent_name = None
+    if handoff["agentId"]:
+        agent_name = tx.value(
+            "SELECT name FROM agents WHERE org_id = :org_id AND id = :id",
+            org_id=row["org_id"],
+            id=handoff["agentId"],
+        )
     emit(
         tx,
         org_id=row["org_id"],
@@ -747,6 +755,7 @@ def _emit_handoff(tx: Tx, event_type: str, row: dict[str, Any], mailbox_id: str,
             "handoff": handoff,
             "status": handoff["status"],
             "agentId": handoff["agentId"],
+            "agentName": agent_name,
             "estimatedWaitTime": handoff["estimatedWaitTime"],
             "position": handoff["position"],
         },
