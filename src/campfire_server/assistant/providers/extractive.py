@@ -2,8 +2,8 @@
 
 It runs offline and states nothing that is not in the passages: every
 sentence of its reply is copied from one of them, and it names the article
-it quotes. When the quoted article says an action is done by the support
-team, the reply says how to ask for it instead of inventing steps.
+it quotes. When a quoted sentence states that the support team does an
+action, the reply explains how to request it instead of inventing steps.
 """
 
 from __future__ import annotations
