@@ -38,6 +38,9 @@ async def test_malformed_bodies_are_400(client, tenant, body):
         ("POST", f"/conversations/{conversation['id']}/messages"),
         ("PATCH", f"/conversations/{conversation['id']}"),
         ("POST", "/mailboxes"),
+        ("POST", "/ai/generate-response"),
+        ("POST", f"/conversations/{conversation['id']}/handoff"),
+        ("POST", "/webhooks"),
     ]
     for method, path in targets:
         response = await client.request(
