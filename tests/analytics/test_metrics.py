@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 
@@ -372,3 +373,36 @@ async def test_mock_request_keeps_facts_unchanged(history, client, db, tenant):
         )
     )
     assert stored == 0
+
+
+async def test_concurrent_requests_rebuild_once(history, client, db, tenant):
+    history.at("2024-05-31T10:00:00Z")
+    for _ in range(6):
+        conversation = await history.conversation()
+        await history.say(conversation, "customer")
+        history.later(30)
+        await history.say(conversation, "agent")
+    history.at(NOW)
+
+    responses = await asyncio.gather(
+        *(
+            client.get(
+                "/analytics/metrics",
+                params={"period": "24h", "metrics": "response_time,conversation_volume"},
+                headers=tenant.headers,
+            )
+            for _ in range(4)
+        )
+    )
+    assert [response.status_code for response in responses] == [200] * 4
+    bodies = [response.json()["metrics"] for response in responses]
+    assert all(body == bodies[0] for body in bodies)
+    assert bodies[0]["response_time"]["sampleSize"] == 6
+    assert bodies[0]["response_time"]["average"] == 30.0
+    waits = await db.read(
+        lambda tx: tx.value(
+            "SELECT COUNT(*) AS n FROM analytics_waits WHERE org_id = :org_id",
+            org_id=tenant.org_id,
+        )
+    )
+    assert waits == 12  # one per series for each conversation

@@ -8,12 +8,11 @@ import httpx
 
 from campfire_server.app import create_app
 from campfire_server.monitoring import metrics
-from tests.conftest import free_port
+from tests.conftest import test_settings as make_settings
 from tests.helpers import create_conversation
 from tests.ratelimit.conftest import OwnRedis
 
 DEV = {"Authorization": "Bearer test_sk_123456789"}
-from tests.conftest import test_settings as make_settings
 
 
 async def root_client(app):
