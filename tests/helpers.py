@@ -42,3 +42,12 @@ async def get_conversation(client: httpx.AsyncClient, tenant: Any, conversation_
     response = await client.get(f"/conversations/{conversation_id}", headers=tenant.headers)
     assert response.status_code == 200, response.text
     return response.json()
+
+
+async def create_agent(
+    client: httpx.AsyncClient, tenant: Any, agent_id: str, **fields: Any
+) -> dict:
+    body = {"id": agent_id, "name": agent_id.replace("_", " ").title(), **fields}
+    response = await client.post("/agents", json=body, headers=tenant.headers)
+    assert response.status_code == 201, response.text
+    return response.json()

@@ -11,10 +11,15 @@ from .db.tx import Tx
 from .knowledge import actions as knowledge_actions
 from .knowledge.importer import read_source
 from .organizations import actions
+from .routing import actions as routing_actions
+from .routing.schemas import AgentCreate
 
 log = logging.getLogger(__name__)
 
 DEVELOPMENT_MAILBOX_ID = "mailbox_456"
+# The agent that the API reference's PATCH example assigns; offline, so the
+# AI's handoffs queue until a person signs in.
+DEVELOPMENT_AGENT_ID = "agent_123"
 # Articles about a fictional booking product, so the AI has something to answer from.
 DEMO_KNOWLEDGE = Path(__file__).with_name("demo") / "knowledge"
 
@@ -25,6 +30,22 @@ def _seed(tx: Tx) -> None:
         tx, DEVELOPMENT_ORG_ID, DEVELOPMENT_MAILBOX_ID, "Support", auto_reply=True
     )
     knowledge_actions.import_articles(tx, DEVELOPMENT_ORG_ID, read_source(DEMO_KNOWLEDGE))
+    exists = tx.value(
+        "SELECT 1 FROM agents WHERE org_id = :org_id AND id = :id",
+        org_id=DEVELOPMENT_ORG_ID,
+        id=DEVELOPMENT_AGENT_ID,
+    )
+    if not exists:
+        routing_actions.create_agent(
+            tx,
+            DEVELOPMENT_ORG_ID,
+            AgentCreate(
+                id=DEVELOPMENT_AGENT_ID,
+                name="Alex Agent",
+                email="alex@example.com",
+                skills=["billing"],
+            ),
+        )
 
 
 async def seed_development_data(db: Database) -> None:

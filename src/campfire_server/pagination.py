@@ -20,6 +20,9 @@ Direction = Literal["asc", "desc"]
 
 MAX_LIMIT = 100
 DEFAULT_LIMIT = 50
+# Far beyond any real list, and small enough that page * limit stays a
+# 64-bit OFFSET on both engines.
+MAX_PAGE = 1_000_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,8 +58,13 @@ def decode_cursor(value: str) -> tuple[int, str]:
 
 
 def page_request(page: int, limit: int, cursor: str | None) -> PageRequest:
-    if page < 1:
-        raise ValidationFailed("page must be 1 or more", field="page", value=page, expected=">= 1")
+    if not 1 <= page <= MAX_PAGE:
+        raise ValidationFailed(
+            f"page must be between 1 and {MAX_PAGE}; follow nextCursor to walk long lists",
+            field="page",
+            value=page,
+            expected=f"an integer from 1 to {MAX_PAGE}",
+        )
     if not 1 <= limit <= MAX_LIMIT:
         raise ValidationFailed(
             f"limit must be between 1 and {MAX_LIMIT}",

@@ -6,6 +6,7 @@ import pytest
 
 from campfire_server.db.database import Database
 from tests.helpers import CREATE_CONVERSATION as CREATE
+from tests.helpers import create_agent
 from tests.helpers import create_conversation as create
 
 
@@ -55,6 +56,7 @@ async def test_get_returns_created(client, tenant):
 
 
 async def test_update_changes_fields(client, tenant):
+    await create_agent(client, tenant, "agent_123")
     created = await create(client, tenant)
     response = await client.patch(
         f"/conversations/{created['id']}",
@@ -151,6 +153,7 @@ async def test_unknown_field_rejected(client, tenant):
 
 
 async def test_list_filters(client, tenant):
+    await create_agent(client, tenant, "agent_alpha")
     first = await create(client, tenant, priority="high")
     second = await create(client, tenant, customerId="customer_test_B", mailboxId="mailbox_test_2")
     await client.patch(
@@ -186,3 +189,30 @@ async def test_list_invalid_filter_is_400(client, tenant):
     )
     assert response.status_code == 400
     assert response.json()["error"]["details"]["field"] == "createdAfter"
+
+
+async def test_assigning_unknown_agent_is_404(client, tenant):
+    created = await create(client, tenant)
+    response = await client.patch(
+        f"/conversations/{created['id']}",
+        json={"assignedAgentId": "agent_nobody"},
+        headers=tenant.headers,
+    )
+    error = response.json()["error"]
+
+    assert response.status_code == 404
+    assert error["details"]["field"] == "assignedAgentId"
+    assert (await client.get(f"/conversations/{created['id']}", headers=tenant.headers)).json()[
+        "assignedAgentId"
+    ] is None
+
+
+@pytest.mark.parametrize("field", ["status", "priority", "metadata"])
+async def test_null_for_required_field_is_400(client, tenant, field):
+    created = await create(client, tenant)
+    response = await client.patch(
+        f"/conversations/{created['id']}", json={field: None}, headers=tenant.headers
+    )
+
+    assert response.status_code == 400
+    assert response.json()["error"]["details"]["field"] == field

@@ -14,7 +14,7 @@ from typing import Any
 from .. import clock, ids
 from ..auth.principal import Principal
 from ..db.tx import Tx
-from ..errors import PermissionDenied, ValidationFailed
+from ..errors import NotFound, PermissionDenied, ValidationFailed
 from ..events import records
 from ..events.emit import emit
 from ..organizations import service as organizations
@@ -148,6 +148,16 @@ def update_conversation(
             changes[field] = value
     if not changes:
         return service.conversation_from_row(row)
+    if changes.get("assigned_agent_id") is not None:
+        exists = tx.value(
+            "SELECT 1 FROM agents WHERE org_id = :org_id AND id = :id",
+            org_id=org_id,
+            id=changes["assigned_agent_id"],
+        )
+        if not exists:
+            raise NotFound.for_id(
+                "agent", changes["assigned_agent_id"], field="assignedAgentId"
+            )
 
     now = clock.now_ms()
     assignments = {

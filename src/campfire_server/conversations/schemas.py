@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, StringConstraints, field_validator
 
 from ..apimodel import ApiModel, ResponseModel
+from ..errors import ValidationFailed
 from ..validation import check_content, check_metadata
 
 Status = Literal["open", "pending", "resolved", "closed"]
@@ -64,6 +65,19 @@ class ConversationUpdate(ApiModel):
             "examples": [{"status": "resolved", "priority": "low", "assignedAgentId": "agent_123"}]
         }
     }
+
+    @field_validator("status", "priority", "metadata")
+    @classmethod
+    def _reject_null(cls, value: Any, info: Any) -> Any:
+        # Only assignedAgentId and subject can be cleared; the others always hold a value.
+        if value is None:
+            raise ValidationFailed(
+                f"{info.field_name} cannot be null",
+                field=info.field_name,
+                value=None,
+                expected="a value, or leave the field out to keep it unchanged",
+            )
+        return value
 
     @field_validator("metadata")
     @classmethod

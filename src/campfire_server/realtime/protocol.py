@@ -30,6 +30,7 @@ from ..errors import (
     ServiceError,
     ValidationFailed,
 )
+from ..validation import find_bad_text
 from .events import CLIENT_FRAME_TYPES, Channel, error_frame
 
 # Close codes used by the realtime API; docs/realtime.md lists them with their reasons.
@@ -120,7 +121,9 @@ def parse_since(value: Any) -> Since | None:
     """Accept a sequence or cursor (an integer, or digits in a string) or an ISO 8601 time."""
     if value is None:
         return None
-    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+    # Sequences and cursors are stored as 64-bit integers, so larger values
+    # could only fail in the database.
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 2**63:
         return Since(value=value)
     if isinstance(value, str) and value.isdigit() and len(value) <= 18:
         return Since(value=int(value))
@@ -257,6 +260,15 @@ class Protocol:
                 field="frame",
                 value=type(frame).__name__,
                 expected="a JSON object with a type",
+            )
+        bad = find_bad_text(frame)
+        if bad is not None:
+            path, expected = bad
+            raise ValidationFailed(
+                f"{path or 'frame'} contains a character that cannot be sent back",
+                field=path or "frame",
+                value=None,
+                expected=expected,
             )
         kind = frame.get("type")
         if kind not in CLIENT_FRAME_TYPES:

@@ -44,7 +44,7 @@ async def create_agent(
 async def list_agents(
     principal: PrincipalDep,
     db: DbDep,
-    page: Annotated[int, Query(ge=1, description="1-based page; prefer cursor")] = 1,
+    page: Annotated[int, Query(ge=1, le=1_000_000, description="1-based page; prefer cursor")] = 1,
     limit: Annotated[int, Query(ge=1, le=100)] = 50,
     cursor: Annotated[str | None, Query(max_length=200, description="nextCursor")] = None,
     status: AgentStatus | None = None,

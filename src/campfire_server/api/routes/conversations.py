@@ -65,16 +65,14 @@ async def create_conversation(
 async def list_conversations(
     principal: PrincipalDep,
     db: DbDep,
-    page: Annotated[int, Query(ge=1, description="1-based page; prefer cursor")] = 1,
+    page: Annotated[int, Query(ge=1, le=1_000_000, description="1-based page; prefer cursor")] = 1,
     limit: Annotated[int, Query(ge=1, le=100)] = 50,
     cursor: Annotated[str | None, Query(max_length=200, description="nextCursor")] = None,
     status: Status | None = None,
     priority: Priority | None = None,
     mailbox_id: Annotated[str | None, Query(alias="mailboxId", max_length=64)] = None,
     customer_id: Annotated[str | None, Query(alias="customerId", max_length=255)] = None,
-    assigned_agent_id: Annotated[
-        str | None, Query(alias="assignedAgentId", max_length=64)
-    ] = None,
+    assigned_agent_id: Annotated[str | None, Query(alias="assignedAgentId", max_length=64)] = None,
     created_after: Annotated[str | None, Query(alias="createdAfter")] = None,
     created_before: Annotated[str | None, Query(alias="createdBefore")] = None,
 ) -> dict:

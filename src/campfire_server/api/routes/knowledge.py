@@ -59,7 +59,7 @@ async def import_articles(body: ArticleImport, principal: PrincipalDep, db: DbDe
 async def list_articles(
     principal: PrincipalDep,
     db: DbDep,
-    page: Annotated[int, Query(ge=1)] = 1,
+    page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
     limit: Annotated[int, Query(ge=1, le=100)] = 50,
     tag: Annotated[str | None, Query(max_length=64)] = None,
     mailbox_id: Annotated[str | None, Query(alias="mailboxId", max_length=64)] = None,

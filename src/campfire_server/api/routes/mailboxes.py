@@ -61,9 +61,7 @@ async def update_mailbox(
     mailbox_id: str, body: MailboxUpdate, principal: PrincipalDep, db: DbDep
 ) -> Mailbox:
     require(principal, "mailboxes:write")
-    return await db.write(
-        lambda tx: actions.update_mailbox(tx, principal.org_id, mailbox_id, body)
-    )
+    return await db.write(lambda tx: actions.update_mailbox(tx, principal.org_id, mailbox_id, body))
 
 
 @router.delete(

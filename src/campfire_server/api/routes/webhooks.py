@@ -71,7 +71,7 @@ async def create_webhook(
 async def list_webhooks(
     principal: PrincipalDep,
     db: DbDep,
-    page: Annotated[int, Query(ge=1)] = 1,
+    page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
     limit: Annotated[int, Query(ge=1, le=100)] = 50,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
 ) -> dict:
@@ -79,8 +79,7 @@ async def list_webhooks(
     request = page_request(page, limit, cursor)
     rows, meta = await db.read(lambda tx: service.list_webhooks(tx, principal.org_id, request))
     now = clock.now_ms()
-    return {"data": [service.webhook_from_row(row, now_ms=now) for row in rows],
-            "pagination": meta}
+    return {"data": [service.webhook_from_row(row, now_ms=now) for row in rows], "pagination": meta}
 
 
 @router.get(
@@ -115,9 +114,7 @@ async def update_webhook(
         actions.check_events(body.events)
     if body.url is not None:
         await _check_url(body.url, settings)
-    return await db.write(
-        lambda tx: actions.update_webhook(tx, principal.org_id, webhook_id, body)
-    )
+    return await db.write(lambda tx: actions.update_webhook(tx, principal.org_id, webhook_id, body))
 
 
 @router.delete(
@@ -166,7 +163,7 @@ async def list_deliveries(
     webhook_id: str,
     principal: PrincipalDep,
     db: DbDep,
-    page: Annotated[int, Query(ge=1)] = 1,
+    page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
     limit: Annotated[int, Query(ge=1, le=100)] = 50,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
     status: DeliveryStatus | None = None,
