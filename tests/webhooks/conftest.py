@@ -66,6 +66,23 @@ async def _forget_webhooks(db: Database, org_id: str) -> None:
     await db.write(work)
 
 
+async def _park_other_deliveries(db: Database, org_id: str) -> None:
+    """Fail the due deliveries that earlier tests of the shared database left behind.
+
+    A manual worker claims every due row, and the tests count its claims.
+    """
+
+    def work(tx):  # type: ignore[no-untyped-def]
+        tx.execute(
+            "UPDATE webhook_deliveries SET status = 'failed', next_attempt_at = NULL, "
+            "claimed_by = NULL, last_error = 'left behind by an earlier test' "
+            "WHERE org_id <> :org_id AND status IN ('pending', 'delivering')",
+            org_id=org_id,
+        )
+
+    await db.write(work)
+
+
 @pytest.fixture
 async def live_factory(db: Database, tenant: Any) -> AsyncIterator[Callable[..., Any]]:
     """Build applications with the in-process worker, fast retries and ``overrides``."""
@@ -126,6 +143,7 @@ async def manual_factory(db: Database, tenant: Any) -> AsyncIterator[Callable[..
     opened: list[tuple[Any, Any, httpx.AsyncClient, httpx.AsyncClient]] = []
 
     async def make(**overrides: Any) -> Manual:
+        await _park_other_deliveries(db, tenant.org_id)
         settings = fast_settings(db.url, webhook_worker=False, **overrides)
         application = create_app(settings, db=db)
         lifespan = application.router.lifespan_context(application)
