@@ -90,6 +90,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
         ws_per_message_deflate=settings.realtime_per_message_deflate,
         ws_max_size=settings.realtime_max_frame_bytes,
         proxy_headers=False,
+        # Longer than the idle timeout of common clients and load balancers,
+        # so the server is not the side that closes a connection mid-reuse.
+        timeout_keep_alive=75,
     )
     return 0
 

@@ -42,3 +42,8 @@ async def test_plain_article_has_no_offer():
     reply = await generate("forgot password", passage)
     assert "pass your request on" not in reply.content
     assert "Forgot password" in reply.content
+
+
+async def test_offer_only_when_quoted():
+    reply = await generate("how do I upgrade my plan")
+    assert "pass your request on" not in reply.content

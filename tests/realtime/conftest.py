@@ -22,11 +22,13 @@ from tests.conftest import LiveServer, Tenant, make_tenant, start_server
 # The secret, issuer and audience a development server signs and checks tokens with.
 JWT_SETTINGS = {"secret": "development-secret", "issuer": "campfire", "audience": "campfire"}
 
-# Short timers so the tests that wait for them stay fast.
+# Short timers so the tests that wait for them stay fast, and a message rate
+# limit the slow-consumer test (150 messages in one conversation) stays under.
 SERVER_ENV = {
     "CAMPFIRE_REALTIME_AUTH_TIMEOUT_SECONDS": "0.5",
     "CAMPFIRE_REALTIME_TYPING_TTL_SECONDS": "3",
     "CAMPFIRE_REALTIME_SEND_QUEUE_FRAMES": "16",
+    "CAMPFIRE_RATE_LIMIT_MESSAGES_PER_MINUTE": "100000",
 }
 
 

@@ -169,6 +169,8 @@ async def test_br06_timeouts_5xx_and_refusals_retried(live_factory, tenant, make
         r3.path = "/hook/r3"
         for receiver in (r1, r2, r3):
             await receiver.wait_for(1, timeout=30, predicate=lambda r: r.status == 200)
+        # The held first request is recorded only once the receiver replies to it.
+        await r2.wait_for(2, timeout=30)
         await asyncio.sleep(1.0)
         logs = {name: (await _deliveries(client, tenant, hook["id"]))[0]
                 for name, hook in hooks.items()}
@@ -301,3 +303,29 @@ async def test_receiver_down_all_day_disables_webhook(manual_factory, tenant, fr
 
     await create_conversation(manual.client, tenant)
     assert len(await _deliveries(manual.client, tenant, webhook["id"])) == 2
+
+
+async def test_sdk_verifies_real_deliveries(hook_client, tenant, receiver):
+    sdk_webhooks = pytest.importorskip("campfire.webhooks")
+    supplied = "your_webhook_secret"
+    generated = await create_webhook(hook_client, tenant, receiver.url, ["message.sent"])
+    plain = await create_webhook(hook_client, tenant, receiver.url, ["message.sent"],
+                                 secret=supplied)
+    conversation = await create_conversation(hook_client, tenant)
+    await send_message(hook_client, tenant, conversation["id"], BR02_CONTENT)
+
+    requests = await receiver.wait_for(2)
+    verified = 0
+    for request in requests:
+        for secret in (generated["secret"], supplied):
+            try:
+                event = sdk_webhooks.verify(request.body, request.headers, secret)
+            except sdk_webhooks.WebhookVerificationError:
+                continue
+            verified += 1
+            assert event.id == request.webhook_id
+        with pytest.raises(TypeError):
+            sdk_webhooks.verify(json.loads(request.body), request.headers, supplied)
+
+    assert verified == 2
+    assert plain["secret"] == supplied

@@ -35,6 +35,7 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 MAILBOX_ID = "mailbox_456"
+QUIET_MAILBOX_ID = "mailbox_quiet"
 ADMIN_HEADERS = {"Authorization": f"Bearer {DEVELOPMENT_KEY}"}
 
 # Records every widget event in window.__events; loaded after widget.js.
@@ -117,6 +118,29 @@ def publishable_key(widget_server: LiveServer, host_site: HostSite, api_paths: s
 def require_realtime(realtime_available: bool, what: str) -> None:
     if not realtime_available:
         pytest.skip(f"the realtime WebSocket /api/v2/realtime is not served yet, so {what}")
+
+
+@pytest.fixture(scope="module")
+def quiet_key(widget_server: LiveServer, host_site: HostSite, api_paths: set[str]) -> str:
+    """A publishable key for a mailbox without AI replies, so no answer races the test."""
+    require_session(api_paths)
+    with api_client(widget_server) as api:
+        mailbox = api.post(
+            "/mailboxes",
+            json={"id": QUIET_MAILBOX_ID, "name": "Quiet", "settings": {"autoReply": False}},
+        )
+        assert mailbox.status_code == 201, mailbox.text
+        response = api.post(
+            "/keys",
+            json={
+                "name": "widget tests, quiet mailbox",
+                "kind": "publishable",
+                "mailboxIds": [QUIET_MAILBOX_ID],
+                "allowedOrigins": [host_site.base_url],
+            },
+        )
+    assert response.status_code == 201, response.text
+    return response.json()["key"]
 
 
 # Host pages -------------------------------------------------------------------

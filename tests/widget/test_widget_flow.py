@@ -11,6 +11,7 @@ from typing import Any
 from tests.conftest import LiveServer
 
 from .conftest import (
+    QUIET_MAILBOX_ID,
     HostSite,
     api_client,
     events_named,
@@ -198,14 +199,13 @@ async def test_handoff_shows_queue_then_agent(
     host_site: HostSite,
     api_paths: set[str],
     realtime_available: bool,
-    publishable_key: str,
+    quiet_key: str,
 ) -> None:
-    require_session(api_paths)
     require_operation(api_paths, "POST /api/v2/conversations/{}/handoff", "handoff")
+    require_operation(api_paths, "POST /api/v2/agents", "assignment to an agent")
     require_realtime(realtime_available, "handoff status cannot arrive live")
-    page = await open_widget(
-        context, host_site, widget_server, publishable_key, {"customerId": "c_ho"}
-    )
+    config = {"customerId": "c_ho", "mailboxId": QUIET_MAILBOX_ID}
+    page = await open_widget(context, host_site, widget_server, quiet_key, config)
     sent = await send_from_widget(page, "I want to talk to a person")
     conversation_id = sent["conversationId"]
 
@@ -215,21 +215,44 @@ async def test_handoff_shows_queue_then_agent(
             json={"reason": "Customer requested human assistance", "priority": "medium"},
         )
         assert handoff.status_code in (200, 201), handoff.text
-        result = handoff.json()
+        queued = handoff.json()
+    assert queued["status"] == "queued", "no agent is online yet, so the handoff must queue"
 
+    requested = await wait_for_event(page, "handoff:requested")
+    assert requested["conversationId"] == conversation_id
+    assert requested["status"] == "queued"
+    assert requested["position"] == queued["position"]
+    assert requested["estimatedWaitTime"] == queued["estimatedWaitTime"]
     status = page.locator(".status[role='status']")
     await status.wait_for(state="visible")
-    if result["status"] == "queued":
-        requested = await wait_for_event(page, "handoff:requested")
-        assert requested["conversationId"] == conversation_id
-        assert requested["position"] == result.get("position")
-        assert "Connecting you with a person." in await status.inner_text()
-        if result.get("position"):
-            assert f"number {result['position']} in line" in await status.inner_text()
-    else:
-        assigned = await wait_for_event(page, "handoff:assigned")
-        assert assigned["agentId"] == result["agentId"]
-        assert "has joined the conversation" in await status.inner_text()
+    text = await status.inner_text()
+    assert text.startswith("Connecting you with a person.")
+    assert f"You are number {queued['position']} in line." in text
+
+    # An agent coming online takes the queued conversation.
+    with api_client(widget_server) as api:
+        agent = api.post(
+            "/agents",
+            json={"id": "agent_maya", "name": "Maya Lopez", "status": "online", "capacity": 3},
+        )
+        assert agent.status_code == 201, agent.text
+    assigned = await wait_for_event(page, "handoff:assigned")
+    assert assigned["agentId"] == "agent_maya"
+    assert assigned["agentName"] == "Maya Lopez"
+    await page.wait_for_function(
+        f"{SHADOW}.querySelector('.status').textContent.includes('Maya Lopez')"
+    )
+    assert await status.inner_text() == "Maya Lopez has joined the conversation."
+
+    with api_client(widget_server) as api:
+        reply = api.post(
+            f"/conversations/{conversation_id}/messages",
+            json={"content": "Hi, I'm Maya.", "authorType": "agent", "authorId": "agent_maya"},
+        )
+        assert reply.status_code == 201, reply.text
+    received = await wait_for_received(page, 1, timeout_ms=5_000)
+    assert received[-1]["content"] == "Hi, I'm Maya."
+    assert await page.locator(".msg.agent .who").last.inner_text() == "Maya Lopez"
 
 
 async def test_reload_resumes_conversation(

@@ -26,6 +26,7 @@ POLICY: dict[str, frozenset[str]] = {
     "conversations:manage": _WRITERS,
     "messages:read": _EVERYONE,
     "messages:write": frozenset({"admin", "agent", "customer"}),
+    "handoff:write": frozenset({"admin", "agent", "customer"}),
     "satisfaction:write": frozenset({"admin", "agent", "customer"}),
     "ai:generate": _WRITERS,
     "realtime:connect": _EVERYONE,

@@ -1,10 +1,10 @@
 """Plain text from Markdown or HTML, and the tokens that search and confidence compare.
 
 Every token is lower-cased and stemmed with the Snowball English stemmer, and
-stop words are dropped. A token that joins letters and digits with dots or
-dashes (``4.1.1.2``, ``sql0805n``, ``cve-2018-6551``) is also kept whole,
-because error codes, versions and product ids must match exactly, and its
-parts are indexed as well so that ``8.5`` still finds ``8.5.5``.
+stop words are dropped. A token that joins digits and letters with dots or
+dashes (``4.1.1.2``, ``cve-2018-6551``) is also kept whole, because error
+codes, versions and product ids must match exactly. Its parts are indexed
+as well, so that ``8.5`` still finds ``8.5.5``.
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ STOP_WORDS = frozenset(
 
 _stemmer = snowballstemmer.stemmer("english")
 
-# A compound token: alphanumeric runs joined by ".", "_" or "-" (versions, codes).
+# A compound token: alphanumeric runs joined by ".", "_", "-" or "/" (versions, codes).
 _COMPOUND = re.compile(r"[a-z0-9]+(?:[._\-/][a-z0-9]+)*")
 _PART = re.compile(r"[a-z0-9]+")
 _HAS_DIGIT = re.compile(r"\d")

@@ -1,4 +1,4 @@
-"""Which article URLs may be stored and shown to customers as links."""
+"""The rule for article URLs that may be stored and shown to customers as links."""
 
 from __future__ import annotations
 

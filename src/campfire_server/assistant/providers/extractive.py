@@ -2,8 +2,8 @@
 
 It runs offline and states nothing that is not in the passages: every
 sentence of its reply is copied from one of them, and it names the article
-it quotes. When the quoted article says an action is done by the support
-team, the reply says how to ask for it instead of inventing steps.
+it quotes. When a quoted sentence states that the support team does an
+action, the reply explains how to request it instead of inventing steps.
 """
 
 from __future__ import annotations
@@ -34,6 +34,39 @@ def _is_heading(sentence: str, title: str) -> bool:
     return len(sentence.split()) < 6 and not sentence.endswith((".", "!", ":"))
 
 
+def best_window(passage: ContextPassage, question_terms: set[str]) -> list[str]:
+    """Return the run of up to three sentences in one section that covers most question terms.
+
+    Headings end a section and are never quoted. Ties go to the earlier run,
+    and a passage without any matching sentence yields its first sentence.
+    """
+    sections: list[list[str]] = [[]]
+    for sentence in dict.fromkeys(split_sentences(passage.text)):
+        if _is_heading(sentence, passage.title):
+            sections.append([])
+        elif len(sentence) <= MAX_SENTENCE_CHARS:
+            sections[-1].append(sentence)
+
+    best: list[str] = []
+    best_score = 0
+    for section in sections:
+        terms = [set(tokens(sentence)) for sentence in section]
+        for start in range(len(section)):
+            if not question_terms & terms[start]:
+                continue  # a quote starts at a sentence that matches the question
+            window = slice(start, start + MAX_SENTENCES)
+            covered: set[str] = set()
+            for sentence_terms in terms[window]:
+                covered |= question_terms & sentence_terms
+            if len(covered) > best_score:
+                best, best_score = section[window], len(covered)
+    if best:
+        return best
+    first = next((section[0] for section in sections if section), None)
+    # Only headings or over-long sentences: quote the passage's opening words.
+    return [first or passage.text[:MAX_SENTENCE_CHARS].rsplit(" ", 1)[0]]
+
+
 def split_sentences(text: str) -> list[str]:
     pieces = [piece.strip() for piece in _SENTENCE_END.split(text)]
     return [piece for piece in pieces if len(piece) >= 3]
@@ -56,29 +89,10 @@ class ExtractiveProvider:
             raise ProviderError("no passages to quote from")
         question_terms = set(tokens(question))
         passage = passages[0]
-        sentences = list(
-            dict.fromkeys(
-                s
-                for s in split_sentences(passage.text)
-                if len(s) <= MAX_SENTENCE_CHARS and not _is_heading(s, passage.title)
-            )
-        )
-        if not sentences:
-            # Only questions or over-long sentences: quote the passage's opening words.
-            sentences = [passage.text[:MAX_SENTENCE_CHARS].rsplit(" ", 1)[0]]
-
-        scored = []
-        for position, sentence in enumerate(sentences):
-            overlap = len(question_terms & set(tokens(sentence)))
-            scored.append((overlap, -position, sentence))
-        best = sorted(scored, reverse=True)[:MAX_SENTENCES]
-        chosen = [sentence for overlap, _, sentence in sorted(best, key=lambda s: -s[1]) if overlap]
-        if not chosen:
-            chosen = [sentences[0]]
-
+        chosen = best_window(passage, question_terms)
         quoted = " ".join(chosen)
         lines = [f'From our article "{passage.title}": {quoted}']
-        if _STAFF_ONLY.search(passage.text):
+        if _STAFF_ONLY.search(quoted):
             lines.append(
                 "This is something our support team does for you on request, so there are "
                 "no steps to take in the app. If you would like them to do it, say so here "
