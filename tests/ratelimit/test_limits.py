@@ -152,3 +152,13 @@ async def test_widget_visitors_do_not_share_key_bucket(db, tenant):
             response = await open_session(client, key, **{"X-Forwarded-For": visitor})
             assert response.status_code == 201
             assert rate_headers(response)[1] == 1
+
+
+async def test_anonymous_requests_limited_by_address(db):
+    async with limited_client(db, rate_limit_requests_per_minute=2) as client:
+        statuses = [(await client.get("/conversations")).status_code for _ in range(2)]
+        assert statuses == [401, 401]
+        rejected = await client.get("/conversations")
+        assert rejected.status_code == 429
+        assert 1 <= int(rejected.headers["retry-after"]) <= 60
+        assert rate_headers(rejected)[:2] == (2, 0)
