@@ -33,6 +33,7 @@ POLICY: dict[str, frozenset[str]] = {
     "mailboxes:write": _ADMIN,
     "agents:read": _STAFF,
     "agents:write": _ADMIN,
+    "agents:status": _WRITERS,
     "knowledge:read": _STAFF,
     "knowledge:write": _ADMIN,
     "analytics:read": _STAFF,
