@@ -164,7 +164,9 @@ def serve(url: str, port: int, extra: dict[str, str]) -> subprocess.Popen[bytes]
     }
     subprocess.run(
         [sys.executable, "-m", "campfire_server.cli", "migrate", "--database-url", url],
-        check=True, capture_output=True, env={**os.environ, **env},
+        check=True,
+        capture_output=True,
+        env={**os.environ, **env},
     )
     return start(
         ["--factory", "campfire_server.app:create_app", "--port", str(port)],
@@ -193,20 +195,30 @@ def main() -> int:
     parser.add_argument("--customers", type=int, default=1000, help="simulated customers")
     parser.add_argument("--duration", type=float, default=120, help="seconds of sending")
     parser.add_argument("--interval", type=float, default=10, help="seconds between messages")
-    parser.add_argument("--redis-url", default=os.environ.get("CAMPFIRE_TEST_REDIS_URL",
-                                                             "redis://127.0.0.1:6379/7"))
-    parser.add_argument("--no-write", action="store_true", help="print without updating BENCHMARKS.md")
+    parser.add_argument(
+        "--redis-url", default=os.environ.get("CAMPFIRE_TEST_REDIS_URL", "redis://127.0.0.1:6379/7")
+    )
+    parser.add_argument(
+        "--no-write", action="store_true", help="print without updating BENCHMARKS.md"
+    )
     args = parser.parse_args()
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, 65536), hard))
 
     rows = []
-    baseline = start(["bench.baseline_app:app", "--port", "3811"],
-                     {"PYTHONPATH": str(Path(__file__).resolve().parent.parent)},
-                     "http://127.0.0.1:3811/api/v2/conversations/x")
+    baseline = start(
+        ["bench.baseline_app:app", "--port", "3811"],
+        {"PYTHONPATH": str(Path(__file__).resolve().parent.parent)},
+        "http://127.0.0.1:3811/api/v2/conversations/x",
+    )
     try:
-        rows.append(summarise("bare FastAPI echo (baseline)",
-                              asyncio.run(drive_baseline("http://127.0.0.1:3811/api/v2", args)), args))
+        rows.append(
+            summarise(
+                "bare FastAPI echo (baseline)",
+                asyncio.run(drive_baseline("http://127.0.0.1:3811/api/v2", args)),
+                args,
+            )
+        )
     finally:
         baseline.terminate()
 
@@ -245,7 +257,8 @@ def main() -> int:
             "handoff acknowledgement) arriving on the customer's WebSocket; the error rate counts "
             "failed POSTs and replies that never arrived.",
             "",
-            "| setup | messages | POST p50 ms | POST p99 ms | reply p50 ms | reply p99 ms | error rate |",
+            "| setup | messages | POST p50 ms | POST p99 ms | reply p50 ms | reply p99 ms "
+            "| error rate |",
             "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
             *rows,
         ]

@@ -34,8 +34,17 @@ MESSAGE = {
     "authorId": "customer_123",
     "metadata": {"source": "widget", "timestamp": "2024-01-15T10:30:00Z"},
 }
-UVICORN_FLAGS = ["--loop", "uvloop", "--http", "httptools", "--no-access-log", "--workers", "1",
-                 "--log-level", "warning"]
+UVICORN_FLAGS = [
+    "--loop",
+    "uvloop",
+    "--http",
+    "httptools",
+    "--no-access-log",
+    "--workers",
+    "1",
+    "--log-level",
+    "warning",
+]
 
 
 def wait_ready(url: str, process: subprocess.Popen[bytes]) -> None:
@@ -77,7 +86,9 @@ def wrk(url: str, seconds: int, headers: dict[str, str], body: dict | None) -> d
         script_path = handle.name
     output = subprocess.run(
         ["wrk", "-t2", "-c64", f"-d{seconds}s", "--latency", "-s", script_path, url],
-        capture_output=True, text=True, check=True,
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout
     os.unlink(script_path)
 
@@ -124,9 +135,17 @@ def drop_database(url: str) -> None:
 def measure_campfire(engine: str, seconds: int, port: int) -> dict[str, dict[str, float]]:
     workdir = Path(tempfile.mkdtemp(prefix="campfire-bench-"))
     url = prepare_database(engine, workdir)
-    env = {"CAMPFIRE_ENV": "development", "CAMPFIRE_DATABASE_URL": url, "CAMPFIRE_LOG_LEVEL": "WARNING"}
-    subprocess.run([sys.executable, "-m", "campfire_server.cli", "migrate", "--database-url", url],
-                   check=True, capture_output=True, env={**os.environ, **env})
+    env = {
+        "CAMPFIRE_ENV": "development",
+        "CAMPFIRE_DATABASE_URL": url,
+        "CAMPFIRE_LOG_LEVEL": "WARNING",
+    }
+    subprocess.run(
+        [sys.executable, "-m", "campfire_server.cli", "migrate", "--database-url", url],
+        check=True,
+        capture_output=True,
+        env={**os.environ, **env},
+    )
     process = start(
         ["--factory", "campfire_server.app:create_app", "--port", str(port)],
         env,
@@ -199,7 +218,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seconds", type=int, default=10, help="duration of each wrk run")
     parser.add_argument("--engines", default="sqlite,postgresql", help="comma-separated engines")
-    parser.add_argument("--no-write", action="store_true", help="print without updating BENCHMARKS.md")
+    parser.add_argument(
+        "--no-write", action="store_true", help="print without updating BENCHMARKS.md"
+    )
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         print("error: wrk is not installed; install it with `apt-get install wrk`", file=sys.stderr)

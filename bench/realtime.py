@@ -9,13 +9,13 @@ this process:
 * campfire through Redis: the same with ``CAMPFIRE_REDIS_URL`` set, so each
   event goes out to Redis and comes back before fan-out.
 
-Each round sends one trigger and waits until every subscriber has it; the
+Each round sends one trigger and waits until every subscriber has it. The
 latency of a delivery is its arrival time minus the moment the trigger was
-sent, and deliveries per second are all deliveries over the time of all
-rounds. On campfire the trigger is either a typing frame from one more
-socket (the relay alone) or a message POST (HTTP, database commit, event
-log, fan-out). Then ``--idle`` sockets are opened, authenticated and
-subscribed, and the server's RSS growth is divided by their count.
+sent. Deliveries per second are all deliveries over the time of all rounds.
+On campfire the trigger is either a typing frame from one more socket (the
+relay alone) or a message POST (HTTP, database commit, event log, fan-out).
+Then ``--idle`` sockets are opened, authenticated and subscribed, and the
+server's RSS growth is divided by their count.
 
 Usage: ``python bench/realtime.py [--subscribers 1000] [--rounds 50] [--idle 5000]``.
 """
@@ -331,11 +331,14 @@ def report(args: argparse.Namespace, results: dict[str, Any]) -> str:
         "## Realtime",
         "",
         f"`python bench/realtime.py --subscribers {args.subscribers} --rounds {args.rounds} "
-        f"--idle {args.idle}` on {machine()}. Clients and servers share the machine; each "
+        f"--idle {args.idle}` on {machine()}, load average {os.getloadavg()[0]:.1f} at the "
+        "end of the run. Clients and servers share the machine; each "
         "server is one process (uvloop). Each round sends one trigger and waits until all "
         f"{args.subscribers} subscribers of one conversation channel have it; latency is "
         "arrival minus trigger time, and the ratios are to the bare websockets broadcast of "
-        "the same run.",
+        "the same run. The subscribers of every server are the same minimal client "
+        "(`bench/wsclient.py`), because a full client library made the client process the "
+        "bottleneck.",
         "",
         "| fan-out to one channel | p50 ms | p99 ms (vs bare) | deliveries/s (vs bare) |",
         "| --- | --- | --- | --- |",

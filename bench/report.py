@@ -27,7 +27,8 @@ def machine() -> str:
                 break
     except OSError:
         pass
-    return f"{cpus} CPUs ({model or platform.processor() or 'unknown'}), Python {platform.python_version()}"
+    processor = model or platform.processor() or "unknown"
+    return f"{cpus} CPUs ({processor}), Python {platform.python_version()}"
 
 
 def write_section(name: str, markdown: str) -> None:

@@ -7,8 +7,10 @@
 2. Events per second that one in-process worker delivers to a local
    receiver (a separate process on 127.0.0.1 answering 200 at once).
 
+The figures go into the "webhooks" section of BENCHMARKS.md.
+
 Usage: python bench/webhooks.py [--requests 300] [--rounds 5] [--events 2000]
-       [--postgres postgresql://postgres@127.0.0.1:5432/test]
+       [--postgres postgresql://postgres@127.0.0.1:5432/test] [--no-write]
 """
 
 from __future__ import annotations
@@ -26,6 +28,9 @@ import time
 from pathlib import Path
 
 import httpx
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from report import machine, write_section  # noqa: E402
 
 from campfire_server.app import create_app
 from campfire_server.auth import keys
@@ -251,15 +256,20 @@ async def main() -> None:
     parser.add_argument("--concurrency", type=int, default=16, help="POSTs in flight at once")
     parser.add_argument("--events", type=int, default=2000, help="events to deliver")
     parser.add_argument("--postgres", metavar="URL", help="also run on this PostgreSQL server")
+    parser.add_argument("--no-write", action="store_true", help="print without updating "
+                        "BENCHMARKS.md")
     args = parser.parse_args()
 
     port = free_port()
     receiver = subprocess.Popen([sys.executable, "-c", RECEIVER, str(port)])
+    rows: list[str] = []
+    rates: list[str] = []
+    summary: list[str] = []
     try:
         time.sleep(0.5)
-        engines: list[tuple[str, str | None]] = [("sqlite", None)]
+        engines: list[tuple[str, str | None]] = [("SQLite", None)]
         if args.postgres:
-            engines.append(("postgresql", args.postgres))
+            engines.append(("PostgreSQL", args.postgres))
         for engine, base in engines:
             with tempfile.TemporaryDirectory() as directory:
                 drop = None
@@ -276,23 +286,59 @@ async def main() -> None:
                         drop()  # type: ignore[operator]
             medians = emission["medians_us"]
             bare = medians["bare"]
-            print(f"{engine}: message POST, {args.concurrency} in flight, median of "
-                  f"{args.rounds} rounds of {args.requests}")
             for label, (wall, cpu) in medians.items():
-                print(
-                    f"  {label:12s} wall {wall:7.0f} us/request (ratio {wall / bare[0]:.3f})"
-                    f"  cpu {cpu:7.0f} us/request (ratio {cpu / bare[1]:.3f})"
+                rows.append(
+                    f"| {engine} | {label} | {wall:.0f} | {wall / bare[0]:.3f} | {cpu:.0f} | "
+                    f"{cpu / bare[1]:.3f} |"
                 )
-            print(f"  deliveries queued by the webhook run: {emission['queued']}")
-            print(
-                f"  outbox hook itself: {emission['hook_us']:.0f} us per event, "
-                f"{emission['hook_us'] / medians['bare'][1]:.2%} of a bare POST's CPU time"
+            # Time inside the hook includes waiting on the database server, so it
+            # is compared with the wall time of a POST only.
+            rows.append(
+                f"| {engine} | outbox hook alone | {emission['hook_us']:.0f} per event | "
+                f"{emission['hook_us'] / bare[0]:.3f} of bare | | |"
             )
-            print(f"{engine}: {args.events} events delivered by one in-process worker "
-                  f"(concurrency 16): {rate:.0f} events/s")
+            rates.append(f"| {engine} | {args.events} | {rate:.0f} |")
+            summary.append(
+                f"- {engine}: CPU per POST {medians['no webhook'][1] / bare[1] - 1:+.1%} with "
+                f"the hook and no webhook, {medians['one webhook'][1] / bare[1] - 1:+.1%} with "
+                "one matching webhook."
+            )
     finally:
         receiver.terminate()
         receiver.wait(5)
+
+    markdown = f"""## Webhooks
+
+`python bench/webhooks.py{' --postgres URL' if args.postgres else ''}` on {machine()}.
+Message POSTs through the ASGI app in-process, {args.concurrency} in flight,
+median of {args.rounds} rounds of {args.requests} per configuration, in a new
+order each round. "bare" removes the outbox hook; "no webhook" runs it for
+an organization without webhooks (one indexed query per event); "one
+webhook" also inserts a delivery row per message. The in-process worker is
+off, since delivery is asynchronous. "outbox hook alone" is the time spent
+inside the hook, averaged over both hooked configurations.
+
+| engine | configuration | wall µs/POST | ratio | CPU µs/POST | ratio |
+| --- | --- | --- | --- | --- | --- |
+{chr(10).join(rows)}
+
+{chr(10).join(summary)}
+
+On a machine shared with other work the wall times of runs seconds apart
+differ by tens of percent, so read the CPU columns. Without a webhook the
+hook is one indexed query per event. A matching webhook adds a row insert
+per event, which costs about as much as the message insert itself.
+
+Delivery: one in-process worker (16 in flight) sends queued events to a
+local receiver process on 127.0.0.1 that answers 200 at once.
+
+| engine | events | delivered per second |
+| --- | --- | --- |
+{chr(10).join(rates)}
+"""
+    print(markdown)
+    if not args.no_write:
+        write_section("webhooks", markdown)
 
 
 if __name__ == "__main__":

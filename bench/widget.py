@@ -110,7 +110,8 @@ def summarize(values: list[float]) -> tuple[float, float]:
 
 async def measure(base: str, rounds: int) -> dict[str, list[float]]:
     demo_html = httpx.get(f"{base}/").text
-    start = demo_html.index("<script>\n    window.CampfireConfig")
+    start = demo_html.index("\n    window.CampfireConfig")
+    start = demo_html.rindex("<script", 0, start)
     end = demo_html.index("</body>")
     bare_html = demo_html[:start] + demo_html[end:]
     figures: dict[str, list[float]] = {

@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 
 import httpx
+from playwright.async_api import TimeoutError as PlaywrightTimeout
 from playwright.async_api import async_playwright
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -74,7 +75,6 @@ def start_server(directory: Path) -> tuple[subprocess.Popen[bytes], str]:
 
 async def take(base: str) -> None:
     api = httpx.Client(base_url=f"{base}/api/v2", headers=ADMIN, timeout=15)
-    paths = api.get("/openapi.json").json()["paths"]
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(
             executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
@@ -103,12 +103,12 @@ async def take(base: str) -> None:
         try:
             await page.wait_for_function(
                 f"{SHADOW}.querySelectorAll('.msg.ai[data-id^=msg_]').length > 0",
-                timeout=20_000,
+                timeout=40_000,
             )
-        except Exception:
+        except PlaywrightTimeout:
             # NOTE: a server without the answer engine never replies; post a
             # sample answer so the screenshot still shows how one looks.
-            print("no AI answer arrived; posting a sample answer through the API")
+            print("no AI answer arrived within 40 s; posting a sample answer through the API")
             api.post(
                 f"/conversations/{conversation_id}/messages",
                 json={
@@ -128,22 +128,20 @@ async def take(base: str) -> None:
         await page.wait_for_timeout(300)
         await page.screenshot(path=DOCS / "widget-answered.png", clip=CLIP)
 
-        handoff_path = "/api/v2/conversations/{conversation_id}/handoff"
-        if handoff_path in paths or handoff_path.replace("conversation_id", "conversationId") \
-                in paths:
-            api.post(
-                f"/conversations/{conversation_id}/handoff",
-                json={"reason": "Customer asked to downgrade", "priority": "medium"},
-            ).raise_for_status()
-        else:
-            api.patch(
-                f"/conversations/{conversation_id}", json={"assignedAgentId": "agt_maya"}
-            ).raise_for_status()
+        # An online agent takes the handoff at once.
+        api.post(
+            "/agents",
+            json={"id": "agent_maya", "name": "Maya Lopez", "status": "online", "capacity": 3},
+        ).raise_for_status()
+        api.post(
+            f"/conversations/{conversation_id}/handoff",
+            json={"reason": "Customer asked to downgrade", "priority": "medium"},
+        ).raise_for_status()
         api.post(
             f"/conversations/{conversation_id}/messages",
             json={
                 "authorType": "agent",
-                "authorId": "agt_maya",
+                "authorId": "agent_maya",
                 "content": "Hi, I can do that for you. Which plan would you like?",
             },
         ).raise_for_status()

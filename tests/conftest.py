@@ -222,8 +222,16 @@ def start_server(
     }
     with open(log_path, "wb") as log_file:
         process = subprocess.Popen(
-            [sys.executable, "-m", "campfire_server.cli", "serve", "--host", "127.0.0.1",
-             "--port", str(port)],
+            [
+                sys.executable,
+                "-m",
+                "campfire_server.cli",
+                "serve",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+            ],
             env=environment,
             stdout=log_file,
             stderr=subprocess.STDOUT,

@@ -41,11 +41,21 @@ def test_admin_commands(tmp_path):
     assert next(row for row in listed if row["id"] == key["id"])["revoked_at"] is not None
 
     mailbox = campfire(
-        "mailboxes", "create", "--org", "org_acme", "--name", "Support", "--id", "support",
-        "--auto-reply", database_url=url,
+        "mailboxes",
+        "create",
+        "--org",
+        "org_acme",
+        "--name",
+        "Support",
+        "--id",
+        "support",
+        "--auto-reply",
+        database_url=url,
     )
     assert mailbox.returncode == 0, mailbox.stderr
-    mailboxes = json.loads(campfire("mailboxes", "list", "--org", "org_acme", database_url=url).stdout)
+    mailboxes = json.loads(
+        campfire("mailboxes", "list", "--org", "org_acme", database_url=url).stdout
+    )
     assert [item["id"] for item in mailboxes] == ["support"]
     assert mailboxes[0]["settings"]["autoReply"] is True
 
@@ -56,12 +66,20 @@ def test_admin_commands(tmp_path):
 
 def test_every_command_has_help():
     for command in (
-        ["serve"], ["migrate"], ["orgs", "create"], ["keys", "create"], ["keys", "list"],
-        ["keys", "revoke"], ["mailboxes", "create"], ["mailboxes", "list"],
+        ["serve"],
+        ["migrate"],
+        ["orgs", "create"],
+        ["keys", "create"],
+        ["keys", "list"],
+        ["keys", "revoke"],
+        ["mailboxes", "create"],
+        ["mailboxes", "list"],
     ):
         result = subprocess.run(
             [sys.executable, "-m", "campfire_server.cli", *command, "--help"],
-            capture_output=True, text=True, timeout=30,
+            capture_output=True,
+            text=True,
+            timeout=30,
         )
         assert result.returncode == 0
         assert "--database-url" in result.stdout or command == ["keys", "revoke"]
@@ -70,10 +88,23 @@ def test_every_command_has_help():
 def test_serve_refuses_stale_schema(tmp_path):
     url = f"sqlite:///{tmp_path / 'stale.db'}"
     result = subprocess.run(
-        [sys.executable, "-m", "campfire_server.cli", "serve", "--env", "production",
-         "--database-url", url],
-        capture_output=True, text=True, timeout=60,
-        env={"CAMPFIRE_JWT_SECRET": "a-long-random-value-for-this-test-only", "PATH": "/usr/bin:/bin"},
+        [
+            sys.executable,
+            "-m",
+            "campfire_server.cli",
+            "serve",
+            "--env",
+            "production",
+            "--database-url",
+            url,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={
+            "CAMPFIRE_JWT_SECRET": "a-long-random-value-for-this-test-only",
+            "PATH": "/usr/bin:/bin",
+        },
     )
     assert result.returncode == 2
     assert "campfire migrate" in result.stderr
@@ -107,12 +138,14 @@ def test_db_copy_moves_every_row(tmp_path, postgres_available):
     async def seed() -> None:
         db = open_database(source)
         conversation = await db.write(
-            lambda tx: actions.create_conversation(tx, principal, ConversationCreate(customer_id="c"))
+            lambda tx: actions.create_conversation(
+                tx, principal, ConversationCreate(customer_id="c")
+            )
         )
         for n in range(3):
             await db.write(
                 lambda tx: actions.send_message(
-                    tx, principal, conversation.id, MessageCreate(content=f"m{n} 👋")
+                    tx, principal, conversation.id, MessageCreate(content=f"m{n} 👋")  # noqa: B023
                 )
             )
         await db.close()
@@ -121,8 +154,20 @@ def test_db_copy_moves_every_row(tmp_path, postgres_available):
     target = create_postgres_database()
     try:
         result = subprocess.run(
-            [sys.executable, "-m", "campfire_server.cli", "db", "copy", "--from", source, "--to", target],
-            capture_output=True, text=True, timeout=120,
+            [
+                sys.executable,
+                "-m",
+                "campfire_server.cli",
+                "db",
+                "copy",
+                "--from",
+                source,
+                "--to",
+                target,
+            ],
+            capture_output=True,
+            text=True,
+            timeout=120,
         )
         assert result.returncode == 0, result.stderr
         assert "messages: 3 rows" in result.stdout
@@ -130,7 +175,10 @@ def test_db_copy_moves_every_row(tmp_path, postgres_available):
         async def check() -> None:
             db = open_database(target)
             contents = await db.read(
-                lambda tx: [row["content"] for row in tx.all("SELECT content FROM messages ORDER BY created_at, id")]
+                lambda tx: [
+                    row["content"]
+                    for row in tx.all("SELECT content FROM messages ORDER BY created_at, id")
+                ]
             )
             assert contents == ["m0 👋", "m1 👋", "m2 👋"]
             keys = await db.read(lambda tx: tx.value("SELECT COUNT(*) AS n FROM api_keys"))
@@ -138,10 +186,15 @@ def test_db_copy_moves_every_row(tmp_path, postgres_available):
             # New events get positions after the copied ones.
             conversation_id = await db.read(lambda tx: tx.value("SELECT id FROM conversations"))
             await db.write(
-                lambda tx: actions.send_message(tx, principal, conversation_id, MessageCreate(content="new"))
+                lambda tx: actions.send_message(
+                    tx, principal, conversation_id, MessageCreate(content="new")
+                )
             )
             positions = await db.read(
-                lambda tx: [row["position"] for row in tx.all("SELECT position FROM events ORDER BY position")]
+                lambda tx: [
+                    row["position"]
+                    for row in tx.all("SELECT position FROM events ORDER BY position")
+                ]
             )
             assert positions == sorted(set(positions))
             assert len(positions) == 5
@@ -151,8 +204,20 @@ def test_db_copy_moves_every_row(tmp_path, postgres_available):
         assert org["apiKey"].startswith("sk_live_")
 
         again = subprocess.run(
-            [sys.executable, "-m", "campfire_server.cli", "db", "copy", "--from", source, "--to", target],
-            capture_output=True, text=True, timeout=120,
+            [
+                sys.executable,
+                "-m",
+                "campfire_server.cli",
+                "db",
+                "copy",
+                "--from",
+                source,
+                "--to",
+                target,
+            ],
+            capture_output=True,
+            text=True,
+            timeout=120,
         )
         assert again.returncode == 1
         assert "already has" in again.stderr

@@ -15,15 +15,21 @@ from .api.middleware import BodyGuardMiddleware, IdempotencyMiddleware, RequestC
 from .api.routes import (
     agents,
     ai,
+    analytics,
+    auth,
     conversations,
     events,
     handoffs,
+    health,
+    keys,
     knowledge,
     mailboxes,
     messages,
+    satisfaction,
     webhooks,
+    widget,
+    widget_assets,
 )
-from .api.routes import analytics, auth, health, keys, satisfaction, widget, widget_assets
 from .assistant.setup import assistant_service
 from .auth.keys import KeyCache
 from .auth.origins import OriginRegistry
@@ -33,6 +39,7 @@ from .config import Settings, get_settings
 from .db.database import Database, open_database
 from .development import seed_development_data
 from .events.emit import register_tx_hook
+from .monitoring import service as monitoring_service
 from .realtime import gateway as realtime_gateway
 from .realtime import runtime as realtime_runtime
 from .routing import service as routing
@@ -52,6 +59,7 @@ SERVICES: list[ServiceFactory] = [assistant_service, realtime_runtime.lifespan]
 # by the in-process worker (off with CAMPFIRE_WEBHOOK_WORKER=false).
 register_tx_hook(webhook_actions.enqueue_event)
 SERVICES.append(webhook_delivery.lifespan_service)
+SERVICES.append(monitoring_service.lifespan)
 
 DESCRIPTION = """\
 Campfire's REST API: conversations, messages, AI answers, handoff to people,
@@ -135,5 +143,6 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     app.add_middleware(BodyGuardMiddleware, max_body_bytes=settings.max_body_bytes)
     app.add_middleware(AccessMiddleware)
     app.add_middleware(RequestContextMiddleware)
+    # Outermost, so realtime fan-out can write through the web server's own send.
     app.add_middleware(realtime_gateway.RawSendCapture)
     return app

@@ -72,7 +72,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
         )
         return 2
     if settings.is_development:
-        base = f"http://{'localhost' if settings.host in ('127.0.0.1', '0.0.0.0') else settings.host}:{settings.port}"
+        shown_host = "localhost" if settings.host in ("127.0.0.1", "0.0.0.0") else settings.host
+        base = f"http://{shown_host}:{settings.port}"
         print(f"Campfire is starting on {base}", file=sys.stderr)
         print(f"  API:        {base}/api/v2", file=sys.stderr)
         print(f"  API docs:   {base}/api/v2/docs", file=sys.stderr)
@@ -89,6 +90,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
         ws_per_message_deflate=settings.realtime_per_message_deflate,
         ws_max_size=settings.realtime_max_frame_bytes,
         proxy_headers=False,
+        # Longer than the idle timeout of common clients and load balancers,
+        # so the server is not the side that closes a connection mid-reuse.
+        timeout_keep_alive=75,
     )
     return 0
 
@@ -278,10 +282,20 @@ def build_parser() -> argparse.ArgumentParser:
         help="copy every row into an empty database, e.g. from SQLite to PostgreSQL; "
         "stop the servers first",
     )
-    db_copy.add_argument("--from", dest="source", required=True, metavar="URL",
-                         help="database to read, e.g. sqlite:///campfire.db")
-    db_copy.add_argument("--to", dest="target", required=True, metavar="URL",
-                         help="empty database to fill, e.g. postgresql://user@host:5432/campfire")
+    db_copy.add_argument(
+        "--from",
+        dest="source",
+        required=True,
+        metavar="URL",
+        help="database to read, e.g. sqlite:///campfire.db",
+    )
+    db_copy.add_argument(
+        "--to",
+        dest="target",
+        required=True,
+        metavar="URL",
+        help="empty database to fill, e.g. postgresql://user@host:5432/campfire",
+    )
     db_copy.set_defaults(handler=cmd_db_copy)
 
     orgs = commands.add_parser("orgs", help="manage organizations").add_subparsers(

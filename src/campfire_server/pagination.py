@@ -81,7 +81,8 @@ def keyset_clause(request: PageRequest, direction: Direction, params: dict[str, 
 
 def order_clause(request: PageRequest, direction: Direction) -> str:
     order = "ASC" if direction == "asc" else "DESC"
-    return f" ORDER BY created_at {order}, id {order} LIMIT {request.limit + 1} OFFSET {request.offset}"
+    limit = request.limit + 1
+    return f" ORDER BY created_at {order}, id {order} LIMIT {limit} OFFSET {request.offset}"
 
 
 def pagination(

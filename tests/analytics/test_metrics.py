@@ -338,3 +338,37 @@ async def test_csv_rejects_bad_filter(client, tenant):
     )
     assert response.status_code == 400
     assert response.json()["error"]["details"]["field"] == "period"
+
+
+async def test_viewer_key_reads_metrics(history, client, db, tenant):
+    history.at("2024-05-31T10:00:00Z")
+    await history.conversation()
+    history.at(NOW)
+    viewer = await key_headers(db, tenant, "viewer")
+    response = await client.get(
+        "/analytics/metrics",
+        params={"period": "24h", "metrics": "conversation_volume"},
+        headers=viewer,
+    )
+    assert response.status_code == 200
+    assert response.json()["metrics"]["conversation_volume"]["total"] == 1
+
+
+async def test_mock_request_keeps_facts_unchanged(history, client, db, tenant):
+    history.at("2024-05-31T10:00:00Z")
+    conversation = await history.conversation()
+    history.at(NOW)
+    response = await client.get(
+        "/analytics/metrics",
+        params={"period": "24h", "metrics": "conversation_volume"},
+        headers={**tenant.headers, "X-Campfire-Mock": "true"},
+    )
+    assert response.status_code == 200
+    assert "conversation_volume" in response.json()["metrics"]
+    stored = await db.read(
+        lambda tx: tx.value(
+            "SELECT COUNT(*) AS n FROM analytics_facts WHERE conversation_id = :id",
+            id=conversation,
+        )
+    )
+    assert stored == 0

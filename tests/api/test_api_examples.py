@@ -47,7 +47,12 @@ async def test_reference_examples(client):
     assert listed.status_code == 200
     assert set(listed.json()) == {"data", "pagination"}
     assert set(listed.json()["pagination"]) == {
-        "page", "limit", "total", "totalPages", "hasMore", "nextCursor"
+        "page",
+        "limit",
+        "total",
+        "totalPages",
+        "hasMore",
+        "nextCursor",
     }
 
     updated = await client.patch(
@@ -64,7 +69,13 @@ async def test_reference_examples(client):
     assert sent.status_code == 201
     message = sent.json()
     assert set(message) >= {
-        "id", "conversationId", "content", "authorType", "authorId", "createdAt", "metadata"
+        "id",
+        "conversationId",
+        "content",
+        "authorType",
+        "authorId",
+        "createdAt",
+        "metadata",
     }
     for field in ("content", "authorType", "authorId", "metadata"):
         assert message[field] == MESSAGE_EXAMPLE[field]

@@ -23,8 +23,14 @@ def live_server(db, tmp_path):
     server.stop()
 
 
-async def _post_many(api: str, headers: dict, conversation_id: str, total: int, clients: int,
-                     idempotency_key: str | None = None) -> list[httpx.Response]:
+async def _post_many(
+    api: str,
+    headers: dict,
+    conversation_id: str,
+    total: int,
+    clients: int,
+    idempotency_key: str | None = None,
+) -> list[httpx.Response]:
     per_client = total // clients
 
     async def one_client(index: int) -> list[httpx.Response]:
@@ -35,7 +41,9 @@ async def _post_many(api: str, headers: dict, conversation_id: str, total: int, 
                 extra = {"Idempotency-Key": idempotency_key} if idempotency_key else {}
                 body = {"content": "same" if idempotency_key else f"client {index} message {n}"}
                 tasks.append(
-                    http.post(f"/conversations/{conversation_id}/messages", json=body, headers=extra)
+                    http.post(
+                        f"/conversations/{conversation_id}/messages", json=body, headers=extra
+                    )
                 )
             results = await asyncio.gather(*tasks)
             return list(results)
@@ -105,7 +113,9 @@ async def test_sqlite_contention_never_500(db, backend, tmp_path, workers):
                 ]
                 reads = [http.get("/conversations", params={"limit": 10}) for _ in range(20)]
                 patches = [
-                    http.patch(f"/conversations/{cid}", json={"priority": "high" if _round % 2 else "low"})
+                    http.patch(
+                        f"/conversations/{cid}", json={"priority": "high" if _round % 2 else "low"}
+                    )
                     for cid in conversations
                 ]
                 responses = await asyncio.gather(*writes, *reads, *patches)

@@ -43,7 +43,7 @@ async def test_ids_are_opaque_and_not_sequential(client, tenant):
     assert first != second
     assert len(first) - len("conv_") >= 22
     # The random tails differ in many places, not just the last character.
-    assert sum(a != b for a, b in zip(first[-17:], second[-17:])) > 8
+    assert sum(a != b for a, b in zip(first[-17:], second[-17:], strict=True)) > 8
 
 
 async def test_get_returns_created(client, tenant):
@@ -73,7 +73,9 @@ async def test_update_changes_fields(client, tenant):
 
 async def test_update_empty_body_is_400(client, tenant):
     created = await create(client, tenant)
-    response = await client.patch(f"/conversations/{created['id']}", json={}, headers=tenant.headers)
+    response = await client.patch(
+        f"/conversations/{created['id']}", json={}, headers=tenant.headers
+    )
     assert response.status_code == 400
 
 
@@ -175,9 +177,7 @@ async def test_list_filters(client, tenant):
 
 
 async def test_list_invalid_filter_is_400(client, tenant):
-    response = await client.get(
-        "/conversations", params={"status": "nope"}, headers=tenant.headers
-    )
+    response = await client.get("/conversations", params={"status": "nope"}, headers=tenant.headers)
     assert response.status_code == 400
     assert response.json()["error"]["details"]["field"] == "status"
 

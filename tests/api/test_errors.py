@@ -38,6 +38,9 @@ async def test_malformed_bodies_are_400(client, tenant, body):
         ("POST", f"/conversations/{conversation['id']}/messages"),
         ("PATCH", f"/conversations/{conversation['id']}"),
         ("POST", "/mailboxes"),
+        ("POST", "/ai/generate-response"),
+        ("POST", f"/conversations/{conversation['id']}/handoff"),
+        ("POST", "/webhooks"),
     ]
     for method, path in targets:
         response = await client.request(
@@ -61,7 +64,9 @@ async def test_text_plain_is_415(client, tenant):
 async def test_body_over_limit_is_413(client, tenant):
     huge = b'{"customerId":"' + b"a" * (1024 * 1024 + 10) + b'"}'
     response = await client.post(
-        "/conversations", content=huge, headers={**tenant.headers, "Content-Type": "application/json"}
+        "/conversations",
+        content=huge,
+        headers={**tenant.headers, "Content-Type": "application/json"},
     )
     assert_envelope(response, 413, "PAYLOAD_TOO_LARGE")
 
@@ -143,7 +148,9 @@ async def test_empty_content_is_400(client, tenant, content):
 async def test_metadata_limits(client, tenant):
     many_keys = {f"k{i}": i for i in range(10_000)}
     response = await client.post(
-        "/conversations", json={**CREATE_CONVERSATION, "metadata": many_keys}, headers=tenant.headers
+        "/conversations",
+        json={**CREATE_CONVERSATION, "metadata": many_keys},
+        headers=tenant.headers,
     )
     assert assert_envelope(response, 400, "VALIDATION_ERROR")["details"]["field"] == "metadata"
 
@@ -161,7 +168,9 @@ async def test_metadata_limits(client, tenant):
 
 async def test_subject_over_limit_is_400(client, tenant):
     response = await client.post(
-        "/conversations", json={**CREATE_CONVERSATION, "subject": "s" * 1000}, headers=tenant.headers
+        "/conversations",
+        json={**CREATE_CONVERSATION, "subject": "s" * 1000},
+        headers=tenant.headers,
     )
     assert assert_envelope(response, 400, "VALIDATION_ERROR")["details"]["field"] == "subject"
 
@@ -176,10 +185,14 @@ async def test_unicode_round_trips_exactly(client, tenant):
         assert sent.status_code == 201
         assert sent.json()["content"].encode() == text.encode()
 
-    listed = await client.get(f"/conversations/{conversation['id']}/messages", headers=tenant.headers)
+    listed = await client.get(
+        f"/conversations/{conversation['id']}/messages", headers=tenant.headers
+    )
     contents = [item["content"] for item in listed.json()["data"]]
     assert contents == [UNICODE_TEXT, "🙂"]
-    assert (await get_conversation(client, tenant, conversation["id"]))["subject"] == "Order 📦 late"
+    assert (await get_conversation(client, tenant, conversation["id"]))[
+        "subject"
+    ] == "Order 📦 late"
 
 
 @pytest.mark.parametrize(

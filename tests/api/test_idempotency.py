@@ -20,7 +20,8 @@ async def post_message(client, tenant, conversation_id, content, key=KEY):
 async def event_count(db, conversation_id):
     return await db.read(
         lambda tx: tx.value(
-            "SELECT COUNT(*) AS n FROM events WHERE conversation_id = :id AND type = 'message.sent'",
+            "SELECT COUNT(*) AS n FROM events "
+            "WHERE conversation_id = :id AND type = 'message.sent'",
             id=conversation_id,
         )
     )
@@ -64,7 +65,10 @@ async def test_without_key_creates_twice(client, tenant):
 async def test_concurrent_repeats_store_one(client, tenant, db):
     conversation = await create_conversation(client, tenant)
     responses = await asyncio.gather(
-        *(post_message(client, tenant, conversation["id"], "once", "concurrent-key") for _ in range(30))
+        *(
+            post_message(client, tenant, conversation["id"], "once", "concurrent-key")
+            for _ in range(30)
+        )
     )
 
     assert {response.status_code for response in responses} == {201}

@@ -96,7 +96,9 @@ async def test_closed_conversation_rejects_messages(client, tenant):
 
 async def test_list_messages_oldest_first(client, tenant):
     conversation = await create(client, tenant)
-    sent = [(await send(client, tenant, conversation["id"], f"m{i}")).json()["id"] for i in range(3)]
+    sent = [
+        (await send(client, tenant, conversation["id"], f"m{i}")).json()["id"] for i in range(3)
+    ]
     response = await client.get(
         f"/conversations/{conversation['id']}/messages",
         params={"page": 1, "limit": 50},

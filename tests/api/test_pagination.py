@@ -109,7 +109,9 @@ async def test_page_offsets_still_work(client, tenant):
     params = {"customerId": "customer_offsets", "limit": 2}
     pages = [
         (
-            await client.get("/conversations", params={**params, "page": page}, headers=tenant.headers)
+            await client.get(
+                "/conversations", params={**params, "page": page}, headers=tenant.headers
+            )
         ).json()
         for page in (1, 2, 3)
     ]
@@ -125,6 +127,8 @@ async def test_bad_cursor_and_limit_are_400(client, tenant):
     assert response.json()["error"]["details"]["field"] == "cursor"
 
     for limit in (0, 101):
-        response = await client.get("/conversations", params={"limit": limit}, headers=tenant.headers)
+        response = await client.get(
+            "/conversations", params={"limit": limit}, headers=tenant.headers
+        )
         assert response.status_code == 400
         assert response.json()["error"]["details"]["field"] == "limit"

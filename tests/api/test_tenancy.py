@@ -18,9 +18,9 @@ async def test_other_org_sees_nothing(client, tenant, other_tenant):
 
     own_missing = await client.get(f"/conversations/{missing}", headers=other_tenant.headers)
     foreign = await client.get(path, headers=other_tenant.headers)
-    assert foreign.json()["error"]["message"].replace(conversation["id"], "X") == own_missing.json()[
-        "error"
-    ]["message"].replace(missing, "X")
+    assert foreign.json()["error"]["message"].replace(
+        conversation["id"], "X"
+    ) == own_missing.json()["error"]["message"].replace(missing, "X")
 
     assert (await client.get(f"{path}/messages", headers=other_tenant.headers)).status_code == 404
     patched = await client.patch(path, json={"priority": "high"}, headers=other_tenant.headers)

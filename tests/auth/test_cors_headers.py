@@ -107,3 +107,22 @@ async def test_json_gets_nosniff_only(client, tenant):
     response = await client.get("/conversations", headers=tenant.headers)
     assert response.headers["x-content-type-options"] == "nosniff"
     assert "content-security-policy" not in response.headers
+
+
+async def test_development_key_from_own_origin_only(client, app):
+    from campfire_server.auth.keys import DEVELOPMENT_PUBLISHABLE_KEY
+
+    own = f"http://127.0.0.1:{app.state.settings.port}"
+    body = {"mailboxId": "mailbox_456"}
+    local = await client.post(
+        "/widget/session", json=body, headers=bearer(DEVELOPMENT_PUBLISHABLE_KEY, Origin=own)
+    )
+    assert local.status_code == 201, local.text
+    for origin in ("http://127.0.0.1:5555", "https://evil.example"):
+        remote = await client.post(
+            "/widget/session",
+            json=body,
+            headers=bearer(DEVELOPMENT_PUBLISHABLE_KEY, Origin=origin),
+        )
+        assert remote.status_code == 403, origin
+        assert "access-control-allow-origin" not in remote.headers

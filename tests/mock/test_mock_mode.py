@@ -6,10 +6,13 @@ import hashlib
 import hmac
 import json
 
+import httpx
 import pytest
 
+from campfire_server.app import create_app
 from campfire_server.events import bus
 from tests.auth.conftest import bearer, create_key
+from tests.conftest import test_settings as make_settings
 from tests.helpers import create_conversation
 
 MOCK = {"X-Campfire-Mock": "true"}
@@ -41,6 +44,16 @@ def snapshot(db):
 
 
 @pytest.fixture
+async def client(db):
+    """A client of an app without the webhook worker, whose retries would change tables."""
+    app = create_app(make_settings(db.url, webhook_worker=False), db=db)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t/api/v2") as http:
+            yield http
+
+
+@pytest.fixture
 def published():
     events = []
     unsubscribe = bus.subscribe(events.append)
@@ -49,6 +62,12 @@ def published():
 
 
 async def test_mock_writes_change_nothing(client, db, tenant, published):
+    webhook = await client.post(
+        "/webhooks",
+        json={"url": "http://127.0.0.1:9/hook", "events": ["*"]},
+        headers=tenant.headers,
+    )
+    assert webhook.status_code == 201, webhook.text
     conversation = await create_conversation(client, tenant)
     conversation_path = f"/conversations/{conversation['id']}"
     key = await client.post("/keys", json={"name": "to revoke"}, headers=tenant.headers)
@@ -161,3 +180,93 @@ async def test_without_header_writes_happen(client, db, tenant, published):
     after = await snapshot(db)
     assert len(after["conversations"]) == len(before["conversations"]) + 3
     assert len(published) == 3
+
+
+async def test_real_write_would_queue_webhook(client, db, tenant):
+    """The control for the mock test: the same write without the header queues a delivery."""
+    await client.post(
+        "/webhooks",
+        json={"url": "http://127.0.0.1:9/hook", "events": ["conversation.created"]},
+        headers=tenant.headers,
+    )
+    before = await snapshot(db)
+    mocked = await client.post(
+        "/conversations", json={"customerId": "c_mock"}, headers={**tenant.headers, **MOCK}
+    )
+    assert mocked.status_code == 201
+    assert await snapshot(db) == before
+    real = await client.post(
+        "/conversations", json={"customerId": "c_real"}, headers=tenant.headers
+    )
+    assert real.status_code == 201
+    after = await snapshot(db)
+    assert len(after["webhook_deliveries"]) == len(before["webhook_deliveries"]) + 1
+
+
+async def test_mock_covers_every_write_endpoint(client, db, tenant, published):
+    """Each write endpoint of the API answers for real in mock mode and keeps nothing."""
+    admin = {**tenant.headers, **MOCK}
+    conversation = await create_conversation(client, tenant)
+    conversation_path = f"/conversations/{conversation['id']}"
+    agent = (await client.post("/agents", json={"name": "Real"}, headers=tenant.headers)).json()
+    article = (
+        await client.post(
+            "/knowledge/articles",
+            json={"title": "Billing", "content": "Update billing in Settings."},
+            headers=tenant.headers,
+        )
+    ).json()
+    webhook = (
+        await client.post(
+            "/webhooks",
+            json={"url": "http://127.0.0.1:9/hook", "events": ["conversation.created"]},
+            headers=tenant.headers,
+        )
+    ).json()
+    await create_conversation(client, tenant)
+    deliveries = await client.get(f"/webhooks/{webhook['id']}/deliveries", headers=tenant.headers)
+    delivery_id = deliveries.json()["data"][0]["id"]
+    search_before = (
+        await client.get("/knowledge/search", params={"q": "refund"}, headers=tenant.headers)
+    ).json()
+    published.clear()
+    before = await snapshot(db)
+
+    requests = [
+        ("POST", f"{conversation_path}/handoff", {"reason": "mock"}),
+        ("POST", f"{conversation_path}/satisfaction", {"rating": 4}),
+        ("POST", "/agents", {"name": "Mock agent"}),
+        ("PATCH", f"/agents/{agent['id']}", {"status": "online"}),
+        ("DELETE", f"/agents/{agent['id']}", None),
+        ("POST", "/knowledge/articles", {"title": "Refunds", "content": "Refund policy text."}),
+        (
+            "POST",
+            "/knowledge/articles/import",
+            {"articles": [{"title": "Refund import", "content": "Refunds take 5 days."}]},
+        ),
+        ("PATCH", f"/knowledge/articles/{article['id']}", {"title": "Refund renamed"}),
+        ("DELETE", f"/knowledge/articles/{article['id']}", None),
+        ("POST", "/webhooks", {"url": "http://127.0.0.1:9/other", "events": ["message.sent"]}),
+        ("PATCH", f"/webhooks/{webhook['id']}", {"events": ["message.sent"]}),
+        ("POST", f"/webhooks/{webhook['id']}/rotate-secret", None),
+        ("POST", f"/webhooks/{webhook['id']}/test", None),
+        ("POST", f"/webhooks/{webhook['id']}/deliveries/{delivery_id}/retry", None),
+        ("DELETE", f"/webhooks/{webhook['id']}", None),
+        (
+            "POST",
+            "/ai/generate-response",
+            {"conversationId": conversation["id"], "messageContent": "How do refunds work?"},
+        ),
+    ]
+    for method, path, body in requests:
+        response = await client.request(method, path, json=body, headers=admin)
+        assert response.status_code < 300, (method, path, response.text)
+        assert response.headers.get("x-campfire-mock") == "true", (method, path)
+
+    assert await snapshot(db) == before
+    assert published == []
+    search_after = (
+        await client.get("/knowledge/search", params={"q": "refund"}, headers=tenant.headers)
+    ).json()
+    assert search_after == search_before
+

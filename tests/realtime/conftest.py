@@ -22,11 +22,13 @@ from tests.conftest import LiveServer, Tenant, make_tenant, start_server
 # The secret, issuer and audience a development server signs and checks tokens with.
 JWT_SETTINGS = {"secret": "development-secret", "issuer": "campfire", "audience": "campfire"}
 
-# Short timers so the tests that wait for them stay fast.
+# Short timers so the tests that wait for them stay fast, and a message rate
+# limit the slow-consumer test (150 messages in one conversation) stays under.
 SERVER_ENV = {
     "CAMPFIRE_REALTIME_AUTH_TIMEOUT_SECONDS": "0.5",
     "CAMPFIRE_REALTIME_TYPING_TTL_SECONDS": "3",
     "CAMPFIRE_REALTIME_SEND_QUEUE_FRAMES": "16",
+    "CAMPFIRE_RATE_LIMIT_MESSAGES_PER_MINUTE": "100000",
 }
 
 
@@ -61,7 +63,7 @@ def ws_url(server: LiveServer) -> str:
 
 
 async def connect(server: LiveServer, token: str, **options: Any) -> ClientConnection:
-    """Open a socket and authenticate it; fail unless the server answers ``authenticated``."""
+    """Open a socket and authenticate it; fail unless the server replies ``authenticated``."""
     ws = await websockets.connect(ws_url(server), **options)
     await ws.send(json.dumps({"type": "auth", "token": token}))
     frame = await next_frame(ws)
@@ -185,3 +187,13 @@ def small_receive_buffer_socket(port: int) -> socket.socket:
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
     sock.connect(("127.0.0.1", port))
     return sock
+
+
+async def create_agent(http: httpx.AsyncClient, tenant: Tenant, agent_id: str) -> dict[str, Any]:
+    response = await http.post(
+        "/agents",
+        json={"id": agent_id, "name": agent_id.replace("_", " ").title(), "capacity": 4},
+        headers=tenant.headers,
+    )
+    assert response.status_code == 201, response.text
+    return response.json()

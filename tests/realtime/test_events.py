@@ -25,20 +25,41 @@ def record(type_: str, data: dict, sequence: int = 3) -> EventRecord:
     )
 
 
-def test_handoff_frame_keeps_top_level_fields() -> None:
-    data = {"status": "assigned", "agentId": "agent_123", "estimatedWaitTime": 30, "position": 0}
-    frame = frame_for(record("handoff.assigned", data))
+HANDOFF = {
+    "handoff": {"id": "hnd_1"},
+    "status": "assigned",
+    "agentId": "agent_123",
+    "estimatedWaitTime": 30,
+    "position": 0,
+}
+
+
+def test_handoff_frame_carries_routing_fields() -> None:
+    frame = frame_for(record("handoff.assigned", HANDOFF))
     assert frame is not None
     assert frame.agent_ids == frozenset({"agent_123"})
     assert frame.to_frame("conversation:conv_789") == {
         "type": "handoff",
         "channel": "conversation:conv_789",
-        "data": {**data, "conversationId": "conv_789"},
+        "data": {
+            "handoffId": "hnd_1",
+            "event": "handoff.assigned",
+            "status": "assigned",
+            "agentId": "agent_123",
+            "estimatedWaitTime": 30,
+            "position": 0,
+            "conversationId": "conv_789",
+        },
         "sequence": 3,
         "cursor": 77,
         "eventId": "evt_1",
         "timestamp": "2024-01-15T10:30:00.123Z",
     }
+
+
+def test_assigned_request_is_not_repeated() -> None:
+    # An assignment at once logs requested and assigned; only the second is a frame.
+    assert frame_for(record("handoff.requested", HANDOFF)) is None
 
 
 def test_handoff_status_defaults_to_type() -> None:

@@ -13,6 +13,7 @@ from websockets.exceptions import ConnectionClosed
 from tests.realtime.conftest import (
     abort,
     connect,
+    create_agent,
     frame_of_type,
     frames_until_quiet,
     next_frame,
@@ -147,12 +148,19 @@ async def test_customer_token_scope(server, http, org) -> None:
     await ws.close()
 
 
-async def test_agent_channel_only_own(server, org) -> None:
+async def test_agent_channel_only_own(server, http, org) -> None:
+    await create_agent(http, org, "agent_alpha")
+    await create_agent(http, org, "agent_beta")
     ws = await connect(server, token_for(org, "agent", agent_id="agent_alpha"))
     assert (await subscribe(ws, "agent:agent_alpha"))["type"] == "subscribed"
     other = await subscribe(ws, "agent:agent_beta")
     assert other["data"]["code"] == "AUTHORIZATION_ERROR"
     await ws.close()
+
+    admin = await connect(server, org.key)
+    assert (await subscribe(admin, "agent:agent_beta"))["type"] == "subscribed"
+    assert (await subscribe(admin, "agent:agent_nobody"))["data"]["code"] == "NOT_FOUND"
+    await admin.close()
 
 
 async def test_mailbox_limited_token(server, http, org) -> None:
@@ -229,6 +237,7 @@ async def test_private_note_hidden_from_customer(server, http, org) -> None:
 
 
 async def test_conversation_events_on_three_channels(server, http, org) -> None:
+    await create_agent(http, org, "agent_alpha")
     conversation = await open_conversation(http, org)
     agent = await connect(server, token_for(org, "agent", agent_id="agent_alpha"))
     for channel in (
@@ -534,7 +543,8 @@ async def test_events_endpoint_polls_with_since(server, http, org, other_org) ->
 # Presence ----------------------------------------------------------------------------
 
 
-async def test_agent_presence_follows_sockets(server, org) -> None:
+async def test_agent_presence_follows_sockets(server, http, org) -> None:
+    await create_agent(http, org, "agent_presence")
     observer = await connect(server, org.key)
     await subscribe(observer, f"mailbox:{org.mailbox_id}")
     token = token_for(org, "agent", agent_id="agent_presence")
@@ -542,6 +552,8 @@ async def test_agent_presence_follows_sockets(server, org) -> None:
     first = await connect(server, token)
     online = await frame_of_type(observer, "presence")
     assert online["data"] == {"agentId": "agent_presence", "status": "online", "connections": 1}
+    stored = await http.get("/agents/agent_presence", headers=org.headers)
+    assert stored.json()["status"] == "online"
     second = await connect(server, token)
     await first.close()
     # The agent still has a socket, so nothing changes.
@@ -550,4 +562,34 @@ async def test_agent_presence_follows_sockets(server, org) -> None:
     offline = await frame_of_type(observer, "presence")
     assert offline["data"]["status"] == "offline"
     assert offline["data"]["connections"] == 0
+    stored = await http.get("/agents/agent_presence", headers=org.headers)
+    assert stored.json()["status"] == "offline"
     await observer.close()
+
+
+async def test_handoff_event_reaches_agent(server, http, org) -> None:
+    await create_agent(http, org, "agent_handoff")
+    conversation = await open_conversation(http, org)
+    agent = await connect(server, token_for(org, "agent", agent_id="agent_handoff"))
+    await frames_until_quiet(agent, 0.3)
+    for channel in (f"conversation:{conversation}", "agent:agent_handoff"):
+        assert (await subscribe(agent, channel))["type"] == "subscribed"
+
+    response = await http.post(
+        f"/conversations/{conversation}/handoff",
+        json={"reason": "billing question"},
+        headers=org.headers,
+    )
+    assert response.status_code in (200, 201), response.text
+    frames = [f for f in await frames_until_quiet(agent) if f["type"] == "handoff"]
+    assert sorted(f["channel"] for f in frames) == [
+        "agent:agent_handoff",
+        f"conversation:{conversation}",
+    ]
+    for frame in frames:
+        assert frame["data"]["status"] == "assigned"
+        assert frame["data"]["agentId"] == "agent_handoff"
+        assert "estimatedWaitTime" in frame["data"]
+        assert frame["data"]["conversationId"] == conversation
+        assert isinstance(frame["sequence"], int)
+    await agent.close()

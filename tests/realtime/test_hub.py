@@ -118,7 +118,7 @@ async def test_replay_handover_drops_duplicates() -> None:
     connection, recorder, _ = attach(hub, ADMIN, "ws_1")
     subscription = hub.subscribe(connection, "conversation:conv_1")
     hub.prime("conv_1", 1)
-    # Events 2 and 3 arrive live while the replay (which also holds 2) is read.
+    # Events 2 and 3 arrive live while the replay (which also contains 2) is read.
     hub.deliver(envelope_for(message_record(2)))
     hub.deliver(envelope_for(message_record(3)))
     await settle()
@@ -231,9 +231,33 @@ async def test_direct_write_keeps_order() -> None:
     writable["now"] = False
     connection.enqueue("b")
     await settle()
-    # The writer holds "b", so "c" must queue behind it even though the socket is writable again.
+    # The writer has taken "b", so "c" must queue behind it although the socket is writable.
     writable["now"] = True
     connection.enqueue("c")
     gate.set()
     await settle()
     assert written == ["a", "b", "c"]
+
+
+async def test_ai_typing_indicator_always_ends() -> None:
+    from campfire_server.realtime.runtime import RealtimeService
+    from tests.conftest import test_settings
+
+    service = RealtimeService(test_settings("sqlite:///unused.db"), db=None)  # type: ignore[arg-type]
+    await service.broker.start(service.hub.deliver)
+    observer, recorder, _ = attach(service.hub, ADMIN, "ws_observer")
+    service.hub.subscribe(observer, "conversation:conv_1").go_live(set(), None, True)
+
+    try:
+        async with service.typing_indicator(ORG, "conv_1"):
+            await settle()
+            raise RuntimeError("the answer failed")
+    except RuntimeError:
+        pass
+    await settle()
+    assert [(f["data"]["authorId"], f["data"]["isTyping"]) for f in recorder.frames] == [
+        ("ai", True),
+        ("ai", False),
+    ]
+    assert all(f["data"]["authorType"] == "ai" for f in recorder.frames)
+    await service.broker.stop()

@@ -60,9 +60,15 @@ class PrivatePostgres:
         subprocess.run(
             _as_postgres_user(
                 [
-                    str(self.bin / "pg_ctl"), "-D", str(self.data), "-w", "-l",
-                    str(self.root / "server.log"), "-o",
-                    f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1", "start",
+                    str(self.bin / "pg_ctl"),
+                    "-D",
+                    str(self.data),
+                    "-w",
+                    "-l",
+                    str(self.root / "server.log"),
+                    "-o",
+                    f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1",
+                    "start",
                 ]
             ),
             check=True,
@@ -96,8 +102,19 @@ class PrivateRedis:
 
     def start(self) -> None:
         self.process = subprocess.Popen(
-            ["redis-server", "--bind", "127.0.0.1", "--port", str(self.port), "--save", "",
-             "--appendonly", "no", "--dir", str(self.root)],
+            [
+                "redis-server",
+                "--bind",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(self.root),
+            ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )

@@ -93,7 +93,7 @@ async def events(
 async def check_invariants(db: Database, org_id: str) -> dict[str, Any]:
     """Assert the routing invariants of one organization and return its state.
 
-    * no agent holds more open conversations than its capacity;
+    * no agent has more open conversations than its capacity;
     * each conversation has at most one open handoff;
     * an assigned handoff's agent is its conversation's assignee;
     * a queued handoff's conversation has no assignee;

@@ -150,3 +150,21 @@ async def test_delete_agent(client, tenant):
 
     gone = await client.get("/agents/agent_alpha", headers=tenant.headers)
     assert gone.status_code == 404
+
+
+async def test_agent_role_may_only_set_status(client, db, tenant):
+    from campfire_server.auth import keys
+
+    issued = await db.write(
+        lambda tx: keys.create_key(tx, org_id=tenant.org_id, name="agent key", role="agent")
+    )
+    agent_key = {"Authorization": f"Bearer {issued.key}"}
+    await add_agent(client, tenant, "agent_alpha", status="offline")
+
+    status = await client.patch("/agents/agent_alpha", json={"status": "online"}, headers=agent_key)
+    capacity = await client.patch("/agents/agent_alpha", json={"capacity": 9}, headers=agent_key)
+
+    assert status.status_code == 200
+    assert status.json()["status"] == "online"
+    assert capacity.status_code == 403
+    assert (await client.get("/agents/agent_alpha", headers=agent_key)).json()["capacity"] == 5

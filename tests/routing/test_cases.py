@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections import Counter
 
-from tests.helpers import create_conversation, send_message
+from tests.helpers import create_conversation, get_conversation, send_message
 from tests.routing.support import (
     HANDOFF_BODY,
     add_agent,
@@ -77,7 +77,8 @@ async def test_manual_assignment_beats_auto_assignment(client, db, tenant):
     assigned = await events(db, tenant.org_id, "handoff.assigned", conversation_id=second)
     assert [item["data"]["agentId"] for item in assigned] == ["agent_alpha", "agent_beta"]
 
-    # (c) PATCHes to alpha and to beta settle on one value, with no A-B-A flip.
+    # (c) PATCHes to alpha and to beta settle on one value. Each PATCH makes
+    # at most one change event, and only when it changes the assignee.
     third = await handed_to_alpha(client, tenant)
     results = await asyncio.gather(
         patch(client, tenant, third, assignedAgentId="agent_alpha"),
@@ -85,11 +86,12 @@ async def test_manual_assignment_beats_auto_assignment(client, db, tenant):
     )
     assert [item.status_code for item in results] == [200, 200]
     changes = await assignee_changes(db, tenant, third)
+    assert changes[0] == "agent_alpha"
+    by_patches = changes[1:]
+    assert by_patches in (["agent_beta"], ["agent_beta", "agent_alpha"])
     final = (await get_handoff(client, tenant, third))["agentId"]
-    assert final in ("agent_alpha", "agent_beta")
-    assert changes[-1] == final
-    assert len(changes) <= 2
-    assert all(left != right for left, right in zip(changes, changes[1:], strict=False))
+    assert final == by_patches[-1]
+    assert (await get_conversation(client, tenant, third))["assignedAgentId"] == final
     await check_invariants(db, tenant.org_id)
 
 

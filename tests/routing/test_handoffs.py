@@ -345,3 +345,34 @@ async def test_viewer_may_read_but_not_hand_off(client, db, tenant):
     read = await client.get(f"/conversations/{conversation['id']}/handoff", headers=viewer)
     assert read.status_code == 200
     assert (await client.get("/agents", headers=viewer)).status_code == 200
+
+
+async def test_mailbox_scoped_key_sees_only_its_mailbox(client, db, tenant):
+    issued = await db.write(
+        lambda tx: keys.create_key(
+            tx,
+            org_id=tenant.org_id,
+            name="sales only",
+            role="agent",
+            mailbox_ids=["mailbox_test_2"],
+        )
+    )
+    scoped = {"Authorization": f"Bearer {issued.key}"}
+    support = await create_conversation(client, tenant)
+    path = f"/conversations/{support['id']}/handoff"
+
+    denied = await client.post(path, json=HANDOFF_BODY, headers=scoped)
+    assert denied.status_code == 404
+    await hand_off(client, tenant, support["id"])
+    for response in (
+        await client.get(path, headers=scoped),
+        await client.post(f"{path}/cancel", headers=scoped),
+    ):
+        assert response.status_code == 404
+    assert (await get_handoff(client, tenant, support["id"]))["status"] == "queued"
+
+    sales = await create_conversation(client, tenant, mailboxId="mailbox_test_2")
+    allowed = await client.post(
+        f"/conversations/{sales['id']}/handoff", json=HANDOFF_BODY, headers=scoped
+    )
+    assert allowed.status_code == 201

@@ -30,7 +30,7 @@ async def test_skill_matching_picks_agent_with_all_skills(client, db, tenant):
     _, plain = await new_handoff(client, tenant)
 
     assert both["agentId"] == "agent_both"
-    # agent_both already holds one, so the less loaded billing agent wins.
+    # agent_both already has one, so the less loaded billing agent wins.
     assert billing["agentId"] == "agent_billing"
     assert plain["agentId"] == "agent_none"
     await check_invariants(db, tenant.org_id)

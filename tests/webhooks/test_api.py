@@ -280,7 +280,8 @@ async def test_deliveries_list_filters_and_pages(hook_client, tenant, receiver):
     bad = await hook_client.get(path, params={"status": "lost"}, headers=tenant.headers)
 
     ids = [item["id"] for item in first["data"] + rest["data"]]
-    assert len(ids) == 3 and len(set(ids)) == 3
+    assert len(ids) == 3
+    assert len(set(ids)) == 3
     assert first["pagination"]["total"] == 3
     assert all(item["status"] == "succeeded" for item in first["data"])
     assert failed["data"] == []

@@ -107,7 +107,8 @@ async def test_br05_rotation_grace_window(manual_factory, tenant, frozen, make_r
     )
     assert rotated.status_code == 200
     s2 = rotated.json()["secret"]
-    assert s2.startswith("whsec_") and s2 != s1
+    assert s2.startswith("whsec_")
+    assert s2 != s1
     assert rotated.json()["previousSecretExpiresAt"] == clock.to_iso(frozen.now_ms() + 3_600_000)
     fetched = (await manual.client.get(f"/webhooks/{webhook['id']}",
                                        headers=tenant.headers)).json()
@@ -168,15 +169,18 @@ async def test_br06_timeouts_5xx_and_refusals_retried(live_factory, tenant, make
         r3.path = "/hook/r3"
         for receiver in (r1, r2, r3):
             await receiver.wait_for(1, timeout=30, predicate=lambda r: r.status == 200)
+        # The held first request is recorded only once the receiver replies to it.
+        await r2.wait_for(2, timeout=30)
         await asyncio.sleep(1.0)
         logs = {name: (await _deliveries(client, tenant, hook["id"]))[0]
                 for name, hook in hooks.items()}
 
     assert [request.status for request in r1.requests] == [503, 503, 200]
-    # The receiver logs the held request when it finally answers, after the
-    # worker gave up on it; the retry was answered at once.
+    # The receiver records the held request when it finally replies, after the
+    # worker gave up on it. The retry got its reply at once.
     assert len(r2.requests) == 2
-    assert len(r3.requests) == 1 and r3.requests[0].status == 200
+    assert len(r3.requests) == 1
+    assert r3.requests[0].status == 200
     event_ids = {request.webhook_id for receiver in (r1, r2, r3) for request in receiver.requests}
     assert len(event_ids) == 1
     assert json.loads(r1.requests[0].body)["data"]["message"]["id"] == message["id"]
@@ -193,7 +197,8 @@ async def test_br06_timeouts_5xx_and_refusals_retried(live_factory, tenant, make
         for attempt in refusals
     ]
     capped = [gap for gap in gaps if gap < 0.8 * 800]
-    assert capped == sorted(capped) and len(set(capped)) == len(capped)
+    assert capped == sorted(capped)
+    assert len(set(capped)) == len(capped)
     for log in logs.values():
         assert log["status"] == "succeeded"
         assert log["attempts"][-1]["statusCode"] == 200
@@ -254,7 +259,8 @@ async def test_br08_events_carry_ordering(hook_client, tenant, make_receiver):
     for payload in payloads:
         assert payload["conversationId"] == conversation["id"]
         # Millisecond precision: 2024-01-15T10:30:00.123Z
-        assert len(payload["timestamp"]) == 24 and payload["timestamp"].endswith("Z")
+        assert len(payload["timestamp"]) == 24
+        assert payload["timestamp"].endswith("Z")
     assert ordered[-1]["data"]["conversation"]["status"] == "resolved"
     updated_at = [payload["data"]["conversation"]["updatedAt"] for payload in ordered]
     assert updated_at == sorted(updated_at)
@@ -297,3 +303,29 @@ async def test_receiver_down_all_day_disables_webhook(manual_factory, tenant, fr
 
     await create_conversation(manual.client, tenant)
     assert len(await _deliveries(manual.client, tenant, webhook["id"])) == 2
+
+
+async def test_sdk_verifies_real_deliveries(hook_client, tenant, receiver):
+    sdk_webhooks = pytest.importorskip("campfire.webhooks")
+    supplied = "your_webhook_secret"
+    generated = await create_webhook(hook_client, tenant, receiver.url, ["message.sent"])
+    plain = await create_webhook(hook_client, tenant, receiver.url, ["message.sent"],
+                                 secret=supplied)
+    conversation = await create_conversation(hook_client, tenant)
+    await send_message(hook_client, tenant, conversation["id"], BR02_CONTENT)
+
+    requests = await receiver.wait_for(2)
+    verified = 0
+    for request in requests:
+        for secret in (generated["secret"], supplied):
+            try:
+                event = sdk_webhooks.verify(request.body, request.headers, secret)
+            except sdk_webhooks.WebhookVerificationError:
+                continue
+            verified += 1
+            assert event.id == request.webhook_id
+        with pytest.raises(TypeError):
+            sdk_webhooks.verify(json.loads(request.body), request.headers, supplied)
+
+    assert verified == 2
+    assert plain["secret"] == supplied

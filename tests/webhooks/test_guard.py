@@ -13,6 +13,7 @@ import pytest
 
 from campfire_server.app import create_app
 from campfire_server.webhooks import guard
+from campfire_server.webhooks.delivery import _pinned_request
 from campfire_server.webhooks.guard import DestinationRejected, check_destination
 from tests.helpers import create_conversation
 
@@ -118,3 +119,19 @@ async def test_delivery_time_check_blocks(db, tenant, manual_factory, receiver):
     assert deliveries[0]["status"] == "failed"
     assert deliveries[0]["attempts"][0]["error"].startswith("blocked:")
     assert deliveries[0]["attempts"][0]["nextRetryAt"] is None
+
+
+def test_attempt_connects_to_checked_address():
+    url, headers, extensions = _pinned_request("https://hooks.example.com/in?x=1", "203.0.113.7")
+
+    assert str(url) == "https://203.0.113.7/in?x=1"
+    assert headers == {"Host": "hooks.example.com"}
+    assert extensions == {"sni_hostname": "hooks.example.com"}
+
+
+def test_pinned_ipv6_keeps_brackets_and_port():
+    url, headers, extensions = _pinned_request("http://[::1]:8080/x", "::1")
+
+    assert str(url) == "http://[::1]:8080/x"
+    assert headers == {"Host": "[::1]:8080"}
+    assert extensions == {}

@@ -35,6 +35,7 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 MAILBOX_ID = "mailbox_456"
+QUIET_MAILBOX_ID = "mailbox_quiet"
 ADMIN_HEADERS = {"Authorization": f"Bearer {DEVELOPMENT_KEY}"}
 
 # Records every widget event in window.__events; loaded after widget.js.
@@ -91,9 +92,55 @@ def require_session(api_paths: set[str]) -> None:
     require_operation(api_paths, "POST /api/v2/widget/session", "a widget session")
 
 
+@pytest.fixture(scope="module")
+def publishable_key(widget_server: LiveServer, host_site: HostSite, api_paths: set[str]) -> str:
+    """A publishable key for the development mailbox that host pages' origin may use.
+
+    Servers without key management get the fixed development key; the tests
+    that need a session skip on them anyway.
+    """
+    if "POST /api/v2/keys" not in api_paths:
+        return DEVELOPMENT_PUBLISHABLE_KEY
+    with api_client(widget_server) as api:
+        response = api.post(
+            "/keys",
+            json={
+                "name": "widget tests",
+                "kind": "publishable",
+                "mailboxIds": [MAILBOX_ID],
+                "allowedOrigins": [host_site.base_url],
+            },
+        )
+    assert response.status_code == 201, response.text
+    return response.json()["key"]
+
+
 def require_realtime(realtime_available: bool, what: str) -> None:
     if not realtime_available:
         pytest.skip(f"the realtime WebSocket /api/v2/realtime is not served yet, so {what}")
+
+
+@pytest.fixture(scope="module")
+def quiet_key(widget_server: LiveServer, host_site: HostSite, api_paths: set[str]) -> str:
+    """A publishable key for a mailbox without AI replies, so no answer races the test."""
+    require_session(api_paths)
+    with api_client(widget_server) as api:
+        mailbox = api.post(
+            "/mailboxes",
+            json={"id": QUIET_MAILBOX_ID, "name": "Quiet", "settings": {"autoReply": False}},
+        )
+        assert mailbox.status_code == 201, mailbox.text
+        response = api.post(
+            "/keys",
+            json={
+                "name": "widget tests, quiet mailbox",
+                "kind": "publishable",
+                "mailboxIds": [QUIET_MAILBOX_ID],
+                "allowedOrigins": [host_site.base_url],
+            },
+        )
+    assert response.status_code == 201, response.text
+    return response.json()["key"]
 
 
 # Host pages -------------------------------------------------------------------
@@ -149,6 +196,7 @@ def host_page(
     server: LiveServer,
     config: dict[str, Any] | None = None,
     *,
+    key: str = DEVELOPMENT_PUBLISHABLE_KEY,
     head: str = "",
     body: str = "<h1>Host page</h1><p>Some product copy.</p>",
     nonce: str | None = None,
@@ -156,7 +204,7 @@ def host_page(
 ) -> str:
     """Build a host page that pastes the two embed snippets, pointed at ``server``."""
     settings = {
-        "apiKey": DEVELOPMENT_PUBLISHABLE_KEY,
+        "apiKey": key,
         "mailboxId": MAILBOX_ID,
         "theme": {"primaryColor": "#3b82f6", "position": "bottom-right"},
     }

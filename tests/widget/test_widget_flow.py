@@ -11,6 +11,7 @@ from typing import Any
 from tests.conftest import LiveServer
 
 from .conftest import (
+    QUIET_MAILBOX_ID,
     HostSite,
     api_client,
     events_named,
@@ -36,7 +37,11 @@ UNSAFE_URLS = [
 ]
 
 
-async def open_widget(context: Any, site: HostSite, html: str) -> Any:
+async def open_widget(
+    context: Any, site: HostSite, server: LiveServer, key: str, config: dict | None = None
+) -> Any:
+    """Load a host page for ``config`` and open the panel."""
+    html = host_page(server, config, key=key)
     page = await context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
@@ -74,10 +79,16 @@ async def bodies(page: Any) -> list[str]:
 
 
 async def test_first_message_starts_conversation(
-    context: Any, widget_server: LiveServer, host_site: HostSite, api_paths: set[str]
+    context: Any,
+    widget_server: LiveServer,
+    host_site: HostSite,
+    api_paths: set[str],
+    publishable_key: str,
 ) -> None:
     require_session(api_paths)
-    page = await open_widget(context, host_site, host_page(widget_server, {"customerId": "c_1"}))
+    page = await open_widget(
+        context, host_site, widget_server, publishable_key, {"customerId": "c_1"}
+    )
     sent = await send_from_widget(page, "Hello from the widget")
 
     started = await events_named(page, "conversation:started")
@@ -101,11 +112,17 @@ async def test_first_message_starts_conversation(
 
 
 async def test_ai_answer_shows_sources(
-    context: Any, widget_server: LiveServer, host_site: HostSite, api_paths: set[str]
+    context: Any,
+    widget_server: LiveServer,
+    host_site: HostSite,
+    api_paths: set[str],
+    publishable_key: str,
 ) -> None:
     require_session(api_paths)
     require_operation(api_paths, "POST /api/v2/ai/generate-response", "AI answers")
-    page = await open_widget(context, host_site, host_page(widget_server, {"customerId": "c_ai"}))
+    page = await open_widget(
+        context, host_site, widget_server, publishable_key, {"customerId": "c_ai"}
+    )
     await send_from_widget(page, "How do I downgrade my plan?")
 
     received = await wait_for_received(page, 1, timeout_ms=30_000)
@@ -130,10 +147,13 @@ async def test_agent_reply_and_typing_arrive_live(
     host_site: HostSite,
     api_paths: set[str],
     realtime_available: bool,
+    publishable_key: str,
 ) -> None:
     require_session(api_paths)
     require_realtime(realtime_available, "live delivery cannot be tested")
-    page = await open_widget(context, host_site, host_page(widget_server, {"customerId": "c_rt"}))
+    page = await open_widget(
+        context, host_site, widget_server, publishable_key, {"customerId": "c_rt"}
+    )
     sent = await send_from_widget(page, "Is anyone there?")
     conversation_id = sent["conversationId"]
     received_before = len(await events_named(page, "message:received"))
@@ -179,11 +199,13 @@ async def test_handoff_shows_queue_then_agent(
     host_site: HostSite,
     api_paths: set[str],
     realtime_available: bool,
+    quiet_key: str,
 ) -> None:
-    require_session(api_paths)
     require_operation(api_paths, "POST /api/v2/conversations/{}/handoff", "handoff")
+    require_operation(api_paths, "POST /api/v2/agents", "assignment to an agent")
     require_realtime(realtime_available, "handoff status cannot arrive live")
-    page = await open_widget(context, host_site, host_page(widget_server, {"customerId": "c_ho"}))
+    config = {"customerId": "c_ho", "mailboxId": QUIET_MAILBOX_ID}
+    page = await open_widget(context, host_site, widget_server, quiet_key, config)
     sent = await send_from_widget(page, "I want to talk to a person")
     conversation_id = sent["conversationId"]
 
@@ -193,29 +215,56 @@ async def test_handoff_shows_queue_then_agent(
             json={"reason": "Customer requested human assistance", "priority": "medium"},
         )
         assert handoff.status_code in (200, 201), handoff.text
-        result = handoff.json()
+        queued = handoff.json()
+    assert queued["status"] == "queued", "no agent is online yet, so the handoff must queue"
 
+    requested = await wait_for_event(page, "handoff:requested")
+    assert requested["conversationId"] == conversation_id
+    assert requested["status"] == "queued"
+    assert requested["position"] == queued["position"]
+    assert requested["estimatedWaitTime"] == queued["estimatedWaitTime"]
     status = page.locator(".status[role='status']")
     await status.wait_for(state="visible")
-    if result["status"] == "queued":
-        requested = await wait_for_event(page, "handoff:requested")
-        assert requested["conversationId"] == conversation_id
-        assert requested["position"] == result.get("position")
-        assert "Connecting you with a person." in await status.inner_text()
-        if result.get("position"):
-            assert f"number {result['position']} in line" in await status.inner_text()
-    else:
-        assigned = await wait_for_event(page, "handoff:assigned")
-        assert assigned["agentId"] == result["agentId"]
-        assert "has joined the conversation" in await status.inner_text()
+    text = await status.inner_text()
+    assert text.startswith("Connecting you with a person.")
+    assert f"You are number {queued['position']} in line." in text
+
+    # An agent coming online takes the queued conversation.
+    with api_client(widget_server) as api:
+        agent = api.post(
+            "/agents",
+            json={"id": "agent_maya", "name": "Maya Lopez", "status": "online", "capacity": 3},
+        )
+        assert agent.status_code == 201, agent.text
+    assigned = await wait_for_event(page, "handoff:assigned")
+    assert assigned["agentId"] == "agent_maya"
+    assert assigned["agentName"] == "Maya Lopez"
+    await page.wait_for_function(
+        f"{SHADOW}.querySelector('.status').textContent.includes('Maya Lopez')"
+    )
+    assert await status.inner_text() == "Maya Lopez has joined the conversation."
+
+    with api_client(widget_server) as api:
+        reply = api.post(
+            f"/conversations/{conversation_id}/messages",
+            json={"content": "Hi, I'm Maya.", "authorType": "agent", "authorId": "agent_maya"},
+        )
+        assert reply.status_code == 201, reply.text
+    received = await wait_for_received(page, 1, timeout_ms=5_000)
+    assert received[-1]["content"] == "Hi, I'm Maya."
+    assert await page.locator(".msg.agent .who").last.inner_text() == "Maya Lopez"
 
 
 async def test_reload_resumes_conversation(
-    context: Any, widget_server: LiveServer, host_site: HostSite, api_paths: set[str]
+    context: Any,
+    widget_server: LiveServer,
+    host_site: HostSite,
+    api_paths: set[str],
+    publishable_key: str,
 ) -> None:
     require_session(api_paths)
     page = await open_widget(
-        context, host_site, host_page(widget_server, {"customerId": "c_resume"})
+        context, host_site, widget_server, publishable_key, {"customerId": "c_resume"}
     )
     first = await send_from_widget(page, "Remember me")
 
@@ -236,10 +285,14 @@ async def test_reload_resumes_conversation(
 
 
 async def test_visitor_without_id_resumes(
-    context: Any, widget_server: LiveServer, host_site: HostSite, api_paths: set[str]
+    context: Any,
+    widget_server: LiveServer,
+    host_site: HostSite,
+    api_paths: set[str],
+    publishable_key: str,
 ) -> None:
     require_session(api_paths)
-    page = await open_widget(context, host_site, host_page(widget_server))
+    page = await open_widget(context, host_site, widget_server, publishable_key)
     first = await send_from_widget(page, "Anonymous hello")
     await page.reload()
     await page.locator(".launcher").click()
@@ -248,11 +301,17 @@ async def test_visitor_without_id_resumes(
 
 
 async def test_payloads_render_as_text(
-    context: Any, widget_server: LiveServer, host_site: HostSite, api_paths: set[str]
+    context: Any,
+    widget_server: LiveServer,
+    host_site: HostSite,
+    api_paths: set[str],
+    publishable_key: str,
 ) -> None:
     require_session(api_paths)
     config = {"customerId": "c_xss", "customerName": XSS_NAME}
-    page = await open_widget(context, host_site, host_page(widget_server, config))
+    page = await open_widget(
+        context, host_site, widget_server, publishable_key, config
+    )
     conversation_id = None
     for content in XSS_CONTENT:
         conversation_id = (await send_from_widget(page, content))["conversationId"]
@@ -304,7 +363,11 @@ async def test_payloads_render_as_text(
 
 
 async def test_rate_limit_is_shown(
-    context: Any, widget_server: LiveServer, host_site: HostSite, api_paths: set[str]
+    context: Any,
+    widget_server: LiveServer,
+    host_site: HostSite,
+    api_paths: set[str],
+    publishable_key: str,
 ) -> None:
     require_session(api_paths)
     page = await context.new_page()
@@ -334,7 +397,8 @@ async def test_rate_limit_is_shown(
         )
 
     await page.route(f"{widget_server.api}/conversations", throttle)
-    await page.goto(host_site.add(host_page(widget_server, {"customerId": "c_429"})))
+    html = host_page(widget_server, {"customerId": "c_429"}, key=publishable_key)
+    await page.goto(host_site.add(html))
     await page.locator(".launcher").click()
     await page.locator("textarea[aria-label='Message']").fill("Hello?")
     await page.keyboard.press("Enter")
@@ -352,13 +416,19 @@ async def test_rate_limit_is_shown(
 
 
 async def test_resolved_conversation_asks_for_rating(
-    context: Any, widget_server: LiveServer, host_site: HostSite, api_paths: set[str]
+    context: Any,
+    widget_server: LiveServer,
+    host_site: HostSite,
+    api_paths: set[str],
+    publishable_key: str,
 ) -> None:
     require_session(api_paths)
     require_operation(
         api_paths, "POST /api/v2/conversations/{}/satisfaction", "the rating prompt"
     )
-    page = await open_widget(context, host_site, host_page(widget_server, {"customerId": "c_r"}))
+    page = await open_widget(
+        context, host_site, widget_server, publishable_key, {"customerId": "c_r"}
+    )
     conversation_id = (await send_from_widget(page, "Thanks, that solved it"))["conversationId"]
     with api_client(widget_server) as api:
         resolved = api.patch(f"/conversations/{conversation_id}", json={"status": "resolved"})
@@ -377,18 +447,29 @@ async def test_resolved_conversation_asks_for_rating(
 
 
 async def test_strict_csp_page_sends_message(
-    context: Any, widget_server: LiveServer, host_site: HostSite, api_paths: set[str]
+    context: Any,
+    widget_server: LiveServer,
+    host_site: HostSite,
+    api_paths: set[str],
+    publishable_key: str,
 ) -> None:
     require_session(api_paths)
     from .test_widget_page import NONCE, VIOLATION_RECORDER, csp_header
 
     html = host_page(
-        widget_server, {"customerId": "c_csp", "nonce": NONCE}, head=VIOLATION_RECORDER,
+        widget_server,
+        {"customerId": "c_csp", "nonce": NONCE},
+        key=publishable_key,
+        head=VIOLATION_RECORDER,
         nonce=NONCE,
     )
     page = await context.new_page()
     await page.goto(host_site.add(html, csp_header(widget_server)))
     await page.locator(".launcher").click()
-    sent = await send_from_widget(page, "Hello under a strict policy")
-    assert sent["content"] == "Hello under a strict policy"
+    sent = await send_from_widget(page, "How do I get a refund?")
+    assert sent["content"] == "How do I get a refund?"
+    if "POST /api/v2/ai/generate-response" in api_paths:
+        received = await wait_for_received(page, 1, timeout_ms=30_000)
+        assert received[0]["authorType"] in ("ai", "system", "agent")
     assert await page.evaluate("window.__violations") == []
+    assert await page.locator(".error[role='alert']").is_hidden()

@@ -11,7 +11,7 @@ import pytest
 
 from tests.conftest import LiveServer
 
-from .conftest import HostSite, events_named, host_page, wait_for_event
+from .conftest import HostSite, events_named, host_page, require_session, wait_for_event
 
 PRIMARY = "rgb(59, 130, 246)"
 HOSTILE_CSS = (
@@ -170,15 +170,21 @@ async def test_missing_config_shows_nothing(
 
 
 async def test_unusable_key_is_reported(
-    context: Any, widget_server: LiveServer, host_site: HostSite, api_paths: set[str]
+    context: Any,
+    widget_server: LiveServer,
+    host_site: HostSite,
+    api_paths: set[str],
+    publishable_key: str,
 ) -> None:
+    # The fixture's real key lets the host origin through CORS; this one is unknown.
+    require_session(api_paths)
     config = {"apiKey": "pk_test_000000000000000000000000000000000000000000"}
     page = await open_host(context, host_site, host_page(widget_server, config))
     await page.locator(".launcher").click()
     error = await wait_for_event(page, "error")
-    has_session = "POST /api/v2/widget/session" in api_paths
     assert error["context"] == "session"
-    assert error["status"] == (401 if has_session else 404)
+    assert error["status"] == 401
+    assert error["code"] == "AUTHENTICATION_ERROR"
     banner = page.locator(".error[role='alert']")
     await banner.wait_for(state="visible")
     assert await banner.inner_text() == "Chat isn\u2019t available on this page right now.\n\u00d7"
@@ -322,3 +328,44 @@ async def test_narrow_viewport_fills_screen(
         await page.locator(".launcher").wait_for(state="visible")
     finally:
         await context.close()
+
+
+async def test_demo_page_runs_under_its_policy(
+    context: Any, widget_server: LiveServer
+) -> None:
+    # Init scripts run outside the page's policy, so the recorder needs no nonce.
+    await context.add_init_script(
+        "window.__violations = []; document.addEventListener('securitypolicyviolation',"
+        " e => window.__violations.push(e.violatedDirective + ' ' + e.blockedURI));"
+    )
+    page = await context.new_page()
+    await page.goto(widget_server.base_url + "/")
+    launcher = page.locator(".launcher")
+    await launcher.wait_for(state="visible")
+    assert await launcher.evaluate("n => getComputedStyle(n).backgroundColor") == (
+        "rgb(124, 58, 237)"
+    )
+    await launcher.click()
+    await page.locator(".panel").wait_for(state="visible")
+    await page.wait_for_function(
+        "document.getElementById('event-log').textContent.includes('widget:opened')"
+    )
+    assert await page.locator("h1").inner_text() == (
+        "Your booking page, ready before your coffee is."
+    )
+    assert await page.evaluate("window.__violations") == []
+
+
+async def test_unreachable_server_is_reported(
+    context: Any, widget_server: LiveServer, host_site: HostSite
+) -> None:
+    config = {"apiBase": "http://127.0.0.1:9/api/v2"}  # the discard port: nothing listens
+    page = await open_host(context, host_site, host_page(widget_server, config))
+    await page.locator(".launcher").click()
+    error = await wait_for_event(page, "error")
+    assert error["context"] == "session"
+    assert error["status"] == 0
+    banner = page.locator(".error[role='alert'] span")
+    await banner.wait_for(state="visible")
+    expected = "Can\u2019t reach the chat service. Check your connection and try again."
+    assert await banner.inner_text() == expected

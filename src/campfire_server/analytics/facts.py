@@ -178,15 +178,16 @@ _SUMMED = ", ".join(
 )
 UPSERT_FACTS_SQL = f"""
 INSERT INTO analytics_facts (conversation_id, org_id, mailbox_id, created_at, event_seq,
-                             {", ".join(_FACT_COLUMNS)})
-SELECT c.id, c.org_id, c.mailbox_id, c.created_at, c.event_seq,
+                             rating, {", ".join(_FACT_COLUMNS)})
+SELECT c.id, c.org_id, c.mailbox_id, c.created_at, c.event_seq, r.rating,
        {", ".join(f"g.{column}" for column in _FACT_COLUMNS)}
 FROM (SELECT cid, {_SUMMED} FROM ({_MERGED}) parts GROUP BY cid) g
 JOIN conversations c ON c.id = g.cid
+LEFT JOIN satisfaction_ratings r ON r.conversation_id = c.id
 WHERE true
 ON CONFLICT (conversation_id) DO UPDATE SET
     org_id = excluded.org_id, mailbox_id = excluded.mailbox_id,
-    created_at = excluded.created_at, event_seq = excluded.event_seq,
+    created_at = excluded.created_at, event_seq = excluded.event_seq, rating = excluded.rating,
     {", ".join(f"{column} = excluded.{column}" for column in _FACT_COLUMNS)}"""
 
 
@@ -210,6 +211,21 @@ def conversation_filter(
     return where
 
 
+_STALE_SQL = (
+    "FROM conversations c LEFT JOIN analytics_facts f ON f.conversation_id = c.id "
+    "WHERE {where} AND (f.conversation_id IS NULL OR f.event_seq <> c.event_seq)"
+)
+
+
+def count_stale(
+    tx: Tx, *, org_id: str, mailbox_ids: tuple[str, ...] | None, low: int, high: int
+) -> int:
+    """Count the conversations of the range whose facts are missing or older than their events."""
+    params: dict[str, Any] = {"org_id": org_id, "low": low, "high": high}
+    where = conversation_filter("c", mailbox_ids, params)
+    return int(tx.value("SELECT COUNT(*) AS n " + _STALE_SQL.format(where=where), **params))
+
+
 def stale_conversations(
     tx: Tx,
     *,
@@ -223,10 +239,8 @@ def stale_conversations(
     params: dict[str, Any] = {"org_id": org_id, "low": low, "high": high, "limit": limit}
     where = conversation_filter("c", mailbox_ids, params)
     rows = tx.all(
-        "SELECT c.id FROM conversations c "
-        "LEFT JOIN analytics_facts f ON f.conversation_id = c.id "
-        f"WHERE {where} AND (f.conversation_id IS NULL OR f.event_seq <> c.event_seq) "
-        "ORDER BY c.created_at, c.id LIMIT :limit",
+        "SELECT c.id " + _STALE_SQL.format(where=where) + " ORDER BY c.created_at, c.id "
+        "LIMIT :limit",
         **params,
     )
     return [row["id"] for row in rows]

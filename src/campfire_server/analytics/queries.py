@@ -4,9 +4,10 @@ The queries read the fact tables that ``facts.refresh_chunk`` rebuilds: one
 row per conversation and one per wait that got a reply, each carrying its
 conversation's creation time, which places it in a period.
 
-The 95th percentile is the nearest-rank value: the ``ceil(0.95 * n)``-th
-smallest sample, picked with ``ROW_NUMBER`` and ``COUNT`` over the
-partition, so both engines return the same stored value.
+The 95th percentile is the nearest-rank value, the ``ceil(0.95 * n)``-th
+smallest sample, so both engines return the same stored value. A period's
+is picked by ``nearest_rank`` from an index ordered by wait length; series
+buckets rank their waits with running counts over a window instead.
 """
 
 from __future__ import annotations
@@ -86,30 +87,34 @@ class Buckets:
     high: int
 
 
+def bucket_case(column: str, starts: tuple[int, ...], offset: int = 0) -> str:
+    """Build a SQL expression for the bucket number of ``column``: a binary search.
+
+    ``starts`` are the sorted bucket starts, computed in Python from the time
+    zone. The nested CASE compares each row with about log2(len(starts))
+    starts, so rows are bucketed where they are read, with no join and no
+    sort. The starts are integers, so they are inlined.
+    """
+    if len(starts) == 1:
+        return str(offset)
+    middle = len(starts) // 2
+    return (
+        f"CASE WHEN {column} < {int(starts[middle])} "
+        f"THEN {bucket_case(column, starts[:middle], offset)} "
+        f"ELSE {bucket_case(column, starts[middle:], offset + middle)} END"
+    )
+
+
 def _grouped(
     name: str, table: str, columns: tuple[str, ...], where: str, grouping: TwoPeriods | Buckets
 ) -> str:
     """Build the CTE ``name(grp, *columns)`` over the rows of ``table`` matching ``where``."""
     selected = ", ".join(f"x.{column}" for column in columns)
     if isinstance(grouping, TwoPeriods):
-        return (
-            f"{name} AS (SELECT CASE WHEN x.created_at < :split THEN 0 ELSE 1 END AS grp, "
-            f"{selected} FROM {table} x WHERE {where})"
-        )
-    # Bucket the rows in one sort: merge the bucket starts into the rows by
-    # time, and the running count of starts seen so far is the bucket number.
-    # A row created exactly at a start falls into the bucket that begins
-    # there. The starts are integers computed in Python, so they are inlined.
-    values = ", ".join(f"({int(start)})" for start in grouping.starts)
-    empty = ", ".join(f"NULL AS {column}" for column in columns)
-    return (
-        f"{name}_bounds (t) AS (VALUES {values}), "
-        f"{name}_marks AS (SELECT b.t, 1 AS is_start, {empty} FROM {name}_bounds b "
-        f"UNION ALL SELECT x.created_at, 0, {selected} FROM {table} x WHERE {where}), "
-        f"{name}_placed AS (SELECT *, SUM(is_start) OVER (ORDER BY t, is_start DESC "
-        f"ROWS UNBOUNDED PRECEDING) - 1 AS grp FROM {name}_marks), "
-        f"{name} AS (SELECT grp, {', '.join(columns)} FROM {name}_placed WHERE is_start = 0)"
-    )
+        group = "CASE WHEN x.created_at < :split THEN 0 ELSE 1 END"
+    else:
+        group = bucket_case("x.created_at", grouping.starts)
+    return f"{name} AS (SELECT {group} AS grp, {selected} FROM {table} x WHERE {where})"
 
 
 COHORT_COLUMNS = (
@@ -117,6 +122,7 @@ COHORT_COLUMNS = (
     "resolved_at",
     "agent_at",
     "handoff_at",
+    "rating",
     "first_response_ms",
     *(f"{prefix}_{kind}" for prefix in WAIT_SUMS for kind in ("waits", "ms", "squares")),
 )
@@ -167,14 +173,12 @@ def conversation_totals(
     return tx.all(
         f"WITH {cohort} SELECT k.grp, COUNT(*) AS n, COUNT(k.resolved_at) AS resolved, "
         f"SUM(CASE WHEN {ai_resolved_sql('k')} THEN 1 ELSE 0 END) AS ai_resolved, "
-        "COUNT(k.handoff_at) AS handoffs, COUNT(r.rating) AS rated, "
-        "SUM(r.rating) AS rating_sum, SUM(r.rating * r.rating) AS rating_squares, "
+        "COUNT(k.handoff_at) AS handoffs, COUNT(k.rating) AS rated, "
+        "SUM(k.rating) AS rating_sum, SUM(k.rating * k.rating) AS rating_squares, "
         f"{sums}, COUNT(k.first_response_ms) AS n_first, "
         "SUM(k.first_response_ms) AS total_first, "
         "SUM(CAST(k.first_response_ms AS DOUBLE PRECISION) * k.first_response_ms) "
-        "AS squares_first "
-        "FROM cohort k LEFT JOIN satisfaction_ratings r ON r.conversation_id = k.conversation_id "
-        "GROUP BY k.grp",
+        "AS squares_first FROM cohort k GROUP BY k.grp",
         **params,
     )
 

@@ -19,8 +19,9 @@ API_PREFIX = "/api/v2"
 # Probes and scrapes are neither rate limited nor counted.
 UNLIMITED_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
 
-# Pages that host sites embed in a frame; every other page forbids framing.
-WIDGET_PATH_PREFIXES = ("/widget", "/static/widget")
+# The widget's script and frames, which host sites load or embed; every other page
+# forbids framing.
+WIDGET_PATH_PREFIXES = ("/widget", "/v2/widget", "/static/widget")
 
 CORS_METHODS = "GET, POST, PATCH, PUT, DELETE, OPTIONS"
 CORS_HEADERS = "Authorization, Content-Type, Idempotency-Key, X-Request-ID, X-Campfire-Mock"

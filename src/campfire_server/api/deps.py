@@ -51,7 +51,7 @@ async def authenticate(
         )
     if token == keys.DEVELOPMENT_PUBLISHABLE_KEY:
         if settings.is_development:
-            return keys.development_publishable_principal()
+            return keys.development_publishable_principal(settings.host, settings.port)
         raise AuthenticationFailed(
             "the demo publishable key works only when the server runs with "
             "CAMPFIRE_ENV=development"

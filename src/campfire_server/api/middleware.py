@@ -82,7 +82,9 @@ class RequestContextMiddleware:
             return
 
         supplied = _header(scope, b"x-request-id")
-        request_id = supplied if supplied and _SANE_REQUEST_ID.match(supplied) else ids.new("request")
+        request_id = (
+            supplied if supplied and _SANE_REQUEST_ID.match(supplied) else ids.new("request")
+        )
         token = request_id_var.set(request_id)
         scope.setdefault("state", {})["request_id"] = request_id
         started = time.perf_counter()
@@ -106,7 +108,9 @@ class RequestContextMiddleware:
             if scope["type"] == "http" and not status["sent"]:
                 await send_error(
                     send_with_id,
-                    ServiceError("an internal error occurred; quote the request id when reporting it"),
+                    ServiceError(
+                        "an internal error occurred; quote the request id when reporting it"
+                    ),
                     request_id,
                 )
         finally:
@@ -346,7 +350,9 @@ class IdempotencyMiddleware:
                     headers={"Retry-After": "1"},
                 )
             stored = row
-        headers = [(k.encode(), v.encode()) for k, v in json.loads(stored["response_headers"]).items()]
+        headers = [
+            (k.encode(), v.encode()) for k, v in json.loads(stored["response_headers"]).items()
+        ]
         body = bytes(stored["response_body"] or b"")
         headers.append((b"content-length", str(len(body)).encode()))
         headers.append((b"idempotent-replayed", b"true"))

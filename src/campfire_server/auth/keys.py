@@ -184,7 +184,15 @@ def development_principal() -> Principal:
     )
 
 
-def development_publishable_principal() -> Principal:
+def development_publishable_principal(host: str, port: int) -> Principal:
+    """Build the demo key's principal, usable from the server's own origins only.
+
+    The demo page is served by the server itself, and browsers send its
+    origin with every POST, so that origin must be allowed.
+    """
+    hosts = {"localhost", "127.0.0.1"}
+    if host not in ("0.0.0.0", "::"):
+        hosts.add(host)
     return Principal(
         org_id=DEVELOPMENT_ORG_ID,
         role="customer",
@@ -192,6 +200,7 @@ def development_publishable_principal() -> Principal:
         subject="development-publishable-key",
         mailbox_ids=(DEVELOPMENT_MAILBOX_ID,),
         rate_limit_key="key:development-publishable",
+        allowed_origins=tuple(sorted(f"http://{name}:{port}" for name in hosts)),
     )
 
 

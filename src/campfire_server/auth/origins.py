@@ -51,7 +51,8 @@ def normalize_origin(value: str) -> str:
     return f"{parts.scheme}://{host}{suffix}"
 
 
-def origin_matches(origin: str, allowed: list[str] | tuple[str, ...]) -> bool:
+def origin_matches(origin: str, allowed: list[str] | tuple[str, ...] | frozenset[str]) -> bool:
+    """Return whether ``origin``, once normalized, is one of the ``allowed`` origins."""
     try:
         normalized = normalize_origin(origin)
     except ValidationFailed:
@@ -80,10 +81,7 @@ class OriginRegistry:
         if time.monotonic() - self._loaded_at > REFRESH_SECONDS:
             self._origins = await self._db.read(_load_origins)
             self._loaded_at = time.monotonic()
-        try:
-            return normalize_origin(origin) in self._origins
-        except ValidationFailed:
-            return False
+        return origin_matches(origin, self._origins)
 
 
 def _load_origins(tx: Any) -> frozenset[str]:

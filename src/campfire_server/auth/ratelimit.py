@@ -110,6 +110,8 @@ class _Counters:
             self._redis = FixedWindowRateLimiter(storage)
         self._retry_redis_at = 0.0
         self._degraded = False
+        # storage id -> counter key -> epoch seconds at which its window ends.
+        self._resets: dict[int, dict[str, float]] = {}
 
     @property
     def degraded(self) -> bool:
@@ -134,13 +136,24 @@ class _Counters:
                 return result
         return await self._hit(self._memory, item, key)
 
-    @staticmethod
     async def _hit(
-        limiter: FixedWindowRateLimiter, item: RateLimitItemPerMinute, key: str
+        self, limiter: FixedWindowRateLimiter, item: RateLimitItemPerMinute, key: str
     ) -> tuple[bool, float, int]:
-        allowed = await limiter.hit(item, key)
-        stats = await limiter.get_window_stats(item, key)
-        return allowed, stats.reset_time, stats.remaining
+        # One round trip in the steady state: the counter's increment. The window's
+        # end only changes when a new window starts, so each process remembers it
+        # instead of asking for the count and the expiry again, as the limiter's
+        # hit() followed by get_window_stats() would (three round trips).
+        storage = limiter.storage
+        full_key = item.key_for(key)
+        count = await storage.incr(full_key, item.get_expiry())
+        resets = self._resets.setdefault(id(storage), {})
+        reset_at = resets.get(full_key)
+        if reset_at is None or reset_at <= time.time() or count == 1:
+            reset_at = await storage.get_expiry(full_key)
+            if len(resets) > 100_000:
+                resets.clear()
+            resets[full_key] = reset_at
+        return count <= item.amount, reset_at, max(0, item.amount - count)
 
     async def close(self) -> None:
         if self._redis is not None:

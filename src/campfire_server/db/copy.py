@@ -27,7 +27,9 @@ def copy_database(
     conversations would mix two organizations' histories.
     """
     if not migrate.is_current(source_url):
-        raise CopyError("the source database is not at the current schema; run `campfire migrate` on it first")
+        raise CopyError(
+            "the source database is not at the current schema; run `campfire migrate` on it first"
+        )
     migrate.upgrade(target_url)
 
     source = create_engine(migrate.sqlalchemy_url(source_url))
@@ -72,7 +74,8 @@ def copy_database(
                 ).scalar_one()
                 if stored != counts[table.name]:
                     raise CopyError(
-                        f"{table.name}: copied {counts[table.name]} rows but the target has {stored}"
+                        f"{table.name}: copied {counts[table.name]} rows "
+                        f"but the target has {stored}"
                     )
     finally:
         source.dispose()

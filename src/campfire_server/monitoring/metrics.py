@@ -37,16 +37,15 @@ websocket_connections = Gauge(
 )
 webhook_queue_depth = Gauge(
     "campfire_webhook_queue_depth",
-    "Webhook deliveries waiting to be sent or retried",
+    "Webhook deliveries waiting to be sent or retried, in the whole deployment",
 )
-webhook_deliveries = Counter(
-    "campfire_webhook_deliveries",
-    "Webhook delivery attempts, by outcome (success, failure, dead)",
-    ["outcome"],
+webhook_deliveries_failed = Gauge(
+    "campfire_webhook_deliveries_failed",
+    "Webhook deliveries given up after their retry window, in the whole deployment",
 )
 webhook_delivery_failures = Counter(
     "campfire_webhook_delivery_failures",
-    "Webhook delivery attempts that did not get a 2xx answer",
+    "Webhook delivery attempts of this process that did not get a 2xx answer",
 )
 ai_answer_seconds = Histogram(
     "campfire_ai_answer_duration_seconds",
@@ -58,9 +57,13 @@ ai_answers = Counter(
     "AI answers produced, by whether they handed off (handoff=true|false)",
     ["handoff"],
 )
+conversations_created = Counter(
+    "campfire_conversations_created",
+    "Conversations created and committed by this process",
+)
 handoffs = Counter(
     "campfire_handoffs",
-    "Handoffs to a person, by outcome (assigned, queued)",
+    "Handoff events committed by this process, by status (requested, assigned, completed)",
     ["status"],
 )
 rate_limit_rejections = Counter(
@@ -71,6 +74,6 @@ rate_limit_rejections = Counter(
 
 
 def observe_request(method: str, route: str, status: int, seconds: float) -> None:
-    """Count one answered HTTP request and its latency."""
+    """Count one completed HTTP request and record its latency."""
     http_requests.labels(method=method, route=route, status=str(status)).inc()
     http_request_seconds.labels(method=method, route=route).observe(seconds)

@@ -5,8 +5,11 @@
 * ``RedisBroker`` (when ``CAMPFIRE_REDIS_URL`` is set): ``publish`` sends
   the envelope once to a Redis pub/sub channel, and every process, this
   one included, delivers what it receives from that channel to its hub.
-  Socket counts are Redis sorted sets of leases, so the sockets of a
-  process that died stop counting once their lease runs out.
+  Agent socket counts (for presence) are Redis sorted sets of leases, so
+  the sockets of a process that died stop counting once their lease runs
+  out.
+
+The per-organization connection limit is counted by ``auth.connections``.
 """
 
 from __future__ import annotations
@@ -18,14 +21,11 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from ..errors import ServiceUnavailable
-
 log = logging.getLogger(__name__)
 
 Deliver = Callable[[dict[str, Any]], None]
 
 PUBSUB_CHANNEL = "campfire:realtime"
-SLOTS_KEY = "campfire:realtime:sockets:{org}"
 PRESENCE_KEY = "campfire:realtime:agent:{org}:{agent}"
 REDIS_CONNECTIONS = 32
 LEASE_SECONDS = 90
@@ -47,13 +47,6 @@ class Broker:
         """Deliver ``envelope`` to every process's hub, in the order of the calls."""
         raise NotImplementedError
 
-    async def acquire_slot(self, org_id: str, connection_id: str, limit: int) -> bool:
-        """Count a socket of ``org_id``; return ``False`` (and count nothing) past ``limit``."""
-        raise NotImplementedError
-
-    async def release_slot(self, org_id: str, connection_id: str) -> None:
-        raise NotImplementedError
-
     async def join_presence(self, org_id: str, agent_id: str, connection_id: str) -> int:
         """Count a socket of an agent; return the agent's socket count afterwards."""
         raise NotImplementedError
@@ -70,7 +63,6 @@ class InProcessBroker(Broker):
 
     def __init__(self) -> None:
         self._deliver: Deliver | None = None
-        self._slots: dict[str, set[str]] = {}
         self._presence: dict[tuple[str, str], set[str]] = {}
 
     async def start(self, deliver: Deliver) -> None:
@@ -82,20 +74,6 @@ class InProcessBroker(Broker):
     def publish(self, envelope: dict[str, Any]) -> None:
         if self._deliver is not None:
             self._deliver(envelope)
-
-    async def acquire_slot(self, org_id: str, connection_id: str, limit: int) -> bool:
-        members = self._slots.setdefault(org_id, set())
-        if len(members) >= limit:
-            return False
-        members.add(connection_id)
-        return True
-
-    async def release_slot(self, org_id: str, connection_id: str) -> None:
-        members = self._slots.get(org_id)
-        if members is not None:
-            members.discard(connection_id)
-            if not members:
-                del self._slots[org_id]
 
     async def join_presence(self, org_id: str, agent_id: str, connection_id: str) -> int:
         members = self._presence.setdefault((org_id, agent_id), set())
@@ -130,7 +108,6 @@ class RedisBroker(Broker):
         self._deliver: Deliver | None = None
         self._outbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
         self._tasks: list[asyncio.Task[None]] = []
-        self._slots: dict[str, set[str]] = {}
         self._presence: dict[tuple[str, str], set[str]] = {}
         self._publish_failures = 0
 
@@ -243,11 +220,20 @@ class RedisBroker(Broker):
                 pipe.zcard(key)
                 *_, count = await pipe.execute()
         except Exception as error:
-            log.error("redis socket count failed", extra={"error": str(error), "key": key})
-            raise ServiceUnavailable(
-                "the connection registry is unavailable; retry shortly"
-            ) from error
+            # Without Redis each process counts only its own sockets, the way
+            # rate limits fall back, so realtime keeps working locally.
+            log.warning(
+                "redis socket count failed; counting this process only",
+                extra={"error": str(error), "key": key},
+            )
+            return self._local_count(key, member)
         return int(count)
+
+    def _local_count(self, key: str, member: str) -> int:
+        for (org_id, agent_id), members in self._presence.items():
+            if key == PRESENCE_KEY.format(org=org_id, agent=agent_id):
+                return len(members | {member})
+        return 1
 
     async def _unlease(self, key: str, member: str) -> int:
         try:
@@ -260,23 +246,6 @@ class RedisBroker(Broker):
         except Exception as error:
             log.warning("redis socket release failed", extra={"error": str(error), "key": key})
             return 0
-
-    async def acquire_slot(self, org_id: str, connection_id: str, limit: int) -> bool:
-        key = SLOTS_KEY.format(org=org_id)
-        count = await self._lease(key, connection_id)
-        if count > limit:
-            await self._unlease(key, connection_id)
-            return False
-        self._slots.setdefault(org_id, set()).add(connection_id)
-        return True
-
-    async def release_slot(self, org_id: str, connection_id: str) -> None:
-        members = self._slots.get(org_id)
-        if members is not None:
-            members.discard(connection_id)
-            if not members:
-                del self._slots[org_id]
-        await self._unlease(SLOTS_KEY.format(org=org_id), connection_id)
 
     async def join_presence(self, org_id: str, agent_id: str, connection_id: str) -> int:
         self._presence.setdefault((org_id, agent_id), set()).add(connection_id)
@@ -293,12 +262,6 @@ class RedisBroker(Broker):
         expiry = time.time() + LEASE_SECONDS
         try:
             async with self._redis.pipeline(transaction=False) as pipe:
-                for org_id, members in self._slots.items():
-                    if not members:
-                        continue
-                    key = SLOTS_KEY.format(org=org_id)
-                    pipe.zadd(key, dict.fromkeys(members, expiry), xx=True)
-                    pipe.expire(key, LEASE_SECONDS * 2)
                 for (org_id, agent_id), members in self._presence.items():
                     if not members:
                         continue

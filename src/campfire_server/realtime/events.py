@@ -17,6 +17,7 @@ from ..clock import to_iso
 from ..errors import ServiceError, ValidationFailed
 from ..events import records
 from ..events.records import EventRecord
+from ..routing.frames import handoff_frame
 
 ChannelKind = Literal["conversation", "mailbox", "agent"]
 
@@ -125,11 +126,19 @@ def _message_data(record: EventRecord) -> tuple[dict[str, Any], bool]:
     return message, bool(message.get("private"))
 
 
-def _handoff_data(record: EventRecord) -> dict[str, Any]:
-    data = dict(record.data)
-    data.setdefault("status", record.type.partition(".")[2])
-    data.setdefault("conversationId", record.conversation_id)
-    return data
+def _handoff_data(record: EventRecord) -> dict[str, Any] | None:
+    """Return the handoff frame data that the routing layer defines, or None to skip the event."""
+    try:
+        built = handoff_frame(record)
+    except (KeyError, TypeError):
+        # A handoff event without the routing layer's fields: pass its data on as it is.
+        data = dict(record.data)
+        data.setdefault("status", record.type.partition(".")[2])
+        data.setdefault("conversationId", record.conversation_id)
+        return data
+    if built is None:
+        return None
+    return {**built["data"], "conversationId": record.conversation_id}
 
 
 def _conversation_data(record: EventRecord) -> dict[str, Any]:
@@ -156,8 +165,10 @@ def frame_for(record: EventRecord) -> EventFrame | None:
         data, private = _message_data(record)
         return EventFrame(record, "message", data, private, frozenset())
     if record.type.startswith("handoff."):
-        data = _handoff_data(record)
-        return EventFrame(record, "handoff", data, False, _agents_named(data))
+        handoff = _handoff_data(record)
+        if handoff is None:
+            return None
+        return EventFrame(record, "handoff", handoff, False, _agents_named(handoff))
     if record.type.startswith("conversation."):
         data = _conversation_data(record)
         return EventFrame(record, "conversation", data, False, _agents_named(data))

@@ -33,7 +33,7 @@ log = logging.getLogger(__name__)
 
 router = APIRouter()
 
-# Where ``RawSendCapture`` keeps the web server's own send callable in a WebSocket scope.
+# The scope key under which ``RawSendCapture`` keeps the web server's own send callable.
 RAW_SEND_KEY = "campfire.raw_send"
 
 # How long a closing socket may take to send what is still queued.

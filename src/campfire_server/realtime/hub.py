@@ -66,6 +66,8 @@ class Connection:
         self.last_received = loop.time()
         self.next_heartbeat = 0.0
         self.closed = False
+        # The connection limiter's claim for this socket, given back on close.
+        self.slot: Any = None
         self._send = send
         self._write_now = write_now
         self._sending = False

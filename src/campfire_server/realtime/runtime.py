@@ -15,12 +15,14 @@ from contextlib import asynccontextmanager, suppress
 from typing import Any
 
 from .. import clock, ids
+from ..auth.connections import ConnectionLimiter
 from ..auth.principal import Principal
 from ..config import Settings
 from ..db.database import Database
-from ..errors import RateLimited
+from ..errors import NotFound, ServiceError
 from ..events import bus
 from ..events.records import EventRecord
+from ..routing import actions as routing_actions
 from .brokers import REFRESH_SECONDS, Broker, open_broker
 from .hub import Connection, DirectWriter, Hub, Sender
 from .service import prune_events
@@ -57,9 +59,16 @@ def author_of(principal: Principal) -> tuple[str, str]:
 
 
 class RealtimeService:
-    def __init__(self, settings: Settings, db: Database, broker: Broker | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        db: Database,
+        broker: Broker | None = None,
+        connections: ConnectionLimiter | None = None,
+    ) -> None:
         self.settings = settings
         self.db = db
+        self.connections = connections or ConnectionLimiter(None, self._default_limit)
         self.hub = Hub(
             heartbeat_seconds=settings.realtime_heartbeat_seconds,
             idle_timeout_seconds=settings.realtime_idle_timeout_seconds,
@@ -87,6 +96,9 @@ class RealtimeService:
         await self.broker.stop()
         log.info("realtime stopped")
 
+    async def _default_limit(self, org_id: str) -> int:
+        return self.settings.rate_limit_websocket_connections
+
     def _on_event(self, record: EventRecord) -> None:
         self.broker.publish(envelope_for(record))
 
@@ -100,34 +112,33 @@ class RealtimeService:
         write_now: DirectWriter | None = None,
     ) -> Connection:
         """Register a socket, counted against its organization's limit (``RateLimited`` past it)."""
-        connection_id = ids.new_id("ws")
-        limit = self.settings.rate_limit_websocket_connections
-        if not await self.broker.acquire_slot(principal.org_id, connection_id, limit):
+        try:
+            slot = await self.connections.acquire(principal.org_id)
+        except ServiceError:
             log.warning(
                 "realtime socket refused: organization at its connection limit",
-                extra={"organization_id": principal.org_id, "limit": limit},
+                extra={"organization_id": principal.org_id},
             )
-            raise RateLimited(
-                f"the organization already has {limit} open realtime connections; "
-                "close one or retry later",
-                details={"limit": limit},
-            )
+            raise
         connection = Connection(
-            connection_id,
+            ids.new_id("ws"),
             principal,
             send,
             queue_frames=self.settings.realtime_send_queue_frames,
             on_drop=on_drop,
             write_now=write_now,
         )
+        connection.slot = slot
         self.hub.add(connection)
         if principal.role == "agent" and principal.agent_id:
-            count = await self.broker.join_presence(
-                principal.org_id, principal.agent_id, connection_id
-            )
+            try:
+                count = await self.broker.join_presence(
+                    principal.org_id, principal.agent_id, connection.id
+                )
+            except ServiceError:
+                count = 0  # the broker logged it; presence stays as it was
             if count == 1:
-                # TODO: once agents and routing exist, also record the status with
-                # routing.actions.set_agent_status(tx, org_id=..., agent_id=..., status="online").
+                await self._set_agent_status(principal, "online")
                 self._publish_presence(principal, "online", count)
         return connection
 
@@ -137,15 +148,37 @@ class RealtimeService:
             self.stop_typing(connection, channel)
         self.hub.remove(connection)
         principal = connection.principal
-        await self.broker.release_slot(principal.org_id, connection.id)
+        if connection.slot is not None:
+            await self.connections.release(connection.slot)
+            connection.slot = None
         if principal.role == "agent" and principal.agent_id:
             count = await self.broker.leave_presence(
                 principal.org_id, principal.agent_id, connection.id
             )
             if count == 0:
-                # TODO: record status="offline" through routing.actions.set_agent_status
-                # as well, once that module exists.
+                await self._set_agent_status(principal, "offline")
                 self._publish_presence(principal, "offline", count)
+
+    async def _set_agent_status(self, principal: Principal, status: str) -> None:
+        """Record the agent's presence for routing; an agent without a record only gets frames."""
+        org_id, agent_id = principal.org_id, principal.agent_id
+        assert agent_id is not None
+        try:
+            await self.db.write(
+                lambda tx: routing_actions.set_agent_status(
+                    tx, org_id=org_id, agent_id=agent_id, status=status
+                )
+            )
+        except NotFound:
+            log.info(
+                "agent socket without an agent record; status not stored",
+                extra={"organization_id": org_id, "agent_id": agent_id},
+            )
+        except ServiceError as error:
+            log.warning(
+                "agent status update failed",
+                extra={"organization_id": org_id, "agent_id": agent_id, "error": error.message},
+            )
 
     def _publish_presence(self, principal: Principal, status: str, count: int) -> None:
         self.broker.publish(
@@ -172,6 +205,37 @@ class RealtimeService:
                 self.settings.realtime_typing_ttl_seconds, self.stop_typing, connection, channel
             )
         self._publish_typing(connection, channel, is_typing)
+
+    @asynccontextmanager
+    async def typing_indicator(
+        self, org_id: str, conversation_id: str, *, author_id: str = "ai", author_type: str = "ai"
+    ) -> AsyncIterator[None]:
+        """Show a server-side author (the AI) typing on a conversation while the block runs.
+
+        ``isTyping: false`` follows when the block ends, whether it returned,
+        raised or was cancelled, so the indicator never stays on.
+        """
+        self._publish_server_typing(org_id, conversation_id, author_id, author_type, True)
+        try:
+            yield
+        finally:
+            self._publish_server_typing(org_id, conversation_id, author_id, author_type, False)
+
+    def _publish_server_typing(
+        self, org_id: str, conversation_id: str, author_id: str, author_type: str, is_typing: bool
+    ) -> None:
+        self.broker.publish(
+            {
+                "kind": "typing",
+                "org": org_id,
+                "channel": f"conversation:{conversation_id}",
+                "authorId": author_id,
+                "authorType": author_type,
+                "isTyping": is_typing,
+                "origin": None,
+                "ts": clock.now_ms(),
+            }
+        )
 
     def stop_typing(self, connection: Connection, channel: str) -> None:
         """Relay ``isTyping: false`` if the socket is typing on ``channel``."""
@@ -243,7 +307,12 @@ class RealtimeService:
 
 @asynccontextmanager
 async def lifespan(app: Any) -> AsyncIterator[None]:
-    service = RealtimeService(app.state.settings, app.state.db)
+    rate_limits = getattr(app.state, "rate_limits", None)
+    service = RealtimeService(
+        app.state.settings,
+        app.state.db,
+        connections=getattr(rate_limits, "connections", None),
+    )
     app.state.realtime = service
     await service.start()
     try:

@@ -22,6 +22,7 @@ from ..db.tx import Tx
 from ..errors import NotFound, PermissionDenied
 from ..events.records import EventRecord
 from ..organizations import service as organizations
+from ..routing import service as routing
 from .events import Channel, EventFrame, frame_for
 from .protocol import Since
 
@@ -103,8 +104,10 @@ def authorize(tx: Tx, principal: Principal, channel: Channel) -> ChannelAccess:
             "an agent token may subscribe only to its own agent channel",
             details={"field": "channel", "value": channel.name},
         )
-    # NOTE: agents have no table yet, so any agent id of the caller's own
-    # organization is accepted; its channel simply carries nothing.
+    try:
+        routing.get_agent_row(tx, principal.org_id, channel.id)
+    except NotFound:
+        raise _not_found(channel) from None
     return ChannelAccess(channel, None, _last_position(tx, principal.org_id))
 
 

@@ -3,9 +3,9 @@
 Every function here is a synchronous function of a ``Tx``, so callers can
 compose it into their own transaction. Each change that can assign, free
 or reorder work first takes the organization's routing lock
-(``service.routing_lock``), then runs ``refresh_queue``: it assigns queued
-handoffs to free agents in queue order and pushes new positions and wait
-estimates, all inside the same transaction.
+(``service.routing_lock``). It then runs ``refresh_queue``, which assigns
+queued handoffs to free agents in queue order and pushes new positions and
+wait estimates inside the same transaction.
 """
 
 from __future__ import annotations
@@ -47,7 +47,7 @@ def _json(value: Any) -> str:
 
 
 def create_agent(tx: Tx, org_id: str, request: AgentCreate) -> Agent:
-    """Insert an agent; an agent created online takes queued work at once."""
+    """Insert an agent. An agent created online takes queued work at once."""
     service.routing_lock(tx, org_id)
     agent_id = request.id or ids.new("agent")
     exists = tx.value(
@@ -214,8 +214,12 @@ def open_handoff(
     required_skills: Sequence[str] = (),
     context: Mapping[str, Any] | None = None,
     source: str = "api",
+    mailbox_ids: Sequence[str] = (),
 ) -> tuple[Handoff, bool]:
-    """Do what ``request_handoff`` does; also return whether a new handoff was created."""
+    """Do what ``request_handoff`` does, and also return whether a new handoff was created.
+
+    A non-empty ``mailbox_ids`` limits the caller to those mailboxes.
+    """
     if priority not in rules.PRIORITY_RANK:
         raise ValidationFailed(
             f"priority {priority!r} is not a priority",
@@ -233,15 +237,17 @@ def open_handoff(
     skills = rules.normalise_skills(required_skills)
     context_value = check_metadata(dict(context or {}), field="context")
 
-    # A repeated request, common when the AI asks again, is answered without
-    # taking the routing lock.
-    conversations.get_conversation_row(tx, org_id, conversation_id)
+    # A repeated request, common when the AI requests a handoff again, returns
+    # the open handoff without taking the routing lock.
+    conversations.get_conversation_row(tx, org_id, conversation_id, mailbox_ids=mailbox_ids)
     existing = service.open_handoff_row(tx, conversation_id)
     if existing is not None:
         return service.handoff_from_row(existing), False
 
     service.routing_lock(tx, org_id)
-    conversation = conversations.get_conversation_row(tx, org_id, conversation_id, lock=True)
+    conversation = conversations.get_conversation_row(
+        tx, org_id, conversation_id, mailbox_ids=mailbox_ids, lock=True
+    )
     existing = service.open_handoff_row(tx, conversation_id)
     if existing is not None:
         return service.handoff_from_row(existing), False
@@ -285,7 +291,11 @@ def open_handoff(
         paused=True,
         id=conversation_id,
     )
-    _post_system_message(tx, org_id, conversation_id, HANDOFF_MESSAGE, handoff_id)
+    # The AI's own reply already tells the customer a person is coming, so a
+    # handoff it requests adds a note for agents instead of a second notice.
+    _post_system_message(
+        tx, org_id, conversation_id, HANDOFF_MESSAGE, handoff_id, private=source == "ai"
+    )
 
     owner = conversation["assigned_agent_id"]
     if owner is not None:
@@ -312,10 +322,16 @@ def open_handoff(
 
 
 def get_handoff(
-    tx: Tx, org_id: str, conversation_id: str, customer_id: str | None = None
+    tx: Tx,
+    org_id: str,
+    conversation_id: str,
+    customer_id: str | None = None,
+    mailbox_ids: Sequence[str] = (),
 ) -> Handoff:
     """Return the conversation's latest handoff, open or finished."""
-    conversations.get_conversation_row(tx, org_id, conversation_id, customer_id=customer_id)
+    conversations.get_conversation_row(
+        tx, org_id, conversation_id, customer_id=customer_id, mailbox_ids=mailbox_ids
+    )
     row = service.latest_handoff_row(tx, conversation_id)
     if row is None:
         raise NotFound(
@@ -325,13 +341,15 @@ def get_handoff(
     return service.handoff_from_row(row)
 
 
-def complete_handoff(tx: Tx, *, org_id: str, conversation_id: str) -> Handoff:
-    """Finish an assigned handoff: free the agent and let the AI answer again.
+def complete_handoff(
+    tx: Tx, *, org_id: str, conversation_id: str, mailbox_ids: Sequence[str] = ()
+) -> Handoff:
+    """Finish an assigned handoff: free the agent and let the AI reply again.
 
     Raises ``Conflict`` (``HANDOFF_NOT_ASSIGNED``) while the handoff is
-    still queued, because nobody has handled it; cancel it instead.
+    still queued, because nobody has handled it. Cancel it instead.
     """
-    conversation, row = _lock_open_handoff(tx, org_id, conversation_id)
+    conversation, row = _lock_open_handoff(tx, org_id, conversation_id, mailbox_ids)
     if row["status"] == "queued":
         raise Conflict(
             "no agent has taken this handoff yet; cancel it to hand the conversation back to "
@@ -346,9 +364,11 @@ def complete_handoff(tx: Tx, *, org_id: str, conversation_id: str) -> Handoff:
     return finished
 
 
-def cancel_handoff(tx: Tx, *, org_id: str, conversation_id: str) -> Handoff:
+def cancel_handoff(
+    tx: Tx, *, org_id: str, conversation_id: str, mailbox_ids: Sequence[str] = ()
+) -> Handoff:
     """Hand the conversation back to the AI, queued or assigned, freeing any agent."""
-    conversation, row = _lock_open_handoff(tx, org_id, conversation_id)
+    conversation, row = _lock_open_handoff(tx, org_id, conversation_id, mailbox_ids)
     now = clock.now_ms()
     finished = _finish(tx, conversation, row, "cancelled", now, unassign=True)
     _post_system_message(tx, org_id, conversation_id, CANCEL_MESSAGE, row["id"])
@@ -357,10 +377,12 @@ def cancel_handoff(tx: Tx, *, org_id: str, conversation_id: str) -> Handoff:
 
 
 def _lock_open_handoff(
-    tx: Tx, org_id: str, conversation_id: str
+    tx: Tx, org_id: str, conversation_id: str, mailbox_ids: Sequence[str]
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     service.routing_lock(tx, org_id)
-    conversation = conversations.get_conversation_row(tx, org_id, conversation_id, lock=True)
+    conversation = conversations.get_conversation_row(
+        tx, org_id, conversation_id, mailbox_ids=mailbox_ids, lock=True
+    )
     row = service.open_handoff_row(tx, conversation_id)
     if row is not None:
         return conversation, row
@@ -445,6 +467,10 @@ def refresh_queue(
     The caller must hold the routing lock. ``requested_id`` names a handoff
     created in this transaction: it gets ``handoff.requested`` instead of
     ``handoff.updated``.
+
+    NOTE: when the head of a long queue is assigned, every handoff behind it
+    moves up, so this writes one row and one event per queued handoff. The
+    cost grows linearly with the queue of the organization.
     """
     now = now_ms if now_ms is not None else clock.now_ms()
     rows = service.queued_rows(tx, org_id)
@@ -686,7 +712,13 @@ def _reopen(tx: Tx, org_id: str, conversation: dict[str, Any], now: int) -> None
 
 
 def _post_system_message(
-    tx: Tx, org_id: str, conversation_id: str, content: str, handoff_id: str
+    tx: Tx,
+    org_id: str,
+    conversation_id: str,
+    content: str,
+    handoff_id: str,
+    *,
+    private: bool = False,
 ) -> None:
     # Imported here because conversations.actions imports this module for its hooks.
     from ..conversations import actions as conversation_actions
@@ -696,12 +728,25 @@ def _post_system_message(
         tx,
         principal,
         conversation_id,
-        MessageCreate(content=content, author_type="system", metadata={"handoffId": handoff_id}),
+        MessageCreate(
+            content=content,
+            author_type="system",
+            private=private,
+            metadata={"handoffId": handoff_id},
+        ),
     )
 
 
 def _emit_handoff(tx: Tx, event_type: str, row: dict[str, Any], mailbox_id: str, now: int) -> None:
     handoff = service.handoff_from_row(row).model_dump(mode="json")
+    # Customers may not read agents, so the widget learns the name from the event.
+    agent_name = None
+    if handoff["agentId"]:
+        agent_name = tx.value(
+            "SELECT name FROM agents WHERE org_id = :org_id AND id = :id",
+            org_id=row["org_id"],
+            id=handoff["agentId"],
+        )
     emit(
         tx,
         org_id=row["org_id"],
@@ -710,6 +755,7 @@ def _emit_handoff(tx: Tx, event_type: str, row: dict[str, Any], mailbox_id: str,
             "handoff": handoff,
             "status": handoff["status"],
             "agentId": handoff["agentId"],
+            "agentName": agent_name,
             "estimatedWaitTime": handoff["estimatedWaitTime"],
             "position": handoff["position"],
         },

@@ -44,7 +44,7 @@ class RoutingPolicy:
 
 @dataclass(slots=True)
 class AgentState:
-    """What routing needs to know of one agent."""
+    """The routing view of one agent: presence, capacity, skills and load."""
 
     id: str
     status: str

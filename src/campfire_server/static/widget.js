@@ -2,10 +2,10 @@
  * Campfire chat widget.
  *
  * Plain JavaScript with no dependencies and no build step. The host page sets
- * window.CampfireConfig and then loads this file; the widget draws itself in a
+ * window.CampfireConfig and then loads this file. The widget draws itself in a
  * Shadow DOM, so host styles cannot reach it and its styles cannot reach the
- * host. Every piece of text that comes from the server or the host page is
- * inserted with textContent, never parsed as HTML.
+ * host. Text from the server or the host page is inserted with textContent and
+ * never parsed as HTML.
  */
 (function () {
   'use strict';

@@ -176,9 +176,9 @@ def rotate_secret(
 
 def _insert_delivery(
     tx: Tx, *, webhook_id: str, org_id: str, event_id: str, event_type: str, payload: str,
-    now: int,
+    now: int, delivery_id: str | None = None,
 ) -> str:
-    delivery_id = ids.new("delivery")
+    delivery_id = delivery_id or ids.new("delivery")
     tx.execute(
         "INSERT INTO webhook_deliveries (id, webhook_id, org_id, event_id, event_type, payload, "
         "status, attempts, next_attempt_at, created_at, updated_at) VALUES (:id, :webhook_id, "
@@ -194,28 +194,65 @@ def _insert_delivery(
     return delivery_id
 
 
+def _delivery_id(event_id: str, webhook_id: str) -> str:
+    # Joining the two ids makes the delivery id unique and sortable by event
+    # time, and PostgreSQL can build it inside the INSERT (see enqueue_event).
+    return "dlv_" + event_id.removeprefix("evt_") + "_" + webhook_id.removeprefix("wh_")
+
+
 def enqueue_event(tx: Tx, record: EventRecord) -> None:
     """Queue one delivery of ``record`` per enabled webhook of its organization that wants it.
 
-    Registered as an ``events.emit`` transaction hook: one indexed query per
-    event, plus one insert per matching webhook.
+    Registered as an ``events.emit`` transaction hook. On PostgreSQL, where
+    every statement is a network round trip, it is one ``INSERT ... SELECT``.
+    On SQLite an indexed SELECT is about ten times cheaper than that INSERT
+    when nothing matches, so it looks first and inserts only on a match.
     """
-    webhook_ids = service.matching_webhooks(tx, record.org_id, record.type)
-    if not webhook_ids:
-        return
-    payload = _json(record.payload())
     now = clock.now_ms()
-    for webhook_id in webhook_ids:
-        _insert_delivery(
-            tx,
-            webhook_id=webhook_id,
-            org_id=record.org_id,
+    if tx.dialect == "postgresql":
+        inserted = tx.execute(
+            "INSERT INTO webhook_deliveries (id, webhook_id, org_id, event_id, event_type, "
+            "payload, status, attempts, next_attempt_at, created_at, updated_at) "
+            "SELECT :prefix || SUBSTR(id, 4), id, org_id, :event_id, :event_type, :payload, "
+            "'pending', 0, :now, :now, :now FROM webhooks WHERE org_id = :org_id "
+            "AND enabled = :enabled AND (events LIKE :wildcard OR events LIKE :quoted)",
+            prefix=_delivery_id(record.id, ""),
             event_id=record.id,
             event_type=record.type,
-            payload=payload,
+            payload=_json(record.payload()),
             now=now,
+            org_id=record.org_id,
+            enabled=True,
+            # ``events`` is a JSON list of catalog names, which contain no LIKE wildcards.
+            wildcard=f'%"{WILDCARD}"%',
+            quoted=f'%"{record.type}"%',
         )
-    tx.after_commit(_wake)
+    else:
+        rows = tx.all(
+            "SELECT id, events FROM webhooks WHERE org_id = :org_id AND enabled = :enabled",
+            org_id=record.org_id,
+            enabled=True,
+        )
+        matched = []
+        for row in rows:
+            events = json.loads(row["events"])
+            if WILDCARD in events or record.type in events:
+                matched.append(row["id"])
+        payload = _json(record.payload()) if matched else ""
+        for webhook_id in matched:
+            _insert_delivery(
+                tx,
+                delivery_id=_delivery_id(record.id, webhook_id),
+                webhook_id=webhook_id,
+                org_id=record.org_id,
+                event_id=record.id,
+                event_type=record.type,
+                payload=payload,
+                now=now,
+            )
+        inserted = len(matched)
+    if inserted:
+        tx.after_commit(_wake)
 
 
 def send_test(tx: Tx, org_id: str, webhook_id: str) -> Delivery:
@@ -435,7 +472,7 @@ def record_attempt(
     )
     if not changed:
         # The lease ran out and another worker took the row, or the webhook
-        # was deleted; the attempt still happened, so log it if the row exists.
+        # was deleted. The attempt still happened, so log it if the row exists.
         log.warning(
             "webhook delivery lease lost before the attempt was recorded",
             extra={"delivery_id": job.delivery_id, "webhook_id": job.webhook_id},

@@ -1,7 +1,7 @@
 """The delivery worker: claim due deliveries, sign, send, and schedule retries.
 
 Delivery is at least once. A worker leases rows (see ``actions.claim_due``)
-and records each attempt after it finishes; a worker that dies mid-attempt
+and records each attempt after it finishes. A worker that dies mid-attempt
 leaves its rows leased until the lease runs out, and then another worker
 sends them again with the same ``webhook-id``. Any number of workers may run
 against one database: in-process in ``campfire serve`` and as
@@ -35,6 +35,7 @@ import httpx
 from .. import __version__, clock
 from ..config import Settings
 from ..db.database import Database
+from ..monitoring import metrics
 from . import actions
 from .actions import Job, Outcome
 from .guard import DestinationRejected, ResolutionFailed, check_destination
@@ -57,7 +58,7 @@ def is_retryable_status(status: int) -> bool:
 
 
 def parse_retry_after(value: str | None, now_ms: int) -> float | None:
-    """Return the wait a ``Retry-After`` header asks for, in seconds, or None."""
+    """Return the wait that a ``Retry-After`` header requests, in seconds, or None."""
     if not value:
         return None
     value = value.strip()
@@ -203,9 +204,9 @@ async def attempt_delivery(
 class DeliveryWorker:
     """Claims and sends deliveries until stopped.
 
-    ``run_once`` claims what is due now and sends it, which tests call
-    directly under a frozen clock; ``run`` repeats it, sleeping until woken
-    by a committed delivery or until the next delivery is due (at most
+    ``run_once`` claims what is due now and sends it. Tests call it directly
+    under a frozen clock. ``run`` repeats it, sleeping until a committed
+    delivery wakes it or the next delivery is due (at most
     ``webhook_poll_seconds``).
     """
 
@@ -273,6 +274,7 @@ class DeliveryWorker:
         if outcome.succeeded:
             log.debug("webhook delivered", extra={"delivery_id": job.delivery_id})
         else:
+            metrics.webhook_delivery_failures.inc()
             log.warning(
                 "webhook attempt failed",
                 extra={

@@ -69,21 +69,6 @@ def list_webhooks(
     return pagination(request, rows, total)
 
 
-def matching_webhooks(tx: Tx, org_id: str, event_type: str) -> list[str]:
-    """Return the ids of the enabled webhooks of ``org_id`` subscribed to ``event_type``."""
-    rows = tx.all(
-        "SELECT id, events FROM webhooks WHERE org_id = :org_id AND enabled = :enabled",
-        org_id=org_id,
-        enabled=True,
-    )
-    matched = []
-    for row in rows:
-        events = json.loads(row["events"])
-        if "*" in events or event_type in events:
-            matched.append(row["id"])
-    return matched
-
-
 def get_delivery_row(
     tx: Tx, org_id: str, webhook_id: str, delivery_id: str, *, lock: bool = False
 ) -> dict[str, Any]:

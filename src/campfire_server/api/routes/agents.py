@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response
 
 from ...auth.permissions import require
+from ...errors import PermissionDenied
 from ...pagination import page_request
 from ...routing import actions, service
 from ...routing.schemas import Agent, AgentCreate, AgentStatus, AgentUpdate
@@ -79,7 +80,16 @@ async def get_agent(agent_id: str, principal: PrincipalDep, db: DbDep) -> Agent:
 async def update_agent(
     agent_id: str, body: AgentUpdate, principal: PrincipalDep, db: DbDep
 ) -> Agent:
-    require(principal, "agents:write")
+    if body.model_fields_set == {"status"}:
+        # Agents may set their own presence; other changes need agents:write.
+        require(principal, "agents:status")
+        if principal.role == "agent" and principal.agent_id not in (None, agent_id):
+            raise PermissionDenied(
+                "an agent token may only change its own agent's status",
+                details={"field": "agentId", "value": agent_id},
+            )
+    else:
+        require(principal, "agents:write")
     return await db.write(lambda tx: actions.update_agent(tx, principal.org_id, agent_id, body))
 
 

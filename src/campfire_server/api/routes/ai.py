@@ -7,6 +7,7 @@ from fastapi import APIRouter, Request
 from ...assistant import actions
 from ...assistant.schemas import GenerateRequest, GenerateResponse, SourcePublic
 from ...auth.permissions import require
+from ...monitoring import metrics
 from ..deps import DbDep, PrincipalDep
 from ..schemas import errors
 
@@ -27,6 +28,8 @@ async def generate_response(
     require(principal, "ai:generate")
     engine = request.app.state.answer_engine
     answer = await actions.generate_response(db, engine, principal, body)
+    metrics.ai_answer_seconds.observe(answer.response_time)
+    metrics.ai_answers.labels(handoff="true" if answer.should_handoff else "false").inc()
     return GenerateResponse(
         content=answer.content,
         confidence=round(answer.confidence, 3),

@@ -42,6 +42,7 @@ async def request_handoff(
             required_skills=body.required_skills,
             context=body.context,
             source="api",
+            mailbox_ids=principal.mailbox_ids,
         )
     )
     if not created:
@@ -58,11 +59,19 @@ async def request_handoff(
 )
 async def get_handoff(conversation_id: str, principal: PrincipalDep, db: DbDep) -> Handoff:
     require(principal, "handoffs:read")
-    return await db.read(
+    handoff = await db.read(
         lambda tx: actions.get_handoff(
-            tx, principal.org_id, conversation_id, customer_id=principal.customer_id
+            tx,
+            principal.org_id,
+            conversation_id,
+            customer_id=principal.customer_id,
+            mailbox_ids=principal.mailbox_ids,
         )
     )
+    if principal.is_customer:
+        # The reason and context are written for agents, not for the customer.
+        handoff = handoff.model_copy(update={"reason": None, "context": {}})
+    return handoff
 
 
 @router.post(
@@ -76,7 +85,10 @@ async def complete_handoff(conversation_id: str, principal: PrincipalDep, db: Db
     require(principal, "handoffs:write")
     return await db.write(
         lambda tx: actions.complete_handoff(
-            tx, org_id=principal.org_id, conversation_id=conversation_id
+            tx,
+            org_id=principal.org_id,
+            conversation_id=conversation_id,
+            mailbox_ids=principal.mailbox_ids,
         )
     )
 
@@ -92,6 +104,9 @@ async def cancel_handoff(conversation_id: str, principal: PrincipalDep, db: DbDe
     require(principal, "handoffs:write")
     return await db.write(
         lambda tx: actions.cancel_handoff(
-            tx, org_id=principal.org_id, conversation_id=conversation_id
+            tx,
+            org_id=principal.org_id,
+            conversation_id=conversation_id,
+            mailbox_ids=principal.mailbox_ids,
         )
     )

@@ -14,6 +14,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from ...db import migrate
 from ...errors import AuthenticationFailed, ServiceUnavailable
+from ...monitoring import service as monitoring
 from ..errors import error_response
 
 log = logging.getLogger(__name__)
@@ -92,4 +93,5 @@ async def metrics(request: Request) -> Response:
                     "GET /metrics requires 'Authorization: Bearer <CAMPFIRE_METRICS_TOKEN>'"
                 )
             )
+    await monitoring.collect(request.app)
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)

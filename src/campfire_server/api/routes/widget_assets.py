@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -107,4 +108,17 @@ async def demo_page(request: Request) -> Response:
     # only on development servers.
     if not request.app.state.settings.is_development:
         raise NotFound("no page at /; the API is under /api/v2 and the widget at /widget.js")
-    return HTMLResponse(load_asset(DEMO_PATH).body, headers={"Cache-Control": "no-cache"})
+
+    # The page runs under a strict nonce policy, as a careful integrator's
+    # site would, so the demo also shows that the widget needs no
+    # 'unsafe-inline'.
+    nonce = secrets.token_urlsafe(16)
+    page = load_asset(DEMO_PATH).body.decode().replace("{{nonce}}", nonce)
+    policy = (
+        f"default-src 'self'; script-src 'self' 'nonce-{nonce}'; "
+        f"style-src 'self' 'nonce-{nonce}'; connect-src 'self'; img-src 'self' data:; "
+        "object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
+    )
+    return HTMLResponse(
+        page, headers={"Cache-Control": "no-store", "Content-Security-Policy": policy}
+    )
