@@ -20,7 +20,14 @@ from tests.conftest import start_server
 
 HEAVY = os.environ.get("CAMPFIRE_HEAVY_TESTS") == "1"
 EXAMPLES = 60 if HEAVY else 6
-CHECKS = "not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance"
+CHECKS = ",".join(
+    [
+        "not_a_server_error",
+        "status_code_conformance",
+        "content_type_conformance",
+        "response_schema_conformance",
+    ]
+)
 
 
 @pytest.fixture

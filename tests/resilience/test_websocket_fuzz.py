@@ -79,7 +79,7 @@ async def test_server_survives_fuzzed_frames(live_server):
 
     await asyncio.gather(*(fuzz_connection(url, rng, rng.random() < 0.7) for _ in range(10)))
     warmed = rss_kib(pid)
-    for start in range(0, ROUNDS, 10):
+    for _ in range(0, ROUNDS, 10):
         await asyncio.gather(*(fuzz_connection(url, rng, rng.random() < 0.7) for _ in range(10)))
     grown = rss_kib(pid) - warmed
 
