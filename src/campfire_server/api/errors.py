@@ -117,7 +117,9 @@ def validation_error_from_pydantic(errors: list[dict[str, Any]]) -> ServiceError
     field = _field_path(tuple(first.get("loc", ())))
     value = first.get("input")
     if isinstance(value, (dict, list)) and first.get("type") != "missing":
-        value = json.loads(json.dumps(value, default=str)[:500]) if len(str(value)) < 500 else None
+        # Echo small structures back as they came; a large one only by its size.
+        encoded = json.dumps(value, default=str)
+        value = value if len(encoded) <= 500 else f"<{len(encoded)} bytes of JSON>"
     if isinstance(value, str) and len(value) > 200:
         value = f"<{len(value)} characters>"
     if first.get("type") == "missing":

@@ -77,7 +77,7 @@ def create_article(tx: Tx, org_id: str, data: ArticleCreate) -> dict[str, Any]:
 def update_article(tx: Tx, org_id: str, article_id: str, data: ArticleUpdate) -> dict[str, Any]:
     """Change the fields present in ``data``; the others keep their values."""
     row = service.get_article(tx, org_id, article_id)
-    fields = data.model_dump(exclude_unset=True)
+    fields = data.model_dump(exclude_unset=True, by_alias=False)
     if not fields:
         return row
     if "external_id" in fields:

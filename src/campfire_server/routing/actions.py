@@ -85,7 +85,7 @@ def update_agent(tx: Tx, org_id: str, agent_id: str, request: AgentUpdate) -> Ag
     Going offline returns the agent's automatically assigned handoffs to the
     front of the queue, unless the policy keeps them with the agent.
     """
-    requested = request.model_dump(exclude_unset=True)
+    requested = request.model_dump(exclude_unset=True, by_alias=False)
     if not requested:
         raise ValidationFailed(
             "the request changes nothing; send at least one of status, capacity, skills, "
