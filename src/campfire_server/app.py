@@ -15,15 +15,22 @@ from .api.middleware import BodyGuardMiddleware, IdempotencyMiddleware, RequestC
 from .api.routes import (
     agents,
     ai,
+    analytics,
+    auth,
     conversations,
     events,
     handoffs,
+    health,
+    inbox_assets,
+    keys,
     knowledge,
     mailboxes,
     messages,
+    satisfaction,
     webhooks,
+    widget,
+    widget_assets,
 )
-from .api.routes import analytics, auth, health, keys, satisfaction, widget, widget_assets
 from .assistant.setup import assistant_service
 from .auth.keys import KeyCache
 from .auth.origins import OriginRegistry
@@ -115,6 +122,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         ai.router,
         agents.router,
         handoffs.router,
+        handoffs.queue_router,
         events.router,
         realtime_gateway.router,
         webhooks.router,
@@ -127,6 +135,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         app.include_router(router, prefix=API_PREFIX)
     app.include_router(health.router)
     app.include_router(widget_assets.router)
+    app.include_router(inbox_assets.router)
 
     # Added last runs first: request context wraps access (CORS, mock mode,
     # rate and security headers), which wraps the body guard, which wraps

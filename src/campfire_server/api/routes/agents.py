@@ -6,7 +6,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 
-from ...auth.permissions import require
+from ...auth.permissions import allowed, require
+from ...auth.principal import Principal
 from ...pagination import page_request
 from ...routing import actions, service
 from ...routing.schemas import Agent, AgentCreate, AgentStatus, AgentUpdate
@@ -14,6 +15,13 @@ from ..deps import DbDep, PrincipalDep
 from ..schemas import Page, errors
 
 router = APIRouter(prefix="/agents", tags=["agents"])
+
+
+def _is_own_status_change(principal: Principal, agent_id: str, body: AgentUpdate) -> bool:
+    """Whether the request is an agent setting its own presence and nothing else."""
+    if allowed(principal, "agents:write"):
+        return False
+    return principal.agent_id == agent_id and body.model_fields_set == {"status"}
 
 
 @router.post(
@@ -74,12 +82,17 @@ async def get_agent(agent_id: str, principal: PrincipalDep, db: DbDep) -> Agent:
     response_model=Agent,
     responses=errors(400, 403, 404, 413, 415),
     operation_id="agents-update",
-    summary="Change an agent's status, capacity, skills, name or email",
+    summary="Change an agent's status, capacity, skills, name, email or password",
+    description="Admins may change every field. An agent token (claim `aid`) may change "
+    "only its own agent's `status`.",
 )
 async def update_agent(
     agent_id: str, body: AgentUpdate, principal: PrincipalDep, db: DbDep
 ) -> Agent:
-    require(principal, "agents:write")
+    if _is_own_status_change(principal, agent_id, body):
+        require(principal, "agents:status")
+    else:
+        require(principal, "agents:write")
     return await db.write(lambda tx: actions.update_agent(tx, principal.org_id, agent_id, body))
 
 
