@@ -67,11 +67,14 @@ function MessageItem({ message, agents }) {
   );
 }
 
-function CustomerPanel({ conversation, handoff, rating }) {
+function CustomerPanel({ conversation, handoff, rating, open, onClose }) {
   const metadata = Object.entries(conversation.metadata || {});
   const context = handoff ? Object.entries(handoff.context || {}) : [];
   return (
-    <aside class="details" aria-label="Customer">
+    <aside class={`details${open ? " open" : ""}`} aria-label="Customer">
+      <button type="button" class="link details-close" onClick={onClose}>
+        Close
+      </button>
       <h2>Customer</h2>
       <dl>
         <dt>Customer id</dt>
@@ -158,6 +161,7 @@ export function ConversationView({
   const [draft, setDraft] = useState(null);
   const [busy, setBusy] = useState("");
   const [error, setError] = useState("");
+  const [showDetails, setShowDetails] = useState(false);
   const composer = useRef(null);
   const history = useRef(null);
   const typingState = useRef({ sentAt: 0, timer: null });
@@ -385,6 +389,14 @@ export function ConversationView({
             </p>
           </div>
           <div class="actions">
+            <button
+              type="button"
+              class="details-toggle"
+              aria-expanded={showDetails}
+              onClick={() => setShowDetails((shown) => !shown)}
+            >
+              Customer
+            </button>
             {!mine && (
               <button type="button" data-action="take" disabled={!!busy} onClick={take}>
                 Take
@@ -474,7 +486,13 @@ export function ConversationView({
           </button>
         </form>
       </main>
-      <CustomerPanel conversation={conversation} handoff={handoff} rating={rating} />
+      <CustomerPanel
+        conversation={conversation}
+        handoff={handoff}
+        rating={rating}
+        open={showDetails}
+        onClose={() => setShowDetails(false)}
+      />
     </>
   );
 }

@@ -17,6 +17,7 @@ const VIEWS = [
 const STATUSES = ["online", "away", "offline"];
 // Lists refresh at most this often when a burst of events arrives.
 const REFRESH_DEBOUNCE_MS = 250;
+const AGENTS_REFRESH_MS = 30_000;
 
 function Login({ onSignedIn }) {
   const [email, setEmail] = useState("");
@@ -145,6 +146,7 @@ function Inbox({ session, onSignOut }) {
   const [queue, setQueue] = useState([]);
   const [open, setOpen] = useState([]);
   const [agents, setAgents] = useState([]);
+  const [connected, setConnected] = useState({});
   const [status, setStatus] = useState(me.status);
   const [selectedId, setSelectedId] = useState(null);
   const [socketState, setSocketState] = useState("offline");
@@ -196,9 +198,8 @@ function Inbox({ session, onSignOut }) {
   useEffect(() => {
     (async () => {
       try {
-        const [boxes, people] = await Promise.all([api.mailboxes(), api.agents()]);
+        const boxes = await api.mailboxes();
         setMailboxes(boxes.data);
-        setAgents(people.data);
         if (boxes.data.length) setMailboxId((current) => current || boxes.data[0].id);
       } catch (failure) {
         setError(failure.message);
@@ -206,15 +207,38 @@ function Inbox({ session, onSignOut }) {
     })();
   }, [api]);
 
+  // Status changes of other agents send no event, so the team is read on
+  // every presence frame, after each reconnect and every AGENTS_REFRESH_MS.
+  const loadAgents = useCallback(async () => {
+    try {
+      const people = await api.agents();
+      setAgents(people.data);
+      const self = people.data.find((agent) => agent.id === me.id);
+      if (self) setStatus(self.status);
+    } catch (failure) {
+      setError(failure.message);
+    }
+  }, [api, me.id]);
+  const agentsTimer = useRef(null);
+  const scheduleAgents = useCallback(() => {
+    clearTimeout(agentsTimer.current);
+    agentsTimer.current = setTimeout(loadAgents, REFRESH_DEBOUNCE_MS);
+  }, [loadAgents]);
+  useEffect(() => {
+    if (socketState !== "online") return undefined;
+    loadAgents();
+    const timer = setInterval(loadAgents, AGENTS_REFRESH_MS);
+    return () => clearInterval(timer);
+  }, [loadAgents, socketState]);
+
   // The socket lives as long as the session; list refreshes follow its events.
   const onEvent = useRef(null);
   onEvent.current = (frame) => {
     if (frame.type === "presence") {
-      const { agentId, status: presence } = frame.data;
-      setAgents((list) =>
-        list.map((agent) => (agent.id === agentId ? { ...agent, status: presence } : agent)),
-      );
-      if (agentId === me.id) setStatus(presence);
+      // Presence tells whether the agent has the inbox open, not the status they chose.
+      const { agentId, connections } = frame.data;
+      setConnected((current) => ({ ...current, [agentId]: connections > 0 }));
+      scheduleAgents();
     }
     if (frame.type === "handoff" || frame.type === "conversation" || frame.type === "message") {
       if (!frame.channel.startsWith("conversation:")) scheduleRefresh();
@@ -274,6 +298,9 @@ function Inbox({ session, onSignOut }) {
     try {
       const agent = await api.setStatus(me.id, next);
       setStatus(agent.status);
+      setAgents((list) => list.map((item) => (item.id === agent.id ? agent : item)));
+      // Coming online can assign queued conversations at once.
+      scheduleRefresh();
     } catch (failure) {
       setError(failure.message);
     }
@@ -355,6 +382,7 @@ function Inbox({ session, onSignOut }) {
               <li data-agent={agent.id}>
                 <span class={`dot dot-${agent.status}`} aria-hidden="true" />
                 {agent.name} <span class="muted">{agent.status}</span>
+                {connected[agent.id] && <span class="badge">in the inbox</span>}
               </li>
             ))}
           </ul>

@@ -17,6 +17,7 @@ import httpx
 from .conftest import InboxServer, open_widget_session, sign_in
 
 PASSWORD = "inbox password 1"
+QUESTION = "How do I update my billing details? My card was charged twice this month."
 XSS = '<img src=x onerror="window.__xss=1">'
 _counter = itertools.count()
 
@@ -88,6 +89,14 @@ async def test_take_reply_resolve_and_rating(context: Any, inbox_server: InboxSe
 
     await sign_in(page, inbox_server, agent["email"], PASSWORD)
     await page.locator(".socket-online").wait_for()
+    # The agent comes online, steps away and comes back.
+    status = page.get_by_label("My status")
+    assert await status.input_value() == "offline"
+    for chosen in ("online", "away", "online"):
+        await status.select_option(chosen)
+        await page.locator(f"[data-agent='{agent['id']}']", has_text=chosen).wait_for()
+        with inbox_server.admin() as admin:
+            assert admin.get(f"/agents/{agent['id']}").json()["status"] == chosen
     queue_item = page.locator(f"[data-list=queue] [data-conversation='{conversation_id}']")
     await queue_item.wait_for()
     assert "waiting" in await queue_item.inner_text()
@@ -113,12 +122,12 @@ async def test_take_reply_resolve_and_rating(context: Any, inbox_server: InboxSe
         with httpx.Client(base_url=inbox_server.api, headers=customer.headers, timeout=15) as http:
             sent = http.post(
                 f"/conversations/{conversation_id}/messages",
-                json={"content": f"I was charged twice {XSS}", "authorType": "customer"},
+                json={"content": f"{QUESTION} {XSS}", "authorType": "customer"},
             )
             assert sent.status_code == 201, sent.text
         customer_message = page.locator(f"[data-message='{sent.json()['id']}'] .body")
         await customer_message.wait_for()
-        assert await customer_message.inner_text() == f"I was charged twice {XSS}"
+        assert await customer_message.inner_text() == f"{QUESTION} {XSS}"
         assert await page.evaluate("window.__xss") is None
 
         # An internal note, then a reply typed after pressing r.
@@ -129,16 +138,27 @@ async def test_take_reply_resolve_and_rating(context: Any, inbox_server: InboxSe
         await note.wait_for()
         assert await page.locator(".msg-note .note-badge").count() == 1
 
+        # r focuses the reply box; the AI suggestion fills it and the agent edits it.
         await page.locator(".history").click()
         await page.keyboard.press("r")
-        await page.keyboard.type("Sorry about that, the second charge is refunded.")
+        focused = await page.evaluate("document.activeElement.getAttribute('aria-label')")
+        assert focused == "Reply"
+        await page.locator("[data-action=draft]").click()
+        await page.locator(".draft").wait_for()
+        composer = page.get_by_role("textbox", name="Reply")
+        suggested = await composer.input_value()
+        assert suggested.strip()
+        await screenshot(page, "conversation")
+        await composer.press("Control+End")
+        await page.keyboard.type(" The second charge is refunded.")
         await page.locator("[data-action=send]").click()
         reply_frame = await customer.wait_for(
             lambda frame: frame["type"] == "message" and frame["data"]["authorType"] == "agent"
         )
-        assert reply_frame["data"]["content"] == "Sorry about that, the second charge is refunded."
+        reply = suggested + " The second charge is refunded."
+        assert reply_frame["data"]["content"] == reply
         assert reply_frame["data"]["authorId"] == agent["id"]
-        await screenshot(page, "conversation")
+        await page.locator(".draft").wait_for(state="detached")
     finally:
         await customer.close()
     notes = [frame for frame in customer.frames if "duplicate charge" in str(frame)]
@@ -146,7 +166,7 @@ async def test_take_reply_resolve_and_rating(context: Any, inbox_server: InboxSe
     with httpx.Client(base_url=inbox_server.api, headers=customer.headers, timeout=15) as http:
         seen = http.get(f"/conversations/{conversation_id}/messages").json()["data"]
     contents = [message["content"] for message in seen]
-    assert "Sorry about that, the second charge is refunded." in contents
+    assert reply in contents
     assert not any("duplicate charge" in content for content in contents)
 
     # Resolve with the keyboard, then the customer's rating appears.
@@ -162,6 +182,7 @@ async def test_take_reply_resolve_and_rating(context: Any, inbox_server: InboxSe
     rating = page.locator("[data-field=rating]")
     await rating.wait_for()
     assert "5/5" in await rating.inner_text()
+    await screenshot(page, "resolved")
     assert errors == []
 
 
@@ -238,3 +259,30 @@ async def test_other_organization_sees_nothing(context: Any, inbox_server: Inbox
     await page.get_by_label("Email").wait_for()
     stored = await page.evaluate("sessionStorage.getItem('campfire.inbox.session')")
     assert stored is None
+
+
+async def test_tablet_layout(browser: Any, inbox_server: InboxServer) -> None:
+    agent = create_agent(inbox_server)
+    _, conversation_id = queued_conversation(inbox_server, "customer_tablet", "Tablet layout")
+    tablet = await browser.new_context(viewport={"width": 768, "height": 1024}, has_touch=True)
+    tablet.set_default_timeout(15_000)
+    try:
+        page = await tablet.new_page()
+        await sign_in(page, inbox_server, agent["email"], PASSWORD)
+        item = page.locator(f"[data-list=queue] [data-conversation='{conversation_id}']")
+        await item.tap()
+        # One column: the list gives way to the conversation, and Back returns to it.
+        await page.locator(".conversation h1", has_text="Tablet layout").wait_for()
+        assert not await page.locator(".lists").is_visible()
+        await page.get_by_role("button", name="Customer").tap()
+        await page.locator(".details.open").wait_for()
+        customer_id = await page.locator("[data-field=customerId]").inner_text()
+        assert customer_id == "customer_tablet"
+        await screenshot(page, "tablet")
+        await page.locator(".details-close").tap()
+        await page.get_by_role("button", name="← Back").tap()
+        await item.wait_for()
+        width = await page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 768
+    finally:
+        await tablet.close()
