@@ -67,7 +67,7 @@ function MessageItem({ message, agents }) {
   );
 }
 
-function CustomerPanel({ conversation, handoff, rating, open, onClose }) {
+function CustomerPanel({ conversation, messageCount, handoff, rating, open, onClose }) {
   const metadata = Object.entries(conversation.metadata || {});
   const context = handoff ? Object.entries(handoff.context || {}) : [];
   return (
@@ -84,7 +84,7 @@ function CustomerPanel({ conversation, handoff, rating, open, onClose }) {
         <dt>Started</dt>
         <dd>{formatTime(conversation.createdAt)}</dd>
         <dt>Messages</dt>
-        <dd>{conversation.messageCount}</dd>
+        <dd>{messageCount}</dd>
       </dl>
       {metadata.length > 0 && (
         <>
@@ -488,6 +488,7 @@ export function ConversationView({
       </main>
       <CustomerPanel
         conversation={conversation}
+        messageCount={messages.length}
         handoff={handoff}
         rating={rating}
         open={showDetails}
