@@ -248,7 +248,10 @@ def cmd_agents_set_password(args: argparse.Namespace) -> int:
 
     password = _password(args)
     if password is None:
-        print("error: no password given; pass --password or run on a terminal", file=sys.stderr)
+        print(
+            "error: the password is missing; pass --password or run on a terminal",
+            file=sys.stderr,
+        )
         return 2
     request = AgentUpdate(password=password)
     agent = _run(

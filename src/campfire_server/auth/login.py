@@ -1,7 +1,7 @@
 """Inbox sign-in: find the agent of an email address and check the password.
 
 Every failure (unknown email, no password set, wrong password) raises the
-same ``AuthenticationFailed`` message, so the answer tells an attacker
+same ``AuthenticationFailed`` message, so the response tells an attacker
 nothing about which accounts exist.
 """
 
@@ -18,7 +18,7 @@ from .passwords import hash_password, verify_password
 log = logging.getLogger(__name__)
 
 LOGIN_FAILED = "the email or password is incorrect"
-# An email may name agents in several organizations; at most this many are checked.
+# An email may name agents in several organizations, and at most this many are checked.
 MAX_CANDIDATES = 5
 
 

@@ -2,8 +2,8 @@
 
 The hash parameters are argon2-cffi's defaults (RFC 9106 low-memory
 profile: 64 MiB, 3 passes, 4 lanes), so a stored hash costs an attacker
-memory as well as time. ``verify`` reports whether the hash should be
-recomputed because those defaults changed since it was stored.
+memory as well as time. ``verify_password`` also reports whether a hash
+should be recomputed because those defaults changed since it was stored.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ def _decoy_hash() -> str:
 
 
 def verify_password(encoded: str | None, password: str) -> tuple[bool, bool]:
-    """Check ``password`` against ``encoded``; return (matches, needs_rehash).
+    """Check ``password`` against ``encoded`` and return (matches, needs_rehash).
 
     With no stored hash the password is checked against a decoy hash, so a
     missing account takes as long to reject as a wrong password.

@@ -18,7 +18,7 @@ router = APIRouter(prefix="/agents", tags=["agents"])
 
 
 def _is_own_status_change(principal: Principal, agent_id: str, body: AgentUpdate) -> bool:
-    """Whether the request is an agent setting its own presence and nothing else."""
+    """Return whether the request is an agent setting its own status and nothing else."""
     if allowed(principal, "agents:write"):
         return False
     return principal.agent_id == agent_id and body.model_fields_set == {"status"}
