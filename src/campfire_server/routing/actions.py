@@ -47,8 +47,18 @@ def _json(value: Any) -> str:
 # Agents ------------------------------------------------------------------------
 
 
-def create_agent(tx: Tx, org_id: str, request: AgentCreate) -> Agent:
-    """Insert an agent; an agent created online takes queued work at once."""
+def _hash_if_set(password: str | None) -> str | None:
+    return hash_password(password) if password else None
+
+
+def create_agent(
+    tx: Tx, org_id: str, request: AgentCreate, *, password_hash: str | None = None
+) -> Agent:
+    """Insert an agent; an agent created online takes queued work at once.
+
+    ``password_hash`` is ``request.password`` already hashed, so callers can
+    run Argon2 outside the transaction. Without it the password is hashed here.
+    """
     service.routing_lock(tx, org_id)
     agent_id = request.id or ids.new("agent")
     exists = tx.value(
@@ -72,7 +82,7 @@ def create_agent(tx: Tx, org_id: str, request: AgentCreate) -> Agent:
         status=request.status,
         capacity=request.capacity,
         idle_since=now if request.status == "online" else None,
-        password_hash=hash_password(request.password) if request.password else None,
+        password_hash=password_hash or _hash_if_set(request.password),
         now=now,
     )
     log.info("agent created", extra={"organization_id": org_id, "agent_id": agent_id})
@@ -81,11 +91,19 @@ def create_agent(tx: Tx, org_id: str, request: AgentCreate) -> Agent:
     return service.get_agent(tx, org_id, agent_id)
 
 
-def update_agent(tx: Tx, org_id: str, agent_id: str, request: AgentUpdate) -> Agent:
+def update_agent(
+    tx: Tx,
+    org_id: str,
+    agent_id: str,
+    request: AgentUpdate,
+    *,
+    password_hash: str | None = None,
+) -> Agent:
     """Apply a PATCH of status, capacity, skills, name, email or password, then route.
 
-    Going offline returns the agent's automatically assigned handoffs to the
-    front of the queue, unless the policy keeps them with the agent.
+    ``password_hash`` works as in ``create_agent``. Going offline returns
+    the agent's automatically assigned handoffs to the front of the queue,
+    unless the policy keeps them with the agent.
     """
     requested = request.model_dump(exclude_unset=True)
     if not requested:
@@ -118,7 +136,7 @@ def update_agent(tx: Tx, org_id: str, agent_id: str, request: AgentUpdate) -> Ag
         field: _json(value) if field == "skills" else value for field, value in changes.items()
     }
     if password is not None:
-        assignments["password_hash"] = hash_password(password)
+        assignments["password_hash"] = password_hash or hash_password(password)
         log.info("agent password set", extra={"organization_id": org_id, "agent_id": agent_id})
     if changes.get("status") == "online":
         assignments["idle_since"] = now

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
+import anyio
 from fastapi import APIRouter, Query, Response
 
+from ...auth.passwords import hash_password
 from ...auth.permissions import allowed, require
 from ...auth.principal import Principal
 from ...pagination import page_request
@@ -15,6 +17,13 @@ from ..deps import DbDep, PrincipalDep
 from ..schemas import Page, errors
 
 router = APIRouter(prefix="/agents", tags=["agents"])
+
+
+async def _hash_password(password: str | None) -> str | None:
+    """Hash ``password`` in a worker thread, because Argon2 takes tens of milliseconds."""
+    if password is None:
+        return None
+    return await anyio.to_thread.run_sync(hash_password, password)
 
 
 def _is_own_status_change(principal: Principal, agent_id: str, body: AgentUpdate) -> bool:
@@ -36,7 +45,10 @@ async def create_agent(
     body: AgentCreate, principal: PrincipalDep, db: DbDep, response: Response
 ) -> Agent:
     require(principal, "agents:write")
-    agent = await db.write(lambda tx: actions.create_agent(tx, principal.org_id, body))
+    password_hash = await _hash_password(body.password)
+    agent = await db.write(
+        lambda tx: actions.create_agent(tx, principal.org_id, body, password_hash=password_hash)
+    )
     response.headers["Location"] = f"/api/v2/agents/{agent.id}"
     return agent
 
@@ -93,7 +105,12 @@ async def update_agent(
         require(principal, "agents:status")
     else:
         require(principal, "agents:write")
-    return await db.write(lambda tx: actions.update_agent(tx, principal.org_id, agent_id, body))
+    password_hash = await _hash_password(body.password)
+    return await db.write(
+        lambda tx: actions.update_agent(
+            tx, principal.org_id, agent_id, body, password_hash=password_hash
+        )
+    )
 
 
 @router.delete(
