@@ -3,8 +3,8 @@ import { useCallback, useEffect, useRef, useState } from "preact/hooks";
 
 import { describeValue, formatTime, safeHref } from "./format.js";
 
-// Typing frames are refreshed this often while the agent types; the server
-// expires a `true` after 10 s without a refresh.
+// Typing frames are refreshed this often while the agent types, because the
+// server expires a `true` after 10 s without a refresh.
 const TYPING_REFRESH_MS = 3_000;
 const TYPING_IDLE_MS = 4_000;
 // How often a resolved conversation is checked for the customer's rating,
@@ -321,7 +321,7 @@ export function ConversationView({
   const suggest = () =>
     act("draft", async () => {
       const lastCustomer = [...messages].reverse().find((message) => message.authorType === "customer");
-      if (!lastCustomer) throw new Error("there is no customer message to answer yet");
+      if (!lastCustomer) throw new Error("there is no customer message to draft a reply to yet");
       const answer = await api.draft(conversationId, lastCustomer.content);
       setDraft(answer);
       setIsNote(false);
@@ -329,7 +329,7 @@ export function ConversationView({
       if (composer.current) composer.current.focus();
     });
 
-  // Shortcuts of the open conversation; j/k belong to the list.
+  // Shortcuts of the open conversation. The list handles j and k.
   const shortcuts = useRef(null);
   shortcuts.current = { take, resolve };
   useEffect(() => {

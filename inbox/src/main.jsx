@@ -231,11 +231,11 @@ function Inbox({ session, onSignOut }) {
     return () => clearInterval(timer);
   }, [loadAgents, socketState]);
 
-  // The socket lives as long as the session; list refreshes follow its events.
+  // The socket lives as long as the session, and its events refresh the lists.
   const onEvent = useRef(null);
   onEvent.current = (frame) => {
     if (frame.type === "presence") {
-      // Presence tells whether the agent has the inbox open, not the status they chose.
+      // A presence frame reports whether the agent has the inbox open, not the status they chose.
       const { agentId, connections } = frame.data;
       setConnected((current) => ({ ...current, [agentId]: connections > 0 }));
       scheduleAgents();
@@ -266,7 +266,8 @@ function Inbox({ session, onSignOut }) {
     return () => listeners.current.delete(listener);
   }, []);
 
-  const items = view === "mine" ? mine : view === "queue" ? queue : open;
+  const lists = { mine, queue, open };
+  const items = lists[view];
 
   const move = useCallback(
     (step) => {
@@ -338,7 +339,7 @@ function Inbox({ session, onSignOut }) {
       <nav class="lists" aria-label="Conversations">
         <div class="tabs" role="tablist">
           {VIEWS.map((tab) => {
-            const count = tab.id === "mine" ? mine.length : tab.id === "queue" ? queue.length : open.length;
+            const count = lists[tab.id].length;
             return (
               <button
                 type="button"
