@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PORT ?= 3000
 
-.PHONY: run test test-sdk test-sdk-python test-sdk-js install install-dev lint bench clean
+.PHONY: run test test-sdk test-sdk-python test-sdk-js install install-dev lint bench clean inbox
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +30,11 @@ run: install
 test: install-dev
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 	$(MAKE) test-sdk-js
+
+# Rebuild the agent inbox into src/campfire_server/static/inbox/ (commit the output).
+# Only this needs Node; the server serves the built files.
+inbox:
+	cd inbox && npm ci --no-audit --no-fund && npm run build
 
 # The SDK suites alone.
 test-sdk: test-sdk-python test-sdk-js

@@ -223,3 +223,50 @@ def test_db_copy_moves_every_row(tmp_path, postgres_available):
         assert "already has" in again.stderr
     finally:
         drop_postgres_database(target)
+
+
+def test_agents_create_and_set_password(tmp_path):
+    from campfire_server.auth.passwords import verify_password
+    from campfire_server.db.database import open_database
+
+    url = f"sqlite:///{tmp_path / 'agents.db'}"
+    assert campfire("migrate", database_url=url).returncode == 0
+    org = campfire("orgs", "create", "--name", "Acme", "--id", "org_acme", database_url=url)
+    assert org.returncode == 0, org.stderr
+
+    created = campfire(
+        "agents", "create", "--org", "org_acme", "--name", "Robin", "--email", "robin@acme.test",
+        "--password", "first passphrase", "--id", "agent_robin", "--skill", "Billing",
+        database_url=url,
+    )
+    assert created.returncode == 0, created.stderr
+    agent = json.loads(created.stdout)
+    assert agent["id"] == "agent_robin"
+    assert agent["hasPassword"] is True
+    assert agent["skills"] == ["billing"]
+    assert "first passphrase" not in created.stdout
+
+    short = campfire(
+        "agents", "create", "--org", "org_acme", "--name", "Sam", "--email", "sam@acme.test",
+        "--password", "short", database_url=url,
+    )
+    assert short.returncode == 2
+
+    changed = campfire(
+        "agents", "set-password", "--org", "org_acme", "agent_robin",
+        "--password", "second passphrase", database_url=url,
+    )
+    assert changed.returncode == 0, changed.stderr
+
+    database = open_database(url, pool_size=1)
+    try:
+        stored = database.read_sync(
+            lambda tx: tx.value("SELECT password_hash FROM agents WHERE id = 'agent_robin'")
+        )
+    finally:
+        import asyncio
+
+        asyncio.run(database.close())
+    assert stored.startswith("$argon2id$")
+    assert verify_password(stored, "second passphrase")[0] is True
+    assert verify_password(stored, "first passphrase")[0] is False

@@ -21,6 +21,7 @@ from .api.routes import (
     events,
     handoffs,
     health,
+    inbox_assets,
     keys,
     knowledge,
     mailboxes,
@@ -123,6 +124,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         ai.router,
         agents.router,
         handoffs.router,
+        handoffs.queue_router,
         events.router,
         realtime_gateway.router,
         webhooks.router,
@@ -135,6 +137,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         app.include_router(router, prefix=API_PREFIX)
     app.include_router(health.router)
     app.include_router(widget_assets.router)
+    app.include_router(inbox_assets.router)
 
     # Added last runs first: request context wraps access (CORS, mock mode,
     # rate and security headers), which wraps the body guard, which wraps

@@ -218,6 +218,54 @@ def cmd_mailboxes_list(args: argparse.Namespace) -> int:
     return 0
 
 
+def _password(args: argparse.Namespace) -> str | None:
+    """Return --password, or ask for it on a terminal; ``None`` leaves the agent without one."""
+    if args.password is not None:
+        return args.password
+    if not sys.stdin.isatty():
+        return None
+    import getpass
+
+    return getpass.getpass("inbox password for the agent (empty for none): ") or None
+
+
+def cmd_agents_create(args: argparse.Namespace) -> int:
+    from .routing import actions as routing_actions
+    from .routing.schemas import AgentCreate
+
+    request = AgentCreate(
+        id=args.id,
+        name=args.name,
+        email=args.email,
+        skills=args.skill or [],
+        capacity=args.capacity,
+        password=_password(args),
+    )
+    agent = _run(_settings(args), lambda tx: routing_actions.create_agent(tx, args.org, request))
+    _print(agent.model_dump(mode="json", by_alias=True))
+    return 0
+
+
+def cmd_agents_set_password(args: argparse.Namespace) -> int:
+    from .routing import actions as routing_actions
+    from .routing.schemas import AgentUpdate
+
+    password = _password(args)
+    if password is None:
+        print(
+            "error: the password is missing; pass --password or run on a terminal",
+            file=sys.stderr,
+        )
+        return 2
+    request = AgentUpdate(password=password)
+    agent = _run(
+        _settings(args),
+        lambda tx: routing_actions.update_agent(tx, args.org, args.agent_id, request),
+    )
+    _print(agent.model_dump(mode="json", by_alias=True))
+    return 0
+
+
 # Parser ---------------------------------------------------------------------
 
 
@@ -382,6 +430,34 @@ def build_parser() -> argparse.ArgumentParser:
     _add_org(mailboxes_list)
     _add_database(mailboxes_list)
     mailboxes_list.set_defaults(handler=cmd_mailboxes_list)
+
+    agents_cmd = commands.add_parser(
+        "agents", help="manage agents and their inbox sign-in"
+    ).add_subparsers(dest="action", required=True, metavar="ACTION")
+    agents_create = agents_cmd.add_parser("create", help="create an agent who can sign in")
+    _add_org(agents_create)
+    agents_create.add_argument("--name", required=True, help="display name")
+    agents_create.add_argument("--email", required=True, help="sign-in email address")
+    agents_create.add_argument(
+        "--password",
+        help="sign-in password, 8 to 256 characters (asked on a terminal when omitted); "
+        "stored as an Argon2id hash",
+    )
+    agents_create.add_argument("--id", help="agent id (default: generated agent_...)")
+    agents_create.add_argument(
+        "--skill", action="append", metavar="SKILL", help="a skill handoffs can require"
+    )
+    agents_create.add_argument(
+        "--capacity", type=int, default=5, help="open conversations the agent can hold (default 5)"
+    )
+    _add_database(agents_create)
+    agents_create.set_defaults(handler=cmd_agents_create)
+    agents_password = agents_cmd.add_parser("set-password", help="set an agent's password")
+    _add_org(agents_password)
+    agents_password.add_argument("agent_id", help="the agent's id")
+    agents_password.add_argument("--password", help="the new password (asked when omitted)")
+    _add_database(agents_password)
+    agents_password.set_defaults(handler=cmd_agents_set_password)
 
     add_assistant_commands(commands, add_database=_add_database, settings_from_args=_settings)
     return parser

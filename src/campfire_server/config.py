@@ -42,6 +42,7 @@ class Settings(BaseSettings):
     # Lifetimes of the tokens this server issues, in seconds.
     widget_session_ttl_seconds: int = Field(default=3600, ge=60, le=86400)
     token_max_ttl_seconds: int = Field(default=86400, ge=60, le=30 * 86400)
+    inbox_session_ttl_seconds: int = Field(default=8 * 3600, ge=60, le=86400)
 
     # Storage tuning.
     database_pool_size: int = Field(default=16, ge=1, le=512)
@@ -55,6 +56,8 @@ class Settings(BaseSettings):
     rate_limit_messages_per_minute: int = Field(default=60, ge=1)
     rate_limit_websocket_connections: int = Field(default=100, ge=1)
     rate_limit_widget_sessions_per_minute: int = Field(default=30, ge=1)
+    # Inbox sign-in attempts per client IP address, successful or not.
+    rate_limit_login_attempts_per_minute: int = Field(default=10, ge=1)
     # Peers (IP addresses or CIDR networks) whose X-Forwarded-For header is
     # believed; comma-separated or a JSON list. Empty: the TCP peer is the client.
     trusted_proxies: Annotated[list[str], NoDecode] = Field(default_factory=list)

@@ -81,14 +81,15 @@ async def generate_response(
     """Answer ``request.message_content`` in its conversation without writing anything.
 
     Raises Conflict ``CONVERSATION_IN_HANDOFF`` while the conversation waits
-    for a person, so the AI never talks over a handoff.
+    for a person, so the AI never talks over a handoff, unless the request
+    is an agent's ``draft``.
     """
     context = await db.read(
         lambda tx: load_context(
             tx, principal.org_id, request.conversation_id, customer_id=principal.customer_id
         )
     )
-    if context.ai_paused:
+    if context.ai_paused and not request.draft:
         raise Conflict(
             "the conversation has been handed off to a person, so the AI does not answer "
             "until it is handed back",

@@ -21,6 +21,11 @@ class GenerateRequest(ApiModel):
     conversation_id: Annotated[str, StringConstraints(min_length=1, max_length=64)]
     message_content: str = Field(description="The customer's message, 1 to 10,000 characters")
     context: GenerateContext = Field(default_factory=GenerateContext)
+    draft: bool = Field(
+        default=False,
+        description="A suggested reply for an agent to edit: answered even while the "
+        "conversation is handed off, and never sent to the customer",
+    )
 
     @field_validator("message_content")
     @classmethod

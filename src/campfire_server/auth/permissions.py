@@ -43,6 +43,7 @@ POLICY: dict[str, frozenset[str]] = {
     "keys:manage": _ADMIN,
     "tokens:issue": _ADMIN,
     "handoffs:read": frozenset({"admin", "agent", "viewer", "customer"}),
+    "handoffs:list": _STAFF,
     "handoffs:write": frozenset({"admin", "agent"}),
     "realtime:mailbox": frozenset({"admin", "agent"}),
     "realtime:agent": frozenset({"admin", "agent"}),

@@ -11,7 +11,8 @@ Limits (defaults from the settings, overridable per organization in
 * ``requestsPerMinute`` per API key or token subject;
 * ``messagesPerMinute`` per conversation;
 * ``websocketConnections`` open at once per organization (see ``connections``);
-* ``widgetSessionsPerMinute`` per client IP address.
+* ``widgetSessionsPerMinute`` per client IP address;
+* ``loginAttemptsPerMinute`` (inbox sign-ins) per client IP address.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ REQUESTS = "requestsPerMinute"
 MESSAGES = "messagesPerMinute"
 WEBSOCKETS = "websocketConnections"
 WIDGET_SESSIONS = "widgetSessionsPerMinute"
+LOGINS = "loginAttemptsPerMinute"
 
 # How long a process counts in memory after a Redis failure before it tries Redis again.
 REDIS_RETRY_SECONDS = 5.0
@@ -89,6 +91,7 @@ _UNITS = {
     REQUESTS: "requests per minute",
     MESSAGES: "messages per minute in this conversation",
     WIDGET_SESSIONS: "widget sessions per minute from this address",
+    LOGINS: "sign-in attempts per minute from this address",
 }
 
 
@@ -189,6 +192,7 @@ class RateLimits:
             MESSAGES: self.settings.rate_limit_messages_per_minute,
             WEBSOCKETS: self.settings.rate_limit_websocket_connections,
             WIDGET_SESSIONS: self.settings.rate_limit_widget_sessions_per_minute,
+            LOGINS: self.settings.rate_limit_login_attempts_per_minute,
         }
 
     async def limits_for(self, org_id: str | None) -> dict[str, int]:
@@ -229,6 +233,11 @@ class RateLimits:
     async def hit_widget_session(self, org_id: str, client_ip: str) -> Decision:
         limits = await self.limits_for(org_id)
         return await self.hit(WIDGET_SESSIONS, limits[WIDGET_SESSIONS], client_ip)
+
+    async def hit_login(self, client_ip: str) -> Decision:
+        """Count one sign-in attempt from ``client_ip``, before its organization is known."""
+        limits = self.defaults()
+        return await self.hit(LOGINS, limits[LOGINS], client_ip)
 
     async def connection_limit(self, org_id: str) -> int:
         return (await self.limits_for(org_id))[WEBSOCKETS]

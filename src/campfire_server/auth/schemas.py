@@ -89,3 +89,27 @@ class WidgetSession(ResponseModel):
     customer_id: str
     mailbox_id: str
     expires_at: str
+
+
+class LoginRequest(ApiModel):
+    email: Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=320)]
+    password: Annotated[str, StringConstraints(min_length=1, max_length=256)]
+    org_id: Annotated[str, StringConstraints(min_length=1, max_length=64)] | None = Field(
+        default=None,
+        description="Needed only when the email belongs to agents of several organizations",
+    )
+
+
+class SignedInAgent(ResponseModel):
+    id: str
+    name: str
+    email: str | None
+    status: str
+
+
+class LoginSession(ResponseModel):
+    token: str = Field(description="An agent token (role agent, claim aid); send it as Bearer")
+    token_type: str = "Bearer"
+    expires_at: str
+    organization_id: str
+    agent: SignedInAgent

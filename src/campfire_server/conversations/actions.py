@@ -243,6 +243,8 @@ def send_message(
     )
     if author_type == "customer" and author_id is None:
         author_id = row["customer_id"]
+    if author_type == "agent" and author_id is None:
+        author_id = principal.agent_id
 
     effect = effect_of_message(row["status"], row["unread_count"], author_type)
     if request.private:

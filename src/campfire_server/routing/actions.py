@@ -16,6 +16,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from .. import clock, ids
+from ..auth.passwords import hash_password
 from ..auth.principal import Principal
 from ..conversations import service as conversations
 from ..conversations.schemas import MessageCreate
@@ -46,8 +47,18 @@ def _json(value: Any) -> str:
 # Agents ------------------------------------------------------------------------
 
 
-def create_agent(tx: Tx, org_id: str, request: AgentCreate) -> Agent:
-    """Insert an agent. An agent created online takes queued work at once."""
+def _hash_if_set(password: str | None) -> str | None:
+    return hash_password(password) if password else None
+
+
+def create_agent(
+    tx: Tx, org_id: str, request: AgentCreate, *, password_hash: str | None = None
+) -> Agent:
+    """Insert an agent; an agent created online takes queued work at once.
+
+    ``password_hash`` is ``request.password`` already hashed, so callers can
+    run Argon2 outside the transaction. Without it the password is hashed here.
+    """
     service.routing_lock(tx, org_id)
     agent_id = request.id or ids.new("agent")
     exists = tx.value(
@@ -61,8 +72,8 @@ def create_agent(tx: Tx, org_id: str, request: AgentCreate) -> Agent:
     now = clock.now_ms()
     tx.execute(
         "INSERT INTO agents (org_id, id, name, email, skills, status, capacity, idle_since, "
-        "created_at, updated_at) VALUES (:org_id, :id, :name, :email, :skills, :status, "
-        ":capacity, :idle_since, :now, :now)",
+        "password_hash, created_at, updated_at) VALUES (:org_id, :id, :name, :email, :skills, "
+        ":status, :capacity, :idle_since, :password_hash, :now, :now)",
         org_id=org_id,
         id=agent_id,
         name=request.name,
@@ -71,6 +82,7 @@ def create_agent(tx: Tx, org_id: str, request: AgentCreate) -> Agent:
         status=request.status,
         capacity=request.capacity,
         idle_since=now if request.status == "online" else None,
+        password_hash=password_hash or _hash_if_set(request.password),
         now=now,
     )
     log.info("agent created", extra={"organization_id": org_id, "agent_id": agent_id})
@@ -79,22 +91,30 @@ def create_agent(tx: Tx, org_id: str, request: AgentCreate) -> Agent:
     return service.get_agent(tx, org_id, agent_id)
 
 
-def update_agent(tx: Tx, org_id: str, agent_id: str, request: AgentUpdate) -> Agent:
-    """Apply a PATCH of status, capacity, skills, name or email, then route.
+def update_agent(
+    tx: Tx,
+    org_id: str,
+    agent_id: str,
+    request: AgentUpdate,
+    *,
+    password_hash: str | None = None,
+) -> Agent:
+    """Apply a PATCH of status, capacity, skills, name, email or password, then route.
 
-    Going offline returns the agent's automatically assigned handoffs to the
-    front of the queue, unless the policy keeps them with the agent.
+    ``password_hash`` works as in ``create_agent``. Going offline returns
+    the agent's automatically assigned handoffs to the front of the queue,
+    unless the policy keeps them with the agent.
     """
     requested = request.model_dump(exclude_unset=True, by_alias=False)
     if not requested:
         raise ValidationFailed(
             "the request changes nothing; send at least one of status, capacity, skills, "
-            "name, email",
+            "name, email, password",
             field="body",
             value={},
             expected="an object with at least one field",
         )
-    for field in ("status", "capacity", "skills", "name"):
+    for field in ("status", "capacity", "skills", "name", "password"):
         if field in requested and requested[field] is None:
             raise ValidationFailed(
                 f"{field} cannot be null",
@@ -102,18 +122,22 @@ def update_agent(tx: Tx, org_id: str, agent_id: str, request: AgentUpdate) -> Ag
                 value=None,
                 expected=f"a {field} value, or leave {field} out to keep it",
             )
+    password = requested.pop("password", None)
 
     service.routing_lock(tx, org_id)
     row = service.get_agent_row(tx, org_id, agent_id)
     current = {**row, "skills": json.loads(row["skills"] or "[]")}
     changes = {field: value for field, value in requested.items() if current[field] != value}
-    if not changes:
+    if not changes and password is None:
         return service.agent_from_row(row, service.agent_load(tx, org_id, agent_id))
 
     now = clock.now_ms()
     assignments: dict[str, Any] = {
         field: _json(value) if field == "skills" else value for field, value in changes.items()
     }
+    if password is not None:
+        assignments["password_hash"] = password_hash or hash_password(password)
+        log.info("agent password set", extra={"organization_id": org_id, "agent_id": agent_id})
     if changes.get("status") == "online":
         assignments["idle_since"] = now
     assignments["updated_at"] = now

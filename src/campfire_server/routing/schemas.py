@@ -7,6 +7,8 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, StringConstraints, field_validator
 
 from ..apimodel import ApiModel, ResponseModel
+from ..auth.passwords import MAX_LENGTH as PASSWORD_MAX_LENGTH
+from ..auth.passwords import MIN_LENGTH as PASSWORD_MIN_LENGTH
 from ..validation import check_metadata
 from .rules import MAX_SKILLS, normalise_skills
 
@@ -20,6 +22,13 @@ Email = Annotated[
     str, StringConstraints(strip_whitespace=True, max_length=320, pattern=r"^[^@\s]+@[^@\s]+$")
 ]
 Capacity = Annotated[int, Field(ge=0, le=1000)]
+Password = Annotated[
+    str, StringConstraints(min_length=PASSWORD_MIN_LENGTH, max_length=PASSWORD_MAX_LENGTH)
+]
+PASSWORD_DESCRIPTION = (
+    f"The agent's inbox sign-in password, {PASSWORD_MIN_LENGTH} to {PASSWORD_MAX_LENGTH} "
+    "characters; stored only as an Argon2id hash and never returned"
+)
 
 SKILLS_DESCRIPTION = (
     f"Up to {MAX_SKILLS} skill names; compared case-insensitively, so they are stored lower-cased"
@@ -36,6 +45,7 @@ class AgentCreate(ApiModel):
     skills: list[str] = Field(default_factory=list, description=SKILLS_DESCRIPTION)
     status: AgentStatus = "offline"
     capacity: Capacity = Field(default=5, description="Open conversations the agent can hold")
+    password: Password | None = Field(default=None, description=PASSWORD_DESCRIPTION)
 
     model_config = {
         "json_schema_extra": {
@@ -64,6 +74,7 @@ class AgentUpdate(ApiModel):
     skills: list[str] | None = Field(default=None, description=SKILLS_DESCRIPTION)
     name: Name | None = None
     email: Email | None = None
+    password: Password | None = Field(default=None, description=PASSWORD_DESCRIPTION)
 
     model_config = {
         "json_schema_extra": {
@@ -84,6 +95,9 @@ class Agent(ResponseModel):
     skills: list[str]
     status: AgentStatus
     capacity: int
+    has_password: bool = Field(
+        default=False, description="Whether the agent can sign in to the inbox"
+    )
     open_assignments: int = Field(description="Open or pending conversations assigned to the agent")
     idle_since: str | None = Field(description="The later of coming online and the last assignment")
     last_assigned_at: str | None
@@ -148,3 +162,17 @@ class Handoff(ResponseModel):
     created_at: str
     assigned_at: str | None
     completed_at: str | None
+
+
+class QueuedHandoff(Handoff):
+    """A handoff with the conversation fields an inbox lists it by."""
+
+    mailbox_id: str
+    customer_id: str
+    subject: str | None
+    waiting_seconds: int = Field(description="Seconds since the handoff was requested")
+
+
+class HandoffList(ResponseModel):
+    data: list[QueuedHandoff]
+    has_more: bool = Field(description="Whether more handoffs matched than limit")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 
 from ..clock import to_iso
@@ -10,12 +11,14 @@ from ..config import Settings
 from ..db.tx import Tx
 from ..errors import NotFound
 from ..pagination import PageRequest, keyset_clause, order_clause, pagination
+from . import rules
 from .rules import AgentState, QueueEntry, RoutingPolicy
-from .schemas import Agent, Handoff
+from .schemas import Agent, Handoff, QueuedHandoff
 
 AGENT_COLUMNS = (
     "org_id, id, name, email, skills, status, capacity, idle_since, last_assigned_at, "
-    "created_at, updated_at"
+    "created_at, updated_at, "
+    "CASE WHEN password_hash IS NULL THEN 0 ELSE 1 END AS has_password"
 )
 HANDOFF_COLUMNS = (
     "id, org_id, conversation_id, status, reason, priority, required_skills, context, source, "
@@ -92,6 +95,7 @@ def agent_from_row(row: dict[str, Any], load: int) -> Agent:
         skills=json.loads(row["skills"] or "[]"),
         status=row["status"],
         capacity=row["capacity"],
+        has_password=bool(row.get("has_password")),
         open_assignments=load,
         idle_since=to_iso(row["idle_since"]),
         last_assigned_at=to_iso(row["last_assigned_at"]),
@@ -256,3 +260,54 @@ def average_handle_seconds(tx: Tx, org_id: str, now_ms: int, policy: RoutingPoli
     if average_ms is None:
         return float(policy.default_handle_seconds)
     return float(average_ms) / 1000
+
+
+def list_handoffs(
+    tx: Tx,
+    org_id: str,
+    *,
+    statuses: Sequence[str],
+    mailbox_id: str | None,
+    scope_mailbox_ids: Sequence[str],
+    limit: int,
+    now_ms: int,
+) -> tuple[list[QueuedHandoff], bool]:
+    """List handoffs in queue order: priority first (urgent to low), then oldest first.
+
+    ``scope_mailbox_ids`` is the credential's mailbox limit (empty: all).
+    Returns the page and whether more handoffs matched.
+    """
+    params: dict[str, Any] = {"org_id": org_id, "limit": limit + 1}
+    status_names = [f":status_{index}" for index in range(len(statuses))]
+    params.update({f"status_{index}": status for index, status in enumerate(statuses)})
+    conditions = ["h.org_id = :org_id", f"h.status IN ({', '.join(status_names)})"]
+    if mailbox_id is not None:
+        conditions.append("c.mailbox_id = :mailbox_id")
+        params["mailbox_id"] = mailbox_id
+    if scope_mailbox_ids:
+        names = [f":scope_{index}" for index in range(len(scope_mailbox_ids))]
+        params.update({f"scope_{index}": value for index, value in enumerate(scope_mailbox_ids)})
+        conditions.append(f"c.mailbox_id IN ({', '.join(names)})")
+    rank = " ".join(
+        f"WHEN '{priority}' THEN {index}" for index, priority in enumerate(rules.PRIORITIES)
+    )
+    columns = ", ".join(f"h.{column.strip()}" for column in HANDOFF_COLUMNS.split(","))
+    rows = tx.all(
+        f"SELECT {columns}, c.mailbox_id AS mailbox_id, c.customer_id AS customer_id, "
+        "c.subject AS subject FROM handoffs h JOIN conversations c ON c.id = h.conversation_id "
+        f"WHERE {' AND '.join(conditions)} "
+        f"ORDER BY CASE h.priority {rank} ELSE {len(rules.PRIORITIES)} END, "
+        "h.queue_order, h.created_at, h.id LIMIT :limit",
+        **params,
+    )
+    items = [
+        QueuedHandoff(
+            **handoff_from_row(row).model_dump(),
+            mailbox_id=row["mailbox_id"],
+            customer_id=row["customer_id"],
+            subject=row["subject"],
+            waiting_seconds=max(0, (now_ms - row["created_at"]) // 1000),
+        )
+        for row in rows[:limit]
+    ]
+    return items, len(rows) > limit

@@ -34,7 +34,10 @@ export interface paths {
         delete: operations["agents-delete"];
         options?: never;
         head?: never;
-        /** Change an agent's status, capacity, skills, name or email */
+        /**
+         * Change an agent's status, capacity, skills, name, email or password
+         * @description Admins may change every field. An agent token (claim `aid`) may change only its own agent's `status`.
+         */
         patch: operations["agents-update"];
         trace?: never;
     };
@@ -86,6 +89,26 @@ export interface paths {
         get: operations["analytics-metrics"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v2/auth/login": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Sign an agent in with email and password
+         * @description Returns a short-lived agent token (role `agent`, claim `aid`). Every failure answers 401 with the same message. Attempts are limited per client IP address.
+         */
+        post: operations["auth-login"];
         delete?: never;
         options?: never;
         head?: never;
@@ -245,6 +268,23 @@ export interface paths {
          * @description Returns the frames that a realtime subscription to `channel` would deliver, oldest first. `since` is a conversation's event `sequence` on `conversation:{id}` channels and an event `cursor` on `mailbox:{id}` and `agent:{id}` channels (or an ISO 8601 time on any channel). Pass `pagination.nextCursor` as `since` on the next poll.
          */
         get: operations["events-list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v2/handoffs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List handoffs in queue order: by priority, then oldest first */
+        get: operations["handoffs-list"];
         put?: never;
         post?: never;
         delete?: never;
@@ -533,6 +573,12 @@ export interface components {
             createdAt: string;
             /** Email */
             email: string | null;
+            /**
+             * Haspassword
+             * @description Whether the agent can sign in to the inbox
+             * @default false
+             */
+            hasPassword: boolean;
             /** Id */
             id: string;
             /**
@@ -589,6 +635,11 @@ export interface components {
             /** Name */
             name: string;
             /**
+             * Password
+             * @description The agent's inbox sign-in password, 8 to 256 characters; stored only as an Argon2id hash and never returned
+             */
+            password?: string | null;
+            /**
              * Skills
              * @description Up to 20 skill names; compared case-insensitively, so they are stored lower-cased
              */
@@ -617,6 +668,11 @@ export interface components {
             email?: string | null;
             /** Name */
             name?: string | null;
+            /**
+             * Password
+             * @description The agent's inbox sign-in password, 8 to 256 characters; stored only as an Argon2id hash and never returned
+             */
+            password?: string | null;
             /**
              * Skills
              * @description Up to 20 skill names; compared case-insensitively, so they are stored lower-cased
@@ -931,6 +987,12 @@ export interface components {
             /** Conversationid */
             conversationId: string;
             /**
+             * Draft
+             * @description A suggested reply for an agent to edit: answered even while the conversation is handed off, and never sent to the customer
+             * @default false
+             */
+            draft: boolean;
+            /**
              * Messagecontent
              * @description The customer's message, 1 to 10,000 characters
              */
@@ -1051,6 +1113,16 @@ export interface components {
              */
             requiredSkills?: string[];
         };
+        /** HandoffList */
+        HandoffList: {
+            /** Data */
+            data: components["schemas"]["QueuedHandoff"][];
+            /**
+             * Hasmore
+             * @description Whether more handoffs matched than limit
+             */
+            hasMore: boolean;
+        };
         /** HTTPValidationError */
         HTTPValidationError: {
             /** Detail */
@@ -1149,6 +1221,36 @@ export interface components {
              * @description admin by default for secret keys; customer for publishable
              */
             role?: ("admin" | "agent" | "viewer" | "customer") | null;
+        };
+        /** LoginRequest */
+        LoginRequest: {
+            /** Email */
+            email: string;
+            /**
+             * Orgid
+             * @description Needed only when the email belongs to agents of several organizations
+             */
+            orgId?: string | null;
+            /** Password */
+            password: string;
+        };
+        /** LoginSession */
+        LoginSession: {
+            agent: components["schemas"]["SignedInAgent"];
+            /** Expiresat */
+            expiresAt: string;
+            /** Organizationid */
+            organizationId: string;
+            /**
+             * Token
+             * @description An agent token (role agent, claim aid); send it as Bearer
+             */
+            token: string;
+            /**
+             * Tokentype
+             * @default Bearer
+             */
+            tokenType: string;
         };
         /** Mailbox */
         Mailbox: {
@@ -1341,6 +1443,68 @@ export interface components {
             /** Totalpages */
             totalPages: number;
         };
+        /**
+         * QueuedHandoff
+         * @description A handoff with the conversation fields an inbox lists it by.
+         */
+        QueuedHandoff: {
+            /** Agentid */
+            agentId: string | null;
+            /** Assignedat */
+            assignedAt: string | null;
+            /** Completedat */
+            completedAt: string | null;
+            /** Context */
+            context: {
+                [key: string]: unknown;
+            };
+            /** Conversationid */
+            conversationId: string;
+            /** Createdat */
+            createdAt: string;
+            /** Customerid */
+            customerId: string;
+            /**
+             * Estimatedwaittime
+             * @description Seconds until an agent is expected: 0 once assigned, null when unknown
+             */
+            estimatedWaitTime: number | null;
+            /** Id */
+            id: string;
+            /** Mailboxid */
+            mailboxId: string;
+            /**
+             * Position
+             * @description 1-based place among the queued handoffs competing for the same agents; 0 once assigned, null once finished
+             */
+            position: number | null;
+            /**
+             * Priority
+             * @enum {string}
+             */
+            priority: "low" | "medium" | "high" | "urgent";
+            /** Reason */
+            reason: string | null;
+            /** Requiredskills */
+            requiredSkills: string[];
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "queued" | "assigned" | "completed" | "cancelled";
+            /** Subject */
+            subject: string | null;
+            /**
+             * Unroutableskills
+             * @description Required skills no agent has
+             */
+            unroutableSkills: string[];
+            /**
+             * Waitingseconds
+             * @description Seconds since the handoff was requested
+             */
+            waitingSeconds: number;
+        };
         /** Rating */
         Rating: {
             /** Comment */
@@ -1399,6 +1563,17 @@ export interface components {
              * @description The new secret; generated as whsec_<base64> when omitted
              */
             secret?: string | null;
+        };
+        /** SignedInAgent */
+        SignedInAgent: {
+            /** Email */
+            email: string | null;
+            /** Id */
+            id: string;
+            /** Name */
+            name: string;
+            /** Status */
+            status: string;
         };
         /** SourcePublic */
         SourcePublic: {
@@ -2339,6 +2514,102 @@ export interface operations {
             };
             /** @description No such resource in the caller's organization: NOT_FOUND */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description Rate limit exceeded: RATE_LIMIT_EXCEEDED, with Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Unexpected failure: INTERNAL_ERROR with the request id only */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description A dependency is unavailable: SERVICE_UNAVAILABLE, with Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    "auth-login": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LoginRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LoginSession"];
+                };
+            };
+            /** @description Invalid input: VALIDATION_ERROR with details.field, value and expected */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Missing or invalid credential: AUTHENTICATION_ERROR */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The body exceeds 1 MiB: PAYLOAD_TOO_LARGE */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The body is not application/json: UNSUPPORTED_MEDIA_TYPE */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3814,6 +4085,93 @@ export interface operations {
             };
             /** @description No such resource in the caller's organization: NOT_FOUND */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description Rate limit exceeded: RATE_LIMIT_EXCEEDED, with Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Unexpected failure: INTERNAL_ERROR with the request id only */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description A dependency is unavailable: SERVICE_UNAVAILABLE, with Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    "handoffs-list": {
+        parameters: {
+            query?: {
+                limit?: number;
+                mailboxId?: string | null;
+                status?: ("queued" | "assigned" | "completed" | "cancelled")[] | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HandoffList"];
+                };
+            };
+            /** @description Invalid input: VALIDATION_ERROR with details.field, value and expected */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Missing or invalid credential: AUTHENTICATION_ERROR */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Authenticated but not allowed: AUTHORIZATION_ERROR */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };

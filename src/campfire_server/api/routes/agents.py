@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
+import anyio
 from fastapi import APIRouter, Query, Response
 
-from ...auth.permissions import require
-from ...errors import PermissionDenied
+from ...auth.passwords import hash_password
+from ...auth.permissions import allowed, require
+from ...auth.principal import Principal
 from ...pagination import page_request
 from ...routing import actions, service
 from ...routing.schemas import Agent, AgentCreate, AgentStatus, AgentUpdate
@@ -15,6 +17,20 @@ from ..deps import DbDep, PrincipalDep
 from ..schemas import Page, errors
 
 router = APIRouter(prefix="/agents", tags=["agents"])
+
+
+async def _hash_password(password: str | None) -> str | None:
+    """Hash ``password`` in a worker thread, because Argon2 takes tens of milliseconds."""
+    if password is None:
+        return None
+    return await anyio.to_thread.run_sync(hash_password, password)
+
+
+def _is_own_status_change(principal: Principal, agent_id: str, body: AgentUpdate) -> bool:
+    """Return whether the request is an agent setting its own status and nothing else."""
+    if allowed(principal, "agents:write"):
+        return False
+    return principal.agent_id == agent_id and body.model_fields_set == {"status"}
 
 
 @router.post(
@@ -29,7 +45,10 @@ async def create_agent(
     body: AgentCreate, principal: PrincipalDep, db: DbDep, response: Response
 ) -> Agent:
     require(principal, "agents:write")
-    agent = await db.write(lambda tx: actions.create_agent(tx, principal.org_id, body))
+    password_hash = await _hash_password(body.password)
+    agent = await db.write(
+        lambda tx: actions.create_agent(tx, principal.org_id, body, password_hash=password_hash)
+    )
     response.headers["Location"] = f"/api/v2/agents/{agent.id}"
     return agent
 
@@ -75,22 +94,23 @@ async def get_agent(agent_id: str, principal: PrincipalDep, db: DbDep) -> Agent:
     response_model=Agent,
     responses=errors(400, 403, 404, 413, 415),
     operation_id="agents-update",
-    summary="Change an agent's status, capacity, skills, name or email",
+    summary="Change an agent's status, capacity, skills, name, email or password",
+    description="Admins may change every field. An agent token (claim `aid`) may change "
+    "only its own agent's `status`.",
 )
 async def update_agent(
     agent_id: str, body: AgentUpdate, principal: PrincipalDep, db: DbDep
 ) -> Agent:
-    if body.model_fields_set == {"status"}:
-        # Agents may set their own presence; other changes need agents:write.
+    if _is_own_status_change(principal, agent_id, body):
         require(principal, "agents:status")
-        if principal.role == "agent" and principal.agent_id not in (None, agent_id):
-            raise PermissionDenied(
-                "an agent token may only change its own agent's status",
-                details={"field": "agentId", "value": agent_id},
-            )
     else:
         require(principal, "agents:write")
-    return await db.write(lambda tx: actions.update_agent(tx, principal.org_id, agent_id, body))
+    password_hash = await _hash_password(body.password)
+    return await db.write(
+        lambda tx: actions.update_agent(
+            tx, principal.org_id, agent_id, body, password_hash=password_hash
+        )
+    )
 
 
 @router.delete(

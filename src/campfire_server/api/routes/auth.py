@@ -1,18 +1,85 @@
-"""Tokens for agents and viewers, issued with an admin credential."""
+"""Tokens for agents and viewers: issued with an admin credential, or by
+an agent's own sign-in to the inbox."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import logging
 
+import anyio
+from fastapi import APIRouter, Request
+
+from ...auth import login
 from ...auth.permissions import narrow_mailboxes, require
-from ...auth.schemas import IssuedToken, TokenCreate
+from ...auth.schemas import (
+    IssuedToken,
+    LoginRequest,
+    LoginSession,
+    SignedInAgent,
+    TokenCreate,
+)
 from ...auth.tokens import issue_token
 from ...clock import to_iso
-from ...errors import ValidationFailed
-from ..deps import PrincipalDep, SettingsDep
+from ...errors import AuthenticationFailed, ValidationFailed
+from ..deps import DbDep, PrincipalDep, SettingsDep, client_address, enforce_limit
 from ..schemas import errors
 
+log = logging.getLogger(__name__)
+
 router = APIRouter(prefix="/auth", tags=["auth"])
+
+
+@router.post(
+    "/login",
+    response_model=LoginSession,
+    responses=errors(400, 413, 415),
+    operation_id="auth-login",
+    summary="Sign an agent in with email and password",
+    description="Returns a short-lived agent token (role `agent`, claim `aid`). Every failure "
+    "answers 401 with the same message. Attempts are limited per client IP address.",
+)
+async def login_agent(
+    body: LoginRequest, request: Request, db: DbDep, settings: SettingsDep
+) -> LoginSession:
+    address = client_address(request)
+    decision = await request.app.state.rate_limits.hit_login(address)
+    enforce_limit(request, decision)
+
+    candidates = await db.read(lambda tx: login.find_candidates(tx, body.email, body.org_id))
+    try:
+        signed_in = await anyio.to_thread.run_sync(
+            login.check_password, candidates, body.password
+        )
+    except AuthenticationFailed:
+        log.info("sign-in failed", extra={"client_ip": address})
+        raise
+    if signed_in.needs_rehash:
+        await db.write(lambda tx: login.store_rehash(tx, signed_in, body.password))
+
+    token, expires = issue_token(
+        secret=settings.jwt_secret,
+        issuer=settings.jwt_issuer,
+        audience=settings.jwt_audience,
+        org_id=signed_in.org_id,
+        role="agent",
+        subject=signed_in.agent_id,
+        ttl_seconds=settings.inbox_session_ttl_seconds,
+        extra={"aid": signed_in.agent_id, "mbx": []},
+    )
+    log.info(
+        "agent signed in",
+        extra={"organization_id": signed_in.org_id, "agent_id": signed_in.agent_id},
+    )
+    return LoginSession(
+        token=token,
+        expires_at=to_iso(expires * 1000) or "",
+        organization_id=signed_in.org_id,
+        agent=SignedInAgent(
+            id=signed_in.agent_id,
+            name=signed_in.name,
+            email=signed_in.email,
+            status=signed_in.status,
+        ),
+    )
 
 
 @router.post(

@@ -2,15 +2,48 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Response
+from typing import Annotated
 
+from fastapi import APIRouter, Query, Response
+
+from ... import clock
 from ...auth.permissions import require
-from ...routing import actions
-from ...routing.schemas import Handoff, HandoffCreate
+from ...routing import actions, service
+from ...routing.schemas import Handoff, HandoffCreate, HandoffList, HandoffStatus
 from ..deps import DbDep, PrincipalDep
 from ..schemas import errors
 
 router = APIRouter(prefix="/conversations/{conversation_id}/handoff", tags=["handoffs"])
+queue_router = APIRouter(prefix="/handoffs", tags=["handoffs"])
+
+
+@queue_router.get(
+    "",
+    response_model=HandoffList,
+    responses=errors(400, 403),
+    operation_id="handoffs-list",
+    summary="List handoffs in queue order: by priority, then oldest first",
+)
+async def list_handoffs(
+    principal: PrincipalDep,
+    db: DbDep,
+    status: Annotated[list[HandoffStatus] | None, Query()] = None,
+    mailbox_id: Annotated[str | None, Query(alias="mailboxId", max_length=64)] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 100,
+) -> HandoffList:
+    require(principal, "handoffs:list")
+    items, has_more = await db.read(
+        lambda tx: service.list_handoffs(
+            tx,
+            principal.org_id,
+            statuses=status or ["queued"],
+            mailbox_id=mailbox_id,
+            scope_mailbox_ids=principal.mailbox_ids,
+            limit=limit,
+            now_ms=clock.now_ms(),
+        )
+    )
+    return HandoffList(data=items, has_more=has_more)
 
 
 @router.post(
