@@ -241,3 +241,14 @@ async def test_http_referrer_is_accepted(client, tenant):
         client, tenant, metadata={"referrer": "https://example.test/pricing"}
     )
     assert body["metadata"]["referrer"] == "https://example.test/pricing"
+
+
+@pytest.mark.parametrize("number", [b"NaN", b"Infinity", b"-Infinity", b"1e999"])
+async def test_non_finite_numbers_are_400(client, tenant, number):
+    body = b'{"customerId":"customer_test_A","metadata":{"score":' + number + b"}}"
+    response = await client.post(
+        "/conversations",
+        content=body,
+        headers={**tenant.headers, "Content-Type": "application/json"},
+    )
+    assert_envelope(response, 400, "VALIDATION_ERROR")

@@ -6,6 +6,7 @@ import asyncio
 import hashlib
 import json
 import logging
+import math
 import re
 import time
 from typing import Any
@@ -165,10 +166,23 @@ def replay(body: bytes) -> Receive:
     return receive
 
 
+def _reject_constant(name: str) -> Any:
+    # Python's parser accepts NaN and Infinity, which JSON does not; they would
+    # be stored as null.
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"{text} is out of the range of a 64-bit float")
+    return value
+
+
 def check_json_body(body: bytes) -> Any:
     """Parse ``body`` and reject text that the stores cannot keep intact."""
     try:
-        document = json.loads(body)
+        document = json.loads(body, parse_constant=_reject_constant, parse_float=_finite_float)
     except RecursionError:
         raise ValidationFailed(
             "the request body nests too deeply",
@@ -178,9 +192,12 @@ def check_json_body(body: bytes) -> Any:
         ) from None
     except (UnicodeDecodeError, ValueError) as error:
         position = getattr(error, "pos", None)
+        if isinstance(error, json.JSONDecodeError) or isinstance(error, UnicodeDecodeError):
+            reason = f" (error at byte {position})" if position is not None else ""
+        else:
+            reason = f" ({error})"
         raise ValidationFailed(
-            "the request body is not valid UTF-8 JSON"
-            + (f" (error at byte {position})" if position is not None else ""),
+            "the request body is not valid UTF-8 JSON" + reason,
             field="body",
             value=None,
             expected="a valid JSON document encoded as UTF-8",
