@@ -169,7 +169,7 @@ async def test_mock_mode_still_validates(client, db, tenant, published):
 
 async def test_without_header_writes_happen(client, db, tenant, published):
     before = await snapshot(db)
-    for value in ("false", "1", ""):
+    for value in ("false", "FALSE", "False"):
         response = await client.post(
             "/conversations",
             json={"customerId": "customer_real"},
@@ -270,3 +270,17 @@ async def test_mock_covers_every_write_endpoint(client, db, tenant, published):
     ).json()
     assert search_after == search_before
 
+
+
+async def test_unclear_mock_header_is_400(client, tenant, db):
+    before = await db.read(lambda tx: tx.value("SELECT COUNT(*) AS n FROM conversations"))
+    for value in ("1", "yes", "on"):
+        response = await client.post(
+            "/conversations",
+            json={"customerId": "customer_mock_header"},
+            headers={**tenant.headers, "X-Campfire-Mock": value},
+        )
+        assert response.status_code == 400
+        assert response.json()["error"]["details"]["field"] == "X-Campfire-Mock"
+    after = await db.read(lambda tx: tx.value("SELECT COUNT(*) AS n FROM conversations"))
+    assert after == before

@@ -11,7 +11,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from .. import mock
 from ..auth.client_address import client_ip
 from ..auth.ratelimit import Decision
-from ..errors import PermissionDenied, ServiceError
+from ..errors import PermissionDenied, ServiceError, ValidationFailed
 from .middleware import send_error
 
 API_PREFIX = "/api/v2"
@@ -103,8 +103,22 @@ class AccessMiddleware:
                 await self._preflight(scope, send, origin, cors_origin, state)
                 return
 
-        mock_on = mock.requested(_header(scope, b"x-campfire-mock"))
+        mock_header = _header(scope, b"x-campfire-mock")
+        mock_on = mock.requested(mock_header)
         limited = path not in UNLIMITED_PATHS
+        if mock_header and mock_header.strip().lower() not in ("true", "false"):
+            # A value such as "1" must not run a write for real by surprise.
+            await send_error(
+                send,
+                ValidationFailed(
+                    "X-Campfire-Mock must be true or false",
+                    field="X-Campfire-Mock",
+                    value=mock_header[:50],
+                    expected="true or false",
+                ),
+                state.get("request_id"),
+            )
+            return
 
         if limited and _header(scope, b"authorization") is None:
             # Without a credential the client address is the only identity.
