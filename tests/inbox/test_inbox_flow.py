@@ -89,10 +89,13 @@ async def test_take_reply_resolve_and_rating(context: Any, inbox_server: InboxSe
 
     await sign_in(page, inbox_server, agent["email"], PASSWORD)
     await page.locator(".socket-online").wait_for()
-    # The agent comes online, steps away and comes back.
+    # Opening the inbox's socket brings the agent online (presence); then the
+    # agent steps away and comes back by hand.
     status = page.get_by_label("My status")
-    assert await status.input_value() == "offline"
-    for chosen in ("online", "away", "online"):
+    await page.locator(f"[data-agent='{agent['id']}']", has_text="online").wait_for()
+    with inbox_server.admin() as admin:
+        assert admin.get(f"/agents/{agent['id']}").json()["status"] == "online"
+    for chosen in ("away", "online"):
         await status.select_option(chosen)
         await page.locator(f"[data-agent='{agent['id']}']", has_text=chosen).wait_for()
         with inbox_server.admin() as admin:

@@ -46,6 +46,7 @@ def test_handoff_frame_carries_routing_fields() -> None:
             "event": "handoff.assigned",
             "status": "assigned",
             "agentId": "agent_123",
+            "agentName": None,
             "estimatedWaitTime": 30,
             "position": 0,
             "conversationId": "conv_789",

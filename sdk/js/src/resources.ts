@@ -179,6 +179,13 @@ export class Handoffs extends Resource {
       body,
     });
   }
+
+  /** List handoffs, by default the queue, ordered by priority and then age. */
+  list(
+    query: { status?: string; mailboxId?: string; limit?: number } = {},
+  ): Promise<Record<string, unknown>> {
+    return this.core.request({ method: "GET", path: "/handoffs", query: query as Query });
+  }
 }
 
 export class Agents extends Resource {
@@ -387,5 +394,10 @@ export class Auth extends Resource {
   /** Issue an agent or viewer JWT (needs an admin key). */
   createToken(body: Record<string, unknown>): Promise<Record<string, unknown>> {
     return this.core.request({ method: "POST", path: "/auth/tokens", body });
+  }
+
+  /** Exchange an agent's email and password for an agent token, as the inbox does. */
+  login(body: { email: string; password: string; orgId?: string }): Promise<Record<string, unknown>> {
+    return this.core.request({ method: "POST", path: "/auth/login", body });
   }
 }

@@ -27,10 +27,14 @@ async def _hash_password(password: str | None) -> str | None:
 
 
 def _is_own_status_change(principal: Principal, agent_id: str, body: AgentUpdate) -> bool:
-    """Return whether the request is an agent setting its own status and nothing else."""
+    """Return whether the request only sets a status that the caller may set.
+
+    An agent token may set its own agent's status; an agent-role API key,
+    which speaks for no single agent, may set any agent's status.
+    """
     if allowed(principal, "agents:write"):
         return False
-    return principal.agent_id == agent_id and body.model_fields_set == {"status"}
+    return principal.agent_id in (None, agent_id) and body.model_fields_set == {"status"}
 
 
 @router.post(

@@ -53,6 +53,12 @@ class Auth(Resource):
         """
         return self._call("POST", "/auth/tokens", dict, json=body(**fields))
 
+    def login(self, *, email: str, password: str, org_id: str | None = None) -> dict[str, Any]:
+        """Exchange an agent's email and password for an agent token, as the inbox does."""
+        return self._call(
+            "POST", "/auth/login", dict, json=body(email=email, password=password, org_id=org_id)
+        )
+
 
 class Widget(Resource):
     """Widget sessions: a publishable key exchanged for a customer token."""

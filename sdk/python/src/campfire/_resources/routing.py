@@ -101,6 +101,17 @@ class Handoffs(Resource):
             json={},
         )
 
+    def list(
+        self, *, status: str | None = None, mailbox_id: str | None = None, limit: int | None = None
+    ) -> dict[str, Any]:
+        """List handoffs, by default the queue, ordered by priority and then age."""
+        return self._call(
+            "GET",
+            "/handoffs",
+            dict,
+            params=query(status=status, mailbox_id=mailbox_id, limit=limit),
+        )
+
     def cancel(self, conversation_id: str, *, reason: str | None = None) -> Handoff:
         """Hand the conversation back to the AI."""
         return self._call(
