@@ -139,6 +139,11 @@ def measure_campfire(engine: str, seconds: int, port: int) -> dict[str, dict[str
         "CAMPFIRE_ENV": "development",
         "CAMPFIRE_DATABASE_URL": url,
         "CAMPFIRE_LOG_LEVEL": "WARNING",
+        # The limiter still runs on every request; its limits are raised so the
+        # load measures storage rather than 429s.
+        "CAMPFIRE_RATE_LIMIT_REQUESTS_PER_MINUTE": "100000000",
+        "CAMPFIRE_RATE_LIMIT_MESSAGES_PER_MINUTE": "100000000",
+        "CAMPFIRE_WEBHOOK_WORKER": "false",
     }
     subprocess.run(
         [sys.executable, "-m", "campfire_server.cli", "migrate", "--database-url", url],
@@ -154,8 +159,14 @@ def measure_campfire(engine: str, seconds: int, port: int) -> dict[str, dict[str
     try:
         base = f"http://127.0.0.1:{port}/api/v2"
         headers = {"Authorization": "Bearer test_sk_123456789", "Content-Type": "application/json"}
+        # A mailbox without AI auto-reply, so the figures are the write path alone.
+        httpx.post(
+            f"{base}/mailboxes", json={"id": "bench", "name": "Bench"}, headers=headers
+        ).raise_for_status()
         conversation = httpx.post(
-            f"{base}/conversations", json={"customerId": "customer_123"}, headers=headers
+            f"{base}/conversations",
+            json={"customerId": "customer_123", "mailboxId": "bench"},
+            headers=headers,
         ).json()["id"]
         post = wrk(f"{base}/conversations/{conversation}/messages", seconds, headers, MESSAGE)
         get = wrk(f"{base}/conversations/{conversation}", seconds, headers, None)
