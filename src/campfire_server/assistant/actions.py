@@ -10,6 +10,7 @@ a person hands it back.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -23,6 +24,7 @@ from ..db.tx import Tx
 from ..errors import Conflict, NotFound
 from ..events import records
 from ..events.records import EventRecord
+from ..organizations import actions as organization_actions
 from ..organizations import service as organization_service
 from ..organizations.schemas import MailboxSettings
 from ..routing import actions as routing_actions
@@ -30,6 +32,8 @@ from .engine import Answer, AnswerEngine
 from .schemas import GenerateRequest
 
 log = logging.getLogger(__name__)
+
+AUTO_REPLY_CACHE_SECONDS = 2.0
 
 HISTORY_MESSAGES = 20
 IN_HANDOFF = "CONVERSATION_IN_HANDOFF"
@@ -169,6 +173,7 @@ class AutoReplier:
     def __init__(self, db: Database, engine: AnswerEngine) -> None:
         self.db = db
         self.engine = engine
+        self._auto_reply_cache: dict[tuple[str, str], tuple[float, bool, int]] = {}
 
     async def on_event(self, record: EventRecord) -> None:
         if record.type != records.MESSAGE_SENT or record.conversation_id is None:
@@ -177,12 +182,41 @@ class AutoReplier:
         if message.get("authorType") != "customer" or message.get("private"):
             return
         try:
+            if record.mailbox_id is not None and not await self._auto_reply_on(
+                record.org_id, record.mailbox_id
+            ):
+                return
             await self.reply(record.org_id, record.conversation_id, message)
         except Exception:
             log.exception(
                 "automatic reply failed",
                 extra={"conversation_id": record.conversation_id, "message_id": message.get("id")},
             )
+
+    async def _auto_reply_on(self, org_id: str, mailbox_id: str) -> bool:
+        """Tell whether the mailbox answers with AI, from a cache of a few seconds.
+
+        Most messages land in mailboxes without auto-reply; the cache spares
+        each of them a read. A changed setting takes effect within the TTL.
+        """
+        key = (org_id, mailbox_id)
+        now = time.monotonic()
+        generation = organization_actions.settings_generation
+        cached = self._auto_reply_cache.get(key)
+        if cached is not None and cached[0] > now and cached[2] == generation:
+            return cached[1]
+
+        def read(tx: Tx) -> bool:
+            try:
+                return organization_service.mailbox_settings(tx, org_id, mailbox_id).auto_reply
+            except NotFound:
+                return False
+
+        enabled = await self.db.read(read)
+        if len(self._auto_reply_cache) > 10_000:
+            self._auto_reply_cache.clear()
+        self._auto_reply_cache[key] = (now + AUTO_REPLY_CACHE_SECONDS, enabled, generation)
+        return enabled
 
     async def reply(self, org_id: str, conversation_id: str, message: dict[str, Any]) -> None:
         context = await self.db.read(lambda tx: load_context(tx, org_id, conversation_id))

@@ -71,7 +71,14 @@ def ensure_mailbox(tx: Tx, org_id: str, mailbox_id: str, name: str, **settings: 
         )
 
 
+# Raised by every mailbox change in this process, so caches of mailbox
+# settings (see assistant.actions) can tell that theirs may be stale.
+settings_generation = 0
+
+
 def update_mailbox(tx: Tx, org_id: str, mailbox_id: str, request: MailboxUpdate) -> Mailbox:
+    global settings_generation
+    settings_generation += 1
     row = service.get_mailbox_row(tx, org_id, mailbox_id)
     current = service.mailbox_from_row(row)
     name = request.name if request.name is not None else current.name
