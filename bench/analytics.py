@@ -42,7 +42,7 @@ ALL_METRICS = (
     "resolution_rate,handoff_rate,satisfaction,conversation_volume"
 )
 CASES = (
-    ("30d, API.md's three metrics", {"period": "30d", "metrics": None}),
+    ("30d, the reference's three metrics", {"period": "30d", "metrics": None}),
     ("30d, all eight metrics", {"period": "30d", "metrics": ALL_METRICS}),
     (
         "30d, all eight metrics, daily series",

@@ -1,4 +1,4 @@
-"""Data that a development server starts with, so API.md's examples work verbatim."""
+"""Data that a development server starts with, so the API reference's examples work verbatim."""
 
 from __future__ import annotations
 
