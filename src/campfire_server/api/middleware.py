@@ -54,7 +54,7 @@ def _header(scope: Scope, name: bytes) -> str | None:
 def route_template(scope: Scope) -> str:
     """Return the matched route's path template with its router prefix, e.g. ``/api/v2/x/{id}``.
 
-    A route included with a prefix matches the rest of the path and knows
+    A route included with a prefix matches the rest of the path and carries
     only its own template, so the prefix is recovered from the request path.
     """
     route = scope.get("route")
@@ -72,7 +72,7 @@ def route_template(scope: Scope) -> str:
 
 
 class RequestContextMiddleware:
-    """Give every request an id, log one line for it, and answer 500 for escaped errors."""
+    """Give every request an id, log one line for it, and send a 500 envelope on escaped errors."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -389,7 +389,7 @@ def _lookup(tx: Any, scope_key: str, key: str) -> dict[str, Any] | None:
 
 
 def _claim(tx: Any, scope_key: str, key: str, request_hash: str) -> dict[str, Any] | None:
-    """Claim ``key`` for this request; return the existing row when someone holds it."""
+    """Claim ``key`` for this request; return the row of a request that claimed it first."""
     now = clock.now_ms()
     # A completed key expires after the window; a claim still open after a
     # minute belongs to a process that crashed mid-request.

@@ -1,7 +1,7 @@
 """Rate limits: fixed one-minute windows counted in memory or in Redis.
 
 With ``CAMPFIRE_REDIS_URL`` set, every process counts in the same Redis
-keys, so a limit holds across the whole deployment. When Redis fails, each
+keys, so a limit applies across the whole deployment. When Redis fails, each
 process falls back to its own in-memory counters and keeps answering; it
 logs once per outage and tries Redis again every few seconds.
 
@@ -171,7 +171,7 @@ class _Counters:
 
 
 class RateLimits:
-    """Every limit of one process; ``app.state.rate_limits`` holds the instance."""
+    """Every limit of one process; ``app.state.rate_limits`` contains the instance."""
 
     def __init__(self, settings: Settings, db: Database | None = None) -> None:
         self.settings = settings

@@ -56,7 +56,7 @@ class State(enum.Enum):
 
 @dataclass(frozen=True, slots=True)
 class Since:
-    """Where a replay starts: after a sequence or cursor, or after a moment (epoch ms)."""
+    """The start of a replay: after a sequence or cursor, or after a moment (epoch ms)."""
 
     value: int | None = None
     after_ms: int | None = None
