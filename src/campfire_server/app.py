@@ -110,6 +110,9 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         docs_url=f"{API_PREFIX}/docs",
         redoc_url=None,
         lifespan=lifespan,
+        # FastAPI's OpenTelemetry hooks would ask on every request whether a
+        # provider is configured; the server reports through /metrics and its logs.
+        telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     app.state.settings = settings
     app.state.key_cache = KeyCache()

@@ -4,11 +4,16 @@ Lists are ordered by ``(created_at, id)``; a cursor encodes both values of
 the last item returned, so rows that arrive between two pages can neither
 repeat nor hide an item. ``page`` offsets are accepted too, but only a
 cursor is stable while rows are being added.
+
+A cursor also carries a tag of the list it came from (the endpoint, its
+parent and its filters), so a cursor of one list is refused by another
+instead of silently continuing from an unrelated position.
 """
 
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import math
 from dataclasses import dataclass
@@ -30,34 +35,62 @@ class PageRequest:
     page: int = 1
     limit: int = DEFAULT_LIMIT
     cursor: tuple[int, str] | None = None
+    list_tag: str = ""
 
     @property
     def offset(self) -> int:
         return 0 if self.cursor is not None else (self.page - 1) * self.limit
 
 
-def encode_cursor(created_at: int, item_id: str) -> str:
-    raw = json.dumps([created_at, item_id], separators=(",", ":")).encode()
+def list_tag(list_key: str) -> str:
+    """Return the short tag that ties a cursor to the list that ``list_key`` names."""
+    return hashlib.sha256(list_key.encode()).hexdigest()[:8]
+
+
+def encode_cursor(created_at: int, item_id: str, tag: str) -> str:
+    raw = json.dumps([tag, created_at, item_id], separators=(",", ":")).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def decode_cursor(value: str) -> tuple[int, str]:
+def _unreadable(value: str) -> ValidationFailed:
+    return ValidationFailed(
+        "cursor is not a value this server returned",
+        field="cursor",
+        value=value[:100],
+        expected="the nextCursor of a previous page, unchanged",
+    )
+
+
+def decode_cursor(value: str, tag: str) -> tuple[int, str]:
+    """Return the position that ``value`` encodes, after checking it belongs to list ``tag``."""
     try:
         padded = value + "=" * (-len(value) % 4)
-        created_at, item_id = json.loads(base64.urlsafe_b64decode(padded.encode()))
-        if not isinstance(created_at, int) or not isinstance(item_id, str):
+        cursor_tag, created_at, item_id = json.loads(base64.urlsafe_b64decode(padded.encode()))
+        if (
+            not isinstance(cursor_tag, str)
+            or not isinstance(created_at, int)
+            or not isinstance(item_id, str)
+        ):
             raise ValueError
-        return created_at, item_id
     except (ValueError, TypeError, UnicodeDecodeError):
+        raise _unreadable(value) from None
+    if cursor_tag != tag:
         raise ValidationFailed(
-            "cursor is not a value this server returned",
+            "cursor belongs to another list (another endpoint, parent or filter); "
+            "pass the nextCursor of this list's previous page, or start without a cursor",
             field="cursor",
             value=value[:100],
-            expected="the nextCursor of a previous page, unchanged",
-        ) from None
+            expected="the nextCursor of a previous page of this same list",
+        )
+    return created_at, item_id
 
 
-def page_request(page: int, limit: int, cursor: str | None) -> PageRequest:
+def page_request(page: int, limit: int, cursor: str | None, *, list_key: str) -> PageRequest:
+    """Check the paging parameters of the list that ``list_key`` names.
+
+    ``list_key`` names the endpoint, its parent and its filters, for example
+    ``messages:conv_123``; a cursor is only valid for the key it came from.
+    """
     if not 1 <= page <= MAX_PAGE:
         raise ValidationFailed(
             f"page must be between 1 and {MAX_PAGE}; follow nextCursor to walk long lists",
@@ -72,7 +105,9 @@ def page_request(page: int, limit: int, cursor: str | None) -> PageRequest:
             value=limit,
             expected=f"an integer from 1 to {MAX_LIMIT}",
         )
-    return PageRequest(page, limit, decode_cursor(cursor) if cursor else None)
+    tag = list_tag(list_key)
+    position = decode_cursor(cursor, tag) if cursor else None
+    return PageRequest(page, limit, position, tag)
 
 
 def keyset_clause(request: PageRequest, direction: Direction, params: dict[str, Any]) -> str:
@@ -101,7 +136,7 @@ def pagination(
     rows = rows[: request.limit]
     next_cursor = None
     if has_more and rows:
-        next_cursor = encode_cursor(rows[-1]["created_at"], rows[-1]["id"])
+        next_cursor = encode_cursor(rows[-1]["created_at"], rows[-1]["id"], request.list_tag)
     return rows, {
         "page": request.page,
         "limit": request.limit,

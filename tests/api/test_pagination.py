@@ -132,3 +132,47 @@ async def test_bad_cursor_and_limit_are_400(client, tenant):
         )
         assert response.status_code == 400
         assert response.json()["error"]["details"]["field"] == "limit"
+
+
+async def test_cursor_only_continues_own_list(client, tenant):
+    first = await create_conversation(client, tenant, customerId="customer_lists")
+    second = await create_conversation(client, tenant, customerId="customer_lists")
+    for conversation in (first, second):
+        for text in ("one", "two", "three"):
+            await send_message(client, tenant, conversation["id"], text)
+    messages = (
+        await client.get(
+            f"/conversations/{first['id']}/messages", params={"limit": 1}, headers=tenant.headers
+        )
+    ).json()
+    conversations = (
+        await client.get(
+            "/conversations",
+            params={"limit": 1, "customerId": "customer_lists"},
+            headers=tenant.headers,
+        )
+    ).json()
+    message_cursor = messages["pagination"]["nextCursor"]
+    conversation_cursor = conversations["pagination"]["nextCursor"]
+
+    refusals = [
+        ("/conversations", {"cursor": message_cursor}),
+        (f"/conversations/{second['id']}/messages", {"cursor": message_cursor}),
+        (f"/conversations/{first['id']}/messages", {"cursor": conversation_cursor}),
+        ("/conversations", {"cursor": conversation_cursor, "customerId": "someone_else"}),
+    ]
+    for path, params in refusals:
+        response = await client.get(path, params={"limit": 1, **params}, headers=tenant.headers)
+        assert response.status_code == 400, (path, params, response.text)
+        error = response.json()["error"]
+        assert error["code"] == "VALIDATION_ERROR"
+        assert error["details"]["field"] == "cursor"
+        assert "another list" in error["message"]
+
+    again = await client.get(
+        f"/conversations/{first['id']}/messages",
+        params={"limit": 1, "cursor": message_cursor},
+        headers=tenant.headers,
+    )
+    assert again.status_code == 200
+    assert again.json()["data"][0]["content"] == "two"

@@ -17,11 +17,11 @@ from ..db.database import Database
 from ..errors import AuthenticationFailed
 
 
-def get_db(request: Request) -> Database:
+async def get_db(request: Request) -> Database:
     return request.app.state.db
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
@@ -61,7 +61,7 @@ async def authenticate(
         digest = keys.hash_key(token)
         hit, principal = cache.get(digest)
         if not hit:
-            row = await db.read(lambda tx: keys.find_key(tx, token))
+            row = await db.lookup(lambda tx: keys.find_key(tx, token))
             principal = None if row is None else keys.principal_for_key(row)
             cache.put(digest, principal)
         if principal is None:

@@ -243,7 +243,7 @@ class BodyGuardMiddleware:
                         "send the body as application/json",
                         details={"value": content_type, "expected": "application/json"},
                     )
-                check_json_body(body)
+                scope.setdefault("state", {})["json_body"] = check_json_body(body)
         except ServiceError as error:
             await send_error(send, error, request_id)
             return
@@ -359,7 +359,7 @@ class IdempotencyMiddleware:
                     headers={"Retry-After": "1"},
                 )
             await asyncio.sleep(0.02)
-            row = await db.read(lambda tx: _lookup(tx, scope_key, key))
+            row = await db.lookup(lambda tx: _lookup(tx, scope_key, key))
             if row is None:
                 raise Conflict(
                     "the first request with this Idempotency-Key failed; retry it",

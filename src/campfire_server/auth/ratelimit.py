@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from limits import RateLimitItemPerMinute
-from limits.aio.storage import MemoryStorage, RedisStorage
+from limits.aio.storage import RedisStorage
 from limits.aio.strategies import FixedWindowRateLimiter
 from limits.errors import StorageError
 
@@ -95,11 +95,40 @@ _UNITS = {
 }
 
 
+class _MemoryWindows:
+    """Fixed windows in a dict of ``key -> [window end, count]``, for one event loop.
+
+    A window starts at a key's first hit, as in Redis, where the first
+    increment sets the expiry. Ended windows are swept at most once a window.
+    """
+
+    def __init__(self) -> None:
+        self._windows: dict[tuple[str, int], list[float]] = {}
+        self._next_sweep = 0.0
+
+    def hit(self, item: RateLimitItemPerMinute, key: str) -> tuple[bool, float, int]:
+        now = time.time()
+        # A changed limit starts a new window rather than inheriting the old count.
+        full_key = (key, item.amount)
+        window = self._windows.get(full_key)
+        if window is None or window[0] <= now:
+            if now >= self._next_sweep:
+                self._sweep(now, item.get_expiry())
+            window = self._windows[full_key] = [now + item.get_expiry(), 0]
+        window[1] += 1
+        count = int(window[1])
+        return count <= item.amount, window[0], max(0, item.amount - count)
+
+    def _sweep(self, now: float, seconds: int) -> None:
+        self._windows = {key: w for key, w in self._windows.items() if w[0] > now}
+        self._next_sweep = now + seconds
+
+
 class _Counters:
     """Fixed-window counters in Redis, with per-process memory as the fallback."""
 
     def __init__(self, redis_url: str | None) -> None:
-        self._memory = FixedWindowRateLimiter(MemoryStorage())
+        self._memory = _MemoryWindows()
         self._redis: FixedWindowRateLimiter | None = None
         if redis_url:
             storage = RedisStorage(
@@ -137,7 +166,7 @@ class _Counters:
                     log.info("redis reachable again; rate limits are shared again")
                     self._degraded = False
                 return result
-        return await self._hit(self._memory, item, key)
+        return self._memory.hit(item, key)
 
     async def _hit(
         self, limiter: FixedWindowRateLimiter, item: RateLimitItemPerMinute, key: str
@@ -202,7 +231,7 @@ class RateLimits:
             return limits
         cached = self._org_cache.get(org_id)
         if cached is None or cached[0] < time.monotonic():
-            overrides = await self.db.read(lambda tx: _org_overrides(tx, org_id))
+            overrides = await self.db.lookup(lambda tx: _org_overrides(tx, org_id))
             if len(self._org_cache) > 10_000:
                 self._org_cache.clear()
             cached = (time.monotonic() + ORG_SETTINGS_TTL_SECONDS, overrides)

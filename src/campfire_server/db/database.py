@@ -42,6 +42,15 @@ class Database:
     async def read(self, work: Work[T]) -> T:
         raise NotImplementedError
 
+    async def lookup(self, work: Work[T]) -> T:
+        """Run a read of a few rows found by key, such as one conversation by id.
+
+        An engine may run it on the calling thread when a hop to a reader
+        thread would cost more than the read; anything that scans belongs in
+        ``read``.
+        """
+        return await self.read(work)
+
     def write_sync(self, work: Work[T]) -> T:
         """Run ``work`` in a write transaction from a thread without an event loop."""
         raise NotImplementedError

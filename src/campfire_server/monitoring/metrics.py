@@ -14,6 +14,8 @@ multiprocess mode is not set up.
 
 from __future__ import annotations
 
+from typing import Any
+
 from prometheus_client import Counter, Gauge, Histogram
 
 # Latency buckets in seconds, from 5 ms (a cached GET) to 10 s.
@@ -73,7 +75,20 @@ rate_limit_rejections = Counter(
 )
 
 
+# Labelled children, looked up once: ``labels()`` costs more than the update.
+_request_children: dict[tuple[str, str, int], tuple[Any, Any]] = {}
+
+
 def observe_request(method: str, route: str, status: int, seconds: float) -> None:
     """Count one completed HTTP request and record its latency."""
-    http_requests.labels(method=method, route=route, status=str(status)).inc()
-    http_request_seconds.labels(method=method, route=route).observe(seconds)
+    key = (method, route, status)
+    children = _request_children.get(key)
+    if children is None:
+        if len(_request_children) > 10_000:
+            _request_children.clear()
+        children = _request_children[key] = (
+            http_requests.labels(method=method, route=route, status=str(status)),
+            http_request_seconds.labels(method=method, route=route),
+        )
+    children[0].inc()
+    children[1].observe(seconds)

@@ -14,9 +14,10 @@ from ...pagination import page_request
 from ...routing import actions, service
 from ...routing.schemas import Agent, AgentCreate, AgentStatus, AgentUpdate
 from ..deps import DbDep, PrincipalDep
+from ..lean_route import LeanRoute
 from ..schemas import Page, errors
 
-router = APIRouter(prefix="/agents", tags=["agents"])
+router = APIRouter(prefix="/agents", tags=["agents"], route_class=LeanRoute)
 
 
 async def _hash_password(password: str | None) -> str | None:
@@ -74,7 +75,7 @@ async def list_agents(
     skill: Annotated[str | None, Query(min_length=1, max_length=64)] = None,
 ) -> dict:
     require(principal, "agents:read")
-    request = page_request(page, limit, cursor)
+    request = page_request(page, limit, cursor, list_key=f"agents:{status}:{skill}")
     items, meta = await db.read(
         lambda tx: service.list_agents(tx, principal.org_id, request, status=status, skill=skill)
     )
@@ -90,7 +91,7 @@ async def list_agents(
 )
 async def get_agent(agent_id: str, principal: PrincipalDep, db: DbDep) -> Agent:
     require(principal, "agents:read")
-    return await db.read(lambda tx: service.get_agent(tx, principal.org_id, agent_id))
+    return await db.lookup(lambda tx: service.get_agent(tx, principal.org_id, agent_id))
 
 
 @router.patch(

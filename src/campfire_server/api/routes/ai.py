@@ -9,9 +9,10 @@ from ...assistant.schemas import GenerateRequest, GenerateResponse, SourcePublic
 from ...auth.permissions import require
 from ...monitoring import metrics
 from ..deps import DbDep, PrincipalDep
+from ..lean_route import LeanRoute
 from ..schemas import errors
 
-router = APIRouter(prefix="/ai", tags=["ai"])
+router = APIRouter(prefix="/ai", tags=["ai"], route_class=LeanRoute)
 
 
 @router.post(

@@ -12,9 +12,10 @@ from ... import clock
 from ...analytics import export, queries, service
 from ...auth.permissions import require
 from ..deps import DbDep, PrincipalDep
+from ..lean_route import LeanRoute
 from ..schemas import errors
 
-router = APIRouter(prefix="/analytics", tags=["analytics"])
+router = APIRouter(prefix="/analytics", tags=["analytics"], route_class=LeanRoute)
 
 EXPORT_CHUNK = 2_000
 

@@ -21,11 +21,12 @@ from ...auth.tokens import issue_token
 from ...clock import to_iso
 from ...errors import AuthenticationFailed, ValidationFailed
 from ..deps import DbDep, PrincipalDep, SettingsDep, client_address, enforce_limit
+from ..lean_route import LeanRoute
 from ..schemas import errors
 
 log = logging.getLogger(__name__)
 
-router = APIRouter(prefix="/auth", tags=["auth"])
+router = APIRouter(prefix="/auth", tags=["auth"], route_class=LeanRoute)
 
 
 @router.post(
@@ -46,9 +47,7 @@ async def login_agent(
 
     candidates = await db.read(lambda tx: login.find_candidates(tx, body.email, body.org_id))
     try:
-        signed_in = await anyio.to_thread.run_sync(
-            login.check_password, candidates, body.password
-        )
+        signed_in = await anyio.to_thread.run_sync(login.check_password, candidates, body.password)
     except AuthenticationFailed:
         log.info("sign-in failed", extra={"client_ip": address})
         raise

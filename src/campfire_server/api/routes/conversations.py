@@ -19,9 +19,10 @@ from ...conversations.schemas import (
 from ...errors import ValidationFailed
 from ...pagination import page_request
 from ..deps import DbDep, PrincipalDep
+from ..lean_route import LeanRoute
 from ..schemas import Page, errors
 
-router = APIRouter(prefix="/conversations", tags=["conversations"])
+router = APIRouter(prefix="/conversations", tags=["conversations"], route_class=LeanRoute)
 
 
 def _timestamp(name: str, value: str | None) -> int | None:
@@ -89,7 +90,7 @@ async def list_conversations(
         created_before=_timestamp("createdBefore", created_before),
         scope_mailbox_ids=principal.mailbox_ids,
     )
-    request = page_request(page, limit, cursor)
+    request = page_request(page, limit, cursor, list_key=f"conversations:{filters!r}")
     items, meta = await db.read(
         lambda tx: service.list_conversations(tx, principal.org_id, filters, request)
     )
@@ -107,7 +108,7 @@ async def get_conversation(
     conversation_id: str, principal: PrincipalDep, db: DbDep
 ) -> Conversation:
     require(principal, "conversations:read")
-    row = await db.read(
+    row = await db.lookup(
         lambda tx: service.get_conversation_row(
             tx,
             principal.org_id,

@@ -11,9 +11,10 @@ from ...realtime import service
 from ...realtime.events import Channel
 from ...realtime.protocol import Since, parse_since
 from ..deps import DbDep, PrincipalDep
+from ..lean_route import LeanRoute
 from ..schemas import errors
 
-router = APIRouter(tags=["events"])
+router = APIRouter(tags=["events"], route_class=LeanRoute)
 
 
 @router.get(

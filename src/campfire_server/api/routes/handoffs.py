@@ -11,10 +11,13 @@ from ...auth.permissions import require
 from ...routing import actions, service
 from ...routing.schemas import Handoff, HandoffCreate, HandoffList, HandoffStatus
 from ..deps import DbDep, PrincipalDep
+from ..lean_route import LeanRoute
 from ..schemas import errors
 
-router = APIRouter(prefix="/conversations/{conversation_id}/handoff", tags=["handoffs"])
-queue_router = APIRouter(prefix="/handoffs", tags=["handoffs"])
+router = APIRouter(
+    prefix="/conversations/{conversation_id}/handoff", tags=["handoffs"], route_class=LeanRoute
+)
+queue_router = APIRouter(prefix="/handoffs", tags=["handoffs"], route_class=LeanRoute)
 
 
 @queue_router.get(

@@ -15,9 +15,10 @@ from ...db.tx import Tx
 from ...errors import ValidationFailed
 from ...organizations import service as organizations
 from ..deps import DbDep, PrincipalDep
+from ..lean_route import LeanRoute
 from ..schemas import errors
 
-router = APIRouter(prefix="/keys", tags=["keys"])
+router = APIRouter(prefix="/keys", tags=["keys"], route_class=LeanRoute)
 
 
 def _key_from_row(row: dict[str, Any]) -> ApiKey:

@@ -19,9 +19,10 @@ from ...knowledge.schemas import (
 )
 from ...knowledge.urls import source_url
 from ..deps import DbDep, PrincipalDep
+from ..lean_route import LeanRoute
 from ..schemas import errors
 
-router = APIRouter(prefix="/knowledge", tags=["knowledge"])
+router = APIRouter(prefix="/knowledge", tags=["knowledge"], route_class=LeanRoute)
 
 
 @router.post(
@@ -126,7 +127,7 @@ async def search_articles(
 )
 async def get_article(article_id: str, principal: PrincipalDep, db: DbDep) -> ArticlePublic:
     require(principal, "knowledge:read")
-    row = await db.read(lambda tx: service.get_article(tx, principal.org_id, article_id))
+    row = await db.lookup(lambda tx: service.get_article(tx, principal.org_id, article_id))
     return service.to_public(row)
 
 

@@ -8,9 +8,10 @@ from ...auth.permissions import require
 from ...organizations import actions, service
 from ...organizations.schemas import Mailbox, MailboxCreate, MailboxUpdate
 from ..deps import DbDep, PrincipalDep
+from ..lean_route import LeanRoute
 from ..schemas import errors
 
-router = APIRouter(prefix="/mailboxes", tags=["mailboxes"])
+router = APIRouter(prefix="/mailboxes", tags=["mailboxes"], route_class=LeanRoute)
 
 
 @router.post(
@@ -47,7 +48,7 @@ async def list_mailboxes(principal: PrincipalDep, db: DbDep) -> dict:
 )
 async def get_mailbox(mailbox_id: str, principal: PrincipalDep, db: DbDep) -> Mailbox:
     require(principal, "mailboxes:read")
-    return await db.read(lambda tx: service.get_mailbox(tx, principal.org_id, mailbox_id))
+    return await db.lookup(lambda tx: service.get_mailbox(tx, principal.org_id, mailbox_id))
 
 
 @router.patch(

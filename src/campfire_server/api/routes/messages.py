@@ -11,9 +11,12 @@ from ...conversations import actions, service
 from ...conversations.schemas import Message, MessageCreate
 from ...pagination import page_request
 from ..deps import DbDep, PrincipalDep, enforce_limit
+from ..lean_route import LeanRoute
 from ..schemas import Page, errors
 
-router = APIRouter(prefix="/conversations/{conversation_id}/messages", tags=["messages"])
+router = APIRouter(
+    prefix="/conversations/{conversation_id}/messages", tags=["messages"], route_class=LeanRoute
+)
 
 
 @router.post(
@@ -53,7 +56,7 @@ async def list_messages(
     cursor: Annotated[str | None, Query(max_length=200)] = None,
 ) -> dict:
     require(principal, "messages:read")
-    request = page_request(page, limit, cursor)
+    request = page_request(page, limit, cursor, list_key=f"messages:{conversation_id}")
     items, meta = await db.read(
         lambda tx: service.list_messages(
             tx,

@@ -8,9 +8,14 @@ from ...auth.permissions import require
 from ...satisfaction import actions, service
 from ...satisfaction.schemas import Rating, RatingCreate
 from ..deps import DbDep, PrincipalDep
+from ..lean_route import LeanRoute
 from ..schemas import errors
 
-router = APIRouter(prefix="/conversations/{conversation_id}/satisfaction", tags=["satisfaction"])
+router = APIRouter(
+    prefix="/conversations/{conversation_id}/satisfaction",
+    tags=["satisfaction"],
+    route_class=LeanRoute,
+)
 
 
 @router.post(

@@ -21,9 +21,10 @@ from ...webhooks.schemas import (
     WebhookUpdate,
 )
 from ..deps import DbDep, PrincipalDep, SettingsDep
+from ..lean_route import LeanRoute
 from ..schemas import Page, errors
 
-router = APIRouter(prefix="/webhooks", tags=["webhooks"])
+router = APIRouter(prefix="/webhooks", tags=["webhooks"], route_class=LeanRoute)
 
 
 async def _check_url(url: str, settings: SettingsDep) -> None:
@@ -76,7 +77,7 @@ async def list_webhooks(
     cursor: Annotated[str | None, Query(max_length=200)] = None,
 ) -> dict:
     require(principal, "webhooks:manage")
-    request = page_request(page, limit, cursor)
+    request = page_request(page, limit, cursor, list_key="webhooks")
     rows, meta = await db.read(lambda tx: service.list_webhooks(tx, principal.org_id, request))
     now = clock.now_ms()
     return {"data": [service.webhook_from_row(row, now_ms=now) for row in rows], "pagination": meta}
@@ -169,7 +170,7 @@ async def list_deliveries(
     status: DeliveryStatus | None = None,
 ) -> dict:
     require(principal, "webhooks:manage")
-    request = page_request(page, limit, cursor)
+    request = page_request(page, limit, cursor, list_key=f"deliveries:{webhook_id}:{status}")
     items, meta = await db.read(
         lambda tx: service.list_deliveries(tx, principal.org_id, webhook_id, request, status)
     )

@@ -9,9 +9,10 @@ from ...auth.schemas import WidgetSession, WidgetSessionCreate
 from ...auth.tokens import issue_token
 from ...clock import to_iso
 from ..deps import DbDep, PrincipalDep, SettingsDep, client_address, enforce_limit
+from ..lean_route import LeanRoute
 from ..schemas import errors
 
-router = APIRouter(prefix="/widget", tags=["widget"])
+router = APIRouter(prefix="/widget", tags=["widget"], route_class=LeanRoute)
 
 
 @router.post(

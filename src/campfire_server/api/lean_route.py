@@ -1,0 +1,162 @@
+"""A shorter request path for the routes whose parameters are plain.
+
+FastAPI's general handler resolves a dependency graph, opens exit stacks for
+dependencies that yield and consults its telemetry hooks on every request.
+Most operations here take only path and query values, the caller's principal, the
+database, the settings, the request, a response to add headers to and one JSON
+body. ``LeanRoute`` resolves exactly those with FastAPI's own field
+validators and serialisers, so the errors and the response bytes are the
+ones FastAPI would produce. A route with any other kind of parameter keeps
+FastAPI's handler.
+
+Routers that use it must be included without extra dependencies, which the
+original route's ``dependant`` would not see.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from fastapi import Request, Response
+from fastapi.dependencies.models import Dependant
+from fastapi.dependencies.utils import request_body_to_args, request_params_to_args
+from fastapi.exceptions import RequestValidationError, ResponseValidationError
+from fastapi.routing import APIRoute
+from pydantic_core import PydanticUndefined
+
+from .deps import current_principal, get_db, get_settings
+
+# Dependencies that need nothing but the request.
+_REQUEST_ONLY = (current_principal, get_db, get_settings)
+
+Handler = Callable[[Request], Awaitable[Response]]
+
+
+def _is_plain(dependant: Dependant) -> bool:
+    if (
+        dependant.header_params
+        or dependant.cookie_params
+        or dependant.websocket_param_name
+        or dependant.http_connection_param_name
+        or dependant.background_tasks_param_name
+        or dependant.security_scopes_param_name
+        or len(dependant.body_params) > 1
+    ):
+        return False
+    return all(
+        sub.call in _REQUEST_ONLY and sub.name is not None and not sub.dependencies
+        for sub in dependant.dependencies
+    )
+
+
+async def _json_body(request: Request) -> Any:
+    """Return the parsed body, or ``PydanticUndefined`` when there is none.
+
+    The body guard has already checked the size, the media type and the
+    syntax, and keeps the parsed document in the scope state.
+    """
+    state = request.scope.get("state", {})
+    if "json_body" in state:
+        return state["json_body"]
+    raw = state.get("raw_body")
+    if raw is None:
+        raw = await request.body()
+    if not raw:
+        return PydanticUndefined
+    try:
+        return json.loads(raw)
+    except json.JSONDecodeError as error:
+        raise RequestValidationError(
+            [
+                {
+                    "type": "json_invalid",
+                    "loc": ("body", error.pos),
+                    "msg": "JSON decode error",
+                    "input": {},
+                    "ctx": {"error": error.msg},
+                }
+            ]
+        ) from None
+
+
+class LeanRoute(APIRoute):
+    def get_route_handler(self) -> Handler:
+        general = super().get_route_handler()
+        if (
+            not _is_plain(self.dependant)
+            or self._embed_body_fields
+            or self.response_field is None
+            or self.stream_item_field is not None
+            or self.status_code == 204
+        ):
+            return general
+        return self._lean_handler()
+
+    def _lean_handler(self) -> Handler:
+        dependant = self.dependant
+        call = dependant.call
+        assert call is not None
+        body_field = self.body_field
+        response_field = self.response_field
+        assert response_field is not None
+        status_code = self.status_code or 200
+        options = {
+            "include": self.response_model_include,
+            "exclude": self.response_model_exclude,
+            "by_alias": self.response_model_by_alias,
+            "exclude_unset": self.response_model_exclude_unset,
+            "exclude_defaults": self.response_model_exclude_defaults,
+            "exclude_none": self.response_model_exclude_none,
+        }
+        request_name = dependant.request_param_name
+        response_name = dependant.response_param_name
+        needs = [(sub.name, sub.call) for sub in dependant.dependencies]
+
+        async def handle(request: Request) -> Response:
+            values: dict[str, Any] = {}
+            for name, dependency in needs:
+                values[name] = await dependency(request)  # type: ignore[misc]
+
+            path_values, errors = request_params_to_args(dependant.path_params, request.path_params)
+            values.update(path_values)
+            if dependant.query_params:
+                query_values, query_errors = request_params_to_args(
+                    dependant.query_params, request.query_params
+                )
+                values.update(query_values)
+                errors += query_errors
+            if body_field is not None:
+                body_values, body_errors = await request_body_to_args(
+                    [body_field], await _json_body(request), False
+                )
+                values.update(body_values)
+                errors += body_errors
+            if errors:
+                raise RequestValidationError(errors)
+
+            if request_name:
+                values[request_name] = request
+            extra: Response | None = None
+            if response_name:
+                extra = values[response_name] = Response()
+                del extra.headers["content-length"]
+                extra.status_code = None  # type: ignore[assignment]
+
+            content = await call(**values)
+            if isinstance(content, Response):
+                return content
+
+            value, problems = response_field.validate(content, {}, loc=("response",))
+            if problems:
+                raise ResponseValidationError(problems, body=content)
+            body = response_field.serialize_json(value, **options)
+            response = Response(body, status_code=status_code, media_type="application/json")
+            if extra is not None:
+                if extra.status_code:
+                    response.status_code = extra.status_code
+                response.headers.raw.extend(extra.headers.raw)
+            return response
+
+        return handle

@@ -1,0 +1,119 @@
+"""Group commit: a failing work is undone alone, on both engines."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+
+import pytest
+
+from campfire_server import mock
+from campfire_server.db.database import Database
+
+
+def _insert(tx, scope: str, key: str) -> str:  # type: ignore[no-untyped-def]
+    tx.execute(
+        "INSERT INTO idempotency_keys (scope, key, request_hash, created_at) "
+        "VALUES (:scope, :key, 'h', 0)",
+        scope=scope,
+        key=key,
+    )
+    return key
+
+
+def _keys(tx, scope: str) -> list[str]:  # type: ignore[no-untyped-def]
+    rows = tx.all("SELECT key FROM idempotency_keys WHERE scope = :scope ORDER BY key", scope=scope)
+    return [row["key"] for row in rows]
+
+
+async def _held_group(db: Database, works: list) -> list:  # type: ignore[type-arg]
+    """Queue ``works`` behind a work that keeps the writer busy, so they form one group."""
+    release = threading.Event()
+    holding = threading.Event()
+
+    def hold(tx):  # type: ignore[no-untyped-def]
+        holding.set()
+        release.wait(5)
+
+    first = asyncio.ensure_future(db.write(hold))
+    await asyncio.get_running_loop().run_in_executor(None, holding.wait, 5)
+    queued = [asyncio.ensure_future(work()) for work in works]
+    await asyncio.sleep(0.05)
+    release.set()
+    await first
+    return await asyncio.gather(*queued, return_exceptions=True)
+
+
+async def test_writer_failing_work_rolls_back_alone(db: Database) -> None:
+    scope = f"writer-{id(db)}-alone"
+
+    def failing(tx):  # type: ignore[no-untyped-def]
+        _insert(tx, scope, "k05")
+        raise ValueError("refused")
+
+    works = []
+    for index in range(10):
+        key = f"k{index:02d}"
+        if key == "k05":
+            works.append(lambda: db.write(failing))
+        else:
+            works.append(lambda key=key: db.write(lambda tx: _insert(tx, scope, key)))
+    results = await _held_group(db, works)
+
+    assert isinstance(results[5], ValueError)
+    assert [r for i, r in enumerate(results) if i != 5] == [
+        f"k{i:02d}" for i in range(10) if i != 5
+    ]
+    stored = await db.read(lambda tx: _keys(tx, scope))
+    assert stored == [f"k{i:02d}" for i in range(10) if i != 5]
+
+
+async def test_writer_mock_work_leaves_nothing(db: Database) -> None:
+    scope = f"writer-{id(db)}-mock"
+
+    async def mocked() -> str:
+        with mock.activated():
+            return await db.write(lambda tx: _insert(tx, scope, "mocked"))
+
+    results = await _held_group(
+        db,
+        [
+            lambda: db.write(lambda tx: _insert(tx, scope, "real-1")),
+            mocked,
+            lambda: db.write(lambda tx: _insert(tx, scope, "real-2")),
+        ],
+    )
+
+    assert results == ["real-1", "mocked", "real-2"]
+    assert await db.read(lambda tx: _keys(tx, scope)) == ["real-1", "real-2"]
+
+
+async def test_writer_lone_failure_runs_once(db: Database) -> None:
+    calls = []
+
+    def failing(tx):  # type: ignore[no-untyped-def]
+        calls.append(1)
+        raise LookupError("no such row")
+
+    with pytest.raises(LookupError):
+        await db.write(failing)
+    assert len(calls) == 1
+
+
+async def test_writer_constraint_violation_spares_others(db: Database) -> None:
+    # On PostgreSQL a failed statement aborts the whole transaction, so the
+    # group must run again for the others to commit.
+    scope = f"writer-{id(db)}-unique"
+    results = await _held_group(
+        db,
+        [
+            lambda: db.write(lambda tx: _insert(tx, scope, "same")),
+            lambda: db.write(lambda tx: _insert(tx, scope, "same")),
+            lambda: db.write(lambda tx: _insert(tx, scope, "other")),
+        ],
+    )
+
+    assert results[0] == "same"
+    assert results[2] == "other"
+    assert isinstance(results[1], Exception)
+    assert await db.read(lambda tx: _keys(tx, scope)) == ["other", "same"]
