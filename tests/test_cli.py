@@ -63,6 +63,18 @@ def test_admin_commands(tmp_path):
     assert missing.returncode == 1
     assert "org_none" in missing.stderr
 
+    scoped = campfire(
+        "keys", "create", "--org", "org_acme", "--mailbox", "support", database_url=url
+    )
+    assert scoped.returncode == 0, scoped.stderr
+    unknown = campfire(
+        "keys", "create", "--org", "org_acme", "--mailbox", "mbx_nowhere", database_url=url
+    )
+    assert unknown.returncode == 1
+    assert "mbx_nowhere" in unknown.stderr
+    listed = json.loads(campfire("keys", "list", "--org", "org_acme", database_url=url).stdout)
+    assert "mbx_nowhere" not in json.dumps(listed)
+
 
 def test_every_command_has_help():
     for command in (

@@ -165,6 +165,8 @@ def cmd_keys_create(args: argparse.Namespace) -> int:
     def work(tx: Tx) -> dict[str, Any]:
         if not org_service.organization_exists(tx, args.org):
             raise ServiceError(f"organization {args.org!r} was not found")
+        for mailbox_id in args.mailbox or []:
+            org_service.get_mailbox_row(tx, args.org, mailbox_id)
         issued = keys.create_key(
             tx,
             org_id=args.org,

@@ -155,13 +155,13 @@ async def test_cursor_only_continues_own_list(client, tenant):
     message_cursor = messages["pagination"]["nextCursor"]
     conversation_cursor = conversations["pagination"]["nextCursor"]
 
-    refusals = [
+    rejected = [
         ("/conversations", {"cursor": message_cursor}),
         (f"/conversations/{second['id']}/messages", {"cursor": message_cursor}),
         (f"/conversations/{first['id']}/messages", {"cursor": conversation_cursor}),
         ("/conversations", {"cursor": conversation_cursor, "customerId": "someone_else"}),
     ]
-    for path, params in refusals:
+    for path, params in rejected:
         response = await client.get(path, params={"limit": 1, **params}, headers=tenant.headers)
         assert response.status_code == 400, (path, params, response.text)
         error = response.json()["error"]

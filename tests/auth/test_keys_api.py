@@ -84,6 +84,10 @@ async def test_other_org_key_is_404(client, tenant, other_tenant):
 
 
 async def test_issue_agent_token(client, app, tenant):
+    agent = await client.post(
+        "/agents", json={"id": "agt_alpha", "name": "Alpha"}, headers=tenant.headers
+    )
+    assert agent.status_code == 201, agent.text
     response = await client.post(
         "/auth/tokens",
         json={"role": "agent", "agentId": "agt_alpha", "ttlSeconds": 120},
@@ -102,6 +106,21 @@ async def test_issue_agent_token(client, app, tenant):
     assert claims["exp"] - claims["iat"] == 120
     listed = await client.get("/conversations", headers=bearer(body["token"]))
     assert listed.status_code == 200
+
+
+async def test_token_unknown_agent_or_mailbox_404(client, tenant, other_tenant):
+    foreign = await client.post(
+        "/agents", json={"id": "agt_foreign", "name": "Elsewhere"}, headers=other_tenant.headers
+    )
+    assert foreign.status_code == 201, foreign.text
+    for body, field in (
+        ({"role": "agent", "agentId": "agt_nobody"}, "agentId"),
+        ({"role": "agent", "agentId": "agt_foreign"}, "agentId"),
+        ({"role": "viewer", "subject": "v", "mailboxIds": ["mbx_nowhere"]}, "mailboxId"),
+    ):
+        response = await client.post("/auth/tokens", json=body, headers=tenant.headers)
+        assert response.status_code == 404, (body, response.text)
+        assert response.json()["error"]["details"]["field"] == field
 
 
 async def test_issue_token_rules(client, app, tenant):

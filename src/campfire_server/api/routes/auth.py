@@ -19,7 +19,10 @@ from ...auth.schemas import (
 )
 from ...auth.tokens import issue_token
 from ...clock import to_iso
+from ...db.tx import Tx
 from ...errors import AuthenticationFailed, ValidationFailed
+from ...organizations import service as organizations
+from ...routing import service as routing_service
 from ..deps import DbDep, PrincipalDep, SettingsDep, client_address, enforce_limit
 from ..lean_route import LeanRoute
 from ..schemas import errors
@@ -85,12 +88,12 @@ async def login_agent(
     "/tokens",
     status_code=201,
     response_model=IssuedToken,
-    responses=errors(400, 403, 413, 415),
+    responses=errors(400, 403, 404, 413, 415),
     operation_id="auth-tokens-create",
     summary="Issue an agent or viewer token",
 )
 async def create_token(
-    body: TokenCreate, principal: PrincipalDep, settings: SettingsDep
+    body: TokenCreate, principal: PrincipalDep, db: DbDep, settings: SettingsDep
 ) -> IssuedToken:
     require(principal, "tokens:issue")
     if body.ttl_seconds > settings.token_max_ttl_seconds:
@@ -109,6 +112,7 @@ async def create_token(
             expected="your id of the person who uses the token",
         )
     mailbox_ids = narrow_mailboxes(principal, body.mailbox_ids)
+    await db.lookup(lambda tx: _check_references(tx, principal.org_id, body.agent_id, mailbox_ids))
     extra: dict[str, object] = {"mbx": mailbox_ids}
     if body.agent_id is not None:
         extra["aid"] = body.agent_id
@@ -125,3 +129,11 @@ async def create_token(
     return IssuedToken(
         token=token, role=body.role, subject=subject, expires_at=to_iso(expires * 1000) or ""
     )
+
+
+def _check_references(tx: Tx, org_id: str, agent_id: str | None, mailbox_ids: list[str]) -> None:
+    """Raise ``NotFound`` when the agent or a mailbox a token would name does not exist."""
+    if agent_id is not None:
+        routing_service.get_agent_row(tx, org_id, agent_id)
+    for mailbox_id in mailbox_ids:
+        organizations.get_mailbox_row(tx, org_id, mailbox_id)
