@@ -254,7 +254,7 @@ def send_message(
     message_id = ids.new("message")
     now = clock.now_ms()
     metadata = _json(request.metadata)
-    tx.execute(
+    tx.send(
         "INSERT INTO messages (id, org_id, conversation_id, content, author_type, author_id, "
         "metadata, private, created_at) VALUES (:id, :org_id, :conversation_id, :content, "
         ":author_type, :author_id, :metadata, :private, :now)",
@@ -270,7 +270,7 @@ def send_message(
     )
     sequence = row["event_seq"] + 1
     last_sequence = sequence + (1 if reopened else 0)
-    tx.execute(
+    tx.send(
         "UPDATE conversations SET status = :status, unread_count = :unread_count, "
         "message_count = message_count + 1, last_message_at = :now, updated_at = :now, "
         "resolved_at = CASE WHEN :reopened THEN NULL ELSE resolved_at END, "

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import Any, TypeVar
@@ -61,8 +61,18 @@ class _PostgresWriteConnection:
         if self._conn is not None and not self._conn.closed:
             cursor.execute("ROLLBACK")
 
+    @contextmanager
+    def pipeline(self) -> Iterator[Callable[[], None]]:
+        # Pipeline mode sends a statement without waiting for its result
+        # (``Tx.send``) and waits only when a result is read.
+        with self._connection().pipeline() as pipeline:
+            yield pipeline.sync
+
     def is_retryable(self, error: BaseException) -> bool:
         return isinstance(error, (pg_errors.SerializationFailure, pg_errors.DeadlockDetected))
+
+    def is_statement_error(self, error: BaseException) -> bool:
+        return isinstance(error, psycopg.Error) and not self.is_connection_error(error)
 
     def is_connection_error(self, error: BaseException) -> bool:
         return isinstance(error, psycopg.OperationalError) or (

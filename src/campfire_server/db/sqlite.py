@@ -7,7 +7,9 @@ import logging
 import sqlite3
 import threading
 import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from typing import TypeVar
 
 from .database import Database, Work
@@ -82,7 +84,15 @@ class _SqliteWriteConnection:
         if self._conn.in_transaction:
             cursor.execute("ROLLBACK")
 
+    @contextmanager
+    def pipeline(self) -> Iterator[None]:
+        # Each statement runs at once; there is no round trip to save.
+        yield None
+
     def is_retryable(self, error: BaseException) -> bool:
+        return False
+
+    def is_statement_error(self, error: BaseException) -> bool:
         return False
 
     def is_connection_error(self, error: BaseException) -> bool:
@@ -135,8 +145,9 @@ class SqliteDatabase(Database):
         return await loop.run_in_executor(self._readers, self.read_sync, work)
 
     async def lookup(self, work: Work[T]) -> T:
-        # A keyed read of a WAL database never waits for the writer and takes
-        # tens of microseconds, a fraction of the hop to a reader thread.
+        # In WAL mode a reader does not wait for the writer, and a keyed read
+        # typically takes tens of microseconds, less than the hop to a reader
+        # thread.
         return self.read_sync(work)
 
     async def close(self) -> None:

@@ -30,9 +30,12 @@ class Tx:
     writer already serialises every write transaction.
     """
 
-    def __init__(self, cursor: Any, dialect: Dialect) -> None:
+    def __init__(
+        self, cursor: Any, dialect: Dialect, flush: Callable[[], None] | None = None
+    ) -> None:
         self._cursor = cursor
         self.dialect: Dialect = dialect
+        self._flush = flush
         self._after_commit: list[Callable[[], Any]] = []
 
     @property
@@ -51,7 +54,19 @@ class Tx:
     def execute(self, sql: str, **params: Any) -> int:
         """Run a statement and return the number of rows it changed."""
         self._run(sql, params)
+        if self._flush is not None:
+            self._flush()
         return self._cursor.rowcount
+
+    def send(self, sql: str, **params: Any) -> None:
+        """Run a statement whose row count the work does not read.
+
+        In a pipelined write (PostgreSQL's writer) the statement travels with
+        the next one whose result is read, so it costs no round trip of its
+        own. Its error, if any, is raised there or at commit, and the writer
+        then reruns the group with a savepoint per work to find the culprit.
+        """
+        self._run(sql, params)
 
     def one(self, sql: str, **params: Any) -> dict[str, Any] | None:
         self._run(sql, params)

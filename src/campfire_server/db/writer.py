@@ -13,6 +13,7 @@ import logging
 import queue
 import threading
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from typing import Any, Protocol
 
 from .. import mock
@@ -36,6 +37,18 @@ class WriteConnection(Protocol):
     def commit(self, cursor: Any) -> None: ...
 
     def rollback(self, cursor: Any) -> None: ...
+
+    def pipeline(self) -> AbstractContextManager[Callable[[], None] | None]:
+        """Open a scope in which statements may be sent without waiting for results.
+
+        It yields a function that waits for every result sent so far, or
+        ``None`` where the engine runs each statement at once.
+        """
+        ...
+
+    def is_statement_error(self, error: BaseException) -> bool:
+        """Tell whether ``error`` is a statement that failed, not a lost connection."""
+        ...
 
     def is_retryable(self, error: BaseException) -> bool:
         """Tell whether a work that failed with ``error`` should simply run again."""
@@ -121,7 +134,13 @@ class GroupWriter:
             self._commit_group(group)
 
     def _run_one(
-        self, cursor: Any, work: Callable[[Tx], Any], *, savepoint: bool, rollback: bool
+        self,
+        cursor: Any,
+        work: Callable[[Tx], Any],
+        flush: Callable[[], None] | None,
+        *,
+        savepoint: bool,
+        rollback: bool,
     ) -> tuple[bool, Any, list[Any]]:
         """Run one work, in a savepoint of its own when ``savepoint`` or ``rollback``.
 
@@ -130,11 +149,15 @@ class GroupWriter:
         """
         savepoint = savepoint or rollback
         for attempt in range(4):
-            tx = Tx(cursor, self._connection.dialect)
+            tx = Tx(cursor, self._connection.dialect, flush)
             if savepoint:
                 cursor.execute("SAVEPOINT work")
             try:
                 result = work(tx)
+                if savepoint and flush is not None:
+                    # A statement sent without waiting fails here, inside its
+                    # own work's savepoint.
+                    flush()
             except BaseException as error:  # noqa: BLE001 - handed to the caller
                 if not savepoint:
                     return False, error, []
@@ -158,26 +181,41 @@ class GroupWriter:
         """Run ``group`` in one transaction and commit it.
 
         Without savepoints the first failure rolls the transaction back, and
-        the outcomes end with that failure.
+        the outcomes end with that failure. A statement error that surfaces
+        only at commit fails the last work, which sends the group round again.
         """
         cursor = self._connection.cursor()
-        self._connection.begin(cursor)
-        outcomes = []
-        for work, _settle, rollback in group:
-            outcome = self._run_one(cursor, work, savepoint=savepoints, rollback=rollback)
-            outcomes.append(outcome)
-            if not outcome[0] and not savepoints:
-                self._connection.rollback(cursor)
-                return outcomes
-        self._connection.commit(cursor)
+        outcomes: list[tuple[bool, Any, list[Any]]] = []
+        failed = False
+        try:
+            with self._connection.pipeline() as flush:
+                self._connection.begin(cursor)
+                for work, _settle, rollback in group:
+                    outcome = self._run_one(
+                        cursor, work, flush, savepoint=savepoints, rollback=rollback
+                    )
+                    outcomes.append(outcome)
+                    if not outcome[0] and not savepoints:
+                        failed = True
+                        break
+                if not failed:
+                    self._connection.commit(cursor)
+        except Exception as error:
+            if savepoints or not outcomes or not self._connection.is_statement_error(error):
+                raise
+            outcomes[-1] = (False, error, [])
+            failed = True
+        if failed:
+            self._connection.rollback(cursor)
         return outcomes
 
     def _commit_group(self, group: list[tuple[Callable[[Tx], Any], Settle, bool]]) -> None:
         # Most works succeed, so a group first runs without a savepoint per
         # work, which saves two statements (two round trips on PostgreSQL)
         # each. When one fails, the group rolls back and runs again with
-        # savepoints, so the failure is undone alone and retried when the
-        # engine says so. A lone work that failed for good is not run again.
+        # savepoints, so the failure is undone alone, and retried when the
+        # engine reports a retryable error. A lone work that failed for good
+        # is not run again.
         try:
             outcomes = self._run_group(group, savepoints=False)
             ok, failure, _ = outcomes[-1]
