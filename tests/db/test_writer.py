@@ -117,3 +117,56 @@ async def test_writer_constraint_violation_spares_others(db: Database) -> None:
     assert results[2] == "other"
     assert isinstance(results[1], Exception)
     assert await db.read(lambda tx: _keys(tx, scope)) == ["other", "same"]
+
+
+async def test_writer_sent_statement_error_finds_its_work(db: Database) -> None:
+    # A statement sent without waiting fails only at a later read or at
+    # commit, possibly inside another work; the rerun must blame the sender.
+    scope = f"writer-{id(db)}-sent"
+
+    def send_insert(key: str):  # type: ignore[no-untyped-def]
+        def work(tx):  # type: ignore[no-untyped-def]
+            tx.send(
+                "INSERT INTO idempotency_keys (scope, key, request_hash, created_at) "
+                "VALUES (:scope, :key, 'h', 0)",
+                scope=scope,
+                key=key,
+            )
+            return key
+
+        return lambda: db.write(work)
+
+    await db.write(lambda tx: _insert(tx, scope, "taken"))
+    results = await _held_group(
+        db,
+        [
+            send_insert("first"),
+            send_insert("taken"),
+            lambda: db.write(lambda tx: _keys(tx, scope)),
+            send_insert("last"),
+        ],
+    )
+
+    assert results[0] == "first"
+    assert isinstance(results[1], Exception)
+    assert results[2] == ["first", "taken"]
+    assert results[3] == "last"
+    assert await db.read(lambda tx: _keys(tx, scope)) == ["first", "last", "taken"]
+
+
+async def test_writer_lone_sent_error_fails_its_work(db: Database) -> None:
+    scope = f"writer-{id(db)}-lone-sent"
+    await db.write(lambda tx: _insert(tx, scope, "taken"))
+
+    def duplicate(tx):  # type: ignore[no-untyped-def]
+        tx.send(
+            "INSERT INTO idempotency_keys (scope, key, request_hash, created_at) "
+            "VALUES (:scope, 'taken', 'h', 0)",
+            scope=scope,
+        )
+        return "claimed"
+
+    with pytest.raises(Exception) as raised:
+        await db.write(duplicate)
+    assert "duplicate" in str(raised.value).lower() or "unique" in str(raised.value).lower()
+    assert await db.read(lambda tx: _keys(tx, scope)) == ["taken"]
