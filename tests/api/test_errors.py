@@ -81,6 +81,20 @@ async def test_wrong_method_is_405(client, tenant):
     assert_envelope(response, 405, "METHOD_NOT_ALLOWED")
 
 
+async def test_405_allow_lists_every_method(client, tenant):
+    conversation = await create_conversation(client, tenant)
+    cases = [
+        ("/conversations", {"GET", "POST"}),
+        (f"/conversations/{conversation['id']}", {"GET", "PATCH"}),
+        (f"/conversations/{conversation['id']}/messages", {"GET", "POST"}),
+    ]
+    for path, expected in cases:
+        response = await client.put(path, headers=tenant.headers)
+        assert_envelope(response, 405, "METHOD_NOT_ALLOWED")
+        allowed = {method.strip() for method in response.headers["allow"].split(",")}
+        assert allowed == expected, (path, response.headers["allow"])
+
+
 async def test_missing_key_is_401(client):
     response = await client.get("/conversations")
     assert_envelope(response, 401, "AUTHENTICATION_ERROR")
