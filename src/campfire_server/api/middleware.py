@@ -371,12 +371,31 @@ class IdempotencyMiddleware:
             (k.encode(), v.encode()) for k, v in json.loads(stored["response_headers"]).items()
         ]
         body = bytes(stored["response_body"] or b"")
+        if stored["status_code"] >= 400 and request_id is not None:
+            body = _with_request_id(body, request_id)
         headers.append((b"content-length", str(len(body)).encode()))
         headers.append((b"idempotent-replayed", b"true"))
         await send(
             {"type": "http.response.start", "status": stored["status_code"], "headers": headers}
         )
         await send({"type": "http.response.body", "body": body})
+
+
+def _with_request_id(body: bytes, request_id: str) -> bytes:
+    """Return a stored error envelope that names the replaying request's id.
+
+    An error's ``requestId`` must equal the ``X-Request-ID`` header of the
+    response that carries it, and a replay has a request id of its own.
+    """
+    try:
+        document = json.loads(body)
+    except ValueError:
+        return body
+    error = document.get("error") if isinstance(document, dict) else None
+    if not isinstance(error, dict):
+        return body
+    error["requestId"] = request_id
+    return json.dumps(document).encode()
 
 
 def _lookup(tx: Any, scope_key: str, key: str) -> dict[str, Any] | None:
