@@ -266,3 +266,25 @@ async def test_non_finite_numbers_are_400(client, tenant, number):
         headers={**tenant.headers, "Content-Type": "application/json"},
     )
     assert_envelope(response, 400, "VALIDATION_ERROR")
+
+
+async def test_nul_in_url_is_400(client, tenant):
+    conversation = await create_conversation(client, tenant)
+    requests = [
+        ("GET", "/conversations/conv%00x", None, "path"),
+        ("GET", f"/conversations/{conversation['id']}%00/messages", None, "path"),
+        ("DELETE", "/agents/agent%00x", None, "path"),
+        ("GET", "/conversations", {"customerId": "customer\x00"}, "customerId"),
+        ("GET", "/conversations", {"mailboxId": "\x00"}, "mailboxId"),
+        ("GET", "/handoffs", {"mailboxId": "\x00"}, "mailboxId"),
+    ]
+    for method, path, params, field in requests:
+        response = await client.request(method, path, params=params, headers=tenant.headers)
+        error = assert_envelope(response, 400, "VALIDATION_ERROR")
+        assert error["details"]["field"] == field, (method, path, params)
+    sent = await client.post(
+        "/conversations/conv%00x/messages",
+        json={"content": "Hello", "authorType": "agent"},
+        headers=tenant.headers,
+    )
+    assert_envelope(sent, 400, "VALIDATION_ERROR")
