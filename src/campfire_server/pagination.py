@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from .errors import ValidationFailed
+from .validation import find_bad_text
 
 Direction = Literal["asc", "desc"]
 
@@ -28,6 +29,11 @@ DEFAULT_LIMIT = 50
 # Far beyond any real list, and small enough that page * limit stays a
 # 64-bit OFFSET on both engines.
 MAX_PAGE = 1_000_000
+# A cursor is plain base64 JSON that a client can edit, so decode_cursor
+# checks its values against the columns, which contain a non-negative 64-bit
+# time in milliseconds and an id of at most 64 characters.
+MAX_CURSOR_TIME = 2**63 - 1
+MAX_CURSOR_ID_LENGTH = 64
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,8 +74,12 @@ def decode_cursor(value: str, tag: str) -> tuple[int, str]:
         cursor_tag, created_at, item_id = json.loads(base64.urlsafe_b64decode(padded.encode()))
         if (
             not isinstance(cursor_tag, str)
+            or isinstance(created_at, bool)
             or not isinstance(created_at, int)
+            or not 0 <= created_at <= MAX_CURSOR_TIME
             or not isinstance(item_id, str)
+            or len(item_id) > MAX_CURSOR_ID_LENGTH
+            or find_bad_text(item_id) is not None
         ):
             raise ValueError
     except (ValueError, TypeError, UnicodeDecodeError):

@@ -81,6 +81,20 @@ async def test_wrong_method_is_405(client, tenant):
     assert_envelope(response, 405, "METHOD_NOT_ALLOWED")
 
 
+async def test_405_allow_lists_every_method(client, tenant):
+    conversation = await create_conversation(client, tenant)
+    cases = [
+        ("/conversations", {"GET", "POST"}),
+        (f"/conversations/{conversation['id']}", {"GET", "PATCH"}),
+        (f"/conversations/{conversation['id']}/messages", {"GET", "POST"}),
+    ]
+    for path, expected in cases:
+        response = await client.put(path, headers=tenant.headers)
+        assert_envelope(response, 405, "METHOD_NOT_ALLOWED")
+        allowed = {method.strip() for method in response.headers["allow"].split(",")}
+        assert allowed == expected, (path, response.headers["allow"])
+
+
 async def test_missing_key_is_401(client):
     response = await client.get("/conversations")
     assert_envelope(response, 401, "AUTHENTICATION_ERROR")
@@ -252,3 +266,25 @@ async def test_non_finite_numbers_are_400(client, tenant, number):
         headers={**tenant.headers, "Content-Type": "application/json"},
     )
     assert_envelope(response, 400, "VALIDATION_ERROR")
+
+
+async def test_nul_in_url_is_400(client, tenant):
+    conversation = await create_conversation(client, tenant)
+    requests = [
+        ("GET", "/conversations/conv%00x", None, "path"),
+        ("GET", f"/conversations/{conversation['id']}%00/messages", None, "path"),
+        ("DELETE", "/agents/agent%00x", None, "path"),
+        ("GET", "/conversations", {"customerId": "customer\x00"}, "customerId"),
+        ("GET", "/conversations", {"mailboxId": "\x00"}, "mailboxId"),
+        ("GET", "/handoffs", {"mailboxId": "\x00"}, "mailboxId"),
+    ]
+    for method, path, params, field in requests:
+        response = await client.request(method, path, params=params, headers=tenant.headers)
+        error = assert_envelope(response, 400, "VALIDATION_ERROR")
+        assert error["details"]["field"] == field, (method, path, params)
+    sent = await client.post(
+        "/conversations/conv%00x/messages",
+        json={"content": "Hello", "authorType": "agent"},
+        headers=tenant.headers,
+    )
+    assert_envelope(sent, 400, "VALIDATION_ERROR")

@@ -96,3 +96,15 @@ async def test_failed_request_can_be_retried(client, tenant):
     assert again.status_code == 404
     fresh = await post_message(client, tenant, conversation["id"], "Hello", "retry-key-2")
     assert fresh.status_code == 201
+
+
+async def test_replayed_error_names_own_request_id(client, tenant):
+    first = await post_message(client, tenant, "conv_missing", "Hello", "request-id-key")
+    again = await post_message(client, tenant, "conv_missing", "Hello", "request-id-key")
+
+    assert again.status_code == 404
+    assert again.headers["idempotent-replayed"] == "true"
+    request_id = again.headers["x-request-id"]
+    assert request_id != first.headers["x-request-id"]
+    assert again.json()["error"]["requestId"] == request_id
+    assert again.json()["error"]["code"] == first.json()["error"]["code"]

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import base64
+import json
 from datetime import timedelta
 
 from campfire_server import clock
@@ -176,3 +178,38 @@ async def test_cursor_only_continues_own_list(client, tenant):
     )
     assert again.status_code == 200
     assert again.json()["data"][0]["content"] == "two"
+
+
+def _edited_cursor(cursor: str, created_at: object, item_id: object) -> str:
+    """Return ``cursor`` with its position replaced, keeping its list tag."""
+    tag = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))[0]
+    raw = json.dumps([tag, created_at, item_id]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+async def test_edited_cursor_values_are_400(client, tenant):
+    conversation = await create_conversation(client, tenant)
+    for text in ("one", "two"):
+        await send_message(client, tenant, conversation["id"], text)
+    path = f"/conversations/{conversation['id']}/messages"
+    first = await client.get(path, params={"limit": 1}, headers=tenant.headers)
+    cursor = first.json()["pagination"]["nextCursor"]
+
+    positions = [
+        (2**63, "msg_x"),
+        (10**30, "msg_x"),
+        (-1, "msg_x"),
+        (True, "msg_x"),
+        (0, "msg_\x00"),
+        (0, "msg_\ud800"),
+        (0, "m" * 65),
+    ]
+    for created_at, item_id in positions:
+        edited = _edited_cursor(cursor, created_at, item_id)
+        response = await client.get(
+            path, params={"limit": 1, "cursor": edited}, headers=tenant.headers
+        )
+        assert response.status_code == 400, (created_at, item_id, response.text)
+        error = response.json()["error"]
+        assert error["code"] == "VALIDATION_ERROR"
+        assert error["details"]["field"] == "cursor"

@@ -10,6 +10,7 @@ import math
 import re
 import time
 from typing import Any
+from urllib.parse import parse_qsl
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -214,18 +215,49 @@ def check_json_body(body: bytes) -> Any:
     return document
 
 
+def find_nul_in_url(scope: Scope) -> str | None:
+    """Return ``"path"`` or the query parameter whose decoded text contains NUL, or None.
+
+    PostgreSQL text cannot contain NUL, so such an id or filter would fail
+    in the driver instead of matching nothing.
+    """
+    if "\x00" in scope["path"]:
+        return "path"
+    query = scope.get("query_string", b"").decode("latin-1")
+    for name, value in parse_qsl(query, keep_blank_values=True):
+        if "\x00" in name or "\x00" in value:
+            return name.replace("\x00", "\\x00")
+    return None
+
+
 class BodyGuardMiddleware:
-    """Enforce the size limit, the JSON media type and well-formed JSON before routing."""
+    """Enforce the size limit, the JSON media type and well-formed JSON before routing.
+
+    It also rejects a NUL in the path or the query string, on every method.
+    """
 
     def __init__(self, app: ASGIApp, max_body_bytes: int) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] not in _BODY_METHODS:
+        if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         request_id = scope.get("state", {}).get("request_id")
+        part = find_nul_in_url(scope)
+        if part is not None:
+            error = ValidationFailed(
+                f"{part} contains a NUL (U+0000) character",
+                field=part,
+                value=None,
+                expected="text without NUL (U+0000) characters",
+            )
+            await send_error(send, error, request_id)
+            return
+        if scope["method"] not in _BODY_METHODS:
+            await self.app(scope, receive, send)
+            return
         try:
             declared = _header(scope, b"content-length")
             if declared and declared.isdigit() and int(declared) > self.max_body_bytes:
@@ -371,12 +403,31 @@ class IdempotencyMiddleware:
             (k.encode(), v.encode()) for k, v in json.loads(stored["response_headers"]).items()
         ]
         body = bytes(stored["response_body"] or b"")
+        if stored["status_code"] >= 400 and request_id is not None:
+            body = _with_request_id(body, request_id)
         headers.append((b"content-length", str(len(body)).encode()))
         headers.append((b"idempotent-replayed", b"true"))
         await send(
             {"type": "http.response.start", "status": stored["status_code"], "headers": headers}
         )
         await send({"type": "http.response.body", "body": body})
+
+
+def _with_request_id(body: bytes, request_id: str) -> bytes:
+    """Return a stored error envelope that names the replaying request's id.
+
+    An error's ``requestId`` must equal the ``X-Request-ID`` header of the
+    response that carries it, and a replay has a request id of its own.
+    """
+    try:
+        document = json.loads(body)
+    except ValueError:
+        return body
+    error = document.get("error") if isinstance(document, dict) else None
+    if not isinstance(error, dict):
+        return body
+    error["requestId"] = request_id
+    return json.dumps(document).encode()
 
 
 def _lookup(tx: Any, scope_key: str, key: str) -> dict[str, Any] | None:
