@@ -213,3 +213,19 @@ async def test_edited_cursor_values_are_400(client, tenant):
         error = response.json()["error"]
         assert error["code"] == "VALIDATION_ERROR"
         assert error["details"]["field"] == "cursor"
+
+
+async def test_cursor_of_another_tenant_is_400(client, tenant, other_tenant):
+    for owner in (tenant, other_tenant):
+        for _ in range(2):
+            await create_conversation(client, owner, customerId="customer_tenant_cursor")
+    params = {"limit": 1, "customerId": "customer_tenant_cursor"}
+    first = (await client.get("/conversations", params=params, headers=tenant.headers)).json()
+
+    response = await client.get(
+        "/conversations",
+        params={**params, "cursor": first["pagination"]["nextCursor"]},
+        headers=other_tenant.headers,
+    )
+    assert response.status_code == 400
+    assert response.json()["error"]["details"]["field"] == "cursor"

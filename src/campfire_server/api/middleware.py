@@ -348,6 +348,9 @@ class IdempotencyMiddleware:
                 captured["body"].append(message.get("body", b""))
             await send(message)
 
+        # NOTE: the key is completed in its own transaction after the request's
+        # own commit; a crash between the two leaves the key open, and a retry
+        # after the minute that marks it abandoned runs the request again.
         try:
             await self.app(scope, receive, capture)
         finally:

@@ -4,6 +4,11 @@ A group of queued works shares one transaction, one commit and with it one
 disk flush, which is what lets many small requests write at the rate of a
 few large transactions. A work that raises rolls back alone: the group then
 runs again with a savepoint around each work.
+
+A work may therefore run twice before it commits once, so it must touch
+nothing but its ``Tx``; effects for after the commit go to
+``Tx.after_commit``. NOTE: log lines written inside works repeat when a
+group reruns.
 """
 
 from __future__ import annotations

@@ -75,7 +75,9 @@ async def list_agents(
     skill: Annotated[str | None, Query(min_length=1, max_length=64)] = None,
 ) -> dict:
     require(principal, "agents:read")
-    request = page_request(page, limit, cursor, list_key=f"agents:{status}:{skill}")
+    request = page_request(
+        page, limit, cursor, list_key=f"{principal.org_id}:agents:{status}:{skill}"
+    )
     items, meta = await db.read(
         lambda tx: service.list_agents(tx, principal.org_id, request, status=status, skill=skill)
     )

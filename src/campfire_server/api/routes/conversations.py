@@ -90,7 +90,9 @@ async def list_conversations(
         created_before=_timestamp("createdBefore", created_before),
         scope_mailbox_ids=principal.mailbox_ids,
     )
-    request = page_request(page, limit, cursor, list_key=f"conversations:{filters!r}")
+    request = page_request(
+        page, limit, cursor, list_key=f"{principal.org_id}:conversations:{filters!r}"
+    )
     items, meta = await db.read(
         lambda tx: service.list_conversations(tx, principal.org_id, filters, request)
     )

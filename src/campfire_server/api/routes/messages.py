@@ -56,7 +56,9 @@ async def list_messages(
     cursor: Annotated[str | None, Query(max_length=200)] = None,
 ) -> dict:
     require(principal, "messages:read")
-    request = page_request(page, limit, cursor, list_key=f"messages:{conversation_id}")
+    request = page_request(
+        page, limit, cursor, list_key=f"{principal.org_id}:messages:{conversation_id}"
+    )
     items, meta = await db.read(
         lambda tx: service.list_messages(
             tx,

@@ -77,7 +77,7 @@ async def list_webhooks(
     cursor: Annotated[str | None, Query(max_length=200)] = None,
 ) -> dict:
     require(principal, "webhooks:manage")
-    request = page_request(page, limit, cursor, list_key="webhooks")
+    request = page_request(page, limit, cursor, list_key=f"{principal.org_id}:webhooks")
     rows, meta = await db.read(lambda tx: service.list_webhooks(tx, principal.org_id, request))
     now = clock.now_ms()
     return {"data": [service.webhook_from_row(row, now_ms=now) for row in rows], "pagination": meta}
@@ -170,7 +170,9 @@ async def list_deliveries(
     status: DeliveryStatus | None = None,
 ) -> dict:
     require(principal, "webhooks:manage")
-    request = page_request(page, limit, cursor, list_key=f"deliveries:{webhook_id}:{status}")
+    request = page_request(
+        page, limit, cursor, list_key=f"{principal.org_id}:deliveries:{webhook_id}:{status}"
+    )
     items, meta = await db.read(
         lambda tx: service.list_deliveries(tx, principal.org_id, webhook_id, request, status)
     )
