@@ -9,6 +9,7 @@ import pytest
 
 from campfire_server import mock
 from campfire_server.db.database import Database
+from campfire_server.errors import ServiceUnavailable
 
 
 def _insert(tx, scope: str, key: str) -> str:  # type: ignore[no-untyped-def]
@@ -170,3 +171,24 @@ async def test_writer_lone_sent_error_fails_its_work(db: Database) -> None:
         await db.write(duplicate)
     assert "duplicate" in str(raised.value).lower() or "unique" in str(raised.value).lower()
     assert await db.read(lambda tx: _keys(tx, scope)) == ["taken"]
+
+
+async def test_writer_sent_error_at_own_read_is_not_503(db: Database) -> None:
+    # On PostgreSQL the read that collects the failed insert aborts the
+    # pipeline; that is the work's error, not a lost connection.
+    scope = f"writer-{id(db)}-own-read"
+    await db.write(lambda tx: _insert(tx, scope, "taken"))
+
+    def duplicate_then_read(tx):  # type: ignore[no-untyped-def]
+        tx.send(
+            "INSERT INTO idempotency_keys (scope, key, request_hash, created_at) "
+            "VALUES (:scope, 'taken', 'h', 0)",
+            scope=scope,
+        )
+        return _keys(tx, scope)
+
+    for _ in range(2):
+        with pytest.raises(Exception) as raised:
+            await db.write(duplicate_then_read)
+        assert not isinstance(raised.value, ServiceUnavailable)
+    assert await db.write(lambda tx: _keys(tx, scope)) == ["taken"]

@@ -75,6 +75,10 @@ class _PostgresWriteConnection:
         return isinstance(error, psycopg.Error) and not self.is_connection_error(error)
 
     def is_connection_error(self, error: BaseException) -> bool:
+        # A statement skipped after another failed in the same pipeline is an
+        # OperationalError too, but the connection is fine.
+        if isinstance(error, pg_errors.PipelineAborted):
+            return self._conn is not None and self._conn.closed
         return isinstance(error, psycopg.OperationalError) or (
             self._conn is not None and self._conn.closed
         )
