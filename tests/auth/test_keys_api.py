@@ -108,6 +108,25 @@ async def test_issue_agent_token(client, app, tenant):
     assert listed.status_code == 200
 
 
+async def test_deleted_agent_token_is_401(client, tenant):
+    created = await client.post(
+        "/agents", json={"id": "agt_leaving", "name": "Leaving"}, headers=tenant.headers
+    )
+    assert created.status_code == 201, created.text
+    issued = await client.post(
+        "/auth/tokens", json={"role": "agent", "agentId": "agt_leaving"}, headers=tenant.headers
+    )
+    token = issued.json()["token"]
+    before = await client.get("/conversations", headers=bearer(token))
+    assert before.status_code == 200
+
+    deleted = await client.delete("/agents/agt_leaving", headers=tenant.headers)
+    assert deleted.status_code == 204
+    after = await client.get("/conversations", headers=bearer(token))
+    assert after.status_code == 401
+    assert "agt_leaving" in after.json()["error"]["message"]
+
+
 async def test_token_unknown_agent_or_mailbox_404(client, tenant, other_tenant):
     foreign = await client.post(
         "/agents", json={"id": "agt_foreign", "name": "Elsewhere"}, headers=other_tenant.headers

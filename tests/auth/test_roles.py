@@ -375,6 +375,9 @@ async def context(client, app, db, tenant) -> Context:
 
 async def credentials(context: Context) -> dict[str, dict[str, str]]:
     org_id = context.tenant.org_id
+    await context.client.post(
+        "/agents", json={"id": "agt_role", "name": "Role agent"}, headers=context.tenant.headers
+    )
     publishable = await create_key(
         context.db, org_id, kind="publishable", role="customer", allowed_origins=[]
     )

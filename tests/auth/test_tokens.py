@@ -186,6 +186,11 @@ async def test_hostile_tokens_over_http(db, tenant):
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://t/api/v2") as client:
+            # The agent that the claims name, so only the signatures are on trial.
+            agent = await client.post(
+                "/agents", json={"id": "agt_1", "name": "One"}, headers=tenant.headers
+            )
+            assert agent.status_code in (201, 409), agent.text
             for label, token in tokens.items():
                 response = await client.get("/conversations", headers=bearer(token))
                 assert response.status_code == 401, label

@@ -17,6 +17,8 @@ from websockets.asyncio.client import ClientConnection
 from campfire_server.auth.tokens import issue_token
 from campfire_server.db import migrate
 from campfire_server.db.database import Database, open_database
+from campfire_server.routing import actions as routing_actions
+from campfire_server.routing.schemas import AgentCreate
 from tests.conftest import LiveServer, Tenant, make_tenant, start_server
 
 # The secret, issuer and audience a development server signs and checks tokens with.
@@ -187,6 +189,26 @@ def small_receive_buffer_socket(port: int) -> socket.socket:
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
     sock.connect(("127.0.0.1", port))
     return sock
+
+
+async def agent_token(
+    db: Database, tenant: Tenant, agent_id: str, *, mailbox_ids: list[str] | None = None
+) -> str:
+    """Create the agent ``agent_id`` when it is missing, then return a token for it."""
+
+    def work(tx):  # type: ignore[no-untyped-def]
+        exists = tx.value(
+            "SELECT COUNT(*) AS n FROM agents WHERE org_id = :org_id AND id = :id",
+            org_id=tenant.org_id,
+            id=agent_id,
+        )
+        if not exists:
+            routing_actions.create_agent(
+                tx, tenant.org_id, AgentCreate(id=agent_id, name=agent_id.replace("_", " "))
+            )
+
+    await db.write(work)
+    return token_for(tenant, "agent", agent_id=agent_id, mailbox_ids=mailbox_ids)
 
 
 async def create_agent(http: httpx.AsyncClient, tenant: Tenant, agent_id: str) -> dict[str, Any]:

@@ -12,6 +12,7 @@ from websockets.exceptions import ConnectionClosed
 
 from tests.realtime.conftest import (
     abort,
+    agent_token,
     connect,
     create_agent,
     frame_of_type,
@@ -51,8 +52,8 @@ async def test_auth_with_api_key(server, org) -> None:
     await ws.close()
 
 
-async def test_auth_with_agent_token(server, org) -> None:
-    ws = await connect(server, token_for(org, "agent", agent_id="agent_alpha"))
+async def test_auth_with_agent_token(server, org, realtime_db) -> None:
+    ws = await connect(server, await agent_token(realtime_db, org, "agent_alpha"))
     await ws.send(json.dumps({"type": "ping", "id": "p1"}))
     pong = await next_frame(ws)
     assert pong["type"] == "pong"
@@ -163,10 +164,10 @@ async def test_agent_channel_only_own(server, http, org) -> None:
     await admin.close()
 
 
-async def test_mailbox_limited_token(server, http, org) -> None:
+async def test_mailbox_limited_token(server, http, org, realtime_db) -> None:
     conversation = await open_conversation(http, org)
     ws = await connect(
-        server, token_for(org, "agent", agent_id="agent_m", mailbox_ids=[org.other_mailbox_id])
+        server, await agent_token(realtime_db, org, "agent_m", mailbox_ids=[org.other_mailbox_id])
     )
     assert (await subscribe(ws, f"mailbox:{org.mailbox_id}"))["data"]["code"] == "NOT_FOUND"
     assert (await subscribe(ws, f"conversation:{conversation}"))["data"]["code"] == "NOT_FOUND"
@@ -212,10 +213,10 @@ async def test_message_post_arrives_as_event(server, http, org) -> None:
     await ws.close()
 
 
-async def test_private_note_hidden_from_customer(server, http, org) -> None:
+async def test_private_note_hidden_from_customer(server, http, org, realtime_db) -> None:
     conversation = await open_conversation(http, org, customer_id="customer_rt_private")
     customer = await connect(server, token_for(org, "customer", customer_id="customer_rt_private"))
-    agent = await connect(server, token_for(org, "agent", agent_id="agent_alpha"))
+    agent = await connect(server, await agent_token(realtime_db, org, "agent_alpha"))
     for ws in (customer, agent):
         await subscribe(ws, f"conversation:{conversation}")
 
@@ -269,10 +270,10 @@ async def test_conversation_events_on_three_channels(server, http, org) -> None:
 # Typing ------------------------------------------------------------------------------
 
 
-async def test_typing_relayed_not_echoed_and_expires(server, http, org) -> None:
+async def test_typing_relayed_not_echoed_and_expires(server, http, org, realtime_db) -> None:
     conversation = await open_conversation(http, org, customer_id="customer_rt_typing")
     channel = f"conversation:{conversation}"
-    agent = await connect(server, token_for(org, "agent", agent_id="agent_alpha"))
+    agent = await connect(server, await agent_token(realtime_db, org, "agent_alpha"))
     customer = await connect(server, token_for(org, "customer", customer_id="customer_rt_typing"))
     for ws in (agent, customer):
         await subscribe(ws, channel)
@@ -308,10 +309,10 @@ async def test_typing_relayed_not_echoed_and_expires(server, http, org) -> None:
         await ws.close()
 
 
-async def test_typing_off_at_once_when_socket_drops(server, http, org) -> None:
+async def test_typing_off_at_once_when_socket_drops(server, http, org, realtime_db) -> None:
     conversation = await open_conversation(http, org)
     channel = f"conversation:{conversation}"
-    typist = await connect(server, token_for(org, "agent", agent_id="agent_alpha"))
+    typist = await connect(server, await agent_token(realtime_db, org, "agent_alpha"))
     observer = await connect(server, org.key)
     for ws in (typist, observer):
         await subscribe(ws, channel)
@@ -350,11 +351,13 @@ async def test_typing_rejected_without_subscription(server, http, org) -> None:
 # Reconnecting with since ---------------------------------------------------------------
 
 
-async def test_reconnect_since_loses_nothing_duplicates_nothing(server, http, org) -> None:
+async def test_reconnect_since_loses_nothing_duplicates_nothing(
+    server, http, org, realtime_db
+) -> None:
     conversation = await open_conversation(http, org)
     channel = f"conversation:{conversation}"
-    agent_token = token_for(org, "agent", agent_id="agent_alpha")
-    w1 = await connect(server, agent_token)
+    token = await agent_token(realtime_db, org, "agent_alpha")
+    w1 = await connect(server, token)
     await subscribe(w1, channel)
     m1 = await post_message(http, org, conversation, "m1", "customer")
     first = await frame_of_type(w1, "message")
@@ -364,7 +367,7 @@ async def test_reconnect_since_loses_nothing_duplicates_nothing(server, http, or
     m2 = await post_message(http, org, conversation, "m2")
     m3 = await post_message(http, org, conversation, "m3")
 
-    w1 = await connect(server, agent_token)
+    w1 = await connect(server, token)
     ack = await subscribe(w1, channel, since=first["sequence"])
     assert ack["type"] == "subscribed"
     assert ack["data"]["replayed"] == 2
@@ -376,7 +379,7 @@ async def test_reconnect_since_loses_nothing_duplicates_nothing(server, http, or
     assert sequences == sorted(set(sequences))
 
     # A time works as since too: everything after m1's creation.
-    w2 = await connect(server, agent_token)
+    w2 = await connect(server, token)
     await subscribe(w2, channel, since=m1["createdAt"])
     replayed = [f["data"]["id"] for f in await frames_until_quiet(w2)]
     assert replayed == [m2["id"], m3["id"], m4["id"]]

@@ -22,6 +22,7 @@ from tests.conftest import (
 )
 from tests.realtime.conftest import (
     SERVER_ENV,
+    agent_token,
     connect,
     frame_of_type,
     frames_until_quiet,
@@ -29,7 +30,6 @@ from tests.realtime.conftest import (
     open_conversation,
     post_message,
     subscribe,
-    token_for,
     ws_url,
 )
 
@@ -91,7 +91,7 @@ async def test_event_crosses_processes_in_order(servers, scaled_db) -> None:
     tenant = await make_tenant(scaled_db, "Scaled org")
     async with httpx.AsyncClient(base_url=server_b.api, timeout=30) as http_b:
         conversation = await open_conversation(http_b, tenant)
-        ws = await connect(server_a, token_for(tenant, "agent", agent_id="agent_alpha"))
+        ws = await connect(server_a, await agent_token(scaled_db, tenant, "agent_alpha"))
         await subscribe(ws, f"conversation:{conversation}")
 
         posted = [await post_message(http_b, tenant, conversation, f"via B {i}") for i in range(10)]
@@ -108,7 +108,7 @@ async def test_typing_crosses_processes(servers, scaled_db) -> None:
     async with httpx.AsyncClient(base_url=server_a.api, timeout=30) as http:
         conversation = await open_conversation(http, tenant)
     channel = f"conversation:{conversation}"
-    typist = await connect(server_b, token_for(tenant, "agent", agent_id="agent_b"))
+    typist = await connect(server_b, await agent_token(scaled_db, tenant, "agent_b"))
     observer = await connect(server_a, tenant.key)
     for ws in (typist, observer):
         await subscribe(ws, channel)

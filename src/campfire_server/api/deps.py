@@ -33,9 +33,7 @@ def bearer_token(authorization: str | None) -> str:
     scheme, _, token = authorization.partition(" ")
     token = token.strip()
     if scheme.lower() != "bearer" or not token:
-        raise AuthenticationFailed(
-            "the Authorization header must read 'Bearer <API key or token>'"
-        )
+        raise AuthenticationFailed("the Authorization header must read 'Bearer <API key or token>'")
     return token
 
 
@@ -53,8 +51,7 @@ async def authenticate(
         if settings.is_development:
             return keys.development_publishable_principal(settings.host, settings.port)
         raise AuthenticationFailed(
-            "the demo publishable key works only when the server runs with "
-            "CAMPFIRE_ENV=development"
+            "the demo publishable key works only when the server runs with CAMPFIRE_ENV=development"
         )
 
     if keys.split_key(token) is not None:
@@ -69,16 +66,42 @@ async def authenticate(
         return principal
 
     if token.count(".") == 2:
-        return verify_token(
+        principal = verify_token(
             token,
             secret=settings.jwt_secret,
             issuer=settings.jwt_issuer,
             audience=settings.jwt_audience,
             external=external_key_from_settings(settings),
         )
-    raise AuthenticationFailed(
-        "the credential is neither an API key (sk_..., pk_...) nor a token"
-    )
+        if principal.agent_id is not None:
+            await require_agent(principal, db, cache)
+        return principal
+    raise AuthenticationFailed("the credential is neither an API key (sk_..., pk_...) nor a token")
+
+
+async def require_agent(principal: Principal, db: Database, cache: keys.KeyCache) -> None:
+    """Reject a token whose agent was deleted, or never existed in its organization.
+
+    The answer is cached like a key's: a deletion in this process takes
+    effect at once, one made by another process within the cache's lifetime.
+    """
+    entry = f"agent:{principal.org_id}:{principal.agent_id}"
+    hit, known = cache.get(entry)
+    if not hit:
+        exists = await db.lookup(
+            lambda tx: tx.value(
+                "SELECT COUNT(*) AS n FROM agents WHERE org_id = :org_id AND id = :id",
+                org_id=principal.org_id,
+                id=principal.agent_id,
+            )
+        )
+        known = principal if exists else None
+        cache.put(entry, known)
+    if known is None:
+        raise AuthenticationFailed(
+            f"the token's agent {principal.agent_id!r} does not exist in its organization; "
+            "issue a new token for an existing agent"
+        )
 
 
 def reject_secret_key_in_browser(principal: Principal, origin: str | None) -> None:

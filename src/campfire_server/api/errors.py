@@ -167,9 +167,7 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(request: Request, error: StarletteHTTPException) -> Response:
         if error.status_code == 404:
-            return error_response(
-                NotFound(f"no route matches {request.method} {request.url.path}")
-            )
+            return error_response(NotFound(f"no route matches {request.method} {request.url.path}"))
         if error.status_code == 405:
             response = error_response(
                 MethodNotAllowed(f"{request.method} is not allowed on {request.url.path}")

@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import Annotated
 
 import anyio
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Request, Response
 
 from ...auth.passwords import hash_password
 from ...auth.permissions import allowed, require
 from ...auth.principal import Principal
+from ...db.tx import Tx
 from ...pagination import page_request
 from ...routing import actions, service
 from ...routing.schemas import Agent, AgentCreate, AgentStatus, AgentUpdate
@@ -127,7 +128,16 @@ async def update_agent(
     operation_id="agents-delete",
     summary="Delete an agent, returning its handoffs to the queue",
 )
-async def delete_agent(agent_id: str, principal: PrincipalDep, db: DbDep) -> Response:
+async def delete_agent(
+    agent_id: str, principal: PrincipalDep, db: DbDep, request: Request
+) -> Response:
     require(principal, "agents:write")
-    await db.write(lambda tx: actions.delete_agent(tx, principal.org_id, agent_id))
+    key_cache = request.app.state.key_cache
+
+    def work(tx: Tx) -> None:
+        actions.delete_agent(tx, principal.org_id, agent_id)
+        # Tokens of the deleted agent stop working at once in this process.
+        tx.after_commit(key_cache.clear)
+
+    await db.write(work)
     return Response(status_code=204)
