@@ -51,6 +51,9 @@ def main() -> int:
     parser.add_argument(
         "--drop", default="", help="comma-separated evidence features to leave out of the fit"
     )
+    parser.add_argument(
+        "--save", type=Path, help="also write the evidence rows to this .npz file for analysis"
+    )
     args = parser.parse_args()
 
     folders = [args.data / name for name in ("techqa", "wixqa", "mtrag")]
@@ -74,6 +77,8 @@ def main() -> int:
         x[:, FEATURE_NAMES.index(name)] = 0.0
     y = (~handoff & top1) if args.label == "top1" else ~handoff
     y = y.astype(float)
+    if args.save:
+        np.savez(args.save, sets=sets, handoff=handoff, top1=top1, x=x, names=FEATURE_NAMES)
 
     folds = np.random.default_rng(0).integers(0, 5, len(y))
     held_out = np.zeros(len(y))
@@ -92,6 +97,12 @@ def main() -> int:
             f"false-handoff rate {(handed & ~handoff[mask]).sum() / negatives:.2f} "
             f"at threshold {args.threshold}"
         )
+    # Cross-set check: fit on two sets, score the third, so no set tunes its own weights.
+    for name in ("techqa", "mtrag"):
+        mask = sets == name
+        beta = fit_logistic(x[~mask], y[~mask])
+        area = auroc(list(1 - predict(beta, x[mask])), list(handoff[mask]))
+        print(f"{name} scored by weights fitted on the other sets: AUROC {area:.3f}")
     beta = fit_logistic(x, y)
     print("weights:")
     for name, weight in zip(FEATURE_NAMES, beta[:-1], strict=True):
