@@ -42,22 +42,16 @@ def predict(beta: np.ndarray, x: np.ndarray) -> np.ndarray:
     return 1 / (1 + np.exp(-(np.hstack([x, np.ones((len(x), 1))]) @ beta)))
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("data", type=Path)
-    parser.add_argument("--retriever", default="lexical", choices=["lexical", "semantic", "fused"])
-    parser.add_argument("--label", default="top1", choices=["answerable", "top1"])
-    parser.add_argument("--threshold", type=float, default=0.6)
-    parser.add_argument(
-        "--drop", default="", help="comma-separated evidence features to leave out of the fit"
-    )
-    parser.add_argument(
-        "--save", type=Path, help="also write the evidence rows to this .npz file for analysis"
-    )
-    args = parser.parse_args()
+def collect(data: Path, retriever: str) -> tuple[np.ndarray, ...]:
+    """Evaluate each set alone and return its questions' set names, labels and evidence.
 
-    folders = [args.data / name for name in ("techqa", "wixqa", "mtrag")]
-    results = asyncio.run(evaluate(folders, retriever=args.retriever, threshold=0.0))
+    Returns ``(sets, handoff, top1, x)``: the set of each question, whether
+    it expects a handoff, whether its first retrieved article is a gold
+    one, and its evidence vector in ``FEATURE_NAMES`` order. Only questions
+    that expect an answer or a handoff are kept.
+    """
+    folders = [data / name for name in ("techqa", "wixqa", "mtrag")]
+    results = asyncio.run(evaluate(folders, retriever=retriever, threshold=0.0))
     rows = []
     for name, outcomes in results["outcomes"].items():
         for o in outcomes:
@@ -73,6 +67,24 @@ def main() -> int:
     handoff = np.array([r[1] for r in rows])
     top1 = np.array([r[2] for r in rows])
     x = np.array([r[3] for r in rows])
+    return sets, handoff, top1, x
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("data", type=Path)
+    parser.add_argument("--retriever", default="lexical", choices=["lexical", "semantic", "fused"])
+    parser.add_argument("--label", default="top1", choices=["answerable", "top1"])
+    parser.add_argument("--threshold", type=float, default=0.6)
+    parser.add_argument(
+        "--drop", default="", help="comma-separated evidence features to leave out of the fit"
+    )
+    parser.add_argument(
+        "--save", type=Path, help="also write the evidence rows to this .npz file for analysis"
+    )
+    args = parser.parse_args()
+
+    sets, handoff, top1, x = collect(args.data, args.retriever)
     for name in filter(None, args.drop.split(",")):
         x[:, FEATURE_NAMES.index(name)] = 0.0
     y = (~handoff & top1) if args.label == "top1" else ~handoff
