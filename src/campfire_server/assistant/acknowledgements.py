@@ -1,4 +1,4 @@
-"""What the customer reads when the AI hands the conversation to a person, in their language.
+"""Texts that tell the customer a person will take over, in the customer's language.
 
 Each text is an opening sentence for the reason of the handoff followed by
 the sentence that passes the conversation (or the question) on. English,

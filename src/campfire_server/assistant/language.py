@@ -67,7 +67,7 @@ def language_scores(text: str) -> dict[str, int]:
 def detect_language(message: str, earlier: Iterable[str] = ()) -> str:
     """Return the code of the language of ``message``, or of ``earlier`` customer turns.
 
-    ``earlier`` holds the customer's previous messages, newest first; they
+    ``earlier`` contains the customer's previous messages, newest first, and they
     decide when ``message`` alone has no clear winner ("ok", "Thanks!").
     Returns ``DEFAULT_LANGUAGE`` when no language leads.
     """
