@@ -66,6 +66,7 @@ NOT_REQUESTS = [
     "Quante persone possono usare il piano Team?",
     "Hoeveel medewerkers kan ik toevoegen?",
     "Agente de viajes",
+    "java.lang.Exception at com.ibm.ws.xd.agent.hypervisor.SolarisHypervisor.run",
 ]
 
 

@@ -135,7 +135,9 @@ _THIRD_PARTY_CONTACT = re.compile(
     r"\b(?:customers?|clients?|users?|visitors?|guests?|they|members?|patients?|students?)\b"
     r"(?:\s+\w+)?\s+(?:talk|speak|chat)\w*\s+(?:to|with)\b"
 )
-_CLAUSE_END = re.compile(r"[.?!;\n]+")
+# A clause ends at punctuation followed by a space, so dotted names such as
+# com.ibm.ws.xd.agent.hypervisor stay whole.
+_CLAUSE_END = re.compile(r"[.?!;]+(?=\s|$)|\n+")
 
 
 def requested_human(message: str) -> bool:
