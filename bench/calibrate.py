@@ -42,19 +42,16 @@ def predict(beta: np.ndarray, x: np.ndarray) -> np.ndarray:
     return 1 / (1 + np.exp(-(np.hstack([x, np.ones((len(x), 1))]) @ beta)))
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("data", type=Path)
-    parser.add_argument("--retriever", default="lexical", choices=["lexical", "semantic", "fused"])
-    parser.add_argument("--label", default="top1", choices=["answerable", "top1"])
-    parser.add_argument("--threshold", type=float, default=0.6)
-    parser.add_argument(
-        "--drop", default="", help="comma-separated evidence features to leave out of the fit"
-    )
-    args = parser.parse_args()
+def collect(data: Path, retriever: str) -> tuple[np.ndarray, ...]:
+    """Evaluate each set alone and return its questions' set names, labels and evidence.
 
-    folders = [args.data / name for name in ("techqa", "wixqa", "mtrag")]
-    results = asyncio.run(evaluate(folders, retriever=args.retriever, threshold=0.0))
+    Returns ``(sets, handoff, top1, x)``: the set of each question, whether
+    it expects a handoff, whether its first retrieved article is a gold
+    one, and its evidence vector in ``FEATURE_NAMES`` order. Only questions
+    that expect an answer or a handoff are kept.
+    """
+    folders = [data / name for name in ("techqa", "wixqa", "mtrag")]
+    results = asyncio.run(evaluate(folders, retriever=retriever, threshold=0.0))
     rows = []
     for name, outcomes in results["outcomes"].items():
         for o in outcomes:
@@ -70,10 +67,30 @@ def main() -> int:
     handoff = np.array([r[1] for r in rows])
     top1 = np.array([r[2] for r in rows])
     x = np.array([r[3] for r in rows])
+    return sets, handoff, top1, x
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("data", type=Path)
+    parser.add_argument("--retriever", default="lexical", choices=["lexical", "semantic", "fused"])
+    parser.add_argument("--label", default="top1", choices=["answerable", "top1"])
+    parser.add_argument("--threshold", type=float, default=0.6)
+    parser.add_argument(
+        "--drop", default="", help="comma-separated evidence features to leave out of the fit"
+    )
+    parser.add_argument(
+        "--save", type=Path, help="also write the evidence rows to this .npz file for analysis"
+    )
+    args = parser.parse_args()
+
+    sets, handoff, top1, x = collect(args.data, args.retriever)
     for name in filter(None, args.drop.split(",")):
         x[:, FEATURE_NAMES.index(name)] = 0.0
     y = (~handoff & top1) if args.label == "top1" else ~handoff
     y = y.astype(float)
+    if args.save:
+        np.savez(args.save, sets=sets, handoff=handoff, top1=top1, x=x, names=FEATURE_NAMES)
 
     folds = np.random.default_rng(0).integers(0, 5, len(y))
     held_out = np.zeros(len(y))
@@ -92,6 +109,12 @@ def main() -> int:
             f"false-handoff rate {(handed & ~handoff[mask]).sum() / negatives:.2f} "
             f"at threshold {args.threshold}"
         )
+    # Cross-set check: fit on two sets, score the third, so no set tunes its own weights.
+    for name in ("techqa", "mtrag"):
+        mask = sets == name
+        beta = fit_logistic(x[~mask], y[~mask])
+        area = auroc(list(1 - predict(beta, x[mask])), list(handoff[mask]))
+        print(f"{name} scored by weights fitted on the other sets: AUROC {area:.3f}")
     beta = fit_logistic(x, y)
     print("weights:")
     for name, weight in zip(FEATURE_NAMES, beta[:-1], strict=True):

@@ -40,6 +40,7 @@ HEADLINE = (
     "hallucination",
     "p50_ms",
     "p95_ms",
+    "p95_cpu_ms",
 )
 _WORD = re.compile(r"\w+")
 

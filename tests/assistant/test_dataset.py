@@ -14,9 +14,11 @@ from campfire_server.assistant.evaluation import evaluate, load_questions, summa
 
 SLICE = 200
 # Floors sit a few points under the figures measured when they were set
-# (hit@5 0.914, AUROC 0.754, recall 0.75, false-handoff rate 0.375 on this slice).
-FLOORS = {"hit@5": 0.87, "auroc": 0.70, "handoff_recall": 0.65}
-MAX_FALSE_HANDOFF_RATE = 0.45
+# (hit@5 0.921, AUROC 0.818, recall 0.833, false-handoff rate 0.362 on this slice).
+# NOTE: the confidence model was fitted on these questions among others, so
+# the AUROC here is in-sample; cross-validated it is about 0.78 on techqa.
+FLOORS = {"hit@5": 0.89, "auroc": 0.76, "handoff_recall": 0.75}
+MAX_FALSE_HANDOFF_RATE = 0.40
 
 
 @pytest.fixture(scope="module")

@@ -1,4 +1,5 @@
 import re
+from pathlib import Path
 
 import pytest
 
@@ -166,3 +167,51 @@ async def test_mailbox_articles_stay_in_mailbox(engine, demo_org, db):
         question="Do you have sales discount codes?",
     )
     assert there.candidates[0].title == "Sales discount codes"
+
+
+def readme_customer_messages():
+    """Return the customer messages that the README's first session sends."""
+    readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
+    return re.findall(r'"content":"([^"]+)","authorType":"customer"', readme)
+
+
+def test_readme_shows_customer_messages():
+    assert readme_customer_messages()
+
+
+@pytest.mark.parametrize("question", readme_customer_messages())
+async def test_readme_questions_are_answered(engine, demo_org, question):
+    answer = await ask(engine, demo_org, question)
+    check_invariants(answer)
+    assert not answer.should_handoff, f"{question!r} was handed off: {answer.handoff_reason}"
+    assert answer.sources
+
+
+async def test_topic_about_people_is_answered(engine, demo_org):
+    answer = await ask(engine, demo_org, "Is there a person limit on the team plan?")
+    assert answer.handoff_reason != "requested_human"
+    assert answer.candidates
+
+
+async def test_german_request_acknowledged_in_german(engine, demo_org):
+    answer = await ask(engine, demo_org, "Kann ich bitte mit einem Mitarbeiter sprechen?")
+    assert answer.should_handoff
+    assert answer.handoff_reason == "requested_human"
+    assert "Support-Teams" in answer.content
+
+
+async def test_french_unknown_answer_is_in_french(engine, demo_org):
+    answer = await ask(
+        engine, demo_org, "Est-ce que vous proposez une installation sur site dans mon entrepôt ?"
+    )
+    assert answer.should_handoff
+    assert answer.handoff_reason in ("low_confidence", "out_of_scope")
+    assert answer.content.startswith("Je ne")
+    assert "notre équipe d'assistance" in answer.content
+
+
+async def test_follow_up_keeps_customer_language(engine, demo_org):
+    history = [("customer", "Hola, tengo una pregunta sobre mi cuenta, por favor."), ("ai", "...")]
+    answer = await ask(engine, demo_org, "ok, agente!", history=history)
+    assert answer.should_handoff
+    assert answer.content.startswith("Por supuesto.")

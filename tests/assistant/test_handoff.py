@@ -1,6 +1,7 @@
 import pytest
 
 from campfire_server.assistant import handoff
+from campfire_server.assistant.acknowledgements import LANGUAGES, acknowledgement
 from campfire_server.assistant.handoff import HandoffReason
 
 HUMAN_REQUESTS = [
@@ -17,6 +18,24 @@ HUMAN_REQUESTS = [
     "human!",
     "Je voudrais parler à un conseiller",
     "Ich möchte mit einem Mitarbeiter sprechen",
+    "Can I speak with a human?",
+    "talk to a person",
+    "I need to talk to a real person about my invoice.",
+    "Is there a real person I can talk to?",
+    "Thanks. Agent please",
+    "Kann ich bitte mit einem Menschen sprechen?",
+    "Verbinden Sie mich mit einem Mitarbeiter",
+    "Je veux parler à un humain",
+    "Puis-je parler avec une personne ?",
+    "Necesito hablar con un agente",
+    "Quero falar com um atendente",
+    "Posso falar com uma pessoa, por favor?",
+    "Vorrei parlare con un operatore",
+    "Posso parlare con una persona?",
+    "Ik wil met een medewerker spreken",
+    "Kan ik een mens spreken?",
+    "ok, agente!",
+    "Mitarbeiter, bitte",
 ]
 
 NOT_REQUESTS = [
@@ -26,6 +45,28 @@ NOT_REQUESTS = [
     "The queue manager is connecting to the wrong host",
     "How do I reset my password?",
     "Can customers book a person for a consultation?",
+    "Is there a person limit on the team plan?",
+    "How many people can I add to the Team plan?",
+    "Is there a limit on persons per booking?",
+    "Do staff members get their own booking page?",
+    "How much does an extra seat for staff cost?",
+    "Can humans and bots share a calendar?",
+    "What does the agent status field mean?",
+    "Can my customers talk to staff through the widget?",
+    "Can clients chat with an agent in the booking page?",
+    "Is there a human resources integration?",
+    "Gibt es eine Begrenzung der Personen pro Termin?",
+    "Wie viele Mitarbeiter kann ich hinzufügen?",
+    "Ich möchte weitere Mitarbeiter hinzufügen",
+    "¿Cuántas personas puedo añadir a mi plan?",
+    "Necesito agregar una persona a mi equipo",
+    "Combien de personnes peuvent réserver en même temps ?",
+    "Je veux ajouter une personne à mon équipe",
+    "Quantas pessoas posso convidar?",
+    "Quante persone possono usare il piano Team?",
+    "Hoeveel medewerkers kan ik toevoegen?",
+    "Agente de viajes",
+    "java.lang.Exception at com.ibm.ws.xd.agent.hypervisor.SolarisHypervisor.run",
 ]
 
 
@@ -42,16 +83,24 @@ def test_questions_about_people_are_not_requests(message):
     assert not handoff.requested_human(message)
 
 
-def test_spanish_request_gets_spanish_acknowledgement():
-    text = handoff.acknowledgement(HandoffReason.REQUESTED_HUMAN, "Quiero hablar con una persona")
-    assert "persona" in text
-
-
+@pytest.mark.parametrize("language", LANGUAGES)
 @pytest.mark.parametrize("reason", list(HandoffReason))
-def test_every_acknowledgement_promises_a_person(reason):
-    text = handoff.acknowledgement(reason)
+def test_every_acknowledgement_promises_a_person(reason, language):
+    text = acknowledgement(reason, language)
     assert text.strip()
     assert handoff.promises_person(text)
+
+
+@pytest.mark.parametrize("language", [code for code in LANGUAGES if code != "en"])
+def test_acknowledgements_are_translated(language):
+    for reason in HandoffReason:
+        assert acknowledgement(reason, language) != acknowledgement(reason, "en")
+
+
+def test_unknown_language_gets_english():
+    english = acknowledgement(HandoffReason.LOW_CONFIDENCE, "en")
+    assert acknowledgement(HandoffReason.LOW_CONFIDENCE, "ja") == english
+    assert english.startswith("I don't know")
 
 
 def test_negative_sentiment_detected():

@@ -1,20 +1,43 @@
 """Confidence in 0..1 that an answer from the best article is right.
 
-A logistic model over the evidence of ``evidence.py``, one set of weights
-per retriever mode. The weights were fitted by ``bench/calibrate.py`` on
-the labelled questions of three public support data sets (IBM TechQA
-technotes, Wix Help Center tickets, IBM MTRAG conversations), where a
-positive example is an answerable question whose first retrieved article
-is a gold article. So a confidence of 0.7 means that about 7 in 10 such
-answers came from the right article on those sets.
+A model over the evidence of ``evidence.py``, one per retriever mode:
+gradient-boosted trees read from ``models/confidence-<mode>.json`` where
+``bench/fit_confidence.py`` wrote one, else a logistic model whose weights
+``bench/calibrate.py`` printed. Both were fitted on the labelled questions
+of three public support data sets (IBM TechQA technotes, Wix Help Center
+tickets, IBM MTRAG conversations), where a positive example is an
+answerable question whose first retrieved article is a gold article. So a
+confidence of 0.7 means that about 7 in 10 such answers came from the
+right article on those sets.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Protocol
 
+from . import trees
 from .evidence import FEATURE_NAMES, Evidence
+
+MODEL_DIR = Path(__file__).with_name("models")
+
+
+class ConfidenceScorer(Protocol):
+    def score(self, evidence: Evidence) -> float: ...
+
+
+@dataclass(frozen=True, slots=True)
+class TreeConfidenceModel:
+    """Boosted trees over the named evidence features."""
+
+    ensemble: trees.BoostedTrees
+
+    def score(self, evidence: Evidence) -> float:
+        values = dict(zip(FEATURE_NAMES, evidence.vector(), strict=True))
+        return self.ensemble.probability(values)
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,18 +81,19 @@ _MODELS = {
     # python bench/calibrate.py DATA --retriever lexical --drop unknown_terms,query_size
     "lexical": ConfidenceModel(
         weights={
-            "lexical_strength": 2.870,
-            "lexical_margin": 1.610,
-            "coverage": 0.312,
-            "passage_coverage": 0.120,
-            "rare_coverage": 0.228,
-            "specific_missing": -0.503,
-            "title_coverage": 1.885,
-            "lexical_spread": 1.913,
-            "names_missing": -0.190,
-            "answer_type_missing": -0.327,
+            "lexical_strength": 1.911,
+            "lexical_margin": 1.545,
+            "coverage": -0.433,
+            "passage_coverage": -0.792,
+            "rare_coverage": 0.428,
+            "specific_missing": -0.612,
+            "title_coverage": 1.811,
+            "lexical_spread": 1.966,
+            "names_missing": -0.202,
+            "answer_type_missing": -0.197,
+            "pair_coverage": 2.039,
         },
-        bias=-2.364,
+        bias=-1.818,
     ),
     "fused": _FUSED,
     # NOTE: semantic-only ranking reuses the fused weights; it was not fitted on its own.
@@ -77,7 +101,24 @@ _MODELS = {
 }
 
 
-def confidence_model(mode: str) -> ConfidenceModel:
+def model_path(mode: str) -> Path:
+    """Return the file of the boosted-tree model for retriever ``mode``."""
+    return MODEL_DIR / f"confidence-{mode}.json"
+
+
+@cache
+def confidence_model(mode: str) -> ConfidenceScorer:
+    """Return the confidence model of retriever ``mode``: its trees if shipped, else weights."""
+    # Semantic-only ranking has no model of its own and shares the fused one.
+    fitted_mode = "fused" if mode == "semantic" else mode
+    path = model_path(fitted_mode)
+    if path.exists():
+        ensemble = trees.load(path)
+        unknown = set(ensemble.features) - set(FEATURE_NAMES)
+        if unknown:
+            raise ValueError(f"{path} names unknown evidence features {sorted(unknown)}")
+        return TreeConfidenceModel(ensemble)
+
     model = _MODELS.get(mode) or _MODELS["lexical"]
     unknown = set(model.weights) - set(FEATURE_NAMES)
     if unknown:

@@ -14,13 +14,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from ..knowledge.index import ArticleHit, RetrieverMode
-from ..knowledge.query import build_query
+from ..knowledge.query import CUSTOMER_AUTHORS, build_query
 from ..knowledge.registry import IndexRegistry
 from ..knowledge.urls import source_url
 from . import handoff
+from .acknowledgements import acknowledgement
 from .confidence import confidence_model
 from .evidence import FEATURE_NAMES, NO_EVIDENCE, Evidence, measure
 from .handoff import HandoffReason
+from .language import detect_language
 from .providers.base import AnswerProvider, ContextPassage, ProviderError, ProviderReply
 from .providers.extractive import ExtractiveProvider
 
@@ -108,11 +110,15 @@ class AnswerEngine:
         """
         started = time.perf_counter()
 
+        def language() -> str:
+            earlier = [text for author, text in reversed(history) if author in CUSTOMER_AUTHORS]
+            return detect_language(question, earlier)
+
         decision = handoff.before_answer(history, question)
         if decision.should_handoff:
-            return self._handoff(decision.reason, question, 0.0, started)
+            return self._handoff(decision.reason, language(), 0.0, started)
         if not knowledge_base_enabled:
-            return self._handoff(HandoffReason.LOW_CONFIDENCE, question, 0.0, started)
+            return self._handoff(HandoffReason.LOW_CONFIDENCE, language(), 0.0, started)
 
         index = await self.registry.get(org_id)
         query = build_query(question, history)
@@ -124,7 +130,7 @@ class AnswerEngine:
         in_scope = bool(hits) and evidence.coverage >= OUT_OF_SCOPE_COVERAGE
         decision = handoff.after_scoring(confidence, threshold, in_scope=in_scope)
         if decision.should_handoff:
-            result = self._handoff(decision.reason, question, confidence, started, candidates)
+            result = self._handoff(decision.reason, language(), confidence, started, candidates)
             result.evidence = describe(evidence)
             return result
 
@@ -135,17 +141,21 @@ class AnswerEngine:
         reply, provider = await self._generate(question, history, passages, instructions)
         if reply is None:
             return self._handoff(
-                HandoffReason.PROVIDER_FAILURE, question, confidence, started, candidates
+                HandoffReason.PROVIDER_FAILURE, language(), confidence, started, candidates
             )
         if reply.announces_handoff:
             result = self._handoff(
-                HandoffReason.LOW_CONFIDENCE, question, confidence, started, candidates
+                HandoffReason.LOW_CONFIDENCE, language(), confidence, started, candidates
             )
             result.model = provider.name if not reply.model else f"{provider.name}/{reply.model}"
             return result
         if reply.declined:
             return self._handoff(
-                HandoffReason.LOW_CONFIDENCE, question, min(confidence, 0.3), started, candidates
+                HandoffReason.LOW_CONFIDENCE,
+                language(),
+                min(confidence, 0.3),
+                started,
+                candidates,
             )
 
         by_id = {source.article_id: source for source in candidates}
@@ -226,14 +236,14 @@ class AnswerEngine:
     def _handoff(
         self,
         reason: HandoffReason | None,
-        question: str,
+        language: str,
         confidence: float,
         started: float,
         candidates: list[Source] | None = None,
     ) -> Answer:
         reason = reason or HandoffReason.LOW_CONFIDENCE
         return Answer(
-            content=handoff.acknowledgement(reason, question),
+            content=acknowledgement(reason, language),
             confidence=round(confidence, 3),
             sources=[],
             should_handoff=True,

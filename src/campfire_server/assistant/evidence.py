@@ -19,6 +19,7 @@ import numpy as np
 from ..knowledge.bm25 import K1
 from ..knowledge.index import ArticleHit, KnowledgeIndex, Query
 from ..knowledge.text import specific_terms, tokens
+from .answerability import pair_coverage
 
 FEATURE_NAMES = (
     "lexical_strength",
@@ -36,6 +37,7 @@ FEATURE_NAMES = (
     "lexical_spread",
     "names_missing",
     "answer_type_missing",
+    "pair_coverage",
 )
 
 
@@ -58,12 +60,13 @@ class Evidence:
     lexical_spread: float
     names_missing: float
     answer_type_missing: float
+    pair_coverage: float
 
     def vector(self) -> list[float]:
         return [getattr(self, name) for name in FEATURE_NAMES]
 
 
-NO_EVIDENCE = Evidence(0, 0, 0, 0, 0, 1, 1, 0, 0, 0, 0, 0, 0, 1, 1)
+NO_EVIDENCE = Evidence(0, 0, 0, 0, 0, 1, 1, 0, 0, 0, 0, 0, 0, 1, 1, 0)
 
 
 def measure(index: KnowledgeIndex, query: Query, hits: list[ArticleHit], question: str) -> Evidence:
@@ -131,6 +134,12 @@ def measure(index: KnowledgeIndex, query: Query, hits: list[ArticleHit], questio
     )
     answer_type_missing = float(not answer_type_present(question, top.passage.text))
 
+    # Whether the question's neighbouring terms stand close together in the passage too.
+    pairs = pair_coverage(
+        query.current_terms or list(query.terms),
+        tokens(top.article.title) + tokens(top.passage.text),
+    )
+
     semantic_top = max(0.0, top.semantic)
     semantic_margin = 0.0
     retrievers_agree = 0.0
@@ -157,6 +166,7 @@ def measure(index: KnowledgeIndex, query: Query, hits: list[ArticleHit], questio
         lexical_spread=lexical_spread,
         names_missing=names_missing,
         answer_type_missing=answer_type_missing,
+        pair_coverage=pairs,
     )
 
 

@@ -2,16 +2,18 @@
 
 A pure policy: no I/O, no clock. The engine asks it before retrieval (did the
 customer ask for a person, are they upset, has the AI failed them before)
-and after scoring (is the confidence under the mailbox threshold).
+and after scoring (is the confidence under the mailbox threshold). The
+texts the customer then reads are in ``acknowledgements.py``.
 """
 
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+
+from .person_request import fold, requested_human
 
 DEFAULT_THRESHOLD = 0.6
 # Earlier AI replies in a row that did not help before the AI stops trying.
@@ -27,62 +29,9 @@ class HandoffReason(StrEnum):
     PROVIDER_FAILURE = "provider_failure"
 
 
-def _fold(text: str) -> str:
-    """Lower-case ``text`` and drop accents, so "habláR" matches "hablar"."""
-    decomposed = unicodedata.normalize("NFKD", text.lower())
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-
-
 def _patterns(*expressions: str) -> re.Pattern[str]:
     return re.compile("|".join(f"(?:{e})" for e in expressions))
 
-
-_PERSON = (
-    r"(?:human|human being|person|people|someone|somebody|agent|rep|representative|staff|"
-    r"support (?:team|staff|person|agent)|customer (?:service|support)|"
-    r"(?:your|a) (?:manager|supervisor)|employee|team member|live chat)"
-)
-_ARTICLE = r"(?:(?:an?|the|your|some|one of your)\s+)?(?:(?:actual|real|live)\s+)?"
-
-# Requests for a person in English, Spanish, French, German, Portuguese and Italian.
-_REQUESTED_HUMAN = _patterns(
-    rf"\b(?:talk|speak|chat)\w*\s+(?:to|with)\s+{_ARTICLE}{_PERSON}\b",
-    rf"\b(?:get|connect|transfer|put|pass|escalate|send)\w*\s+(?:me|this|us|my \w+)\s+"
-    rf"(?:through\s+)?(?:to|with)\s+{_ARTICLE}{_PERSON}\b",
-    rf"\b(?:want|need|like|request|prefer|demand|get)\w*\s+(?:me\s+)?"
-    rf"(?:to\s+(?:talk|speak|chat)\s+(?:to|with)\s+)?{_ARTICLE}(?:human|person|"
-    rf"representative|real agent|live agent|human agent|support agent)\b",
-    rf"^\W*{_ARTICLE}(?:human|person|agent|representative|operator)\W*"
-    rf"(?:please|pls|now|asap)?\W*$",
-    r"\b(?:agent|human|representative|operator)\s*,?\s*(?:please|pls|now|asap)\b",
-    r"\bescalate\b(?!\w)",
-    r"\b(?:not|never|stop)\b[^.?!]{0,25}\b(?:bot|robot|machine|automated)\b",
-    r"\b(?:bot|robot|ai|assistant)\b[^.?!]{0,30}\b(?:not|isn'?t|useless|doesn'?t)\b"
-    r"[^.?!]{0,15}\b(?:help|work|understand)",
-    r"\bis (?:there|this) a (?:real )?(?:human|person)\b",
-    r"\bare you (?:a )?(?:real person|human|bot|robot)\b",
-    # Spanish
-    r"\b(?:hablar|comunicar\w*|contactar|pasar\w*|transferir\w*|quiero|necesito|deseo)\b"
-    r"[^.?!]{0,30}\b(?:humano|persona|agente|asesor|operador|representante|alguien)\b",
-    r"\b(?:una persona|un humano|un agente|un asesor) (?:real|por favor)\b",
-    # French
-    r"\b(?:parler|joindre|contacter|passer|veux|voudrais|besoin)\b[^.?!]{0,30}"
-    r"\b(?:humain|personne|agent|conseiller|operateur)\b",
-    # German
-    r"\b(?:sprechen|reden|verbinden|mochte|will|brauche)\b[^.?!]{0,30}"
-    r"\b(?:mensch\w*|mitarbeiter\w*|person|berater\w*)\b",
-    r"\b(?:mensch\w*|mitarbeiter\w*)\b[^.?!]{0,30}\b(?:sprechen|reden|verbinden)\b",
-    # Portuguese and Italian
-    r"\b(?:falar|quero|preciso|parlare|voglio|vorrei)\b[^.?!]{0,30}"
-    r"\b(?:humano|pessoa|atendente|agente|umano|persona|operatore)\b",
-)
-
-# A question about the product's own people or roles is not a request for one.
-_ABOUT_NOT_REQUEST = _patterns(
-    r"\b(?:add|invite|remove|delete|create|assign|manage|edit)\w*\b[^.?!]{0,20}"
-    r"\b(?:agent|team member|staff|employee|user|rep)s?\b",
-    r"\bagent (?:role|permission|seat|license|status|capacity|skill)s?\b",
-)
 
 _NEGATIVE = _patterns(
     r"\b(?:ridiculous|unacceptable|outrageous|disgusting|pathetic|terrible service|"
@@ -113,17 +62,9 @@ _CUSTOMER_DISSATISFIED = _patterns(
 )
 
 
-def requested_human(message: str) -> bool:
-    """Tell whether ``message`` asks to talk to a person, in any of several languages."""
-    folded = _fold(message)
-    if _ABOUT_NOT_REQUEST.search(folded) and not re.search(r"\b(?:talk|speak)\b", folded):
-        return False
-    return bool(_REQUESTED_HUMAN.search(folded))
-
-
 def negative_sentiment(message: str) -> bool:
     """Tell whether ``message`` shows strong frustration, anger or a complaint."""
-    return bool(_NEGATIVE.search(_fold(message)))
+    return bool(_NEGATIVE.search(fold(message)))
 
 
 def repeated_failure(history: Sequence[tuple[str, str]], message: str) -> bool:
@@ -147,8 +88,8 @@ def repeated_failure(history: Sequence[tuple[str, str]], message: str) -> bool:
         following = next(
             (text for who, text in recent[position + 1 :] if who in ("customer", "user")), None
         )
-        if _UNHELPFUL_REPLY.search(_fold(content)) or (
-            following is not None and _CUSTOMER_DISSATISFIED.search(_fold(following))
+        if _UNHELPFUL_REPLY.search(fold(content)) or (
+            following is not None and _CUSTOMER_DISSATISFIED.search(fold(following))
         ):
             failures += 1
         else:
@@ -182,55 +123,19 @@ def after_scoring(confidence: float, threshold: float, *, in_scope: bool) -> Han
     return HandoffDecision(False)
 
 
-_ACKNOWLEDGEMENTS = {
-    HandoffReason.REQUESTED_HUMAN: (
-        "Of course. I'm passing this conversation to a member of our support team, "
-        "and they will reply here as soon as they can."
-    ),
-    HandoffReason.NEGATIVE_SENTIMENT: (
-        "I'm sorry this has been frustrating. I'm passing this conversation to a member "
-        "of our support team, and they will reply here as soon as they can."
-    ),
-    HandoffReason.REPEATED_FAILURE: (
-        "I'm sorry I haven't been able to help. I'm passing this conversation to a member "
-        "of our support team, and they will reply here as soon as they can."
-    ),
-    HandoffReason.LOW_CONFIDENCE: (
-        "I don't know the answer to that for certain, and I'd rather not guess. I'm passing "
-        "your question to a member of our support team, and they will reply here."
-    ),
-    HandoffReason.OUT_OF_SCOPE: (
-        "I don't know: our help articles don't cover that. I'm passing your question to a "
-        "member of our support team, and they will reply here."
-    ),
-    HandoffReason.PROVIDER_FAILURE: (
-        "I can't answer right now. I'm passing your question to a member of our support "
-        "team, and they will reply here."
-    ),
-}
-
-_SPANISH_ACKNOWLEDGEMENT = (
-    "Por supuesto. Paso esta conversación a una persona de nuestro equipo de soporte, "
-    "que le responderá aquí lo antes posible."
-)
-_SPANISH_HINT = re.compile(
-    r"\b(?:hablar|persona|humano|agente|quiero|necesito|por favor|ayuda|gracias|usted)\b"
-)
-
-
-def acknowledgement(reason: HandoffReason, message: str = "") -> str:
-    """Return the customer-facing text that tells them a person will take over."""
-    if reason is HandoffReason.REQUESTED_HUMAN and _SPANISH_HINT.search(_fold(message)):
-        return _SPANISH_ACKNOWLEDGEMENT
-    return _ACKNOWLEDGEMENTS[reason]
-
-
 _PROMISES_PERSON = re.compile(
     r"\b(?:(?:connect|connecting|transfer|transferring) you (?:to|with)\b|"
     r"passing (?:this|your) (?:conversation|question|request)|"
     r"hand(?:ing)? (?:you|this) (?:over|off)|"
     r"a (?:member of|person from) (?:our|the) (?:support )?team will|"
-    r"an agent will|someone will (?:reply|contact|be with))",
+    r"an agent will|someone will (?:reply|contact|be with)|"
+    # The same promise in the languages of acknowledgements.py.
+    r"(?:gebe|leite) (?:dieses gespräch|ihre frage|sie) an .{0,40}weiter|"
+    r"je (?:transmets|transfère) (?:cette conversation|votre question|votre demande)|"
+    r"paso (?:esta conversación|su pregunta|su consulta) a|"
+    r"vou passar (?:esta conversa|a sua pergunta) para|"
+    r"passo (?:questa conversazione|la sua domanda) a|"
+    r"ik geef (?:dit gesprek|uw vraag) door aan)",
     re.IGNORECASE,
 )
 

@@ -77,6 +77,7 @@ class KnowledgeIndex:
     ) -> None:
         self.version = version
         self.articles = list(articles)
+        self._positions = {article.id: index for index, article in enumerate(self.articles)}
         self.encoder = encoder
         self.passages: list[Passage] = []
         self.article_terms: list[frozenset[str]] = []
@@ -202,10 +203,7 @@ class KnowledgeIndex:
         return hits
 
     def article_index(self, article_id: str) -> int:
-        for index, article in enumerate(self.articles):
-            if article.id == article_id:
-                return index
-        raise KeyError(article_id)
+        return self._positions[article_id]
 
 
 def _ranks(scores: np.ndarray) -> np.ndarray:

@@ -11,6 +11,7 @@ import hashlib
 import importlib.util
 import logging
 import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 
 import numpy as np
@@ -20,6 +21,9 @@ log = logging.getLogger(__name__)
 MODEL_NAME = "all-MiniLM-L6-v2"
 # all-MiniLM-L6-v2 truncates its input at 256 word pieces; longer passages lose their tail.
 MAX_SEQUENCE_TOKENS = 256
+# Query vectors kept per process, least recently used first out. A repeated
+# customer message (a retry, a widget reload) then costs no model call.
+QUERY_CACHE_SIZE = 1024
 
 
 class SemanticUnavailable(RuntimeError):
@@ -37,12 +41,21 @@ def semantic_available() -> bool:
 class Encoder:
     """A lazily loaded sentence encoder with a per-process cache of passage vectors."""
 
-    def __init__(self, *, device: str = "cpu", cache_size: int = 200_000) -> None:
+    def __init__(
+        self,
+        *,
+        device: str = "cpu",
+        cache_size: int = 200_000,
+        query_cache_size: int = QUERY_CACHE_SIZE,
+    ) -> None:
         self._device = device
         self._model = None
         self._lock = threading.Lock()
         self._cache: dict[bytes, np.ndarray] = {}
         self._cache_size = cache_size
+        self._queries: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._query_cache_size = query_cache_size
+        self._query_lock = threading.Lock()
 
     def _load(self):
         if self._model is None:
@@ -64,11 +77,25 @@ class Encoder:
         return self._model
 
     def encode_query(self, text: str) -> np.ndarray:
+        """Embed one query as a unit vector, from the query cache when it was seen lately."""
+        with self._query_lock:
+            cached = self._queries.get(text)
+            if cached is not None:
+                self._queries.move_to_end(text)
+                return cached
+
         model = self._load()
-        vector = model.encode(
+        encoded = model.encode(
             [text], batch_size=1, normalize_embeddings=True, show_progress_bar=False
         )
-        return np.asarray(vector[0], dtype=np.float32)
+        vector = np.asarray(encoded[0], dtype=np.float32)
+        vector.setflags(write=False)
+
+        with self._query_lock:
+            self._queries[text] = vector
+            while len(self._queries) > self._query_cache_size:
+                self._queries.popitem(last=False)
+        return vector
 
     def encode_passages(self, texts: Sequence[str]) -> np.ndarray:
         """Embed ``texts`` as unit vectors, reusing vectors of texts seen before."""

@@ -1,0 +1,135 @@
+"""Texts that tell the customer a person will take over, in the customer's language.
+
+Each text is an opening sentence for the reason of the handoff followed by
+the sentence that passes the conversation (or the question) on. English,
+German, French, Spanish, Portuguese, Italian and Dutch are written out;
+any other language gets the English text.
+"""
+
+from __future__ import annotations
+
+from .handoff import HandoffReason
+from .language import DEFAULT_LANGUAGE
+
+R = HandoffReason
+
+# Reasons about the conversation as a whole pass the conversation on; the
+# others pass the question on.
+_CONVERSATION_REASONS = frozenset({R.REQUESTED_HUMAN, R.NEGATIVE_SENTIMENT, R.REPEATED_FAILURE})
+
+_PASSING = {
+    "en": (
+        "I'm passing this conversation to a member of our support team, and they will reply "
+        "here as soon as they can.",
+        "I'm passing your question to a member of our support team, and they will reply here.",
+    ),
+    "de": (
+        "Ich gebe dieses Gespräch an ein Mitglied unseres Support-Teams weiter, das Ihnen hier "
+        "so bald wie möglich antwortet.",
+        "Ich gebe Ihre Frage an ein Mitglied unseres Support-Teams weiter, das Ihnen hier "
+        "antwortet.",
+    ),
+    "fr": (
+        "Je transmets cette conversation à un membre de notre équipe d'assistance, qui vous "
+        "répondra ici dès que possible.",
+        "Je transmets votre question à un membre de notre équipe d'assistance, qui vous "
+        "répondra ici.",
+    ),
+    "es": (
+        "Paso esta conversación a una persona de nuestro equipo de soporte, que le responderá "
+        "aquí lo antes posible.",
+        "Paso su pregunta a una persona de nuestro equipo de soporte, que le responderá aquí.",
+    ),
+    "pt": (
+        "Vou passar esta conversa para uma pessoa da nossa equipe de suporte, que responderá "
+        "aqui assim que possível.",
+        "Vou passar a sua pergunta para uma pessoa da nossa equipe de suporte, que responderá "
+        "aqui.",
+    ),
+    "it": (
+        "Passo questa conversazione a una persona del nostro team di assistenza, che le "
+        "risponderà qui appena possibile.",
+        "Passo la sua domanda a una persona del nostro team di assistenza, che le risponderà qui.",
+    ),
+    "nl": (
+        "Ik geef dit gesprek door aan een medewerker van ons supportteam, die u hier zo snel "
+        "mogelijk antwoordt.",
+        "Ik geef uw vraag door aan een medewerker van ons supportteam, die u hier antwoordt.",
+    ),
+}
+
+_OPENINGS = {
+    "en": {
+        R.REQUESTED_HUMAN: "Of course.",
+        R.NEGATIVE_SENTIMENT: "I'm sorry this has been frustrating.",
+        R.REPEATED_FAILURE: "I'm sorry I haven't been able to help.",
+        R.LOW_CONFIDENCE: "I don't know the answer to that for certain, and I'd rather not guess.",
+        R.OUT_OF_SCOPE: "I don't know: our help articles don't cover that.",
+        R.PROVIDER_FAILURE: "I can't answer right now.",
+    },
+    "de": {
+        R.REQUESTED_HUMAN: "Gern.",
+        R.NEGATIVE_SENTIMENT: "Es tut mir leid, dass das so ärgerlich war.",
+        R.REPEATED_FAILURE: "Es tut mir leid, dass ich Ihnen nicht helfen konnte.",
+        R.LOW_CONFIDENCE: "Das weiß ich nicht sicher, und ich möchte nicht raten.",
+        R.OUT_OF_SCOPE: "Das weiß ich nicht, denn unsere Hilfeartikel behandeln das nicht.",
+        R.PROVIDER_FAILURE: "Ich kann gerade nicht antworten.",
+    },
+    "fr": {
+        R.REQUESTED_HUMAN: "Bien sûr.",
+        R.NEGATIVE_SENTIMENT: "Je suis désolé que ce soit si frustrant.",
+        R.REPEATED_FAILURE: "Je suis désolé de ne pas avoir pu vous aider.",
+        R.LOW_CONFIDENCE: "Je ne connais pas la réponse avec certitude et je préfère ne pas "
+        "deviner.",
+        R.OUT_OF_SCOPE: "Je ne sais pas, car nos articles d'aide ne traitent pas ce sujet.",
+        R.PROVIDER_FAILURE: "Je ne peux pas répondre pour le moment.",
+    },
+    "es": {
+        R.REQUESTED_HUMAN: "Por supuesto.",
+        R.NEGATIVE_SENTIMENT: "Siento que esto haya sido tan frustrante.",
+        R.REPEATED_FAILURE: "Siento no haber podido ayudarle.",
+        R.LOW_CONFIDENCE: "No conozco la respuesta con certeza y prefiero no adivinar.",
+        R.OUT_OF_SCOPE: "No lo sé, porque nuestros artículos de ayuda no tratan ese tema.",
+        R.PROVIDER_FAILURE: "Ahora mismo no puedo responder.",
+    },
+    "pt": {
+        R.REQUESTED_HUMAN: "Claro.",
+        R.NEGATIVE_SENTIMENT: "Lamento que isto tenha sido tão frustrante.",
+        R.REPEATED_FAILURE: "Lamento não ter conseguido ajudar.",
+        R.LOW_CONFIDENCE: "Não sei a resposta com certeza e prefiro não adivinhar.",
+        R.OUT_OF_SCOPE: "Não sei, porque os nossos artigos de ajuda não tratam desse assunto.",
+        R.PROVIDER_FAILURE: "Não consigo responder agora.",
+    },
+    "it": {
+        R.REQUESTED_HUMAN: "Certo.",
+        R.NEGATIVE_SENTIMENT: "Mi dispiace che sia stato così frustrante.",
+        R.REPEATED_FAILURE: "Mi dispiace di non essere riuscito ad aiutarla.",
+        R.LOW_CONFIDENCE: "Non conosco la risposta con certezza e preferisco non tirare a "
+        "indovinare.",
+        R.OUT_OF_SCOPE: "Non lo so, perché i nostri articoli di aiuto non trattano questo "
+        "argomento.",
+        R.PROVIDER_FAILURE: "In questo momento non posso rispondere.",
+    },
+    "nl": {
+        R.REQUESTED_HUMAN: "Natuurlijk.",
+        R.NEGATIVE_SENTIMENT: "Het spijt me dat dit zo vervelend was.",
+        R.REPEATED_FAILURE: "Het spijt me dat ik u niet heb kunnen helpen.",
+        R.LOW_CONFIDENCE: "Dat weet ik niet zeker, en ik gok liever niet.",
+        R.OUT_OF_SCOPE: "Dat weet ik niet, want onze helpartikelen gaan daar niet over.",
+        R.PROVIDER_FAILURE: "Ik kan nu niet antwoorden.",
+    },
+}
+
+LANGUAGES = tuple(_OPENINGS)
+
+
+def acknowledgement(reason: HandoffReason, language: str = DEFAULT_LANGUAGE) -> str:
+    """Return the text that tells the customer a person will take over, in ``language``.
+
+    A language without written texts gets English.
+    """
+    if language not in _OPENINGS:
+        language = DEFAULT_LANGUAGE
+    conversation, question = _PASSING[language]
+    passing = conversation if reason in _CONVERSATION_REASONS else question
+    return f"{_OPENINGS[language][reason]} {passing}"

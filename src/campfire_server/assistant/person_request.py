@@ -1,0 +1,153 @@
+"""Detect a customer message that requests a person, in English, Spanish, French, German,
+Portuguese, Italian and Dutch.
+
+A request needs a request form: a verb of contact with a person as its
+object ("talk to a person", "can I speak with a human"), a wish for one
+("I want a real agent"), or a person word alone ("agent please"). Words for
+people that name a topic ("a person limit on the team plan", "how many
+staff seats") are not requests, so they are blanked out before matching.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+
+def fold(text: str) -> str:
+    """Lower-case ``text`` and drop accents, so "habláR" matches "hablar"."""
+    decomposed = unicodedata.normalize("NFKD", text.lower())
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+def _patterns(*expressions: str) -> re.Pattern[str]:
+    return re.compile("|".join(f"(?:{e})" for e in expressions))
+
+
+# Words for a person in every supported language, singular and plural.
+_PEOPLE = (
+    r"(?:humans?|human beings?|persons?|people|someone|somebody|agents?|reps?|representatives?|"
+    r"staff|operators?|employees?|team members?|humanos?|personas?|agentes?|asesor(?:es)?|"
+    r"operador(?:es)?|representantes?|humains?|personnes?|conseillers?|operateurs?|"
+    r"menschen?|mitarbeiter(?:in|innen|n)?|berater(?:in)?|pessoas?|atendentes?|umani|umano|"
+    r"persone|operatori|operatore|medewerkers?|mensen|mens|personen|persoon)"
+)
+# A word for a person becomes a topic when a count or a noun of the product
+# is next to it: "how many people", "per person", "person limit".
+_TOPIC = _patterns(
+    rf"\b(?:how many|how much|number of|amount of|count of|per|each|every|extra|additional|"
+    rf"more|fewer|max(?:imum)?|min(?:imum)?|up to|limit (?:of|on|for)|cuant[oa]s|numero de|"
+    rf"limite de|por|cada|combien de|nombre de|par|wie viele|anzahl (?:der|an)|pro|je|"
+    rf"quant[oa]s|quante|quanti|numero di|limite di|hoeveel|aantal|\d+)\s+"
+    rf"(?:\w+\s+)?{_PEOPLE}\b",
+    rf"\b{_PEOPLE}\s+(?:limits?|caps?|seats?|counts?|numbers?|accounts?|roles?|permissions?|"
+    rf"licen[cs]es?|plans?|pricing|prices?|fees?|resources|management|lists?|profiles?|"
+    rf"access|capacity|quotas?|allowance|based|settings?|fields?|types?|skills?|status|"
+    rf"schedules?|availability|calendars?|bookings?|names?|emails?)\b",
+)
+
+_PERSON = (
+    r"(?:human|human being|person|people|someone|somebody|agent|rep|representative|staff|"
+    r"operator|support (?:team|staff|person|agent)|customer (?:service|support)|"
+    r"(?:your|a) (?:manager|supervisor)|employee|team member|live chat)"
+)
+_ARTICLE = r"(?:(?:an?|the|your|some|one of your)\s+)?(?:(?:actual|real|live)\s+)?"
+# Text allowed after the person word in a request: the end of the clause, a
+# courtesy, or what the customer wants to talk about.
+_REQUEST_END = (
+    r"(?=\s*(?:$|[,.;:!?)]|please|pls|now|asap|instead|right|here|today|directly|about|"
+    r"regarding|for|on|from|at|of|in|who|that|because|to help|to talk|to speak|i can|i could|"
+    r"urgently))"
+)
+
+_REQUESTED_HUMAN = _patterns(
+    # English
+    rf"\b(?:talk|speak|chat)\w*\s+(?:to|with)\s+{_ARTICLE}{_PERSON}\b{_REQUEST_END}",
+    rf"\b(?:get|connect|transfer|put|pass|escalate|send)\w*\s+(?:me|this|us|my \w+)\s+"
+    rf"(?:through\s+)?(?:to|with)\s+{_ARTICLE}{_PERSON}\b{_REQUEST_END}",
+    rf"\b(?:want|need|like|request|prefer|demand|get)\w*\s+(?:me\s+)?"
+    rf"(?:to\s+(?:talk|speak|chat)\s+(?:to|with)\s+)?{_ARTICLE}(?:human|person|"
+    rf"representative|real agent|live agent|human agent|support agent)\b{_REQUEST_END}",
+    rf"^\W*{_ARTICLE}(?:human|person|agent|representative|operator)\W*"
+    rf"(?:please|pls|now|asap)?\W*$",
+    r"\b(?:agent|human|representative|operator)\s*,?\s*(?:please|pls|now|asap)\b",
+    r"\bescalate\b(?!\w)",
+    r"\b(?:not|never|stop)\b[^.?!]{0,25}\b(?:bot|robot|machine|automated)\b",
+    r"\b(?:bot|robot|ai|assistant)\b[^.?!]{0,30}\b(?:not|isn'?t|useless|doesn'?t)\b"
+    r"[^.?!]{0,15}\b(?:help|work|understand)",
+    r"\bis (?:there|this) a (?:real )?(?:human|person)\b"
+    r"(?=\s*(?:$|[,.;:!?]|here|there|available|i can|on the|behind|to talk|who))",
+    r"\bare you (?:a )?(?:real person|human|bot|robot)\b",
+    # Spanish
+    r"\b(?:hablar|comunicar\w*|contactar|pasar\w*|pase\w*|transferir\w*|transfier\w*)\s+"
+    r"(?:con|a)\s+(?:un|una|el|la|algun|alguien|una? persona de)?\s*"
+    r"(?:humano|persona|agente|asesor|operador|representante|alguien)\b",
+    r"\b(?:quiero|necesito|deseo|puedo)\s+(?:hablar con\s+)?(?:un|una|a)\s+"
+    r"(?:humano|persona|agente|asesor|operador|representante)(?:\s+(?:real|humano))?"
+    r"\s*(?:,?\s*por favor)?\s*(?:$|[.!?,])",
+    r"\b(?:una persona|un humano|un agente|un asesor) (?:real|por favor)\b",
+    # A person word alone in any of the languages, after an optional "ok" and
+    # before an optional "please".
+    r"^\W*(?:(?:ok|okay|vale|bueno|ja|oui|si|sim|well)\W+)?(?:un |una |um |uma |ein |einen |een )?"
+    r"(?:agente|humano|persona|operador|asesor|mensch|mitarbeiter|humain|conseiller|"
+    r"operateur|operatore|umano|medewerker|atendente|pessoa)\W*"
+    r"(?:por favor|bitte|s'il vous plait|per favore|alstublieft|please)?\W*$",
+    # French
+    r"\b(?:parler|joindre|contacter|passer)\s+(?:a|avec)\s+(?:un|une|le|la|quelqu'?un)?\s*"
+    r"(?:vrai\s+|vraie\s+)?(?:humain|personne|agent|conseiller|conseillere|operateur)\b",
+    r"\b(?:je veux|je voudrais|j'ai besoin d'|je souhaite)\s*(?:un|une)\s+"
+    r"(?:vrai\s+|vraie\s+)?(?:humain|personne|agent|conseiller|operateur)"
+    r"(?:\s+humain)?\s*(?:,?\s*s'il vous plait)?\s*(?:$|[.!?,])",
+    # German
+    r"\b(?:sprechen|reden|verbinden|verbinde|sprechen)\b[^.?!]{0,10}\b(?:mit|zu)\s+"
+    r"(?:einem|einer|einen|jemandem|ihrem|ihrer)?\s*(?:echten\s+)?"
+    r"(?:mensch\w*|mitarbeiter(?:in)?|person|berater(?:in)?)\b",
+    r"\b(?:mit|zu)\s+(?:einem|einer|einen|jemandem)\s+(?:echten\s+)?"
+    r"(?:mensch\w*|mitarbeiter(?:in)?|person|berater(?:in)?)\s+"
+    r"(?:\w+\s+)?(?:sprechen|reden|verbunden|verbinden)\b",
+    # Portuguese
+    r"\b(?:falar|conversar)\s+com\s+(?:um|uma|algum|alguem)?\s*"
+    r"(?:humano|pessoa|atendente|agente)\b",
+    r"\b(?:quero|preciso de)\s+(?:um|uma)\s+(?:humano|pessoa|atendente|agente)"
+    r"(?:\s+(?:real|humano))?\s*(?:,?\s*por favor)?\s*(?:$|[.!?,])",
+    # Italian
+    r"\b(?:parlare|chattare)\s+con\s+(?:un|una|un'|qualcuno|l')?\s*"
+    r"(?:umano|persona|operatore|agente|addetto)\b",
+    r"\b(?:voglio|vorrei|ho bisogno di)\s+(?:un|una|un')\s*(?:umano|persona|operatore|agente)"
+    r"(?:\s+(?:reale|vero|vera|umano))?\s*(?:,?\s*per favore)?\s*(?:$|[.!?,])",
+    # Dutch
+    r"\b(?:spreken|praten|chatten)\s+met\s+(?:een|de|iemand)?\s*(?:echte\s+)?"
+    r"(?:mens|medewerker|persoon)\b",
+    r"\b(?:een|de)\s+(?:echte\s+)?(?:mens|medewerker|persoon)\s+(?:spreken|aan de lijn)\b",
+    r"\bverbind\w*\s+(?:me|mij)\s+(?:door\s+)?met\s+(?:een|de)\s+(?:echte\s+)?"
+    r"(?:mens|medewerker|persoon)\b",
+)
+
+# A question about the product's own people or roles is not a request for one.
+_ABOUT_NOT_REQUEST = _patterns(
+    r"\b(?:add|invite|remove|delete|create|assign|manage|edit)\w*\b[^.?!]{0,20}"
+    r"\b(?:agent|team member|staff|employee|user|rep)s?\b",
+    r"\bagent (?:role|permission|seat|license|status|capacity|skill)s?\b",
+)
+# Someone other than the customer talking to a person is a feature question:
+# "can my customers chat with staff in the widget?"
+_THIRD_PARTY_CONTACT = re.compile(
+    r"\b(?:customers?|clients?|users?|visitors?|guests?|they|members?|patients?|students?)\b"
+    r"(?:\s+\w+)?\s+(?:talk|speak|chat)\w*\s+(?:to|with)\b"
+)
+# A clause ends at punctuation followed by a space, so dotted names such as
+# com.ibm.ws.xd.agent.hypervisor stay whole.
+_CLAUSE_END = re.compile(r"[.?!;]+(?=\s|$)|\n+")
+
+
+def requested_human(message: str) -> bool:
+    """Tell whether ``message`` requests to talk to a person."""
+    folded = _TOPIC.sub(" topic ", fold(message))
+    if _ABOUT_NOT_REQUEST.search(folded) and not re.search(r"\b(?:talk|speak)\b", folded):
+        return False
+    for clause in _CLAUSE_END.split(folded):
+        if _THIRD_PARTY_CONTACT.search(clause):
+            continue
+        if _REQUESTED_HUMAN.search(clause.strip()):
+            return True
+    return False

@@ -1,0 +1,69 @@
+import json
+
+import pytest
+
+from campfire_server.assistant import confidence
+from campfire_server.assistant.evidence import NO_EVIDENCE
+from campfire_server.assistant.trees import LEAF, BoostedTrees, Tree, load
+
+# One split on "coverage" at 0.5: the left leaf lowers the log-odds, the right one raises them.
+STUMP = Tree(
+    feature=(0, 0, 0),
+    threshold=(0.5, -2.0, -2.0),
+    left=(1, LEAF, LEAF),
+    right=(2, LEAF, LEAF),
+    value=(0.0, -2.0, 2.0),
+)
+
+
+def write(tmp_path, data):
+    path = tmp_path / "model.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    return path
+
+
+def test_stump_follows_threshold():
+    model = BoostedTrees(("coverage",), 0.0, 1.0, (STUMP,))
+    low = model.probability({"coverage": 0.2})
+    high = model.probability({"coverage": 0.9})
+    assert low == pytest.approx(1 / (1 + 2.718281828**2), rel=1e-6)
+    assert high == pytest.approx(1 - low, rel=1e-6)
+
+
+def test_split_value_goes_left():
+    model = BoostedTrees(("coverage",), 0.0, 1.0, (STUMP,))
+    assert model.probability({"coverage": 0.5}) < 0.5
+
+
+def test_json_round_trip(tmp_path):
+    model = BoostedTrees(("coverage",), 0.3, 0.1, (STUMP, STUMP))
+    loaded = load(write(tmp_path, model.to_json()))
+    assert loaded == model
+
+
+def test_wrong_kind_rejected(tmp_path):
+    data = BoostedTrees(("coverage",), 0.0, 1.0, (STUMP,)).to_json()
+    data["kind"] = "logistic"
+    with pytest.raises(ValueError, match="not a boosted-trees model"):
+        load(write(tmp_path, data))
+
+
+def test_cyclic_tree_rejected(tmp_path):
+    data = BoostedTrees(("coverage",), 0.0, 1.0, (STUMP,)).to_json()
+    data["trees"][0]["left"] = [0, LEAF, LEAF]
+    with pytest.raises(ValueError, match="invalid children"):
+        load(write(tmp_path, data))
+
+
+def test_unknown_split_feature_rejected(tmp_path):
+    data = BoostedTrees(("coverage",), 0.0, 1.0, (STUMP,)).to_json()
+    data["trees"][0]["feature"] = [3, 0, 0]
+    with pytest.raises(ValueError, match="splits on feature 3"):
+        load(write(tmp_path, data))
+
+
+def test_shipped_lexical_model_loads():
+    model = confidence.confidence_model("lexical")
+    assert isinstance(model, confidence.TreeConfidenceModel)
+    assert confidence.model_path("lexical").exists()
+    assert 0.0 <= model.score(NO_EVIDENCE) < 0.2
