@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from campfire_server.auth import keys
-from tests.helpers import create_conversation, get_conversation
+from tests.helpers import create_conversation, get_conversation, send_message
 from tests.routing.support import (
     HANDOFF_BODY,
     add_agent,
@@ -376,3 +376,24 @@ async def test_mailbox_scoped_key_sees_only_its_mailbox(client, db, tenant):
         f"/conversations/{sales['id']}/handoff", json=HANDOFF_BODY, headers=scoped
     )
     assert allowed.status_code == 201
+
+
+async def test_handoff_notice_speaks_customer_language(client, tenant):
+    cases = {
+        "Hallo, ich kann mich nicht anmelden und brauche Hilfe mit meinem Konto.": "Ich gebe",
+        "Bonjour, je n'arrive pas à me connecter à mon compte, pouvez-vous m'aider ?": (
+            "Je transmets"
+        ),
+        "Hello, I cannot sign in to my account and need some help with it.": "I'm passing",
+    }
+    for text, opening in cases.items():
+        conversation = await create_conversation(client, tenant)
+        await send_message(client, tenant, conversation["id"], text)
+        await hand_off(client, tenant, conversation["id"])
+
+        messages = await client.get(
+            f"/conversations/{conversation['id']}/messages", headers=tenant.headers
+        )
+        system = [item for item in messages.json()["data"] if item["authorType"] == "system"]
+        assert len(system) == 1
+        assert system[0]["content"].startswith(opening), system[0]["content"]

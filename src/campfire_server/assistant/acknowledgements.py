@@ -133,3 +133,11 @@ def acknowledgement(reason: HandoffReason, language: str = DEFAULT_LANGUAGE) -> 
     conversation, question = _PASSING[language]
     passing = conversation if reason in _CONVERSATION_REASONS else question
     return f"{_OPENINGS[language][reason]} {passing}"
+
+
+def connecting_notice(language: str = DEFAULT_LANGUAGE) -> str:
+    """Return the notice that a person will take over the conversation, in ``language``.
+
+    A language without written texts gets English.
+    """
+    return _PASSING.get(language, _PASSING[DEFAULT_LANGUAGE])[0]

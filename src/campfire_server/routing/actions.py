@@ -16,6 +16,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from .. import clock, ids
+from ..assistant.acknowledgements import connecting_notice
+from ..assistant.language import detect_language
 from ..auth.passwords import hash_password
 from ..auth.principal import Principal
 from ..conversations import service as conversations
@@ -32,7 +34,8 @@ log = logging.getLogger(__name__)
 
 MAX_REASON_LENGTH = 1000
 
-HANDOFF_MESSAGE = "You are being connected to a member of our support team."
+# How many recent customer messages decide the language of the handoff notice.
+NOTICE_LANGUAGE_MESSAGES = 5
 CANCEL_MESSAGE = "You are back with the AI assistant."
 COMPLETE_MESSAGE = "The support agent has finished; the AI assistant can help with anything else."
 
@@ -318,7 +321,12 @@ def open_handoff(
     # The AI's own reply already tells the customer a person is coming, so a
     # handoff it requests adds a note for agents instead of a second notice.
     _post_system_message(
-        tx, org_id, conversation_id, HANDOFF_MESSAGE, handoff_id, private=source == "ai"
+        tx,
+        org_id,
+        conversation_id,
+        _handoff_notice(tx, conversation_id),
+        handoff_id,
+        private=source == "ai",
     )
 
     owner = conversation["assigned_agent_id"]
@@ -787,3 +795,17 @@ def _emit_handoff(tx: Tx, event_type: str, row: dict[str, Any], mailbox_id: str,
         mailbox_id=mailbox_id,
         created_at=now,
     )
+
+
+def _handoff_notice(tx: Tx, conversation_id: str) -> str:
+    """Return the handoff notice in the language of the customer's latest messages."""
+    rows = tx.all(
+        "SELECT content FROM messages WHERE conversation_id = :conversation_id "
+        "AND author_type = 'customer' ORDER BY created_at DESC, id DESC LIMIT :limit",
+        conversation_id=conversation_id,
+        limit=NOTICE_LANGUAGE_MESSAGES,
+    )
+    if not rows:
+        return connecting_notice()
+    latest, *earlier = [row["content"] for row in rows]
+    return connecting_notice(detect_language(latest, earlier))
