@@ -36,6 +36,7 @@ from .auth.keys import KeyCache
 from .auth.origins import OriginRegistry
 from .auth.ratelimit import RateLimits
 from .auth.tokens import external_key_from_settings
+from .analytics import live as analytics_live
 from .config import Settings, get_settings
 from .db.database import Database, open_database
 from .development import seed_development_data
@@ -59,6 +60,9 @@ SERVICES: list[ServiceFactory] = [assistant_service, realtime_runtime.lifespan]
 # Webhook deliveries are queued inside the transaction of each event and sent
 # by the in-process worker (off with CAMPFIRE_WEBHOOK_WORKER=false).
 register_tx_hook(webhook_actions.enqueue_event)
+# Analytics facts change in the transaction of each message, resolution,
+# handoff request and rating.
+register_tx_hook(analytics_live.on_event)
 SERVICES.append(webhook_delivery.lifespan_service)
 SERVICES.append(monitoring_service.lifespan)
 

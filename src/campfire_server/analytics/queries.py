@@ -1,13 +1,14 @@
 """The aggregate SQL behind every metric, shared by SQLite and PostgreSQL.
 
-The queries read the fact tables that ``facts.refresh_chunk`` rebuilds: one
-row per conversation and one per wait that got a reply, each carrying its
-conversation's creation time, which places it in a period.
+The queries read the fact tables that every write keeps current
+(``live``): one row per conversation and one per wait that got a reply,
+each carrying its conversation's creation time, which places it in a
+period.
 
 The 95th percentile is the nearest-rank value, the ``ceil(0.95 * n)``-th
 smallest sample, so both engines return the same stored value. A period's
-is picked by ``nearest_rank`` from an index ordered by wait length; series
-buckets rank their waits with running counts over a window instead.
+is picked by ``nearest_rank`` from an index ordered by wait length; each
+series bucket's by a top-N query over the bucket's range of waits.
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..db.tx import Tx
-from .facts import AI, HUMAN_SERIES, REPLY_SERIES, WAIT_SUMS, conversation_filter
+from .facts import WAIT_SUMS, conversation_filter
+from .stream import AI, HUMAN_SERIES, REPLY_SERIES
 
 # Which waits each duration metric takes: a series and, within it, a subset
 # (every wait, the first answered wait of each conversation, or the waits
@@ -28,43 +30,17 @@ WAIT_METRICS = {
     "human_response_time": (HUMAN_SERIES, "every"),
 }
 WAIT_SERIES = {name: series for name, (series, _subset) in WAIT_METRICS.items()}
-SUBSETS = {"every": "1 = 1", "first": "answered = 1", "ai": f"reply_kind = {AI}"}
+SUBSETS = {"every": "1 = 1", "first": "x.answered = 1", "ai": f"x.reply_kind = {AI}"}
 
-# One sort per group and series serves all three subsets: running counts of
-# each subset along the ms order give every row its rank within the subset,
-# and the partition totals give the nearest rank, ceil(0.95 * n).
-RANKED_SQL = (
-    "ranked AS (SELECT grp, series, ms, answered, reply_kind, "
-    + ", ".join(
-        f"SUM(CASE WHEN {condition} THEN 1 ELSE 0 END) OVER (PARTITION BY grp, series "
-        f"ORDER BY ms ROWS UNBOUNDED PRECEDING) AS rank_{subset}, "
-        f"SUM(CASE WHEN {condition} THEN 1 ELSE 0 END) OVER (PARTITION BY grp, series) "
-        f"AS size_{subset}"
-        for subset, condition in SUBSETS.items()
-    )
-    + " FROM waits)"
-)
-
-WAITS_SELECT_SQL = (
-    "SELECT grp, series, "
-    + ", ".join(
-        f"SUM(CASE WHEN {condition} THEN 1 ELSE 0 END) AS n_{subset}, "
-        f"SUM(CASE WHEN {condition} THEN ms ELSE 0 END) AS total_{subset}, "
-        f"SUM(CASE WHEN {condition} THEN CAST(ms AS DOUBLE PRECISION) * ms ELSE 0 END) "
-        f"AS squares_{subset}, "
-        f"MIN(CASE WHEN {condition} AND rank_{subset} >= (95 * size_{subset} + 99) / 100 "
-        f"THEN ms END) AS p95_{subset}"
-        for subset, condition in SUBSETS.items()
-    )
-    + " FROM ranked GROUP BY grp, series"
-)
-
-
-# A first resolution is the AI's when no agent message and no handoff request
-# came before it; one in the same millisecond counts as before.
+# An AI resolution is a first resolution that came after a public AI reply
+# and before any agent message (private notes included) and any handoff
+# request. At equal times a reply sorts before a resolution and a
+# resolution before a handoff request, as in the stream; who set the status
+# does not matter.
 def ai_resolved_sql(alias: str) -> str:
     return (
         f"{alias}.resolved_at IS NOT NULL "
+        f"AND {alias}.ai_at IS NOT NULL AND {alias}.ai_at <= {alias}.resolved_at "
         f"AND ({alias}.agent_at IS NULL OR {alias}.agent_at > {alias}.resolved_at) "
         f"AND ({alias}.handoff_at IS NULL OR {alias}.handoff_at > {alias}.resolved_at)"
     )
@@ -120,17 +96,13 @@ def _grouped(
 COHORT_COLUMNS = (
     "conversation_id",
     "resolved_at",
+    "ai_at",
     "agent_at",
     "handoff_at",
     "rating",
     "first_response_ms",
     *(f"{prefix}_{kind}" for prefix in WAIT_SUMS for kind in ("waits", "ms", "squares")),
 )
-
-
-def series_of(metrics: set[str]) -> list[int]:
-    """Return the wait series that the requested duration metrics read."""
-    return sorted({WAIT_SERIES[name] for name in WAIT_METRICS if name in metrics})
 
 
 def _grouping_params(grouping: TwoPeriods | Buckets, org_id: str) -> dict[str, Any]:
@@ -183,30 +155,73 @@ def conversation_totals(
     )
 
 
-def ranked_wait_totals(
+# Top-N subqueries per statement: SQLite allows at most 500 terms in one
+# compound SELECT.
+PERCENTILES_PER_STATEMENT = 200
+
+
+@dataclass(frozen=True, slots=True)
+class PercentileRequest:
+    """The nearest-rank percentile of one bucket's waits of one series and subset."""
+
+    group: int
+    series: int
+    subset: str
+    count: int
+
+
+def bucket_percentiles(
     tx: Tx,
     *,
     org_id: str,
     mailbox_ids: tuple[str, ...] | None,
     grouping: Buckets,
-    series: list[int],
-) -> list[dict[str, Any]]:
-    """Return per bucket and series the ``n_``, ``total_``, ``squares_`` and ``p95_`` of
-    each subset (``every``, ``first``, ``ai``), in milliseconds, ranking with window
-    functions."""
-    # NOTE: this sorts every wait of the range, so a 30-day daily series over
-    # 100,000 conversations took 4 to 7 s on the shared 2-core benchmark
-    # machine (BENCHMARKS.md), far above the summary's time.
-    params = _grouping_params(grouping, org_id)
-    where = conversation_filter("x", mailbox_ids, params)
-    waits = _grouped(
-        "waits",
-        "analytics_waits",
-        ("series", "answered", "reply_kind", "ms"),
-        where + f" AND x.series IN ({', '.join(str(value) for value in series)})",
-        grouping,
-    )
-    return tx.all(f"WITH {waits}, {RANKED_SQL} {WAITS_SELECT_SQL}", **params)
+    requests: list[PercentileRequest],
+    percentile: int = 95,
+) -> dict[tuple[int, int, str], int | None]:
+    """Return the percentile of each request in ms, keyed by ``(group, series, subset)``.
+
+    Each request is a top-N subquery over one range of
+    ``ix_analytics_waits_org_series_created``: it reads the bucket's waits
+    of one series, keeps the longest ``count - rank + 1`` and returns the
+    shortest of those, so no query sorts more than one bucket. ``count`` is
+    the number of matching waits, from ``conversation_totals``.
+    """
+    # SQLite's planner, without statistics, would rather walk the ms index
+    # to skip the sort, which reads the whole series for one bucket.
+    hint = " INDEXED BY ix_analytics_waits_org_series_created" if tx.dialect == "sqlite" else ""
+    params: dict[str, Any] = {"org_id": org_id}
+    mailboxes = ""
+    if mailbox_ids is not None:
+        names = []
+        for index, mailbox_id in enumerate(mailbox_ids):
+            params[f"mailbox_{index}"] = mailbox_id
+            names.append(f":mailbox_{index}")
+        mailboxes = f" AND x.mailbox_id IN ({', '.join(names)})"
+    ends = grouping.starts[1:] + (grouping.high,)
+
+    terms = []
+    for number, request in enumerate(requests):
+        rank = (percentile * request.count + 99) // 100
+        low, high = int(grouping.starts[request.group]), int(ends[request.group])
+        terms.append(
+            f"SELECT {number} AS request, (SELECT x.ms FROM analytics_waits x{hint} "
+            f"WHERE x.org_id = :org_id AND x.series = {int(request.series)} "
+            f"AND x.created_at >= {low} AND x.created_at < {high}{mailboxes} "
+            f"AND {SUBSETS[request.subset]} "
+            f"ORDER BY x.ms DESC LIMIT 1 OFFSET {int(request.count) - rank}) AS ms"
+        )
+
+    values: dict[tuple[int, int, str], int | None] = {}
+    for first in range(0, len(terms), PERCENTILES_PER_STATEMENT):
+        statement = " UNION ALL ".join(terms[first : first + PERCENTILES_PER_STATEMENT])
+        for row in tx.all(statement, **params):
+            request = requests[int(row["request"])]
+            ms = row["ms"]
+            values[(request.group, request.series, request.subset)] = (
+                None if ms is None else int(ms)
+            )
+    return values
 
 
 def nearest_rank(

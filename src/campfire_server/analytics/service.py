@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Any
 
 from ..auth.principal import Principal
 from ..clock import to_iso
-from ..db.database import Database
 from ..db.tx import Tx
 from ..errors import PermissionDenied, ValidationFailed
 from ..organizations import service as organizations
-from . import facts, periods, queries, trends
+from . import periods, queries, trends
+from .stream import HUMAN_SERIES, REPLY_SERIES
 from .definitions import COHORT_RULE, DEFAULT_METRICS, METRICS, RESOLUTION_RULE
 from .periods import Window
 
@@ -80,29 +79,6 @@ def scope_mailboxes(tx: Tx, principal: Principal, request: MetricsRequest) -> Me
         )
     organizations.get_mailbox_row(tx, principal.org_id, mailbox_id)
     return request
-
-
-async def refresh_facts(
-    db: Database, org_id: str, mailbox_ids: tuple[str, ...] | None, low: int, high: int
-) -> int:
-    """Bring the facts of the conversations created in ``[low, high)`` up to date.
-
-    Counts the stale conversations on a reader first, so a request whose
-    facts are current never waits for the writer. Returns the number of
-    conversations rebuilt. In mock mode every write rolls back, so the
-    figures are those of the last real refresh.
-    """
-    scope = {"org_id": org_id, "mailbox_ids": mailbox_ids, "low": low, "high": high}
-    stale = await db.read(lambda tx: facts.count_stale(tx, **scope))
-    rebuilt = 0
-    # A rebuild that rolls back leaves its conversations stale, so the loop
-    # is bounded by the count instead of running until none is left.
-    for _ in range(math.ceil(stale / facts.REFRESH_CHUNK)):
-        count = await db.write(lambda tx: facts.refresh_chunk(tx, **scope))
-        rebuilt += count
-        if count < facts.REFRESH_CHUNK:
-            break
-    return rebuilt
 
 
 # Shaping -----------------------------------------------------------------------
@@ -246,8 +222,8 @@ def _wait_rows(conversations: list[dict[str, Any]]) -> list[dict[str, Any]]:
     rows = []
     for row in conversations:
         for series, subsets in (
-            (facts.REPLY_SERIES, {"every": "reply", "first": "first", "ai": "ai"}),
-            (facts.HUMAN_SERIES, {"every": "human"}),
+            (REPLY_SERIES, {"every": "reply", "first": "first", "ai": "ai"}),
+            (HUMAN_SERIES, {"every": "human"}),
         ):
             shaped: dict[str, Any] = {"grp": row["grp"], "series": series}
             for subset, prefix in subsets.items():
@@ -288,13 +264,25 @@ def summary_rows(
 def bucket_rows(
     tx: Tx, org_id: str, request: MetricsRequest, buckets: list[periods.Bucket]
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Return the conversation and wait totals of every bucket, with their p95s."""
     scope = {"org_id": org_id, "mailbox_ids": request.mailbox_ids}
     grouping = queries.Buckets(tuple(b.start_ms for b in buckets), request.window.end_ms)
     conversations = queries.conversation_totals(tx, grouping=grouping, **scope)
-    series = queries.series_of(set(request.metrics))
-    if not series:
-        return conversations, []
-    return conversations, queries.ranked_wait_totals(tx, grouping=grouping, series=series, **scope)
+    waits = _wait_rows(conversations)
+
+    wanted = {queries.WAIT_METRICS[name] for name in request.metrics if name in queries.WAIT_METRICS}
+    percentiles = [
+        queries.PercentileRequest(int(row["grp"]), series, subset, int(row[f"n_{subset}"]))
+        for row in waits
+        for series, subset in sorted(wanted)
+        if series == int(row["series"]) and int(row[f"n_{subset}"] or 0) > 0
+    ]
+    values = queries.bucket_percentiles(tx, grouping=grouping, requests=percentiles, **scope)
+    for row in waits:
+        for series, subset in wanted:
+            if series == int(row["series"]):
+                row[f"p95_{subset}"] = values.get((int(row["grp"]), series, subset))
+    return conversations, waits
 
 
 def get_metrics(tx: Tx, org_id: str, request: MetricsRequest) -> dict[str, Any]:

@@ -1,0 +1,120 @@
+"""Keep the analytics facts current inside the transaction of every change.
+
+``on_event`` runs as an ``events.emit`` hook, so the facts row and the waits
+of a conversation change in the same transaction as the message,
+resolution, handoff request or rating that changes them. A metrics request
+therefore reads finished rows and never rebuilds anything.
+
+An item usually arrives after everything already in its conversation's
+stream and is folded in with one read and one update of the facts row by
+primary key (plus one insert per answered wait). An item that sorts before
+the stream's last ordered item, or a conversation without a facts row (rows
+imported directly), is derived again from the whole history instead.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from ..db.tx import Tx
+from ..events import records
+from ..events.records import EventRecord
+from . import facts
+from .stream import AGENT, AGENT_NOTE, AI, CUSTOMER, HANDOFF, RESOLVED, STATE_COLUMNS, advance
+from .stream import in_order as sorts_after_stream
+
+log = logging.getLogger(__name__)
+
+_SELECT_STATE_SQL = (
+    f"SELECT org_id, mailbox_id, created_at, {', '.join(STATE_COLUMNS)} "
+    "FROM analytics_facts WHERE conversation_id = :id"
+)
+_EVENT_KINDS = {records.CONVERSATION_RESOLVED: RESOLVED, records.HANDOFF_REQUESTED: HANDOFF}
+
+
+def message_kind(message: dict[str, Any]) -> int | None:
+    """Return the stream kind of a message, or ``None`` for one that analytics ignores."""
+    author_type = message.get("authorType")
+    if message.get("private"):
+        return AGENT_NOTE if author_type == "agent" else None
+    return {"customer": CUSTOMER, "ai": AI, "agent": AGENT}.get(author_type)  # type: ignore[arg-type]
+
+
+def on_event(tx: Tx, record: EventRecord) -> None:
+    """Apply one event to its conversation's facts, in the emitting transaction."""
+    conversation_id = record.conversation_id
+    if conversation_id is None:
+        return
+
+    if record.type == records.CONVERSATION_CREATED:
+        _insert_facts(tx, conversation_id)
+    elif record.type == records.MESSAGE_SENT:
+        kind = message_kind(record.data.get("message") or {})
+        if kind is not None:
+            apply_item(tx, conversation_id, kind, record.created_at)
+    elif record.type in _EVENT_KINDS:
+        apply_item(tx, conversation_id, _EVENT_KINDS[record.type], record.created_at)
+    elif record.type == records.SATISFACTION_RATED:
+        _copy_rating(tx, conversation_id)
+
+
+def _insert_facts(tx: Tx, conversation_id: str) -> None:
+    tx.execute(
+        "INSERT INTO analytics_facts (conversation_id, org_id, mailbox_id, created_at) "
+        "SELECT id, org_id, mailbox_id, created_at FROM conversations WHERE id = :id "
+        "ON CONFLICT (conversation_id) DO NOTHING",
+        id=conversation_id,
+    )
+
+
+def _copy_rating(tx: Tx, conversation_id: str) -> None:
+    changed = tx.execute(
+        "UPDATE analytics_facts SET rating = (SELECT rating FROM satisfaction_ratings r "
+        "WHERE r.conversation_id = :id) WHERE conversation_id = :id",
+        id=conversation_id,
+    )
+    if not changed:
+        _rebuild(tx, conversation_id, "no facts row")
+
+
+def apply_item(tx: Tx, conversation_id: str, kind: int, at_ms: int) -> None:
+    """Fold one stream item into the conversation's facts and store the waits it answers."""
+    state = tx.one(_SELECT_STATE_SQL, id=conversation_id)
+    if state is None:
+        _rebuild(tx, conversation_id, "no facts row")
+        return
+    if not sorts_after_stream(state, at_ms, kind):
+        _rebuild(tx, conversation_id, "item older than the stream")
+        return
+
+    changes, waits = advance(state, kind, at_ms)
+    if changes:
+        assignments = ", ".join(f"{column} = :{column}" for column in changes)
+        tx.execute(
+            f"UPDATE analytics_facts SET {assignments} WHERE conversation_id = :conversation_id",
+            conversation_id=conversation_id,
+            **changes,
+        )
+    for wait in waits:
+        tx.execute(
+            "INSERT INTO analytics_waits (conversation_id, org_id, mailbox_id, created_at, "
+            "series, answered, reply_kind, ms) VALUES (:conversation_id, :org_id, "
+            ":mailbox_id, :created_at, :series, :answered, :reply_kind, :ms)",
+            conversation_id=conversation_id,
+            org_id=state["org_id"],
+            mailbox_id=state["mailbox_id"],
+            created_at=state["created_at"],
+            series=wait.series,
+            answered=wait.answered,
+            reply_kind=wait.reply_kind,
+            ms=wait.ms,
+        )
+
+
+def _rebuild(tx: Tx, conversation_id: str, reason: str) -> None:
+    log.debug(
+        "analytics facts derived again",
+        extra={"conversation_id": conversation_id, "reason": reason},
+    )
+    facts.rebuild(tx, [conversation_id])
