@@ -272,12 +272,14 @@ def rebuild(tx: Tx, conversation_ids: list[str]) -> None:
     _derive(tx, cohort, params)
 
 
-def rebuild_after(tx: Tx, *, after_id: str, limit: int, only_missing: bool) -> str | None:
+def rebuild_after(
+    tx: Tx, *, after_id: str, limit: int, only_missing: bool
+) -> tuple[str | None, int]:
     """Rebuild up to ``limit`` conversations with ids above ``after_id``, in id order.
 
     With ``only_missing`` only conversations without a facts row are
-    rebuilt. Returns the last id examined, or ``None`` when none is left.
-    Used to fill the tables after rows were imported without their facts.
+    rebuilt. Returns the last id examined (``None`` when none is left) and
+    the number of conversations rebuilt.
     """
     last = tx.value(
         "SELECT MAX(id) AS id FROM (SELECT id FROM conversations WHERE id > :after_id "
@@ -286,7 +288,7 @@ def rebuild_after(tx: Tx, *, after_id: str, limit: int, only_missing: bool) -> s
         limit=limit,
     )
     if last is None:
-        return None
+        return None, 0
 
     params = {"after_id": after_id, "last_id": last}
     missing = (
@@ -299,11 +301,15 @@ def rebuild_after(tx: Tx, *, after_id: str, limit: int, only_missing: bool) -> s
         f"WHERE c.id > :after_id AND c.id <= :last_id{missing})"
     )
     tx.execute(
-        f"WITH {cohort} DELETE FROM analytics_waits WHERE conversation_id IN (SELECT id FROM cohort)",
+        f"WITH {cohort} DELETE FROM analytics_waits "
+        "WHERE conversation_id IN (SELECT id FROM cohort)",
         **params,
     )
-    _derive(tx, cohort, params)
-    return str(last)
+    # Counted first: sqlite3 reports no row count for a statement that starts with WITH.
+    count = int(tx.value(f"WITH {cohort} SELECT COUNT(*) AS n FROM cohort", **params))
+    tx.execute(f"WITH {cohort}, {DERIVED_CTES} {INSERT_WAITS_SQL}", **params)
+    tx.execute(f"WITH {cohort}, {DERIVED_CTES} {UPSERT_FACTS_SQL}", **params)
+    return str(last), count
 
 
 def count_missing(tx: Tx) -> int:

@@ -34,15 +34,21 @@ SUBSETS = {"every": "1 = 1", "first": "x.answered = 1", "ai": f"x.reply_kind = {
 
 # An AI resolution is a first resolution that came after a public AI reply
 # and before any agent message (private notes included) and any handoff
-# request. At equal times a reply sorts before a resolution and a
-# resolution before a handoff request, as in the stream; who set the status
-# does not matter.
+# request. An item in the same millisecond as the resolution counts as
+# before it; who set the status does not matter.
 def ai_resolved_sql(alias: str) -> str:
     return (
         f"{alias}.resolved_at IS NOT NULL "
         f"AND {alias}.ai_at IS NOT NULL AND {alias}.ai_at <= {alias}.resolved_at "
         f"AND ({alias}.agent_at IS NULL OR {alias}.agent_at > {alias}.resolved_at) "
         f"AND ({alias}.handoff_at IS NULL OR {alias}.handoff_at > {alias}.resolved_at)"
+    )
+
+
+def agent_involved_sql(alias: str) -> str:
+    """Build the condition that an agent message or handoff request preceded the resolution."""
+    return (
+        f"({alias}.agent_at <= {alias}.resolved_at OR {alias}.handoff_at <= {alias}.resolved_at)"
     )
 
 
@@ -287,8 +293,9 @@ def conversation_rows(
     return tx.all(
         "SELECT f.conversation_id AS id, f.mailbox_id, c.status, f.created_at, c.message_count, "
         "f.first_response_ms, f.first_reply_kind, f.first_human_response_ms, f.resolved_at, "
-        f"f.handoff_at, CASE WHEN {ai_resolved_sql('f')} "
-        "THEN 1 ELSE 0 END AS ai_resolved, r.rating, r.comment "
+        f"f.handoff_at, CASE WHEN {ai_resolved_sql('f')} THEN 1 ELSE 0 END AS ai_resolved, "
+        f"CASE WHEN {agent_involved_sql('f')} THEN 1 ELSE 0 END AS agent_involved, "
+        "r.rating, r.comment "
         "FROM analytics_facts f JOIN conversations c ON c.id = f.conversation_id "
         "LEFT JOIN satisfaction_ratings r ON r.conversation_id = f.conversation_id "
         f"WHERE {where} ORDER BY f.created_at, f.conversation_id LIMIT :limit",
