@@ -53,71 +53,49 @@ def agent_involved_sql(alias: str) -> str:
 
 
 @dataclass(frozen=True, slots=True)
-class TwoPeriods:
-    """Group 0 is ``[low, split)``, the comparison period; group 1 is ``[split, high)``."""
+class Range:
+    """Group ``group`` covers the conversations created in ``[low, high)``."""
 
+    group: int
     low: int
-    split: int
     high: int
 
 
-@dataclass(frozen=True, slots=True)
-class Buckets:
-    """Group ``i`` is ``[starts[i], starts[i + 1])``; the last one ends at ``high``."""
-
-    starts: tuple[int, ...]
-    high: int
+# Ranges per statement: SQLite allows at most 500 terms in one compound SELECT.
+TERMS_PER_STATEMENT = 200
 
 
-def bucket_case(column: str, starts: tuple[int, ...], offset: int = 0) -> str:
-    """Build a SQL expression for the bucket number of ``column``: a binary search.
-
-    ``starts`` are the sorted bucket starts, computed in Python from the time
-    zone. The nested CASE compares each row with about log2(len(starts))
-    starts, so rows are bucketed where they are read, with no join and no
-    sort. The starts are integers, so they are inlined.
-    """
-    if len(starts) == 1:
-        return str(offset)
-    middle = len(starts) // 2
-    return (
-        f"CASE WHEN {column} < {int(starts[middle])} "
-        f"THEN {bucket_case(column, starts[:middle], offset)} "
-        f"ELSE {bucket_case(column, starts[middle:], offset + middle)} END"
-    )
+def _mailbox_filter(mailbox_ids: tuple[str, ...] | None, params: dict[str, Any]) -> str:
+    if mailbox_ids is None:
+        return ""
+    names = []
+    for index, mailbox_id in enumerate(mailbox_ids):
+        params[f"mailbox_{index}"] = mailbox_id
+        names.append(f":mailbox_{index}")
+    return f" AND x.mailbox_id IN ({', '.join(names)})"
 
 
-def _grouped(
-    name: str, table: str, columns: tuple[str, ...], where: str, grouping: TwoPeriods | Buckets
-) -> str:
-    """Build the CTE ``name(grp, *columns)`` over the rows of ``table`` matching ``where``."""
-    selected = ", ".join(f"x.{column}" for column in columns)
-    if isinstance(grouping, TwoPeriods):
-        group = "CASE WHEN x.created_at < :split THEN 0 ELSE 1 END"
-    else:
-        group = bucket_case("x.created_at", grouping.starts)
-    return f"{name} AS (SELECT {group} AS grp, {selected} FROM {table} x WHERE {where})"
+def _union_all(tx: Tx, terms: list[str], params: dict[str, Any]) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = []
+    for first in range(0, len(terms), TERMS_PER_STATEMENT):
+        rows.extend(tx.all(" UNION ALL ".join(terms[first : first + TERMS_PER_STATEMENT]), **params))
+    return rows
 
 
-COHORT_COLUMNS = (
-    "conversation_id",
-    "resolved_at",
-    "ai_at",
-    "agent_at",
-    "handoff_at",
-    "rating",
-    "first_response_ms",
-    *(f"{prefix}_{kind}" for prefix in WAIT_SUMS for kind in ("waits", "ms", "squares")),
+_WAIT_TOTALS = ", ".join(
+    f"SUM(x.{prefix}_waits) AS n_{prefix}, SUM(x.{prefix}_ms) AS total_{prefix}, "
+    f"SUM(x.{prefix}_squares) AS squares_{prefix}"
+    for prefix in WAIT_SUMS
 )
-
-
-def _grouping_params(grouping: TwoPeriods | Buckets, org_id: str) -> dict[str, Any]:
-    params: dict[str, Any] = {"org_id": org_id, "high": grouping.high}
-    if isinstance(grouping, TwoPeriods):
-        params.update(low=grouping.low, split=grouping.split)
-    else:
-        params["low"] = grouping.starts[0]
-    return params
+_CONVERSATION_TOTALS = (
+    "COUNT(*) AS n, COUNT(x.resolved_at) AS resolved, "
+    f"SUM(CASE WHEN {ai_resolved_sql('x')} THEN 1 ELSE 0 END) AS ai_resolved, "
+    "COUNT(x.handoff_at) AS handoffs, COUNT(x.rating) AS rated, "
+    "SUM(x.rating) AS rating_sum, SUM(x.rating * x.rating) AS rating_squares, "
+    f"{_WAIT_TOTALS}, COUNT(x.first_response_ms) AS n_first, "
+    "SUM(x.first_response_ms) AS total_first, "
+    "SUM(CAST(x.first_response_ms AS DOUBLE PRECISION) * x.first_response_ms) AS squares_first"
+)
 
 
 def conversation_totals(
@@ -125,71 +103,52 @@ def conversation_totals(
     *,
     org_id: str,
     mailbox_ids: tuple[str, ...] | None,
-    grouping: TwoPeriods | Buckets,
+    ranges: list[Range],
 ) -> list[dict[str, Any]]:
-    """Return the per-group totals of the conversations and of their answered waits.
+    """Return the totals of each range's conversations and of their answered waits.
 
-    Each row has ``n`` conversations, ``resolved``, ``ai_resolved``,
+    Each row has ``grp``, ``n`` conversations, ``resolved``, ``ai_resolved``,
     ``handoffs``, ``rated``, ``rating_sum``, ``rating_squares``, and the
     ``n_``, ``total_`` (ms) and ``squares_`` (ms^2) of every wait series and
     subset: ``reply`` (every AI or agent reply), ``first`` (first answered
-    waits), ``ai`` and ``human``.
+    waits), ``ai`` and ``human``. Every range is its own aggregate over one
+    range of ``ix_analytics_facts_org_created``, so no rows are sorted or
+    grouped. The bounds are integers from Python, so they are inlined.
     """
-    params = _grouping_params(grouping, org_id)
-    cohort = _grouped(
-        "cohort",
-        "analytics_facts",
-        COHORT_COLUMNS,
-        conversation_filter("x", mailbox_ids, params),
-        grouping,
-    )
-    sums = ", ".join(
-        f"SUM(k.{prefix}_waits) AS n_{prefix}, SUM(k.{prefix}_ms) AS total_{prefix}, "
-        f"SUM(k.{prefix}_squares) AS squares_{prefix}"
-        for prefix in WAIT_SUMS
-    )
-    return tx.all(
-        f"WITH {cohort} SELECT k.grp, COUNT(*) AS n, COUNT(k.resolved_at) AS resolved, "
-        f"SUM(CASE WHEN {ai_resolved_sql('k')} THEN 1 ELSE 0 END) AS ai_resolved, "
-        "COUNT(k.handoff_at) AS handoffs, COUNT(k.rating) AS rated, "
-        "SUM(k.rating) AS rating_sum, SUM(k.rating * k.rating) AS rating_squares, "
-        f"{sums}, COUNT(k.first_response_ms) AS n_first, "
-        "SUM(k.first_response_ms) AS total_first, "
-        "SUM(CAST(k.first_response_ms AS DOUBLE PRECISION) * k.first_response_ms) "
-        "AS squares_first FROM cohort k GROUP BY k.grp",
-        **params,
-    )
-
-
-# Top-N subqueries per statement: SQLite allows at most 500 terms in one
-# compound SELECT.
-PERCENTILES_PER_STATEMENT = 200
+    params: dict[str, Any] = {"org_id": org_id}
+    mailboxes = _mailbox_filter(mailbox_ids, params)
+    terms = [
+        f"SELECT {int(item.group)} AS grp, {_CONVERSATION_TOTALS} FROM analytics_facts x "
+        f"WHERE x.org_id = :org_id AND x.created_at >= {int(item.low)} "
+        f"AND x.created_at < {int(item.high)}{mailboxes}"
+        for item in ranges
+    ]
+    return [row for row in _union_all(tx, terms, params) if row["n"]]
 
 
 @dataclass(frozen=True, slots=True)
 class PercentileRequest:
-    """The nearest-rank percentile of one bucket's waits of one series and subset."""
+    """The nearest-rank percentile of one range's waits of one series and subset."""
 
-    group: int
+    range: Range
     series: int
     subset: str
     count: int
 
 
-def bucket_percentiles(
+def range_percentiles(
     tx: Tx,
     *,
     org_id: str,
     mailbox_ids: tuple[str, ...] | None,
-    grouping: Buckets,
     requests: list[PercentileRequest],
     percentile: int = 95,
 ) -> dict[tuple[int, int, str], int | None]:
     """Return the percentile of each request in ms, keyed by ``(group, series, subset)``.
 
     Each request is a top-N subquery over one range of
-    ``ix_analytics_waits_org_series_created``: it reads the bucket's waits
-    of one series, keeps the longest ``count - rank + 1`` and returns the
+    ``ix_analytics_waits_org_series_created``: it reads the range's waits of
+    one series, keeps the longest ``count - rank + 1`` and returns the
     shortest of those, so no query sorts more than one bucket. ``count`` is
     the number of matching waits, from ``conversation_totals``.
     """
@@ -197,36 +156,26 @@ def bucket_percentiles(
     # to skip the sort, which reads the whole series for one bucket.
     hint = " INDEXED BY ix_analytics_waits_org_series_created" if tx.dialect == "sqlite" else ""
     params: dict[str, Any] = {"org_id": org_id}
-    mailboxes = ""
-    if mailbox_ids is not None:
-        names = []
-        for index, mailbox_id in enumerate(mailbox_ids):
-            params[f"mailbox_{index}"] = mailbox_id
-            names.append(f":mailbox_{index}")
-        mailboxes = f" AND x.mailbox_id IN ({', '.join(names)})"
-    ends = grouping.starts[1:] + (grouping.high,)
-
+    mailboxes = _mailbox_filter(mailbox_ids, params)
     terms = []
     for number, request in enumerate(requests):
         rank = (percentile * request.count + 99) // 100
-        low, high = int(grouping.starts[request.group]), int(ends[request.group])
         terms.append(
             f"SELECT {number} AS request, (SELECT x.ms FROM analytics_waits x{hint} "
             f"WHERE x.org_id = :org_id AND x.series = {int(request.series)} "
-            f"AND x.created_at >= {low} AND x.created_at < {high}{mailboxes} "
+            f"AND x.created_at >= {int(request.range.low)} "
+            f"AND x.created_at < {int(request.range.high)}{mailboxes} "
             f"AND {SUBSETS[request.subset]} "
             f"ORDER BY x.ms DESC LIMIT 1 OFFSET {int(request.count) - rank}) AS ms"
         )
 
     values: dict[tuple[int, int, str], int | None] = {}
-    for first in range(0, len(terms), PERCENTILES_PER_STATEMENT):
-        statement = " UNION ALL ".join(terms[first : first + PERCENTILES_PER_STATEMENT])
-        for row in tx.all(statement, **params):
-            request = requests[int(row["request"])]
-            ms = row["ms"]
-            values[(request.group, request.series, request.subset)] = (
-                None if ms is None else int(ms)
-            )
+    for row in _union_all(tx, terms, params):
+        request = requests[int(row["request"])]
+        ms = row["ms"]
+        values[(request.range.group, request.series, request.subset)] = (
+            None if ms is None else int(ms)
+        )
     return values
 
 
