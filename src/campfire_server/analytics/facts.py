@@ -29,6 +29,7 @@ import logging
 from typing import Any
 
 from ..db.tx import Tx
+from . import rollups
 from .stream import (
     AGENT,
     AGENT_NOTE,
@@ -238,7 +239,7 @@ def conversation_filter(
 def _derive(tx: Tx, cohort: str, params: dict[str, Any]) -> None:
     """Write the waits and facts of the conversations that the CTE ``cohort (id)`` lists.
 
-    The caller deletes their old waits first.
+    The caller deletes their old waits first and derives their rollups after.
     """
     tx.execute(f"WITH {cohort}, {DERIVED_CTES} {INSERT_WAITS_SQL}", **params)
     tx.execute(f"WITH {cohort}, {DERIVED_CTES} {UPSERT_FACTS_SQL}", **params)
@@ -270,6 +271,7 @@ def rebuild(tx: Tx, conversation_ids: list[str]) -> None:
     )
     tx.execute(f"DELETE FROM analytics_waits WHERE conversation_id IN ({id_list})", **params)
     _derive(tx, cohort, params)
+    rollups.rederive_slots(tx, id_list, params)
 
 
 def rebuild_after(
@@ -309,6 +311,10 @@ def rebuild_after(
     count = int(tx.value(f"WITH {cohort} SELECT COUNT(*) AS n FROM cohort", **params))
     tx.execute(f"WITH {cohort}, {DERIVED_CTES} {INSERT_WAITS_SQL}", **params)
     tx.execute(f"WITH {cohort}, {DERIVED_CTES} {UPSERT_FACTS_SQL}", **params)
+    if count:
+        rollups.rederive_slots(
+            tx, "SELECT id FROM conversations WHERE id > :after_id AND id <= :last_id", params
+        )
     return str(last), count
 
 

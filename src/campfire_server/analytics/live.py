@@ -7,7 +7,8 @@ therefore reads finished rows and never rebuilds anything.
 
 An item usually arrives after everything already in its conversation's
 stream and is folded in with one read and one update of the facts row by
-primary key (plus one insert per answered wait). An item that sorts before
+primary key, plus one insert per answered wait and one upsert of the
+hour's rollup row when a total changes. An item that sorts before
 the stream's last ordered item, or a conversation without a facts row (rows
 imported directly), is derived again from the whole history instead.
 """
@@ -20,16 +21,21 @@ from typing import Any
 from ..db.tx import Tx
 from ..events import records
 from ..events.records import EventRecord
-from . import facts
+from . import facts, rollups
 from .stream import AGENT, AGENT_NOTE, AI, CUSTOMER, HANDOFF, RESOLVED, STATE_COLUMNS, advance
 from .stream import in_order as sorts_after_stream
 
 log = logging.getLogger(__name__)
 
 _SELECT_STATE_SQL = (
-    f"SELECT org_id, mailbox_id, created_at, {', '.join(STATE_COLUMNS)} "
+    f"SELECT org_id, mailbox_id, created_at, rating, {', '.join(STATE_COLUMNS)} "
     "FROM analytics_facts WHERE conversation_id = :id"
 )
+# Columns that no rollup total depends on: a change to these alone, such as
+# a customer message opening a wait, leaves the rollups as they are.
+_STATE_ONLY = frozenset({"stream_position", "reply_wait_from", "human_wait_from"})
+# What a conversation without messages, resolutions or a rating adds up to.
+_NEW_CONVERSATION = {column: 0 for column in rollups.COLUMNS} | {"n": 1}
 _EVENT_KINDS = {records.CONVERSATION_RESOLVED: RESOLVED, records.HANDOFF_REQUESTED: HANDOFF}
 
 
@@ -60,22 +66,34 @@ def on_event(tx: Tx, record: EventRecord) -> None:
 
 
 def _insert_facts(tx: Tx, conversation_id: str) -> None:
-    tx.execute(
+    created = tx.one(
         "INSERT INTO analytics_facts (conversation_id, org_id, mailbox_id, created_at) "
         "SELECT id, org_id, mailbox_id, created_at FROM conversations WHERE id = :id "
-        "ON CONFLICT (conversation_id) DO NOTHING",
+        "ON CONFLICT (conversation_id) DO NOTHING RETURNING org_id, mailbox_id, created_at",
         id=conversation_id,
     )
+    if created is not None:
+        rollups.apply_delta(tx, created, None, _NEW_CONVERSATION)
 
 
 def _copy_rating(tx: Tx, conversation_id: str) -> None:
-    changed = tx.execute(
-        "UPDATE analytics_facts SET rating = (SELECT rating FROM satisfaction_ratings r "
-        "WHERE r.conversation_id = :id) WHERE conversation_id = :id",
+    state = tx.one(_SELECT_STATE_SQL, id=conversation_id)
+    if state is None:
+        _rebuild(tx, conversation_id, "no facts row")
+        return
+
+    rating = tx.value(
+        "SELECT rating FROM satisfaction_ratings WHERE conversation_id = :id", id=conversation_id
+    )
+    if rating == state["rating"]:
+        return
+    tx.execute(
+        "UPDATE analytics_facts SET rating = :rating WHERE conversation_id = :id",
+        rating=rating,
         id=conversation_id,
     )
-    if not changed:
-        _rebuild(tx, conversation_id, "no facts row")
+    after = {**state, "rating": rating}
+    rollups.apply_delta(tx, state, rollups.contributions(state), rollups.contributions(after))
 
 
 def apply_item(tx: Tx, conversation_id: str, kind: int, at_ms: int) -> None:
@@ -96,6 +114,9 @@ def apply_item(tx: Tx, conversation_id: str, kind: int, at_ms: int) -> None:
             conversation_id=conversation_id,
             **changes,
         )
+    if not changes.keys() <= _STATE_ONLY:
+        after = {**state, **changes}
+        rollups.apply_delta(tx, state, rollups.contributions(state), rollups.contributions(after))
     for wait in waits:
         tx.execute(
             "INSERT INTO analytics_waits (conversation_id, org_id, mailbox_id, created_at, "

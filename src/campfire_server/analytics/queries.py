@@ -18,6 +18,7 @@ from typing import Any
 
 from ..db.tx import Tx
 from .facts import WAIT_SUMS, conversation_filter
+from .rollups import FACTS_TOTALS_SQL, ROLLUP_TOTALS_SQL, SLOT_MS, ai_resolved_sql
 from .stream import AI, HUMAN_SERIES, REPLY_SERIES
 
 # Which waits each duration metric takes: a series and, within it, a subset
@@ -31,19 +32,6 @@ WAIT_METRICS = {
 }
 WAIT_SERIES = {name: series for name, (series, _subset) in WAIT_METRICS.items()}
 SUBSETS = {"every": "1 = 1", "first": "x.answered = 1", "ai": f"x.reply_kind = {AI}"}
-
-# An AI resolution is a first resolution that came after a public AI reply
-# and before any agent message (private notes included) and any handoff
-# request. An item in the same millisecond as the resolution counts as
-# before it; who set the status does not matter.
-def ai_resolved_sql(alias: str) -> str:
-    return (
-        f"{alias}.resolved_at IS NOT NULL "
-        f"AND {alias}.ai_at IS NOT NULL AND {alias}.ai_at <= {alias}.resolved_at "
-        f"AND ({alias}.agent_at IS NULL OR {alias}.agent_at > {alias}.resolved_at) "
-        f"AND ({alias}.handoff_at IS NULL OR {alias}.handoff_at > {alias}.resolved_at)"
-    )
-
 
 def agent_involved_sql(alias: str) -> str:
     """Build the condition that an agent message or handoff request preceded the resolution."""
@@ -82,20 +70,30 @@ def _union_all(tx: Tx, terms: list[str], params: dict[str, Any]) -> list[dict[st
     return rows
 
 
-_WAIT_TOTALS = ", ".join(
-    f"SUM(x.{prefix}_waits) AS n_{prefix}, SUM(x.{prefix}_ms) AS total_{prefix}, "
-    f"SUM(x.{prefix}_squares) AS squares_{prefix}"
-    for prefix in WAIT_SUMS
-)
-_CONVERSATION_TOTALS = (
-    "COUNT(*) AS n, COUNT(x.resolved_at) AS resolved, "
-    f"SUM(CASE WHEN {ai_resolved_sql('x')} THEN 1 ELSE 0 END) AS ai_resolved, "
-    "COUNT(x.handoff_at) AS handoffs, COUNT(x.rating) AS rated, "
-    "SUM(x.rating) AS rating_sum, SUM(x.rating * x.rating) AS rating_squares, "
-    f"{_WAIT_TOTALS}, COUNT(x.first_response_ms) AS n_first, "
-    "SUM(x.first_response_ms) AS total_first, "
-    "SUM(CAST(x.first_response_ms AS DOUBLE PRECISION) * x.first_response_ms) AS squares_first"
-)
+def _range_terms(item: Range, mailboxes: str) -> list[str]:
+    """Build the aggregates of one range: rollup rows of its whole hours, facts rows of the rest."""
+    group, low, high = int(item.group), int(item.low), int(item.high)
+    first_whole = -(-low // SLOT_MS) * SLOT_MS
+    last_whole = high // SLOT_MS * SLOT_MS
+    if first_whole >= last_whole:
+        edges = [(low, high)]
+        whole = None
+    else:
+        edges = [(start, end) for start, end in ((low, first_whole), (last_whole, high)) if start < end]
+        whole = (first_whole, last_whole)
+
+    terms = [
+        f"SELECT {group} AS grp, {FACTS_TOTALS_SQL} FROM analytics_facts x "
+        f"WHERE x.org_id = :org_id AND x.created_at >= {start} AND x.created_at < {end}{mailboxes}"
+        for start, end in edges
+    ]
+    if whole is not None:
+        terms.append(
+            f"SELECT {group} AS grp, {ROLLUP_TOTALS_SQL} FROM analytics_rollups x "
+            f"WHERE x.org_id = :org_id AND x.slot_start >= {whole[0]} "
+            f"AND x.slot_start < {whole[1]}{mailboxes}"
+        )
+    return terms
 
 
 def conversation_totals(
@@ -111,19 +109,26 @@ def conversation_totals(
     ``handoffs``, ``rated``, ``rating_sum``, ``rating_squares``, and the
     ``n_``, ``total_`` (ms) and ``squares_`` (ms^2) of every wait series and
     subset: ``reply`` (every AI or agent reply), ``first`` (first answered
-    waits), ``ai`` and ``human``. Every range is its own aggregate over one
-    range of ``ix_analytics_facts_org_created``, so no rows are sorted or
-    grouped. The bounds are integers from Python, so they are inlined.
+    waits), ``ai`` and ``human``. A range adds the rows of
+    ``analytics_rollups`` for the hours it covers whole to the facts rows of
+    the partial hours at its ends, each read through its primary key or
+    ``ix_analytics_facts_org_created``. Ranges without conversations are
+    left out. The bounds are integers from Python, so they are inlined.
     """
     params: dict[str, Any] = {"org_id": org_id}
     mailboxes = _mailbox_filter(mailbox_ids, params)
-    terms = [
-        f"SELECT {int(item.group)} AS grp, {_CONVERSATION_TOTALS} FROM analytics_facts x "
-        f"WHERE x.org_id = :org_id AND x.created_at >= {int(item.low)} "
-        f"AND x.created_at < {int(item.high)}{mailboxes}"
-        for item in ranges
-    ]
-    return [row for row in _union_all(tx, terms, params) if row["n"]]
+    terms = [term for item in ranges for term in _range_terms(item, mailboxes)]
+
+    totals: dict[int, dict[str, Any]] = {}
+    for row in _union_all(tx, terms, params):
+        group = int(row["grp"])
+        if group not in totals:
+            totals[group] = dict(row)
+            continue
+        for key, value in row.items():
+            if key != "grp":
+                totals[group][key] += value
+    return [row for _group, row in sorted(totals.items()) if row["n"]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,15 +151,22 @@ def range_percentiles(
 ) -> dict[tuple[int, int, str], int | None]:
     """Return the percentile of each request in ms, keyed by ``(group, series, subset)``.
 
-    Each request is a top-N subquery over one range of
+    On SQLite each request is a top-N subquery over one range of
     ``ix_analytics_waits_org_series_created``: it reads the range's waits of
     one series, keeps the longest ``count - rank + 1`` and returns the
     shortest of those, so no query sorts more than one bucket. ``count`` is
-    the number of matching waits, from ``conversation_totals``.
+    the number of matching waits, from ``conversation_totals``. PostgreSQL
+    runs one ``percentile_disc`` per range and subset instead, in a single
+    scan, because a statement per bucket cost it more than the sorts.
     """
+    if not requests:
+        return {}
+    if tx.dialect == "postgresql":
+        return _grouped_percentiles(tx, org_id, mailbox_ids, requests, percentile)
+
     # SQLite's planner, without statistics, would rather walk the ms index
     # to skip the sort, which reads the whole series for one bucket.
-    hint = " INDEXED BY ix_analytics_waits_org_series_created" if tx.dialect == "sqlite" else ""
+    hint = " INDEXED BY ix_analytics_waits_org_series_created"
     params: dict[str, Any] = {"org_id": org_id}
     mailboxes = _mailbox_filter(mailbox_ids, params)
     terms = []
@@ -176,6 +188,52 @@ def range_percentiles(
         values[(request.range.group, request.series, request.subset)] = (
             None if ms is None else int(ms)
         )
+    return values
+
+
+def _grouped_percentiles(
+    tx: Tx,
+    org_id: str,
+    mailbox_ids: tuple[str, ...] | None,
+    requests: list[PercentileRequest],
+    percentile: int,
+) -> dict[tuple[int, int, str], int | None]:
+    """Pick the percentiles with PostgreSQL's ``percentile_disc``, one group per range.
+
+    ``percentile_disc(p)`` returns the first value whose cumulative share
+    reaches ``p``, the ``ceil(p * n)``-th smallest: the nearest rank.
+    """
+    params: dict[str, Any] = {"org_id": org_id}
+    mailboxes = _mailbox_filter(mailbox_ids, params)
+    ranges = {request.range.group: request.range for request in requests}
+    subsets = sorted({(request.series, request.subset) for request in requests})
+    values_sql = ", ".join(
+        f"({int(item.group)}, CAST({int(item.low)} AS BIGINT), CAST({int(item.high)} AS BIGINT))"
+        for item in ranges.values()
+    )
+    columns = ", ".join(
+        f"percentile_disc({percentile / 100}) WITHIN GROUP (ORDER BY x.ms) "
+        f"FILTER (WHERE x.series = {int(series)} AND {SUBSETS[subset]}) AS p_{number}"
+        for number, (series, subset) in enumerate(subsets)
+    )
+    series_list = ", ".join(sorted({str(int(series)) for series, _subset in subsets}))
+    # A lateral aggregate per range needs no sort by range before grouping.
+    names = ", ".join(f"p.p_{number}" for number in range(len(subsets)))
+    rows = tx.all(
+        f"SELECT b.grp, {names} FROM (VALUES {values_sql}) AS b (grp, low, high) "
+        f"CROSS JOIN LATERAL (SELECT {columns} FROM analytics_waits x "
+        f"WHERE x.org_id = :org_id AND x.series IN ({series_list}) "
+        f"AND x.created_at >= b.low AND x.created_at < b.high{mailboxes}) p",
+        **params,
+    )
+    wanted = {(request.range.group, request.series, request.subset) for request in requests}
+    values: dict[tuple[int, int, str], int | None] = {}
+    for row in rows:
+        for number, (series, subset) in enumerate(subsets):
+            key = (int(row["grp"]), series, subset)
+            if key in wanted:
+                ms = row[f"p_{number}"]
+                values[key] = None if ms is None else int(ms)
     return values
 
 

@@ -4,7 +4,8 @@ The facts used to be rebuilt by the first metrics request that found them
 stale. Writes now keep them current (``analytics/live.py``), which needs
 the state of each conversation's open waits and its last stream position,
 and the AI resolution needs the first AI reply. Both derived tables are
-created again and filled from messages and events.
+created again and filled from messages and events, and hourly rollups of
+the facts are added so that a period reads one row per mailbox and hour.
 
 The covering indexes on messages and events served only those rebuilds
 and cost every message and event insert; the foundation's indexes serve
@@ -17,7 +18,7 @@ Revises: 0002_analytics
 import sqlalchemy as sa
 from alembic import op
 
-from campfire_server.analytics import facts
+from campfire_server.analytics import facts, rollups
 
 revision = "0003_analytics_live"
 down_revision = "0002_analytics"
@@ -113,13 +114,34 @@ def upgrade() -> None:
         ["org_id", "series", "ms", "created_at", "mailbox_id", "reply_kind", "answered"],
     )
 
+    # Per organization, hour of conversation creation (UTC) and mailbox: the
+    # sums of the facts rows, so a period reads one row per hour and mailbox.
+    op.create_table(
+        "analytics_rollups",
+        sa.Column("org_id", sa.String(64), nullable=False),
+        sa.Column("slot_start", Millis, nullable=False),
+        sa.Column("mailbox_id", sa.String(64), nullable=False),
+        *[
+            sa.Column(
+                column,
+                sa.Float() if column.startswith("squares_") else sa.BigInteger(),
+                nullable=False,
+                server_default="0",
+            )
+            for column in rollups.COLUMNS
+        ],
+        sa.PrimaryKeyConstraint("org_id", "slot_start", "mailbox_id"),
+    )
+
     # NOTE: this runs the derivation of the installed code, so it assumes
     # that later migrations have not changed the tables it reads.
     for statement in facts.derive_all_statements():
         op.execute(sa.text(statement))
+    op.execute(sa.text(rollups.derive_all_statement()))
 
 
 def downgrade() -> None:
+    op.drop_table("analytics_rollups")
     op.drop_table("analytics_waits")
     op.drop_table("analytics_facts")
     op.create_index(
