@@ -9,6 +9,7 @@ from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontext
 from fastapi import FastAPI
 
 from . import __version__
+from .analytics import live as analytics_live
 from .api.access import AccessMiddleware
 from .api.errors import install_error_handlers
 from .api.middleware import BodyGuardMiddleware, IdempotencyMiddleware, RequestContextMiddleware
@@ -36,7 +37,6 @@ from .auth.keys import KeyCache
 from .auth.origins import OriginRegistry
 from .auth.ratelimit import RateLimits
 from .auth.tokens import external_key_from_settings
-from .analytics import live as analytics_live
 from .config import Settings, get_settings
 from .db.database import Database, open_database
 from .development import seed_development_data

@@ -46,8 +46,8 @@ from .stream import (
 log = logging.getLogger(__name__)
 
 # Conversations derived per statement when filling the tables in bulk. A
-# larger chunk holds the single SQLite writer longer, which delays every
-# other write.
+# larger chunk keeps the single SQLite writer busy longer, which delays
+# every other write.
 BULK_CHUNK = 2_000
 
 STREAM_SQL = f"""

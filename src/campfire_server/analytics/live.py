@@ -34,7 +34,7 @@ _SELECT_STATE_SQL = (
 # Columns that no rollup total depends on: a change to these alone, such as
 # a customer message opening a wait, leaves the rollups as they are.
 _STATE_ONLY = frozenset({"stream_position", "reply_wait_from", "human_wait_from"})
-# What a conversation without messages, resolutions or a rating adds up to.
+# Rollup contributions of a conversation without messages, resolutions or a rating.
 _NEW_CONVERSATION = {column: 0 for column in rollups.COLUMNS} | {"n": 1}
 _EVENT_KINDS = {records.CONVERSATION_RESOLVED: RESOLVED, records.HANDOFF_REQUESTED: HANDOFF}
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..db.tx import Tx
-from .facts import WAIT_SUMS, conversation_filter
+from .facts import conversation_filter
 from .rollups import FACTS_TOTALS_SQL, ROLLUP_TOTALS_SQL, SLOT_MS, ai_resolved_sql
 from .stream import AI, HUMAN_SERIES, REPLY_SERIES
 
@@ -33,11 +33,10 @@ WAIT_METRICS = {
 WAIT_SERIES = {name: series for name, (series, _subset) in WAIT_METRICS.items()}
 SUBSETS = {"every": "1 = 1", "first": "x.answered = 1", "ai": f"x.reply_kind = {AI}"}
 
+
 def agent_involved_sql(alias: str) -> str:
     """Build the condition that an agent message or handoff request preceded the resolution."""
-    return (
-        f"({alias}.agent_at <= {alias}.resolved_at OR {alias}.handoff_at <= {alias}.resolved_at)"
-    )
+    return f"({alias}.agent_at <= {alias}.resolved_at OR {alias}.handoff_at <= {alias}.resolved_at)"
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,7 +65,9 @@ def _mailbox_filter(mailbox_ids: tuple[str, ...] | None, params: dict[str, Any])
 def _union_all(tx: Tx, terms: list[str], params: dict[str, Any]) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
     for first in range(0, len(terms), TERMS_PER_STATEMENT):
-        rows.extend(tx.all(" UNION ALL ".join(terms[first : first + TERMS_PER_STATEMENT]), **params))
+        rows.extend(
+            tx.all(" UNION ALL ".join(terms[first : first + TERMS_PER_STATEMENT]), **params)
+        )
     return rows
 
 
@@ -79,7 +80,9 @@ def _range_terms(item: Range, mailboxes: str) -> list[str]:
         edges = [(low, high)]
         whole = None
     else:
-        edges = [(start, end) for start, end in ((low, first_whole), (last_whole, high)) if start < end]
+        edges = [
+            (start, end) for start, end in ((low, first_whole), (last_whole, high)) if start < end
+        ]
         whole = (first_whole, last_whole)
 
     terms = [
@@ -226,12 +229,12 @@ def _grouped_percentiles(
         f"AND x.created_at >= b.low AND x.created_at < b.high{mailboxes}) p",
         **params,
     )
-    wanted = {(request.range.group, request.series, request.subset) for request in requests}
+    requested = {(request.range.group, request.series, request.subset) for request in requests}
     values: dict[tuple[int, int, str], int | None] = {}
     for row in rows:
         for number, (series, subset) in enumerate(subsets):
             key = (int(row["grp"]), series, subset)
-            if key in wanted:
+            if key in requested:
                 ms = row[f"p_{number}"]
                 values[key] = None if ms is None else int(ms)
     return values

@@ -31,7 +31,11 @@ COLUMNS = (
     "rated",
     "rating_sum",
     "rating_squares",
-    *(f"{kind}_{prefix}" for prefix in ("reply", "ai", "human", "first") for kind in ("n", "total", "squares")),
+    *(
+        f"{kind}_{prefix}"
+        for prefix in ("reply", "ai", "human", "first")
+        for kind in ("n", "total", "squares")
+    ),
 )
 
 
@@ -40,7 +44,7 @@ def ai_resolved_sql(alias: str) -> str:
 
     The first resolution came after a public AI reply and before any agent
     message (private notes included) and any handoff request. An item in
-    the same millisecond as the resolution counts as before it; who set the
+    the same millisecond as the resolution counts as before it. Who set the
     status does not matter.
     """
     return (
@@ -133,7 +137,9 @@ def apply_delta(
         return
     names = ", ".join(COLUMNS)
     marks = ", ".join(f":{column}" for column in COLUMNS)
-    sums = ", ".join(f"{column} = analytics_rollups.{column} + excluded.{column}" for column in COLUMNS)
+    sums = ", ".join(
+        f"{column} = analytics_rollups.{column} + excluded.{column}" for column in COLUMNS
+    )
     tx.execute(
         f"INSERT INTO analytics_rollups (org_id, slot_start, mailbox_id, {names}) "
         f"VALUES (:org_id, :slot_start, :mailbox_id, {marks}) "

@@ -11,9 +11,9 @@ from ..db.tx import Tx
 from ..errors import PermissionDenied, ValidationFailed
 from ..organizations import service as organizations
 from . import periods, queries, trends
-from .stream import HUMAN_SERIES, REPLY_SERIES
 from .definitions import COHORT_RULE, DEFAULT_METRICS, METRICS, RESOLUTION_RULE
 from .periods import Window
+from .stream import HUMAN_SERIES, REPLY_SERIES
 
 
 @dataclass(frozen=True, slots=True)
@@ -251,7 +251,7 @@ def period_rows(
     """Return the conversation and wait totals of both periods and of every bucket, with p95s.
 
     The comparison period is group ``COMPARISON`` and the reported one
-    ``CURRENT``; bucket ``i`` is group ``FIRST_BUCKET + i``. With buckets, the
+    ``CURRENT``, and bucket ``i`` is group ``FIRST_BUCKET + i``. With buckets, the
     reported period's totals are the sum of its buckets', so each facts row
     is read once. Percentiles are picked for the reported period and every
     bucket, not for the comparison.
@@ -273,12 +273,14 @@ def period_rows(
         conversations.append(_summed(bucket_totals, CURRENT))
     waits = _wait_rows(conversations)
 
-    wanted = {queries.WAIT_METRICS[name] for name in request.metrics if name in queries.WAIT_METRICS}
+    requested_waits = {
+        queries.WAIT_METRICS[name] for name in request.metrics if name in queries.WAIT_METRICS
+    }
     by_group = {item.group: item for item in ranges}
     percentiles = []
     for row in waits:
         group, row_series = int(row["grp"]), int(row["series"])
-        for series, subset in sorted(wanted):
+        for series, subset in sorted(requested_waits):
             if series != row_series:
                 continue
             count = int(row[f"n_{subset}"] or 0)
@@ -301,7 +303,7 @@ def period_rows(
         group = int(row["grp"])
         if group < FIRST_BUCKET:
             continue
-        for series, subset in wanted:
+        for series, subset in requested_waits:
             if series == int(row["series"]):
                 row[f"p95_{subset}"] = values.get((group, series, subset))
     return conversations, waits

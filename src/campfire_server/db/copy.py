@@ -82,8 +82,8 @@ def copy_database(
         target.dispose()
     log.info("database copied", extra={"tables": len(counts), "rows": sum(counts.values())})
 
-    # The analytics facts are copied with the rest; derive any that the
-    # source lacked, such as conversations it had imported without them.
+    # The analytics facts are copied with the rest. Any that the source
+    # lacked, such as for conversations it imported directly, are derived.
     _rebuild_missing_facts(target_url)
     return counts
 

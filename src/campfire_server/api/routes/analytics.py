@@ -62,7 +62,6 @@ async def get_metrics(
         now_ms=clock.now_ms(),
     )
 
-
     def work(tx):  # type: ignore[no-untyped-def]
         scoped = service.scope_mailboxes(tx, principal, request)
         return service.get_metrics(tx, principal.org_id, scoped)

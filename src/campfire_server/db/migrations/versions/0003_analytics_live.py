@@ -77,9 +77,7 @@ def upgrade() -> None:
     )
     # Only columns that never change, so the update that every message makes
     # rewrites the row alone (a HOT update on PostgreSQL).
-    op.create_index(
-        "ix_analytics_facts_org_created", "analytics_facts", ["org_id", "created_at"]
-    )
+    op.create_index("ix_analytics_facts_org_created", "analytics_facts", ["org_id", "created_at"])
     if op.get_bind().dialect.name == "postgresql":
         op.execute("ALTER TABLE analytics_facts SET (fillfactor = 80)")
 
