@@ -174,7 +174,10 @@ def drop_database(url: str) -> None:
             conn.execute(f'DROP DATABASE IF EXISTS "{url.rpartition("/")[2]}" WITH (FORCE)')
 
 
-def measure_campfire(engine: str, seconds: int, port: int) -> dict[str, dict[str, float]]:
+def measure_campfire(
+    engine: str, seconds: int, port: int, source: Path | None = None
+) -> dict[str, dict[str, float]]:
+    """Measure the server of this checkout, or of the checkout at ``source`` when given."""
     workdir = Path(tempfile.mkdtemp(prefix="campfire-bench-"))
     url = prepare_database(engine, workdir)
     env = {
@@ -187,6 +190,8 @@ def measure_campfire(engine: str, seconds: int, port: int) -> dict[str, dict[str
         "CAMPFIRE_RATE_LIMIT_MESSAGES_PER_MINUTE": "100000000",
         "CAMPFIRE_WEBHOOK_WORKER": "false",
     }
+    if source is not None:
+        env["PYTHONPATH"] = str(source / "src")
     subprocess.run(
         [sys.executable, "-m", "campfire_server.cli", "migrate", "--database-url", url],
         check=True,
@@ -254,9 +259,7 @@ def render(results: dict[str, dict[str, dict[str, float]]], seconds: int) -> str
         "| CPU ms per request |",
         "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
-    for name in ("baseline", "sqlite", "postgresql"):
-        if name not in results:
-            continue
+    for name in results:
         for endpoint, label in (("post", "POST message"), ("get", "GET conversation")):
             figure = results[name][endpoint]
             ratio = figure["rps"] / base[endpoint]["rps"]
@@ -280,6 +283,18 @@ def main() -> int:
     parser.add_argument(
         "--no-write", action="store_true", help="print without updating BENCHMARKS.md"
     )
+    parser.add_argument(
+        "--before",
+        type=Path,
+        metavar="DIR",
+        help="also measure the server of another checkout of this repository (its src/ "
+        "directory), such as the parent commit, before this one on each engine",
+    )
+    parser.add_argument(
+        "--before-label",
+        default="before",
+        help="the name of the --before rows in the table, such as a commit id",
+    )
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         print("error: wrk is not installed; install it with `apt-get install wrk`", file=sys.stderr)
@@ -287,6 +302,10 @@ def main() -> int:
 
     results = {"baseline": measure_baseline(args.seconds, 3801)}
     for engine in args.engines.split(","):
+        if args.before is not None:
+            # The earlier code first, then this checkout, in the same run.
+            label = f"{engine}, {args.before_label}"
+            results[label] = measure_campfire(engine, args.seconds, 3802, args.before)
         results[engine] = measure_campfire(engine, args.seconds, 3802)
     markdown = render(results, args.seconds)
     print(markdown)

@@ -262,20 +262,18 @@ def nearest_rank(
     if count <= 0:
         return None
     rank = (percentile * count + 99) // 100
-    params: dict[str, Any] = {
-        "org_id": org_id,
-        "low": low,
-        "high": high,
-        "series": series,
-        "skip": count - rank,
-    }
-    where = conversation_filter("x", mailbox_ids, params)
+    params: dict[str, Any] = {"org_id": org_id}
+    mailboxes = _mailbox_filter(mailbox_ids, params)
     # SQLite's planner, without statistics, prefers the created_at index and a
-    # full sort; name the index that delivers the rows already in order.
+    # full sort; name the index that delivers the rows already in order. The
+    # integers are inlined because a generic plan prepared for other bounds
+    # (psycopg prepares a statement after its fifth run) can sort every wait.
     hint = " INDEXED BY ix_analytics_waits_org_series_ms" if tx.dialect == "sqlite" else ""
     value = tx.value(
-        f"SELECT x.ms FROM analytics_waits x{hint} WHERE {where} AND x.series = :series "
-        f"AND {SUBSETS[subset]} ORDER BY x.ms DESC LIMIT 1 OFFSET :skip",
+        f"SELECT x.ms FROM analytics_waits x{hint} WHERE x.org_id = :org_id "
+        f"AND x.series = {int(series)} AND x.created_at >= {int(low)} "
+        f"AND x.created_at < {int(high)}{mailboxes} AND {SUBSETS[subset]} "
+        f"ORDER BY x.ms DESC LIMIT 1 OFFSET {int(count) - rank}",
         **params,
     )
     return None if value is None else int(value)
