@@ -145,10 +145,7 @@ def test_db_copy_moves_every_row(tmp_path, postgres_available):
         for n in range(3):
             await db.write(
                 lambda tx: actions.send_message(
-                    tx,
-                    principal,
-                    conversation.id,
-                    MessageCreate(content=f"m{n} 👋"),  # noqa: B023
+                    tx, principal, conversation.id, MessageCreate(content=f"m{n} 👋")  # noqa: B023
                 )
             )
         await db.close()
@@ -247,20 +244,8 @@ def test_agents_create_and_set_password(tmp_path):
     assert org.returncode == 0, org.stderr
 
     created = campfire(
-        "agents",
-        "create",
-        "--org",
-        "org_acme",
-        "--name",
-        "Robin",
-        "--email",
-        "robin@acme.test",
-        "--password",
-        "first passphrase",
-        "--id",
-        "agent_robin",
-        "--skill",
-        "Billing",
+        "agents", "create", "--org", "org_acme", "--name", "Robin", "--email", "robin@acme.test",
+        "--password", "first passphrase", "--id", "agent_robin", "--skill", "Billing",
         database_url=url,
     )
     assert created.returncode == 0, created.stderr
@@ -271,29 +256,14 @@ def test_agents_create_and_set_password(tmp_path):
     assert "first passphrase" not in created.stdout
 
     short = campfire(
-        "agents",
-        "create",
-        "--org",
-        "org_acme",
-        "--name",
-        "Sam",
-        "--email",
-        "sam@acme.test",
-        "--password",
-        "short",
-        database_url=url,
+        "agents", "create", "--org", "org_acme", "--name", "Sam", "--email", "sam@acme.test",
+        "--password", "short", database_url=url,
     )
     assert short.returncode == 2
 
     changed = campfire(
-        "agents",
-        "set-password",
-        "--org",
-        "org_acme",
-        "agent_robin",
-        "--password",
-        "second passphrase",
-        database_url=url,
+        "agents", "set-password", "--org", "org_acme", "agent_robin",
+        "--password", "second passphrase", database_url=url,
     )
     assert changed.returncode == 0, changed.stderr
 
