@@ -185,13 +185,13 @@ def test_db_copy_moves_every_row(tmp_path, postgres_available):
             keys = await db.read(lambda tx: tx.value("SELECT COUNT(*) AS n FROM api_keys"))
             assert keys == 1
             # The analytics facts arrive with the rows, copied or derived again.
-            waits = await db.read(
+            wait_start = await db.read(
                 lambda tx: tx.value("SELECT reply_wait_from AS t FROM analytics_facts")
             )
             first_message = await db.read(
                 lambda tx: tx.value("SELECT MIN(created_at) AS t FROM messages")
             )
-            assert waits == first_message
+            assert wait_start == first_message
             # New events get positions after the copied ones.
             conversation_id = await db.read(lambda tx: tx.value("SELECT id FROM conversations"))
             await db.write(

@@ -11,8 +11,8 @@ QUERY = {"from": "2024-05-28", "to": "2024-05-28", "metrics": "resolution_rate"}
 async def nine_conversations(history, client, tenant):
     """Write nine conversations on May 28, one hour apart, each ending differently.
 
-    Two are AI resolutions (B and H); six more are resolved (A, C, D, E, F,
-    G) and one (I) never is: 8 of 9 resolved, 2 of 9 by the AI.
+    Two are AI resolutions (B and H). Six more are resolved (A, C, D, E, F,
+    G) and one (I) never is, so 8 of 9 are resolved and 2 of 9 by the AI.
     """
     names = "ABCDEFGHI"
     ids = {}

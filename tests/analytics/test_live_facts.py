@@ -144,7 +144,7 @@ async def test_live_facts_hand_computed(history, db, tenant):
     assert by_id[p]["agent_at"] == ms("2024-05-30T09:01:20Z")
 
     # Q: the late customer message sorts before the resolution, so the
-    # resolution ends its wait and the agent reply answers nothing.
+    # resolution ends its wait and the agent reply adds no sample.
     assert (by_id[q]["reply_waits"], by_id[q]["reply_ms"]) == (1, 12_000)
     assert by_id[q]["human_waits"] == 0
     assert by_id[q]["reply_wait_from"] is None
