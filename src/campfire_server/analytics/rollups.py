@@ -123,32 +123,45 @@ def slot_of(created_at: int) -> int:
     return created_at - created_at % SLOT_MS
 
 
-def apply_delta(
-    tx: Tx, facts: dict[str, Any], before: dict[str, float] | None, after: dict[str, float]
-) -> None:
-    """Add ``after - before`` to the rollup row of the facts row's hour; skip a zero change.
+def delta_statement(
+    facts: dict[str, Any], before: dict[str, float] | None, after: dict[str, float]
+) -> tuple[str, dict[str, Any]] | None:
+    """Build the upsert that adds ``after - before`` to the rollup row of the facts row's hour.
 
     ``before`` is ``None`` for a conversation that had no facts row yet.
+    Returns ``None`` when nothing changes.
     """
     delta = {
         column: after[column] - (0 if before is None else before[column]) for column in COLUMNS
     }
     if not any(delta.values()):
-        return
+        return None
     names = ", ".join(COLUMNS)
     marks = ", ".join(f":{column}" for column in COLUMNS)
     sums = ", ".join(
         f"{column} = analytics_rollups.{column} + excluded.{column}" for column in COLUMNS
     )
-    tx.execute(
+    sql = (
         f"INSERT INTO analytics_rollups (org_id, slot_start, mailbox_id, {names}) "
         f"VALUES (:org_id, :slot_start, :mailbox_id, {marks}) "
-        f"ON CONFLICT (org_id, slot_start, mailbox_id) DO UPDATE SET {sums}",
-        org_id=facts["org_id"],
-        slot_start=slot_of(int(facts["created_at"])),
-        mailbox_id=facts["mailbox_id"],
-        **delta,
+        f"ON CONFLICT (org_id, slot_start, mailbox_id) DO UPDATE SET {sums}"
     )
+    params = {
+        "org_id": facts["org_id"],
+        "slot_start": slot_of(int(facts["created_at"])),
+        "mailbox_id": facts["mailbox_id"],
+        **delta,
+    }
+    return sql, params
+
+
+def apply_delta(
+    tx: Tx, facts: dict[str, Any], before: dict[str, float] | None, after: dict[str, float]
+) -> None:
+    """Run ``delta_statement`` when there is a change."""
+    statement = delta_statement(facts, before, after)
+    if statement is not None:
+        tx.execute(statement[0], **statement[1])
 
 
 def _insert_from_facts_sql(where: str) -> str:
