@@ -386,16 +386,19 @@ def render(results: dict, args: argparse.Namespace, messages: int, events: int) 
         )
     lines += [
         "",
-        "Indexes (migration `0003_analytics_live`): the summary reads "
-        "`ix_analytics_facts_org_created` (org, creation time) for one range of facts rows "
-        "per period, and picks each p95 by walking `ix_analytics_waits_org_series_ms` (org, "
-        "series, wait length, creation time, ...) from the longest wait down. A series "
-        "groups the same facts range into buckets and picks each bucket's p95 with a top-N "
-        "query over one range of `ix_analytics_waits_org_series_created` (org, series, "
-        "creation time, wait length, ...), which covers it. Writes keep the facts current "
-        "in their own transaction, so no request rebuilds anything; the derivation after a "
-        "bulk load reads the foundation's `ix_messages_conversation` and "
-        "`ix_events_conversation`.",
+        "Indexes and tables (migration `0003_analytics_live`): a period reads the primary "
+        "key of `analytics_rollups` (org, UTC hour of creation, mailbox) for the hours it "
+        "covers whole and `ix_analytics_facts_org_created` (org, creation time) for the "
+        "partial hours at its ends, and picks each p95 by walking "
+        "`ix_analytics_waits_org_series_ms` (org, series, wait length, creation time, ...) "
+        "from the longest wait down. A series does the same per bucket and picks each "
+        "bucket's p95 from one range of `ix_analytics_waits_org_series_created` (org, "
+        "series, creation time, wait length, ...), which covers it: a top-N query per "
+        "bucket on SQLite, a `percentile_disc` per bucket on PostgreSQL. The bucket "
+        "percentiles read every wait of the period once, which is most of a daily "
+        "series' time. Writes keep these tables current in their own transaction, so no "
+        "request rebuilds anything; the derivation after a bulk load reads the "
+        "foundation's `ix_messages_conversation` and `ix_events_conversation`.",
     ]
     return "\n".join(lines)
 
