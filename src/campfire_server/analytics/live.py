@@ -7,8 +7,9 @@ therefore reads finished rows and never rebuilds anything.
 
 An item usually arrives after everything already in its conversation's
 stream and is folded in with one read and one update of the facts row by
-primary key, plus one insert per answered wait and one upsert of the
-hour's rollup row when a total changes. On PostgreSQL the writes after
+primary key (a customer message needs only the update), plus one insert
+per answered wait and one upsert of the hour's rollup row when a total
+changes. On PostgreSQL the writes after
 the read go in one round trip. An item that sorts before
 the stream's last ordered item, or a conversation without a facts row (rows
 imported directly), is derived again from the whole history instead.
@@ -179,7 +180,7 @@ def apply_item(tx: Tx, conversation_id: str, kind: int, at_ms: int) -> None:
 
 
 def run_together(tx: Tx, statements: list[Statement]) -> None:
-    """Run statements whose results nobody reads, on PostgreSQL in one round trip.
+    """Run statements whose results are not used, on PostgreSQL in one round trip.
 
     PostgreSQL runs all but the last as data-modifying ``WITH`` queries of
     the last one. They change different tables, so their shared snapshot
