@@ -72,8 +72,47 @@ def start(args: list[str], env: dict[str, str], ready_url: str) -> subprocess.Po
     return process
 
 
-def wrk(url: str, seconds: int, headers: dict[str, str], body: dict | None) -> dict[str, float]:
-    """Run wrk with 64 connections and return requests/s, p50 and p99 in milliseconds."""
+def cpu_seconds(pids: list[int]) -> float:
+    """Return the user plus system CPU time that these processes have used, in seconds."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except FileNotFoundError:
+            continue
+        total += int(fields[11]) + int(fields[12])
+    return total / ticks
+
+
+def server_pids(process: subprocess.Popen[bytes], url: str) -> list[int]:
+    """Return the server's pid and, on PostgreSQL, the pids of its database's backends."""
+    pids = [process.pid]
+    if url.startswith("postgresql"):
+        import psycopg
+
+        with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as conn:
+            rows = conn.execute(
+                "SELECT pid FROM pg_stat_activity WHERE datname = %s",
+                (url.rpartition("/")[2],),
+            ).fetchall()
+        pids += [row[0] for row in rows]
+    return pids
+
+
+def wrk(
+    url: str,
+    seconds: int,
+    headers: dict[str, str],
+    body: dict | None,
+    pids: list[int] | None = None,
+) -> dict[str, float]:
+    """Run wrk with 64 connections and return requests/s, p50 and p99 in milliseconds.
+
+    With ``pids``, also return the CPU milliseconds those processes spent
+    per request during the run.
+    """
+    cpu_started = cpu_seconds(pids or [])
     script = ""
     if body is not None:
         header_lines = "".join(f'wrk.headers["{k}"] = "{v}"\n' for k, v in headers.items())
@@ -104,12 +143,15 @@ def wrk(url: str, seconds: int, headers: dict[str, str], body: dict | None) -> d
         return value
 
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
+    requests = int(re.search(r"(\d+) requests in", output).group(1))
     non_2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", output)
+    cpu = (cpu_seconds(pids or []) - cpu_started) * 1000 / requests if pids and requests else None
     return {
         "rps": rps,
         "p50": latency("50"),
         "p99": latency("99"),
         "errors": int(non_2xx.group(1)) if non_2xx else 0,
+        "cpu_ms": cpu,
     }
 
 
@@ -132,7 +174,10 @@ def drop_database(url: str) -> None:
             conn.execute(f'DROP DATABASE IF EXISTS "{url.rpartition("/")[2]}" WITH (FORCE)')
 
 
-def measure_campfire(engine: str, seconds: int, port: int) -> dict[str, dict[str, float]]:
+def measure_campfire(
+    engine: str, seconds: int, port: int, source: Path | None = None
+) -> dict[str, dict[str, float]]:
+    """Measure the server of this checkout, or of the checkout at ``source`` when given."""
     workdir = Path(tempfile.mkdtemp(prefix="campfire-bench-"))
     url = prepare_database(engine, workdir)
     env = {
@@ -145,6 +190,8 @@ def measure_campfire(engine: str, seconds: int, port: int) -> dict[str, dict[str
         "CAMPFIRE_RATE_LIMIT_MESSAGES_PER_MINUTE": "100000000",
         "CAMPFIRE_WEBHOOK_WORKER": "false",
     }
+    if source is not None:
+        env["PYTHONPATH"] = str(source / "src")
     subprocess.run(
         [sys.executable, "-m", "campfire_server.cli", "migrate", "--database-url", url],
         check=True,
@@ -168,8 +215,9 @@ def measure_campfire(engine: str, seconds: int, port: int) -> dict[str, dict[str
             json={"customerId": "customer_123", "mailboxId": "bench"},
             headers=headers,
         ).json()["id"]
-        post = wrk(f"{base}/conversations/{conversation}/messages", seconds, headers, MESSAGE)
-        get = wrk(f"{base}/conversations/{conversation}", seconds, headers, None)
+        pids = server_pids(process, url)
+        post = wrk(f"{base}/conversations/{conversation}/messages", seconds, headers, MESSAGE, pids)
+        get = wrk(f"{base}/conversations/{conversation}", seconds, headers, None, pids)
         return {"post": post, "get": get}
     finally:
         process.terminate()
@@ -187,8 +235,9 @@ def measure_baseline(seconds: int, port: int) -> dict[str, dict[str, float]]:
     try:
         base = f"http://127.0.0.1:{port}/api/v2"
         headers = {"Content-Type": "application/json"}
-        post = wrk(f"{base}/conversations/conv_x/messages", seconds, headers, MESSAGE)
-        get = wrk(f"{base}/conversations/conv_x", seconds, headers, None)
+        pids = [process.pid]
+        post = wrk(f"{base}/conversations/conv_x/messages", seconds, headers, MESSAGE, pids)
+        get = wrk(f"{base}/conversations/conv_x", seconds, headers, None, pids)
         return {"post": post, "get": get}
     finally:
         process.terminate()
@@ -202,20 +251,22 @@ def render(results: dict[str, dict[str, dict[str, float]]], seconds: int) -> str
         "",
         f"Machine: {machine()}. One uvicorn process (uvloop, httptools), wrk with 2 threads "
         f"and 64 connections, {seconds} s per figure, a 300-byte message body. The baseline is a "
-        "bare FastAPI endpoint that validates the same body and echoes it without storing it.",
+        "bare FastAPI endpoint that validates the same body and echoes it without storing it. "
+        "CPU ms per request is the user and system time of the server process (and, on "
+        "PostgreSQL, of its database's backends) during the run, divided by the requests.",
         "",
-        "| server | endpoint | requests/s | ratio to baseline | p50 ms | p99 ms | non-2xx |",
-        "| --- | --- | ---: | ---: | ---: | ---: | ---: |",
+        "| server | endpoint | requests/s | ratio to baseline | p50 ms | p99 ms | non-2xx "
+        "| CPU ms per request |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
-    for name in ("baseline", "sqlite", "postgresql"):
-        if name not in results:
-            continue
+    for name in results:
         for endpoint, label in (("post", "POST message"), ("get", "GET conversation")):
             figure = results[name][endpoint]
             ratio = figure["rps"] / base[endpoint]["rps"]
+            cpu = "" if figure.get("cpu_ms") is None else f"{figure['cpu_ms']:.2f}"
             lines.append(
                 f"| {name} | {label} | {figure['rps']:.0f} | {ratio:.2f} | "
-                f"{figure['p50']:.1f} | {figure['p99']:.1f} | {figure['errors']} |"
+                f"{figure['p50']:.1f} | {figure['p99']:.1f} | {figure['errors']} | {cpu} |"
             )
     lines += [
         "",
@@ -232,6 +283,18 @@ def main() -> int:
     parser.add_argument(
         "--no-write", action="store_true", help="print without updating BENCHMARKS.md"
     )
+    parser.add_argument(
+        "--before",
+        type=Path,
+        metavar="DIR",
+        help="also measure the server of another checkout of this repository (its src/ "
+        "directory), such as the parent commit, before this one on each engine",
+    )
+    parser.add_argument(
+        "--before-label",
+        default="before",
+        help="the name of the --before rows in the table, such as a commit id",
+    )
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         print("error: wrk is not installed; install it with `apt-get install wrk`", file=sys.stderr)
@@ -239,6 +302,10 @@ def main() -> int:
 
     results = {"baseline": measure_baseline(args.seconds, 3801)}
     for engine in args.engines.split(","):
+        if args.before is not None:
+            # The earlier code first, then this checkout, in the same run.
+            label = f"{engine}, {args.before_label}"
+            results[label] = measure_campfire(engine, args.seconds, 3802, args.before)
         results[engine] = measure_campfire(engine, args.seconds, 3802)
     markdown = render(results, args.seconds)
     print(markdown)

@@ -196,6 +196,14 @@ def test_db_copy_moves_every_row(tmp_path, postgres_available):
             assert sorted(contents) == ["m0 👋", "m1 👋", "m2 👋"]
             keys = await db.read(lambda tx: tx.value("SELECT COUNT(*) AS n FROM api_keys"))
             assert keys == 1
+            # The analytics facts arrive with the rows, copied or derived again.
+            wait_start = await db.read(
+                lambda tx: tx.value("SELECT reply_wait_from AS t FROM analytics_facts")
+            )
+            first_message = await db.read(
+                lambda tx: tx.value("SELECT MIN(created_at) AS t FROM messages")
+            )
+            assert wait_start == first_message
             # New events get positions after the copied ones.
             conversation_id = await db.read(lambda tx: tx.value("SELECT id FROM conversations"))
             await db.write(

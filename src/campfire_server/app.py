@@ -9,6 +9,7 @@ from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontext
 from fastapi import FastAPI
 
 from . import __version__
+from .analytics import live as analytics_live
 from .api.access import AccessMiddleware
 from .api.errors import install_error_handlers
 from .api.middleware import BodyGuardMiddleware, IdempotencyMiddleware, RequestContextMiddleware
@@ -59,6 +60,9 @@ SERVICES: list[ServiceFactory] = [assistant_service, realtime_runtime.lifespan]
 # Webhook deliveries are queued inside the transaction of each event and sent
 # by the in-process worker (off with CAMPFIRE_WEBHOOK_WORKER=false).
 register_tx_hook(webhook_actions.enqueue_event)
+# Analytics facts change in the transaction of each message, resolution,
+# handoff request and rating.
+register_tx_hook(analytics_live.on_event)
 SERVICES.append(webhook_delivery.lifespan_service)
 SERVICES.append(monitoring_service.lifespan)
 

@@ -138,6 +138,22 @@ def cmd_db_copy(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_analytics_rebuild(args: argparse.Namespace) -> int:
+    from .analytics.backfill import rebuild_facts
+
+    settings = _settings(args)
+    configure_logging(settings.log_level, settings.log_format)
+    db = open_database(settings.database_url, pool_size=2)
+    try:
+        written = rebuild_facts(db, only_missing=not args.all)
+    finally:
+        import asyncio
+
+        asyncio.run(db.close())
+    print(f"analytics facts rebuilt for {written} conversations")
+    return 0
+
+
 def cmd_orgs_create(args: argparse.Namespace) -> int:
     settings = _settings(args)
 
@@ -347,6 +363,22 @@ def build_parser() -> argparse.ArgumentParser:
         help="empty database to fill, e.g. postgresql://user@host:5432/campfire",
     )
     db_copy.set_defaults(handler=cmd_db_copy)
+
+    analytics_cmd = commands.add_parser(
+        "analytics", help="maintain the analytics tables"
+    ).add_subparsers(dest="action", required=True, metavar="ACTION")
+    analytics_rebuild = analytics_cmd.add_parser(
+        "rebuild",
+        help="derive the analytics facts of conversations that have none, such as rows "
+        "loaded straight into the tables; run it after every bulk import",
+    )
+    analytics_rebuild.add_argument(
+        "--all",
+        action="store_true",
+        help="derive every conversation's facts again, also those that have some",
+    )
+    _add_database(analytics_rebuild)
+    analytics_rebuild.set_defaults(handler=cmd_analytics_rebuild)
 
     orgs = commands.add_parser("orgs", help="manage organizations").add_subparsers(
         dest="action", required=True, metavar="ACTION"

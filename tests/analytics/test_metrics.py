@@ -355,9 +355,15 @@ async def test_viewer_key_reads_metrics(history, client, db, tenant):
     assert response.json()["metrics"]["conversation_volume"]["total"] == 1
 
 
-async def test_mock_request_keeps_facts_unchanged(history, client, db, tenant):
+async def test_mock_message_leaves_facts_unchanged(history, client, db, tenant):
     history.at("2024-05-31T10:00:00Z")
     conversation = await history.conversation()
+    response = await client.post(
+        f"/conversations/{conversation}/messages",
+        json={"content": "customer message", "authorType": "customer"},
+        headers={**tenant.headers, "X-Campfire-Mock": "true"},
+    )
+    assert response.status_code == 201
     history.at(NOW)
     response = await client.get(
         "/analytics/metrics",
@@ -365,17 +371,18 @@ async def test_mock_request_keeps_facts_unchanged(history, client, db, tenant):
         headers={**tenant.headers, "X-Campfire-Mock": "true"},
     )
     assert response.status_code == 200
-    assert "conversation_volume" in response.json()["metrics"]
+    assert response.json()["metrics"]["conversation_volume"]["total"] == 1
     stored = await db.read(
-        lambda tx: tx.value(
-            "SELECT COUNT(*) AS n FROM analytics_facts WHERE conversation_id = :id",
+        lambda tx: tx.one(
+            "SELECT reply_wait_from, stream_position FROM analytics_facts "
+            "WHERE conversation_id = :id",
             id=conversation,
         )
     )
-    assert stored == 0
+    assert stored == {"reply_wait_from": None, "stream_position": None}
 
 
-async def test_concurrent_requests_rebuild_once(history, client, db, tenant):
+async def test_concurrent_requests_agree(history, client, db, tenant):
     history.at("2024-05-31T10:00:00Z")
     for _ in range(6):
         conversation = await history.conversation()

@@ -77,9 +77,14 @@ METRICS: dict[str, Metric] = {
             "resolution_rate",
             "share",
             True,
-            "total_resolution is the share of the period's conversations that were resolved; "
-            "ai_resolution is the share whose first resolution came before any agent message "
-            "and before any handoff request. trend follows total_resolution. " + RESOLUTION_RULE,
+            "total_resolution is the share of the period's conversations that were resolved. "
+            "ai_resolution is the share resolved with an AI reply and no agent involvement: "
+            "at least one public AI reply came before the first resolution, and no agent "
+            "message (private notes included) and no handoff request did, whoever set the "
+            "status. A conversation resolved before any AI reply, such as one with customer "
+            "messages only, counts as resolved but not as AI-resolved. An item in the same "
+            "millisecond as the resolution counts as before it. trend follows "
+            "total_resolution. " + RESOLUTION_RULE,
         ),
         Metric(
             "handoff_rate",

@@ -10,7 +10,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from ..clock import to_iso
-from .facts import AI
+from .stream import AI
 
 COLUMNS = (
     "conversation_id",
@@ -49,8 +49,12 @@ def csv_row(row: dict[str, Any], zone: ZoneInfo) -> list[str]:
     resolved_at = row["resolved_at"]
     if resolved_at is None:
         resolved_by = ""
+    elif row["ai_resolved"]:
+        resolved_by = "ai"
+    elif row["agent_involved"]:
+        resolved_by = "agent"
     else:
-        resolved_by = "ai" if row["ai_resolved"] else "agent"
+        resolved_by = "none"
     reply_kind = row["first_reply_kind"]
     if reply_kind is None:
         first_response_by = ""

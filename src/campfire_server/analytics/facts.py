@@ -1,16 +1,16 @@
 """Per-conversation analytics facts, derived by SQL from messages and events.
 
-The metrics read two tables that this module keeps up to date:
+The metrics read two tables:
 
 * ``analytics_facts``: one row per conversation with its first resolution,
-  first agent message, first handoff request and first responses;
+  first AI and agent messages, first handoff request, first responses, the
+  sums of its waits and the state of its open waits;
 * ``analytics_waits``: one row per answered customer wait.
 
-Each facts row is stamped with the conversation's ``event_seq``, which every
-message, status change and handoff request increments. Before a metric
-reads a range of conversations, ``refresh`` rebuilds the rows of that range
-whose stamp differs, so the figures always cover every committed change
-while a request reads only conversation-sized rows, not every message.
+Writes keep both current in their own transaction (``live``). This module
+derives the same rows from a conversation's whole history instead, for a
+conversation whose new item arrived out of order, for rows imported without
+their facts, and for the migration that fills the tables.
 
 The derivation merges a conversation's messages with its resolution and
 handoff events into one ordered stream and finds the customer waits with
@@ -19,28 +19,36 @@ window functions:
 * ``LAG`` marks a customer message as the start of a wait when the item
   before it is not a customer message;
 * after dropping the other customer messages, ``LEAD`` pairs each wait
-  start with the next item, which is either a reply (an answered wait) or
-  a resolution (the wait ends unanswered).
+  start with the next item, which is either a reply (an answered wait), a
+  resolution (the wait ends unanswered) or nothing (the wait is open).
 """
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from ..db.tx import Tx
+from . import rollups
+from .stream import (
+    AGENT,
+    AGENT_NOTE,
+    AI,
+    CUSTOMER,
+    HANDOFF,
+    HUMAN_SERIES,
+    POSITION_FACTOR,
+    REPLY_SERIES,
+    RESOLVED,
+    STATE_COLUMNS,
+)
 
-# Stream item kinds. At equal timestamps they sort in this order, so a
-# reply stored in the same millisecond as its question still follows it and
-# a resolution follows the reply that came with it.
-CUSTOMER, AI, AGENT, RESOLVED, AGENT_NOTE, HANDOFF = range(6)
+log = logging.getLogger(__name__)
 
-# analytics_waits.series: which replies answer a wait.
-REPLY_SERIES = 0  # an AI or agent reply
-HUMAN_SERIES = 1  # an agent reply; AI replies neither answer nor end the wait
-
-# Conversations rebuilt per write transaction. A larger chunk holds the
-# single SQLite writer longer, which delays every other write.
-REFRESH_CHUNK = 500
+# Conversations derived per statement when filling the tables in bulk. A
+# larger chunk keeps the single SQLite writer busy longer, which delays
+# every other write.
+BULK_CHUNK = 2_000
 
 STREAM_SQL = f"""
 stream AS (
@@ -93,9 +101,12 @@ FIRSTS_SQL = f"""
 firsts AS (
     SELECT cid,
            MIN(CASE WHEN kind = {RESOLVED} THEN t END) AS resolved_at,
+           MIN(CASE WHEN kind = {AI} THEN t END) AS ai_at,
            MIN(CASE WHEN kind IN ({AGENT}, {AGENT_NOTE}) THEN t END) AS agent_at,
-           MIN(CASE WHEN kind = {HANDOFF} THEN t END) AS handoff_at
-    FROM stream WHERE kind >= {AGENT} GROUP BY cid
+           MIN(CASE WHEN kind = {HANDOFF} THEN t END) AS handoff_at,
+           MAX(CASE WHEN kind <= {RESOLVED} THEN t * {POSITION_FACTOR} + kind END)
+               AS stream_position
+    FROM stream GROUP BY cid
 )"""
 
 DERIVED_CTES = ", ".join(
@@ -117,14 +128,8 @@ FROM (SELECT cid, {REPLY_SERIES} AS series, answered, reply_kind, ms FROM reply_
 JOIN conversations c ON c.id = w.cid"""
 
 WAIT_SUMS = ("reply", "ai", "human")
-_FACT_COLUMNS = (
-    "resolved_at",
-    "agent_at",
-    "handoff_at",
-    "first_response_ms",
-    "first_reply_kind",
-    "first_human_response_ms",
-) + tuple(f"{prefix}_{kind}" for prefix in WAIT_SUMS for kind in ("waits", "ms", "squares"))
+_FACT_COLUMNS = STATE_COLUMNS
+_ZERO_COLUMNS = tuple(f"{prefix}_{kind}" for prefix in WAIT_SUMS for kind in ("waits", "ms"))
 
 
 def _part(source: str, values: dict[str, str], where: str = "") -> str:
@@ -145,19 +150,42 @@ def _wait_sums(prefix: str, source: str, where: str = "") -> str:
     )
 
 
+def _open_wait(prefix: str) -> str:
+    """Build the branch that finds the start of a series' open wait: a start with no next item."""
+    return _part(
+        f"{prefix}_edges",
+        {f"{prefix}_wait_from": "t"},
+        f" WHERE kind = {CUSTOMER} AND next_kind IS NULL",
+    )
+
+
+def _column_type(column: str) -> str:
+    return "DOUBLE PRECISION" if column.endswith("_squares") else "BIGINT"
+
+
+def _summed(column: str) -> str:
+    if column.endswith("_squares"):
+        return f"COALESCE(MAX({column}), 0.0) AS {column}"
+    if column in _ZERO_COLUMNS:
+        return f"COALESCE(MAX({column}), 0) AS {column}"
+    return f"MAX({column}) AS {column}"
+
+
 # Every CTE is aggregated on its own and merged by conversation id, because
 # joining one CTE to another leaves SQLite scanning it once per outer row.
 # The typed NULLs of the first branch fix the column types on PostgreSQL.
 _TYPED_NULLS = ", ".join(
-    f"CAST(NULL AS {'DOUBLE PRECISION' if column.endswith('_squares') else 'BIGINT'}) AS {column}"
-    for column in _FACT_COLUMNS
+    f"CAST(NULL AS {_column_type(column)}) AS {column}" for column in _FACT_COLUMNS
 )
 _MERGED = " UNION ALL ".join(
     [
         f"SELECT id AS cid, {_TYPED_NULLS} FROM cohort",
         _part(
             "firsts",
-            {"resolved_at": "resolved_at", "agent_at": "agent_at", "handoff_at": "handoff_at"},
+            {
+                column: column
+                for column in ("resolved_at", "ai_at", "agent_at", "handoff_at", "stream_position")
+            },
         ),
         _part(
             "reply_waits",
@@ -168,26 +196,23 @@ _MERGED = " UNION ALL ".join(
         _wait_sums("reply", "reply_waits"),
         _wait_sums("ai", "reply_waits", f" WHERE reply_kind = {AI}"),
         _wait_sums("human", "human_waits"),
+        _open_wait("reply"),
+        _open_wait("human"),
     ]
 )
-_SUMMED = ", ".join(
-    f"COALESCE(MAX({column}), 0) AS {column}"
-    if column.endswith(("_waits", "_ms", "_squares")) and column[: column.index("_")] in WAIT_SUMS
-    else f"MAX({column}) AS {column}"
-    for column in _FACT_COLUMNS
-)
 UPSERT_FACTS_SQL = f"""
-INSERT INTO analytics_facts (conversation_id, org_id, mailbox_id, created_at, event_seq,
-                             rating, {", ".join(_FACT_COLUMNS)})
-SELECT c.id, c.org_id, c.mailbox_id, c.created_at, c.event_seq, r.rating,
+INSERT INTO analytics_facts (conversation_id, org_id, mailbox_id, created_at, rating,
+                             {", ".join(_FACT_COLUMNS)})
+SELECT c.id, c.org_id, c.mailbox_id, c.created_at, r.rating,
        {", ".join(f"g.{column}" for column in _FACT_COLUMNS)}
-FROM (SELECT cid, {_SUMMED} FROM ({_MERGED}) parts GROUP BY cid) g
+FROM (SELECT cid, {", ".join(_summed(column) for column in _FACT_COLUMNS)}
+      FROM ({_MERGED}) parts GROUP BY cid) g
 JOIN conversations c ON c.id = g.cid
 LEFT JOIN satisfaction_ratings r ON r.conversation_id = c.id
 WHERE true
 ON CONFLICT (conversation_id) DO UPDATE SET
     org_id = excluded.org_id, mailbox_id = excluded.mailbox_id,
-    created_at = excluded.created_at, event_seq = excluded.event_seq, rating = excluded.rating,
+    created_at = excluded.created_at, rating = excluded.rating,
     {", ".join(f"{column} = excluded.{column}" for column in _FACT_COLUMNS)}"""
 
 
@@ -211,48 +236,25 @@ def conversation_filter(
     return where
 
 
-_STALE_SQL = (
-    "FROM conversations c LEFT JOIN analytics_facts f ON f.conversation_id = c.id "
-    "WHERE {where} AND (f.conversation_id IS NULL OR f.event_seq <> c.event_seq)"
-)
+def _derive(tx: Tx, cohort: str, params: dict[str, Any]) -> None:
+    """Write the waits and facts of the conversations that the CTE ``cohort (id)`` lists.
 
-
-def count_stale(
-    tx: Tx, *, org_id: str, mailbox_ids: tuple[str, ...] | None, low: int, high: int
-) -> int:
-    """Count the conversations of the range whose facts are missing or older than their events."""
-    params: dict[str, Any] = {"org_id": org_id, "low": low, "high": high}
-    where = conversation_filter("c", mailbox_ids, params)
-    return int(tx.value("SELECT COUNT(*) AS n " + _STALE_SQL.format(where=where), **params))
-
-
-def stale_conversations(
-    tx: Tx,
-    *,
-    org_id: str,
-    mailbox_ids: tuple[str, ...] | None,
-    low: int,
-    high: int,
-    limit: int,
-) -> list[str]:
-    """Return the ids of up to ``limit`` conversations of the range with missing or old facts."""
-    params: dict[str, Any] = {"org_id": org_id, "low": low, "high": high, "limit": limit}
-    where = conversation_filter("c", mailbox_ids, params)
-    rows = tx.all(
-        "SELECT c.id " + _STALE_SQL.format(where=where) + " ORDER BY c.created_at, c.id "
-        "LIMIT :limit",
-        **params,
-    )
-    return [row["id"] for row in rows]
+    The caller deletes their old waits first and derives their rollups after.
+    """
+    tx.execute(f"WITH {cohort}, {DERIVED_CTES} {INSERT_WAITS_SQL}", **params)
+    tx.execute(f"WITH {cohort}, {DERIVED_CTES} {UPSERT_FACTS_SQL}", **params)
 
 
 def rebuild(tx: Tx, conversation_ids: list[str]) -> None:
     """Derive the facts and waits of these conversations again from messages and events.
 
     The conversation rows are locked first on PostgreSQL, so no message can
-    change a conversation between deriving its facts and stamping them, and
-    two processes never rebuild the same conversation at once. SQLite's
-    single writer gives the same guarantee.
+    change a conversation between deriving its facts and writing them.
+    SQLite's single writer gives the same guarantee.
+
+    NOTE: resolutions and handoff requests are read from ``events``, so a
+    rebuild after old events were pruned loses them; the live facts that
+    writes keep are not affected.
     """
     if not conversation_ids:
         return
@@ -268,22 +270,72 @@ def rebuild(tx: Tx, conversation_ids: list[str]) -> None:
         + ")"
     )
     tx.execute(f"DELETE FROM analytics_waits WHERE conversation_id IN ({id_list})", **params)
+    _derive(tx, cohort, params)
+    rollups.rederive_slots(tx, id_list, params)
+
+
+def rebuild_after(
+    tx: Tx, *, after_id: str, limit: int, only_missing: bool
+) -> tuple[str | None, int]:
+    """Rebuild up to ``limit`` conversations with ids above ``after_id``, in id order.
+
+    With ``only_missing`` only conversations without a facts row are
+    rebuilt. Returns the last id examined (``None`` when none is left) and
+    the number of conversations rebuilt.
+    """
+    last = tx.value(
+        "SELECT MAX(id) AS id FROM (SELECT id FROM conversations WHERE id > :after_id "
+        "ORDER BY id LIMIT :limit) chunk",
+        after_id=after_id,
+        limit=limit,
+    )
+    if last is None:
+        return None, 0
+
+    params = {"after_id": after_id, "last_id": last}
+    missing = (
+        " AND NOT EXISTS (SELECT 1 FROM analytics_facts f WHERE f.conversation_id = c.id)"
+        if only_missing
+        else ""
+    )
+    cohort = (
+        "cohort (id) AS (SELECT c.id FROM conversations c "
+        f"WHERE c.id > :after_id AND c.id <= :last_id{missing})"
+    )
+    tx.execute(
+        f"WITH {cohort} DELETE FROM analytics_waits "
+        "WHERE conversation_id IN (SELECT id FROM cohort)",
+        **params,
+    )
+    # Counted first: sqlite3 reports no row count for a statement that starts with WITH.
+    count = int(tx.value(f"WITH {cohort} SELECT COUNT(*) AS n FROM cohort", **params))
     tx.execute(f"WITH {cohort}, {DERIVED_CTES} {INSERT_WAITS_SQL}", **params)
     tx.execute(f"WITH {cohort}, {DERIVED_CTES} {UPSERT_FACTS_SQL}", **params)
+    if count:
+        rollups.rederive_slots(
+            tx, "SELECT id FROM conversations WHERE id > :after_id AND id <= :last_id", params
+        )
+    return str(last), count
 
 
-def refresh_chunk(
-    tx: Tx,
-    *,
-    org_id: str,
-    mailbox_ids: tuple[str, ...] | None,
-    low: int,
-    high: int,
-    limit: int = REFRESH_CHUNK,
-) -> int:
-    """Rebuild up to ``limit`` stale conversations of the range; return how many."""
-    stale = stale_conversations(
-        tx, org_id=org_id, mailbox_ids=mailbox_ids, low=low, high=high, limit=limit
+def count_missing(tx: Tx) -> int:
+    """Count the conversations that have no facts row, such as rows imported directly."""
+    return int(
+        tx.value(
+            "SELECT COUNT(*) AS n FROM conversations c WHERE NOT EXISTS "
+            "(SELECT 1 FROM analytics_facts f WHERE f.conversation_id = c.id)"
+        )
     )
-    rebuild(tx, stale)
-    return len(stale)
+
+
+def derive_all_statements() -> list[str]:
+    """Return the statements that derive the waits and facts of every conversation.
+
+    They take no parameters and expect both tables empty, as after the
+    migration that creates them.
+    """
+    cohort = "cohort (id) AS (SELECT id FROM conversations)"
+    return [
+        f"WITH {cohort}, {DERIVED_CTES} {INSERT_WAITS_SQL}",
+        f"WITH {cohort}, {DERIVED_CTES} {UPSERT_FACTS_SQL}",
+    ]

@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Any
 
 from ..auth.principal import Principal
 from ..clock import to_iso
-from ..db.database import Database
 from ..db.tx import Tx
 from ..errors import PermissionDenied, ValidationFailed
 from ..organizations import service as organizations
-from . import facts, periods, queries, trends
+from . import periods, queries, trends
 from .definitions import COHORT_RULE, DEFAULT_METRICS, METRICS, RESOLUTION_RULE
 from .periods import Window
+from .stream import HUMAN_SERIES, REPLY_SERIES
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,29 +81,6 @@ def scope_mailboxes(tx: Tx, principal: Principal, request: MetricsRequest) -> Me
     return request
 
 
-async def refresh_facts(
-    db: Database, org_id: str, mailbox_ids: tuple[str, ...] | None, low: int, high: int
-) -> int:
-    """Bring the facts of the conversations created in ``[low, high)`` up to date.
-
-    Counts the stale conversations on a reader first, so a request whose
-    facts are current never waits for the writer. Returns the number of
-    conversations rebuilt. In mock mode every write rolls back, so the
-    figures are those of the last real refresh.
-    """
-    scope = {"org_id": org_id, "mailbox_ids": mailbox_ids, "low": low, "high": high}
-    stale = await db.read(lambda tx: facts.count_stale(tx, **scope))
-    rebuilt = 0
-    # A rebuild that rolls back leaves its conversations stale, so the loop
-    # is bounded by the count instead of running until none is left.
-    for _ in range(math.ceil(stale / facts.REFRESH_CHUNK)):
-        count = await db.write(lambda tx: facts.refresh_chunk(tx, **scope))
-        rebuilt += count
-        if count < facts.REFRESH_CHUNK:
-            break
-    return rebuilt
-
-
 # Shaping -----------------------------------------------------------------------
 
 
@@ -117,6 +93,10 @@ def _share(part: Any, whole: Any) -> float | None:
 
 
 Index = dict[tuple[int, Any], dict[str, Any]]
+
+# Groups of the aggregate rows: the comparison period, the reported period,
+# then the buckets of a series in order.
+COMPARISON, CURRENT, FIRST_BUCKET = 0, 1, 2
 
 
 def _index(rows: tuple[list[dict[str, Any]], list[dict[str, Any]]]) -> Index:
@@ -206,14 +186,11 @@ def _p_value(result: trends.TestResult) -> float | None:
     return None if result.p_value is None else round(result.p_value, 4)
 
 
-def summarize(
-    name: str, rows: tuple[list[dict[str, Any]], list[dict[str, Any]]], window: Window
-) -> dict[str, Any]:
+def summarize(name: str, index: Index, window: Window) -> dict[str, Any]:
     """Shape one metric of a two-period query: values, trend, definition and comparison."""
-    index = _index(rows)
     metric = METRICS[name]
-    current, current_sample, current_extra = _metric_values(name, 1, index)
-    previous, previous_sample, previous_extra = _metric_values(name, 0, index)
+    current, current_sample, current_extra = _metric_values(name, CURRENT, index)
+    previous, previous_sample, previous_extra = _metric_values(name, COMPARISON, index)
     result = _test(name, current_sample, previous_sample)
 
     body: dict[str, Any] = {
@@ -246,8 +223,8 @@ def _wait_rows(conversations: list[dict[str, Any]]) -> list[dict[str, Any]]:
     rows = []
     for row in conversations:
         for series, subsets in (
-            (facts.REPLY_SERIES, {"every": "reply", "first": "first", "ai": "ai"}),
-            (facts.HUMAN_SERIES, {"every": "human"}),
+            (REPLY_SERIES, {"every": "reply", "first": "first", "ai": "ai"}),
+            (HUMAN_SERIES, {"every": "human"}),
         ):
             shaped: dict[str, Any] = {"grp": row["grp"], "series": series}
             for subset, prefix in subsets.items():
@@ -257,50 +234,90 @@ def _wait_rows(conversations: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return rows
 
 
-def summary_rows(
-    tx: Tx, org_id: str, request: MetricsRequest
+def _summed(rows: list[dict[str, Any]], group: int) -> dict[str, Any]:
+    """Add up the totals of several groups, such as a period's buckets, into one group."""
+    total: dict[str, Any] = {"grp": group}
+    for key in rows[0]:
+        if key == "grp":
+            continue
+        values = [row[key] for row in rows if row[key] is not None]
+        total[key] = sum(values) if values else None
+    return total
+
+
+def period_rows(
+    tx: Tx, org_id: str, request: MetricsRequest, buckets: list[periods.Bucket] | None
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """Return the conversation and wait totals of both periods, with current p95s."""
+    """Return the conversation and wait totals of both periods and of every bucket, with p95s.
+
+    The comparison period is group ``COMPARISON`` and the reported one
+    ``CURRENT``, and bucket ``i`` is group ``FIRST_BUCKET + i``. With buckets, the
+    reported period's totals are the sum of its buckets', so each facts row
+    is read once. Percentiles are picked for the reported period and every
+    bucket, not for the comparison.
+    """
     window = request.window
     scope = {"org_id": org_id, "mailbox_ids": request.mailbox_ids}
-    grouping = queries.TwoPeriods(window.previous_start_ms, window.start_ms, window.end_ms)
-    conversations = queries.conversation_totals(tx, grouping=grouping, **scope)
+    ranges = [queries.Range(COMPARISON, window.previous_start_ms, window.start_ms)]
+    current = queries.Range(CURRENT, window.start_ms, window.end_ms)
+    if buckets is None:
+        ranges.append(current)
+    else:
+        ranges += [
+            queries.Range(FIRST_BUCKET + number, bucket.start_ms, bucket.end_ms)
+            for number, bucket in enumerate(buckets)
+        ]
+    conversations = queries.conversation_totals(tx, ranges=ranges, **scope)
+    bucket_totals = [row for row in conversations if int(row["grp"]) >= FIRST_BUCKET]
+    if bucket_totals:
+        conversations.append(_summed(bucket_totals, CURRENT))
     waits = _wait_rows(conversations)
+
+    requested_waits = {
+        queries.WAIT_METRICS[name] for name in request.metrics if name in queries.WAIT_METRICS
+    }
+    by_group = {item.group: item for item in ranges}
+    percentiles = []
     for row in waits:
-        if int(row["grp"]) != 1:
-            continue
-        for name in request.metrics:
-            row_series, subset = queries.WAIT_METRICS.get(name, (None, ""))
-            if row_series != int(row["series"]):
+        group, row_series = int(row["grp"]), int(row["series"])
+        for series, subset in sorted(requested_waits):
+            if series != row_series:
                 continue
-            row[f"p95_{subset}"] = queries.nearest_rank(
-                tx,
-                low=window.start_ms,
-                high=window.end_ms,
-                series=row_series,
-                subset=subset,
-                count=int(row[f"n_{subset}"] or 0),
-                **scope,
-            )
+            count = int(row[f"n_{subset}"] or 0)
+            if group == CURRENT:
+                row[f"p95_{subset}"] = queries.nearest_rank(
+                    tx,
+                    low=window.start_ms,
+                    high=window.end_ms,
+                    series=series,
+                    subset=subset,
+                    count=count,
+                    **scope,
+                )
+            elif group >= FIRST_BUCKET and count > 0:
+                percentiles.append(
+                    queries.PercentileRequest(by_group[group], series, subset, count)
+                )
+    values = queries.range_percentiles(tx, requests=percentiles, **scope)
+    for row in waits:
+        group = int(row["grp"])
+        if group < FIRST_BUCKET:
+            continue
+        for series, subset in requested_waits:
+            if series == int(row["series"]):
+                row[f"p95_{subset}"] = values.get((group, series, subset))
     return conversations, waits
-
-
-def bucket_rows(
-    tx: Tx, org_id: str, request: MetricsRequest, buckets: list[periods.Bucket]
-) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    scope = {"org_id": org_id, "mailbox_ids": request.mailbox_ids}
-    grouping = queries.Buckets(tuple(b.start_ms for b in buckets), request.window.end_ms)
-    conversations = queries.conversation_totals(tx, grouping=grouping, **scope)
-    series = queries.series_of(set(request.metrics))
-    if not series:
-        return conversations, []
-    return conversations, queries.ranked_wait_totals(tx, grouping=grouping, series=series, **scope)
 
 
 def get_metrics(tx: Tx, org_id: str, request: MetricsRequest) -> dict[str, Any]:
     """Compute the metrics of the window, their trends and, with an interval, the series."""
     window = request.window
-    rows = summary_rows(tx, org_id, request)
+    if tx.dialect == "postgresql":
+        # Each query reads at most one bucket's index range, so starting
+        # parallel workers costs more than they save.
+        tx.execute("SET LOCAL max_parallel_workers_per_gather = 0")
+    buckets = None if request.interval is None else periods.buckets(window, request.interval)
+    index = _index(period_rows(tx, org_id, request, buckets))
     mailbox_id = None
     if request.mailbox_ids is not None and len(request.mailbox_ids) == 1:
         mailbox_id = request.mailbox_ids[0]
@@ -315,18 +332,19 @@ def get_metrics(tx: Tx, org_id: str, request: MetricsRequest) -> dict[str, Any]:
             "to": to_iso(window.previous_end_ms),
         },
         "rules": {"period": COHORT_RULE, "resolution": RESOLUTION_RULE},
-        "metrics": {name: summarize(name, rows, window) for name in request.metrics},
+        "metrics": {name: summarize(name, index, window) for name in request.metrics},
     }
-    if request.interval is not None:
-        buckets = periods.buckets(window, request.interval)
-        index = _index(bucket_rows(tx, org_id, request, buckets))
+    if buckets is not None:
         body["interval"] = request.interval
         body["series"] = [
             {
                 "from": to_iso(bucket.start_ms),
                 "to": to_iso(bucket.end_ms),
-                "metrics": {name: series_point(name, group, index) for name in request.metrics},
+                "metrics": {
+                    name: series_point(name, FIRST_BUCKET + number, index)
+                    for name in request.metrics
+                },
             }
-            for group, bucket in enumerate(buckets)
+            for number, bucket in enumerate(buckets)
         ]
     return body

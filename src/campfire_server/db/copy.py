@@ -81,7 +81,24 @@ def copy_database(
         source.dispose()
         target.dispose()
     log.info("database copied", extra={"tables": len(counts), "rows": sum(counts.values())})
+
+    # The analytics facts are copied with the rest. Any that the source
+    # lacked, such as for conversations it imported directly, are derived.
+    _rebuild_missing_facts(target_url)
     return counts
+
+
+def _rebuild_missing_facts(url: str) -> int:
+    import asyncio
+
+    from ..analytics.backfill import rebuild_facts
+    from .database import open_database
+
+    db = open_database(url, pool_size=2)
+    try:
+        return rebuild_facts(db)
+    finally:
+        asyncio.run(db.close())
 
 
 def _advance_sequences(conn, tables) -> None:  # type: ignore[no-untyped-def]

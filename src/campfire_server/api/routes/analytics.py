@@ -63,12 +63,11 @@ async def get_metrics(
         now_ms=clock.now_ms(),
     )
 
-    scoped = await db.read(lambda tx: service.scope_mailboxes(tx, principal, request))
-    window = scoped.window
-    await service.refresh_facts(
-        db, principal.org_id, scoped.mailbox_ids, window.previous_start_ms, window.end_ms
-    )
-    return await db.read(lambda tx: service.get_metrics(tx, principal.org_id, scoped))
+    def work(tx):  # type: ignore[no-untyped-def]
+        scoped = service.scope_mailboxes(tx, principal, request)
+        return service.get_metrics(tx, principal.org_id, scoped)
+
+    return await db.read(work)
 
 
 @router.get(
@@ -102,9 +101,6 @@ async def export_conversations(
     )
     request = await db.read(lambda tx: service.scope_mailboxes(tx, principal, request))
     window = request.window
-    await service.refresh_facts(
-        db, principal.org_id, request.mailbox_ids, window.start_ms, window.end_ms
-    )
 
     def chunk(after: tuple[int, str] | None):  # type: ignore[no-untyped-def]
         return lambda tx: queries.conversation_rows(
