@@ -9,8 +9,8 @@ An item usually arrives after everything already in its conversation's
 stream and is folded in with one read and one update of the facts row by
 primary key (a customer message needs only the update), plus one insert
 per answered wait and one upsert of the hour's rollup row when a total
-changes. On PostgreSQL the writes after
-the read go in one round trip. An item that sorts before
+changes. On PostgreSQL the writes after the read cost no round trip of
+their own (see ``run_together``). An item that sorts before
 the stream's last ordered item, or a conversation without a facts row (rows
 imported directly), is derived again from the whole history instead.
 """
@@ -18,7 +18,6 @@ imported directly), is derived again from the whole history instead.
 from __future__ import annotations
 
 import logging
-import re
 from typing import Any
 
 from ..db.tx import Tx
@@ -41,8 +40,6 @@ from .stream import in_order as sorts_after_stream
 log = logging.getLogger(__name__)
 
 Statement = tuple[str, dict[str, Any]]
-# A ``:name`` parameter, as ``db.tx`` reads them.
-_PARAMETER = re.compile(r"(?<![:\w]):([A-Za-z_][A-Za-z0-9_]*)")
 
 _SELECT_STATE_SQL = (
     f"SELECT org_id, mailbox_id, created_at, rating, {', '.join(STATE_COLUMNS)} "
@@ -180,24 +177,14 @@ def apply_item(tx: Tx, conversation_id: str, kind: int, at_ms: int) -> None:
 
 
 def run_together(tx: Tx, statements: list[Statement]) -> None:
-    """Run statements whose results are not used, on PostgreSQL in one round trip.
+    """Run statements whose results are not used.
 
-    PostgreSQL runs all but the last as data-modifying ``WITH`` queries of
-    the last one. They change different tables, so their shared snapshot
-    changes nothing. Each statement's parameters are renamed apart.
+    They go out with ``Tx.send``, so in PostgreSQL's pipelined writer they
+    travel with the next statement whose result is read and cost no round
+    trip of their own.
     """
-    if tx.dialect != "postgresql" or len(statements) < 2:
-        for sql, params in statements:
-            tx.execute(sql, **params)
-        return
-
-    merged: dict[str, Any] = {}
-    parts = []
-    for number, (sql, params) in enumerate(statements):
-        parts.append(_PARAMETER.sub(lambda match, n=number: f":s{n}_{match.group(1)}", sql))
-        merged.update({f"s{number}_{name}": value for name, value in params.items()})
-    steps = ", ".join(f"step_{number} AS ({sql})" for number, sql in enumerate(parts[:-1]))
-    tx.execute(f"WITH {steps} {parts[-1]}", **merged)
+    for sql, params in statements:
+        tx.send(sql, **params)
 
 
 def _rebuild(tx: Tx, conversation_id: str, reason: str) -> None:
