@@ -46,8 +46,9 @@ class Database:
         """Run a read of a few rows found by key, such as one conversation by id.
 
         An engine may run it on the calling thread when a hop to a reader
-        thread would cost more than the read; anything that scans belongs in
-        ``read``.
+        thread would cost more than the read, and outside a transaction, so
+        each statement sees its own snapshot; anything that scans, or needs
+        one snapshot across statements, belongs in ``read``.
         """
         return await self.read(work)
 
