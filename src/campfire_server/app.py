@@ -39,12 +39,10 @@ from .auth.tokens import external_key_from_settings
 from .config import Settings, get_settings
 from .db.database import Database, open_database
 from .development import seed_development_data
-from .events.emit import register_tx_hook
 from .monitoring import service as monitoring_service
 from .realtime import gateway as realtime_gateway
 from .realtime import runtime as realtime_runtime
 from .routing import service as routing
-from .webhooks import actions as webhook_actions
 from .webhooks import delivery as webhook_delivery
 
 log = logging.getLogger(__name__)
@@ -56,9 +54,8 @@ API_PREFIX = "/api/v2"
 ServiceFactory = Callable[[FastAPI], AbstractAsyncContextManager[None]]
 SERVICES: list[ServiceFactory] = [assistant_service, realtime_runtime.lifespan]
 
-# Webhook deliveries are queued inside the transaction of each event and sent
-# by the in-process worker (off with CAMPFIRE_WEBHOOK_WORKER=false).
-register_tx_hook(webhook_actions.enqueue_event)
+# Webhook deliveries are queued from committed events and sent by the
+# in-process worker (off with CAMPFIRE_WEBHOOK_WORKER=false).
 SERVICES.append(webhook_delivery.lifespan_service)
 SERVICES.append(monitoring_service.lifespan)
 
