@@ -21,6 +21,7 @@ from campfire_server.events.emit import emit
 from campfire_server.webhooks import actions
 from campfire_server.webhooks.schemas import WebhookCreate
 from tests.conftest import (
+    NO_DNS,
     POSTGRES_URL,
     create_postgres_database,
     drop_postgres_database,
@@ -120,6 +121,7 @@ def _start_worker(database_url: str, log_path: Path) -> subprocess.Popen[bytes]:
         "CAMPFIRE_LOG_LEVEL": "WARNING",
         "CAMPFIRE_WEBHOOK_CONCURRENCY": "8",
         "CAMPFIRE_WEBHOOK_LEASE_SECONDS": "60",
+        **NO_DNS,
     }
     with open(log_path, "wb") as log_file:
         return subprocess.Popen(

@@ -220,6 +220,24 @@ def _enabled_subscriptions(tx: Tx) -> tuple[int, list[dict[str, Any]]]:
     return revision, rows
 
 
+async def fan_out_all(db: Database) -> int:
+    """Queue the deliveries of the committed events not read yet; return how many.
+
+    Stops early when another worker holds the cursor, since that worker
+    reads the same events. A read first skips the write when nothing is unread.
+    """
+    if not await db.read(fanout.has_unread):
+        return 0
+    queued = 0
+    while True:
+        result = await db.write(fanout.fan_out)
+        if result is None:
+            return queued
+        queued += result.deliveries
+        if result.caught_up:
+            return queued
+
+
 class DeliveryWorker:
     """Fans events out, then claims and sends deliveries, until stopped.
 
@@ -257,21 +275,8 @@ class DeliveryWorker:
             self._wake.set()
 
     async def fan_out(self) -> int:
-        """Queue the deliveries of the committed events not read yet; return how many.
-
-        Stops early when another worker holds the cursor, since that worker
-        reads the same events.
-        """
-        if not await self.db.read(fanout.has_unread):
-            return 0
-        queued = 0
-        while True:
-            result = await self.db.write(fanout.fan_out)
-            if result is None:
-                return queued
-            queued += result.deliveries
-            if result.caught_up:
-                return queued
+        """Queue the deliveries of the committed events not read yet; return how many."""
+        return await fan_out_all(self.db)
 
     async def refresh_index(self) -> None:
         """Reload the wake-up index when webhooks changed in any process."""
