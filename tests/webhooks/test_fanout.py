@@ -356,3 +356,48 @@ async def test_prune_keeps_unread_events(fresh_db):
     assert unread_pruned == 0
     # The newest event of the organization stays whatever its age.
     assert read_pruned == total - 1
+
+
+# Copying a database keeps the fan-out where it was ----------------------------------
+
+
+async def test_copy_to_postgres_keeps_unread_events(tmp_path, postgres_available):
+    if not postgres_available:
+        pytest.skip("PostgreSQL is not reachable")
+    from campfire_server.db.copy import copy_database
+
+    source_url = f"sqlite:///{tmp_path / 'source.db'}"
+    migrate.upgrade(source_url)
+    source = open_database(source_url)
+    try:
+        tenant = await make_tenant(source, "Copy org")
+        webhook_id = await _webhook(source, tenant.org_id)
+        read_before_copy = await _emit(source, tenant.org_id, 1)
+        await fan_out_all(source)
+        unread = {await _emit(source, tenant.org_id, n) for n in (2, 3)}
+    finally:
+        await source.close()
+
+    target_url = create_postgres_database()
+    try:
+        copy_database(source_url, target_url)
+        target = open_database(target_url)
+        try:
+            queued = await fan_out_all(target)
+            rows = await target.read(lambda tx: tx.all(
+                "SELECT event_id, COUNT(*) AS n FROM webhook_deliveries WHERE webhook_id = :id "
+                "GROUP BY event_id", id=webhook_id,
+            ))
+            later = await _emit(target, tenant.org_id, 4)
+            await fan_out_all(target)
+            after = await _queued(target, webhook_id)
+        finally:
+            await target.close()
+    finally:
+        drop_postgres_database(target_url)
+
+    assert queued == 2
+    assert {row["event_id"] for row in rows} == unread | {read_before_copy}
+    assert all(row["n"] == 1 for row in rows)
+    assert later in after
+    assert len(after) == 4
