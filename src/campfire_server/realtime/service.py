@@ -193,9 +193,9 @@ def prune_events(tx: Tx, *, cutoff_ms: int, keep: int, batch: int = 5000) -> int
     cursor (the webhook fan-out) has read it.
     """
     return tx.execute(
-        f"DELETE FROM events WHERE {consumed_condition(tx.dialect)} AND position IN ("
+        "DELETE FROM events WHERE position IN ("
         " SELECT position FROM ("
-        "  SELECT position, created_at,"
+        f"  SELECT position, created_at, {consumed_condition(tx.dialect)} AS consumed,"
         "   ROW_NUMBER() OVER (PARTITION BY org_id, conversation_id ORDER BY position DESC)"
         "    AS conversation_rank,"
         "   ROW_NUMBER() OVER (PARTITION BY org_id, mailbox_id ORDER BY position DESC)"
@@ -204,7 +204,7 @@ def prune_events(tx: Tx, *, cutoff_ms: int, keep: int, batch: int = 5000) -> int
         "  FROM events"
         " ) ranked"
         " WHERE created_at < :cutoff AND conversation_rank > :keep AND mailbox_rank > :keep"
-        " AND org_rank > :keep"
+        " AND org_rank > :keep AND consumed"
         " LIMIT :batch"
         ")",
         cutoff=cutoff_ms,
