@@ -18,9 +18,9 @@ from ..errors import Conflict, ValidationFailed
 from ..events.cursor import current_snapshot
 from ..events.records import CATALOG
 from . import service
-from .subscriptions import WILDCARD
 from .schemas import Delivery, Webhook, WebhookCreate, WebhookUpdate
 from .signing import check_secret, generate_secret
+from .subscriptions import WILDCARD
 
 log = logging.getLogger(__name__)
 

@@ -28,7 +28,9 @@ BATCH_EVENTS = 200
 # 11 values per row; SQLite allows 32,766 parameters per statement.
 INSERT_ROWS = 200
 
-EVENT_COLUMNS = "position, id, org_id, conversation_id, mailbox_id, sequence, type, data, created_at"
+EVENT_COLUMNS = (
+    "position, id, org_id, conversation_id, mailbox_id, sequence, type, data, created_at"
+)
 
 
 @dataclass(frozen=True, slots=True)
