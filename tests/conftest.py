@@ -41,12 +41,12 @@ class LocalResolver:
     """
 
     def __init__(self) -> None:
-        self.refused: list[str] = []
+        self.rejected: list[str] = []
 
     async def __call__(self, host: str, port: int) -> list:  # type: ignore[type-arg]
         if guard.is_localhost(host):
             return await guard.localhost_resolver(host, port)
-        self.refused.append(host)
+        self.rejected.append(host)
         raise guard.ResolutionFailed(f"tests may not look up {host!r}; use 127.0.0.1 URLs")
 
 
@@ -57,8 +57,8 @@ def no_outside_lookups() -> Iterator[LocalResolver]:
     previous = guard.set_resolver(resolver)
     yield resolver
     guard.set_resolver(previous)
-    assert not resolver.refused, (
-        f"the SSRF guard was asked to resolve {resolver.refused}; webhook URLs in tests "
+    assert not resolver.rejected, (
+        f"the SSRF guard was asked to resolve {resolver.rejected}; webhook URLs in tests "
         "must use 127.0.0.1 or localhost"
     )
 

@@ -153,7 +153,7 @@ async def test_crash_mid_batch_repeats_it_once(db, org, monkeypatch):
     assert all(row["n"] == 1 for row in rows)
 
 
-async def test_restarted_fan_out_skips_queued_rows(db, org):
+async def test_rewound_cursor_queues_nothing_twice(db, org):
     webhook_id = await _webhook(db, org.org_id)
     event_id = await _emit(db, org.org_id)
     state = await db.read(lambda tx: tx.one(
@@ -162,8 +162,8 @@ async def test_restarted_fan_out_skips_queued_rows(db, org):
     ))
     assert await fan_out_all(db) == 1
 
-    # A worker killed after queueing but before its commit was seen leaves
-    # the cursor behind; the repeated read inserts nothing twice.
+    # A rewound cursor (a database copy rebuilds it conservatively) reads the
+    # range again. The repeated read inserts nothing twice.
     await db.write(lambda tx: tx.execute(
         "UPDATE event_cursors SET position = :position, resume_tx_id = :resume_tx_id, "
         "consumed_snapshot = :consumed_snapshot, target_snapshot = :target_snapshot "

@@ -100,7 +100,7 @@ def copy_database(
 
 def _reflect(metadata: MetaData, bind) -> None:  # type: ignore[no-untyped-def]
     # SQLAlchemy has no type for PostgreSQL's xid8 (events.tx_id), which is
-    # never copied, so its warning says nothing useful here.
+    # never copied, so its warning carries no information here.
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="Did not recognize type 'xid8'")
         metadata.reflect(bind=bind)
@@ -129,7 +129,7 @@ def _advance_sequences(conn, tables) -> None:  # type: ignore[no-untyped-def]
 def _unread_positions(conn, dialect: str) -> list[int]:  # type: ignore[no-untyped-def]
     """Return the positions of the events that some event cursor of the source has not read."""
     if dialect == "postgresql":
-        # An event in the middle of a range counts as unread; reading it again
+        # An event in the middle of a range counts as unread. Reading it again
         # on the target inserts nothing twice.
         rows = conn.execute(text(
             "SELECT e.position FROM events e WHERE e.tx_id IS NOT NULL AND EXISTS ("

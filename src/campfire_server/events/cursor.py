@@ -113,7 +113,7 @@ def _missing(name: str) -> RuntimeError:
 def read(tx: Tx, name: str, limit: int) -> Batch | None:
     """Lock cursor ``name`` and return up to ``limit`` events past it, oldest first.
 
-    Returns None when another transaction holds the cursor (on PostgreSQL
+    Returns None when another transaction has the cursor locked (on PostgreSQL
     the row is claimed with ``FOR UPDATE SKIP LOCKED``, so concurrent
     workers never read the same range).
     """

@@ -223,7 +223,7 @@ def _enabled_subscriptions(tx: Tx) -> tuple[int, list[dict[str, Any]]]:
 async def fan_out_all(db: Database) -> int:
     """Queue the deliveries of the committed events not read yet; return how many.
 
-    Stops early when another worker holds the cursor, since that worker
+    Stops early when another worker has the cursor locked, since that worker
     reads the same events. A read first skips the write when nothing is unread.
     """
     if not await db.read(fanout.has_unread):

@@ -4,7 +4,7 @@ The emitting transaction writes only its event row. Delivery workers read
 the event log through the ``webhooks`` cursor (``events.cursor``) and, in
 the transaction that advances it, insert one delivery per matching enabled
 webhook. A crash before that commit leaves the cursor where it was, so the
-batch is read again; delivery ids are built from the event and webhook ids,
+batch is read again. Delivery ids are built from the event and webhook ids,
 so a batch read twice inserts nothing twice.
 """
 
@@ -35,7 +35,7 @@ EVENT_COLUMNS = (
 
 @dataclass(frozen=True, slots=True)
 class FanOut:
-    """What one fan-out transaction did."""
+    """The counts of one fan-out transaction."""
 
     events: int
     deliveries: int
@@ -116,7 +116,7 @@ def _insert(tx: Tx, rows: list[dict]) -> int:  # type: ignore[type-arg]
 def fan_out(tx: Tx, *, limit: int = BATCH_EVENTS) -> FanOut | None:
     """Queue the deliveries of the next ``limit`` unread events and advance the cursor.
 
-    Returns None when another worker holds the cursor right now.
+    Returns None when another worker has the cursor locked right now.
     """
     batch = cursor.read(tx, CURSOR, limit)
     if batch is None:

@@ -1,4 +1,4 @@
-"""Which webhook receives which event, and the per-process index behind wake-ups."""
+"""Webhook subscriptions matched against events, and the per-process index of wake-ups."""
 
 from __future__ import annotations
 
@@ -61,8 +61,8 @@ class Subscription:
 class WakeIndex:
     """The event types each organization has an enabled webhook for, in this process.
 
-    A listener asks it after every committed event whether to wake the
-    delivery worker, so a message in an organization without webhooks costs
+    A listener checks it after every committed event to decide whether to
+    wake the delivery worker, so a message in an organization without webhooks costs
     a dictionary lookup. It decides wake-ups only: the fan-out reads the
     subscriptions from the database, so a stale index can delay a delivery
     until the worker's next poll but cannot lose or misdirect one. Until it
