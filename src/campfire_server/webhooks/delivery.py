@@ -265,6 +265,8 @@ class DeliveryWorker:
         self._in_flight: set[asyncio.Task[None]] = set()
         self.index = WakeIndex()
         self._index_checked_at = 0.0
+        self._fanned_out_at = 0.0
+        self._events_pending = False
 
     def wake(self) -> None:
         self._wake.set()
@@ -272,6 +274,7 @@ class DeliveryWorker:
     def on_event(self, record: EventRecord) -> None:
         """Wake the worker for a committed event that a webhook may want (a bus listener)."""
         if self.index.wants(record.org_id, record.type):
+            self._events_pending = True
             self._wake.set()
 
     async def fan_out(self) -> int:
@@ -287,12 +290,20 @@ class DeliveryWorker:
         self.index.load(rows, revision)
 
     async def _maintain(self) -> None:
-        """Refresh the index when a poll interval has passed, then fan out."""
+        """Refresh the index and fan out when a wanted event arrived or a poll interval passed.
+
+        Rounds that only send deliveries skip both, so a backlog of
+        deliveries does not pay a read of the log per round.
+        """
+        poll = self.settings.webhook_poll_seconds
+        now = time.monotonic()
         try:
-            stale = time.monotonic() - self._index_checked_at >= self.settings.webhook_poll_seconds
-            if stale or not self.index.loaded:
+            if not self.index.loaded or now - self._index_checked_at >= poll:
                 await self.refresh_index()
-            await self.fan_out()
+            if self._events_pending or now - self._fanned_out_at >= poll:
+                self._events_pending = False
+                self._fanned_out_at = now
+                await self.fan_out()
         except Exception:
             log.exception("webhook worker could not fan events out")
 
