@@ -175,6 +175,11 @@ def previous_design_hook(tx, record):  # type: ignore[no-untyped-def]
 
 
 LABELS = ("bare", "no webhook", "one webhook", "one webhook, previous design")
+FAN_OUT_HEADER = (
+    '| engine | events read | deliveries queued | "one webhook" events left without one '
+    "| wall µs/delivery | CPU µs/delivery | of bare POST CPU |\n"
+    "| --- | --- | --- | --- | --- | --- | --- |"
+)
 
 
 async def bench_emission(url: str, requests: int, rounds: int, concurrency: int) -> dict:
@@ -214,6 +219,7 @@ async def bench_emission(url: str, requests: int, rounds: int, concurrency: int)
             await post_messages(client, orgs["bare"][1], conversations["bare"][1], 50, concurrency)
             await fan_out_all(db)
             logged_before = db.read_sync(lambda tx: tx.value("SELECT COUNT(*) AS n FROM events"))
+            calls_before = listener_seconds["calls"]
             order = list(conversations)
             for _ in range(rounds):
                 # A new order each round, so drifting machine load favours no configuration.
@@ -237,10 +243,18 @@ async def bench_emission(url: str, requests: int, rounds: int, concurrency: int)
     # What the rounds left to the worker: the fan-out of every event they
     # logged, which queues deliveries for the "one webhook" ones. Timed alone.
     unread = db.read_sync(lambda tx: tx.value("SELECT COUNT(*) AS n FROM events")) - logged_before
+    # The listener runs in three of the four configurations.
+    events_per_post = (listener_seconds["calls"] - calls_before) / (3 * rounds * requests)
     started, cpu_started = time.perf_counter(), time.process_time()
     queued = await fan_out_all(db)
     fan_out_wall = (time.perf_counter() - started) / max(1, queued) * 1e6
     fan_out_cpu = (time.process_time() - cpu_started) / max(1, queued) * 1e6
+    # Every "one webhook" event must now have its delivery; a gap here is a bug.
+    undelivered = db.read_sync(lambda tx: tx.value(
+        "SELECT COUNT(*) AS n FROM events e WHERE e.org_id = :org AND NOT EXISTS "
+        "(SELECT 1 FROM webhook_deliveries d WHERE d.event_id = e.id)",
+        org=orgs["one webhook"][0],
+    ))
     # Nothing listens on the webhooks' URL; keep their rows away from the delivery run.
     db.write_sync(lambda tx: tx.execute(
         "DELETE FROM webhook_deliveries WHERE webhook_id IN "
@@ -256,8 +270,9 @@ async def bench_emission(url: str, requests: int, rounds: int, concurrency: int)
     return {
         "medians_us": medians,
         "listener_us": listener_us,
+        "events_per_post": events_per_post,
         "fan_out": {"events": unread, "deliveries": queued, "wall_us": fan_out_wall,
-                    "cpu_us": fan_out_cpu},
+                    "cpu_us": fan_out_cpu, "undelivered": undelivered},
     }
 
 
@@ -364,9 +379,16 @@ async def main() -> None:
                 f"| {engine} | wake-up listener alone | {emission['listener_us']:.1f} per event | "
                 f"{emission['listener_us'] / bare[0]:.4f} of bare | | |"
             )
+            per_post = emission["listener_us"] * emission["events_per_post"]
+            summary.append(
+                f"- {engine}: the webhook code a message POST runs (the listener, "
+                f"{emission['events_per_post']:.2f} events per POST) takes {per_post:.1f} µs, "
+                f"{per_post / bare[1]:.2%} of a bare POST's CPU time."
+            )
             fan = emission["fan_out"]
             fan_outs.append(
-                f"| {engine} | {fan['events']} | {fan['deliveries']} | {fan['wall_us']:.0f} | "
+                f"| {engine} | {fan['events']} | {fan['deliveries']} | {fan['undelivered']} | "
+                f"{fan['wall_us']:.0f} | "
                 f"{fan['cpu_us']:.0f} | {fan['cpu_us'] / bare[1]:.3f} |"
             )
             rates.append(f"| {engine} | {args.events} | {rate:.0f} |")
@@ -404,9 +426,9 @@ worker loop is not running, since delivery is asynchronous.
 {chr(10).join(summary)}
 
 On a machine shared with other work the wall and CPU times of rounds
-seconds apart differ by several percent, more than the listener costs, so
-a ratio of a few percent either way is noise; the listener's own time,
-measured around each call, is the figure to read.
+seconds apart differ by several percent, far more than the listener costs.
+So a POST ratio of a few percent either way is noise, and the figure to
+read is the listener's own time, measured around each call.
 
 The worker's fan-out then reads every event the rounds logged (all four
 configurations) and queues a delivery for each "one webhook" message, in
@@ -414,8 +436,7 @@ batches of {fanout.BATCH_EVENTS} events per transaction, off the request path (t
 of the worker's process per delivery queued, and as a share of one bare
 POST's CPU):
 
-| engine | events read | deliveries queued | wall µs/delivery | CPU µs/delivery | of bare POST CPU |
-| --- | --- | --- | --- | --- | --- |
+{FAN_OUT_HEADER}
 {chr(10).join(fan_outs)}
 
 Delivery: one in-process worker (16 in flight) fans out and sends {args.events}

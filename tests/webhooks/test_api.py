@@ -267,7 +267,7 @@ async def test_deliveries_list_filters_and_pages(hook_client, tenant, receiver):
     for _ in range(3):
         await create_conversation(hook_client, tenant)
     await receiver.wait_for(3)
-    # The receiver answers before the worker records the attempt.
+    # The receiver replies before the worker records the attempt.
     await wait_settled(hook_client, tenant, webhook["id"], 3)
     path = f"/webhooks/{webhook['id']}/deliveries"
 

@@ -48,7 +48,7 @@ export async function startServer() {
         ...process.env,
         CAMPFIRE_ENV: "development",
         CAMPFIRE_LOG_LEVEL: "WARNING",
-        // Webhook URLs in these tests point at 127.0.0.1; no DNS query leaves the machine.
+        // Webhook URLs in these tests point at 127.0.0.1, and no DNS query may leave the machine.
         CAMPFIRE_WEBHOOK_DNS_LOOKUPS: "false",
       },
       stdio: ["ignore", log, log],
