@@ -23,11 +23,44 @@ from campfire_server.db import migrate
 from campfire_server.db.database import Database, open_database
 from campfire_server.organizations import actions as org_actions
 from campfire_server.organizations.schemas import MailboxCreate, MailboxSettings
+from campfire_server.webhooks import guard
 
 POSTGRES_URL = os.environ.get(
     "CAMPFIRE_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
 )
 IN_CI = os.environ.get("CI") == "true"
+# Servers started by tests resolve no webhook host name but localhost.
+NO_DNS = {"CAMPFIRE_WEBHOOK_DNS_LOOKUPS": "false"}
+
+
+class LocalResolver:
+    """A resolver for the SSRF guard that answers localhost and records every other name.
+
+    The tests must not send DNS queries, so any other name fails the test
+    that asked for it (see ``no_outside_lookups``).
+    """
+
+    def __init__(self) -> None:
+        self.rejected: list[str] = []
+
+    async def __call__(self, host: str, port: int) -> list:  # type: ignore[type-arg]
+        if guard.is_localhost(host):
+            return await guard.localhost_resolver(host, port)
+        self.rejected.append(host)
+        raise guard.ResolutionFailed(f"tests may not look up {host!r}; use 127.0.0.1 URLs")
+
+
+@pytest.fixture(autouse=True)
+def no_outside_lookups() -> Iterator[LocalResolver]:
+    """Fail any test whose code asks the SSRF guard to resolve a name other than localhost."""
+    resolver = LocalResolver()
+    previous = guard.set_resolver(resolver)
+    yield resolver
+    guard.set_resolver(previous)
+    assert not resolver.rejected, (
+        f"the SSRF guard was asked to resolve {resolver.rejected}; webhook URLs in tests "
+        "must use 127.0.0.1 or localhost"
+    )
 
 
 def _postgres_reachable() -> bool:
@@ -114,6 +147,7 @@ def test_settings(database_url: str, **overrides: object) -> Settings:
         "database_url": database_url,
         "log_format": "text",
         "log_level": "WARNING",
+        "webhook_dns_lookups": False,
     }
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]
@@ -218,6 +252,7 @@ def start_server(
         "CAMPFIRE_ENV": "development",
         "CAMPFIRE_DATABASE_URL": database_url,
         "CAMPFIRE_LOG_LEVEL": "WARNING",
+        **NO_DNS,
         **(env or {}),
     }
     with open(log_path, "wb") as log_file:

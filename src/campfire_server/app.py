@@ -45,7 +45,6 @@ from .monitoring import service as monitoring_service
 from .realtime import gateway as realtime_gateway
 from .realtime import runtime as realtime_runtime
 from .routing import service as routing
-from .webhooks import actions as webhook_actions
 from .webhooks import delivery as webhook_delivery
 
 log = logging.getLogger(__name__)
@@ -57,9 +56,8 @@ API_PREFIX = "/api/v2"
 ServiceFactory = Callable[[FastAPI], AbstractAsyncContextManager[None]]
 SERVICES: list[ServiceFactory] = [assistant_service, realtime_runtime.lifespan]
 
-# Webhook deliveries are queued inside the transaction of each event and sent
-# by the in-process worker (off with CAMPFIRE_WEBHOOK_WORKER=false).
-register_tx_hook(webhook_actions.enqueue_event)
+# Webhook deliveries are queued from committed events and sent by the
+# in-process worker (off with CAMPFIRE_WEBHOOK_WORKER=false).
 # Analytics facts change in the transaction of each message, resolution,
 # handoff request and rating.
 register_tx_hook(analytics_live.on_event)

@@ -98,6 +98,10 @@ class Settings(BaseSettings):
     # Hosts, IP addresses or CIDR networks that the SSRF guard lets through in
     # production, e.g. ["hooks.internal.example", "10.1.2.0/24"].
     webhook_allowed_hosts: list[str] = Field(default_factory=list)
+    # False resolves only address literals and localhost, and treats every
+    # other webhook host name as unresolvable: the test suites set it so that
+    # no DNS query leaves the machine.
+    webhook_dns_lookups: bool = True
 
     @field_validator("database_url")
     @classmethod

@@ -10,6 +10,7 @@ row only sharpens the check.
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -120,7 +121,12 @@ def on_fresh_webhook(suffix: str, body: Any = None) -> Prepare:
 async def fresh_delivery_retry(context: Context) -> tuple[str, Any]:
     path, _ = await fresh_webhook(context)
     await create_conversation(context.client, context.tenant, customerId=context.customer_id)
-    deliveries = await context.client.get(f"{path}/deliveries", headers=context.admin)
+    # The worker queues the delivery from the committed event, a moment later.
+    for _ in range(200):
+        deliveries = await context.client.get(f"{path}/deliveries", headers=context.admin)
+        if deliveries.json()["data"]:
+            break
+        await asyncio.sleep(0.05)
     delivery_id = deliveries.json()["data"][0]["id"]
     return f"{path}/deliveries/{delivery_id}/retry", None
 

@@ -8,6 +8,7 @@ from campfire_server import clock
 from campfire_server.events.records import EventRecord
 from campfire_server.realtime.events import frame_for
 from campfire_server.realtime.service import prune_events
+from campfire_server.webhooks.delivery import fan_out_all
 from tests.helpers import create_conversation, get_conversation, send_message
 
 
@@ -129,6 +130,8 @@ async def test_prune_keeps_recent_and_last_per_channel(db) -> None:  # type: ign
             )
 
     await db.write(seed)
+    # The log keeps every event until the webhook fan-out has read it.
+    await fan_out_all(db)
     deleted = await db.write(
         lambda tx: prune_events(tx, cutoff_ms=now - 24 * 3_600_000, keep=1000, batch=50)
     )

@@ -267,7 +267,8 @@ async def test_deliveries_list_filters_and_pages(hook_client, tenant, receiver):
     for _ in range(3):
         await create_conversation(hook_client, tenant)
     await receiver.wait_for(3)
-    await asyncio.sleep(0.3)
+    # The receiver replies before the worker records the attempt.
+    await wait_settled(hook_client, tenant, webhook["id"], 3)
     path = f"/webhooks/{webhook['id']}/deliveries"
 
     first = (await hook_client.get(path, params={"limit": 2}, headers=tenant.headers)).json()

@@ -135,3 +135,27 @@ def test_pinned_ipv6_keeps_brackets_and_port():
     assert str(url) == "http://[::1]:8080/x"
     assert headers == {"Host": "[::1]:8080"}
     assert extensions == {}
+
+
+async def test_dns_lookups_off_resolves_only_localhost(db):
+    settings = fast_settings(db.url, webhook_dns_lookups=False)
+    injected = guard.set_resolver(None)
+    try:
+        local = await check_destination("http://localhost:9/x", settings)
+        with pytest.raises(guard.ResolutionFailed, match="webhook_dns_lookups") as raised:
+            await check_destination("http://hooks.example.com/x", settings)
+    finally:
+        guard.set_resolver(injected)
+
+    assert local == ["127.0.0.1", "::1"]
+    assert "127.0.0.1" in str(raised.value)
+
+
+async def test_suite_records_outside_lookups(db, no_outside_lookups):
+    with pytest.raises(guard.ResolutionFailed):
+        await check_destination("http://hooks.example.com/x", fast_settings(db.url))
+    rejected = list(no_outside_lookups.rejected)
+    # Cleared, or this test's teardown would fail as any other test's would.
+    no_outside_lookups.rejected.clear()
+
+    assert rejected == ["hooks.example.com"]

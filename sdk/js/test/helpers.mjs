@@ -44,7 +44,13 @@ export async function startServer() {
     ],
     {
       cwd: repoRoot,
-      env: { ...process.env, CAMPFIRE_ENV: "development", CAMPFIRE_LOG_LEVEL: "WARNING" },
+      env: {
+        ...process.env,
+        CAMPFIRE_ENV: "development",
+        CAMPFIRE_LOG_LEVEL: "WARNING",
+        // Webhook URLs in these tests point at 127.0.0.1, and no DNS query may leave the machine.
+        CAMPFIRE_WEBHOOK_DNS_LOOKUPS: "false",
+      },
       stdio: ["ignore", log, log],
     },
   );

@@ -49,6 +49,8 @@ def start_dev_server(directory: Path) -> DevServer:
         **os.environ,
         "CAMPFIRE_ENV": "development",
         "CAMPFIRE_LOG_LEVEL": "WARNING",
+        # Webhook URLs in these tests point at 127.0.0.1, and no DNS query may leave the machine.
+        "CAMPFIRE_WEBHOOK_DNS_LOOKUPS": "false",
     }
     command = [
         os.environ.get("CAMPFIRE_PYTHON") or sys.executable,

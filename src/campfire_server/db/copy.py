@@ -3,15 +3,22 @@
 from __future__ import annotations
 
 import logging
+import warnings
 from collections.abc import Callable
 
 from sqlalchemy import MetaData, create_engine, func, insert, select, text
 
+from ..events.cursor import EMPTY_SNAPSHOT
 from . import migrate
 
 log = logging.getLogger(__name__)
 
 BATCH_ROWS = 1000
+# Columns that only mean something on the engine that wrote them: the id of
+# the PostgreSQL transaction that wrote an event is rebuilt on the target.
+ENGINE_COLUMNS = {"events": {"tx_id"}}
+# Tables whose rows the migrations insert; the source's rows replace them.
+SEEDED_TABLES = {"event_cursors", "webhook_revisions"}
 
 
 class CopyError(Exception):
@@ -37,13 +44,15 @@ def copy_database(
     counts: dict[str, int] = {}
     try:
         metadata = MetaData()
-        metadata.reflect(bind=source)
+        _reflect(metadata, source)
         tables = [table for table in metadata.sorted_tables if table.name != "alembic_version"]
 
         with target.connect() as conn:
             target_meta = MetaData()
-            target_meta.reflect(bind=conn)
+            _reflect(target_meta, conn)
             for table in tables:
+                if table.name in SEEDED_TABLES:
+                    continue
                 existing = conn.execute(
                     select(func.count()).select_from(target_meta.tables[table.name])
                 ).scalar_one()
@@ -56,8 +65,12 @@ def copy_database(
         with source.connect() as reader, target.begin() as writer:
             for table in tables:
                 destination = target_meta.tables[table.name]
+                if table.name in SEEDED_TABLES:
+                    writer.execute(destination.delete())
                 copied = 0
-                result = reader.execution_options(yield_per=BATCH_ROWS).execute(select(table))
+                skipped = ENGINE_COLUMNS.get(table.name, set())
+                columns = [column for column in table.columns if column.name not in skipped]
+                result = reader.execution_options(yield_per=BATCH_ROWS).execute(select(*columns))
                 for batch in result.mappings().partitions(BATCH_ROWS):
                     writer.execute(insert(destination), [dict(row) for row in batch])
                     copied += len(batch)
@@ -66,6 +79,7 @@ def copy_database(
                     progress(table.name, copied)
             if target.dialect.name == "postgresql":
                 _advance_sequences(writer, tables)
+            _rebase_event_cursors(reader, writer, source.dialect.name, target.dialect.name)
 
         with target.connect() as conn:
             for table in tables:
@@ -101,6 +115,14 @@ def _rebuild_missing_facts(url: str) -> int:
         asyncio.run(db.close())
 
 
+def _reflect(metadata: MetaData, bind) -> None:  # type: ignore[no-untyped-def]
+    # SQLAlchemy has no type for PostgreSQL's xid8 (events.tx_id), which is
+    # never copied, so its warning carries no information here.
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Did not recognize type 'xid8'")
+        metadata.reflect(bind=bind)
+
+
 def _advance_sequences(conn, tables) -> None:  # type: ignore[no-untyped-def]
     """Move each serial sequence past the copied ids so new rows do not collide."""
     for table in tables:
@@ -119,3 +141,49 @@ def _advance_sequences(conn, tables) -> None:  # type: ignore[no-untyped-def]
                     ),
                     {"sequence": sequence},
                 )
+
+
+def _unread_positions(conn, dialect: str) -> list[int]:  # type: ignore[no-untyped-def]
+    """Return the positions of the events that some event cursor of the source has not read."""
+    if dialect == "postgresql":
+        # An event in the middle of a range counts as unread. Reading it again
+        # on the target inserts nothing twice.
+        rows = conn.execute(text(
+            "SELECT e.position FROM events e WHERE e.tx_id IS NOT NULL AND EXISTS ("
+            "SELECT 1 FROM event_cursors c WHERE NOT pg_visible_in_snapshot(e.tx_id, "
+            "CAST(COALESCE(c.consumed_snapshot, :empty) AS pg_snapshot))) ORDER BY e.position"
+        ), {"empty": EMPTY_SNAPSHOT})
+    else:
+        rows = conn.execute(text(
+            "SELECT position FROM events WHERE position > "
+            "(SELECT COALESCE(MIN(position), 0) FROM event_cursors) ORDER BY position"
+        ))
+    return [int(row[0]) for row in rows]
+
+
+def _rebase_event_cursors(reader, writer, source: str, target: str) -> None:  # type: ignore[no-untyped-def]
+    """Point the target's event cursors at the events the source had not read yet.
+
+    PostgreSQL snapshots and transaction ids are local to one server, so
+    they are never copied: on a PostgreSQL target the read events get no
+    transaction id, the unread ones keep the copy's, and the cursor starts
+    from the empty snapshot. A SQLite target's cursor goes just before the
+    first unread position.
+    """
+    unread = _unread_positions(reader, source)
+    if target == "postgresql":
+        writer.execute(text(
+            "UPDATE events SET tx_id = NULL WHERE NOT (position = ANY(CAST(:unread AS bigint[])))"
+        ), {"unread": unread})
+        writer.execute(text(
+            "UPDATE event_cursors SET position = 0, resume_tx_id = NULL, "
+            "consumed_snapshot = NULL, target_snapshot = NULL"
+        ))
+        writer.execute(text("UPDATE webhooks SET start_snapshot = NULL"))
+        return
+    last = writer.execute(text("SELECT COALESCE(MAX(position), 0) FROM events")).scalar_one()
+    position = unread[0] - 1 if unread else int(last)
+    writer.execute(text(
+        "UPDATE event_cursors SET position = :position, resume_tx_id = NULL, "
+        "consumed_snapshot = NULL, target_snapshot = NULL"
+    ), {"position": position})

@@ -2,8 +2,9 @@
 
 The row is the transactional outbox: it commits or rolls back with the
 change, so a crash can neither lose an event nor leave one for a change
-that never happened. Hooks registered here (webhook subscriptions) add
-their own rows in the same transaction.
+that never happened. Webhook deliveries are queued from these rows after
+the commit (``webhooks.fanout``). Hooks registered here run inside the
+same transaction.
 """
 
 from __future__ import annotations

@@ -20,6 +20,7 @@ from ..auth.principal import Principal
 from ..conversations import service as conversations
 from ..db.tx import Tx
 from ..errors import NotFound, PermissionDenied
+from ..events.cursor import consumed_condition
 from ..events.records import EventRecord
 from ..organizations import service as organizations
 from ..routing import service as routing
@@ -188,12 +189,13 @@ def prune_events(tx: Tx, *, cutoff_ms: int, keep: int, batch: int = 5000) -> int
 
     An event stays while it is among the newest ``keep`` events of its
     conversation, of its mailbox or of its organization (the agent channels
-    read the organization's log), whatever its age.
+    read the organization's log), whatever its age, and until every event
+    cursor (the webhook fan-out) has read it.
     """
     return tx.execute(
         "DELETE FROM events WHERE position IN ("
         " SELECT position FROM ("
-        "  SELECT position, created_at,"
+        f"  SELECT position, created_at, {consumed_condition(tx.dialect)} AS consumed,"
         "   ROW_NUMBER() OVER (PARTITION BY org_id, conversation_id ORDER BY position DESC)"
         "    AS conversation_rank,"
         "   ROW_NUMBER() OVER (PARTITION BY org_id, mailbox_id ORDER BY position DESC)"
@@ -202,7 +204,7 @@ def prune_events(tx: Tx, *, cutoff_ms: int, keep: int, batch: int = 5000) -> int
         "  FROM events"
         " ) ranked"
         " WHERE created_at < :cutoff AND conversation_rank > :keep AND mailbox_rank > :keep"
-        " AND org_rank > :keep"
+        " AND org_rank > :keep AND consumed"
         " LIMIT :batch"
         ")",
         cutoff=cutoff_ms,

@@ -1,8 +1,7 @@
 """State changes of webhooks: subscriptions, the outbox and delivery bookkeeping.
 
-``enqueue_event`` runs inside the transaction that emits an event, so a
-delivery row exists exactly when the change that caused it committed.
-Workers then claim due rows, send them and record each attempt here.
+Delivery rows are queued by the fan-out (``fanout``) from committed event
+rows. Workers then claim due rows, send them and record each attempt here.
 """
 
 from __future__ import annotations
@@ -16,14 +15,15 @@ from typing import Any
 from .. import clock, ids
 from ..db.tx import Tx
 from ..errors import Conflict, ValidationFailed
-from ..events.records import CATALOG, EventRecord
+from ..events.cursor import current_snapshot
+from ..events.records import CATALOG
 from . import service
 from .schemas import Delivery, Webhook, WebhookCreate, WebhookUpdate
 from .signing import check_secret, generate_secret
+from .subscriptions import WILDCARD
 
 log = logging.getLogger(__name__)
 
-WILDCARD = "*"
 PING = "ping"
 MAX_EVENTS = len(CATALOG) + 1
 EVENTS_EXPECTED = f"a non-empty list of event types from {list(CATALOG)}, or [\"*\"] for all"
@@ -31,11 +31,38 @@ EVENTS_EXPECTED = f"a non-empty list of event types from {list(CATALOG)}, or [\"
 # Called after a transaction that made deliveries due has committed; the
 # delivery worker of this process installs its wake-up here.
 wake_listeners: list[Callable[[], None]] = []
+# Called after a transaction that changed which events a webhook receives
+# has committed; the worker's wake-up index is dropped here.
+change_listeners: list[Callable[[], None]] = []
 
 
 def _wake() -> None:
     for listener in list(wake_listeners):
         listener()
+
+
+def _subscriptions_changed(tx: Tx) -> None:
+    """Raise the subscription revision, so every process reloads its wake-up index."""
+    tx.execute("UPDATE webhook_revisions SET revision = revision + 1 WHERE id = 1")
+
+    def notify() -> None:
+        for listener in list(change_listeners):
+            listener()
+
+    tx.after_commit(notify)
+
+
+def _stream_start(tx: Tx) -> dict[str, Any]:
+    """Return where a webhook created now starts receiving events.
+
+    SQLite commits events in position order, so the last position is the
+    boundary. On PostgreSQL the boundary is the current snapshot: events of
+    transactions that are still running, this one included, commit later
+    and are received.
+    """
+    position = tx.value("SELECT COALESCE(MAX(position), 0) AS p FROM events")
+    snapshot = str(current_snapshot(tx)) if tx.dialect == "postgresql" else None
+    return {"start_position": int(position), "start_snapshot": snapshot}
 
 
 def _json(value: Any) -> str:
@@ -72,8 +99,9 @@ def create_webhook(tx: Tx, org_id: str, request: WebhookCreate) -> Webhook:
     webhook_id = ids.new("webhook")
     now = clock.now_ms()
     tx.execute(
-        "INSERT INTO webhooks (id, org_id, url, events, secret, enabled, created_at, updated_at) "
-        "VALUES (:id, :org_id, :url, :events, :secret, :enabled, :now, :now)",
+        "INSERT INTO webhooks (id, org_id, url, events, secret, enabled, start_position, "
+        "start_snapshot, created_at, updated_at) VALUES (:id, :org_id, :url, :events, :secret, "
+        ":enabled, :start_position, :start_snapshot, :now, :now)",
         id=webhook_id,
         org_id=org_id,
         url=request.url,
@@ -81,7 +109,9 @@ def create_webhook(tx: Tx, org_id: str, request: WebhookCreate) -> Webhook:
         secret=secret,
         enabled=True,
         now=now,
+        **_stream_start(tx),
     )
+    _subscriptions_changed(tx)
     log.info("webhook created", extra={"webhook_id": webhook_id, "organization_id": org_id})
     row = service.get_webhook_row(tx, org_id, webhook_id)
     return service.webhook_from_row(row, now_ms=now, reveal_secret=True)
@@ -116,6 +146,8 @@ def update_webhook(tx: Tx, org_id: str, webhook_id: str, request: WebhookUpdate)
     sets = ", ".join(f"{column} = :{column}" for column in assignments)
     tx.execute(f"UPDATE webhooks SET {sets} WHERE id = :webhook_id", webhook_id=webhook_id,
                **assignments)
+    if "events" in assignments or "enabled" in assignments:
+        _subscriptions_changed(tx)
     return service.webhook_from_row(service.get_webhook_row(tx, org_id, webhook_id), now_ms=now)
 
 
@@ -136,6 +168,7 @@ def delete_webhook(tx: Tx, org_id: str, webhook_id: str) -> None:
     tx.execute("DELETE FROM webhook_deliveries WHERE webhook_id = :webhook_id",
                webhook_id=webhook_id)
     tx.execute("DELETE FROM webhooks WHERE id = :webhook_id", webhook_id=webhook_id)
+    _subscriptions_changed(tx)
     log.info("webhook deleted", extra={"webhook_id": webhook_id, "organization_id": org_id})
 
 
@@ -192,67 +225,6 @@ def _insert_delivery(
         now=now,
     )
     return delivery_id
-
-
-def _delivery_id(event_id: str, webhook_id: str) -> str:
-    # Joining the two ids makes the delivery id unique and sortable by event
-    # time, and PostgreSQL can build it inside the INSERT (see enqueue_event).
-    return "dlv_" + event_id.removeprefix("evt_") + "_" + webhook_id.removeprefix("wh_")
-
-
-def enqueue_event(tx: Tx, record: EventRecord) -> None:
-    """Queue one delivery of ``record`` per enabled webhook of its organization that wants it.
-
-    Registered as an ``events.emit`` transaction hook. On PostgreSQL, where
-    every statement is a network round trip, it is one ``INSERT ... SELECT``.
-    On SQLite an indexed SELECT is about ten times cheaper than that INSERT
-    when nothing matches, so it looks first and inserts only on a match.
-    """
-    now = clock.now_ms()
-    if tx.dialect == "postgresql":
-        inserted = tx.execute(
-            "INSERT INTO webhook_deliveries (id, webhook_id, org_id, event_id, event_type, "
-            "payload, status, attempts, next_attempt_at, created_at, updated_at) "
-            "SELECT :prefix || SUBSTR(id, 4), id, org_id, :event_id, :event_type, :payload, "
-            "'pending', 0, :now, :now, :now FROM webhooks WHERE org_id = :org_id "
-            "AND enabled = :enabled AND (events LIKE :wildcard OR events LIKE :quoted)",
-            prefix=_delivery_id(record.id, ""),
-            event_id=record.id,
-            event_type=record.type,
-            payload=_json(record.payload()),
-            now=now,
-            org_id=record.org_id,
-            enabled=True,
-            # ``events`` is a JSON list of catalog names, which contain no LIKE wildcards.
-            wildcard=f'%"{WILDCARD}"%',
-            quoted=f'%"{record.type}"%',
-        )
-    else:
-        rows = tx.all(
-            "SELECT id, events FROM webhooks WHERE org_id = :org_id AND enabled = :enabled",
-            org_id=record.org_id,
-            enabled=True,
-        )
-        matched = []
-        for row in rows:
-            events = json.loads(row["events"])
-            if WILDCARD in events or record.type in events:
-                matched.append(row["id"])
-        payload = _json(record.payload()) if matched else ""
-        for webhook_id in matched:
-            _insert_delivery(
-                tx,
-                delivery_id=_delivery_id(record.id, webhook_id),
-                webhook_id=webhook_id,
-                org_id=record.org_id,
-                event_id=record.id,
-                event_type=record.type,
-                payload=payload,
-                now=now,
-            )
-        inserted = len(matched)
-    if inserted:
-        tx.after_commit(_wake)
 
 
 def send_test(tx: Tx, org_id: str, webhook_id: str) -> Delivery:
@@ -529,6 +501,7 @@ def record_attempt(
         id=job.webhook_id,
     )
     _fail_pending(tx, job.webhook_id, "the webhook was disabled after failing for too long", now)
+    _subscriptions_changed(tx)
     log.warning(
         "webhook disabled",
         extra={"webhook_id": job.webhook_id, "organization_id": job.org_id, "reason": reason},

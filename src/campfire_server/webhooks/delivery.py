@@ -1,4 +1,9 @@
-"""The delivery worker: claim due deliveries, sign, send, and schedule retries.
+"""The delivery worker: fan events out, claim due deliveries, sign, send, and retry.
+
+Each round first turns the committed events that the ``webhooks`` cursor
+has not read into deliveries (``fanout``), then sends what is due. The
+worker wakes when an event that some webhook of this process's index wants
+commits here, and otherwise polls every ``webhook_poll_seconds``.
 
 Delivery is at least once. A worker leases rows (see ``actions.claim_due``)
 and records each attempt after it finishes. A worker that dies mid-attempt
@@ -35,11 +40,15 @@ import httpx
 from .. import __version__, clock
 from ..config import Settings
 from ..db.database import Database
+from ..db.tx import Tx
+from ..events import bus
+from ..events.records import EventRecord
 from ..monitoring import metrics
-from . import actions
+from . import actions, fanout
 from .actions import Job, Outcome
 from .guard import DestinationRejected, ResolutionFailed, check_destination
 from .signing import headers_for, signing_key
+from .subscriptions import WakeIndex
 
 log = logging.getLogger(__name__)
 
@@ -201,13 +210,41 @@ async def attempt_delivery(
 # The worker ----------------------------------------------------------------------
 
 
-class DeliveryWorker:
-    """Claims and sends deliveries until stopped.
+def _revision(tx: Tx) -> int:
+    return int(tx.value("SELECT revision FROM webhook_revisions WHERE id = 1") or 0)
 
-    ``run_once`` claims what is due now and sends it. Tests call it directly
-    under a frozen clock. ``run`` repeats it, sleeping until a committed
-    delivery wakes it or the next delivery is due (at most
-    ``webhook_poll_seconds``).
+
+def _enabled_subscriptions(tx: Tx) -> tuple[int, list[dict[str, Any]]]:
+    revision = _revision(tx)
+    rows = tx.all("SELECT org_id, events FROM webhooks WHERE enabled = :enabled", enabled=True)
+    return revision, rows
+
+
+async def fan_out_all(db: Database) -> int:
+    """Queue the deliveries of the committed events not read yet; return how many.
+
+    Stops early when another worker has the cursor locked, since that worker
+    reads the same events. A read first skips the write when nothing is unread.
+    """
+    if not await db.read(fanout.has_unread):
+        return 0
+    queued = 0
+    while True:
+        result = await db.write(fanout.fan_out)
+        if result is None:
+            return queued
+        queued += result.deliveries
+        if result.caught_up:
+            return queued
+
+
+class DeliveryWorker:
+    """Fans events out, then claims and sends deliveries, until stopped.
+
+    ``run_once`` fans out every committed event, claims what is due now and
+    sends it. Tests call it directly under a frozen clock. ``run`` repeats
+    it, sleeping until a wanted event or a queued delivery wakes it or the
+    next delivery is due (at most ``webhook_poll_seconds``).
     """
 
     def __init__(
@@ -226,16 +263,57 @@ class DeliveryWorker:
         self._stopping = False
         self._slots = asyncio.Semaphore(settings.webhook_concurrency)
         self._in_flight: set[asyncio.Task[None]] = set()
+        self.index = WakeIndex()
+        self._index_checked_at = 0.0
+        self._fanned_out_at = 0.0
+        self._events_pending = False
 
     def wake(self) -> None:
         self._wake.set()
+
+    def on_event(self, record: EventRecord) -> None:
+        """Wake the worker for a committed event that a webhook may want (a bus listener)."""
+        if self.index.wants(record.org_id, record.type):
+            self._events_pending = True
+            self._wake.set()
+
+    async def fan_out(self) -> int:
+        """Queue the deliveries of the committed events not read yet; return how many."""
+        return await fan_out_all(self.db)
+
+    async def refresh_index(self) -> None:
+        """Reload the wake-up index when webhooks changed in any process."""
+        self._index_checked_at = time.monotonic()
+        if self.index.loaded and await self.db.read(_revision) == self.index.revision:
+            return
+        revision, rows = await self.db.read(_enabled_subscriptions)
+        self.index.load(rows, revision)
+
+    async def _maintain(self) -> None:
+        """Refresh the index and fan out when a wanted event arrived or a poll interval passed.
+
+        Rounds that only send deliveries skip both, so a backlog of
+        deliveries does not pay a read of the log per round.
+        """
+        poll = self.settings.webhook_poll_seconds
+        now = time.monotonic()
+        try:
+            if not self.index.loaded or now - self._index_checked_at >= poll:
+                await self.refresh_index()
+            if self._events_pending or now - self._fanned_out_at >= poll:
+                self._events_pending = False
+                self._fanned_out_at = now
+                await self.fan_out()
+        except Exception:
+            log.exception("webhook worker could not fan events out")
 
     @property
     def in_flight(self) -> int:
         return len(self._in_flight)
 
     async def run_once(self) -> int:
-        """Claim the due deliveries that fit the free slots, send them, and wait for them."""
+        """Fan out, claim the due deliveries that fit the free slots, send them and wait."""
+        await self.fan_out()
         jobs = await self._claim(self.settings.webhook_concurrency)
         await asyncio.gather(*(self._deliver(job) for job in jobs))
         return len(jobs)
@@ -323,6 +401,7 @@ class DeliveryWorker:
         batch = max(1, concurrency // 4)
         backlog = False
         while not self._stopping:
+            await self._maintain()
             free = concurrency - len(self._in_flight)
             jobs: list[Job] = []
             if free > 0:
@@ -393,10 +472,14 @@ async def lifespan_service(app: Any) -> AsyncIterator[None]:
     worker = DeliveryWorker(app.state.db, settings, client)
     app.state.webhook_worker = worker
     actions.wake_listeners.append(worker.wake)
+    actions.change_listeners.append(worker.index.invalidate)
+    unsubscribe = bus.subscribe(worker.on_event)
     task = asyncio.create_task(worker.run(), name="webhook-worker")
     try:
         yield
     finally:
+        unsubscribe()
+        actions.change_listeners.remove(worker.index.invalidate)
         actions.wake_listeners.remove(worker.wake)
         worker.stop()
         await asyncio.gather(task, return_exceptions=True)

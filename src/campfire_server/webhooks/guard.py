@@ -11,6 +11,10 @@ cloud metadata address 169.254.169.254), multicast, reserved and
 unspecified addresses. In development and test mode loopback is allowed,
 so a receiver on 127.0.0.1 works. ``CAMPFIRE_WEBHOOK_ALLOWED_HOSTS`` lists
 host names, addresses or CIDR networks that pass in any mode.
+
+Names are resolved by ``resolver``, the system resolver unless
+``set_resolver`` replaced it. With ``webhook_dns_lookups`` off only address
+literals and localhost resolve, so no DNS query leaves the machine.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import socket
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -25,6 +30,7 @@ from ..config import Settings
 from ..errors import ValidationFailed
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+Resolver = Callable[[str, int], Awaitable[list[IPAddress]]]
 
 MAX_URL_LENGTH = 2048
 METADATA_ADDRESSES = {
@@ -133,16 +139,25 @@ def forbidden_reason(address: IPAddress, *, allow_loopback: bool) -> str | None:
 
 
 def _literal(host: str) -> IPAddress | None:
+    """Parse an address literal, including the legacy IPv4 forms such as ``2130706433``.
+
+    ``AI_NUMERICHOST`` makes the system parse the name as a number only, so
+    this never sends a DNS query.
+    """
+    host = host.strip("[]")
     try:
-        return ipaddress.ip_address(host.strip("[]"))
+        return ipaddress.ip_address(host)
     except ValueError:
+        pass
+    try:
+        infos = socket.getaddrinfo(host, None, flags=socket.AI_NUMERICHOST)
+    except (socket.gaierror, UnicodeError, ValueError):
         return None
+    return ipaddress.ip_address(infos[0][4][0])
 
 
-async def _resolve(host: str, port: int) -> list[IPAddress]:
-    literal = _literal(host)
-    if literal is not None:
-        return [literal]
+async def system_resolver(host: str, port: int) -> list[IPAddress]:
+    """Resolve ``host`` with the operating system's resolver (hosts file, then DNS)."""
     loop = asyncio.get_running_loop()
     try:
         infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
@@ -158,6 +173,48 @@ async def _resolve(host: str, port: int) -> list[IPAddress]:
     return addresses
 
 
+LOCALHOST_ADDRESSES = [ipaddress.ip_address("127.0.0.1"), ipaddress.ip_address("::1")]
+
+
+def is_localhost(host: str) -> bool:
+    return host == "localhost" or host.endswith(".localhost")
+
+
+async def localhost_resolver(host: str, port: int) -> list[IPAddress]:
+    """Resolve localhost names to the loopback addresses and fail on every other name."""
+    if is_localhost(host):
+        return list(LOCALHOST_ADDRESSES)
+    raise ResolutionFailed(
+        f"the host {host!r} was not looked up because webhook_dns_lookups is off; "
+        "use an address literal such as 127.0.0.1"
+    )
+
+
+_resolver: Resolver | None = None
+
+
+def set_resolver(resolver: Resolver | None) -> Resolver | None:
+    """Resolve host names with ``resolver`` from now on and return the previous one.
+
+    None restores the default: the system resolver, or ``localhost_resolver``
+    when ``webhook_dns_lookups`` is off.
+    """
+    global _resolver
+    previous, _resolver = _resolver, resolver
+    return previous
+
+
+async def _resolve(host: str, port: int, settings: Settings) -> list[IPAddress]:
+    literal = _literal(host)
+    if literal is not None:
+        return [literal]
+    if _resolver is not None:
+        return await _resolver(host, port)
+    if not settings.webhook_dns_lookups:
+        return await localhost_resolver(host, port)
+    return await system_resolver(host, port)
+
+
 async def check_destination(url: str, settings: Settings, field: str = "url") -> list[str]:
     """Resolve ``url`` and return the addresses an attempt may connect to.
 
@@ -168,7 +225,7 @@ async def check_destination(url: str, settings: Settings, field: str = "url") ->
         ResolutionFailed: the host did not resolve.
     """
     destination = parse_url(url, field)
-    addresses = await _resolve(destination.host, destination.port)
+    addresses = await _resolve(destination.host, destination.port, settings)
     allow_loopback = settings.env != "production"
     for address in addresses:
         if _allowlisted(settings, destination.host, address):

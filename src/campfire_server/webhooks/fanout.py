@@ -1,0 +1,166 @@
+"""Turn committed events into deliveries, after the transaction that wrote them.
+
+The emitting transaction writes only its event row. Delivery workers read
+the event log through the ``webhooks`` cursor (``events.cursor``) and, in
+the transaction that advances it, insert one delivery per matching enabled
+webhook. A crash before that commit leaves the cursor where it was, so the
+batch is read again. Delivery ids are built from the event and webhook ids,
+so a batch read twice inserts nothing twice.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+
+from .. import clock
+from ..db.tx import Tx
+from ..events import cursor
+from ..events.cursor import EventHead
+from ..events.records import EventRecord
+from .subscriptions import Subscription
+
+log = logging.getLogger(__name__)
+
+CURSOR = "webhooks"
+BATCH_EVENTS = 200
+# 11 values per row; SQLite allows 32,766 parameters per statement.
+INSERT_ROWS = 200
+
+EVENT_COLUMNS = (
+    "position, id, org_id, conversation_id, mailbox_id, sequence, type, data, created_at"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class FanOut:
+    """The counts of one fan-out transaction."""
+
+    events: int
+    deliveries: int
+    caught_up: bool
+
+
+def delivery_id(event_id: str, webhook_id: str) -> str:
+    """Return the id of the delivery of one event to one webhook.
+
+    Joining the two ids makes it unique, sortable by event time and the same
+    every time the event is read.
+    """
+    return "dlv_" + event_id.removeprefix("evt_") + "_" + webhook_id.removeprefix("wh_")
+
+
+def _in_list(prefix: str, values: list) -> tuple[str, dict]:  # type: ignore[type-arg]
+    names = {f"{prefix}{index}": value for index, value in enumerate(values)}
+    return ", ".join(f":{name}" for name in names), names
+
+
+def _subscriptions(tx: Tx, org_ids: list[str]) -> list[Subscription]:
+    placeholders, params = _in_list("o", org_ids)
+    # On PostgreSQL the key-share lock makes a concurrent delete or disable
+    # wait for this transaction (or this read wait for it), so no delivery is
+    # queued for a webhook that is already gone.
+    lock = " FOR KEY SHARE" if tx.dialect == "postgresql" else ""
+    rows = tx.all(
+        "SELECT id, org_id, events, start_position, start_snapshot FROM webhooks "
+        f"WHERE enabled = :enabled AND org_id IN ({placeholders}) ORDER BY id{lock}",
+        enabled=True,
+        **params,
+    )
+    return [Subscription.from_row(row) for row in rows]
+
+
+def _records(tx: Tx, positions: list[int]) -> dict[int, EventRecord]:
+    placeholders, params = _in_list("p", positions)
+    rows = tx.all(f"SELECT {EVENT_COLUMNS} FROM events WHERE position IN ({placeholders})",
+                  **params)
+    return {row["position"]: EventRecord.from_row(row) for row in rows}
+
+
+def match(
+    events: list[EventHead], subscriptions: list[Subscription], dialect: str
+) -> list[tuple[EventHead, Subscription]]:
+    """Pair every event with each subscription that receives it, in event order."""
+    by_org: dict[str, list[Subscription]] = {}
+    for subscription in subscriptions:
+        by_org.setdefault(subscription.org_id, []).append(subscription)
+    pairs = []
+    for event in events:
+        for subscription in by_org.get(event.org_id, ()):
+            if subscription.receives(event, dialect):  # type: ignore[arg-type]
+                pairs.append((event, subscription))
+    return pairs
+
+
+def _insert(tx: Tx, rows: list[dict]) -> int:  # type: ignore[type-arg]
+    inserted = 0
+    for start in range(0, len(rows), INSERT_ROWS):
+        chunk = rows[start : start + INSERT_ROWS]
+        values = []
+        params: dict = {}  # type: ignore[type-arg]
+        for index, row in enumerate(chunk):
+            names = [f"{column}{index}" for column in row]
+            values.append("(" + ", ".join(f":{name}" for name in names) + ", 'pending', 0)")
+            params.update({f"{column}{index}": value for column, value in row.items()})
+        columns = ", ".join(chunk[0])
+        inserted += tx.execute(
+            f"INSERT INTO webhook_deliveries ({columns}, status, attempts) VALUES "
+            + ", ".join(values)
+            + " ON CONFLICT (id) DO NOTHING",
+            **params,
+        )
+    return inserted
+
+
+def fan_out(tx: Tx, *, limit: int = BATCH_EVENTS) -> FanOut | None:
+    """Queue the deliveries of the next ``limit`` unread events and advance the cursor.
+
+    Returns None when another worker has the cursor locked right now.
+    """
+    batch = cursor.read(tx, CURSOR, limit)
+    if batch is None:
+        return None
+
+    pairs: list[tuple[EventHead, Subscription]] = []
+    if batch.events:
+        org_ids = sorted({event.org_id for event in batch.events})
+        subscriptions = _subscriptions(tx, org_ids)
+        if subscriptions:
+            pairs = match(batch.events, subscriptions, tx.dialect)
+
+    inserted = 0
+    if pairs:
+        records = _records(tx, sorted({event.position for event, _ in pairs}))
+        payloads = {
+            position: json.dumps(record.payload(), ensure_ascii=False, separators=(",", ":"))
+            for position, record in records.items()
+        }
+        now = clock.now_ms()
+        rows = []
+        for event, subscription in pairs:
+            record = records.get(event.position)
+            if record is None:
+                continue
+            rows.append({
+                "id": delivery_id(record.id, subscription.id),
+                "webhook_id": subscription.id,
+                "org_id": record.org_id,
+                "event_id": record.id,
+                "event_type": record.type,
+                "payload": payloads[event.position],
+                "next_attempt_at": now,
+                "created_at": record.created_at,
+                "updated_at": now,
+            })
+        inserted = _insert(tx, rows)
+
+    cursor.advance(tx, batch)
+    if inserted:
+        log.debug("webhook deliveries queued", extra={"events": len(batch.events),
+                                                      "deliveries": inserted})
+    return FanOut(len(batch.events), inserted, batch.caught_up)
+
+
+def has_unread(tx: Tx) -> bool:
+    return cursor.has_unread(tx, CURSOR)

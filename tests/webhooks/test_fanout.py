@@ -1,0 +1,403 @@
+"""The fan-out from the event log: late commits, crashes mid-batch, competing workers."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import psycopg
+import pytest
+from psycopg.rows import dict_row
+
+from campfire_server.db import migrate
+from campfire_server.db.database import Database, open_database
+from campfire_server.db.tx import Tx
+from campfire_server.events import cursor, records
+from campfire_server.events.cursor import Snapshot
+from campfire_server.events.emit import emit
+from campfire_server.realtime.service import prune_events
+from campfire_server.webhooks import actions, fanout
+from campfire_server.webhooks.delivery import DeliveryWorker, fan_out_all, new_http_client
+from campfire_server.webhooks.schemas import WebhookCreate, WebhookUpdate
+from campfire_server.webhooks.subscriptions import WakeIndex
+from tests.conftest import (
+    Tenant,
+    create_postgres_database,
+    drop_postgres_database,
+    make_tenant,
+)
+
+from .conftest import closed_port, fast_settings
+
+UNUSED_URL = f"http://127.0.0.1:{closed_port()}/hook"
+
+
+@pytest.fixture
+async def org(db: Database) -> AsyncIterator[Tenant]:
+    """A tenant whose webhooks and deliveries are deleted after the test."""
+    await fan_out_all(db)
+    tenant = await make_tenant(db, "Fan-out org")
+    yield tenant
+
+    def forget(tx: Tx) -> None:
+        tx.execute(
+            "DELETE FROM webhook_attempts WHERE delivery_id IN "
+            "(SELECT id FROM webhook_deliveries WHERE org_id = :org)",
+            org=tenant.org_id,
+        )
+        tx.execute("DELETE FROM webhook_deliveries WHERE org_id = :org", org=tenant.org_id)
+        tx.execute("DELETE FROM webhooks WHERE org_id = :org", org=tenant.org_id)
+
+    await db.write(forget)
+
+
+async def _webhook(db: Database, org_id: str, events: list[str] | None = None) -> str:
+    created = await db.write(lambda tx: actions.create_webhook(
+        tx, org_id, WebhookCreate(url=UNUSED_URL, events=events or ["*"])
+    ))
+    return created.id
+
+
+async def _emit(db: Database, org_id: str, n: int = 0) -> str:
+    record = await db.write(
+        lambda tx: emit(tx, org_id=org_id, type=records.MESSAGE_SENT, data={"n": n})
+    )
+    return record.id
+
+
+async def _queued(db: Database, webhook_id: str) -> list[str]:
+    rows = await db.read(lambda tx: tx.all(
+        "SELECT event_id FROM webhook_deliveries WHERE webhook_id = :id ORDER BY event_id",
+        id=webhook_id,
+    ))
+    return [row["event_id"] for row in rows]
+
+
+async def test_emit_queues_nothing_until_fan_out(db, org):
+    webhook_id = await _webhook(db, org.org_id)
+    event_id = await _emit(db, org.org_id)
+
+    assert await _queued(db, webhook_id) == []
+    assert await fan_out_all(db) == 1
+    assert await _queued(db, webhook_id) == [event_id]
+    assert await fan_out_all(db) == 0
+    assert await _queued(db, webhook_id) == [event_id]
+
+
+async def test_webhook_created_after_event_skips_it(db, org):
+    before = await _emit(db, org.org_id, 1)
+    webhook_id = await _webhook(db, org.org_id)
+    after = await _emit(db, org.org_id, 2)
+
+    await fan_out_all(db)
+
+    assert await _queued(db, webhook_id) == [after]
+    assert before != after
+
+
+async def test_disabled_and_deleted_webhooks_get_nothing(db, org):
+    disabled = await _webhook(db, org.org_id)
+    deleted = await _webhook(db, org.org_id)
+    kept = await _webhook(db, org.org_id, ["message.sent"])
+    ignored = await _webhook(db, org.org_id, ["conversation.created"])
+    event_id = await _emit(db, org.org_id)
+    await db.write(lambda tx: actions.update_webhook(
+        tx, org.org_id, disabled, WebhookUpdate(enabled=False)
+    ))
+    await db.write(lambda tx: actions.delete_webhook(tx, org.org_id, deleted))
+
+    await fan_out_all(db)
+
+    assert await _queued(db, disabled) == []
+    assert await _queued(db, deleted) == []
+    assert await _queued(db, ignored) == []
+    assert await _queued(db, kept) == [event_id]
+
+
+async def test_crash_mid_batch_repeats_it_once(db, org, monkeypatch):
+    webhook_id = await _webhook(db, org.org_id)
+
+    def emit_batch(tx: Tx) -> list[str]:
+        return [
+            emit(tx, org_id=org.org_id, type=records.MESSAGE_SENT, data={"n": n}).id
+            for n in range(25)
+        ]
+
+    event_ids = await db.write(emit_batch)
+    real_advance = cursor.advance
+    calls = {"n": 0}
+
+    def advance_then_crash(tx: Tx, batch: cursor.Batch) -> None:
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise RuntimeError("the worker died before its fan-out committed")
+        real_advance(tx, batch)
+
+    monkeypatch.setattr(cursor, "advance", advance_then_crash)
+    first = await db.write(lambda tx: fanout.fan_out(tx, limit=10))
+    with pytest.raises(RuntimeError, match="died"):
+        await db.write(lambda tx: fanout.fan_out(tx, limit=10))
+    after_crash = await _queued(db, webhook_id)
+    monkeypatch.setattr(cursor, "advance", real_advance)
+    while not (await db.write(lambda tx: fanout.fan_out(tx, limit=10))).caught_up:
+        pass
+    rows = await db.read(lambda tx: tx.all(
+        "SELECT event_id, COUNT(*) AS n FROM webhook_deliveries WHERE webhook_id = :id "
+        "GROUP BY event_id", id=webhook_id,
+    ))
+
+    assert first is not None
+    assert first.deliveries == 10
+    assert len(after_crash) == 10
+    assert {row["event_id"] for row in rows} == set(event_ids)
+    assert all(row["n"] == 1 for row in rows)
+
+
+async def test_rewound_cursor_queues_nothing_twice(db, org):
+    webhook_id = await _webhook(db, org.org_id)
+    event_id = await _emit(db, org.org_id)
+    state = await db.read(lambda tx: tx.one(
+        "SELECT position, resume_tx_id, consumed_snapshot, target_snapshot "
+        "FROM event_cursors WHERE name = 'webhooks'"
+    ))
+    assert await fan_out_all(db) == 1
+
+    # A rewound cursor (a database copy rebuilds it conservatively) reads the
+    # range again. The repeated read inserts nothing twice.
+    await db.write(lambda tx: tx.execute(
+        "UPDATE event_cursors SET position = :position, resume_tx_id = :resume_tx_id, "
+        "consumed_snapshot = :consumed_snapshot, target_snapshot = :target_snapshot "
+        "WHERE name = 'webhooks'", **state,
+    ))
+    assert await fan_out_all(db) == 0
+    assert await _queued(db, webhook_id) == [event_id]
+
+
+async def test_manual_worker_run_once_fans_out(db, org):
+    await _webhook(db, org.org_id)
+    await _emit(db, org.org_id)
+    settings = fast_settings(db.url, webhook_worker=False)
+    sender = new_http_client(settings)
+    try:
+        worker = DeliveryWorker(db, settings, sender)
+        attempted = await worker.run_once()
+    finally:
+        await sender.aclose()
+
+    assert attempted >= 1
+
+
+async def test_wake_index_follows_other_processes(db, org):
+    settings = fast_settings(db.url, webhook_worker=False)
+    sender = new_http_client(settings)
+    try:
+        worker = DeliveryWorker(db, settings, sender)
+        await worker.refresh_index()
+        before = worker.index.wants(org.org_id, records.MESSAGE_SENT)
+        # Written without this worker's in-process listener, as another process would.
+        webhook_id = await _webhook(db, org.org_id, ["message.sent"])
+        await worker.refresh_index()
+        after = worker.index.wants(org.org_id, records.MESSAGE_SENT)
+        other_type = worker.index.wants(org.org_id, records.CONVERSATION_CREATED)
+        await db.write(lambda tx: actions.delete_webhook(tx, org.org_id, webhook_id))
+        await worker.refresh_index()
+        deleted = worker.index.wants(org.org_id, records.MESSAGE_SENT)
+    finally:
+        await sender.aclose()
+
+    assert before is False
+    assert after is True
+    assert other_type is False
+    assert deleted is False
+
+
+def test_wake_index_wakes_until_loaded():
+    index = WakeIndex()
+    assert index.wants("org_x", "message.sent") is True
+    index.load([{"org_id": "org_y", "events": '["*"]'}], revision=3)
+    assert index.wants("org_x", "message.sent") is False
+    assert index.wants("org_y", "handoff.completed") is True
+    index.invalidate()
+    assert index.wants("org_x", "message.sent") is True
+
+
+def test_snapshot_visibility():
+    snapshot = Snapshot.parse("100:110:102,105")
+    assert snapshot.visible(99)
+    assert snapshot.visible(101)
+    assert not snapshot.visible(102)
+    assert not snapshot.visible(110)
+    assert str(snapshot) == "100:110:102,105"
+    running = snapshot.with_running(107)
+    assert not running.visible(107)
+    assert running.visible(106)
+    assert str(Snapshot.parse("5:5:")) == "5:5:"
+
+
+# PostgreSQL: transactions that commit out of position order ----------------------
+
+
+def _require_postgres(db: Database) -> None:
+    if db.dialect != "postgresql":
+        pytest.skip("positions commit out of order only on PostgreSQL")
+
+
+def _open_transaction(url: str) -> tuple[Any, Tx]:
+    conn = psycopg.connect(url, autocommit=True, row_factory=dict_row)
+    handle = conn.cursor()
+    handle.execute("BEGIN")
+    return conn, Tx(handle, "postgresql")
+
+
+async def test_late_commit_is_not_skipped(db, org):
+    _require_postgres(db)
+    webhook_id = await _webhook(db, org.org_id)
+    conn, late_tx = _open_transaction(db.url)
+    try:
+        late = emit(late_tx, org_id=org.org_id, type=records.MESSAGE_SENT, data={"late": True})
+        early = await db.write(
+            lambda tx: emit(tx, org_id=org.org_id, type=records.MESSAGE_SENT, data={})
+        )
+        await fan_out_all(db)
+        while_open = await _queued(db, webhook_id)
+        late_tx.execute("COMMIT")
+    finally:
+        conn.close()
+    await fan_out_all(db)
+
+    assert late.position < early.position
+    assert while_open == [early.id]
+    assert sorted(await _queued(db, webhook_id)) == sorted([early.id, late.id])
+
+
+async def test_late_commit_counts_for_new_webhook(db, org):
+    _require_postgres(db)
+    conn, late_tx = _open_transaction(db.url)
+    try:
+        late = emit(late_tx, org_id=org.org_id, type=records.MESSAGE_SENT, data={"late": True})
+        webhook_id = await _webhook(db, org.org_id)
+        late_tx.execute("COMMIT")
+    finally:
+        conn.close()
+    await fan_out_all(db)
+
+    # The event committed after the webhook was created, so the webhook gets it.
+    assert await _queued(db, webhook_id) == [late.id]
+
+
+async def test_rolled_back_event_is_never_queued(db, org):
+    _require_postgres(db)
+    webhook_id = await _webhook(db, org.org_id)
+    conn, doomed_tx = _open_transaction(db.url)
+    try:
+        emit(doomed_tx, org_id=org.org_id, type=records.MESSAGE_SENT, data={"doomed": True})
+        kept = await _emit(db, org.org_id)
+        await fan_out_all(db)
+        doomed_tx.execute("ROLLBACK")
+    finally:
+        conn.close()
+    await fan_out_all(db)
+
+    assert await _queued(db, webhook_id) == [kept]
+
+
+async def test_second_worker_skips_held_cursor(db, org):
+    _require_postgres(db)
+    webhook_id = await _webhook(db, org.org_id)
+    event_id = await _emit(db, org.org_id)
+    conn, holder = _open_transaction(db.url)
+    try:
+        held = fanout.fan_out(holder)
+        skipped = await db.write(fanout.fan_out)
+        holder.execute("COMMIT")
+    finally:
+        conn.close()
+
+    assert held is not None
+    assert held.deliveries == 1
+    assert skipped is None
+    assert await _queued(db, webhook_id) == [event_id]
+
+
+# Pruning keeps what the cursor has not read -----------------------------------------
+
+
+@pytest.fixture
+async def fresh_db(backend: str, tmp_path) -> AsyncIterator[Database]:
+    if backend == "sqlite":
+        url = f"sqlite:///{tmp_path / 'prune.db'}"
+    else:
+        url = create_postgres_database()
+    migrate.upgrade(url)
+    database = open_database(url)
+    try:
+        yield database
+    finally:
+        await database.close()
+        if backend == "postgresql":
+            drop_postgres_database(url)
+
+
+async def test_prune_keeps_unread_events(fresh_db):
+    tenant = await make_tenant(fresh_db, "Prune org")
+    await _webhook(fresh_db, tenant.org_id)
+    for n in range(3):
+        await _emit(fresh_db, tenant.org_id, n)
+    far_future = 2**62
+    total = await fresh_db.read(lambda tx: tx.value("SELECT COUNT(*) AS n FROM events"))
+
+    unread_pruned = await fresh_db.write(
+        lambda tx: prune_events(tx, cutoff_ms=far_future, keep=1)
+    )
+    await fan_out_all(fresh_db)
+    read_pruned = await fresh_db.write(lambda tx: prune_events(tx, cutoff_ms=far_future, keep=1))
+
+    assert total >= 3
+    assert unread_pruned == 0
+    # The newest event of the organization stays whatever its age.
+    assert read_pruned == total - 1
+
+
+# Copying a database keeps the fan-out where it was ----------------------------------
+
+
+async def test_copy_to_postgres_keeps_unread_events(tmp_path, postgres_available):
+    if not postgres_available:
+        pytest.skip("PostgreSQL is not reachable")
+    from campfire_server.db.copy import copy_database
+
+    source_url = f"sqlite:///{tmp_path / 'source.db'}"
+    migrate.upgrade(source_url)
+    source = open_database(source_url)
+    try:
+        tenant = await make_tenant(source, "Copy org")
+        webhook_id = await _webhook(source, tenant.org_id)
+        read_before_copy = await _emit(source, tenant.org_id, 1)
+        await fan_out_all(source)
+        unread = {await _emit(source, tenant.org_id, n) for n in (2, 3)}
+    finally:
+        await source.close()
+
+    target_url = create_postgres_database()
+    try:
+        copy_database(source_url, target_url)
+        target = open_database(target_url)
+        try:
+            queued = await fan_out_all(target)
+            rows = await target.read(lambda tx: tx.all(
+                "SELECT event_id, COUNT(*) AS n FROM webhook_deliveries WHERE webhook_id = :id "
+                "GROUP BY event_id", id=webhook_id,
+            ))
+            later = await _emit(target, tenant.org_id, 4)
+            await fan_out_all(target)
+            after = await _queued(target, webhook_id)
+        finally:
+            await target.close()
+    finally:
+        drop_postgres_database(target_url)
+
+    assert queued == 2
+    assert {row["event_id"] for row in rows} == unread | {read_before_copy}
+    assert all(row["n"] == 1 for row in rows)
+    assert later in after
+    assert len(after) == 4
