@@ -275,8 +275,9 @@ def render(results: dict[str, dict[str, dict[str, float]]], seconds: int) -> str
         "",
         "At 64 connections a p99 under 50 ms needs well over 1,280 requests/s, since the "
         "mean latency is the connection count divided by the throughput. On PostgreSQL the "
-        "one writer thread of the process waits for two round trips per message (the locked "
-        "read of the conversation and the event insert that returns its position) while "
+        "one writer thread of the process waits for three round trips per message (the "
+        "locked read of the conversation, the event insert that returns its position and the "
+        "analytics update) while "
         "PostgreSQL, wrk and the server share the two cores.",
     ]
     return "\n".join(lines)
