@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import warnings
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 
 from sqlalchemy import MetaData, create_engine, func, insert, select, text
 
@@ -103,8 +105,13 @@ def copy_database(
 
 
 def _rebuild_missing_facts(url: str) -> int:
-    import asyncio
+    # The copy may be called from a coroutine; the rebuild and the close of
+    # its own database run on a thread without an event loop.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(_rebuild_facts_of, url).result()
 
+
+def _rebuild_facts_of(url: str) -> int:
     from ..analytics.backfill import rebuild_facts
     from .database import open_database
 
