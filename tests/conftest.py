@@ -34,7 +34,7 @@ NO_DNS = {"CAMPFIRE_WEBHOOK_DNS_LOOKUPS": "false"}
 
 
 class LocalResolver:
-    """A resolver for the SSRF guard that answers localhost and records every other name.
+    """A resolver for the SSRF guard that resolves localhost and records every other name.
 
     The tests must not send DNS queries, so any other name fails the test
     that asked for it (see ``no_outside_lookups``).
@@ -52,7 +52,7 @@ class LocalResolver:
 
 @pytest.fixture(autouse=True)
 def no_outside_lookups() -> Iterator[LocalResolver]:
-    """Fail any test whose code asks the SSRF guard to resolve a name other than localhost."""
+    """Fail any test whose code makes the SSRF guard resolve a name other than localhost."""
     resolver = LocalResolver()
     previous = guard.set_resolver(resolver)
     yield resolver

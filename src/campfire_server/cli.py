@@ -181,8 +181,7 @@ def cmd_keys_create(args: argparse.Namespace) -> int:
     def work(tx: Tx) -> dict[str, Any]:
         if not org_service.organization_exists(tx, args.org):
             raise ServiceError(f"organization {args.org!r} was not found")
-        for mailbox_id in args.mailbox or []:
-            org_service.get_mailbox_row(tx, args.org, mailbox_id)
+        org_service.require_mailboxes(tx, args.org, args.mailbox or [])
         issued = keys.create_key(
             tx,
             org_id=args.org,

@@ -173,7 +173,7 @@ async def test_writer_lone_sent_error_fails_its_work(db: Database) -> None:
     assert await db.read(lambda tx: _keys(tx, scope)) == ["taken"]
 
 
-async def test_writer_sent_error_at_own_read_is_not_503(db: Database) -> None:
+async def test_writer_sent_error_not_503(db: Database) -> None:
     # On PostgreSQL the read that collects the failed insert aborts the
     # pipeline; that is the work's error, not a lost connection.
     scope = f"writer-{id(db)}-own-read"

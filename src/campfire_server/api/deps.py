@@ -82,8 +82,8 @@ async def authenticate(
 async def require_agent(principal: Principal, db: Database, cache: keys.KeyCache) -> None:
     """Reject a token whose agent was deleted, or never existed in its organization.
 
-    The answer is cached like a key's: a deletion in this process takes
-    effect at once, one made by another process within the cache's lifetime.
+    The result is cached like a key's. A deletion in this process takes
+    effect at once, and one made by another process within the cache's lifetime.
     """
     entry = f"agent:{principal.org_id}:{principal.agent_id}"
     hit, known = cache.get(entry)

@@ -349,7 +349,7 @@ class IdempotencyMiddleware:
             await send(message)
 
         # NOTE: the key is completed in its own transaction after the request's
-        # own commit; a crash between the two leaves the key open, and a retry
+        # own commit. A crash between the two leaves the key open, so a retry
         # after the minute that marks it abandoned runs the request again.
         try:
             await self.app(scope, receive, capture)

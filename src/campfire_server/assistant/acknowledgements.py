@@ -124,7 +124,7 @@ LANGUAGES = tuple(_OPENINGS)
 
 
 def acknowledgement(reason: HandoffReason, language: str = DEFAULT_LANGUAGE) -> str:
-    """Return the text that tells the customer a person will take over, in ``language``.
+    """Return the message that a person will take over, in ``language``.
 
     A language without written texts gets English.
     """

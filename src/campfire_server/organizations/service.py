@@ -35,6 +35,12 @@ def get_mailbox_row(tx: Tx, org_id: str, mailbox_id: str) -> dict[str, Any]:
     return row
 
 
+def require_mailboxes(tx: Tx, org_id: str, mailbox_ids: list[str]) -> None:
+    """Raise ``NotFound`` for the first of ``mailbox_ids`` that ``org_id`` does not have."""
+    for mailbox_id in mailbox_ids:
+        get_mailbox_row(tx, org_id, mailbox_id)
+
+
 def get_mailbox(tx: Tx, org_id: str, mailbox_id: str) -> Mailbox:
     return mailbox_from_row(get_mailbox_row(tx, org_id, mailbox_id))
 

@@ -135,5 +135,4 @@ def _check_references(tx: Tx, org_id: str, agent_id: str | None, mailbox_ids: li
     """Raise ``NotFound`` when the agent or a mailbox a token would name does not exist."""
     if agent_id is not None:
         routing_service.get_agent_row(tx, org_id, agent_id)
-    for mailbox_id in mailbox_ids:
-        organizations.get_mailbox_row(tx, org_id, mailbox_id)
+    organizations.require_mailboxes(tx, org_id, mailbox_ids)

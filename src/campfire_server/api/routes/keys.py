@@ -37,8 +37,7 @@ def _key_from_row(row: dict[str, Any]) -> ApiKey:
 
 
 def _create(tx: Tx, org_id: str, body: KeyCreate, mailbox_ids: list[str]) -> IssuedApiKey:
-    for mailbox_id in mailbox_ids:
-        organizations.get_mailbox_row(tx, org_id, mailbox_id)
+    organizations.require_mailboxes(tx, org_id, mailbox_ids)
     role = body.role or ("customer" if body.kind == "publishable" else "admin")
     if body.kind == "secret" and role == "customer":
         raise ValidationFailed(
