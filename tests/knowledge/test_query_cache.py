@@ -47,3 +47,12 @@ def test_least_recently_used_query_evicted():
     assert model.calls == 3
     encoder.encode_query("b")
     assert model.calls == 4
+
+
+def test_cleared_cache_encodes_query_again():
+    model = CountingModel()
+    encoder = encoder_with(model, 4)
+    encoder.encode_query("refund")
+    encoder.clear_query_cache()
+    encoder.encode_query("refund")
+    assert model.calls == 2

@@ -143,6 +143,11 @@ class Encoder:
                 self._queries.popitem(last=False)
         return vector
 
+    def clear_query_cache(self) -> None:
+        """Forget every cached query vector, so the next queries run the model again."""
+        with self._query_lock:
+            self._queries.clear()
+
     def encode_passages(self, texts: Sequence[str]) -> np.ndarray:
         """Embed ``texts`` as unit vectors, reusing vectors of texts seen before."""
         keys = [hashlib.sha1(text.encode("utf-8")).digest() for text in texts]
