@@ -23,6 +23,10 @@ log = logging.getLogger(__name__)
 MODEL_NAME = "all-MiniLM-L6-v2"
 # all-MiniLM-L6-v2 truncates its input at 256 word pieces; longer passages lose their tail.
 MAX_SEQUENCE_TOKENS = 256
+# Queries are cut shorter: encoding time grows with length, and on the labelled
+# sets of BENCHMARKS.md fused hit@1 was the same with queries cut at 128 word
+# pieces as at 256, while the p95 CPU time of encoding one fell by about a quarter.
+MAX_QUERY_TOKENS = 128
 # Query vectors kept per process, least recently used first out. A repeated
 # customer message (a retry, a widget reload) then costs no model call.
 QUERY_CACHE_SIZE = 1024
@@ -130,9 +134,10 @@ class Encoder:
                 return cached
 
         model = self._load()
+        clipped = clip_to_tokens(getattr(model, "tokenizer", None), text, MAX_QUERY_TOKENS)
         with self._precision():
             encoded = model.encode(
-                [text], batch_size=1, normalize_embeddings=True, show_progress_bar=False
+                [clipped], batch_size=1, normalize_embeddings=True, show_progress_bar=False
             )
         vector = np.asarray(encoded[0], dtype=np.float32)
         vector.setflags(write=False)
@@ -168,6 +173,21 @@ class Encoder:
         if not texts:
             return np.zeros((0, 384), dtype=np.float32)
         return np.stack([self._cache[key] for key in keys])
+
+
+def clip_to_tokens(tokenizer: Any, text: str, limit: int) -> str:
+    """Return the start of ``text`` that ``tokenizer`` encodes in at most ``limit`` tokens.
+
+    The limit counts the special tokens the tokenizer adds. ``text`` comes
+    back whole when it fits or when there is no tokenizer to count with.
+    """
+    if tokenizer is None:
+        return text
+    encoding = tokenizer(text, truncation=True, max_length=limit, return_offsets_mapping=True)
+    if len(encoding["input_ids"]) < limit:
+        return text
+    end = max((stop for _start, stop in encoding["offset_mapping"]), default=len(text))
+    return text[:end]
 
 
 _shared: Encoder | None = None
