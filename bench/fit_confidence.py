@@ -1,6 +1,7 @@
 """Fit the boosted-tree confidence model that ``assistant/confidence.py`` ships.
 
 Usage: python bench/fit_confidence.py DATA_DIR [--retriever lexical|fused] [--rows FILE.npz]
+       [--target top1|top3|answerable] [--out FILE]
 
 Needs scikit-learn (``pip install scikit-learn``), which only this script
 uses: the package reads the fitted trees from JSON. DATA_DIR holds the
@@ -135,6 +136,13 @@ def main() -> int:
     parser.add_argument("--retriever", default="lexical", choices=["lexical", "fused"])
     parser.add_argument("--rows", type=Path, help="evidence rows saved by calibrate.py --save")
     parser.add_argument("--out", type=Path, help="model file to write (default: the package's)")
+    parser.add_argument(
+        "--target",
+        default="top1",
+        choices=["top1", "top3", "answerable"],
+        help="what a positive example is: an answerable question whose first article is gold "
+        "(shipped), one with a gold article among the first three, or any answerable question",
+    )
     args = parser.parse_args()
 
     if args.rows:
@@ -143,14 +151,24 @@ def main() -> int:
             print(f"error: {args.rows} has other features; rerun calibrate.py --save")
             return 2
         sets, handoff, top1, x = saved["sets"], saved["handoff"], saved["top1"], saved["x"]
+        rank = saved["rank"] if "rank" in saved.files else None
     else:
-        sets, handoff, top1, x = collect(args.data, args.retriever)
+        sets, handoff, rank, x = collect(args.data, args.retriever)
+        top1 = rank == 1
+    if args.target == "top3" and rank is None:
+        print(f"error: {args.rows} has no ranks; rerun calibrate.py --save")
+        return 2
 
     in_scope = x[:, FEATURE_NAMES.index("coverage")] >= OUT_OF_SCOPE_COVERAGE
     excluded = set(EXCLUDED) | (set(SEMANTIC_FEATURES) if args.retriever == "lexical" else set())
     features = [name for name in FEATURE_NAMES if name not in excluded]
     x = x[:, [FEATURE_NAMES.index(name) for name in features]]
-    y = (~handoff & top1).astype(int)
+    if args.target == "top1":
+        y = (~handoff & top1).astype(int)
+    elif args.target == "top3":
+        y = (~handoff & (rank >= 1) & (rank <= 3)).astype(int)
+    else:
+        y = (~handoff).astype(int)
 
     folds = np.random.default_rng(0).integers(0, FOLDS, len(y))
     trees_held_out = np.zeros(len(y))
