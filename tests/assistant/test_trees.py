@@ -81,3 +81,11 @@ def test_shipped_lexical_model_loads():
     assert isinstance(model, confidence.TreeConfidenceModel)
     assert confidence.model_path("lexical").exists()
     assert 0.0 <= model.score(NO_EVIDENCE) < 0.2
+
+
+@pytest.mark.parametrize("mode", ["fused", "semantic"])
+def test_shipped_fused_model_loads(mode):
+    model = confidence.confidence_model(mode)
+    assert isinstance(model, confidence.TreeConfidenceModel)
+    assert confidence.model_path("fused").exists()
+    assert 0.0 <= model.score(NO_EVIDENCE) < 0.2
