@@ -40,9 +40,9 @@ from campfire_server.assistant.trees import LEAF, BoostedTrees, Tree  # noqa: E4
 EXCLUDED = ("unknown_terms", "query_size")
 SEMANTIC_FEATURES = ("semantic_top", "semantic_margin", "retrievers_agree")
 # Trees, depth and learning rate per retriever. With the semantic features,
-# trees of depth 2 learned interactions that held on the set they came from
-# only (mtrag scored by trees fitted on the other sets: AUROC 0.60 at depth 2,
-# 0.72 with stumps), so the fused model is a sum of single splits.
+# trees of depth 2 learned interactions that did not carry across sets: mtrag
+# scored by trees fitted on the other sets reached AUROC 0.60 at depth 2 and
+# 0.72 with stumps. So the fused model is a sum of single splits.
 SHAPES = {"lexical": (150, 2, 0.05), "fused": (100, 1, 0.1)}
 SUBSAMPLE = 0.8
 THRESHOLD = 0.6

@@ -2,7 +2,7 @@
 
 Usage: python bench/query_encoding.py DATA_DIR [--every N]
 
-Needs the semantic extra. DATA_DIR holds the labelled sets (techqa, wixqa,
+Needs the semantic extra. DATA_DIR contains the labelled sets (techqa, wixqa,
 mtrag); every Nth question of each is encoded once per configuration with
 the product's ``Encoder``: float32 or bfloat16, queries cut at 256 or 128
 word pieces. The script prints the p50 and p95 CPU time per query and the

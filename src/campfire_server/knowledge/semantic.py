@@ -23,9 +23,9 @@ log = logging.getLogger(__name__)
 MODEL_NAME = "all-MiniLM-L6-v2"
 # all-MiniLM-L6-v2 truncates its input at 256 word pieces; longer passages lose their tail.
 MAX_SEQUENCE_TOKENS = 256
-# Queries are cut shorter: encoding time grows with length, and on the labelled
-# sets of BENCHMARKS.md fused hit@1 was the same with queries cut at 128 word
-# pieces as at 256, while the p95 CPU time of encoding one fell by about a quarter.
+# Queries are cut shorter, because encoding time grows with length. On the
+# labelled sets of BENCHMARKS.md, fused hit@1 was the same with queries cut at
+# 128 word pieces as at 256, and the p95 CPU time per query fell by a quarter.
 MAX_QUERY_TOKENS = 128
 # Query vectors kept per process, least recently used first out. A repeated
 # customer message (a retry, a widget reload) then costs no model call.
