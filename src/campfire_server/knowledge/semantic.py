@@ -47,9 +47,12 @@ def semantic_available() -> bool:
 def bfloat16_native() -> bool:
     """Tell whether this CPU multiplies bfloat16 matrices in hardware (AVX-512 BF16 or AMX).
 
-    Without such instructions oneDNN emulates bfloat16, which is slower than
-    float32, so the encoder then stays in float32.
+    Without such instructions bfloat16 products are emulated in software, so
+    the encoder stays in float32 there. The speed-up was measured only on a
+    CPU with AVX-512 BF16.
     """
+    # NOTE: the check is a private torch operator (present in torch 2.13); if a
+    # later torch drops it, the encoder falls back to float32.
     try:
         import torch
 
@@ -65,7 +68,7 @@ class Encoder:
 
     On a CPU with native bfloat16 the model runs under bfloat16 autocast and
     the returned vectors are still float32. On the AMD EPYC (AVX-512 BF16)
-    of BENCHMARKS.md this cut the CPU time of a query by about a third, and
+    of BENCHMARKS.md this cut the p95 CPU time of a query by about a third, and
     the vectors kept a cosine above 0.9999 to the float32 ones.
     ``bfloat16=False`` keeps the model in float32.
     """
