@@ -84,9 +84,9 @@ async def test_wrong_method_is_405(client, tenant):
 async def test_405_allow_lists_every_method(client, tenant):
     conversation = await create_conversation(client, tenant)
     cases = [
-        ("/conversations", {"GET", "POST"}),
-        (f"/conversations/{conversation['id']}", {"GET", "PATCH"}),
-        (f"/conversations/{conversation['id']}/messages", {"GET", "POST"}),
+        ("/conversations", {"GET", "HEAD", "POST", "OPTIONS"}),
+        (f"/conversations/{conversation['id']}", {"GET", "HEAD", "PATCH", "OPTIONS"}),
+        (f"/conversations/{conversation['id']}/messages", {"GET", "HEAD", "POST", "OPTIONS"}),
     ]
     for path, expected in cases:
         response = await client.put(path, headers=tenant.headers)

@@ -127,6 +127,19 @@ def list_keys(tx: Tx, org_id: str) -> list[dict[str, Any]]:
     )
 
 
+def get_key(tx: Tx, org_id: str, key_id: str) -> dict[str, Any]:
+    """Return one key's row without its hash, or raise ``NotFound``."""
+    row = tx.one(
+        "SELECT id, name, kind, role, prefix, mailbox_ids, allowed_origins, created_at, "
+        "last_used_at, revoked_at FROM api_keys WHERE org_id = :org_id AND id = :id",
+        org_id=org_id,
+        id=key_id,
+    )
+    if row is None:
+        raise NotFound.for_id("API key", key_id, field="keyId")
+    return row
+
+
 def revoke_key(tx: Tx, *, org_id: str, key_id: str) -> None:
     changed = tx.execute(
         "UPDATE api_keys SET revoked_at = :now WHERE id = :id AND org_id = :org_id "

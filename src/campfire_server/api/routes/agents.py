@@ -16,6 +16,7 @@ from ...routing import actions, service
 from ...routing.schemas import Agent, AgentCreate, AgentStatus, AgentUpdate
 from ..deps import DbDep, PrincipalDep
 from ..lean_route import LeanRoute
+from ..locations import set_location
 from ..schemas import Page, errors
 
 router = APIRouter(prefix="/agents", tags=["agents"], route_class=LeanRoute)
@@ -55,7 +56,7 @@ async def create_agent(
     agent = await db.write(
         lambda tx: actions.create_agent(tx, principal.org_id, body, password_hash=password_hash)
     )
-    response.headers["Location"] = f"/api/v2/agents/{agent.id}"
+    set_location(response, "agents", agent.id)
     return agent
 
 

@@ -20,6 +20,7 @@ from ...errors import ValidationFailed
 from ...pagination import page_request
 from ..deps import DbDep, PrincipalDep
 from ..lean_route import LeanRoute
+from ..locations import set_location
 from ..schemas import Page, errors
 
 router = APIRouter(prefix="/conversations", tags=["conversations"], route_class=LeanRoute)
@@ -52,7 +53,7 @@ async def create_conversation(
 ) -> Conversation:
     require(principal, "conversations:write")
     conversation = await db.write(lambda tx: actions.create_conversation(tx, principal, body))
-    response.headers["Location"] = f"/api/v2/conversations/{conversation.id}"
+    set_location(response, "conversations", conversation.id)
     return conversation
 
 

@@ -12,6 +12,7 @@ from ...routing import actions, service
 from ...routing.schemas import Handoff, HandoffCreate, HandoffList, HandoffStatus
 from ..deps import DbDep, PrincipalDep
 from ..lean_route import LeanRoute
+from ..locations import set_location
 from ..schemas import errors
 
 router = APIRouter(
@@ -81,7 +82,9 @@ async def request_handoff(
             mailbox_ids=principal.mailbox_ids,
         )
     )
-    if not created:
+    if created:
+        set_location(response, "conversations", conversation_id, "handoff")
+    else:
         response.status_code = 200
     return handoff
 

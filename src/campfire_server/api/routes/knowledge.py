@@ -20,6 +20,7 @@ from ...knowledge.schemas import (
 from ...knowledge.urls import source_url
 from ..deps import DbDep, PrincipalDep
 from ..lean_route import LeanRoute
+from ..locations import set_location
 from ..schemas import errors
 
 router = APIRouter(prefix="/knowledge", tags=["knowledge"], route_class=LeanRoute)
@@ -33,10 +34,14 @@ router = APIRouter(prefix="/knowledge", tags=["knowledge"], route_class=LeanRout
     operation_id="knowledge-articles-create",
     summary="Create an article",
 )
-async def create_article(body: ArticleCreate, principal: PrincipalDep, db: DbDep) -> ArticlePublic:
+async def create_article(
+    body: ArticleCreate, principal: PrincipalDep, db: DbDep, response: Response
+) -> ArticlePublic:
     require(principal, "knowledge:write")
     row = await db.write(lambda tx: actions.create_article(tx, principal.org_id, body))
-    return service.to_public(row)
+    article = service.to_public(row)
+    set_location(response, "knowledge", "articles", article.id)
+    return article
 
 
 @router.post(

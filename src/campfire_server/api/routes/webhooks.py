@@ -22,6 +22,7 @@ from ...webhooks.schemas import (
 )
 from ..deps import DbDep, PrincipalDep, SettingsDep
 from ..lean_route import LeanRoute
+from ..locations import set_location
 from ..schemas import Page, errors
 
 router = APIRouter(prefix="/webhooks", tags=["webhooks"], route_class=LeanRoute)
@@ -58,7 +59,7 @@ async def create_webhook(
     actions.check_events(body.events)
     await _check_url(body.url, settings)
     webhook = await db.write(lambda tx: actions.create_webhook(tx, principal.org_id, body))
-    response.headers["Location"] = f"/api/v2/webhooks/{webhook.id}"
+    set_location(response, "webhooks", webhook.id)
     return webhook
 
 
