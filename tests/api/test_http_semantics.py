@@ -235,7 +235,9 @@ async def test_location_of_message_is_private_aware(client, tenant, db):
     )
     assert note.status_code == 201, note.text
 
-    fetched = await client.get(note.headers["location"].removeprefix("/api/v2"), headers=tenant.headers)
+    fetched = await client.get(
+        note.headers["location"].removeprefix("/api/v2"), headers=tenant.headers
+    )
     other = await client.get(
         f"/conversations/{conversation['id']}/messages/msg_missing", headers=tenant.headers
     )

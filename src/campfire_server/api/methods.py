@@ -20,7 +20,7 @@ def _served(scope: Scope, method: str) -> bool:
 
 
 def allowed_methods(scope: Scope) -> list[str]:
-    """Return the methods that some route serves at the path of ``scope``, HEAD and OPTIONS included.
+    """Return the methods served at the path of ``scope``, HEAD and OPTIONS included.
 
     Several routes often share a path (GET and POST on a list), so each
     method is matched against the whole route table. HEAD is served

@@ -33,7 +33,10 @@ ISSUES_CREDENTIAL = frozenset({"auth-tokens-create", "widget-session-create"})
 
 LOCATION_HEADER = {
     "description": "The absolute path of the created resource, under /api/v2",
-    "schema": {"type": "string", "examples": ["/api/v2/conversations/conv_0MfLhN2y8nQ3b1aXk5Tz7Wq0"]},
+    "schema": {
+        "type": "string",
+        "examples": ["/api/v2/conversations/conv_0MfLhN2y8nQ3b1aXk5Tz7Wq0"],
+    },
 }
 
 
