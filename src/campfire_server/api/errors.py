@@ -68,6 +68,7 @@ _EXPECTED_BY_TYPE = {
     "string_type": "a string",
     "int_type": "an integer",
     "int_parsing": "an integer",
+    "query_int_parsing": "an integer written in decimal digits, such as 20",
     "float_type": "a number",
     "float_parsing": "a number",
     "bool_type": "a boolean",

@@ -13,6 +13,7 @@ from ...routing.schemas import Handoff, HandoffCreate, HandoffList, HandoffStatu
 from ..deps import DbDep, PrincipalDep
 from ..lean_route import LeanRoute
 from ..locations import set_location
+from ..query import QueryInt
 from ..schemas import errors
 
 router = APIRouter(
@@ -33,7 +34,7 @@ async def list_handoffs(
     db: DbDep,
     status: Annotated[list[HandoffStatus] | None, Query()] = None,
     mailbox_id: Annotated[str | None, Query(alias="mailboxId", max_length=64)] = None,
-    limit: Annotated[int, Query(ge=1, le=200)] = 100,
+    limit: Annotated[QueryInt, Query(ge=1, le=200)] = 100,
 ) -> HandoffList:
     require(principal, "handoffs:list")
     items, has_more = await db.read(

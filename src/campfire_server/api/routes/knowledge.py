@@ -21,6 +21,7 @@ from ...knowledge.urls import source_url
 from ..deps import DbDep, PrincipalDep
 from ..lean_route import LeanRoute
 from ..locations import set_location
+from ..query import QueryInt
 from ..schemas import errors
 
 router = APIRouter(prefix="/knowledge", tags=["knowledge"], route_class=LeanRoute)
@@ -65,8 +66,8 @@ async def import_articles(body: ArticleImport, principal: PrincipalDep, db: DbDe
 async def list_articles(
     principal: PrincipalDep,
     db: DbDep,
-    page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
-    limit: Annotated[int, Query(ge=1, le=100)] = 50,
+    page: Annotated[QueryInt, Query(ge=1, le=1_000_000)] = 1,
+    limit: Annotated[QueryInt, Query(ge=1, le=100)] = 50,
     tag: Annotated[str | None, Query(max_length=64)] = None,
     mailbox_id: Annotated[str | None, Query(alias="mailboxId", max_length=64)] = None,
 ) -> dict:
@@ -102,7 +103,7 @@ async def search_articles(
     principal: PrincipalDep,
     q: Annotated[str, Query(min_length=1, max_length=2000)],
     mailbox_id: Annotated[str | None, Query(alias="mailboxId", max_length=64)] = None,
-    limit: Annotated[int, Query(ge=1, le=50)] = 10,
+    limit: Annotated[QueryInt, Query(ge=1, le=50)] = 10,
 ) -> dict:
     require(principal, "knowledge:read")
     engine = request.app.state.answer_engine

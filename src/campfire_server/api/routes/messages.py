@@ -13,6 +13,7 @@ from ...pagination import page_request
 from ..deps import DbDep, PrincipalDep, enforce_limit
 from ..lean_route import LeanRoute
 from ..locations import set_location
+from ..query import QueryInt
 from ..schemas import Page, errors
 
 router = APIRouter(
@@ -55,8 +56,8 @@ async def list_messages(
     conversation_id: str,
     principal: PrincipalDep,
     db: DbDep,
-    page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
-    limit: Annotated[int, Query(ge=1, le=100)] = 50,
+    page: Annotated[QueryInt, Query(ge=1, le=1_000_000)] = 1,
+    limit: Annotated[QueryInt, Query(ge=1, le=100)] = 50,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
 ) -> dict:
     require(principal, "messages:read")

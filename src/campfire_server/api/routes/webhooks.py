@@ -23,6 +23,7 @@ from ...webhooks.schemas import (
 from ..deps import DbDep, PrincipalDep, SettingsDep
 from ..lean_route import LeanRoute
 from ..locations import set_location
+from ..query import QueryInt
 from ..schemas import Page, errors
 
 router = APIRouter(prefix="/webhooks", tags=["webhooks"], route_class=LeanRoute)
@@ -73,8 +74,8 @@ async def create_webhook(
 async def list_webhooks(
     principal: PrincipalDep,
     db: DbDep,
-    page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
-    limit: Annotated[int, Query(ge=1, le=100)] = 50,
+    page: Annotated[QueryInt, Query(ge=1, le=1_000_000)] = 1,
+    limit: Annotated[QueryInt, Query(ge=1, le=100)] = 50,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
 ) -> dict:
     require(principal, "webhooks:manage")
@@ -165,8 +166,8 @@ async def list_deliveries(
     webhook_id: str,
     principal: PrincipalDep,
     db: DbDep,
-    page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
-    limit: Annotated[int, Query(ge=1, le=100)] = 50,
+    page: Annotated[QueryInt, Query(ge=1, le=1_000_000)] = 1,
+    limit: Annotated[QueryInt, Query(ge=1, le=100)] = 50,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
     status: DeliveryStatus | None = None,
 ) -> dict:
