@@ -6,7 +6,6 @@ import asyncio
 import hashlib
 import json
 import logging
-import math
 import re
 import time
 from typing import Any
@@ -14,7 +13,7 @@ from urllib.parse import parse_qsl
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from .. import clock, ids
+from .. import clock, ids, json_numbers
 from ..errors import (
     Conflict,
     PayloadTooLarge,
@@ -167,23 +166,10 @@ def replay(body: bytes) -> Receive:
     return receive
 
 
-def _reject_constant(name: str) -> Any:
-    # Python's parser accepts NaN and Infinity, which JSON does not; they would
-    # be stored as null.
-    raise ValueError(f"{name} is not valid JSON")
-
-
-def _finite_float(text: str) -> float:
-    value = float(text)
-    if not math.isfinite(value):
-        raise ValueError(f"{text} is out of the range of a 64-bit float")
-    return value
-
-
 def check_json_body(body: bytes) -> Any:
-    """Parse ``body`` and reject text that the stores cannot keep intact."""
+    """Parse ``body`` and reject text and numbers that the stores cannot keep intact."""
     try:
-        document = json.loads(body, parse_constant=_reject_constant, parse_float=_finite_float)
+        document = json_numbers.loads(body)
     except RecursionError:
         raise ValidationFailed(
             "the request body nests too deeply",
@@ -191,14 +177,18 @@ def check_json_body(body: bytes) -> Any:
             value=None,
             expected="a JSON object nested at most a few levels",
         ) from None
-    except (UnicodeDecodeError, ValueError) as error:
-        position = getattr(error, "pos", None)
-        if isinstance(error, json.JSONDecodeError) or isinstance(error, UnicodeDecodeError):
-            reason = f" (error at byte {position})" if position is not None else ""
-        else:
-            reason = f" ({error})"
+    except UnicodeDecodeError as error:
         raise ValidationFailed(
-            "the request body is not valid UTF-8 JSON" + reason,
+            f"the request body is not valid UTF-8 (error at byte {error.start})",
+            field="body",
+            value=None,
+            expected="a valid JSON document encoded as UTF-8",
+        ) from None
+    except ValueError as error:
+        position = getattr(error, "pos", None)
+        reason = f" (error at byte {position})" if position is not None else ""
+        raise ValidationFailed(
+            "the request body is not valid JSON" + reason,
             field="body",
             value=None,
             expected="a valid JSON document encoded as UTF-8",
