@@ -68,10 +68,12 @@ class HeadOptionsMiddleware:
                 message = {"type": "http.response.body", "body": b""}
             await send(message)
 
-        # The scope is changed in place, so the request log and the metrics of
-        # the outer middleware see the matched route; they see HEAD again after.
-        scope["method"] = "GET"
+        # The server reads the method from the scope it passed in, so the GET
+        # route runs on a copy; the matched route is copied back for the request
+        # log and the metrics of the outer middleware.
+        as_get = {**scope, "method": "GET"}
         try:
-            await self.app(scope, receive, send_without_body)
+            await self.app(as_get, receive, send_without_body)
         finally:
-            scope["method"] = "HEAD"
+            if "route" in as_get:
+                scope["route"] = as_get["route"]
