@@ -115,7 +115,7 @@ def create_key(
         allowed_origins=json.dumps(origins),
         created_at=now,
     )
-    log.info("api key created", extra={"key_id": key_id, "org_id": org_id, "kind": kind})
+    tx.log(log.info, "api key created", extra={"key_id": key_id, "org_id": org_id, "kind": kind})
     return IssuedKey(key_id, plain, prefix, name, kind, role, now)
 
 
@@ -154,7 +154,7 @@ def revoke_key(tx: Tx, *, org_id: str, key_id: str) -> None:
         )
         if not exists:
             raise NotFound.for_id("API key", key_id)
-    log.info("api key revoked", extra={"key_id": key_id, "org_id": org_id})
+    tx.log(log.info, "api key revoked", extra={"key_id": key_id, "org_id": org_id})
 
 
 def find_key(tx: Tx, key: str) -> dict[str, Any] | None:
