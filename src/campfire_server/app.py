@@ -12,8 +12,9 @@ from . import __version__
 from .analytics import live as analytics_live
 from .api.access import AccessMiddleware
 from .api.errors import install_error_handlers
+from .api.idempotency import IdempotencyMiddleware
 from .api.methods import HeadOptionsMiddleware
-from .api.middleware import BodyGuardMiddleware, IdempotencyMiddleware, RequestContextMiddleware
+from .api.middleware import BodyGuardMiddleware, RequestContextMiddleware
 from .api.openapi import install_openapi
 from .api.routes import (
     agents,
