@@ -1,18 +1,34 @@
-"""Idempotent POSTs: a repeated ``Idempotency-Key`` gets the first response."""
+"""Idempotent POSTs: a repeated ``Idempotency-Key`` gets the first response.
+
+The response is stored after the request's writes have committed, so a
+crash between the two would leave writes without a stored response. Each
+write of the request therefore also records its result in its own
+transaction (a write journal, ``db/journal.py``). A retry of such a request
+runs the route again, but its writes return the recorded results instead
+of running, so the route rebuilds the first response without writing twice.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
 import json
+import logging
 import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .. import clock
+from ..db.journal import current_journal, owned_by_current_task
+from ..db.tx import Tx
 from ..errors import Conflict, ServiceError, ValidationFailed
+from . import write_results
 from .middleware import _header, send_error
+
+log = logging.getLogger(__name__)
 
 
 class IdempotencyMiddleware:
@@ -21,7 +37,10 @@ class IdempotencyMiddleware:
     The key is scoped to the credential that sent it and kept for 24 hours.
     A repeat with a different body is a 409. A repeat that arrives while the
     first request is still running waits for it. A first request that ended
-    in a 5xx leaves nothing behind, so the retry runs for real.
+    in a 5xx before any write committed leaves nothing behind, so the retry
+    runs for real. A first request that committed writes but stored no
+    response (the process died, or it answered 5xx) is resumed by a repeat
+    that arrives a minute or more later: its writes are replayed, not rerun.
     """
 
     WINDOW_MS = 24 * 3600 * 1000
@@ -60,30 +79,38 @@ class IdempotencyMiddleware:
             scope["method"].encode() + b" " + scope["path"].encode() + b"\n" + body
         ).hexdigest()
 
-        stored = await db.write(lambda tx: _claim(tx, scope_key, key, request_hash))
-        if stored is not None:
+        claim = await db.write(lambda tx: _claim(tx, scope_key, key, request_hash))
+        if claim.stored is not None:
             try:
-                await self._replay(db, send, scope_key, key, request_hash, stored, request_id)
+                await self._replay(db, send, scope_key, key, request_hash, claim.stored, request_id)
             except ServiceError as error:
                 await send_error(send, error, request_id)
             return
 
+        journal = RequestJournal(scope_key, key, claim.recorded)
         captured: dict[str, Any] = {"status": 500, "headers": [], "body": []}
 
         async def capture(message: Message) -> None:
             if message["type"] == "http.response.start":
                 captured["status"] = message["status"]
                 captured["headers"] = message.get("headers", [])
+                if journal.replayed_writes:
+                    headers = [*captured["headers"], (b"idempotent-replayed", b"true")]
+                    message = {**message, "headers": headers}
             elif message["type"] == "http.response.body":
                 captured["body"].append(message.get("body", b""))
             await send(message)
 
-        # NOTE: the key is completed in its own transaction after the request's
-        # own commit. A crash between the two leaves the key open, so a retry
-        # after the minute that marks it abandoned runs the request again.
+        if claim.recorded:
+            log.info(
+                "idempotent request resumed",
+                extra={"recorded_writes": len(claim.recorded), "request_id": request_id},
+            )
+        token = current_journal.set(journal)
         try:
             await self.app(scope, receive, capture)
         finally:
+            current_journal.reset(token)
             status = captured["status"]
             if status >= 500:
                 await db.write(lambda tx: _release(tx, scope_key, key))
@@ -172,18 +199,30 @@ def _lookup(tx: Any, scope_key: str, key: str) -> dict[str, Any] | None:
     )
 
 
-def _claim(tx: Any, scope_key: str, key: str, request_hash: str) -> dict[str, Any] | None:
-    """Claim ``key`` for this request; return the row of a request that claimed it first."""
+@dataclass
+class Claim:
+    """The outcome of claiming a key: ours to run, or the row of the request that has it."""
+
+    stored: dict[str, Any] | None = None
+    # Results recorded by an earlier attempt whose writes committed; replayed in order.
+    recorded: list[Any] = field(default_factory=list)
+
+
+def _claim(tx: Tx, scope_key: str, key: str, request_hash: str) -> Claim:
+    """Claim ``key`` for this request, take over an abandoned one, or return the holder's row."""
     now = clock.now_ms()
-    # A completed key expires after the window; a claim still open after a
-    # minute belongs to a process that crashed mid-request.
+    abandoned = now - 60_000
+    # A completed key expires after the window. A claim still open after a
+    # minute belongs to a process that crashed mid-request; without recorded
+    # writes it is dropped, so the request runs afresh.
     tx.execute(
         "DELETE FROM idempotency_keys WHERE scope = :scope AND key = :key AND "
-        "(created_at < :cutoff OR (status_code IS NULL AND created_at < :abandoned))",
+        "(created_at < :cutoff OR (status_code IS NULL AND write_results IS NULL "
+        "AND created_at < :abandoned))",
         scope=scope_key,
         key=key,
         cutoff=now - IdempotencyMiddleware.WINDOW_MS,
-        abandoned=now - 60_000,
+        abandoned=abandoned,
     )
     inserted = tx.execute(
         "INSERT INTO idempotency_keys (scope, key, request_hash, created_at) "
@@ -194,27 +233,102 @@ def _claim(tx: Any, scope_key: str, key: str, request_hash: str) -> dict[str, An
         now=now,
     )
     if inserted:
-        return None
-    return _lookup(tx, scope_key, key)
+        return Claim()
+    # With recorded writes, the same request takes the abandoned claim over
+    # and replays them; the new created_at makes concurrent repeats wait.
+    resumed = tx.one(
+        "UPDATE idempotency_keys SET created_at = :now WHERE scope = :scope AND key = :key "
+        "AND status_code IS NULL AND write_results IS NOT NULL AND request_hash = :hash "
+        "AND created_at < :abandoned RETURNING write_results",
+        now=now,
+        scope=scope_key,
+        key=key,
+        hash=request_hash,
+        abandoned=abandoned,
+    )
+    if resumed is not None:
+        return Claim(recorded=json.loads(resumed["write_results"]))
+    return Claim(stored=_lookup(tx, scope_key, key))
 
 
-def _release(tx: Any, scope_key: str, key: str) -> None:
+def _release(tx: Tx, scope_key: str, key: str) -> None:
+    """Drop an open claim whose request committed no write, so a retry runs afresh."""
     tx.execute(
-        "DELETE FROM idempotency_keys WHERE scope = :scope AND key = :key AND status_code IS NULL",
+        "DELETE FROM idempotency_keys WHERE scope = :scope AND key = :key "
+        "AND status_code IS NULL AND write_results IS NULL",
         scope=scope_key,
         key=key,
     )
 
 
 def _complete(
-    tx: Any, scope_key: str, key: str, status: int, body: bytes, headers: dict[str, str]
+    tx: Tx, scope_key: str, key: str, status: int, body: bytes, headers: dict[str, str]
 ) -> None:
     tx.execute(
         "UPDATE idempotency_keys SET status_code = :status, response_body = :body, "
-        "response_headers = :headers WHERE scope = :scope AND key = :key",
+        "response_headers = :headers, write_results = NULL WHERE scope = :scope AND key = :key",
         status=status,
         body=body,
         headers=json.dumps(headers),
         scope=scope_key,
         key=key,
     )
+
+
+class RequestJournal:
+    """The write journal of one idempotent request (see ``db/journal.py``).
+
+    ``recorded`` holds the encoded results of the writes that committed so
+    far, from this attempt or an earlier one; the first ``len(recorded)``
+    writes of a resumed attempt are answered from it.
+    """
+
+    def __init__(self, scope_key: str, key: str, recorded: list[Any]) -> None:
+        self._task = asyncio.current_task()
+        self._scope_key = scope_key
+        self._key = key
+        self._recorded = list(recorded)
+        self._position = 0
+        self._pending: Any = None
+        self._unrecordable = False
+        self.replayed_writes = 0
+
+    def applies(self) -> bool:
+        return not self._unrecordable and owned_by_current_task(self._task)
+
+    def replayed(self) -> tuple[bool, Any]:
+        if self._position >= len(self._recorded):
+            return False, None
+        result = write_results.decode(self._recorded[self._position])
+        self._position += 1
+        self.replayed_writes += 1
+        return True, result
+
+    def wrap(self, work: Callable[[Tx], Any]) -> Callable[[Tx], Any]:
+        def recorded_work(tx: Tx) -> Any:
+            result = work(tx)
+            try:
+                document = write_results.encode(result)
+            except TypeError as error:
+                # NOTE: such a write is not journaled, so a retry after a crash
+                # between it and the stored response runs it again.
+                self._unrecordable = True
+                tx.log(log.warning, "write result not recorded", extra={"error": str(error)})
+                return result
+            self._pending = document
+            tx.send(
+                "UPDATE idempotency_keys SET write_results = :results "
+                "WHERE scope = :scope AND key = :key",
+                results=json.dumps([*self._recorded, document]),
+                scope=self._scope_key,
+                key=self._key,
+            )
+            return result
+
+        return recorded_work
+
+    def committed(self, result: Any) -> None:
+        if self._pending is not None:
+            self._recorded.append(self._pending)
+            self._pending = None
+        self._position += 1

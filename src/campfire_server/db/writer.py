@@ -8,7 +8,8 @@ runs again with a savepoint around each work.
 A work may therefore run twice before it commits once, so it must touch
 nothing but its ``Tx``; effects for after the commit go to
 ``Tx.after_commit`` and log lines to ``Tx.log``, which the writer emits
-once the work's changes have committed.
+once the work's changes have committed. A write of a request with a write
+journal (``journal.py``) records its result in its own transaction.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from typing import Any, Protocol
 
 from .. import mock
 from ..errors import ServiceUnavailable
+from .journal import journal_for_this_task
 from .tx import Dialect, LogEntry, Tx
 
 log = logging.getLogger(__name__)
@@ -93,6 +95,13 @@ class GroupWriter:
         self._queue.put((work, settle, rollback))
 
     async def run(self, work: Callable[[Tx], Any]) -> Any:
+        journal = journal_for_this_task()
+        if journal is not None:
+            done, result = journal.replayed()
+            if done:
+                return result
+            work = journal.wrap(work)
+
         loop = asyncio.get_running_loop()
         future: asyncio.Future[Any] = loop.create_future()
 
@@ -100,7 +109,10 @@ class GroupWriter:
             loop.call_soon_threadsafe(_settle_future, future, ok, value, callbacks)
 
         self.submit(work, settle, rollback=mock.is_active())
-        return await future
+        result = await future
+        if journal is not None:
+            journal.committed(result)
+        return result
 
     def run_sync(self, work: Callable[[Tx], Any]) -> Any:
         done = threading.Event()
