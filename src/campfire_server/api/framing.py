@@ -1,12 +1,13 @@
-"""The error envelope for requests that the HTTP parser rejects before the app sees them.
+"""The error envelope for requests that the HTTP parser rejects before the app receives them.
 
-uvicorn answers a request whose framing it cannot parse (a 20-digit or
+uvicorn responds to a request whose framing it cannot parse (a 20-digit or
 non-numeric ``Content-Length``, a header name with a space, a broken chunk
 size, a garbled request line) with its own plain-text 400 and closes the
 connection; the ASGI app is never called. These protocol classes keep
 uvicorn's parsing and replace only that response with the JSON envelope
 and an ``X-Request-ID``. ``uvicorn.run(http=...)`` takes them in place of
-its own (uvicorn 0.30 to 0.55 name the method ``send_400_response``).
+its own. They override ``send_400_response``, the method that uvicorn 0.55
+calls for a parser error.
 """
 
 from __future__ import annotations

@@ -278,7 +278,7 @@ def _complete(
 class RequestJournal:
     """The write journal of one idempotent request (see ``db/journal.py``).
 
-    ``recorded`` holds the encoded results of the writes that committed so
+    ``recorded`` contains the encoded results of the writes that committed so
     far, from this attempt or an earlier one; the first ``len(recorded)``
     writes of a resumed attempt are answered from it.
     """

@@ -1,9 +1,9 @@
 """HEAD and OPTIONS for every route, which FastAPI routes do not serve by themselves.
 
 HEAD runs the GET route of its path and sends the status and headers
-without the body. OPTIONS answers 204 with an ``Allow`` header naming every
-method of the path. CORS preflights never get here: the access middleware
-answers them first.
+without the body. OPTIONS returns 204 with an ``Allow`` header naming every
+method of the path. CORS preflights never get here, because the access
+middleware responds to them first.
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ def allowed_methods(scope: Scope) -> list[str]:
 
 
 class HeadOptionsMiddleware:
-    """Answer OPTIONS with ``Allow``, and HEAD with the GET route's response minus its body."""
+    """Respond to OPTIONS with ``Allow``, and to HEAD with the GET response minus its body."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -53,7 +53,7 @@ class HeadOptionsMiddleware:
     async def _options(self, scope: Scope, receive: Receive, send: Send) -> None:
         allowed = allowed_methods(scope)
         if not allowed:
-            # The router answers a path that no route matches with the 404 envelope.
+            # The router returns the 404 envelope for a path that no route matches.
             await self.app(scope, receive, send)
             return
         headers = [(b"allow", ", ".join(allowed).encode())]
@@ -69,7 +69,7 @@ class HeadOptionsMiddleware:
             await send(message)
 
         # The server reads the method from the scope it passed in, so the GET
-        # route runs on a copy; the matched route is copied back for the request
+        # route runs on a copy. The matched route is copied back for the request
         # log and the metrics of the outer middleware.
         as_get = {**scope, "method": "GET"}
         try:

@@ -1,9 +1,9 @@
 """JSON encoding of the values that writes return, for the write journal of idempotent POSTs.
 
 Writes return plain values, row dicts, tuples, pydantic models and
-dataclasses of this package. Each becomes JSON that says how to rebuild it;
-decoding imports only classes of this package, so a stored document cannot
-name arbitrary code.
+dataclasses of this package. Each is encoded as JSON together with the
+class to rebuild it from. Decoding imports only classes of this package, so
+a stored document cannot name arbitrary code.
 """
 
 from __future__ import annotations

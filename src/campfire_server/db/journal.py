@@ -2,7 +2,7 @@
 
 An idempotent request must not run its writes twice, even when the process
 dies between a write's commit and the moment its response is stored. A
-journal bound to the request's task sees every ``Database.write`` of that
+journal bound to the request's task intercepts every ``Database.write`` of that
 task: it adds a statement to the work that records the work's result in the
 same transaction, and on a retry it hands back the recorded results in
 order instead of running those writes again.
