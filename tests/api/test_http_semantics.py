@@ -226,7 +226,7 @@ def document_headers(document: dict, operation_id: str) -> dict:
     raise AssertionError(f"no operation {operation_id}")
 
 
-async def test_location_of_message_is_private_aware(client, tenant, db):
+async def test_message_location_resolves(client, tenant):
     conversation = await create_conversation(client, tenant)
     note = await client.post(
         f"/conversations/{conversation['id']}/messages",

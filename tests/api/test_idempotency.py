@@ -205,7 +205,7 @@ async def test_crash_retry_with_other_body_is_409(client, tenant, frozen_clock, 
 
 
 async def test_write_results_recorded_in_write(client, tenant, db):
-    """The write and the record of its result commit together, and completion clears it."""
+    """The write records its result before the response is stored; completion clears it."""
     conversation = await create_conversation(client, tenant)
     seen: list[str | None] = []
     original = idempotency._complete
