@@ -8,6 +8,9 @@ uvicorn's parsing and replace only that response with the JSON envelope
 and an ``X-Request-ID``. ``uvicorn.run(http=...)`` takes them in place of
 its own. They override ``send_400_response``, the method that uvicorn 0.55
 calls for a parser error.
+
+NOTE: a WebSocket upgrade that the websockets library rejects (a missing
+``Sec-WebSocket-Key``, an unsupported version) still gets its plain-text 400.
 """
 
 from __future__ import annotations
