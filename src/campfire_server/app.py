@@ -115,6 +115,9 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         docs_url=f"{API_PREFIX}/docs",
         redoc_url=None,
         lifespan=lifespan,
+        # A trailing slash is another path and gets a 404, not a redirect,
+        # because Starlette builds the redirect from the client's Host header.
+        redirect_slashes=False,
         # FastAPI's OpenTelemetry hooks would ask on every request whether a
         # provider is configured; the server reports through /metrics and its logs.
         telemetry={"tracing": False, "metrics": False, "logs": False},

@@ -333,3 +333,40 @@ async def test_nul_in_url_is_400(client, tenant):
         headers=tenant.headers,
     )
     assert_envelope(sent, 400, "VALIDATION_ERROR")
+
+
+@pytest.mark.parametrize("path", ["/conversations/", "/mailboxes/"])
+async def test_trailing_slash_is_404_not_redirect(client, tenant, path):
+    response = await client.get(path, headers={**tenant.headers, "Host": "attacker.example"})
+
+    assert_envelope(response, 404, "NOT_FOUND")
+    assert "location" not in response.headers
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("limit=0", "a number at least 1"),
+        ("limit=101", "a number at most 100"),
+    ],
+)
+async def test_bound_errors_are_worded(client, tenant, query, expected):
+    response = await client.get(f"/conversations?{query}", headers=tenant.headers)
+
+    error = assert_envelope(response, 400, "VALIDATION_ERROR")
+    assert error["details"]["expected"] == expected
+    assert error["message"].startswith("limit should be ")
+    assert "{" not in error["message"]
+
+
+@pytest.mark.parametrize("body", [b"null", b"[]", b'"text"', b"5"])
+async def test_body_not_an_object_is_worded(client, tenant, body):
+    response = await client.post(
+        "/conversations",
+        content=body,
+        headers={**tenant.headers, "Content-Type": "application/json"},
+    )
+
+    error = assert_envelope(response, 400, "VALIDATION_ERROR")
+    assert error["message"] == "the request body must be a JSON object"
+    assert error["details"]["expected"] == "a JSON object"

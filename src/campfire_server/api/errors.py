@@ -80,6 +80,26 @@ _EXPECTED_BY_TYPE = {
 }
 
 
+# pydantic's bound errors, the key of the bound in their context, and the
+# bound in words.
+_BOUND_WORDS = {
+    "greater_than_equal": ("ge", "at least"),
+    "less_than_equal": ("le", "at most"),
+    "greater_than": ("gt", "greater than"),
+    "less_than": ("lt", "less than"),
+}
+
+
+def _describe_message(field: str, error: dict[str, Any]) -> str:
+    """Word pydantic's message about ``field`` as a sentence about that field."""
+    if field == "body" and error.get("type") in ("dict_type", "model_attributes_type"):
+        return "the request body must be a JSON object"
+    message = str(error.get("msg", "invalid value"))
+    if message.startswith("Input should be "):
+        return f"{field} should be {message.removeprefix('Input should be ')}"
+    return f"{field}: {message}"
+
+
 def _field_path(location: tuple[Any, ...]) -> str:
     parts = [str(part) for part in location if part not in ("body", "query", "path", "header")]
     return ".".join(parts) or "body"
@@ -96,9 +116,9 @@ def _describe_expected(error: dict[str, Any]) -> str:
         return f"at least {ctx.get('min_length')} characters"
     if kind == "string_pattern_mismatch":
         return f"a string matching {ctx.get('pattern')}"
-    if kind in ("greater_than_equal", "less_than_equal", "greater_than", "less_than"):
-        bound = {key: value for key, value in ctx.items()}
-        return f"a number with {bound}"
+    if kind in _BOUND_WORDS:
+        key, words = _BOUND_WORDS[kind]
+        return f"a number {words} {ctx.get(key)}"
     return _EXPECTED_BY_TYPE.get(kind, error.get("msg", "a valid value"))
 
 
@@ -126,7 +146,7 @@ def validation_error_from_pydantic(errors: list[dict[str, Any]]) -> ServiceError
         value = f"<{len(value)} characters>"
     if first.get("type") == "missing":
         value = None
-    message = f"{field}: {first.get('msg', 'invalid value')}"
+    message = _describe_message(field, first)
     details: dict[str, Any] = {}
     if len(errors) > 1:
         details["errors"] = [
