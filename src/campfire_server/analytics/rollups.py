@@ -18,6 +18,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..db.tx import Tx
+from . import wait_bins
 
 SLOT_MS = 3_600_000
 
@@ -183,10 +184,11 @@ def derive_all_statement() -> str:
 
 
 def rederive_slots(tx: Tx, conversations_sql: str, params: dict[str, Any]) -> None:
-    """Derive again the rollup rows of the hours that hold these conversations.
+    """Derive again the rollup rows and wait counts of the hours that hold these conversations.
 
-    ``conversations_sql`` selects conversation ids; their facts rows must be
-    current. Each hour is derived whole from its facts rows.
+    ``conversations_sql`` selects conversation ids; their facts rows and
+    waits must be current. Each hour is derived whole from its facts rows
+    and wait rows.
     """
     slots = tx.all(
         f"SELECT DISTINCT x.org_id, {_SLOT_SQL} AS slot_start, x.mailbox_id "
@@ -212,3 +214,4 @@ def rederive_slots(tx: Tx, conversations_sql: str, params: dict[str, Any]) -> No
             ),
             **keys,
         )
+        wait_bins.rederive_slot(tx, keys)
