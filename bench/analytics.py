@@ -38,6 +38,9 @@ POSTGRES_ADMIN_URL = os.environ.get(
 ORG = "org_bench"
 MAILBOXES = ("mailbox_support", "mailbox_sales")
 NOW_MS = 1_717_200_000_000  # 2024-06-01T00:00:00Z
+# Requests are made inside an hour, so every period starts and ends with a
+# partial hour, as a real request's does.
+REQUEST_MS = NOW_MS - 1_337_123
 SPAN_MS = 90 * 86_400_000
 ALL_METRICS = (
     "response_time,first_response_time,human_response_time,ai_response_time,"
@@ -46,11 +49,27 @@ ALL_METRICS = (
 CASES = (
     ("30d, the reference's three metrics", {"period": "30d", "metrics": None}),
     ("30d, all eight metrics", {"period": "30d", "metrics": ALL_METRICS}),
+    ("90d, all eight metrics (every row)", {"period": "90d", "metrics": ALL_METRICS}),
+    (
+        "24h, all eight metrics, hourly series",
+        {"period": "24h", "metrics": ALL_METRICS, "interval": "hour"},
+    ),
+    (
+        "7d, all eight metrics, hourly series",
+        {"period": "7d", "metrics": ALL_METRICS, "interval": "hour"},
+    ),
     (
         "30d, all eight metrics, daily series",
         {"period": "30d", "metrics": ALL_METRICS, "interval": "day"},
     ),
-    ("90d, all eight metrics (every row)", {"period": "90d", "metrics": ALL_METRICS}),
+    (
+        "90d, all eight metrics, daily series",
+        {"period": "90d", "metrics": ALL_METRICS, "interval": "day"},
+    ),
+    (
+        "90d, all eight metrics, weekly series",
+        {"period": "90d", "metrics": ALL_METRICS, "interval": "week"},
+    ),
 )
 
 
@@ -245,7 +264,7 @@ def metrics_request(params: dict[str, Any]) -> service.MetricsRequest:
         mailbox_id=None,
         metrics=params.get("metrics"),
         interval=params.get("interval"),
-        now_ms=NOW_MS,
+        now_ms=REQUEST_MS,
     )
 
 

@@ -319,6 +319,8 @@ def bin_counts(
     covers whole (its primary key) to the counts of the wait rows of the
     partial hours at its ends, found through their conversations' facts
     rows (``ix_analytics_facts_org_created``, then the waits' primary key).
+    A wait's organization and creation time are its conversation's, so they
+    are filtered on the facts row alone, as ``wait_bins.rederive_slot`` does.
     """
     params: dict[str, Any] = {"org_id": org_id}
     mailboxes = _mailbox_filter(mailbox_ids, params)
@@ -332,8 +334,7 @@ def bin_counts(
                 f"SELECT {group} AS grp, x.bin, {wait_bins.counts_from_waits_sql('x')} "
                 "FROM analytics_facts f JOIN analytics_waits x "
                 "ON x.conversation_id = f.conversation_id "
-                f"WHERE f.org_id = :org_id AND f.created_at >= {start} AND f.created_at < {end} "
-                f"AND x.org_id = :org_id AND x.created_at >= {start} AND x.created_at < {end}"
+                f"WHERE f.org_id = :org_id AND f.created_at >= {start} AND f.created_at < {end}"
                 f"{mailboxes} GROUP BY x.bin"
             )
         if whole is not None:

@@ -117,7 +117,10 @@ def rederive_slot(tx: Tx, keys: dict[str, Any]) -> None:
 
     ``keys`` has ``org_id``, ``mailbox_id``, ``slot_start`` and ``slot_end``.
     The waits are found through their conversations' facts rows, which
-    ``ix_analytics_facts_org_created`` selects by creation time.
+    ``ix_analytics_facts_org_created`` selects by creation time, and the
+    waits' primary key. A wait row's organization and creation time are
+    its conversation's, so they are filtered on the facts row alone: a
+    filter on the wait row would let PostgreSQL scan the bin index instead.
     """
     tx.execute(
         "DELETE FROM analytics_wait_bins WHERE org_id = :org_id AND slot_start = :slot_start "
@@ -129,8 +132,6 @@ def rederive_slot(tx: Tx, keys: dict[str, Any]) -> None:
         f"{counts_from_waits_sql('w')} "
         "FROM analytics_facts f JOIN analytics_waits w ON w.conversation_id = f.conversation_id "
         "WHERE f.org_id = :org_id AND f.created_at >= :slot_start AND f.created_at < :slot_end "
-        "AND w.org_id = :org_id AND w.mailbox_id = :mailbox_id "
-        "AND w.created_at >= :slot_start AND w.created_at < :slot_end "
-        "GROUP BY w.org_id, w.mailbox_id, w.bin",
+        "AND w.mailbox_id = :mailbox_id GROUP BY w.org_id, w.mailbox_id, w.bin",
         **keys,
     )
