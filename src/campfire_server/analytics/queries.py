@@ -216,7 +216,7 @@ class _Pick:
 
 
 def _locate(request: PercentileRequest, per_bin: list[int], percentile: int) -> _Pick | None:
-    """Find the bin that holds the nearest rank, and the rank's offset within the bin."""
+    """Find the bin that contains the nearest rank, and the rank's offset within the bin."""
     total = sum(per_bin)
     if total == 0:
         return None
@@ -316,9 +316,10 @@ def bin_counts(
     """Return the wait counts of each range per bin, keyed by group, as one dict per bin.
 
     A range adds the counts of ``analytics_wait_bins`` for the hours it
-    covers whole (its primary key) to the counts of the wait rows of the
-    partial hours at its ends, found through their conversations' facts
-    rows (``ix_analytics_facts_org_created``, then the waits' primary key).
+    covers whole, read through its primary key, to the counts of the wait
+    rows of the partial hours at its ends. Those rows are found through
+    their conversations' facts rows (``ix_analytics_facts_org_created``),
+    then the waits' primary key.
     A wait's organization and creation time are its conversation's, so they
     are filtered on the facts row alone, as ``wait_bins.rederive_slot`` does.
     """

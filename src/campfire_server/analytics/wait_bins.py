@@ -21,7 +21,7 @@ from typing import Any
 from ..db.tx import Tx
 from .stream import AI, HUMAN_SERIES, REPLY_SERIES, Wait
 
-# Upper edges in ms, exclusive: bin 0 holds waits under 1 s, bin k the waits
+# Upper edges in ms, exclusive: bin 0 contains waits under 1 s, bin k the waits
 # from EDGES[k - 1] up to EDGES[k], each edge 2 ** 0.5 times the one before,
 # and the last bin every wait from EDGES[-1] (about 48.5 days) on. The
 # narrower a bin, the fewer waits a percentile reads once it knows the bin.
