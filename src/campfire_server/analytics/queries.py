@@ -86,22 +86,68 @@ def _split_hours(low: int, high: int) -> tuple[list[tuple[int, int]], tuple[int,
     return edges, (first_whole, last_whole)
 
 
-def _range_terms(item: Range, mailboxes: str) -> list[str]:
-    """Build the aggregates of one range: rollup rows of its whole hours, facts rows of the rest."""
-    group = int(item.group)
-    edges, whole = _split_hours(int(item.low), int(item.high))
-    terms = [
-        f"SELECT {group} AS grp, {FACTS_TOTALS_SQL} FROM analytics_facts x "
-        f"WHERE x.org_id = :org_id AND x.created_at >= {start} AND x.created_at < {end}{mailboxes}"
-        for start, end in edges
-    ]
-    if whole is not None:
-        terms.append(
-            f"SELECT {group} AS grp, {ROLLUP_TOTALS_SQL} FROM analytics_rollups x "
-            f"WHERE x.org_id = :org_id AND x.slot_start >= {whole[0]} "
-            f"AND x.slot_start < {whole[1]}{mailboxes}"
+@dataclass(frozen=True, slots=True)
+class _Aggregate:
+    """One aggregate query over a time range, with ``{low}`` and ``{high}`` in ``source``.
+
+    ``source`` is the FROM and WHERE clauses (and any GROUP BY) that read
+    the rows created in ``[low, high)``.
+    """
+
+    columns: str
+    source: str
+
+
+def _run_pieces(
+    tx: Tx,
+    pieces: list[tuple[int, int, int, _Aggregate]],
+    params: dict[str, Any],
+) -> list[dict[str, Any]]:
+    """Run each ``(group, low, high, aggregate)`` piece and return its rows with ``grp``.
+
+    SQLite runs one compound SELECT of every piece with its bounds inlined,
+    because planning costs it next to nothing. PostgreSQL runs one statement
+    per kind of aggregate, a lateral subquery over a VALUES list of the
+    bounds, because planning hundreds of terms cost it more than reading
+    the rows of an hourly series.
+    """
+    if tx.dialect != "postgresql":
+        terms = [
+            f"SELECT {int(group)} AS grp, {aggregate.columns} FROM "
+            + aggregate.source.format(low=int(low), high=int(high))
+            for group, low, high, aggregate in pieces
+        ]
+        return _union_all(tx, terms, params)
+
+    rows: list[dict[str, Any]] = []
+    for aggregate in dict.fromkeys(piece[3] for piece in pieces):
+        bounds = ", ".join(
+            f"({int(group)}, CAST({int(low)} AS BIGINT), CAST({int(high)} AS BIGINT))"
+            for group, low, high, piece_aggregate in pieces
+            if piece_aggregate == aggregate
         )
-    return terms
+        source = aggregate.source.format(low="b.low", high="b.high")
+        rows.extend(
+            tx.all(
+                f"SELECT b.grp, t.* FROM (VALUES {bounds}) AS b (grp, low, high) "
+                f"CROSS JOIN LATERAL (SELECT {aggregate.columns} FROM {source}) t",
+                **params,
+            )
+        )
+    return rows
+
+
+def _pieces(
+    ranges: list[Range], whole_hours: _Aggregate, partial_hours: _Aggregate
+) -> list[tuple[int, int, int, _Aggregate]]:
+    """Pair each range's whole hours and partial hours with the aggregate that reads them."""
+    pieces = []
+    for item in ranges:
+        edges, whole = _split_hours(int(item.low), int(item.high))
+        pieces += [(int(item.group), start, end, partial_hours) for start, end in edges]
+        if whole is not None:
+            pieces.append((int(item.group), whole[0], whole[1], whole_hours))
+    return pieces
 
 
 def conversation_totals(
@@ -125,10 +171,19 @@ def conversation_totals(
     """
     params: dict[str, Any] = {"org_id": org_id}
     mailboxes = _mailbox_filter(mailbox_ids, params)
-    terms = [term for item in ranges for term in _range_terms(item, mailboxes)]
+    whole_hours = _Aggregate(
+        ROLLUP_TOTALS_SQL,
+        "analytics_rollups x WHERE x.org_id = :org_id AND x.slot_start >= {low} "
+        f"AND x.slot_start < {{high}}{mailboxes}",
+    )
+    partial_hours = _Aggregate(
+        FACTS_TOTALS_SQL,
+        "analytics_facts x WHERE x.org_id = :org_id AND x.created_at >= {low} "
+        f"AND x.created_at < {{high}}{mailboxes}",
+    )
 
     totals: dict[int, dict[str, Any]] = {}
-    for row in _union_all(tx, terms, params):
+    for row in _run_pieces(tx, _pieces(ranges, whole_hours, partial_hours), params):
         group = int(row["grp"])
         if group not in totals:
             totals[group] = dict(row)
@@ -326,27 +381,20 @@ def bin_counts(
     params: dict[str, Any] = {"org_id": org_id}
     mailboxes = _mailbox_filter(mailbox_ids, params)
     sums = ", ".join(f"SUM(x.{column}) AS {column}" for column in wait_bins.COLUMNS)
-    terms = []
-    for item in ranges:
-        group = int(item.group)
-        edges, whole = _split_hours(int(item.low), int(item.high))
-        for start, end in edges:
-            terms.append(
-                f"SELECT {group} AS grp, x.bin, {wait_bins.counts_from_waits_sql('x')} "
-                "FROM analytics_facts f JOIN analytics_waits x "
-                "ON x.conversation_id = f.conversation_id "
-                f"WHERE f.org_id = :org_id AND f.created_at >= {start} AND f.created_at < {end}"
-                f"{mailboxes} GROUP BY x.bin"
-            )
-        if whole is not None:
-            terms.append(
-                f"SELECT {group} AS grp, x.bin, {sums} FROM analytics_wait_bins x "
-                f"WHERE x.org_id = :org_id AND x.slot_start >= {whole[0]} "
-                f"AND x.slot_start < {whole[1]}{mailboxes} GROUP BY x.bin"
-            )
+    whole_hours = _Aggregate(
+        f"x.bin, {sums}",
+        "analytics_wait_bins x WHERE x.org_id = :org_id AND x.slot_start >= {low} "
+        f"AND x.slot_start < {{high}}{mailboxes} GROUP BY x.bin",
+    )
+    partial_hours = _Aggregate(
+        f"x.bin, {wait_bins.counts_from_waits_sql('x')}",
+        "analytics_facts f JOIN analytics_waits x ON x.conversation_id = f.conversation_id "
+        "WHERE f.org_id = :org_id AND f.created_at >= {low} AND f.created_at < {high}"
+        f"{mailboxes} GROUP BY x.bin",
+    )
 
     counts: dict[int, list[dict[str, int]]] = {}
-    for row in _union_all(tx, terms, params):
+    for row in _run_pieces(tx, _pieces(ranges, whole_hours, partial_hours), params):
         group = int(row["grp"])
         if group not in counts:
             counts[group] = [
