@@ -18,7 +18,6 @@ from __future__ import annotations
 from bisect import bisect_right
 from typing import Any
 
-from ..db.tx import Tx
 from .stream import AI, HUMAN_SERIES, REPLY_SERIES, Wait
 
 # Upper edges in ms, exclusive: bin 0 contains waits under 1 s, bin k the waits
@@ -112,26 +111,19 @@ def derive_all_statement(slot_ms: int) -> str:
     )
 
 
-def rederive_slot(tx: Tx, keys: dict[str, Any]) -> None:
-    """Count the waits of one hour and mailbox again from their rows.
-
-    ``keys`` has ``org_id``, ``mailbox_id``, ``slot_start`` and ``slot_end``.
-    The waits are found through their conversations' facts rows, which
-    ``ix_analytics_facts_org_created`` selects by creation time, and the
-    waits' primary key. A wait row's organization and creation time are
-    its conversation's, so they are filtered on the facts row alone: a
-    filter on the wait row would let PostgreSQL scan the bin index instead.
-    """
-    tx.execute(
-        "DELETE FROM analytics_wait_bins WHERE org_id = :org_id AND slot_start = :slot_start "
-        "AND mailbox_id = :mailbox_id",
-        **keys,
-    )
-    tx.execute(
-        f"{_INSERT_SQL} SELECT w.org_id, CAST(:slot_start AS BIGINT), w.mailbox_id, w.bin, "
-        f"{counts_from_waits_sql('w')} "
-        "FROM analytics_facts f JOIN analytics_waits w ON w.conversation_id = f.conversation_id "
-        "WHERE f.org_id = :org_id AND f.created_at >= :slot_start AND f.created_at < :slot_end "
-        "AND w.mailbox_id = :mailbox_id GROUP BY w.org_id, w.mailbox_id, w.bin",
-        **keys,
-    )
+# Counts the waits of the hours and mailboxes of a CTE ``hours (org_id,
+# slot_start, slot_end, mailbox_id)`` into ``analytics_wait_bins``. The waits
+# are found through their conversations' facts rows, which
+# ``ix_analytics_facts_org_created`` selects by creation time, and the waits'
+# primary key. A wait row's organization and creation time are its
+# conversation's, so they are filtered on the facts row alone: a filter on
+# the wait row would let PostgreSQL scan the bin index instead.
+DERIVE_FOR_HOURS_SQL = (
+    f"{_INSERT_SQL} SELECT w.org_id, h.slot_start, w.mailbox_id, w.bin, "
+    f"{counts_from_waits_sql('w')} "
+    "FROM hours h JOIN analytics_facts f ON f.org_id = h.org_id "
+    "AND f.created_at >= h.slot_start AND f.created_at < h.slot_end "
+    "JOIN analytics_waits w ON w.conversation_id = f.conversation_id "
+    "AND w.mailbox_id = h.mailbox_id "
+    "GROUP BY w.org_id, h.slot_start, w.mailbox_id, w.bin"
+)
