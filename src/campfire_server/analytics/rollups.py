@@ -183,50 +183,47 @@ def derive_all_statement() -> str:
     return _insert_from_facts_sql("1 = 1")
 
 
-# Hours derived again per statement by ``rederive_slots``.
-SLOTS_PER_STATEMENT = 100
-
-
 def rederive_slots(tx: Tx, conversations_sql: str, params: dict[str, Any]) -> None:
     """Derive again the rollup rows and wait counts of the hours that hold these conversations.
 
     ``conversations_sql`` selects conversation ids; their facts rows and
     waits must be current. Each hour is derived whole from its facts rows
-    and wait rows, up to ``SLOTS_PER_STATEMENT`` hours per statement, so a
-    bulk rebuild runs a few statements per chunk instead of four per hour.
+    and wait rows.
     """
     slots = tx.all(
         f"SELECT DISTINCT x.org_id, {_SLOT_SQL} AS slot_start, x.mailbox_id "
         f"FROM analytics_facts x WHERE x.conversation_id IN ({conversations_sql})",
         **params,
     )
-    for first in range(0, len(slots), SLOTS_PER_STATEMENT):
-        _rederive_batch(tx, slots[first : first + SLOTS_PER_STATEMENT])
+    for slot in slots:
+        _rederive_hour(tx, slot["org_id"], slot["mailbox_id"], int(slot["slot_start"]))
 
 
-def _rederive_batch(tx: Tx, slots: list[dict[str, Any]]) -> None:
-    """Delete and derive again the rollup rows and wait counts of these hours and mailboxes."""
-    params: dict[str, Any] = {}
-    rows = []
-    for number, slot in enumerate(slots):
-        params[f"org_{number}"] = slot["org_id"]
-        params[f"mailbox_{number}"] = slot["mailbox_id"]
-        start = int(slot["slot_start"])
-        rows.append(
-            f"(CAST(:org_{number} AS VARCHAR(64)), CAST({start} AS BIGINT), "
-            f"CAST({start + SLOT_MS} AS BIGINT), CAST(:mailbox_{number} AS VARCHAR(64)))"
-        )
-    hours = f"hours (org_id, slot_start, slot_end, mailbox_id) AS (VALUES {', '.join(rows)})"
-    keys = "(org_id, slot_start, mailbox_id) IN (SELECT org_id, slot_start, mailbox_id FROM hours)"
+def _rederive_hour(tx: Tx, org_id: str, mailbox_id: str, start: int) -> None:
+    """Delete and derive again the rollup row and wait counts of one hour and mailbox.
 
-    tx.execute(f"WITH {hours} DELETE FROM analytics_rollups WHERE {keys}", **params)
-    tx.execute(
-        f"WITH {hours} INSERT INTO analytics_rollups (org_id, slot_start, mailbox_id, "
-        f"{', '.join(COLUMNS)}) SELECT x.org_id, h.slot_start, x.mailbox_id, {FACTS_TOTALS_SQL} "
-        "FROM hours h JOIN analytics_facts x ON x.org_id = h.org_id "
-        "AND x.created_at >= h.slot_start AND x.created_at < h.slot_end "
-        "AND x.mailbox_id = h.mailbox_id GROUP BY x.org_id, h.slot_start, x.mailbox_id",
-        **params,
+    The bounds are inlined so that PostgreSQL plans each statement for its
+    own hour and reads ``ix_analytics_facts_org_created``: a plan prepared
+    for any hour, or a join with a list of hours, can hash the whole facts
+    table when the statistics are stale, as during a bulk rebuild. The
+    statements go out with ``Tx.send``, so PostgreSQL's pipelined writer
+    sends them without a round trip each.
+    """
+    keys = {"org_id": org_id, "mailbox_id": mailbox_id}
+    end = start + SLOT_MS
+    hour = f"org_id = :org_id AND slot_start = {start} AND mailbox_id = :mailbox_id"
+
+    tx.send(f"DELETE FROM analytics_rollups WHERE {hour}", **keys)
+    tx.send(
+        f"INSERT INTO analytics_rollups (org_id, slot_start, mailbox_id, {', '.join(COLUMNS)}) "
+        f"SELECT x.org_id, {start}, x.mailbox_id, {FACTS_TOTALS_SQL} "
+        "FROM analytics_facts x WHERE x.org_id = :org_id AND x.mailbox_id = :mailbox_id "
+        f"AND x.created_at >= {start} AND x.created_at < {end} "
+        "GROUP BY x.org_id, x.mailbox_id",
+        **keys,
     )
-    tx.execute(f"WITH {hours} DELETE FROM analytics_wait_bins WHERE {keys}", **params)
-    tx.execute(f"WITH {hours} {wait_bins.DERIVE_FOR_HOURS_SQL}", **params)
+    tx.send(f"DELETE FROM analytics_wait_bins WHERE {hour}", **keys)
+    tx.send(
+        f"{wait_bins.INSERT_SQL} {wait_bins.derive_hour_sql(':org_id', ':mailbox_id', start, end)}",
+        **keys,
+    )

@@ -77,11 +77,11 @@ def counts_from_waits_sql(alias: str) -> str:
     )
 
 
-_INSERT_SQL = (
+INSERT_SQL = (
     f"INSERT INTO analytics_wait_bins (org_id, slot_start, mailbox_id, bin, {', '.join(COLUMNS)})"
 )
 _UPSERT_SQL = (
-    f"{_INSERT_SQL} VALUES (:org_id, :slot_start, :mailbox_id, :bin, "
+    f"{INSERT_SQL} VALUES (:org_id, :slot_start, :mailbox_id, :bin, "
     f"{', '.join(f':{column}' for column in COLUMNS)}) "
     "ON CONFLICT (org_id, slot_start, mailbox_id, bin) DO UPDATE SET "
     + ", ".join(f"{name} = analytics_wait_bins.{name} + excluded.{name}" for name in COLUMNS)
@@ -106,24 +106,25 @@ def derive_all_statement(slot_ms: int) -> str:
     """Return the statement that counts every wait row into an empty ``analytics_wait_bins``."""
     slot = f"(w.created_at - w.created_at % {slot_ms})"
     return (
-        f"{_INSERT_SQL} SELECT w.org_id, {slot}, w.mailbox_id, w.bin, {counts_from_waits_sql('w')} "
+        f"{INSERT_SQL} SELECT w.org_id, {slot}, w.mailbox_id, w.bin, {counts_from_waits_sql('w')} "
         f"FROM analytics_waits w GROUP BY w.org_id, {slot}, w.mailbox_id, w.bin"
     )
 
 
-# Counts the waits of the hours and mailboxes of a CTE ``hours (org_id,
-# slot_start, slot_end, mailbox_id)`` into ``analytics_wait_bins``. The waits
-# are found through their conversations' facts rows, which
-# ``ix_analytics_facts_org_created`` selects by creation time, and the waits'
-# primary key. A wait row's organization and creation time are its
-# conversation's, so they are filtered on the facts row alone: a filter on
-# the wait row would let PostgreSQL scan the bin index instead.
-DERIVE_FOR_HOURS_SQL = (
-    f"{_INSERT_SQL} SELECT w.org_id, h.slot_start, w.mailbox_id, w.bin, "
-    f"{counts_from_waits_sql('w')} "
-    "FROM hours h JOIN analytics_facts f ON f.org_id = h.org_id "
-    "AND f.created_at >= h.slot_start AND f.created_at < h.slot_end "
-    "JOIN analytics_waits w ON w.conversation_id = f.conversation_id "
-    "AND w.mailbox_id = h.mailbox_id "
-    "GROUP BY w.org_id, h.slot_start, w.mailbox_id, w.bin"
-)
+def derive_hour_sql(org: str, mailbox: str, start: int, end: int) -> str:
+    """Build the SELECT of one hour's and mailbox's rows of ``analytics_wait_bins``.
+
+    ``org`` and ``mailbox`` are SQL expressions such as parameter names.
+    The waits are found through their conversations' facts rows, which
+    ``ix_analytics_facts_org_created`` selects by creation time, and the
+    waits' primary key. A wait row's organization and creation time are its
+    conversation's, so they are filtered on the facts row alone: a filter on
+    the wait row would let PostgreSQL scan the bin index instead.
+    """
+    return (
+        f"SELECT w.org_id, {int(start)}, w.mailbox_id, w.bin, {counts_from_waits_sql('w')} "
+        "FROM analytics_facts f JOIN analytics_waits w ON w.conversation_id = f.conversation_id "
+        f"WHERE f.org_id = {org} AND f.created_at >= {int(start)} "
+        f"AND f.created_at < {int(end)} AND w.mailbox_id = {mailbox} "
+        "GROUP BY w.org_id, w.mailbox_id, w.bin"
+    )
