@@ -214,11 +214,12 @@ def range_percentiles(
 ) -> dict[tuple[int, int, str], int | None]:
     """Return the percentile of each request in ms, keyed by ``(group, series, subset)``.
 
-    Two steps, each one statement for all requests. First the wait counts
-    per bin of each range (``bin_counts``) give the bin that holds the
-    nearest rank and the rank within that bin. Then one query per request
-    reads the waits of that bin in that range, a single range of
-    ``ix_analytics_waits_org_series_bin``, and picks the value at that rank.
+    Two steps, each a few statements for all requests together. First the
+    wait counts per bin of each range (``bin_counts``) give the bin that
+    contains the nearest rank and the rank within that bin. Then one
+    subquery per request reads the waits of that bin in that range, a
+    single range of ``ix_analytics_waits_org_series_bin``, and picks the
+    value at that rank.
     The result equals the ``ceil(p / 100 * n)``-th smallest wait of the
     range, and only the waits of one bin are read and sorted.
     """

@@ -203,11 +203,11 @@ def _rederive_hour(tx: Tx, org_id: str, mailbox_id: str, start: int) -> None:
     """Delete and derive again the rollup row and wait counts of one hour and mailbox.
 
     The bounds are inlined so that PostgreSQL plans each statement for its
-    own hour and reads ``ix_analytics_facts_org_created``: a plan prepared
+    own hour and reads ``ix_analytics_facts_org_created``. A plan prepared
     for any hour, or a join with a list of hours, can hash the whole facts
-    table when the statistics are stale, as during a bulk rebuild. The
-    statements go out with ``Tx.send``, so PostgreSQL's pipelined writer
-    sends them without a round trip each.
+    table when the statistics are stale, as they are during a bulk rebuild.
+    The statements go out with ``Tx.send``, so PostgreSQL's pipelined
+    writer sends them without a round trip each.
     """
     keys = {"org_id": org_id, "mailbox_id": mailbox_id}
     end = start + SLOT_MS
