@@ -288,6 +288,19 @@ async def test_invalid_query_rejected(client, tenant, params, field):
     assert error["requestId"] == response.headers["x-request-id"]
 
 
+@pytest.mark.parametrize("path", ["/analytics/metrics", "/analytics/conversations.csv"])
+@pytest.mark.parametrize("name", ["localtime", "posixrules", "posix/Europe/Berlin"])
+async def test_non_iana_timezone_rejected(client, tenant, path, name):
+    response = await client.get(path, params={"timezone": name}, headers=tenant.headers)
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert error["code"] == "VALIDATION_ERROR"
+    assert error["details"]["field"] == "timezone"
+    assert error["details"]["value"] == name
+    assert repr(name) in error["message"]
+    assert '"Europe/Berlin"' in error["message"]
+
+
 async def test_csv_export_rows(history, client, tenant):
     history.at("2024-05-31T10:00:00Z")
     answered = await history.conversation()

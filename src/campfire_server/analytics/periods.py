@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from functools import cache
+from importlib import resources
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from ..errors import ValidationFailed
@@ -48,16 +50,30 @@ class Bucket:
     end_ms: int
 
 
+@cache
+def iana_zone_names() -> frozenset[str]:
+    """Return the zone names of the IANA time-zone database, as the tzdata package lists them.
+
+    ``ZoneInfo`` also opens any file under the system's zoneinfo directories,
+    such as ``localtime`` and ``posixrules``, which are not IANA names and
+    whose meaning depends on the server.
+    """
+    listing = resources.files("tzdata").joinpath("zones").read_text(encoding="utf-8")
+    return frozenset(listing.split())
+
+
 def parse_zone(name: str | None) -> ZoneInfo:
+    """Return the zone of an IANA name; raise ``ValidationFailed`` for any other value."""
     if name is None or name == "":
         return ZoneInfo("UTC")
     try:
-        if name.startswith(("/", ".")) or ".." in name:
+        if name not in iana_zone_names():
             raise ValueError(name)
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
         raise ValidationFailed(
-            f"timezone {name!r} is not an IANA time zone name",
+            f"timezone {name!r} is not an IANA time zone name; "
+            'use a name such as "Europe/Berlin" or "UTC"',
             field="timezone",
             value=name,
             expected="an IANA time zone name such as UTC, Europe/Berlin or America/Chicago",
