@@ -26,6 +26,11 @@ INTERVALS = ("hour", "day", "week")
 
 MAX_RANGE_DAYS = 366
 MAX_BUCKETS = 2_500
+# Dates a custom range may name. The comparison period reaches a year
+# before ``from`` and the last bucket a day past ``to``, and both must stay
+# within the years that timestamps can be written in with four digits.
+EARLIEST_DATE = date(1970, 1, 1)
+LATEST_DATE = date(9998, 12, 31)
 
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 # Every time zone in use today has an offset that is a whole number of quarter hours.
@@ -84,7 +89,7 @@ def _parse_date(field: str, value: str) -> date:
     try:
         if not _DATE.match(value):
             raise ValueError(value)
-        return date.fromisoformat(value)
+        day = date.fromisoformat(value)
     except ValueError:
         raise ValidationFailed(
             f"{field} is not a calendar date",
@@ -92,6 +97,15 @@ def _parse_date(field: str, value: str) -> date:
             value=value,
             expected="a date in the form YYYY-MM-DD, read in the requested timezone",
         ) from None
+
+    if not EARLIEST_DATE <= day <= LATEST_DATE:
+        raise ValidationFailed(
+            f"{field} is outside the supported dates",
+            field=field,
+            value=value,
+            expected=f"a date from {EARLIEST_DATE} to {LATEST_DATE}",
+        )
+    return day
 
 
 def local_midnight_ms(day: date, zone: ZoneInfo) -> int:
