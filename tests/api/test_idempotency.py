@@ -59,6 +59,41 @@ async def test_same_key_other_body_is_409(client, tenant):
     assert (await get_conversation(client, tenant, conversation["id"]))["messageCount"] == 1
 
 
+async def test_reordered_body_replays(client, tenant):
+    conversation = await create_conversation(client, tenant)
+    path = f"/conversations/{conversation['id']}/messages"
+    headers = {**tenant.headers, "Idempotency-Key": KEY, "Content-Type": "application/json"}
+    first = await client.post(
+        path,
+        content=b'{"content":"Hello","authorType":"customer","authorId":"customer_test_A"}',
+        headers=headers,
+    )
+    second = await client.post(
+        path,
+        content=b'{ "authorId": "customer_test_A",\n  "authorType": "customer", "content": "Hello" }',
+        headers=headers,
+    )
+
+    assert first.status_code == 201
+    assert second.status_code == 201, second.text
+    assert second.json()["id"] == first.json()["id"]
+    assert second.headers["idempotent-replayed"] == "true"
+    assert (await get_conversation(client, tenant, conversation["id"]))["messageCount"] == 1
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        (b'{"b":1,"a":[2,{"d":3,"c":4}]}', b'{"a":[2,{"c":4,"d":3}],"b":1}'),
+        (b'{"a": "\\u00e9"}', '{"a":"\u00e9"}'.encode()),
+        (b"not json", b"not json"),
+        (b"[" * 100_000, b"[" * 100_000),
+    ],
+)
+def test_canonical_body(body, expected):
+    assert idempotency.canonical_body(body) == expected
+
+
 async def test_without_key_creates_twice(client, tenant):
     conversation = await create_conversation(client, tenant)
     for _ in range(2):

@@ -76,7 +76,7 @@ class IdempotencyMiddleware:
         scope_key = hashlib.sha256(authorization.encode()).hexdigest()[:32]
         body = scope.get("state", {}).get("raw_body", b"")
         request_hash = hashlib.sha256(
-            scope["method"].encode() + b" " + scope["path"].encode() + b"\n" + body
+            scope["method"].encode() + b" " + scope["path"].encode() + b"\n" + canonical_body(body)
         ).hexdigest()
 
         claim = await db.write(lambda tx: _claim(tx, scope_key, key, request_hash))
@@ -206,6 +206,22 @@ class Claim:
     stored: dict[str, Any] | None = None
     # Results recorded by an earlier attempt whose writes committed; replayed in order.
     recorded: list[Any] = field(default_factory=list)
+
+
+def canonical_body(body: bytes) -> bytes:
+    """Return the body in one form for every way of writing the same JSON.
+
+    A retry may order keys or space the body differently, so bodies are
+    compared as parsed JSON with sorted keys. A body that is not JSON is
+    compared byte for byte; the route rejects it anyway.
+    """
+    try:
+        parsed = json.loads(body)
+    except (ValueError, RecursionError):
+        return body
+    return json.dumps(parsed, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode(
+        "utf-8", "surrogatepass"
+    )
 
 
 def _claim(tx: Tx, scope_key: str, key: str, request_hash: str) -> Claim:
