@@ -122,7 +122,9 @@ def run_cli(*args: str, database_url: str) -> subprocess.CompletedProcess[str]:
 def test_cli_duplicate_email_is_error(tmp_path) -> None:
     url = f"sqlite:///{tmp_path / 'agents.db'}"
     assert run_cli("migrate", database_url=url).returncode == 0
-    assert run_cli("orgs", "create", "--name", "A", "--id", "org_a", database_url=url).returncode == 0
+    assert (
+        run_cli("orgs", "create", "--name", "A", "--id", "org_a", database_url=url).returncode == 0
+    )
     common = ["agents", "create", "--org", "org_a", "--password", PASSWORD]
 
     first = run_cli(*common, "--name", "Robin", "--email", "robin@example.com", database_url=url)
