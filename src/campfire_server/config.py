@@ -112,7 +112,12 @@ class Settings(BaseSettings):
                 return "postgresql://" + value[len(prefix) :]
         for prefix in ("sqlite+aiosqlite://", "sqlite+pysqlite://"):
             if value.startswith(prefix):
-                return "sqlite://" + value[len(prefix) :]
+                value = "sqlite://" + value[len(prefix) :]
+        if not value.startswith(("sqlite:///", "postgresql://")):
+            raise ValueError(
+                "must start with sqlite:/// (a file, e.g. sqlite:///campfire.db) or "
+                "postgresql:// (a server, e.g. postgresql://user@host:5432/dbname)"
+            )
         return value
 
     @field_validator("trusted_proxies", mode="before")
