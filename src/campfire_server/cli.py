@@ -39,6 +39,8 @@ def _settings(args: argparse.Namespace) -> Settings:
         "CAMPFIRE_HOST": getattr(args, "host", None),
         "CAMPFIRE_PORT": getattr(args, "port", None),
         "CAMPFIRE_WORKERS": getattr(args, "workers", None),
+        "CAMPFIRE_MAX_HEADER_BYTES": getattr(args, "max_header_bytes", None),
+        "CAMPFIRE_HEADER_TIMEOUT_SECONDS": getattr(args, "header_timeout", None),
     }
     for name, value in overrides.items():
         if value is not None:
@@ -78,6 +80,12 @@ def _check_listen_address(host: str, port: int) -> None:
             f"cannot listen on {host}:{port}: {reason}; stop what uses the port or pass "
             "--port with a free one (and --host with an address of this machine)"
         ) from None
+
+
+def _http_protocol() -> str:
+    from .api.head_limits import http_protocol
+
+    return http_protocol()
 
 
 def _warn_about_workers(settings: Settings) -> None:
@@ -129,6 +137,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
         ws_per_message_deflate=settings.realtime_per_message_deflate,
         ws_max_size=settings.realtime_max_frame_bytes,
         proxy_headers=False,
+        http=_http_protocol(),
+        # h11 would answer a head over this size with a plain 400, but the
+        # protocol class answers one over max_header_bytes with 431 first.
+        h11_max_incomplete_event_size=settings.max_header_bytes + 64 * 1024,
         # Longer than the idle timeout of common clients and load balancers,
         # so the server is not the side that closes a connection mid-reuse.
         timeout_keep_alive=75,
@@ -372,6 +384,20 @@ def build_parser() -> argparse.ArgumentParser:
         choices=["development", "test", "production"],
         help="environment (CAMPFIRE_ENV; default production). development migrates on start, "
         "seeds a demo organization and accepts the test key test_sk_123456789",
+    )
+    serve.add_argument(
+        "--max-header-bytes",
+        type=int,
+        metavar="BYTES",
+        help="largest request line and headers, in bytes; larger ones get 431 "
+        "(CAMPFIRE_MAX_HEADER_BYTES; default 32768)",
+    )
+    serve.add_argument(
+        "--header-timeout",
+        type=float,
+        metavar="SECONDS",
+        help="seconds a client has to send a request line and headers; slower ones get 408 "
+        "and are disconnected (CAMPFIRE_HEADER_TIMEOUT_SECONDS; default 10)",
     )
     _add_database(serve)
     serve.set_defaults(handler=cmd_serve)
