@@ -138,8 +138,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
         ws_max_size=settings.realtime_max_frame_bytes,
         proxy_headers=False,
         http=_http_protocol(),
-        # h11 would answer a head over this size with a plain 400, but the
-        # protocol class answers one over max_header_bytes with 431 first.
+        # h11 rejects a head over this size with a plain 400. The protocol
+        # class rejects one over max_header_bytes with 431 before h11 reads it.
         h11_max_incomplete_event_size=settings.max_header_bytes + 64 * 1024,
         # Longer than the idle timeout of common clients and load balancers,
         # so the server is not the side that closes a connection mid-reuse.

@@ -1,9 +1,10 @@
 """One-line messages for the errors that end a ``campfire`` command, with their exit codes.
 
-Exit code 2 means the command line or the settings hold an invalid value;
-exit code 1 means a valid command failed while it ran (a database that
-cannot be reached, an organization that does not exist). An error that is
-not described here is a bug, and its traceback is kept.
+Exit code 2 means that the command line or the settings contain an invalid
+value. Exit code 1 means that a valid command failed while it ran, for
+example on a database that cannot be reached or an organization that does
+not exist. An error that is not described here is a bug, and its traceback
+is kept.
 """
 
 from __future__ import annotations

@@ -19,10 +19,10 @@ MAX_METADATA_DEPTH = 5
 URL_METADATA_KEYS = {"referrer", "url", "website", "pageurl", "homepage", "link"}
 
 
-# A character is invisible when it draws nothing on its own: spaces and line
-# separators (Z*), controls (Cc), format characters such as the zero-width
-# space, joiners and the byte order mark (Cf), surrogates (Cs), and
-# combining marks (M*), which only show on a base character.
+# Unicode categories of characters that draw nothing on their own. They are
+# spaces and line separators (Z*), controls (Cc), format characters (Cf)
+# such as the zero-width space, joiners and the byte order mark, surrogates
+# (Cs), and combining marks (M*), which only show on a base character.
 INVISIBLE_CATEGORIES = frozenset({"Zs", "Zl", "Zp", "Cc", "Cf", "Cs", "Mn", "Mc", "Me"})
 # Letters and symbols that fonts draw as blank space: the Hangul fillers and
 # the empty Braille pattern.

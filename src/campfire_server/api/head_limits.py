@@ -1,13 +1,13 @@
 """Limits on the head of each HTTP request: its size, and the time to finish sending it.
 
 uvicorn 0.55 bounds neither with httptools, its default parser: a 20 MB
-header is read and answered, and a connection whose head never ends stays
-open. With h11 only the size is bounded (16 KiB, answered with a plain
-400). ``HeadLimits`` adds both to either parser: a request line and
-headers larger than ``CAMPFIRE_MAX_HEADER_BYTES`` are answered with ``431``,
-and a head that is not complete ``CAMPFIRE_HEADER_TIMEOUT_SECONDS`` after
-its first byte (or after the connection opened) with ``408``, in the error
-envelope, and the connection is closed.
+header is read and the request served, and a connection whose head never
+ends stays open. With h11 only the size is bounded (16 KiB, answered with a plain
+400). ``HeadLimits`` adds both to either parser. A request line and
+headers larger than ``CAMPFIRE_MAX_HEADER_BYTES`` get ``431``, and a head
+that is not complete ``CAMPFIRE_HEADER_TIMEOUT_SECONDS`` after its first
+byte (or after the connection opened) gets ``408``. Both responses carry
+the error envelope, and the connection is closed.
 
 The size is measured before the parser sees each read, so an oversized
 head never reaches the application, and at most the limit is buffered.
@@ -88,7 +88,7 @@ class HeadLimits:
 
         The head ends at the first empty line (CRLF CRLF, or LF LF, which
         parsers also accept), searched across reads through the last bytes
-        of the previous one. Runs before the parser sees ``data``, so an
+        of the previous one. Runs before the parser receives ``data``, so an
         oversized request never reaches the application.
         """
         window = self._head_tail + data
@@ -125,7 +125,7 @@ class HeadLimits:
         if not self._awaiting_head or self.transport.is_closing():
             return
         if self._head_bytes == 0:
-            # Nothing was sent: there is no request to answer.
+            # The client sent nothing, so there is no request to respond to.
             self.transport.close()
             return
         self._reject(

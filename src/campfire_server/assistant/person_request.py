@@ -177,7 +177,7 @@ _NEGATION_GAP = (
 _NEGATED_LEAD = re.compile(
     rf"\b(?:{'|'.join(f'(?:{n})' for n in _NEGATIONS)})(?:\s+{_NEGATION_GAP}){{0,3}}\s*$"
 )
-# Where a negation stops: a comma, a dash or a word that starts a new thought.
+# Boundaries of a negation's scope: a comma, a dash or a word that starts a new thought.
 _SCOPE_BREAK = re.compile(
     r"[,:()\u2013\u2014]|\s-\s|\b(?:but|just|only|instead|pero|solo|sino|mais|juste|"
     r"seulement|aber|sondern|nur|mas|apenas|ma|soltanto|maar|alleen)\b"

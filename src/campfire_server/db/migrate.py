@@ -17,7 +17,7 @@ MIGRATIONS = Path(__file__).with_name("migrations")
 
 
 class MigrationBlocked(Exception):
-    """A migration that cannot run on the stored data; the message says what to change."""
+    """A migration that cannot run on the stored data; the message states what to change."""
 
 
 def sqlalchemy_url(url: str) -> str:

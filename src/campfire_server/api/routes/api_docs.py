@@ -27,8 +27,8 @@ ASSETS = {
     "favicon-32x32.png": (SWAGGER_UI_DIR / "favicon-32x32.png", "image/png"),
     "init.js": (INIT_SCRIPT, "text/javascript"),
 }
-# Asset URLs carry the Swagger UI version, so a release with another version
-# is fetched again at once; within a version the ETag keeps revalidation cheap.
+# Asset URLs carry the Swagger UI version, so browsers fetch the files of
+# another version at once. Within a version, the ETag makes revalidation cheap.
 ASSET_CACHE_CONTROL = "public, max-age=86400"
 
 router = APIRouter(include_in_schema=False)
