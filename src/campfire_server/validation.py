@@ -5,12 +5,12 @@ from __future__ import annotations
 import json
 import unicodedata
 from typing import Annotated, Any
-from urllib.parse import urlsplit
 
 from pydantic import AfterValidator
 from pydantic_core import PydanticCustomError
 
 from .errors import ValidationFailed
+from .knowledge.urls import safe_link
 
 MAX_METADATA_BYTES = 16 * 1024
 MAX_METADATA_DEPTH = 5
@@ -84,22 +84,12 @@ def _depth(value: Any) -> int:
     return 0
 
 
-def is_http_url(value: str) -> bool:
-    """Tell whether ``value`` is an absolute http or https URL with a host."""
-    if value != value.strip() or any(ord(char) < 0x21 for char in value):
-        return False
-    try:
-        parts = urlsplit(value)
-    except ValueError:
-        return False
-    return parts.scheme in ("http", "https") and bool(parts.netloc)
-
-
 def check_metadata(value: dict[str, Any], field: str = "metadata") -> dict[str, Any]:
     """Enforce the metadata limits: a JSON object of at most 16 KiB and 5 levels.
 
-    A string under a key that names a URL must be an absolute http(s) URL at
-    every level, so nested values such as ``page.url`` are checked as well.
+    A string under a key that names a URL must be a safe link at every level
+    (``knowledge.urls.safe_link``: an absolute http(s) URL or a path starting
+    with one ``/``), so nested values such as ``page.url`` are checked too.
     """
     size = len(json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode())
     if size > MAX_METADATA_BYTES:
@@ -127,7 +117,7 @@ def _is_url_key(key: str) -> bool:
 
 
 def _check_urls(value: Any, path: str, url_key: bool = False) -> None:
-    """Raise ``ValidationFailed`` for the first string under a URL-named key that is no URL.
+    """Raise ``ValidationFailed`` for the first string under a URL-named key that is no link.
 
     A list under such a key is checked item by item.
     """
@@ -137,12 +127,13 @@ def _check_urls(value: Any, path: str, url_key: bool = False) -> None:
     elif isinstance(value, list):
         for index, item in enumerate(value):
             _check_urls(item, f"{path}[{index}]", url_key)
-    elif url_key and isinstance(value, str) and not is_http_url(value):
+    elif url_key and isinstance(value, str) and safe_link(value) is None:
         raise ValidationFailed(
-            f"{path} must be an absolute http or https URL",
+            f"{path} must be an absolute http or https URL or a path starting with /",
             field=path,
             value=value[:200],
-            expected="an absolute URL starting with http:// or https://",
+            expected="an absolute URL starting with http:// or https://, or a path starting "
+            "with a single /",
         )
 
 

@@ -225,7 +225,7 @@ BAD_NESTED_URLS = [
 ]
 GOOD_NESTED = {
     "page": {"url": "https://example.com/pricing", "title": "javascript: the good parts"},
-    "pages": [{"referrer": "http://example.com"}],
+    "pages": [{"referrer": "http://example.com"}, {"url": "/kb/art_1"}],
     "note": "javascript:alert(1) is only text here",
     "link": ["https://a.example", "https://b.example"],
     "count": {"url": 3},

@@ -20,7 +20,8 @@ Subject = Annotated[str, StringConstraints(max_length=500), Visible]
 
 METADATA_DESCRIPTION = (
     "Free-form JSON object, at most 16 KiB and 5 levels deep. Keys that name URLs "
-    "(referrer, url, website, *Url), at any depth, must hold absolute http(s) URLs."
+    "(referrer, url, website, *Url), at any depth, must hold absolute http(s) URLs "
+    "or paths starting with a single /."
 )
 
 
