@@ -29,7 +29,7 @@ SECRET_FIELDS = frozenset(
     {"password", "identity_secret", "jwt_secret", "jwt_public_key", "metrics_token", "secret"}
 )
 # Options whose name is not the field name with dashes.
-OPTION_NAMES = {"skills": "--skill", "source": "--from", "target": "--to"}
+OPTION_NAMES = {"skills": "--skill"}
 
 
 class CommandError(Exception):
