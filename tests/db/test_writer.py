@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import threading
 
 import pytest
@@ -192,3 +193,60 @@ async def test_writer_sent_error_not_503(db: Database) -> None:
             await db.write(duplicate_then_read)
         assert not isinstance(raised.value, ServiceUnavailable)
     assert await db.write(lambda tx: _keys(tx, scope)) == ["taken"]
+
+
+async def test_writer_logs_once_per_commit(db: Database, caplog) -> None:  # type: ignore[no-untyped-def]
+    scope = f"writer-{id(db)}-logs"
+    logger = logging.getLogger("tests.writer")
+
+    def logged(key: str):  # type: ignore[no-untyped-def]
+        def work(tx):  # type: ignore[no-untyped-def]
+            _insert(tx, scope, key)
+            tx.log(logger.info, "key stored", extra={"key": key})
+            return key
+
+        return work
+
+    def failing(tx):  # type: ignore[no-untyped-def]
+        _insert(tx, scope, "k-failing")
+        tx.log(logger.info, "key stored", extra={"key": "k-failing"})
+        tx.log(logger.warning, "key refused", when="failed", extra={"key": "k-failing"})
+        raise ValueError("refused")
+
+    async def mocked() -> str:
+        with mock.activated():
+            return await db.write(logged("k-mocked"))
+
+    with caplog.at_level(logging.INFO, logger="tests.writer"):
+        # The failing work makes the group run twice: without and then with savepoints.
+        results = await _held_group(
+            db,
+            [
+                lambda: db.write(logged("k1")),
+                lambda: db.write(failing),
+                lambda: db.write(logged("k2")),
+                mocked,
+            ],
+        )
+
+    assert results[0] == "k1"
+    assert isinstance(results[1], ValueError)
+    stored = [(record.getMessage(), record.key) for record in caplog.records]
+    assert sorted(stored) == [
+        ("key refused", "k-failing"),
+        ("key stored", "k1"),
+        ("key stored", "k2"),
+    ]
+
+
+async def test_read_logs_at_once(db: Database, caplog) -> None:  # type: ignore[no-untyped-def]
+    logger = logging.getLogger("tests.writer")
+
+    def work(tx):  # type: ignore[no-untyped-def]
+        tx.log(logger.info, "read ran")
+        return tx.value("SELECT 1 AS one")
+
+    with caplog.at_level(logging.INFO, logger="tests.writer"):
+        await db.read(work)
+
+    assert [record.getMessage() for record in caplog.records] == ["read ran"]

@@ -188,7 +188,8 @@ def run_together(tx: Tx, statements: list[Statement]) -> None:
 
 
 def _rebuild(tx: Tx, conversation_id: str, reason: str) -> None:
-    log.debug(
+    tx.log(
+        log.debug,
         "analytics facts derived again",
         extra={"conversation_id": conversation_id, "reason": reason},
     )

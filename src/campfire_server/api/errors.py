@@ -10,7 +10,6 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.routing import Match
 
 from ..errors import (
     MethodNotAllowed,
@@ -19,6 +18,7 @@ from ..errors import (
     ValidationFailed,
 )
 from ..logs import request_id_var
+from .methods import allowed_methods
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +68,7 @@ _EXPECTED_BY_TYPE = {
     "string_type": "a string",
     "int_type": "an integer",
     "int_parsing": "an integer",
+    "query_int_parsing": "an integer written in decimal digits, such as 20",
     "float_type": "a number",
     "float_parsing": "a number",
     "bool_type": "a boolean",
@@ -137,24 +138,6 @@ def validation_error_from_pydantic(errors: list[dict[str, Any]]) -> ServiceError
     )
 
 
-_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
-
-
-def _allowed_methods(request: Request) -> list[str]:
-    """Return the methods that some route serves at the request's path.
-
-    Starlette's 405 names only the methods of the first route whose path
-    matches, but several routes often share a path (GET and POST on a list),
-    so each method is matched against the whole route table.
-    """
-    allowed = []
-    for method in _METHODS:
-        scope = {**request.scope, "method": method}
-        if any(route.matches(scope)[0] == Match.FULL for route in request.app.router.routes):
-            allowed.append(method)
-    return allowed
-
-
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ServiceError)
     async def _service_error(request: Request, error: ServiceError) -> Response:
@@ -172,7 +155,7 @@ def install_error_handlers(app: FastAPI) -> None:
             response = error_response(
                 MethodNotAllowed(f"{request.method} is not allowed on {request.url.path}")
             )
-            allowed = _allowed_methods(request)
+            allowed = allowed_methods(request.scope)
             if allowed:
                 response.headers["Allow"] = ", ".join(allowed)
             elif error.headers and "allow" in {key.lower() for key in error.headers}:

@@ -22,11 +22,10 @@ import asyncio
 import logging
 from typing import Any
 
-from uvicorn.protocols.http.h11_impl import H11Protocol
-
 from .. import ids
 from ..config import get_settings
 from ..errors import HeadersTooLarge, RequestTimeout, ServiceError
+from . import framing
 from .errors import error_body
 
 try:
@@ -160,13 +159,15 @@ class HeadLimits:
         self.transport.close()
 
 
-class LimitedH11Protocol(HeadLimits, H11Protocol):
+# The envelope classes answer requests that the parser rejects with the
+# error envelope; HeadLimits runs first, before they parse.
+class LimitedH11Protocol(HeadLimits, framing.EnvelopeH11Protocol):
     pass
 
 
 if HttpToolsProtocol is not None:
 
-    class LimitedHttpToolsProtocol(HeadLimits, HttpToolsProtocol):
+    class LimitedHttpToolsProtocol(HeadLimits, framing.EnvelopeHttpToolsProtocol):
         pass
 
 

@@ -7,8 +7,9 @@ runs again with a savepoint around each work.
 
 A work may therefore run twice before it commits once, so it must touch
 nothing but its ``Tx``; effects for after the commit go to
-``Tx.after_commit``. NOTE: log lines written inside works repeat when a
-group reruns.
+``Tx.after_commit`` and log lines to ``Tx.log``, which the writer emits
+once the work's changes have committed. A write of a request with a write
+journal (``journal.py``) records its result in its own transaction.
 """
 
 from __future__ import annotations
@@ -23,7 +24,8 @@ from typing import Any, Protocol
 
 from .. import mock
 from ..errors import ServiceUnavailable
-from .tx import Dialect, Tx
+from .journal import journal_for_this_task
+from .tx import Dialect, LogEntry, Tx
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +70,10 @@ class WriteConnection(Protocol):
 
 Settle = Callable[[bool, Any, list[Callable[[], Any]]], None]
 
+# A work's result: whether it succeeded, its value or error, its after-commit
+# callbacks and its log lines.
+Outcome = tuple[bool, Any, list[Callable[[], Any]], list[LogEntry]]
+
 
 class GroupWriter:
     def __init__(self, connection: WriteConnection, name: str) -> None:
@@ -89,6 +95,13 @@ class GroupWriter:
         self._queue.put((work, settle, rollback))
 
     async def run(self, work: Callable[[Tx], Any]) -> Any:
+        journal = journal_for_this_task()
+        if journal is not None:
+            done, result = journal.replayed()
+            if done:
+                return result
+            work = journal.wrap(work)
+
         loop = asyncio.get_running_loop()
         future: asyncio.Future[Any] = loop.create_future()
 
@@ -96,7 +109,10 @@ class GroupWriter:
             loop.call_soon_threadsafe(_settle_future, future, ok, value, callbacks)
 
         self.submit(work, settle, rollback=mock.is_active())
-        return await future
+        result = await future
+        if journal is not None:
+            journal.committed(result)
+        return result
 
     def run_sync(self, work: Callable[[Tx], Any]) -> Any:
         done = threading.Event()
@@ -146,7 +162,7 @@ class GroupWriter:
         *,
         savepoint: bool,
         rollback: bool,
-    ) -> tuple[bool, Any, list[Any]]:
+    ) -> Outcome:
         """Run one work, in a savepoint of its own when ``savepoint`` or ``rollback``.
 
         Without a savepoint a failure leaves the transaction to the caller,
@@ -154,7 +170,7 @@ class GroupWriter:
         """
         savepoint = savepoint or rollback
         for attempt in range(4):
-            tx = Tx(cursor, self._connection.dialect, flush)
+            tx = Tx(cursor, self._connection.dialect, flush, defer_logs=True)
             if savepoint:
                 cursor.execute("SAVEPOINT work")
             try:
@@ -165,24 +181,24 @@ class GroupWriter:
                     flush()
             except BaseException as error:  # noqa: BLE001 - handed to the caller
                 if not savepoint:
-                    return False, error, []
+                    return False, error, [], tx.take_logs("failed")
                 cursor.execute("ROLLBACK TO SAVEPOINT work")
                 cursor.execute("RELEASE SAVEPOINT work")
                 if self._connection.is_retryable(error) and attempt < 3:
                     continue
-                return False, error, []
+                return False, error, [], tx.take_logs("failed")
             if rollback:
                 cursor.execute("ROLLBACK TO SAVEPOINT work")
                 cursor.execute("RELEASE SAVEPOINT work")
-                return True, result, []
+                return True, result, [], []
             if savepoint:
                 cursor.execute("RELEASE SAVEPOINT work")
-            return True, result, tx.take_after_commit()
+            return True, result, tx.take_after_commit(), tx.take_logs("committed")
         raise AssertionError("unreachable")
 
     def _run_group(
         self, group: list[tuple[Callable[[Tx], Any], Settle, bool]], *, savepoints: bool
-    ) -> list[tuple[bool, Any, list[Any]]]:
+    ) -> list[Outcome]:
         """Run ``group`` in one transaction and commit it.
 
         Without savepoints the first failure rolls the transaction back, and
@@ -190,7 +206,7 @@ class GroupWriter:
         only at commit fails the last work, which sends the group round again.
         """
         cursor = self._connection.cursor()
-        outcomes: list[tuple[bool, Any, list[Any]]] = []
+        outcomes: list[Outcome] = []
         failed = False
         try:
             with self._connection.pipeline() as flush:
@@ -208,7 +224,7 @@ class GroupWriter:
         except Exception as error:
             if savepoints or not outcomes or not self._connection.is_statement_error(error):
                 raise
-            outcomes[-1] = (False, error, [])
+            outcomes[-1] = (False, error, [], [])
             failed = True
         if failed:
             self._connection.rollback(cursor)
@@ -223,7 +239,7 @@ class GroupWriter:
         # is not run again.
         try:
             outcomes = self._run_group(group, savepoints=False)
-            ok, failure, _ = outcomes[-1]
+            ok, failure, _, _ = outcomes[-1]
             if not ok:
                 if len(group) > 1 or self._connection.is_retryable(failure):
                     outcomes = self._run_group(group, savepoints=True)
@@ -233,9 +249,13 @@ class GroupWriter:
                 "the database is unavailable or busy; retry the request shortly",
                 headers={"Retry-After": "1"},
             )
-            outcomes = [(False, unavailable, []) for _ in group]
+            outcomes = [(False, unavailable, [], []) for _ in group]
 
-        for (_work, settle, _rollback), (ok, value, callbacks) in zip(group, outcomes, strict=True):
+        for (_work, settle, _rollback), (ok, value, callbacks, logs) in zip(
+            group, outcomes, strict=True
+        ):
+            for entry in logs:
+                entry.write()
             settle(ok, value, callbacks)
 
     def _recover(self, error: Exception) -> None:

@@ -42,6 +42,18 @@ class MailboxCreate(ApiModel):
         "never returned, only its last four characters",
     )
 
+    model_config = {
+        "json_schema_extra": {
+            "examples": [
+                {
+                    "id": "mailbox_billing",
+                    "name": "Billing",
+                    "settings": {"autoReply": True, "handoffThreshold": 0.6},
+                }
+            ]
+        }
+    }
+
 
 class MailboxUpdate(ApiModel):
     name: Annotated[str, StringConstraints(min_length=1, max_length=200), Visible] | None = None
@@ -49,6 +61,10 @@ class MailboxUpdate(ApiModel):
     identity_secret: IdentitySecret | None = Field(
         default=None, description="Set or replace the identity secret; null removes it"
     )
+
+    model_config = {
+        "json_schema_extra": {"examples": [{"name": "Billing", "settings": {"autoReply": False}}]}
+    }
 
     @field_validator("settings")
     @classmethod
