@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PORT ?= 3000
 
-.PHONY: run test test-sdk test-sdk-python test-sdk-js install install-dev lint bench clean inbox
+.PHONY: run test test-sdk test-sdk-python test-sdk-js install install-dev lint bench clean inbox swagger-ui
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,12 @@ test: install-dev
 # Only this needs Node; the server serves the built files.
 inbox:
 	cd inbox && npm ci --no-audit --no-fund && npm run build
+
+# Copy Swagger UI, at the version swagger-ui/package-lock.json pins, into
+# src/campfire_server/static/swagger-ui/ for /api/v2/docs (commit the output).
+# --ignore-scripts skips the usage report that a dependency sends on install.
+swagger-ui:
+	cd swagger-ui && npm ci --ignore-scripts --no-audit --no-fund && npm run build
 
 # The SDK suites alone.
 test-sdk: test-sdk-python test-sdk-js

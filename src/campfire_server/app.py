@@ -20,6 +20,7 @@ from .api.routes import (
     agents,
     ai,
     analytics,
+    api_docs,
     auth,
     conversations,
     events,
@@ -112,7 +113,8 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         version=__version__,
         description=DESCRIPTION,
         openapi_url=f"{API_PREFIX}/openapi.json",
-        docs_url=f"{API_PREFIX}/docs",
+        # Served by api_docs.router from this server's own copy of Swagger UI.
+        docs_url=None,
         redoc_url=None,
         lifespan=lifespan,
         # A trailing slash is another path and gets a 404, not a redirect,
@@ -144,6 +146,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         widget.router,
         satisfaction.router,
         analytics.router,
+        api_docs.router,
     ):
         app.include_router(router, prefix=API_PREFIX)
     app.include_router(health.router)

@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
+import socket
 import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from pydantic import ValidationError
+
+from . import cli_errors
 from .assistant.commands import add_commands as add_assistant_commands
 from .auth import keys
 from .config import Settings, get_settings
@@ -23,6 +28,8 @@ from .organizations.schemas import MailboxCreate, MailboxSettings
 
 Handler = Callable[[argparse.Namespace], int]
 
+log = logging.getLogger(__name__)
+
 
 def _settings(args: argparse.Namespace) -> Settings:
     """Apply command-line overrides as environment variables, then read the settings once."""
@@ -32,6 +39,8 @@ def _settings(args: argparse.Namespace) -> Settings:
         "CAMPFIRE_HOST": getattr(args, "host", None),
         "CAMPFIRE_PORT": getattr(args, "port", None),
         "CAMPFIRE_WORKERS": getattr(args, "workers", None),
+        "CAMPFIRE_MAX_HEADER_BYTES": getattr(args, "max_header_bytes", None),
+        "CAMPFIRE_HEADER_TIMEOUT_SECONDS": getattr(args, "header_timeout", None),
     }
     for name, value in overrides.items():
         if value is not None:
@@ -54,17 +63,52 @@ def _print(value: Any) -> None:
     print(json.dumps(value, indent=2, ensure_ascii=False, default=str))
 
 
+def _check_listen_address(host: str, port: int) -> None:
+    """Raise ``CommandError`` when ``host:port`` cannot be bound, before anything is printed.
+
+    Binds the way uvicorn 0.55 does (IPv6 when the host has a colon, with
+    SO_REUSEADDR), so a socket in TIME_WAIT does not count as taken.
+    """
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    try:
+        with socket.socket(family, socket.SOCK_STREAM) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind((host, port))
+    except OSError as error:
+        reason = error.strerror or str(error)
+        raise cli_errors.CommandError(
+            f"cannot listen on {host}:{port}: {reason}; stop what uses the port or pass "
+            "--port with a free one (and --host with an address of this machine)"
+        ) from None
+
+
+def _http_protocol() -> str:
+    from .api.head_limits import http_protocol
+
+    return http_protocol()
+
+
+def _warn_about_workers(settings: Settings) -> None:
+    if settings.workers > 1 and not settings.redis_url:
+        log.warning(
+            "several worker processes without CAMPFIRE_REDIS_URL: each process counts "
+            "rate limits on its own, so clients get up to that many times the limits, and "
+            "realtime events reach only the sockets of the process that wrote them; "
+            "set CAMPFIRE_REDIS_URL to share both",
+            extra={"workers": settings.workers},
+        )
+
+
 # Commands -------------------------------------------------------------------
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from .api.framing import http_protocol
-
     settings = _settings(args)
     configure_logging(settings.log_level, settings.log_format)
     settings.check_serving_secrets()
+    _check_listen_address(settings.host, settings.port)
     if settings.is_development:
         migrate.upgrade(settings.database_url)
     elif not migrate.is_current(settings.database_url):
@@ -73,6 +117,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
+    _warn_about_workers(settings)
     if settings.is_development:
         shown_host = "localhost" if settings.host in ("127.0.0.1", "0.0.0.0") else settings.host
         base = f"http://{shown_host}:{settings.port}"
@@ -92,7 +137,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
         ws_per_message_deflate=settings.realtime_per_message_deflate,
         ws_max_size=settings.realtime_max_frame_bytes,
         proxy_headers=False,
-        http=http_protocol(),
+        http=_http_protocol(),
+        # h11 rejects a head over this size with a plain 400. The protocol
+        # class rejects one over max_header_bytes with 431 before h11 reads it.
+        h11_max_incomplete_event_size=settings.max_header_bytes + 64 * 1024,
         # Longer than the idle timeout of common clients and load balancers,
         # so the server is not the side that closes a connection mid-reuse.
         timeout_keep_alive=75,
@@ -125,11 +173,22 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _copy_url(value: str, option: str) -> str:
+    try:
+        return Settings(database_url=value).database_url
+    except ValidationError as error:
+        shown = cli_errors.hide_password(value)
+        reason = error.errors()[0].get("msg", "is invalid").removeprefix("Value error, ")
+        raise cli_errors.CommandError(
+            f"{option} {shown} is invalid: it {reason}", cli_errors.USAGE
+        ) from None
+
+
 def cmd_db_copy(args: argparse.Namespace) -> int:
     from .db.copy import CopyError, copy_database
 
-    source = Settings(database_url=args.source).database_url
-    target = Settings(database_url=args.target).database_url
+    source = _copy_url(args.source, "--from")
+    target = _copy_url(args.target, "--to")
     try:
         counts = copy_database(
             source, target, progress=lambda table, rows: print(f"{table}: {rows} rows")
@@ -312,13 +371,33 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", help="interface to listen on (CAMPFIRE_HOST; default 127.0.0.1)")
     serve.add_argument("--port", type=int, help="TCP port (CAMPFIRE_PORT; default 3000)")
     serve.add_argument(
-        "--workers", type=int, help="number of server processes (CAMPFIRE_WORKERS; default 1)"
+        "--workers",
+        type=int,
+        metavar="N",
+        help="number of server processes (CAMPFIRE_WORKERS; default 1). Without "
+        "CAMPFIRE_REDIS_URL each process counts rate limits on its own (N workers allow up "
+        "to N times the limits) and delivers realtime events only to its own sockets; "
+        "set CAMPFIRE_REDIS_URL when N > 1",
     )
     serve.add_argument(
         "--env",
         choices=["development", "test", "production"],
         help="environment (CAMPFIRE_ENV; default production). development migrates on start, "
         "seeds a demo organization and accepts the test key test_sk_123456789",
+    )
+    serve.add_argument(
+        "--max-header-bytes",
+        type=int,
+        metavar="BYTES",
+        help="largest request line and headers, in bytes; larger ones get 431 "
+        "(CAMPFIRE_MAX_HEADER_BYTES; default 32768)",
+    )
+    serve.add_argument(
+        "--header-timeout",
+        type=float,
+        metavar="SECONDS",
+        help="seconds a client has to send a request line and headers; slower ones get 408 "
+        "and are disconnected (CAMPFIRE_HEADER_TIMEOUT_SECONDS; default 10)",
     )
     _add_database(serve)
     serve.set_defaults(handler=cmd_serve)
@@ -502,14 +581,18 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     handler: Handler = args.handler
+    # Commands that serve configure logging from the settings; the others
+    # print only errors, so a failure reads as the one line below.
+    configure_logging("ERROR", "text")
     try:
         return handler(args)
-    except ServiceError as error:
-        print(f"error: {error.message}", file=sys.stderr)
-        return 1
-    except ValueError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
+    except Exception as error:
+        described = cli_errors.describe(error, args)
+        if described is None:
+            raise
+        message, exit_code = described
+        print(f"error: {message}", file=sys.stderr)
+        return exit_code
 
 
 if __name__ == "__main__":

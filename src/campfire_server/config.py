@@ -50,6 +50,10 @@ class Settings(BaseSettings):
 
     # Request limits.
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
+    # The request line and headers: their largest size in bytes, and the time
+    # from a request's first byte (or the connection's opening) to their end.
+    max_header_bytes: int = Field(default=32 * 1024, ge=1024, le=16 * 1024 * 1024)
+    header_timeout_seconds: float = Field(default=10.0, gt=0, le=3600)
 
     # Rate limit defaults, configurable per organization.
     rate_limit_requests_per_minute: int = Field(default=1000, ge=1)
@@ -112,7 +116,12 @@ class Settings(BaseSettings):
                 return "postgresql://" + value[len(prefix) :]
         for prefix in ("sqlite+aiosqlite://", "sqlite+pysqlite://"):
             if value.startswith(prefix):
-                return "sqlite://" + value[len(prefix) :]
+                value = "sqlite://" + value[len(prefix) :]
+        if not value.startswith(("sqlite:///", "postgresql://")):
+            raise ValueError(
+                "must start with sqlite:/// (a file, e.g. sqlite:///campfire.db) or "
+                "postgresql:// (a server, e.g. postgresql://user@host:5432/dbname)"
+            )
         return value
 
     @field_validator("trusted_proxies", mode="before")

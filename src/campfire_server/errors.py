@@ -10,6 +10,7 @@
     ├── Conflict                      409 CONFLICT             close 4409
     ├── PayloadTooLarge               413 PAYLOAD_TOO_LARGE    close 1009
     ├── UnsupportedMediaType          415 UNSUPPORTED_MEDIA_TYPE
+    ├── HeadersTooLarge               431 HEADERS_TOO_LARGE
     ├── RateLimited                   429 RATE_LIMIT_EXCEEDED  close 4429
     └── ServiceUnavailable            503 SERVICE_UNAVAILABLE  close 1013
 
@@ -115,6 +116,11 @@ class PayloadTooLarge(ServiceError):
     code = "PAYLOAD_TOO_LARGE"
     http_status = 413
     ws_close_code = 1009
+
+
+class HeadersTooLarge(ServiceError):
+    code = "HEADERS_TOO_LARGE"
+    http_status = 431
 
 
 class UnsupportedMediaType(ServiceError):

@@ -3,16 +3,53 @@
 from __future__ import annotations
 
 import json
-from typing import Any
-from urllib.parse import urlsplit
+import unicodedata
+from typing import Annotated, Any
+
+from pydantic import AfterValidator
+from pydantic_core import PydanticCustomError
 
 from .errors import ValidationFailed
+from .knowledge.urls import safe_link
 
 MAX_METADATA_BYTES = 16 * 1024
 MAX_METADATA_DEPTH = 5
 
 # Metadata keys whose values browsers and dashboards may render as links.
 URL_METADATA_KEYS = {"referrer", "url", "website", "pageurl", "homepage", "link"}
+
+
+# Unicode categories of characters that draw nothing on their own. They are
+# spaces and line separators (Z*), controls (Cc), format characters (Cf)
+# such as the zero-width space, joiners and the byte order mark, surrogates
+# (Cs), and combining marks (M*), which only show on a base character.
+INVISIBLE_CATEGORIES = frozenset({"Zs", "Zl", "Zp", "Cc", "Cf", "Cs", "Mn", "Mc", "Me"})
+# Letters and symbols that fonts draw as blank space: the Hangul fillers and
+# the empty Braille pattern.
+BLANK_CHARACTERS = frozenset("\u115f\u1160\u3164\uffa0\u2800")
+VISIBLE_EXPECTED = (
+    "text with at least one visible character, not only spaces, invisible or control "
+    "characters, or combining marks"
+)
+
+
+def has_visible_character(value: str) -> bool:
+    """Tell whether ``value`` has a character that draws something on its own."""
+    return any(
+        char not in BLANK_CHARACTERS and unicodedata.category(char) not in INVISIBLE_CATEGORIES
+        for char in value
+    )
+
+
+def _require_visible(value: str) -> str:
+    if not has_visible_character(value):
+        raise PydanticCustomError("no_visible_character", VISIBLE_EXPECTED)
+    return value
+
+
+# Annotate a text field with this to apply the rule: ``Annotated[str, Visible]``.
+Visible = AfterValidator(_require_visible)
+VisibleText = Annotated[str, Visible]
 
 
 def find_bad_text(value: Any, path: str = "") -> tuple[str, str] | None:
@@ -47,19 +84,13 @@ def _depth(value: Any) -> int:
     return 0
 
 
-def is_http_url(value: str) -> bool:
-    """Tell whether ``value`` is an absolute http or https URL with a host."""
-    if value != value.strip() or any(ord(char) < 0x21 for char in value):
-        return False
-    try:
-        parts = urlsplit(value)
-    except ValueError:
-        return False
-    return parts.scheme in ("http", "https") and bool(parts.netloc)
-
-
 def check_metadata(value: dict[str, Any], field: str = "metadata") -> dict[str, Any]:
-    """Enforce the metadata limits: a JSON object of at most 16 KiB and 5 levels."""
+    """Enforce the metadata limits: a JSON object of at most 16 KiB and 5 levels.
+
+    A string under a key that names a URL must be a safe link at every level
+    (``knowledge.urls.safe_link``: an absolute http(s) URL or a path starting
+    with one ``/``), so nested values such as ``page.url`` are checked too.
+    """
     size = len(json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode())
     if size > MAX_METADATA_BYTES:
         raise ValidationFailed(
@@ -76,17 +107,34 @@ def check_metadata(value: dict[str, Any], field: str = "metadata") -> dict[str, 
             value=f"<{depth} levels>",
             expected=f"a JSON object nested at most {MAX_METADATA_DEPTH} levels",
         )
-    for key, item in value.items():
-        normalised = key.lower().replace("_", "")
-        looks_like_url = normalised in URL_METADATA_KEYS or normalised.endswith("url")
-        if looks_like_url and isinstance(item, str) and not is_http_url(item):
-            raise ValidationFailed(
-                f"{field}.{key} must be an absolute http or https URL",
-                field=f"{field}.{key}",
-                value=item[:200],
-                expected="an absolute URL starting with http:// or https://",
-            )
+    _check_urls(value, field)
     return value
+
+
+def _is_url_key(key: str) -> bool:
+    normalised = key.lower().replace("_", "")
+    return normalised in URL_METADATA_KEYS or normalised.endswith("url")
+
+
+def _check_urls(value: Any, path: str, url_key: bool = False) -> None:
+    """Raise ``ValidationFailed`` for the first string under a URL-named key that is no link.
+
+    A list under such a key is checked item by item.
+    """
+    if isinstance(value, dict):
+        for key, item in value.items():
+            _check_urls(item, f"{path}.{key}", _is_url_key(str(key)))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            _check_urls(item, f"{path}[{index}]", url_key)
+    elif url_key and isinstance(value, str) and safe_link(value) is None:
+        raise ValidationFailed(
+            f"{path} must be an absolute http or https URL or a path starting with /",
+            field=path,
+            value=value[:200],
+            expected="an absolute URL starting with http:// or https://, or a path starting "
+            "with a single /",
+        )
 
 
 def check_content(value: str, field: str = "content", maximum: int = 10_000) -> str:
@@ -97,6 +145,13 @@ def check_content(value: str, field: str = "content", maximum: int = 10_000) -> 
             field=field,
             value=value,
             expected=f"1 to {maximum} characters of text",
+        )
+    if not has_visible_character(value):
+        raise ValidationFailed(
+            f"{field} has no visible character",
+            field=field,
+            value=value[:200],
+            expected=VISIBLE_EXPECTED,
         )
     if len(value) > maximum:
         raise ValidationFailed(

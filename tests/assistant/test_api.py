@@ -277,3 +277,24 @@ async def test_article_rejects_unsafe_url(client, tenant, url):
     )
     assert response.status_code == 400
     assert response.json()["error"]["code"] == "VALIDATION_ERROR"
+
+
+@pytest.mark.parametrize(
+    ("message", "title"),
+    [
+        (
+            "I don't want to talk to a person, just tell me how to reset my password",
+            "Resetting your password",
+        ),
+        ("No human please, how do I download an invoice?", "Downloading invoices and receipts"),
+    ],
+)
+async def test_declined_person_gets_answer(client, kb_tenant, message, title):
+    conversation = await create_conversation(client, kb_tenant)
+    response = await generate(client, kb_tenant, conversation["id"], message)
+    assert response.status_code == 200, response.text
+    body = response.json()
+    check_contract(body)
+    assert body["handoffReason"] != "requested_human"
+    assert not body["shouldHandoff"]
+    assert body["sources"][0]["title"] == title

@@ -41,11 +41,12 @@ WIDGET_CSP = (
     "img-src 'self' data:; connect-src 'self'; font-src 'self'; object-src 'none'; "
     "base-uri 'none'; form-action 'self'"
 )
-# The interactive API docs load Swagger UI from a CDN and run an inline script.
+# The interactive API docs run Swagger UI from this server; Swagger UI sets
+# inline styles on its elements.
 DOCS_CSP = (
-    "default-src 'self'; script-src 'self' 'unsafe-inline' https:; "
-    "style-src 'self' 'unsafe-inline' https:; img-src 'self' data: https:; "
-    "connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; connect-src 'self'; font-src 'self'; object-src 'none'; "
+    "base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 )
 
 

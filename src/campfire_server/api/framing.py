@@ -5,9 +5,10 @@ non-numeric ``Content-Length``, a header name with a space, a broken chunk
 size, a garbled request line) with its own plain-text 400 and closes the
 connection; the ASGI app is never called. These protocol classes keep
 uvicorn's parsing and replace only that response with the JSON envelope
-and an ``X-Request-ID``. ``uvicorn.run(http=...)`` takes them in place of
-its own. They override ``send_400_response``, the method that uvicorn 0.55
-calls for a parser error.
+and an ``X-Request-ID``. ``head_limits.py`` builds the classes that
+``uvicorn.run(http=...)`` takes on top of them. They override
+``send_400_response``, the method that uvicorn 0.55 calls for a parser
+error.
 
 NOTE: a WebSocket upgrade that the websockets library rejects (a missing
 ``Sec-WebSocket-Key``, an unsupported version) still gets its plain-text 400.
@@ -109,13 +110,3 @@ if HttpToolsProtocol is not None:
             ]
             self.transport.write(b"".join(head) + body)
             self.transport.close()
-
-
-def http_protocol() -> str:
-    """Return the import string for ``uvicorn.run(http=...)``, httptools first like "auto".
-
-    A string, because uvicorn pickles its settings for each worker process.
-    """
-    if HttpToolsProtocol is not None:
-        return f"{__name__}:EnvelopeHttpToolsProtocol"
-    return f"{__name__}:EnvelopeH11Protocol"

@@ -6,6 +6,12 @@ object ("talk to a person", "can I speak with a human"), a wish for one
 ("I want a real agent"), or a person word alone ("agent please"). Words for
 people that name a topic ("a person limit on the team plan", "how many
 staff seats") are not requests, so they are blanked out before matching.
+
+A request form that is negated or refused is not a request: "I don't want
+to talk to a person", "no human please", "je ne veux pas parler à un
+humain", or "talk to a person? no thanks". A negation counts only when it
+governs the request form, so "not happy, get me a human" and "why can't I
+talk to a person?" stay requests.
 """
 
 from __future__ import annotations
@@ -13,10 +19,16 @@ from __future__ import annotations
 import re
 import unicodedata
 
+# Typographic apostrophes, as phone keyboards type them in "don’t".
+_APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'"})
+
 
 def fold(text: str) -> str:
-    """Lower-case ``text`` and drop accents, so "habláR" matches "hablar"."""
-    decomposed = unicodedata.normalize("NFKD", text.lower())
+    """Lower-case ``text``, drop accents and straighten apostrophes.
+
+    So "habláR" matches "hablar", and "don’t" matches "don't".
+    """
+    decomposed = unicodedata.normalize("NFKD", text.lower().translate(_APOSTROPHES))
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
@@ -60,7 +72,9 @@ _REQUEST_END = (
     r"urgently))"
 )
 
-_REQUESTED_HUMAN = _patterns(
+# Each form is searched on its own, because the negation of one overlapping
+# form ("no" before "puedo hablar") must not hide another ("hablar con").
+_REQUEST_EXPRESSIONS = (
     # English
     rf"\b(?:talk|speak|chat)\w*\s+(?:to|with)\s+{_ARTICLE}{_PERSON}\b{_REQUEST_END}",
     rf"\b(?:get|connect|transfer|put|pass|escalate|send)\w*\s+(?:me|this|us|my \w+)\s+"
@@ -122,6 +136,57 @@ _REQUESTED_HUMAN = _patterns(
     r"\bverbind\w*\s+(?:me|mij)\s+(?:door\s+)?met\s+(?:een|de)\s+(?:echte\s+)?"
     r"(?:mens|medewerker|persoon)\b",
 )
+_REQUEST_FORMS = tuple(re.compile(expression) for expression in _REQUEST_EXPRESSIONS)
+
+# Negations that govern a request form when they end the text before it,
+# optionally followed by the words in _NEGATION_GAP. Only a refusal of will
+# or need counts: "can't" and "kann ich nicht" ask why a person is out of
+# reach, which is a request.
+_NEGATIONS = (
+    # English: "I don't want to", "no need to", "I'd rather not", "no human".
+    r"(?:do|does|did|would|will)\s*n[o']?t|won'?t|never|no longer|rather not|prefer not|"
+    r"not interested in|not|no|without|no need(?:\s+(?:to|for))?",
+    r"(?:(?:do|does|did|would|will)\s*n[o']?t|won'?t|never|no longer)\s+"
+    r"(?:really\s+|even\s+|actually\s+)?(?:want|wanna|need|like|wish|ask\w*|request\w*|require)"
+    r"(?:\s+(?:to|for))?",
+    # Spanish: "no quiero", "no necesito", "no me pases", "sin", "ningún".
+    r"no(?:\s+(?:me|nos))?(?:\s+(?:quiero|quisiera|necesito|deseo|hace falta))?|sin|"
+    r"ningun[oa]?|nada de",
+    # French: "je ne veux pas", "je n'ai pas besoin d'", "pas besoin de", "sans", "aucun".
+    r"(?:ne|n')\s*(?:veux|voudrais|souhaite|desire|ai)\s+(?:pas|plus|jamais)"
+    r"(?:\s+(?:besoin|envie)\s+(?:de|d'))?|pas (?:besoin|envie) (?:de|d')|sans|aucune?|"
+    r"pas d'|pas de",
+    # German: "ich möchte nicht", "ich brauche keinen", "ohne".
+    r"(?:mochte|mochten|will|wollen|brauche|brauchen|muss|mussen)\s+(?:ich\s+)?"
+    r"(?:nicht|kein\w*)|kein\w*|ohne",
+    # Portuguese: "não quero", "não preciso de", "sem", "nenhum".
+    r"nao(?:\s+(?:quero|preciso|desejo|gostaria))?(?:\s+de)?|sem|nenhum\w*",
+    # Italian: "non voglio", "non ho bisogno di", "senza", "nessun".
+    r"non(?:\s+(?:voglio|vorrei|desidero|ho bisogno|mi serve))?(?:\s+(?:di|d'))?|senza|"
+    r"nessun\w*",
+    # Dutch: "ik wil niet", "ik hoef geen", "zonder". A bare "niet" is left
+    # out, because "kan ik niet met een mens spreken?" is a request.
+    r"(?:wil|wilt|willen|hoef|hoeft|moet)\s+(?:ik\s+)?(?:niet|geen)|geen|zonder",
+)
+# Words that may stand between a negation and the request form it governs.
+_NEGATION_GAP = (
+    r"(?:to|me|us|be|any|an?|the|some|really|even|ever|"
+    r"que|con|a|un|una|le|la|les|l'|de|d'|avec|einen|einem|einer|ein|mit|"
+    r"um|uma|com|di|con|een|met|te)"
+)
+_NEGATED_LEAD = re.compile(
+    rf"\b(?:{'|'.join(f'(?:{n})' for n in _NEGATIONS)})(?:\s+{_NEGATION_GAP}){{0,3}}\s*$"
+)
+# Boundaries of a negation's scope: a comma, a dash or a word that starts a new thought.
+_SCOPE_BREAK = re.compile(
+    r"[,:()\u2013\u2014]|\s-\s|\b(?:but|just|only|instead|pero|solo|sino|mais|juste|"
+    r"seulement|aber|sondern|nur|mas|apenas|ma|soltanto|maar|alleen)\b"
+)
+# A reply that turns down an offer of a person: "talk to a person? no thanks".
+_REFUSAL = re.compile(
+    r"^\W*(?:(?:no|nope|nah)\W*(?:thanks|thank you|thx)|no gracias|non merci|nein danke|"
+    r"nao obrigad[oa]|no grazie|nee dank\w*)\b"
+)
 
 # A question about the product's own people or roles is not a request for one.
 _ABOUT_NOT_REQUEST = _patterns(
@@ -140,14 +205,33 @@ _THIRD_PARTY_CONTACT = re.compile(
 _CLAUSE_END = re.compile(r"[.?!;]+(?=\s|$)|\n+")
 
 
+def _negated(clause: str, start: int) -> bool:
+    """Tell whether a negation governs the request form that starts at ``start``."""
+    lead = clause[:start]
+    breaks = list(_SCOPE_BREAK.finditer(lead))
+    if breaks:
+        lead = lead[breaks[-1].end() :]
+    return bool(_NEGATED_LEAD.search(lead))
+
+
+def _requests_in(clause: str) -> bool:
+    for form in _REQUEST_FORMS:
+        for match in form.finditer(clause):
+            if not _negated(clause, match.start()):
+                return True
+    return False
+
+
 def requested_human(message: str) -> bool:
     """Tell whether ``message`` requests to talk to a person."""
     folded = _TOPIC.sub(" topic ", fold(message))
     if _ABOUT_NOT_REQUEST.search(folded) and not re.search(r"\b(?:talk|speak)\b", folded):
         return False
-    for clause in _CLAUSE_END.split(folded):
+    clauses = [clause.strip() for clause in _CLAUSE_END.split(folded)]
+    for position, clause in enumerate(clauses):
         if _THIRD_PARTY_CONTACT.search(clause):
             continue
-        if _REQUESTED_HUMAN.search(clause.strip()):
+        following = clauses[position + 1] if position + 1 < len(clauses) else ""
+        if _requests_in(clause) and not _REFUSAL.search(following):
             return True
     return False

@@ -69,11 +69,13 @@ def check_password(candidates: list[dict[str, Any]], password: str) -> SignedIn:
     if not matches:
         raise AuthenticationFailed(LOGIN_FAILED)
     if len(matches) > 1:
+        # The unique index on (org_id, LOWER(email)) leaves one match per organization.
+        org_ids = sorted({match.org_id for match in matches})
         raise ValidationFailed(
-            "this email signs in to several organizations; send orgId to choose one",
+            f"this email signs in to {len(org_ids)} organizations; send orgId to choose one",
             field="orgId",
             value=None,
-            expected="one of " + ", ".join(match.org_id for match in matches),
+            expected="one of " + ", ".join(org_ids),
         )
     return matches[0]
 

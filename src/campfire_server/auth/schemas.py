@@ -7,10 +7,11 @@ from typing import Annotated, Literal
 from pydantic import Field, StringConstraints
 
 from ..apimodel import ApiModel, ResponseModel
+from ..validation import Visible
 
-Name = Annotated[str, StringConstraints(min_length=1, max_length=200)]
+Name = Annotated[str, StringConstraints(min_length=1, max_length=200), Visible]
 MailboxId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
-CustomerId = Annotated[str, StringConstraints(min_length=1, max_length=255)]
+CustomerId = Annotated[str, StringConstraints(min_length=1, max_length=255), Visible]
 Origin = Annotated[str, StringConstraints(min_length=1, max_length=300)]
 
 
@@ -64,11 +65,11 @@ class IssuedApiKey(ApiKey):
 
 class TokenCreate(ApiModel):
     role: Literal["agent", "viewer"]
-    subject: Annotated[str, StringConstraints(min_length=1, max_length=255)] | None = Field(
-        default=None, description="sub claim, e.g. your user id; defaults to the agent id"
+    subject: Annotated[str, StringConstraints(min_length=1, max_length=255), Visible] | None = (
+        Field(default=None, description="sub claim, e.g. your user id; defaults to the agent id")
     )
-    agent_id: Annotated[str, StringConstraints(min_length=1, max_length=64)] | None = Field(
-        default=None, description="aid claim: the agent this token acts as"
+    agent_id: Annotated[str, StringConstraints(min_length=1, max_length=64), Visible] | None = (
+        Field(default=None, description="aid claim: the agent this token acts as")
     )
     mailbox_ids: list[MailboxId] = Field(
         default_factory=list, max_length=100, description="mbx claim: limit to these mailboxes"
@@ -124,7 +125,7 @@ class WidgetSession(ResponseModel):
 class LoginRequest(ApiModel):
     email: Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=320)]
     password: Annotated[str, StringConstraints(min_length=1, max_length=256)]
-    org_id: Annotated[str, StringConstraints(min_length=1, max_length=64)] | None = Field(
+    org_id: Annotated[str, StringConstraints(min_length=1, max_length=64), Visible] | None = Field(
         default=None,
         description="Needed only when the email belongs to agents of several organizations",
     )

@@ -8,19 +8,20 @@ from pydantic import Field, StringConstraints, field_validator
 
 from ..apimodel import ApiModel, ResponseModel
 from ..errors import ValidationFailed
-from ..validation import check_content, check_metadata
+from ..validation import Visible, check_content, check_metadata
 
 Status = Literal["open", "pending", "resolved", "closed"]
 Priority = Literal["low", "medium", "high", "urgent"]
 AuthorType = Literal["customer", "agent", "ai", "system"]
 
-CustomerId = Annotated[str, StringConstraints(min_length=1, max_length=255)]
-ShortId = Annotated[str, StringConstraints(min_length=1, max_length=64)]
-Subject = Annotated[str, StringConstraints(max_length=500)]
+CustomerId = Annotated[str, StringConstraints(min_length=1, max_length=255), Visible]
+ShortId = Annotated[str, StringConstraints(min_length=1, max_length=64), Visible]
+Subject = Annotated[str, StringConstraints(max_length=500), Visible]
 
 METADATA_DESCRIPTION = (
     "Free-form JSON object, at most 16 KiB and 5 levels deep. Keys that name URLs "
-    "(referrer, url, website, *Url) must hold absolute http(s) URLs."
+    "(referrer, url, website, *Url), at any depth, must hold absolute http(s) URLs "
+    "or paths starting with a single /."
 )
 
 

@@ -16,6 +16,10 @@ log = logging.getLogger(__name__)
 MIGRATIONS = Path(__file__).with_name("migrations")
 
 
+class MigrationBlocked(Exception):
+    """A migration that cannot run on the stored data; the message states what to change."""
+
+
 def sqlalchemy_url(url: str) -> str:
     """Map a Campfire database URL onto the synchronous SQLAlchemy driver that migrates it."""
     if url.startswith("postgresql://"):

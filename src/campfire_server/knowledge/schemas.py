@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic.alias_generators import to_camel
 
+from ..validation import VisibleText, has_visible_character
 from .urls import safe_link
 
 MAX_CONTENT_CHARS = 200_000
@@ -35,8 +36,8 @@ def _check_tags(values: list[str]) -> list[str]:
     cleaned = []
     for tag in values:
         tag = tag.strip()
-        if not tag or len(tag) > 64:
-            raise ValueError("each tag must be 1 to 64 characters")
+        if not has_visible_character(tag) or len(tag) > 64:
+            raise ValueError("each tag must be 1 to 64 characters with a visible character")
         if tag not in cleaned:
             cleaned.append(tag)
     return cleaned
@@ -44,12 +45,12 @@ def _check_tags(values: list[str]) -> list[str]:
 
 # Sent by integrators to create an article, and one row of a bulk import.
 class ArticleCreate(_Model):
-    title: str = Field(min_length=1, max_length=500)
-    content: str = Field(min_length=1, max_length=MAX_CONTENT_CHARS)
+    title: VisibleText = Field(min_length=1, max_length=500)
+    content: VisibleText = Field(min_length=1, max_length=MAX_CONTENT_CHARS)
     url: str | None = Field(default=None, max_length=2048)
     tags: list[str] = Field(default_factory=list, max_length=MAX_TAGS)
     mailbox_ids: list[str] = Field(default_factory=list, max_length=100)
-    external_id: str | None = Field(default=None, min_length=1, max_length=255)
+    external_id: VisibleText | None = Field(default=None, min_length=1, max_length=255)
 
     model_config = {
         "json_schema_extra": {
@@ -71,12 +72,12 @@ class ArticleCreate(_Model):
 
 # Sent to PATCH an article: only the fields present change.
 class ArticleUpdate(_Model):
-    title: str | None = Field(default=None, min_length=1, max_length=500)
-    content: str | None = Field(default=None, min_length=1, max_length=MAX_CONTENT_CHARS)
+    title: VisibleText | None = Field(default=None, min_length=1, max_length=500)
+    content: VisibleText | None = Field(default=None, min_length=1, max_length=MAX_CONTENT_CHARS)
     url: str | None = Field(default=None, max_length=2048)
     tags: list[str] | None = Field(default=None, max_length=MAX_TAGS)
     mailbox_ids: list[str] | None = Field(default=None, max_length=100)
-    external_id: str | None = Field(default=None, min_length=1, max_length=255)
+    external_id: VisibleText | None = Field(default=None, min_length=1, max_length=255)
 
     model_config = {
         "json_schema_extra": {

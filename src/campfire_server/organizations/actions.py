@@ -9,6 +9,7 @@ from typing import Any
 from .. import clock, ids
 from ..db.tx import Tx
 from ..errors import Conflict, NotFound, ValidationFailed
+from ..validation import VISIBLE_EXPECTED, has_visible_character
 from . import service
 from .schemas import Mailbox, MailboxCreate, MailboxSettings, MailboxUpdate
 
@@ -17,6 +18,13 @@ log = logging.getLogger(__name__)
 
 def create_organization(tx: Tx, *, name: str, org_id: str | None = None) -> str:
     """Insert an organization and return its id."""
+    if not has_visible_character(name):
+        raise ValidationFailed(
+            "the organization name has no visible character",
+            field="name",
+            value=name,
+            expected=VISIBLE_EXPECTED,
+        )
     org_id = org_id or ids.new("organization")
     tx.execute(
         "INSERT INTO organizations (id, name, settings, created_at) "

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from pydantic import Field, StringConstraints, field_validator
 
 from ..apimodel import ApiModel, ResponseModel
+from ..validation import Visible
 
 MailboxId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
 IdentitySecret = Annotated[
@@ -33,7 +34,7 @@ class MailboxCreate(ApiModel):
     id: MailboxId | None = Field(
         default=None, description="Your own id for the mailbox; generated when omitted"
     )
-    name: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+    name: Annotated[str, StringConstraints(min_length=1, max_length=200), Visible]
     settings: MailboxSettings = Field(default_factory=MailboxSettings)
     identity_secret: IdentitySecret | None = Field(
         default=None,
@@ -55,7 +56,7 @@ class MailboxCreate(ApiModel):
 
 
 class MailboxUpdate(ApiModel):
-    name: Annotated[str, StringConstraints(min_length=1, max_length=200)] | None = None
+    name: Annotated[str, StringConstraints(min_length=1, max_length=200), Visible] | None = None
     settings: dict[str, Any] | None = None
     identity_secret: IdentitySecret | None = Field(
         default=None, description="Set or replace the identity secret; null removes it"

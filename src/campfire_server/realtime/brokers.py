@@ -21,6 +21,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from .events import dumps
+
 log = logging.getLogger(__name__)
 
 Deliver = Callable[[dict[str, Any]], None]
@@ -153,7 +155,7 @@ class RedisBroker(Broker):
             try:
                 async with self._redis.pipeline(transaction=False) as pipe:
                     for envelope in batch:
-                        pipe.publish(PUBSUB_CHANNEL, json.dumps(envelope, separators=(",", ":")))
+                        pipe.publish(PUBSUB_CHANNEL, dumps(envelope))
                     await pipe.execute()
                 self._publish_failures = 0
             except asyncio.CancelledError:

@@ -9,6 +9,8 @@ millisecond ``timestamp``. docs/realtime.md lists every frame.
 from __future__ import annotations
 
 import json
+import logging
+import math
 import re
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -18,6 +20,8 @@ from ..errors import ServiceError, ValidationFailed
 from ..events import records
 from ..events.records import EventRecord
 from ..routing.frames import handoff_frame
+
+log = logging.getLogger(__name__)
 
 ChannelKind = Literal["conversation", "mailbox", "agent"]
 
@@ -29,8 +33,42 @@ CLIENT_FRAME_TYPES = ("auth", "subscribe", "unsubscribe", "typing", "ping", "pon
 EVENT_FRAME_TYPES = ("message", "typing", "handoff", "conversation", "presence")
 
 
+_non_finite_frames = 0
+
+
+def _finite(value: Any) -> Any:
+    """Return ``value`` with NaN and the infinities replaced by None, as ``JSON.stringify`` does."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {key: _finite(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(item) for item in value]
+    return value
+
+
 def dumps(frame: dict[str, Any]) -> str:
-    return json.dumps(frame, ensure_ascii=False, separators=(",", ":"), default=str)
+    """Serialize a frame, or a broker envelope, as strict JSON.
+
+    JSON has no NaN or Infinity, and a browser's ``JSON.parse`` rejects the
+    whole frame that contains one, so such a number is sent as ``null``.
+    """
+    global _non_finite_frames
+    try:
+        return json.dumps(
+            frame, ensure_ascii=False, separators=(",", ":"), default=str, allow_nan=False
+        )
+    except ValueError:
+        _non_finite_frames += 1
+        count = _non_finite_frames
+        if count in (1, 10, 100) or count % 1000 == 0:
+            log.warning(
+                "non-finite number in a realtime frame sent as null",
+                extra={"frame_type": frame.get("type") or frame.get("kind"), "count": count},
+            )
+    return json.dumps(
+        _finite(frame), ensure_ascii=False, separators=(",", ":"), default=str, allow_nan=False
+    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -140,6 +140,24 @@ def parse_since(value: Any) -> Since | None:
     )
 
 
+def _frame_id(frame: dict[str, Any]) -> str | None:
+    """Return the frame's ``id``; raise ``ValidationFailed`` unless it is a short string."""
+    frame_id = frame.get("id")
+    if frame_id is None or (isinstance(frame_id, str) and 0 < len(frame_id) <= MAX_FRAME_ID_CHARS):
+        return frame_id
+    shown = (
+        frame_id[:MAX_FRAME_ID_CHARS] + "..."
+        if isinstance(frame_id, str)
+        else type(frame_id).__name__
+    )
+    raise ValidationFailed(
+        f"the frame id must be a string of 1 to {MAX_FRAME_ID_CHARS} characters",
+        field="id",
+        value=shown,
+        expected=f"a string of 1 to {MAX_FRAME_ID_CHARS} characters, or no id",
+    )
+
+
 class Protocol:
     """One socket's session: authentication, subscriptions and the frame rules."""
 
@@ -185,15 +203,13 @@ class Protocol:
             return []
         try:
             frame = self._decode(text)
+            frame_id = _frame_id(frame)
         except ServiceError as error:
             if self.state is State.AWAITING_AUTH:
                 self.state = State.CLOSED
                 return _fail(AuthenticationFailed(f"the first frame must be auth: {error.message}"))
             return [Send(error_frame(error))]
 
-        frame_id = frame.get("id") if isinstance(frame.get("id"), str) else None
-        if frame_id is not None and len(frame_id) > MAX_FRAME_ID_CHARS:
-            frame_id = None
         kind = frame["type"]
 
         if self.state is State.AWAITING_AUTH:

@@ -54,6 +54,27 @@ def _hash_if_set(password: str | None) -> str | None:
     return hash_password(password) if password else None
 
 
+def _require_free_email(tx: Tx, org_id: str, email: str, agent_id: str) -> None:
+    """Raise ``Conflict`` when another agent of the organization has ``email``, ignoring case.
+
+    Compares with ``LOWER`` like sign-in and the unique index on agents do,
+    so the three agree on both engines.
+    """
+    holder = tx.value(
+        "SELECT id FROM agents WHERE org_id = :org_id AND LOWER(email) = LOWER(:email) "
+        "AND id <> :id",
+        org_id=org_id,
+        email=email,
+        id=agent_id,
+    )
+    if holder is not None:
+        raise Conflict(
+            f"email {email!r} already belongs to agent {holder!r} of this organization; "
+            "choose another email or change that agent's first",
+            details={"field": "email", "value": email},
+        )
+
+
 def create_agent(
     tx: Tx, org_id: str, request: AgentCreate, *, password_hash: str | None = None
 ) -> Agent:
@@ -72,6 +93,9 @@ def create_agent(
             f"agent {agent_id!r} already exists; choose another id or omit it",
             details={"field": "id", "value": agent_id},
         )
+    if request.email is not None:
+        _require_free_email(tx, org_id, request.email, agent_id)
+
     now = clock.now_ms()
     tx.execute(
         "INSERT INTO agents (org_id, id, name, email, skills, status, capacity, idle_since, "
@@ -133,6 +157,8 @@ def update_agent(
     changes = {field: value for field, value in requested.items() if current[field] != value}
     if not changes and password is None:
         return service.agent_from_row(row, service.agent_load(tx, org_id, agent_id))
+    if changes.get("email") is not None:
+        _require_free_email(tx, org_id, changes["email"], agent_id)
 
     now = clock.now_ms()
     assignments: dict[str, Any] = {

@@ -19,6 +19,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 
 from ..errors import ValidationFailed
+from ..validation import has_visible_character
 
 PRIORITIES = ("urgent", "high", "medium", "low")
 PRIORITY_RANK = {priority: rank for rank, priority in enumerate(PRIORITIES)}
@@ -73,12 +74,18 @@ def normalise_skills(skills: Iterable[str], field: str = "requiredSkills") -> li
     result: list[str] = []
     for index, raw in enumerate(skills):
         skill = raw.strip().lower() if isinstance(raw, str) else None
-        if not skill or len(skill) > MAX_SKILL_LENGTH or any(ord(ch) < 0x20 for ch in skill):
+        if (
+            not skill
+            or len(skill) > MAX_SKILL_LENGTH
+            or any(ord(ch) < 0x20 for ch in skill)
+            or not has_visible_character(skill)
+        ):
             raise ValidationFailed(
                 f"{field}[{index}] is not a valid skill",
                 field=f"{field}[{index}]",
                 value=raw if isinstance(raw, str) else repr(raw),
-                expected=f"a skill name of 1 to {MAX_SKILL_LENGTH} printable characters",
+                expected=f"a skill name of 1 to {MAX_SKILL_LENGTH} printable characters, "
+                "at least one of them visible",
             )
         if skill not in result:
             result.append(skill)

@@ -9,7 +9,7 @@ from pydantic import Field, StringConstraints, field_validator
 from ..apimodel import ApiModel, ResponseModel
 from ..auth.passwords import MAX_LENGTH as PASSWORD_MAX_LENGTH
 from ..auth.passwords import MIN_LENGTH as PASSWORD_MIN_LENGTH
-from ..validation import check_metadata
+from ..validation import Visible, check_metadata
 from .rules import MAX_SKILLS, normalise_skills
 
 AgentStatus = Literal["online", "away", "offline"]
@@ -17,7 +17,9 @@ Priority = Literal["low", "medium", "high", "urgent"]
 HandoffStatus = Literal["queued", "assigned", "completed", "cancelled"]
 
 AgentId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Name = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), Visible
+]
 Email = Annotated[
     str, StringConstraints(strip_whitespace=True, max_length=320, pattern=r"^[^@\s]+@[^@\s]+$")
 ]

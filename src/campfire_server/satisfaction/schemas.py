@@ -8,7 +8,7 @@ from pydantic import Field, field_validator
 
 from ..apimodel import ApiModel, ResponseModel
 from ..errors import ValidationFailed
-from ..validation import find_bad_text
+from ..validation import find_bad_text, has_visible_character
 
 MAX_COMMENT_CHARACTERS = 2_000
 
@@ -35,7 +35,7 @@ class RatingCreate(ApiModel):
                 value=None,
                 expected=found[1],
             )
-        return value if value.strip() else None
+        return value if has_visible_character(value) else None
 
 
 class Rating(ResponseModel):

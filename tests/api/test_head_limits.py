@@ -1,0 +1,193 @@
+"""Request heads over real HTTP: too large gets 431, too slow gets 408, both parsers."""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+import time
+from collections.abc import Iterator
+
+import pytest
+import uvicorn
+
+from campfire_server.api import head_limits
+from campfire_server.config import get_settings
+from tests.conftest import free_port, start_server
+
+LIMIT = 8192
+TIMEOUT = 1.0
+
+PROTOCOLS = [pytest.param(head_limits.LimitedH11Protocol, id="h11")]
+if head_limits.HttpToolsProtocol is not None:
+    PROTOCOLS.append(pytest.param(head_limits.LimitedHttpToolsProtocol, id="httptools"))
+
+
+async def hello(scope, receive, send) -> None:  # type: ignore[no-untyped-def]
+    if scope["type"] != "http":
+        return
+    headers = [(b"content-length", b"5")]
+    await send({"type": "http.response.start", "status": 200, "headers": headers})
+    await send({"type": "http.response.body", "body": b"hello"})
+
+
+@pytest.fixture(params=PROTOCOLS)
+def port(request, monkeypatch) -> Iterator[int]:
+    """A uvicorn server on 127.0.0.1 that parses with one of the limited protocols."""
+    monkeypatch.setenv("CAMPFIRE_MAX_HEADER_BYTES", str(LIMIT))
+    monkeypatch.setenv("CAMPFIRE_HEADER_TIMEOUT_SECONDS", str(TIMEOUT))
+    get_settings.cache_clear()
+    number = free_port()
+    config = uvicorn.Config(
+        hello,
+        host="127.0.0.1",
+        port=number,
+        http=request.param,
+        log_config=None,
+        access_log=False,
+        h11_max_incomplete_event_size=LIMIT + 64 * 1024,
+        timeout_keep_alive=30,
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert server.started
+    yield number
+    server.should_exit = True
+    thread.join(10)
+    get_settings.cache_clear()
+
+
+def connect(port: int) -> socket.socket:
+    sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+    return sock
+
+
+def read_all(sock: socket.socket) -> bytes:
+    """Read until the server closes the connection."""
+    chunks = []
+    while True:
+        try:
+            chunk = sock.recv(65536)
+        except ConnectionResetError:
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def read_response(sock: socket.socket) -> bytes:
+    """Read one response of the ``hello`` app: its head and the 5-byte body."""
+    data = b""
+    while not (b"\r\n\r\n" in data and len(data.partition(b"\r\n\r\n")[2]) >= 5):
+        chunk = sock.recv(65536)
+        if not chunk:
+            break
+        data += chunk
+    return data
+
+
+def send_quietly(sock: socket.socket, data: bytes) -> None:
+    """Send ``data``; the server may close the connection before it has read all of it."""
+    try:
+        sock.sendall(data)
+    except (BrokenPipeError, ConnectionResetError):
+        pass
+
+
+def status_and_envelope(response: bytes) -> tuple[int, dict]:
+    head, _, body = response.partition(b"\r\n\r\n")
+    status = int(head.split(b" ", 2)[1])
+    return status, json.loads(body) if body else {}
+
+
+def test_small_head_is_served(port) -> None:
+    with connect(port) as sock:
+        sock.sendall(b"GET / HTTP/1.1\r\nHost: x\r\nX-Pad: " + b"a" * (LIMIT // 2) + b"\r\n\r\n")
+        response = read_response(sock)
+    assert response.startswith(b"HTTP/1.1 200")
+
+
+@pytest.mark.parametrize("size", [LIMIT * 2, 2_000_000])
+def test_large_head_gets_431(port, size) -> None:
+    started = time.monotonic()
+    with connect(port) as sock:
+        send_quietly(sock, b"GET / HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * size + b"\r\n\r\n")
+        response = read_all(sock)
+
+    status, envelope = status_and_envelope(response)
+    assert status == 431
+    assert envelope["error"]["code"] == "HEADERS_TOO_LARGE"
+    assert envelope["error"]["details"]["limit"] == LIMIT
+    assert envelope["error"]["requestId"].startswith("req_")
+    assert time.monotonic() - started < 5
+
+
+def test_large_body_is_not_a_large_head(port) -> None:
+    body = b"x" * (LIMIT * 4)
+    with connect(port) as sock:
+        sock.sendall(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n" % len(body) + body)
+        response = read_response(sock)
+    assert response.startswith(b"HTTP/1.1 200")
+
+
+def test_unfinished_head_gets_408(port) -> None:
+    with connect(port) as sock:
+        sock.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n")
+        started = time.monotonic()
+        response = read_all(sock)
+        waited = time.monotonic() - started
+
+    status, envelope = status_and_envelope(response)
+    assert status == 408
+    assert envelope["error"]["code"] == "TIMEOUT"
+    assert TIMEOUT * 0.8 <= waited < TIMEOUT + 3
+
+
+def test_silent_connection_is_closed(port) -> None:
+    with connect(port) as sock:
+        started = time.monotonic()
+        response = read_all(sock)
+        waited = time.monotonic() - started
+    assert response == b""
+    assert waited < TIMEOUT + 3
+
+
+def test_kept_alive_connection_times_next_head(port) -> None:
+    with connect(port) as sock:
+        sock.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        assert read_response(sock).startswith(b"HTTP/1.1 200")
+        time.sleep(TIMEOUT * 1.5)
+        sock.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        assert read_response(sock).startswith(b"HTTP/1.1 200")
+
+        sock.sendall(b"GET / HTTP/1.1\r\n")
+        status, _ = status_and_envelope(read_all(sock))
+    assert status == 408
+
+
+def test_serve_applies_options(tmp_path) -> None:
+    url = f"sqlite:///{tmp_path / 'heads.db'}"
+    server = start_server(
+        url,
+        tmp_path,
+        env={"CAMPFIRE_MAX_HEADER_BYTES": "4096", "CAMPFIRE_HEADER_TIMEOUT_SECONDS": "1"},
+    )
+    try:
+        with connect(server.port) as sock:
+            head = b"GET /api/v2/conversations HTTP/1.1\r\nHost: x\r\nX-Big: "
+            send_quietly(sock, head + b"a" * 20_000 + b"\r\n\r\n")
+            status, envelope = status_and_envelope(read_all(sock))
+        assert status == 431
+        assert envelope["error"]["details"]["limit"] == 4096
+
+        with connect(server.port) as sock:
+            sock.sendall(b"GET /api/v2/conversations HTTP/1.1\r\nHost: x\r\n")
+            status, _ = status_and_envelope(read_all(sock))
+        assert status == 408
+    finally:
+        server.stop()

@@ -1,0 +1,206 @@
+"""Every error of the campfire command line is one line naming the value and the fix."""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import subprocess
+import sys
+import time
+
+import pytest
+
+from campfire_server.cli import _warn_about_workers
+from campfire_server.config import Settings
+from tests.conftest import POSTGRES_URL, free_port
+
+USAGE, RUNTIME = 2, 1
+
+
+def campfire(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    # Settings of the test run itself must not leak into the command under test.
+    environment = {
+        key: value for key, value in os.environ.items() if not key.startswith("CAMPFIRE_")
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "campfire_server.cli", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**environment, **(env or {})},
+    )
+
+
+def assert_one_line(result: subprocess.CompletedProcess[str], exit_code: int, *parts: str) -> None:
+    assert result.returncode == exit_code, result.stderr
+    assert result.stderr.startswith("error: "), result.stderr
+    assert result.stderr.count("\n") == 1, result.stderr
+    assert "Traceback" not in result.stderr
+    assert "pydantic" not in result.stderr
+    for part in parts:
+        assert part in result.stderr
+
+
+@pytest.fixture
+def migrated(tmp_path) -> str:
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    assert campfire("migrate", "--database-url", url).returncode == 0
+    return url
+
+
+USAGE_ERRORS = [
+    (
+        ["migrate", "--database-url", "mysql://root:hunter2@127.0.0.1/x"],
+        ["--database-url mysql://root:***@127.0.0.1/x", "sqlite:///", "postgresql://"],
+    ),
+    (["migrate", "--database-url", "campfire.db"], ["--database-url campfire.db", "sqlite:///"]),
+    (["serve", "--port", "70000"], ["--port 70000", "at most 65535"]),
+    (["serve", "--port", "0"], ["--port 0", "at least 1"]),
+    (["serve", "--workers", "0"], ["--workers 0", "at least 1"]),
+    (["serve", "--workers", "65"], ["--workers 65", "at most 64"]),
+    (
+        ["db", "copy", "--from", "mysql://a", "--to", "sqlite:///copy.db"],
+        ["--from mysql://a", "sqlite:///"],
+    ),
+]
+
+
+@pytest.mark.parametrize(("args", "parts"), USAGE_ERRORS)
+def test_invalid_option_is_usage_error(args, parts) -> None:
+    assert_one_line(campfire(*args), USAGE, *parts)
+
+
+def test_invalid_environment_value_names_variable() -> None:
+    result = campfire("migrate", env={"CAMPFIRE_DATABASE_URL": "mysql://x"})
+    assert_one_line(result, USAGE, "CAMPFIRE_DATABASE_URL mysql://x")
+
+
+def test_model_values_are_usage_errors(migrated) -> None:
+    base = ["--org", "org_development", "--database-url", migrated]
+    cases = [
+        (
+            ["mailboxes", "create", "--name", "n", "--handoff-threshold", "1.5", *base],
+            ["--handoff-threshold 1.5", "at most 1"],
+        ),
+        (
+            ["agents", "create", "--name", "n", "--email", "a@b.c", "--password", "short", *base],
+            ["--password is invalid", "at least 8 characters"],
+        ),
+        (
+            ["agents", "create", "--name", "n", "--email", "abc", "--password", "x" * 10, *base],
+            ["--email abc", "email address"],
+        ),
+        (
+            ["orgs", "create", "--name", "\u200b", "--database-url", migrated],
+            ["organization name has no visible character"],
+        ),
+    ]
+    for args, parts in cases:
+        result = campfire(*args)
+        assert_one_line(result, USAGE, *parts)
+    assert "short" not in campfire(*cases[1][0]).stderr
+
+
+def test_unmigrated_database_says_migrate(tmp_path) -> None:
+    url = f"sqlite:///{tmp_path / 'empty.db'}"
+    result = campfire("orgs", "list", "--database-url", url)
+    assert_one_line(result, RUNTIME, url, "campfire migrate")
+
+
+def test_missing_sqlite_directory_is_runtime_error(tmp_path) -> None:
+    url = f"sqlite:///{tmp_path / 'missing' / 'x.db'}"
+    result = campfire("migrate", "--database-url", url)
+    assert_one_line(result, RUNTIME, url, "directory exists")
+
+
+def test_unknown_postgres_database_hides_password(postgres_available) -> None:
+    if not postgres_available:
+        pytest.skip(f"PostgreSQL is not reachable at {POSTGRES_URL}")
+    base, _, _ = POSTGRES_URL.rpartition("/")
+    scheme, _, rest = base.partition("://")
+    user, _, host = rest.rpartition("@")
+    url = f"{scheme}://{user or 'postgres'}:hunter2@{host}/campfire_no_such_database"
+
+    result = campfire("migrate", "--database-url", url)
+
+    assert_one_line(result, RUNTIME, "campfire_no_such_database", "does not exist")
+    assert "hunter2" not in result.stderr
+
+
+def test_unreachable_postgres_is_runtime_error() -> None:
+    port = free_port()
+    result = campfire("orgs", "list", "--database-url", f"postgresql://postgres@127.0.0.1:{port}/x")
+    assert_one_line(result, RUNTIME, f"127.0.0.1:{port}/x", "--database-url")
+
+
+def test_taken_port_is_one_line(migrated) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+
+        result = campfire(
+            "serve", "--env", "development", "--port", str(port), "--database-url", migrated
+        )
+
+    assert_one_line(result, RUNTIME, f"127.0.0.1:{port}", "--port")
+    assert "starting" not in result.stderr
+
+
+def test_workers_help_names_redis() -> None:
+    result = campfire("serve", "--help")
+    assert result.returncode == 0
+    text = " ".join(result.stdout.split())
+    assert "--workers N" in text
+    assert "CAMPFIRE_REDIS_URL" in text
+    assert "N times the limits" in text
+
+
+def test_workers_warning_only_without_redis(caplog) -> None:
+    caplog.set_level(logging.WARNING, logger="campfire_server.cli")
+
+    _warn_about_workers(Settings(workers=1))
+    _warn_about_workers(Settings(workers=4, redis_url="redis://127.0.0.1:6379/0"))
+    assert not caplog.records
+
+    _warn_about_workers(Settings(workers=4))
+    assert len(caplog.records) == 1
+    assert "CAMPFIRE_REDIS_URL" in caplog.records[0].getMessage()
+    assert caplog.records[0].workers == 4
+
+
+def test_serve_logs_workers_warning(migrated, tmp_path) -> None:
+    port = free_port()
+    log_path = tmp_path / "serve.log"
+    with open(log_path, "wb") as log_file:
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "campfire_server.cli",
+                "serve",
+                "--env",
+                "development",
+                "--port",
+                str(port),
+                "--workers",
+                "2",
+                "--database-url",
+                migrated,
+            ],
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, "CAMPFIRE_REDIS_URL": "", "CAMPFIRE_LOG_FORMAT": "text"},
+        )
+    try:
+        deadline = time.monotonic() + 60
+        while "CAMPFIRE_REDIS_URL" not in log_path.read_text() and time.monotonic() < deadline:
+            assert process.poll() is None, log_path.read_text()
+            time.sleep(0.2)
+    finally:
+        process.terminate()
+        process.wait(30)
+    text = log_path.read_text()
+    assert "WARNING" in text
+    assert "several worker processes without CAMPFIRE_REDIS_URL" in text
