@@ -192,3 +192,89 @@ async def test_writer_sent_error_not_503(db: Database) -> None:
             await db.write(duplicate_then_read)
         assert not isinstance(raised.value, ServiceUnavailable)
     assert await db.write(lambda tx: _keys(tx, scope)) == ["taken"]
+
+
+def _send_counted_insert(scope: str, key: str, counts: list[int]):  # type: ignore[no-untyped-def]
+    """Return a work that inserts ``key`` unless taken and records the row count before commit."""
+
+    def work(tx):  # type: ignore[no-untyped-def]
+        inserted = tx.send_counted(
+            "INSERT INTO idempotency_keys (scope, key, request_hash, created_at) "
+            "VALUES (:scope, :key, 'h', 0) ON CONFLICT (scope, key) DO NOTHING",
+            scope=scope,
+            key=key,
+        )
+        tx.before_commit(lambda: counts.append(inserted.get()))
+        return key
+
+    return work
+
+
+async def test_writer_before_commit_reads_row_counts(db: Database) -> None:
+    scope = f"writer-{id(db)}-counted"
+    await db.write(lambda tx: _insert(tx, scope, "taken"))
+    counts: list[int] = []
+
+    results = await _held_group(
+        db,
+        [
+            lambda: db.write(_send_counted_insert(scope, "new", counts)),
+            lambda: db.write(_send_counted_insert(scope, "taken", counts)),
+        ],
+    )
+
+    assert results == ["new", "taken"]
+    assert counts == [1, 0]
+    assert await db.read(lambda tx: _keys(tx, scope)) == ["new", "taken"]
+
+
+async def test_writer_before_commit_failure_fails_its_work(db: Database) -> None:
+    scope = f"writer-{id(db)}-callback"
+
+    def refused(tx):  # type: ignore[no-untyped-def]
+        _insert(tx, scope, "refused")
+
+        def check() -> None:
+            raise ValueError("the check failed")
+
+        tx.before_commit(check)
+        return "refused"
+
+    def writes_in_callback(tx):  # type: ignore[no-untyped-def]
+        tx.before_commit(lambda: _insert(tx, scope, "from-callback"))
+        return "callback"
+
+    results = await _held_group(
+        db,
+        [
+            lambda: db.write(lambda tx: _insert(tx, scope, "before")),
+            lambda: db.write(refused),
+            lambda: db.write(writes_in_callback),
+        ],
+    )
+
+    assert results[0] == "before"
+    assert isinstance(results[1], ValueError)
+    assert results[2] == "callback"
+    assert await db.read(lambda tx: _keys(tx, scope)) == ["before", "from-callback"]
+
+
+async def test_writer_returned_value_after_commit(db: Database) -> None:
+    scope = f"writer-{id(db)}-returning"
+    seen: list[str] = []
+
+    def work(tx):  # type: ignore[no-untyped-def]
+        returned = tx.send_returning(
+            "INSERT INTO idempotency_keys (scope, key, request_hash, created_at) "
+            "VALUES (:scope, 'returned', 'h', 0) RETURNING key",
+            scope=scope,
+        )
+        _insert(tx, scope, "later")
+        tx.after_commit(lambda: seen.append(returned.get()))
+        return "ok"
+
+    results = await _held_group(db, [lambda: db.write(work), lambda: db.write(work)])
+
+    assert isinstance(results[1], Exception)
+    assert results[0] == "ok"
+    assert seen == ["returned"]

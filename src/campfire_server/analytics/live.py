@@ -123,11 +123,8 @@ _CUSTOMER_SQL = (
 def apply_item(tx: Tx, conversation_id: str, kind: int, at_ms: int) -> None:
     """Fold one stream item into the conversation's facts and store the waits it answers."""
     if kind == CUSTOMER:
-        applied = tx.execute(
-            _CUSTOMER_SQL, id=conversation_id, at_ms=at_ms, position=position(at_ms, kind)
-        )
-        if applied:
-            return
+        _apply_customer(tx, conversation_id, at_ms)
+        return
 
     state = tx.one(_SELECT_STATE_SQL, id=conversation_id)
     if state is None:
@@ -174,6 +171,26 @@ def apply_item(tx: Tx, conversation_id: str, kind: int, at_ms: int) -> None:
         if delta is not None:
             statements.append(delta)
     run_together(tx, statements)
+
+
+def _apply_customer(tx: Tx, conversation_id: str, at_ms: int) -> None:
+    """Apply a customer message with one update whose row count is checked before commit.
+
+    The update changes nothing when the conversation has no facts row or the
+    message sorts before the stream's last ordered item; the check then
+    derives the facts again from the whole history, which by then includes
+    every later change of this transaction too. Waiting for the row count
+    only at commit saves a round trip per message in PostgreSQL's writer.
+    """
+    applied = tx.send_counted(
+        _CUSTOMER_SQL, id=conversation_id, at_ms=at_ms, position=position(at_ms, CUSTOMER)
+    )
+
+    def check() -> None:
+        if not applied.get():
+            _rebuild(tx, conversation_id, "no facts row, or an item older than the stream")
+
+    tx.before_commit(check)
 
 
 def run_together(tx: Tx, statements: list[Statement]) -> None:
