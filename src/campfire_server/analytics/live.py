@@ -7,12 +7,13 @@ therefore reads finished rows and never rebuilds anything.
 
 An item usually arrives after everything already in its conversation's
 stream and is folded in with one read and one update of the facts row by
-primary key (a customer message needs only the update), plus one insert
-per answered wait and one upsert of the hour's rollup row when a total
-changes. On PostgreSQL the writes after the read cost no round trip of
-their own (see ``run_together``). An item that sorts before
-the stream's last ordered item, or a conversation without a facts row (rows
-imported directly), is derived again from the whole history instead.
+primary key (a customer message needs only the update, whose row count is
+checked before commit), plus one insert per answered wait and one upsert
+of the hour's rollup row when a total changes. On PostgreSQL the writes
+after the read cost no round trip of their own (see ``run_together``). An
+item that sorts before the stream's last ordered item, or a conversation
+without a facts row (rows imported directly), is derived again from the
+whole history instead.
 """
 
 from __future__ import annotations
@@ -177,9 +178,9 @@ def _apply_customer(tx: Tx, conversation_id: str, at_ms: int) -> None:
     """Apply a customer message with one update whose row count is checked before commit.
 
     The update changes nothing when the conversation has no facts row or the
-    message sorts before the stream's last ordered item; the check then
-    derives the facts again from the whole history, which by then includes
-    every later change of this transaction too. Waiting for the row count
+    message sorts before the stream's last ordered item. The check then
+    derives the facts again from the whole history, which by then also
+    contains every later change of this transaction. Reading the row count
     only at commit saves a round trip per message in PostgreSQL's writer.
     """
     applied = tx.send_counted(

@@ -26,7 +26,7 @@ class Deferred:
 
     ``get`` returns the first column of the first row, or the row count for a
     statement sent with ``Tx.send_counted``. In a pipelined write the result
-    arrives at the next statement whose result is read, or at commit;
+    arrives with the next statement whose result is read, or at commit, so
     calling ``get`` before then costs a round trip of its own.
     """
 
@@ -138,7 +138,7 @@ class Tx:
 
         A pipelined write (PostgreSQL's writer) runs it after the last work of
         its group, or at the end of the work when the group reruns with a
-        savepoint per work; it may run statements of its own. Elsewhere it
+        savepoint per work. It may run statements of its own. Elsewhere it
         runs at once. An error it raises fails the work that registered it.
         """
         if self._flush is None:

@@ -191,7 +191,7 @@ class GroupWriter:
         """Receive every result still pending after a statement failed.
 
         A pipelined statement's error can surface at the next ``execute``,
-        before the writer sent a sync; until one is sent, PostgreSQL skips
+        before the writer sent a sync. Until one is sent, PostgreSQL skips
         every later statement, the rollback to the savepoint included.
         """
         try:
