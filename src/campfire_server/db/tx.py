@@ -32,9 +32,7 @@ class Deferred:
 
     __slots__ = ("_cursor", "_flush", "_count", "_value", "_ready")
 
-    def __init__(
-        self, cursor: Any, flush: Callable[[], None] | None, *, count: bool
-    ) -> None:
+    def __init__(self, cursor: Any, flush: Callable[[], None] | None, *, count: bool) -> None:
         self._cursor = cursor
         self._flush = flush
         self._count = count
