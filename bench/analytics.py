@@ -38,6 +38,9 @@ POSTGRES_ADMIN_URL = os.environ.get(
 ORG = "org_bench"
 MAILBOXES = ("mailbox_support", "mailbox_sales")
 NOW_MS = 1_717_200_000_000  # 2024-06-01T00:00:00Z
+# Requests are made inside an hour, so every period starts and ends with a
+# partial hour, as a real request's does.
+REQUEST_MS = NOW_MS - 1_337_123
 SPAN_MS = 90 * 86_400_000
 ALL_METRICS = (
     "response_time,first_response_time,human_response_time,ai_response_time,"
@@ -46,11 +49,27 @@ ALL_METRICS = (
 CASES = (
     ("30d, the reference's three metrics", {"period": "30d", "metrics": None}),
     ("30d, all eight metrics", {"period": "30d", "metrics": ALL_METRICS}),
+    ("90d, all eight metrics (every row)", {"period": "90d", "metrics": ALL_METRICS}),
+    (
+        "24h, all eight metrics, hourly series",
+        {"period": "24h", "metrics": ALL_METRICS, "interval": "hour"},
+    ),
+    (
+        "7d, all eight metrics, hourly series",
+        {"period": "7d", "metrics": ALL_METRICS, "interval": "hour"},
+    ),
     (
         "30d, all eight metrics, daily series",
         {"period": "30d", "metrics": ALL_METRICS, "interval": "day"},
     ),
-    ("90d, all eight metrics (every row)", {"period": "90d", "metrics": ALL_METRICS}),
+    (
+        "90d, all eight metrics, daily series",
+        {"period": "90d", "metrics": ALL_METRICS, "interval": "day"},
+    ),
+    (
+        "90d, all eight metrics, weekly series",
+        {"period": "90d", "metrics": ALL_METRICS, "interval": "week"},
+    ),
 )
 
 
@@ -245,7 +264,7 @@ def metrics_request(params: dict[str, Any]) -> service.MetricsRequest:
         mailbox_id=None,
         metrics=params.get("metrics"),
         interval=params.get("interval"),
-        now_ms=NOW_MS,
+        now_ms=REQUEST_MS,
     )
 
 
@@ -386,19 +405,22 @@ def render(results: dict, args: argparse.Namespace, messages: int, events: int) 
         )
     lines += [
         "",
-        "Indexes and tables (migration `0003_analytics_live`): a period reads the primary "
-        "key of `analytics_rollups` (org, UTC hour of creation, mailbox) for the hours it "
-        "covers whole and `ix_analytics_facts_org_created` (org, creation time) for the "
-        "partial hours at its ends, and picks each p95 by walking "
+        "Indexes and tables (migrations `0003_analytics_live` and `0004_analytics_wait_bins`): "
+        "a period reads the primary key of `analytics_rollups` (org, UTC hour of creation, "
+        "mailbox) for the hours it covers whole and `ix_analytics_facts_org_created` (org, "
+        "creation time) for the partial hours at its ends, and picks each p95 by walking "
         "`ix_analytics_waits_org_series_ms` (org, series, wait length, creation time, ...) "
-        "from the longest wait down. A series does the same per bucket and picks each "
-        "bucket's p95 from one range of `ix_analytics_waits_org_series_created` (org, "
-        "series, creation time, wait length, ...), which covers it: a top-N query per "
-        "bucket on SQLite, a `percentile_disc` per bucket on PostgreSQL. The bucket "
-        "percentiles read every wait of the period once, which is most of a daily "
-        "series' time. Writes keep these tables current in their own transaction, so no "
-        "request rebuilds anything; the derivation after a bulk load reads the "
-        "foundation's `ix_messages_conversation` and `ix_events_conversation`.",
+        "from the longest wait down. A series reads its buckets' totals the same way. For "
+        "each bucket's p95 it sums the rows of `analytics_wait_bins` (primary key: org, hour, "
+        "mailbox, wait-length bin) over the bucket's whole hours and counts the wait rows of "
+        "its partial hours (`ix_analytics_facts_org_created`, then the waits' primary key) to "
+        "find the bin that contains the nearest rank. It then reads only that bin's waits in "
+        "the bucket, one range of `ix_analytics_waits_org_series_bin` (org, series, bin, "
+        "creation time, wait length, ...), which covers the query. On PostgreSQL each kind "
+        "of aggregate of a series runs as one lateral statement over all its buckets. Writes "
+        "keep these tables current in their own transaction, so no request rebuilds "
+        "anything; the derivation after a bulk load reads the foundation's "
+        "`ix_messages_conversation` and `ix_events_conversation`.",
     ]
     return "\n".join(lines)
 

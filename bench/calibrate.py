@@ -45,10 +45,11 @@ def predict(beta: np.ndarray, x: np.ndarray) -> np.ndarray:
 def collect(data: Path, retriever: str) -> tuple[np.ndarray, ...]:
     """Evaluate each set alone and return its questions' set names, labels and evidence.
 
-    Returns ``(sets, handoff, top1, x)``: the set of each question, whether
-    it expects a handoff, whether its first retrieved article is a gold
-    one, and its evidence vector in ``FEATURE_NAMES`` order. Only questions
-    that expect an answer or a handoff are kept.
+    Returns ``(sets, handoff, rank, x)``: the set of each question, whether
+    it expects a handoff, the 1-based rank of its first gold article among
+    the ten retrieved (0 when none is there), and its evidence vector in
+    ``FEATURE_NAMES`` order. Only questions that expect an answer or a
+    handoff are kept.
     """
     folders = [data / name for name in ("techqa", "wixqa", "mtrag")]
     results = asyncio.run(evaluate(folders, retriever=retriever, threshold=0.0))
@@ -60,14 +61,14 @@ def collect(data: Path, retriever: str) -> tuple[np.ndarray, ...]:
                 continue
             if not o.evidence:
                 continue
-            top1 = bool(o.ranking[:1] and o.ranking[0] in q.gold)
-            rows.append((name, q.expected_handoff, top1, [o.evidence[f] for f in FEATURE_NAMES]))
+            rank = next((i for i, a in enumerate(o.ranking[:10], 1) if a in q.gold), 0)
+            rows.append((name, q.expected_handoff, rank, [o.evidence[f] for f in FEATURE_NAMES]))
 
     sets = np.array([r[0] for r in rows])
     handoff = np.array([r[1] for r in rows])
-    top1 = np.array([r[2] for r in rows])
+    rank = np.array([r[2] for r in rows])
     x = np.array([r[3] for r in rows])
-    return sets, handoff, top1, x
+    return sets, handoff, rank, x
 
 
 def main() -> int:
@@ -84,13 +85,16 @@ def main() -> int:
     )
     args = parser.parse_args()
 
-    sets, handoff, top1, x = collect(args.data, args.retriever)
+    sets, handoff, rank, x = collect(args.data, args.retriever)
+    top1 = rank == 1
     for name in filter(None, args.drop.split(",")):
         x[:, FEATURE_NAMES.index(name)] = 0.0
     y = (~handoff & top1) if args.label == "top1" else ~handoff
     y = y.astype(float)
     if args.save:
-        np.savez(args.save, sets=sets, handoff=handoff, top1=top1, x=x, names=FEATURE_NAMES)
+        np.savez(
+            args.save, sets=sets, handoff=handoff, top1=top1, rank=rank, x=x, names=FEATURE_NAMES
+        )
 
     folds = np.random.default_rng(0).integers(0, 5, len(y))
     held_out = np.zeros(len(y))

@@ -140,6 +140,8 @@ def test_db_copy_moves_every_row(tmp_path, postgres_available):
 
     import asyncio
 
+    from campfire_server import clock
+    from campfire_server.analytics import wait_bins
     from campfire_server.auth.principal import Principal
     from campfire_server.conversations import actions
     from campfire_server.conversations.schemas import ConversationCreate, MessageCreate
@@ -157,9 +159,25 @@ def test_db_copy_moves_every_row(tmp_path, postgres_available):
         for n in range(3):
             await db.write(
                 lambda tx: actions.send_message(
-                    tx, principal, conversation.id, MessageCreate(content=f"m{n} 👋")  # noqa: B023
+                    tx,
+                    principal,
+                    conversation.id,
+                    MessageCreate(content=f"m{n} 👋"),  # noqa: B023
                 )
             )
+        # The AI answers 2.5 s after the last customer message, so the copy holds one wait.
+        previous = clock.set_clock(clock.FrozenClock(clock.now_ms() + 2_500))
+        try:
+            await db.write(
+                lambda tx: actions.send_message(
+                    tx,
+                    principal,
+                    conversation.id,
+                    MessageCreate(content="answer", author_type="ai"),
+                )
+            )
+        finally:
+            clock.set_clock(previous)
         await db.close()
 
     asyncio.run(seed())
@@ -182,7 +200,7 @@ def test_db_copy_moves_every_row(tmp_path, postgres_available):
             timeout=120,
         )
         assert result.returncode == 0, result.stderr
-        assert "messages: 3 rows" in result.stdout
+        assert "messages: 4 rows" in result.stdout
 
         async def check() -> None:
             db = open_database(target)
@@ -193,17 +211,36 @@ def test_db_copy_moves_every_row(tmp_path, postgres_available):
                 ]
             )
             # Messages written within one millisecond tie on created_at.
-            assert sorted(contents) == ["m0 👋", "m1 👋", "m2 👋"]
+            assert sorted(contents) == ["answer", "m0 👋", "m1 👋", "m2 👋"]
             keys = await db.read(lambda tx: tx.value("SELECT COUNT(*) AS n FROM api_keys"))
             assert keys == 1
             # The analytics facts arrive with the rows, copied or derived again.
             wait_start = await db.read(
                 lambda tx: tx.value("SELECT reply_wait_from AS t FROM analytics_facts")
             )
+            assert wait_start is None
+            wait = await db.read(
+                lambda tx: tx.one("SELECT ms, bin FROM analytics_waits WHERE series = 0")
+            )
+            assert wait["ms"] >= 2_500
+            assert wait["bin"] == wait_bins.wait_bin(wait["ms"])
+            counted = await db.read(
+                lambda tx: tx.one(
+                    "SELECT bin, n_reply, n_first, n_ai, n_human FROM analytics_wait_bins"
+                )
+            )
+            assert counted == {
+                "bin": wait["bin"],
+                "n_reply": 1,
+                "n_first": 1,
+                "n_ai": 1,
+                "n_human": 0,
+            }
             first_message = await db.read(
                 lambda tx: tx.value("SELECT MIN(created_at) AS t FROM messages")
             )
-            assert wait_start == first_message
+            answer_at = await db.read(lambda tx: tx.value("SELECT ai_at AS t FROM analytics_facts"))
+            assert wait["ms"] == answer_at - first_message
             # New events get positions after the copied ones.
             conversation_id = await db.read(lambda tx: tx.value("SELECT id FROM conversations"))
             await db.write(
@@ -218,7 +255,7 @@ def test_db_copy_moves_every_row(tmp_path, postgres_available):
                 ]
             )
             assert positions == sorted(set(positions))
-            assert len(positions) == 5
+            assert len(positions) == 6
             await db.close()
 
         asyncio.run(check())
@@ -256,8 +293,20 @@ def test_agents_create_and_set_password(tmp_path):
     assert org.returncode == 0, org.stderr
 
     created = campfire(
-        "agents", "create", "--org", "org_acme", "--name", "Robin", "--email", "robin@acme.test",
-        "--password", "first passphrase", "--id", "agent_robin", "--skill", "Billing",
+        "agents",
+        "create",
+        "--org",
+        "org_acme",
+        "--name",
+        "Robin",
+        "--email",
+        "robin@acme.test",
+        "--password",
+        "first passphrase",
+        "--id",
+        "agent_robin",
+        "--skill",
+        "Billing",
         database_url=url,
     )
     assert created.returncode == 0, created.stderr
@@ -268,14 +317,29 @@ def test_agents_create_and_set_password(tmp_path):
     assert "first passphrase" not in created.stdout
 
     short = campfire(
-        "agents", "create", "--org", "org_acme", "--name", "Sam", "--email", "sam@acme.test",
-        "--password", "short", database_url=url,
+        "agents",
+        "create",
+        "--org",
+        "org_acme",
+        "--name",
+        "Sam",
+        "--email",
+        "sam@acme.test",
+        "--password",
+        "short",
+        database_url=url,
     )
     assert short.returncode == 2
 
     changed = campfire(
-        "agents", "set-password", "--org", "org_acme", "agent_robin",
-        "--password", "second passphrase", database_url=url,
+        "agents",
+        "set-password",
+        "--org",
+        "org_acme",
+        "agent_robin",
+        "--password",
+        "second passphrase",
+        database_url=url,
     )
     assert changed.returncode == 0, changed.stderr
 

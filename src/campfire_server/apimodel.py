@@ -1,4 +1,9 @@
-"""The base of every request and response model: camelCase JSON, unknown fields rejected."""
+"""The base of every request and response model: camelCase JSON, unknown fields rejected.
+
+Request models are strict: a JSON value must already have the field's type,
+so ``"yes"`` or ``1`` is no boolean, ``"5"`` or ``5.0`` no integer and ``5``
+no string. An integer is accepted where a number is expected.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +17,7 @@ class ApiModel(BaseModel):
         populate_by_name=True,
         extra="forbid",
         serialize_by_alias=True,
+        strict=True,
     )
 
 

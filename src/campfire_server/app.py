@@ -12,7 +12,10 @@ from . import __version__
 from .analytics import live as analytics_live
 from .api.access import AccessMiddleware
 from .api.errors import install_error_handlers
-from .api.middleware import BodyGuardMiddleware, IdempotencyMiddleware, RequestContextMiddleware
+from .api.idempotency import IdempotencyMiddleware
+from .api.methods import HeadOptionsMiddleware
+from .api.middleware import BodyGuardMiddleware, RequestContextMiddleware
+from .api.openapi import install_openapi
 from .api.routes import (
     agents,
     ai,
@@ -112,6 +115,9 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         docs_url=f"{API_PREFIX}/docs",
         redoc_url=None,
         lifespan=lifespan,
+        # A trailing slash is another path and gets a 404, not a redirect,
+        # because Starlette builds the redirect from the client's Host header.
+        redirect_slashes=False,
         # FastAPI's OpenTelemetry hooks would ask on every request whether a
         # provider is configured; the server reports through /metrics and its logs.
         telemetry={"tracing": False, "metrics": False, "logs": False},
@@ -143,12 +149,15 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     app.include_router(health.router)
     app.include_router(widget_assets.router)
     app.include_router(inbox_assets.router)
+    install_openapi(app)
 
     # Added last runs first: request context wraps access (CORS, mock mode,
-    # rate and security headers), which wraps the body guard, which wraps
-    # idempotency, so every rejection carries the request id and the headers.
+    # rate and security headers), which wraps HEAD and OPTIONS, then the
+    # body guard, then idempotency, so every rejection carries the request
+    # id and the headers, and a CORS preflight never reaches OPTIONS.
     app.add_middleware(IdempotencyMiddleware)
     app.add_middleware(BodyGuardMiddleware, max_body_bytes=settings.max_body_bytes)
+    app.add_middleware(HeadOptionsMiddleware)
     app.add_middleware(AccessMiddleware)
     app.add_middleware(RequestContextMiddleware)
     # Outermost, so realtime fan-out can write through the web server's own send.

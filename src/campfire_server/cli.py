@@ -60,6 +60,8 @@ def _print(value: Any) -> None:
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
+    from .api.framing import http_protocol
+
     settings = _settings(args)
     configure_logging(settings.log_level, settings.log_format)
     settings.check_serving_secrets()
@@ -90,6 +92,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         ws_per_message_deflate=settings.realtime_per_message_deflate,
         ws_max_size=settings.realtime_max_frame_bytes,
         proxy_headers=False,
+        http=http_protocol(),
         # Longer than the idle timeout of common clients and load balancers,
         # so the server is not the side that closes a connection mid-reuse.
         timeout_keep_alive=75,

@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 import threading
 
-from campfire_server.analytics import backfill, facts, rollups
+from campfire_server.analytics import backfill, facts, rollups, wait_bins
+from campfire_server.analytics.stream import AI, HUMAN_SERIES
 
 from .conftest import ms
 
@@ -13,7 +14,7 @@ NOW = "2024-06-01T00:00:00Z"
 
 
 async def snapshot(db, org_id):
-    """Return every facts row, wait and rollup row of the organization, in a stable order."""
+    """Return every facts row, wait, rollup row and wait count of the organization, in order."""
 
     def work(tx):  # type: ignore[no-untyped-def]
         rows = tx.all(
@@ -21,7 +22,7 @@ async def snapshot(db, org_id):
             org_id=org_id,
         )
         waits = tx.all(
-            "SELECT conversation_id, series, answered, reply_kind, ms, created_at, mailbox_id "
+            "SELECT conversation_id, series, answered, reply_kind, ms, bin, created_at, mailbox_id "
             "FROM analytics_waits WHERE org_id = :org_id "
             "ORDER BY conversation_id, series, answered",
             org_id=org_id,
@@ -31,7 +32,12 @@ async def snapshot(db, org_id):
             "ORDER BY slot_start, mailbox_id",
             org_id=org_id,
         )
-        return rows, waits, totals
+        bins = tx.all(
+            "SELECT * FROM analytics_wait_bins WHERE org_id = :org_id "
+            "ORDER BY slot_start, mailbox_id, bin",
+            org_id=org_id,
+        )
+        return rows, waits, totals, bins
 
     return await db.read(work)
 
@@ -47,6 +53,27 @@ async def rollups_from_facts(db, org_id):
             org_id=org_id,
         )
     )
+
+
+def bins_from_waits(waits, org_id):
+    """Count wait rows per hour, mailbox and bin, as ``analytics_wait_bins`` should."""
+    counts = {}
+    for wait in waits:
+        key = (int(wait["created_at"]) // rollups.SLOT_MS * rollups.SLOT_MS, wait["mailbox_id"])
+        row = counts.setdefault(
+            (*key, int(wait["bin"])),
+            {"n_reply": 0, "n_first": 0, "n_ai": 0, "n_human": 0},
+        )
+        if int(wait["series"]) == HUMAN_SERIES:
+            row["n_human"] += 1
+            continue
+        row["n_reply"] += 1
+        row["n_first"] += int(wait["answered"]) == 1
+        row["n_ai"] += int(wait["reply_kind"]) == AI
+    return [
+        {"org_id": org_id, "slot_start": slot, "mailbox_id": mailbox, "bin": number, **row}
+        for (slot, mailbox, number), row in sorted(counts.items())
+    ]
 
 
 def numbers(rows):
@@ -127,11 +154,14 @@ async def test_live_facts_equal_rebuilt(history, db, tenant):
     assert live[1] == rebuilt[1]
     assert numbers(live[2]) == numbers(rebuilt[2])
     assert numbers(live[2]) == numbers(await rollups_from_facts(db, tenant.org_id))
+    assert numbers(live[3]) == numbers(rebuilt[3])
+    assert numbers(live[3]) == numbers(bins_from_waits(live[1], tenant.org_id))
+    assert all(wait["bin"] == wait_bins.wait_bin(int(wait["ms"])) for wait in live[1])
 
 
 async def test_live_facts_hand_computed(history, db, tenant):
     p, q, r, s = await mixed_history(history)
-    rows, _waits, _totals = await snapshot(db, tenant.org_id)
+    rows, _waits, _totals, _bins = await snapshot(db, tenant.org_id)
     by_id = {row["conversation_id"]: row for row in rows}
 
     # P: waits of 25 s (AI), 115 s and 30 s (agent); the human series
@@ -222,6 +252,7 @@ async def test_backfill_fills_imported_rows(history, db, tenant):
         tx.execute("DELETE FROM analytics_waits WHERE org_id = :org_id", org_id=tenant.org_id)
         tx.execute("DELETE FROM analytics_facts WHERE org_id = :org_id", org_id=tenant.org_id)
         tx.execute("DELETE FROM analytics_rollups WHERE org_id = :org_id", org_id=tenant.org_id)
+        tx.execute("DELETE FROM analytics_wait_bins WHERE org_id = :org_id", org_id=tenant.org_id)
         return facts.count_missing(tx)
 
     assert await db.write(drop_facts) >= 1

@@ -288,6 +288,51 @@ async def test_invalid_query_rejected(client, tenant, params, field):
     assert error["requestId"] == response.headers["x-request-id"]
 
 
+@pytest.mark.parametrize("path", ["/analytics/metrics", "/analytics/conversations.csv"])
+@pytest.mark.parametrize("name", ["localtime", "posixrules", "posix/Europe/Berlin"])
+async def test_non_iana_timezone_rejected(client, tenant, path, name):
+    response = await client.get(path, params={"timezone": name}, headers=tenant.headers)
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert error["code"] == "VALIDATION_ERROR"
+    assert error["details"]["field"] == "timezone"
+    assert error["details"]["value"] == name
+    assert repr(name) in error["message"]
+    assert '"Europe/Berlin"' in error["message"]
+
+
+@pytest.mark.parametrize("path", ["/analytics/metrics", "/analytics/conversations.csv"])
+@pytest.mark.parametrize(
+    ("date_from", "date_to", "field"),
+    [
+        ("0001-01-01", "0001-01-01", "from"),
+        ("1969-12-31", "1970-01-02", "from"),
+        ("9999-12-31", "9999-12-31", "from"),
+        ("9998-12-30", "9999-01-01", "to"),
+    ],
+)
+async def test_dates_outside_range_rejected(client, tenant, path, date_from, date_to, field):
+    params = {"from": date_from, "to": date_to, "interval": "week", "timezone": "Pacific/Kiritimati"}
+    response = await client.get(path, params=params, headers=tenant.headers)
+
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert error["code"] == "VALIDATION_ERROR"
+    assert error["details"]["field"] == field
+    assert error["details"]["expected"] == "a date from 1970-01-01 to 9998-12-31"
+
+
+@pytest.mark.parametrize(("date_from", "date_to"), [("1970-01-01", "1970-01-07"), ("9998-12-25", "9998-12-31")])
+async def test_dates_at_range_ends_accepted(client, tenant, date_from, date_to):
+    params = {"from": date_from, "to": date_to, "interval": "week", "timezone": "Pacific/Kiritimati"}
+    response = await client.get("/analytics/metrics", params=params, headers=tenant.headers)
+
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["from"][:4] == date_from[:4]
+    assert body["comparison"]["from"][:4] in ("1969", "1970", "9998")
+
+
 async def test_csv_export_rows(history, client, tenant):
     history.at("2024-05-31T10:00:00Z")
     answered = await history.conversation()

@@ -108,11 +108,30 @@ def test_invalid_windows_name_field(arguments, field):
     assert raised.value.details["field"] == field
 
 
-@pytest.mark.parametrize("name", ["Mars/Olympus", "../etc/passwd", "/etc/localtime"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "Mars/Olympus",
+        "../etc/passwd",
+        "/etc/localtime",
+        "localtime",
+        "posixrules",
+        "posix/Europe/Berlin",
+        "right/UTC",
+        "europe/berlin",
+    ],
+)
 def test_invalid_zone_rejected(name):
     with pytest.raises(ValidationFailed) as raised:
         periods.parse_zone(name)
     assert raised.value.details["field"] == "timezone"
+    assert raised.value.details["value"] == name
+    assert "Europe/Berlin" in raised.value.details["expected"]
+
+
+@pytest.mark.parametrize("name", ["UTC", "Europe/Berlin", "America/Chicago", "Etc/GMT+5"])
+def test_iana_zone_accepted(name):
+    assert periods.parse_zone(name).key == name
 
 
 def test_too_many_hour_buckets_rejected():

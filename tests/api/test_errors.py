@@ -84,9 +84,9 @@ async def test_wrong_method_is_405(client, tenant):
 async def test_405_allow_lists_every_method(client, tenant):
     conversation = await create_conversation(client, tenant)
     cases = [
-        ("/conversations", {"GET", "POST"}),
-        (f"/conversations/{conversation['id']}", {"GET", "PATCH"}),
-        (f"/conversations/{conversation['id']}/messages", {"GET", "POST"}),
+        ("/conversations", {"GET", "HEAD", "POST", "OPTIONS"}),
+        (f"/conversations/{conversation['id']}", {"GET", "HEAD", "PATCH", "OPTIONS"}),
+        (f"/conversations/{conversation['id']}/messages", {"GET", "HEAD", "POST", "OPTIONS"}),
     ]
     for path, expected in cases:
         response = await client.put(path, headers=tenant.headers)
@@ -257,15 +257,60 @@ async def test_http_referrer_is_accepted(client, tenant):
     assert body["metadata"]["referrer"] == "https://example.test/pricing"
 
 
-@pytest.mark.parametrize("number", [b"NaN", b"Infinity", b"-Infinity", b"1e999"])
-async def test_non_finite_numbers_are_400(client, tenant, number):
-    body = b'{"customerId":"customer_test_A","metadata":{"score":' + number + b"}}"
+@pytest.mark.parametrize(
+    ("number", "expected"),
+    [
+        (b"NaN", "a finite number"),
+        (b"Infinity", "a finite number"),
+        (b"-Infinity", "a finite number"),
+        (b"1e400", "a finite number"),
+        (b"-1e999", "a finite number"),
+        (b"9223372036854775808", "an integer from"),
+        (b"-9223372036854775809", "an integer from"),
+        (b"1" + b"0" * 5000, "an integer from"),
+    ],
+)
+async def test_numbers_out_of_range_are_400(client, tenant, number, expected):
+    body = b'{"customerId":"customer_test_A","metadata":{"score":[1,' + number + b"]}}"
     response = await client.post(
         "/conversations",
         content=body,
         headers={**tenant.headers, "Content-Type": "application/json"},
     )
-    assert_envelope(response, 400, "VALIDATION_ERROR")
+    error = assert_envelope(response, 400, "VALIDATION_ERROR")
+    assert "out of range" in error["message"]
+    assert "UTF-8" not in error["message"]
+    assert error["details"]["field"] == "metadata.score[1]"
+    assert error["details"]["value"].startswith(number[:20].decode())
+    assert error["details"]["expected"].startswith(expected)
+
+
+async def test_number_out_of_range_as_whole_body(client, tenant):
+    response = await client.post(
+        "/conversations",
+        content=b"1e400",
+        headers={**tenant.headers, "Content-Type": "application/json"},
+    )
+    error = assert_envelope(response, 400, "VALIDATION_ERROR")
+    assert error["details"]["field"] == "body"
+    assert error["details"]["value"] == "1e400"
+
+
+async def test_int64_bounds_are_accepted(client, tenant):
+    body = await create_conversation(
+        client, tenant, metadata={"low": -(2**63), "high": 2**63 - 1, "big": 1.7e308}
+    )
+    assert body["metadata"] == {"low": -(2**63), "high": 2**63 - 1, "big": 1.7e308}
+
+
+async def test_invalid_utf8_names_utf8(client, tenant):
+    response = await client.post(
+        "/conversations",
+        content=b'{"customerId":"\xff"}',
+        headers={**tenant.headers, "Content-Type": "application/json"},
+    )
+    error = assert_envelope(response, 400, "VALIDATION_ERROR")
+    assert "UTF-8" in error["message"]
 
 
 async def test_nul_in_url_is_400(client, tenant):
@@ -288,3 +333,40 @@ async def test_nul_in_url_is_400(client, tenant):
         headers=tenant.headers,
     )
     assert_envelope(sent, 400, "VALIDATION_ERROR")
+
+
+@pytest.mark.parametrize("path", ["/conversations/", "/mailboxes/"])
+async def test_trailing_slash_is_404_not_redirect(client, tenant, path):
+    response = await client.get(path, headers={**tenant.headers, "Host": "attacker.example"})
+
+    assert_envelope(response, 404, "NOT_FOUND")
+    assert "location" not in response.headers
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("limit=0", "a number at least 1"),
+        ("limit=101", "a number at most 100"),
+    ],
+)
+async def test_bound_errors_are_worded(client, tenant, query, expected):
+    response = await client.get(f"/conversations?{query}", headers=tenant.headers)
+
+    error = assert_envelope(response, 400, "VALIDATION_ERROR")
+    assert error["details"]["expected"] == expected
+    assert error["message"].startswith("limit should be ")
+    assert "{" not in error["message"]
+
+
+@pytest.mark.parametrize("body", [b"null", b"[]", b'"text"', b"5"])
+async def test_body_not_an_object_is_worded(client, tenant, body):
+    response = await client.post(
+        "/conversations",
+        content=body,
+        headers={**tenant.headers, "Content-Type": "application/json"},
+    )
+
+    error = assert_envelope(response, 400, "VALIDATION_ERROR")
+    assert error["message"] == "the request body must be a JSON object"
+    assert error["details"]["expected"] == "a JSON object"

@@ -3,7 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import json
+import logging
 
+import pytest
+
+from campfire_server import clock
+from campfire_server.api import idempotency, write_results
+from campfire_server.auth.widget import SessionIdentity
+from campfire_server.conversations.schemas import Message
+from tests.auth.conftest import bearer, create_key
 from tests.helpers import create_conversation, get_conversation
 
 KEY = "7c1e0f4a-0000-4000-8000-000000000001"
@@ -108,3 +117,200 @@ async def test_replayed_error_names_own_request_id(client, tenant):
     assert request_id != first.headers["x-request-id"]
     assert again.json()["error"]["requestId"] == request_id
     assert again.json()["error"]["code"] == first.json()["error"]["code"]
+
+
+@pytest.fixture
+def frozen_clock():
+    frozen = clock.FrozenClock()
+    previous = clock.set_clock(frozen)
+    yield frozen
+    clock.set_clock(previous)
+
+
+def _crash_before_response_stored(monkeypatch) -> None:
+    """Make the process "die" after the request's writes commit, before its response is stored."""
+
+    def crash(*args, **kwargs):
+        raise KeyboardInterrupt("the process died")
+
+    monkeypatch.setattr(idempotency, "_complete", crash)
+
+
+async def _count(db, sql: str, **params) -> int:
+    return await db.read(lambda tx: tx.value(sql, **params))
+
+
+async def test_retry_after_crash_replays_writes(client, tenant, db, frozen_clock, monkeypatch):
+    conversation = await create_conversation(client, tenant)
+    key = "crash-message"
+    with monkeypatch.context() as patch:
+        _crash_before_response_stored(patch)
+        with pytest.raises(KeyboardInterrupt):
+            await post_message(client, tenant, conversation["id"], "Hello", key=key)
+
+    # A repeat within the minute may race the first request, so it waits and gives up.
+    monkeypatch.setattr(idempotency.IdempotencyMiddleware, "WAIT_SECONDS", 0.2)
+    soon = await post_message(client, tenant, conversation["id"], "Hello", key=key)
+    frozen_clock.advance(61)
+    retried = await post_message(client, tenant, conversation["id"], "Hello", key=key)
+    again = await post_message(client, tenant, conversation["id"], "Hello", key=key)
+
+    assert soon.status_code == 409
+    assert soon.json()["error"]["code"] == "IDEMPOTENCY_IN_PROGRESS"
+    assert retried.status_code == 201, retried.text
+    assert retried.headers["idempotent-replayed"] == "true"
+    message_id = retried.json()["id"]
+    assert retried.headers["location"].endswith(f"/messages/{message_id}")
+    assert again.json()["id"] == message_id
+    assert (await get_conversation(client, tenant, conversation["id"]))["messageCount"] == 1
+    assert await event_count(db, conversation["id"]) == 1
+
+
+async def test_retry_after_crash_keeps_created_status(
+    client, tenant, db, frozen_clock, monkeypatch
+):
+    """A write that returns more than a model (a handoff and whether it is new) replays whole."""
+    conversation = await create_conversation(client, tenant)
+    path = f"/conversations/{conversation['id']}/handoff"
+    headers = {**tenant.headers, "Idempotency-Key": "crash-handoff"}
+    with monkeypatch.context() as patch:
+        _crash_before_response_stored(patch)
+        with pytest.raises(KeyboardInterrupt):
+            await client.post(path, json={"reason": "crash"}, headers=headers)
+
+    frozen_clock.advance(61)
+    retried = await client.post(path, json={"reason": "crash"}, headers=headers)
+    handoffs = await _count(
+        db, "SELECT COUNT(*) AS n FROM handoffs WHERE conversation_id = :id", id=conversation["id"]
+    )
+
+    assert retried.status_code == 201, retried.text
+    assert retried.headers["location"].endswith(f"/conversations/{conversation['id']}/handoff")
+    assert handoffs == 1
+
+
+async def test_crash_retry_with_other_body_is_409(client, tenant, frozen_clock, monkeypatch):
+    conversation = await create_conversation(client, tenant)
+    with monkeypatch.context() as patch:
+        _crash_before_response_stored(patch)
+        with pytest.raises(KeyboardInterrupt):
+            await post_message(client, tenant, conversation["id"], "Hello", key="crash-other")
+
+    frozen_clock.advance(61)
+    response = await post_message(client, tenant, conversation["id"], "Bye", key="crash-other")
+
+    assert response.status_code == 409
+    assert response.json()["error"]["code"] == "IDEMPOTENCY_KEY_REUSED"
+    assert (await get_conversation(client, tenant, conversation["id"]))["messageCount"] == 1
+
+
+async def test_write_results_recorded_in_write(client, tenant, db):
+    """The write records its result before the response is stored; completion clears it."""
+    conversation = await create_conversation(client, tenant)
+    seen: list[str | None] = []
+    original = idempotency._complete
+
+    def inspect(tx, scope_key, key, *args):
+        seen.append(
+            tx.value(
+                "SELECT write_results FROM idempotency_keys WHERE scope = :scope AND key = :key",
+                scope=scope_key,
+                key=key,
+            )
+        )
+        return original(tx, scope_key, key, *args)
+
+    idempotency._complete = inspect
+    try:
+        sent = await post_message(client, tenant, conversation["id"], "Hello", key="recorded")
+    finally:
+        idempotency._complete = original
+    stored = await _count(
+        db,
+        "SELECT COUNT(*) AS n FROM idempotency_keys WHERE key = 'recorded' "
+        "AND write_results IS NULL AND status_code = 201",
+    )
+
+    assert sent.status_code == 201
+    assert len(seen) == 1
+    assert sent.json()["id"] in seen[0]
+    assert stored == 1
+
+
+async def test_every_post_resumes_from_its_writes(
+    client, tenant, db, caplog, frozen_clock, monkeypatch
+):
+    """Each kind of POST, cut off before its response is stored, is resumed by a retry."""
+    publishable = await create_key(
+        db,
+        tenant.org_id,
+        kind="publishable",
+        role="customer",
+        allowed_origins=["https://shop.test"],
+    )
+    conversation = await create_conversation(client, tenant)
+    path = f"/conversations/{conversation['id']}"
+    webhook = await client.post(
+        "/webhooks",
+        json={"url": "http://127.0.0.1:9/hook", "events": ["*"]},
+        headers=tenant.headers,
+    )
+    webhook_id = webhook.json()["id"]
+    await client.post(f"{path}/handoff", json={"reason": "first"}, headers=tenant.headers)
+    widget = {**bearer(publishable), "Origin": "https://shop.test"}
+    # Path, body and headers (the admin key's when None) of one request per kind of result.
+    requests = [
+        ("/knowledge/articles/import", {"articles": [{"title": "T", "content": "Text."}]}, None),
+        (f"{path}/handoff/cancel", None, None),
+        (f"/webhooks/{webhook_id}/rotate-secret", None, None),
+        (f"/webhooks/{webhook_id}/test", None, None),
+        ("/widget/session", {"mailboxId": tenant.mailbox_id, "customerId": "customer_w"}, widget),
+        (f"{path}/satisfaction", {"rating": 3}, None),
+    ]
+    with caplog.at_level(logging.WARNING, logger=idempotency.__name__):
+        for url, body, headers in requests:
+            key_headers = {**(headers or tenant.headers), "Idempotency-Key": f"resume-{url}"}
+            with monkeypatch.context() as patch:
+                _crash_before_response_stored(patch)
+                with pytest.raises(KeyboardInterrupt):
+                    await client.post(url, json=body, headers=key_headers)
+            frozen_clock.advance(61)
+            retried = await client.post(url, json=body, headers=key_headers)
+
+            assert retried.status_code < 300, f"{url}: {retried.text}"
+            assert retried.headers["idempotent-replayed"] == "true", url
+
+    unrecorded = [record for record in caplog.records if record.name == idempotency.__name__]
+    assert unrecorded == []
+    ratings = await _count(
+        db,
+        "SELECT COUNT(*) AS n FROM satisfaction_ratings WHERE conversation_id = :id",
+        id=conversation["id"],
+    )
+    assert ratings == 1
+
+
+def test_write_results_round_trip():
+    identity = SessionIdentity(customer_id="customer_1", mailbox_id="mailbox_1", verified=True)
+    message = Message(
+        id="msg_1",
+        conversation_id="conv_1",
+        content="Hello 👋",
+        author_type="customer",
+        author_id=None,
+        created_at="2026-01-01T00:00:00.000Z",
+        metadata={"nested": {"n": 1}},
+        private=False,
+    )
+    values = [None, 3, "text", [1, 2], {"row": {"a": 1}}, (message, True), identity]
+
+    for value in values:
+        document = json.loads(json.dumps(write_results.encode(value)))
+        assert write_results.decode(document) == value
+
+
+def test_write_results_refuse_foreign_classes():
+    with pytest.raises(TypeError):
+        write_results.encode(object())
+    with pytest.raises(ValueError):
+        write_results.decode({"model": "os:PathLike", "data": {}})

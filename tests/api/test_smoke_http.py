@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import socket
+
 import httpx
 
 
@@ -35,3 +38,77 @@ async def test_conversation_flow_over_http(live_server, tenant):
 
         docs = await http.get("/docs")
         assert docs.status_code == 200
+
+
+MALFORMED_REQUESTS = {
+    "20-digit Content-Length": (
+        b"POST /api/v2/conversations HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        b"Content-Type: application/json\r\nContent-Length: 99999999999999999999\r\n\r\n{}",
+        "Content-Length",
+    ),
+    "non-numeric Content-Length": (
+        b"POST /api/v2/conversations HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 1x\r\n\r\n{}",
+        "Content-Length",
+    ),
+    "two Content-Lengths": (
+        b"POST /api/v2/conversations HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        b"Content-Length: 2\r\nContent-Length: 3\r\n\r\n{}",
+        "Content-Length",
+    ),
+    "Content-Length with chunked": (
+        b"POST /api/v2/conversations HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        b"Content-Length: 2\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+        "Transfer-Encoding",
+    ),
+    "bad chunk size": (
+        b"POST /api/v2/conversations HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        b"Transfer-Encoding: chunked\r\n\r\nzz\r\n{}\r\n0\r\n\r\n",
+        "chunk",
+    ),
+    "space in a header name": (
+        b"GET /api/v2/conversations HTTP/1.1\r\nHost: 127.0.0.1\r\nBad Header: 1\r\n\r\n",
+        "header",
+    ),
+    "garbled request line": (b"GARBAGE\r\n\r\n", "method"),
+}
+
+
+def _exchange(port: int, raw: bytes) -> bytes:
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        sock.sendall(raw)
+        received = b""
+        while chunk := sock.recv(65536):
+            received += chunk
+    return received
+
+
+def test_malformed_framing_gets_envelope(live_server):
+    for label, (raw, reason) in MALFORMED_REQUESTS.items():
+        received = _exchange(live_server.port, raw)
+        head, _, body = received.partition(b"\r\n\r\n")
+        lines = head.decode("latin-1").split("\r\n")
+        fields = [line.split(": ", 1) for line in lines[1:]]
+        headers = {name.lower(): value for name, value in fields}
+
+        assert lines[0] == "HTTP/1.1 400 Bad Request", label
+        assert headers["content-type"] == "application/json", label
+        assert headers["connection"] == "close", label
+        assert int(headers["content-length"]) == len(body), label
+        error = json.loads(body)["error"]
+        assert error["code"] == "VALIDATION_ERROR", label
+        assert error["requestId"] == headers["x-request-id"], label
+        assert error["details"]["field"] == "request", label
+        assert reason.lower() in error["message"].lower(), label
+
+
+def test_head_and_options_over_http(live_server, tenant):
+    with httpx.Client(base_url=live_server.api, headers=tenant.headers) as http:
+        got = http.get("/conversations")
+        head = http.head("/conversations")
+        options = http.options("/conversations")
+
+    assert head.status_code == 200
+    assert head.content == b""
+    assert head.headers["content-length"] == str(len(got.content))
+    assert options.status_code == 204
+    assert options.headers["allow"] == "GET, HEAD, POST, OPTIONS"

@@ -35,6 +35,20 @@ def test_split_value_goes_left():
     assert model.probability({"coverage": 0.5}) < 0.5
 
 
+def test_feature_compared_as_float32():
+    # float32(0.1) is 0.10000000149..., above this threshold, so the value goes right
+    # as it does in scikit-learn, although the float64 0.1 lies under the threshold.
+    stump = Tree(
+        feature=(0, 0, 0),
+        threshold=(0.1000000001, -2.0, -2.0),
+        left=(1, LEAF, LEAF),
+        right=(2, LEAF, LEAF),
+        value=(0.0, -2.0, 2.0),
+    )
+    model = BoostedTrees(("coverage",), 0.0, 1.0, (stump,))
+    assert model.probability({"coverage": 0.1}) > 0.5
+
+
 def test_json_round_trip(tmp_path):
     model = BoostedTrees(("coverage",), 0.3, 0.1, (STUMP, STUMP))
     loaded = load(write(tmp_path, model.to_json()))
@@ -66,4 +80,12 @@ def test_shipped_lexical_model_loads():
     model = confidence.confidence_model("lexical")
     assert isinstance(model, confidence.TreeConfidenceModel)
     assert confidence.model_path("lexical").exists()
+    assert 0.0 <= model.score(NO_EVIDENCE) < 0.2
+
+
+@pytest.mark.parametrize("mode", ["fused", "semantic"])
+def test_shipped_fused_model_loads(mode):
+    model = confidence.confidence_model(mode)
+    assert isinstance(model, confidence.TreeConfidenceModel)
+    assert confidence.model_path("fused").exists()
     assert 0.0 <= model.score(NO_EVIDENCE) < 0.2

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import threading
 
 import pytest
@@ -278,3 +279,114 @@ async def test_writer_returned_value_after_commit(db: Database) -> None:
     assert isinstance(results[1], Exception)
     assert results[0] == "ok"
     assert seen == ["returned"]
+
+
+async def test_writer_logs_once_per_commit(db: Database, caplog) -> None:  # type: ignore[no-untyped-def]
+    scope = f"writer-{id(db)}-logs"
+    logger = logging.getLogger("tests.writer")
+
+    def logged(key: str):  # type: ignore[no-untyped-def]
+        def work(tx):  # type: ignore[no-untyped-def]
+            _insert(tx, scope, key)
+            tx.log(logger.info, "key stored", extra={"key": key})
+            return key
+
+        return work
+
+    def failing(tx):  # type: ignore[no-untyped-def]
+        _insert(tx, scope, "k-failing")
+        tx.log(logger.info, "key stored", extra={"key": "k-failing"})
+        tx.log(logger.warning, "key refused", when="failed", extra={"key": "k-failing"})
+        raise ValueError("refused")
+
+    async def mocked() -> str:
+        with mock.activated():
+            return await db.write(logged("k-mocked"))
+
+    with caplog.at_level(logging.INFO, logger="tests.writer"):
+        # The failing work makes the group run twice: without and then with savepoints.
+        results = await _held_group(
+            db,
+            [
+                lambda: db.write(logged("k1")),
+                lambda: db.write(failing),
+                lambda: db.write(logged("k2")),
+                mocked,
+            ],
+        )
+
+    assert results[0] == "k1"
+    assert isinstance(results[1], ValueError)
+    stored = [(record.getMessage(), record.key) for record in caplog.records]
+    assert sorted(stored) == [
+        ("key refused", "k-failing"),
+        ("key stored", "k1"),
+        ("key stored", "k2"),
+    ]
+
+
+async def test_read_logs_at_once(db: Database, caplog) -> None:  # type: ignore[no-untyped-def]
+    logger = logging.getLogger("tests.writer")
+
+    def work(tx):  # type: ignore[no-untyped-def]
+        tx.log(logger.info, "read ran")
+        return tx.value("SELECT 1 AS one")
+
+    with caplog.at_level(logging.INFO, logger="tests.writer"):
+        await db.read(work)
+
+    assert [record.getMessage() for record in caplog.records] == ["read ran"]
+
+
+@pytest.mark.parametrize("with_failure", [False, True], ids=["one-run", "rerun-with-savepoints"])
+async def test_writer_before_commit_logs_once(  # type: ignore[no-untyped-def]
+    db: Database, caplog, with_failure: bool
+) -> None:
+    scope = f"writer-{id(db)}-callback-logs-{with_failure}"
+    logger = logging.getLogger("tests.writer")
+    published: list[str] = []
+
+    def checked(key: str):  # type: ignore[no-untyped-def]
+        def work(tx):  # type: ignore[no-untyped-def]
+            inserted = tx.send_counted(
+                "INSERT INTO idempotency_keys (scope, key, request_hash, created_at) "
+                "VALUES (:scope, :key, 'h', 0) ON CONFLICT (scope, key) DO NOTHING",
+                scope=scope,
+                key=key,
+            )
+
+            def check() -> None:
+                tx.log(logger.info, "key checked", extra={"key": key, "rows": inserted.get()})
+                tx.after_commit(lambda: published.append(key))
+
+            tx.before_commit(check)
+            return key
+
+        return work
+
+    def rejected_in_callback(tx):  # type: ignore[no-untyped-def]
+        _insert(tx, scope, "rejected")
+
+        def check() -> None:
+            rejection = {"key": "rejected", "rows": 0}
+            tx.log(logger.warning, "key rejected", when="failed", extra=rejection)
+            raise ValueError("the check failed")
+
+        tx.before_commit(check)
+        return "rejected"
+
+    works = [lambda: db.write(checked("a")), lambda: db.write(checked("b"))]
+    if with_failure:
+        works.insert(1, lambda: db.write(rejected_in_callback))
+    with caplog.at_level(logging.INFO, logger="tests.writer"):
+        results = await _held_group(db, works)
+
+    assert [result for result in results if not isinstance(result, Exception)] == ["a", "b"]
+    assert published == ["a", "b"]
+    logged = sorted((record.getMessage(), record.key, record.rows) for record in caplog.records)
+    expected = [("key checked", "a", 1), ("key checked", "b", 1)]
+    if with_failure:
+        assert isinstance(results[1], ValueError)
+        expected.append(("key rejected", "rejected", 0))
+    assert logged == sorted(expected)
+    assert await db.read(lambda tx: _keys(tx, scope)) == ["a", "b"]

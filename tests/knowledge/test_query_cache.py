@@ -1,6 +1,8 @@
+import re
+
 import numpy as np
 
-from campfire_server.knowledge.semantic import Encoder
+from campfire_server.knowledge.semantic import Encoder, clip_to_tokens
 
 
 class CountingModel:
@@ -47,3 +49,34 @@ def test_least_recently_used_query_evicted():
     assert model.calls == 3
     encoder.encode_query("b")
     assert model.calls == 4
+
+
+def test_cleared_cache_encodes_query_again():
+    model = CountingModel()
+    encoder = encoder_with(model, 4)
+    encoder.encode_query("refund")
+    encoder.clear_query_cache()
+    encoder.encode_query("refund")
+    assert model.calls == 2
+
+
+class WordTokenizer:
+    """A stand-in tokenizer: one token per word, plus a start and an end token."""
+
+    def __call__(self, text, *, truncation, max_length, return_offsets_mapping):
+        spans = [(m.start(), m.end()) for m in re.finditer(r"\S+", text)]
+        spans = [(0, 0), *spans[: max_length - 2], (0, 0)]
+        return {"input_ids": list(range(len(spans))), "offset_mapping": spans}
+
+
+def test_long_query_clipped_to_token_limit():
+    clipped = clip_to_tokens(WordTokenizer(), "one two three four five six", 5)
+    assert clipped == "one two three"
+
+
+def test_short_query_kept_whole():
+    assert clip_to_tokens(WordTokenizer(), "one two", 5) == "one two"
+
+
+def test_query_without_tokenizer_kept_whole():
+    assert clip_to_tokens(None, "one two three four five six", 5) == "one two three four five six"

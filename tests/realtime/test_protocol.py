@@ -253,3 +253,17 @@ def test_parse_since_rejects(value: object) -> None:
     with pytest.raises(ValidationFailed) as raised:
         parse_since(value)
     assert raised.value.details["field"] == "since"
+
+
+@pytest.mark.parametrize("number", ["NaN", "Infinity", "1e400", "9223372036854775808"])
+def test_number_out_of_range_is_error_frame(number: str) -> None:
+    protocol = opened()
+    actions = protocol.receive_text(
+        '{"type": "typing", "channel": "conversation:conv_1", "data": {"isTyping": ' + number + "}}"
+    )
+    error = frames(actions)[0]
+
+    assert error["type"] == "error"
+    assert error["data"]["code"] == "VALIDATION_ERROR"
+    assert error["data"]["details"]["field"] == "data.isTyping"
+    assert "out of range" in error["data"]["message"]

@@ -110,6 +110,14 @@ export class Messages extends Resource {
     });
   }
 
+  /** Get one message, for example the one a send's `Location` header names. */
+  get(conversationId: string, messageId: string): Promise<Message> {
+    return this.core.request({
+      method: "GET",
+      path: path("/conversations/{}/messages/{}", conversationId, messageId),
+    });
+  }
+
   /** Iterate the messages of a conversation, oldest first. */
   list(conversationId: string, query: { limit?: number } = {}): Paginator<Message> {
     return this.paginate(path("/conversations/{}/messages", conversationId), query);
@@ -379,6 +387,11 @@ export class Keys extends Resource {
   /** Issue a secret or publishable key; the whole key is in `key` of this response only. */
   create(body: ApiKeyCreate): Promise<ApiKey> {
     return this.core.request({ method: "POST", path: "/keys", body });
+  }
+
+  /** Get one key's description; its secret part is never returned again. */
+  get(keyId: string): Promise<ApiKey> {
+    return this.core.request({ method: "GET", path: path("/keys/{}", keyId) });
   }
 
   list(): Paginator<ApiKey> {

@@ -23,6 +23,7 @@ const CALLS = {
   "POST /conversations/{}/satisfaction": (c) => c.conversations.rate(A, { rating: 5 }),
   "POST /conversations/{}/messages": (c) => c.messages.create(A, { content: "hi" }),
   "GET /conversations/{}/messages": (c) => c.messages.list(A).firstPage(),
+  "GET /conversations/{}/messages/{}": (c) => c.messages.get(A, B),
   "POST /mailboxes": (c) => c.mailboxes.create({ name: "Support" }),
   "GET /mailboxes": (c) => c.mailboxes.list().firstPage(),
   "GET /mailboxes/{}": (c) => c.mailboxes.get(A),
@@ -64,6 +65,7 @@ const CALLS = {
   "GET /conversations/{}/satisfaction": (c) => c.conversations.getSatisfaction(A),
   "POST /keys": (c) => c.keys.create({ name: "ci", role: "agent" }),
   "GET /keys": (c) => c.keys.list().firstPage(),
+  "GET /keys/{}": (c) => c.keys.get(A),
   "DELETE /keys/{}": (c) => c.keys.revoke(A),
 };
 

@@ -35,6 +35,7 @@ CALLS: dict[str, Call] = {
     "POST /conversations/{}/satisfaction": lambda c: c.conversations.rate(A, rating=5),
     "POST /conversations/{}/messages": lambda c: c.messages.create(A, content="hi"),
     "GET /conversations/{}/messages": lambda c: c.messages.list(A).first_page(),
+    "GET /conversations/{}/messages/{}": lambda c: c.messages.get(A, B),
     "POST /mailboxes": lambda c: c.mailboxes.create(name="Support"),
     "GET /mailboxes": lambda c: c.mailboxes.list().first_page(),
     "GET /mailboxes/{}": lambda c: c.mailboxes.get(A),
@@ -78,6 +79,7 @@ CALLS: dict[str, Call] = {
     "GET /conversations/{}/satisfaction": lambda c: c.conversations.get_satisfaction(A),
     "POST /keys": lambda c: c.keys.create(name="ci", role="agent"),
     "GET /keys": lambda c: c.keys.list().first_page(),
+    "GET /keys/{}": lambda c: c.keys.get(A),
     "DELETE /keys/{}": lambda c: c.keys.revoke(A),
 }
 

@@ -29,7 +29,7 @@ import logging
 from typing import Any
 
 from ..db.tx import Tx
-from . import rollups
+from . import rollups, wait_bins
 from .stream import (
     AGENT,
     AGENT_NOTE,
@@ -118,14 +118,23 @@ DERIVED_CTES = ", ".join(
     ]
 )
 
-INSERT_WAITS_SQL = f"""
-INSERT INTO analytics_waits (conversation_id, org_id, mailbox_id, created_at, series, answered,
-                             reply_kind, ms)
-SELECT c.id, c.org_id, c.mailbox_id, c.created_at, w.series, w.answered, w.reply_kind, w.ms
+_WAITS_SOURCE_SQL = f"""
 FROM (SELECT cid, {REPLY_SERIES} AS series, answered, reply_kind, ms FROM reply_waits
       UNION ALL
       SELECT cid, {HUMAN_SERIES}, answered, reply_kind, ms FROM human_waits) w
 JOIN conversations c ON c.id = w.cid"""
+INSERT_WAITS_SQL = f"""
+INSERT INTO analytics_waits (conversation_id, org_id, mailbox_id, created_at, series, answered,
+                             reply_kind, ms, bin)
+SELECT c.id, c.org_id, c.mailbox_id, c.created_at, w.series, w.answered, w.reply_kind, w.ms,
+       {wait_bins.bin_sql("w.ms")}
+{_WAITS_SOURCE_SQL}"""
+# The insert of revision 0003_analytics_live, whose analytics_waits has no bin column.
+INSERT_WAITS_WITHOUT_BIN_SQL = f"""
+INSERT INTO analytics_waits (conversation_id, org_id, mailbox_id, created_at, series, answered,
+                             reply_kind, ms)
+SELECT c.id, c.org_id, c.mailbox_id, c.created_at, w.series, w.answered, w.reply_kind, w.ms
+{_WAITS_SOURCE_SQL}"""
 
 WAIT_SUMS = ("reply", "ai", "human")
 _FACT_COLUMNS = STATE_COLUMNS
@@ -328,14 +337,16 @@ def count_missing(tx: Tx) -> int:
     )
 
 
-def derive_all_statements() -> list[str]:
+def derive_all_statements(*, with_bin: bool = True) -> list[str]:
     """Return the statements that derive the waits and facts of every conversation.
 
     They take no parameters and expect both tables empty, as after the
-    migration that creates them.
+    migration that creates them. ``with_bin=False`` leaves out the waits'
+    ``bin`` column, which revision 0003_analytics_live does not have yet.
     """
     cohort = "cohort (id) AS (SELECT id FROM conversations)"
+    insert_waits = INSERT_WAITS_SQL if with_bin else INSERT_WAITS_WITHOUT_BIN_SQL
     return [
-        f"WITH {cohort}, {DERIVED_CTES} {INSERT_WAITS_SQL}",
+        f"WITH {cohort}, {DERIVED_CTES} {insert_waits}",
         f"WITH {cohort}, {DERIVED_CTES} {UPSERT_FACTS_SQL}",
     ]

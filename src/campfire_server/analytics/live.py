@@ -8,12 +8,13 @@ therefore reads finished rows and never rebuilds anything.
 An item usually arrives after everything already in its conversation's
 stream and is folded in with one read and one update of the facts row by
 primary key (a customer message needs only the update, whose row count is
-checked before commit), plus one insert per answered wait and one upsert
-of the hour's rollup row when a total changes. On PostgreSQL the writes
-after the read cost no round trip of their own (see ``run_together``). An
-item that sorts before the stream's last ordered item, or a conversation
-without a facts row (rows imported directly), is derived again from the
-whole history instead.
+checked before commit), plus one insert per answered wait, one upsert of
+the hour's wait count per wait-length bin that the waits fall in
+(``wait_bins``) and one upsert of the hour's rollup row when a total
+changes. On PostgreSQL the writes after the read cost no round trip of
+their own (see ``run_together``). An item that sorts before the stream's
+last ordered item, or a conversation without a facts row (rows imported
+directly), is derived again from the whole history instead.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from typing import Any
 from ..db.tx import Tx
 from ..events import records
 from ..events.records import EventRecord
-from . import facts, rollups
+from . import facts, rollups, wait_bins
 from .stream import (
     AGENT,
     AGENT_NOTE,
@@ -150,8 +151,8 @@ def apply_item(tx: Tx, conversation_id: str, kind: int, at_ms: int) -> None:
         statements.append(
             (
                 "INSERT INTO analytics_waits (conversation_id, org_id, mailbox_id, created_at, "
-                "series, answered, reply_kind, ms) VALUES (:conversation_id, :org_id, "
-                ":mailbox_id, :created_at, :series, :answered, :reply_kind, :ms)",
+                "series, answered, reply_kind, ms, bin) VALUES (:conversation_id, :org_id, "
+                ":mailbox_id, :created_at, :series, :answered, :reply_kind, :ms, :bin)",
                 {
                     "conversation_id": conversation_id,
                     "org_id": state["org_id"],
@@ -161,9 +162,11 @@ def apply_item(tx: Tx, conversation_id: str, kind: int, at_ms: int) -> None:
                     "answered": wait.answered,
                     "reply_kind": wait.reply_kind,
                     "ms": wait.ms,
+                    "bin": wait_bins.wait_bin(wait.ms),
                 },
             )
         )
+    statements += wait_bins.add_statements(state, waits, rollups.slot_of(int(state["created_at"])))
     if not changes.keys() <= _STATE_ONLY:
         after = {**state, **changes}
         delta = rollups.delta_statement(
@@ -206,7 +209,8 @@ def run_together(tx: Tx, statements: list[Statement]) -> None:
 
 
 def _rebuild(tx: Tx, conversation_id: str, reason: str) -> None:
-    log.debug(
+    tx.log(
+        log.debug,
         "analytics facts derived again",
         extra={"conversation_id": conversation_id, "reason": reason},
     )

@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from functools import cache
+from importlib import resources
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from ..errors import ValidationFailed
@@ -24,6 +26,11 @@ INTERVALS = ("hour", "day", "week")
 
 MAX_RANGE_DAYS = 366
 MAX_BUCKETS = 2_500
+# Dates a custom range may name. The comparison period reaches a year
+# before ``from`` and the last bucket a day past ``to``, and both must stay
+# within the years that timestamps can be written in with four digits.
+EARLIEST_DATE = date(1970, 1, 1)
+LATEST_DATE = date(9998, 12, 31)
 
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 # Every time zone in use today has an offset that is a whole number of quarter hours.
@@ -48,16 +55,30 @@ class Bucket:
     end_ms: int
 
 
+@cache
+def iana_zone_names() -> frozenset[str]:
+    """Return the zone names of the IANA time-zone database, as the tzdata package lists them.
+
+    ``ZoneInfo`` also opens any file under the system's zoneinfo directories,
+    such as ``localtime`` and ``posixrules``, which are not IANA names and
+    whose meaning depends on the server.
+    """
+    listing = resources.files("tzdata").joinpath("zones").read_text(encoding="utf-8")
+    return frozenset(listing.split())
+
+
 def parse_zone(name: str | None) -> ZoneInfo:
+    """Return the zone of an IANA name; raise ``ValidationFailed`` for any other value."""
     if name is None or name == "":
         return ZoneInfo("UTC")
     try:
-        if name.startswith(("/", ".")) or ".." in name:
+        if name not in iana_zone_names():
             raise ValueError(name)
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
         raise ValidationFailed(
-            f"timezone {name!r} is not an IANA time zone name",
+            f"timezone {name!r} is not an IANA time zone name; "
+            'use a name such as "Europe/Berlin" or "UTC"',
             field="timezone",
             value=name,
             expected="an IANA time zone name such as UTC, Europe/Berlin or America/Chicago",
@@ -68,7 +89,7 @@ def _parse_date(field: str, value: str) -> date:
     try:
         if not _DATE.match(value):
             raise ValueError(value)
-        return date.fromisoformat(value)
+        day = date.fromisoformat(value)
     except ValueError:
         raise ValidationFailed(
             f"{field} is not a calendar date",
@@ -76,6 +97,15 @@ def _parse_date(field: str, value: str) -> date:
             value=value,
             expected="a date in the form YYYY-MM-DD, read in the requested timezone",
         ) from None
+
+    if not EARLIEST_DATE <= day <= LATEST_DATE:
+        raise ValidationFailed(
+            f"{field} is outside the supported dates",
+            field=field,
+            value=value,
+            expected=f"a date from {EARLIEST_DATE} to {LATEST_DATE}",
+        )
+    return day
 
 
 def local_midnight_ms(day: date, zone: ZoneInfo) -> int:

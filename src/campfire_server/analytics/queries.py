@@ -8,18 +8,23 @@ period.
 The 95th percentile is the nearest-rank value, the ``ceil(0.95 * n)``-th
 smallest sample, so both engines return the same stored value. A period's
 is picked by ``nearest_rank`` from an index ordered by wait length; each
-series bucket's by a top-N query over the bucket's range of waits.
+series bucket's by ``range_percentiles``, which counts the bucket's waits
+per wait-length bin and then reads the waits of one bin.
 """
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import Any
 
 from ..db.tx import Tx
+from . import wait_bins
 from .facts import conversation_filter
 from .rollups import FACTS_TOTALS_SQL, ROLLUP_TOTALS_SQL, SLOT_MS, ai_resolved_sql
 from .stream import AI, HUMAN_SERIES, REPLY_SERIES
+
+log = logging.getLogger(__name__)
 
 # Which waits each duration metric takes: a series and, within it, a subset
 # (every wait, the first answered wait of each conversation, or the waits
@@ -71,32 +76,78 @@ def _union_all(tx: Tx, terms: list[str], params: dict[str, Any]) -> list[dict[st
     return rows
 
 
-def _range_terms(item: Range, mailboxes: str) -> list[str]:
-    """Build the aggregates of one range: rollup rows of its whole hours, facts rows of the rest."""
-    group, low, high = int(item.group), int(item.low), int(item.high)
+def _split_hours(low: int, high: int) -> tuple[list[tuple[int, int]], tuple[int, int] | None]:
+    """Split ``[low, high)`` into its partial hours at either end and the whole hours between."""
     first_whole = -(-low // SLOT_MS) * SLOT_MS
     last_whole = high // SLOT_MS * SLOT_MS
     if first_whole >= last_whole:
-        edges = [(low, high)]
-        whole = None
-    else:
-        edges = [
-            (start, end) for start, end in ((low, first_whole), (last_whole, high)) if start < end
-        ]
-        whole = (first_whole, last_whole)
+        return [(low, high)], None
+    edges = [(start, end) for start, end in ((low, first_whole), (last_whole, high)) if start < end]
+    return edges, (first_whole, last_whole)
 
-    terms = [
-        f"SELECT {group} AS grp, {FACTS_TOTALS_SQL} FROM analytics_facts x "
-        f"WHERE x.org_id = :org_id AND x.created_at >= {start} AND x.created_at < {end}{mailboxes}"
-        for start, end in edges
-    ]
-    if whole is not None:
-        terms.append(
-            f"SELECT {group} AS grp, {ROLLUP_TOTALS_SQL} FROM analytics_rollups x "
-            f"WHERE x.org_id = :org_id AND x.slot_start >= {whole[0]} "
-            f"AND x.slot_start < {whole[1]}{mailboxes}"
+
+@dataclass(frozen=True, slots=True)
+class _Aggregate:
+    """One aggregate query over a time range, with ``{low}`` and ``{high}`` in ``source``.
+
+    ``source`` is the FROM and WHERE clauses (and any GROUP BY) that read
+    the rows created in ``[low, high)``.
+    """
+
+    columns: str
+    source: str
+
+
+def _run_pieces(
+    tx: Tx,
+    pieces: list[tuple[int, int, int, _Aggregate]],
+    params: dict[str, Any],
+) -> list[dict[str, Any]]:
+    """Run each ``(group, low, high, aggregate)`` piece and return its rows with ``grp``.
+
+    SQLite runs one compound SELECT of every piece with its bounds inlined,
+    because planning costs it next to nothing. PostgreSQL runs one statement
+    per kind of aggregate, a lateral subquery over a VALUES list of the
+    bounds, because planning hundreds of terms cost it more than reading
+    the rows of an hourly series.
+    """
+    if tx.dialect != "postgresql":
+        terms = [
+            f"SELECT {int(group)} AS grp, {aggregate.columns} FROM "
+            + aggregate.source.format(low=int(low), high=int(high))
+            for group, low, high, aggregate in pieces
+        ]
+        return _union_all(tx, terms, params)
+
+    rows: list[dict[str, Any]] = []
+    for aggregate in dict.fromkeys(piece[3] for piece in pieces):
+        bounds = ", ".join(
+            f"({int(group)}, CAST({int(low)} AS BIGINT), CAST({int(high)} AS BIGINT))"
+            for group, low, high, piece_aggregate in pieces
+            if piece_aggregate == aggregate
         )
-    return terms
+        source = aggregate.source.format(low="b.low", high="b.high")
+        rows.extend(
+            tx.all(
+                f"SELECT b.grp, t.* FROM (VALUES {bounds}) AS b (grp, low, high) "
+                f"CROSS JOIN LATERAL (SELECT {aggregate.columns} FROM {source}) t",
+                **params,
+            )
+        )
+    return rows
+
+
+def _pieces(
+    ranges: list[Range], whole_hours: _Aggregate, partial_hours: _Aggregate
+) -> list[tuple[int, int, int, _Aggregate]]:
+    """Pair each range's whole hours and partial hours with the aggregate that reads them."""
+    pieces = []
+    for item in ranges:
+        edges, whole = _split_hours(int(item.low), int(item.high))
+        pieces += [(int(item.group), start, end, partial_hours) for start, end in edges]
+        if whole is not None:
+            pieces.append((int(item.group), whole[0], whole[1], whole_hours))
+    return pieces
 
 
 def conversation_totals(
@@ -120,10 +171,19 @@ def conversation_totals(
     """
     params: dict[str, Any] = {"org_id": org_id}
     mailboxes = _mailbox_filter(mailbox_ids, params)
-    terms = [term for item in ranges for term in _range_terms(item, mailboxes)]
+    whole_hours = _Aggregate(
+        ROLLUP_TOTALS_SQL,
+        "analytics_rollups x WHERE x.org_id = :org_id AND x.slot_start >= {low} "
+        f"AND x.slot_start < {{high}}{mailboxes}",
+    )
+    partial_hours = _Aggregate(
+        FACTS_TOTALS_SQL,
+        "analytics_facts x WHERE x.org_id = :org_id AND x.created_at >= {low} "
+        f"AND x.created_at < {{high}}{mailboxes}",
+    )
 
     totals: dict[int, dict[str, Any]] = {}
-    for row in _union_all(tx, terms, params):
+    for row in _run_pieces(tx, _pieces(ranges, whole_hours, partial_hours), params):
         group = int(row["grp"])
         if group not in totals:
             totals[group] = dict(row)
@@ -154,90 +214,197 @@ def range_percentiles(
 ) -> dict[tuple[int, int, str], int | None]:
     """Return the percentile of each request in ms, keyed by ``(group, series, subset)``.
 
-    On SQLite each request is a top-N subquery over one range of
-    ``ix_analytics_waits_org_series_created``: it reads the range's waits of
-    one series, keeps the longest ``count - rank + 1`` and returns the
-    shortest of those, so no query sorts more than one bucket. ``count`` is
-    the number of matching waits, from ``conversation_totals``. PostgreSQL
-    runs one ``percentile_disc`` per range and subset instead, in a single
-    scan, because a statement per bucket cost it more than the sorts.
+    Two steps, each a few statements for all requests together. First the
+    wait counts per bin of each range (``bin_counts``) give the bin that
+    contains the nearest rank and the rank within that bin. Then one
+    subquery per request reads the waits of that bin in that range, a
+    single range of ``ix_analytics_waits_org_series_bin``, and picks the
+    value at that rank.
+    The result equals the ``ceil(p / 100 * n)``-th smallest wait of the
+    range, and only the waits of one bin are read and sorted.
     """
     if not requests:
         return {}
-    if tx.dialect == "postgresql":
-        return _grouped_percentiles(tx, org_id, mailbox_ids, requests, percentile)
+    ranges = {request.range.group: request.range for request in requests}
+    counts = bin_counts(tx, org_id=org_id, mailbox_ids=mailbox_ids, ranges=list(ranges.values()))
 
+    picks: list[_Pick] = []
+    values: dict[tuple[int, int, str], int | None] = {}
+    for request in requests:
+        key = (request.range.group, request.series, request.subset)
+        column = wait_bins.COUNT_COLUMNS[(request.series, request.subset)]
+        per_bin = [bins.get(column, 0) for bins in counts.get(request.range.group, [])]
+        if sum(per_bin) != request.count:
+            log.warning(
+                "analytics wait bins disagree with the wait totals; "
+                "run `campfire analytics rebuild --all`",
+                extra={
+                    "org_id": org_id,
+                    "column": column,
+                    "binned": sum(per_bin),
+                    "totals": request.count,
+                },
+            )
+        pick = _locate(request, per_bin, percentile)
+        if pick is None:
+            values[key] = None
+        else:
+            picks.append(pick)
+
+    if tx.dialect == "postgresql":
+        picked = _pick_lateral(tx, org_id, mailbox_ids, picks)
+    else:
+        picked = _pick_each(tx, org_id, mailbox_ids, picks)
+    for pick, ms in zip(picks, picked, strict=True):
+        request = pick.request
+        values[(request.range.group, request.series, request.subset)] = ms
+    return values
+
+
+@dataclass(frozen=True, slots=True)
+class _Pick:
+    """The wait to read for one request: the ``offset``-th of its bin, in ``descending`` order."""
+
+    request: PercentileRequest
+    bin: int
+    offset: int
+    descending: bool
+
+
+def _locate(request: PercentileRequest, per_bin: list[int], percentile: int) -> _Pick | None:
+    """Find the bin that contains the nearest rank, and the rank's offset within the bin."""
+    total = sum(per_bin)
+    if total == 0:
+        return None
+    rank = (percentile * total + 99) // 100
+    before = 0
+    for number, count in enumerate(per_bin):
+        if before + count >= rank:
+            ascending = rank - before - 1
+            descending = count - (rank - before)
+            # Either order reads the whole bin; the smaller offset sorts fewer rows.
+            if ascending <= descending:
+                return _Pick(request, number, ascending, False)
+            return _Pick(request, number, descending, True)
+        before += count
+    raise AssertionError("the nearest rank lies within the total")
+
+
+def _pick_each(
+    tx: Tx, org_id: str, mailbox_ids: tuple[str, ...] | None, picks: list[_Pick]
+) -> list[int | None]:
+    """Read each pick with its own subquery, one range of the bin index each (SQLite)."""
     # SQLite's planner, without statistics, would rather walk the ms index
-    # to skip the sort, which reads the whole series for one bucket.
-    hint = " INDEXED BY ix_analytics_waits_org_series_created"
+    # to skip the sort, which reads the whole series.
+    hint = " INDEXED BY ix_analytics_waits_org_series_bin"
     params: dict[str, Any] = {"org_id": org_id}
     mailboxes = _mailbox_filter(mailbox_ids, params)
     terms = []
-    for number, request in enumerate(requests):
-        rank = (percentile * request.count + 99) // 100
+    for number, pick in enumerate(picks):
+        request = pick.request
         terms.append(
-            f"SELECT {number} AS request, (SELECT x.ms FROM analytics_waits x{hint} "
+            f"SELECT {number} AS pick, (SELECT x.ms FROM analytics_waits x{hint} "
             f"WHERE x.org_id = :org_id AND x.series = {int(request.series)} "
-            f"AND x.created_at >= {int(request.range.low)} "
+            f"AND x.bin = {int(pick.bin)} AND x.created_at >= {int(request.range.low)} "
             f"AND x.created_at < {int(request.range.high)}{mailboxes} "
             f"AND {SUBSETS[request.subset]} "
-            f"ORDER BY x.ms DESC LIMIT 1 OFFSET {int(request.count) - rank}) AS ms"
+            f"ORDER BY x.ms {'DESC' if pick.descending else 'ASC'} "
+            f"LIMIT 1 OFFSET {int(pick.offset)}) AS ms"
         )
-
-    values: dict[tuple[int, int, str], int | None] = {}
+    values: list[int | None] = [None] * len(picks)
     for row in _union_all(tx, terms, params):
-        request = requests[int(row["request"])]
         ms = row["ms"]
-        values[(request.range.group, request.series, request.subset)] = (
-            None if ms is None else int(ms)
-        )
+        values[int(row["pick"])] = None if ms is None else int(ms)
     return values
 
 
-def _grouped_percentiles(
+# The subsets as numbers, so one lateral query serves every pick on PostgreSQL.
+_SUBSET_CODES = {"every": 0, "first": 1, "ai": 2}
+_SUBSET_BY_CODE_SQL = (
+    f"(b.subset = 0 OR (b.subset = 1 AND x.answered = 1) OR (b.subset = 2 AND x.reply_kind = {AI}))"
+)
+
+
+def _pick_lateral(
+    tx: Tx, org_id: str, mailbox_ids: tuple[str, ...] | None, picks: list[_Pick]
+) -> list[int | None]:
+    """Read every pick in one statement, a lateral subquery per pick (PostgreSQL).
+
+    One statement with one plan costs PostgreSQL less than planning a
+    subquery per pick.
+    """
+    if not picks:
+        return []
+    params: dict[str, Any] = {"org_id": org_id}
+    mailboxes = _mailbox_filter(mailbox_ids, params)
+    rows_sql = ", ".join(
+        f"({number}, {int(pick.request.series)}, {int(pick.bin)}, "
+        f"CAST({int(pick.request.range.low)} AS BIGINT), "
+        f"CAST({int(pick.request.range.high)} AS BIGINT), "
+        f"{_SUBSET_CODES[pick.request.subset]}, {-1 if pick.descending else 1}, "
+        f"{int(pick.offset)})"
+        for number, pick in enumerate(picks)
+    )
+    rows = tx.all(
+        f"SELECT b.pick, p.ms FROM (VALUES {rows_sql}) "
+        "AS b (pick, series, bin, low, high, subset, direction, skip) "
+        "LEFT JOIN LATERAL (SELECT x.ms FROM analytics_waits x "
+        "WHERE x.org_id = :org_id AND x.series = b.series AND x.bin = b.bin "
+        f"AND x.created_at >= b.low AND x.created_at < b.high{mailboxes} "
+        f"AND {_SUBSET_BY_CODE_SQL} "
+        "ORDER BY x.ms * b.direction LIMIT 1 OFFSET b.skip) p ON true",
+        **params,
+    )
+    values: list[int | None] = [None] * len(picks)
+    for row in rows:
+        ms = row["ms"]
+        values[int(row["pick"])] = None if ms is None else int(ms)
+    return values
+
+
+def bin_counts(
     tx: Tx,
+    *,
     org_id: str,
     mailbox_ids: tuple[str, ...] | None,
-    requests: list[PercentileRequest],
-    percentile: int,
-) -> dict[tuple[int, int, str], int | None]:
-    """Pick the percentiles with PostgreSQL's ``percentile_disc``, one group per range.
+    ranges: list[Range],
+) -> dict[int, list[dict[str, int]]]:
+    """Return the wait counts of each range per bin, keyed by group, as one dict per bin.
 
-    ``percentile_disc(p)`` returns the first value whose cumulative share
-    reaches ``p``, the ``ceil(p * n)``-th smallest: the nearest rank.
+    A range adds the counts of ``analytics_wait_bins`` for the hours it
+    covers whole, read through its primary key, to the counts of the wait
+    rows of the partial hours at its ends. Those rows are found through
+    their conversations' facts rows (``ix_analytics_facts_org_created``),
+    then the waits' primary key.
+    A wait's organization and creation time are its conversation's, so they
+    are filtered on the facts row alone, as ``wait_bins.rederive_slot`` does.
     """
     params: dict[str, Any] = {"org_id": org_id}
     mailboxes = _mailbox_filter(mailbox_ids, params)
-    ranges = {request.range.group: request.range for request in requests}
-    subsets = sorted({(request.series, request.subset) for request in requests})
-    values_sql = ", ".join(
-        f"({int(item.group)}, CAST({int(item.low)} AS BIGINT), CAST({int(item.high)} AS BIGINT))"
-        for item in ranges.values()
+    sums = ", ".join(f"SUM(x.{column}) AS {column}" for column in wait_bins.COLUMNS)
+    whole_hours = _Aggregate(
+        f"x.bin, {sums}",
+        "analytics_wait_bins x WHERE x.org_id = :org_id AND x.slot_start >= {low} "
+        f"AND x.slot_start < {{high}}{mailboxes} GROUP BY x.bin",
     )
-    columns = ", ".join(
-        f"percentile_disc({percentile / 100}) WITHIN GROUP (ORDER BY x.ms) "
-        f"FILTER (WHERE x.series = {int(series)} AND {SUBSETS[subset]}) AS p_{number}"
-        for number, (series, subset) in enumerate(subsets)
+    partial_hours = _Aggregate(
+        f"x.bin, {wait_bins.counts_from_waits_sql('x')}",
+        "analytics_facts f JOIN analytics_waits x ON x.conversation_id = f.conversation_id "
+        "WHERE f.org_id = :org_id AND f.created_at >= {low} AND f.created_at < {high}"
+        f"{mailboxes} GROUP BY x.bin",
     )
-    series_list = ", ".join(sorted({str(int(series)) for series, _subset in subsets}))
-    # A lateral aggregate per range needs no sort by range before grouping.
-    names = ", ".join(f"p.p_{number}" for number in range(len(subsets)))
-    rows = tx.all(
-        f"SELECT b.grp, {names} FROM (VALUES {values_sql}) AS b (grp, low, high) "
-        f"CROSS JOIN LATERAL (SELECT {columns} FROM analytics_waits x "
-        f"WHERE x.org_id = :org_id AND x.series IN ({series_list}) "
-        f"AND x.created_at >= b.low AND x.created_at < b.high{mailboxes}) p",
-        **params,
-    )
-    requested = {(request.range.group, request.series, request.subset) for request in requests}
-    values: dict[tuple[int, int, str], int | None] = {}
-    for row in rows:
-        for number, (series, subset) in enumerate(subsets):
-            key = (int(row["grp"]), series, subset)
-            if key in requested:
-                ms = row[f"p_{number}"]
-                values[key] = None if ms is None else int(ms)
-    return values
+
+    counts: dict[int, list[dict[str, int]]] = {}
+    for row in _run_pieces(tx, _pieces(ranges, whole_hours, partial_hours), params):
+        group = int(row["grp"])
+        if group not in counts:
+            counts[group] = [
+                dict.fromkeys(wait_bins.COLUMNS, 0) for _bin in range(wait_bins.BIN_COUNT)
+            ]
+        per_bin = counts[group]
+        for column in wait_bins.COLUMNS:
+            per_bin[int(row["bin"])][column] += int(row[column] or 0)
+    return counts
 
 
 def nearest_rank(

@@ -18,6 +18,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..db.tx import Tx
+from . import wait_bins
 
 SLOT_MS = 3_600_000
 
@@ -183,10 +184,11 @@ def derive_all_statement() -> str:
 
 
 def rederive_slots(tx: Tx, conversations_sql: str, params: dict[str, Any]) -> None:
-    """Derive again the rollup rows of the hours that hold these conversations.
+    """Derive again the rollup rows and wait counts of the hours that hold these conversations.
 
-    ``conversations_sql`` selects conversation ids; their facts rows must be
-    current. Each hour is derived whole from its facts rows.
+    ``conversations_sql`` selects conversation ids; their facts rows and
+    waits must be current. Each hour is derived whole from its facts rows
+    and wait rows.
     """
     slots = tx.all(
         f"SELECT DISTINCT x.org_id, {_SLOT_SQL} AS slot_start, x.mailbox_id "
@@ -194,21 +196,34 @@ def rederive_slots(tx: Tx, conversations_sql: str, params: dict[str, Any]) -> No
         **params,
     )
     for slot in slots:
-        keys = {
-            "org_id": slot["org_id"],
-            "slot_start": int(slot["slot_start"]),
-            "slot_end": int(slot["slot_start"]) + SLOT_MS,
-            "mailbox_id": slot["mailbox_id"],
-        }
-        tx.execute(
-            "DELETE FROM analytics_rollups WHERE org_id = :org_id AND slot_start = :slot_start "
-            "AND mailbox_id = :mailbox_id",
-            **keys,
-        )
-        tx.execute(
-            _insert_from_facts_sql(
-                "x.org_id = :org_id AND x.mailbox_id = :mailbox_id "
-                "AND x.created_at >= :slot_start AND x.created_at < :slot_end"
-            ),
-            **keys,
-        )
+        _rederive_hour(tx, slot["org_id"], slot["mailbox_id"], int(slot["slot_start"]))
+
+
+def _rederive_hour(tx: Tx, org_id: str, mailbox_id: str, start: int) -> None:
+    """Delete and derive again the rollup row and wait counts of one hour and mailbox.
+
+    The bounds are inlined so that PostgreSQL plans each statement for its
+    own hour and reads ``ix_analytics_facts_org_created``. A plan prepared
+    for any hour, or a join with a list of hours, can hash the whole facts
+    table when the statistics are stale, as they are during a bulk rebuild.
+    The statements go out with ``Tx.send``, so PostgreSQL's pipelined
+    writer sends them without a round trip each.
+    """
+    keys = {"org_id": org_id, "mailbox_id": mailbox_id}
+    end = start + SLOT_MS
+    hour = f"org_id = :org_id AND slot_start = {start} AND mailbox_id = :mailbox_id"
+
+    tx.send(f"DELETE FROM analytics_rollups WHERE {hour}", **keys)
+    tx.send(
+        f"INSERT INTO analytics_rollups (org_id, slot_start, mailbox_id, {', '.join(COLUMNS)}) "
+        f"SELECT x.org_id, {start}, x.mailbox_id, {FACTS_TOTALS_SQL} "
+        "FROM analytics_facts x WHERE x.org_id = :org_id AND x.mailbox_id = :mailbox_id "
+        f"AND x.created_at >= {start} AND x.created_at < {end} "
+        "GROUP BY x.org_id, x.mailbox_id",
+        **keys,
+    )
+    tx.send(f"DELETE FROM analytics_wait_bins WHERE {hour}", **keys)
+    tx.send(
+        f"{wait_bins.INSERT_SQL} {wait_bins.derive_hour_sql(':org_id', ':mailbox_id', start, end)}",
+        **keys,
+    )

@@ -10,7 +10,6 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.routing import Match
 
 from ..errors import (
     MethodNotAllowed,
@@ -19,6 +18,7 @@ from ..errors import (
     ValidationFailed,
 )
 from ..logs import request_id_var
+from .methods import allowed_methods
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +68,7 @@ _EXPECTED_BY_TYPE = {
     "string_type": "a string",
     "int_type": "an integer",
     "int_parsing": "an integer",
+    "query_int_parsing": "an integer written in decimal digits, such as 20",
     "float_type": "a number",
     "float_parsing": "a number",
     "bool_type": "a boolean",
@@ -77,6 +78,26 @@ _EXPECTED_BY_TYPE = {
     "list_type": "a JSON array",
     "json_invalid": "a valid JSON document",
 }
+
+
+# pydantic's bound errors, the key of the bound in their context, and the
+# bound in words.
+_BOUND_WORDS = {
+    "greater_than_equal": ("ge", "at least"),
+    "less_than_equal": ("le", "at most"),
+    "greater_than": ("gt", "greater than"),
+    "less_than": ("lt", "less than"),
+}
+
+
+def _describe_message(field: str, error: dict[str, Any]) -> str:
+    """Word pydantic's message about ``field`` as a sentence about that field."""
+    if field == "body" and error.get("type") in ("dict_type", "model_attributes_type"):
+        return "the request body must be a JSON object"
+    message = str(error.get("msg", "invalid value"))
+    if message.startswith("Input should be "):
+        return f"{field} should be {message.removeprefix('Input should be ')}"
+    return f"{field}: {message}"
 
 
 def _field_path(location: tuple[Any, ...]) -> str:
@@ -95,9 +116,9 @@ def _describe_expected(error: dict[str, Any]) -> str:
         return f"at least {ctx.get('min_length')} characters"
     if kind == "string_pattern_mismatch":
         return f"a string matching {ctx.get('pattern')}"
-    if kind in ("greater_than_equal", "less_than_equal", "greater_than", "less_than"):
-        bound = {key: value for key, value in ctx.items()}
-        return f"a number with {bound}"
+    if kind in _BOUND_WORDS:
+        key, words = _BOUND_WORDS[kind]
+        return f"a number {words} {ctx.get(key)}"
     return _EXPECTED_BY_TYPE.get(kind, error.get("msg", "a valid value"))
 
 
@@ -125,7 +146,7 @@ def validation_error_from_pydantic(errors: list[dict[str, Any]]) -> ServiceError
         value = f"<{len(value)} characters>"
     if first.get("type") == "missing":
         value = None
-    message = f"{field}: {first.get('msg', 'invalid value')}"
+    message = _describe_message(field, first)
     details: dict[str, Any] = {}
     if len(errors) > 1:
         details["errors"] = [
@@ -135,24 +156,6 @@ def validation_error_from_pydantic(errors: list[dict[str, Any]]) -> ServiceError
     return ValidationFailed(
         message, field=field, value=value, expected=_describe_expected(first), details=details
     )
-
-
-_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
-
-
-def _allowed_methods(request: Request) -> list[str]:
-    """Return the methods that some route serves at the request's path.
-
-    Starlette's 405 names only the methods of the first route whose path
-    matches, but several routes often share a path (GET and POST on a list),
-    so each method is matched against the whole route table.
-    """
-    allowed = []
-    for method in _METHODS:
-        scope = {**request.scope, "method": method}
-        if any(route.matches(scope)[0] == Match.FULL for route in request.app.router.routes):
-            allowed.append(method)
-    return allowed
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -172,7 +175,7 @@ def install_error_handlers(app: FastAPI) -> None:
             response = error_response(
                 MethodNotAllowed(f"{request.method} is not allowed on {request.url.path}")
             )
-            allowed = _allowed_methods(request)
+            allowed = allowed_methods(request.scope)
             if allowed:
                 response.headers["Allow"] = ", ".join(allowed)
             elif error.headers and "allow" in {key.lower() for key in error.headers}:

@@ -48,7 +48,10 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     401: _error("Missing or invalid credential: AUTHENTICATION_ERROR"),
     403: _error("Authenticated but not allowed: AUTHORIZATION_ERROR"),
     404: _error("No such resource in the caller's organization: NOT_FOUND"),
-    409: _error("The request conflicts with the current state: CONFLICT or a specific code"),
+    409: _error(
+        "The request conflicts with the current state: CONFLICT or a specific code, "
+        "such as IDEMPOTENCY_KEY_REUSED for an Idempotency-Key sent with another request"
+    ),
     413: _error("The body exceeds 1 MiB: PAYLOAD_TOO_LARGE"),
     415: _error("The body is not application/json: UNSUPPORTED_MEDIA_TYPE"),
     429: _error("Rate limit exceeded: RATE_LIMIT_EXCEEDED, with Retry-After"),

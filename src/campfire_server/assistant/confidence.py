@@ -55,25 +55,26 @@ class ConfidenceModel:
         return 1.0 / (1.0 + math.exp(-z))
 
 
-# Fitted with:
+# Used only where confidence-fused.json is missing. Fitted with:
 # python bench/calibrate.py DATA --retriever fused --drop unknown_terms,query_size
 _FUSED = ConfidenceModel(
     weights={
-        "lexical_strength": 0.275,
-        "lexical_margin": 0.597,
-        "coverage": 0.658,
-        "passage_coverage": 0.842,
-        "rare_coverage": 0.104,
-        "specific_missing": -0.831,
-        "semantic_top": 0.724,
-        "semantic_margin": 2.674,
-        "retrievers_agree": 0.643,
-        "title_coverage": 1.343,
-        "lexical_spread": 1.886,
-        "names_missing": -0.365,
-        "answer_type_missing": -0.101,
+        "lexical_strength": -0.072,
+        "lexical_margin": 0.996,
+        "coverage": 0.434,
+        "passage_coverage": -0.071,
+        "rare_coverage": 0.141,
+        "specific_missing": -0.750,
+        "semantic_top": 0.819,
+        "semantic_margin": 2.560,
+        "retrievers_agree": 0.642,
+        "title_coverage": 1.300,
+        "lexical_spread": 1.339,
+        "names_missing": -0.142,
+        "answer_type_missing": 0.052,
+        "pair_coverage": 1.235,
     },
-    bias=-2.044,
+    bias=-1.605,
 )
 
 _MODELS = {

@@ -268,6 +268,10 @@ async def evaluate(
                 if registry_factory
                 else IndexRegistry(database, semantic=semantic)
             )
+            if registry.encoder is not None:
+                # Passage vectors may come from an earlier run in this process, but
+                # query vectors may not: answer times must include encoding the query.
+                registry.encoder.clear_query_cache()
             engine = AnswerEngine(registry, retriever=retriever)
             results: dict[str, Any] = {"sets": {}, "outcomes": {}}
             if merge:

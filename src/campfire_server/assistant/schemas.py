@@ -27,6 +27,18 @@ class GenerateRequest(ApiModel):
         "conversation is handed off, and never sent to the customer",
     )
 
+    model_config = {
+        "json_schema_extra": {
+            "examples": [
+                {
+                    "conversationId": "conv_0MfLhN2y8nQ3b1aXk5Tz7Wq0",
+                    "messageContent": "How long does a refund take?",
+                    "context": {"customerTier": "pro", "knowledgeBaseEnabled": True},
+                }
+            ]
+        }
+    }
+
     @field_validator("message_content")
     @classmethod
     def _check_content(cls, value: str) -> str:

@@ -14,6 +14,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 # The value ``left`` and ``right`` hold at a leaf.
 LEAF = -1
 
@@ -49,7 +51,10 @@ class BoostedTrees:
 
     def probability(self, values: Mapping[str, float]) -> float:
         """Return the predicted probability for the named feature ``values``."""
-        vector = [values[name] for name in self.features]
+        # scikit-learn's trees compare features as float32 against float64
+        # thresholds. A split lies between two float32 training values, so a
+        # float64 feature just under it can round to the other side.
+        vector = np.asarray([values[name] for name in self.features], dtype=np.float32).tolist()
         total = sum(tree.predict(vector) for tree in self.trees)
         z = self.prior_log_odds + self.learning_rate * total
         return 1.0 / (1.0 + math.exp(-z))

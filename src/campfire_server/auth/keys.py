@@ -115,7 +115,7 @@ def create_key(
         allowed_origins=json.dumps(origins),
         created_at=now,
     )
-    log.info("api key created", extra={"key_id": key_id, "org_id": org_id, "kind": kind})
+    tx.log(log.info, "api key created", extra={"key_id": key_id, "org_id": org_id, "kind": kind})
     return IssuedKey(key_id, plain, prefix, name, kind, role, now)
 
 
@@ -125,6 +125,19 @@ def list_keys(tx: Tx, org_id: str) -> list[dict[str, Any]]:
         "last_used_at, revoked_at FROM api_keys WHERE org_id = :org_id ORDER BY created_at, id",
         org_id=org_id,
     )
+
+
+def get_key(tx: Tx, org_id: str, key_id: str) -> dict[str, Any]:
+    """Return one key's row without its hash, or raise ``NotFound``."""
+    row = tx.one(
+        "SELECT id, name, kind, role, prefix, mailbox_ids, allowed_origins, created_at, "
+        "last_used_at, revoked_at FROM api_keys WHERE org_id = :org_id AND id = :id",
+        org_id=org_id,
+        id=key_id,
+    )
+    if row is None:
+        raise NotFound.for_id("API key", key_id, field="keyId")
+    return row
 
 
 def revoke_key(tx: Tx, *, org_id: str, key_id: str) -> None:
@@ -141,7 +154,7 @@ def revoke_key(tx: Tx, *, org_id: str, key_id: str) -> None:
         )
         if not exists:
             raise NotFound.for_id("API key", key_id)
-    log.info("api key revoked", extra={"key_id": key_id, "org_id": org_id})
+    tx.log(log.info, "api key revoked", extra={"key_id": key_id, "org_id": org_id})
 
 
 def find_key(tx: Tx, key: str) -> dict[str, Any] | None:

@@ -32,6 +32,18 @@ class KeyCreate(ApiModel):
         description="Browser origins that may use a publishable key, e.g. https://shop.example",
     )
 
+    model_config = {
+        "json_schema_extra": {
+            "examples": [
+                {
+                    "name": "shop widget",
+                    "kind": "publishable",
+                    "allowedOrigins": ["https://shop.example"],
+                }
+            ]
+        }
+    }
+
 
 class ApiKey(ResponseModel):
     id: str
@@ -63,6 +75,12 @@ class TokenCreate(ApiModel):
     )
     ttl_seconds: int = Field(default=3600, ge=60, description="Lifetime in seconds")
 
+    model_config = {
+        "json_schema_extra": {
+            "examples": [{"role": "agent", "agentId": "agent_alpha", "ttlSeconds": 3600}]
+        }
+    }
+
 
 class IssuedToken(ResponseModel):
     token: str
@@ -83,6 +101,18 @@ class WidgetSessionCreate(ApiModel):
     name: Annotated[str, StringConstraints(max_length=200)] | None = None
     email: Annotated[str, StringConstraints(max_length=320)] | None = None
 
+    model_config = {
+        "json_schema_extra": {
+            "examples": [
+                {
+                    "mailboxId": "mailbox_test_1",
+                    "customerId": "customer_123",
+                    "name": "Test Customer A",
+                }
+            ]
+        }
+    }
+
 
 class WidgetSession(ResponseModel):
     token: str = Field(description="Customer token for the REST and WebSocket APIs")
@@ -98,6 +128,12 @@ class LoginRequest(ApiModel):
         default=None,
         description="Needed only when the email belongs to agents of several organizations",
     )
+
+    model_config = {
+        "json_schema_extra": {
+            "examples": [{"email": "alex@example.com", "password": "correct horse battery staple"}]
+        }
+    }
 
 
 class SignedInAgent(ResponseModel):

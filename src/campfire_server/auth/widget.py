@@ -104,8 +104,10 @@ def open_session(tx: Tx, principal: Principal, request: WidgetSessionCreate) -> 
         customer_id = ids.new("customer")
     elif required or request.customer_hash is not None:
         if not secret:
-            log.warning(
+            tx.log(
+                log.warning,
                 "identity verification is on but no secret is set",
+                when="failed",
                 extra={"mailbox_id": mailbox_id},
             )
             raise AuthenticationFailed(

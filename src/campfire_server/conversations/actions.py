@@ -113,7 +113,8 @@ def create_conversation(
         sequence=1,
         created_at=now,
     )
-    log.info(
+    tx.log(
+        log.info,
         "conversation created",
         extra={"conversation_id": conversation_id, "mailbox_id": mailbox_id},
     )

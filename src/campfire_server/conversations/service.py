@@ -168,6 +168,36 @@ def list_messages(
     return [message_from_row(row) for row in rows], meta
 
 
+def get_message(
+    tx: Tx,
+    org_id: str,
+    conversation_id: str,
+    message_id: str,
+    *,
+    customer_id: str | None = None,
+    mailbox_ids: Sequence[str] = (),
+    include_private: bool = True,
+) -> Message:
+    """Return one message, or raise ``NotFound`` like ``get_conversation_row`` does.
+
+    A private note is not found when ``include_private`` is false.
+    """
+    get_conversation_row(
+        tx, org_id, conversation_id, customer_id=customer_id, mailbox_ids=mailbox_ids
+    )
+    row = tx.one(
+        "SELECT id, conversation_id, content, author_type, author_id, metadata, private, "
+        "created_at FROM messages WHERE id = :id AND conversation_id = :conversation_id "
+        "AND org_id = :org_id",
+        id=message_id,
+        conversation_id=conversation_id,
+        org_id=org_id,
+    )
+    if row is None or (row["private"] and not include_private):
+        raise NotFound.for_id("message", message_id, field="messageId")
+    return message_from_row(row)
+
+
 def recent_messages(tx: Tx, conversation_id: str, limit: int = 20) -> list[dict[str, Any]]:
     """Return the last ``limit`` messages, oldest first, for answering follow-up questions."""
     rows = tx.all(

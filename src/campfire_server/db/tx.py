@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any, Literal
 
 Dialect = Literal["sqlite", "postgresql"]
@@ -19,6 +20,19 @@ def to_pyformat(sql: str) -> str:
         converted = _NAMED_PARAMETER.sub(r"%(\1)s", sql.replace("%", "%%"))
         _pyformat_cache[sql] = converted
     return converted
+
+
+@dataclass(frozen=True, slots=True)
+class LogEntry:
+    """A log call held back until its transaction commits."""
+
+    emit: Callable[..., None]
+    message: str
+    kwargs: dict[str, Any]
+    when: Literal["committed", "failed"]
+
+    def write(self) -> None:
+        self.emit(self.message, **self.kwargs)
 
 
 class Deferred:
@@ -65,12 +79,19 @@ class Tx:
     """
 
     def __init__(
-        self, cursor: Any, dialect: Dialect, flush: Callable[[], None] | None = None
+        self,
+        cursor: Any,
+        dialect: Dialect,
+        flush: Callable[[], None] | None = None,
+        *,
+        defer_logs: bool = False,
     ) -> None:
         self._cursor = cursor
         self.dialect: Dialect = dialect
         self._flush = flush
         self._after_commit: list[Callable[[], Any]] = []
+        self._defer_logs = defer_logs
+        self._logs: list[LogEntry] = []
         self._before_commit: list[Callable[[], None]] = []
         self._deferred: list[Deferred] = []
 
@@ -191,3 +212,30 @@ class Tx:
     def take_after_commit(self) -> list[Callable[[], Any]]:
         callbacks, self._after_commit = self._after_commit, []
         return callbacks
+
+    def log(
+        self,
+        emit: Callable[..., None],
+        message: str,
+        *,
+        when: Literal["committed", "failed"] = "committed",
+        **kwargs: Any,
+    ) -> None:
+        """Log once what this work did: ``tx.log(log.info, "agent created", extra=...)``.
+
+        A write group reruns its works after a failure and undoes a mock
+        write, so a line logged directly inside a work could repeat or
+        describe a change that never happened. In a write the writer emits
+        the line once it has settled the work: after the commit, or with
+        ``when="failed"`` after the work's final failure. In a read it is
+        emitted at once.
+        """
+        if self._defer_logs:
+            self._logs.append(LogEntry(emit, message, kwargs, when))
+        else:
+            emit(message, **kwargs)
+
+    def take_logs(self, outcome: Literal["committed", "failed"]) -> list[LogEntry]:
+        """Return and clear the lines logged for ``outcome``; the others are dropped."""
+        entries, self._logs = self._logs, []
+        return [entry for entry in entries if entry.when == outcome]

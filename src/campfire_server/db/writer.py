@@ -7,8 +7,9 @@ runs again with a savepoint around each work.
 
 A work may therefore run twice before it commits once, so it must touch
 nothing but its ``Tx``; effects for after the commit go to
-``Tx.after_commit``. NOTE: log lines written inside works repeat when a
-group reruns.
+``Tx.after_commit`` and log lines to ``Tx.log``, which the writer emits
+once the work's changes have committed. A write of a request with a write
+journal (``journal.py``) records its result in its own transaction.
 """
 
 from __future__ import annotations
@@ -23,7 +24,8 @@ from typing import Any, Protocol
 
 from .. import mock
 from ..errors import ServiceUnavailable
-from .tx import Dialect, Tx
+from .journal import journal_for_this_task
+from .tx import Dialect, LogEntry, Tx
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +70,10 @@ class WriteConnection(Protocol):
 
 Settle = Callable[[bool, Any, list[Callable[[], Any]]], None]
 
+# A work's result: whether it succeeded, its value or error, its after-commit
+# callbacks and its log lines.
+Outcome = tuple[bool, Any, list[Callable[[], Any]], list[LogEntry]]
+
 
 class GroupWriter:
     def __init__(self, connection: WriteConnection, name: str) -> None:
@@ -89,6 +95,13 @@ class GroupWriter:
         self._queue.put((work, settle, rollback))
 
     async def run(self, work: Callable[[Tx], Any]) -> Any:
+        journal = journal_for_this_task()
+        if journal is not None:
+            done, result = journal.replayed()
+            if done:
+                return result
+            work = journal.wrap(work)
+
         loop = asyncio.get_running_loop()
         future: asyncio.Future[Any] = loop.create_future()
 
@@ -96,7 +109,10 @@ class GroupWriter:
             loop.call_soon_threadsafe(_settle_future, future, ok, value, callbacks)
 
         self.submit(work, settle, rollback=mock.is_active())
-        return await future
+        result = await future
+        if journal is not None:
+            journal.committed(result)
+        return result
 
     def run_sync(self, work: Callable[[Tx], Any]) -> Any:
         done = threading.Event()
@@ -146,17 +162,19 @@ class GroupWriter:
         *,
         savepoint: bool,
         rollback: bool,
-    ) -> tuple[tuple[bool, Any, list[Any]], Tx | None]:
+    ) -> tuple[Outcome, Tx | None]:
         """Run one work, in a savepoint of its own when ``savepoint`` or ``rollback``.
 
         Without a savepoint a failure leaves the transaction to the caller,
         which rolls back the whole group, and the work's ``before_commit``
         callbacks are left to the caller too. Returns the outcome and, for a
-        work that succeeded, its ``Tx``.
+        work that succeeded, its ``Tx``. A success's after-commit callbacks
+        and log lines stay in that ``Tx`` until the caller has committed,
+        because a ``before_commit`` callback may still add to them.
         """
         savepoint = savepoint or rollback
         for attempt in range(4):
-            tx = Tx(cursor, self._connection.dialect, flush)
+            tx = Tx(cursor, self._connection.dialect, flush, defer_logs=True)
             if savepoint:
                 cursor.execute("SAVEPOINT work")
             try:
@@ -172,19 +190,19 @@ class GroupWriter:
                 if flush is not None:
                     self._drain(flush)
                 if not savepoint:
-                    return (False, error, []), None
+                    return (False, error, [], tx.take_logs("failed")), None
                 cursor.execute("ROLLBACK TO SAVEPOINT work")
                 cursor.execute("RELEASE SAVEPOINT work")
                 if self._connection.is_retryable(error) and attempt < 3:
                     continue
-                return (False, error, []), None
+                return (False, error, [], tx.take_logs("failed")), None
             if rollback:
                 cursor.execute("ROLLBACK TO SAVEPOINT work")
                 cursor.execute("RELEASE SAVEPOINT work")
-                return (True, result, []), None
+                return (True, result, [], []), None
             if savepoint:
                 cursor.execute("RELEASE SAVEPOINT work")
-            return (True, result, tx.take_after_commit()), tx
+            return (True, result, [], []), tx
         raise AssertionError("unreachable")
 
     def _drain(self, flush: Callable[[], None]) -> None:
@@ -202,17 +220,19 @@ class GroupWriter:
 
     def _run_group(
         self, group: list[tuple[Callable[[Tx], Any], Settle, bool]], *, savepoints: bool
-    ) -> list[tuple[bool, Any, list[Any]]]:
+    ) -> list[Outcome]:
         """Run ``group`` in one transaction and commit it.
 
         Without savepoints the first failure rolls the transaction back, and
         the outcomes end with that failure. The works' ``before_commit``
         callbacks run after the last work, once one sync has brought every
         result in. A statement error that surfaces only at commit fails the
-        last work, which sends the group round again.
+        last work, which sends the group round again. After the commit each
+        committed work's outcome receives its after-commit callbacks and log
+        lines.
         """
         cursor = self._connection.cursor()
-        outcomes: list[tuple[bool, Any, list[Any]]] = []
+        outcomes: list[Outcome] = []
         transactions: list[Tx | None] = []
         failed = False
         try:
@@ -234,21 +254,28 @@ class GroupWriter:
         except Exception as error:
             if savepoints or not outcomes or not self._connection.is_statement_error(error):
                 raise
-            outcomes[-1] = (False, error, [])
+            last = transactions[len(outcomes) - 1]
+            outcomes[-1] = (False, error, [], last.take_logs("failed") if last else [])
             failed = True
         if failed:
             self._connection.rollback(cursor)
             return outcomes
 
-        for tx in transactions:
+        for index, tx in enumerate(transactions):
             if tx is not None:
                 tx.read_deferred()
+                outcomes[index] = (
+                    True,
+                    outcomes[index][1],
+                    tx.take_after_commit(),
+                    tx.take_logs("committed"),
+                )
         return outcomes
 
     @staticmethod
     def _run_before_commit(
         transactions: list[Tx | None],
-        outcomes: list[tuple[bool, Any, list[Any]]],
+        outcomes: list[Outcome],
         flush: Callable[[], None] | None,
     ) -> bool:
         """Run the works' ``before_commit`` callbacks in order; tell whether one failed.
@@ -262,11 +289,13 @@ class GroupWriter:
         if flush is not None:
             flush()
         for index in pending:
+            tx = transactions[index]
+            assert tx is not None
             try:
-                transactions[index].run_before_commit()  # type: ignore[union-attr]
+                tx.run_before_commit()
             except Exception as error:  # noqa: BLE001 - handed to the caller
                 del outcomes[index:]
-                outcomes.append((False, error, []))
+                outcomes.append((False, error, [], tx.take_logs("failed")))
                 return True
         return False
 
@@ -279,7 +308,7 @@ class GroupWriter:
         # is not run again.
         try:
             outcomes = self._run_group(group, savepoints=False)
-            ok, failure, _ = outcomes[-1]
+            ok, failure, _, _ = outcomes[-1]
             if not ok:
                 if len(group) > 1 or self._connection.is_retryable(failure):
                     outcomes = self._run_group(group, savepoints=True)
@@ -289,9 +318,13 @@ class GroupWriter:
                 "the database is unavailable or busy; retry the request shortly",
                 headers={"Retry-After": "1"},
             )
-            outcomes = [(False, unavailable, []) for _ in group]
+            outcomes = [(False, unavailable, [], []) for _ in group]
 
-        for (_work, settle, _rollback), (ok, value, callbacks) in zip(group, outcomes, strict=True):
+        for (_work, settle, _rollback), (ok, value, callbacks, logs) in zip(
+            group, outcomes, strict=True
+        ):
+            for entry in logs:
+                entry.write()
             settle(ok, value, callbacks)
 
     def _recover(self, error: Exception) -> None:

@@ -12,12 +12,14 @@ MAX_TAGS = 50
 
 
 class _Model(BaseModel):
+    # Strict like ``ApiModel``: a JSON value must already have the field's type.
     model_config = ConfigDict(
         alias_generator=to_camel,
         populate_by_name=True,
         extra="forbid",
         str_strip_whitespace=True,
         serialize_by_alias=True,
+        strict=True,
     )
 
 
@@ -49,6 +51,20 @@ class ArticleCreate(_Model):
     mailbox_ids: list[str] = Field(default_factory=list, max_length=100)
     external_id: str | None = Field(default=None, min_length=1, max_length=255)
 
+    model_config = {
+        "json_schema_extra": {
+            "examples": [
+                {
+                    "title": "Refund policy",
+                    "content": "Refunds are paid within 5 business days.",
+                    "url": "https://help.example.com/refunds",
+                    "tags": ["billing"],
+                    "externalId": "kb-42",
+                }
+            ]
+        }
+    }
+
     _url = field_validator("url")(classmethod(lambda cls, v: _check_url(v)))
     _tags = field_validator("tags")(classmethod(lambda cls, v: _check_tags(v)))
 
@@ -61,6 +77,12 @@ class ArticleUpdate(_Model):
     tags: list[str] | None = Field(default=None, max_length=MAX_TAGS)
     mailbox_ids: list[str] | None = Field(default=None, max_length=100)
     external_id: str | None = Field(default=None, min_length=1, max_length=255)
+
+    model_config = {
+        "json_schema_extra": {
+            "examples": [{"title": "Refund policy", "tags": ["billing", "refunds"]}]
+        }
+    }
 
     _url = field_validator("url")(classmethod(lambda cls, v: _check_url(v)))
     _tags = field_validator("tags")(
@@ -84,6 +106,22 @@ class ArticlePublic(_Model):
 # Sent to the bulk import endpoint.
 class ArticleImport(_Model):
     articles: list[ArticleCreate] = Field(min_length=1, max_length=1000)
+
+    model_config = {
+        "json_schema_extra": {
+            "examples": [
+                {
+                    "articles": [
+                        {
+                            "title": "Refund policy",
+                            "content": "Refunds are paid within 5 business days.",
+                            "externalId": "kb-42",
+                        }
+                    ]
+                }
+            ]
+        }
+    }
 
 
 # Returned by a bulk import: how many rows were created, changed or already current.

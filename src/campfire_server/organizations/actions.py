@@ -25,7 +25,7 @@ def create_organization(tx: Tx, *, name: str, org_id: str | None = None) -> str:
         name=name,
         now=clock.now_ms(),
     )
-    log.info("organization created", extra={"organization_id": org_id})
+    tx.log(log.info, "organization created", extra={"organization_id": org_id})
     return org_id
 
 

@@ -41,6 +41,18 @@ class MailboxCreate(ApiModel):
         "never returned, only its last four characters",
     )
 
+    model_config = {
+        "json_schema_extra": {
+            "examples": [
+                {
+                    "id": "mailbox_billing",
+                    "name": "Billing",
+                    "settings": {"autoReply": True, "handoffThreshold": 0.6},
+                }
+            ]
+        }
+    }
+
 
 class MailboxUpdate(ApiModel):
     name: Annotated[str, StringConstraints(min_length=1, max_length=200)] | None = None
@@ -48,6 +60,10 @@ class MailboxUpdate(ApiModel):
     identity_secret: IdentitySecret | None = Field(
         default=None, description="Set or replace the identity secret; null removes it"
     )
+
+    model_config = {
+        "json_schema_extra": {"examples": [{"name": "Billing", "settings": {"autoReply": False}}]}
+    }
 
     @field_validator("settings")
     @classmethod

@@ -13,13 +13,12 @@ first frame must be ``auth``; anything else closes the socket with 4401.
 from __future__ import annotations
 
 import enum
-import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from .. import clock
+from .. import clock, json_numbers
 from ..auth.principal import Principal
 from ..errors import (
     AuthenticationFailed,
@@ -246,7 +245,7 @@ class Protocol:
                 details={"limit": self._max_frame_bytes},
             )
         try:
-            frame = json.loads(text)
+            frame = json_numbers.loads(text, root="frame")
         except (ValueError, RecursionError):
             raise ValidationFailed(
                 "the frame is not valid JSON",

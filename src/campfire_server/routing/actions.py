@@ -88,7 +88,7 @@ def create_agent(
         password_hash=password_hash or _hash_if_set(request.password),
         now=now,
     )
-    log.info("agent created", extra={"organization_id": org_id, "agent_id": agent_id})
+    tx.log(log.info, "agent created", extra={"organization_id": org_id, "agent_id": agent_id})
     if request.status == "online":
         refresh_queue(tx, org_id, now_ms=now)
     return service.get_agent(tx, org_id, agent_id)
@@ -140,7 +140,9 @@ def update_agent(
     }
     if password is not None:
         assignments["password_hash"] = password_hash or hash_password(password)
-        log.info("agent password set", extra={"organization_id": org_id, "agent_id": agent_id})
+        tx.log(
+            log.info, "agent password set", extra={"organization_id": org_id, "agent_id": agent_id}
+        )
     if changes.get("status") == "online":
         assignments["idle_since"] = now
     assignments["updated_at"] = now
@@ -152,7 +154,8 @@ def update_agent(
         **assignments,
     )
     if "status" in changes:
-        log.info(
+        tx.log(
+            log.info,
             "agent status changed",
             extra={"organization_id": org_id, "agent_id": agent_id, "status": changes["status"]},
         )
@@ -194,7 +197,7 @@ def delete_agent(tx: Tx, org_id: str, agent_id: str) -> None:
     for item in conversation_ids:
         _set_assignee(tx, org_id, item["id"], None, now)
     tx.execute("DELETE FROM agents WHERE org_id = :org_id AND id = :id", org_id=org_id, id=agent_id)
-    log.info("agent deleted", extra={"organization_id": org_id, "agent_id": agent_id})
+    tx.log(log.info, "agent deleted", extra={"organization_id": org_id, "agent_id": agent_id})
     refresh_queue(tx, org_id, now_ms=now)
 
 
@@ -346,7 +349,8 @@ def open_handoff(
         refresh_queue(tx, org_id, now_ms=now)
     else:
         refresh_queue(tx, org_id, now_ms=now, requested_id=handoff_id)
-    log.info(
+    tx.log(
+        log.info,
         "handoff requested",
         extra={"conversation_id": conversation_id, "handoff_id": handoff_id, "source": source},
     )
@@ -613,7 +617,8 @@ def _assign(
     _emit_handoff(tx, records.HANDOFF_ASSIGNED, row, mailbox_id, now)
     if set_conversation:
         _set_assignee(tx, row["org_id"], row["conversation_id"], agent_id, now)
-    log.info(
+    tx.log(
+        log.info,
         "handoff assigned",
         extra={"handoff_id": row["id"], "agent_id": agent_id, "assigned_by": assigned_by},
     )
@@ -656,7 +661,8 @@ def _return_to_queue(
     for index, row in enumerate(rows):
         _requeue(tx, row, base - len(rows) + index, now_ms)
         _set_assignee(tx, org_id, row["conversation_id"], None, now_ms)
-    log.info(
+    tx.log(
+        log.info,
         "handoffs returned to the queue",
         extra={"organization_id": org_id, "agent_id": agent_id, "count": len(rows)},
     )
@@ -687,7 +693,7 @@ def _finish(
         _set_assignee(tx, conversation["org_id"], conversation["id"], None, now)
     row = {**row, "status": status, "completed_at": now, "updated_at": now}
     _emit_handoff(tx, records.HANDOFF_COMPLETED, row, conversation["mailbox_id"], now)
-    log.info("handoff finished", extra={"handoff_id": row["id"], "status": status})
+    tx.log(log.info, "handoff finished", extra={"handoff_id": row["id"], "status": status})
     return service.handoff_from_row(row)
 
 

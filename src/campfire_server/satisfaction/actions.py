@@ -93,7 +93,8 @@ def rate_conversation(
         mailbox_id=row["mailbox_id"],
         created_at=now,
     )
-    log.info(
+    tx.log(
+        log.info,
         "conversation rated",
         extra={"conversation_id": conversation_id, "rating": request.rating},
     )

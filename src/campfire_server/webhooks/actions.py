@@ -112,7 +112,7 @@ def create_webhook(tx: Tx, org_id: str, request: WebhookCreate) -> Webhook:
         **_stream_start(tx),
     )
     _subscriptions_changed(tx)
-    log.info("webhook created", extra={"webhook_id": webhook_id, "organization_id": org_id})
+    tx.log(log.info, "webhook created", extra={"webhook_id": webhook_id, "organization_id": org_id})
     row = service.get_webhook_row(tx, org_id, webhook_id)
     return service.webhook_from_row(row, now_ms=now, reveal_secret=True)
 
@@ -169,7 +169,7 @@ def delete_webhook(tx: Tx, org_id: str, webhook_id: str) -> None:
                webhook_id=webhook_id)
     tx.execute("DELETE FROM webhooks WHERE id = :webhook_id", webhook_id=webhook_id)
     _subscriptions_changed(tx)
-    log.info("webhook deleted", extra={"webhook_id": webhook_id, "organization_id": org_id})
+    tx.log(log.info, "webhook deleted", extra={"webhook_id": webhook_id, "organization_id": org_id})
 
 
 def rotate_secret(
@@ -199,7 +199,9 @@ def rotate_secret(
         now=now,
         id=webhook_id,
     )
-    log.info("webhook secret rotated", extra={"webhook_id": webhook_id, "grace_ms": grace_ms})
+    tx.log(
+        log.info, "webhook secret rotated", extra={"webhook_id": webhook_id, "grace_ms": grace_ms}
+    )
     row = service.get_webhook_row(tx, org_id, webhook_id)
     return service.webhook_from_row(row, now_ms=now, reveal_secret=True)
 
@@ -445,7 +447,8 @@ def record_attempt(
     if not changed:
         # The lease ran out and another worker took the row, or the webhook
         # was deleted. The attempt still happened, so log it if the row exists.
-        log.warning(
+        tx.log(
+            log.warning,
             "webhook delivery lease lost before the attempt was recorded",
             extra={"delivery_id": job.delivery_id, "webhook_id": job.webhook_id},
         )
@@ -502,7 +505,8 @@ def record_attempt(
     )
     _fail_pending(tx, job.webhook_id, "the webhook was disabled after failing for too long", now)
     _subscriptions_changed(tx)
-    log.warning(
+    tx.log(
+        log.warning,
         "webhook disabled",
         extra={"webhook_id": job.webhook_id, "organization_id": job.org_id, "reason": reason},
     )

@@ -157,8 +157,11 @@ def fan_out(tx: Tx, *, limit: int = BATCH_EVENTS) -> FanOut | None:
 
     cursor.advance(tx, batch)
     if inserted:
-        log.debug("webhook deliveries queued", extra={"events": len(batch.events),
-                                                      "deliveries": inserted})
+        tx.log(
+            log.debug,
+            "webhook deliveries queued",
+            extra={"events": len(batch.events), "deliveries": inserted},
+        )
     return FanOut(len(batch.events), inserted, batch.caught_up)
 
 

@@ -14,12 +14,23 @@ DeliveryStatus = Literal["pending", "delivering", "succeeded", "failed"]
 class WebhookCreate(ApiModel):
     url: str = Field(description="Where to POST events: an http or https URL")
     events: list[str] = Field(
-        description="Event types to receive, from the catalog, or [\"*\"] for all"
+        description='Event types to receive, from the catalog, or ["*"] for all'
     )
     secret: str | None = Field(
         default=None,
         description="Signing secret; generated as whsec_<base64> when omitted and returned once",
     )
+
+    model_config = {
+        "json_schema_extra": {
+            "examples": [
+                {
+                    "url": "https://hooks.example.com/campfire",
+                    "events": ["message.sent", "conversation.resolved"],
+                }
+            ]
+        }
+    }
 
 
 class WebhookUpdate(ApiModel):
@@ -29,11 +40,19 @@ class WebhookUpdate(ApiModel):
         default=None, description="false pauses deliveries; true re-enables a disabled webhook"
     )
 
+    model_config = {"json_schema_extra": {"examples": [{"enabled": False}]}}
+
 
 class SecretRotation(ApiModel):
     secret: str | None = Field(
         default=None, description="The new secret; generated as whsec_<base64> when omitted"
     )
+
+    model_config = {
+        "json_schema_extra": {
+            "examples": [{"secret": "whsec_MfLhN2y8nQ3b1aXk5Tz7Wq0RcMfLhN2y8nQ3b1aX"}]
+        }
+    }
 
 
 class Webhook(ResponseModel):

@@ -238,6 +238,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v2/conversations/{conversation_id}/messages/{message_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get a message */
+        get: operations["messages-get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v2/conversations/{conversation_id}/satisfaction": {
         parameters: {
             query?: never;
@@ -318,7 +335,8 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get?: never;
+        /** Get an API key, never its secret part */
+        get: operations["keys-get"];
         put?: never;
         post?: never;
         /** Revoke an API key at once */
@@ -707,7 +725,18 @@ export interface components {
             /** Role */
             role: string;
         };
-        /** ArticleCreate */
+        /**
+         * ArticleCreate
+         * @example {
+         *       "content": "Refunds are paid within 5 business days.",
+         *       "externalId": "kb-42",
+         *       "tags": [
+         *         "billing"
+         *       ],
+         *       "title": "Refund policy",
+         *       "url": "https://help.example.com/refunds"
+         *     }
+         */
         ArticleCreate: {
             /** Content */
             content: string;
@@ -722,7 +751,18 @@ export interface components {
             /** Url */
             url?: string | null;
         };
-        /** ArticleImport */
+        /**
+         * ArticleImport
+         * @example {
+         *       "articles": [
+         *         {
+         *           "content": "Refunds are paid within 5 business days.",
+         *           "externalId": "kb-42",
+         *           "title": "Refund policy"
+         *         }
+         *       ]
+         *     }
+         */
         ArticleImport: {
             /** Articles */
             articles: components["schemas"]["ArticleCreate"][];
@@ -748,7 +788,16 @@ export interface components {
             /** Url */
             url: string | null;
         };
-        /** ArticleUpdate */
+        /**
+         * ArticleUpdate
+         * @example {
+         *       "tags": [
+         *         "billing",
+         *         "refunds"
+         *       ],
+         *       "title": "Refund policy"
+         *     }
+         */
         ArticleUpdate: {
             /** Content */
             content?: string | null;
@@ -981,7 +1030,17 @@ export interface components {
             /** Previousinteractions */
             previousInteractions?: number | null;
         };
-        /** GenerateRequest */
+        /**
+         * GenerateRequest
+         * @example {
+         *       "context": {
+         *         "customerTier": "pro",
+         *         "knowledgeBaseEnabled": true
+         *       },
+         *       "conversationId": "conv_0MfLhN2y8nQ3b1aXk5Tz7Wq0",
+         *       "messageContent": "How long does a refund take?"
+         *     }
+         */
         GenerateRequest: {
             context?: components["schemas"]["GenerateContext"];
             /** Conversationid */
@@ -1123,11 +1182,6 @@ export interface components {
              */
             hasMore: boolean;
         };
-        /** HTTPValidationError */
-        HTTPValidationError: {
-            /** Detail */
-            detail?: components["schemas"]["ValidationError"][];
-        };
         /** ImportResult */
         ImportResult: {
             /** Articleids */
@@ -1186,7 +1240,16 @@ export interface components {
              */
             tokenType: string;
         };
-        /** KeyCreate */
+        /**
+         * KeyCreate
+         * @example {
+         *       "allowedOrigins": [
+         *         "https://shop.example"
+         *       ],
+         *       "kind": "publishable",
+         *       "name": "shop widget"
+         *     }
+         */
         KeyCreate: {
             /**
              * Allowedorigins
@@ -1222,7 +1285,13 @@ export interface components {
              */
             role?: ("admin" | "agent" | "viewer" | "customer") | null;
         };
-        /** LoginRequest */
+        /**
+         * LoginRequest
+         * @example {
+         *       "email": "alex@example.com",
+         *       "password": "correct horse battery staple"
+         *     }
+         */
         LoginRequest: {
             /** Email */
             email: string;
@@ -1269,7 +1338,17 @@ export interface components {
             /** Updatedat */
             updatedAt: string;
         };
-        /** MailboxCreate */
+        /**
+         * MailboxCreate
+         * @example {
+         *       "id": "mailbox_billing",
+         *       "name": "Billing",
+         *       "settings": {
+         *         "autoReply": true,
+         *         "handoffThreshold": 0.6
+         *       }
+         *     }
+         */
         MailboxCreate: {
             /**
              * Id
@@ -1314,7 +1393,15 @@ export interface components {
              */
             identityVerification: boolean;
         };
-        /** MailboxUpdate */
+        /**
+         * MailboxUpdate
+         * @example {
+         *       "name": "Billing",
+         *       "settings": {
+         *         "autoReply": false
+         *       }
+         *     }
+         */
         MailboxUpdate: {
             /**
              * Identitysecret
@@ -1556,7 +1643,12 @@ export interface components {
             /** Url */
             url: string;
         };
-        /** SecretRotation */
+        /**
+         * SecretRotation
+         * @example {
+         *       "secret": "whsec_MfLhN2y8nQ3b1aXk5Tz7Wq0RcMfLhN2y8nQ3b1aX"
+         *     }
+         */
         SecretRotation: {
             /**
              * Secret
@@ -1587,7 +1679,14 @@ export interface components {
              */
             url: string;
         };
-        /** TokenCreate */
+        /**
+         * TokenCreate
+         * @example {
+         *       "agentId": "agent_alpha",
+         *       "role": "agent",
+         *       "ttlSeconds": 3600
+         *     }
+         */
         TokenCreate: {
             /**
              * Agentid
@@ -1615,19 +1714,6 @@ export interface components {
              * @default 3600
              */
             ttlSeconds: number;
-        };
-        /** ValidationError */
-        ValidationError: {
-            /** Context */
-            ctx?: Record<string, never>;
-            /** Input */
-            input?: unknown;
-            /** Location */
-            loc: (string | number)[];
-            /** Message */
-            msg: string;
-            /** Error Type */
-            type: string;
         };
         /** Webhook */
         Webhook: {
@@ -1664,7 +1750,16 @@ export interface components {
             /** Url */
             url: string;
         };
-        /** WebhookCreate */
+        /**
+         * WebhookCreate
+         * @example {
+         *       "events": [
+         *         "message.sent",
+         *         "conversation.resolved"
+         *       ],
+         *       "url": "https://hooks.example.com/campfire"
+         *     }
+         */
         WebhookCreate: {
             /**
              * Events
@@ -1682,7 +1777,12 @@ export interface components {
              */
             url: string;
         };
-        /** WebhookUpdate */
+        /**
+         * WebhookUpdate
+         * @example {
+         *       "enabled": false
+         *     }
+         */
         WebhookUpdate: {
             /**
              * Enabled
@@ -1708,7 +1808,14 @@ export interface components {
              */
             token: string;
         };
-        /** WidgetSessionCreate */
+        /**
+         * WidgetSessionCreate
+         * @example {
+         *       "customerId": "customer_123",
+         *       "mailboxId": "mailbox_test_1",
+         *       "name": "Test Customer A"
+         *     }
+         */
         WidgetSessionCreate: {
             /**
              * Customerhash
@@ -1789,15 +1896,6 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
-                };
-            };
             /** @description Rate limit exceeded: RATE_LIMIT_EXCEEDED, with Retry-After */
             429: {
                 headers: {
@@ -1843,6 +1941,8 @@ export interface operations {
             /** @description Successful Response */
             201: {
                 headers: {
+                    /** @description The absolute path of the created resource, under /api/v2 */
+                    Location?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1876,7 +1976,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description The request conflicts with the current state: CONFLICT or a specific code */
+            /** @description The request conflicts with the current state: CONFLICT or a specific code, such as IDEMPOTENCY_KEY_REUSED for an Idempotency-Key sent with another request */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -1901,15 +2001,6 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
             /** @description Rate limit exceeded: RATE_LIMIT_EXCEEDED, with Retry-After */
@@ -1961,6 +2052,15 @@ export interface operations {
                     "application/json": components["schemas"]["Agent"];
                 };
             };
+            /** @description Invalid input: VALIDATION_ERROR with details.field, value and expected */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description Missing or invalid credential: AUTHENTICATION_ERROR */
             401: {
                 headers: {
@@ -1986,15 +2086,6 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
             /** @description Rate limit exceeded: RATE_LIMIT_EXCEEDED, with Retry-After */
@@ -2044,6 +2135,15 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description Invalid input: VALIDATION_ERROR with details.field, value and expected */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description Missing or invalid credential: AUTHENTICATION_ERROR */
             401: {
                 headers: {
@@ -2069,15 +2169,6 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
             /** @description Rate limit exceeded: RATE_LIMIT_EXCEEDED, with Retry-After */
@@ -2187,15 +2278,6 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
-                };
-            };
             /** @description Rate limit exceeded: RATE_LIMIT_EXCEEDED, with Retry-After */
             429: {
                 headers: {
@@ -2283,7 +2365,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description The request conflicts with the current state: CONFLICT or a specific code */
+            /** @description The request conflicts with the current state: CONFLICT or a specific code, such as IDEMPOTENCY_KEY_REUSED for an Idempotency-Key sent with another request */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -2308,15 +2390,6 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
             /** @description Rate limit exceeded: RATE_LIMIT_EXCEEDED, with Retry-After */
@@ -2411,15 +2484,6 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
             /** @description Rate limit exceeded: RATE_LIMIT_EXCEEDED, with Retry-After */
@@ -2521,15 +2585,6 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
-                };
-            };
             /** @description Rate limit exceeded: RATE_LIMIT_EXCEEDED, with Retry-After */
             429: {
                 headers: {
@@ -2599,6 +2654,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            /** @description The request conflicts with the current state: CONFLICT or a specific code, such as IDEMPOTENCY_KEY_REUSED for an Idempotency-Key sent with another request */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description The body exceeds 1 MiB: PAYLOAD_TOO_LARGE */
             413: {
                 headers: {
@@ -2615,15 +2679,6 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
             /** @description Rate limit exceeded: RATE_LIMIT_EXCEEDED, with Retry-After */
@@ -2713,6 +2768,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            /** @description The request conflicts with the current state: CONFLICT or a specific code, such as IDEMPOTENCY_KEY_REUSED for an Idempotency-Key sent with another request */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description The body exceeds 1 MiB: PAYLOAD_TOO_LARGE */
             413: {
                 headers: {
@@ -2729,15 +2793,6 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
             /** @description Rate limit exceeded: RATE_LIMIT_EXCEEDED, with Retry-After */
@@ -2827,15 +2882,6 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
-                };
-            };
             /** @description Rate limit exceeded: RATE_LIMIT_EXCEEDED, with Retry-After */
             429: {
                 headers: {
@@ -2881,6 +2927,8 @@ export interface operations {
             /** @description Successful Response */
             201: {
                 headers: {
+                    /** @description The absolute path of the created resource, under /api/v2 */
+                    Location?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2923,7 +2971,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description The request conflicts with the current state: CONFLICT or a specific code */
+            /** @description The request conflicts with the current state: CONFLICT or a specific code, such as IDEMPOTENCY_KEY_REUSED for an Idempotency-Key sent with another request */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -2948,15 +2996,6 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
             /** @description Rate limit exceeded: RATE_LIMIT_EXCEEDED, with Retry-After */
@@ -3008,6 +3047,15 @@ export interface operations {
                     "application/json": components["schemas"]["Conversation"];
                 };
             };
+            /** @description Invalid input: VALIDATION_ERROR with details.field, value and expected */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description Missing or invalid credential: AUTHENTICATION_ERROR */
             401: {
                 headers: {
@@ -3033,15 +3081,6 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
             /** @description Rate limit exceeded: RATE_LIMIT_EXCEEDED, with Retry-After */
@@ -3133,7 +3172,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description The request conflicts with the current state: CONFLICT or a specific code */
+            /** @description The request conflicts with the current state: CONFLICT or a specific code, such as IDEMPOTENCY_KEY_REUSED for an Idempotency-Key sent with another request */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -3158,15 +3197,6 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
             /** @description Rate limit exceeded: RATE_LIMIT_EXCEEDED, with Retry-After */
@@ -3218,6 +3248,15 @@ export interface operations {
                     "application/json": components["schemas"]["Handoff"];
                 };
             };
+            /** @description Invalid input: VALIDATION_ERROR with details.field, value and expected */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description Missing or invalid credential: AUTHENTICATION_ERROR */
             401: {
                 headers: {
@@ -3243,15 +3282,6 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
             /** @description Rate limit exceeded: RATE_LIMIT_EXCEEDED, with Retry-After */
@@ -3310,6 +3340,8 @@ export interface operations {
             /** @description Successful Response */
             201: {
                 headers: {
+                    /** @description The absolute path of the created resource, under /api/v2 */
+                    Location?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3352,7 +3384,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description The request conflicts with the current state: CONFLICT or a specific code */
+            /** @description The request conflicts with the current state: CONFLICT or a specific code, such as IDEMPOTENCY_KEY_REUSED for an Idempotency-Key sent with another request */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -3377,15 +3409,6 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
             /** @description Rate limit exceeded: RATE_LIMIT_EXCEEDED, with Retry-After */
@@ -3437,6 +3460,15 @@ export interface operations {
                     "application/json": components["schemas"]["Handoff"];
                 };
             };
+            /** @description Invalid input: VALIDATION_ERROR with details.field, value and expected */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description Missing or invalid credential: AUTHENTICATION_ERROR */
             401: {
                 headers: {
@@ -3464,7 +3496,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description The request conflicts with the current state: CONFLICT or a specific code */
+            /** @description The request conflicts with the current state: CONFLICT or a specific code, such as IDEMPOTENCY_KEY_REUSED for an Idempotency-Key sent with another request */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -3473,13 +3505,22 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description Validation Error */
-            422: {
+            /** @description The body exceeds 1 MiB: PAYLOAD_TOO_LARGE */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The body is not application/json: UNSUPPORTED_MEDIA_TYPE */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
             /** @description Rate limit exceeded: RATE_LIMIT_EXCEEDED, with Retry-After */
@@ -3531,6 +3572,15 @@ export interface operations {
                     "application/json": components["schemas"]["Handoff"];
                 };
             };
+            /** @description Invalid input: VALIDATION_ERROR with details.field, value and expected */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description Missing or invalid credential: AUTHENTICATION_ERROR */
             401: {
                 headers: {
@@ -3558,7 +3608,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description The request conflicts with the current state: CONFLICT or a specific code */
+            /** @description The request conflicts with the current state: CONFLICT or a specific code, such as IDEMPOTENCY_KEY_REUSED for an Idempotency-Key sent with another request */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -3567,13 +3617,22 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description Validation Error */
-            422: {
+            /** @description The body exceeds 1 MiB: PAYLOAD_TOO_LARGE */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The body is not application/json: UNSUPPORTED_MEDIA_TYPE */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
             /** @description Rate limit exceeded: RATE_LIMIT_EXCEEDED, with Retry-After */
@@ -3665,15 +3724,6 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
-                };
-            };
             /** @description Rate limit exceeded: RATE_LIMIT_EXCEEDED, with Retry-After */
             429: {
                 headers: {
@@ -3721,6 +3771,8 @@ export interface operations {
             /** @description Successful Response */
             201: {
                 headers: {
+                    /** @description The absolute path of the created resource, under /api/v2 */
+                    Location?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3763,7 +3815,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description The request conflicts with the current state: CONFLICT or a specific code */
+            /** @description The request conflicts with the current state: CONFLICT or a specific code, such as IDEMPOTENCY_KEY_REUSED for an Idempotency-Key sent with another request */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -3790,13 +3842,90 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description Validation Error */
-            422: {
+            /** @description Rate limit exceeded: RATE_LIMIT_EXCEEDED, with Retry-After */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Unexpected failure: INTERNAL_ERROR with the request id only */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description A dependency is unavailable: SERVICE_UNAVAILABLE, with Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    "messages-get": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                conversation_id: string;
+                message_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Message"];
+                };
+            };
+            /** @description Invalid input: VALIDATION_ERROR with details.field, value and expected */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Missing or invalid credential: AUTHENTICATION_ERROR */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Authenticated but not allowed: AUTHORIZATION_ERROR */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description No such resource in the caller's organization: NOT_FOUND */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
             /** @description Rate limit exceeded: RATE_LIMIT_EXCEEDED, with Retry-After */
@@ -3848,6 +3977,15 @@ export interface operations {
                     "application/json": components["schemas"]["Rating"];
                 };
             };
+            /** @description Invalid input: VALIDATION_ERROR with details.field, value and expected */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description Missing or invalid credential: AUTHENTICATION_ERROR */
             401: {
                 headers: {
@@ -3873,15 +4011,6 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
             /** @description Rate limit exceeded: RATE_LIMIT_EXCEEDED, with Retry-After */
@@ -3940,6 +4069,8 @@ export interface operations {
             /** @description Successful Response */
             201: {
                 headers: {
+                    /** @description The absolute path of the created resource, under /api/v2 */
+                    Location?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3982,6 +4113,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            /** @description The request conflicts with the current state: CONFLICT or a specific code, such as IDEMPOTENCY_KEY_REUSED for an Idempotency-Key sent with another request */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description The body exceeds 1 MiB: PAYLOAD_TOO_LARGE */
             413: {
                 headers: {
@@ -3998,15 +4138,6 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
             /** @description Rate limit exceeded: RATE_LIMIT_EXCEEDED, with Retry-After */
@@ -4101,15 +4232,6 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
-                };
-            };
             /** @description Rate limit exceeded: RATE_LIMIT_EXCEEDED, with Retry-After */
             429: {
                 headers: {
@@ -4188,15 +4310,6 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
-                };
-            };
             /** @description Rate limit exceeded: RATE_LIMIT_EXCEEDED, with Retry-After */
             429: {
                 headers: {
@@ -4244,6 +4357,15 @@ export interface operations {
                     "application/json": {
                         [key: string]: components["schemas"]["ApiKey"][];
                     };
+                };
+            };
+            /** @description Invalid input: VALIDATION_ERROR with details.field, value and expected */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
             /** @description Missing or invalid credential: AUTHENTICATION_ERROR */
@@ -4309,6 +4431,8 @@ export interface operations {
             /** @description Successful Response */
             201: {
                 headers: {
+                    /** @description The absolute path of the created resource, under /api/v2 */
+                    Location?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4351,6 +4475,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            /** @description The request conflicts with the current state: CONFLICT or a specific code, such as IDEMPOTENCY_KEY_REUSED for an Idempotency-Key sent with another request */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description The body exceeds 1 MiB: PAYLOAD_TOO_LARGE */
             413: {
                 headers: {
@@ -4369,13 +4502,89 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description Validation Error */
-            422: {
+            /** @description Rate limit exceeded: RATE_LIMIT_EXCEEDED, with Retry-After */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Unexpected failure: INTERNAL_ERROR with the request id only */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description A dependency is unavailable: SERVICE_UNAVAILABLE, with Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    "keys-get": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                key_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiKey"];
+                };
+            };
+            /** @description Invalid input: VALIDATION_ERROR with details.field, value and expected */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Missing or invalid credential: AUTHENTICATION_ERROR */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Authenticated but not allowed: AUTHORIZATION_ERROR */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description No such resource in the caller's organization: NOT_FOUND */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
             /** @description Rate limit exceeded: RATE_LIMIT_EXCEEDED, with Retry-After */
@@ -4425,6 +4634,15 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description Invalid input: VALIDATION_ERROR with details.field, value and expected */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description Missing or invalid credential: AUTHENTICATION_ERROR */
             401: {
                 headers: {
@@ -4450,15 +4668,6 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
             /** @description Rate limit exceeded: RATE_LIMIT_EXCEEDED, with Retry-After */
@@ -4542,15 +4751,6 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
-                };
-            };
             /** @description Rate limit exceeded: RATE_LIMIT_EXCEEDED, with Retry-After */
             429: {
                 headers: {
@@ -4596,6 +4796,8 @@ export interface operations {
             /** @description Successful Response */
             201: {
                 headers: {
+                    /** @description The absolute path of the created resource, under /api/v2 */
+                    Location?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4629,7 +4831,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description The request conflicts with the current state: CONFLICT or a specific code */
+            /** @description The request conflicts with the current state: CONFLICT or a specific code, such as IDEMPOTENCY_KEY_REUSED for an Idempotency-Key sent with another request */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -4654,15 +4856,6 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
             /** @description Rate limit exceeded: RATE_LIMIT_EXCEEDED, with Retry-After */
@@ -4714,6 +4907,15 @@ export interface operations {
                     "application/json": components["schemas"]["ArticlePublic"];
                 };
             };
+            /** @description Invalid input: VALIDATION_ERROR with details.field, value and expected */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description Missing or invalid credential: AUTHENTICATION_ERROR */
             401: {
                 headers: {
@@ -4739,15 +4941,6 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
             /** @description Rate limit exceeded: RATE_LIMIT_EXCEEDED, with Retry-After */
@@ -4797,6 +4990,15 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description Invalid input: VALIDATION_ERROR with details.field, value and expected */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description Missing or invalid credential: AUTHENTICATION_ERROR */
             401: {
                 headers: {
@@ -4822,15 +5024,6 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
             /** @description Rate limit exceeded: RATE_LIMIT_EXCEEDED, with Retry-After */
@@ -4922,7 +5115,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description The request conflicts with the current state: CONFLICT or a specific code */
+            /** @description The request conflicts with the current state: CONFLICT or a specific code, such as IDEMPOTENCY_KEY_REUSED for an Idempotency-Key sent with another request */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -4947,15 +5140,6 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
             /** @description Rate limit exceeded: RATE_LIMIT_EXCEEDED, with Retry-After */
@@ -5036,6 +5220,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            /** @description The request conflicts with the current state: CONFLICT or a specific code, such as IDEMPOTENCY_KEY_REUSED for an Idempotency-Key sent with another request */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description The body exceeds 1 MiB: PAYLOAD_TOO_LARGE */
             413: {
                 headers: {
@@ -5052,15 +5245,6 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
             /** @description Rate limit exceeded: RATE_LIMIT_EXCEEDED, with Retry-After */
@@ -5143,15 +5327,6 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
-                };
-            };
             /** @description Rate limit exceeded: RATE_LIMIT_EXCEEDED, with Retry-After */
             429: {
                 headers: {
@@ -5199,6 +5374,15 @@ export interface operations {
                     "application/json": {
                         [key: string]: components["schemas"]["Mailbox"][];
                     };
+                };
+            };
+            /** @description Invalid input: VALIDATION_ERROR with details.field, value and expected */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
             /** @description Missing or invalid credential: AUTHENTICATION_ERROR */
@@ -5264,6 +5448,8 @@ export interface operations {
             /** @description Successful Response */
             201: {
                 headers: {
+                    /** @description The absolute path of the created resource, under /api/v2 */
+                    Location?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5297,7 +5483,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description The request conflicts with the current state: CONFLICT or a specific code */
+            /** @description The request conflicts with the current state: CONFLICT or a specific code, such as IDEMPOTENCY_KEY_REUSED for an Idempotency-Key sent with another request */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -5322,15 +5508,6 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
             /** @description Rate limit exceeded: RATE_LIMIT_EXCEEDED, with Retry-After */
@@ -5382,6 +5559,15 @@ export interface operations {
                     "application/json": components["schemas"]["Mailbox"];
                 };
             };
+            /** @description Invalid input: VALIDATION_ERROR with details.field, value and expected */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description Missing or invalid credential: AUTHENTICATION_ERROR */
             401: {
                 headers: {
@@ -5407,15 +5593,6 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
             /** @description Rate limit exceeded: RATE_LIMIT_EXCEEDED, with Retry-After */
@@ -5465,6 +5642,15 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description Invalid input: VALIDATION_ERROR with details.field, value and expected */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description Missing or invalid credential: AUTHENTICATION_ERROR */
             401: {
                 headers: {
@@ -5492,22 +5678,13 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description The request conflicts with the current state: CONFLICT or a specific code */
+            /** @description The request conflicts with the current state: CONFLICT or a specific code, such as IDEMPOTENCY_KEY_REUSED for an Idempotency-Key sent with another request */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
             /** @description Rate limit exceeded: RATE_LIMIT_EXCEEDED, with Retry-After */
@@ -5617,15 +5794,6 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
-                };
-            };
             /** @description Rate limit exceeded: RATE_LIMIT_EXCEEDED, with Retry-After */
             429: {
                 headers: {
@@ -5704,15 +5872,6 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
-                };
-            };
             /** @description Rate limit exceeded: RATE_LIMIT_EXCEEDED, with Retry-After */
             429: {
                 headers: {
@@ -5758,6 +5917,8 @@ export interface operations {
             /** @description Successful Response */
             201: {
                 headers: {
+                    /** @description The absolute path of the created resource, under /api/v2 */
+                    Location?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5791,6 +5952,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            /** @description The request conflicts with the current state: CONFLICT or a specific code, such as IDEMPOTENCY_KEY_REUSED for an Idempotency-Key sent with another request */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description The body exceeds 1 MiB: PAYLOAD_TOO_LARGE */
             413: {
                 headers: {
@@ -5807,15 +5977,6 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
             /** @description Rate limit exceeded: RATE_LIMIT_EXCEEDED, with Retry-After */
@@ -5867,6 +6028,15 @@ export interface operations {
                     "application/json": components["schemas"]["Webhook"];
                 };
             };
+            /** @description Invalid input: VALIDATION_ERROR with details.field, value and expected */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description Missing or invalid credential: AUTHENTICATION_ERROR */
             401: {
                 headers: {
@@ -5892,15 +6062,6 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
             /** @description Rate limit exceeded: RATE_LIMIT_EXCEEDED, with Retry-After */
@@ -5950,6 +6111,15 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description Invalid input: VALIDATION_ERROR with details.field, value and expected */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description Missing or invalid credential: AUTHENTICATION_ERROR */
             401: {
                 headers: {
@@ -5975,15 +6145,6 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
             /** @description Rate limit exceeded: RATE_LIMIT_EXCEEDED, with Retry-After */
@@ -6093,15 +6254,6 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
-                };
-            };
             /** @description Rate limit exceeded: RATE_LIMIT_EXCEEDED, with Retry-After */
             429: {
                 headers: {
@@ -6192,15 +6344,6 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
-                };
-            };
             /** @description Rate limit exceeded: RATE_LIMIT_EXCEEDED, with Retry-After */
             429: {
                 headers: {
@@ -6251,6 +6394,15 @@ export interface operations {
                     "application/json": components["schemas"]["Delivery"];
                 };
             };
+            /** @description Invalid input: VALIDATION_ERROR with details.field, value and expected */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description Missing or invalid credential: AUTHENTICATION_ERROR */
             401: {
                 headers: {
@@ -6278,7 +6430,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description The request conflicts with the current state: CONFLICT or a specific code */
+            /** @description The request conflicts with the current state: CONFLICT or a specific code, such as IDEMPOTENCY_KEY_REUSED for an Idempotency-Key sent with another request */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -6287,13 +6439,22 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description Validation Error */
-            422: {
+            /** @description The body exceeds 1 MiB: PAYLOAD_TOO_LARGE */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The body is not application/json: UNSUPPORTED_MEDIA_TYPE */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
             /** @description Rate limit exceeded: RATE_LIMIT_EXCEEDED, with Retry-After */
@@ -6385,6 +6546,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            /** @description The request conflicts with the current state: CONFLICT or a specific code, such as IDEMPOTENCY_KEY_REUSED for an Idempotency-Key sent with another request */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description The body exceeds 1 MiB: PAYLOAD_TOO_LARGE */
             413: {
                 headers: {
@@ -6401,15 +6571,6 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
             /** @description Rate limit exceeded: RATE_LIMIT_EXCEEDED, with Retry-After */
@@ -6461,6 +6622,15 @@ export interface operations {
                     "application/json": components["schemas"]["Delivery"];
                 };
             };
+            /** @description Invalid input: VALIDATION_ERROR with details.field, value and expected */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description Missing or invalid credential: AUTHENTICATION_ERROR */
             401: {
                 headers: {
@@ -6488,7 +6658,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description The request conflicts with the current state: CONFLICT or a specific code */
+            /** @description The request conflicts with the current state: CONFLICT or a specific code, such as IDEMPOTENCY_KEY_REUSED for an Idempotency-Key sent with another request */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -6497,13 +6667,22 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description Validation Error */
-            422: {
+            /** @description The body exceeds 1 MiB: PAYLOAD_TOO_LARGE */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The body is not application/json: UNSUPPORTED_MEDIA_TYPE */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
             /** @description Rate limit exceeded: RATE_LIMIT_EXCEEDED, with Retry-After */
@@ -6593,6 +6772,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            /** @description The request conflicts with the current state: CONFLICT or a specific code, such as IDEMPOTENCY_KEY_REUSED for an Idempotency-Key sent with another request */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description The body exceeds 1 MiB: PAYLOAD_TOO_LARGE */
             413: {
                 headers: {
@@ -6609,15 +6797,6 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
             /** @description Rate limit exceeded: RATE_LIMIT_EXCEEDED, with Retry-After */

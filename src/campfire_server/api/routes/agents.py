@@ -16,6 +16,8 @@ from ...routing import actions, service
 from ...routing.schemas import Agent, AgentCreate, AgentStatus, AgentUpdate
 from ..deps import DbDep, PrincipalDep
 from ..lean_route import LeanRoute
+from ..locations import set_location
+from ..query import QueryInt
 from ..schemas import Page, errors
 
 router = APIRouter(prefix="/agents", tags=["agents"], route_class=LeanRoute)
@@ -55,7 +57,7 @@ async def create_agent(
     agent = await db.write(
         lambda tx: actions.create_agent(tx, principal.org_id, body, password_hash=password_hash)
     )
-    response.headers["Location"] = f"/api/v2/agents/{agent.id}"
+    set_location(response, "agents", agent.id)
     return agent
 
 
@@ -69,8 +71,10 @@ async def create_agent(
 async def list_agents(
     principal: PrincipalDep,
     db: DbDep,
-    page: Annotated[int, Query(ge=1, le=1_000_000, description="1-based page; prefer cursor")] = 1,
-    limit: Annotated[int, Query(ge=1, le=100)] = 50,
+    page: Annotated[
+        QueryInt, Query(ge=1, le=1_000_000, description="1-based page; prefer cursor")
+    ] = 1,
+    limit: Annotated[QueryInt, Query(ge=1, le=100)] = 50,
     cursor: Annotated[str | None, Query(max_length=200, description="nextCursor")] = None,
     status: AgentStatus | None = None,
     skill: Annotated[str | None, Query(min_length=1, max_length=64)] = None,

@@ -20,6 +20,8 @@ from ...errors import ValidationFailed
 from ...pagination import page_request
 from ..deps import DbDep, PrincipalDep
 from ..lean_route import LeanRoute
+from ..locations import set_location
+from ..query import QueryInt
 from ..schemas import Page, errors
 
 router = APIRouter(prefix="/conversations", tags=["conversations"], route_class=LeanRoute)
@@ -52,7 +54,7 @@ async def create_conversation(
 ) -> Conversation:
     require(principal, "conversations:write")
     conversation = await db.write(lambda tx: actions.create_conversation(tx, principal, body))
-    response.headers["Location"] = f"/api/v2/conversations/{conversation.id}"
+    set_location(response, "conversations", conversation.id)
     return conversation
 
 
@@ -66,8 +68,10 @@ async def create_conversation(
 async def list_conversations(
     principal: PrincipalDep,
     db: DbDep,
-    page: Annotated[int, Query(ge=1, le=1_000_000, description="1-based page; prefer cursor")] = 1,
-    limit: Annotated[int, Query(ge=1, le=100)] = 50,
+    page: Annotated[
+        QueryInt, Query(ge=1, le=1_000_000, description="1-based page; prefer cursor")
+    ] = 1,
+    limit: Annotated[QueryInt, Query(ge=1, le=100)] = 50,
     cursor: Annotated[str | None, Query(max_length=200, description="nextCursor")] = None,
     status: Status | None = None,
     priority: Priority | None = None,

@@ -12,6 +12,7 @@ from ...realtime.events import Channel
 from ...realtime.protocol import Since, parse_since
 from ..deps import DbDep, PrincipalDep
 from ..lean_route import LeanRoute
+from ..query import QueryInt
 from ..schemas import errors
 
 router = APIRouter(tags=["events"], route_class=LeanRoute)
@@ -37,7 +38,7 @@ async def list_events(
     ],
     since: Annotated[str | None, Query(max_length=40)] = None,
     cursor: Annotated[str | None, Query(max_length=40, description="Same as since")] = None,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    limit: Annotated[QueryInt, Query(ge=1, le=1000)] = 100,
 ) -> dict[str, Any]:
     require(principal, "events:read")
     parsed = Channel.parse(channel)

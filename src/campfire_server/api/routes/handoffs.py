@@ -12,6 +12,8 @@ from ...routing import actions, service
 from ...routing.schemas import Handoff, HandoffCreate, HandoffList, HandoffStatus
 from ..deps import DbDep, PrincipalDep
 from ..lean_route import LeanRoute
+from ..locations import set_location
+from ..query import QueryInt
 from ..schemas import errors
 
 router = APIRouter(
@@ -32,7 +34,7 @@ async def list_handoffs(
     db: DbDep,
     status: Annotated[list[HandoffStatus] | None, Query()] = None,
     mailbox_id: Annotated[str | None, Query(alias="mailboxId", max_length=64)] = None,
-    limit: Annotated[int, Query(ge=1, le=200)] = 100,
+    limit: Annotated[QueryInt, Query(ge=1, le=200)] = 100,
 ) -> HandoffList:
     require(principal, "handoffs:list")
     items, has_more = await db.read(
@@ -81,7 +83,9 @@ async def request_handoff(
             mailbox_ids=principal.mailbox_ids,
         )
     )
-    if not created:
+    if created:
+        set_location(response, "conversations", conversation_id, "handoff")
+    else:
         response.status_code = 200
     return handoff
 

@@ -16,6 +16,7 @@ from ...errors import ValidationFailed
 from ...organizations import service as organizations
 from ..deps import DbDep, PrincipalDep
 from ..lean_route import LeanRoute
+from ..locations import set_location
 from ..schemas import errors
 
 router = APIRouter(prefix="/keys", tags=["keys"], route_class=LeanRoute)
@@ -93,7 +94,7 @@ async def create_key(
         return issued
 
     issued = await db.write(work)
-    response.headers["Location"] = f"/api/v2/keys/{issued.id}"
+    set_location(response, "keys", issued.id)
     response.headers["Cache-Control"] = "no-store"
     return issued
 
@@ -109,6 +110,19 @@ async def list_keys(principal: PrincipalDep, db: DbDep) -> dict:
     require(principal, "keys:manage")
     rows = await db.read(lambda tx: keys.list_keys(tx, principal.org_id))
     return {"data": [_key_from_row(row) for row in rows]}
+
+
+@router.get(
+    "/{key_id}",
+    response_model=ApiKey,
+    responses=errors(403, 404),
+    operation_id="keys-get",
+    summary="Get an API key, never its secret part",
+)
+async def get_key(key_id: str, principal: PrincipalDep, db: DbDep) -> ApiKey:
+    require(principal, "keys:manage")
+    row = await db.lookup(lambda tx: keys.get_key(tx, principal.org_id, key_id))
+    return _key_from_row(row)
 
 
 @router.delete(

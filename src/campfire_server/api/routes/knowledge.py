@@ -20,6 +20,8 @@ from ...knowledge.schemas import (
 from ...knowledge.urls import source_url
 from ..deps import DbDep, PrincipalDep
 from ..lean_route import LeanRoute
+from ..locations import set_location
+from ..query import QueryInt
 from ..schemas import errors
 
 router = APIRouter(prefix="/knowledge", tags=["knowledge"], route_class=LeanRoute)
@@ -33,10 +35,14 @@ router = APIRouter(prefix="/knowledge", tags=["knowledge"], route_class=LeanRout
     operation_id="knowledge-articles-create",
     summary="Create an article",
 )
-async def create_article(body: ArticleCreate, principal: PrincipalDep, db: DbDep) -> ArticlePublic:
+async def create_article(
+    body: ArticleCreate, principal: PrincipalDep, db: DbDep, response: Response
+) -> ArticlePublic:
     require(principal, "knowledge:write")
     row = await db.write(lambda tx: actions.create_article(tx, principal.org_id, body))
-    return service.to_public(row)
+    article = service.to_public(row)
+    set_location(response, "knowledge", "articles", article.id)
+    return article
 
 
 @router.post(
@@ -60,8 +66,8 @@ async def import_articles(body: ArticleImport, principal: PrincipalDep, db: DbDe
 async def list_articles(
     principal: PrincipalDep,
     db: DbDep,
-    page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
-    limit: Annotated[int, Query(ge=1, le=100)] = 50,
+    page: Annotated[QueryInt, Query(ge=1, le=1_000_000)] = 1,
+    limit: Annotated[QueryInt, Query(ge=1, le=100)] = 50,
     tag: Annotated[str | None, Query(max_length=64)] = None,
     mailbox_id: Annotated[str | None, Query(alias="mailboxId", max_length=64)] = None,
 ) -> dict:
@@ -97,7 +103,7 @@ async def search_articles(
     principal: PrincipalDep,
     q: Annotated[str, Query(min_length=1, max_length=2000)],
     mailbox_id: Annotated[str | None, Query(alias="mailboxId", max_length=64)] = None,
-    limit: Annotated[int, Query(ge=1, le=50)] = 10,
+    limit: Annotated[QueryInt, Query(ge=1, le=50)] = 10,
 ) -> dict:
     require(principal, "knowledge:read")
     engine = request.app.state.answer_engine

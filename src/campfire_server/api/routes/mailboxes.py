@@ -9,6 +9,7 @@ from ...organizations import actions, service
 from ...organizations.schemas import Mailbox, MailboxCreate, MailboxUpdate
 from ..deps import DbDep, PrincipalDep
 from ..lean_route import LeanRoute
+from ..locations import set_location
 from ..schemas import errors
 
 router = APIRouter(prefix="/mailboxes", tags=["mailboxes"], route_class=LeanRoute)
@@ -22,9 +23,13 @@ router = APIRouter(prefix="/mailboxes", tags=["mailboxes"], route_class=LeanRout
     operation_id="mailboxes-create",
     summary="Create a mailbox",
 )
-async def create_mailbox(body: MailboxCreate, principal: PrincipalDep, db: DbDep) -> Mailbox:
+async def create_mailbox(
+    body: MailboxCreate, principal: PrincipalDep, db: DbDep, response: Response
+) -> Mailbox:
     require(principal, "mailboxes:write")
-    return await db.write(lambda tx: actions.create_mailbox(tx, principal.org_id, body))
+    mailbox = await db.write(lambda tx: actions.create_mailbox(tx, principal.org_id, body))
+    set_location(response, "mailboxes", mailbox.id)
+    return mailbox
 
 
 @router.get(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query, Request, Response
 
 from ...auth.permissions import require
 from ...conversations import actions, service
@@ -12,6 +12,8 @@ from ...conversations.schemas import Message, MessageCreate
 from ...pagination import page_request
 from ..deps import DbDep, PrincipalDep, enforce_limit
 from ..lean_route import LeanRoute
+from ..locations import set_location
+from ..query import QueryInt
 from ..schemas import Page, errors
 
 router = APIRouter(
@@ -33,11 +35,14 @@ async def create_message(
     principal: PrincipalDep,
     db: DbDep,
     request: Request,
+    response: Response,
 ) -> Message:
     require(principal, "messages:write")
     rate_limits = request.app.state.rate_limits
     enforce_limit(request, await rate_limits.hit_message(principal.org_id, conversation_id))
-    return await db.write(lambda tx: actions.send_message(tx, principal, conversation_id, body))
+    message = await db.write(lambda tx: actions.send_message(tx, principal, conversation_id, body))
+    set_location(response, "conversations", conversation_id, "messages", message.id)
+    return message
 
 
 @router.get(
@@ -51,8 +56,8 @@ async def list_messages(
     conversation_id: str,
     principal: PrincipalDep,
     db: DbDep,
-    page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
-    limit: Annotated[int, Query(ge=1, le=100)] = 50,
+    page: Annotated[QueryInt, Query(ge=1, le=1_000_000)] = 1,
+    limit: Annotated[QueryInt, Query(ge=1, le=100)] = 50,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
 ) -> dict:
     require(principal, "messages:read")
@@ -71,3 +76,27 @@ async def list_messages(
         )
     )
     return {"data": items, "pagination": meta}
+
+
+@router.get(
+    "/{message_id}",
+    response_model=Message,
+    responses=errors(403, 404),
+    operation_id="messages-get",
+    summary="Get a message",
+)
+async def get_message(
+    conversation_id: str, message_id: str, principal: PrincipalDep, db: DbDep
+) -> Message:
+    require(principal, "messages:read")
+    return await db.lookup(
+        lambda tx: service.get_message(
+            tx,
+            principal.org_id,
+            conversation_id,
+            message_id,
+            customer_id=principal.customer_id,
+            mailbox_ids=principal.mailbox_ids,
+            include_private=not principal.is_customer,
+        )
+    )

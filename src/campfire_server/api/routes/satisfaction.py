@@ -9,6 +9,7 @@ from ...satisfaction import actions, service
 from ...satisfaction.schemas import Rating, RatingCreate
 from ..deps import DbDep, PrincipalDep
 from ..lean_route import LeanRoute
+from ..locations import set_location
 from ..schemas import errors
 
 router = APIRouter(
@@ -40,7 +41,9 @@ async def rate_conversation(
     rating, created = await db.write(
         lambda tx: actions.rate_conversation(tx, principal, conversation_id, body)
     )
-    if not created:
+    if created:
+        set_location(response, "conversations", conversation_id, "satisfaction")
+    else:
         response.status_code = 200
     return rating
 

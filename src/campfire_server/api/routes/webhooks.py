@@ -22,6 +22,8 @@ from ...webhooks.schemas import (
 )
 from ..deps import DbDep, PrincipalDep, SettingsDep
 from ..lean_route import LeanRoute
+from ..locations import set_location
+from ..query import QueryInt
 from ..schemas import Page, errors
 
 router = APIRouter(prefix="/webhooks", tags=["webhooks"], route_class=LeanRoute)
@@ -58,7 +60,7 @@ async def create_webhook(
     actions.check_events(body.events)
     await _check_url(body.url, settings)
     webhook = await db.write(lambda tx: actions.create_webhook(tx, principal.org_id, body))
-    response.headers["Location"] = f"/api/v2/webhooks/{webhook.id}"
+    set_location(response, "webhooks", webhook.id)
     return webhook
 
 
@@ -72,8 +74,8 @@ async def create_webhook(
 async def list_webhooks(
     principal: PrincipalDep,
     db: DbDep,
-    page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
-    limit: Annotated[int, Query(ge=1, le=100)] = 50,
+    page: Annotated[QueryInt, Query(ge=1, le=1_000_000)] = 1,
+    limit: Annotated[QueryInt, Query(ge=1, le=100)] = 50,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
 ) -> dict:
     require(principal, "webhooks:manage")
@@ -164,8 +166,8 @@ async def list_deliveries(
     webhook_id: str,
     principal: PrincipalDep,
     db: DbDep,
-    page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
-    limit: Annotated[int, Query(ge=1, le=100)] = 50,
+    page: Annotated[QueryInt, Query(ge=1, le=1_000_000)] = 1,
+    limit: Annotated[QueryInt, Query(ge=1, le=100)] = 50,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
     status: DeliveryStatus | None = None,
 ) -> dict:

@@ -36,6 +36,10 @@ class Keys(Resource):
             ),
         )
 
+    def get(self, key_id: str) -> ApiKey:
+        """Get one key's description; its secret part is never returned again."""
+        return self._call("GET", path("/keys/{}", key_id), ApiKey.model_validate)
+
     def list(self) -> Paginator[ApiKey]:
         return self._list("/keys", ApiKey.model_validate)
 

@@ -154,6 +154,14 @@ class Messages(Resource):
             ),
         )
 
+    def get(self, conversation_id: str, message_id: str) -> Message:
+        """Get one message, for example the one a send's ``Location`` header names."""
+        return self._call(
+            "GET",
+            path("/conversations/{}/messages/{}", conversation_id, message_id),
+            Message.model_validate,
+        )
+
     def list(self, conversation_id: str, *, limit: int | None = None) -> Paginator[Message]:
         """Iterate the messages of a conversation, oldest first."""
         return self._list(

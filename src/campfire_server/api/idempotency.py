@@ -1,0 +1,334 @@
+"""Idempotent POSTs: a repeated ``Idempotency-Key`` gets the first response.
+
+The response is stored after the request's writes have committed, so a
+crash between the two would leave writes without a stored response. Each
+write of the request therefore also records its result in its own
+transaction (a write journal, ``db/journal.py``). A retry of such a request
+runs the route again, but its writes return the recorded results instead
+of running, so the route rebuilds the first response without writing twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from .. import clock
+from ..db.journal import current_journal, owned_by_current_task
+from ..db.tx import Tx
+from ..errors import Conflict, ServiceError, ValidationFailed
+from . import write_results
+from .middleware import _header, send_error
+
+log = logging.getLogger(__name__)
+
+
+class IdempotencyMiddleware:
+    """Answer a repeated POST with the same ``Idempotency-Key`` with the first response.
+
+    The key is scoped to the credential that sent it and kept for 24 hours.
+    A repeat with a different body is a 409. A repeat that arrives while the
+    first request is still running waits for it. A first request that ended
+    in a 5xx before any write committed leaves nothing behind, so the retry
+    runs for real. A first request that committed writes but stored no
+    response (the process died, or it answered 5xx) is resumed by a repeat
+    that arrives a minute or more later: its writes are replayed, not rerun.
+    """
+
+    WINDOW_MS = 24 * 3600 * 1000
+    WAIT_SECONDS = 10.0
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        key = _header(scope, b"idempotency-key") if scope["type"] == "http" else None
+        authorization = _header(scope, b"authorization")
+        if key is None or scope["method"] != "POST" or not authorization:
+            await self.app(scope, receive, send)
+            return
+        request_id = scope.get("state", {}).get("request_id")
+        if not 1 <= len(key) <= 255:
+            await send_error(
+                send,
+                ValidationFailed(
+                    "Idempotency-Key must be 1 to 255 characters",
+                    field="Idempotency-Key",
+                    value=key[:50],
+                    expected="a unique string such as a UUID",
+                ),
+                request_id,
+            )
+            return
+        if _header(scope, b"x-campfire-mock") == "true":
+            await self.app(scope, receive, send)
+            return
+
+        db = scope["app"].state.db
+        scope_key = hashlib.sha256(authorization.encode()).hexdigest()[:32]
+        body = scope.get("state", {}).get("raw_body", b"")
+        request_hash = hashlib.sha256(
+            scope["method"].encode() + b" " + scope["path"].encode() + b"\n" + body
+        ).hexdigest()
+
+        claim = await db.write(lambda tx: _claim(tx, scope_key, key, request_hash))
+        if claim.stored is not None:
+            try:
+                await self._replay(db, send, scope_key, key, request_hash, claim.stored, request_id)
+            except ServiceError as error:
+                await send_error(send, error, request_id)
+            return
+
+        journal = RequestJournal(scope_key, key, claim.recorded)
+        captured: dict[str, Any] = {"status": 500, "headers": [], "body": []}
+
+        async def capture(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                captured["status"] = message["status"]
+                captured["headers"] = message.get("headers", [])
+                if journal.replayed_writes:
+                    headers = [*captured["headers"], (b"idempotent-replayed", b"true")]
+                    message = {**message, "headers": headers}
+            elif message["type"] == "http.response.body":
+                captured["body"].append(message.get("body", b""))
+            await send(message)
+
+        if claim.recorded:
+            log.info(
+                "idempotent request resumed",
+                extra={"recorded_writes": len(claim.recorded), "request_id": request_id},
+            )
+        token = current_journal.set(journal)
+        try:
+            await self.app(scope, receive, capture)
+        finally:
+            current_journal.reset(token)
+            status = captured["status"]
+            if status >= 500:
+                await db.write(lambda tx: _release(tx, scope_key, key))
+            else:
+                headers = {
+                    k.decode(): v.decode()
+                    for k, v in captured["headers"]
+                    if k.lower() in (b"content-type", b"location")
+                }
+                response_body = b"".join(captured["body"])
+                await db.write(
+                    lambda tx: _complete(tx, scope_key, key, status, response_body, headers)
+                )
+
+    async def _replay(
+        self,
+        db: Any,
+        send: Send,
+        scope_key: str,
+        key: str,
+        request_hash: str,
+        stored: dict[str, Any],
+        request_id: str | None,
+    ) -> None:
+        if stored["request_hash"] != request_hash:
+            raise Conflict(
+                "this Idempotency-Key was already used with a different request; "
+                "use a new key for a new request",
+                code="IDEMPOTENCY_KEY_REUSED",
+                details={"field": "Idempotency-Key"},
+            )
+        deadline = time.monotonic() + self.WAIT_SECONDS
+        while stored["status_code"] is None:
+            if time.monotonic() > deadline:
+                raise Conflict(
+                    "a request with this Idempotency-Key is still being processed; retry later",
+                    code="IDEMPOTENCY_IN_PROGRESS",
+                    headers={"Retry-After": "1"},
+                )
+            await asyncio.sleep(0.02)
+            row = await db.lookup(lambda tx: _lookup(tx, scope_key, key))
+            if row is None:
+                raise Conflict(
+                    "the first request with this Idempotency-Key failed; retry it",
+                    code="IDEMPOTENCY_IN_PROGRESS",
+                    headers={"Retry-After": "1"},
+                )
+            stored = row
+        headers = [
+            (k.encode(), v.encode()) for k, v in json.loads(stored["response_headers"]).items()
+        ]
+        body = bytes(stored["response_body"] or b"")
+        if stored["status_code"] >= 400 and request_id is not None:
+            body = _with_request_id(body, request_id)
+        headers.append((b"content-length", str(len(body)).encode()))
+        headers.append((b"idempotent-replayed", b"true"))
+        await send(
+            {"type": "http.response.start", "status": stored["status_code"], "headers": headers}
+        )
+        await send({"type": "http.response.body", "body": body})
+
+
+def _with_request_id(body: bytes, request_id: str) -> bytes:
+    """Return a stored error envelope that names the replaying request's id.
+
+    An error's ``requestId`` must equal the ``X-Request-ID`` header of the
+    response that carries it, and a replay has a request id of its own.
+    """
+    try:
+        document = json.loads(body)
+    except ValueError:
+        return body
+    error = document.get("error") if isinstance(document, dict) else None
+    if not isinstance(error, dict):
+        return body
+    error["requestId"] = request_id
+    return json.dumps(document).encode()
+
+
+def _lookup(tx: Any, scope_key: str, key: str) -> dict[str, Any] | None:
+    return tx.one(
+        "SELECT request_hash, status_code, response_body, response_headers, created_at "
+        "FROM idempotency_keys WHERE scope = :scope AND key = :key",
+        scope=scope_key,
+        key=key,
+    )
+
+
+@dataclass
+class Claim:
+    """The outcome of claiming a key: ours to run, or the row of the request that has it."""
+
+    stored: dict[str, Any] | None = None
+    # Results recorded by an earlier attempt whose writes committed; replayed in order.
+    recorded: list[Any] = field(default_factory=list)
+
+
+def _claim(tx: Tx, scope_key: str, key: str, request_hash: str) -> Claim:
+    """Claim ``key`` for this request, take over an abandoned one, or return the holder's row."""
+    now = clock.now_ms()
+    abandoned = now - 60_000
+    # A completed key expires after the window. A claim still open after a
+    # minute belongs to a process that crashed mid-request; without recorded
+    # writes it is dropped, so the request runs afresh.
+    tx.execute(
+        "DELETE FROM idempotency_keys WHERE scope = :scope AND key = :key AND "
+        "(created_at < :cutoff OR (status_code IS NULL AND write_results IS NULL "
+        "AND created_at < :abandoned))",
+        scope=scope_key,
+        key=key,
+        cutoff=now - IdempotencyMiddleware.WINDOW_MS,
+        abandoned=abandoned,
+    )
+    inserted = tx.execute(
+        "INSERT INTO idempotency_keys (scope, key, request_hash, created_at) "
+        "VALUES (:scope, :key, :hash, :now) ON CONFLICT (scope, key) DO NOTHING",
+        scope=scope_key,
+        key=key,
+        hash=request_hash,
+        now=now,
+    )
+    if inserted:
+        return Claim()
+    # With recorded writes, the same request takes the abandoned claim over
+    # and replays them; the new created_at makes concurrent repeats wait.
+    resumed = tx.one(
+        "UPDATE idempotency_keys SET created_at = :now WHERE scope = :scope AND key = :key "
+        "AND status_code IS NULL AND write_results IS NOT NULL AND request_hash = :hash "
+        "AND created_at < :abandoned RETURNING write_results",
+        now=now,
+        scope=scope_key,
+        key=key,
+        hash=request_hash,
+        abandoned=abandoned,
+    )
+    if resumed is not None:
+        return Claim(recorded=json.loads(resumed["write_results"]))
+    return Claim(stored=_lookup(tx, scope_key, key))
+
+
+def _release(tx: Tx, scope_key: str, key: str) -> None:
+    """Drop an open claim whose request committed no write, so a retry runs afresh."""
+    tx.execute(
+        "DELETE FROM idempotency_keys WHERE scope = :scope AND key = :key "
+        "AND status_code IS NULL AND write_results IS NULL",
+        scope=scope_key,
+        key=key,
+    )
+
+
+def _complete(
+    tx: Tx, scope_key: str, key: str, status: int, body: bytes, headers: dict[str, str]
+) -> None:
+    tx.execute(
+        "UPDATE idempotency_keys SET status_code = :status, response_body = :body, "
+        "response_headers = :headers, write_results = NULL WHERE scope = :scope AND key = :key",
+        status=status,
+        body=body,
+        headers=json.dumps(headers),
+        scope=scope_key,
+        key=key,
+    )
+
+
+class RequestJournal:
+    """The write journal of one idempotent request (see ``db/journal.py``).
+
+    ``recorded`` contains the encoded results of the writes that committed so
+    far, from this attempt or an earlier one; the first ``len(recorded)``
+    writes of a resumed attempt are answered from it.
+    """
+
+    def __init__(self, scope_key: str, key: str, recorded: list[Any]) -> None:
+        self._task = asyncio.current_task()
+        self._scope_key = scope_key
+        self._key = key
+        self._recorded = list(recorded)
+        self._position = 0
+        self._pending: Any = None
+        self._unrecordable = False
+        self.replayed_writes = 0
+
+    def applies(self) -> bool:
+        return not self._unrecordable and owned_by_current_task(self._task)
+
+    def replayed(self) -> tuple[bool, Any]:
+        if self._position >= len(self._recorded):
+            return False, None
+        result = write_results.decode(self._recorded[self._position])
+        self._position += 1
+        self.replayed_writes += 1
+        return True, result
+
+    def wrap(self, work: Callable[[Tx], Any]) -> Callable[[Tx], Any]:
+        def recorded_work(tx: Tx) -> Any:
+            result = work(tx)
+            try:
+                document = write_results.encode(result)
+            except TypeError as error:
+                # NOTE: such a write is not journaled, so a retry after a crash
+                # between it and the stored response runs it again.
+                self._unrecordable = True
+                tx.log(log.warning, "write result not recorded", extra={"error": str(error)})
+                return result
+            self._pending = document
+            tx.send(
+                "UPDATE idempotency_keys SET write_results = :results "
+                "WHERE scope = :scope AND key = :key",
+                results=json.dumps([*self._recorded, document]),
+                scope=self._scope_key,
+                key=self._key,
+            )
+            return result
+
+        return recorded_work
+
+    def committed(self, result: Any) -> None:
+        if self._pending is not None:
+            self._recorded.append(self._pending)
+            self._pending = None
+        self._position += 1

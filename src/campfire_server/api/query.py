@@ -1,0 +1,28 @@
+"""Types of query-string values.
+
+A query-string integer is written in decimal digits with an optional
+leading minus sign: ``limit=20``, never ``limit=20.0``, ``limit=+20``,
+``limit=2_0`` or ``limit= 20``. A value that breaks the rule is a 400
+VALIDATION_ERROR naming the parameter.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any
+
+from pydantic import BeforeValidator
+from pydantic_core import PydanticCustomError
+
+_DECIMAL_INTEGER = re.compile(r"-?[0-9]+")
+
+
+def _decimal_integer(value: Any) -> Any:
+    if isinstance(value, str) and not _DECIMAL_INTEGER.fullmatch(value):
+        raise PydanticCustomError(
+            "query_int_parsing", "Input should be an integer written in decimal digits"
+        )
+    return value
+
+
+QueryInt = Annotated[int, BeforeValidator(_decimal_integer)]

@@ -1,0 +1,102 @@
+"""JSON parsing that rejects numbers no store or client can hold.
+
+Python's parser turns ``1e400`` into infinity and accepts ``NaN`` and
+``Infinity``, which JSON does not allow; an integer may have any number of
+digits. Stored, such a value would come back as ``null``, fail to insert,
+or lose digits in every JavaScript client. So a number must be a finite
+64-bit float or an integer within the signed 64-bit range.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+from .errors import ValidationFailed
+
+INT64_MIN = -(2**63)
+INT64_MAX = 2**63 - 1
+
+FLOAT_EXPECTED = "a finite number within the range of a 64-bit float (about ±1.8e308)"
+INT_EXPECTED = f"an integer from {INT64_MIN} to {INT64_MAX}"
+
+
+class _OutOfRange:
+    """A number that the parser met and no 64-bit value can hold, kept as its text."""
+
+    __slots__ = ("expected", "text")
+
+    def __init__(self, text: str, expected: str) -> None:
+        self.text = text
+        self.expected = expected
+
+
+def _find(value: Any, path: str) -> tuple[str, _OutOfRange] | None:
+    if isinstance(value, _OutOfRange):
+        return path, value
+    if isinstance(value, dict):
+        for key, item in value.items():
+            found = _find(item, f"{path}.{key}" if path else str(key))
+            if found:
+                return found
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            found = _find(item, f"{path}[{index}]")
+            if found:
+                return found
+    return None
+
+
+def loads(text: str | bytes, *, root: str = "body") -> Any:
+    """Parse a JSON document; raise ``ValidationFailed`` naming the first number out of range.
+
+    Other syntax errors raise ``ValueError`` (``json.JSONDecodeError``) as
+    ``json.loads`` does. ``root`` names the document in the error when the
+    number is the whole document.
+    """
+    out_of_range = False
+
+    def parse_float(number: str) -> float | _OutOfRange:
+        nonlocal out_of_range
+        value = float(number)
+        if math.isfinite(value):
+            return value
+        out_of_range = True
+        return _OutOfRange(number, FLOAT_EXPECTED)
+
+    def parse_int(number: str) -> int | _OutOfRange:
+        nonlocal out_of_range
+        try:
+            value = int(number)
+        except ValueError:  # more digits than Python converts (4300 by default)
+            value = None
+        if value is not None and INT64_MIN <= value <= INT64_MAX:
+            return value
+        out_of_range = True
+        return _OutOfRange(number, INT_EXPECTED)
+
+    def parse_constant(name: str) -> _OutOfRange:
+        nonlocal out_of_range
+        out_of_range = True
+        return _OutOfRange(name, FLOAT_EXPECTED)
+
+    document = json.loads(
+        text, parse_float=parse_float, parse_int=parse_int, parse_constant=parse_constant
+    )
+    if out_of_range:
+        found = _find(document, "")
+        assert found is not None
+        path, number = found
+        shown = (
+            number.text
+            if len(number.text) <= 40
+            else f"{number.text[:20]}...({len(number.text)} characters)"
+        )
+        raise ValidationFailed(
+            f"{path or root}: the number {shown} is out of range; send {number.expected}",
+            field=path or root,
+            value=shown,
+            expected=number.expected,
+        )
+    return document

@@ -1,0 +1,73 @@
+"""Fused search over BM25 and passage embeddings, with a fixed stand-in encoder."""
+
+import numpy as np
+import pytest
+
+from campfire_server.knowledge.index import FUSION_LEXICAL_WEIGHT, IndexedArticle, KnowledgeIndex
+from campfire_server.knowledge.query import build_query
+
+ARTICLES = [
+    IndexedArticle("art_a", "Resetting your password", "Choose Forgot password on sign-in.", None),
+    IndexedArticle("art_b", "Account recovery", "Recover a locked account by email.", None),
+    IndexedArticle("art_c", "Shipping times", "Parcels arrive within five days.", None),
+    IndexedArticle("art_d", "Calendars", "Connect a calendar in settings.", None, ("mailbox_2",)),
+]
+# Passage vectors by article title: "Account recovery" sits a little closer to
+# the query vector than "Resetting your password" does.
+VECTORS = {
+    "Resetting your password": [0.90, 0.436],
+    "Account recovery": [0.95, 0.312],
+    "Shipping times": [0.0, 1.0],
+    "Calendars": [0.99, 0.141],
+}
+QUERY_VECTOR = [1.0, 0.0]
+
+
+class FixedEncoder:
+    """Embeds a passage by its article title and every query as one fixed vector."""
+
+    def encode_passages(self, texts):
+        return np.array([VECTORS[text.split("\n", 1)[0]] for text in texts], dtype=np.float32)
+
+    def encode_query(self, text):
+        return np.array(QUERY_VECTOR, dtype=np.float32)
+
+
+def ids(hits):
+    return [hit.article.id for hit in hits]
+
+
+def standard(values):
+    values = np.asarray(values, dtype=np.float64)
+    return (values - values.mean()) / values.std()
+
+
+@pytest.fixture
+def index():
+    return KnowledgeIndex(ARTICLES, encoder=FixedEncoder())
+
+
+def test_strong_lexical_lead_outweighs_small_semantic_lead(index):
+    hits = index.search(build_query("reset password"), mode="fused", mailbox_id="mailbox_1")
+    assert ids(hits)[0] == "art_a"
+    assert ids(index.search(build_query("reset password"), mode="semantic"))[0] == "art_d"
+
+
+def test_semantic_ranking_decides_without_word_matches(index):
+    hits = index.search(build_query("zzyzx"), mode="fused", mailbox_id="mailbox_1")
+    assert ids(hits)[:3] == ["art_b", "art_a", "art_c"]
+
+
+def test_fused_search_hides_other_mailboxes(index):
+    hits = index.search(build_query("connect calendar"), mode="fused", mailbox_id="mailbox_1")
+    assert "art_d" not in ids(hits)
+
+
+def test_fused_score_is_weighted_standard_score(index):
+    hits = index.search(build_query("reset password"), mode="fused", mailbox_id="mailbox_1")
+    by_id = {hit.article.id: hit for hit in hits}
+    order = ["art_a", "art_b", "art_c"]
+    lexical = standard([by_id[i].lexical for i in order])
+    semantic = standard([by_id[i].semantic for i in order])
+    expected = FUSION_LEXICAL_WEIGHT * lexical + (1 - FUSION_LEXICAL_WEIGHT) * semantic
+    assert [by_id[i].fused for i in order] == pytest.approx(list(expected))
