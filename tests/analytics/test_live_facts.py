@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 
 from campfire_server.analytics import backfill, facts, rollups, wait_bins
 from campfire_server.analytics.stream import AI, HUMAN_SERIES
@@ -187,6 +188,54 @@ async def test_live_facts_hand_computed(history, db, tenant):
     assert by_id[s]["reply_waits"] == 0
     assert by_id[s]["reply_wait_from"] == ms("2024-05-30T12:00:00Z")
     assert by_id[s]["human_wait_from"] == ms("2024-05-30T12:00:00Z")
+
+
+async def test_live_facts_exact_in_one_group(history, db, tenant):
+    # Messages queued behind a busy writer commit together, so a customer
+    # message's facts check runs after the later works of its group.
+    history.at(ms("2024-05-30T09:00:00Z"))
+    imported = await history.conversation()
+    await history.say(imported, "customer")
+    resolved = await history.conversation(customer_id="customer_b")
+    await history.say(resolved, "customer")
+    history.later(10)
+    await history.say(resolved, "ai")
+    await history.resolve(resolved)
+    await db.write(
+        lambda tx: tx.execute(
+            "DELETE FROM analytics_facts WHERE conversation_id = :id", id=imported
+        )
+    )
+
+    release, holding = threading.Event(), threading.Event()
+
+    def hold(tx):  # type: ignore[no-untyped-def]
+        holding.set()
+        release.wait(5)
+
+    held = asyncio.ensure_future(db.write(hold))
+    await asyncio.to_thread(holding.wait, 5)
+    # The conversation without a facts row gets two customer messages; the
+    # other one in the millisecond of its resolution, which the stream sorts
+    # before the resolution. Only the facts check derives either again.
+    queued = [
+        asyncio.ensure_future(history.say(imported, "customer")),
+        asyncio.ensure_future(history.say(resolved, "customer")),
+        asyncio.ensure_future(history.say(imported, "customer")),
+    ]
+    await asyncio.sleep(0.1)
+    release.set()
+    await held
+    await asyncio.gather(*queued)
+
+    live = await snapshot(db, tenant.org_id)
+    await db.write(lambda tx: facts.rebuild(tx, [imported, resolved]))
+    rebuilt = await snapshot(db, tenant.org_id)
+    assert len(live[0]) == 2
+    assert live[0] == rebuilt[0]
+    assert live[1] == rebuilt[1]
+    assert numbers(live[2]) == numbers(rebuilt[2])
+    assert numbers(live[2]) == numbers(await rollups_from_facts(db, tenant.org_id))
 
 
 async def test_backfill_fills_imported_rows(history, db, tenant):

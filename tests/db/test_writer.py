@@ -195,6 +195,92 @@ async def test_writer_sent_error_not_503(db: Database) -> None:
     assert await db.write(lambda tx: _keys(tx, scope)) == ["taken"]
 
 
+def _send_counted_insert(scope: str, key: str, counts: list[int]):  # type: ignore[no-untyped-def]
+    """Return a work that inserts ``key`` unless taken and records the row count before commit."""
+
+    def work(tx):  # type: ignore[no-untyped-def]
+        inserted = tx.send_counted(
+            "INSERT INTO idempotency_keys (scope, key, request_hash, created_at) "
+            "VALUES (:scope, :key, 'h', 0) ON CONFLICT (scope, key) DO NOTHING",
+            scope=scope,
+            key=key,
+        )
+        tx.before_commit(lambda: counts.append(inserted.get()))
+        return key
+
+    return work
+
+
+async def test_writer_before_commit_reads_row_counts(db: Database) -> None:
+    scope = f"writer-{id(db)}-counted"
+    await db.write(lambda tx: _insert(tx, scope, "taken"))
+    counts: list[int] = []
+
+    results = await _held_group(
+        db,
+        [
+            lambda: db.write(_send_counted_insert(scope, "new", counts)),
+            lambda: db.write(_send_counted_insert(scope, "taken", counts)),
+        ],
+    )
+
+    assert results == ["new", "taken"]
+    assert counts == [1, 0]
+    assert await db.read(lambda tx: _keys(tx, scope)) == ["new", "taken"]
+
+
+async def test_writer_before_commit_failure_fails_its_work(db: Database) -> None:
+    scope = f"writer-{id(db)}-callback"
+
+    def refused(tx):  # type: ignore[no-untyped-def]
+        _insert(tx, scope, "refused")
+
+        def check() -> None:
+            raise ValueError("the check failed")
+
+        tx.before_commit(check)
+        return "refused"
+
+    def writes_in_callback(tx):  # type: ignore[no-untyped-def]
+        tx.before_commit(lambda: _insert(tx, scope, "from-callback"))
+        return "callback"
+
+    results = await _held_group(
+        db,
+        [
+            lambda: db.write(lambda tx: _insert(tx, scope, "before")),
+            lambda: db.write(refused),
+            lambda: db.write(writes_in_callback),
+        ],
+    )
+
+    assert results[0] == "before"
+    assert isinstance(results[1], ValueError)
+    assert results[2] == "callback"
+    assert await db.read(lambda tx: _keys(tx, scope)) == ["before", "from-callback"]
+
+
+async def test_writer_returned_value_after_commit(db: Database) -> None:
+    scope = f"writer-{id(db)}-returning"
+    seen: list[str] = []
+
+    def work(tx):  # type: ignore[no-untyped-def]
+        returned = tx.send_returning(
+            "INSERT INTO idempotency_keys (scope, key, request_hash, created_at) "
+            "VALUES (:scope, 'returned', 'h', 0) RETURNING key",
+            scope=scope,
+        )
+        _insert(tx, scope, "later")
+        tx.after_commit(lambda: seen.append(returned.get()))
+        return "ok"
+
+    results = await _held_group(db, [lambda: db.write(work), lambda: db.write(work)])
+
+    assert isinstance(results[1], Exception)
+    assert results[0] == "ok"
+    assert seen == ["returned"]
+
+
 async def test_writer_logs_once_per_commit(db: Database, caplog) -> None:  # type: ignore[no-untyped-def]
     scope = f"writer-{id(db)}-logs"
     logger = logging.getLogger("tests.writer")
@@ -250,3 +336,57 @@ async def test_read_logs_at_once(db: Database, caplog) -> None:  # type: ignore[
         await db.read(work)
 
     assert [record.getMessage() for record in caplog.records] == ["read ran"]
+
+
+@pytest.mark.parametrize("with_failure", [False, True], ids=["one-run", "rerun-with-savepoints"])
+async def test_writer_before_commit_logs_once(  # type: ignore[no-untyped-def]
+    db: Database, caplog, with_failure: bool
+) -> None:
+    scope = f"writer-{id(db)}-callback-logs-{with_failure}"
+    logger = logging.getLogger("tests.writer")
+    published: list[str] = []
+
+    def checked(key: str):  # type: ignore[no-untyped-def]
+        def work(tx):  # type: ignore[no-untyped-def]
+            inserted = tx.send_counted(
+                "INSERT INTO idempotency_keys (scope, key, request_hash, created_at) "
+                "VALUES (:scope, :key, 'h', 0) ON CONFLICT (scope, key) DO NOTHING",
+                scope=scope,
+                key=key,
+            )
+
+            def check() -> None:
+                tx.log(logger.info, "key checked", extra={"key": key, "rows": inserted.get()})
+                tx.after_commit(lambda: published.append(key))
+
+            tx.before_commit(check)
+            return key
+
+        return work
+
+    def rejected_in_callback(tx):  # type: ignore[no-untyped-def]
+        _insert(tx, scope, "rejected")
+
+        def check() -> None:
+            rejection = {"key": "rejected", "rows": 0}
+            tx.log(logger.warning, "key rejected", when="failed", extra=rejection)
+            raise ValueError("the check failed")
+
+        tx.before_commit(check)
+        return "rejected"
+
+    works = [lambda: db.write(checked("a")), lambda: db.write(checked("b"))]
+    if with_failure:
+        works.insert(1, lambda: db.write(rejected_in_callback))
+    with caplog.at_level(logging.INFO, logger="tests.writer"):
+        results = await _held_group(db, works)
+
+    assert [result for result in results if not isinstance(result, Exception)] == ["a", "b"]
+    assert published == ["a", "b"]
+    logged = sorted((record.getMessage(), record.key, record.rows) for record in caplog.records)
+    expected = [("key checked", "a", 1), ("key checked", "b", 1)]
+    if with_failure:
+        assert isinstance(results[1], ValueError)
+        expected.append(("key rejected", "rejected", 0))
+    assert logged == sorted(expected)
+    assert await db.read(lambda tx: _keys(tx, scope)) == ["a", "b"]

@@ -7,13 +7,14 @@ therefore reads finished rows and never rebuilds anything.
 
 An item usually arrives after everything already in its conversation's
 stream and is folded in with one read and one update of the facts row by
-primary key (a customer message needs only the update), plus one insert
-per answered wait, one upsert of the hour's wait count per wait-length bin
-that the waits fall in (``wait_bins``) and one upsert of the hour's rollup
-row when a total changes. On PostgreSQL the writes after the read cost no round trip of
-their own (see ``run_together``). An item that sorts before
-the stream's last ordered item, or a conversation without a facts row (rows
-imported directly), is derived again from the whole history instead.
+primary key (a customer message needs only the update, whose row count is
+checked before commit), plus one insert per answered wait, one upsert of
+the hour's wait count per wait-length bin that the waits fall in
+(``wait_bins``) and one upsert of the hour's rollup row when a total
+changes. On PostgreSQL the writes after the read cost no round trip of
+their own (see ``run_together``). An item that sorts before the stream's
+last ordered item, or a conversation without a facts row (rows imported
+directly), is derived again from the whole history instead.
 """
 
 from __future__ import annotations
@@ -124,11 +125,8 @@ _CUSTOMER_SQL = (
 def apply_item(tx: Tx, conversation_id: str, kind: int, at_ms: int) -> None:
     """Fold one stream item into the conversation's facts and store the waits it answers."""
     if kind == CUSTOMER:
-        applied = tx.execute(
-            _CUSTOMER_SQL, id=conversation_id, at_ms=at_ms, position=position(at_ms, kind)
-        )
-        if applied:
-            return
+        _apply_customer(tx, conversation_id, at_ms)
+        return
 
     state = tx.one(_SELECT_STATE_SQL, id=conversation_id)
     if state is None:
@@ -177,6 +175,26 @@ def apply_item(tx: Tx, conversation_id: str, kind: int, at_ms: int) -> None:
         if delta is not None:
             statements.append(delta)
     run_together(tx, statements)
+
+
+def _apply_customer(tx: Tx, conversation_id: str, at_ms: int) -> None:
+    """Apply a customer message with one update whose row count is checked before commit.
+
+    The update changes nothing when the conversation has no facts row or the
+    message sorts before the stream's last ordered item. The check then
+    derives the facts again from the whole history, which by then also
+    contains every later change of this transaction. Reading the row count
+    only at commit saves a round trip per message in PostgreSQL's writer.
+    """
+    applied = tx.send_counted(
+        _CUSTOMER_SQL, id=conversation_id, at_ms=at_ms, position=position(at_ms, CUSTOMER)
+    )
+
+    def check() -> None:
+        if not applied.get():
+            _rebuild(tx, conversation_id, "no facts row, or an item older than the stream")
+
+    tx.before_commit(check)
 
 
 def run_together(tx: Tx, statements: list[Statement]) -> None:

@@ -35,6 +35,40 @@ class LogEntry:
         self.emit(self.message, **self.kwargs)
 
 
+class Deferred:
+    """The result of a statement sent without waiting for it.
+
+    ``get`` returns the first column of the first row, or the row count for a
+    statement sent with ``Tx.send_counted``. In a pipelined write the result
+    arrives with the next statement whose result is read, or at commit, so
+    calling ``get`` before then costs a round trip of its own.
+    """
+
+    __slots__ = ("_cursor", "_flush", "_count", "_value", "_ready")
+
+    def __init__(self, cursor: Any, flush: Callable[[], None] | None, *, count: bool) -> None:
+        self._cursor = cursor
+        self._flush = flush
+        self._count = count
+        self._value: Any = None
+        self._ready = False
+        if flush is None:
+            self.get()
+
+    def get(self) -> Any:
+        if not self._ready:
+            if self._count:
+                if self._flush is not None and self._cursor.pgresult is None:
+                    self._flush()
+                self._value = self._cursor.rowcount
+            else:
+                row = self._cursor.fetchone()
+                self._value = None if row is None else next(iter(dict(row).values()))
+            self._ready = True
+            self._cursor = None
+        return self._value
+
+
 class Tx:
     """One open transaction on either engine.
 
@@ -58,6 +92,8 @@ class Tx:
         self._after_commit: list[Callable[[], Any]] = []
         self._defer_logs = defer_logs
         self._logs: list[LogEntry] = []
+        self._before_commit: list[Callable[[], None]] = []
+        self._deferred: list[Deferred] = []
 
     @property
     def for_update(self) -> str:
@@ -88,6 +124,66 @@ class Tx:
         then reruns the group with a savepoint per work to find the culprit.
         """
         self._run(sql, params)
+
+    def send_returning(self, sql: str, **params: Any) -> Deferred:
+        """Send a statement whose returned value the work reads only after commit.
+
+        In a pipelined write the statement runs on a cursor of its own, so
+        later statements leave its result in place, and it costs no round
+        trip. Elsewhere it runs and is read at once.
+        """
+        return self._defer(sql, params, count=False)
+
+    def send_counted(self, sql: str, **params: Any) -> Deferred:
+        """Send a statement whose row count the work reads in a ``before_commit`` callback."""
+        return self._defer(sql, params, count=True)
+
+    def _defer(self, sql: str, params: Mapping[str, Any], *, count: bool) -> Deferred:
+        deferred = Deferred(self._deferred_cursor(sql, params), self._flush, count=count)
+        if self._flush is not None:
+            self._deferred.append(deferred)
+        return deferred
+
+    def _deferred_cursor(self, sql: str, params: Mapping[str, Any]) -> Any:
+        if self._flush is None:
+            self._run(sql, params)
+            return self._cursor
+        cursor = self._cursor.connection.cursor()
+        cursor.execute(to_pyformat(sql), params)
+        return cursor
+
+    def before_commit(self, callback: Callable[[], None]) -> None:
+        """Run ``callback`` in this transaction once the results sent so far have arrived.
+
+        A pipelined write (PostgreSQL's writer) runs it after the last work of
+        its group, or at the end of the work when the group reruns with a
+        savepoint per work. It may run statements of its own. Elsewhere it
+        runs at once. An error it raises fails the work that registered it.
+        """
+        if self._flush is None:
+            callback()
+        else:
+            self._before_commit.append(callback)
+
+    def has_before_commit(self) -> bool:
+        return bool(self._before_commit)
+
+    def run_before_commit(self) -> None:
+        """Run the ``before_commit`` callbacks, including any that they register."""
+        while self._before_commit:
+            callbacks, self._before_commit = self._before_commit, []
+            for callback in callbacks:
+                callback()
+
+    def read_deferred(self) -> None:
+        """Read every deferred result, once the writer has received them all.
+
+        The writer calls it after commit, so after-commit callbacks find plain
+        values and never touch the connection from another thread.
+        """
+        for deferred in self._deferred:
+            deferred.get()
+        self._deferred.clear()
 
     def one(self, sql: str, **params: Any) -> dict[str, Any] | None:
         self._run(sql, params)

@@ -162,11 +162,15 @@ class GroupWriter:
         *,
         savepoint: bool,
         rollback: bool,
-    ) -> Outcome:
+    ) -> tuple[Outcome, Tx | None]:
         """Run one work, in a savepoint of its own when ``savepoint`` or ``rollback``.
 
         Without a savepoint a failure leaves the transaction to the caller,
-        which rolls back the whole group.
+        which rolls back the whole group, and the work's ``before_commit``
+        callbacks are left to the caller too. Returns the outcome and, for a
+        work that succeeded, its ``Tx``. A success's after-commit callbacks
+        and log lines stay in that ``Tx`` until the caller has committed,
+        because a ``before_commit`` callback may still add to them.
         """
         savepoint = savepoint or rollback
         for attempt in range(4):
@@ -177,24 +181,42 @@ class GroupWriter:
                 result = work(tx)
                 if savepoint and flush is not None:
                     # A statement sent without waiting fails here, inside its
-                    # own work's savepoint.
+                    # own work's savepoint, and so does a callback.
                     flush()
+                    if tx.has_before_commit():
+                        tx.run_before_commit()
+                        flush()
             except BaseException as error:  # noqa: BLE001 - handed to the caller
+                if flush is not None:
+                    self._drain(flush)
                 if not savepoint:
-                    return False, error, [], tx.take_logs("failed")
+                    return (False, error, [], tx.take_logs("failed")), None
                 cursor.execute("ROLLBACK TO SAVEPOINT work")
                 cursor.execute("RELEASE SAVEPOINT work")
                 if self._connection.is_retryable(error) and attempt < 3:
                     continue
-                return False, error, [], tx.take_logs("failed")
+                return (False, error, [], tx.take_logs("failed")), None
             if rollback:
                 cursor.execute("ROLLBACK TO SAVEPOINT work")
                 cursor.execute("RELEASE SAVEPOINT work")
-                return True, result, [], []
+                return (True, result, [], []), None
             if savepoint:
                 cursor.execute("RELEASE SAVEPOINT work")
-            return True, result, tx.take_after_commit(), tx.take_logs("committed")
+            return (True, result, [], []), tx
         raise AssertionError("unreachable")
+
+    def _drain(self, flush: Callable[[], None]) -> None:
+        """Receive every result still pending after a statement failed.
+
+        A pipelined statement's error can surface at the next ``execute``,
+        before the writer sent a sync. Until one is sent, PostgreSQL skips
+        every later statement, the rollback to the savepoint included.
+        """
+        try:
+            flush()
+        except Exception as error:
+            if not self._connection.is_statement_error(error):
+                raise
 
     def _run_group(
         self, group: list[tuple[Callable[[Tx], Any], Settle, bool]], *, savepoints: bool
@@ -202,33 +224,80 @@ class GroupWriter:
         """Run ``group`` in one transaction and commit it.
 
         Without savepoints the first failure rolls the transaction back, and
-        the outcomes end with that failure. A statement error that surfaces
-        only at commit fails the last work, which sends the group round again.
+        the outcomes end with that failure. The works' ``before_commit``
+        callbacks run after the last work, once one sync has brought every
+        result in. A statement error that surfaces only at commit fails the
+        last work, which sends the group round again. After the commit each
+        committed work's outcome receives its after-commit callbacks and log
+        lines.
         """
         cursor = self._connection.cursor()
         outcomes: list[Outcome] = []
+        transactions: list[Tx | None] = []
         failed = False
         try:
             with self._connection.pipeline() as flush:
                 self._connection.begin(cursor)
                 for work, _settle, rollback in group:
-                    outcome = self._run_one(
+                    outcome, tx = self._run_one(
                         cursor, work, flush, savepoint=savepoints, rollback=rollback
                     )
                     outcomes.append(outcome)
+                    transactions.append(tx)
                     if not outcome[0] and not savepoints:
                         failed = True
                         break
+                if not failed and not savepoints:
+                    failed = self._run_before_commit(transactions, outcomes, flush)
                 if not failed:
                     self._connection.commit(cursor)
         except Exception as error:
             if savepoints or not outcomes or not self._connection.is_statement_error(error):
                 raise
-            outcomes[-1] = (False, error, [], [])
+            last = transactions[len(outcomes) - 1]
+            outcomes[-1] = (False, error, [], last.take_logs("failed") if last else [])
             failed = True
         if failed:
             self._connection.rollback(cursor)
+            return outcomes
+
+        for index, tx in enumerate(transactions):
+            if tx is not None:
+                tx.read_deferred()
+                outcomes[index] = (
+                    True,
+                    outcomes[index][1],
+                    tx.take_after_commit(),
+                    tx.take_logs("committed"),
+                )
         return outcomes
+
+    @staticmethod
+    def _run_before_commit(
+        transactions: list[Tx | None],
+        outcomes: list[Outcome],
+        flush: Callable[[], None] | None,
+    ) -> bool:
+        """Run the works' ``before_commit`` callbacks in order; tell whether one failed.
+
+        A failure truncates ``outcomes`` after the work it belongs to, as if
+        that work had failed itself.
+        """
+        pending = [index for index, tx in enumerate(transactions) if tx and tx.has_before_commit()]
+        if not pending:
+            return False
+        if flush is not None:
+            flush()
+        for index in pending:
+            tx = transactions[index]
+            assert tx is not None
+            try:
+                tx.run_before_commit()
+            except Exception as error:  # noqa: BLE001 - handed to the caller
+                del outcomes[index:]
+                outcomes.append((False, error, [], tx.take_logs("failed")))
+                return True
+        return False
 
     def _commit_group(self, group: list[tuple[Callable[[Tx], Any], Settle, bool]]) -> None:
         # Most works succeed, so a group first runs without a savepoint per

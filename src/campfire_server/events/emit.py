@@ -9,6 +9,7 @@ same transaction.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Callable
 from typing import Any
@@ -24,7 +25,11 @@ _tx_hooks: list[TxHook] = []
 
 
 def register_tx_hook(hook: TxHook) -> None:
-    """Run ``hook(tx, record)`` for each event, inside the emitting transaction."""
+    """Run ``hook(tx, record)`` for each event, inside the emitting transaction.
+
+    The hook's record has ``position`` 0, because the row's position is read
+    only after commit (positions start at 1).
+    """
     if hook not in _tx_hooks:
         _tx_hooks.append(hook)
 
@@ -54,13 +59,15 @@ def emit(
     """Log one event and publish it once the transaction commits.
 
     Callers that touch a conversation pass the ``sequence`` they allocated
-    while updating its row; otherwise one is allocated here.
+    while updating its row; otherwise one is allocated here. The insert's
+    position is read after commit, so in the pipelined writer it costs no
+    round trip; the returned record and the hooks' record have position 0.
     """
     if conversation_id is not None and sequence is None:
         sequence = next_sequence(tx, conversation_id)
     event_id = ids.new("event")
     created_at = created_at if created_at is not None else clock.now_ms()
-    position = tx.value(
+    position = tx.send_returning(
         "INSERT INTO events (id, org_id, conversation_id, mailbox_id, sequence, type, data, "
         "created_at) VALUES (:id, :org_id, :conversation_id, :mailbox_id, :sequence, :type, "
         ":data, :created_at) RETURNING position",
@@ -74,7 +81,7 @@ def emit(
         created_at=created_at,
     )
     record = EventRecord(
-        position=int(position),
+        position=0,
         id=event_id,
         org_id=org_id,
         type=type,
@@ -86,5 +93,7 @@ def emit(
     )
     for hook in _tx_hooks:
         hook(tx, record)
-    tx.after_commit(lambda: bus.publish(record))
+    tx.after_commit(
+        lambda: bus.publish(dataclasses.replace(record, position=int(position.get())))
+    )
     return record
