@@ -312,7 +312,12 @@ async def test_non_iana_timezone_rejected(client, tenant, path, name):
     ],
 )
 async def test_dates_outside_range_rejected(client, tenant, path, date_from, date_to, field):
-    params = {"from": date_from, "to": date_to, "interval": "week", "timezone": "Pacific/Kiritimati"}
+    params = {
+        "from": date_from,
+        "to": date_to,
+        "interval": "week",
+        "timezone": "Pacific/Kiritimati",
+    }
     response = await client.get(path, params=params, headers=tenant.headers)
 
     assert response.status_code == 400
@@ -322,9 +327,16 @@ async def test_dates_outside_range_rejected(client, tenant, path, date_from, dat
     assert error["details"]["expected"] == "a date from 1970-01-01 to 9998-12-31"
 
 
-@pytest.mark.parametrize(("date_from", "date_to"), [("1970-01-01", "1970-01-07"), ("9998-12-25", "9998-12-31")])
+@pytest.mark.parametrize(
+    ("date_from", "date_to"), [("1970-01-01", "1970-01-07"), ("9998-12-25", "9998-12-31")]
+)
 async def test_dates_at_range_ends_accepted(client, tenant, date_from, date_to):
-    params = {"from": date_from, "to": date_to, "interval": "week", "timezone": "Pacific/Kiritimati"}
+    params = {
+        "from": date_from,
+        "to": date_to,
+        "interval": "week",
+        "timezone": "Pacific/Kiritimati",
+    }
     response = await client.get("/analytics/metrics", params=params, headers=tenant.headers)
 
     assert response.status_code == 200, response.text

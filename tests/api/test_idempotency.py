@@ -70,7 +70,10 @@ async def test_reordered_body_replays(client, tenant):
     )
     second = await client.post(
         path,
-        content=b'{ "authorId": "customer_test_A",\n  "authorType": "customer", "content": "Hello" }',
+        content=(
+            b'{ "authorId": "customer_test_A",\n'
+            b'  "authorType": "customer", "content": "Hello" }'
+        ),
         headers=headers,
     )
 
