@@ -36,6 +36,9 @@ HUMAN_REQUESTS = [
     "Kan ik een mens spreken?",
     "ok, agente!",
     "Mitarbeiter, bitte",
+    "get me a manager now",
+    "I want to speak to your supervisor",
+    "I demand a manager",
 ]
 
 NOT_REQUESTS = [
@@ -43,6 +46,8 @@ NOT_REQUESTS = [
     "How do I invite a team member?",
     "Where can I get the Tivoli Monitoring Agent for Sybase?",
     "The queue manager is connecting to the wrong host",
+    "I need a manager account for my shop",
+    "How do I get a manager role for my assistant?",
     "How do I reset my password?",
     "Can customers book a person for a consultation?",
     "Is there a person limit on the team plan?",

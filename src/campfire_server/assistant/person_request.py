@@ -81,7 +81,8 @@ _REQUEST_EXPRESSIONS = (
     rf"(?:through\s+)?(?:to|with)\s+{_ARTICLE}{_PERSON}\b{_REQUEST_END}",
     rf"\b(?:want|need|like|request|prefer|demand|get)\w*\s+(?:me\s+)?"
     rf"(?:to\s+(?:talk|speak|chat)\s+(?:to|with)\s+)?{_ARTICLE}(?:human|person|"
-    rf"representative|real agent|live agent|human agent|support agent)\b{_REQUEST_END}",
+    rf"representative|real agent|live agent|human agent|support agent|manager|supervisor)\b"
+    rf"{_REQUEST_END}",
     rf"^\W*{_ARTICLE}(?:human|person|agent|representative|operator)\W*"
     rf"(?:please|pls|now|asap)?\W*$",
     r"\b(?:agent|human|representative|operator)\s*,?\s*(?:please|pls|now|asap)\b",
