@@ -370,3 +370,27 @@ async def test_body_not_an_object_is_worded(client, tenant, body):
     error = assert_envelope(response, 400, "VALIDATION_ERROR")
     assert error["message"] == "the request body must be a JSON object"
     assert error["details"]["expected"] == "a JSON object"
+
+
+@pytest.mark.parametrize(
+    ("path", "query", "field", "expected"),
+    [
+        ("/conversations", "stauts=closed", "stauts", "one of: "),
+        ("/conversations", "status=open&sort=asc", "sort", "one of: "),
+        ("/mailboxes", "foo=bar", "foo", "no query parameters"),
+        ("/analytics/metrics", "period=7d&tz=UTC", "tz", "one of: "),
+    ],
+)
+async def test_unknown_query_parameter_is_400(client, tenant, path, query, field, expected):
+    response = await client.get(f"{path}?{query}", headers=tenant.headers)
+
+    error = assert_envelope(response, 400, "VALIDATION_ERROR")
+    assert error["details"]["field"] == field
+    assert error["details"]["expected"].startswith(expected)
+
+
+async def test_declared_query_parameters_accepted(client, tenant):
+    query = "status=open&limit=5&createdAfter=2024-01-01T00:00:00Z&customerId=customer_test_A"
+    response = await client.get(f"/conversations?{query}", headers=tenant.headers)
+
+    assert response.status_code == 200, response.text

@@ -26,6 +26,7 @@ from fastapi.exceptions import RequestValidationError, ResponseValidationError
 from fastapi.routing import APIRoute
 from pydantic_core import PydanticUndefined
 
+from ..errors import ValidationFailed
 from .deps import current_principal, get_db, get_settings
 
 # Dependencies that need nothing but the request.
@@ -81,6 +82,36 @@ async def _json_body(request: Request) -> Any:
         ) from None
 
 
+def _query_names(dependant: Dependant) -> set[str]:
+    names = {field.alias for field in dependant.query_params}
+    for sub in dependant.dependencies:
+        names |= _query_names(sub)
+    return names
+
+
+def _reject_unknown_query(handler: Handler, dependant: Dependant) -> Handler:
+    """Wrap ``handler`` so a query parameter the operation does not declare is a 400.
+
+    A misspelt filter such as ``stauts=closed`` would otherwise be ignored and
+    the list returned unfiltered.
+    """
+    known = frozenset(_query_names(dependant))
+    expected = ", ".join(sorted(known)) if known else "no query parameters"
+
+    async def checked(request: Request) -> Response:
+        for name in request.query_params:
+            if name not in known:
+                raise ValidationFailed(
+                    f"unknown query parameter {name!r}",
+                    field=name,
+                    value=request.query_params[name],
+                    expected=f"one of: {expected}" if known else expected,
+                )
+        return await handler(request)
+
+    return checked
+
+
 class LeanRoute(APIRoute):
     def get_route_handler(self) -> Handler:
         general = super().get_route_handler()
@@ -91,8 +122,8 @@ class LeanRoute(APIRoute):
             or self.stream_item_field is not None
             or self.status_code == 204
         ):
-            return general
-        return self._lean_handler()
+            return _reject_unknown_query(general, self.dependant)
+        return _reject_unknown_query(self._lean_handler(), self.dependant)
 
     def _lean_handler(self) -> Handler:
         dependant = self.dependant
