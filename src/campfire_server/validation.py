@@ -87,9 +87,10 @@ def _depth(value: Any) -> int:
 def check_metadata(value: dict[str, Any], field: str = "metadata") -> dict[str, Any]:
     """Enforce the metadata limits: a JSON object of at most 16 KiB and 5 levels.
 
-    A string under a key that names a URL must be a safe link at every level
-    (``knowledge.urls.safe_link``: an absolute http(s) URL or a path starting
-    with one ``/``), so nested values such as ``page.url`` are checked too.
+    Every string under a key that names a URL, at any depth below it, must be
+    a safe link (``knowledge.urls.safe_link``: an absolute http(s) URL or a
+    path starting with one ``/``), and such keys are found at every level, so
+    nested values such as ``page.url`` are checked too.
     """
     size = len(json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode())
     if size > MAX_METADATA_BYTES:
@@ -119,11 +120,12 @@ def _is_url_key(key: str) -> bool:
 def _check_urls(value: Any, path: str, url_key: bool = False) -> None:
     """Raise ``ValidationFailed`` for the first string under a URL-named key that is no link.
 
-    A list under such a key is checked item by item.
+    Every string inside a list or object under such a key is checked, so a
+    link cannot hide one level down, as in ``{"url": {"href": ...}}``.
     """
     if isinstance(value, dict):
         for key, item in value.items():
-            _check_urls(item, f"{path}.{key}", _is_url_key(str(key)))
+            _check_urls(item, f"{path}.{key}", url_key or _is_url_key(str(key)))
     elif isinstance(value, list):
         for index, item in enumerate(value):
             _check_urls(item, f"{path}[{index}]", url_key)

@@ -222,6 +222,9 @@ BAD_NESTED_URLS = [
     ),
     ({"link": ["https://ok.example", "vbscript:x"]}, "metadata.link[1]"),
     ({"items": [[{"website": "//no-scheme.example"}]]}, "metadata.items[0][0].website"),
+    ({"url": {"href": "javascript:alert(1)"}}, "metadata.url.href"),
+    ({"avatarUrl": {"src": "javascript:alert(1)"}}, "metadata.avatarUrl.src"),
+    ({"url": [{"x": "javascript:alert(1)"}]}, "metadata.url[0].x"),
 ]
 GOOD_NESTED = {
     "page": {"url": "https://example.com/pricing", "title": "javascript: the good parts"},

@@ -39,6 +39,9 @@ HUMAN_REQUESTS = [
     "get me a manager now",
     "I want to speak to your supervisor",
     "I demand a manager",
+    "speak with the supervisor right now",
+    "talk to the manager",
+    "I wanna talk to ur manager",
 ]
 
 NOT_REQUESTS = [

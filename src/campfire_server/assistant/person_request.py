@@ -61,7 +61,7 @@ _TOPIC = _patterns(
 _PERSON = (
     r"(?:human|human being|person|people|someone|somebody|agent|rep|representative|staff|"
     r"operator|support (?:team|staff|person|agent)|customer (?:service|support)|"
-    r"(?:your|a) (?:manager|supervisor)|employee|team member|live chat)"
+    r"(?:your|ur|a|the) (?:manager|supervisor)|employee|team member|live chat)"
 )
 _ARTICLE = r"(?:(?:an?|the|your|some|one of your)\s+)?(?:(?:actual|real|live)\s+)?"
 # Text allowed after the person word in a request: the end of the clause, a
