@@ -95,6 +95,11 @@ def test_model_values_are_usage_errors(migrated) -> None:
             ["orgs", "create", "--name", "\u200b", "--database-url", migrated],
             ["organization name has no visible character"],
         ),
+        (
+            ["agents", "create", "--name", "\u200b", "--email", "a@b.c", "--password", "x" * 10]
+            + base,
+            ["--name", "is invalid: it must be text with at least one visible character"],
+        ),
     ]
     for args, parts in cases:
         result = campfire(*args)
@@ -204,3 +209,18 @@ def test_serve_logs_workers_warning(migrated, tmp_path) -> None:
     text = log_path.read_text()
     assert "WARNING" in text
     assert "several worker processes without CAMPFIRE_REDIS_URL" in text
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["agents", "create", "--name", "R", "--email", "r@example.com", "--password", "x" * 10],
+        ["mailboxes", "create", "--name", "Support"],
+        ["mailboxes", "list"],
+        ["keys", "list"],
+    ],
+)
+def test_unknown_org_is_named(migrated, args) -> None:
+    result = campfire(*args, "--org", "org_nope", "--database-url", migrated)
+
+    assert_one_line(result, 1, "organization 'org_nope' was not found (--org)", "orgs create")

@@ -235,14 +235,30 @@ def cmd_orgs_list(args: argparse.Namespace) -> int:
     return 0
 
 
+def _require_org(tx: Tx, org_id: str) -> None:
+    if not org_service.organization_exists(tx, org_id):
+        raise ServiceError(
+            f"organization {org_id!r} was not found (--org); `campfire orgs create` makes one"
+        )
+
+
+def _in_org(args: argparse.Namespace, work: Callable[[Tx], Any]) -> Callable[[Tx], Any]:
+    """Wrap ``work`` so an unknown ``--org`` fails with its own message, not a foreign key error."""
+
+    def checked(tx: Tx) -> Any:
+        _require_org(tx, args.org)
+        return work(tx)
+
+    return checked
+
+
 def cmd_keys_create(args: argparse.Namespace) -> int:
     settings = _settings(args)
     kind = "publishable" if args.publishable else "secret"
     role = "customer" if args.publishable else args.role
 
     def work(tx: Tx) -> dict[str, Any]:
-        if not org_service.organization_exists(tx, args.org):
-            raise ServiceError(f"organization {args.org!r} was not found")
+        _require_org(tx, args.org)
         org_service.require_mailboxes(tx, args.org, args.mailbox or [])
         issued = keys.create_key(
             tx,
@@ -262,13 +278,18 @@ def cmd_keys_create(args: argparse.Namespace) -> int:
 
 
 def cmd_keys_list(args: argparse.Namespace) -> int:
-    rows = _run(_settings(args), lambda tx: keys.list_keys(tx, args.org), write=False)
+    rows = _run(
+        _settings(args), _in_org(args, lambda tx: keys.list_keys(tx, args.org)), write=False
+    )
     _print(rows)
     return 0
 
 
 def cmd_keys_revoke(args: argparse.Namespace) -> int:
-    _run(_settings(args), lambda tx: keys.revoke_key(tx, org_id=args.org, key_id=args.key_id))
+    _run(
+        _settings(args),
+        _in_org(args, lambda tx: keys.revoke_key(tx, org_id=args.org, key_id=args.key_id)),
+    )
     print(f"revoked {args.key_id}")
     return 0
 
@@ -284,14 +305,18 @@ def cmd_mailboxes_create(args: argparse.Namespace) -> int:
         ),
         identity_secret=args.identity_secret,
     )
-    mailbox = _run(_settings(args), lambda tx: org_actions.create_mailbox(tx, args.org, request))
+    mailbox = _run(
+        _settings(args), _in_org(args, lambda tx: org_actions.create_mailbox(tx, args.org, request))
+    )
     _print(mailbox.model_dump(mode="json", by_alias=True))
     return 0
 
 
 def cmd_mailboxes_list(args: argparse.Namespace) -> int:
     mailboxes = _run(
-        _settings(args), lambda tx: org_service.list_mailboxes(tx, args.org), write=False
+        _settings(args),
+        _in_org(args, lambda tx: org_service.list_mailboxes(tx, args.org)),
+        write=False,
     )
     _print([mailbox.model_dump(mode="json", by_alias=True) for mailbox in mailboxes])
     return 0
@@ -320,7 +345,10 @@ def cmd_agents_create(args: argparse.Namespace) -> int:
         capacity=args.capacity,
         password=_password(args),
     )
-    agent = _run(_settings(args), lambda tx: routing_actions.create_agent(tx, args.org, request))
+    agent = _run(
+        _settings(args),
+        _in_org(args, lambda tx: routing_actions.create_agent(tx, args.org, request)),
+    )
     _print(agent.model_dump(mode="json", by_alias=True))
     return 0
 
@@ -339,7 +367,9 @@ def cmd_agents_set_password(args: argparse.Namespace) -> int:
     request = AgentUpdate(password=password)
     agent = _run(
         _settings(args),
-        lambda tx: routing_actions.update_agent(tx, args.org, args.agent_id, request),
+        _in_org(
+            args, lambda tx: routing_actions.update_agent(tx, args.org, args.agent_id, request)
+        ),
     )
     _print(agent.model_dump(mode="json", by_alias=True))
     return 0

@@ -81,8 +81,11 @@ def _constraint(error: dict[str, Any], field: str) -> str:
     }
     if kind in described:
         return described[kind]()
-    message = str(error.get("msg", "is invalid"))
-    return message.removeprefix("Value error, ")
+    message = str(error.get("msg", "is invalid")).removeprefix("Value error, ")
+    message = message.replace("Input should be ", "must be ", 1)
+    if message.startswith(("must ", "is ", "has ")):
+        return message
+    return f"must be {message}"
 
 
 def _option(model: str, field: str, args: argparse.Namespace) -> str:

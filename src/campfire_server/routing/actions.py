@@ -70,7 +70,7 @@ def _require_free_email(tx: Tx, org_id: str, email: str, agent_id: str) -> None:
     if holder is not None:
         raise Conflict(
             f"email {email!r} already belongs to agent {holder!r} of this organization; "
-            "choose another email or change that agent's first",
+            "choose another email or change that agent's email first",
             details={"field": "email", "value": email},
         )
 
