@@ -903,7 +903,7 @@ export interface components {
             mailboxId?: string | null;
             /**
              * Metadata
-             * @description Free-form JSON object, at most 16 KiB and 5 levels deep. Keys that name URLs (referrer, url, website, *Url) must hold absolute http(s) URLs.
+             * @description Free-form JSON object, at most 16 KiB and 5 levels deep. Keys that name URLs (referrer, url, website, *Url), at any depth, must hold absolute http(s) URLs or paths starting with a single /.
              */
             metadata?: {
                 [key: string]: unknown;
@@ -930,7 +930,7 @@ export interface components {
             assignedAgentId?: string | null;
             /**
              * Metadata
-             * @description Free-form JSON object, at most 16 KiB and 5 levels deep. Keys that name URLs (referrer, url, website, *Url) must hold absolute http(s) URLs.
+             * @description Free-form JSON object, at most 16 KiB and 5 levels deep. Keys that name URLs (referrer, url, website, *Url), at any depth, must hold absolute http(s) URLs or paths starting with a single /.
              */
             metadata?: {
                 [key: string]: unknown;
@@ -1470,7 +1470,7 @@ export interface components {
             content: string;
             /**
              * Metadata
-             * @description Free-form JSON object, at most 16 KiB and 5 levels deep. Keys that name URLs (referrer, url, website, *Url) must hold absolute http(s) URLs.
+             * @description Free-form JSON object, at most 16 KiB and 5 levels deep. Keys that name URLs (referrer, url, website, *Url), at any depth, must hold absolute http(s) URLs or paths starting with a single /.
              */
             metadata?: {
                 [key: string]: unknown;
