@@ -52,6 +52,14 @@ Visible = AfterValidator(_require_visible)
 VisibleText = Annotated[str, Visible]
 
 
+def _none_if_invisible(value: str | None) -> str | None:
+    return value if value is None or has_visible_character(value) else None
+
+
+# Optional free text that shows nothing is stored as no text: ``Annotated[str | None, OrNone]``.
+OrNone = AfterValidator(_none_if_invisible)
+
+
 def find_bad_text(value: Any, path: str = "") -> tuple[str, str] | None:
     """Return ``(path, reason)`` for the first string holding NUL or a lone surrogate."""
     if isinstance(value, str):

@@ -112,3 +112,25 @@ def test_head_and_options_over_http(live_server, tenant):
     assert head.headers["content-length"] == str(len(got.content))
     assert options.status_code == 204
     assert options.headers["allow"] == "GET, HEAD, POST, OPTIONS"
+
+
+def test_unknown_transfer_coding_is_400(live_server, tenant):
+    chunk = b'{"customerId":"customer_gzip"}'
+    raw = (
+        b"POST /api/v2/conversations HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        b"Authorization: " + tenant.headers["Authorization"].encode() + b"\r\n"
+        b"Content-Type: application/json\r\nConnection: close\r\n"
+        b"Transfer-Encoding: gzip, chunked\r\n\r\n"
+        + f"{len(chunk):x}\r\n".encode()
+        + chunk
+        + b"\r\n0\r\n\r\n"
+    )
+
+    received = _exchange(live_server.port, raw)
+    head, _, body = received.partition(b"\r\n\r\n")
+
+    assert head.startswith(b"HTTP/1.1 400 "), head
+    error = json.loads(body)["error"]
+    assert error["code"] == "VALIDATION_ERROR"
+    assert error["details"]["field"] == "Transfer-Encoding"
+    assert error["details"]["value"] == "gzip, chunked"

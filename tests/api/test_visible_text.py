@@ -273,3 +273,33 @@ async def test_nested_metadata_url_accepted(client, tenant) -> None:
     message = await send_message(client, tenant, conversation["id"], "hi", metadata=GOOD_NESTED)
     assert message.status_code == 201, message.text
     assert message.json()["metadata"] == GOOD_NESTED
+
+
+async def test_invisible_search_query_is_400(client, tenant):
+    response = await client.get(
+        "/knowledge/search", params={"q": "\u200b\u200b"}, headers=tenant.headers
+    )
+
+    assert response.status_code == 400, response.text
+    error = response.json()["error"]
+    assert error["code"] == "VALIDATION_ERROR"
+    assert error["details"]["field"] == "q"
+
+
+async def test_invisible_optional_text_is_stored_as_none(client, tenant):
+    conversation = await create_conversation(client, tenant)
+    handoff = await client.post(
+        f"/conversations/{conversation['id']}/handoff",
+        json={"reason": "\u200b\ufeff"},
+        headers=tenant.headers,
+    )
+    mailbox = await client.post(
+        "/mailboxes",
+        json={"name": "Invisible instructions", "settings": {"aiInstructions": "\u200b"}},
+        headers=tenant.headers,
+    )
+
+    assert handoff.status_code == 201, handoff.text
+    assert handoff.json()["reason"] is None
+    assert mailbox.status_code == 201, mailbox.text
+    assert mailbox.json()["settings"]["aiInstructions"] is None

@@ -216,6 +216,29 @@ def find_nul_in_url(scope: Scope) -> str | None:
     return None
 
 
+def _check_transfer_coding(scope: Scope) -> None:
+    """Raise ``ValidationFailed`` unless the body is sent plainly or with ``chunked`` alone.
+
+    The HTTP parser decodes only ``chunked``; a body under any other coding,
+    such as gzip, would otherwise be read as if it were not encoded.
+    """
+    codings = [
+        coding.strip().lower()
+        for key, value in scope.get("headers", ())
+        if key == b"transfer-encoding"
+        for coding in value.decode("latin-1").split(",")
+        if coding.strip()
+    ]
+    if codings and codings != ["chunked"]:
+        shown = ", ".join(codings)
+        raise ValidationFailed(
+            f"Transfer-Encoding {shown!r} is not supported",
+            field="Transfer-Encoding",
+            value=shown,
+            expected="chunked alone, or no Transfer-Encoding and a Content-Length",
+        )
+
+
 class BodyGuardMiddleware:
     """Enforce the size limit, the JSON media type and well-formed JSON before routing.
 
@@ -245,6 +268,7 @@ class BodyGuardMiddleware:
             await self.app(scope, receive, send)
             return
         try:
+            _check_transfer_coding(scope)
             declared = _header(scope, b"content-length")
             if declared and declared.isdigit() and int(declared) > self.max_body_bytes:
                 raise PayloadTooLarge(

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from pydantic import Field, StringConstraints, field_validator
 
 from ..apimodel import ApiModel, ResponseModel
-from ..validation import Visible
+from ..validation import OrNone, Visible
 
 MailboxId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
 IdentitySecret = Annotated[
@@ -25,7 +25,7 @@ class MailboxSettings(ApiModel):
     identity_verification: bool = Field(
         default=False, description="Require customerHash for widget sessions"
     )
-    ai_instructions: str | None = Field(
+    ai_instructions: Annotated[str | None, OrNone] = Field(
         default=None, max_length=4000, description="Extra guidance for the AI's tone"
     )
 

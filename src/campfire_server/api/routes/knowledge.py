@@ -18,6 +18,7 @@ from ...knowledge.schemas import (
     SearchHit,
 )
 from ...knowledge.urls import source_url
+from ...validation import Visible
 from ..deps import DbDep, PrincipalDep
 from ..lean_route import LeanRoute
 from ..locations import set_location
@@ -101,7 +102,7 @@ async def list_articles(
 async def search_articles(
     request: Request,
     principal: PrincipalDep,
-    q: Annotated[str, Query(min_length=1, max_length=2000)],
+    q: Annotated[str, Query(min_length=1, max_length=2000), Visible],
     mailbox_id: Annotated[str | None, Query(alias="mailboxId", max_length=64)] = None,
     limit: Annotated[QueryInt, Query(ge=1, le=50)] = 10,
 ) -> dict:
