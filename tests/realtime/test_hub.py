@@ -160,6 +160,40 @@ async def test_full_send_queue_drops_socket() -> None:
     assert [f["sequence"] for f in recorder.frames] == [1, 2, 3, 4, 5, 6]
 
 
+async def test_replay_not_counted_against_bound() -> None:
+    blocked = asyncio.Event()
+    sent: list[str] = []
+
+    async def held_back(text: str) -> None:
+        await blocked.wait()
+        sent.append(text)
+
+    dropped: list[int] = []
+    connection = Connection(
+        "ws_replaying",
+        ADMIN,
+        held_back,
+        queue_frames=3,
+        on_drop=lambda conn, code, reason: dropped.append(code),
+    )
+    connection.enqueue_replay([json.dumps({"n": n}) for n in range(10)])
+    await settle()
+
+    # One frame is with the writer; nine replayed and two live ones wait.
+    connection.enqueue(json.dumps({"n": "live 1"}))
+    connection.enqueue(json.dumps({"n": "live 2"}))
+    assert dropped == []
+
+    # The third live frame fills the bound of three, and a fourth drops the socket.
+    connection.enqueue(json.dumps({"n": "live 3"}))
+    assert dropped == []
+    connection.enqueue(json.dumps({"n": "live 4"}))
+    assert dropped == [1013]
+
+    blocked.set()
+    await settle()
+
+
 async def test_typing_not_echoed() -> None:
     hub = Hub()
     first, first_frames, _ = attach(hub, ADMIN, "ws_a")

@@ -72,6 +72,8 @@ class Connection:
         self._write_now = write_now
         self._sending = False
         self._limit = queue_frames
+        # Replayed frames still in the queue; they do not count against the bound.
+        self._replayed = 0
         self._pending: deque[str] = deque()
         self._wakeup = asyncio.Event()
         self._idle = asyncio.Event()
@@ -91,7 +93,7 @@ class Connection:
                     return
             except Exception as error:  # the socket went away; the writer reports it
                 log.debug("realtime direct write failed", extra={"error": str(error)})
-        if len(self._pending) >= self._limit:
+        if len(self._pending) - self._replayed >= self._limit:
             log.warning(
                 "realtime socket dropped: send queue full",
                 extra={"connection_id": self.id, "organization_id": self.principal.org_id},
@@ -110,6 +112,7 @@ class Connection:
         if self.closed or not texts:
             return
         self._pending.extend(texts)
+        self._replayed += len(texts)
         self._idle.clear()
         self._wakeup.set()
 
@@ -139,7 +142,13 @@ class Connection:
                 self._wakeup.clear()
                 self._sending = True
                 while pending:
-                    await self._send(pending.popleft())
+                    text = pending.popleft()
+                    if self._replayed:
+                        # Every frame sent shrinks the allowance, so a live
+                        # frame queued before the replay only ends it early,
+                        # which makes the bound stricter, never looser.
+                        self._replayed -= 1
+                    await self._send(text)
                 self._sending = False
                 self._idle.set()
         except asyncio.CancelledError:
