@@ -165,7 +165,7 @@ def test_db_copy_moves_every_row(tmp_path, postgres_available):
                     MessageCreate(content=f"m{n} 👋"),  # noqa: B023
                 )
             )
-        # The AI answers 2.5 s after the last customer message, so the copy holds one wait.
+        # The AI replies 2.5 s after the last customer message, so the copy holds one wait.
         previous = clock.set_clock(clock.FrozenClock(clock.now_ms() + 2_500))
         try:
             await db.write(

@@ -95,9 +95,9 @@ def _depth(value: Any) -> int:
 def check_metadata(value: dict[str, Any], field: str = "metadata") -> dict[str, Any]:
     """Enforce the metadata limits: a JSON object of at most 16 KiB and 5 levels.
 
-    Every string under a key that names a URL, at any depth below it, must be
-    a safe link (``knowledge.urls.safe_link``: an absolute http(s) URL or a
-    path starting with one ``/``), and such keys are found at every level, so
+    Every string under a key that names a URL, at any depth below that key,
+    must be a safe link: an absolute http(s) URL or a path starting with one
+    ``/`` (``knowledge.urls.safe_link``). Such keys count at every level, so
     nested values such as ``page.url`` are checked too.
     """
     size = len(json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode())

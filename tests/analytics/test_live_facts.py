@@ -215,9 +215,9 @@ async def test_live_facts_exact_in_one_group(history, db, tenant):
 
     held = asyncio.ensure_future(db.write(hold))
     await asyncio.to_thread(holding.wait, 5)
-    # The conversation without a facts row gets two customer messages; the
-    # other one in the millisecond of its resolution, which the stream sorts
-    # before the resolution. Only the facts check derives either again.
+    # The conversation without a facts row gets two customer messages. The
+    # other gets one in the millisecond of its resolution, which the stream
+    # sorts before the resolution. Only the facts check derives either again.
     queued = [
         asyncio.ensure_future(history.say(imported, "customer")),
         asyncio.ensure_future(history.say(resolved, "customer")),

@@ -23,8 +23,8 @@ from .stream import AI, HUMAN_SERIES, REPLY_SERIES, Wait
 # Upper edges in ms, exclusive, each 2 ** 0.5 times the one before. Bin 0
 # contains the waits under 1 s and bin k those from EDGES[k - 1] up to
 # EDGES[k]. The last bin contains every wait from EDGES[-1] (about 48.5
-# days) on. The narrower a bin, the fewer waits a percentile reads once it
-# knows the bin.
+# days) on. The narrower a bin, the fewer waits a percentile reads once its
+# bin is found.
 EDGES = tuple(round(1000 * 2 ** (step / 2)) for step in range(45))
 BIN_COUNT = len(EDGES) + 1
 

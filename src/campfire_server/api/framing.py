@@ -3,7 +3,7 @@
 uvicorn responds to a request whose framing it cannot parse (a 20-digit or
 non-numeric ``Content-Length``, a header name with a space, a broken chunk
 size, a garbled request line) with its own plain-text 400 and closes the
-connection; the ASGI app is never called. These protocol classes keep
+connection, so the ASGI app is never called. These protocol classes keep
 uvicorn's parsing and replace only that response with the JSON envelope
 and an ``X-Request-ID``. ``head_limits.py`` builds the classes that
 ``uvicorn.run(http=...)`` takes on top of them. They override

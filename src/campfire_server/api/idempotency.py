@@ -32,7 +32,7 @@ log = logging.getLogger(__name__)
 
 
 class IdempotencyMiddleware:
-    """Answer a repeated POST with the same ``Idempotency-Key`` with the first response.
+    """Replay the first response to a repeated POST with the same ``Idempotency-Key``.
 
     The key is scoped to the credential that sent it and kept for 24 hours.
     A repeat with a different body is a 409. A repeat that arrives while the
@@ -228,6 +228,7 @@ def _claim(tx: Tx, scope_key: str, key: str, request_hash: str) -> Claim:
     """Claim ``key`` for this request, take over an abandoned one, or return the holder's row."""
     now = clock.now_ms()
     abandoned = now - 60_000
+
     # A completed key expires after the window. A claim still open after a
     # minute belongs to a process that crashed mid-request; without recorded
     # writes it is dropped, so the request runs afresh.
@@ -240,6 +241,7 @@ def _claim(tx: Tx, scope_key: str, key: str, request_hash: str) -> Claim:
         cutoff=now - IdempotencyMiddleware.WINDOW_MS,
         abandoned=abandoned,
     )
+
     inserted = tx.execute(
         "INSERT INTO idempotency_keys (scope, key, request_hash, created_at) "
         "VALUES (:scope, :key, :hash, :now) ON CONFLICT (scope, key) DO NOTHING",
@@ -250,6 +252,7 @@ def _claim(tx: Tx, scope_key: str, key: str, request_hash: str) -> Claim:
     )
     if inserted:
         return Claim()
+
     # With recorded writes, the same request takes the abandoned claim over
     # and replays them; the new created_at makes concurrent repeats wait.
     resumed = tx.one(
@@ -264,6 +267,7 @@ def _claim(tx: Tx, scope_key: str, key: str, request_hash: str) -> Claim:
     )
     if resumed is not None:
         return Claim(recorded=json.loads(resumed["write_results"]))
+
     return Claim(stored=_lookup(tx, scope_key, key))
 
 
@@ -295,8 +299,8 @@ class RequestJournal:
     """The write journal of one idempotent request (see ``db/journal.py``).
 
     ``recorded`` contains the encoded results of the writes that committed so
-    far, from this attempt or an earlier one; the first ``len(recorded)``
-    writes of a resumed attempt are answered from it.
+    far, from this attempt or an earlier one. The first ``len(recorded)``
+    writes of a resumed attempt return their results from it and do not run.
     """
 
     def __init__(self, scope_key: str, key: str, recorded: list[Any]) -> None:

@@ -27,7 +27,7 @@ from .schemas import ERRORS
 _OPERATION_METHODS = ("get", "put", "post", "patch", "delete", "head", "options")
 _BODY_METHODS = ("post", "put", "patch")
 
-# Operations that answer 201 with a credential that the server does not
+# Operations that return 201 with a credential that the server does not
 # store, so there is no resource for a ``Location`` to name.
 ISSUES_CREDENTIAL = frozenset({"auth-tokens-create", "widget-session-create"})
 
