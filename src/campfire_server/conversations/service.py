@@ -67,19 +67,35 @@ def get_conversation_row(
     conversation outside the credential's ``mailbox_ids`` are answered
     exactly like an id that does not exist.
     """
-    sql = f"SELECT {CONVERSATION_COLUMNS} FROM conversations WHERE id = :id AND org_id = :org_id"
-    params: dict[str, Any] = {"id": conversation_id, "org_id": org_id}
-    if customer_id is not None:
-        sql += " AND customer_id = :customer_id"
-        params["customer_id"] = customer_id
-    if mailbox_ids:
-        sql += " AND " + _mailbox_clause(mailbox_ids, params)
+    where, params = conversation_scope(org_id, conversation_id, customer_id, mailbox_ids)
+    sql = f"SELECT {CONVERSATION_COLUMNS} FROM conversations WHERE {where}"
     if lock:
         sql += tx.for_update
     row = tx.one(sql, **params)
     if row is None:
-        raise NotFound.for_id("conversation", conversation_id, field="conversationId")
+        raise conversation_not_found(conversation_id)
     return row
+
+
+def conversation_scope(
+    org_id: str,
+    conversation_id: str,
+    customer_id: str | None = None,
+    mailbox_ids: Sequence[str] = (),
+) -> tuple[str, dict[str, Any]]:
+    """Return the ``WHERE`` condition on ``conversations`` that finds one in the caller's scope."""
+    where = "id = :id AND org_id = :org_id"
+    params: dict[str, Any] = {"id": conversation_id, "org_id": org_id}
+    if customer_id is not None:
+        where += " AND customer_id = :customer_id"
+        params["customer_id"] = customer_id
+    if mailbox_ids:
+        where += " AND " + _mailbox_clause(mailbox_ids, params)
+    return where, params
+
+
+def conversation_not_found(conversation_id: str) -> NotFound:
+    return NotFound.for_id("conversation", conversation_id, field="conversationId")
 
 
 def _mailbox_clause(mailbox_ids: Sequence[str], params: dict[str, Any]) -> str:

@@ -2,24 +2,15 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, Literal
 
+from .batch import BatchResult, Reading, StatementBatch, can_merge, merged_statement, shape_of
+from .parameters import to_pyformat
+
 Dialect = Literal["sqlite", "postgresql"]
-
-_NAMED_PARAMETER = re.compile(r"(?<![:\w]):([A-Za-z_][A-Za-z0-9_]*)")
-_pyformat_cache: dict[str, str] = {}
-
-
-def to_pyformat(sql: str) -> str:
-    """Rewrite ``:name`` parameters as psycopg's ``%(name)s`` and escape literal ``%``."""
-    converted = _pyformat_cache.get(sql)
-    if converted is None:
-        converted = _NAMED_PARAMETER.sub(r"%(\1)s", sql.replace("%", "%%"))
-        _pyformat_cache[sql] = converted
-    return converted
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,29 +35,40 @@ class Deferred:
     calling ``get`` before then costs a round trip of its own.
     """
 
-    __slots__ = ("_cursor", "_flush", "_count", "_value", "_ready")
+    __slots__ = ("_tx", "_read", "_value", "_ready")
 
-    def __init__(self, cursor: Any, flush: Callable[[], None] | None, *, count: bool) -> None:
-        self._cursor = cursor
-        self._flush = flush
-        self._count = count
+    def __init__(self, tx: Tx) -> None:
+        self._tx: Tx | None = tx
+        self._read: Callable[[], Any] | None = None
         self._value: Any = None
         self._ready = False
-        if flush is None:
-            self.get()
+
+    def bind(self, read: Callable[[], Any]) -> None:
+        """Set the function that reads the result, once the statement has been sent."""
+        self._read = read
+
+    def settle(self, value: Any) -> None:
+        self._value = value
+        self._ready = True
+        self._tx = None
 
     def get(self) -> Any:
         if not self._ready:
-            if self._count:
-                if self._flush is not None and self._cursor.pgresult is None:
-                    self._flush()
-                self._value = self._cursor.rowcount
-            else:
-                row = self._cursor.fetchone()
-                self._value = None if row is None else next(iter(dict(row).values()))
-            self._ready = True
-            self._cursor = None
+            if self._read is None and self._tx is not None:
+                # The statement still waits in its transaction's batch.
+                self._tx.send_batch()
+            assert self._read is not None
+            self.settle(self._read())
+            self._read = None
         return self._value
+
+
+def _first_column(row: Any) -> Any:
+    return None if row is None else next(iter(dict(row).values()))
+
+
+def _dict_or_none(row: Any) -> dict[str, Any] | None:
+    return None if row is None else dict(row)
 
 
 class Tx:
@@ -94,6 +96,12 @@ class Tx:
         self._logs: list[LogEntry] = []
         self._before_commit: list[Callable[[], None]] = []
         self._deferred: list[Deferred] = []
+        self._batch = StatementBatch()
+
+    @property
+    def pipelined(self) -> bool:
+        """Whether sent statements wait for the next read (PostgreSQL's writer) or run at once."""
+        return self._flush is not None
 
     @property
     def for_update(self) -> str:
@@ -105,6 +113,8 @@ class Tx:
 
     def _run(self, sql: str, params: Mapping[str, Any]) -> Any:
         if self.dialect == "postgresql":
+            if self._batch:
+                self.send_batch()
             return self._cursor.execute(to_pyformat(sql), params)
         return self._cursor.execute(sql, params)
 
@@ -120,37 +130,113 @@ class Tx:
 
         In a pipelined write (PostgreSQL's writer) the statement travels with
         the next one whose result is read, so it costs no round trip of its
-        own. Its error, if any, is raised there or at commit, and the writer
-        then reruns the group with a savepoint per work to find the culprit.
+        own, and joins the other statements sent since then in one merged
+        statement where it can (``db/batch.py``). Its error, if any, is
+        raised there or at commit, and the writer then reruns the group with
+        a savepoint per work to find the culprit.
         """
-        self._run(sql, params)
+        if self._flush is None:
+            self._run(sql, params)
+        else:
+            self._queue(sql, params, "none", None)
 
     def send_returning(self, sql: str, **params: Any) -> Deferred:
         """Send a statement whose returned value the work reads only after commit.
 
-        In a pipelined write the statement runs on a cursor of its own, so
-        later statements leave its result in place, and it costs no round
-        trip. Elsewhere it runs and is read at once.
+        In a pipelined write the statement costs no round trip, and its
+        result stays readable whatever runs after it. Elsewhere it runs and
+        is read at once.
         """
-        return self._defer(sql, params, count=False)
+        return self._defer(sql, params, "value")
 
     def send_counted(self, sql: str, **params: Any) -> Deferred:
         """Send a statement whose row count the work reads in a ``before_commit`` callback."""
-        return self._defer(sql, params, count=True)
+        return self._defer(sql, params, "count")
 
-    def _defer(self, sql: str, params: Mapping[str, Any], *, count: bool) -> Deferred:
-        deferred = Deferred(self._deferred_cursor(sql, params), self._flush, count=count)
-        if self._flush is not None:
-            self._deferred.append(deferred)
-        return deferred
+    def send_row(self, sql: str, **params: Any) -> Deferred:
+        """Send a statement whose first row, a dict or ``None``, a ``before_commit`` callback reads.
 
-    def _deferred_cursor(self, sql: str, params: Mapping[str, Any]) -> Any:
+        Elsewhere than in a pipelined write it runs and is read at once.
+        """
+        return self._defer(sql, params, "row")
+
+    def _defer(self, sql: str, params: Mapping[str, Any], reading: Reading) -> Deferred:
+        deferred = Deferred(self)
         if self._flush is None:
             self._run(sql, params)
-            return self._cursor
+            if reading == "count":
+                deferred.settle(self._cursor.rowcount)
+            elif reading == "row":
+                deferred.settle(_dict_or_none(self._cursor.fetchone()))
+            else:
+                deferred.settle(_first_column(self._cursor.fetchone()))
+            return deferred
+
+        self._deferred.append(deferred)
+        self._queue(sql, params, reading, deferred)
+        return deferred
+
+    def _queue(
+        self, sql: str, params: Mapping[str, Any], reading: Reading, deferred: Deferred | None
+    ) -> None:
+        shape = shape_of(sql)
+        if not can_merge(shape, reading):
+            self.send_batch()
+            self._send_alone(sql, params, reading, deferred)
+            return
+        if not self._batch.accepts(shape):
+            self.send_batch()
+        self._batch.add(sql, params, shape, reading, deferred)
+
+    def send_batch(self) -> None:
+        """Send the statements queued for merging, as one statement when there are several.
+
+        The writer calls it when a work or a ``before_commit`` callback
+        returns; a statement whose result is read calls it first.
+        """
+        pending = self._batch.take()
+        if not pending:
+            return
+        if len(pending) == 1:
+            item = pending[0]
+            self._send_alone(item.sql, item.params, item.reading, item.deferred)
+            return
+
+        sql, params = merged_statement(pending)
+        if all(item.deferred is None for item in pending):
+            self._cursor.execute(sql, params)
+            return
+        cursor = self._cursor.connection.cursor()
+        cursor.execute(sql, params)
+        result = BatchResult(cursor)
+        for index, item in enumerate(pending):
+            if item.deferred is not None:
+                item.deferred.bind(partial(result.column, f"r{index}"))
+
+    def _send_alone(
+        self, sql: str, params: Mapping[str, Any], reading: Reading, deferred: Deferred | None
+    ) -> None:
+        if deferred is None:
+            self._cursor.execute(to_pyformat(sql), params)
+            return
+
+        # A cursor of its own keeps the result in place while later
+        # statements run on the shared one.
         cursor = self._cursor.connection.cursor()
         cursor.execute(to_pyformat(sql), params)
-        return cursor
+        if reading == "count":
+            flush = self._flush
+
+            def read_count() -> int:
+                if cursor.pgresult is None and flush is not None:
+                    flush()
+                return cursor.rowcount
+
+            deferred.bind(read_count)
+        elif reading == "row":
+            deferred.bind(lambda: _dict_or_none(cursor.fetchone()))
+        else:
+            deferred.bind(lambda: _first_column(cursor.fetchone()))
 
     def before_commit(self, callback: Callable[[], None]) -> None:
         """Run ``callback`` in this transaction once the results sent so far have arrived.
@@ -171,9 +257,19 @@ class Tx:
     def run_before_commit(self) -> None:
         """Run the ``before_commit`` callbacks, including any that they register."""
         while self._before_commit:
-            callbacks, self._before_commit = self._before_commit, []
-            for callback in callbacks:
-                callback()
+            self.run_before_commit_round()
+
+    def run_before_commit_round(self) -> None:
+        """Run the ``before_commit`` callbacks registered so far, but not those they register.
+
+        The writer runs the callbacks of a whole group round by round, with
+        one sync before each round, so a callback that reads what an earlier
+        callback sent costs the group one round trip rather than one per work.
+        """
+        callbacks, self._before_commit = self._before_commit, []
+        for callback in callbacks:
+            callback()
+        self.send_batch()
 
     def read_deferred(self) -> None:
         """Read every deferred result, once the writer has received them all.

@@ -179,6 +179,7 @@ class GroupWriter:
                 cursor.execute("SAVEPOINT work")
             try:
                 result = work(tx)
+                tx.send_batch()
                 if savepoint and flush is not None:
                     # A statement sent without waiting fails here, inside its
                     # own work's savepoint, and so does a callback.
@@ -278,25 +279,31 @@ class GroupWriter:
         outcomes: list[Outcome],
         flush: Callable[[], None] | None,
     ) -> bool:
-        """Run the works' ``before_commit`` callbacks in order; tell whether one failed.
+        """Run the works' ``before_commit`` callbacks; tell whether one failed.
 
-        A failure truncates ``outcomes`` after the work it belongs to, as if
-        that work had failed itself.
+        They run in rounds across the group: each round runs, work by work,
+        the callbacks registered by the round before, after one sync that
+        brings in every result sent so far. A failure truncates ``outcomes``
+        after the work it belongs to, as if that work had failed itself.
         """
         pending = [index for index, tx in enumerate(transactions) if tx and tx.has_before_commit()]
-        if not pending:
-            return False
-        if flush is not None:
-            flush()
-        for index in pending:
-            tx = transactions[index]
-            assert tx is not None
-            try:
-                tx.run_before_commit()
-            except Exception as error:  # noqa: BLE001 - handed to the caller
-                del outcomes[index:]
-                outcomes.append((False, error, [], tx.take_logs("failed")))
-                return True
+        while pending:
+            if flush is not None:
+                flush()
+            for index in pending:
+                tx = transactions[index]
+                assert tx is not None
+                try:
+                    tx.run_before_commit_round()
+                except Exception as error:  # noqa: BLE001 - handed to the caller
+                    del outcomes[index:]
+                    outcomes.append((False, error, [], tx.take_logs("failed")))
+                    return True
+            pending = [
+                index
+                for index in pending
+                if transactions[index].has_before_commit()  # type: ignore[union-attr]
+            ]
         return False
 
     def _commit_group(self, group: list[tuple[Callable[[Tx], Any], Settle, bool]]) -> None:

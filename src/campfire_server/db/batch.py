@@ -1,0 +1,178 @@
+"""Merge statements sent without waiting into one PostgreSQL statement.
+
+In PostgreSQL's pipelined writer a statement whose result is not read at
+once (``Tx.send``, ``Tx.send_returning``, ``Tx.send_counted``) costs no round
+trip, but each one still costs psycopg's Python work per statement, which
+under load is most of the writer thread's CPU. A run of such statements is
+therefore sent as one statement with each of them in a data-modifying
+``WITH`` query:
+
+    WITH s0 AS (INSERT ...), s1 AS (UPDATE ... RETURNING 1)
+    SELECT (SELECT count(*) FROM s1) AS r1
+
+Every query of a ``WITH`` statement sees the same snapshot, taken before any
+of them runs, so a statement joins the run only when it names no table that
+an earlier statement of the run writes: then it sees what it would have
+seen on its own. Each statement's data-modifying query runs once and to
+completion whether or not the final ``SELECT`` reads it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal
+
+from .parameters import NAMED_PARAMETER, to_pyformat
+
+if TYPE_CHECKING:
+    from .tx import Deferred
+
+# What a caller reads of a sent statement: nothing, its single returned
+# column, its row count or its first row.
+Reading = Literal["none", "value", "count", "row"]
+
+_TARGET = re.compile(r"^\s*(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+(\w+)", re.IGNORECASE)
+_RETURNING = re.compile(r"\sRETURNING\s", re.IGNORECASE)
+_RETURNING_ONE_COLUMN = re.compile(r"\sRETURNING\s+(\w+)\s*$", re.IGNORECASE)
+_WORD = re.compile(r"\w+")
+
+
+@dataclass(frozen=True, slots=True)
+class Shape:
+    """What the merge needs to know of one statement's SQL."""
+
+    target: str | None
+    words: frozenset[str]
+    returned_column: str | None
+    returning: bool
+
+
+_shapes: dict[str, Shape] = {}
+
+
+def shape_of(sql: str) -> Shape:
+    shape = _shapes.get(sql)
+    if shape is None:
+        target = _TARGET.match(sql)
+        returned = _RETURNING_ONE_COLUMN.search(sql)
+        shape = Shape(
+            target=target.group(1).lower() if target else None,
+            words=frozenset(word.lower() for word in _WORD.findall(sql)),
+            returned_column=returned.group(1) if returned else None,
+            returning=_RETURNING.search(sql) is not None,
+        )
+        _shapes[sql] = shape
+    return shape
+
+
+def can_merge(shape: Shape, reading: Reading) -> bool:
+    """Tell whether a statement can be one query of a merged ``WITH`` statement.
+
+    Only ``INSERT``, ``UPDATE`` and ``DELETE`` can. A statement whose
+    returned value is read must return exactly one named column, and one
+    whose whole row is read cannot.
+    """
+    if shape.target is None or reading == "row":
+        return False
+    if reading == "value":
+        return shape.returned_column is not None
+    return True
+
+
+class BatchResult:
+    """The result row of a merged statement, fetched once for all its readers."""
+
+    __slots__ = ("_cursor", "_row")
+
+    def __init__(self, cursor: Any) -> None:
+        self._cursor = cursor
+        self._row: dict[str, Any] | None = None
+
+    def column(self, name: str) -> Any:
+        if self._row is None:
+            self._row = dict(self._cursor.fetchone())
+            self._cursor = None
+        return self._row[name]
+
+
+@dataclass(slots=True)
+class _Pending:
+    sql: str
+    params: Mapping[str, Any]
+    reading: Reading
+    deferred: Deferred | None
+
+
+class StatementBatch:
+    """A run of sent statements that have not yet gone to the server."""
+
+    __slots__ = ("_pending", "_written")
+
+    def __init__(self) -> None:
+        self._pending: list[_Pending] = []
+        self._written: set[str] = set()
+
+    def __bool__(self) -> bool:
+        return bool(self._pending)
+
+    def accepts(self, shape: Shape) -> bool:
+        """Tell whether the statement sees the same rows inside the run as alone."""
+        return self._written.isdisjoint(shape.words)
+
+    def add(
+        self,
+        sql: str,
+        params: Mapping[str, Any],
+        shape: Shape,
+        reading: Reading,
+        deferred: Deferred | None,
+    ) -> None:
+        assert shape.target is not None
+        self._pending.append(_Pending(sql, params, reading, deferred))
+        self._written.add(shape.target)
+
+    def take(self) -> list[_Pending]:
+        pending, self._pending = self._pending, []
+        self._written = set()
+        return pending
+
+
+_merged_sql: dict[tuple[tuple[str, Reading], ...], str] = {}
+
+
+def merged_statement(pending: list[_Pending]) -> tuple[str, dict[str, Any]]:
+    """Return the merged statement in psycopg's parameter style, with its parameters.
+
+    The result column of statement ``i`` is named ``r{i}``.
+    """
+    key = tuple((item.sql, item.reading) for item in pending)
+    sql = _merged_sql.get(key)
+    if sql is None:
+        sql = _merge(key)
+        _merged_sql[key] = sql
+
+    params: dict[str, Any] = {}
+    for index, item in enumerate(pending):
+        prefix = f"s{index}_"
+        for name, value in item.params.items():
+            params[prefix + name] = value
+    return sql, params
+
+
+def _merge(statements: tuple[tuple[str, Reading], ...]) -> str:
+    queries = []
+    columns = []
+    for index, (sql, reading) in enumerate(statements):
+        body = NAMED_PARAMETER.sub(lambda match, i=index: f":s{i}_{match.group(1)}", sql)
+        if reading == "count":
+            if not shape_of(sql).returning:
+                body += " RETURNING 1"
+            columns.append(f"(SELECT count(*) FROM s{index}) AS r{index}")
+        elif reading == "value":
+            column = shape_of(sql).returned_column
+            columns.append(f"(SELECT {column} FROM s{index} LIMIT 1) AS r{index}")
+        queries.append(f"s{index} AS ({body})")
+    select = ", ".join(columns) if columns else "1 AS r"
+    return to_pyformat(f"WITH {', '.join(queries)} SELECT {select}")
