@@ -218,18 +218,24 @@ def _camel(field: str) -> str:
 
 
 def send_message(
-    tx: Tx, principal: Principal, conversation_id: str, request: MessageCreate
+    tx: Tx,
+    principal: Principal,
+    conversation_id: str,
+    request: MessageCreate,
+    *,
+    whole_work: bool = False,
 ) -> Message:
     """Store one message and apply its effect on the conversation.
 
     Four statements: read and lock the conversation, insert the message,
     update the conversation, log the event (two when a customer reopens it).
-    In PostgreSQL's pipelined writer a message whose author is known without
-    the conversation row takes one statement and its events another, and
-    neither waits for a round trip (``message_statement``).
+    With ``whole_work``, for a work that does nothing else, PostgreSQL's
+    pipelined writer stores a message whose author is known without the
+    conversation row with one statement and logs its events with another,
+    and neither waits for a round trip (``message_statement``).
     """
     author_type, author_id = _author(principal, request)
-    if tx.pipelined and not (author_type == "customer" and author_id is None):
+    if whole_work and tx.pipelined and not (author_type == "customer" and author_id is None):
         return _send_message_in_one_statement(tx, principal, conversation_id, request, author_id)
 
     org_id = principal.org_id
@@ -340,12 +346,20 @@ def _send_message_in_one_statement(
             raise service.conversation_not_found(conversation_id)
         # Raises the rules' error for a message that the statement did not store.
         effect = effect_of_message(row["status"], row["unread_count"], effect_author(request))
-        if not row["applied"]:
+        if row["message_position"] is None:
             raise RuntimeError(
                 f"the message statement did not apply status {row['status']!r}, which the "
                 "rules accept; its rule table is out of date"
             )
-        _announce(tx, principal.org_id, message, row, effect, now)
+        _announce(
+            tx,
+            principal.org_id,
+            message,
+            row,
+            effect,
+            now,
+            positions=(row["message_position"], row["update_position"]),
+        )
 
     tx.before_commit(announce)
     return message
@@ -378,8 +392,12 @@ def _announce(
     row: dict[str, Any],
     effect: MessageEffect,
     now: int,
+    positions: tuple[int | None, int | None] = (None, None),
 ) -> None:
-    """Log the events of a stored message, given the conversation row as it was before it."""
+    """Log the events of a stored message, given the conversation row as it was before it.
+
+    ``positions`` are the positions reserved for its events, if any (see ``emit``).
+    """
     conversation_id = message.conversation_id
     reopened = effect.status != row["status"]
     sequence = row["event_seq"] + 1
@@ -400,6 +418,7 @@ def _announce(
         mailbox_id=row["mailbox_id"],
         sequence=sequence,
         created_at=now,
+        position=positions[0],
     )
     if reopened:
         emit(
@@ -414,4 +433,5 @@ def _announce(
             mailbox_id=row["mailbox_id"],
             sequence=sequence + 1,
             created_at=now,
+            position=positions[1],
         )

@@ -5,7 +5,9 @@ inserts the message, and returns the conversation row as it was before. It
 writes nothing when no conversation in the caller's scope has the id, or
 when the rules reject the message (a closed conversation). Sent with
 ``Tx.send_row``, it costs no round trip of its own, so the writer does not
-wait for the database between the messages of a group.
+wait for the database between the messages of a group. Only a work that
+stores the message alone uses it (the message route), because its events
+are logged after the group's other works have run.
 
 SQLite has no data-modifying ``WITH`` queries, so there the message takes
 the sequential path in ``actions.send_message``, which the tests run on
@@ -24,6 +26,7 @@ from .rules import effect_of_message
 from .schemas import Status
 
 _statements: dict[tuple[str, bool, int], str] = {}
+_NEXT_POSITION = "nextval(pg_get_serial_sequence('events', 'position'))"
 
 
 def send(
@@ -42,7 +45,12 @@ def send(
 ) -> Deferred:
     """Send the statement; the result is the conversation row before the message, or ``None``.
 
-    The row's ``applied`` tells whether the statement stored the message.
+    The row also carries the event positions that the statement reserved:
+    ``message_position`` when it stored the message (``None`` when the rules
+    rejected it) and ``update_position`` when the message reopened the
+    conversation. Reserving them here keeps the events of a conversation in
+    sequence order by position, although they are inserted after the
+    statements of later works in the group.
     """
     where, params = service.conversation_scope(
         principal.org_id, conversation_id, principal.customer_id, principal.mailbox_ids
@@ -85,7 +93,9 @@ def _statement(effect_author: str, where: str) -> str:
         "author_id, metadata, private, created_at) SELECT :message_id, :org_id, new.id, "
         ":content, :author_type, :author_id, :metadata, :private, :now FROM new) "
         "SELECT status, unread_count, event_seq, customer_id, mailbox_id, "
-        "EXISTS (SELECT 1 FROM new) AS applied FROM old"
+        f"CASE WHEN EXISTS (SELECT 1 FROM new) THEN {_NEXT_POSITION} END AS message_position, "
+        f"CASE WHEN (SELECT reopened FROM new) THEN {_NEXT_POSITION} END AS update_position "
+        "FROM old"
     )
 
 

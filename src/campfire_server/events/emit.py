@@ -15,7 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 from .. import clock, ids
-from ..db.tx import Tx
+from ..db.tx import Deferred, Tx
 from . import bus
 from .records import EventRecord
 
@@ -55,6 +55,7 @@ def emit(
     mailbox_id: str | None = None,
     sequence: int | None = None,
     created_at: int | None = None,
+    position: int | None = None,
 ) -> EventRecord:
     """Log one event and publish it once the transaction commits.
 
@@ -62,24 +63,40 @@ def emit(
     while updating its row; otherwise one is allocated here. The insert's
     position is read after commit, so in the pipelined writer it costs no
     round trip; the returned record and the hooks' record have position 0.
+    A caller that logs the event after later changes of the same
+    transaction passes the ``position`` it reserved from the events'
+    sequence before them (PostgreSQL only).
     """
     if conversation_id is not None and sequence is None:
         sequence = next_sequence(tx, conversation_id)
     event_id = ids.new("event")
     created_at = created_at if created_at is not None else clock.now_ms()
-    position = tx.send_returning(
-        "INSERT INTO events (id, org_id, conversation_id, mailbox_id, sequence, type, data, "
-        "created_at) VALUES (:id, :org_id, :conversation_id, :mailbox_id, :sequence, :type, "
-        ":data, :created_at) RETURNING position",
-        id=event_id,
-        org_id=org_id,
-        conversation_id=conversation_id,
-        mailbox_id=mailbox_id,
-        sequence=sequence,
-        type=type,
-        data=json.dumps(data, ensure_ascii=False, separators=(",", ":")),
-        created_at=created_at,
-    )
+    values = {
+        "id": event_id,
+        "org_id": org_id,
+        "conversation_id": conversation_id,
+        "mailbox_id": mailbox_id,
+        "sequence": sequence,
+        "type": type,
+        "data": json.dumps(data, ensure_ascii=False, separators=(",", ":")),
+        "created_at": created_at,
+    }
+    inserted: Deferred | None = None
+    if position is None:
+        inserted = tx.send_returning(
+            "INSERT INTO events (id, org_id, conversation_id, mailbox_id, sequence, type, data, "
+            "created_at) VALUES (:id, :org_id, :conversation_id, :mailbox_id, :sequence, :type, "
+            ":data, :created_at) RETURNING position",
+            **values,
+        )
+    else:
+        tx.send(
+            "INSERT INTO events (position, id, org_id, conversation_id, mailbox_id, sequence, "
+            "type, data, created_at) VALUES (:position, :id, :org_id, :conversation_id, "
+            ":mailbox_id, :sequence, :type, :data, :created_at)",
+            position=position,
+            **values,
+        )
     record = EventRecord(
         position=0,
         id=event_id,
@@ -94,6 +111,10 @@ def emit(
     for hook in _tx_hooks:
         hook(tx, record)
     tx.after_commit(
-        lambda: bus.publish(dataclasses.replace(record, position=int(position.get())))
+        lambda: bus.publish(
+            dataclasses.replace(
+                record, position=int(position if inserted is None else inserted.get())
+            )
+        )
     )
     return record

@@ -40,7 +40,9 @@ async def create_message(
     require(principal, "messages:write")
     rate_limits = request.app.state.rate_limits
     enforce_limit(request, await rate_limits.hit_message(principal.org_id, conversation_id))
-    message = await db.write(lambda tx: actions.send_message(tx, principal, conversation_id, body))
+    message = await db.write(
+        lambda tx: actions.send_message(tx, principal, conversation_id, body, whole_work=True)
+    )
     set_location(response, "conversations", conversation_id, "messages", message.id)
     return message
 

@@ -1,0 +1,178 @@
+"""Messages that the writer commits in one group: order, counts, events and failures.
+
+On PostgreSQL a message of a group is stored by one statement and its events
+are logged after the group's sync, so these tests hold the writer while the
+requests queue, which puts them in one group.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+
+from campfire_server.conversations import message_statement
+from campfire_server.conversations.rules import effect_of_message
+from campfire_server.db.database import Database
+from campfire_server.errors import Conflict
+from tests.helpers import create_conversation as create
+from tests.helpers import get_conversation as get
+from tests.helpers import send_message as send
+
+
+async def _in_one_group(db: Database, requests: list) -> list:  # type: ignore[type-arg]
+    """Send ``requests`` while a work holds the writer, so they commit as one group."""
+    release = threading.Event()
+    holding = threading.Event()
+
+    def hold(tx):  # type: ignore[no-untyped-def]
+        holding.set()
+        release.wait(5)
+
+    held = asyncio.ensure_future(db.write(hold))
+    await asyncio.get_running_loop().run_in_executor(None, holding.wait, 5)
+    queued = [asyncio.ensure_future(request) for request in requests]
+    await asyncio.sleep(0.2)
+    release.set()
+    await held
+    return await asyncio.gather(*queued)
+
+
+async def _events(db: Database, conversation_id: str) -> list[dict]:
+    rows = await db.read(
+        lambda tx: tx.all(
+            "SELECT sequence, type, data FROM events WHERE conversation_id = :id "
+            "ORDER BY position",
+            id=conversation_id,
+        )
+    )
+    return [{**row, "data": json.loads(row["data"])} for row in rows]
+
+
+async def test_group_messages_one_conversation(client, tenant, db):
+    conversation = await create(client, tenant)
+    contents = [f"message {number}" for number in range(8)]
+
+    responses = await _in_one_group(
+        db,
+        [
+            send(client, tenant, conversation["id"], content, authorId="cus_1")
+            for content in contents
+        ],
+    )
+
+    assert [response.status_code for response in responses] == [201] * 8
+    detail = await get(client, tenant, conversation["id"])
+    assert detail["unreadCount"] == 8
+    assert detail["messageCount"] == 8
+    events = await _events(db, conversation["id"])
+    sent = [event for event in events if event["type"] == "message.sent"]
+    assert [event["sequence"] for event in events] == list(range(1, 10))
+    assert sorted(event["data"]["message"]["content"] for event in sent) == sorted(contents)
+    unread = sorted(event["data"]["conversation"]["unreadCount"] for event in sent)
+    assert unread == list(range(1, 9))
+
+
+async def test_group_failures_store_nothing(client, tenant, db):
+    stored = await create(client, tenant)
+    closed = await create(client, tenant)
+    response = await client.patch(
+        f"/conversations/{closed['id']}", json={"status": "closed"}, headers=tenant.headers
+    )
+    assert response.status_code == 200, response.text
+
+    responses = await _in_one_group(
+        db,
+        [
+            send(client, tenant, stored["id"], "before", authorId="cus_1"),
+            send(client, tenant, closed["id"], "to a closed one", authorId="cus_1"),
+            send(client, tenant, "conv_missing", "to a missing one", authorId="cus_1"),
+            send(client, tenant, stored["id"], "after", authorId="cus_1"),
+        ],
+    )
+
+    assert [response.status_code for response in responses] == [201, 409, 404, 201]
+    assert responses[1].json()["error"]["code"] == "CONVERSATION_CLOSED"
+    assert responses[2].json()["error"]["code"] == "NOT_FOUND"
+    assert (await get(client, tenant, closed["id"]))["messageCount"] == 0
+    assert (await get(client, tenant, stored["id"]))["messageCount"] == 2
+    closed_events = await _events(db, closed["id"])
+    assert [event["type"] for event in closed_events if event["type"] == "message.sent"] == []
+
+
+async def test_group_reopen_logs_update(client, tenant, db):
+    conversation = await create(client, tenant)
+    response = await client.patch(
+        f"/conversations/{conversation['id']}",
+        json={"status": "resolved"},
+        headers=tenant.headers,
+    )
+    assert response.status_code == 200, response.text
+    before = await _events(db, conversation["id"])
+
+    responses = await _in_one_group(
+        db,
+        [
+            send(client, tenant, conversation["id"], "back again", authorId="cus_1"),
+            send(client, tenant, conversation["id"], "note", "agent", private=True),
+        ],
+    )
+
+    assert [response.status_code for response in responses] == [201, 201]
+    detail = await get(client, tenant, conversation["id"])
+    assert detail["status"] == "open"
+    assert detail["resolvedAt"] is None
+    assert detail["unreadCount"] == 1
+    events = (await _events(db, conversation["id"]))[len(before) :]
+    assert [event["type"] for event in events] == [
+        "message.sent",
+        "conversation.updated",
+        "message.sent",
+    ]
+    assert [event["sequence"] for event in events] == [
+        before[-1]["sequence"] + step for step in (1, 2, 3)
+    ]
+    assert events[1]["data"]["changes"] == {"status": "open"}
+
+
+async def test_group_positions_follow_sequence(client, tenant, db):
+    conversation = await create(client, tenant)
+
+    responses = await _in_one_group(
+        db,
+        [
+            send(client, tenant, conversation["id"], "first", authorId="cus_1"),
+            client.patch(
+                f"/conversations/{conversation['id']}",
+                json={"priority": "high"},
+                headers=tenant.headers,
+            ),
+            send(client, tenant, conversation["id"], "second", authorId="cus_1"),
+        ],
+    )
+
+    assert [response.status_code for response in responses] == [201, 200, 201]
+    events = await _events(db, conversation["id"])
+    assert [event["type"] for event in events] == [
+        "conversation.created",
+        "message.sent",
+        "conversation.updated",
+        "message.sent",
+    ]
+    assert [event["sequence"] for event in events] == [1, 2, 3, 4]
+    assert events[3]["data"]["message"]["content"] == "second"
+
+
+def test_message_statement_rules_match_python():
+    for author in ("customer", "agent", "ai", "system"):
+        table = message_statement.rule_table(author)
+        for status in ("open", "pending", "resolved", "closed"):
+            try:
+                effect = effect_of_message(status, 3, author)
+            except Conflict:
+                assert f"('{status}'," not in table
+                continue
+            row = f"('{status}', '{effect.status}', "
+            assert row in table
+            factor, offset = table.split(row)[1].split(")")[0].split(", ")
+            assert 3 * int(factor) + int(offset) == effect.unread_count
