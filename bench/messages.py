@@ -286,6 +286,7 @@ def render(
     seconds: int,
     conversations: int,
     load: float,
+    before_label: str | None = None,
 ) -> str:
     base = results["baseline"]
     lines = [
@@ -299,7 +300,13 @@ def render(
         "settings, that validates the same body and echoes it without storing it; the "
         "one-conversation row is compared with its POST. CPU ms per request is the user "
         "and system time of the server process (and, on PostgreSQL, of its database's "
-        "backends) during the run, divided by the requests.",
+        "backends) during the run, divided by the requests."
+        + (
+            f' Rows marked "{before_label}" ran the server of the checkout given with '
+            "`--before`, in the same run and against the same baseline."
+            if before_label
+            else ""
+        ),
         "",
         "| server | endpoint | requests/s | ratio to baseline | p50 ms | p99 ms | non-2xx "
         "| CPU ms per request |",
@@ -378,7 +385,8 @@ def main() -> int:
             label = f"{engine}, {args.before_label}"
             results[label] = measure_campfire(engine, args.seconds, 3802, spread, args.before)
         results[engine] = measure_campfire(engine, args.seconds, 3802, spread)
-    markdown = render(results, args.seconds, spread, load)
+    before_label = args.before_label if args.before is not None else None
+    markdown = render(results, args.seconds, spread, load, before_label)
     print(markdown)
     if not args.no_write:
         write_section("messages", markdown)
