@@ -21,7 +21,7 @@ from tests.helpers import send_message as send
 
 
 async def _in_one_group(db: Database, requests: list) -> list:  # type: ignore[type-arg]
-    """Send ``requests`` while a work holds the writer, so they commit as one group."""
+    """Send ``requests`` while a work keeps the writer busy, so they commit as one group."""
     release = threading.Event()
     holding = threading.Event()
 

@@ -10,11 +10,11 @@ therefore sent as one statement with each of them in a data-modifying
     WITH s0 AS (INSERT ...), s1 AS (UPDATE ... RETURNING 1)
     SELECT (SELECT count(*) FROM s1) AS r1
 
-Every query of a ``WITH`` statement sees the same snapshot, taken before any
-of them runs, so a statement joins the run only when it names no table that
-an earlier statement of the run writes: then it sees what it would have
-seen on its own. Each statement's data-modifying query runs once and to
-completion whether or not the final ``SELECT`` reads it.
+Every query of a ``WITH`` statement reads the same snapshot, taken before
+any of them runs. So a statement joins the run only when it names no table
+that an earlier statement of the run writes, and then it reads the rows it
+would have read on its own. Each statement's data-modifying query runs once
+and to completion whether or not the final ``SELECT`` reads it.
 """
 
 from __future__ import annotations
@@ -29,8 +29,8 @@ from .parameters import NAMED_PARAMETER, to_pyformat
 if TYPE_CHECKING:
     from .tx import Deferred
 
-# What a caller reads of a sent statement: nothing, its single returned
-# column, its row count or its first row.
+# The part of a sent statement's result that its caller reads: nothing,
+# its single returned column, its row count or its first row.
 Reading = Literal["none", "value", "count", "row"]
 
 _TARGET = re.compile(r"^\s*(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+(\w+)", re.IGNORECASE)
@@ -41,7 +41,7 @@ _WORD = re.compile(r"\w+")
 
 @dataclass(frozen=True, slots=True)
 class Shape:
-    """What the merge needs to know of one statement's SQL."""
+    """The facts about one statement's SQL that the merge needs."""
 
     target: str | None
     words: frozenset[str]
@@ -118,7 +118,7 @@ class StatementBatch:
         return bool(self._pending)
 
     def accepts(self, shape: Shape) -> bool:
-        """Tell whether the statement sees the same rows inside the run as alone."""
+        """Tell whether the statement reads the same rows inside the run as it would alone."""
         return self._written.isdisjoint(shape.words)
 
     def add(
