@@ -96,7 +96,8 @@ class Tx:
         self._logs: list[LogEntry] = []
         self._before_commit: list[Callable[[], None]] = []
         self._deferred: list[Deferred] = []
-        self._batch = StatementBatch()
+        # Only a pipelined write merges sent statements.
+        self._batch = StatementBatch() if flush is not None else None
 
     @property
     def pipelined(self) -> bool:
@@ -184,6 +185,7 @@ class Tx:
             self.send_batch()
             self._send_alone(sql, params, reading, deferred)
             return
+        assert self._batch is not None
         if not self._batch.accepts(shape):
             self.send_batch()
         self._batch.add(sql, params, shape, reading, deferred)
@@ -194,9 +196,9 @@ class Tx:
         The writer calls it when a work or a ``before_commit`` callback
         returns; a statement whose result is read calls it first.
         """
-        pending = self._batch.take()
-        if not pending:
+        if not self._batch:
             return
+        pending = self._batch.take()
         if len(pending) == 1:
             item = pending[0]
             self._send_alone(item.sql, item.params, item.reading, item.deferred)
