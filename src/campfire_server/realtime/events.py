@@ -35,6 +35,26 @@ EVENT_FRAME_TYPES = ("message", "typing", "handoff", "conversation", "presence")
 
 _non_finite_frames = 0
 
+# The longest spelling of a client's value that an error message repeats.
+MAX_SHOWN_CHARS = 100
+
+
+def as_sent(value: Any) -> str:
+    """Spell a value from a client frame in JSON, as the client wrote it: true, null, "text".
+
+    A spelling longer than ``MAX_SHOWN_CHARS`` is cut and ends with "...".
+    """
+    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)
+    if len(text) <= MAX_SHOWN_CHARS:
+        return text
+    return text[:MAX_SHOWN_CHARS] + "..."
+
+
+def detail_value(value: Any) -> Any:
+    """Return ``value`` for an error's details, or its cut JSON spelling when that is long."""
+    text = as_sent(value)
+    return text if text.endswith("...") and len(text) > MAX_SHOWN_CHARS else value
+
 
 def _finite(value: Any) -> Any:
     """Return ``value`` with NaN and the infinities replaced by None, as ``JSON.stringify`` does."""
@@ -83,12 +103,20 @@ class Channel:
     @classmethod
     def parse(cls, value: Any) -> Channel:
         """Parse ``kind:id``; raise ``ValidationFailed`` naming the expected forms."""
+        if value is None:
+            raise ValidationFailed(
+                f"the frame has no channel; add a channel such as {CHANNEL_EXPECTED}",
+                field="channel",
+                value=None,
+                expected=CHANNEL_EXPECTED,
+            )
         match = CHANNEL_PATTERN.match(value) if isinstance(value, str) else None
         if match is None:
             raise ValidationFailed(
-                f"channel {value!r} is invalid; expected {CHANNEL_EXPECTED}",
+                f"channel {as_sent(value)} is invalid; send {CHANNEL_EXPECTED}, with an id "
+                "of 1 to 64 letters, digits, _ or -",
                 field="channel",
-                value=value,
+                value=detail_value(value),
                 expected=CHANNEL_EXPECTED,
             )
         return cls(match.group(1), match.group(2))  # type: ignore[arg-type]
