@@ -19,6 +19,7 @@ from ..clock import to_iso
 from ..errors import ServiceError, ValidationFailed
 from ..events import records
 from ..events.records import EventRecord
+from ..json_values import as_sent, detail_value
 from ..routing.frames import handoff_frame
 
 log = logging.getLogger(__name__)
@@ -34,26 +35,6 @@ EVENT_FRAME_TYPES = ("message", "typing", "handoff", "conversation", "presence")
 
 
 _non_finite_frames = 0
-
-# The longest spelling of a client's value that an error message repeats.
-MAX_SHOWN_CHARS = 100
-
-
-def as_sent(value: Any) -> str:
-    """Spell a value from a client frame in JSON, as the client wrote it: true, null, "text".
-
-    A spelling longer than ``MAX_SHOWN_CHARS`` is cut and ends with "...".
-    """
-    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)
-    if len(text) <= MAX_SHOWN_CHARS:
-        return text
-    return text[:MAX_SHOWN_CHARS] + "..."
-
-
-def detail_value(value: Any) -> Any:
-    """Return ``value`` for an error's details, or its cut JSON spelling when that is long."""
-    text = as_sent(value)
-    return text if text.endswith("...") and len(text) > MAX_SHOWN_CHARS else value
 
 
 def _finite(value: Any) -> Any:

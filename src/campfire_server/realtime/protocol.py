@@ -29,8 +29,9 @@ from ..errors import (
     ServiceError,
     ValidationFailed,
 )
+from ..json_values import as_sent, detail_value
 from ..validation import find_bad_text
-from .events import CLIENT_FRAME_TYPES, Channel, as_sent, detail_value, error_frame
+from .events import CLIENT_FRAME_TYPES, Channel, error_frame
 
 # Close codes used by the realtime API; docs/realtime.md lists them with their reasons.
 CLOSE_NORMAL = 1000
