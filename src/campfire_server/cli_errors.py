@@ -181,7 +181,9 @@ def describe(error: BaseException, args: argparse.Namespace) -> tuple[str, int] 
 
 # Command-line syntax -------------------------------------------------------------
 
-# The messages that argparse passes to ``ArgumentParser.error`` (Python 3.11 to 3.13).
+# The messages that argparse passes to ``ArgumentParser.error``, as worded by
+# Python 3.11. NOTE: a wording of another version that these miss still gives
+# one line, through the fallback at the end of ``describe_usage``.
 _REQUIRED = re.compile(r"^the following arguments are required: (?P<names>.+)$")
 _INVALID_CHOICE = re.compile(
     r"^argument (?P<name>[^:]+): invalid choice: (?P<value>.*?) \(choose from (?P<choices>.*)\)$"

@@ -16,7 +16,8 @@ from typing import Any
 from .errors import ValidationFailed
 
 # The deepest nesting of objects and arrays that a body or frame may have.
-# Every documented document nests less than 10 levels, metadata 5 at most.
+# The free-form fields (metadata, a handoff's context) nest at most 5 levels
+# inside a body, so no valid body nests deeper than 6.
 MAX_DEPTH = 32
 
 INT64_MIN = -(2**63)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-# The longest spelling of a client's value that an error message repeats.
+# The maximum length of a client's value, spelled in JSON, that a message repeats.
 MAX_SHOWN_CHARS = 100
 
 

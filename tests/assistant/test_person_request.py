@@ -103,7 +103,7 @@ STILL_REQUESTED = {
 }
 
 
-# Requests the customer denies making, or asks who made: none is a request.
+# Requests the customer denies making, or questions about who made one: none is a request.
 DENIED = {
     "en": [
         "I never said I want a human",

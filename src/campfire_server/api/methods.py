@@ -23,7 +23,10 @@ from .route_table import RouteTable, allowed_methods, method_not_allowed
 
 
 class MethodsMiddleware:
-    """Answer OPTIONS, HEAD without a route, 405 on literal paths and 426 on WebSocket paths."""
+    """Apply the method rules: OPTIONS, HEAD without a route, 405 and 426.
+
+    A literal path gets 405 for a method it lacks, and a WebSocket path 426.
+    """
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app

@@ -230,7 +230,7 @@ _DENIED_REPORT = _patterns(
 # A comma before "that" joins a report to what was reported, as German
 # requires: "ich habe nie gesagt, dass ich ... will".
 _COMMA_BEFORE_THAT = re.compile(r",\s*(?=(?:that|que|dass|che|dat)\b)")
-# A clause that asks who spoke of a person doubts the request instead of
+# A question about who spoke of a person doubts the request instead of
 # making it: "who said anything about a human?", "wer hat was von einem
 # Menschen gesagt?". German puts the verb last, so the whole clause counts.
 _WHO_REPORTED = re.compile(

@@ -45,7 +45,7 @@ CLOSE_TIMEOUT = RequestTimeout.ws_close_code
 CLOSE_TOO_MANY = RateLimited.ws_close_code
 
 MAX_FRAME_ID_CHARS = 64
-# The longest part of an unparsable frame that an error message repeats.
+# The maximum number of characters of an unparsable frame that a message repeats.
 MAX_SHOWN_TEXT = 100
 MAX_TOKEN_CHARS = 4096
 AUTH_FRAME_EXAMPLE = '{"type": "auth", "token": "<API key or JWT>"}'
