@@ -20,6 +20,8 @@ from .errors import ValidationFailed
 # inside a body, so no valid body nests deeper than 6.
 MAX_DEPTH = 32
 
+_CONTAINERS = (dict, list)
+
 INT64_MIN = -(2**63)
 INT64_MAX = 2**63 - 1
 
@@ -66,19 +68,19 @@ def _too_deep(root: str, depth: int | None) -> ValidationFailed:
 def _depth_over_limit(document: Any) -> int | None:
     """Return the nesting depth of ``document`` when it exceeds ``MAX_DEPTH``, else None.
 
-    The walk uses a stack, not recursion, so no depth that the parser
-    accepted can exhaust Python's recursion limit here.
+    The walk goes level by level, not by recursion, so no depth that the
+    parser accepted can exhaust Python's recursion limit here.
     """
-    if not isinstance(document, dict | list):
-        return None
-    deepest = 0
-    stack = [(document, 1)]
-    while stack:
-        value, depth = stack.pop()
-        deepest = max(deepest, depth)
-        items = value.values() if isinstance(value, dict) else value
-        stack.extend((item, depth + 1) for item in items if isinstance(item, dict | list))
-    return deepest if deepest > MAX_DEPTH else None
+    level = [document] if type(document) in _CONTAINERS else []
+    depth = 0
+    while level:
+        depth += 1
+        deeper: list[Any] = []
+        for container in level:
+            items = container.values() if type(container) is dict else container
+            deeper.extend([item for item in items if type(item) in _CONTAINERS])
+        level = deeper
+    return depth if depth > MAX_DEPTH else None
 
 
 def loads(text: str | bytes, *, root: str = "body") -> Any:
