@@ -149,7 +149,7 @@ def test_settings(database_url: str, **overrides: object) -> Settings:
         "log_level": "WARNING",
         "webhook_dns_lookups": False,
         # Each test's application would otherwise run a full collection of the
-        # test process at start-up; tests/test_gc_policy.py covers the freeze.
+        # test process at start-up. tests/test_gc_policy.py covers the freeze.
         "gc_freeze": False,
     }
     values.update(overrides)

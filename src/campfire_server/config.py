@@ -50,8 +50,9 @@ class Settings(BaseSettings):
     database_pool_size: int = Field(default=16, ge=1, le=512)
     sqlite_busy_timeout_ms: int = Field(default=5000, ge=0)
 
-    # Garbage collector (gc_policy.py): freeze the objects of start-up, and
-    # gc.set_threshold's three values; an empty list keeps the interpreter's.
+    # Garbage collector (gc_policy.py): whether to freeze the objects of
+    # start-up, and gc.set_threshold's three values. An empty list keeps the
+    # interpreter's.
     gc_freeze: bool = True
     gc_thresholds: Annotated[list[int], NoDecode] = Field(
         default_factory=lambda: list(DEFAULT_GC_THRESHOLDS)

@@ -1,13 +1,13 @@
 """The garbage collector's settings for a serving process.
 
 A full (generation 2) collection walks every container object in the
-process. After start-up that is some 155,000 objects (FastAPI, pydantic's
-validators, the routes, the OpenAPI models), and under load a full
-collection ran every half second for 90 to 200 ms, stopping the event loop
-and the writer thread together (``bench/messages.py``, one process on 2
-cores). So once start-up is done the server collects once and freezes what
-is left (``gc.freeze``): frozen objects are never walked again, which makes a
-full collection cost only the objects made since. A larger generation 0
+process, and after start-up there are some 155,000 of them (FastAPI,
+pydantic's validators, the routes). Under the message benchmark
+(``bench/messages.py``, one process on 2 cores) a full collection ran about
+twice a second and took 90 to 200 ms, stopping the event loop and the writer
+thread together. So once start-up is done the server collects once and
+freezes what is left (``gc.freeze``). Later collections skip frozen objects,
+so a full one walks only the objects made since. A larger generation 0
 threshold lets the objects of requests in flight die before a collection
 promotes them to an older generation.
 """

@@ -52,8 +52,8 @@ async def test_checkpoint_thread_keeps_wal_small(sqlite_db: SqliteDatabase) -> N
 
     checkpointer = sqlite_db._write_connection.checkpointer
     assert checkpointer.checkpoints > 0
-    # 2,000 rows of 2 KB make about 1,000 pages of table alone; without the
-    # thread the WAL would grow towards the writer's own bound.
+    # 2,000 rows of 2 KB make about 1,000 pages of table alone, so without
+    # the thread the WAL would grow towards the writer's own bound.
     assert largest < WAL_HEADER_BYTES + WRITER_AUTOCHECKPOINT_PAGES * FRAME_BYTES / 2
     count = await sqlite_db.read(lambda tx: tx.value("SELECT COUNT(*) FROM notes"))
     assert count == 2000

@@ -62,8 +62,8 @@ class _SqliteWriteConnection:
 
     def _connect(self) -> sqlite3.Connection:
         conn = connect(self._path, self._busy_timeout_ms)
-        # The checkpoint thread copies the WAL into the database; this bound
-        # is for when it falls behind.
+        # The checkpoint thread copies the WAL into the database, and this
+        # bound applies when it falls behind.
         conn.execute(f"PRAGMA wal_autocheckpoint = {WRITER_AUTOCHECKPOINT_PAGES}")
         return conn
 

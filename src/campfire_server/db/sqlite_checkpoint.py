@@ -5,9 +5,10 @@ reaches 1000 pages: that commit then copies the pages into the database file
 and syncs both files before it returns. Under the message benchmark this
 happened about five times a second and held the writer thread, with every
 request of its group, for 10 to 50 ms. Here a thread with its own connection
-runs PASSIVE checkpoints shortly after commits, which never wait for the
-writer and never make it wait. The writer keeps an automatic checkpoint at a
-larger size as a bound on the WAL for when this thread falls behind.
+runs PASSIVE checkpoints shortly after commits. A PASSIVE checkpoint takes
+no write lock, so the writer goes on committing while it copies and syncs.
+The writer keeps an automatic checkpoint at a larger size as a bound on the
+WAL for when this thread falls behind.
 """
 
 from __future__ import annotations
