@@ -7,8 +7,13 @@ happened about five times a second and held the writer thread, with every
 request of its group, for 10 to 50 ms. Here a thread with its own connection
 runs PASSIVE checkpoints shortly after commits. A PASSIVE checkpoint takes
 no write lock, so the writer goes on committing while it copies and syncs.
-The writer keeps an automatic checkpoint at a larger size as a bound on the
-WAL for when this thread falls behind.
+
+SQLite starts the WAL file over only when a transaction begins after every
+frame has been checkpointed. Under continuous writes this thread seldom
+finishes between two commits, so the writer keeps an automatic checkpoint at
+a larger size. When the WAL reaches it, the thread has already copied all but
+the last frames, and the writer's checkpoint copies those and lets the WAL
+start over (a commit of 5 ms at most in the benchmark, against 10 to 50 ms).
 """
 
 from __future__ import annotations
@@ -20,9 +25,9 @@ import time
 
 log = logging.getLogger(__name__)
 
-# Pages (4 KiB by default) after which the writer checkpoints by itself, as
-# SQLite does at 1000 by default. It is reached only when the checkpoint
-# thread cannot keep up, or when a long read holds back its checkpoints.
+# WAL size in pages (4 KiB by default) at which the writer checkpoints by
+# itself, where SQLite's default is 1000. This bounds the WAL file at about
+# 16 MiB unless a long read holds back every checkpoint.
 WRITER_AUTOCHECKPOINT_PAGES = 4000
 
 # Seconds between this thread's checkpoints while commits keep coming; each
