@@ -10,6 +10,9 @@ freezes what is left (``gc.freeze``). Later collections skip frozen objects,
 so a full one walks only the objects made since. A larger generation 0
 threshold lets the objects of requests in flight die before a collection
 promotes them to an older generation.
+
+NOTE: objects made after start-up, such as the knowledge indexes built on
+first use, are not frozen, so full collections walk them.
 """
 
 from __future__ import annotations
