@@ -8,7 +8,7 @@ from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontext
 
 from fastapi import FastAPI
 
-from . import __version__
+from . import __version__, gc_policy
 from .analytics import live as analytics_live
 from .api.access import AccessMiddleware
 from .api.errors import install_error_handlers
@@ -101,6 +101,8 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
             async with AsyncExitStack() as stack:
                 for factory in SERVICES:
                     await stack.enter_async_context(factory(app))
+                # Last, so that everything start-up made is frozen.
+                stack.enter_context(gc_policy.applied(settings.gc_freeze, settings.gc_thresholds))
                 yield
         finally:
             await app.state.rate_limits.close()
