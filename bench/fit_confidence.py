@@ -38,7 +38,7 @@ from campfire_server.assistant.trees import LEAF, BoostedTrees, Tree  # noqa: E4
 # Features left out of every fit: the share of unseen words and the query
 # length describe the question, not the article, and did not carry across sets.
 EXCLUDED = ("unknown_terms", "query_size")
-SEMANTIC_FEATURES = ("semantic_top", "semantic_margin", "retrievers_agree")
+SEMANTIC_FEATURES = ("semantic_top", "semantic_margin", "retrievers_agree", "semantic_standard")
 # Trees, depth and learning rate per retriever. With the semantic features,
 # trees of depth 2 learned interactions that did not carry across sets: mtrag
 # scored by trees fitted on the other sets reached AUROC 0.60 at depth 2 and

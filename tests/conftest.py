@@ -148,6 +148,9 @@ def test_settings(database_url: str, **overrides: object) -> Settings:
         "log_format": "text",
         "log_level": "WARNING",
         "webhook_dns_lookups": False,
+        # Each test's application would otherwise run a full collection of the
+        # test process at start-up. tests/test_gc_policy.py covers the freeze.
+        "gc_freeze": False,
     }
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]

@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from campfire_server.cli import _warn_about_workers
+from campfire_server.cli import _warn_about_workers, main
 from campfire_server.config import Settings
 from tests.conftest import POSTGRES_URL, free_port
 
@@ -69,6 +69,106 @@ USAGE_ERRORS = [
 @pytest.mark.parametrize(("args", "parts"), USAGE_ERRORS)
 def test_invalid_option_is_usage_error(args, parts) -> None:
     assert_one_line(campfire(*args), USAGE, *parts)
+
+
+# argparse's own errors: (arguments, the whole message after "error: ").
+SYNTAX_ERRORS = [
+    (
+        [],
+        "COMMAND is required by `campfire`; add one of serve, worker, migrate, db, analytics, "
+        "orgs, keys, mailboxes, agents, kb, eval",
+    ),
+    (["keys"], "ACTION is required by `campfire keys`; add one of create, list, revoke"),
+    (["kb"], "COMMAND is required by `campfire kb`; add one of import, search"),
+    (
+        ["keys", "create"],
+        "--org is required by `campfire keys create`; add --org ORG_ID (organization id)",
+    ),
+    (
+        ["agents", "create", "--org", "org_1"],
+        "--name and --email are required by `campfire agents create`; add --name NAME "
+        "(display name), --email EMAIL (sign-in email address)",
+    ),
+    (
+        ["keys", "revoke", "--org", "org_1"],
+        "KEY_ID is required by `campfire keys revoke`; add KEY_ID (the key's id)",
+    ),
+    (
+        ["bogus"],
+        "bogus is not a command of `campfire`; use one of serve, worker, migrate, db, "
+        "analytics, orgs, keys, mailboxes, agents, kb, eval",
+    ),
+    (
+        ["keys", "rotate"],
+        "rotate is not a command of `campfire keys`; use one of create, list, revoke",
+    ),
+    (
+        ["keys", "create", "--org", "org_1", "--role", "boss"],
+        "--role boss is invalid: it must be one of admin, agent, viewer",
+    ),
+    (
+        ["serve", "--env", "prod"],
+        "--env prod is invalid: it must be one of development, test, production",
+    ),
+    (
+        ["kb", "search", "q", "--org", "org_1", "--retriever", "bm25"],
+        "--retriever bm25 is invalid: it must be one of lexical, semantic, fused",
+    ),
+    (["serve", "--port", "abc"], "--port abc is invalid: it must be a whole number (TCP port)"),
+    (["serve", "--port="], "--port '' is invalid: it must be a whole number (TCP port)"),
+    (
+        ["agents", "create", "--capacity", "2.5"],
+        "--capacity 2.5 is invalid: it must be a whole number (open conversations the agent "
+        "can hold)",
+    ),
+    (
+        ["eval", "data", "--threshold", "high"],
+        "--threshold high is invalid: it must be a number (handoff threshold on confidence, "
+        "0 to 1)",
+    ),
+    (
+        ["serve", "--port"],
+        "--port needs a value; add it after the option, as in --port PORT (TCP port)",
+    ),
+    (
+        ["serve", "--bogus", "1"],
+        "--bogus 1: unknown arguments for `campfire serve`; remove them, or run "
+        "`campfire serve --help`",
+    ),
+    (
+        ["keys", "list", "--org", "org_1", "two words"],
+        "'two words': unknown argument for `campfire keys list`; remove it, or run "
+        "`campfire keys list --help`",
+    ),
+]
+
+
+@pytest.mark.parametrize(("args", "expected"), SYNTAX_ERRORS)
+def test_syntax_error_is_one_line(args, expected, capsys) -> None:
+    exit_code = main(args)
+
+    captured = capsys.readouterr()
+    assert exit_code == USAGE
+    assert captured.out == ""
+    assert captured.err == f"error: {expected}\n"
+
+
+@pytest.mark.parametrize(
+    "args", [["keys", "create"], ["serve", "--port", "abc"], ["bogus"], ["serve", "-x"]]
+)
+def test_syntax_error_exits_2(args) -> None:
+    result = campfire(*args)
+
+    assert_one_line(result, USAGE)
+    assert "usage:" not in result.stderr
+
+
+def test_help_still_prints_usage() -> None:
+    result = campfire("keys", "create", "--help")
+
+    assert result.returncode == 0
+    assert result.stdout.startswith("usage: campfire keys create")
+    assert result.stderr == ""
 
 
 def test_invalid_environment_value_names_variable() -> None:

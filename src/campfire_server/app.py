@@ -8,12 +8,12 @@ from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontext
 
 from fastapi import FastAPI
 
-from . import __version__
+from . import __version__, gc_policy
 from .analytics import live as analytics_live
 from .api.access import AccessMiddleware
 from .api.errors import install_error_handlers
 from .api.idempotency import IdempotencyMiddleware
-from .api.methods import HeadOptionsMiddleware
+from .api.methods import MethodsMiddleware
 from .api.middleware import BodyGuardMiddleware, RequestContextMiddleware
 from .api.openapi import install_openapi
 from .api.routes import (
@@ -101,6 +101,8 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
             async with AsyncExitStack() as stack:
                 for factory in SERVICES:
                     await stack.enter_async_context(factory(app))
+                # Last, so that everything start-up made is frozen.
+                stack.enter_context(gc_policy.applied(settings.gc_freeze, settings.gc_thresholds))
                 yield
         finally:
             await app.state.rate_limits.close()
@@ -155,12 +157,13 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     install_openapi(app)
 
     # Added last runs first: request context wraps access (CORS, mock mode,
-    # rate and security headers), which wraps HEAD and OPTIONS, then the
-    # body guard, then idempotency, so every rejection carries the request
-    # id and the headers, and a CORS preflight never reaches OPTIONS.
+    # rate and security headers), which wraps the method rules (HEAD,
+    # OPTIONS, 405 and 426), then the body guard, then idempotency, so every
+    # rejection carries the request id and the headers, and a CORS preflight
+    # never reaches OPTIONS.
     app.add_middleware(IdempotencyMiddleware)
     app.add_middleware(BodyGuardMiddleware, max_body_bytes=settings.max_body_bytes)
-    app.add_middleware(HeadOptionsMiddleware)
+    app.add_middleware(MethodsMiddleware)
     app.add_middleware(AccessMiddleware)
     app.add_middleware(RequestContextMiddleware)
     # Outermost, so realtime fan-out can write through the web server's own send.

@@ -392,7 +392,7 @@ def _add_org(parser: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = cli_errors.ArgumentParser(
         prog="campfire", description="Campfire: AI-first customer support server."
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -609,7 +609,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    try:
+        args = build_parser().parse_args(argv)
+    except cli_errors.CommandError as error:
+        print(f"error: {error.message}", file=sys.stderr)
+        return error.exit_code
     handler: Handler = args.handler
     # Commands that serve configure logging from the settings; the others
     # print only errors, so a failure reads as the one line below.

@@ -4,15 +4,19 @@ Exit code 2 means that the command line or the settings contain an invalid
 value. Exit code 1 means that a valid command failed while it ran, for
 example on a database that cannot be reached or an organization that does
 not exist. An error that is not described here is a bug, and its traceback
-is kept.
+is kept. argparse's own errors (a missing or unknown argument, an invalid
+choice or number) are one line too, without the usage that argparse prints.
 """
 
 from __future__ import annotations
 
 import argparse
+import ast
 import os
+import re
 import sqlite3
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, NoReturn
 
 from pydantic import ValidationError
 
@@ -173,3 +177,159 @@ def describe(error: BaseException, args: argparse.Namespace) -> tuple[str, int] 
         where = f": {error.filename}" if error.filename else ""
         return f"{error.strerror}{where}", RUNTIME
     return None
+
+
+# Command-line syntax -------------------------------------------------------------
+
+# The messages that argparse passes to ``ArgumentParser.error``, as worded by
+# Python 3.11. NOTE: a wording of another version that these miss still gives
+# one line, through the fallback at the end of ``describe_usage``.
+_REQUIRED = re.compile(r"^the following arguments are required: (?P<names>.+)$")
+_INVALID_CHOICE = re.compile(
+    r"^argument (?P<name>[^:]+): invalid choice: (?P<value>.*?) \(choose from (?P<choices>.*)\)$"
+)
+_INVALID_VALUE = re.compile(
+    r"^argument (?P<name>[^:]+): invalid (?P<kind>\w+) value: (?P<value>.*)$"
+)
+_EXPECTED_VALUE = re.compile(r"^argument (?P<name>[^:]+): expected (?:one|at least one) argument")
+_UNRECOGNIZED = re.compile(r"^unrecognized arguments: (?P<arguments>.*)$")
+_OTHER = re.compile(r"^argument (?P<name>[^:]+): (?P<reason>.*)$")
+
+_KINDS = {"int": "a whole number", "float": "a number"}
+
+# The namespace attribute that names the innermost command parsed, for errors.
+_COMMAND_KEY = "_command_prog"
+
+
+def _shown(argument: str) -> str:
+    """Return an argument as a shell would take it back: quoted only when empty or spaced."""
+    return repr(argument) if not argument or " " in argument else argument
+
+
+def _as_typed(text: str) -> str:
+    """Return an argument as the user typed it, from argparse's quoted spelling."""
+    try:
+        value = ast.literal_eval(text)
+    except (ValueError, SyntaxError):
+        value = text
+    return _shown(str(value))
+
+
+def _choices(text: str) -> str:
+    return ", ".join(_as_typed(part.strip()) for part in text.split(","))
+
+
+def _find_action(parser: argparse.ArgumentParser, name: str) -> argparse.Action | None:
+    """Return the argument that argparse calls ``name``: an option, metavar or destination."""
+    for action in parser._actions:
+        # argparse joins the option strings of one option with "/", as in "-h/--help".
+        names = {*action.option_strings, "/".join(action.option_strings), action.dest}
+        if name in names or name == action.metavar:
+            return action
+    return None
+
+
+def _purpose(action: argparse.Action | None) -> str:
+    """Return the first clause of an argument's help, without its notes in brackets."""
+    if action is None or not action.help:
+        return ""
+    text = re.sub(r"\s*\([^()]*\)", "", action.help)
+    return re.split(r"[.;]\s", text, maxsplit=1)[0].strip()
+
+
+def _display_name(action: argparse.Action | None, name: str) -> str:
+    """Return an option's name, or a positional argument's metavar as the usage shows it."""
+    if action is None or action.option_strings:
+        return name
+    if isinstance(action, argparse._SubParsersAction):
+        return str(action.metavar or name)
+    return str(action.metavar or action.dest.upper())
+
+
+def _example(action: argparse.Action | None, name: str) -> str:
+    """Return how to give the argument ``name``, as in ``--org ORG_ID (organization id)``."""
+    if action is None:
+        return name
+    if isinstance(action, argparse._SubParsersAction):
+        return f"one of {', '.join(action.choices)}"
+    metavar = action.metavar or action.dest.upper()
+    example = f"{name} {metavar}" if action.option_strings else str(metavar)
+    purpose = _purpose(action)
+    return f"{example} ({purpose})" if purpose else example
+
+
+def describe_usage(parser: argparse.ArgumentParser, message: str) -> str:
+    """Describe an argparse error in one line that names the argument, the value and the fix."""
+    command = f"`{parser.prog}`"
+    help_hint = f"run `{parser.prog} --help` for its arguments"
+
+    if match := _REQUIRED.match(message):
+        names = [name.strip() for name in match["names"].split(",")]
+        actions = [_find_action(parser, name) for name in names]
+        shown = [_display_name(action, name) for action, name in zip(actions, names, strict=True)]
+        missing = " and ".join(shown)
+        verb = "are" if len(names) > 1 else "is"
+        examples = ", ".join(
+            _example(action, name) for action, name in zip(actions, shown, strict=True)
+        )
+        return f"{missing} {verb} required by {command}; add {examples}"
+
+    if match := _INVALID_CHOICE.match(message):
+        value = _as_typed(match["value"])
+        choices = _choices(match["choices"])
+        action = _find_action(parser, match["name"])
+        if isinstance(action, argparse._SubParsersAction):
+            return f"{value} is not a command of {command}; use one of {choices}"
+        return f"{match['name']} {value} is invalid: it must be one of {choices}"
+
+    if match := _INVALID_VALUE.match(message):
+        value = _as_typed(match["value"])
+        kind = _KINDS.get(match["kind"], f"a {match['kind']} value")
+        purpose = _purpose(_find_action(parser, match["name"]))
+        described = f" ({purpose})" if purpose else ""
+        return f"{match['name']} {value} is invalid: it must be {kind}{described}"
+
+    if match := _EXPECTED_VALUE.match(message):
+        name = match["name"]
+        example = _example(_find_action(parser, name), name)
+        return f"{name} needs a value; add it after the option, as in {example}"
+
+    if match := _UNRECOGNIZED.match(message):
+        return describe_unrecognized(match["arguments"].split(" "), parser.prog)
+
+    if match := _OTHER.match(message):
+        return f"{match['name']}: {match['reason']}; {help_hint}"
+    return f"{message} ({command}); {help_hint}"
+
+
+def describe_unrecognized(arguments: Sequence[str], prog: str) -> str:
+    """Describe arguments that no parser of the command took."""
+    shown = " ".join(_shown(argument) for argument in arguments)
+    if len(arguments) == 1:
+        return f"{shown}: unknown argument for `{prog}`; remove it, or run `{prog} --help`"
+    return f"{shown}: unknown arguments for `{prog}`; remove them, or run `{prog} --help`"
+
+
+class ArgumentParser(argparse.ArgumentParser):
+    """An argparse parser whose errors raise ``CommandError`` with one line and exit code 2.
+
+    argparse would print the usage and its own message. Subcommand parsers
+    made by ``add_subparsers`` are of this class too.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.set_defaults(**{_COMMAND_KEY: self.prog})
+
+    def error(self, message: str) -> NoReturn:
+        raise CommandError(describe_usage(self, message), USAGE)
+
+    def parse_args(  # type: ignore[override]
+        self, args: Sequence[str] | None = None, namespace: argparse.Namespace | None = None
+    ) -> argparse.Namespace:
+        parsed, extras = self.parse_known_args(args, namespace)
+        if extras:
+            raise CommandError(
+                describe_unrecognized(extras, getattr(parsed, _COMMAND_KEY, self.prog)), USAGE
+            )
+        return parsed

@@ -12,6 +12,8 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 Environment = Literal["development", "test", "production"]
 
+DEFAULT_GC_THRESHOLDS = (10_000, 10, 10)
+
 PLACEHOLDER_SECRETS = {"", "change-me", "changeme", "secret", "development-secret"}
 
 
@@ -47,6 +49,14 @@ class Settings(BaseSettings):
     # Storage tuning.
     database_pool_size: int = Field(default=16, ge=1, le=512)
     sqlite_busy_timeout_ms: int = Field(default=5000, ge=0)
+
+    # Garbage collector (gc_policy.py): whether to freeze the objects of
+    # start-up, and gc.set_threshold's three values. An empty list keeps the
+    # interpreter's.
+    gc_freeze: bool = True
+    gc_thresholds: Annotated[list[int], NoDecode] = Field(
+        default_factory=lambda: list(DEFAULT_GC_THRESHOLDS)
+    )
 
     # Request limits.
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
@@ -144,6 +154,29 @@ class Settings(BaseSettings):
                 raise ValueError(
                     f"trusted_proxies entry {entry!r} is not an IP address or CIDR network"
                 ) from None
+        return value
+
+    @field_validator("gc_thresholds", mode="before")
+    @classmethod
+    def _split_gc_thresholds(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            try:
+                return [int(part) for part in value.split(",") if part.strip()]
+            except ValueError:
+                raise ValueError(
+                    f"gc_thresholds {value!r} is not a list of integers; "
+                    "give three comma-separated counts such as 10000,10,10"
+                ) from None
+        return value
+
+    @field_validator("gc_thresholds")
+    @classmethod
+    def _check_gc_thresholds(cls, value: list[int]) -> list[int]:
+        if value and (len(value) != 3 or min(value) < 0):
+            raise ValueError(
+                f"gc_thresholds {value!r} must be three counts of 0 or more, such as "
+                "10000,10,10, or empty to keep the interpreter's"
+            )
         return value
 
     def check_serving_secrets(self) -> None:

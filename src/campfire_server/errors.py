@@ -10,6 +10,7 @@
     ├── Conflict                      409 CONFLICT             close 4409
     ├── PayloadTooLarge               413 PAYLOAD_TOO_LARGE    close 1009
     ├── UnsupportedMediaType          415 UNSUPPORTED_MEDIA_TYPE
+    ├── UpgradeRequired               426 UPGRADE_REQUIRED
     ├── HeadersTooLarge               431 HEADERS_TOO_LARGE
     ├── RateLimited                   429 RATE_LIMIT_EXCEEDED  close 4429
     └── ServiceUnavailable            503 SERVICE_UNAVAILABLE  close 1013
@@ -126,6 +127,11 @@ class HeadersTooLarge(ServiceError):
 class UnsupportedMediaType(ServiceError):
     code = "UNSUPPORTED_MEDIA_TYPE"
     http_status = 415
+
+
+class UpgradeRequired(ServiceError):
+    code = "UPGRADE_REQUIRED"
+    http_status = 426
 
 
 class RateLimited(ServiceError):

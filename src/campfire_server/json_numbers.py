@@ -15,6 +15,13 @@ from typing import Any
 
 from .errors import ValidationFailed
 
+# The deepest nesting of objects and arrays that a body or frame may have.
+# The free-form fields (metadata, a handoff's context) nest at most 5 levels
+# inside a body, so no valid body nests deeper than 6.
+MAX_DEPTH = 32
+
+_CONTAINERS = (dict, list)
+
 INT64_MIN = -(2**63)
 INT64_MAX = 2**63 - 1
 
@@ -48,12 +55,40 @@ def _find(value: Any, path: str) -> tuple[str, _OutOfRange] | None:
     return None
 
 
+def _too_deep(root: str, depth: int | None) -> ValidationFailed:
+    levels = f"{depth} levels" if depth is not None else f"more than {MAX_DEPTH} levels"
+    return ValidationFailed(
+        f"the {root} nests {levels} deep; the limit is {MAX_DEPTH} levels of objects and arrays",
+        field=root,
+        value=f"<{levels}>",
+        expected=f"JSON nested at most {MAX_DEPTH} levels deep",
+    )
+
+
+def _depth_over_limit(document: Any) -> int | None:
+    """Return the nesting depth of ``document`` when it exceeds ``MAX_DEPTH``, else None.
+
+    The walk goes level by level, not by recursion, so no depth that the
+    parser accepted can exhaust Python's recursion limit here.
+    """
+    level = [document] if type(document) in _CONTAINERS else []
+    depth = 0
+    while level:
+        depth += 1
+        deeper: list[Any] = []
+        for container in level:
+            items = container.values() if type(container) is dict else container
+            deeper.extend([item for item in items if type(item) in _CONTAINERS])
+        level = deeper
+    return depth if depth > MAX_DEPTH else None
+
+
 def loads(text: str | bytes, *, root: str = "body") -> Any:
-    """Parse a JSON document; raise ``ValidationFailed`` naming the first number out of range.
+    """Parse a JSON document; raise ``ValidationFailed`` for a number out of range or deep nesting.
 
     Other syntax errors raise ``ValueError`` (``json.JSONDecodeError``) as
     ``json.loads`` does. ``root`` names the document in the error when the
-    number is the whole document.
+    number or the nesting concerns the whole document.
     """
     out_of_range = False
 
@@ -81,9 +116,24 @@ def loads(text: str | bytes, *, root: str = "body") -> Any:
         out_of_range = True
         return _OutOfRange(name, FLOAT_EXPECTED)
 
-    document = json.loads(
-        text, parse_float=parse_float, parse_int=parse_int, parse_constant=parse_constant
-    )
+    try:
+        document = json.loads(
+            text, parse_float=parse_float, parse_int=parse_int, parse_constant=parse_constant
+        )
+    except RecursionError:
+        # The parser gives up near Python's recursion limit, 1000 frames by default.
+        raise _too_deep(root, None) from None
+
+    # A document with no more opening brackets than the limit cannot nest
+    # deeper, and counting them is far cheaper than walking the document.
+    if isinstance(text, bytes):
+        brackets = text.count(b"[") + text.count(b"{")
+    else:
+        brackets = text.count("[") + text.count("{")
+    if brackets > MAX_DEPTH:
+        depth = _depth_over_limit(document)
+        if depth is not None:
+            raise _too_deep(root, depth)
     if out_of_range:
         found = _find(document, "")
         assert found is not None

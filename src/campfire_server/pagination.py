@@ -82,7 +82,7 @@ def decode_cursor(value: str, tag: str) -> tuple[int, str]:
             or find_bad_text(item_id) is not None
         ):
             raise ValueError
-    except (ValueError, TypeError, UnicodeDecodeError):
+    except (ValueError, TypeError, UnicodeDecodeError, RecursionError):
         raise _unreadable(value) from None
     if cursor_tag != tag:
         raise ValidationFailed(

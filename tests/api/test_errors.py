@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import base64
 import json
 
 import pytest
 
+from campfire_server.errors import ValidationFailed
+from campfire_server.json_numbers import MAX_DEPTH
+from campfire_server.pagination import decode_cursor
 from tests.helpers import CREATE_CONVERSATION, create_conversation, get_conversation, send_message
 
 BAD_BODIES = [
@@ -178,6 +182,62 @@ async def test_metadata_limits(client, tenant):
         "/conversations", json={**CREATE_CONVERSATION, "metadata": [1, 2]}, headers=tenant.headers
     )
     assert assert_envelope(response, 400, "VALIDATION_ERROR")["details"]["field"] == "metadata"
+
+
+async def _conversation_count(db) -> int:
+    return await db.read(lambda tx: tx.value("SELECT COUNT(*) AS n FROM conversations"))
+
+
+@pytest.mark.parametrize(
+    ("levels", "shown"),
+    [(MAX_DEPTH + 1, f"{MAX_DEPTH + 1} levels"), (900, "900 levels"), (5000, "more than")],
+)
+async def test_deep_body_names_depth_limit(client, tenant, db, levels, shown):
+    # The body object is the first level, and its metadata the second.
+    nested = "[" * (levels - 2) + "]" * (levels - 2)
+    body = '{"customerId": "customer_test_A", "metadata": {"a": ' + nested + "}}"
+    before = await _conversation_count(db)
+
+    response = await client.post(
+        "/conversations",
+        content=body,
+        headers={**tenant.headers, "Content-Type": "application/json"},
+    )
+
+    error = assert_envelope(response, 400, "VALIDATION_ERROR")
+    assert error["details"]["field"] == "body"
+    assert shown in error["message"]
+    assert f"the limit is {MAX_DEPTH} levels" in error["message"]
+    assert error["details"]["expected"] == f"JSON nested at most {MAX_DEPTH} levels deep"
+    assert "not valid JSON" not in error["message"]
+    assert await _conversation_count(db) == before
+
+
+async def test_body_at_depth_limit_reaches_route(client, tenant):
+    nested = "[" * (MAX_DEPTH - 2) + "]" * (MAX_DEPTH - 2)
+    body = '{"customerId": "customer_test_A", "metadata": {"a": ' + nested + "}}"
+
+    response = await client.post(
+        "/conversations",
+        content=body,
+        headers={**tenant.headers, "Content-Type": "application/json"},
+    )
+
+    # The route's own metadata rule rejects it, not the body parser.
+    error = assert_envelope(response, 400, "VALIDATION_ERROR")
+    assert error["details"]["field"] == "metadata"
+    assert error["message"] == f"metadata nests {MAX_DEPTH - 1} levels deep; the limit is 5"
+
+
+def test_deep_cursor_is_unreadable():
+    # The query parameter's length limit keeps such a cursor out of HTTP
+    # requests; the decoder rejects it on its own all the same.
+    cursor = base64.urlsafe_b64encode(b"[" * 5000).decode().rstrip("=")
+
+    with pytest.raises(ValidationFailed) as raised:
+        decode_cursor(cursor, "conversations")
+
+    assert raised.value.details["field"] == "cursor"
 
 
 async def test_subject_over_limit_is_400(client, tenant):

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import re
 
+import httpx
 import pytest
 
 from campfire_server.api.openapi import ISSUES_CREDENTIAL, middleware_errors
+from campfire_server.api.route_table import RouteTable, example_path
 from tests.helpers import create_conversation
 
 PLACEHOLDER = "does_not_exist_0"
@@ -125,6 +127,8 @@ async def test_head_on_post_only_path_is_405(client, tenant):
         ("/mailboxes/mailbox_any", "GET, HEAD, PATCH, DELETE, OPTIONS"),
         ("/keys/key_any", "GET, HEAD, DELETE, OPTIONS"),
         ("/auth/login", "POST, OPTIONS"),
+        ("/knowledge/articles/import", "POST, OPTIONS"),
+        ("/knowledge/articles/art_any", "GET, HEAD, PATCH, DELETE, OPTIONS"),
     ],
 )
 async def test_options_names_every_method(client, path, allowed):
@@ -148,6 +152,32 @@ async def test_wrong_method_names_head_and_options(client, tenant):
 
     assert response.status_code == 405
     assert response.headers["allow"] == "GET, HEAD, POST, OPTIONS"
+
+
+async def test_literal_paths_keep_own_methods(app, client, tenant):
+    """A literal path that a parameterized route also matches allows only its own methods."""
+    table = RouteTable.of(app)
+    shadowed = {entry.template for entry in table.shadowed}
+    assert "/api/v2/knowledge/articles/import" in shadowed
+    for template in sorted(shadowed):
+        path = example_path(template).removeprefix("/api/v2")
+        allowed = table.resource(example_path(template)).allowed()
+
+        options = await client.options(path)
+        assert options.status_code == 204, template
+        assert options.headers["allow"] == ", ".join(allowed), template
+        for method in ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"):
+            response = await client.request(method, path, headers=tenant.headers)
+            if method in allowed:
+                assert response.status_code not in (404, 405), f"{method} {template}"
+                continue
+            assert response.status_code == 405, f"{method} {template}: {response.text}"
+            assert response.headers["allow"] == ", ".join(allowed), f"{method} {template}"
+            if method != "HEAD":
+                error = response.json()["error"]
+                assert error["code"] == "METHOD_NOT_ALLOWED"
+                assert error["details"]["value"] == method
+                assert error["details"]["expected"] == ", ".join(allowed)
 
 
 async def test_unknown_origin_preflight_still_403(client):
@@ -246,3 +276,23 @@ async def test_message_location_resolves(client, tenant):
     assert fetched.json()["private"] is True
     assert other.status_code == 404
     assert other.json()["error"]["details"]["field"] == "messageId"
+
+
+# WebSocket paths over plain HTTP ---------------------------------------------------
+
+
+def test_websocket_paths_answer_426(app, live_server):
+    websockets = RouteTable.of(app).websockets
+    assert websockets
+    for entry in websockets:
+        url = live_server.base_url + example_path(entry.template)
+        for method in ("GET", "HEAD", "POST", "OPTIONS"):
+            response = httpx.request(method, url, timeout=10)
+
+            assert response.status_code == 426, f"{method} {entry.template}"
+            assert response.headers["upgrade"] == "websocket", f"{method} {entry.template}"
+            if method != "HEAD":
+                error = response.json()["error"]
+                assert error["code"] == "UPGRADE_REQUIRED"
+                assert error["details"]["expected"] == "websocket"
+                assert error["requestId"] == response.headers["x-request-id"]

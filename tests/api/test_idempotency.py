@@ -71,8 +71,7 @@ async def test_reordered_body_replays(client, tenant):
     second = await client.post(
         path,
         content=(
-            b'{ "authorId": "customer_test_A",\n'
-            b'  "authorType": "customer", "content": "Hello" }'
+            b'{ "authorId": "customer_test_A",\n  "authorType": "customer", "content": "Hello" }'
         ),
         headers=headers,
     )
@@ -352,3 +351,57 @@ def test_write_results_refuse_foreign_classes():
         write_results.encode(object())
     with pytest.raises(ValueError):
         write_results.decode({"model": "os:PathLike", "data": {}})
+
+
+def _request_lines(caplog) -> list[logging.LogRecord]:
+    return [record for record in caplog.records if record.name == "campfire_server.access"]
+
+
+async def test_replay_log_names_route_and_org(client, tenant, caplog):
+    conversation = await create_conversation(client, tenant)
+    with caplog.at_level(logging.INFO, logger="campfire_server.access"):
+        first = await post_message(client, tenant, conversation["id"], "Hello", "log-key")
+        replayed = await post_message(client, tenant, conversation["id"], "Hello", "log-key")
+        reused = await post_message(client, tenant, conversation["id"], "Other", "log-key")
+
+    assert replayed.headers["idempotent-replayed"] == "true"
+    assert reused.status_code == 409
+    lines = _request_lines(caplog)
+    by_request = {record.request_id: record for record in lines}
+    template = "/api/v2/conversations/{conversation_id}/messages"
+    for response in (first, replayed, reused):
+        record = by_request[response.headers["x-request-id"]]
+        assert record.route == template, response.status_code
+        assert record.organization_id == tenant.org_id, response.status_code
+        assert record.status == response.status_code
+
+
+async def test_replay_log_names_literal_route(client, tenant, caplog):
+    headers = {**tenant.headers, "Idempotency-Key": "import-log-key"}
+    body = {"articles": [{"title": "Returns", "content": "Returns are accepted for 30 days."}]}
+    with caplog.at_level(logging.INFO, logger="campfire_server.access"):
+        await client.post("/knowledge/articles/import", json=body, headers=headers)
+        replayed = await client.post("/knowledge/articles/import", json=body, headers=headers)
+
+    assert replayed.headers["idempotent-replayed"] == "true"
+    record = _request_lines(caplog)[-1]
+    assert record.request_id == replayed.headers["x-request-id"]
+    assert record.route == "/api/v2/knowledge/articles/import"
+    assert record.organization_id == tenant.org_id
+
+
+async def test_replay_needs_live_credential(client, tenant):
+    created = await client.post("/keys", json={"name": "replay key"}, headers=tenant.headers)
+    assert created.status_code == 201, created.text
+    key = created.json()
+    headers = {**bearer(key["key"]), "Idempotency-Key": "revoked-key"}
+    body = {"customerId": "customer_replay"}
+    first = await client.post("/conversations", json=body, headers=headers)
+    revoked = await client.delete(f"/keys/{key['id']}", headers=tenant.headers)
+    replayed = await client.post("/conversations", json=body, headers=headers)
+
+    assert first.status_code == 201
+    assert revoked.status_code in (200, 204)
+    assert replayed.status_code == 401
+    assert replayed.json()["error"]["code"] == "AUTHENTICATION_ERROR"
+    assert "idempotent-replayed" not in replayed.headers

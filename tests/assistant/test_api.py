@@ -221,12 +221,12 @@ async def test_handoff_pauses_ai_until_resolved(client, kb_tenant):
         f"/conversations/{conversation_id}", json={"status": "resolved"}, headers=kb_tenant.headers
     )
     assert patched.status_code == 200, patched.text
-    question = "new question: how do I change my billing email?"
+    question = "new question: how do I download an invoice?"
     response = await generate(client, kb_tenant, conversation_id, question)
     assert response.status_code == 200
     body = response.json()
     assert body["shouldHandoff"] is False
-    assert body["sources"][0]["title"] == "Updating your billing information"
+    assert body["sources"][0]["title"] == "Downloading invoices and receipts"
 
 
 async def test_article_crud(client, tenant):

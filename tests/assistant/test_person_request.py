@@ -103,6 +103,144 @@ STILL_REQUESTED = {
 }
 
 
+# Requests the customer denies making, or questions about who made one: none is a request.
+DENIED = {
+    "en": [
+        "I never said I want a human",
+        "I never asked for an agent",
+        "I didn't say I wanted a person",
+        "who said anything about a human?",
+        "I didn't ask for a manager",
+        "Who asked for a supervisor?",
+        "I never said I wanted to talk to a person, I just asked about refunds",
+        "I never said I want to speak to your supervisor",
+        "Nobody asked for a human",
+        "I did not say I need an agent",
+        "Who mentioned a real person?",
+    ],
+    "es": [
+        "Nunca dije que quería hablar con una persona",
+        "No pedí un agente",
+        "Yo no dije que quisiera un humano",
+        "¿Quién habló de un humano?",
+        "¿Quién dijo algo de un agente?",
+        "Nunca pedí hablar con un supervisor",
+        "No dije que quiero hablar con el gerente",
+        "Nadie pidió una persona",
+    ],
+    "fr": [
+        "Je n'ai jamais dit que je voulais parler à un humain",
+        "Je n'ai pas demandé un conseiller",
+        "Qui a parlé d'un humain ?",
+        "Je n'ai jamais demandé à parler à un responsable",
+        "Je n'ai pas dit que je veux un humain",
+        "Personne n'a demandé un conseiller",
+    ],
+    "de": [
+        "Ich habe nie gesagt, dass ich mit einem Menschen sprechen will",
+        "Ich habe nicht nach einem Mitarbeiter gefragt",
+        "Wer hat was von einem Menschen gesagt?",
+        "Ich wollte nie mit einem Vorgesetzten sprechen",
+        "Ich habe nicht gesagt, dass ich einen Mitarbeiter brauche",
+        "Niemand hat nach einem Menschen gefragt",
+        "Ich sagte nicht, dass ich mit dem Chef sprechen will",
+    ],
+    "pt": [
+        "Eu nunca disse que queria falar com um atendente",
+        "Não pedi um atendente",
+        "Quem falou em humano?",
+        "Nunca pedi para falar com um gerente",
+        "Eu não disse que quero falar com uma pessoa",
+        "Ninguém pediu um atendente",
+    ],
+    "it": [
+        "Non ho mai detto che voglio parlare con un operatore",
+        "Non ho chiesto un operatore",
+        "Chi ha parlato di un umano?",
+        "Non ho mai chiesto di parlare con un responsabile",
+        "Non ho detto che voglio una persona",
+        "Nessuno ha chiesto un operatore",
+    ],
+    "nl": [
+        "Ik heb nooit gezegd dat ik een medewerker wil spreken",
+        "Ik heb niet om een medewerker gevraagd",
+        "Wie had het over een mens?",
+        "Ik heb nooit gevraagd om een manager te spreken",
+        "Ik zei niet dat ik met een mens wil praten",
+        "Niemand vroeg om een medewerker",
+    ],
+}
+
+# Requests that report or repeat themselves, or ask for a manager: all are requests.
+AFFIRMED = {
+    "en": [
+        "I said I want a human",
+        "get me a manager",
+        "talk to the supervisor",
+        "I want to talk to a person",
+        "I never get answers here, I want a human",
+        "Who can I talk to? I want a person",
+        "I didn't ask for much. I want a human",
+    ],
+    "es": [
+        "Quiero hablar con el gerente",
+        "Pásame con un supervisor",
+        "Quiero hablar con un encargado",
+        "Necesito un supervisor",
+        "Dije que quiero hablar con una persona",
+        "Nunca funciona, quiero hablar con una persona",
+    ],
+    "fr": [
+        "Je veux parler au responsable",
+        "Passez-moi un superviseur",
+        "Je voudrais parler à un manager",
+        "Je veux parler à votre supérieur",
+        "J'ai dit que je veux parler à un humain",
+        "Ça ne marche jamais, je veux parler à un humain",
+    ],
+    "de": [
+        "Ich möchte mit dem Vorgesetzten sprechen",
+        "Verbinden Sie mich mit einem Manager",
+        "Ich will den Chef sprechen",
+        "Ich möchte mit Ihrem Vorgesetzten sprechen",
+        "Ich habe gesagt, ich will mit einem Menschen sprechen",
+        "Das klappt nie, ich möchte mit einem Mitarbeiter sprechen",
+    ],
+    "pt": [
+        "Quero falar com o gerente",
+        "Quero falar com um supervisor",
+        "Me passa para o supervisor",
+        "Eu disse que quero falar com um atendente",
+        "Nunca funciona, quero falar com um atendente",
+    ],
+    "it": [
+        "Voglio parlare con il responsabile",
+        "Vorrei parlare con un supervisore",
+        "Passatemi il direttore",
+        "Ho detto che voglio parlare con un operatore",
+        "Non funziona mai, voglio parlare con una persona",
+    ],
+    "nl": [
+        "Ik wil de manager spreken",
+        "Ik wil met een leidinggevende spreken",
+        "Verbind me met de supervisor",
+        "Ik zei dat ik een medewerker wil spreken",
+        "Het werkt nooit, ik wil met een medewerker spreken",
+    ],
+}
+
+# A manager turned down, or named as a topic: none is a request.
+MANAGER_NOT_REQUESTED = {
+    "en": ["I don't want to talk to a manager", "How do I add a manager to my account?"],
+    "es": ["No quiero hablar con el gerente", "¿Cómo creo una cuenta de gerente?"],
+    "fr": ["Je ne veux pas parler au responsable", "Le responsable du projet a changé"],
+    "de": ["Ich möchte nicht mit dem Vorgesetzten sprechen", "Wie lege ich einen Manager an?"],
+    "pt": ["Não quero falar com o gerente", "Como crio uma conta de gerente?"],
+    "it": ["Non voglio parlare con il responsabile", "Come aggiungo un responsabile al team?"],
+    "nl": ["Ik wil niet met de manager spreken", "Hoe voeg ik een manager toe?"],
+}
+
+
 def cases(table: dict[str, list[str]]) -> list:
     return [
         pytest.param(message, id=f"{language}-{number}")
@@ -115,6 +253,26 @@ def test_tables_cover_every_language() -> None:
     languages = {"en", "es", "fr", "de", "pt", "it", "nl"}
     assert set(DECLINED) == languages
     assert set(STILL_REQUESTED) == languages
+    assert set(DENIED) == languages
+    assert set(AFFIRMED) == languages
+    assert set(MANAGER_NOT_REQUESTED) == languages
+
+
+@pytest.mark.parametrize("message", cases(DENIED))
+def test_denied_request_is_not_request(message: str) -> None:
+    assert not requested_human(message)
+    assert before_answer([], message).reason is not HandoffReason.REQUESTED_HUMAN
+
+
+@pytest.mark.parametrize("message", cases(AFFIRMED))
+def test_affirmed_request_is_request(message: str) -> None:
+    assert requested_human(message)
+    assert before_answer([], message).reason is HandoffReason.REQUESTED_HUMAN
+
+
+@pytest.mark.parametrize("message", cases(MANAGER_NOT_REQUESTED))
+def test_manager_without_request_form(message: str) -> None:
+    assert not requested_human(message)
 
 
 @pytest.mark.parametrize("message", cases(DECLINED))

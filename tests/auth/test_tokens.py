@@ -161,6 +161,36 @@ def test_bad_claim_types():
     assert rejected("not.a.token")
 
 
+@pytest.mark.parametrize(
+    ("overrides", "expected"),
+    [
+        ({"role": "superuser"}, 'the token\'s role claim "superuser" is invalid'),
+        ({"role": True}, "the token's role claim true is invalid"),
+        ({"org": None}, "the token's org claim is missing"),
+        ({"org": 7}, "the token's org claim 7 is invalid"),
+        ({"role": "customer"}, "the token's cid claim is missing"),
+        ({"aid": False}, "the token's aid claim false is invalid"),
+        ({"mbx": "mbx_1"}, 'the token\'s mbx claim "mbx_1" is invalid'),
+        ({"mbx": [1, None]}, "the token's mbx claim [1,null] is invalid"),
+    ],
+)
+def test_claim_errors_spell_json(overrides, expected):
+    message = rejected(jwt.encode(claims(**overrides), SECRET))
+
+    assert message.startswith(expected)
+    assert "issue a token whose" in message
+    assert "True" not in message
+    assert "None" not in message
+
+
+def test_alg_error_spells_json():
+    token = f"{b64({'alg': None, 'typ': 'JWT'})}.{b64(claims())}."
+
+    message = rejected(token)
+
+    assert message.startswith("the token's alg null is not accepted; sign it with HS256")
+
+
 async def test_hostile_tokens_over_http(db, tenant):
     pem = public_pem(RSA_KEY)
     settings = make_settings(

@@ -71,3 +71,12 @@ def test_fused_score_is_weighted_standard_score(index):
     semantic = standard([by_id[i].semantic for i in order])
     expected = FUSION_LEXICAL_WEIGHT * lexical + (1 - FUSION_LEXICAL_WEIGHT) * semantic
     assert [by_id[i].fused for i in order] == pytest.approx(list(expected))
+
+
+def test_hits_carry_semantic_standard_score(index):
+    hits = index.search(build_query("reset my password"), mode="fused")
+    by_id = {hit.article.id: hit for hit in hits}
+    # Standard scores are taken over the visible articles, which are all four without a mailbox.
+    cosines = standard([0.90, 0.95, 0.0, 0.99])
+    assert by_id["art_a"].semantic_standard == pytest.approx(cosines[0])
+    assert by_id["art_c"].semantic_standard == pytest.approx(cosines[2])

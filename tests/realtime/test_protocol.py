@@ -87,7 +87,11 @@ def test_bad_first_frame_closes_4401(first: str) -> None:
 
 def test_binary_first_frame_closes_4401() -> None:
     actions = Protocol().receive_bytes(b"\x00")
-    assert actions[-1] == Close(4401, "the first frame must be a JSON auth frame")
+    assert actions[-1] == Close(
+        4401,
+        'the first frame is binary (1 bytes); send the JSON text frame {"type": "auth", '
+        '"token": "<API key or JWT>"}',
+    )
 
 
 def test_authentication_failure_closes_with_error_code() -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
 
@@ -118,12 +118,20 @@ def reject_secret_key_in_browser(principal: Principal, origin: str | None) -> No
         )
 
 
+async def identify(app_state: Any, authorization: str | None, origin: str | None) -> Principal:
+    """Return the principal of a request's credential; raise ``AuthenticationFailed`` if none."""
+    token = bearer_token(authorization)
+    principal = await authenticate(token, app_state.db, app_state.settings, app_state.key_cache)
+    reject_secret_key_in_browser(principal, origin)
+    return principal
+
+
 async def current_principal(request: Request) -> Principal:
     """Authenticate the request and count it against the caller's rate limit."""
-    token = bearer_token(request.headers.get("authorization"))
     app_state = request.app.state
-    principal = await authenticate(token, app_state.db, app_state.settings, app_state.key_cache)
-    reject_secret_key_in_browser(principal, request.headers.get("origin"))
+    principal = await identify(
+        app_state, request.headers.get("authorization"), request.headers.get("origin")
+    )
     request.state.principal = principal
     state = request.scope.setdefault("state", {})
     state["organization_id"] = principal.org_id

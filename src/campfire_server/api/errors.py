@@ -12,13 +12,12 @@ from fastapi.responses import Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ..errors import (
-    MethodNotAllowed,
     NotFound,
     ServiceError,
     ValidationFailed,
 )
 from ..logs import request_id_var
-from .methods import allowed_methods
+from .route_table import allowed_methods, method_not_allowed
 
 log = logging.getLogger(__name__)
 
@@ -172,15 +171,15 @@ def install_error_handlers(app: FastAPI) -> None:
         if error.status_code == 404:
             return error_response(NotFound(f"no route matches {request.method} {request.url.path}"))
         if error.status_code == 405:
-            response = error_response(
-                MethodNotAllowed(f"{request.method} is not allowed on {request.url.path}")
-            )
             allowed = allowed_methods(request.scope)
-            if allowed:
-                response.headers["Allow"] = ", ".join(allowed)
-            elif error.headers and "allow" in {key.lower() for key in error.headers}:
-                response.headers["Allow"] = error.headers.get("Allow", "")
-            return response
+            if not allowed and error.headers:
+                allowed = [
+                    method.strip()
+                    for key, value in error.headers.items()
+                    if key.lower() == "allow"
+                    for method in value.split(",")
+                ]
+            return error_response(method_not_allowed(request.method, request.url.path, allowed))
         generic = ServiceError(str(error.detail))
         generic.code = "HTTP_ERROR"  # type: ignore[misc]
         generic.http_status = error.status_code  # type: ignore[misc]

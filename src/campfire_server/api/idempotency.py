@@ -26,6 +26,7 @@ from ..db.journal import current_journal, owned_by_current_task
 from ..db.tx import Tx
 from ..errors import Conflict, ServiceError, ValidationFailed
 from . import write_results
+from .deps import identify
 from .middleware import _header, send_error
 
 log = logging.getLogger(__name__)
@@ -35,6 +36,7 @@ class IdempotencyMiddleware:
     """Replay the first response to a repeated POST with the same ``Idempotency-Key``.
 
     The key is scoped to the credential that sent it and kept for 24 hours.
+    A replay authenticates the credential again, so a revoked key gets 401.
     A repeat with a different body is a 409. A repeat that arrives while the
     first request is still running waits for it. A first request that ended
     in a 5xx before any write committed leaves nothing behind, so the retry
@@ -82,6 +84,12 @@ class IdempotencyMiddleware:
         claim = await db.write(lambda tx: _claim(tx, scope_key, key, request_hash))
         if claim.stored is not None:
             try:
+                # A stored response goes only to a credential that still
+                # authenticates, and the request log names its organization.
+                principal = await identify(
+                    scope["app"].state, authorization, _header(scope, b"origin")
+                )
+                scope.setdefault("state", {})["organization_id"] = principal.org_id
                 await self._replay(db, send, scope_key, key, request_hash, claim.stored, request_id)
             except ServiceError as error:
                 await send_error(send, error, request_id)

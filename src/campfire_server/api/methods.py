@@ -1,51 +1,66 @@
-"""HEAD and OPTIONS for every route, which FastAPI routes do not serve by themselves.
+"""The HTTP methods of each path: HEAD, OPTIONS, 405 and 426 before routing.
 
-HEAD runs the GET route of its path and sends the status and headers
-without the body. OPTIONS returns 204 with an ``Allow`` header naming every
-method of the path. CORS preflights never get here, because the access
-middleware responds to them first.
+FastAPI routes serve neither HEAD nor OPTIONS by themselves. HEAD runs the
+GET route of its path and sends the status and headers without the body.
+OPTIONS returns 204 with an ``Allow`` header naming every method of the
+path. CORS preflights never get here, because the access middleware
+responds to them first.
+
+The router takes the first route that matches a path and method, so a
+method that a literal path lacks would reach a parameterized route that
+matches the same path: ``GET /knowledge/articles/import`` would look up the
+article ``import``. Such a request gets the 405 of the literal path instead.
+A plain HTTP request to a WebSocket path gets 426 Upgrade Required.
 """
 
 from __future__ import annotations
 
-from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
+from ..errors import UpgradeRequired
+from .middleware import send_error
+from .route_table import RouteTable, allowed_methods, method_not_allowed
 
 
-def _served(scope: Scope, method: str) -> bool:
-    probe = {**scope, "method": method}
-    return any(route.matches(probe)[0] == Match.FULL for route in scope["app"].router.routes)
+class MethodsMiddleware:
+    """Apply the method rules: OPTIONS, HEAD without a route, 405 and 426.
 
-
-def allowed_methods(scope: Scope) -> list[str]:
-    """Return the methods served at the path of ``scope``, HEAD and OPTIONS included.
-
-    Several routes often share a path (GET and POST on a list), so each
-    method is matched against the whole route table. HEAD is served
-    wherever GET is, and OPTIONS wherever any method is.
+    A literal path gets 405 for a method it lacks, and a WebSocket path 426.
     """
-    allowed = [method for method in _METHODS if _served(scope, method)]
-    if "GET" in allowed and "HEAD" not in allowed:
-        allowed.insert(allowed.index("GET") + 1, "HEAD")
-    if allowed:
-        allowed.append("OPTIONS")
-    return allowed
-
-
-class HeadOptionsMiddleware:
-    """Respond to OPTIONS with ``Allow``, and to HEAD with the GET response minus its body."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        method = scope.get("method") if scope["type"] == "http" else None
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        table = RouteTable.of(scope["app"])
+        path = scope["path"]
+        method = scope["method"]
+        request_id = scope.get("state", {}).get("request_id")
+        if table.is_websocket_path(path):
+            error = UpgradeRequired(
+                f"{path} is a WebSocket endpoint; open it with a WebSocket client, which sends "
+                "GET with 'Upgrade: websocket' and 'Connection: Upgrade'",
+                details={"field": "Upgrade", "value": None, "expected": "websocket"},
+                headers={"Upgrade": "websocket", "Connection": "Upgrade"},
+            )
+            await send_error(send, error, request_id)
+            return
+
         if method == "OPTIONS":
             await self._options(scope, receive, send)
             return
-        if method == "HEAD" and not _served(scope, "HEAD"):
+
+        shadowed = table.shadowed_resource(path)
+        if shadowed is not None and method not in shadowed.allowed():
+            error = method_not_allowed(method, path, shadowed.allowed())
+            await send_error(send, error, request_id)
+            return
+
+        if method == "HEAD" and "HEAD" not in (table.methods_at(path)):
             await self._head(scope, receive, send)
             return
         await self.app(scope, receive, send)

@@ -21,6 +21,7 @@ from ..logs import request_id_var
 from ..monitoring import metrics
 from ..validation import find_bad_text
 from .errors import error_body
+from .route_table import template_for
 
 log = logging.getLogger("campfire_server.access")
 error_log = logging.getLogger(__name__)
@@ -52,11 +53,13 @@ def route_template(scope: Scope) -> str:
 
     A route included with a prefix matches the rest of the path and carries
     only its own template, so the prefix is recovered from the request path.
+    A response sent before routing, such as an idempotent replay or a
+    rejected body, names the template of its path from the route table.
     """
     route = scope.get("route")
     template = getattr(route, "path", None)
     if not template:
-        return "<unmatched>"
+        return template_for(scope) or "<unmatched>"
     path: str = scope.get("path", "")
     regex = getattr(route, "path_regex", None)
     if regex is None or regex.match(path):
@@ -166,13 +169,6 @@ def check_json_body(body: bytes) -> Any:
     """Parse ``body`` and reject text and numbers that the stores cannot keep intact."""
     try:
         document = json_numbers.loads(body)
-    except RecursionError:
-        raise ValidationFailed(
-            "the request body nests too deeply",
-            field="body",
-            value=None,
-            expected="a JSON object nested at most a few levels",
-        ) from None
     except UnicodeDecodeError as error:
         raise ValidationFailed(
             f"the request body is not valid UTF-8 (error at byte {error.start})",

@@ -55,6 +55,8 @@ class ConfidenceModel:
         return 1.0 / (1.0 + math.exp(-z))
 
 
+# NOTE: both logistic fallbacks predate the standard-score features and give them
+# weight 0; rerunning the commands below would weigh them too.
 # Used only where confidence-fused.json is missing. Fitted with:
 # python bench/calibrate.py DATA --retriever fused --drop unknown_terms,query_size
 _FUSED = ConfidenceModel(

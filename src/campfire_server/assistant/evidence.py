@@ -21,6 +21,10 @@ from ..knowledge.index import ArticleHit, KnowledgeIndex, Query
 from ..knowledge.text import specific_terms, tokens
 from .answerability import pair_coverage
 
+# Semantic standard scores are divided by this to fall in 0..1. On the labelled
+# sets of BENCHMARKS.md about 1% of best articles lay further out.
+SEMANTIC_STANDARD_CAP = 10.0
+
 FEATURE_NAMES = (
     "lexical_strength",
     "lexical_margin",
@@ -38,6 +42,8 @@ FEATURE_NAMES = (
     "names_missing",
     "answer_type_missing",
     "pair_coverage",
+    "lexical_standard",
+    "semantic_standard",
 )
 
 
@@ -61,12 +67,14 @@ class Evidence:
     names_missing: float
     answer_type_missing: float
     pair_coverage: float
+    lexical_standard: float
+    semantic_standard: float
 
     def vector(self) -> list[float]:
         return [getattr(self, name) for name in FEATURE_NAMES]
 
 
-NO_EVIDENCE = Evidence(0, 0, 0, 0, 0, 1, 1, 0, 0, 0, 0, 0, 0, 1, 1, 0)
+NO_EVIDENCE = Evidence(0, 0, 0, 0, 0, 1, 1, 0, 0, 0, 0, 0, 0, 1, 1, 0, 0, 0)
 
 
 def measure(index: KnowledgeIndex, query: Query, hits: list[ArticleHit], question: str) -> Evidence:
@@ -140,6 +148,14 @@ def measure(index: KnowledgeIndex, query: Query, hits: list[ArticleHit], questio
         tokens(top.article.title) + tokens(top.passage.text),
     )
 
+    # How far the best article lies above the rest of the knowledge base, in
+    # standard deviations. The lexical one is divided by what a known match
+    # reaches in this knowledge base (``knowledge/reference.py``), then halved.
+    lexical_standard = min(
+        1.0, max(0.0, top.lexical_standard / index.reference_lexical_standard / 2)
+    )
+    semantic_standard = min(1.0, max(0.0, top.semantic_standard / SEMANTIC_STANDARD_CAP))
+
     semantic_top = max(0.0, top.semantic)
     semantic_margin = 0.0
     retrievers_agree = 0.0
@@ -167,6 +183,8 @@ def measure(index: KnowledgeIndex, query: Query, hits: list[ArticleHit], questio
         names_missing=names_missing,
         answer_type_missing=answer_type_missing,
         pair_coverage=pairs,
+        lexical_standard=lexical_standard,
+        semantic_standard=semantic_standard,
     )
 
 

@@ -9,9 +9,11 @@ staff seats") are not requests, so they are blanked out before matching.
 
 A request form that is negated or refused is not a request: "I don't want
 to talk to a person", "no human please", "je ne veux pas parler à un
-humain", or "talk to a person? no thanks". A negation counts only when it
-governs the request form, so "not happy, get me a human" and "why can't I
-talk to a person?" stay requests.
+humain", or "talk to a person? no thanks". Nor is one the customer denies
+making ("I never said I want a human") or asks about ("who said anything
+about a human?"). A negation counts only when it governs the request form,
+so "not happy, get me a human" and "why can't I talk to a person?" stay
+requests. A manager or supervisor is a person in every language.
 """
 
 from __future__ import annotations
@@ -64,6 +66,13 @@ _PERSON = (
     r"(?:your|ur|a|the) (?:manager|supervisor)|employee|team member|live chat)"
 )
 _ARTICLE = r"(?:(?:an?|the|your|some|one of your)\s+)?(?:(?:actual|real|live)\s+)?"
+# Words for a manager or supervisor, per language, after accents are dropped.
+_MANAGERS_ES = r"(?:gerente|supervisora?|encargad[oa]|responsable|jef[ea])"
+_MANAGERS_FR = r"(?:responsable|superviseur|superieur|manager|directeur|chef)"
+_MANAGERS_DE = r"(?:vorgesetzte[nr]?|manager(?:in)?|chef(?:in)?|teamleiter(?:in)?|supervisor)"
+_MANAGERS_PT = r"(?:gerente|supervisora?|responsavel|chefe)"
+_MANAGERS_IT = r"(?:responsabile|supervisore|direttore|manager|capo)"
+_MANAGERS_NL = r"(?:manager|leidinggevende|supervisor|chef|teamleider)"
 # Text allowed after the person word in a request: the end of the clause, a
 # courtesy, or what the customer wants to talk about.
 _REQUEST_END = (
@@ -94,12 +103,12 @@ _REQUEST_EXPRESSIONS = (
     r"(?=\s*(?:$|[,.;:!?]|here|there|available|i can|on the|behind|to talk|who))",
     r"\bare you (?:a )?(?:real person|human|bot|robot)\b",
     # Spanish
-    r"\b(?:hablar|comunicar\w*|contactar|pasar\w*|pase\w*|transferir\w*|transfier\w*)\s+"
-    r"(?:con|a)\s+(?:un|una|el|la|algun|alguien|una? persona de)?\s*"
-    r"(?:humano|persona|agente|asesor|operador|representante|alguien)\b",
-    r"\b(?:quiero|necesito|deseo|puedo)\s+(?:hablar con\s+)?(?:un|una|a)\s+"
-    r"(?:humano|persona|agente|asesor|operador|representante)(?:\s+(?:real|humano))?"
-    r"\s*(?:,?\s*por favor)?\s*(?:$|[.!?,])",
+    r"\b(?:hablar|comunicar\w*|contactar|pasar\w*|pasa\w*|pase\w*|transferir\w*|transfier\w*)"
+    r"\s+(?:con|a|al)\s+(?:un|una|el|la|su|tu|algun|alguien|una? persona de)?\s*"
+    rf"(?:humano|persona|agente|asesor|operador|representante|alguien|{_MANAGERS_ES})\b",
+    r"\b(?:quiero|necesito|deseo|puedo)\s+(?:hablar con\s+)?(?:un|una|a|el|la|al|su|tu)\s+"
+    rf"(?:humano|persona|agente|asesor|operador|representante|{_MANAGERS_ES})"
+    r"(?:\s+(?:real|humano))?\s*(?:,?\s*por favor)?\s*(?:$|[.!?,])",
     r"\b(?:una persona|un humano|un agente|un asesor) (?:real|por favor)\b",
     # A person word alone in any of the languages, after an optional "ok" and
     # before an optional "please".
@@ -108,34 +117,45 @@ _REQUEST_EXPRESSIONS = (
     r"operateur|operatore|umano|medewerker|atendente|pessoa)\W*"
     r"(?:por favor|bitte|s'il vous plait|per favore|alstublieft|please)?\W*$",
     # French
-    r"\b(?:parler|joindre|contacter|passer)\s+(?:a|avec)\s+(?:un|une|le|la|quelqu'?un)?\s*"
-    r"(?:vrai\s+|vraie\s+)?(?:humain|personne|agent|conseiller|conseillere|operateur)\b",
+    r"\b(?:parler|joindre|contacter|passer)\s+(?:a|avec|au)\s+"
+    r"(?:un|une|le|la|votre|quelqu'?un)?\s*(?:vrai\s+|vraie\s+)?"
+    rf"(?:humain|personne|agent|conseiller|conseillere|operateur|{_MANAGERS_FR})\b",
+    rf"\bpassez[- ]moi\s+(?:un|une|le|la|votre)\s+(?:humain|conseiller|agent|{_MANAGERS_FR})\b",
     r"\b(?:je veux|je voudrais|j'ai besoin d'|je souhaite)\s*(?:un|une)\s+"
     r"(?:vrai\s+|vraie\s+)?(?:humain|personne|agent|conseiller|operateur)"
     r"(?:\s+humain)?\s*(?:,?\s*s'il vous plait)?\s*(?:$|[.!?,])",
     # German
     r"\b(?:sprechen|reden|verbinden|verbinde|sprechen)\b[^.?!]{0,10}\b(?:mit|zu)\s+"
-    r"(?:einem|einer|einen|jemandem|ihrem|ihrer)?\s*(?:echten\s+)?"
-    r"(?:mensch\w*|mitarbeiter(?:in)?|person|berater(?:in)?)\b",
-    r"\b(?:mit|zu)\s+(?:einem|einer|einen|jemandem)\s+(?:echten\s+)?"
-    r"(?:mensch\w*|mitarbeiter(?:in)?|person|berater(?:in)?)\s+"
+    r"(?:einem|einer|einen|jemandem|ihrem|ihrer|dem|der)?\s*(?:echten\s+)?"
+    rf"(?:mensch\w*|mitarbeiter(?:in)?|person|berater(?:in)?|{_MANAGERS_DE})\b",
+    r"\b(?:mit|zu)\s+(?:einem|einer|einen|jemandem|dem|der|ihrem|ihrer)\s+(?:echten\s+)?"
+    rf"(?:mensch\w*|mitarbeiter(?:in)?|person|berater(?:in)?|{_MANAGERS_DE})\s+"
     r"(?:\w+\s+)?(?:sprechen|reden|verbunden|verbinden)\b",
+    rf"\b(?:den|die|ihren|ihre|einen)\s+{_MANAGERS_DE}\s+(?:\w+\s+)?sprechen\b",
     # Portuguese
-    r"\b(?:falar|conversar)\s+com\s+(?:um|uma|algum|alguem)?\s*"
-    r"(?:humano|pessoa|atendente|agente)\b",
-    r"\b(?:quero|preciso de)\s+(?:um|uma)\s+(?:humano|pessoa|atendente|agente)"
+    r"\b(?:falar|conversar)\s+com\s+(?:um|uma|algum|alguem|o|a|seu|sua)?\s*"
+    rf"(?:humano|pessoa|atendente|agente|{_MANAGERS_PT})\b",
+    r"\b(?:quero|preciso de)\s+(?:um|uma|o|a)\s+"
+    rf"(?:humano|pessoa|atendente|agente|{_MANAGERS_PT})"
     r"(?:\s+(?:real|humano))?\s*(?:,?\s*por favor)?\s*(?:$|[.!?,])",
+    r"\b(?:passa|passe|transfira|transfere)\w*\s+(?:me\s+)?(?:para|pro|pra)\s+"
+    rf"(?:o|a|um|uma)?\s*(?:humano|pessoa|atendente|agente|{_MANAGERS_PT})\b",
     # Italian
-    r"\b(?:parlare|chattare)\s+con\s+(?:un|una|un'|qualcuno|l')?\s*"
-    r"(?:umano|persona|operatore|agente|addetto)\b",
-    r"\b(?:voglio|vorrei|ho bisogno di)\s+(?:un|una|un')\s*(?:umano|persona|operatore|agente)"
+    r"\b(?:parlare|chattare)\s+con\s+(?:un|una|un'|qualcuno|l'|il|lo|la|il vostro)?\s*"
+    rf"(?:umano|persona|operatore|agente|addetto|{_MANAGERS_IT})\b",
+    r"\b(?:voglio|vorrei|ho bisogno di)\s+(?:un|una|un'|il|lo|la)\s*"
+    rf"(?:umano|persona|operatore|agente|{_MANAGERS_IT})"
     r"(?:\s+(?:reale|vero|vera|umano))?\s*(?:,?\s*per favore)?\s*(?:$|[.!?,])",
+    r"\b(?:passa|passate|passi)(?:mi|temi)\s+(?:un|una|un'|il|lo|la|l')\s*"
+    rf"(?:umano|persona|operatore|agente|{_MANAGERS_IT})\b",
     # Dutch
     r"\b(?:spreken|praten|chatten)\s+met\s+(?:een|de|iemand)?\s*(?:echte\s+)?"
-    r"(?:mens|medewerker|persoon)\b",
-    r"\b(?:een|de)\s+(?:echte\s+)?(?:mens|medewerker|persoon)\s+(?:spreken|aan de lijn)\b",
-    r"\bverbind\w*\s+(?:me|mij)\s+(?:door\s+)?met\s+(?:een|de)\s+(?:echte\s+)?"
-    r"(?:mens|medewerker|persoon)\b",
+    rf"(?:mens|medewerker|persoon|{_MANAGERS_NL})\b",
+    r"\b(?:een|de|uw|je)\s+(?:echte\s+)?"
+    rf"(?:mens|medewerker|persoon|{_MANAGERS_NL})\s+(?:(?:wil|wilt|willen|graag)\s+)?"
+    r"(?:spreken|praten|aan de lijn)\b",
+    r"\bverbind\w*\s+(?:me|mij)\s+(?:door\s+)?met\s+(?:een|de|uw|je)\s+(?:echte\s+)?"
+    rf"(?:mens|medewerker|persoon|{_MANAGERS_NL})\b",
 )
 _REQUEST_FORMS = tuple(re.compile(expression) for expression in _REQUEST_EXPRESSIONS)
 
@@ -158,8 +178,8 @@ _NEGATIONS = (
     r"(?:\s+(?:besoin|envie)\s+(?:de|d'))?|pas (?:besoin|envie) (?:de|d')|sans|aucune?|"
     r"pas d'|pas de",
     # German: "ich möchte nicht", "ich brauche keinen", "ohne".
-    r"(?:mochte|mochten|will|wollen|brauche|brauchen|muss|mussen)\s+(?:ich\s+)?"
-    r"(?:nicht|kein\w*)|kein\w*|ohne",
+    r"(?:mochte|mochten|will|wollen|wollte|wollten|brauche|brauchen|muss|mussen)\s+"
+    r"(?:ich\s+)?(?:nicht|nie|niemals|kein\w*)|kein\w*|ohne",
     # Portuguese: "não quero", "não preciso de", "sem", "nenhum".
     r"nao(?:\s+(?:quero|preciso|desejo|gostaria))?(?:\s+de)?|sem|nenhum\w*",
     # Italian: "non voglio", "non ho bisogno di", "senza", "nessun".
@@ -182,6 +202,42 @@ _NEGATED_LEAD = re.compile(
 _SCOPE_BREAK = re.compile(
     r"[,:()\u2013\u2014]|\s-\s|\b(?:but|just|only|instead|pero|solo|sino|mais|juste|"
     r"seulement|aber|sondern|nur|mas|apenas|ma|soltanto|maar|alleen)\b"
+)
+# A request that the customer denies having made is not one: "I never said I
+# want a human", "je n'ai jamais dit que je voulais parler à un humain". The
+# denial may stand anywhere before the request form in its scope.
+_DENIED_REPORT = _patterns(
+    # English: "I never said", "I didn't ask", "nobody asked", "I haven't requested".
+    r"\b(?:never|not|nobody|no one|didn't|did not|don't|do not|haven't|have not)\s+"
+    r"(?:\w+\s+){0,2}?(?:say|said|ask|asked|mention\w*|request\w*|tell|told)\b",
+    # Spanish: "nunca dije", "no pedí", "nadie pidió".
+    r"\b(?:nunca|jamas|no|nadie)\s+(?:\w+\s+){0,2}?"
+    r"(?:dije|digo|dijo|pedi|pido|pidio|mencione|menciono|solicite)\b",
+    # French: "je n'ai jamais dit", "je n'ai pas demandé", "personne n'a demandé".
+    r"\b(?:jamais|pas|personne n'a)\s+(?:\w+\s+)?(?:dit|demande|mentionne|reclame)\b",
+    # German: "ich habe nie gesagt", "ich sagte nicht", "niemand hat gefragt".
+    r"\b(?:nie|niemals|nicht|niemand)\s+(?:\w+\s+){0,2}?"
+    r"(?:gesagt|gefragt|verlangt|erwahnt|gebeten|sagte|fragte)\b",
+    r"\b(?:sagte|fragte)\s+(?:ich\s+)?(?:nie|niemals|nicht)\b",
+    # Portuguese: "eu nunca disse", "não pedi", "ninguém pediu".
+    r"\b(?:nunca|nao|ninguem)\s+(?:\w+\s+){0,2}?(?:disse|digo|pedi|peco|pediu|mencionei)\b",
+    # Italian: "non ho mai detto", "non ho chiesto", "nessuno ha chiesto".
+    r"\b(?:mai|non|nessuno)\s+(?:\w+\s+){0,2}?(?:detto|dico|chiesto|menzionato|richiesto)\b",
+    # Dutch: "ik heb nooit gezegd", "ik zei niet", "niemand vroeg".
+    r"\b(?:nooit|niet|niemand)\s+(?:\w+\s+){0,2}?(?:gezegd|gevraagd|zei|vroeg|genoemd)\b",
+    r"\b(?:zei|vroeg)\s+(?:ik\s+)?(?:niet|nooit)\b",
+)
+# A comma before "that" joins a report to what was reported, as German
+# requires: "ich habe nie gesagt, dass ich ... will".
+_COMMA_BEFORE_THAT = re.compile(r",\s*(?=(?:that|que|dass|che|dat)\b)")
+# A question about who spoke of a person doubts the request instead of
+# making it: "who said anything about a human?", "wer hat was von einem
+# Menschen gesagt?". German puts the verb last, so the whole clause counts.
+_WHO_REPORTED = re.compile(
+    r"^\W*(?:who|quien|qui|wer|quem|chi|wie)\b[^,;:]*\b(?:said|says|asked|mentioned|requested|"
+    r"talk\w* about|dijo|hablo de|pidio|menciono|dit|parle|demande|mentionne|gesagt|gefragt|"
+    r"geredet|gesprochen|verlangt|erwahnt|falou|disse|pediu|mencionou|detto|parlato|chiesto|"
+    r"menzionato|zei|vroeg|had het over|heeft het over|gezegd|gevraagd)\b"
 )
 # A reply that turns down an offer of a person: "talk to a person? no thanks".
 _REFUSAL = re.compile(
@@ -207,15 +263,17 @@ _CLAUSE_END = re.compile(r"[.?!;]+(?=\s|$)|\n+")
 
 
 def _negated(clause: str, start: int) -> bool:
-    """Tell whether a negation governs the request form that starts at ``start``."""
-    lead = clause[:start]
+    """Tell whether a negation or a denied report governs the request form at ``start``."""
+    lead = _COMMA_BEFORE_THAT.sub(" ", clause[:start])
     breaks = list(_SCOPE_BREAK.finditer(lead))
     if breaks:
         lead = lead[breaks[-1].end() :]
-    return bool(_NEGATED_LEAD.search(lead))
+    return bool(_NEGATED_LEAD.search(lead) or _DENIED_REPORT.search(lead))
 
 
 def _requests_in(clause: str) -> bool:
+    if _WHO_REPORTED.search(clause):
+        return False
     for form in _REQUEST_FORMS:
         for match in form.finditer(clause):
             if not _negated(clause, match.start()):

@@ -27,6 +27,7 @@ from cryptography.hazmat.primitives.serialization import load_pem_public_key
 
 from .. import clock
 from ..errors import AuthenticationFailed
+from ..json_values import as_sent, detail_value
 from .principal import ROLES, Principal
 
 log = logging.getLogger(__name__)
@@ -106,8 +107,9 @@ def _choose_key(
         return external.key, algorithm, external.issuer, external.audience
     accepted = [SERVER_ALGORITHM] + ([external.algorithm] if external else [])
     raise AuthenticationFailed(
-        f"tokens signed with alg {algorithm!r} are not accepted; accepted: {', '.join(accepted)}",
-        details={"field": "alg", "value": str(algorithm)[:20], "expected": accepted},
+        f"the token's alg {as_sent(algorithm)} is not accepted; sign it with "
+        f"{' or '.join(accepted)}",
+        details={"field": "alg", "value": detail_value(algorithm), "expected": accepted},
     )
 
 
@@ -142,11 +144,11 @@ def verify_token(
         raise AuthenticationFailed("the token is not valid yet (nbf is in the future)") from None
     except jwt.InvalidAudienceError:
         raise AuthenticationFailed(
-            f"the token's audience is wrong; expected aud {expected_audience!r}"
+            f"the token's audience is wrong; issue it with aud {as_sent(expected_audience)}"
         ) from None
     except jwt.InvalidIssuerError:
         raise AuthenticationFailed(
-            f"the token's issuer is wrong; expected iss {expected_issuer!r}"
+            f"the token's issuer is wrong; issue it with iss {as_sent(expected_issuer)}"
         ) from None
     except jwt.InvalidSignatureError:
         raise AuthenticationFailed("the token's signature is invalid") from None
@@ -163,21 +165,32 @@ def _string_list(value: Any) -> tuple[str, ...] | None:
     return None
 
 
+def _invalid_claim(name: str, value: Any, expected: str) -> AuthenticationFailed:
+    """Return the error for a missing or invalid claim, with its value spelled as JSON."""
+    problem = "is missing" if value is None else f"{as_sent(value)} is invalid"
+    return AuthenticationFailed(
+        f"the token's {name} claim {problem}; issue a token whose {name} is {expected}",
+        details={"field": name, "value": detail_value(value), "expected": expected},
+    )
+
+
 def principal_from_claims(claims: dict[str, Any]) -> Principal:
     """Build the principal of verified ``claims``; reject claims of the wrong type."""
     role = claims.get("role")
+    if role not in ROLES:
+        raise _invalid_claim("role", role, f"one of {', '.join(sorted(ROLES))}")
     org_id = claims.get("org")
-    if role not in ROLES or not isinstance(org_id, str) or not org_id:
-        raise AuthenticationFailed("the token lacks a valid role or org claim")
+    if not isinstance(org_id, str) or not org_id:
+        raise _invalid_claim("org", org_id, "the organization id as a string")
     customer_id = claims.get("cid")
     if role == "customer" and (not isinstance(customer_id, str) or not customer_id):
-        raise AuthenticationFailed("a customer token must carry the customer id in cid")
+        raise _invalid_claim("cid", customer_id, "the customer id as a string in a customer token")
     agent_id = claims.get("aid")
     if agent_id is not None and not isinstance(agent_id, str):
-        raise AuthenticationFailed("the aid claim must be a string")
+        raise _invalid_claim("aid", agent_id, "the agent id as a string")
     mailbox_ids = _string_list(claims.get("mbx"))
     if mailbox_ids is None:
-        raise AuthenticationFailed("the mbx claim must be a list of mailbox ids")
+        raise _invalid_claim("mbx", claims.get("mbx"), "a list of mailbox ids (strings)")
     subject = str(claims["sub"])
     return Principal(
         org_id=org_id,

@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from typing import TypeVar
 
 from .database import Database, Work
+from .sqlite_checkpoint import WRITER_AUTOCHECKPOINT_PAGES, WalCheckpointer
 from .tx import Dialect, Tx
 from .writer import GroupWriter
 
@@ -56,7 +57,15 @@ class _SqliteWriteConnection:
     def __init__(self, path: str, busy_timeout_ms: int) -> None:
         self._path = path
         self._busy_timeout_ms = busy_timeout_ms
-        self._conn = connect(path, busy_timeout_ms)
+        self._conn = self._connect()
+        self.checkpointer = WalCheckpointer(connect(path, busy_timeout_ms))
+
+    def _connect(self) -> sqlite3.Connection:
+        conn = connect(self._path, self._busy_timeout_ms)
+        # The checkpoint thread copies the WAL into the database, and this
+        # bound applies when it falls behind.
+        conn.execute(f"PRAGMA wal_autocheckpoint = {WRITER_AUTOCHECKPOINT_PAGES}")
+        return conn
 
     def cursor(self) -> sqlite3.Cursor:
         return self._conn.cursor()
@@ -79,6 +88,7 @@ class _SqliteWriteConnection:
 
     def commit(self, cursor: sqlite3.Cursor) -> None:
         self._retry_busy(cursor, "COMMIT")
+        self.checkpointer.notify()
 
     def rollback(self, cursor: sqlite3.Cursor) -> None:
         if self._conn.in_transaction:
@@ -100,9 +110,10 @@ class _SqliteWriteConnection:
 
     def reconnect(self) -> None:
         self._conn.close()
-        self._conn = connect(self._path, self._busy_timeout_ms)
+        self._conn = self._connect()
 
     def close(self) -> None:
+        self.checkpointer.stop()
         self._conn.close()
 
 
@@ -115,9 +126,8 @@ class SqliteDatabase(Database):
         self._busy_timeout_ms = busy_timeout_ms
         self._local = threading.local()
         self._readers = ThreadPoolExecutor(max_workers=readers, thread_name_prefix="sqlite-read")
-        self._writer = GroupWriter(
-            _SqliteWriteConnection(self.path, busy_timeout_ms), name="sqlite-write"
-        )
+        self._write_connection = _SqliteWriteConnection(self.path, busy_timeout_ms)
+        self._writer = GroupWriter(self._write_connection, name="sqlite-write")
 
     async def write(self, work: Work[T]) -> T:
         return await self._writer.run(work)

@@ -19,6 +19,7 @@ import numpy as np
 
 from .bm25 import Bm25
 from .chunking import Passage, split_passages
+from .reference import reference_standard_score
 from .semantic import Encoder
 from .text import tokens
 
@@ -55,6 +56,9 @@ class ArticleHit:
     passage: Passage
     passage_lexical: float = 0.0
     passages: list[Passage] = field(default_factory=list)
+    # Each score's distance from its mean over the visible articles, in standard deviations.
+    lexical_standard: float = 0.0
+    semantic_standard: float = 0.0
 
 
 @dataclass(slots=True)
@@ -104,6 +108,10 @@ class KnowledgeIndex:
 
         self.passage_article = np.array(passage_articles, dtype=np.int32)
         self.lexical = Bm25(documents)
+        # The lexical standard score a known match reaches in this knowledge base.
+        self.reference_lexical_standard = reference_standard_score(
+            [passage.text for passage in self.passages], self._lexical_article_scores
+        )
         self.vectors: np.ndarray | None = None
         if encoder is not None and self.passages:
             texts = [
@@ -130,6 +138,10 @@ class KnowledgeIndex:
         return np.array(
             [not a.mailbox_ids or mailbox_id in a.mailbox_ids for a in self.articles], dtype=bool
         )
+
+    def _lexical_article_scores(self, terms: Mapping[str, float]) -> np.ndarray:
+        passage_scores = self.lexical.scores(terms).astype(np.float64)
+        return self._best_passages(passage_scores)[0]
 
     def _best_passages(self, passage_scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Return each article's best passage score and that passage's index."""
@@ -185,6 +197,10 @@ class KnowledgeIndex:
         if mode == "lexical":
             candidates = candidates[ranking_scores[candidates] > 0]
         order = candidates[np.lexsort((candidates, -ranking_scores[candidates]))][:limit]
+        lexical_standard = _standard_scores(lexical, mask)
+        semantic_standard = (
+            _standard_scores(semantic, mask) if mode != "lexical" else np.zeros(len(semantic))
+        )
 
         hits = []
         for rank, article_index in enumerate(order, start=1):
@@ -199,6 +215,8 @@ class KnowledgeIndex:
                     passage=self.passages[passage_index],
                     passage_lexical=float(lexical_passages[passage_index]),
                     passages=self.article_passages(int(article_index)),
+                    lexical_standard=float(lexical_standard[article_index]),
+                    semantic_standard=float(semantic_standard[article_index]),
                 )
             )
         return hits
@@ -213,6 +231,21 @@ def _ranks(scores: np.ndarray) -> np.ndarray:
     ranks = np.empty(len(scores), dtype=np.int64)
     ranks[order] = np.arange(len(scores))
     return ranks
+
+
+def _standard_scores(scores: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """Return each score's distance from the mean over the visible articles, in standard deviations.
+
+    Hidden articles and a ranking without spread score 0.
+    """
+    standard = np.zeros(len(scores), dtype=np.float64)
+    if not mask.any():
+        return standard
+    visible = scores[mask]
+    spread = float(visible.std())
+    if spread > 0:
+        standard[mask] = (visible - float(visible.mean())) / spread
+    return standard
 
 
 def _standard_score_fusion(

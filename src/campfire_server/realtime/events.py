@@ -19,6 +19,7 @@ from ..clock import to_iso
 from ..errors import ServiceError, ValidationFailed
 from ..events import records
 from ..events.records import EventRecord
+from ..json_values import as_sent, detail_value
 from ..routing.frames import handoff_frame
 
 log = logging.getLogger(__name__)
@@ -83,12 +84,20 @@ class Channel:
     @classmethod
     def parse(cls, value: Any) -> Channel:
         """Parse ``kind:id``; raise ``ValidationFailed`` naming the expected forms."""
+        if value is None:
+            raise ValidationFailed(
+                f"the frame has no channel; add a channel such as {CHANNEL_EXPECTED}",
+                field="channel",
+                value=None,
+                expected=CHANNEL_EXPECTED,
+            )
         match = CHANNEL_PATTERN.match(value) if isinstance(value, str) else None
         if match is None:
             raise ValidationFailed(
-                f"channel {value!r} is invalid; expected {CHANNEL_EXPECTED}",
+                f"channel {as_sent(value)} is invalid; send {CHANNEL_EXPECTED}, with an id "
+                "of 1 to 64 letters, digits, _ or -",
                 field="channel",
-                value=value,
+                value=detail_value(value),
                 expected=CHANNEL_EXPECTED,
             )
         return cls(match.group(1), match.group(2))  # type: ignore[arg-type]

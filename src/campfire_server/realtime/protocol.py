@@ -29,6 +29,7 @@ from ..errors import (
     ServiceError,
     ValidationFailed,
 )
+from ..json_values import as_sent, detail_value
 from ..validation import find_bad_text
 from .events import CLIENT_FRAME_TYPES, Channel, error_frame
 
@@ -44,6 +45,11 @@ CLOSE_TIMEOUT = RequestTimeout.ws_close_code
 CLOSE_TOO_MANY = RateLimited.ws_close_code
 
 MAX_FRAME_ID_CHARS = 64
+# The maximum number of characters of an unparsable frame that a message repeats.
+MAX_SHOWN_TEXT = 100
+MAX_TOKEN_CHARS = 4096
+AUTH_FRAME_EXAMPLE = '{"type": "auth", "token": "<API key or JWT>"}'
+FRAME_TYPES_EXPECTED = ", ".join(f'"{kind}"' for kind in CLIENT_FRAME_TYPES)
 
 
 class State(enum.Enum):
@@ -132,10 +138,10 @@ def parse_since(value: Any) -> Since | None:
         except ValueError:
             pass
     raise ValidationFailed(
-        f"since {value!r} is invalid; expected a sequence or cursor (an integer of 0 or more) "
-        "or an ISO 8601 timestamp",
+        f"since {as_sent(value)} is invalid; send a sequence or cursor (an integer from 0 to "
+        f'{2**63 - 1}), or an ISO 8601 timestamp such as "2024-01-15T10:30:00Z", or no since',
         field="since",
-        value=value,
+        value=detail_value(value),
         expected="a non-negative integer or an ISO 8601 timestamp",
     )
 
@@ -145,17 +151,35 @@ def _frame_id(frame: dict[str, Any]) -> str | None:
     frame_id = frame.get("id")
     if frame_id is None or (isinstance(frame_id, str) and 0 < len(frame_id) <= MAX_FRAME_ID_CHARS):
         return frame_id
-    shown = (
-        frame_id[:MAX_FRAME_ID_CHARS] + "..."
-        if isinstance(frame_id, str)
-        else type(frame_id).__name__
-    )
     raise ValidationFailed(
-        f"the frame id must be a string of 1 to {MAX_FRAME_ID_CHARS} characters",
+        f"id {as_sent(frame_id)} is invalid; send a string of 1 to {MAX_FRAME_ID_CHARS} "
+        "characters, or no id",
         field="id",
-        value=shown,
+        value=detail_value(frame_id),
         expected=f"a string of 1 to {MAX_FRAME_ID_CHARS} characters, or no id",
     )
+
+
+def _token_problem(token: Any) -> str | None:
+    """Describe what is wrong with an auth frame's token, or return None when it may be tried.
+
+    The message never repeats a string token, because it may be a valid secret.
+    """
+    if token is None:
+        return f"the auth frame has no token; send {AUTH_FRAME_EXAMPLE}"
+    if not isinstance(token, str):
+        return (
+            f"token {as_sent(token)} is invalid; send the API key or JWT as a string, "
+            f"as in {AUTH_FRAME_EXAMPLE}"
+        )
+    if not token.strip():
+        return f"the token is empty; send an API key or a JWT, as in {AUTH_FRAME_EXAMPLE}"
+    if len(token) > MAX_TOKEN_CHARS:
+        return (
+            f"the token has {len(token)} characters; the limit is {MAX_TOKEN_CHARS}, so send "
+            "an API key or a JWT, not another value"
+        )
+    return None
 
 
 class Protocol:
@@ -186,14 +210,21 @@ class Protocol:
 
     def receive_bytes(self, data: bytes) -> list[Action]:
         error = ValidationFailed(
-            "binary frames are not supported; send JSON text frames",
+            f"the frame is binary ({len(data)} bytes), which is not supported; send JSON text "
+            "frames",
             field="frame",
             value=f"<{len(data)} bytes>",
             expected="a JSON text frame",
         )
         if self.state is State.AWAITING_AUTH:
             self.state = State.CLOSED
-            return _fail(AuthenticationFailed("the first frame must be a JSON auth frame"))
+            return _fail(
+                AuthenticationFailed(
+                    f"the first frame is binary ({len(data)} bytes); send the JSON text frame "
+                    f"{AUTH_FRAME_EXAMPLE}",
+                    details={"field": "frame", "value": f"<{len(data)} bytes>"},
+                )
+            )
         if self.state is State.CLOSED:
             return []
         return [Send(error_frame(error))]
@@ -207,7 +238,12 @@ class Protocol:
         except ServiceError as error:
             if self.state is State.AWAITING_AUTH:
                 self.state = State.CLOSED
-                return _fail(AuthenticationFailed(f"the first frame must be auth: {error.message}"))
+                return _fail(
+                    AuthenticationFailed(
+                        f"the first frame must be {AUTH_FRAME_EXAMPLE}: {error.message}",
+                        details=error.details,
+                    )
+                )
             return [Send(error_frame(error))]
 
         kind = frame["type"]
@@ -219,8 +255,8 @@ class Protocol:
                 Send(
                     error_frame(
                         ValidationFailed(
-                            "the socket is already authenticated; open a new socket to change "
-                            "credentials",
+                            'type "auth" is invalid here, because the socket is already '
+                            "authenticated; open a new socket to change credentials",
                             field="type",
                             value="auth",
                         ),
@@ -233,7 +269,8 @@ class Protocol:
                 Send(
                     error_frame(
                         ValidationFailed(
-                            "wait for the authenticated frame before sending more frames",
+                            f"type {as_sent(kind)} came before the authenticated frame; wait "
+                            "for that frame before sending more",
                             field="type",
                             value=kind,
                         ),
@@ -243,8 +280,9 @@ class Protocol:
             ]
         if not self._take_token():
             error = RateLimited(
-                f"more than {self._rate:g} frames per second; the frame was dropped",
-                details={"limit": self._rate},
+                f"more than {self._rate:g} frames per second; the {as_sent(kind)} frame was "
+                "dropped, so send it again after a pause",
+                details={"field": "type", "value": kind, "limit": self._rate},
             )
             return [Send(error_frame(error, frame_id=frame_id))]
         try:
@@ -257,23 +295,37 @@ class Protocol:
         size = len(text.encode())
         if size > self._max_frame_bytes:
             raise PayloadTooLarge(
-                f"the frame of {size} bytes exceeds the limit of {self._max_frame_bytes} bytes",
-                details={"limit": self._max_frame_bytes},
+                f"the frame of {size} bytes exceeds the limit of {self._max_frame_bytes} bytes; "
+                "send smaller frames",
+                details={
+                    "field": "frame",
+                    "value": f"<{size} bytes>",
+                    "limit": self._max_frame_bytes,
+                },
             )
         try:
             frame = json_numbers.loads(text, root="frame")
-        except (ValueError, RecursionError):
+        except ValueError as error:
+            position = getattr(error, "pos", None)
+            where = f" (error at character {position})" if position is not None else ""
+            # The first frame may carry a token, which no message repeats.
+            if self.state is State.AWAITING_AUTH:
+                shown = f"<{len(text)} characters>"
+            else:
+                shown = text[:MAX_SHOWN_TEXT] + ("..." if len(text) > MAX_SHOWN_TEXT else "")
             raise ValidationFailed(
-                "the frame is not valid JSON",
+                f"the frame {shown} is not valid JSON{where}; send one JSON object such as "
+                '{"type": "ping"}',
                 field="frame",
-                value=None,
+                value=shown,
                 expected='a JSON object such as {"type": "ping"}',
             ) from None
         if not isinstance(frame, dict):
             raise ValidationFailed(
-                "the frame must be a JSON object",
+                f"the frame {as_sent(frame)} is not a JSON object; send an object with a type, "
+                'such as {"type": "ping"}',
                 field="frame",
-                value=type(frame).__name__,
+                value=detail_value(frame),
                 expected="a JSON object with a type",
             )
         bad = find_bad_text(frame)
@@ -286,11 +338,18 @@ class Protocol:
                 expected=expected,
             )
         kind = frame.get("type")
+        if "type" not in frame:
+            raise ValidationFailed(
+                f"the frame has no type; add a type, one of {FRAME_TYPES_EXPECTED}",
+                field="type",
+                value=None,
+                expected=" | ".join(CLIENT_FRAME_TYPES),
+            )
         if kind not in CLIENT_FRAME_TYPES:
             raise ValidationFailed(
-                f"frame type {kind!r} is unknown; expected one of {', '.join(CLIENT_FRAME_TYPES)}",
+                f"type {as_sent(kind)} is unknown; send one of {FRAME_TYPES_EXPECTED}",
                 field="type",
-                value=kind,
+                value=detail_value(kind),
                 expected=" | ".join(CLIENT_FRAME_TYPES),
             )
         return frame
@@ -300,20 +359,19 @@ class Protocol:
             self.state = State.CLOSED
             return _fail(
                 AuthenticationFailed(
-                    f'the first frame must be {{"type": "auth", "token": ...}}, '
-                    f"not {frame['type']!r}"
+                    f"the first frame is a {as_sent(frame['type'])} frame; send "
+                    f"{AUTH_FRAME_EXAMPLE} first",
+                    details={"field": "type", "value": frame["type"], "expected": "auth"},
                 ),
                 frame_id,
             )
         token = frame.get("token")
         if token is None and isinstance(frame.get("data"), dict):
             token = frame["data"].get("token")
-        if not isinstance(token, str) or not token.strip() or len(token) > 4096:
+        problem = _token_problem(token)
+        if problem is not None:
             self.state = State.CLOSED
-            return _fail(
-                AuthenticationFailed("the auth frame needs a token: an API key or a JWT"),
-                frame_id,
-            )
+            return _fail(AuthenticationFailed(problem, details={"field": "token"}), frame_id)
         self.state = State.AUTHENTICATING
         return [Authenticate(token.strip())]
 
@@ -333,9 +391,14 @@ class Protocol:
             if name not in self.subscriptions and name not in self.pending:
                 if len(self.subscriptions) + len(self.pending) >= self._max_subscriptions:
                     raise RateLimited(
-                        f"a socket may hold at most {self._max_subscriptions} subscriptions; "
-                        "unsubscribe from one first",
-                        details={"limit": self._max_subscriptions},
+                        f'channel "{name}" would exceed the limit of '
+                        f"{self._max_subscriptions} subscriptions of a socket; unsubscribe "
+                        "from one first",
+                        details={
+                            "field": "channel",
+                            "value": name,
+                            "limit": self._max_subscriptions,
+                        },
                     )
             self.pending.add(name)
             return [Subscribe(channel, since, frame_id)]
@@ -350,25 +413,36 @@ class Protocol:
         # kind == "typing"
         if channel.kind != "conversation":
             raise ValidationFailed(
-                "typing is sent on a conversation:{id} channel",
+                f'channel "{channel.name}" is invalid for typing; send typing on a '
+                "conversation:{id} channel",
                 field="channel",
                 value=channel.name,
                 expected="conversation:{id}",
             )
         if channel.name not in self.subscriptions:
             raise ValidationFailed(
-                f"subscribe to {channel.name} before sending typing on it",
+                f'channel "{channel.name}" is not subscribed; subscribe to it before sending '
+                "typing on it",
                 field="channel",
                 value=channel.name,
                 expected="a channel this socket is subscribed to",
             )
         data = frame.get("data")
-        is_typing = data.get("isTyping") if isinstance(data, dict) else None
+        if not isinstance(data, dict) or "isTyping" not in data:
+            shown = "has no data" if data is None else f"has data {as_sent(data)}"
+            raise ValidationFailed(
+                f'the typing frame {shown} without isTyping; send "data": {{"isTyping": true}} '
+                "or false",
+                field="data.isTyping",
+                value=None,
+                expected="true or false",
+            )
+        is_typing = data["isTyping"]
         if not isinstance(is_typing, bool):
             raise ValidationFailed(
-                "typing needs data.isTyping, true or false",
+                f"data.isTyping {as_sent(is_typing)} is invalid; send true or false",
                 field="data.isTyping",
-                value=is_typing,
+                value=detail_value(is_typing),
                 expected="true or false",
             )
         return [Typing(channel, is_typing)]

@@ -58,7 +58,8 @@ class ChannelAccess:
 
 def _not_found(channel: Channel) -> NotFound:
     return NotFound(
-        f"channel {channel.name!r} was not found",
+        f'channel "{channel.name}" was not found; subscribe to a conversation, mailbox or '
+        "agent of your organization that you may see",
         details={"field": "channel", "value": channel.name},
     )
 
@@ -102,7 +103,8 @@ def authorize(tx: Tx, principal: Principal, channel: Channel) -> ChannelAccess:
     require(principal, "realtime:agent")
     if principal.role == "agent" and principal.agent_id and principal.agent_id != channel.id:
         raise PermissionDenied(
-            "an agent token may subscribe only to its own agent channel",
+            f'channel "{channel.name}" is another agent\'s; an agent token may subscribe only '
+            f'to its own agent channel, "agent:{principal.agent_id}"',
             details={"field": "channel", "value": channel.name},
         )
     try:

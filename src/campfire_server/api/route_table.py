@@ -1,0 +1,167 @@
+"""The application's routes as one flat table of path templates, methods and kinds.
+
+FastAPI keeps the routes of an included router inside that router, so the
+application's own route list does not show their full templates. This table
+lists every route with its full template. Middleware looks a path up in it
+for the methods the path allows, for the template that the request log
+names, and to tell a WebSocket path.
+
+Where templates overlap, the one with a literal segment where the other has
+a parameter is the resource the path names: ``/knowledge/articles/import``
+is not the article ``import``, whatever the order of the routes.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from fastapi.routing import iter_route_contexts
+from starlette.routing import WebSocketRoute
+
+from ..errors import MethodNotAllowed
+
+_PARAMETER = re.compile(r"\{[^}]*\}")
+
+# The attribute of ``app.state`` that caches the table.
+_STATE_KEY = "route_table"
+
+
+@dataclass(frozen=True, slots=True)
+class RouteEntry:
+    """One route: its full path template, the regex it matches and its methods."""
+
+    template: str
+    regex: re.Pattern[str]
+    methods: frozenset[str]
+    websocket: bool
+
+
+def _specificity(template: str) -> tuple[int, ...]:
+    """Rank a template per segment: a literal segment (0) wins over one with a parameter (1)."""
+    return tuple(1 if _PARAMETER.search(part) else 0 for part in template.split("/"))
+
+
+@dataclass(frozen=True, slots=True)
+class Resource:
+    """The routes of the most specific template that matches a path."""
+
+    template: str
+    methods: frozenset[str]
+    websocket: bool
+
+    def allowed(self) -> list[str]:
+        """Return the methods of the path in the order an ``Allow`` header lists them."""
+        order = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
+        allowed = [method for method in order if method in self.methods]
+        if "GET" in allowed and "HEAD" not in allowed:
+            allowed.insert(allowed.index("GET") + 1, "HEAD")
+        if allowed:
+            allowed.append("OPTIONS")
+        return allowed
+
+
+class RouteTable:
+    """Every route of an application, looked up by request path."""
+
+    def __init__(self, entries: list[RouteEntry]) -> None:
+        self.entries = entries
+        self.websockets = [entry for entry in entries if entry.websocket]
+        # Templates that another, less specific template also matches.
+        # Only a path of one of these can be routed to the wrong resource.
+        self.shadowed = [
+            entry
+            for entry in entries
+            if any(
+                other.template != entry.template and other.regex.match(example_path(entry.template))
+                for other in entries
+            )
+        ]
+
+    @classmethod
+    def of(cls, app: Any) -> RouteTable:
+        """Return the table of ``app``, built on first use and cached on its state."""
+        table = getattr(app.state, _STATE_KEY, None)
+        if table is None:
+            table = cls(_entries(app.router.routes))
+            setattr(app.state, _STATE_KEY, table)
+        return table
+
+    def resource(self, path: str) -> Resource | None:
+        """Return the most specific template matching ``path`` with all its methods, or None."""
+        matching = [entry for entry in self.entries if entry.regex.match(path)]
+        if not matching:
+            return None
+        template = min((entry.template for entry in matching), key=_specificity)
+        chosen = [entry for entry in matching if entry.template == template]
+        methods = frozenset().union(*(entry.methods for entry in chosen))
+        return Resource(template, methods, any(entry.websocket for entry in chosen))
+
+    def methods_at(self, path: str) -> frozenset[str]:
+        """Return the HTTP methods that routes serve at ``path``, HEAD only where a route has it."""
+        resource = self.resource(path)
+        return frozenset() if resource is None else resource.methods
+
+    def is_websocket_path(self, path: str) -> bool:
+        """Tell whether the resource at ``path`` is a WebSocket endpoint."""
+        if not any(entry.regex.match(path) for entry in self.websockets):
+            return False
+        resource = self.resource(path)
+        return resource is not None and resource.websocket
+
+    def shadowed_resource(self, path: str) -> Resource | None:
+        """Return the resource of ``path`` when a less specific route also matches it."""
+        if not any(entry.regex.match(path) for entry in self.shadowed):
+            return None
+        return self.resource(path)
+
+
+def example_path(template: str) -> str:
+    """Return a path that ``template`` matches, with a sample value for each parameter."""
+    return _PARAMETER.sub("sample_value_1", template)
+
+
+def _entries(routes: list[Any]) -> list[RouteEntry]:
+    entries = []
+    for route in iter_route_contexts(routes):
+        template = route.path_format
+        regex = getattr(route, "path_regex", None)
+        if not template or regex is None:
+            continue
+        websocket = isinstance(route.original_route, WebSocketRoute)
+        methods = frozenset(route.methods or ())
+        entries.append(RouteEntry(template, regex, methods, websocket))
+    return entries
+
+
+def template_for(scope: Any) -> str | None:
+    """Return the route template of a request's path, or None when no route matches it."""
+    app = scope.get("app")
+    if app is None:
+        return None
+    resource = RouteTable.of(app).resource(scope.get("path", ""))
+    return None if resource is None else resource.template
+
+
+def allowed_methods(scope: Any) -> list[str]:
+    """Return the methods served at the path of ``scope``, HEAD and OPTIONS included.
+
+    HEAD is served wherever GET is, and OPTIONS wherever any method is. A
+    WebSocket path serves no HTTP method.
+    """
+    app = scope.get("app")
+    if app is None:
+        return []
+    resource = RouteTable.of(app).resource(scope.get("path", ""))
+    return [] if resource is None else resource.allowed()
+
+
+def method_not_allowed(method: str, path: str, allowed: list[str]) -> MethodNotAllowed:
+    """Return the 405 error for ``method`` on ``path``, with the ``Allow`` header set."""
+    listed = ", ".join(allowed)
+    return MethodNotAllowed(
+        f"{method} is not allowed on {path}; use one of {listed}",
+        details={"field": "method", "value": method, "expected": listed},
+        headers={"Allow": listed},
+    )
