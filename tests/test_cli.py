@@ -6,6 +6,8 @@ import json
 import subprocess
 import sys
 
+from tests.conftest import free_port
+
 
 def campfire(*args: str, database_url: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
@@ -109,6 +111,8 @@ def test_serve_refuses_stale_schema(tmp_path):
             "production",
             "--database-url",
             url,
+            "--port",
+            str(free_port()),
         ],
         capture_output=True,
         text=True,
