@@ -144,6 +144,19 @@ async def test_failed_request_can_be_retried(client, tenant):
     assert fresh.status_code == 201
 
 
+async def test_rejected_body_leaves_key_free(client, tenant):
+    conversation = await create_conversation(client, tenant)
+    rejected = await post_message(client, tenant, conversation["id"], "", "corrected-key")
+    assert rejected.status_code == 400
+
+    corrected = await post_message(client, tenant, conversation["id"], "Hello", "corrected-key")
+    assert corrected.status_code == 201, corrected.text
+    assert "idempotent-replayed" not in corrected.headers
+    replayed = await post_message(client, tenant, conversation["id"], "Hello", "corrected-key")
+    assert replayed.json()["id"] == corrected.json()["id"]
+    assert (await get_conversation(client, tenant, conversation["id"]))["messageCount"] == 1
+
+
 async def test_replayed_error_names_own_request_id(client, tenant):
     first = await post_message(client, tenant, "conv_missing", "Hello", "request-id-key")
     again = await post_message(client, tenant, "conv_missing", "Hello", "request-id-key")

@@ -162,3 +162,23 @@ async def test_anonymous_requests_limited_by_address(db):
         assert rejected.status_code == 429
         assert 1 <= int(rejected.headers["retry-after"]) <= 60
         assert rate_headers(rejected)[:2] == (2, 0)
+
+
+async def test_rate_limited_key_runs_on_retry(db, tenant):
+    headers = {**tenant.headers, "Idempotency-Key": "limited-then-retried"}
+    body = {"content": "second", "authorType": "customer"}
+    async with limited_client(db, rate_limit_messages_per_minute=1) as client:
+        conversation = await create_conversation(client, tenant)
+        path = f"/conversations/{conversation['id']}/messages"
+        first = await client.post(path, json={**body, "content": "first"}, headers=tenant.headers)
+        assert first.status_code == 201, first.text
+        rejected = await client.post(path, json=body, headers=headers)
+        assert rejected.status_code == 429
+
+    # A fresh app has fresh counters, as the window having passed would.
+    async with limited_client(db, rate_limit_messages_per_minute=1) as client:
+        retried = await client.post(path, json=body, headers=headers)
+        assert retried.status_code == 201, retried.text
+        assert "idempotent-replayed" not in retried.headers
+        listed = await client.get(path, headers=tenant.headers)
+        assert [m["content"] for m in listed.json()["data"]] == ["first", "second"]

@@ -120,7 +120,7 @@ class IdempotencyMiddleware:
         finally:
             current_journal.reset(token)
             status = captured["status"]
-            if status >= 500:
+            if status >= 500 or status in _RETRYABLE:
                 await db.write(lambda tx: _release(tx, scope_key, key))
             else:
                 headers = {
@@ -277,6 +277,12 @@ def _claim(tx: Tx, scope_key: str, key: str, request_hash: str) -> Claim:
         return Claim(recorded=json.loads(resumed["write_results"]))
 
     return Claim(stored=_lookup(tx, scope_key, key))
+
+
+# Errors that say "not now" or "not this body" rather than answer the request:
+# a rate limit, a rejected body, size or media type. Storing them would make a
+# retry after Retry-After, or with the body corrected, fail for 24 hours.
+_RETRYABLE = frozenset({400, 413, 415, 429})
 
 
 def _release(tx: Tx, scope_key: str, key: str) -> None:
