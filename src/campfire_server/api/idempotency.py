@@ -279,9 +279,9 @@ def _claim(tx: Tx, scope_key: str, key: str, request_hash: str) -> Claim:
     return Claim(stored=_lookup(tx, scope_key, key))
 
 
-# Errors that say "not now" or "not this body" rather than answer the request:
-# a rate limit, a rejected body, size or media type. Storing them would make a
-# retry after Retry-After, or with the body corrected, fail for 24 hours.
+# Statuses that reject the attempt rather than the request: a rate limit, or
+# an invalid body, size or media type. Storing one would make a retry after
+# Retry-After, or with a corrected body, fail for the 24 hours of the key.
 _RETRYABLE = frozenset({400, 413, 415, 429})
 
 
