@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import socket
@@ -9,6 +10,7 @@ import subprocess
 import sys
 import time
 
+import httpx
 import pytest
 
 from campfire_server.cli import _warn_about_workers, main
@@ -309,6 +311,55 @@ def test_serve_logs_workers_warning(migrated, tmp_path) -> None:
     text = log_path.read_text()
     assert "WARNING" in text
     assert "several worker processes without CAMPFIRE_REDIS_URL" in text
+
+
+def test_workers_log_requests_as_json(migrated, tmp_path) -> None:
+    port = free_port()
+    log_path = tmp_path / "serve.log"
+    with open(log_path, "wb") as log_file:
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "campfire_server.cli",
+                "serve",
+                "--env",
+                "development",
+                "--port",
+                str(port),
+                "--workers",
+                "2",
+                "--database-url",
+                migrated,
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=log_file,
+            env={**os.environ, "CAMPFIRE_REDIS_URL": "", "CAMPFIRE_LOG_FORMAT": "json"},
+        )
+    try:
+        request_id = "workers-log-check"
+        deadline = time.monotonic() + 60
+        while request_id not in log_path.read_text() and time.monotonic() < deadline:
+            assert process.poll() is None, log_path.read_text()
+            try:
+                httpx.get(
+                    f"http://127.0.0.1:{port}/api/v2/conversations",
+                    headers={"X-Request-ID": request_id},
+                    timeout=2,
+                )
+            except httpx.TransportError:
+                pass
+            time.sleep(0.3)
+    finally:
+        process.terminate()
+        process.wait(30)
+
+    lines = [json.loads(line) for line in log_path.read_text().splitlines() if line.startswith("{")]
+    request_lines = [line for line in lines if line.get("request_id") == request_id]
+    assert request_lines, log_path.read_text()
+    assert request_lines[0]["status"] == 401
+    assert request_lines[0]["route"] == "/api/v2/conversations"
+    assert any(line.get("message") == "server started" for line in lines)
 
 
 @pytest.mark.parametrize(

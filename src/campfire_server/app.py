@@ -45,6 +45,7 @@ from .config import Settings, get_settings
 from .db.database import Database, open_database
 from .development import seed_development_data
 from .events.emit import register_tx_hook
+from .logs import configure_logging
 from .monitoring import service as monitoring_service
 from .realtime import gateway as realtime_gateway
 from .realtime import runtime as realtime_runtime
@@ -73,6 +74,17 @@ Campfire's REST API: conversations, messages, AI answers, handoff to people,
 analytics and webhooks. Authenticate with `Authorization: Bearer <key>`.
 Every error has the shape `{"error": {"code", "message", "details", "requestId"}}`.
 """
+
+
+def create_served_app() -> FastAPI:
+    """Build the application for ``campfire serve`` with logging configured.
+
+    uvicorn calls this factory in each worker process of ``--workers N``, and
+    a worker starts without the logging set-up of the command that spawned it.
+    """
+    settings = get_settings()
+    configure_logging(settings.log_level, settings.log_format)
+    return create_app(settings)
 
 
 def create_app(settings: Settings | None = None, db: Database | None = None) -> FastAPI:

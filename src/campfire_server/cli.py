@@ -127,7 +127,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         print(f"  Test key:   {keys.DEVELOPMENT_KEY}", file=sys.stderr)
         print(f"  Demo page:  {base}/", file=sys.stderr)
     uvicorn.run(
-        "campfire_server.app:create_app",
+        "campfire_server.app:create_served_app",
         factory=True,
         host=settings.host,
         port=settings.port,
