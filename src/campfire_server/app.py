@@ -174,7 +174,11 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     # rejection carries the request id and the headers, and a CORS preflight
     # never reaches OPTIONS.
     app.add_middleware(IdempotencyMiddleware)
-    app.add_middleware(BodyGuardMiddleware, max_body_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        BodyGuardMiddleware,
+        max_body_bytes=settings.max_body_bytes,
+        idle_timeout=settings.body_idle_timeout_seconds,
+    )
     app.add_middleware(MethodsMiddleware)
     app.add_middleware(AccessMiddleware)
     app.add_middleware(RequestContextMiddleware)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 
@@ -63,6 +64,48 @@ async def test_text_plain_is_415(client, tenant):
         headers={**tenant.headers, "Content-Type": "text/plain"},
     )
     assert_envelope(response, 415, "UNSUPPORTED_MEDIA_TYPE")
+
+
+@pytest.mark.parametrize("content_type", ["APPLICATION/JSON", "Application/Json; charset=utf-8"])
+async def test_media_type_ignores_case(client, tenant, content_type):
+    response = await client.post(
+        "/conversations",
+        content=json.dumps(CREATE_CONVERSATION),
+        headers={**tenant.headers, "Content-Type": content_type},
+    )
+    assert response.status_code == 201, response.text
+
+
+async def test_stalled_body_is_408():
+    from campfire_server.api.middleware import BodyGuardMiddleware
+
+    async def never_called(scope, receive, send):
+        raise AssertionError("the app ran without a body")
+
+    async def stalled_receive():
+        await asyncio.sleep(3600)
+
+    sent = []
+
+    async def send(message):
+        sent.append(message)
+
+    scope = {
+        "type": "http",
+        "method": "POST",
+        "path": "/api/v2/conversations",
+        "query_string": b"",
+        "headers": [(b"content-type", b"application/json"), (b"content-length", b"100")],
+        "state": {"request_id": "req_stalled"},
+    }
+    guard = BodyGuardMiddleware(never_called, max_body_bytes=1024 * 1024, idle_timeout=0.2)
+    await asyncio.wait_for(guard(scope, stalled_receive, send), 5)
+
+    assert sent[0]["status"] == 408
+    error = json.loads(sent[1]["body"])["error"]
+    assert error["code"] == "TIMEOUT"
+    assert error["requestId"] == "req_stalled"
+    assert "0.2 seconds after 0 bytes" in error["message"]
 
 
 async def test_body_over_limit_is_413(client, tenant):

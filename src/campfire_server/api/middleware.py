@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 import time
@@ -13,6 +14,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from .. import ids, json_numbers
 from ..errors import (
     PayloadTooLarge,
+    RequestTimeout,
     ServiceError,
     UnsupportedMediaType,
     ValidationFailed,
@@ -133,11 +135,19 @@ class RequestContextMiddleware:
                 )
 
 
-async def read_body(receive: Receive, limit: int) -> bytes:
+async def read_body(receive: Receive, limit: int, idle_timeout: float | None = None) -> bytes:
+    """Read the whole body, allowing at most ``idle_timeout`` seconds between its parts."""
     chunks: list[bytes] = []
     size = 0
     while True:
-        message = await receive()
+        try:
+            message = await asyncio.wait_for(receive(), idle_timeout)
+        except TimeoutError:
+            raise RequestTimeout(
+                f"the request body stopped arriving for {idle_timeout:g} seconds after "
+                f"{size} bytes; send the whole body (as its Content-Length says) without pausing",
+                details={"received": size, "idleTimeoutSeconds": idle_timeout},
+            ) from None
         if message["type"] == "http.disconnect":
             raise ConnectionError("client disconnected while sending the body")
         chunk = message.get("body", b"")
@@ -241,9 +251,10 @@ class BodyGuardMiddleware:
     It also rejects a NUL in the path or the query string, on every method.
     """
 
-    def __init__(self, app: ASGIApp, max_body_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, max_body_bytes: int, idle_timeout: float = 30.0) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
+        self.idle_timeout = idle_timeout
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -272,9 +283,9 @@ class BodyGuardMiddleware:
                     f"{self.max_body_bytes} bytes",
                     details={"limit": self.max_body_bytes},
                 )
-            body = await read_body(receive, self.max_body_bytes)
+            body = await read_body(receive, self.max_body_bytes, self.idle_timeout)
             if body.strip():
-                content_type = (_header(scope, b"content-type") or "").split(";")[0].strip()
+                content_type = (_header(scope, b"content-type") or "").split(";")[0].strip().lower()
                 if content_type != "application/json" and not content_type.endswith("+json"):
                     raise UnsupportedMediaType(
                         f"content type {content_type or '(none)'!r} is not supported; "
