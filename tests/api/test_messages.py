@@ -90,8 +90,17 @@ async def test_closed_conversation_rejects_messages(client, tenant):
     response = await send(client, tenant, conversation["id"])
 
     assert response.status_code == 409
-    assert response.json()["error"]["code"] == "CONVERSATION_CLOSED"
+    error = response.json()["error"]
+    assert error["code"] == "CONVERSATION_CLOSED"
+    assert error["details"] == {"status": "closed"}
+    assert 'PATCH {"status": "open"}' in error["message"]
     assert (await get(client, tenant, conversation["id"]))["messageCount"] == 0
+
+    reopened = await client.patch(
+        f"/conversations/{conversation['id']}", json={"status": "open"}, headers=tenant.headers
+    )
+    assert reopened.status_code == 200
+    assert (await send(client, tenant, conversation["id"])).status_code == 201
 
 
 async def test_list_messages_oldest_first(client, tenant):

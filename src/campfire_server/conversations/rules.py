@@ -28,8 +28,10 @@ def effect_of_message(status: str, unread_count: int, author_type: str) -> Messa
     """
     if status == "closed":
         raise Conflict(
-            "the conversation is closed and takes no more messages; start a new conversation",
+            "the conversation is closed and takes no more messages; reopen it with "
+            'PATCH {"status": "open"} or start a new conversation',
             code="CONVERSATION_CLOSED",
+            details={"status": status},
         )
     if author_type == "customer":
         reopened = "open" if status in ("resolved", "pending") else status

@@ -309,7 +309,8 @@ def open_handoff(
         return service.handoff_from_row(existing), False
     if conversation["status"] == "closed":
         raise Conflict(
-            "the conversation is closed and cannot be handed off; start a new conversation",
+            "the conversation is closed and cannot be handed off; reopen it with "
+            'PATCH {"status": "open"} or start a new conversation',
             code="CONVERSATION_CLOSED",
             details={"field": "conversationId", "value": conversation_id},
         )
