@@ -78,7 +78,8 @@ def _check_listen_address(host: str, port: int) -> None:
         reason = error.strerror or str(error)
         raise cli_errors.CommandError(
             f"cannot listen on {host}:{port}: {reason}; stop what uses the port or pass "
-            "--port with a free one (and --host with an address of this machine)"
+            "--port with a free one (`make run PORT=3001` under make), and --host with an "
+            "address of this machine"
         ) from None
 
 
