@@ -207,6 +207,9 @@ async def test_retry_after_crash_replays_writes(client, tenant, db, frozen_clock
 
     assert soon.status_code == 409
     assert soon.json()["error"]["code"] == "IDEMPOTENCY_IN_PROGRESS"
+    # The clock stood still, so the claim is taken over a whole minute later.
+    assert soon.headers["retry-after"] == "60"
+    assert soon.json()["error"]["details"] == {"field": "Idempotency-Key", "value": key}
     assert retried.status_code == 201, retried.text
     assert retried.headers["idempotent-replayed"] == "true"
     message_id = retried.json()["id"]

@@ -14,6 +14,7 @@ import asyncio
 import hashlib
 import json
 import logging
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -153,10 +154,15 @@ class IdempotencyMiddleware:
         deadline = time.monotonic() + self.WAIT_SECONDS
         while stored["status_code"] is None:
             if time.monotonic() > deadline:
+                # The holder is slow or died; its claim is taken over once abandoned.
+                left_ms = stored["created_at"] + ABANDONED_MS - clock.now_ms()
+                retry_after = max(1, math.ceil(left_ms / 1000))
                 raise Conflict(
-                    "a request with this Idempotency-Key is still being processed; retry later",
+                    "a request with this Idempotency-Key is still being processed; "
+                    f"retry in {retry_after} s with the same key and body",
                     code="IDEMPOTENCY_IN_PROGRESS",
-                    headers={"Retry-After": "1"},
+                    details={"field": "Idempotency-Key", "value": key},
+                    headers={"Retry-After": str(retry_after)},
                 )
             await asyncio.sleep(0.02)
             row = await db.lookup(lambda tx: _lookup(tx, scope_key, key))
@@ -235,7 +241,7 @@ def canonical_body(body: bytes) -> bytes:
 def _claim(tx: Tx, scope_key: str, key: str, request_hash: str) -> Claim:
     """Claim ``key`` for this request, take over an abandoned one, or return the holder's row."""
     now = clock.now_ms()
-    abandoned = now - 60_000
+    abandoned = now - ABANDONED_MS
 
     # A completed key expires after the window. A claim still open after a
     # minute belongs to a process that crashed mid-request; without recorded
@@ -278,6 +284,9 @@ def _claim(tx: Tx, scope_key: str, key: str, request_hash: str) -> Claim:
 
     return Claim(stored=_lookup(tx, scope_key, key))
 
+
+# An open claim this old belongs to a process that died mid-request.
+ABANDONED_MS = 60_000
 
 # Statuses that reject the attempt rather than the request: a rate limit, or
 # an invalid body, size or media type. Storing one would make a retry after
