@@ -154,7 +154,7 @@ class IdempotencyMiddleware:
         deadline = time.monotonic() + self.WAIT_SECONDS
         while stored["status_code"] is None:
             if time.monotonic() > deadline:
-                # The holder is slow or died; its claim is taken over once abandoned.
+                # The holder is slow or has died, and its claim is taken over once abandoned.
                 left_ms = stored["created_at"] + ABANDONED_MS - clock.now_ms()
                 retry_after = max(1, math.ceil(left_ms / 1000))
                 raise Conflict(
