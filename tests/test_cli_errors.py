@@ -277,47 +277,10 @@ def test_workers_warning_only_without_redis(caplog) -> None:
     assert caplog.records[0].workers == 4
 
 
-def test_serve_logs_workers_warning(migrated, tmp_path) -> None:
-    port = free_port()
-    log_path = tmp_path / "serve.log"
+def start_two_workers(migrated: str, port: int, log_path, log_format: str) -> subprocess.Popen:
+    """Start `campfire serve --workers 2` without Redis, logging to ``log_path``."""
     with open(log_path, "wb") as log_file:
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "campfire_server.cli",
-                "serve",
-                "--env",
-                "development",
-                "--port",
-                str(port),
-                "--workers",
-                "2",
-                "--database-url",
-                migrated,
-            ],
-            stdout=log_file,
-            stderr=subprocess.STDOUT,
-            env={**os.environ, "CAMPFIRE_REDIS_URL": "", "CAMPFIRE_LOG_FORMAT": "text"},
-        )
-    try:
-        deadline = time.monotonic() + 60
-        while "CAMPFIRE_REDIS_URL" not in log_path.read_text() and time.monotonic() < deadline:
-            assert process.poll() is None, log_path.read_text()
-            time.sleep(0.2)
-    finally:
-        process.terminate()
-        process.wait(30)
-    text = log_path.read_text()
-    assert "WARNING" in text
-    assert "several worker processes without CAMPFIRE_REDIS_URL" in text
-
-
-def test_workers_log_requests_as_json(migrated, tmp_path) -> None:
-    port = free_port()
-    log_path = tmp_path / "serve.log"
-    with open(log_path, "wb") as log_file:
-        process = subprocess.Popen(
+        return subprocess.Popen(
             [
                 sys.executable,
                 "-m",
@@ -334,8 +297,31 @@ def test_workers_log_requests_as_json(migrated, tmp_path) -> None:
             ],
             stdout=subprocess.DEVNULL,
             stderr=log_file,
-            env={**os.environ, "CAMPFIRE_REDIS_URL": "", "CAMPFIRE_LOG_FORMAT": "json"},
+            env={**os.environ, "CAMPFIRE_REDIS_URL": "", "CAMPFIRE_LOG_FORMAT": log_format},
         )
+
+
+def test_serve_logs_workers_warning(migrated, tmp_path) -> None:
+    port = free_port()
+    log_path = tmp_path / "serve.log"
+    process = start_two_workers(migrated, port, log_path, "text")
+    try:
+        deadline = time.monotonic() + 60
+        while "CAMPFIRE_REDIS_URL" not in log_path.read_text() and time.monotonic() < deadline:
+            assert process.poll() is None, log_path.read_text()
+            time.sleep(0.2)
+    finally:
+        process.terminate()
+        process.wait(30)
+    text = log_path.read_text()
+    assert "WARNING" in text
+    assert "several worker processes without CAMPFIRE_REDIS_URL" in text
+
+
+def test_workers_log_requests_as_json(migrated, tmp_path) -> None:
+    port = free_port()
+    log_path = tmp_path / "serve.log"
+    process = start_two_workers(migrated, port, log_path, "json")
     try:
         request_id = "workers-log-check"
         deadline = time.monotonic() + 60
