@@ -64,7 +64,7 @@ class Settings(BaseSettings):
     # from a request's first byte (or the connection's opening) to their end.
     max_header_bytes: int = Field(default=32 * 1024, ge=1024, le=16 * 1024 * 1024)
     header_timeout_seconds: float = Field(default=10.0, gt=0, le=3600)
-    # The longest pause a client may leave while sending a request body.
+    # The maximum pause, in seconds, between the parts of a request body.
     body_idle_timeout_seconds: float = Field(default=30.0, gt=0, le=3600)
 
     # Rate limit defaults, configurable per organization.

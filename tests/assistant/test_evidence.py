@@ -1,4 +1,4 @@
-"""Evidence of how far the best article stands out in its knowledge base."""
+"""Evidence of how far the best article scores above the rest of its knowledge base."""
 
 from campfire_server.assistant.evidence import FEATURE_NAMES, NO_EVIDENCE, measure
 from campfire_server.knowledge.index import IndexedArticle, KnowledgeIndex

@@ -12,8 +12,8 @@ SQLite starts the WAL file over only when a transaction begins after every
 frame has been checkpointed. Under continuous writes this thread seldom
 finishes between two commits, so the writer keeps an automatic checkpoint at
 a larger size. When the WAL reaches it, the thread has already copied all but
-the last frames, and the writer's checkpoint copies those and lets the WAL
-start over (a commit of 5 ms at most in the benchmark, against 10 to 50 ms).
+the last frames, so the writer's checkpoint copies only those and lets the WAL
+start over. In the benchmark such a commit took 5 ms at most, against 10 to 50 ms.
 """
 
 from __future__ import annotations

@@ -6,9 +6,9 @@ most articles score near zero and a larger base lowers the mean and the
 spread. On the labelled sets of BENCHMARKS.md the answerable questions'
 best article stood 8.6 standard deviations out on the techqa articles
 alone and 11.9 with all three sets merged. So the evidence divides that
-standard score by the one a known match reaches in the same knowledge base:
-the median, over up to ``SAMPLE_PASSAGES`` passages, of the best article's
-standard score for a query cut from the middle of the passage.
+standard score by the one a known match reaches in the same knowledge base.
+That reference is the median of the best article's standard score for a
+query cut from the middle of a passage, over up to ``SAMPLE_PASSAGES`` passages.
 """
 
 from __future__ import annotations
