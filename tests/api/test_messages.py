@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from campfire_server.auth.tokens import issue_token
 from tests.helpers import create_conversation as create
 from tests.helpers import get_conversation as get
 from tests.helpers import send_message as send
@@ -135,3 +136,49 @@ async def test_private_note_does_not_count_as_reply(client, tenant):
     assert response.status_code == 201
     assert response.json()["private"] is True
     assert (await get(client, tenant, conversation["id"]))["unreadCount"] == 1
+
+
+def _customer_headers(tenant, customer_id: str) -> dict[str, str]:
+    token, _expires = issue_token(
+        secret="development-secret",
+        issuer="campfire",
+        audience="campfire",
+        org_id=tenant.org_id,
+        role="customer",
+        subject=customer_id,
+        ttl_seconds=600,
+        extra={"cid": customer_id},
+    )
+    return {"Authorization": f"Bearer {token}"}
+
+
+async def test_customer_private_note_names_private(client, tenant):
+    conversation = await create(client, tenant)
+    headers = _customer_headers(tenant, conversation["customerId"])
+    path = f"/conversations/{conversation['id']}/messages"
+
+    response = await client.post(path, json={"content": "secret", "private": True}, headers=headers)
+
+    assert response.status_code == 403, response.text
+    error = response.json()["error"]
+    assert error["details"]["field"] == "private"
+    assert "cannot send private notes" in error["message"]
+    assert "authorType" not in error["message"]
+    listed = await client.get(path, headers=tenant.headers)
+    assert listed.json()["data"] == []
+
+
+async def test_customer_agent_message_names_author_type(client, tenant):
+    conversation = await create(client, tenant)
+    headers = _customer_headers(tenant, conversation["customerId"])
+
+    response = await client.post(
+        f"/conversations/{conversation['id']}/messages",
+        json={"content": "hi", "authorType": "agent"},
+        headers=headers,
+    )
+
+    assert response.status_code == 403, response.text
+    error = response.json()["error"]
+    assert error["details"]["field"] == "authorType"
+    assert '"agent"' in error["message"]

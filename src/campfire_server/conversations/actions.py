@@ -369,9 +369,16 @@ def _author(principal: Principal, request: MessageCreate) -> tuple[str, str | No
     """Return the author type and id, or ``None`` for a customer id that the row supplies."""
     author_type, author_id = request.author_type, request.author_id
     if principal.is_customer:
-        if author_type != "customer" or request.private:
+        if request.private:
             raise PermissionDenied(
-                "a customer token may only send customer messages",
+                "a customer token cannot send private notes; send the message with "
+                '"private": false or without private',
+                details={"field": "private", "value": True},
+            )
+        if author_type != "customer":
+            raise PermissionDenied(
+                "a customer token may only send customer messages, not authorType "
+                f'"{author_type}"; send authorType "customer" or leave it out',
                 details={"field": "authorType", "value": author_type},
             )
         author_id = principal.customer_id
