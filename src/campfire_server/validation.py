@@ -10,7 +10,8 @@ from pydantic import AfterValidator
 from pydantic_core import PydanticCustomError
 
 from .errors import ValidationFailed
-from .knowledge.urls import safe_link
+from .json_values import as_sent
+from .knowledge.urls import link_problem
 
 MAX_METADATA_BYTES = 16 * 1024
 MAX_METADATA_DEPTH = 5
@@ -137,9 +138,11 @@ def _check_urls(value: Any, path: str, url_key: bool = False) -> None:
     elif isinstance(value, list):
         for index, item in enumerate(value):
             _check_urls(item, f"{path}[{index}]", url_key)
-    elif url_key and isinstance(value, str) and safe_link(value) is None:
+    elif url_key and isinstance(value, str) and (problem := link_problem(value)) is not None:
         raise ValidationFailed(
-            f"{path} must be an absolute http or https URL or a path starting with /",
+            f"{path} {as_sent(value)} is not an allowed link because {problem}; send an "
+            "absolute http or https URL such as https://example.com/pricing, or a path "
+            "starting with a single / such as /pricing",
             field=path,
             value=value[:200],
             expected="an absolute URL starting with http:// or https://, or a path starting "

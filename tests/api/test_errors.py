@@ -353,6 +353,29 @@ async def test_non_http_referrer_is_400(client, tenant, referrer):
     assert "http" in error["details"]["expected"]
 
 
+@pytest.mark.parametrize(
+    ("referrer", "reason"),
+    [
+        ("//evil.example/x", "it starts with //, so a browser would open it on another host"),
+        ("javascript:alert(1)", "its scheme javascript: is not http or https"),
+        ("https:///x", "it has no host after the scheme"),
+        ("pricing", "it is neither an absolute URL nor a path starting with /"),
+    ],
+)
+async def test_rejected_referrer_message_names_value(client, tenant, referrer, reason):
+    response = await client.post(
+        "/conversations",
+        json={**CREATE_CONVERSATION, "metadata": {"referrer": referrer}},
+        headers=tenant.headers,
+    )
+
+    error = assert_envelope(response, 400, "VALIDATION_ERROR")
+    assert error["message"].startswith(f'metadata.referrer "{referrer}" is not an allowed link')
+    assert reason in error["message"]
+    assert "https://example.com/pricing" in error["message"]
+    assert "a single /" in error["message"]
+
+
 async def test_http_referrer_is_accepted(client, tenant):
     body = await create_conversation(
         client, tenant, metadata={"referrer": "https://example.test/pricing"}

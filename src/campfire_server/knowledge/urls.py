@@ -10,21 +10,40 @@ from urllib.parse import urlsplit
 _UNSAFE_CHARACTERS = re.compile(r"[\x00-\x20\x7f-\x9f\\]")
 
 
+MAX_LINK_CHARS = 2048
+
+
 def safe_link(url: str | None) -> str | None:
     """Return ``url`` if it is an absolute http(s) URL or a site-relative path, else None.
 
     ``javascript:``, ``data:`` and every other scheme are rejected, and so is a
     protocol-relative ``//host`` path, which a browser would open on another host.
     """
-    if url is None:
+    if url is None or link_problem(url) is not None:
         return None
-    if not url or len(url) > 2048 or _UNSAFE_CHARACTERS.search(url):
-        return None
+    return url
+
+
+def link_problem(url: str) -> str | None:
+    """Describe why ``url`` is not a safe link, as a clause for an error message, or return None."""
+    if not url:
+        return "it is empty"
+    if len(url) > MAX_LINK_CHARS:
+        return f"it is longer than {MAX_LINK_CHARS} characters"
+    if _UNSAFE_CHARACTERS.search(url):
+        return "it contains whitespace, a control character or a backslash"
+    if url.startswith("//"):
+        return "it starts with //, so a browser would open it on another host"
     if url.startswith("/"):
-        return None if url.startswith("//") else url
+        return None
     parts = urlsplit(url)
-    if parts.scheme.lower() in ("http", "https") and parts.netloc:
-        return url
+    scheme = parts.scheme.lower()
+    if not scheme:
+        return "it is neither an absolute URL nor a path starting with /"
+    if scheme not in ("http", "https"):
+        return f"its scheme {scheme}: is not http or https"
+    if not parts.netloc:
+        return "it has no host after the scheme"
     return None
 
 
