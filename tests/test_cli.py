@@ -6,7 +6,10 @@ import json
 import subprocess
 import sys
 
-from tests.conftest import free_port
+import httpx
+
+from campfire_server.cli import startup_banner
+from tests.conftest import free_port, start_server
 
 
 def campfire(*args: str, database_url: str) -> subprocess.CompletedProcess[str]:
@@ -359,3 +362,36 @@ def test_agents_create_and_set_password(tmp_path):
     assert stored.startswith("$argon2id$")
     assert verify_password(stored, "second passphrase")[0] is True
     assert verify_password(stored, "first passphrase")[0] is False
+
+
+def test_banner_names_bound_address(tmp_path):
+    server = start_server(f"sqlite:///{tmp_path / 'banner.db'}", tmp_path)
+    try:
+        log = server.log_path.read_text()
+        api_lines = [line for line in log.splitlines() if line.startswith("  API:")]
+
+        assert f"Campfire is listening on 127.0.0.1 port {server.port}" in log
+        assert len(api_lines) == 1
+        assert api_lines[0].split()[1] == f"http://127.0.0.1:{server.port}/api/v2"
+        assert f"(or http://localhost:{server.port}/api/v2)" in api_lines[0]
+        for base in (f"http://127.0.0.1:{server.port}", f"http://localhost:{server.port}"):
+            assert httpx.get(f"{base}/api/v2/openapi.json", timeout=10).status_code == 200
+    finally:
+        server.stop()
+
+
+def test_banner_for_every_interface():
+    lines = startup_banner("0.0.0.0", 3000)
+
+    assert lines[0] == (
+        "Campfire is listening on 0.0.0.0 port 3000 (every interface of this machine)"
+    )
+    assert lines[1] == "  API:        http://127.0.0.1:3000/api/v2 (or http://localhost:3000/api/v2)"
+
+
+def test_banner_for_ipv6_address():
+    lines = startup_banner("::1", 8080)
+
+    assert lines[0] == "Campfire is listening on ::1 port 8080"
+    assert lines[1] == "  API:        http://[::1]:8080/api/v2"
+    assert lines[4] == "  Demo page:  http://[::1]:8080/"

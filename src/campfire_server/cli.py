@@ -83,6 +83,41 @@ def _check_listen_address(host: str, port: int) -> None:
         ) from None
 
 
+# Addresses that bind every interface, and the loopback address a link on
+# this machine uses for each.
+_WILDCARD_LOOPBACK = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}
+
+
+def startup_banner(host: str, port: int) -> list[str]:
+    """Return the lines `campfire serve` prints in development: the bound address and the URLs.
+
+    The URLs use the address that the server binds, so they work whatever
+    ``localhost`` resolves to. On 127.0.0.1, ``localhost`` reaches it too
+    where ``localhost`` resolves to 127.0.0.1 (clients such as curl try each
+    address that it resolves to).
+    """
+    loopback = _WILDCARD_LOOPBACK.get(host)
+    if loopback is not None:
+        listening = f"{host or '0.0.0.0'} port {port} (every interface of this machine)"
+        link_host = loopback
+    else:
+        listening = f"{host} port {port}"
+        link_host = host
+    if ":" in link_host:
+        link_host = f"[{link_host}]"
+    base = f"http://{link_host}:{port}"
+    api = f"  API:        {base}/api/v2"
+    if link_host == "127.0.0.1":
+        api += f" (or http://localhost:{port}/api/v2)"
+    return [
+        f"Campfire is listening on {listening}",
+        api,
+        f"  API docs:   {base}/api/v2/docs",
+        f"  Test key:   {keys.DEVELOPMENT_KEY}",
+        f"  Demo page:  {base}/",
+    ]
+
+
 def _http_protocol() -> str:
     from .api.head_limits import http_protocol
 
@@ -120,13 +155,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
         return 2
     _warn_about_workers(settings)
     if settings.is_development:
-        shown_host = "localhost" if settings.host in ("127.0.0.1", "0.0.0.0") else settings.host
-        base = f"http://{shown_host}:{settings.port}"
-        print(f"Campfire is starting on {base}", file=sys.stderr)
-        print(f"  API:        {base}/api/v2", file=sys.stderr)
-        print(f"  API docs:   {base}/api/v2/docs", file=sys.stderr)
-        print(f"  Test key:   {keys.DEVELOPMENT_KEY}", file=sys.stderr)
-        print(f"  Demo page:  {base}/", file=sys.stderr)
+        for line in startup_banner(settings.host, settings.port):
+            print(line, file=sys.stderr)
     uvicorn.run(
         "campfire_server.app:create_served_app",
         factory=True,
