@@ -191,3 +191,35 @@ def test_serve_applies_options(tmp_path) -> None:
         assert status == 408
     finally:
         server.stop()
+
+
+def test_stalled_body_gets_408_and_close(tmp_path):
+    server = start_server(
+        f"sqlite:///{tmp_path / 'stalled.db'}",
+        tmp_path,
+        env={"CAMPFIRE_BODY_IDLE_TIMEOUT_SECONDS": "1"},
+    )
+    try:
+        sock = connect(server.port)
+        sock.sendall(
+            b"POST /api/v2/conversations HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+            b"Authorization: Bearer test_sk_123456789\r\n"
+            b"Content-Type: application/json\r\nContent-Length: 100\r\n\r\n"
+            b'{"customerId'
+        )
+        started = time.monotonic()
+        # read_all returns only once the server closes; a kept-open
+        # connection makes recv time out after 10 s and fail the test.
+        response = read_all(sock)
+        elapsed = time.monotonic() - started
+        sock.close()
+    finally:
+        server.stop()
+
+    head, _, body = response.partition(b"\r\n\r\n")
+    header_lines = head.lower().split(b"\r\n")
+    assert header_lines[0].startswith(b"http/1.1 408"), response[:200]
+    assert b"connection: close" in header_lines
+    assert json.loads(body)["error"]["code"] == "TIMEOUT"
+    assert "connection is closed" in json.loads(body)["error"]["message"]
+    assert elapsed < 5

@@ -143,10 +143,14 @@ async def read_body(receive: Receive, limit: int, idle_timeout: float | None = N
         try:
             message = await asyncio.wait_for(receive(), idle_timeout)
         except TimeoutError:
+            # The rest of the body may still arrive, and would be read as the
+            # next request, so the server closes the connection.
             raise RequestTimeout(
                 f"the request body stopped arriving for {idle_timeout:g} seconds after "
-                f"{size} bytes; send the whole body (as its Content-Length says) without pausing",
+                f"{size} bytes, so the connection is closed; send the whole body (as its "
+                "Content-Length says) without pausing, on a new connection",
                 details={"received": size, "idleTimeoutSeconds": idle_timeout},
+                headers={"Connection": "close"},
             ) from None
         if message["type"] == "http.disconnect":
             raise ConnectionError("client disconnected while sending the body")
