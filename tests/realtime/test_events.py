@@ -187,3 +187,46 @@ async def test_unread_count_counts_customer_messages(client, tenant) -> None:  #
     assert events.status_code == 200, events.text
     kinds = [frame["type"] for frame in events.json()["data"]]
     assert kinds == ["conversation"] + ["message"] * 5
+
+
+async def test_events_malformed_cursor_is_400(client, tenant):
+    conversation = await create_conversation(client, tenant)
+    channel = f"conversation:{conversation['id']}"
+
+    for params in ({"cursor": "zz"}, {"since": "0", "cursor": "zz"}):
+        response = await client.get(
+            "/events", params={"channel": channel, **params}, headers=tenant.headers
+        )
+        assert response.status_code == 400, params
+        error = response.json()["error"]
+        assert error["details"]["field"] == "cursor"
+        assert error["message"].startswith('cursor "zz" is invalid')
+
+
+async def test_events_since_and_cursor_is_400(client, tenant):
+    conversation = await create_conversation(client, tenant)
+
+    response = await client.get(
+        "/events",
+        params={"channel": f"conversation:{conversation['id']}", "since": "0", "cursor": "1"},
+        headers=tenant.headers,
+    )
+
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert error["details"]["field"] == "cursor"
+    assert "send only one of them" in error["message"]
+
+
+async def test_events_cursor_alone_resumes(client, tenant):
+    conversation = await create_conversation(client, tenant)
+    await send_message(client, tenant, conversation["id"], "one")
+
+    response = await client.get(
+        "/events",
+        params={"channel": f"conversation:{conversation['id']}", "cursor": "1"},
+        headers=tenant.headers,
+    )
+
+    assert response.status_code == 200, response.text
+    assert [frame["type"] for frame in response.json()["data"]] == ["message"]

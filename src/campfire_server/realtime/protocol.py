@@ -122,8 +122,11 @@ def _fail(error: ServiceError, frame_id: str | None = None) -> list[Action]:
     ]
 
 
-def parse_since(value: Any) -> Since | None:
-    """Accept a sequence or cursor (an integer, or digits in a string) or an ISO 8601 time."""
+def parse_since(value: Any, field: str = "since") -> Since | None:
+    """Accept a sequence or cursor (an integer, or digits in a string) or an ISO 8601 time.
+
+    ``field`` names the parameter in the error, for the events list's ``cursor``.
+    """
     if value is None:
         return None
     # Sequences and cursors are stored as 64-bit integers, so larger values
@@ -138,9 +141,9 @@ def parse_since(value: Any) -> Since | None:
         except ValueError:
             pass
     raise ValidationFailed(
-        f"since {as_sent(value)} is invalid; send a sequence or cursor (an integer from 0 to "
-        f'{2**63 - 1}), or an ISO 8601 timestamp such as "2024-01-15T10:30:00Z", or no since',
-        field="since",
+        f"{field} {as_sent(value)} is invalid; send a sequence or cursor (an integer from 0 to "
+        f'{2**63 - 1}), or an ISO 8601 timestamp such as "2024-01-15T10:30:00Z", or no {field}',
+        field=field,
         value=detail_value(value),
         expected="a non-negative integer or an ISO 8601 timestamp",
     )

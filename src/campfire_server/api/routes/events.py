@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 
 from ...auth.permissions import require
+from ...errors import ValidationFailed
 from ...realtime import service
 from ...realtime.events import Channel
 from ...realtime.protocol import Since, parse_since
@@ -42,7 +43,7 @@ async def list_events(
 ) -> dict[str, Any]:
     require(principal, "events:read")
     parsed = Channel.parse(channel)
-    start = parse_since(since if since is not None else cursor) or Since(value=0)
+    start = _start(since, cursor)
 
     def work(tx):  # type: ignore[no-untyped-def]
         access = service.authorize(tx, principal, parsed)
@@ -61,3 +62,17 @@ async def list_events(
         "data": data,
         "pagination": {"limit": limit, "hasMore": has_more, "nextCursor": str(resume)},
     }
+
+
+def _start(since: str | None, cursor: str | None) -> Since:
+    """Return where the list starts, from ``since`` or its alias ``cursor`` (never both)."""
+    parsed_since = parse_since(since)
+    parsed_cursor = parse_since(cursor, "cursor")
+    if parsed_since is not None and parsed_cursor is not None:
+        raise ValidationFailed(
+            "since and cursor are the same parameter, and both were sent; send only one of them",
+            field="cursor",
+            value=cursor,
+            expected="since or cursor, not both",
+        )
+    return parsed_since or parsed_cursor or Since(value=0)
