@@ -39,6 +39,40 @@ class _OutOfRange:
         self.expected = expected
 
 
+class _DuplicateKeys(dict):  # type: ignore[type-arg]
+    """An object in which the parser met ``duplicate`` more than once; the last value is kept."""
+
+    __slots__ = ("duplicate",)
+
+
+def _mark_duplicate(document: dict[str, Any], pairs: list[tuple[str, Any]]) -> _DuplicateKeys:
+    seen: set[str] = set()
+    for key, _ in pairs:
+        if key in seen:
+            break
+        seen.add(key)
+    marked = _DuplicateKeys(document)
+    marked.duplicate = key
+    return marked
+
+
+def _find_duplicate(value: Any, path: str) -> str | None:
+    """Return the path of the first key that an object of ``value`` repeats, or None."""
+    if isinstance(value, _DuplicateKeys):
+        return f"{path}.{value.duplicate}" if path else value.duplicate
+    if isinstance(value, dict):
+        items: Any = ((f"{path}.{key}" if path else str(key), item) for key, item in value.items())
+    elif isinstance(value, list):
+        items = ((f"{path}[{index}]", item) for index, item in enumerate(value))
+    else:
+        return None
+    for item_path, item in items:
+        found = _find_duplicate(item, item_path)
+        if found:
+            return found
+    return None
+
+
 def _find(value: Any, path: str) -> tuple[str, _OutOfRange] | None:
     if isinstance(value, _OutOfRange):
         return path, value
@@ -111,6 +145,16 @@ def loads(text: str | bytes, *, root: str = "body") -> Any:
         out_of_range = True
         return _OutOfRange(number, INT_EXPECTED)
 
+    has_duplicates = False
+
+    def object_from_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        nonlocal has_duplicates
+        document = dict(pairs)
+        if len(document) == len(pairs):
+            return document
+        has_duplicates = True
+        return _mark_duplicate(document, pairs)
+
     def parse_constant(name: str) -> _OutOfRange:
         nonlocal out_of_range
         out_of_range = True
@@ -118,7 +162,11 @@ def loads(text: str | bytes, *, root: str = "body") -> Any:
 
     try:
         document = json.loads(
-            text, parse_float=parse_float, parse_int=parse_int, parse_constant=parse_constant
+            text,
+            parse_float=parse_float,
+            parse_int=parse_int,
+            parse_constant=parse_constant,
+            object_pairs_hook=object_from_pairs,
         )
     except RecursionError:
         # The parser gives up near Python's recursion limit, 1000 frames by default.
@@ -134,6 +182,14 @@ def loads(text: str | bytes, *, root: str = "body") -> Any:
         depth = _depth_over_limit(document)
         if depth is not None:
             raise _too_deep(root, depth)
+    duplicate = _find_duplicate(document, "") if has_duplicates else None
+    if duplicate is not None:
+        raise ValidationFailed(
+            f"{duplicate} appears more than once in the {root}; send each key of an object once",
+            field=duplicate,
+            value=None,
+            expected="a JSON object whose keys are all different",
+        )
     if out_of_range:
         found = _find(document, "")
         assert found is not None

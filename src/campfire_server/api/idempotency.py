@@ -59,6 +59,22 @@ class IdempotencyMiddleware:
             await self.app(scope, receive, send)
             return
         request_id = scope.get("state", {}).get("request_id")
+        keys = [value for name, value in scope["headers"] if name == b"idempotency-key"]
+        if len(keys) > 1:
+            # Proxies and clients differ on which of two keys counts, so
+            # neither may be used.
+            await send_error(
+                send,
+                ValidationFailed(
+                    f"Idempotency-Key was sent {len(keys)} times; send the header once, "
+                    "with one key",
+                    field="Idempotency-Key",
+                    value=[value.decode("latin-1")[:50] for value in keys],
+                    expected="one Idempotency-Key header",
+                ),
+                request_id,
+            )
+            return
         if not 1 <= len(key) <= 255:
             await send_error(
                 send,

@@ -20,6 +20,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from fastapi import Request, Response
+from fastapi._compat import field_annotation_is_sequence
 from fastapi.dependencies.models import Dependant
 from fastapi.dependencies.utils import request_body_to_args, request_params_to_args
 from fastapi.exceptions import RequestValidationError, ResponseValidationError
@@ -89,27 +90,68 @@ def _query_names(dependant: Dependant) -> set[str]:
     return names
 
 
+def _list_query_names(dependant: Dependant) -> set[str]:
+    names = {
+        field.alias
+        for field in dependant.query_params
+        if field_annotation_is_sequence(field.field_info.annotation)
+    }
+    for sub in dependant.dependencies:
+        names |= _list_query_names(sub)
+    return names
+
+
 def _reject_unknown_query(handler: Handler, dependant: Dependant) -> Handler:
-    """Wrap ``handler`` so a query parameter the operation does not declare is a 400.
+    """Wrap ``handler`` so an undeclared, repeated or conflicting query parameter is a 400.
 
     A misspelt filter such as ``stauts=closed`` would otherwise be ignored and
-    the list returned unfiltered.
+    the list returned unfiltered, and of ``status=open&status=closed`` on a
+    one-value filter only the last would count. A list parameter, such as
+    the handoffs' ``status``, may repeat. ``cursor`` and ``page`` both say
+    where a list starts, so they may not come together.
     """
     known = frozenset(_query_names(dependant))
+    repeatable = frozenset(_list_query_names(dependant))
     expected = ", ".join(sorted(known)) if known else "no query parameters"
 
     async def checked(request: Request) -> Response:
-        for name in request.query_params:
+        query = request.query_params
+        for name in query:
             if name not in known:
                 raise ValidationFailed(
                     f"unknown query parameter {name!r}",
                     field=name,
-                    value=request.query_params[name],
+                    value=query[name],
                     expected=f"one of: {expected}" if known else expected,
                 )
+        if len(query) < len(query.multi_items()):
+            _reject_repeats(query.multi_items(), repeatable)
+        if "cursor" in query and "page" in query:
+            raise ValidationFailed(
+                "cursor and page were both sent; send cursor to continue from a previous "
+                "page, or page for an offset, not both",
+                field="page",
+                value=query["page"],
+                expected="no page when cursor is sent",
+            )
         return await handler(request)
 
     return checked
+
+
+def _reject_repeats(items: list[tuple[str, str]], repeatable: frozenset[str]) -> None:
+    values: dict[str, list[str]] = {}
+    for name, value in items:
+        values.setdefault(name, []).append(value)
+    for name, sent in values.items():
+        if len(sent) > 1 and name not in repeatable:
+            raise ValidationFailed(
+                f"query parameter {name!r} was sent {len(sent)} times; it takes one value, "
+                "so send it once",
+                field=name,
+                value=sent[:10],
+                expected=f"one {name} parameter",
+            )
 
 
 class LeanRoute(APIRoute):

@@ -1,0 +1,90 @@
+"""Input that could mean two things: repeated keys, parameters and headers."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.api.test_errors import assert_envelope
+from tests.helpers import create_conversation, get_conversation
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        (b'{"content":"one","content":"two"}', "content"),
+        (b'{"content":"hi","metadata":{"source":"a","source":"b"}}', "metadata.source"),
+        (b'{"content":"hi","metadata":{"items":[{"k":1,"k":2}]}}', "metadata.items[0].k"),
+    ],
+)
+async def test_duplicate_body_key_is_400(client, tenant, body, field):
+    conversation = await create_conversation(client, tenant)
+
+    response = await client.post(
+        f"/conversations/{conversation['id']}/messages",
+        content=body,
+        headers={**tenant.headers, "Content-Type": "application/json"},
+    )
+
+    error = assert_envelope(response, 400, "VALIDATION_ERROR")
+    assert error["details"]["field"] == field
+    assert error["message"] == (
+        f"{field} appears more than once in the body; send each key of an object once"
+    )
+    assert (await get_conversation(client, tenant, conversation["id"]))["messageCount"] == 0
+
+
+async def test_repeated_query_parameter_is_400(client, tenant):
+    response = await client.get(
+        "/conversations?status=open&status=closed", headers=tenant.headers
+    )
+
+    error = assert_envelope(response, 400, "VALIDATION_ERROR")
+    assert error["details"]["field"] == "status"
+    assert error["details"]["value"] == ["open", "closed"]
+    assert "'status' was sent 2 times" in error["message"]
+
+
+async def test_list_query_parameter_may_repeat(client, tenant):
+    response = await client.get(
+        "/handoffs?status=queued&status=assigned", headers=tenant.headers
+    )
+
+    assert response.status_code == 200, response.text
+
+
+@pytest.mark.parametrize("path", ["/conversations", "/conversations/{id}/messages"])
+async def test_cursor_with_page_is_400(client, tenant, path):
+    conversation = await create_conversation(client, tenant)
+    await create_conversation(client, tenant)
+    url = path.format(id=conversation["id"])
+    first = await client.get(url, params={"limit": 1}, headers=tenant.headers)
+    cursor = first.json()["pagination"]["nextCursor"] or "unused"
+
+    response = await client.get(
+        url, params={"cursor": cursor, "page": 2, "limit": 1}, headers=tenant.headers
+    )
+
+    error = assert_envelope(response, 400, "VALIDATION_ERROR")
+    assert error["details"]["field"] == "page"
+    assert "cursor and page were both sent" in error["message"]
+
+
+async def test_two_idempotency_keys_are_400(client, tenant):
+    conversation = await create_conversation(client, tenant)
+    headers = [
+        *tenant.headers.items(),
+        ("Idempotency-Key", "key-one"),
+        ("Idempotency-Key", "key-two"),
+    ]
+
+    response = await client.post(
+        f"/conversations/{conversation['id']}/messages",
+        json={"content": "hello"},
+        headers=headers,
+    )
+
+    error = assert_envelope(response, 400, "VALIDATION_ERROR")
+    assert error["details"]["field"] == "Idempotency-Key"
+    assert error["details"]["value"] == ["key-one", "key-two"]
+    assert "sent 2 times" in error["message"]
+    assert (await get_conversation(client, tenant, conversation["id"]))["messageCount"] == 0
