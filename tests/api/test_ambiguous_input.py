@@ -1,4 +1,4 @@
-"""Input that could mean two things: repeated keys, parameters and headers."""
+"""Input that could be read two ways: repeated keys, parameters and headers, other encodings."""
 
 from __future__ import annotations
 
@@ -87,4 +87,61 @@ async def test_two_idempotency_keys_are_400(client, tenant):
     assert error["details"]["field"] == "Idempotency-Key"
     assert error["details"]["value"] == ["key-one", "key-two"]
     assert "sent 2 times" in error["message"]
+    assert (await get_conversation(client, tenant, conversation["id"]))["messageCount"] == 0
+
+
+@pytest.mark.parametrize("charset", ["utf-16", "UTF-16LE", '"iso-8859-1"'])
+async def test_other_charset_is_415(client, tenant, charset):
+    conversation = await create_conversation(client, tenant)
+
+    response = await client.post(
+        f"/conversations/{conversation['id']}/messages",
+        content=b'{"content":"hello"}',
+        headers={**tenant.headers, "Content-Type": f"application/json; charset={charset}"},
+    )
+
+    error = assert_envelope(response, 415, "UNSUPPORTED_MEDIA_TYPE")
+    shown = charset.strip('"').lower()
+    assert error["message"].startswith(f"charset {shown!r} is not supported")
+    assert "encode the JSON body as UTF-8" in error["message"]
+    assert (await get_conversation(client, tenant, conversation["id"]))["messageCount"] == 0
+
+
+@pytest.mark.parametrize("charset", ["utf-8", "UTF-8", '"utf-8"'])
+async def test_utf8_charset_is_accepted(client, tenant, charset):
+    conversation = await create_conversation(client, tenant)
+
+    response = await client.post(
+        f"/conversations/{conversation['id']}/messages",
+        content='{"content":"héllo"}'.encode(),
+        headers={**tenant.headers, "Content-Type": f"application/json; charset={charset}"},
+    )
+
+    assert response.status_code == 201, response.text
+    assert response.json()["content"] == "héllo"
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        (b'\xef\xbb\xbf{"content":"hello"}', "starts with a UTF-8 byte order mark"),
+        ('{"content":"hello"}'.encode("utf-16"), "starts with a UTF-16 byte order mark"),
+        ('{"content":"hello"}'.encode("utf-32"), "starts with a UTF-32 byte order mark"),
+        ('{"content":"hello"}'.encode("utf-16-le"), "as UTF-16 or UTF-32 text has"),
+        ('{"content":"hello"}'.encode("utf-16-be"), "as UTF-16 or UTF-32 text has"),
+    ],
+)
+async def test_bom_or_utf16_body_is_400(client, tenant, body, message):
+    conversation = await create_conversation(client, tenant)
+
+    response = await client.post(
+        f"/conversations/{conversation['id']}/messages",
+        content=body,
+        headers={**tenant.headers, "Content-Type": "application/json"},
+    )
+
+    error = assert_envelope(response, 400, "VALIDATION_ERROR")
+    assert error["details"]["field"] == "body"
+    assert message in error["message"]
+    assert "UTF-8" in error["message"]
     assert (await get_conversation(client, tenant, conversation["id"]))["messageCount"] == 0

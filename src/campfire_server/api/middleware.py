@@ -16,12 +16,12 @@ from ..errors import (
     PayloadTooLarge,
     RequestTimeout,
     ServiceError,
-    UnsupportedMediaType,
     ValidationFailed,
 )
 from ..logs import request_id_var
 from ..monitoring import metrics
 from ..validation import find_bad_text
+from .body_encoding import check_media_type, check_utf8_start
 from .errors import error_body
 from .route_table import template_for
 
@@ -289,13 +289,8 @@ class BodyGuardMiddleware:
                 )
             body = await read_body(receive, self.max_body_bytes, self.idle_timeout)
             if body.strip():
-                content_type = (_header(scope, b"content-type") or "").split(";")[0].strip().lower()
-                if content_type != "application/json" and not content_type.endswith("+json"):
-                    raise UnsupportedMediaType(
-                        f"content type {content_type or '(none)'!r} is not supported; "
-                        "send the body as application/json",
-                        details={"value": content_type, "expected": "application/json"},
-                    )
+                check_media_type(_header(scope, b"content-type"))
+                check_utf8_start(body)
                 scope.setdefault("state", {})["json_body"] = check_json_body(body)
         except ServiceError as error:
             await send_error(send, error, request_id)

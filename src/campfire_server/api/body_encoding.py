@@ -1,0 +1,73 @@
+"""The media type and encoding that a JSON request body must have: application/json in UTF-8.
+
+JSON exchanged between systems must be UTF-8 without a byte order mark (RFC
+8259, section 8.1). Python's ``json.loads`` would also take bytes in UTF-16
+or UTF-32, with or without a mark, and a UTF-8 mark, so those are rejected
+here, before parsing, with an error that says to send UTF-8.
+"""
+
+from __future__ import annotations
+
+import codecs
+
+from ..errors import UnsupportedMediaType, ValidationFailed
+
+_UTF8_NAMES = {"utf-8", "utf8"}
+
+# The UTF-32 marks come first because the little-endian UTF-32 mark starts
+# with the little-endian UTF-16 one.
+_BYTE_ORDER_MARKS = (
+    (codecs.BOM_UTF8, "UTF-8"),
+    (codecs.BOM_UTF32_LE, "UTF-32"),
+    (codecs.BOM_UTF32_BE, "UTF-32"),
+    (codecs.BOM_UTF16_LE, "UTF-16"),
+    (codecs.BOM_UTF16_BE, "UTF-16"),
+)
+
+
+def check_media_type(header: str | None) -> None:
+    """Raise ``UnsupportedMediaType`` unless ``header`` is a JSON type with no charset but UTF-8."""
+    media_type, *parameters = (header or "").split(";")
+    media_type = media_type.strip().lower()
+    if media_type != "application/json" and not media_type.endswith("+json"):
+        raise UnsupportedMediaType(
+            f"content type {media_type or '(none)'!r} is not supported; "
+            "send the body as application/json",
+            details={"value": media_type, "expected": "application/json"},
+        )
+    for parameter in parameters:
+        name, _, value = parameter.partition("=")
+        if name.strip().lower() != "charset":
+            continue
+        charset = value.strip().strip('"').lower()
+        if charset not in _UTF8_NAMES:
+            raise UnsupportedMediaType(
+                f"charset {charset!r} is not supported; encode the JSON body as UTF-8 and "
+                "send charset=utf-8 or no charset",
+                details={"field": "Content-Type", "value": charset, "expected": "utf-8"},
+            )
+
+
+def check_utf8_start(body: bytes) -> None:
+    """Raise ``ValidationFailed`` for a body that starts with a byte order mark or is UTF-16/32.
+
+    A JSON document in UTF-16 or UTF-32 has a NUL byte among its first four
+    bytes, which no UTF-8 JSON document has.
+    """
+    for mark, encoding in _BYTE_ORDER_MARKS:
+        if body.startswith(mark):
+            raise ValidationFailed(
+                f"the request body starts with a {encoding} byte order mark; send the JSON "
+                "body encoded as UTF-8, without a byte order mark",
+                field="body",
+                value=None,
+                expected="a JSON document encoded as UTF-8 without a byte order mark",
+            )
+    if b"\x00" in body[:4]:
+        raise ValidationFailed(
+            "the request body has a NUL byte among its first four bytes, as UTF-16 or UTF-32 "
+            "text has; send the JSON body encoded as UTF-8",
+            field="body",
+            value=None,
+            expected="a JSON document encoded as UTF-8 without a byte order mark",
+        )
