@@ -20,6 +20,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from .. import pydantic_errors
 from ..errors import ValidationFailed
 from .schemas import ArticleCreate
 from .text import html_to_text
@@ -157,6 +158,7 @@ def _validated(fields: dict[str, Any], *, where: str) -> ArticleCreate:
     except ValidationError as error:
         first = error.errors()[0]
         field = ".".join(str(part) for part in first["loc"])
+        reason = pydantic_errors.describe_message(field, first)
         raise ValidationFailed(
-            f"invalid article in {where}: {field}: {first['msg']}", field=field, value=where
+            f"invalid article in {where}: {reason}", field=field, value=where
         ) from None

@@ -6,7 +6,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic.alias_generators import to_camel
 
 from ..validation import VisibleText, has_visible_character
-from .urls import safe_link
+from .urls import link_problem
 
 MAX_CONTENT_CHARS = 200_000
 MAX_TAGS = 50
@@ -27,8 +27,11 @@ class _Model(BaseModel):
 def _check_url(value: str | None) -> str | None:
     if value is None or value == "":
         return None
-    if safe_link(value) is None:
-        raise ValueError("url must be an absolute http(s) URL or a path starting with /")
+    problem = link_problem(value)
+    if problem is not None:
+        raise ValueError(
+            f"{problem}; send an absolute http or https URL or a path starting with a single /"
+        )
     return value
 
 

@@ -1,0 +1,225 @@
+"""Pydantic's validation errors, worded as this API's own messages.
+
+Each message names the field, says what is wrong with the value as the
+client sent it (in JSON spelling), and says what to send instead, as in
+``status "archived" is not one of "open", "pending", "resolved" or "closed";
+send one of them``. Pydantic's own texts ("String should have at most 500
+characters", "Value error, ...") never reach a client.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from .errors import ValidationFailed
+from .json_values import as_sent
+
+# What a field of each of pydantic's error types must be.
+_EXPECTED_BY_TYPE = {
+    "missing": "a value for this required field",
+    "extra_forbidden": "no such field; remove it",
+    "string_type": "a string",
+    "int_type": "an integer",
+    "int_parsing": "an integer",
+    "int_from_float": "an integer",
+    "query_int_parsing": "an integer written in decimal digits, such as 20",
+    "float_type": "a number",
+    "float_parsing": "a number",
+    "finite_number": "a finite number",
+    "bool_type": "a boolean",
+    "bool_parsing": "a boolean",
+    "dict_type": "a JSON object",
+    "model_type": "a JSON object",
+    "model_attributes_type": "a JSON object",
+    "list_type": "a JSON array",
+    "json_invalid": "a valid JSON document",
+}
+
+# Types whose value is of the wrong JSON type, worded as "must be X, not Y".
+_TYPE_ERRORS = frozenset(
+    {
+        "string_type",
+        "int_type",
+        "int_from_float",
+        "float_type",
+        "bool_type",
+        "dict_type",
+        "model_type",
+        "model_attributes_type",
+        "list_type",
+    }
+)
+
+# pydantic's bound errors, the key of the bound in their context, and the
+# bound in words.
+_BOUND_WORDS = {
+    "greater_than_equal": ("ge", "at least"),
+    "less_than_equal": ("le", "at most"),
+    "greater_than": ("gt", "greater than"),
+    "less_than": ("lt", "less than"),
+}
+
+
+def field_path(location: tuple[Any, ...]) -> str:
+    """Return the dotted path of an error's location, without FastAPI's source prefix."""
+    parts = [str(part) for part in location if part not in ("body", "query", "path", "header")]
+    return ".".join(parts) or "body"
+
+
+def _json_kind(value: Any) -> str:
+    """Name the JSON type of ``value`` with its value, such as ``the integer 5``."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return f"the boolean {as_sent(value)}"
+    if isinstance(value, int):
+        return f"the integer {value}"
+    if isinstance(value, float):
+        return f"the number {as_sent(value)}"
+    if isinstance(value, str):
+        return f"the string {as_sent(value)}"
+    if isinstance(value, dict):
+        return "an object"
+    if isinstance(value, list):
+        return "an array"
+    return as_sent(value)
+
+
+def _json_choices(expected: str) -> str:
+    """Respell pydantic's ``'a', 'b' or 'c'`` list of literals with JSON's double quotes."""
+    return expected.replace("'", '"')
+
+
+def describe_expected(error: dict[str, Any]) -> str:
+    """Return what the field must be, as a noun phrase for ``details.expected``."""
+    kind = error.get("type", "")
+    ctx = error.get("ctx") or {}
+    if kind in ("literal_error", "enum") and "expected" in ctx:
+        return f"one of {_json_choices(str(ctx['expected']))}"
+    if kind == "string_too_long":
+        return f"at most {_count(ctx.get('max_length'), 'character')}"
+    if kind == "string_too_short":
+        return f"at least {_count(ctx.get('min_length'), 'character')}"
+    if kind == "too_long":
+        return f"at most {_count(ctx.get('max_length'), 'item')}"
+    if kind == "too_short":
+        return f"at least {_count(ctx.get('min_length'), 'item')}"
+    if kind == "string_pattern_mismatch":
+        return f"a string matching {ctx.get('pattern')}"
+    if kind in _BOUND_WORDS:
+        key, words = _BOUND_WORDS[kind]
+        return f"a number {words} {ctx.get(key)}"
+    if kind in _EXPECTED_BY_TYPE:
+        return _EXPECTED_BY_TYPE[kind]
+    if kind in ("value_error", "assertion_error"):
+        # The validators of this package end their reason with "; send ...".
+        reason = _validator_reason(error)
+        return reason.rpartition("; send ")[2] if "; send " in reason else reason
+    # A PydanticCustomError of this package carries the expectation as its message.
+    return str(error.get("msg") or "a valid value")
+
+
+def _count(number: Any, noun: str) -> str:
+    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
+
+
+def _validator_reason(error: dict[str, Any]) -> str:
+    """Return the message of the ``ValueError`` that a field validator raised."""
+    ctx = error.get("ctx") or {}
+    return str(ctx.get("error") or error.get("msg", "")).removeprefix("Value error, ")
+
+
+def _as_sent(error: dict[str, Any]) -> str:
+    """Spell the value as the client wrote it: JSON in a body, plain text in a URL or header."""
+    value = error.get("input")
+    location = tuple(error.get("loc", ()))
+    if location and location[0] in ("query", "path", "header") and isinstance(value, str):
+        return value if len(value) <= 100 else value[:100] + "..."
+    return as_sent(value)
+
+
+def describe_message(field: str, error: dict[str, Any]) -> str:
+    """Word one of pydantic's errors about ``field`` as a sentence with the value and the fix."""
+    kind = error.get("type", "")
+    value = error.get("input")
+    shown = _as_sent(error)
+    expected = describe_expected(error)
+    ctx = error.get("ctx") or {}
+    if field == "body" and kind in ("dict_type", "model_type", "model_attributes_type"):
+        return f"the request body must be a JSON object, not {_json_kind(value)}"
+    if kind == "missing":
+        return f"{field} is missing; send {field}, which is required"
+    if kind == "extra_forbidden":
+        return f"{field} is not a field of this request; remove it or check its spelling"
+    if kind in _TYPE_ERRORS:
+        return f"{field} must be {expected}, not {_json_kind(value)}"
+    if kind in ("literal_error", "enum"):
+        return f"{field} {shown} is not {expected}; send one of them"
+    if kind in _BOUND_WORDS:
+        size = "too small" if kind.startswith("greater") else "too large"
+        return f"{field} {shown} is {size}; send {expected}"
+    if kind == "string_too_long" and isinstance(value, str):
+        return f"{field} has {_count(len(value), 'character')}; send {expected}"
+    if kind == "string_too_short":
+        # Models that strip spaces measure the stripped text, so the sent
+        # length is not the one that failed.
+        return f"{field} {shown} is too short; send {expected}"
+    if kind in ("too_long", "too_short") and "actual_length" in ctx:
+        return f"{field} has {ctx['actual_length']} items; send {expected}"
+    if kind in ("value_error", "assertion_error"):
+        return f"{field} {shown} is invalid: {_validator_reason(error)}"
+    if kind == "no_visible_character":
+        return f"{field} has no visible character; send {expected}"
+    return f"{field} {shown} is invalid; send {expected}"
+
+
+def _shown_value(error: dict[str, Any]) -> Any:
+    """Return the value for ``details.value``: as sent, or its size when it is large."""
+    value = error.get("input")
+    if error.get("type") == "missing":
+        return None
+    if isinstance(value, (dict, list)):
+        encoded = json.dumps(value, default=str)
+        return value if len(encoded) <= 500 else f"<{len(encoded)} bytes of JSON>"
+    if isinstance(value, str) and len(value) > 200:
+        return f"<{len(value)} characters>"
+    return value
+
+
+def validation_failed(errors: list[dict[str, Any]], location_prefix: str = "") -> ValidationFailed:
+    """Describe the first of pydantic's errors as a ``ValidationFailed``; list up to 20 in details.
+
+    ``location_prefix`` is put before each field path, for a model that is
+    validated as part of a larger document.
+    """
+    first = errors[0]
+    if first.get("type") == "value_error" and isinstance(
+        (first.get("ctx") or {}).get("error"), ValidationFailed
+    ):
+        return first["ctx"]["error"]
+    if first.get("type") == "json_invalid":
+        return ValidationFailed(
+            "the request body is not valid JSON",
+            field="body",
+            value=None,
+            expected="a valid JSON document",
+        )
+
+    def path(error: dict[str, Any]) -> str:
+        return location_prefix + field_path(tuple(error.get("loc", ())))
+
+    details: dict[str, Any] = {}
+    if len(errors) > 1:
+        details["errors"] = [
+            {"field": path(item), "message": describe_message(path(item), item)}
+            for item in errors[:20]
+        ]
+    field = path(first)
+    return ValidationFailed(
+        describe_message(field, first),
+        field=field,
+        value=_shown_value(first),
+        expected=describe_expected(first),
+        details=details,
+    )
