@@ -51,10 +51,10 @@ class _PostgresWriteConnection:
     def cursor(self) -> Any:
         return self._connection().cursor()
 
-    def begin(self, cursor: Any) -> None:
+    def begin(self, cursor: Any, queued_at: float) -> None:
         cursor.execute("BEGIN")
 
-    def commit(self, cursor: Any) -> None:
+    def commit(self, cursor: Any, queued_at: float) -> None:
         cursor.execute("COMMIT")
 
     def rollback(self, cursor: Any) -> None:

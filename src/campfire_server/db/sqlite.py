@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import sqlite3
 import threading
 import time
@@ -12,6 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import TypeVar
 
+from ..errors import ServiceUnavailable
 from .database import Database, Work
 from .sqlite_checkpoint import WRITER_AUTOCHECKPOINT_PAGES, WalCheckpointer
 from .tx import Dialect, Tx
@@ -20,6 +22,10 @@ from .writer import GroupWriter
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
+
+# The step in which the writer's busy_timeout follows the budget left, so
+# that it changes the setting rarely, not before every group.
+BUDGET_STEP_MS = 50
 
 
 def sqlite_path(url: str) -> str:
@@ -52,16 +58,29 @@ def connect(path: str, busy_timeout_ms: int) -> sqlite3.Connection:
 
 
 class _SqliteWriteConnection:
+    """The writer's connection, which waits for another process's write lock within a budget.
+
+    A request waits at most ``busy_timeout_ms`` in all for the write lock,
+    counted from when its work was queued: the time it spent queued behind
+    a group that was itself waiting for the lock counts too. A group's
+    ``BEGIN IMMEDIATE`` therefore waits only for what is left of its oldest
+    work's budget, and a lock still held then is a 503 that names it.
+    """
+
     dialect: Dialect = "sqlite"
 
     def __init__(self, path: str, busy_timeout_ms: int) -> None:
         self._path = path
         self._busy_timeout_ms = busy_timeout_ms
+        # The busy_timeout that the connection has now, changed only when the
+        # budget left moves to another step of BUDGET_STEP_MS.
+        self._current_timeout_ms = busy_timeout_ms
         self._conn = self._connect()
         self.checkpointer = WalCheckpointer(connect(path, busy_timeout_ms))
 
     def _connect(self) -> sqlite3.Connection:
         conn = connect(self._path, self._busy_timeout_ms)
+        self._current_timeout_ms = self._busy_timeout_ms
         # The checkpoint thread copies the WAL into the database, and this
         # bound applies when it falls behind.
         conn.execute(f"PRAGMA wal_autocheckpoint = {WRITER_AUTOCHECKPOINT_PAGES}")
@@ -70,24 +89,41 @@ class _SqliteWriteConnection:
     def cursor(self) -> sqlite3.Cursor:
         return self._conn.cursor()
 
-    def _retry_busy(self, cursor: sqlite3.Cursor, statement: str) -> None:
-        # Another process may hold the write lock beyond busy_timeout; wait on
-        # it a few more times before telling clients to retry.
-        for attempt in range(4):
-            try:
-                cursor.execute(statement)
-                return
-            except sqlite3.OperationalError as error:
-                if not _is_busy(error) or attempt == 3:
-                    raise
-                log.warning("sqlite write lock busy, retrying", extra={"attempt": attempt + 1})
-                time.sleep(0.05 * (attempt + 1))
+    def _wait_at_most(self, cursor: sqlite3.Cursor, queued_at: float) -> None:
+        """Let SQLite wait for a lock only for the budget left since ``queued_at``."""
+        waited_ms = (time.monotonic() - queued_at) * 1000
+        left_ms = max(0, int(self._busy_timeout_ms - waited_ms))
+        left_ms -= left_ms % BUDGET_STEP_MS
+        if left_ms != self._current_timeout_ms:
+            cursor.execute(f"PRAGMA busy_timeout = {left_ms}")
+            self._current_timeout_ms = left_ms
 
-    def begin(self, cursor: sqlite3.Cursor) -> None:
-        self._retry_busy(cursor, "BEGIN IMMEDIATE")
+    def _execute_in_budget(self, cursor: sqlite3.Cursor, statement: str, queued_at: float) -> None:
+        self._wait_at_most(cursor, queued_at)
+        try:
+            cursor.execute(statement)
+        except sqlite3.OperationalError as error:
+            if not _is_busy(error):
+                raise
+            waited_ms = round((time.monotonic() - queued_at) * 1000)
+            log.warning(
+                "sqlite write lock held by another process",
+                extra={"statement": statement, "waited_ms": waited_ms},
+            )
+            raise ServiceUnavailable(
+                "the SQLite database is locked by another process, which held its write "
+                f"lock for longer than CAMPFIRE_SQLITE_BUSY_TIMEOUT_MS ({self._busy_timeout_ms} "
+                "ms); retry the request after Retry-After seconds, or stop the other process's "
+                "long write",
+                details={"waitedMs": waited_ms, "busyTimeoutMs": self._busy_timeout_ms},
+                headers={"Retry-After": str(max(1, math.ceil(self._busy_timeout_ms / 1000)))},
+            ) from None
 
-    def commit(self, cursor: sqlite3.Cursor) -> None:
-        self._retry_busy(cursor, "COMMIT")
+    def begin(self, cursor: sqlite3.Cursor, queued_at: float) -> None:
+        self._execute_in_budget(cursor, "BEGIN IMMEDIATE", queued_at)
+
+    def commit(self, cursor: sqlite3.Cursor, queued_at: float) -> None:
+        self._execute_in_budget(cursor, "COMMIT", queued_at)
         self.checkpointer.notify()
 
     def rollback(self, cursor: sqlite3.Cursor) -> None:

@@ -18,6 +18,7 @@ import asyncio
 import logging
 import queue
 import threading
+import time
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from typing import Any, Protocol
@@ -39,9 +40,15 @@ class WriteConnection(Protocol):
 
     def cursor(self) -> Any: ...
 
-    def begin(self, cursor: Any) -> None: ...
+    def begin(self, cursor: Any, queued_at: float) -> None:
+        """Open the group's transaction; ``queued_at`` is when its oldest work was queued.
 
-    def commit(self, cursor: Any) -> None: ...
+        An engine that waits for a lock bounds the wait from ``queued_at``
+        (``time.monotonic``), so a request's total wait has one limit.
+        """
+        ...
+
+    def commit(self, cursor: Any, queued_at: float) -> None: ...
 
     def rollback(self, cursor: Any) -> None: ...
 
@@ -70,6 +77,10 @@ class WriteConnection(Protocol):
 
 Settle = Callable[[bool, Any, list[Callable[[], Any]]], None]
 
+# A queued work: the function, how to settle its result, whether to roll it
+# back (mock mode), and when it was queued (time.monotonic()).
+Queued = tuple[Callable[[Tx], Any], Settle, bool, float]
+
 # A work's result: whether it succeeded, its value or error, its after-commit
 # callbacks and its log lines.
 Outcome = tuple[bool, Any, list[Callable[[], Any]], list[LogEntry]]
@@ -78,9 +89,7 @@ Outcome = tuple[bool, Any, list[Callable[[], Any]], list[LogEntry]]
 class GroupWriter:
     def __init__(self, connection: WriteConnection, name: str) -> None:
         self._connection = connection
-        self._queue: queue.SimpleQueue[tuple[Callable[[Tx], Any], Settle, bool] | None] = (
-            queue.SimpleQueue()
-        )
+        self._queue: queue.SimpleQueue[Queued | None] = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._loop, name=name, daemon=True)
         self._closed = False
         self._thread.start()
@@ -92,7 +101,7 @@ class GroupWriter:
         if self._closed:
             settle(False, ServiceUnavailable("the server is shutting down; retry shortly"), [])
             return
-        self._queue.put((work, settle, rollback))
+        self._queue.put((work, settle, rollback, time.monotonic()))
 
     async def run(self, work: Callable[[Tx], Any]) -> Any:
         journal = journal_for_this_task()
@@ -219,9 +228,7 @@ class GroupWriter:
             if not self._connection.is_statement_error(error):
                 raise
 
-    def _run_group(
-        self, group: list[tuple[Callable[[Tx], Any], Settle, bool]], *, savepoints: bool
-    ) -> list[Outcome]:
+    def _run_group(self, group: list[Queued], *, savepoints: bool) -> list[Outcome]:
         """Run ``group`` in one transaction and commit it.
 
         Without savepoints the first failure rolls the transaction back, and
@@ -238,8 +245,9 @@ class GroupWriter:
         failed = False
         try:
             with self._connection.pipeline() as flush:
-                self._connection.begin(cursor)
-                for work, _settle, rollback in group:
+                queued_at = min(item[3] for item in group)
+                self._connection.begin(cursor, queued_at)
+                for work, _settle, rollback, _queued_at in group:
                     outcome, tx = self._run_one(
                         cursor, work, flush, savepoint=savepoints, rollback=rollback
                     )
@@ -251,7 +259,7 @@ class GroupWriter:
                 if not failed and not savepoints:
                     failed = self._run_before_commit(transactions, outcomes, flush)
                 if not failed:
-                    self._connection.commit(cursor)
+                    self._connection.commit(cursor, queued_at)
         except Exception as error:
             if savepoints or not outcomes or not self._connection.is_statement_error(error):
                 raise
@@ -306,7 +314,7 @@ class GroupWriter:
             ]
         return False
 
-    def _commit_group(self, group: list[tuple[Callable[[Tx], Any], Settle, bool]]) -> None:
+    def _commit_group(self, group: list[Queued]) -> None:
         # Most works succeed, so a group first runs without a savepoint per
         # work, which saves two statements (two round trips on PostgreSQL)
         # each. When one fails, the group rolls back and runs again with
@@ -321,13 +329,17 @@ class GroupWriter:
                     outcomes = self._run_group(group, savepoints=True)
         except Exception as error:
             self._recover(error)
-            unavailable = ServiceUnavailable(
-                "the database is unavailable or busy; retry the request shortly",
-                headers={"Retry-After": "1"},
+            unavailable = (
+                error
+                if isinstance(error, ServiceUnavailable)
+                else ServiceUnavailable(
+                    "the database is unavailable or busy; retry the request shortly",
+                    headers={"Retry-After": "1"},
+                )
             )
             outcomes = [(False, unavailable, [], []) for _ in group]
 
-        for (_work, settle, _rollback), (ok, value, callbacks, logs) in zip(
+        for (_work, settle, _rollback, _queued_at), (ok, value, callbacks, logs) in zip(
             group, outcomes, strict=True
         ):
             for entry in logs:
