@@ -112,6 +112,7 @@ def synthesize(conversations: int, messages_per: int, seed: int = 7) -> dict[str
                     "{}",
                     private,
                     moment,
+                    position + 1,
                 )
             )
         status = "open"
@@ -190,7 +191,7 @@ COLUMNS = {
     "assigned_agent_id, metadata, unread_count, message_count, event_seq, ai_paused, "
     "last_message_at, resolved_at, created_at, updated_at",
     "messages": "id, org_id, conversation_id, content, author_type, author_id, metadata, "
-    "private, created_at",
+    "private, created_at, seq",
     "events": "id, org_id, conversation_id, mailbox_id, sequence, type, data, created_at",
     "satisfaction_ratings": "conversation_id, org_id, rating, comment, rated_by, created_at, "
     "updated_at",

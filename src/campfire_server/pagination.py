@@ -1,7 +1,10 @@
 """Keyset pagination shared by every list endpoint.
 
-Lists are ordered by ``(created_at, id)``; a cursor encodes both values of
-the last item returned, so rows that arrive between two pages can neither
+Lists are ordered by ``created_at`` and a tie-break column: ``id`` for
+most lists, and for messages ``seq``, their number in the order they were
+stored, so that two messages of one millisecond list in the order that the
+conversation's unread count followed. A cursor encodes both values of the
+last item returned, so rows that arrive between two pages can neither
 repeat nor hide an item. ``page`` offsets are accepted too, but only a
 cursor is stable while rows are being added.
 
@@ -31,16 +34,20 @@ DEFAULT_LIMIT = 50
 MAX_PAGE = 1_000_000
 # A cursor is plain base64 JSON that a client can edit, so decode_cursor
 # checks its values against the columns, which contain a non-negative 64-bit
-# time in milliseconds and an id of at most 64 characters.
+# time in milliseconds and an id of at most 64 characters or a non-negative
+# 64-bit sequence number.
 MAX_CURSOR_TIME = 2**63 - 1
 MAX_CURSOR_ID_LENGTH = 64
+
+# The tie-break value of a cursor: an id, or a sequence number.
+CursorKey = str | int
 
 
 @dataclass(frozen=True, slots=True)
 class PageRequest:
     page: int = 1
     limit: int = DEFAULT_LIMIT
-    cursor: tuple[int, str] | None = None
+    cursor: tuple[int, CursorKey] | None = None
     list_tag: str = ""
 
     @property
@@ -53,8 +60,8 @@ def list_tag(list_key: str) -> str:
     return hashlib.sha256(list_key.encode()).hexdigest()[:8]
 
 
-def encode_cursor(created_at: int, item_id: str, tag: str) -> str:
-    raw = json.dumps([tag, created_at, item_id], separators=(",", ":")).encode()
+def encode_cursor(created_at: int, key: CursorKey, tag: str) -> str:
+    raw = json.dumps([tag, created_at, key], separators=(",", ":")).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
@@ -67,19 +74,29 @@ def _unreadable(value: str) -> ValidationFailed:
     )
 
 
-def decode_cursor(value: str, tag: str) -> tuple[int, str]:
-    """Return the position that ``value`` encodes, after checking it belongs to list ``tag``."""
+def _valid_key(key: object) -> bool:
+    if isinstance(key, str):
+        return len(key) <= MAX_CURSOR_ID_LENGTH and find_bad_text(key) is None
+    return isinstance(key, int) and not isinstance(key, bool) and 0 <= key <= MAX_CURSOR_TIME
+
+
+def decode_cursor(
+    value: str, tag: str, key_types: tuple[type, ...] = (str,)
+) -> tuple[int, CursorKey]:
+    """Return the position that ``value`` encodes, after checking it belongs to list ``tag``.
+
+    ``key_types`` are the types that the list's tie-break value may have: an
+    id (``str``), a sequence number (``int``), or either.
+    """
     try:
         padded = value + "=" * (-len(value) % 4)
-        cursor_tag, created_at, item_id = json.loads(base64.urlsafe_b64decode(padded.encode()))
+        cursor_tag, created_at, key = json.loads(base64.urlsafe_b64decode(padded.encode()))
         if (
             not isinstance(cursor_tag, str)
             or isinstance(created_at, bool)
             or not isinstance(created_at, int)
             or not 0 <= created_at <= MAX_CURSOR_TIME
-            or not isinstance(item_id, str)
-            or len(item_id) > MAX_CURSOR_ID_LENGTH
-            or find_bad_text(item_id) is not None
+            or not _valid_key(key)
         ):
             raise ValueError
     except (ValueError, TypeError, UnicodeDecodeError, RecursionError):
@@ -92,14 +109,25 @@ def decode_cursor(value: str, tag: str) -> tuple[int, str]:
             value=value[:100],
             expected="the nextCursor of a previous page of this same list",
         )
-    return created_at, item_id
+    # The tag matched, so a key of another type was edited by the client.
+    if type(key) not in key_types:
+        raise _unreadable(value)
+    return created_at, key
 
 
-def page_request(page: int, limit: int, cursor: str | None, *, list_key: str) -> PageRequest:
+def page_request(
+    page: int,
+    limit: int,
+    cursor: str | None,
+    *,
+    list_key: str,
+    key_types: tuple[type, ...] = (str,),
+) -> PageRequest:
     """Check the paging parameters of the list that ``list_key`` names.
 
     ``list_key`` names the endpoint, its parent and its filters, for example
     ``messages:conv_123``; a cursor is only valid for the key it came from.
+    ``key_types`` are the types its cursors' tie-break value may have.
     """
     if not 1 <= page <= MAX_PAGE:
         raise ValidationFailed(
@@ -116,37 +144,46 @@ def page_request(page: int, limit: int, cursor: str | None, *, list_key: str) ->
             expected=f"an integer from 1 to {MAX_LIMIT}",
         )
     tag = list_tag(list_key)
-    position = decode_cursor(cursor, tag) if cursor else None
+    position = decode_cursor(cursor, tag, key_types) if cursor else None
     return PageRequest(page, limit, position, tag)
 
 
-def keyset_clause(request: PageRequest, direction: Direction, params: dict[str, Any]) -> str:
-    """Return the SQL condition that continues after the cursor, or an empty string."""
+def keyset_clause(
+    request: PageRequest, direction: Direction, params: dict[str, Any], tiebreak: str = "id"
+) -> str:
+    """Return the SQL condition that continues after the cursor, or an empty string.
+
+    ``tiebreak`` is the column that orders rows of one ``created_at``; the
+    cursor's key must already be a value of that column.
+    """
     if request.cursor is None:
         return ""
-    params["cursor_created_at"], params["cursor_id"] = request.cursor
+    params["cursor_created_at"], params["cursor_key"] = request.cursor
     op = ">" if direction == "asc" else "<"
     return (
         f" AND (created_at {op} :cursor_created_at OR "
-        f"(created_at = :cursor_created_at AND id {op} :cursor_id))"
+        f"(created_at = :cursor_created_at AND {tiebreak} {op} :cursor_key))"
     )
 
 
-def order_clause(request: PageRequest, direction: Direction) -> str:
+def order_clause(request: PageRequest, direction: Direction, tiebreak: str = "id") -> str:
     order = "ASC" if direction == "asc" else "DESC"
     limit = request.limit + 1
-    return f" ORDER BY created_at {order}, id {order} LIMIT {limit} OFFSET {request.offset}"
+    return (
+        f" ORDER BY created_at {order}, {tiebreak} {order} "
+        f"LIMIT {limit} OFFSET {request.offset}"
+    )
 
 
 def pagination(
-    request: PageRequest, rows: list[dict[str, Any]], total: int
+    request: PageRequest, rows: list[dict[str, Any]], total: int, tiebreak: str = "id"
 ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """Trim the extra look-ahead row and build the ``pagination`` object."""
     has_more = len(rows) > request.limit
     rows = rows[: request.limit]
     next_cursor = None
     if has_more and rows:
-        next_cursor = encode_cursor(rows[-1]["created_at"], rows[-1]["id"], request.list_tag)
+        next_cursor = encode_cursor(rows[-1]["created_at"], rows[-1][tiebreak], request.list_tag)
     return rows, {
         "page": request.page,
         "limit": request.limit,

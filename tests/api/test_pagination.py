@@ -8,7 +8,7 @@ import json
 from datetime import timedelta
 
 from campfire_server import clock
-from tests.helpers import create_conversation, send_message
+from tests.helpers import create_conversation, get_conversation, send_message
 
 
 async def walk(client, tenant, path, limit, **params):
@@ -52,9 +52,102 @@ async def test_backdated_and_tied_messages_all_listed(client, tenant):
     assert set(walked) == set(ids)
 
     listed = (await client.get(path, params={"limit": 100}, headers=tenant.headers)).json()["data"]
-    keys = [(item["createdAt"], item["id"]) for item in listed]
-    assert keys == sorted(keys)
+    times = [item["createdAt"] for item in listed]
+    assert times == sorted(times)
     assert [item["id"] for item in listed] == walked
+    assert walked == await stored_order(client, tenant, conversation["id"])
+
+
+async def stored_order(client, tenant, conversation_id: str) -> list[str]:
+    """Return the conversation's message ids in the order their events were sequenced."""
+    response = await client.get(
+        "/events",
+        params={"channel": f"conversation:{conversation_id}", "limit": 1000},
+        headers=tenant.headers,
+    )
+    assert response.status_code == 200, response.text
+    frames = response.json()["data"]
+    return [frame["data"]["id"] for frame in frames if frame["type"] == "message"]
+
+
+async def test_same_millisecond_messages_list_in_stored_order(client, tenant):
+    frozen = clock.FrozenClock(clock.now_ms())
+    previous = clock.set_clock(frozen)
+    try:
+        conversation = await create_conversation(client, tenant)
+        path = f"/conversations/{conversation['id']}/messages"
+        sent = []
+        for index in range(12):
+            author = "agent" if index == 11 else "customer"
+            response = await send_message(client, tenant, conversation["id"], f"m{index}", author)
+            assert response.status_code == 201, response.text
+            sent.append(response.json()["id"])
+        # One more customer message after the agent's reply leaves one unread.
+        last = await send_message(client, tenant, conversation["id"], "after the reply")
+        sent.append(last.json()["id"])
+    finally:
+        clock.set_clock(previous)
+
+    listed = (await client.get(path, params={"limit": 100}, headers=tenant.headers)).json()["data"]
+    walked = await walk(client, tenant, path, 3)
+    detail = await get_conversation(client, tenant, conversation["id"])
+
+    assert len({item["createdAt"] for item in listed}) == 1
+    assert [item["id"] for item in listed] == sent
+    assert walked == sent
+    assert await stored_order(client, tenant, conversation["id"]) == sent
+    # The unread count agrees with the list: one customer message after the
+    # last agent reply.
+    assert listed[-2]["authorType"] == "agent"
+    assert detail["unreadCount"] == 1
+
+
+async def test_message_cursor_of_earlier_version_continues(client, tenant):
+    conversation = await create_conversation(client, tenant)
+    path = f"/conversations/{conversation['id']}/messages"
+    for text in ("one", "two", "three"):
+        await send_message(client, tenant, conversation["id"], text)
+    listed = (await client.get(path, headers=tenant.headers)).json()["data"]
+    first_page = await client.get(path, params={"limit": 1}, headers=tenant.headers)
+    new_cursor = first_page.json()["pagination"]["nextCursor"]
+    tag, created_at, seq = json.loads(base64.urlsafe_b64decode(new_cursor + "=" * 4))
+    assert seq == 1
+    # A cursor as earlier versions wrote it: the last item's id, not its seq.
+    old_cursor = (
+        base64.urlsafe_b64encode(json.dumps([tag, created_at, listed[0]["id"]]).encode())
+        .decode()
+        .rstrip("=")
+    )
+
+    response = await client.get(
+        path, params={"limit": 1, "cursor": old_cursor}, headers=tenant.headers
+    )
+    unknown = (
+        base64.urlsafe_b64encode(json.dumps([tag, created_at, "msg_unknown"]).encode())
+        .decode()
+        .rstrip("=")
+    )
+    rejected = await client.get(path, params={"cursor": unknown}, headers=tenant.headers)
+
+    assert response.status_code == 200, response.text
+    assert [item["content"] for item in response.json()["data"]] == ["two"]
+    assert rejected.status_code == 400
+    assert rejected.json()["error"]["details"]["field"] == "cursor"
+    assert "msg_unknown" in rejected.json()["error"]["message"]
+
+
+async def test_conversation_cursor_with_number_is_400(client, tenant):
+    await create_conversation(client, tenant)
+    await create_conversation(client, tenant)
+    first = await client.get("/conversations", params={"limit": 1}, headers=tenant.headers)
+    cursor = first.json()["pagination"]["nextCursor"]
+    tag, created_at, _id = json.loads(base64.urlsafe_b64decode(cursor + "=" * 4))
+    edited = base64.urlsafe_b64encode(json.dumps([tag, created_at, 7]).encode()).decode()
+
+    response = await client.get("/conversations", params={"cursor": edited}, headers=tenant.headers)
+
+    assert response.status_code == 400, response.text
+    assert response.json()["error"]["details"]["field"] == "cursor"
 
 
 async def test_new_messages_between_pages(client, tenant):

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from ..clock import to_iso
 from ..db.tx import Tx
-from ..errors import NotFound
+from ..errors import NotFound, ValidationFailed
 from ..pagination import PageRequest, keyset_clause, order_clause, pagination
 from .schemas import Conversation, Message
 
@@ -174,14 +174,40 @@ def list_messages(
         where += " AND private = :private"
         params["private"] = False
     total = tx.value(f"SELECT COUNT(*) AS n FROM messages WHERE {where}", **params)
-    where += keyset_clause(page, "asc", params)
+    page = _cursor_by_seq(tx, page, conversation_id)
+    where += keyset_clause(page, "asc", params, tiebreak="seq")
     rows = tx.all(
         "SELECT id, conversation_id, content, author_type, author_id, metadata, private, "
-        f"created_at FROM messages WHERE {where}" + order_clause(page, "asc"),
+        f"created_at, seq FROM messages WHERE {where}" + order_clause(page, "asc", "seq"),
         **params,
     )
-    rows, meta = pagination(page, rows, int(total))
+    rows, meta = pagination(page, rows, int(total), tiebreak="seq")
     return [message_from_row(row) for row in rows], meta
+
+
+def _cursor_by_seq(tx: Tx, page: PageRequest, conversation_id: str) -> PageRequest:
+    """Return ``page`` with its cursor's tie-break as a message ``seq``.
+
+    A cursor from before messages had ``seq`` carries the last message's id;
+    that message's ``seq`` continues the walk at the same place.
+    """
+    if page.cursor is None or isinstance(page.cursor[1], int):
+        return page
+    created_at, message_id = page.cursor
+    seq = tx.value(
+        "SELECT seq FROM messages WHERE id = :id AND conversation_id = :conversation_id",
+        id=message_id,
+        conversation_id=conversation_id,
+    )
+    if seq is None:
+        raise ValidationFailed(
+            f"cursor names message {message_id!r}, which is not in this conversation; "
+            "pass the nextCursor of this list's previous page, or start without a cursor",
+            field="cursor",
+            value=message_id,
+            expected="the nextCursor of a previous page of this same list",
+        )
+    return replace(page, cursor=(created_at, int(seq)))
 
 
 def get_message(
@@ -218,7 +244,7 @@ def recent_messages(tx: Tx, conversation_id: str, limit: int = 20) -> list[dict[
     """Return the last ``limit`` messages, oldest first, for answering follow-up questions."""
     rows = tx.all(
         "SELECT id, content, author_type, author_id, metadata, private, created_at FROM messages "
-        "WHERE conversation_id = :conversation_id ORDER BY created_at DESC, id DESC LIMIT :limit",
+        "WHERE conversation_id = :conversation_id ORDER BY created_at DESC, seq DESC LIMIT :limit",
         conversation_id=conversation_id,
         limit=limit,
     )

@@ -834,7 +834,7 @@ def _handoff_notice(tx: Tx, conversation_id: str) -> str:
     """Return the handoff notice in the language of the customer's latest messages."""
     rows = tx.all(
         "SELECT content FROM messages WHERE conversation_id = :conversation_id "
-        "AND author_type = 'customer' ORDER BY created_at DESC, id DESC LIMIT :limit",
+        "AND author_type = 'customer' ORDER BY created_at DESC, seq DESC LIMIT :limit",
         conversation_id=conversation_id,
         limit=NOTICE_LANGUAGE_MESSAGES,
     )

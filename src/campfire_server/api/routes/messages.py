@@ -63,8 +63,14 @@ async def list_messages(
     cursor: Annotated[str | None, Query(max_length=200)] = None,
 ) -> dict:
     require(principal, "messages:read")
+    # A cursor of an earlier version carries the last message's id, not its
+    # seq; list_messages finds the seq, so such a cursor still continues.
     request = page_request(
-        page, limit, cursor, list_key=f"{principal.org_id}:messages:{conversation_id}"
+        page,
+        limit,
+        cursor,
+        list_key=f"{principal.org_id}:messages:{conversation_id}",
+        key_types=(int, str),
     )
     items, meta = await db.read(
         lambda tx: service.list_messages(
