@@ -1,7 +1,7 @@
 """Pydantic's validation errors, worded as this API's own messages.
 
-Each message names the field, says what is wrong with the value as the
-client sent it (in JSON spelling), and says what to send instead, as in
+Each message names the field, states what is wrong with the value as the
+client sent it (in JSON spelling), and states what to send instead, as in
 ``status "archived" is not one of "open", "pending", "resolved" or "closed";
 send one of them``. Pydantic's own texts ("String should have at most 500
 characters", "Value error, ...") never reach a client.
@@ -15,7 +15,7 @@ from typing import Any
 from .errors import ValidationFailed
 from .json_values import as_sent
 
-# What a field of each of pydantic's error types must be.
+# The expected value of a field, per pydantic error type.
 _EXPECTED_BY_TYPE = {
     "missing": "a value for this required field",
     "extra_forbidden": "no such field; remove it",
@@ -113,7 +113,8 @@ def describe_expected(error: dict[str, Any]) -> str:
     if kind in _EXPECTED_BY_TYPE:
         return _EXPECTED_BY_TYPE[kind]
     if kind in ("value_error", "assertion_error"):
-        # The validators of this package end their reason with "; send ...".
+        # A validator of this package may end its reason with "; send ...",
+        # which is then the expectation.
         reason = _validator_reason(error)
         return reason.rpartition("; send ")[2] if "; send " in reason else reason
     # A PydanticCustomError of this package carries the expectation as its message.
@@ -143,9 +144,10 @@ def describe_message(field: str, error: dict[str, Any]) -> str:
     """Word one of pydantic's errors about ``field`` as a sentence with the value and the fix."""
     kind = error.get("type", "")
     value = error.get("input")
-    shown = _as_sent(error)
+    sent = _as_sent(error)
     expected = describe_expected(error)
     ctx = error.get("ctx") or {}
+
     if field == "body" and kind in ("dict_type", "model_type", "model_attributes_type"):
         return f"the request body must be a JSON object, not {_json_kind(value)}"
     if kind == "missing":
@@ -155,23 +157,24 @@ def describe_message(field: str, error: dict[str, Any]) -> str:
     if kind in _TYPE_ERRORS:
         return f"{field} must be {expected}, not {_json_kind(value)}"
     if kind in ("literal_error", "enum"):
-        return f"{field} {shown} is not {expected}; send one of them"
+        return f"{field} {sent} is not {expected}; send one of them"
     if kind in _BOUND_WORDS:
         size = "too small" if kind.startswith("greater") else "too large"
-        return f"{field} {shown} is {size}; send {expected}"
+        return f"{field} {sent} is {size}; send {expected}"
     if kind == "string_too_long" and isinstance(value, str):
         return f"{field} has {_count(len(value), 'character')}; send {expected}"
     if kind == "string_too_short":
         # Models that strip spaces measure the stripped text, so the sent
         # length is not the one that failed.
-        return f"{field} {shown} is too short; send {expected}"
+        return f"{field} {sent} is too short; send {expected}"
     if kind in ("too_long", "too_short") and "actual_length" in ctx:
         return f"{field} has {ctx['actual_length']} items; send {expected}"
     if kind in ("value_error", "assertion_error"):
-        return f"{field} {shown} is invalid: {_validator_reason(error)}"
+        return f"{field} {sent} is invalid: {_validator_reason(error)}"
     if kind == "no_visible_character":
         return f"{field} has no visible character; send {expected}"
-    return f"{field} {shown} is invalid; send {expected}"
+
+    return f"{field} {sent} is invalid; send {expected}"
 
 
 def _shown_value(error: dict[str, Any]) -> Any:
@@ -187,12 +190,8 @@ def _shown_value(error: dict[str, Any]) -> Any:
     return value
 
 
-def validation_failed(errors: list[dict[str, Any]], location_prefix: str = "") -> ValidationFailed:
-    """Describe the first of pydantic's errors as a ``ValidationFailed``; list up to 20 in details.
-
-    ``location_prefix`` is put before each field path, for a model that is
-    validated as part of a larger document.
-    """
+def validation_failed(errors: list[dict[str, Any]]) -> ValidationFailed:
+    """Describe pydantic's first error as a ``ValidationFailed``, and up to 20 in details."""
     first = errors[0]
     if first.get("type") == "value_error" and isinstance(
         (first.get("ctx") or {}).get("error"), ValidationFailed
@@ -207,7 +206,7 @@ def validation_failed(errors: list[dict[str, Any]], location_prefix: str = "") -
         )
 
     def path(error: dict[str, Any]) -> str:
-        return location_prefix + field_path(tuple(error.get("loc", ())))
+        return field_path(tuple(error.get("loc", ())))
 
     details: dict[str, Any] = {}
     if len(errors) > 1:

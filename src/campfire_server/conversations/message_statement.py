@@ -52,6 +52,9 @@ def send(
     sequence order by position, although they are inserted after the
     statements of later works in the group.
     """
+    # NOTE: ``now`` is read before the statement takes the conversation's
+    # lock, so with several server processes a message stored later can get
+    # a created_at a millisecond or two earlier and list before it.
     where, params = service.conversation_scope(
         principal.org_id, conversation_id, principal.customer_id, principal.mailbox_ids
     )

@@ -41,7 +41,7 @@ class WriteConnection(Protocol):
     def cursor(self) -> Any: ...
 
     def begin(self, cursor: Any, queued_at: float) -> None:
-        """Open the group's transaction; ``queued_at`` is when its oldest work was queued.
+        """Open the group's transaction. ``queued_at`` is when its oldest work was queued.
 
         An engine that waits for a lock bounds the wait from ``queued_at``
         (``time.monotonic``), so a request's total wait has one limit.
