@@ -42,6 +42,7 @@ def _check_external_id_free(
         return
     existing = service.find_article(tx, org_id, external_id=external_id)
     if existing is not None and existing["id"] != article_id:
+        # NOTE: this names the article even when a mailbox-limited caller may not read it.
         raise Conflict(
             f"another article already has externalId {external_id!r}",
             details={"field": "externalId", "value": external_id, "articleId": existing["id"]},

@@ -145,8 +145,9 @@ class KnowledgeIndex:
             )
         if scope:
             scope_set = set(scope)
-            shared = [not a.mailbox_ids or not scope_set.isdisjoint(a.mailbox_ids)
-                      for a in self.articles]
+            shared = [
+                not a.mailbox_ids or not scope_set.isdisjoint(a.mailbox_ids) for a in self.articles
+            ]
             mask &= np.array(shared, dtype=bool)
         return mask
 

@@ -347,7 +347,7 @@ class Hub:
             connection = subscription.connection
             if private and connection.is_customer:
                 continue
-            # An agent channel carries every mailbox's events; a limited socket gets its own.
+            # An agent channel carries every mailbox's events, so a limited socket skips others.
             scope = connection.principal.mailbox_ids
             if scope and mailbox_id not in scope:
                 continue

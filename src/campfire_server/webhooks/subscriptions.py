@@ -20,7 +20,7 @@ class Subscription:
     id: str
     org_id: str
     events: frozenset[str]
-    # Mailboxes whose events it receives; empty receives every mailbox's.
+    # Mailboxes whose events it receives. An empty set receives every mailbox's events.
     mailbox_ids: frozenset[str] = frozenset()
     start_position: int | None = None
     start_snapshot: Snapshot | None = None

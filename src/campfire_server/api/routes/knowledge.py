@@ -34,7 +34,7 @@ router = APIRouter(prefix="/knowledge", tags=["knowledge"], route_class=LeanRout
 
 
 def _narrowed(principal: Principal, article: ArticleCreate) -> ArticleCreate:
-    """Limit a limited credential's new article to its mailboxes, as it does with keys."""
+    """Give a mailbox-limited credential's new article its mailboxes, as its new keys get."""
     if not is_limited(principal):
         return article
     mailbox_ids = narrow_mailboxes(principal, article.mailbox_ids)
