@@ -244,7 +244,7 @@ async def test_mailbox_limited_key(history, client, db, tenant):
     other = await client.get(
         "/analytics/metrics", params={"mailboxId": tenant.other_mailbox_id}, headers=limited
     )
-    assert other.status_code == 403
+    assert other.status_code == 404
 
 
 async def test_other_tenant_not_counted(history, client, other_tenant):

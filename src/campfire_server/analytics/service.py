@@ -8,7 +8,7 @@ from typing import Any
 from ..auth.principal import Principal
 from ..clock import to_iso
 from ..db.tx import Tx
-from ..errors import PermissionDenied, ValidationFailed
+from ..errors import ValidationFailed
 from ..organizations import service as organizations
 from . import periods, queries, trends
 from .definitions import COHORT_RULE, DEFAULT_METRICS, METRICS, RESOLUTION_RULE
@@ -72,12 +72,7 @@ def scope_mailboxes(tx: Tx, principal: Principal, request: MetricsRequest) -> Me
             return request
         return MetricsRequest(request.window, request.metrics, tuple(allowed), request.interval)
     (mailbox_id,) = request.mailbox_ids
-    if allowed and mailbox_id not in allowed:
-        raise PermissionDenied(
-            f"this credential is limited to mailboxes {list(allowed)}",
-            details={"field": "mailboxId", "value": mailbox_id},
-        )
-    organizations.get_mailbox_row(tx, principal.org_id, mailbox_id)
+    organizations.find_mailbox_row(tx, principal, mailbox_id)
     return request
 
 

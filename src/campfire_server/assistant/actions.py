@@ -50,12 +50,16 @@ class ConversationContext:
 
 
 def load_context(
-    tx: Tx, org_id: str, conversation_id: str, *, customer_id: str | None = None
+    tx: Tx, org_id: str, conversation_id: str, *, principal: Principal | None = None
 ) -> ConversationContext:
-    """Read the conversation, its mailbox settings and its recent public messages."""
-    row = conversation_service.get_conversation_row(
-        tx, org_id, conversation_id, customer_id=customer_id
-    )
+    """Read the conversation, its mailbox settings and its recent public messages.
+
+    With ``principal``, a conversation outside its scope raises ``NotFound``.
+    """
+    if principal is None:
+        row = conversation_service.get_conversation_row(tx, org_id, conversation_id)
+    else:
+        row = conversation_service.find_conversation_row(tx, principal, conversation_id)
     try:
         settings = organization_service.mailbox_settings(tx, org_id, row["mailbox_id"])
     except NotFound:
@@ -90,7 +94,7 @@ async def generate_response(
     """
     context = await db.read(
         lambda tx: load_context(
-            tx, principal.org_id, request.conversation_id, customer_id=principal.customer_id
+            tx, principal.org_id, request.conversation_id, principal=principal
         )
     )
     if context.ai_paused and not request.draft:

@@ -2,9 +2,10 @@
 
 Every route calls ``require(principal, action)`` before it reads or writes.
 A role that lacks the action gets 403 ``AUTHORIZATION_ERROR``. Resources of
-another organization, and conversations of another customer, are filtered
-out by the queries themselves and answer 404, exactly like ids that do not
-exist (see ``conversations.service.get_conversation_row``).
+another organization, conversations of another customer and resources
+outside a credential's mailboxes are filtered out by the lookups themselves
+and answer 404, exactly like ids that do not exist (see
+``conversations.service.find_conversation_row`` and ``auth.scope``).
 """
 
 from __future__ import annotations

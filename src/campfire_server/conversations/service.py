@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
+from ..auth.principal import Principal
 from ..clock import to_iso
 from ..db.tx import Tx
 from ..errors import NotFound, ValidationFailed
@@ -75,6 +76,24 @@ def get_conversation_row(
     if row is None:
         raise conversation_not_found(conversation_id)
     return row
+
+
+def find_conversation_row(
+    tx: Tx, principal: Principal, conversation_id: str, *, lock: bool = False
+) -> dict[str, Any]:
+    """Return the conversation row as ``principal`` may see it, or raise ``NotFound``.
+
+    Every route looks conversations up through this, so the organization,
+    a customer token's customer and a credential's mailboxes always apply.
+    """
+    return get_conversation_row(
+        tx,
+        principal.org_id,
+        conversation_id,
+        customer_id=principal.customer_id,
+        mailbox_ids=principal.mailbox_ids,
+        lock=lock,
+    )
 
 
 def conversation_scope(

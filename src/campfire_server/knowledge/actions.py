@@ -11,8 +11,10 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from .. import clock, ids
+from ..auth.principal import Principal
+from ..auth.scope import manages
 from ..db.tx import Tx
-from ..errors import Conflict
+from ..errors import Conflict, PermissionDenied
 from . import service
 from .schemas import ArticleCreate, ArticleUpdate, ImportResult
 
@@ -40,6 +42,7 @@ def _check_external_id_free(
         return
     existing = service.find_article(tx, org_id, external_id=external_id)
     if existing is not None and existing["id"] != article_id:
+        # NOTE: this names the article even when a mailbox-limited caller may not read it.
         raise Conflict(
             f"another article already has externalId {external_id!r}",
             details={"field": "externalId", "value": external_id, "articleId": existing["id"]},
@@ -114,16 +117,20 @@ def delete_article(tx: Tx, org_id: str, article_id: str) -> None:
     _changed(tx, org_id)
 
 
-def import_articles(tx: Tx, org_id: str, items: Sequence[ArticleCreate]) -> ImportResult:
+def import_articles(
+    tx: Tx, org_id: str, items: Sequence[ArticleCreate], *, scope: Principal | None = None
+) -> ImportResult:
     """Create or update many articles at once, matching each by externalId, else by url.
 
     A row with neither is matched by its exact title, so importing the same
     file twice never duplicates an article. A row equal to its stored article
-    is counted as unchanged and not written.
+    is counted as unchanged and not written. With ``scope``, a row that
+    matches an article outside that principal's mailboxes raises
+    ``PermissionDenied`` and nothing is stored.
     """
     created = updated = unchanged = 0
     article_ids: list[str] = []
-    for item in items:
+    for index, item in enumerate(items):
         existing = service.find_article(tx, org_id, external_id=item.external_id, url=item.url)
         if existing is None and item.external_id is None and item.url is None:
             existing = tx.one(
@@ -138,6 +145,13 @@ def import_articles(tx: Tx, org_id: str, items: Sequence[ArticleCreate]) -> Impo
             created += 1
             article_ids.append(row["id"])
             continue
+        if scope is not None and not manages(scope, json.loads(existing["mailbox_ids"])):
+            raise PermissionDenied(
+                f"articles[{index}] matches an existing article that serves mailboxes beyond "
+                f"this credential's {list(scope.mailbox_ids)}; import it with a credential "
+                "that covers them all",
+                details={"field": f"articles[{index}]"},
+            )
         article_ids.append(existing["id"])
         if _same(existing, item):
             unchanged += 1

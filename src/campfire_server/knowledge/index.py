@@ -131,13 +131,25 @@ class KnowledgeIndex:
         start, end = self._first_passage[article_index], self._first_passage[article_index + 1]
         return self.passages[start:end]
 
-    def visible(self, mailbox_id: str | None) -> np.ndarray:
-        """Return a mask of the articles that ``mailbox_id`` may use (all when it is None)."""
-        if mailbox_id is None:
-            return np.ones(len(self.articles), dtype=bool)
-        return np.array(
-            [not a.mailbox_ids or mailbox_id in a.mailbox_ids for a in self.articles], dtype=bool
-        )
+    def visible(self, mailbox_id: str | None, scope: Sequence[str] = ()) -> np.ndarray:
+        """Return a mask of the articles that ``mailbox_id`` may use (all when it is None).
+
+        A non-empty ``scope`` (a credential's mailboxes) further keeps only the
+        articles that serve every mailbox or one of those.
+        """
+        mask = np.ones(len(self.articles), dtype=bool)
+        if mailbox_id is not None:
+            mask &= np.array(
+                [not a.mailbox_ids or mailbox_id in a.mailbox_ids for a in self.articles],
+                dtype=bool,
+            )
+        if scope:
+            scope_set = set(scope)
+            shared = [
+                not a.mailbox_ids or not scope_set.isdisjoint(a.mailbox_ids) for a in self.articles
+            ]
+            mask &= np.array(shared, dtype=bool)
+        return mask
 
     def _lexical_article_scores(self, terms: Mapping[str, float]) -> np.ndarray:
         passage_scores = self.lexical.scores(terms).astype(np.float64)
@@ -159,15 +171,16 @@ class KnowledgeIndex:
         *,
         mode: RetrieverMode = "lexical",
         mailbox_id: str | None = None,
+        scope: Sequence[str] = (),
         limit: int = 10,
     ) -> list[ArticleHit]:
-        """Rank the articles visible to ``mailbox_id`` for ``query``, best first."""
+        """Rank the articles visible to ``mailbox_id`` and ``scope`` for ``query``, best first."""
         if not self.articles:
             return []
         if mode != "lexical" and self.vectors is None:
             raise ValueError(f"retriever mode {mode!r} needs an index built with an encoder")
 
-        mask = self.visible(mailbox_id)
+        mask = self.visible(mailbox_id, scope)
         lexical_passages = self.lexical.scores(query.terms).astype(np.float64)
         lexical, lexical_best = self._best_passages(lexical_passages)
         lexical[~mask] = -np.inf

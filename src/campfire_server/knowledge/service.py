@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from ..auth.principal import Principal
+from ..auth.scope import reads_shared
 from ..clock import to_iso
 from ..db.tx import Tx
 from ..errors import NotFound, ValidationFailed
@@ -40,6 +42,14 @@ def get_article(tx: Tx, org_id: str, article_id: str) -> dict[str, Any]:
     return row
 
 
+def find_article_row(tx: Tx, principal: Principal, article_id: str) -> dict[str, Any]:
+    """Return the article as ``principal`` may read it; one outside its mailboxes is not found."""
+    row = get_article(tx, principal.org_id, article_id)
+    if not reads_shared(principal, json.loads(row["mailbox_ids"])):
+        raise NotFound.for_id("article", article_id, field="articleId")
+    return row
+
+
 def find_article(
     tx: Tx, org_id: str, *, external_id: str | None = None, url: str | None = None
 ) -> dict[str, Any] | None:
@@ -69,8 +79,11 @@ def list_articles(
     limit: int = 50,
     tag: str | None = None,
     mailbox_id: str | None = None,
+    scope: Principal | None = None,
 ) -> tuple[list[dict[str, Any]], int]:
     """Return one page of articles, oldest first, and the number of matching articles.
+
+    With ``scope``, only the articles that principal may read are listed.
 
     Filters on tags and mailboxes run in Python over the JSON columns, so the
     SQL stays the same on both engines.
@@ -91,6 +104,8 @@ def list_articles(
             for row in rows
             if not json.loads(row["mailbox_ids"]) or mailbox_id in json.loads(row["mailbox_ids"])
         ]
+    if scope is not None:
+        rows = [row for row in rows if reads_shared(scope, json.loads(row["mailbox_ids"]))]
     start = (page - 1) * limit
     return rows[start : start + limit], len(rows)
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from ..auth.principal import Principal
+from ..auth.scope import sees_mailbox
 from ..clock import to_iso
 from ..db.tx import Tx
 from ..errors import NotFound
@@ -35,6 +37,13 @@ def get_mailbox_row(tx: Tx, org_id: str, mailbox_id: str) -> dict[str, Any]:
     return row
 
 
+def find_mailbox_row(tx: Tx, principal: Principal, mailbox_id: str) -> dict[str, Any]:
+    """Return the mailbox row as ``principal`` may see it; one outside its scope is not found."""
+    if not sees_mailbox(principal, mailbox_id):
+        raise NotFound.for_id("mailbox", mailbox_id, field="mailboxId")
+    return get_mailbox_row(tx, principal.org_id, mailbox_id)
+
+
 def require_mailboxes(tx: Tx, org_id: str, mailbox_ids: list[str]) -> None:
     """Raise ``NotFound`` for the first of ``mailbox_ids`` that ``org_id`` does not have."""
     for mailbox_id in mailbox_ids:
@@ -54,6 +63,12 @@ def list_mailboxes(tx: Tx, org_id: str) -> list[Mailbox]:
         "SELECT * FROM mailboxes WHERE org_id = :org_id ORDER BY created_at, id", org_id=org_id
     )
     return [mailbox_from_row(row) for row in rows]
+
+
+def list_visible_mailboxes(tx: Tx, principal: Principal) -> list[Mailbox]:
+    """List the mailboxes in ``principal``'s scope, oldest first."""
+    mailboxes = list_mailboxes(tx, principal.org_id)
+    return [mailbox for mailbox in mailboxes if sees_mailbox(principal, mailbox.id)]
 
 
 def default_mailbox_id(tx: Tx, org_id: str) -> str | None:

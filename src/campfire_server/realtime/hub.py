@@ -341,9 +341,15 @@ class Hub:
         text = frame.render(channel)
         position, sequence = frame.record.position, frame.record.sequence
         private = frame.private
+        mailbox_id = frame.record.mailbox_id
         count = 0
         for subscription in list(members.values()):
-            if private and subscription.connection.is_customer:
+            connection = subscription.connection
+            if private and connection.is_customer:
+                continue
+            # An agent channel carries every mailbox's events, so a limited socket skips others.
+            scope = connection.principal.mailbox_ids
+            if scope and mailbox_id not in scope:
                 continue
             subscription.offer(position, sequence, text)
             count += 1

@@ -17,6 +17,7 @@ from typing import Any
 
 from ..auth.permissions import require
 from ..auth.principal import Principal
+from ..auth.scope import sees_mailbox
 from ..conversations import service as conversations
 from ..db.tx import Tx
 from ..errors import NotFound, PermissionDenied
@@ -81,23 +82,17 @@ def authorize(tx: Tx, principal: Principal, channel: Channel) -> ChannelAccess:
         if principal.is_customer and not principal.customer_id:
             raise _not_found(channel)
         try:
-            row = conversations.get_conversation_row(
-                tx, principal.org_id, channel.id, customer_id=principal.customer_id
-            )
+            row = conversations.find_conversation_row(tx, principal, channel.id)
         except NotFound:
             raise _not_found(channel) from None
-        if principal.mailbox_ids and row["mailbox_id"] not in principal.mailbox_ids:
-            raise _not_found(channel)
         return ChannelAccess(channel, channel.id, int(row["event_seq"]))
 
     if channel.kind == "mailbox":
         require(principal, "realtime:mailbox")
         try:
-            organizations.get_mailbox_row(tx, principal.org_id, channel.id)
+            organizations.find_mailbox_row(tx, principal, channel.id)
         except NotFound:
             raise _not_found(channel) from None
-        if principal.mailbox_ids and channel.id not in principal.mailbox_ids:
-            raise _not_found(channel)
         return ChannelAccess(channel, None, _last_position(tx, principal.org_id))
 
     require(principal, "realtime:agent")
@@ -121,7 +116,7 @@ def _visible(frame: EventFrame | None, principal: Principal, channel: Channel) -
         return False
     if channel.kind == "agent" and channel.id not in frame.agent_ids:
         return False
-    return True
+    return sees_mailbox(principal, frame.record.mailbox_id)
 
 
 def replay(

@@ -38,9 +38,7 @@ def rate_conversation(
             "a satisfaction rating comes from the customer (customer token) or from your "
             "server (secret API key); an inbox user's token may not set one"
         )
-    row = conversations.get_conversation_row(
-        tx, principal.org_id, conversation_id, customer_id=principal.customer_id, lock=True
-    )
+    row = conversations.find_conversation_row(tx, principal, conversation_id, lock=True)
     existing = service.find_rating_row(tx, conversation_id)
     if (
         existing is not None

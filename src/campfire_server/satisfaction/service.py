@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..auth.principal import Principal
 from ..clock import to_iso
 from ..conversations import service as conversations
 from ..db.tx import Tx
@@ -29,11 +30,9 @@ def find_rating_row(tx: Tx, conversation_id: str) -> dict[str, Any] | None:
     )
 
 
-def get_rating(
-    tx: Tx, org_id: str, conversation_id: str, *, customer_id: str | None = None
-) -> Rating:
+def get_rating(tx: Tx, principal: Principal, conversation_id: str) -> Rating:
     """Return the rating, or raise ``NotFound`` when the conversation is unrated or out of scope."""
-    conversations.get_conversation_row(tx, org_id, conversation_id, customer_id=customer_id)
+    conversations.find_conversation_row(tx, principal, conversation_id)
     row = find_rating_row(tx, conversation_id)
     if row is None:
         raise NotFound(

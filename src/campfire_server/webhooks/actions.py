@@ -17,6 +17,7 @@ from ..db.tx import Tx
 from ..errors import Conflict, ValidationFailed
 from ..events.cursor import current_snapshot
 from ..events.records import CATALOG
+from ..organizations import service as organizations
 from . import service
 from .schemas import Delivery, Webhook, WebhookCreate, WebhookUpdate
 from .signing import check_secret, generate_secret
@@ -92,20 +93,30 @@ def check_events(events: list[str], field: str = "events") -> list[str]:
 # Subscriptions ------------------------------------------------------------------
 
 
-def create_webhook(tx: Tx, org_id: str, request: WebhookCreate) -> Webhook:
-    """Insert a webhook and return it with its full secret, the only time it is shown."""
+def create_webhook(
+    tx: Tx, org_id: str, request: WebhookCreate, mailbox_ids: list[str] | None = None
+) -> Webhook:
+    """Insert a webhook and return it with its full secret, the only time it is shown.
+
+    ``mailbox_ids`` overrides ``request.mailbox_ids`` once the caller has
+    narrowed it to its own scope.
+    """
+    if mailbox_ids is None:
+        mailbox_ids = request.mailbox_ids
+    organizations.require_mailboxes(tx, org_id, mailbox_ids)
     events = check_events(request.events)
     secret = check_secret(request.secret) if request.secret is not None else generate_secret()
     webhook_id = ids.new("webhook")
     now = clock.now_ms()
     tx.execute(
-        "INSERT INTO webhooks (id, org_id, url, events, secret, enabled, start_position, "
-        "start_snapshot, created_at, updated_at) VALUES (:id, :org_id, :url, :events, :secret, "
-        ":enabled, :start_position, :start_snapshot, :now, :now)",
+        "INSERT INTO webhooks (id, org_id, url, events, secret, enabled, mailbox_ids, "
+        "start_position, start_snapshot, created_at, updated_at) VALUES (:id, :org_id, :url, "
+        ":events, :secret, :enabled, :mailbox_ids, :start_position, :start_snapshot, :now, :now)",
         id=webhook_id,
         org_id=org_id,
         url=request.url,
         events=_json(events),
+        mailbox_ids=_json(mailbox_ids),
         secret=secret,
         enabled=True,
         now=now,

@@ -63,7 +63,7 @@ def _subscriptions(tx: Tx, org_ids: list[str]) -> list[Subscription]:
     # queued for a webhook that is already gone.
     lock = " FOR KEY SHARE" if tx.dialect == "postgresql" else ""
     rows = tx.all(
-        "SELECT id, org_id, events, start_position, start_snapshot FROM webhooks "
+        "SELECT id, org_id, events, mailbox_ids, start_position, start_snapshot FROM webhooks "
         f"WHERE enabled = :enabled AND org_id IN ({placeholders}) ORDER BY id{lock}",
         enabled=True,
         **params,
@@ -140,7 +140,7 @@ def fan_out(tx: Tx, *, limit: int = BATCH_EVENTS) -> FanOut | None:
         rows = []
         for event, subscription in pairs:
             record = records.get(event.position)
-            if record is None:
+            if record is None or not subscription.covers(record.mailbox_id):
                 continue
             rows.append({
                 "id": delivery_id(record.id, subscription.id),

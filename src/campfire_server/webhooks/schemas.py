@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import Field
 
 from ..apimodel import ApiModel, ResponseModel
+from ..auth.schemas import MailboxId
 
 DeliveryStatus = Literal["pending", "delivering", "succeeded", "failed"]
 
@@ -19,6 +20,12 @@ class WebhookCreate(ApiModel):
     secret: str | None = Field(
         default=None,
         description="Signing secret; generated as whsec_<base64> when omitted and returned once",
+    )
+    mailbox_ids: list[MailboxId] = Field(
+        default_factory=list,
+        max_length=100,
+        description="Receive only the events of these mailboxes; empty receives every "
+        "mailbox's events. A mailbox-limited key's webhook gets its key's mailboxes.",
     )
 
     model_config = {
@@ -59,6 +66,9 @@ class Webhook(ResponseModel):
     id: str
     url: str
     events: list[str]
+    mailbox_ids: list[str] = Field(
+        description="The mailboxes whose events it receives; empty means every mailbox"
+    )
     secret: str = Field(
         description="The full secret in the create and rotate-secret responses only; "
         "masked (whsec_...abcd) everywhere else"

@@ -20,6 +20,8 @@ class Subscription:
     id: str
     org_id: str
     events: frozenset[str]
+    # Mailboxes whose events it receives. An empty set receives every mailbox's events.
+    mailbox_ids: frozenset[str] = frozenset()
     start_position: int | None = None
     start_snapshot: Snapshot | None = None
 
@@ -30,12 +32,20 @@ class Subscription:
             id=row["id"],
             org_id=row["org_id"],
             events=frozenset(json.loads(row["events"])),
+            mailbox_ids=frozenset(json.loads(row.get("mailbox_ids") or "[]")),
             start_position=row.get("start_position"),
             start_snapshot=Snapshot.parse(snapshot) if snapshot else None,
         )
 
     def wants(self, event_type: str) -> bool:
         return WILDCARD in self.events or event_type in self.events
+
+    def covers(self, mailbox_id: str | None) -> bool:
+        """Tell whether an event of ``mailbox_id`` is for it.
+
+        A webhook limited to mailboxes skips events without a mailbox.
+        """
+        return not self.mailbox_ids or mailbox_id in self.mailbox_ids
 
     def created_before(self, event: EventHead, dialect: Dialect) -> bool:
         """Tell whether the event committed after this webhook was created.

@@ -1736,6 +1736,11 @@ export interface components {
             /** Id */
             id: string;
             /**
+             * Mailboxids
+             * @description The mailboxes whose events it receives; empty means every mailbox
+             */
+            mailboxIds: string[];
+            /**
              * Previoussecretexpiresat
              * @description Until then deliveries are also signed with the secret before the rotation
              */
@@ -1766,6 +1771,11 @@ export interface components {
              * @description Event types to receive, from the catalog, or ["*"] for all
              */
             events: string[];
+            /**
+             * Mailboxids
+             * @description Receive only the events of these mailboxes; empty receives every mailbox's events. A mailbox-limited key's webhook gets its key's mailboxes.
+             */
+            mailboxIds?: string[];
             /**
              * Secret
              * @description Signing secret; generated as whsec_<base64> when omitted and returned once
@@ -5945,6 +5955,15 @@ export interface operations {
             };
             /** @description Authenticated but not allowed: AUTHORIZATION_ERROR */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description No such resource in the caller's organization: NOT_FOUND */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

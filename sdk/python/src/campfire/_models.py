@@ -192,6 +192,8 @@ class Webhook(CampfireModel):
     id: str
     url: str | None = None
     events: list[str] = []
+    mailbox_ids: list[str] = []
+    """The mailboxes whose events it receives; empty means every mailbox."""
     secret: str | None = None
     """The signing secret; the server returns it in full only on create and rotate."""
     enabled: bool | None = None

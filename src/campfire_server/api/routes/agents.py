@@ -10,6 +10,7 @@ from fastapi import APIRouter, Query, Request, Response
 from ...auth.passwords import hash_password
 from ...auth.permissions import allowed, require
 from ...auth.principal import Principal
+from ...auth.scope import require_unlimited
 from ...db.tx import Tx
 from ...pagination import page_request
 from ...routing import actions, service
@@ -53,6 +54,7 @@ async def create_agent(
     body: AgentCreate, principal: PrincipalDep, db: DbDep, response: Response
 ) -> Agent:
     require(principal, "agents:write")
+    require_unlimited(principal, "create agents")
     password_hash = await _hash_password(body.password)
     agent = await db.write(
         lambda tx: actions.create_agent(tx, principal.org_id, body, password_hash=password_hash)
@@ -117,6 +119,7 @@ async def update_agent(
         require(principal, "agents:status")
     else:
         require(principal, "agents:write")
+        require_unlimited(principal, "change agents")
     password_hash = await _hash_password(body.password)
     return await db.write(
         lambda tx: actions.update_agent(
@@ -136,6 +139,7 @@ async def delete_agent(
     agent_id: str, principal: PrincipalDep, db: DbDep, request: Request
 ) -> Response:
     require(principal, "agents:write")
+    require_unlimited(principal, "delete agents")
     key_cache = request.app.state.key_cache
 
     def work(tx: Tx) -> None:

@@ -115,13 +115,7 @@ async def get_conversation(
 ) -> Conversation:
     require(principal, "conversations:read")
     row = await db.lookup(
-        lambda tx: service.get_conversation_row(
-            tx,
-            principal.org_id,
-            conversation_id,
-            customer_id=principal.customer_id,
-            mailbox_ids=principal.mailbox_ids,
-        )
+        lambda tx: service.find_conversation_row(tx, principal, conversation_id)
     )
     return service.conversation_from_row(row)
 

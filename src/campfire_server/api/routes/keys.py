@@ -9,10 +9,12 @@ from fastapi import APIRouter, Request, Response
 
 from ...auth import keys
 from ...auth.permissions import narrow_mailboxes, require
+from ...auth.principal import Principal
 from ...auth.schemas import ApiKey, IssuedApiKey, KeyCreate
+from ...auth.scope import manages
 from ...clock import to_iso
 from ...db.tx import Tx
-from ...errors import ValidationFailed
+from ...errors import NotFound, ValidationFailed
 from ...organizations import service as organizations
 from ..deps import DbDep, PrincipalDep
 from ..lean_route import LeanRoute
@@ -35,6 +37,18 @@ def _key_from_row(row: dict[str, Any]) -> ApiKey:
         last_used_at=to_iso(row["last_used_at"]),
         revoked_at=to_iso(row["revoked_at"]),
     )
+
+
+def _managed(principal: Principal, row: dict[str, Any]) -> bool:
+    return manages(principal, json.loads(row["mailbox_ids"] or "[]"))
+
+
+def _find_key(tx: Tx, principal: Principal, key_id: str) -> dict[str, Any]:
+    """Return a key that ``principal`` may manage; one beyond its mailboxes is not found."""
+    row = keys.get_key(tx, principal.org_id, key_id)
+    if not _managed(principal, row):
+        raise NotFound.for_id("API key", key_id, field="keyId")
+    return row
 
 
 def _create(tx: Tx, org_id: str, body: KeyCreate, mailbox_ids: list[str]) -> IssuedApiKey:
@@ -109,7 +123,7 @@ async def create_key(
 async def list_keys(principal: PrincipalDep, db: DbDep) -> dict:
     require(principal, "keys:manage")
     rows = await db.read(lambda tx: keys.list_keys(tx, principal.org_id))
-    return {"data": [_key_from_row(row) for row in rows]}
+    return {"data": [_key_from_row(row) for row in rows if _managed(principal, row)]}
 
 
 @router.get(
@@ -121,7 +135,7 @@ async def list_keys(principal: PrincipalDep, db: DbDep) -> dict:
 )
 async def get_key(key_id: str, principal: PrincipalDep, db: DbDep) -> ApiKey:
     require(principal, "keys:manage")
-    row = await db.lookup(lambda tx: keys.get_key(tx, principal.org_id, key_id))
+    row = await db.lookup(lambda tx: _find_key(tx, principal, key_id))
     return _key_from_row(row)
 
 
@@ -137,6 +151,7 @@ async def revoke_key(key_id: str, principal: PrincipalDep, db: DbDep, request: R
     state = request.app.state
 
     def work(tx: Tx) -> None:
+        _find_key(tx, principal, key_id)
         keys.revoke_key(tx, org_id=principal.org_id, key_id=key_id)
         # Other processes drop their cached copy within the cache's lifetime (30 s).
         tx.after_commit(state.key_cache.clear)

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import json
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
 
-from ...auth.permissions import require
+from ...auth.permissions import narrow_mailboxes, require
+from ...auth.principal import Principal
+from ...auth.scope import is_limited, require_managed, sees_mailbox
+from ...db.tx import Tx
+from ...errors import NotFound
 from ...knowledge import actions, service
 from ...knowledge.query import build_query
 from ...knowledge.schemas import (
@@ -28,6 +33,25 @@ from ..schemas import errors
 router = APIRouter(prefix="/knowledge", tags=["knowledge"], route_class=LeanRoute)
 
 
+def _narrowed(principal: Principal, article: ArticleCreate) -> ArticleCreate:
+    """Give a mailbox-limited credential's new article its mailboxes, as its new keys get."""
+    if not is_limited(principal):
+        return article
+    mailbox_ids = narrow_mailboxes(principal, article.mailbox_ids)
+    return article.model_copy(update={"mailbox_ids": mailbox_ids})
+
+
+def _check_mailbox_filter(principal: Principal, mailbox_id: str | None) -> None:
+    if mailbox_id is not None and not sees_mailbox(principal, mailbox_id):
+        raise NotFound.for_id("mailbox", mailbox_id, field="mailboxId")
+
+
+def _managed_article(tx: Tx, principal: Principal, article_id: str) -> dict:
+    row = service.find_article_row(tx, principal, article_id)
+    require_managed(principal, json.loads(row["mailbox_ids"]), "article")
+    return row
+
+
 @router.post(
     "/articles",
     status_code=201,
@@ -40,7 +64,8 @@ async def create_article(
     body: ArticleCreate, principal: PrincipalDep, db: DbDep, response: Response
 ) -> ArticlePublic:
     require(principal, "knowledge:write")
-    row = await db.write(lambda tx: actions.create_article(tx, principal.org_id, body))
+    article = _narrowed(principal, body)
+    row = await db.write(lambda tx: actions.create_article(tx, principal.org_id, article))
     article = service.to_public(row)
     set_location(response, "knowledge", "articles", article.id)
     return article
@@ -55,7 +80,10 @@ async def create_article(
 )
 async def import_articles(body: ArticleImport, principal: PrincipalDep, db: DbDep) -> ImportResult:
     require(principal, "knowledge:write")
-    return await db.write(lambda tx: actions.import_articles(tx, principal.org_id, body.articles))
+    items = [_narrowed(principal, item) for item in body.articles]
+    return await db.write(
+        lambda tx: actions.import_articles(tx, principal.org_id, items, scope=principal)
+    )
 
 
 @router.get(
@@ -73,9 +101,16 @@ async def list_articles(
     mailbox_id: Annotated[str | None, Query(alias="mailboxId", max_length=64)] = None,
 ) -> dict:
     require(principal, "knowledge:read")
+    _check_mailbox_filter(principal, mailbox_id)
     rows, total = await db.read(
         lambda tx: service.list_articles(
-            tx, principal.org_id, page=page, limit=limit, tag=tag, mailbox_id=mailbox_id
+            tx,
+            principal.org_id,
+            page=page,
+            limit=limit,
+            tag=tag,
+            mailbox_id=mailbox_id,
+            scope=principal,
         )
     )
     total_pages = (total + limit - 1) // limit
@@ -107,9 +142,16 @@ async def search_articles(
     limit: Annotated[QueryInt, Query(ge=1, le=50)] = 10,
 ) -> dict:
     require(principal, "knowledge:read")
+    _check_mailbox_filter(principal, mailbox_id)
     engine = request.app.state.answer_engine
     index = await engine.registry.get(principal.org_id)
-    hits = index.search(build_query(q), mode=engine.retriever, mailbox_id=mailbox_id, limit=limit)
+    hits = index.search(
+        build_query(q),
+        mode=engine.retriever,
+        mailbox_id=mailbox_id,
+        scope=principal.mailbox_ids,
+        limit=limit,
+    )
     top = hits[0].fused if hits else 0.0
     return {
         "data": [
@@ -134,7 +176,7 @@ async def search_articles(
 )
 async def get_article(article_id: str, principal: PrincipalDep, db: DbDep) -> ArticlePublic:
     require(principal, "knowledge:read")
-    row = await db.lookup(lambda tx: service.get_article(tx, principal.org_id, article_id))
+    row = await db.lookup(lambda tx: service.find_article_row(tx, principal, article_id))
     return service.to_public(row)
 
 
@@ -149,7 +191,15 @@ async def update_article(
     article_id: str, body: ArticleUpdate, principal: PrincipalDep, db: DbDep
 ) -> ArticlePublic:
     require(principal, "knowledge:write")
-    row = await db.write(lambda tx: actions.update_article(tx, principal.org_id, article_id, body))
+    if is_limited(principal) and "mailbox_ids" in body.model_fields_set:
+        mailbox_ids = narrow_mailboxes(principal, body.mailbox_ids or [])
+        body = body.model_copy(update={"mailbox_ids": mailbox_ids})
+
+    def work(tx: Tx) -> dict:
+        _managed_article(tx, principal, article_id)
+        return actions.update_article(tx, principal.org_id, article_id, body)
+
+    row = await db.write(work)
     return service.to_public(row)
 
 
@@ -162,5 +212,10 @@ async def update_article(
 )
 async def delete_article(article_id: str, principal: PrincipalDep, db: DbDep) -> Response:
     require(principal, "knowledge:write")
-    await db.write(lambda tx: actions.delete_article(tx, principal.org_id, article_id))
+
+    def work(tx: Tx) -> None:
+        _managed_article(tx, principal, article_id)
+        actions.delete_article(tx, principal.org_id, article_id)
+
+    await db.write(work)
     return Response(status_code=204)

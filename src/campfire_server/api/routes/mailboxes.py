@@ -5,6 +5,8 @@ from __future__ import annotations
 from fastapi import APIRouter, Response
 
 from ...auth.permissions import require
+from ...auth.scope import require_unlimited
+from ...db.tx import Tx
 from ...organizations import actions, service
 from ...organizations.schemas import Mailbox, MailboxCreate, MailboxUpdate
 from ..deps import DbDep, PrincipalDep
@@ -27,6 +29,7 @@ async def create_mailbox(
     body: MailboxCreate, principal: PrincipalDep, db: DbDep, response: Response
 ) -> Mailbox:
     require(principal, "mailboxes:write")
+    require_unlimited(principal, "create mailboxes")
     mailbox = await db.write(lambda tx: actions.create_mailbox(tx, principal.org_id, body))
     set_location(response, "mailboxes", mailbox.id)
     return mailbox
@@ -41,7 +44,7 @@ async def create_mailbox(
 )
 async def list_mailboxes(principal: PrincipalDep, db: DbDep) -> dict:
     require(principal, "mailboxes:read")
-    return {"data": await db.read(lambda tx: service.list_mailboxes(tx, principal.org_id))}
+    return {"data": await db.read(lambda tx: service.list_visible_mailboxes(tx, principal))}
 
 
 @router.get(
@@ -53,7 +56,8 @@ async def list_mailboxes(principal: PrincipalDep, db: DbDep) -> dict:
 )
 async def get_mailbox(mailbox_id: str, principal: PrincipalDep, db: DbDep) -> Mailbox:
     require(principal, "mailboxes:read")
-    return await db.lookup(lambda tx: service.get_mailbox(tx, principal.org_id, mailbox_id))
+    row = await db.lookup(lambda tx: service.find_mailbox_row(tx, principal, mailbox_id))
+    return service.mailbox_from_row(row)
 
 
 @router.patch(
@@ -67,7 +71,12 @@ async def update_mailbox(
     mailbox_id: str, body: MailboxUpdate, principal: PrincipalDep, db: DbDep
 ) -> Mailbox:
     require(principal, "mailboxes:write")
-    return await db.write(lambda tx: actions.update_mailbox(tx, principal.org_id, mailbox_id, body))
+
+    def work(tx: Tx) -> Mailbox:
+        service.find_mailbox_row(tx, principal, mailbox_id)
+        return actions.update_mailbox(tx, principal.org_id, mailbox_id, body)
+
+    return await db.write(work)
 
 
 @router.delete(
@@ -79,5 +88,10 @@ async def update_mailbox(
 )
 async def delete_mailbox(mailbox_id: str, principal: PrincipalDep, db: DbDep) -> Response:
     require(principal, "mailboxes:write")
-    await db.write(lambda tx: actions.delete_mailbox(tx, principal.org_id, mailbox_id))
+
+    def work(tx: Tx) -> None:
+        service.find_mailbox_row(tx, principal, mailbox_id)
+        actions.delete_mailbox(tx, principal.org_id, mailbox_id)
+
+    await db.write(work)
     return Response(status_code=204)

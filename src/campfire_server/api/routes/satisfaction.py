@@ -58,7 +58,5 @@ async def rate_conversation(
 async def get_rating(conversation_id: str, principal: PrincipalDep, db: DbDep) -> Rating:
     require(principal, "conversations:read")
     return await db.read(
-        lambda tx: service.get_rating(
-            tx, principal.org_id, conversation_id, customer_id=principal.customer_id
-        )
+        lambda tx: service.get_rating(tx, principal, conversation_id)
     )

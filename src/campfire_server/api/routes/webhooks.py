@@ -7,7 +7,8 @@ from typing import Annotated
 from fastapi import APIRouter, Body, Query, Response
 
 from ... import clock
-from ...auth.permissions import require
+from ...auth.permissions import narrow_mailboxes, require
+from ...db.tx import Tx
 from ...errors import ValidationFailed
 from ...pagination import page_request
 from ...webhooks import actions, guard, service
@@ -45,7 +46,7 @@ async def _check_url(url: str, settings: SettingsDep) -> None:
     "",
     status_code=201,
     response_model=Webhook,
-    responses=errors(400, 403, 413, 415),
+    responses=errors(400, 403, 404, 413, 415),
     operation_id="webhooks-create",
     summary="Create a webhook; the response carries the signing secret, shown only once",
 )
@@ -58,8 +59,11 @@ async def create_webhook(
 ) -> Webhook:
     require(principal, "webhooks:manage")
     actions.check_events(body.events)
+    mailbox_ids = narrow_mailboxes(principal, body.mailbox_ids)
     await _check_url(body.url, settings)
-    webhook = await db.write(lambda tx: actions.create_webhook(tx, principal.org_id, body))
+    webhook = await db.write(
+        lambda tx: actions.create_webhook(tx, principal.org_id, body, mailbox_ids)
+    )
     set_location(response, "webhooks", webhook.id)
     return webhook
 
@@ -80,7 +84,7 @@ async def list_webhooks(
 ) -> dict:
     require(principal, "webhooks:manage")
     request = page_request(page, limit, cursor, list_key=f"{principal.org_id}:webhooks")
-    rows, meta = await db.read(lambda tx: service.list_webhooks(tx, principal.org_id, request))
+    rows, meta = await db.read(lambda tx: service.list_webhooks(tx, principal, request))
     now = clock.now_ms()
     return {"data": [service.webhook_from_row(row, now_ms=now) for row in rows], "pagination": meta}
 
@@ -94,7 +98,7 @@ async def list_webhooks(
 )
 async def get_webhook(webhook_id: str, principal: PrincipalDep, db: DbDep) -> Webhook:
     require(principal, "webhooks:manage")
-    row = await db.read(lambda tx: service.get_webhook_row(tx, principal.org_id, webhook_id))
+    row = await db.read(lambda tx: service.find_webhook_row(tx, principal, webhook_id))
     return service.webhook_from_row(row, now_ms=clock.now_ms())
 
 
@@ -117,7 +121,12 @@ async def update_webhook(
         actions.check_events(body.events)
     if body.url is not None:
         await _check_url(body.url, settings)
-    return await db.write(lambda tx: actions.update_webhook(tx, principal.org_id, webhook_id, body))
+
+    def work(tx: Tx) -> Webhook:
+        service.find_webhook_row(tx, principal, webhook_id, lock=True)
+        return actions.update_webhook(tx, principal.org_id, webhook_id, body)
+
+    return await db.write(work)
 
 
 @router.delete(
@@ -129,7 +138,12 @@ async def update_webhook(
 )
 async def delete_webhook(webhook_id: str, principal: PrincipalDep, db: DbDep) -> Response:
     require(principal, "webhooks:manage")
-    await db.write(lambda tx: actions.delete_webhook(tx, principal.org_id, webhook_id))
+
+    def work(tx: Tx) -> None:
+        service.find_webhook_row(tx, principal, webhook_id, lock=True)
+        actions.delete_webhook(tx, principal.org_id, webhook_id)
+
+    await db.write(work)
     return Response(status_code=204)
 
 
@@ -150,9 +164,12 @@ async def rotate_secret(
     require(principal, "webhooks:manage")
     new_secret = body.secret if body is not None else None
     grace_ms = int(settings.webhook_rotation_grace_seconds * 1000)
-    return await db.write(
-        lambda tx: actions.rotate_secret(tx, principal.org_id, webhook_id, new_secret, grace_ms)
-    )
+
+    def work(tx: Tx) -> Webhook:
+        service.find_webhook_row(tx, principal, webhook_id, lock=True)
+        return actions.rotate_secret(tx, principal.org_id, webhook_id, new_secret, grace_ms)
+
+    return await db.write(work)
 
 
 @router.get(
@@ -175,9 +192,12 @@ async def list_deliveries(
     request = page_request(
         page, limit, cursor, list_key=f"{principal.org_id}:deliveries:{webhook_id}:{status}"
     )
-    items, meta = await db.read(
-        lambda tx: service.list_deliveries(tx, principal.org_id, webhook_id, request, status)
-    )
+
+    def work(tx: Tx) -> tuple[list[Delivery], dict]:
+        service.find_webhook_row(tx, principal, webhook_id)
+        return service.list_deliveries(tx, principal.org_id, webhook_id, request, status)
+
+    items, meta = await db.read(work)
     return {"data": items, "pagination": meta}
 
 
@@ -193,9 +213,12 @@ async def retry_delivery(
     webhook_id: str, delivery_id: str, principal: PrincipalDep, db: DbDep
 ) -> Delivery:
     require(principal, "webhooks:manage")
-    return await db.write(
-        lambda tx: actions.retry_delivery(tx, principal.org_id, webhook_id, delivery_id)
-    )
+
+    def work(tx: Tx) -> Delivery:
+        service.find_webhook_row(tx, principal, webhook_id)
+        return actions.retry_delivery(tx, principal.org_id, webhook_id, delivery_id)
+
+    return await db.write(work)
 
 
 @router.post(
@@ -208,4 +231,9 @@ async def retry_delivery(
 )
 async def test_webhook(webhook_id: str, principal: PrincipalDep, db: DbDep) -> Delivery:
     require(principal, "webhooks:manage")
-    return await db.write(lambda tx: actions.send_test(tx, principal.org_id, webhook_id))
+
+    def work(tx: Tx) -> Delivery:
+        service.find_webhook_row(tx, principal, webhook_id)
+        return actions.send_test(tx, principal.org_id, webhook_id)
+
+    return await db.write(work)

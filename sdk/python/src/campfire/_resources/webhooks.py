@@ -20,17 +20,18 @@ class Webhooks(Resource):
         url: str,
         events: list[str],
         secret: str | None = None,
+        mailbox_ids: list[str] | None = None,
     ) -> Webhook:
         """Subscribe ``url`` to ``events`` (such as ``message.sent``, or ``*`` for all).
 
         Without ``secret`` the server generates a ``whsec_...`` secret and returns it
-        once, in this response.
+        once, in this response. ``mailbox_ids`` limits it to those mailboxes' events.
         """
         return self._call(
             "POST",
             "/webhooks",
             Webhook.model_validate,
-            json=body(url=url, events=events, secret=secret),
+            json=body(url=url, events=events, secret=secret, mailbox_ids=mailbox_ids),
         )
 
     def get(self, webhook_id: str) -> Webhook:
