@@ -55,28 +55,28 @@ class ConfidenceModel:
         return 1.0 / (1.0 + math.exp(-z))
 
 
-# NOTE: both logistic fallbacks predate the standard-score features and give them
-# weight 0; rerunning the commands below would weigh them too.
 # Used only where confidence-fused.json is missing. Fitted with:
 # python bench/calibrate.py DATA --retriever fused --drop unknown_terms,query_size
 _FUSED = ConfidenceModel(
     weights={
-        "lexical_strength": -0.072,
-        "lexical_margin": 0.996,
-        "coverage": 0.434,
-        "passage_coverage": -0.071,
-        "rare_coverage": 0.141,
-        "specific_missing": -0.750,
-        "semantic_top": 0.819,
-        "semantic_margin": 2.560,
-        "retrievers_agree": 0.642,
-        "title_coverage": 1.300,
-        "lexical_spread": 1.339,
-        "names_missing": -0.142,
-        "answer_type_missing": 0.052,
-        "pair_coverage": 1.235,
+        "lexical_strength": -0.763,
+        "lexical_margin": 1.078,
+        "coverage": 0.335,
+        "passage_coverage": -0.196,
+        "rare_coverage": 0.116,
+        "specific_missing": -0.650,
+        "semantic_top": 0.489,
+        "semantic_margin": 1.886,
+        "retrievers_agree": 0.400,
+        "title_coverage": 1.369,
+        "lexical_spread": 1.160,
+        "names_missing": -0.160,
+        "answer_type_missing": 0.185,
+        "pair_coverage": 1.380,
+        "lexical_standard": 1.833,
+        "semantic_standard": 2.506,
     },
-    bias=-1.605,
+    bias=-2.675,
 )
 
 _MODELS = {
@@ -84,19 +84,20 @@ _MODELS = {
     # python bench/calibrate.py DATA --retriever lexical --drop unknown_terms,query_size
     "lexical": ConfidenceModel(
         weights={
-            "lexical_strength": 1.911,
-            "lexical_margin": 1.545,
-            "coverage": -0.433,
-            "passage_coverage": -0.792,
-            "rare_coverage": 0.428,
-            "specific_missing": -0.612,
-            "title_coverage": 1.811,
-            "lexical_spread": 1.966,
-            "names_missing": -0.202,
-            "answer_type_missing": -0.197,
-            "pair_coverage": 2.039,
+            "lexical_strength": 1.211,
+            "lexical_margin": 0.863,
+            "coverage": -0.574,
+            "passage_coverage": -0.857,
+            "rare_coverage": 0.431,
+            "specific_missing": -0.509,
+            "title_coverage": 1.668,
+            "lexical_spread": 1.505,
+            "names_missing": -0.277,
+            "answer_type_missing": -0.215,
+            "pair_coverage": 1.977,
+            "lexical_standard": 4.705,
         },
-        bias=-1.818,
+        bias=-2.928,
     ),
     "fused": _FUSED,
     # NOTE: semantic-only ranking reuses the fused weights; it was not fitted on its own.
