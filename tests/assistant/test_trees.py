@@ -89,3 +89,13 @@ def test_shipped_fused_model_loads(mode):
     assert isinstance(model, confidence.TreeConfidenceModel)
     assert confidence.model_path("fused").exists()
     assert 0.0 <= model.score(NO_EVIDENCE) < 0.2
+
+
+@pytest.mark.parametrize("mode", ["lexical", "fused"])
+def test_fallback_weighs_tree_features(mode):
+    # The logistic fallback is fitted on the same evidence as the trees, so a
+    # feature the trees split on and the fallback ignores means a stale refit.
+    tree_features = set(load(confidence.model_path(mode)).features)
+    fallback = confidence._MODELS[mode]
+    assert set(fallback.weights) == tree_features
+    assert 0.0 <= fallback.score(NO_EVIDENCE) < 0.2

@@ -2,6 +2,7 @@
 
 import numpy as np
 
+from campfire_server.knowledge import reference
 from campfire_server.knowledge.index import IndexedArticle, KnowledgeIndex
 from campfire_server.knowledge.query import build_query
 from campfire_server.knowledge.reference import reference_standard_score, standard_score
@@ -23,13 +24,13 @@ def article(number: int, topic: str) -> IndexedArticle:
     return IndexedArticle(f"art_{number}", topic.split()[0].title(), body, None)
 
 
-def knowledge_base(copies: int) -> KnowledgeIndex:
+def knowledge_base(copies: int, *, reverse: bool = False) -> KnowledgeIndex:
     articles = [
         article(copy * len(TOPICS) + number, topic)
         for copy in range(copies)
         for number, topic in enumerate(TOPICS)
     ]
-    return KnowledgeIndex(articles)
+    return KnowledgeIndex(articles[::-1] if reverse else articles)
 
 
 def test_standard_score_of_constant_scores_is_zero():
@@ -61,6 +62,14 @@ def test_reference_is_same_on_rebuild():
     second = knowledge_base(1).reference_lexical_standard
     assert first == second
     assert first > 1.0
+
+
+def test_reference_ignores_article_order(monkeypatch):
+    # Sampling must not follow index order, which follows random article ids.
+    monkeypatch.setattr(reference, "SAMPLE_PASSAGES", 5)
+    forward = knowledge_base(4).reference_lexical_standard
+    backward = knowledge_base(4, reverse=True).reference_lexical_standard
+    assert forward == backward
 
 
 def test_reference_grows_with_base_size():

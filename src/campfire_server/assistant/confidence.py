@@ -55,28 +55,28 @@ class ConfidenceModel:
         return 1.0 / (1.0 + math.exp(-z))
 
 
-# NOTE: both logistic fallbacks predate the standard-score features and give them
-# weight 0; rerunning the commands below would weigh them too.
 # Used only where confidence-fused.json is missing. Fitted with:
 # python bench/calibrate.py DATA --retriever fused --drop unknown_terms,query_size
 _FUSED = ConfidenceModel(
     weights={
-        "lexical_strength": -0.072,
-        "lexical_margin": 0.996,
-        "coverage": 0.434,
-        "passage_coverage": -0.071,
-        "rare_coverage": 0.141,
-        "specific_missing": -0.750,
-        "semantic_top": 0.819,
-        "semantic_margin": 2.560,
-        "retrievers_agree": 0.642,
-        "title_coverage": 1.300,
-        "lexical_spread": 1.339,
-        "names_missing": -0.142,
-        "answer_type_missing": 0.052,
-        "pair_coverage": 1.235,
+        "lexical_strength": -0.770,
+        "lexical_margin": 1.092,
+        "coverage": 0.324,
+        "passage_coverage": -0.206,
+        "rare_coverage": 0.119,
+        "specific_missing": -0.631,
+        "semantic_top": 0.496,
+        "semantic_margin": 1.894,
+        "retrievers_agree": 0.398,
+        "title_coverage": 1.372,
+        "lexical_spread": 1.164,
+        "names_missing": -0.153,
+        "answer_type_missing": 0.179,
+        "pair_coverage": 1.382,
+        "lexical_standard": 1.972,
+        "semantic_standard": 2.492,
     },
-    bias=-1.605,
+    bias=-2.692,
 )
 
 _MODELS = {
@@ -84,19 +84,20 @@ _MODELS = {
     # python bench/calibrate.py DATA --retriever lexical --drop unknown_terms,query_size
     "lexical": ConfidenceModel(
         weights={
-            "lexical_strength": 1.911,
-            "lexical_margin": 1.545,
-            "coverage": -0.433,
-            "passage_coverage": -0.792,
+            "lexical_strength": 1.222,
+            "lexical_margin": 0.860,
+            "coverage": -0.560,
+            "passage_coverage": -0.846,
             "rare_coverage": 0.428,
-            "specific_missing": -0.612,
-            "title_coverage": 1.811,
-            "lexical_spread": 1.966,
-            "names_missing": -0.202,
-            "answer_type_missing": -0.197,
-            "pair_coverage": 2.039,
+            "specific_missing": -0.536,
+            "title_coverage": 1.659,
+            "lexical_spread": 1.491,
+            "names_missing": -0.288,
+            "answer_type_missing": -0.205,
+            "pair_coverage": 1.972,
+            "lexical_standard": 4.647,
         },
-        bias=-1.818,
+        bias=-2.888,
     ),
     "fused": _FUSED,
     # NOTE: semantic-only ranking reuses the fused weights; it was not fitted on its own.
