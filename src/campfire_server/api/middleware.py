@@ -32,12 +32,17 @@ _SANE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
 _BODY_METHODS = {"POST", "PUT", "PATCH"}
 
 
-async def send_error(send: Send, error: ServiceError, request_id: str | None) -> None:
+async def send_error(
+    send: Send, error: ServiceError, request_id: str | None, *, close: bool = False
+) -> None:
+    """Send ``error`` in the envelope; ``close`` ends the connection after the response."""
     body = error_body(error, request_id)
     headers = [
         (b"content-type", b"application/json"),
         (b"content-length", str(len(body)).encode()),
     ]
+    if close:
+        headers.append((b"connection", b"close"))
     headers += [(key.lower().encode(), value.encode()) for key, value in error.headers.items()]
     await send({"type": "http.response.start", "status": error.http_status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
@@ -274,6 +279,7 @@ class BodyGuardMiddleware:
         if scope["method"] not in _BODY_METHODS:
             await self.app(scope, receive, send)
             return
+        body_read = False
         try:
             _check_transfer_coding(scope)
             declared = _header(scope, b"content-length")
@@ -284,6 +290,7 @@ class BodyGuardMiddleware:
                     details={"limit": self.max_body_bytes},
                 )
             body = await read_body(receive, self.max_body_bytes, self.idle_timeout)
+            body_read = True
             if body.strip():
                 content_type = (_header(scope, b"content-type") or "").split(";")[0].strip().lower()
                 if content_type != "application/json" and not content_type.endswith("+json"):
@@ -294,7 +301,9 @@ class BodyGuardMiddleware:
                     )
                 scope.setdefault("state", {})["json_body"] = check_json_body(body)
         except ServiceError as error:
-            await send_error(send, error, request_id)
+            # The unread rest of a body may be large or never end, so the
+            # connection closes instead of reading it before the next request.
+            await send_error(send, error, request_id, close=not body_read)
             return
         except ConnectionError:
             return
