@@ -194,7 +194,10 @@ async def test_origin_must_be_allowed(client, publishable_key):
             client, publishable_key, origin=origin, mailboxId="mailbox_test_1"
         )
         assert response.status_code == 403, origin
-        assert response.json()["error"]["code"] == "AUTHORIZATION_ERROR"
+        error = response.json()["error"]
+        assert error["code"] == "AUTHORIZATION_ERROR"
+        assert repr(origin) in error["message"]
+        assert f"--origin {origin}" in error["message"]
     default_port = await open_session(
         client, publishable_key, origin="https://shop.example:443", mailboxId="mailbox_test_1"
     )
