@@ -12,7 +12,7 @@ from typing import Any
 
 from .. import clock, ids
 from ..db.tx import Tx
-from ..errors import Conflict
+from ..errors import Conflict, NotFound, ValidationFailed
 from . import service
 from .schemas import ArticleCreate, ArticleUpdate, ImportResult
 
@@ -46,6 +46,22 @@ def _check_external_id_free(
         )
 
 
+def _check_mailboxes(tx: Tx, org_id: str, mailbox_ids: Sequence[str], field: str) -> None:
+    """Raise ``NotFound`` for the first of ``mailbox_ids`` that ``org_id`` does not have."""
+    for mailbox_id in mailbox_ids:
+        found = tx.value(
+            "SELECT 1 FROM mailboxes WHERE org_id = :org_id AND id = :id",
+            org_id=org_id,
+            id=mailbox_id,
+        )
+        if found is None:
+            raise NotFound(
+                f"mailbox {mailbox_id!r} in {field} was not found; name mailboxes of this "
+                "organization (GET /api/v2/mailboxes lists them)",
+                details={"field": field, "value": mailbox_id},
+            )
+
+
 def _insert(tx: Tx, org_id: str, data: ArticleCreate) -> dict[str, Any]:
     now = clock.now_ms()
     article_id = ids.new("article")
@@ -68,6 +84,7 @@ def _insert(tx: Tx, org_id: str, data: ArticleCreate) -> dict[str, Any]:
 
 def create_article(tx: Tx, org_id: str, data: ArticleCreate) -> dict[str, Any]:
     """Store a new article; raises Conflict when its externalId is taken."""
+    _check_mailboxes(tx, org_id, data.mailbox_ids, "mailboxIds")
     _check_external_id_free(tx, org_id, data.external_id, None)
     row = _insert(tx, org_id, data)
     _changed(tx, org_id)
@@ -80,6 +97,8 @@ def update_article(tx: Tx, org_id: str, article_id: str, data: ArticleUpdate) ->
     fields = data.model_dump(exclude_unset=True, by_alias=False)
     if not fields:
         return row
+    if fields.get("mailbox_ids"):
+        _check_mailboxes(tx, org_id, fields["mailbox_ids"], "mailboxIds")
     if "external_id" in fields:
         _check_external_id_free(tx, org_id, fields["external_id"], article_id)
     for name in ("title", "content"):
@@ -119,11 +138,15 @@ def import_articles(tx: Tx, org_id: str, items: Sequence[ArticleCreate]) -> Impo
 
     A row with neither is matched by its exact title, so importing the same
     file twice never duplicates an article. A row equal to its stored article
-    is counted as unchanged and not written.
+    is counted as unchanged and not written. Two rows that match the same
+    article, such as two with one externalId, raise ``ValidationFailed``,
+    because the later one would silently replace the earlier.
     """
     created = updated = unchanged = 0
     article_ids: list[str] = []
-    for item in items:
+    matched: dict[str, int] = {}
+    for index, item in enumerate(items):
+        _check_mailboxes(tx, org_id, item.mailbox_ids, f"articles.{index}.mailboxIds")
         existing = service.find_article(tx, org_id, external_id=item.external_id, url=item.url)
         if existing is None and item.external_id is None and item.url is None:
             existing = tx.one(
@@ -137,7 +160,11 @@ def import_articles(tx: Tx, org_id: str, items: Sequence[ArticleCreate]) -> Impo
             row = _insert(tx, org_id, item)
             created += 1
             article_ids.append(row["id"])
+            matched[row["id"]] = index
             continue
+        if existing["id"] in matched:
+            _raise_duplicate_row(item, index, matched[existing["id"]])
+        matched[existing["id"]] = index
         article_ids.append(existing["id"])
         if _same(existing, item):
             unchanged += 1
@@ -163,6 +190,22 @@ def import_articles(tx: Tx, org_id: str, items: Sequence[ArticleCreate]) -> Impo
         _changed(tx, org_id)
     return ImportResult(
         created=created, updated=updated, unchanged=unchanged, article_ids=article_ids
+    )
+
+
+def _raise_duplicate_row(item: ArticleCreate, index: int, earlier: int) -> None:
+    if item.external_id is not None:
+        key, value = "externalId", item.external_id
+    elif item.url is not None:
+        key, value = "url", item.url
+    else:
+        key, value = "title", item.title
+    raise ValidationFailed(
+        f"articles.{index} has the same {key} as articles.{earlier}, so it would replace it; "
+        "give each article its own externalId, or import the article once",
+        field=f"articles.{index}.{key}",
+        value=value,
+        expected=f"a {key} that no other article of this import has",
     )
 
 

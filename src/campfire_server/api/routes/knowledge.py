@@ -32,7 +32,7 @@ router = APIRouter(prefix="/knowledge", tags=["knowledge"], route_class=LeanRout
     "/articles",
     status_code=201,
     response_model=ArticlePublic,
-    responses=errors(400, 403, 409, 413, 415),
+    responses=errors(400, 403, 404, 409, 413, 415),
     operation_id="knowledge-articles-create",
     summary="Create an article",
 )
@@ -49,7 +49,7 @@ async def create_article(
 @router.post(
     "/articles/import",
     response_model=ImportResult,
-    responses=errors(400, 403, 413, 415),
+    responses=errors(400, 403, 404, 413, 415),
     operation_id="knowledge-articles-import",
     summary="Create or update many articles, matched by externalId or url",
 )
