@@ -39,6 +39,40 @@ def conversation_from_row(row: dict[str, Any]) -> Conversation:
     )
 
 
+def without_private_notes(
+    tx: Tx, org_id: str, conversations: list[Conversation]
+) -> list[Conversation]:
+    """Return ``conversations`` with messageCount and lastMessageAt counted without private notes.
+
+    The stored counters include private notes, which customers must not
+    learn of, so both are counted again over the other messages.
+    """
+    if not conversations:
+        return conversations
+    params: dict[str, Any] = {"org_id": org_id, "private": False}
+    names = []
+    for index, conversation in enumerate(conversations):
+        params[f"conversation_{index}"] = conversation.id
+        names.append(f":conversation_{index}")
+    listed = ", ".join(names)
+    rows = tx.all(
+        "SELECT conversation_id, COUNT(*) AS n, MAX(created_at) AS last_at FROM messages "
+        f"WHERE org_id = :org_id AND private = :private AND conversation_id IN ({listed}) "
+        "GROUP BY conversation_id",
+        **params,
+    )
+    visible = {row["conversation_id"]: row for row in rows}
+    shown = []
+    for conversation in conversations:
+        row = visible.get(conversation.id)
+        update = {
+            "message_count": int(row["n"]) if row else 0,
+            "last_message_at": to_iso(row["last_at"]) if row else None,
+        }
+        shown.append(conversation.model_copy(update=update))
+    return shown
+
+
 def message_from_row(row: dict[str, Any]) -> Message:
     return Message(
         id=row["id"],

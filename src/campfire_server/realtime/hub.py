@@ -339,11 +339,18 @@ class Hub:
 
     def _fan_out(self, frame: EventFrame, channel: str, members: dict[str, Subscription]) -> None:
         text = frame.render(channel)
+        customer_text: str | None = None
         position, sequence = frame.record.position, frame.record.sequence
         private = frame.private
         count = 0
         for subscription in list(members.values()):
-            if private and subscription.connection.is_customer:
+            if subscription.connection.is_customer:
+                if private:
+                    continue
+                if customer_text is None:
+                    customer_text = frame.render(channel, customer=True)
+                subscription.offer(position, sequence, customer_text)
+                count += 1
                 continue
             subscription.offer(position, sequence, text)
             count += 1
