@@ -225,6 +225,12 @@ BAD_NESTED_URLS = [
     ({"url": {"href": "javascript:alert(1)"}}, "metadata.url.href"),
     ({"avatarUrl": {"src": "javascript:alert(1)"}}, "metadata.avatarUrl.src"),
     ({"url": [{"x": "javascript:alert(1)"}]}, "metadata.url[0].x"),
+    ({"href": "javascript:x"}, "metadata.href"),
+    ({"button": {"imageHref": "javascript:x"}}, "metadata.button.imageHref"),
+    ({"src": "data:text/html,x"}, "metadata.src"),
+    ({"callback_uri": "javascript:x"}, "metadata.callback_uri"),
+    ({"helpLinks": ["https://ok.example", "javascript:x"]}, "metadata.helpLinks[1]"),
+    ({"Avatar-URL": "vbscript:x"}, "metadata.Avatar-URL"),
 ]
 GOOD_NESTED = {
     "page": {"url": "https://example.com/pricing", "title": "javascript: the good parts"},
