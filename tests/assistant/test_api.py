@@ -231,6 +231,39 @@ async def test_handoff_pauses_ai_until_resolved(client, kb_tenant):
     assert body["sources"][0]["title"] == "Downloading invoices and receipts"
 
 
+@pytest.mark.parametrize(
+    ("message", "resolved"),
+    [
+        ("new question: how do I change my billing email?", False),
+        ("Unrelated - how do I change my billing email?", False),
+        ("new question: how do I change my billing email?", True),
+        ("how do I change my billing email?", True),
+    ],
+)
+async def test_new_topic_ignores_earlier_turns(client, kb_tenant, message, resolved):
+    conversation = await create_conversation(client, kb_tenant)
+    conversation_id = conversation["id"]
+    await send_message(client, kb_tenant, conversation_id, "My Google calendar stopped syncing")
+    await send_message(
+        client, kb_tenant, conversation_id, "Try reconnecting the calendar.", author_type="agent"
+    )
+    if resolved:
+        await client.patch(
+            f"/conversations/{conversation_id}",
+            json={"status": "resolved"},
+            headers=kb_tenant.headers,
+        )
+    await send_message(client, kb_tenant, conversation_id, message)
+
+    response = await generate(client, kb_tenant, conversation_id, message)
+    body = response.json()
+
+    assert response.status_code == 200, response.text
+    assert body["shouldHandoff"] is False, body
+    assert body["sources"][0]["title"] == "Updating your billing information"
+    assert body["confidence"] >= 0.7
+
+
 async def test_article_crud(client, tenant):
     created = await client.post(
         "/knowledge/articles",

@@ -10,6 +10,7 @@ from typing import Any
 from ..clock import to_iso
 from ..db.tx import Tx
 from ..errors import NotFound
+from ..events import records
 from ..pagination import PageRequest, keyset_clause, order_clause, pagination
 from .schemas import Conversation, Message
 
@@ -248,12 +249,37 @@ def get_message(
     return message_from_row(row)
 
 
-def recent_messages(tx: Tx, conversation_id: str, limit: int = 20) -> list[dict[str, Any]]:
-    """Return the last ``limit`` messages, oldest first, for answering follow-up questions."""
+def recent_messages(
+    tx: Tx, conversation_id: str, limit: int = 20, *, after_ms: int | None = None
+) -> list[dict[str, Any]]:
+    """Return the last ``limit`` messages, oldest first, for answering follow-up questions.
+
+    ``after_ms`` leaves out messages created at or before that time.
+    """
+    where = "conversation_id = :conversation_id"
+    if after_ms is not None:
+        where += " AND created_at > :after_ms"
     rows = tx.all(
         "SELECT id, content, author_type, author_id, metadata, private, created_at FROM messages "
-        "WHERE conversation_id = :conversation_id ORDER BY created_at DESC, id DESC LIMIT :limit",
+        f"WHERE {where} ORDER BY created_at DESC, id DESC LIMIT :limit",
         conversation_id=conversation_id,
         limit=limit,
+        after_ms=after_ms,
     )
     return list(reversed(rows))
+
+
+def last_resolved_ms(tx: Tx, org_id: str, conversation_id: str) -> int | None:
+    """Return when the conversation was last resolved, in epoch milliseconds, or None.
+
+    NOTE: read from the event log, so a resolution whose event was pruned
+    is not found.
+    """
+    value = tx.value(
+        "SELECT MAX(created_at) AS resolved FROM events WHERE org_id = :org_id "
+        "AND conversation_id = :conversation_id AND type = :type",
+        org_id=org_id,
+        conversation_id=conversation_id,
+        type=records.CONVERSATION_RESOLVED,
+    )
+    return None if value is None else int(value)
