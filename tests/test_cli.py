@@ -127,6 +127,26 @@ def test_serve_refuses_stale_schema(tmp_path):
     )
     assert result.returncode == 2
     assert "campfire migrate" in result.stderr
+    assert not (tmp_path / "stale.db").exists()
+
+
+def test_commands_before_migrate_create_nothing(tmp_path):
+    path = tmp_path / "never-migrated.db"
+    url = f"sqlite:///{path}"
+    commands = [
+        ("orgs", "create", "--name", "Acme"),
+        ("orgs", "list"),
+        ("keys", "list", "--org", "org_acme"),
+        ("analytics", "rebuild"),
+    ]
+    for command in commands:
+        result = campfire(*command, database_url=url)
+
+        assert result.returncode != 0, command
+        assert "run `campfire migrate`" in result.stderr, (command, result.stderr)
+        assert "Traceback" not in result.stderr, command
+        assert result.stdout == "", command
+        assert not path.exists(), command
 
 
 def test_db_copy_moves_every_row(tmp_path, postgres_available):

@@ -16,8 +16,11 @@ from .knowledge.urls import link_problem
 MAX_METADATA_BYTES = 16 * 1024
 MAX_METADATA_DEPTH = 5
 
-# Metadata keys whose values browsers and dashboards may render as links.
-URL_METADATA_KEYS = {"referrer", "url", "website", "pageurl", "homepage", "link"}
+# Metadata keys whose values browsers and dashboards may render as links,
+# compared lower-cased without underscores or hyphens: these names, and any
+# name that ends with one of the suffixes, such as ``avatarUrl`` or ``imageHref``.
+URL_METADATA_KEYS = {"referrer", "referer", "website", "homepage", "src", "srcset", "poster"}
+URL_METADATA_SUFFIXES = ("url", "urls", "uri", "uris", "href", "link", "links")
 
 
 # Unicode categories of characters that draw nothing on their own. They are
@@ -122,8 +125,8 @@ def check_metadata(value: dict[str, Any], field: str = "metadata") -> dict[str, 
 
 
 def _is_url_key(key: str) -> bool:
-    normalised = key.lower().replace("_", "")
-    return normalised in URL_METADATA_KEYS or normalised.endswith("url")
+    normalised = key.lower().replace("_", "").replace("-", "")
+    return normalised in URL_METADATA_KEYS or normalised.endswith(URL_METADATA_SUFFIXES)
 
 
 def _check_urls(value: Any, path: str, url_key: bool = False) -> None:

@@ -223,3 +223,27 @@ def test_stalled_body_gets_408_and_close(tmp_path):
     assert json.loads(body)["error"]["code"] == "TIMEOUT"
     assert "connection is closed" in json.loads(body)["error"]["message"]
     assert elapsed < 5
+
+
+@pytest.mark.parametrize("chunked", [False, True], ids=["content-length", "chunked"])
+def test_unread_body_is_not_next_head(port, chunked) -> None:
+    # ``hello`` responds without reading the body, as an early error response does.
+    body = b"x" * (LIMIT * 8)
+    if chunked:
+        head = b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+        framed = b"".join(
+            b"%x\r\n%s\r\n" % (1024, body[i : i + 1024]) for i in range(0, len(body), 1024)
+        )
+        framed += b"0\r\n\r\n"
+    else:
+        head = b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n" % len(body)
+        framed = body
+    with connect(port) as sock:
+        sock.sendall(head)
+        first = read_response(sock)
+        sock.sendall(framed)
+        sock.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        second = read_response(sock)
+
+    assert first.startswith(b"HTTP/1.1 200")
+    assert second.startswith(b"HTTP/1.1 200"), second[:200]

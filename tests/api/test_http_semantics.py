@@ -296,3 +296,39 @@ def test_websocket_paths_answer_426(app, live_server):
                 assert error["code"] == "UPGRADE_REQUIRED"
                 assert error["details"]["expected"] == "websocket"
                 assert error["requestId"] == response.headers["x-request-id"]
+
+
+@pytest.mark.parametrize("coding", ["gzip", "deflate, gzip", "br", "identity, gzip"])
+async def test_compressed_body_is_415(client, db, tenant, coding):
+    before = await db.read(lambda tx: tx.value("SELECT COUNT(*) AS n FROM conversations"))
+    response = await client.post(
+        "/conversations",
+        content=b'{"customerId": "customer_gzip"}',
+        headers={
+            **tenant.headers,
+            "Content-Type": "application/json",
+            "Content-Encoding": coding,
+        },
+    )
+    after = await db.read(lambda tx: tx.value("SELECT COUNT(*) AS n FROM conversations"))
+
+    assert response.status_code == 415, response.text
+    error = response.json()["error"]
+    assert error["code"] == "UNSUPPORTED_MEDIA_TYPE"
+    assert error["details"]["field"] == "Content-Encoding"
+    assert "Content-Encoding" in error["message"]
+    assert after == before
+
+
+async def test_identity_content_encoding_is_accepted(client, tenant):
+    response = await client.post(
+        "/conversations",
+        content=b'{"customerId": "customer_identity"}',
+        headers={
+            **tenant.headers,
+            "Content-Type": "application/json",
+            "Content-Encoding": "identity",
+        },
+    )
+
+    assert response.status_code == 201, response.text

@@ -421,3 +421,47 @@ async def test_replay_needs_live_credential(client, tenant):
     assert replayed.status_code == 401
     assert replayed.json()["error"]["code"] == "AUTHENTICATION_ERROR"
     assert "idempotent-replayed" not in replayed.headers
+
+
+async def test_response_stored_before_sent(app, client, tenant, db):
+    """A client that received a response can replay it at once, even if the server then died."""
+    conversation = await create_conversation(client, tenant)
+    key = "stored-before-sent"
+    body = json.dumps({"content": "Hello", "authorType": "customer"}).encode()
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "server": ("testserver", 80),
+        "client": ("127.0.0.1", 5000),
+        "root_path": "",
+        "path": f"/api/v2/conversations/{conversation['id']}/messages",
+        "raw_path": f"/api/v2/conversations/{conversation['id']}/messages".encode(),
+        "query_string": b"",
+        "headers": [
+            (b"host", b"testserver"),
+            (b"authorization", tenant.headers["Authorization"].encode()),
+            (b"content-type", b"application/json"),
+            (b"content-length", str(len(body)).encode()),
+            (b"idempotency-key", key.encode()),
+        ],
+    }
+    stored_at_start: list[int | None] = []
+
+    async def receive():
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    async def send(message):
+        if message["type"] == "http.response.start":
+            row = await db.read(
+                lambda tx: tx.one(
+                    "SELECT status_code FROM idempotency_keys WHERE key = :key", key=key
+                )
+            )
+            stored_at_start.append(row["status_code"] if row else None)
+
+    await app(scope, receive, send)
+
+    assert stored_at_start == [201]

@@ -134,3 +134,54 @@ def test_unknown_transfer_coding_is_400(live_server, tenant):
     assert error["code"] == "VALIDATION_ERROR"
     assert error["details"]["field"] == "Transfer-Encoding"
     assert error["details"]["value"] == "gzip, chunked"
+
+
+def _read_until_closed(sock: socket.socket) -> bytes:
+    received = b""
+    while True:
+        try:
+            chunk = sock.recv(65536)
+        except ConnectionResetError:
+            return received
+        if not chunk:
+            return received
+        received += chunk
+
+
+def _send_quietly(sock: socket.socket, data: bytes) -> None:
+    try:
+        sock.sendall(data)
+    except (BrokenPipeError, ConnectionResetError):
+        pass
+
+
+def test_early_413_closes_connection(live_server, tenant):
+    auth = b"Authorization: " + tenant.headers["Authorization"].encode() + b"\r\n"
+    over = 1024 * 1024 + 1
+    chunk = b"x" * 65536
+    chunked_body = b"".join(b"%x\r\n%s\r\n" % (len(chunk), chunk) for _ in range(17))
+    cases = {
+        "declared": (
+            b"Content-Length: %d\r\n" % over,
+            b"x" * over,
+        ),
+        "chunked": (b"Transfer-Encoding: chunked\r\n", chunked_body + b"0\r\n\r\n"),
+    }
+    for label, (framing, body) in cases.items():
+        head = (
+            b"POST /api/v2/conversations HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+            + auth
+            + b"Content-Type: application/json\r\n"
+            + framing
+            + b"\r\n"
+        )
+        with socket.create_connection(("127.0.0.1", live_server.port), timeout=10) as sock:
+            sock.sendall(head)
+            _send_quietly(sock, body)
+            _send_quietly(sock, b"GET /api/v2/conversations HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+            received = _read_until_closed(sock)
+
+        first, _, rest = received.partition(b"\r\n\r\n")
+        assert first.startswith(b"HTTP/1.1 413 "), (label, received[:300])
+        assert b"\r\nconnection: close" in first.lower(), label
+        assert b"HTTP/1.1" not in rest, (label, rest[:300])

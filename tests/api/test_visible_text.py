@@ -225,6 +225,12 @@ BAD_NESTED_URLS = [
     ({"url": {"href": "javascript:alert(1)"}}, "metadata.url.href"),
     ({"avatarUrl": {"src": "javascript:alert(1)"}}, "metadata.avatarUrl.src"),
     ({"url": [{"x": "javascript:alert(1)"}]}, "metadata.url[0].x"),
+    ({"href": "javascript:x"}, "metadata.href"),
+    ({"button": {"imageHref": "javascript:x"}}, "metadata.button.imageHref"),
+    ({"src": "data:text/html,x"}, "metadata.src"),
+    ({"callback_uri": "javascript:x"}, "metadata.callback_uri"),
+    ({"helpLinks": ["https://ok.example", "javascript:x"]}, "metadata.helpLinks[1]"),
+    ({"Avatar-URL": "vbscript:x"}, "metadata.Avatar-URL"),
 ]
 GOOD_NESTED = {
     "page": {"url": "https://example.com/pricing", "title": "javascript: the good parts"},
@@ -287,19 +293,93 @@ async def test_invisible_search_query_is_400(client, tenant):
 
 
 async def test_invisible_optional_text_is_stored_as_none(client, tenant):
-    conversation = await create_conversation(client, tenant)
-    handoff = await client.post(
-        f"/conversations/{conversation['id']}/handoff",
-        json={"reason": "\u200b\ufeff"},
-        headers=tenant.headers,
-    )
     mailbox = await client.post(
         "/mailboxes",
         json={"name": "Invisible instructions", "settings": {"aiInstructions": "\u200b"}},
         headers=tenant.headers,
     )
 
-    assert handoff.status_code == 201, handoff.text
-    assert handoff.json()["reason"] is None
     assert mailbox.status_code == 201, mailbox.text
     assert mailbox.json()["settings"]["aiInstructions"] is None
+
+
+@invisible_cases
+async def test_handoff_reason_rejected(client, db, tenant, text) -> None:
+    conversation = await create_conversation(client, tenant)
+    response = await client.post(
+        f"/conversations/{conversation['id']}/handoff",
+        json={"reason": text},
+        headers=tenant.headers,
+    )
+    stored = await count_rows(
+        db, "SELECT COUNT(*) AS n FROM handoffs WHERE conversation_id = :id", id=conversation["id"]
+    )
+
+    assert_rejected(response, "reason")
+    assert stored == 0
+
+
+@pytest.mark.parametrize("text", ["", " ", "\u200b", "\ufeff\u3164"])
+async def test_message_author_id_rejected(client, db, tenant, text) -> None:
+    conversation = await create_conversation(client, tenant)
+    response = await send_message(
+        client, tenant, conversation["id"], "hello", author_type="agent", authorId=text
+    )
+    stored = await count_rows(
+        db, "SELECT COUNT(*) AS n FROM messages WHERE conversation_id = :id", id=conversation["id"]
+    )
+
+    assert_rejected(response, "authorId")
+    assert stored == 0
+
+
+@pytest.mark.parametrize("text", ["", " ", "\u200b"])
+async def test_article_mailbox_id_rejected(client, tenant, text) -> None:
+    created = await client.post(
+        "/knowledge/articles",
+        json={"title": "T", "content": "c", "mailboxIds": [text]},
+        headers=tenant.headers,
+    )
+    imported = await client.post(
+        "/knowledge/articles/import",
+        json={"articles": [{"title": "T", "content": "c", "mailboxIds": [text]}]},
+        headers=tenant.headers,
+    )
+
+    assert_rejected(created, "mailboxIds.0")
+    assert_rejected(imported, "articles.0.mailboxIds.0")
+
+
+async def test_agent_with_password_keeps_email(client, tenant) -> None:
+    created = await client.post(
+        "/agents",
+        json={
+            "id": "agent_signs_in",
+            "name": "Sam",
+            "email": "sam@example.test",
+            "password": "a long enough secret",
+        },
+        headers=tenant.headers,
+    )
+    cleared = await client.patch(
+        "/agents/agent_signs_in", json={"email": None}, headers=tenant.headers
+    )
+    without_email = await client.post(
+        "/agents",
+        json={"id": "agent_no_email", "name": "Kim", "password": "a long enough secret"},
+        headers=tenant.headers,
+    )
+    plain = await client.post(
+        "/agents", json={"id": "agent_plain", "name": "Lee"}, headers=tenant.headers
+    )
+    password_only = await client.patch(
+        "/agents/agent_plain", json={"password": "a long enough secret"}, headers=tenant.headers
+    )
+    agent = await client.get("/agents/agent_signs_in", headers=tenant.headers)
+
+    assert created.status_code == 201, created.text
+    assert_rejected(cleared, "email")
+    assert agent.json()["email"] == "sam@example.test"
+    assert_rejected(without_email, "email")
+    assert plain.status_code == 201, plain.text
+    assert_rejected(password_only, "email")

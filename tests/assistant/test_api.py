@@ -6,6 +6,8 @@ import pytest
 
 from campfire_server.assistant import handoff
 from campfire_server.knowledge import importer
+from campfire_server.organizations import actions as org_actions
+from campfire_server.organizations.schemas import MailboxCreate
 from tests.assistant.conftest import DEMO_KNOWLEDGE
 from tests.helpers import create_conversation, send_message
 
@@ -229,6 +231,39 @@ async def test_handoff_pauses_ai_until_resolved(client, kb_tenant):
     assert body["sources"][0]["title"] == "Downloading invoices and receipts"
 
 
+@pytest.mark.parametrize(
+    ("message", "resolved"),
+    [
+        ("new question: how do I change my billing email?", False),
+        ("Unrelated - how do I change my billing email?", False),
+        ("new question: how do I change my billing email?", True),
+        ("how do I change my billing email?", True),
+    ],
+)
+async def test_new_topic_ignores_earlier_turns(client, kb_tenant, message, resolved):
+    conversation = await create_conversation(client, kb_tenant)
+    conversation_id = conversation["id"]
+    await send_message(client, kb_tenant, conversation_id, "My Google calendar stopped syncing")
+    await send_message(
+        client, kb_tenant, conversation_id, "Try reconnecting the calendar.", author_type="agent"
+    )
+    if resolved:
+        await client.patch(
+            f"/conversations/{conversation_id}",
+            json={"status": "resolved"},
+            headers=kb_tenant.headers,
+        )
+    await send_message(client, kb_tenant, conversation_id, message)
+
+    response = await generate(client, kb_tenant, conversation_id, message)
+    body = response.json()
+
+    assert response.status_code == 200, response.text
+    assert body["shouldHandoff"] is False, body
+    assert body["sources"][0]["title"] == "Updating your billing information"
+    assert body["confidence"] >= 0.7
+
+
 async def test_article_crud(client, tenant):
     created = await client.post(
         "/knowledge/articles",
@@ -258,6 +293,89 @@ async def test_article_crud(client, tenant):
     assert deleted.status_code == 204
     missing = await client.get(f"/knowledge/articles/{article['id']}", headers=tenant.headers)
     assert missing.status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("second", "field"),
+    [
+        ({"externalId": "kb-same"}, "articles.1.externalId"),
+        ({"url": "https://help.example.test/same"}, "articles.1.url"),
+        ({}, "articles.1.title"),
+    ],
+)
+async def test_import_rejects_duplicate_rows(client, tenant, second, field):
+    first = {"title": "Same", "content": "First text."}
+    if "externalId" in second:
+        first["externalId"] = second["externalId"]
+    if "url" in second:
+        first["url"] = second["url"]
+    rows = [first, {"title": "Same", "content": "Second text.", **second}]
+    response = await client.post(
+        "/knowledge/articles/import", json={"articles": rows}, headers=tenant.headers
+    )
+    listed = await client.get("/knowledge/articles", headers=tenant.headers)
+
+    assert response.status_code == 400, response.text
+    error = response.json()["error"]
+    assert error["code"] == "VALIDATION_ERROR"
+    assert error["details"]["field"] == field
+    assert "articles.0" in error["message"]
+    assert listed.json()["data"] == []
+
+
+async def test_articles_reject_unknown_mailboxes(client, tenant):
+    for mailbox_id in ("mailbox_missing", "MAILBOX_TEST_1"):
+        created = await client.post(
+            "/knowledge/articles",
+            json={"title": "T", "content": "c", "mailboxIds": [tenant.mailbox_id, mailbox_id]},
+            headers=tenant.headers,
+        )
+        imported = await client.post(
+            "/knowledge/articles/import",
+            json={
+                "articles": [
+                    {"title": "A", "content": "a"},
+                    {"title": "B", "content": "b", "mailboxIds": [mailbox_id]},
+                ]
+            },
+            headers=tenant.headers,
+        )
+
+        assert created.status_code == 404, created.text
+        assert created.json()["error"]["details"] == {"field": "mailboxIds", "value": mailbox_id}
+        assert imported.status_code == 404, imported.text
+        details = imported.json()["error"]["details"]
+        assert details == {"field": "articles.1.mailboxIds", "value": mailbox_id}
+
+    listed = await client.get("/knowledge/articles", headers=tenant.headers)
+    assert listed.json()["data"] == []
+
+
+async def test_article_rejects_other_org_mailbox(client, tenant, other_tenant, db):
+    other_only = "mailbox_other_org_only"
+
+    def work(tx):
+        org_actions.create_mailbox(tx, other_tenant.org_id, MailboxCreate(id=other_only, name="X"))
+
+    await db.write(work)
+    article = await client.post(
+        "/knowledge/articles", json={"title": "T", "content": "c"}, headers=tenant.headers
+    )
+    created = await client.post(
+        "/knowledge/articles",
+        json={"title": "T2", "content": "c", "mailboxIds": [other_only]},
+        headers=tenant.headers,
+    )
+    patched = await client.patch(
+        f"/knowledge/articles/{article.json()['id']}",
+        json={"mailboxIds": [other_only]},
+        headers=tenant.headers,
+    )
+
+    assert created.status_code == 404
+    assert created.json()["error"]["details"]["field"] == "mailboxIds"
+    assert patched.status_code == 404
+    assert patched.json()["error"]["details"]["field"] == "mailboxIds"
 
 
 @pytest.mark.parametrize(

@@ -32,7 +32,11 @@ async def test_preflight_unknown_origin(client, publishable_key):
     )
     assert response.status_code == 403
     assert "access-control-allow-origin" not in response.headers
-    assert response.json()["error"]["code"] == "AUTHORIZATION_ERROR"
+    error = response.json()["error"]
+    assert error["code"] == "AUTHORIZATION_ERROR"
+    assert "'https://evil.example'" in error["message"]
+    assert "allowedOrigins" in error["message"]
+    assert "--origin https://evil.example" in error["message"]
 
 
 async def test_cors_on_actual_requests(client, publishable_key):

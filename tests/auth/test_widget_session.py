@@ -98,6 +98,36 @@ async def test_customer_token_reaches_own_conversations_only(client, tenant, pub
     assert [item["id"] for item in mine.json()["data"]] == [created.json()["id"]]
 
 
+async def test_customer_counts_skip_private_notes(client, tenant, publishable_key):
+    conversation = await create_conversation(client, tenant, customerId="customer_notes")
+    path = f"/conversations/{conversation['id']}"
+    note = await client.post(
+        f"{path}/messages",
+        json={"content": "internal only", "authorType": "agent", "private": True},
+        headers=tenant.headers,
+    )
+    assert note.status_code == 201, note.text
+    session = await open_session(
+        client, publishable_key, mailboxId="mailbox_test_1", customerId="customer_notes"
+    )
+    headers = bearer(session.json()["token"])
+
+    agent_view = (await client.get(path, headers=tenant.headers)).json()
+    single = (await client.get(path, headers=headers)).json()
+    listed = (await client.get("/conversations", headers=headers)).json()["data"]
+
+    assert agent_view["messageCount"] == 1
+    assert agent_view["lastMessageAt"] is not None
+    assert single["messageCount"] == 0
+    assert single["lastMessageAt"] is None
+    assert [(item["messageCount"], item["lastMessageAt"]) for item in listed] == [(0, None)]
+
+    reply = await send_message(client, tenant, conversation["id"], "hello", author_type="agent")
+    single = (await client.get(path, headers=headers)).json()
+    assert single["messageCount"] == 1
+    assert single["lastMessageAt"] == reply.json()["createdAt"]
+
+
 async def test_identity_verification_bypasses_fail(client, tenant, publishable_key):
     mailbox = await enable_verification(client, tenant)
     assert mailbox["identitySecretHint"] == "..." + SECRET[-4:]
@@ -194,7 +224,10 @@ async def test_origin_must_be_allowed(client, publishable_key):
             client, publishable_key, origin=origin, mailboxId="mailbox_test_1"
         )
         assert response.status_code == 403, origin
-        assert response.json()["error"]["code"] == "AUTHORIZATION_ERROR"
+        error = response.json()["error"]
+        assert error["code"] == "AUTHORIZATION_ERROR"
+        assert repr(origin) in error["message"]
+        assert f"--origin {origin}" in error["message"]
     default_port = await open_session(
         client, publishable_key, origin="https://shop.example:443", mailboxId="mailbox_test_1"
     )

@@ -88,6 +88,21 @@ def test_message_frame_marks_private() -> None:
     assert frame.data["conversationId"] == "conv_789"
 
 
+def test_customer_frame_omits_note_counts() -> None:
+    snapshot = {"id": "conv_789", "status": "open", "messageCount": 4, "lastMessageAt": "x"}
+    frame = frame_for(record("conversation.updated", {"conversation": snapshot}))
+    assert frame is not None
+
+    agent_view = frame.to_frame("conversation:conv_789")["data"]
+    customer_view = frame.to_frame("conversation:conv_789", customer=True)["data"]
+
+    assert agent_view["messageCount"] == 4
+    assert agent_view["lastMessageAt"] == "x"
+    assert "messageCount" not in customer_view
+    assert "lastMessageAt" not in customer_view
+    assert customer_view["status"] == "open"
+
+
 def test_unmapped_types_have_no_frame() -> None:
     assert frame_for(record("satisfaction.rated", {"rating": 5})) is None
     assert frame_for(record("webhook.delivered", {})) is None

@@ -219,6 +219,23 @@ async def test_manual_assignment_counts_against_capacity(client, db, tenant):
     await check_invariants(db, tenant.org_id)
 
 
+async def test_unknown_assignee_leaves_handoff_queued(client, db, tenant):
+    conversation_id, body = await new_handoff(client, tenant)
+    response = await client.patch(
+        f"/conversations/{conversation_id}",
+        json={"assignedAgentId": "agent_not_registered"},
+        headers=tenant.headers,
+    )
+    handoff = await get_handoff(client, tenant, conversation_id)
+
+    assert body["status"] == "queued"
+    assert response.status_code == 404
+    assert response.json()["error"]["details"]["field"] == "assignedAgentId"
+    assert handoff["status"] == "queued"
+    assert handoff["agentId"] is None
+    await check_invariants(db, tenant.org_id)
+
+
 async def test_manual_assignment_takes_queued_handoff(client, db, tenant):
     conversation_id, body = await new_handoff(client, tenant)
     assert body["status"] == "queued"

@@ -97,6 +97,9 @@ async def test_plain_secret_signs_with_its_utf8_bytes(hook_client, tenant, recei
         ({"url": "ftp://127.0.0.1/x", "events": ["*"]}, "url"),
         ({"url": "not a url", "events": ["*"]}, "url"),
         ({"url": "http://127.0.0.1:9/x#frag", "events": ["*"]}, "url"),
+        ({"url": "http://user:pass@127.0.0.1:9/x", "events": ["*"]}, "url"),
+        ({"url": "http://user@127.0.0.1:9/x", "events": ["*"]}, "url"),
+        ({"url": "http://127.0.0.1:0/x", "events": ["*"]}, "url"),
         ({"url": "http://10.1.2.3/x", "events": ["*"]}, "url"),
         ({"url": "http://169.254.169.254/latest/meta-data", "events": ["*"]}, "url"),
         ({"url": "http://127.0.0.1:9/x", "events": ["*"], "secret": "short"}, "secret"),
@@ -116,6 +119,34 @@ async def test_invalid_create_is_400_and_stores_nothing(hook_client, tenant, db,
     assert error["details"]["field"] == field
     assert error["requestId"] == response.headers["x-request-id"]
     assert await _count(db, "webhooks", tenant.org_id) == 0
+
+
+async def test_url_credentials_are_not_echoed(hook_client, tenant):
+    created = await hook_client.post(
+        "/webhooks",
+        json={"url": "http://user:hunter2@127.0.0.1:9/x", "events": ["*"]},
+        headers=tenant.headers,
+    )
+    hook = await create_webhook(hook_client, tenant, "http://127.0.0.1:9/x", ["*"])
+    patched = await hook_client.patch(
+        f"/webhooks/{hook['id']}",
+        json={"url": "http://user:hunter2@127.0.0.1:9/y"},
+        headers=tenant.headers,
+    )
+    zero_port = await hook_client.patch(
+        f"/webhooks/{hook['id']}", json={"url": "http://127.0.0.1:0/y"}, headers=tenant.headers
+    )
+    stored = (await hook_client.get(f"/webhooks/{hook['id']}", headers=tenant.headers)).json()
+
+    assert created.status_code == 400
+    assert "credentials" in created.json()["error"]["message"]
+    assert "hunter2" not in created.text
+    assert created.json()["error"]["details"]["value"] == "http://***@127.0.0.1:9/x"
+    assert patched.status_code == 400
+    assert "hunter2" not in patched.text
+    assert zero_port.status_code == 400
+    assert "port 0" in zero_port.json()["error"]["message"]
+    assert stored["url"] == "http://127.0.0.1:9/x"
 
 
 async def test_unknown_event_names_the_value(hook_client, tenant):

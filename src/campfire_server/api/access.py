@@ -202,8 +202,10 @@ class AccessMiddleware:
             await send_error(
                 send,
                 PermissionDenied(
-                    f"origin {origin!r} is not among the allowed origins of any publishable "
-                    "key; add it to the widget key's allowedOrigins",
+                    f"origin {origin[:200]!r} is not among the allowed origins of any live "
+                    "publishable key; create a publishable key that lists it, with "
+                    "allowedOrigins in POST /api/v2/keys or with "
+                    f"`campfire keys create --publishable --origin {origin[:200]}`",
                     details={"field": "Origin", "value": origin[:200]},
                 ),
                 state.get("request_id"),

@@ -22,6 +22,8 @@ import asyncio
 import logging
 from typing import Any
 
+import h11
+
 from .. import ids
 from ..config import get_settings
 from ..errors import HeadersTooLarge, RequestTimeout, ServiceError
@@ -64,23 +66,46 @@ class HeadLimits:
         super().connection_lost(exc)  # type: ignore[misc]
 
     def data_received(self, data: bytes) -> None:
-        if not self._awaiting_head and (self.cycle is None or self.cycle.response_complete):
+        if not self._awaiting_head and self._request_finished():
             # The first bytes of the next request on a kept-alive connection.
-            self._awaiting_head = True
-            self._head_bytes = 0
-            self._head_tail = b""
-            self._start_head_timer()
-        if self._awaiting_head and not self._measure_head(data):
-            self._reject(
-                HeadersTooLarge(
-                    f"the request line and headers exceed {self._max_head_bytes} bytes; "
-                    "send smaller headers",
-                    details={"limit": self._max_head_bytes},
-                ),
-                431,
-            )
-            return
+            self._expect_next_head()
+        if self._awaiting_head:
+            if self._head_timer is None:
+                self._start_head_timer()
+            if not self._measure_head(data):
+                self._reject(
+                    HeadersTooLarge(
+                        f"the request line and headers exceed {self._max_head_bytes} bytes; "
+                        "send smaller headers",
+                        details={"limit": self._max_head_bytes},
+                    ),
+                    431,
+                )
+                return
         super().data_received(data)  # type: ignore[misc]
+        if not self._awaiting_head and self._request_finished():
+            # This read ended a body that the response did not wait for.
+            # NOTE: bytes of the next head in that same read are not counted.
+            self._expect_next_head()
+
+    def _request_finished(self) -> bool:
+        """Return True once the response is sent and the parser has read the whole request.
+
+        An early response, such as a 413 or a 401, completes while the
+        client is still sending the body. The parser reads and drops the
+        rest of that body, which must not be counted as the next head.
+        """
+        response_sent = self.cycle is None or self.cycle.response_complete
+        return response_sent and not self._body_pending()
+
+    def _body_pending(self) -> bool:
+        """Return True while the parser still expects body bytes of the current request."""
+        raise NotImplementedError
+
+    def _expect_next_head(self) -> None:
+        self._awaiting_head = True
+        self._head_bytes = 0
+        self._head_tail = b""
 
     def _measure_head(self, data: bytes) -> bool:
         """Count ``data`` into the head; return False when the head is over the limit.
@@ -162,13 +187,28 @@ class HeadLimits:
 # The envelope classes answer requests that the parser rejects with the
 # error envelope; HeadLimits runs first, before they parse.
 class LimitedH11Protocol(HeadLimits, framing.EnvelopeH11Protocol):
-    pass
+    def _body_pending(self) -> bool:
+        return self.conn.their_state is h11.SEND_BODY
 
 
 if HttpToolsProtocol is not None:
 
     class LimitedHttpToolsProtocol(HeadLimits, framing.EnvelopeHttpToolsProtocol):
-        pass
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            self._message_open = False
+
+        def on_message_begin(self) -> None:
+            self._message_open = True
+            super().on_message_begin()
+
+        def on_message_complete(self) -> None:
+            # uvicorn ignores the end of a request whose response is already sent.
+            self._message_open = False
+            super().on_message_complete()
+
+        def _body_pending(self) -> bool:
+            return self._message_open
 
 
 def http_protocol() -> str:

@@ -1,7 +1,8 @@
 """Idempotent POSTs: a repeated ``Idempotency-Key`` gets the first response.
 
-The response is stored after the request's writes have committed, so a
-crash between the two would leave writes without a stored response. Each
+The response is stored after the request's writes have committed and
+before any of it is sent, so a crash between the two would leave writes
+without a stored response, but never a sent response unstored. Each
 write of the request therefore also records its result in its own
 transaction (a write journal, ``db/journal.py``). A retry of such a request
 runs the route again, but its writes return the recorded results instead
@@ -113,18 +114,37 @@ class IdempotencyMiddleware:
             return
 
         journal = RequestJournal(scope_key, key, claim.recorded)
-        captured: dict[str, Any] = {"status": 500, "headers": [], "body": []}
+        captured: dict[str, Any] = {"status": 500, "headers": [], "body": [], "settled": False}
+
+        async def settle() -> None:
+            # Writes from here on, this one and any background task's, are
+            # not journaled, because a retry replays the stored response.
+            captured["settled"] = True
+            journal.close()
+            await self._settle(db, scope_key, key, captured)
 
         async def capture(message: Message) -> None:
+            # The response is stored (or the claim released) before any of
+            # it is sent, so a client that received a response can replay
+            # it at once, even if this process dies right after sending.
             if message["type"] == "http.response.start":
                 captured["status"] = message["status"]
                 captured["headers"] = message.get("headers", [])
-                if journal.replayed_writes:
-                    headers = [*captured["headers"], (b"idempotent-replayed", b"true")]
-                    message = {**message, "headers": headers}
-            elif message["type"] == "http.response.body":
-                captured["body"].append(message.get("body", b""))
-            await send(message)
+                return
+            if message["type"] != "http.response.body":
+                await send(message)
+                return
+            captured["body"].append(message.get("body", b""))
+            if message.get("more_body", False):
+                return
+            await settle()
+            headers = list(captured["headers"])
+            if journal.replayed_writes:
+                headers.append((b"idempotent-replayed", b"true"))
+            await send(
+                {"type": "http.response.start", "status": captured["status"], "headers": headers}
+            )
+            await send({"type": "http.response.body", "body": b"".join(captured["body"])})
 
         if claim.recorded:
             log.info(
@@ -136,19 +156,26 @@ class IdempotencyMiddleware:
             await self.app(scope, receive, capture)
         finally:
             current_journal.reset(token)
-            status = captured["status"]
-            if status >= 500 or status in _RETRYABLE:
-                await db.write(lambda tx: _release(tx, scope_key, key))
-            else:
-                headers = {
-                    k.decode(): v.decode()
-                    for k, v in captured["headers"]
-                    if k.lower() in (b"content-type", b"location")
-                }
-                response_body = b"".join(captured["body"])
-                await db.write(
-                    lambda tx: _complete(tx, scope_key, key, status, response_body, headers)
-                )
+            if not captured["settled"]:
+                # The route raised before its response was complete, so the
+                # client gets a 500 and the claim is released or left to resume.
+                captured["status"] = 500
+                await settle()
+
+    @staticmethod
+    async def _settle(db: Any, scope_key: str, key: str, captured: dict[str, Any]) -> None:
+        """Store the captured response, or release the claim if a retry should run afresh."""
+        status = captured["status"]
+        if status >= 500 or status in _RETRYABLE:
+            await db.write(lambda tx: _release(tx, scope_key, key))
+            return
+        headers = {
+            k.decode(): v.decode()
+            for k, v in captured["headers"]
+            if k.lower() in (b"content-type", b"location")
+        }
+        response_body = b"".join(captured["body"])
+        await db.write(lambda tx: _complete(tx, scope_key, key, status, response_body, headers))
 
     async def _replay(
         self,
@@ -350,10 +377,17 @@ class RequestJournal:
         self._position = 0
         self._pending: Any = None
         self._unrecordable = False
+        self._closed = False
         self.replayed_writes = 0
 
     def applies(self) -> bool:
-        return not self._unrecordable and owned_by_current_task(self._task)
+        if self._closed or self._unrecordable:
+            return False
+        return owned_by_current_task(self._task)
+
+    def close(self) -> None:
+        """Stop journaling, once the response is settled."""
+        self._closed = True
 
     def replayed(self) -> tuple[bool, Any]:
         if self._position >= len(self._recorded):

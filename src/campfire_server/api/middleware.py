@@ -32,12 +32,17 @@ _SANE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
 _BODY_METHODS = {"POST", "PUT", "PATCH"}
 
 
-async def send_error(send: Send, error: ServiceError, request_id: str | None) -> None:
+async def send_error(
+    send: Send, error: ServiceError, request_id: str | None, *, close: bool = False
+) -> None:
+    """Send ``error`` in the envelope; ``close`` ends the connection after the response."""
     body = error_body(error, request_id)
     headers = [
         (b"content-type", b"application/json"),
         (b"content-length", str(len(body)).encode()),
     ]
+    if close:
+        headers.append((b"connection", b"close"))
     headers += [(key.lower().encode(), value.encode()) for key, value in error.headers.items()]
     await send({"type": "http.response.start", "status": error.http_status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
@@ -249,6 +254,28 @@ def _check_transfer_coding(scope: Scope) -> None:
         )
 
 
+def _check_content_coding(scope: Scope) -> None:
+    """Raise ``UnsupportedMediaType`` unless the body is sent without a content coding.
+
+    The server decodes no compressed body, so a gzip body would otherwise be
+    parsed as if it were plain JSON.
+    """
+    codings = [
+        coding.strip().lower()
+        for key, value in scope.get("headers", ())
+        if key == b"content-encoding"
+        for coding in value.decode("latin-1").split(",")
+        if coding.strip()
+    ]
+    if any(coding != "identity" for coding in codings):
+        shown = ", ".join(codings)
+        raise UnsupportedMediaType(
+            f"Content-Encoding {shown!r} is not supported; send the body uncompressed, "
+            "without a Content-Encoding header",
+            details={"field": "Content-Encoding", "value": shown, "expected": "identity"},
+        )
+
+
 class BodyGuardMiddleware:
     """Enforce the size limit, the JSON media type and well-formed JSON before routing.
 
@@ -278,8 +305,10 @@ class BodyGuardMiddleware:
         if scope["method"] not in _BODY_METHODS:
             await self.app(scope, receive, send)
             return
+        body_read = False
         try:
             _check_transfer_coding(scope)
+            _check_content_coding(scope)
             declared = _header(scope, b"content-length")
             if declared and declared.isdigit() and int(declared) > self.max_body_bytes:
                 raise PayloadTooLarge(
@@ -288,12 +317,15 @@ class BodyGuardMiddleware:
                     details={"limit": self.max_body_bytes},
                 )
             body = await read_body(receive, self.max_body_bytes, self.idle_timeout)
+            body_read = True
             if body.strip():
                 check_media_type(_header(scope, b"content-type"))
                 check_utf8_start(body)
                 scope.setdefault("state", {})["json_body"] = check_json_body(body)
         except ServiceError as error:
-            await send_error(send, error, request_id)
+            # The unread rest of a body may be large or never end, so the
+            # connection closes instead of reading it before the next request.
+            await send_error(send, error, request_id, close=not body_read)
             return
         except ConnectionError:
             return

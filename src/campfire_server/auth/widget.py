@@ -58,8 +58,9 @@ def check_origin(principal: Principal, origin: str | None) -> None:
         return
     if not origin_matches(origin, principal.allowed_origins):
         raise PermissionDenied(
-            f"origin {origin[:200]!r} is not allowed for this publishable key; add it to the "
-            "key's allowedOrigins",
+            f"origin {origin[:200]!r} is not allowed for this publishable key; create a "
+            "publishable key that lists it, with allowedOrigins in POST /api/v2/keys or with "
+            f"`campfire keys create --publishable --origin {origin[:200]}`",
             details={"field": "Origin", "value": origin[:200]},
         )
 

@@ -106,7 +106,9 @@ class Conversation(ResponseModel):
 class MessageCreate(ApiModel):
     content: str = Field(description="1 to 10,000 Unicode code points")
     author_type: AuthorType = "customer"
-    author_id: Annotated[str, StringConstraints(max_length=255)] | None = None
+    author_id: CustomerId | None = Field(
+        default=None, description="Who wrote the message: your customer id, or an agent id"
+    )
     private: bool = Field(
         default=False, description="An internal note between agents, never shown to the customer"
     )

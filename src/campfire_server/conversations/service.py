@@ -11,6 +11,7 @@ from ..auth.principal import Principal
 from ..clock import to_iso
 from ..db.tx import Tx
 from ..errors import NotFound, ValidationFailed
+from ..events import records
 from ..pagination import PageRequest, keyset_clause, order_clause, pagination
 from .schemas import Conversation, Message
 
@@ -38,6 +39,40 @@ def conversation_from_row(row: dict[str, Any]) -> Conversation:
         updated_at=to_iso(row["updated_at"]),
         metadata=json.loads(row["metadata"] or "{}"),
     )
+
+
+def without_private_notes(
+    tx: Tx, org_id: str, conversations: list[Conversation]
+) -> list[Conversation]:
+    """Return ``conversations`` with messageCount and lastMessageAt counted without private notes.
+
+    The stored counters include private notes, which customers must not
+    learn of, so both are counted again over the other messages.
+    """
+    if not conversations:
+        return conversations
+    params: dict[str, Any] = {"org_id": org_id, "private": False}
+    names = []
+    for index, conversation in enumerate(conversations):
+        params[f"conversation_{index}"] = conversation.id
+        names.append(f":conversation_{index}")
+    listed = ", ".join(names)
+    rows = tx.all(
+        "SELECT conversation_id, COUNT(*) AS n, MAX(created_at) AS last_at FROM messages "
+        f"WHERE org_id = :org_id AND private = :private AND conversation_id IN ({listed}) "
+        "GROUP BY conversation_id",
+        **params,
+    )
+    visible = {row["conversation_id"]: row for row in rows}
+    shown = []
+    for conversation in conversations:
+        row = visible.get(conversation.id)
+        update = {
+            "message_count": int(row["n"]) if row else 0,
+            "last_message_at": to_iso(row["last_at"]) if row else None,
+        }
+        shown.append(conversation.model_copy(update=update))
+    return shown
 
 
 def message_from_row(row: dict[str, Any]) -> Message:
@@ -259,12 +294,37 @@ def get_message(
     return message_from_row(row)
 
 
-def recent_messages(tx: Tx, conversation_id: str, limit: int = 20) -> list[dict[str, Any]]:
-    """Return the last ``limit`` messages, oldest first, for answering follow-up questions."""
+def recent_messages(
+    tx: Tx, conversation_id: str, limit: int = 20, *, after_ms: int | None = None
+) -> list[dict[str, Any]]:
+    """Return the last ``limit`` messages, oldest first, for answering follow-up questions.
+
+    ``after_ms`` leaves out messages created at or before that time.
+    """
+    where = "conversation_id = :conversation_id"
+    if after_ms is not None:
+        where += " AND created_at > :after_ms"
     rows = tx.all(
         "SELECT id, content, author_type, author_id, metadata, private, created_at FROM messages "
-        "WHERE conversation_id = :conversation_id ORDER BY created_at DESC, seq DESC LIMIT :limit",
+        f"WHERE {where} ORDER BY created_at DESC, seq DESC LIMIT :limit",
         conversation_id=conversation_id,
         limit=limit,
+        after_ms=after_ms,
     )
     return list(reversed(rows))
+
+
+def last_resolved_ms(tx: Tx, org_id: str, conversation_id: str) -> int | None:
+    """Return when the conversation was last resolved, in epoch milliseconds, or None.
+
+    NOTE: read from the event log, so a resolution whose event was pruned
+    is not found.
+    """
+    value = tx.value(
+        "SELECT MAX(created_at) AS resolved FROM events WHERE org_id = :org_id "
+        "AND conversation_id = :conversation_id AND type = :type",
+        org_id=org_id,
+        conversation_id=conversation_id,
+        type=records.CONVERSATION_RESOLVED,
+    )
+    return None if value is None else int(value)

@@ -45,6 +45,13 @@ def expected_heads() -> set[str]:
 
 
 def current_heads(url: str) -> set[str]:
+    """Return the migration heads that ``url`` has had, with no effect on the database.
+
+    A SQLite file that does not exist has none, and is not created, as
+    connecting to it would.
+    """
+    if url.startswith("sqlite:///") and not Path(url[len("sqlite:///") :]).is_file():
+        return set()
     engine = create_engine(sqlalchemy_url(url))
     try:
         with engine.connect() as conn:

@@ -14,7 +14,7 @@ from .. import clock, ids
 from ..auth.principal import Principal
 from ..auth.scope import manages
 from ..db.tx import Tx
-from ..errors import Conflict, PermissionDenied
+from ..errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from . import service
 from .schemas import ArticleCreate, ArticleUpdate, ImportResult
 
@@ -49,6 +49,22 @@ def _check_external_id_free(
         )
 
 
+def _check_mailboxes(tx: Tx, org_id: str, mailbox_ids: Sequence[str], field: str) -> None:
+    """Raise ``NotFound`` for the first of ``mailbox_ids`` that ``org_id`` does not have."""
+    for mailbox_id in mailbox_ids:
+        found = tx.value(
+            "SELECT 1 FROM mailboxes WHERE org_id = :org_id AND id = :id",
+            org_id=org_id,
+            id=mailbox_id,
+        )
+        if found is None:
+            raise NotFound(
+                f"mailbox {mailbox_id!r} in {field} was not found; name mailboxes of this "
+                "organization (GET /api/v2/mailboxes lists them)",
+                details={"field": field, "value": mailbox_id},
+            )
+
+
 def _insert(tx: Tx, org_id: str, data: ArticleCreate) -> dict[str, Any]:
     now = clock.now_ms()
     article_id = ids.new("article")
@@ -71,6 +87,7 @@ def _insert(tx: Tx, org_id: str, data: ArticleCreate) -> dict[str, Any]:
 
 def create_article(tx: Tx, org_id: str, data: ArticleCreate) -> dict[str, Any]:
     """Store a new article; raises Conflict when its externalId is taken."""
+    _check_mailboxes(tx, org_id, data.mailbox_ids, "mailboxIds")
     _check_external_id_free(tx, org_id, data.external_id, None)
     row = _insert(tx, org_id, data)
     _changed(tx, org_id)
@@ -83,6 +100,8 @@ def update_article(tx: Tx, org_id: str, article_id: str, data: ArticleUpdate) ->
     fields = data.model_dump(exclude_unset=True, by_alias=False)
     if not fields:
         return row
+    if fields.get("mailbox_ids"):
+        _check_mailboxes(tx, org_id, fields["mailbox_ids"], "mailboxIds")
     if "external_id" in fields:
         _check_external_id_free(tx, org_id, fields["external_id"], article_id)
     for name in ("title", "content"):
@@ -126,11 +145,15 @@ def import_articles(
     file twice never duplicates an article. A row equal to its stored article
     is counted as unchanged and not written. With ``scope``, a row that
     matches an article outside that principal's mailboxes raises
-    ``PermissionDenied`` and nothing is stored.
+    ``PermissionDenied`` and nothing is stored. Two rows that match the same
+    article, such as two with one externalId, raise ``ValidationFailed``,
+    because the later one would silently replace the earlier.
     """
     created = updated = unchanged = 0
     article_ids: list[str] = []
+    matched: dict[str, int] = {}
     for index, item in enumerate(items):
+        _check_mailboxes(tx, org_id, item.mailbox_ids, f"articles.{index}.mailboxIds")
         existing = service.find_article(tx, org_id, external_id=item.external_id, url=item.url)
         if existing is None and item.external_id is None and item.url is None:
             existing = tx.one(
@@ -144,6 +167,7 @@ def import_articles(
             row = _insert(tx, org_id, item)
             created += 1
             article_ids.append(row["id"])
+            matched[row["id"]] = index
             continue
         if scope is not None and not manages(scope, json.loads(existing["mailbox_ids"])):
             raise PermissionDenied(
@@ -152,6 +176,9 @@ def import_articles(
                 "that covers them all",
                 details={"field": f"articles[{index}]"},
             )
+        if existing["id"] in matched:
+            _raise_duplicate_row(item, index, matched[existing["id"]])
+        matched[existing["id"]] = index
         article_ids.append(existing["id"])
         if _same(existing, item):
             unchanged += 1
@@ -177,6 +204,22 @@ def import_articles(
         _changed(tx, org_id)
     return ImportResult(
         created=created, updated=updated, unchanged=unchanged, article_ids=article_ids
+    )
+
+
+def _raise_duplicate_row(item: ArticleCreate, index: int, earlier: int) -> None:
+    if item.external_id is not None:
+        key, value = "externalId", item.external_id
+    elif item.url is not None:
+        key, value = "url", item.url
+    else:
+        key, value = "title", item.title
+    raise ValidationFailed(
+        f"articles.{index} has the same {key} as articles.{earlier}, so it would replace it; "
+        "give each article its own externalId, or import the article once",
+        field=f"articles.{index}.{key}",
+        value=value,
+        expected=f"a {key} that no other article of this import has",
     )
 
 

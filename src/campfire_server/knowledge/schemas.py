@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 from pydantic.alias_generators import to_camel
 
 from ..validation import VisibleText, has_visible_character
 from .urls import link_problem
+
+# The pattern of mailbox ids, which ``MailboxCreate`` enforces.
+MailboxId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
 
 MAX_CONTENT_CHARS = 200_000
 MAX_TAGS = 50
@@ -52,7 +57,7 @@ class ArticleCreate(_Model):
     content: VisibleText = Field(min_length=1, max_length=MAX_CONTENT_CHARS)
     url: str | None = Field(default=None, max_length=2048)
     tags: list[str] = Field(default_factory=list, max_length=MAX_TAGS)
-    mailbox_ids: list[str] = Field(default_factory=list, max_length=100)
+    mailbox_ids: list[MailboxId] = Field(default_factory=list, max_length=100)
     external_id: VisibleText | None = Field(default=None, min_length=1, max_length=255)
 
     model_config = {
@@ -79,7 +84,7 @@ class ArticleUpdate(_Model):
     content: VisibleText | None = Field(default=None, min_length=1, max_length=MAX_CONTENT_CHARS)
     url: str | None = Field(default=None, max_length=2048)
     tags: list[str] | None = Field(default=None, max_length=MAX_TAGS)
-    mailbox_ids: list[str] | None = Field(default=None, max_length=100)
+    mailbox_ids: list[MailboxId] | None = Field(default=None, max_length=100)
     external_id: VisibleText | None = Field(default=None, min_length=1, max_length=255)
 
     model_config = {

@@ -153,8 +153,12 @@ class EventFrame:
     private: bool
     agent_ids: frozenset[str]
 
-    def to_frame(self, channel: str) -> dict[str, Any]:
-        frame: dict[str, Any] = {"type": self.type, "channel": channel, "data": self.data}
+    def to_frame(self, channel: str, *, customer: bool = False) -> dict[str, Any]:
+        data = self.data
+        if customer and self.type == "conversation":
+            # The snapshot's counts and lastMessageAt include private notes.
+            data = {key: value for key, value in data.items() if key not in NOTE_REVEALING_FIELDS}
+        frame: dict[str, Any] = {"type": self.type, "channel": channel, "data": data}
         if self.record.sequence is not None:
             frame["sequence"] = self.record.sequence
         frame["cursor"] = self.record.position
@@ -162,8 +166,13 @@ class EventFrame:
         frame["timestamp"] = to_iso(self.record.created_at)
         return frame
 
-    def render(self, channel: str) -> str:
-        return dumps(self.to_frame(channel))
+    def render(self, channel: str, *, customer: bool = False) -> str:
+        """Serialize the frame for ``channel``, for a customer without note-revealing fields."""
+        return dumps(self.to_frame(channel, customer=customer))
+
+
+# Conversation snapshot fields that a private note changes; customers do not receive them.
+NOTE_REVEALING_FIELDS = frozenset({"messageCount", "lastMessageAt"})
 
 
 def _message_data(record: EventRecord) -> tuple[dict[str, Any], bool]:

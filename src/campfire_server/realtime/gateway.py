@@ -254,7 +254,10 @@ class Session:
         for item in actions:
             if isinstance(item, Send):
                 connection.enqueue_frame(item.frame)
-        connection.enqueue_replay([frame.render(channel.name) for frame in frames])
+        customer = principal.is_customer
+        connection.enqueue_replay(
+            [frame.render(channel.name, customer=customer) for frame in frames]
+        )
         since_key = since.value if isinstance(since, Since) else None
         subscription.go_live(
             {frame.record.position for frame in frames}, since_key, access.by_sequence

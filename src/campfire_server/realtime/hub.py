@@ -339,17 +339,24 @@ class Hub:
 
     def _fan_out(self, frame: EventFrame, channel: str, members: dict[str, Subscription]) -> None:
         text = frame.render(channel)
+        customer_text: str | None = None
         position, sequence = frame.record.position, frame.record.sequence
         private = frame.private
         mailbox_id = frame.record.mailbox_id
         count = 0
         for subscription in list(members.values()):
             connection = subscription.connection
-            if private and connection.is_customer:
-                continue
             # An agent channel carries every mailbox's events, so a limited socket skips others.
             scope = connection.principal.mailbox_ids
             if scope and mailbox_id not in scope:
+                continue
+            if connection.is_customer:
+                if private:
+                    continue
+                if customer_text is None:
+                    customer_text = frame.render(channel, customer=True)
+                subscription.offer(position, sequence, customer_text)
+                count += 1
                 continue
             subscription.offer(position, sequence, text)
             count += 1

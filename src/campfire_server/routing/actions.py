@@ -93,6 +93,7 @@ def create_agent(
             f"agent {agent_id!r} already exists; choose another id or omit it",
             details={"field": "id", "value": agent_id},
         )
+    _require_sign_in_email(request.email, has_password=request.password is not None)
     if request.email is not None:
         _require_free_email(tx, org_id, request.email, agent_id)
 
@@ -153,6 +154,8 @@ def update_agent(
 
     service.routing_lock(tx, org_id)
     row = service.get_agent_row(tx, org_id, agent_id)
+    email = requested["email"] if "email" in requested else row["email"]
+    _require_sign_in_email(email, has_password=bool(row["has_password"]) or password is not None)
     current = {**row, "skills": json.loads(row["skills"] or "[]")}
     changes = {field: value for field, value in requested.items() if current[field] != value}
     if not changes and password is None:
@@ -190,6 +193,18 @@ def update_agent(
 
     refresh_queue(tx, org_id, now_ms=now)
     return service.get_agent(tx, org_id, agent_id)
+
+
+def _require_sign_in_email(email: str | None, *, has_password: bool) -> None:
+    """Raise ``ValidationFailed`` for an agent with a password but no email to sign in with."""
+    if has_password and email is None:
+        raise ValidationFailed(
+            "an agent with a password needs an email, because agents sign in with email "
+            "and password; send an email address, or leave email out to keep the current one",
+            field="email",
+            value=None,
+            expected="an email address such as alex@example.com",
+        )
 
 
 def set_agent_status(tx: Tx, *, org_id: str, agent_id: str, status: str) -> Agent:

@@ -9,7 +9,7 @@ from pydantic import Field, StringConstraints, field_validator
 from ..apimodel import ApiModel, ResponseModel
 from ..auth.passwords import MAX_LENGTH as PASSWORD_MAX_LENGTH
 from ..auth.passwords import MIN_LENGTH as PASSWORD_MIN_LENGTH
-from ..validation import OrNone, Visible, check_metadata
+from ..validation import Visible, check_metadata
 from .rules import MAX_SKILLS, normalise_skills
 
 AgentStatus = Literal["online", "away", "offline"]
@@ -108,7 +108,7 @@ class Agent(ResponseModel):
 
 
 class HandoffCreate(ApiModel):
-    reason: Annotated[Annotated[str, StringConstraints(max_length=1000)] | None, OrNone] = None
+    reason: Annotated[str, StringConstraints(max_length=1000), Visible] | None = None
     priority: Priority = "medium"
     required_skills: list[str] = Field(default_factory=list, description=SKILLS_DESCRIPTION)
     context: dict[str, Any] = Field(

@@ -97,6 +97,25 @@ def parse_url(url: str, field: str = "url") -> Destination:
             value=url[:200],
             expected=URL_EXPECTED,
         )
+    if "@" in parts.netloc:
+        # The value shown leaves the credentials out, because responses and logs show it.
+        shown = parts._replace(netloc="***@" + parts.netloc.rpartition("@")[2]).geturl()
+        raise DestinationRejected(
+            f"{field} must not contain credentials (user:password@); every response shows "
+            "the webhook URL, so check the webhook-signature header with the webhook's "
+            "secret instead",
+            field=field,
+            value=shown[:200],
+            expected=URL_EXPECTED,
+        )
+    if port == 0:
+        raise DestinationRejected(
+            f"{field} has port 0, which no server listens on; give a port from 1 to 65535, "
+            "or none for the scheme's default",
+            field=field,
+            value=url[:200],
+            expected=URL_EXPECTED,
+        )
     default_port = 443 if parts.scheme == "https" else 80
     return Destination(parts.scheme, host.lower(), port or default_port)
 

@@ -1455,7 +1455,10 @@ export interface components {
          *     }
          */
         MessageCreate: {
-            /** Authorid */
+            /**
+             * Authorid
+             * @description Who wrote the message: your customer id, or an agent id
+             */
             authorId?: string | null;
             /**
              * Authortype
@@ -4841,6 +4844,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            /** @description No such resource in the caller's organization: NOT_FOUND */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description The request conflicts with the current state: CONFLICT or a specific code, such as IDEMPOTENCY_KEY_REUSED for an Idempotency-Key sent with another request */
             409: {
                 headers: {
@@ -5223,6 +5235,15 @@ export interface operations {
             };
             /** @description Authenticated but not allowed: AUTHORIZATION_ERROR */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description No such resource in the caller's organization: NOT_FOUND */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

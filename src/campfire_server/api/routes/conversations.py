@@ -97,9 +97,14 @@ async def list_conversations(
     request = page_request(
         page, limit, cursor, list_key=f"{principal.org_id}:conversations:{filters!r}"
     )
-    items, meta = await db.read(
-        lambda tx: service.list_conversations(tx, principal.org_id, filters, request)
-    )
+
+    def read(tx):  # type: ignore[no-untyped-def]
+        items, meta = service.list_conversations(tx, principal.org_id, filters, request)
+        if principal.is_customer:
+            items = service.without_private_notes(tx, principal.org_id, items)
+        return items, meta
+
+    items, meta = await db.read(read)
     return {"data": items, "pagination": meta}
 
 
@@ -114,10 +119,18 @@ async def get_conversation(
     conversation_id: str, principal: PrincipalDep, db: DbDep
 ) -> Conversation:
     require(principal, "conversations:read")
-    row = await db.lookup(
-        lambda tx: service.find_conversation_row(tx, principal, conversation_id)
-    )
-    return service.conversation_from_row(row)
+
+    def read(tx):  # type: ignore[no-untyped-def]
+        row = service.find_conversation_row(tx, principal, conversation_id)
+        conversation = service.conversation_from_row(row)
+        if principal.is_customer:
+            [conversation] = service.without_private_notes(tx, principal.org_id, [conversation])
+        return conversation
+
+    if principal.is_customer:
+        # Counting the messages scans, so it needs a reader's single snapshot.
+        return await db.read(read)
+    return await db.lookup(read)
 
 
 @router.patch(

@@ -50,7 +50,7 @@ async def list_events(
         return (access, *service.replay(tx, principal, access, start, limit))
 
     access, frames, has_more = await db.read(work)
-    data = [frame.to_frame(parsed.name) for frame in frames]
+    data = [frame.to_frame(parsed.name, customer=principal.is_customer) for frame in frames]
     if frames:
         last = frames[-1].record
         resume = last.sequence if access.by_sequence else last.position

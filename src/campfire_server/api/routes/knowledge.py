@@ -56,7 +56,7 @@ def _managed_article(tx: Tx, principal: Principal, article_id: str) -> dict:
     "/articles",
     status_code=201,
     response_model=ArticlePublic,
-    responses=errors(400, 403, 409, 413, 415),
+    responses=errors(400, 403, 404, 409, 413, 415),
     operation_id="knowledge-articles-create",
     summary="Create an article",
 )
@@ -74,7 +74,7 @@ async def create_article(
 @router.post(
     "/articles/import",
     response_model=ImportResult,
-    responses=errors(400, 403, 413, 415),
+    responses=errors(400, 403, 404, 413, 415),
     operation_id="knowledge-articles-import",
     summary="Create or update many articles, matched by externalId or url",
 )
