@@ -19,7 +19,7 @@ MAX_METADATA_DEPTH = 5
 # Metadata keys whose values browsers and dashboards may render as links,
 # compared lower-cased without underscores or hyphens: these names, and any
 # name that ends with one of the suffixes, such as ``avatarUrl`` or ``imageHref``.
-URL_METADATA_KEYS = {"referrer", "referer", "website", "homepage", "src", "srcset", "poster"}
+URL_METADATA_KEYS = {"referrer", "referer", "website", "homepage", "srcset", "poster"}
 URL_METADATA_SUFFIXES = ("url", "urls", "uri", "uris", "href", "link", "links")
 
 

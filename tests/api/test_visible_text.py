@@ -227,7 +227,7 @@ BAD_NESTED_URLS = [
     ({"url": [{"x": "javascript:alert(1)"}]}, "metadata.url[0].x"),
     ({"href": "javascript:x"}, "metadata.href"),
     ({"button": {"imageHref": "javascript:x"}}, "metadata.button.imageHref"),
-    ({"src": "data:text/html,x"}, "metadata.src"),
+    ({"srcset": "data:text/html,x"}, "metadata.srcset"),
     ({"callback_uri": "javascript:x"}, "metadata.callback_uri"),
     ({"helpLinks": ["https://ok.example", "javascript:x"]}, "metadata.helpLinks[1]"),
     ({"Avatar-URL": "vbscript:x"}, "metadata.Avatar-URL"),
@@ -238,6 +238,8 @@ GOOD_NESTED = {
     "note": "javascript:alert(1) is only text here",
     "link": ["https://a.example", "https://b.example"],
     "count": {"url": 3},
+    # "src" often names where a customer came from, so it is no link key.
+    "src": "mobile_app",
 }
 
 

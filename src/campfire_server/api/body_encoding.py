@@ -9,6 +9,7 @@ here, before parsing, with an error that says to send UTF-8.
 from __future__ import annotations
 
 import codecs
+from collections.abc import Iterable
 
 from ..errors import UnsupportedMediaType, ValidationFailed
 
@@ -70,4 +71,26 @@ def check_utf8_start(body: bytes) -> None:
             field="body",
             value=None,
             expected="a JSON document encoded as UTF-8 without a byte order mark",
+        )
+
+
+def check_content_coding(headers: Iterable[tuple[bytes, bytes]]) -> None:
+    """Raise ``UnsupportedMediaType`` unless the body is sent without a content coding.
+
+    The server decodes no compressed body, so a gzip body would otherwise be
+    parsed as if it were plain JSON.
+    """
+    codings = [
+        coding.strip().lower()
+        for key, value in headers
+        if key == b"content-encoding"
+        for coding in value.decode("latin-1").split(",")
+        if coding.strip()
+    ]
+    if any(coding != "identity" for coding in codings):
+        shown = ", ".join(codings)
+        raise UnsupportedMediaType(
+            f"Content-Encoding {shown!r} is not supported; send the body uncompressed, "
+            "without a Content-Encoding header",
+            details={"field": "Content-Encoding", "value": shown, "expected": "identity"},
         )

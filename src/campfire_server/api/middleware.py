@@ -21,7 +21,7 @@ from ..errors import (
 from ..logs import request_id_var
 from ..monitoring import metrics
 from ..validation import find_bad_text
-from .body_encoding import check_media_type, check_utf8_start
+from .body_encoding import check_content_coding, check_media_type, check_utf8_start
 from .errors import error_body
 from .route_table import template_for
 
@@ -254,28 +254,6 @@ def _check_transfer_coding(scope: Scope) -> None:
         )
 
 
-def _check_content_coding(scope: Scope) -> None:
-    """Raise ``UnsupportedMediaType`` unless the body is sent without a content coding.
-
-    The server decodes no compressed body, so a gzip body would otherwise be
-    parsed as if it were plain JSON.
-    """
-    codings = [
-        coding.strip().lower()
-        for key, value in scope.get("headers", ())
-        if key == b"content-encoding"
-        for coding in value.decode("latin-1").split(",")
-        if coding.strip()
-    ]
-    if any(coding != "identity" for coding in codings):
-        shown = ", ".join(codings)
-        raise UnsupportedMediaType(
-            f"Content-Encoding {shown!r} is not supported; send the body uncompressed, "
-            "without a Content-Encoding header",
-            details={"field": "Content-Encoding", "value": shown, "expected": "identity"},
-        )
-
-
 class BodyGuardMiddleware:
     """Enforce the size limit, the JSON media type and well-formed JSON before routing.
 
@@ -308,7 +286,7 @@ class BodyGuardMiddleware:
         body_read = False
         try:
             _check_transfer_coding(scope)
-            _check_content_coding(scope)
+            check_content_coding(scope.get("headers", ()))
             declared = _header(scope, b"content-length")
             if declared and declared.isdigit() and int(declared) > self.max_body_bytes:
                 raise PayloadTooLarge(
