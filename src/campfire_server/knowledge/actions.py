@@ -171,10 +171,10 @@ def import_articles(
             continue
         if scope is not None and not manages(scope, json.loads(existing["mailbox_ids"])):
             raise PermissionDenied(
-                f"articles[{index}] matches an existing article that serves mailboxes beyond "
+                f"articles.{index} matches an existing article that serves mailboxes beyond "
                 f"this credential's {list(scope.mailbox_ids)}; import it with a credential "
                 "that covers them all",
-                details={"field": f"articles[{index}]"},
+                details={"field": f"articles.{index}"},
             )
         if existing["id"] in matched:
             _raise_duplicate_row(item, index, matched[existing["id"]])
