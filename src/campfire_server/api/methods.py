@@ -42,7 +42,7 @@ def shadowed_method(table: RouteTable, path: str, method: str) -> MethodNotAllow
 
 
 def needs_head_of_get(table: RouteTable, path: str, method: str) -> bool:
-    """Tell whether ``method`` is a HEAD that no route serves, so the GET route answers it."""
+    """Tell whether ``method`` is a HEAD that no route serves, so the GET route handles it."""
     return method == "HEAD" and "HEAD" not in table.methods_at(path)
 
 

@@ -174,8 +174,8 @@ def route_template(scope: Any) -> str:
         known = RouteTable.of(app).templates.get(id(route))
         if known is not None and known[0] is route:
             return known[1]
-    # A route outside the table, or included at two prefixes: recover the
-    # prefix from the request path.
+    # For a route outside the table, or one included at two prefixes, the
+    # prefix is recovered from the request path.
     path: str = scope.get("path", "")
     regex = getattr(route, "path_regex", None)
     if regex is None or regex.match(path):

@@ -34,7 +34,7 @@ log = logging.getLogger(__name__)
 router = APIRouter()
 
 # The scope key under which the request pipeline keeps the web server's own send
-# callable of a WebSocket scope; ``direct_writer`` writes frames through it.
+# callable of a WebSocket scope. ``direct_writer`` writes frames through it.
 RAW_SEND_KEY = "campfire.raw_send"
 
 # How long a closing socket may take to send what is still queued.
