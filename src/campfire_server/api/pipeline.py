@@ -17,9 +17,9 @@ Every response carries the request id. Every response after the access
 step also carries the headers that all responses share (rate limit, CORS,
 mock flag, security headers), and so does its rate-limit rejection.
 
-The steps once were one middleware each, with a coroutine and a wrapped
-``send`` per layer. In one layer a message POST costs the event loop
-about a third less CPU in Python (``bench/messages.py``).
+The steps once were one middleware each, with a coroutine and most with a
+wrapped ``send`` per layer. Timed in one process with a stub application,
+the six layers took about 80 µs per message POST and this one about 60 µs.
 """
 
 from __future__ import annotations
