@@ -10,12 +10,10 @@ from fastapi import FastAPI
 
 from . import __version__, gc_policy
 from .analytics import live as analytics_live
-from .api.access import AccessMiddleware
 from .api.errors import install_error_handlers
 from .api.idempotency import IdempotencyMiddleware
-from .api.methods import MethodsMiddleware
-from .api.middleware import BodyGuardMiddleware, RequestContextMiddleware
 from .api.openapi import install_openapi
+from .api.pipeline import RequestPipeline
 from .api.routes import (
     agents,
     ai,
@@ -168,20 +166,12 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     app.include_router(inbox_assets.router)
     install_openapi(app)
 
-    # Added last runs first: request context wraps access (CORS, mock mode,
-    # rate and security headers), which wraps the method rules (HEAD,
-    # OPTIONS, 405 and 426), then the body guard, then idempotency, so every
-    # rejection carries the request id and the headers, and a CORS preflight
-    # never reaches OPTIONS.
+    # One layer for every step before the routes (api/pipeline.py), then
+    # idempotent replays, which need the checked body.
     app.add_middleware(IdempotencyMiddleware)
     app.add_middleware(
-        BodyGuardMiddleware,
+        RequestPipeline,
         max_body_bytes=settings.max_body_bytes,
         idle_timeout=settings.body_idle_timeout_seconds,
     )
-    app.add_middleware(MethodsMiddleware)
-    app.add_middleware(AccessMiddleware)
-    app.add_middleware(RequestContextMiddleware)
-    # Outermost, so realtime fan-out can write through the web server's own send.
-    app.add_middleware(realtime_gateway.RawSendCapture)
     return app

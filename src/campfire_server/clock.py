@@ -46,12 +46,23 @@ def set_clock(new_clock: Clock) -> Clock:
     return previous
 
 
+# The formatted date and time of the last second that ``to_iso`` formatted, as
+# (epoch second, text up to the seconds' dot). Most calls fall in the same
+# second as the one before, and ``strftime`` is most of the cost of a call.
+_last_second: tuple[int, str] = (0, "1970-01-01T00:00:00.")
+
+
 def to_iso(ms: int | None) -> str | None:
     """Format epoch milliseconds as UTC ISO 8601 with millisecond precision and ``Z``."""
+    global _last_second
     if ms is None:
         return None
-    moment = datetime.fromtimestamp(ms / 1000, tz=UTC)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{ms % 1000:03d}Z"
+    second, millis = divmod(ms, 1000)
+    cached = _last_second
+    if cached[0] != second:
+        text = datetime.fromtimestamp(second, tz=UTC).strftime("%Y-%m-%dT%H:%M:%S.")
+        cached = _last_second = (second, text)
+    return f"{cached[1]}{millis:03d}Z"
 
 
 def from_iso(value: str) -> int:

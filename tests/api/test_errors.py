@@ -77,10 +77,8 @@ async def test_media_type_ignores_case(client, tenant, content_type):
 
 
 async def test_stalled_body_is_408():
-    from campfire_server.api.middleware import BodyGuardMiddleware
-
-    async def never_called(scope, receive, send):
-        raise AssertionError("the app ran without a body")
+    from campfire_server.api.middleware import BodyGuard, send_error
+    from campfire_server.errors import RequestTimeout
 
     async def stalled_receive():
         await asyncio.sleep(3600)
@@ -98,8 +96,10 @@ async def test_stalled_body_is_408():
         "headers": [(b"content-type", b"application/json"), (b"content-length", b"100")],
         "state": {"request_id": "req_stalled"},
     }
-    guard = BodyGuardMiddleware(never_called, max_body_bytes=1024 * 1024, idle_timeout=0.2)
-    await asyncio.wait_for(guard(scope, stalled_receive, send), 5)
+    guard = BodyGuard(max_body_bytes=1024 * 1024, idle_timeout=0.2)
+    with pytest.raises(RequestTimeout) as caught:
+        await asyncio.wait_for(guard.read(scope, stalled_receive), 5)
+    await send_error(send, caught.value, "req_stalled")
 
     assert sent[0]["status"] == 408
     error = json.loads(sent[1]["body"])["error"]

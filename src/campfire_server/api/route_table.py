@@ -65,8 +65,13 @@ class Resource:
 class RouteTable:
     """Every route of an application, looked up by request path."""
 
-    def __init__(self, entries: list[RouteEntry]) -> None:
+    def __init__(
+        self, entries: list[RouteEntry], templates: dict[int, tuple[Any, str]] | None = None
+    ) -> None:
         self.entries = entries
+        # The full template of each route object that the table lists once,
+        # by ``id`` because routes compare by value and cannot be hashed.
+        self.templates = templates or {}
         self.websockets = [entry for entry in entries if entry.websocket]
         # Templates that another, less specific template also matches.
         # Only a path of one of these can be routed to the wrong resource.
@@ -84,7 +89,7 @@ class RouteTable:
         """Return the table of ``app``, built on first use and cached on its state."""
         table = getattr(app.state, _STATE_KEY, None)
         if table is None:
-            table = cls(_entries(app.router.routes))
+            table = cls(_entries(app.router.routes), _templates(app.router.routes))
             setattr(app.state, _STATE_KEY, table)
         return table
 
@@ -133,6 +138,52 @@ def _entries(routes: list[Any]) -> list[RouteEntry]:
         methods = frozenset(route.methods or ())
         entries.append(RouteEntry(template, regex, methods, websocket))
     return entries
+
+
+def _templates(routes: list[Any]) -> dict[int, tuple[Any, str]]:
+    """Map each route object's ``id`` to it and its full template.
+
+    A route included at two prefixes has two templates and is left out.
+    """
+    seen: dict[int, tuple[Any, list[str]]] = {}
+    for context in iter_route_contexts(routes):
+        if context.path_format:
+            route = context.original_route
+            seen.setdefault(id(route), (route, []))[1].append(context.path_format)
+    return {
+        key: (route, templates[0])
+        for key, (route, templates) in seen.items()
+        if len(templates) == 1
+    }
+
+
+def route_template(scope: Any) -> str:
+    """Return the matched route's path template with its router prefix, e.g. ``/api/v2/x/{id}``.
+
+    A route included with a prefix matches the rest of the path and carries
+    only its own template, so the full one comes from the route table. A
+    response sent before routing, such as an idempotent replay or a
+    rejected body, names the template of its path.
+    """
+    route = scope.get("route")
+    template = getattr(route, "path", None)
+    if not template:
+        return template_for(scope) or "<unmatched>"
+    app = scope.get("app")
+    if app is not None:
+        known = RouteTable.of(app).templates.get(id(route))
+        if known is not None and known[0] is route:
+            return known[1]
+    # For a route outside the table, or one included at two prefixes, the
+    # prefix is recovered from the request path.
+    path: str = scope.get("path", "")
+    regex = getattr(route, "path_regex", None)
+    if regex is None or regex.match(path):
+        return template
+    for index, char in enumerate(path):
+        if char == "/" and index and regex.match(path[index:]):
+            return path[:index] + template
+    return template
 
 
 def template_for(scope: Any) -> str | None:

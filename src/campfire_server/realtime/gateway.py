@@ -33,26 +33,12 @@ log = logging.getLogger(__name__)
 
 router = APIRouter()
 
-# The scope key under which ``RawSendCapture`` keeps the web server's own send callable.
+# The scope key under which the request pipeline keeps the web server's own send
+# callable of a WebSocket scope. ``direct_writer`` writes frames through it.
 RAW_SEND_KEY = "campfire.raw_send"
 
 # How long a closing socket may take to send what is still queued.
 CLOSE_FLUSH_SECONDS = 1.0
-
-
-class RawSendCapture:
-    """ASGI middleware, added outermost, that keeps the server's send of each WebSocket scope.
-
-    ``direct_writer`` uses it to write frames synchronously during fan-out.
-    """
-
-    def __init__(self, app: Any) -> None:
-        self.app = app
-
-    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        if scope["type"] == "websocket":
-            scope[RAW_SEND_KEY] = send
-        await self.app(scope, receive, send)
 
 
 def direct_writer(raw_send: Any) -> DirectWriter | None:

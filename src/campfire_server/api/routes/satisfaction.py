@@ -57,6 +57,4 @@ async def rate_conversation(
 )
 async def get_rating(conversation_id: str, principal: PrincipalDep, db: DbDep) -> Rating:
     require(principal, "conversations:read")
-    return await db.read(
-        lambda tx: service.get_rating(tx, principal, conversation_id)
-    )
+    return await db.read(lambda tx: service.get_rating(tx, principal, conversation_id))

@@ -1,0 +1,248 @@
+"""The request pipeline: every step that runs before and around the routes, in one ASGI layer.
+
+An HTTP request goes through these steps in order, and each may send the
+response itself and stop there:
+
+1. Context: the request id (``X-Request-ID``), and after the response one
+   log line and the metrics; an error that escapes gets a 500 envelope.
+2. Access: a CORS preflight, an invalid ``X-Campfire-Mock``, and the rate
+   limit of a client without a credential.
+3. Methods: 426 on a WebSocket path, OPTIONS, 405 on a literal path, and
+   HEAD where only GET has a route.
+4. Body guard: a NUL in the URL, then for POST, PUT and PATCH the transfer
+   coding, the size limit, the media type and the JSON syntax.
+5. The application (idempotent replays, then FastAPI's routing).
+
+Every response carries the request id. Every response after the access
+step also carries the headers that all responses share (rate limit, CORS,
+mock flag, security headers), and so does its rate-limit rejection.
+
+The steps once were one middleware each, with a coroutine and most with a
+wrapped ``send`` per layer. Timed in one process with a stub application,
+the six layers took about 80 µs per message POST and this one about 60 µs.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from contextlib import nullcontext
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from .. import ids, mock
+from ..errors import ServiceError, ValidationFailed
+from ..logs import request_id_var
+from ..monitoring import metrics
+from ..realtime.gateway import RAW_SEND_KEY
+from . import access, methods
+from .middleware import BodyGuard, _header, find_nul_in_url, replay, send_error
+from .route_table import RouteTable, route_template
+
+log = logging.getLogger("campfire_server.access")
+error_log = logging.getLogger(__name__)
+
+_SANE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
+_BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
+
+
+class _Response:
+    """The ``send`` of one request, which adds the request id and the shared headers."""
+
+    __slots__ = ("_send", "_request_id", "shared", "status", "started")
+
+    def __init__(self, send: Send, request_id: str) -> None:
+        self._send = send
+        self._request_id = request_id.encode()
+        # Set once the access step has passed; until then only the id is added.
+        self.shared: access.SharedHeaders | None = None
+        self.status = 500
+        self.started = False
+
+    async def send(self, message: Message) -> None:
+        if message["type"] == "http.response.start":
+            self.status = message["status"]
+            self.started = True
+            headers = list(message.get("headers", []))
+            if self.shared is not None:
+                await self.shared.add_to(headers)
+            headers.append((b"x-request-id", self._request_id))
+            message = {**message, "headers": headers}
+        await self._send(message)
+
+
+class RequestPipeline:
+    """Run the steps of every request before ``app``, which is the rest of the application."""
+
+    def __init__(self, app: ASGIApp, max_body_bytes: int, idle_timeout: float = 30.0) -> None:
+        self.app = app
+        self.body_guard = BodyGuard(max_body_bytes, idle_timeout)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        kind = scope["type"]
+        if kind == "http":
+            await self._http(scope, receive, send)
+        elif kind == "websocket":
+            await self._websocket(scope, receive, send)
+        else:
+            await self.app(scope, receive, send)
+
+    # 1. Context ---------------------------------------------------------------------
+
+    async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
+        request_id = _request_id(scope)
+        token = request_id_var.set(request_id)
+        state = scope.setdefault("state", {})
+        state["request_id"] = request_id
+        started = time.perf_counter()
+        response = _Response(send, request_id)
+        try:
+            await self._admit(scope, receive, response, state)
+        except Exception:
+            error_log.exception(
+                "unhandled error", extra={"method": scope.get("method"), "path": scope["path"]}
+            )
+            if not response.started:
+                response.shared = None
+                await send_error(
+                    response.send,
+                    ServiceError(
+                        "an internal error occurred; quote the request id when reporting it"
+                    ),
+                    request_id,
+                )
+        finally:
+            request_id_var.reset(token)
+            seconds = time.perf_counter() - started
+            route = route_template(scope)
+            metrics.observe_request(scope["method"], route, response.status, seconds)
+            if log.isEnabledFor(logging.INFO):
+                log.info(
+                    "request",
+                    extra={
+                        "method": scope["method"],
+                        "route": route,
+                        "status": response.status,
+                        "duration_ms": round(seconds * 1000, 2),
+                        "request_id": request_id,
+                        "organization_id": state.get("organization_id"),
+                    },
+                )
+
+    async def _websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
+        # Realtime fan-out writes frames through the web server's own send.
+        scope[RAW_SEND_KEY] = send
+        request_id = _request_id(scope)
+        token = request_id_var.set(request_id)
+        scope.setdefault("state", {})["request_id"] = request_id
+        mode = mock.activated() if mock.requested(_header(scope, b"x-campfire-mock")) else None
+        try:
+            with mode or nullcontext():
+                await self.app(scope, receive, send)
+        except Exception:
+            error_log.exception("unhandled error", extra={"method": None, "path": scope["path"]})
+        finally:
+            request_id_var.reset(token)
+
+    # 2. Access ----------------------------------------------------------------------
+
+    async def _admit(
+        self, scope: Scope, receive: Receive, response: _Response, state: dict
+    ) -> None:
+        request_id = state["request_id"]
+        origin = _header(scope, b"origin")
+        cors_origin = await access.allowed_origin(scope, origin)
+        if access.is_preflight(scope, origin):
+            assert origin is not None
+            await access.send_preflight(response.send, origin, cors_origin, request_id)
+            return
+
+        mock_header = _header(scope, b"x-campfire-mock")
+        invalid = access.invalid_mock_header(mock_header)
+        if invalid is not None:
+            await send_error(response.send, invalid, request_id)
+            return
+
+        mock_on = mock.requested(mock_header)
+        limited = scope["path"] not in access.UNLIMITED_PATHS
+        response.shared = access.SharedHeaders(scope, state, cors_origin, mock_on, limited)
+        if limited and _header(scope, b"authorization") is None:
+            # Without a credential the client address is the only identity.
+            decision = state["rate_limit"] = await access.limit_anonymous(scope)
+            if not decision.allowed:
+                try:
+                    decision.raise_if_exceeded()
+                except ServiceError as error:
+                    await send_error(response.send, error, request_id)
+                    return
+
+        if mock_on:
+            with mock.activated():
+                await self._check_method(scope, receive, response.send)
+        else:
+            await self._check_method(scope, receive, response.send)
+
+    # 3. Methods ---------------------------------------------------------------------
+
+    async def _check_method(self, scope: Scope, receive: Receive, send: Send) -> None:
+        table = RouteTable.of(scope["app"])
+        path: str = scope["path"]
+        method: str = scope["method"]
+        request_id = scope["state"]["request_id"]
+        upgrade = methods.upgrade_required(table, path)
+        if upgrade is not None:
+            await send_error(send, upgrade, request_id)
+            return
+
+        if method == "OPTIONS":
+            await methods.respond_to_options(scope, receive, send, self._guard_body)
+            return
+
+        not_allowed = methods.shadowed_method(table, path, method)
+        if not_allowed is not None:
+            await send_error(send, not_allowed, request_id)
+            return
+
+        if methods.needs_head_of_get(table, path, method):
+            await methods.respond_to_head(scope, receive, send, self._guard_body)
+            return
+        await self._guard_body(scope, receive, send)
+
+    # 4. Body guard ------------------------------------------------------------------
+
+    async def _guard_body(self, scope: Scope, receive: Receive, send: Send) -> None:
+        request_id = scope["state"]["request_id"]
+        part = find_nul_in_url(scope)
+        if part is not None:
+            error = ValidationFailed(
+                f"{part} contains a NUL (U+0000) character",
+                field=part,
+                value=None,
+                expected="text without NUL (U+0000) characters",
+            )
+            await send_error(send, error, request_id)
+            return
+        if scope["method"] in _BODY_METHODS:
+            try:
+                body = await self.body_guard.read(scope, receive)
+            except ServiceError as error:
+                # The unread rest of a body may be large or never end, so the
+                # connection closes instead of reading it before the next request.
+                body_read = "raw_body" in scope["state"]
+                await send_error(send, error, request_id, close=not body_read)
+                return
+            except ConnectionError:
+                return
+            receive = replay(body)
+
+        # 5. The application.
+        await self.app(scope, receive, send)
+
+
+def _request_id(scope: Scope) -> str:
+    """Return the client's ``X-Request-ID`` when it is sane, else a new id."""
+    supplied = _header(scope, b"x-request-id")
+    if supplied and _SANE_REQUEST_ID.match(supplied):
+        return supplied
+    return ids.new("request")
