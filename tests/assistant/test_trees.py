@@ -99,3 +99,32 @@ def test_fallback_weighs_tree_features(mode):
     fallback = confidence._MODELS[mode]
     assert set(fallback.weights) == tree_features
     assert 0.0 <= fallback.score(NO_EVIDENCE) < 0.2
+
+
+def test_logistic_model_file_loads(tmp_path):
+    path = write(
+        tmp_path,
+        {"kind": "logistic", "features": ["coverage"], "weights": [2.0], "bias": -1.0},
+    )
+    model = confidence.load_model(path)
+    assert model.score(NO_EVIDENCE) == pytest.approx(1 / (1 + 2.718281828), rel=1e-6)
+
+
+def test_average_model_file_means_members(tmp_path):
+    logistic = {"kind": "logistic", "features": ["coverage"], "weights": [0.0], "bias": 0.0}
+    trees = BoostedTrees(("coverage",), 0.0, 1.0, (STUMP,)).to_json()
+    path = write(tmp_path, {"kind": "average", "members": [logistic, trees]})
+    model = confidence.load_model(path)
+    low = 1 / (1 + 2.718281828**2)
+    assert model.score(NO_EVIDENCE) == pytest.approx((0.5 + low) / 2, rel=1e-6)
+
+
+def test_model_file_of_unknown_kind_rejected(tmp_path):
+    with pytest.raises(ValueError, match="unknown model kind 'forest'"):
+        confidence.load_model(write(tmp_path, {"kind": "forest"}))
+
+
+def test_logistic_file_with_unknown_feature_rejected(tmp_path):
+    path = write(tmp_path, {"kind": "logistic", "features": ["x"], "weights": [1.0], "bias": 0})
+    with pytest.raises(ValueError, match="unknown evidence features"):
+        confidence.load_model(path)
