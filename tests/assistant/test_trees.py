@@ -86,19 +86,28 @@ def test_shipped_lexical_model_loads():
 @pytest.mark.parametrize("mode", ["fused", "semantic"])
 def test_shipped_fused_model_loads(mode):
     model = confidence.confidence_model(mode)
-    assert isinstance(model, confidence.TreeConfidenceModel)
+    assert isinstance(model, confidence.AverageConfidenceModel)
+    kinds = [type(member) for member in model.members]
+    assert kinds == [confidence.TreeConfidenceModel, confidence.ConfidenceModel]
     assert confidence.model_path("fused").exists()
     assert 0.0 <= model.score(NO_EVIDENCE) < 0.2
 
 
-@pytest.mark.parametrize("mode", ["lexical", "fused"])
-def test_fallback_weighs_tree_features(mode):
+def test_lexical_fallback_weighs_tree_features():
     # The logistic fallback is fitted on the same evidence as the trees, so a
     # feature the trees split on and the fallback ignores means a stale refit.
-    tree_features = set(load(confidence.model_path(mode)).features)
-    fallback = confidence._MODELS[mode]
+    tree_features = set(load(confidence.model_path("lexical")).features)
+    fallback = confidence._MODELS["lexical"]
     assert set(fallback.weights) == tree_features
     assert 0.0 <= fallback.score(NO_EVIDENCE) < 0.2
+
+
+def test_fused_fallback_is_shipped_logistic_member():
+    shipped = confidence.load_model(confidence.model_path("fused"))
+    logistic = shipped.members[1]
+    fallback = confidence._MODELS["fused"]
+    assert fallback.weights == pytest.approx(logistic.weights, abs=5e-4)
+    assert fallback.bias == pytest.approx(logistic.bias, abs=5e-4)
 
 
 def test_logistic_model_file_loads(tmp_path):

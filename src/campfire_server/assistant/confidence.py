@@ -75,28 +75,39 @@ class AverageConfidenceModel:
         return sum(member.score(evidence) for member in self.members) / len(self.members)
 
 
-# Used only where confidence-fused.json is missing. Fitted with:
-# python bench/calibrate.py DATA --retriever fused --drop unknown_terms,query_size
+# Used only where confidence-fused.json is missing: the logistic member of that
+# file, which python bench/fit_confidence.py DATA --retriever fused writes.
 _FUSED = ConfidenceModel(
     weights={
-        "lexical_strength": -0.770,
-        "lexical_margin": 1.092,
-        "coverage": 0.324,
-        "passage_coverage": -0.206,
-        "rare_coverage": 0.119,
-        "specific_missing": -0.631,
-        "semantic_top": 0.496,
-        "semantic_margin": 1.894,
-        "retrievers_agree": 0.398,
-        "title_coverage": 1.372,
-        "lexical_spread": 1.164,
-        "names_missing": -0.153,
-        "answer_type_missing": 0.179,
-        "pair_coverage": 1.382,
-        "lexical_standard": 1.972,
-        "semantic_standard": 2.492,
+        "lexical_strength": -1.109,
+        "lexical_margin": 1.049,
+        "coverage": 0.257,
+        "passage_coverage": -0.267,
+        "rare_coverage": 0.096,
+        "specific_missing": -0.704,
+        "semantic_top": -0.674,
+        "semantic_margin": 1.767,
+        "retrievers_agree": 0.390,
+        "title_coverage": 1.277,
+        "lexical_spread": 1.251,
+        "names_missing": -0.064,
+        "answer_type_missing": 0.150,
+        "pair_coverage": 1.169,
+        "lexical_standard": 2.106,
+        "semantic_standard": 2.360,
+        "kernel_00": 0.000,
+        "kernel_01": -0.179,
+        "kernel_02": -0.039,
+        "kernel_03": -0.105,
+        "kernel_04": -0.176,
+        "kernel_05": -0.159,
+        "kernel_06": 0.109,
+        "kernel_07": 0.488,
+        "kernel_08": 1.110,
+        "kernel_09": 1.795,
+        "kernel_10": 0.000,
     },
-    bias=-2.692,
+    bias=-3.785,
 )
 
 _MODELS = {
