@@ -46,7 +46,7 @@ SCALAR_FEATURE_NAMES = (
     "lexical_standard",
     "semantic_standard",
 )
-# The kernel features come last; they are measured for semantic and fused answers only.
+# The kernel features come last; only semantic and fused retrieval measure them.
 FEATURE_NAMES = SCALAR_FEATURE_NAMES + KERNEL_NAMES
 NO_KERNELS = (0.0,) * len(KERNEL_NAMES)
 

@@ -1,13 +1,13 @@
 """Kernel pooling over word-piece similarities between the question and the best passage.
 
-The K-NRM scheme (Xiong et al., "End-to-End Neural Ad-hoc Ranking with
-Kernel Pooling", SIGIR 2017) on a frozen encoder: the cosine of every
-question word piece with every passage word piece, counted softly by
-Gaussian kernels centred at -0.9, -0.7, ..., 0.9 (width 0.1) and by one
-narrow kernel at 1.0 for exact matches. For each kernel, each question
-piece's soft count is summed over the passage, and the logarithms of those
-counts are averaged over the question's pieces. Unlike the sentence
-vectors, this reads which parts of the question the passage matches.
+Kernel pooling as in K-NRM, over a frozen encoder. Every question word
+piece is compared with every passage word piece by cosine. Gaussian
+kernels centred at -0.9, -0.7, ..., 0.9 (width 0.1), and one narrow kernel
+at 1.0 for exact matches, count those cosines softly. For each kernel, each
+question piece's soft count is summed over the passage, and the logarithms
+of those counts are averaged over the question's pieces. Unlike the
+sentence vectors, this reads which parts of the question the passage
+matches.
 """
 
 from __future__ import annotations
