@@ -1,7 +1,8 @@
 """Fit the boosted-tree confidence model that ``assistant/confidence.py`` ships.
 
 Usage: python bench/fit_confidence.py DATA_DIR [--retriever lexical|fused] [--rows FILE.npz]
-       [--target top1|top3|answerable] [--out FILE]
+       [--target top1|top3|answerable] [--shape trees|logistic|average] [--seeds N]
+       [--drop FEATURES] [--out FILE]
 
 Needs scikit-learn (``pip install scikit-learn``), which only this script
 uses: the package reads the fitted trees from JSON. DATA_DIR holds the
@@ -13,14 +14,18 @@ article. The script prints, per set, 5-fold cross-validated AUROC of
 figures at the default threshold (recall, false-handoff rate,
 hallucination, auto-resolution), the same for a cross-set check (fit on
 two sets, score the third) and a calibration table, for the trees and
-for the logistic model of ``calibrate.py`` side by side. It then fits on every
-row and writes the model file, after checking that the package's
-predictor reproduces scikit-learn's probabilities.
+for the logistic model of ``calibrate.py`` and for the mean of the two
+probabilities side by side. With ``--seeds N`` it repeats the checks over N
+fold assignments and tree seeds and prints each AUROC's mean and minimum.
+It then fits the chosen shape on every row and writes the model file,
+after checking that the package's predictor reproduces the fitted
+probabilities.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
 
@@ -29,27 +34,42 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from calibrate import collect, fit_logistic, predict  # noqa: E402
 
-from campfire_server.assistant.confidence import MODEL_DIR, model_path  # noqa: E402
+from campfire_server.assistant.confidence import (  # noqa: E402
+    MODEL_DIR,
+    ConfidenceModel,
+    load_model,
+    model_path,
+)
 from campfire_server.assistant.engine import OUT_OF_SCOPE_COVERAGE  # noqa: E402
 from campfire_server.assistant.evaluation import auroc  # noqa: E402
-from campfire_server.assistant.evidence import FEATURE_NAMES  # noqa: E402
+from campfire_server.assistant.evidence import FEATURE_NAMES, Evidence  # noqa: E402
+from campfire_server.assistant.kernels import KERNEL_NAMES  # noqa: E402
 from campfire_server.assistant.trees import LEAF, BoostedTrees, Tree  # noqa: E402
 
 # Features left out of every fit: the share of unseen words and the query
 # length describe the question, not the article, and did not carry across sets.
 EXCLUDED = ("unknown_terms", "query_size")
-SEMANTIC_FEATURES = ("semantic_top", "semantic_margin", "retrievers_agree", "semantic_standard")
+SEMANTIC_FEATURES = (
+    "semantic_top",
+    "semantic_margin",
+    "retrievers_agree",
+    "semantic_standard",
+    *KERNEL_NAMES,
+)
 # Trees, depth and learning rate per retriever. With the semantic features,
 # trees of depth 2 learned interactions that did not carry across sets: mtrag
 # scored by trees fitted on the other sets reached AUROC 0.60 at depth 2 and
 # 0.72 with stumps. So the fused model is a sum of single splits.
 SHAPES = {"lexical": (150, 2, 0.05), "fused": (100, 1, 0.1)}
+# The model shape each retriever ships (see BENCHMARKS.md for the comparison).
+SHIPPED_SHAPE = {"lexical": "trees", "fused": "average"}
+SET_NAMES = ("techqa", "wixqa", "mtrag")
 SUBSAMPLE = 0.8
 THRESHOLD = 0.6
 FOLDS = 5
 
 
-def classifier(retriever: str):
+def classifier(retriever: str, seed: int = 0):
     from sklearn.ensemble import GradientBoostingClassifier
 
     trees, depth, learning_rate = SHAPES[retriever]
@@ -58,8 +78,37 @@ def classifier(retriever: str):
         max_depth=depth,
         learning_rate=learning_rate,
         subsample=SUBSAMPLE,
-        random_state=0,
+        random_state=seed,
     )
+
+
+def held_out_scores(
+    retriever: str, x: np.ndarray, y: np.ndarray, sets: np.ndarray, seed: int
+) -> dict[tuple[str, str], np.ndarray]:
+    """Return held-out probabilities per (shape, check) for one seed.
+
+    The checks are 5-fold cross-validation (folds drawn with ``seed``) and a
+    cross-set check that fits on two sets and scores the third. The shapes
+    are the trees, the logistic model and the mean of the two.
+    """
+    folds = np.random.default_rng(seed).integers(0, FOLDS, len(y))
+    splits = {
+        "cross-validated": [(folds != k, folds == k) for k in range(FOLDS)],
+        "fitted on the other sets": [(sets != name, sets == name) for name in SET_NAMES],
+    }
+    scores = {}
+    for check, pairs in splits.items():
+        trees_scores = np.zeros(len(y))
+        logistic_scores = np.zeros(len(y))
+        for train, test in pairs:
+            fitted = classifier(retriever, seed).fit(x[train], y[train])
+            trees_scores[test] = fitted.predict_proba(x[test])[:, 1]
+            beta = fit_logistic(x[train], y[train].astype(float))
+            logistic_scores[test] = predict(beta, x[test])
+        scores["trees", check] = trees_scores
+        scores["logistic", check] = logistic_scores
+        scores["average", check] = (trees_scores + logistic_scores) / 2
+    return scores
 
 
 def to_model(fitted, features: list[str]) -> BoostedTrees:
@@ -143,6 +192,18 @@ def main() -> int:
         help="what a positive example is: an answerable question whose first article is gold "
         "(shipped), one with a gold article among the first three, or any answerable question",
     )
+    parser.add_argument(
+        "--shape",
+        choices=["trees", "logistic", "average"],
+        help="model to write: the trees, the logistic model, or the mean of their "
+        "probabilities (default: the shape the retriever ships)",
+    )
+    parser.add_argument(
+        "--seeds", type=int, default=1, help="fold assignments and tree seeds to check over"
+    )
+    parser.add_argument(
+        "--drop", default="", help="comma-separated evidence features to leave out of the fit"
+    )
     args = parser.parse_args()
 
     if args.rows:
@@ -161,6 +222,12 @@ def main() -> int:
 
     in_scope = x[:, FEATURE_NAMES.index("coverage")] >= OUT_OF_SCOPE_COVERAGE
     excluded = set(EXCLUDED) | (set(SEMANTIC_FEATURES) if args.retriever == "lexical" else set())
+    dropped = set(filter(None, args.drop.split(",")))
+    unknown = dropped - set(FEATURE_NAMES)
+    if unknown:
+        print(f"error: --drop names unknown features {sorted(unknown)}; see FEATURE_NAMES")
+        return 2
+    excluded |= dropped
     features = [name for name in FEATURE_NAMES if name not in excluded]
     x = x[:, [FEATURE_NAMES.index(name) for name in features]]
     if args.target == "top1":
@@ -170,52 +237,71 @@ def main() -> int:
     else:
         y = (~handoff).astype(int)
 
-    folds = np.random.default_rng(0).integers(0, FOLDS, len(y))
-    trees_held_out = np.zeros(len(y))
-    logistic_held_out = np.zeros(len(y))
-    for k in range(FOLDS):
-        train, test = folds != k, folds == k
-        fitted = classifier(args.retriever).fit(x[train], y[train])
-        trees_held_out[test] = fitted.predict_proba(x[test])[:, 1]
-        beta = fit_logistic(x[train], y[train].astype(float))
-        logistic_held_out[test] = predict(beta, x[test])
     labels = (sets, handoff, top1, in_scope)
-    report("trees, cross-validated", trees_held_out, *labels)
-    report("logistic, cross-validated", logistic_held_out, *labels)
-    print("trees calibration:", calibration(trees_held_out, y))
+    by_seed = [held_out_scores(args.retriever, x, y, sets, seed) for seed in range(args.seeds)]
+    for (shape, check), scores in by_seed[0].items():
+        report(f"{shape}, {check}", scores, *labels)
+    print("trees calibration:", calibration(by_seed[0]["trees", "cross-validated"], y))
+    print("average calibration:", calibration(by_seed[0]["average", "cross-validated"], y))
+    if args.seeds > 1:
+        for key in by_seed[0]:
+            cells = []
+            for set_name in ("techqa", "mtrag"):
+                mask = sets == set_name
+                areas = [auroc(list(1 - run[key][mask]), list(handoff[mask])) for run in by_seed]
+                cells.append(f"{set_name} mean {np.mean(areas):.3f} min {np.min(areas):.3f}")
+            print(f"{key[0]}, {key[1]} over {args.seeds} seeds: " + ", ".join(cells))
 
-    # Cross-set check: fit on two sets, score the third, so no set tunes its own model.
-    trees_other_sets = np.zeros(len(y))
-    logistic_other_sets = np.zeros(len(y))
-    for set_name in ("techqa", "wixqa", "mtrag"):
-        mask = sets == set_name
-        fitted = classifier(args.retriever).fit(x[~mask], y[~mask])
-        trees_other_sets[mask] = fitted.predict_proba(x[mask])[:, 1]
-        beta = fit_logistic(x[~mask], y[~mask].astype(float))
-        logistic_other_sets[mask] = predict(beta, x[mask])
-    report("trees, fitted on the other sets", trees_other_sets, *labels)
-    report("logistic, fitted on the other sets", logistic_other_sets, *labels)
-
-    fitted = classifier(args.retriever).fit(x, y)
-    model = to_model(fitted, features)
-    expected = fitted.predict_proba(x)[:, 1]
-    actual = np.array([model.probability(dict(zip(features, row, strict=True))) for row in x])
-    difference = float(np.abs(expected - actual).max())
-    if difference > 1e-9:
-        print(f"error: exported trees differ from scikit-learn by {difference}")
-        return 1
-
+    model = fit_shape(args.shape or SHIPPED_SHAPE[args.retriever], args.retriever, x, y, features)
     out = args.out or model_path(args.retriever)
     MODEL_DIR.mkdir(parents=True, exist_ok=True)
-    out.write_text(_json(model), encoding="utf-8")
-    print(f"wrote {out} ({len(model.trees)} trees over {len(features)} features)")
+    draft = out.with_name(out.name + ".draft")
+    draft.write_text(json.dumps(model, separators=(",", ":")) + "\n", encoding="utf-8")
+
+    # The package must read back the probabilities that were fitted.
+    expected = model_probabilities(model, args.retriever, x, y)
+    loaded = load_model(draft)
+    actual = np.array([loaded.score(evidence_of(features, row)) for row in x])
+    difference = float(np.abs(expected - actual).max())
+    if difference > 1e-9:
+        draft.unlink()
+        print(f"error: the package's predictor differs from the fit by {difference}")
+        return 1
+    draft.replace(out)
+    print(f"wrote {out} ({model['kind']} over {len(features)} features)")
     return 0
 
 
-def _json(model: BoostedTrees) -> str:
-    import json
+def fit_shape(shape: str, retriever: str, x: np.ndarray, y: np.ndarray, features: list[str]):
+    """Fit ``shape`` on every row and return it as the JSON the package loads."""
+    if shape == "trees":
+        return to_model(classifier(retriever).fit(x, y), features).to_json()
+    beta = fit_logistic(x, y.astype(float))
+    weights = {name: float(w) for name, w in zip(features, beta[:-1], strict=True)}
+    logistic = ConfidenceModel(weights=weights, bias=float(beta[-1])).to_json()
+    if shape == "logistic":
+        return logistic
+    trees_model = to_model(classifier(retriever).fit(x, y), features).to_json()
+    return {"kind": "average", "members": [trees_model, logistic]}
 
-    return json.dumps(model.to_json(), separators=(",", ":")) + "\n"
+
+def model_probabilities(model: dict, retriever: str, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Return the probabilities of the fit behind ``model``, computed by scikit-learn and numpy."""
+    if model["kind"] == "boosted_trees":
+        return classifier(retriever).fit(x, y).predict_proba(x)[:, 1]
+    if model["kind"] == "logistic":
+        return predict(fit_logistic(x, y.astype(float)), x)
+    members = [model_probabilities(member, retriever, x, y) for member in model["members"]]
+    return np.mean(members, axis=0)
+
+
+def evidence_of(features: list[str], row: np.ndarray) -> Evidence:
+    """Return evidence with the fitted ``features`` set from ``row`` and every other value 0."""
+    values = dict.fromkeys(FEATURE_NAMES, 0.0)
+    values.update(zip(features, (float(v) for v in row), strict=True))
+    vector = [values[name] for name in FEATURE_NAMES]
+    scalar_count = len(FEATURE_NAMES) - len(KERNEL_NAMES)
+    return Evidence(*vector[:scalar_count], kernels=tuple(vector[scalar_count:]))
 
 
 if __name__ == "__main__":

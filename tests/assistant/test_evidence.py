@@ -1,6 +1,6 @@
 """Evidence of how far the best article scores above the rest of its knowledge base."""
 
-from campfire_server.assistant.evidence import FEATURE_NAMES, NO_EVIDENCE, measure
+from campfire_server.assistant.evidence import FEATURE_NAMES, NO_EVIDENCE, NO_KERNELS, measure
 from campfire_server.knowledge.index import IndexedArticle, KnowledgeIndex
 from campfire_server.knowledge.query import build_query
 
@@ -49,3 +49,11 @@ def test_clear_match_stands_out_more_than_vague_one():
 def test_semantic_standard_is_zero_for_lexical_search():
     index = KnowledgeIndex(ARTICLES)
     assert evidence_for(index, "reset my password").semantic_standard == 0.0
+
+
+def test_lexical_evidence_has_no_kernel_features():
+    index = KnowledgeIndex([IndexedArticle("art_1", "Refunds", "Refunds take five days.", None)])
+    query = build_query("how long do refunds take?")
+    evidence = measure(index, query, index.search(query), "how long do refunds take?")
+    assert evidence.kernels == NO_KERNELS
+    assert evidence.vector()[-len(NO_KERNELS) :] == list(NO_KERNELS)

@@ -86,16 +86,54 @@ def test_shipped_lexical_model_loads():
 @pytest.mark.parametrize("mode", ["fused", "semantic"])
 def test_shipped_fused_model_loads(mode):
     model = confidence.confidence_model(mode)
-    assert isinstance(model, confidence.TreeConfidenceModel)
+    assert isinstance(model, confidence.AverageConfidenceModel)
+    kinds = [type(member) for member in model.members]
+    assert kinds == [confidence.TreeConfidenceModel, confidence.ConfidenceModel]
     assert confidence.model_path("fused").exists()
     assert 0.0 <= model.score(NO_EVIDENCE) < 0.2
 
 
-@pytest.mark.parametrize("mode", ["lexical", "fused"])
-def test_fallback_weighs_tree_features(mode):
+def test_lexical_fallback_weighs_tree_features():
     # The logistic fallback is fitted on the same evidence as the trees, so a
     # feature the trees split on and the fallback ignores means a stale refit.
-    tree_features = set(load(confidence.model_path(mode)).features)
-    fallback = confidence._MODELS[mode]
+    tree_features = set(load(confidence.model_path("lexical")).features)
+    fallback = confidence._MODELS["lexical"]
     assert set(fallback.weights) == tree_features
     assert 0.0 <= fallback.score(NO_EVIDENCE) < 0.2
+
+
+def test_fused_fallback_is_shipped_logistic_member():
+    shipped = confidence.load_model(confidence.model_path("fused"))
+    logistic = shipped.members[1]
+    fallback = confidence._MODELS["fused"]
+    assert fallback.weights == pytest.approx(logistic.weights, abs=5e-4)
+    assert fallback.bias == pytest.approx(logistic.bias, abs=5e-4)
+
+
+def test_logistic_model_file_loads(tmp_path):
+    path = write(
+        tmp_path,
+        {"kind": "logistic", "features": ["coverage"], "weights": [2.0], "bias": -1.0},
+    )
+    model = confidence.load_model(path)
+    assert model.score(NO_EVIDENCE) == pytest.approx(1 / (1 + 2.718281828), rel=1e-6)
+
+
+def test_average_model_file_means_members(tmp_path):
+    logistic = {"kind": "logistic", "features": ["coverage"], "weights": [0.0], "bias": 0.0}
+    trees = BoostedTrees(("coverage",), 0.0, 1.0, (STUMP,)).to_json()
+    path = write(tmp_path, {"kind": "average", "members": [logistic, trees]})
+    model = confidence.load_model(path)
+    low = 1 / (1 + 2.718281828**2)
+    assert model.score(NO_EVIDENCE) == pytest.approx((0.5 + low) / 2, rel=1e-6)
+
+
+def test_model_file_of_unknown_kind_rejected(tmp_path):
+    with pytest.raises(ValueError, match="unknown model kind 'forest'"):
+        confidence.load_model(write(tmp_path, {"kind": "forest"}))
+
+
+def test_logistic_file_with_unknown_feature_rejected(tmp_path):
+    path = write(tmp_path, {"kind": "logistic", "features": ["x"], "weights": [1.0], "bias": 0})
+    with pytest.raises(ValueError, match="unknown evidence features"):
+        confidence.load_model(path)

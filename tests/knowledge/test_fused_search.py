@@ -80,3 +80,13 @@ def test_hits_carry_semantic_standard_score(index):
     cosines = standard([0.90, 0.95, 0.0, 0.99])
     assert by_id["art_a"].semantic_standard == pytest.approx(cosines[0])
     assert by_id["art_c"].semantic_standard == pytest.approx(cosines[2])
+
+
+def test_fused_ties_ordered_by_external_id():
+    twins = [
+        IndexedArticle("art_1", "Shipping times", "Parcels arrive.", None, external_id="kb/2"),
+        IndexedArticle("art_2", "Shipping times", "Parcels arrive.", None, external_id="kb/1"),
+    ]
+    for articles in (twins, twins[::-1]):
+        index = KnowledgeIndex(articles, encoder=FixedEncoder())
+        assert ids(index.search(build_query("parcels"), mode="fused")) == ["art_2", "art_1"]

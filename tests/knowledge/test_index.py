@@ -73,10 +73,30 @@ def test_follow_up_uses_previous_customer_turn():
     assert ids(hits)[0] == "art_b"
 
 
-def test_search_is_deterministic_on_ties():
+def test_ties_ordered_by_id_without_external_ids():
     twins = [
         IndexedArticle("art_2", "Same", "identical text", None),
         IndexedArticle("art_1", "Same", "identical text", None),
     ]
     index = KnowledgeIndex(twins)
-    assert ids(index.search(build_query("identical"))) == ["art_2", "art_1"]
+    assert ids(index.search(build_query("identical"))) == ["art_1", "art_2"]
+
+
+def test_ties_ordered_by_external_id_not_input_order():
+    twins = [
+        IndexedArticle("art_1", "Same", "identical text", None, external_id="kb/b"),
+        IndexedArticle("art_2", "Same", "identical text", None, external_id="kb/a"),
+    ]
+    for articles in (twins, twins[::-1]):
+        index = KnowledgeIndex(articles)
+        assert ids(index.search(build_query("identical"))) == ["art_2", "art_1"]
+
+
+def test_ties_ordered_by_url_then_title():
+    twins = [
+        IndexedArticle("art_1", "Same B", "identical text", "/help/b"),
+        IndexedArticle("art_2", "Same A", "identical text", "/help/b"),
+        IndexedArticle("art_3", "Same C", "identical text", "/help/a"),
+    ]
+    index = KnowledgeIndex(twins)
+    assert ids(index.search(build_query("identical text"))) == ["art_3", "art_2", "art_1"]

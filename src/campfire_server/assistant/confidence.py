@@ -1,8 +1,9 @@
 """Confidence in 0..1 that an answer from the best article is right.
 
-A model over the evidence of ``evidence.py``, one per retriever mode:
-gradient-boosted trees read from ``models/confidence-<mode>.json`` where
-``bench/fit_confidence.py`` wrote one, else a logistic model whose weights
+A model over the evidence of ``evidence.py``, one per retriever mode, read
+from ``models/confidence-<mode>.json`` where ``bench/fit_confidence.py``
+wrote one: gradient-boosted trees, logistic weights, or the mean of the two
+probabilities. Without a file the mode falls back to logistic weights that
 ``bench/calibrate.py`` printed. Both were fitted on the labelled questions
 of three public support data sets (IBM TechQA technotes, Wix Help Center
 tickets, IBM MTRAG conversations), where a positive example is an
@@ -13,6 +14,7 @@ right article on those sets.
 
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import dataclass
 from functools import cache
@@ -54,29 +56,58 @@ class ConfidenceModel:
         )
         return 1.0 / (1.0 + math.exp(-z))
 
+    def to_json(self) -> dict:
+        return {
+            "kind": "logistic",
+            "features": list(self.weights),
+            "weights": list(self.weights.values()),
+            "bias": self.bias,
+        }
 
-# Used only where confidence-fused.json is missing. Fitted with:
-# python bench/calibrate.py DATA --retriever fused --drop unknown_terms,query_size
+
+@dataclass(frozen=True, slots=True)
+class AverageConfidenceModel:
+    """The mean of several models' probabilities."""
+
+    members: tuple[ConfidenceScorer, ...]
+
+    def score(self, evidence: Evidence) -> float:
+        return sum(member.score(evidence) for member in self.members) / len(self.members)
+
+
+# Used only where confidence-fused.json is missing: the logistic member of that
+# file, which python bench/fit_confidence.py DATA --retriever fused writes.
 _FUSED = ConfidenceModel(
     weights={
-        "lexical_strength": -0.770,
-        "lexical_margin": 1.092,
-        "coverage": 0.324,
-        "passage_coverage": -0.206,
-        "rare_coverage": 0.119,
-        "specific_missing": -0.631,
-        "semantic_top": 0.496,
-        "semantic_margin": 1.894,
-        "retrievers_agree": 0.398,
-        "title_coverage": 1.372,
-        "lexical_spread": 1.164,
-        "names_missing": -0.153,
-        "answer_type_missing": 0.179,
-        "pair_coverage": 1.382,
-        "lexical_standard": 1.972,
-        "semantic_standard": 2.492,
+        "lexical_strength": -1.109,
+        "lexical_margin": 1.048,
+        "coverage": 0.257,
+        "passage_coverage": -0.267,
+        "rare_coverage": 0.096,
+        "specific_missing": -0.705,
+        "semantic_top": -0.677,
+        "semantic_margin": 1.767,
+        "retrievers_agree": 0.390,
+        "title_coverage": 1.276,
+        "lexical_spread": 1.252,
+        "names_missing": -0.064,
+        "answer_type_missing": 0.149,
+        "pair_coverage": 1.169,
+        "lexical_standard": 2.107,
+        "semantic_standard": 2.360,
+        "kernel_00": 0.000,
+        "kernel_01": -0.172,
+        "kernel_02": -0.049,
+        "kernel_03": -0.117,
+        "kernel_04": -0.177,
+        "kernel_05": -0.164,
+        "kernel_06": 0.108,
+        "kernel_07": 0.488,
+        "kernel_08": 1.116,
+        "kernel_09": 1.796,
+        "kernel_10": 0.000,
     },
-    bias=-2.692,
+    bias=-3.768,
 )
 
 _MODELS = {
@@ -112,19 +143,52 @@ def model_path(mode: str) -> Path:
 
 @cache
 def confidence_model(mode: str) -> ConfidenceScorer:
-    """Return the confidence model of retriever ``mode``: its trees if shipped, else weights."""
+    """Return the confidence model of retriever ``mode``: its file if shipped, else weights."""
     # Semantic-only ranking has no model of its own and shares the fused one.
     fitted_mode = "fused" if mode == "semantic" else mode
     path = model_path(fitted_mode)
     if path.exists():
-        ensemble = trees.load(path)
-        unknown = set(ensemble.features) - set(FEATURE_NAMES)
-        if unknown:
-            raise ValueError(f"{path} names unknown evidence features {sorted(unknown)}")
-        return TreeConfidenceModel(ensemble)
+        return load_model(path)
 
     model = _MODELS.get(mode) or _MODELS["lexical"]
     unknown = set(model.weights) - set(FEATURE_NAMES)
     if unknown:
         raise AssertionError(f"confidence weights name unknown features: {sorted(unknown)}")
+    return model
+
+
+def load_model(path: Path) -> ConfidenceScorer:
+    """Read a model file that ``bench/fit_confidence.py`` wrote.
+
+    Raises ``ValueError`` when the file is of an unknown kind or names
+    evidence features this version does not measure.
+    """
+    return _from_json(json.loads(path.read_text(encoding="utf-8")), path)
+
+
+def _from_json(data: dict, path: Path) -> ConfidenceScorer:
+    kind = data.get("kind")
+    if kind == "average":
+        members = tuple(_from_json(member, path) for member in data["members"])
+        if not members:
+            raise ValueError(f"{path}: an average model needs at least one member")
+        return AverageConfidenceModel(members)
+
+    if kind == "boosted_trees":
+        ensemble = trees.from_json(data, path)
+        named = set(ensemble.features)
+        model: ConfidenceScorer = TreeConfidenceModel(ensemble)
+    elif kind == "logistic":
+        weights = dict(zip(data["features"], data["weights"], strict=True))
+        named = set(weights)
+        model = ConfidenceModel(
+            weights={k: float(v) for k, v in weights.items()}, bias=float(data["bias"])
+        )
+    else:
+        raise ValueError(
+            f"{path}: unknown model kind {kind!r}; expected boosted_trees, logistic or average"
+        )
+    unknown = named - set(FEATURE_NAMES)
+    if unknown:
+        raise ValueError(f"{path} names unknown evidence features {sorted(unknown)}")
     return model

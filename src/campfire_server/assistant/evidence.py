@@ -20,12 +20,13 @@ from ..knowledge.bm25 import K1
 from ..knowledge.index import ArticleHit, KnowledgeIndex, Query
 from ..knowledge.text import specific_terms, tokens
 from .answerability import pair_coverage
+from .kernels import KERNEL_NAMES, kernel_features
 
 # Semantic standard scores are divided by this to fall in 0..1. On the labelled
 # sets of BENCHMARKS.md about 1% of best articles lay further out.
 SEMANTIC_STANDARD_CAP = 10.0
 
-FEATURE_NAMES = (
+SCALAR_FEATURE_NAMES = (
     "lexical_strength",
     "lexical_margin",
     "coverage",
@@ -45,6 +46,9 @@ FEATURE_NAMES = (
     "lexical_standard",
     "semantic_standard",
 )
+# The kernel features come last; only semantic and fused retrieval measure them.
+FEATURE_NAMES = SCALAR_FEATURE_NAMES + KERNEL_NAMES
+NO_KERNELS = (0.0,) * len(KERNEL_NAMES)
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,9 +73,12 @@ class Evidence:
     pair_coverage: float
     lexical_standard: float
     semantic_standard: float
+    # One value per ``KERNEL_NAMES`` entry; all 0 without the semantic retriever.
+    kernels: tuple[float, ...] = NO_KERNELS
 
     def vector(self) -> list[float]:
-        return [getattr(self, name) for name in FEATURE_NAMES]
+        """Return the values in ``FEATURE_NAMES`` order."""
+        return [getattr(self, name) for name in SCALAR_FEATURE_NAMES] + list(self.kernels)
 
 
 NO_EVIDENCE = Evidence(0, 0, 0, 0, 0, 1, 1, 0, 0, 0, 0, 0, 0, 1, 1, 0, 0, 0)
@@ -159,12 +166,14 @@ def measure(index: KnowledgeIndex, query: Query, hits: list[ArticleHit], questio
     semantic_top = max(0.0, top.semantic)
     semantic_margin = 0.0
     retrievers_agree = 0.0
+    kernels = NO_KERNELS
     if index.has_semantic and top.semantic:
         others = [hit.semantic for hit in hits[1:]]
         semantic_margin = max(0.0, top.semantic - max(others)) if others else top.semantic
         best_lexical = max(hits, key=lambda hit: hit.lexical)
         best_semantic = max(hits, key=lambda hit: hit.semantic)
         retrievers_agree = float(best_lexical is best_semantic)
+        kernels = passage_kernels(index, query, question, top)
 
     return Evidence(
         lexical_strength=lexical_strength,
@@ -185,7 +194,26 @@ def measure(index: KnowledgeIndex, query: Query, hits: list[ArticleHit], questio
         pair_coverage=pairs,
         lexical_standard=lexical_standard,
         semantic_standard=semantic_standard,
+        kernels=kernels,
     )
+
+
+def passage_kernels(
+    index: KnowledgeIndex, query: Query, question: str, top: ArticleHit
+) -> tuple[float, ...]:
+    """Return the kernel features of the last customer message against the best passage.
+
+    The message's word pieces come from the pass that embedded the query,
+    which is cached, so only the passage is encoded here (and cached too).
+    """
+    encoding = index.encoder.encode_query_tokens(query.text)
+    # The query text ends with the last message; earlier turns come before it.
+    message_start = len(query.text) - len(question)
+    # NOTE: a query cut at its token limit inside an earlier turn has no pieces of the
+    # last message, and its kernel features are all 0.
+    message_pieces = encoding.tokens[encoding.starts >= message_start]
+    passage_pieces = index.encoder.encode_passage_tokens(top.passage.text)
+    return kernel_features(message_pieces, passage_pieces)
 
 
 # Capitalised words inside a sentence, acronyms and CamelCase: likely product names.

@@ -84,7 +84,11 @@ def load(path: Path) -> BoostedTrees:
     Raises ``ValueError`` when the file is not such a model or a tree in it
     is malformed.
     """
-    data = json.loads(path.read_text(encoding="utf-8"))
+    return from_json(json.loads(path.read_text(encoding="utf-8")), path)
+
+
+def from_json(data: dict, path: Path) -> BoostedTrees:
+    """Build an ensemble from the output of ``BoostedTrees.to_json``; ``path`` names errors."""
     if data.get("kind") != "boosted_trees":
         raise ValueError(f"{path} is not a boosted-trees model (kind {data.get('kind')!r})")
 

@@ -81,7 +81,9 @@ class KnowledgeIndex:
         encoder: Encoder | None = None,
     ) -> None:
         self.version = version
-        self.articles = list(articles)
+        # Ties in every ranking go to the earlier article, so articles are kept in
+        # an order that does not depend on their random ids or the database engine.
+        self.articles = sorted(articles, key=stable_order)
         self._positions = {article.id: index for index, article in enumerate(self.articles)}
         self.encoder = encoder
         self.passages: list[Passage] = []
@@ -236,6 +238,16 @@ class KnowledgeIndex:
 
     def article_index(self, article_id: str) -> int:
         return self._positions[article_id]
+
+
+def stable_order(article: IndexedArticle) -> tuple[str, str, str, str]:
+    """Return the sort key of an article in the index: externalId, url, title, then id.
+
+    These fields survive a re-import, unlike the generated id, so the same
+    knowledge base ranks the same way whichever database built it. Python
+    compares the strings by code point, whatever the database's collation.
+    """
+    return (article.external_id or "", article.url or "", article.title, article.id)
 
 
 def _ranks(scores: np.ndarray) -> np.ndarray:
