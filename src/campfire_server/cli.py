@@ -25,6 +25,7 @@ from .logs import configure_logging
 from .organizations import actions as org_actions
 from .organizations import service as org_service
 from .organizations.schemas import MailboxCreate, MailboxSettings
+from .redaction import hide_password
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -56,7 +57,7 @@ def _require_migrated(settings: Settings) -> None:
     before ``campfire migrate`` would leave an empty database file behind.
     """
     if not migrate.is_current(settings.database_url):
-        shown = cli_errors.hide_password(settings.database_url)
+        shown = hide_password(settings.database_url)
         raise cli_errors.CommandError(
             f"the database {shown} does not exist or its schema is not current; "
             "run `campfire migrate` with the same --database-url first"
@@ -223,7 +224,7 @@ def _copy_url(value: str, option: str) -> str:
     try:
         return Settings(database_url=value).database_url
     except ValidationError as error:
-        shown = cli_errors.hide_password(value)
+        shown = hide_password(value)
         reason = error.errors()[0].get("msg", "is invalid").removeprefix("Value error, ")
         raise cli_errors.CommandError(
             f"{option} {shown} is invalid: it {reason}", cli_errors.USAGE

@@ -22,6 +22,7 @@ from pydantic import ValidationError
 
 from .db.migrate import MigrationBlocked
 from .errors import ServiceError, ServiceUnavailable, ValidationFailed
+from .redaction import hide_password
 
 USAGE = 2
 RUNTIME = 1
@@ -43,17 +44,6 @@ class CommandError(Exception):
         super().__init__(message)
         self.message = message
         self.exit_code = exit_code
-
-
-def hide_password(url: str) -> str:
-    """Return ``url`` with its password replaced by ``***``, for messages."""
-    from sqlalchemy.engine import make_url
-    from sqlalchemy.exc import ArgumentError
-
-    try:
-        return make_url(url).render_as_string(hide_password=True)
-    except (ArgumentError, ValueError):
-        return url.split("@")[-1] if "@" in url else url
 
 
 def database_url_of(args: argparse.Namespace) -> str:

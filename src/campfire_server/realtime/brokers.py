@@ -21,6 +21,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from ..redaction import hide_password
 from .events import dumps
 
 log = logging.getLogger(__name__)
@@ -120,7 +121,8 @@ class RedisBroker(Broker):
             await pubsub.subscribe(PUBSUB_CHANNEL)
         except Exception as error:
             raise RuntimeError(
-                f"cannot subscribe to Redis at {self._url!r} ({error}); start Redis or unset "
+                f"cannot subscribe to Redis at {hide_password(self._url)!r} ({error}); start "
+                "Redis or unset "
                 "CAMPFIRE_REDIS_URL to use the in-process broker"
             ) from error
         loop = asyncio.get_running_loop()
@@ -190,6 +192,9 @@ class RedisBroker(Broker):
                         log.warning("invalid realtime envelope from redis ignored")
                         continue
                     self._deliver_local(envelope)
+                # ``listen`` ends without an error when nothing is subscribed, as
+                # after a failed resubscribe, so it is lost and retried with a pause.
+                raise ConnectionError("the Redis subscription ended")
             except asyncio.CancelledError:
                 await pubsub.aclose()
                 raise
