@@ -73,6 +73,9 @@ async def test_migration_numbers_messages_in_listed_order(
         rows = await db.read(
             lambda tx: tx.all("SELECT id, seq FROM messages ORDER BY conversation_id, seq")
         )
+        counts = await db.read(
+            lambda tx: tx.all("SELECT id, message_count FROM conversations ORDER BY id")
+        )
         await db.close()
     finally:
         if engine == "postgresql":
@@ -85,3 +88,5 @@ async def test_migration_numbers_messages_in_listed_order(
         ("msg_a3", 4),
         ("msg_b1", 1),
     ]
+    # The next message takes the count plus one, so the count is set to match.
+    assert [(row["id"], row["message_count"]) for row in counts] == [("conv_a", 4), ("conv_b", 1)]

@@ -217,17 +217,6 @@ def _camel(field: str) -> str:
     return head + "".join(part.title() for part in rest)
 
 
-# The next number of the conversation's messages in the order they are
-# stored, which breaks ties of created_at in every list. The caller holds
-# the conversation's row lock (SQLite's write lock), so no two messages of
-# a conversation take the same number.
-# PostgreSQL deduces one type per parameter, and the subquery's comparison
-# would deduce another than the inserted column's, so it has a name of its own.
-NEXT_MESSAGE_SEQ = (
-    "SELECT COALESCE(MAX(seq), 0) + 1 FROM messages WHERE conversation_id = :seq_conversation_id"
-)
-
-
 def send_message(
     tx: Tx,
     principal: Principal,
@@ -270,11 +259,13 @@ def send_message(
     tx.send(
         "INSERT INTO messages (id, org_id, conversation_id, content, author_type, author_id, "
         "metadata, private, created_at, seq) VALUES (:id, :org_id, :conversation_id, :content, "
-        f":author_type, :author_id, :metadata, :private, :now, ({NEXT_MESSAGE_SEQ}))",
+        ":author_type, :author_id, :metadata, :private, :now, :seq)",
         id=message_id,
         org_id=org_id,
         conversation_id=conversation_id,
-        seq_conversation_id=conversation_id,
+        # Messages are numbered 1, 2, 3 in the order they are stored, under the
+        # conversation's lock, so the count of the locked row gives the next one.
+        seq=row["message_count"] + 1,
         content=request.content,
         author_type=author_type,
         author_id=author_id,

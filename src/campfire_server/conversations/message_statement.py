@@ -78,13 +78,17 @@ def send(
 
 def _statement(effect_author: str, where: str) -> str:
     return (
-        "WITH old AS (SELECT id, status, unread_count, event_seq, customer_id, mailbox_id "
-        f"FROM conversations WHERE {where} FOR UPDATE), "
+        # The locked row is read as last committed, while a subquery on
+        # messages would see the statement's snapshot and miss messages that
+        # other processes committed during the wait, so ``seq`` comes from the
+        # row's message count.
+        "WITH old AS (SELECT id, status, unread_count, message_count, event_seq, customer_id, "
+        f"mailbox_id FROM conversations WHERE {where} FOR UPDATE), "
         "rule (from_status, to_status, unread_factor, unread_offset) AS "
         f"({rule_table(effect_author)}), "
         "new AS (SELECT old.id, rule.to_status AS status, "
         "old.unread_count * rule.unread_factor + rule.unread_offset AS unread_count, "
-        "rule.to_status <> old.status AS reopened, "
+        "rule.to_status <> old.status AS reopened, old.message_count + 1 AS seq, "
         "old.event_seq + CASE WHEN rule.to_status <> old.status THEN 2 ELSE 1 END AS event_seq "
         "FROM old JOIN rule ON rule.from_status = old.status), "
         "updated AS (UPDATE conversations SET status = new.status, "
@@ -94,9 +98,7 @@ def _statement(effect_author: str, where: str) -> str:
         "event_seq = new.event_seq FROM new WHERE conversations.id = new.id), "
         "inserted AS (INSERT INTO messages (id, org_id, conversation_id, content, author_type, "
         "author_id, metadata, private, created_at, seq) SELECT :message_id, :org_id, new.id, "
-        ":content, :author_type, :author_id, :metadata, :private, :now, "
-        "(SELECT COALESCE(MAX(seq), 0) + 1 FROM messages WHERE conversation_id = new.id) "
-        "FROM new) "
+        ":content, :author_type, :author_id, :metadata, :private, :now, new.seq FROM new) "
         "SELECT status, unread_count, event_seq, customer_id, mailbox_id, "
         f"CASE WHEN EXISTS (SELECT 1 FROM new) THEN {_NEXT_POSITION} END AS message_position, "
         f"CASE WHEN (SELECT reopened FROM new) THEN {_NEXT_POSITION} END AS update_position "

@@ -5,7 +5,7 @@ random, so two messages of one millisecond listed in either order, while
 the conversation's unread count followed the order they were stored in.
 ``seq`` numbers a conversation's messages 1, 2, 3 in the order they were
 stored (the writer holds the conversation's row lock, or SQLite's write
-lock, while it takes the next number), and lists order by
+lock, and takes the conversation's message count plus one), and lists order by
 ``(created_at, seq)``. Existing messages are numbered by
 ``(created_at, id)``, the order they were listed in.
 
@@ -30,6 +30,14 @@ def upgrade() -> None:
             "SELECT id, ROW_NUMBER() OVER (PARTITION BY conversation_id "
             "ORDER BY created_at, id) AS n FROM messages) AS numbered "
             "WHERE messages.id = numbered.id"
+        )
+    )
+    # A new message takes its conversation's message count plus one, so the
+    # count must equal the number of messages.
+    op.execute(
+        sa.text(
+            "UPDATE conversations SET message_count = "
+            "(SELECT COUNT(*) FROM messages WHERE messages.conversation_id = conversations.id)"
         )
     )
     # On SQLite this copies the table into a new one with the column NOT NULL.
