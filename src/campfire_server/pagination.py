@@ -67,7 +67,8 @@ def encode_cursor(created_at: int, key: CursorKey, tag: str) -> str:
 
 def _unreadable(value: str) -> ValidationFailed:
     return ValidationFailed(
-        "cursor is not a value this server returned",
+        "cursor is not a value this server returned; send the nextCursor of a previous page "
+        "unchanged, or leave cursor out to start at the first page",
         field="cursor",
         value=value[:100],
         expected="the nextCursor of a previous page, unchanged",

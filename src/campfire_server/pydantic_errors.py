@@ -136,6 +136,8 @@ def _as_sent(error: dict[str, Any]) -> str:
     value = error.get("input")
     location = tuple(error.get("loc", ()))
     if location and location[0] in ("query", "path", "header") and isinstance(value, str):
+        if not value:
+            return '""'
         return value if len(value) <= 100 else value[:100] + "..."
     return as_sent(value)
 

@@ -92,7 +92,7 @@ def _parse_date(field: str, value: str) -> date:
         day = date.fromisoformat(value)
     except ValueError:
         raise ValidationFailed(
-            f"{field} is not a calendar date",
+            f'{field} "{value[:40]}" is not a calendar date; send a date such as 2026-01-31',
             field=field,
             value=value,
             expected="a date in the form YYYY-MM-DD, read in the requested timezone",
@@ -153,6 +153,11 @@ def resolve_window(
             expected="period alone, or from and to without period",
         )
     if date_from is None or date_to is None:
+        # A malformed date is the first thing to fix, so it is named before the missing one.
+        if date_from is not None:
+            _parse_date("from", date_from)
+        if date_to is not None:
+            _parse_date("to", date_to)
         missing = "from" if date_from is None else "to"
         raise ValidationFailed(
             f"{missing} is missing; a date range needs both from and to",
@@ -164,7 +169,8 @@ def resolve_window(
     last = _parse_date("to", date_to)
     if last < first:
         raise ValidationFailed(
-            "to is before from",
+            f"to {date_to} is before from {date_from}; send a to date on or after from, or "
+            "swap the two",
             field="to",
             value=date_to,
             expected=f"a date on or after {date_from}",

@@ -80,7 +80,7 @@ class IdempotencyMiddleware:
             await send_error(
                 send,
                 ValidationFailed(
-                    "Idempotency-Key must be 1 to 255 characters",
+                    f"Idempotency-Key has {len(key)} characters; send 1 to 255, such as a UUID",
                     field="Idempotency-Key",
                     value=key[:50],
                     expected="a unique string such as a UUID",

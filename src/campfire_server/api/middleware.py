@@ -121,7 +121,8 @@ def check_json_body(body: bytes) -> Any:
     if bad is not None:
         path, expected = bad
         raise ValidationFailed(
-            f"{path or 'body'} contains a character that cannot be stored",
+            f"{path or 'body'} contains a character that cannot be stored; remove it and "
+            f"send {expected}",
             field=path or "body",
             value=None,
             expected=expected,

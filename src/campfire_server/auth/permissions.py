@@ -87,7 +87,9 @@ def narrow_mailboxes(principal: Principal, requested: list[str]) -> list[str]:
     outside = [mailbox for mailbox in requested if mailbox not in principal.mailbox_ids]
     if outside:
         raise PermissionDenied(
-            f"this credential is limited to mailboxes {list(principal.mailbox_ids)}",
+            f"this credential is limited to mailboxes {', '.join(principal.mailbox_ids)}, so it "
+            f"cannot use {', '.join(outside)}; name only its mailboxes, or use a credential "
+            "without mailboxIds",
             details={"field": "mailboxIds", "value": outside},
         )
     return list(requested)

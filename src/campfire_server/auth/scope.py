@@ -56,7 +56,7 @@ def require_unlimited(principal: Principal, action: str) -> None:
     """Raise ``PermissionDenied`` for a limited credential, naming the ``action`` it requested."""
     if principal.mailbox_ids:
         raise PermissionDenied(
-            f"this credential is limited to mailboxes {list(principal.mailbox_ids)} and may "
+            f"this credential is limited to mailboxes {', '.join(principal.mailbox_ids)} and may "
             f"not {action}, which affects every mailbox; use a credential without mailboxIds",
             details={"mailboxIds": list(principal.mailbox_ids)},
         )

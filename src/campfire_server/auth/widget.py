@@ -79,7 +79,8 @@ def open_session(tx: Tx, principal: Principal, request: WidgetSessionCreate) -> 
     mailbox_id = request.mailbox_id
     if principal.mailbox_ids and mailbox_id not in principal.mailbox_ids:
         raise PermissionDenied(
-            f"this publishable key is limited to mailboxes {list(principal.mailbox_ids)}",
+            f"this publishable key is limited to mailboxes {', '.join(principal.mailbox_ids)}; "
+            f"send one of them as mailboxId, or use a publishable key for {mailbox_id}",
             details={"field": "mailboxId", "value": mailbox_id},
         )
     row = organizations.get_mailbox_row(tx, principal.org_id, mailbox_id)

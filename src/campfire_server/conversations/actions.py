@@ -78,7 +78,8 @@ def create_conversation(
         )
     if principal.mailbox_ids and mailbox_id not in principal.mailbox_ids:
         raise PermissionDenied(
-            f"this credential is limited to mailboxes {list(principal.mailbox_ids)}",
+            f"this credential is limited to mailboxes {', '.join(principal.mailbox_ids)}; "
+            f"send one of them as mailboxId, or use a credential for {mailbox_id}",
             details={"field": "mailboxId", "value": mailbox_id},
         )
     organizations.get_mailbox_row(tx, org_id, mailbox_id)

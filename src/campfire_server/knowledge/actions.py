@@ -219,7 +219,8 @@ def _raise_duplicate_row(item: ArticleCreate, index: int, earlier: int) -> None:
         "give each article its own externalId, or import the article once",
         field=f"articles.{index}.{key}",
         value=value,
-        expected=f"a {key} that no other article of this import has",
+        expected=f"{'an' if key[0] in 'aeiou' else 'a'} {key} that no other article of this "
+        "import has",
     )
 
 

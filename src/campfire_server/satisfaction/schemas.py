@@ -30,7 +30,8 @@ class RatingCreate(ApiModel):
         found = find_bad_text(value, "comment")
         if found:
             raise ValidationFailed(
-                "comment contains characters that cannot be stored",
+                f"comment contains characters that cannot be stored; remove them and send "
+                f"{found[1]}",
                 field="comment",
                 value=None,
                 expected=found[1],
