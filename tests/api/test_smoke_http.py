@@ -185,3 +185,48 @@ def test_early_413_closes_connection(live_server, tenant):
         assert first.startswith(b"HTTP/1.1 413 "), (label, received[:300])
         assert b"\r\nconnection: close" in first.lower(), label
         assert b"HTTP/1.1" not in rest, (label, rest[:300])
+
+
+def _post_raw(port: int, path: bytes, headers: bytes, body: bytes) -> bytes:
+    head = b"POST " + path + b" HTTP/1.1\r\nHost: 127.0.0.1\r\n" + headers
+    head += b"Content-Type: application/json\r\nContent-Length: %d\r\n\r\n" % len(body)
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        # A small send buffer keeps the client sending while the server
+        # answers, as over a real network.
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 16384)
+        sock.settimeout(10)
+        sock.connect(("127.0.0.1", port))
+        # Sent whole, without waiting for the response: a client that
+        # writes its body first must still read the early response.
+        sock.sendall(head + body)
+        return _read_until_closed(sock)
+
+
+def test_client_sending_large_body_reads_early_413(live_server, tenant):
+    auth = b"Authorization: " + tenant.headers["Authorization"].encode() + b"\r\n"
+    body = b'{"customerId":"' + b"a" * 1_100_000 + b'"}'
+
+    received = _post_raw(live_server.port, b"/api/v2/conversations", auth, body)
+
+    head, _, rest = received.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 413 "), received[:300]
+    assert b"\r\nconnection: close" in head.lower()
+    assert json.loads(rest)["error"]["code"] == "PAYLOAD_TOO_LARGE"
+
+
+def test_credential_is_checked_before_body_over_http(live_server, tenant):
+    with httpx.Client(base_url=live_server.api, headers=tenant.headers) as http:
+        conversation = http.post("/conversations", json={"customerId": "customer_order"}).json()
+    path = f"/api/v2/conversations/{conversation['id']}/messages".encode()
+    good = b"Authorization: " + tenant.headers["Authorization"].encode() + b"\r\n"
+    cases = {
+        "bad key, bad body": (b"Authorization: Bearer wrong\r\n", b"{bad", 401),
+        "no key, large body": (b"", b"x" * 1_100_000, 401),
+        "good key, bad body": (good + b"Connection: close\r\n", b"{bad", 400),
+    }
+    for label, (headers, body, status) in cases.items():
+        received = _post_raw(live_server.port, path, headers, body)
+
+        head, _, rest = received.partition(b"\r\n\r\n")
+        assert head.startswith(b"HTTP/1.1 %d " % status), (label, received[:300])
+        assert json.loads(rest)["error"]["requestId"], label

@@ -126,24 +126,44 @@ async def identify(app_state: Any, authorization: str | None, origin: str | None
     return principal
 
 
-async def current_principal(request: Request) -> Principal:
-    """Authenticate the request and count it against the caller's rate limit."""
-    app_state = request.app.state
-    principal = await identify(
-        app_state, request.headers.get("authorization"), request.headers.get("origin")
-    )
-    request.state.principal = principal
-    state = request.scope.setdefault("state", {})
+async def admit(scope: Any) -> Principal:
+    """Authenticate the request of ``scope`` and count it against the caller's rate limit.
+
+    The principal goes to ``scope["state"]["principal"]``, where the route
+    dependency finds it. Raises ``AuthenticationFailed`` or ``RateLimited``.
+    """
+    app_state = scope["app"].state
+    headers = _headers(scope)
+    principal = await identify(app_state, headers.get(b"authorization"), headers.get(b"origin"))
+    state = scope.setdefault("state", {})
+    state["principal"] = principal
     state["organization_id"] = principal.org_id
 
     rate_key = principal.rate_limit_key
     if principal.kind == "publishable":
         # Every visitor of a site shares its publishable key; count them apart.
-        rate_key = f"{rate_key}:{client_address(request)}"
+        rate_key = f"{rate_key}:{client_ip(scope, app_state.settings.trusted_proxies)}"
     decision = await app_state.rate_limits.hit_request(rate_key, principal.org_id)
     state["rate_limit"] = decision
     decision.raise_if_exceeded()
     return principal
+
+
+async def current_principal(request: Request) -> Principal:
+    """Return the principal that the request pipeline admitted, or admit the request now."""
+    principal = request.scope.get("state", {}).get("principal")
+    if principal is not None:
+        return principal
+    return await admit(request.scope)
+
+
+def _headers(scope: Any) -> dict[bytes, str]:
+    """Return the first ``Authorization`` and ``Origin`` headers of ``scope``."""
+    found: dict[bytes, str] = {}
+    for key, value in scope.get("headers", ()):
+        if key in (b"authorization", b"origin") and key not in found:
+            found[key] = value.decode("latin-1")
+    return found
 
 
 def enforce_limit(request: Request, decision: Decision) -> None:

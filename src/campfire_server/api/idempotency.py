@@ -104,7 +104,7 @@ class IdempotencyMiddleware:
             try:
                 # A stored response goes only to a credential that still
                 # authenticates, and the request log names its organization.
-                principal = await identify(
+                principal = scope.get("state", {}).get("principal") or await identify(
                     scope["app"].state, authorization, _header(scope, b"origin")
                 )
                 scope.setdefault("state", {})["organization_id"] = principal.org_id

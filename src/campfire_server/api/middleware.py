@@ -36,6 +36,61 @@ async def send_error(
     await send({"type": "http.response.body", "body": body})
 
 
+# What a response sent before the body closes after: it first reads and
+# discards this much of the body, for at most this long. A client that is
+# still sending when the connection closes may get a reset instead of the
+# response; one that sent less than this reads the response.
+DISCARD_BYTES = 4 * 1024 * 1024
+DISCARD_SECONDS = 1.0
+
+
+async def send_error_before_body(
+    send: Send, receive: Receive, error: ServiceError, request_id: str | None
+) -> None:
+    """Send ``error`` and close the connection, discarding a bounded part of the body first.
+
+    The response goes out at once, with its last (empty) part held back
+    until the body has been discarded, because the connection closes when
+    the response is complete.
+    """
+    body = error_body(error, request_id)
+    headers = [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(body)).encode()),
+        (b"connection", b"close"),
+    ]
+    headers += [(key.lower().encode(), value.encode()) for key, value in error.headers.items()]
+    await send({"type": "http.response.start", "status": error.http_status, "headers": headers})
+    await send({"type": "http.response.body", "body": body, "more_body": True})
+    await discard_body(receive, DISCARD_BYTES, DISCARD_SECONDS)
+    await send({"type": "http.response.body", "body": b""})
+
+
+async def discard_body(receive: Receive, limit: int, seconds: float) -> int:
+    """Read and drop the body until it ends, ``limit`` bytes or ``seconds``; return the size."""
+    size = 0
+    try:
+        async with asyncio.timeout(seconds):
+            while size <= limit:
+                message = await receive()
+                if message["type"] == "http.disconnect":
+                    break
+                size += len(message.get("body", b""))
+                if not message.get("more_body", False):
+                    break
+    except TimeoutError:
+        pass
+    return size
+
+
+def may_have_body(scope: Scope) -> bool:
+    """Tell whether the request declares a body, by ``Content-Length`` or ``Transfer-Encoding``."""
+    for key, value in scope.get("headers", ()):
+        if key == b"transfer-encoding" or (key == b"content-length" and value.strip() != b"0"):
+            return True
+    return False
+
+
 def _header(scope: Scope, name: bytes) -> str | None:
     for key, value in scope.get("headers", ()):
         if key == name:

@@ -8,10 +8,19 @@ response itself and stop there:
 2. Access: a CORS preflight, an invalid ``X-Campfire-Mock``, and the rate
    limit of a client without a credential.
 3. Methods: 426 on a WebSocket path, OPTIONS, 405 on a literal path, and
-   HEAD where only GET has a route.
-4. Body guard: a NUL in the URL, then for POST, PUT and PATCH the transfer
+   HEAD where only GET has a route; then 404 where no route matches the
+   path and 405 where none serves the method.
+4. Credential: for a route that takes the caller's principal, the
+   ``Authorization`` header (401 or 403) and the caller's rate limit (429).
+   The route's dependency gets the principal from the scope state.
+5. Body guard: a NUL in the URL, then for POST, PUT and PATCH the transfer
    coding, the size limit, the media type and the JSON syntax.
-5. The application (idempotent replays, then FastAPI's routing).
+6. The application (idempotent replays, then FastAPI's routing).
+
+So a caller without a valid credential never reaches the JSON parser, and
+its status does not depend on the body. A response sent before the body
+was read closes the connection, after reading and discarding a bounded
+part of the body so that the client is still reading when it arrives.
 
 Every response carries the request id. Every response after the access
 step also carries the headers that all responses share (rate limit, CORS,
@@ -32,13 +41,22 @@ from contextlib import nullcontext
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .. import ids, mock
-from ..errors import ServiceError, ValidationFailed
+from ..errors import NotFound, RequestTimeout, ServiceError, ValidationFailed
 from ..logs import request_id_var
 from ..monitoring import metrics
 from ..realtime.gateway import RAW_SEND_KEY
 from . import access, methods
-from .middleware import BodyGuard, _header, find_nul_in_url, replay, send_error
-from .route_table import RouteTable, route_template
+from .deps import admit
+from .middleware import (
+    BodyGuard,
+    _header,
+    find_nul_in_url,
+    may_have_body,
+    replay,
+    send_error,
+    send_error_before_body,
+)
+from .route_table import RouteTable, method_not_allowed, route_template
 
 log = logging.getLogger("campfire_server.access")
 error_log = logging.getLogger(__name__)
@@ -207,9 +225,34 @@ class RequestPipeline:
         if methods.needs_head_of_get(table, path, method):
             await methods.respond_to_head(scope, receive, send, self._guard_body)
             return
+
+        resource = table.resource(path)
+        error: ServiceError | None = None
+        if resource is None:
+            error = NotFound(f"no route matches {method} {path}")
+        elif method not in resource.methods:
+            error = method_not_allowed(method, path, resource.allowed())
+        elif method in resource.authenticated:
+            # 4. Credential.
+            try:
+                await admit(scope)
+            except ServiceError as failed:
+                error = failed
+        if error is not None:
+            await self._reject_before_body(scope, receive, send, error)
+            return
         await self._guard_body(scope, receive, send)
 
-    # 4. Body guard ------------------------------------------------------------------
+    async def _reject_before_body(
+        self, scope: Scope, receive: Receive, send: Send, error: ServiceError
+    ) -> None:
+        request_id = scope["state"]["request_id"]
+        if may_have_body(scope):
+            await send_error_before_body(send, receive, error, request_id)
+        else:
+            await send_error(send, error, request_id)
+
+    # 5. Body guard ------------------------------------------------------------------
 
     async def _guard_body(self, scope: Scope, receive: Receive, send: Send) -> None:
         request_id = scope["state"]["request_id"]
@@ -229,14 +272,19 @@ class RequestPipeline:
             except ServiceError as error:
                 # The unread rest of a body may be large or never end, so the
                 # connection closes instead of reading it before the next request.
-                body_read = "raw_body" in scope["state"]
-                await send_error(send, error, request_id, close=not body_read)
+                if "raw_body" in scope["state"]:
+                    await send_error(send, error, request_id)
+                elif isinstance(error, RequestTimeout):
+                    # The client stopped sending; there is nothing to discard.
+                    await send_error(send, error, request_id, close=True)
+                else:
+                    await send_error_before_body(send, receive, error, request_id)
                 return
             except ConnectionError:
                 return
             receive = replay(body)
 
-        # 5. The application.
+        # 6. The application.
         await self.app(scope, receive, send)
 
 

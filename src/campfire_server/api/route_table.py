@@ -4,7 +4,9 @@ FastAPI keeps the routes of an included router inside that router, so the
 application's own route list does not show their full templates. This table
 lists every route with its full template. Middleware looks a path up in it
 for the methods the path allows, for the template that the request log
-names, and to tell a WebSocket path.
+names, to tell a WebSocket path, and to tell whether a route takes the
+caller's credential, so that the pipeline can authenticate before it reads
+the body.
 
 Where templates overlap, the one with a literal segment where the other has
 a parameter is the resource the path names: ``/knowledge/articles/import``
@@ -21,6 +23,7 @@ from fastapi.routing import iter_route_contexts
 from starlette.routing import WebSocketRoute
 
 from ..errors import MethodNotAllowed
+from .deps import current_principal
 
 _PARAMETER = re.compile(r"\{[^}]*\}")
 
@@ -36,6 +39,8 @@ class RouteEntry:
     regex: re.Pattern[str]
     methods: frozenset[str]
     websocket: bool
+    # Whether the route depends on the caller's principal.
+    authenticated: bool = False
 
 
 def _specificity(template: str) -> tuple[int, ...]:
@@ -50,6 +55,8 @@ class Resource:
     template: str
     methods: frozenset[str]
     websocket: bool
+    # The methods whose route depends on the caller's principal.
+    authenticated: frozenset[str] = frozenset()
 
     def allowed(self) -> list[str]:
         """Return the methods of the path in the order an ``Allow`` header lists them."""
@@ -73,6 +80,13 @@ class RouteTable:
         # by ``id`` because routes compare by value and cannot be hashed.
         self.templates = templates or {}
         self.websockets = [entry for entry in entries if entry.websocket]
+        # The entries by segment count and first segment after the version,
+        # so that a lookup tries a few regexes instead of all of them.
+        self._buckets: dict[tuple[int, str | None], list[RouteEntry]] = {}
+        for entry in entries:
+            self._buckets.setdefault(_bucket(entry.template, literal_only=True), []).append(entry)
+        # By the ``id`` of the entries that matched.
+        self._resources: dict[tuple[int, ...], Resource] = {}
         # Templates that another, less specific template also matches.
         # Only a path of one of these can be routed to the wrong resource.
         self.shadowed = [
@@ -95,13 +109,27 @@ class RouteTable:
 
     def resource(self, path: str) -> Resource | None:
         """Return the most specific template matching ``path`` with all its methods, or None."""
-        matching = [entry for entry in self.entries if entry.regex.match(path)]
+        count, segment = _bucket(path, literal_only=False)
+        candidates = self._buckets.get((count, segment), []) + self._buckets.get((count, None), [])
+        matching = tuple(entry for entry in candidates if entry.regex.match(path))
         if not matching:
             return None
+        key = tuple(map(id, matching))
+        known = self._resources.get(key)
+        if known is not None:
+            return known
         template = min((entry.template for entry in matching), key=_specificity)
         chosen = [entry for entry in matching if entry.template == template]
         methods = frozenset().union(*(entry.methods for entry in chosen))
-        return Resource(template, methods, any(entry.websocket for entry in chosen))
+        authenticated = frozenset().union(
+            *(entry.methods for entry in chosen if entry.authenticated)
+        )
+        resource = Resource(
+            template, methods, any(entry.websocket for entry in chosen), authenticated
+        )
+        # Few sets of routes match any path, so the resources of all of them are kept.
+        self._resources[key] = resource
+        return resource
 
     def methods_at(self, path: str) -> frozenset[str]:
         """Return the HTTP methods that routes serve at ``path``, HEAD only where a route has it."""
@@ -122,6 +150,28 @@ class RouteTable:
         return self.resource(path)
 
 
+def _bucket(path: str, *, literal_only: bool) -> tuple[int, str | None]:
+    """Return the segment count of ``path`` and its fourth segment (after ``/api/v2``).
+
+    For a template whose fourth segment holds a parameter the segment is
+    None, the bucket that every path of that length also tries.
+    """
+    parts = path.split("/")
+    segment = parts[3] if len(parts) > 3 else ""
+    if literal_only and "{" in segment:
+        return len(parts), None
+    return len(parts), segment
+
+
+def _depends_on(dependant: Any, call: Any) -> bool:
+    """Tell whether ``dependant`` or any of its sub-dependencies calls ``call``."""
+    if dependant is None:
+        return False
+    return any(
+        sub.call is call or _depends_on(sub, call) for sub in dependant.dependencies
+    )
+
+
 def example_path(template: str) -> str:
     """Return a path that ``template`` matches, with a sample value for each parameter."""
     return _PARAMETER.sub("sample_value_1", template)
@@ -136,7 +186,9 @@ def _entries(routes: list[Any]) -> list[RouteEntry]:
             continue
         websocket = isinstance(route.original_route, WebSocketRoute)
         methods = frozenset(route.methods or ())
-        entries.append(RouteEntry(template, regex, methods, websocket))
+        dependant = getattr(route.original_route, "dependant", None)
+        authenticated = _depends_on(dependant, current_principal)
+        entries.append(RouteEntry(template, regex, methods, websocket, authenticated))
     return entries
 
 
