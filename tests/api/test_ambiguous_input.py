@@ -8,6 +8,17 @@ from tests.api.test_errors import assert_envelope
 from tests.helpers import create_conversation, get_conversation
 
 
+async def post_raw_message(  # type: ignore[no-untyped-def]
+    client, tenant, conversation_id, body, content_type="application/json"
+):
+    """Post ``body`` as bytes to a conversation's messages, with ``content_type``."""
+    return await client.post(
+        f"/conversations/{conversation_id}/messages",
+        content=body,
+        headers={**tenant.headers, "Content-Type": content_type},
+    )
+
+
 @pytest.mark.parametrize(
     ("body", "field"),
     [
@@ -19,11 +30,7 @@ from tests.helpers import create_conversation, get_conversation
 async def test_duplicate_body_key_is_400(client, tenant, body, field):
     conversation = await create_conversation(client, tenant)
 
-    response = await client.post(
-        f"/conversations/{conversation['id']}/messages",
-        content=body,
-        headers={**tenant.headers, "Content-Type": "application/json"},
-    )
+    response = await post_raw_message(client, tenant, conversation["id"], body)
 
     error = assert_envelope(response, 400, "VALIDATION_ERROR")
     assert error["details"]["field"] == field
@@ -34,9 +41,7 @@ async def test_duplicate_body_key_is_400(client, tenant, body, field):
 
 
 async def test_repeated_query_parameter_is_400(client, tenant):
-    response = await client.get(
-        "/conversations?status=open&status=closed", headers=tenant.headers
-    )
+    response = await client.get("/conversations?status=open&status=closed", headers=tenant.headers)
 
     error = assert_envelope(response, 400, "VALIDATION_ERROR")
     assert error["details"]["field"] == "status"
@@ -45,9 +50,7 @@ async def test_repeated_query_parameter_is_400(client, tenant):
 
 
 async def test_list_query_parameter_may_repeat(client, tenant):
-    response = await client.get(
-        "/handoffs?status=queued&status=assigned", headers=tenant.headers
-    )
+    response = await client.get("/handoffs?status=queued&status=assigned", headers=tenant.headers)
 
     assert response.status_code == 200, response.text
 
@@ -94,10 +97,12 @@ async def test_two_idempotency_keys_are_400(client, tenant):
 async def test_other_charset_is_415(client, tenant, charset):
     conversation = await create_conversation(client, tenant)
 
-    response = await client.post(
-        f"/conversations/{conversation['id']}/messages",
-        content=b'{"content":"hello"}',
-        headers={**tenant.headers, "Content-Type": f"application/json; charset={charset}"},
+    response = await post_raw_message(
+        client,
+        tenant,
+        conversation["id"],
+        b'{"content":"hello"}',
+        f"application/json; charset={charset}",
     )
 
     error = assert_envelope(response, 415, "UNSUPPORTED_MEDIA_TYPE")
@@ -111,10 +116,12 @@ async def test_other_charset_is_415(client, tenant, charset):
 async def test_utf8_charset_is_accepted(client, tenant, charset):
     conversation = await create_conversation(client, tenant)
 
-    response = await client.post(
-        f"/conversations/{conversation['id']}/messages",
-        content='{"content":"héllo"}'.encode(),
-        headers={**tenant.headers, "Content-Type": f"application/json; charset={charset}"},
+    response = await post_raw_message(
+        client,
+        tenant,
+        conversation["id"],
+        '{"content":"héllo"}'.encode(),
+        f"application/json; charset={charset}",
     )
 
     assert response.status_code == 201, response.text
@@ -134,11 +141,7 @@ async def test_utf8_charset_is_accepted(client, tenant, charset):
 async def test_bom_or_utf16_body_is_400(client, tenant, body, message):
     conversation = await create_conversation(client, tenant)
 
-    response = await client.post(
-        f"/conversations/{conversation['id']}/messages",
-        content=body,
-        headers={**tenant.headers, "Content-Type": "application/json"},
-    )
+    response = await post_raw_message(client, tenant, conversation["id"], body)
 
     error = assert_envelope(response, 400, "VALIDATION_ERROR")
     assert error["details"]["field"] == "body"

@@ -1,4 +1,4 @@
-"""Rejections whose messages name the value that was sent and say how to fix it."""
+"""Rejections whose messages name the value that was sent and how to fix it."""
 
 from __future__ import annotations
 

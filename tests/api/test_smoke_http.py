@@ -192,7 +192,7 @@ def _post_raw(port: int, path: bytes, headers: bytes, body: bytes) -> bytes:
     head += b"Content-Type: application/json\r\nContent-Length: %d\r\n\r\n" % len(body)
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         # A small send buffer keeps the client sending while the server
-        # answers, as over a real network.
+        # responds, as over a real network.
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 16384)
         sock.settimeout(10)
         sock.connect(("127.0.0.1", port))

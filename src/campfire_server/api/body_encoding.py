@@ -2,8 +2,8 @@
 
 JSON exchanged between systems must be UTF-8 without a byte order mark (RFC
 8259, section 8.1). Python's ``json.loads`` would also take bytes in UTF-16
-or UTF-32, with or without a mark, and a UTF-8 mark, so those are rejected
-here, before parsing, with an error that says to send UTF-8.
+or UTF-32, with or without a mark, and a UTF-8 mark. Those are rejected
+here, before parsing, with an error that asks for UTF-8.
 """
 
 from __future__ import annotations

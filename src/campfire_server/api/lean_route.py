@@ -107,7 +107,7 @@ def _reject_unknown_query(handler: Handler, dependant: Dependant) -> Handler:
     A misspelt filter such as ``stauts=closed`` would otherwise be ignored and
     the list returned unfiltered, and of ``status=open&status=closed`` on a
     one-value filter only the last would count. A list parameter, such as
-    the handoffs' ``status``, may repeat. ``cursor`` and ``page`` both say
+    the handoffs' ``status``, may repeat. ``cursor`` and ``page`` both set
     where a list starts, so they may not come together.
     """
     known = frozenset(_query_names(dependant))

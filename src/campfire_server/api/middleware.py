@@ -39,7 +39,7 @@ async def send_error(
 # What a response sent before the body closes after: it first reads and
 # discards this much of the body, for at most this long. A client that is
 # still sending when the connection closes may get a reset instead of the
-# response; one that sent less than this reads the response.
+# response, so a client that sent less than this still reads it.
 DISCARD_BYTES = 4 * 1024 * 1024
 DISCARD_SECONDS = 1.0
 

@@ -8,8 +8,8 @@ response itself and stop there:
 2. Access: a CORS preflight, an invalid ``X-Campfire-Mock``, and the rate
    limit of a client without a credential.
 3. Methods: 426 on a WebSocket path, OPTIONS, 405 on a literal path, and
-   HEAD where only GET has a route; then 404 where no route matches the
-   path and 405 where none serves the method.
+   HEAD where only GET has a route. Then 404 where no route matches the
+   path, and 405 where no route serves the method.
 4. Credential: for a route that takes the caller's principal, the
    ``Authorization`` header (401 or 403) and the caller's rate limit (429).
    The route's dependency gets the principal from the scope state.

@@ -153,7 +153,7 @@ class RouteTable:
 def _bucket(path: str, *, literal_only: bool) -> tuple[int, str | None]:
     """Return the segment count of ``path`` and its fourth segment (after ``/api/v2``).
 
-    For a template whose fourth segment holds a parameter the segment is
+    For a template whose fourth segment is a parameter, the segment is
     None, the bucket that every path of that length also tries.
     """
     parts = path.split("/")

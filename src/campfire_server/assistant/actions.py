@@ -64,8 +64,8 @@ def load_context(
         settings = organization_service.mailbox_settings(tx, org_id, row["mailbox_id"])
     except NotFound:
         settings = MailboxSettings()
-    # A reopened conversation is a new topic: the turns before it was resolved
-    # would pull the search and the answer toward the old one.
+    # A reopened conversation is a new topic, because the turns before it was
+    # resolved would pull the search and the reply toward the old one.
     resolved_ms = conversation_service.last_resolved_ms(tx, org_id, conversation_id)
     messages = conversation_service.recent_messages(
         tx, conversation_id, HISTORY_MESSAGES, after_ms=resolved_ms
