@@ -11,7 +11,7 @@ from pydantic import ValidationError
 from campfire_server.app import create_app
 from campfire_server.config import Settings
 from tests.api.test_errors import assert_envelope
-from tests.conftest import test_settings
+from tests.conftest import test_settings as make_settings
 from tests.helpers import create_conversation
 
 JSON = {"Content-Type": "application/json"}
@@ -141,7 +141,7 @@ async def _post_unknown_path(application, chunks: int, chunk_size: int, stall: b
 @pytest.fixture
 async def small_discard_app(db):
     application = create_app(
-        test_settings(db.url, early_error_discard_bytes=64 * 1024, early_error_discard_seconds=0.2),
+        make_settings(db.url, early_error_discard_bytes=64 * 1024, early_error_discard_seconds=0.2),
         db=db,
     )
     async with application.router.lifespan_context(application):
