@@ -62,6 +62,14 @@ USAGE_ERRORS = [
     (["serve", "--workers", "0"], ["--workers 0", "at least 1"]),
     (["serve", "--workers", "65"], ["--workers 65", "at most 64"]),
     (
+        ["serve", "--early-error-discard-bytes", "-1"],
+        ["--early-error-discard-bytes -1", "from 0 to 1073741824", "0 closes"],
+    ),
+    (
+        ["serve", "--early-error-discard-seconds", "90"],
+        ["--early-error-discard-seconds 90.0", "from 0 to 60"],
+    ),
+    (
         ["db", "copy", "--from", "mysql://a", "--to", "sqlite:///copy.db"],
         ["--from mysql://a", "sqlite:///"],
     ),
@@ -176,6 +184,13 @@ def test_help_still_prints_usage() -> None:
 def test_invalid_environment_value_names_variable() -> None:
     result = campfire("migrate", env={"CAMPFIRE_DATABASE_URL": "mysql://x"})
     assert_one_line(result, USAGE, "CAMPFIRE_DATABASE_URL mysql://x")
+
+
+def test_invalid_discard_environment_names_variable() -> None:
+    result = campfire("migrate", env={"CAMPFIRE_EARLY_ERROR_DISCARD_SECONDS": "-2"})
+    assert_one_line(
+        result, USAGE, "CAMPFIRE_EARLY_ERROR_DISCARD_SECONDS -2", "seconds from 0 to 60"
+    )
 
 
 def test_model_values_are_usage_errors(migrated) -> None:

@@ -12,6 +12,7 @@ from . import __version__, gc_policy
 from .analytics import live as analytics_live
 from .api.errors import install_error_handlers
 from .api.idempotency import IdempotencyMiddleware
+from .api.middleware import DiscardLimits
 from .api.openapi import install_openapi
 from .api.pipeline import RequestPipeline
 from .api.routes import (
@@ -173,5 +174,8 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         RequestPipeline,
         max_body_bytes=settings.max_body_bytes,
         idle_timeout=settings.body_idle_timeout_seconds,
+        discard_limits=DiscardLimits(
+            settings.early_error_discard_bytes, settings.early_error_discard_seconds
+        ),
     )
     return app

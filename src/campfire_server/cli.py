@@ -42,6 +42,8 @@ def _settings(args: argparse.Namespace) -> Settings:
         "CAMPFIRE_WORKERS": getattr(args, "workers", None),
         "CAMPFIRE_MAX_HEADER_BYTES": getattr(args, "max_header_bytes", None),
         "CAMPFIRE_HEADER_TIMEOUT_SECONDS": getattr(args, "header_timeout", None),
+        "CAMPFIRE_EARLY_ERROR_DISCARD_BYTES": getattr(args, "early_error_discard_bytes", None),
+        "CAMPFIRE_EARLY_ERROR_DISCARD_SECONDS": getattr(args, "early_error_discard_seconds", None),
     }
     for name, value in overrides.items():
         if value is not None:
@@ -476,6 +478,22 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="SECONDS",
         help="seconds a client has to send a request line and headers; slower ones get 408 "
         "and are disconnected (CAMPFIRE_HEADER_TIMEOUT_SECONDS; default 10)",
+    )
+    serve.add_argument(
+        "--early-error-discard-bytes",
+        type=int,
+        metavar="BYTES",
+        help="bytes of an unread request body that the server reads and drops before it "
+        "closes the connection after an early error such as 401 or 413, 0 to 1073741824 "
+        "(CAMPFIRE_EARLY_ERROR_DISCARD_BYTES; default 4194304)",
+    )
+    serve.add_argument(
+        "--early-error-discard-seconds",
+        type=float,
+        metavar="SECONDS",
+        help="maximum time, in seconds, that the server spends reading and dropping an "
+        "unread request body after an early error, 0 to 60 "
+        "(CAMPFIRE_EARLY_ERROR_DISCARD_SECONDS; default 1)",
     )
     _add_database(serve)
     serve.set_defaults(handler=cmd_serve)

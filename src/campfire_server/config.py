@@ -14,6 +14,10 @@ Environment = Literal["development", "test", "production"]
 
 DEFAULT_GC_THRESHOLDS = (10_000, 10, 10)
 
+# The upper bounds of the early-error discard settings.
+MAX_DISCARD_BYTES = 1024 * 1024 * 1024
+MAX_DISCARD_SECONDS = 60
+
 PLACEHOLDER_SECRETS = {"", "change-me", "changeme", "secret", "development-secret"}
 
 
@@ -66,6 +70,12 @@ class Settings(BaseSettings):
     header_timeout_seconds: float = Field(default=10.0, gt=0, le=3600)
     # The maximum pause, in seconds, between the parts of a request body.
     body_idle_timeout_seconds: float = Field(default=30.0, gt=0, le=3600)
+    # An error response sent before the body was read (401, 404, 413 and the
+    # like) closes the connection after reading and discarding at most this
+    # many bytes of the body, for at most this many seconds. A client still
+    # sending its body when the connection closes may get a reset instead.
+    early_error_discard_bytes: int = 4 * 1024 * 1024
+    early_error_discard_seconds: float = 1.0
 
     # Rate limit defaults, configurable per organization.
     rate_limit_requests_per_minute: int = Field(default=1000, ge=1)
@@ -156,6 +166,26 @@ class Settings(BaseSettings):
                 raise ValueError(
                     f"trusted_proxies entry {entry!r} is not an IP address or CIDR network"
                 ) from None
+        return value
+
+    @field_validator("early_error_discard_bytes")
+    @classmethod
+    def _check_discard_bytes(cls, value: int) -> int:
+        if not 0 <= value <= MAX_DISCARD_BYTES:
+            raise ValueError(
+                f"must be a byte count from 0 to {MAX_DISCARD_BYTES} (1 GiB), such as the "
+                "default 4194304; 0 closes the connection without reading the body"
+            )
+        return value
+
+    @field_validator("early_error_discard_seconds")
+    @classmethod
+    def _check_discard_seconds(cls, value: float) -> float:
+        if not 0 <= value <= MAX_DISCARD_SECONDS:
+            raise ValueError(
+                f"must be a number of seconds from 0 to {MAX_DISCARD_SECONDS}, such as the "
+                "default 1; 0 closes the connection without reading the body"
+            )
         return value
 
     @field_validator("gc_thresholds", mode="before")

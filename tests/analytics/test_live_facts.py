@@ -89,9 +89,9 @@ async def mixed_history(history):
 
     P: two waits, a private note, a handoff, a changed rating, a reopen.
     Q: resolved, then a customer message in the same millisecond, which the
-       stream sorts before the resolution.
+       stream sorts after the resolution, as it was stored.
     R: an agent reply, then a customer message in the same millisecond,
-       which the stream sorts before the reply, then an AI reply.
+       which the stream sorts after the reply, then an AI reply.
     S: customer messages only, still waiting.
     """
     history.at(ms("2024-05-30T09:00:00Z"))
@@ -174,15 +174,21 @@ async def test_live_facts_hand_computed(history, db, tenant):
     assert by_id[p]["handoff_at"] == ms("2024-05-30T09:01:05Z")
     assert by_id[p]["agent_at"] == ms("2024-05-30T09:01:20Z")
 
-    # Q: the late customer message sorts before the resolution, so the
-    # resolution ends its wait and the agent reply adds no sample.
-    assert (by_id[q]["reply_waits"], by_id[q]["reply_ms"]) == (1, 12_000)
-    assert by_id[q]["human_waits"] == 0
+    # Q: the customer message stored after the resolution in its millisecond
+    # opens a wait of both series, and the agent replies 50 s later.
+    assert (by_id[q]["reply_waits"], by_id[q]["reply_ms"]) == (2, 62_000)
+    assert (by_id[q]["human_waits"], by_id[q]["human_ms"]) == (1, 50_000)
+    assert by_id[q]["first_human_response_ms"] == 50_000
     assert by_id[q]["reply_wait_from"] is None
+    assert by_id[q]["resolved_at"] == ms("2024-05-30T10:00:20Z")
 
-    # R: the customer message sorts before the agent reply of its millisecond.
-    assert (by_id[r]["reply_waits"], by_id[r]["reply_ms"]) == (1, 0)
-    assert by_id[r]["first_reply_kind"] is not None
+    # R: the customer message stored after the agent reply of its millisecond
+    # waits for the AI reply 10 s later, and still for a human.
+    assert (by_id[r]["reply_waits"], by_id[r]["reply_ms"]) == (1, 10_000)
+    assert by_id[r]["first_response_ms"] == 10_000
+    assert by_id[r]["first_reply_kind"] == AI
+    assert by_id[r]["human_waits"] == 0
+    assert by_id[r]["human_wait_from"] == ms("2024-05-30T11:00:00Z")
 
     # S: one wait, still open, from the first customer message.
     assert by_id[s]["reply_waits"] == 0
@@ -265,3 +271,31 @@ async def test_backfill_fills_imported_rows(history, db, tenant):
     body = await history.metrics(period="7d", metrics="response_time,resolution_rate")
     assert body["metrics"]["response_time"]["average"] == 20.0
     assert body["metrics"]["resolution_rate"]["ai_resolution"] == 1.0
+
+
+async def test_same_millisecond_follows_seq(history, db, tenant):
+    """Messages of one millisecond count in the order they were stored, live and rebuilt."""
+    history.at(ms("2024-05-30T09:00:00Z"))
+    conversation = await history.conversation()
+    # A proactive agent message, then the customer's question in the same millisecond.
+    await history.say(conversation, "agent")
+    await history.say(conversation, "customer")
+    history.later(60)
+    await history.say(conversation, "agent")
+    history.at(NOW)
+
+    live = await snapshot(db, tenant.org_id)
+    body = await history.metrics(period="7d", metrics="first_response_time,human_response_time")
+    await db.write(lambda tx: facts.rebuild(tx, [conversation]))
+    rebuilt = await snapshot(db, tenant.org_id)
+
+    row = live[0][0]
+    assert row["first_response_ms"] == 60_000
+    assert row["first_human_response_ms"] == 60_000
+    assert row["reply_wait_from"] is None
+    assert live[0] == rebuilt[0]
+    assert live[1] == rebuilt[1]
+    first = body["metrics"]["first_response_time"]
+    assert (first["average"], first["sampleSize"]) == (60.0, 1)
+    human = body["metrics"]["human_response_time"]
+    assert (human["average"], human["sampleSize"]) == (60.0, 1)

@@ -6,6 +6,7 @@ import asyncio
 from pathlib import Path
 
 import httpx
+import psycopg
 import pytest
 
 from campfire_server.db import migrate
@@ -67,3 +68,98 @@ async def test_two_processes_number_messages(postgres_available, tmp_path: Path)
     assert len(listed_ids) == 60
     assert conversation.json()["messageCount"] == 60
     assert conversation.json()["unreadCount"] == 60
+
+
+async def test_two_processes_order_message_times(postgres_available, tmp_path: Path) -> None:
+    """A message with a higher seq never gets an earlier createdAt, whichever process stored it."""
+    if not postgres_available:
+        pytest.skip("PostgreSQL is not reachable")
+    url = create_postgres_database()
+    migrate.upgrade(url)
+    # Each process counts the per-conversation message limit on its own.
+    environment = {"CAMPFIRE_REDIS_URL": "", "CAMPFIRE_RATE_LIMIT_MESSAGES_PER_MINUTE": "1000"}
+    servers = []
+    polled: list[str] = []
+    try:
+        for _ in range(2):
+            servers.append(start_server(url, tmp_path, env=environment))
+
+        async with httpx.AsyncClient(headers=HEADERS, timeout=60) as client:
+            mailbox = await client.post(f"{servers[0].api}/mailboxes", json={"name": "Times"})
+            assert mailbox.status_code == 201, mailbox.text
+            created = await client.post(
+                f"{servers[0].api}/conversations",
+                json={"customerId": "cus_1", "mailboxId": mailbox.json()["id"]},
+            )
+            assert created.status_code == 201, created.text
+            conversation_id = created.json()["id"]
+            sending = True
+
+            async def poll_last_message_at() -> None:
+                while sending:
+                    reply = await client.get(f"{servers[1].api}/conversations/{conversation_id}")
+                    if reply.status_code == 200 and reply.json()["lastMessageAt"] is not None:
+                        polled.append(reply.json()["lastMessageAt"])
+                    await asyncio.sleep(0)
+
+            poller = asyncio.create_task(poll_last_message_at())
+            responses = []
+            # Rounds of concurrent posts through both processes, so that their
+            # transactions queue on the conversation's lock many times over.
+            for round_number in range(4):
+                responses += await asyncio.gather(
+                    *(
+                        client.post(
+                            f"{servers[number % 2].api}/conversations/{conversation_id}/messages",
+                            json={
+                                "content": f"round {round_number} message {number}",
+                                "authorType": "agent",
+                                "authorId": "agent_1",
+                            },
+                        )
+                        for number in range(50)
+                    )
+                )
+            sending = False
+            await poller
+            listed = []
+            cursor = None
+            while True:
+                params: dict[str, object] = {"limit": 100}
+                if cursor:
+                    params["cursor"] = cursor
+                page = await client.get(
+                    f"{servers[0].api}/conversations/{conversation_id}/messages", params=params
+                )
+                assert page.status_code == 200, page.text
+                listed += page.json()["data"]
+                cursor = page.json()["pagination"].get("nextCursor")
+                if not cursor:
+                    break
+            conversation = await client.get(f"{servers[0].api}/conversations/{conversation_id}")
+        with psycopg.connect(url) as connection:
+            stored = connection.execute(
+                "SELECT id, seq, created_at FROM messages WHERE conversation_id = %s ORDER BY seq",
+                (conversation_id,),
+            ).fetchall()
+    finally:
+        for server in servers:
+            server.stop()
+        drop_postgres_database(url)
+
+    assert [response.status_code for response in responses] == [201] * 200
+    assert len(stored) == 200
+    times = [created_at for _, _, created_at in stored]
+    earlier = [
+        (stored[index - 1][1], stored[index][1])
+        for index in range(1, len(stored))
+        if times[index] < times[index - 1]
+    ]
+    assert earlier == [], "these (seq, next seq) pairs have a createdAt earlier than before"
+    assert [message["id"] for message in listed] == [row[0] for row in stored]
+    sent_times = {response.json()["id"]: response.json()["createdAt"] for response in responses}
+    assert [sent_times[message["id"]] for message in listed] == [
+        message["createdAt"] for message in listed
+    ]
+    assert conversation.json()["lastMessageAt"] == listed[-1]["createdAt"]
+    assert polled == sorted(polled)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from campfire_server import clock
 from campfire_server.auth.tokens import issue_token
 from tests.helpers import create_conversation as create
 from tests.helpers import get_conversation as get
@@ -182,3 +183,39 @@ async def test_customer_agent_message_names_author_type(client, tenant):
     error = response.json()["error"]
     assert error["details"]["field"] == "authorType"
     assert '"agent"' in error["message"]
+
+
+async def test_message_time_never_before_last(client, tenant):
+    """A clock that steps back does not give a later message an earlier createdAt."""
+    frozen = clock.FrozenClock(clock.now_ms())
+    previous = clock.set_clock(frozen)
+    try:
+        conversation = await create(client, tenant)
+        first = await send(client, tenant, conversation["id"], "first", "agent")
+        frozen.advance(-5)
+        second = await send(client, tenant, conversation["id"], "second", "agent")
+        frozen.advance(10)
+        third = await send(client, tenant, conversation["id"], "third", "agent")
+    finally:
+        clock.set_clock(previous)
+
+    assert first.status_code == 201, first.text
+    assert second.status_code == 201, second.text
+    assert third.status_code == 201, third.text
+    assert second.json()["createdAt"] == first.json()["createdAt"]
+    assert third.json()["createdAt"] > second.json()["createdAt"]
+    listed = await client.get(
+        f"/conversations/{conversation['id']}/messages", headers=tenant.headers
+    )
+    assert [message["content"] for message in listed.json()["data"]] == [
+        "first",
+        "second",
+        "third",
+    ]
+    assert [message["createdAt"] for message in listed.json()["data"]] == [
+        first.json()["createdAt"],
+        second.json()["createdAt"],
+        third.json()["createdAt"],
+    ]
+    detail = await get(client, tenant, conversation["id"])
+    assert detail["lastMessageAt"] == third.json()["createdAt"]

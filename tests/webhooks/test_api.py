@@ -45,7 +45,7 @@ async def test_create_returns_secret_once(hook_client, tenant, receiver):
     assert listed["pagination"]["total"] == 1
 
 
-async def test_br01_secret_shown_is_signing_key(hook_client, tenant, receiver):
+async def test_secret_shown_is_signing_key(hook_client, tenant, receiver):
     response = await hook_client.post(
         "/webhooks",
         json={"url": receiver.url, "events": ["conversation.created"], "secret": BR01_SECRET},

@@ -26,7 +26,7 @@ async def _deliveries(client, tenant, webhook_id: str) -> list[dict]:
     return response.json()["data"]
 
 
-async def test_br02_raw_bytes_verify(hook_client, tenant, receiver):
+async def test_raw_bytes_verify(hook_client, tenant, receiver):
     webhook = await create_webhook(hook_client, tenant, receiver.url, ["message.sent"])
     secret = webhook["secret"]
     conversation = await create_conversation(hook_client, tenant)
@@ -53,7 +53,7 @@ async def test_br02_raw_bytes_verify(hook_client, tenant, receiver):
     standardwebhooks.Webhook(secret).verify(raw, request.headers)
 
 
-async def test_br04_each_attempt_freshly_signed(manual_factory, tenant, frozen, make_receiver):
+async def test_each_attempt_freshly_signed(manual_factory, tenant, frozen, make_receiver):
     answers = iter([500])
     receiver = await make_receiver(lambda request: Reply(status=next(answers, 200)))
     manual = await manual_factory()
@@ -93,7 +93,7 @@ async def test_br04_each_attempt_freshly_signed(manual_factory, tenant, frozen, 
     assert all("webhook-signature" in request.headers for request in receiver.requests)
 
 
-async def test_br05_rotation_grace_window(manual_factory, tenant, frozen, make_receiver):
+async def test_rotation_grace_window(manual_factory, tenant, frozen, make_receiver):
     state = {"status": 503}
     receiver = await make_receiver(lambda request: Reply(status=state["status"]))
     manual = await manual_factory(webhook_rotation_grace_seconds=3600)
@@ -145,7 +145,7 @@ async def test_br05_rotation_grace_window(manual_factory, tenant, frozen, make_r
     assert after["previousSecretExpiresAt"] is None
 
 
-async def test_br06_timeouts_5xx_and_refusals_retried(live_factory, tenant, make_receiver):
+async def test_timeouts_5xx_and_refusals_retried(live_factory, tenant, make_receiver):
     r1_answers = iter([503, 503])
     r1 = await make_receiver(lambda request: Reply(status=next(r1_answers, 200)))
     r2_delays = iter([3.0])
@@ -204,7 +204,7 @@ async def test_br06_timeouts_5xx_and_refusals_retried(live_factory, tenant, make
         assert log["attempts"][-1]["statusCode"] == 200
 
 
-async def test_br07_burst_has_no_duplicates(hook_client, tenant, receiver):
+async def test_burst_has_no_duplicates(hook_client, tenant, receiver):
     await create_webhook(hook_client, tenant, receiver.url,
                          ["message.sent", "conversation.updated"])
     conversation = await create_conversation(hook_client, tenant)
@@ -234,7 +234,7 @@ async def test_br07_burst_has_no_duplicates(hook_client, tenant, receiver):
     assert len(receiver.requests) == 21
 
 
-async def test_br08_events_carry_ordering(hook_client, tenant, make_receiver):
+async def test_events_carry_ordering(hook_client, tenant, make_receiver):
     delays = iter([3.0])
     receiver = await make_receiver(lambda request: Reply(delay=next(delays, 0.0)))
     await create_webhook(

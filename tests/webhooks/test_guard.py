@@ -6,6 +6,7 @@ query or a packet anywhere but 127.0.0.1.
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
 
 import httpx
@@ -159,3 +160,123 @@ async def test_suite_records_outside_lookups(db, no_outside_lookups):
     no_outside_lookups.rejected.clear()
 
     assert rejected == ["hooks.example.com"]
+
+
+class HangingResolver:
+    """A resolver that records each lookup and never answers, like an unreachable DNS server."""
+
+    def __init__(self) -> None:
+        self.hosts: list[str] = []
+
+    async def __call__(self, host: str, port: int) -> list:  # type: ignore[type-arg]
+        self.hosts.append(host)
+        await asyncio.sleep(3600)
+        return []
+
+
+async def test_saving_webhook_sends_no_dns_query(db, tenant):
+    app = create_app(_settings(db.url, webhook_worker=False), db=db)
+    resolver = HangingResolver()
+    previous = guard.set_resolver(resolver)
+    try:
+        async with app.router.lifespan_context(app):
+            transport = httpx.ASGITransport(app=app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://t/api/v2") as client:
+                created = await asyncio.wait_for(
+                    client.post(
+                        "/webhooks",
+                        json={"url": "https://hooks.example.test/in", "events": ["*"]},
+                        headers=tenant.headers,
+                    ),
+                    timeout=5,
+                )
+                updated = await asyncio.wait_for(
+                    client.patch(
+                        f"/webhooks/{created.json()['id']}",
+                        json={"url": "https://other.example.test/in"},
+                        headers=tenant.headers,
+                    ),
+                    timeout=5,
+                )
+                rejected = {
+                    url: await client.post(
+                        "/webhooks", json={"url": url, "events": ["*"]}, headers=tenant.headers
+                    )
+                    for url in (
+                        "http://localhost:9/x",
+                        "http://10.0.0.5/x",
+                        "http://169.254.169.254/latest/meta-data",
+                    )
+                }
+                await client.delete(f"/webhooks/{created.json()['id']}", headers=tenant.headers)
+    finally:
+        guard.set_resolver(previous)
+
+    assert created.status_code == 201, created.text
+    assert updated.status_code == 200, updated.text
+    assert updated.json()["url"] == "https://other.example.test/in"
+    assert resolver.hosts == []
+    for url, response in rejected.items():
+        assert response.status_code == 400, url
+        assert response.json()["error"]["details"]["field"] == "url", url
+    assert "loopback" in rejected["http://localhost:9/x"].json()["error"]["message"]
+    assert "private" in rejected["http://10.0.0.5/x"].json()["error"]["message"]
+    metadata = rejected["http://169.254.169.254/latest/meta-data"]
+    assert "metadata" in metadata.json()["error"]["message"]
+
+
+async def test_delivery_blocks_name_of_loopback(db, tenant, manual_factory, receiver):
+    url = f"http://localhost:{receiver.port}{receiver.path}"
+    allowed = await manual_factory(**PRODUCTION, webhook_allowed_hosts=["localhost"])
+    webhook = await create_webhook(allowed.client, tenant, url, ["*"])
+    await create_conversation(allowed.client, tenant)
+    strict = await manual_factory(**PRODUCTION)
+
+    assert await strict.worker.run_once() == 1
+
+    deliveries = (
+        await allowed.client.get(f"/webhooks/{webhook['id']}/deliveries", headers=tenant.headers)
+    ).json()["data"]
+    error = deliveries[0]["attempts"][0]["error"]
+    assert receiver.requests == []
+    assert deliveries[0]["status"] == "failed"
+    assert error.startswith("blocked: url host 'localhost' is 127.0.0.1 (a loopback address)")
+    assert "::1 (a loopback address)" in error
+    assert "CAMPFIRE_WEBHOOK_ALLOWED_HOSTS" in error
+    assert deliveries[0]["attempts"][0]["nextRetryAt"] is None
+
+
+async def test_delivery_connects_only_to_allowed_address(db, tenant, manual_factory, receiver):
+    """A name with a forbidden and an allowed address is sent to the allowed one only."""
+    trapped: list[str] = []
+
+    async def trap(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        trapped.append(writer.get_extra_info("sockname")[0])
+        writer.close()
+
+    trap_server = await asyncio.start_server(trap, "127.0.0.2", receiver.port)
+
+    async def resolve_localhost(host: str, port: int) -> list:  # type: ignore[type-arg]
+        assert host == "localhost"
+        return [ipaddress.ip_address("127.0.0.2"), ipaddress.ip_address("127.0.0.1")]
+
+    url = f"http://localhost:{receiver.port}{receiver.path}"
+    allowed = await manual_factory(**PRODUCTION, webhook_allowed_hosts=["localhost"])
+    webhook = await create_webhook(allowed.client, tenant, url, ["*"])
+    await create_conversation(allowed.client, tenant)
+    strict = await manual_factory(**PRODUCTION, webhook_allowed_hosts=["127.0.0.1/32"])
+    previous = guard.set_resolver(resolve_localhost)
+    try:
+        assert await strict.worker.run_once() == 1
+    finally:
+        guard.set_resolver(previous)
+        trap_server.close()
+        await trap_server.wait_closed()
+
+    deliveries = (
+        await allowed.client.get(f"/webhooks/{webhook['id']}/deliveries", headers=tenant.headers)
+    ).json()["data"]
+    assert deliveries[0]["status"] == "succeeded"
+    assert len(receiver.requests) == 1
+    assert receiver.requests[0].headers["host"] == f"localhost:{receiver.port}"
+    assert trapped == []

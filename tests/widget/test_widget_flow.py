@@ -482,3 +482,61 @@ async def test_strict_csp_page_sends_message(
         assert received[0]["authorType"] in ("ai", "system", "agent")
     assert await page.evaluate("window.__violations") == []
     assert await page.locator(".error[role='alert']").is_hidden()
+
+
+async def test_handoff_requested_once_per_episode(
+    context: Any,
+    widget_server: LiveServer,
+    host_site: HostSite,
+    api_paths: set[str],
+    realtime_available: bool,
+    quiet_key: str,
+) -> None:
+    require_operation(api_paths, "POST /api/v2/conversations/{}/handoff", "handoff")
+    require_realtime(realtime_available, "handoff status cannot arrive live")
+    # No agent has this skill, so both handoffs stay queued whoever is online.
+    skill = "widget-episode-skill"
+    config = {"customerId": "c_episode", "mailboxId": QUIET_MAILBOX_ID}
+    page = await open_widget(context, host_site, widget_server, quiet_key, config)
+    conversation_id = (await send_from_widget(page, "Can a person help me?"))["conversationId"]
+
+    with api_client(widget_server) as api:
+        first = api.post(
+            f"/conversations/{conversation_id}/handoff",
+            json={"reason": "Customer asked for a person", "requiredSkills": [skill]},
+        )
+        assert first.status_code in (200, 201), first.text
+        assert first.json()["status"] == "queued"
+    requested = await wait_for_event(page, "handoff:requested")
+    assert requested["position"] == first.json()["position"]
+
+    # An urgent handoff queues ahead, which moves this one back a place.
+    with api_client(widget_server) as api:
+        other = api.post(
+            "/conversations",
+            json={"customerId": "c_episode_other", "mailboxId": QUIET_MAILBOX_ID},
+        )
+        assert other.status_code == 201, other.text
+        urgent = api.post(
+            f"/conversations/{other.json()['id']}/handoff",
+            json={"reason": "Urgent", "priority": "urgent", "requiredSkills": [skill]},
+        )
+        assert urgent.status_code in (200, 201), urgent.text
+    position = first.json()["position"] + 1
+    status = page.locator(".status[role='status']")
+    await page.wait_for_function(
+        f"{SHADOW}.querySelector('.status').textContent.includes('number {position} in line')"
+    )
+
+    # The customer writes again and the AI is asked while the handoff is pending.
+    await send_from_widget(page, "hello? anyone there?")
+    with api_client(widget_server) as api:
+        answer = api.post(
+            "/ai/generate-response",
+            json={"conversationId": conversation_id, "messageContent": "hello? anyone there?"},
+        )
+        assert answer.status_code in (200, 409), answer.text
+    await page.wait_for_timeout(1_000)
+
+    assert f"You are number {position} in line." in await status.inner_text()
+    assert len(await events_named(page, "handoff:requested")) == 1

@@ -13,8 +13,10 @@ conversation whose new item arrived out of order, for rows imported without
 their facts, and for the migration that fills the tables.
 
 The derivation merges a conversation's messages with its resolution and
-handoff events into one ordered stream and finds the customer waits with
-window functions:
+handoff events into one stream, ordered by time and then by ``store_order``: twice
+a message's ``seq``, and for an event one more than twice the number of
+messages stored before it. It finds the customer waits with window
+functions:
 
 * ``LAG`` marks a customer message as the start of a wait when the item
   before it is not a customer message;
@@ -50,18 +52,33 @@ log = logging.getLogger(__name__)
 # every other write.
 BULK_CHUNK = 2_000
 
-STREAM_SQL = f"""
+# The messages of the stream with ``seq``, and without it for revision
+# 0003_analytics_live, which may run before messages have the column. Then
+# they are numbered in the order that revision 0005_message_seq gives them.
+_MESSAGES_WITH_SEQ = "cohort k JOIN messages m ON m.conversation_id = k.id"
+_MESSAGES_NUMBERED = (
+    "(SELECT n.conversation_id, n.created_at, n.author_type, n.private, "
+    "ROW_NUMBER() OVER (PARTITION BY n.conversation_id ORDER BY n.created_at, n.id) AS seq "
+    "FROM cohort k JOIN messages n ON n.conversation_id = k.id) m"
+)
+
+
+def _stream_sql(messages: str) -> str:
+    """Build the CTE ``stream (cid, t, store_order, kind)`` over the messages of ``messages``."""
+    return f"""
 stream AS (
-    SELECT m.conversation_id AS cid, m.created_at AS t,
+    SELECT m.conversation_id AS cid, m.created_at AS t, 2 * m.seq AS store_order,
            CASE WHEN m.private THEN {AGENT_NOTE}
                 WHEN m.author_type = 'customer' THEN {CUSTOMER}
                 WHEN m.author_type = 'ai' THEN {AI}
                 ELSE {AGENT} END AS kind
-    FROM cohort k JOIN messages m ON m.conversation_id = k.id
+    FROM {messages}
     WHERE m.author_type IN ('customer', 'ai', 'agent')
       AND (m.author_type = 'agent' OR NOT m.private)
     UNION ALL
     SELECT e.conversation_id, e.created_at,
+           2 * (SELECT COUNT(*) FROM events s WHERE s.conversation_id = e.conversation_id
+                AND s.sequence < e.sequence AND s.type = 'message.sent') + 1,
            CASE WHEN e.type = 'conversation.resolved' THEN {RESOLVED} ELSE {HANDOFF} END
     FROM cohort k JOIN events e ON e.conversation_id = k.id
     WHERE e.type IN ('conversation.resolved', 'handoff.requested')
@@ -79,19 +96,20 @@ def _waits_sql(name: str, kinds: tuple[int, ...], reply_kinds: tuple[int, ...]) 
     reply_list = ", ".join(str(kind) for kind in reply_kinds)
     return f"""
 {name}_items AS (
-    SELECT cid, t, kind, LAG(kind) OVER (PARTITION BY cid ORDER BY t, kind) AS before
+    SELECT cid, t, store_order, kind,
+           LAG(kind) OVER (PARTITION BY cid ORDER BY t, store_order, kind) AS before
     FROM stream WHERE kind IN ({kind_list})
 ),
 {name}_edges AS (
-    SELECT cid, t, kind,
-           LEAD(kind) OVER (PARTITION BY cid ORDER BY t, kind) AS next_kind,
-           LEAD(t) OVER (PARTITION BY cid ORDER BY t, kind) AS next_t
+    SELECT cid, t, store_order, kind,
+           LEAD(kind) OVER (PARTITION BY cid ORDER BY t, store_order, kind) AS next_kind,
+           LEAD(t) OVER (PARTITION BY cid ORDER BY t, store_order, kind) AS next_t
     FROM {name}_items
     WHERE kind <> {CUSTOMER} OR before IS NULL OR before <> {CUSTOMER}
 ),
 {name}_waits AS (
     SELECT cid, next_t - t AS ms, next_kind AS reply_kind,
-           ROW_NUMBER() OVER (PARTITION BY cid ORDER BY t) AS answered
+           ROW_NUMBER() OVER (PARTITION BY cid ORDER BY t, store_order) AS answered
     FROM {name}_edges
     WHERE kind = {CUSTOMER} AND next_kind IN ({reply_list})
 )"""
@@ -109,14 +127,19 @@ firsts AS (
     FROM stream GROUP BY cid
 )"""
 
-DERIVED_CTES = ", ".join(
-    [
-        STREAM_SQL,
-        FIRSTS_SQL,
-        _waits_sql("reply", (CUSTOMER, AI, AGENT, RESOLVED), (AI, AGENT)),
-        _waits_sql("human", (CUSTOMER, AGENT, RESOLVED), (AGENT,)),
-    ]
-)
+
+def _derived_ctes(messages: str) -> str:
+    return ", ".join(
+        [
+            _stream_sql(messages),
+            FIRSTS_SQL,
+            _waits_sql("reply", (CUSTOMER, AI, AGENT, RESOLVED), (AI, AGENT)),
+            _waits_sql("human", (CUSTOMER, AGENT, RESOLVED), (AGENT,)),
+        ]
+    )
+
+
+DERIVED_CTES = _derived_ctes(_MESSAGES_WITH_SEQ)
 
 _WAITS_SOURCE_SQL = f"""
 FROM (SELECT cid, {REPLY_SERIES} AS series, answered, reply_kind, ms FROM reply_waits
@@ -337,16 +360,18 @@ def count_missing(tx: Tx) -> int:
     )
 
 
-def derive_all_statements(*, with_bin: bool = True) -> list[str]:
+def derive_all_statements(*, with_bin: bool = True, with_seq: bool = True) -> list[str]:
     """Return the statements that derive the waits and facts of every conversation.
 
     They take no parameters and expect both tables empty, as after the
     migration that creates them. ``with_bin=False`` leaves out the waits'
-    ``bin`` column, which revision 0003_analytics_live does not have yet.
+    ``bin`` column, which revision 0003_analytics_live does not have yet,
+    and ``with_seq=False`` numbers the messages without their ``seq`` column.
     """
     cohort = "cohort (id) AS (SELECT id FROM conversations)"
     insert_waits = INSERT_WAITS_SQL if with_bin else INSERT_WAITS_WITHOUT_BIN_SQL
+    derived = DERIVED_CTES if with_seq else _derived_ctes(_MESSAGES_NUMBERED)
     return [
-        f"WITH {cohort}, {DERIVED_CTES} {insert_waits}",
-        f"WITH {cohort}, {DERIVED_CTES} {UPSERT_FACTS_SQL}",
+        f"WITH {cohort}, {derived} {insert_waits}",
+        f"WITH {cohort}, {derived} {UPSERT_FACTS_SQL}",
     ]

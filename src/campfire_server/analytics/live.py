@@ -112,13 +112,16 @@ def _copy_rating(tx: Tx, conversation_id: str) -> None:
     rollups.apply_delta(tx, state, rollups.contributions(state), rollups.contributions(after))
 
 
-# ``advance`` for a customer message in order, as one statement: it opens
-# each series' wait unless one is open and changes no total. Customer
-# messages are the most frequent write, so they skip reading the row.
+# ``advance`` for a customer message in order (not before the stream's last
+# millisecond), as one statement: it opens each series' wait unless one is
+# open and changes no total. Customer messages are the most frequent write,
+# so they skip reading the row.
 _CUSTOMER_SQL = (
     "UPDATE analytics_facts SET reply_wait_from = COALESCE(reply_wait_from, :at_ms), "
-    "human_wait_from = COALESCE(human_wait_from, :at_ms), stream_position = :position "
-    "WHERE conversation_id = :id AND (stream_position IS NULL OR stream_position <= :position)"
+    "human_wait_from = COALESCE(human_wait_from, :at_ms), "
+    "stream_position = CASE WHEN stream_position > :position THEN stream_position "
+    "ELSE :position END WHERE conversation_id = :id "
+    "AND (stream_position IS NULL OR stream_position < :next_ms_position)"
 )
 
 
@@ -187,7 +190,11 @@ def _apply_customer(tx: Tx, conversation_id: str, at_ms: int) -> None:
     only at commit saves a round trip per message in PostgreSQL's writer.
     """
     applied = tx.send_counted(
-        _CUSTOMER_SQL, id=conversation_id, at_ms=at_ms, position=position(at_ms, CUSTOMER)
+        _CUSTOMER_SQL,
+        id=conversation_id,
+        at_ms=at_ms,
+        position=position(at_ms, CUSTOMER),
+        next_ms_position=position(at_ms + 1, CUSTOMER),
     )
 
     def check() -> None:

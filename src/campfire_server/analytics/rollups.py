@@ -47,6 +47,10 @@ def ai_resolved_sql(alias: str) -> str:
     message (private notes included) and any handoff request. An item in
     the same millisecond as the resolution counts as before it. Who set the
     status does not matter.
+
+    NOTE: the facts row keeps only the times of these firsts, not their
+    stored order, so this tie rule differs from the waits, which order
+    items of one millisecond as they were stored.
     """
     return (
         f"{alias}.resolved_at IS NOT NULL "

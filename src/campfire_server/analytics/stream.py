@@ -1,9 +1,11 @@
 """A conversation's analytics stream and the step that folds one new item into its facts.
 
 A conversation's messages, resolutions and handoff requests form one
-stream, ordered by time and, at equal times, by kind. ``advance`` applies
-the next item of that stream to the facts row of the conversation, the same
-rules by which ``facts`` derives the row from the whole stream in SQL:
+stream, ordered by time and, at equal times, in the order they were stored:
+messages by ``seq``, and a resolution or handoff request after the messages
+stored before it. ``advance`` applies the next item of that stream to the
+facts row of the conversation, the same rules by which ``facts`` derives
+the row from the whole stream in SQL:
 
 * a customer message starts a wait unless one is already open;
 * an AI or agent reply answers the open wait of the reply series, and an
@@ -16,9 +18,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-# Stream item kinds. At equal timestamps they sort in this order, so a
-# reply stored in the same millisecond as its question still follows it and
-# a resolution follows the reply that came with it.
+# Stream item kinds. Their order breaks ties only between a resolution and
+# a handoff request stored after the same messages in the same millisecond.
 CUSTOMER, AI, AGENT, RESOLVED, AGENT_NOTE, HANDOFF = range(6)
 
 # Kinds whose order decides the waits. Private agent notes and handoff
@@ -29,8 +30,8 @@ ORDERED_KINDS = (CUSTOMER, AI, AGENT, RESOLVED)
 REPLY_SERIES = 0  # an AI or agent reply
 HUMAN_SERIES = 1  # an agent reply; AI replies neither answer nor end the wait
 
-# A stream position packs a timestamp and an ordered kind into one integer
-# that sorts like (created_at, kind).
+# A stream position packs a timestamp and an ordered kind into one integer.
+# Only its timestamp decides whether a new item is in order (``in_order``).
 POSITION_FACTOR = 8
 
 STATE_COLUMNS = (
@@ -71,11 +72,16 @@ def position(at_ms: int, kind: int) -> int:
 
 
 def in_order(facts: dict[str, Any], at_ms: int, kind: int) -> bool:
-    """Tell whether the item sorts at or after every ordered item already applied."""
+    """Tell whether a newly stored item sorts after every ordered item already applied.
+
+    A new item was stored after every item already in the stream, so at an
+    equal time it sorts last, and it is out of order only when its time is
+    earlier than the stream's last one.
+    """
     if kind not in ORDERED_KINDS:
         return True
     last = facts["stream_position"]
-    return last is None or position(at_ms, kind) >= int(last)
+    return last is None or at_ms >= int(last) // POSITION_FACTOR
 
 
 def _first(facts: dict[str, Any], changes: dict[str, Any], column: str, at_ms: int) -> None:
@@ -117,8 +123,11 @@ def advance(facts: dict[str, Any], kind: int, at_ms: int) -> tuple[dict[str, Any
     """
     changes: dict[str, Any] = {}
     waits: list[Wait] = []
-    if kind in ORDERED_KINDS and facts["stream_position"] != position(at_ms, kind):
-        changes["stream_position"] = position(at_ms, kind)
+    if kind in ORDERED_KINDS:
+        last = facts["stream_position"]
+        latest = position(at_ms, kind) if last is None else max(int(last), position(at_ms, kind))
+        if last != latest:
+            changes["stream_position"] = latest
 
     if kind == CUSTOMER:
         for prefix in ("reply", "human"):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -36,16 +37,28 @@ async def send_error(
     await send({"type": "http.response.body", "body": body})
 
 
-# What a response sent before the body closes after: it first reads and
-# discards this much of the body, for at most this long. A client that is
-# still sending when the connection closes may get a reset instead of the
-# response, so a client that sent less than this still reads it.
-DISCARD_BYTES = 4 * 1024 * 1024
-DISCARD_SECONDS = 1.0
+@dataclass(frozen=True, slots=True)
+class DiscardLimits:
+    """How much of an unread body a response sent before it discards before closing.
+
+    A client that is still sending when the connection closes may get a
+    reset instead of the response, so a client that sent less than
+    ``max_bytes`` within ``max_seconds`` still reads it.
+    """
+
+    max_bytes: int = 4 * 1024 * 1024
+    max_seconds: float = 1.0
+
+
+DEFAULT_DISCARD_LIMITS = DiscardLimits()
 
 
 async def send_error_before_body(
-    send: Send, receive: Receive, error: ServiceError, request_id: str | None
+    send: Send,
+    receive: Receive,
+    error: ServiceError,
+    request_id: str | None,
+    limits: DiscardLimits = DEFAULT_DISCARD_LIMITS,
 ) -> None:
     """Send ``error`` and close the connection, discarding a bounded part of the body first.
 
@@ -62,13 +75,15 @@ async def send_error_before_body(
     headers += [(key.lower().encode(), value.encode()) for key, value in error.headers.items()]
     await send({"type": "http.response.start", "status": error.http_status, "headers": headers})
     await send({"type": "http.response.body", "body": body, "more_body": True})
-    await discard_body(receive, DISCARD_BYTES, DISCARD_SECONDS)
+    await discard_body(receive, limits.max_bytes, limits.max_seconds)
     await send({"type": "http.response.body", "body": b""})
 
 
 async def discard_body(receive: Receive, limit: int, seconds: float) -> int:
     """Read and drop the body until it ends, ``limit`` bytes or ``seconds``; return the size."""
     size = 0
+    if limit <= 0 or seconds <= 0:
+        return size
     try:
         async with asyncio.timeout(seconds):
             while size <= limit:

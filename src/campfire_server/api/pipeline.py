@@ -48,7 +48,9 @@ from ..realtime.gateway import RAW_SEND_KEY
 from . import access, methods
 from .deps import admit
 from .middleware import (
+    DEFAULT_DISCARD_LIMITS,
     BodyGuard,
+    DiscardLimits,
     _header,
     find_nul_in_url,
     may_have_body,
@@ -93,9 +95,16 @@ class _Response:
 class RequestPipeline:
     """Run the steps of every request before ``app``, which is the rest of the application."""
 
-    def __init__(self, app: ASGIApp, max_body_bytes: int, idle_timeout: float = 30.0) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        max_body_bytes: int,
+        idle_timeout: float = 30.0,
+        discard_limits: DiscardLimits = DEFAULT_DISCARD_LIMITS,
+    ) -> None:
         self.app = app
         self.body_guard = BodyGuard(max_body_bytes, idle_timeout)
+        self.discard_limits = discard_limits
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]
@@ -248,7 +257,7 @@ class RequestPipeline:
     ) -> None:
         request_id = scope["state"]["request_id"]
         if may_have_body(scope):
-            await send_error_before_body(send, receive, error, request_id)
+            await send_error_before_body(send, receive, error, request_id, self.discard_limits)
         else:
             await send_error(send, error, request_id)
 
@@ -278,7 +287,9 @@ class RequestPipeline:
                     # The client stopped sending; there is nothing to discard.
                     await send_error(send, error, request_id, close=True)
                 else:
-                    await send_error_before_body(send, receive, error, request_id)
+                    await send_error_before_body(
+                        send, receive, error, request_id, self.discard_limits
+                    )
                 return
             except ConnectionError:
                 return

@@ -255,7 +255,7 @@ def send_message(
     reopened = effect.status != row["status"]
 
     message_id = ids.new("message")
-    now = clock.now_ms()
+    now = message_time(row)
     metadata = _json(request.metadata)
     tx.send(
         "INSERT INTO messages (id, org_id, conversation_id, content, author_type, author_id, "
@@ -348,6 +348,9 @@ def _send_message_in_one_statement(
         row = before.get()
         if row is None:
             raise service.conversation_not_found(conversation_id)
+        stored_at = row["created_at"]
+        if stored_at is not None and stored_at != now:
+            message.created_at = clock.to_iso(stored_at)
         # Raises the rules' error for a message that the statement did not store.
         effect = effect_of_message(row["status"], row["unread_count"], effect_author(request))
         if row["message_position"] is None:
@@ -361,12 +364,23 @@ def _send_message_in_one_statement(
             message,
             row,
             effect,
-            now,
+            stored_at if stored_at is not None else now,
             positions=(row["message_position"], row["update_position"]),
         )
 
     tx.before_commit(announce)
     return message
+
+
+def message_time(row: dict[str, Any]) -> int:
+    """Return the time of a new message: now, but never before the conversation's last message.
+
+    ``row`` is the conversation, read under its lock. Another process, or
+    one whose clock runs ahead, may have stored the last message at a later
+    time than this process's clock reads, and a message with a higher
+    ``seq`` must not get an earlier ``created_at``.
+    """
+    return max(clock.now_ms(), row["last_message_at"] or 0)
 
 
 def _author(principal: Principal, request: MessageCreate) -> tuple[str, str | None]:

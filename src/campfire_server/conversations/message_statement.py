@@ -45,16 +45,16 @@ def send(
 ) -> Deferred:
     """Send the statement; the result is the conversation row before the message, or ``None``.
 
-    The row also carries the event positions that the statement reserved:
+    The message's time is ``now`` or, when that is earlier, the locked row's
+    ``last_message_at``, because another process may have stored a message
+    after ``now`` was read. The row carries that time as ``created_at``.
+    It also carries the event positions that the statement reserved:
     ``message_position`` when it stored the message (``None`` when the rules
     rejected it) and ``update_position`` when the message reopened the
     conversation. Reserving them here keeps the events of a conversation in
     sequence order by position, although they are inserted after the
     statements of later works in the group.
     """
-    # NOTE: ``now`` is read before the statement takes the conversation's
-    # lock, so with several server processes a message stored later can get
-    # a created_at a millisecond or two earlier and list before it.
     where, params = service.conversation_scope(
         principal.org_id, conversation_id, principal.customer_id, principal.mailbox_ids
     )
@@ -83,23 +83,26 @@ def _statement(effect_author: str, where: str) -> str:
         # other processes committed during the wait, so ``seq`` comes from the
         # row's message count.
         "WITH old AS (SELECT id, status, unread_count, message_count, event_seq, customer_id, "
-        f"mailbox_id FROM conversations WHERE {where} FOR UPDATE), "
+        f"mailbox_id, last_message_at FROM conversations WHERE {where} FOR UPDATE), "
         "rule (from_status, to_status, unread_factor, unread_offset) AS "
         f"({rule_table(effect_author)}), "
         "new AS (SELECT old.id, rule.to_status AS status, "
         "old.unread_count * rule.unread_factor + rule.unread_offset AS unread_count, "
         "rule.to_status <> old.status AS reopened, old.message_count + 1 AS seq, "
+        "GREATEST(CAST(:now AS BIGINT), COALESCE(old.last_message_at, 0)) AS created_at, "
         "old.event_seq + CASE WHEN rule.to_status <> old.status THEN 2 ELSE 1 END AS event_seq "
         "FROM old JOIN rule ON rule.from_status = old.status), "
         "updated AS (UPDATE conversations SET status = new.status, "
         "unread_count = new.unread_count, message_count = message_count + 1, "
-        "last_message_at = :now, updated_at = :now, "
+        "last_message_at = new.created_at, updated_at = new.created_at, "
         "resolved_at = CASE WHEN new.reopened THEN NULL ELSE resolved_at END, "
         "event_seq = new.event_seq FROM new WHERE conversations.id = new.id), "
         "inserted AS (INSERT INTO messages (id, org_id, conversation_id, content, author_type, "
         "author_id, metadata, private, created_at, seq) SELECT :message_id, :org_id, new.id, "
-        ":content, :author_type, :author_id, :metadata, :private, :now, new.seq FROM new) "
+        ":content, :author_type, :author_id, :metadata, :private, new.created_at, new.seq "
+        "FROM new) "
         "SELECT status, unread_count, event_seq, customer_id, mailbox_id, "
+        "(SELECT created_at FROM new) AS created_at, "
         f"CASE WHEN EXISTS (SELECT 1 FROM new) THEN {_NEXT_POSITION} END AS message_position, "
         f"CASE WHEN (SELECT reopened FROM new) THEN {_NEXT_POSITION} END AS update_position "
         "FROM old"

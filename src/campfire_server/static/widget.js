@@ -1098,7 +1098,10 @@
         event.agentName = this.agentNames[data.agentId] || null;
         this.emit('handoff:assigned', event);
       }
-    } else if (live && data.status !== 'completed' && data.status !== 'cancelled') {
+    } else if (live && data.status !== 'completed' && data.status !== 'cancelled' &&
+               (!previous || previous === 'completed' || previous === 'cancelled')) {
+      // Once per handoff: a later queue position or wait estimate only
+      // updates the status line.
       this.emit('handoff:requested', event);
     }
   };

@@ -134,6 +134,46 @@ def _excerpt(raw: bytes) -> str | None:
     return raw.decode("utf-8", errors="replace")[:EXCERPT_CHARS]
 
 
+async def _post_to_first(
+    client: httpx.AsyncClient,
+    url: str,
+    addresses: list[str],
+    body: bytes,
+    signed: dict[str, str],
+    timeout: float,
+) -> tuple[httpx.Response, bytes]:
+    """POST ``body`` to the first of the checked ``addresses`` that accepts a connection.
+
+    Returns the response and the start of its body. Only the checked
+    addresses are connected to, so the address check holds for the
+    connection that carries the request.
+    """
+    for index, address in enumerate(addresses):
+        pinned, headers, extensions = _pinned_request(url, address)
+        headers.update(signed)
+        headers["Content-Type"] = "application/json"
+        headers["User-Agent"] = USER_AGENT
+        request = client.build_request(
+            "POST", pinned, content=body, headers=headers, extensions=extensions, timeout=timeout
+        )
+        try:
+            response = await client.send(request, stream=True, follow_redirects=False)
+        except httpx.ConnectError:
+            if index == len(addresses) - 1:
+                raise
+            continue
+        try:
+            raw = b""
+            async for chunk in response.aiter_raw():
+                raw += chunk
+                if len(raw) >= EXCERPT_BYTES:
+                    break
+        finally:
+            await response.aclose()
+        return response, raw
+    raise ValueError(f"no checked address to send {url!r} to; check_destination returned none")
+
+
 @dataclass(frozen=True, slots=True)
 class AttemptResult:
     """An attempt's outcome, whether it may be retried, and any Retry-After in seconds."""
@@ -161,27 +201,12 @@ async def attempt_delivery(
     except ResolutionFailed as error:
         return failed(True, str(error))
 
-    url, headers, extensions = _pinned_request(job.url, addresses[0])
     now_ms = clock.now_ms()
-    headers.update(headers_for(_signing_keys(job, now_ms), job.event_id, now_ms // 1000, body))
-    headers["Content-Type"] = "application/json"
-    headers["User-Agent"] = USER_AGENT
+    signed = headers_for(_signing_keys(job, now_ms), job.event_id, now_ms // 1000, body)
     timeout = settings.webhook_timeout_seconds
     try:
         async with asyncio.timeout(timeout):
-            request = client.build_request(
-                "POST", url, content=body, headers=headers, extensions=extensions,
-                timeout=timeout,
-            )
-            response = await client.send(request, stream=True, follow_redirects=False)
-            try:
-                raw = b""
-                async for chunk in response.aiter_raw():
-                    raw += chunk
-                    if len(raw) >= EXCERPT_BYTES:
-                        break
-            finally:
-                await response.aclose()
+            response, raw = await _post_to_first(client, job.url, addresses, body, signed, timeout)
     except (TimeoutError, httpx.TimeoutException):
         return failed(True, f"timed out after {timeout:g} s")
     except (httpx.TransportError, OSError) as error:

@@ -1,9 +1,12 @@
 """The SSRF guard: webhooks may only reach public addresses.
 
-A webhook URL is checked when it is saved and again before every attempt,
-because DNS may point the same name somewhere else later. The attempt then
-connects to the address that was checked (see ``delivery``), so a name that
-changes between the check and the connection cannot redirect it.
+Saving a webhook checks the URL's form and, when its host is an address
+literal or a localhost name, that address (``check_url``). It sends no DNS
+query, so a host that does not resolve yet, or a slow resolver, never
+blocks or fails the request. Before every attempt the host is resolved and
+each address is checked (``check_destination``), and the attempt connects
+only to an address that passed (see ``delivery``), so a name that changes
+between the check and the connection cannot redirect it.
 
 In production every address that is not globally routable is rejected:
 loopback, private, shared (100.64.0.0/10), link-local (which includes the
@@ -234,29 +237,75 @@ async def _resolve(host: str, port: int, settings: Settings) -> list[IPAddress]:
     return await system_resolver(host, port)
 
 
-async def check_destination(url: str, settings: Settings, field: str = "url") -> list[str]:
-    """Resolve ``url`` and return the addresses an attempt may connect to.
+def _forbidden(
+    settings: Settings, host: str, addresses: list[IPAddress]
+) -> list[tuple[IPAddress, str]]:
+    """Return each address of ``host`` that a webhook may not reach, with the reason."""
+    allow_loopback = settings.env != "production"
+    found = []
+    for address in addresses:
+        if _allowlisted(settings, host, address):
+            continue
+        reason = forbidden_reason(address, allow_loopback=allow_loopback)
+        if reason is not None:
+            found.append((address, reason))
+    return found
+
+
+def _rejection(
+    url: str, host: str, forbidden: list[tuple[IPAddress, str]], field: str
+) -> DestinationRejected:
+    listed = ", ".join(f"{address} ({reason})" for address, reason in forbidden)
+    return DestinationRejected(
+        f"{field} host {host!r} is {listed}; webhooks may only target public addresses "
+        "(an operator can allow this host with CAMPFIRE_WEBHOOK_ALLOWED_HOSTS)",
+        field=field,
+        value=url[:200],
+        expected=URL_EXPECTED,
+    )
+
+
+def check_url(url: str, settings: Settings, field: str = "url") -> Destination:
+    """Check a webhook URL as it is saved, without any DNS query, and return its destination.
+
+    A host that is an address literal, or a localhost name, is checked like
+    a resolved address. Any other name is accepted here and checked at
+    delivery time by ``check_destination``.
 
     Raises:
-        DestinationRejected: the URL is malformed, or any address it resolves
-            to is forbidden (every address is checked, so a name cannot hide
-            a private address behind a public one).
+        DestinationRejected: the URL is malformed, or its host is an address
+            (or a localhost name) that a webhook may not reach.
+    """
+    destination = parse_url(url, field)
+    literal = _literal(destination.host)
+    if literal is not None:
+        addresses = [literal]
+    elif is_localhost(destination.host):
+        addresses = list(LOCALHOST_ADDRESSES)
+    else:
+        return destination
+    forbidden = _forbidden(settings, destination.host, addresses)
+    if forbidden:
+        raise _rejection(url, destination.host, forbidden, field)
+    return destination
+
+
+async def check_destination(url: str, settings: Settings, field: str = "url") -> list[str]:
+    """Resolve ``url`` at delivery time and return the addresses an attempt may connect to.
+
+    The addresses keep the resolver's order. An address that a webhook may
+    not reach is left out, so an attempt never connects to it, even when the
+    same name also resolves to a public address.
+
+    Raises:
+        DestinationRejected: the URL is malformed, or every address it
+            resolves to is forbidden.
         ResolutionFailed: the host did not resolve.
     """
     destination = parse_url(url, field)
     addresses = await _resolve(destination.host, destination.port, settings)
-    allow_loopback = settings.env != "production"
-    for address in addresses:
-        if _allowlisted(settings, destination.host, address):
-            continue
-        reason = forbidden_reason(address, allow_loopback=allow_loopback)
-        if reason is not None:
-            raise DestinationRejected(
-                f"{field} host {destination.host!r} resolves to {address}, {reason}; webhooks "
-                "may only target public addresses (an operator can allow this host with "
-                "CAMPFIRE_WEBHOOK_ALLOWED_HOSTS)",
-                field=field,
-                value=url[:200],
-                expected=URL_EXPECTED,
-            )
-    return [str(address) for address in addresses]
+    forbidden = _forbidden(settings, destination.host, addresses)
+    if len(forbidden) == len(addresses):
+        raise _rejection(url, destination.host, forbidden, field)
+    blocked = {address for address, _reason in forbidden}
+    return [str(address) for address in addresses if address not in blocked]
