@@ -73,7 +73,7 @@ class RealtimeService:
             heartbeat_seconds=settings.realtime_heartbeat_seconds,
             idle_timeout_seconds=settings.realtime_idle_timeout_seconds,
         )
-        self.broker = broker or open_broker(settings.redis_url)
+        self.broker = broker or open_broker(settings.redis_url, settings.redis_prefix)
         self._tasks: list[asyncio.Task[None]] = []
         self._unsubscribe: Callable[[], None] | None = None
 
