@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import re
 from functools import lru_cache
 from typing import Annotated, Any, Literal
 
@@ -18,6 +19,8 @@ DEFAULT_GC_THRESHOLDS = (10_000, 10, 10)
 MAX_DISCARD_BYTES = 1024 * 1024 * 1024
 MAX_DISCARD_SECONDS = 60
 
+REDIS_PREFIX_PATTERN = re.compile(r"[A-Za-z0-9_.-]{1,64}")
+
 PLACEHOLDER_SECRETS = {"", "change-me", "changeme", "secret", "development-secret"}
 
 
@@ -29,6 +32,8 @@ class Settings(BaseSettings):
     env: Environment = "production"
     database_url: str = "sqlite:///campfire.db"
     redis_url: str | None = None
+    # First part of every Redis key and pub/sub channel name of this deployment.
+    redis_prefix: str = Field(default="campfire", min_length=1, max_length=64)
     host: str = "127.0.0.1"
     port: int = Field(default=3000, ge=1, le=65535)
     workers: int = Field(default=1, ge=1, le=64)
@@ -143,6 +148,16 @@ class Settings(BaseSettings):
             raise ValueError(
                 "must start with sqlite:/// (a file, e.g. sqlite:///campfire.db) or "
                 "postgresql:// (a server, e.g. postgresql://user@host:5432/dbname)"
+            )
+        return value
+
+    @field_validator("redis_prefix")
+    @classmethod
+    def _check_redis_prefix(cls, value: str) -> str:
+        if not REDIS_PREFIX_PATTERN.fullmatch(value):
+            raise ValueError(
+                f"redis_prefix {value!r} is invalid; use 1 to 64 letters, digits, '_', '-' "
+                "or '.', such as campfire-staging"
             )
         return value
 

@@ -145,3 +145,34 @@ async def test_connection_limit_counts_every_process(servers, scaled_db) -> None
     await asyncio.sleep(0.3)
     held.append(await connect(server_b, tenant.key))
     await asyncio.gather(*(ws.close() for ws in held))
+
+
+async def test_revocation_in_other_process_closes_socket(servers, scaled_db) -> None:
+    server_a, server_b = servers
+    tenant = await make_tenant(scaled_db, "Scaled revocation org")
+    async with httpx.AsyncClient(base_url=server_b.api, timeout=30) as http_b:
+        created = await http_b.post(
+            "/keys", json={"name": "socket key", "role": "admin"}, headers=tenant.headers
+        )
+        assert created.status_code == 201, created.text
+        key = created.json()
+        ws = await connect(server_a, key["key"])
+        other_ws = await connect(server_a, tenant.key)
+
+        started = asyncio.get_running_loop().time()
+        revoked = await http_b.delete(f"/keys/{key['id']}", headers=tenant.headers)
+        with pytest.raises(websockets.ConnectionClosed) as closed:
+            while True:
+                await asyncio.wait_for(ws.recv(), 5)
+        elapsed = asyncio.get_running_loop().time() - started
+        still_open = await subscribe(other_ws, f"mailbox:{tenant.mailbox_id}")
+        await other_ws.close()
+
+    assert revoked.status_code == 204
+    assert closed.value.rcvd is not None
+    assert closed.value.rcvd.code == 4401
+    assert "revoked" in closed.value.rcvd.reason
+    # The key cache and the periodic check take 30 s, so a close this soon
+    # came through the broker.
+    assert elapsed < 3
+    assert still_open["type"] == "subscribed"

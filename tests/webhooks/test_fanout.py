@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -84,15 +85,26 @@ async def test_emit_queues_nothing_until_fan_out(db, org):
     assert await _queued(db, webhook_id) == [event_id]
 
 
-async def test_webhook_created_after_event_skips_it(db, org):
+async def test_webhook_created_after_event_skips_it(db, org, caplog):
     before = await _emit(db, org.org_id, 1)
     webhook_id = await _webhook(db, org.org_id)
     after = await _emit(db, org.org_id, 2)
 
-    await fan_out_all(db)
+    with caplog.at_level(logging.INFO, logger="campfire_server.webhooks.fanout"):
+        await fan_out_all(db)
 
     assert await _queued(db, webhook_id) == [after]
     assert before != after
+    skipped = [
+        record for record in caplog.records
+        if record.getMessage() == "webhook fan-out skipped events"
+    ]
+    assert len(skipped) == 1
+    assert skipped[0].reason == "the event committed before the webhook was created"
+    assert skipped[0].skipped == 1
+    assert skipped[0].pairs == [
+        {"position": await _position(db, before), "webhook_id": webhook_id}
+    ]
 
 
 async def test_disabled_and_deleted_webhooks_get_nothing(db, org):
@@ -234,6 +246,20 @@ def test_snapshot_visibility():
     assert str(Snapshot.parse("5:5:")) == "5:5:"
 
 
+def test_with_running_lists_unfinished_ids():
+    # Transactions 100 to 102 had not finished when a snapshot with xmax 100
+    # was taken, so counting 103 as running must not mark them finished.
+    snapshot = Snapshot.parse("100:100:")
+    running = snapshot.with_running(103)
+    assert running.visible(99)
+    assert not running.visible(100)
+    assert not running.visible(101)
+    assert not running.visible(102)
+    assert not running.visible(103)
+    assert not running.visible(104)
+    assert str(running) == "100:104:100,101,102,103"
+
+
 # PostgreSQL: transactions that commit out of position order ----------------------
 
 
@@ -270,6 +296,48 @@ async def test_late_commit_is_not_skipped(db, org):
         late_tx.execute("COMMIT")
     finally:
         conn.close()
+    await fan_out_all(db)
+
+    assert await _position(db, late.id) < await _position(db, early.id)
+    assert while_open == [early.id]
+    assert sorted(await _queued(db, webhook_id)) == sorted([early.id, late.id])
+
+
+async def test_current_snapshot_sees_older_running(db):
+    _require_postgres(db)
+    older_conn, older = _open_transaction(db.url)
+    newer_conn, newer = _open_transaction(db.url)
+    try:
+        older_id = int(older.value("SELECT pg_current_xact_id()::text AS xid"))
+        newer_id = int(newer.value("SELECT pg_current_xact_id()::text AS xid"))
+        snapshot = cursor.current_snapshot(newer)
+    finally:
+        older_conn.close()
+        newer_conn.close()
+
+    assert older_id < newer_id
+    assert not snapshot.visible(older_id)
+    assert not snapshot.visible(newer_id)
+
+
+async def test_out_of_order_commits_both_fanned_out(db, org):
+    # The late transaction takes the older transaction id and position, and
+    # a fan-out runs while it is open, before any newer transaction commits.
+    _require_postgres(db)
+    webhook_id = await _webhook(db, org.org_id)
+    conn, late_tx = _open_transaction(db.url)
+    try:
+        late = emit(late_tx, org_id=org.org_id, type=records.MESSAGE_SENT, data={"late": True})
+        await db.write(fanout.fan_out)
+        early = await db.write(
+            lambda tx: emit(tx, org_id=org.org_id, type=records.MESSAGE_SENT, data={})
+        )
+        await db.write(fanout.fan_out)
+        while_open = await _queued(db, webhook_id)
+        late_tx.execute("COMMIT")
+    finally:
+        conn.close()
+    await fan_out_all(db)
     await fan_out_all(db)
 
     assert await _position(db, late.id) < await _position(db, early.id)

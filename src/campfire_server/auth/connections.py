@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..errors import RateLimited
+from ..redis_namespace import DEFAULT_PREFIX, RedisNamespace
 
 log = logging.getLogger(__name__)
 
@@ -60,8 +61,15 @@ class ConnectionSlot:
 
 
 class ConnectionLimiter:
-    def __init__(self, redis_url: str | None, limit_for: Callable[[str], Awaitable[int]]) -> None:
+    def __init__(
+        self,
+        redis_url: str | None,
+        limit_for: Callable[[str], Awaitable[int]],
+        *,
+        redis_prefix: str = DEFAULT_PREFIX,
+    ) -> None:
         self._limit_for = limit_for
+        self._namespace = RedisNamespace(redis_prefix)
         self._redis: Any = None
         self._acquire_script: Any = None
         if redis_url:
@@ -76,9 +84,8 @@ class ConnectionLimiter:
         self._refresher: asyncio.Task[None] | None = None
         self._degraded = False
 
-    @staticmethod
-    def _key(org_id: str) -> str:
-        return f"campfire:ws:{org_id}"
+    def _key(self, org_id: str) -> str:
+        return self._namespace.key("ws", org_id)
 
     def open_count(self, org_id: str) -> int:
         """Return the sockets of ``org_id`` open in this process."""

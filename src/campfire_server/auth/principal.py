@@ -23,7 +23,16 @@ class Principal:
     rate_limit_key: str = ""
     # Browser origins a publishable key may be used from.
     allowed_origins: tuple[str, ...] = field(default_factory=tuple)
+    # A token's ``exp`` claim in epoch seconds; None for keys, which do not expire.
+    expires_at: int | None = None
 
     @property
     def is_customer(self) -> bool:
         return self.role == "customer"
+
+    @property
+    def key_id(self) -> str | None:
+        """Return the id of the API key behind this principal, or None for tokens."""
+        if self.kind in ("secret", "publishable"):
+            return self.subject
+        return None

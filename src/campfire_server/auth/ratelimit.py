@@ -32,6 +32,7 @@ from limits.errors import StorageError
 from ..config import Settings
 from ..db.database import Database
 from ..errors import RateLimited
+from ..redis_namespace import DEFAULT_PREFIX, RedisNamespace
 from .connections import ConnectionLimiter
 
 log = logging.getLogger(__name__)
@@ -127,7 +128,7 @@ class _MemoryWindows:
 class _Counters:
     """Fixed-window counters in Redis, with per-process memory as the fallback."""
 
-    def __init__(self, redis_url: str | None) -> None:
+    def __init__(self, redis_url: str | None, redis_prefix: str = DEFAULT_PREFIX) -> None:
         self._memory = _MemoryWindows()
         self._redis: FixedWindowRateLimiter | None = None
         if redis_url:
@@ -135,7 +136,7 @@ class _Counters:
                 "async+" + redis_url,
                 implementation="redispy",
                 wrap_exceptions=True,
-                key_prefix="campfire:ratelimit",
+                key_prefix=RedisNamespace(redis_prefix).key("ratelimit"),
                 socket_timeout=0.5,
                 socket_connect_timeout=0.5,
             )
@@ -205,10 +206,12 @@ class RateLimits:
     def __init__(self, settings: Settings, db: Database | None = None) -> None:
         self.settings = settings
         self.db = db
-        self._counters = _Counters(settings.redis_url)
+        self._counters = _Counters(settings.redis_url, settings.redis_prefix)
         self._items: dict[int, RateLimitItemPerMinute] = {}
         self._org_cache: dict[str, tuple[float, dict[str, int]]] = {}
-        self.connections = ConnectionLimiter(settings.redis_url, self.connection_limit)
+        self.connections = ConnectionLimiter(
+            settings.redis_url, self.connection_limit, redis_prefix=settings.redis_prefix
+        )
 
     @property
     def degraded(self) -> bool:

@@ -192,6 +192,7 @@ def principal_from_claims(claims: dict[str, Any]) -> Principal:
     if mailbox_ids is None:
         raise _invalid_claim("mbx", claims.get("mbx"), "a list of mailbox ids (strings)")
     subject = str(claims["sub"])
+    expires_at = claims.get("exp")
     return Principal(
         org_id=org_id,
         role=role,
@@ -201,6 +202,7 @@ def principal_from_claims(claims: dict[str, Any]) -> Principal:
         agent_id=agent_id,
         mailbox_ids=mailbox_ids,
         rate_limit_key=f"token:{org_id}:{subject}",
+        expires_at=int(expires_at) if isinstance(expires_at, (int, float)) else None,
     )
 
 

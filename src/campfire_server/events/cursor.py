@@ -59,8 +59,18 @@ class Snapshot:
         return xid < self.xmin or (xid < self.xmax and xid not in self.in_progress)
 
     def with_running(self, xid: int) -> Snapshot:
-        """Return this snapshot with ``xid`` counted as still running."""
-        return Snapshot(min(self.xmin, xid), max(self.xmax, xid + 1), self.in_progress | {xid})
+        """Return this snapshot with ``xid`` counted as still running.
+
+        ``xmax`` is one past the latest transaction that had finished, so
+        every id from ``xmax`` up to ``xid`` was still running or not yet
+        assigned when the snapshot was taken. Raising ``xmax`` past them
+        without listing them would mark them finished, and a cursor would
+        then skip their events for good.
+        """
+        running = set(self.in_progress)
+        running.add(xid)
+        running.update(range(self.xmax, xid))
+        return Snapshot(min(self.xmin, xid), max(self.xmax, xid + 1), frozenset(running))
 
 
 def current_snapshot(tx: Tx) -> Snapshot:

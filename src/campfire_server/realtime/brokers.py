@@ -5,6 +5,8 @@
 * ``RedisBroker`` (when ``CAMPFIRE_REDIS_URL`` is set): ``publish`` sends
   the envelope once to a Redis pub/sub channel, and every process, this
   one included, delivers what it receives from that channel to its hub.
+  The channel and key names carry the deployment's ``RedisNamespace``, so
+  deployments that share a Redis server do not hear each other.
   Agent socket counts (for presence) are Redis sorted sets of leases, so
   the sockets of a process that died stop counting once their lease runs
   out.
@@ -22,14 +24,15 @@ from collections.abc import Callable
 from typing import Any
 
 from ..redaction import hide_password
+from ..redis_namespace import DEFAULT_PREFIX, RedisNamespace
 from .events import dumps
 
 log = logging.getLogger(__name__)
 
 Deliver = Callable[[dict[str, Any]], None]
 
-PUBSUB_CHANNEL = "campfire:realtime"
-PRESENCE_KEY = "campfire:realtime:agent:{org}:{agent}"
+# The channel's name within the deployment's namespace.
+CHANNEL_NAME = "realtime"
 REDIS_CONNECTIONS = 32
 LEASE_SECONDS = 90
 REFRESH_SECONDS = 30
@@ -94,10 +97,12 @@ class InProcessBroker(Broker):
 class RedisBroker(Broker):
     name = "redis"
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, namespace: RedisNamespace | None = None) -> None:
         import redis.asyncio as redis
 
         self._url = url
+        self.namespace = namespace or RedisNamespace.for_url(url)
+        self.channel = self.namespace.channel(CHANNEL_NAME)
         # Callers wait for a free connection rather than fail when many sockets
         # connect at once; the subscription keeps one connection for itself.
         pool = redis.BlockingConnectionPool.from_url(
@@ -118,7 +123,7 @@ class RedisBroker(Broker):
         self._deliver = deliver
         pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
         try:
-            await pubsub.subscribe(PUBSUB_CHANNEL)
+            await pubsub.subscribe(self.channel)
         except Exception as error:
             raise RuntimeError(
                 f"cannot subscribe to Redis at {hide_password(self._url)!r} ({error}); start "
@@ -130,7 +135,7 @@ class RedisBroker(Broker):
             loop.create_task(self._receive_loop(pubsub)),
             loop.create_task(self._publish_loop()),
         ]
-        log.info("redis broker started", extra={"channel": PUBSUB_CHANNEL})
+        log.info("redis broker started", extra={"channel": self.channel})
 
     async def stop(self) -> None:
         # Let queued envelopes go out before the publisher stops.
@@ -157,7 +162,7 @@ class RedisBroker(Broker):
             try:
                 async with self._redis.pipeline(transaction=False) as pipe:
                     for envelope in batch:
-                        pipe.publish(PUBSUB_CHANNEL, dumps(envelope))
+                        pipe.publish(self.channel, dumps(envelope))
                     await pipe.execute()
                 self._publish_failures = 0
             except asyncio.CancelledError:
@@ -211,7 +216,7 @@ class RedisBroker(Broker):
                     pass
                 pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
                 try:
-                    await pubsub.subscribe(PUBSUB_CHANNEL)
+                    await pubsub.subscribe(self.channel)
                 except Exception as retry_error:
                     log.warning("redis resubscribe failed", extra={"error": str(retry_error)})
 
@@ -236,9 +241,12 @@ class RedisBroker(Broker):
             return self._local_count(key, member)
         return int(count)
 
+    def _presence_key(self, org_id: str, agent_id: str) -> str:
+        return self.namespace.key("realtime", "agent", org_id, agent_id)
+
     def _local_count(self, key: str, member: str) -> int:
         for (org_id, agent_id), members in self._presence.items():
-            if key == PRESENCE_KEY.format(org=org_id, agent=agent_id):
+            if key == self._presence_key(org_id, agent_id):
                 return len(members | {member})
         return 1
 
@@ -256,14 +264,14 @@ class RedisBroker(Broker):
 
     async def join_presence(self, org_id: str, agent_id: str, connection_id: str) -> int:
         self._presence.setdefault((org_id, agent_id), set()).add(connection_id)
-        return await self._lease(PRESENCE_KEY.format(org=org_id, agent=agent_id), connection_id)
+        return await self._lease(self._presence_key(org_id, agent_id), connection_id)
 
     async def leave_presence(self, org_id: str, agent_id: str, connection_id: str) -> int:
         members = self._presence.get((org_id, agent_id), set())
         members.discard(connection_id)
         if not members:
             self._presence.pop((org_id, agent_id), None)
-        return await self._unlease(PRESENCE_KEY.format(org=org_id, agent=agent_id), connection_id)
+        return await self._unlease(self._presence_key(org_id, agent_id), connection_id)
 
     async def refresh(self) -> None:
         expiry = time.time() + LEASE_SECONDS
@@ -272,7 +280,7 @@ class RedisBroker(Broker):
                 for (org_id, agent_id), members in self._presence.items():
                     if not members:
                         continue
-                    key = PRESENCE_KEY.format(org=org_id, agent=agent_id)
+                    key = self._presence_key(org_id, agent_id)
                     pipe.zadd(key, dict.fromkeys(members, expiry), xx=True)
                     pipe.expire(key, LEASE_SECONDS * 2)
                 await pipe.execute()
@@ -280,5 +288,7 @@ class RedisBroker(Broker):
             log.warning("redis lease refresh failed", extra={"error": str(error)})
 
 
-def open_broker(redis_url: str | None) -> Broker:
-    return RedisBroker(redis_url) if redis_url else InProcessBroker()
+def open_broker(redis_url: str | None, redis_prefix: str = DEFAULT_PREFIX) -> Broker:
+    if not redis_url:
+        return InProcessBroker()
+    return RedisBroker(redis_url, RedisNamespace.for_url(redis_url, redis_prefix))

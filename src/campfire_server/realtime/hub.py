@@ -68,6 +68,8 @@ class Connection:
         self.closed = False
         # The connection limiter's claim for this socket, given back on close.
         self.slot: Any = None
+        # The timer that closes the socket when its token expires.
+        self.expiry: asyncio.TimerHandle | None = None
         self._send = send
         self._write_now = write_now
         self._sending = False

@@ -3,6 +3,9 @@
 ``lifespan`` is registered in ``app.SERVICES``; it subscribes to the event
 bus, which hears only of committed events, and publishes each one once
 through the broker.
+
+Sockets whose token expires or whose API key is revoked are closed by
+``credentials.CredentialWatch``.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from ..events import bus
 from ..events.records import EventRecord
 from ..routing import actions as routing_actions
 from .brokers import REFRESH_SECONDS, Broker, open_broker
+from .credentials import REVOCATION_CHECK_SECONDS, CredentialWatch, revocation_envelope
 from .hub import Connection, DirectWriter, Hub, Sender
 from .service import prune_events
 
@@ -73,12 +77,15 @@ class RealtimeService:
             heartbeat_seconds=settings.realtime_heartbeat_seconds,
             idle_timeout_seconds=settings.realtime_idle_timeout_seconds,
         )
-        self.broker = broker or open_broker(settings.redis_url)
+        self.broker = broker or open_broker(settings.redis_url, settings.redis_prefix)
+        self.credentials = CredentialWatch(self.hub, db)
+        # Called with each revoked key's id, to drop cached copies of the key.
+        self.revocation_listeners: list[Callable[[str], None]] = []
         self._tasks: list[asyncio.Task[None]] = []
         self._unsubscribe: Callable[[], None] | None = None
 
     async def start(self) -> None:
-        await self.broker.start(self.hub.deliver)
+        await self.broker.start(self._deliver)
         self._unsubscribe = bus.subscribe(self._on_event)
         loop = asyncio.get_running_loop()
         self._tasks = [loop.create_task(self._sweep_loop()), loop.create_task(self._prune_loop())]
@@ -101,6 +108,33 @@ class RealtimeService:
 
     def _on_event(self, record: EventRecord) -> None:
         self.broker.publish(envelope_for(record))
+
+    def _deliver(self, envelope: dict[str, Any]) -> None:
+        """Handle one envelope from the broker: revocations here, the rest in the hub."""
+        if envelope.get("kind") != "revocation":
+            self.hub.deliver(envelope)
+            return
+        try:
+            org_id, key_id = envelope["org"], envelope["keyId"]
+        except KeyError:
+            log.warning("realtime revocation without org or keyId ignored")
+            return
+        for listener in list(self.revocation_listeners):
+            try:
+                listener(key_id)
+            except Exception:
+                log.exception("revocation listener failed", extra={"key_id": key_id})
+        self.credentials.drop_key_sockets(org_id, {key_id})
+
+    # Credentials ----------------------------------------------------------------
+
+    def publish_key_revoked(self, org_id: str, key_id: str) -> None:
+        """Tell every process, this one included, to close the sockets of a revoked key."""
+        self.broker.publish(revocation_envelope(org_id, key_id))
+
+    async def check_revoked_keys(self) -> int:
+        """Close this process's sockets whose API key is revoked or deleted; return how many."""
+        return await self.credentials.check_revoked_keys()
 
     # Connections ----------------------------------------------------------------
 
@@ -130,6 +164,7 @@ class RealtimeService:
         )
         connection.slot = slot
         self.hub.add(connection)
+        self.credentials.watch(connection)
         if principal.role == "agent" and principal.agent_id:
             try:
                 count = await self.broker.join_presence(
@@ -144,6 +179,7 @@ class RealtimeService:
 
     async def close_connection(self, connection: Connection) -> None:
         connection.closed = True
+        self.credentials.forget(connection)
         for channel in list(connection.typing):
             self.stop_typing(connection, channel)
         self.hub.remove(connection)
@@ -265,6 +301,7 @@ class RealtimeService:
     async def _sweep_loop(self) -> None:
         loop = asyncio.get_running_loop()
         next_refresh = loop.time() + REFRESH_SECONDS
+        next_revocation_check = loop.time() + REVOCATION_CHECK_SECONDS
         while True:
             await asyncio.sleep(SWEEP_SECONDS)
             now = loop.time()
@@ -275,6 +312,12 @@ class RealtimeService:
                     await self.broker.refresh()
             except Exception:
                 log.exception("realtime sweep failed")
+            if now >= next_revocation_check:
+                next_revocation_check = now + REVOCATION_CHECK_SECONDS
+                try:
+                    await self.check_revoked_keys()
+                except Exception:
+                    log.exception("realtime revocation check failed")
 
     async def _prune_loop(self) -> None:
         # Processes that started together should not all prune at the same moment.
@@ -314,6 +357,14 @@ async def lifespan(app: Any) -> AsyncIterator[None]:
         connections=getattr(rate_limits, "connections", None),
     )
     app.state.realtime = service
+    # A revocation heard from another process drops this process's cached
+    # copies of keys and publishable-key origins at once.
+    key_cache = getattr(app.state, "key_cache", None)
+    if key_cache is not None:
+        service.revocation_listeners.append(lambda key_id: key_cache.clear())
+    origins = getattr(app.state, "origins", None)
+    if origins is not None:
+        service.revocation_listeners.append(lambda key_id: origins.invalidate())
     await service.start()
     try:
         yield

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from .. import clock
@@ -27,6 +28,8 @@ CURSOR = "webhooks"
 BATCH_EVENTS = 200
 # 11 values per row; SQLite allows 32,766 parameters per statement.
 INSERT_ROWS = 200
+# Maximum number of event and webhook pairs that one log line of skipped events lists.
+LOGGED_SKIPS = 20
 
 EVENT_COLUMNS = (
     "position, id, org_id, conversation_id, mailbox_id, sequence, type, data, created_at"
@@ -82,15 +85,30 @@ def match(
     events: list[EventHead], subscriptions: list[Subscription], dialect: str
 ) -> list[tuple[EventHead, Subscription]]:
     """Pair every event with each subscription that receives it, in event order."""
+    pairs, _before_start = _match(events, subscriptions, dialect)
+    return pairs
+
+
+def _match(
+    events: list[EventHead], subscriptions: list[Subscription], dialect: str
+) -> tuple[list[tuple[EventHead, Subscription]], list[tuple[EventHead, Subscription]]]:
+    """Return the receiving pairs and the pairs left out because the webhook is newer.
+
+    An event that a webhook's filter matches but that committed before the
+    webhook was created is left out on purpose, and the caller logs it.
+    """
     by_org: dict[str, list[Subscription]] = {}
     for subscription in subscriptions:
         by_org.setdefault(subscription.org_id, []).append(subscription)
     pairs = []
+    before_start = []
     for event in events:
         for subscription in by_org.get(event.org_id, ()):
             if subscription.receives(event, dialect):  # type: ignore[arg-type]
                 pairs.append((event, subscription))
-    return pairs
+            elif subscription.wants(event.type):
+                before_start.append((event, subscription))
+    return pairs, before_start
 
 
 def _insert(tx: Tx, rows: list[dict]) -> int:  # type: ignore[type-arg]
@@ -123,11 +141,14 @@ def fan_out(tx: Tx, *, limit: int = BATCH_EVENTS) -> FanOut | None:
         return None
 
     pairs: list[tuple[EventHead, Subscription]] = []
+    before_start: list[tuple[EventHead, Subscription]] = []
     if batch.events:
         org_ids = sorted({event.org_id for event in batch.events})
         subscriptions = _subscriptions(tx, org_ids)
         if subscriptions:
-            pairs = match(batch.events, subscriptions, tx.dialect)
+            pairs, before_start = _match(batch.events, subscriptions, tx.dialect)
+    _log_skipped(tx, "the event committed before the webhook was created", before_start,
+                 log.info)
 
     inserted = 0
     if pairs:
@@ -138,9 +159,15 @@ def fan_out(tx: Tx, *, limit: int = BATCH_EVENTS) -> FanOut | None:
         }
         now = clock.now_ms()
         rows = []
+        missing: list[tuple[EventHead, Subscription]] = []
+        outside_mailboxes: list[tuple[EventHead, Subscription]] = []
         for event, subscription in pairs:
             record = records.get(event.position)
-            if record is None or not subscription.covers(record.mailbox_id):
+            if record is None:
+                missing.append((event, subscription))
+                continue
+            if not subscription.covers(record.mailbox_id):
+                outside_mailboxes.append((event, subscription))
                 continue
             rows.append({
                 "id": delivery_id(record.id, subscription.id),
@@ -154,6 +181,9 @@ def fan_out(tx: Tx, *, limit: int = BATCH_EVENTS) -> FanOut | None:
                 "updated_at": now,
             })
         inserted = _insert(tx, rows)
+        _log_skipped(tx, "the event row is gone", missing, log.warning)
+        _log_skipped(tx, "the event is outside the webhook's mailboxes", outside_mailboxes,
+                     log.debug)
 
     cursor.advance(tx, batch)
     if inserted:
@@ -163,6 +193,30 @@ def fan_out(tx: Tx, *, limit: int = BATCH_EVENTS) -> FanOut | None:
             extra={"events": len(batch.events), "deliveries": inserted},
         )
     return FanOut(len(batch.events), inserted, batch.caught_up)
+
+
+def _log_skipped(
+    tx: Tx,
+    reason: str,
+    skipped: list[tuple[EventHead, Subscription]],
+    emit: Callable[..., None],
+) -> None:
+    """Log, once the fan-out commits, the events it left out of some webhook on purpose.
+
+    One line per reason and batch lists at most ``LOGGED_SKIPS`` pairs and
+    counts the rest.
+    """
+    if not skipped:
+        return
+    listed = [
+        {"position": event.position, "webhook_id": subscription.id}
+        for event, subscription in skipped[:LOGGED_SKIPS]
+    ]
+    tx.log(
+        emit,
+        "webhook fan-out skipped events",
+        extra={"reason": reason, "skipped": len(skipped), "pairs": listed},
+    )
 
 
 def has_unread(tx: Tx) -> bool:

@@ -153,9 +153,14 @@ async def revoke_key(key_id: str, principal: PrincipalDep, db: DbDep, request: R
     def work(tx: Tx) -> None:
         _find_key(tx, principal, key_id)
         keys.revoke_key(tx, org_id=principal.org_id, key_id=key_id)
-        # Other processes drop their cached copy within the cache's lifetime (30 s).
+        # The realtime broker carries the revocation to every process, which
+        # drops its cached copy and closes the key's sockets. A process the
+        # broker does not reach drops the copy within the cache's lifetime (30 s).
         tx.after_commit(state.key_cache.clear)
         tx.after_commit(state.origins.invalidate)
+        realtime = getattr(state, "realtime", None)
+        if realtime is not None:
+            tx.after_commit(lambda: realtime.publish_key_revoked(principal.org_id, key_id))
 
     await db.write(work)
     return Response(status_code=204)

@@ -1,0 +1,153 @@
+"""Sockets live only as long as their credential: token expiry and key revocation close them."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from typing import Any
+
+import httpx
+import websockets
+from websockets.asyncio.client import ClientConnection
+from websockets.exceptions import ConnectionClosed
+
+from campfire_server.auth import keys
+from campfire_server.auth.tokens import issue_token
+from campfire_server.db.database import Database
+from campfire_server.realtime.credentials import KEY_REVOKED_REASON, TOKEN_EXPIRED_REASON
+from campfire_server.realtime.runtime import RealtimeService
+from tests.conftest import LiveServer, Tenant, make_tenant
+from tests.conftest import test_settings as make_settings
+from tests.realtime.conftest import JWT_SETTINGS, connect, next_frame, subscribe, ws_url
+
+CLOSE_AUTH_FAILED = 4401
+
+
+async def close_of(ws: ClientConnection, timeout: float) -> tuple[int, str]:
+    """Read until the server closes the socket; return the close code and reason."""
+    try:
+        while True:
+            await asyncio.wait_for(ws.recv(), timeout)
+    except ConnectionClosed as closed:
+        assert closed.rcvd is not None, "the server dropped the connection without a close frame"
+        return closed.rcvd.code, closed.rcvd.reason
+
+
+async def create_key(http: httpx.AsyncClient, tenant: Tenant) -> dict[str, Any]:
+    response = await http.post(
+        "/keys", json={"name": "socket key", "role": "admin"}, headers=tenant.headers
+    )
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+async def test_token_expiry_closes_socket(server: LiveServer, org: Tenant) -> None:
+    token, expires_at = issue_token(
+        **JWT_SETTINGS, org_id=org.org_id, role="admin", subject="short-lived", ttl_seconds=2
+    )
+    ws = await connect(server, token)
+    subscribed = await subscribe(ws, f"mailbox:{org.mailbox_id}")
+
+    code, reason = await close_of(ws, timeout=6)
+    closed_at = time.time()
+
+    assert subscribed["type"] == "subscribed"
+    assert code == CLOSE_AUTH_FAILED
+    assert reason == TOKEN_EXPIRED_REASON
+    assert closed_at >= expires_at - 0.5
+    assert closed_at <= expires_at + 3
+
+
+async def test_revoked_key_closes_its_sockets(
+    server: LiveServer, org: Tenant, http: httpx.AsyncClient
+) -> None:
+    created = await create_key(http, org)
+    revoked_ws = await connect(server, created["key"])
+    other_ws = await connect(server, org.key)
+
+    started = time.monotonic()
+    response = await http.delete(f"/keys/{created['id']}", headers=org.headers)
+    code, reason = await close_of(revoked_ws, timeout=5)
+    elapsed = time.monotonic() - started
+    subscribed = await subscribe(other_ws, f"mailbox:{org.mailbox_id}")
+    await other_ws.close()
+
+    assert response.status_code == 204
+    assert code == CLOSE_AUTH_FAILED
+    assert reason == KEY_REVOKED_REASON
+    assert elapsed < 3
+    assert subscribed["type"] == "subscribed"
+
+
+async def test_revoked_key_cannot_reconnect(
+    server: LiveServer, org: Tenant, http: httpx.AsyncClient
+) -> None:
+    created = await create_key(http, org)
+    ws = await connect(server, created["key"])
+    await http.delete(f"/keys/{created['id']}", headers=org.headers)
+    await close_of(ws, timeout=5)
+
+    retry = await websockets.connect(ws_url(server))
+    await retry.send(json.dumps({"type": "auth", "token": created["key"]}))
+    error = await next_frame(retry)
+    code, _ = await close_of(retry, timeout=5)
+
+    assert error["data"]["code"] == "AUTHENTICATION_ERROR"
+    assert code == CLOSE_AUTH_FAILED
+
+
+async def test_revocation_check_finds_database_revocation(db: Database) -> None:
+    # A revocation written straight to the database (as `campfire keys revoke`
+    # does) reaches no broker; the periodic check closes the socket.
+    tenant = await make_tenant(db, "Revocation check org")
+    issued = await db.write(
+        lambda tx: keys.create_key(tx, org_id=tenant.org_id, name="cli key", role="admin")
+    )
+    row = await db.read(lambda tx: keys.find_key(tx, issued.key))
+    assert row is not None
+    service = RealtimeService(make_settings(db.url), db)
+    await service.start()
+    drops: list[tuple[int, str]] = []
+
+    async def send(text: str) -> None:
+        return None
+
+    def on_drop(connection: Any, code: int, reason: str) -> None:
+        drops.append((code, reason))
+
+    try:
+        connection = await service.open_connection(keys.principal_for_key(row), send, on_drop)
+        before = await service.check_revoked_keys()
+        await db.write(
+            lambda tx: keys.revoke_key(tx, org_id=tenant.org_id, key_id=issued.id)
+        )
+        after = await service.check_revoked_keys()
+        await service.close_connection(connection)
+    finally:
+        await service.stop()
+
+    assert before == 0
+    assert after == 1
+    assert drops == [(CLOSE_AUTH_FAILED, KEY_REVOKED_REASON)]
+
+
+async def test_development_key_sockets_skip_check(db: Database) -> None:
+    service = RealtimeService(make_settings(db.url), db)
+    await service.start()
+    drops: list[tuple[int, str]] = []
+
+    async def send(text: str) -> None:
+        return None
+
+    try:
+        connection = await service.open_connection(
+            keys.development_principal(), send, lambda c, code, reason: drops.append((code, reason))
+        )
+        checked = await service.check_revoked_keys()
+        await service.close_connection(connection)
+    finally:
+        await service.stop()
+
+    assert checked == 0
+    assert drops == []
