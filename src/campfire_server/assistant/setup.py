@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -10,6 +11,7 @@ from typing import Any
 from ..db.database import Database
 from ..events import emit
 from ..knowledge.registry import IndexRegistry
+from ..knowledge.semantic import Encoder, SemanticUnavailable
 from . import actions
 from .config import AssistantSettings
 from .engine import AnswerEngine
@@ -58,12 +60,27 @@ async def assistant_service(app: Any) -> AsyncIterator[None]:
     emit.register_tx_hook(actions.resume_ai_on_resolve)
     unsubscribe = actions.subscribe(actions.AutoReplier(app.state.db, engine))
     log.info("answer engine ready", extra={"retriever": engine.retriever})
+    warm_up = None
+    if engine.registry.encoder is not None:
+        # Loading the sentence model takes seconds; do it beside start-up, not
+        # inside the first customer's answer.
+        warm_up = asyncio.create_task(_load_encoder(engine.registry.encoder))
     try:
         yield
     finally:
+        if warm_up is not None:
+            warm_up.cancel()
         unsubscribe()
         engine.registry.close()
         for provider in engine.providers:
             close = getattr(provider, "close", None)
             if close is not None:
                 await close()
+
+
+async def _load_encoder(encoder: Encoder) -> None:
+    try:
+        await asyncio.to_thread(encoder.load)
+    except (SemanticUnavailable, OSError, RuntimeError) as error:
+        # The first query retries the load and reports the error to its caller.
+        log.error("semantic model failed to load", extra={"error": str(error)})

