@@ -200,9 +200,7 @@ async def test_5xx_after_write_resumes_at_once(db, api_url, monkeypatch):
         headers = {"Idempotency-Key": "resume-after-5xx"}
         body = {"content": "stored, then 5xx"}
         with monkeypatch.context() as patch:
-            patch.setattr(
-                idempotency.IdempotencyMiddleware, "_settle", staticmethod(settle_as_503)
-            )
+            patch.setattr(idempotency.IdempotencyMiddleware, "_settle", staticmethod(settle_as_503))
             await http.post(path, json=body, headers=headers)
         stored = await message_ids(db, conversation_id)
         started = time.monotonic()

@@ -8,6 +8,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import httpx
+
 from tests.conftest import LiveServer
 
 from .conftest import (
@@ -46,6 +48,13 @@ async def open_widget(
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
     page.errors = errors
+    # Failed requests (a 403, say) show up as console errors in the host page.
+    console_errors: list[str] = []
+    page.on(
+        "console",
+        lambda message: message.type == "error" and console_errors.append(message.text),
+    )
+    page.console_errors = console_errors
     await page.goto(site.add(html))
     await page.locator(".launcher").click()
     await page.locator(".panel").wait_for(state="visible")
@@ -140,6 +149,24 @@ async def test_ai_answer_shows_sources(
     titles = await links.evaluate_all("nodes => nodes.map(n => n.textContent)")
     assert sources[0]["title"] in titles
 
+    # The demo articles have no url, so each link opens the article's
+    # help-centre page on the Campfire server, whatever the host page is.
+    assert all(href.startswith(widget_server.base_url + "/kb/art_") for href in hrefs)
+    async with context.expect_page() as opened:
+        await links.first.click()
+    article = await opened.value
+    await article.wait_for_load_state()
+    assert article.url == hrefs[0]
+    assert await article.locator("h1").inner_text() == titles[0]
+    with httpx.Client(timeout=10) as http:
+        for href in hrefs:
+            response = http.get(href)
+            assert response.status_code == 200, href
+            assert response.headers["content-type"].startswith("text/html")
+    await article.close()
+    assert page.console_errors == []
+    assert page.errors == []
+
 
 async def test_agent_reply_and_typing_arrive_live(
     context: Any,
@@ -189,6 +216,9 @@ async def test_agent_reply_and_typing_arrive_live(
     await page.wait_for_timeout(500)
     assert "internal: VIP customer" not in await bodies(page)
     assert await page.locator(".msg.agent .body").last.inner_text() == "Hi, Maya here."
+    # A customer may not read agents, so the widget must not request the author.
+    assert page.console_errors == []
+    assert page.errors == []
 
 
 async def test_handoff_shows_queue_then_agent(
@@ -368,7 +398,8 @@ async def test_payloads_render_as_text(
     links = await page.locator(".sources a").evaluate_all(
         "nodes => nodes.map(n => [n.textContent, n.getAttribute('href')])"
     )
-    assert links == [["Billing FAQ", host_site.base_url + "/docs/billing-faq"]]
+    # A relative link resolves against the Campfire server, not the host page.
+    assert links == [["Billing FAQ", widget_server.base_url + "/docs/billing-faq"]]
 
 
 async def test_rate_limit_is_shown(
