@@ -8,7 +8,19 @@ import warnings
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
-from sqlalchemy import MetaData, create_engine, func, insert, select, text
+from sqlalchemy import (
+    Column,
+    ForeignKeyConstraint,
+    MetaData,
+    PrimaryKeyConstraint,
+    Table,
+    create_engine,
+    func,
+    insert,
+    inspect,
+    select,
+    text,
+)
 
 from ..events.cursor import EMPTY_SNAPSHOT
 from . import migrate
@@ -123,11 +135,37 @@ def _rebuild_facts_of(url: str) -> int:
 
 
 def _reflect(metadata: MetaData, bind) -> None:  # type: ignore[no-untyped-def]
+    """Add each table of ``bind`` to ``metadata`` with its columns and keys, not its indexes.
+
+    The copy needs only columns, primary keys and the foreign keys that
+    order the tables. ``MetaData.reflect`` also reads indexes, and SQLAlchemy
+    2.1 skips an expression index on SQLite (``ux_agents_org_email`` on
+    ``LOWER(email)``) with an ``SAWarning`` that every copy printed.
+    """
+    inspector = inspect(bind)
     # SQLAlchemy has no type for PostgreSQL's xid8 (events.tx_id), which is
     # never copied, so its warning carries no information here.
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="Did not recognize type 'xid8'")
-        metadata.reflect(bind=bind)
+        for name in inspector.get_table_names():
+            columns = [_column(reflected) for reflected in inspector.get_columns(name)]
+            primary_key = inspector.get_pk_constraint(name)["constrained_columns"]
+            foreign_keys = [
+                ForeignKeyConstraint(
+                    key["constrained_columns"],
+                    [f"{key['referred_table']}.{column}" for column in key["referred_columns"]],
+                )
+                for key in inspector.get_foreign_keys(name)
+            ]
+            Table(name, metadata, *columns, PrimaryKeyConstraint(*primary_key), *foreign_keys)
+
+
+def _column(reflected: dict) -> Column:  # type: ignore[type-arg]
+    """Build a column from one entry of ``Inspector.get_columns``."""
+    options = {"nullable": reflected["nullable"]}
+    if "autoincrement" in reflected:
+        options["autoincrement"] = reflected["autoincrement"]
+    return Column(reflected["name"], reflected["type"], **options)
 
 
 def _advance_sequences(conn, tables) -> None:  # type: ignore[no-untyped-def]
@@ -155,16 +193,21 @@ def _unread_positions(conn, dialect: str) -> list[int]:  # type: ignore[no-untyp
     if dialect == "postgresql":
         # An event in the middle of a range counts as unread. Reading it again
         # on the target inserts nothing twice.
-        rows = conn.execute(text(
-            "SELECT e.position FROM events e WHERE e.tx_id IS NOT NULL AND EXISTS ("
-            "SELECT 1 FROM event_cursors c WHERE NOT pg_visible_in_snapshot(e.tx_id, "
-            "CAST(COALESCE(c.consumed_snapshot, :empty) AS pg_snapshot))) ORDER BY e.position"
-        ), {"empty": EMPTY_SNAPSHOT})
+        rows = conn.execute(
+            text(
+                "SELECT e.position FROM events e WHERE e.tx_id IS NOT NULL AND EXISTS ("
+                "SELECT 1 FROM event_cursors c WHERE NOT pg_visible_in_snapshot(e.tx_id, "
+                "CAST(COALESCE(c.consumed_snapshot, :empty) AS pg_snapshot))) ORDER BY e.position"
+            ),
+            {"empty": EMPTY_SNAPSHOT},
+        )
     else:
-        rows = conn.execute(text(
-            "SELECT position FROM events WHERE position > "
-            "(SELECT COALESCE(MIN(position), 0) FROM event_cursors) ORDER BY position"
-        ))
+        rows = conn.execute(
+            text(
+                "SELECT position FROM events WHERE position > "
+                "(SELECT COALESCE(MIN(position), 0) FROM event_cursors) ORDER BY position"
+            )
+        )
     return [int(row[0]) for row in rows]
 
 
@@ -179,18 +222,26 @@ def _rebase_event_cursors(reader, writer, source: str, target: str) -> None:  # 
     """
     unread = _unread_positions(reader, source)
     if target == "postgresql":
-        writer.execute(text(
-            "UPDATE events SET tx_id = NULL WHERE NOT (position = ANY(CAST(:unread AS bigint[])))"
-        ), {"unread": unread})
-        writer.execute(text(
-            "UPDATE event_cursors SET position = 0, resume_tx_id = NULL, "
-            "consumed_snapshot = NULL, target_snapshot = NULL"
-        ))
+        writer.execute(
+            text(
+                "UPDATE events SET tx_id = NULL WHERE NOT (position = ANY(CAST(:unread AS bigint[])))"
+            ),
+            {"unread": unread},
+        )
+        writer.execute(
+            text(
+                "UPDATE event_cursors SET position = 0, resume_tx_id = NULL, "
+                "consumed_snapshot = NULL, target_snapshot = NULL"
+            )
+        )
         writer.execute(text("UPDATE webhooks SET start_snapshot = NULL"))
         return
     last = writer.execute(text("SELECT COALESCE(MAX(position), 0) FROM events")).scalar_one()
     position = unread[0] - 1 if unread else int(last)
-    writer.execute(text(
-        "UPDATE event_cursors SET position = :position, resume_tx_id = NULL, "
-        "consumed_snapshot = NULL, target_snapshot = NULL"
-    ), {"position": position})
+    writer.execute(
+        text(
+            "UPDATE event_cursors SET position = :position, resume_tx_id = NULL, "
+            "consumed_snapshot = NULL, target_snapshot = NULL"
+        ),
+        {"position": position},
+    )
