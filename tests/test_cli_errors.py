@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import logging
 import os
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -13,7 +15,7 @@ import time
 import httpx
 import pytest
 
-from campfire_server.cli import _warn_about_workers, main
+from campfire_server.cli import _warn_about_workers, build_parser, main
 from campfire_server.config import Settings
 from tests.conftest import POSTGRES_URL, free_port
 
@@ -363,16 +365,58 @@ def test_workers_log_requests_as_json(migrated, tmp_path) -> None:
     assert any(line.get("message") == "server started" for line in lines)
 
 
-@pytest.mark.parametrize(
-    "args",
-    [
-        ["agents", "create", "--name", "R", "--email", "r@example.com", "--password", "x" * 10],
-        ["mailboxes", "create", "--name", "Support"],
-        ["mailboxes", "list"],
-        ["keys", "list"],
-    ],
-)
-def test_unknown_org_is_named(migrated, args) -> None:
-    result = campfire(*args, "--org", "org_nope", "--database-url", migrated)
+# One valid call of each command that takes --org, apart from its organization.
+ORG_COMMANDS = {
+    ("keys", "create"): [],
+    ("keys", "list"): [],
+    ("keys", "revoke"): ["key_missing"],
+    ("mailboxes", "create"): ["--name", "Support"],
+    ("mailboxes", "list"): [],
+    ("agents", "create"): ["--name", "R", "--email", "r@example.com", "--password", "x" * 10],
+    ("agents", "set-password"): ["agent_missing", "--password", "x" * 10],
+    ("kb", "import"): ["ARTICLES"],
+    ("kb", "search"): ["refunds"],
+}
 
-    assert_one_line(result, 1, "organization 'org_nope' was not found (--org)", "orgs create")
+
+def _commands_with_org_option() -> set[tuple[str, ...]]:
+    """Return every command path of the parser that takes ``--org``."""
+    found = set()
+
+    def walk(parser: argparse.ArgumentParser, path: tuple[str, ...]) -> None:
+        for action in parser._actions:
+            if "--org" in action.option_strings:
+                found.add(path)
+            if isinstance(action, argparse._SubParsersAction):
+                for name, child in action.choices.items():
+                    walk(child, (*path, name))
+
+    walk(build_parser(), ())
+    return found
+
+
+def test_org_table_covers_every_command() -> None:
+    assert set(ORG_COMMANDS) == _commands_with_org_option()
+
+
+@pytest.mark.parametrize("command", list(ORG_COMMANDS), ids=" ".join)
+def test_unknown_org_is_named(migrated, tmp_path, command) -> None:
+    articles = tmp_path / "articles"
+    articles.mkdir()
+    (articles / "refunds.md").write_text("# Refunds\n\nRefunds take five days.\n")
+    arguments = [str(articles) if value == "ARTICLES" else value for value in ORG_COMMANDS[command]]
+    result = campfire(*command, *arguments, "--org", "org_nope", "--database-url", migrated)
+
+    assert_one_line(
+        result,
+        1,
+        "organization org_nope not found (--org)",
+        "list them with `campfire orgs list`",
+        "`campfire orgs create`",
+    )
+    assert result.stdout == ""
+    path = migrated.removeprefix("sqlite:///")
+    with sqlite3.connect(path) as connection:
+        for table in ("organizations", "kb_articles", "api_keys", "mailboxes", "agents"):
+            count = connection.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]
+            assert count == 0, table

@@ -25,6 +25,7 @@ from .api.routes import (
     events,
     handoffs,
     health,
+    help_centre,
     inbox_assets,
     keys,
     knowledge,
@@ -164,6 +165,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         app.include_router(router, prefix=API_PREFIX)
     app.include_router(health.router)
     app.include_router(widget_assets.router)
+    app.include_router(help_centre.router)
     app.include_router(inbox_assets.router)
     install_openapi(app)
 

@@ -20,7 +20,6 @@ from .config import Settings, get_settings
 from .db import migrate
 from .db.database import open_database
 from .db.tx import Tx
-from .errors import ServiceError
 from .logs import configure_logging
 from .organizations import actions as org_actions
 from .organizations import service as org_service
@@ -285,18 +284,11 @@ def cmd_orgs_list(args: argparse.Namespace) -> int:
     return 0
 
 
-def _require_org(tx: Tx, org_id: str) -> None:
-    if not org_service.organization_exists(tx, org_id):
-        raise ServiceError(
-            f"organization {org_id!r} was not found (--org); `campfire orgs create` makes one"
-        )
-
-
 def _in_org(args: argparse.Namespace, work: Callable[[Tx], Any]) -> Callable[[Tx], Any]:
     """Wrap ``work`` so an unknown ``--org`` fails with its own message, not a foreign key error."""
 
     def checked(tx: Tx) -> Any:
-        _require_org(tx, args.org)
+        cli_errors.require_organization(tx, args.org)
         return work(tx)
 
     return checked
@@ -308,7 +300,7 @@ def cmd_keys_create(args: argparse.Namespace) -> int:
     role = "customer" if args.publishable else args.role
 
     def work(tx: Tx) -> dict[str, Any]:
-        _require_org(tx, args.org)
+        cli_errors.require_organization(tx, args.org)
         org_service.require_mailboxes(tx, args.org, args.mailbox or [])
         issued = keys.create_key(
             tx,

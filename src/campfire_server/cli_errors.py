@@ -21,7 +21,9 @@ from typing import Any, NoReturn
 from pydantic import ValidationError
 
 from .db.migrate import MigrationBlocked
+from .db.tx import Tx
 from .errors import ServiceError, ServiceUnavailable, ValidationFailed
+from .organizations import service as org_service
 from .redaction import hide_password
 
 USAGE = 2
@@ -44,6 +46,19 @@ class CommandError(Exception):
         super().__init__(message)
         self.message = message
         self.exit_code = exit_code
+
+
+def require_organization(tx: Tx, org_id: str) -> None:
+    """Raise ``CommandError`` unless the organization of ``--org`` exists.
+
+    Every command with ``--org`` calls this before its work, so none fails
+    on a foreign key or reports an empty result for a mistyped id.
+    """
+    if not org_service.organization_exists(tx, org_id):
+        raise CommandError(
+            f"organization {org_id} not found (--org); list them with `campfire orgs list`, "
+            "or create one with `campfire orgs create`"
+        )
 
 
 def database_url_of(args: argparse.Namespace) -> str:

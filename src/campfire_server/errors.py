@@ -141,6 +141,20 @@ class RateLimited(ServiceError):
 
 
 class ServiceUnavailable(ServiceError):
+    """A dependency, usually storage, cannot serve the request now; a retry may succeed.
+
+    Every response carries ``Retry-After``: one second unless the raiser gives its own.
+    """
+
     code = "SERVICE_UNAVAILABLE"
     http_status = 503
     ws_close_code = 1013
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        details: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(message, details=details, headers={"Retry-After": "1", **(headers or {})})

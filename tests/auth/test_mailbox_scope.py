@@ -303,6 +303,7 @@ async def test_limited_admin_org_wide_writes(app, client, db, tenant, world):
         ("POST", "/mailboxes", {"id": "mbx_scope_new", "name": "New"}),
         ("POST", "/agents", {"name": "Another agent"}),
         ("PATCH", f"/agents/{world.agent_id}", {"name": "Renamed"}),
+        ("PATCH", f"/agents/{world.agent_id}", {"status": "online"}),
         ("DELETE", f"/agents/{world.agent_id}", None),
         ("POST", "/keys", {"mailboxIds": [OTHER_MAILBOX]}),
         ("POST", "/auth/tokens", {"role": "viewer", "subject": "x", "mailboxIds": [OTHER_MAILBOX]}),
@@ -340,6 +341,27 @@ async def test_limited_admin_org_wide_writes(app, client, db, tenant, world):
         headers=admin,
     )
     assert imported.status_code == 403, imported.text
+
+
+async def test_limited_agent_key_status_403(app, client, db, tenant, world):
+    """An agent's status decides its routing in every mailbox, so a limited key may not set it."""
+    credentials = await limited_credentials(app, db, tenant, world)
+    path = f"/agents/{world.agent_id}"
+    for role in ("admin", "agent", "viewer"):
+        response = await client.patch(path, json={"status": "online"}, headers=credentials[role])
+        assert response.status_code == 403, (role, response.text[:200])
+        assert response.json()["error"]["code"] == "AUTHORIZATION_ERROR", role
+
+    unlimited = bearer(await create_key(db, tenant.org_id, role="agent"))
+    changed = await client.patch(path, json={"status": "away"}, headers=unlimited)
+    assert changed.status_code == 200, changed.text
+    assert changed.json()["status"] == "away"
+
+    # An agent's own token, even a limited one, sets that agent's status.
+    own = mint(app, tenant.org_id, "agent", subject=world.agent_id, aid=world.agent_id, mbx=SCOPE)
+    own_change = await client.patch(path, json={"status": "online"}, headers=bearer(own))
+    assert own_change.status_code == 200, own_change.text
+    assert own_change.json()["status"] == "online"
 
 
 async def _deliveries(db, webhook_id: str) -> list[str]:

@@ -141,4 +141,6 @@ def test_demo_knowledge_base_reads():
     folder = Path(__file__).parents[2] / "src/campfire_server/demo/knowledge"
     items = importer.read_source(folder)
     assert len(items) >= 20
-    assert any(item.url == "/docs/billing-faq" for item in items)
+    # No demo article has a url of its own, so each source links to the
+    # article's help-centre page on the server, /kb/{articleId}.
+    assert [item.title for item in items if item.url is not None] == []

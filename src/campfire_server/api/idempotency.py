@@ -26,7 +26,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from .. import clock
 from ..db.journal import current_journal, owned_by_current_task
 from ..db.tx import Tx
-from ..errors import Conflict, ServiceError, ValidationFailed
+from ..errors import Conflict, ServiceError, ServiceUnavailable, ValidationFailed
 from . import write_results
 from .deps import identify
 from .middleware import _header, send_error
@@ -43,8 +43,12 @@ class IdempotencyMiddleware:
     first request is still running waits for it. A first request that ended
     in a 5xx before any write committed leaves nothing behind, so the retry
     runs for real. A first request that committed writes but stored no
-    response (the process died, or it answered 5xx) is resumed by a repeat
-    that arrives a minute or more later: its writes are replayed, not rerun.
+    response is resumed by a repeat: its writes are replayed, not rerun. A
+    repeat resumes at once after a 5xx, and a minute after the claim was
+    made if the process died. When the database fails while the response
+    is being stored, the client gets 503 with ``Retry-After`` and the store
+    is retried in the background, so a repeat then replays the response.
+    A database failure while claiming the key is a 503 that leaves nothing.
     """
 
     WINDOW_MS = 24 * 3600 * 1000
@@ -99,7 +103,12 @@ class IdempotencyMiddleware:
             scope["method"].encode() + b" " + scope["path"].encode() + b"\n" + canonical_body(body)
         ).hexdigest()
 
-        claim = await db.write(lambda tx: _claim(tx, scope_key, key, request_hash))
+        try:
+            claim = await db.write(lambda tx: _claim(tx, scope_key, key, request_hash))
+        except ServiceUnavailable as error:
+            # Nothing ran, so the client may retry with the same key at once.
+            await send_error(send, error, request_id)
+            return
         if claim.stored is not None:
             try:
                 # A stored response goes only to a credential that still
@@ -116,12 +125,25 @@ class IdempotencyMiddleware:
         journal = RequestJournal(scope_key, key, claim.recorded)
         captured: dict[str, Any] = {"status": 500, "headers": [], "body": [], "settled": False}
 
-        async def settle() -> None:
+        async def settle() -> ServiceUnavailable | None:
             # Writes from here on, this one and any background task's, are
             # not journaled, because a retry replays the stored response.
             captured["settled"] = True
             journal.close()
-            await self._settle(db, scope_key, key, captured)
+            try:
+                await self._settle(db, scope_key, key, captured)
+            except ServiceUnavailable as error:
+                # The request's writes and their journal committed together,
+                # so the outcome is decided and only its record is missing.
+                # The client gets a 503, and the record is stored once the
+                # database is back, so a retry replays it.
+                log.warning(
+                    "idempotent response not stored; retrying in the background",
+                    extra={"status": captured["status"], "request_id": request_id},
+                )
+                _settle_later(self._settle, db, scope_key, key, captured, request_id)
+                return error
+            return None
 
         async def capture(message: Message) -> None:
             # The response is stored (or the claim released) before any of
@@ -137,7 +159,10 @@ class IdempotencyMiddleware:
             captured["body"].append(message.get("body", b""))
             if message.get("more_body", False):
                 return
-            await settle()
+            failure = await settle()
+            if failure is not None:
+                await send_error(send, failure, request_id)
+                return
             headers = list(captured["headers"])
             if journal.replayed_writes:
                 headers.append((b"idempotent-replayed", b"true"))
@@ -196,6 +221,16 @@ class IdempotencyMiddleware:
             )
         deadline = time.monotonic() + self.WAIT_SECONDS
         while stored["status_code"] is None:
+            if stored["created_at"] < clock.now_ms() - ABANDONED_MS:
+                # The holder gave its claim up with writes recorded, so a
+                # retry takes it over and resumes them.
+                raise Conflict(
+                    "the first request with this Idempotency-Key ended without a stored "
+                    "response; retry it with the same key and body to resume it",
+                    code="IDEMPOTENCY_IN_PROGRESS",
+                    details={"field": "Idempotency-Key", "value": key},
+                    headers={"Retry-After": "1"},
+                )
             if time.monotonic() > deadline:
                 # The holder is slow or has died, and its claim is taken over once abandoned.
                 left_ms = stored["created_at"] + ABANDONED_MS - clock.now_ms()
@@ -338,13 +373,66 @@ _RETRYABLE = frozenset({400, 413, 415, 429})
 
 
 def _release(tx: Tx, scope_key: str, key: str) -> None:
-    """Drop an open claim whose request committed no write, so a retry runs afresh."""
+    """Give up an open claim whose request ended without a response to store.
+
+    Without committed writes the claim is dropped, so a retry runs afresh.
+    With them it is marked abandoned, so a retry takes it over at once and
+    replays the writes instead of waiting for the claim to age.
+    """
     tx.execute(
         "DELETE FROM idempotency_keys WHERE scope = :scope AND key = :key "
         "AND status_code IS NULL AND write_results IS NULL",
         scope=scope_key,
         key=key,
     )
+    tx.execute(
+        "UPDATE idempotency_keys SET created_at = :abandoned WHERE scope = :scope AND key = :key "
+        "AND status_code IS NULL AND write_results IS NOT NULL",
+        abandoned=clock.now_ms() - ABANDONED_MS - 1,
+        scope=scope_key,
+        key=key,
+    )
+
+
+# How long a response that could not be stored is retried in the background.
+# It stays below ABANDONED_MS, after which a retry may resume the claim.
+SETTLE_RETRY_SECONDS = 50.0
+
+# Strong references to the background settles, which asyncio does not keep.
+_settling: set[asyncio.Task[None]] = set()
+
+
+def _settle_later(
+    settle: Callable[..., Any],
+    db: Any,
+    scope_key: str,
+    key: str,
+    captured: dict[str, Any],
+    request_id: str | None,
+) -> None:
+    """Retry ``settle`` with growing pauses until the database takes it."""
+
+    async def retry() -> None:
+        deadline = time.monotonic() + SETTLE_RETRY_SECONDS
+        pause = 0.1
+        while time.monotonic() < deadline:
+            await asyncio.sleep(pause)
+            pause = min(pause * 2, 2.0)
+            try:
+                await settle(db, scope_key, key, captured)
+            except ServiceUnavailable:
+                continue
+            log.info("idempotent response stored after retries", extra={"request_id": request_id})
+            return
+        # NOTE: a retry of the request resumes the claim once it is a minute old.
+        log.error(
+            "idempotent response not stored; the database stayed unavailable",
+            extra={"seconds": SETTLE_RETRY_SECONDS, "request_id": request_id},
+        )
+
+    task = asyncio.get_running_loop().create_task(retry())
+    _settling.add(task)
+    task.add_done_callback(_settling.discard)
 
 
 def _complete(
@@ -352,7 +440,8 @@ def _complete(
 ) -> None:
     tx.execute(
         "UPDATE idempotency_keys SET status_code = :status, response_body = :body, "
-        "response_headers = :headers, write_results = NULL WHERE scope = :scope AND key = :key",
+        "response_headers = :headers, write_results = NULL "
+        "WHERE scope = :scope AND key = :key AND status_code IS NULL",
         status=status,
         body=body,
         headers=json.dumps(headers),

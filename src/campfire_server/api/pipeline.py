@@ -126,6 +126,16 @@ class RequestPipeline:
         response = _Response(send, request_id)
         try:
             await self._admit(scope, receive, response, state)
+        except ServiceError as error:
+            # A middleware's own storage step (an idempotency claim, say) may
+            # fail with a mapped error such as 503; it keeps its status.
+            error_log.warning(
+                "request failed outside its route",
+                extra={"method": scope.get("method"), "path": scope["path"], "code": error.code},
+            )
+            if not response.started:
+                response.shared = None
+                await send_error(response.send, error, request_id)
         except Exception:
             error_log.exception(
                 "unhandled error", extra={"method": scope.get("method"), "path": scope["path"]}

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from ..cli_errors import require_organization
 from ..config import get_settings
 from ..db.database import open_database
 from ..knowledge import actions, importer
@@ -24,7 +25,12 @@ def cmd_kb_import(args: argparse.Namespace, settings_from_args: SettingsHook) ->
     items = importer.read_source(Path(args.path))
     db = open_database(settings.database_url, pool_size=2)
     try:
-        result = db.write_sync(lambda tx: actions.import_articles(tx, args.org, items))
+
+        def work(tx: Any) -> Any:
+            require_organization(tx, args.org)
+            return actions.import_articles(tx, args.org, items)
+
+        result = db.write_sync(work)
     finally:
         asyncio.run(db.close())
     print(json.dumps(result.model_dump(by_alias=True, exclude={"article_ids"}), indent=2))
@@ -35,6 +41,7 @@ def cmd_kb_search(args: argparse.Namespace, settings_from_args: SettingsHook) ->
     settings = settings_from_args(args)
     db = open_database(settings.database_url, pool_size=2)
     try:
+        db.read_sync(lambda tx: require_organization(tx, args.org))
         registry = IndexRegistry(db, semantic=args.retriever != "lexical")
         index = registry.get_sync(args.org)
         hits = index.search(

@@ -8,7 +8,19 @@ import warnings
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
-from sqlalchemy import MetaData, create_engine, func, insert, select, text
+from sqlalchemy import (
+    Column,
+    ForeignKeyConstraint,
+    MetaData,
+    PrimaryKeyConstraint,
+    Table,
+    create_engine,
+    func,
+    insert,
+    inspect,
+    select,
+    text,
+)
 
 from ..events.cursor import EMPTY_SNAPSHOT
 from . import migrate
@@ -123,11 +135,37 @@ def _rebuild_facts_of(url: str) -> int:
 
 
 def _reflect(metadata: MetaData, bind) -> None:  # type: ignore[no-untyped-def]
+    """Add each table of ``bind`` to ``metadata`` with its columns and keys, not its indexes.
+
+    The copy needs only columns, primary keys and the foreign keys that
+    order the tables. ``MetaData.reflect`` also reads indexes, and SQLAlchemy
+    2.1 skips an expression index on SQLite (``ux_agents_org_email`` on
+    ``LOWER(email)``) with an ``SAWarning`` that every copy printed.
+    """
+    inspector = inspect(bind)
     # SQLAlchemy has no type for PostgreSQL's xid8 (events.tx_id), which is
     # never copied, so its warning carries no information here.
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="Did not recognize type 'xid8'")
-        metadata.reflect(bind=bind)
+        for name in inspector.get_table_names():
+            columns = [_column(reflected) for reflected in inspector.get_columns(name)]
+            primary_key = inspector.get_pk_constraint(name)["constrained_columns"]
+            foreign_keys = [
+                ForeignKeyConstraint(
+                    key["constrained_columns"],
+                    [f"{key['referred_table']}.{column}" for column in key["referred_columns"]],
+                )
+                for key in inspector.get_foreign_keys(name)
+            ]
+            Table(name, metadata, *columns, PrimaryKeyConstraint(*primary_key), *foreign_keys)
+
+
+def _column(reflected: dict) -> Column:  # type: ignore[type-arg]
+    """Build a column from one entry of ``Inspector.get_columns``."""
+    options = {"nullable": reflected["nullable"]}
+    if "autoincrement" in reflected:
+        options["autoincrement"] = reflected["autoincrement"]
+    return Column(reflected["name"], reflected["type"], **options)
 
 
 def _advance_sequences(conn, tables) -> None:  # type: ignore[no-untyped-def]

@@ -270,14 +270,16 @@
     return count;
   }
 
-  // Only http(s) URLs become links; a relative URL resolves against the host
-  // page. The parsed URL is what goes into href, so whitespace or control
-  // characters cannot smuggle another scheme past the check.
-  function safeLinkUrl(raw) {
+  // Only http(s) URLs become links. A relative URL, such as the /kb/{id}
+  // page of an article without a url, resolves against the Campfire server
+  // (the origin of ``base``), not the host page. The parsed URL is what goes
+  // into href, so whitespace or control characters cannot smuggle another
+  // scheme past the check.
+  function safeLinkUrl(raw, base) {
     if (typeof raw !== 'string' || !raw.trim()) return null;
     var url;
     try {
-      url = new URL(raw, document.baseURI);
+      url = new URL(raw, new URL(base, document.baseURI).origin + '/');
     } catch (error) {
       return null;
     }
@@ -644,7 +646,7 @@
       var label = String(source.title || source.url || '').slice(0, 200);
       if (!label) continue;
       var item = list.appendChild(make('li'));
-      var href = safeLinkUrl(source.url);
+      var href = safeLinkUrl(source.url, this.apiBase);
       if (href) {
         var link = item.appendChild(make('a', null, label));
         link.href = href;
@@ -1031,7 +1033,6 @@
     var node = this.messageNode(message);
     this.rendered[message.id] = node;
     this.dom.log.appendChild(node);
-    if (message.authorType === 'agent' && message.authorId) this.lookupAgent(message.authorId);
     if (message.authorType !== 'customer') this.clearTyping(message.authorId || message.authorType);
     this.scrollToEnd();
     if (live && message.authorType !== 'customer') {
@@ -1043,29 +1044,14 @@
     }
   };
 
-  Widget.prototype.lookupAgent = function (agentId) {
-    var self = this;
-    if (agentId in this.agentNames) return Promise.resolve(this.agentNames[agentId]);
-    this.agentNames[agentId] = null;
-    return this.request('GET', '/agents/' + encodeURIComponent(agentId)).then(function (agent) {
-      var name = agent && (agent.name || agent.displayName);
-      if (!name) return null;
-      self.agentNames[agentId] = String(name);
-      self.refreshAgentName(agentId);
-      return self.agentNames[agentId];
-    }, function () {
-      return null; // Customers may not be allowed to read agents; keep the generic label.
-    });
-  };
-
+  // A customer token may not read agents (GET /agents/{id} returns 403), so
+  // an agent's name comes only from the agentName of handoff frames.
   Widget.prototype.refreshAgentName = function (agentId) {
     var name = this.agentNames[agentId];
+    if (!this.dom) return;
     var labels = this.dom.log.querySelectorAll('.who[data-agent]');
     for (var i = 0; i < labels.length; i++) {
       if (labels[i].getAttribute('data-agent') === agentId) labels[i].textContent = name;
-    }
-    if (this.handoff && this.handoff.status === 'assigned' && this.handoff.agentId === agentId) {
-      this.showHandoff();
     }
   };
 
@@ -1082,7 +1068,10 @@
       estimatedWaitTime: data.estimatedWaitTime,
       reason: data.reason || null
     };
-    if (data.agentId && data.agentName) this.agentNames[data.agentId] = String(data.agentName);
+    if (data.agentId && data.agentName) {
+      this.agentNames[data.agentId] = String(data.agentName);
+      this.refreshAgentName(data.agentId);
+    }
     this.showHandoff();
     var event = {
       conversationId: this.conversationId(),
@@ -1093,7 +1082,6 @@
       reason: data.reason || null
     };
     if (data.status === 'assigned') {
-      if (data.agentId && !this.agentNames[data.agentId]) this.lookupAgent(data.agentId);
       if (live && previous !== 'assigned') {
         event.agentName = this.agentNames[data.agentId] || null;
         this.emit('handoff:assigned', event);

@@ -34,8 +34,9 @@ async def _hash_password(password: str | None) -> str | None:
 def _is_own_status_change(principal: Principal, agent_id: str, body: AgentUpdate) -> bool:
     """Return whether the request only sets a status that the caller may set.
 
-    An agent token may set its own agent's status; an agent-role API key,
-    which speaks for no single agent, may set any agent's status.
+    An agent token may set its own agent's status. An agent-role API key,
+    which speaks for no single agent, may set any agent's status unless it
+    is limited to mailboxes.
     """
     if allowed(principal, "agents:write"):
         return False
@@ -117,6 +118,10 @@ async def update_agent(
 ) -> Agent:
     if _is_own_status_change(principal, agent_id, body):
         require(principal, "agents:status")
+        if principal.agent_id is None:
+            # A key speaks for no agent, and an agent's status decides its
+            # routing in every mailbox. An agent token may still set its own.
+            require_unlimited(principal, "change an agent's status")
     else:
         require(principal, "agents:write")
         require_unlimited(principal, "change agents")
