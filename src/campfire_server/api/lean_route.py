@@ -155,6 +155,10 @@ def _reject_repeats(items: list[tuple[str, str]], repeatable: frozenset[str]) ->
 
 
 class LeanRoute(APIRoute):
+    # The handler without the query check, which the request pipeline may
+    # call directly (``direct.py``); None where FastAPI's handler serves.
+    lean_handler: Handler | None = None
+
     def get_route_handler(self) -> Handler:
         general = super().get_route_handler()
         if (
@@ -165,7 +169,8 @@ class LeanRoute(APIRoute):
             or self.status_code == 204
         ):
             return _reject_unknown_query(general, self.dependant)
-        return _reject_unknown_query(self._lean_handler(), self.dependant)
+        self.lean_handler = self._lean_handler()
+        return _reject_unknown_query(self.lean_handler, self.dependant)
 
     def _lean_handler(self) -> Handler:
         dependant = self.dependant
