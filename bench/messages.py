@@ -360,7 +360,7 @@ def render(
         "analytics facts, so the writer waits for the database only at its syncs and at "
         "commit. The request pipeline calls a lean route's handler itself, without FastAPI's "
         "router: with the application driven in-process (no uvicorn), callgrind counted "
-        "974k instructions per message POST on the event loop against 1,266k through the "
+        "911k instructions per message POST on the event loop against 1,266k through the "
         "router, and about 740k in the writer thread either way. The rest of the event loop's "
         "work is uvicorn and the socket, the pipeline's steps (request id, credential, rate "
         "limits, body checks, shared headers), validation and the response. More server "

@@ -62,8 +62,15 @@ class DirectRoute:
 def _exception_handler(
     handlers: Mapping[Any, Callable[..., Awaitable[Response]]], error: Exception
 ) -> Callable[..., Awaitable[Response]] | None:
-    """Return the handler registered for the nearest class of ``error``, as Starlette picks it."""
+    """Return the handler registered for the nearest class of ``error``, as Starlette picks it.
+
+    A handler for ``Exception`` or status 500 is left out, as FastAPI leaves
+    it out of the layer around the router, so such an error reaches the
+    pipeline's 500 either way.
+    """
     for cls in type(error).__mro__:
+        if cls is Exception:
+            return None
         if cls in handlers:
             return handlers[cls]
     return None
