@@ -304,14 +304,15 @@ def render(
     results: dict[str, dict[str, dict[str, float]]],
     seconds: int,
     conversations: int,
-    load: float,
+    load: tuple[float, float],
     before_label: str | None = None,
 ) -> str:
     base = results["baseline"]
     lines = [
         "## Messages API (`bench/messages.py`)",
         "",
-        f"Machine: {machine()}; 1-minute load average {load:.2f} when the run started. One "
+        f"Machine: {machine()}; 1-minute load average {load[0]:.2f} when the run started and "
+        f"{load[1]:.2f} when it ended (which counts the run's own server and wrk). One "
         "uvicorn process (uvloop, httptools), wrk with 2 threads and 64 connections, "
         f"{seconds} s per figure, a 300-byte customer message. Requests go round "
         f"{conversations} conversations in turn; the last row sends every message to one "
@@ -409,7 +410,7 @@ def main() -> int:
             results[label] = measure_campfire(engine, args.seconds, 3802, spread, args.before)
         results[engine] = measure_campfire(engine, args.seconds, 3802, spread)
     before_label = args.before_label if args.before is not None else None
-    markdown = render(results, args.seconds, spread, load, before_label)
+    markdown = render(results, args.seconds, spread, (load, os.getloadavg()[0]), before_label)
     print(markdown)
     if not args.no_write:
         write_section("messages", markdown)
