@@ -88,6 +88,20 @@ def cpu_seconds(pids: list[int]) -> float:
     return total / ticks
 
 
+def thread_cpu_seconds(pid: int) -> float:
+    """Return the user plus system CPU time of the thread ``pid``, the process's first thread.
+
+    In a uvicorn server that thread runs the event loop, and the others are
+    the database's writer and reader threads.
+    """
+    ticks = os.sysconf("SC_CLK_TCK")
+    try:
+        fields = Path(f"/proc/{pid}/task/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except FileNotFoundError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / ticks
+
+
 def server_pids(process: subprocess.Popen[bytes], url: str) -> list[int]:
     """Return the server's pid and, on PostgreSQL, the pids of its database's backends."""
     pids = [process.pid]
@@ -131,9 +145,10 @@ def wrk(
     """Run wrk with 64 connections over ``paths`` and return requests/s, p50 and p99 in ms.
 
     With ``pids``, also return the CPU milliseconds those processes spent
-    per request during the run.
+    per request during the run, and those of the first one's event-loop thread.
     """
     cpu_started = cpu_seconds(pids or [])
+    loop_started = thread_cpu_seconds(pids[0]) if pids else 0.0
     script = wrk_script(paths, headers, body)
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as handle:
         handle.write(script)
@@ -160,13 +175,17 @@ def wrk(
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
     requests = int(re.search(r"(\d+) requests in", output).group(1))
     non_2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", output)
-    cpu = (cpu_seconds(pids or []) - cpu_started) * 1000 / requests if pids and requests else None
+    cpu = loop_cpu = None
+    if pids and requests:
+        cpu = (cpu_seconds(pids) - cpu_started) * 1000 / requests
+        loop_cpu = (thread_cpu_seconds(pids[0]) - loop_started) * 1000 / requests
     return {
         "rps": rps,
         "p50": latency("50"),
         "p99": latency("99"),
         "errors": int(non_2xx.group(1)) if non_2xx else 0,
         "cpu_ms": cpu,
+        "loop_cpu_ms": loop_cpu,
     }
 
 
@@ -285,14 +304,15 @@ def render(
     results: dict[str, dict[str, dict[str, float]]],
     seconds: int,
     conversations: int,
-    load: float,
+    load: tuple[float, float],
     before_label: str | None = None,
 ) -> str:
     base = results["baseline"]
     lines = [
         "## Messages API (`bench/messages.py`)",
         "",
-        f"Machine: {machine()}; 1-minute load average {load:.2f} when the run started. One "
+        f"Machine: {machine()}; 1-minute load average {load[0]:.2f} when the run started and "
+        f"{load[1]:.2f} when it ended (which counts the run's own server and wrk). One "
         "uvicorn process (uvloop, httptools), wrk with 2 threads and 64 connections, "
         f"{seconds} s per figure, a 300-byte customer message. Requests go round "
         f"{conversations} conversations in turn; the last row sends every message to one "
@@ -300,7 +320,9 @@ def render(
         "settings, that validates the same body and echoes it without storing it; the "
         "one-conversation row is compared with its POST. CPU ms per request is the user "
         "and system time of the server process (and, on PostgreSQL, of its database's "
-        "backends) during the run, divided by the requests."
+        "backends) during the run, divided by the requests; the event loop's share is the CPU "
+        "time of the server's first thread alone, and the rest of the server's own is its "
+        "database threads' (on PostgreSQL, mostly the writer's)."
         + (
             f' Rows marked "{before_label}" ran the server of the checkout given with '
             "`--before`, in the same run and against the same baseline."
@@ -309,8 +331,8 @@ def render(
         ),
         "",
         "| server | endpoint | requests/s | ratio to baseline | p50 ms | p99 ms | non-2xx "
-        "| CPU ms per request |",
-        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| CPU ms per request | of it event loop |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for name in results:
         for endpoint, label, compared in ENDPOINTS:
@@ -319,9 +341,10 @@ def render(
             figure = results[name][endpoint]
             ratio = figure["rps"] / base[compared]["rps"]
             cpu = "" if figure.get("cpu_ms") is None else f"{figure['cpu_ms']:.2f}"
+            loop = "" if figure.get("loop_cpu_ms") is None else f"{figure['loop_cpu_ms']:.2f}"
             lines.append(
                 f"| {name} | {label} | {figure['rps']:.0f} | {ratio:.2f} | "
-                f"{figure['p50']:.1f} | {figure['p99']:.1f} | {figure['errors']} | {cpu} |"
+                f"{figure['p50']:.1f} | {figure['p99']:.1f} | {figure['errors']} | {cpu} | {loop} |"
             )
     lines += [
         "",
@@ -331,18 +354,18 @@ def render(
         "At 64 connections a p99 under 50 ms needs well over 1,280 requests/s, since the "
         "mean latency is the connection count divided by the throughput.",
         "",
-        "What bounds the PostgreSQL POST: the server's Python CPU under one GIL. A message "
-        "is one statement that locks the conversation, applies the rules and stores it, and "
-        "one merged statement that logs its event and updates the analytics facts, so the "
-        "group waits for the database only at its syncs and at commit. Per-thread CPU time "
-        "read from the kernel during separate 10 s runs of the POST (no profiler attached, "
-        "1,650 to 1,950 requests/s) was 0.22 to 0.28 ms per POST on the event-loop thread "
-        "and 0.15 to 0.19 ms on the writer thread. In an instrumented run the writer's "
-        "groups ran back to back, about 16 messages in 8.8 ms, of which 3.3 ms was the "
-        "writer's own CPU. The event loop's part (uvicorn, FastAPI's routing, the request "
-        "pipeline, validation, the response) is the same on SQLite. A ratio of 0.30 needs "
-        "about a tenth less CPU per POST than the rows above, or more server processes "
-        "(`--workers`).",
+        "What bounds the PostgreSQL POST: the server's Python CPU under one GIL, which the "
+        "event loop and the database writer thread share (the last two columns split the "
+        "server's part). A message is one statement that locks the conversation, applies the "
+        "rules and stores it, and one merged statement that logs its event and updates the "
+        "analytics facts, so the writer waits for the database only at its syncs and at "
+        "commit. The request pipeline calls a lean route's handler itself, without FastAPI's "
+        "router: with the application driven in-process (no uvicorn), callgrind counted "
+        "911k instructions per message POST on the event loop against 1,266k through the "
+        "router, and about 740k in the writer thread either way. The rest of the event loop's "
+        "work is uvicorn and the socket, the pipeline's steps (request id, credential, rate "
+        "limits, body checks, shared headers), validation and the response. More server "
+        "processes (`--workers`) would use the second core.",
     ]
     return "\n".join(lines)
 
@@ -387,7 +410,7 @@ def main() -> int:
             results[label] = measure_campfire(engine, args.seconds, 3802, spread, args.before)
         results[engine] = measure_campfire(engine, args.seconds, 3802, spread)
     before_label = args.before_label if args.before is not None else None
-    markdown = render(results, args.seconds, spread, load, before_label)
+    markdown = render(results, args.seconds, spread, (load, os.getloadavg()[0]), before_label)
     print(markdown)
     if not args.no_write:
         write_section("messages", markdown)

@@ -154,7 +154,26 @@ def _reject_repeats(items: list[tuple[str, str]], repeatable: frozenset[str]) ->
             )
 
 
+def _plain_text_params(fields: list[Any]) -> list[tuple[str, str]] | None:
+    """Return the names and aliases of ``fields`` when each is a required ``str`` without rules.
+
+    Validating such a value returns it unchanged, so the handler takes it as
+    the router matched it. None when any field has another type or a constraint.
+    """
+    plain = []
+    for field in fields:
+        info = field.field_info
+        if info.annotation is not str or info.metadata or not info.is_required():
+            return None
+        plain.append((field.name, field.alias))
+    return plain
+
+
 class LeanRoute(APIRoute):
+    # The handler without the query check, which the request pipeline may
+    # call directly (``direct.py``). It is None where FastAPI's handler serves.
+    lean_handler: Handler | None = None
+
     def get_route_handler(self) -> Handler:
         general = super().get_route_handler()
         if (
@@ -165,7 +184,8 @@ class LeanRoute(APIRoute):
             or self.status_code == 204
         ):
             return _reject_unknown_query(general, self.dependant)
-        return _reject_unknown_query(self._lean_handler(), self.dependant)
+        self.lean_handler = self._lean_handler()
+        return _reject_unknown_query(self.lean_handler, self.dependant)
 
     def _lean_handler(self) -> Handler:
         dependant = self.dependant
@@ -186,14 +206,23 @@ class LeanRoute(APIRoute):
         request_name = dependant.request_param_name
         response_name = dependant.response_param_name
         needs = [(sub.name, sub.call) for sub in dependant.dependencies]
+        plain_path = _plain_text_params(dependant.path_params)
 
         async def handle(request: Request) -> Response:
             values: dict[str, Any] = {}
             for name, dependency in needs:
                 values[name] = await dependency(request)  # type: ignore[misc]
 
-            path_values, errors = request_params_to_args(dependant.path_params, request.path_params)
-            values.update(path_values)
+            errors: list[Any] = []
+            if plain_path is not None:
+                path_params = request.path_params
+                for name, alias in plain_path:
+                    values[name] = path_params[alias]
+            else:
+                path_values, errors = request_params_to_args(
+                    dependant.path_params, request.path_params
+                )
+                values.update(path_values)
             if dependant.query_params:
                 query_values, query_errors = request_params_to_args(
                     dependant.query_params, request.query_params
@@ -201,10 +230,17 @@ class LeanRoute(APIRoute):
                 values.update(query_values)
                 errors += query_errors
             if body_field is not None:
-                body_values, body_errors = await request_body_to_args(
-                    [body_field], await _json_body(request), False
-                )
-                values.update(body_values)
+                document = await _json_body(request)
+                if document is PydanticUndefined:
+                    body_values, body_errors = await request_body_to_args(
+                        [body_field], document, False
+                    )
+                    values.update(body_values)
+                else:
+                    # FastAPI's own validation of a single body that is not embedded.
+                    values[body_field.name], body_errors = body_field.validate(
+                        document, values, loc=("body",)
+                    )
                 errors += body_errors
             if errors:
                 raise RequestValidationError(errors)

@@ -15,7 +15,9 @@ response itself and stop there:
    The route's dependency gets the principal from the scope state.
 5. Body guard: a NUL in the URL, then for POST, PUT and PATCH the transfer
    coding, the size limit, the media type and the JSON syntax.
-6. The application (idempotent replays, then FastAPI's routing).
+6. The application (idempotent replays, then FastAPI's routing), or for a
+   route with a lean handler and a request without a query string or
+   ``Idempotency-Key``, that handler at once (``direct.py``).
 
 So a caller without a valid credential never reaches the JSON parser, and
 its status does not depend on the body. A response sent before the body
@@ -47,6 +49,7 @@ from ..monitoring import metrics
 from ..realtime.gateway import RAW_SEND_KEY
 from . import access, methods
 from .deps import admit
+from .direct import DirectRoute
 from .middleware import (
     DEFAULT_DISCARD_LIMITS,
     BodyGuard,
@@ -260,7 +263,8 @@ class RequestPipeline:
         if error is not None:
             await self._reject_before_body(scope, receive, send, error)
             return
-        await self._guard_body(scope, receive, send)
+        assert resource is not None
+        await self._guard_body(scope, receive, send, resource.direct.get(method))
 
     async def _reject_before_body(
         self, scope: Scope, receive: Receive, send: Send, error: ServiceError
@@ -273,7 +277,9 @@ class RequestPipeline:
 
     # 5. Body guard ------------------------------------------------------------------
 
-    async def _guard_body(self, scope: Scope, receive: Receive, send: Send) -> None:
+    async def _guard_body(
+        self, scope: Scope, receive: Receive, send: Send, direct: DirectRoute | None = None
+    ) -> None:
         request_id = scope["state"]["request_id"]
         part = find_nul_in_url(scope)
         if part is not None:
@@ -306,7 +312,14 @@ class RequestPipeline:
             receive = replay(body)
 
         # 6. The application.
-        await self.app(scope, receive, send)
+        if direct is not None and not scope["query_string"] and not _has_idempotency_key(scope):
+            await direct.serve(scope, receive, send)
+        else:
+            await self.app(scope, receive, send)
+
+
+def _has_idempotency_key(scope: Scope) -> bool:
+    return any(key == b"idempotency-key" for key, _ in scope["headers"])
 
 
 def _request_id(scope: Scope) -> str:

@@ -16,7 +16,8 @@ is not the article ``import``, whatever the order of the routes.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from fastapi.routing import iter_route_contexts
@@ -24,6 +25,7 @@ from starlette.routing import WebSocketRoute
 
 from ..errors import MethodNotAllowed
 from .deps import current_principal
+from .direct import DirectRoute, direct_route
 
 _PARAMETER = re.compile(r"\{[^}]*\}")
 
@@ -41,6 +43,8 @@ class RouteEntry:
     websocket: bool
     # Whether the route depends on the caller's principal.
     authenticated: bool = False
+    # How the pipeline may serve the route without FastAPI's router, if at all.
+    direct: DirectRoute | None = None
 
 
 def _specificity(template: str) -> tuple[int, ...]:
@@ -57,6 +61,10 @@ class Resource:
     websocket: bool
     # The methods whose route depends on the caller's principal.
     authenticated: frozenset[str] = frozenset()
+    # The routes that the pipeline may serve itself, by method. Only a path
+    # that no other template matches has any, because where templates
+    # overlap FastAPI's router takes the first route that matches.
+    direct: Mapping[str, DirectRoute] = field(default_factory=dict)
 
     def allowed(self) -> list[str]:
         """Return the methods of the path in the order an ``Allow`` header lists them."""
@@ -124,8 +132,13 @@ class RouteTable:
         authenticated = frozenset().union(
             *(entry.methods for entry in chosen if entry.authenticated)
         )
+        direct: dict[str, DirectRoute] = {}
+        if len(chosen) == len(matching):
+            for entry in chosen:
+                if entry.direct is not None:
+                    direct.update(dict.fromkeys(entry.methods, entry.direct))
         resource = Resource(
-            template, methods, any(entry.websocket for entry in chosen), authenticated
+            template, methods, any(entry.websocket for entry in chosen), authenticated, direct
         )
         # Few sets of routes match any path, so the resources of all of them are kept.
         self._resources[key] = resource
@@ -167,9 +180,7 @@ def _depends_on(dependant: Any, call: Any) -> bool:
     """Tell whether ``dependant`` or any of its sub-dependencies calls ``call``."""
     if dependant is None:
         return False
-    return any(
-        sub.call is call or _depends_on(sub, call) for sub in dependant.dependencies
-    )
+    return any(sub.call is call or _depends_on(sub, call) for sub in dependant.dependencies)
 
 
 def example_path(template: str) -> str:
@@ -188,7 +199,8 @@ def _entries(routes: list[Any]) -> list[RouteEntry]:
         methods = frozenset(route.methods or ())
         dependant = getattr(route.original_route, "dependant", None)
         authenticated = _depends_on(dependant, current_principal)
-        entries.append(RouteEntry(template, regex, methods, websocket, authenticated))
+        direct = None if websocket else direct_route(route)
+        entries.append(RouteEntry(template, regex, methods, websocket, authenticated, direct))
     return entries
 
 
