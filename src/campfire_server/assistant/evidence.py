@@ -206,8 +206,8 @@ def passage_kernels(
     """Return the word-piece features of the last customer message against the best passage.
 
     The message's word pieces come from the pass that embedded the query,
-    which is cached, so only the passage and the title are encoded here
-    (and cached too).
+    which is cached, and the title's were encoded when the index was built,
+    so only the passage is encoded here (and cached too).
     """
     encoder = index.encoder
     encoding = encoder.encode_query_tokens(query.text)
@@ -219,7 +219,9 @@ def passage_kernels(
         # no piece of the last message. The message is then encoded alone.
         message_pieces = encoder.encode_query_tokens(question).tokens
     passage_pieces = encoder.encode_passage_tokens(top.passage.text)
-    title_pieces = encoder.encode_passage_tokens(top.article.title)
+    title_pieces = index.title_pieces.get(top.article.title)
+    if title_pieces is None:
+        title_pieces = encoder.encode_passage_tokens(top.article.title)
     return reading_features(message_pieces, passage_pieces, title_pieces)
 
 
