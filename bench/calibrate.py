@@ -1,10 +1,12 @@
 """Fit the confidence weights of ``assistant/confidence.py`` on labelled question sets.
 
 Usage: python bench/calibrate.py DATA_DIR [--retriever lexical|fused] [--label answerable|top1]
+       [--merge] [--save FILE.npz]
 
 DATA_DIR holds one folder per set (articles.jsonl and questions.jsonl). Each
-set is evaluated alone, the evidence of every answerable or unanswerable
-question is collected, and an L2-regularised logistic regression is fitted.
+set is evaluated alone (with ``--merge``, all three in one knowledge base),
+the evidence of every answerable or unanswerable question is collected, and
+an L2-regularised logistic regression is fitted.
 The script prints 5-fold cross-validated AUROC and handoff figures per set,
 then the weights to paste into ``confidence.py``.
 """
@@ -42,17 +44,17 @@ def predict(beta: np.ndarray, x: np.ndarray) -> np.ndarray:
     return 1 / (1 + np.exp(-(np.hstack([x, np.ones((len(x), 1))]) @ beta)))
 
 
-def collect(data: Path, retriever: str) -> tuple[np.ndarray, ...]:
-    """Evaluate each set alone and return its questions' set names, labels and evidence.
+def collect(data: Path, retriever: str, merge: bool = False) -> tuple[np.ndarray, ...]:
+    """Evaluate each set and return its questions' set names, labels and evidence.
 
-    Returns ``(sets, handoff, rank, x)``: the set of each question, whether
-    it expects a handoff, the 1-based rank of its first gold article among
-    the ten retrieved (0 when none is there), and its evidence vector in
-    ``FEATURE_NAMES`` order. Only questions that expect an answer or a
-    handoff are kept.
+    Returns ``(sets, handoff, rank, x, ids)``: the set of each question,
+    whether it expects a handoff, the 1-based rank of its first gold article
+    among the ten retrieved (0 when none is there), its evidence vector in
+    ``FEATURE_NAMES`` order and its id. Only questions that expect an answer
+    or a handoff are kept. ``merge`` puts all three sets in one knowledge base.
     """
     folders = [data / name for name in ("techqa", "wixqa", "mtrag")]
-    results = asyncio.run(evaluate(folders, retriever=retriever, threshold=0.0))
+    results = asyncio.run(evaluate(folders, retriever=retriever, threshold=0.0, merge=merge))
     rows = []
     for name, outcomes in results["outcomes"].items():
         for o in outcomes:
@@ -62,13 +64,15 @@ def collect(data: Path, retriever: str) -> tuple[np.ndarray, ...]:
             if not o.evidence:
                 continue
             rank = next((i for i, a in enumerate(o.ranking[:10], 1) if a in q.gold), 0)
-            rows.append((name, q.expected_handoff, rank, [o.evidence[f] for f in FEATURE_NAMES]))
+            evidence = [o.evidence[f] for f in FEATURE_NAMES]
+            rows.append((name, q.expected_handoff, rank, evidence, q.id))
 
     sets = np.array([r[0] for r in rows])
     handoff = np.array([r[1] for r in rows])
     rank = np.array([r[2] for r in rows])
     x = np.array([r[3] for r in rows])
-    return sets, handoff, rank, x
+    ids = np.array([r[4] for r in rows])
+    return sets, handoff, rank, x, ids
 
 
 def main() -> int:
@@ -83,9 +87,12 @@ def main() -> int:
     parser.add_argument(
         "--save", type=Path, help="also write the evidence rows to this .npz file for analysis"
     )
+    parser.add_argument(
+        "--merge", action="store_true", help="answer from one knowledge base of all three sets"
+    )
     args = parser.parse_args()
 
-    sets, handoff, rank, x = collect(args.data, args.retriever)
+    sets, handoff, rank, x, ids = collect(args.data, args.retriever, merge=args.merge)
     top1 = rank == 1
     for name in filter(None, args.drop.split(",")):
         x[:, FEATURE_NAMES.index(name)] = 0.0
@@ -93,7 +100,14 @@ def main() -> int:
     y = y.astype(float)
     if args.save:
         np.savez(
-            args.save, sets=sets, handoff=handoff, top1=top1, rank=rank, x=x, names=FEATURE_NAMES
+            args.save,
+            sets=sets,
+            handoff=handoff,
+            top1=top1,
+            rank=rank,
+            x=x,
+            ids=ids,
+            names=FEATURE_NAMES,
         )
 
     folds = np.random.default_rng(0).integers(0, 5, len(y))

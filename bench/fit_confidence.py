@@ -2,7 +2,7 @@
 
 Usage: python bench/fit_confidence.py DATA_DIR [--retriever lexical|fused] [--rows FILE.npz]
        [--target top1|top3|answerable] [--shape trees|logistic|average] [--seeds N]
-       [--drop FEATURES] [--out FILE]
+       [--drop FEATURES] [--merged-rows FILE.npz] [--out FILE]
 
 Needs scikit-learn (``pip install scikit-learn``), which only this script
 uses: the package reads the fitted trees from JSON. DATA_DIR holds the
@@ -17,6 +17,8 @@ two sets, score the third) and a calibration table, for the trees and
 for the logistic model of ``calibrate.py`` and for the mean of the two
 probabilities side by side. With ``--seeds N`` it repeats the checks over N
 fold assignments and tree seeds and prints each AUROC's mean and minimum.
+With ``--merged-rows`` it also scores the same questions answered from the
+merged knowledge base, each by the model whose training left it out.
 It then fits the chosen shape on every row and writes the model file,
 after checking that the package's predictor reproduces the fitted
 probabilities.
@@ -43,7 +45,7 @@ from campfire_server.assistant.confidence import (  # noqa: E402
 from campfire_server.assistant.engine import OUT_OF_SCOPE_COVERAGE  # noqa: E402
 from campfire_server.assistant.evaluation import auroc  # noqa: E402
 from campfire_server.assistant.evidence import FEATURE_NAMES, Evidence  # noqa: E402
-from campfire_server.assistant.kernels import KERNEL_NAMES  # noqa: E402
+from campfire_server.assistant.kernels import READING_NAMES  # noqa: E402
 from campfire_server.assistant.trees import LEAF, BoostedTrees, Tree  # noqa: E402
 
 # Features left out of every fit: the share of unseen words and the query
@@ -54,7 +56,7 @@ SEMANTIC_FEATURES = (
     "semantic_margin",
     "retrievers_agree",
     "semantic_standard",
-    *KERNEL_NAMES,
+    *READING_NAMES,
 )
 # Trees, depth and learning rate per retriever. With the semantic features,
 # trees of depth 2 learned interactions that did not carry across sets: mtrag
@@ -83,13 +85,22 @@ def classifier(retriever: str, seed: int = 0):
 
 
 def held_out_scores(
-    retriever: str, x: np.ndarray, y: np.ndarray, sets: np.ndarray, seed: int
+    retriever: str,
+    x: np.ndarray,
+    y: np.ndarray,
+    sets: np.ndarray,
+    seed: int,
+    merged: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> dict[tuple[str, str], np.ndarray]:
     """Return held-out probabilities per (shape, check) for one seed.
 
     The checks are 5-fold cross-validation (folds drawn with ``seed``) and a
     cross-set check that fits on two sets and scores the third. The shapes
-    are the trees, the logistic model and the mean of the two.
+    are the trees, the logistic model and the mean of the two. ``merged``
+    is ``(rows, counterpart)``: evidence rows of the same questions answered
+    from the merged knowledge base, and for each the index of its row in
+    ``x``. Each merged row is scored by the model whose training left out
+    its counterpart, under the check's name with " (merged)" added.
     """
     folds = np.random.default_rng(seed).integers(0, FOLDS, len(y))
     splits = {
@@ -100,14 +111,25 @@ def held_out_scores(
     for check, pairs in splits.items():
         trees_scores = np.zeros(len(y))
         logistic_scores = np.zeros(len(y))
+        merged_trees = np.zeros(0 if merged is None else len(merged[0]))
+        merged_logistic = np.zeros_like(merged_trees)
         for train, test in pairs:
             fitted = classifier(retriever, seed).fit(x[train], y[train])
             trees_scores[test] = fitted.predict_proba(x[test])[:, 1]
             beta = fit_logistic(x[train], y[train].astype(float))
             logistic_scores[test] = predict(beta, x[test])
+            if merged is not None:
+                rows, counterpart = merged
+                chosen = test[counterpart]
+                merged_trees[chosen] = fitted.predict_proba(rows[chosen])[:, 1]
+                merged_logistic[chosen] = predict(beta, rows[chosen])
         scores["trees", check] = trees_scores
         scores["logistic", check] = logistic_scores
         scores["average", check] = (trees_scores + logistic_scores) / 2
+        if merged is not None:
+            scores["trees", f"{check} (merged)"] = merged_trees
+            scores["logistic", f"{check} (merged)"] = merged_logistic
+            scores["average", f"{check} (merged)"] = (merged_trees + merged_logistic) / 2
     return scores
 
 
@@ -148,8 +170,8 @@ def report(
     the threshold or its best article is out of scope. Auto-resolution is the
     share of answerable questions answered from a gold first article.
     """
-    for set_name in ("techqa", "wixqa", "mtrag"):
-        mask = sets == set_name
+    for set_name in ("techqa", "wixqa", "mtrag", "techqa+mtrag"):
+        mask = np.isin(sets, set_name.split("+"))
         expected = handoff[mask]
         area = auroc(list(1 - scores[mask]), list(expected))
         handed = (scores[mask] < THRESHOLD) | ~in_scope[mask]
@@ -163,6 +185,40 @@ def report(
             f"hallucination {(~handed & expected).sum() / positives:.2f}, "
             f"auto-resolution {resolved:.2f} at threshold {THRESHOLD}"
         )
+
+
+def operating_points(
+    name: str, scores: np.ndarray, sets: np.ndarray, handoff: np.ndarray, in_scope: np.ndarray
+) -> None:
+    """Print per set the best thresholds for the two handoff targets, in steps of 0.01.
+
+    One is the highest recall with a false-handoff rate under 0.2, the other
+    the lowest false-handoff rate with hallucination under 0.1.
+    """
+    thresholds = np.round(np.arange(0.01, 1.0, 0.01), 2)
+    for set_name in ("techqa", "mtrag", "techqa+mtrag"):
+        mask = np.isin(sets, set_name.split("+"))
+        expected = handoff[mask]
+        points = []
+        for threshold in thresholds:
+            handed = (scores[mask] < threshold) | ~in_scope[mask]
+            recall = (handed & expected).sum() / max(1, expected.sum())
+            false_rate = (handed & ~expected).sum() / max(1, (~expected).sum())
+            points.append((threshold, recall, false_rate))
+        few_false = [point for point in points if point[2] < 0.2]
+        high_recall = [point for point in points if point[1] > 0.9]
+        cells = []
+        if few_false:
+            threshold, recall, false_rate = max(few_false, key=lambda point: point[1])
+            cells.append(
+                f"false-handoff rate {false_rate:.2f} at {threshold} gives recall {recall:.2f}"
+            )
+        if high_recall:
+            threshold, recall, false_rate = min(high_recall, key=lambda point: point[2])
+            cells.append(
+                f"recall {recall:.2f} at {threshold} gives false-handoff rate {false_rate:.2f}"
+            )
+        print(f"{name} {set_name}: " + "; ".join(cells))
 
 
 def calibration(scores: np.ndarray, labels: np.ndarray) -> str:
@@ -204,6 +260,11 @@ def main() -> int:
     parser.add_argument(
         "--drop", default="", help="comma-separated evidence features to leave out of the fit"
     )
+    parser.add_argument(
+        "--merged-rows",
+        type=Path,
+        help="evidence rows of calibrate.py --merge --save, scored held out beside --rows",
+    )
     args = parser.parse_args()
 
     if args.rows:
@@ -238,17 +299,36 @@ def main() -> int:
         y = (~handoff).astype(int)
 
     labels = (sets, handoff, top1, in_scope)
-    by_seed = [held_out_scores(args.retriever, x, y, sets, seed) for seed in range(args.seeds)]
+    merged = None
+    if args.merged_rows:
+        loaded_rows = load_merged_rows(args.merged_rows, sets, saved["ids"] if args.rows else None)
+        if isinstance(loaded_rows, str):
+            print(f"error: {loaded_rows}")
+            return 2
+        merged_x, counterpart, merged_labels = loaded_rows
+        merged = (merged_x[:, [FEATURE_NAMES.index(name) for name in features]], counterpart)
+    by_seed = [
+        held_out_scores(args.retriever, x, y, sets, seed, merged) for seed in range(args.seeds)
+    ]
     for (shape, check), scores in by_seed[0].items():
-        report(f"{shape}, {check}", scores, *labels)
+        checked = merged_labels if check.endswith("(merged)") else labels
+        report(f"{shape}, {check}", scores, *checked)
+    operating_points(
+        "average, cross-validated", by_seed[0]["average", "cross-validated"], *labels[:2], in_scope
+    )
     print("trees calibration:", calibration(by_seed[0]["trees", "cross-validated"], y))
     print("average calibration:", calibration(by_seed[0]["average", "cross-validated"], y))
     if args.seeds > 1:
         for key in by_seed[0]:
+            checked_sets, checked_handoff = (
+                merged_labels[:2] if key[1].endswith("(merged)") else (sets, handoff)
+            )
             cells = []
-            for set_name in ("techqa", "mtrag"):
-                mask = sets == set_name
-                areas = [auroc(list(1 - run[key][mask]), list(handoff[mask])) for run in by_seed]
+            for set_name in ("techqa", "mtrag", "techqa+mtrag"):
+                mask = np.isin(checked_sets, set_name.split("+"))
+                areas = [
+                    auroc(list(1 - run[key][mask]), list(checked_handoff[mask])) for run in by_seed
+                ]
                 cells.append(f"{set_name} mean {np.mean(areas):.3f} min {np.min(areas):.3f}")
             print(f"{key[0]}, {key[1]} over {args.seeds} seeds: " + ", ".join(cells))
 
@@ -270,6 +350,28 @@ def main() -> int:
     draft.replace(out)
     print(f"wrote {out} ({model['kind']} over {len(features)} features)")
     return 0
+
+
+def load_merged_rows(path: Path, sets: np.ndarray, ids: np.ndarray | None):
+    """Read merged-knowledge-base rows and pair each with its row in the sets alone.
+
+    Returns ``(x, counterpart, labels)``, where ``labels`` is ``(sets,
+    handoff, top1, in_scope)`` of the merged rows, or an error message.
+    """
+    if ids is None:
+        return "--merged-rows needs --rows, whose question ids pair the rows"
+    saved = np.load(path, allow_pickle=False)
+    if list(saved["names"]) != list(FEATURE_NAMES) or "ids" not in saved.files:
+        return f"{path} has other features or no question ids; rerun calibrate.py --merge --save"
+    position = {(s, i): n for n, (s, i) in enumerate(zip(sets, ids, strict=True))}
+    keys = list(zip(saved["sets"], saved["ids"], strict=True))
+    missing = [key for key in keys if key not in position]
+    if missing:
+        return f"{len(missing)} merged rows have no row in the sets alone, such as {missing[0]}"
+    counterpart = np.array([position[key] for key in keys])
+    x = saved["x"]
+    in_scope = x[:, FEATURE_NAMES.index("coverage")] >= OUT_OF_SCOPE_COVERAGE
+    return x, counterpart, (saved["sets"], saved["handoff"], saved["top1"], in_scope)
 
 
 def fit_shape(shape: str, retriever: str, x: np.ndarray, y: np.ndarray, features: list[str]):
@@ -300,7 +402,7 @@ def evidence_of(features: list[str], row: np.ndarray) -> Evidence:
     values = dict.fromkeys(FEATURE_NAMES, 0.0)
     values.update(zip(features, (float(v) for v in row), strict=True))
     vector = [values[name] for name in FEATURE_NAMES]
-    scalar_count = len(FEATURE_NAMES) - len(KERNEL_NAMES)
+    scalar_count = len(FEATURE_NAMES) - len(READING_NAMES)
     return Evidence(*vector[:scalar_count], kernels=tuple(vector[scalar_count:]))
 
 

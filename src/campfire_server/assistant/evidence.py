@@ -20,7 +20,7 @@ from ..knowledge.bm25 import K1
 from ..knowledge.index import ArticleHit, KnowledgeIndex, Query
 from ..knowledge.text import specific_terms, tokens
 from .answerability import pair_coverage
-from .kernels import KERNEL_NAMES, kernel_features
+from .kernels import READING_NAMES, reading_features
 
 # Semantic standard scores are divided by this to fall in 0..1. On the labelled
 # sets of BENCHMARKS.md about 1% of best articles lay further out.
@@ -46,9 +46,10 @@ SCALAR_FEATURE_NAMES = (
     "lexical_standard",
     "semantic_standard",
 )
-# The kernel features come last; only semantic and fused retrieval measure them.
-FEATURE_NAMES = SCALAR_FEATURE_NAMES + KERNEL_NAMES
-NO_KERNELS = (0.0,) * len(KERNEL_NAMES)
+# The word-piece features of ``kernels.py`` come last; only semantic and fused
+# retrieval measure them.
+FEATURE_NAMES = SCALAR_FEATURE_NAMES + READING_NAMES
+NO_KERNELS = (0.0,) * len(READING_NAMES)
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,7 +74,8 @@ class Evidence:
     pair_coverage: float
     lexical_standard: float
     semantic_standard: float
-    # One value per ``KERNEL_NAMES`` entry; all 0 without the semantic retriever.
+    # One value per ``kernels.READING_NAMES`` entry (passage kernels, title
+    # kernels, weakest piece). All are 0 without the semantic retriever.
     kernels: tuple[float, ...] = NO_KERNELS
 
     def vector(self) -> list[float]:
@@ -201,19 +203,26 @@ def measure(index: KnowledgeIndex, query: Query, hits: list[ArticleHit], questio
 def passage_kernels(
     index: KnowledgeIndex, query: Query, question: str, top: ArticleHit
 ) -> tuple[float, ...]:
-    """Return the kernel features of the last customer message against the best passage.
+    """Return the word-piece features of the last customer message against the best passage.
 
     The message's word pieces come from the pass that embedded the query,
-    which is cached, so only the passage is encoded here (and cached too).
+    which is cached, and the title's were encoded when the index was built,
+    so only the passage is encoded here (and cached too).
     """
-    encoding = index.encoder.encode_query_tokens(query.text)
+    encoder = index.encoder
+    encoding = encoder.encode_query_tokens(query.text)
     # The query text ends with the last message; earlier turns come before it.
     message_start = len(query.text) - len(question)
-    # NOTE: a query cut at its token limit inside an earlier turn has no pieces of the
-    # last message, and its kernel features are all 0.
     message_pieces = encoding.tokens[encoding.starts >= message_start]
-    passage_pieces = index.encoder.encode_passage_tokens(top.passage.text)
-    return kernel_features(message_pieces, passage_pieces)
+    if not len(message_pieces) and message_start > 0:
+        # A long earlier turn filled the query's token limit, so the cut left
+        # no piece of the last message. The message is then encoded alone.
+        message_pieces = encoder.encode_query_tokens(question).tokens
+    passage_pieces = encoder.encode_passage_tokens(top.passage.text)
+    title_pieces = index.title_pieces.get(top.article.title)
+    if title_pieces is None:
+        title_pieces = encoder.encode_passage_tokens(top.article.title)
+    return reading_features(message_pieces, passage_pieces, title_pieces)
 
 
 # Capitalised words inside a sentence, acronyms and CamelCase: likely product names.

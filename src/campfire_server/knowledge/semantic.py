@@ -218,14 +218,22 @@ class Encoder:
                 self._passage_tokens.move_to_end(key)
                 return cached
 
-        model = self._passage_piece_model()
-        _vector, pieces, _starts = self._forward(model, text, MAX_PASSAGE_TOKENS)
-        stored = pieces.astype(np.float16)
-        stored.setflags(write=False)
+        stored = self.encode_pieces(text)
         with self._query_lock:
             self._passage_tokens[key] = stored
             while len(self._passage_tokens) > self._passage_token_cache_size:
                 self._passage_tokens.popitem(last=False)
+        return stored
+
+    def encode_pieces(self, text: str) -> np.ndarray:
+        """Encode the word pieces of ``text`` like ``encode_passage_tokens``, without its cache.
+
+        Returns a read-only float16 matrix with one unit row per word piece.
+        """
+        model = self._passage_piece_model()
+        _vector, pieces, _starts = self._forward(model, text, MAX_PASSAGE_TOKENS)
+        stored = pieces.astype(np.float16)
+        stored.setflags(write=False)
         return stored
 
     def _passage_piece_model(self) -> Any:

