@@ -241,13 +241,59 @@ async def browser(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Any
         await instance.close()
 
 
+@dataclass
+class BrowserErrors:
+    """Console errors and uncaught exceptions of every page of watched browser contexts.
+
+    Chromium logs a failed request (an HTTP 4xx or 5xx, a refused
+    connection) as a console error too, so a stray request fails the test
+    as well. A test that provokes an error on purpose names it with
+    ``allow``; everything else found at the end of the test fails it.
+    """
+
+    found: list[str] = field(default_factory=list)
+    allowed: list[tuple[str, str]] = field(default_factory=list)
+
+    def watch(self, browser_context: Any) -> None:
+        """Record the errors of every page ``browser_context`` opens, popups included."""
+        browser_context.on("page", self._watch_page)
+
+    def _watch_page(self, page: Any) -> None:
+        page.on("console", self._record_console)
+        page.on("pageerror", lambda error: self.found.append(f"uncaught {error!r}"))
+
+    def _record_console(self, message: Any) -> None:
+        if message.type != "error":
+            return
+        url = message.location.get("url", "")
+        if not any(text in message.text and where in url for text, where in self.allowed):
+            self.found.append(f"console error {message.text!r} at {url or 'an unknown place'}")
+
+    def allow(self, text: str, url: str = "") -> None:
+        """Accept console errors whose text contains ``text``, logged at a URL containing ``url``."""
+        self.allowed.append((text, url))
+
+    def allow_http(self, status: int, url: str) -> None:
+        """Accept the console error of a response with ``status`` from a URL containing ``url``."""
+        self.allow(f"the server responded with a status of {status}", url)
+
+
 @pytest.fixture
-async def context(browser: Any) -> AsyncIterator[Any]:
-    """A fresh browser profile (storage, cookies) per test."""
+def browser_errors() -> BrowserErrors:
+    return BrowserErrors()
+
+
+@pytest.fixture
+async def context(browser: Any, browser_errors: BrowserErrors) -> AsyncIterator[Any]:
+    """A fresh browser profile (storage, cookies) per test, failing it on any browser error."""
     ctx = await browser.new_context(viewport={"width": 1280, "height": 800})
     ctx.set_default_timeout(15_000)
+    browser_errors.watch(ctx)
     yield ctx
     await ctx.close()
+    assert not browser_errors.found, "the browser reported errors:\n" + "\n".join(
+        browser_errors.found
+    )
 
 
 async def events_named(page: Any, name: str) -> list[dict[str, Any]]:
