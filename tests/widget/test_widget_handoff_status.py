@@ -84,7 +84,8 @@ async def test_reload_restores_queued_status(
     await status.wait_for(state="visible")
     assert await status.inner_text() == before
     # Restoring a status is not a new handoff.
-    assert [e for e in await page.evaluate("window.__events") if e["name"].startswith("handoff")] == []
+    events = await page.evaluate("window.__events")
+    assert [event for event in events if event["name"].startswith("handoff")] == []
 
     # A conversation that was never handed off restores no status.
     other = await open_widget(
