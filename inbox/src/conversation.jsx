@@ -194,7 +194,7 @@ export function ConversationView({
         if (cancelled) return;
         setConversation(loaded);
         setMessages(history);
-        // Only a conversation with a handoff has one to read; the others answer 404.
+        // Only a conversation with a handoff is read, because the others return 404.
         if (history.some((message) => message.metadata && message.metadata.handoffId)) {
           loadHandoff();
         }
@@ -239,7 +239,7 @@ export function ConversationView({
 
   // Ratings arrive by REST only, so a finished conversation is polled until rated.
   // TODO: each poll of an unrated conversation is a 404, which the browser logs
-  // as a console error; the server should announce ratings on the socket.
+  // as a console error. The server should send ratings on the socket instead.
   const finished = conversation && (conversation.status === "resolved" || conversation.status === "closed");
   useEffect(() => {
     if (!finished || rating) return undefined;

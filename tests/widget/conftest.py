@@ -169,7 +169,7 @@ def host_site() -> Iterator[HostSite]:
         def do_GET(self) -> None:  # noqa: N802 - the name http.server dispatches to
             path = self.path.split("?", 1)[0]
             if path == "/favicon.ico":
-                # Chromium asks every site for an icon; a 404 would be a console error.
+                # Chromium requests an icon from every site, and a 404 would be a console error.
                 self.send_response(204)
                 self.end_headers()
                 return

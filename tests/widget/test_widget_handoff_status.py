@@ -23,7 +23,7 @@ from .conftest import (
 SHADOW = "document.querySelector('campfire-widget').shadowRoot"
 QUEUED_TEXT = "Connecting you with a person."
 HANDOFF_QUESTION = "I need a human, my account was charged twice"
-# Enough runs of the first-message handoff to show a race that lost 2 runs in 5.
+# Repeat the first-message handoff, because the race it covers lost about 2 runs in 5.
 HANDOFF_RUNS = 6
 
 
@@ -119,25 +119,25 @@ async def test_hand_back_clears_assigned_status(
     page = await open_widget(context, host_site, widget_server, quiet_key, config)
     conversation_id = await send(page, "Can a person look at this?")
     with api_client(widget_server) as api:
-        # Queued first, because no agent has the skill; then Robin takes it, as
-        # the inbox's Take button does.
+        # The handoff queues, because no agent has the skill. Then Robin takes
+        # it, as the inbox's Take button does.
         handoff = api.post(
             f"/conversations/{conversation_id}/handoff",
             json={"reason": "asked", "requiredSkills": ["hand-back-skill"]},
         )
         assert handoff.status_code == 201, handoff.text
         assert handoff.json()["status"] == "queued"
-        taken = api.patch(
+        assignment = api.patch(
             f"/conversations/{conversation_id}", json={"assignedAgentId": "agent_robin"}
         )
-        assert taken.status_code == 200, taken.text
+        assert assignment.status_code == 200, assignment.text
         await page.wait_for_function(
             f"{SHADOW}.querySelector('.status').textContent"
             " === 'Robin has joined the conversation.'"
         )
         cancelled = api.post(f"/conversations/{conversation_id}/handoff/cancel")
         assert cancelled.status_code == 200, cancelled.text
-        # Agents go offline, so nobody else takes it.
+        # Robin goes offline, so no later handoff is assigned during the test.
         api.patch("/agents/agent_robin", json={"status": "offline"})
 
     await page.locator(".msg.system", has_text="back with the AI").wait_for()

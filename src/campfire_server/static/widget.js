@@ -292,8 +292,8 @@
     return Array.isArray(sources) ? sources : [];
   }
 
-  // A message that tells of a handoff: the routing notices (metadata.handoffId)
-  // and an AI answer that hands the conversation to a person.
+  // A message that marks a handoff: a routing notice (metadata.handoffId), or
+  // an AI answer that hands the conversation to a person.
   function marksHandoff(message) {
     var metadata = message.metadata || {};
     return Boolean(metadata.handoffId || (metadata.ai && metadata.ai.shouldHandoff));
@@ -1050,8 +1050,8 @@
     this.dom.log.appendChild(node);
     if (marksHandoff(message)) {
       this.handoffSeen = true;
-      // A notice such as "You are back with the AI assistant." follows every
-      // change of the handoff; read its state in case a frame was missed.
+      // Routing posts a notice, such as "You are back with the AI assistant.",
+      // when a handoff opens or ends. Read the handoff again in case its frame was missed.
       if (live && message.authorType === 'system') this.refreshHandoff();
     }
     if (message.authorType === 'agent' && message.authorId) this.lookupAgent(message.authorId);
@@ -1158,8 +1158,8 @@
   };
 
   // Read the handoff's current state, for instance after a reload, and show it
-  // without emitting events: they were emitted when it changed. Only a
-  // conversation with a handoff is asked, because one without answers 404.
+  // without emitting events, because they were emitted when it changed. Only a
+  // conversation with a handoff is read, because one without returns 404.
   Widget.prototype.refreshHandoff = function () {
     var self = this;
     var id = this.conversationId();
