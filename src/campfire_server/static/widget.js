@@ -1048,14 +1048,14 @@
     var node = this.messageNode(message);
     this.rendered[message.id] = node;
     this.dom.log.appendChild(node);
+    if (message.authorType === 'agent' && message.authorId) this.lookupAgent(message.authorId);
+    if (message.authorType !== 'customer') this.clearTyping(message.authorId || message.authorType);
     if (marksHandoff(message)) {
       this.handoffSeen = true;
       // Routing posts a notice, such as "You are back with the AI assistant.",
       // when a handoff opens or ends. Read the handoff again in case its frame was missed.
       if (live && message.authorType === 'system') this.refreshHandoff();
     }
-    if (message.authorType === 'agent' && message.authorId) this.lookupAgent(message.authorId);
-    if (message.authorType !== 'customer') this.clearTyping(message.authorId || message.authorType);
     this.scrollToEnd();
     if (live && message.authorType !== 'customer') {
       if (!this.isOpen) {
