@@ -38,6 +38,9 @@ QUESTION = "How do I downgrade my plan?"
 # The widget's corner of a 1280 x 800 page.
 CLIP = {"x": 840, "y": 150, "width": 440, "height": 650}
 SHADOW = "document.querySelector('campfire-widget').shadowRoot"
+# The demo page's Content-Security-Policy has no 'unsafe-eval', so Chromium
+# refuses to evaluate a plain expression string inside the page. Every
+# predicate below is an arrow function, which Playwright calls instead.
 
 
 def free_port() -> int:
@@ -94,15 +97,15 @@ async def take(base: str) -> None:
         await page.keyboard.press("Enter")
         # The demo page logs each widget event as a line of JSON.
         find_started = (
-            "Array.from(document.querySelectorAll('#event-log div')).map(n => n.textContent)"
-            ".find(text => text.includes('conversation:started'))"
+            "() => Array.from(document.querySelectorAll('#event-log div'))"
+            ".map(n => n.textContent).find(text => text.includes('conversation:started'))"
         )
         await page.wait_for_function(find_started)
         started = await page.evaluate(find_started)
         conversation_id = started.split('"conversationId":"', 1)[1].split('"', 1)[0]
         try:
             await page.wait_for_function(
-                f"{SHADOW}.querySelectorAll('.msg.ai[data-id^=msg_]').length > 0",
+                f"() => {SHADOW}.querySelectorAll('.msg.ai[data-id^=msg_]').length > 0",
                 timeout=40_000,
             )
         except PlaywrightTimeout:
@@ -122,7 +125,7 @@ async def take(base: str) -> None:
                 },
             ).raise_for_status()
             await page.wait_for_function(
-                f"{SHADOW}.querySelectorAll('.msg.ai[data-id^=msg_]').length > 0",
+                f"() => {SHADOW}.querySelectorAll('.msg.ai[data-id^=msg_]').length > 0",
                 timeout=20_000,
             )
         await page.wait_for_timeout(300)
@@ -147,7 +150,7 @@ async def take(base: str) -> None:
         ).raise_for_status()
         await page.locator(".status[role='status']").wait_for(state="visible", timeout=20_000)
         await page.wait_for_function(
-            f"{SHADOW}.querySelectorAll('.msg.agent').length > 0", timeout=20_000
+            f"() => {SHADOW}.querySelectorAll('.msg.agent').length > 0", timeout=20_000
         )
         await page.wait_for_timeout(300)
         await page.screenshot(path=DOCS / "widget-handed-off.png", clip=CLIP)

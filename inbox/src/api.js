@@ -3,6 +3,8 @@
 const SESSION_KEY = "campfire.inbox.session";
 // NOTE: a conversation longer than this shows only its first MAX_HISTORY messages.
 const MAX_HISTORY = 1000;
+// NOTE: an organization with more mailboxes than this lists only the first ones.
+const MAX_LIST_ITEMS = 1000;
 
 export class ApiError extends Error {
   constructor(status, code, message) {
@@ -64,6 +66,21 @@ export function signIn(email, password) {
   return request(null, "POST", "/auth/login", { email, password });
 }
 
+// Every item of a paginated list, oldest first, following nextCursor up to
+// MAX_LIST_ITEMS.
+async function everyItem(call, path) {
+  const all = [];
+  let cursor = "";
+  while (all.length < MAX_LIST_ITEMS) {
+    const query = `limit=100${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`;
+    const page = await call("GET", `${path}?${query}`);
+    all.push(...page.data);
+    if (!page.pagination.hasMore || !page.pagination.nextCursor) break;
+    cursor = page.pagination.nextCursor;
+  }
+  return all;
+}
+
 // The API client of one session; every method returns the parsed JSON body.
 export function client(token) {
   const call = (method, path, body) => request(token, method, path, body);
@@ -71,7 +88,8 @@ export function client(token) {
   return {
     agents: () => call("GET", "/agents?limit=100"),
     setStatus: (agentId, status) => call("PATCH", `/agents/${id(agentId)}`, { status }),
-    mailboxes: () => call("GET", "/mailboxes?limit=100"),
+    // Every mailbox, following nextCursor up to MAX_LIST_ITEMS.
+    mailboxes: async () => ({ data: await everyItem(call, "/mailboxes") }),
     queue: (mailboxId) =>
       call("GET", `/handoffs?status=queued${mailboxId ? `&mailboxId=${id(mailboxId)}` : ""}`),
     conversations: (params) => call("GET", `/conversations?${new URLSearchParams(params)}`),

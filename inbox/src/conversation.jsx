@@ -194,11 +194,14 @@ export function ConversationView({
         if (cancelled) return;
         setConversation(loaded);
         setMessages(history);
+        // Only a conversation with a handoff is read, because the others return 404.
+        if (history.some((message) => message.metadata && message.metadata.handoffId)) {
+          loadHandoff();
+        }
       } catch (failure) {
         if (!cancelled) fail(failure);
       }
     })();
-    loadHandoff();
     return () => {
       cancelled = true;
     };
@@ -235,6 +238,8 @@ export function ConversationView({
   }, [realtime, listen, conversationId, loadHandoff]);
 
   // Ratings arrive by REST only, so a finished conversation is polled until rated.
+  // TODO: each poll of an unrated conversation is a 404, which the browser logs
+  // as a console error. The server should send ratings on the socket instead.
   const finished = conversation && (conversation.status === "resolved" || conversation.status === "closed");
   useEffect(() => {
     if (!finished || rating) return undefined;

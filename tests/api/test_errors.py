@@ -595,7 +595,8 @@ async def test_body_not_an_object_is_worded(client, tenant, body, sent):
     [
         ("/conversations", "stauts=closed", "stauts", "one of: "),
         ("/conversations", "status=open&sort=asc", "sort", "one of: "),
-        ("/mailboxes", "foo=bar", "foo", "no query parameters"),
+        ("/mailboxes", "foo=bar", "foo", "one of: "),
+        ("/keys", "foo=bar", "foo", "no query parameters"),
         ("/analytics/metrics", "period=7d&tz=UTC", "tz", "one of: "),
     ],
 )

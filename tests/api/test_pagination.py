@@ -322,3 +322,38 @@ async def test_cursor_of_another_tenant_is_400(client, tenant, other_tenant):
     )
     assert response.status_code == 400
     assert response.json()["error"]["details"]["field"] == "cursor"
+
+
+async def test_mailbox_list_pages_like_other_lists(client, tenant):
+    for number in range(3):
+        created = await client.post(
+            "/mailboxes",
+            json={"id": f"mailbox_paged_{number}", "name": f"Paged {number}"},
+            headers=tenant.headers,
+        )
+        assert created.status_code == 201, created.text
+    everything = await client.get("/mailboxes", params={"limit": 100}, headers=tenant.headers)
+    assert everything.status_code == 200, everything.text
+    listed = [item["id"] for item in everything.json()["data"]]
+    assert {f"mailbox_paged_{number}" for number in range(3)} <= set(listed)
+    meta = everything.json()["pagination"]
+    assert meta["total"] == len(listed)
+    assert meta["hasMore"] is False
+    assert meta["nextCursor"] is None
+
+    assert await walk(client, tenant, "/mailboxes", 2) == listed
+
+    first = (await client.get("/mailboxes", params={"limit": 1}, headers=tenant.headers)).json()
+    assert first["pagination"]["limit"] == 1
+    assert first["pagination"]["totalPages"] == len(listed)
+    for limit in (0, 101):
+        response = await client.get("/mailboxes", params={"limit": limit}, headers=tenant.headers)
+        assert response.status_code == 400
+        assert response.json()["error"]["details"]["field"] == "limit"
+    for _ in range(2):
+        await create_conversation(client, tenant)
+    other_list = await client.get("/conversations", params={"limit": 1}, headers=tenant.headers)
+    foreign = other_list.json()["pagination"]["nextCursor"]
+    response = await client.get("/mailboxes", params={"cursor": foreign}, headers=tenant.headers)
+    assert response.status_code == 400
+    assert response.json()["error"]["details"]["field"] == "cursor"

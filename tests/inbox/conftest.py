@@ -21,7 +21,12 @@ import pytest
 from campfire_server.auth.keys import DEVELOPMENT_KEY, DEVELOPMENT_PUBLISHABLE_KEY
 from campfire_server.db import migrate
 from tests.conftest import LiveServer, start_server
-from tests.widget.conftest import browser, context  # noqa: F401 - fixtures used by the tests
+from tests.widget.conftest import (  # noqa: F401 - fixtures used by the tests
+    BrowserErrors,
+    browser,
+    browser_errors,
+    context,
+)
 
 MAILBOX_ID = "mailbox_456"
 ADMIN_HEADERS = {"Authorization": f"Bearer {DEVELOPMENT_KEY}"}

@@ -14,7 +14,7 @@ from typing import Any
 
 import httpx
 
-from .conftest import InboxServer, open_widget_session, sign_in
+from .conftest import BrowserErrors, InboxServer, open_widget_session, sign_in
 
 PASSWORD = "inbox password 1"
 QUESTION = "How do I update my billing details? My card was charged twice this month."
@@ -68,7 +68,10 @@ def queued_conversation(server: InboxServer, customer_id: str, subject: str) -> 
     return customer, conversation_id
 
 
-async def test_sign_in_rejects_wrong_password(context: Any, inbox_server: InboxServer) -> None:
+async def test_sign_in_rejects_wrong_password(
+    context: Any, inbox_server: InboxServer, browser_errors: BrowserErrors
+) -> None:
+    browser_errors.allow_http(401, "/api/v2/auth/login")
     agent = create_agent(inbox_server)
     page = await context.new_page()
     await sign_in(page, inbox_server, agent["email"], "not the password")
@@ -78,7 +81,12 @@ async def test_sign_in_rejects_wrong_password(context: Any, inbox_server: InboxS
     await screenshot(page, "sign-in")
 
 
-async def test_take_reply_resolve_and_rating(context: Any, inbox_server: InboxServer) -> None:
+async def test_take_reply_resolve_and_rating(
+    context: Any, inbox_server: InboxServer, browser_errors: BrowserErrors
+) -> None:
+    # TODO: the inbox polls a resolved conversation's rating, and each poll
+    # before the customer rates is a 404; drop this once ratings reach the socket.
+    browser_errors.allow_http(404, "/satisfaction")
     agent = create_agent(inbox_server)
     customer, conversation_id = queued_conversation(
         inbox_server, "customer_inbox_flow", "Refund for a double charge"
@@ -189,7 +197,10 @@ async def test_take_reply_resolve_and_rating(context: Any, inbox_server: InboxSe
     assert errors == []
 
 
-async def test_viewer_cannot_reply(context: Any, inbox_server: InboxServer) -> None:
+async def test_viewer_cannot_reply(
+    context: Any, inbox_server: InboxServer, browser_errors: BrowserErrors
+) -> None:
+    browser_errors.allow_http(403, "/messages")
     _, conversation_id = queued_conversation(inbox_server, "customer_viewer", "Viewer check")
     with inbox_server.admin() as admin:
         issued = admin.post("/auth/tokens", json={"role": "viewer", "subject": "auditor"})
@@ -264,10 +275,13 @@ async def test_other_organization_sees_nothing(context: Any, inbox_server: Inbox
     assert stored is None
 
 
-async def test_tablet_layout(browser: Any, inbox_server: InboxServer) -> None:
+async def test_tablet_layout(
+    browser: Any, inbox_server: InboxServer, browser_errors: BrowserErrors
+) -> None:
     agent = create_agent(inbox_server)
     _, conversation_id = queued_conversation(inbox_server, "customer_tablet", "Tablet layout")
     tablet = await browser.new_context(viewport={"width": 768, "height": 1024}, has_touch=True)
+    browser_errors.watch(tablet)
     tablet.set_default_timeout(15_000)
     try:
         page = await tablet.new_page()
@@ -289,3 +303,4 @@ async def test_tablet_layout(browser: Any, inbox_server: InboxServer) -> None:
         assert width <= 768
     finally:
         await tablet.close()
+    assert browser_errors.found == []

@@ -133,3 +133,11 @@ async def test_development_publishable_key_rejected_outside_development(db: Data
             )
     assert response.status_code == 401
     assert response.json()["error"]["code"] == "AUTHENTICATION_ERROR"
+
+
+async def test_favicon_is_empty_not_missing(site: httpx.AsyncClient) -> None:
+    # Pages without an icon of their own, such as article pages, make the
+    # browser request /favicon.ico; a 404 there would be a console error.
+    response = await site.get("/favicon.ico")
+    assert response.status_code == 204
+    assert response.content == b""

@@ -14,6 +14,7 @@ from tests.conftest import LiveServer
 
 from .conftest import (
     QUIET_MAILBOX_ID,
+    BrowserErrors,
     HostSite,
     api_client,
     events_named,
@@ -416,12 +417,14 @@ async def test_payloads_render_as_text(
 
 async def test_rate_limit_is_shown(
     context: Any,
+    browser_errors: BrowserErrors,
     widget_server: LiveServer,
     host_site: HostSite,
     api_paths: set[str],
     publishable_key: str,
 ) -> None:
     require_session(api_paths)
+    browser_errors.allow_http(429, f"{widget_server.api}/conversations")
     page = await context.new_page()
 
     async def throttle(route: Any) -> None:

@@ -11,7 +11,14 @@ import pytest
 
 from tests.conftest import LiveServer
 
-from .conftest import HostSite, events_named, host_page, require_session, wait_for_event
+from .conftest import (
+    BrowserErrors,
+    HostSite,
+    events_named,
+    host_page,
+    require_session,
+    wait_for_event,
+)
 
 PRIMARY = "rgb(59, 130, 246)"
 HOSTILE_CSS = (
@@ -76,9 +83,9 @@ async def test_invalid_primary_color_falls_back(
 
 
 async def test_keyboard_opens_and_escape_returns_focus(
-    context: Any, widget_server: LiveServer, host_site: HostSite
+    context: Any, widget_server: LiveServer, host_site: HostSite, publishable_key: str
 ) -> None:
-    page = await open_host(context, host_site, host_page(widget_server))
+    page = await open_host(context, host_site, host_page(widget_server, key=publishable_key))
     await page.keyboard.press("Tab")
     focused = await page.evaluate(f"{SHADOW}.activeElement.className")
     assert focused == "launcher"
@@ -102,9 +109,9 @@ async def test_keyboard_opens_and_escape_returns_focus(
 
 
 async def test_close_button_and_api_methods(
-    context: Any, widget_server: LiveServer, host_site: HostSite
+    context: Any, widget_server: LiveServer, host_site: HostSite, publishable_key: str
 ) -> None:
-    page = await open_host(context, host_site, host_page(widget_server))
+    page = await open_host(context, host_site, host_page(widget_server, key=publishable_key))
     await page.evaluate("window.Campfire.open()")
     assert await page.evaluate("window.Campfire.isOpen()") is True
     await page.locator(".close").click()
@@ -134,9 +141,15 @@ async def test_close_button_and_api_methods(
 
 
 async def test_throwing_listener_does_not_break_widget(
-    context: Any, widget_server: LiveServer, host_site: HostSite
+    context: Any,
+    widget_server: LiveServer,
+    host_site: HostSite,
+    publishable_key: str,
+    browser_errors: BrowserErrors,
 ) -> None:
-    page = await open_host(context, host_site, host_page(widget_server))
+    # The widget logs the host's failing listener as an error, on purpose.
+    browser_errors.allow('Campfire: a "widget:opened" listener threw')
+    page = await open_host(context, host_site, host_page(widget_server, key=publishable_key))
     await page.evaluate(
         "window.Campfire.on('widget:opened', () => { throw new Error('host bug'); })"
     )
@@ -158,8 +171,9 @@ async def test_shutdown_removes_widget(
 
 
 async def test_missing_config_shows_nothing(
-    context: Any, widget_server: LiveServer, host_site: HostSite
+    context: Any, widget_server: LiveServer, host_site: HostSite, browser_errors: BrowserErrors
 ) -> None:
+    browser_errors.allow("window.CampfireConfig needs apiKey and mailboxId")
     page = await context.new_page()
     messages: list[str] = []
     page.on("console", lambda message: messages.append(message.text))
@@ -171,6 +185,7 @@ async def test_missing_config_shows_nothing(
 
 async def test_unusable_key_is_reported(
     context: Any,
+    browser_errors: BrowserErrors,
     widget_server: LiveServer,
     host_site: HostSite,
     api_paths: set[str],
@@ -178,6 +193,7 @@ async def test_unusable_key_is_reported(
 ) -> None:
     # The fixture's real key lets the host origin through CORS; this one is unknown.
     require_session(api_paths)
+    browser_errors.allow_http(401, "/api/v2/widget/session")
     config = {"apiKey": "pk_test_000000000000000000000000000000000000000000"}
     page = await open_host(context, host_site, host_page(widget_server, config))
     await page.locator(".launcher").click()
@@ -200,11 +216,13 @@ async def test_unusable_key_is_reported(
 
 
 async def test_hostile_host_css_does_not_leak_either_way(
-    context: Any, widget_server: LiveServer, host_site: HostSite
+    context: Any, widget_server: LiveServer, host_site: HostSite, publishable_key: str
 ) -> None:
     before = "<script>window.__h1Before = getComputedStyle(document.querySelector('h1'))" \
              ".fontFamily;</script>"
-    html = host_page(widget_server, head=HOSTILE_CSS, body="<h1>Host page</h1>" + before)
+    html = host_page(
+        widget_server, key=publishable_key, head=HOSTILE_CSS, body="<h1>Host page</h1>" + before
+    )
     page = await open_host(context, host_site, html)
     h1_font = await page.evaluate("getComputedStyle(document.querySelector('h1')).fontFamily")
     assert h1_font == await page.evaluate("window.__h1Before")
@@ -261,12 +279,14 @@ async def styled_launcher_color(page: Any) -> str:
 
 
 async def test_strict_csp_without_violations(
-    context: Any, widget_server: LiveServer, host_site: HostSite
+    context: Any, widget_server: LiveServer, host_site: HostSite, publishable_key: str
 ) -> None:
     html = host_page(
-        widget_server, {"nonce": NONCE}, head=VIOLATION_RECORDER + HOSTILE_CSS.replace(
-            "<style>", f"<style nonce='{NONCE}'>"
-        ), nonce=NONCE
+        widget_server,
+        {"nonce": NONCE},
+        key=publishable_key,
+        head=VIOLATION_RECORDER + HOSTILE_CSS.replace("<style>", f"<style nonce='{NONCE}'>"),
+        nonce=NONCE,
     )
     page = await open_host(context, host_site, html, csp_header(widget_server))
     assert await styled_launcher_color(page) == PRIMARY
@@ -291,9 +311,10 @@ async def test_strict_csp_style_fallback_uses_nonce(
 
 
 async def test_strict_csp_fallback_without_nonce_is_blocked(
-    context: Any, widget_server: LiveServer, host_site: HostSite
+    context: Any, widget_server: LiveServer, host_site: HostSite, browser_errors: BrowserErrors
 ) -> None:
     # The control for the two tests above: the policy really blocks unsigned styles.
+    browser_errors.allow("violates the following Content Security Policy directive 'style-src")
     await context.add_init_script("delete ShadowRoot.prototype.adoptedStyleSheets;")
     html = host_page(widget_server, head=VIOLATION_RECORDER, nonce=NONCE)
     page = await context.new_page()
@@ -305,11 +326,16 @@ async def test_strict_csp_fallback_without_nonce_is_blocked(
 
 
 async def test_narrow_viewport_fills_screen(
-    browser: Any, widget_server: LiveServer, host_site: HostSite
+    browser: Any,
+    widget_server: LiveServer,
+    host_site: HostSite,
+    publishable_key: str,
+    browser_errors: BrowserErrors,
 ) -> None:
     context = await browser.new_context(viewport={"width": 320, "height": 640})
+    browser_errors.watch(context)
     try:
-        page = await open_host(context, host_site, host_page(widget_server))
+        page = await open_host(context, host_site, host_page(widget_server, key=publishable_key))
         overflow = await page.evaluate("document.documentElement.scrollWidth")
         assert overflow <= 320
         await page.locator(".launcher").click()
@@ -328,6 +354,7 @@ async def test_narrow_viewport_fills_screen(
         await page.locator(".launcher").wait_for(state="visible")
     finally:
         await context.close()
+    assert browser_errors.found == []
 
 
 async def test_demo_page_runs_under_its_policy(
@@ -357,9 +384,10 @@ async def test_demo_page_runs_under_its_policy(
 
 
 async def test_unreachable_server_is_reported(
-    context: Any, widget_server: LiveServer, host_site: HostSite
+    context: Any, widget_server: LiveServer, host_site: HostSite, browser_errors: BrowserErrors
 ) -> None:
     config = {"apiBase": "http://127.0.0.1:9/api/v2"}  # the discard port: nothing listens
+    browser_errors.allow("Failed to load resource", "http://127.0.0.1:9/")
     page = await open_host(context, host_site, host_page(widget_server, config))
     await page.locator(".launcher").click()
     error = await wait_for_event(page, "error")

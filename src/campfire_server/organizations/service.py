@@ -10,6 +10,7 @@ from ..auth.scope import sees_mailbox
 from ..clock import to_iso
 from ..db.tx import Tx
 from ..errors import NotFound
+from ..pagination import PageRequest, keyset_clause, order_clause, pagination
 from .schemas import Mailbox, MailboxSettings
 
 
@@ -65,10 +66,25 @@ def list_mailboxes(tx: Tx, org_id: str) -> list[Mailbox]:
     return [mailbox_from_row(row) for row in rows]
 
 
-def list_visible_mailboxes(tx: Tx, principal: Principal) -> list[Mailbox]:
-    """List the mailboxes in ``principal``'s scope, oldest first."""
-    mailboxes = list_mailboxes(tx, principal.org_id)
-    return [mailbox for mailbox in mailboxes if sees_mailbox(principal, mailbox.id)]
+def list_visible_mailboxes(
+    tx: Tx, principal: Principal, request: PageRequest
+) -> tuple[list[Mailbox], dict[str, Any]]:
+    """Return one page of the mailboxes in ``principal``'s scope, oldest first."""
+    params: dict[str, Any] = {"org_id": principal.org_id}
+    where = "org_id = :org_id"
+    if principal.mailbox_ids:
+        names = []
+        for index, mailbox_id in enumerate(principal.mailbox_ids):
+            params[f"mailbox_{index}"] = mailbox_id
+            names.append(f":mailbox_{index}")
+        where += f" AND id IN ({', '.join(names)})"
+    total = int(tx.value(f"SELECT COUNT(*) AS n FROM mailboxes WHERE {where}", **params))
+    where += keyset_clause(request, "asc", params)
+    rows = tx.all(
+        f"SELECT * FROM mailboxes WHERE {where}" + order_clause(request, "asc"), **params
+    )
+    rows, meta = pagination(request, rows, total)
+    return [mailbox_from_row(row) for row in rows], meta
 
 
 def default_mailbox_id(tx: Tx, org_id: str) -> str | None:

@@ -294,6 +294,13 @@
     return Array.isArray(sources) ? sources : [];
   }
 
+  // A message that marks a handoff: a routing notice (metadata.handoffId), or
+  // an AI answer that hands the conversation to a person.
+  function marksHandoff(message) {
+    var metadata = message.metadata || {};
+    return Boolean(metadata.handoffId || (metadata.ai && metadata.ai.shouldHandoff));
+  }
+
   function scriptOrigin() {
     var source = SCRIPT && SCRIPT.src;
     if (!source) {
@@ -396,6 +403,10 @@
     this.typingIdleTimer = null;
     this.agentNames = {};
     this.handoff = null;
+    // Whether the conversation has had a handoff, so GET .../handoff finds one.
+    this.handoffSeen = false;
+    // Counts handoff states applied, so a slower GET cannot undo a newer frame.
+    this.handoffChanges = 0;
     this.stopped = false;
     this.historyLoaded = false;
     this.rateSelected = 0;
@@ -845,6 +856,8 @@
       self.applyConversation(conv);
       return self.loadHistory().then(function () {
         self.connect();
+        return self.refreshHandoff();
+      }).then(function () {
         return conv;
       });
     }, function (error) {
@@ -896,6 +909,10 @@
     }).then(function (conv) {
       self.conversation = conv;
       self.historyLoaded = true;
+      // Subscribe from the conversation's first event: the AI may answer and
+      // hand off before the socket has subscribed, and those frames must
+      // still reach the widget.
+      self.lastSequence = 0;
       self.conversationPromise = null;
       self.remember({ conversationId: conv.id });
       self.emit('conversation:started', {
@@ -1034,6 +1051,12 @@
     this.rendered[message.id] = node;
     this.dom.log.appendChild(node);
     if (message.authorType !== 'customer') this.clearTyping(message.authorId || message.authorType);
+    if (marksHandoff(message)) {
+      this.handoffSeen = true;
+      // Routing posts a notice, such as "You are back with the AI assistant.",
+      // when a handoff opens or ends. Read the handoff again in case its frame was missed.
+      if (live && message.authorType === 'system') this.refreshHandoff();
+    }
     this.scrollToEnd();
     if (live && message.authorType !== 'customer') {
       if (!this.isOpen) {
@@ -1059,6 +1082,8 @@
 
   Widget.prototype.applyHandoff = function (data, live) {
     if (!data) return;
+    this.handoffSeen = true;
+    this.handoffChanges++;
     var previous = this.handoff && this.handoff.status;
     this.handoff = {
       status: data.status,
@@ -1118,6 +1143,27 @@
     }
     status.textContent = parts.join(' ');
     status.hidden = false;
+  };
+
+  // Read the handoff's current state, for instance after a reload, and show it
+  // without emitting events, because they were emitted when it changed. Only a
+  // conversation with a handoff is read, because one without returns 404.
+  Widget.prototype.refreshHandoff = function () {
+    var self = this;
+    var id = this.conversationId();
+    if (!id || !this.handoffSeen) return Promise.resolve(null);
+    var changes = this.handoffChanges;
+    return this.request('GET', '/conversations/' + encodeURIComponent(id) + '/handoff')
+      .then(function (handoff) {
+        if (self.stopped || self.conversationId() !== id || self.handoffChanges !== changes) {
+          return null;
+        }
+        self.applyHandoff(handoff, false);
+        return handoff;
+      }, function (error) {
+        if (window.console) console.warn('Campfire: reading the handoff failed: ' + error.message);
+        return null;
+      });
   };
 
   Widget.prototype.applyTyping = function (data) {
@@ -1250,9 +1296,13 @@
         if (frame && frame.type === 'subscribed') {
           self.socketFailures = 0;
           self.stopPolling();
-          // Without a sequence to resume from, messages sent while the socket
-          // was down are only in the history.
-          if (!resumed) self.loadHistory().catch(function (error) { self.reportError(error, 'history'); });
+          // Without a sequence to resume from, the messages and handoff
+          // changes sent while the socket was down are read back by REST.
+          if (!resumed) {
+            self.loadHistory().then(function () {
+              return self.refreshHandoff();
+            }).catch(function (error) { self.reportError(error, 'history'); });
+          }
         }
         self.handleFrame(frame);
       };
@@ -1324,6 +1374,9 @@
         .then(function (conv) {
           self.applyConversation(conv);
           return self.loadHistory();
+        })
+        .then(function () {
+          return self.refreshHandoff();
         })
         .catch(function (error) {
           if (window.console) console.warn('Campfire: polling failed: ' + error.message);

@@ -424,7 +424,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List mailboxes */
+        /** List mailboxes, oldest first */
         get: operations["mailboxes-list"];
         put?: never;
         /** Create a mailbox */
@@ -1501,6 +1501,12 @@ export interface components {
         Page_Delivery_: {
             /** Data */
             data: components["schemas"]["Delivery"][];
+            pagination: components["schemas"]["Pagination"];
+        };
+        /** Page[Mailbox] */
+        Page_Mailbox_: {
+            /** Data */
+            data: components["schemas"]["Mailbox"][];
             pagination: components["schemas"]["Pagination"];
         };
         /** Page[Message] */
@@ -5389,7 +5395,13 @@ export interface operations {
     };
     "mailboxes-list": {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description nextCursor */
+                cursor?: string | null;
+                limit?: number;
+                /** @description 1-based page; prefer cursor */
+                page?: number;
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -5402,9 +5414,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: components["schemas"]["Mailbox"][];
-                    };
+                    "application/json": components["schemas"]["Page_Mailbox_"];
                 };
             };
             /** @description Invalid input: VALIDATION_ERROR with details.field, value and expected */

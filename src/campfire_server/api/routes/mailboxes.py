@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Response
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response
 
 from ...auth.permissions import require
 from ...auth.scope import require_unlimited
 from ...db.tx import Tx
 from ...organizations import actions, service
 from ...organizations.schemas import Mailbox, MailboxCreate, MailboxUpdate
+from ...pagination import page_request
 from ..deps import DbDep, PrincipalDep
 from ..lean_route import LeanRoute
 from ..locations import set_location
-from ..schemas import errors
+from ..query import QueryInt
+from ..schemas import Page, errors
 
 router = APIRouter(prefix="/mailboxes", tags=["mailboxes"], route_class=LeanRoute)
 
@@ -37,14 +41,24 @@ async def create_mailbox(
 
 @router.get(
     "",
-    response_model=dict[str, list[Mailbox]],
-    responses=errors(403),
+    response_model=Page[Mailbox],
+    responses=errors(400, 403),
     operation_id="mailboxes-list",
-    summary="List mailboxes",
+    summary="List mailboxes, oldest first",
 )
-async def list_mailboxes(principal: PrincipalDep, db: DbDep) -> dict:
+async def list_mailboxes(
+    principal: PrincipalDep,
+    db: DbDep,
+    page: Annotated[
+        QueryInt, Query(ge=1, le=1_000_000, description="1-based page; prefer cursor")
+    ] = 1,
+    limit: Annotated[QueryInt, Query(ge=1, le=100)] = 50,
+    cursor: Annotated[str | None, Query(max_length=200, description="nextCursor")] = None,
+) -> dict:
     require(principal, "mailboxes:read")
-    return {"data": await db.read(lambda tx: service.list_visible_mailboxes(tx, principal))}
+    request = page_request(page, limit, cursor, list_key=f"{principal.org_id}:mailboxes")
+    items, meta = await db.read(lambda tx: service.list_visible_mailboxes(tx, principal, request))
+    return {"data": items, "pagination": meta}
 
 
 @router.get(

@@ -102,6 +102,12 @@ async def widget_script_v2(request: Request) -> Response:
     return widget_response(request)
 
 
+@router.api_route("/favicon.ico", methods=["GET", "HEAD"])
+async def favicon() -> Response:
+    """Answer the browser's icon request with no content, where a 404 is a console error."""
+    return Response(status_code=204, headers={"Cache-Control": "public, max-age=86400"})
+
+
 @router.get("/")
 async def demo_page(request: Request) -> Response:
     # The demo page embeds the development publishable key, so it exists
