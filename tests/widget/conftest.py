@@ -257,11 +257,7 @@ class BrowserErrors:
     """
 
     found: list[str] = field(default_factory=list)
-    # TODO: remove this entry once the widget stops reading GET /agents/{id},
-    # which a customer token may not (403).
-    allowed: list[tuple[str, str]] = field(
-        default_factory=lambda: [("the server responded with a status of 403", "/api/v2/agents/")]
-    )
+    allowed: list[tuple[str, str]] = field(default_factory=list)
 
     def watch(self, browser_context: Any) -> None:
         """Record the errors of every page ``browser_context`` opens, popups included."""
