@@ -133,11 +133,15 @@ def test_serve_refuses_stale_schema(tmp_path):
 def test_commands_before_migrate_create_nothing(tmp_path):
     path = tmp_path / "never-migrated.db"
     url = f"sqlite:///{path}"
+    article = tmp_path / "article.md"
+    article.write_text("# Refunds\n\nRefunds take five days.\n", encoding="utf-8")
     commands = [
         ("orgs", "create", "--name", "Acme"),
         ("orgs", "list"),
         ("keys", "list", "--org", "org_acme"),
         ("analytics", "rebuild"),
+        ("kb", "import", str(article), "--org", "org_acme"),
+        ("kb", "search", "refunds", "--org", "org_acme"),
     ]
     for command in commands:
         result = campfire(*command, database_url=url)

@@ -51,22 +51,8 @@ def _settings(args: argparse.Namespace) -> Settings:
     return get_settings()
 
 
-def _require_migrated(settings: Settings) -> None:
-    """Raise ``CommandError`` before a command opens a database that was never migrated.
-
-    Opening a SQLite file creates it, so without this check a command run
-    before ``campfire migrate`` would leave an empty database file behind.
-    """
-    if not migrate.is_current(settings.database_url):
-        shown = hide_password(settings.database_url)
-        raise cli_errors.CommandError(
-            f"the database {shown} does not exist or its schema is not current; "
-            "run `campfire migrate` with the same --database-url first"
-        )
-
-
 def _run(settings: Settings, work: Callable[[Tx], Any], *, write: bool = True) -> Any:
-    _require_migrated(settings)
+    cli_errors.require_migrated(settings.database_url)
     db = open_database(settings.database_url, pool_size=2)
     try:
         return db.write_sync(work) if write else db.read_sync(work)
@@ -253,7 +239,7 @@ def cmd_analytics_rebuild(args: argparse.Namespace) -> int:
 
     settings = _settings(args)
     configure_logging(settings.log_level, settings.log_format)
-    _require_migrated(settings)
+    cli_errors.require_migrated(settings.database_url)
     db = open_database(settings.database_url, pool_size=2)
     try:
         written = rebuild_facts(db, only_missing=not args.all)

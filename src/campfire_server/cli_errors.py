@@ -20,6 +20,7 @@ from typing import Any, NoReturn
 
 from pydantic import ValidationError
 
+from .db import migrate
 from .db.migrate import MigrationBlocked
 from .db.tx import Tx
 from .errors import ServiceError, ServiceUnavailable, ValidationFailed
@@ -46,6 +47,20 @@ class CommandError(Exception):
         super().__init__(message)
         self.message = message
         self.exit_code = exit_code
+
+
+def require_migrated(database_url: str) -> None:
+    """Raise ``CommandError`` before a command opens a database that was never migrated.
+
+    Opening a SQLite file creates it, so without this check a command run
+    before ``campfire migrate`` would leave an empty database file behind.
+    """
+    if not migrate.is_current(database_url):
+        shown = hide_password(database_url)
+        raise CommandError(
+            f"the database {shown} does not exist or its schema is not current; "
+            "run `campfire migrate` with the same --database-url first"
+        )
 
 
 def require_organization(tx: Tx, org_id: str) -> None:

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from ..cli_errors import require_organization
+from ..cli_errors import require_migrated, require_organization
 from ..config import get_settings
 from ..db.database import open_database
 from ..knowledge import actions, importer
@@ -23,6 +23,7 @@ SettingsHook = Callable[[argparse.Namespace], Any]
 def cmd_kb_import(args: argparse.Namespace, settings_from_args: SettingsHook) -> int:
     settings = settings_from_args(args)
     items = importer.read_source(Path(args.path))
+    require_migrated(settings.database_url)
     db = open_database(settings.database_url, pool_size=2)
     try:
 
@@ -39,6 +40,7 @@ def cmd_kb_import(args: argparse.Namespace, settings_from_args: SettingsHook) ->
 
 def cmd_kb_search(args: argparse.Namespace, settings_from_args: SettingsHook) -> int:
     settings = settings_from_args(args)
+    require_migrated(settings.database_url)
     db = open_database(settings.database_url, pool_size=2)
     try:
         db.read_sync(lambda tx: require_organization(tx, args.org))
