@@ -56,9 +56,9 @@ def require_migrated(database_url: str) -> None:
     before ``campfire migrate`` would leave an empty database file behind.
     """
     if not migrate.is_current(database_url):
-        shown = hide_password(database_url)
+        safe_url = hide_password(database_url)
         raise CommandError(
-            f"the database {shown} does not exist or its schema is not current; "
+            f"the database {safe_url} does not exist or its schema is not current; "
             "run `campfire migrate` with the same --database-url first"
         )
 

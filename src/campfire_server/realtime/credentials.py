@@ -93,10 +93,10 @@ class CredentialWatch:
                 keys_by_org.setdefault(connection.principal.org_id, set()).add(key_id)
         if not keys_by_org:
             return 0
-        wanted = sorted({key_id for key_ids in keys_by_org.values() for key_id in key_ids})
+        open_key_ids = sorted({key_id for key_ids in keys_by_org.values() for key_id in key_ids})
 
         def live_keys(tx: Any) -> set[str]:
-            names = {f"k{index}": key_id for index, key_id in enumerate(wanted)}
+            names = {f"k{index}": key_id for index, key_id in enumerate(open_key_ids)}
             placeholders = ", ".join(f":{name}" for name in names)
             rows = tx.all(
                 f"SELECT id FROM api_keys WHERE id IN ({placeholders}) AND revoked_at IS NULL",
