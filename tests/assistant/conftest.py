@@ -29,3 +29,17 @@ async def registry(db):
 @pytest.fixture
 def engine(registry):
     return AnswerEngine(registry)
+
+
+@pytest.fixture
+async def kb_tenant(client, tenant):
+    """A tenant whose knowledge base is the demo articles, imported over HTTP."""
+    rows = [
+        item.model_dump(mode="json", by_alias=True, exclude_none=True)
+        for item in importer.read_source(DEMO_KNOWLEDGE)
+    ]
+    response = await client.post(
+        "/knowledge/articles/import", json={"articles": rows}, headers=tenant.headers
+    )
+    assert response.status_code == 200, response.text
+    return tenant

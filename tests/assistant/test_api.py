@@ -5,10 +5,8 @@ import asyncio
 import pytest
 
 from campfire_server.assistant import handoff
-from campfire_server.knowledge import importer
 from campfire_server.organizations import actions as org_actions
 from campfire_server.organizations.schemas import MailboxCreate
-from tests.assistant.conftest import DEMO_KNOWLEDGE
 from tests.helpers import create_conversation, send_message
 
 HUMAN_REQUESTS = [
@@ -23,19 +21,6 @@ HUMAN_REQUESTS = [
     "I'd like a representative",
     "Let me talk to your manager",
 ]
-
-
-@pytest.fixture
-async def kb_tenant(client, tenant):
-    rows = [
-        item.model_dump(mode="json", by_alias=True, exclude_none=True)
-        for item in importer.read_source(DEMO_KNOWLEDGE)
-    ]
-    response = await client.post(
-        "/knowledge/articles/import", json={"articles": rows}, headers=tenant.headers
-    )
-    assert response.status_code == 200, response.text
-    return tenant
 
 
 async def generate(client, tenant, conversation_id, message, **context):

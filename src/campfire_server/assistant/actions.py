@@ -4,7 +4,9 @@
 automatic reply, for mailboxes with ``autoReply`` on, posts the answer as
 an ``ai`` message, or posts the acknowledgement and requests a handoff,
 after which the AI stays silent in that conversation (``ai_paused``) until
-a person hands it back.
+a person hands it back. A reply that went stale while it was being
+written (``staleness``) is dropped before it is stored, so a late reply
+never reopens a resolved conversation or queues a handoff for it.
 """
 
 from __future__ import annotations
@@ -28,6 +30,8 @@ from ..organizations import actions as organization_actions
 from ..organizations import service as organization_service
 from ..organizations.schemas import MailboxSettings
 from ..routing import actions as routing_actions
+from ..routing import service as routing_service
+from . import staleness
 from .engine import Answer, AnswerEngine
 from .schemas import GenerateRequest
 
@@ -152,13 +156,44 @@ def request_handoff(tx: Tx, org_id: str, conversation_id: str, reason: str) -> N
     )
 
 
-def post_answer(tx: Tx, context: ConversationContext, answer: Answer, in_reply_to: str) -> bool:
-    """Post an automatic reply and any handoff it calls for; False when the AI was paused."""
+def reply_state(tx: Tx, row: dict[str, Any], message_id: str | None) -> staleness.ReplyState:
+    """Read what decides whether a reply to ``message_id`` is stale, given the conversation row."""
+    conversation_id = row["id"]
+    place = None
+    if message_id is not None:
+        place = conversation_service.message_place(tx, conversation_id, message_id)
+    later_authors: frozenset[str] = frozenset()
+    if place is not None and row["message_count"] > place["seq"]:
+        later_authors = conversation_service.public_authors_after(tx, conversation_id, place["seq"])
+    return staleness.ReplyState(
+        status=row["status"],
+        ai_paused=bool(row["ai_paused"]),
+        message_created_ms=None if place is None else int(place["created_at"]),
+        last_resolved_ms=conversation_service.last_resolved_ms(tx, row["org_id"], conversation_id),
+        later_authors=later_authors,
+    )
+
+
+def post_answer(
+    tx: Tx, context: ConversationContext, answer: Answer, in_reply_to: str | None
+) -> str | None:
+    """Post an automatic reply and any handoff it calls for, unless the reply has gone stale.
+
+    Returns ``None`` when the reply was posted, else the reason it was
+    dropped (see ``staleness``). The check runs under the conversation's
+    lock, so no resolution, handoff or message can slip in between it and
+    the write. A handoff takes the routing lock first, because every
+    routing change takes it before any conversation's lock.
+    """
+    if answer.should_handoff:
+        routing_service.routing_lock(tx, context.org_id)
     row = conversation_service.get_conversation_row(
         tx, context.org_id, context.conversation_id, lock=True
     )
-    if row["ai_paused"]:
-        return False
+    reason = staleness.stale_reason(reply_state(tx, row, in_reply_to))
+    if reason is not None:
+        return reason
+
     conversation_actions.send_message(
         tx,
         _ai_principal(context.org_id),
@@ -173,7 +208,7 @@ def post_answer(tx: Tx, context: ConversationContext, answer: Answer, in_reply_t
         request_handoff(
             tx, context.org_id, context.conversation_id, answer.handoff_reason or "low_confidence"
         )
-    return True
+    return None
 
 
 class AutoReplier:
@@ -228,9 +263,21 @@ class AutoReplier:
         return enabled
 
     async def reply(self, org_id: str, conversation_id: str, message: dict[str, Any]) -> None:
-        context = await self.db.read(lambda tx: load_context(tx, org_id, conversation_id))
-        if not context.settings.auto_reply or context.ai_paused:
+        """Answer one customer message, dropping the reply if it is stale when it is ready."""
+        message_id = message.get("id")
+
+        def read(tx: Tx) -> tuple[ConversationContext, str | None]:
+            context = load_context(tx, org_id, conversation_id)
+            row = conversation_service.get_conversation_row(tx, org_id, conversation_id)
+            return context, staleness.stale_reason(reply_state(tx, row, message_id))
+
+        context, reason = await self.db.read(read)
+        if not context.settings.auto_reply:
             return
+        if reason is not None:
+            _log_stale(conversation_id, message_id, reason, generated=False)
+            return
+
         content = message.get("content", "")
         answer = await self.engine.answer(
             org_id=org_id,
@@ -240,16 +287,33 @@ class AutoReplier:
             threshold=context.settings.handoff_threshold,
             instructions=context.settings.ai_instructions,
         )
-        posted = await self.db.write(lambda tx: post_answer(tx, context, answer, message.get("id")))
+        reason = await self.db.write(lambda tx: post_answer(tx, context, answer, message_id))
+        if reason is not None:
+            _log_stale(conversation_id, message_id, reason, generated=True)
+            return
         log.info(
-            "automatic reply",
+            "automatic reply posted",
             extra={
                 "conversation_id": conversation_id,
-                "posted": posted,
+                "message_id": message_id,
                 "handoff_reason": answer.handoff_reason,
                 "confidence": round(answer.confidence, 3),
             },
         )
+
+
+def _log_stale(
+    conversation_id: str, message_id: str | None, reason: str, *, generated: bool
+) -> None:
+    log.info(
+        "automatic reply dropped as stale",
+        extra={
+            "conversation_id": conversation_id,
+            "message_id": message_id,
+            "reason": reason,
+            "generated": generated,
+        },
+    )
 
 
 def resume_ai_on_resolve(tx: Tx, record: EventRecord) -> None:

@@ -328,3 +328,25 @@ def last_resolved_ms(tx: Tx, org_id: str, conversation_id: str) -> int | None:
         type=records.CONVERSATION_RESOLVED,
     )
     return None if value is None else int(value)
+
+
+def message_place(tx: Tx, conversation_id: str, message_id: str) -> dict[str, Any] | None:
+    """Return the ``seq`` and ``created_at`` of a message in the conversation, or None."""
+    return tx.one(
+        "SELECT seq, created_at FROM messages "
+        "WHERE id = :id AND conversation_id = :conversation_id",
+        id=message_id,
+        conversation_id=conversation_id,
+    )
+
+
+def public_authors_after(tx: Tx, conversation_id: str, seq: int) -> frozenset[str]:
+    """Return the author types of the public messages stored after message number ``seq``."""
+    rows = tx.all(
+        "SELECT DISTINCT author_type FROM messages WHERE conversation_id = :conversation_id "
+        "AND seq > :seq AND private = :private",
+        conversation_id=conversation_id,
+        seq=seq,
+        private=False,
+    )
+    return frozenset(row["author_type"] for row in rows)
