@@ -17,6 +17,7 @@ HANDOFF_KEYS = {
     "conversationId",
     "status",
     "agentId",
+    "agentName",
     "estimatedWaitTime",
     "position",
     "priority",
@@ -52,6 +53,7 @@ async def test_handoff_assigned_at_once(client, db, tenant):
     assert body["conversationId"] == conversation["id"]
     assert body["status"] == "assigned"
     assert body["agentId"] == "agent_alpha"
+    assert body["agentName"] == "Agent Alpha"
     assert body["estimatedWaitTime"] == 0
     assert body["position"] == 0
     assert body["priority"] == "medium"

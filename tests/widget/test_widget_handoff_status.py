@@ -137,7 +137,8 @@ async def test_hand_back_clears_assigned_status(
             f"/conversations/{conversation_id}", json={"assignedAgentId": agent_id}
         )
         assert assignment.status_code == 200, assignment.text
-        # Polling reads the handoff, which names the agent by id only.
+        # Polling may first show the assignment from the conversation, which
+        # names the agent by id only, before it reads the handoff.
         await page.wait_for_function(
             f"{SHADOW}.querySelector('.status').textContent"
             ".endsWith(' has joined the conversation.')",

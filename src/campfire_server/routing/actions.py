@@ -313,7 +313,7 @@ def open_handoff(
     conversations.get_conversation_row(tx, org_id, conversation_id, mailbox_ids=mailbox_ids)
     existing = service.open_handoff_row(tx, conversation_id)
     if existing is not None:
-        return service.handoff_from_row(existing), False
+        return service.handoff_view(tx, existing), False
 
     service.routing_lock(tx, org_id)
     conversation = conversations.get_conversation_row(
@@ -321,7 +321,7 @@ def open_handoff(
     )
     existing = service.open_handoff_row(tx, conversation_id)
     if existing is not None:
-        return service.handoff_from_row(existing), False
+        return service.handoff_view(tx, existing), False
     if conversation["status"] == "closed":
         raise Conflict(
             "the conversation is closed and cannot be handed off; reopen it with "
@@ -396,7 +396,7 @@ def open_handoff(
         "handoff requested",
         extra={"conversation_id": conversation_id, "handoff_id": handoff_id, "source": source},
     )
-    return service.handoff_from_row(service.get_handoff_row(tx, handoff_id)), True
+    return service.handoff_view(tx, service.get_handoff_row(tx, handoff_id)), True
 
 
 def get_handoff(
@@ -416,7 +416,7 @@ def get_handoff(
             f"conversation {conversation_id!r} has never been handed off",
             details={"field": "conversationId", "value": conversation_id},
         )
-    return service.handoff_from_row(row)
+    return service.handoff_view(tx, row)
 
 
 def complete_handoff(
@@ -736,7 +736,7 @@ def _finish(
     row = {**row, "status": status, "completed_at": now, "updated_at": now}
     _emit_handoff(tx, records.HANDOFF_COMPLETED, row, conversation["mailbox_id"], now)
     tx.log(log.info, "handoff finished", extra={"handoff_id": row["id"], "status": status})
-    return service.handoff_from_row(row)
+    return service.handoff_view(tx, row)
 
 
 # Conversation side effects -----------------------------------------------------------
@@ -818,15 +818,8 @@ def _post_system_message(
 
 
 def _emit_handoff(tx: Tx, event_type: str, row: dict[str, Any], mailbox_id: str, now: int) -> None:
-    handoff = service.handoff_from_row(row).model_dump(mode="json")
     # Customers may not read agents, so the widget learns the name from the event.
-    agent_name = None
-    if handoff["agentId"]:
-        agent_name = tx.value(
-            "SELECT name FROM agents WHERE org_id = :org_id AND id = :id",
-            org_id=row["org_id"],
-            id=handoff["agentId"],
-        )
+    handoff = service.handoff_view(tx, row).model_dump(mode="json")
     emit(
         tx,
         org_id=row["org_id"],
@@ -835,7 +828,7 @@ def _emit_handoff(tx: Tx, event_type: str, row: dict[str, Any], mailbox_id: str,
             "handoff": handoff,
             "status": handoff["status"],
             "agentId": handoff["agentId"],
-            "agentName": agent_name,
+            "agentName": handoff["agentName"],
             "estimatedWaitTime": handoff["estimatedWaitTime"],
             "position": handoff["position"],
         },

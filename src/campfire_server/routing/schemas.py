@@ -149,6 +149,11 @@ class Handoff(ResponseModel):
     conversation_id: str
     status: HandoffStatus
     agent_id: str | None
+    agent_name: str | None = Field(
+        default=None,
+        description="Display name of the assigned agent, so the widget can name them; "
+        "null while no agent is assigned",
+    )
     estimated_wait_time: int | None = Field(
         description="Seconds until an agent is expected: 0 once assigned, null when unknown"
     )

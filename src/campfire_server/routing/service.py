@@ -174,7 +174,7 @@ def agent_states(tx: Tx, org_id: str) -> list[AgentState]:
 # Handoffs ------------------------------------------------------------------------
 
 
-def handoff_from_row(row: dict[str, Any]) -> Handoff:
+def handoff_from_row(row: dict[str, Any], agent_name: str | None = None) -> Handoff:
     status = row["status"]
     if status == "assigned":
         position, wait = 0, 0
@@ -187,6 +187,7 @@ def handoff_from_row(row: dict[str, Any]) -> Handoff:
         conversation_id=row["conversation_id"],
         status=status,
         agent_id=row["agent_id"],
+        agent_name=agent_name,
         estimated_wait_time=wait,
         position=position,
         priority=row["priority"],
@@ -198,6 +199,18 @@ def handoff_from_row(row: dict[str, Any]) -> Handoff:
         assigned_at=to_iso(row["assigned_at"]),
         completed_at=to_iso(row["completed_at"]),
     )
+
+
+def handoff_view(tx: Tx, row: dict[str, Any]) -> Handoff:
+    """Build the handoff response of ``row``, with its agent's display name."""
+    agent_name = None
+    if row["agent_id"] is not None:
+        agent_name = tx.value(
+            "SELECT name FROM agents WHERE org_id = :org_id AND id = :id",
+            org_id=row["org_id"],
+            id=row["agent_id"],
+        )
+    return handoff_from_row(row, agent_name)
 
 
 def get_handoff_row(tx: Tx, handoff_id: str) -> dict[str, Any]:

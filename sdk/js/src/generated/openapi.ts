@@ -1087,6 +1087,11 @@ export interface components {
         Handoff: {
             /** Agentid */
             agentId: string | null;
+            /**
+             * Agentname
+             * @description Display name of the assigned agent, so the widget can name them; null while no agent is assigned
+             */
+            agentName?: string | null;
             /** Assignedat */
             assignedAt: string | null;
             /** Completedat */
@@ -1546,6 +1551,11 @@ export interface components {
         QueuedHandoff: {
             /** Agentid */
             agentId: string | null;
+            /**
+             * Agentname
+             * @description Display name of the assigned agent, so the widget can name them; null while no agent is assigned
+             */
+            agentName?: string | null;
             /** Assignedat */
             assignedAt: string | null;
             /** Completedat */

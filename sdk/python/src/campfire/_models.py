@@ -114,6 +114,8 @@ class Handoff(CampfireModel):
     conversation_id: str | None = None
     status: str | None = None
     agent_id: str | None = None
+    agent_name: str | None = None
+    """Display name of the assigned agent; None while no agent is assigned."""
     estimated_wait_time: float | None = None
     """Seconds until an agent is expected to pick the conversation up; 0 when assigned."""
     position: int | None = None
