@@ -1,7 +1,7 @@
 // One conversation: its history, the composer, the actions and the customer panel.
 import { useCallback, useEffect, useRef, useState } from "preact/hooks";
 
-import { describeValue, formatTime, safeHref } from "./format.js";
+import { customerLabel, describeValue, formatTime, safeHref } from "./format.js";
 
 // Typing frames are refreshed this often while the agent types, because the
 // server expires a `true` after 10 s without a refresh.
@@ -69,6 +69,7 @@ function MessageItem({ message, agents }) {
 
 function CustomerPanel({ conversation, messageCount, handoff, rating, open, onClose }) {
   const metadata = Object.entries(conversation.metadata || {});
+  const customer = conversation.customer || {};
   const context = handoff ? Object.entries(handoff.context || {}) : [];
   return (
     <aside class={`details${open ? " open" : ""}`} aria-label="Customer">
@@ -77,6 +78,18 @@ function CustomerPanel({ conversation, messageCount, handoff, rating, open, onCl
       </button>
       <h2>Customer</h2>
       <dl>
+        {customer.name && (
+          <>
+            <dt>Name</dt>
+            <dd data-field="customerName">{customer.name}</dd>
+          </>
+        )}
+        {customer.email && (
+          <>
+            <dt>Email</dt>
+            <dd data-field="customerEmail">{customer.email}</dd>
+          </>
+        )}
         <dt>Customer id</dt>
         <dd data-field="customerId">{conversation.customerId}</dd>
         <dt>Mailbox</dt>
@@ -385,7 +398,7 @@ export function ConversationView({
             ← Back
           </button>
           <div class="conv-title">
-            <h1>{conversation.subject || `Conversation with ${conversation.customerId}`}</h1>
+            <h1>{conversation.subject || `Conversation with ${customerLabel(conversation)}`}</h1>
             <p class="muted">
               <span data-field="status">{conversation.status}</span> · {conversation.priority} ·{" "}
               <span data-field="assignee">

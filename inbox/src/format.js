@@ -17,6 +17,12 @@ export function formatWait(milliseconds) {
   return `${hours} h ${minutes % 60} min`;
 }
 
+// The name a customer is shown by: the name from the widget, else the email, else the id.
+export function customerLabel(item) {
+  const customer = item.customer || {};
+  return customer.name || customer.email || item.customerId;
+}
+
 export function formatTime(iso) {
   if (!iso) return "";
   const date = new Date(iso);

@@ -6,7 +6,7 @@ import { useCallback, useEffect, useMemo, useRef, useState } from "preact/hooks"
 import { clearSession, client, loadSession, saveSession, signIn } from "./api.js";
 import { ConversationView } from "./conversation.jsx";
 import { Realtime } from "./realtime.js";
-import { formatWait, priorityRank } from "./format.js";
+import { customerLabel, formatWait, priorityRank } from "./format.js";
 import "./style.css";
 
 const VIEWS = [
@@ -117,8 +117,8 @@ function ListItem({ item, selected, onSelect, now }) {
 function conversationItem(conversation) {
   return {
     conversationId: conversation.id,
-    title: conversation.subject || `Conversation with ${conversation.customerId}`,
-    subtitle: `${conversation.customerId} · ${conversation.status}`,
+    title: conversation.subject || `Conversation with ${customerLabel(conversation)}`,
+    subtitle: `${customerLabel(conversation)} · ${conversation.status}`,
     priority: conversation.priority,
     unread: conversation.unreadCount,
     waitingSince: null,
@@ -128,8 +128,10 @@ function conversationItem(conversation) {
 function queueItem(handoff) {
   return {
     conversationId: handoff.conversationId,
-    title: handoff.subject || `Conversation with ${handoff.customerId}`,
-    subtitle: handoff.reason ? `${handoff.customerId} · ${handoff.reason}` : handoff.customerId,
+    title: handoff.subject || `Conversation with ${customerLabel(handoff)}`,
+    subtitle: handoff.reason
+      ? `${customerLabel(handoff)} · ${handoff.reason}`
+      : customerLabel(handoff),
     priority: handoff.priority,
     unread: 0,
     waitingSince: Date.parse(handoff.createdAt),

@@ -131,11 +131,11 @@ class Customer:
             self.reader.cancel()
 
 
-def open_widget_session(server: InboxServer, customer_id: str) -> Customer:
-    """Open a widget session with the development publishable key."""
+def open_widget_session(server: InboxServer, customer_id: str, **identity: str) -> Customer:
+    """Open a widget session with the development publishable key; ``identity`` is name, email."""
     response = httpx.post(
         f"{server.api}/widget/session",
-        json={"mailboxId": MAILBOX_ID, "customerId": customer_id},
+        json={"mailboxId": MAILBOX_ID, "customerId": customer_id, **identity},
         headers={"Authorization": f"Bearer {DEVELOPMENT_PUBLISHABLE_KEY}"},
         timeout=15,
     )

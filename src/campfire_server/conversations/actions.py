@@ -103,7 +103,7 @@ def create_conversation(
         now=now,
     )
     row = service.get_conversation_row(tx, org_id, conversation_id)
-    conversation = service.conversation_from_row(row)
+    conversation = service.conversation_view(tx, row)
     emit(
         tx,
         org_id=org_id,
@@ -149,7 +149,7 @@ def update_conversation(
         if current != value:
             changes[field] = value
     if not changes:
-        return service.conversation_from_row(row)
+        return service.conversation_view(tx, row)
     if changes.get("assigned_agent_id") is not None:
         exists = tx.value(
             "SELECT 1 FROM agents WHERE org_id = :org_id AND id = :id",
@@ -180,7 +180,7 @@ def update_conversation(
     )
 
     updated_row = service.get_conversation_row(tx, org_id, conversation_id)
-    conversation = service.conversation_from_row(updated_row)
+    conversation = service.conversation_view(tx, updated_row)
     snapshot = conversation.model_dump(mode="json")
     emit(
         tx,
@@ -207,8 +207,8 @@ def update_conversation(
             created_at=now,
         )
     if routing.after_conversation_update(tx, org_id, row, changes):
-        conversation = service.conversation_from_row(
-            service.get_conversation_row(tx, org_id, conversation_id)
+        conversation = service.conversation_view(
+            tx, service.get_conversation_row(tx, org_id, conversation_id)
         )
     return conversation
 

@@ -86,9 +86,24 @@ class ConversationUpdate(ApiModel):
         return None if value is None else check_metadata(value)
 
 
+class CustomerSummary(ResponseModel):
+    """The customer of a conversation, as agents see it."""
+
+    id: str
+    name: str | None = Field(
+        description="Name from the widget's customerName or a customer session; "
+        "null when never given"
+    )
+    email: str | None = Field(
+        description="Email from the widget's customerEmail or a customer session; "
+        "null when never given"
+    )
+
+
 class Conversation(ResponseModel):
     id: str
     customer_id: str
+    customer: CustomerSummary = Field(description="The customer's id, name and email")
     mailbox_id: str
     subject: str | None
     status: Status

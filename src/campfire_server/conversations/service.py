@@ -13,7 +13,7 @@ from ..db.tx import Tx
 from ..errors import NotFound, ValidationFailed
 from ..events import records
 from ..pagination import PageRequest, keyset_clause, order_clause, pagination
-from .schemas import Conversation, Message
+from .schemas import Conversation, CustomerSummary, Message
 
 CONVERSATION_COLUMNS = (
     "id, org_id, mailbox_id, customer_id, subject, status, priority, assigned_agent_id, "
@@ -22,10 +22,11 @@ CONVERSATION_COLUMNS = (
 )
 
 
-def conversation_from_row(row: dict[str, Any]) -> Conversation:
+def conversation_from_row(row: dict[str, Any], customer: CustomerSummary) -> Conversation:
     return Conversation(
         id=row["id"],
         customer_id=row["customer_id"],
+        customer=customer,
         mailbox_id=row["mailbox_id"],
         subject=row["subject"],
         status=row["status"],
@@ -39,6 +40,40 @@ def conversation_from_row(row: dict[str, Any]) -> Conversation:
         updated_at=to_iso(row["updated_at"]),
         metadata=json.loads(row["metadata"] or "{}"),
     )
+
+
+def customers_by_id(
+    tx: Tx, org_id: str, customer_ids: Sequence[str]
+) -> dict[str, CustomerSummary]:
+    """Read the customers with ``customer_ids``; an id without a stored customer gets no name."""
+    unique = sorted(set(customer_ids))
+    found: dict[str, CustomerSummary] = {}
+    if unique:
+        params: dict[str, Any] = {"org_id": org_id}
+        names = []
+        for index, customer_id in enumerate(unique):
+            params[f"customer_{index}"] = customer_id
+            names.append(f":customer_{index}")
+        rows = tx.all(
+            "SELECT id, name, email FROM customers "
+            f"WHERE org_id = :org_id AND id IN ({', '.join(names)})",
+            **params,
+        )
+        found = {
+            row["id"]: CustomerSummary(id=row["id"], name=row["name"], email=row["email"])
+            for row in rows
+        }
+    return {
+        customer_id: found.get(customer_id)
+        or CustomerSummary(id=customer_id, name=None, email=None)
+        for customer_id in unique
+    }
+
+
+def conversation_view(tx: Tx, row: dict[str, Any]) -> Conversation:
+    """Build the conversation response of ``row``, with its customer's name and email."""
+    customers = customers_by_id(tx, row["org_id"], [row["customer_id"]])
+    return conversation_from_row(row, customers[row["customer_id"]])
 
 
 def without_private_notes(
@@ -205,7 +240,8 @@ def list_conversations(
         **params,
     )
     rows, meta = pagination(page, rows, int(total))
-    return [conversation_from_row(row) for row in rows], meta
+    customers = customers_by_id(tx, org_id, [row["customer_id"] for row in rows])
+    return [conversation_from_row(row, customers[row["customer_id"]]) for row in rows], meta
 
 
 def list_messages(

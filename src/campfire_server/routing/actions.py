@@ -758,7 +758,7 @@ def _set_assignee(
         org_id=org_id,
         type=records.CONVERSATION_UPDATED,
         data={
-            "conversation": conversations.conversation_from_row(row).model_dump(mode="json"),
+            "conversation": conversations.conversation_view(tx, row).model_dump(mode="json"),
             "changes": {"assignedAgentId": agent_id},
         },
         conversation_id=conversation_id,
@@ -781,7 +781,7 @@ def _reopen(tx: Tx, org_id: str, conversation: dict[str, Any], now: int) -> None
         org_id=org_id,
         type=records.CONVERSATION_UPDATED,
         data={
-            "conversation": conversations.conversation_from_row(row).model_dump(mode="json"),
+            "conversation": conversations.conversation_view(tx, row).model_dump(mode="json"),
             "changes": {"status": "open"},
         },
         conversation_id=conversation["id"],

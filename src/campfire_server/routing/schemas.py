@@ -9,6 +9,7 @@ from pydantic import Field, StringConstraints, field_validator
 from ..apimodel import ApiModel, ResponseModel
 from ..auth.passwords import MAX_LENGTH as PASSWORD_MAX_LENGTH
 from ..auth.passwords import MIN_LENGTH as PASSWORD_MIN_LENGTH
+from ..conversations.schemas import CustomerSummary
 from ..validation import Visible, check_metadata
 from .rules import MAX_SKILLS, normalise_skills
 
@@ -176,6 +177,7 @@ class QueuedHandoff(Handoff):
 
     mailbox_id: str
     customer_id: str
+    customer: CustomerSummary = Field(description="The customer's id, name and email")
     subject: str | None
     waiting_seconds: int = Field(description="Seconds since the handoff was requested")
 

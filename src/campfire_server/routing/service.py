@@ -8,6 +8,7 @@ from typing import Any
 
 from ..clock import to_iso
 from ..config import Settings
+from ..conversations.schemas import CustomerSummary
 from ..db.tx import Tx
 from ..errors import NotFound
 from ..pagination import PageRequest, keyset_clause, order_clause, pagination
@@ -307,7 +308,9 @@ def list_handoffs(
     columns = ", ".join(f"h.{column.strip()}" for column in HANDOFF_COLUMNS.split(","))
     rows = tx.all(
         f"SELECT {columns}, c.mailbox_id AS mailbox_id, c.customer_id AS customer_id, "
-        "c.subject AS subject FROM handoffs h JOIN conversations c ON c.id = h.conversation_id "
+        "c.subject AS subject, cu.name AS customer_name, cu.email AS customer_email "
+        "FROM handoffs h JOIN conversations c ON c.id = h.conversation_id "
+        "LEFT JOIN customers cu ON cu.org_id = c.org_id AND cu.id = c.customer_id "
         f"WHERE {' AND '.join(conditions)} "
         f"ORDER BY CASE h.priority {rank} ELSE {len(rules.PRIORITIES)} END, "
         "h.queue_order, h.created_at, h.id LIMIT :limit",
@@ -318,6 +321,9 @@ def list_handoffs(
             **handoff_from_row(row).model_dump(),
             mailbox_id=row["mailbox_id"],
             customer_id=row["customer_id"],
+            customer=CustomerSummary(
+                id=row["customer_id"], name=row["customer_name"], email=row["customer_email"]
+            ),
             subject=row["subject"],
             waiting_seconds=max(0, (now_ms - row["created_at"]) // 1000),
         )

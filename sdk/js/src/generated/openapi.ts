@@ -841,6 +841,8 @@ export interface components {
             assignedAgentId: string | null;
             /** Createdat */
             createdAt: string;
+            /** @description The customer's id, name and email */
+            customer: components["schemas"]["CustomerSummary"];
             /** Customerid */
             customerId: string;
             /** Id */
@@ -941,6 +943,24 @@ export interface components {
             status?: ("open" | "pending" | "resolved" | "closed") | null;
             /** Subject */
             subject?: string | null;
+        };
+        /**
+         * CustomerSummary
+         * @description The customer of a conversation, as agents see it.
+         */
+        CustomerSummary: {
+            /**
+             * Email
+             * @description Email from the widget's customerEmail or a customer session; null when never given
+             */
+            email: string | null;
+            /** Id */
+            id: string;
+            /**
+             * Name
+             * @description Name from the widget's customerName or a customer session; null when never given
+             */
+            name: string | null;
         };
         /** Delivery */
         Delivery: {
@@ -1568,6 +1588,8 @@ export interface components {
             conversationId: string;
             /** Createdat */
             createdAt: string;
+            /** @description The customer's id, name and email */
+            customer: components["schemas"]["CustomerSummary"];
             /** Customerid */
             customerId: string;
             /**

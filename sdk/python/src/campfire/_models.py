@@ -46,9 +46,18 @@ class Page(CampfireModel, Generic[T]):
     pagination: Pagination = Pagination()
 
 
+class CustomerSummary(CampfireModel):
+    """A conversation's customer; ``name`` and ``email`` are None until a widget session sets them."""
+
+    id: str
+    name: str | None = None
+    email: str | None = None
+
+
 class Conversation(CampfireModel):
     id: str
     customer_id: str | None = None
+    customer: CustomerSummary | None = None
     mailbox_id: str | None = None
     subject: str | None = None
     status: ConversationStatus | str | None = None

@@ -122,7 +122,7 @@ async def get_conversation(
 
     def read(tx):  # type: ignore[no-untyped-def]
         row = service.find_conversation_row(tx, principal, conversation_id)
-        conversation = service.conversation_from_row(row)
+        conversation = service.conversation_view(tx, row)
         if principal.is_customer:
             [conversation] = service.without_private_notes(tx, principal.org_id, [conversation])
         return conversation
