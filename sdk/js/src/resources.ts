@@ -30,6 +30,7 @@ import type {
   Satisfaction,
   SatisfactionCreate,
   SearchHit,
+  TokenCreate,
   Webhook,
   WebhookCreate,
   WebhookDelivery,
@@ -404,8 +405,11 @@ export class Keys extends Resource {
 }
 
 export class Auth extends Resource {
-  /** Issue an agent or viewer JWT (needs an admin key). */
-  createToken(body: Record<string, unknown>): Promise<Record<string, unknown>> {
+  /**
+   * Issue an agent or viewer JWT (needs an admin key), for example
+   * `createToken({ role: "agent", subject: "agt_1", ttlSeconds: 3600 })`.
+   */
+  createToken(body: TokenCreate): Promise<Record<string, unknown>> {
     return this.core.request({ method: "POST", path: "/auth/tokens", body });
   }
 

@@ -294,3 +294,12 @@ export interface WidgetSessionCreate {
   name?: string;
   email?: string;
 }
+
+export type TokenCreate = Schema<"TokenCreate", {
+  role: "agent" | "viewer";
+  subject?: string | null;
+  agentId?: string | null;
+  mailboxIds?: string[];
+  /** Lifetime in seconds: at least 60, 3600 when left out. */
+  ttlSeconds?: number;
+}>;

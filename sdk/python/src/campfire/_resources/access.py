@@ -50,12 +50,34 @@ class Keys(Resource):
 class Auth(Resource):
     """Short-lived tokens for agents and viewers."""
 
-    def create_token(self, **fields: Any) -> dict[str, Any]:
-        """Issue a JWT, for example ``create_token(role="agent", subject="agt_1", ttl=3600)``.
+    def create_token(
+        self,
+        *,
+        role: str,
+        subject: str | None = None,
+        agent_id: str | None = None,
+        mailbox_ids: list[str] | None = None,
+        ttl_seconds: int | None = None,
+    ) -> dict[str, Any]:
+        """Issue a JWT for an agent or a viewer; it needs an admin key.
 
-        Needs an admin key. Returns the server's response (the token and its expiry).
+        For example ``create_token(role="agent", subject="agt_1", ttl_seconds=3600)``.
+        ``role`` is ``agent`` or ``viewer``, and ``ttl_seconds`` is the lifetime
+        (at least 60, 3600 when left out). Returns the server's response (the
+        token and its expiry).
         """
-        return self._call("POST", "/auth/tokens", dict, json=body(**fields))
+        return self._call(
+            "POST",
+            "/auth/tokens",
+            dict,
+            json=body(
+                role=role,
+                subject=subject,
+                agent_id=agent_id,
+                mailbox_ids=mailbox_ids,
+                ttl_seconds=ttl_seconds,
+            ),
+        )
 
     def login(self, *, email: str, password: str, org_id: str | None = None) -> dict[str, Any]:
         """Exchange an agent's email and password for an agent token, as the inbox does."""
