@@ -17,7 +17,7 @@ from typing import Any
 from .. import clock, ids
 from ..db.tx import Deferred, Tx
 from . import bus
-from .records import EventRecord
+from .records import CATALOG, EventRecord
 
 TxHook = Callable[[Tx, EventRecord], None]
 
@@ -45,6 +45,9 @@ def next_sequence(tx: Tx, conversation_id: str) -> int:
     )
 
 
+_KNOWN_TYPES = frozenset(CATALOG)
+
+
 def emit(
     tx: Tx,
     *,
@@ -67,6 +70,11 @@ def emit(
     transaction passes the ``position`` it reserved from the events'
     sequence before them (PostgreSQL only).
     """
+    if type not in _KNOWN_TYPES:
+        raise ValueError(
+            f"event type {type!r} is not in records.CATALOG; add it there, and to the "
+            "event table of docs/webhooks.md, before emitting it"
+        )
     if conversation_id is not None and sequence is None:
         sequence = next_sequence(tx, conversation_id)
     event_id = ids.new("event")
