@@ -132,7 +132,7 @@ class Customer:
 
 
 def open_widget_session(server: InboxServer, customer_id: str, **identity: str) -> Customer:
-    """Open a widget session with the development publishable key; ``identity`` is name, email."""
+    """Open a widget session with the development publishable key, and ``name`` or ``email``."""
     response = httpx.post(
         f"{server.api}/widget/session",
         json={"mailboxId": MAILBOX_ID, "customerId": customer_id, **identity},

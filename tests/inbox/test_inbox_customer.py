@@ -13,7 +13,7 @@ EMAIL = "ana@example.test"
 
 
 def queued_without_subject(server: InboxServer, customer_id: str, **identity: str) -> str:
-    """Open a widget conversation without a subject and queue its handoff; return its id."""
+    """Open a widget conversation without a subject, queue its handoff and return its id."""
     customer = open_widget_session(server, customer_id, **identity)
     with httpx.Client(base_url=server.api, headers=customer.headers, timeout=15) as http:
         created = http.post(

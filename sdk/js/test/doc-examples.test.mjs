@@ -44,12 +44,12 @@ async function runModule(source, name) {
   }
 }
 
-/** A client on the test server and a fresh conversation, which later README blocks build on. */
+/** Build the lines that make a client on the test server and a fresh conversation for a README block. */
 function prelude(number) {
   return (
     "import { CampfireClient } from '@campfire/sdk';\n" +
     `const client = new CampfireClient({ apiKey: '${TEST_KEY}', baseUrl: '${server.api}' });\n` +
-    // A fresh conversation per block, because the development mailbox answers customer
+    // A fresh conversation per block, because the development mailbox replies to customer
     // messages with AI, and an AI handoff would make generateResponse a 409.
     `const conversation = await client.conversations.create({ customerId: 'customer_readme_${number}' });\n`
   );
@@ -82,7 +82,7 @@ test("readme blocks that do not run call existing methods", async () => {
   }
 });
 
-/** The fenced ```ts examples of the doc comments under src/, without their leading " * ". */
+/** Collect the fenced ```ts examples of the doc comments under src/, without their leading " * ". */
 function commentBlocks() {
   const blocks = [];
   for (const file of readdirSync(SOURCES).filter((name) => name.endsWith(".ts"))) {
@@ -94,7 +94,7 @@ function commentBlocks() {
   return blocks;
 }
 
-/** Inline examples such as `createToken({ role: "agent" })` in the doc comments of resources.ts. */
+/** Collect inline examples such as `createToken({ role: "agent" })` from the doc comments of resources.ts. */
 function inlineExamples() {
   const text = readFileSync(join(SOURCES, "resources.ts"), "utf8");
   const examples = [];

@@ -1,7 +1,7 @@
 """Every code example in the README and in the SDK's docstrings runs against a live server.
 
 An example with a wrong parameter name fails here: the SDK raises
-``TypeError`` for an unknown keyword, and the server answers 400 for an
+``TypeError`` for an unknown keyword, and the server returns 400 for an
 unknown field.
 """
 
@@ -85,7 +85,7 @@ def test_readme_examples_run(dev_server, capsys):
         assert ("api_key=" in block) == (source != block)
         if "conversation" in namespace:
             # A fresh conversation for each later block, because the development
-            # mailbox answers customer messages with AI, and an AI handoff in an
+            # mailbox replies to customer messages with AI, and an AI handoff in an
             # earlier block's conversation would make generate_response a 409.
             namespace["conversation"] = namespace["client"].conversations.create(
                 customer_id=f"customer_readme_{number}"

@@ -263,7 +263,7 @@ class AutoReplier:
         return enabled
 
     async def reply(self, org_id: str, conversation_id: str, message: dict[str, Any]) -> None:
-        """Answer one customer message, dropping the reply if it is stale when it is ready."""
+        """Generate the automatic reply to one customer message and post it unless it went stale."""
         message_id = message.get("id")
 
         def read(tx: Tx) -> tuple[ConversationContext, str | None]:

@@ -1,4 +1,4 @@
-"""When an automatic reply has gone stale, kept free of storage so it can be tested alone.
+"""Rules that decide whether an automatic reply has gone stale, free of storage for testing.
 
 The AI takes seconds to answer, and the conversation may move on in the
 meantime. The reply is checked against the conversation as it is when the
@@ -22,8 +22,8 @@ MESSAGE_NOT_FOUND = "message_not_found"
 class ReplyState:
     """The conversation as an automatic reply to one customer message finds it.
 
-    ``message_created_ms`` is ``None`` when the answered message is not
-    stored in the conversation. ``later_authors`` are the author types of
+    ``message_created_ms`` is ``None`` when the message being replied to
+    is not stored in the conversation. ``later_authors`` are the author types of
     the public messages stored after it.
     """
 
@@ -41,7 +41,7 @@ def stale_reason(state: ReplyState) -> str | None:
       resolved after the message and reopened since, because the reply
       belongs to a finished topic.
     * A paused AI means a handoff has taken the conversation over.
-    * An agent's public reply after the message already answered it.
+    * An agent's public reply after the message means a person has taken over.
     * A newer customer message gets its own reply, so only the newest
       message is answered.
     """

@@ -19,7 +19,7 @@ HANDOFF_UPDATED = "handoff.updated"
 HANDOFF_COMPLETED = "handoff.completed"
 SATISFACTION_RATED = "satisfaction.rated"
 
-# Every type that ``emit`` accepts; docs/webhooks.md lists each of them.
+# Every type that ``emit`` accepts. The event table of docs/webhooks.md lists each of them.
 CATALOG = (
     CONVERSATION_CREATED,
     CONVERSATION_UPDATED,

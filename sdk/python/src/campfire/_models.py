@@ -47,7 +47,7 @@ class Page(CampfireModel, Generic[T]):
 
 
 class CustomerSummary(CampfireModel):
-    """A conversation's customer; ``name`` and ``email`` are None until a widget session sets them."""
+    """A conversation's customer, with the name and email a widget session set, if any."""
 
     id: str
     name: str | None = None
@@ -124,7 +124,7 @@ class Handoff(CampfireModel):
     status: str | None = None
     agent_id: str | None = None
     agent_name: str | None = None
-    """Display name of the assigned agent; None while no agent is assigned."""
+    """Display name of the assigned agent, or None while no agent is assigned."""
     estimated_wait_time: float | None = None
     """Seconds until an agent is expected to pick the conversation up; 0 when assigned."""
     position: int | None = None

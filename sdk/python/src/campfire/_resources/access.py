@@ -59,7 +59,7 @@ class Auth(Resource):
         mailbox_ids: list[str] | None = None,
         ttl_seconds: int | None = None,
     ) -> dict[str, Any]:
-        """Issue a JWT for an agent or a viewer; it needs an admin key.
+        """Issue a JWT for an agent or a viewer, with an admin key.
 
         For example ``create_token(role="agent", subject="agt_1", ttl_seconds=3600)``.
         ``role`` is ``agent`` or ``viewer``, and ``ttl_seconds`` is the lifetime
