@@ -420,3 +420,50 @@ def test_unknown_org_is_named(migrated, tmp_path, command) -> None:
         for table in ("organizations", "kb_articles", "api_keys", "mailboxes", "agents"):
             count = connection.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]
             assert count == 0, table
+
+
+def test_kb_import_names_non_utf8_file(tmp_path):
+    folder = tmp_path / "articles"
+    folder.mkdir()
+    (folder / "good.md").write_text("# Refunds\n\nRefunds take five days.\n", encoding="utf-8")
+    (folder / "latin1.md").write_bytes("# Caf\xe9\n\nOpen daily.\n".encode("latin-1"))
+
+    result = campfire("kb", "import", str(folder), "--org", "org_1")
+
+    assert_one_line(result, USAGE, str(folder / "latin1.md"), "0xe9", "not UTF-8", "save the file")
+    assert "codec" not in result.stderr
+
+
+def test_kb_import_names_non_utf8_line(tmp_path):
+    rows = tmp_path / "rows.jsonl"
+    rows.write_bytes(b'{"title": "a", "content": "b"}\n{"title": "\xff", "content": "c"}\n')
+
+    result = campfire("kb", "import", str(rows), "--org", "org_1")
+
+    assert_one_line(result, USAGE, str(rows), "line 2", "0xff", "UTF-8")
+
+
+@pytest.mark.parametrize("relative", [False, True])
+def test_kb_import_missing_path_named_whole(tmp_path, relative):
+    missing = tmp_path / "nowhere" / "articles"
+    argument = os.path.relpath(missing) if relative else str(missing)
+
+    result = campfire("kb", "import", argument, "--org", "org_1")
+
+    assert_one_line(result, USAGE, repr(argument), "no such file or folder")
+    if relative:
+        assert repr(os.getcwd()) in result.stderr
+
+
+@pytest.mark.parametrize("query", ["", "   "])
+def test_kb_search_empty_query_is_usage(query):
+    result = campfire("kb", "search", query, "--org", "org_1")
+
+    assert_one_line(result, USAGE, "is empty", "campfire kb search")
+    assert result.stdout == ""
+
+
+def test_kb_search_limit_below_one_is_usage():
+    result = campfire("kb", "search", "refunds", "--org", "org_1", "--limit", "0")
+
+    assert_one_line(result, USAGE, "--limit 0", "below 1")

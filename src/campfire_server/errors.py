@@ -24,6 +24,19 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+# Text from a request longer than this is shown in errors as its length only.
+SHOWN_TEXT_LIMIT = 200
+
+
+def shown_text(value: str) -> str:
+    """Return ``value`` for an error's details, or ``<N characters>`` when it is long."""
+    return value if len(value) <= SHOWN_TEXT_LIMIT else f"<{len(value)} characters>"
+
+
+def quoted(value: str) -> str:
+    """Return ``value`` quoted for an error message, or ``<N characters>`` when it is long."""
+    return repr(value) if len(value) <= SHOWN_TEXT_LIMIT else f"<{len(value)} characters>"
+
 
 class ServiceError(Exception):
     code: ClassVar[str] = "INTERNAL_ERROR"
@@ -85,10 +98,10 @@ class NotFound(ServiceError):
 
     @classmethod
     def for_id(cls, kind: str, identifier: str, field: str | None = None) -> NotFound:
-        details: dict[str, Any] = {"value": identifier}
+        details: dict[str, Any] = {"value": shown_text(identifier)}
         if field:
             details["field"] = field
-        return cls(f"{kind} {identifier!r} was not found", details=details)
+        return cls(f"{kind} {quoted(identifier)} was not found", details=details)
 
 
 class MethodNotAllowed(ServiceError):

@@ -75,3 +75,7 @@ def configure_logging(level: str = "INFO", fmt: str = "json") -> None:
     root.setLevel(level.upper())
     # uvicorn's own access log would duplicate our per-request line.
     logging.getLogger("uvicorn.access").disabled = True
+    # httpx logs the full URL of every request at INFO, and webhook URLs may
+    # carry a secret in their query string, so only its warnings are kept.
+    for name in ("httpx", "httpcore"):
+        logging.getLogger(name).setLevel(logging.WARNING)

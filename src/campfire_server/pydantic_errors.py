@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from .errors import ValidationFailed
+from .errors import ValidationFailed, shown_text
 from .json_values import as_sent
 
 # The expected value of a field, per pydantic error type.
@@ -187,8 +187,8 @@ def _shown_value(error: dict[str, Any]) -> Any:
     if isinstance(value, (dict, list)):
         encoded = json.dumps(value, default=str)
         return value if len(encoded) <= 500 else f"<{len(encoded)} bytes of JSON>"
-    if isinstance(value, str) and len(value) > 200:
-        return f"<{len(value)} characters>"
+    if isinstance(value, str):
+        return shown_text(value)
     return value
 
 

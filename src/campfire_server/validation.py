@@ -6,7 +6,7 @@ import json
 import unicodedata
 from typing import Annotated, Any
 
-from pydantic import AfterValidator
+from pydantic import AfterValidator, ValidationInfo
 from pydantic_core import PydanticCustomError
 
 from .errors import ValidationFailed
@@ -62,6 +62,22 @@ def _none_if_invisible(value: str | None) -> str | None:
 
 # Optional free text that shows nothing is stored as no text: ``Annotated[str | None, OrNone]``.
 OrNone = AfterValidator(_none_if_invisible)
+
+
+def reject_null(value: Any, info: ValidationInfo) -> Any:
+    """Raise ``ValidationFailed`` for a JSON null in a PATCH field that always has a value.
+
+    Use it as a field validator of the fields that cannot be cleared, so the
+    whole request is rejected before anything is written.
+    """
+    if value is None:
+        raise ValidationFailed(
+            f"{info.field_name} cannot be null",
+            field=info.field_name,
+            value=None,
+            expected="a value, or leave the field out to keep it unchanged",
+        )
+    return value
 
 
 def find_bad_text(value: Any, path: str = "") -> tuple[str, str] | None:

@@ -138,3 +138,24 @@ def test_too_many_hour_buckets_rejected():
     with pytest.raises(ValidationFailed) as raised:
         periods.buckets(window("2024-01-01", "2024-12-31"), "hour")
     assert raised.value.details["field"] == "interval"
+
+
+def test_longest_range_is_accepted():
+    longest = window("2023-03-01", "2024-02-29", zone=periods.parse_zone("UTC"))
+
+    assert (longest.end_ms - longest.start_ms) // 86_400_000 == periods.MAX_RANGE_DAYS
+
+
+def test_range_error_states_one_rule():
+    with pytest.raises(ValidationFailed) as raised:
+        window("2023-03-01", "2024-03-01")
+
+    message = raised.value.message
+    expected = raised.value.details["expected"]
+    assert raised.value.details["field"] == "to"
+    assert "covers 367 days" in message
+    assert "the limit is 366 days" in message
+    assert "2024-02-29" in message
+    assert "365 days after from" in message
+    assert "2024-02-29" in expected
+    assert "at most 366 days" in expected

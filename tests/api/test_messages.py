@@ -219,3 +219,104 @@ async def test_message_time_never_before_last(client, tenant):
     ]
     detail = await get(client, tenant, conversation["id"])
     assert detail["lastMessageAt"] == third.json()["createdAt"]
+
+
+async def _agent_headers(client, tenant, agent_id: str) -> dict[str, str]:
+    email = f"{agent_id}@example.test"
+    body = {"id": agent_id, "name": "Alex Agent", "email": email, "password": "a long password"}
+    created = await client.post("/agents", json=body, headers=tenant.headers)
+    assert created.status_code == 201, created.text
+    login = await client.post("/auth/login", json={"email": email, "password": "a long password"})
+    assert login.status_code == 200, login.text
+    return {"Authorization": f"Bearer {login.json()['token']}"}
+
+
+async def test_agent_token_writes_as_own_agent(client, tenant):
+    conversation = await create(client, tenant)
+    headers = await _agent_headers(client, tenant, "agent_own")
+    path = f"/conversations/{conversation['id']}/messages"
+
+    named = await client.post(
+        path,
+        json={"content": "hi", "authorType": "agent", "authorId": "agent_own"},
+        headers=headers,
+    )
+    unnamed = await client.post(
+        path, json={"content": "hello", "authorType": "agent"}, headers=headers
+    )
+
+    assert named.status_code == 201, named.text
+    assert named.json()["authorId"] == "agent_own"
+    assert unnamed.status_code == 201, unnamed.text
+    assert unnamed.json()["authorId"] == "agent_own"
+
+
+async def test_agent_token_other_agent_is_403(client, tenant):
+    conversation = await create(client, tenant)
+    headers = await _agent_headers(client, tenant, "agent_one")
+    await _agent_headers(client, tenant, "agent_two")
+    path = f"/conversations/{conversation['id']}/messages"
+
+    response = await client.post(
+        path,
+        json={"content": "hi", "authorType": "agent", "authorId": "agent_two"},
+        headers=headers,
+    )
+
+    assert response.status_code == 403, response.text
+    error = response.json()["error"]
+    assert error["code"] == "AUTHORIZATION_ERROR"
+    assert error["details"]["field"] == "authorId"
+    assert error["details"]["value"] == "agent_two"
+    assert "'agent_one'" in error["message"]
+    listed = await client.get(path, headers=tenant.headers)
+    assert listed.json()["data"] == []
+
+
+async def test_agent_token_other_author_type_is_403(client, tenant):
+    conversation = await create(client, tenant)
+    headers = await _agent_headers(client, tenant, "agent_typed")
+    path = f"/conversations/{conversation['id']}/messages"
+
+    for author_type in ("customer", "ai", "system"):
+        response = await client.post(
+            path,
+            json={"content": "hi", "authorType": author_type, "authorId": "agent_typed"},
+            headers=headers,
+        )
+        assert response.status_code == 403, (author_type, response.text)
+        error = response.json()["error"]
+        assert error["details"]["field"] == "authorType"
+        assert error["details"]["value"] == author_type
+    listed = await client.get(path, headers=tenant.headers)
+    assert listed.json()["data"] == []
+
+
+async def test_customer_token_other_customer_is_403(client, tenant):
+    conversation = await create(client, tenant)
+    headers = _customer_headers(tenant, conversation["customerId"])
+    path = f"/conversations/{conversation['id']}/messages"
+
+    response = await client.post(
+        path, json={"content": "hi", "authorId": "someone_else"}, headers=headers
+    )
+
+    assert response.status_code == 403, response.text
+    error = response.json()["error"]
+    assert error["details"]["field"] == "authorId"
+    assert error["details"]["value"] == "someone_else"
+    listed = await client.get(path, headers=tenant.headers)
+    assert listed.json()["data"] == []
+
+
+async def test_agent_token_default_author_is_agent(client, tenant):
+    conversation = await create(client, tenant)
+    headers = await _agent_headers(client, tenant, "agent_default")
+
+    response = await client.post(
+        f"/conversations/{conversation['id']}/messages", json={"content": "hi"}, headers=headers
+    )
+
+    assert response.status_code == 201, response.text
+    assert response.json()["authorType"] == "agent"
+    assert response.json()["authorId"] == "agent_default"

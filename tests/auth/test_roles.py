@@ -174,7 +174,7 @@ def row(method: str, route: str, allowed: str, prepare: Prepare, also: tuple[int
     return Row(method, route, frozenset(allowed.split()), prepare, passed)
 
 
-MESSAGE = {"content": "hello", "authorType": "customer"}
+MESSAGE = {"content": "hello"}
 
 ROWS = [
     row("POST", "/api/v2/conversations", "admin agent customer", own_conversation_body),

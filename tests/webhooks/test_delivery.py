@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 
 import pytest
 import standardwebhooks
 
 from campfire_server.events import records
 from campfire_server.events.emit import emit
+from campfire_server.logs import configure_logging
 from campfire_server.webhooks.verify import WebhookVerificationError, verify
 from tests.helpers import create_conversation, send_message
 
-from .conftest import create_webhook, wait_settled
+from .conftest import closed_port, create_webhook, wait_settled
 from .receiver import Reply
 
 
@@ -152,3 +154,28 @@ async def test_retry_after_is_honoured(hook_client, tenant, make_receiver):
 
     # The fast test backoff is 0.05 s; only Retry-After explains a wait this long.
     assert second.received_at - first.received_at >= 0.9
+
+
+async def test_logs_never_show_url_query(manual_factory, tenant, receiver, capsys):
+    """Neither httpx request lines nor attempt lines show a secret query value."""
+    secret = "query-secret-4f9a1c"
+    manual = await manual_factory()
+    await create_webhook(manual.client, tenant, f"{receiver.url}?token={secret}", ["*"])
+    await create_webhook(
+        manual.client, tenant, f"http://127.0.0.1:{closed_port()}/hook?token={secret}", ["*"]
+    )
+    await create_conversation(manual.client, tenant)
+    capsys.readouterr()
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    configure_logging("INFO", "json")
+    try:
+        assert await manual.worker.run_once() == 2
+    finally:
+        logged = capsys.readouterr().err
+        root.handlers[:], root.level = handlers, level
+
+    assert receiver.requests or "HTTP 404" in logged
+    assert "webhook attempt failed" in logged
+    assert "HTTP Request" not in logged
+    assert secret not in logged

@@ -45,6 +45,17 @@ def _settings(db_url: str, **overrides):  # type: ignore[no-untyped-def]
         ("224.0.0.1", "multicast"),
         ("::ffff:127.0.0.1", "loopback"),
         ("::ffff:10.0.0.1", "private"),
+        ("64:ff9b::a9fe:a9fe", "NAT64 address embedding 169.254.169.254, a cloud metadata"),
+        ("64:ff9b::7f00:1", "NAT64 address embedding 127.0.0.1, a loopback"),
+        ("64:ff9b::a00:5", "NAT64 address embedding 10.0.0.5, a private"),
+        ("64:ff9b:1::a9fe:a9fe", "local-use NAT64"),
+        ("64:ff9b:1:ffff::808:808", "local-use NAT64"),
+        ("2002:a9fe:a9fe::1", "6to4 address embedding 169.254.169.254"),
+        ("2002:c0a8:101::1", "6to4 address embedding 192.168.1.1, a private"),
+        ("::a9fe:a9fe", "IPv4-compatible address embedding 169.254.169.254"),
+        ("::7f00:1", "IPv4-compatible address embedding 127.0.0.1, a loopback"),
+        ("2001:0:a9fe:a9fe::1", "Teredo address with server embedding 169.254.169.254"),
+        ("2001:0:4136:e378:8000:63bf:f5ff:fefe", "Teredo address with client embedding 10.0.1.1"),
     ],
 )
 def test_forbidden_addresses(address, reason):
@@ -58,6 +69,65 @@ def test_public_address_passes():
     assert guard.forbidden_reason(
         ipaddress.ip_address("2001:4860:4860::8888"), allow_loopback=False
     ) is None
+
+
+@pytest.mark.parametrize("allow_loopback", [True, False])
+def test_embedded_loopback_always_forbidden(allow_loopback):
+    for address in ("64:ff9b::7f00:1", "::7f00:1", "2002:7f00:1::1"):
+        found = guard.forbidden_reason(ipaddress.ip_address(address), allow_loopback=allow_loopback)
+        assert found is not None, address
+        assert "127.0.0.1" in found
+
+
+def test_embedded_public_address_passes():
+    for address in ("64:ff9b::808:808", "2002:808:808::1"):
+        assert guard.forbidden_reason(ipaddress.ip_address(address), allow_loopback=False) is None
+
+
+@pytest.mark.parametrize(
+    "host",
+    [
+        "[64:ff9b::a9fe:a9fe]",
+        "[64:ff9b:1::a9fe:a9fe]",
+        "[2002:a9fe:a9fe::1]",
+        "[::a9fe:a9fe]",
+        "[2001:0:a9fe:a9fe::1]",
+    ],
+)
+@pytest.mark.parametrize("env", ["production", "development"])
+async def test_api_rejects_embedded_ipv4(db, tenant, host, env):
+    app = create_app(_settings(db.url, env=env, webhook_worker=False), db=db)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t/api/v2") as client:
+            response = await client.post(
+                "/webhooks", json={"url": f"http://{host}/hook", "events": ["*"]},
+                headers=tenant.headers,
+            )
+            listed = await client.get("/webhooks", headers=tenant.headers)
+
+    assert response.status_code == 400, response.text
+    error = response.json()["error"]
+    assert error["details"]["field"] == "url"
+    assert str(ipaddress.ip_address(host.strip("[]"))) in error["message"]
+    assert listed.json()["data"] == []
+
+
+async def test_delivery_check_rejects_resolved_nat64(db):
+    async def resolve_to_nat64(host: str, port: int) -> list:  # type: ignore[type-arg]
+        assert host == "hooks.example"
+        return [ipaddress.ip_address("64:ff9b::a9fe:a9fe"), ipaddress.ip_address("2002:a00:1::1")]
+
+    previous = guard.set_resolver(resolve_to_nat64)
+    try:
+        with pytest.raises(DestinationRejected) as raised:
+            await check_destination("https://hooks.example/x", _settings(db.url))
+    finally:
+        guard.set_resolver(previous)
+
+    message = str(raised.value)
+    assert "64:ff9b::a9fe:a9fe (a NAT64 address embedding 169.254.169.254" in message
+    assert "2002:a00:1::1 (a 6to4 address embedding 10.0.0.1" in message
 
 
 async def test_production_rejects_loopback_and_localhost(db):

@@ -586,3 +586,63 @@ async def test_handoff_requested_once_per_episode(
 
     assert f"You are number {position} in line." in await status.inner_text()
     assert len(await events_named(page, "handoff:requested")) == 1
+
+
+async def test_immediate_assignment_emits_both_events(
+    context: Any,
+    widget_server: LiveServer,
+    host_site: HostSite,
+    api_paths: set[str],
+    realtime_available: bool,
+    quiet_key: str,
+) -> None:
+    """A handoff an agent takes at once emits requested, then assigned, once each."""
+    require_operation(api_paths, "POST /api/v2/conversations/{}/handoff", "handoff")
+    require_operation(api_paths, "POST /api/v2/agents", "assignment to an agent")
+    require_realtime(realtime_available, "handoff status cannot arrive live")
+    skill = "widget-instant-skill"
+    with api_client(widget_server) as api:
+        agent = api.post(
+            "/agents",
+            json={
+                "id": "agent_instant",
+                "name": "Ines Instant",
+                "status": "online",
+                "capacity": 3,
+                "skills": [skill],
+            },
+        )
+        assert agent.status_code == 201, agent.text
+    config = {"customerId": "c_instant", "mailboxId": QUIET_MAILBOX_ID}
+    page = await open_widget(context, host_site, widget_server, quiet_key, config)
+    conversation_id = (await send_from_widget(page, "Put me through, please"))["conversationId"]
+
+    with api_client(widget_server) as api:
+        handoff = api.post(
+            f"/conversations/{conversation_id}/handoff",
+            json={"reason": "Customer asked for a person", "requiredSkills": [skill]},
+        )
+        assert handoff.status_code in (200, 201), handoff.text
+    assert handoff.json()["status"] == "assigned", "the online agent with the skill takes it"
+
+    assigned = await wait_for_event(page, "handoff:assigned")
+    await page.wait_for_function(
+        f"{SHADOW}.querySelector('.status').textContent.includes('Ines Instant')"
+    )
+    # The handoff's notice message also makes the widget read the handoff again.
+    await page.wait_for_function(
+        "() => window.__events.some(e => e.name === 'message:received'"
+        " && e.data.authorType === 'system')",
+        timeout=5_000,
+    )
+    names = [event["name"] for event in await page.evaluate("window.__events")]
+    handoff_names = [name for name in names if name.startswith("handoff:")]
+    requested = await events_named(page, "handoff:requested")
+
+    assert handoff_names == ["handoff:requested", "handoff:assigned"]
+    assert requested[0]["conversationId"] == conversation_id
+    assert requested[0]["reason"] is None or isinstance(requested[0]["reason"], str)
+    assert assigned["conversationId"] == conversation_id
+    assert assigned["agentId"] == "agent_instant"
+    assert assigned["agentName"] == "Ines Instant"
+    assert page.console_errors == []

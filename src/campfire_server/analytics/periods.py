@@ -176,12 +176,16 @@ def resolve_window(
             expected=f"a date on or after {date_from}",
         )
     days = (last - first).days + 1
+    last_allowed = first + timedelta(days=MAX_RANGE_DAYS - 1)
     if days > MAX_RANGE_DAYS:
         raise ValidationFailed(
-            f"the range covers {days} days; the limit is {MAX_RANGE_DAYS}",
+            f"the range from {date_from} to {date_to} covers {days} days, counting both; "
+            f"the limit is {MAX_RANGE_DAYS} days, so send a to date at most "
+            f"{last_allowed} ({MAX_RANGE_DAYS - 1} days after from)",
             field="to",
             value=date_to,
-            expected=f"a date at most {MAX_RANGE_DAYS - 1} days after from",
+            expected=f"a date from {date_from} to {last_allowed}, so that the range covers "
+            f"at most {MAX_RANGE_DAYS} days counting both",
         )
     previous_first = first - timedelta(days=days)
     return Window(

@@ -15,6 +15,7 @@ from .. import pydantic_errors
 from ..errors import (
     NotFound,
     ServiceError,
+    shown_text,
 )
 from ..logs import request_id_var
 from .route_table import allowed_methods, method_not_allowed
@@ -78,7 +79,9 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(request: Request, error: StarletteHTTPException) -> Response:
         if error.status_code == 404:
-            return error_response(NotFound(f"no route matches {request.method} {request.url.path}"))
+            return error_response(NotFound(
+                f"no route matches {request.method} {shown_text(request.url.path)}"
+            ))
         if error.status_code == 405:
             allowed = allowed_methods(request.scope)
             if not allowed and error.headers:

@@ -139,6 +139,41 @@ def _reject_unknown_query(handler: Handler, dependant: Dependant) -> Handler:
     return checked
 
 
+def _reject_body_fields(handler: Handler) -> Handler:
+    """Wrap the ``handler`` of a route without a body model so that a body with fields is a 400.
+
+    Such a route accepts no body or ``{}``. Any field would otherwise be
+    ignored, so a request that means something else would still succeed.
+    """
+
+    async def checked(request: Request) -> Response:
+        document = await _json_body(request)
+        if document is PydanticUndefined or document == {}:
+            return await handler(request)
+        if isinstance(document, dict):
+            errors = [
+                {
+                    "type": "extra_forbidden",
+                    "loc": ("body", name),
+                    "msg": "Extra inputs are not permitted",
+                    "input": value,
+                }
+                for name, value in document.items()
+            ]
+        else:
+            errors = [
+                {
+                    "type": "model_type",
+                    "loc": ("body",),
+                    "msg": "Input should be an empty object",
+                    "input": document,
+                }
+            ]
+        raise RequestValidationError(errors)
+
+    return checked
+
+
 def _reject_repeats(items: list[tuple[str, str]], repeatable: frozenset[str]) -> None:
     values: dict[str, list[str]] = {}
     for name, value in items:
@@ -176,6 +211,9 @@ class LeanRoute(APIRoute):
 
     def get_route_handler(self) -> Handler:
         general = super().get_route_handler()
+        takes_no_body = self.body_field is None
+        if takes_no_body:
+            general = _reject_body_fields(general)
         if (
             not _is_plain(self.dependant)
             or self._embed_body_fields
@@ -184,7 +222,9 @@ class LeanRoute(APIRoute):
             or self.status_code == 204
         ):
             return _reject_unknown_query(general, self.dependant)
-        self.lean_handler = self._lean_handler()
+        lean = self._lean_handler()
+        # The pipeline may call the lean handler directly, so it checks the body itself.
+        self.lean_handler = _reject_body_fields(lean) if takes_no_body else lean
         return _reject_unknown_query(self.lean_handler, self.dependant)
 
     def _lean_handler(self) -> Handler:

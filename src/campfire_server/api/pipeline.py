@@ -43,7 +43,7 @@ from contextlib import nullcontext
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .. import ids, mock
-from ..errors import NotFound, RequestTimeout, ServiceError, ValidationFailed
+from ..errors import NotFound, RequestTimeout, ServiceError, ValidationFailed, shown_text
 from ..logs import request_id_var
 from ..monitoring import metrics
 from ..realtime.gateway import RAW_SEND_KEY
@@ -251,7 +251,7 @@ class RequestPipeline:
         resource = table.resource(path)
         error: ServiceError | None = None
         if resource is None:
-            error = NotFound(f"no route matches {method} {path}")
+            error = NotFound(f"no route matches {method} {shown_text(path)}")
         elif method not in resource.methods:
             error = method_not_allowed(method, path, resource.allowed())
         elif method in resource.authenticated:

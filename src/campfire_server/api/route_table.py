@@ -23,7 +23,7 @@ from typing import Any
 from fastapi.routing import iter_route_contexts
 from starlette.routing import WebSocketRoute
 
-from ..errors import MethodNotAllowed
+from ..errors import MethodNotAllowed, shown_text
 from .deps import current_principal
 from .direct import DirectRoute, direct_route
 
@@ -276,7 +276,7 @@ def method_not_allowed(method: str, path: str, allowed: list[str]) -> MethodNotA
     """Return the 405 error for ``method`` on ``path``, with the ``Allow`` header set."""
     listed = ", ".join(allowed)
     return MethodNotAllowed(
-        f"{method} is not allowed on {path}; use one of {listed}",
+        f"{method} is not allowed on {shown_text(path)}; use one of {listed}",
         details={"field": "method", "value": method, "expected": listed},
         headers={"Allow": listed},
     )

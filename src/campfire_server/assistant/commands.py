@@ -9,13 +9,14 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from ..cli_errors import require_migrated, require_organization
+from ..cli_errors import USAGE, CommandError, require_migrated, require_organization
 from ..config import get_settings
 from ..db.database import open_database
 from ..knowledge import actions, importer
 from ..knowledge.query import build_query
 from ..knowledge.registry import IndexRegistry
 from ..knowledge.urls import source_url
+from ..validation import has_visible_character
 
 SettingsHook = Callable[[argparse.Namespace], Any]
 
@@ -39,6 +40,17 @@ def cmd_kb_import(args: argparse.Namespace, settings_from_args: SettingsHook) ->
 
 
 def cmd_kb_search(args: argparse.Namespace, settings_from_args: SettingsHook) -> int:
+    if not has_visible_character(args.query):
+        raise CommandError(
+            f"the query {args.query!r} is empty; give the text to search for, "
+            'for example: campfire kb search "refund policy" --org ORG_ID',
+            USAGE,
+        )
+    if args.limit < 1:
+        raise CommandError(
+            f"--limit {args.limit} is below 1; give the number of results to show, such as 10",
+            USAGE,
+        )
     settings = settings_from_args(args)
     require_migrated(settings.database_url)
     db = open_database(settings.database_url, pool_size=2)

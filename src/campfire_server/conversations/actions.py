@@ -235,6 +235,9 @@ def send_message(
     conversation row with one statement and logs its events with another,
     and neither waits for a round trip (``message_statement``).
     """
+    if principal.agent_id is not None and "author_type" not in request.model_fields_set:
+        # authorType defaults to customer, but an agent token writes as its agent.
+        request = request.model_copy(update={"author_type": "agent"})
     author_type, author_id = _author(principal, request)
     if whole_work and tx.pipelined and not (author_type == "customer" and author_id is None):
         return _send_message_in_one_statement(tx, principal, conversation_id, request, author_id)
@@ -384,7 +387,12 @@ def message_time(row: dict[str, Any]) -> int:
 
 
 def _author(principal: Principal, request: MessageCreate) -> tuple[str, str | None]:
-    """Return the author type and id, or ``None`` for a customer id that the row supplies."""
+    """Return the author type and id, or ``None`` for a customer id that the row supplies.
+
+    A customer token writes as its customer and an agent token, one with an
+    ``aid`` claim, as its agent, also when authorType is left out. Either raises ``PermissionDenied`` for another
+    author type or another authorId. API keys name any author.
+    """
     author_type, author_id = request.author_type, request.author_id
     if principal.is_customer:
         if request.private:
@@ -393,16 +401,31 @@ def _author(principal: Principal, request: MessageCreate) -> tuple[str, str | No
                 '"private": false or without private',
                 details={"field": "private", "value": True},
             )
-        if author_type != "customer":
-            raise PermissionDenied(
-                "a customer token may only send customer messages, not authorType "
-                f'"{author_type}"; send authorType "customer" or leave it out',
-                details={"field": "authorType", "value": author_type},
-            )
-        author_id = principal.customer_id
-    if author_type == "agent" and author_id is None:
-        author_id = principal.agent_id
+        _require_own_author(author_type, author_id, "customer", principal.customer_id)
+        return author_type, principal.customer_id
+    if principal.agent_id is not None:
+        _require_own_author(author_type, author_id, "agent", principal.agent_id)
+        return author_type, principal.agent_id
     return author_type, author_id
+
+
+def _require_own_author(
+    author_type: str, author_id: str | None, own_type: str, own_id: str | None
+) -> None:
+    """Raise ``PermissionDenied`` unless the message is written as the token's own author."""
+    token = f"{'an' if own_type == 'agent' else 'a'} {own_type} token"
+    if author_type != own_type:
+        raise PermissionDenied(
+            f"{token} may only send {own_type} messages, not authorType "
+            f'"{author_type}"; send authorType "{own_type}" or leave it out',
+            details={"field": "authorType", "value": author_type},
+        )
+    if author_id is not None and own_id is not None and author_id != own_id:
+        raise PermissionDenied(
+            f"{token} may only send messages as its own {own_type} {own_id!r}, not as "
+            f"{author_id!r}; send authorId {own_id!r} or leave it out",
+            details={"field": "authorId", "value": author_id},
+        )
 
 
 def effect_author(request: MessageCreate) -> str:

@@ -7,8 +7,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, StringConstraints, field_validator
 
 from ..apimodel import ApiModel, ResponseModel
-from ..errors import ValidationFailed
-from ..validation import Visible, check_content, check_metadata
+from ..validation import Visible, check_content, check_metadata, reject_null
 
 Status = Literal["open", "pending", "resolved", "closed"]
 Priority = Literal["low", "medium", "high", "urgent"]
@@ -67,18 +66,8 @@ class ConversationUpdate(ApiModel):
         }
     }
 
-    @field_validator("status", "priority", "metadata")
-    @classmethod
-    def _reject_null(cls, value: Any, info: Any) -> Any:
-        # Only assignedAgentId and subject can be cleared; the others always hold a value.
-        if value is None:
-            raise ValidationFailed(
-                f"{info.field_name} cannot be null",
-                field=info.field_name,
-                value=None,
-                expected="a value, or leave the field out to keep it unchanged",
-            )
-        return value
+    # Only assignedAgentId and subject can be cleared; the others always hold a value.
+    _not_null = field_validator("status", "priority", "metadata")(staticmethod(reject_null))
 
     @field_validator("metadata")
     @classmethod

@@ -95,18 +95,25 @@ def create_article(tx: Tx, org_id: str, data: ArticleCreate) -> dict[str, Any]:
 
 
 def update_article(tx: Tx, org_id: str, article_id: str, data: ArticleUpdate) -> dict[str, Any]:
-    """Change the fields present in ``data``; the others keep their values."""
-    row = service.get_article(tx, org_id, article_id)
+    """Change the fields present in ``data`` and keep the others.
+
+    ``ArticleUpdate`` has already rejected a null title or content, so every
+    field present here has a column to write.
+    """
+    service.get_article(tx, org_id, article_id)
     fields = data.model_dump(exclude_unset=True, by_alias=False)
     if not fields:
-        return row
+        raise ValidationFailed(
+            "the request changes nothing; send at least one of title, content, url, tags, "
+            "mailboxIds, externalId",
+            field="body",
+            value={},
+            expected="an object with at least one field",
+        )
     if fields.get("mailbox_ids"):
         _check_mailboxes(tx, org_id, fields["mailbox_ids"], "mailboxIds")
     if "external_id" in fields:
         _check_external_id_free(tx, org_id, fields["external_id"], article_id)
-    for name in ("title", "content"):
-        if name in fields and fields[name] is None:
-            del fields[name]
     columns = {
         name: json.dumps(value) if name in ("tags", "mailbox_ids") else value
         for name, value in fields.items()

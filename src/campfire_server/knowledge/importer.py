@@ -46,6 +46,13 @@ _FRONT_KEYS = {
 
 def read_source(path: Path) -> list[ArticleCreate]:
     """Read every article under ``path``: a folder, a JSON Lines file or a single document."""
+    if not path.exists():
+        base = "" if path.is_absolute() else f" (read from {str(Path.cwd())!r})"
+        raise ValidationFailed(
+            f"cannot import {str(path)!r}{base}: no such file or folder; check the path",
+            field="path",
+            value=str(path),
+        )
     if path.is_dir():
         return read_folder(path)
     if path.suffix.lower() in (".jsonl", ".ndjson"):
@@ -53,8 +60,27 @@ def read_source(path: Path) -> list[ArticleCreate]:
     if path.suffix.lower() in SUPPORTED_SUFFIXES:
         return [read_document(path, path.name)]
     raise ValidationFailed(
-        f"cannot import {path.name!r}: expected a folder, a .jsonl file or a "
+        f"cannot import {str(path)!r}: expected a folder, a .jsonl file or a "
         ".md, .html or .txt file",
+        field="path",
+        value=str(path),
+    )
+
+
+def _read_text(path: Path) -> str:
+    """Read ``path`` as UTF-8, raising ``ValidationFailed`` that names the file and the byte."""
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as error:
+        raise _not_utf8(path, error, line=None) from None
+
+
+def _not_utf8(path: Path, error: UnicodeDecodeError, line: int | None) -> ValidationFailed:
+    byte = error.object[error.start]
+    where = f"line {line}" if line is not None else f"byte offset {error.start}"
+    return ValidationFailed(
+        f"cannot import {str(path)!r}: it is not UTF-8 text (byte 0x{byte:02x} at {where}); "
+        "save the file with UTF-8 encoding and import it again",
         field="path",
         value=str(path),
     )
@@ -68,7 +94,7 @@ def read_folder(folder: Path) -> list[ArticleCreate]:
 
 
 def read_document(path: Path, relative_name: str) -> ArticleCreate:
-    raw = path.read_text(encoding="utf-8")
+    raw = _read_text(path)
     suffix = path.suffix.lower()
     fields: dict[str, Any] = {}
     if suffix in MARKDOWN_SUFFIXES:
@@ -119,21 +145,27 @@ def split_front_matter(text: str) -> tuple[dict[str, Any], str]:
 
 def read_json_lines(path: Path) -> list[ArticleCreate]:
     articles = []
-    with path.open(encoding="utf-8") as handle:
-        for number, line in enumerate(handle, start=1):
+    with path.open("rb") as handle:
+        for number, raw_line in enumerate(handle, start=1):
+            try:
+                line = raw_line.decode("utf-8")
+            except UnicodeDecodeError as error:
+                raise _not_utf8(path, error, line=number) from None
             if not line.strip():
                 continue
             try:
                 row = json.loads(line)
             except json.JSONDecodeError as error:
                 raise ValidationFailed(
-                    f"line {number} of {path.name} is not valid JSON: {error.msg}",
+                    f"line {number} of {str(path)!r} is not valid JSON: {error.msg}",
                     field="line",
                     value=number,
                 ) from None
             if not isinstance(row, dict):
                 raise ValidationFailed(
-                    f"line {number} of {path.name} is not a JSON object", field="line", value=number
+                    f"line {number} of {str(path)!r} is not a JSON object",
+                    field="line",
+                    value=number,
                 )
             articles.append(_validated(json_row_fields(row), where=f"{path.name} line {number}"))
     return articles

@@ -7,7 +7,7 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 from pydantic.alias_generators import to_camel
 
-from ..validation import VisibleText, has_visible_character
+from ..validation import VisibleText, has_visible_character, reject_null
 from .urls import link_problem
 
 # The pattern of mailbox ids, which ``MailboxCreate`` enforces.
@@ -97,6 +97,8 @@ class ArticleUpdate(_Model):
     _tags = field_validator("tags")(
         classmethod(lambda cls, v: None if v is None else _check_tags(v))
     )
+    # An article always has a title and content. Null tags or mailboxIds clear them.
+    _not_null = field_validator("title", "content")(staticmethod(reject_null))
 
 
 # Returned for every article read or written.

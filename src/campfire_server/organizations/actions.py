@@ -86,6 +86,14 @@ settings_generation = 0
 
 def update_mailbox(tx: Tx, org_id: str, mailbox_id: str, request: MailboxUpdate) -> Mailbox:
     global settings_generation
+    if not request.model_fields_set:
+        raise ValidationFailed(
+            "the request changes nothing; send at least one of name, settings, identitySecret",
+            field="body",
+            value={},
+            expected="an object with at least one field",
+        )
+
     settings_generation += 1
     row = service.get_mailbox_row(tx, org_id, mailbox_id)
     current = service.mailbox_from_row(row)

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from pydantic import Field, StringConstraints, field_validator
 
 from ..apimodel import ApiModel, ResponseModel
-from ..validation import OrNone, Visible
+from ..validation import OrNone, Visible, reject_null
 
 MailboxId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
 IdentitySecret = Annotated[
@@ -65,6 +65,9 @@ class MailboxUpdate(ApiModel):
     model_config = {
         "json_schema_extra": {"examples": [{"name": "Billing", "settings": {"autoReply": False}}]}
     }
+
+    # A mailbox always has a name and settings, so only identitySecret can be cleared.
+    _not_null = field_validator("name", "settings")(staticmethod(reject_null))
 
     @field_validator("settings")
     @classmethod

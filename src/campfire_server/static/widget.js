@@ -407,6 +407,9 @@
     this.handoffSeen = false;
     // Counts handoff states applied, so a slower GET cannot undo a newer frame.
     this.handoffChanges = 0;
+    // The handoff events emitted, by handoff id, and the id of the latest handoff.
+    this.handoffEvents = {};
+    this.handoffKey = null;
     this.stopped = false;
     this.historyLoaded = false;
     this.rateSelected = 0;
@@ -1055,7 +1058,7 @@
       this.handoffSeen = true;
       // Routing posts a notice, such as "You are back with the AI assistant.",
       // when a handoff opens or ends. Read the handoff again in case its frame was missed.
-      if (live && message.authorType === 'system') this.refreshHandoff();
+      if (live && message.authorType === 'system') this.refreshHandoff(true);
     }
     this.scrollToEnd();
     if (live && message.authorType !== 'customer') {
@@ -1106,16 +1109,36 @@
       estimatedWaitTime: data.estimatedWaitTime == null ? null : data.estimatedWaitTime,
       reason: data.reason || null
     };
-    if (data.status === 'assigned') {
-      if (live && previous !== 'assigned') {
-        event.agentName = this.agentNames[data.agentId] || null;
-        this.emit('handoff:assigned', event);
-      }
-    } else if (live && data.status !== 'completed' && data.status !== 'cancelled' &&
-               (!previous || previous === 'completed' || previous === 'cancelled')) {
-      // Once per handoff: a later queue position or wait estimate only
-      // updates the status line.
-      this.emit('handoff:requested', event);
+    this.emitHandoffEvents(data, event, live, previous);
+  };
+
+  // Emit handoff:requested and then handoff:assigned, each once per handoff.
+  // A handoff that an agent takes at once arrives as one assigned frame, so
+  // that frame emits both. Handoffs are distinguished by id (handoffId in
+  // frames, id from GET). A state read without live set, such as after a
+  // reload, records the events as emitted without emitting them.
+  Widget.prototype.emitHandoffEvents = function (data, event, live, previous) {
+    var open = data.status !== 'completed' && data.status !== 'cancelled';
+    var id = data.handoffId || data.id || null;
+    var emitted;
+    if (id) {
+      emitted = this.handoffEvents[id] || (this.handoffEvents[id] = {});
+    } else {
+      // No id, as for an assignment read from the conversation: this handoff
+      // is the one shown before unless that one had ended.
+      var ended = !previous || previous === 'completed' || previous === 'cancelled';
+      emitted = ended ? {} : (this.handoffEvents[this.handoffKey] || {});
+    }
+    if (id) this.handoffKey = id;
+    var requested = open && !emitted.requested;
+    var assigned = data.status === 'assigned' && !emitted.assigned;
+    if (open) emitted.requested = true;
+    if (data.status === 'assigned' || !open) emitted.assigned = true;
+    if (!live) return;
+    if (requested) this.emit('handoff:requested', event);
+    if (assigned) {
+      var joined = Object.assign({}, event, { agentName: this.agentNames[data.agentId] || null });
+      this.emit('handoff:assigned', joined);
     }
   };
 
@@ -1145,10 +1168,11 @@
     status.hidden = false;
   };
 
-  // Read the handoff's current state, for instance after a reload, and show it
-  // without emitting events, because they were emitted when it changed. Only a
+  // Read the handoff's current state, for instance after a reload, and show it.
+  // Events are emitted only with live set, for a state that may have changed
+  // while this page was open, and each at most once per handoff. Only a
   // conversation with a handoff is read, because one without returns 404.
-  Widget.prototype.refreshHandoff = function () {
+  Widget.prototype.refreshHandoff = function (live) {
     var self = this;
     var id = this.conversationId();
     if (!id || !this.handoffSeen) return Promise.resolve(null);
@@ -1158,7 +1182,7 @@
         if (self.stopped || self.conversationId() !== id || self.handoffChanges !== changes) {
           return null;
         }
-        self.applyHandoff(handoff, false);
+        self.applyHandoff(handoff, Boolean(live));
         return handoff;
       }, function (error) {
         if (window.console) console.warn('Campfire: reading the handoff failed: ' + error.message);

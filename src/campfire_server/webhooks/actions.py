@@ -136,7 +136,7 @@ def update_webhook(tx: Tx, org_id: str, webhook_id: str, request: WebhookUpdate)
     """
     row = service.get_webhook_row(tx, org_id, webhook_id, lock=True)
     requested = request.model_dump(exclude_unset=True, by_alias=False)
-    if not requested or all(value is None for value in requested.values()):
+    if not requested:
         raise ValidationFailed(
             "the request changes nothing; send at least one of url, events, enabled",
             field="body",

@@ -34,6 +34,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -128,6 +129,17 @@ def _pinned_request(url: str, address: str) -> tuple[httpx.URL, dict[str, str], 
     return pinned, {"Host": host_header}, extensions
 
 
+def without_query(url: str) -> str:
+    """Return ``url`` with its query string replaced by ``?...``, for logs and errors."""
+    parts = urlsplit(url)
+    return parts._replace(query="...").geturl() if parts.query else url
+
+
+def _hide_query(text: str, url: str) -> str:
+    query = urlsplit(url).query
+    return text.replace("?" + query, "?...") if query else text
+
+
 def _excerpt(raw: bytes) -> str | None:
     if not raw:
         return None
@@ -171,7 +183,9 @@ async def _post_to_first(
         finally:
             await response.aclose()
         return response, raw
-    raise ValueError(f"no checked address to send {url!r} to; check_destination returned none")
+    raise ValueError(
+        f"no checked address to send {without_query(url)!r} to; check_destination returned none"
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -192,6 +206,8 @@ async def attempt_delivery(
 
     def failed(retryable: bool, error: str) -> AttemptResult:
         duration = int((time.monotonic() - started) * 1000)
+        # The error is logged, and the query string may contain a secret.
+        error = _hide_query(error, job.url)
         return AttemptResult(Outcome(False, duration, error=error), retryable)
 
     try:

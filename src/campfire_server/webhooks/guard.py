@@ -11,7 +11,8 @@ between the check and the connection cannot redirect it.
 In production every address that is not globally routable is rejected:
 loopback, private, shared (100.64.0.0/10), link-local (which includes the
 cloud metadata address 169.254.169.254), multicast, reserved and
-unspecified addresses. In development and test mode loopback is allowed,
+unspecified addresses, and IPv6 forms that embed such an IPv4 address
+(NAT64, 6to4, Teredo, IPv4-compatible). In development and test mode loopback is allowed,
 so a receiver on 127.0.0.1 works. ``CAMPFIRE_WEBHOOK_ALLOWED_HOSTS`` lists
 host names, addresses or CIDR networks that pass in any mode.
 
@@ -41,6 +42,13 @@ METADATA_ADDRESSES = {
     ipaddress.ip_address("fd00:ec2::254"),
     ipaddress.ip_address("100.100.100.200"),
 }
+# IPv6 prefixes that carry an IPv4 address in their low 32 bits (RFC 6052
+# and RFC 4291), so a NAT64 gateway or the host's own stack sends to that IPv4.
+NAT64_WELL_KNOWN = ipaddress.ip_network("64:ff9b::/96")
+IPV4_COMPATIBLE = ipaddress.ip_network("::/96")
+# The local-use NAT64 prefix (RFC 8215) may place the IPv4 address at
+# several offsets and only private networks route it, so all of it is rejected.
+NAT64_LOCAL_USE = ipaddress.ip_network("64:ff9b:1::/48")
 URL_EXPECTED = (
     "an absolute http:// or https:// URL with a public host name, at most 2048 characters"
 )
@@ -140,9 +148,22 @@ def _allowlisted(settings: Settings, host: str, address: IPAddress | None) -> bo
 
 
 def forbidden_reason(address: IPAddress, *, allow_loopback: bool) -> str | None:
-    """Return why ``address`` may not be a webhook target, or None when it may."""
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped
+    """Return why ``address`` may not be a webhook target, or None when it may.
+
+    An IPv6 address that embeds an IPv4 address (NAT64, 6to4, Teredo or the
+    IPv4-compatible form) is rejected when the IPv4 address would be, even
+    loopback in development, because a gateway, not this host, receives it.
+    """
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            address = address.ipv4_mapped
+        elif address in NAT64_LOCAL_USE:
+            return "a local-use NAT64 address (64:ff9b:1::/48), which only private networks route"
+        else:
+            for form, embedded in _embedded_ipv4(address):
+                reason = forbidden_reason(embedded, allow_loopback=False)
+                if reason is not None:
+                    return f"{form} embedding {embedded}, {reason}"
     if address in METADATA_ADDRESSES:
         return "a cloud metadata address"
     if address.is_loopback:
@@ -158,6 +179,21 @@ def forbidden_reason(address: IPAddress, *, allow_loopback: bool) -> str | None:
     if not address.is_global:
         return "an address that is not publicly routable"
     return None
+
+
+def _embedded_ipv4(address: ipaddress.IPv6Address) -> list[tuple[str, ipaddress.IPv4Address]]:
+    """Return the IPv4 addresses that ``address`` carries, each with the name of its form."""
+    low_bits = ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+    if address in NAT64_WELL_KNOWN:
+        return [("a NAT64 address", low_bits)]
+    if address in IPV4_COMPATIBLE and int(address) > 1:
+        return [("an IPv4-compatible address", low_bits)]
+    if address.sixtofour is not None:
+        return [("a 6to4 address", address.sixtofour)]
+    if address.teredo is not None:
+        server, client = address.teredo
+        return [("a Teredo address with server", server), ("a Teredo address with client", client)]
+    return []
 
 
 def _literal(host: str) -> IPAddress | None:

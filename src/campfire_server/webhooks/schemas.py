@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from ..apimodel import ApiModel, ResponseModel
 from ..auth.schemas import MailboxId
+from ..validation import reject_null
 
 DeliveryStatus = Literal["pending", "delivering", "succeeded", "failed"]
 
@@ -48,6 +49,8 @@ class WebhookUpdate(ApiModel):
     )
 
     model_config = {"json_schema_extra": {"examples": [{"enabled": False}]}}
+
+    _not_null = field_validator("url", "events", "enabled")(staticmethod(reject_null))
 
 
 class SecretRotation(ApiModel):

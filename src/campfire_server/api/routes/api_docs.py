@@ -15,7 +15,7 @@ from pathlib import Path
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse
 
-from ...errors import NotFound
+from ...errors import NotFound, quoted
 from .widget_assets import STATIC_DIR, _accepts_gzip, _etag_matches, load_asset
 
 SWAGGER_UI_DIR = STATIC_DIR / "swagger-ui"
@@ -71,7 +71,7 @@ async def api_docs(request: Request) -> Response:
 async def api_docs_asset(name: str, request: Request) -> Response:
     entry = ASSETS.get(name)
     if entry is None or not entry[0].is_file():
-        raise NotFound(f"no docs asset named {name!r}")
+        raise NotFound(f"no docs asset named {quoted(name)}")
     path: Path = entry[0]
     media_type = entry[1]
     asset = load_asset(path)

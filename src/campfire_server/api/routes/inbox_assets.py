@@ -12,7 +12,7 @@ from pathlib import Path
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from ...errors import NotFound
+from ...errors import NotFound, quoted
 from .widget_assets import STATIC_DIR, _accepts_gzip, _etag_matches, load_asset
 
 INBOX_DIR = STATIC_DIR / "inbox"
@@ -53,7 +53,7 @@ async def inbox_asset(name: str, request: Request) -> Response:
     match = ASSET_NAME.match(name)
     path: Path = ASSETS_DIR / name
     if match is None or not path.is_file():
-        raise NotFound(f"no inbox asset named {name!r}")
+        raise NotFound(f"no inbox asset named {quoted(name)}")
     asset = load_asset(path)
     headers = {"Cache-Control": IMMUTABLE, "ETag": asset.etag, "Vary": "Accept-Encoding"}
     if _etag_matches(request, asset.etag):
