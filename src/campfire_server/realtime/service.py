@@ -20,7 +20,7 @@ from ..auth.principal import Principal
 from ..auth.scope import sees_mailbox
 from ..conversations import service as conversations
 from ..db.tx import Tx
-from ..errors import NotFound, PermissionDenied, quoted, shown_text
+from ..errors import NotFound, PermissionDenied, shown_text
 from ..events.cursor import consumed_condition
 from ..events.records import EventRecord
 from ..organizations import service as organizations
@@ -59,7 +59,7 @@ class ChannelAccess:
 
 def _not_found(channel: Channel) -> NotFound:
     return NotFound(
-        f"channel {quoted(channel.name)} was not found; subscribe to a conversation, mailbox "
+        f'channel "{shown_text(channel.name)}" was not found; subscribe to a conversation, mailbox '
         "or agent of your organization that you may see",
         details={"field": "channel", "value": shown_text(channel.name)},
     )
