@@ -7,9 +7,6 @@ import { customerLabel, describeValue, formatTime, safeHref } from "./format.js"
 // server expires a `true` after 10 s without a refresh.
 const TYPING_REFRESH_MS = 3_000;
 const TYPING_IDLE_MS = 4_000;
-// How often a resolved conversation is checked for the customer's rating,
-// because ratings are not sent on the realtime socket.
-const RATING_POLL_MS = 3_000;
 
 const AUTHOR_LABELS = { customer: "Customer", ai: "AI", agent: "Agent", system: "System" };
 
@@ -238,6 +235,8 @@ export function ConversationView({
       } else if (frame.type === "conversation") {
         const { action, changes, ...snapshot } = frame.data;
         if (snapshot.id === conversationId) setConversation((current) => ({ ...current, ...snapshot }));
+      } else if (frame.type === "rating") {
+        if (frame.data.conversationId === conversationId) setRating(frame.data);
       } else if (frame.type === "handoff") {
         loadHandoff();
       }
@@ -250,28 +249,25 @@ export function ConversationView({
     };
   }, [realtime, listen, conversationId, loadHandoff]);
 
-  // Ratings arrive by REST only, so a finished conversation is polled until rated.
-  // TODO: each poll of an unrated conversation is a 404, which the browser logs
-  // as a console error. The server should send ratings on the socket instead.
+  // A new rating arrives on the socket as a rating frame. A rating given
+  // before the conversation was finished here is read once when it becomes
+  // resolved or closed, and a 404 there means none yet.
   const finished = conversation && (conversation.status === "resolved" || conversation.status === "closed");
   useEffect(() => {
-    if (!finished || rating) return undefined;
+    if (!finished) return undefined;
     let stopped = false;
-    async function check() {
+    (async () => {
       try {
         const found = await api.rating(conversationId);
         if (!stopped) setRating(found);
       } catch (failure) {
         if (failure.status !== 404) fail(failure);
       }
-    }
-    check();
-    const timer = setInterval(check, RATING_POLL_MS);
+    })();
     return () => {
       stopped = true;
-      clearInterval(timer);
     };
-  }, [api, conversationId, finished, rating, fail]);
+  }, [api, conversationId, finished, fail]);
 
   useEffect(() => {
     if (history.current) history.current.scrollTop = history.current.scrollHeight;

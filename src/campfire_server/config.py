@@ -89,6 +89,8 @@ class Settings(BaseSettings):
     rate_limit_widget_sessions_per_minute: int = Field(default=30, ge=1)
     # Inbox sign-in attempts per client IP address, successful or not.
     rate_limit_login_attempts_per_minute: int = Field(default=10, ge=1)
+    # Help-centre page views (/kb/{articleId}) per client IP address.
+    rate_limit_help_centre_pages_per_minute: int = Field(default=120, ge=1)
     # Peers (IP addresses or CIDR networks) whose X-Forwarded-For header is
     # believed; comma-separated or a JSON list. Empty: the TCP peer is the client.
     trusted_proxies: Annotated[list[str], NoDecode] = Field(default_factory=list)

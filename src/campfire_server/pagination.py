@@ -19,6 +19,7 @@ import base64
 import hashlib
 import json
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -47,7 +48,9 @@ CursorKey = str | int
 class PageRequest:
     page: int = 1
     limit: int = DEFAULT_LIMIT
-    cursor: tuple[int, CursorKey] | None = None
+    # The sort key of the last item already returned: ``(created_at, key)``,
+    # or for a list with another order the values that ``cursor_shape`` named.
+    cursor: tuple[Any, ...] | None = None
     list_tag: str = ""
 
     @property
@@ -63,6 +66,44 @@ def list_tag(list_key: str) -> str:
 def encode_cursor(created_at: int, key: CursorKey, tag: str) -> str:
     raw = json.dumps([tag, created_at, key], separators=(",", ":")).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def encode_position(values: tuple[int | str, ...], tag: str) -> str:
+    """Encode the sort key of a list ordered by more than ``(created_at, key)``."""
+    raw = json.dumps([tag, *values], separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_position(value: str, tag: str, shape: tuple[type, ...]) -> tuple[int | str, ...]:
+    """Return the sort key that ``value`` encodes, checked against list ``tag`` and ``shape``.
+
+    ``shape`` gives the type of each value of the key, ``int`` or ``str``.
+    """
+    try:
+        padded = value + "=" * (-len(value) % 4)
+        decoded = json.loads(base64.urlsafe_b64decode(padded.encode()))
+        if not isinstance(decoded, list) or not decoded or not isinstance(decoded[0], str):
+            raise ValueError
+    except (ValueError, TypeError, UnicodeDecodeError, RecursionError):
+        raise _unreadable(value) from None
+    cursor_tag, *values = decoded
+    if cursor_tag != tag:
+        raise _other_list(value)
+    if len(values) != len(shape) or not all(
+        type(item) is kind and _valid_key(item) for item, kind in zip(values, shape, strict=True)
+    ):
+        raise _unreadable(value)
+    return tuple(values)
+
+
+def _other_list(value: str) -> ValidationFailed:
+    return ValidationFailed(
+        "cursor belongs to another list (another endpoint, parent or filter); "
+        "pass the nextCursor of this list's previous page, or start without a cursor",
+        field="cursor",
+        value=value[:100],
+        expected="the nextCursor of a previous page of this same list",
+    )
 
 
 def _unreadable(value: str) -> ValidationFailed:
@@ -103,13 +144,7 @@ def decode_cursor(
     except (ValueError, TypeError, UnicodeDecodeError, RecursionError):
         raise _unreadable(value) from None
     if cursor_tag != tag:
-        raise ValidationFailed(
-            "cursor belongs to another list (another endpoint, parent or filter); "
-            "pass the nextCursor of this list's previous page, or start without a cursor",
-            field="cursor",
-            value=value[:100],
-            expected="the nextCursor of a previous page of this same list",
-        )
+        raise _other_list(value)
     # The tag matched, so a key of another type was edited by the client.
     if type(key) not in key_types:
         raise _unreadable(value)
@@ -123,12 +158,17 @@ def page_request(
     *,
     list_key: str,
     key_types: tuple[type, ...] = (str,),
+    max_limit: int = MAX_LIMIT,
+    cursor_shape: tuple[type, ...] | None = None,
 ) -> PageRequest:
     """Check the paging parameters of the list that ``list_key`` names.
 
     ``list_key`` names the endpoint, its parent and its filters, for example
     ``messages:conv_123``; a cursor is only valid for the key it came from.
     ``key_types`` are the types its cursors' tie-break value may have.
+    ``max_limit`` is the largest ``limit`` the list accepts. A list ordered
+    by more than ``(created_at, key)`` gives ``cursor_shape``, the types of
+    its sort key, and encodes its cursors with ``encode_position``.
     """
     if not 1 <= page <= MAX_PAGE:
         raise ValidationFailed(
@@ -137,15 +177,19 @@ def page_request(
             value=page,
             expected=f"an integer from 1 to {MAX_PAGE}",
         )
-    if not 1 <= limit <= MAX_LIMIT:
+    if not 1 <= limit <= max_limit:
         raise ValidationFailed(
-            f"limit must be between 1 and {MAX_LIMIT}",
+            f"limit must be between 1 and {max_limit}",
             field="limit",
             value=limit,
-            expected=f"an integer from 1 to {MAX_LIMIT}",
+            expected=f"an integer from 1 to {max_limit}",
         )
     tag = list_tag(list_key)
-    position = decode_cursor(cursor, tag, key_types) if cursor else None
+    position: tuple[Any, ...] | None = None
+    if cursor and cursor_shape is not None:
+        position = decode_position(cursor, tag, cursor_shape)
+    elif cursor:
+        position = decode_cursor(cursor, tag, key_types)
     return PageRequest(page, limit, position, tag)
 
 
@@ -176,14 +220,40 @@ def order_clause(request: PageRequest, direction: Direction, tiebreak: str = "id
     )
 
 
-def pagination(
-    request: PageRequest, rows: list[dict[str, Any]], total: int, tiebreak: str = "id"
+def page_in_memory(
+    request: PageRequest, rows: list[dict[str, Any]], tiebreak: str = "id"
 ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
-    """Trim the extra look-ahead row and build the ``pagination`` object."""
+    """Cut one page out of ``rows``, which are every row of the list, oldest first.
+
+    This is for short lists whose visibility is decided in Python, such as
+    API keys, with the same cursor and ``pagination`` object as the SQL lists.
+    """
+    remaining = rows
+    if request.cursor is not None:
+        after = request.cursor
+        remaining = [row for row in rows if (row["created_at"], row[tiebreak]) > after]
+    window = remaining[request.offset : request.offset + request.limit + 1]
+    return pagination(request, window, len(rows), tiebreak)
+
+
+def pagination(
+    request: PageRequest,
+    rows: list[dict[str, Any]],
+    total: int,
+    tiebreak: str = "id",
+    cursor_of: Callable[[dict[str, Any]], str] | None = None,
+) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """Trim the extra look-ahead row and build the ``pagination`` object.
+
+    ``cursor_of`` builds the cursor of a list that is not ordered by
+    ``(created_at, tiebreak)``; it receives the last row of the page.
+    """
     has_more = len(rows) > request.limit
     rows = rows[: request.limit]
     next_cursor = None
-    if has_more and rows:
+    if has_more and rows and cursor_of is not None:
+        next_cursor = cursor_of(rows[-1])
+    elif has_more and rows:
         next_cursor = encode_cursor(rows[-1]["created_at"], rows[-1][tiebreak], request.list_tag)
     return rows, {
         "page": request.page,

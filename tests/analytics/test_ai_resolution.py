@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from campfire_server.analytics import facts
+
 from .conftest import agent_token_headers, ms
 
 NOW = "2024-06-01T00:00:00Z"
@@ -132,3 +134,66 @@ async def test_export_names_who_resolved(history, client, tenant):
         "I": "",
     }
     assert {name: resolved_by[ids[name]] for name in expected} == expected
+
+
+async def test_same_millisecond_counts_stored_order(history, client, db, tenant):
+    """Items of the resolution's millisecond count by the order they were stored."""
+    history.at(ms("2024-05-28T01:00:00Z"))
+    resolved_first = await history.conversation()
+    await history.say(resolved_first, "customer")
+    history.later(10)
+    await history.say(resolved_first, "ai")
+    history.later(10)
+    await history.resolve(resolved_first)
+    await history.say(resolved_first, "agent")
+
+    history.later(3600)
+    ai_after = await history.conversation()
+    await history.say(ai_after, "customer")
+    history.later(10)
+    await history.resolve(ai_after)
+    await history.say(ai_after, "ai")
+
+    history.later(3600)
+    handoff_after = await history.conversation()
+    await history.say(handoff_after, "customer")
+    history.later(10)
+    await history.say(handoff_after, "ai")
+    history.later(10)
+    await history.resolve(handoff_after)
+    await history.hand_off(handoff_after)
+    history.at(NOW)
+
+    body = await history.metrics(**QUERY)
+    resolution = body["metrics"]["resolution_rate"]
+    assert resolution["resolved"] == 3
+    assert resolution["aiResolved"] == 2
+
+    export = await client.get(
+        "/analytics/conversations.csv",
+        params={"from": "2024-05-28", "to": "2024-05-28"},
+        headers=tenant.headers,
+    )
+    assert export.status_code == 200
+    lines = export.text.splitlines()
+    column = lines[0].split(",").index("resolved_by")
+    resolved_by = {line.split(",")[0]: line.split(",")[column] for line in lines[1:]}
+    assert resolved_by[resolved_first] == "ai"
+    assert resolved_by[ai_after] == "none"
+    assert resolved_by[handoff_after] == "ai"
+
+    ids = [resolved_first, ai_after, handoff_after]
+    live = await ai_resolved_flags(db, ids)
+    await db.write(lambda tx: facts.rebuild(tx, ids))
+    assert await ai_resolved_flags(db, ids) == live
+    assert live == [1, 0, 1]
+
+
+async def ai_resolved_flags(db, conversation_ids: list[str]) -> list[int]:
+    rows = await db.read(
+        lambda tx: {
+            row["conversation_id"]: row["ai_resolved"]
+            for row in tx.all("SELECT conversation_id, ai_resolved FROM analytics_facts")
+        }
+    )
+    return [rows[conversation_id] for conversation_id in conversation_ids]

@@ -126,3 +126,40 @@ async def test_sqlite_contention_never_500(db, backend, tmp_path, workers):
             assert await _stored(db, cid) == 50
     finally:
         server.stop()
+
+
+async def test_concurrent_patches_keep_each_field(db, live_server):
+    """PATCHes of different fields at once each change their own field and keep the others.
+
+    The API has no If-Match, so two PATCHes of one field leave the last
+    one's value, but a PATCH writes only the fields it names, under the
+    conversation's row lock.
+    """
+    tenant, conversation_id = await _setup(db, live_server.api)
+    priorities = ("low", "medium", "high", "urgent")
+    async with httpx.AsyncClient(
+        base_url=live_server.api, headers=tenant.headers, timeout=60
+    ) as http:
+        agent_ids = []
+        for number in range(2):
+            body = {"name": f"Patcher {number}", "email": f"patcher{number}@example.com"}
+            created = await http.post("/agents", json=body)
+            assert created.status_code == 201, created.text
+            agent_ids.append(created.json()["id"])
+
+        path = f"/conversations/{conversation_id}"
+        for round_number in range(20):
+            expected = {
+                "priority": priorities[round_number % len(priorities)],
+                "subject": f"Round {round_number}",
+                "assignedAgentId": agent_ids[round_number % 2],
+            }
+            responses = await asyncio.gather(
+                *(http.patch(path, json={field: value}) for field, value in expected.items())
+            )
+            for response in responses:
+                assert response.status_code == 200, response.text
+
+            stored = (await http.get(path)).json()
+            for field, value in expected.items():
+                assert stored[field] == value, (round_number, field)

@@ -596,7 +596,7 @@ async def test_body_not_an_object_is_worded(client, tenant, body, sent):
         ("/conversations", "stauts=closed", "stauts", "one of: "),
         ("/conversations", "status=open&sort=asc", "sort", "one of: "),
         ("/mailboxes", "foo=bar", "foo", "one of: "),
-        ("/keys", "foo=bar", "foo", "no query parameters"),
+        ("/keys", "foo=bar", "foo", "one of: cursor, limit, page"),
         ("/analytics/metrics", "period=7d&tz=UTC", "tz", "one of: "),
     ],
 )

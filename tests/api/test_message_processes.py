@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -10,32 +12,58 @@ import psycopg
 import pytest
 
 from campfire_server.db import migrate
-from tests.conftest import create_postgres_database, drop_postgres_database, start_server
+from tests.conftest import (
+    LiveServer,
+    create_postgres_database,
+    drop_postgres_database,
+    start_server,
+)
 
 HEADERS = {"Authorization": "Bearer test_sk_123456789"}
 
 
-async def test_two_processes_number_messages(postgres_available, tmp_path: Path) -> None:
+@contextlib.contextmanager
+def two_servers(
+    postgres_available: bool, tmp_path: Path, env: dict[str, str]
+) -> Iterator[tuple[str, list[LiveServer]]]:
+    """Yield a new PostgreSQL database's URL and two server processes that share it.
+
+    The database is dropped and the servers stopped afterwards.
+    """
     if not postgres_available:
         pytest.skip("PostgreSQL is not reachable")
     url = create_postgres_database()
     migrate.upgrade(url)
-    servers = []
+    servers: list[LiveServer] = []
     try:
         # One after the other, so that only the first seeds the development data.
         for _ in range(2):
-            servers.append(start_server(url, tmp_path, env={"CAMPFIRE_REDIS_URL": ""}))
+            servers.append(start_server(url, tmp_path, env=env))
+        yield url, servers
+    finally:
+        for server in servers:
+            server.stop()
+        drop_postgres_database(url)
 
+
+async def create_quiet_conversation(client: httpx.AsyncClient, api: str, name: str) -> str:
+    """Open a conversation in a new mailbox, which has no AI auto-reply; return its id."""
+    mailbox = await client.post(f"{api}/mailboxes", json={"name": name})
+    assert mailbox.status_code == 201, mailbox.text
+    created = await client.post(
+        f"{api}/conversations",
+        json={"customerId": "cus_1", "mailboxId": mailbox.json()["id"]},
+    )
+    assert created.status_code == 201, created.text
+    return created.json()["id"]
+
+
+async def test_two_processes_number_messages(postgres_available, tmp_path: Path) -> None:
+    environment = {"CAMPFIRE_REDIS_URL": ""}
+    with two_servers(postgres_available, tmp_path, environment) as (_url, servers):
         async with httpx.AsyncClient(headers=HEADERS, timeout=30) as client:
             # A new mailbox has no AI auto-reply, so only these messages are stored.
-            mailbox = await client.post(f"{servers[0].api}/mailboxes", json={"name": "Processes"})
-            assert mailbox.status_code == 201, mailbox.text
-            created = await client.post(
-                f"{servers[0].api}/conversations",
-                json={"customerId": "cus_1", "mailboxId": mailbox.json()["id"]},
-            )
-            assert created.status_code == 201, created.text
-            conversation_id = created.json()["id"]
+            conversation_id = await create_quiet_conversation(client, servers[0].api, "Processes")
 
             responses = await asyncio.gather(
                 *(
@@ -55,10 +83,6 @@ async def test_two_processes_number_messages(postgres_available, tmp_path: Path)
                 params={"limit": 100},
             )
             conversation = await client.get(f"{servers[0].api}/conversations/{conversation_id}")
-    finally:
-        for server in servers:
-            server.stop()
-        drop_postgres_database(url)
 
     statuses = [response.status_code for response in responses]
     assert statuses == [201] * 60, [response.text for response in responses if response.is_error]
@@ -72,27 +96,12 @@ async def test_two_processes_number_messages(postgres_available, tmp_path: Path)
 
 async def test_two_processes_order_message_times(postgres_available, tmp_path: Path) -> None:
     """A message with a higher seq never gets an earlier createdAt, whichever process stored it."""
-    if not postgres_available:
-        pytest.skip("PostgreSQL is not reachable")
-    url = create_postgres_database()
-    migrate.upgrade(url)
     # Each process counts the per-conversation message limit on its own.
     environment = {"CAMPFIRE_REDIS_URL": "", "CAMPFIRE_RATE_LIMIT_MESSAGES_PER_MINUTE": "1000"}
-    servers = []
     polled: list[str] = []
-    try:
-        for _ in range(2):
-            servers.append(start_server(url, tmp_path, env=environment))
-
+    with two_servers(postgres_available, tmp_path, environment) as (url, servers):
         async with httpx.AsyncClient(headers=HEADERS, timeout=60) as client:
-            mailbox = await client.post(f"{servers[0].api}/mailboxes", json={"name": "Times"})
-            assert mailbox.status_code == 201, mailbox.text
-            created = await client.post(
-                f"{servers[0].api}/conversations",
-                json={"customerId": "cus_1", "mailboxId": mailbox.json()["id"]},
-            )
-            assert created.status_code == 201, created.text
-            conversation_id = created.json()["id"]
+            conversation_id = await create_quiet_conversation(client, servers[0].api, "Times")
             sending = True
 
             async def poll_last_message_at() -> None:
@@ -142,10 +151,6 @@ async def test_two_processes_order_message_times(postgres_available, tmp_path: P
                 "SELECT id, seq, created_at FROM messages WHERE conversation_id = %s ORDER BY seq",
                 (conversation_id,),
             ).fetchall()
-    finally:
-        for server in servers:
-            server.stop()
-        drop_postgres_database(url)
 
     assert [response.status_code for response in responses] == [201] * 200
     assert len(stored) == 200

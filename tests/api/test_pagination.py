@@ -6,6 +6,7 @@ import asyncio
 import base64
 import json
 from datetime import timedelta
+from types import SimpleNamespace
 
 from campfire_server import clock
 from tests.helpers import create_conversation, get_conversation, send_message
@@ -357,3 +358,98 @@ async def test_mailbox_list_pages_like_other_lists(client, tenant):
     response = await client.get("/mailboxes", params={"cursor": foreign}, headers=tenant.headers)
     assert response.status_code == 400
     assert response.json()["error"]["details"]["field"] == "cursor"
+
+
+async def test_key_list_pages_like_other_lists(client, tenant):
+    for number in range(3):
+        created = await client.post(
+            "/keys", json={"name": f"paged {number}"}, headers=tenant.headers
+        )
+        assert created.status_code == 201, created.text
+    everything = await client.get("/keys", params={"limit": 100}, headers=tenant.headers)
+    assert everything.status_code == 200, everything.text
+    listed = [item["id"] for item in everything.json()["data"]]
+    meta = everything.json()["pagination"]
+    assert meta["total"] == len(listed)
+    assert meta["hasMore"] is False
+    assert meta["nextCursor"] is None
+
+    assert await walk(client, tenant, "/keys", 2) == listed
+
+    later = await client.post("/keys", json={"name": "during the walk"}, headers=tenant.headers)
+    first = (await client.get("/keys", params={"limit": 2}, headers=tenant.headers)).json()
+    assert first["pagination"]["total"] == len(listed) + 1
+    assert first["pagination"]["totalPages"] == (len(listed) + 2) // 2
+    assert await walk(client, tenant, "/keys", 2) == listed + [later.json()["id"]]
+
+    for _ in range(2):
+        await create_conversation(client, tenant)
+    conversations = await client.get("/conversations", params={"limit": 1}, headers=tenant.headers)
+    foreign = conversations.json()["pagination"]["nextCursor"]
+    response = await client.get("/keys", params={"cursor": foreign}, headers=tenant.headers)
+    assert response.status_code == 400
+    assert response.json()["error"]["details"]["field"] == "cursor"
+
+
+async def test_limited_key_list_pages_its_keys(client, tenant):
+    scoped = []
+    for number in range(3):
+        created = await client.post(
+            "/keys",
+            json={"name": f"scoped {number}", "mailboxIds": [tenant.other_mailbox_id]},
+            headers=tenant.headers,
+        )
+        assert created.status_code == 201, created.text
+        scoped.append(created.json())
+    unlimited = await client.post("/keys", json={"name": "everywhere"}, headers=tenant.headers)
+    assert unlimited.status_code == 201, unlimited.text
+    limited = SimpleNamespace(headers={"Authorization": f"Bearer {scoped[0]['key']}"})
+
+    walked = await walk(client, limited, "/keys", 2)
+    assert walked == [key["id"] for key in scoped]
+    first = (await client.get("/keys", params={"limit": 2}, headers=limited.headers)).json()
+    assert first["pagination"]["total"] == 3
+    assert first["pagination"]["hasMore"] is True
+    second = await client.get("/keys", params={"limit": 2, "page": 2}, headers=limited.headers)
+    assert [item["id"] for item in second.json()["data"]] == [scoped[2]["id"]]
+
+
+async def test_handoff_queue_pages_in_queue_order(client, tenant):
+    priorities = ["low", "urgent", "medium", "urgent", "high", "low", "medium"]
+    for priority in priorities:
+        conversation = await create_conversation(client, tenant)
+        response = await client.post(
+            f"/conversations/{conversation['id']}/handoff",
+            json={"priority": priority, "reason": "asked for a person"},
+            headers=tenant.headers,
+        )
+        assert response.status_code == 201, response.text
+    everything = await client.get("/handoffs", params={"limit": 200}, headers=tenant.headers)
+    assert everything.status_code == 200, everything.text
+    body = everything.json()
+    listed = [item["id"] for item in body["data"]]
+    assert len(listed) == len(priorities)
+    ranks = [item["priority"] for item in body["data"]]
+    assert ranks == ["urgent", "urgent", "high", "medium", "medium", "low", "low"]
+    assert body["pagination"]["total"] == len(priorities)
+    assert body["pagination"]["hasMore"] is False
+    assert body["hasMore"] is False
+
+    assert await walk(client, tenant, "/handoffs", 3) == listed
+    first = (await client.get("/handoffs", params={"limit": 3}, headers=tenant.headers)).json()
+    assert first["hasMore"] is True
+    assert first["pagination"]["totalPages"] == 3
+    by_page = await client.get("/handoffs", params={"limit": 3, "page": 3}, headers=tenant.headers)
+    assert [item["id"] for item in by_page.json()["data"]] == listed[6:]
+
+    cursor = first["pagination"]["nextCursor"]
+    other_filter = await client.get(
+        "/handoffs", params={"status": "assigned", "cursor": cursor}, headers=tenant.headers
+    )
+    assert other_filter.status_code == 400
+    assert other_filter.json()["error"]["details"]["field"] == "cursor"
+    keys_cursor = await client.get("/keys", params={"cursor": cursor}, headers=tenant.headers)
+    assert keys_cursor.status_code == 400
+    too_many = await client.get("/handoffs", params={"limit": 201}, headers=tenant.headers)
+    assert too_many.status_code == 400
+    assert too_many.json()["error"]["details"]["field"] == "limit"

@@ -62,7 +62,10 @@ async def test_migration_numbers_messages_in_listed_order(
     url = f"sqlite:///{tmp_path / 'seq.db'}" if engine == "sqlite" else create_postgres_database()
     try:
         migrate.upgrade(url)
-        command.downgrade(migrate.alembic_config(url), "0005_message_seq@-1")
+        config = migrate.alembic_config(url)
+        # Revision 0006_analytics_ai_resolved builds on this one, so it goes first.
+        command.downgrade(config, "0005_message_seq")
+        command.downgrade(config, "0005_message_seq@-1")
         db = open_database(url)
         tenant = await make_tenant(db)
         await db.write(lambda tx: _insert_old_rows(tx, tenant.org_id))

@@ -84,8 +84,8 @@ async def test_sign_in_rejects_wrong_password(
 async def test_take_reply_resolve_and_rating(
     context: Any, inbox_server: InboxServer, browser_errors: BrowserErrors
 ) -> None:
-    # TODO: the inbox polls a resolved conversation's rating, and each poll
-    # before the customer rates is a 404; drop this once ratings reach the socket.
+    # The inbox reads the rating once when the conversation is resolved, and
+    # that read is a 404 until the customer rates.
     browser_errors.allow_http(404, "/satisfaction")
     agent = create_agent(inbox_server)
     customer, conversation_id = queued_conversation(
@@ -94,6 +94,13 @@ async def test_take_reply_resolve_and_rating(
     page = await context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
+    rating_reads: list[str] = []
+    page.on(
+        "request",
+        lambda request: rating_reads.append(request.url)
+        if request.url.endswith("/satisfaction")
+        else None,
+    )
 
     await sign_in(page, inbox_server, agent["email"], PASSWORD)
     await page.locator(".socket-online").wait_for()
@@ -180,9 +187,11 @@ async def test_take_reply_resolve_and_rating(
     assert reply in contents
     assert not any("duplicate charge" in content for content in contents)
 
-    # Resolve with the keyboard, then the customer's rating appears.
+    # Resolve with the keyboard, then the customer's rating arrives on the socket.
     await page.locator(".history").click()
-    await page.keyboard.press("e")
+    async with page.expect_response(lambda response: "/satisfaction" in response.url) as read:
+        await page.keyboard.press("e")
+    assert (await read.value).status == 404
     await page.locator("[data-field=status]", has_text="resolved").wait_for()
     with httpx.Client(base_url=inbox_server.api, headers=customer.headers, timeout=15) as http:
         rated = http.post(
@@ -193,6 +202,7 @@ async def test_take_reply_resolve_and_rating(
     rating = page.locator("[data-field=rating]")
     await rating.wait_for()
     assert "5/5" in await rating.inner_text()
+    assert len(rating_reads) == 1
     await screenshot(page, "resolved")
     assert errors == []
 

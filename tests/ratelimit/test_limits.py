@@ -182,3 +182,43 @@ async def test_rate_limited_key_runs_on_retry(db, tenant):
         assert "idempotent-replayed" not in retried.headers
         listed = await client.get(path, headers=tenant.headers)
         assert [m["content"] for m in listed.json()["data"]] == ["first", "second"]
+
+
+async def test_help_centre_page_limited_per_address(db, tenant):
+    async with limited_client(
+        db,
+        client_address="10.1.2.3",
+        trusted_proxies=["10.0.0.0/8"],
+        rate_limit_help_centre_pages_per_minute=2,
+    ) as client:
+        created = await client.post(
+            "/knowledge/articles",
+            json={"title": "Opening hours", "content": "We open at nine."},
+            headers=tenant.headers,
+        )
+        assert created.status_code == 201, created.text
+        page = f"http://testserver/kb/{created.json()['id']}"
+        visitor = {"X-Forwarded-For": "203.0.113.7"}
+
+        first = await client.get(page, headers=visitor)
+        assert first.status_code == 200
+        assert rate_headers(first)[:2] == (2, 1)
+        # An unknown article counts too, so ids cannot be tried without limit.
+        unknown = await client.get("http://testserver/kb/art_unknown", headers=visitor)
+        assert unknown.status_code == 404
+
+        # A credential the page never checks does not lift the limit.
+        rejected = await client.get(page, headers={**visitor, "Authorization": "Bearer junk"})
+        assert rejected.status_code == 429
+        assert 1 <= int(rejected.headers["retry-after"]) <= 60
+        assert rate_headers(rejected)[:2] == (2, 0)
+        assert rejected.headers["content-type"].startswith("text/html")
+        assert rejected.headers["cache-control"] == "no-store"
+        assert "Too many requests" in rejected.text
+        assert "Opening hours" not in rejected.text
+
+        head = await client.head(page, headers=visitor)
+        assert head.status_code == 429
+        second_visitor = await client.get(page, headers={"X-Forwarded-For": "203.0.113.8"})
+        assert second_visitor.status_code == 200
+        assert "Opening hours" in second_visitor.text

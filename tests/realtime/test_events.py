@@ -104,8 +104,23 @@ def test_customer_frame_omits_note_counts() -> None:
 
 
 def test_unmapped_types_have_no_frame() -> None:
-    assert frame_for(record("satisfaction.rated", {"rating": 5})) is None
     assert frame_for(record("webhook.delivered", {})) is None
+
+
+def test_rating_has_its_own_frame() -> None:
+    rating = {"conversationId": "conv_789", "rating": 4, "comment": "Kind"}
+    data = {
+        "rating": rating,
+        "previousRating": None,
+        "conversation": {"id": "conv_789", "customerId": "cus_1", "mailboxId": "mailbox_456"},
+    }
+    frame = frame_for(record("satisfaction.rated", data))
+    assert frame is not None
+
+    sent = frame.to_frame("conversation:conv_789", customer=True)
+    assert sent["type"] == "rating"
+    assert sent["data"] == rating
+    assert sent["sequence"] == 3
 
 
 # Pruning ---------------------------------------------------------------------------
@@ -202,6 +217,24 @@ async def test_unread_count_counts_customer_messages(client, tenant) -> None:  #
     assert events.status_code == 200, events.text
     kinds = [frame["type"] for frame in events.json()["data"]]
     assert kinds == ["conversation"] + ["message"] * 5
+
+
+async def test_rating_frame_replays(client, tenant):
+    conversation = await create_conversation(client, tenant)
+    channel = f"conversation:{conversation['id']}"
+    rated = await client.post(
+        f"/conversations/{conversation['id']}/satisfaction",
+        json={"rating": 4, "comment": "Kind"},
+        headers=tenant.headers,
+    )
+    assert rated.status_code == 201, rated.text
+
+    events = await client.get("/events", params={"channel": channel}, headers=tenant.headers)
+    assert events.status_code == 200, events.text
+    frames = events.json()["data"]
+    assert [frame["type"] for frame in frames] == ["conversation", "rating"]
+    assert frames[1]["data"] == rated.json()
+    assert frames[1]["sequence"] > frames[0]["sequence"]
 
 
 async def test_events_malformed_cursor_is_400(client, tenant):

@@ -316,3 +316,24 @@ async def wait_for_event(page: Any, name: str, timeout_ms: int = 15_000) -> dict
 
 def api_client(server: LiveServer) -> httpx.Client:
     return httpx.Client(base_url=server.api, headers=ADMIN_HEADERS, timeout=15)
+
+
+def queue_handoff(
+    api: httpx.Client,
+    conversation_id: str,
+    skill: str,
+    statuses: tuple[int, ...] = (201,),
+    **fields: Any,
+) -> dict[str, Any]:
+    """Request a handoff that needs ``skill`` and check that it is queued; return it.
+
+    Use a skill that no agent has, so the handoff stays queued whoever is
+    online. ``statuses`` are the accepted response codes: 200 returns a
+    handoff already open. ``fields`` are further request fields, such as ``reason``.
+    """
+    body = {"reason": "Customer asked for a person", **fields, "requiredSkills": [skill]}
+    response = api.post(f"/conversations/{conversation_id}/handoff", json=body)
+    assert response.status_code in statuses, response.text
+    handoff = response.json()
+    assert handoff["status"] == "queued"
+    return handoff

@@ -19,6 +19,7 @@ from .conftest import (
     api_client,
     events_named,
     host_page,
+    queue_handoff,
     require_operation,
     require_realtime,
     require_session,
@@ -547,14 +548,9 @@ async def test_handoff_requested_once_per_episode(
     conversation_id = (await send_from_widget(page, "Can a person help me?"))["conversationId"]
 
     with api_client(widget_server) as api:
-        first = api.post(
-            f"/conversations/{conversation_id}/handoff",
-            json={"reason": "Customer asked for a person", "requiredSkills": [skill]},
-        )
-        assert first.status_code in (200, 201), first.text
-        assert first.json()["status"] == "queued"
+        first = queue_handoff(api, conversation_id, skill, statuses=(200, 201))
     requested = await wait_for_event(page, "handoff:requested")
-    assert requested["position"] == first.json()["position"]
+    assert requested["position"] == first["position"]
 
     # An urgent handoff queues ahead, which moves this one back a place.
     with api_client(widget_server) as api:
@@ -563,12 +559,10 @@ async def test_handoff_requested_once_per_episode(
             json={"customerId": "c_episode_other", "mailboxId": QUIET_MAILBOX_ID},
         )
         assert other.status_code == 201, other.text
-        urgent = api.post(
-            f"/conversations/{other.json()['id']}/handoff",
-            json={"reason": "Urgent", "priority": "urgent", "requiredSkills": [skill]},
+        queue_handoff(
+            api, other.json()["id"], skill, (200, 201), reason="Urgent", priority="urgent"
         )
-        assert urgent.status_code in (200, 201), urgent.text
-    position = first.json()["position"] + 1
+    position = first["position"] + 1
     status = page.locator(".status[role='status']")
     await page.wait_for_function(
         f"{SHADOW}.querySelector('.status').textContent.includes('number {position} in line')"

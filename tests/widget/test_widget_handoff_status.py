@@ -15,6 +15,7 @@ from .conftest import (
     HostSite,
     api_client,
     host_page,
+    queue_handoff,
     require_operation,
     require_realtime,
     wait_for_event,
@@ -67,13 +68,7 @@ async def test_reload_restores_queued_status(
     page = await open_widget(context, host_site, widget_server, quiet_key, config)
     conversation_id = await send(page, "Please pass me to someone")
     with api_client(widget_server) as api:
-        # No agent has this skill, so the handoff stays queued.
-        handoff = api.post(
-            f"/conversations/{conversation_id}/handoff",
-            json={"reason": "Customer asked", "requiredSkills": ["reload-test-skill"]},
-        )
-    assert handoff.status_code == 201, handoff.text
-    assert handoff.json()["status"] == "queued"
+        queue_handoff(api, conversation_id, "reload-test-skill", reason="Customer asked")
     status = page.locator(".status[role='status']")
     await status.wait_for(state="visible")
     before = await status.inner_text()
@@ -127,12 +122,7 @@ async def test_hand_back_clears_assigned_status(
     with api_client(widget_server) as api:
         # The handoff queues, because no agent has the skill. Then Robin takes
         # it, as the inbox's Take button does.
-        handoff = api.post(
-            f"/conversations/{conversation_id}/handoff",
-            json={"reason": "asked", "requiredSkills": ["hand-back-skill"]},
-        )
-        assert handoff.status_code == 201, handoff.text
-        assert handoff.json()["status"] == "queued"
+        queue_handoff(api, conversation_id, "hand-back-skill", reason="asked")
         assignment = api.patch(
             f"/conversations/{conversation_id}", json={"assignedAgentId": agent_id}
         )

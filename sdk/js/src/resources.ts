@@ -26,6 +26,7 @@ import type {
   Metrics,
   MetricsQuery,
   Priority,
+  QueuedHandoff,
   RealtimeEvent,
   Satisfaction,
   SatisfactionCreate,
@@ -189,11 +190,11 @@ export class Handoffs extends Resource {
     });
   }
 
-  /** List handoffs, by default the queue, ordered by priority and then age. */
+  /** Iterate handoffs, by default the queue, ordered by priority and then age. */
   list(
     query: { status?: string; mailboxId?: string; limit?: number } = {},
-  ): Promise<Record<string, unknown>> {
-    return this.core.request({ method: "GET", path: "/handoffs", query: query as Query });
+  ): Paginator<QueuedHandoff> {
+    return this.paginate("/handoffs", query);
   }
 }
 

@@ -126,6 +126,15 @@ export interface Handoff {
   createdAt: string;
 }
 
+/** A handoff as the queue lists it, with the conversation fields an inbox shows. */
+export type QueuedHandoff = Schema<"QueuedHandoff", Handoff & {
+  mailboxId: string;
+  customerId: string;
+  subject: string | null;
+  /** Seconds since the handoff was requested. */
+  waitingSeconds: number;
+}>;
+
 export type AgentStatus = "online" | "away" | "offline";
 
 export interface Agent {

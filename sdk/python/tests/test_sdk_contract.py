@@ -48,7 +48,7 @@ CALLS: dict[str, Call] = {
     "GET /conversations/{}/handoff": lambda c: c.handoffs.get(A),
     "POST /conversations/{}/handoff/complete": lambda c: c.handoffs.complete(A),
     "POST /conversations/{}/handoff/cancel": lambda c: c.handoffs.cancel(A),
-    "GET /handoffs": lambda c: c.handoffs.list(status="queued"),
+    "GET /handoffs": lambda c: c.handoffs.list(status="queued").first_page(),
     "POST /auth/login": lambda c: c.auth.login(email="a@example.test", password="p"),
     "POST /agents": lambda c: c.agents.create(name="Ann"),
     "GET /agents": lambda c: c.agents.list().first_page(),

@@ -31,6 +31,7 @@ EXPECTED = {
     "Paginator",
     "Pagination",
     "PayloadTooLargeError",
+    "QueuedHandoff",
     "RateLimitError",
     "RealtimeClient",
     "RealtimeError",

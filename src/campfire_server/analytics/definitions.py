@@ -83,7 +83,7 @@ METRICS: dict[str, Metric] = {
             "message (private notes included) and no handoff request did, whoever set the "
             "status. A conversation resolved before any AI reply, such as one with customer "
             "messages only, counts as resolved but not as AI-resolved. An item in the same "
-            "millisecond as the resolution counts as before it. trend follows "
+            "millisecond as the resolution counts by the order it was stored in. trend follows "
             "total_resolution. " + RESOLUTION_RULE,
         ),
         Metric(

@@ -128,11 +128,39 @@ firsts AS (
 )"""
 
 
+# Whether the first resolution came after a public AI reply and before any
+# agent message (private notes included) and handoff request, in stream
+# order, so an item of the resolution's millisecond counts by when it was
+# stored. Each item's window counts the items ordered before it.
+_BEFORE_ITEM = (
+    "OVER (PARTITION BY cid ORDER BY t, store_order, kind "
+    "ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)"
+)
+AI_RESOLUTIONS_SQL = f"""
+ai_resolutions AS (
+    SELECT cid, MAX(CASE WHEN ais_before > 0 AND humans_before = 0 THEN 1 ELSE 0 END)
+               AS ai_resolved
+    FROM (
+        SELECT cid, kind,
+               COALESCE(SUM(CASE WHEN kind = {AI} THEN 1 ELSE 0 END) {_BEFORE_ITEM}, 0)
+                   AS ais_before,
+               COALESCE(SUM(CASE WHEN kind IN ({AGENT}, {AGENT_NOTE}, {HANDOFF}) THEN 1 ELSE 0 END)
+                   {_BEFORE_ITEM}, 0) AS humans_before,
+               COALESCE(SUM(CASE WHEN kind = {RESOLVED} THEN 1 ELSE 0 END) {_BEFORE_ITEM}, 0)
+                   AS resolutions_before
+        FROM stream
+    ) counted
+    WHERE kind = {RESOLVED} AND resolutions_before = 0
+    GROUP BY cid
+)"""
+
+
 def _derived_ctes(messages: str) -> str:
     return ", ".join(
         [
             _stream_sql(messages),
             FIRSTS_SQL,
+            AI_RESOLUTIONS_SQL,
             _waits_sql("reply", (CUSTOMER, AI, AGENT, RESOLVED), (AI, AGENT)),
             _waits_sql("human", (CUSTOMER, AGENT, RESOLVED), (AGENT,)),
         ]
@@ -161,17 +189,24 @@ SELECT c.id, c.org_id, c.mailbox_id, c.created_at, w.series, w.answered, w.reply
 
 WAIT_SUMS = ("reply", "ai", "human")
 _FACT_COLUMNS = STATE_COLUMNS
+# The columns of revision 0003_analytics_live, before ai_resolved was added.
+_FACT_COLUMNS_WITHOUT_AI_RESOLVED = tuple(
+    column for column in STATE_COLUMNS if column != "ai_resolved"
+)
 _ZERO_COLUMNS = tuple(f"{prefix}_{kind}" for prefix in WAIT_SUMS for kind in ("waits", "ms"))
 
 
-def _part(source: str, values: dict[str, str], where: str = "") -> str:
+def _part(
+    columns: tuple[str, ...], source: str, values: dict[str, str], where: str = ""
+) -> str:
     """Build one branch of the merge: ``values`` by fact column, NULL for the others."""
-    columns = ", ".join(values.get(column, "NULL") for column in _FACT_COLUMNS)
-    return f"SELECT cid, {columns} FROM {source}{where}"
+    listed = ", ".join(values.get(column, "NULL") for column in columns)
+    return f"SELECT cid, {listed} FROM {source}{where}"
 
 
-def _wait_sums(prefix: str, source: str, where: str = "") -> str:
+def _wait_sums(columns: tuple[str, ...], prefix: str, source: str, where: str = "") -> str:
     return _part(
+        columns,
         source,
         {
             f"{prefix}_waits": "COUNT(*)",
@@ -182,9 +217,10 @@ def _wait_sums(prefix: str, source: str, where: str = "") -> str:
     )
 
 
-def _open_wait(prefix: str) -> str:
+def _open_wait(columns: tuple[str, ...], prefix: str) -> str:
     """Build the branch that finds the start of a series' open wait: a start with no next item."""
     return _part(
+        columns,
         f"{prefix}_edges",
         {f"{prefix}_wait_from": "t"},
         f" WHERE kind = {CUSTOMER} AND next_kind IS NULL",
@@ -203,49 +239,56 @@ def _summed(column: str) -> str:
     return f"MAX({column}) AS {column}"
 
 
-# Every CTE is aggregated on its own and merged by conversation id, because
-# joining one CTE to another leaves SQLite scanning it once per outer row.
-# The typed NULLs of the first branch fix the column types on PostgreSQL.
-_TYPED_NULLS = ", ".join(
-    f"CAST(NULL AS {_column_type(column)}) AS {column}" for column in _FACT_COLUMNS
-)
-_MERGED = " UNION ALL ".join(
-    [
-        f"SELECT id AS cid, {_TYPED_NULLS} FROM cohort",
+def _merged_sql(columns: tuple[str, ...]) -> str:
+    """Build the union of every CTE's fact columns, one or more rows per conversation.
+
+    Every CTE is aggregated on its own and merged by conversation id, because
+    joining one CTE to another leaves SQLite scanning it once per outer row.
+    The typed NULLs of the first branch fix the column types on PostgreSQL.
+    """
+    typed_nulls = ", ".join(
+        f"CAST(NULL AS {_column_type(column)}) AS {column}" for column in columns
+    )
+    firsts = ("resolved_at", "ai_at", "agent_at", "handoff_at", "stream_position")
+    parts = [
+        f"SELECT id AS cid, {typed_nulls} FROM cohort",
+        _part(columns, "firsts", {column: column for column in firsts}),
         _part(
-            "firsts",
-            {
-                column: column
-                for column in ("resolved_at", "ai_at", "agent_at", "handoff_at", "stream_position")
-            },
-        ),
-        _part(
+            columns,
             "reply_waits",
             {"first_response_ms": "ms", "first_reply_kind": "reply_kind"},
             " WHERE answered = 1",
         ),
-        _part("human_waits", {"first_human_response_ms": "ms"}, " WHERE answered = 1"),
-        _wait_sums("reply", "reply_waits"),
-        _wait_sums("ai", "reply_waits", f" WHERE reply_kind = {AI}"),
-        _wait_sums("human", "human_waits"),
-        _open_wait("reply"),
-        _open_wait("human"),
+        _part(columns, "human_waits", {"first_human_response_ms": "ms"}, " WHERE answered = 1"),
+        _wait_sums(columns, "reply", "reply_waits"),
+        _wait_sums(columns, "ai", "reply_waits", f" WHERE reply_kind = {AI}"),
+        _wait_sums(columns, "human", "human_waits"),
+        _open_wait(columns, "reply"),
+        _open_wait(columns, "human"),
     ]
-)
-UPSERT_FACTS_SQL = f"""
+    if "ai_resolved" in columns:
+        parts.append(_part(columns, "ai_resolutions", {"ai_resolved": "ai_resolved"}))
+    return " UNION ALL ".join(parts)
+
+
+def _upsert_facts_sql(columns: tuple[str, ...]) -> str:
+    return f"""
 INSERT INTO analytics_facts (conversation_id, org_id, mailbox_id, created_at, rating,
-                             {", ".join(_FACT_COLUMNS)})
+                             {", ".join(columns)})
 SELECT c.id, c.org_id, c.mailbox_id, c.created_at, r.rating,
-       {", ".join(f"g.{column}" for column in _FACT_COLUMNS)}
-FROM (SELECT cid, {", ".join(_summed(column) for column in _FACT_COLUMNS)}
-      FROM ({_MERGED}) parts GROUP BY cid) g
+       {", ".join(f"g.{column}" for column in columns)}
+FROM (SELECT cid, {", ".join(_summed(column) for column in columns)}
+      FROM ({_merged_sql(columns)}) parts GROUP BY cid) g
 JOIN conversations c ON c.id = g.cid
 LEFT JOIN satisfaction_ratings r ON r.conversation_id = c.id
 WHERE true
 ON CONFLICT (conversation_id) DO UPDATE SET
     org_id = excluded.org_id, mailbox_id = excluded.mailbox_id,
     created_at = excluded.created_at, rating = excluded.rating,
-    {", ".join(f"{column} = excluded.{column}" for column in _FACT_COLUMNS)}"""
+    {", ".join(f"{column} = excluded.{column}" for column in columns)}"""
+
+
+UPSERT_FACTS_SQL = _upsert_facts_sql(_FACT_COLUMNS)
 
 
 def conversation_filter(
@@ -360,18 +403,34 @@ def count_missing(tx: Tx) -> int:
     )
 
 
-def derive_all_statements(*, with_bin: bool = True, with_seq: bool = True) -> list[str]:
+def derive_all_statements(
+    *, with_bin: bool = True, with_seq: bool = True, with_ai_resolved: bool = True
+) -> list[str]:
     """Return the statements that derive the waits and facts of every conversation.
 
     They take no parameters and expect both tables empty, as after the
     migration that creates them. ``with_bin=False`` leaves out the waits'
     ``bin`` column, which revision 0003_analytics_live does not have yet,
-    and ``with_seq=False`` numbers the messages without their ``seq`` column.
+    ``with_seq=False`` numbers the messages without their ``seq`` column,
+    and ``with_ai_resolved=False`` leaves out the facts' ``ai_resolved``
+    column, which revision 0006_analytics_ai_resolved adds.
     """
     cohort = "cohort (id) AS (SELECT id FROM conversations)"
     insert_waits = INSERT_WAITS_SQL if with_bin else INSERT_WAITS_WITHOUT_BIN_SQL
     derived = DERIVED_CTES if with_seq else _derived_ctes(_MESSAGES_NUMBERED)
+    columns = _FACT_COLUMNS if with_ai_resolved else _FACT_COLUMNS_WITHOUT_AI_RESOLVED
+    upsert_facts = _upsert_facts_sql(columns)
     return [
         f"WITH {cohort}, {derived} {insert_waits}",
-        f"WITH {cohort}, {derived} {UPSERT_FACTS_SQL}",
+        f"WITH {cohort}, {derived} {upsert_facts}",
     ]
+
+
+def fill_ai_resolved_statement() -> str:
+    """Return the statement that sets ``ai_resolved`` on every facts row from the history."""
+    cohort = "cohort (id) AS (SELECT id FROM conversations)"
+    return (
+        f"WITH {cohort}, {_stream_sql(_MESSAGES_WITH_SEQ)}, {AI_RESOLUTIONS_SQL} "
+        "UPDATE analytics_facts SET ai_resolved = COALESCE((SELECT a.ai_resolved "
+        "FROM ai_resolutions a WHERE a.cid = analytics_facts.conversation_id), 0)"
+    )

@@ -44,13 +44,19 @@ def ai_resolved_sql(alias: str) -> str:
     """Build the condition of an AI resolution on a facts row.
 
     The first resolution came after a public AI reply and before any agent
-    message (private notes included) and any handoff request. An item in
-    the same millisecond as the resolution counts as before it. Who set the
-    status does not matter.
+    message (private notes included) and any handoff request, in the order
+    the items were stored, so items of the resolution's millisecond count by
+    that order. Who set the status does not matter. The facts derivation
+    and ``stream.advance`` store the outcome in ``ai_resolved``.
+    """
+    return f"({alias}.resolved_at IS NOT NULL AND {alias}.ai_resolved = 1)"
 
-    NOTE: the facts row keeps only the times of these firsts, not their
-    stored order, so this tie rule differs from the waits, which order
-    items of one millisecond as they were stored.
+
+def _ai_resolved_by_time_sql(alias: str) -> str:
+    """Build the condition by the times of the firsts alone, for a table without ``ai_resolved``.
+
+    Revision 0003_analytics_live derives its rollups with it. An item in the
+    same millisecond as the resolution counts as before it.
     """
     return (
         f"{alias}.resolved_at IS NOT NULL "
@@ -62,13 +68,7 @@ def ai_resolved_sql(alias: str) -> str:
 
 def is_ai_resolved(facts: dict[str, Any]) -> bool:
     """Evaluate ``ai_resolved_sql`` on a facts row in Python."""
-    resolved_at, ai_at = facts["resolved_at"], facts["ai_at"]
-    if resolved_at is None or ai_at is None or ai_at > resolved_at:
-        return False
-    agent_at, handoff_at = facts["agent_at"], facts["handoff_at"]
-    return (agent_at is None or agent_at > resolved_at) and (
-        handoff_at is None or handoff_at > resolved_at
-    )
+    return facts["resolved_at"] is not None and facts["ai_resolved"] == 1
 
 
 def contributions(facts: dict[str, Any]) -> dict[str, float]:
@@ -94,28 +94,33 @@ def contributions(facts: dict[str, Any]) -> dict[str, float]:
     return values
 
 
+def _facts_totals_sql(ai_resolved: str) -> str:
+    """Build the contributions summed over facts rows aliased ``x``, given the AI condition."""
+    return ", ".join(
+        [
+            "COUNT(*) AS n",
+            "COUNT(x.resolved_at) AS resolved",
+            f"COALESCE(SUM(CASE WHEN {ai_resolved} THEN 1 ELSE 0 END), 0) AS ai_resolved",
+            "COUNT(x.handoff_at) AS handoffs",
+            "COUNT(x.rating) AS rated",
+            "COALESCE(SUM(x.rating), 0) AS rating_sum",
+            "COALESCE(SUM(x.rating * x.rating), 0) AS rating_squares",
+            *(
+                f"COALESCE(SUM(x.{prefix}_waits), 0) AS n_{prefix}, "
+                f"COALESCE(SUM(x.{prefix}_ms), 0) AS total_{prefix}, "
+                f"COALESCE(SUM(x.{prefix}_squares), 0.0) AS squares_{prefix}"
+                for prefix in ("reply", "ai", "human")
+            ),
+            "COUNT(x.first_response_ms) AS n_first",
+            "COALESCE(SUM(x.first_response_ms), 0) AS total_first",
+            "COALESCE(SUM(CAST(x.first_response_ms AS DOUBLE PRECISION) "
+            "* x.first_response_ms), 0.0) AS squares_first",
+        ]
+    )
+
+
 # The same contributions summed over facts rows in SQL, aliased ``x``.
-FACTS_TOTALS_SQL = ", ".join(
-    [
-        "COUNT(*) AS n",
-        "COUNT(x.resolved_at) AS resolved",
-        f"COALESCE(SUM(CASE WHEN {ai_resolved_sql('x')} THEN 1 ELSE 0 END), 0) AS ai_resolved",
-        "COUNT(x.handoff_at) AS handoffs",
-        "COUNT(x.rating) AS rated",
-        "COALESCE(SUM(x.rating), 0) AS rating_sum",
-        "COALESCE(SUM(x.rating * x.rating), 0) AS rating_squares",
-        *(
-            f"COALESCE(SUM(x.{prefix}_waits), 0) AS n_{prefix}, "
-            f"COALESCE(SUM(x.{prefix}_ms), 0) AS total_{prefix}, "
-            f"COALESCE(SUM(x.{prefix}_squares), 0.0) AS squares_{prefix}"
-            for prefix in ("reply", "ai", "human")
-        ),
-        "COUNT(x.first_response_ms) AS n_first",
-        "COALESCE(SUM(x.first_response_ms), 0) AS total_first",
-        "COALESCE(SUM(CAST(x.first_response_ms AS DOUBLE PRECISION) * x.first_response_ms), 0.0) "
-        "AS squares_first",
-    ]
-)
+FACTS_TOTALS_SQL = _facts_totals_sql(ai_resolved_sql("x"))
 ROLLUP_TOTALS_SQL = ", ".join(
     f"COALESCE(SUM(x.{column}), {'0.0' if column.startswith('squares_') else '0'}) AS {column}"
     for column in COLUMNS
@@ -173,18 +178,24 @@ def apply_delta(
         tx.execute(statement[0], **statement[1])
 
 
-def _insert_from_facts_sql(where: str) -> str:
+def _insert_from_facts_sql(where: str, totals: str = FACTS_TOTALS_SQL) -> str:
     return (
         f"INSERT INTO analytics_rollups (org_id, slot_start, mailbox_id, {', '.join(COLUMNS)}) "
-        f"SELECT x.org_id, {_SLOT_SQL}, x.mailbox_id, {FACTS_TOTALS_SQL} "
+        f"SELECT x.org_id, {_SLOT_SQL}, x.mailbox_id, {totals} "
         f"FROM analytics_facts x WHERE {where} "
         f"GROUP BY x.org_id, {_SLOT_SQL}, x.mailbox_id"
     )
 
 
-def derive_all_statement() -> str:
-    """Return the statement that derives every rollup row from an empty table."""
-    return _insert_from_facts_sql("1 = 1")
+def derive_all_statement(*, with_ai_resolved: bool = True) -> str:
+    """Return the statement that derives every rollup row from an empty table.
+
+    ``with_ai_resolved=False`` reads facts without their ``ai_resolved``
+    column, as revision 0003_analytics_live has them.
+    """
+    if with_ai_resolved:
+        return _insert_from_facts_sql("1 = 1")
+    return _insert_from_facts_sql("1 = 1", _facts_totals_sql(_ai_resolved_by_time_sql("x")))
 
 
 def rederive_slots(tx: Tx, conversations_sql: str, params: dict[str, Any]) -> None:

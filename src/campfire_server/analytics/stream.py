@@ -54,6 +54,7 @@ STATE_COLUMNS = (
     "reply_wait_from",
     "human_wait_from",
     "stream_position",
+    "ai_resolved",
 )
 
 
@@ -141,6 +142,15 @@ def advance(facts: dict[str, Any], kind: int, at_ms: int) -> tuple[dict[str, Any
             if wait is not None:
                 waits.append(wait)
     elif kind == RESOLVED:
+        if facts["resolved_at"] is None:
+            # Items reach the facts in the order they were stored, so the
+            # firsts already set are the items stored before this resolution.
+            by_ai = (
+                facts["ai_at"] is not None
+                and facts["agent_at"] is None
+                and facts["handoff_at"] is None
+            )
+            changes["ai_resolved"] = 1 if by_ai else 0
         _first(facts, changes, "resolved_at", at_ms)
         changes["reply_wait_from"] = None
         changes["human_wait_from"] = None

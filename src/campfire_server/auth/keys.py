@@ -21,8 +21,10 @@ from typing import Any, Literal
 from .. import clock, ids
 from ..db.tx import Tx
 from ..errors import NotFound, ValidationFailed
+from ..pagination import PageRequest, keyset_clause, order_clause, page_in_memory, pagination
 from .origins import normalize_origin
 from .principal import Principal, Role
+from .scope import is_limited, manages
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +42,11 @@ _ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 _LOOKUP_CHARS = 12
 _SECRET_CHARS = 32
 _PREFIXES = ("sk_live_", "sk_test_", "pk_live_", "pk_test_")
+# Every column of api_keys but the hash.
+KEY_COLUMNS = (
+    "id, name, kind, role, prefix, mailbox_ids, allowed_origins, created_at, last_used_at, "
+    "revoked_at"
+)
 
 
 def _random_text(length: int) -> str:
@@ -121,10 +128,34 @@ def create_key(
 
 def list_keys(tx: Tx, org_id: str) -> list[dict[str, Any]]:
     return tx.all(
-        "SELECT id, name, kind, role, prefix, mailbox_ids, allowed_origins, created_at, "
-        "last_used_at, revoked_at FROM api_keys WHERE org_id = :org_id ORDER BY created_at, id",
+        f"SELECT {KEY_COLUMNS} FROM api_keys WHERE org_id = :org_id ORDER BY created_at, id",
         org_id=org_id,
     )
+
+
+def list_managed_keys(
+    tx: Tx, principal: Principal, request: PageRequest
+) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """Return one page of the keys ``principal`` may manage, oldest first, as raw rows.
+
+    A limited credential's keys are paged in Python, because their mailbox
+    list is JSON text. An organization has few keys, so that read is cheap.
+    """
+    if is_limited(principal):
+        rows = list_keys(tx, principal.org_id)
+        managed = [
+            row for row in rows if manages(principal, json.loads(row["mailbox_ids"] or "[]"))
+        ]
+        return page_in_memory(request, managed)
+
+    params: dict[str, Any] = {"org_id": principal.org_id}
+    total = int(tx.value("SELECT COUNT(*) AS n FROM api_keys WHERE org_id = :org_id", **params))
+    where = "org_id = :org_id" + keyset_clause(request, "asc", params)
+    rows = tx.all(
+        f"SELECT {KEY_COLUMNS} FROM api_keys WHERE {where}" + order_clause(request, "asc"),
+        **params,
+    )
+    return pagination(request, rows, total)
 
 
 def get_key(tx: Tx, org_id: str, key_id: str) -> dict[str, Any]:

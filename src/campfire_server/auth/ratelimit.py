@@ -12,7 +12,10 @@ Limits (defaults from the settings, overridable per organization in
 * ``messagesPerMinute`` per conversation;
 * ``websocketConnections`` open at once per organization (see ``connections``);
 * ``widgetSessionsPerMinute`` per client IP address;
-* ``loginAttemptsPerMinute`` (inbox sign-ins) per client IP address.
+* ``loginAttemptsPerMinute`` (inbox sign-ins) per client IP address;
+* ``helpCentrePagesPerMinute`` (``/kb/{articleId}`` views) per client IP
+  address. Like sign-ins it is not overridable, because the organization is
+  unknown before the lookup that the limit protects.
 """
 
 from __future__ import annotations
@@ -42,6 +45,7 @@ MESSAGES = "messagesPerMinute"
 WEBSOCKETS = "websocketConnections"
 WIDGET_SESSIONS = "widgetSessionsPerMinute"
 LOGINS = "loginAttemptsPerMinute"
+HELP_CENTRE_PAGES = "helpCentrePagesPerMinute"
 
 # How long a process counts in memory after a Redis failure before it tries Redis again.
 REDIS_RETRY_SECONDS = 5.0
@@ -93,6 +97,7 @@ _UNITS = {
     MESSAGES: "messages per minute in this conversation",
     WIDGET_SESSIONS: "widget sessions per minute from this address",
     LOGINS: "sign-in attempts per minute from this address",
+    HELP_CENTRE_PAGES: "help-centre pages per minute from this address",
 }
 
 
@@ -225,6 +230,7 @@ class RateLimits:
             WEBSOCKETS: self.settings.rate_limit_websocket_connections,
             WIDGET_SESSIONS: self.settings.rate_limit_widget_sessions_per_minute,
             LOGINS: self.settings.rate_limit_login_attempts_per_minute,
+            HELP_CENTRE_PAGES: self.settings.rate_limit_help_centre_pages_per_minute,
         }
 
     async def limits_for(self, org_id: str | None) -> dict[str, int]:
@@ -270,6 +276,11 @@ class RateLimits:
         """Count one sign-in attempt from ``client_ip``, before its organization is known."""
         limits = self.defaults()
         return await self.hit(LOGINS, limits[LOGINS], client_ip)
+
+    async def hit_help_centre_page(self, client_ip: str) -> Decision:
+        """Count one help-centre page view from ``client_ip``, before its article is looked up."""
+        limits = self.defaults()
+        return await self.hit(HELP_CENTRE_PAGES, limits[HELP_CENTRE_PAGES], client_ip)
 
     async def connection_limit(self, org_id: str) -> int:
         return (await self.limits_for(org_id))[WEBSOCKETS]

@@ -151,6 +151,14 @@ def not_found_page(article_id: str) -> str:
     )
 
 
+def rate_limited_page(retry_after: int) -> str:
+    return page(
+        "Too many requests",
+        "<p>This address opened too many help-centre pages in the last minute. "
+        f"Try again in {retry_after} seconds.</p>",
+    )
+
+
 def _without_leading_title(title: str, content: str) -> str:
     """Drop a first ``# Title`` heading that repeats the page title."""
     first, _, rest = content.lstrip().partition("\n")

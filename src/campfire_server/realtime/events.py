@@ -31,7 +31,7 @@ CHANNEL_EXPECTED = "conversation:{id}, mailbox:{id} or agent:{id}"
 
 # Client frame types and the server frame types.
 CLIENT_FRAME_TYPES = ("auth", "subscribe", "unsubscribe", "typing", "ping", "pong")
-EVENT_FRAME_TYPES = ("message", "typing", "handoff", "conversation", "presence")
+EVENT_FRAME_TYPES = ("message", "typing", "handoff", "conversation", "rating", "presence")
 
 
 _non_finite_frames = 0
@@ -228,8 +228,15 @@ def frame_for(record: EventRecord) -> EventFrame | None:
     if record.type.startswith("conversation."):
         data = _conversation_data(record)
         return EventFrame(record, "conversation", data, False, _agents_named(data))
+    if record.type == records.SATISFACTION_RATED:
+        # Sent so that an open inbox shows a new rating without asking for one
+        # that may not exist yet.
+        rating = record.data.get("rating")
+        data = dict(rating) if isinstance(rating, dict) else {}
+        data.setdefault("conversationId", record.conversation_id)
+        return EventFrame(record, "rating", data, False, frozenset())
     return None
 
 
 # Event types read back from the log for replays; the others map to no frame.
-REPLAYED_TYPE_PATTERNS = ("message.sent", "handoff.%", "conversation.%")
+REPLAYED_TYPE_PATTERNS = ("message.sent", "handoff.%", "conversation.%", "satisfaction.rated")

@@ -32,7 +32,8 @@ EVENT_COLUMNS = (
     "position, id, org_id, conversation_id, mailbox_id, sequence, type, data, created_at"
 )
 REPLAYED_TYPES_SQL = (
-    "(type = 'message.sent' OR type LIKE 'handoff.%' OR type LIKE 'conversation.%')"
+    "(type = 'message.sent' OR type LIKE 'handoff.%' OR type LIKE 'conversation.%' "
+    "OR type = 'satisfaction.rated')"
 )
 
 # An agent channel is filtered after the query, so its replay reads more rows per event.

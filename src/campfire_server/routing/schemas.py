@@ -180,8 +180,3 @@ class QueuedHandoff(Handoff):
     customer: CustomerSummary = Field(description="The customer's id, name and email")
     subject: str | None
     waiting_seconds: int = Field(description="Seconds since the handoff was requested")
-
-
-class HandoffList(ResponseModel):
-    data: list[QueuedHandoff]
-    has_more: bool = Field(description="Whether more handoffs matched than limit")

@@ -11,7 +11,13 @@ from ..config import Settings
 from ..conversations.schemas import CustomerSummary
 from ..db.tx import Tx
 from ..errors import NotFound
-from ..pagination import PageRequest, keyset_clause, order_clause, pagination
+from ..pagination import (
+    PageRequest,
+    encode_position,
+    keyset_clause,
+    order_clause,
+    pagination,
+)
 from . import rules
 from .rules import AgentState, QueueEntry, RoutingPolicy
 from .schemas import Agent, Handoff, QueuedHandoff
@@ -276,6 +282,10 @@ def average_handle_seconds(tx: Tx, org_id: str, now_ms: int, policy: RoutingPoli
     return float(average_ms) / 1000
 
 
+# The types of a handoff cursor's values: priority rank, queue order, creation time and id.
+HANDOFF_CURSOR_SHAPE = (int, int, int, str)
+
+
 def list_handoffs(
     tx: Tx,
     org_id: str,
@@ -283,15 +293,19 @@ def list_handoffs(
     statuses: Sequence[str],
     mailbox_id: str | None,
     scope_mailbox_ids: Sequence[str],
-    limit: int,
+    request: PageRequest,
     now_ms: int,
-) -> tuple[list[QueuedHandoff], bool]:
-    """List handoffs in queue order: priority first (urgent to low), then oldest first.
+) -> tuple[list[QueuedHandoff], dict[str, Any]]:
+    """List one page of handoffs in queue order: priority first (urgent to low), then oldest first.
 
     ``scope_mailbox_ids`` is the credential's mailbox limit (empty: all).
-    Returns the page and whether more handoffs matched.
+    Returns the page and its ``pagination`` object. The cursor contains the
+    whole sort key of the last handoff, shaped as ``HANDOFF_CURSOR_SHAPE``.
+
+    NOTE: a handoff whose priority changes, or that is requeued, moves in
+    this order, so a walk in progress can list it twice or not at all.
     """
-    params: dict[str, Any] = {"org_id": org_id, "limit": limit + 1}
+    params: dict[str, Any] = {"org_id": org_id}
     status_names = [f":status_{index}" for index in range(len(statuses))]
     params.update({f"status_{index}": status for index, status in enumerate(statuses)})
     conditions = ["h.org_id = :org_id", f"h.status IN ({', '.join(status_names)})"]
@@ -302,20 +316,39 @@ def list_handoffs(
         names = [f":scope_{index}" for index in range(len(scope_mailbox_ids))]
         params.update({f"scope_{index}": value for index, value in enumerate(scope_mailbox_ids)})
         conditions.append(f"c.mailbox_id IN ({', '.join(names)})")
-    rank = " ".join(
+    source = "FROM handoffs h JOIN conversations c ON c.id = h.conversation_id"
+    total = int(
+        tx.value(f"SELECT COUNT(*) AS n {source} WHERE {' AND '.join(conditions)}", **params)
+    )
+
+    rank_cases = " ".join(
         f"WHEN '{priority}' THEN {index}" for index, priority in enumerate(rules.PRIORITIES)
     )
+    rank = f"CASE h.priority {rank_cases} ELSE {len(rules.PRIORITIES)} END"
+    if request.cursor is not None:
+        names = ("after_rank", "after_order", "after_created_at", "after_id")
+        params.update(zip(names, request.cursor, strict=True))
+        conditions.append(
+            f"({rank}, h.queue_order, h.created_at, h.id) > "
+            "(:after_rank, :after_order, :after_created_at, :after_id)"
+        )
     columns = ", ".join(f"h.{column.strip()}" for column in HANDOFF_COLUMNS.split(","))
     rows = tx.all(
-        f"SELECT {columns}, c.mailbox_id AS mailbox_id, c.customer_id AS customer_id, "
-        "c.subject AS subject, cu.name AS customer_name, cu.email AS customer_email "
-        "FROM handoffs h JOIN conversations c ON c.id = h.conversation_id "
+        f"SELECT {columns}, {rank} AS priority_rank, c.mailbox_id AS mailbox_id, "
+        "c.customer_id AS customer_id, c.subject AS subject, cu.name AS customer_name, "
+        f"cu.email AS customer_email {source} "
         "LEFT JOIN customers cu ON cu.org_id = c.org_id AND cu.id = c.customer_id "
         f"WHERE {' AND '.join(conditions)} "
-        f"ORDER BY CASE h.priority {rank} ELSE {len(rules.PRIORITIES)} END, "
-        "h.queue_order, h.created_at, h.id LIMIT :limit",
+        f"ORDER BY priority_rank, h.queue_order, h.created_at, h.id "
+        f"LIMIT {request.limit + 1} OFFSET {request.offset}",
         **params,
     )
+
+    def cursor_of(row: dict[str, Any]) -> str:
+        position = (row["priority_rank"], row["queue_order"], row["created_at"], row["id"])
+        return encode_position(position, request.list_tag)
+
+    rows, meta = pagination(request, rows, total, cursor_of=cursor_of)
     items = [
         QueuedHandoff(
             **handoff_from_row(row).model_dump(),
@@ -327,6 +360,6 @@ def list_handoffs(
             subject=row["subject"],
             waiting_seconds=max(0, (now_ms - row["created_at"]) // 1000),
         )
-        for row in rows[:limit]
+        for row in rows
     ]
-    return items, len(rows) > limit
+    return items, meta

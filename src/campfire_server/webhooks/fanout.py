@@ -60,6 +60,12 @@ def _in_list(prefix: str, values: list) -> tuple[str, dict]:  # type: ignore[typ
 
 
 def _subscriptions(tx: Tx, org_ids: list[str]) -> list[Subscription]:
+    # NOTE: a webhook counts as subscribed if it is enabled now, when the
+    # fan-out reads the event, not when the event was written. An event
+    # written while the webhook was enabled and read after it was disabled
+    # gets no delivery (not even a failed one to redeliver), so the outcome
+    # depends on how far the fan-out lags. Fixing it needs the times at which
+    # each webhook was disabled and enabled again.
     placeholders, params = _in_list("o", org_ids)
     # On PostgreSQL the key-share lock makes a concurrent delete or disable
     # wait for this transaction (or this read wait for it), so no delivery is

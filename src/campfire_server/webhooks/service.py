@@ -10,7 +10,7 @@ from ..auth.scope import is_limited, manages
 from ..clock import to_iso
 from ..db.tx import Tx
 from ..errors import NotFound
-from ..pagination import PageRequest, keyset_clause, order_clause, pagination
+from ..pagination import PageRequest, keyset_clause, order_clause, page_in_memory, pagination
 from .schemas import Attempt, Delivery, DeliveryStatus, Webhook
 from .signing import mask_secret
 
@@ -97,11 +97,7 @@ def _list_managed_webhooks(
         org_id=principal.org_id,
     )
     rows = [row for row in rows if manages(principal, json.loads(row["mailbox_ids"]))]
-    total = len(rows)
-    if request.cursor is not None:
-        rows = [row for row in rows if (row["created_at"], row["id"]) > request.cursor]
-    start = request.offset
-    return pagination(request, rows[start : start + request.limit + 1], total)
+    return page_in_memory(request, rows)
 
 
 def get_delivery_row(

@@ -317,7 +317,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List API keys, never their secret part */
+        /** List API keys, oldest first, never their secret part */
         get: operations["keys-list"];
         put?: never;
         /** Create an API key; the whole key is in this response only */
@@ -1203,9 +1203,10 @@ export interface components {
             data: components["schemas"]["QueuedHandoff"][];
             /**
              * Hasmore
-             * @description Whether more handoffs matched than limit
+             * @description Deprecated copy of pagination.hasMore, kept for existing clients
              */
             hasMore: boolean;
+            pagination: components["schemas"]["Pagination"];
         };
         /** ImportResult */
         ImportResult: {
@@ -1514,6 +1515,12 @@ export interface components {
         Page_Agent_: {
             /** Data */
             data: components["schemas"]["Agent"][];
+            pagination: components["schemas"]["Pagination"];
+        };
+        /** Page[ApiKey] */
+        Page_ApiKey_: {
+            /** Data */
+            data: components["schemas"]["ApiKey"][];
             pagination: components["schemas"]["Pagination"];
         };
         /** Page[Conversation] */
@@ -4315,8 +4322,12 @@ export interface operations {
     "handoffs-list": {
         parameters: {
             query?: {
+                /** @description nextCursor */
+                cursor?: string | null;
                 limit?: number;
                 mailboxId?: string | null;
+                /** @description 1-based page; prefer cursor */
+                page?: number;
                 status?: ("queued" | "assigned" | "completed" | "cancelled")[] | null;
             };
             header?: never;
@@ -4392,7 +4403,13 @@ export interface operations {
     };
     "keys-list": {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description nextCursor */
+                cursor?: string | null;
+                limit?: number;
+                /** @description 1-based page; prefer cursor */
+                page?: number;
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -4405,9 +4422,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: components["schemas"]["ApiKey"][];
-                    };
+                    "application/json": components["schemas"]["Page_ApiKey_"];
                 };
             };
             /** @description Invalid input: VALIDATION_ERROR with details.field, value and expected */

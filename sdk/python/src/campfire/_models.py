@@ -136,6 +136,16 @@ class Handoff(CampfireModel):
     updated_at: str | None = None
 
 
+class QueuedHandoff(Handoff):
+    """A handoff as the queue lists it, with the conversation fields an inbox shows."""
+
+    mailbox_id: str | None = None
+    customer_id: str | None = None
+    subject: str | None = None
+    waiting_seconds: int | None = None
+    """Seconds since the handoff was requested."""
+
+
 class Agent(CampfireModel):
     id: str
     name: str | None = None

@@ -5,21 +5,34 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
+from pydantic import Field
 
 from ... import clock
 from ...auth.permissions import require
+from ...pagination import page_request
 from ...routing import actions, service
-from ...routing.schemas import Handoff, HandoffCreate, HandoffList, HandoffStatus
+from ...routing.schemas import Handoff, HandoffCreate, HandoffStatus, QueuedHandoff
 from ..deps import DbDep, PrincipalDep
 from ..lean_route import LeanRoute
 from ..locations import set_location
 from ..query import QueryInt
-from ..schemas import errors
+from ..schemas import Page, errors
 
 router = APIRouter(
     prefix="/conversations/{conversation_id}/handoff", tags=["handoffs"], route_class=LeanRoute
 )
 queue_router = APIRouter(prefix="/handoffs", tags=["handoffs"], route_class=LeanRoute)
+
+
+class HandoffList(Page[QueuedHandoff]):
+    has_more: bool = Field(
+        description="Deprecated copy of pagination.hasMore, kept for existing clients"
+    )
+
+
+# The queue keeps its larger page, 1 to 200 with 100 by default, from before
+# it had a cursor, so an inbox still lists a whole busy queue in one request.
+MAX_QUEUE_LIMIT = 200
 
 
 @queue_router.get(
@@ -34,21 +47,36 @@ async def list_handoffs(
     db: DbDep,
     status: Annotated[list[HandoffStatus] | None, Query()] = None,
     mailbox_id: Annotated[str | None, Query(alias="mailboxId", max_length=64)] = None,
-    limit: Annotated[QueryInt, Query(ge=1, le=200)] = 100,
+    page: Annotated[
+        QueryInt, Query(ge=1, le=1_000_000, description="1-based page; prefer cursor")
+    ] = 1,
+    limit: Annotated[QueryInt, Query(ge=1, le=MAX_QUEUE_LIMIT)] = 100,
+    cursor: Annotated[str | None, Query(max_length=200, description="nextCursor")] = None,
 ) -> HandoffList:
     require(principal, "handoffs:list")
-    items, has_more = await db.read(
+    statuses = sorted(set(status or ["queued"]))
+    request = page_request(
+        page,
+        limit,
+        cursor,
+        list_key=f"{principal.org_id}:handoffs:{','.join(statuses)}:{mailbox_id or ''}",
+        max_limit=MAX_QUEUE_LIMIT,
+        cursor_shape=service.HANDOFF_CURSOR_SHAPE,
+    )
+    items, meta = await db.read(
         lambda tx: service.list_handoffs(
             tx,
             principal.org_id,
-            statuses=status or ["queued"],
+            statuses=statuses,
             mailbox_id=mailbox_id,
             scope_mailbox_ids=principal.mailbox_ids,
-            limit=limit,
+            request=request,
             now_ms=clock.now_ms(),
         )
     )
-    return HandoffList(data=items, has_more=has_more)
+    return HandoffList.model_validate(
+        {"data": items, "pagination": meta, "hasMore": meta["hasMore"]}
+    )
 
 
 @router.post(

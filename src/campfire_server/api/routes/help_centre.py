@@ -7,6 +7,12 @@ title, body and last update only: never its organization, mailboxes, tags
 or external id. Article ids carry 96 random bits, so only a cited or shared
 link finds an article. ``X-Robots-Tag: noindex`` keeps the pages out of
 search engines, because an article may serve a single mailbox.
+
+Views are limited per client IP address (``helpCentrePagesPerMinute``) in
+the route itself, because the address limit of anonymous API requests does
+not apply to a request that carries an ``Authorization`` header, and this
+route never checks one. Over the limit the page is a ``429`` in HTML with
+``Retry-After``, as browsers open it.
 """
 
 from __future__ import annotations
@@ -15,7 +21,9 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse
 
 from ...clock import to_iso
+from ...errors import RateLimited
 from ...knowledge import article_page
+from ..deps import client_address, enforce_limit
 
 router = APIRouter(include_in_schema=False)
 
@@ -32,6 +40,17 @@ HEADERS = {
 
 @router.api_route("/kb/{article_id}", methods=["GET", "HEAD"])
 async def help_centre_article(article_id: str, request: Request) -> Response:
+    rate_limits = request.app.state.rate_limits
+    decision = await rate_limits.hit_help_centre_page(client_address(request))
+    try:
+        enforce_limit(request, decision)
+    except RateLimited as error:
+        return HTMLResponse(
+            article_page.rate_limited_page(decision.retry_after()),
+            status_code=429,
+            headers={**HEADERS, **error.headers, "Cache-Control": "no-store"},
+        )
+
     row = None
     if len(article_id) <= MAX_ARTICLE_ID_CHARS:
         rows = await request.app.state.db.read(

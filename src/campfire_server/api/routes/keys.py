@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 
 from ...auth import keys
 from ...auth.permissions import narrow_mailboxes, require
@@ -16,10 +16,12 @@ from ...clock import to_iso
 from ...db.tx import Tx
 from ...errors import NotFound, ValidationFailed
 from ...organizations import service as organizations
+from ...pagination import page_request
 from ..deps import DbDep, PrincipalDep
 from ..lean_route import LeanRoute
 from ..locations import set_location
-from ..schemas import errors
+from ..query import QueryInt
+from ..schemas import Page, errors
 
 router = APIRouter(prefix="/keys", tags=["keys"], route_class=LeanRoute)
 
@@ -78,11 +80,7 @@ def _create(tx: Tx, org_id: str, body: KeyCreate, mailbox_ids: list[str]) -> Iss
         mailbox_ids=mailbox_ids,
         allowed_origins=body.allowed_origins,
     )
-    row = tx.one(
-        "SELECT id, name, kind, role, prefix, mailbox_ids, allowed_origins, created_at, "
-        "last_used_at, revoked_at FROM api_keys WHERE id = :id",
-        id=issued.id,
-    )
+    row = tx.one(f"SELECT {keys.KEY_COLUMNS} FROM api_keys WHERE id = :id", id=issued.id)
     assert row is not None
     return IssuedApiKey(**_key_from_row(row).model_dump(), key=issued.key)
 
@@ -115,15 +113,24 @@ async def create_key(
 
 @router.get(
     "",
-    response_model=dict[str, list[ApiKey]],
-    responses=errors(403),
+    response_model=Page[ApiKey],
+    responses=errors(400, 403),
     operation_id="keys-list",
-    summary="List API keys, never their secret part",
+    summary="List API keys, oldest first, never their secret part",
 )
-async def list_keys(principal: PrincipalDep, db: DbDep) -> dict:
+async def list_keys(
+    principal: PrincipalDep,
+    db: DbDep,
+    page: Annotated[
+        QueryInt, Query(ge=1, le=1_000_000, description="1-based page; prefer cursor")
+    ] = 1,
+    limit: Annotated[QueryInt, Query(ge=1, le=100)] = 50,
+    cursor: Annotated[str | None, Query(max_length=200, description="nextCursor")] = None,
+) -> dict:
     require(principal, "keys:manage")
-    rows = await db.read(lambda tx: keys.list_keys(tx, principal.org_id))
-    return {"data": [_key_from_row(row) for row in rows if _managed(principal, row)]}
+    request = page_request(page, limit, cursor, list_key=f"{principal.org_id}:keys")
+    rows, meta = await db.read(lambda tx: keys.list_managed_keys(tx, principal, request))
+    return {"data": [_key_from_row(row) for row in rows], "pagination": meta}
 
 
 @router.get(

@@ -4,7 +4,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from .._core import body, path, query
-from .._models import Agent, Handoff
+from .._models import Agent, Handoff, QueuedHandoff
 from .._pagination import Paginator
 from ._base import Resource, camel_keys
 
@@ -103,13 +103,12 @@ class Handoffs(Resource):
 
     def list(
         self, *, status: str | None = None, mailbox_id: str | None = None, limit: int | None = None
-    ) -> dict[str, Any]:
-        """List handoffs, by default the queue, ordered by priority and then age."""
-        return self._call(
-            "GET",
+    ) -> Paginator[QueuedHandoff]:
+        """Iterate handoffs, by default the queue, ordered by priority and then age."""
+        return self._list(
             "/handoffs",
-            dict,
-            params=query(status=status, mailbox_id=mailbox_id, limit=limit),
+            QueuedHandoff.model_validate,
+            query(status=status, mailbox_id=mailbox_id, limit=limit),
         )
 
     def cancel(self, conversation_id: str, *, reason: str | None = None) -> Handoff:

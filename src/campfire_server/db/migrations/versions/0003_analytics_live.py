@@ -133,11 +133,14 @@ def upgrade() -> None:
 
     # NOTE: this runs the derivation of the installed code, so it assumes
     # that later migrations have not changed the tables it reads. The waits'
-    # bin column comes with revision 0004_analytics_wait_bins, and the
-    # messages' seq column with revision 0005_message_seq, which may run later.
-    for statement in facts.derive_all_statements(with_bin=False, with_seq=False):
+    # bin column comes with revision 0004_analytics_wait_bins, the messages'
+    # seq column with revision 0005_message_seq, which may run later, and the
+    # facts' ai_resolved column with revision 0006_analytics_ai_resolved.
+    for statement in facts.derive_all_statements(
+        with_bin=False, with_seq=False, with_ai_resolved=False
+    ):
         op.execute(sa.text(statement))
-    op.execute(sa.text(rollups.derive_all_statement()))
+    op.execute(sa.text(rollups.derive_all_statement(with_ai_resolved=False)))
 
 
 def downgrade() -> None:
