@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import queue
+import random
 import threading
 import time
 from collections.abc import Callable
@@ -31,6 +32,10 @@ from .tx import Dialect, LogEntry, Tx
 log = logging.getLogger(__name__)
 
 MAX_GROUP = 64
+# Runs of a group that PostgreSQL aborted for a deadlock or serialization
+# failure, and the base of the random backoff between them.
+GROUP_ATTEMPTS = 5
+RETRY_BACKOFF_SECONDS = 0.01
 
 
 class WriteConnection(Protocol):
@@ -315,36 +320,70 @@ class GroupWriter:
         return False
 
     def _commit_group(self, group: list[Queued]) -> None:
-        # Most works succeed, so a group first runs without a savepoint per
-        # work, which saves two statements (two round trips on PostgreSQL)
-        # each. When one fails, the group rolls back and runs again with
-        # savepoints, so the failure is undone alone, and retried when the
-        # engine reports a retryable error. A lone work that failed for good
-        # is not run again.
-        try:
-            outcomes = self._run_group(group, savepoints=False)
-            ok, failure, _, _ = outcomes[-1]
-            if not ok:
-                if len(group) > 1 or self._connection.is_retryable(failure):
-                    outcomes = self._run_group(group, savepoints=True)
-        except Exception as error:
-            self._recover(error)
-            unavailable = (
-                error
-                if isinstance(error, ServiceUnavailable)
-                else ServiceUnavailable(
-                    "the database is unavailable or busy; retry the request shortly",
-                    headers={"Retry-After": "1"},
-                )
-            )
-            outcomes = [(False, unavailable, [], []) for _ in group]
-
+        outcomes = self._run_with_retries(group)
         for (_work, settle, _rollback, _queued_at), (ok, value, callbacks, logs) in zip(
             group, outcomes, strict=True
         ):
             for entry in logs:
                 entry.write()
             settle(ok, value, callbacks)
+
+    def _run_with_retries(self, group: list[Queued]) -> list[Outcome]:
+        """Run ``group`` until it commits, running it whole again after a deadlock.
+
+        Groups of other processes lock the same rows in other orders, so
+        PostgreSQL can abort one of two groups with a deadlock (40P01) or a
+        serialization failure (40001). That group rolled back entirely, so
+        running it again repeats no acknowledged write. After
+        ``GROUP_ATTEMPTS`` tries every work of the group fails with a 503.
+        """
+        for attempt in range(1, GROUP_ATTEMPTS + 1):
+            try:
+                return self._run_group_once(group)
+            except Exception as error:
+                if attempt < GROUP_ATTEMPTS and self._connection.is_retryable(error):
+                    self._retry_after(error, attempt, len(group))
+                    continue
+                self._recover(error)
+                unavailable = (
+                    error
+                    if isinstance(error, ServiceUnavailable)
+                    else ServiceUnavailable(
+                        "the database is unavailable or busy; retry the request shortly",
+                        headers={"Retry-After": "1"},
+                    )
+                )
+                return [(False, unavailable, [], []) for _ in group]
+        raise AssertionError("unreachable")
+
+    def _run_group_once(self, group: list[Queued]) -> list[Outcome]:
+        # Most works succeed, so a group first runs without a savepoint per
+        # work, which saves two statements (two round trips on PostgreSQL)
+        # each. A retryable failure there rolled the whole group back, so it
+        # is raised for the caller to run the group again. Another failure
+        # runs the group again with savepoints, so the failure is undone
+        # alone. A lone work that failed for good is not run again.
+        outcomes = self._run_group(group, savepoints=False)
+        ok, failure, _, _ = outcomes[-1]
+        if ok:
+            return outcomes
+        if self._connection.is_retryable(failure):
+            raise failure
+        if len(group) > 1:
+            return self._run_group(group, savepoints=True)
+        return outcomes
+
+    def _retry_after(self, error: BaseException, attempt: int, size: int) -> None:
+        log.warning(
+            "write group retried after a conflict",
+            extra={"attempt": attempt, "works": size, "error": str(error)[:300]},
+        )
+        try:
+            self._connection.rollback(self._connection.cursor())
+        except Exception as rollback_error:
+            log.warning("write group rollback failed", extra={"error": str(rollback_error)[:300]})
+        # Random backoff, so the two aborted groups do not collide again in step.
+        time.sleep(random.uniform(0.5, 1.5) * RETRY_BACKOFF_SECONDS * 2 ** (attempt - 1))
 
     def _recover(self, error: Exception) -> None:
         log.error("write group failed", extra={"error": str(error)[:300]})
