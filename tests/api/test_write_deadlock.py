@@ -22,7 +22,7 @@ CONVERSATIONS = 10
 MESSAGES = 200
 
 
-async def test_groups_across_processes_commit_every_message(
+async def test_cross_process_groups_commit_all(
     postgres_available, tmp_path: Path
 ) -> None:
     if not postgres_available:
