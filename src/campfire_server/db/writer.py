@@ -83,8 +83,9 @@ class WriteConnection(Protocol):
 Settle = Callable[[bool, Any, list[Callable[[], Any]]], None]
 
 # A queued work: the function, how to settle its result, whether to roll it
-# back (mock mode), and when it was queued (time.monotonic()).
-Queued = tuple[Callable[[Tx], Any], Settle, bool, float]
+# back (mock mode), when it was queued (time.monotonic()) and its lock order
+# key ("" when it has none).
+Queued = tuple[Callable[[Tx], Any], Settle, bool, float, str]
 
 # A work's result: whether it succeeded, its value or error, its after-commit
 # callbacks and its log lines.
@@ -101,14 +102,26 @@ class GroupWriter:
 
     # Called from any thread ---------------------------------------------------
 
-    def submit(self, work: Callable[[Tx], Any], settle: Settle, *, rollback: bool = False) -> None:
-        """Queue ``work``; with ``rollback`` (mock mode) it runs but its changes are undone."""
+    def submit(
+        self,
+        work: Callable[[Tx], Any],
+        settle: Settle,
+        *,
+        rollback: bool = False,
+        order_key: str | None = None,
+    ) -> None:
+        """Queue ``work``; with ``rollback`` (mock mode) it runs but its changes are undone.
+
+        ``order_key`` names the row the work locks first (a conversation id).
+        A group runs its works sorted by it, so groups of different
+        processes lock those rows in one order and cannot deadlock on them.
+        """
         if self._closed:
             settle(False, ServiceUnavailable("the server is shutting down; retry shortly"), [])
             return
-        self._queue.put((work, settle, rollback, time.monotonic()))
+        self._queue.put((work, settle, rollback, time.monotonic(), order_key or ""))
 
-    async def run(self, work: Callable[[Tx], Any]) -> Any:
+    async def run(self, work: Callable[[Tx], Any], order_key: str | None = None) -> Any:
         journal = journal_for_this_task()
         if journal is not None:
             done, result = journal.replayed()
@@ -122,7 +135,7 @@ class GroupWriter:
         def settle(ok: bool, value: Any, callbacks: list[Callable[[], Any]]) -> None:
             loop.call_soon_threadsafe(_settle_future, future, ok, value, callbacks)
 
-        self.submit(work, settle, rollback=mock.is_active())
+        self.submit(work, settle, rollback=mock.is_active(), order_key=order_key)
         result = await future
         if journal is not None:
             journal.committed(result)
@@ -166,6 +179,8 @@ class GroupWriter:
                     self._queue.put(None)
                     break
                 group.append(following)
+            # Stable, so works of one key (and works without a key) keep their queue order.
+            group.sort(key=lambda item: item[4])
             self._commit_group(group)
 
     def _run_one(
@@ -252,7 +267,7 @@ class GroupWriter:
             with self._connection.pipeline() as flush:
                 queued_at = min(item[3] for item in group)
                 self._connection.begin(cursor, queued_at)
-                for work, _settle, rollback, _queued_at in group:
+                for work, _settle, rollback, _queued_at, _order_key in group:
                     outcome, tx = self._run_one(
                         cursor, work, flush, savepoint=savepoints, rollback=rollback
                     )
@@ -321,7 +336,7 @@ class GroupWriter:
 
     def _commit_group(self, group: list[Queued]) -> None:
         outcomes = self._run_with_retries(group)
-        for (_work, settle, _rollback, _queued_at), (ok, value, callbacks, logs) in zip(
+        for (_work, settle, _rollback, _queued_at, _order_key), (ok, value, callbacks, logs) in zip(
             group, outcomes, strict=True
         ):
             for entry in logs:
@@ -378,10 +393,10 @@ class GroupWriter:
             "write group retried after a conflict",
             extra={"attempt": attempt, "works": size, "error": str(error)[:300]},
         )
-        try:
-            self._connection.rollback(self._connection.cursor())
-        except Exception as rollback_error:
-            log.warning("write group rollback failed", extra={"error": str(rollback_error)[:300]})
+        # A fresh connection: after an error in pipeline mode psycopg 3.3 can
+        # count a statement as prepared whose PREPARE the server skipped, and
+        # the next run then fails with "prepared statement does not exist".
+        self._connection.reconnect()
         # Random backoff, so the two aborted groups do not collide again in step.
         time.sleep(random.uniform(0.5, 1.5) * RETRY_BACKOFF_SECONDS * 2 ** (attempt - 1))
 

@@ -74,7 +74,7 @@ class RealtimeService:
         self.settings = settings
         self.db = db
         self.connections = connections or ConnectionLimiter(None, self._default_limit)
-        ordered_log = db.dialect == "postgresql"
+        ordered_log = getattr(db, "dialect", None) == "postgresql"
         self.hub = Hub(
             heartbeat_seconds=settings.realtime_heartbeat_seconds,
             idle_timeout_seconds=settings.realtime_idle_timeout_seconds,
