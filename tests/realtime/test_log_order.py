@@ -36,6 +36,8 @@ MESSAGES = 200
 FIRST_SESSION_EVENTS = 60
 # Polls of the events list before the test gives up on the missing messages.
 MAX_POLLS = 3000
+# How long the SDK test waits for the burst's messages before it fails.
+SDK_WAIT_SECONDS = 120
 
 
 @pytest.fixture(scope="module")
@@ -187,3 +189,28 @@ async def test_events_poll_follows_cursor_order(log_order_servers, log_order_db)
     assert cursors == sorted(set(cursors))
     assert set(message_ids(polled)) == posted
     assert len(message_ids(polled)) == MESSAGES
+
+
+async def test_python_sdk_keeps_every_mailbox_message(log_order_servers, log_order_db) -> None:
+    from campfire import RealtimeClient
+
+    servers = log_order_servers
+    tenant = await make_tenant(log_order_db, "Log SDK org")
+    received: list[str] = []
+    async with RealtimeClient(api_key=token_for(tenant, "admin"), base_url=servers[0].api) as sdk:
+        await sdk.subscribe(f"mailbox:{tenant.mailbox_id}")
+        sending = asyncio.create_task(send_burst(servers, tenant))
+
+        async def collect_messages() -> None:
+            async for event in sdk:
+                if event.type == "message":
+                    received.append(event.data["id"])
+                if len(received) == MESSAGES:
+                    return
+
+        # A generous bound, so that a dropped event fails the test instead of hanging it.
+        await asyncio.wait_for(collect_messages(), SDK_WAIT_SECONDS)
+        posted = set(await sending)
+
+    assert len(received) == MESSAGES
+    assert set(received) == posted
