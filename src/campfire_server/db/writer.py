@@ -114,7 +114,7 @@ class GroupWriter:
 
         ``order_key`` names the row the work locks first (a conversation id).
         A group runs its works sorted by it, so groups of different
-        processes lock those rows in one order and cannot deadlock on them.
+        processes lock those rows in one order.
         """
         if self._closed:
             settle(False, ServiceUnavailable("the server is shutting down; retry shortly"), [])
@@ -346,8 +346,9 @@ class GroupWriter:
     def _run_with_retries(self, group: list[Queued]) -> list[Outcome]:
         """Run ``group`` until it commits, running it whole again after a deadlock.
 
-        Groups of other processes lock the same rows in other orders, so
-        PostgreSQL can abort one of two groups with a deadlock (40P01) or a
+        Groups of other processes can still lock rows in other orders (works
+        without an ``order_key``, rows a work locks later), so PostgreSQL can
+        abort one of two groups with a deadlock (40P01) or a
         serialization failure (40001). That group rolled back entirely, so
         running it again repeats no acknowledged write. After
         ``GROUP_ATTEMPTS`` tries every work of the group fails with a 503.

@@ -104,7 +104,7 @@ class Horizon:
         while self._pending and self._pending[0].holders.isdisjoint(current.holders):
             self._settle(self._pending.popleft().last_position)
         if not current.holders:
-            # No transaction holds a position, so the older probes are settled too.
+            # No running transaction has drawn a position, so the older probes are settled too.
             self._pending.clear()
             self._settle(current.last_position)
         elif len(self._pending) >= MAX_PENDING_PROBES:

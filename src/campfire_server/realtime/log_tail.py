@@ -3,8 +3,8 @@
 A mailbox or agent channel carries the events of many conversations, and
 its resume point is the event's position in the whole log (``cursor``).
 On PostgreSQL events arrive from the bus (or Redis) in commit order,
-which is not position order, so this process instead reads them from the
-log up to the settled horizon (``events.horizon``) and hands them to the
+which is not position order. So this process reads them from the log up
+to the settled horizon (``events.horizon``) instead, and hands them to the
 hub in position order. A socket therefore receives each such event once,
 in increasing ``cursor``, and a resubscribe with ``since`` set to the last
 cursor seen replays exactly what it missed.
@@ -41,16 +41,16 @@ class LogTail:
         self,
         db: Database,
         deliver: Callable[[EventRecord], None],
-        wanted: Callable[[], bool],
+        has_subscribers: Callable[[], bool],
     ) -> None:
         self._db = db
         self._deliver = deliver
         # Whether any socket of this process subscribes to a mailbox or agent channel.
-        self._wanted = wanted
+        self._has_subscribers = has_subscribers
         self._sequence = ""
         self._horizon = horizon.Horizon()
         # Every event at or below this position has been handed to ``deliver``, or
-        # was settled while no socket wanted it.
+        # was settled while no socket subscribed to its channels.
         self.released = 0
         self._task: asyncio.Task[None] | None = None
         self._again = False
@@ -112,7 +112,7 @@ class LogTail:
             # Decided and applied without an await in between, so a socket
             # that subscribes meanwhile replays up to ``released`` and then
             # gets everything after it from here.
-            if not self._wanted():
+            if not self._has_subscribers():
                 self.released = settled
                 return
             after = self.released
