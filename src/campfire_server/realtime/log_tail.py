@@ -10,8 +10,8 @@ in increasing ``cursor``, and a resubscribe with ``since`` set to the last
 cursor seen replays exactly what it missed.
 
 Any event envelope (local or from another process) wakes the tail, and
-so does the hub's sweep every second, which catches an event whose Redis
-message was lost. While transactions that drew positions are still
+so does the realtime sweep every second, which catches an event whose
+Redis message was lost or that another process wrote without Redis. While transactions that drew positions are still
 running, the tail probes again every ``PROBE_INTERVAL_SECONDS``.
 
 NOTE: a long transaction that draws event positions (a bulk import) holds
@@ -32,6 +32,8 @@ log = logging.getLogger(__name__)
 
 PROBE_INTERVAL_SECONDS = 0.01
 READ_BATCH = 1000
+# Probes at startup after which a still running transaction is logged.
+STARTUP_WARNING_PROBES = 500
 
 
 class LogTail:
@@ -59,11 +61,18 @@ class LogTail:
     async def start(self) -> None:
         """Find the sequence and wait until the current end of the log is settled."""
         self._sequence = await self._db.read(horizon.position_sequence)
+        probes = 0
         while True:
             settled = self._horizon.observe(await self._db.read(self._probe))
             if settled is not None:
                 self.released = settled
                 return
+            probes += 1
+            if probes == STARTUP_WARNING_PROBES:
+                log.warning(
+                    "realtime waits for transactions that drew event positions to end",
+                    extra={"sequence": self._sequence},
+                )
             await asyncio.sleep(PROBE_INTERVAL_SECONDS)
 
     async def stop(self) -> None:

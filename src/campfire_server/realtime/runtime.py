@@ -331,7 +331,8 @@ class RealtimeService:
             now = loop.time()
             try:
                 self.hub.sweep(now)
-                if self.log_tail is not None and self.hub.log_subscriptions:
+                if self.log_tail is not None:
+                    # Also keeps the horizon of GET /events fresh when no envelope arrives.
                     self.log_tail.wake()
                 if now >= next_refresh:
                     next_refresh = now + REFRESH_SECONDS
