@@ -198,7 +198,9 @@ async def test_python_sdk_keeps_every_mailbox_message(log_order_servers, log_ord
     tenant = await make_tenant(log_order_db, "Log SDK org")
     received: list[str] = []
     async with RealtimeClient(api_key=token_for(tenant, "admin"), base_url=servers[0].api) as sdk:
-        await sdk.subscribe(f"mailbox:{tenant.mailbox_id}")
+        # From the start of the new tenant's log, so no message posted before
+        # the server registered the subscription is missed.
+        await sdk.subscribe(f"mailbox:{tenant.mailbox_id}", since=0)
         sending = asyncio.create_task(send_burst(servers, tenant))
 
         async def collect_messages() -> None:
