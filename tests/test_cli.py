@@ -419,7 +419,9 @@ def test_banner_for_every_interface():
     assert lines[0] == (
         "Campfire is listening on 0.0.0.0 port 3000 (every interface of this machine)"
     )
-    assert lines[1] == "  API:        http://127.0.0.1:3000/api/v2 (or http://localhost:3000/api/v2)"
+    assert (
+        lines[1] == "  API:        http://127.0.0.1:3000/api/v2 (or http://localhost:3000/api/v2)"
+    )
 
 
 def test_banner_for_ipv6_address():
@@ -434,7 +436,14 @@ def migrate_concurrently(database_url: str, runs: int) -> list[subprocess.Comple
     """Start ``runs`` ``campfire migrate`` processes at once and wait for each."""
     processes = [
         subprocess.Popen(
-            [sys.executable, "-m", "campfire_server.cli", "migrate", "--database-url", database_url],
+            [
+                sys.executable,
+                "-m",
+                "campfire_server.cli",
+                "migrate",
+                "--database-url",
+                database_url,
+            ],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
@@ -444,7 +453,9 @@ def migrate_concurrently(database_url: str, runs: int) -> list[subprocess.Comple
     results = []
     for process in processes:
         stdout, stderr = process.communicate(timeout=120)
-        results.append(subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr))
+        results.append(
+            subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
+        )
     return results
 
 

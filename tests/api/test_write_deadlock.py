@@ -22,9 +22,7 @@ CONVERSATIONS = 10
 MESSAGES = 200
 
 
-async def test_cross_process_groups_commit_all(
-    postgres_available, tmp_path: Path
-) -> None:
+async def test_cross_process_groups_commit_all(postgres_available, tmp_path: Path) -> None:
     if not postgres_available:
         pytest.skip("PostgreSQL is not reachable")
     url = create_postgres_database()

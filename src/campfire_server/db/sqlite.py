@@ -203,6 +203,3 @@ class SqliteDatabase(Database):
 
     def __repr__(self) -> str:
         return f"SqliteDatabase({self.path!r})"
-
-
-

@@ -1,4 +1,4 @@
-"""The settled horizon of the PostgreSQL event log: the position up to which no event can still appear.
+"""The settled horizon of the PostgreSQL event log: no new event can appear at or below it.
 
 On PostgreSQL an event takes its position from a sequence when it is
 inserted, but becomes visible when its transaction commits, and

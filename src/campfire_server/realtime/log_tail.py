@@ -11,8 +11,9 @@ cursor seen replays exactly what it missed.
 
 Any event envelope (local or from another process) wakes the tail, and
 so does the realtime sweep every second, which catches an event whose
-Redis message was lost or that another process wrote without Redis. While transactions that drew positions are still
-running, the tail probes again every ``PROBE_INTERVAL_SECONDS``.
+Redis message was lost or that another process wrote without Redis.
+While transactions that drew positions are still running, the tail probes
+again every ``PROBE_INTERVAL_SECONDS``.
 
 NOTE: a long transaction that draws event positions (a bulk import) holds
 back the mailbox and agent channels of every process until it ends.
@@ -21,6 +22,7 @@ back the mailbox and agent channels of every process until it ends.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from collections.abc import Callable
 
@@ -126,7 +128,7 @@ class LogTail:
                 return
             after = self.released
             records = await self._db.read(
-                lambda tx: horizon.read_range(tx, after, settled, READ_BATCH)
+                functools.partial(horizon.read_range, after=after, upto=settled, limit=READ_BATCH)
             )
             if self.released != after:
                 return
