@@ -7,9 +7,16 @@ import subprocess
 import sys
 
 import httpx
+import pytest
 
 from campfire_server.cli import startup_banner
-from tests.conftest import free_port, start_server
+from campfire_server.db import migrate
+from tests.conftest import (
+    create_postgres_database,
+    drop_postgres_database,
+    free_port,
+    start_server,
+)
 
 
 def campfire(*args: str, database_url: str) -> subprocess.CompletedProcess[str]:
@@ -412,7 +419,9 @@ def test_banner_for_every_interface():
     assert lines[0] == (
         "Campfire is listening on 0.0.0.0 port 3000 (every interface of this machine)"
     )
-    assert lines[1] == "  API:        http://127.0.0.1:3000/api/v2 (or http://localhost:3000/api/v2)"
+    assert (
+        lines[1] == "  API:        http://127.0.0.1:3000/api/v2 (or http://localhost:3000/api/v2)"
+    )
 
 
 def test_banner_for_ipv6_address():
@@ -421,3 +430,56 @@ def test_banner_for_ipv6_address():
     assert lines[0] == "Campfire is listening on ::1 port 8080"
     assert lines[1] == "  API:        http://[::1]:8080/api/v2"
     assert lines[4] == "  Demo page:  http://[::1]:8080/"
+
+
+def migrate_concurrently(database_url: str, runs: int) -> list[subprocess.CompletedProcess[str]]:
+    """Start ``runs`` ``campfire migrate`` processes at once and wait for each."""
+    processes = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "campfire_server.cli",
+                "migrate",
+                "--database-url",
+                database_url,
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(runs)
+    ]
+    results = []
+    for process in processes:
+        stdout, stderr = process.communicate(timeout=120)
+        results.append(
+            subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
+        )
+    return results
+
+
+def test_concurrent_migrate_on_postgres(postgres_available):
+    if not postgres_available:
+        pytest.skip("PostgreSQL is not reachable")
+    url = create_postgres_database()
+    try:
+        results = migrate_concurrently(url, 3)
+        heads = migrate.current_heads(url)
+    finally:
+        drop_postgres_database(url)
+
+    for result in results:
+        assert result.returncode == 0, result.stderr
+        assert "duplicate key" not in result.stderr
+    assert heads == migrate.expected_heads()
+
+
+def test_concurrent_migrate_on_sqlite(tmp_path):
+    url = f"sqlite:///{tmp_path / 'campfire.db'}"
+
+    results = migrate_concurrently(url, 3)
+
+    for result in results:
+        assert result.returncode == 0, result.stderr
+    assert migrate.current_heads(url) == migrate.expected_heads()

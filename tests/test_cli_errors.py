@@ -467,3 +467,24 @@ def test_kb_search_limit_below_one_is_usage():
     result = campfire("kb", "search", "refunds", "--org", "org_1", "--limit", "0")
 
     assert_one_line(result, USAGE, "--limit 0", "below 1")
+
+
+def test_statement_error_has_no_connection_hint(postgres_available) -> None:
+    if not postgres_available:
+        pytest.skip(f"PostgreSQL is not reachable at {POSTGRES_URL}")
+    import psycopg
+
+    from campfire_server.cli_errors import describe_database
+
+    with psycopg.connect(POSTGRES_URL) as connection:
+        connection.execute("CREATE TEMPORARY TABLE taken (id integer PRIMARY KEY)")
+        connection.execute("INSERT INTO taken VALUES (1)")
+        with pytest.raises(psycopg.errors.UniqueViolation) as raised:
+            connection.execute("INSERT INTO taken VALUES (1)")
+    args = build_parser().parse_args(["migrate", "--database-url", POSTGRES_URL])
+
+    message = describe_database(raised.value, args)
+
+    assert "duplicate key" in message
+    assert "check the host" not in message
+    assert "--database-url" not in message

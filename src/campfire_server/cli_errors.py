@@ -163,12 +163,35 @@ def describe_database(error: BaseException, args: argparse.Namespace) -> str:
             f"the database {url} has no Campfire tables ({reason}); "
             "run `campfire migrate` with the same --database-url first"
         )
+    if not _is_connection_error(error):
+        return f"the database {url} rejected a statement: {reason}"
     hint = (
         "check that its directory exists and is writable"
         if url.startswith("sqlite")
         else "check the host, port, user, password and database name, and that the server runs"
     )
     return f"cannot use the database {url}: {reason}; {hint} (--database-url)"
+
+
+# SQLSTATE classes of a connection that failed or was refused: connection
+# exceptions (08), invalid authorization (28) and a missing database (3D).
+CONNECTION_SQLSTATE_CLASSES = ("08", "28", "3D")
+
+
+def _is_connection_error(error: BaseException) -> bool:
+    """Tell whether ``error`` means the database could not be opened or reached.
+
+    A statement that fails on a reachable database (a constraint, a lock
+    timeout) is no reason to check the URL.
+    """
+    original = getattr(error, "orig", None) or error
+    if isinstance(original, sqlite3.Error):
+        return "unable to open" in str(original)
+    sqlstate = getattr(original, "sqlstate", None)
+    if sqlstate is None:
+        # psycopg gives errors raised while connecting no SQLSTATE.
+        return type(original).__name__ == "OperationalError"
+    return sqlstate[:2] in CONNECTION_SQLSTATE_CLASSES
 
 
 def describe(error: BaseException, args: argparse.Namespace) -> tuple[str, int] | None:

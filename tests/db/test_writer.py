@@ -390,3 +390,47 @@ async def test_writer_before_commit_logs_once(  # type: ignore[no-untyped-def]
         expected.append(("key rejected", "rejected", 0))
     assert logged == sorted(expected)
     assert await db.read(lambda tx: _keys(tx, scope)) == ["a", "b"]
+
+
+async def test_writer_reruns_group_after_deadlock(db: Database) -> None:
+    """Two writers lock two rows in opposite orders; PostgreSQL aborts one and it runs again."""
+    if db.dialect != "postgresql":
+        pytest.skip("only PostgreSQL has writers in several processes")
+    from campfire_server.db.database import open_database
+
+    other = open_database(db.url, pool_size=1)
+    scope = f"deadlock-{threading.get_ident()}"
+    await db.write(lambda tx: [_insert(tx, scope, "a"), _insert(tx, scope, "b")])
+    both_hold_first_row = threading.Barrier(2, timeout=5)
+
+    def crossing(first: str, second: str, runs: list[int]):  # type: ignore[no-untyped-def]
+        def work(tx):  # type: ignore[no-untyped-def]
+            runs.append(1)
+            for key in (first, second):
+                tx.execute(
+                    "UPDATE idempotency_keys SET request_hash = :hash "
+                    "WHERE scope = :scope AND key = :key",
+                    hash=f"{first}{len(runs)}",
+                    scope=scope,
+                    key=key,
+                )
+                if key == first and len(runs) == 1:
+                    both_hold_first_row.wait()
+            return len(runs)
+
+        return work
+
+    runs_forward: list[int] = []
+    runs_backward: list[int] = []
+    try:
+        results = await asyncio.gather(
+            db.write(crossing("a", "b", runs_forward)),
+            other.write(crossing("b", "a", runs_backward)),
+        )
+    finally:
+        await other.close()
+
+    # Both committed, and the one PostgreSQL chose as the deadlock victim ran twice.
+    assert sorted(results) == [1, 2]
+    assert len(runs_forward) + len(runs_backward) == 3
+    assert await db.read(lambda tx: _keys(tx, scope)) == ["a", "b"]

@@ -86,6 +86,8 @@ export class RealtimeSession {
     const position = RealtimeSession.position(event);
     if (event.channel && this.channels.has(event.channel) && position !== null) {
       const last = this.channels.get(event.channel) ?? null;
+      // The server sends each channel's events in increasing position, live
+      // and replayed, so a position not above the last one is a duplicate.
       if (last !== null && position <= last) return null;
       this.channels.set(event.channel, position);
     }

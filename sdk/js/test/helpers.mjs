@@ -29,8 +29,11 @@ export function freePort() {
   });
 }
 
-/** Start the server and resolve once it answers; `stop()` ends it and removes its files. */
-export async function startServer() {
+/**
+ * Start the server and resolve once it answers; `stop()` ends it and removes its files.
+ * `databaseUrl` replaces the scratch SQLite file, and `env` adds settings.
+ */
+export async function startServer({ databaseUrl, env = {} } = {}) {
   const port = await freePort();
   const directory = mkdtempSync(join(tmpdir(), "campfire-sdk-js-"));
   const logPath = join(directory, "server.log");
@@ -40,7 +43,7 @@ export async function startServer() {
     [
       "-m", "campfire_server.cli", "serve", "--env", "development",
       "--host", "127.0.0.1", "--port", String(port),
-      "--database-url", `sqlite:///${join(directory, "campfire.db")}`,
+      "--database-url", databaseUrl ?? `sqlite:///${join(directory, "campfire.db")}`,
     ],
     {
       cwd: repoRoot,
@@ -50,6 +53,7 @@ export async function startServer() {
         CAMPFIRE_LOG_LEVEL: "WARNING",
         // Webhook URLs in these tests point at 127.0.0.1, and no DNS query may leave the machine.
         CAMPFIRE_WEBHOOK_DNS_LOOKUPS: "false",
+        ...env,
       },
       stdio: ["ignore", log, log],
     },

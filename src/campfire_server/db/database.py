@@ -36,7 +36,13 @@ class Database:
     dialect: Dialect
     url: str
 
-    async def write(self, work: Work[T]) -> T:
+    async def write(self, work: Work[T], *, order_key: str | None = None) -> T:
+        """Run ``work`` in a write transaction and return its result.
+
+        ``order_key`` names the row the work locks first, such as the
+        conversation it changes, so that concurrent transactions lock such
+        rows in one order (see ``GroupWriter.submit``).
+        """
         raise NotImplementedError
 
     async def read(self, work: Work[T]) -> T:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import fcntl
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from alembic import command
@@ -10,10 +13,15 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine
+from sqlalchemy.pool import NullPool
 
 log = logging.getLogger(__name__)
 
 MIGRATIONS = Path(__file__).with_name("migrations")
+
+# The PostgreSQL advisory lock key that serializes migrations of one
+# database: the first eight bytes of "campfire" read as a signed integer.
+MIGRATION_LOCK_KEY = int.from_bytes(b"campfire", "big", signed=True)
 
 
 class MigrationBlocked(Exception):
@@ -35,9 +43,53 @@ def alembic_config(url: str) -> Config:
 
 
 def upgrade(url: str) -> None:
-    """Apply every migration that ``url`` has not had yet."""
-    command.upgrade(alembic_config(url), "heads")
+    """Apply every migration that ``url`` has not had yet.
+
+    Concurrent upgrades of one database (two ``campfire migrate`` runs, or
+    several development servers starting together) take turns: the second
+    waits for the first and then finds nothing left to apply.
+    """
+    with migration_lock(url):
+        command.upgrade(alembic_config(url), "heads")
     log.info("database migrated", extra={"heads": sorted(expected_heads())})
+
+
+@contextmanager
+def migration_lock(url: str) -> Iterator[None]:
+    """Hold a lock that only one migration of ``url`` at a time can take.
+
+    PostgreSQL gets a session advisory lock on a connection of its own.
+    SQLite gets an exclusive ``flock`` on the database file, which SQLite's
+    own byte-range locks do not conflict with.
+    """
+    if url.startswith("sqlite:///"):
+        path = Path(url[len("sqlite:///") :])
+        if str(path) in ("", ":memory:") or not path.parent.is_dir():
+            # An in-memory database needs no lock, and SQLite reports a missing directory itself.
+            yield
+            return
+        with open(path, "ab") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+        return
+
+    engine = create_engine(sqlalchemy_url(url), poolclass=NullPool)
+    try:
+        with engine.connect() as conn:
+            conn.exec_driver_sql(f"SELECT pg_advisory_lock({MIGRATION_LOCK_KEY})")
+            # Commit the implicit transaction, so that the wait does not keep
+            # a snapshot open while the upgrade runs on its own connection.
+            conn.commit()
+            try:
+                yield
+            finally:
+                conn.exec_driver_sql(f"SELECT pg_advisory_unlock({MIGRATION_LOCK_KEY})")
+                conn.commit()
+    finally:
+        engine.dispose()
 
 
 def expected_heads() -> set[str]:

@@ -151,8 +151,8 @@ class PostgresDatabase(Database):
         self._executor = ThreadPoolExecutor(max_workers=pool_size, thread_name_prefix="pg-read")
         self._writer = GroupWriter(_PostgresWriteConnection(url), name="pg-write")
 
-    async def write(self, work: Work[T]) -> T:
-        return await self._writer.run(work)
+    async def write(self, work: Work[T], *, order_key: str | None = None) -> T:
+        return await self._writer.run(work, order_key)
 
     def write_sync(self, work: Work[T]) -> T:
         return self._writer.run_sync(work)

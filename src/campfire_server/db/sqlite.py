@@ -165,8 +165,8 @@ class SqliteDatabase(Database):
         self._write_connection = _SqliteWriteConnection(self.path, busy_timeout_ms)
         self._writer = GroupWriter(self._write_connection, name="sqlite-write")
 
-    async def write(self, work: Work[T]) -> T:
-        return await self._writer.run(work)
+    async def write(self, work: Work[T], *, order_key: str | None = None) -> T:
+        return await self._writer.run(work, order_key)
 
     def write_sync(self, work: Work[T]) -> T:
         return self._writer.run_sync(work)
@@ -203,6 +203,3 @@ class SqliteDatabase(Database):
 
     def __repr__(self) -> str:
         return f"SqliteDatabase({self.path!r})"
-
-
-

@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import queue
+import random
 import threading
 import time
 from collections.abc import Callable
@@ -31,6 +32,10 @@ from .tx import Dialect, LogEntry, Tx
 log = logging.getLogger(__name__)
 
 MAX_GROUP = 64
+# Runs of a group that PostgreSQL aborted for a deadlock or serialization
+# failure, and the base of the random backoff between them.
+GROUP_ATTEMPTS = 5
+RETRY_BACKOFF_SECONDS = 0.01
 
 
 class WriteConnection(Protocol):
@@ -78,8 +83,9 @@ class WriteConnection(Protocol):
 Settle = Callable[[bool, Any, list[Callable[[], Any]]], None]
 
 # A queued work: the function, how to settle its result, whether to roll it
-# back (mock mode), and when it was queued (time.monotonic()).
-Queued = tuple[Callable[[Tx], Any], Settle, bool, float]
+# back (mock mode), when it was queued (time.monotonic()) and its lock order
+# key ("" when it has none).
+Queued = tuple[Callable[[Tx], Any], Settle, bool, float, str]
 
 # A work's result: whether it succeeded, its value or error, its after-commit
 # callbacks and its log lines.
@@ -96,14 +102,26 @@ class GroupWriter:
 
     # Called from any thread ---------------------------------------------------
 
-    def submit(self, work: Callable[[Tx], Any], settle: Settle, *, rollback: bool = False) -> None:
-        """Queue ``work``; with ``rollback`` (mock mode) it runs but its changes are undone."""
+    def submit(
+        self,
+        work: Callable[[Tx], Any],
+        settle: Settle,
+        *,
+        rollback: bool = False,
+        order_key: str | None = None,
+    ) -> None:
+        """Queue ``work``; with ``rollback`` (mock mode) it runs but its changes are undone.
+
+        ``order_key`` names the row the work locks first (a conversation id).
+        A group runs its works sorted by it, so groups of different
+        processes lock those rows in one order.
+        """
         if self._closed:
             settle(False, ServiceUnavailable("the server is shutting down; retry shortly"), [])
             return
-        self._queue.put((work, settle, rollback, time.monotonic()))
+        self._queue.put((work, settle, rollback, time.monotonic(), order_key or ""))
 
-    async def run(self, work: Callable[[Tx], Any]) -> Any:
+    async def run(self, work: Callable[[Tx], Any], order_key: str | None = None) -> Any:
         journal = journal_for_this_task()
         if journal is not None:
             done, result = journal.replayed()
@@ -117,7 +135,7 @@ class GroupWriter:
         def settle(ok: bool, value: Any, callbacks: list[Callable[[], Any]]) -> None:
             loop.call_soon_threadsafe(_settle_future, future, ok, value, callbacks)
 
-        self.submit(work, settle, rollback=mock.is_active())
+        self.submit(work, settle, rollback=mock.is_active(), order_key=order_key)
         result = await future
         if journal is not None:
             journal.committed(result)
@@ -161,6 +179,8 @@ class GroupWriter:
                     self._queue.put(None)
                     break
                 group.append(following)
+            # Stable, so works of one key (and works without a key) keep their queue order.
+            group.sort(key=lambda item: item[4])
             self._commit_group(group)
 
     def _run_one(
@@ -247,7 +267,7 @@ class GroupWriter:
             with self._connection.pipeline() as flush:
                 queued_at = min(item[3] for item in group)
                 self._connection.begin(cursor, queued_at)
-                for work, _settle, rollback, _queued_at in group:
+                for work, _settle, rollback, _queued_at, _order_key in group:
                     outcome, tx = self._run_one(
                         cursor, work, flush, savepoint=savepoints, rollback=rollback
                     )
@@ -315,36 +335,71 @@ class GroupWriter:
         return False
 
     def _commit_group(self, group: list[Queued]) -> None:
-        # Most works succeed, so a group first runs without a savepoint per
-        # work, which saves two statements (two round trips on PostgreSQL)
-        # each. When one fails, the group rolls back and runs again with
-        # savepoints, so the failure is undone alone, and retried when the
-        # engine reports a retryable error. A lone work that failed for good
-        # is not run again.
-        try:
-            outcomes = self._run_group(group, savepoints=False)
-            ok, failure, _, _ = outcomes[-1]
-            if not ok:
-                if len(group) > 1 or self._connection.is_retryable(failure):
-                    outcomes = self._run_group(group, savepoints=True)
-        except Exception as error:
-            self._recover(error)
-            unavailable = (
-                error
-                if isinstance(error, ServiceUnavailable)
-                else ServiceUnavailable(
-                    "the database is unavailable or busy; retry the request shortly",
-                    headers={"Retry-After": "1"},
-                )
-            )
-            outcomes = [(False, unavailable, [], []) for _ in group]
-
-        for (_work, settle, _rollback, _queued_at), (ok, value, callbacks, logs) in zip(
+        outcomes = self._run_with_retries(group)
+        for (_work, settle, _rollback, _queued_at, _order_key), (ok, value, callbacks, logs) in zip(
             group, outcomes, strict=True
         ):
             for entry in logs:
                 entry.write()
             settle(ok, value, callbacks)
+
+    def _run_with_retries(self, group: list[Queued]) -> list[Outcome]:
+        """Run ``group`` until it commits, running it whole again after a deadlock.
+
+        Groups of other processes can still lock rows in other orders (works
+        without an ``order_key``, rows a work locks later), so PostgreSQL can
+        abort one of two groups with a deadlock (40P01) or a
+        serialization failure (40001). That group rolled back entirely, so
+        running it again repeats no acknowledged write. After
+        ``GROUP_ATTEMPTS`` tries every work of the group fails with a 503.
+        """
+        for attempt in range(1, GROUP_ATTEMPTS + 1):
+            try:
+                return self._run_group_once(group)
+            except Exception as error:
+                if attempt < GROUP_ATTEMPTS and self._connection.is_retryable(error):
+                    self._retry_after(error, attempt, len(group))
+                    continue
+                self._recover(error)
+                unavailable = (
+                    error
+                    if isinstance(error, ServiceUnavailable)
+                    else ServiceUnavailable(
+                        "the database is unavailable or busy; retry the request shortly",
+                        headers={"Retry-After": "1"},
+                    )
+                )
+                return [(False, unavailable, [], []) for _ in group]
+        raise AssertionError("unreachable")
+
+    def _run_group_once(self, group: list[Queued]) -> list[Outcome]:
+        # Most works succeed, so a group first runs without a savepoint per
+        # work, which saves two statements (two round trips on PostgreSQL)
+        # each. A retryable failure there rolled the whole group back, so it
+        # is raised for the caller to run the group again. Another failure
+        # runs the group again with savepoints, so the failure is undone
+        # alone. A lone work that failed for good is not run again.
+        outcomes = self._run_group(group, savepoints=False)
+        ok, failure, _, _ = outcomes[-1]
+        if ok:
+            return outcomes
+        if self._connection.is_retryable(failure):
+            raise failure
+        if len(group) > 1:
+            return self._run_group(group, savepoints=True)
+        return outcomes
+
+    def _retry_after(self, error: BaseException, attempt: int, size: int) -> None:
+        log.warning(
+            "write group retried after a conflict",
+            extra={"attempt": attempt, "works": size, "error": str(error)[:300]},
+        )
+        # A fresh connection: after an error in pipeline mode psycopg 3.3 can
+        # count a statement as prepared whose PREPARE the server skipped, and
+        # the next run then fails with "prepared statement does not exist".
+        self._connection.reconnect()
+        # Random backoff, so the two aborted groups do not collide again in step.
+        time.sleep(random.uniform(0.5, 1.5) * RETRY_BACKOFF_SECONDS * 2 ** (attempt - 1))
 
     def _recover(self, error: Exception) -> None:
         log.error("write group failed", extra={"error": str(error)[:300]})

@@ -220,12 +220,15 @@ class Session:
         principal = connection.principal
         limit = self.settings.realtime_replay_limit
         subscription = self.runtime.hub.subscribe(connection, channel.name)
+        # Read in the same step as the subscribe: the live stream sends the
+        # mailbox and agent events after this position, the replay the rest.
+        horizon = self.runtime.log_horizon()
 
         def work(tx):  # type: ignore[no-untyped-def]
-            access = service.authorize(tx, principal, channel)
+            access = service.authorize(tx, principal, channel).settled_at(horizon)
             if since is None:
                 return access, [], False
-            return (access, *service.replay(tx, principal, access, since, limit))
+            return (access, *service.replay(tx, principal, access, since, limit, horizon))
 
         try:
             access, frames, has_more = await self.runtime.db.read(work)

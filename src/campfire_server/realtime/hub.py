@@ -10,6 +10,10 @@ they can cross Redis): ``event`` (a logged event), ``typing`` and
 ``presence``. Events of one conversation are put back in sequence order
 before fan-out, because two transactions can reach the hub in the other
 order than they committed in (two threads, or two processes).
+
+With ``ordered_log`` (PostgreSQL), mailbox and agent channels get their
+events only through ``deliver_logged``, in position order (``log_tail``),
+and broker envelopes reach conversation channels alone.
 """
 
 from __future__ import annotations
@@ -210,8 +214,17 @@ class _Stream:
 class Hub:
     """Connection registry and channel fan-out of one process."""
 
-    def __init__(self, *, heartbeat_seconds: float = 25.0, idle_timeout_seconds: float = 0.0):
+    def __init__(
+        self,
+        *,
+        heartbeat_seconds: float = 25.0,
+        idle_timeout_seconds: float = 0.0,
+        ordered_log: bool = False,
+    ):
         self.connections: dict[str, Connection] = {}
+        self.ordered_log = ordered_log
+        # Subscriptions to mailbox and agent channels, whose events the log tail reads.
+        self.log_subscriptions = 0
         # (org_id, channel) -> connection id -> subscription
         self.channels: dict[tuple[str, str], dict[str, Subscription]] = {}
         self.deliveries = 0
@@ -237,12 +250,16 @@ class Hub:
         connection.subscriptions[channel] = subscription
         key = (connection.principal.org_id, channel)
         self.channels.setdefault(key, {})[connection.id] = subscription
+        if _is_log_channel(channel):
+            self.log_subscriptions += 1
         return subscription
 
     def unsubscribe(self, connection: Connection, channel: str) -> None:
         subscription = connection.subscriptions.pop(channel, None)
         if subscription is None:
             return
+        if _is_log_channel(channel):
+            self.log_subscriptions -= 1
         key = (connection.principal.org_id, channel)
         members = self.channels.get(key)
         if members is not None:
@@ -271,6 +288,13 @@ class Hub:
                 log.warning("realtime envelope of unknown kind ignored", extra={"kind": kind})
         except Exception:
             log.exception("realtime delivery failed", extra={"kind": kind})
+
+    def deliver_logged(self, record: EventRecord) -> None:
+        """Fan a settled log event out to its mailbox and agent channels (``ordered_log``)."""
+        try:
+            self._dispatch(record, conversation=False, log_channels=True)
+        except Exception:
+            log.exception("realtime delivery failed", extra={"event_id": record.id})
 
     def _order(self, record: EventRecord) -> None:
         conversation_id, sequence = record.conversation_id, record.sequence
@@ -323,17 +347,22 @@ class Hub:
                 for _, _, record in sorted(evicted.held):
                     self._dispatch(record)
 
-    def _dispatch(self, record: EventRecord) -> None:
+    def _dispatch(
+        self, record: EventRecord, *, conversation: bool = True, log_channels: bool | None = None
+    ) -> None:
+        if log_channels is None:
+            log_channels = not self.ordered_log
         frame = frame_for(record)
         if frame is None:
             return
         org_id = record.org_id
         names: list[str] = []
-        if record.conversation_id:
+        if conversation and record.conversation_id:
             names.append(f"conversation:{record.conversation_id}")
-        if record.mailbox_id:
+        if log_channels and record.mailbox_id:
             names.append(f"mailbox:{record.mailbox_id}")
-        names.extend(f"agent:{agent_id}" for agent_id in frame.agent_ids)
+        if log_channels:
+            names.extend(f"agent:{agent_id}" for agent_id in frame.agent_ids)
         for name in names:
             members = self.channels.get((org_id, name))
             if members:
@@ -433,3 +462,8 @@ class Hub:
                     ping = dumps({"type": "ping", "timestamp": clock.to_iso(clock.now_ms())})
                 connection.enqueue(ping)
                 connection.next_heartbeat = self._next_heartbeat(now)
+
+
+def _is_log_channel(channel: str) -> bool:
+    """Tell whether ``channel`` resumes by log position (mailbox and agent channels)."""
+    return channel.startswith(("mailbox:", "agent:"))

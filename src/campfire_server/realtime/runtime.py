@@ -29,6 +29,7 @@ from ..routing import actions as routing_actions
 from .brokers import REFRESH_SECONDS, Broker, open_broker
 from .credentials import REVOCATION_CHECK_SECONDS, CredentialWatch, revocation_envelope
 from .hub import Connection, DirectWriter, Hub, Sender
+from .log_tail import LogTail
 from .service import prune_events
 
 log = logging.getLogger(__name__)
@@ -73,9 +74,17 @@ class RealtimeService:
         self.settings = settings
         self.db = db
         self.connections = connections or ConnectionLimiter(None, self._default_limit)
+        ordered_log = getattr(db, "dialect", None) == "postgresql"
         self.hub = Hub(
             heartbeat_seconds=settings.realtime_heartbeat_seconds,
             idle_timeout_seconds=settings.realtime_idle_timeout_seconds,
+            ordered_log=ordered_log,
+        )
+        # On PostgreSQL, mailbox and agent channels are fed from the log in position order.
+        self.log_tail = (
+            LogTail(db, self.hub.deliver_logged, lambda: self.hub.log_subscriptions > 0)
+            if ordered_log
+            else None
         )
         self.broker = broker or open_broker(settings.redis_url, settings.redis_prefix)
         self.credentials = CredentialWatch(self.hub, db)
@@ -85,6 +94,8 @@ class RealtimeService:
         self._unsubscribe: Callable[[], None] | None = None
 
     async def start(self) -> None:
+        if self.log_tail is not None:
+            await self.log_tail.start()
         await self.broker.start(self._deliver)
         self._unsubscribe = bus.subscribe(self._on_event)
         loop = asyncio.get_running_loop()
@@ -100,6 +111,8 @@ class RealtimeService:
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self.log_tail is not None:
+            await self.log_tail.stop()
         await self.broker.stop()
         log.info("realtime stopped")
 
@@ -109,10 +122,21 @@ class RealtimeService:
     def _on_event(self, record: EventRecord) -> None:
         self.broker.publish(envelope_for(record))
 
+    def log_horizon(self) -> int | None:
+        """Return the position up to which mailbox and agent channels are final, on PostgreSQL.
+
+        A replay or poll of those channels stops there, and events after it
+        reach the sockets live, in position order.
+        """
+        return None if self.log_tail is None else self.log_tail.released
+
     def _deliver(self, envelope: dict[str, Any]) -> None:
         """Handle one envelope from the broker: revocations here, the rest in the hub."""
-        if envelope.get("kind") != "revocation":
+        kind = envelope.get("kind")
+        if kind != "revocation":
             self.hub.deliver(envelope)
+            if kind == "event" and self.log_tail is not None:
+                self.log_tail.wake()
             return
         try:
             org_id, key_id = envelope["org"], envelope["keyId"]
@@ -307,6 +331,9 @@ class RealtimeService:
             now = loop.time()
             try:
                 self.hub.sweep(now)
+                if self.log_tail is not None:
+                    # Also keeps the horizon of GET /events fresh when no envelope arrives.
+                    self.log_tail.wake()
                 if now >= next_refresh:
                     next_refresh = now + REFRESH_SECONDS
                     await self.broker.refresh()

@@ -53,6 +53,12 @@ class ChannelAccess:
     def by_sequence(self) -> bool:
         return self.channel.kind == "conversation"
 
+    def settled_at(self, horizon: int | None) -> ChannelAccess:
+        """Return this access with a mailbox or agent channel's cursor set to ``horizon``."""
+        if horizon is None or self.by_sequence:
+            return self
+        return ChannelAccess(self.channel, self.conversation_id, horizon)
+
     def ack_data(self) -> dict[str, Any]:
         key = "sequence" if self.by_sequence else "cursor"
         return {key: self.current}
@@ -126,8 +132,13 @@ def replay(
     access: ChannelAccess,
     since: Since,
     limit: int,
+    upto: int | None = None,
 ) -> tuple[list[EventFrame], bool]:
-    """Return up to ``limit`` events after ``since`` in delivery order, and whether more exist."""
+    """Return up to ``limit`` events after ``since`` in delivery order, and whether more exist.
+
+    ``upto`` bounds a mailbox or agent channel's replay at the settled log
+    position (PostgreSQL), past which the live stream takes over.
+    """
     channel = access.channel
     params: dict[str, Any] = {"org_id": principal.org_id, "limit": limit + 1}
     if channel.kind == "conversation":
@@ -153,6 +164,9 @@ def replay(
     if since.after_ms is not None:
         where += " AND created_at > :after_ms"
         params["after_ms"] = since.after_ms
+    if upto is not None and channel.kind != "conversation":
+        where += " AND position <= :upto"
+        params["upto"] = upto
 
     rows = tx.all(
         f"SELECT {EVENT_COLUMNS} FROM events WHERE {where} ORDER BY {order} LIMIT :limit",

@@ -121,6 +121,8 @@ class RealtimeSession:
         position = self.position(event)
         if event.channel in self.channels and position is not None:
             last = self.channels[event.channel]
+            # The server sends each channel's events in increasing position,
+            # live and replayed, so a position not above the last is a duplicate.
             if last is not None and position <= last:
                 return None
             self.channels[event.channel] = position

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 
 from ...auth.permissions import require
 from ...errors import ValidationFailed
@@ -32,6 +32,7 @@ router = APIRouter(tags=["events"], route_class=LeanRoute)
     ),
 )
 async def list_events(
+    request: Request,
     principal: PrincipalDep,
     db: DbDep,
     channel: Annotated[
@@ -45,9 +46,14 @@ async def list_events(
     parsed = Channel.parse(channel)
     start = _start(since, cursor)
 
+    # On PostgreSQL, a mailbox or agent list stops at the settled log
+    # position, so that no event committed later can take a lower cursor.
+    realtime = getattr(request.app.state, "realtime", None)
+    horizon = realtime.log_horizon() if realtime is not None else None
+
     def work(tx):  # type: ignore[no-untyped-def]
-        access = service.authorize(tx, principal, parsed)
-        return (access, *service.replay(tx, principal, access, start, limit))
+        access = service.authorize(tx, principal, parsed).settled_at(horizon)
+        return (access, *service.replay(tx, principal, access, start, limit, horizon))
 
     access, frames, has_more = await db.read(work)
     data = [frame.to_frame(parsed.name, customer=principal.is_customer) for frame in frames]

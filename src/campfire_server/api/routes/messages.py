@@ -41,7 +41,8 @@ async def create_message(
     rate_limits = request.app.state.rate_limits
     enforce_limit(request, await rate_limits.hit_message(principal.org_id, conversation_id))
     message = await db.write(
-        lambda tx: actions.send_message(tx, principal, conversation_id, body, whole_work=True)
+        lambda tx: actions.send_message(tx, principal, conversation_id, body, whole_work=True),
+        order_key=conversation_id,
     )
     set_location(response, "conversations", conversation_id, "messages", message.id)
     return message
