@@ -390,8 +390,9 @@ def _author(principal: Principal, request: MessageCreate) -> tuple[str, str | No
     """Return the author type and id, or ``None`` for a customer id that the row supplies.
 
     A customer token writes as its customer and an agent token, one with an
-    ``aid`` claim, as its agent, also when authorType is left out. Either raises ``PermissionDenied`` for another
-    author type or another authorId. API keys name any author.
+    ``aid`` claim, as its agent, also when authorType is left out. Either
+    raises ``PermissionDenied`` for another author type or another authorId.
+    API keys name any author.
     """
     author_type, author_id = request.author_type, request.author_id
     if principal.is_customer:
