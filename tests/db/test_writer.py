@@ -434,3 +434,35 @@ async def test_writer_reruns_group_after_deadlock(db: Database) -> None:
     assert sorted(results) == [1, 2]
     assert len(runs_forward) + len(runs_backward) == 3
     assert await db.read(lambda tx: _keys(tx, scope)) == ["a", "b"]
+
+
+def _record(order: list[str], name: str):  # type: ignore[no-untyped-def]
+    def work(tx):  # type: ignore[no-untyped-def]
+        order.append(name)
+        return name
+
+    return work
+
+
+async def test_writer_sorts_a_group_only_when_every_work_has_a_key(db: Database) -> None:
+    keyed: list[str] = []
+    await _held_group(
+        db,
+        [
+            lambda: db.write(_record(keyed, "b1"), order_key="conv_b"),
+            lambda: db.write(_record(keyed, "a1"), order_key="conv_a"),
+            lambda: db.write(_record(keyed, "b2"), order_key="conv_b"),
+        ],
+    )
+    mixed: list[str] = []
+    await _held_group(
+        db,
+        [
+            lambda: db.write(_record(mixed, "b1"), order_key="conv_b"),
+            lambda: db.write(_record(mixed, "unkeyed")),
+            lambda: db.write(_record(mixed, "a1"), order_key="conv_a"),
+        ],
+    )
+
+    assert keyed == ["a1", "b1", "b2"]
+    assert mixed == ["b1", "unkeyed", "a1"]

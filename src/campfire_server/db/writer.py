@@ -179,8 +179,11 @@ class GroupWriter:
                     self._queue.put(None)
                     break
                 group.append(following)
-            # Stable, so works of one key (and works without a key) keep their queue order.
-            group.sort(key=lambda item: item[4])
+            # Stable, so the works of one key keep their queue order. A work
+            # without a key may touch any row, so such a group keeps its
+            # queue order whole and leaves deadlocks to the retry.
+            if all(item[4] for item in group):
+                group.sort(key=lambda item: item[4])
             self._commit_group(group)
 
     def _run_one(

@@ -145,5 +145,6 @@ async def update_conversation(
 ) -> Conversation:
     require(principal, "conversations:manage")
     return await db.write(
-        lambda tx: actions.update_conversation(tx, principal, conversation_id, body)
+        lambda tx: actions.update_conversation(tx, principal, conversation_id, body),
+        order_key=conversation_id,
     )
