@@ -444,7 +444,7 @@ def _record(order: list[str], name: str):  # type: ignore[no-untyped-def]
     return work
 
 
-async def test_writer_sorts_a_group_only_when_every_work_has_a_key(db: Database) -> None:
+async def test_group_sort_needs_every_key(db: Database) -> None:
     keyed: list[str] = []
     await _held_group(
         db,

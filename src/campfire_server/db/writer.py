@@ -113,8 +113,8 @@ class GroupWriter:
         """Queue ``work``; with ``rollback`` (mock mode) it runs but its changes are undone.
 
         ``order_key`` names the row the work locks first (a conversation id).
-        A group runs its works sorted by it, so groups of different
-        processes lock those rows in one order.
+        A group whose works all have one runs them sorted by it, so groups
+        of different processes lock those rows in one order.
         """
         if self._closed:
             settle(False, ServiceUnavailable("the server is shutting down; retry shortly"), [])
