@@ -204,6 +204,27 @@ def _plain_text_params(fields: list[Any]) -> list[tuple[str, str]] | None:
     return plain
 
 
+_JSON_CONTENT_TYPE = (b"content-type", b"application/json")
+
+
+def _bare_response(
+    status_code: int | None, body: bytes, raw_headers: list[tuple[bytes, bytes]]
+) -> Response:
+    """Return a ``Response`` with exactly these status, body and headers.
+
+    ``Response.__init__`` would derive the same ``content-length`` and
+    ``content-type`` from the body and media type through more steps, which
+    the message route runs on every request. A status of ``None`` marks the
+    response that a handler takes as a parameter: one it did not set.
+    """
+    response = Response.__new__(Response)
+    response.status_code = status_code  # type: ignore[assignment]
+    response.background = None
+    response.body = body
+    response.raw_headers = raw_headers
+    return response
+
+
 class LeanRoute(APIRoute):
     # The handler without the query check, which the request pipeline may
     # call directly (``direct.py``). It is None where FastAPI's handler serves.
@@ -289,9 +310,7 @@ class LeanRoute(APIRoute):
                 values[request_name] = request
             extra: Response | None = None
             if response_name:
-                extra = values[response_name] = Response()
-                del extra.headers["content-length"]
-                extra.status_code = None  # type: ignore[assignment]
+                extra = values[response_name] = _bare_response(None, b"", [])
 
             content = await call(**values)
             if isinstance(content, Response):
@@ -301,11 +320,10 @@ class LeanRoute(APIRoute):
             if problems:
                 raise ResponseValidationError(problems, body=content)
             body = response_field.serialize_json(value, **options)
-            response = Response(body, status_code=status_code, media_type="application/json")
-            if extra is not None:
-                if extra.status_code:
-                    response.status_code = extra.status_code
-                response.headers.raw.extend(extra.headers.raw)
-            return response
+            headers = [(b"content-length", str(len(body)).encode()), _JSON_CONTENT_TYPE]
+            if extra is None:
+                return _bare_response(status_code, body, headers)
+            headers += extra.raw_headers
+            return _bare_response(extra.status_code or status_code, body, headers)
 
         return handle

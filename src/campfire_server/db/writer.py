@@ -132,10 +132,9 @@ class GroupWriter:
         loop = asyncio.get_running_loop()
         future: asyncio.Future[Any] = loop.create_future()
 
-        def settle(ok: bool, value: Any, callbacks: list[Callable[[], Any]]) -> None:
-            loop.call_soon_threadsafe(_settle_future, future, ok, value, callbacks)
-
-        self.submit(work, settle, rollback=mock.is_active(), order_key=order_key)
+        self.submit(
+            work, _FutureSettle(loop, future), rollback=mock.is_active(), order_key=order_key
+        )
         result = await future
         if journal is not None:
             journal.committed(result)
@@ -339,12 +338,25 @@ class GroupWriter:
 
     def _commit_group(self, group: list[Queued]) -> None:
         outcomes = self._run_with_retries(group)
-        for (_work, settle, _rollback, _queued_at, _order_key), (ok, value, callbacks, logs) in zip(
+        # The results of a group's coroutine works reach each event loop in
+        # one callback, because a wake-up per work costs the loop a callback
+        # and the writer a call_soon_threadsafe each.
+        on_loops: dict[asyncio.AbstractEventLoop, list[tuple[asyncio.Future[Any], Outcome]]] = {}
+        for (_work, settle, _rollback, _queued_at, _order_key), outcome in zip(
             group, outcomes, strict=True
         ):
-            for entry in logs:
+            for entry in outcome[3]:
                 entry.write()
-            settle(ok, value, callbacks)
+            if isinstance(settle, _FutureSettle):
+                on_loops.setdefault(settle.loop, []).append((settle.future, outcome))
+            else:
+                settle(outcome[0], outcome[1], outcome[2])
+        for loop, settled in on_loops.items():
+            try:
+                loop.call_soon_threadsafe(_settle_futures, settled)
+            except RuntimeError:
+                # The loop has closed, so no coroutine awaits these futures.
+                pass
 
     def _run_with_retries(self, group: list[Queued]) -> list[Outcome]:
         """Run ``group`` until it commits, running it whole again after a deadlock.
@@ -419,16 +431,28 @@ class GroupWriter:
                 )
 
 
-def _settle_future(
-    future: asyncio.Future[Any], ok: bool, value: Any, callbacks: list[Callable[[], Any]]
-) -> None:
-    if future.done():
-        return
-    if ok:
-        future.set_result(value)
-        run_callbacks(callbacks)
-    else:
-        future.set_exception(value)
+class _FutureSettle:
+    """The settle function of a work that a coroutine awaits, with its event loop and future."""
+
+    __slots__ = ("loop", "future")
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, future: asyncio.Future[Any]) -> None:
+        self.loop = loop
+        self.future = future
+
+    def __call__(self, ok: bool, value: Any, callbacks: list[Callable[[], Any]]) -> None:
+        self.loop.call_soon_threadsafe(_settle_futures, [(self.future, (ok, value, callbacks, []))])
+
+
+def _settle_futures(settled: list[tuple[asyncio.Future[Any], Outcome]]) -> None:
+    for future, (ok, value, callbacks, _logs) in settled:
+        if future.done():
+            continue
+        if ok:
+            future.set_result(value)
+            run_callbacks(callbacks)
+        else:
+            future.set_exception(value)
 
 
 def run_callbacks(callbacks: list[Callable[[], Any]]) -> None:
