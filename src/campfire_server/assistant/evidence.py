@@ -76,7 +76,7 @@ class Evidence:
     lexical_standard: float
     semantic_standard: float
     # Mean cosine of the best passage to its nearest other passages
-    # (``knowledge/hubness.py``); 0 without the semantic retriever.
+    # (``knowledge/hubness.py``). It is 0 without the semantic retriever.
     passage_hubness: float
     # One value per ``kernels.READING_NAMES`` entry (passage kernels, title
     # kernels, weakest piece). All are 0 without the semantic retriever.

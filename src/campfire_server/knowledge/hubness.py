@@ -25,11 +25,10 @@ def passage_hubness(vectors: np.ndarray, neighbours: int = NEIGHBOURS) -> np.nda
     ``vectors`` contains one unit vector per passage. With fewer other rows than
     ``neighbours`` the mean runs over all of them, and a single row gets 0.
 
-    NOTE: the cost grows with the square of the passage count (a 384-wide dot
-    product per pair). Encoding a passage costs far more than its row of dot
-    products until about 100,000 passages, so the build stays dominated by
-    encoding, but a much larger knowledge base would need an approximate
-    nearest-neighbour search here.
+    NOTE: the cost grows with the square of the passage count, one 384-wide
+    dot product per pair. By estimate, a passage's row stays cheaper than
+    encoding that passage up to about 100,000 passages, but a much larger
+    knowledge base would need an approximate nearest-neighbour search here.
     """
     count = len(vectors)
     hubness = np.zeros(count, dtype=np.float32)
