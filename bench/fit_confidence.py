@@ -56,6 +56,7 @@ SEMANTIC_FEATURES = (
     "semantic_margin",
     "retrievers_agree",
     "semantic_standard",
+    "passage_hubness",
     *READING_NAMES,
 )
 # Trees, depth and learning rate per retriever. With the semantic features,

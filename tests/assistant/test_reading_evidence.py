@@ -42,6 +42,17 @@ def test_fused_evidence_reads_passage_and_title(index):
     assert 0.0 < features["weakest_piece"] <= 1.0
 
 
+def test_fused_evidence_reads_passage_hubness(index):
+    question = "how long does a refund take?"
+    query = build_query(question)
+    hits = index.search(query, mode="fused")
+    evidence = measure(index, query, hits, question)
+    assert 0.0 < evidence.passage_hubness <= 1.0
+    assert evidence.passage_hubness == pytest.approx(
+        float(index.passage_hubness[hits[0].passage_index])
+    )
+
+
 def test_long_earlier_turn_keeps_message_pieces(index):
     # The earlier turn alone fills the query's 128 word pieces, so the cut
     # leaves no piece of the last message.

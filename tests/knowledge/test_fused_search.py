@@ -93,3 +93,20 @@ def test_fused_ties_ordered_by_external_id():
     for articles in (twins, twins[::-1]):
         index = KnowledgeIndex(articles, encoder=FixedEncoder())
         assert ids(index.search(build_query("parcels"), mode="fused")) == ["art_2", "art_1"]
+
+
+def test_hits_carry_their_passage_position(index):
+    hits = index.search(build_query("reset my password"), mode="fused")
+
+    for hit in hits:
+        assert index.passages[hit.passage_index] is hit.passage
+
+
+def test_index_keeps_passage_hubness(index):
+    vectors = np.array([VECTORS[article.title] for article in index.articles], dtype=np.float32)
+    cosines = vectors @ vectors.T
+    np.fill_diagonal(cosines, -np.inf)
+    # Each article is one passage, and fewer than ten others means all three count.
+    expected = [float(row[np.isfinite(row)].mean()) for row in cosines]
+
+    assert index.passage_hubness.tolist() == pytest.approx(expected, abs=1e-6)

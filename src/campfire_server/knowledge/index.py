@@ -19,6 +19,7 @@ import numpy as np
 
 from .bm25 import Bm25
 from .chunking import Passage, split_passages
+from .hubness import passage_hubness
 from .reference import reference_standard_score
 from .semantic import Encoder
 from .text import tokens
@@ -56,6 +57,8 @@ class ArticleHit:
     passage: Passage
     passage_lexical: float = 0.0
     passages: list[Passage] = field(default_factory=list)
+    # The position of ``passage`` in ``KnowledgeIndex.passages``.
+    passage_index: int = -1
     # Each score's distance from its mean over the visible articles, in standard deviations.
     lexical_standard: float = 0.0
     semantic_standard: float = 0.0
@@ -121,6 +124,14 @@ class KnowledgeIndex:
                 for a, p in zip(passage_articles, self.passages, strict=True)
             ]
             self.vectors = encoder.encode_passages(texts)
+        # Mean cosine of each passage to its nearest other passages, over every
+        # article whatever its mailboxes. About 0.04 s of CPU on one core for
+        # 2,035 passages, the size of the merged knowledge base of BENCHMARKS.md.
+        self.passage_hubness = (
+            passage_hubness(self.vectors)
+            if self.vectors is not None
+            else np.zeros(len(self.passages), dtype=np.float32)
+        )
         # Word-piece vectors of each distinct title, for the title kernels of
         # ``assistant/kernels.py``. Encoding the title per answer added about
         # 10 ms of CPU to a fused answer on one core. At build the 1,044
@@ -241,6 +252,7 @@ class KnowledgeIndex:
                     passage=self.passages[passage_index],
                     passage_lexical=float(lexical_passages[passage_index]),
                     passages=self.article_passages(int(article_index)),
+                    passage_index=passage_index,
                     lexical_standard=float(lexical_standard[article_index]),
                     semantic_standard=float(semantic_standard[article_index]),
                 )
