@@ -40,6 +40,19 @@ async def ai_paused(db, conversation_id: str) -> bool:
     return bool(value)
 
 
+async def test_handoff_list_names_agent(client, tenant):
+    await add_agent(client, tenant, "agent_alpha")
+    conversation = await create_conversation(client, tenant)
+    await hand_off(client, tenant, conversation["id"])
+
+    response = await client.get("/handoffs", params={"status": "assigned"}, headers=tenant.headers)
+
+    assert response.status_code == 200, response.text
+    [listed] = response.json()["data"]
+    assert listed["agentId"] == "agent_alpha"
+    assert listed["agentName"] == "Agent Alpha"
+
+
 async def test_handoff_assigned_at_once(client, db, tenant):
     await add_agent(client, tenant, "agent_alpha")
     conversation = await create_conversation(client, tenant)

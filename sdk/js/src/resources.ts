@@ -182,11 +182,11 @@ export class Handoffs extends Resource {
   }
 
   /** Hand the conversation back to the AI. */
-  cancel(conversationId: string, body: { reason?: string } = {}): Promise<Handoff> {
+  cancel(conversationId: string): Promise<Handoff> {
     return this.core.request({
       method: "POST",
       path: path("/conversations/{}/handoff/cancel", conversationId),
-      body,
+      body: {},
     });
   }
 

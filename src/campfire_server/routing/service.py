@@ -336,8 +336,9 @@ def list_handoffs(
     rows = tx.all(
         f"SELECT {columns}, {rank} AS priority_rank, c.mailbox_id AS mailbox_id, "
         "c.customer_id AS customer_id, c.subject AS subject, cu.name AS customer_name, "
-        f"cu.email AS customer_email {source} "
+        f"cu.email AS customer_email, a.name AS agent_name {source} "
         "LEFT JOIN customers cu ON cu.org_id = c.org_id AND cu.id = c.customer_id "
+        "LEFT JOIN agents a ON a.org_id = c.org_id AND a.id = h.agent_id "
         f"WHERE {' AND '.join(conditions)} "
         f"ORDER BY priority_rank, h.queue_order, h.created_at, h.id "
         f"LIMIT {request.limit + 1} OFFSET {request.offset}",
@@ -351,7 +352,7 @@ def list_handoffs(
     rows, meta = pagination(request, rows, total, cursor_of=cursor_of)
     items = [
         QueuedHandoff(
-            **handoff_from_row(row).model_dump(),
+            **handoff_from_row(row, row["agent_name"]).model_dump(),
             mailbox_id=row["mailbox_id"],
             customer_id=row["customer_id"],
             customer=CustomerSummary(

@@ -111,11 +111,11 @@ class Handoffs(Resource):
             query(status=status, mailbox_id=mailbox_id, limit=limit),
         )
 
-    def cancel(self, conversation_id: str, *, reason: str | None = None) -> Handoff:
+    def cancel(self, conversation_id: str) -> Handoff:
         """Hand the conversation back to the AI."""
         return self._call(
             "POST",
             path("/conversations/{}/handoff/cancel", conversation_id),
             Handoff.model_validate,
-            json=body(reason=reason),
+            json={},
         )
