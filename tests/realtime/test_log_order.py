@@ -16,18 +16,15 @@ from typing import Any
 import httpx
 import pytest
 
-from campfire_server.db import migrate
 from campfire_server.db.database import Database, open_database
 from tests.conftest import (
     LiveServer,
     Tenant,
-    create_postgres_database,
-    drop_postgres_database,
     make_tenant,
     start_server,
 )
 from tests.realtime.conftest import SERVER_ENV, connect, next_frame, subscribe, token_for
-from tests.realtime.test_scaled import REDIS_URL, _redis_reachable
+from tests.redis_support import REDIS_URL
 
 PROCESSES = 3
 CONVERSATIONS = 20
@@ -41,20 +38,8 @@ SDK_WAIT_SECONDS = 120
 
 
 @pytest.fixture(scope="module")
-def log_order_url(postgres_available: bool) -> Iterator[str]:
-    if not postgres_available:
-        pytest.skip("PostgreSQL is not reachable")
-    if not _redis_reachable():
-        pytest.skip(f"Redis is not reachable at {REDIS_URL}")
-    url = create_postgres_database()
-    migrate.upgrade(url)
-    yield url
-    drop_postgres_database(url)
-
-
-@pytest.fixture(scope="module")
 def log_order_servers(
-    log_order_url: str, tmp_path_factory: pytest.TempPathFactory
+    scaled_url: str, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[list[LiveServer]]:
     env = {
         **SERVER_ENV,
@@ -66,7 +51,7 @@ def log_order_servers(
     servers: list[LiveServer] = []
     try:
         for _ in range(PROCESSES):
-            servers.append(start_server(log_order_url, logs, env=env))
+            servers.append(start_server(scaled_url, logs, env=env))
         yield servers
     finally:
         for server in servers:
@@ -74,8 +59,8 @@ def log_order_servers(
 
 
 @pytest.fixture(scope="module")
-async def log_order_db(log_order_url: str) -> AsyncIterator[Database]:
-    database = open_database(log_order_url, pool_size=2)
+async def log_order_db(scaled_url: str) -> AsyncIterator[Database]:
+    database = open_database(scaled_url, pool_size=2)
     yield database
     await database.close()
 

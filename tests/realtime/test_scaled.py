@@ -11,12 +11,9 @@ import httpx
 import pytest
 import websockets
 
-from campfire_server.db import migrate
 from campfire_server.db.database import Database, open_database
 from tests.conftest import (
     LiveServer,
-    create_postgres_database,
-    drop_postgres_database,
     make_tenant,
     start_server,
 )
@@ -44,18 +41,6 @@ def _redis_reachable() -> bool:
         return bool(redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2).ping())
     except redis.RedisError:
         return False
-
-
-@pytest.fixture(scope="module")
-def scaled_url(postgres_available: bool) -> Iterator[str]:
-    if not postgres_available:
-        pytest.skip("PostgreSQL is not reachable")
-    if not _redis_reachable():
-        pytest.skip(f"Redis is not reachable at {REDIS_URL}")
-    url = create_postgres_database()
-    migrate.upgrade(url)
-    yield url
-    drop_postgres_database(url)
 
 
 @pytest.fixture(scope="module")
