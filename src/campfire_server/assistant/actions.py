@@ -5,9 +5,10 @@ automatic reply, for mailboxes with ``autoReply`` on, posts the answer as
 an ``ai`` message, or posts the acknowledgement and requests a handoff,
 after which the AI stays silent in that conversation (``ai_paused``) until
 a person hands it back. An agent assigned to the conversation silences the
-AI in the same way, with or without a handoff, until it is unassigned. A reply that went stale while it was being
-written (``staleness``) is dropped before it is stored, so a late reply
-never reopens a resolved conversation or queues a handoff for it.
+AI in the same way, with or without a handoff, until it is unassigned. A
+reply that went stale while it was being written (``staleness``) is
+dropped before it is stored, so a late reply never reopens a resolved
+conversation or queues a handoff for it.
 """
 
 from __future__ import annotations
