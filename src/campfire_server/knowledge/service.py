@@ -89,6 +89,9 @@ def list_articles(
 
     Filters on tags and mailboxes run in Python over the JSON columns, so the
     SQL stays the same on both engines.
+
+    NOTE: the filters and the cursor run over every article of the
+    organization, so each page reads them all.
     """
     request = request or PageRequest()
     rows = tx.all(
