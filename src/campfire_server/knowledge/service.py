@@ -113,7 +113,7 @@ def list_articles(
         after = request.cursor
         rows = [row for row in rows if (row["created_at"], row["id"]) > after]
     start = request.offset
-    # One row past the page tells ``pagination`` whether more follow.
+    # ``pagination`` sets hasMore from the one row read past the page.
     return pagination(request, rows[start : start + request.limit + 1], total)
 
 
