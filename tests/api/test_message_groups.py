@@ -135,6 +135,62 @@ async def test_group_reopen_logs_update(client, tenant, db):
     assert events[1]["data"]["changes"] == {"status": "open"}
 
 
+async def test_group_events_carry_conversation(client, tenant, db):
+    customer_id = "customer_grouped"
+    conversation = await create(client, tenant, customerId=customer_id)
+    named = await db.write(
+        lambda tx: tx.execute(
+            "UPDATE customers SET name = :name, email = :email "
+            "WHERE org_id = :org_id AND id = :id",
+            name="Ana Silva",
+            email="ana@example.test",
+            org_id=tenant.org_id,
+            id=customer_id,
+        )
+    )
+    assert named == 1
+    response = await client.patch(
+        f"/conversations/{conversation['id']}",
+        json={"status": "resolved", "subject": "Grouped"},
+        headers=tenant.headers,
+    )
+    assert response.status_code == 200, response.text
+    before = await _events(db, conversation["id"])
+
+    responses = await _in_one_group(
+        db,
+        [
+            send(client, tenant, conversation["id"], "back again", authorId=customer_id),
+            send(client, tenant, conversation["id"], "and again", authorId=customer_id),
+        ],
+    )
+
+    assert [response.status_code for response in responses] == [201, 201]
+    detail = await get(client, tenant, conversation["id"])
+    events = (await _events(db, conversation["id"]))[len(before) :]
+    assert [event["type"] for event in events] == [
+        "message.sent",
+        "conversation.updated",
+        "message.sent",
+    ]
+    snapshots = [event["data"]["conversation"] for event in events]
+    for snapshot in snapshots:
+        assert set(snapshot) == set(detail)
+        assert snapshot["customer"] == {
+            "id": customer_id,
+            "name": "Ana Silva",
+            "email": "ana@example.test",
+        }
+        assert snapshot["subject"] == "Grouped"
+        assert snapshot["createdAt"] == detail["createdAt"]
+    assert snapshots[0]["status"] == "open"
+    assert snapshots[0]["resolvedAt"] is None
+    assert snapshots[0]["messageCount"] == 1
+    assert snapshots[0]["unreadCount"] == 1
+    assert snapshots[1] == snapshots[0]
+    assert snapshots[2] == detail
+
+
 async def test_group_positions_follow_sequence(client, tenant, db):
     conversation = await create(client, tenant)
 

@@ -360,6 +360,37 @@ async def test_mailbox_list_pages_like_other_lists(client, tenant):
     assert response.json()["error"]["details"]["field"] == "cursor"
 
 
+async def test_article_list_pages_by_cursor(client, tenant):
+    created = []
+    for number in range(5):
+        tags = ["paged", "even"] if number % 2 == 0 else ["paged"]
+        response = await client.post(
+            "/knowledge/articles",
+            json={"title": f"Paged {number}", "content": "Paging text.", "tags": tags},
+            headers=tenant.headers,
+        )
+        assert response.status_code == 201, response.text
+        created.append(response.json()["id"])
+
+    assert await walk(client, tenant, "/knowledge/articles", 2, tag="paged") == created
+    evens = await walk(client, tenant, "/knowledge/articles", 1, tag="even")
+    assert evens == created[0::2]
+    first = await client.get(
+        "/knowledge/articles", params={"limit": 2, "tag": "paged"}, headers=tenant.headers
+    )
+    meta = first.json()["pagination"]
+    assert meta["total"] == 5
+    assert meta["hasMore"] is True
+    # A cursor names its filters, so it does not continue the list of another tag.
+    response = await client.get(
+        "/knowledge/articles",
+        params={"tag": "even", "cursor": meta["nextCursor"]},
+        headers=tenant.headers,
+    )
+    assert response.status_code == 400, response.text
+    assert response.json()["error"]["details"]["field"] == "cursor"
+
+
 async def test_key_list_pages_like_other_lists(client, tenant):
     for number in range(3):
         created = await client.post(

@@ -14,7 +14,7 @@ import pytest
 from campfire_server.assistant import staleness
 from campfire_server.assistant.staleness import ReplyState, stale_reason
 from tests.assistant.test_api import enable_auto_reply, wait_for_messages
-from tests.helpers import create_conversation, send_message
+from tests.helpers import create_agent, create_conversation, send_message
 
 DROPPED = "automatic reply dropped as stale"
 
@@ -88,6 +88,16 @@ async def hand_off(client, tenant, conversation_id):
     assert response.status_code in (200, 201), response.text
 
 
+async def assign_agent(client, tenant, conversation_id, agent_id):
+    await create_agent(client, tenant, agent_id)
+    response = await client.patch(
+        f"/conversations/{conversation_id}",
+        json={"assignedAgentId": agent_id},
+        headers=tenant.headers,
+    )
+    assert response.status_code == 200, response.text
+
+
 async def agent_reply(client, tenant, conversation_id):
     sent = await send_message(
         client, tenant, conversation_id, "I am looking into it.", author_type="agent"
@@ -153,6 +163,73 @@ async def test_reply_after_handoff_is_dropped(client, kb_tenant, gate, caplog):
     assert handoff.json()["reason"] == "agent took it"
 
 
+async def test_reply_after_assignment_is_dropped(client, kb_tenant, gate, caplog):
+    caplog.set_level(logging.INFO, logger="campfire_server.assistant.actions")
+    await enable_auto_reply(client, kb_tenant)
+    conversation = await create_conversation(client, kb_tenant)
+    conversation_id = conversation["id"]
+
+    await send_message(client, kb_tenant, conversation_id, "How do I reset my password?")
+    await gate.wait_entered(1)
+    await assign_agent(client, kb_tenant, conversation_id, "agent_late")
+    gate.release()
+
+    drops = await wait_for_drops(caplog, 1)
+    assert drops[0].reason == staleness.AGENT_ASSIGNED
+    assert drops[0].generated is True
+    messages = await wait_for_messages(client, kb_tenant, conversation_id, 0)
+    assert [m for m in messages if m["authorType"] == "ai"] == []
+
+
+async def test_assigned_agent_silences_ai_until_unassigned(client, kb_tenant, gate, caplog):
+    caplog.set_level(logging.INFO, logger="campfire_server.assistant.actions")
+    await enable_auto_reply(client, kb_tenant)
+    conversation = await create_conversation(client, kb_tenant)
+    conversation_id = conversation["id"]
+    await assign_agent(client, kb_tenant, conversation_id, "agent_owner")
+    gate.release()
+
+    await send_message(client, kb_tenant, conversation_id, "How do I reset my password?")
+    drops = await wait_for_drops(caplog, 1)
+    assert drops[0].reason == staleness.AGENT_ASSIGNED
+    assert drops[0].generated is False
+    assert gate.entered == 0
+    generated = await client.post(
+        "/ai/generate-response",
+        json={"conversationId": conversation_id, "messageContent": "How do I reset my password?"},
+        headers=kb_tenant.headers,
+    )
+    assert generated.status_code == 409, generated.text
+    assert generated.json()["error"]["code"] == "CONVERSATION_IN_HANDOFF"
+    assert "agent_owner" in generated.json()["error"]["message"]
+    draft = await client.post(
+        "/ai/generate-response",
+        json={
+            "conversationId": conversation_id,
+            "messageContent": "How do I reset my password?",
+            "draft": True,
+        },
+        headers=kb_tenant.headers,
+    )
+    assert draft.status_code == 200, draft.text
+    handoff = await client.get(
+        f"/conversations/{conversation_id}/handoff", headers=kb_tenant.headers
+    )
+    assert handoff.status_code == 404, handoff.text
+
+    unassigned = await client.patch(
+        f"/conversations/{conversation_id}",
+        json={"assignedAgentId": None},
+        headers=kb_tenant.headers,
+    )
+    assert unassigned.status_code == 200, unassigned.text
+    sent = await send_message(client, kb_tenant, conversation_id, "How do I download an invoice?")
+    messages = await wait_for_messages(client, kb_tenant, conversation_id, 3)
+    replies = [m for m in messages if m["authorType"] == "ai"]
+    assert len(replies) == 1
+    assert replies[0]["metadata"]["ai"]["inReplyTo"] == sent.json()["id"]
+
+
 async def test_only_newest_message_is_answered(client, kb_tenant, gate, caplog):
     caplog.set_level(logging.INFO, logger="campfire_server.assistant.actions")
     await enable_auto_reply(client, kb_tenant)
@@ -212,6 +289,7 @@ async def test_stale_before_generating_skips_engine(client, kb_tenant, gate, cap
 ACTIVE = ReplyState(
     status="open",
     ai_paused=False,
+    assigned_agent_id=None,
     message_created_ms=1_000,
     last_resolved_ms=None,
     later_authors=frozenset(),
@@ -230,6 +308,9 @@ ACTIVE = ReplyState(
         ({"status": "closed"}, staleness.CONVERSATION_CLOSED),
         ({"last_resolved_ms": 1_001}, staleness.CONVERSATION_RESOLVED),
         ({"ai_paused": True}, staleness.HANDED_OFF),
+        ({"assigned_agent_id": "agent_1"}, staleness.AGENT_ASSIGNED),
+        ({"ai_paused": True, "assigned_agent_id": "agent_1"}, staleness.HANDED_OFF),
+        ({"assigned_agent_id": "agent_1", "status": "closed"}, staleness.CONVERSATION_CLOSED),
         ({"message_created_ms": None}, staleness.MESSAGE_NOT_FOUND),
         ({"later_authors": frozenset({"agent"})}, staleness.AGENT_REPLIED),
         ({"later_authors": frozenset({"customer"})}, staleness.NEWER_CUSTOMER_MESSAGE),

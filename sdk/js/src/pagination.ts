@@ -9,6 +9,14 @@ export interface Pagination {
   nextCursor?: string | null;
 }
 
+/** Paging parameters that every list method takes. */
+export interface ListQuery {
+  /** Page size, 1..100 (1..1000 for events). */
+  limit?: number;
+  /** The `nextCursor` of an earlier page, to continue from there. */
+  cursor?: string;
+}
+
 export interface Page<T> {
   data: T[];
   pagination?: Pagination;

@@ -1,6 +1,6 @@
 /** API resources: each method is one request through the shared core. */
 import { type Core, path, type QueryValue } from "./core.js";
-import { Paginator } from "./pagination.js";
+import { type ListQuery, Paginator } from "./pagination.js";
 import type {
   Agent,
   AgentCreate,
@@ -49,7 +49,7 @@ abstract class Resource {
   }
 }
 
-export interface ConversationListQuery {
+export interface ConversationListQuery extends ListQuery {
   status?: ConversationStatus;
   priority?: Priority;
   mailboxId?: string;
@@ -57,8 +57,6 @@ export interface ConversationListQuery {
   assignedAgentId?: string;
   createdAfter?: string;
   createdBefore?: string;
-  /** Page size, 1..100. */
-  limit?: number;
 }
 
 export class Conversations extends Resource {
@@ -121,7 +119,7 @@ export class Messages extends Resource {
   }
 
   /** Iterate the messages of a conversation, oldest first. */
-  list(conversationId: string, query: { limit?: number } = {}): Paginator<Message> {
+  list(conversationId: string, query: ListQuery = {}): Paginator<Message> {
     return this.paginate(path("/conversations/{}/messages", conversationId), query);
   }
 }
@@ -135,8 +133,9 @@ export class Mailboxes extends Resource {
     return this.core.request({ method: "GET", path: path("/mailboxes/{}", mailboxId) });
   }
 
-  list(): Paginator<Mailbox> {
-    return this.paginate("/mailboxes");
+  /** Iterate the mailboxes the credential may read, oldest first. */
+  list(query: ListQuery = {}): Paginator<Mailbox> {
+    return this.paginate("/mailboxes", query);
   }
 
   update(mailboxId: string, body: MailboxUpdate): Promise<Mailbox> {
@@ -192,7 +191,7 @@ export class Handoffs extends Resource {
 
   /** Iterate handoffs, by default the queue, ordered by priority and then age. */
   list(
-    query: { status?: string; mailboxId?: string; limit?: number } = {},
+    query: ListQuery & { status?: string; mailboxId?: string } = {},
   ): Paginator<QueuedHandoff> {
     return this.paginate("/handoffs", query);
   }
@@ -208,7 +207,7 @@ export class Agents extends Resource {
   }
 
   list(
-    query: { status?: AgentStatus; skill?: string; limit?: number } = {},
+    query: ListQuery & { status?: AgentStatus; skill?: string } = {},
   ): Paginator<Agent> {
     return this.paginate("/agents", query);
   }
@@ -231,7 +230,7 @@ export class Knowledge extends Resource {
     return this.core.request({ method: "GET", path: path("/knowledge/articles/{}", articleId) });
   }
 
-  list(query: { mailboxId?: string; tag?: string; limit?: number } = {}): Paginator<Article> {
+  list(query: ListQuery & { mailboxId?: string; tag?: string } = {}): Paginator<Article> {
     return this.paginate("/knowledge/articles", query);
   }
 
@@ -301,7 +300,7 @@ export class Webhooks extends Resource {
     return this.core.request({ method: "GET", path: path("/webhooks/{}", webhookId) });
   }
 
-  list(query: { limit?: number } = {}): Paginator<Webhook> {
+  list(query: ListQuery = {}): Paginator<Webhook> {
     return this.paginate("/webhooks", query);
   }
 
@@ -324,7 +323,7 @@ export class Webhooks extends Resource {
 
   deliveries(
     webhookId: string,
-    query: { status?: string; limit?: number } = {},
+    query: ListQuery & { status?: string } = {},
   ): Paginator<WebhookDelivery> {
     return this.paginate(path("/webhooks/{}/deliveries", webhookId), query);
   }
@@ -348,9 +347,25 @@ export class Webhooks extends Resource {
 }
 
 export class Events extends Resource {
-  /** Iterate the events of a channel after `since`, for clients that poll. */
-  list(query: { channel: string; since?: number; limit?: number }): Paginator<RealtimeEvent> {
-    return this.paginate("/events", query);
+  /**
+   * Iterate the events of a channel after `since`, for clients that poll.
+   * `since` is a conversation's event sequence, a mailbox or agent channel's
+   * event cursor, or an ISO 8601 time. `cursor` is the same position under
+   * the name other lists use, so pass one of the two.
+   */
+  list(
+    query: ListQuery & { channel: string; since?: number | string },
+  ): Paginator<RealtimeEvent> {
+    const { since, cursor, ...rest } = query;
+    if (since !== undefined && cursor !== undefined) {
+      throw new TypeError(
+        "since and cursor were both given, but they name the same position, so pass only one of them",
+      );
+    }
+    // The server takes the position as cursor too, and the paginator replaces
+    // that parameter page by page.
+    const start = cursor ?? (since === undefined ? undefined : String(since));
+    return this.paginate("/events", start === undefined ? rest : { ...rest, cursor: start });
   }
 }
 
@@ -396,8 +411,9 @@ export class Keys extends Resource {
     return this.core.request({ method: "GET", path: path("/keys/{}", keyId) });
   }
 
-  list(): Paginator<ApiKey> {
-    return this.paginate("/keys");
+  /** Iterate the organization's keys, oldest first. */
+  list(query: ListQuery = {}): Paginator<ApiKey> {
+    return this.paginate("/keys", query);
   }
 
   revoke(keyId: string): Promise<void> {

@@ -4,9 +4,11 @@
 automatic reply, for mailboxes with ``autoReply`` on, posts the answer as
 an ``ai`` message, or posts the acknowledgement and requests a handoff,
 after which the AI stays silent in that conversation (``ai_paused``) until
-a person hands it back. A reply that went stale while it was being
-written (``staleness``) is dropped before it is stored, so a late reply
-never reopens a resolved conversation or queues a handoff for it.
+a person hands it back. An agent assigned to the conversation silences the
+AI in the same way, with or without a handoff, until it is unassigned. A
+reply that went stale while it was being written (``staleness``) is
+dropped before it is stored, so a late reply never reopens a resolved
+conversation or queues a handoff for it.
 """
 
 from __future__ import annotations
@@ -49,6 +51,7 @@ class ConversationContext:
     conversation_id: str
     mailbox_id: str
     ai_paused: bool
+    assigned_agent_id: str | None
     settings: MailboxSettings
     history: list[tuple[str, str]]
 
@@ -80,6 +83,7 @@ def load_context(
         conversation_id=conversation_id,
         mailbox_id=row["mailbox_id"],
         ai_paused=bool(row["ai_paused"]),
+        assigned_agent_id=row["assigned_agent_id"],
         settings=settings,
         history=history,
     )
@@ -98,8 +102,8 @@ async def generate_response(
     """Answer ``request.message_content`` in its conversation without writing anything.
 
     Raises Conflict ``CONVERSATION_IN_HANDOFF`` while the conversation waits
-    for a person, so the AI never talks over a handoff, unless the request
-    is an agent's ``draft``.
+    for a person or an agent is assigned to it, so the AI never talks over a
+    person, unless the request is an agent's ``draft``.
     """
     context = await db.read(
         lambda tx: load_context(
@@ -110,6 +114,14 @@ async def generate_response(
         raise Conflict(
             "the conversation has been handed off to a person, so the AI does not answer "
             "until it is handed back",
+            code=IN_HANDOFF,
+            details={"field": "conversationId", "value": request.conversation_id},
+        )
+    if context.assigned_agent_id is not None and not request.draft:
+        raise Conflict(
+            f"the conversation is assigned to agent {context.assigned_agent_id!r}, so the AI "
+            'does not answer until it is unassigned; send "draft": true for a draft the agent '
+            "reviews",
             code=IN_HANDOFF,
             details={"field": "conversationId", "value": request.conversation_id},
         )
@@ -168,6 +180,7 @@ def reply_state(tx: Tx, row: dict[str, Any], message_id: str | None) -> stalenes
     return staleness.ReplyState(
         status=row["status"],
         ai_paused=bool(row["ai_paused"]),
+        assigned_agent_id=row["assigned_agent_id"],
         message_created_ms=None if place is None else int(place["created_at"]),
         last_resolved_ms=conversation_service.last_resolved_ms(tx, row["org_id"], conversation_id),
         later_authors=later_authors,

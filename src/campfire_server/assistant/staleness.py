@@ -13,6 +13,7 @@ from dataclasses import dataclass
 CONVERSATION_RESOLVED = "conversation_resolved"
 CONVERSATION_CLOSED = "conversation_closed"
 HANDED_OFF = "handed_off"
+AGENT_ASSIGNED = "agent_assigned"
 AGENT_REPLIED = "agent_replied"
 NEWER_CUSTOMER_MESSAGE = "newer_customer_message"
 MESSAGE_NOT_FOUND = "message_not_found"
@@ -23,12 +24,14 @@ class ReplyState:
     """The conversation as an automatic reply to one customer message finds it.
 
     ``message_created_ms`` is ``None`` when the message being replied to
-    is not stored in the conversation. ``later_authors`` are the author types of
+    is not stored in the conversation. ``assigned_agent_id`` is the agent who
+    owns the conversation, if any. ``later_authors`` are the author types of
     the public messages stored after it.
     """
 
     status: str
     ai_paused: bool
+    assigned_agent_id: str | None
     message_created_ms: int | None
     last_resolved_ms: int | None
     later_authors: frozenset[str]
@@ -41,6 +44,8 @@ def stale_reason(state: ReplyState) -> str | None:
       resolved after the message and reopened since, because the reply
       belongs to a finished topic.
     * A paused AI means a handoff has taken the conversation over.
+    * An assigned agent owns the conversation, also without a handoff, so
+      the AI stays silent until the agent is unassigned.
     * An agent's public reply after the message means a person has taken over.
     * A newer customer message gets its own reply, so only the newest
       message is answered.
@@ -51,6 +56,8 @@ def stale_reason(state: ReplyState) -> str | None:
         return CONVERSATION_RESOLVED
     if state.ai_paused:
         return HANDED_OFF
+    if state.assigned_agent_id is not None:
+        return AGENT_ASSIGNED
     if state.message_created_ms is None:
         return MESSAGE_NOT_FOUND
     if state.last_resolved_ms is not None and state.last_resolved_ms > state.message_created_ms:

@@ -21,7 +21,14 @@ from ..organizations import service as organizations
 from ..routing import actions as routing
 from . import message_statement, service
 from .rules import MessageEffect, effect_of_message
-from .schemas import Conversation, ConversationCreate, ConversationUpdate, Message, MessageCreate
+from .schemas import (
+    Conversation,
+    ConversationCreate,
+    ConversationUpdate,
+    CustomerSummary,
+    Message,
+    MessageCreate,
+)
 
 log = logging.getLogger(__name__)
 
@@ -302,7 +309,8 @@ def send_message(
         metadata=request.metadata,
         private=request.private,
     )
-    _announce(tx, org_id, message, row, effect, now)
+    customer = service.customers_by_id(tx, org_id, [row["customer_id"]])[row["customer_id"]]
+    _announce(tx, org_id, message, row, customer, effect, now)
     return message
 
 
@@ -361,11 +369,15 @@ def _send_message_in_one_statement(
                 f"the message statement did not apply status {row['status']!r}, which the "
                 "rules accept; its rule table is out of date"
             )
+        customer = CustomerSummary(
+            id=row["customer_id"], name=row["customer_name"], email=row["customer_email"]
+        )
         _announce(
             tx,
             principal.org_id,
             message,
-            row,
+            {**row, "created_at": row["conversation_created_at"]},
+            customer,
             effect,
             stored_at if stored_at is not None else now,
             positions=(row["message_position"], row["update_position"]),
@@ -439,30 +451,36 @@ def _announce(
     org_id: str,
     message: Message,
     row: dict[str, Any],
+    customer: CustomerSummary,
     effect: MessageEffect,
     now: int,
     positions: tuple[int | None, int | None] = (None, None),
 ) -> None:
     """Log the events of a stored message, given the conversation row as it was before it.
 
-    ``positions`` are the positions reserved for its events, if any (see ``emit``).
+    The events carry the conversation as the REST API returns it after the
+    message. ``positions`` are the positions reserved for its events, if any
+    (see ``emit``).
     """
     conversation_id = message.conversation_id
     reopened = effect.status != row["status"]
     sequence = row["event_seq"] + 1
-    conversation_summary = {
-        "id": conversation_id,
-        "customerId": row["customer_id"],
-        "mailboxId": row["mailbox_id"],
+    after = {
+        **row,
         "status": effect.status,
-        "unreadCount": effect.unread_count,
-        "updatedAt": clock.to_iso(now),
+        "unread_count": effect.unread_count,
+        "message_count": row["message_count"] + 1,
+        "last_message_at": now,
+        "updated_at": now,
     }
+    if reopened:
+        after["resolved_at"] = None
+    conversation_snapshot = service.conversation_from_row(after, customer).model_dump(mode="json")
     emit(
         tx,
         org_id=org_id,
         type=records.MESSAGE_SENT,
-        data={"message": message.model_dump(mode="json"), "conversation": conversation_summary},
+        data={"message": message.model_dump(mode="json"), "conversation": conversation_snapshot},
         conversation_id=conversation_id,
         mailbox_id=row["mailbox_id"],
         sequence=sequence,
@@ -475,7 +493,7 @@ def _announce(
             org_id=org_id,
             type=records.CONVERSATION_UPDATED,
             data={
-                "conversation": conversation_summary,
+                "conversation": conversation_snapshot,
                 "changes": {"status": effect.status},
             },
             conversation_id=conversation_id,

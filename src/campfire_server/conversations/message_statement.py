@@ -45,6 +45,11 @@ def send(
 ) -> Deferred:
     """Send the statement; the result is the conversation row before the message, or ``None``.
 
+    The row has the columns of ``service.CONVERSATION_COLUMNS`` except
+    ``updated_at``, with the conversation's creation time as
+    ``conversation_created_at`` and its customer's ``customer_name`` and
+    ``customer_email``, so the events can carry the whole conversation.
+
     The message's time is ``now`` or, when that is earlier, the locked row's
     ``last_message_at``, because another process may have stored a message
     after ``now`` was read. The row carries that time as ``created_at``.
@@ -82,8 +87,9 @@ def _statement(effect_author: str, where: str) -> str:
         # messages would see the statement's snapshot and miss messages that
         # other processes committed during the wait, so ``seq`` comes from the
         # row's message count.
-        "WITH old AS (SELECT id, status, unread_count, message_count, event_seq, customer_id, "
-        f"mailbox_id, last_message_at FROM conversations WHERE {where} FOR UPDATE), "
+        "WITH old AS (SELECT id, org_id, status, unread_count, message_count, event_seq, "
+        "customer_id, mailbox_id, subject, priority, assigned_agent_id, metadata, resolved_at, "
+        f"created_at, last_message_at FROM conversations WHERE {where} FOR UPDATE), "
         "rule (from_status, to_status, unread_factor, unread_offset) AS "
         f"({rule_table(effect_author)}), "
         "new AS (SELECT old.id, rule.to_status AS status, "
@@ -101,7 +107,13 @@ def _statement(effect_author: str, where: str) -> str:
         "author_id, metadata, private, created_at, seq) SELECT :message_id, :org_id, new.id, "
         ":content, :author_type, :author_id, :metadata, :private, new.created_at, new.seq "
         "FROM new) "
-        "SELECT status, unread_count, event_seq, customer_id, mailbox_id, "
+        "SELECT id, org_id, status, unread_count, message_count, event_seq, customer_id, "
+        "mailbox_id, subject, priority, assigned_agent_id, metadata, resolved_at, "
+        "last_message_at, old.created_at AS conversation_created_at, "
+        "(SELECT name FROM customers WHERE customers.org_id = old.org_id "
+        "AND customers.id = old.customer_id) AS customer_name, "
+        "(SELECT email FROM customers WHERE customers.org_id = old.org_id "
+        "AND customers.id = old.customer_id) AS customer_email, "
         "(SELECT created_at FROM new) AS created_at, "
         f"CASE WHEN EXISTS (SELECT 1 FROM new) THEN {_NEXT_POSITION} END AS message_position, "
         f"CASE WHEN (SELECT reopened FROM new) THEN {_NEXT_POSITION} END AS update_position "

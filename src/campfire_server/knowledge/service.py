@@ -9,7 +9,8 @@ from ..auth.principal import Principal
 from ..auth.scope import reads_shared
 from ..clock import to_iso
 from ..db.tx import Tx
-from ..errors import NotFound, ValidationFailed
+from ..errors import NotFound
+from ..pagination import PageRequest, pagination
 from .index import IndexedArticle
 from .schemas import ArticlePublic
 from .text import markdown_to_text
@@ -75,23 +76,24 @@ def list_articles(
     tx: Tx,
     org_id: str,
     *,
-    page: int = 1,
-    limit: int = 50,
+    request: PageRequest | None = None,
     tag: str | None = None,
     mailbox_id: str | None = None,
     scope: Principal | None = None,
-) -> tuple[list[dict[str, Any]], int]:
-    """Return one page of articles, oldest first, and the number of matching articles.
+) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """Return one page of articles, oldest first, and its ``pagination`` object.
 
-    With ``scope``, only the articles that principal may read are listed.
+    ``request`` is the page or cursor to return, the first 50 articles when
+    left out. With ``scope``, only the articles that principal may read are
+    listed.
 
     Filters on tags and mailboxes run in Python over the JSON columns, so the
     SQL stays the same on both engines.
+
+    NOTE: the filters and the cursor run over every article of the
+    organization, so each page reads them all.
     """
-    if page < 1:
-        raise ValidationFailed("page must be 1 or more", field="page", value=page)
-    if not 1 <= limit <= 100:
-        raise ValidationFailed("limit must be 1 to 100", field="limit", value=limit)
+    request = request or PageRequest()
     rows = tx.all(
         f"SELECT {ARTICLE_COLUMNS} FROM kb_articles WHERE org_id = :org_id ORDER BY created_at, id",
         org_id=org_id,
@@ -106,8 +108,13 @@ def list_articles(
         ]
     if scope is not None:
         rows = [row for row in rows if reads_shared(scope, json.loads(row["mailbox_ids"]))]
-    start = (page - 1) * limit
-    return rows[start : start + limit], len(rows)
+    total = len(rows)
+    if request.cursor is not None:
+        after = request.cursor
+        rows = [row for row in rows if (row["created_at"], row["id"]) > after]
+    start = request.offset
+    # ``pagination`` sets hasMore from the one row read past the page.
+    return pagination(request, rows[start : start + request.limit + 1], total)
 
 
 def index_version(tx: Tx, org_id: str) -> int:

@@ -81,11 +81,7 @@ def rate_conversation(
         data={
             "rating": rating.model_dump(mode="json"),
             "previousRating": None if existing is None else existing["rating"],
-            "conversation": {
-                "id": conversation_id,
-                "customerId": row["customer_id"],
-                "mailboxId": row["mailbox_id"],
-            },
+            "conversation": conversations.conversation_view(tx, row).model_dump(mode="json"),
         },
         conversation_id=conversation_id,
         mailbox_id=row["mailbox_id"],

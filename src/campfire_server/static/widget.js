@@ -410,6 +410,9 @@
     // The handoff events emitted, by handoff id, and the id of the latest handoff.
     this.handoffEvents = {};
     this.handoffKey = null;
+    // Whether the handoff state that the page found on load has been read.
+    // Later reads announce what changed since, because this page missed it.
+    this.handoffBaseline = false;
     this.stopped = false;
     this.historyLoaded = false;
     this.rateSelected = 0;
@@ -861,6 +864,7 @@
         self.connect();
         return self.refreshHandoff();
       }).then(function () {
+        self.handoffBaseline = true;
         return conv;
       });
     }, function (error) {
@@ -912,6 +916,8 @@
     }).then(function (conv) {
       self.conversation = conv;
       self.historyLoaded = true;
+      // A new conversation has no handoff, so every later one is announced.
+      self.handoffBaseline = true;
       // Subscribe from the conversation's first event: the AI may answer and
       // hand off before the socket has subscribed, and those frames must
       // still reach the widget.
@@ -1116,10 +1122,14 @@
   // A handoff that an agent takes at once arrives as one assigned frame, so
   // that frame emits both. Handoffs are distinguished by id (handoffId in
   // frames, id from GET). A state read without live set, such as after a
-  // reload, records the events as emitted without emitting them.
+  // reload, records the events as emitted without emitting them. A handoff
+  // that has ended when it is first read is not announced late.
   Widget.prototype.emitHandoffEvents = function (data, event, live, previous) {
     var open = data.status !== 'completed' && data.status !== 'cancelled';
     var id = data.handoffId || data.id || null;
+    // An assignment read from the conversation has no handoff id. It records
+    // nothing, so the handoff read next still announces the assignment.
+    if (!id && !live) return;
     var emitted;
     if (id) {
       emitted = this.handoffEvents[id] || (this.handoffEvents[id] = {});
@@ -1172,6 +1182,8 @@
   // Events are emitted only with live set, for a state that may have changed
   // while this page was open, and each at most once per handoff. Only a
   // conversation with a handoff is read, because one without returns 404.
+  // After a reconnect or a poll, live is handoffBaseline: what changed while
+  // the socket was down is announced, the state found on load is not.
   Widget.prototype.refreshHandoff = function (live) {
     var self = this;
     var id = this.conversationId();
@@ -1324,7 +1336,7 @@
           // changes sent while the socket was down are read back by REST.
           if (!resumed) {
             self.loadHistory().then(function () {
-              return self.refreshHandoff();
+              return self.refreshHandoff(self.handoffBaseline);
             }).catch(function (error) { self.reportError(error, 'history'); });
           }
         }
@@ -1400,7 +1412,7 @@
           return self.loadHistory();
         })
         .then(function () {
-          return self.refreshHandoff();
+          return self.refreshHandoff(self.handoffBaseline);
         })
         .catch(function (error) {
           if (window.console) console.warn('Campfire: polling failed: ' + error.message);

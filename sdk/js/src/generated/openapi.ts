@@ -4768,8 +4768,11 @@ export interface operations {
     "knowledge-articles-list": {
         parameters: {
             query?: {
+                /** @description nextCursor */
+                cursor?: string | null;
                 limit?: number;
                 mailboxId?: string | null;
+                /** @description 1-based page; prefer cursor */
                 page?: number;
                 tag?: string | null;
             };

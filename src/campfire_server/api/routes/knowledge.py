@@ -23,6 +23,7 @@ from ...knowledge.schemas import (
     SearchHit,
 )
 from ...knowledge.urls import source_url
+from ...pagination import page_request
 from ...validation import Visible
 from ..deps import DbDep, PrincipalDep
 from ..lean_route import LeanRoute
@@ -95,35 +96,33 @@ async def import_articles(body: ArticleImport, principal: PrincipalDep, db: DbDe
 async def list_articles(
     principal: PrincipalDep,
     db: DbDep,
-    page: Annotated[QueryInt, Query(ge=1, le=1_000_000)] = 1,
+    page: Annotated[
+        QueryInt, Query(ge=1, le=1_000_000, description="1-based page; prefer cursor")
+    ] = 1,
     limit: Annotated[QueryInt, Query(ge=1, le=100)] = 50,
+    cursor: Annotated[str | None, Query(max_length=200, description="nextCursor")] = None,
     tag: Annotated[str | None, Query(max_length=64)] = None,
     mailbox_id: Annotated[str | None, Query(alias="mailboxId", max_length=64)] = None,
 ) -> dict:
     require(principal, "knowledge:read")
     _check_mailbox_filter(principal, mailbox_id)
-    rows, total = await db.read(
+    filters = (tag, mailbox_id)
+    request = page_request(
+        page, limit, cursor, list_key=f"{principal.org_id}:articles:{filters!r}"
+    )
+    rows, meta = await db.read(
         lambda tx: service.list_articles(
             tx,
             principal.org_id,
-            page=page,
-            limit=limit,
+            request=request,
             tag=tag,
             mailbox_id=mailbox_id,
             scope=principal,
         )
     )
-    total_pages = (total + limit - 1) // limit
     return {
         "data": [service.to_public(row).model_dump(mode="json") for row in rows],
-        "pagination": {
-            "page": page,
-            "limit": limit,
-            "total": total,
-            "totalPages": total_pages,
-            "hasMore": page < total_pages,
-            "nextCursor": None,
-        },
+        "pagination": meta,
     }
 
 

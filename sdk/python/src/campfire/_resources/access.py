@@ -40,8 +40,13 @@ class Keys(Resource):
         """Get one key's description; its secret part is never returned again."""
         return self._call("GET", path("/keys/{}", key_id), ApiKey.model_validate)
 
-    def list(self) -> Paginator[ApiKey]:
-        return self._list("/keys", ApiKey.model_validate)
+    def list(self, *, limit: int | None = None, cursor: str | None = None) -> Paginator[ApiKey]:
+        """Iterate the organization's keys, oldest first.
+
+        ``limit`` is the page size (1..100) and ``cursor`` the ``nextCursor`` of
+        an earlier page to continue from.
+        """
+        return self._list("/keys", ApiKey.model_validate, query(limit=limit, cursor=cursor))
 
     def revoke(self, key_id: str) -> None:
         return self._call("DELETE", path("/keys/{}", key_id), lambda _: None)
@@ -117,11 +122,31 @@ class Events(Resource):
     """Realtime events for clients that poll instead of holding a WebSocket."""
 
     def list(
-        self, *, channel: str, since: int | None = None, limit: int | None = None
+        self,
+        *,
+        channel: str,
+        since: int | str | None = None,
+        limit: int | None = None,
+        cursor: str | None = None,
     ) -> Paginator[RealtimeEvent]:
-        """Iterate the events of ``channel`` with a ``sequence`` greater than ``since``."""
+        """Iterate the events of ``channel`` after ``since``.
+
+        ``since`` is a conversation's event ``sequence``, a mailbox or agent
+        channel's event ``cursor``, or an ISO 8601 time. ``cursor`` is the
+        ``nextCursor`` of an earlier page, the same parameter under the name
+        other lists use, so pass one of the two. ``limit`` is the page size
+        (1..1000).
+        """
+        if since is not None and cursor is not None:
+            raise ValueError(
+                "since and cursor were both given, but they name the same position, "
+                "so pass only one of them"
+            )
+        start = cursor if cursor is not None else since
+        # The server takes the position as ``cursor`` too, and the paginator
+        # replaces that parameter page by page.
         return self._list(
             "/events",
             RealtimeEvent.model_validate,
-            query(channel=channel, since=since, limit=limit),
+            query(channel=channel, cursor=start, limit=limit),
         )

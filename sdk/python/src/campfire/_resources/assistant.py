@@ -68,12 +68,18 @@ class Knowledge(Resource):
         return self._call("GET", path("/knowledge/articles/{}", article_id), Article.model_validate)
 
     def list(
-        self, *, mailbox_id: str | None = None, tag: str | None = None, limit: int | None = None
+        self,
+        *,
+        mailbox_id: str | None = None,
+        tag: str | None = None,
+        limit: int | None = None,
+        cursor: str | None = None,
     ) -> Paginator[Article]:
+        """Iterate articles, oldest first, filtered by ``mailbox_id`` and ``tag``."""
         return self._list(
             "/knowledge/articles",
             Article.model_validate,
-            query(mailbox_id=mailbox_id, tag=tag, limit=limit),
+            query(mailbox_id=mailbox_id, tag=tag, limit=limit, cursor=cursor),
         )
 
     def search(

@@ -58,8 +58,13 @@ class Conversations(Resource):
         created_after: str | None = None,
         created_before: str | None = None,
         limit: int | None = None,
+        cursor: str | None = None,
     ) -> Paginator[Conversation]:
-        """Iterate conversations, newest first; ``limit`` is the page size (1..100)."""
+        """Iterate conversations, newest first.
+
+        ``limit`` is the page size (1..100) and ``cursor`` the ``nextCursor`` of
+        an earlier page to continue from.
+        """
         return self._list(
             "/conversations",
             Conversation.model_validate,
@@ -72,6 +77,7 @@ class Conversations(Resource):
                 created_after=created_after,
                 created_before=created_before,
                 limit=limit,
+                cursor=cursor,
             ),
         )
 
@@ -162,10 +168,12 @@ class Messages(Resource):
             Message.model_validate,
         )
 
-    def list(self, conversation_id: str, *, limit: int | None = None) -> Paginator[Message]:
+    def list(
+        self, conversation_id: str, *, limit: int | None = None, cursor: str | None = None
+    ) -> Paginator[Message]:
         """Iterate the messages of a conversation, oldest first."""
         return self._list(
             path("/conversations/{}/messages", conversation_id),
             Message.model_validate,
-            query(limit=limit),
+            query(limit=limit, cursor=cursor),
         )

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .._core import body, path
+from .._core import body, path, query
 from .._models import Mailbox
 from .._pagination import Paginator
 from ._base import Resource, camel_keys, ignore
@@ -26,8 +26,13 @@ class Mailboxes(Resource):
     def get(self, mailbox_id: str) -> Mailbox:
         return self._call("GET", path("/mailboxes/{}", mailbox_id), Mailbox.model_validate)
 
-    def list(self) -> Paginator[Mailbox]:
-        return self._list("/mailboxes", Mailbox.model_validate)
+    def list(self, *, limit: int | None = None, cursor: str | None = None) -> Paginator[Mailbox]:
+        """Iterate the mailboxes the credential may read, oldest first.
+
+        ``limit`` is the page size (1..100) and ``cursor`` the ``nextCursor`` of
+        an earlier page to continue from.
+        """
+        return self._list("/mailboxes", Mailbox.model_validate, query(limit=limit, cursor=cursor))
 
     def update(
         self,

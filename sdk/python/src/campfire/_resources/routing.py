@@ -34,10 +34,18 @@ class Agents(Resource):
         return self._call("GET", path("/agents/{}", agent_id), Agent.model_validate)
 
     def list(
-        self, *, status: str | None = None, skill: str | None = None, limit: int | None = None
+        self,
+        *,
+        status: str | None = None,
+        skill: str | None = None,
+        limit: int | None = None,
+        cursor: str | None = None,
     ) -> Paginator[Agent]:
+        """Iterate agents, oldest first, filtered by ``status`` and ``skill``."""
         return self._list(
-            "/agents", Agent.model_validate, query(status=status, skill=skill, limit=limit)
+            "/agents",
+            Agent.model_validate,
+            query(status=status, skill=skill, limit=limit, cursor=cursor),
         )
 
     def update(
@@ -102,13 +110,18 @@ class Handoffs(Resource):
         )
 
     def list(
-        self, *, status: str | None = None, mailbox_id: str | None = None, limit: int | None = None
+        self,
+        *,
+        status: str | None = None,
+        mailbox_id: str | None = None,
+        limit: int | None = None,
+        cursor: str | None = None,
     ) -> Paginator[QueuedHandoff]:
         """Iterate handoffs, by default the queue, ordered by priority and then age."""
         return self._list(
             "/handoffs",
             QueuedHandoff.model_validate,
-            query(status=status, mailbox_id=mailbox_id, limit=limit),
+            query(status=status, mailbox_id=mailbox_id, limit=limit, cursor=cursor),
         )
 
     def cancel(self, conversation_id: str) -> Handoff:

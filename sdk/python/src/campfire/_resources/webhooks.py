@@ -37,8 +37,13 @@ class Webhooks(Resource):
     def get(self, webhook_id: str) -> Webhook:
         return self._call("GET", path("/webhooks/{}", webhook_id), Webhook.model_validate)
 
-    def list(self, *, limit: int | None = None) -> Paginator[Webhook]:
-        return self._list("/webhooks", Webhook.model_validate, query(limit=limit))
+    def list(self, *, limit: int | None = None, cursor: str | None = None) -> Paginator[Webhook]:
+        """Iterate the webhook subscriptions, oldest first.
+
+        ``limit`` is the page size (1..100) and ``cursor`` the ``nextCursor`` of
+        an earlier page to continue from.
+        """
+        return self._list("/webhooks", Webhook.model_validate, query(limit=limit, cursor=cursor))
 
     def update(
         self,
@@ -71,13 +76,18 @@ class Webhooks(Resource):
         )
 
     def deliveries(
-        self, webhook_id: str, *, status: str | None = None, limit: int | None = None
+        self,
+        webhook_id: str,
+        *,
+        status: str | None = None,
+        limit: int | None = None,
+        cursor: str | None = None,
     ) -> Paginator[WebhookDelivery]:
         """Iterate delivery attempts of a subscription, with status codes and next retry."""
         return self._list(
             path("/webhooks/{}/deliveries", webhook_id),
             WebhookDelivery.model_validate,
-            query(status=status, limit=limit),
+            query(status=status, limit=limit, cursor=cursor),
         )
 
     def retry_delivery(self, webhook_id: str, delivery_id: str) -> WebhookDelivery:
