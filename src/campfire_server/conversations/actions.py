@@ -13,6 +13,7 @@ from typing import Any
 
 from .. import clock, ids
 from ..auth.principal import Principal
+from ..db import lock_order
 from ..db.tx import Tx
 from ..errors import NotFound, PermissionDenied, ValidationFailed, quoted, shown_text
 from ..events import records
@@ -120,6 +121,13 @@ def create_conversation(
         extra={"conversation_id": conversation_id, "mailbox_id": mailbox_id},
     )
     return conversation
+
+
+def update_lock_key(org_id: str, conversation_id: str, request: ConversationUpdate) -> str:
+    """Return the write order key of a PATCH: the first row ``update_conversation`` locks."""
+    if routing.touches_routing(request.model_fields_set):
+        return lock_order.routing(org_id)
+    return lock_order.conversation(conversation_id)
 
 
 def update_conversation(

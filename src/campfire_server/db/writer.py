@@ -112,7 +112,7 @@ class GroupWriter:
     ) -> None:
         """Queue ``work``; with ``rollback`` (mock mode) it runs but its changes are undone.
 
-        ``order_key`` names the row the work locks first (a conversation id).
+        ``order_key`` names the row the work locks first (see ``lock_order``).
         A group whose works all have one runs them sorted by it, so groups
         of different processes lock those rows in one order.
         """

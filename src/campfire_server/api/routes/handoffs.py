@@ -9,6 +9,7 @@ from pydantic import Field
 
 from ... import clock
 from ...auth.permissions import require
+from ...db import lock_order
 from ...pagination import page_request
 from ...routing import actions, service
 from ...routing.schemas import Handoff, HandoffCreate, HandoffStatus, QueuedHandoff
@@ -109,7 +110,8 @@ async def request_handoff(
             context=body.context,
             source="api",
             mailbox_ids=principal.mailbox_ids,
-        )
+        ),
+        order_key=lock_order.routing(principal.org_id),
     )
     if created:
         set_location(response, "conversations", conversation_id, "handoff")
@@ -157,7 +159,8 @@ async def complete_handoff(conversation_id: str, principal: PrincipalDep, db: Db
             org_id=principal.org_id,
             conversation_id=conversation_id,
             mailbox_ids=principal.mailbox_ids,
-        )
+        ),
+        order_key=lock_order.routing(principal.org_id),
     )
 
 
@@ -176,5 +179,6 @@ async def cancel_handoff(conversation_id: str, principal: PrincipalDep, db: DbDe
             org_id=principal.org_id,
             conversation_id=conversation_id,
             mailbox_ids=principal.mailbox_ids,
-        )
+        ),
+        order_key=lock_order.routing(principal.org_id),
     )
