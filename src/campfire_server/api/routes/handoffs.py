@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Response
 from pydantic import Field
@@ -41,7 +41,7 @@ MAX_QUEUE_LIMIT = 200
     response_model=HandoffList,
     responses=errors(400, 403),
     operation_id="handoffs-list",
-    summary="List handoffs in queue order: by priority, then oldest first",
+    summary="List handoffs in queue order (by priority, then oldest first) or creation order",
 )
 async def list_handoffs(
     principal: PrincipalDep,
@@ -53,16 +53,29 @@ async def list_handoffs(
     ] = 1,
     limit: Annotated[QueryInt, Query(ge=1, le=MAX_QUEUE_LIMIT)] = 100,
     cursor: Annotated[str | None, Query(max_length=200, description="nextCursor")] = None,
+    order: Annotated[
+        Literal["queue", "created"],
+        Query(
+            description="queue: by priority, then oldest first; a handoff returned to the "
+            "queue, or a new one ahead of the cursor, can be listed twice or missed by a "
+            "cursor walk. created: oldest first by creation time, which never changes, so a "
+            "cursor walk lists each matching handoff once"
+        ),
+    ] = "queue",
 ) -> HandoffList:
     require(principal, "handoffs:list")
     statuses = sorted(set(status or ["queued"]))
+    by_creation = order == service.CREATED_ORDER
     request = page_request(
         page,
         limit,
         cursor,
-        list_key=f"{principal.org_id}:handoffs:{','.join(statuses)}:{mailbox_id or ''}",
+        list_key=f"{principal.org_id}:handoffs:{','.join(statuses)}:{mailbox_id or ''}"
+        + (":created" if by_creation else ""),
         max_limit=MAX_QUEUE_LIMIT,
-        cursor_shape=service.HANDOFF_CURSOR_SHAPE,
+        cursor_shape=(
+            service.HANDOFF_CREATED_CURSOR_SHAPE if by_creation else service.HANDOFF_CURSOR_SHAPE
+        ),
     )
     items, meta = await db.read(
         lambda tx: service.list_handoffs(
@@ -73,6 +86,7 @@ async def list_handoffs(
             scope_mailbox_ids=principal.mailbox_ids,
             request=request,
             now_ms=clock.now_ms(),
+            order=order,
         )
     )
     return HandoffList.model_validate(
