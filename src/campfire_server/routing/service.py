@@ -314,8 +314,8 @@ def list_handoffs(
     Returns the page and its ``pagination`` object.
 
     NOTE: in queue order a handoff returned to the queue moves to the front
-    of its priority, and a new one may sort before the cursor, so a cursor
-    walk in progress can list a handoff twice or not at all.
+    of its priority, and a new one may sort before the cursor. A cursor
+    walk in progress then misses it, or lists it twice.
     """
     params: dict[str, Any] = {"org_id": org_id}
     status_names = [f":status_{index}" for index in range(len(statuses))]
