@@ -36,7 +36,8 @@ async def test_disabled_webhook_stays_off_after_migration(
 ) -> None:
     if engine == "postgresql" and not postgres_available:
         pytest.skip("PostgreSQL is not reachable")
-    url = f"sqlite:///{tmp_path / 'periods.db'}" if engine == "sqlite" else create_postgres_database()
+    sqlite_url = f"sqlite:///{tmp_path / 'periods.db'}"
+    url = sqlite_url if engine == "sqlite" else create_postgres_database()
     try:
         migrate.upgrade(url)
         command.downgrade(migrate.alembic_config(url), "0004_webhook_mailboxes")
