@@ -599,3 +599,39 @@ async def test_commit_after_enable_is_delivered(db, org):
     await fan_out_all(db)
 
     assert await _deliveries(db, webhook_id) == {late.id: ("pending", None)}
+
+
+async def test_copy_to_postgres_keeps_disabled_state(tmp_path, postgres_available):
+    if not postgres_available:
+        pytest.skip("PostgreSQL is not reachable")
+    from campfire_server.db.copy import copy_database
+
+    source_url = f"sqlite:///{tmp_path / 'source.db'}"
+    migrate.upgrade(source_url)
+    source = open_database(source_url)
+    try:
+        tenant = await make_tenant(source, "Copy org")
+        toggled = await _webhook(source, tenant.org_id)
+        await _set_enabled(source, tenant.org_id, toggled, False)
+        await _set_enabled(source, tenant.org_id, toggled, True)
+        disabled = await _webhook(source, tenant.org_id)
+        await _set_enabled(source, tenant.org_id, disabled, False)
+    finally:
+        await source.close()
+
+    target_url = create_postgres_database()
+    try:
+        copy_database(source_url, target_url)
+        target = open_database(target_url)
+        try:
+            event_id = await _emit(target, tenant.org_id)
+            await fan_out_all(target)
+            toggled_deliveries = await _queued(target, toggled)
+            disabled_deliveries = await _queued(target, disabled)
+        finally:
+            await target.close()
+    finally:
+        drop_postgres_database(target_url)
+
+    assert toggled_deliveries == [event_id]
+    assert disabled_deliveries == []
