@@ -102,6 +102,10 @@ async def test_two_processes_order_message_times(postgres_available, tmp_path: P
     with two_servers(postgres_available, tmp_path, environment) as (url, servers):
         async with httpx.AsyncClient(headers=HEADERS, timeout=60) as client:
             conversation_id = await create_quiet_conversation(client, servers[0].api, "Times")
+            agent = await client.post(
+                f"{servers[0].api}/agents", json={"id": "agent_1", "name": "Agent One"}
+            )
+            assert agent.status_code == 201, agent.text
             sending = True
 
             async def poll_last_message_at() -> None:

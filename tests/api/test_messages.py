@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from campfire_server import clock
 from campfire_server.auth.tokens import issue_token
+from tests.helpers import create_agent
 from tests.helpers import create_conversation as create
 from tests.helpers import get_conversation as get
 from tests.helpers import send_message as send
@@ -320,3 +321,38 @@ async def test_agent_token_default_author_is_agent(client, tenant):
     assert response.status_code == 201, response.text
     assert response.json()["authorType"] == "agent"
     assert response.json()["authorId"] == "agent_default"
+
+
+async def test_api_key_agent_author_must_exist(client, tenant, other_tenant):
+    conversation = await create(client, tenant)
+    await create_agent(client, tenant, "agent_here")
+    await create_agent(client, other_tenant, "agent_elsewhere")
+    path = f"/conversations/{conversation['id']}/messages"
+
+    for author_id in ("agent_ghost", "agent_elsewhere"):
+        rejected = await client.post(
+            path,
+            json={"content": "posing", "authorType": "agent", "authorId": author_id},
+            headers=tenant.headers,
+        )
+        assert rejected.status_code == 400, rejected.text
+        error = rejected.json()["error"]
+        assert error["code"] == "VALIDATION_ERROR"
+        assert error["details"]["field"] == "authorId"
+        assert error["details"]["value"] == author_id
+        assert repr(author_id) in error["message"]
+
+    listed = await client.get(path, headers=tenant.headers)
+    assert listed.json()["data"] == []
+    assert (await get(client, tenant, conversation["id"]))["messageCount"] == 0
+
+    accepted = await client.post(
+        path,
+        json={"content": "real agent", "authorType": "agent", "authorId": "agent_here"},
+        headers=tenant.headers,
+    )
+    assert accepted.status_code == 201, accepted.text
+    assert accepted.json()["authorId"] == "agent_here"
+    # Other author types name ids the integrator owns, which are not checked.
+    customer = await send(client, tenant, conversation["id"], "me", authorId="customer_free")
+    assert customer.status_code == 201, customer.text

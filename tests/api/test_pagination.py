@@ -484,3 +484,66 @@ async def test_handoff_queue_pages_in_queue_order(client, tenant):
     too_many = await client.get("/handoffs", params={"limit": 201}, headers=tenant.headers)
     assert too_many.status_code == 400
     assert too_many.json()["error"]["details"]["field"] == "limit"
+
+
+async def test_handoff_walk_in_creation_order_is_stable(client, tenant):
+    from tests.routing.support import add_agent
+
+    statuses = {"status": ["queued", "assigned"], "order": "created"}
+    await add_agent(client, tenant, "agent_leaving", capacity=1)
+    created = []
+    for priority in ["low", "urgent", "medium", "high", "urgent"]:
+        conversation = await create_conversation(client, tenant)
+        response = await client.post(
+            f"/conversations/{conversation['id']}/handoff",
+            json={"priority": priority, "reason": "asked for a person"},
+            headers=tenant.headers,
+        )
+        assert response.status_code == 201, response.text
+        created.append(response.json())
+    # The agent took the first handoff, which sits before the queued ones.
+    assert created[0]["status"] == "assigned"
+
+    first = await client.get("/handoffs", params={**statuses, "limit": 2}, headers=tenant.headers)
+    assert first.status_code == 200, first.text
+    seen = [item["id"] for item in first.json()["data"]]
+    cursor = first.json()["pagination"]["nextCursor"]
+
+    # Mid-walk, the assigned handoff returns to the front of the queue and a new one arrives.
+    deleted = await client.delete("/agents/agent_leaving", headers=tenant.headers)
+    assert deleted.status_code == 204
+    conversation = await create_conversation(client, tenant)
+    late = await client.post(
+        f"/conversations/{conversation['id']}/handoff",
+        json={"priority": "urgent", "reason": "asked for a person"},
+        headers=tenant.headers,
+    )
+    assert late.status_code == 201, late.text
+    while cursor:
+        page = await client.get(
+            "/handoffs", params={**statuses, "limit": 2, "cursor": cursor}, headers=tenant.headers
+        )
+        assert page.status_code == 200, page.text
+        seen += [item["id"] for item in page.json()["data"]]
+        cursor = page.json()["pagination"]["nextCursor"]
+
+    everything = sorted(created + [late.json()], key=lambda item: (item["createdAt"], item["id"]))
+    assert seen == [handoff["id"] for handoff in everything]
+    returned = await client.get(
+        f"/conversations/{created[0]['conversationId']}/handoff", headers=tenant.headers
+    )
+    assert returned.json()["status"] == "queued"
+
+    # A cursor of one order is rejected by the other.
+    queue_first = await client.get(
+        "/handoffs", params={"status": ["queued", "assigned"], "limit": 2}, headers=tenant.headers
+    )
+    queue_cursor = queue_first.json()["pagination"]["nextCursor"]
+    mixed = await client.get(
+        "/handoffs", params={**statuses, "cursor": queue_cursor}, headers=tenant.headers
+    )
+    assert mixed.status_code == 400
+    assert mixed.json()["error"]["details"]["field"] == "cursor"
+    unknown = await client.get("/handoffs", params={"order": "priority"}, headers=tenant.headers)
+    assert unknown.status_code == 400
+    assert unknown.json()["error"]["details"]["field"] == "order"

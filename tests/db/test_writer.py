@@ -9,6 +9,7 @@ import threading
 import pytest
 
 from campfire_server import mock
+from campfire_server.db import lock_order
 from campfire_server.db.database import Database
 from campfire_server.errors import ServiceUnavailable
 
@@ -466,3 +467,25 @@ async def test_group_sort_needs_every_key(db: Database) -> None:
 
     assert keyed == ["a1", "b1", "b2"]
     assert mixed == ["b1", "unkeyed", "a1"]
+
+
+async def test_group_takes_lock_kinds_in_order(db: Database) -> None:
+    order: list[str] = []
+    await _held_group(
+        db,
+        [
+            lambda: db.write(
+                _record(order, "claim"), order_key=lock_order.idempotency("scope", "key")
+            ),
+            lambda: db.write(
+                _record(order, "new conversation"), order_key=lock_order.customer("org_a", None)
+            ),
+            lambda: db.write(
+                _record(order, "message"), order_key=lock_order.conversation("conv_z")
+            ),
+            lambda: db.write(_record(order, "handoff"), order_key=lock_order.routing("org_a")),
+        ],
+    )
+
+    # Routing locks come before any conversation, then customers, then idempotency rows.
+    assert order == ["handoff", "message", "new conversation", "claim"]

@@ -222,3 +222,58 @@ async def test_help_centre_page_limited_per_address(db, tenant):
         second_visitor = await client.get(page, headers={"X-Forwarded-For": "203.0.113.8"})
         assert second_visitor.status_code == 200
         assert "Opening hours" in second_visitor.text
+
+
+# Every route that checks no credential, and requests that no route checks one for.
+ANONYMOUS_REQUESTS = [
+    ("GET", "http://testserver/widget.js"),
+    ("HEAD", "http://testserver/widget.js"),
+    ("GET", "http://testserver/v2/widget.js"),
+    ("GET", "http://testserver/api/v2/docs"),
+    ("GET", "http://testserver/api/v2/docs/assets/swagger-ui.css"),
+    ("GET", "http://testserver/api/v2/openapi.json"),
+    ("GET", "http://testserver/inbox"),
+    ("GET", "http://testserver/inbox/"),
+    ("GET", "http://testserver/inbox/assets/app.js"),
+    ("GET", "http://testserver/favicon.ico"),
+    ("GET", "http://testserver/"),
+    ("POST", "http://testserver/api/v2/auth/login"),
+    ("GET", "http://testserver/api/v2/realtime"),
+    ("GET", "http://testserver/api/v2/nowhere"),
+    ("OPTIONS", "http://testserver/api/v2/conversations"),
+    ("PUT", "http://testserver/api/v2/conversations"),
+]
+
+
+async def test_unchecked_credential_keeps_address_limit(db, tenant):
+    for method, url in ANONYMOUS_REQUESTS:
+        for credential in ("Bearer junk", tenant.headers["Authorization"]):
+            async with limited_client(db, rate_limit_requests_per_minute=2) as client:
+                headers = {"Authorization": credential}
+                for _ in range(2):
+                    response = await client.request(method, url, headers=headers)
+                    assert response.status_code != 429, (method, url)
+                rejected = await client.request(method, url, headers=headers)
+                assert rejected.status_code == 429, (method, url, credential[:12])
+                assert 1 <= int(rejected.headers["retry-after"]) <= 60
+                assert rate_headers(rejected)[:2] == (2, 0)
+                # The address is spent for requests without a credential too.
+                bare = await client.request(method, url)
+                assert bare.status_code == 429, (method, url)
+
+
+async def test_invalid_credential_counts_against_address(db, tenant):
+    async with limited_client(db, rate_limit_requests_per_minute=2) as client:
+        for credential in ("Bearer junk", "Bearer sk_live_wrong", "Basic abc"):
+            response = await client.get("/conversations", headers={"Authorization": credential})
+            if response.status_code != 401:
+                break
+        assert response.status_code == 429
+        assert response.json()["error"]["code"] == "RATE_LIMIT_EXCEEDED"
+        assert rate_headers(response)[:2] == (2, 0)
+        head = await client.head("/conversations", headers=bearer("sk_live_wrong"))
+        assert head.status_code == 429
+        # A valid key has a limit of its own, untouched by the address's.
+        valid = await client.get("/conversations", headers=tenant.headers)
+        assert valid.status_code == 200
+        assert rate_headers(valid)[:2] == (2, 1)

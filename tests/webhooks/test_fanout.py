@@ -17,7 +17,7 @@ from campfire_server.events import cursor, records
 from campfire_server.events.cursor import Snapshot
 from campfire_server.events.emit import emit
 from campfire_server.realtime.service import prune_events
-from campfire_server.webhooks import actions, fanout
+from campfire_server.webhooks import actions, fanout, subscriptions
 from campfire_server.webhooks.delivery import DeliveryWorker, fan_out_all, new_http_client
 from campfire_server.webhooks.schemas import WebhookCreate, WebhookUpdate
 from campfire_server.webhooks.subscriptions import WakeIndex
@@ -107,23 +107,102 @@ async def test_webhook_created_after_event_skips_it(db, org, caplog):
     ]
 
 
-async def test_disabled_and_deleted_webhooks_get_nothing(db, org):
-    disabled = await _webhook(db, org.org_id)
+async def test_deleted_webhook_gets_nothing(db, org):
     deleted = await _webhook(db, org.org_id)
     kept = await _webhook(db, org.org_id, ["message.sent"])
     ignored = await _webhook(db, org.org_id, ["conversation.created"])
     event_id = await _emit(db, org.org_id)
-    await db.write(lambda tx: actions.update_webhook(
-        tx, org.org_id, disabled, WebhookUpdate(enabled=False)
-    ))
     await db.write(lambda tx: actions.delete_webhook(tx, org.org_id, deleted))
 
     await fan_out_all(db)
 
-    assert await _queued(db, disabled) == []
     assert await _queued(db, deleted) == []
     assert await _queued(db, ignored) == []
     assert await _queued(db, kept) == [event_id]
+
+
+async def _set_enabled(db: Database, org_id: str, webhook_id: str, enabled: bool) -> None:
+    await db.write(lambda tx: actions.update_webhook(
+        tx, org_id, webhook_id, WebhookUpdate(enabled=enabled)
+    ))
+
+
+async def _deliveries(db: Database, webhook_id: str) -> dict[str, tuple[str, str | None]]:
+    rows = await db.read(lambda tx: tx.all(
+        "SELECT event_id, status, last_error FROM webhook_deliveries WHERE webhook_id = :id",
+        id=webhook_id,
+    ))
+    return {row["event_id"]: (row["status"], row["last_error"]) for row in rows}
+
+
+async def test_event_follows_webhook_state_when_written(db, org):
+    webhook_id = await _webhook(db, org.org_id)
+    while_enabled = await _emit(db, org.org_id, 1)
+    await _set_enabled(db, org.org_id, webhook_id, False)
+    while_disabled = await _emit(db, org.org_id, 2)
+    await _set_enabled(db, org.org_id, webhook_id, True)
+    enabled_again = await _emit(db, org.org_id, 3)
+
+    # Every event is read after the last change.
+    await fan_out_all(db)
+
+    deliveries = await _deliveries(db, webhook_id)
+    assert set(deliveries) == {while_enabled, enabled_again}
+    assert deliveries[while_enabled] == ("pending", None)
+    assert deliveries[enabled_again] == ("pending", None)
+    assert while_disabled not in deliveries
+
+
+async def test_disabled_webhook_gets_earlier_event_as_failed(db, org):
+    webhook_id = await _webhook(db, org.org_id)
+    other = await _webhook(db, org.org_id)
+    before = await _emit(db, org.org_id, 1)
+    await _set_enabled(db, org.org_id, webhook_id, False)
+    after = await _emit(db, org.org_id, 2)
+
+    await fan_out_all(db)
+
+    deliveries = await _deliveries(db, webhook_id)
+    assert deliveries == {before: ("failed", fanout.DISABLED_ERROR)}
+    assert set(await _queued(db, other)) == {before, after}
+
+
+async def test_fan_out_between_changes_matches_late_one(db, org):
+    # The same events read after each change get the same deliveries.
+    webhook_id = await _webhook(db, org.org_id)
+    first = await _emit(db, org.org_id, 1)
+    await fan_out_all(db)
+    await _set_enabled(db, org.org_id, webhook_id, False)
+    second = await _emit(db, org.org_id, 2)
+    await fan_out_all(db)
+    await _set_enabled(db, org.org_id, webhook_id, True)
+    third = await _emit(db, org.org_id, 3)
+    await fan_out_all(db)
+
+    deliveries = await _deliveries(db, webhook_id)
+    assert set(deliveries) == {first, third}
+    # Disabling failed the first delivery, which was pending by then.
+    assert deliveries[first] == ("failed", fanout.DISABLED_ERROR)
+    assert deliveries[third] == ("pending", None)
+    assert second not in deliveries
+
+
+async def test_read_periods_are_dropped(db, org):
+    webhook_id = await _webhook(db, org.org_id)
+    for _ in range(3):
+        await _set_enabled(db, org.org_id, webhook_id, False)
+        await _emit(db, org.org_id)
+        await _set_enabled(db, org.org_id, webhook_id, True)
+        await fan_out_all(db)
+    await _set_enabled(db, org.org_id, webhook_id, False)
+
+    periods = await db.read(lambda tx: tx.value(
+        "SELECT disabled_periods FROM webhooks WHERE id = :id", id=webhook_id
+    ))
+    parsed = subscriptions.parse_periods(periods)
+    # The closed periods were read, and only the open one is kept.
+    assert len(parsed) == 1
+    assert parsed[0].end is None
 
 
 async def test_crash_mid_batch_repeats_it_once(db, org, monkeypatch):
@@ -476,3 +555,83 @@ async def test_copy_to_postgres_keeps_unread_events(tmp_path, postgres_available
     assert all(row["n"] == 1 for row in rows)
     assert later in after
     assert len(after) == 4
+
+
+def test_snapshot_covers_finished_transactions():
+    earlier = Snapshot.parse("100:105:100,103")
+    assert Snapshot.parse("100:108:100,106").covers(earlier)
+    assert Snapshot.parse("107:110:").covers(earlier)
+    # 101 had finished in the earlier snapshot but is running in this one.
+    assert not Snapshot.parse("101:110:101").covers(earlier)
+    # 104 had finished earlier; a snapshot that ends before it never saw it.
+    assert not Snapshot.parse("100:104:100").covers(earlier)
+
+
+async def test_commit_after_disable_is_not_delivered(db, org):
+    # The event's transaction took its position before the webhook was
+    # disabled but committed after, so it happened while it was disabled.
+    _require_postgres(db)
+    webhook_id = await _webhook(db, org.org_id)
+    conn, late_tx = _open_transaction(db.url)
+    try:
+        late = emit(late_tx, org_id=org.org_id, type=records.MESSAGE_SENT, data={"late": True})
+        await _set_enabled(db, org.org_id, webhook_id, False)
+        late_tx.execute("COMMIT")
+    finally:
+        conn.close()
+    await _set_enabled(db, org.org_id, webhook_id, True)
+    await fan_out_all(db)
+
+    assert late.id not in await _deliveries(db, webhook_id)
+
+
+async def test_commit_after_enable_is_delivered(db, org):
+    _require_postgres(db)
+    webhook_id = await _webhook(db, org.org_id)
+    await _set_enabled(db, org.org_id, webhook_id, False)
+    conn, late_tx = _open_transaction(db.url)
+    try:
+        late = emit(late_tx, org_id=org.org_id, type=records.MESSAGE_SENT, data={"late": True})
+        await _set_enabled(db, org.org_id, webhook_id, True)
+        late_tx.execute("COMMIT")
+    finally:
+        conn.close()
+    await fan_out_all(db)
+
+    assert await _deliveries(db, webhook_id) == {late.id: ("pending", None)}
+
+
+async def test_copy_to_postgres_keeps_disabled_state(tmp_path, postgres_available):
+    if not postgres_available:
+        pytest.skip("PostgreSQL is not reachable")
+    from campfire_server.db.copy import copy_database
+
+    source_url = f"sqlite:///{tmp_path / 'source.db'}"
+    migrate.upgrade(source_url)
+    source = open_database(source_url)
+    try:
+        tenant = await make_tenant(source, "Copy org")
+        toggled = await _webhook(source, tenant.org_id)
+        await _set_enabled(source, tenant.org_id, toggled, False)
+        await _set_enabled(source, tenant.org_id, toggled, True)
+        disabled = await _webhook(source, tenant.org_id)
+        await _set_enabled(source, tenant.org_id, disabled, False)
+    finally:
+        await source.close()
+
+    target_url = create_postgres_database()
+    try:
+        copy_database(source_url, target_url)
+        target = open_database(target_url)
+        try:
+            event_id = await _emit(target, tenant.org_id)
+            await fan_out_all(target)
+            toggled_deliveries = await _queued(target, toggled)
+            disabled_deliveries = await _queued(target, disabled)
+        finally:
+            await target.close()
+    finally:
+        drop_postgres_database(target_url)
+
+    assert toggled_deliveries == [event_id]
+    assert disabled_deliveries == []

@@ -206,7 +206,7 @@ async def test_agent_reply_and_typing_arrive_live(
     with api_client(widget_server) as api:
         reply = api.post(
             f"/conversations/{conversation_id}/messages",
-            json={"content": "Hi, Maya here.", "authorType": "agent", "authorId": "agt_maya"},
+            json={"content": "Hi, Maya here.", "authorType": "agent"},
         )
         assert reply.status_code == 201, reply.text
         note = api.post(
@@ -359,9 +359,16 @@ async def test_payloads_render_as_text(
         conversation_id = (await send_from_widget(page, content))["conversationId"]
 
     with api_client(widget_server) as api:
-        agent = api.post(
+        # An agent authorId must name an agent, which the markup is not.
+        posing = api.post(
             f"/conversations/{conversation_id}/messages",
             json={"content": XSS_CONTENT[0], "authorType": "agent", "authorId": XSS_NAME},
+        )
+        assert posing.status_code == 400, posing.text
+        assert posing.json()["error"]["details"]["field"] == "authorId"
+        agent = api.post(
+            f"/conversations/{conversation_id}/messages",
+            json={"content": XSS_CONTENT[0], "authorType": "agent"},
         )
         assert agent.status_code == 201, agent.text
         # The API rejects an unsafe link at any depth of metadata, so only

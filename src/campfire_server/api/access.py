@@ -10,6 +10,7 @@ from ..auth.client_address import client_ip
 from ..auth.ratelimit import Decision
 from ..errors import PermissionDenied, ValidationFailed
 from .middleware import _header, send_error
+from .route_table import RouteTable
 
 API_PREFIX = "/api/v2"
 
@@ -94,8 +95,8 @@ class SharedHeaders:
         if self.limited:
             decision: Decision | None = self.state.get("rate_limit")
             if decision is None:
-                # Rejected before authentication (a bad key, an oversized body):
-                # count it against the client address so the headers are real.
+                # A response sent before the route checked the credential is
+                # counted against the client address, so the headers are real.
                 app_state = self.scope["app"].state
                 address = client_ip(self.scope, app_state.settings.trusted_proxies)
                 decision = await app_state.rate_limits.hit_request(f"ip:{address}", None)
@@ -181,6 +182,24 @@ def invalid_mock_header(value: str | None) -> ValidationFailed | None:
         value=value[:50],
         expected="true or false",
     )
+
+
+def takes_credential(scope: Scope) -> bool:
+    """Tell whether the request carries an ``Authorization`` header that its route checks.
+
+    Only such a request is counted against its credential. A HEAD that no
+    route serves runs the GET route of its path, so it takes the credential
+    when that route does.
+    """
+    if _header(scope, b"authorization") is None:
+        return False
+    resource = RouteTable.of(scope["app"]).resource(scope["path"])
+    if resource is None:
+        return False
+    method = scope["method"]
+    if method == "HEAD" and "HEAD" not in resource.methods:
+        method = "GET"
+    return method in resource.authenticated
 
 
 async def limit_anonymous(scope: Scope) -> Decision:

@@ -134,8 +134,14 @@ async def admit(scope: Any) -> Principal:
     """
     app_state = scope["app"].state
     headers = _headers(scope)
-    principal = await identify(app_state, headers.get(b"authorization"), headers.get(b"origin"))
     state = scope.setdefault("state", {})
+    try:
+        principal = await identify(
+            app_state, headers.get(b"authorization"), headers.get(b"origin")
+        )
+    except AuthenticationFailed:
+        await _limit_unauthenticated(scope, state)
+        raise
     state["principal"] = principal
     state["organization_id"] = principal.org_id
 
@@ -147,6 +153,22 @@ async def admit(scope: Any) -> Principal:
     state["rate_limit"] = decision
     decision.raise_if_exceeded()
     return principal
+
+
+async def _limit_unauthenticated(scope: Any, state: dict[str, Any]) -> None:
+    """Count a request whose credential failed against its client address.
+
+    A request without a credential was counted by the pipeline already.
+    Raises ``RateLimited`` when the address is over its limit, so that an
+    invalid credential gets no more attempts than no credential at all.
+    """
+    if "rate_limit" in state:
+        return
+    app_state = scope["app"].state
+    address = client_ip(scope, app_state.settings.trusted_proxies)
+    decision = await app_state.rate_limits.hit_request(f"ip:{address}", None)
+    state["rate_limit"] = decision
+    decision.raise_if_exceeded()
 
 
 async def current_principal(request: Request) -> Principal:

@@ -24,6 +24,7 @@ from typing import Any
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .. import clock
+from ..db import lock_order
 from ..db.journal import current_journal, owned_by_current_task
 from ..db.tx import Tx
 from ..errors import Conflict, ServiceError, ServiceUnavailable, ValidationFailed
@@ -104,7 +105,10 @@ class IdempotencyMiddleware:
         ).hexdigest()
 
         try:
-            claim = await db.write(lambda tx: _claim(tx, scope_key, key, request_hash))
+            claim = await db.write(
+                lambda tx: _claim(tx, scope_key, key, request_hash),
+                order_key=lock_order.idempotency(scope_key, key),
+            )
         except ServiceUnavailable as error:
             # Nothing ran, so the client may retry with the same key at once.
             await send_error(send, error, request_id)
@@ -192,7 +196,10 @@ class IdempotencyMiddleware:
         """Store the captured response, or release the claim if a retry should run afresh."""
         status = captured["status"]
         if status >= 500 or status in _RETRYABLE:
-            await db.write(lambda tx: _release(tx, scope_key, key))
+            await db.write(
+                lambda tx: _release(tx, scope_key, key),
+                order_key=lock_order.idempotency(scope_key, key),
+            )
             return
         headers = {
             k.decode(): v.decode()
@@ -200,7 +207,10 @@ class IdempotencyMiddleware:
             if k.lower() in (b"content-type", b"location")
         }
         response_body = b"".join(captured["body"])
-        await db.write(lambda tx: _complete(tx, scope_key, key, status, response_body, headers))
+        await db.write(
+            lambda tx: _complete(tx, scope_key, key, status, response_body, headers),
+            order_key=lock_order.idempotency(scope_key, key),
+        )
 
     async def _replay(
         self,

@@ -5,13 +5,15 @@ response itself and stop there:
 
 1. Context: the request id (``X-Request-ID``), and after the response one
    log line and the metrics; an error that escapes gets a 500 envelope.
-2. Access: a CORS preflight, an invalid ``X-Campfire-Mock``, and the rate
-   limit of a client without a credential.
+2. Access: a CORS preflight, an invalid ``X-Campfire-Mock``, and the
+   address rate limit of a request without a credential that its route
+   checks (any ``Authorization`` header on a public page is ignored).
 3. Methods: 426 on a WebSocket path, OPTIONS, 405 on a literal path, and
    HEAD where only GET has a route. Then 404 where no route matches the
    path, and 405 where no route serves the method.
 4. Credential: for a route that takes the caller's principal, the
-   ``Authorization`` header (401 or 403) and the caller's rate limit (429).
+   ``Authorization`` header (401 or 403) and the caller's rate limit (429),
+   which for a credential that fails is the limit of the client address.
    The route's dependency gets the principal from the scope state.
 5. Body guard: a NUL in the URL, then for POST, PUT and PATCH the transfer
    coding, the size limit, the media type and the JSON syntax.
@@ -207,8 +209,11 @@ class RequestPipeline:
         mock_on = mock.requested(mock_header)
         limited = scope["path"] not in access.UNLIMITED_PATHS
         response.shared = access.SharedHeaders(scope, state, cors_origin, mock_on, limited)
-        if limited and _header(scope, b"authorization") is None:
-            # Without a credential the client address is the only identity.
+        if limited and not access.takes_credential(scope):
+            # The client address is the only identity of a request without a
+            # credential, and of one whose route never checks the credential it
+            # carries. A credential that a route checks and rejects is counted
+            # against the address at that check (``admit``).
             decision = state["rate_limit"] = await access.limit_anonymous(scope)
             if not decision.allowed:
                 try:

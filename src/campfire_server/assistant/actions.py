@@ -23,6 +23,7 @@ from ..auth.principal import Principal
 from ..conversations import actions as conversation_actions
 from ..conversations import service as conversation_service
 from ..conversations.schemas import MessageCreate
+from ..db import lock_order
 from ..db.database import Database
 from ..db.tx import Tx
 from ..errors import Conflict, NotFound
@@ -300,7 +301,14 @@ class AutoReplier:
             threshold=context.settings.handoff_threshold,
             instructions=context.settings.ai_instructions,
         )
-        reason = await self.db.write(lambda tx: post_answer(tx, context, answer, message_id))
+        reason = await self.db.write(
+            lambda tx: post_answer(tx, context, answer, message_id),
+            order_key=(
+                lock_order.routing(context.org_id)
+                if answer.should_handoff
+                else lock_order.conversation(context.conversation_id)
+            ),
+        )
         if reason is not None:
             _log_stale(conversation_id, message_id, reason, generated=True)
             return

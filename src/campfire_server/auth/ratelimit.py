@@ -8,7 +8,9 @@ logs once per outage and tries Redis again every few seconds.
 Limits (defaults from the settings, overridable per organization in
 ``organizations.settings["rateLimits"]``):
 
-* ``requestsPerMinute`` per API key or token subject;
+* ``requestsPerMinute`` per API key or token subject, and per client IP
+  address for a request whose route checks no credential, or whose
+  credential is missing or invalid;
 * ``messagesPerMinute`` per conversation;
 * ``websocketConnections`` open at once per organization (see ``connections``);
 * ``widgetSessionsPerMinute`` per client IP address;

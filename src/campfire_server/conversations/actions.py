@@ -13,8 +13,9 @@ from typing import Any
 
 from .. import clock, ids
 from ..auth.principal import Principal
+from ..db import lock_order
 from ..db.tx import Tx
-from ..errors import NotFound, PermissionDenied, ValidationFailed
+from ..errors import NotFound, PermissionDenied, ValidationFailed, quoted, shown_text
 from ..events import records
 from ..events.emit import emit
 from ..organizations import service as organizations
@@ -127,6 +128,13 @@ def create_conversation(
         extra={"conversation_id": conversation_id, "mailbox_id": mailbox_id},
     )
     return conversation
+
+
+def update_lock_key(org_id: str, conversation_id: str, request: ConversationUpdate) -> str:
+    """Return the write order key of a PATCH: the first row ``update_conversation`` locks."""
+    if routing.touches_routing(request.model_fields_set):
+        return lock_order.routing(org_id)
+    return lock_order.conversation(conversation_id)
 
 
 def update_conversation(
@@ -246,6 +254,8 @@ def send_message(
         # authorType defaults to customer, but an agent token writes as its agent.
         request = request.model_copy(update={"author_type": "agent"})
     author_type, author_id = _author(principal, request)
+    if author_type == "agent" and author_id is not None and principal.agent_id is None:
+        _require_agent_author(tx, principal.org_id, author_id)
     if whole_work and tx.pipelined and not (author_type == "customer" and author_id is None):
         return _send_message_in_one_statement(tx, principal, conversation_id, request, author_id)
 
@@ -404,7 +414,8 @@ def _author(principal: Principal, request: MessageCreate) -> tuple[str, str | No
     A customer token writes as its customer and an agent token, one with an
     ``aid`` claim, as its agent, also when authorType is left out. Either
     raises ``PermissionDenied`` for another author type or another authorId.
-    API keys name any author.
+    API keys name any author; ``send_message`` checks that an agent author
+    is an agent of the organization.
     """
     author_type, author_id = request.author_type, request.author_id
     if principal.is_customer:
@@ -438,6 +449,27 @@ def _require_own_author(
             f"{token} may only send messages as its own {own_type} {own_id!r}, not as "
             f"{author_id!r}; send authorId {own_id!r} or leave it out",
             details={"field": "authorId", "value": author_id},
+        )
+
+
+def _require_agent_author(tx: Tx, org_id: str, author_id: str) -> None:
+    """Raise ``ValidationFailed`` unless ``author_id`` is an agent of the organization.
+
+    An agent of another organization gets the same error as an unknown id,
+    so the error reveals nothing about other tenants.
+    """
+    exists = tx.value(
+        "SELECT 1 AS found FROM agents WHERE org_id = :org_id AND id = :id",
+        org_id=org_id,
+        id=author_id,
+    )
+    if not exists:
+        raise ValidationFailed(
+            f"authorId {quoted(author_id)} is not an agent of this organization; "
+            "send the id of one of its agents (GET /api/v2/agents) or leave authorId out",
+            field="authorId",
+            value=shown_text(author_id),
+            expected="the id of an agent of this organization",
         )
 
 

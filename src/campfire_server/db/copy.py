@@ -225,6 +225,12 @@ def _rebase_event_cursors(reader, writer, source: str, target: str) -> None:  # 
             "consumed_snapshot = NULL, target_snapshot = NULL"
         ))
         writer.execute(text("UPDATE webhooks SET start_snapshot = NULL"))
+        # The disabled periods' snapshots are the source's too: a disabled
+        # webhook stays disabled for every event, an enabled one for none.
+        writer.execute(text(
+            "UPDATE webhooks SET disabled_periods = CASE WHEN enabled THEN '[]' "
+            "ELSE :always END"
+        ), {"always": '[{"from":null,"to":null}]'})
         return
     last = writer.execute(text("SELECT COALESCE(MAX(position), 0) FROM events")).scalar_one()
     position = unread[0] - 1 if unread else int(last)

@@ -39,9 +39,9 @@ class Database:
     async def write(self, work: Work[T], *, order_key: str | None = None) -> T:
         """Run ``work`` in a write transaction and return its result.
 
-        ``order_key`` names the row the work locks first, such as the
-        conversation it changes, so that concurrent transactions lock such
-        rows in one order (see ``GroupWriter.submit``).
+        ``order_key`` names the row the work locks first, built by
+        ``lock_order``, so that concurrent transactions lock such rows in
+        one order (see ``GroupWriter.submit``).
         """
         raise NotImplementedError
 

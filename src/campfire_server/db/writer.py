@@ -112,7 +112,7 @@ class GroupWriter:
     ) -> None:
         """Queue ``work``; with ``rollback`` (mock mode) it runs but its changes are undone.
 
-        ``order_key`` names the row the work locks first (a conversation id).
+        ``order_key`` names the row the work locks first (see ``lock_order``).
         A group whose works all have one runs them sorted by it, so groups
         of different processes lock those rows in one order.
         """
@@ -204,38 +204,39 @@ class GroupWriter:
         because a ``before_commit`` callback may still add to them.
         """
         savepoint = savepoint or rollback
-        for attempt in range(4):
-            tx = Tx(cursor, self._connection.dialect, flush, defer_logs=True)
-            if savepoint:
-                cursor.execute("SAVEPOINT work")
-            try:
-                result = work(tx)
-                tx.send_batch()
-                if savepoint and flush is not None:
-                    # A statement sent without waiting fails here, inside its
-                    # own work's savepoint, and so does a callback.
+        tx = Tx(cursor, self._connection.dialect, flush, defer_logs=True)
+        if savepoint:
+            cursor.execute("SAVEPOINT work")
+        try:
+            result = work(tx)
+            tx.send_batch()
+            if savepoint and flush is not None:
+                # A statement sent without waiting fails here, inside its
+                # own work's savepoint, and so does a callback.
+                flush()
+                if tx.has_before_commit():
+                    tx.run_before_commit()
                     flush()
-                    if tx.has_before_commit():
-                        tx.run_before_commit()
-                        flush()
-            except BaseException as error:  # noqa: BLE001 - handed to the caller
-                if flush is not None:
-                    self._drain(flush)
-                if not savepoint:
-                    return (False, error, [], tx.take_logs("failed")), None
-                cursor.execute("ROLLBACK TO SAVEPOINT work")
-                cursor.execute("RELEASE SAVEPOINT work")
-                if self._connection.is_retryable(error) and attempt < 3:
-                    continue
+        except BaseException as error:  # noqa: BLE001 - handed to the caller
+            if flush is not None:
+                self._drain(flush)
+            if not savepoint:
                 return (False, error, [], tx.take_logs("failed")), None
-            if rollback:
-                cursor.execute("ROLLBACK TO SAVEPOINT work")
-                cursor.execute("RELEASE SAVEPOINT work")
-                return (True, result, [], []), None
-            if savepoint:
-                cursor.execute("RELEASE SAVEPOINT work")
-            return (True, result, [], []), tx
-        raise AssertionError("unreachable")
+            if self._connection.is_retryable(error):
+                # A deadlock victim still holds the locks of the works before
+                # it, so running it again in place can deadlock again. The
+                # whole group runs again instead (``_run_with_retries``).
+                raise
+            cursor.execute("ROLLBACK TO SAVEPOINT work")
+            cursor.execute("RELEASE SAVEPOINT work")
+            return (False, error, [], tx.take_logs("failed")), None
+        if rollback:
+            cursor.execute("ROLLBACK TO SAVEPOINT work")
+            cursor.execute("RELEASE SAVEPOINT work")
+            return (True, result, [], []), None
+        if savepoint:
+            cursor.execute("RELEASE SAVEPOINT work")
+        return (True, result, [], []), tx
 
     def _drain(self, flush: Callable[[], None]) -> None:
         """Receive every result still pending after a statement failed.

@@ -58,6 +58,12 @@ class Snapshot:
         """Tell whether transaction ``xid`` had finished when this snapshot was taken."""
         return xid < self.xmin or (xid < self.xmax and xid not in self.in_progress)
 
+    def covers(self, other: Snapshot) -> bool:
+        """Tell whether every transaction finished in ``other`` had finished in this one too."""
+        if self.xmax < other.xmax:
+            return False
+        return all(xid in other.in_progress or xid >= other.xmax for xid in self.in_progress)
+
     def with_running(self, xid: int) -> Snapshot:
         """Return this snapshot with ``xid`` counted as still running.
 

@@ -21,6 +21,7 @@ from .. import clock, ids
 from ..auth.connections import ConnectionLimiter
 from ..auth.principal import Principal
 from ..config import Settings
+from ..db import lock_order
 from ..db.database import Database
 from ..errors import NotFound, ServiceError
 from ..events import bus
@@ -227,7 +228,8 @@ class RealtimeService:
             await self.db.write(
                 lambda tx: routing_actions.set_agent_status(
                     tx, org_id=org_id, agent_id=agent_id, status=status
-                )
+                ),
+                order_key=lock_order.routing(org_id),
             )
         except NotFound:
             log.info(

@@ -485,8 +485,13 @@ def before_conversation_update(tx: Tx, org_id: str, fields: Iterable[str]) -> No
     Locking in this order (routing lock, then conversation) matches every
     other routing change, so concurrent changes wait instead of deadlocking.
     """
-    if ROUTED_FIELDS & set(fields):
+    if touches_routing(fields):
         service.routing_lock(tx, org_id)
+
+
+def touches_routing(fields: Iterable[str]) -> bool:
+    """Tell whether a PATCH of ``fields`` changes routing, so it takes the routing lock."""
+    return bool(ROUTED_FIELDS & set(fields))
 
 
 def after_conversation_update(

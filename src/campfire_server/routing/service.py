@@ -284,6 +284,12 @@ def average_handle_seconds(tx: Tx, org_id: str, now_ms: int, policy: RoutingPoli
 
 # The types of a handoff cursor's values: priority rank, queue order, creation time and id.
 HANDOFF_CURSOR_SHAPE = (int, int, int, str)
+# The types of a cursor in creation order: creation time and id.
+HANDOFF_CREATED_CURSOR_SHAPE = (int, str)
+
+# The orders of the handoff list.
+QUEUE_ORDER = "queue"
+CREATED_ORDER = "created"
 
 
 def list_handoffs(
@@ -295,15 +301,21 @@ def list_handoffs(
     scope_mailbox_ids: Sequence[str],
     request: PageRequest,
     now_ms: int,
+    order: str = QUEUE_ORDER,
 ) -> tuple[list[QueuedHandoff], dict[str, Any]]:
-    """List one page of handoffs in queue order: priority first (urgent to low), then oldest first.
+    """List one page of handoffs in ``order``.
 
+    Queue order is priority first (urgent to low), then oldest first, and
+    its cursor contains the whole sort key of the last handoff, shaped as
+    ``HANDOFF_CURSOR_SHAPE``. Creation order is by creation time, then id,
+    neither of which ever changes, so its cursor walk lists exactly once
+    each handoff that matches the filters from the first page to the last.
     ``scope_mailbox_ids`` is the credential's mailbox limit (empty: all).
-    Returns the page and its ``pagination`` object. The cursor contains the
-    whole sort key of the last handoff, shaped as ``HANDOFF_CURSOR_SHAPE``.
+    Returns the page and its ``pagination`` object.
 
-    NOTE: a handoff whose priority changes, or that is requeued, moves in
-    this order, so a walk in progress can list it twice or not at all.
+    NOTE: in queue order a handoff returned to the queue moves to the front
+    of its priority, and a new one may sort before the cursor. A cursor
+    walk in progress then misses it, or lists it twice.
     """
     params: dict[str, Any] = {"org_id": org_id}
     status_names = [f":status_{index}" for index in range(len(statuses))]
@@ -325,13 +337,16 @@ def list_handoffs(
         f"WHEN '{priority}' THEN {index}" for index, priority in enumerate(rules.PRIORITIES)
     )
     rank = f"CASE h.priority {rank_cases} ELSE {len(rules.PRIORITIES)} END"
+    sort_columns = ["priority_rank", "h.queue_order", "h.created_at", "h.id"]
+    cursor_columns = [rank, "h.queue_order", "h.created_at", "h.id"]
+    cursor_names = ["after_rank", "after_order", "after_created_at", "after_id"]
+    if order == CREATED_ORDER:
+        sort_columns = cursor_columns = ["h.created_at", "h.id"]
+        cursor_names = ["after_created_at", "after_id"]
     if request.cursor is not None:
-        names = ("after_rank", "after_order", "after_created_at", "after_id")
-        params.update(zip(names, request.cursor, strict=True))
-        conditions.append(
-            f"({rank}, h.queue_order, h.created_at, h.id) > "
-            "(:after_rank, :after_order, :after_created_at, :after_id)"
-        )
+        params.update(zip(cursor_names, request.cursor, strict=True))
+        placeholders = ", ".join(f":{name}" for name in cursor_names)
+        conditions.append(f"({', '.join(cursor_columns)}) > ({placeholders})")
     columns = ", ".join(f"h.{column.strip()}" for column in HANDOFF_COLUMNS.split(","))
     rows = tx.all(
         f"SELECT {columns}, {rank} AS priority_rank, c.mailbox_id AS mailbox_id, "
@@ -340,13 +355,17 @@ def list_handoffs(
         "LEFT JOIN customers cu ON cu.org_id = c.org_id AND cu.id = c.customer_id "
         "LEFT JOIN agents a ON a.org_id = c.org_id AND a.id = h.agent_id "
         f"WHERE {' AND '.join(conditions)} "
-        f"ORDER BY priority_rank, h.queue_order, h.created_at, h.id "
+        f"ORDER BY {', '.join(sort_columns)} "
         f"LIMIT {request.limit + 1} OFFSET {request.offset}",
         **params,
     )
 
     def cursor_of(row: dict[str, Any]) -> str:
-        position = (row["priority_rank"], row["queue_order"], row["created_at"], row["id"])
+        position: tuple[int | str, ...] = (
+            row["priority_rank"], row["queue_order"], row["created_at"], row["id"]
+        )
+        if order == CREATED_ORDER:
+            position = (row["created_at"], row["id"])
         return encode_position(position, request.list_tag)
 
     rows, meta = pagination(request, rows, total, cursor_of=cursor_of)

@@ -15,13 +15,15 @@ from typing import Any
 from .. import clock, ids
 from ..db.tx import Tx
 from ..errors import Conflict, ValidationFailed
-from ..events.cursor import current_snapshot
+from ..events.cursor import Snapshot, current_snapshot
 from ..events.records import CATALOG
 from ..organizations import service as organizations
 from . import service
+from .fanout import CURSOR as FANOUT_CURSOR
+from .fanout import DISABLED_ERROR
 from .schemas import Delivery, Webhook, WebhookCreate, WebhookUpdate
 from .signing import check_secret, generate_secret
-from .subscriptions import WILDCARD
+from .subscriptions import WILDCARD, DisabledPeriod, Marker, dump_periods, parse_periods
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +66,57 @@ def _stream_start(tx: Tx) -> dict[str, Any]:
     position = tx.value("SELECT COALESCE(MAX(position), 0) AS p FROM events")
     snapshot = str(current_snapshot(tx)) if tx.dialect == "postgresql" else None
     return {"start_position": int(position), "start_snapshot": snapshot}
+
+
+def _marker(tx: Tx) -> Marker:
+    """Return the current point of the event log, as ``_stream_start`` finds it.
+
+    On PostgreSQL the caller must hold the webhook's row lock, so that a
+    fan-out reading the webhook either committed before the marker or waits
+    for the transaction that takes it.
+    """
+    start = _stream_start(tx)
+    snapshot = start["start_snapshot"]
+    return Marker(start["start_position"], Snapshot.parse(snapshot) if snapshot else None)
+
+
+def _fanned_out(tx: Tx, period: DisabledPeriod) -> bool:
+    """Tell whether the fan-out has read every event that ``period`` covers."""
+    if period.end is None:
+        return False
+    row = tx.one(
+        "SELECT position, consumed_snapshot FROM event_cursors WHERE name = :name",
+        name=FANOUT_CURSOR,
+    )
+    if row is None:
+        return False
+    if tx.dialect == "postgresql":
+        if period.end.snapshot is None:
+            # Such a period covers no event of this database (see Marker).
+            return True
+        if row["consumed_snapshot"] is None:
+            return False
+        return Snapshot.parse(row["consumed_snapshot"]).covers(period.end.snapshot)
+    return int(row["position"]) >= period.end.position
+
+
+def _disabled_periods(tx: Tx, webhook_id: str, *, enabled: bool) -> str:
+    """Return the webhook's disabled periods after it was disabled, or enabled again, now.
+
+    Periods whose events the fan-out has all read are dropped, because no
+    event still unread can fall in them.
+    """
+    text = tx.value("SELECT disabled_periods FROM webhooks WHERE id = :id", id=webhook_id)
+    marker = _marker(tx)
+    periods = []
+    for period in parse_periods(text):
+        if period.end is None and enabled:
+            period = DisabledPeriod(period.start, marker)
+        if not _fanned_out(tx, period):
+            periods.append(period)
+    if not enabled:
+        periods.append(DisabledPeriod(marker, None))
+    return dump_periods(periods)
 
 
 def _json(value: Any) -> str:
@@ -151,9 +204,11 @@ def update_webhook(tx: Tx, org_id: str, webhook_id: str, request: WebhookUpdate)
         assignments["events"] = _json(check_events(request.events))
     if request.enabled is True and not row["enabled"]:
         assignments.update(enabled=True, disabled_reason=None, failing_since=None)
+        assignments["disabled_periods"] = _disabled_periods(tx, webhook_id, enabled=True)
     elif request.enabled is False and row["enabled"]:
         assignments.update(enabled=False, disabled_reason="disabled through the API")
-        _fail_pending(tx, webhook_id, "the webhook was disabled", now)
+        assignments["disabled_periods"] = _disabled_periods(tx, webhook_id, enabled=False)
+        _fail_pending(tx, webhook_id, DISABLED_ERROR, now)
     sets = ", ".join(f"{column} = :{column}" for column in assignments)
     tx.execute(f"UPDATE webhooks SET {sets} WHERE id = :webhook_id", webhook_id=webhook_id,
                **assignments)
@@ -506,11 +561,14 @@ def record_attempt(
         f"{clock.to_iso(webhook['failing_since'])}; last error: "
         f"{outcome.error or f'HTTP {outcome.status_code}'}"
     )
+    # The row lock comes before the marker, as in update_webhook.
+    tx.value("SELECT id FROM webhooks WHERE id = :id" + tx.for_update, id=job.webhook_id)
     tx.execute(
-        "UPDATE webhooks SET enabled = :enabled, disabled_reason = :reason, updated_at = :now "
-        "WHERE id = :id",
+        "UPDATE webhooks SET enabled = :enabled, disabled_reason = :reason, "
+        "disabled_periods = :periods, updated_at = :now WHERE id = :id",
         enabled=False,
         reason=reason[:1000],
+        periods=_disabled_periods(tx, job.webhook_id, enabled=False),
         now=now,
         id=job.webhook_id,
     )

@@ -2,10 +2,15 @@
 
 The emitting transaction writes only its event row. Delivery workers read
 the event log through the ``webhooks`` cursor (``events.cursor``) and, in
-the transaction that advances it, insert one delivery per matching enabled
-webhook. A crash before that commit leaves the cursor where it was, so the
-batch is read again. Delivery ids are built from the event and webhook ids,
-so a batch read twice inserts nothing twice.
+the transaction that advances it, insert one delivery per matching webhook
+that was enabled when the event committed. A crash before that commit
+leaves the cursor where it was, so the batch is read again. Delivery ids
+are built from the event and webhook ids, so a batch read twice inserts
+nothing twice.
+
+A webhook disabled since the event committed gets the delivery as failed,
+as the disabling would have failed it had the fan-out run before, so it
+can be replayed once the webhook is enabled again.
 """
 
 from __future__ import annotations
@@ -26,10 +31,16 @@ log = logging.getLogger(__name__)
 
 CURSOR = "webhooks"
 BATCH_EVENTS = 200
-# 11 values per row; SQLite allows 32,766 parameters per statement.
+# 12 values per row; SQLite allows 32,766 parameters per statement.
 INSERT_ROWS = 200
 # Maximum number of event and webhook pairs that one log line of skipped events lists.
 LOGGED_SKIPS = 20
+
+# Events paired with the webhooks they matched.
+Pairs = list[tuple[EventHead, Subscription]]
+
+# The error of a delivery queued for a webhook disabled after its event.
+DISABLED_ERROR = "the webhook was disabled"
 
 EVENT_COLUMNS = (
     "position, id, org_id, conversation_id, mailbox_id, sequence, type, data, created_at"
@@ -60,21 +71,21 @@ def _in_list(prefix: str, values: list) -> tuple[str, dict]:  # type: ignore[typ
 
 
 def _subscriptions(tx: Tx, org_ids: list[str]) -> list[Subscription]:
-    # NOTE: a webhook counts as subscribed if it is enabled now, when the
-    # fan-out reads the event, not when the event was written. An event
-    # written while the webhook was enabled and read after it was disabled
-    # gets no delivery (not even a failed one to redeliver), so the outcome
-    # depends on how far the fan-out lags. Fixing it needs the times at which
-    # each webhook was disabled and enabled again.
+    """Return every webhook of ``org_ids``, disabled ones included.
+
+    Whether a webhook receives an event depends on whether it was enabled
+    when the event committed (``Subscription.enabled_at``), not now.
+    """
     placeholders, params = _in_list("o", org_ids)
-    # On PostgreSQL the key-share lock makes a concurrent delete or disable
-    # wait for this transaction (or this read wait for it), so no delivery is
-    # queued for a webhook that is already gone.
+    # On PostgreSQL the key-share lock makes a concurrent delete wait for
+    # this transaction (or this read wait for it), so no delivery is queued
+    # for a webhook that is already gone. Disabling and enabling lock the
+    # row FOR UPDATE before they take their marker, so this read returns the
+    # disabled periods that every event of the batch falls in or out of.
     lock = " FOR KEY SHARE" if tx.dialect == "postgresql" else ""
     rows = tx.all(
-        "SELECT id, org_id, events, mailbox_ids, start_position, start_snapshot FROM webhooks "
-        f"WHERE enabled = :enabled AND org_id IN ({placeholders}) ORDER BY id{lock}",
-        enabled=True,
+        "SELECT id, org_id, events, mailbox_ids, start_position, start_snapshot, enabled, "
+        f"disabled_periods FROM webhooks WHERE org_id IN ({placeholders}) ORDER BY id{lock}",
         **params,
     )
     return [Subscription.from_row(row) for row in rows]
@@ -91,30 +102,36 @@ def match(
     events: list[EventHead], subscriptions: list[Subscription], dialect: str
 ) -> list[tuple[EventHead, Subscription]]:
     """Pair every event with each subscription that receives it, in event order."""
-    pairs, _before_start = _match(events, subscriptions, dialect)
+    pairs, _before_start, _while_disabled = _match(events, subscriptions, dialect)
     return pairs
 
 
 def _match(
     events: list[EventHead], subscriptions: list[Subscription], dialect: str
-) -> tuple[list[tuple[EventHead, Subscription]], list[tuple[EventHead, Subscription]]]:
-    """Return the receiving pairs and the pairs left out because the webhook is newer.
+) -> tuple[Pairs, Pairs, Pairs]:
+    """Return the receiving pairs, and those left out because the webhook is newer or was off.
 
     An event that a webhook's filter matches but that committed before the
-    webhook was created is left out on purpose, and the caller logs it.
+    webhook was created, or while it was disabled, is left out on purpose,
+    and the caller logs it.
     """
     by_org: dict[str, list[Subscription]] = {}
     for subscription in subscriptions:
         by_org.setdefault(subscription.org_id, []).append(subscription)
-    pairs = []
-    before_start = []
+    pairs: Pairs = []
+    before_start: Pairs = []
+    while_disabled: Pairs = []
     for event in events:
         for subscription in by_org.get(event.org_id, ()):
             if subscription.receives(event, dialect):  # type: ignore[arg-type]
                 pairs.append((event, subscription))
-            elif subscription.wants(event.type):
+            elif not subscription.wants(event.type):
+                continue
+            elif not subscription.created_before(event, dialect):  # type: ignore[arg-type]
                 before_start.append((event, subscription))
-    return pairs, before_start
+            else:
+                while_disabled.append((event, subscription))
+    return pairs, before_start, while_disabled
 
 
 def _insert(tx: Tx, rows: list[dict]) -> int:  # type: ignore[type-arg]
@@ -125,11 +142,11 @@ def _insert(tx: Tx, rows: list[dict]) -> int:  # type: ignore[type-arg]
         params: dict = {}  # type: ignore[type-arg]
         for index, row in enumerate(chunk):
             names = [f"{column}{index}" for column in row]
-            values.append("(" + ", ".join(f":{name}" for name in names) + ", 'pending', 0)")
+            values.append("(" + ", ".join(f":{name}" for name in names) + ", 0)")
             params.update({f"{column}{index}": value for column, value in row.items()})
         columns = ", ".join(chunk[0])
         inserted += tx.execute(
-            f"INSERT INTO webhook_deliveries ({columns}, status, attempts) VALUES "
+            f"INSERT INTO webhook_deliveries ({columns}, attempts) VALUES "
             + ", ".join(values)
             + " ON CONFLICT (id) DO NOTHING",
             **params,
@@ -146,15 +163,20 @@ def fan_out(tx: Tx, *, limit: int = BATCH_EVENTS) -> FanOut | None:
     if batch is None:
         return None
 
-    pairs: list[tuple[EventHead, Subscription]] = []
-    before_start: list[tuple[EventHead, Subscription]] = []
+    pairs: Pairs = []
+    before_start: Pairs = []
+    while_disabled: Pairs = []
     if batch.events:
         org_ids = sorted({event.org_id for event in batch.events})
         subscriptions = _subscriptions(tx, org_ids)
         if subscriptions:
-            pairs, before_start = _match(batch.events, subscriptions, tx.dialect)
+            pairs, before_start, while_disabled = _match(
+                batch.events, subscriptions, tx.dialect
+            )
     _log_skipped(tx, "the event committed before the webhook was created", before_start,
                  log.info)
+    _log_skipped(tx, "the event committed while the webhook was disabled", while_disabled,
+                 log.debug)
 
     inserted = 0
     if pairs:
@@ -165,8 +187,8 @@ def fan_out(tx: Tx, *, limit: int = BATCH_EVENTS) -> FanOut | None:
         }
         now = clock.now_ms()
         rows = []
-        missing: list[tuple[EventHead, Subscription]] = []
-        outside_mailboxes: list[tuple[EventHead, Subscription]] = []
+        missing: Pairs = []
+        outside_mailboxes: Pairs = []
         for event, subscription in pairs:
             record = records.get(event.position)
             if record is None:
@@ -182,7 +204,9 @@ def fan_out(tx: Tx, *, limit: int = BATCH_EVENTS) -> FanOut | None:
                 "event_id": record.id,
                 "event_type": record.type,
                 "payload": payloads[event.position],
-                "next_attempt_at": now,
+                "status": "pending" if subscription.enabled else "failed",
+                "last_error": None if subscription.enabled else DISABLED_ERROR,
+                "next_attempt_at": now if subscription.enabled else None,
                 "created_at": record.created_at,
                 "updated_at": now,
             })
@@ -204,7 +228,7 @@ def fan_out(tx: Tx, *, limit: int = BATCH_EVENTS) -> FanOut | None:
 def _log_skipped(
     tx: Tx,
     reason: str,
-    skipped: list[tuple[EventHead, Subscription]],
+    skipped: Pairs,
     emit: Callable[..., None],
 ) -> None:
     """Log, once the fan-out commits, the events it left out of some webhook on purpose.

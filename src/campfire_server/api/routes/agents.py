@@ -11,6 +11,7 @@ from ...auth.passwords import hash_password
 from ...auth.permissions import allowed, require
 from ...auth.principal import Principal
 from ...auth.scope import require_unlimited
+from ...db import lock_order
 from ...db.tx import Tx
 from ...pagination import page_request
 from ...routing import actions, service
@@ -58,7 +59,8 @@ async def create_agent(
     require_unlimited(principal, "create agents")
     password_hash = await _hash_password(body.password)
     agent = await db.write(
-        lambda tx: actions.create_agent(tx, principal.org_id, body, password_hash=password_hash)
+        lambda tx: actions.create_agent(tx, principal.org_id, body, password_hash=password_hash),
+        order_key=lock_order.routing(principal.org_id),
     )
     set_location(response, "agents", agent.id)
     return agent
@@ -129,7 +131,8 @@ async def update_agent(
     return await db.write(
         lambda tx: actions.update_agent(
             tx, principal.org_id, agent_id, body, password_hash=password_hash
-        )
+        ),
+        order_key=lock_order.routing(principal.org_id),
     )
 
 
@@ -152,5 +155,5 @@ async def delete_agent(
         # Tokens of the deleted agent stop working at once in this process.
         tx.after_commit(key_cache.clear)
 
-    await db.write(work)
+    await db.write(work, order_key=lock_order.routing(principal.org_id))
     return Response(status_code=204)

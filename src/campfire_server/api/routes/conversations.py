@@ -16,6 +16,7 @@ from ...conversations.schemas import (
     Priority,
     Status,
 )
+from ...db import lock_order
 from ...errors import ValidationFailed
 from ...pagination import page_request
 from ..deps import DbDep, PrincipalDep
@@ -53,7 +54,10 @@ async def create_conversation(
     body: ConversationCreate, principal: PrincipalDep, db: DbDep, response: Response
 ) -> Conversation:
     require(principal, "conversations:write")
-    conversation = await db.write(lambda tx: actions.create_conversation(tx, principal, body))
+    conversation = await db.write(
+        lambda tx: actions.create_conversation(tx, principal, body),
+        order_key=lock_order.customer(principal.org_id, body.customer_id),
+    )
     set_location(response, "conversations", conversation.id)
     return conversation
 
@@ -146,5 +150,5 @@ async def update_conversation(
     require(principal, "conversations:manage")
     return await db.write(
         lambda tx: actions.update_conversation(tx, principal, conversation_id, body),
-        order_key=conversation_id,
+        order_key=actions.update_lock_key(principal.org_id, conversation_id, body),
     )

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Response
 from pydantic import Field
 
 from ... import clock
 from ...auth.permissions import require
+from ...db import lock_order
 from ...pagination import page_request
 from ...routing import actions, service
 from ...routing.schemas import Handoff, HandoffCreate, HandoffStatus, QueuedHandoff
@@ -40,7 +41,7 @@ MAX_QUEUE_LIMIT = 200
     response_model=HandoffList,
     responses=errors(400, 403),
     operation_id="handoffs-list",
-    summary="List handoffs in queue order: by priority, then oldest first",
+    summary="List handoffs in queue order (by priority, then oldest first) or creation order",
 )
 async def list_handoffs(
     principal: PrincipalDep,
@@ -52,16 +53,29 @@ async def list_handoffs(
     ] = 1,
     limit: Annotated[QueryInt, Query(ge=1, le=MAX_QUEUE_LIMIT)] = 100,
     cursor: Annotated[str | None, Query(max_length=200, description="nextCursor")] = None,
+    order: Annotated[
+        Literal["queue", "created"],
+        Query(
+            description="queue: by priority, then oldest first; a handoff returned to the "
+            "queue, or a new one ahead of the cursor, can be listed twice or missed by a "
+            "cursor walk. created: oldest first by creation time, which never changes, so a "
+            "cursor walk lists each matching handoff once"
+        ),
+    ] = "queue",
 ) -> HandoffList:
     require(principal, "handoffs:list")
     statuses = sorted(set(status or ["queued"]))
+    by_creation = order == service.CREATED_ORDER
     request = page_request(
         page,
         limit,
         cursor,
-        list_key=f"{principal.org_id}:handoffs:{','.join(statuses)}:{mailbox_id or ''}",
+        list_key=f"{principal.org_id}:handoffs:{','.join(statuses)}:{mailbox_id or ''}"
+        + (":created" if by_creation else ""),
         max_limit=MAX_QUEUE_LIMIT,
-        cursor_shape=service.HANDOFF_CURSOR_SHAPE,
+        cursor_shape=(
+            service.HANDOFF_CREATED_CURSOR_SHAPE if by_creation else service.HANDOFF_CURSOR_SHAPE
+        ),
     )
     items, meta = await db.read(
         lambda tx: service.list_handoffs(
@@ -72,6 +86,7 @@ async def list_handoffs(
             scope_mailbox_ids=principal.mailbox_ids,
             request=request,
             now_ms=clock.now_ms(),
+            order=order,
         )
     )
     return HandoffList.model_validate(
@@ -109,7 +124,8 @@ async def request_handoff(
             context=body.context,
             source="api",
             mailbox_ids=principal.mailbox_ids,
-        )
+        ),
+        order_key=lock_order.routing(principal.org_id),
     )
     if created:
         set_location(response, "conversations", conversation_id, "handoff")
@@ -157,7 +173,8 @@ async def complete_handoff(conversation_id: str, principal: PrincipalDep, db: Db
             org_id=principal.org_id,
             conversation_id=conversation_id,
             mailbox_ids=principal.mailbox_ids,
-        )
+        ),
+        order_key=lock_order.routing(principal.org_id),
     )
 
 
@@ -176,5 +193,6 @@ async def cancel_handoff(conversation_id: str, principal: PrincipalDep, db: DbDe
             org_id=principal.org_id,
             conversation_id=conversation_id,
             mailbox_ids=principal.mailbox_ids,
-        )
+        ),
+        order_key=lock_order.routing(principal.org_id),
     )

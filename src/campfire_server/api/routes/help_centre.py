@@ -9,10 +9,10 @@ link finds an article. ``X-Robots-Tag: noindex`` keeps the pages out of
 search engines, because an article may serve a single mailbox.
 
 Views are limited per client IP address (``helpCentrePagesPerMinute``) in
-the route itself, because the address limit of anonymous API requests does
-not apply to a request that carries an ``Authorization`` header, and this
-route never checks one. Over the limit the page is a ``429`` in HTML with
-``Retry-After``, as browsers open it.
+the route itself, on top of the address limit of all anonymous requests,
+which applies whatever ``Authorization`` header a request carries, because
+this route never checks one. Over the page limit the page is a ``429`` in
+HTML with ``Retry-After``, as browsers open it.
 """
 
 from __future__ import annotations

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query, Request, Response
 from ...auth.permissions import require
 from ...conversations import actions, service
 from ...conversations.schemas import Message, MessageCreate
+from ...db import lock_order
 from ...pagination import page_request
 from ..deps import DbDep, PrincipalDep, enforce_limit
 from ..lean_route import LeanRoute
@@ -42,7 +43,7 @@ async def create_message(
     enforce_limit(request, await rate_limits.hit_message(principal.org_id, conversation_id))
     message = await db.write(
         lambda tx: actions.send_message(tx, principal, conversation_id, body, whole_work=True),
-        order_key=conversation_id,
+        order_key=lock_order.conversation(conversation_id),
     )
     set_location(response, "conversations", conversation_id, "messages", message.id)
     return message

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Response
 
 from ...auth.permissions import require
+from ...db import lock_order
 from ...satisfaction import actions, service
 from ...satisfaction.schemas import Rating, RatingCreate
 from ..deps import DbDep, PrincipalDep
@@ -39,7 +40,8 @@ async def rate_conversation(
 ) -> Rating:
     require(principal, "satisfaction:write")
     rating, created = await db.write(
-        lambda tx: actions.rate_conversation(tx, principal, conversation_id, body)
+        lambda tx: actions.rate_conversation(tx, principal, conversation_id, body),
+        order_key=lock_order.conversation(conversation_id),
     )
     if created:
         set_location(response, "conversations", conversation_id, "satisfaction")

@@ -8,6 +8,7 @@ from ...auth import widget
 from ...auth.schemas import WidgetSession, WidgetSessionCreate
 from ...auth.tokens import issue_token
 from ...clock import to_iso
+from ...db import lock_order
 from ..deps import DbDep, PrincipalDep, SettingsDep, client_address, enforce_limit
 from ..lean_route import LeanRoute
 from ..schemas import errors
@@ -39,7 +40,10 @@ async def create_widget_session(
     decision = await rate_limits.hit_widget_session(principal.org_id, client_address(request))
     enforce_limit(request, decision)
 
-    identity = await db.write(lambda tx: widget.open_session(tx, principal, body))
+    identity = await db.write(
+        lambda tx: widget.open_session(tx, principal, body),
+        order_key=lock_order.customer(principal.org_id, body.customer_id),
+    )
     token, expires = issue_token(
         secret=settings.jwt_secret,
         issuer=settings.jwt_issuer,
