@@ -14,17 +14,20 @@ import pytest
 from campfire_server.assistant.evaluation import evaluate, load_questions, summarise
 
 SLICE = 200
-# Floors sit a few points under the figures measured when they were set
-# (hit@5 0.921, AUROC 0.818, recall 0.833, false-handoff rate 0.362 on this slice).
+# Floors sit just under the figures measured when they were set (hit@5 0.921,
+# AUROC 0.832, recall 0.812, false-handoff rate 0.349 on this slice), so
+# losing one unanswerable question (0.031 of recall) fails.
 # NOTE: the confidence model was fitted on these questions among others, so
-# the AUROC here is in-sample; cross-validated it is about 0.78 on techqa.
-FLOORS = {"hit@5": 0.89, "auroc": 0.76, "handoff_recall": 0.75}
-MAX_FALSE_HANDOFF_RATE = 0.40
+# the AUROC here is in-sample; cross-validated it is about 0.80 on techqa.
+FLOORS = {"hit@5": 0.91, "auroc": 0.82, "handoff_recall": 0.80}
+MAX_FALSE_HANDOFF_RATE = 0.36
 
 # The fused retriever (semantic extra) on the same slice, measured when set at
-# hit@5 0.961, AUROC 0.829, recall 0.771, false-handoff rate 0.283.
-FUSED_FLOORS = {"hit@5": 0.93, "auroc": 0.78, "handoff_recall": 0.68}
-FUSED_MAX_FALSE_HANDOFF_RATE = 0.33
+# hit@5 0.961, AUROC 0.833, recall 0.750, false-handoff rate 0.263.
+# NOTE: query vectors are bfloat16 where the CPU has it, so on another
+# processor a question may move, and one handoff fewer fails the recall floor.
+FUSED_FLOORS = {"hit@5": 0.95, "auroc": 0.82, "handoff_recall": 0.74}
+FUSED_MAX_FALSE_HANDOFF_RATE = 0.28
 
 
 @pytest.fixture(scope="module")

@@ -79,3 +79,32 @@ def test_index_keeps_title_pieces(index):
 
 def test_lexical_index_keeps_no_title_pieces():
     assert KnowledgeIndex(ARTICLES).title_pieces == {}
+
+
+def test_index_keeps_passage_pieces(index):
+    assert index.passage_pieces is not None
+    assert len(index.passage_pieces) == len(index.passages)
+    for passage, pieces in zip(index.passages, index.passage_pieces, strict=True):
+        single = index.encoder.encode_passage_tokens(passage.text)
+        assert pieces.shape == single.shape
+        assert np.abs(pieces.astype(np.float32) - single.astype(np.float32)).max() < 0.01
+
+
+def test_evidence_reads_kept_passage_pieces(index):
+    question = "how long does a refund take?"
+    query = build_query(question)
+    hits = index.search(query, mode="fused")
+    index.encoder.clear_query_cache()
+    kept = reading(measure(index, query, hits, question))
+    # Without the kept pieces the evidence encodes the best passage itself.
+    pieces, index.passage_pieces = index.passage_pieces, None
+    try:
+        encoded = reading(measure(index, query, hits, question))
+    finally:
+        index.passage_pieces = pieces
+    for name in READING_NAMES:
+        assert kept[name] == pytest.approx(encoded[name], abs=0.005), name
+
+
+def test_lexical_index_keeps_no_passage_pieces():
+    assert KnowledgeIndex(ARTICLES).passage_pieces is None

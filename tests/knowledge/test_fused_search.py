@@ -35,6 +35,9 @@ class FixedEncoder:
     def encode_pieces(self, text):
         return np.zeros((0, len(QUERY_VECTOR)), dtype=np.float16)
 
+    def encode_pieces_batch(self, texts):
+        return [self.encode_pieces(text) for text in texts]
+
 
 def ids(hits):
     return [hit.article.id for hit in hits]

@@ -36,3 +36,21 @@ def test_passage_pieces_cut_and_cached(encoder):
     pieces = encoder.encode_passage_tokens(text)
     assert len(pieces) == MAX_PASSAGE_TOKENS - 2
     assert encoder.encode_passage_tokens(text) is pieces
+
+
+def test_batched_pieces_match_single_passes(encoder):
+    texts = ["Refunds reach your card within five days.", "word " * 400, "Reset your password."]
+    batched = encoder.encode_pieces_batch(texts)
+    assert len(batched) == len(texts)
+    for text, pieces in zip(texts, batched, strict=True):
+        single = encoder.encode_pieces(text)
+        assert pieces.dtype == np.float16
+        assert pieces.shape == single.shape
+        assert np.abs(pieces.astype(np.float32) - single.astype(np.float32)).max() < 0.01
+
+
+def test_batched_pieces_cached_per_text(encoder):
+    first = encoder.encode_pieces_batch(["Parcels arrive within five days.", "Calendars sync."])
+    again = encoder.encode_pieces_batch(["Calendars sync.", "A text not seen before."])
+    assert again[0] is first[1]
+    assert again[1] is not first[0]

@@ -218,8 +218,9 @@ def passage_kernels(
     """Return the word-piece features of the last customer message against the best passage.
 
     The message's word pieces come from the pass that embedded the query,
-    which is cached, and the title's were encoded when the index was built,
-    so only the passage is encoded here (and cached too).
+    which is cached, and the passage's and the title's were encoded when the
+    index was built. A passage of an index too large to keep them is encoded
+    here (and cached).
     """
     encoder = index.encoder
     encoding = encoder.encode_query_tokens(query.text)
@@ -230,7 +231,10 @@ def passage_kernels(
         # A long earlier turn filled the query's token limit, so the cut left
         # no piece of the last message. The message is then encoded alone.
         message_pieces = encoder.encode_query_tokens(question).tokens
-    passage_pieces = encoder.encode_passage_tokens(top.passage.text)
+    if index.passage_pieces is not None and top.passage_index >= 0:
+        passage_pieces = index.passage_pieces[top.passage_index]
+    else:
+        passage_pieces = encoder.encode_passage_tokens(top.passage.text)
     title_pieces = index.title_pieces.get(top.article.title)
     if title_pieces is None:
         title_pieces = encoder.encode_passage_tokens(top.article.title)

@@ -31,6 +31,12 @@ TITLE_WEIGHT = 2
 # the rest. On the three labelled sets of BENCHMARKS.md, the weight with the
 # best hit@1 on any two sets was 0.3 to 0.45, and 0.35 on the sets alone.
 FUSION_LEXICAL_WEIGHT = 0.35
+# Knowledge bases with at most this many passages keep every passage's
+# word-piece vectors, up to 126 x 384 float16 values (about 97 KB) each, so at
+# most about 390 MB. The merged knowledge base of BENCHMARKS.md (2,035
+# passages) keeps about 190 MB. Larger ones encode the best passage per answer.
+# NOTE: the limit trades memory for answer time; it was not tuned.
+MAX_PRECOMPUTED_PASSAGES = 4000
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,6 +149,19 @@ class KnowledgeIndex:
             for article in self.articles:
                 if article.title not in self.title_pieces:
                     self.title_pieces[article.title] = encoder.encode_pieces(article.title)
+        # Word-piece vectors of every passage, for the passage kernels. Encoding
+        # the best passage per answer was one of the two model passes of a fused
+        # answer, about 25 ms of CPU at 128 word pieces; at build the passages
+        # go through the model in batches. Without them (no encoder, or more
+        # passages than ``MAX_PRECOMPUTED_PASSAGES``) the evidence encodes the
+        # best passage per answer, through the encoder's cache.
+        self.passage_pieces: list[np.ndarray] | None = None
+        if (
+            encoder is not None
+            and self.vectors is not None
+            and len(self.passages) <= MAX_PRECOMPUTED_PASSAGES
+        ):
+            self.passage_pieces = encoder.encode_pieces_batch([p.text for p in self.passages])
 
     def __len__(self) -> int:
         return len(self.articles)

@@ -39,6 +39,12 @@ MAX_PASSAGE_TOKENS = 128
 # out. One passage of 126 word pieces takes 126 x 384 float16 values, about
 # 97 KB, so the cache takes at most about 25 MB.
 PASSAGE_TOKEN_CACHE_SIZE = 256
+# Passages encoded in one model pass when an index is built.
+PIECE_BATCH_SIZE = 16
+# Bytes of word-piece matrices that ``encode_pieces_batch`` keeps for
+# rebuilds: a little over twice the matrices of the merged knowledge base of
+# BENCHMARKS.md, so one rebuild finds the old ones while it adds new ones.
+PIECE_CACHE_BYTES = 512 * 1024 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,6 +109,7 @@ class Encoder:
         cache_size: int = 200_000,
         query_cache_size: int = QUERY_CACHE_SIZE,
         passage_token_cache_size: int = PASSAGE_TOKEN_CACHE_SIZE,
+        piece_cache_bytes: int = PIECE_CACHE_BYTES,
         bfloat16: bool | None = None,
     ) -> None:
         self._device = device
@@ -116,6 +123,9 @@ class Encoder:
         self._query_cache_size = query_cache_size
         self._passage_tokens: OrderedDict[bytes, np.ndarray] = OrderedDict()
         self._passage_token_cache_size = passage_token_cache_size
+        self._piece_cache: dict[bytes, np.ndarray] = {}
+        self._piece_cache_bytes = 0
+        self._piece_cache_limit = piece_cache_bytes
         self._query_lock = threading.Lock()
 
     def _load(self):
@@ -235,6 +245,73 @@ class Encoder:
         stored = pieces.astype(np.float16)
         stored.setflags(write=False)
         return stored
+
+    def encode_pieces_batch(
+        self, texts: Sequence[str], batch_size: int = PIECE_BATCH_SIZE
+    ) -> list[np.ndarray]:
+        """Encode the word pieces of each of ``texts`` like ``encode_pieces``, in batches.
+
+        Texts in a batch are padded to the longest and the padding is masked,
+        so each matrix is the one ``encode_pieces`` returns for that text up
+        to bfloat16 rounding. Texts are batched in order of length, which
+        keeps the padding short. Results are cached per text, so an index
+        rebuilt after an edit encodes only the passages that changed.
+        """
+        keys = [hashlib.sha1(text.encode("utf-8")).digest() for text in texts]
+        with self._lock:
+            results = [self._piece_cache.get(key) for key in keys]
+        missing = sorted(
+            (i for i, pieces in enumerate(results) if pieces is None), key=lambda i: len(texts[i])
+        )
+        if missing:
+            model = self._passage_piece_model()
+        for start in range(0, len(missing), batch_size):
+            chosen = missing[start : start + batch_size]
+            for i, pieces in zip(
+                chosen,
+                self._forward_pieces(model, [texts[i] for i in chosen], MAX_PASSAGE_TOKENS),
+                strict=True,
+            ):
+                stored = pieces.astype(np.float16)
+                stored.setflags(write=False)
+                results[i] = stored
+        with self._lock:
+            # Like the passage vectors, the cache is emptied whole when full.
+            added = sum(results[i].nbytes for i in missing)
+            if self._piece_cache_bytes + added > self._piece_cache_limit:
+                self._piece_cache.clear()
+                self._piece_cache_bytes = 0
+            for i in missing:
+                self._piece_cache[keys[i]] = results[i]
+            self._piece_cache_bytes += added
+        return [pieces for pieces in results if pieces is not None]
+
+    def _forward_pieces(self, model: Any, texts: list[str], limit: int) -> list[np.ndarray]:
+        """Run the model once over ``texts`` cut at ``limit`` tokens; return their piece vectors.
+
+        Each matrix contains the unit vectors of one text's word pieces,
+        special tokens and padding left out.
+        """
+        import torch
+
+        batch = model.tokenizer(
+            texts,
+            truncation=True,
+            max_length=limit,
+            padding=True,
+            return_tensors="pt",
+            return_special_tokens_mask=True,
+        )
+        special = batch.pop("special_tokens_mask").numpy().astype(bool)
+        attended = batch["attention_mask"].numpy().astype(bool)
+        precision = self._precision() if model is self._model else contextlib.nullcontext()
+        with torch.inference_mode(), precision:
+            output = model(dict(batch))
+        tokens = output["token_embeddings"].float().numpy()
+        return [
+            _unit_rows(tokens[row][attended[row] & ~special[row]].astype(np.float32))
+            for row in range(len(texts))
+        ]
 
     def _passage_piece_model(self) -> Any:
         """Return the model that encodes passage word pieces.
