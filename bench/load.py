@@ -30,6 +30,7 @@ import websockets
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from messages import drop_database, prepare_database, start  # noqa: E402
+from ports import free_port  # noqa: E402
 from report import machine, write_section  # noqa: E402
 
 DEV = {"Authorization": "Bearer test_sk_123456789"}
@@ -224,7 +225,7 @@ def main() -> int:
 
     workdir = Path(tempfile.mkdtemp(prefix="campfire-load-"))
     sqlite_url = prepare_database("sqlite", workdir)
-    server = serve(sqlite_url, 3812, {})
+    server = serve(sqlite_url, free_port(), {})
     try:
         stats = asyncio.run(drive(["http://127.0.0.1:3812/api/v2"], args))
         rows.append(summarise("Campfire, 1 process, SQLite", stats, args))
@@ -234,7 +235,7 @@ def main() -> int:
 
     pg_url = prepare_database("postgresql", workdir)
     redis_env = {"CAMPFIRE_REDIS_URL": args.redis_url}
-    servers = [serve(pg_url, 3813, redis_env), serve(pg_url, 3814, redis_env)]
+    servers = [serve(pg_url, free_port(), redis_env), serve(pg_url, free_port(), redis_env)]
     try:
         stats = asyncio.run(
             drive(["http://127.0.0.1:3813/api/v2", "http://127.0.0.1:3814/api/v2"], args)

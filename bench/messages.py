@@ -25,6 +25,7 @@ from pathlib import Path
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from ports import free_port  # noqa: E402
 from report import machine, write_section  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -436,13 +437,14 @@ def main() -> int:
 
     load = os.getloadavg()[0]
     spread = args.conversations
-    results = {"baseline": measure_baseline(args.seconds, 3801, spread)}
+    results = {"baseline": measure_baseline(args.seconds, free_port(), spread)}
     for engine in args.engines.split(","):
         if args.before is not None:
             # The earlier code first, then this checkout, in the same run.
             label = f"{engine}, {args.before_label}"
-            results[label] = measure_campfire(engine, args.seconds, 3802, spread, args.before)
-        results[engine] = measure_campfire(engine, args.seconds, 3802, spread)
+            port = free_port()
+            results[label] = measure_campfire(engine, args.seconds, port, spread, args.before)
+        results[engine] = measure_campfire(engine, args.seconds, free_port(), spread)
     before_label = args.before_label if args.before is not None else None
     markdown = render(results, args.seconds, spread, (load, os.getloadavg()[0]), before_label)
     print(markdown)

@@ -40,6 +40,7 @@ import httpx
 import websockets
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from ports import free_port  # noqa: E402
 from report import machine, write_section  # noqa: E402
 from wsclient import LightClient, connect  # noqa: E402
 
@@ -96,13 +97,6 @@ def serve_bare(port: int) -> None:
 
 # Servers ------------------------------------------------------------------------------
 
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def wait_for_port(port: int, process: subprocess.Popen[bytes]) -> None:

@@ -23,7 +23,6 @@ import asyncio
 import json
 import os
 import random
-import socket
 import statistics
 import subprocess
 import sys
@@ -34,6 +33,7 @@ from pathlib import Path
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from ports import free_port  # noqa: E402
 from report import machine, write_section  # noqa: E402
 
 from campfire_server.app import create_app
@@ -77,11 +77,6 @@ async def main():
 asyncio.run(main())
 """
 
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def settings_for(url: str, **overrides: object) -> Settings:

@@ -15,7 +15,6 @@ import argparse
 import asyncio
 import gzip
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -27,6 +26,7 @@ import httpx
 from playwright.async_api import async_playwright
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from ports import free_port  # noqa: E402
 from report import machine, write_section  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -68,11 +68,6 @@ MEASURE_OPEN = """() => new Promise(resolve => {
   }));
 })"""
 
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def start_server(directory: Path) -> tuple[subprocess.Popen[bytes], str]:
