@@ -2,11 +2,12 @@
 
 Saving a webhook checks the URL's form and, when its host is an address
 literal, a loopback name or a name of the machine's hosts file, those
-addresses (``check_url``). It sends no DNS query, so a host that does not resolve yet, or a slow resolver, never
-blocks or fails the request. Before every attempt the host is resolved and
-each address is checked (``check_destination``), and the attempt connects
-only to an address that passed (see ``delivery``), so a name that changes
-between the check and the connection cannot redirect it.
+addresses (``check_url``). It sends no DNS query, so a host that does not
+resolve yet, or a slow resolver, never blocks or fails the request.
+Before every attempt the host is resolved and each address is checked
+(``check_destination``), and the attempt connects only to an address that
+passed (see ``delivery``), so a name that changes between the check and
+the connection cannot redirect it.
 
 In production every address that is not globally routable is rejected:
 loopback, private, shared (100.64.0.0/10), link-local (which includes the
@@ -292,7 +293,7 @@ def hosts_file_addresses(host: str) -> list[IPAddress]:
 
 
 def local_addresses(host: str) -> list[IPAddress]:
-    """Return the addresses of ``host`` known without DNS, from loopback names and the hosts file."""
+    """Return the addresses of ``host`` known without DNS (loopback names, the hosts file)."""
     addresses = list(LOCALHOST_ADDRESSES) if is_localhost(host) else []
     for address in hosts_file_addresses(host):
         if address not in addresses:
