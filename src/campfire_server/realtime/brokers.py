@@ -37,7 +37,7 @@ Deliver = Callable[[dict[str, Any]], None]
 CHANNEL_NAME = "realtime"
 REDIS_CONNECTIONS = 32
 LEASE_SECONDS = 90.0
-# The presence sweep runs at most this often, and at least every third of a lease.
+# Seconds between presence sweeps, or a third of a lease when that is shorter.
 MAX_SWEEP_SECONDS = 10.0
 
 # KEYS: the agent's lease set, the hash of agents with leases.
@@ -103,8 +103,8 @@ class Broker:
         """Return the agents whose last socket lease ran out, each reported to one caller.
 
         Each item is the organization id, the agent id and the mailbox ids of
-        the agent's token. Leases only run out when a process dies, so the
-        in-process broker has none.
+        the agent's token. The in-process broker keeps no leases, so it
+        returns none.
         """
         return []
 

@@ -235,8 +235,9 @@ class RealtimeService:
         """Mark offline the agents whose last socket lease ran out; return how many.
 
         A lease runs out when the process holding the socket died without
-        closing it. The agent is stored offline (which returns its handoffs
-        to the queue as routing's policy says) and the offline frame is sent.
+        closing it. The agent is stored offline, which returns its handoffs
+        to the queue when the routing policy requeues on offline, and the
+        offline frame is sent.
         """
         expired = await self.broker.expired_presence()
         marked = 0
