@@ -112,6 +112,67 @@ async def test_kill_9_with_500_pending_loses_nothing(tmp_path: Path, make_receiv
     assert set(bodies) == event_ids
 
 
+async def test_kill_9_mid_attempt_counts_it(tmp_path: Path, make_receiver):
+    arrivals: list[str] = []
+
+    def hang_first(request):  # type: ignore[no-untyped-def]
+        # The first request hangs, so the server is killed while it waits for the response.
+        arrivals.append(request.webhook_id)
+        return Reply(delay=60.0 if len(arrivals) == 1 else 0.0)
+
+    receiver = await make_receiver(hang_first)
+    url = f"sqlite:///{tmp_path / 'mid-attempt.db'}"
+    server = start_server(url, tmp_path, env=WORKER_ENV)
+    try:
+        async with httpx.AsyncClient(base_url=server.api, headers=HEADERS, timeout=30) as client:
+            created = await client.post(
+                "/webhooks", json={"url": receiver.url, "events": ["conversation.created"]}
+            )
+            assert created.status_code == 201, created.text
+            webhook_id = created.json()["id"]
+            opened = await client.post("/conversations", json={"customerId": "mid_attempt"})
+            assert opened.status_code == 201, opened.text
+        await _wait_until(
+            lambda: len(arrivals) == 1,
+            timeout=30,
+            message=lambda: f"{len(arrivals)} requests arrived; expected 1",
+        )
+        server.process.send_signal(signal.SIGKILL)
+        server.process.wait(10)
+    finally:
+        server.stop()
+
+    restarted = start_server(url, tmp_path, env=WORKER_ENV)
+    try:
+        await _wait_until(
+            lambda: len(receiver.succeeded()) == 1,
+            timeout=60,
+            message=lambda: f"{len(arrivals)} requests arrived and none was answered",
+        )
+        async with httpx.AsyncClient(
+            base_url=restarted.api, headers=HEADERS, timeout=30
+        ) as client:
+            for _ in range(50):
+                listed = await client.get(f"/webhooks/{webhook_id}/deliveries")
+                delivery = listed.json()["data"][0]
+                if delivery["status"] == "succeeded":
+                    break
+                await asyncio.sleep(0.1)
+    finally:
+        restarted.stop()
+
+    assert len(arrivals) == 2
+    assert arrivals[0] == arrivals[1] == receiver.succeeded()[0].webhook_id
+    assert delivery["status"] == "succeeded"
+    assert delivery["attemptCount"] == 2
+    assert [attempt["attempt"] for attempt in delivery["attempts"]] == [1, 2]
+    lost, answered = delivery["attempts"]
+    assert lost["error"] == actions.ATTEMPT_LOST
+    assert lost["statusCode"] is None
+    assert answered["statusCode"] == 200
+    assert answered["error"] is None
+
+
 def _start_worker(database_url: str, log_path: Path) -> subprocess.Popen[bytes]:
     environment = {
         **os.environ,

@@ -350,3 +350,97 @@ async def test_delivery_connects_only_to_allowed_address(db, tenant, manual_fact
     assert len(receiver.requests) == 1
     assert receiver.requests[0].headers["host"] == f"localhost:{receiver.port}"
     assert trapped == []
+
+
+LOOPBACK_NAME_URLS = [
+    "http://localhost./x",
+    "http://LOCALHOST/x",
+    "http://localhost../x",
+    "http://foo.localhost./x",
+    "http://Foo.LocalHost/x",
+    "http://localhost.localdomain/x",
+    "http://localhost.localdomain./x",
+    "http://ip6-localhost/x",
+    "http://IP6-LOCALHOST./x",
+    "http://ip6-loopback/x",
+]
+
+
+@pytest.mark.parametrize("url", LOOPBACK_NAME_URLS)
+def test_save_rejects_loopback_name_forms(db, url):
+    with pytest.raises(DestinationRejected) as raised:
+        guard.check_url(url, _settings(db.url))
+
+    assert "a loopback address" in raised.value.message
+    assert raised.value.details["field"] == "url"
+
+
+def test_save_rejects_hosts_file_names(db, tmp_path, monkeypatch):
+    hosts = tmp_path / "hosts"
+    hosts.write_text(
+        "127.0.0.1 localhost\n"
+        "127.0.1.1  buildbox.example.internal buildbox  # this machine\n"
+        "::1 six-loop\n"
+        "10.1.2.3 db.internal\n"
+        "# 127.0.0.1 commented.example\n"
+        "fe80::1%lo0 zoned\n",
+        encoding="utf-8",
+    )
+    monkeypatch.setattr(guard, "HOSTS_FILE", hosts)
+    settings = _settings(db.url)
+
+    reasons = {}
+    for host in ("buildbox", "BuildBox.", "buildbox.example.internal", "six-loop", "db.internal",
+                 "zoned"):
+        with pytest.raises(DestinationRejected) as raised:
+            guard.check_url(f"http://{host}/x", settings)
+        reasons[host] = raised.value.message
+    accepted = guard.check_url("http://commented.example/x", settings)
+
+    assert "127.0.1.1 (a loopback address)" in reasons["buildbox"]
+    assert "127.0.1.1 (a loopback address)" in reasons["BuildBox."]
+    assert "loopback" in reasons["buildbox.example.internal"]
+    assert "::1 (a loopback address)" in reasons["six-loop"]
+    assert "10.1.2.3 (a private address)" in reasons["db.internal"]
+    assert "link-local" in reasons["zoned"]
+    assert accepted.host == "commented.example"
+
+
+def test_hosts_file_reread_after_change(tmp_path, monkeypatch):
+    hosts = tmp_path / "hosts"
+    hosts.write_text("127.0.0.1 first\n", encoding="utf-8")
+    monkeypatch.setattr(guard, "HOSTS_FILE", hosts)
+    before = guard.hosts_file_addresses("second")
+    hosts.write_text("127.0.0.1 first\n127.0.0.2 second\n", encoding="utf-8")
+    after = guard.hosts_file_addresses("second")
+    monkeypatch.setattr(guard, "HOSTS_FILE", tmp_path / "missing")
+    missing = guard.hosts_file_addresses("first")
+
+    assert before == []
+    assert after == [ipaddress.ip_address("127.0.0.2")]
+    assert missing == []
+
+
+def test_allowlist_matches_name_with_trailing_dot(db):
+    settings = _settings(db.url, webhook_allowed_hosts=["localhost"])
+
+    assert guard.check_url("http://localhost./x", settings).port == 80
+
+
+async def test_api_rejects_loopback_names_in_production(db, tenant):
+    app = create_app(_settings(db.url, webhook_worker=False), db=db)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t/api/v2") as client:
+            responses = {
+                url: await client.post(
+                    "/webhooks", json={"url": url, "events": ["*"]}, headers=tenant.headers
+                )
+                for url in LOOPBACK_NAME_URLS
+            }
+            listed = await client.get("/webhooks", headers=tenant.headers)
+
+    for url, response in responses.items():
+        assert response.status_code == 400, (url, response.text)
+        assert "loopback" in response.json()["error"]["message"], url
+    assert listed.json()["data"] == []

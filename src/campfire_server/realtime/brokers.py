@@ -9,7 +9,9 @@
   deployments that share a Redis server do not hear each other.
   Agent socket counts (for presence) are Redis sorted sets of leases, so
   the sockets of a process that died stop counting once their lease runs
-  out.
+  out. A hash lists the agents that hold leases, so that a living process
+  can find the agents whose last lease ran out (``expired_presence``) and
+  mark them offline.
 
 The per-organization connection limit is counted by ``auth.connections``.
 """
@@ -34,14 +36,42 @@ Deliver = Callable[[dict[str, Any]], None]
 # The channel's name within the deployment's namespace.
 CHANNEL_NAME = "realtime"
 REDIS_CONNECTIONS = 32
-LEASE_SECONDS = 90
-REFRESH_SECONDS = 30
+LEASE_SECONDS = 90.0
+# Seconds between presence sweeps, or a third of a lease when that is shorter.
+MAX_SWEEP_SECONDS = 10.0
+
+# KEYS: the agent's lease set, the hash of agents with leases.
+# ARGV: now (s), lease expiry (s), connection id, key ttl (s), agent field, mailbox ids.
+_JOIN = """
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
+redis.call('ZADD', KEYS[1], ARGV[2], ARGV[3])
+redis.call('EXPIRE', KEYS[1], ARGV[4])
+redis.call('HSET', KEYS[2], ARGV[5], ARGV[6])
+return redis.call('ZCARD', KEYS[1])
+"""
+
+# KEYS as in _JOIN. ARGV: now (s), connection id or '' for none, agent field.
+# Drops the agent from the hash when its last lease is gone.
+_LEAVE = """
+if ARGV[2] ~= '' then
+  redis.call('ZREM', KEYS[1], ARGV[2])
+end
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
+local count = redis.call('ZCARD', KEYS[1])
+if count == 0 then
+  redis.call('HDEL', KEYS[2], ARGV[3])
+end
+return count
+"""
 
 
 class Broker:
     """The interface both brokers share."""
 
     name = "broker"
+    # Seconds between lease renewals (``refresh``) and between presence sweeps.
+    refresh_seconds = LEASE_SECONDS / 3
+    sweep_seconds = MAX_SWEEP_SECONDS
 
     async def start(self, deliver: Deliver) -> None:
         raise NotImplementedError
@@ -53,8 +83,14 @@ class Broker:
         """Deliver ``envelope`` to every process's hub, in the order of the calls."""
         raise NotImplementedError
 
-    async def join_presence(self, org_id: str, agent_id: str, connection_id: str) -> int:
-        """Count a socket of an agent; return the agent's socket count afterwards."""
+    async def join_presence(
+        self, org_id: str, agent_id: str, connection_id: str, mailbox_ids: list[str] | None = None
+    ) -> int:
+        """Count a socket of an agent; return the agent's socket count afterwards.
+
+        ``mailbox_ids`` are the mailboxes of the socket's token (none for all),
+        which the offline frame of an expired lease is sent to.
+        """
         raise NotImplementedError
 
     async def leave_presence(self, org_id: str, agent_id: str, connection_id: str) -> int:
@@ -62,6 +98,19 @@ class Broker:
 
     async def refresh(self) -> None:
         """Renew the leases of this process's sockets; the service calls it periodically."""
+
+    async def expired_presence(self) -> list[tuple[str, str, list[str]]]:
+        """Return the agents whose last socket lease ran out, each reported to one caller.
+
+        Each item is the organization id, the agent id and the mailbox ids of
+        the agent's token. The in-process broker keeps no leases, so it
+        returns none.
+        """
+        return []
+
+    async def presence_count(self, org_id: str, agent_id: str) -> int:
+        """Return how many sockets of the agent hold a lease now, across all processes."""
+        raise NotImplementedError
 
 
 class InProcessBroker(Broker):
@@ -81,7 +130,9 @@ class InProcessBroker(Broker):
         if self._deliver is not None:
             self._deliver(envelope)
 
-    async def join_presence(self, org_id: str, agent_id: str, connection_id: str) -> int:
+    async def join_presence(
+        self, org_id: str, agent_id: str, connection_id: str, mailbox_ids: list[str] | None = None
+    ) -> int:
         members = self._presence.setdefault((org_id, agent_id), set())
         members.add(connection_id)
         return len(members)
@@ -93,14 +144,26 @@ class InProcessBroker(Broker):
             self._presence.pop((org_id, agent_id), None)
         return len(members)
 
+    async def presence_count(self, org_id: str, agent_id: str) -> int:
+        return len(self._presence.get((org_id, agent_id), ()))
+
 
 class RedisBroker(Broker):
     name = "redis"
 
-    def __init__(self, url: str, namespace: RedisNamespace | None = None) -> None:
+    def __init__(
+        self,
+        url: str,
+        namespace: RedisNamespace | None = None,
+        *,
+        lease_seconds: float = LEASE_SECONDS,
+    ) -> None:
         import redis.asyncio as redis
 
         self._url = url
+        self.lease_seconds = lease_seconds
+        self.refresh_seconds = lease_seconds / 3
+        self.sweep_seconds = min(MAX_SWEEP_SECONDS, lease_seconds / 3)
         self.namespace = namespace or RedisNamespace.for_url(url)
         self.channel = self.namespace.channel(CHANNEL_NAME)
         # Callers wait for a free connection rather than fail when many sockets
@@ -222,59 +285,76 @@ class RedisBroker(Broker):
 
     # Counting through leases ----------------------------------------------------
 
-    async def _lease(self, key: str, member: str) -> int:
+    def _presence_key(self, org_id: str, agent_id: str) -> str:
+        return self.namespace.key("realtime", "agent", org_id, agent_id)
+
+    def _agents_key(self) -> str:
+        return self.namespace.key("realtime", "agents")
+
+    def _key_ttl(self) -> int:
+        return max(1, int(self.lease_seconds * 2))
+
+    def _local_count(self, org_id: str, agent_id: str, member: str) -> int:
+        return len(self._presence.get((org_id, agent_id), set()) | {member})
+
+    async def join_presence(
+        self, org_id: str, agent_id: str, connection_id: str, mailbox_ids: list[str] | None = None
+    ) -> int:
+        self._presence.setdefault((org_id, agent_id), set()).add(connection_id)
+        field = json.dumps([org_id, agent_id])
         now = time.time()
         try:
-            async with self._redis.pipeline(transaction=True) as pipe:
-                pipe.zremrangebyscore(key, "-inf", now)
-                pipe.zadd(key, {member: now + LEASE_SECONDS})
-                pipe.expire(key, LEASE_SECONDS * 2)
-                pipe.zcard(key)
-                *_, count = await pipe.execute()
+            count = await self._redis.eval(
+                _JOIN,
+                2,
+                self._presence_key(org_id, agent_id),
+                self._agents_key(),
+                now,
+                now + self.lease_seconds,
+                connection_id,
+                self._key_ttl(),
+                field,
+                json.dumps(sorted(mailbox_ids or ())),
+            )
         except Exception as error:
             # Without Redis each process counts only its own sockets, the way
             # rate limits fall back, so realtime keeps working locally.
             log.warning(
                 "redis socket count failed; counting this process only",
-                extra={"error": str(error), "key": key},
+                extra={"error": str(error), "organization_id": org_id, "agent_id": agent_id},
             )
-            return self._local_count(key, member)
+            return self._local_count(org_id, agent_id, connection_id)
         return int(count)
-
-    def _presence_key(self, org_id: str, agent_id: str) -> str:
-        return self.namespace.key("realtime", "agent", org_id, agent_id)
-
-    def _local_count(self, key: str, member: str) -> int:
-        for (org_id, agent_id), members in self._presence.items():
-            if key == self._presence_key(org_id, agent_id):
-                return len(members | {member})
-        return 1
-
-    async def _unlease(self, key: str, member: str) -> int:
-        try:
-            async with self._redis.pipeline(transaction=True) as pipe:
-                pipe.zrem(key, member)
-                pipe.zremrangebyscore(key, "-inf", time.time())
-                pipe.zcard(key)
-                *_, count = await pipe.execute()
-            return int(count)
-        except Exception as error:
-            log.warning("redis socket release failed", extra={"error": str(error), "key": key})
-            return 0
-
-    async def join_presence(self, org_id: str, agent_id: str, connection_id: str) -> int:
-        self._presence.setdefault((org_id, agent_id), set()).add(connection_id)
-        return await self._lease(self._presence_key(org_id, agent_id), connection_id)
 
     async def leave_presence(self, org_id: str, agent_id: str, connection_id: str) -> int:
         members = self._presence.get((org_id, agent_id), set())
         members.discard(connection_id)
         if not members:
             self._presence.pop((org_id, agent_id), None)
-        return await self._unlease(self._presence_key(org_id, agent_id), connection_id)
+        try:
+            count = await self._redis.eval(
+                _LEAVE,
+                2,
+                self._presence_key(org_id, agent_id),
+                self._agents_key(),
+                time.time(),
+                connection_id,
+                json.dumps([org_id, agent_id]),
+            )
+        except Exception as error:
+            log.warning(
+                "redis socket release failed",
+                extra={"error": str(error), "organization_id": org_id, "agent_id": agent_id},
+            )
+            return 0
+        return int(count)
+
+    async def presence_count(self, org_id: str, agent_id: str) -> int:
+        key = self._presence_key(org_id, agent_id)
+        return int(await self._redis.zcount(key, time.time(), "+inf"))
 
     async def refresh(self) -> None:
-        expiry = time.time() + LEASE_SECONDS
+        expiry = time.time() + self.lease_seconds
         try:
             async with self._redis.pipeline(transaction=False) as pipe:
                 for (org_id, agent_id), members in self._presence.items():
@@ -282,13 +362,57 @@ class RedisBroker(Broker):
                         continue
                     key = self._presence_key(org_id, agent_id)
                     pipe.zadd(key, dict.fromkeys(members, expiry), xx=True)
-                    pipe.expire(key, LEASE_SECONDS * 2)
+                    pipe.expire(key, self._key_ttl())
                 await pipe.execute()
         except Exception as error:
             log.warning("redis lease refresh failed", extra={"error": str(error)})
 
+    async def expired_presence(self) -> list[tuple[str, str, list[str]]]:
+        """Return the agents whose last lease ran out, if this process holds the sweep lock.
 
-def open_broker(redis_url: str | None, redis_prefix: str = DEFAULT_PREFIX) -> Broker:
+        The lock lives for one sweep interval and is not released, so across
+        all processes about one sweep runs per interval. The ``_LEAVE``
+        script removes an agent from the hash atomically, so each expired
+        agent is returned once.
+        """
+        lock = self.namespace.key("realtime", "presence-sweep")
+        interval_ms = max(1, int(self.sweep_seconds * 1000))
+        if not await self._redis.set(lock, "1", nx=True, px=interval_ms):
+            return []
+        agents = await self._redis.hgetall(self._agents_key())
+        if not agents:
+            return []
+        now = time.time()
+        fields = list(agents)
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for field in fields:
+                org_id, agent_id = json.loads(field)
+                pipe.eval(
+                    _LEAVE,
+                    2,
+                    self._presence_key(org_id, agent_id),
+                    self._agents_key(),
+                    now,
+                    "",
+                    field,
+                )
+            counts = await pipe.execute()
+        expired = []
+        for field, count in zip(fields, counts, strict=True):
+            if int(count) == 0:
+                org_id, agent_id = json.loads(field)
+                expired.append((org_id, agent_id, json.loads(agents[field])))
+        return expired
+
+
+def open_broker(
+    redis_url: str | None,
+    redis_prefix: str = DEFAULT_PREFIX,
+    *,
+    lease_seconds: float = LEASE_SECONDS,
+) -> Broker:
     if not redis_url:
         return InProcessBroker()
-    return RedisBroker(redis_url, RedisNamespace.for_url(redis_url, redis_prefix))
+    return RedisBroker(
+        redis_url, RedisNamespace.for_url(redis_url, redis_prefix), lease_seconds=lease_seconds
+    )

@@ -7,7 +7,10 @@ task per socket drains the queue. A socket whose queue is full is closed
 
 The hub receives everything from the broker as envelopes (plain dicts, so
 they can cross Redis): ``event`` (a logged event), ``typing`` and
-``presence``. Events of one conversation are put back in sequence order
+``presence``. A typing ``true`` expires in every process that relayed it
+(``typing_ttl_seconds`` after it arrived, unless a refresh or a ``false``
+arrived), so the indicator ends even when the typing socket's process
+died. Events of one conversation are put back in sequence order
 before fan-out, because two transactions can reach the hub in the other
 order than they committed in (two threads, or two processes).
 
@@ -46,6 +49,9 @@ REORDER_HOLD_SECONDS = 0.25
 MAX_STREAMS = 50_000
 # Frames a subscription buffers while its replay is read from the log.
 MAX_REPLAY_BUFFER = 10_000
+
+# A typist: organization, channel, authorId, authorType and the sending socket's id.
+TypingKey = tuple[str, str, str, str, str | None]
 
 
 class Connection:
@@ -220,6 +226,7 @@ class Hub:
         heartbeat_seconds: float = 25.0,
         idle_timeout_seconds: float = 0.0,
         ordered_log: bool = False,
+        typing_ttl_seconds: float = 10.0,
     ):
         self.connections: dict[str, Connection] = {}
         self.ordered_log = ordered_log
@@ -231,6 +238,9 @@ class Hub:
         self._streams: OrderedDict[str, _Stream] = OrderedDict()
         self._heartbeat_seconds = heartbeat_seconds
         self._idle_timeout_seconds = idle_timeout_seconds
+        self._typing_ttl_seconds = typing_ttl_seconds
+        # The timers that turn a relayed typing ``true`` into ``false``.
+        self._typing: dict[TypingKey, asyncio.TimerHandle] = {}
 
     # Registry ----------------------------------------------------------------
 
@@ -395,19 +405,45 @@ class Hub:
 
     def _deliver_typing(self, envelope: dict[str, Any]) -> None:
         channel = envelope["channel"]
-        members = self.channels.get((envelope["org"], channel))
+        key: TypingKey = (
+            envelope["org"],
+            channel,
+            envelope["authorId"],
+            envelope["authorType"],
+            envelope.get("origin"),
+        )
+        timer = self._typing.pop(key, None)
+        if timer is not None:
+            timer.cancel()
+        members = self.channels.get((key[0], channel))
         if not members:
             return
+        if envelope["isTyping"]:
+            self._typing[key] = asyncio.get_running_loop().call_later(
+                self._typing_ttl_seconds, self._expire_typing, key
+            )
+        self._send_typing(key, members, envelope["isTyping"], envelope["ts"])
+
+    def _expire_typing(self, key: TypingKey) -> None:
+        """Send ``isTyping: false`` for a ``true`` that was not refreshed in time."""
+        self._typing.pop(key, None)
+        members = self.channels.get((key[0], key[1]))
+        if members:
+            self._send_typing(key, members, False, clock.now_ms())
+
+    def _send_typing(
+        self, key: TypingKey, members: dict[str, Subscription], is_typing: bool, now_ms: int
+    ) -> None:
+        _org_id, channel, author_id, author_type, origin = key
         text = dumps(
             typing_frame(
                 channel,
-                author_id=envelope["authorId"],
-                author_type=envelope["authorType"],
-                is_typing=envelope["isTyping"],
-                now_ms=envelope["ts"],
+                author_id=author_id,
+                author_type=author_type,
+                is_typing=is_typing,
+                now_ms=now_ms,
             )
         )
-        origin = envelope.get("origin")
         for connection_id, subscription in list(members.items()):
             if connection_id != origin and subscription.buffer is None:
                 subscription.connection.enqueue(text)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import asynccontextmanager, suppress
 from typing import Any
 
@@ -27,7 +27,7 @@ from ..errors import NotFound, ServiceError
 from ..events import bus
 from ..events.records import EventRecord
 from ..routing import actions as routing_actions
-from .brokers import REFRESH_SECONDS, Broker, open_broker
+from .brokers import Broker, open_broker
 from .credentials import REVOCATION_CHECK_SECONDS, CredentialWatch, revocation_envelope
 from .hub import Connection, DirectWriter, Hub, Sender
 from .log_tail import LogTail
@@ -80,6 +80,7 @@ class RealtimeService:
             heartbeat_seconds=settings.realtime_heartbeat_seconds,
             idle_timeout_seconds=settings.realtime_idle_timeout_seconds,
             ordered_log=ordered_log,
+            typing_ttl_seconds=settings.realtime_typing_ttl_seconds,
         )
         # On PostgreSQL, mailbox and agent channels are fed from the log in position order.
         self.log_tail = (
@@ -87,7 +88,11 @@ class RealtimeService:
             if ordered_log
             else None
         )
-        self.broker = broker or open_broker(settings.redis_url, settings.redis_prefix)
+        self.broker = broker or open_broker(
+            settings.redis_url,
+            settings.redis_prefix,
+            lease_seconds=settings.realtime_presence_lease_seconds,
+        )
         self.credentials = CredentialWatch(self.hub, db)
         # Called with each revoked key's id, to drop cached copies of the key.
         self.revocation_listeners: list[Callable[[str], None]] = []
@@ -193,13 +198,18 @@ class RealtimeService:
         if principal.role == "agent" and principal.agent_id:
             try:
                 count = await self.broker.join_presence(
-                    principal.org_id, principal.agent_id, connection.id
+                    principal.org_id,
+                    principal.agent_id,
+                    connection.id,
+                    list(principal.mailbox_ids),
                 )
             except ServiceError:
                 count = 0  # the broker logged it; presence stays as it was
             if count == 1:
-                await self._set_agent_status(principal, "online")
-                self._publish_presence(principal, "online", count)
+                await self._set_agent_status(principal.org_id, principal.agent_id, "online")
+                self._publish_presence(
+                    principal.org_id, principal.agent_id, "online", count, principal.mailbox_ids
+                )
         return connection
 
     async def close_connection(self, connection: Connection) -> None:
@@ -217,13 +227,38 @@ class RealtimeService:
                 principal.org_id, principal.agent_id, connection.id
             )
             if count == 0:
-                await self._set_agent_status(principal, "offline")
-                self._publish_presence(principal, "offline", count)
+                await self._set_agent_status(principal.org_id, principal.agent_id, "offline")
+                self._publish_presence(
+                    principal.org_id, principal.agent_id, "offline", count, principal.mailbox_ids
+                )
 
-    async def _set_agent_status(self, principal: Principal, status: str) -> None:
+    async def sweep_presence(self) -> int:
+        """Mark offline the agents whose last socket lease ran out; return how many.
+
+        A lease runs out when the process holding the socket died without
+        closing it. The agent is stored offline, which returns its handoffs
+        to the queue when the routing policy requeues on offline, and the
+        offline frame is sent.
+        """
+        expired = await self.broker.expired_presence()
+        marked = 0
+        for org_id, agent_id, mailbox_ids in expired:
+            log.info(
+                "agent socket leases expired; marking the agent offline",
+                extra={"organization_id": org_id, "agent_id": agent_id},
+            )
+            await self._set_agent_status(org_id, agent_id, "offline")
+            # A socket may have connected while the status was written. Its
+            # online write may then have landed first, so write it again.
+            if await self.broker.presence_count(org_id, agent_id) > 0:
+                await self._set_agent_status(org_id, agent_id, "online")
+                continue
+            self._publish_presence(org_id, agent_id, "offline", 0, mailbox_ids)
+            marked += 1
+        return marked
+
+    async def _set_agent_status(self, org_id: str, agent_id: str, status: str) -> None:
         """Record the agent's presence for routing; an agent without a record only gets frames."""
-        org_id, agent_id = principal.org_id, principal.agent_id
-        assert agent_id is not None
         try:
             await self.db.write(
                 lambda tx: routing_actions.set_agent_status(
@@ -242,15 +277,22 @@ class RealtimeService:
                 extra={"organization_id": org_id, "agent_id": agent_id, "error": error.message},
             )
 
-    def _publish_presence(self, principal: Principal, status: str, count: int) -> None:
+    def _publish_presence(
+        self,
+        org_id: str,
+        agent_id: str,
+        status: str,
+        count: int,
+        mailbox_ids: Iterable[str],
+    ) -> None:
         self.broker.publish(
             {
                 "kind": "presence",
-                "org": principal.org_id,
-                "agentId": principal.agent_id,
+                "org": org_id,
+                "agentId": agent_id,
                 "status": status,
                 "connections": count,
-                "mailboxIds": list(principal.mailbox_ids),
+                "mailboxIds": list(mailbox_ids),
                 "ts": clock.now_ms(),
             }
         )
@@ -258,13 +300,19 @@ class RealtimeService:
     # Typing ------------------------------------------------------------------
 
     def publish_typing(self, connection: Connection, channel: str, is_typing: bool) -> None:
-        """Relay a typing frame; a ``true`` expires into ``false`` unless refreshed in time."""
+        """Relay a typing frame; a ``true`` expires into ``false`` unless refreshed in time.
+
+        The ``false`` of an expiry is sent by the hub of every process that
+        relayed the ``true``, so it comes even when this process dies. Here
+        the socket only stops counting as typing, so that closing it later
+        sends no second ``false``.
+        """
         timer = connection.typing.pop(channel, None)
         if timer is not None:
             timer.cancel()
         if is_typing:
             connection.typing[channel] = asyncio.get_running_loop().call_later(
-                self.settings.realtime_typing_ttl_seconds, self.stop_typing, connection, channel
+                self.settings.realtime_typing_ttl_seconds, connection.typing.pop, channel, None
             )
         self._publish_typing(connection, channel, is_typing)
 
@@ -275,12 +323,23 @@ class RealtimeService:
         """Show a server-side author (the AI) typing on a conversation while the block runs.
 
         ``isTyping: false`` follows when the block ends, whether it returned,
-        raised or was cancelled, so the indicator never stays on.
+        raised or was cancelled, so the indicator never stays on. The ``true``
+        is sent again every half typing lifetime, because every process's hub
+        expires a ``true`` that is not refreshed.
         """
+        interval = self.settings.realtime_typing_ttl_seconds / 2
+
+        async def refresh() -> None:
+            while True:
+                await asyncio.sleep(interval)
+                self._publish_server_typing(org_id, conversation_id, author_id, author_type, True)
+
         self._publish_server_typing(org_id, conversation_id, author_id, author_type, True)
+        refresher = asyncio.get_running_loop().create_task(refresh())
         try:
             yield
         finally:
+            refresher.cancel()
             self._publish_server_typing(org_id, conversation_id, author_id, author_type, False)
 
     def _publish_server_typing(
@@ -326,7 +385,8 @@ class RealtimeService:
 
     async def _sweep_loop(self) -> None:
         loop = asyncio.get_running_loop()
-        next_refresh = loop.time() + REFRESH_SECONDS
+        next_refresh = loop.time() + self.broker.refresh_seconds
+        next_presence_sweep = loop.time() + self.broker.sweep_seconds
         next_revocation_check = loop.time() + REVOCATION_CHECK_SECONDS
         while True:
             await asyncio.sleep(SWEEP_SECONDS)
@@ -337,10 +397,16 @@ class RealtimeService:
                     # Also keeps the horizon of GET /events fresh when no envelope arrives.
                     self.log_tail.wake()
                 if now >= next_refresh:
-                    next_refresh = now + REFRESH_SECONDS
+                    next_refresh = now + self.broker.refresh_seconds
                     await self.broker.refresh()
             except Exception:
                 log.exception("realtime sweep failed")
+            if now >= next_presence_sweep:
+                next_presence_sweep = now + self.broker.sweep_seconds
+                try:
+                    await self.sweep_presence()
+                except Exception:
+                    log.exception("realtime presence sweep failed")
             if now >= next_revocation_check:
                 next_revocation_check = now + REVOCATION_CHECK_SECONDS
                 try:

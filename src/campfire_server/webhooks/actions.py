@@ -409,17 +409,32 @@ def next_due_at(tx: Tx) -> int | None:
     return None if value is None else int(value)
 
 
+# The error of an attempt row from its claim until its outcome is recorded.
+ATTEMPT_IN_FLIGHT = "in flight; the outcome is recorded when the attempt ends"
+# The error of an attempt whose worker stopped before recording its outcome.
+ATTEMPT_LOST = (
+    "the worker stopped before it recorded the outcome; the request may have been sent, "
+    "and the delivery was sent again with the same webhook-id"
+)
+
+
 def claim_due(tx: Tx, *, worker_id: str, now: int, lease_ms: int, limit: int) -> list[Job]:
-    """Lease up to ``limit`` due deliveries to ``worker_id``.
+    """Lease up to ``limit`` due deliveries to ``worker_id`` and log an attempt of each.
 
     A leased row's ``next_attempt_at`` is its lease expiry, so a delivery
     whose worker died becomes due again once the lease runs out. On
     PostgreSQL the inner SELECT skips rows another worker is claiming; on
     SQLite the write lock serialises claims.
+
+    The attempt is counted and logged here, before the request is sent,
+    so an attempt whose worker dies is counted too. Its row's error is
+    ``ATTEMPT_IN_FLIGHT`` until ``record_attempt`` fills in the outcome,
+    and ``ATTEMPT_LOST`` once another worker claims the delivery again.
     """
     lease_until = now + lease_ms
     rows = tx.all(
         "UPDATE webhook_deliveries SET status = 'delivering', claimed_by = :worker_id, "
+        "attempts = attempts + 1, "
         "locked_until = :lease_until, next_attempt_at = :lease_until, "
         "window_started_at = COALESCE(window_started_at, :now), updated_at = :now "
         "WHERE id IN (SELECT id FROM webhook_deliveries WHERE status IN ('pending', "
@@ -444,8 +459,26 @@ def claim_due(tx: Tx, *, worker_id: str, now: int, lease_ms: int, limit: int) ->
             **names,
         )
     }
+    delivery_names = {f"d{index}": row["id"] for index, row in enumerate(rows)}
+    tx.execute(
+        "UPDATE webhook_attempts SET error = :lost WHERE error = :in_flight AND delivery_id IN "
+        f"({', '.join(f':{name}' for name in delivery_names)})",
+        lost=ATTEMPT_LOST,
+        in_flight=ATTEMPT_IN_FLIGHT,
+        **delivery_names,
+    )
     jobs = []
     for row in rows:
+        tx.send(
+            "INSERT INTO webhook_attempts (delivery_id, attempt, attempted_at, duration_ms, "
+            "error, worker_id) VALUES (:delivery_id, :attempt, :attempted_at, 0, :error, "
+            ":worker_id)",
+            delivery_id=row["id"],
+            attempt=row["attempts"],
+            attempted_at=now,
+            error=ATTEMPT_IN_FLIGHT,
+            worker_id=worker_id,
+        )
         webhook = webhooks[row["webhook_id"]]
         jobs.append(
             Job(
@@ -454,7 +487,8 @@ def claim_due(tx: Tx, *, worker_id: str, now: int, lease_ms: int, limit: int) ->
                 org_id=row["org_id"],
                 event_id=row["event_id"],
                 payload=row["payload"],
-                attempts=row["attempts"],
+                # The attempts before this one.
+                attempts=row["attempts"] - 1,
                 window_started_at=row["window_started_at"],
                 url=webhook["url"],
                 secret=webhook["secret"],
@@ -467,16 +501,25 @@ def claim_due(tx: Tx, *, worker_id: str, now: int, lease_ms: int, limit: int) ->
 
 
 def drop_disabled(tx: Tx, job: Job, worker_id: str) -> None:
-    """Fail a claimed delivery whose webhook was disabled after it was queued."""
-    tx.execute(
+    """Fail a claimed delivery whose webhook was disabled after it was queued.
+
+    Nothing was sent, so the attempt that the claim logged is taken back.
+    """
+    changed = tx.execute(
         "UPDATE webhook_deliveries SET status = 'failed', next_attempt_at = NULL, "
-        "claimed_by = NULL, locked_until = NULL, last_error = :reason, updated_at = :now "
-        "WHERE id = :id AND claimed_by = :worker_id",
+        "attempts = attempts - 1, claimed_by = NULL, locked_until = NULL, "
+        "last_error = :reason, updated_at = :now WHERE id = :id AND claimed_by = :worker_id",
         reason="the webhook was disabled",
         now=clock.now_ms(),
         id=job.delivery_id,
         worker_id=worker_id,
     )
+    if changed:
+        tx.execute(
+            "DELETE FROM webhook_attempts WHERE delivery_id = :id AND attempt = :attempt",
+            id=job.delivery_id,
+            attempt=job.attempts + 1,
+        )
 
 
 def record_attempt(
@@ -496,7 +539,7 @@ def record_attempt(
     else:
         status = "failed"
     changed = tx.execute(
-        "UPDATE webhook_deliveries SET status = :status, attempts = attempts + 1, "
+        "UPDATE webhook_deliveries SET status = :status, "
         "next_attempt_at = :next_attempt_at, last_status_code = :status_code, "
         "last_error = :error, claimed_by = NULL, locked_until = NULL, "
         "delivered_at = CASE WHEN :succeeded THEN :now ELSE delivered_at END, "
@@ -521,21 +564,34 @@ def record_attempt(
         if tx.value("SELECT 1 AS found FROM webhook_deliveries WHERE id = :id",
                     id=job.delivery_id) is None:
             return False
-    tx.execute(
-        "INSERT INTO webhook_attempts (delivery_id, attempt, attempted_at, status_code, "
-        "duration_ms, response_excerpt, error, next_retry_at, worker_id) VALUES (:delivery_id, "
-        ":attempt, :attempted_at, :status_code, :duration_ms, :excerpt, :error, :next_retry_at, "
-        ":worker_id)",
-        delivery_id=job.delivery_id,
-        attempt=job.attempts + 1,
-        attempted_at=now - outcome.duration_ms,
-        status_code=outcome.status_code,
-        duration_ms=outcome.duration_ms,
-        excerpt=outcome.response_excerpt,
-        error=outcome.error,
-        next_retry_at=outcome.next_retry_at,
-        worker_id=worker_id,
+    attempt = {
+        "delivery_id": job.delivery_id,
+        "attempt": job.attempts + 1,
+        "attempted_at": now - outcome.duration_ms,
+        "status_code": outcome.status_code,
+        "duration_ms": outcome.duration_ms,
+        "excerpt": outcome.response_excerpt,
+        "error": outcome.error,
+        "next_retry_at": outcome.next_retry_at,
+        "worker_id": worker_id,
+    }
+    # The claim logged the attempt. Its row is filled in even when another
+    # worker marked it lost meanwhile, because the outcome is now known.
+    filled = tx.execute(
+        "UPDATE webhook_attempts SET attempted_at = :attempted_at, status_code = :status_code, "
+        "duration_ms = :duration_ms, response_excerpt = :excerpt, error = :error, "
+        "next_retry_at = :next_retry_at, worker_id = :worker_id "
+        "WHERE delivery_id = :delivery_id AND attempt = :attempt",
+        **attempt,
     )
+    if not filled:
+        tx.execute(
+            "INSERT INTO webhook_attempts (delivery_id, attempt, attempted_at, status_code, "
+            "duration_ms, response_excerpt, error, next_retry_at, worker_id) VALUES "
+            "(:delivery_id, :attempt, :attempted_at, :status_code, :duration_ms, :excerpt, "
+            ":error, :next_retry_at, :worker_id)",
+            **attempt,
+        )
 
     if outcome.succeeded:
         tx.execute(
@@ -583,8 +639,20 @@ def record_attempt(
 
 
 def release_claims(tx: Tx, worker_id: str) -> int:
-    """Hand this worker's leased deliveries back, due at once; return how many."""
+    """Hand this worker's leased deliveries back, due at once; return how many.
+
+    Their attempts stay counted and are marked lost, because a cancelled
+    attempt may have sent its request.
+    """
     now = clock.now_ms()
+    tx.execute(
+        "UPDATE webhook_attempts SET error = :lost WHERE error = :in_flight "
+        "AND worker_id = :worker_id AND delivery_id IN (SELECT id FROM webhook_deliveries "
+        "WHERE claimed_by = :worker_id AND status = 'delivering')",
+        lost=ATTEMPT_LOST,
+        in_flight=ATTEMPT_IN_FLIGHT,
+        worker_id=worker_id,
+    )
     return tx.execute(
         "UPDATE webhook_deliveries SET status = 'pending', claimed_by = NULL, "
         "locked_until = NULL, next_attempt_at = :now, updated_at = :now "

@@ -1,12 +1,13 @@
 """The SSRF guard: webhooks may only reach public addresses.
 
 Saving a webhook checks the URL's form and, when its host is an address
-literal or a localhost name, that address (``check_url``). It sends no DNS
-query, so a host that does not resolve yet, or a slow resolver, never
-blocks or fails the request. Before every attempt the host is resolved and
-each address is checked (``check_destination``), and the attempt connects
-only to an address that passed (see ``delivery``), so a name that changes
-between the check and the connection cannot redirect it.
+literal, a loopback name or a name of the machine's hosts file, those
+addresses (``check_url``). It sends no DNS query, so a host that does not
+resolve yet, or a slow resolver, never blocks or fails the request.
+Before every attempt the host is resolved and each address is checked
+(``check_destination``), and the attempt connects only to an address that
+passed (see ``delivery``), so a name that changes between the check and
+the connection cannot redirect it.
 
 In production every address that is not globally routable is rejected:
 loopback, private, shared (100.64.0.0/10), link-local (which includes the
@@ -28,6 +29,7 @@ import ipaddress
 import socket
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from pathlib import Path
 from urllib.parse import urlsplit
 
 from ..config import Settings
@@ -132,11 +134,12 @@ def parse_url(url: str, field: str = "url") -> Destination:
 
 
 def _allowlisted(settings: Settings, host: str, address: IPAddress | None) -> bool:
+    host = normal_host(host)
     for entry in settings.webhook_allowed_hosts:
         entry = entry.strip().lower()
         if not entry:
             continue
-        if entry == host:
+        if normal_host(entry) == host:
             return True
         if address is not None:
             try:
@@ -232,16 +235,77 @@ async def system_resolver(host: str, port: int) -> list[IPAddress]:
 
 
 LOCALHOST_ADDRESSES = [ipaddress.ip_address("127.0.0.1"), ipaddress.ip_address("::1")]
+# Names that reach this machine without a DNS query: the reserved
+# ``localhost`` domain (RFC 6761) and the loopback aliases that Linux
+# distributions write into their hosts files.
+LOOPBACK_NAMES = frozenset({"localhost", "localhost.localdomain", "ip6-localhost", "ip6-loopback"})
+HOSTS_FILE = Path("/etc/hosts")
+
+# (path, modification time, size) and the names the file maps to addresses.
+_hosts_cache: tuple[tuple[str, int, int], dict[str, list[IPAddress]]] | None = None
+
+
+def normal_host(host: str) -> str:
+    """Return ``host`` lowercased without brackets or trailing dots, as resolvers compare it."""
+    return host.strip("[]").lower().rstrip(".")
 
 
 def is_localhost(host: str) -> bool:
-    return host == "localhost" or host.endswith(".localhost")
+    """Tell whether ``host`` is a loopback name, in any case and with any trailing dot."""
+    name = normal_host(host)
+    return name in LOOPBACK_NAMES or name.endswith(".localhost")
+
+
+def parse_hosts(text: str) -> dict[str, list[IPAddress]]:
+    """Map each name of a hosts file to its addresses, in the file's order."""
+    names: dict[str, list[IPAddress]] = {}
+    for line in text.splitlines():
+        fields = line.partition("#")[0].split()
+        if len(fields) < 2:
+            continue
+        try:
+            address = ipaddress.ip_address(fields[0].partition("%")[0])
+        except ValueError:
+            continue
+        for name in fields[1:]:
+            addresses = names.setdefault(normal_host(name), [])
+            if address not in addresses:
+                addresses.append(address)
+    return names
+
+
+def hosts_file_addresses(host: str) -> list[IPAddress]:
+    """Return the addresses that the hosts file gives ``host``, without any DNS query.
+
+    The file is read again when its modification time or size changes. A
+    missing or unreadable file counts as empty.
+    """
+    global _hosts_cache
+    path = HOSTS_FILE
+    try:
+        status = path.stat()
+        stamp = (str(path), status.st_mtime_ns, status.st_size)
+        if _hosts_cache is None or _hosts_cache[0] != stamp:
+            _hosts_cache = (stamp, parse_hosts(path.read_text(encoding="utf-8", errors="replace")))
+    except OSError:
+        return []
+    return list(_hosts_cache[1].get(normal_host(host), ()))
+
+
+def local_addresses(host: str) -> list[IPAddress]:
+    """Return the addresses of ``host`` known without DNS (loopback names, the hosts file)."""
+    addresses = list(LOCALHOST_ADDRESSES) if is_localhost(host) else []
+    for address in hosts_file_addresses(host):
+        if address not in addresses:
+            addresses.append(address)
+    return addresses
 
 
 async def localhost_resolver(host: str, port: int) -> list[IPAddress]:
-    """Resolve localhost names to the loopback addresses and fail on every other name."""
-    if is_localhost(host):
-        return list(LOCALHOST_ADDRESSES)
+    """Resolve loopback names and hosts file names without DNS and fail on every other name."""
+    addresses = local_addresses(host)
+    if addresses:
+        return addresses
     raise ResolutionFailed(
         f"the host {host!r} was not looked up because webhook_dns_lookups is off; "
         "use an address literal such as 127.0.0.1"
@@ -304,21 +368,20 @@ def _rejection(
 def check_url(url: str, settings: Settings, field: str = "url") -> Destination:
     """Check a webhook URL as it is saved, without any DNS query, and return its destination.
 
-    A host that is an address literal, or a localhost name, is checked like
-    a resolved address. Any other name is accepted here and checked at
-    delivery time by ``check_destination``.
+    A host that is an address literal, a loopback name (``localhost``,
+    ``*.localhost``, ``localhost.localdomain``, ``ip6-localhost``,
+    ``ip6-loopback``, in any case and with trailing dots) or a name of the
+    hosts file is checked like a resolved address. Any other name is
+    accepted here and checked at delivery time by ``check_destination``.
 
     Raises:
         DestinationRejected: the URL is malformed, or its host is an address
-            (or a localhost name) that a webhook may not reach.
+            (or a name known without DNS) that a webhook may not reach.
     """
     destination = parse_url(url, field)
     literal = _literal(destination.host)
-    if literal is not None:
-        addresses = [literal]
-    elif is_localhost(destination.host):
-        addresses = list(LOCALHOST_ADDRESSES)
-    else:
+    addresses = [literal] if literal is not None else local_addresses(destination.host)
+    if not addresses:
         return destination
     forbidden = _forbidden(settings, destination.host, addresses)
     if forbidden:
