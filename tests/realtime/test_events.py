@@ -5,7 +5,6 @@ from __future__ import annotations
 import secrets
 
 from campfire_server import clock
-from campfire_server.events import bus, emit
 from campfire_server.events.records import EventRecord
 from campfire_server.realtime.events import frame_for
 from campfire_server.realtime.service import prune_events
@@ -279,54 +278,3 @@ async def test_events_cursor_alone_resumes(client, tenant):
 
     assert response.status_code == 200, response.text
     assert [frame["type"] for frame in response.json()["data"]] == ["message"]
-
-
-# Event times follow sequences ---------------------------------------------------------
-
-
-async def test_event_time_follows_sequence(db) -> None:  # type: ignore[no-untyped-def]
-    org_id = f"org_times_{secrets.token_hex(4)}"
-    conversation_id = f"conv_times_{secrets.token_hex(4)}"
-    published: list[EventRecord] = []
-    unsubscribe = bus.subscribe(
-        lambda record: published.append(record) if record.org_id == org_id else None
-    )
-
-    def log_event(sequence: int, created_at: int):  # type: ignore[no-untyped-def]
-        return lambda tx: emit.emit(
-            tx,
-            org_id=org_id,
-            type="message.sent",
-            data={},
-            conversation_id=conversation_id,
-            mailbox_id="mb_times",
-            sequence=sequence,
-            created_at=created_at,
-        )
-
-    try:
-        await db.write(log_event(1, 5000))
-        # A transaction that read the clock before the one above took the
-        # conversation's lock, and drew its sequence after it.
-        await db.write(log_event(2, 4000))
-        await db.write(log_event(3, 6000))
-
-        def two_in_one(tx):  # type: ignore[no-untyped-def]
-            log_event(4, 5500)(tx)
-            log_event(5, 7000)(tx)
-
-        await db.write(two_in_one)
-    finally:
-        unsubscribe()
-    rows = await db.read(
-        lambda tx: tx.all(
-            "SELECT sequence, created_at FROM events WHERE org_id = :org_id ORDER BY sequence",
-            org_id=org_id,
-        )
-    )
-
-    stored = {int(row["sequence"]): int(row["created_at"]) for row in rows}
-    assert stored == {1: 5000, 2: 5000, 3: 6000, 4: 6000, 5: 7000}
-    assert {record.sequence: record.created_at for record in published} == stored
-    assert [record.sequence for record in published] == [1, 2, 3, 4, 5]
-    assert all(record.position > 0 for record in published)

@@ -69,11 +69,6 @@ def emit(
     A caller that logs the event after later changes of the same
     transaction passes the ``position`` it reserved from the events'
     sequence before them (PostgreSQL only).
-
-    A conversation event's stored ``created_at`` is raised to the previous
-    event's when the clock read earlier (see ``_created_at_sql``), and the
-    published record carries the stored value. The returned record and the
-    hooks' record keep the clock's value.
     """
     if type not in _KNOWN_TYPES:
         raise ValueError(
@@ -94,35 +89,19 @@ def emit(
         "data": json.dumps(data, ensure_ascii=False, separators=(",", ":")),
         "created_at": created_at,
     }
-    columns = "id, org_id, conversation_id, mailbox_id, sequence, type, data, created_at"
-    raised = conversation_id is not None and sequence is not None
-    stamp = ":created_at"
-    if raised:
-        stamp = _created_at_sql(tx.dialect)
-        values.update(
-            previous_conversation_id=conversation_id,
-            previous_sequence=sequence,
-            clock_created_at=created_at,
-        )
-    row_values = (
-        f":id, :org_id, :conversation_id, :mailbox_id, :sequence, :type, :data, {stamp}"
-    )
-    inserted: Deferred
-    if position is None and not raised:
+    inserted: Deferred | None = None
+    if position is None:
         inserted = tx.send_returning(
-            f"INSERT INTO events ({columns}) VALUES ({row_values}) RETURNING position", **values
-        )
-    elif position is None:
-        inserted = tx.send_row(
-            f"INSERT INTO events ({columns}) VALUES ({row_values}) "
-            "RETURNING position, created_at",
+            "INSERT INTO events (id, org_id, conversation_id, mailbox_id, sequence, type, data, "
+            "created_at) VALUES (:id, :org_id, :conversation_id, :mailbox_id, :sequence, :type, "
+            ":data, :created_at) RETURNING position",
             **values,
         )
     else:
-        # Returns the stored created_at, which is the clock's value unless raised.
-        inserted = tx.send_returning(
-            f"INSERT INTO events (position, {columns}) VALUES (:position, {row_values}) "
-            "RETURNING created_at",
+        tx.send(
+            "INSERT INTO events (position, id, org_id, conversation_id, mailbox_id, sequence, "
+            "type, data, created_at) VALUES (:position, :id, :org_id, :conversation_id, "
+            ":mailbox_id, :sequence, :type, :data, :created_at)",
             position=position,
             **values,
         )
@@ -139,36 +118,11 @@ def emit(
     )
     for hook in _tx_hooks:
         hook(tx, record)
-    def publish() -> None:
-        stored = inserted.get()
-        if position is None and not raised:
-            bus.publish(dataclasses.replace(record, position=int(stored)))
-        elif position is None:
-            bus.publish(
-                dataclasses.replace(
-                    record, position=int(stored["position"]), created_at=int(stored["created_at"])
-                )
+    tx.after_commit(
+        lambda: bus.publish(
+            dataclasses.replace(
+                record, position=int(position if inserted is None else inserted.get())
             )
-        else:
-            bus.publish(dataclasses.replace(record, position=position, created_at=int(stored)))
-
-    tx.after_commit(publish)
-    return record
-
-
-def _created_at_sql(dialect: str) -> str:
-    """Return SQL for ``:created_at`` raised to the previous event's time in the conversation.
-
-    Two transactions may read the clock in one order and draw sequences in
-    the other, because drawing a sequence locks the conversation's row.
-    Raising the time keeps an event's ``created_at`` at or after every
-    event with a lower sequence in the same conversation. The previous
-    event suffices, because its own time was raised the same way.
-    """
-    greatest = "GREATEST" if dialect == "postgresql" else "MAX"
-    # Parameters of their own, because PostgreSQL deduces one type per parameter.
-    previous = (
-        "(SELECT e.created_at FROM events e WHERE e.conversation_id = :previous_conversation_id "
-        "AND e.sequence < :previous_sequence ORDER BY e.sequence DESC LIMIT 1)"
+        )
     )
-    return f"{greatest}(:created_at, COALESCE({previous}, :clock_created_at))"
+    return record
