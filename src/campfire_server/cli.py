@@ -14,7 +14,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from . import cli_errors
+from . import cli_errors, supervision
 from .assistant.commands import add_commands as add_assistant_commands
 from .assistant.config import load_assistant_settings
 from .auth import keys
@@ -178,6 +178,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if settings.is_development:
         for line in startup_banner(settings.host, settings.port):
             print(line, file=sys.stderr)
+    if settings.workers > 1:
+        supervision.mark_supervisor()
     uvicorn.run(
         "campfire_server.app:create_served_app",
         factory=True,
