@@ -65,7 +65,7 @@ def require_migrated(database_url: str) -> None:
         if missing is not None:
             raise CommandError(
                 f"the database file {str(missing)!r} of {safe_url} does not exist; check the "
-                "path, or create the database with `campfire migrate` and the same --database-url"
+                "path, or run `campfire migrate` with the same --database-url to create it"
             )
         raise CommandError(
             f"the database {safe_url} has an old schema or none; "

@@ -181,7 +181,7 @@ def add_commands(
         "--threshold",
         type=float,
         default=0.6,
-        help="handoff threshold on confidence, from 0 to 1 (default 0.6)",
+        help="handoff threshold on confidence, 0 to 1 (default 0.6)",
     )
     evaluation.add_argument("--json", action="store_true", help="print the metrics as JSON")
     evaluation.set_defaults(handler=lambda a: cmd_eval(a, settings_from_args))
