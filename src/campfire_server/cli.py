@@ -75,8 +75,9 @@ def _check_listen_address(host: str, port: int, args: argparse.Namespace) -> Non
 
     Binds the way uvicorn 0.55 does (IPv6 when the host has a colon, with
     SO_REUSEADDR), so a socket in TIME_WAIT does not count as taken. A host
-    that does not resolve, or is not an address of this machine, is reported
-    as a bad host; any other failure as a port that cannot be used.
+    that does not resolve or is not an address of this machine is reported
+    as an invalid host. Any other failure is reported as a port that cannot
+    be used.
     """
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     try:
@@ -485,7 +486,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--env",
         choices=["development", "test", "production"],
         help="environment (CAMPFIRE_ENV; default production). development migrates on start, "
-        "seeds a demo organization and accepts the test key test_sk_123456789",
+        "seeds a demo organization into a database that has none, and accepts the test key "
+        "test_sk_123456789",
     )
     serve.add_argument(
         "--max-header-bytes",

@@ -22,9 +22,9 @@ MAX_DISCARD_SECONDS = 60
 REDIS_PREFIX_PATTERN = re.compile(r"[A-Za-z0-9_.-]{1,64}")
 
 PLACEHOLDER_SECRETS = {"", "change-me", "changeme", "secret", "development-secret"}
-# The shortest secret accepted outside development, in bytes of UTF-8. HS256
-# keys shorter than the 32-byte hash output are weaker than the algorithm
-# (RFC 7518, section 3.2), and a short one can be guessed offline from one token.
+# The shortest secret accepted outside development, in bytes of UTF-8. PyJWT
+# 2.15 warns below this length for HS256, after RFC 7518 section 3.2, because
+# a key shorter than the 32-byte hash output can be guessed offline from one token.
 MIN_SECRET_BYTES = 32
 SECRET_HINT = "for example the output of `openssl rand -hex 32`"
 

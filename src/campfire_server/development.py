@@ -26,7 +26,7 @@ DEMO_KNOWLEDGE = Path(__file__).with_name("demo") / "knowledge"
 
 
 def _seed(tx: Tx) -> bool:
-    """Create the development data unless the development organization exists; tell if it ran.
+    """Create the development data unless its organization exists, and return whether it did.
 
     The organization is created in the same transaction as the rest and
     cannot be deleted through the API, so it marks a database as seeded.

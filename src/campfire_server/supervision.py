@@ -2,9 +2,9 @@
 
 uvicorn's parent process binds the port and starts N worker processes that
 inherit the listening socket. A parent killed with SIGKILL cannot stop them,
-so without this they keep serving as orphans and hold the port. Each worker
-asks Linux for SIGTERM when its parent dies (``PR_SET_PDEATHSIG``), and a
-thread that polls ``getppid`` does the same on every platform. SIGTERM
+so without this they keep serving as orphans and hold the port. On Linux
+each worker requests SIGTERM on its parent's death (``PR_SET_PDEATHSIG``),
+and on every platform a thread that polls ``getppid`` sends the same signal. SIGTERM
 starts uvicorn's graceful shutdown, and a worker still running
 ``EXIT_GRACE_SECONDS`` later exits at once.
 """

@@ -54,7 +54,7 @@ class AssistantSettings(BaseSettings):
                 )
         if self.retriever in SEMANTIC_RETRIEVERS and not semantic_available():
             raise ValueError(
-                f"CAMPFIRE_AI_RETRIEVER {self.retriever} is invalid here: {SEMANTIC_MISSING}, "
+                f"CAMPFIRE_AI_RETRIEVER {self.retriever} is invalid: {SEMANTIC_MISSING}, "
                 "or set CAMPFIRE_AI_RETRIEVER=auto to use lexical retrieval without it"
             )
 
