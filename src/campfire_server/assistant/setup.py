@@ -100,4 +100,6 @@ async def _load_encoder(encoder: Encoder) -> None:
         await asyncio.to_thread(encoder.load)
     except (SemanticUnavailable, OSError, RuntimeError) as error:
         # The first query retries the load and reports the error to its caller.
+        # NOTE: with ``auto``, an extra that is installed but fails to load is
+        # not replaced by lexical retrieval, so each search then fails.
         log.error("semantic model failed to load", extra={"error": str(error)})
