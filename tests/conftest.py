@@ -153,6 +153,9 @@ def test_settings(database_url: str, **overrides: object) -> Settings:
         "gc_freeze": False,
     }
     values.update(overrides)
+    if values["env"] != "development":
+        # Outside development the server rejects a JWT secret under 32 bytes.
+        values.setdefault("jwt_secret", "test-only-jwt-secret-of-32-bytes-or-more")
     return Settings(**values)  # type: ignore[arg-type]
 
 

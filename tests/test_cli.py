@@ -50,7 +50,7 @@ def test_admin_commands(tmp_path):
     revoked = campfire("keys", "revoke", "--org", "org_acme", key["id"], database_url=url)
     assert revoked.returncode == 0
     listed = json.loads(campfire("keys", "list", "--org", "org_acme", database_url=url).stdout)
-    assert next(row for row in listed if row["id"] == key["id"])["revoked_at"] is not None
+    assert next(row for row in listed if row["id"] == key["id"])["revokedAt"] is not None
 
     mailbox = campfire(
         "mailboxes",

@@ -8,7 +8,7 @@ from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontext
 
 from fastapi import FastAPI
 
-from . import __version__, gc_policy
+from . import __version__, gc_policy, supervision
 from .analytics import live as analytics_live
 from .api.errors import install_error_handlers
 from .api.idempotency import IdempotencyMiddleware
@@ -84,6 +84,7 @@ def create_served_app() -> FastAPI:
     """
     settings = get_settings()
     configure_logging(settings.log_level, settings.log_format)
+    supervision.exit_with_supervisor()
     return create_app(settings)
 
 

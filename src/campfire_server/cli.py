@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import json
 import logging
 import os
@@ -13,9 +14,12 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from . import cli_errors
+from . import cli_errors, supervision
 from .assistant.commands import add_commands as add_assistant_commands
+from .assistant.config import load_assistant_settings
 from .auth import keys
+from .auth.schemas import ApiKey, KeyCreate
+from .clock import to_iso
 from .config import Settings, get_settings
 from .db import migrate
 from .db.database import open_database
@@ -66,11 +70,14 @@ def _print(value: Any) -> None:
     print(json.dumps(value, indent=2, ensure_ascii=False, default=str))
 
 
-def _check_listen_address(host: str, port: int) -> None:
+def _check_listen_address(host: str, port: int, args: argparse.Namespace) -> None:
     """Raise ``CommandError`` when ``host:port`` cannot be bound, before anything is printed.
 
     Binds the way uvicorn 0.55 does (IPv6 when the host has a colon, with
-    SO_REUSEADDR), so a socket in TIME_WAIT does not count as taken.
+    SO_REUSEADDR), so a socket in TIME_WAIT does not count as taken. A host
+    that does not resolve or is not an address of this machine is reported
+    as an invalid host. Any other failure is reported as a port that cannot
+    be used.
     """
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     try:
@@ -79,11 +86,22 @@ def _check_listen_address(host: str, port: int) -> None:
             probe.bind((host, port))
     except OSError as error:
         reason = error.strerror or str(error)
-        raise cli_errors.CommandError(
-            f"cannot listen on {host}:{port}: {reason}; stop what uses the port or pass "
-            "--port with a free one (`make run PORT=3001` under make), and --host with an "
-            "address of this machine"
-        ) from None
+        if isinstance(error, socket.gaierror) or error.errno == errno.EADDRNOTAVAIL:
+            option = "--host" if getattr(args, "host", None) is not None else "CAMPFIRE_HOST"
+            raise cli_errors.CommandError(
+                f"{option} {host} is invalid: it is not an address of this machine ({reason}); "
+                "use an IP address or host name of this machine, such as 127.0.0.1, "
+                "or 0.0.0.0 for every interface",
+                cli_errors.USAGE,
+            ) from None
+        if error.errno == errno.EACCES:
+            hint = "ports below 1024 need root; pass --port with a port from 1024 to 65535"
+        else:
+            hint = (
+                "stop what uses the port or pass --port with a free one "
+                "(`make run PORT=3001` under make)"
+            )
+        raise cli_errors.CommandError(f"cannot listen on {host}:{port}: {reason}; {hint}") from None
 
 
 # Addresses that bind every interface, and the loopback address a link on
@@ -147,7 +165,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     settings = _settings(args)
     configure_logging(settings.log_level, settings.log_format)
     settings.check_serving_secrets()
-    _check_listen_address(settings.host, settings.port)
+    load_assistant_settings()
+    _check_listen_address(settings.host, settings.port, args)
     if settings.is_development:
         migrate.upgrade(settings.database_url)
     elif not migrate.is_current(settings.database_url):
@@ -160,6 +179,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if settings.is_development:
         for line in startup_banner(settings.host, settings.port):
             print(line, file=sys.stderr)
+    if settings.workers > 1:
+        supervision.mark_supervisor()
     uvicorn.run(
         "campfire_server.app:create_served_app",
         factory=True,
@@ -223,6 +244,13 @@ def cmd_db_copy(args: argparse.Namespace) -> int:
 
     source = _copy_url(args.source, "--from")
     target = _copy_url(args.target, "--to")
+    missing = cli_errors.missing_sqlite_file(source)
+    if missing is not None:
+        raise cli_errors.CommandError(
+            f"--from {hide_password(args.source)} is invalid: the database file "
+            f"{str(missing)!r} does not exist; give the path of the database to copy",
+            cli_errors.USAGE,
+        )
     try:
         counts = copy_database(
             source, target, progress=lambda table, rows: print(f"{table}: {rows} rows")
@@ -266,7 +294,13 @@ def cmd_orgs_create(args: argparse.Namespace) -> int:
 
 
 def cmd_orgs_list(args: argparse.Namespace) -> int:
-    _print(_run(_settings(args), org_service.list_organizations, write=False))
+    rows = _run(_settings(args), org_service.list_organizations, write=False)
+    _print(
+        [
+            {"id": row["id"], "name": row["name"], "createdAt": to_iso(row["created_at"])}
+            for row in rows
+        ]
+    )
     return 0
 
 
@@ -285,18 +319,28 @@ def cmd_keys_create(args: argparse.Namespace) -> int:
     kind = "publishable" if args.publishable else "secret"
     role = "customer" if args.publishable else args.role
 
+    # The checks of POST /api/v2/keys, so the command accepts no key the API would reject.
+    request = KeyCreate(
+        name=args.name,
+        kind=kind,
+        role=role,
+        live=not args.test,
+        mailbox_ids=args.mailbox or [],
+        allowed_origins=args.origin or [],
+    )
+
     def work(tx: Tx) -> dict[str, Any]:
         cli_errors.require_organization(tx, args.org)
-        org_service.require_mailboxes(tx, args.org, args.mailbox or [])
+        org_service.require_mailboxes(tx, args.org, request.mailbox_ids)
         issued = keys.create_key(
             tx,
             org_id=args.org,
-            name=args.name,
+            name=request.name,
             kind=kind,
             role=role,
-            live=not args.test,
-            mailbox_ids=args.mailbox or [],
-            allowed_origins=args.origin or [],
+            live=request.live,
+            mailbox_ids=request.mailbox_ids,
+            allowed_origins=request.allowed_origins,
         )
         return {"id": issued.id, "key": issued.key, "kind": kind, "role": role}
 
@@ -309,7 +353,8 @@ def cmd_keys_list(args: argparse.Namespace) -> int:
     rows = _run(
         _settings(args), _in_org(args, lambda tx: keys.list_keys(tx, args.org)), write=False
     )
-    _print(rows)
+    # The shape of GET /api/v2/keys: camelCase, lists, ISO 8601 times in UTC.
+    _print([ApiKey.from_row(row).model_dump(mode="json", by_alias=True) for row in rows])
     return 0
 
 
@@ -441,7 +486,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--env",
         choices=["development", "test", "production"],
         help="environment (CAMPFIRE_ENV; default production). development migrates on start, "
-        "seeds a demo organization and accepts the test key test_sk_123456789",
+        "seeds a demo organization into a database that has none, and accepts the test key "
+        "test_sk_123456789",
     )
     serve.add_argument(
         "--max-header-bytes",

@@ -16,6 +16,7 @@ import os
 import re
 import sqlite3
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any, NoReturn
 
 from pydantic import ValidationError
@@ -24,6 +25,7 @@ from .db import migrate
 from .db.migrate import MigrationBlocked
 from .db.tx import Tx
 from .errors import ServiceError, ServiceUnavailable, ValidationFailed
+from .knowledge.semantic import SemanticUnavailable
 from .organizations import service as org_service
 from .redaction import hide_password
 
@@ -37,7 +39,9 @@ SECRET_FIELDS = frozenset(
     {"password", "identity_secret", "jwt_secret", "jwt_public_key", "metrics_token", "secret"}
 )
 # Options whose name is not the field name with dashes.
-OPTION_NAMES = {"skills": "--skill"}
+OPTION_NAMES = {"skills": "--skill", "mailbox_ids": "--mailbox", "allowed_origins": "--origin"}
+# The environment variable prefix of each settings model, by its class name.
+SETTINGS_PREFIXES = {"Settings": "CAMPFIRE_", "AssistantSettings": "CAMPFIRE_AI_"}
 
 
 class CommandError(Exception):
@@ -57,10 +61,26 @@ def require_migrated(database_url: str) -> None:
     """
     if not migrate.is_current(database_url):
         safe_url = hide_password(database_url)
+        missing = missing_sqlite_file(database_url)
+        if missing is not None:
+            raise CommandError(
+                f"the database file {str(missing)!r} of {safe_url} does not exist; check the "
+                "path, or run `campfire migrate` with the same --database-url to create it"
+            )
         raise CommandError(
-            f"the database {safe_url} does not exist or its schema is not current; "
+            f"the database {safe_url} has an old schema or none; "
             "run `campfire migrate` with the same --database-url first"
         )
+
+
+def missing_sqlite_file(database_url: str) -> Path | None:
+    """Return the absolute path of a SQLite database file that does not exist, else None."""
+    if not database_url.startswith("sqlite:///"):
+        return None
+    path = Path(database_url[len("sqlite:///") :])
+    if str(path) in ("", ":memory:") or path.is_file():
+        return None
+    return path.absolute()
 
 
 def require_organization(tx: Tx, org_id: str) -> None:
@@ -93,10 +113,10 @@ def _constraint(error: dict[str, Any], field: str) -> str:
         "greater_than_equal": lambda: f"must be at least {ctx.get('ge')}",
         "less_than": lambda: f"must be less than {ctx.get('lt')}",
         "greater_than": lambda: f"must be greater than {ctx.get('gt')}",
-        "string_too_short": lambda: f"must have at least {ctx.get('min_length')} characters",
-        "string_too_long": lambda: f"must have at most {ctx.get('max_length')} characters",
+        "string_too_short": lambda: f"must have at least {_characters(ctx.get('min_length'))}",
+        "string_too_long": lambda: f"must have at most {_characters(ctx.get('max_length'))}",
         "string_pattern_mismatch": lambda: f"must match {ctx.get('pattern')}",
-        "literal_error": lambda: f"must be one of {ctx.get('expected')}",
+        "literal_error": lambda: f"must be {ctx.get('expected')}",
         "int_parsing": lambda: "must be a whole number",
         "int_type": lambda: "must be a whole number",
         "float_parsing": lambda: "must be a number",
@@ -112,10 +132,17 @@ def _constraint(error: dict[str, Any], field: str) -> str:
     return f"must be {message}"
 
 
+def _characters(count: object) -> str:
+    return "1 character" if count == 1 else f"{count} characters"
+
+
 def _option(model: str, field: str, args: argparse.Namespace) -> str:
     """Name the place a value came from: the command-line option or the environment variable."""
-    if model == "Settings" and getattr(args, field, None) is None:
-        return f"CAMPFIRE_{field.upper()}"
+    if model == "Settings" and getattr(args, field, None) is not None:
+        return OPTION_NAMES.get(field, "--" + field.replace("_", "-"))
+    prefix = SETTINGS_PREFIXES.get(model)
+    if prefix is not None:
+        return f"{prefix}{field.upper()}"
     return OPTION_NAMES.get(field, "--" + field.replace("_", "-"))
 
 
@@ -200,6 +227,8 @@ def describe(error: BaseException, args: argparse.Namespace) -> tuple[str, int] 
         return error.message, error.exit_code
     if isinstance(error, ValidationError):
         return describe_validation(error, args), USAGE
+    if isinstance(error, SemanticUnavailable):
+        return str(error), USAGE
     if isinstance(error, MigrationBlocked):
         return f"the migration stopped: {error}", RUNTIME
     if isinstance(error, ServiceUnavailable):

@@ -22,6 +22,13 @@ MAX_DISCARD_SECONDS = 60
 REDIS_PREFIX_PATTERN = re.compile(r"[A-Za-z0-9_.-]{1,64}")
 
 PLACEHOLDER_SECRETS = {"", "change-me", "changeme", "secret", "development-secret"}
+# The shortest secret accepted outside development, in bytes of UTF-8. PyJWT
+# 2.15 warns below this length for HS256, after RFC 7518 section 3.2, because
+# a key shorter than the 32-byte hash output can be guessed offline from one token.
+MIN_SECRET_BYTES = 32
+SECRET_HINT = "for example the output of `openssl rand -hex 32`"
+
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
 class Settings(BaseSettings):
@@ -161,10 +168,17 @@ class Settings(BaseSettings):
     def _check_redis_prefix(cls, value: str) -> str:
         if not REDIS_PREFIX_PATTERN.fullmatch(value):
             raise ValueError(
-                f"redis_prefix {value!r} is invalid; use 1 to 64 letters, digits, '_', '-' "
-                "or '.', such as campfire-staging"
+                "must be 1 to 64 letters, digits, '_', '-' or '.', such as campfire-staging"
             )
         return value
+
+    @field_validator("log_level")
+    @classmethod
+    def _check_log_level(cls, value: str) -> str:
+        level = value.strip().upper()
+        if level not in LOG_LEVELS:
+            raise ValueError("must be DEBUG, INFO, WARNING, ERROR or CRITICAL")
+        return level
 
     @field_validator("trusted_proxies", mode="before")
     @classmethod
@@ -184,7 +198,8 @@ class Settings(BaseSettings):
                 ipaddress.ip_network(entry, strict=False)
             except ValueError:
                 raise ValueError(
-                    f"trusted_proxies entry {entry!r} is not an IP address or CIDR network"
+                    f"must contain only IP addresses or CIDR networks, such as "
+                    f"10.0.0.5,10.1.0.0/16, but {entry!r} is neither"
                 ) from None
         return value
 
@@ -216,8 +231,8 @@ class Settings(BaseSettings):
                 return [int(part) for part in value.split(",") if part.strip()]
             except ValueError:
                 raise ValueError(
-                    f"gc_thresholds {value!r} is not a list of integers; "
-                    "give three comma-separated counts such as 10000,10,10"
+                    "must be three comma-separated whole numbers such as 10000,10,10, "
+                    "or empty to keep the interpreter's"
                 ) from None
         return value
 
@@ -226,18 +241,29 @@ class Settings(BaseSettings):
     def _check_gc_thresholds(cls, value: list[int]) -> list[int]:
         if value and (len(value) != 3 or min(value) < 0):
             raise ValueError(
-                f"gc_thresholds {value!r} must be three counts of 0 or more, such as "
-                "10000,10,10, or empty to keep the interpreter's"
+                "must be three comma-separated counts of 0 or more, such as 10000,10,10, "
+                "or empty to keep the interpreter's"
             )
         return value
 
     def check_serving_secrets(self) -> None:
-        """Raise ``ValueError`` when a production server would sign tokens with a placeholder."""
-        if self.env == "production" and self.jwt_secret in PLACEHOLDER_SECRETS:
+        """Raise ``ValueError`` when a server outside development would use a guessable secret.
+
+        The JWT secret signs every token this server issues, so anyone who
+        guesses it can issue an admin token. The metrics token guards
+        ``GET /metrics``. Development keeps its built-in JWT secret.
+        """
+        if self.is_development:
+            return
+        if self.jwt_secret in PLACEHOLDER_SECRETS:
             raise ValueError(
-                "CAMPFIRE_JWT_SECRET is unset or a placeholder; set it to a long random "
-                "value (for example `openssl rand -hex 32`) or run with CAMPFIRE_ENV=development"
+                f"CAMPFIRE_JWT_SECRET is invalid: it is unset or a placeholder; set it to a "
+                f"random value of at least {MIN_SECRET_BYTES} bytes, {SECRET_HINT}, or run "
+                "with CAMPFIRE_ENV=development"
             )
+        check_secret_length("CAMPFIRE_JWT_SECRET", self.jwt_secret)
+        if self.metrics_token:
+            check_secret_length("CAMPFIRE_METRICS_TOKEN", self.metrics_token)
 
     @property
     def is_development(self) -> bool:
@@ -246,6 +272,20 @@ class Settings(BaseSettings):
     @property
     def uses_postgres(self) -> bool:
         return self.database_url.startswith("postgresql://")
+
+
+def check_secret_length(variable: str, secret: str) -> None:
+    """Raise ``ValueError`` naming ``variable`` when ``secret`` is shorter than MIN_SECRET_BYTES.
+
+    The message gives the length, never the secret.
+    """
+    size = len(secret.encode("utf-8"))
+    if size < MIN_SECRET_BYTES:
+        unit = "byte" if size == 1 else "bytes"
+        raise ValueError(
+            f"{variable} is invalid: it has {size} {unit} and must have at least "
+            f"{MIN_SECRET_BYTES} outside development; set it to a random value, {SECRET_HINT}"
+        )
 
 
 @lru_cache(maxsize=1)

@@ -11,6 +11,7 @@ from .db.tx import Tx
 from .knowledge import actions as knowledge_actions
 from .knowledge.importer import read_source
 from .organizations import actions
+from .organizations import service as org_service
 from .routing import actions as routing_actions
 from .routing.schemas import AgentCreate
 
@@ -24,34 +25,38 @@ DEVELOPMENT_AGENT_ID = "agent_123"
 DEMO_KNOWLEDGE = Path(__file__).with_name("demo") / "knowledge"
 
 
-def _seed(tx: Tx) -> None:
-    actions.ensure_organization(tx, org_id=DEVELOPMENT_ORG_ID, name="Development")
+def _seed(tx: Tx) -> bool:
+    """Create the development data unless its organization exists, and return whether it did.
+
+    The organization is created in the same transaction as the rest and
+    cannot be deleted through the API, so it marks a database as seeded.
+    Later starts then keep every edit and deletion of the seeded mailbox,
+    agent and articles.
+    """
+    if org_service.organization_exists(tx, DEVELOPMENT_ORG_ID):
+        return False
+    actions.create_organization(tx, org_id=DEVELOPMENT_ORG_ID, name="Development")
     actions.ensure_mailbox(
         tx, DEVELOPMENT_ORG_ID, DEVELOPMENT_MAILBOX_ID, "Support", auto_reply=True
     )
     knowledge_actions.import_articles(tx, DEVELOPMENT_ORG_ID, read_source(DEMO_KNOWLEDGE))
-    exists = tx.value(
-        "SELECT 1 FROM agents WHERE org_id = :org_id AND id = :id",
-        org_id=DEVELOPMENT_ORG_ID,
-        id=DEVELOPMENT_AGENT_ID,
+    routing_actions.create_agent(
+        tx,
+        DEVELOPMENT_ORG_ID,
+        AgentCreate(
+            id=DEVELOPMENT_AGENT_ID,
+            name="Alex Agent",
+            email="alex@example.com",
+            skills=["billing"],
+        ),
     )
-    if not exists:
-        routing_actions.create_agent(
-            tx,
-            DEVELOPMENT_ORG_ID,
-            AgentCreate(
-                id=DEVELOPMENT_AGENT_ID,
-                name="Alex Agent",
-                email="alex@example.com",
-                skills=["billing"],
-            ),
-        )
+    return True
 
 
 async def seed_development_data(db: Database) -> None:
-    """Create the development organization and mailbox when they are missing."""
-    await db.write(_seed)
+    """Create the development organization, mailbox, agent and demo articles once per database."""
+    seeded = await db.write(_seed)
     log.info(
-        "development data ready",
+        "development data seeded" if seeded else "development data already seeded; kept as is",
         extra={"organization_id": DEVELOPMENT_ORG_ID, "mailbox_id": DEVELOPMENT_MAILBOX_ID},
     )

@@ -114,7 +114,7 @@ def test_namespace_reads_database_number():
 
 
 def test_invalid_prefix_rejected():
-    with pytest.raises(ValueError, match="redis_prefix 'two words' is invalid"):
+    with pytest.raises(ValueError, match="must be 1 to 64 letters, digits"):
         Settings(redis_prefix="two words")
     with pytest.raises(ValueError, match="redis_prefix"):
         Settings(redis_prefix="")

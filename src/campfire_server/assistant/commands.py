@@ -15,6 +15,7 @@ from ..db.database import open_database
 from ..knowledge import actions, importer
 from ..knowledge.query import build_query
 from ..knowledge.registry import IndexRegistry
+from ..knowledge.semantic import SEMANTIC_MISSING, semantic_available
 from ..knowledge.urls import source_url
 from ..validation import has_visible_character
 
@@ -51,6 +52,7 @@ def cmd_kb_search(args: argparse.Namespace, settings_from_args: SettingsHook) ->
             f"--limit {args.limit} is below 1; give the number of results to show, such as 10",
             USAGE,
         )
+    require_semantic(args.retriever)
     settings = settings_from_args(args)
     require_migrated(settings.database_url)
     db = open_database(settings.database_url, pool_size=2)
@@ -72,14 +74,38 @@ def cmd_kb_search(args: argparse.Namespace, settings_from_args: SettingsHook) ->
     return 0
 
 
+def require_semantic(retriever: str) -> None:
+    """Raise ``CommandError`` when ``--retriever`` needs the semantic extra and it is missing."""
+    if retriever != "lexical" and not semantic_available():
+        raise CommandError(f"--retriever {retriever} cannot run because {SEMANTIC_MISSING}", USAGE)
+
+
 def cmd_eval(args: argparse.Namespace, settings_from_args: SettingsHook) -> int:
     from .evaluation import evaluate, format_table
 
+    if not 0 <= args.threshold <= 1:
+        raise CommandError(
+            f"--threshold {args.threshold:g} is invalid: it must be a confidence from 0 to 1, "
+            "such as the default 0.6",
+            USAGE,
+        )
+    require_semantic(args.retriever)
     folders = [Path(args.dataset), *(Path(p) for p in args.merge)]
     for folder in folders:
+        if not folder.is_dir():
+            problem = "is not a folder" if folder.exists() else "does not exist"
+            raise CommandError(
+                f"the question set {str(folder)!r} {problem}; give a folder that contains "
+                "articles.jsonl and questions.jsonl",
+                USAGE,
+            )
         for name in ("articles.jsonl", "questions.jsonl"):
             if not (folder / name).is_file():
-                raise ValueError(f"{folder} has no {name}; expected a labelled question set")
+                raise CommandError(
+                    f"the question set {str(folder)!r} has no {name}; give a folder that "
+                    "contains articles.jsonl and questions.jsonl",
+                    USAGE,
+                )
     results = asyncio.run(
         evaluate(
             folders,

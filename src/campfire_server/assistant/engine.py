@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from ..knowledge.index import ArticleHit, RetrieverMode
 from ..knowledge.query import CUSTOMER_AUTHORS, build_query
 from ..knowledge.registry import IndexRegistry
+from ..knowledge.semantic import SEMANTIC_MISSING
 from ..knowledge.urls import source_url
 from . import handoff
 from .acknowledgements import acknowledgement
@@ -85,8 +86,8 @@ class AnswerEngine:
             retriever = "fused" if registry.semantic else "lexical"
         if retriever != "lexical" and not registry.semantic:
             raise ValueError(
-                f"retriever {retriever!r} needs the semantic extra; install it with "
-                "pip install 'campfire-server[semantic]' or use the lexical retriever"
+                f"retriever {retriever!r} cannot run because {SEMANTIC_MISSING}, "
+                "or use the lexical retriever"
             )
         self.retriever: RetrieverMode = retriever
         self.provider_timeout_s = provider_timeout_s

@@ -13,7 +13,7 @@ from ..events import emit
 from ..knowledge.registry import IndexRegistry
 from ..knowledge.semantic import Encoder, SemanticUnavailable
 from . import actions
-from .config import AssistantSettings
+from .config import SEMANTIC_RETRIEVERS, AssistantSettings
 from .engine import AnswerEngine
 from .providers.base import AnswerProvider
 from .providers.extractive import ExtractiveProvider
@@ -23,16 +23,17 @@ log = logging.getLogger(__name__)
 
 
 def build_engine(db: Database, settings: AssistantSettings | None = None) -> AnswerEngine:
-    """Return an engine with the configured retriever and provider chain."""
+    """Return an engine with the configured retriever and provider chain.
+
+    Raises ``ValueError`` for settings that ``AssistantSettings.check`` rejects.
+    """
     settings = settings or AssistantSettings()
+    settings.check()
     semantic = None if settings.retriever == "auto" else settings.retriever != "lexical"
     registry = IndexRegistry(db, semantic=semantic)
     providers: list[AnswerProvider] = []
     if settings.provider == "openai":
-        if not settings.base_url or not settings.model:
-            raise ValueError(
-                "CAMPFIRE_AI_PROVIDER=openai needs CAMPFIRE_AI_BASE_URL and CAMPFIRE_AI_MODEL"
-            )
+        assert settings.base_url and settings.model  # settings.check() rejects them unset
         providers.append(
             OpenAIChatProvider(
                 base_url=settings.base_url,
@@ -54,14 +55,30 @@ def build_engine(db: Database, settings: AssistantSettings | None = None) -> Ans
 
 @asynccontextmanager
 async def assistant_service(app: Any) -> AsyncIterator[None]:
-    """Give the app an answer engine and answer customer messages while it runs."""
-    engine = build_engine(app.state.db)
+    """Give the app an answer engine and answer customer messages while it runs.
+
+    A retriever set to ``semantic`` or ``fused`` by name loads its model
+    before the server accepts requests, and a model that fails to load stops
+    start-up. With ``auto`` the model loads in the background.
+    """
+    settings = AssistantSettings()
+    engine = build_engine(app.state.db, settings)
+    encoder = engine.registry.encoder
+    if encoder is not None and settings.retriever in SEMANTIC_RETRIEVERS:
+        try:
+            await asyncio.to_thread(encoder.load)
+        except (SemanticUnavailable, OSError, RuntimeError) as error:
+            log.error(
+                "semantic model failed to load; start-up stopped",
+                extra={"retriever": settings.retriever, "error": str(error)},
+            )
+            raise
     app.state.answer_engine = engine
     emit.register_tx_hook(actions.resume_ai_on_resolve)
     unsubscribe = actions.subscribe(actions.AutoReplier(app.state.db, engine))
     log.info("answer engine ready", extra={"retriever": engine.retriever})
     warm_up = None
-    if engine.registry.encoder is not None:
+    if encoder is not None and not encoder.loaded:
         # Loading the sentence model takes seconds; do it beside start-up, not
         # inside the first customer's answer.
         warm_up = asyncio.create_task(_load_encoder(engine.registry.encoder))
@@ -83,4 +100,6 @@ async def _load_encoder(encoder: Encoder) -> None:
         await asyncio.to_thread(encoder.load)
     except (SemanticUnavailable, OSError, RuntimeError) as error:
         # The first query retries the load and reports the error to its caller.
+        # NOTE: with ``auto``, an extra that is installed but fails to load is
+        # not replaced by lexical retrieval, so each search then fails.
         log.error("semantic model failed to load", extra={"error": str(error)})

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+import json
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, StringConstraints
 
 from ..apimodel import ApiModel, ResponseModel
+from ..clock import to_iso
 from ..validation import Visible
 
 Name = Annotated[str, StringConstraints(min_length=1, max_length=200), Visible]
@@ -57,6 +59,22 @@ class ApiKey(ResponseModel):
     created_at: str
     last_used_at: str | None = None
     revoked_at: str | None = None
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> ApiKey:
+        """Build the API's view of a stored ``api_keys`` row: lists decoded, times in ISO 8601."""
+        return cls(
+            id=row["id"],
+            name=row["name"],
+            kind=row["kind"],
+            role=row["role"],
+            prefix=row["prefix"],
+            mailbox_ids=json.loads(row["mailbox_ids"] or "[]"),
+            allowed_origins=json.loads(row["allowed_origins"] or "[]"),
+            created_at=to_iso(row["created_at"]) or "",
+            last_used_at=to_iso(row["last_used_at"]),
+            revoked_at=to_iso(row["revoked_at"]),
+        )
 
 
 class IssuedApiKey(ApiKey):

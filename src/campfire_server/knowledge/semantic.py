@@ -61,6 +61,17 @@ class QueryEncoding:
     starts: np.ndarray
 
 
+# The command that installs the semantic extra into the development
+# environment, run in the source folder; the README gives the same one.
+SEMANTIC_INSTALL_COMMAND = (
+    ".venv/bin/pip install -c constraints.txt -c constraints-semantic.txt -e '.[semantic]'"
+)
+SEMANTIC_MISSING = (
+    "the semantic extra is not installed; install it in the source folder with "
+    f"`{SEMANTIC_INSTALL_COMMAND}`"
+)
+
+
 class SemanticUnavailable(RuntimeError):
     """The semantic extra is not installed, so only lexical search can run."""
 
@@ -137,8 +148,7 @@ class Encoder:
                         from sentence_transformers import SentenceTransformer
                     except ImportError as error:
                         raise SemanticUnavailable(
-                            "semantic search needs the optional dependencies; install them "
-                            "with pip install 'campfire-server[semantic]'"
+                            f"semantic search failed to load ({error}): {SEMANTIC_MISSING}"
                         ) from error
                     from transformers.utils import logging as transformers_logging
 

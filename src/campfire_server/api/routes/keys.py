@@ -12,7 +12,6 @@ from ...auth.permissions import narrow_mailboxes, require
 from ...auth.principal import Principal
 from ...auth.schemas import ApiKey, IssuedApiKey, KeyCreate
 from ...auth.scope import manages
-from ...clock import to_iso
 from ...db.tx import Tx
 from ...errors import NotFound, ValidationFailed
 from ...organizations import service as organizations
@@ -24,21 +23,6 @@ from ..query import QueryInt
 from ..schemas import Page, errors
 
 router = APIRouter(prefix="/keys", tags=["keys"], route_class=LeanRoute)
-
-
-def _key_from_row(row: dict[str, Any]) -> ApiKey:
-    return ApiKey(
-        id=row["id"],
-        name=row["name"],
-        kind=row["kind"],
-        role=row["role"],
-        prefix=row["prefix"],
-        mailbox_ids=json.loads(row["mailbox_ids"] or "[]"),
-        allowed_origins=json.loads(row["allowed_origins"] or "[]"),
-        created_at=to_iso(row["created_at"]) or "",
-        last_used_at=to_iso(row["last_used_at"]),
-        revoked_at=to_iso(row["revoked_at"]),
-    )
 
 
 def _managed(principal: Principal, row: dict[str, Any]) -> bool:
@@ -82,7 +66,7 @@ def _create(tx: Tx, org_id: str, body: KeyCreate, mailbox_ids: list[str]) -> Iss
     )
     row = tx.one(f"SELECT {keys.KEY_COLUMNS} FROM api_keys WHERE id = :id", id=issued.id)
     assert row is not None
-    return IssuedApiKey(**_key_from_row(row).model_dump(), key=issued.key)
+    return IssuedApiKey(**ApiKey.from_row(row).model_dump(), key=issued.key)
 
 
 @router.post(
@@ -130,7 +114,7 @@ async def list_keys(
     require(principal, "keys:manage")
     request = page_request(page, limit, cursor, list_key=f"{principal.org_id}:keys")
     rows, meta = await db.read(lambda tx: keys.list_managed_keys(tx, principal, request))
-    return {"data": [_key_from_row(row) for row in rows], "pagination": meta}
+    return {"data": [ApiKey.from_row(row) for row in rows], "pagination": meta}
 
 
 @router.get(
@@ -143,7 +127,7 @@ async def list_keys(
 async def get_key(key_id: str, principal: PrincipalDep, db: DbDep) -> ApiKey:
     require(principal, "keys:manage")
     row = await db.lookup(lambda tx: _find_key(tx, principal, key_id))
-    return _key_from_row(row)
+    return ApiKey.from_row(row)
 
 
 @router.delete(
