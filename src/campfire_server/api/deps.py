@@ -167,11 +167,13 @@ def _headers(scope: Any) -> dict[bytes, str]:
 
 
 def enforce_limit(request: Request, decision: Decision) -> None:
-    """Report the limit nearest exhaustion in the rate headers; raise when ``decision`` failed."""
-    state = request.scope.setdefault("state", {})
-    current: Decision | None = state.get("rate_limit")
-    if current is None or decision.remaining < current.remaining or not decision.allowed:
-        state["rate_limit"] = decision
+    """Raise ``RateLimited`` when ``decision``, a limit narrower than the caller's budget, failed.
+
+    The ``X-RateLimit-*`` headers of an allowed request keep describing the
+    caller's requests-per-minute budget on every route, so ``Remaining``
+    drops by one per request. Only the 429 of a narrower limit reports that
+    limit, so its headers agree with its ``Retry-After``.
+    """
     decision.raise_if_exceeded()
 
 
