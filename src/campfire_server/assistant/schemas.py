@@ -7,12 +7,12 @@ from typing import Annotated
 from pydantic import Field, StringConstraints, field_validator
 
 from ..apimodel import ApiModel, ResponseModel
-from ..validation import Visible, check_content
+from ..validation import CustomerTier, PriorCount, Visible, check_content
 
 
 class GenerateContext(ApiModel):
-    customer_tier: Annotated[str, StringConstraints(max_length=64)] | None = None
-    previous_interactions: int | None = Field(default=None, ge=0, le=1_000_000)
+    customer_tier: CustomerTier | None = None
+    previous_interactions: PriorCount | None = None
     knowledge_base_enabled: bool = True
 
 
