@@ -48,14 +48,23 @@ class GenerateRequest(ApiModel):
 class SourcePublic(ResponseModel):
     title: str
     url: str = Field(description="The article's http(s) URL, or /kb/{articleId}")
-    relevance: float = Field(ge=0, le=1)
+    relevance: float = Field(
+        ge=0,
+        le=1,
+        description="The same value as GET /knowledge/search gives the article for this "
+        "question, not scaled to the top hit",
+    )
 
 
 # Returned for every generated answer, including handoffs.
 class GenerateResponse(ResponseModel):
     content: str
     confidence: float = Field(ge=0, le=1)
-    sources: list[SourcePublic]
+    sources: list[SourcePublic] = Field(
+        description="The articles the confidence rests on: those the reply cites, or on a "
+        "handoff those weighed with relevance at least 0.5. Without any, confidence is "
+        "below 0.5"
+    )
     should_handoff: bool
     handoff_reason: str | None = Field(
         description="low_confidence, requested_human, negative_sentiment, repeated_failure, "
