@@ -192,8 +192,8 @@ def resolve_window(
     previous_start_ms = local_midnight_ms(previous_first, zone)
     # A range that reaches past now is compared with as much of the comparison
     # period as has elapsed of its own, so a partial day is not compared with a
-    # whole one; a range that has not started yet is compared with nothing, and
-    # its trends are insufficient_data.
+    # whole one. A range that has not started is compared with nothing, so its
+    # trends are insufficient_data.
     elapsed_ms = max(0, now_ms - start_ms)
     previous_end_ms = min(start_ms, previous_start_ms + elapsed_ms)
     return Window(

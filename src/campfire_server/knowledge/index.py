@@ -266,10 +266,10 @@ class KnowledgeIndex:
         """Return how well ``hit``'s article matches ``query``, in 0..1, whatever else ranked.
 
         It is the idf-weighted share of the query's terms that the article's
-        title or text contains; a term no article has weighs as the rarest
-        term. With a sentence encoder, the passage's cosine similarity
+        title or text contains. A term that no article contains weighs as the
+        rarest term. With a sentence encoder, the passage's cosine similarity
         (clipped to 0..1) counts when it is higher. The search route and the
-        AI's sources report this same value for the same query and article.
+        AI's sources report this value for the same query and article.
         """
         vocabulary = self.article_terms[self.article_index(hit.article.id)]
         total = 0.0

@@ -117,7 +117,7 @@ class CustomerInfo(ApiModel):
 
 
 class HandoffContext(ApiModel):
-    """What the agent should know: named fields checked as elsewhere, other keys kept as sent."""
+    """The context an agent reads: named fields checked as on other routes, other keys kept."""
 
     customer_info: CustomerInfo | None = None
     issue_type: Annotated[str, StringConstraints(max_length=64)] | None = None
@@ -167,7 +167,7 @@ class HandoffCreate(ApiModel):
     @classmethod
     def _check_context(cls, value: Any) -> Any:
         # The size, depth and link rules apply to the JSON as sent, before the
-        # named fields are checked; a non-object is left for the type check.
+        # named fields are checked. A non-object is left for the type check.
         return check_metadata(value, field="context") if isinstance(value, dict) else value
 
 
