@@ -80,9 +80,41 @@ class ValidationFailed(ServiceError):
 
 
 class AuthenticationFailed(ServiceError):
+    """A missing, malformed or rejected credential.
+
+    Every 401 carries ``WWW-Authenticate: Bearer realm="campfire"`` (RFC 9110
+    requires the header on a 401). ``bearer_error`` adds the RFC 6750 error
+    code: ``invalid_token`` (the default) for a credential that was read and
+    rejected, ``invalid_request`` for a malformed ``Authorization`` header, and
+    ``None`` when the request carried no credential at all.
+    """
+
     code = "AUTHENTICATION_ERROR"
     http_status = 401
     ws_close_code = 4401
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        details: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
+        bearer_error: str | None = "invalid_token",
+    ) -> None:
+        challenge = 'Bearer realm="campfire"'
+        if bearer_error is not None:
+            challenge += f', error="{bearer_error}", error_description="{_quotable(message)}"'
+        super().__init__(
+            message, details=details, headers={"WWW-Authenticate": challenge, **(headers or {})}
+        )
+
+
+def _quotable(text: str) -> str:
+    """Return ``text`` with only the characters RFC 6750 allows in ``error_description``."""
+    allowed = (
+        char if 0x20 <= ord(char) <= 0x7E and char not in '"\\' else "'" for char in text
+    )
+    return "".join(allowed)[:SHOWN_TEXT_LIMIT]
 
 
 class PermissionDenied(ServiceError):

@@ -1,8 +1,8 @@
 """JSON parsing that rejects numbers no store or client can hold.
 
-Python's parser turns ``1e400`` into infinity and accepts ``NaN`` and
-``Infinity``, which JSON does not allow; an integer may have any number of
-digits. Stored, such a value would come back as ``null``, fail to insert,
+Python's parser turns ``1e400`` into infinity and ``1e-400`` into 0, and
+accepts ``NaN`` and ``Infinity``, which JSON does not allow; an integer may
+have any number of digits. Stored, such a value would come back as ``null``, fail to insert,
 or lose digits in every JavaScript client. So a number must be a finite
 64-bit float or an integer within the signed 64-bit range.
 """
@@ -25,7 +25,10 @@ _CONTAINERS = (dict, list)
 INT64_MIN = -(2**63)
 INT64_MAX = 2**63 - 1
 
-FLOAT_EXPECTED = "a finite number within the range of a 64-bit float (about ±1.8e308)"
+FLOAT_EXPECTED = (
+    "a finite number within the range of a 64-bit float: at most about ±1.8e308, "
+    "and 0 or at least about 4.9e-324 in magnitude"
+)
 INT_EXPECTED = f"an integer from {INT64_MIN} to {INT64_MAX}"
 
 
@@ -117,6 +120,11 @@ def _depth_over_limit(document: Any) -> int | None:
     return depth if depth > MAX_DEPTH else None
 
 
+def _mantissa(number: str) -> str:
+    """Return the digits of a JSON number before its exponent."""
+    return number.lower().partition("e")[0]
+
+
 def loads(text: str | bytes, *, root: str = "body") -> Any:
     """Parse a JSON document; raise ``ValidationFailed`` for a number out of range or deep nesting.
 
@@ -129,7 +137,9 @@ def loads(text: str | bytes, *, root: str = "body") -> Any:
     def parse_float(number: str) -> float | _OutOfRange:
         nonlocal out_of_range
         value = float(number)
-        if math.isfinite(value):
+        # A nonzero number below the smallest float, such as 1e-400, parses as 0.0.
+        underflow = value == 0.0 and any(digit in "123456789" for digit in _mantissa(number))
+        if math.isfinite(value) and not underflow:
             return value
         out_of_range = True
         return _OutOfRange(number, FLOAT_EXPECTED)

@@ -62,8 +62,19 @@ _BOUND_WORDS = {
 
 
 def field_path(location: tuple[Any, ...]) -> str:
-    """Return the dotted path of an error's location, without FastAPI's source prefix."""
-    parts = [str(part) for part in location if part not in ("body", "query", "path", "header")]
+    """Return the dotted path of an error's location, without FastAPI's source prefix.
+
+    A repeated query parameter (``?status=queued&status=bogus``) is one list
+    whose item index means nothing to the client, so a query path is the
+    parameter's name alone.
+    """
+    in_query = bool(location) and location[0] == "query"
+    parts = [
+        str(part)
+        for part in location
+        if part not in ("body", "query", "path", "header")
+        and not (in_query and isinstance(part, int))
+    ]
     return ".".join(parts) or "body"
 
 

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
+import re
 import unicodedata
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, ValidationInfo
+from pydantic import AfterValidator, Field, StringConstraints, ValidationInfo
 from pydantic_core import PydanticCustomError
 
 from .errors import ValidationFailed
@@ -62,6 +63,26 @@ def _none_if_invisible(value: str | None) -> str | None:
 
 # Optional free text that shows nothing is stored as no text: ``Annotated[str | None, OrNone]``.
 OrNone = AfterValidator(_none_if_invisible)
+
+
+# Field types that several requests share, so a value means and is checked the
+# same on every route that takes it.
+EMAIL_EXPECTED = "an email address such as alex@example.com, at most 320 characters"
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+")
+
+
+def _require_email(value: str) -> str:
+    if not _EMAIL.fullmatch(value):
+        raise PydanticCustomError("email_invalid", EMAIL_EXPECTED)
+    return value
+
+
+EmailAddress = Annotated[
+    str, StringConstraints(strip_whitespace=True, max_length=320), AfterValidator(_require_email)
+]
+# How many times something happened before, such as previous attempts or interactions.
+PriorCount = Annotated[int, Field(ge=0, le=1_000_000)]
+CustomerTier = Annotated[str, StringConstraints(max_length=64)]
 
 
 def reject_null(value: Any, info: ValidationInfo) -> Any:

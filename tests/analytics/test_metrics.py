@@ -467,3 +467,40 @@ async def test_concurrent_requests_agree(history, client, db, tenant):
         )
     )
     assert waits == 12  # one per series for each conversation
+
+
+async def test_future_day_has_no_trend(history):
+    history.at("2024-04-01T08:00:00Z")
+    for number in range(8):
+        await history.conversation(customer_id=f"customer_{number}")
+    history.at("2024-04-01T12:00:00Z")
+
+    future = await history.metrics(metrics=ALL, **{"from": "2024-04-02", "to": "2024-04-02"})
+    volume = future["metrics"]["conversation_volume"]
+    assert volume["total"] == 0
+    assert volume["trend"] == "insufficient_data"
+    assert volume["comparison"]["pValue"] is None
+    assert future["comparison"]["from"] == future["comparison"]["to"]
+    for name, metric in future["metrics"].items():
+        assert metric["trend"] == "insufficient_data", name
+
+
+async def test_partial_day_compares_same_hours(history):
+    # Yesterday: 3 conversations before 10:00 and 9 after; today: 3 before 10:00.
+    history.at("2024-03-31T02:00:00Z")
+    for number in range(3):
+        await history.conversation(customer_id=f"early_{number}")
+    history.at("2024-03-31T15:00:00Z")
+    for number in range(9):
+        await history.conversation(customer_id=f"late_{number}")
+    history.at("2024-04-01T02:00:00Z")
+    for number in range(3):
+        await history.conversation(customer_id=f"today_{number}")
+    history.at("2024-04-01T10:00:00Z")
+
+    today = await history.metrics(metrics=ALL, **{"from": "2024-04-01", "to": "2024-04-01"})
+    volume = today["metrics"]["conversation_volume"]
+    assert volume["total"] == 3
+    assert volume["comparison"]["total"] == 3
+    assert volume["trend"] == "stable"
+    assert today["comparison"]["to"] == "2024-03-31T10:00:00.000Z"

@@ -13,9 +13,13 @@ from .conftest import ms
 CHICAGO = periods.parse_zone("America/Chicago")
 
 
-def window(date_from: str, date_to: str, zone=CHICAGO) -> periods.Window:
+# Every range below has ended by then.
+LATER = ms("2030-01-01T00:00:00Z")
+
+
+def window(date_from: str, date_to: str, zone=CHICAGO, now_ms: int = LATER) -> periods.Window:
     return periods.resolve_window(
-        period=None, date_from=date_from, date_to=date_to, zone=zone, now_ms=0
+        period=None, date_from=date_from, date_to=date_to, zone=zone, now_ms=now_ms
     )
 
 
@@ -159,3 +163,17 @@ def test_range_error_states_one_rule():
     assert "365 days after from" in message
     assert "2024-02-29" in expected
     assert "at most 366 days" in expected
+
+
+def test_future_day_compares_nothing():
+    day = window("2024-04-02", "2024-04-02", now_ms=ms("2024-04-01T12:00:00Z"))
+    assert day.previous_end_ms == day.previous_start_ms
+    assert day.end_ms - day.start_ms == 24 * periods.HOUR_MS
+
+
+def test_partial_day_compares_elapsed_hours():
+    now = ms("2024-04-01T11:00:00Z")  # 06:00 in Chicago (CDT, UTC-5)
+    day = window("2024-04-01", "2024-04-01", now_ms=now)
+    assert to_iso(day.start_ms) == "2024-04-01T05:00:00.000Z"
+    assert to_iso(day.previous_start_ms) == "2024-03-31T05:00:00.000Z"
+    assert to_iso(day.previous_end_ms) == "2024-03-31T11:00:00.000Z"

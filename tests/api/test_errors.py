@@ -391,6 +391,8 @@ async def test_http_referrer_is_accepted(client, tenant):
         (b"-Infinity", "a finite number"),
         (b"1e400", "a finite number"),
         (b"-1e999", "a finite number"),
+        (b"1e-400", "a finite number"),
+        (b"-2.5E-330", "a finite number"),
         (b"9223372036854775808", "an integer from"),
         (b"-9223372036854775809", "an integer from"),
         (b"1" + b"0" * 5000, "an integer from"),
@@ -420,6 +422,27 @@ async def test_number_out_of_range_as_whole_body(client, tenant):
     error = assert_envelope(response, 400, "VALIDATION_ERROR")
     assert error["details"]["field"] == "body"
     assert error["details"]["value"] == "1e400"
+
+
+async def test_tiny_and_zero_numbers_round_trip(client, tenant):
+    body = await create_conversation(
+        client, tenant, metadata={"zero": 0.0, "negativeZero": -0e5, "tiny": 5e-324}
+    )
+    assert body["metadata"] == {"zero": 0.0, "negativeZero": -0.0, "tiny": 5e-324}
+
+
+async def test_underflow_stores_nothing(client, tenant):
+    before = await client.get("/conversations", headers=tenant.headers)
+    response = await client.post(
+        "/conversations",
+        content=b'{"customerId":"customer_test_A","metadata":{"score":1e-400}}',
+        headers={**tenant.headers, "Content-Type": "application/json"},
+    )
+    error = assert_envelope(response, 400, "VALIDATION_ERROR")
+    assert error["details"]["field"] == "metadata.score"
+    assert error["details"]["value"] == "1e-400"
+    after = await client.get("/conversations", headers=tenant.headers)
+    assert after.json()["pagination"]["total"] == before.json()["pagination"]["total"]
 
 
 async def test_int64_bounds_are_accepted(client, tenant):

@@ -465,3 +465,47 @@ async def test_response_stored_before_sent(app, client, tenant, db):
     await app(scope, receive, send)
 
     assert stored_at_start == [201]
+
+
+async def test_patch_repeat_replays_first_response(client, tenant, db):
+    conversation = await create_conversation(client, tenant)
+    path = f"/conversations/{conversation['id']}"
+    headers = {**tenant.headers, "Idempotency-Key": KEY}
+
+    first = await client.patch(path, json={"priority": "high"}, headers=headers)
+    assert first.status_code == 200, first.text
+    changed = await client.patch(path, json={"priority": "low"}, headers=tenant.headers)
+    assert changed.status_code == 200, changed.text
+    repeat = await client.patch(path, json={"priority": "high"}, headers=headers)
+    assert repeat.status_code == 200, repeat.text
+    assert repeat.headers["idempotent-replayed"] == "true"
+    assert repeat.json()["priority"] == "high"
+    # The replay applied nothing: the change made in between stays.
+    assert (await get_conversation(client, tenant, conversation["id"]))["priority"] == "low"
+
+    other = await client.patch(path, json={"priority": "urgent"}, headers=headers)
+    assert other.status_code == 409, other.text
+    assert other.json()["error"]["code"] == "IDEMPOTENCY_KEY_REUSED"
+
+
+async def test_delete_honours_key(client, tenant):
+    created = await client.post(
+        "/keys", json={"name": "short-lived", "role": "agent"}, headers=tenant.headers
+    )
+    assert created.status_code == 201, created.text
+    path = f"/keys/{created.json()['id']}"
+    headers = {**tenant.headers, "Idempotency-Key": KEY}
+    first = await client.delete(path, headers=headers)
+    repeat = await client.delete(path, headers=headers)
+    assert first.status_code == 204
+    assert repeat.status_code == 204
+    assert repeat.headers["idempotent-replayed"] == "true"
+
+
+async def test_get_ignores_key(client, tenant):
+    headers = {**tenant.headers, "Idempotency-Key": KEY}
+    first = await client.get("/conversations", headers=headers)
+    second = await client.get("/conversations", headers=headers)
+    assert first.status_code == 200
+    assert second.status_code == 200
+    assert "idempotent-replayed" not in second.headers

@@ -403,3 +403,68 @@ async def test_declined_person_gets_answer(client, kb_tenant, message, title):
     assert body["handoffReason"] != "requested_human"
     assert not body["shouldHandoff"]
     assert body["sources"][0]["title"] == title
+
+
+async def set_threshold(client, tenant, threshold):
+    response = await client.patch(
+        f"/mailboxes/{tenant.mailbox_id}",
+        json={"settings": {"handoffThreshold": threshold}},
+        headers=tenant.headers,
+    )
+    assert response.status_code == 200, response.text
+
+
+@pytest.mark.parametrize("question", ["billing", "How do I update my billing information?"])
+async def test_strict_threshold_handoff_keeps_sources(client, kb_tenant, question):
+    await set_threshold(client, kb_tenant, 0.99)
+    conversation = await create_conversation(client, kb_tenant)
+    body = (await generate(client, kb_tenant, conversation["id"], question)).json()
+    check_contract(body)
+    assert body["shouldHandoff"] is True
+    assert body["handoffReason"] == "low_confidence"
+    # The billing article was weighed and is relevant, so it is the evidence shown.
+    assert body["sources"]
+    assert "billing" in body["sources"][0]["title"].lower()
+    assert all(source["relevance"] >= 0.5 for source in body["sources"])
+
+
+async def test_auto_reply_handoff_metadata_keeps_sources(client, kb_tenant):
+    await enable_auto_reply(client, kb_tenant)
+    await set_threshold(client, kb_tenant, 0.99)
+    conversation = await create_conversation(client, kb_tenant)
+    sent = await send_message(client, kb_tenant, conversation["id"], "billing")
+    assert sent.status_code == 201
+    messages = await wait_for_messages(client, kb_tenant, conversation["id"], 2)
+    replies = [message for message in messages if "ai" in (message.get("metadata") or {})]
+    assert replies, messages
+    meta = replies[-1]["metadata"]["ai"]
+    assert meta["shouldHandoff"] is True
+    assert meta["sources"]
+    assert meta["confidence"] < 0.99
+
+
+async def test_relevance_same_on_search_and_sources(client, kb_tenant):
+    question = "How do I update my billing information?"
+    found = await client.get(
+        "/knowledge/search", params={"q": question}, headers=kb_tenant.headers
+    )
+    assert found.status_code == 200, found.text
+    by_url = {hit["url"]: hit["relevance"] for hit in found.json()["data"]}
+    conversation = await create_conversation(client, kb_tenant)
+    body = (await generate(client, kb_tenant, conversation["id"], question)).json()
+    assert body["sources"]
+    for source in body["sources"]:
+        assert source["relevance"] == by_url[source["url"]], source
+
+
+async def test_partial_match_is_not_full_relevance(client, kb_tenant):
+    found = await client.get(
+        "/knowledge/search",
+        params={"q": "billing warehouse forklift installation"},
+        headers=kb_tenant.headers,
+    )
+    assert found.status_code == 200, found.text
+    hits = found.json()["data"]
+    assert hits
+    assert 0 < hits[0]["relevance"] < 1.0
+    assert all(0 <= hit["relevance"] <= 1 for hit in hits)

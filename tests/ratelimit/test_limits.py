@@ -104,6 +104,26 @@ async def test_messages_per_conversation(db, tenant):
         assert elsewhere.status_code == 201
 
 
+async def test_message_posts_report_key_budget(db, tenant):
+    async with limited_client(
+        db, rate_limit_requests_per_minute=20, rate_limit_messages_per_minute=5
+    ) as client:
+        conversation = await create_conversation(client, tenant)
+        path = f"/conversations/{conversation['id']}/messages"
+        body = {"content": "hi", "authorType": "customer"}
+        seen = []
+        requests = [("POST", path), ("GET", path), ("POST", path), ("GET", "/conversations")]
+        for method, url in requests:
+            if method == "POST":
+                response = await client.post(url, json=body, headers=tenant.headers)
+            else:
+                response = await client.get(url, headers=tenant.headers)
+            assert response.status_code in (200, 201), response.text
+            seen.append(rate_headers(response)[:2])
+        # One create, then four requests: each spends one of the key's 20.
+        assert seen == [(20, 18), (20, 17), (20, 16), (20, 15)]
+
+
 async def open_session(client, key, **headers):
     return await client.post(
         "/widget/session", json={"mailboxId": "mailbox_test_1"}, headers=bearer(key, **headers)

@@ -188,12 +188,20 @@ def resolve_window(
             f"at most {MAX_RANGE_DAYS} days counting both",
         )
     previous_first = first - timedelta(days=days)
+    start_ms = local_midnight_ms(first, zone)
+    previous_start_ms = local_midnight_ms(previous_first, zone)
+    # A range that reaches past now is compared with as much of the comparison
+    # period as has elapsed of its own, so a partial day is not compared with a
+    # whole one. A range that has not started is compared with nothing, so its
+    # trends are insufficient_data.
+    elapsed_ms = max(0, now_ms - start_ms)
+    previous_end_ms = min(start_ms, previous_start_ms + elapsed_ms)
     return Window(
         "custom",
-        local_midnight_ms(first, zone),
+        start_ms,
         local_midnight_ms(last + timedelta(days=1), zone),
-        local_midnight_ms(previous_first, zone),
-        local_midnight_ms(first, zone),
+        previous_start_ms,
+        previous_end_ms,
         zone,
     )
 

@@ -253,7 +253,7 @@ def period_rows(
     """
     window = request.window
     scope = {"org_id": org_id, "mailbox_ids": request.mailbox_ids}
-    ranges = [queries.Range(COMPARISON, window.previous_start_ms, window.start_ms)]
+    ranges = [queries.Range(COMPARISON, window.previous_start_ms, window.previous_end_ms)]
     current = queries.Range(CURRENT, window.start_ms, window.end_ms)
     if buckets is None:
         ranges.append(current)

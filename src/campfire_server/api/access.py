@@ -25,7 +25,7 @@ CORS_METHODS = "GET, POST, PATCH, PUT, DELETE, OPTIONS"
 CORS_HEADERS = "Authorization, Content-Type, Idempotency-Key, X-Request-ID, X-Campfire-Mock"
 CORS_EXPOSED = (
     "X-Request-ID, X-RateLimit-Limit, X-RateLimit-Remaining, X-RateLimit-Reset, "
-    "Retry-After, X-Campfire-Mock, Location, Idempotent-Replayed"
+    "Retry-After, X-Campfire-Mock, Location, Idempotent-Replayed, WWW-Authenticate"
 )
 CORS_MAX_AGE = "600"
 

@@ -28,12 +28,16 @@ async def get_settings(request: Request) -> Settings:
 def bearer_token(authorization: str | None) -> str:
     if not authorization:
         raise AuthenticationFailed(
-            "missing Authorization header; send 'Authorization: Bearer <API key or token>'"
+            "missing Authorization header; send 'Authorization: Bearer <API key or token>'",
+            bearer_error=None,
         )
     scheme, _, token = authorization.partition(" ")
     token = token.strip()
     if scheme.lower() != "bearer" or not token:
-        raise AuthenticationFailed("the Authorization header must read 'Bearer <API key or token>'")
+        raise AuthenticationFailed(
+            "the Authorization header must read 'Bearer <API key or token>'",
+            bearer_error="invalid_request",
+        )
     return token
 
 
@@ -54,7 +58,15 @@ async def authenticate(
             "the demo publishable key works only when the server runs with CAMPFIRE_ENV=development"
         )
 
-    if keys.split_key(token) is not None:
+    key_prefix = keys.key_prefix(token)
+    if key_prefix is not None and keys.split_key(token) is None:
+        # A key's prefix with a body of the wrong length: no such key was ever issued.
+        raise AuthenticationFailed(
+            f"the API key ({key_prefix}...) is unknown or has been revoked; send the whole key "
+            f"as it was shown when it was created ({key_prefix} and {keys.KEY_BODY_CHARS} "
+            "letters and digits)"
+        )
+    if key_prefix is not None:
         digest = keys.hash_key(token)
         hit, principal = cache.get(digest)
         if not hit:
@@ -62,7 +74,10 @@ async def authenticate(
             principal = None if row is None else keys.principal_for_key(row)
             cache.put(digest, principal)
         if principal is None:
-            raise AuthenticationFailed("the API key is invalid or has been revoked")
+            raise AuthenticationFailed(
+                f"the API key ({key_prefix}...) is unknown or has been revoked; check that it "
+                "is the whole key, or create a new one"
+            )
         return principal
 
     if token.count(".") == 2:
@@ -76,7 +91,11 @@ async def authenticate(
         if principal.agent_id is not None:
             await require_agent(principal, db, cache)
         return principal
-    raise AuthenticationFailed("the credential is neither an API key (sk_..., pk_...) nor a token")
+    raise AuthenticationFailed(
+        "the credential is neither an API key (sk_live_, sk_test_, pk_live_ or pk_test_ and "
+        f"{keys.KEY_BODY_CHARS} letters and digits) nor a token "
+        "(a JWT of three dot-separated parts)"
+    )
 
 
 async def require_agent(principal: Principal, db: Database, cache: keys.KeyCache) -> None:
@@ -189,11 +208,13 @@ def _headers(scope: Any) -> dict[bytes, str]:
 
 
 def enforce_limit(request: Request, decision: Decision) -> None:
-    """Report the limit nearest exhaustion in the rate headers; raise when ``decision`` failed."""
-    state = request.scope.setdefault("state", {})
-    current: Decision | None = state.get("rate_limit")
-    if current is None or decision.remaining < current.remaining or not decision.allowed:
-        state["rate_limit"] = decision
+    """Raise ``RateLimited`` when ``decision``, a limit narrower than the caller's budget, failed.
+
+    The ``X-RateLimit-*`` headers of an allowed request keep describing the
+    caller's requests-per-minute budget on every route, so ``Remaining``
+    drops by one per request. Only the 429 of a narrower limit reports that
+    limit, so its headers agree with its ``Retry-After``.
+    """
     decision.raise_if_exceeded()
 
 

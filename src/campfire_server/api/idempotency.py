@@ -1,4 +1,7 @@
-"""Idempotent POSTs: a repeated ``Idempotency-Key`` gets the first response.
+"""Idempotent writes: a repeated ``Idempotency-Key`` gets the first response.
+
+POST, PATCH, PUT and DELETE honour the key alike, so a retried PATCH
+cannot apply a change twice over a change made in between.
 
 The response is stored after the request's writes have committed and
 before any of it is sent, so a crash between the two would leave writes
@@ -34,9 +37,13 @@ from .middleware import _header, send_error
 
 log = logging.getLogger(__name__)
 
+# Methods whose Idempotency-Key is honoured. A GET, HEAD or OPTIONS writes
+# nothing, so its key is ignored.
+WRITE_METHODS = frozenset({"POST", "PATCH", "PUT", "DELETE"})
+
 
 class IdempotencyMiddleware:
-    """Replay the first response to a repeated POST with the same ``Idempotency-Key``.
+    """Replay the first response to a repeated write with the same ``Idempotency-Key``.
 
     The key is scoped to the credential that sent it and kept for 24 hours.
     A replay authenticates the credential again, so a revoked key gets 401.
@@ -61,7 +68,7 @@ class IdempotencyMiddleware:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         key = _header(scope, b"idempotency-key") if scope["type"] == "http" else None
         authorization = _header(scope, b"authorization")
-        if key is None or scope["method"] != "POST" or not authorization:
+        if key is None or scope["method"] not in WRITE_METHODS or not authorization:
             await self.app(scope, receive, send)
             return
         request_id = scope.get("state", {}).get("request_id")

@@ -45,7 +45,9 @@ def _error(description: str) -> dict[str, Any]:
 
 ERRORS: dict[int | str, dict[str, Any]] = {
     400: _error("Invalid input: VALIDATION_ERROR with details.field, value and expected"),
-    401: _error("Missing or invalid credential: AUTHENTICATION_ERROR"),
+    401: _error(
+        "Missing or invalid credential: AUTHENTICATION_ERROR, with WWW-Authenticate: Bearer"
+    ),
     403: _error("Authenticated but not allowed: AUTHORIZATION_ERROR"),
     404: _error("No such resource in the caller's organization: NOT_FOUND"),
     409: _error(

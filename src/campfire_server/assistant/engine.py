@@ -32,6 +32,9 @@ log = logging.getLogger(__name__)
 CANDIDATES = 10
 # Passages handed to a provider: the best passage of each of the top articles.
 CONTEXT_ARTICLES = 3
+# The relevance from which an article weighed before a handoff is listed in its
+# sources: the article contains at least half of the query's idf-weighted terms.
+RELEVANT = 0.5
 # Below this share of the question's weighted terms in the best article, the
 # question counts as out of scope and is handed off whatever the confidence.
 OUT_OF_SCOPE_COVERAGE = 0.2
@@ -54,8 +57,12 @@ class Answer:
     """What the engine replies to one customer message.
 
     ``candidates`` is the retrieval ranking (up to ten articles) whether or
-    not the engine answered; it feeds evaluation and agent-side context,
-    while ``sources`` lists only the articles the reply is based on.
+    not the engine answered; it feeds evaluation and agent-side context.
+    ``sources`` lists the articles that ``confidence`` rests on: those the
+    reply cites (or was given, when it cites none), or on a handoff the
+    relevant articles it weighed. A handoff with no such article reports a
+    confidence below ``RELEVANT``, so a high confidence never comes without
+    sources.
     """
 
     content: str
@@ -126,7 +133,7 @@ class AnswerEngine:
         hits = index.search(query, mode=self.retriever, mailbox_id=mailbox_id, limit=CANDIDATES)
         evidence = measure(index, query, hits, question) if hits else NO_EVIDENCE
         confidence = self.confidence.score(evidence) if hits else 0.0
-        candidates = [self._source(hit, hits, confidence) for hit in hits]
+        candidates = [self._source(hit, index.relevance(query, hit)) for hit in hits]
 
         in_scope = bool(hits) and evidence.coverage >= OUT_OF_SCOPE_COVERAGE
         decision = handoff.after_scoring(confidence, threshold, in_scope=in_scope)
@@ -163,6 +170,9 @@ class AnswerEngine:
         sources = [
             by_id[article_id] for article_id in reply.cited_article_ids if article_id in by_id
         ]
+        if not sources:
+            # A reply that cites nothing still rests on the passages it was given.
+            sources = candidates[:CONTEXT_ARTICLES]
         model = (
             provider.name
             if reply.model in ("", provider.name)
@@ -223,14 +233,12 @@ class AnswerEngine:
             return reply, provider
         return None, None
 
-    def _source(self, hit: ArticleHit, hits: list[ArticleHit], confidence: float) -> Source:
-        top = hits[0]
-        share = hit.fused / top.fused if top.fused > 0 else 0.0
+    def _source(self, hit: ArticleHit, relevance: float) -> Source:
         return Source(
             article_id=hit.article.id,
             title=hit.article.title,
             url=source_url(hit.article.id, hit.article.url),
-            relevance=round(max(0.0, min(1.0, confidence * share)), 3),
+            relevance=relevance,
             external_id=hit.article.external_id,
         )
 
@@ -243,10 +251,18 @@ class AnswerEngine:
         candidates: list[Source] | None = None,
     ) -> Answer:
         reason = reason or HandoffReason.LOW_CONFIDENCE
+        weighed = (candidates or [])[:CONTEXT_ARTICLES]
+        sources = [source for source in weighed if source.relevance >= RELEVANT]
+        if not sources:
+            # With no relevant article to show, the reported confidence is at most
+            # the best match's relevance, below RELEVANT, so a high confidence
+            # never comes without its sources.
+            best = max((source.relevance for source in weighed), default=0.0)
+            confidence = min(confidence, best)
         return Answer(
             content=acknowledgement(reason, language),
             confidence=round(confidence, 3),
-            sources=[],
+            sources=sources,
             should_handoff=True,
             handoff_reason=reason.value,
             model=POLICY_MODEL,

@@ -7,12 +7,12 @@ from typing import Annotated
 from pydantic import Field, StringConstraints, field_validator
 
 from ..apimodel import ApiModel, ResponseModel
-from ..validation import Visible, check_content
+from ..validation import CustomerTier, PriorCount, Visible, check_content
 
 
 class GenerateContext(ApiModel):
-    customer_tier: Annotated[str, StringConstraints(max_length=64)] | None = None
-    previous_interactions: int | None = Field(default=None, ge=0, le=1_000_000)
+    customer_tier: CustomerTier | None = None
+    previous_interactions: PriorCount | None = None
     knowledge_base_enabled: bool = True
 
 
@@ -48,14 +48,23 @@ class GenerateRequest(ApiModel):
 class SourcePublic(ResponseModel):
     title: str
     url: str = Field(description="The article's http(s) URL, or /kb/{articleId}")
-    relevance: float = Field(ge=0, le=1)
+    relevance: float = Field(
+        ge=0,
+        le=1,
+        description="The same value as GET /knowledge/search gives the article for this "
+        "question, not scaled to the top hit",
+    )
 
 
 # Returned for every generated answer, including handoffs.
 class GenerateResponse(ResponseModel):
     content: str
     confidence: float = Field(ge=0, le=1)
-    sources: list[SourcePublic]
+    sources: list[SourcePublic] = Field(
+        description="The articles the confidence rests on: those the reply cites, or on a "
+        "handoff those weighed with relevance at least 0.5. Without any, confidence is "
+        "below 0.5"
+    )
     should_handoff: bool
     handoff_reason: str | None = Field(
         description="low_confidence, requested_human, negative_sentiment, repeated_failure, "

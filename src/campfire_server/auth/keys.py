@@ -57,6 +57,14 @@ def hash_key(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
+KEY_BODY_CHARS = _LOOKUP_CHARS + _SECRET_CHARS
+
+
+def key_prefix(text: str) -> str | None:
+    """Return the key prefix (``sk_live_``, ``pk_test_``, ...) that ``text`` starts with, if any."""
+    return next((prefix for prefix in _PREFIXES if text.startswith(prefix)), None)
+
+
 def split_key(key: str) -> tuple[str, str] | None:
     """Return ``(lookup, whole key)`` for a well-formed key, else ``None``."""
     for prefix in _PREFIXES:

@@ -67,7 +67,7 @@ def check_password(candidates: list[dict[str, Any]], password: str) -> SignedIn:
                 )
             )
     if not matches:
-        raise AuthenticationFailed(LOGIN_FAILED)
+        raise AuthenticationFailed(LOGIN_FAILED, bearer_error=None)
     if len(matches) > 1:
         # The unique index on (org_id, LOWER(email)) leaves one match per organization.
         org_ids = sorted({match.org_id for match in matches})

@@ -9,7 +9,7 @@ from pydantic import Field, StringConstraints
 
 from ..apimodel import ApiModel, ResponseModel
 from ..clock import to_iso
-from ..validation import Visible
+from ..validation import EmailAddress, Visible
 
 Name = Annotated[str, StringConstraints(min_length=1, max_length=200), Visible]
 MailboxId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
@@ -118,7 +118,7 @@ class WidgetSessionCreate(ApiModel):
         default=None, description="hex(HMAC-SHA256(identity secret, customerId))"
     )
     name: Annotated[str, StringConstraints(max_length=200)] | None = None
-    email: Annotated[str, StringConstraints(max_length=320)] | None = None
+    email: EmailAddress | None = None
 
     model_config = {
         "json_schema_extra": {

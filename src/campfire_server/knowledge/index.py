@@ -281,6 +281,28 @@ class KnowledgeIndex:
     def article_index(self, article_id: str) -> int:
         return self._positions[article_id]
 
+    def relevance(self, query: Query, hit: ArticleHit) -> float:
+        """Return how well ``hit``'s article matches ``query``, in 0..1, whatever else ranked.
+
+        It is the idf-weighted share of the query's terms that the article's
+        title or text contains. A term that no article contains weighs as the
+        rarest term. With a sentence encoder, the passage's cosine similarity
+        (clipped to 0..1) counts when it is higher. The search route and the
+        AI's sources report this value for the same query and article.
+        """
+        vocabulary = self.article_terms[self.article_index(hit.article.id)]
+        total = 0.0
+        matched = 0.0
+        for term, weight in query.terms.items():
+            mass = weight * self.lexical.idf.get(term, self.lexical.max_idf)
+            total += mass
+            if term in vocabulary:
+                matched += mass
+        coverage = matched / total if total > 0 else 0.0
+        if hit.semantic > coverage:
+            coverage = hit.semantic
+        return round(min(1.0, max(0.0, coverage)), 3)
+
 
 def stable_order(article: IndexedArticle) -> tuple[str, str, str, str]:
     """Return the sort key of an article in the index: externalId, url, title, then id.

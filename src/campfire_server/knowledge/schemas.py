@@ -148,5 +148,11 @@ class SearchHit(_Model):
     id: str
     title: str
     url: str
-    relevance: float
+    relevance: float = Field(
+        ge=0,
+        le=1,
+        description="The idf-weighted share of the query's terms that the article contains "
+        "(or, with semantic search, the passage's cosine similarity when higher); the same "
+        "value as in the AI's sources, not scaled to the top hit",
+    )
     snippet: str

@@ -10,7 +10,7 @@ from ..apimodel import ApiModel, ResponseModel
 from ..auth.passwords import MAX_LENGTH as PASSWORD_MAX_LENGTH
 from ..auth.passwords import MIN_LENGTH as PASSWORD_MIN_LENGTH
 from ..conversations.schemas import CustomerSummary
-from ..validation import Visible, check_metadata
+from ..validation import CustomerTier, EmailAddress, PriorCount, Visible, check_metadata
 from .rules import MAX_SKILLS, normalise_skills
 
 AgentStatus = Literal["online", "away", "offline"]
@@ -21,9 +21,7 @@ AgentId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
 Name = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), Visible
 ]
-Email = Annotated[
-    str, StringConstraints(strip_whitespace=True, max_length=320, pattern=r"^[^@\s]+@[^@\s]+$")
-]
+Email = EmailAddress
 Capacity = Annotated[int, Field(ge=0, le=1000)]
 Password = Annotated[
     str, StringConstraints(min_length=PASSWORD_MIN_LENGTH, max_length=PASSWORD_MAX_LENGTH)
@@ -108,12 +106,38 @@ class Agent(ResponseModel):
     updated_at: str
 
 
+class CustomerInfo(ApiModel):
+    """The customer as the caller describes them; other keys are kept as sent."""
+
+    name: Name | None = None
+    email: EmailAddress | None = None
+    tier: CustomerTier | None = None
+
+    model_config = {"extra": "allow"}
+
+
+class HandoffContext(ApiModel):
+    """The context an agent reads: named fields checked as on other routes, other keys kept."""
+
+    customer_info: CustomerInfo | None = None
+    issue_type: Annotated[str, StringConstraints(max_length=64)] | None = None
+    previous_attempts: PriorCount | None = Field(
+        default=None, description="How often the customer tried before; 0 to 1,000,000"
+    )
+
+    model_config = {"extra": "allow"}
+
+    def as_stored(self) -> dict[str, Any]:
+        """Return the context as a JSON object with the keys the caller sent."""
+        return self.model_dump(by_alias=True, exclude_unset=True)
+
+
 class HandoffCreate(ApiModel):
     reason: Annotated[str, StringConstraints(max_length=1000), Visible] | None = None
     priority: Priority = "medium"
     required_skills: list[str] = Field(default_factory=list, description=SKILLS_DESCRIPTION)
-    context: dict[str, Any] = Field(
-        default_factory=dict,
+    context: HandoffContext = Field(
+        default_factory=HandoffContext,
         description="What the agent should know; a JSON object of at most 16 KiB and 5 levels",
     )
 
@@ -139,10 +163,12 @@ class HandoffCreate(ApiModel):
     def _check_skills(cls, value: list[str]) -> list[str]:
         return normalise_skills(value)
 
-    @field_validator("context")
+    @field_validator("context", mode="before")
     @classmethod
-    def _check_context(cls, value: dict[str, Any]) -> dict[str, Any]:
-        return check_metadata(value, field="context")
+    def _check_context(cls, value: Any) -> Any:
+        # The size, depth and link rules apply to the JSON as sent, before the
+        # named fields are checked. A non-object is left for the type check.
+        return check_metadata(value, field="context") if isinstance(value, dict) else value
 
 
 class Handoff(ResponseModel):

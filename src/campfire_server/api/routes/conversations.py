@@ -17,7 +17,7 @@ from ...conversations.schemas import (
     Status,
 )
 from ...db import lock_order
-from ...errors import ValidationFailed
+from ...errors import ValidationFailed, quoted
 from ...pagination import page_request
 from ..deps import DbDep, PrincipalDep
 from ..lean_route import LeanRoute
@@ -35,7 +35,8 @@ def _timestamp(name: str, value: str | None) -> int | None:
         return from_iso(value)
     except ValueError:
         raise ValidationFailed(
-            f"{name} is not an ISO 8601 timestamp",
+            f"{name} {quoted(value)} is not an ISO 8601 timestamp; send one such as "
+            "2024-01-15T10:30:00Z",
             field=name,
             value=value,
             expected="an ISO 8601 timestamp such as 2024-01-15T10:30:00Z",

@@ -121,7 +121,7 @@ async def request_handoff(
             reason=body.reason,
             priority=body.priority,
             required_skills=body.required_skills,
-            context=body.context,
+            context=body.context.as_stored(),
             source="api",
             mailbox_ids=principal.mailbox_ids,
         ),

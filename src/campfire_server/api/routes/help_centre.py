@@ -42,6 +42,9 @@ HEADERS = {
 async def help_centre_article(article_id: str, request: Request) -> Response:
     rate_limits = request.app.state.rate_limits
     decision = await rate_limits.hit_help_centre_page(client_address(request))
+    # A page is public HTML outside the API, so its rate headers report the
+    # page-view limit, the one that can reject it.
+    request.scope.setdefault("state", {})["rate_limit"] = decision
     try:
         enforce_limit(request, decision)
     except RateLimited as error:

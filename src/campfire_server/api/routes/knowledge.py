@@ -144,21 +144,21 @@ async def search_articles(
     _check_mailbox_filter(principal, mailbox_id)
     engine = request.app.state.answer_engine
     index = await engine.registry.get(principal.org_id)
+    query = build_query(q)
     hits = index.search(
-        build_query(q),
+        query,
         mode=engine.retriever,
         mailbox_id=mailbox_id,
         scope=principal.mailbox_ids,
         limit=limit,
     )
-    top = hits[0].fused if hits else 0.0
     return {
         "data": [
             SearchHit(
                 id=hit.article.id,
                 title=hit.article.title,
                 url=source_url(hit.article.id, hit.article.url),
-                relevance=round(hit.fused / top, 3) if top > 0 else 0.0,
+                relevance=index.relevance(query, hit),
                 snippet=hit.passage.text[:300],
             )
             for hit in hits
