@@ -23,6 +23,8 @@ DEVELOPMENT_MAILBOX_ID = "mailbox_456"
 DEVELOPMENT_AGENT_ID = "agent_123"
 # Articles about a fictional booking product, so the AI has something to answer from.
 DEMO_KNOWLEDGE = Path(__file__).with_name("demo") / "knowledge"
+# The PostgreSQL advisory lock key that serializes seeding: the bytes of "seed:dev".
+SEED_LOCK_KEY = int.from_bytes(b"seed:dev", "big", signed=True)
 
 
 def _seed(tx: Tx) -> bool:
@@ -31,8 +33,13 @@ def _seed(tx: Tx) -> bool:
     The organization is created in the same transaction as the rest and
     cannot be deleted through the API, so it marks a database as seeded.
     Later starts then keep every edit and deletion of the seeded mailbox,
-    agent and articles.
+    agent and articles. Servers that start together on one PostgreSQL
+    database take turns on a transaction lock, so only the first seeds.
+    SQLite's write lock orders them the same way.
     """
+    if tx.dialect == "postgresql":
+        tx.value(f"SELECT pg_advisory_xact_lock({SEED_LOCK_KEY})")
+
     if org_service.organization_exists(tx, DEVELOPMENT_ORG_ID):
         return False
     actions.create_organization(tx, org_id=DEVELOPMENT_ORG_ID, name="Development")
