@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 
+from campfire_server.auth.ratelimit import Decision
 from campfire_server.organizations import actions as org_actions
 from tests.auth.conftest import bearer, create_key
 from tests.helpers import create_conversation
@@ -27,7 +28,7 @@ async def test_headers_count_down_then_429(db, tenant):
             limit, left, reset = rate_headers(response)
             assert limit == 5
             now = time.time()
-            assert now < reset <= now + 61
+            assert now < reset <= now + 60
             remaining.append(left)
         assert remaining == [4, 3, 2, 1, 0]
 
@@ -40,7 +41,16 @@ async def test_headers_count_down_then_429(db, tenant):
         assert 1 <= retry_after <= 60
         limit, left, reset = rate_headers(rejected)
         assert (limit, left) == (5, 0)
-        assert time.time() < reset <= time.time() + 61
+        assert time.time() < reset <= time.time() + 60
+
+
+def test_reset_header_within_a_minute():
+    for offset in (0.01, 30.5, 59.99, 60.0, 60.7, 75.0):
+        before = time.time()
+        headers = Decision("requestsPerMinute", 5, 4, before + offset, True).headers()
+        reset = int(headers["X-RateLimit-Reset"])
+        assert before < reset, offset
+        assert reset <= time.time() + 60, offset
 
 
 async def test_limit_is_per_credential(db, tenant, other_tenant):

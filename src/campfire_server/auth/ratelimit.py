@@ -72,10 +72,13 @@ class Decision:
         return min(60, max(1, math.ceil(self.reset_at - time.time())))
 
     def headers(self) -> dict[str, str]:
+        """Return the rate headers, with the reset as a Unix second in (now, now + 60]."""
+        now = int(time.time())
+        reset = min(max(math.ceil(self.reset_at), now + 1), now + 60)
         return {
             "X-RateLimit-Limit": str(self.limit),
             "X-RateLimit-Remaining": str(self.remaining),
-            "X-RateLimit-Reset": str(max(math.ceil(self.reset_at), int(time.time()) + 1)),
+            "X-RateLimit-Reset": str(reset),
         }
 
     def raise_if_exceeded(self) -> None:
