@@ -114,10 +114,39 @@ class AnswerEngine:
         """Answer ``question``, given earlier ``(author_type, content)`` turns, oldest first.
 
         ``instructions`` is the mailbox's tone guidance for model providers; it
-        never changes the grounding rules or the handoff policy.
+        never changes the grounding rules or the handoff policy. An unexpected
+        error in retrieval or a provider becomes a ``provider_failure`` handoff,
+        so the customer gets a person instead of an error.
         """
         started = time.perf_counter()
+        try:
+            return await self._answer(
+                org_id=org_id,
+                mailbox_id=mailbox_id,
+                question=question,
+                history=history,
+                knowledge_base_enabled=knowledge_base_enabled,
+                threshold=threshold,
+                instructions=instructions,
+                started=started,
+            )
+        except Exception:
+            log.exception("answer failed, handed off", extra={"organization_id": org_id})
+            language = detect_language(question, [])
+            return self._handoff(HandoffReason.PROVIDER_FAILURE, language, 0.0, started)
 
+    async def _answer(
+        self,
+        *,
+        org_id: str,
+        mailbox_id: str | None,
+        question: str,
+        history: Sequence[tuple[str, str]],
+        knowledge_base_enabled: bool,
+        threshold: float,
+        instructions: str | None,
+        started: float,
+    ) -> Answer:
         def language() -> str:
             earlier = [text for author, text in reversed(history) if author in CUSTOMER_AUTHORS]
             return detect_language(question, earlier)
@@ -229,6 +258,9 @@ class AnswerEngine:
                 log.warning(
                     "answer provider failed", extra={"provider": provider.name, "error": str(error)}
                 )
+                continue
+            except Exception:
+                log.exception("answer provider failed", extra={"provider": provider.name})
                 continue
             return reply, provider
         return None, None
