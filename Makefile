@@ -70,6 +70,7 @@ test-sdk-js: install-dev
 
 lint: install-dev
 	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench sdk/python
 
 bench: install-dev
 	$(BIN)/python bench/run.py

@@ -41,9 +41,7 @@ async def main(calls: int) -> None:
 
     client = redis.Redis.from_url(REDIS_URL)
     client.flushdb()
-    shared = RateLimits(
-        Settings(env="development", database_url=database_url, redis_url=REDIS_URL)
-    )
+    shared = RateLimits(Settings(env="development", database_url=database_url, redis_url=REDIS_URL))
     in_redis = await timed(shared.hit_request, calls)
     await shared.close()
     client.flushdb()

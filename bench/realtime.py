@@ -98,7 +98,6 @@ def serve_bare(port: int) -> None:
 # Servers ------------------------------------------------------------------------------
 
 
-
 def wait_for_port(port: int, process: subprocess.Popen[bytes]) -> None:
     import socket
 
@@ -136,8 +135,16 @@ def start_campfire(directory: Path, redis: bool) -> tuple[subprocess.Popen[bytes
     else:
         env.pop("CAMPFIRE_REDIS_URL", None)
     process = subprocess.Popen(
-        [sys.executable, "-m", "campfire_server.cli", "serve", "--host", "127.0.0.1",
-         "--port", str(port)],
+        [
+            sys.executable,
+            "-m",
+            "campfire_server.cli",
+            "serve",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+        ],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

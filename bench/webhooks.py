@@ -78,7 +78,6 @@ asyncio.run(main())
 """
 
 
-
 def settings_for(url: str, **overrides: object) -> Settings:
     values: dict[str, object] = {
         "env": "development",
@@ -147,13 +146,20 @@ def previous_design_hook(tx, record):  # type: ignore[no-untyped-def]
             "'pending', 0, :now, :now, :now FROM webhooks WHERE org_id = :org_id "
             "AND enabled = :enabled AND (events LIKE :wildcard OR events LIKE :quoted)",
             prefix=fanout.delivery_id(record.id, ""),
-            event_id=record.id, event_type=record.type, payload=payload, now=now,
-            org_id=record.org_id, enabled=True, wildcard='%"*"%', quoted=f'%"{record.type}"%',
+            event_id=record.id,
+            event_type=record.type,
+            payload=payload,
+            now=now,
+            org_id=record.org_id,
+            enabled=True,
+            wildcard='%"*"%',
+            quoted=f'%"{record.type}"%',
         )
         return
     rows = tx.all(
         "SELECT id, events FROM webhooks WHERE org_id = :org_id AND enabled = :enabled",
-        org_id=record.org_id, enabled=True,
+        org_id=record.org_id,
+        enabled=True,
     )
     for row in rows:
         events = json.loads(row["events"])
@@ -163,9 +169,13 @@ def previous_design_hook(tx, record):  # type: ignore[no-untyped-def]
                 "payload, status, attempts, next_attempt_at, created_at, updated_at) VALUES "
                 "(:id, :webhook_id, :org_id, :event_id, :event_type, :payload, 'pending', 0, "
                 ":now, :now, :now)",
-                id=fanout.delivery_id(record.id, row["id"]), webhook_id=row["id"],
-                org_id=record.org_id, event_id=record.id, event_type=record.type,
-                payload=payload, now=now,
+                id=fanout.delivery_id(record.id, row["id"]),
+                webhook_id=row["id"],
+                org_id=record.org_id,
+                event_id=record.id,
+                event_type=record.type,
+                payload=payload,
+                now=now,
             )
 
 
@@ -183,9 +193,11 @@ async def bench_emission(url: str, requests: int, rounds: int, concurrency: int)
     orgs = {label: make_org(db, label) for label in LABELS}
     for label in ("one webhook", "one webhook, previous design"):
         org_id = orgs[label][0]
-        db.write_sync(lambda tx, org_id=org_id: actions.create_webhook(
-            tx, org_id, WebhookCreate(url="http://127.0.0.1:9/unused", events=["*"])
-        ))
+        db.write_sync(
+            lambda tx, org_id=org_id: actions.create_webhook(
+                tx, org_id, WebhookCreate(url="http://127.0.0.1:9/unused", events=["*"])
+            )
+        )
     # The in-process worker's wake-up listener, with the worker loop itself not
     # running: only what a POST pays is timed, and the fan-out is timed apart.
     settings = settings_for(url)
@@ -207,7 +219,8 @@ async def bench_emission(url: str, requests: int, rounds: int, concurrency: int)
             conversations = {}
             for label, (_org_id, key) in orgs.items():
                 response = await client.post(
-                    "/conversations", json={"customerId": "bench", "mailboxId": "mailbox_bench"},
+                    "/conversations",
+                    json={"customerId": "bench", "mailboxId": "mailbox_bench"},
                     headers={"Authorization": f"Bearer {key}"},
                 )
                 conversations[label] = (key, response.json()["id"])
@@ -226,8 +239,7 @@ async def bench_emission(url: str, requests: int, rounds: int, concurrency: int)
                         emit_module.register_tx_hook(previous_design_hook)
                     try:
                         timings[label].append(
-                            await post_messages(client, key, conversation_id, requests,
-                                                concurrency)
+                            await post_messages(client, key, conversation_id, requests, concurrency)
                         )
                     finally:
                         if unsubscribe is not None:
@@ -245,16 +257,20 @@ async def bench_emission(url: str, requests: int, rounds: int, concurrency: int)
     fan_out_wall = (time.perf_counter() - started) / max(1, queued) * 1e6
     fan_out_cpu = (time.process_time() - cpu_started) / max(1, queued) * 1e6
     # Every "one webhook" event must now have its delivery; a gap here is a bug.
-    undelivered = db.read_sync(lambda tx: tx.value(
-        "SELECT COUNT(*) AS n FROM events e WHERE e.org_id = :org AND NOT EXISTS "
-        "(SELECT 1 FROM webhook_deliveries d WHERE d.event_id = e.id)",
-        org=orgs["one webhook"][0],
-    ))
+    undelivered = db.read_sync(
+        lambda tx: tx.value(
+            "SELECT COUNT(*) AS n FROM events e WHERE e.org_id = :org AND NOT EXISTS "
+            "(SELECT 1 FROM webhook_deliveries d WHERE d.event_id = e.id)",
+            org=orgs["one webhook"][0],
+        )
+    )
     # Nothing listens on the webhooks' URL; keep their rows away from the delivery run.
-    db.write_sync(lambda tx: tx.execute(
-        "DELETE FROM webhook_deliveries WHERE webhook_id IN "
-        "(SELECT id FROM webhooks WHERE url = 'http://127.0.0.1:9/unused')"
-    ))
+    db.write_sync(
+        lambda tx: tx.execute(
+            "DELETE FROM webhook_deliveries WHERE webhook_id IN "
+            "(SELECT id FROM webhooks WHERE url = 'http://127.0.0.1:9/unused')"
+        )
+    )
     await sender.aclose()
     await db.close()
     medians = {
@@ -266,17 +282,24 @@ async def bench_emission(url: str, requests: int, rounds: int, concurrency: int)
         "medians_us": medians,
         "listener_us": listener_us,
         "events_per_post": events_per_post,
-        "fan_out": {"events": unread, "deliveries": queued, "wall_us": fan_out_wall,
-                    "cpu_us": fan_out_cpu, "undelivered": undelivered},
+        "fan_out": {
+            "events": unread,
+            "deliveries": queued,
+            "wall_us": fan_out_wall,
+            "cpu_us": fan_out_cpu,
+            "undelivered": undelivered,
+        },
     }
 
 
 async def bench_delivery(url: str, events: int, receiver_port: int) -> float:
     db = open_database(url)
     org_id, _key = make_org(db, "delivery")
-    db.write_sync(lambda tx: actions.create_webhook(
-        tx, org_id, WebhookCreate(url=f"http://127.0.0.1:{receiver_port}/hook", events=["*"])
-    ))
+    db.write_sync(
+        lambda tx: actions.create_webhook(
+            tx, org_id, WebhookCreate(url=f"http://127.0.0.1:{receiver_port}/hook", events=["*"])
+        )
+    )
 
     def emit_batch(tx):  # type: ignore[no-untyped-def]
         for n in range(100):
@@ -291,7 +314,8 @@ async def bench_delivery(url: str, events: int, receiver_port: int) -> float:
     def delivered(tx):  # type: ignore[no-untyped-def]
         return tx.value(
             "SELECT COUNT(*) AS n FROM webhook_deliveries WHERE org_id = :org "
-            "AND status = 'succeeded'", org=org_id,
+            "AND status = 'succeeded'",
+            org=org_id,
         )
 
     started = time.perf_counter()
@@ -334,8 +358,9 @@ async def main() -> None:
     parser.add_argument("--concurrency", type=int, default=16, help="POSTs in flight at once")
     parser.add_argument("--events", type=int, default=2000, help="events to deliver")
     parser.add_argument("--postgres", metavar="URL", help="also run on this PostgreSQL server")
-    parser.add_argument("--no-write", action="store_true", help="print without updating "
-                        "BENCHMARKS.md")
+    parser.add_argument(
+        "--no-write", action="store_true", help="print without updating BENCHMARKS.md"
+    )
     args = parser.parse_args()
 
     port = free_port()
@@ -357,8 +382,9 @@ async def main() -> None:
                     target, drop = postgres_database(base)
                 url = prepare(target, Path(directory))
                 try:
-                    emission = await bench_emission(url, args.requests, args.rounds,
-                                                    args.concurrency)
+                    emission = await bench_emission(
+                        url, args.requests, args.rounds, args.concurrency
+                    )
                     rate = await bench_delivery(url, args.events, port)
                 finally:
                     if drop is not None:
@@ -401,7 +427,7 @@ async def main() -> None:
     load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
     markdown = f"""## Webhooks
 
-`python bench/webhooks.py{' --postgres URL' if args.postgres else ''}` on {machine()};
+`python bench/webhooks.py{" --postgres URL" if args.postgres else ""}` on {machine()};
 load average {load} (1, 5, 15 minutes) at the end of the run.
 Message POSTs through the ASGI app in-process, {args.concurrency} in flight,
 median of {args.rounds} rounds of {args.requests} per configuration, in a new

@@ -69,7 +69,6 @@ MEASURE_OPEN = """() => new Promise(resolve => {
 })"""
 
 
-
 def start_server(directory: Path) -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
     env = {
@@ -79,8 +78,16 @@ def start_server(directory: Path) -> tuple[subprocess.Popen[bytes], str]:
         "CAMPFIRE_LOG_LEVEL": "WARNING",
     }
     process = subprocess.Popen(
-        [sys.executable, "-m", "campfire_server.cli", "serve", "--host", "127.0.0.1",
-         "--port", str(port)],
+        [
+            sys.executable,
+            "-m",
+            "campfire_server.cli",
+            "serve",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+        ],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -110,7 +117,11 @@ async def measure(base: str, rounds: int) -> dict[str, list[float]]:
     end = demo_html.index("</body>")
     bare_html = demo_html[:start] + demo_html[end:]
     figures: dict[str, list[float]] = {
-        "bare": [], "domContentLoaded": [], "ready": [], "scriptFetch": [], "open": []
+        "bare": [],
+        "domContentLoaded": [],
+        "ready": [],
+        "scriptFetch": [],
+        "open": [],
     }
 
     async with async_playwright() as playwright:
@@ -122,8 +133,10 @@ async def measure(base: str, rounds: int) -> dict[str, list[float]]:
             page = await context.new_page()
 
             # The baseline: the demo page's HTML without the embed snippets, same origin.
-            await page.route(f"{base}/bare", lambda route: route.fulfill(
-                status=200, content_type="text/html", body=bare_html))
+            await page.route(
+                f"{base}/bare",
+                lambda route: route.fulfill(status=200, content_type="text/html", body=bare_html),
+            )
             await page.goto(f"{base}/bare")
             bare = await page.evaluate(READ_TIMINGS)
 

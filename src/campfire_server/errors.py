@@ -111,9 +111,7 @@ class AuthenticationFailed(ServiceError):
 
 def _quotable(text: str) -> str:
     """Return ``text`` with only the characters RFC 6750 allows in ``error_description``."""
-    allowed = (
-        char if 0x20 <= ord(char) <= 0x7E and char not in '"\\' else "'" for char in text
-    )
+    allowed = (char if 0x20 <= ord(char) <= 0x7E and char not in '"\\' else "'" for char in text)
     return "".join(allowed)[:SHOWN_TEXT_LIMIT]
 
 

@@ -214,10 +214,7 @@ def keyset_clause(
 def order_clause(request: PageRequest, direction: Direction, tiebreak: str = "id") -> str:
     order = "ASC" if direction == "asc" else "DESC"
     limit = request.limit + 1
-    return (
-        f" ORDER BY created_at {order}, {tiebreak} {order} "
-        f"LIMIT {limit} OFFSET {request.offset}"
-    )
+    return f" ORDER BY created_at {order}, {tiebreak} {order} LIMIT {limit} OFFSET {request.offset}"
 
 
 def page_in_memory(

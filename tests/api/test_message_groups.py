@@ -41,8 +41,7 @@ async def _in_one_group(db: Database, requests: list) -> list:  # type: ignore[t
 async def _events(db: Database, conversation_id: str) -> list[dict]:
     rows = await db.read(
         lambda tx: tx.all(
-            "SELECT sequence, type, data FROM events WHERE conversation_id = :id "
-            "ORDER BY position",
+            "SELECT sequence, type, data FROM events WHERE conversation_id = :id ORDER BY position",
             id=conversation_id,
         )
     )
@@ -140,8 +139,7 @@ async def test_group_events_carry_conversation(client, tenant, db):
     conversation = await create(client, tenant, customerId=customer_id)
     named = await db.write(
         lambda tx: tx.execute(
-            "UPDATE customers SET name = :name, email = :email "
-            "WHERE org_id = :org_id AND id = :id",
+            "UPDATE customers SET name = :name, email = :email WHERE org_id = :org_id AND id = :id",
             name="Ana Silva",
             email="ana@example.test",
             org_id=tenant.org_id,

@@ -445,9 +445,7 @@ async def test_auto_reply_handoff_metadata_keeps_sources(client, kb_tenant):
 
 async def test_relevance_same_on_search_and_sources(client, kb_tenant):
     question = "How do I update my billing information?"
-    found = await client.get(
-        "/knowledge/search", params={"q": question}, headers=kb_tenant.headers
-    )
+    found = await client.get("/knowledge/search", params={"q": question}, headers=kb_tenant.headers)
     assert found.status_code == 200, found.text
     by_url = {hit["url"]: hit["relevance"] for hit in found.json()["data"]}
     conversation = await create_conversation(client, kb_tenant)

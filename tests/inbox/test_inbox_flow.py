@@ -97,9 +97,9 @@ async def test_take_reply_resolve_and_rating(
     rating_reads: list[str] = []
     page.on(
         "request",
-        lambda request: rating_reads.append(request.url)
-        if request.url.endswith("/satisfaction")
-        else None,
+        lambda request: (
+            rating_reads.append(request.url) if request.url.endswith("/satisfaction") else None
+        ),
     )
 
     await sign_in(page, inbox_server, agent["email"], PASSWORD)
@@ -253,8 +253,16 @@ async def test_other_organization_sees_nothing(context: Any, inbox_server: Inbox
     _, conversation_id = queued_conversation(inbox_server, "customer_private", "Private matter")
     inbox_server.cli("orgs", "create", "--name", "Elsewhere", "--id", "org_elsewhere")
     outsider = inbox_server.cli(
-        "agents", "create", "--org", "org_elsewhere", "--name", "Olive Outsider",
-        "--email", "olive@elsewhere.test", "--password", PASSWORD,
+        "agents",
+        "create",
+        "--org",
+        "org_elsewhere",
+        "--name",
+        "Olive Outsider",
+        "--email",
+        "olive@elsewhere.test",
+        "--password",
+        PASSWORD,
     )
     assert outsider["hasPassword"] is True
 

@@ -278,7 +278,6 @@ async def test_mock_covers_every_write_endpoint(client, db, tenant, published):
     assert search_after == search_before
 
 
-
 async def test_unclear_mock_header_is_400(client, tenant, db):
     before = await db.read(lambda tx: tx.value("SELECT COUNT(*) AS n FROM conversations"))
     for value in ("1", "yes", "on"):

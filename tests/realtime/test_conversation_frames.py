@@ -19,9 +19,7 @@ async def test_reopen_frame_matches_rest(server, http, org) -> None:
     )
     assert resolved.status_code == 200, resolved.text
     agent_ws = await connect(server, org.key)
-    customer_ws = await connect(
-        server, token_for(org, "customer", customer_id="customer_rt_shape")
-    )
+    customer_ws = await connect(server, token_for(org, "customer", customer_id="customer_rt_shape"))
     channel = f"conversation:{conversation_id}"
     assert (await subscribe(agent_ws, channel))["type"] == "subscribed"
     assert (await subscribe(customer_ws, channel))["type"] == "subscribed"

@@ -119,9 +119,7 @@ async def test_revocation_check_finds_database_revocation(db: Database) -> None:
     try:
         connection = await service.open_connection(keys.principal_for_key(row), send, on_drop)
         before = await service.check_revoked_keys()
-        await db.write(
-            lambda tx: keys.revoke_key(tx, org_id=tenant.org_id, key_id=issued.id)
-        )
+        await db.write(lambda tx: keys.revoke_key(tx, org_id=tenant.org_id, key_id=issued.id))
         after = await service.check_revoked_keys()
         await service.close_connection(connection)
     finally:

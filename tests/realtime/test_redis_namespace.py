@@ -39,18 +39,41 @@ def prefix() -> str:
 def _envelopes(tag: str) -> list[dict[str, Any]]:
     """Return one envelope of each kind the realtime service publishes, marked with ``tag``."""
     record = {
-        "position": 1, "id": f"evt_{tag}", "org_id": "org_shared", "type": "message.sent",
-        "data": {"tag": tag}, "created_at": 0, "conversation_id": "conv_shared",
-        "mailbox_id": None, "sequence": 1,
+        "position": 1,
+        "id": f"evt_{tag}",
+        "org_id": "org_shared",
+        "type": "message.sent",
+        "data": {"tag": tag},
+        "created_at": 0,
+        "conversation_id": "conv_shared",
+        "mailbox_id": None,
+        "sequence": 1,
     }
     return [
         {"kind": "event", "record": record},
-        {"kind": "event", "record": {**record, "id": f"evt_{tag}_handoff",
-                                     "type": "handoff.requested"}},
-        {"kind": "presence", "org": "org_shared", "agentId": f"agent_{tag}",
-         "status": "online", "connections": 1, "mailboxIds": [], "ts": 0},
-        {"kind": "typing", "org": "org_shared", "channel": "conversation:conv_shared",
-         "authorId": tag, "authorType": "agent", "isTyping": True, "origin": None, "ts": 0},
+        {
+            "kind": "event",
+            "record": {**record, "id": f"evt_{tag}_handoff", "type": "handoff.requested"},
+        },
+        {
+            "kind": "presence",
+            "org": "org_shared",
+            "agentId": f"agent_{tag}",
+            "status": "online",
+            "connections": 1,
+            "mailboxIds": [],
+            "ts": 0,
+        },
+        {
+            "kind": "typing",
+            "org": "org_shared",
+            "channel": "conversation:conv_shared",
+            "authorId": tag,
+            "authorType": "agent",
+            "isTyping": True,
+            "origin": None,
+            "ts": 0,
+        },
     ]
 
 

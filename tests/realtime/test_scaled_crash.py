@@ -86,8 +86,7 @@ async def test_killed_process_agent_goes_offline(survivor, victim, scaled_db) ->
         victim.kill()
         started = asyncio.get_running_loop().time()
         offline_frames = [
-            await frame_of_type(observer, "presence", timeout=LEASE_SECONDS + 10)
-            for _ in range(2)
+            await frame_of_type(observer, "presence", timeout=LEASE_SECONDS + 10) for _ in range(2)
         ]
         elapsed = asyncio.get_running_loop().time() - started
         status_offline = await _agent_status(http, tenant.headers, "agent_ghost")

@@ -132,7 +132,11 @@ class Receiver:
             writer.close()
 
     async def _answer(
-        self, writer: asyncio.StreamWriter, method: str, path: str, headers: dict[str, str],
+        self,
+        writer: asyncio.StreamWriter,
+        method: str,
+        path: str,
+        headers: dict[str, str],
         body: bytes,
     ) -> None:
         captured = Captured(method, path, headers, body, time.monotonic(), len(self.requests))

@@ -35,7 +35,7 @@ async def test_create_returns_secret_once(hook_client, tenant, receiver):
     assert created["events"] == ["conversation.created", "message.sent"]
     assert created["enabled"] is True
     assert created["secret"].startswith("whsec_")
-    assert len(base64.b64decode(created["secret"][len("whsec_"):])) == 32
+    assert len(base64.b64decode(created["secret"][len("whsec_") :])) == 32
 
     fetched = (await hook_client.get(f"/webhooks/{created['id']}", headers=tenant.headers)).json()
     assert fetched["secret"] == "whsec_..." + created["secret"][-4:]
@@ -59,7 +59,7 @@ async def test_secret_shown_is_signing_key(hook_client, tenant, receiver):
     (request,) = await receiver.wait_for(1)
     await asyncio.sleep(0.3)
 
-    key = base64.b64decode(BR01_SECRET[len("whsec_"):])
+    key = base64.b64decode(BR01_SECRET[len("whsec_") :])
     signed = (
         f"{request.headers['webhook-id']}.{request.headers['webhook-timestamp']}.".encode()
         + request.body
@@ -75,8 +75,7 @@ async def test_secret_shown_is_signing_key(hook_client, tenant, receiver):
 
 async def test_plain_secret_signs_with_its_utf8_bytes(hook_client, tenant, receiver):
     secret = "your_webhook_secret"
-    await create_webhook(hook_client, tenant, receiver.url, ["conversation.created"],
-                         secret=secret)
+    await create_webhook(hook_client, tenant, receiver.url, ["conversation.created"], secret=secret)
     await create_conversation(hook_client, tenant)
     (request,) = await receiver.wait_for(1)
 
@@ -103,10 +102,14 @@ async def test_plain_secret_signs_with_its_utf8_bytes(hook_client, tenant, recei
         ({"url": "http://10.1.2.3/x", "events": ["*"]}, "url"),
         ({"url": "http://169.254.169.254/latest/meta-data", "events": ["*"]}, "url"),
         ({"url": "http://127.0.0.1:9/x", "events": ["*"], "secret": "short"}, "secret"),
-        ({"url": "http://127.0.0.1:9/x", "events": ["*"], "secret": "whsec_!!notbase64!!"},
-         "secret"),
-        ({"url": "http://127.0.0.1:9/x", "events": ["*"], "secret": "has a space in it ok"},
-         "secret"),
+        (
+            {"url": "http://127.0.0.1:9/x", "events": ["*"], "secret": "whsec_!!notbase64!!"},
+            "secret",
+        ),
+        (
+            {"url": "http://127.0.0.1:9/x", "events": ["*"], "secret": "has a space in it ok"},
+            "secret",
+        ),
         ({"url": "http://127.0.0.1:9/x", "events": ["*"], "extra": 1}, "extra"),
     ],
 )
@@ -190,9 +193,7 @@ async def test_other_organization_gets_404(hook_client, tenant, other_tenant, re
     ]
     for method, path in paths:
         body = {"enabled": False} if method == "PATCH" else None
-        response = await hook_client.request(
-            method, path, json=body, headers=other_tenant.headers
-        )
+        response = await hook_client.request(method, path, json=body, headers=other_tenant.headers)
         assert response.status_code == 404, (method, path)
         assert response.json()["error"]["code"] == "NOT_FOUND"
 
@@ -277,11 +278,13 @@ async def test_ping_and_replay(hook_client, tenant, receiver):
 async def test_replay_of_disabled_webhook_is_409(hook_client, tenant, make_receiver):
     receiver = await make_receiver(lambda request: Reply(status=410))
     webhook = await create_webhook(hook_client, tenant, receiver.url, ["*"])
-    ping = (await hook_client.post(f"/webhooks/{webhook['id']}/test",
-                                   headers=tenant.headers)).json()
+    ping = (
+        await hook_client.post(f"/webhooks/{webhook['id']}/test", headers=tenant.headers)
+    ).json()
     await receiver.wait_for(1)
-    await hook_client.patch(f"/webhooks/{webhook['id']}", json={"enabled": False},
-                            headers=tenant.headers)
+    await hook_client.patch(
+        f"/webhooks/{webhook['id']}", json={"enabled": False}, headers=tenant.headers
+    )
 
     replay = await hook_client.post(
         f"/webhooks/{webhook['id']}/deliveries/{ping['id']}/retry", headers=tenant.headers
@@ -303,12 +306,16 @@ async def test_deliveries_list_filters_and_pages(hook_client, tenant, receiver):
     path = f"/webhooks/{webhook['id']}/deliveries"
 
     first = (await hook_client.get(path, params={"limit": 2}, headers=tenant.headers)).json()
-    rest = (await hook_client.get(
-        path, params={"limit": 2, "cursor": first["pagination"]["nextCursor"]},
-        headers=tenant.headers,
-    )).json()
-    failed = (await hook_client.get(path, params={"status": "failed"},
-                                    headers=tenant.headers)).json()
+    rest = (
+        await hook_client.get(
+            path,
+            params={"limit": 2, "cursor": first["pagination"]["nextCursor"]},
+            headers=tenant.headers,
+        )
+    ).json()
+    failed = (
+        await hook_client.get(path, params={"status": "failed"}, headers=tenant.headers)
+    ).json()
     bad = await hook_client.get(path, params={"status": "lost"}, headers=tenant.headers)
 
     ids = [item["id"] for item in first["data"] + rest["data"]]

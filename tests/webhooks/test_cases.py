@@ -41,7 +41,8 @@ async def test_raw_bytes_verify(hook_client, tenant, receiver):
 
     assert verify(raw, request.headers, secret)["data"]["message"]["content"] == BR02_CONTENT
     assert verify(raw.decode(), request.headers, secret)["data"]["message"]["metadata"] == {
-        "z": 1, "a": 2,
+        "z": 1,
+        "a": 2,
     }
     assert list(json.loads(raw)["data"]["message"]["metadata"]) == ["z", "a"]
     assert reserialised != raw
@@ -110,8 +111,7 @@ async def test_rotation_grace_window(manual_factory, tenant, frozen, make_receiv
     assert s2.startswith("whsec_")
     assert s2 != s1
     assert rotated.json()["previousSecretExpiresAt"] == clock.to_iso(frozen.now_ms() + 3_600_000)
-    fetched = (await manual.client.get(f"/webhooks/{webhook['id']}",
-                                       headers=tenant.headers)).json()
+    fetched = (await manual.client.get(f"/webhooks/{webhook['id']}", headers=tenant.headers)).json()
     assert fetched["secret"] == "whsec_..." + s2[-4:]
 
     state["status"] = 200
@@ -119,8 +119,7 @@ async def test_rotation_grace_window(manual_factory, tenant, frozen, make_receiv
     frozen.advance(30)
     assert await manual.worker.run_once() == 2
     by_conversation = {
-        json.loads(request.body)["conversationId"]: request
-        for request in receiver.requests[1:]
+        json.loads(request.body)["conversationId"]: request for request in receiver.requests[1:]
     }
     for conversation in (e1, e2):
         request = by_conversation[conversation["id"]]
@@ -158,8 +157,11 @@ async def test_timeouts_5xx_and_refusals_retried(live_factory, tenant, make_rece
     )
     async with api_client(app) as client:
         hooks = {}
-        for name, url in (("r1", r1.url), ("r2", r2.url),
-                          ("r3", f"http://127.0.0.1:{r3_port}/hook/r3")):
+        for name, url in (
+            ("r1", r1.url),
+            ("r2", r2.url),
+            ("r3", f"http://127.0.0.1:{r3_port}/hook/r3"),
+        ):
             hooks[name] = await create_webhook(client, tenant, url, ["message.sent"])
         conversation = await create_conversation(client, tenant)
         message = (await send_message(client, tenant, conversation["id"], "hi")).json()
@@ -172,8 +174,9 @@ async def test_timeouts_5xx_and_refusals_retried(live_factory, tenant, make_rece
         # The held first request is recorded only once the receiver replies to it.
         await r2.wait_for(2, timeout=30)
         await asyncio.sleep(1.0)
-        logs = {name: (await _deliveries(client, tenant, hook["id"]))[0]
-                for name, hook in hooks.items()}
+        logs = {
+            name: (await _deliveries(client, tenant, hook["id"]))[0] for name, hook in hooks.items()
+        }
 
     assert [request.status for request in r1.requests] == [503, 503, 200]
     # The receiver records the held request when it finally replies, after the
@@ -205,14 +208,17 @@ async def test_timeouts_5xx_and_refusals_retried(live_factory, tenant, make_rece
 
 
 async def test_burst_has_no_duplicates(hook_client, tenant, receiver):
-    await create_webhook(hook_client, tenant, receiver.url,
-                         ["message.sent", "conversation.updated"])
+    await create_webhook(
+        hook_client, tenant, receiver.url, ["message.sent", "conversation.updated"]
+    )
     conversation = await create_conversation(hook_client, tenant)
 
-    responses = await asyncio.gather(*(
-        send_message(hook_client, tenant, conversation["id"], f"message {index}")
-        for index in range(20)
-    ))
+    responses = await asyncio.gather(
+        *(
+            send_message(hook_client, tenant, conversation["id"], f"message {index}")
+            for index in range(20)
+        )
+    )
     path = f"/conversations/{conversation['id']}"
     first_patch = await hook_client.patch(path, json={"priority": "high"}, headers=tenant.headers)
     second_patch = await hook_client.patch(path, json={"priority": "high"}, headers=tenant.headers)
@@ -238,13 +244,16 @@ async def test_events_carry_ordering(hook_client, tenant, make_receiver):
     delays = iter([3.0])
     receiver = await make_receiver(lambda request: Reply(delay=next(delays, 0.0)))
     await create_webhook(
-        hook_client, tenant, receiver.url,
+        hook_client,
+        tenant,
+        receiver.url,
         ["conversation.created", "message.sent", "conversation.updated"],
     )
     conversation = await create_conversation(hook_client, tenant)
     await send_message(hook_client, tenant, conversation["id"], "where is my order?")
     await hook_client.patch(
-        f"/conversations/{conversation['id']}", json={"status": "resolved"},
+        f"/conversations/{conversation['id']}",
+        json={"status": "resolved"},
         headers=tenant.headers,
     )
 
@@ -253,7 +262,9 @@ async def test_events_carry_ordering(hook_client, tenant, make_receiver):
     ordered = sorted(payloads, key=lambda payload: payload["sequence"])
 
     assert [payload["type"] for payload in ordered] == [
-        "conversation.created", "message.sent", "conversation.updated",
+        "conversation.created",
+        "message.sent",
+        "conversation.updated",
     ]
     assert len({payload["sequence"] for payload in payloads}) == 3
     for payload in payloads:
@@ -279,8 +290,9 @@ async def test_receiver_down_all_day_disables_webhook(manual_factory, tenant, fr
     while rounds < 100:
         assert await manual.worker.run_once() >= 1
         rounds += 1
-        state = (await manual.client.get(f"/webhooks/{webhook['id']}",
-                                         headers=tenant.headers)).json()
+        state = (
+            await manual.client.get(f"/webhooks/{webhook['id']}", headers=tenant.headers)
+        ).json()
         if not state["enabled"]:
             break
         pending = await _deliveries(manual.client, tenant, webhook["id"])
@@ -309,8 +321,9 @@ async def test_sdk_verifies_real_deliveries(hook_client, tenant, receiver):
     sdk_webhooks = pytest.importorskip("campfire.webhooks")
     supplied = "your_webhook_secret"
     generated = await create_webhook(hook_client, tenant, receiver.url, ["message.sent"])
-    plain = await create_webhook(hook_client, tenant, receiver.url, ["message.sent"],
-                                 secret=supplied)
+    plain = await create_webhook(
+        hook_client, tenant, receiver.url, ["message.sent"], secret=supplied
+    )
     conversation = await create_conversation(hook_client, tenant)
     await send_message(hook_client, tenant, conversation["id"], BR02_CONTENT)
 

@@ -25,8 +25,9 @@ async def _deliveries(client, tenant, webhook_id: str) -> list[dict]:
     return response.json()["data"]
 
 
-async def test_every_event_type_arrives_once_and_verifies(hook_client, hook_app, tenant, db,
-                                                          receiver):
+async def test_every_event_type_arrives_once_and_verifies(
+    hook_client, hook_app, tenant, db, receiver
+):
     webhook = await create_webhook(hook_client, tenant, receiver.url, ["*"])
     secret = webhook["secret"]
 
@@ -34,7 +35,8 @@ async def test_every_event_type_arrives_once_and_verifies(hook_client, hook_app,
     sent = await send_message(hook_client, tenant, conversation["id"], "hello")
     assert sent.status_code == 201
     patched = await hook_client.patch(
-        f"/conversations/{conversation['id']}", json={"status": "resolved"},
+        f"/conversations/{conversation['id']}",
+        json={"status": "resolved"},
         headers=tenant.headers,
     )
     assert patched.status_code == 200
@@ -49,7 +51,9 @@ async def test_every_event_type_arrives_once_and_verifies(hook_client, hook_app,
     for event_type in others:
         await db.write(
             lambda tx, event_type=event_type: emit(
-                tx, org_id=tenant.org_id, type=event_type,
+                tx,
+                org_id=tenant.org_id,
+                type=event_type,
                 data={"conversation": {"id": conversation["id"]}},
                 conversation_id=conversation["id"],
             )

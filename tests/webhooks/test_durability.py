@@ -79,10 +79,18 @@ async def test_kill_9_with_500_pending_loses_nothing(tmp_path: Path, make_receiv
 
     db = open_database(url)
     try:
-        event_ids = set(await db.read(lambda tx: [row["id"] for row in tx.all(
-            "SELECT id FROM events WHERE org_id = :org AND type = :type",
-            org=DEVELOPMENT_ORG_ID, type=records.CONVERSATION_CREATED,
-        )]))
+        event_ids = set(
+            await db.read(
+                lambda tx: [
+                    row["id"]
+                    for row in tx.all(
+                        "SELECT id FROM events WHERE org_id = :org AND type = :type",
+                        org=DEVELOPMENT_ORG_ID,
+                        type=records.CONVERSATION_CREATED,
+                    )
+                ]
+            )
+        )
     finally:
         await db.close()
     assert len(set(conversation_ids)) == 500
@@ -149,9 +157,7 @@ async def test_kill_9_mid_attempt_counts_it(tmp_path: Path, make_receiver):
             timeout=60,
             message=lambda: f"{len(arrivals)} requests arrived and none was answered",
         )
-        async with httpx.AsyncClient(
-            base_url=restarted.api, headers=HEADERS, timeout=30
-        ) as client:
+        async with httpx.AsyncClient(base_url=restarted.api, headers=HEADERS, timeout=30) as client:
             for _ in range(50):
                 listed = await client.get(f"/webhooks/{webhook_id}/deliveries")
                 delivery = listed.json()["data"][0]
@@ -187,7 +193,9 @@ def _start_worker(database_url: str, log_path: Path) -> subprocess.Popen[bytes]:
     with open(log_path, "wb") as log_file:
         return subprocess.Popen(
             [sys.executable, "-m", "campfire_server.cli", "worker"],
-            env=environment, stdout=log_file, stderr=subprocess.STDOUT,
+            env=environment,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
         )
 
 
@@ -203,9 +211,11 @@ async def test_two_postgres_workers_share_1000_events(
     try:
         migrate.upgrade(url)
         tenant = await make_tenant(db, "Two workers")
-        await db.write(lambda tx: actions.create_webhook(
-            tx, tenant.org_id, WebhookCreate(url=receiver.url, events=["*"])
-        ))
+        await db.write(
+            lambda tx: actions.create_webhook(
+                tx, tenant.org_id, WebhookCreate(url=receiver.url, events=["*"])
+            )
+        )
         workers = [_start_worker(url, tmp_path / f"worker-{n}.log") for n in range(2)]
 
         def emit_batch(tx):  # type: ignore[no-untyped-def]
@@ -220,13 +230,16 @@ async def test_two_postgres_workers_share_1000_events(
         await _wait_until(
             lambda: len(set(receiver.ids())) >= 1000,
             timeout=120,
-            message=lambda: f"{len(set(receiver.ids()))} of 1000 events arrived; logs in "
-            f"{tmp_path}",
+            message=lambda: (
+                f"{len(set(receiver.ids()))} of 1000 events arrived; logs in {tmp_path}"
+            ),
         )
         await asyncio.sleep(0.5)
-        per_worker = await db.read(lambda tx: tx.all(
-            "SELECT worker_id, COUNT(*) AS n FROM webhook_attempts GROUP BY worker_id"
-        ))
+        per_worker = await db.read(
+            lambda tx: tx.all(
+                "SELECT worker_id, COUNT(*) AS n FROM webhook_attempts GROUP BY worker_id"
+            )
+        )
     finally:
         for process in workers:
             process.terminate()

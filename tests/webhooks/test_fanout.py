@@ -53,9 +53,11 @@ async def org(db: Database) -> AsyncIterator[Tenant]:
 
 
 async def _webhook(db: Database, org_id: str, events: list[str] | None = None) -> str:
-    created = await db.write(lambda tx: actions.create_webhook(
-        tx, org_id, WebhookCreate(url=UNUSED_URL, events=events or ["*"])
-    ))
+    created = await db.write(
+        lambda tx: actions.create_webhook(
+            tx, org_id, WebhookCreate(url=UNUSED_URL, events=events or ["*"])
+        )
+    )
     return created.id
 
 
@@ -67,10 +69,12 @@ async def _emit(db: Database, org_id: str, n: int = 0) -> str:
 
 
 async def _queued(db: Database, webhook_id: str) -> list[str]:
-    rows = await db.read(lambda tx: tx.all(
-        "SELECT event_id FROM webhook_deliveries WHERE webhook_id = :id ORDER BY event_id",
-        id=webhook_id,
-    ))
+    rows = await db.read(
+        lambda tx: tx.all(
+            "SELECT event_id FROM webhook_deliveries WHERE webhook_id = :id ORDER BY event_id",
+            id=webhook_id,
+        )
+    )
     return [row["event_id"] for row in rows]
 
 
@@ -96,15 +100,14 @@ async def test_webhook_created_after_event_skips_it(db, org, caplog):
     assert await _queued(db, webhook_id) == [after]
     assert before != after
     skipped = [
-        record for record in caplog.records
+        record
+        for record in caplog.records
         if record.getMessage() == "webhook fan-out skipped events"
     ]
     assert len(skipped) == 1
     assert skipped[0].reason == "the event committed before the webhook was created"
     assert skipped[0].skipped == 1
-    assert skipped[0].pairs == [
-        {"position": await _position(db, before), "webhook_id": webhook_id}
-    ]
+    assert skipped[0].pairs == [{"position": await _position(db, before), "webhook_id": webhook_id}]
 
 
 async def test_deleted_webhook_gets_nothing(db, org):
@@ -122,16 +125,18 @@ async def test_deleted_webhook_gets_nothing(db, org):
 
 
 async def _set_enabled(db: Database, org_id: str, webhook_id: str, enabled: bool) -> None:
-    await db.write(lambda tx: actions.update_webhook(
-        tx, org_id, webhook_id, WebhookUpdate(enabled=enabled)
-    ))
+    await db.write(
+        lambda tx: actions.update_webhook(tx, org_id, webhook_id, WebhookUpdate(enabled=enabled))
+    )
 
 
 async def _deliveries(db: Database, webhook_id: str) -> dict[str, tuple[str, str | None]]:
-    rows = await db.read(lambda tx: tx.all(
-        "SELECT event_id, status, last_error FROM webhook_deliveries WHERE webhook_id = :id",
-        id=webhook_id,
-    ))
+    rows = await db.read(
+        lambda tx: tx.all(
+            "SELECT event_id, status, last_error FROM webhook_deliveries WHERE webhook_id = :id",
+            id=webhook_id,
+        )
+    )
     return {row["event_id"]: (row["status"], row["last_error"]) for row in rows}
 
 
@@ -196,9 +201,9 @@ async def test_read_periods_are_dropped(db, org):
         await fan_out_all(db)
     await _set_enabled(db, org.org_id, webhook_id, False)
 
-    periods = await db.read(lambda tx: tx.value(
-        "SELECT disabled_periods FROM webhooks WHERE id = :id", id=webhook_id
-    ))
+    periods = await db.read(
+        lambda tx: tx.value("SELECT disabled_periods FROM webhooks WHERE id = :id", id=webhook_id)
+    )
     parsed = subscriptions.parse_periods(periods)
     # The closed periods were read, and only the open one is kept.
     assert len(parsed) == 1
@@ -232,10 +237,13 @@ async def test_crash_mid_batch_repeats_it_once(db, org, monkeypatch):
     monkeypatch.setattr(cursor, "advance", real_advance)
     while not (await db.write(lambda tx: fanout.fan_out(tx, limit=10))).caught_up:
         pass
-    rows = await db.read(lambda tx: tx.all(
-        "SELECT event_id, COUNT(*) AS n FROM webhook_deliveries WHERE webhook_id = :id "
-        "GROUP BY event_id", id=webhook_id,
-    ))
+    rows = await db.read(
+        lambda tx: tx.all(
+            "SELECT event_id, COUNT(*) AS n FROM webhook_deliveries WHERE webhook_id = :id "
+            "GROUP BY event_id",
+            id=webhook_id,
+        )
+    )
 
     assert first is not None
     assert first.deliveries == 10
@@ -247,19 +255,24 @@ async def test_crash_mid_batch_repeats_it_once(db, org, monkeypatch):
 async def test_rewound_cursor_queues_nothing_twice(db, org):
     webhook_id = await _webhook(db, org.org_id)
     event_id = await _emit(db, org.org_id)
-    state = await db.read(lambda tx: tx.one(
-        "SELECT position, resume_tx_id, consumed_snapshot, target_snapshot "
-        "FROM event_cursors WHERE name = 'webhooks'"
-    ))
+    state = await db.read(
+        lambda tx: tx.one(
+            "SELECT position, resume_tx_id, consumed_snapshot, target_snapshot "
+            "FROM event_cursors WHERE name = 'webhooks'"
+        )
+    )
     assert await fan_out_all(db) == 1
 
     # A rewound cursor (a database copy rebuilds it conservatively) reads the
     # range again. The repeated read inserts nothing twice.
-    await db.write(lambda tx: tx.execute(
-        "UPDATE event_cursors SET position = :position, resume_tx_id = :resume_tx_id, "
-        "consumed_snapshot = :consumed_snapshot, target_snapshot = :target_snapshot "
-        "WHERE name = 'webhooks'", **state,
-    ))
+    await db.write(
+        lambda tx: tx.execute(
+            "UPDATE event_cursors SET position = :position, resume_tx_id = :resume_tx_id, "
+            "consumed_snapshot = :consumed_snapshot, target_snapshot = :target_snapshot "
+            "WHERE name = 'webhooks'",
+            **state,
+        )
+    )
     assert await fan_out_all(db) == 0
     assert await _queued(db, webhook_id) == [event_id]
 
@@ -500,9 +513,7 @@ async def test_prune_keeps_unread_events(fresh_db):
     far_future = 2**62
     total = await fresh_db.read(lambda tx: tx.value("SELECT COUNT(*) AS n FROM events"))
 
-    unread_pruned = await fresh_db.write(
-        lambda tx: prune_events(tx, cutoff_ms=far_future, keep=1)
-    )
+    unread_pruned = await fresh_db.write(lambda tx: prune_events(tx, cutoff_ms=far_future, keep=1))
     await fan_out_all(fresh_db)
     read_pruned = await fresh_db.write(lambda tx: prune_events(tx, cutoff_ms=far_future, keep=1))
 
@@ -538,10 +549,13 @@ async def test_copy_to_postgres_keeps_unread_events(tmp_path, postgres_available
         target = open_database(target_url)
         try:
             queued = await fan_out_all(target)
-            rows = await target.read(lambda tx: tx.all(
-                "SELECT event_id, COUNT(*) AS n FROM webhook_deliveries WHERE webhook_id = :id "
-                "GROUP BY event_id", id=webhook_id,
-            ))
+            rows = await target.read(
+                lambda tx: tx.all(
+                    "SELECT event_id, COUNT(*) AS n FROM webhook_deliveries WHERE webhook_id = :id "
+                    "GROUP BY event_id",
+                    id=webhook_id,
+                )
+            )
             later = await _emit(target, tenant.org_id, 4)
             await fan_out_all(target)
             after = await _queued(target, webhook_id)

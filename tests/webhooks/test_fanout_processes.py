@@ -125,9 +125,11 @@ def _counts(tx, org_id: str, webhook_id: str):  # type: ignore[no-untyped-def]
 
 
 async def _event_ids(db: Database, org_id: str) -> set[str]:
-    rows = await db.read(lambda tx: tx.all(
-        "SELECT id FROM events WHERE org_id = :org AND type = 'message.sent'", org=org_id
-    ))
+    rows = await db.read(
+        lambda tx: tx.all(
+            "SELECT id FROM events WHERE org_id = :org AND type = 'message.sent'", org=org_id
+        )
+    )
     return {row["id"] for row in rows}
 
 

@@ -66,9 +66,10 @@ def test_forbidden_addresses(address, reason):
 
 def test_public_address_passes():
     assert guard.forbidden_reason(ipaddress.ip_address("8.8.8.8"), allow_loopback=False) is None
-    assert guard.forbidden_reason(
-        ipaddress.ip_address("2001:4860:4860::8888"), allow_loopback=False
-    ) is None
+    assert (
+        guard.forbidden_reason(ipaddress.ip_address("2001:4860:4860::8888"), allow_loopback=False)
+        is None
+    )
 
 
 @pytest.mark.parametrize("allow_loopback", [True, False])
@@ -101,7 +102,8 @@ async def test_api_rejects_embedded_ipv4(db, tenant, host, env):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://t/api/v2") as client:
             response = await client.post(
-                "/webhooks", json={"url": f"http://{host}/hook", "events": ["*"]},
+                "/webhooks",
+                json={"url": f"http://{host}/hook", "events": ["*"]},
                 headers=tenant.headers,
             )
             listed = await client.get("/webhooks", headers=tenant.headers)
@@ -132,8 +134,12 @@ async def test_delivery_check_rejects_resolved_nat64(db):
 
 async def test_production_rejects_loopback_and_localhost(db):
     settings = _settings(db.url)
-    for url in ("http://127.0.0.1:9/x", "http://localhost:9/x", "http://[::1]:9/x",
-                "http://2130706433/x"):
+    for url in (
+        "http://127.0.0.1:9/x",
+        "http://localhost:9/x",
+        "http://[::1]:9/x",
+        "http://2130706433/x",
+    ):
         with pytest.raises(DestinationRejected) as raised:
             await check_destination(url, settings)
         assert raised.value.details["field"] == "url"
@@ -183,9 +189,9 @@ async def test_delivery_time_check_blocks(db, tenant, manual_factory, receiver):
 
     assert await strict.worker.run_once() == 1
 
-    deliveries = (await allowed.client.get(
-        f"/webhooks/{webhook['id']}/deliveries", headers=tenant.headers
-    )).json()["data"]
+    deliveries = (
+        await allowed.client.get(f"/webhooks/{webhook['id']}/deliveries", headers=tenant.headers)
+    ).json()["data"]
     assert receiver.requests == []
     assert deliveries[0]["status"] == "failed"
     assert deliveries[0]["attempts"][0]["error"].startswith("blocked:")
@@ -390,8 +396,14 @@ def test_save_rejects_hosts_file_names(db, tmp_path, monkeypatch):
     settings = _settings(db.url)
 
     reasons = {}
-    for host in ("buildbox", "BuildBox.", "buildbox.example.internal", "six-loop", "db.internal",
-                 "zoned"):
+    for host in (
+        "buildbox",
+        "BuildBox.",
+        "buildbox.example.internal",
+        "six-loop",
+        "db.internal",
+        "zoned",
+    ):
         with pytest.raises(DestinationRejected) as raised:
             guard.check_url(f"http://{host}/x", settings)
         reasons[host] = raised.value.message

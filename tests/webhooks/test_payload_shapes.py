@@ -17,8 +17,7 @@ EMAIL = "ana@example.test"
 async def name_customer(db, tenant, customer_id):
     def work(tx):  # type: ignore[no-untyped-def]
         return tx.execute(
-            "UPDATE customers SET name = :name, email = :email "
-            "WHERE org_id = :org_id AND id = :id",
+            "UPDATE customers SET name = :name, email = :email WHERE org_id = :org_id AND id = :id",
             name=NAME,
             email=EMAIL,
             org_id=tenant.org_id,
@@ -46,7 +45,8 @@ async def test_event_conversations_match_rest(hook_client, tenant, db, receiver)
     reopening = await send_message(hook_client, tenant, conversation_id, "one more thing")
     assert reopening.status_code == 201, reopening.text
     rated = await hook_client.post(
-        f"/conversations/{conversation_id}/satisfaction", json={"rating": 5},
+        f"/conversations/{conversation_id}/satisfaction",
+        json={"rating": 5},
         headers=tenant.headers,
     )
     assert rated.status_code == 201, rated.text
@@ -84,7 +84,8 @@ async def test_event_conversations_match_rest(hook_client, tenant, db, receiver)
     # The last message left the conversation as GET returns it now.
     assert messages[-1]["data"]["conversation"] == rest
     reopened = [
-        body for body in carrying
+        body
+        for body in carrying
         if body["type"] == records.CONVERSATION_UPDATED
         and body["data"]["changes"] == {"status": "open"}
     ]

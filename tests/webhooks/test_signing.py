@@ -24,7 +24,7 @@ def test_generated_secret_format():
     secret = signing.generate_secret()
 
     assert secret.startswith("whsec_")
-    assert len(base64.b64decode(secret[len("whsec_"):], validate=True)) == 32
+    assert len(base64.b64decode(secret[len("whsec_") :], validate=True)) == 32
     assert signing.generate_secret() != secret
 
 
@@ -43,8 +43,9 @@ def test_plain_secret_uses_utf8_bytes(frozen):
     # An off-the-shelf verifier takes the key as bytes, or as whsec_ + base64 of them.
     as_whsec = "whsec_" + base64.b64encode(secret.encode()).decode()
 
-    assert standardwebhooks.Webhook(secret.encode()).sign("evt_1", frozen.now(), BODY) == (
-        headers["webhook-signature"]
+    assert (
+        standardwebhooks.Webhook(secret.encode()).sign("evt_1", frozen.now(), BODY)
+        == (headers["webhook-signature"])
     )
     assert verify(BODY, headers, secret)["type"] == "message.sent"
     assert verify(BODY, headers, as_whsec)["type"] == "message.sent"

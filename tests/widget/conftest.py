@@ -215,9 +215,7 @@ def host_page(
     }
     settings.update(config or {})
     nonce_attribute = f' nonce="{nonce}"' if nonce else ""
-    recorder = (
-        f"<script{nonce_attribute}>{EVENT_RECORDER}</script>" if record_events else ""
-    )
+    recorder = f"<script{nonce_attribute}>{EVENT_RECORDER}</script>" if record_events else ""
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">

@@ -351,9 +351,7 @@ async def test_payloads_render_as_text(
 ) -> None:
     require_session(api_paths)
     config = {"customerId": "c_xss", "customerName": XSS_NAME}
-    page = await open_widget(
-        context, host_site, widget_server, publishable_key, config
-    )
+    page = await open_widget(context, host_site, widget_server, publishable_key, config)
     conversation_id = None
     for content in XSS_CONTENT:
         conversation_id = (await send_from_widget(page, content))["conversationId"]
@@ -486,9 +484,7 @@ async def test_resolved_conversation_asks_for_rating(
     publishable_key: str,
 ) -> None:
     require_session(api_paths)
-    require_operation(
-        api_paths, "POST /api/v2/conversations/{}/satisfaction", "the rating prompt"
-    )
+    require_operation(api_paths, "POST /api/v2/conversations/{}/satisfaction", "the rating prompt")
     page = await open_widget(
         context, host_site, widget_server, publishable_key, {"customerId": "c_r"}
     )

@@ -218,8 +218,10 @@ async def test_unusable_key_is_reported(
 async def test_hostile_host_css_does_not_leak_either_way(
     context: Any, widget_server: LiveServer, host_site: HostSite, publishable_key: str
 ) -> None:
-    before = "<script>window.__h1Before = getComputedStyle(document.querySelector('h1'))" \
-             ".fontFamily;</script>"
+    before = (
+        "<script>window.__h1Before = getComputedStyle(document.querySelector('h1'))"
+        ".fontFamily;</script>"
+    )
     html = host_page(
         widget_server, key=publishable_key, head=HOSTILE_CSS, body="<h1>Host page</h1>" + before
     )
@@ -357,9 +359,7 @@ async def test_narrow_viewport_fills_screen(
     assert browser_errors.found == []
 
 
-async def test_demo_page_runs_under_its_policy(
-    context: Any, widget_server: LiveServer
-) -> None:
+async def test_demo_page_runs_under_its_policy(context: Any, widget_server: LiveServer) -> None:
     # Init scripts run outside the page's policy, so the recorder needs no nonce.
     await context.add_init_script(
         "window.__violations = []; document.addEventListener('securitypolicyviolation',"

@@ -196,9 +196,7 @@ _FACT_COLUMNS_WITHOUT_AI_RESOLVED = tuple(
 _ZERO_COLUMNS = tuple(f"{prefix}_{kind}" for prefix in WAIT_SUMS for kind in ("waits", "ms"))
 
 
-def _part(
-    columns: tuple[str, ...], source: str, values: dict[str, str], where: str = ""
-) -> str:
+def _part(columns: tuple[str, ...], source: str, values: dict[str, str], where: str = "") -> str:
     """Build one branch of the merge: ``values`` by fact column, NULL for the others."""
     listed = ", ".join(values.get(column, "NULL") for column in columns)
     return f"SELECT cid, {listed} FROM {source}{where}"

@@ -155,9 +155,7 @@ async def admit(scope: Any) -> Principal:
     headers = _headers(scope)
     state = scope.setdefault("state", {})
     try:
-        principal = await identify(
-            app_state, headers.get(b"authorization"), headers.get(b"origin")
-        )
+        principal = await identify(app_state, headers.get(b"authorization"), headers.get(b"origin"))
     except AuthenticationFailed:
         await _limit_unauthenticated(scope, state)
         raise

@@ -79,9 +79,9 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(request: Request, error: StarletteHTTPException) -> Response:
         if error.status_code == 404:
-            return error_response(NotFound(
-                f"no route matches {request.method} {shown_text(request.url.path)}"
-            ))
+            return error_response(
+                NotFound(f"no route matches {request.method} {shown_text(request.url.path)}")
+            )
         if error.status_code == 405:
             allowed = allowed_methods(request.scope)
             if not allowed and error.headers:

@@ -107,9 +107,7 @@ async def generate_response(
     person, unless the request is an agent's ``draft``.
     """
     context = await db.read(
-        lambda tx: load_context(
-            tx, principal.org_id, request.conversation_id, principal=principal
-        )
+        lambda tx: load_context(tx, principal.org_id, request.conversation_id, principal=principal)
     )
     if context.ai_paused and not request.draft:
         raise Conflict(

@@ -65,9 +65,7 @@ def upsert_customer(
         )
 
 
-def create_conversation(
-    tx: Tx, principal: Principal, request: ConversationCreate
-) -> Conversation:
+def create_conversation(tx: Tx, principal: Principal, request: ConversationCreate) -> Conversation:
     org_id = principal.org_id
     customer_id = request.customer_id
     if principal.is_customer and customer_id != principal.customer_id:
@@ -172,9 +170,7 @@ def update_conversation(
             id=changes["assigned_agent_id"],
         )
         if not exists:
-            raise NotFound.for_id(
-                "agent", changes["assigned_agent_id"], field="assignedAgentId"
-            )
+            raise NotFound.for_id("agent", changes["assigned_agent_id"], field="assignedAgentId")
 
     now = clock.now_ms()
     assignments = {

@@ -136,9 +136,10 @@ def rule_table(effect_author: str) -> str:
             continue
         offset = effects[0].unread_count
         factor = effects[1].unread_count - offset
-        if effects[2].unread_count != 7 * factor + offset or len(
-            {effect.status for effect in effects}
-        ) != 1:
+        if (
+            effects[2].unread_count != 7 * factor + offset
+            or len({effect.status for effect in effects}) != 1
+        ):
             raise ValueError(
                 f"the message rules for {effect_author!r} in status {status!r} are not a "
                 "status map and a linear unread count; send such messages sequentially"

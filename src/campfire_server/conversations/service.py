@@ -42,9 +42,7 @@ def conversation_from_row(row: dict[str, Any], customer: CustomerSummary) -> Con
     )
 
 
-def customers_by_id(
-    tx: Tx, org_id: str, customer_ids: Sequence[str]
-) -> dict[str, CustomerSummary]:
+def customers_by_id(tx: Tx, org_id: str, customer_ids: Sequence[str]) -> dict[str, CustomerSummary]:
     """Read the customers with ``customer_ids``. An id without a stored customer gets no name."""
     unique = sorted(set(customer_ids))
     found: dict[str, CustomerSummary] = {}

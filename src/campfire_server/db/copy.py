@@ -193,16 +193,21 @@ def _unread_positions(conn, dialect: str) -> list[int]:  # type: ignore[no-untyp
     if dialect == "postgresql":
         # An event in the middle of a range counts as unread. Reading it again
         # on the target inserts nothing twice.
-        rows = conn.execute(text(
-            "SELECT e.position FROM events e WHERE e.tx_id IS NOT NULL AND EXISTS ("
-            "SELECT 1 FROM event_cursors c WHERE NOT pg_visible_in_snapshot(e.tx_id, "
-            "CAST(COALESCE(c.consumed_snapshot, :empty) AS pg_snapshot))) ORDER BY e.position"
-        ), {"empty": EMPTY_SNAPSHOT})
+        rows = conn.execute(
+            text(
+                "SELECT e.position FROM events e WHERE e.tx_id IS NOT NULL AND EXISTS ("
+                "SELECT 1 FROM event_cursors c WHERE NOT pg_visible_in_snapshot(e.tx_id, "
+                "CAST(COALESCE(c.consumed_snapshot, :empty) AS pg_snapshot))) ORDER BY e.position"
+            ),
+            {"empty": EMPTY_SNAPSHOT},
+        )
     else:
-        rows = conn.execute(text(
-            "SELECT position FROM events WHERE position > "
-            "(SELECT COALESCE(MIN(position), 0) FROM event_cursors) ORDER BY position"
-        ))
+        rows = conn.execute(
+            text(
+                "SELECT position FROM events WHERE position > "
+                "(SELECT COALESCE(MIN(position), 0) FROM event_cursors) ORDER BY position"
+            )
+        )
     return [int(row[0]) for row in rows]
 
 
@@ -217,24 +222,36 @@ def _rebase_event_cursors(reader, writer, source: str, target: str) -> None:  # 
     """
     unread = _unread_positions(reader, source)
     if target == "postgresql":
-        writer.execute(text(
-            "UPDATE events SET tx_id = NULL WHERE NOT (position = ANY(CAST(:unread AS bigint[])))"
-        ), {"unread": unread})
-        writer.execute(text(
-            "UPDATE event_cursors SET position = 0, resume_tx_id = NULL, "
-            "consumed_snapshot = NULL, target_snapshot = NULL"
-        ))
+        writer.execute(
+            text(
+                "UPDATE events SET tx_id = NULL "
+                "WHERE NOT (position = ANY(CAST(:unread AS bigint[])))"
+            ),
+            {"unread": unread},
+        )
+        writer.execute(
+            text(
+                "UPDATE event_cursors SET position = 0, resume_tx_id = NULL, "
+                "consumed_snapshot = NULL, target_snapshot = NULL"
+            )
+        )
         writer.execute(text("UPDATE webhooks SET start_snapshot = NULL"))
         # The disabled periods' snapshots are the source's too: a disabled
         # webhook stays disabled for every event, an enabled one for none.
-        writer.execute(text(
-            "UPDATE webhooks SET disabled_periods = CASE WHEN enabled THEN '[]' "
-            "ELSE :always END"
-        ), {"always": '[{"from":null,"to":null}]'})
+        writer.execute(
+            text(
+                "UPDATE webhooks SET disabled_periods = CASE WHEN enabled THEN '[]' "
+                "ELSE :always END"
+            ),
+            {"always": '[{"from":null,"to":null}]'},
+        )
         return
     last = writer.execute(text("SELECT COALESCE(MAX(position), 0) FROM events")).scalar_one()
     position = unread[0] - 1 if unread else int(last)
-    writer.execute(text(
-        "UPDATE event_cursors SET position = :position, resume_tx_id = NULL, "
-        "consumed_snapshot = NULL, target_snapshot = NULL"
-    ), {"position": position})
+    writer.execute(
+        text(
+            "UPDATE event_cursors SET position = :position, resume_tx_id = NULL, "
+            "consumed_snapshot = NULL, target_snapshot = NULL"
+        ),
+        {"position": position},
+    )

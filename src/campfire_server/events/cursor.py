@@ -222,8 +222,7 @@ def advance(tx: Tx, batch: Batch) -> None:
 def has_unread(tx: Tx, name: str) -> bool:
     """Tell, without locking, whether cursor ``name`` has committed events left to read."""
     row = tx.one(
-        "SELECT position, consumed_snapshot, target_snapshot FROM event_cursors "
-        "WHERE name = :name",
+        "SELECT position, consumed_snapshot, target_snapshot FROM event_cursors WHERE name = :name",
         name=name,
     )
     if row is None:

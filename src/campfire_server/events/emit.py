@@ -38,8 +38,7 @@ def next_sequence(tx: Tx, conversation_id: str) -> int:
     """Allocate the next per-conversation event sequence number."""
     return int(
         tx.value(
-            "UPDATE conversations SET event_seq = event_seq + 1 WHERE id = :id "
-            "RETURNING event_seq",
+            "UPDATE conversations SET event_seq = event_seq + 1 WHERE id = :id RETURNING event_seq",
             id=conversation_id,
         )
     )

@@ -80,9 +80,7 @@ def list_visible_mailboxes(
         where += f" AND id IN ({', '.join(names)})"
     total = int(tx.value(f"SELECT COUNT(*) AS n FROM mailboxes WHERE {where}", **params))
     where += keyset_clause(request, "asc", params)
-    rows = tx.all(
-        f"SELECT * FROM mailboxes WHERE {where}" + order_clause(request, "asc"), **params
-    )
+    rows = tx.all(f"SELECT * FROM mailboxes WHERE {where}" + order_clause(request, "asc"), **params)
     rows, meta = pagination(request, rows, total)
     return [mailbox_from_row(row) for row in rows], meta
 

@@ -362,7 +362,10 @@ def list_handoffs(
 
     def cursor_of(row: dict[str, Any]) -> str:
         position: tuple[int | str, ...] = (
-            row["priority_rank"], row["queue_order"], row["created_at"], row["id"]
+            row["priority_rank"],
+            row["queue_order"],
+            row["created_at"],
+            row["id"],
         )
         if order == CREATED_ORDER:
             position = (row["created_at"], row["id"])

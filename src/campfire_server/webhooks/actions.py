@@ -29,7 +29,7 @@ log = logging.getLogger(__name__)
 
 PING = "ping"
 MAX_EVENTS = len(CATALOG) + 1
-EVENTS_EXPECTED = f"a non-empty list of event types from {list(CATALOG)}, or [\"*\"] for all"
+EVENTS_EXPECTED = f'a non-empty list of event types from {list(CATALOG)}, or ["*"] for all'
 
 # Called after a transaction that made deliveries due has committed; the
 # delivery worker of this process installs its wake-up here.
@@ -210,8 +210,9 @@ def update_webhook(tx: Tx, org_id: str, webhook_id: str, request: WebhookUpdate)
         assignments["disabled_periods"] = _disabled_periods(tx, webhook_id, enabled=False)
         _fail_pending(tx, webhook_id, DISABLED_ERROR, now)
     sets = ", ".join(f"{column} = :{column}" for column in assignments)
-    tx.execute(f"UPDATE webhooks SET {sets} WHERE id = :webhook_id", webhook_id=webhook_id,
-               **assignments)
+    tx.execute(
+        f"UPDATE webhooks SET {sets} WHERE id = :webhook_id", webhook_id=webhook_id, **assignments
+    )
     if "events" in assignments or "enabled" in assignments:
         _subscriptions_changed(tx)
     return service.webhook_from_row(service.get_webhook_row(tx, org_id, webhook_id), now_ms=now)
@@ -231,8 +232,9 @@ def delete_webhook(tx: Tx, org_id: str, webhook_id: str) -> None:
         "(SELECT id FROM webhook_deliveries WHERE webhook_id = :webhook_id)",
         webhook_id=webhook_id,
     )
-    tx.execute("DELETE FROM webhook_deliveries WHERE webhook_id = :webhook_id",
-               webhook_id=webhook_id)
+    tx.execute(
+        "DELETE FROM webhook_deliveries WHERE webhook_id = :webhook_id", webhook_id=webhook_id
+    )
     tx.execute("DELETE FROM webhooks WHERE id = :webhook_id", webhook_id=webhook_id)
     _subscriptions_changed(tx)
     tx.log(log.info, "webhook deleted", extra={"webhook_id": webhook_id, "organization_id": org_id})
@@ -276,8 +278,15 @@ def rotate_secret(
 
 
 def _insert_delivery(
-    tx: Tx, *, webhook_id: str, org_id: str, event_id: str, event_type: str, payload: str,
-    now: int, delivery_id: str | None = None,
+    tx: Tx,
+    *,
+    webhook_id: str,
+    org_id: str,
+    event_id: str,
+    event_type: str,
+    payload: str,
+    now: int,
+    delivery_id: str | None = None,
 ) -> str:
     delivery_id = delivery_id or ids.new("delivery")
     tx.execute(
@@ -561,8 +570,10 @@ def record_attempt(
             "webhook delivery lease lost before the attempt was recorded",
             extra={"delivery_id": job.delivery_id, "webhook_id": job.webhook_id},
         )
-        if tx.value("SELECT 1 AS found FROM webhook_deliveries WHERE id = :id",
-                    id=job.delivery_id) is None:
+        if (
+            tx.value("SELECT 1 AS found FROM webhook_deliveries WHERE id = :id", id=job.delivery_id)
+            is None
+        ):
             return False
     attempt = {
         "delivery_id": job.delivery_id,

@@ -487,8 +487,10 @@ class DeliveryWorker:
 
 def new_http_client(settings: Settings) -> httpx.AsyncClient:
     """Build the client workers send with: no redirects, no proxies from the environment."""
-    limits = httpx.Limits(max_connections=settings.webhook_concurrency * 2,
-                          max_keepalive_connections=settings.webhook_concurrency)
+    limits = httpx.Limits(
+        max_connections=settings.webhook_concurrency * 2,
+        max_keepalive_connections=settings.webhook_concurrency,
+    )
     return httpx.AsyncClient(
         timeout=settings.webhook_timeout_seconds,
         follow_redirects=False,

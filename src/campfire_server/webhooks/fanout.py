@@ -93,8 +93,9 @@ def _subscriptions(tx: Tx, org_ids: list[str]) -> list[Subscription]:
 
 def _records(tx: Tx, positions: list[int]) -> dict[int, EventRecord]:
     placeholders, params = _in_list("p", positions)
-    rows = tx.all(f"SELECT {EVENT_COLUMNS} FROM events WHERE position IN ({placeholders})",
-                  **params)
+    rows = tx.all(
+        f"SELECT {EVENT_COLUMNS} FROM events WHERE position IN ({placeholders})", **params
+    )
     return {row["position"]: EventRecord.from_row(row) for row in rows}
 
 
@@ -170,13 +171,11 @@ def fan_out(tx: Tx, *, limit: int = BATCH_EVENTS) -> FanOut | None:
         org_ids = sorted({event.org_id for event in batch.events})
         subscriptions = _subscriptions(tx, org_ids)
         if subscriptions:
-            pairs, before_start, while_disabled = _match(
-                batch.events, subscriptions, tx.dialect
-            )
-    _log_skipped(tx, "the event committed before the webhook was created", before_start,
-                 log.info)
-    _log_skipped(tx, "the event committed while the webhook was disabled", while_disabled,
-                 log.debug)
+            pairs, before_start, while_disabled = _match(batch.events, subscriptions, tx.dialect)
+    _log_skipped(tx, "the event committed before the webhook was created", before_start, log.info)
+    _log_skipped(
+        tx, "the event committed while the webhook was disabled", while_disabled, log.debug
+    )
 
     inserted = 0
     if pairs:
@@ -197,23 +196,26 @@ def fan_out(tx: Tx, *, limit: int = BATCH_EVENTS) -> FanOut | None:
             if not subscription.covers(record.mailbox_id):
                 outside_mailboxes.append((event, subscription))
                 continue
-            rows.append({
-                "id": delivery_id(record.id, subscription.id),
-                "webhook_id": subscription.id,
-                "org_id": record.org_id,
-                "event_id": record.id,
-                "event_type": record.type,
-                "payload": payloads[event.position],
-                "status": "pending" if subscription.enabled else "failed",
-                "last_error": None if subscription.enabled else DISABLED_ERROR,
-                "next_attempt_at": now if subscription.enabled else None,
-                "created_at": record.created_at,
-                "updated_at": now,
-            })
+            rows.append(
+                {
+                    "id": delivery_id(record.id, subscription.id),
+                    "webhook_id": subscription.id,
+                    "org_id": record.org_id,
+                    "event_id": record.id,
+                    "event_type": record.type,
+                    "payload": payloads[event.position],
+                    "status": "pending" if subscription.enabled else "failed",
+                    "last_error": None if subscription.enabled else DISABLED_ERROR,
+                    "next_attempt_at": now if subscription.enabled else None,
+                    "created_at": record.created_at,
+                    "updated_at": now,
+                }
+            )
         inserted = _insert(tx, rows)
         _log_skipped(tx, "the event row is gone", missing, log.warning)
-        _log_skipped(tx, "the event is outside the webhook's mailboxes", outside_mailboxes,
-                     log.debug)
+        _log_skipped(
+            tx, "the event is outside the webhook's mailboxes", outside_mailboxes, log.debug
+        )
 
     cursor.advance(tx, batch)
     if inserted:

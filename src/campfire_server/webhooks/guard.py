@@ -93,7 +93,9 @@ def parse_url(url: str, field: str = "url") -> Destination:
         host = parts.hostname
     except ValueError as error:
         raise DestinationRejected(
-            f"{field} is not a valid URL: {error}", field=field, value=url[:200],
+            f"{field} is not a valid URL: {error}",
+            field=field,
+            value=url[:200],
             expected=URL_EXPECTED,
         ) from None
     if parts.scheme not in ("http", "https") or not host:

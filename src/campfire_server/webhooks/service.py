@@ -47,9 +47,7 @@ def find_webhook_row(
     return row
 
 
-def webhook_from_row(
-    row: dict[str, Any], *, now_ms: int, reveal_secret: bool = False
-) -> Webhook:
+def webhook_from_row(row: dict[str, Any], *, now_ms: int, reveal_secret: bool = False) -> Webhook:
     """Build the public form; the secret is masked unless ``reveal_secret``."""
     expires_at = row["previous_secret_expires_at"]
     in_grace = row["previous_secret"] is not None and expires_at is not None and expires_at > now_ms

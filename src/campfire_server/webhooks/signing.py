@@ -105,9 +105,7 @@ def signature_header(keys: list[bytes], message_id: str, timestamp: int, body: b
     return " ".join(sign(key, message_id, timestamp, body) for key in keys)
 
 
-def headers_for(
-    keys: list[bytes], message_id: str, timestamp: int, body: bytes
-) -> dict[str, str]:
+def headers_for(keys: list[bytes], message_id: str, timestamp: int, body: bytes) -> dict[str, str]:
     """Return the three Standard Webhooks headers of one attempt."""
     return {
         "webhook-id": message_id,

@@ -107,9 +107,7 @@ async def list_articles(
     require(principal, "knowledge:read")
     _check_mailbox_filter(principal, mailbox_id)
     filters = (tag, mailbox_id)
-    request = page_request(
-        page, limit, cursor, list_key=f"{principal.org_id}:articles:{filters!r}"
-    )
+    request = page_request(page, limit, cursor, list_key=f"{principal.org_id}:articles:{filters!r}")
     rows, meta = await db.read(
         lambda tx: service.list_articles(
             tx,

@@ -84,12 +84,8 @@ def upgrade() -> None:
         sa.Column("resolved_at", Millis),
         sa.Column("created_at", Millis, nullable=False),
         sa.Column("updated_at", Millis, nullable=False),
-        sa.ForeignKeyConstraint(
-            ["org_id", "mailbox_id"], ["mailboxes.org_id", "mailboxes.id"]
-        ),
-        sa.ForeignKeyConstraint(
-            ["org_id", "customer_id"], ["customers.org_id", "customers.id"]
-        ),
+        sa.ForeignKeyConstraint(["org_id", "mailbox_id"], ["mailboxes.org_id", "mailboxes.id"]),
+        sa.ForeignKeyConstraint(["org_id", "customer_id"], ["customers.org_id", "customers.id"]),
     )
     op.create_index("ix_conversations_org_created", "conversations", ["org_id", "created_at", "id"])
     op.create_index(

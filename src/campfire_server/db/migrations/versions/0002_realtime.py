@@ -14,9 +14,7 @@ depends_on = None
 
 def upgrade() -> None:
     # Replays of a mailbox channel read its events after a position.
-    op.create_index(
-        "ix_events_mailbox_position", "events", ["org_id", "mailbox_id", "position"]
-    )
+    op.create_index("ix_events_mailbox_position", "events", ["org_id", "mailbox_id", "position"])
 
 
 def downgrade() -> None:

@@ -57,8 +57,6 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index("ux_messages_conversation_seq", table_name="messages")
     op.drop_index("ix_messages_conversation", table_name="messages")
-    op.create_index(
-        "ix_messages_conversation", "messages", ["conversation_id", "created_at", "id"]
-    )
+    op.create_index("ix_messages_conversation", "messages", ["conversation_id", "created_at", "id"])
     with op.batch_alter_table("messages") as batch:
         batch.drop_column("seq")
