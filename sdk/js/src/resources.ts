@@ -191,7 +191,7 @@ export class Handoffs extends Resource {
 
   /** Iterate handoffs, by default the queue, ordered by priority and then age. */
   list(
-    query: ListQuery & { status?: string; mailboxId?: string } = {},
+    query: ListQuery & { status?: string; mailboxId?: string; order?: "queue" | "created" } = {},
   ): Paginator<QueuedHandoff> {
     return this.paginate("/handoffs", query);
   }

@@ -300,7 +300,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List handoffs in queue order: by priority, then oldest first */
+        /** List handoffs in queue order (by priority, then oldest first) or creation order */
         get: operations["handoffs-list"];
         put?: never;
         post?: never;
@@ -945,6 +945,20 @@ export interface components {
             subject?: string | null;
         };
         /**
+         * CustomerInfo
+         * @description The customer as the caller describes them; other keys are kept as sent.
+         */
+        CustomerInfo: {
+            /** Email */
+            email?: string | null;
+            /** Name */
+            name?: string | null;
+            /** Tier */
+            tier?: string | null;
+        } & {
+            [key: string]: unknown;
+        };
+        /**
          * CustomerSummary
          * @description The customer of a conversation, as agents see it.
          */
@@ -1100,7 +1114,10 @@ export interface components {
             responseTime: number;
             /** Shouldhandoff */
             shouldHandoff: boolean;
-            /** Sources */
+            /**
+             * Sources
+             * @description The articles the confidence rests on: those the reply cites, or on a handoff those weighed with relevance at least 0.5. Without any, confidence is below 0.5
+             */
             sources: components["schemas"]["SourcePublic"][];
         };
         /** Handoff */
@@ -1157,6 +1174,22 @@ export interface components {
             unroutableSkills: string[];
         };
         /**
+         * HandoffContext
+         * @description The context an agent reads: named fields checked as on other routes, other keys kept.
+         */
+        HandoffContext: {
+            customerInfo?: components["schemas"]["CustomerInfo"] | null;
+            /** Issuetype */
+            issueType?: string | null;
+            /**
+             * Previousattempts
+             * @description How often the customer tried before; 0 to 1,000,000
+             */
+            previousAttempts?: number | null;
+        } & {
+            [key: string]: unknown;
+        };
+        /**
          * HandoffCreate
          * @example {
          *       "context": {
@@ -1176,13 +1209,8 @@ export interface components {
          *     }
          */
         HandoffCreate: {
-            /**
-             * Context
-             * @description What the agent should know; a JSON object of at most 16 KiB and 5 levels
-             */
-            context?: {
-                [key: string]: unknown;
-            };
+            /** @description What the agent should know; a JSON object of at most 16 KiB and 5 levels */
+            context?: components["schemas"]["HandoffContext"];
             /**
              * Priority
              * @default medium
@@ -1682,7 +1710,10 @@ export interface components {
         SearchHit: {
             /** Id */
             id: string;
-            /** Relevance */
+            /**
+             * Relevance
+             * @description The idf-weighted share of the query's terms that the article contains (or, with semantic search, the passage's cosine similarity when higher); the same value as in the AI's sources, not scaled to the top hit
+             */
             relevance: number;
             /** Snippet */
             snippet: string;
@@ -1717,7 +1748,10 @@ export interface components {
         };
         /** SourcePublic */
         SourcePublic: {
-            /** Relevance */
+            /**
+             * Relevance
+             * @description The same value as GET /knowledge/search gives the article for this question, not scaled to the top hit
+             */
             relevance: number;
             /** Title */
             title: string;
@@ -1936,7 +1970,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description Missing or invalid credential: AUTHENTICATION_ERROR */
+            /** @description Missing or invalid credential: AUTHENTICATION_ERROR, with WWW-Authenticate: Bearer */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -2016,7 +2050,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description Missing or invalid credential: AUTHENTICATION_ERROR */
+            /** @description Missing or invalid credential: AUTHENTICATION_ERROR, with WWW-Authenticate: Bearer */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -2119,7 +2153,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description Missing or invalid credential: AUTHENTICATION_ERROR */
+            /** @description Missing or invalid credential: AUTHENTICATION_ERROR, with WWW-Authenticate: Bearer */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -2202,7 +2236,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description Missing or invalid credential: AUTHENTICATION_ERROR */
+            /** @description Missing or invalid credential: AUTHENTICATION_ERROR, with WWW-Authenticate: Bearer */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -2291,7 +2325,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description Missing or invalid credential: AUTHENTICATION_ERROR */
+            /** @description Missing or invalid credential: AUTHENTICATION_ERROR, with WWW-Authenticate: Bearer */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -2396,7 +2430,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description Missing or invalid credential: AUTHENTICATION_ERROR */
+            /** @description Missing or invalid credential: AUTHENTICATION_ERROR, with WWW-Authenticate: Bearer */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -2517,7 +2551,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description Missing or invalid credential: AUTHENTICATION_ERROR */
+            /** @description Missing or invalid credential: AUTHENTICATION_ERROR, with WWW-Authenticate: Bearer */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -2616,7 +2650,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description Missing or invalid credential: AUTHENTICATION_ERROR */
+            /** @description Missing or invalid credential: AUTHENTICATION_ERROR, with WWW-Authenticate: Bearer */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -2703,7 +2737,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description Missing or invalid credential: AUTHENTICATION_ERROR */
+            /** @description Missing or invalid credential: AUTHENTICATION_ERROR, with WWW-Authenticate: Bearer */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -2799,7 +2833,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description Missing or invalid credential: AUTHENTICATION_ERROR */
+            /** @description Missing or invalid credential: AUTHENTICATION_ERROR, with WWW-Authenticate: Bearer */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -2922,7 +2956,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description Missing or invalid credential: AUTHENTICATION_ERROR */
+            /** @description Missing or invalid credential: AUTHENTICATION_ERROR, with WWW-Authenticate: Bearer */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -3002,7 +3036,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description Missing or invalid credential: AUTHENTICATION_ERROR */
+            /** @description Missing or invalid credential: AUTHENTICATION_ERROR, with WWW-Authenticate: Bearer */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -3114,7 +3148,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description Missing or invalid credential: AUTHENTICATION_ERROR */
+            /** @description Missing or invalid credential: AUTHENTICATION_ERROR, with WWW-Authenticate: Bearer */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -3203,7 +3237,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description Missing or invalid credential: AUTHENTICATION_ERROR */
+            /** @description Missing or invalid credential: AUTHENTICATION_ERROR, with WWW-Authenticate: Bearer */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -3315,7 +3349,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description Missing or invalid credential: AUTHENTICATION_ERROR */
+            /** @description Missing or invalid credential: AUTHENTICATION_ERROR, with WWW-Authenticate: Bearer */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -3415,7 +3449,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description Missing or invalid credential: AUTHENTICATION_ERROR */
+            /** @description Missing or invalid credential: AUTHENTICATION_ERROR, with WWW-Authenticate: Bearer */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -3527,7 +3561,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description Missing or invalid credential: AUTHENTICATION_ERROR */
+            /** @description Missing or invalid credential: AUTHENTICATION_ERROR, with WWW-Authenticate: Bearer */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -3639,7 +3673,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description Missing or invalid credential: AUTHENTICATION_ERROR */
+            /** @description Missing or invalid credential: AUTHENTICATION_ERROR, with WWW-Authenticate: Bearer */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -3755,7 +3789,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description Missing or invalid credential: AUTHENTICATION_ERROR */
+            /** @description Missing or invalid credential: AUTHENTICATION_ERROR, with WWW-Authenticate: Bearer */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -3846,7 +3880,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description Missing or invalid credential: AUTHENTICATION_ERROR */
+            /** @description Missing or invalid credential: AUTHENTICATION_ERROR, with WWW-Authenticate: Bearer */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -3959,7 +3993,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description Missing or invalid credential: AUTHENTICATION_ERROR */
+            /** @description Missing or invalid credential: AUTHENTICATION_ERROR, with WWW-Authenticate: Bearer */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -4044,7 +4078,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description Missing or invalid credential: AUTHENTICATION_ERROR */
+            /** @description Missing or invalid credential: AUTHENTICATION_ERROR, with WWW-Authenticate: Bearer */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -4144,7 +4178,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description Missing or invalid credential: AUTHENTICATION_ERROR */
+            /** @description Missing or invalid credential: AUTHENTICATION_ERROR, with WWW-Authenticate: Bearer */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -4263,7 +4297,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description Missing or invalid credential: AUTHENTICATION_ERROR */
+            /** @description Missing or invalid credential: AUTHENTICATION_ERROR, with WWW-Authenticate: Bearer */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -4326,6 +4360,8 @@ export interface operations {
                 cursor?: string | null;
                 limit?: number;
                 mailboxId?: string | null;
+                /** @description queue: by priority, then oldest first; a handoff returned to the queue, or a new one ahead of the cursor, can be listed twice or missed by a cursor walk. created: oldest first by creation time, which never changes, so a cursor walk lists each matching handoff once */
+                order?: "queue" | "created";
                 /** @description 1-based page; prefer cursor */
                 page?: number;
                 status?: ("queued" | "assigned" | "completed" | "cancelled")[] | null;
@@ -4354,7 +4390,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description Missing or invalid credential: AUTHENTICATION_ERROR */
+            /** @description Missing or invalid credential: AUTHENTICATION_ERROR, with WWW-Authenticate: Bearer */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -4434,7 +4470,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description Missing or invalid credential: AUTHENTICATION_ERROR */
+            /** @description Missing or invalid credential: AUTHENTICATION_ERROR, with WWW-Authenticate: Bearer */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -4514,7 +4550,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description Missing or invalid credential: AUTHENTICATION_ERROR */
+            /** @description Missing or invalid credential: AUTHENTICATION_ERROR, with WWW-Authenticate: Bearer */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -4626,7 +4662,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description Missing or invalid credential: AUTHENTICATION_ERROR */
+            /** @description Missing or invalid credential: AUTHENTICATION_ERROR, with WWW-Authenticate: Bearer */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -4709,7 +4745,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description Missing or invalid credential: AUTHENTICATION_ERROR */
+            /** @description Missing or invalid credential: AUTHENTICATION_ERROR, with WWW-Authenticate: Bearer */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -4802,7 +4838,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description Missing or invalid credential: AUTHENTICATION_ERROR */
+            /** @description Missing or invalid credential: AUTHENTICATION_ERROR, with WWW-Authenticate: Bearer */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -4882,7 +4918,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description Missing or invalid credential: AUTHENTICATION_ERROR */
+            /** @description Missing or invalid credential: AUTHENTICATION_ERROR, with WWW-Authenticate: Bearer */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -4994,7 +5030,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description Missing or invalid credential: AUTHENTICATION_ERROR */
+            /** @description Missing or invalid credential: AUTHENTICATION_ERROR, with WWW-Authenticate: Bearer */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -5077,7 +5113,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description Missing or invalid credential: AUTHENTICATION_ERROR */
+            /** @description Missing or invalid credential: AUTHENTICATION_ERROR, with WWW-Authenticate: Bearer */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -5166,7 +5202,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description Missing or invalid credential: AUTHENTICATION_ERROR */
+            /** @description Missing or invalid credential: AUTHENTICATION_ERROR, with WWW-Authenticate: Bearer */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -5280,7 +5316,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description Missing or invalid credential: AUTHENTICATION_ERROR */
+            /** @description Missing or invalid credential: AUTHENTICATION_ERROR, with WWW-Authenticate: Bearer */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -5396,7 +5432,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description Missing or invalid credential: AUTHENTICATION_ERROR */
+            /** @description Missing or invalid credential: AUTHENTICATION_ERROR, with WWW-Authenticate: Bearer */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -5476,7 +5512,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description Missing or invalid credential: AUTHENTICATION_ERROR */
+            /** @description Missing or invalid credential: AUTHENTICATION_ERROR, with WWW-Authenticate: Bearer */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -5556,7 +5592,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description Missing or invalid credential: AUTHENTICATION_ERROR */
+            /** @description Missing or invalid credential: AUTHENTICATION_ERROR, with WWW-Authenticate: Bearer */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -5659,7 +5695,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description Missing or invalid credential: AUTHENTICATION_ERROR */
+            /** @description Missing or invalid credential: AUTHENTICATION_ERROR, with WWW-Authenticate: Bearer */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -5742,7 +5778,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description Missing or invalid credential: AUTHENTICATION_ERROR */
+            /** @description Missing or invalid credential: AUTHENTICATION_ERROR, with WWW-Authenticate: Bearer */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -5840,7 +5876,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description Missing or invalid credential: AUTHENTICATION_ERROR */
+            /** @description Missing or invalid credential: AUTHENTICATION_ERROR, with WWW-Authenticate: Bearer */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -5945,7 +5981,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description Missing or invalid credential: AUTHENTICATION_ERROR */
+            /** @description Missing or invalid credential: AUTHENTICATION_ERROR, with WWW-Authenticate: Bearer */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -6025,7 +6061,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description Missing or invalid credential: AUTHENTICATION_ERROR */
+            /** @description Missing or invalid credential: AUTHENTICATION_ERROR, with WWW-Authenticate: Bearer */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -6137,7 +6173,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description Missing or invalid credential: AUTHENTICATION_ERROR */
+            /** @description Missing or invalid credential: AUTHENTICATION_ERROR, with WWW-Authenticate: Bearer */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -6220,7 +6256,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description Missing or invalid credential: AUTHENTICATION_ERROR */
+            /** @description Missing or invalid credential: AUTHENTICATION_ERROR, with WWW-Authenticate: Bearer */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -6309,7 +6345,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description Missing or invalid credential: AUTHENTICATION_ERROR */
+            /** @description Missing or invalid credential: AUTHENTICATION_ERROR, with WWW-Authenticate: Bearer */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -6417,7 +6453,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description Missing or invalid credential: AUTHENTICATION_ERROR */
+            /** @description Missing or invalid credential: AUTHENTICATION_ERROR, with WWW-Authenticate: Bearer */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -6503,7 +6539,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description Missing or invalid credential: AUTHENTICATION_ERROR */
+            /** @description Missing or invalid credential: AUTHENTICATION_ERROR, with WWW-Authenticate: Bearer */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -6619,7 +6655,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description Missing or invalid credential: AUTHENTICATION_ERROR */
+            /** @description Missing or invalid credential: AUTHENTICATION_ERROR, with WWW-Authenticate: Bearer */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -6731,7 +6767,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description Missing or invalid credential: AUTHENTICATION_ERROR */
+            /** @description Missing or invalid credential: AUTHENTICATION_ERROR, with WWW-Authenticate: Bearer */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -6845,7 +6881,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description Missing or invalid credential: AUTHENTICATION_ERROR */
+            /** @description Missing or invalid credential: AUTHENTICATION_ERROR, with WWW-Authenticate: Bearer */
             401: {
                 headers: {
                     [name: string]: unknown;

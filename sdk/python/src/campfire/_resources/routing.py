@@ -114,14 +114,19 @@ class Handoffs(Resource):
         *,
         status: str | None = None,
         mailbox_id: str | None = None,
+        order: str | None = None,
         limit: int | None = None,
         cursor: str | None = None,
     ) -> Paginator[QueuedHandoff]:
-        """Iterate handoffs, by default the queue, ordered by priority and then age."""
+        """Iterate handoffs, by default the queue, ordered by priority and then age.
+
+        ``order="created"`` lists them oldest first by creation time instead,
+        so a walk meets each handoff once even while the queue changes.
+        """
         return self._list(
             "/handoffs",
             QueuedHandoff.model_validate,
-            query(status=status, mailbox_id=mailbox_id, limit=limit, cursor=cursor),
+            query(status=status, mailbox_id=mailbox_id, order=order, limit=limit, cursor=cursor),
         )
 
     def cancel(self, conversation_id: str) -> Handoff:
