@@ -209,8 +209,26 @@ def test_semantic_command_without_extra_is_usage(tmp_path, args):
         ),
         (
             {"CAMPFIRE_AI_PROVIDER": "openai", "CAMPFIRE_AI_BASE_URL": "http://127.0.0.1:9/v1"},
-            ["CAMPFIRE_AI_PROVIDER openai is invalid", "needs CAMPFIRE_AI_MODEL, which"],
+            ["CAMPFIRE_AI_PROVIDER openai is invalid", "needs CAMPFIRE_AI_MODEL, which is unset"],
             ["CAMPFIRE_AI_BASE_URL and"],
+        ),
+        (
+            {
+                "CAMPFIRE_AI_PROVIDER": "openai",
+                "CAMPFIRE_AI_BASE_URL": "notaurl",
+                "CAMPFIRE_AI_MODEL": "m",
+            },
+            ["CAMPFIRE_AI_BASE_URL notaurl is invalid", "http:// or https:// URL with a host"],
+            [],
+        ),
+        (
+            {
+                "CAMPFIRE_AI_PROVIDER": "openai",
+                "CAMPFIRE_AI_BASE_URL": "ftp://127.0.0.1/v1",
+                "CAMPFIRE_AI_MODEL": "m",
+            },
+            ["CAMPFIRE_AI_BASE_URL ftp://127.0.0.1/v1 is invalid", "http:// or https://"],
+            [],
         ),
         (
             {"CAMPFIRE_AI_RETRIEVER": "bm25"},

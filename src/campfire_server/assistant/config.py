@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -46,11 +47,18 @@ class AssistantSettings(BaseSettings):
                 if not value
             ]
             if missing:
+                verb = "is" if len(missing) == 1 else "are"
                 raise ValueError(
                     f"CAMPFIRE_AI_PROVIDER openai is invalid: it needs {' and '.join(missing)}, "
-                    "which are unset; set the endpoint (for example CAMPFIRE_AI_BASE_URL="
+                    f"which {verb} unset. Set the endpoint (for example CAMPFIRE_AI_BASE_URL="
                     "http://127.0.0.1:8000/v1) and the model name, or set "
                     "CAMPFIRE_AI_PROVIDER=extractive"
+                )
+            base_url = urlsplit(self.base_url or "")
+            if base_url.scheme not in ("http", "https") or not base_url.hostname:
+                raise ValueError(
+                    f"CAMPFIRE_AI_BASE_URL {self.base_url} is invalid: it must be an http:// "
+                    "or https:// URL with a host, for example http://127.0.0.1:8000/v1"
                 )
         if self.retriever in SEMANTIC_RETRIEVERS and not semantic_available():
             raise ValueError(
