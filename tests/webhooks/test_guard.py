@@ -369,6 +369,9 @@ LOOPBACK_NAME_URLS = [
     "http://ip6-localhost/x",
     "http://IP6-LOCALHOST./x",
     "http://ip6-loopback/x",
+    "http://127.0.0.1./x",
+    "http://[::1]/x",
+    "http://2130706433./x",
 ]
 
 
@@ -378,6 +381,18 @@ def test_save_rejects_loopback_name_forms(db, url):
         guard.check_url(url, _settings(db.url))
 
     assert "a loopback address" in raised.value.message
+    assert raised.value.details["field"] == "url"
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["http://localhost%2e/x", "http://127.0.0.1%00.example.com/x", "http://[fe80::1%25lo]/x"],
+)
+def test_save_rejects_percent_in_host(db, url):
+    with pytest.raises(DestinationRejected) as raised:
+        guard.check_url(url, _settings(db.url))
+
+    assert "percent-encoded" in raised.value.message
     assert raised.value.details["field"] == "url"
 
 

@@ -123,6 +123,14 @@ def parse_url(url: str, field: str = "url") -> Destination:
             value=shown[:200],
             expected=URL_EXPECTED,
         )
+    if "%" in host:
+        raise DestinationRejected(
+            f"{field} has a percent-encoded or zoned host ({host}), so write the host name or "
+            "address plainly",
+            field=field,
+            value=url[:200],
+            expected=URL_EXPECTED,
+        )
     if port == 0:
         raise DestinationRejected(
             f"{field} has port 0, which no server listens on; give a port from 1 to 65535, "
@@ -207,7 +215,8 @@ def _literal(host: str) -> IPAddress | None:
     ``AI_NUMERICHOST`` makes the system parse the name as a number only, so
     this never sends a DNS query.
     """
-    host = host.strip("[]")
+    # A trailing dot names the same host, so "127.0.0.1." is 127.0.0.1.
+    host = host.strip("[]").rstrip(".")
     try:
         return ipaddress.ip_address(host)
     except ValueError:
