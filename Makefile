@@ -70,7 +70,7 @@ test-sdk-js: install-dev
 
 lint: install-dev
 	$(BIN)/ruff check src tests bench
-	$(BIN)/ruff format --check src tests bench sdk/python
+	$(BIN)/ruff format --check src tests bench sdk/python/src sdk/python/tests
 
 bench: install-dev
 	$(BIN)/python bench/run.py
