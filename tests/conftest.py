@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -290,6 +291,30 @@ def start_server(
             time.sleep(0.1)
     server.stop()
     raise RuntimeError(f"server did not start within 90 s:\n{log_path.read_text()[-3000:]}")
+
+
+@contextmanager
+def servers_on_new_postgres(count: int, log_dir: Path) -> Iterator[list[LiveServer]]:
+    """Start ``count`` servers on a new migrated PostgreSQL database, without Redis or limits.
+
+    The servers stop and the database is dropped on leaving the block.
+    """
+    url = create_postgres_database()
+    migrate.upgrade(url)
+    environment = {
+        "CAMPFIRE_REDIS_URL": "",
+        "CAMPFIRE_RATE_LIMIT_MESSAGES_PER_MINUTE": "100000",
+        "CAMPFIRE_RATE_LIMIT_REQUESTS_PER_MINUTE": "100000",
+    }
+    servers: list[LiveServer] = []
+    try:
+        for _ in range(count):
+            servers.append(start_server(url, log_dir, env=environment))
+        yield servers
+    finally:
+        for server in servers:
+            server.stop()
+        drop_postgres_database(url)
 
 
 @pytest.fixture

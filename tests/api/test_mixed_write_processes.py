@@ -14,8 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from campfire_server.db import migrate
-from tests.conftest import create_postgres_database, drop_postgres_database, start_server
+from tests.conftest import servers_on_new_postgres
 
 HEADERS = {"Authorization": "Bearer test_sk_123456789"}
 PROCESSES = 3
@@ -79,18 +78,7 @@ EXPECTED = {
 async def test_mixed_writes_across_processes(postgres_available, tmp_path: Path) -> None:
     if not postgres_available:
         pytest.skip("PostgreSQL is not reachable")
-    url = create_postgres_database()
-    migrate.upgrade(url)
-    environment = {
-        "CAMPFIRE_REDIS_URL": "",
-        "CAMPFIRE_RATE_LIMIT_MESSAGES_PER_MINUTE": "100000",
-        "CAMPFIRE_RATE_LIMIT_REQUESTS_PER_MINUTE": "100000",
-    }
-    servers = []
-    try:
-        for _ in range(PROCESSES):
-            servers.append(start_server(url, tmp_path, env=environment))
-
+    with servers_on_new_postgres(PROCESSES, tmp_path) as servers:
         limits = httpx.Limits(max_connections=REQUESTS)
         async with httpx.AsyncClient(headers=HEADERS, timeout=90, limits=limits) as client:
             api = servers[0].api
@@ -135,10 +123,6 @@ async def test_mixed_writes_across_processes(postgres_available, tmp_path: Path)
                 )
                 assert page.status_code == 200, page.text
                 listed[conversation_id] = {m["content"] for m in page.json()["data"]}
-    finally:
-        for server in servers:
-            server.stop()
-        drop_postgres_database(url)
 
     server_errors = [
         (kind, response.status_code, response.text[:200])

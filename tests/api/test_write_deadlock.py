@@ -13,8 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from campfire_server.db import migrate
-from tests.conftest import create_postgres_database, drop_postgres_database, start_server
+from tests.conftest import servers_on_new_postgres
 
 HEADERS = {"Authorization": "Bearer test_sk_123456789"}
 PROCESSES = 3
@@ -25,18 +24,7 @@ MESSAGES = 200
 async def test_cross_process_groups_commit_all(postgres_available, tmp_path: Path) -> None:
     if not postgres_available:
         pytest.skip("PostgreSQL is not reachable")
-    url = create_postgres_database()
-    migrate.upgrade(url)
-    environment = {
-        "CAMPFIRE_REDIS_URL": "",
-        "CAMPFIRE_RATE_LIMIT_MESSAGES_PER_MINUTE": "100000",
-        "CAMPFIRE_RATE_LIMIT_REQUESTS_PER_MINUTE": "100000",
-    }
-    servers = []
-    try:
-        for _ in range(PROCESSES):
-            servers.append(start_server(url, tmp_path, env=environment))
-
+    with servers_on_new_postgres(PROCESSES, tmp_path) as servers:
         limits = httpx.Limits(max_connections=MESSAGES)
         async with httpx.AsyncClient(headers=HEADERS, timeout=60, limits=limits) as client:
             mailbox = await client.post(f"{servers[0].api}/mailboxes", json={"name": "Deadlock"})
@@ -71,10 +59,6 @@ async def test_cross_process_groups_commit_all(postgres_available, tmp_path: Pat
                 )
                 assert listed.status_code == 200, listed.text
                 stored[conversation_id] = [message["content"] for message in listed.json()["data"]]
-    finally:
-        for server in servers:
-            server.stop()
-        drop_postgres_database(url)
 
     failures = [response.text for response in responses if response.status_code != 201]
     assert failures == []

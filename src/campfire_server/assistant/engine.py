@@ -131,7 +131,9 @@ class AnswerEngine:
                 started=started,
             )
         except Exception:
-            log.exception("answer failed, handed off", extra={"organization_id": org_id})
+            log.exception(
+                "response generation failed, handed off", extra={"organization_id": org_id}
+            )
             language = detect_language(question, [])
             return self._handoff(HandoffReason.PROVIDER_FAILURE, language, 0.0, started)
 
@@ -260,7 +262,9 @@ class AnswerEngine:
                 )
                 continue
             except Exception:
-                log.exception("answer provider failed", extra={"provider": provider.name})
+                log.exception(
+                    "answer provider raised an unexpected error", extra={"provider": provider.name}
+                )
                 continue
             return reply, provider
         return None, None
