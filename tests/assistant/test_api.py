@@ -5,6 +5,8 @@ import asyncio
 import pytest
 
 from campfire_server.assistant import handoff
+from campfire_server.assistant.acknowledgements import acknowledgement, connecting_notice
+from campfire_server.assistant.handoff import HandoffReason
 from campfire_server.organizations import actions as org_actions
 from campfire_server.organizations.schemas import MailboxCreate
 from tests.helpers import create_conversation, send_message
@@ -20,6 +22,10 @@ HUMAN_REQUESTS = [
     "Quiero hablar con una persona, por favor",
     "I'd like a representative",
     "Let me talk to your manager",
+    "can you transfer me",
+    "no bot please",
+    "I don't want a bot",
+    "no more bots",
 ]
 
 
@@ -216,6 +222,27 @@ async def test_handoff_pauses_ai_until_resolved(client, kb_tenant):
     body = response.json()
     assert body["shouldHandoff"] is False
     assert body["sources"][0]["title"] == "Downloading invoices and receipts"
+
+
+@pytest.mark.parametrize("message", ["no more bots", "no more", "nao"])
+async def test_short_message_gets_english_reply(client, kb_tenant, message):
+    conversation = await create_conversation(client, kb_tenant)
+    response = await generate(client, kb_tenant, conversation["id"], message)
+    body = response.json()
+    assert body["shouldHandoff"] is True
+    assert body["content"] == acknowledgement(HandoffReason(body["handoffReason"]), "en")
+
+
+async def test_bot_refusal_posts_english_notice(client, kb_tenant):
+    await enable_auto_reply(client, kb_tenant)
+    conversation = await create_conversation(client, kb_tenant)
+    await send_message(client, kb_tenant, conversation["id"], "no more bots")
+    messages = await wait_for_messages(client, kb_tenant, conversation["id"], 3)
+    reply = next(m for m in messages if m["authorType"] == "ai")
+    notice = next(m for m in messages if m["authorType"] == "system")
+    assert reply["metadata"]["ai"]["handoffReason"] == "requested_human"
+    assert reply["content"] == acknowledgement(HandoffReason.REQUESTED_HUMAN, "en")
+    assert notice["content"] == connecting_notice("en")
 
 
 @pytest.mark.parametrize(
