@@ -224,6 +224,24 @@ async def test_handoff_pauses_ai_until_resolved(client, kb_tenant):
     assert body["sources"][0]["title"] == "Downloading invoices and receipts"
 
 
+@pytest.mark.parametrize(
+    "message", ["you are not helping", "this isn't helping", "that didn't work", "useless"]
+)
+async def test_complaint_hands_off(client, kb_tenant, message):
+    conversation = await create_conversation(client, kb_tenant)
+    body = (await generate(client, kb_tenant, conversation["id"], message)).json()
+    check_contract(body)
+    assert body["shouldHandoff"] is True
+    assert body["handoffReason"] == "negative_sentiment"
+
+
+async def test_broken_feature_question_is_answered(client, kb_tenant):
+    conversation = await create_conversation(client, kb_tenant)
+    question = "my password reset email is not working"
+    body = (await generate(client, kb_tenant, conversation["id"], question)).json()
+    assert body["handoffReason"] != "negative_sentiment"
+
+
 @pytest.mark.parametrize("message", ["no more bots", "no more", "nao"])
 async def test_short_message_gets_english_reply(client, kb_tenant, message):
     conversation = await create_conversation(client, kb_tenant)

@@ -203,3 +203,59 @@ def test_threshold_decides_low_confidence():
 def test_promises_person_ignores_product_text():
     assert not handoff.promises_person("Connect your domain in Settings > Domains.")
     assert handoff.promises_person("I'm connecting you with an agent.")
+
+
+COMPLAINTS = [
+    "you are not helping",
+    "You're not helping",
+    "this isn't helping",
+    "useless",
+    "this bot is useless",
+    "not what I asked",
+    "that is not what I asked for",
+    "that didn't work",
+    "none of that worked",
+    "I already tried that",
+    "I already tried that and it still doesn't work",
+    "still not working",
+    "not helpful",
+    "you don't understand",
+    "your answer is wrong",
+    "no, that's not it",
+    "no me estás ayudando",
+    "eso no funcionó",
+    "ça ne m'aide pas",
+    "das hilft nicht",
+    "das habe ich schon versucht",
+    "você não está ajudando",
+    "non mi stai aiutando",
+    "ho già provato",
+    "je helpt me niet",
+]
+
+# Problem reports about the product: "not working" with a product as its
+# subject asks for help, and a feedback phrase inside a long description is
+# part of the question.
+PROBLEM_REPORTS = [
+    "my webhook is not working",
+    "it doesn't work",
+    "not working since yesterday",
+    "the calendar sync is not working",
+    "How do I fix my webhook if it is not working?",
+    "my plugin still does not load after the update, any ideas?",
+    "I tried clearing the cache but that didn't work, how do I fix the 500 error on checkout?",
+    "If you don't answer the survey what happens?",
+]
+
+
+@pytest.mark.parametrize("message", COMPLAINTS)
+def test_complaint_about_help_hands_off(message):
+    decision = handoff.before_answer([], message)
+    assert decision.should_handoff
+    assert decision.reason is HandoffReason.NEGATIVE_SENTIMENT
+
+
+@pytest.mark.parametrize("message", PROBLEM_REPORTS)
+def test_problem_report_is_question(message):
+    assert not handoff.negative_sentiment(message)
+    assert not handoff.before_answer([], message).should_handoff

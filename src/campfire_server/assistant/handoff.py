@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
+from .complaints import complains_about_help
 from .person_request import fold, requested_human
 
 DEFAULT_THRESHOLD = 0.6
@@ -63,8 +64,13 @@ _CUSTOMER_DISSATISFIED = _patterns(
 
 
 def negative_sentiment(message: str) -> bool:
-    """Tell whether ``message`` shows strong frustration, anger or a complaint."""
-    return bool(_NEGATIVE.search(fold(message)))
+    """Tell whether ``message`` shows strong frustration, anger or a complaint.
+
+    A complaint about the help itself ("you are not helping", "that didn't
+    work") counts; a problem report about the product ("my webhook is not
+    working") does not, as ``complaints.py`` describes.
+    """
+    return bool(_NEGATIVE.search(fold(message))) or complains_about_help(message)
 
 
 def repeated_failure(history: Sequence[tuple[str, str]], message: str) -> bool:
