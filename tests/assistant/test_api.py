@@ -236,7 +236,7 @@ async def test_complaint_hands_off(client, kb_tenant, message):
     assert body["handoffReason"] == "negative_sentiment"
 
 
-async def test_broken_feature_question_is_answered(client, kb_tenant):
+async def test_broken_feature_report_not_complaint(client, kb_tenant):
     conversation = await create_conversation(client, kb_tenant)
     question = "my password reset email is not working"
     body = (await generate(client, kb_tenant, conversation["id"], question)).json()

@@ -27,7 +27,7 @@ import re
 
 from .person_request import fold
 
-# Longest message, in words, in which a feedback phrase alone is a complaint.
+# Maximum length, in words, of a message in which a feedback phrase alone is a complaint.
 FEEDBACK_MAX_WORDS = 12
 
 

@@ -69,7 +69,7 @@ def negative_sentiment(message: str) -> bool:
     """Tell whether ``message`` shows strong frustration, anger or a complaint.
 
     A complaint about the help itself ("you are not helping", "that didn't
-    work") counts; a problem report about the product ("my webhook is not
+    work") counts. A problem report about the product ("my webhook is not
     working") does not, as ``complaints.py`` describes.
     """
     return bool(_NEGATIVE.search(fold(message))) or complains_about_help(message)

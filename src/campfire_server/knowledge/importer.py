@@ -35,7 +35,7 @@ HTML_SUFFIXES = {".html", ".htm"}
 TEXT_SUFFIXES = {".txt"}
 SUPPORTED_SUFFIXES = MARKDOWN_SUFFIXES | HTML_SUFFIXES | TEXT_SUFFIXES
 
-# The longest title an article may have, as ArticleCreate enforces.
+# The maximum title length, as ArticleCreate enforces.
 TITLE_MAX_LENGTH = 500
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s")
 
