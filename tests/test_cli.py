@@ -483,3 +483,54 @@ def test_concurrent_migrate_on_sqlite(tmp_path):
     for result in results:
         assert result.returncode == 0, result.stderr
     assert migrate.current_heads(url) == migrate.expected_heads()
+
+
+def test_kb_import_skips_invalid_rows(tmp_path):
+    url = f"sqlite:///{tmp_path / 'kb.db'}"
+    assert campfire("migrate", database_url=url).returncode == 0
+    created = campfire("orgs", "create", "--name", "Acme", "--id", "org_acme", database_url=url)
+    assert created.returncode == 0, created.stderr
+    rows = tmp_path / "articles.jsonl"
+    lines = [
+        {"id": "a1", "title": "Refunds", "text": "Refunds take five days."},
+        {"id": "a2", "title": None, "text": "\n\n  Time series library \n\nA time series is data."},
+        {"id": "a3", "title": "", "text": "Exports run nightly. They take an hour."},
+        {"id": "a4", "title": "Empty", "text": ""},
+    ]
+    rows.write_text(
+        "\n".join(json.dumps(line) for line in lines) + "\n{not json\n", encoding="utf-8"
+    )
+
+    first = campfire("kb", "import", str(rows), "--org", "org_acme", database_url=url)
+
+    assert first.returncode == 0, first.stderr
+    output = json.loads(first.stdout)
+    assert output["created"] == 3
+    assert [row["line"] for row in output["skipped"]] == [4, 5]
+    assert "skipped line 4" in first.stderr
+    assert "content" in output["skipped"][0]["reason"]
+    assert "not valid JSON" in output["skipped"][1]["reason"]
+    assert "imported 3 rows" in first.stderr
+    search = campfire("kb", "search", "time series", "--org", "org_acme", database_url=url)
+    assert "Time series library" in search.stdout
+    search = campfire("kb", "search", "exports nightly", "--org", "org_acme", database_url=url)
+    assert "Exports run nightly." in search.stdout
+
+    again = campfire("kb", "import", str(rows), "--org", "org_acme", database_url=url)
+    assert again.returncode == 0, again.stderr
+    assert json.loads(again.stdout)["created"] == 0
+    assert json.loads(again.stdout)["unchanged"] == 3
+
+
+def test_kb_import_without_valid_rows_fails(tmp_path):
+    url = f"sqlite:///{tmp_path / 'kb.db'}"
+    assert campfire("migrate", database_url=url).returncode == 0
+    rows = tmp_path / "articles.jsonl"
+    rows.write_text(json.dumps({"id": "a1", "title": "T", "text": ""}) + "\n", encoding="utf-8")
+
+    result = campfire("kb", "import", str(rows), "--org", "org_acme", database_url=url)
+
+    assert result.returncode == 2
+    assert "skipped line 1" in result.stderr
+    assert "nothing imported" in result.stderr
+    assert result.stdout == ""

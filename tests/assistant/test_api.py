@@ -5,6 +5,9 @@ import asyncio
 import pytest
 
 from campfire_server.assistant import handoff
+from campfire_server.assistant.acknowledgements import acknowledgement, connecting_notice
+from campfire_server.assistant.handoff import HandoffReason
+from campfire_server.assistant.sensitive import SensitiveTopic
 from campfire_server.organizations import actions as org_actions
 from campfire_server.organizations.schemas import MailboxCreate
 from tests.helpers import create_conversation, send_message
@@ -20,6 +23,10 @@ HUMAN_REQUESTS = [
     "Quiero hablar con una persona, por favor",
     "I'd like a representative",
     "Let me talk to your manager",
+    "can you transfer me",
+    "no bot please",
+    "I don't want a bot",
+    "no more bots",
 ]
 
 
@@ -216,6 +223,80 @@ async def test_handoff_pauses_ai_until_resolved(client, kb_tenant):
     body = response.json()
     assert body["shouldHandoff"] is False
     assert body["sources"][0]["title"] == "Downloading invoices and receipts"
+
+
+@pytest.mark.parametrize(
+    "message", ["you are not helping", "this isn't helping", "that didn't work", "useless"]
+)
+async def test_complaint_hands_off(client, kb_tenant, message):
+    conversation = await create_conversation(client, kb_tenant)
+    body = (await generate(client, kb_tenant, conversation["id"], message)).json()
+    check_contract(body)
+    assert body["shouldHandoff"] is True
+    assert body["handoffReason"] == "negative_sentiment"
+
+
+async def test_broken_feature_report_not_complaint(client, kb_tenant):
+    conversation = await create_conversation(client, kb_tenant)
+    question = "my password reset email is not working"
+    body = (await generate(client, kb_tenant, conversation["id"], question)).json()
+    assert body["handoffReason"] != "negative_sentiment"
+
+
+@pytest.mark.parametrize(
+    ("message", "topic"),
+    [
+        ("I was charged twice", SensitiveTopic.BILLING_DISPUTE),
+        ("someone hacked my account", SensitiveTopic.ACCOUNT_SECURITY),
+    ],
+)
+async def test_sensitive_topic_hands_off(client, kb_tenant, message, topic):
+    conversation = await create_conversation(client, kb_tenant)
+    body = (await generate(client, kb_tenant, conversation["id"], message)).json()
+    check_contract(body)
+    assert body["shouldHandoff"] is True
+    assert body["handoffReason"] == "out_of_scope"
+    assert body["sources"] == []
+    assert body["content"] == acknowledgement(HandoffReason.OUT_OF_SCOPE, "en", topic)
+
+
+async def test_sensitive_auto_reply_queues_high_priority(client, kb_tenant):
+    await enable_auto_reply(client, kb_tenant)
+    conversation = await create_conversation(client, kb_tenant)
+    await send_message(client, kb_tenant, conversation["id"], "I was charged twice")
+    messages = await wait_for_messages(client, kb_tenant, conversation["id"], 3)
+    reply = next(m for m in messages if m["authorType"] == "ai")
+    assert reply["metadata"]["ai"]["handoffReason"] == "out_of_scope"
+    assert reply["metadata"]["ai"]["handoffTopic"] == "billing_dispute"
+    response = await client.get(
+        f"/conversations/{conversation['id']}/handoff", headers=kb_tenant.headers
+    )
+    assert response.status_code == 200, response.text
+    record = response.json()
+    assert record["priority"] == "high"
+    assert record["reason"] == "out_of_scope"
+    assert record["context"]["topic"] == "billing_dispute"
+
+
+@pytest.mark.parametrize("message", ["no more bots", "no more", "nao"])
+async def test_short_message_gets_english_reply(client, kb_tenant, message):
+    conversation = await create_conversation(client, kb_tenant)
+    response = await generate(client, kb_tenant, conversation["id"], message)
+    body = response.json()
+    assert body["shouldHandoff"] is True
+    assert body["content"] == acknowledgement(HandoffReason(body["handoffReason"]), "en")
+
+
+async def test_bot_refusal_posts_english_notice(client, kb_tenant):
+    await enable_auto_reply(client, kb_tenant)
+    conversation = await create_conversation(client, kb_tenant)
+    await send_message(client, kb_tenant, conversation["id"], "no more bots")
+    messages = await wait_for_messages(client, kb_tenant, conversation["id"], 3)
+    reply = next(m for m in messages if m["authorType"] == "ai")
+    notice = next(m for m in messages if m["authorType"] == "system")
+    assert reply["metadata"]["ai"]["handoffReason"] == "requested_human"
+    assert reply["content"] == acknowledgement(HandoffReason.REQUESTED_HUMAN, "en")
+    assert notice["content"] == connecting_notice("en")
 
 
 @pytest.mark.parametrize(

@@ -42,6 +42,33 @@ HUMAN_REQUESTS = [
     "speak with the supervisor right now",
     "talk to the manager",
     "I wanna talk to ur manager",
+    "can you transfer me",
+    "Can you put me through?",
+    "transfer me to billing please",
+    "connect me please",
+    "no bot please",
+    "I don't want a bot",
+    "I don’t want to talk to a bot",
+    "no more bots",
+    "stop the bot",
+    "enough with the bot, I want a person",
+    "not a robot",
+    "no AI please",
+    "real person",
+    "representative",
+    "operator",
+    "sin bots, por favor",
+    "pásame con alguien",
+    "pas de robot",
+    "transférez-moi",
+    "kein Bot bitte",
+    "verbinden Sie mich bitte weiter",
+    "sem robô, por favor",
+    "me transfere",
+    "niente bot",
+    "trasferiscimi",
+    "geen bot",
+    "verbind me door",
 ]
 
 NOT_REQUESTS = [
@@ -75,6 +102,14 @@ NOT_REQUESTS = [
     "Hoeveel medewerkers kan ik toevoegen?",
     "Agente de viajes",
     "java.lang.Exception at com.ibm.ws.xd.agent.hypervisor.SolarisHypervisor.run",
+    "how do I transfer ownership of my workspace",
+    "How do I add an agent",
+    "How do I stop the bot from replying at night?",
+    "I don't want the bot to reply to my customers on weekends",
+    "The I'm not a robot checkbox is missing on my form",
+    "transfer me the money from my old account",
+    "connect me to Slack",
+    "Two listeners connect using separate connection factories",
 ]
 
 
@@ -168,3 +203,59 @@ def test_threshold_decides_low_confidence():
 def test_promises_person_ignores_product_text():
     assert not handoff.promises_person("Connect your domain in Settings > Domains.")
     assert handoff.promises_person("I'm connecting you with an agent.")
+
+
+COMPLAINTS = [
+    "you are not helping",
+    "You're not helping",
+    "this isn't helping",
+    "useless",
+    "this bot is useless",
+    "not what I asked",
+    "that is not what I asked for",
+    "that didn't work",
+    "none of that worked",
+    "I already tried that",
+    "I already tried that and it still doesn't work",
+    "still not working",
+    "not helpful",
+    "you don't understand",
+    "your answer is wrong",
+    "no, that's not it",
+    "no me estás ayudando",
+    "eso no funcionó",
+    "ça ne m'aide pas",
+    "das hilft nicht",
+    "das habe ich schon versucht",
+    "você não está ajudando",
+    "non mi stai aiutando",
+    "ho già provato",
+    "je helpt me niet",
+]
+
+# Problem reports about the product: "not working" with a product as its
+# subject asks for help, and a feedback phrase inside a long description is
+# part of the question.
+PROBLEM_REPORTS = [
+    "my webhook is not working",
+    "it doesn't work",
+    "not working since yesterday",
+    "the calendar sync is not working",
+    "How do I fix my webhook if it is not working?",
+    "my plugin still does not load after the update, any ideas?",
+    "I tried clearing the cache but that didn't work, how do I fix the 500 error on checkout?",
+    "If you don't answer the survey what happens?",
+]
+
+
+@pytest.mark.parametrize("message", COMPLAINTS)
+def test_complaint_about_help_hands_off(message):
+    decision = handoff.before_answer([], message)
+    assert decision.should_handoff
+    assert decision.reason is HandoffReason.NEGATIVE_SENTIMENT
+
+
+@pytest.mark.parametrize("message", PROBLEM_REPORTS)
+def test_problem_report_is_question(message):
+    assert not handoff.negative_sentiment(message)
+    assert not handoff.before_answer([], message).should_handoff

@@ -34,3 +34,19 @@ def test_unclear_message_falls_back_to_english():
     assert detect_language("ok") == DEFAULT_LANGUAGE
     assert detect_language("") == DEFAULT_LANGUAGE
     assert detect_language("SQL0805N 8.5.5.2") == DEFAULT_LANGUAGE
+
+
+@pytest.mark.parametrize("message", ["no more bots", "no more", "nao", "no", "gracias", "merci"])
+def test_one_word_of_evidence_falls_back_to_english(message):
+    assert detect_language(message) == "en"
+
+
+def test_one_word_of_evidence_uses_earlier_turns():
+    earlier = ["Ich habe eine Frage zu meiner Rechnung, bitte."]
+    assert detect_language("no more bots", earlier) == "de"
+    assert detect_language("nao", earlier) == "de"
+
+
+def test_two_words_of_evidence_decide():
+    assert detect_language("Obrigado, não quero") == "pt"
+    assert detect_language("ciao, grazie") == "it"

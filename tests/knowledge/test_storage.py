@@ -145,3 +145,24 @@ def test_demo_knowledge_base_reads():
     # No demo article has a url of its own, so each source links to the
     # article's help-centre page on the server, /kb/{articleId}.
     assert [item.title for item in items if item.url is not None] == []
+
+
+@pytest.mark.parametrize(
+    ("content", "title"),
+    [
+        ("\n\n  Time series library \n\nA time series is data.", "Time series library"),
+        ("Exports run nightly. They take an hour.", "Exports run nightly."),
+        ("word " * 200, ("word " * 100).strip()),
+        ("x" * 600, "x" * importer.TITLE_MAX_LENGTH),
+    ],
+)
+def test_title_derived_from_content(content, title):
+    assert importer.title_from_content(content) == title
+    assert len(importer.title_from_content(content)) <= importer.TITLE_MAX_LENGTH
+
+
+def test_strict_read_rejects_row_without_content(tmp_path: Path):
+    path = tmp_path / "kb.jsonl"
+    path.write_text(json.dumps({"title": "T", "text": ""}) + "\n")
+    with pytest.raises(Exception, match="line 1"):
+        importer.read_source(path)

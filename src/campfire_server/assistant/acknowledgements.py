@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from .handoff import HandoffReason
 from .language import DEFAULT_LANGUAGE
+from .sensitive import SensitiveTopic
 
 R = HandoffReason
 
@@ -120,17 +121,69 @@ _OPENINGS = {
     },
 }
 
+# Openings for a handoff caused by a sensitive topic, which replace the
+# opening of its reason: the customer hears why a person is needed, not
+# that the help articles lack an answer.
+_TOPIC_OPENINGS = {
+    "en": {
+        SensitiveTopic.BILLING_DISPUTE: "A person on our team needs to review this charge.",
+        SensitiveTopic.ACCOUNT_SECURITY: "A person on our team needs to look into the security "
+        "of your account.",
+    },
+    "de": {
+        SensitiveTopic.BILLING_DISPUTE: "Diese Abbuchung muss eine Person aus unserem Team prüfen.",
+        SensitiveTopic.ACCOUNT_SECURITY: "Die Sicherheit Ihres Kontos muss eine Person aus "
+        "unserem Team prüfen.",
+    },
+    "fr": {
+        SensitiveTopic.BILLING_DISPUTE: "Une personne de notre équipe doit examiner ce "
+        "prélèvement.",
+        SensitiveTopic.ACCOUNT_SECURITY: "Une personne de notre équipe doit vérifier la "
+        "sécurité de votre compte.",
+    },
+    "es": {
+        SensitiveTopic.BILLING_DISPUTE: "Una persona de nuestro equipo debe revisar este cargo.",
+        SensitiveTopic.ACCOUNT_SECURITY: "Una persona de nuestro equipo debe revisar la "
+        "seguridad de su cuenta.",
+    },
+    "pt": {
+        SensitiveTopic.BILLING_DISPUTE: "Uma pessoa da nossa equipe precisa de analisar esta "
+        "cobrança.",
+        SensitiveTopic.ACCOUNT_SECURITY: "Uma pessoa da nossa equipe precisa de verificar a "
+        "segurança da sua conta.",
+    },
+    "it": {
+        SensitiveTopic.BILLING_DISPUTE: "Una persona del nostro team deve verificare questo "
+        "addebito.",
+        SensitiveTopic.ACCOUNT_SECURITY: "Una persona del nostro team deve verificare la "
+        "sicurezza del suo account.",
+    },
+    "nl": {
+        SensitiveTopic.BILLING_DISPUTE: "Een medewerker van ons team moet deze afschrijving "
+        "controleren.",
+        SensitiveTopic.ACCOUNT_SECURITY: "Een medewerker van ons team moet de beveiliging van "
+        "uw account controleren.",
+    },
+}
+
 LANGUAGES = tuple(_OPENINGS)
 
 
-def acknowledgement(reason: HandoffReason, language: str = DEFAULT_LANGUAGE) -> str:
+def acknowledgement(
+    reason: HandoffReason,
+    language: str = DEFAULT_LANGUAGE,
+    topic: SensitiveTopic | None = None,
+) -> str:
     """Return the message that a person will take over, in ``language``.
 
-    A language without written texts gets English.
+    A sensitive ``topic`` replaces the reason's opening and passes the whole
+    conversation on. A language without written texts gets English.
     """
     if language not in _OPENINGS:
         language = DEFAULT_LANGUAGE
     conversation, question = _PASSING[language]
+    if topic is not None:
+        return f"{_TOPIC_OPENINGS[language][topic]} {conversation}"
     passing = conversation if reason in _CONVERSATION_REASONS else question
     return f"{_OPENINGS[language][reason]} {passing}"
 

@@ -146,6 +146,7 @@ def answer_metadata(answer: Answer, in_reply_to: str | None) -> dict[str, Any]:
         ],
         "shouldHandoff": answer.should_handoff,
         "handoffReason": answer.handoff_reason,
+        "handoffTopic": answer.handoff_topic,
         "model": answer.model,
         "responseTime": round(answer.response_time, 4),
     }
@@ -155,14 +156,24 @@ def _ai_principal(org_id: str) -> Principal:
     return Principal(org_id=org_id, role="admin", kind="secret", subject="ai")
 
 
-def request_handoff(tx: Tx, org_id: str, conversation_id: str, reason: str) -> None:
-    """Hand the conversation to a person through the routing queue, in this transaction."""
+def request_handoff(
+    tx: Tx, org_id: str, conversation_id: str, reason: str, topic: str | None = None
+) -> None:
+    """Hand the conversation to a person through the routing queue, in this transaction.
+
+    A sensitive ``topic`` (a billing dispute or a security incident) is
+    queued at ``high`` priority and named in the handoff's context.
+    """
+    context: dict[str, Any] = {"source": "ai", "handoffReason": reason}
+    if topic is not None:
+        context["topic"] = topic
     routing_actions.request_handoff(
         tx,
         org_id=org_id,
         conversation_id=conversation_id,
         reason=reason,
-        context={"source": "ai", "handoffReason": reason},
+        priority="high" if topic is not None else "medium",
+        context=context,
         source="ai",
     )
 
@@ -218,7 +229,11 @@ def post_answer(
     )
     if answer.should_handoff:
         request_handoff(
-            tx, context.org_id, context.conversation_id, answer.handoff_reason or "low_confidence"
+            tx,
+            context.org_id,
+            context.conversation_id,
+            answer.handoff_reason or "low_confidence",
+            answer.handoff_topic,
         )
     return None
 

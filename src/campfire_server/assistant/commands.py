@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -23,8 +24,23 @@ SettingsHook = Callable[[argparse.Namespace], Any]
 
 
 def cmd_kb_import(args: argparse.Namespace, settings_from_args: SettingsHook) -> int:
+    """Import the articles of a folder, document or JSON Lines file.
+
+    Invalid JSON Lines rows are skipped, listed on stderr by line number and
+    in the output's ``skipped``. The command fails with ``USAGE`` only when
+    rows were skipped and none is left to import.
+    """
     settings = settings_from_args(args)
-    items = importer.read_source(Path(args.path))
+    path = Path(args.path)
+    items, skipped = importer.read_source_rows(path)
+    for row in skipped:
+        print(f"skipped line {row.line} of {str(path)!r}: {row.reason}", file=sys.stderr)
+    if skipped and not items:
+        raise CommandError(
+            f"nothing imported: all {len(skipped)} rows of {str(path)!r} are invalid; "
+            "give each row a non-empty content (or text) and import it again",
+            USAGE,
+        )
     require_migrated(settings.database_url)
     db = open_database(settings.database_url, pool_size=2)
     try:
@@ -36,7 +52,15 @@ def cmd_kb_import(args: argparse.Namespace, settings_from_args: SettingsHook) ->
         result = db.write_sync(work)
     finally:
         asyncio.run(db.close())
-    print(json.dumps(result.model_dump(by_alias=True, exclude={"article_ids"}), indent=2))
+    output = result.model_dump(by_alias=True, exclude={"article_ids"})
+    output["skipped"] = [{"line": row.line, "reason": row.reason} for row in skipped]
+    print(json.dumps(output, indent=2))
+    if skipped:
+        print(
+            f"imported {len(items)} rows of {str(path)!r} and skipped {len(skipped)} "
+            "invalid rows listed above",
+            file=sys.stderr,
+        )
     return 0
 
 

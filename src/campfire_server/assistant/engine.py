@@ -26,6 +26,7 @@ from .handoff import HandoffReason
 from .language import detect_language
 from .providers.base import AnswerProvider, ContextPassage, ProviderError, ProviderReply
 from .providers.extractive import ExtractiveProvider
+from .sensitive import SensitiveTopic
 
 log = logging.getLogger(__name__)
 
@@ -74,6 +75,8 @@ class Answer:
     response_time: float
     candidates: list[Source] = field(default_factory=list)
     evidence: dict[str, float] | None = None
+    # billing_dispute or account_security when a sensitive topic caused the handoff.
+    handoff_topic: str | None = None
 
 
 class AnswerEngine:
@@ -155,7 +158,7 @@ class AnswerEngine:
 
         decision = handoff.before_answer(history, question)
         if decision.should_handoff:
-            return self._handoff(decision.reason, language(), 0.0, started)
+            return self._handoff(decision.reason, language(), 0.0, started, topic=decision.topic)
         if not knowledge_base_enabled:
             return self._handoff(HandoffReason.LOW_CONFIDENCE, language(), 0.0, started)
 
@@ -285,6 +288,8 @@ class AnswerEngine:
         confidence: float,
         started: float,
         candidates: list[Source] | None = None,
+        *,
+        topic: SensitiveTopic | None = None,
     ) -> Answer:
         reason = reason or HandoffReason.LOW_CONFIDENCE
         weighed = (candidates or [])[:CONTEXT_ARTICLES]
@@ -296,7 +301,7 @@ class AnswerEngine:
             best = max((source.relevance for source in weighed), default=0.0)
             confidence = min(confidence, best)
         return Answer(
-            content=acknowledgement(reason, language),
+            content=acknowledgement(reason, language, topic),
             confidence=round(confidence, 3),
             sources=sources,
             should_handoff=True,
@@ -304,6 +309,7 @@ class AnswerEngine:
             model=POLICY_MODEL,
             response_time=time.perf_counter() - started,
             candidates=candidates or [],
+            handoff_topic=topic.value if topic is not None else None,
         )
 
 

@@ -1,9 +1,10 @@
 """When the AI hands a conversation to a person, and what it tells the customer then.
 
 A pure policy: no I/O, no clock. The engine asks it before retrieval (did the
-customer ask for a person, are they upset, has the AI failed them before)
-and after scoring (is the confidence under the mailbox threshold). The
-texts the customer then reads are in ``acknowledgements.py``.
+customer ask for a person, raise a billing dispute or a security incident,
+are they upset, has the AI failed them before) and after scoring (is the
+confidence under the mailbox threshold). The texts the customer then reads
+are in ``acknowledgements.py``.
 """
 
 from __future__ import annotations
@@ -13,7 +14,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
+from .complaints import complains_about_help
 from .person_request import fold, requested_human
+from .sensitive import SensitiveTopic, sensitive_topic
 
 DEFAULT_THRESHOLD = 0.6
 # Earlier AI replies in a row that did not help before the AI stops trying.
@@ -63,8 +66,13 @@ _CUSTOMER_DISSATISFIED = _patterns(
 
 
 def negative_sentiment(message: str) -> bool:
-    """Tell whether ``message`` shows strong frustration, anger or a complaint."""
-    return bool(_NEGATIVE.search(fold(message)))
+    """Tell whether ``message`` shows strong frustration, anger or a complaint.
+
+    A complaint about the help itself ("you are not helping", "that didn't
+    work") counts. A problem report about the product ("my webhook is not
+    working") does not, as ``complaints.py`` describes.
+    """
+    return bool(_NEGATIVE.search(fold(message))) or complains_about_help(message)
 
 
 def repeated_failure(history: Sequence[tuple[str, str]], message: str) -> bool:
@@ -101,12 +109,23 @@ def repeated_failure(history: Sequence[tuple[str, str]], message: str) -> bool:
 class HandoffDecision:
     should_handoff: bool
     reason: HandoffReason | None = None
+    # Set when a sensitive topic caused the handoff.
+    topic: SensitiveTopic | None = None
 
 
 def before_answer(history: Sequence[tuple[str, str]], message: str) -> HandoffDecision:
-    """Decide from the conversation alone whether to skip answering and hand off."""
+    """Decide from the conversation alone whether to skip answering and hand off.
+
+    A billing dispute or an account-security incident hands off in every
+    mailbox with reason ``out_of_scope``, because the public reason codes
+    are a fixed list: the topic is outside what the AI may answer, whatever
+    the knowledge base contains. ``topic`` tells which one it was.
+    """
     if requested_human(message):
         return HandoffDecision(True, HandoffReason.REQUESTED_HUMAN)
+    topic = sensitive_topic(message)
+    if topic is not None:
+        return HandoffDecision(True, HandoffReason.OUT_OF_SCOPE, topic)
     if negative_sentiment(message):
         return HandoffDecision(True, HandoffReason.NEGATIVE_SENTIMENT)
     if repeated_failure(history, message):

@@ -2,8 +2,10 @@
 
 Counts the common function words of each supported language (English,
 German, French, Spanish, Portuguese, Italian, Dutch) and a few letters that
-only some of them use. Short or mixed messages fall back to English, the
-language of the product's own texts.
+only some of them use. A message decides only with enough evidence: at least
+``MIN_EVIDENCE`` points and more than any other language. Short or mixed
+messages ("no more bots", "nao") fall back to the customer's earlier
+messages, then to English, the language of the product's own texts.
 """
 
 from __future__ import annotations
@@ -14,9 +16,12 @@ from collections.abc import Iterable
 
 DEFAULT_LANGUAGE = "en"
 SUPPORTED_LANGUAGES = ("en", "de", "fr", "es", "pt", "it", "nl")
+# Points a language needs before a text counts as written in it: two function
+# words, or one letter hint. One word alone is too often a loan or a typo.
+MIN_EVIDENCE = 2
 
-# Words shared by several of these languages ("de", "la", "a", "e") are left
-# out, so every word points to one language.
+# Words shared by several of these languages ("de", "la", "a", "e", "no", "do")
+# are left out, so every word points to one language.
 _FUNCTION_WORDS = {
     "en": """the is are and you my how what can do i to with for this it please not have
         want would could should does don't i'm there your help thanks""",
@@ -28,7 +33,7 @@ _FUNCTION_WORDS = {
     "es": """el los las y yo con una como mis usted para por favor hola gracias puedo
         quiero necesito esta tengo donde cuando pero mi hay al del estoy""",
     "pt": """os nao com um uma meu minha voce para por favor ola obrigado obrigada posso
-        quero preciso estou tenho onde quando mas ao do da no na sua seu""",
+        quero preciso estou tenho onde quando mas ao da na sua seu""",
     "it": """il lo gli non con un una mio mia per che sono posso vorrei grazie ciao
         buongiorno della del questo dove perche ho mi come al nel""",
     "nl": """het een en ik niet met hoe kan mijn u je voor dat wat waar waarom graag bedankt
@@ -68,13 +73,14 @@ def detect_language(message: str, earlier: Iterable[str] = ()) -> str:
     """Return the code of the language of ``message``, or of ``earlier`` customer turns.
 
     ``earlier`` contains the customer's previous messages, newest first, and they
-    decide when ``message`` alone has no clear winner ("ok", "Thanks!").
-    Returns ``DEFAULT_LANGUAGE`` when no language leads.
+    decide when ``message`` alone has no clear winner ("ok", "Thanks!", "nao").
+    A text has a winner when one language has at least ``MIN_EVIDENCE`` points
+    and more than any other. Returns ``DEFAULT_LANGUAGE`` when no text has one.
     """
     for text in (message, *earlier):
         scores = language_scores(text)
         ranked = sorted(scores.items(), key=lambda item: -item[1])
         (best, top), (_, second) = ranked[0], ranked[1]
-        if top > second:
+        if top >= MIN_EVIDENCE and top > second:
             return best
     return DEFAULT_LANGUAGE

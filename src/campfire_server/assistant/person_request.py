@@ -96,7 +96,6 @@ _REQUEST_EXPRESSIONS = (
     rf"(?:please|pls|now|asap)?\W*$",
     r"\b(?:agent|human|representative|operator)\s*,?\s*(?:please|pls|now|asap)\b",
     r"\bescalate\b(?!\w)",
-    r"\b(?:not|never|stop)\b[^.?!]{0,25}\b(?:bot|robot|machine|automated)\b",
     r"\b(?:bot|robot|ai|assistant)\b[^.?!]{0,30}\b(?:not|isn'?t|useless|doesn'?t)\b"
     r"[^.?!]{0,15}\b(?:help|work|understand)",
     r"\bis (?:there|this) a (?:real )?(?:human|person)\b"
@@ -158,6 +157,68 @@ _REQUEST_EXPRESSIONS = (
     rf"(?:mens|medewerker|persoon|{_MANAGERS_NL})\b",
 )
 _REQUEST_FORMS = tuple(re.compile(expression) for expression in _REQUEST_EXPRESSIONS)
+
+# A request to be passed on with no person named: "can you transfer me?",
+# "put me through to billing", "pásame con alguien". Without an ending or a
+# team, "transfer me the money" and "connect me to Slack" stay questions.
+_TEAMS = (
+    r"(?:billing|sales|support|technical support|tech support|accounts?|finance|"
+    r"customer care|the right (?:team|department|person)|another department|a department)"
+)
+_PASS_ON_EXPRESSIONS = (
+    rf"\b(?:transfer|connect|put)\s+(?:me|us)\b(?:\s+(?:through|back))?\s*"
+    rf"(?:(?:to|with)\s+{_TEAMS}\b)?{_REQUEST_END}",
+    r"\b(?:transfer|connect|put)\s+(?:me|us)\s+(?:through|over)\b",
+    # Spanish, French, German, Portuguese, Italian and Dutch.
+    r"\b(?:transfiereme|pasame|comunicame|(?:me\s+)?(?:puede|puedes)\s+(?:transferir|pasar)"
+    r"(?:me)?)\s*(?:$|[,.;:!?]|por favor|con alguien)",
+    r"\b(?:transferez|transfere|passez|mettez)[- ]moi\b(?:\s+en relation)?",
+    r"\b(?:verbinden|leiten)\s+sie\s+mich\s+(?:bitte\s+)?(?:weiter|durch)\b",
+    r"\b(?:me\s+)?(?:transfere|transfira|transferir|passa|passe)\s*(?:me\s+)?"
+    r"(?:$|[,.;:!?]|por favor|para alguem)",
+    r"\b(?:trasferiscimi|passatemi|mi\s+(?:trasferisca|trasferisci|passi))\b",
+    r"\b(?:verbind|verbindt)\s+(?:me|mij)\s+door\b|\bdoorverbinden\b",
+)
+_PASS_ON_FORMS = tuple(re.compile(expression) for expression in _PASS_ON_EXPRESSIONS)
+
+# A refusal of the bot is a request for a person: "no bot please", "I don't
+# want a bot", "no more bots", "stop the bot", "not a robot", "kein Bot".
+_BOTS = (
+    r"(?:(?:chat\s*)?bots?|robots?|robo|robos|robotto|machines?|maquinas?|maschinen?|"
+    r"automated (?:replies|answers|responses|messages|assistant)|ai|ia|ki|"
+    r"virtual assistant|assistant virtuel|asistente virtual)"
+)
+_BOT_REFUSAL_EXPRESSIONS = (
+    rf"\b(?:no|no more|not|never|stop|enough|quit|done with|tired of|sick of|hate|"
+    rf"(?:do|does|did)\s*n[o']?t\s+(?:want|need|like)|(?:don'?t|do not) (?:want|wanna|need)"
+    rf"(?:\s+to\s+(?:talk|speak|chat)\s+(?:to|with))?)\s+"
+    rf"(?:(?:an?|the|this|your|any|stupid|more|talking to|with)\s+){{0,3}}{_BOTS}\b",
+    rf"\b(?:sin|basta de|nada de|no quiero (?:hablar con )?(?:un|una|el|la|mas)?|ningun)\s*"
+    rf"{_BOTS}\b",
+    rf"\b(?:pas de|plus de|assez de|sans|je ne veux pas (?:parler a )?(?:un|une|de|le|la)?)\s*"
+    rf"{_BOTS}\b",
+    rf"\b(?:kein\w*|ohne|nicht mit (?:einem|einer|dem|der)|genug (?:vom|von))\s*{_BOTS}\b",
+    rf"\b(?:sem|chega de|nao quero (?:falar com )?(?:um|uma|o|a|mais)?)\s*{_BOTS}\b",
+    rf"\b(?:senza|basta con|basta|niente|non voglio (?:parlare con )?(?:un|una|il|lo|la)?)\s*"
+    rf"{_BOTS}\b",
+    rf"\b(?:geen|zonder|niet met (?:een|de))\s*{_BOTS}\b",
+)
+# The bot must end the clause or be followed by a courtesy or a new wish, so
+# "I don't want the bot to reply at night" stays a question about the product.
+_BOT_REFUSAL_END = (
+    r"(?=\s*(?:$|[,;:!?.)]|please|pls|anymore|any ?more|thanks|now|i want|i need|just|por favor|"
+    r"s'il vous plait|bitte|per favore|alstublieft|graag|quero|quiero|je veux|ich will|voglio|"
+    r"ik wil))"
+)
+_BOT_REFUSAL_FORMS = tuple(
+    re.compile(expression + _BOT_REFUSAL_END) for expression in _BOT_REFUSAL_EXPRESSIONS
+)
+# A question about the product's own bot or a captcha: "how do I stop the bot?",
+# "the 'I'm not a robot' box is missing".
+_BOT_TOPIC = re.compile(
+    r"^\W*(?:how|where|what|which|when|why does|is (?:it|there)|can i|could i|do i|does)\b|"
+    r"\b(?:i'?m|i am) not a robot\b|\bcaptcha\b"
+)
 
 # Negations that govern a request form when they end the text before it,
 # optionally followed by the words in _NEGATION_GAP. Only a refusal of will
@@ -274,7 +335,10 @@ def _negated(clause: str, start: int) -> bool:
 def _requests_in(clause: str) -> bool:
     if _WHO_REPORTED.search(clause):
         return False
-    for form in _REQUEST_FORMS:
+    forms = _REQUEST_FORMS + _PASS_ON_FORMS
+    if not _BOT_TOPIC.search(clause):
+        forms += _BOT_REFUSAL_FORMS
+    for form in forms:
         for match in form.finditer(clause):
             if not _negated(clause, match.start()):
                 return True

@@ -6,15 +6,20 @@ Markdown files may start with front matter between two ``---`` lines, one
 heading or line is used. A file's externalId defaults to ``file:`` plus its
 path inside the folder, so importing the same folder again updates in place.
 
-A JSON Lines file holds one object per line with ``title`` and ``content``
-(or ``text``), and optionally ``url``, ``tags``, ``mailboxIds`` and
-``externalId`` (or ``id``).
+A JSON Lines file holds one object per line with ``content`` (or ``text``),
+and optionally ``title``, ``url``, ``tags``, ``mailboxIds`` and
+``externalId`` (or ``id``). A row without a title gets one from its content:
+the first sentence of its first line, cut to ``TITLE_MAX_LENGTH``.
+``read_source_rows`` skips a row that stays invalid, such as one without
+content or with an unsafe url, and reports it by line number;
+``read_source`` raises on it instead.
 """
 
 from __future__ import annotations
 
 import json
 import re
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +35,10 @@ HTML_SUFFIXES = {".html", ".htm"}
 TEXT_SUFFIXES = {".txt"}
 SUPPORTED_SUFFIXES = MARKDOWN_SUFFIXES | HTML_SUFFIXES | TEXT_SUFFIXES
 
+# The maximum title length, as ArticleCreate enforces.
+TITLE_MAX_LENGTH = 500
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s")
+
 _HEADING = re.compile(r"^\s{0,3}#{1,6}\s+(.+?)\s*#*\s*$", re.MULTILINE)
 _HTML_TITLE = re.compile(r"<title[^>]*>(.*?)</title>", re.IGNORECASE | re.DOTALL)
 _HTML_H1 = re.compile(r"<h1[^>]*>(.*?)</h1>", re.IGNORECASE | re.DOTALL)
@@ -44,8 +53,36 @@ _FRONT_KEYS = {
 }
 
 
+@dataclass(frozen=True, slots=True)
+class SkippedRow:
+    """A JSON Lines row that was not imported, with the reason."""
+
+    line: int
+    reason: str
+
+
 def read_source(path: Path) -> list[ArticleCreate]:
-    """Read every article under ``path``: a folder, a JSON Lines file or a single document."""
+    """Read every article under ``path``: a folder, a JSON Lines file or a single document.
+
+    Raises ``ValidationFailed`` on the first invalid article or row.
+    """
+    articles, skipped = read_source_rows(path)
+    if skipped:
+        raise ValidationFailed(
+            f"invalid article in {path.name} line {skipped[0].line}: {skipped[0].reason}",
+            field="line",
+            value=skipped[0].line,
+        )
+    return articles
+
+
+def read_source_rows(path: Path) -> tuple[list[ArticleCreate], list[SkippedRow]]:
+    """Read every article under ``path``, skipping invalid JSON Lines rows.
+
+    Returns the articles and the skipped rows of a JSON Lines file. A folder
+    or document that cannot be read, and a file that is not UTF-8, still
+    raise ``ValidationFailed``, because a partial read of them is no import.
+    """
     if not path.exists():
         base = "" if path.is_absolute() else f" (read from {str(Path.cwd())!r})"
         raise ValidationFailed(
@@ -54,11 +91,11 @@ def read_source(path: Path) -> list[ArticleCreate]:
             value=str(path),
         )
     if path.is_dir():
-        return read_folder(path)
+        return read_folder(path), []
     if path.suffix.lower() in (".jsonl", ".ndjson"):
         return read_json_lines(path)
     if path.suffix.lower() in SUPPORTED_SUFFIXES:
-        return [read_document(path, path.name)]
+        return [read_document(path, path.name)], []
     raise ValidationFailed(
         f"cannot import {str(path)!r}: expected a folder, a .jsonl file or a "
         ".md, .html or .txt file",
@@ -143,8 +180,14 @@ def split_front_matter(text: str) -> tuple[dict[str, Any], str]:
     return fields, "\n".join(lines[end + 1 :])
 
 
-def read_json_lines(path: Path) -> list[ArticleCreate]:
-    articles = []
+def read_json_lines(path: Path) -> tuple[list[ArticleCreate], list[SkippedRow]]:
+    """Read a JSON Lines file, skipping and reporting rows that are not valid articles.
+
+    Raises ``ValidationFailed`` for a line that is not UTF-8, because then
+    the whole file is most likely in another encoding.
+    """
+    articles: list[ArticleCreate] = []
+    skipped: list[SkippedRow] = []
     with path.open("rb") as handle:
         for number, raw_line in enumerate(handle, start=1):
             try:
@@ -156,32 +199,56 @@ def read_json_lines(path: Path) -> list[ArticleCreate]:
             try:
                 row = json.loads(line)
             except json.JSONDecodeError as error:
-                raise ValidationFailed(
-                    f"line {number} of {str(path)!r} is not valid JSON: {error.msg}",
-                    field="line",
-                    value=number,
-                ) from None
+                skipped.append(SkippedRow(number, f"it is not valid JSON: {error.msg}"))
+                continue
             if not isinstance(row, dict):
-                raise ValidationFailed(
-                    f"line {number} of {str(path)!r} is not a JSON object",
-                    field="line",
-                    value=number,
-                )
-            articles.append(_validated(json_row_fields(row), where=f"{path.name} line {number}"))
-    return articles
+                skipped.append(SkippedRow(number, "it is not a JSON object"))
+                continue
+            try:
+                articles.append(ArticleCreate.model_validate(json_row_fields(row)))
+            except ValidationError as error:
+                skipped.append(SkippedRow(number, _describe(error)))
+    return articles, skipped
+
+
+def title_from_content(content: str) -> str:
+    """Derive a title from an article's text: the first sentence of its first non-empty line.
+
+    The title is cut at a word boundary to ``TITLE_MAX_LENGTH`` characters.
+    Returns an empty string for text without a visible line.
+    """
+    first_line = next((line.strip() for line in content.splitlines() if line.strip()), "")
+    title = _SENTENCE_END.split(first_line, maxsplit=1)[0]
+    if len(title) > TITLE_MAX_LENGTH:
+        cut = title[:TITLE_MAX_LENGTH]
+        title = cut.rsplit(" ", 1)[0] if " " in cut else cut
+    return title
 
 
 def json_row_fields(row: dict[str, Any]) -> dict[str, Any]:
-    """Map one JSON Lines row onto article fields, accepting ``text`` for content and ``id``."""
+    """Map one JSON Lines row onto article fields, accepting ``text`` for content and ``id``.
+
+    A missing or blank title is derived from the content.
+    """
     external_id = row.get("externalId", row.get("external_id", row.get("id")))
+    content = row.get("content", row.get("text")) or ""
+    title = row.get("title")
+    if title is None or (isinstance(title, str) and not title.strip()):
+        title = title_from_content(content) if isinstance(content, str) else ""
     return {
-        "title": row.get("title") or "",
-        "content": row.get("content", row.get("text")) or "",
+        "title": title,
+        "content": content,
         "url": row.get("url"),
         "tags": row.get("tags") or [],
         "mailbox_ids": row.get("mailboxIds", row.get("mailbox_ids")) or [],
         "external_id": None if external_id is None else str(external_id),
     }
+
+
+def _describe(error: ValidationError) -> str:
+    first = error.errors()[0]
+    field = ".".join(str(part) for part in first["loc"])
+    return pydantic_errors.describe_message(field, first)
 
 
 def _validated(fields: dict[str, Any], *, where: str) -> ArticleCreate:
@@ -190,7 +257,6 @@ def _validated(fields: dict[str, Any], *, where: str) -> ArticleCreate:
     except ValidationError as error:
         first = error.errors()[0]
         field = ".".join(str(part) for part in first["loc"])
-        reason = pydantic_errors.describe_message(field, first)
         raise ValidationFailed(
-            f"invalid article in {where}: {reason}", field=field, value=where
+            f"invalid article in {where}: {_describe(error)}", field=field, value=where
         ) from None
