@@ -189,7 +189,7 @@ def _validated(fields: dict[str, Any], *, where: str) -> ArticleCreate:
         return ArticleCreate.model_validate(fields)
     except ValidationError as error:
         first = error.errors()[0]
-        field = ".".join(str(part) for part in first["loc"])
+        field = pydantic_errors.field_path(tuple(first["loc"]))
         reason = pydantic_errors.describe_message(field, first)
         raise ValidationFailed(
             f"invalid article in {where}: {reason}", field=field, value=where
