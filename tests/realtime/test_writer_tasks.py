@@ -22,7 +22,15 @@ from websockets.asyncio.client import ClientConnection
 from websockets.exceptions import ConnectionClosed
 
 from campfire_server.app import create_app
-from tests.conftest import Tenant, free_port
+from campfire_server.db import migrate
+from campfire_server.db.database import open_database
+from tests.conftest import (
+    Tenant,
+    create_postgres_database,
+    drop_postgres_database,
+    free_port,
+    make_tenant,
+)
 from tests.conftest import test_settings as make_settings
 from tests.realtime.conftest import abort, next_frame
 
@@ -49,6 +57,28 @@ def asyncio_records() -> Iterator[list[logging.LogRecord]]:
         yield handler.records
     finally:
         logger.removeHandler(handler)
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+async def served_org(
+    request: pytest.FixtureRequest, realtime_url: str, postgres_available: bool
+) -> AsyncIterator[tuple[str, Tenant]]:
+    """A database URL of each engine and an organization in it."""
+    if request.param == "sqlite":
+        url = realtime_url
+    else:
+        if not postgres_available:
+            pytest.skip("PostgreSQL is not reachable")
+        url = create_postgres_database()
+        migrate.upgrade(url)
+    database = open_database(url)
+    try:
+        tenant = await make_tenant(database, "Writer task org")
+    finally:
+        await database.close()
+    yield url, tenant
+    if request.param == "postgresql":
+        drop_postgres_database(url)
 
 
 @asynccontextmanager
@@ -141,8 +171,7 @@ async def stay_silent(ws: ClientConnection) -> None:
     ids=["client-close", "drop", "server-close-1009", "idle-timeout-4408"],
 )
 async def test_writer_task_ends_with_socket(
-    realtime_url: str,
-    org: Tenant,
+    served_org: tuple[str, Tenant],
     asyncio_records: list[logging.LogRecord],
     end_socket: Callable[[ClientConnection], Any],
 ) -> None:
@@ -151,7 +180,8 @@ async def test_writer_task_ends_with_socket(
         # Only the silent sockets wait this long; the others close sooner.
         "realtime_idle_timeout_seconds": 1.0,
     }
-    async with serving(realtime_url, **overrides) as (_server, app, port):
+    url, org = served_org
+    async with serving(url, **overrides) as (_server, app, port):
         hub = app.state.realtime.hub
         sockets = [await open_authenticated(port, org.key) for _ in range(SOCKETS)]
         assert len(hub.connections) == SOCKETS
@@ -169,9 +199,10 @@ async def test_writer_task_ends_with_socket(
 
 
 async def test_writer_tasks_end_on_shutdown(
-    realtime_url: str, org: Tenant, asyncio_records: list[logging.LogRecord]
+    served_org: tuple[str, Tenant], asyncio_records: list[logging.LogRecord]
 ) -> None:
-    async with serving(realtime_url) as (server, app, port):
+    url, org = served_org
+    async with serving(url) as (server, app, port):
         sockets = [await open_authenticated(port, org.key) for _ in range(SOCKETS)]
         assert len(pending_writers()) == SOCKETS
         hub = app.state.realtime.hub
