@@ -90,8 +90,12 @@ export function client(token) {
     setStatus: (agentId, status) => call("PATCH", `/agents/${id(agentId)}`, { status }),
     // Every mailbox, following nextCursor up to MAX_LIST_ITEMS.
     mailboxes: async () => ({ data: await everyItem(call, "/mailboxes") }),
-    queue: (mailboxId) =>
-      call("GET", `/handoffs?status=queued${mailboxId ? `&mailboxId=${id(mailboxId)}` : ""}`),
+    // One page of queued handoffs in queue order. Pass the previous page's nextCursor as cursor.
+    queue: (cursor) => {
+      const params = new URLSearchParams({ status: "queued", limit: "100" });
+      if (cursor) params.set("cursor", cursor);
+      return call("GET", `/handoffs?${params}`);
+    },
     conversations: (params) => call("GET", `/conversations?${new URLSearchParams(params)}`),
     conversation: (conversationId) => call("GET", `/conversations/${id(conversationId)}`),
     update: (conversationId, fields) =>

@@ -18,6 +18,9 @@ const STATUSES = ["online", "away", "offline"];
 // Lists refresh at most this often when a burst of events arrives.
 const REFRESH_DEBOUNCE_MS = 250;
 const AGENTS_REFRESH_MS = 30_000;
+// Items per request of the Queue and Mailbox lists, which is the maximum limit of GET /conversations.
+const PAGE_SIZE = 100;
+const EMPTY_LIST = { items: [], total: 0, nextCursor: null };
 
 function Login({ onSignedIn }) {
   const [email, setEmail] = useState("");
@@ -138,6 +141,36 @@ function queueItem(handoff) {
   };
 }
 
+function byQueueOrder(a, b) {
+  return priorityRank(a.priority) - priorityRank(b.priority) || a.waitingSince - b.waitingSince;
+}
+
+// Read a paginated list from its start, following nextCursor until at least
+// `minItems` items are loaded or the list ends. `fetchPage(cursor)` returns one
+// page, and `total` is the size of the whole list as the API counts it.
+async function readPages(fetchPage, toItem, minItems) {
+  const items = [];
+  let cursor = null;
+  let total = 0;
+  do {
+    const page = await fetchPage(cursor);
+    items.push(...page.data.map(toItem));
+    total = page.pagination.total;
+    cursor = page.pagination.hasMore ? page.pagination.nextCursor : null;
+  } while (cursor && items.length < minItems);
+  return { items: uniqueItems(items), total, nextCursor: cursor };
+}
+
+// A conversation that moved between two reads can be on both pages, so keep its first copy.
+function uniqueItems(items) {
+  const seen = new Set();
+  return items.filter((item) => {
+    if (seen.has(item.conversationId)) return false;
+    seen.add(item.conversationId);
+    return true;
+  });
+}
+
 function Inbox({ session, onSignOut }) {
   const me = session.agent;
   const api = useMemo(() => client(session.token), [session.token]);
@@ -145,8 +178,16 @@ function Inbox({ session, onSignOut }) {
   const [mailboxes, setMailboxes] = useState([]);
   const [mailboxId, setMailboxId] = useState("");
   const [mine, setMine] = useState([]);
-  const [queue, setQueue] = useState([]);
-  const [open, setOpen] = useState([]);
+  // The Queue and Mailbox lists, { items, total, nextCursor }, load PAGE_SIZE items at a time.
+  const [queue, setQueue] = useState(EMPTY_LIST);
+  const [open, setOpen] = useState(EMPTY_LIST);
+  // The latest lists, so that a refresh reads as many items as are already shown.
+  const latestLists = useRef({ queue: EMPTY_LIST, open: EMPTY_LIST, openMailboxId: "" });
+  latestLists.current.queue = queue;
+  latestLists.current.open = open;
+  // Incremented by every refresh, which discards a "Load more" page requested before it.
+  const listVersion = useRef(0);
+  const [loadingMore, setLoadingMore] = useState(false);
   const [agents, setAgents] = useState([]);
   const [connected, setConnected] = useState({});
   const [status, setStatus] = useState(me.status);
@@ -157,36 +198,76 @@ function Inbox({ session, onSignOut }) {
   const refreshTimer = useRef(null);
   const now = useTick(15_000);
 
+  const fetchQueuePage = useCallback((cursor) => api.queue(cursor), [api]);
+  const fetchOpenPage = useCallback(
+    (cursor) => {
+      const params = { mailboxId, status: "open", limit: PAGE_SIZE };
+      if (cursor) params.cursor = cursor;
+      return api.conversations(params);
+    },
+    [api, mailboxId],
+  );
+
   const refreshLists = useCallback(async () => {
+    const version = ++listVersion.current;
+    const current = latestLists.current;
+    const queueMinItems = Math.max(PAGE_SIZE, current.queue.items.length);
+    const openMinItems =
+      current.openMailboxId === mailboxId ? Math.max(PAGE_SIZE, current.open.items.length) : PAGE_SIZE;
     try {
+      // NOTE: "Mine" reads only the agent's first 100 assigned conversations of any status.
       const [assigned, queued] = await Promise.all([
-        api.conversations({ assignedAgentId: me.id, limit: 100 }),
-        api.queue(),
+        api.conversations({ assignedAgentId: me.id, limit: PAGE_SIZE }),
+        readPages(fetchQueuePage, queueItem, queueMinItems),
       ]);
+      const listed = mailboxId ? await readPages(fetchOpenPage, conversationItem, openMinItems) : null;
+      if (version !== listVersion.current) return;
       setMine(
         assigned.data
           .filter((conversation) => conversation.status === "open" || conversation.status === "pending")
           .map(conversationItem),
       );
-      setQueue(
-        queued.data
-          .slice()
-          .sort(
-            (a, b) =>
-              priorityRank(a.priority) - priorityRank(b.priority) ||
-              Date.parse(a.createdAt) - Date.parse(b.createdAt),
-          )
-          .map(queueItem),
-      );
-      if (mailboxId) {
-        const listed = await api.conversations({ mailboxId, status: "open", limit: 100 });
-        setOpen(listed.data.map(conversationItem));
+      setQueue({ ...queued, items: queued.items.slice().sort(byQueueOrder) });
+      if (listed) {
+        latestLists.current.openMailboxId = mailboxId;
+        setOpen(listed);
       }
     } catch (failure) {
       if (failure.status === 401) onSignOut();
       else setError(failure.message);
     }
-  }, [api, me.id, mailboxId, onSignOut]);
+  }, [api, me.id, mailboxId, fetchQueuePage, fetchOpenPage, onSignOut]);
+
+  // Append the next page of the Queue or Mailbox list.
+  const loadMore = useCallback(
+    async (listId) => {
+      const list = latestLists.current[listId];
+      if (!list.nextCursor) return;
+      const version = listVersion.current;
+      const fetchPage = listId === "queue" ? fetchQueuePage : fetchOpenPage;
+      const toItem = listId === "queue" ? queueItem : conversationItem;
+      setLoadingMore(true);
+      try {
+        const page = await fetchPage(list.nextCursor);
+        if (version !== listVersion.current) return;
+        let items = uniqueItems([...list.items, ...page.data.map(toItem)]);
+        if (listId === "queue") items = items.sort(byQueueOrder);
+        const next = {
+          items,
+          total: page.pagination.total,
+          nextCursor: page.pagination.hasMore ? page.pagination.nextCursor : null,
+        };
+        if (listId === "queue") setQueue(next);
+        else setOpen(next);
+      } catch (failure) {
+        if (failure.status === 401) onSignOut();
+        else setError(failure.message);
+      } finally {
+        setLoadingMore(false);
+      }
+    },
+    [fetchQueuePage, fetchOpenPage, onSignOut],
+  );
 
   const scheduleRefresh = useCallback(() => {
     clearTimeout(refreshTimer.current);
@@ -268,8 +349,13 @@ function Inbox({ session, onSignOut }) {
     return () => listeners.current.delete(listener);
   }, []);
 
-  const lists = { mine, queue, open };
-  const items = lists[view];
+  const lists = {
+    mine: { items: mine, total: mine.length, nextCursor: null },
+    queue,
+    open: mailboxId === latestLists.current.openMailboxId ? open : EMPTY_LIST,
+  };
+  const items = lists[view].items;
+  const nextCursor = lists[view].nextCursor;
 
   const move = useCallback(
     (step) => {
@@ -341,7 +427,7 @@ function Inbox({ session, onSignOut }) {
       <nav class="lists" aria-label="Conversations">
         <div class="tabs" role="tablist">
           {VIEWS.map((tab) => {
-            const count = lists[tab.id].length;
+            const count = lists[tab.id].total;
             return (
               <button
                 type="button"
@@ -378,6 +464,17 @@ function Inbox({ session, onSignOut }) {
           ))}
         </ul>
         {!items.length && <p class="empty">Nothing here.</p>}
+        {nextCursor && (
+          <button
+            type="button"
+            class="load-more"
+            data-action="load-more"
+            disabled={loadingMore}
+            onClick={() => loadMore(view)}
+          >
+            {loadingMore ? "Loading…" : `Load more (${items.length} of ${lists[view].total} latestLists)`}
+          </button>
+        )}
         <section class="team" aria-label="Agents">
           <h2>Team</h2>
           <ul>

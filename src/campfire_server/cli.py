@@ -487,7 +487,8 @@ def build_parser() -> argparse.ArgumentParser:
         choices=["development", "test", "production"],
         help="environment (CAMPFIRE_ENV; default production). development migrates on start, "
         "seeds a demo organization into a database that has none, and accepts the test key "
-        "test_sk_123456789",
+        "test_sk_123456789. test behaves as production except that webhooks may reach "
+        "loopback addresses",
     )
     serve.add_argument(
         "--max-header-bytes",

@@ -62,20 +62,27 @@ _BOUND_WORDS = {
 
 
 def field_path(location: tuple[Any, ...]) -> str:
-    """Return the dotted path of an error's location, without FastAPI's source prefix.
+    """Return the path of an error's location, without FastAPI's source prefix.
 
-    A repeated query parameter (``?status=queued&status=bogus``) is one list
-    whose item index means nothing to the client, so a query path is the
-    parameter's name alone.
+    Object keys are joined with dots and list indexes are written in
+    brackets (``articles[0].mailboxIds[1]``), as the hand-written checks
+    write them. A repeated query parameter (``?status=queued&status=bogus``)
+    is one list whose item index means nothing to the client, so a query
+    path is the parameter's name alone.
     """
     in_query = bool(location) and location[0] == "query"
-    parts = [
-        str(part)
-        for part in location
-        if part not in ("body", "query", "path", "header")
-        and not (in_query and isinstance(part, int))
-    ]
-    return ".".join(parts) or "body"
+    path = ""
+    for part in location:
+        if part in ("body", "query", "path", "header"):
+            continue
+        if isinstance(part, int):
+            if not in_query:
+                path += f"[{part}]"
+        elif path:
+            path += f".{part}"
+        else:
+            path = str(part)
+    return path or "body"
 
 
 def _json_kind(value: Any) -> str:

@@ -348,8 +348,8 @@ async def test_article_mailbox_id_rejected(client, tenant, text) -> None:
         headers=tenant.headers,
     )
 
-    assert_rejected(created, "mailboxIds.0")
-    assert_rejected(imported, "articles.0.mailboxIds.0")
+    assert_rejected(created, "mailboxIds[0]")
+    assert_rejected(imported, "articles[0].mailboxIds[0]")
 
 
 async def test_agent_with_password_keeps_email(client, tenant) -> None:

@@ -366,9 +366,9 @@ async def test_article_crud(client, tenant):
 @pytest.mark.parametrize(
     ("second", "field"),
     [
-        ({"externalId": "kb-same"}, "articles.1.externalId"),
-        ({"url": "https://help.example.test/same"}, "articles.1.url"),
-        ({}, "articles.1.title"),
+        ({"externalId": "kb-same"}, "articles[1].externalId"),
+        ({"url": "https://help.example.test/same"}, "articles[1].url"),
+        ({}, "articles[1].title"),
     ],
 )
 async def test_import_rejects_duplicate_rows(client, tenant, second, field):
@@ -387,7 +387,7 @@ async def test_import_rejects_duplicate_rows(client, tenant, second, field):
     error = response.json()["error"]
     assert error["code"] == "VALIDATION_ERROR"
     assert error["details"]["field"] == field
-    assert "articles.0" in error["message"]
+    assert "articles[0]" in error["message"]
     assert listed.json()["data"] == []
 
 
@@ -413,7 +413,7 @@ async def test_articles_reject_unknown_mailboxes(client, tenant):
         assert created.json()["error"]["details"] == {"field": "mailboxIds", "value": mailbox_id}
         assert imported.status_code == 404, imported.text
         details = imported.json()["error"]["details"]
-        assert details == {"field": "articles.1.mailboxIds", "value": mailbox_id}
+        assert details == {"field": "articles[1].mailboxIds", "value": mailbox_id}
 
     listed = await client.get("/knowledge/articles", headers=tenant.headers)
     assert listed.json()["data"] == []

@@ -412,3 +412,18 @@ async def test_handoff_notice_speaks_customer_language(client, tenant):
         system = [item for item in messages.json()["data"] if item["authorType"] == "system"]
         assert len(system) == 1
         assert system[0]["content"].startswith(opening), system[0]["content"]
+
+
+async def test_skill_errors_share_field_path(client, tenant):
+    # An invalid skill fails the skill check, a number fails the schema, and
+    # both name the item as requiredSkills[1].
+    conversation = await create_conversation(client, tenant)
+    cases = {"invalid skill": ["billing", "   "], "wrong type": ["billing", 5]}
+
+    for case, skills in cases.items():
+        response = await hand_off(client, tenant, conversation["id"], requiredSkills=skills)
+
+        assert response.status_code == 400, (case, response.text)
+        error = response.json()["error"]
+        assert error["code"] == "VALIDATION_ERROR", case
+        assert error["details"]["field"] == "requiredSkills[1]", case

@@ -160,7 +160,7 @@ def import_articles(
     article_ids: list[str] = []
     matched: dict[str, int] = {}
     for index, item in enumerate(items):
-        _check_mailboxes(tx, org_id, item.mailbox_ids, f"articles.{index}.mailboxIds")
+        _check_mailboxes(tx, org_id, item.mailbox_ids, f"articles[{index}].mailboxIds")
         existing = service.find_article(tx, org_id, external_id=item.external_id, url=item.url)
         if existing is None and item.external_id is None and item.url is None:
             existing = tx.one(
@@ -178,10 +178,10 @@ def import_articles(
             continue
         if scope is not None and not manages(scope, json.loads(existing["mailbox_ids"])):
             raise PermissionDenied(
-                f"articles.{index} matches an existing article that serves mailboxes beyond "
+                f"articles[{index}] matches an existing article that serves mailboxes beyond "
                 f"this credential's {list(scope.mailbox_ids)}; import it with a credential "
                 "that covers them all",
-                details={"field": f"articles.{index}"},
+                details={"field": f"articles[{index}]"},
             )
         if existing["id"] in matched:
             _raise_duplicate_row(item, index, matched[existing["id"]])
@@ -222,9 +222,9 @@ def _raise_duplicate_row(item: ArticleCreate, index: int, earlier: int) -> None:
     else:
         key, value = "title", item.title
     raise ValidationFailed(
-        f"articles.{index} has the same {key} as articles.{earlier}, so it would replace it; "
+        f"articles[{index}] has the same {key} as articles[{earlier}], so it would replace it; "
         "give each article its own externalId, or import the article once",
-        field=f"articles.{index}.{key}",
+        field=f"articles[{index}].{key}",
         value=value,
         expected=f"{'an' if key[0] in 'aeiou' else 'a'} {key} that no other article of this "
         "import has",

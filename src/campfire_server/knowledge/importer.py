@@ -247,7 +247,7 @@ def json_row_fields(row: dict[str, Any]) -> dict[str, Any]:
 
 def _describe(error: ValidationError) -> str:
     first = error.errors()[0]
-    field = ".".join(str(part) for part in first["loc"])
+    field = pydantic_errors.field_path(tuple(first["loc"]))
     return pydantic_errors.describe_message(field, first)
 
 
@@ -256,7 +256,7 @@ def _validated(fields: dict[str, Any], *, where: str) -> ArticleCreate:
         return ArticleCreate.model_validate(fields)
     except ValidationError as error:
         first = error.errors()[0]
-        field = ".".join(str(part) for part in first["loc"])
+        field = pydantic_errors.field_path(tuple(first["loc"]))
         raise ValidationFailed(
             f"invalid article in {where}: {_describe(error)}", field=field, value=where
         ) from None

@@ -143,8 +143,19 @@ class Connection:
                 await asyncio.wait_for(self._idle.wait(), timeout)
             except TimeoutError:
                 pass
+        await self.close()
+
+    async def close(self) -> None:
+        """Stop sending, cancel the writer task and wait until it has ended.
+
+        A writer left waiting on its wake-up event would be garbage collected
+        with the connection while still pending.
+        """
         self.closed = True
         self._writer.cancel()
+        # asyncio.wait does not re-raise the writer's CancelledError, so only
+        # a cancellation of the caller's own task propagates from here.
+        await asyncio.wait([self._writer])
 
     async def _write_loop(self) -> None:
         pending = self._pending

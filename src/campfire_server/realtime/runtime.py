@@ -112,8 +112,10 @@ class RealtimeService:
         if self._unsubscribe is not None:
             self._unsubscribe()
             self._unsubscribe = None
-        for connection in list(self.hub.connections.values()):
+        connections = list(self.hub.connections.values())
+        for connection in connections:
             connection.drop(1001, "the server is shutting down; reconnect with since")
+        await asyncio.gather(*(connection.close() for connection in connections))
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
@@ -195,25 +197,35 @@ class RealtimeService:
         connection.slot = slot
         self.hub.add(connection)
         self.credentials.watch(connection)
-        if principal.role == "agent" and principal.agent_id:
-            try:
-                count = await self.broker.join_presence(
-                    principal.org_id,
-                    principal.agent_id,
-                    connection.id,
-                    list(principal.mailbox_ids),
-                )
-            except ServiceError:
-                count = 0  # the broker logged it; presence stays as it was
-            if count == 1:
-                await self._set_agent_status(principal.org_id, principal.agent_id, "online")
-                self._publish_presence(
-                    principal.org_id, principal.agent_id, "online", count, principal.mailbox_ids
-                )
+        try:
+            await self._join_presence(connection)
+        except BaseException:
+            # The caller never receives this connection, so it cannot close it.
+            await self.close_connection(connection)
+            raise
         return connection
 
+    async def _join_presence(self, connection: Connection) -> None:
+        principal = connection.principal
+        if principal.role != "agent" or not principal.agent_id:
+            return
+        try:
+            count = await self.broker.join_presence(
+                principal.org_id,
+                principal.agent_id,
+                connection.id,
+                list(principal.mailbox_ids),
+            )
+        except ServiceError:
+            count = 0  # the broker logged it; presence stays as it was
+        if count == 1:
+            await self._set_agent_status(principal.org_id, principal.agent_id, "online")
+            self._publish_presence(
+                principal.org_id, principal.agent_id, "online", count, principal.mailbox_ids
+            )
+
     async def close_connection(self, connection: Connection) -> None:
-        connection.closed = True
+        await connection.close()
         self.credentials.forget(connection)
         for channel in list(connection.typing):
             self.stop_typing(connection, channel)
