@@ -323,14 +323,8 @@ class Protocol:
                 value=shown,
                 expected='a JSON object such as {"type": "ping"}',
             ) from None
-        if not isinstance(frame, dict):
-            raise ValidationFailed(
-                f"the frame {as_sent(frame)} is not a JSON object; send an object with a type, "
-                'such as {"type": "ping"}',
-                field="frame",
-                value=detail_value(frame),
-                expected="a JSON object with a type",
-            )
+        # Checked before any message repeats the frame: a lone surrogate cannot
+        # be encoded as UTF-8, so an error frame that repeated it could not be sent.
         bad = find_bad_text(frame)
         if bad is not None:
             path, expected = bad
@@ -339,6 +333,14 @@ class Protocol:
                 field=path or "frame",
                 value=None,
                 expected=expected,
+            )
+        if not isinstance(frame, dict):
+            raise ValidationFailed(
+                f"the frame {as_sent(frame)} is not a JSON object; send an object with a type, "
+                'such as {"type": "ping"}',
+                field="frame",
+                value=detail_value(frame),
+                expected="a JSON object with a type",
             )
         kind = frame.get("type")
         if "type" not in frame:
