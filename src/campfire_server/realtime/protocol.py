@@ -133,18 +133,26 @@ def parse_since(value: Any, field: str = "since") -> Since | None:
     # could only fail in the database.
     if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 2**63:
         return Since(value=value)
-    if isinstance(value, str) and value.isdigit() and len(value) <= 18:
+    if isinstance(value, str) and value.isdigit() and len(value) <= 19 and int(value) < 2**63:
         return Since(value=int(value))
     if isinstance(value, str) and 0 < len(value) <= 40:
         try:
             return Since(after_ms=clock.from_iso(value))
         except ValueError:
             pass
-    raise ValidationFailed(
-        f"{field} {as_sent(value)} is invalid; send a sequence or cursor (an integer from 0 to "
+    raise invalid_since(as_sent(value), detail_value(value), field)
+
+
+def invalid_since(shown: str, value: Any, field: str = "since") -> ValidationFailed:
+    """Return the error for a ``since`` that is neither a sequence, a cursor nor a time.
+
+    ``shown`` is the value as the message repeats it, ``value`` as the details carry it.
+    """
+    return ValidationFailed(
+        f"{field} {shown} is invalid; send a sequence or cursor (an integer from 0 to "
         f'{2**63 - 1}), or an ISO 8601 timestamp such as "2024-01-15T10:30:00Z", or no {field}',
         field=field,
-        value=detail_value(value),
+        value=value,
         expected="a non-negative integer or an ISO 8601 timestamp",
     )
 
@@ -308,6 +316,12 @@ class Protocol:
             )
         try:
             frame = json_numbers.loads(text, root="frame")
+        except ValidationFailed as error:
+            # A number beyond the 64-bit range gets the message of any other invalid since.
+            if error.details.get("field") == "since":
+                shown = str(error.details.get("value"))
+                raise invalid_since(shown, shown) from None
+            raise
         except ValueError as error:
             position = getattr(error, "pos", None)
             where = f" (error at character {position})" if position is not None else ""
