@@ -267,6 +267,10 @@ class RealtimeService:
 
         Another process may have stored such an agent offline while Redis
         held no lease of this process's sockets.
+
+        NOTE: until this runs (at the next refresh, or once the offline frame
+        arrives here) the agent reads offline, and going offline may already
+        have returned its routed handoffs to the queue.
         """
         for org_id, agent_id, mailbox_ids in recreated:
             count = await self.broker.presence_count(org_id, agent_id)
