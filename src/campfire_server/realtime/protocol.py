@@ -108,10 +108,14 @@ Action = Send | Close | Authenticate | Subscribe | Unsubscribe | Typing
 
 
 def close_reason(text: str) -> str:
-    """Cut a close reason to the 123 bytes a close frame can carry."""
-    encoded = text.encode()
+    """Cut a close reason to the 123 bytes a close frame can carry.
+
+    A lone surrogate, which UTF-8 cannot encode, becomes "?" instead of
+    raising while the socket is being closed.
+    """
+    encoded = text.encode(errors="replace")
     if len(encoded) <= 123:
-        return text
+        return encoded.decode()
     return encoded[:120].decode(errors="ignore") + "..."
 
 
@@ -339,7 +343,7 @@ class Protocol:
             ) from None
         # Checked before any message repeats the frame: a lone surrogate cannot
         # be encoded as UTF-8, so an error frame that repeated it could not be sent.
-        bad = find_bad_text(frame)
+        bad = find_bad_text(frame, "" if isinstance(frame, dict) else "frame")
         if bad is not None:
             path, expected = bad
             raise ValidationFailed(
