@@ -318,7 +318,16 @@ export function ConversationView({
   }
 
   const take = () =>
-    act("take", async () => setConversation(await api.update(conversationId, { assignedAgentId: me.id })));
+    act("take", async () => {
+      try {
+        setConversation(await api.update(conversationId, { assignedAgentId: me.id }));
+      } catch (failure) {
+        if (failure.status !== 409) throw failure;
+        // Another agent took it first: show its assignee and the server's message.
+        setConversation(await api.conversation(conversationId));
+        throw failure;
+      }
+    });
   const reassign = (agentId) =>
     act("reassign", async () =>
       setConversation(await api.update(conversationId, { assignedAgentId: agentId })),

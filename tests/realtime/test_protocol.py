@@ -19,6 +19,7 @@ from campfire_server.realtime.protocol import (
     Subscribe,
     Typing,
     Unsubscribe,
+    close_reason,
     parse_since,
 )
 
@@ -271,3 +272,34 @@ def test_number_out_of_range_is_error_frame(number: str) -> None:
     assert error["data"]["code"] == "VALIDATION_ERROR"
     assert error["data"]["details"]["field"] == "data.isTyping"
     assert "out of range" in error["data"]["message"]
+
+
+def test_close_reason_replaces_lone_surrogate() -> None:
+    reason = close_reason("bad \ud800 text")
+
+    assert reason == "bad ? text"
+    assert reason.encode() == b"bad ? text"
+
+
+def test_close_reason_cuts_long_text() -> None:
+    reason = close_reason("\u00e9" * 100)
+
+    assert len(reason.encode()) <= 123
+    assert reason.endswith("...")
+
+
+def test_non_object_surrogate_frame_keeps_socket_open() -> None:
+    protocol = Protocol()
+    protocol.receive_text(json.dumps({"type": "auth", "token": "tok"}))
+    protocol.authenticated(AGENT, {})
+
+    actions = protocol.receive_text('["\\ud800"]')
+
+    assert len(actions) == 1
+    assert isinstance(actions[0], Send)
+    assert actions[0].frame["data"]["details"] == {
+        "field": "frame[0]",
+        "value": None,
+        "expected": "valid Unicode text without unpaired surrogates",
+    }
+    assert protocol.state is State.OPEN

@@ -128,3 +128,44 @@ def test_dumps_is_strict_json() -> None:
         "data": {"details": {"value": None, "list": [None, 1.5]}},
     }
     assert dumps({"type": "pong", "value": 2.5}) == '{"type":"pong","value":2.5}'
+
+
+# Frames whose text is a lone surrogate, written as the JSON escape a client sends.
+LONE_SURROGATE_FRAMES = ['"\\ud800"', '["\\ud800"]', '[1,"\\ud800"]', '{"x":"\\ud800"}']
+
+
+@pytest.mark.parametrize("frame", LONE_SURROGATE_FRAMES)
+async def test_lone_surrogate_frame_gets_error(server, org, frame) -> None:
+    ws = await connect(server, org.key)
+
+    await ws.send(frame)
+    error = await next_strict_frame(ws)
+
+    assert error["type"] == "error"
+    assert error["data"]["code"] == "VALIDATION_ERROR"
+    assert error["data"]["details"]["value"] is None
+
+    await ws.send('{"type":"ping","id":"after"}')
+    pong = await next_strict_frame(ws)
+    assert pong == {"type": "pong", "id": "after", "timestamp": pong["timestamp"]}
+    await ws.close()
+
+
+@pytest.mark.parametrize("frame", LONE_SURROGATE_FRAMES)
+async def test_lone_surrogate_first_frame_closes_4401(server, frame) -> None:
+    ws = await websockets.connect(ws_url(server))
+    await ws.send(frame)
+
+    error = strict_loads(await asyncio.wait_for(ws.recv(), 5))
+
+    assert error["data"]["code"] == "AUTHENTICATION_ERROR"
+    with pytest.raises(websockets.ConnectionClosed):
+        await asyncio.wait_for(ws.recv(), 5)
+    assert ws.close_code == 4401
+
+
+def test_dumps_escapes_lone_surrogate() -> None:
+    text = dumps({"type": "error", "data": {"message": "bad \ud800 text"}})
+
+    assert text.encode() == b'{"type":"error","data":{"message":"bad \\ud800 text"}}'
+    assert json.loads(text)["data"]["message"] == "bad \ud800 text"

@@ -212,3 +212,62 @@ async def test_live_resume_after_drop(dev_server, client, customer_id):
     assert seen.count("before the drop") == 1
     assert seen.count("while away") == 1
     assert realtime.session.channels[channel] is not None
+
+
+def test_session_resumes_from_subscribed_position():
+    session = RealtimeSession("tok")
+    session.subscribe_frame("conversation:conv_1")
+    session.subscribe_frame("mailbox:mailbox_456")
+
+    session.receive(
+        json.dumps(
+            {"type": "subscribed", "channel": "conversation:conv_1", "data": {"sequence": 7}}
+        )
+    )
+    session.receive(
+        json.dumps({"type": "subscribed", "channel": "mailbox:mailbox_456", "data": {"cursor": 90}})
+    )
+
+    frames = [json.loads(frame) for frame in session.subscribe_frames()]
+    assert frames[0] == {"type": "subscribe", "channel": "conversation:conv_1", "since": 7}
+    assert frames[1] == {"type": "subscribe", "channel": "mailbox:mailbox_456", "since": 90}
+
+
+def test_session_keeps_event_position_over_subscribed():
+    session = RealtimeSession("tok")
+    session.subscribe_frame("conversation:conv_1", since=3)
+
+    session.receive(
+        json.dumps(
+            {"type": "subscribed", "channel": "conversation:conv_1", "data": {"sequence": 9}}
+        )
+    )
+
+    assert session.channels["conversation:conv_1"] == 3
+
+
+async def test_live_resume_before_first_event(dev_server, client, customer_id):
+    conversation = client.conversations.create(customer_id=customer_id)
+    channel = f"conversation:{conversation.id}"
+    async with AsyncCampfireClient(api_key=TEST_KEY, base_url=dev_server.api) as sdk:
+        realtime = sdk.realtime(max_reconnect_attempts=20)
+        await realtime.connect()
+        try:
+            await realtime.subscribe(channel)
+            acknowledgement = await asyncio.wait_for(realtime.recv(), 10)
+            assert acknowledgement.type == "subscribed"
+            start = realtime.session.channels[channel]
+            assert start == acknowledgement.data["sequence"]
+
+            # No event has reached this channel yet: the resume must still replay the
+            # message posted while the socket is down.
+            realtime._connection.transport.abort()
+            await sdk.messages.create(conversation.id, content="while away")
+            seen: list[str] = []
+            await asyncio.wait_for(next_customer_message(realtime, "while away", seen), 20)
+        finally:
+            await realtime.close()
+
+    assert realtime.reconnects >= 1
+    assert seen == ["while away"]
+    assert realtime.session.channels[channel] > start

@@ -15,7 +15,7 @@ from .. import clock, ids
 from ..auth.principal import Principal
 from ..db import lock_order
 from ..db.tx import Tx
-from ..errors import NotFound, PermissionDenied, ValidationFailed, quoted, shown_text
+from ..errors import Conflict, NotFound, PermissionDenied, ValidationFailed, quoted, shown_text
 from ..events import records
 from ..events.emit import emit
 from ..organizations import service as organizations
@@ -163,6 +163,7 @@ def update_conversation(
             changes[field] = value
     if not changes:
         return service.conversation_view(tx, row)
+    _check_take(principal, row, changes)
     if changes.get("assigned_agent_id") is not None:
         exists = tx.value(
             "SELECT 1 FROM agents WHERE org_id = :org_id AND id = :id",
@@ -222,6 +223,28 @@ def update_conversation(
             tx, service.get_conversation_row(tx, org_id, conversation_id)
         )
     return conversation
+
+
+def _check_take(principal: Principal, row: dict[str, Any], changes: dict[str, Any]) -> None:
+    """Raise ``Conflict`` when an agent takes a conversation that another agent holds.
+
+    Of two agents that take one queued conversation at once, the later one
+    would otherwise silently replace the first. The row is locked, so the
+    later PATCH sees the first one's assignee. Admin tokens and API keys
+    reassign without this check.
+    """
+    if principal.role != "agent" or not principal.agent_id:
+        return
+    if changes.get("assigned_agent_id") != principal.agent_id:
+        return
+    holder = row["assigned_agent_id"]
+    if holder is None or holder == principal.agent_id:
+        return
+    raise Conflict(
+        f'conversation {row["id"]} is already assigned to agent "{holder}"; reload it, or ask '
+        "an admin to reassign it",
+        details={"field": "assignedAgentId", "value": principal.agent_id, "current": holder},
+    )
 
 
 def _camel(field: str) -> str:

@@ -96,8 +96,20 @@ class Broker:
     async def leave_presence(self, org_id: str, agent_id: str, connection_id: str) -> int:
         raise NotImplementedError
 
-    async def refresh(self) -> None:
-        """Renew the leases of this process's sockets; the service calls it periodically."""
+    async def refresh(
+        self, agents: set[tuple[str, str]] | None = None
+    ) -> list[tuple[str, str, list[str]]]:
+        """Renew the leases of this process's sockets; the service calls it periodically.
+
+        ``agents`` limits the renewal to those (organization id, agent id)
+        pairs. Returns the agents whose leases were missing and were
+        created again, each with its token's mailbox ids.
+        """
+        return []
+
+    def holds_presence(self, org_id: str, agent_id: str) -> bool:
+        """Tell whether a socket of this process counts toward the agent's presence."""
+        return False
 
     async def expired_presence(self) -> list[tuple[str, str, list[str]]]:
         """Return the agents whose last socket lease ran out, each reported to one caller.
@@ -180,6 +192,8 @@ class RedisBroker(Broker):
         self._outbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
         self._tasks: list[asyncio.Task[None]] = []
         self._presence: dict[tuple[str, str], set[str]] = {}
+        # The mailbox ids of each agent's token, stored again when a lease is re-created.
+        self._mailboxes: dict[tuple[str, str], list[str]] = {}
         self._publish_failures = 0
 
     async def start(self, deliver: Deliver) -> None:
@@ -301,6 +315,7 @@ class RedisBroker(Broker):
         self, org_id: str, agent_id: str, connection_id: str, mailbox_ids: list[str] | None = None
     ) -> int:
         self._presence.setdefault((org_id, agent_id), set()).add(connection_id)
+        self._mailboxes[(org_id, agent_id)] = sorted(mailbox_ids or ())
         field = json.dumps([org_id, agent_id])
         now = time.time()
         try:
@@ -331,6 +346,7 @@ class RedisBroker(Broker):
         members.discard(connection_id)
         if not members:
             self._presence.pop((org_id, agent_id), None)
+            self._mailboxes.pop((org_id, agent_id), None)
         try:
             count = await self._redis.eval(
                 _LEAVE,
@@ -353,19 +369,61 @@ class RedisBroker(Broker):
         key = self._presence_key(org_id, agent_id)
         return int(await self._redis.zcount(key, time.time(), "+inf"))
 
-    async def refresh(self) -> None:
+    def holds_presence(self, org_id: str, agent_id: str) -> bool:
+        return bool(self._presence.get((org_id, agent_id)))
+
+    async def refresh(
+        self, agents: set[tuple[str, str]] | None = None
+    ) -> list[tuple[str, str, list[str]]]:
+        """Renew this process's leases, and create again the ones Redis lost.
+
+        Redis can lose keys (a restart without persistence, an eviction, a
+        flush) while the sockets stay open. Adding the members back, and the
+        agent to the hash of agents with leases, keeps the agent online and
+        lets the sweep find it once its sockets are gone.
+        """
         expiry = time.time() + self.lease_seconds
+        renewed = [
+            (agent, set(members))
+            for agent, members in self._presence.items()
+            if members and (agents is None or agent in agents)
+        ]
+        if not renewed:
+            return []
         try:
             async with self._redis.pipeline(transaction=False) as pipe:
-                for (org_id, agent_id), members in self._presence.items():
-                    if not members:
-                        continue
+                for (org_id, agent_id), members in renewed:
                     key = self._presence_key(org_id, agent_id)
-                    pipe.zadd(key, dict.fromkeys(members, expiry), xx=True)
+                    pipe.zadd(key, dict.fromkeys(members, expiry))
                     pipe.expire(key, self._key_ttl())
-                await pipe.execute()
+                    pipe.hset(
+                        self._agents_key(),
+                        json.dumps([org_id, agent_id]),
+                        json.dumps(self._mailboxes.get((org_id, agent_id), [])),
+                    )
+                results = await pipe.execute()
         except Exception as error:
             log.warning("redis lease refresh failed", extra={"error": str(error)})
+            return []
+        await self._release_closed(renewed)
+        recreated = []
+        for index, ((org_id, agent_id), _members) in enumerate(renewed):
+            added = int(results[index * 3])
+            if added and self.holds_presence(org_id, agent_id):
+                mailbox_ids = self._mailboxes.get((org_id, agent_id), [])
+                recreated.append((org_id, agent_id, list(mailbox_ids)))
+        return recreated
+
+    async def _release_closed(self, renewed: list[tuple[tuple[str, str], set[str]]]) -> None:
+        """Remove the leases that a refresh wrote for sockets that closed meanwhile.
+
+        A socket's own release may reach Redis before the refresh does,
+        which would otherwise leave its lease counting until it runs out.
+        """
+        for (org_id, agent_id), members in renewed:
+            current = self._presence.get((org_id, agent_id), set())
+            for connection_id in members - current:
+                await self.leave_presence(org_id, agent_id, connection_id)
 
     async def expired_presence(self) -> list[tuple[str, str, list[str]]]:
         """Return the agents whose last lease ran out, if this process holds the sweep lock.

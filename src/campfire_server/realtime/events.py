@@ -56,7 +56,7 @@ def dumps(frame: dict[str, Any]) -> str:
     """
     global _non_finite_frames
     try:
-        return json.dumps(
+        text = json.dumps(
             frame, ensure_ascii=False, separators=(",", ":"), default=str, allow_nan=False
         )
     except ValueError:
@@ -67,9 +67,29 @@ def dumps(frame: dict[str, Any]) -> str:
                 "non-finite number in a realtime frame sent as null",
                 extra={"frame_type": frame.get("type") or frame.get("kind"), "count": count},
             )
-    return json.dumps(
-        _finite(frame), ensure_ascii=False, separators=(",", ":"), default=str, allow_nan=False
-    )
+        text = json.dumps(
+            _finite(frame), ensure_ascii=False, separators=(",", ":"), default=str, allow_nan=False
+        )
+    return _encodable(text, frame)
+
+
+def _encodable(text: str, frame: dict[str, Any]) -> str:
+    """Return ``text``, or the frame with escaped non-ASCII when ``text`` has a lone surrogate.
+
+    A socket cannot encode a lone surrogate as UTF-8, and the failed send
+    would stop its writer. JSON can still carry it as a ``\\ud800`` escape.
+    """
+    if text.isascii():
+        return text
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        log.warning(
+            "lone surrogate in a realtime frame sent as a JSON escape",
+            extra={"frame_type": frame.get("type") or frame.get("kind")},
+        )
+        return json.dumps(_finite(frame), separators=(",", ":"), default=str, allow_nan=False)
+    return text
 
 
 @dataclass(frozen=True, slots=True)

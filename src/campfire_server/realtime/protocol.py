@@ -108,10 +108,14 @@ Action = Send | Close | Authenticate | Subscribe | Unsubscribe | Typing
 
 
 def close_reason(text: str) -> str:
-    """Cut a close reason to the 123 bytes a close frame can carry."""
-    encoded = text.encode()
+    """Cut a close reason to the 123 bytes a close frame can carry.
+
+    A lone surrogate, which UTF-8 cannot encode, becomes "?" instead of
+    raising while the socket is being closed.
+    """
+    encoded = text.encode(errors="replace")
     if len(encoded) <= 123:
-        return text
+        return encoded.decode()
     return encoded[:120].decode(errors="ignore") + "..."
 
 
@@ -133,18 +137,26 @@ def parse_since(value: Any, field: str = "since") -> Since | None:
     # could only fail in the database.
     if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 2**63:
         return Since(value=value)
-    if isinstance(value, str) and value.isdigit() and len(value) <= 18:
+    if isinstance(value, str) and value.isdigit() and len(value) <= 19 and int(value) < 2**63:
         return Since(value=int(value))
     if isinstance(value, str) and 0 < len(value) <= 40:
         try:
             return Since(after_ms=clock.from_iso(value))
         except ValueError:
             pass
-    raise ValidationFailed(
-        f"{field} {as_sent(value)} is invalid; send a sequence or cursor (an integer from 0 to "
+    raise invalid_since(as_sent(value), detail_value(value), field)
+
+
+def invalid_since(shown: str, value: Any, field: str = "since") -> ValidationFailed:
+    """Return the error for a ``since`` that is neither a sequence, a cursor nor a time.
+
+    ``shown`` is the value as the message repeats it, ``value`` as the details carry it.
+    """
+    return ValidationFailed(
+        f"{field} {shown} is invalid; send a sequence or cursor (an integer from 0 to "
         f'{2**63 - 1}), or an ISO 8601 timestamp such as "2024-01-15T10:30:00Z", or no {field}',
         field=field,
-        value=detail_value(value),
+        value=value,
         expected="a non-negative integer or an ISO 8601 timestamp",
     )
 
@@ -308,6 +320,12 @@ class Protocol:
             )
         try:
             frame = json_numbers.loads(text, root="frame")
+        except ValidationFailed as error:
+            # A number beyond the 64-bit range gets the message of any other invalid since.
+            if error.details.get("field") == "since":
+                shown = str(error.details.get("value"))
+                raise invalid_since(shown, shown) from None
+            raise
         except ValueError as error:
             position = getattr(error, "pos", None)
             where = f" (error at character {position})" if position is not None else ""
@@ -323,15 +341,9 @@ class Protocol:
                 value=shown,
                 expected='a JSON object such as {"type": "ping"}',
             ) from None
-        if not isinstance(frame, dict):
-            raise ValidationFailed(
-                f"the frame {as_sent(frame)} is not a JSON object; send an object with a type, "
-                'such as {"type": "ping"}',
-                field="frame",
-                value=detail_value(frame),
-                expected="a JSON object with a type",
-            )
-        bad = find_bad_text(frame)
+        # Checked before any message repeats the frame: a lone surrogate cannot
+        # be encoded as UTF-8, so an error frame that repeated it could not be sent.
+        bad = find_bad_text(frame, "" if isinstance(frame, dict) else "frame")
         if bad is not None:
             path, expected = bad
             raise ValidationFailed(
@@ -339,6 +351,14 @@ class Protocol:
                 field=path or "frame",
                 value=None,
                 expected=expected,
+            )
+        if not isinstance(frame, dict):
+            raise ValidationFailed(
+                f"the frame {as_sent(frame)} is not a JSON object; send an object with a type, "
+                'such as {"type": "ping"}',
+                field="frame",
+                value=detail_value(frame),
+                expected="a JSON object with a type",
             )
         kind = frame.get("type")
         if "type" not in frame:

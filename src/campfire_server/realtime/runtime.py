@@ -97,6 +97,8 @@ class RealtimeService:
         # Called with each revoked key's id, to drop cached copies of the key.
         self.revocation_listeners: list[Callable[[str], None]] = []
         self._tasks: list[asyncio.Task[None]] = []
+        # Presence rechecks still running, kept referenced until they finish.
+        self._background: set[asyncio.Task[None]] = set()
         self._unsubscribe: Callable[[], None] | None = None
 
     async def start(self) -> None:
@@ -116,9 +118,10 @@ class RealtimeService:
         for connection in connections:
             connection.drop(1001, "the server is shutting down; reconnect with since")
         await asyncio.gather(*(connection.close() for connection in connections))
-        for task in self._tasks:
+        tasks = [*self._tasks, *self._background]
+        for task in tasks:
             task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await asyncio.gather(*tasks, return_exceptions=True)
         if self.log_tail is not None:
             await self.log_tail.stop()
         await self.broker.stop()
@@ -143,6 +146,8 @@ class RealtimeService:
         kind = envelope.get("kind")
         if kind != "revocation":
             self.hub.deliver(envelope)
+            if kind == "presence":
+                self._recheck_offline(envelope)
             if kind == "event" and self.log_tail is not None:
                 self.log_tail.wake()
             return
@@ -268,6 +273,50 @@ class RealtimeService:
             self._publish_presence(org_id, agent_id, "offline", 0, mailbox_ids)
             marked += 1
         return marked
+
+    async def restore_presence(self, recreated: list[tuple[str, str, list[str]]]) -> None:
+        """Store online, and announce, the agents whose lost leases a refresh created again.
+
+        Another process may have stored such an agent offline while Redis
+        held no lease of this process's sockets.
+
+        NOTE: until this runs (at the next refresh, or once the offline frame
+        arrives here) the agent reads offline, and going offline may already
+        have returned its routed handoffs to the queue.
+        """
+        for org_id, agent_id, mailbox_ids in recreated:
+            count = await self.broker.presence_count(org_id, agent_id)
+            if count == 0:
+                continue
+            log.info(
+                "agent socket leases were missing in Redis and were created again",
+                extra={"organization_id": org_id, "agent_id": agent_id},
+            )
+            await self._set_agent_status(org_id, agent_id, "online")
+            self._publish_presence(org_id, agent_id, "online", count, mailbox_ids)
+
+    def _recheck_offline(self, envelope: dict[str, Any]) -> None:
+        """Renew at once the leases of an agent announced offline while it has sockets here."""
+        if envelope.get("status") != "offline":
+            return
+        org_id, agent_id = envelope.get("org"), envelope.get("agentId")
+        if not isinstance(org_id, str) or not isinstance(agent_id, str):
+            return
+        if not self.broker.holds_presence(org_id, agent_id):
+            return
+
+        async def recheck() -> None:
+            try:
+                await self.restore_presence(await self.broker.refresh({(org_id, agent_id)}))
+            except Exception:
+                log.exception(
+                    "agent presence recheck failed",
+                    extra={"organization_id": org_id, "agent_id": agent_id},
+                )
+
+        task = asyncio.get_running_loop().create_task(recheck())
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
 
     async def _set_agent_status(self, org_id: str, agent_id: str, status: str) -> None:
         """Record the agent's presence for routing; an agent without a record only gets frames."""
@@ -410,7 +459,7 @@ class RealtimeService:
                     self.log_tail.wake()
                 if now >= next_refresh:
                     next_refresh = now + self.broker.refresh_seconds
-                    await self.broker.refresh()
+                    await self.restore_presence(await self.broker.refresh())
             except Exception:
                 log.exception("realtime sweep failed")
             if now >= next_presence_sweep:

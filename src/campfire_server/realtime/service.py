@@ -20,7 +20,7 @@ from ..auth.principal import Principal
 from ..auth.scope import sees_mailbox
 from ..conversations import service as conversations
 from ..db.tx import Tx
-from ..errors import NotFound, PermissionDenied, shown_text
+from ..errors import NotFound, PermissionDenied, ValidationFailed, shown_text
 from ..events.cursor import consumed_condition
 from ..events.records import EventRecord
 from ..organizations import service as organizations
@@ -116,6 +116,43 @@ def authorize(tx: Tx, principal: Principal, channel: Channel) -> ChannelAccess:
     return ChannelAccess(channel, None, _last_position(tx, principal.org_id))
 
 
+def _log_end(tx: Tx) -> int:
+    """Return the highest position the whole event log has allocated (0 for an empty log).
+
+    On PostgreSQL this is the position sequence's last value, which no
+    settled horizon that a server sent as a cursor can exceed.
+    """
+    if tx.dialect == "sqlite":
+        value = tx.value("SELECT MAX(position) AS p FROM events")
+    else:
+        value = tx.value(
+            "SELECT pg_sequence_last_value("
+            "CAST(pg_get_serial_sequence('events', 'position') AS regclass)) AS p"
+        )
+    return int(value or 0)
+
+
+def check_since(tx: Tx, access: ChannelAccess, since: Since) -> None:
+    """Raise ``ValidationFailed`` for a sequence or cursor beyond the end of the channel's log.
+
+    Such a ``since`` would hide every event until the log reached it, so it
+    is rejected on both transports instead of returning nothing.
+    """
+    if since.value is None:
+        return
+    end = access.current if access.by_sequence else max(access.current, _log_end(tx))
+    if since.value <= end:
+        return
+    key = "sequence" if access.by_sequence else "cursor"
+    raise ValidationFailed(
+        f"since {since.value} is beyond the end of {access.channel.name}, whose last {key} is "
+        f"{end}; send a since from 0 to {end}, or no since",
+        field="since",
+        value=since.value,
+        expected=f"an integer from 0 to {end}, or an ISO 8601 timestamp",
+    )
+
+
 def _visible(frame: EventFrame | None, principal: Principal, channel: Channel) -> bool:
     if frame is None:
         return False
@@ -136,9 +173,12 @@ def replay(
 ) -> tuple[list[EventFrame], bool]:
     """Return up to ``limit`` events after ``since`` in delivery order, and whether more exist.
 
+    Raises ``ValidationFailed`` when ``since`` is beyond the end of the channel's log.
+
     ``upto`` bounds a mailbox or agent channel's replay at the settled log
     position (PostgreSQL), past which the live stream takes over.
     """
+    check_since(tx, access, since)
     channel = access.channel
     params: dict[str, Any] = {"org_id": principal.org_id, "limit": limit + 1}
     if channel.kind == "conversation":

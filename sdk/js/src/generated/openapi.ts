@@ -164,7 +164,10 @@ export interface paths {
         delete?: never;
         options?: never;
         head?: never;
-        /** Update status, priority, assignee, subject or metadata */
+        /**
+         * Update status, priority, assignee, subject or metadata
+         * @description Writes only the fields sent; of two PATCHes of one field the later one stays. The exception is an agent token that sets `assignedAgentId` to its own agent (taking the conversation): while another agent is assigned, that request is rejected with `409 CONFLICT`, so of two agents taking one conversation only the first gets it. Admin tokens and API keys reassign without this check.
+         */
         patch: operations["conversations-update"];
         trace?: never;
     };
@@ -282,7 +285,7 @@ export interface paths {
         };
         /**
          * List a channel's events after a sequence or cursor
-         * @description Returns the frames that a realtime subscription to `channel` would deliver, oldest first. `since` is a conversation's event `sequence` on `conversation:{id}` channels and an event `cursor` on `mailbox:{id}` and `agent:{id}` channels (or an ISO 8601 time on any channel). Pass `pagination.nextCursor` as `since` on the next poll.
+         * @description Returns the frames that a realtime subscription to `channel` would deliver, oldest first. `since` is a conversation's event `sequence` on `conversation:{id}` channels and an event `cursor` on `mailbox:{id}` and `agent:{id}` channels (or an ISO 8601 time on any channel). Pass `pagination.nextCursor` as `since` on the next poll. A sequence or cursor beyond the end of the channel's log is rejected with a 400.
          */
         get: operations["events-list"];
         put?: never;

@@ -144,6 +144,13 @@ async def get_conversation(
     responses=errors(400, 403, 404, 409, 413, 415),
     operation_id="conversations-update",
     summary="Update status, priority, assignee, subject or metadata",
+    description=(
+        "Writes only the fields sent; of two PATCHes of one field the later one stays. The "
+        "exception is an agent token that sets `assignedAgentId` to its own agent (taking the "
+        "conversation): while another agent is assigned, that request is rejected with "
+        "`409 CONFLICT`, so of two agents taking one conversation only the first gets it. "
+        "Admin tokens and API keys reassign without this check."
+    ),
 )
 async def update_conversation(
     conversation_id: str, body: ConversationUpdate, principal: PrincipalDep, db: DbDep

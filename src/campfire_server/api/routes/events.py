@@ -28,7 +28,8 @@ router = APIRouter(tags=["events"], route_class=LeanRoute)
         "Returns the frames that a realtime subscription to `channel` would deliver, oldest "
         "first. `since` is a conversation's event `sequence` on `conversation:{id}` channels "
         "and an event `cursor` on `mailbox:{id}` and `agent:{id}` channels (or an ISO 8601 "
-        "time on any channel). Pass `pagination.nextCursor` as `since` on the next poll."
+        "time on any channel). Pass `pagination.nextCursor` as `since` on the next poll. A "
+        "sequence or cursor beyond the end of the channel's log is rejected with a 400."
     ),
 )
 async def list_events(

@@ -1,0 +1,146 @@
+"""An agent taking a conversation assigned to another agent gets 409; admins still reassign."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from campfire_server.db import migrate
+from campfire_server.db.database import open_database
+from tests.conftest import (
+    LiveServer,
+    Tenant,
+    create_postgres_database,
+    drop_postgres_database,
+    make_tenant,
+    start_server,
+)
+from tests.realtime.conftest import token_for
+
+
+async def _create_agents(http: httpx.AsyncClient, tenant: Tenant) -> None:
+    """Create agents ann and bob offline, so that routing queues every handoff."""
+    for agent_id in ("agent_ann", "agent_bob"):
+        response = await http.post(
+            "/agents",
+            json={"id": agent_id, "name": agent_id, "status": "offline"},
+            headers=tenant.headers,
+        )
+        assert response.status_code == 201, response.text
+
+
+async def _queued_conversation(http: httpx.AsyncClient, tenant: Tenant) -> str:
+    """Create a conversation whose handoff is queued."""
+    created = await http.post(
+        "/conversations",
+        json={"customerId": "customer_take", "mailboxId": tenant.mailbox_id},
+        headers=tenant.headers,
+    )
+    assert created.status_code == 201, created.text
+    conversation_id = created.json()["id"]
+    handoff = await http.post(
+        f"/conversations/{conversation_id}/handoff",
+        json={"reason": "needs a person"},
+        headers=tenant.headers,
+    )
+    assert handoff.status_code == 201, handoff.text
+    assert handoff.json()["status"] == "queued"
+    return conversation_id
+
+
+def _agent_headers(tenant: Tenant, agent_id: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token_for(tenant, 'agent', agent_id=agent_id)}"}
+
+
+async def _take(
+    http: httpx.AsyncClient, tenant: Tenant, conversation_id: str, agent_id: str
+) -> httpx.Response:
+    return await http.patch(
+        f"/conversations/{conversation_id}",
+        json={"assignedAgentId": agent_id},
+        headers=_agent_headers(tenant, agent_id),
+    )
+
+
+async def test_second_take_gets_conflict(client, db) -> None:
+    tenant = await make_tenant(db, "Take org")
+    await _create_agents(client, tenant)
+    conversation_id = await _queued_conversation(client, tenant)
+
+    first = await _take(client, tenant, conversation_id, "agent_ann")
+    second = await _take(client, tenant, conversation_id, "agent_bob")
+    again = await _take(client, tenant, conversation_id, "agent_ann")
+
+    assert first.status_code == 200, first.text
+    assert first.json()["assignedAgentId"] == "agent_ann"
+    assert second.status_code == 409
+    error: dict[str, Any] = second.json()["error"]
+    assert error["code"] == "CONFLICT"
+    assert error["details"]["current"] == "agent_ann"
+    assert '"agent_ann"' in error["message"]
+    assert again.status_code == 200, again.text
+
+    current = await client.get(f"/conversations/{conversation_id}", headers=tenant.headers)
+    assert current.json()["assignedAgentId"] == "agent_ann"
+    handoff = await client.get(f"/conversations/{conversation_id}/handoff", headers=tenant.headers)
+    assert handoff.json()["agentId"] == "agent_ann"
+
+
+async def test_admin_reassigns_taken_conversation(client, db) -> None:
+    tenant = await make_tenant(db, "Reassign org")
+    await _create_agents(client, tenant)
+    conversation_id = await _queued_conversation(client, tenant)
+    assert (await _take(client, tenant, conversation_id, "agent_ann")).status_code == 200
+
+    reassigned = await client.patch(
+        f"/conversations/{conversation_id}",
+        json={"assignedAgentId": "agent_bob"},
+        headers=tenant.headers,
+    )
+
+    assert reassigned.status_code == 200, reassigned.text
+    assert reassigned.json()["assignedAgentId"] == "agent_bob"
+
+
+async def test_concurrent_takes_on_two_processes(postgres_available, tmp_path: Path) -> None:
+    if not postgres_available:
+        pytest.skip("PostgreSQL is not reachable")
+    url = create_postgres_database()
+    migrate.upgrade(url)
+    servers: list[LiveServer] = []
+    try:
+        database = open_database(url, pool_size=2)
+        try:
+            tenant = await make_tenant(database, "Concurrent take org")
+        finally:
+            await database.close()
+        for _ in range(2):
+            servers.append(start_server(url, tmp_path, env={"CAMPFIRE_REDIS_URL": ""}))
+        first, second = servers
+        async with (
+            httpx.AsyncClient(base_url=first.api, timeout=30) as http_first,
+            httpx.AsyncClient(base_url=second.api, timeout=30) as http_second,
+        ):
+            await _create_agents(http_first, tenant)
+            for _ in range(5):
+                conversation_id = await _queued_conversation(http_first, tenant)
+                responses = await asyncio.gather(
+                    _take(http_first, tenant, conversation_id, "agent_ann"),
+                    _take(http_second, tenant, conversation_id, "agent_bob"),
+                )
+                codes = sorted(response.status_code for response in responses)
+                winners = [r.json() for r in responses if r.status_code == 200]
+                current = await http_first.get(
+                    f"/conversations/{conversation_id}", headers=tenant.headers
+                )
+
+                assert codes == [200, 409]
+                assert current.json()["assignedAgentId"] == winners[0]["assignedAgentId"]
+    finally:
+        for server in servers:
+            server.stop()
+        drop_postgres_database(url)

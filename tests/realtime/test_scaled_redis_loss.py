@@ -1,0 +1,104 @@
+"""Agent presence across two processes after Redis loses its keys while sockets stay open.
+
+Leases last 6 s here, so each process renews them every 2 s.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+from collections.abc import AsyncIterator, Iterator
+
+import httpx
+import pytest
+import redis
+
+from campfire_server.db.database import Database, open_database
+from tests.conftest import LiveServer, make_tenant, start_server
+from tests.realtime.conftest import SERVER_ENV, agent_token, connect
+from tests.redis_support import REDIS_URL
+
+LEASE_SECONDS = 6
+
+
+@pytest.fixture(scope="module")
+def prefix() -> str:
+    return f"loss{secrets.token_hex(4)}"
+
+
+@pytest.fixture(scope="module")
+def pair(
+    scaled_url: str, prefix: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[LiveServer, LiveServer]]:
+    env = {
+        **SERVER_ENV,
+        "CAMPFIRE_REDIS_URL": REDIS_URL,
+        "CAMPFIRE_REDIS_PREFIX": prefix,
+        "CAMPFIRE_REALTIME_PRESENCE_LEASE_SECONDS": str(LEASE_SECONDS),
+    }
+    logs = tmp_path_factory.mktemp("redis-loss-logs")
+    first = start_server(scaled_url, logs, env=env)
+    try:
+        second = start_server(scaled_url, logs, env=env)
+    except Exception:
+        first.stop()
+        raise
+    yield first, second
+    first.stop()
+    second.stop()
+
+
+@pytest.fixture(scope="module")
+async def scaled_db(scaled_url: str) -> AsyncIterator[Database]:
+    database = open_database(scaled_url, pool_size=2)
+    yield database
+    await database.close()
+
+
+def flush_namespace(prefix: str) -> int:
+    """Delete every key of the deployment's namespace, as a Redis restart without data would."""
+    client = redis.Redis.from_url(REDIS_URL)
+    try:
+        keys = list(client.scan_iter(match=f"{prefix}:*"))
+        return client.delete(*keys) if keys else 0
+    finally:
+        client.close()
+
+
+async def _statuses(
+    http: httpx.AsyncClient, headers: dict[str, str], agent_id: str, seconds: float
+) -> list[str]:
+    """Read the agent's status every 0.25 s for ``seconds``."""
+    statuses = []
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + seconds
+    while loop.time() < deadline:
+        response = await http.get(f"/agents/{agent_id}", headers=headers)
+        assert response.status_code == 200, response.text
+        statuses.append(response.json()["status"])
+        await asyncio.sleep(0.25)
+    return statuses
+
+
+async def test_agent_online_after_redis_loses_keys(pair, prefix, scaled_db) -> None:
+    first, second = pair
+    tenant = await make_tenant(scaled_db, "Redis loss org")
+    token = await agent_token(scaled_db, tenant, "agent_kept")
+    on_first = await connect(first, token)
+    on_second = await connect(second, token)
+
+    async with httpx.AsyncClient(base_url=second.api, timeout=30) as http:
+        assert (await _statuses(http, tenant.headers, "agent_kept", 0.5))[-1] == "online"
+
+        assert flush_namespace(prefix) > 0
+        await on_first.close()
+        # The first process stores the agent offline, because Redis counts no
+        # lease, and the second one restores it once it hears the offline frame.
+        await asyncio.sleep(1.5)
+        statuses = await _statuses(http, tenant.headers, "agent_kept", LEASE_SECONDS * 2)
+
+        assert set(statuses) == {"online"}
+
+        await on_second.close()
+        await asyncio.sleep(1.0)
+        assert (await _statuses(http, tenant.headers, "agent_kept", 0.5))[-1] == "offline"
