@@ -7,7 +7,9 @@ mean cosine to its ``NEIGHBOURS`` nearest other passages of the same
 knowledge base. On the labelled sets of BENCHMARKS.md the best passage of an
 unanswerable question had a mean hubness of 0.64 (techqa) and 0.65 (mtrag),
 against 0.59 and 0.62 where the best article was a gold one. The evidence of
-``assistant/evidence.py`` reads it for the best passage."""
+``assistant/evidence.py`` reads it for the best passage. It reads the best
+passage's ``title_cosine_moments`` too: the mean and standard deviation of
+the passage's cosines to every title of the knowledge base."""
 
 from __future__ import annotations
 
