@@ -57,6 +57,7 @@ SEMANTIC_FEATURES = (
     "retrievers_agree",
     "semantic_standard",
     "passage_hubness",
+    "title_query_standard",
     *READING_NAMES,
 )
 # Trees, depth and learning rate per retriever. With the semantic features,

@@ -53,6 +53,21 @@ def test_fused_evidence_reads_passage_hubness(index):
     )
 
 
+def test_fused_evidence_reads_title_standard(index):
+    question = "how long does a refund take?"
+    query = build_query(question)
+    hits = index.search(query, mode="fused")
+    evidence = measure(index, query, hits, question)
+    passage = hits[0].passage_index
+    cosine = float(index.vectors[passage] @ index.encoder.encode_query(query.text))
+    standard = (cosine - index.title_cosine_mean[passage]) / index.title_cosine_spread[passage]
+
+    # The refund question lies closer to the refund passage than the three
+    # titles do on average, so the score is above 0.
+    assert standard > 0.0
+    assert evidence.title_query_standard == pytest.approx(min(1.0, standard / 10), abs=1e-6)
+
+
 def test_long_earlier_turn_keeps_message_pieces(index):
     # The earlier turn alone fills the query's 128 word pieces, so the cut
     # leaves no piece of the last message.

@@ -113,3 +113,20 @@ def test_index_keeps_passage_hubness(index):
     expected = [float(row[np.isfinite(row)].mean()) for row in cosines]
 
     assert index.passage_hubness.tolist() == pytest.approx(expected, abs=1e-6)
+
+
+def test_index_keeps_title_cosine_moments(index):
+    # The stand-in encoder embeds a title as its article's passage vector.
+    vectors = np.array([VECTORS[article.title] for article in index.articles], dtype=np.float32)
+    titles = np.array([VECTORS[title] for title in sorted(VECTORS)], dtype=np.float32)
+    cosines = vectors @ titles.T
+
+    assert index.title_cosine_mean.tolist() == pytest.approx(cosines.mean(axis=1), abs=1e-6)
+    assert index.title_cosine_spread.tolist() == pytest.approx(cosines.std(axis=1), abs=1e-6)
+
+
+def test_lexical_index_has_neutral_title_moments():
+    index = KnowledgeIndex(ARTICLES)
+
+    assert index.title_cosine_mean.tolist() == [0.0] * len(ARTICLES)
+    assert index.title_cosine_spread.tolist() == [1.0] * len(ARTICLES)

@@ -4,7 +4,11 @@ import numpy as np
 import pytest
 
 from campfire_server.knowledge import hubness
-from campfire_server.knowledge.hubness import passage_hubness
+from campfire_server.knowledge.hubness import (
+    MIN_TITLE_SPREAD,
+    passage_hubness,
+    title_cosine_moments,
+)
 
 
 def unit_rows(count: int, width: int = 16, seed: int = 0) -> np.ndarray:
@@ -66,3 +70,44 @@ def test_fewer_passages_than_neighbours_uses_all():
 def test_single_and_empty_inputs_give_zeros():
     assert passage_hubness(unit_rows(1)).tolist() == [0.0]
     assert passage_hubness(np.zeros((0, 16), dtype=np.float32)).tolist() == []
+
+
+def test_title_moments_match_brute_force():
+    passages = unit_rows(30, seed=3)
+    titles = unit_rows(12, seed=4)
+    cosines = passages @ titles.T
+
+    mean, spread = title_cosine_moments(passages, titles)
+
+    assert mean == pytest.approx(cosines.mean(axis=1), abs=1e-6)
+    assert spread == pytest.approx(cosines.std(axis=1), abs=1e-6)
+
+
+def test_title_moments_blocks_give_same_result(monkeypatch):
+    passages = unit_rows(25, seed=5)
+    titles = unit_rows(9, seed=6)
+    whole_mean, whole_spread = title_cosine_moments(passages, titles)
+
+    monkeypatch.setattr(hubness, "BLOCK_ROWS", 4)
+    mean, spread = title_cosine_moments(passages, titles)
+
+    assert mean == pytest.approx(whole_mean, abs=1e-6)
+    assert spread == pytest.approx(whole_spread, abs=1e-6)
+
+
+def test_title_moments_floor_the_spread():
+    # One title, so every passage has a single cosine and no spread.
+    passages = unit_rows(3, seed=7)
+    titles = unit_rows(1, seed=8)
+
+    mean, spread = title_cosine_moments(passages, titles)
+
+    assert mean == pytest.approx((passages @ titles.T)[:, 0], abs=1e-6)
+    assert spread.tolist() == pytest.approx([MIN_TITLE_SPREAD] * 3)
+
+
+def test_title_moments_without_titles():
+    mean, spread = title_cosine_moments(unit_rows(2), np.zeros((0, 16), dtype=np.float32))
+
+    assert mean.tolist() == [0.0, 0.0]
+    assert spread.tolist() == pytest.approx([MIN_TITLE_SPREAD] * 2)

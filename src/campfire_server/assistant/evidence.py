@@ -25,6 +25,9 @@ from .kernels import READING_NAMES, reading_features
 # Semantic standard scores are divided by this to fall in 0..1. On the labelled
 # sets of BENCHMARKS.md about 1% of best articles lay further out.
 SEMANTIC_STANDARD_CAP = 10.0
+# The title standard score is divided by this to fall in 0..1. On the labelled
+# sets of BENCHMARKS.md 0.2% of best passages lay further out and 1.1% under 0.
+TITLE_STANDARD_CAP = 10.0
 
 SCALAR_FEATURE_NAMES = (
     "lexical_strength",
@@ -46,6 +49,7 @@ SCALAR_FEATURE_NAMES = (
     "lexical_standard",
     "semantic_standard",
     "passage_hubness",
+    "title_query_standard",
 )
 # The word-piece features of ``kernels.py`` come last; only semantic and fused
 # retrieval measure them.
@@ -78,6 +82,11 @@ class Evidence:
     # Mean cosine of the best passage to its nearest other passages
     # (``knowledge/hubness.py``). It is 0 without the semantic retriever.
     passage_hubness: float
+    # How far the question's cosine to the best passage lies above the
+    # cosines of the knowledge base's titles, read as questions, to that
+    # passage: standard deviations divided by ``TITLE_STANDARD_CAP``, in
+    # 0..1. It is 0 without the semantic retriever.
+    title_query_standard: float
     # One value per ``kernels.READING_NAMES`` entry (passage kernels, title
     # kernels, weakest piece). All are 0 without the semantic retriever.
     kernels: tuple[float, ...] = NO_KERNELS
@@ -89,7 +98,7 @@ class Evidence:
 
 # The hubness is 1 here, the crowded end, because a low hubness raises the
 # fused confidence: at 0 the fused model gave this evidence 0.24.
-NO_EVIDENCE = Evidence(0, 0, 0, 0, 0, 1, 1, 0, 0, 0, 0, 0, 0, 1, 1, 0, 0, 0, 1)
+NO_EVIDENCE = Evidence(0, 0, 0, 0, 0, 1, 1, 0, 0, 0, 0, 0, 0, 1, 1, 0, 0, 0, 1, 0)
 
 
 def measure(index: KnowledgeIndex, query: Query, hits: list[ArticleHit], question: str) -> Evidence:
@@ -175,6 +184,7 @@ def measure(index: KnowledgeIndex, query: Query, hits: list[ArticleHit], questio
     semantic_margin = 0.0
     retrievers_agree = 0.0
     hubness = 0.0
+    title_standard = 0.0
     kernels = NO_KERNELS
     if index.has_semantic and top.semantic:
         others = [hit.semantic for hit in hits[1:]]
@@ -186,6 +196,7 @@ def measure(index: KnowledgeIndex, query: Query, hits: list[ArticleHit], questio
         # questions, including ones it does not answer.
         if top.passage_index >= 0:
             hubness = min(1.0, max(0.0, float(index.passage_hubness[top.passage_index])))
+            title_standard = title_query_standard(index, query, top.passage_index)
         kernels = passage_kernels(index, query, question, top)
 
     return Evidence(
@@ -208,8 +219,26 @@ def measure(index: KnowledgeIndex, query: Query, hits: list[ArticleHit], questio
         lexical_standard=lexical_standard,
         semantic_standard=semantic_standard,
         passage_hubness=hubness,
+        title_query_standard=title_standard,
         kernels=kernels,
     )
+
+
+def title_query_standard(index: KnowledgeIndex, query: Query, passage_index: int) -> float:
+    """Return the question's title standard score for one passage, scaled to 0..1.
+
+    The titles of the knowledge base, embedded like questions, are questions
+    that each passage is measured against when the index is built. A real
+    question's cosine is then read against that passage's mean and standard
+    deviation, which neither the passage's hubness nor the standard score
+    over articles (one scale per question) captures. The query vector is the
+    cached one that ranked the passages.
+    """
+    vector = index.encoder.encode_query(query.text)
+    cosine = float(index.vectors[passage_index] @ vector)
+    mean = float(index.title_cosine_mean[passage_index])
+    spread = float(index.title_cosine_spread[passage_index])
+    return min(1.0, max(0.0, (cosine - mean) / spread / TITLE_STANDARD_CAP))
 
 
 def passage_kernels(
