@@ -33,7 +33,8 @@ CANDIDATES = 10
 # Passages handed to a provider: the best passage of each of the top articles.
 CONTEXT_ARTICLES = 3
 # The relevance from which an article weighed before a handoff is listed in its
-# sources: the article contains at least half of the query's idf-weighted terms.
+# sources: for example every query term once in the text (0.7), or 5 of 7
+# equally weighted terms.
 RELEVANT = 0.5
 # Below this share of the question's weighted terms in the best article, the
 # question counts as out of scope and is handed off whatever the confidence.
