@@ -27,7 +27,7 @@ from ..errors import NotFound, ServiceError
 from ..events import bus
 from ..events.records import EventRecord
 from ..routing import actions as routing_actions
-from .brokers import Broker, open_broker
+from .brokers import Broker, InProcessBroker, open_broker
 from .credentials import REVOCATION_CHECK_SECONDS, CredentialWatch, revocation_envelope
 from .hub import Connection, DirectWriter, Hub, Sender
 from .log_tail import LogTail
@@ -102,6 +102,8 @@ class RealtimeService:
     async def start(self) -> None:
         if self.log_tail is not None:
             await self.log_tail.start()
+        if isinstance(self.broker, InProcessBroker) and self.settings.workers == 1:
+            await self.clear_stale_presence()
         await self.broker.start(self._deliver)
         self._unsubscribe = bus.subscribe(self._on_event)
         loop = asyncio.get_running_loop()
@@ -256,6 +258,29 @@ class RealtimeService:
             self._publish_presence(org_id, agent_id, "offline", 0, mailbox_ids)
             marked += 1
         return marked
+
+    async def clear_stale_presence(self) -> int:
+        """Store every online agent as offline at start-up; return how many.
+
+        The in-process broker keeps socket presence in memory, so after a
+        crash nothing else marks offline the agents whose sockets died with
+        the process. With one process and no Redis no socket is open yet, so
+        every online status is stale, including one set by a PATCH; such an
+        agent comes online again when its inbox reconnects or by another PATCH.
+        """
+        online = await self.db.read(
+            lambda tx: tx.all(
+                "SELECT org_id, id FROM agents WHERE status = 'online' ORDER BY org_id, id"
+            )
+        )
+        for row in online:
+            await self._set_agent_status(row["org_id"], row["id"], "offline")
+        if online:
+            log.info(
+                "agents online before start-up marked offline, because no socket is open yet",
+                extra={"agents": len(online)},
+            )
+        return len(online)
 
     async def _set_agent_status(self, org_id: str, agent_id: str, status: str) -> None:
         """Record the agent's presence for routing; an agent without a record only gets frames."""
