@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
+import pytest
 
 from campfire_server.app import create_app
 from tests.conftest import test_settings as make_settings
@@ -39,6 +40,8 @@ async def statuses(client: httpx.AsyncClient, headers: dict[str, str]) -> dict[s
 
 
 async def test_start_up_marks_online_agents_offline(db, tenant):
+    if db.dialect != "sqlite":
+        pytest.skip("only a server on SQLite knows it is the only process")
     async with running_app(db) as before:
         await create_agents(before, tenant.headers)
         assert await statuses(before, tenant.headers) == {
@@ -61,3 +64,20 @@ async def test_start_up_with_several_workers_keeps_presence(db, tenant):
     # Without Redis, other workers may hold the agents' sockets, so nothing is cleared.
     async with running_app(db, workers=2) as after:
         assert (await statuses(after, tenant.headers))["agent_on"] == "online"
+
+
+async def test_start_up_on_postgresql_keeps_presence(db, tenant):
+    if db.dialect != "postgresql":
+        pytest.skip("the PostgreSQL case")
+    async with running_app(db) as before:
+        await create_agents(before, tenant.headers)
+
+    # Other servers without Redis may share the database and hold the agents' sockets.
+    async with running_app(db) as after:
+        assert (await statuses(after, tenant.headers))["agent_on"] == "online"
+
+
+async def test_start_up_on_unmigrated_database_goes_on(tmp_path):
+    app = create_app(make_settings(f"sqlite:///{tmp_path / 'empty.db'}", env="test"))
+    async with app.router.lifespan_context(app):
+        assert await app.state.realtime.clear_stale_presence() == 0
