@@ -67,8 +67,12 @@ OrNone = AfterValidator(_none_if_invisible)
 
 # Field types that several requests share, so a value means and is checked the
 # same on every route that takes it.
-EMAIL_EXPECTED = "an email address such as alex@example.com, at most 320 characters"
-_EMAIL = re.compile(r"[^@\s]+@[^@\s]+")
+EMAIL_EXPECTED = (
+    "an email address whose domain has a dot, such as alex@example.com, at most 320 characters"
+)
+# A local part, "@", then a domain of two or more non-empty dot-separated labels,
+# so "a@b", "a@b." and "a@.b" are rejected.
+_EMAIL = re.compile(r"[^@\s]+@[^@\s.]+(?:\.[^@\s.]+)+")
 
 
 def _require_email(value: str) -> str:

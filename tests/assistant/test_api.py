@@ -547,3 +547,16 @@ async def test_partial_match_is_not_full_relevance(client, kb_tenant):
     assert hits
     assert 0 < hits[0]["relevance"] < 1.0
     assert all(0 <= hit["relevance"] <= 1 for hit in hits)
+
+
+@pytest.mark.parametrize("query", ["billing", "invoices", "calendar", "password"])
+async def test_search_orders_by_relevance(client, kb_tenant, query):
+    found = await client.get("/knowledge/search", params={"q": query}, headers=kb_tenant.headers)
+    assert found.status_code == 200, found.text
+    relevances = [hit["relevance"] for hit in found.json()["data"]]
+
+    assert len(relevances) >= 2
+    assert relevances == sorted(relevances, reverse=True)
+    # Only the article titled for the query reaches the top value.
+    assert relevances[0] > relevances[1]
+    assert relevances.count(1.0) <= 1

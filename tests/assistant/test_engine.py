@@ -4,6 +4,8 @@ from pathlib import Path
 import pytest
 
 from campfire_server.assistant import handoff
+from campfire_server.assistant.engine import RELEVANT, UNSUPPORTED_MAX_CONFIDENCE, Source
+from campfire_server.assistant.handoff import HandoffReason
 from campfire_server.knowledge import actions
 from campfire_server.knowledge.schemas import ArticleCreate
 
@@ -216,3 +218,31 @@ async def test_follow_up_keeps_customer_language(engine, demo_org):
     answer = await ask(engine, demo_org, "ok, agente!", history=history)
     assert answer.should_handoff
     assert answer.content.startswith("Por supuesto.")
+
+
+def weighed_source(relevance):
+    return Source(article_id="art_1", title="Refunds", url="/kb/art_1", relevance=relevance)
+
+
+@pytest.mark.parametrize("relevance", [0.0, 0.3, 0.49])
+def test_handoff_without_relevant_source_caps_confidence(engine, relevance):
+    answer = engine._handoff(
+        HandoffReason.OUT_OF_SCOPE, "en", 0.9, 0.0, [weighed_source(relevance)]
+    )
+
+    assert answer.sources == []
+    assert answer.confidence == UNSUPPORTED_MAX_CONFIDENCE
+    assert answer.confidence < RELEVANT
+
+
+def test_handoff_keeps_confidence_with_relevant_source(engine):
+    answer = engine._handoff(HandoffReason.OUT_OF_SCOPE, "en", 0.9, 0.0, [weighed_source(0.7)])
+
+    assert [source.relevance for source in answer.sources] == [0.7]
+    assert answer.confidence == 0.9
+
+
+def test_handoff_low_confidence_stays_below_cap(engine):
+    answer = engine._handoff(HandoffReason.LOW_CONFIDENCE, "en", 0.2, 0.0, [weighed_source(0.1)])
+
+    assert answer.confidence == 0.2

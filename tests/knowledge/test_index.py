@@ -100,3 +100,63 @@ def test_ties_ordered_by_url_then_title():
     ]
     index = KnowledgeIndex(twins)
     assert ids(index.search(build_query("identical text"))) == ["art_3", "art_2", "art_1"]
+
+
+RELEVANCE_ARTICLES = [
+    IndexedArticle("art_1", "Refunds", "How a refund reaches your card.", None),
+    IndexedArticle("art_2", "Refunds and invoices", "Where invoices are kept.", None),
+    IndexedArticle("art_3", "Payments", "A refund is possible within 14 days.", None),
+    IndexedArticle(
+        "art_4", "Cancelling", "A refund follows. The refund is sent once the refund is due.", None
+    ),
+    IndexedArticle("art_5", "Calendars", "Connect a calendar in settings.", None),
+]
+
+
+def test_relevance_separates_title_from_body_match():
+    index = KnowledgeIndex(RELEVANCE_ARTICLES)
+    scored = {
+        hit.article.id: relevance
+        for hit, relevance in index.search_by_relevance(build_query("refunds"))
+    }
+
+    # The title is exactly the query.
+    assert scored["art_1"] == 1.0
+    # "invoic" weighs about as much as "refund" in the title, so half the focus credit.
+    assert 0.9 < scored["art_2"] < 1.0
+    # Three occurrences in the text only: 0.9 - 0.2 / 3.
+    assert scored["art_4"] == 0.833
+    # One occurrence in the text only.
+    assert scored["art_3"] == 0.7
+    assert "art_5" not in scored
+
+
+def test_search_by_relevance_orders_descending():
+    index = KnowledgeIndex(RELEVANCE_ARTICLES)
+    scored = index.search_by_relevance(build_query("refunds"))
+
+    assert ids(hit for hit, _ in scored) == ["art_1", "art_2", "art_4", "art_3"]
+    assert [hit.rank for hit, _ in scored] == [1, 2, 3, 4]
+    relevances = [relevance for _, relevance in scored]
+    assert relevances == sorted(relevances, reverse=True)
+    assert len(set(relevances)) == len(relevances)
+
+
+def test_search_by_relevance_same_order_whatever_limit():
+    index = KnowledgeIndex(RELEVANCE_ARTICLES)
+    query = build_query("refunds")
+    full = ids(hit for hit, _ in index.search_by_relevance(query, limit=10))
+
+    for limit in range(1, 5):
+        assert ids(hit for hit, _ in index.search_by_relevance(query, limit=limit)) == full[:limit]
+
+
+def test_relevance_of_partial_match_is_share_of_terms():
+    index = KnowledgeIndex(RELEVANCE_ARTICLES)
+    query = build_query("refunds warehouse")
+    scored = dict(
+        (hit.article.id, relevance) for hit, relevance in index.search_by_relevance(query)
+    )
+
+    # "warehouse" is in no article, so it weighs as the rarest term and earns nothing.
+    assert 0 < scored["art_1"] < 0.5

@@ -307,3 +307,27 @@ async def test_invalid_credential_counts_against_address(db, tenant):
         valid = await client.get("/conversations", headers=tenant.headers)
         assert valid.status_code == 200
         assert rate_headers(valid)[:2] == (2, 1)
+
+
+async def test_health_probes_use_no_budget(db):
+    async with limited_client(db, rate_limit_requests_per_minute=2) as client:
+        for path in ("/health", "/healthz", "/readyz") * 3:
+            probe = await client.get(f"http://testserver{path}")
+            assert probe.status_code == 200, (path, probe.text)
+            assert "x-ratelimit-limit" not in probe.headers
+
+        statuses = [(await client.get("/conversations")).status_code for _ in range(3)]
+        assert statuses == [401, 401, 429]
+
+
+async def test_unknown_routes_count_against_address(db):
+    async with limited_client(db, rate_limit_requests_per_minute=2) as client:
+        first = await client.get("/no-such-route")
+        assert first.status_code == 404
+        assert rate_headers(first)[:2] == (2, 1)
+        second = await client.get("http://testserver/status")
+        assert second.status_code == 404
+        assert rate_headers(second)[:2] == (2, 0)
+
+        rejected = await client.get("/conversations")
+        assert rejected.status_code == 429

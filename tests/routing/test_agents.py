@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from tests.routing.support import add_agent, patch_agent
 
 
@@ -168,3 +170,27 @@ async def test_agent_role_may_only_set_status(client, db, tenant):
     assert status.json()["status"] == "online"
     assert capacity.status_code == 403
     assert (await client.get("/agents/agent_alpha", headers=agent_key)).json()["capacity"] == 5
+
+
+@pytest.mark.parametrize("email", ["a@b", "a@b.", "a@.b", "a@b..c", "a@@b.c"])
+async def test_create_agent_rejects_email_without_dotted_domain(client, tenant, email):
+    response = await client.post(
+        "/agents", json={"name": "A", "email": email}, headers=tenant.headers
+    )
+
+    assert response.status_code == 400, response.text
+    error = response.json()["error"]
+    assert error["code"] == "VALIDATION_ERROR"
+    assert error["details"]["field"] == "email"
+    assert error["details"]["value"] == email
+    assert "domain has a dot" in error["details"]["expected"]
+
+
+@pytest.mark.parametrize("email", ["a@b.co", "first.last+tag@mail.example.org"])
+async def test_create_agent_accepts_dotted_domain(client, tenant, email):
+    response = await client.post(
+        "/agents", json={"name": "A", "email": email}, headers=tenant.headers
+    )
+
+    assert response.status_code == 201, response.text
+    assert response.json()["email"] == email

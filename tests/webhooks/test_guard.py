@@ -471,3 +471,66 @@ async def test_api_rejects_loopback_names_in_production(db, tenant):
         assert response.status_code == 400, (url, response.text)
         assert "loopback" in response.json()["error"]["message"], url
     assert listed.json()["data"] == []
+
+
+RESERVED_NAME_REASONS = {
+    "ip6-localnet": "fe00:: (a reserved address)",
+    "IP6-LOCALNET.": "fe00:: (a reserved address)",
+    "ip6-mcastprefix": "ff00:: (a multicast address)",
+    "ip6-allnodes": "ff02::1 (a multicast address)",
+    "ip6-allrouters": "ff02::2 (a multicast address)",
+    "ip6-allhosts": "ff02::3 (a multicast address)",
+    "broadcasthost": "255.255.255.255 (a private address)",
+}
+
+
+@pytest.mark.parametrize("host", sorted(RESERVED_NAME_REASONS))
+def test_save_rejects_reserved_names_without_hosts_entry(db, tmp_path, monkeypatch, host):
+    empty_hosts = tmp_path / "hosts"
+    empty_hosts.write_text("", encoding="utf-8")
+    monkeypatch.setattr(guard, "HOSTS_FILE", empty_hosts)
+
+    with pytest.raises(DestinationRejected) as raised:
+        guard.check_url(f"http://{host}/x", _settings(db.url))
+
+    assert RESERVED_NAME_REASONS[host] in raised.value.message
+    assert raised.value.details["field"] == "url"
+
+
+@pytest.mark.parametrize("host", sorted(RESERVED_NAME_REASONS))
+async def test_delivery_rejects_reserved_names_without_lookup(
+    db, tmp_path, monkeypatch, no_outside_lookups, host
+):
+    empty_hosts = tmp_path / "hosts"
+    empty_hosts.write_text("", encoding="utf-8")
+    monkeypatch.setattr(guard, "HOSTS_FILE", empty_hosts)
+
+    with pytest.raises(DestinationRejected) as raised:
+        await check_destination(f"http://{host}/x", _settings(db.url))
+
+    assert RESERVED_NAME_REASONS[host] in raised.value.message
+    assert no_outside_lookups.rejected == []
+
+
+def test_development_rejects_reserved_names(db):
+    settings = fast_settings(db.url)
+
+    with pytest.raises(DestinationRejected) as raised:
+        guard.check_url("http://ip6-allnodes/x", settings)
+
+    assert "ff02::1 (a multicast address)" in raised.value.message
+
+
+@pytest.mark.parametrize(
+    ("url", "reason"),
+    [
+        ("http://[fe00::]/x", "fe00:: (a reserved address)"),
+        ("http://[fe00::1]/x", "fe00::1 (a reserved address)"),
+        ("http://[fec0::1]/x", "fec0::1 (a site-local address)"),
+    ],
+)
+def test_save_rejects_reserved_ipv6_ranges(db, url, reason):
+    with pytest.raises(DestinationRejected) as raised:
+        guard.check_url(url, _settings(db.url))
+
+    assert reason in raised.value.message

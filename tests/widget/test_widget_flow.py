@@ -643,3 +643,36 @@ async def test_immediate_assignment_emits_both_events(
     assert assigned["agentId"] == "agent_instant"
     assert assigned["agentName"] == "Ines Instant"
     assert page.console_errors == []
+
+
+async def test_handoff_message_hides_sources(
+    context: Any,
+    widget_server: LiveServer,
+    host_site: HostSite,
+    api_paths: set[str],
+    publishable_key: str,
+) -> None:
+    require_session(api_paths)
+    page = await open_widget(
+        context, host_site, widget_server, publishable_key, {"customerId": "c_ack"}
+    )
+    conversation_id = (await send_from_widget(page, "Anyone there?"))["conversationId"]
+    sources = [{"title": "Billing FAQ", "url": "/docs/billing-faq"}]
+    with api_client(widget_server) as api:
+        for content, should_handoff in (("Handing you to a person.", True), ("An answer.", False)):
+            posted = api.post(
+                f"/conversations/{conversation_id}/messages",
+                json={
+                    "content": content,
+                    "authorType": "ai",
+                    "metadata": {"ai": {"shouldHandoff": should_handoff, "sources": sources}},
+                },
+            )
+            assert posted.status_code == 201, posted.text
+
+    answer = page.locator(".msg.ai", has_text="An answer.")
+    await answer.locator(".sources").wait_for(timeout=20_000)
+    acknowledgement = page.locator(".msg.ai", has_text="Handing you to a person.")
+    assert await acknowledgement.count() == 1
+    assert await acknowledgement.locator(".sources").count() == 0
+    assert await answer.locator(".sources a").count() == 1

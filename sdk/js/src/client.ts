@@ -25,8 +25,9 @@ import {
  * ```
  *
  * Calls are retried on 408, 429, 5xx and network errors with exponential
- * backoff and jitter (`Retry-After` is honoured), and every POST carries one
- * Idempotency-Key for all its attempts, so a retry never creates twice.
+ * backoff and jitter (`Retry-After` is honoured), and every POST, PATCH, PUT
+ * and DELETE carries one Idempotency-Key for all its attempts, so a retry
+ * never creates twice or applies a change again.
  */
 export class CampfireClient {
   readonly conversations: Conversations;

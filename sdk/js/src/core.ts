@@ -3,8 +3,9 @@
  *
  * A call is retried on 408, 429, 500, 502, 503, 504, on the 409
  * IDEMPOTENCY_IN_PROGRESS code and on network errors and timeouts. Every
- * POST carries one Idempotency-Key for all its attempts, so a retry after a
- * lost response returns the first result instead of creating a duplicate.
+ * POST, PATCH, PUT and DELETE carries one Idempotency-Key for all its
+ * attempts, so a retry after a lost response returns the first result
+ * instead of creating a duplicate or applying a change again.
  */
 import {
   APIConnectionError,
@@ -27,6 +28,8 @@ export const MAX_RETRY_AFTER = 60;
 
 const RETRYABLE_STATUSES = new Set([408, 429, 500, 502, 503, 504]);
 const RETRYABLE_CONFLICT_CODES = new Set(["IDEMPOTENCY_IN_PROGRESS"]);
+// The methods that get an Idempotency-Key: the server honours it on each of them.
+const WRITE_METHODS = new Set(["POST", "PATCH", "PUT", "DELETE"]);
 
 export type FetchLike = (input: string, init: RequestInit) => Promise<Response>;
 
@@ -136,7 +139,7 @@ export class Core {
     return this.baseUrl + spec.path + (search ? `?${search}` : "");
   }
 
-  /** Headers of every attempt of one call; a POST gets its Idempotency-Key here, once. */
+  /** Headers of every attempt of one call; a write gets its Idempotency-Key here, once. */
   requestHeaders(spec: RequestSpec): Record<string, string> {
     const headers: Record<string, string> = {
       Authorization: `Bearer ${this.apiKey}`,
@@ -145,7 +148,7 @@ export class Core {
     };
     if (spec.body !== undefined) headers["Content-Type"] = "application/json";
     const hasKey = Object.keys(headers).some((name) => name.toLowerCase() === "idempotency-key");
-    if (spec.method === "POST" && !hasKey) headers["Idempotency-Key"] = randomId();
+    if (WRITE_METHODS.has(spec.method) && !hasKey) headers["Idempotency-Key"] = randomId();
     return headers;
   }
 

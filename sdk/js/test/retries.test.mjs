@@ -178,6 +178,25 @@ test("each post gets its own key and gets none", async () => {
   assert.equal(third, undefined);
 });
 
+test("patch and delete reuse one key across retries", async () => {
+  const { calls, fetch } = scripted([
+    { status: 503, headers: { "retry-after": "0" }, body: envelope("SERVICE_UNAVAILABLE") },
+    { status: 200, body: JSON.stringify({ id: "conv_1" }) },
+    { status: 503, headers: { "retry-after": "0" }, body: envelope("SERVICE_UNAVAILABLE") },
+    { status: 200 },
+  ]);
+  const sdk = new CampfireClient({ apiKey: "k", baseUrl: "http://127.0.0.1:9/api/v2", fetch });
+  await sdk.conversations.update("conv_1", { subject: "after" });
+  await sdk.webhooks.delete("wh_1");
+  const keys = calls.map((call) => call.init.headers["Idempotency-Key"]);
+  assert.deepEqual(calls.map((call) => call.init.method), ["PATCH", "PATCH", "DELETE", "DELETE"]);
+  assert.ok(keys[0]);
+  assert.equal(keys[0], keys[1]);
+  assert.ok(keys[2]);
+  assert.equal(keys[2], keys[3]);
+  assert.notEqual(keys[0], keys[2]);
+});
+
 test("timeout is an APITimeoutError", async () => {
   const fetch = (url, init) =>
     new Promise((_, reject) => init.signal.addEventListener("abort", () => reject(new Error("aborted"))));

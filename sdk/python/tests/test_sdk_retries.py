@@ -192,3 +192,40 @@ def test_max_retries_zero_raises_first_error(dev_server):
                 sdk.conversations.get("conv_1")
     assert caught.value.request_id == "req_injected"
     assert len(proxy.requests) == 1
+
+
+@pytest.mark.parametrize("method", ["PATCH", "PUT", "DELETE"])
+def test_other_writes_reuse_one_idempotency_key(method):
+    core = make_core()
+    outcomes = [TransportFailure(OSError("reset")), Response(200, {}, b"{}")]
+    steps, _ = drive(core, Request(method, "/agents/agent_1", json={"a": 1}), outcomes)
+    sent = [step.request for step in steps if isinstance(step, Send)]
+
+    assert len(sent) == 2
+    assert sent[0].headers["Idempotency-Key"]
+    assert sent[0].headers["Idempotency-Key"] == sent[1].headers["Idempotency-Key"]
+
+
+def test_caller_idempotency_key_kept_on_patch():
+    core = make_core()
+    prepared = core.prepare(
+        Request("PATCH", "/agents/agent_1", json={}, headers={"idempotency-key": "mine"})
+    )
+
+    assert prepared.headers["idempotency-key"] == "mine"
+    assert "Idempotency-Key" not in prepared.headers
+
+
+def test_lost_patch_response_applies_once(dev_server, client, customer_id):
+    conversation = client.conversations.create(customer_id=customer_id, subject="before")
+    with FaultProxy(f"http://127.0.0.1:{dev_server.port}") as proxy:
+        proxy.plan = ["drop-after", "forward"]
+        with CampfireClient(api_key=TEST_KEY, base_url=proxy.url + "/api/v2") as sdk:
+            updated = sdk.conversations.update(conversation.id, subject="after")
+
+    assert len(proxy.requests) == 2
+    keys = proxy.header_values("Idempotency-Key")
+    assert keys[0]
+    assert len(set(keys)) == 1
+    assert updated.subject == "after"
+    assert client.conversations.get(conversation.id).subject == "after"

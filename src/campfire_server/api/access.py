@@ -14,8 +14,9 @@ from .route_table import RouteTable
 
 API_PREFIX = "/api/v2"
 
-# Probes and scrapes are neither rate limited nor counted.
-UNLIMITED_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
+# Probes and scrapes are neither rate limited nor counted. Any other path,
+# including one that no route serves (a 404), counts against the client.
+UNLIMITED_PATHS = frozenset({"/health", "/healthz", "/readyz", "/metrics"})
 
 # The widget's script and frames, which host sites load or embed; every other page
 # forbids framing.

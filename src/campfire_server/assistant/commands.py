@@ -84,15 +84,15 @@ def cmd_kb_search(args: argparse.Namespace, settings_from_args: SettingsHook) ->
         db.read_sync(lambda tx: require_organization(tx, args.org))
         registry = IndexRegistry(db, semantic=args.retriever != "lexical")
         index = registry.get_sync(args.org)
-        hits = index.search(
+        hits = index.search_by_relevance(
             build_query(args.query), mode=args.retriever, mailbox_id=args.mailbox, limit=args.limit
         )
         registry.close()
     finally:
         asyncio.run(db.close())
-    for hit in hits:
+    for hit, relevance in hits:
         url = source_url(hit.article.id, hit.article.url)
-        print(f"{hit.rank:>2}. {hit.fused:8.3f}  {hit.article.title}  <{url}>")
+        print(f"{hit.rank:>2}. {relevance:5.3f}  {hit.article.title}  <{url}>")
     if not hits:
         print("no article matches the query")
     return 0
@@ -167,7 +167,7 @@ def add_commands(
     add_database(kb_import)
     kb_import.set_defaults(handler=lambda a: cmd_kb_import(a, settings_from_args))
 
-    kb_search = kb.add_parser("search", help="rank the knowledge base for a query")
+    kb_search = kb.add_parser("search", help="list matching articles, highest relevance first")
     kb_search.add_argument("query", help="search text")
     kb_search.add_argument("--org", required=True, metavar="ORG_ID", help="organization id")
     kb_search.add_argument("--mailbox", metavar="MAILBOX_ID", help="only this mailbox's articles")

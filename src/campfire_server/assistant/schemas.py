@@ -59,11 +59,18 @@ class SourcePublic(ResponseModel):
 # Returned for every generated answer, including handoffs.
 class GenerateResponse(ResponseModel):
     content: str
-    confidence: float = Field(ge=0, le=1)
+    confidence: float = Field(
+        ge=0,
+        le=1,
+        description="The calibrated probability that the cited article answers the question. "
+        "It is not on the relevance scale: relevance counts the question's words in an "
+        "article, so a right article worded differently from the question can have a low "
+        "relevance and a high confidence",
+    )
     sources: list[SourcePublic] = Field(
         description="The articles the confidence rests on: those the reply cites, or on a "
-        "handoff those weighed with relevance at least 0.5. Without any, confidence is "
-        "below 0.5"
+        "handoff those weighed with relevance at least 0.5. A handoff without any reports "
+        "a confidence of at most 0.49"
     )
     should_handoff: bool
     handoff_reason: str | None = Field(

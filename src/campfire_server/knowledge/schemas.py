@@ -151,8 +151,10 @@ class SearchHit(_Model):
     relevance: float = Field(
         ge=0,
         le=1,
-        description="The idf-weighted share of the query's terms that the article contains "
-        "(or, with semantic search, the passage's cosine similarity when higher); the same "
-        "value as in the AI's sources, not scaled to the top hit",
+        description="The idf-weighted mean credit of the query's terms: 0.9 to 1 for a term "
+        "in the title (1 when the title is exactly the query), 0.7 to 0.9 for a term only in "
+        "the text (more for more occurrences), 0 when missing. With semantic search the "
+        "passage's cosine similarity counts when higher. Results come highest first; the "
+        "same value as in the AI's sources, not scaled to the top hit",
     )
     snippet: str

@@ -27,7 +27,7 @@ from ..errors import NotFound, ServiceError
 from ..events import bus
 from ..events.records import EventRecord
 from ..routing import actions as routing_actions
-from .brokers import Broker, open_broker
+from .brokers import Broker, InProcessBroker, open_broker
 from .credentials import REVOCATION_CHECK_SECONDS, CredentialWatch, revocation_envelope
 from .hub import Connection, DirectWriter, Hub, Sender
 from .log_tail import LogTail
@@ -104,6 +104,8 @@ class RealtimeService:
     async def start(self) -> None:
         if self.log_tail is not None:
             await self.log_tail.start()
+        if self._sole_process():
+            await self.clear_stale_presence()
         await self.broker.start(self._deliver)
         self._unsubscribe = bus.subscribe(self._on_event)
         loop = asyncio.get_running_loop()
@@ -317,6 +319,53 @@ class RealtimeService:
         task = asyncio.get_running_loop().create_task(recheck())
         self._background.add(task)
         task.add_done_callback(self._background.discard)
+
+    def _sole_process(self) -> bool:
+        """Tell whether this process is the only one serving its database.
+
+        That holds for one worker on SQLite without Redis. Several servers
+        may share a PostgreSQL database without Redis, so there a start-up
+        cannot tell stale presence from another server's live sockets.
+        """
+        return (
+            isinstance(self.broker, InProcessBroker)
+            and self.settings.workers == 1
+            and self.db.dialect == "sqlite"
+        )
+
+    async def clear_stale_presence(self) -> int:
+        """Store every online agent as offline at start-up; return how many.
+
+        The in-process broker keeps socket presence in memory, so after a
+        crash nothing else marks offline the agents whose sockets died with
+        the process. In the sole process no socket is open yet, so every
+        online status is stale, including one set by a PATCH; such an agent
+        comes online again when its inbox reconnects or by another PATCH. A
+        database that cannot be read (say, not migrated yet) is logged and
+        skipped, so ``/readyz`` can report it.
+        """
+        # NOTE: a single PostgreSQL server without Redis keeps stale presence
+        # after a crash, because it cannot know it is the only server.
+        try:
+            online = await self.db.read(
+                lambda tx: tx.all(
+                    "SELECT org_id, id FROM agents WHERE status = 'online' ORDER BY org_id, id"
+                )
+            )
+        except Exception as error:  # any database failure; start-up must go on
+            log.warning(
+                "stale agent presence not cleared: reading the agents failed",
+                extra={"error": f"{type(error).__name__}: {error}"},
+            )
+            return 0
+        for row in online:
+            await self._set_agent_status(row["org_id"], row["id"], "offline")
+        if online:
+            log.info(
+                "agents online before start-up marked offline, because no socket is open yet",
+                extra={"agents": len(online)},
+            )
+        return len(online)
 
     async def _set_agent_status(self, org_id: str, agent_id: str, status: str) -> None:
         """Record the agent's presence for routing; an agent without a record only gets frames."""

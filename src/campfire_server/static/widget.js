@@ -647,8 +647,10 @@
       if (type === 'agent' && message.authorId) who.setAttribute('data-agent', message.authorId);
     }
     node.appendChild(make('div', 'body', message.content));
+    // Sources go only under answers: a handoff message acknowledges the
+    // request for a person, so the articles the AI weighed are not its evidence.
     var sources = answerSources(message);
-    if (type === 'ai' && sources.length) {
+    if (type === 'ai' && sources.length && !marksHandoff(message)) {
       node.appendChild(this.sourcesNode(sources));
     }
     return node;

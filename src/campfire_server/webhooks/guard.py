@@ -1,8 +1,8 @@
 """The SSRF guard: webhooks may only reach public addresses.
 
 Saving a webhook checks the URL's form and, when its host is an address
-literal, a loopback name or a name of the machine's hosts file, those
-addresses (``check_url``). It sends no DNS query, so a host that does not
+literal, a loopback or other reserved name, or a name of the machine's hosts
+file, those addresses (``check_url``). It sends no DNS query, so a host that does not
 resolve yet, or a slow resolver, never blocks or fails the request.
 Before every attempt the host is resolved and each address is checked
 (``check_destination``), and the attempt connects only to an address that
@@ -12,7 +12,8 @@ the connection cannot redirect it.
 In production every address that is not globally routable is rejected:
 loopback, private, shared (100.64.0.0/10), link-local (which includes the
 cloud metadata address 169.254.169.254), multicast, reserved and
-unspecified addresses, and IPv6 forms that embed such an IPv4 address
+unspecified addresses (also fe00::/9 and the site-local fec0::/10, which
+Python 3.11 counts as global), and IPv6 forms that embed such an IPv4 address
 (NAT64, 6to4, Teredo, IPv4-compatible). In development and test mode loopback is allowed,
 so a receiver on 127.0.0.1 works. ``CAMPFIRE_WEBHOOK_ALLOWED_HOSTS`` lists
 host names, addresses or CIDR networks that pass in any mode.
@@ -51,6 +52,8 @@ IPV4_COMPATIBLE = ipaddress.ip_network("::/96")
 # The local-use NAT64 prefix (RFC 8215) may place the IPv4 address at
 # several offsets and only private networks route it, so all of it is rejected.
 NAT64_LOCAL_USE = ipaddress.ip_network("64:ff9b:1::/48")
+# Reserved by IETF (RFC 4291), below the link-local fe80::/10.
+RESERVED_UNICAST_IPV6 = ipaddress.ip_network("fe00::/9")
 URL_EXPECTED = (
     "an absolute http:// or https:// URL with a public host name, at most 2048 characters"
 )
@@ -189,6 +192,12 @@ def forbidden_reason(address: IPAddress, *, allow_loopback: bool) -> str | None:
         return "a multicast address"
     if address.is_private:
         return "a private address"
+    if isinstance(address, ipaddress.IPv6Address):
+        # Python 3.11 counts these two unassigned or deprecated ranges as global.
+        if address in RESERVED_UNICAST_IPV6:
+            return "a reserved address"
+        if address.is_site_local:
+            return "a site-local address"
     if not address.is_global:
         return "an address that is not publicly routable"
     return None
@@ -250,6 +259,18 @@ LOCALHOST_ADDRESSES = [ipaddress.ip_address("127.0.0.1"), ipaddress.ip_address("
 # ``localhost`` domain (RFC 6761) and the loopback aliases that Linux
 # distributions write into their hosts files.
 LOOPBACK_NAMES = frozenset({"localhost", "localhost.localdomain", "ip6-localhost", "ip6-loopback"})
+# Other names that Debian-style hosts files give to reserved IPv6 addresses
+# (multicast groups, the multicast prefix and the reserved fe00::), and the
+# macOS name of the IPv4 broadcast address. They count as these addresses even when
+# the hosts file lacks them, so saving and delivery reject them alike.
+RESERVED_NAMES: dict[str, IPAddress] = {
+    "ip6-localnet": ipaddress.ip_address("fe00::"),
+    "ip6-mcastprefix": ipaddress.ip_address("ff00::"),
+    "ip6-allnodes": ipaddress.ip_address("ff02::1"),
+    "ip6-allrouters": ipaddress.ip_address("ff02::2"),
+    "ip6-allhosts": ipaddress.ip_address("ff02::3"),
+    "broadcasthost": ipaddress.ip_address("255.255.255.255"),
+}
 HOSTS_FILE = Path("/etc/hosts")
 
 # (path, modification time, size) and the names the file maps to addresses.
@@ -303,9 +324,17 @@ def hosts_file_addresses(host: str) -> list[IPAddress]:
     return list(_hosts_cache[1].get(normal_host(host), ()))
 
 
+def reserved_addresses(host: str) -> list[IPAddress]:
+    """Return the addresses that a loopback or ``RESERVED_NAMES`` name stands for, else []."""
+    if is_localhost(host):
+        return list(LOCALHOST_ADDRESSES)
+    reserved = RESERVED_NAMES.get(normal_host(host))
+    return [reserved] if reserved is not None else []
+
+
 def local_addresses(host: str) -> list[IPAddress]:
-    """Return the addresses of ``host`` known without DNS (loopback names, the hosts file)."""
-    addresses = list(LOCALHOST_ADDRESSES) if is_localhost(host) else []
+    """Return the addresses of ``host`` known without DNS (reserved names, the hosts file)."""
+    addresses = reserved_addresses(host)
     for address in hosts_file_addresses(host):
         if address not in addresses:
             addresses.append(address)
@@ -341,6 +370,11 @@ async def _resolve(host: str, port: int, settings: Settings) -> list[IPAddress]:
     literal = _literal(host)
     if literal is not None:
         return [literal]
+    # A reserved name is checked as its reserved address whatever a resolver
+    # returns, so delivery rejects every name that saving rejected.
+    reserved = reserved_addresses(host)
+    if reserved:
+        return reserved
     if _resolver is not None:
         return await _resolver(host, port)
     if not settings.webhook_dns_lookups:
@@ -381,7 +415,8 @@ def check_url(url: str, settings: Settings, field: str = "url") -> Destination:
 
     A host that is an address literal, a loopback name (``localhost``,
     ``*.localhost``, ``localhost.localdomain``, ``ip6-localhost``,
-    ``ip6-loopback``, in any case and with trailing dots) or a name of the
+    ``ip6-loopback``, in any case and with trailing dots), a name of
+    ``RESERVED_NAMES`` (``ip6-allnodes`` and the like) or a name of the
     hosts file is checked like a resolved address. Any other name is
     accepted here and checked at delivery time by ``check_destination``.
 

@@ -1096,7 +1096,10 @@ export interface components {
         };
         /** GenerateResponse */
         GenerateResponse: {
-            /** Confidence */
+            /**
+             * Confidence
+             * @description The calibrated probability that the cited article answers the question. It is not on the relevance scale: relevance counts the question's words in an article, so a right article worded differently from the question can have a low relevance and a high confidence
+             */
             confidence: number;
             /** Content */
             content: string;
@@ -1119,7 +1122,7 @@ export interface components {
             shouldHandoff: boolean;
             /**
              * Sources
-             * @description The articles the confidence rests on: those the reply cites, or on a handoff those weighed with relevance at least 0.5. Without any, confidence is below 0.5
+             * @description The articles the confidence rests on: those the reply cites, or on a handoff those weighed with relevance at least 0.5. A handoff without any reports a confidence of at most 0.49
              */
             sources: components["schemas"]["SourcePublic"][];
         };
@@ -1715,7 +1718,7 @@ export interface components {
             id: string;
             /**
              * Relevance
-             * @description The idf-weighted share of the query's terms that the article contains (or, with semantic search, the passage's cosine similarity when higher); the same value as in the AI's sources, not scaled to the top hit
+             * @description The idf-weighted mean credit of the query's terms: 0.9 to 1 for a term in the title (1 when the title is exactly the query), 0.7 to 0.9 for a term only in the text (more for more occurrences), 0 when missing. With semantic search the passage's cosine similarity counts when higher. Results come highest first; the same value as in the AI's sources, not scaled to the top hit
              */
             relevance: number;
             /** Snippet */

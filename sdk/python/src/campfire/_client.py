@@ -88,8 +88,8 @@ class CampfireClient(BaseClient):
     * **timeout**: seconds per attempt.
     * **max_retries**: retries after the first attempt, on 408, 429, 5xx and connection
       errors, with exponential backoff and jitter; a 429 or 503 waits for ``Retry-After``.
-      Every POST carries one ``Idempotency-Key`` for all its attempts, so a retry never
-      creates anything twice.
+      Every POST, PATCH, PUT and DELETE carries one ``Idempotency-Key`` for all its
+      attempts, so a retry never creates anything twice or applies a change again.
     * **mock**: send ``X-Campfire-Mock: true``, so writes are validated but not stored.
     * **http_client**: an ``httpx.Client`` to use instead of the SDK's own.
 

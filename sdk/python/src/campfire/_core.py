@@ -47,6 +47,8 @@ RETRYABLE_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 # 409 codes that mean "the first attempt with this Idempotency-Key is still
 # running or failed"; retrying with the same key is the documented remedy.
 RETRYABLE_CONFLICT_CODES = frozenset({"IDEMPOTENCY_IN_PROGRESS"})
+# The methods that get an Idempotency-Key: the server honours it on each of them.
+WRITE_METHODS = frozenset({"POST", "PATCH", "PUT", "DELETE"})
 
 
 def path(template: str, *ids: str) -> str:
@@ -173,7 +175,7 @@ class ClientCore:
         self._random = random_fraction
 
     def prepare(self, request: Request) -> PreparedRequest:
-        """Add the base URL, credentials, JSON encoding and, on POST, an Idempotency-Key."""
+        """Add the base URL, credentials, JSON encoding and, on a write, an Idempotency-Key."""
         url = self.base_url + request.path
         if request.params:
             url += "?" + urlencode(dict(request.params))
@@ -189,7 +191,7 @@ class ClientCore:
             content = json.dumps(request.json, separators=(",", ":")).encode()
         headers.update(request.headers)
         has_key = any(name.lower() == "idempotency-key" for name in headers)
-        if request.method == "POST" and not has_key:
+        if request.method in WRITE_METHODS and not has_key:
             # One key for every attempt of this call, so a retry after a lost
             # response gets the first result back instead of creating a duplicate.
             headers["Idempotency-Key"] = str(uuid.uuid4())

@@ -1,4 +1,4 @@
-"""Probes and metrics: /healthz, /readyz and /metrics, outside the API prefix."""
+"""Probes and metrics: /health, /healthz, /readyz and /metrics, outside the API prefix."""
 
 from __future__ import annotations
 
@@ -29,6 +29,8 @@ CHECK_TIMEOUT_SECONDS = 3.0
 
 
 @router.get("/healthz", operation_id="healthz", summary="Liveness: the process answers")
+# The same probe at /health, so a monitor set up for that path gets 200, not 404.
+@router.get("/health", operation_id="health", summary="Liveness: the process answers")
 async def healthz() -> dict[str, str]:
     return {"status": "ok"}
 

@@ -143,7 +143,7 @@ async def search_articles(
     engine = request.app.state.answer_engine
     index = await engine.registry.get(principal.org_id)
     query = build_query(q)
-    hits = index.search(
+    hits = index.search_by_relevance(
         query,
         mode=engine.retriever,
         mailbox_id=mailbox_id,
@@ -156,10 +156,10 @@ async def search_articles(
                 id=hit.article.id,
                 title=hit.article.title,
                 url=source_url(hit.article.id, hit.article.url),
-                relevance=index.relevance(query, hit),
+                relevance=relevance,
                 snippet=hit.passage.text[:300],
             )
-            for hit in hits
+            for hit, relevance in hits
         ]
     }
 
