@@ -26,8 +26,8 @@ from typing import Any, Protocol
 
 from .. import mock
 from ..errors import ServiceUnavailable
-from .journal import journal_for_this_task
 from .batch import StatementBatch
+from .journal import journal_for_this_task
 from .tx import Dialect, LogEntry, Tx
 
 log = logging.getLogger(__name__)
