@@ -75,15 +75,22 @@ class History:
         assert response.status_code == 201, response.text
         return response.json()["id"]
 
-    async def say(self, conversation_id: str, author_type: str, private: bool = False) -> None:
+    async def say(
+        self,
+        conversation_id: str,
+        author_type: str,
+        private: bool = False,
+        author_id: str | None = None,
+    ) -> None:
+        body: dict[str, object] = {
+            "content": f"{author_type} message",
+            "authorType": author_type,
+            "private": private,
+        }
+        if author_id is not None:
+            body["authorId"] = author_id
         response = await self.client.post(
-            f"/conversations/{conversation_id}/messages",
-            json={
-                "content": f"{author_type} message",
-                "authorType": author_type,
-                "private": private,
-            },
-            headers=self.tenant.headers,
+            f"/conversations/{conversation_id}/messages", json=body, headers=self.tenant.headers
         )
         assert response.status_code == 201, response.text
 

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import threading
 
+from campfire_server import clock
 from campfire_server.analytics import backfill, facts, rollups, wait_bins
 from campfire_server.analytics.stream import AI, HUMAN_SERIES
 
@@ -242,6 +244,63 @@ async def test_live_facts_exact_in_one_group(history, db, tenant):
     assert live[1] == rebuilt[1]
     assert numbers(live[2]) == numbers(rebuilt[2])
     assert numbers(live[2]) == numbers(await rollups_from_facts(db, tenant.org_id))
+
+
+class _TickingClock(clock.FrozenClock):
+    """A clock that moves one millisecond forward each time it is read."""
+
+    def now_ms(self) -> int:
+        self._now_ms += 1
+        return self._now_ms
+
+
+async def test_live_facts_group_repeats_conversations(history, db, tenant, caplog):  # type: ignore[no-untyped-def]
+    # On PostgreSQL the facts updates of a group's customer messages share
+    # merged statements, except a second update of one conversation's row.
+    # A message that names its author takes the one-statement write there.
+    history.at(ms("2024-05-30T09:00:00Z"))
+    first = await history.conversation()
+    second = await history.conversation(customer_id="customer_b")
+    third = await history.conversation(customer_id="customer_c")
+    customers = {first: "customer_a", second: "customer_b", third: "customer_c"}
+    history.later(5)
+    await history.say(second, "ai")
+
+    release, holding = threading.Event(), threading.Event()
+
+    def hold(tx):  # type: ignore[no-untyped-def]
+        holding.set()
+        release.wait(5)
+
+    held = asyncio.ensure_future(db.write(hold))
+    await asyncio.to_thread(holding.wait, 5)
+    # Each message of the group gets a later millisecond than the one
+    # before, so a lost update of a repeated conversation's row would show.
+    previous = clock.set_clock(_TickingClock(history.clock.now_ms()))
+    try:
+        order = [first, second, first, third, second, first]
+        queued = [
+            asyncio.ensure_future(history.say(item, "customer", author_id=customers[item]))
+            for item in order
+        ]
+        await asyncio.sleep(0.1)
+        release.set()
+        await held
+        with caplog.at_level(logging.DEBUG, logger="campfire_server.analytics.live"):
+            await asyncio.gather(*queued)
+    finally:
+        clock.set_clock(previous)
+
+    # Every update found its row, so none of the facts was derived again.
+    assert "analytics facts derived again" not in caplog.messages
+
+    live = await snapshot(db, tenant.org_id)
+    await db.write(lambda tx: facts.rebuild(tx, [first, second, third]))
+    rebuilt = await snapshot(db, tenant.org_id)
+    assert len(live[0]) == 3
+    assert live[0] == rebuilt[0]
+    assert live[1] == rebuilt[1]
+    assert numbers(live[2]) == numbers(rebuilt[2])
 
 
 async def test_backfill_fills_imported_rows(history, db, tenant):

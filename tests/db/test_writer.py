@@ -489,3 +489,105 @@ async def test_group_takes_lock_kinds_in_order(db: Database) -> None:
 
     # Routing locks come before any conversation, then customers, then idempotency rows.
     assert order == ["handoff", "message", "new conversation", "claim"]
+
+
+def _keyed_callback_work(scope: str, key: str, counts: list[int]):  # type: ignore[no-untyped-def]
+    """Return a work whose ``before_commit`` callback bumps ``key`` with a keyed statement.
+
+    The callback sends a keyed insert of a row of its own and a keyed
+    update of ``key``, and a second round records the update's row count.
+    """
+
+    def work(tx):  # type: ignore[no-untyped-def]
+        def bump() -> None:
+            tx.send(
+                "INSERT INTO idempotency_keys (scope, key, request_hash, created_at) "
+                "VALUES (:scope, :key, 'h', 0)",
+                row_key=f"{key}-{len(counts)}-{id(tx)}",
+                scope=f"{scope}-log",
+                key=f"{key}-{id(tx)}",
+            )
+            bumped = tx.send_counted(
+                "UPDATE idempotency_keys SET created_at = created_at + 1 "
+                "WHERE scope = :scope AND key = :key",
+                row_key=key,
+                scope=scope,
+                key=key,
+            )
+            tx.before_commit(lambda: counts.append(bumped.get()))
+
+        tx.before_commit(bump)
+        return key
+
+    return work
+
+
+async def _bump_counts(db: Database, scope: str) -> dict[str, int]:
+    rows = await db.read(
+        lambda tx: tx.all(
+            "SELECT key, created_at FROM idempotency_keys WHERE scope = :scope", scope=scope
+        )
+    )
+    return {row["key"]: row["created_at"] for row in rows}
+
+
+async def test_writer_keyed_sends_merge_across_works(db: Database, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from campfire_server.db import tx as tx_module
+
+    merged_sizes: list[int] = []
+    merge = tx_module.merged_statement
+
+    def recording_merge(pending):  # type: ignore[no-untyped-def]
+        merged_sizes.append(len(pending))
+        return merge(pending)
+
+    monkeypatch.setattr(tx_module, "merged_statement", recording_merge)
+    scope = f"writer-{id(db)}-keyed"
+    for key in ("a", "b", "c"):
+        await db.write(lambda tx, key=key: _insert(tx, scope, key))
+    counts: list[int] = []
+
+    # "a" appears twice, so its second update must see the first.
+    keys = ["a", "b", "a", "c"]
+    results = await _held_group(
+        db, [lambda key=key: db.write(_keyed_callback_work(scope, key, counts)) for key in keys]
+    )
+
+    assert results == keys
+    assert counts == [1, 1, 1, 1]
+    assert await _bump_counts(db, scope) == {"a": 2, "b": 1, "c": 1}
+    assert len(await _bump_counts(db, f"{scope}-log")) == 4
+    if db.dialect == "postgresql":
+        # Works 1 and 2 share one merged statement, which the second
+        # update of "a" cuts.
+        assert max(merged_sizes) >= 4
+
+
+async def test_writer_keyed_send_failure_fails_its_work(db: Database) -> None:
+    scope = f"writer-{id(db)}-keyed-failure"
+    for key in ("a", "b", "c"):
+        await db.write(lambda tx, key=key: _insert(tx, scope, key))
+
+    def insert_in_callback(key: str):  # type: ignore[no-untyped-def]
+        def work(tx):  # type: ignore[no-untyped-def]
+            tx.before_commit(
+                lambda: tx.send(
+                    "INSERT INTO idempotency_keys (scope, key, request_hash, created_at) "
+                    "VALUES (:scope, :key, 'h', 0)",
+                    row_key=key,
+                    scope=scope,
+                    key=key,
+                )
+            )
+            return key
+
+        return lambda: db.write(work)
+
+    results = await _held_group(
+        db, [insert_in_callback("d"), insert_in_callback("b"), insert_in_callback("e")]
+    )
+
+    assert results[0] == "d"
+    assert isinstance(results[1], Exception)
+    assert results[2] == "e"
+    assert await db.read(lambda tx: _keys(tx, scope)) == ["a", "b", "c", "d", "e"]

@@ -191,6 +191,8 @@ def _apply_customer(tx: Tx, conversation_id: str, at_ms: int) -> None:
     """
     applied = tx.send_counted(
         _CUSTOMER_SQL,
+        # The update reads and writes only this conversation's facts row.
+        row_key=conversation_id,
         id=conversation_id,
         at_ms=at_ms,
         position=position(at_ms, CUSTOMER),

@@ -107,17 +107,16 @@ def _statement(effect_author: str, where: str) -> str:
         "author_id, metadata, private, created_at, seq) SELECT :message_id, :org_id, new.id, "
         ":content, :author_type, :author_id, :metadata, :private, new.created_at, new.seq "
         "FROM new) "
-        "SELECT id, org_id, status, unread_count, message_count, event_seq, customer_id, "
-        "mailbox_id, subject, priority, assigned_agent_id, metadata, resolved_at, "
-        "last_message_at, old.created_at AS conversation_created_at, "
-        "(SELECT name FROM customers WHERE customers.org_id = old.org_id "
-        "AND customers.id = old.customer_id) AS customer_name, "
-        "(SELECT email FROM customers WHERE customers.org_id = old.org_id "
-        "AND customers.id = old.customer_id) AS customer_email, "
-        "(SELECT created_at FROM new) AS created_at, "
+        "SELECT old.id, old.org_id, old.status, old.unread_count, old.message_count, "
+        "old.event_seq, old.customer_id, old.mailbox_id, old.subject, old.priority, "
+        "old.assigned_agent_id, old.metadata, old.resolved_at, old.last_message_at, "
+        "old.created_at AS conversation_created_at, customers.name AS customer_name, "
+        "customers.email AS customer_email, (SELECT created_at FROM new) AS created_at, "
         f"CASE WHEN EXISTS (SELECT 1 FROM new) THEN {_NEXT_POSITION} END AS message_position, "
         f"CASE WHEN (SELECT reopened FROM new) THEN {_NEXT_POSITION} END AS update_position "
-        "FROM old"
+        # One lookup of the customer for both columns.
+        "FROM old LEFT JOIN customers ON customers.org_id = old.org_id "
+        "AND customers.id = old.customer_id"
     )
 
 

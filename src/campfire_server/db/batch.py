@@ -13,8 +13,14 @@ therefore sent as one statement with each of them in a data-modifying
 Every query of a ``WITH`` statement reads the same snapshot, taken before
 any of them runs. So a statement joins the run only when it names no table
 that an earlier statement of the run writes, and then it reads the rows it
-would have read on its own. Each statement's data-modifying query runs once
-and to completion whether or not the final ``SELECT`` reads it.
+would have read on its own. A statement sent with a row key is the
+exception for its own target table: its caller promises that it reads and
+writes only the rows of that table that the key names, so it joins a run
+that wrote other keys of the table. That lets PostgreSQL's writer send the
+event insert and the analytics update of many messages of a group, each
+keyed by its event or conversation, as one statement. Each statement's
+data-modifying query runs once and to completion whether or not the final
+``SELECT`` reads it.
 """
 
 from __future__ import annotations
@@ -37,6 +43,9 @@ _TARGET = re.compile(r"^\s*(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+(\w+)", re.I
 _RETURNING = re.compile(r"\sRETURNING\s", re.IGNORECASE)
 _RETURNING_ONE_COLUMN = re.compile(r"\sRETURNING\s+(\w+)\s*$", re.IGNORECASE)
 _WORD = re.compile(r"\w+")
+# Statements in one merged statement at most, which bounds its parameters
+# and the number of distinct merged statements that get prepared.
+MAX_MERGED = 32
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,14 +121,30 @@ class StatementBatch:
 
     def __init__(self) -> None:
         self._pending: list[_Pending] = []
-        self._written: set[str] = set()
+        # Each table that the run writes, with the row keys of its writes, or
+        # ``None`` once a statement without a row key wrote it.
+        self._written: dict[str, set[str] | None] = {}
 
     def __bool__(self) -> bool:
         return bool(self._pending)
 
-    def accepts(self, shape: Shape) -> bool:
-        """Tell whether the statement reads the same rows inside the run as it would alone."""
-        return self._written.isdisjoint(shape.words)
+    def accepts(self, shape: Shape, row_key: str | None = None) -> bool:
+        """Tell whether the statement reads the same rows inside the run as it would alone.
+
+        ``row_key`` names the only rows of its target table that the
+        statement reads or writes (see ``Tx.send``).
+        """
+        if len(self._pending) >= MAX_MERGED:
+            return False
+        if row_key is None:
+            return self._written.keys().isdisjoint(shape.words)
+        for table, keys in self._written.items():
+            if table == shape.target:
+                if keys is None or row_key in keys:
+                    return False
+            elif table in shape.words:
+                return False
+        return True
 
     def add(
         self,
@@ -128,18 +153,27 @@ class StatementBatch:
         shape: Shape,
         reading: Reading,
         deferred: Deferred | None,
+        row_key: str | None = None,
     ) -> None:
-        assert shape.target is not None
+        target = shape.target
+        assert target is not None
         self._pending.append(_Pending(sql, params, reading, deferred))
-        self._written.add(shape.target)
+        if row_key is None:
+            self._written[target] = None
+            return
+        keys = self._written.setdefault(target, set())
+        if keys is not None:
+            keys.add(row_key)
 
     def take(self) -> list[_Pending]:
         pending, self._pending = self._pending, []
-        self._written = set()
+        self._written = {}
         return pending
 
 
 _merged_sql: dict[tuple[tuple[str, Reading], ...], str] = {}
+# Merged statements kept at most; the cache starts again when it is full.
+_MERGED_SQL_CACHE = 1024
 
 
 def merged_statement(pending: list[_Pending]) -> tuple[str, dict[str, Any]]:
@@ -150,6 +184,8 @@ def merged_statement(pending: list[_Pending]) -> tuple[str, dict[str, Any]]:
     key = tuple((item.sql, item.reading) for item in pending)
     sql = _merged_sql.get(key)
     if sql is None:
+        if len(_merged_sql) >= _MERGED_SQL_CACHE:
+            _merged_sql.clear()
         sql = _merge(key)
         _merged_sql[key] = sql
 

@@ -126,7 +126,7 @@ class Tx:
             self._flush()
         return self._cursor.rowcount
 
-    def send(self, sql: str, **params: Any) -> None:
+    def send(self, sql: str, *, row_key: str | None = None, **params: Any) -> None:
         """Run a statement whose row count the work does not read.
 
         In a pipelined write (PostgreSQL's writer) the statement travels with
@@ -135,11 +135,16 @@ class Tx:
         statement where it can (``db/batch.py``). Its error, if any, is
         raised there or at commit, and the writer then reruns the group with
         a savepoint per work to find the culprit.
+
+        ``row_key`` promises that the statement reads and writes only the
+        rows of its target table that the key names (a primary key, say),
+        and lets it join a merged statement that wrote other rows of that
+        table. ``row_key`` is therefore not a name for an SQL parameter.
         """
         if self._flush is None:
             self._run(sql, params)
         else:
-            self._queue(sql, params, "none", None)
+            self._queue(sql, params, "none", None, row_key)
 
     def send_returning(self, sql: str, **params: Any) -> Deferred:
         """Send a statement whose returned value the work reads only after commit.
@@ -150,9 +155,12 @@ class Tx:
         """
         return self._defer(sql, params, "value")
 
-    def send_counted(self, sql: str, **params: Any) -> Deferred:
-        """Send a statement whose row count the work reads in a ``before_commit`` callback."""
-        return self._defer(sql, params, "count")
+    def send_counted(self, sql: str, *, row_key: str | None = None, **params: Any) -> Deferred:
+        """Send a statement whose row count the work reads in a ``before_commit`` callback.
+
+        ``row_key`` is as for ``send``.
+        """
+        return self._defer(sql, params, "count", row_key)
 
     def send_row(self, sql: str, **params: Any) -> Deferred:
         """Send a statement whose first row, a dict or ``None``, a ``before_commit`` callback reads.
@@ -161,7 +169,13 @@ class Tx:
         """
         return self._defer(sql, params, "row")
 
-    def _defer(self, sql: str, params: Mapping[str, Any], reading: Reading) -> Deferred:
+    def _defer(
+        self,
+        sql: str,
+        params: Mapping[str, Any],
+        reading: Reading,
+        row_key: str | None = None,
+    ) -> Deferred:
         deferred = Deferred(self)
         if self._flush is None:
             self._run(sql, params)
@@ -174,11 +188,16 @@ class Tx:
             return deferred
 
         self._deferred.append(deferred)
-        self._queue(sql, params, reading, deferred)
+        self._queue(sql, params, reading, deferred, row_key)
         return deferred
 
     def _queue(
-        self, sql: str, params: Mapping[str, Any], reading: Reading, deferred: Deferred | None
+        self,
+        sql: str,
+        params: Mapping[str, Any],
+        reading: Reading,
+        deferred: Deferred | None,
+        row_key: str | None = None,
     ) -> None:
         shape = shape_of(sql)
         if not can_merge(shape, reading):
@@ -186,9 +205,21 @@ class Tx:
             self._send_alone(sql, params, reading, deferred)
             return
         assert self._batch is not None
-        if not self._batch.accepts(shape):
+        if not self._batch.accepts(shape, row_key):
             self.send_batch()
-        self._batch.add(sql, params, shape, reading, deferred)
+        self._batch.add(sql, params, shape, reading, deferred, row_key)
+
+    def share_batch(self, batch: StatementBatch) -> None:
+        """Queue this transaction's sent statements in ``batch``, which other works' handles share.
+
+        The writer shares one batch among the works of a group while it runs
+        their ``before_commit`` callbacks, so the statements of many works
+        can go out as one merged statement. Only a pipelined write has a
+        batch; elsewhere this does nothing.
+        """
+        if self._batch is not None and self._batch is not batch:
+            assert not self._batch, "statements still wait in the batch being replaced"
+            self._batch = batch
 
     def send_batch(self) -> None:
         """Send the statements queued for merging, as one statement when there are several.
@@ -261,17 +292,20 @@ class Tx:
         while self._before_commit:
             self.run_before_commit_round()
 
-    def run_before_commit_round(self) -> None:
+    def run_before_commit_round(self, *, send: bool = True) -> None:
         """Run the ``before_commit`` callbacks registered so far, but not those they register.
 
         The writer runs the callbacks of a whole group round by round, with
         one sync before each round, so a callback that reads what an earlier
         callback sent costs the group one round trip rather than one per work.
+        Without ``send`` the statements that the callbacks sent stay in the
+        batch, for the writer to send with those of the group's other works.
         """
         callbacks, self._before_commit = self._before_commit, []
         for callback in callbacks:
             callback()
-        self.send_batch()
+        if send:
+            self.send_batch()
 
     def read_deferred(self) -> None:
         """Read every deferred result, once the writer has received them all.

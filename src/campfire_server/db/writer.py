@@ -26,6 +26,7 @@ from typing import Any, Protocol
 
 from .. import mock
 from ..errors import ServiceUnavailable
+from .batch import StatementBatch
 from .journal import journal_for_this_task
 from .tx import Dialect, LogEntry, Tx
 
@@ -314,10 +315,15 @@ class GroupWriter:
 
         They run in rounds across the group: each round runs, work by work,
         the callbacks registered by the round before, after one sync that
-        brings in every result sent so far. A failure truncates ``outcomes``
-        after the work it belongs to, as if that work had failed itself.
+        brings in every result sent so far. The statements that a round's
+        callbacks send share one batch, so they go out merged where they can
+        (``db/batch.py``). A failure truncates ``outcomes`` after the work it
+        belongs to, as if that work had failed itself. An error of the
+        round's last merged statement fails its last work, which is enough
+        to send the group round again with a savepoint per work.
         """
         pending = [index for index, tx in enumerate(transactions) if tx and tx.has_before_commit()]
+        shared = StatementBatch()
         while pending:
             if flush is not None:
                 flush()
@@ -325,7 +331,8 @@ class GroupWriter:
                 tx = transactions[index]
                 assert tx is not None
                 try:
-                    tx.run_before_commit_round()
+                    tx.share_batch(shared)
+                    tx.run_before_commit_round(send=index == pending[-1])
                 except Exception as error:  # noqa: BLE001 - handed to the caller
                     del outcomes[index:]
                     outcomes.append((False, error, [], tx.take_logs("failed")))

@@ -97,10 +97,14 @@ def emit(
             **values,
         )
     else:
+        # With its position given, the insert draws nothing from the events'
+        # sequence and reads no row, so it is keyed by its own id and can
+        # share a merged statement with the inserts of other works.
         tx.send(
             "INSERT INTO events (position, id, org_id, conversation_id, mailbox_id, sequence, "
             "type, data, created_at) VALUES (:position, :id, :org_id, :conversation_id, "
             ":mailbox_id, :sequence, :type, :data, :created_at)",
+            row_key=event_id,
             position=position,
             **values,
         )
