@@ -69,6 +69,10 @@ HUMAN_REQUESTS = [
     "trasferiscimi",
     "geen bot",
     "verbind me door",
+    "put me through to billing",
+    "Me passa por favor",
+    "Passez-moi quelqu'un, s'il vous plaît",
+    "Kunt u mij doorverbinden?",
 ]
 
 NOT_REQUESTS = [
@@ -110,6 +114,17 @@ NOT_REQUESTS = [
     "transfer me the money from my old account",
     "connect me to Slack",
     "Two listeners connect using separate connection factories",
+    "Comment changer mon mot de passe ?",
+    "J'ai oublié mon mot de passe",
+    "O que se passa?",
+    "Isso passa?",
+    "¿Se puede transferir el saldo?",
+    "Passez-moi le lien de la facture",
+    "Mi passi il link?",
+    "Hoe kan ik gesprekken doorverbinden?",
+    "Can you put me through the steps to set up Zoom?",
+    "Put me on the waiting list for the new feature",
+    "Please put me back on the old plan",
 ]
 
 
