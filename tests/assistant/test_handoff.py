@@ -73,6 +73,9 @@ HUMAN_REQUESTS = [
     "Me passa por favor",
     "Passez-moi quelqu'un, s'il vous plaît",
     "Kunt u mij doorverbinden?",
+    "Thanks, no bot please",
+    "I really don't want a bot",
+    "Ich will keinen Bot",
 ]
 
 NOT_REQUESTS = [
@@ -125,6 +128,16 @@ NOT_REQUESTS = [
     "Can you put me through the steps to set up Zoom?",
     "Put me on the waiting list for the new feature",
     "Please put me back on the old plan",
+    "Is the license per user, not the machine?",
+    "Geht das auch ohne KI?",
+    "¿Funciona sin IA?",
+    "Funziona senza AI?",
+    "Ça marche sans IA ?",
+    "Dá para usar sem IA?",
+    "Werkt het zonder AI?",
+    "The reply came from the agent, not the bot.",
+    "I need to stop the bot.",
+    "Deleted the test, no more bots.",
 ]
 
 

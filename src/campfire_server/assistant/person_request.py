@@ -219,6 +219,15 @@ _BOT_REFUSAL_END = (
 _BOT_REFUSAL_FORMS = tuple(
     re.compile(expression + _BOT_REFUSAL_END) for expression in _BOT_REFUSAL_EXPRESSIONS
 )
+# A refusal must open its clause, after at most greetings, courtesies and the
+# speaker's own wish, because "no AI" and "not the machine" are ordinary words
+# mid-sentence: "is the license per user, not the machine?", "geht das auch
+# ohne KI?" and "I need to stop the bot" stay questions about the product.
+_BOT_REFUSAL_LEAD = re.compile(
+    r"^\W*(?:(?:ok|okay|hi|hello|hey|thanks|thank you|please|pls|just|seriously|again|and|"
+    r"but|so|really|said|i|we|i'm|im|ich|je|yo|eu|io|ik|want|will|wil|voglio|quiero|quero|"
+    r"veux|bitte|por favor|merci|gracias|obrigado|grazie|danke)\W+)*$"
+)
 # A question about the product's own bot or a captcha: "how do I stop the bot?",
 # "the 'I'm not a robot' box is missing".
 _BOT_TOPIC = re.compile(
@@ -341,12 +350,17 @@ def _negated(clause: str, start: int) -> bool:
 def _requests_in(clause: str) -> bool:
     if _WHO_REPORTED.search(clause):
         return False
-    forms = _REQUEST_FORMS + _PASS_ON_FORMS
-    if not _BOT_TOPIC.search(clause):
-        forms += _BOT_REFUSAL_FORMS
-    for form in forms:
+    for form in _REQUEST_FORMS + _PASS_ON_FORMS:
         for match in form.finditer(clause):
             if not _negated(clause, match.start()):
+                return True
+    if _BOT_TOPIC.search(clause):
+        return False
+    for form in _BOT_REFUSAL_FORMS:
+        for match in form.finditer(clause):
+            if _BOT_REFUSAL_LEAD.match(clause[: match.start()]) and not _negated(
+                clause, match.start()
+            ):
                 return True
     return False
 
