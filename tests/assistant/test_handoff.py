@@ -273,6 +273,10 @@ PROBLEM_REPORTS = [
     "my plugin still does not load after the update, any ideas?",
     "I tried clearing the cache but that didn't work, how do I fix the 500 error on checkout?",
     "If you don't answer the survey what happens?",
+    "Is the price still the same?",
+    "Is the API still broken?",
+    "Can I undo it if I already did it?",
+    "Est-il inutile de redémarrer ?",
 ]
 
 
