@@ -69,6 +69,13 @@ HUMAN_REQUESTS = [
     "trasferiscimi",
     "geen bot",
     "verbind me door",
+    "put me through to billing",
+    "Me passa por favor",
+    "Passez-moi quelqu'un, s'il vous plaît",
+    "Kunt u mij doorverbinden?",
+    "Thanks, no bot please",
+    "I really don't want a bot",
+    "Ich will keinen Bot",
 ]
 
 NOT_REQUESTS = [
@@ -110,6 +117,27 @@ NOT_REQUESTS = [
     "transfer me the money from my old account",
     "connect me to Slack",
     "Two listeners connect using separate connection factories",
+    "Comment changer mon mot de passe ?",
+    "J'ai oublié mon mot de passe",
+    "O que se passa?",
+    "Isso passa?",
+    "¿Se puede transferir el saldo?",
+    "Passez-moi le lien de la facture",
+    "Mi passi il link?",
+    "Hoe kan ik gesprekken doorverbinden?",
+    "Can you put me through the steps to set up Zoom?",
+    "Put me on the waiting list for the new feature",
+    "Please put me back on the old plan",
+    "Is the license per user, not the machine?",
+    "Geht das auch ohne KI?",
+    "¿Funciona sin IA?",
+    "Funziona senza AI?",
+    "Ça marche sans IA ?",
+    "Dá para usar sem IA?",
+    "Werkt het zonder AI?",
+    "The reply came from the agent, not the bot.",
+    "I need to stop the bot.",
+    "Deleted the test, no more bots.",
 ]
 
 
@@ -245,6 +273,10 @@ PROBLEM_REPORTS = [
     "my plugin still does not load after the update, any ideas?",
     "I tried clearing the cache but that didn't work, how do I fix the 500 error on checkout?",
     "If you don't answer the survey what happens?",
+    "Is the price still the same?",
+    "Is the API still broken?",
+    "Can I undo it if I already did it?",
+    "Est-il inutile de redémarrer ?",
 ]
 
 

@@ -50,3 +50,104 @@ def test_one_word_of_evidence_uses_earlier_turns():
 def test_two_words_of_evidence_decide():
     assert detect_language("Obrigado, não quero") == "pt"
     assert detect_language("ciao, grazie") == "it"
+
+
+# About ten ordinary support sentences per supported language. Each one alone
+# must decide the reply language, short ones included.
+SENTENCES = {
+    "en": [
+        "How do I cancel my subscription?",
+        "Where are my invoices?",
+        "Why did my payment fail?",
+        "Can I change the email on my account?",
+        "The calendar sync stopped working yesterday",
+        "Please send me the receipt for March",
+        "Is there a discount for yearly plans?",
+        "Come back to the booking page after paying",
+        "Refund policy for annual plans",
+        "Widget not loading on Safari",
+    ],
+    "fr": [
+        "Puis-je annuler mon abonnement ?",
+        "Où sont mes factures ?",
+        "Pourquoi mon paiement a échoué ?",
+        "Comment changer mon mot de passe ?",
+        "J'ai oublié mon mot de passe",
+        "Je n'arrive pas à me connecter",
+        "Est-ce que vous acceptez PayPal ?",
+        "Mon calendrier ne se synchronise plus",
+        "Quel est le prix du forfait annuel ?",
+        "Le widget ne s'affiche pas sur mon site",
+    ],
+    "es": [
+        "¿Puedo cancelar mi suscripción?",
+        "¿Dónde están mis facturas?",
+        "¿Por qué falló mi pago?",
+        "¿Cómo cambio mi contraseña?",
+        "Olvidé mi contraseña",
+        "No puedo iniciar sesión en mi cuenta",
+        "Necesito cambiar el correo de la cuenta",
+        "El calendario no se sincroniza",
+        "¿Cuánto cuesta el plan anual?",
+        "Quiero añadir otro usuario",
+    ],
+    "pt": [
+        "Posso cancelar minha assinatura?",
+        "Onde estão minhas faturas?",
+        "Por que meu pagamento falhou?",
+        "Como eu mudo minha senha?",
+        "Esqueci minha senha",
+        "Não consigo entrar na minha conta",
+        "Preciso mudar o e-mail da conta",
+        "O calendário não sincroniza",
+        "Quanto custa o plano anual?",
+        "Quero adicionar outro usuário",
+    ],
+    "de": [
+        "Kann ich mein Abo kündigen?",
+        "Wo sind meine Rechnungen?",
+        "Warum ist meine Zahlung fehlgeschlagen?",
+        "Wie ändere ich mein Passwort?",
+        "Ich habe mein Passwort vergessen",
+        "Ich kann mich nicht anmelden",
+        "Der Kalender synchronisiert nicht mehr",
+        "Was kostet der Jahresplan?",
+        "Bitte schicken Sie mir die Rechnung",
+        "Das Widget wird auf meiner Seite nicht angezeigt",
+    ],
+    "it": [
+        "Come cambio la password?",
+        "Posso annullare il mio abbonamento?",
+        "Dove sono le mie fatture?",
+        "Perché il mio pagamento non è andato a buon fine?",
+        "Ho dimenticato la password",
+        "Non riesco ad accedere",
+        "Il calendario non si sincronizza più",
+        "Quanto costa il piano annuale?",
+        "Vorrei aggiungere un altro utente",
+        "Il widget non compare sul mio sito",
+    ],
+    "nl": [
+        "Kan ik mijn abonnement opzeggen?",
+        "Waar zijn mijn facturen?",
+        "Waarom is mijn betaling mislukt?",
+        "Hoe wijzig ik mijn wachtwoord?",
+        "Ik ben mijn wachtwoord vergeten",
+        "Ik kan niet inloggen",
+        "De agenda synchroniseert niet meer",
+        "Wat kost het jaarabonnement?",
+        "Ik wil een gebruiker toevoegen",
+        "De widget verschijnt niet op mijn site",
+    ],
+}
+SENTENCE_CASES = [(language, text) for language, texts in SENTENCES.items() for text in texts]
+
+
+@pytest.mark.parametrize(("language", "message"), SENTENCE_CASES)
+def test_one_sentence_decides_language(language, message):
+    assert detect_language(message) == language
+
+
+@pytest.mark.parametrize("message", ["no more bots", "no more", "nao", "no bot", "merci"])
+def test_ambiguous_short_text_is_english(message):
+    assert detect_language(message) == "en"

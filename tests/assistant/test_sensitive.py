@@ -64,6 +64,27 @@ QUESTIONS = [
     "Is there a fraud detection feature?",
     "can you clarify the definition of identity theft?",
     "How do I change my password?",
+    "How do I refund a customer who was charged twice?",
+    "I think my customer was charged twice, how do I refund them?",
+    "How do I report fraud by a customer?",
+    "How can I refund my client's duplicate charge?",
+    "¿Cómo hago un reembolso a un cliente con un cobro duplicado?",
+    "Wie kann ich einem Kunden helfen, der doppelt abgebucht wurde?",
+]
+
+# The writer's own incident hands off even next to a question about customers.
+OWN_INCIDENTS_WITH_QUESTIONS = [
+    ("someone hacked my account, how do I warn my customers?", SensitiveTopic.ACCOUNT_SECURITY),
+    ("I was charged twice. How do I tell my clients?", SensitiveTopic.BILLING_DISPUTE),
+    (
+        "I'm a customer who was charged twice, how do I get a refund?",
+        SensitiveTopic.BILLING_DISPUTE,
+    ),
+    ("My customer was charged twice by your platform", SensitiveTopic.BILLING_DISPUTE),
+    (
+        "My customers are fine, but I was charged twice, how do I fix it?",
+        SensitiveTopic.BILLING_DISPUTE,
+    ),
 ]
 
 
@@ -89,6 +110,11 @@ def test_security_incident_hands_off(message):
 def test_question_about_topic_is_not_sensitive(message):
     assert sensitive_topic(message) is None
     assert not handoff.before_answer([], message).should_handoff
+
+
+@pytest.mark.parametrize(("message", "topic"), OWN_INCIDENTS_WITH_QUESTIONS)
+def test_own_incident_beside_question_hands_off(message, topic):
+    assert sensitive_topic(message) is topic
 
 
 def test_request_for_person_keeps_its_reason():

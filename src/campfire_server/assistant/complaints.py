@@ -102,6 +102,15 @@ _FEEDBACK = _patterns(
     r"\b(?:dat werkte niet|dat heb ik al (?:geprobeerd|gedaan)|nutteloos)\b",
 )
 _WORD = re.compile(r"\w+")
+# A clause that opens as a question asks about the product even when it
+# contains a feedback phrase: "is the price still the same?", "can I undo it
+# if I already did it?", "est-il inutile de redemarrer ?".
+_QUESTION_OPENING = re.compile(
+    r"^\W*(?:is|are|was|were|does|do|did|can|could|will|would|should|how|what|why|where|when|"
+    r"which|who|est-ce|est-il|est-elle|comment|pourquoi|puis-je|como|por que|puedo|posso|"
+    r"come|perche|wie|warum|kann|ist|hoe|waarom|kan|is het)\b"
+)
+_CLAUSE_END = re.compile(r"[.?!;]+|\n+")
 
 
 def complains_about_help(message: str) -> bool:
@@ -109,4 +118,9 @@ def complains_about_help(message: str) -> bool:
     folded = fold(message)
     if _ADDRESSED.search(folded):
         return True
-    return len(_WORD.findall(folded)) <= FEEDBACK_MAX_WORDS and bool(_FEEDBACK.search(folded))
+    if len(_WORD.findall(folded)) > FEEDBACK_MAX_WORDS:
+        return False
+    clauses = _CLAUSE_END.split(folded)
+    return any(
+        _FEEDBACK.search(clause) and not _QUESTION_OPENING.search(clause) for clause in clauses
+    )

@@ -1,11 +1,14 @@
 """A cheap, offline guess of the language a customer writes in.
 
-Counts the common function words of each supported language (English,
-German, French, Spanish, Portuguese, Italian, Dutch) and a few letters that
-only some of them use. A message decides only with enough evidence: at least
-``MIN_EVIDENCE`` points and more than any other language. Short or mixed
-messages ("no more bots", "nao") fall back to the customer's earlier
-messages, then to English, the language of the product's own texts.
+Scores the common function words of each supported language (English,
+German, French, Spanish, Portuguese, Italian, Dutch), the words that several
+of them share, and strong signals: words and letters that only one of them
+uses. A message decides only with enough evidence: at least ``MIN_EVIDENCE``
+points and more than any other language. One strong signal is enough, so is
+two function words, so one ordinary sentence ("Puis-je annuler mon
+abonnement ?", "Come cambio la password?") decides. Short or mixed messages
+("no more bots", "nao") fall back to the customer's earlier messages, then
+to English, the language of the product's own texts.
 """
 
 from __future__ import annotations
@@ -16,12 +19,16 @@ from collections.abc import Iterable
 
 DEFAULT_LANGUAGE = "en"
 SUPPORTED_LANGUAGES = ("en", "de", "fr", "es", "pt", "it", "nl")
-# Points a language needs before a text counts as written in it: two function
-# words, or one letter hint. One word alone is too often a loan or a typo.
-MIN_EVIDENCE = 2
+# Points a language needs before a text counts as written in it. A function
+# word is worth 2 and a shared word 1, so one function word alone ("nao",
+# "merci") is too little, because it is too often a loan or a typo.
+MIN_EVIDENCE = 4
+_FUNCTION_WORD_POINTS = 2
+_SHARED_WORD_POINTS = 1
+_STRONG_SIGNAL_POINTS = MIN_EVIDENCE
 
-# Words shared by several of these languages ("de", "la", "a", "e", "no", "do")
-# are left out, so every word points to one language.
+# Every word here points to one language. Words that several of these
+# languages use are in _SHARED_WORDS, and "a", "e" and "do" are left out.
 _FUNCTION_WORDS = {
     "en": """the is are and you my how what can do i to with for this it please not have
         want would could should does don't i'm there your help thanks""",
@@ -33,19 +40,43 @@ _FUNCTION_WORDS = {
     "es": """el los las y yo con una como mis usted para por favor hola gracias puedo
         quiero necesito esta tengo donde cuando pero mi hay al del estoy""",
     "pt": """os nao com um uma meu minha voce para por favor ola obrigado obrigada posso
-        quero preciso estou tenho onde quando mas ao da na sua seu""",
+        quero preciso estou tenho onde quando mas ao da na sua seu eu""",
     "it": """il lo gli non con un una mio mia per che sono posso vorrei grazie ciao
         buongiorno della del questo dove perche ho mi come al nel""",
     "nl": """het een en ik niet met hoe kan mijn u je voor dat wat waar waarom graag bedankt
         hallo wil heb van op te er ook maar zijn""",
 }
 _WORDS = {language: frozenset(words.split()) for language, words in _FUNCTION_WORDS.items()}
-# Letters that one language uses and the others seldom do, each worth two words.
+# Words of one language that are no English word and seldom a loan, each
+# enough alone. Accents are folded, so "perche" is "perché".
+_STRONG_WORDS_BY_LANGUAGE = {
+    "de": "ich nicht warum meine sind ihnen mochte",
+    "fr": "pourquoi puis-je est-ce j'ai c'est n'arrive sont quel quelle vous voudrais",
+    "es": "donde cuanto cuesta necesito usted estan olvide contrasena puedo",
+    "pt": "voce estao minha minhas esqueci senha obrigado obrigada quero custa",
+    "it": "perche vorrei sono riesco dimenticato costa",
+    "nl": "waarom niet ik mijn wachtwoord",
+}
+_STRONG_WORDS = {
+    language: frozenset(words.split()) for language, words in _STRONG_WORDS_BY_LANGUAGE.items()
+}
+# Words that two or more of these languages use, worth one point to each of
+# them. Together with one function word they decide: "come cambio la".
+_SHARED_WORDS = {
+    "la": ("fr", "es", "it"),
+    "de": ("fr", "es", "pt", "nl"),
+    "no": ("es", "it", "pt"),
+    "se": ("fr", "es", "pt", "it"),
+    "cambio": ("es", "it"),
+    "quanto": ("pt", "it"),
+    "plano": ("es", "pt"),
+}
+# Letters that one language uses and the others seldom do, each a strong signal.
 _LETTER_HINTS = {
     "es": re.compile(r"[ñ¿¡]"),
     "pt": re.compile(r"[ãõ]"),
     "de": re.compile(r"[ßäöü]"),
-    "fr": re.compile(r"[èêëœ]|\bà\b"),
+    "fr": re.compile(r"[èêëœ]|\b(?:à|où)\b"),
     "it": re.compile(r"\b(?:è|perché|più)\b"),
 }
 _TOKEN = re.compile(r"[a-z]+(?:['-][a-z]+)?")
@@ -57,15 +88,20 @@ def _fold(text: str) -> str:
 
 
 def language_scores(text: str) -> dict[str, int]:
-    """Return how many function words and letter hints of each language ``text`` contains."""
+    """Return the evidence points of each language in ``text``."""
     scores = dict.fromkeys(SUPPORTED_LANGUAGES, 0)
     lowered = text.lower()
     for word in _TOKEN.findall(_fold(text)):
         for language, words in _WORDS.items():
             if word in words:
-                scores[language] += 1
+                scores[language] += _FUNCTION_WORD_POINTS
+        for language, words in _STRONG_WORDS.items():
+            if word in words:
+                scores[language] += _STRONG_SIGNAL_POINTS
+        for language in _SHARED_WORDS.get(word, ()):
+            scores[language] += _SHARED_WORD_POINTS
     for language, hint in _LETTER_HINTS.items():
-        scores[language] += 2 * len(hint.findall(lowered))
+        scores[language] += _STRONG_SIGNAL_POINTS * len(hint.findall(lowered))
     return scores
 
 

@@ -159,25 +159,31 @@ _REQUEST_EXPRESSIONS = (
 _REQUEST_FORMS = tuple(re.compile(expression) for expression in _REQUEST_EXPRESSIONS)
 
 # A request to be passed on with no person named: "can you transfer me?",
-# "put me through to billing", "pásame con alguien". Without an ending or a
-# team, "transfer me the money" and "connect me to Slack" stay questions.
+# "put me through to billing", "pasame con alguien". The verb needs its
+# object pronoun and then the end of the clause, a courtesy or a team, because
+# the bare verbs are ordinary words: "mot de passe ?", "o que se passa?",
+# "put me through the steps", "put me on the waiting list", "passez-moi le
+# lien" and "connect me to Slack" stay questions.
 _TEAMS = (
     r"(?:billing|sales|support|technical support|tech support|accounts?|finance|"
     r"customer care|the right (?:team|department|person)|another department|a department)"
 )
+_PASS_ON_END = r"\s*(?:$|[,.;:!?)]|please|pls|now|asap|urgently)"
 _PASS_ON_EXPRESSIONS = (
-    rf"\b(?:transfer|connect|put)\s+(?:me|us)\b(?:\s+(?:through|back))?\s*"
-    rf"(?:(?:to|with)\s+{_TEAMS}\b)?{_REQUEST_END}",
-    r"\b(?:transfer|connect|put)\s+(?:me|us)\s+(?:through|over)\b",
+    rf"\b(?:transfer|connect)\s+(?:me|us)(?:\s+back)?(?:{_PASS_ON_END}|\s+(?:to|with)\s+{_TEAMS}\b)",
+    rf"\b(?:transfer|connect|put)\s+(?:me|us)\s+(?:through|over)(?:{_PASS_ON_END}|\s+to\b)",
     # Spanish, French, German, Portuguese, Italian and Dutch.
-    r"\b(?:transfiereme|pasame|comunicame|(?:me\s+)?(?:puede|puedes)\s+(?:transferir|pasar)"
-    r"(?:me)?)\s*(?:$|[,.;:!?]|por favor|con alguien)",
-    r"\b(?:transferez|transfere|passez|mettez)[- ]moi\b(?:\s+en relation)?",
+    r"\b(?:transfiereme|pasame|comunicame|me\s+(?:puede|puedes)\s+(?:transferir|pasar)|"
+    r"(?:puede|puedes)\s+(?:transferirme|pasarme))"
+    r"\s*(?:$|[,.;:!?]|por favor|con (?:alguien|un agente|una persona|el|la))",
+    r"\b(?:transferez|transfere|passez|mettez)[- ]moi(?:\s+en relation)?"
+    r"\s*(?:$|[,.;:!?]|s'il vous plait|avec|a (?:un|une|quelqu'un|le service)|quelqu'un)",
     r"\b(?:verbinden|leiten)\s+sie\s+mich\s+(?:bitte\s+)?(?:weiter|durch)\b",
-    r"\b(?:me\s+)?(?:transfere|transfira|transferir|passa|passe)\s*(?:me\s+)?"
-    r"(?:$|[,.;:!?]|por favor|para alguem)",
-    r"\b(?:trasferiscimi|passatemi|mi\s+(?:trasferisca|trasferisci|passi))\b",
-    r"\b(?:verbind|verbindt)\s+(?:me|mij)\s+door\b|\bdoorverbinden\b",
+    r"\b(?:me\s+(?:transfere|transfira|passa|passe)|(?:transfere|transfira|passa|passe)[- ]me)"
+    r"\s*(?:$|[,.;:!?]|por favor|para (?:alguem|um|uma|o|a))",
+    r"\b(?:trasferiscimi|passatemi|mi\s+(?:trasferisca|trasferisci|passi))"
+    r"\s*(?:$|[,.;:!?]|per favore|(?:a|con) (?:qualcuno|un|una|il|l'))",
+    r"\b(?:verbind|verbindt)\s+(?:me|mij)\s+door\b|\b(?:me|mij)\s+doorverbinden\b",
 )
 _PASS_ON_FORMS = tuple(re.compile(expression) for expression in _PASS_ON_EXPRESSIONS)
 
@@ -212,6 +218,15 @@ _BOT_REFUSAL_END = (
 )
 _BOT_REFUSAL_FORMS = tuple(
     re.compile(expression + _BOT_REFUSAL_END) for expression in _BOT_REFUSAL_EXPRESSIONS
+)
+# A refusal must open its clause, after at most greetings, courtesies and the
+# speaker's own wish, because "no AI" and "not the machine" are ordinary words
+# mid-sentence: "is the license per user, not the machine?", "geht das auch
+# ohne KI?" and "I need to stop the bot" stay questions about the product.
+_BOT_REFUSAL_LEAD = re.compile(
+    r"^\W*(?:(?:ok|okay|hi|hello|hey|thanks|thank you|please|pls|just|seriously|again|and|"
+    r"but|so|really|said|i|we|i'm|im|ich|je|yo|eu|io|ik|want|will|wil|voglio|quiero|quero|"
+    r"veux|bitte|por favor|merci|gracias|obrigado|grazie|danke)\W+)*$"
 )
 # A question about the product's own bot or a captcha: "how do I stop the bot?",
 # "the 'I'm not a robot' box is missing".
@@ -335,12 +350,17 @@ def _negated(clause: str, start: int) -> bool:
 def _requests_in(clause: str) -> bool:
     if _WHO_REPORTED.search(clause):
         return False
-    forms = _REQUEST_FORMS + _PASS_ON_FORMS
-    if not _BOT_TOPIC.search(clause):
-        forms += _BOT_REFUSAL_FORMS
-    for form in forms:
+    for form in _REQUEST_FORMS + _PASS_ON_FORMS:
         for match in form.finditer(clause):
             if not _negated(clause, match.start()):
+                return True
+    if _BOT_TOPIC.search(clause):
+        return False
+    for form in _BOT_REFUSAL_FORMS:
+        for match in form.finditer(clause):
+            if _BOT_REFUSAL_LEAD.match(clause[: match.start()]) and not _negated(
+                clause, match.start()
+            ):
                 return True
     return False
 

@@ -13,7 +13,10 @@ Only the customer's own incident counts. Questions about how refunds work
 ("how long does a refund take?", "what is your refund policy?") and about
 security features or advisories ("how do I enable two-factor
 authentication?", "could an attacker compromise the server?") stay questions
-for the knowledge base.
+for the knowledge base. So do a merchant's how-to questions about an
+incident of one of their own customers ("how do I refund a customer who was
+charged twice?", "how do I report fraud by a customer?"), because the
+incident is not the writer's own.
 """
 
 from __future__ import annotations
@@ -107,11 +110,48 @@ _ACCOUNT_SECURITY = _patterns(
 )
 
 
+# A how-to question in any supported language: "how do I", "comment",
+# "wie kann ich", "come posso".
+_HOW_TO = _patterns(
+    r"\bhow\s+(?:do|can|could|should|would|to)\b|\bhow\s+(?:i|we)\b|"
+    r"\b(?:what|which)(?:'s| is)?\s+the\s+(?:best\s+)?(?:way|steps?|process)\b",
+    r"\b(?:como|comment|come|hoe)\b|\bwie\s+(?:kann|konnen|muss|soll)\b",
+)
+# One of the merchant's own customers, the subject of the incident in a
+# how-to question. "I'm a customer" is the writer and does not count.
+_THIRD_PARTY = re.compile(
+    r"(?<!i'm )(?<!i am )(?<!as )\b(?:an?|my|our|the|one of (?:my|our))\s+"
+    r"(?:\w+\s+)?(?:customers?|clients?|buyers?|shoppers?|guests?|subscribers?|members?)\b|"
+    r"\b(?:customers?|clients?|buyers?|shoppers?)'s?\b(?!\s+(?:service|support|care))|"
+    r"\b(?:(?:un|una|el|la|le|il|o|a|mi|mon|ma|mio|mia|meu|minha|mijn)\s+)"
+    r"(?:clientes?|clients?|klanten?)\b|\b(?:einem|einen|ein|meinem|meinen|unserem)\s+kunden?\b"
+)
+# Clauses are searched on their own, so "someone hacked my account, how do I
+# warn my customers?" is still the writer's own incident. A customer named in
+# the clause before counts only when the incident clause has no first person:
+# "einem Kunden helfen, der doppelt abgebucht wurde".
+_CLAUSE_BREAK = re.compile(r"[.,;:!?\n]+")
+_FIRST_PERSON = re.compile(r"\b(?:i|we|me|us|my|our|ich|mich|mir|je|moi|yo|eu|io|ik|mij)\b")
+
+
+def _own_incident(pattern: re.Pattern[str], folded: str) -> bool:
+    how_to = bool(_HOW_TO.search(folded))
+    previous = ""
+    for clause in _CLAUSE_BREAK.split(folded):
+        about_customer = _THIRD_PARTY.search(clause) or (
+            _THIRD_PARTY.search(previous) and not _FIRST_PERSON.search(clause)
+        )
+        if pattern.search(clause) and not (how_to and about_customer):
+            return True
+        previous = clause
+    return False
+
+
 def sensitive_topic(message: str) -> SensitiveTopic | None:
     """Return the topic that ``message`` raises and a person must handle, or None."""
     folded = fold(message)
-    if _ACCOUNT_SECURITY.search(folded):
+    if _own_incident(_ACCOUNT_SECURITY, folded):
         return SensitiveTopic.ACCOUNT_SECURITY
-    if _BILLING_DISPUTE.search(folded):
+    if _own_incident(_BILLING_DISPUTE, folded):
         return SensitiveTopic.BILLING_DISPUTE
     return None
