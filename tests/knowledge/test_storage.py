@@ -154,6 +154,10 @@ def test_demo_knowledge_base_reads():
         ("Exports run nightly. They take an hour.", "Exports run nightly."),
         ("word " * 200, ("word " * 100).strip()),
         ("x" * 600, "x" * importer.TITLE_MAX_LENGTH),
+        ("Mr. Smith can help with refunds. Ask him.", "Mr. Smith can help with refunds."),
+        ("See e.g. the setup guide. Then log in.", "See e.g. the setup guide."),
+        ("J. R. Tolkien wrote it. Read it.", "J. R. Tolkien wrote it."),
+        ("Hi. Welcome to the help centre.", "Hi. Welcome to the help centre."),
     ],
 )
 def test_title_derived_from_content(content, title):
@@ -166,3 +170,36 @@ def test_strict_read_rejects_row_without_content(tmp_path: Path):
     path.write_text(json.dumps({"title": "T", "text": ""}) + "\n")
     with pytest.raises(Exception, match="line 1"):
         importer.read_source(path)
+
+
+def test_read_json_lines_with_byte_order_mark(tmp_path: Path):
+    path = tmp_path / "kb.jsonl"
+    rows = [{"title": "First", "content": "One."}, {"title": "Second", "content": "Two."}]
+    text = "".join(json.dumps(row) + "\n" for row in rows)
+    path.write_bytes(b"\xef\xbb\xbf" + text.encode("utf-8"))
+
+    articles, skipped = importer.read_source_rows(path)
+
+    assert skipped == []
+    assert [article.title for article in articles] == ["First", "Second"]
+
+
+def test_read_folder_with_byte_order_mark(tmp_path: Path):
+    (tmp_path / "faq.md").write_bytes(b"\xef\xbb\xbf---\ntitle: Billing FAQ\n---\n\nBody.\n")
+    (tmp_path / "page.html").write_bytes(b"\xef\xbb\xbf<title>Setup</title><p>Go.</p>")
+    (tmp_path / "notes.txt").write_bytes(b"\xef\xbb\xbfOpening hours\nNine.")
+
+    titles = sorted(item.title for item in importer.read_source(tmp_path))
+
+    assert titles == ["Billing FAQ", "Opening hours", "Setup"]
+
+
+def test_read_json_lines_reports_missing_content(tmp_path: Path):
+    path = tmp_path / "kb.jsonl"
+    path.write_text(json.dumps({"title": "No content"}) + "\n")
+
+    articles, skipped = importer.read_source_rows(path)
+
+    assert articles == []
+    assert [row.line for row in skipped] == [1]
+    assert skipped[0].reason.startswith("content is missing")

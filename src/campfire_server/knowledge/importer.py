@@ -9,7 +9,10 @@ path inside the folder, so importing the same folder again updates in place.
 A JSON Lines file holds one object per line with ``content`` (or ``text``),
 and optionally ``title``, ``url``, ``tags``, ``mailboxIds`` and
 ``externalId`` (or ``id``). A row without a title gets one from its content:
-the first sentence of its first line, cut to ``TITLE_MAX_LENGTH``.
+the first sentence of its first line, or the whole line when that
+sentence is a single word, cut to ``TITLE_MAX_LENGTH``. A period after an
+abbreviation such as ``Mr.`` or an initial ends no sentence. Files may
+start with a UTF-8 byte order mark.
 ``read_source_rows`` skips a row that stays invalid, such as one without
 content or with an unsafe url, and reports it by line number;
 ``read_source`` raises on it instead.
@@ -37,7 +40,39 @@ SUPPORTED_SUFFIXES = MARKDOWN_SUFFIXES | HTML_SUFFIXES | TEXT_SUFFIXES
 
 # The maximum title length, as ArticleCreate enforces.
 TITLE_MAX_LENGTH = 500
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s")
+_SENTENCE_END = re.compile(r"[.!?]+(?=\s)")
+# Words that end in a period without ending a sentence, compared in lowercase.
+_ABBREVIATIONS = {
+    "mr",
+    "mrs",
+    "ms",
+    "dr",
+    "prof",
+    "sr",
+    "jr",
+    "st",
+    "vs",
+    "etc",
+    "e.g",
+    "i.e",
+    "eg",
+    "ie",
+    "no",
+    "nr",
+    "inc",
+    "ltd",
+    "co",
+    "corp",
+    "approx",
+    "dept",
+    "fig",
+    "ca",
+    "cf",
+    "min",
+    "max",
+}
+# A first sentence with fewer words than this is too short to name an article.
+TITLE_MIN_WORDS = 2
 
 _HEADING = re.compile(r"^\s{0,3}#{1,6}\s+(.+?)\s*#*\s*$", re.MULTILINE)
 _HTML_TITLE = re.compile(r"<title[^>]*>(.*?)</title>", re.IGNORECASE | re.DOTALL)
@@ -107,7 +142,8 @@ def read_source_rows(path: Path) -> tuple[list[ArticleCreate], list[SkippedRow]]
 def _read_text(path: Path) -> str:
     """Read ``path`` as UTF-8, raising ``ValidationFailed`` that names the file and the byte."""
     try:
-        return path.read_text(encoding="utf-8")
+        # utf-8-sig drops a leading byte order mark, which editors on Windows write.
+        return path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError as error:
         raise _not_utf8(path, error, line=None) from None
 
@@ -191,7 +227,8 @@ def read_json_lines(path: Path) -> tuple[list[ArticleCreate], list[SkippedRow]]:
     with path.open("rb") as handle:
         for number, raw_line in enumerate(handle, start=1):
             try:
-                line = raw_line.decode("utf-8")
+                # A byte order mark may open the file, so the first line drops it.
+                line = raw_line.decode("utf-8-sig" if number == 1 else "utf-8")
             except UnicodeDecodeError as error:
                 raise _not_utf8(path, error, line=number) from None
             if not line.strip():
@@ -204,6 +241,11 @@ def read_json_lines(path: Path) -> tuple[list[ArticleCreate], list[SkippedRow]]:
             if not isinstance(row, dict):
                 skipped.append(SkippedRow(number, "it is not a JSON object"))
                 continue
+            if row.get("content", row.get("text")) is None:
+                skipped.append(
+                    SkippedRow(number, "content is missing; give the row a content (or text) field")
+                )
+                continue
             try:
                 articles.append(ArticleCreate.model_validate(json_row_fields(row)))
             except ValidationError as error:
@@ -214,15 +256,35 @@ def read_json_lines(path: Path) -> tuple[list[ArticleCreate], list[SkippedRow]]:
 def title_from_content(content: str) -> str:
     """Derive a title from an article's text: the first sentence of its first non-empty line.
 
+    A first sentence of a single word, such as ``Hi.``, gives way to the whole line.
+
     The title is cut at a word boundary to ``TITLE_MAX_LENGTH`` characters.
     Returns an empty string for text without a visible line.
     """
     first_line = next((line.strip() for line in content.splitlines() if line.strip()), "")
-    title = _SENTENCE_END.split(first_line, maxsplit=1)[0]
-    if len(title) > TITLE_MAX_LENGTH:
-        cut = title[:TITLE_MAX_LENGTH]
-        title = cut.rsplit(" ", 1)[0] if " " in cut else cut
-    return title
+    title = first_sentence(first_line)
+    if len(title.split()) < TITLE_MIN_WORDS:
+        title = first_line
+    return cut_title(title)
+
+
+def first_sentence(text: str) -> str:
+    """Return ``text`` up to its first sentence end, which is not an abbreviation or initial."""
+    for match in _SENTENCE_END.finditer(text):
+        words = text[: match.start()].split()
+        last_word = words[-1].lower() if words else ""
+        if match.group() == "." and (last_word in _ABBREVIATIONS or len(last_word) == 1):
+            continue
+        return text[: match.end()]
+    return text
+
+
+def cut_title(text: str) -> str:
+    """Cut ``text`` at a word boundary to at most ``TITLE_MAX_LENGTH`` characters."""
+    if len(text) <= TITLE_MAX_LENGTH:
+        return text
+    cut = text[:TITLE_MAX_LENGTH]
+    return cut.rsplit(" ", 1)[0] if " " in cut else cut
 
 
 def json_row_fields(row: dict[str, Any]) -> dict[str, Any]:
