@@ -178,10 +178,10 @@ def test_read_json_lines_with_byte_order_mark(tmp_path: Path):
     text = "".join(json.dumps(row) + "\n" for row in rows)
     path.write_bytes(b"\xef\xbb\xbf" + text.encode("utf-8"))
 
-    articles, skipped = importer.read_source_rows(path)
+    rows = importer.read_source_rows(path)
 
-    assert skipped == []
-    assert [article.title for article in articles] == ["First", "Second"]
+    assert rows.skipped == []
+    assert [article.title for article in rows.articles] == ["First", "Second"]
 
 
 def test_read_folder_with_byte_order_mark(tmp_path: Path):
@@ -198,8 +198,41 @@ def test_read_json_lines_reports_missing_content(tmp_path: Path):
     path = tmp_path / "kb.jsonl"
     path.write_text(json.dumps({"title": "No content"}) + "\n")
 
-    articles, skipped = importer.read_source_rows(path)
+    rows = importer.read_source_rows(path)
 
-    assert articles == []
-    assert [row.line for row in skipped] == [1]
-    assert skipped[0].reason.startswith("content is missing")
+    assert rows.articles == []
+    assert [row.line for row in rows.skipped] == [1]
+    assert rows.skipped[0].reason.startswith("content is missing")
+
+
+def test_read_json_lines_skips_duplicate_rows(tmp_path: Path):
+    path = tmp_path / "kb.jsonl"
+    rows = [
+        {"content": "Same first sentence. A"},
+        {"content": "Same first sentence. B"},
+        {"content": "Same first sentence. B"},
+        {"title": "Refunds", "content": "Refunds take five days."},
+        {"title": "Refunds", "content": "Refunds take a week."},
+        {"id": "a1", "title": "One", "content": "One."},
+        {"id": "a1", "title": "Two", "content": "Two."},
+        {"title": "Page", "content": "Page.", "url": "https://help.example.com/p"},
+        {"title": "Other", "content": "Other.", "url": "https://help.example.com/p"},
+    ]
+    path.write_text("{not json\n" + "".join(json.dumps(row) + "\n" for row in rows))
+
+    result = importer.read_source_rows(path)
+
+    titles = [article.title for article in result.articles]
+    assert titles == [
+        "Same first sentence.",
+        "Same first sentence. B",
+        "Refunds",
+        "One",
+        "Page",
+    ]
+    assert result.labels == ["line 2", "line 3", "line 5", "line 7", "line 9"]
+    assert [row.line for row in result.skipped] == [1, 4, 6, 8, 10]
+    assert "the title 'Same first sentence. B' of line 3" in result.skipped[1].reason
+    assert "the title 'Refunds' of line 5" in result.skipped[2].reason
+    assert "the externalId 'a1' of line 7" in result.skipped[3].reason
+    assert "of line 9" in result.skipped[4].reason
