@@ -534,3 +534,39 @@ def test_kb_import_without_valid_rows_fails(tmp_path):
     assert "skipped line 1" in result.stderr
     assert "nothing imported" in result.stderr
     assert result.stdout == ""
+
+
+def test_kb_import_names_file_lines(tmp_path):
+    url = f"sqlite:///{tmp_path / 'kb.db'}"
+    assert campfire("migrate", database_url=url).returncode == 0
+    created = campfire("orgs", "create", "--name", "Acme", "--id", "org_acme", database_url=url)
+    assert created.returncode == 0, created.stderr
+    rows = tmp_path / "articles.jsonl"
+    lines = [
+        {"content": "Same first sentence. A"},
+        {"content": "Same first sentence. B"},
+        {"title": "Same first sentence.", "content": "Repeated title."},
+    ]
+    rows.write_text(
+        "{not json\n" + "".join(json.dumps(line) + "\n" for line in lines), encoding="utf-8"
+    )
+
+    result = campfire("kb", "import", str(rows), "--org", "org_acme", database_url=url)
+
+    assert result.returncode == 0, result.stderr
+    output = json.loads(result.stdout)
+    assert output["created"] == 2
+    assert [row["line"] for row in output["skipped"]] == [1, 4]
+    assert "of line 2" in output["skipped"][1]["reason"]
+
+    rows.write_text(
+        "{not json\n"
+        + json.dumps({"title": "A", "content": "A.", "mailboxIds": ["mbx_missing"]})
+        + "\n",
+        encoding="utf-8",
+    )
+    failed = campfire("kb", "import", str(rows), "--org", "org_acme", database_url=url)
+
+    assert failed.returncode != 0
+    assert "line 2.mailboxIds" in failed.stderr
+    assert "articles[0]" not in failed.stderr

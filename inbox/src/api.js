@@ -7,10 +7,11 @@ const MAX_HISTORY = 1000;
 const MAX_LIST_ITEMS = 1000;
 
 export class ApiError extends Error {
-  constructor(status, code, message) {
+  constructor(status, code, message, details = {}) {
     super(message);
     this.status = status;
     this.code = code;
+    this.details = details;
   }
 }
 
@@ -57,6 +58,7 @@ export async function request(token, method, path, body) {
       response.status,
       error.code || "HTTP_ERROR",
       error.message || `the request failed with HTTP ${response.status}`,
+      error.details || {},
     );
   }
   return payload;

@@ -323,9 +323,16 @@ export function ConversationView({
         setConversation(await api.update(conversationId, { assignedAgentId: me.id }));
       } catch (failure) {
         if (failure.status !== 409) throw failure;
-        // Another agent took it first: show its assignee and the server's message.
-        setConversation(await api.conversation(conversationId));
-        throw failure;
+        // Another agent took it first: show its assignee by the name the team list shows.
+        const current = await api.conversation(conversationId);
+        setConversation(current);
+        const holderId = current.assignedAgentId || failure.details.current;
+        if (!holderId) throw failure;
+        const holder = agents.find((agent) => agent.id === holderId);
+        throw new Error(
+          `${holder ? holder.name : holderId} already has this conversation; ` +
+            "ask an admin to reassign it",
+        );
       }
     });
   const reassign = (agentId) =>

@@ -1,4 +1,4 @@
-"""An agent taking a conversation assigned to another agent gets 409; admins still reassign."""
+"""An agent taking or unassigning another agent's conversation gets 409, but admins do not."""
 
 from __future__ import annotations
 
@@ -88,6 +88,65 @@ async def test_second_take_gets_conflict(client, db) -> None:
     assert current.json()["assignedAgentId"] == "agent_ann"
     handoff = await client.get(f"/conversations/{conversation_id}/handoff", headers=tenant.headers)
     assert handoff.json()["agentId"] == "agent_ann"
+
+
+async def test_unassign_of_other_agent_conflicts(client, db) -> None:
+    tenant = await make_tenant(db, "Unassign org")
+    await _create_agents(client, tenant)
+    conversation_id = await _queued_conversation(client, tenant)
+    assert (await _take(client, tenant, conversation_id, "agent_ann")).status_code == 200
+
+    unassigned = await client.patch(
+        f"/conversations/{conversation_id}",
+        json={"assignedAgentId": None},
+        headers=_agent_headers(tenant, "agent_bob"),
+    )
+    taken = await _take(client, tenant, conversation_id, "agent_bob")
+
+    assert unassigned.status_code == 409
+    error: dict[str, Any] = unassigned.json()["error"]
+    assert error["code"] == "CONFLICT"
+    assert error["details"]["current"] == "agent_ann"
+    assert error["details"]["value"] is None
+    assert taken.status_code == 409
+    current = await client.get(f"/conversations/{conversation_id}", headers=tenant.headers)
+    assert current.json()["assignedAgentId"] == "agent_ann"
+
+
+async def test_agent_unassigns_own_conversation(client, db) -> None:
+    tenant = await make_tenant(db, "Own unassign org")
+    await _create_agents(client, tenant)
+    conversation_id = await _queued_conversation(client, tenant)
+    assert (await _take(client, tenant, conversation_id, "agent_ann")).status_code == 200
+
+    unassigned = await client.patch(
+        f"/conversations/{conversation_id}",
+        json={"assignedAgentId": None},
+        headers=_agent_headers(tenant, "agent_ann"),
+    )
+    taken = await _take(client, tenant, conversation_id, "agent_bob")
+
+    assert unassigned.status_code == 200, unassigned.text
+    assert unassigned.json()["assignedAgentId"] is None
+    assert taken.status_code == 200, taken.text
+    assert taken.json()["assignedAgentId"] == "agent_bob"
+
+
+async def test_admin_unassigns_taken_conversation(client, db) -> None:
+    tenant = await make_tenant(db, "Admin unassign org")
+    await _create_agents(client, tenant)
+    conversation_id = await _queued_conversation(client, tenant)
+    assert (await _take(client, tenant, conversation_id, "agent_ann")).status_code == 200
+    admin_headers = {"Authorization": f"Bearer {token_for(tenant, 'admin')}"}
+
+    by_admin = await client.patch(
+        f"/conversations/{conversation_id}",
+        json={"assignedAgentId": None},
+        headers=admin_headers,
+    )
+
+    assert by_admin.status_code == 200, by_admin.text
+    assert by_admin.json()["assignedAgentId"] is None
 
 
 async def test_admin_reassigns_taken_conversation(client, db) -> None:

@@ -322,3 +322,36 @@ async def test_tablet_layout(
     finally:
         await tablet.close()
     assert browser_errors.found == []
+
+
+async def test_take_conflict_names_agent(
+    context: Any, inbox_server: InboxServer, browser_errors: BrowserErrors
+) -> None:
+    browser_errors.allow_http(409, "/api/v2/conversations/")
+    agent = create_agent(inbox_server)
+    holder = create_agent(inbox_server, status="offline")
+    _customer, conversation_id = queued_conversation(
+        inbox_server, "customer_inbox_conflict", "Conflicting take"
+    )
+    page = await context.new_page()
+    await sign_in(page, inbox_server, agent["email"], PASSWORD)
+    await page.locator(f"[data-agent='{holder['id']}']").wait_for()
+    queue_item = page.locator(f"[data-list=queue] [data-conversation='{conversation_id}']")
+    await queue_item.click()
+    await page.locator("[data-action=take]").wait_for()
+
+    # Another agent takes it while this page still shows the Take button.
+    with inbox_server.admin() as admin:
+        assigned = admin.patch(
+            f"/conversations/{conversation_id}", json={"assignedAgentId": holder["id"]}
+        )
+        assert assigned.status_code == 200, assigned.text
+    await page.locator("[data-action=take]").click()
+
+    alert = page.locator("main.conversation [role=alert]")
+    await alert.wait_for()
+    assert await alert.inner_text() == (
+        f"{holder['name']} already has this conversation; ask an admin to reassign it"
+    )
+    assert holder["id"] not in await alert.inner_text()
+    await page.locator("[data-field=assignee]", has_text=holder["name"]).wait_for()

@@ -154,6 +154,10 @@ def test_demo_knowledge_base_reads():
         ("Exports run nightly. They take an hour.", "Exports run nightly."),
         ("word " * 200, ("word " * 100).strip()),
         ("x" * 600, "x" * importer.TITLE_MAX_LENGTH),
+        ("Mr. Smith can help with refunds. Ask him.", "Mr. Smith can help with refunds."),
+        ("See e.g. the setup guide. Then log in.", "See e.g. the setup guide."),
+        ("J. R. Tolkien wrote it. Read it.", "J. R. Tolkien wrote it."),
+        ("Hi. Welcome to the help centre.", "Hi. Welcome to the help centre."),
     ],
 )
 def test_title_derived_from_content(content, title):
@@ -166,3 +170,69 @@ def test_strict_read_rejects_row_without_content(tmp_path: Path):
     path.write_text(json.dumps({"title": "T", "text": ""}) + "\n")
     with pytest.raises(Exception, match="line 1"):
         importer.read_source(path)
+
+
+def test_read_json_lines_with_byte_order_mark(tmp_path: Path):
+    path = tmp_path / "kb.jsonl"
+    rows = [{"title": "First", "content": "One."}, {"title": "Second", "content": "Two."}]
+    text = "".join(json.dumps(row) + "\n" for row in rows)
+    path.write_bytes(b"\xef\xbb\xbf" + text.encode("utf-8"))
+
+    rows = importer.read_source_rows(path)
+
+    assert rows.skipped == []
+    assert [article.title for article in rows.articles] == ["First", "Second"]
+
+
+def test_read_folder_with_byte_order_mark(tmp_path: Path):
+    (tmp_path / "faq.md").write_bytes(b"\xef\xbb\xbf---\ntitle: Billing FAQ\n---\n\nBody.\n")
+    (tmp_path / "page.html").write_bytes(b"\xef\xbb\xbf<title>Setup</title><p>Go.</p>")
+    (tmp_path / "notes.txt").write_bytes(b"\xef\xbb\xbfOpening hours\nNine.")
+
+    titles = sorted(item.title for item in importer.read_source(tmp_path))
+
+    assert titles == ["Billing FAQ", "Opening hours", "Setup"]
+
+
+def test_read_json_lines_reports_missing_content(tmp_path: Path):
+    path = tmp_path / "kb.jsonl"
+    path.write_text(json.dumps({"title": "No content"}) + "\n")
+
+    rows = importer.read_source_rows(path)
+
+    assert rows.articles == []
+    assert [row.line for row in rows.skipped] == [1]
+    assert rows.skipped[0].reason.startswith("content is missing")
+
+
+def test_read_json_lines_skips_duplicate_rows(tmp_path: Path):
+    path = tmp_path / "kb.jsonl"
+    rows = [
+        {"content": "Same first sentence. A"},
+        {"content": "Same first sentence. B"},
+        {"content": "Same first sentence. B"},
+        {"title": "Refunds", "content": "Refunds take five days."},
+        {"title": "Refunds", "content": "Refunds take a week."},
+        {"id": "a1", "title": "One", "content": "One."},
+        {"id": "a1", "title": "Two", "content": "Two."},
+        {"title": "Page", "content": "Page.", "url": "https://help.example.com/p"},
+        {"title": "Other", "content": "Other.", "url": "https://help.example.com/p"},
+    ]
+    path.write_text("{not json\n" + "".join(json.dumps(row) + "\n" for row in rows))
+
+    result = importer.read_source_rows(path)
+
+    titles = [article.title for article in result.articles]
+    assert titles == [
+        "Same first sentence.",
+        "Same first sentence. B",
+        "Refunds",
+        "One",
+        "Page",
+    ]
+    assert result.labels == ["line 2", "line 3", "line 5", "line 7", "line 9"]
+    assert [row.line for row in result.skipped] == [1, 4, 6, 8, 10]
+    assert "the title 'Same first sentence. B' of line 3" in result.skipped[1].reason
+    assert "the title 'Refunds' of line 5" in result.skipped[2].reason
+    assert "the externalId 'a1' of line 7" in result.skipped[3].reason
+    assert "of line 9" in result.skipped[4].reason

@@ -481,6 +481,9 @@ RESERVED_NAME_REASONS = {
     "ip6-allrouters": "ff02::2 (a multicast address)",
     "ip6-allhosts": "ff02::3 (a multicast address)",
     "broadcasthost": "255.255.255.255 (a private address)",
+    "ｉｐ６-localnet": "fe00:: (a reserved address)",
+    "ｂｒｏａｄｃａｓｔｈｏｓｔ": "255.255.255.255 (a private address)",
+    "ip6-allnodes。": "ff02::1 (a multicast address)",
 }
 
 
@@ -534,3 +537,64 @@ def test_save_rejects_reserved_ipv6_ranges(db, url, reason):
         guard.check_url(url, _settings(db.url))
 
     assert reason in raised.value.message
+
+
+FULL_WIDTH_URLS = [
+    "https://ｌｏｃａｌｈｏｓｔ/h",
+    "https://ｉｐ６-localnet/h",
+    "https://ｂｒｏａｄｃａｓｔｈｏｓｔ/h",
+    "https://１２７.０.０.１/h",
+]
+
+
+async def test_api_rejects_full_width_reserved_names(db, tenant):
+    app = create_app(_settings(db.url, webhook_worker=False), db=db)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t/api/v2") as client:
+            responses = {
+                url: await client.post(
+                    "/webhooks", json={"url": url, "events": ["*"]}, headers=tenant.headers
+                )
+                for url in FULL_WIDTH_URLS
+            }
+            listed = await client.get("/webhooks", headers=tenant.headers)
+
+    for url, response in responses.items():
+        assert response.status_code == 400, (url, response.text)
+    assert "loopback" in responses[FULL_WIDTH_URLS[0]].json()["error"]["message"]
+    assert "fe00::" in responses[FULL_WIDTH_URLS[1]].json()["error"]["message"]
+    assert "255.255.255.255" in responses[FULL_WIDTH_URLS[2]].json()["error"]["message"]
+    assert listed.json()["data"] == []
+
+
+async def test_delivery_rejects_full_width_localhost(db, no_outside_lookups):
+    with pytest.raises(DestinationRejected) as raised:
+        await check_destination("https://ｌｏｃａｌｈｏｓｔ/h", _settings(db.url))
+
+    assert "loopback" in raised.value.message
+    assert no_outside_lookups.rejected == []
+
+
+@pytest.mark.parametrize(
+    ("host", "ascii_name"),
+    [
+        ("ｌｏｃａｌｈｏｓｔ", "localhost"),
+        ("LocalHost", "localhost"),
+        ("example。com", "example.com"),
+        ("bücher.example", "xn--bcher-kva.example"),
+        ("::1", "::1"),
+    ],
+)
+def test_ascii_host_maps_like_url_parsers(host, ascii_name):
+    assert guard.ascii_host(host, f"http://{host}/") == ascii_name
+
+
+def test_parse_url_rejects_folded_punctuation():
+    with pytest.raises(DestinationRejected) as folded_at:
+        guard.parse_url("https://example.com＠localhost/h")
+    with pytest.raises(DestinationRejected) as folded_star:
+        guard.parse_url("https://exa＊mple.com/h")
+
+    assert folded_at.value.details["field"] == "url"
+    assert "'exa*mple.com', which is not a host name" in folded_star.value.message

@@ -26,13 +26,16 @@ SettingsHook = Callable[[argparse.Namespace], Any]
 def cmd_kb_import(args: argparse.Namespace, settings_from_args: SettingsHook) -> int:
     """Import the articles of a folder, document or JSON Lines file.
 
-    Invalid JSON Lines rows are skipped, listed on stderr by line number and
-    in the output's ``skipped``. The command fails with ``USAGE`` only when
-    rows were skipped and none is left to import.
+    Invalid JSON Lines rows, and rows that repeat the externalId, url or
+    title of an earlier row, are skipped, listed on stderr by line number and
+    in the output's ``skipped``. Errors name rows by file line or file name.
+    The command fails with ``USAGE`` only when rows were skipped and none is
+    left to import.
     """
     settings = settings_from_args(args)
     path = Path(args.path)
-    items, skipped = importer.read_source_rows(path)
+    rows = importer.read_source_rows(path)
+    items, skipped = rows.articles, rows.skipped
     for row in skipped:
         print(f"skipped line {row.line} of {str(path)!r}: {row.reason}", file=sys.stderr)
     if skipped and not items:
@@ -47,7 +50,7 @@ def cmd_kb_import(args: argparse.Namespace, settings_from_args: SettingsHook) ->
 
         def work(tx: Any) -> Any:
             require_organization(tx, args.org)
-            return actions.import_articles(tx, args.org, items)
+            return actions.import_articles(tx, args.org, items, labels=rows.labels)
 
         result = db.write_sync(work)
     finally:

@@ -226,24 +226,32 @@ def update_conversation(
 
 
 def _check_take(principal: Principal, row: dict[str, Any], changes: dict[str, Any]) -> None:
-    """Raise ``Conflict`` when an agent takes a conversation that another agent holds.
+    """Raise ``Conflict`` when an agent takes or unassigns a conversation another agent holds.
 
     Of two agents that take one queued conversation at once, the later one
-    would otherwise silently replace the first. The row is locked, so the
-    later PATCH sees the first one's assignee. Admin tokens and API keys
-    reassign without this check.
+    would otherwise silently replace the first. Unassigning is checked too,
+    because an agent could otherwise take in two requests: unassign, then
+    assign itself. The row is locked, so the later PATCH sees the first
+    one's assignee. Admin tokens and API keys reassign without this check.
     """
     if principal.role != "agent" or not principal.agent_id:
         return
-    if changes.get("assigned_agent_id") != principal.agent_id:
+    if "assigned_agent_id" not in changes:
+        return
+    if changes["assigned_agent_id"] not in (None, principal.agent_id):
         return
     holder = row["assigned_agent_id"]
     if holder is None or holder == principal.agent_id:
         return
+    action = "take" if changes["assigned_agent_id"] else "unassign"
     raise Conflict(
-        f'conversation {row["id"]} is already assigned to agent "{holder}"; reload it, or ask '
-        "an admin to reassign it",
-        details={"field": "assignedAgentId", "value": principal.agent_id, "current": holder},
+        f'conversation {row["id"]} is assigned to agent "{holder}", so agent '
+        f'"{principal.agent_id}" cannot {action} it; reload it, or ask an admin to reassign it',
+        details={
+            "field": "assignedAgentId",
+            "value": changes["assigned_agent_id"],
+            "current": holder,
+        },
     )
 
 

@@ -144,7 +144,12 @@ def delete_article(tx: Tx, org_id: str, article_id: str) -> None:
 
 
 def import_articles(
-    tx: Tx, org_id: str, items: Sequence[ArticleCreate], *, scope: Principal | None = None
+    tx: Tx,
+    org_id: str,
+    items: Sequence[ArticleCreate],
+    *,
+    scope: Principal | None = None,
+    labels: Sequence[str] | None = None,
 ) -> ImportResult:
     """Create or update many articles at once, matching each by externalId, else by url.
 
@@ -155,12 +160,19 @@ def import_articles(
     ``PermissionDenied`` and nothing is stored. Two rows that match the same
     article, such as two with one externalId, raise ``ValidationFailed``,
     because the later one would silently replace the earlier.
+
+    Errors name a row by ``labels[index]``, such as ``line 3`` of a file,
+    when given, and as ``articles[index]`` otherwise.
     """
+
+    def label(index: int) -> str:
+        return labels[index] if labels is not None else f"articles[{index}]"
+
     created = updated = unchanged = 0
     article_ids: list[str] = []
     matched: dict[str, int] = {}
     for index, item in enumerate(items):
-        _check_mailboxes(tx, org_id, item.mailbox_ids, f"articles[{index}].mailboxIds")
+        _check_mailboxes(tx, org_id, item.mailbox_ids, f"{label(index)}.mailboxIds")
         existing = service.find_article(tx, org_id, external_id=item.external_id, url=item.url)
         if existing is None and item.external_id is None and item.url is None:
             existing = tx.one(
@@ -178,13 +190,13 @@ def import_articles(
             continue
         if scope is not None and not manages(scope, json.loads(existing["mailbox_ids"])):
             raise PermissionDenied(
-                f"articles[{index}] matches an existing article that serves mailboxes beyond "
+                f"{label(index)} matches an existing article that serves mailboxes beyond "
                 f"this credential's {list(scope.mailbox_ids)}; import it with a credential "
                 "that covers them all",
-                details={"field": f"articles[{index}]"},
+                details={"field": label(index)},
             )
         if existing["id"] in matched:
-            _raise_duplicate_row(item, index, matched[existing["id"]])
+            _raise_duplicate_row(item, label(index), label(matched[existing["id"]]))
         matched[existing["id"]] = index
         article_ids.append(existing["id"])
         if _same(existing, item):
@@ -214,7 +226,7 @@ def import_articles(
     )
 
 
-def _raise_duplicate_row(item: ArticleCreate, index: int, earlier: int) -> None:
+def _raise_duplicate_row(item: ArticleCreate, row: str, earlier: str) -> None:
     if item.external_id is not None:
         key, value = "externalId", item.external_id
     elif item.url is not None:
@@ -222,9 +234,9 @@ def _raise_duplicate_row(item: ArticleCreate, index: int, earlier: int) -> None:
     else:
         key, value = "title", item.title
     raise ValidationFailed(
-        f"articles[{index}] has the same {key} as articles[{earlier}], so it would replace it; "
+        f"{row} has the same {key} as {earlier}, so it would replace it; "
         "give each article its own externalId, or import the article once",
-        field=f"articles[{index}].{key}",
+        field=f"{row}.{key}",
         value=value,
         expected=f"{'an' if key[0] in 'aeiou' else 'a'} {key} that no other article of this "
         "import has",

@@ -9,7 +9,10 @@ path inside the folder, so importing the same folder again updates in place.
 A JSON Lines file holds one object per line with ``content`` (or ``text``),
 and optionally ``title``, ``url``, ``tags``, ``mailboxIds`` and
 ``externalId`` (or ``id``). A row without a title gets one from its content:
-the first sentence of its first line, cut to ``TITLE_MAX_LENGTH``.
+the first sentence of its first line, or the whole line when that
+sentence is a single word, cut to ``TITLE_MAX_LENGTH``. A period after an
+abbreviation such as ``Mr.`` or an initial ends no sentence. Files may
+start with a UTF-8 byte order mark.
 ``read_source_rows`` skips a row that stays invalid, such as one without
 content or with an unsafe url, and reports it by line number;
 ``read_source`` raises on it instead.
@@ -37,7 +40,39 @@ SUPPORTED_SUFFIXES = MARKDOWN_SUFFIXES | HTML_SUFFIXES | TEXT_SUFFIXES
 
 # The maximum title length, as ArticleCreate enforces.
 TITLE_MAX_LENGTH = 500
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s")
+_SENTENCE_END = re.compile(r"[.!?]+(?=\s)")
+# Words that end in a period without ending a sentence, compared in lowercase.
+_ABBREVIATIONS = {
+    "mr",
+    "mrs",
+    "ms",
+    "dr",
+    "prof",
+    "sr",
+    "jr",
+    "st",
+    "vs",
+    "etc",
+    "e.g",
+    "i.e",
+    "eg",
+    "ie",
+    "no",
+    "nr",
+    "inc",
+    "ltd",
+    "co",
+    "corp",
+    "approx",
+    "dept",
+    "fig",
+    "ca",
+    "cf",
+    "min",
+    "max",
+}
+# A first sentence with fewer words than this is too short to name an article.
+TITLE_MIN_WORDS = 2
 
 _HEADING = re.compile(r"^\s{0,3}#{1,6}\s+(.+?)\s*#*\s*$", re.MULTILINE)
 _HTML_TITLE = re.compile(r"<title[^>]*>(.*?)</title>", re.IGNORECASE | re.DOTALL)
@@ -61,22 +96,34 @@ class SkippedRow:
     reason: str
 
 
+@dataclass(frozen=True, slots=True)
+class SourceRows:
+    """Articles read for import, each with a label for messages, and the skipped rows.
+
+    A label is ``line N`` for a JSON Lines row and the file name for a document.
+    """
+
+    articles: list[ArticleCreate]
+    labels: list[str]
+    skipped: list[SkippedRow]
+
+
 def read_source(path: Path) -> list[ArticleCreate]:
     """Read every article under ``path``: a folder, a JSON Lines file or a single document.
 
     Raises ``ValidationFailed`` on the first invalid article or row.
     """
-    articles, skipped = read_source_rows(path)
+    skipped = read_source_rows(path).skipped
     if skipped:
         raise ValidationFailed(
             f"invalid article in {path.name} line {skipped[0].line}: {skipped[0].reason}",
             field="line",
             value=skipped[0].line,
         )
-    return articles
+    return read_source_rows(path).articles
 
 
-def read_source_rows(path: Path) -> tuple[list[ArticleCreate], list[SkippedRow]]:
+def read_source_rows(path: Path) -> SourceRows:
     """Read every article under ``path``, skipping invalid JSON Lines rows.
 
     Returns the articles and the skipped rows of a JSON Lines file. A folder
@@ -91,11 +138,14 @@ def read_source_rows(path: Path) -> tuple[list[ArticleCreate], list[SkippedRow]]
             value=str(path),
         )
     if path.is_dir():
-        return read_folder(path), []
+        files = _folder_files(path)
+        names = [file.relative_to(path).as_posix() for file in files]
+        articles = [read_document(file, name) for file, name in zip(files, names, strict=True)]
+        return SourceRows(articles, names, [])
     if path.suffix.lower() in (".jsonl", ".ndjson"):
         return read_json_lines(path)
     if path.suffix.lower() in SUPPORTED_SUFFIXES:
-        return [read_document(path, path.name)], []
+        return SourceRows([read_document(path, path.name)], [path.name], [])
     raise ValidationFailed(
         f"cannot import {str(path)!r}: expected a folder, a .jsonl file or a "
         ".md, .html or .txt file",
@@ -107,7 +157,8 @@ def read_source_rows(path: Path) -> tuple[list[ArticleCreate], list[SkippedRow]]
 def _read_text(path: Path) -> str:
     """Read ``path`` as UTF-8, raising ``ValidationFailed`` that names the file and the byte."""
     try:
-        return path.read_text(encoding="utf-8")
+        # utf-8-sig drops a leading byte order mark, which editors on Windows write.
+        return path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError as error:
         raise _not_utf8(path, error, line=None) from None
 
@@ -124,10 +175,13 @@ def _not_utf8(path: Path, error: UnicodeDecodeError, line: int | None) -> Valida
 
 
 def read_folder(folder: Path) -> list[ArticleCreate]:
-    files = sorted(
+    return [read_document(p, p.relative_to(folder).as_posix()) for p in _folder_files(folder)]
+
+
+def _folder_files(folder: Path) -> list[Path]:
+    return sorted(
         p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in SUPPORTED_SUFFIXES
     )
-    return [read_document(p, p.relative_to(folder).as_posix()) for p in files]
 
 
 def read_document(path: Path, relative_name: str) -> ArticleCreate:
@@ -180,18 +234,26 @@ def split_front_matter(text: str) -> tuple[dict[str, Any], str]:
     return fields, "\n".join(lines[end + 1 :])
 
 
-def read_json_lines(path: Path) -> tuple[list[ArticleCreate], list[SkippedRow]]:
+def read_json_lines(path: Path) -> SourceRows:
     """Read a JSON Lines file, skipping and reporting rows that are not valid articles.
 
-    Raises ``ValidationFailed`` for a line that is not UTF-8, because then
-    the whole file is most likely in another encoding.
+    A row that would match the same article as an earlier row skips too:
+    one with the externalId of an earlier row, else its url, else, when both
+    are missing, its title. A derived title that repeats an earlier one is
+    first widened to the whole first line of the content. Raises
+    ``ValidationFailed`` for a line that is not UTF-8, because then the
+    whole file is most likely in another encoding.
     """
     articles: list[ArticleCreate] = []
+    labels: list[str] = []
     skipped: list[SkippedRow] = []
+    # Maps the key an article is matched by to the line that first used it.
+    first_lines: dict[tuple[str, str], int] = {}
     with path.open("rb") as handle:
         for number, raw_line in enumerate(handle, start=1):
             try:
-                line = raw_line.decode("utf-8")
+                # A byte order mark may open the file, so the first line drops it.
+                line = raw_line.decode("utf-8-sig" if number == 1 else "utf-8")
             except UnicodeDecodeError as error:
                 raise _not_utf8(path, error, line=number) from None
             if not line.strip():
@@ -204,25 +266,109 @@ def read_json_lines(path: Path) -> tuple[list[ArticleCreate], list[SkippedRow]]:
             if not isinstance(row, dict):
                 skipped.append(SkippedRow(number, "it is not a JSON object"))
                 continue
+            if row.get("content", row.get("text")) is None:
+                skipped.append(
+                    SkippedRow(number, "content is missing; give the row a content (or text) field")
+                )
+                continue
             try:
-                articles.append(ArticleCreate.model_validate(json_row_fields(row)))
+                article = ArticleCreate.model_validate(json_row_fields(row))
+                if _match_key(article) in first_lines and _title_derived(article, row):
+                    wider = cut_title(_first_line(article.content))
+                    article = article.model_copy(update={"title": wider})
             except ValidationError as error:
                 skipped.append(SkippedRow(number, _describe(error)))
-    return articles, skipped
+                continue
+            key = _match_key(article)
+            if key in first_lines:
+                name, value = key
+                skipped.append(
+                    SkippedRow(
+                        number,
+                        f"it has the {name} {value!r} of line {first_lines[key]}, so it would "
+                        f"replace that article; give each row its own {name} or externalId",
+                    )
+                )
+                continue
+            articles.append(article)
+            labels.append(f"line {number}")
+            for held_key in _held_keys(article):
+                first_lines.setdefault(held_key, number)
+    return SourceRows(articles, labels, skipped)
+
+
+def _match_key(article: ArticleCreate) -> tuple[str, str]:
+    """Return the field and value that ``import_articles`` matches a stored article by."""
+    if article.external_id is not None:
+        return ("externalId", article.external_id)
+    if article.url is not None:
+        return ("url", article.url)
+    return ("title", article.title)
+
+
+def _held_keys(article: ArticleCreate) -> list[tuple[str, str]]:
+    """Return the keys by which a later row of the same import would match ``article``.
+
+    A row with a url and no externalId matches any article with that url,
+    and a row with neither matches by title only an article with neither.
+    """
+    keys: list[tuple[str, str]] = []
+    if article.external_id is not None:
+        keys.append(("externalId", article.external_id))
+    if article.url is not None:
+        keys.append(("url", article.url))
+    if not keys:
+        keys.append(("title", article.title))
+    return keys
+
+
+def _title_derived(article: ArticleCreate, row: dict[str, Any]) -> bool:
+    return article.external_id is None and article.url is None and not _has_title(row)
+
+
+def _has_title(row: dict[str, Any]) -> bool:
+    title = row.get("title")
+    return isinstance(title, str) and bool(title.strip())
+
+
+def _first_line(content: Any) -> str:
+    if not isinstance(content, str):
+        return ""
+    return next((line.strip() for line in content.splitlines() if line.strip()), "")
 
 
 def title_from_content(content: str) -> str:
     """Derive a title from an article's text: the first sentence of its first non-empty line.
 
+    A first sentence of a single word, such as ``Hi.``, gives way to the whole line.
+
     The title is cut at a word boundary to ``TITLE_MAX_LENGTH`` characters.
     Returns an empty string for text without a visible line.
     """
-    first_line = next((line.strip() for line in content.splitlines() if line.strip()), "")
-    title = _SENTENCE_END.split(first_line, maxsplit=1)[0]
-    if len(title) > TITLE_MAX_LENGTH:
-        cut = title[:TITLE_MAX_LENGTH]
-        title = cut.rsplit(" ", 1)[0] if " " in cut else cut
-    return title
+    first_line = _first_line(content)
+    title = first_sentence(first_line)
+    if len(title.split()) < TITLE_MIN_WORDS:
+        title = first_line
+    return cut_title(title)
+
+
+def first_sentence(text: str) -> str:
+    """Return ``text`` up to its first sentence end, which is not an abbreviation or initial."""
+    for match in _SENTENCE_END.finditer(text):
+        words = text[: match.start()].split()
+        last_word = words[-1].lower() if words else ""
+        if match.group() == "." and (last_word in _ABBREVIATIONS or len(last_word) == 1):
+            continue
+        return text[: match.end()]
+    return text
+
+
+def cut_title(text: str) -> str:
+    """Cut ``text`` at a word boundary to at most ``TITLE_MAX_LENGTH`` characters."""
+    if len(text) <= TITLE_MAX_LENGTH:
+        return text
+    cut = text[:TITLE_MAX_LENGTH]
+    return cut.rsplit(" ", 1)[0] if " " in cut else cut
 
 
 def json_row_fields(row: dict[str, Any]) -> dict[str, Any]:

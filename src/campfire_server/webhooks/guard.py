@@ -7,7 +7,9 @@ resolve yet, or a slow resolver, never blocks or fails the request.
 Before every attempt the host is resolved and each address is checked
 (``check_destination``), and the attempt connects only to an address that
 passed (see ``delivery``), so a name that changes between the check and
-the connection cannot redirect it.
+the connection cannot redirect it. Both first map the host to ASCII
+(``ascii_host``: NFKC, lowercase, IDNA), so ``ｌｏｃａｌｈｏｓｔ`` is
+checked as ``localhost``.
 
 In production every address that is not globally routable is rejected:
 loopback, private, shared (100.64.0.0/10), link-local (which includes the
@@ -27,11 +29,15 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
+import re
 import socket
+import unicodedata
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
+
+import idna
 
 from ..config import Settings
 from ..errors import ValidationFailed
@@ -143,7 +149,48 @@ def parse_url(url: str, field: str = "url") -> Destination:
             expected=URL_EXPECTED,
         )
     default_port = 443 if parts.scheme == "https" else 80
-    return Destination(parts.scheme, host.lower(), port or default_port)
+    return Destination(parts.scheme, ascii_host(host, url, field), port or default_port)
+
+
+# The characters of a host name once ``ascii_host`` mapped it to ASCII.
+_HOST_NAME = re.compile(r"[a-z0-9._-]+")
+
+
+def ascii_host(host: str, url: str, field: str = "url") -> str:
+    """Map ``host`` to the ASCII name that URL parsers and resolvers connect to.
+
+    NFKC folds compatibility forms such as full-width letters, so
+    ``ｌｏｃａｌｈｏｓｔ`` becomes ``localhost``, and IDNA (UTS 46 mapping, as
+    WHATWG URL parsers apply it) encodes the rest, such as the ideographic
+    full stop and non-ASCII labels. The reserved-name and address checks
+    then see the host a client would really reach.
+
+    Raises:
+        DestinationRejected: the host is not a valid internationalized name.
+    """
+    if ":" in host:
+        # An IPv6 literal, which urlsplit already checked to be ASCII brackets.
+        return host.lower()
+    name = unicodedata.normalize("NFKC", host).lower()
+    if not name.isascii():
+        try:
+            name = idna.encode(name, uts46=True).decode("ascii")
+        except idna.IDNAError as error:
+            raise DestinationRejected(
+                f"{field} host {host!r} is not a valid internationalized domain name: {error}",
+                field=field,
+                value=url[:200],
+                expected=URL_EXPECTED,
+            ) from None
+    if not _HOST_NAME.fullmatch(name):
+        raise DestinationRejected(
+            f"{field} host {host!r} reads as {name!r}, which is not a host name; write the "
+            "host with letters, digits, dots and hyphens",
+            field=field,
+            value=url[:200],
+            expected=URL_EXPECTED,
+        )
+    return name
 
 
 def _allowlisted(settings: Settings, host: str, address: IPAddress | None) -> bool:

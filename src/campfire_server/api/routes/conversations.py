@@ -147,9 +147,10 @@ async def get_conversation(
     description=(
         "Writes only the fields sent; of two PATCHes of one field the later one stays. The "
         "exception is an agent token that sets `assignedAgentId` to its own agent (taking the "
-        "conversation): while another agent is assigned, that request is rejected with "
-        "`409 CONFLICT`, so of two agents taking one conversation only the first gets it. "
-        "Admin tokens and API keys reassign without this check."
+        "conversation) or to `null` (unassigning it): while another agent is assigned, that "
+        "request is rejected with `409 CONFLICT`, so of two agents taking one conversation "
+        "only the first gets it. Admin tokens and API keys reassign and unassign without "
+        "this check."
     ),
 )
 async def update_conversation(
