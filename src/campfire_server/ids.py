@@ -9,8 +9,9 @@ from . import clock
 
 _ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 
-# 48 bits of milliseconds keep ids sortable by creation time; 96 random bits
-# make them unguessable even for two ids created in the same millisecond.
+# 48 bits of milliseconds keep ids sortable by creation time, and 96 random
+# bits make them unguessable. A later id of the same millisecond is still
+# unguessable to 64 bits (see ``_STEP_BITS``).
 _TIME_CHARS = 9
 _RANDOM_CHARS = 17
 _RANDOM_BITS = 96
@@ -84,10 +85,49 @@ def _encode(number: int, width: int) -> str:
     return "".join(reversed(pairs))
 
 
+class _LastId:
+    """The millisecond and random part of the id this process created last, in any thread."""
+
+    def __init__(self) -> None:
+        self.millisecond = -1
+        self.random = 0
+
+
+_last = _LastId()
+_last_lock = threading.Lock()
+
+# A later id in the same millisecond adds a random step of up to 64 bits to
+# the previous random part. So ids of one process sort in creation order, and
+# the next id still cannot be guessed from the last one.
+_STEP_BITS = 64
+_RANDOM_LIMIT = 1 << _RANDOM_BITS
+
+
+def _time_and_random() -> tuple[int, int]:
+    millisecond = clock.now_ms()
+    bits = _random_bits()
+    with _last_lock:
+        if millisecond == _last.millisecond:
+            step = 1 + (bits >> (_RANDOM_BITS - _STEP_BITS))
+            if _last.random + step < _RANDOM_LIMIT:
+                bits = _last.random + step
+            else:
+                # NOTE: about four billion ids in one millisecond exhaust the
+                # random range; the next one borrows the following millisecond.
+                millisecond += 1
+        _last.millisecond = millisecond
+        _last.random = bits
+    return millisecond, bits
+
+
 def new_id(prefix: str) -> str:
-    """Return ``prefix_`` followed by 26 base62 characters that sort by creation time."""
-    created = _encode(clock.now_ms(), _TIME_CHARS)
-    return f"{prefix}_{created}{_encode(_random_bits(), _RANDOM_CHARS)}"
+    """Return ``prefix_`` followed by 26 base62 characters that sort by creation time.
+
+    Ids that one process creates in the same millisecond sort in the order of
+    creation. Ids of different processes in one millisecond sort at random.
+    """
+    millisecond, bits = _time_and_random()
+    return f"{prefix}_{_encode(millisecond, _TIME_CHARS)}{_encode(bits, _RANDOM_CHARS)}"
 
 
 def new(kind: str) -> str:

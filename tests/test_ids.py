@@ -1,0 +1,82 @@
+"""Identifiers sort by creation time within one process, even inside one millisecond."""
+
+from __future__ import annotations
+
+import threading
+
+from campfire_server import clock, ids
+
+
+def test_ids_in_one_millisecond_sort_by_creation():
+    previous = clock.set_clock(clock.FrozenClock(1_700_000_000_000))
+    try:
+        created = [ids.new("article") for _ in range(1_000)]
+    finally:
+        clock.set_clock(previous)
+
+    assert created == sorted(created)
+    assert len(set(created)) == len(created)
+    assert {identifier[4:13] for identifier in created} == {ids._encode(1_700_000_000_000, 9)}
+
+
+def test_ids_keep_their_shape():
+    identifier = ids.new("conversation")
+
+    assert identifier.startswith("conv_")
+    assert len(identifier) == len("conv_") + 26
+    assert set(identifier[5:]) <= set(ids._ALPHABET)
+
+
+def test_ids_from_two_threads_sort_by_creation():
+    previous = clock.set_clock(clock.FrozenClock(1_700_000_000_000))
+    created: list[str] = []
+    lock = threading.Lock()
+
+    def create() -> None:
+        for _ in range(500):
+            with lock:
+                created.append(ids.new("message"))
+
+    try:
+        threads = [threading.Thread(target=create) for _ in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        clock.set_clock(previous)
+
+    assert created == sorted(created)
+    assert len(set(created)) == 1_000
+
+
+def _random_part(identifier: str) -> int:
+    number = 0
+    for character in identifier.split("_", 1)[1][9:]:
+        number = number * 62 + ids._ALPHABET.index(character)
+    return number
+
+
+def test_same_millisecond_random_step():
+    previous = clock.set_clock(clock.FrozenClock(1_700_000_000_000))
+    try:
+        first, second = ids.new("article"), ids.new("article")
+    finally:
+        clock.set_clock(previous)
+
+    step = _random_part(second) - _random_part(first)
+    assert step > 1
+    assert step <= 1 << ids._STEP_BITS
+
+
+def test_random_range_exhausted_borrows_next_millisecond():
+    previous = clock.set_clock(clock.FrozenClock(1_700_000_000_000))
+    try:
+        first = ids.new("article")
+        ids._last.random = ids._RANDOM_LIMIT - 1
+        second = ids.new("article")
+    finally:
+        clock.set_clock(previous)
+
+    assert second > first
+    assert second[4:13] == ids._encode(1_700_000_000_001, 9)
