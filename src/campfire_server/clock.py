@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import time
 from datetime import UTC, datetime
 
@@ -46,23 +47,43 @@ def set_clock(new_clock: Clock) -> Clock:
     return previous
 
 
-# The formatted date and time of the last second that ``to_iso`` formatted, as
-# (epoch second, text up to the seconds' dot). Most calls fall in the same
-# second as the one before, and ``strftime`` is most of the cost of a call.
-_last_second: tuple[int, str] = (0, "1970-01-01T00:00:00.")
+# Maximum number of seconds whose text ``to_iso`` caches. A full cache is emptied.
+MAX_CACHED_SECONDS = 4096
+
+# Epoch second -> its UTC date and time up to the seconds' dot.
+_second_texts: dict[int, str] = {}
+
+
+@functools.lru_cache(maxsize=1024)
+def _day_prefix(day: int) -> str:
+    """Format the UTC date of ``day`` (days since the Unix epoch) as ``YYYY-MM-DDT``."""
+    return datetime.fromtimestamp(day * 86_400, tz=UTC).strftime("%Y-%m-%dT")
+
+
+def _format_second(second: int) -> str:
+    day, second_of_day = divmod(second, 86_400)
+    minute_of_day, second_of_minute = divmod(second_of_day, 60)
+    hour, minute = divmod(minute_of_day, 60)
+    return f"{_day_prefix(day)}{hour:02d}:{minute:02d}:{second_of_minute:02d}."
 
 
 def to_iso(ms: int | None) -> str | None:
-    """Format epoch milliseconds as UTC ISO 8601 with millisecond precision and ``Z``."""
-    global _last_second
+    """Format epoch milliseconds as UTC ISO 8601 with millisecond precision and ``Z``.
+
+    A response mixes the current second with the seconds of older rows, so
+    the text of each second is cached, and only the date goes through
+    ``strftime`` (cached per day), which is most of the cost of a miss.
+    """
     if ms is None:
         return None
     second, millis = divmod(ms, 1000)
-    cached = _last_second
-    if cached[0] != second:
-        text = datetime.fromtimestamp(second, tz=UTC).strftime("%Y-%m-%dT%H:%M:%S.")
-        cached = _last_second = (second, text)
-    return f"{cached[1]}{millis:03d}Z"
+    text = _second_texts.get(second)
+    if text is None:
+        text = _format_second(second)
+        if len(_second_texts) >= MAX_CACHED_SECONDS:
+            _second_texts.clear()
+        _second_texts[second] = text
+    return f"{text}{millis:03d}Z"
 
 
 def from_iso(value: str) -> int:
