@@ -126,12 +126,23 @@ async def wait_until(condition: Callable[[], bool], timeout: float = 15.0) -> No
         await asyncio.sleep(0.05)
 
 
-def pending_writers() -> list[asyncio.Task[Any]]:
-    return [
+def all_pending_writers() -> set[asyncio.Task[Any]]:
+    return {
         task
         for task in asyncio.all_tasks()
         if not task.done() and task.get_coro().__qualname__ == "Connection._write_loop"
-    ]
+    }
+
+
+@pytest.fixture
+def pending_writers() -> Callable[[], list[asyncio.Task[Any]]]:
+    """List the pending writer tasks that started during this test.
+
+    The event loop is shared by the whole session, so writers that an
+    earlier test's server left running are not this test's to count.
+    """
+    earlier = all_pending_writers()
+    return lambda: [task for task in all_pending_writers() if task not in earlier]
 
 
 def destroyed_task_records(records: list[logging.LogRecord]) -> list[str]:
@@ -173,6 +184,7 @@ async def stay_silent(ws: ClientConnection) -> None:
 async def test_writer_task_ends_with_socket(
     served_org: tuple[str, Tenant],
     asyncio_records: list[logging.LogRecord],
+    pending_writers: Callable[[], list[asyncio.Task[Any]]],
     end_socket: Callable[[ClientConnection], Any],
 ) -> None:
     overrides: dict[str, Any] = {
@@ -199,7 +211,9 @@ async def test_writer_task_ends_with_socket(
 
 
 async def test_writer_tasks_end_on_shutdown(
-    served_org: tuple[str, Tenant], asyncio_records: list[logging.LogRecord]
+    served_org: tuple[str, Tenant],
+    asyncio_records: list[logging.LogRecord],
+    pending_writers: Callable[[], list[asyncio.Task[Any]]],
 ) -> None:
     url, org = served_org
     async with serving(url) as (server, app, port):
