@@ -135,7 +135,7 @@ def all_pending_writers() -> set[asyncio.Task[Any]]:
 
 
 @pytest.fixture
-def pending_writers() -> Callable[[], list[asyncio.Task[Any]]]:
+async def pending_writers() -> Callable[[], list[asyncio.Task[Any]]]:
     """List the pending writer tasks that started during this test.
 
     The event loop is shared by the whole session, so writers that an
