@@ -83,10 +83,6 @@ export class RealtimeSession {
       }
       return event;
     }
-    if (event.type === "subscribed") {
-      this.startAtAcknowledgement(event);
-      return event;
-    }
     const position = RealtimeSession.position(event);
     if (event.channel && this.channels.has(event.channel) && position !== null) {
       const last = this.channels.get(event.channel) ?? null;
@@ -96,19 +92,6 @@ export class RealtimeSession {
       this.channels.set(event.channel, position);
     }
     return event;
-  }
-
-  /**
-   * Record a subscription's start as its `since` until the channel's first event, so a
-   * reconnect before that event still replays what was sent while the socket was down.
-   */
-  private startAtAcknowledgement(event: RealtimeEvent): void {
-    if (!event.channel || this.channels.get(event.channel) !== null) return;
-    const data = (event.data ?? {}) as { sequence?: unknown; cursor?: unknown };
-    const start = data.sequence ?? data.cursor;
-    if (typeof start === "number" && Number.isInteger(start)) {
-      this.channels.set(event.channel, start);
-    }
   }
 
   static isFatalClose(code: number): boolean {

@@ -118,9 +118,6 @@ class RealtimeSession:
             if code in FATAL_ERROR_CODES:
                 raise RealtimeError(data.get("message") or "realtime access rejected", code=code)
             return event
-        if event.type == "subscribed":
-            self._start_at_acknowledgement(event)
-            return event
         position = self.position(event)
         if event.channel in self.channels and position is not None:
             last = self.channels[event.channel]
@@ -130,19 +127,6 @@ class RealtimeSession:
                 return None
             self.channels[event.channel] = position
         return event
-
-    def _start_at_acknowledgement(self, event: RealtimeEvent) -> None:
-        """Record a subscription's start as its ``since`` until the channel's first event.
-
-        Without it a reconnect would resubscribe without ``since`` and lose the
-        events sent while the socket was down.
-        """
-        if event.channel not in self.channels or self.channels[event.channel] is not None:
-            return
-        data = event.data if isinstance(event.data, dict) else {}
-        start = data.get("sequence", data.get("cursor"))
-        if isinstance(start, int) and not isinstance(start, bool):
-            self.channels[event.channel] = start
 
     @staticmethod
     def is_fatal_close(code: int | None) -> bool:
