@@ -66,6 +66,16 @@ async def _take(
     )
 
 
+async def _unassign(
+    http: httpx.AsyncClient, tenant: Tenant, conversation_id: str, agent_id: str
+) -> httpx.Response:
+    return await http.patch(
+        f"/conversations/{conversation_id}",
+        json={"assignedAgentId": None},
+        headers=_agent_headers(tenant, agent_id),
+    )
+
+
 async def test_second_take_gets_conflict(client, db) -> None:
     tenant = await make_tenant(db, "Take org")
     await _create_agents(client, tenant)
@@ -96,19 +106,15 @@ async def test_unassign_of_other_agent_conflicts(client, db) -> None:
     conversation_id = await _queued_conversation(client, tenant)
     assert (await _take(client, tenant, conversation_id, "agent_ann")).status_code == 200
 
-    unassigned = await client.patch(
-        f"/conversations/{conversation_id}",
-        json={"assignedAgentId": None},
-        headers=_agent_headers(tenant, "agent_bob"),
-    )
-    taken = await _take(client, tenant, conversation_id, "agent_bob")
+    unassigned = await _unassign(client, tenant, conversation_id, "agent_bob")
+    second_take = await _take(client, tenant, conversation_id, "agent_bob")
 
     assert unassigned.status_code == 409
     error: dict[str, Any] = unassigned.json()["error"]
     assert error["code"] == "CONFLICT"
     assert error["details"]["current"] == "agent_ann"
     assert error["details"]["value"] is None
-    assert taken.status_code == 409
+    assert second_take.status_code == 409
     current = await client.get(f"/conversations/{conversation_id}", headers=tenant.headers)
     assert current.json()["assignedAgentId"] == "agent_ann"
 
@@ -119,17 +125,13 @@ async def test_agent_unassigns_own_conversation(client, db) -> None:
     conversation_id = await _queued_conversation(client, tenant)
     assert (await _take(client, tenant, conversation_id, "agent_ann")).status_code == 200
 
-    unassigned = await client.patch(
-        f"/conversations/{conversation_id}",
-        json={"assignedAgentId": None},
-        headers=_agent_headers(tenant, "agent_ann"),
-    )
-    taken = await _take(client, tenant, conversation_id, "agent_bob")
+    unassigned = await _unassign(client, tenant, conversation_id, "agent_ann")
+    second_take = await _take(client, tenant, conversation_id, "agent_bob")
 
     assert unassigned.status_code == 200, unassigned.text
     assert unassigned.json()["assignedAgentId"] is None
-    assert taken.status_code == 200, taken.text
-    assert taken.json()["assignedAgentId"] == "agent_bob"
+    assert second_take.status_code == 200, second_take.text
+    assert second_take.json()["assignedAgentId"] == "agent_bob"
 
 
 async def test_admin_unassigns_taken_conversation(client, db) -> None:

@@ -102,8 +102,8 @@ _FEEDBACK = _patterns(
     r"\b(?:dat werkte niet|dat heb ik al (?:geprobeerd|gedaan)|nutteloos)\b",
 )
 _WORD = re.compile(r"\w+")
-# A clause that opens as a question asks about the product even when it
-# contains a feedback phrase: "is the price still the same?", "can I undo it
+# A clause that opens as a question is a question about the product, even
+# when it contains a feedback phrase: "is the price still the same?", "can I undo it
 # if I already did it?", "est-il inutile de redemarrer ?".
 _QUESTION_OPENING = re.compile(
     r"^\W*(?:is|are|was|were|does|do|did|can|could|will|would|should|how|what|why|where|when|"

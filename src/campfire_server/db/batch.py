@@ -14,7 +14,7 @@ Every query of a ``WITH`` statement reads the same snapshot, taken before
 any of them runs. So a statement joins the run only when it names no table
 that an earlier statement of the run writes, and then it reads the rows it
 would have read on its own. A statement sent with a row key is the
-exception for its own target table: its caller promises that it reads and
+exception for its own target table. Its caller promises that it reads and
 writes only the rows of that table that the key names, so it joins a run
 that wrote other keys of the table. That lets PostgreSQL's writer send the
 event insert and the analytics update of many messages of a group, each
