@@ -73,7 +73,7 @@ async def test_fan_out_respects_org_and_privacy() -> None:
     stranger_principal = Principal(org_id="org_other", role="admin", kind="secret", subject="k")
     stranger, stranger_frames, _ = attach(hub, stranger_principal, "ws_stranger")
     for connection in (admin, customer, stranger):
-        hub.subscribe(connection, "conversation:conv_1").go_live(set(), None, True)
+        hub.subscribe(connection, "conversation:conv_1").go_live(0)
 
     hub.deliver(envelope_for(message_record(1)))
     hub.deliver(envelope_for(message_record(2, private=True)))
@@ -87,7 +87,7 @@ async def test_fan_out_respects_org_and_privacy() -> None:
 async def test_out_of_order_events_reordered() -> None:
     hub = Hub()
     connection, recorder, _ = attach(hub, ADMIN, "ws_1")
-    hub.subscribe(connection, "conversation:conv_1").go_live(set(), None, True)
+    hub.subscribe(connection, "conversation:conv_1").go_live(0)
     hub.prime("conv_1", 1)
 
     for sequence in (3, 2, 5, 4):
@@ -99,7 +99,7 @@ async def test_out_of_order_events_reordered() -> None:
 async def test_gap_released_after_hold() -> None:
     hub = Hub()
     connection, recorder, _ = attach(hub, ADMIN, "ws_1")
-    hub.subscribe(connection, "conversation:conv_1").go_live(set(), None, True)
+    hub.subscribe(connection, "conversation:conv_1").go_live(0)
     hub.prime("conv_1", 1)
 
     hub.deliver(envelope_for(message_record(4)))
@@ -126,9 +126,23 @@ async def test_replay_handover_drops_duplicates() -> None:
 
     replayed = [frame_for(message_record(2))]
     connection.enqueue_replay([frame.render("conversation:conv_1") for frame in replayed])
-    subscription.go_live({frame.record.position for frame in replayed}, 1, True)
+    subscription.go_live(2)
     await settle()
     assert [f["sequence"] for f in recorder.frames] == [2, 3]
+
+
+async def test_late_copy_at_or_below_floor_dropped() -> None:
+    hub = Hub()
+    connection, recorder, _ = attach(hub, ADMIN, "ws_1")
+    subscription = hub.subscribe(connection, "conversation:conv_1")
+    hub.prime("conv_1", 1)
+    # The subscribed reply counted sequences 2 and 3, whose live copies reach
+    # the hub only after the subscription went live (as through Redis).
+    subscription.go_live(3)
+    for sequence in (2, 3, 4):
+        hub.deliver(envelope_for(message_record(sequence)))
+    await settle()
+    assert [f["sequence"] for f in recorder.frames] == [4]
 
 
 async def test_full_send_queue_drops_socket() -> None:
@@ -149,7 +163,7 @@ async def test_full_send_queue_drops_socket() -> None:
     hub.add(slow)
     fast, recorder, _ = attach(hub, ADMIN, "ws_fast")
     for connection in (slow, fast):
-        hub.subscribe(connection, "conversation:conv_1").go_live(set(), None, True)
+        hub.subscribe(connection, "conversation:conv_1").go_live(0)
     hub.prime("conv_1", 0)
 
     for sequence in range(1, 7):
@@ -199,7 +213,7 @@ async def test_typing_not_echoed() -> None:
     first, first_frames, _ = attach(hub, ADMIN, "ws_a")
     second, second_frames, _ = attach(hub, ADMIN, "ws_b")
     for connection in (first, second):
-        hub.subscribe(connection, "conversation:conv_1").go_live(set(), None, True)
+        hub.subscribe(connection, "conversation:conv_1").go_live(0)
     hub.deliver(
         {
             "kind": "typing",
@@ -280,7 +294,7 @@ async def test_ai_typing_indicator_always_ends() -> None:
     service = RealtimeService(test_settings("sqlite:///unused.db"), db=None)  # type: ignore[arg-type]
     await service.broker.start(service.hub.deliver)
     observer, recorder, _ = attach(service.hub, ADMIN, "ws_observer")
-    service.hub.subscribe(observer, "conversation:conv_1").go_live(set(), None, True)
+    service.hub.subscribe(observer, "conversation:conv_1").go_live(0)
 
     try:
         async with service.typing_indicator(ORG, "conv_1"):

@@ -20,7 +20,6 @@ from .protocol import (
     Close,
     Protocol,
     Send,
-    Since,
     State,
     Subscribe,
     Typing,
@@ -238,7 +237,15 @@ class Session:
 
         if access.conversation_id is not None:
             self.runtime.hub.prime(access.conversation_id, access.current)
-        data = {**access.ack_data(), "replayed": len(frames), "hasMore": has_more}
+        # The subscription was registered before the read, so every event
+        # after the position read reaches it live. Events at or before it
+        # are in the replay or before ``since``, so ``go_live`` drops their
+        # live copies, which may still arrive after this point.
+        position = access.current
+        if since is not None and since.value is not None:
+            position = max(position, since.value)
+        key = "sequence" if access.by_sequence else "cursor"
+        data = {key: position, "replayed": len(frames), "hasMore": has_more}
         actions = self.protocol.subscribed(channel, data, action.frame_id)
         for item in actions:
             if isinstance(item, Send):
@@ -247,10 +254,7 @@ class Session:
         connection.enqueue_replay(
             [frame.render(channel.name, customer=customer) for frame in frames]
         )
-        since_key = since.value if isinstance(since, Since) else None
-        subscription.go_live(
-            {frame.record.position for frame in frames}, since_key, access.by_sequence
-        )
+        subscription.go_live(position)
         return [item for item in actions if not isinstance(item, Send)]
 
     def _unsubscribe(self, channel: str) -> None:

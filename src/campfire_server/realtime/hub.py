@@ -189,34 +189,41 @@ class Connection:
 class Subscription:
     """One socket's interest in one channel.
 
-    While the replay of a ``since`` subscribe is read from the log, live
-    frames wait in ``buffer``; ``go_live`` then drops the ones the replay
-    already contained and sends the rest.
+    While the subscribe reads the channel's position (and any replay) from
+    the log, live frames wait in ``buffer``. ``go_live`` then sets ``floor``
+    to the position the ``subscribed`` reply reports and sends the buffered
+    frames after it. A frame at or below the floor is never sent live, even
+    when it reaches the hub later (through Redis, or after the commit that
+    the read already saw), because the reply and the replay count it.
     """
 
     connection: Connection
     channel: str
     buffer: list[tuple[int, int | None, str]] | None = field(default_factory=list)
+    # Whether the floor is a cursor (mailbox and agent channels) or a sequence.
+    by_cursor: bool = False
+    floor: int | None = None
 
     def offer(self, position: int, sequence: int | None, text: str) -> None:
         if self.buffer is None:
-            self.connection.enqueue(text)
+            if self._after_floor(position, sequence):
+                self.connection.enqueue(text)
         elif len(self.buffer) < MAX_REPLAY_BUFFER:
             self.buffer.append((position, sequence, text))
         else:
             self.connection.drop(CLOSE_TRY_AGAIN, "too many events during the replay; reconnect")
 
-    def go_live(
-        self, replayed_positions: set[int], since_key: int | None, by_sequence: bool
-    ) -> None:
+    def go_live(self, floor: int) -> None:
+        """Send the buffered frames after ``floor``, and every later frame after it live."""
+        self.floor = floor
         buffered, self.buffer = self.buffer or [], None
         for position, sequence, text in buffered:
-            if position in replayed_positions:
-                continue
-            key = sequence if by_sequence else position
-            if since_key is not None and key is not None and key <= since_key:
-                continue
-            self.connection.enqueue(text)
+            if self._after_floor(position, sequence):
+                self.connection.enqueue(text)
+
+    def _after_floor(self, position: int, sequence: int | None) -> bool:
+        key = position if self.by_cursor else sequence
+        return self.floor is None or key is None or key > self.floor
 
 
 class _Stream:
@@ -267,7 +274,7 @@ class Hub:
     def subscribe(self, connection: Connection, channel: str) -> Subscription:
         """Register a buffering subscription; call ``go_live`` on it once replayed."""
         self.unsubscribe(connection, channel)
-        subscription = Subscription(connection, channel)
+        subscription = Subscription(connection, channel, by_cursor=_is_log_channel(channel))
         connection.subscriptions[channel] = subscription
         key = (connection.principal.org_id, channel)
         self.channels.setdefault(key, {})[connection.id] = subscription

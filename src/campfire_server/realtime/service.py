@@ -59,10 +59,6 @@ class ChannelAccess:
             return self
         return ChannelAccess(self.channel, self.conversation_id, horizon)
 
-    def ack_data(self) -> dict[str, Any]:
-        key = "sequence" if self.by_sequence else "cursor"
-        return {key: self.current}
-
 
 def _not_found(channel: Channel) -> NotFound:
     return NotFound(
@@ -176,7 +172,8 @@ def replay(
     Raises ``ValidationFailed`` when ``since`` is beyond the end of the channel's log.
 
     ``upto`` bounds a mailbox or agent channel's replay at the settled log
-    position (PostgreSQL), past which the live stream takes over.
+    position (PostgreSQL), past which the live stream takes over. A
+    conversation's replay stops at ``access.current`` for the same reason.
     """
     check_since(tx, access, since)
     channel = access.channel
@@ -207,6 +204,11 @@ def replay(
     if upto is not None and channel.kind != "conversation":
         where += " AND position <= :upto"
         params["upto"] = upto
+    if channel.kind == "conversation":
+        # On PostgreSQL this statement may see events committed after the
+        # one that read the conversation's sequence; those come live instead.
+        where += " AND sequence <= :current"
+        params["current"] = access.current
 
     rows = tx.all(
         f"SELECT {EVENT_COLUMNS} FROM events WHERE {where} ORDER BY {order} LIMIT :limit",
