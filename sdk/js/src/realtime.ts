@@ -83,6 +83,10 @@ export class RealtimeSession {
       }
       return event;
     }
+    if (event.type === "subscribed") {
+      this.startAtReply(event);
+      return event;
+    }
     const position = RealtimeSession.position(event);
     if (event.channel && this.channels.has(event.channel) && position !== null) {
       const last = this.channels.get(event.channel) ?? null;
@@ -92,6 +96,20 @@ export class RealtimeSession {
       this.channels.set(event.channel, position);
     }
     return event;
+  }
+
+  /**
+   * Store the reply's position for a channel that has none yet. The server sends live every
+   * event after it and none at or before it, so a reconnect before the channel's first event
+   * resumes from there and replays what was sent while the socket was down.
+   */
+  private startAtReply(event: RealtimeEvent): void {
+    if (!event.channel || this.channels.get(event.channel) !== null) return;
+    const data = (event.data ?? {}) as { sequence?: unknown; cursor?: unknown };
+    const start = data.sequence ?? data.cursor;
+    if (typeof start === "number" && Number.isInteger(start)) {
+      this.channels.set(event.channel, start);
+    }
   }
 
   static isFatalClose(code: number): boolean {

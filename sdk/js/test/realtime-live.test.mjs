@@ -62,3 +62,31 @@ test("resume after a dropped socket", async (t) => {
     realtime.close();
   }
 });
+
+test("resume on a channel without events", async () => {
+  const client = new CampfireClient({ apiKey: TEST_KEY, baseUrl: server.api });
+  const conversation = await client.conversations.create({ customerId: uniqueCustomer() });
+  const channel = `conversation:${conversation.id}`;
+  const realtime = client.realtime({ WebSocket, maxReconnectAttempts: 20 });
+  try {
+    await realtime.connect();
+    realtime.subscribe(channel);
+    const reply = await within(realtime.next(), 10_000);
+    assert.equal(reply.type, "subscribed");
+    const start = realtime.session.channels.get(channel);
+    assert.equal(start, reply.data.sequence);
+
+    // No event has reached this channel since the subscribe, so only the reply's
+    // position is where the resume replays from.
+    realtime["socket"].terminate();
+    await client.messages.create(conversation.id, { content: "while away" });
+    const seen = [];
+    await within(waitFor(realtime, "while away", seen), 20_000);
+
+    assert.ok(realtime.reconnects >= 1);
+    assert.deepEqual(seen, ["while away"]);
+    assert.ok(realtime.session.channels.get(channel) > start);
+  } finally {
+    realtime.close();
+  }
+});

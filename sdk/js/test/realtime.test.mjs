@@ -27,6 +27,34 @@ test("session resumes after the last position", () => {
   ]);
 });
 
+test("session starts at the subscribed position", () => {
+  const session = new RealtimeSession("tok");
+  session.subscribeFrame("conversation:conv_1");
+  session.subscribeFrame("mailbox:mailbox_456");
+  session.receive(JSON.stringify({ type: "subscribed", channel: "conversation:conv_1", data: { sequence: 7 } }));
+  session.receive(JSON.stringify({ type: "subscribed", channel: "mailbox:mailbox_456", data: { cursor: 90 } }));
+  assert.deepEqual(session.subscribeFrames().map((frame) => JSON.parse(frame)), [
+    { type: "subscribe", channel: "conversation:conv_1", since: 7 },
+    { type: "subscribe", channel: "mailbox:mailbox_456", since: 90 },
+  ]);
+});
+
+test("session keeps an event position over the reply", () => {
+  const session = new RealtimeSession("tok");
+  session.subscribeFrame("conversation:conv_1", 3);
+  session.receive(JSON.stringify({ type: "subscribed", channel: "conversation:conv_1", data: { sequence: 9 } }));
+  assert.equal(session.channels.get("conversation:conv_1"), 3);
+});
+
+test("session keeps the first live event after the reply", () => {
+  const session = new RealtimeSession("tok");
+  session.subscribeFrame("conversation:conv_1");
+  session.receive(JSON.stringify({ type: "subscribed", channel: "conversation:conv_1", data: { sequence: 4 } }));
+  const event = session.receive(JSON.stringify({ type: "message", channel: "conversation:conv_1", sequence: 5 }));
+  assert.ok(event);
+  assert.equal(session.channels.get("conversation:conv_1"), 5);
+});
+
 test("session drops replayed duplicates", () => {
   const session = new RealtimeSession("tok");
   session.subscribeFrame("conversation:conv_1", 5);

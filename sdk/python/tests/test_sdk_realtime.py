@@ -212,3 +212,69 @@ async def test_live_resume_after_drop(dev_server, client, customer_id):
     assert seen.count("before the drop") == 1
     assert seen.count("while away") == 1
     assert realtime.session.channels[channel] is not None
+
+
+def test_session_starts_at_subscribed_position():
+    session = RealtimeSession("tok")
+    session.subscribe_frame("conversation:conv_1")
+    session.subscribe_frame("mailbox:mailbox_456")
+
+    reply = {"type": "subscribed", "channel": "conversation:conv_1", "data": {"sequence": 7}}
+    session.receive(json.dumps(reply))
+    reply = {"type": "subscribed", "channel": "mailbox:mailbox_456", "data": {"cursor": 90}}
+    session.receive(json.dumps(reply))
+
+    frames = [json.loads(frame) for frame in session.subscribe_frames()]
+    assert frames[0] == {"type": "subscribe", "channel": "conversation:conv_1", "since": 7}
+    assert frames[1] == {"type": "subscribe", "channel": "mailbox:mailbox_456", "since": 90}
+
+
+def test_session_keeps_event_position_over_reply():
+    session = RealtimeSession("tok")
+    session.subscribe_frame("conversation:conv_1", since=3)
+
+    reply = {"type": "subscribed", "channel": "conversation:conv_1", "data": {"sequence": 9}}
+    session.receive(json.dumps(reply))
+
+    assert session.channels["conversation:conv_1"] == 3
+
+
+def test_session_first_live_event_after_reply_kept():
+    session = RealtimeSession("tok")
+    session.subscribe_frame("conversation:conv_1")
+    reply = {"type": "subscribed", "channel": "conversation:conv_1", "data": {"sequence": 4}}
+    session.receive(json.dumps(reply))
+
+    event = session.receive(
+        json.dumps({"type": "message", "channel": "conversation:conv_1", "sequence": 5})
+    )
+
+    assert event is not None
+    assert session.channels["conversation:conv_1"] == 5
+
+
+async def test_live_resume_on_fresh_channel(dev_server, client, customer_id):
+    conversation = client.conversations.create(customer_id=customer_id)
+    channel = f"conversation:{conversation.id}"
+    async with AsyncCampfireClient(api_key=TEST_KEY, base_url=dev_server.api) as sdk:
+        realtime = sdk.realtime(max_reconnect_attempts=20)
+        await realtime.connect()
+        try:
+            await realtime.subscribe(channel)
+            reply = await asyncio.wait_for(realtime.recv(), 10)
+            assert reply.type == "subscribed"
+            start = realtime.session.channels[channel]
+            assert start == reply.data["sequence"]
+
+            # No event has reached this channel since the subscribe, so only the
+            # reply's position is where the resume replays from.
+            realtime._connection.transport.abort()
+            await sdk.messages.create(conversation.id, content="while away")
+            seen: list[str] = []
+            await asyncio.wait_for(next_customer_message(realtime, "while away", seen), 20)
+        finally:
+            await realtime.close()
+
+    assert realtime.reconnects >= 1
+    assert seen == ["while away"]
+    assert realtime.session.channels[channel] > start

@@ -118,6 +118,9 @@ class RealtimeSession:
             if code in FATAL_ERROR_CODES:
                 raise RealtimeError(data.get("message") or "realtime access rejected", code=code)
             return event
+        if event.type == "subscribed":
+            self._start_at_reply(event)
+            return event
         position = self.position(event)
         if event.channel in self.channels and position is not None:
             last = self.channels[event.channel]
@@ -127,6 +130,20 @@ class RealtimeSession:
                 return None
             self.channels[event.channel] = position
         return event
+
+    def _start_at_reply(self, event: RealtimeEvent) -> None:
+        """Store the reply's position for a channel that has none yet.
+
+        The server sends live every event after that position and none at or
+        before it, so a reconnect before the channel's first event resumes
+        from there and replays what was sent while the socket was down.
+        """
+        if event.channel not in self.channels or self.channels[event.channel] is not None:
+            return
+        data = event.data if isinstance(event.data, dict) else {}
+        start = data.get("sequence", data.get("cursor"))
+        if isinstance(start, int) and not isinstance(start, bool):
+            self.channels[event.channel] = start
 
     @staticmethod
     def is_fatal_close(code: int | None) -> bool:
