@@ -1,4 +1,7 @@
-"""An agent taking or unassigning another agent's conversation gets 409, but admins do not."""
+"""An agent taking, unassigning or reassigning another agent's conversation gets 409.
+
+Admin tokens and API keys are not checked.
+"""
 
 from __future__ import annotations
 
@@ -23,8 +26,8 @@ from tests.realtime.conftest import token_for
 
 
 async def _create_agents(http: httpx.AsyncClient, tenant: Tenant) -> None:
-    """Create agents ann and bob offline, so that routing queues every handoff."""
-    for agent_id in ("agent_ann", "agent_bob"):
+    """Create agents ann, bob and cal offline, so that routing queues every handoff."""
+    for agent_id in ("agent_ann", "agent_bob", "agent_cal"):
         response = await http.post(
             "/agents",
             json={"id": agent_id, "name": agent_id, "status": "offline"},
@@ -117,6 +120,53 @@ async def test_unassign_of_other_agent_conflicts(client, db) -> None:
     assert second_take.status_code == 409
     current = await client.get(f"/conversations/{conversation_id}", headers=tenant.headers)
     assert current.json()["assignedAgentId"] == "agent_ann"
+
+
+async def _assign(
+    http: httpx.AsyncClient, tenant: Tenant, conversation_id: str, agent_id: str, assignee: str
+) -> httpx.Response:
+    return await http.patch(
+        f"/conversations/{conversation_id}",
+        json={"assignedAgentId": assignee},
+        headers=_agent_headers(tenant, agent_id),
+    )
+
+
+async def test_reassign_of_other_agent_conflicts(client, db) -> None:
+    tenant = await make_tenant(db, "Third agent org")
+    await _create_agents(client, tenant)
+    conversation_id = await _queued_conversation(client, tenant)
+    assert (await _take(client, tenant, conversation_id, "agent_ann")).status_code == 200
+
+    reassigned = await _assign(client, tenant, conversation_id, "agent_bob", "agent_cal")
+
+    assert reassigned.status_code == 409
+    error: dict[str, Any] = reassigned.json()["error"]
+    assert error["code"] == "CONFLICT"
+    assert error["details"]["field"] == "assignedAgentId"
+    assert error["details"]["value"] == "agent_cal"
+    assert error["details"]["current"] == "agent_ann"
+    assert '"agent_ann"' in error["message"]
+    current = await client.get(f"/conversations/{conversation_id}", headers=tenant.headers)
+    assert current.json()["assignedAgentId"] == "agent_ann"
+    handoff = await client.get(f"/conversations/{conversation_id}/handoff", headers=tenant.headers)
+    assert handoff.json()["agentId"] == "agent_ann"
+
+
+async def test_agent_reassigns_own_or_free(client, db) -> None:
+    tenant = await make_tenant(db, "Own reassign org")
+    await _create_agents(client, tenant)
+    own = await _queued_conversation(client, tenant)
+    free = await _queued_conversation(client, tenant)
+    assert (await _take(client, tenant, own, "agent_ann")).status_code == 200
+
+    handed_on = await _assign(client, tenant, own, "agent_ann", "agent_cal")
+    assigned = await _assign(client, tenant, free, "agent_bob", "agent_cal")
+
+    assert handed_on.status_code == 200, handed_on.text
+    assert handed_on.json()["assignedAgentId"] == "agent_cal"
+    assert assigned.status_code == 200, assigned.text
+    assert assigned.json()["assignedAgentId"] == "agent_cal"
 
 
 async def test_agent_unassigns_own_conversation(client, db) -> None:

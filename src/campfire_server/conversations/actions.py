@@ -226,32 +226,34 @@ def update_conversation(
 
 
 def _check_take(principal: Principal, row: dict[str, Any], changes: dict[str, Any]) -> None:
-    """Raise ``Conflict`` when an agent takes or unassigns a conversation another agent holds.
+    """Raise ``Conflict`` when an agent changes the assignee of another agent's conversation.
 
     Of two agents that take one queued conversation at once, the later one
     would otherwise silently replace the first. Unassigning is checked too,
     because an agent could otherwise take in two requests: unassign, then
-    assign itself. The row is locked, so the later PATCH sees the first
-    one's assignee. Admin tokens and API keys reassign without this check.
+    assign itself. Reassigning to a third agent is checked as well, because
+    it moves the conversation away from its holder. The row is locked, so
+    the later PATCH reads the first one's assignee. Admin tokens and API
+    keys reassign without this check.
     """
     if principal.role != "agent" or not principal.agent_id:
         return
     if "assigned_agent_id" not in changes:
         return
-    if changes["assigned_agent_id"] not in (None, principal.agent_id):
-        return
     holder = row["assigned_agent_id"]
     if holder is None or holder == principal.agent_id:
         return
-    action = "take" if changes["assigned_agent_id"] else "unassign"
+    target = changes["assigned_agent_id"]
+    if target is None:
+        action = "unassign it"
+    elif target == principal.agent_id:
+        action = "take it"
+    else:
+        action = f'reassign it to agent "{target}"'
     raise Conflict(
         f'conversation {row["id"]} is assigned to agent "{holder}", so agent '
-        f'"{principal.agent_id}" cannot {action} it; reload it, or ask an admin to reassign it',
-        details={
-            "field": "assignedAgentId",
-            "value": changes["assigned_agent_id"],
-            "current": holder,
-        },
+        f'"{principal.agent_id}" cannot {action}; reload it, or ask an admin to reassign it',
+        details={"field": "assignedAgentId", "value": target, "current": holder},
     )
 
 

@@ -166,7 +166,7 @@ export interface paths {
         head?: never;
         /**
          * Update status, priority, assignee, subject or metadata
-         * @description Writes only the fields sent; of two PATCHes of one field the later one stays. The exception is an agent token that sets `assignedAgentId` to its own agent (taking the conversation) or to `null` (unassigning it): while another agent is assigned, that request is rejected with `409 CONFLICT`, so of two agents taking one conversation only the first gets it. Admin tokens and API keys reassign and unassign without this check.
+         * @description Writes only the fields sent; of two PATCHes of one field the later one stays. The exception is an agent token that changes `assignedAgentId` while another agent is assigned, whether to its own agent (taking the conversation), to `null` (unassigning it) or to a third agent: that request is rejected with `409 CONFLICT`, whose `details.current` is the assigned agent, so of two agents taking one conversation only the first gets it. Admin tokens and API keys reassign and unassign without this check.
          */
         patch: operations["conversations-update"];
         trace?: never;
