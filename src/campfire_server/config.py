@@ -114,8 +114,9 @@ class Settings(BaseSettings):
     realtime_heartbeat_seconds: float = Field(default=25.0, gt=0)
     realtime_idle_timeout_seconds: float = Field(default=120.0, ge=0)
     realtime_typing_ttl_seconds: float = Field(default=10.0, gt=0)
-    # Lifetime of an agent socket's lease in Redis. Each process renews its
-    # leases every third of it, so a dead process's sockets stop counting.
+    # Lifetime of an agent socket's lease in Redis, or in the database on
+    # PostgreSQL without Redis. Each process renews its leases every third
+    # of it, so a dead process's sockets stop counting.
     realtime_presence_lease_seconds: float = Field(default=90.0, ge=1.0, le=3600.0)
     realtime_send_queue_frames: int = Field(default=256, ge=1)
     realtime_max_frame_bytes: int = Field(default=64 * 1024, ge=1024)

@@ -31,6 +31,7 @@ from .brokers import Broker, InProcessBroker, open_broker
 from .credentials import REVOCATION_CHECK_SECONDS, CredentialWatch, revocation_envelope
 from .hub import Connection, DirectWriter, Hub, Sender
 from .log_tail import LogTail
+from .presence_leases import DatabasePresenceBroker
 from .service import prune_events
 
 log = logging.getLogger(__name__)
@@ -88,11 +89,7 @@ class RealtimeService:
             if ordered_log
             else None
         )
-        self.broker = broker or open_broker(
-            settings.redis_url,
-            settings.redis_prefix,
-            lease_seconds=settings.realtime_presence_lease_seconds,
-        )
+        self.broker = broker or self._open_broker()
         self.credentials = CredentialWatch(self.hub, db)
         # Called with each revoked key's id, to drop cached copies of the key.
         self.revocation_listeners: list[Callable[[str], None]] = []
@@ -100,6 +97,15 @@ class RealtimeService:
         # Presence rechecks still running, kept referenced until they finish.
         self._background: set[asyncio.Task[None]] = set()
         self._unsubscribe: Callable[[], None] | None = None
+
+    def _open_broker(self) -> Broker:
+        """Open the Redis broker, or an in-process one with leases on PostgreSQL without Redis."""
+        lease_seconds = self.settings.realtime_presence_lease_seconds
+        if not self.settings.redis_url and getattr(self.db, "dialect", None) == "postgresql":
+            return DatabasePresenceBroker(self.db, lease_seconds=lease_seconds)
+        return open_broker(
+            self.settings.redis_url, self.settings.redis_prefix, lease_seconds=lease_seconds
+        )
 
     async def start(self) -> None:
         if self.log_tail is not None:
@@ -325,7 +331,8 @@ class RealtimeService:
 
         That holds for one worker on SQLite without Redis. Several servers
         may share a PostgreSQL database without Redis, so there a start-up
-        cannot tell stale presence from another server's live sockets.
+        cannot tell stale presence from another server's live sockets, and
+        the leases of ``DatabasePresenceBroker`` clear it once they expire.
         """
         return (
             isinstance(self.broker, InProcessBroker)
@@ -344,8 +351,6 @@ class RealtimeService:
         database that cannot be read (say, not migrated yet) is logged and
         skipped, so ``/readyz`` can report it.
         """
-        # NOTE: a single PostgreSQL server without Redis keeps stale presence
-        # after a crash, because it cannot know it is the only server.
         try:
             online = await self.db.read(
                 lambda tx: tx.all(
