@@ -172,3 +172,35 @@ async def test_subscribe_then_post_delivers_after_position(
 
     assert frame["type"] == "message"
     assert frame["sequence"] == reply["data"]["sequence"] + 1
+
+
+async def test_resume_from_reply_after_drop(
+    position_server: LiveServer, position_db: Database
+) -> None:
+    tenant = await make_tenant(position_db, "Resume from reply")
+    async with httpx.AsyncClient(base_url=position_server.api, timeout=30) as http:
+        conversation_id = await open_conversation(http, tenant)
+    channel = f"conversation:{conversation_id}"
+    ws = await connect(position_server, tenant.key)
+    await ws.send(json.dumps({"type": "subscribe", "channel": channel}))
+    reply = await next_frame(ws)
+    assert reply["type"] == "subscribed", reply
+    start = reply["data"]["sequence"]
+
+    # No event reached the socket, so the reply's position is all a client has to resume from.
+    ws.transport.abort()
+    await post_messages(position_server, tenant, conversation_id, 1)
+    resumed = await connect(position_server, tenant.key)
+    try:
+        await resumed.send(json.dumps({"type": "subscribe", "channel": channel, "since": start}))
+        again = await next_frame(resumed)
+        replayed = await next_frame(resumed)
+    finally:
+        await resumed.close()
+
+    assert again["type"] == "subscribed"
+    assert again["data"]["replayed"] == 1
+    assert replayed["type"] == "message"
+    assert replayed["sequence"] == start + 1
+    assert replayed["data"]["content"] == "burst 0"
+    assert again["data"]["sequence"] == replayed["sequence"]
