@@ -66,6 +66,44 @@ async def test_text_plain_is_415(client, tenant):
     assert_envelope(response, 415, "UNSUPPORTED_MEDIA_TYPE")
 
 
+@pytest.mark.parametrize(
+    ("content_type", "expected_start"),
+    [
+        (";;;==", "content type ';;;==' is not supported"),
+        ("  ; charset=utf-8", "content type '; charset=utf-8' is not supported"),
+        ("text/x-it's", 'content type "text/x-it\'s" is not supported'),
+        (None, "the Content-Type header is missing or empty"),
+    ],
+)
+async def test_unsupported_media_type_named(client, tenant, content_type, expected_start):
+    headers = dict(tenant.headers)
+    if content_type is not None:
+        headers["Content-Type"] = content_type
+
+    response = await client.post(
+        "/conversations", content=json.dumps(CREATE_CONVERSATION), headers=headers
+    )
+
+    error = assert_envelope(response, 415, "UNSUPPORTED_MEDIA_TYPE")
+    assert error["message"].startswith(expected_start), error["message"]
+    assert error["message"].endswith("send the body as application/json")
+
+
+async def test_long_media_type_is_cut(client, tenant):
+    content_type = "application/" + "x" * 5000
+
+    response = await client.post(
+        "/conversations",
+        content=json.dumps(CREATE_CONVERSATION),
+        headers={**tenant.headers, "Content-Type": content_type},
+    )
+
+    error = assert_envelope(response, 415, "UNSUPPORTED_MEDIA_TYPE")
+    assert len(error["message"]) < 300
+    assert error["details"]["value"] == content_type[:100] + "..."
+    assert repr(content_type[:100] + "...") in error["message"]
+
+
 @pytest.mark.parametrize("content_type", ["APPLICATION/JSON", "Application/Json; charset=utf-8"])
 async def test_media_type_ignores_case(client, tenant, content_type):
     response = await client.post(

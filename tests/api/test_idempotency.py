@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from pathlib import Path
 
 import pytest
 
@@ -255,6 +256,18 @@ async def test_crash_retry_with_other_body_is_409(client, tenant, frozen_clock, 
     assert response.status_code == 409
     assert response.json()["error"]["code"] == "IDEMPOTENCY_KEY_REUSED"
     assert (await get_conversation(client, tenant, conversation["id"]))["messageCount"] == 1
+
+
+def test_readme_states_crash_window():
+    readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Retrying a POST safely", 1)[1].split("\n## ", 1)[0]
+    wait = f"after {idempotency.IdempotencyMiddleware.WAIT_SECONDS:g} s"
+    window = f"until {idempotency.ABANDONED_MS // 1000} s after the first"
+
+    assert "If the server dies while a request runs" in section
+    assert wait in section
+    assert window in section
+    assert "IDEMPOTENCY_IN_PROGRESS" in section
 
 
 async def test_write_results_recorded_in_write(client, tenant, db):

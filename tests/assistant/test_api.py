@@ -293,10 +293,27 @@ async def test_bot_refusal_posts_english_notice(client, kb_tenant):
     await send_message(client, kb_tenant, conversation["id"], "no more bots")
     messages = await wait_for_messages(client, kb_tenant, conversation["id"], 3)
     reply = next(m for m in messages if m["authorType"] == "ai")
-    notice = next(m for m in messages if m["authorType"] == "system")
+    note = next(m for m in messages if m["authorType"] == "system")
     assert reply["metadata"]["ai"]["handoffReason"] == "requested_human"
     assert reply["content"] == acknowledgement(HandoffReason.REQUESTED_HUMAN, "en")
-    assert notice["content"] == connecting_notice("en")
+    assert note["private"] is True
+
+
+async def test_ai_handoff_announced_once(client, kb_tenant):
+    await enable_auto_reply(client, kb_tenant)
+    conversation = await create_conversation(client, kb_tenant)
+    await send_message(client, kb_tenant, conversation["id"], "what is the airspeed of a swallow?")
+    messages = await wait_for_messages(client, kb_tenant, conversation["id"], 3)
+    public = [m for m in messages if not m["private"] and m["authorType"] != "customer"]
+    notes = [m for m in messages if m["private"]]
+
+    assert [m["authorType"] for m in public] == ["ai"]
+    assert handoff.promises_person(public[0]["content"])
+    assert len(notes) == 1
+    assert notes[0]["authorType"] == "system"
+    assert "out_of_scope" in notes[0]["content"]
+    assert not handoff.promises_person(notes[0]["content"])
+    assert notes[0]["content"] != connecting_notice("en")
 
 
 @pytest.mark.parametrize(

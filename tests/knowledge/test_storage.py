@@ -236,3 +236,61 @@ def test_read_json_lines_skips_duplicate_rows(tmp_path: Path):
     assert "the title 'Refunds' of line 5" in result.skipped[2].reason
     assert "the externalId 'a1' of line 7" in result.skipped[3].reason
     assert "of line 9" in result.skipped[4].reason
+
+
+@pytest.mark.parametrize(
+    ("row", "expected"),
+    [
+        ({"content": ""}, "content is empty"),
+        ({"text": "   "}, "content is empty"),
+        ({"content": "\u200b"}, "content has no visible character"),
+        ({"content": 5}, "content must be a string"),
+    ],
+)
+def test_read_json_lines_reports_bad_content(tmp_path: Path, row, expected):
+    path = tmp_path / "kb.jsonl"
+    path.write_text(json.dumps(row) + "\n")
+
+    rows = importer.read_source_rows(path)
+
+    assert rows.articles == []
+    assert [skipped.line for skipped in rows.skipped] == [1]
+    assert rows.skipped[0].reason.startswith(expected), rows.skipped[0].reason
+
+
+def test_read_json_lines_title_matches_keyless_rows(tmp_path: Path):
+    # A row without externalId and url matches by title only an article
+    # without both, as import_articles matches stored articles.
+    path = tmp_path / "kb.jsonl"
+    rows = [
+        {"title": "T3", "content": "Shipping is free.", "url": "https://e.example/s"},
+        {"title": "T3", "content": "other"},
+        {"title": "T3", "content": "again"},
+    ]
+    path.write_text("".join(json.dumps(row) + "\n" for row in rows))
+
+    result = importer.read_source_rows(path)
+
+    assert [article.content for article in result.articles] == ["Shipping is free.", "other"]
+    assert [skipped.line for skipped in result.skipped] == [3]
+    assert "the title 'T3' of line 2" in result.skipped[0].reason
+
+
+def test_read_json_lines_duplicate_hints(tmp_path: Path):
+    path = tmp_path / "kb.jsonl"
+    rows = [
+        {"id": "a1", "content": "One two."},
+        {"id": "a1", "content": "Three four."},
+        {"url": "https://e.example/p", "content": "Five six."},
+        {"url": "https://e.example/p", "content": "Seven eight."},
+        {"title": "Same", "content": "Nine ten."},
+        {"title": "Same", "content": "Eleven twelve."},
+    ]
+    path.write_text("".join(json.dumps(row) + "\n" for row in rows))
+
+    reasons = [skipped.reason for skipped in importer.read_source_rows(path).skipped]
+
+    assert len(reasons) == 3
+    assert reasons[0].endswith("give each row its own externalId")
+    assert reasons[1].endswith("give each row its own url, or an externalId")
+    assert reasons[2].endswith("give each row its own title, or an externalId or url")

@@ -26,27 +26,43 @@ _BYTE_ORDER_MARKS = (
 )
 
 
+# The maximum length of a Content-Type value that an error repeats.
+MAX_SHOWN_HEADER_CHARS = 100
+
+
 def check_media_type(header: str | None) -> None:
     """Raise ``UnsupportedMediaType`` unless ``header`` is a JSON type with no charset but UTF-8."""
     media_type, *parameters = (header or "").split(";")
     media_type = media_type.strip().lower()
     if media_type != "application/json" and not media_type.endswith("+json"):
+        # A header without a media type, such as ";;;==", is named as sent.
+        sent = _cut_header(media_type or (header or "").strip())
+        if sent:
+            message = f"content type {sent!r} is not supported"
+        else:
+            message = "the Content-Type header is missing or empty"
         raise UnsupportedMediaType(
-            f"content type {media_type or '(none)'!r} is not supported; "
-            "send the body as application/json",
-            details={"value": media_type, "expected": "application/json"},
+            f"{message}; send the body as application/json",
+            details={"value": sent, "expected": "application/json"},
         )
     for parameter in parameters:
         name, _, value = parameter.partition("=")
         if name.strip().lower() != "charset":
             continue
-        charset = value.strip().strip('"').lower()
+        charset = _cut_header(value.strip().strip('"').lower())
         if charset not in _UTF8_NAMES:
             raise UnsupportedMediaType(
                 f"charset {charset!r} is not supported; encode the JSON body as UTF-8 and "
                 "send charset=utf-8 or no charset",
                 details={"field": "Content-Type", "value": charset, "expected": "utf-8"},
             )
+
+
+def _cut_header(value: str) -> str:
+    """Cut a header value to ``MAX_SHOWN_HEADER_CHARS`` characters, ending a cut one with "..."."""
+    if len(value) <= MAX_SHOWN_HEADER_CHARS:
+        return value
+    return value[:MAX_SHOWN_HEADER_CHARS] + "..."
 
 
 def check_utf8_start(body: bytes) -> None:

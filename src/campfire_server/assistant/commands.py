@@ -26,9 +26,10 @@ SettingsHook = Callable[[argparse.Namespace], Any]
 def cmd_kb_import(args: argparse.Namespace, settings_from_args: SettingsHook) -> int:
     """Import the articles of a folder, document or JSON Lines file.
 
-    Invalid JSON Lines rows, and rows that repeat the externalId, url or
-    title of an earlier row, are skipped, listed on stderr by line number and
-    in the output's ``skipped``. Errors name rows by file line or file name.
+    Invalid JSON Lines rows, and rows that would update the article of an
+    earlier row (matched as ``import_articles`` matches stored articles), are
+    skipped, listed on stderr by line number and in the output's ``skipped``.
+    Errors name rows by file line or file name.
     The command fails with ``USAGE`` only when rows were skipped and none is
     left to import.
     """
@@ -163,7 +164,8 @@ def add_commands(
     kb_import = kb.add_parser(
         "import",
         help="import a folder of .md/.html/.txt files or a .jsonl file; "
-        "articles are matched by externalId or url, so importing again updates them",
+        "articles are matched by externalId, else url, else (with neither) title, "
+        "so importing again updates them",
     )
     kb_import.add_argument("path", help="folder or file to import")
     kb_import.add_argument("--org", required=True, metavar="ORG_ID", help="organization id")

@@ -266,9 +266,15 @@ def read_json_lines(path: Path) -> SourceRows:
             if not isinstance(row, dict):
                 skipped.append(SkippedRow(number, "it is not a JSON object"))
                 continue
-            if row.get("content", row.get("text")) is None:
+            content = row.get("content", row.get("text"))
+            if content is None:
                 skipped.append(
                     SkippedRow(number, "content is missing; give the row a content (or text) field")
+                )
+                continue
+            if isinstance(content, str) and not content.strip():
+                skipped.append(
+                    SkippedRow(number, "content is empty; give the row the article's text")
                 )
                 continue
             try:
@@ -277,7 +283,10 @@ def read_json_lines(path: Path) -> SourceRows:
                     wider = cut_title(_first_line(article.content))
                     article = article.model_copy(update={"title": wider})
             except ValidationError as error:
-                skipped.append(SkippedRow(number, _describe(error)))
+                # A title derived from invalid content is invalid too, but the
+                # content is what the row has to fix.
+                first_field = None if _has_title(row) else "content"
+                skipped.append(SkippedRow(number, _describe(error, first_field=first_field)))
                 continue
             key = _match_key(article)
             if key in first_lines:
@@ -286,7 +295,7 @@ def read_json_lines(path: Path) -> SourceRows:
                     SkippedRow(
                         number,
                         f"it has the {name} {value!r} of line {first_lines[key]}, so it would "
-                        f"replace that article; give each row its own {name} or externalId",
+                        f"replace that article; {_DISTINCT_KEY_HINTS[name]}",
                     )
                 )
                 continue
@@ -295,6 +304,14 @@ def read_json_lines(path: Path) -> SourceRows:
             for held_key in _held_keys(article):
                 first_lines.setdefault(held_key, number)
     return SourceRows(articles, labels, skipped)
+
+
+# How to make a row that repeats an earlier row's match key import as its own article.
+_DISTINCT_KEY_HINTS = {
+    "externalId": "give each row its own externalId",
+    "url": "give each row its own url, or an externalId",
+    "title": "give each row its own title, or an externalId or url",
+}
 
 
 def _match_key(article: ArticleCreate) -> tuple[str, str]:
@@ -391,8 +408,10 @@ def json_row_fields(row: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _describe(error: ValidationError) -> str:
-    first = error.errors()[0]
+def _describe(error: ValidationError, *, first_field: str | None = None) -> str:
+    """Describe the first error of ``error``, or the first on ``first_field`` if it has one."""
+    errors = error.errors()
+    first = next((item for item in errors if item["loc"][:1] == (first_field,)), errors[0])
     field = pydantic_errors.field_path(tuple(first["loc"]))
     return pydantic_errors.describe_message(field, first)
 

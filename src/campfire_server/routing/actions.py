@@ -364,15 +364,16 @@ def open_handoff(
         id=conversation_id,
     )
     # The AI's own reply already tells the customer a person is coming, so a
-    # handoff it requests adds a note for agents instead of a second notice.
-    _post_system_message(
-        tx,
-        org_id,
-        conversation_id,
-        _handoff_notice(tx, conversation_id),
-        handoff_id,
-        private=source == "ai",
-    )
+    # handoff it requests adds a private note for agents instead of a second
+    # notice to the customer.
+    if source == "ai":
+        _post_system_message(
+            tx, org_id, conversation_id, _ai_handoff_note(reason), handoff_id, private=True
+        )
+    else:
+        _post_system_message(
+            tx, org_id, conversation_id, _handoff_notice(tx, conversation_id), handoff_id
+        )
 
     owner = conversation["assigned_agent_id"]
     if owner is not None:
@@ -840,6 +841,15 @@ def _emit_handoff(tx: Tx, event_type: str, row: dict[str, Any], mailbox_id: str,
         conversation_id=row["conversation_id"],
         mailbox_id=mailbox_id,
         created_at=now,
+    )
+
+
+def _ai_handoff_note(reason: str | None) -> str:
+    """Return the agents' private note about a handoff that the AI requested."""
+    reason_text = f" (reason: {reason})" if reason else ""
+    return (
+        f"The AI handed this conversation to the support team{reason_text}. "
+        "Its reply already informs the customer that a person will answer here."
     )
 
 
