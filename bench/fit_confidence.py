@@ -218,21 +218,16 @@ def hist_to_model(fitted, features: list[str]) -> BoostedTrees:
     for (predictor,) in fitted._predictors:
         nodes = predictor.nodes
         leaf = nodes["is_leaf"].astype(bool)
+        feature = np.where(leaf, 0, nodes["feature_idx"])
+        # Child indices are unsigned in scikit-learn, and LEAF is negative.
+        left = np.where(leaf, LEAF, nodes["left"].astype(np.int64))
+        right = np.where(leaf, LEAF, nodes["right"].astype(np.int64))
         trees.append(
             Tree(
-                feature=tuple(
-                    0 if is_leaf else int(f)
-                    for f, is_leaf in zip(nodes["feature_idx"], leaf, strict=True)
-                ),
+                feature=tuple(int(f) for f in feature),
                 threshold=tuple(float(t) for t in nodes["num_threshold"]),
-                left=tuple(
-                    LEAF if is_leaf else int(c)
-                    for c, is_leaf in zip(nodes["left"], leaf, strict=True)
-                ),
-                right=tuple(
-                    LEAF if is_leaf else int(c)
-                    for c, is_leaf in zip(nodes["right"], leaf, strict=True)
-                ),
+                left=tuple(int(child) for child in left),
+                right=tuple(int(child) for child in right),
                 value=tuple(float(v) for v in nodes["value"]),
             )
         )
