@@ -61,10 +61,20 @@ SEMANTIC_FEATURES = (
     *READING_NAMES,
 )
 # Trees, depth and learning rate per retriever. With the semantic features,
-# trees of depth 2 learned interactions that did not carry across sets: mtrag
-# scored by trees fitted on the other sets reached AUROC 0.60 at depth 2 and
-# 0.72 with stumps. So the fused model is a sum of single splits.
-SHAPES = {"lexical": (150, 2, 0.05), "fused": (100, 1, 0.1)}
+# unconstrained trees of depth 2 learned interactions that did not carry
+# across sets: mtrag scored by trees fitted on the other sets reached AUROC
+# 0.60 at depth 2 and 0.72 with stumps. The fused trees are constrained to
+# be monotonic in every feature that correlates with the label (see
+# ``monotonic_signs``), which lets them split on pairs and triples of
+# features without learning such reversals (BENCHMARKS.md has the figures).
+SHAPES = {"lexical": (150, 2, 0.05), "fused": (100, 3, 0.1)}
+# The fused trees' leaves hold at least this many training rows, and their
+# leaf values have this L2 penalty.
+FUSED_MIN_LEAF = 20
+FUSED_L2 = 1.0
+# A feature whose Pearson correlation with the label is smaller than this
+# in magnitude on the training rows is left unconstrained.
+MONOTONIC_MIN_CORRELATION = 0.05
 # The model shape each retriever ships (see BENCHMARKS.md for the comparison).
 SHIPPED_SHAPE = {"lexical": "trees", "fused": "average"}
 SET_NAMES = ("techqa", "wixqa", "mtrag")
@@ -73,17 +83,53 @@ THRESHOLD = 0.6
 FOLDS = 5
 
 
-def classifier(retriever: str, seed: int = 0):
-    from sklearn.ensemble import GradientBoostingClassifier
+def fit_trees(retriever: str, x: np.ndarray, y: np.ndarray, seed: int = 0):
+    """Fit the boosted trees of ``retriever`` on ``x`` and ``y``.
+
+    Lexical trees are a GradientBoostingClassifier on subsamples drawn with
+    ``seed``. Fused trees are a HistGradientBoostingClassifier with the
+    monotonic constraints of ``monotonic_signs``, which uses no randomness
+    without early stopping, so ``seed`` does not change it.
+    """
+    from sklearn.ensemble import GradientBoostingClassifier, HistGradientBoostingClassifier
 
     trees, depth, learning_rate = SHAPES[retriever]
-    return GradientBoostingClassifier(
-        n_estimators=trees,
+    if retriever == "lexical":
+        return GradientBoostingClassifier(
+            n_estimators=trees,
+            max_depth=depth,
+            learning_rate=learning_rate,
+            subsample=SUBSAMPLE,
+            random_state=seed,
+        ).fit(x, y)
+    return HistGradientBoostingClassifier(
+        max_iter=trees,
         max_depth=depth,
         learning_rate=learning_rate,
-        subsample=SUBSAMPLE,
+        min_samples_leaf=FUSED_MIN_LEAF,
+        l2_regularization=FUSED_L2,
+        monotonic_cst=monotonic_signs(x, y),
+        early_stopping=False,
         random_state=seed,
-    )
+    ).fit(x, y)
+
+
+def monotonic_signs(x: np.ndarray, y: np.ndarray) -> list[int]:
+    """Return per feature 1 or -1, the sign of its correlation with ``y``, or 0 when weak.
+
+    The sign comes from the training rows only, so a held-out check does
+    not see the rows it scores. A constant feature gets 0.
+    """
+    signs = []
+    for column in x.T:
+        if column.std() == 0 or y.std() == 0:
+            signs.append(0)
+            continue
+        correlation = float(np.corrcoef(column, y)[0, 1])
+        signs.append(
+            0 if abs(correlation) < MONOTONIC_MIN_CORRELATION else int(np.sign(correlation))
+        )
+    return signs
 
 
 def held_out_scores(
@@ -116,7 +162,7 @@ def held_out_scores(
         merged_trees = np.zeros(0 if merged is None else len(merged[0]))
         merged_logistic = np.zeros_like(merged_trees)
         for train, test in pairs:
-            fitted = classifier(retriever, seed).fit(x[train], y[train])
+            fitted = fit_trees(retriever, x[train], y[train], seed)
             trees_scores[test] = fitted.predict_proba(x[test])[:, 1]
             beta = fit_logistic(x[train], y[train].astype(float))
             logistic_scores[test] = predict(beta, x[test])
@@ -137,6 +183,8 @@ def held_out_scores(
 
 def to_model(fitted, features: list[str]) -> BoostedTrees:
     """Copy a fitted scikit-learn classifier into the package's tree format."""
+    if hasattr(fitted, "_predictors"):
+        return hist_to_model(fitted, features)
     prior = float(fitted._raw_predict_init(np.zeros((1, len(features))))[0, 0])
     trees = []
     for estimator in fitted.estimators_[:, 0]:
@@ -155,6 +203,40 @@ def to_model(fitted, features: list[str]) -> BoostedTrees:
         prior_log_odds=prior,
         learning_rate=float(fitted.learning_rate),
         trees=tuple(trees),
+    )
+
+
+def hist_to_model(fitted, features: list[str]) -> BoostedTrees:
+    """Copy a fitted HistGradientBoostingClassifier into the package's tree format.
+
+    Its leaf values already include the learning rate, so the model's rate
+    is 1. It compares features as float64 and sends a value equal to a
+    threshold left, as the package does. The features have no missing
+    values, so the side that missing values take is not copied.
+    """
+    trees = []
+    for (predictor,) in fitted._predictors:
+        nodes = predictor.nodes
+        leaf = nodes["is_leaf"].astype(bool)
+        feature = np.where(leaf, 0, nodes["feature_idx"])
+        # Child indices are unsigned in scikit-learn, and LEAF is negative.
+        left = np.where(leaf, LEAF, nodes["left"].astype(np.int64))
+        right = np.where(leaf, LEAF, nodes["right"].astype(np.int64))
+        trees.append(
+            Tree(
+                feature=tuple(int(f) for f in feature),
+                threshold=tuple(float(t) for t in nodes["num_threshold"]),
+                left=tuple(int(child) for child in left),
+                right=tuple(int(child) for child in right),
+                value=tuple(float(v) for v in nodes["value"]),
+            )
+        )
+    return BoostedTrees(
+        features=tuple(features),
+        prior_log_odds=float(np.ravel(fitted._baseline_prediction)[0]),
+        learning_rate=1.0,
+        trees=tuple(trees),
+        precision="float64",
     )
 
 
@@ -379,20 +461,20 @@ def load_merged_rows(path: Path, sets: np.ndarray, ids: np.ndarray | None):
 def fit_shape(shape: str, retriever: str, x: np.ndarray, y: np.ndarray, features: list[str]):
     """Fit ``shape`` on every row and return it as the JSON the package loads."""
     if shape == "trees":
-        return to_model(classifier(retriever).fit(x, y), features).to_json()
+        return to_model(fit_trees(retriever, x, y), features).to_json()
     beta = fit_logistic(x, y.astype(float))
     weights = {name: float(w) for name, w in zip(features, beta[:-1], strict=True)}
     logistic = ConfidenceModel(weights=weights, bias=float(beta[-1])).to_json()
     if shape == "logistic":
         return logistic
-    trees_model = to_model(classifier(retriever).fit(x, y), features).to_json()
+    trees_model = to_model(fit_trees(retriever, x, y), features).to_json()
     return {"kind": "average", "members": [trees_model, logistic]}
 
 
 def model_probabilities(model: dict, retriever: str, x: np.ndarray, y: np.ndarray) -> np.ndarray:
     """Return the probabilities of the fit behind ``model``, computed by scikit-learn and numpy."""
     if model["kind"] == "boosted_trees":
-        return classifier(retriever).fit(x, y).predict_proba(x)[:, 1]
+        return fit_trees(retriever, x, y).predict_proba(x)[:, 1]
     if model["kind"] == "logistic":
         return predict(fit_logistic(x, y.astype(float)), x)
     members = [model_probabilities(member, retriever, x, y) for member in model["members"]]

@@ -23,16 +23,15 @@ FLOORS = {"hit@5": 0.91, "auroc": 0.82, "handoff_recall": 0.80}
 MAX_FALSE_HANDOFF_RATE = 0.36
 
 # The fused retriever (semantic extra) on the same slice, measured when set at
-# hit@5 0.961, AUROC 0.835, recall 0.771, false-handoff rate 0.289 (44 of 152
+# hit@5 0.961, AUROC 0.850, recall 0.792, false-handoff rate 0.316 (48 of 152
 # answerable questions). Query vectors are bfloat16 where the CPU has it, so
 # on another processor a question may move: the recall floor allows one
 # handoff fewer, not two, and the false-handoff ceiling one handoff more.
-# NOTE: the model with the title standard score hands off 4 answerable
-# questions more here than the one before it (0.263), in-sample. Held out
-# (5-fold over the three sets) its false-handoff rate at 0.6 on techqa
-# stayed 0.31.
-FUSED_FLOORS = {"hit@5": 0.95, "auroc": 0.83, "handoff_recall": 0.75}
-FUSED_MAX_FALSE_HANDOFF_RATE = 0.30
+# NOTE: the monotonic trees hand off 4 answerable questions more here than
+# the stumps before them (0.289), in-sample. Held out (5-fold over the three
+# sets) their false-handoff rate at 0.6 on techqa stayed 0.31.
+FUSED_FLOORS = {"hit@5": 0.95, "auroc": 0.84, "handoff_recall": 0.77}
+FUSED_MAX_FALSE_HANDOFF_RATE = 0.33
 
 
 @pytest.fixture(scope="module")

@@ -49,6 +49,38 @@ def test_feature_compared_as_float32():
     assert model.probability({"coverage": 0.1}) > 0.5
 
 
+def test_float64_model_compares_float64():
+    # The same threshold as above: in float64, 0.1 lies under it and goes left.
+    stump = Tree(
+        feature=(0, 0, 0),
+        threshold=(0.1000000001, -2.0, -2.0),
+        left=(1, LEAF, LEAF),
+        right=(2, LEAF, LEAF),
+        value=(0.0, -2.0, 2.0),
+    )
+    model = BoostedTrees(("coverage",), 0.0, 1.0, (stump,), precision="float64")
+    assert model.probability({"coverage": 0.1}) < 0.5
+
+
+def test_float64_precision_round_trip(tmp_path):
+    model = BoostedTrees(("coverage",), 0.3, 1.0, (STUMP,), precision="float64")
+    data = model.to_json()
+    assert data["precision"] == "float64"
+    assert load(write(tmp_path, data)) == model
+
+
+def test_float32_file_omits_precision():
+    data = BoostedTrees(("coverage",), 0.3, 0.1, (STUMP,)).to_json()
+    assert "precision" not in data
+
+
+def test_unknown_precision_rejected(tmp_path):
+    data = BoostedTrees(("coverage",), 0.0, 1.0, (STUMP,)).to_json()
+    data["precision"] = "float16"
+    with pytest.raises(ValueError, match="unknown precision 'float16'"):
+        load(write(tmp_path, data))
+
+
 def test_json_round_trip(tmp_path):
     model = BoostedTrees(("coverage",), 0.3, 0.1, (STUMP, STUMP))
     loaded = load(write(tmp_path, model.to_json()))

@@ -18,6 +18,8 @@ import numpy as np
 
 # The value ``left`` and ``right`` hold at a leaf.
 LEAF = -1
+# The precisions a model file may compare its features in.
+PRECISIONS = ("float32", "float64")
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,19 +50,24 @@ class BoostedTrees:
     prior_log_odds: float
     learning_rate: float
     trees: tuple[Tree, ...]
+    # The precision features are compared in: "float32" for scikit-learn's
+    # GradientBoostingClassifier, "float64" for its
+    # HistGradientBoostingClassifier.
+    precision: str = "float32"
 
     def probability(self, values: Mapping[str, float]) -> float:
         """Return the predicted probability for the named feature ``values``."""
-        # scikit-learn's trees compare features as float32 against float64
-        # thresholds. A split lies between two float32 training values, so a
-        # float64 feature just under it can round to the other side.
-        vector = np.asarray([values[name] for name in self.features], dtype=np.float32).tolist()
+        # GradientBoostingClassifier compares features as float32 against
+        # float64 thresholds. A split lies between two float32 training
+        # values, so a float64 feature just under it can round to the other
+        # side. HistGradientBoostingClassifier compares float64 values.
+        vector = np.asarray([values[name] for name in self.features], dtype=self.precision).tolist()
         total = sum(tree.predict(vector) for tree in self.trees)
         z = self.prior_log_odds + self.learning_rate * total
         return 1.0 / (1.0 + math.exp(-z))
 
     def to_json(self) -> dict:
-        return {
+        data = {
             "kind": "boosted_trees",
             "features": list(self.features),
             "prior_log_odds": self.prior_log_odds,
@@ -76,6 +83,10 @@ class BoostedTrees:
                 for tree in self.trees
             ],
         }
+        # Files written before the precision was recorded are float32 ones.
+        if self.precision != "float32":
+            data["precision"] = self.precision
+        return data
 
 
 def load(path: Path) -> BoostedTrees:
@@ -93,6 +104,9 @@ def from_json(data: dict, path: Path) -> BoostedTrees:
         raise ValueError(f"{path} is not a boosted-trees model (kind {data.get('kind')!r})")
 
     features = tuple(data["features"])
+    precision = data.get("precision", "float32")
+    if precision not in PRECISIONS:
+        raise ValueError(f"{path}: unknown precision {precision!r}; expected one of {PRECISIONS}")
     trees = []
     for number, raw in enumerate(data["trees"]):
         tree = Tree(
@@ -119,4 +133,5 @@ def from_json(data: dict, path: Path) -> BoostedTrees:
         prior_log_odds=float(data["prior_log_odds"]),
         learning_rate=float(data["learning_rate"]),
         trees=tuple(trees),
+        precision=precision,
     )
