@@ -13,12 +13,14 @@ from pathlib import Path
 from campfire_server.assistant.evaluation import Question, run_questions, summarise
 
 QUESTIONS = Path(__file__).with_name("data") / "demo_questions.jsonl"
-# Floors sit just under the figures measured when they were set: hit@1 0.900,
-# hit@5 0.986, handoff recall 0.833, false-handoff rate 0.200 and 4 wrong
+# Floors sit just under the figures measured when they were set: hit@1 0.929,
+# hit@5 1.000, handoff recall 0.833, false-handoff rate 0.229 and 2 wrong
 # answers among 70 answerable questions (an answer citing no gold article).
-FLOORS = {"hit@1": 0.89, "hit@5": 0.98, "handoff_recall": 0.80}
-MAX_FALSE_HANDOFF_RATE = 0.21
-MAX_WRONG_ANSWERS = 4
+# The Outlook questions found their article once it named Outlook, but their
+# confidence stayed under 0.6, so two wrong answers became handoffs.
+FLOORS = {"hit@1": 0.92, "hit@5": 0.99, "handoff_recall": 0.80}
+MAX_FALSE_HANDOFF_RATE = 0.23
+MAX_WRONG_ANSWERS = 2
 
 
 def load_demo_questions() -> list[Question]:
