@@ -63,7 +63,7 @@ def check_contract(body):
         assert body["content"].strip()
     if handoff.promises_person(body["content"]):
         assert body["shouldHandoff"]
-    if body["confidence"] >= 0.8:
+    if body["confidence"] >= 0.8 and body["model"] != "small-talk":
         assert body["sources"]
 
 

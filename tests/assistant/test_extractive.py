@@ -1,7 +1,16 @@
 import re
 
+import pytest
+
 from campfire_server.assistant.providers.base import ContextPassage
-from campfire_server.assistant.providers.extractive import ExtractiveProvider
+from campfire_server.assistant.providers.extractive import (
+    STAFF_OFFER,
+    ExtractiveProvider,
+    split_sentences,
+)
+from campfire_server.knowledge import importer
+from campfire_server.knowledge.text import markdown_to_text
+from tests.assistant.conftest import DEMO_KNOWLEDGE
 
 PASSAGE = ContextPassage(
     "art_1",
@@ -47,3 +56,51 @@ async def test_plain_article_has_no_offer():
 async def test_offer_only_when_quoted():
     reply = await generate("how do I upgrade my plan")
     assert "pass your request on" not in reply.content
+
+
+def demo_passage(title):
+    item = next(item for item in importer.read_source(DEMO_KNOWLEDGE) if item.title == title)
+    return ContextPassage("art_demo", item.title, markdown_to_text(item.content))
+
+
+def reply_claims(content, title):
+    """Return the reply's text apart from the quote's lead-in and the staff offer."""
+    quoted = content.removeprefix(f'From our article "{title}": ')
+    return quoted.replace(STAFF_OFFER, "").strip()
+
+
+async def test_contact_support_advice_has_no_offer():
+    reply = await generate(
+        "Can I sync my Outlook calendar?", demo_passage("Calendar sync problems")
+    )
+    assert "contact support with the booking id" in reply.content
+    assert STAFF_OFFER not in reply.content
+    assert "on request" not in reply.content
+    assert "no steps to take" not in reply.content
+
+
+async def test_offer_claims_nothing_beyond_quote():
+    reply = await generate("how do I downgrade")
+    assert STAFF_OFFER in reply.content
+    assert "no steps to take" not in reply.content
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Can I sync my Outlook calendar?",
+        "How do I downgrade my plan?",
+        "Can the support team add my VAT number to an old invoice?",
+        "I lost my phone, how do I turn off two-factor authentication?",
+        "What are your support hours?",
+    ],
+)
+async def test_demo_replies_only_quote_article(question):
+    for item in importer.read_source(DEMO_KNOWLEDGE):
+        passage = demo_passage(item.title)
+        reply = await generate(question, passage)
+        # Every sentence of the reply is a sentence of the passage, so none is left over.
+        left_over = reply_claims(reply.content, item.title)
+        for sentence in sorted(split_sentences(passage.text), key=len, reverse=True):
+            left_over = left_over.replace(sentence, "")
+        assert not left_over.strip(), (item.title, left_over)

@@ -1,4 +1,4 @@
-from campfire_server.knowledge.chunking import split_passages
+from campfire_server.knowledge.chunking import MIN_SECTIONS, split_passages
 from campfire_server.knowledge.text import (
     html_to_text,
     markdown_to_text,
@@ -70,3 +70,32 @@ def test_short_tail_merges_into_last_window():
 
 def test_empty_text_still_yields_passage():
     assert len(split_passages("art_1", "")) == 1
+
+
+def faq_text(sections):
+    parts = ["Billing FAQ", "Answers about prices and plans."]
+    for index in range(sections):
+        parts.append(f"Question number {index}?\nAnswer number {index} is short.")
+    return "\n\n".join(parts)
+
+
+def test_faq_is_cut_at_question_headings():
+    passages = split_passages("art_1", faq_text(MIN_SECTIONS))
+    assert len(passages) == MIN_SECTIONS + 1
+    assert passages[0].text == "Billing FAQ\n\nAnswers about prices and plans."
+    assert passages[1].text == "Question number 0?\nAnswer number 0 is short."
+    assert [p.ordinal for p in passages] == list(range(len(passages)))
+
+
+def test_few_question_headings_keep_one_passage():
+    passages = split_passages("art_1", faq_text(MIN_SECTIONS - 1))
+    assert len(passages) == 1
+
+
+def test_long_section_is_windowed():
+    long_answer = " ".join(f"w{i}" for i in range(600))
+    text = faq_text(MIN_SECTIONS) + f"\n\nLast question?\n{long_answer}"
+    passages = split_passages("art_1", text, size=200, overlap=50)
+    assert len(passages) > MIN_SECTIONS + 2
+    assert passages[-1].text.split()[-1] == "w599"
+    assert [p.ordinal for p in passages] == list(range(len(passages)))

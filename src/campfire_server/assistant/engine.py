@@ -27,6 +27,7 @@ from .language import detect_language
 from .providers.base import AnswerProvider, ContextPassage, ProviderError, ProviderReply
 from .providers.extractive import ExtractiveProvider
 from .sensitive import SensitiveTopic
+from .small_talk import is_small_talk, match_small_talk, reply_language, small_talk_reply
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +48,8 @@ OUT_OF_SCOPE_COVERAGE = 0.2
 # 0.829 to 0.816.
 UNSUPPORTED_MAX_CONFIDENCE = 0.49
 POLICY_MODEL = "handoff-policy"
+# The ``model`` of a reply to a greeting, thanks, an acknowledgement or a farewell.
+SMALL_TALK_MODEL = "small-talk"
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,8 +72,9 @@ class Answer:
     ``sources`` lists the articles that ``confidence`` rests on: those the
     reply cites (or was given, when it cites none), or on a handoff the
     relevant articles it weighed. A handoff with no such article reports a
-    confidence below ``RELEVANT``, so a high confidence never comes without
-    sources. An answer's confidence may exceed every source's relevance,
+    confidence below ``RELEVANT``, so a high confidence comes without
+    sources only in a reply to small talk, which states no fact and has
+    confidence 1. An answer's confidence may exceed every source's relevance,
     because confidence is the calibrated probability that the cited article
     is right, while relevance only measures shared words.
     """
@@ -168,11 +172,31 @@ class AnswerEngine:
         decision = handoff.before_answer(history, question)
         if decision.should_handoff:
             return self._handoff(decision.reason, language(), 0.0, started, topic=decision.topic)
+        small_talk = match_small_talk(question)
+        if small_talk is not None:
+            # Nothing to look up: the reply states no fact, so it is certain and cites nothing.
+            earlier = [text for author, text in reversed(history) if author in CUSTOMER_AUTHORS]
+            return Answer(
+                content=small_talk_reply(small_talk.kind, reply_language(small_talk, earlier)),
+                confidence=1.0,
+                sources=[],
+                should_handoff=False,
+                handoff_reason=None,
+                model=SMALL_TALK_MODEL,
+                response_time=time.perf_counter() - started,
+            )
         if not knowledge_base_enabled:
             return self._handoff(HandoffReason.LOW_CONFIDENCE, language(), 0.0, started)
 
         index = await self.registry.get(org_id)
-        query = build_query(question, history)
+        # The search reads the question with the last earlier customer turn, which
+        # must be one that asked something: after "hi" or "thanks" it is the turn before.
+        asked = [
+            (author, text)
+            for author, text in history
+            if author not in CUSTOMER_AUTHORS or not is_small_talk(text)
+        ]
+        query = build_query(question, asked)
         hits = index.search(query, mode=self.retriever, mailbox_id=mailbox_id, limit=CANDIDATES)
         evidence = measure(index, query, hits, question) if hits else NO_EVIDENCE
         confidence = self.confidence.score(evidence) if hits else 0.0

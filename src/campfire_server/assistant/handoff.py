@@ -17,6 +17,7 @@ from enum import StrEnum
 from .complaints import complains_about_help
 from .person_request import fold, requested_human
 from .sensitive import SensitiveTopic, sensitive_topic
+from .small_talk import is_small_talk, is_small_talk_reply
 
 DEFAULT_THRESHOLD = 0.6
 # Earlier AI replies in a row that did not help before the AI stops trying.
@@ -81,7 +82,9 @@ def repeated_failure(history: Sequence[tuple[str, str]], message: str) -> bool:
     A failure is an AI reply that said it could not help, or an AI reply
     that the customer's next message (or ``message`` itself) rejected.
     Only turns since the last agent or system message count, so a
-    conversation handed back by a person starts afresh.
+    conversation handed back by a person starts afresh. A reply to small
+    talk ("hi", "thanks") neither fails nor helps, so it leaves the count
+    as it was, and a small-talk message never rejects a reply.
     """
     turns = list(history) + [("customer", message)]
     start = 0
@@ -91,10 +94,15 @@ def repeated_failure(history: Sequence[tuple[str, str]], message: str) -> bool:
     failures = 0
     recent = turns[start:]
     for position, (author, content) in enumerate(recent):
-        if author != "ai":
+        if author != "ai" or is_small_talk_reply(content):
             continue
         following = next(
-            (text for who, text in recent[position + 1 :] if who in ("customer", "user")), None
+            (
+                text
+                for who, text in recent[position + 1 :]
+                if who in ("customer", "user") and not is_small_talk(text)
+            ),
+            None,
         )
         if _UNHELPFUL_REPLY.search(fold(content)) or (
             following is not None and _CUSTOMER_DISSATISFIED.search(fold(following))

@@ -65,7 +65,8 @@ class GenerateResponse(ResponseModel):
         description="The calibrated probability that the cited article answers the question. "
         "It is not on the relevance scale: relevance counts the question's words in an "
         "article, so a right article worded differently from the question can have a low "
-        "relevance and a high confidence",
+        "relevance and a high confidence. A reply to small talk (a greeting, thanks, an "
+        "acknowledgement or a farewell) cites nothing and has confidence 1",
     )
     sources: list[SourcePublic] = Field(
         description="The articles the confidence rests on: those the reply cites, or on a "
@@ -78,4 +79,7 @@ class GenerateResponse(ResponseModel):
         "out_of_scope or provider_failure; null when the AI answered"
     )
     response_time: float = Field(description="Seconds the engine took")
-    model: str = Field(description="The provider and model that wrote the answer")
+    model: str = Field(
+        description="The provider and model that wrote the answer; handoff-policy for a "
+        "handoff's acknowledgement and small-talk for a reply to small talk"
+    )

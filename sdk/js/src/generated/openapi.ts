@@ -1098,7 +1098,7 @@ export interface components {
         GenerateResponse: {
             /**
              * Confidence
-             * @description The calibrated probability that the cited article answers the question. It is not on the relevance scale: relevance counts the question's words in an article, so a right article worded differently from the question can have a low relevance and a high confidence
+             * @description The calibrated probability that the cited article answers the question. It is not on the relevance scale: relevance counts the question's words in an article, so a right article worded differently from the question can have a low relevance and a high confidence. A reply to small talk (a greeting, thanks, an acknowledgement or a farewell) cites nothing and has confidence 1
              */
             confidence: number;
             /** Content */
@@ -1110,7 +1110,7 @@ export interface components {
             handoffReason: string | null;
             /**
              * Model
-             * @description The provider and model that wrote the answer
+             * @description The provider and model that wrote the answer; handoff-policy for a handoff's acknowledgement and small-talk for a reply to small talk
              */
             model: string;
             /**

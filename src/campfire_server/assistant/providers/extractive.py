@@ -3,7 +3,8 @@
 It runs offline and states nothing that is not in the passages: every
 sentence of its reply is copied from one of them, and it names the article
 it quotes. When a quoted sentence states that the support team does an
-action, the reply explains how to request it instead of inventing steps.
+action, the reply offers to pass the request on, and adds no claim of its
+own about the action.
 """
 
 from __future__ import annotations
@@ -19,11 +20,22 @@ MAX_SENTENCES = 3
 MAX_SENTENCE_CHARS = 400
 
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(])|\n+")
+# A sentence that states that the support team itself does an action: "done only by the
+# support team", "only the support team can turn it off", "the support team can
+# add a note". Advice to contact support ("contact support with the booking id")
+# or "on request" alone does not say who acts, so it does not count.
 _STAFF_ONLY = re.compile(
-    r"\b(?:only (?:by )?(?:our |the )?support(?: team)?|support team (?:can|will|handles?)|"
-    r"(?:contact|ask|email|write to) (?:our |the )?support|on request|by request|"
-    r"cannot be done (?:yourself|in the app|from the dashboard))\b",
+    r"\b(?:(?:done|made|handled|changed|carried out|processed) (?:only )?by (?:our |the )?"
+    r"support(?: team)?|only (?:by )?(?:our |the )?support(?: team)? (?:can|will|does)|"
+    r"(?:our |the )?support team (?:can|will|does|handles?) (?!not\b)\w+|"
+    r"cannot be done (?:yourself|in the app|from the dashboard))",
     re.IGNORECASE,
+)
+# The offer added after such a quote. It states nothing the quote does not:
+# whether the customer may do the action too is left to the quoted sentences.
+STAFF_OFFER = (
+    "If you would like our support team to do this for you, say so here and I will pass "
+    "your request on."
 )
 
 
@@ -93,11 +105,7 @@ class ExtractiveProvider:
         quoted = " ".join(chosen)
         lines = [f'From our article "{passage.title}": {quoted}']
         if _STAFF_ONLY.search(quoted):
-            lines.append(
-                "This is something our support team does for you on request, so there are "
-                "no steps to take in the app. If you would like them to do it, say so here "
-                "and I will pass your request on."
-            )
+            lines.append(STAFF_OFFER)
         return ProviderReply(
             content="\n\n".join(lines), cited_article_ids=[passage.article_id], model=MODEL
         )

@@ -1,0 +1,194 @@
+"""Greetings, thanks, acknowledgements and farewells: a short reply, never a handoff."""
+
+import pytest
+
+from campfire_server.assistant import handoff
+from campfire_server.assistant.acknowledgements import LANGUAGES
+from campfire_server.assistant.engine import SMALL_TALK_MODEL
+from campfire_server.assistant.small_talk import (
+    SmallTalk,
+    is_small_talk_reply,
+    match_small_talk,
+    small_talk_reply,
+)
+from tests.assistant.test_api import check_contract, enable_auto_reply, generate, wait_for_messages
+from tests.helpers import create_conversation, send_message
+
+SMALL_TALK = [
+    ("hello", SmallTalk.GREETING, "en"),
+    ("hi there", SmallTalk.GREETING, "en"),
+    ("Good morning!", SmallTalk.GREETING, "en"),
+    ("thanks!", SmallTalk.THANKS, "en"),
+    ("Thank you so much for your help :)", SmallTalk.THANKS, "en"),
+    ("ok", SmallTalk.ACKNOWLEDGEMENT, "en"),
+    ("ok thanks", SmallTalk.THANKS, "en"),
+    ("got it 👍", SmallTalk.ACKNOWLEDGEMENT, "en"),
+    ("bye", SmallTalk.FAREWELL, "en"),
+    ("Guten Morgen", SmallTalk.GREETING, "de"),
+    ("Danke schön!", SmallTalk.THANKS, "de"),
+    ("Bonjour", SmallTalk.GREETING, "fr"),
+    ("merci beaucoup", SmallTalk.THANKS, "fr"),
+    ("¡Hola!", SmallTalk.GREETING, "es"),
+    ("muchas gracias", SmallTalk.THANKS, "es"),
+    ("Olá, bom dia", SmallTalk.GREETING, "pt"),
+    ("obrigada", SmallTalk.THANKS, "pt"),
+    ("Buongiorno", SmallTalk.GREETING, "it"),
+    ("grazie mille", SmallTalk.THANKS, "it"),
+    ("Goedemorgen", SmallTalk.GREETING, "nl"),
+    ("dank je wel", SmallTalk.THANKS, "nl"),
+]
+QUESTIONS = [
+    "hi, my invoice is wrong",
+    "thanks, but how do I export my bookings?",
+    "hello? anyone there?",
+    "ok so how much is the Team plan",
+    "yes",
+    "there",
+    "help",
+]
+
+
+@pytest.mark.parametrize(("message", "kind", "language"), SMALL_TALK)
+def test_small_talk_recognised(message, kind, language):
+    match = match_small_talk(message)
+    assert match is not None
+    assert match.kind == kind
+    assert language in match.languages
+
+
+@pytest.mark.parametrize("message", QUESTIONS)
+def test_question_is_not_small_talk(message):
+    assert match_small_talk(message) is None
+
+
+def test_every_language_has_every_reply():
+    texts = {small_talk_reply(kind, language) for kind in SmallTalk for language in LANGUAGES}
+    assert len(texts) == len(SmallTalk) * len(LANGUAGES)
+    for text in texts:
+        assert is_small_talk_reply(text)
+        assert not handoff.promises_person(text)
+
+
+async def ask(engine, tenant, question, history=()):
+    return await engine.answer(
+        org_id=tenant.org_id, mailbox_id=tenant.mailbox_id, question=question, history=history
+    )
+
+
+@pytest.mark.parametrize(("message", "kind", "language"), SMALL_TALK)
+async def test_engine_replies_without_handoff(engine, demo_org, message, kind, language):
+    answer = await ask(engine, demo_org, message)
+    assert answer.content == small_talk_reply(kind, language)
+    assert answer.should_handoff is False
+    assert answer.handoff_reason is None
+    assert answer.sources == []
+    assert answer.confidence == 1.0
+    assert answer.model == SMALL_TALK_MODEL
+
+
+async def test_acknowledgement_follows_earlier_language(engine, demo_org):
+    history = [("customer", "Wie kann ich mein Passwort zurücksetzen?"), ("ai", "...")]
+    answer = await ask(engine, demo_org, "ok", history)
+    assert answer.content == small_talk_reply(SmallTalk.ACKNOWLEDGEMENT, "de")
+
+
+async def test_question_after_greeting_is_answered(engine, demo_org):
+    question = "Which payment methods do you accept?"
+    alone = await ask(engine, demo_org, question)
+    greeting = "Good morning team"
+    history = [
+        ("customer", greeting),
+        ("ai", (await ask(engine, demo_org, greeting)).content),
+    ]
+    after = await ask(engine, demo_org, question, history)
+    assert not after.should_handoff
+    assert after.sources[0].title == "Billing FAQ"
+    assert after.confidence == alone.confidence
+    assert [s.title for s in after.candidates] == [s.title for s in alone.candidates]
+
+
+async def test_follow_up_after_thanks_keeps_topic(engine, demo_org):
+    # "and can it be reissued?" names its subject only in the turn before the thanks.
+    first = "How do I download an invoice?"
+    history = [
+        ("customer", first),
+        ("ai", (await ask(engine, demo_org, first)).content),
+        ("customer", "thanks!"),
+        ("ai", small_talk_reply(SmallTalk.THANKS)),
+    ]
+    answer = await ask(engine, demo_org, "and can old ones be reissued with a VAT number?", history)
+    assert answer.candidates[0].title == "Downloading invoices and receipts"
+
+
+def test_small_talk_reply_is_not_a_failure():
+    history = [
+        ("customer", "hi"),
+        ("ai", small_talk_reply(SmallTalk.GREETING)),
+        ("customer", "ok"),
+        ("ai", small_talk_reply(SmallTalk.ACKNOWLEDGEMENT)),
+        ("customer", "thanks"),
+        ("ai", small_talk_reply(SmallTalk.THANKS)),
+    ]
+    assert not handoff.repeated_failure(history, "How do I export my bookings?")
+
+
+def test_small_talk_reply_keeps_failure_count():
+    history = [
+        ("customer", "How do I export?"),
+        ("ai", "I don't know the answer to that."),
+        ("customer", "ok"),
+        ("ai", small_talk_reply(SmallTalk.ACKNOWLEDGEMENT)),
+        ("customer", "How do I export bookings?"),
+        ("ai", "I couldn't find anything about that."),
+    ]
+    assert handoff.repeated_failure(history, "export please")
+
+
+async def test_api_greeting_shape(client, kb_tenant):
+    conversation = await create_conversation(client, kb_tenant)
+    response = await generate(client, kb_tenant, conversation["id"], "hi there")
+    assert response.status_code == 200, response.text
+    body = response.json()
+    check_contract(body)
+    assert body["content"] == small_talk_reply(SmallTalk.GREETING, "en")
+    assert body["shouldHandoff"] is False
+    assert body["handoffReason"] is None
+    assert body["sources"] == []
+    assert body["confidence"] == 1.0
+    assert body["model"] == SMALL_TALK_MODEL
+
+
+async def test_auto_reply_greeting_then_question(client, kb_tenant):
+    await enable_auto_reply(client, kb_tenant)
+    conversation = await create_conversation(client, kb_tenant)
+    conversation_id = conversation["id"]
+
+    sent = await send_message(client, kb_tenant, conversation_id, "hi")
+    assert sent.status_code == 201
+    messages = await wait_for_messages(client, kb_tenant, conversation_id, 2)
+    assert [m["authorType"] for m in messages] == ["customer", "ai"]
+    reply = messages[-1]
+    assert reply["content"] == small_talk_reply(SmallTalk.GREETING, "en")
+    meta = reply["metadata"]["ai"]
+    assert meta["inReplyTo"] == sent.json()["id"]
+    assert meta["shouldHandoff"] is False
+    assert meta["handoffReason"] is None
+    assert meta["sources"] == []
+    assert meta["model"] == SMALL_TALK_MODEL
+    handoff_record = await client.get(
+        f"/conversations/{conversation_id}/handoff", headers=kb_tenant.headers
+    )
+    assert handoff_record.status_code == 404
+
+    await send_message(client, kb_tenant, conversation_id, "How do I reset my password?")
+    messages = await wait_for_messages(client, kb_tenant, conversation_id, 4)
+    answer = messages[-1]
+    assert answer["authorType"] == "ai"
+    assert answer["metadata"]["ai"]["shouldHandoff"] is False
+    assert answer["metadata"]["ai"]["sources"][0]["title"] == "Resetting your password"
+
+    await send_message(client, kb_tenant, conversation_id, "thanks!")
+    messages = await wait_for_messages(client, kb_tenant, conversation_id, 6)
+    assert messages[-1]["content"] == small_talk_reply(SmallTalk.THANKS, "en")
+    conversation = await client.get(f"/conversations/{conversation_id}", headers=kb_tenant.headers)
+    assert conversation.json()["status"] == "open"
