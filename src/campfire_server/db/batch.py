@@ -172,7 +172,7 @@ class StatementBatch:
 
 
 # A merged statement in PostgreSQL's ``$n`` parameter style, with the
-# statement index and parameter name that each ``$n`` stands for.
+# statement index and parameter name that each ``$n`` refers to.
 MergedSql = tuple[str, tuple[tuple[int, str], ...]]
 _merged_sql: dict[tuple[tuple[str, Reading], ...], MergedSql] = {}
 # Merged statements kept at most; the cache starts again when it is full.
