@@ -422,8 +422,9 @@ def main() -> int:
         "--before",
         type=Path,
         metavar="DIR",
-        help="also measure the server of another checkout of this repository (its src/ "
-        "directory), such as the parent commit, before this one on each engine",
+        help="also measure the server of another checkout of this repository (its root "
+        "directory, which contains src/), such as the parent commit, before this one on "
+        "each engine",
     )
     parser.add_argument(
         "--before-label",
@@ -435,6 +436,13 @@ def main() -> int:
         print("error: wrk is not installed; install it with `apt-get install wrk`", file=sys.stderr)
         return 2
 
+    if args.before is not None and not (args.before / "src" / "campfire_server").is_dir():
+        # Without this check the server would import this checkout's package
+        # instead, and the run would compare this code with itself.
+        parser.error(
+            f"--before {args.before}: {args.before / 'src' / 'campfire_server'} does not "
+            "exist; pass the root directory of a checkout of this repository"
+        )
     load = os.getloadavg()[0]
     spread = args.conversations
     results = {"baseline": measure_baseline(args.seconds, free_port(), spread)}

@@ -30,7 +30,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
-from .parameters import NAMED_PARAMETER, to_pyformat
+from .parameters import NAMED_PARAMETER
 
 if TYPE_CHECKING:
     from .tx import Deferred
@@ -171,37 +171,50 @@ class StatementBatch:
         return pending
 
 
-_merged_sql: dict[tuple[tuple[str, Reading], ...], str] = {}
+# A merged statement in PostgreSQL's ``$n`` parameter style, with the
+# statement index and parameter name that each ``$n`` refers to.
+MergedSql = tuple[str, tuple[tuple[int, str], ...]]
+_merged_sql: dict[tuple[tuple[str, Reading], ...], MergedSql] = {}
 # Merged statements kept at most; the cache starts again when it is full.
 _MERGED_SQL_CACHE = 1024
 
 
-def merged_statement(pending: list[_Pending]) -> tuple[str, dict[str, Any]]:
-    """Return the merged statement in psycopg's parameter style, with its parameters.
+def merged_statement(pending: list[_Pending]) -> tuple[str, list[Any]]:
+    """Return the merged statement with ``$n`` parameters, and its parameters in order.
 
-    The result column of statement ``i`` is named ``r{i}``.
+    The result column of statement ``i`` is named ``r{i}``. The statement
+    is for psycopg's ``RawCursor``, which sends it unparsed. psycopg 3.3
+    parses a ``%(name)s`` statement of over 4096 characters or 50
+    parameters again on every execution, without its cache, and for a
+    merged statement of 32 event inserts and analytics updates that parse
+    took about 0.8 ms (2-CPU Xeon, Python 3.11).
     """
     key = tuple((item.sql, item.reading) for item in pending)
-    sql = _merged_sql.get(key)
-    if sql is None:
+    merged = _merged_sql.get(key)
+    if merged is None:
         if len(_merged_sql) >= _MERGED_SQL_CACHE:
             _merged_sql.clear()
-        sql = _merge(key)
-        _merged_sql[key] = sql
+        merged = _merge(key)
+        _merged_sql[key] = merged
 
-    params: dict[str, Any] = {}
-    for index, item in enumerate(pending):
-        prefix = f"s{index}_"
-        for name, value in item.params.items():
-            params[prefix + name] = value
-    return sql, params
+    sql, slots = merged
+    return sql, [pending[index].params[name] for index, name in slots]
 
 
-def _merge(statements: tuple[tuple[str, Reading], ...]) -> str:
+def _merge(statements: tuple[tuple[str, Reading], ...]) -> MergedSql:
     queries = []
     columns = []
+    numbers: dict[tuple[int, str], int] = {}
+
     for index, (sql, reading) in enumerate(statements):
-        body = NAMED_PARAMETER.sub(lambda match, i=index: f":s{i}_{match.group(1)}", sql)
+
+        def number(match: re.Match[str], index: int = index) -> str:
+            slot = (index, match.group(1))
+            if slot not in numbers:
+                numbers[slot] = len(numbers) + 1
+            return f"${numbers[slot]}"
+
+        body = NAMED_PARAMETER.sub(number, sql)
         if reading == "count":
             if not shape_of(sql).returning:
                 body += " RETURNING 1"
@@ -211,4 +224,4 @@ def _merge(statements: tuple[tuple[str, Reading], ...]) -> str:
             columns.append(f"(SELECT {column} FROM s{index} LIMIT 1) AS r{index}")
         queries.append(f"s{index} AS ({body})")
     select = ", ".join(columns) if columns else "1 AS r"
-    return to_pyformat(f"WITH {', '.join(queries)} SELECT {select}")
+    return f"WITH {', '.join(queries)} SELECT {select}", tuple(numbers)

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any, Literal
 
+from psycopg import RawCursor
+
 from .batch import BatchResult, Reading, StatementBatch, can_merge, merged_statement, shape_of
 from .parameters import to_pyformat
 
@@ -236,11 +238,10 @@ class Tx:
             return
 
         sql, params = merged_statement(pending)
-        if all(item.deferred is None for item in pending):
-            self._cursor.execute(sql, params)
-            return
-        cursor = self._cursor.connection.cursor()
+        cursor = RawCursor(self._cursor.connection)
         cursor.execute(sql, params)
+        if all(item.deferred is None for item in pending):
+            return
         result = BatchResult(cursor)
         for index, item in enumerate(pending):
             if item.deferred is not None:
