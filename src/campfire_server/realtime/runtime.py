@@ -283,14 +283,16 @@ class RealtimeService:
         return marked
 
     async def restore_presence(self, recreated: list[tuple[str, str, list[str]]]) -> None:
-        """Store online, and announce, the agents whose lost leases a refresh created again.
+        """Announce online the agents whose lost leases a refresh created again.
 
         Another process may have stored such an agent offline while Redis
-        held no lease of this process's sockets.
+        held no lease of this process's sockets, so an offline agent is
+        stored online again. An ``away`` agent stays away and is not announced.
 
         NOTE: until this runs (at the next refresh, or once the offline frame
         arrives here) the agent reads offline, and going offline may already
-        have returned its routed handoffs to the queue.
+        have returned its routed handoffs to the queue. An agent that was
+        away before it was stored offline comes back online, not away.
         """
         for org_id, agent_id, mailbox_ids in recreated:
             count = await self.broker.presence_count(org_id, agent_id)
@@ -300,7 +302,9 @@ class RealtimeService:
                 "agent socket leases were missing in Redis and were created again",
                 extra={"organization_id": org_id, "agent_id": agent_id},
             )
-            await self._set_agent_status(org_id, agent_id, "online")
+            # An agent without a record still gets the frame, as on connecting.
+            if await self._restore_agent_status(org_id, agent_id) == "away":
+                continue
             self._publish_presence(org_id, agent_id, "online", count, mailbox_ids)
 
     def _recheck_offline(self, envelope: dict[str, Any]) -> None:
@@ -391,6 +395,27 @@ class RealtimeService:
                 "agent status update failed",
                 extra={"organization_id": org_id, "agent_id": agent_id, "error": error.message},
             )
+
+    async def _restore_agent_status(self, org_id: str, agent_id: str) -> str | None:
+        """Store online an agent stored offline; return its status, or None if unknown."""
+        try:
+            return await self.db.write(
+                lambda tx: routing_actions.restore_agent_online(
+                    tx, org_id=org_id, agent_id=agent_id
+                ),
+                order_key=lock_order.routing(org_id),
+            )
+        except NotFound:
+            log.info(
+                "agent socket without an agent record; status not stored",
+                extra={"organization_id": org_id, "agent_id": agent_id},
+            )
+        except ServiceError as error:
+            log.warning(
+                "agent status update failed",
+                extra={"organization_id": org_id, "agent_id": agent_id, "error": error.message},
+            )
+        return None
 
     def _publish_presence(
         self,
