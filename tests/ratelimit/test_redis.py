@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import secrets
 
 import httpx
 import pytest
 import redis
 
+from campfire_server.auth.connections import ConnectionLimiter
 from campfire_server.auth.ratelimit import RateLimits
 from campfire_server.errors import RateLimited
 from tests.conftest import free_port, start_server
@@ -108,3 +111,40 @@ async def test_connection_slots_in_memory(db, tenant):
         assert limits.connections.open_count(tenant.org_id) == 0
     finally:
         await limits.close()
+
+
+async def test_connection_slots_recreated_after_loss():
+    # A prefix of its own, so deleting its keys touches no other test's slots.
+    prefix = f"slots{secrets.token_hex(4)}"
+    key = f"{prefix}:ws:org_loss"
+    client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2)
+
+    async def limit_for(org_id: str) -> int:
+        return 2
+
+    limiter = ConnectionLimiter(REDIS_URL, limit_for, redis_prefix=prefix)
+    try:
+        slots = [await limiter.acquire("org_loss"), await limiter.acquire("org_loss")]
+        # Redis restarting without its data loses the slots of open sockets.
+        assert client.delete(key) == 1
+
+        await limiter.refresh()
+
+        assert client.zcard(key) == 2
+        assert client.pttl(key) > 0
+        with pytest.raises(RateLimited):
+            await limiter.acquire("org_loss")
+
+        # A slot released while a refresh waits for Redis is not written back.
+        refreshing = asyncio.create_task(limiter.refresh())
+        await asyncio.sleep(0)
+        await limiter.release(slots[0])
+        await refreshing
+        assert client.zcard(key) == 1
+
+        await limiter.release(slots[1])
+        assert client.zcard(key) == 0
+    finally:
+        await limiter.close()
+        client.delete(key)
+        client.close()

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+import redis
 
 from campfire_server.db.database import Database, open_database
 from tests.conftest import LiveServer, make_tenant, start_server
@@ -173,3 +174,54 @@ async def test_killed_typist_indicator_expires(survivor, victim, scaled_db) -> N
         "conversationId": conversation,
     }
     assert TYPING_TTL_SECONDS - 0.5 <= elapsed <= TYPING_TTL_SECONDS + 2
+
+
+def _delete_keys(prefix: str) -> int:
+    """Delete every key of the deployment's namespace, as a Redis restart without data would."""
+    client = redis.Redis.from_url(REDIS_URL)
+    try:
+        keys = list(client.scan_iter(match=f"{prefix}:*"))
+        return client.delete(*keys) if keys else 0
+    finally:
+        client.close()
+
+
+async def test_killed_after_redis_loss_goes_offline(
+    survivor, victim, scaled_db, server_env
+) -> None:
+    tenant = await make_tenant(scaled_db, "Crash after loss org")
+    token = await agent_token(scaled_db, tenant, "agent_lost")
+    observer = await connect(survivor, tenant.key)
+    await subscribe(observer, "agent:agent_lost")
+    agent_socket = await connect(victim, token)
+    online = await frame_of_type(observer, "presence")
+
+    # The victim dies before its next refresh (every second) could store
+    # its lease again, so no key in Redis names the agent any more.
+    assert _delete_keys(server_env["CAMPFIRE_REDIS_PREFIX"]) > 0
+    victim.kill()
+    started = asyncio.get_running_loop().time()
+    offline = await frame_of_type(observer, "presence", timeout=LEASE_SECONDS * 2 + 10)
+    elapsed = asyncio.get_running_loop().time() - started
+
+    async with httpx.AsyncClient(base_url=survivor.api, timeout=30) as http:
+        status = await _agent_status(http, tenant.headers, "agent_lost")
+        conversation = await open_conversation(http, tenant, customer_id="customer_lost")
+        handoff = await http.post(
+            f"/conversations/{conversation}/handoff",
+            json={"reason": "needs a person"},
+            headers=tenant.headers,
+        )
+    await agent_socket.close()
+    await observer.close()
+
+    assert online["data"]["status"] == "online"
+    assert offline["data"]["agentId"] == "agent_lost"
+    assert offline["data"]["status"] == "offline"
+    assert offline["data"]["connections"] == 0
+    # The loss is noticed within a sweep (1 s) and checked a lease (3 s) later.
+    assert elapsed < LEASE_SECONDS * 2 + 5
+    assert status == "offline"
+    assert handoff.status_code in (200, 201), handoff.text
+    assert handoff.json()["status"] == "queued"
+    assert handoff.json()["agentId"] is None

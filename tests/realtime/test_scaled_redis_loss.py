@@ -65,6 +65,15 @@ def flush_namespace(prefix: str) -> int:
         client.close()
 
 
+async def _lease_count(prefix: str, org_id: str, agent_id: str) -> int:
+    """Return how many socket leases of the agent Redis contains."""
+    client = redis.Redis.from_url(REDIS_URL)
+    try:
+        return int(client.zcard(f"{prefix}:realtime:agent:{org_id}:{agent_id}"))
+    finally:
+        client.close()
+
+
 async def _statuses(
     http: httpx.AsyncClient, headers: dict[str, str], agent_id: str, seconds: float
 ) -> list[str]:
@@ -102,3 +111,28 @@ async def test_agent_online_after_redis_loses_keys(pair, prefix, scaled_db) -> N
         await on_second.close()
         await asyncio.sleep(1.0)
         assert (await _statuses(http, tenant.headers, "agent_kept", 0.5))[-1] == "offline"
+
+
+async def test_away_agent_stays_away_after_loss(pair, prefix, scaled_db) -> None:
+    first, second = pair
+    tenant = await make_tenant(scaled_db, "Redis loss away org")
+    token = await agent_token(scaled_db, tenant, "agent_bob")
+    socket = await connect(first, token)
+
+    async with httpx.AsyncClient(base_url=second.api, timeout=30) as http:
+        assert (await _statuses(http, tenant.headers, "agent_bob", 0.5))[-1] == "online"
+        response = await http.patch(
+            "/agents/agent_bob", json={"status": "away"}, headers=tenant.headers
+        )
+        assert response.status_code == 200, response.text
+
+        assert flush_namespace(prefix) > 0
+        # The first process creates the lost lease again within a refresh (2 s).
+        statuses = await _statuses(http, tenant.headers, "agent_bob", LEASE_SECONDS)
+
+        assert set(statuses) == {"away"}
+        assert await _lease_count(prefix, tenant.org_id, "agent_bob") == 1
+
+        await socket.close()
+        await asyncio.sleep(1.0)
+        assert (await _statuses(http, tenant.headers, "agent_bob", 0.5))[-1] == "offline"

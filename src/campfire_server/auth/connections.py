@@ -16,7 +16,8 @@ organization already has its limit of open sockets. It also keeps the
 With Redis, each organization has a sorted set of slot ids scored by their
 expiry time. A process refreshes the expiry of its own slots every
 ``REFRESH_SECONDS``, so the slots of a process that crashed expire after
-``SLOT_TTL_SECONDS`` instead of leaking. Without Redis, or while it is
+``SLOT_TTL_SECONDS`` instead of leaking, and writes back the slots that
+Redis lost. Without Redis, or while it is
 down, each process counts its own sockets.
 """
 
@@ -186,14 +187,27 @@ class ConnectionLimiter:
             await self.refresh()
 
     async def refresh(self) -> None:
-        """Push the expiry of every slot this process holds in Redis forward."""
+        """Push the expiry of every slot of this process's sockets in Redis forward.
+
+        A slot missing in Redis (a restart without its data, a flush) is
+        written again, so the open sockets count toward the limit once more.
+        """
         expiry = int(time.time() * 1000) + SLOT_TTL_SECONDS * 1000
+        renewed = {org_id: set(slot_ids) for org_id, slot_ids in self._shared.items() if slot_ids}
+        if not renewed:
+            return
         try:
             pipe = self._redis.pipeline(transaction=False)
-            for org_id, slot_ids in self._shared.items():
-                for slot_id in slot_ids:
-                    pipe.zadd(self._key(org_id), {slot_id: expiry}, xx=True)
+            for org_id, slot_ids in renewed.items():
+                pipe.zadd(self._key(org_id), dict.fromkeys(slot_ids, expiry))
+                pipe.pexpire(self._key(org_id), SLOT_TTL_SECONDS * 2000)
             await pipe.execute()
+            # A slot released while the pipeline ran may have been removed
+            # before it was written again, so remove it once more.
+            for org_id, slot_ids in renewed.items():
+                released = slot_ids - self._shared.get(org_id, set())
+                if released:
+                    await self._redis.zrem(self._key(org_id), *released)
         except Exception as error:
             self._mark_degraded(error)
 

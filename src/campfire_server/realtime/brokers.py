@@ -65,6 +65,23 @@ return count
 """
 
 
+# KEYS: the marker of kept leases, the due time of the presence check.
+# ARGV: now (s), the check's due time (s). Returns 1 to the one caller that
+# takes a due check. A missing marker means Redis lost its keys (or this is
+# the deployment's first start), so a check is scheduled.
+_PRESENCE_CHECK = """
+if redis.call('SET', KEYS[1], ARGV[1], 'NX') then
+  redis.call('SET', KEYS[2], ARGV[2])
+end
+local due = redis.call('GET', KEYS[2])
+if due and tonumber(due) <= tonumber(ARGV[1]) then
+  redis.call('DEL', KEYS[2])
+  return 1
+end
+return 0
+"""
+
+
 class Broker:
     """The interface both brokers share."""
 
@@ -123,6 +140,16 @@ class Broker:
     async def presence_count(self, org_id: str, agent_id: str) -> int:
         """Return how many sockets of the agent hold a lease now, across all processes."""
         raise NotImplementedError
+
+    async def presence_check_due(self) -> bool:
+        """Tell whether the caller must check the stored presence of every agent.
+
+        True once, to one caller, a lease period after the broker lost its
+        leases, when the leases of live sockets are stored again. The
+        in-process broker loses its counts only with its process, so it
+        returns False.
+        """
+        return False
 
 
 class InProcessBroker(Broker):
@@ -304,6 +331,26 @@ class RedisBroker(Broker):
 
     def _agents_key(self) -> str:
         return self.namespace.key("realtime", "agents")
+
+    async def presence_check_due(self) -> bool:
+        """Tell whether this caller takes the check that follows a loss of Redis' keys.
+
+        The sweep looks for agents whose last lease ran out in the hash of
+        agents with leases. When Redis loses its keys, that hash no longer
+        lists the agents of a process that dies before its next refresh, so their
+        stored presence is checked against the leases once, a lease period
+        after the loss is noticed.
+        """
+        now = time.time()
+        due = await self._redis.eval(
+            _PRESENCE_CHECK,
+            2,
+            self.namespace.key("realtime", "leases-kept"),
+            self.namespace.key("realtime", "presence-check"),
+            now,
+            now + self.lease_seconds,
+        )
+        return bool(due)
 
     def _key_ttl(self) -> int:
         return max(1, int(self.lease_seconds * 2))

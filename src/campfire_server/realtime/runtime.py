@@ -265,32 +265,73 @@ class RealtimeService:
         to the queue when the routing policy requeues on offline, and the
         offline frame is sent.
         """
-        expired = await self.broker.expired_presence()
         marked = 0
-        for org_id, agent_id, mailbox_ids in expired:
+        for org_id, agent_id, mailbox_ids in await self.broker.expired_presence():
             log.info(
                 "agent socket leases expired; marking the agent offline",
                 extra={"organization_id": org_id, "agent_id": agent_id},
             )
-            await self._set_agent_status(org_id, agent_id, "offline")
-            # A socket may have connected while the status was written. Its
-            # online write may then have landed first, so write it again.
-            if await self.broker.presence_count(org_id, agent_id) > 0:
-                await self._set_agent_status(org_id, agent_id, "online")
-                continue
-            self._publish_presence(org_id, agent_id, "offline", 0, mailbox_ids)
-            marked += 1
+            if await self._mark_offline(org_id, agent_id, mailbox_ids):
+                marked += 1
+        if await self.broker.presence_check_due():
+            marked += await self.expire_unleased_presence()
         return marked
 
+    async def expire_unleased_presence(self) -> int:
+        """Mark offline the online or away agents without a socket lease; return how many.
+
+        The sweep runs this when the broker reports a due check, a lease
+        period after Redis lost its keys.
+        By then every live process has stored its sockets' leases again, so
+        an agent without one had its sockets on a process that died
+        meanwhile, and nothing else would ever mark it offline.
+
+        NOTE: an agent set online or away by a PATCH without an open socket
+        is marked offline too, as at the sole process's start-up.
+        """
+        present = await self.db.read(
+            lambda tx: tx.all(
+                "SELECT org_id, id FROM agents WHERE status IN ('online', 'away') "
+                "ORDER BY org_id, id"
+            )
+        )
+        marked = 0
+        for row in present:
+            org_id, agent_id = row["org_id"], row["id"]
+            if await self.broker.presence_count(org_id, agent_id) > 0:
+                continue
+            log.info(
+                "agent has no socket lease after Redis lost its keys; marking the agent offline",
+                extra={"organization_id": org_id, "agent_id": agent_id},
+            )
+            # The token's mailbox ids were lost with the keys, so the offline
+            # frame goes to every mailbox channel of the organization.
+            if await self._mark_offline(org_id, agent_id, []):
+                marked += 1
+        return marked
+
+    async def _mark_offline(self, org_id: str, agent_id: str, mailbox_ids: list[str]) -> bool:
+        """Store the agent offline and announce it, unless a socket of it connected meanwhile."""
+        await self._set_agent_status(org_id, agent_id, "offline")
+        # A socket may have connected while the status was written. Its
+        # online write may then have landed first, so write it again.
+        if await self.broker.presence_count(org_id, agent_id) > 0:
+            await self._set_agent_status(org_id, agent_id, "online")
+            return False
+        self._publish_presence(org_id, agent_id, "offline", 0, mailbox_ids)
+        return True
+
     async def restore_presence(self, recreated: list[tuple[str, str, list[str]]]) -> None:
-        """Store online, and announce, the agents whose lost leases a refresh created again.
+        """Announce online the agents whose lost leases a refresh created again.
 
         Another process may have stored such an agent offline while Redis
-        held no lease of this process's sockets.
+        held no lease of this process's sockets, so an offline agent is
+        stored online again. An ``away`` agent stays away and is not announced.
 
         NOTE: until this runs (at the next refresh, or once the offline frame
         arrives here) the agent reads offline, and going offline may already
-        have returned its routed handoffs to the queue.
+        have returned its routed handoffs to the queue. An agent that was
+        away before it was stored offline comes back online, not away.
         """
         for org_id, agent_id, mailbox_ids in recreated:
             count = await self.broker.presence_count(org_id, agent_id)
@@ -300,7 +341,9 @@ class RealtimeService:
                 "agent socket leases were missing in Redis and were created again",
                 extra={"organization_id": org_id, "agent_id": agent_id},
             )
-            await self._set_agent_status(org_id, agent_id, "online")
+            # An agent without a record still gets the frame, as on connecting.
+            if await self._restore_agent_status(org_id, agent_id) == "away":
+                continue
             self._publish_presence(org_id, agent_id, "online", count, mailbox_ids)
 
     def _recheck_offline(self, envelope: dict[str, Any]) -> None:
@@ -391,6 +434,27 @@ class RealtimeService:
                 "agent status update failed",
                 extra={"organization_id": org_id, "agent_id": agent_id, "error": error.message},
             )
+
+    async def _restore_agent_status(self, org_id: str, agent_id: str) -> str | None:
+        """Store online an agent stored offline; return its status, or None if unknown."""
+        try:
+            return await self.db.write(
+                lambda tx: routing_actions.restore_agent_online(
+                    tx, org_id=org_id, agent_id=agent_id
+                ),
+                order_key=lock_order.routing(org_id),
+            )
+        except NotFound:
+            log.info(
+                "agent socket without an agent record; status not stored",
+                extra={"organization_id": org_id, "agent_id": agent_id},
+            )
+        except ServiceError as error:
+            log.warning(
+                "agent status update failed",
+                extra={"organization_id": org_id, "agent_id": agent_id, "error": error.message},
+            )
+        return None
 
     def _publish_presence(
         self,

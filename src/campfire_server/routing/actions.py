@@ -223,6 +223,22 @@ def set_agent_status(tx: Tx, *, org_id: str, agent_id: str, status: str) -> Agen
     return update_agent(tx, org_id, agent_id, AgentUpdate(status=status))  # type: ignore[arg-type]
 
 
+def restore_agent_online(tx: Tx, *, org_id: str, agent_id: str) -> str:
+    """Store online an agent stored offline whose sockets are open; return its status afterwards.
+
+    The realtime layer calls this when it finds that Redis lost the leases
+    of open sockets. An agent that is ``away`` or already ``online`` keeps
+    its status, because only the agent or a PATCH chose it. Raises
+    ``NotFound`` for an unknown agent.
+    """
+    service.routing_lock(tx, org_id)
+    status = str(service.get_agent_row(tx, org_id, agent_id)["status"])
+    if status != "offline":
+        return status
+    set_agent_status(tx, org_id=org_id, agent_id=agent_id, status="online")
+    return "online"
+
+
 def delete_agent(tx: Tx, org_id: str, agent_id: str) -> None:
     """Delete an agent, returning its handoffs to the queue and unassigning its conversations."""
     service.routing_lock(tx, org_id)
