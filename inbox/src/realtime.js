@@ -1,6 +1,10 @@
 // One WebSocket to /api/v2/realtime: authenticates, keeps its subscriptions
 // across reconnects (replaying what was missed with `since`), and hands
-// every event frame to `onEvent`.
+// every event frame to `onEvent` once, in order. A replay that reports
+// `hasMore` is continued from its last event. A conversation event whose
+// sequence skips past the next one may follow a lost frame (Redis down
+// between two server processes). Such an event is dropped and the channel is
+// resubscribed from the last sequence, so the replay returns both in order.
 
 const RECONNECT_MIN_MS = 500;
 const RECONNECT_MAX_MS = 15_000;
@@ -11,6 +15,8 @@ export class Realtime {
     this.onEvent = onEvent;
     this.onState = onState || (() => {});
     this.channels = new Map(); // channel -> last sequence or cursor seen
+    // channel -> {awaitingReply, replayLeft, hasMore} while its events come from a replay
+    this.resyncs = new Map();
     this.socket = null;
     this.open = false;
     this.closed = false;
@@ -38,6 +44,8 @@ export class Realtime {
       this.open = true;
       this.delay = RECONNECT_MIN_MS;
       this.onState("online");
+      // Every channel is replayed from its last position, so no resync is pending.
+      this.resyncs.clear();
       for (const [channel, since] of this.channels) this.sendSubscribe(channel, since);
       return;
     }
@@ -50,13 +58,69 @@ export class Realtime {
       if (this.channels.has(frame.channel) && this.channels.get(frame.channel) == null) {
         this.channels.set(frame.channel, position ?? null);
       }
+      this.trackReplay(frame);
       return;
     }
+    if (frame.type === "error" && frame.channel) this.resyncs.delete(frame.channel);
     if (frame.channel && this.channels.has(frame.channel)) {
       const position = frame.channel.startsWith("conversation:") ? frame.sequence : frame.cursor;
-      if (position != null) this.channels.set(frame.channel, position);
+      if (position != null) {
+        if (!this.acceptInOrder(frame.channel, position)) return;
+        // Each channel's events arrive in increasing position, live and
+        // replayed, so a position not above the last one is a duplicate.
+        const last = this.channels.get(frame.channel);
+        const duplicate = last != null && position <= last;
+        if (!duplicate) this.channels.set(frame.channel, position);
+        this.continueReplay(frame.channel);
+        if (duplicate) return;
+      }
     }
     this.onEvent(frame);
+  }
+
+  resubscribe(channel) {
+    this.resyncs.set(channel, { awaitingReply: true, replayLeft: 0, hasMore: false });
+    this.sendSubscribe(channel, this.channels.get(channel));
+  }
+
+  // Count the events that a `subscribed` reply announces as replayed.
+  trackReplay(frame) {
+    const data = frame.data || {};
+    const replayLeft = Number.isInteger(data.replayed) && data.replayed > 0 ? data.replayed : 0;
+    if (replayLeft === 0) {
+      // With no replayed event there is no later `since` to continue a `hasMore` from.
+      this.resyncs.delete(frame.channel);
+      return;
+    }
+    this.resyncs.set(frame.channel, { awaitingReply: false, replayLeft, hasMore: data.hasMore === true });
+  }
+
+  // Whether the channel's event may be delivered now. While a resubscribe
+  // awaits its reply the channel's events are dropped, because the replay
+  // after the reply contains them.
+  acceptInOrder(channel, position) {
+    const resync = this.resyncs.get(channel);
+    if (resync) return !resync.awaitingReply;
+    const last = this.channels.get(channel);
+    // Conversation sequences have no holes, but not every log event becomes
+    // a frame, so the replay decides whether the jump lost anything. Cursors
+    // number the whole log. The server itself sends mailbox and agent events
+    // that Redis missed, from the log.
+    if (channel.startsWith("conversation:") && last != null && position > last + 1) {
+      this.resubscribe(channel);
+      return false;
+    }
+    return true;
+  }
+
+  // Count a replayed event, and ask for the next replay after the last one.
+  continueReplay(channel) {
+    const resync = this.resyncs.get(channel);
+    if (!resync) return;
+    resync.replayLeft -= 1;
+    if (resync.replayLeft > 0) return;
+    if (resync.hasMore) this.resubscribe(channel);
+    else this.resyncs.delete(channel);
   }
 
   send(frame) {
@@ -79,6 +143,7 @@ export class Realtime {
 
   unsubscribe(channel) {
     if (!this.channels.delete(channel)) return;
+    this.resyncs.delete(channel);
     this.send({ type: "unsubscribe", channel });
   }
 

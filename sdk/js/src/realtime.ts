@@ -10,6 +10,14 @@
  * otherwise. When the connection drops, it reconnects with backoff,
  * authenticates, and subscribes again with `since`, so the server replays
  * what was missed. Events seen already are dropped.
+ *
+ * Two cases resubscribe on an open connection. A replay that reports
+ * `hasMore` is continued from its last event until the server reports no
+ * more. A `conversation:` event whose sequence skips past the next one after
+ * the last seen may mean that a live event was lost, for instance while Redis
+ * was down between two server processes. The session then drops that event
+ * and resubscribes with `since`, and the replay returns the missed events and
+ * the dropped one in order.
  */
 import { RealtimeError } from "./errors.js";
 import type { RealtimeEvent } from "./types.js";
@@ -26,9 +34,21 @@ export function realtimeUrl(baseUrl: string): string {
   return baseUrl.replace(/\/+$/, "").replace(/^http(s?):\/\//, "ws$1://") + "/realtime";
 }
 
+/** A channel whose events come from a replay that the session requested or continues. */
+interface Resync {
+  /** Whether the `subscribed` reply of the resubscribe is still to come. */
+  awaitingReply: boolean;
+  /** Replayed events of the last reply not received yet. */
+  replayLeft: number;
+  /** Whether the last reply reported more events than it replayed. */
+  hasMore: boolean;
+}
+
 export class RealtimeSession {
   /** Subscribed channel to the last position seen on it (null before its first event). */
   readonly channels = new Map<string, number | null>();
+  private readonly resyncs = new Map<string, Resync>();
+  private outgoing: string[] = [];
 
   constructor(
     readonly token: string,
@@ -64,6 +84,9 @@ export class RealtimeSession {
 
   /** Frames that restore every subscription once the server has authenticated. */
   subscribeFrames(): string[] {
+    // A new connection replays every channel from its last position, so no resync is pending.
+    this.resyncs.clear();
+    this.outgoing = [];
     return [...this.channels].map(([channel, since]) => this.subscribeFrame(channel, since));
   }
 
@@ -81,19 +104,24 @@ export class RealtimeSession {
       if (data.code && FATAL_ERROR_CODES.has(data.code)) {
         throw new RealtimeError(data.message ?? "realtime access rejected", data.code);
       }
+      this.endResync(event);
       return event;
     }
     if (event.type === "subscribed") {
       this.startAtReply(event);
+      this.trackReplay(event);
       return event;
     }
     const position = RealtimeSession.position(event);
     if (event.channel && this.channels.has(event.channel) && position !== null) {
+      if (!this.acceptInOrder(event.channel, position)) return null;
       const last = this.channels.get(event.channel) ?? null;
       // The server sends each channel's events in increasing position, live
       // and replayed, so a position not above the last one is a duplicate.
-      if (last !== null && position <= last) return null;
-      this.channels.set(event.channel, position);
+      const duplicate = last !== null && position <= last;
+      if (!duplicate) this.channels.set(event.channel, position);
+      this.continueReplay(event.channel);
+      if (duplicate) return null;
     }
     return event;
   }
@@ -109,6 +137,75 @@ export class RealtimeSession {
     const start = data.sequence ?? data.cursor;
     if (typeof start === "number" && Number.isInteger(start)) {
       this.channels.set(event.channel, start);
+    }
+  }
+
+  /** Return and forget the subscribe frames that `receive` asked to send. */
+  takeFrames(): string[] {
+    const frames = this.outgoing;
+    this.outgoing = [];
+    return frames;
+  }
+
+  private resubscribe(channel: string): void {
+    this.resyncs.set(channel, { awaitingReply: true, replayLeft: 0, hasMore: false });
+    this.outgoing.push(this.subscribeFrame(channel, this.channels.get(channel)));
+  }
+
+  /** Count the events that the `subscribed` reply announces as replayed. */
+  private trackReplay(event: RealtimeEvent): void {
+    const channel = event.channel;
+    if (!channel || !this.channels.has(channel)) return;
+    const data = (event.data ?? {}) as { replayed?: unknown; hasMore?: unknown };
+    const replayed = data.replayed;
+    const replayLeft = typeof replayed === "number" && replayed > 0 ? replayed : 0;
+    let hasMore = data.hasMore === true;
+    if (hasMore && replayLeft === 0) {
+      // Without a replayed event there is no later `since` to continue from.
+      console.warn(`${channel}: the replay reported more events but sent none`);
+      hasMore = false;
+    }
+    if (replayLeft === 0) {
+      this.resyncs.delete(channel);
+      return;
+    }
+    this.resyncs.set(channel, { awaitingReply: false, replayLeft, hasMore });
+  }
+
+  /**
+   * Return whether the channel's event may be delivered now, resubscribing on a gap. While a
+   * resubscribe awaits its reply, events of the channel are dropped because the replay that
+   * follows the reply contains them.
+   */
+  private acceptInOrder(channel: string, position: number): boolean {
+    const resync = this.resyncs.get(channel);
+    if (resync) return !resync.awaitingReply;
+    const last = this.channels.get(channel) ?? null;
+    // Sequences count a conversation's log events without holes, but a socket is not sent
+    // every one of them (internal notes skip customer sockets, some log events have no frame),
+    // so a jump may be harmless. A replay from `last` distinguishes the two. Cursors number
+    // the whole log, so mailbox and agent channels have no such check, and the server itself
+    // sends their events missed over Redis from the log.
+    if (channel.startsWith(CONVERSATION_PREFIX) && last !== null && position > last + 1) {
+      this.resubscribe(channel);
+      return false;
+    }
+    return true;
+  }
+
+  /** Count a replayed event, and ask for the next replay after the last one. */
+  private continueReplay(channel: string): void {
+    const resync = this.resyncs.get(channel);
+    if (!resync) return;
+    resync.replayLeft -= 1;
+    if (resync.replayLeft > 0) return;
+    if (resync.hasMore) this.resubscribe(channel);
+    else this.resyncs.delete(channel);
+  }
+
+  private endResync(event: RealtimeEvent): void {
+    if (event.channel && this.resyncs.delete(event.channel)) {
+      console.warn(`${event.channel}: the resubscribe failed; events may be missing`);
     }
   }
 
@@ -249,6 +346,7 @@ export class RealtimeClient implements AsyncIterable<RealtimeEvent> {
   private onMessage(data: unknown): void {
     try {
       const event = this.session.receive(decodeFrame(data));
+      for (const frame of this.session.takeFrames()) this.send(frame);
       if (event) this.push(event);
     } catch (error) {
       this.fail(error as RealtimeError);

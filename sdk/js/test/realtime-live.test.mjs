@@ -4,7 +4,7 @@ import { after, before, test } from "node:test";
 import { WebSocket } from "ws";
 
 import { CampfireClient } from "@campfire/sdk";
-import { TEST_KEY, startServer, uniqueCustomer } from "./helpers.mjs";
+import { MAILBOX_ID, TEST_KEY, startServer, uniqueCustomer } from "./helpers.mjs";
 
 let server;
 
@@ -89,4 +89,31 @@ test("resume on a channel without events", async () => {
   } finally {
     realtime.close();
   }
+});
+
+test("resume continues past the replay limit", async () => {
+  const limited = await startServer({ env: { CAMPFIRE_REALTIME_REPLAY_LIMIT: "20" } });
+  const client = new CampfireClient({ apiKey: TEST_KEY, baseUrl: limited.api });
+  const realtime = client.realtime({ WebSocket, maxReconnectAttempts: 20 });
+  const missed = Array.from({ length: 45 }, (_, number) => `missed ${number}`);
+  const seen = [];
+  try {
+    const conversation = await client.conversations.create({ customerId: uniqueCustomer(), mailboxId: MAILBOX_ID });
+    await realtime.connect();
+    realtime.subscribe(`mailbox:${MAILBOX_ID}`);
+    await client.messages.create(conversation.id, { content: "before", authorType: "agent" });
+    await within(waitFor(realtime, "before", seen), 10_000);
+
+    // 45 events missed while away need three replays of at most 20.
+    realtime["socket"].terminate();
+    for (const content of missed) {
+      await client.messages.create(conversation.id, { content, authorType: "agent" });
+    }
+    await within(waitFor(realtime, missed.at(-1), seen), 20_000).catch(() => {});
+  } finally {
+    realtime.close();
+    await limited.stop();
+  }
+  assert.ok(realtime.reconnects >= 1);
+  assert.deepEqual(seen.filter((content) => content.startsWith("missed ")), missed);
 });

@@ -41,8 +41,11 @@ class DevServer:
         return self.log_path.read_text(errors="replace")[-3000:]
 
 
-def start_dev_server(directory: Path) -> DevServer:
-    """Start ``campfire_server.cli serve --env development`` and wait until it answers."""
+def start_dev_server(directory: Path, env: dict[str, str] | None = None) -> DevServer:
+    """Start ``campfire_server.cli serve --env development`` and wait until it answers.
+
+    ``env`` adds settings to the server's environment.
+    """
     port = free_port()
     log_path = directory / f"server-{port}.log"
     environment = {
@@ -51,6 +54,7 @@ def start_dev_server(directory: Path) -> DevServer:
         "CAMPFIRE_LOG_LEVEL": "WARNING",
         # Webhook URLs in these tests point at 127.0.0.1, and no DNS query may leave the machine.
         "CAMPFIRE_WEBHOOK_DNS_LOOKUPS": "false",
+        **(env or {}),
     }
     command = [
         os.environ.get("CAMPFIRE_PYTHON") or sys.executable,
@@ -84,16 +88,20 @@ def start_dev_server(directory: Path) -> DevServer:
     raise RuntimeError(f"the development server did not start within 60 s:\n{server.log_tail()}")
 
 
-@pytest.fixture(scope="session")
-def dev_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevServer]:
-    server = start_dev_server(tmp_path_factory.mktemp("sdk-server"))
-    yield server
+def stop_dev_server(server: DevServer) -> None:
     server.process.terminate()
     try:
         server.process.wait(10)
     except subprocess.TimeoutExpired:
         server.process.kill()
         server.process.wait(5)
+
+
+@pytest.fixture(scope="session")
+def dev_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevServer]:
+    server = start_dev_server(tmp_path_factory.mktemp("sdk-server"))
+    yield server
+    stop_dev_server(server)
 
 
 @pytest.fixture(scope="session")

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 
 import pytest
 import websockets
-from conftest import TEST_KEY
+from conftest import MAILBOX_ID, TEST_KEY, start_dev_server, stop_dev_server
 
 from campfire import AsyncCampfireClient, RealtimeError, RealtimeSession
 from campfire._realtime import realtime_url
@@ -278,3 +279,40 @@ async def test_live_resume_on_fresh_channel(dev_server, client, customer_id):
     assert realtime.reconnects >= 1
     assert seen == ["while away"]
     assert realtime.session.channels[channel] > start
+
+
+@pytest.fixture(scope="module")
+def short_replay_server(tmp_path_factory):
+    server = start_dev_server(
+        tmp_path_factory.mktemp("sdk-short-replay"), {"CAMPFIRE_REALTIME_REPLAY_LIMIT": "20"}
+    )
+    yield server
+    stop_dev_server(server)
+
+
+async def test_live_resume_continues_past_replay_limit(short_replay_server, customer_id):
+    channel = f"mailbox:{MAILBOX_ID}"
+    missed = [f"missed {number}" for number in range(45)]
+    async with AsyncCampfireClient(api_key=TEST_KEY, base_url=short_replay_server.api) as sdk:
+        conversation = await sdk.conversations.create(
+            customer_id=customer_id, mailbox_id=MAILBOX_ID
+        )
+        realtime = sdk.realtime(max_reconnect_attempts=20)
+        await realtime.connect()
+        seen: list[str] = []
+        try:
+            await realtime.subscribe(channel)
+            await sdk.messages.create(conversation.id, content="before", author_type="agent")
+            await asyncio.wait_for(next_customer_message(realtime, "before", seen), 10)
+
+            # 45 events missed while away need three replays of at most 20.
+            realtime._connection.transport.abort()
+            for content in missed:
+                await sdk.messages.create(conversation.id, content=content, author_type="agent")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(next_customer_message(realtime, missed[-1], seen), 20)
+        finally:
+            await realtime.close()
+
+    assert realtime.reconnects >= 1
+    assert [content for content in seen if content.startswith("missed ")] == missed

@@ -392,6 +392,9 @@
     this.rendered = {};
     this.pending = {};
     this.lastSequence = null;
+    // {awaitingReply, replayLeft, hasMore} while the socket's events come from
+    // a replay that the widget requested or continues.
+    this.resync = null;
     this.isOpen = false;
     this.unread = 0;
     this.socket = null;
@@ -1316,6 +1319,7 @@
       self.socket = socket;
       var opened = false;
       var resumed = false;
+      self.resync = null;
       socket.onopen = function () {
         opened = true;
         socket.send(JSON.stringify({ type: 'auth', token: token }));
@@ -1341,7 +1345,10 @@
               return self.refreshHandoff(self.handoffBaseline);
             }).catch(function (error) { self.reportError(error, 'history'); });
           }
+          self.trackReplay(frame);
         }
+        if (frame && frame.type === 'error') self.resync = null;
+        if (frame && !self.acceptInOrder(frame, socket)) return;
         self.handleFrame(frame);
       };
       socket.onclose = function (event) {
@@ -1364,6 +1371,53 @@
     delay = delay / 2 + Math.random() * delay / 2;
     clearTimeout(this.socketTimer);
     this.socketTimer = setTimeout(function () { self.connect(); }, delay);
+  };
+
+  // Count the events that a subscribed reply announces as replayed.
+  Widget.prototype.trackReplay = function (frame) {
+    var data = frame.data || {};
+    var replayLeft = typeof data.replayed === 'number' && data.replayed > 0 ? data.replayed : 0;
+    // With no replayed event there is no later since to continue a hasMore from.
+    this.resync = replayLeft > 0 ?
+      { awaitingReply: false, replayLeft: replayLeft, hasMore: data.hasMore === true } : null;
+  };
+
+  Widget.prototype.resubscribe = function (socket) {
+    this.resync = { awaitingReply: true, replayLeft: 0, hasMore: false };
+    socket.send(JSON.stringify({
+      type: 'subscribe', channel: 'conversation:' + this.conversation.id, since: this.lastSequence
+    }));
+  };
+
+  // Whether a frame from the socket may be handled now. Each event arrives in
+  // increasing sequence, so one not above the last is a duplicate. A replay
+  // with hasMore is continued from its last event. A sequence more than one
+  // above the last may follow a lost frame (Redis down between two server
+  // processes), or only an event that a customer is not sent, such as an
+  // internal note. The widget drops it and resubscribes from the last
+  // sequence, and the replay returns any missed events and that one in order.
+  Widget.prototype.acceptInOrder = function (frame, socket) {
+    var expected = this.conversation && 'conversation:' + this.conversation.id;
+    if (typeof frame.sequence !== 'number' || frame.channel !== expected) return true;
+    var last = this.lastSequence;
+    var resync = this.resync;
+    if (resync && resync.awaitingReply) return false;
+    if (!resync && last != null && frame.sequence > last + 1) {
+      this.resubscribe(socket);
+      return false;
+    }
+    if (resync) {
+      resync.replayLeft -= 1;
+      if (resync.replayLeft <= 0) {
+        this.resync = null;
+        // handleFrame has not stored this event's sequence yet.
+        if (resync.hasMore) {
+          if (last == null || frame.sequence > last) this.lastSequence = frame.sequence;
+          this.resubscribe(socket);
+        }
+      }
+    }
+    return last == null || frame.sequence > last;
   };
 
   Widget.prototype.handleFrame = function (frame) {

@@ -9,6 +9,14 @@ what the server's ``since`` counts on each. ``RealtimeClient`` drives the
 session over the ``websockets`` package. When the connection drops, it
 reconnects with backoff, authenticates, and subscribes again with ``since``
 set to the last position, so the server replays exactly what was missed.
+
+Two cases resubscribe on an open connection. A replay that reports
+``hasMore`` is continued from its last event until the server reports no
+more. A ``conversation:`` event whose sequence skips past the next one
+after the last seen may mean that a live event was lost, for instance while
+Redis was down between two server processes. The session then drops that
+event and resubscribes with ``since``, and the replay returns the missed
+events and the dropped one in order.
 """
 
 from __future__ import annotations
@@ -18,6 +26,7 @@ import json
 import logging
 import random
 from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
 
@@ -48,6 +57,18 @@ def realtime_url(base_url: str) -> str:
     return base + "/realtime"
 
 
+@dataclass
+class _Resync:
+    """A channel whose events come from a replay that the session requested or continues."""
+
+    awaiting_reply: bool = True
+    """Whether the ``subscribed`` reply of the resubscribe is still to come."""
+    replay_left: int = 0
+    """Replayed events of the last reply not received yet."""
+    has_more: bool = False
+    """Whether the last reply reported more events than it replayed."""
+
+
 def _close_code(closed: Exception) -> tuple[int | None, str]:
     received = getattr(closed, "rcvd", None)
     if received is None:
@@ -63,6 +84,8 @@ class RealtimeSession:
         self.channels: dict[str, int | None] = {}
         """Subscribed channel -> the last position seen on it (None before its first event)."""
         self._random = random_fraction
+        self._resyncs: dict[str, _Resync] = {}
+        self._outgoing: list[str] = []
 
     @staticmethod
     def _frame(payload: dict[str, Any]) -> str:
@@ -97,6 +120,9 @@ class RealtimeSession:
 
     def subscribe_frames(self) -> list[str]:
         """Return the frames that restore every subscription once the server has authenticated."""
+        # A new connection replays every channel from its last position, so no resync is pending.
+        self._resyncs.clear()
+        self._outgoing.clear()
         return [
             self.subscribe_frame(channel, since) for channel, since in list(self.channels.items())
         ]
@@ -117,18 +143,25 @@ class RealtimeSession:
             code = data.get("code")
             if code in FATAL_ERROR_CODES:
                 raise RealtimeError(data.get("message") or "realtime access rejected", code=code)
+            self._end_resync(event)
             return event
         if event.type == "subscribed":
             self._start_at_reply(event)
+            self._track_replay(event)
             return event
         position = self.position(event)
         if event.channel in self.channels and position is not None:
+            if not self._accept_in_order(event.channel, position):
+                return None
             last = self.channels[event.channel]
             # The server sends each channel's events in increasing position,
             # live and replayed, so a position not above the last is a duplicate.
-            if last is not None and position <= last:
+            duplicate = last is not None and position <= last
+            if not duplicate:
+                self.channels[event.channel] = position
+            self._continue_replay(event.channel)
+            if duplicate:
                 return None
-            self.channels[event.channel] = position
         return event
 
     def _start_at_reply(self, event: RealtimeEvent) -> None:
@@ -144,6 +177,72 @@ class RealtimeSession:
         start = data.get("sequence", data.get("cursor"))
         if isinstance(start, int) and not isinstance(start, bool):
             self.channels[event.channel] = start
+
+    def take_frames(self) -> list[str]:
+        """Return and forget the subscribe frames that ``receive`` asked to send."""
+        frames, self._outgoing = self._outgoing, []
+        return frames
+
+    def _resubscribe(self, channel: str) -> None:
+        self._resyncs[channel] = _Resync()
+        self._outgoing.append(self.subscribe_frame(channel, self.channels[channel]))
+
+    def _track_replay(self, event: RealtimeEvent) -> None:
+        """Count the events that the ``subscribed`` reply announces as replayed."""
+        channel = event.channel
+        if channel not in self.channels:
+            return
+        data = event.data if isinstance(event.data, dict) else {}
+        replayed = data.get("replayed")
+        replay_left = replayed if isinstance(replayed, int) and replayed > 0 else 0
+        has_more = data.get("hasMore") is True
+        if has_more and replay_left == 0:
+            # Without a replayed event there is no later ``since`` to continue from.
+            log.warning("%s: the replay reported more events but sent none", channel)
+            has_more = False
+        if replay_left == 0:
+            self._resyncs.pop(channel, None)
+            return
+        self._resyncs[channel] = _Resync(False, replay_left, has_more)
+
+    def _accept_in_order(self, channel: str, position: int) -> bool:
+        """Return whether ``channel``'s event may be delivered now, resubscribing on a gap.
+
+        While a resubscribe awaits its reply, events of the channel are dropped
+        because the replay that follows the reply contains them.
+        """
+        resync = self._resyncs.get(channel)
+        if resync is not None:
+            return not resync.awaiting_reply
+        last = self.channels[channel]
+        # Sequences count a conversation's log events without holes, but a
+        # socket is not sent every one of them (internal notes skip customer
+        # sockets, some log events have no frame), so a jump may be harmless.
+        # A replay from ``last`` distinguishes the two. Cursors number the
+        # whole log, so mailbox and agent channels have no such check, and
+        # the server itself sends their events missed over Redis from the log.
+        if channel.startswith(CONVERSATION_PREFIX) and last is not None and position > last + 1:
+            log.info("%s: sequence %d follows %d; replaying the gap", channel, position, last)
+            self._resubscribe(channel)
+            return False
+        return True
+
+    def _continue_replay(self, channel: str) -> None:
+        """Count a replayed event, and ask for the next replay after the last one."""
+        resync = self._resyncs.get(channel)
+        if resync is None:
+            return
+        resync.replay_left -= 1
+        if resync.replay_left > 0:
+            return
+        if resync.has_more:
+            self._resubscribe(channel)
+        else:
+            del self._resyncs[channel]
+
+    def _end_resync(self, event: RealtimeEvent) -> None:
+        if event.channel and self._resyncs.pop(event.channel, None) is not None:
+            log.warning("%s: the resubscribe failed; events may be missing", event.channel)
 
     @staticmethod
     def is_fatal_close(code: int | None) -> bool:
@@ -294,6 +393,8 @@ class RealtimeClient:
                 self._connection = None
                 continue
             event = self.session.receive(text)
+            for frame in self.session.take_frames():
+                await self._send(frame)
             if event is not None:
                 return event
 

@@ -1,0 +1,66 @@
+"""Message frames that never reached the widget's open socket are replayed in order."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.conftest import LiveServer
+
+from .conftest import (
+    QUIET_MAILBOX_ID,
+    HostSite,
+    api_client,
+    events_named,
+    require_realtime,
+)
+from .test_widget_missed_handoffs import DEAF_SOCKETS, open_widget, send
+
+
+def post_agent_message(server: LiveServer, conversation_id: str, content: str) -> None:
+    with api_client(server) as api:
+        response = api.post(
+            f"/conversations/{conversation_id}/messages",
+            json={"content": content, "authorType": "agent"},
+        )
+    assert response.status_code == 201, response.text
+
+
+async def received_contents(page: Any) -> list[str]:
+    return [data["content"] for data in await events_named(page, "message:received")]
+
+
+async def test_widget_replays_lost_frames(
+    context: Any,
+    widget_server: LiveServer,
+    host_site: HostSite,
+    realtime_available: bool,
+    quiet_key: str,
+) -> None:
+    require_realtime(realtime_available, "a lost frame cannot be tested")
+    await context.add_init_script(DEAF_SOCKETS)
+    config = {"customerId": "c_lost_frames", "mailboxId": QUIET_MAILBOX_ID}
+    page = await open_widget(context, host_site, widget_server, quiet_key, config)
+    conversation_id = await send(page, "Hello")
+    post_agent_message(widget_server, conversation_id, "first")
+    await page.wait_for_function(
+        "window.__events.some(e => e.name === 'message:received' && e.data.content === 'first')"
+    )
+
+    # The open socket misses three frames, as it does while Redis is down
+    # between the server process that posts and the one that holds it.
+    await page.evaluate("window.__deaf = true")
+    missed = [f"missed {number}" for number in range(3)]
+    for content in missed:
+        post_agent_message(widget_server, conversation_id, content)
+    await page.wait_for_timeout(500)
+    await page.evaluate("window.__deaf = false")
+    later = ["later 0", "later 1"]
+    for content in later:
+        post_agent_message(widget_server, conversation_id, content)
+
+    await page.wait_for_function(
+        "window.__events.some(e => e.name === 'message:received' && e.data.content === 'later 1')"
+    )
+    await page.wait_for_timeout(500)
+    assert await received_contents(page) == ["first", *missed, *later]
+    assert await page.evaluate("window.__sockets.length") == 1
