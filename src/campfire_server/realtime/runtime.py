@@ -417,33 +417,28 @@ class RealtimeService:
 
     async def _set_agent_status(self, org_id: str, agent_id: str, status: str) -> None:
         """Record the agent's presence for routing; an agent without a record only gets frames."""
-        try:
-            await self.db.write(
-                lambda tx: routing_actions.set_agent_status(
-                    tx, org_id=org_id, agent_id=agent_id, status=status
-                ),
-                order_key=lock_order.routing(org_id),
-            )
-        except NotFound:
-            log.info(
-                "agent socket without an agent record; status not stored",
-                extra={"organization_id": org_id, "agent_id": agent_id},
-            )
-        except ServiceError as error:
-            log.warning(
-                "agent status update failed",
-                extra={"organization_id": org_id, "agent_id": agent_id, "error": error.message},
-            )
+        await self._write_agent_status(
+            org_id,
+            agent_id,
+            lambda tx: routing_actions.set_agent_status(
+                tx, org_id=org_id, agent_id=agent_id, status=status
+            ),
+        )
 
     async def _restore_agent_status(self, org_id: str, agent_id: str) -> str | None:
         """Store online an agent stored offline; return its status, or None if unknown."""
+        return await self._write_agent_status(
+            org_id,
+            agent_id,
+            lambda tx: routing_actions.restore_agent_online(tx, org_id=org_id, agent_id=agent_id),
+        )
+
+    async def _write_agent_status(
+        self, org_id: str, agent_id: str, action: Callable[[Any], Any]
+    ) -> Any:
+        """Run a presence write under the routing lock; a service error is logged and gives None."""
         try:
-            return await self.db.write(
-                lambda tx: routing_actions.restore_agent_online(
-                    tx, org_id=org_id, agent_id=agent_id
-                ),
-                order_key=lock_order.routing(org_id),
-            )
+            return await self.db.write(action, order_key=lock_order.routing(org_id))
         except NotFound:
             log.info(
                 "agent socket without an agent record; status not stored",
