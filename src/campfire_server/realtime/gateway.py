@@ -226,11 +226,11 @@ class Session:
         def work(tx):  # type: ignore[no-untyped-def]
             access = service.authorize(tx, principal, channel).settled_at(horizon)
             if since is None:
-                return access, [], False
-            return (access, *service.replay(tx, principal, access, since, limit, horizon))
+                return access, service.Replay([], False, None)
+            return access, service.replay(tx, principal, access, since, limit, horizon)
 
         try:
-            access, frames, has_more = await self.runtime.db.read(work)
+            access, page = await self.runtime.db.read(work)
         except ServiceError as error:
             self.runtime.hub.unsubscribe(connection, channel.name)
             return self.protocol.subscribe_failed(channel, error, action.frame_id)
@@ -245,7 +245,10 @@ class Session:
         if since is not None and since.value is not None:
             position = max(position, since.value)
         key = "sequence" if access.by_sequence else "cursor"
-        data = {key: position, "replayed": len(frames), "hasMore": has_more}
+        frames = page.frames
+        data: dict[str, Any] = {key: position, "replayed": len(frames), "hasMore": page.has_more}
+        if page.has_more:
+            data["nextSince"] = page.next_since
         actions = self.protocol.subscribed(channel, data, action.frame_id)
         for item in actions:
             if isinstance(item, Send):

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from ..auth.permissions import require
 from ..auth.principal import Principal
@@ -159,6 +159,18 @@ def _visible(frame: EventFrame | None, principal: Principal, channel: Channel) -
     return sees_mailbox(principal, frame.record.mailbox_id)
 
 
+class Replay(NamedTuple):
+    """One replay page: the events to send and where the next page starts."""
+
+    frames: list[EventFrame]
+    has_more: bool
+    next_since: int | None
+    """The sequence or cursor to send as ``since`` for the next page, or
+    ``None`` when the page examined no event. It is the last examined event's
+    position, which may be an event this principal is not sent, so a page of
+    only such events still moves the next one forward."""
+
+
 def replay(
     tx: Tx,
     principal: Principal,
@@ -166,7 +178,7 @@ def replay(
     since: Since,
     limit: int,
     upto: int | None = None,
-) -> tuple[list[EventFrame], bool]:
+) -> Replay:
     """Return up to ``limit`` events after ``since`` in delivery order, and whether more exist.
 
     Raises ``ValidationFailed`` when ``since`` is beyond the end of the channel's log.
@@ -220,7 +232,18 @@ def replay(
         if _visible(frame, principal, channel):
             frames.append(frame)  # type: ignore[arg-type]
     has_more = len(frames) > limit or len(rows) >= params["limit"]
-    return frames[:limit], has_more
+    if len(frames) > limit:
+        next_since: int | None = _position(frames[limit - 1].record, access.by_sequence)
+    elif rows:
+        # Every visible event up to the last row read is in ``frames``.
+        next_since = _position(record_from_row(rows[-1]), access.by_sequence)
+    else:
+        next_since = None
+    return Replay(frames[:limit], has_more, next_since)
+
+
+def _position(record: EventRecord, by_sequence: bool) -> int:
+    return record.sequence if by_sequence else record.position  # type: ignore[return-value]
 
 
 def record_from_row(row: dict[str, Any]) -> EventRecord:

@@ -54,13 +54,15 @@ async def list_events(
 
     def work(tx):  # type: ignore[no-untyped-def]
         access = service.authorize(tx, principal, parsed).settled_at(horizon)
-        return (access, *service.replay(tx, principal, access, start, limit, horizon))
+        return access, service.replay(tx, principal, access, start, limit, horizon)
 
-    access, frames, has_more = await db.read(work)
+    access, page = await db.read(work)
+    frames, has_more = page.frames, page.has_more
     data = [frame.to_frame(parsed.name, customer=principal.is_customer) for frame in frames]
-    if frames:
-        last = frames[-1].record
-        resume = last.sequence if access.by_sequence else last.position
+    # The last examined event may be one this principal is not sent, so a
+    # page that holds none of its events still moves the next poll forward.
+    if page.next_since is not None:
+        resume = page.next_since
     elif start.value is not None:
         resume = start.value
     else:
