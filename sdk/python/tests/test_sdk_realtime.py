@@ -284,7 +284,12 @@ async def test_live_resume_on_fresh_channel(dev_server, client, customer_id):
 @pytest.fixture(scope="module")
 def short_replay_server(tmp_path_factory):
     server = start_dev_server(
-        tmp_path_factory.mktemp("sdk-short-replay"), {"CAMPFIRE_REALTIME_REPLAY_LIMIT": "20"}
+        tmp_path_factory.mktemp("sdk-short-replay"),
+        {
+            "CAMPFIRE_REALTIME_REPLAY_LIMIT": "20",
+            # The notes test posts more than the default 60 messages a minute.
+            "CAMPFIRE_RATE_LIMIT_MESSAGES_PER_MINUTE": "100000",
+        },
     )
     yield server
     stop_dev_server(server)
@@ -316,3 +321,44 @@ async def test_live_resume_continues_past_replay_limit(short_replay_server, cust
 
     assert realtime.reconnects >= 1
     assert [content for content in seen if content.startswith("missed ")] == missed
+
+
+async def test_customer_resume_continues_past_notes(short_replay_server, customer_id):
+    missed = [f"missed {number}" for number in range(3)]
+    api = short_replay_server.api
+    async with (
+        AsyncCampfireClient(api_key=TEST_KEY, base_url=api) as sdk,
+        AsyncCampfireClient(api_key="pk_test_development", base_url=api) as widget,
+    ):
+        session = await widget.widget.create_session(
+            mailbox_id=MAILBOX_ID, customer_id=customer_id
+        )
+        conversation = await sdk.conversations.create(
+            customer_id=customer_id, mailbox_id=MAILBOX_ID
+        )
+        realtime = AsyncCampfireClient(api_key=session["token"], base_url=api).realtime(
+            max_reconnect_attempts=20
+        )
+        await realtime.connect()
+        seen: list[str] = []
+        try:
+            await realtime.subscribe(f"conversation:{conversation.id}")
+            await sdk.messages.create(conversation.id, content="before", author_type="agent")
+            await asyncio.wait_for(next_customer_message(realtime, "before", seen), 10)
+
+            # Each run of 41 internal notes fills at least one replay of 20
+            # log events with nothing a customer socket is sent.
+            realtime._connection.transport.abort()
+            for content in missed:
+                for note in range(41):
+                    await sdk.messages.create(
+                        conversation.id, content=f"note {note}", author_type="agent", private=True
+                    )
+                await sdk.messages.create(conversation.id, content=content, author_type="agent")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(next_customer_message(realtime, missed[-1], seen), 30)
+        finally:
+            await realtime.close()
+
+    assert realtime.reconnects >= 1
+    assert seen == ["before", *missed]

@@ -11,8 +11,8 @@ reconnects with backoff, authenticates, and subscribes again with ``since``
 set to the last position, so the server replays exactly what was missed.
 
 Two cases resubscribe on an open connection. A replay that reports
-``hasMore`` is continued from its last event until the server reports no
-more. A ``conversation:`` event whose sequence skips past the next one
+``hasMore`` is continued from the reply's ``nextSince`` until the server
+reports no more. A ``conversation:`` event whose sequence skips past the next one
 after the last seen may mean that a live event was lost, for instance while
 Redis was down between two server processes. The session then drops that
 event and resubscribes with ``since``, and the replay returns the missed
@@ -67,6 +67,8 @@ class _Resync:
     """Replayed events of the last reply not received yet."""
     has_more: bool = False
     """Whether the last reply reported more events than it replayed."""
+    next_since: int | None = None
+    """The last reply's ``nextSince``: where the next replay starts."""
 
 
 def _close_code(closed: Exception) -> tuple[int | None, str]:
@@ -196,14 +198,33 @@ class RealtimeSession:
         replayed = data.get("replayed")
         replay_left = replayed if isinstance(replayed, int) and replayed > 0 else 0
         has_more = data.get("hasMore") is True
-        if has_more and replay_left == 0:
-            # Without a replayed event there is no later ``since`` to continue from.
-            log.warning("%s: the replay reported more events but sent none", channel)
-            has_more = False
+        next_since = data.get("nextSince")
+        if not isinstance(next_since, int) or isinstance(next_since, bool):
+            next_since = None
+        if has_more and next_since is None:
+            # A server older than ``nextSince`` names no later ``since`` to
+            # continue from when it replayed nothing.
+            if replay_left == 0:
+                log.warning("%s: the replay reported more events but no nextSince", channel)
+                has_more = False
         if replay_left == 0:
             self._resyncs.pop(channel, None)
+            if has_more:
+                self._replay_next(channel, next_since)
             return
-        self._resyncs[channel] = _Resync(False, replay_left, has_more)
+        self._resyncs[channel] = _Resync(False, replay_left, has_more, next_since)
+
+    def _replay_next(self, channel: str, next_since: int | None) -> None:
+        """Resubscribe from ``next_since``, the last event the previous replay examined.
+
+        That event may be one the socket is never sent, such as an internal
+        note on a customer socket, so ``next_since`` can be above the last
+        position seen.
+        """
+        last = self.channels[channel]
+        if next_since is not None and (last is None or next_since > last):
+            self.channels[channel] = next_since
+        self._resubscribe(channel)
 
     def _accept_in_order(self, channel: str, position: int) -> bool:
         """Return whether ``channel``'s event may be delivered now, resubscribing on a gap.
@@ -236,7 +257,7 @@ class RealtimeSession:
         if resync.replay_left > 0:
             return
         if resync.has_more:
-            self._resubscribe(channel)
+            self._replay_next(channel, resync.next_since)
         else:
             del self._resyncs[channel]
 
