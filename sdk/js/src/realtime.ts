@@ -12,8 +12,8 @@
  * what was missed. Events seen already are dropped.
  *
  * Two cases resubscribe on an open connection. A replay that reports
- * `hasMore` is continued from its last event until the server reports no
- * more. A `conversation:` event whose sequence skips past the next one after
+ * `hasMore` is continued from the reply's `nextSince` until the server
+ * reports no more. A `conversation:` event whose sequence skips past the next one after
  * the last seen may mean that a live event was lost, for instance while Redis
  * was down between two server processes. The session then drops that event
  * and resubscribes with `since`, and the replay returns the missed events and
@@ -42,6 +42,8 @@ interface Resync {
   replayLeft: number;
   /** Whether the last reply reported more events than it replayed. */
   hasMore: boolean;
+  /** The last reply's `nextSince`: where the next replay starts. */
+  nextSince: number | null;
 }
 
 export class RealtimeSession {
@@ -148,7 +150,12 @@ export class RealtimeSession {
   }
 
   private resubscribe(channel: string): void {
-    this.resyncs.set(channel, { awaitingReply: true, replayLeft: 0, hasMore: false });
+    this.resyncs.set(channel, {
+      awaitingReply: true,
+      replayLeft: 0,
+      hasMore: false,
+      nextSince: null,
+    });
     this.outgoing.push(this.subscribeFrame(channel, this.channels.get(channel)));
   }
 
@@ -156,20 +163,40 @@ export class RealtimeSession {
   private trackReplay(event: RealtimeEvent): void {
     const channel = event.channel;
     if (!channel || !this.channels.has(channel)) return;
-    const data = (event.data ?? {}) as { replayed?: unknown; hasMore?: unknown };
+    const data = (event.data ?? {}) as {
+      replayed?: unknown;
+      hasMore?: unknown;
+      nextSince?: unknown;
+    };
     const replayed = data.replayed;
     const replayLeft = typeof replayed === "number" && replayed > 0 ? replayed : 0;
     let hasMore = data.hasMore === true;
-    if (hasMore && replayLeft === 0) {
-      // Without a replayed event there is no later `since` to continue from.
-      console.warn(`${channel}: the replay reported more events but sent none`);
+    const nextSince = Number.isInteger(data.nextSince) ? (data.nextSince as number) : null;
+    if (hasMore && replayLeft === 0 && nextSince === null) {
+      // A server older than `nextSince` names no later `since` to continue from when it
+      // replayed nothing.
+      console.warn(`${channel}: the replay reported more events but no nextSince`);
       hasMore = false;
     }
     if (replayLeft === 0) {
       this.resyncs.delete(channel);
+      if (hasMore) this.replayNext(channel, nextSince);
       return;
     }
-    this.resyncs.set(channel, { awaitingReply: false, replayLeft, hasMore });
+    this.resyncs.set(channel, { awaitingReply: false, replayLeft, hasMore, nextSince });
+  }
+
+  /**
+   * Resubscribe from `nextSince`, the last event the previous replay examined. That event may
+   * be one the socket is never sent, such as an internal note on a customer socket, so
+   * `nextSince` can be above the last position seen.
+   */
+  private replayNext(channel: string, nextSince: number | null): void {
+    const last = this.channels.get(channel) ?? null;
+    if (nextSince !== null && (last === null || nextSince > last)) {
+      this.channels.set(channel, nextSince);
+    }
+    this.resubscribe(channel);
   }
 
   /**
@@ -199,7 +226,7 @@ export class RealtimeSession {
     if (!resync) return;
     resync.replayLeft -= 1;
     if (resync.replayLeft > 0) return;
-    if (resync.hasMore) this.resubscribe(channel);
+    if (resync.hasMore) this.replayNext(channel, resync.nextSince);
     else this.resyncs.delete(channel);
   }
 

@@ -117,3 +117,49 @@ test("resume continues past the replay limit", async () => {
   assert.ok(realtime.reconnects >= 1);
   assert.deepEqual(seen.filter((content) => content.startsWith("missed ")), missed);
 });
+
+test("customer resume continues past internal notes", async () => {
+  const limited = await startServer({
+    env: {
+      CAMPFIRE_REALTIME_REPLAY_LIMIT: "20",
+      // The test posts more than the default 60 messages a minute.
+      CAMPFIRE_RATE_LIMIT_MESSAGES_PER_MINUTE: "100000",
+    },
+  });
+  const client = new CampfireClient({ apiKey: TEST_KEY, baseUrl: limited.api });
+  const widget = new CampfireClient({ apiKey: "pk_test_development", baseUrl: limited.api });
+  const missed = ["missed 0", "missed 1", "missed 2"];
+  const seen = [];
+  let realtime;
+  try {
+    const customerId = uniqueCustomer();
+    const session = await widget.widget.createSession({ mailboxId: MAILBOX_ID, customerId });
+    const conversation = await client.conversations.create({ customerId, mailboxId: MAILBOX_ID });
+    const customer = new CampfireClient({ apiKey: session.token, baseUrl: limited.api });
+    realtime = customer.realtime({ WebSocket, maxReconnectAttempts: 20 });
+    await realtime.connect();
+    realtime.subscribe(`conversation:${conversation.id}`);
+    await client.messages.create(conversation.id, { content: "before", authorType: "agent" });
+    await within(waitFor(realtime, "before", seen), 10_000);
+
+    // Each run of 41 internal notes fills at least one replay of 20 log events with
+    // nothing a customer socket is sent.
+    realtime["socket"].terminate();
+    for (const content of missed) {
+      for (let note = 0; note < 41; note += 1) {
+        await client.messages.create(conversation.id, {
+          content: `note ${note}`,
+          authorType: "agent",
+          private: true,
+        });
+      }
+      await client.messages.create(conversation.id, { content, authorType: "agent" });
+    }
+    await within(waitFor(realtime, missed.at(-1), seen), 30_000).catch(() => {});
+  } finally {
+    realtime?.close();
+    await limited.stop();
+  }
+  assert.ok(realtime.reconnects >= 1);
+  assert.deepEqual(seen, ["before", ...missed]);
+});
