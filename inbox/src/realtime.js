@@ -1,7 +1,7 @@
 // One WebSocket to /api/v2/realtime: authenticates, keeps its subscriptions
 // across reconnects (replaying what was missed with `since`), and hands
 // every event frame to `onEvent` once, in order. A replay that reports
-// `hasMore` is continued from its last event. A conversation event whose
+// `hasMore` is continued from the reply's `nextSince`. A conversation event whose
 // sequence skips past the next one may follow a lost frame (Redis down
 // between two server processes). Such an event is dropped and the channel is
 // resubscribed from the last sequence, so the replay returns both in order.
@@ -15,7 +15,7 @@ export class Realtime {
     this.onEvent = onEvent;
     this.onState = onState || (() => {});
     this.channels = new Map(); // channel -> last sequence or cursor seen
-    // channel -> {awaitingReply, replayLeft, hasMore} while its events come from a replay
+    // channel -> {awaitingReply, replayLeft, hasMore, nextSince} while its events come from a replay
     this.resyncs = new Map();
     this.socket = null;
     this.open = false;
@@ -79,7 +79,7 @@ export class Realtime {
   }
 
   resubscribe(channel) {
-    this.resyncs.set(channel, { awaitingReply: true, replayLeft: 0, hasMore: false });
+    this.resyncs.set(channel, { awaitingReply: true, replayLeft: 0, hasMore: false, nextSince: null });
     this.sendSubscribe(channel, this.channels.get(channel));
   }
 
@@ -87,12 +87,25 @@ export class Realtime {
   trackReplay(frame) {
     const data = frame.data || {};
     const replayLeft = Number.isInteger(data.replayed) && data.replayed > 0 ? data.replayed : 0;
+    const hasMore = data.hasMore === true;
+    const nextSince = Number.isInteger(data.nextSince) ? data.nextSince : null;
     if (replayLeft === 0) {
-      // With no replayed event there is no later `since` to continue a `hasMore` from.
       this.resyncs.delete(frame.channel);
+      // A server older than `nextSince` names no later `since` to continue
+      // from when it replayed nothing.
+      if (hasMore && nextSince !== null) this.replayNext(frame.channel, nextSince);
       return;
     }
-    this.resyncs.set(frame.channel, { awaitingReply: false, replayLeft, hasMore: data.hasMore === true });
+    this.resyncs.set(frame.channel, { awaitingReply: false, replayLeft, hasMore, nextSince });
+  }
+
+  // Resubscribe from `nextSince`, the last event the previous replay
+  // examined. That event may be one this socket is never sent (another
+  // agent's event on an agent channel), so it can be above the last seen.
+  replayNext(channel, nextSince) {
+    const last = this.channels.get(channel);
+    if (nextSince !== null && (last == null || nextSince > last)) this.channels.set(channel, nextSince);
+    this.resubscribe(channel);
   }
 
   // Whether the channel's event may be delivered now. While a resubscribe
@@ -119,7 +132,7 @@ export class Realtime {
     if (!resync) return;
     resync.replayLeft -= 1;
     if (resync.replayLeft > 0) return;
-    if (resync.hasMore) this.resubscribe(channel);
+    if (resync.hasMore) this.replayNext(channel, resync.nextSince);
     else this.resyncs.delete(channel);
   }
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from campfire_server.auth.keys import DEVELOPMENT_KEY
+from campfire_server.auth.keys import DEVELOPMENT_KEY, DEVELOPMENT_PUBLISHABLE_KEY
 from campfire_server.db import migrate
 from tests.conftest import start_server
 from tests.resilience.services import PrivateRedis
@@ -28,9 +28,9 @@ MAILBOX_ID = "mailbox_456"
 class InboxRealtime:
     """The inbox's Realtime class in a Node process, subscribed to one channel."""
 
-    def __init__(self, host: str, channel: str) -> None:
+    def __init__(self, host: str, channel: str, token: str = DEVELOPMENT_KEY) -> None:
         self.process = subprocess.Popen(
-            ["node", str(DRIVER), host, DEVELOPMENT_KEY, channel],
+            ["node", str(DRIVER), host, token, channel],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,
@@ -91,10 +91,12 @@ def private_redis(tmp_path: Path) -> Iterator[PrivateRedis]:
     server.stop()
 
 
-def _post(http: httpx.Client, api: str, conversation_id: str, content: str) -> None:
+def _post(
+    http: httpx.Client, api: str, conversation_id: str, content: str, private: bool = False
+) -> None:
     response = http.post(
         f"{api}/conversations/{conversation_id}/messages",
-        json={"content": content, "authorType": "agent"},
+        json={"content": content, "authorType": "agent", "private": private},
     )
     assert response.status_code == 201, response.text
 
@@ -128,6 +130,58 @@ def test_inbox_continues_past_replay_limit(tmp_path: Path) -> None:
 
     contents = [content for _, content in client.messages]
     assert [content for content in contents if content.startswith("missed ")] == missed
+
+
+def test_inbox_continues_past_hidden_events(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'campfire.db'}"
+    migrate.upgrade(url)
+    env = {
+        "CAMPFIRE_REALTIME_REPLAY_LIMIT": "20",
+        # The test posts more than the default 60 messages a minute.
+        "CAMPFIRE_RATE_LIMIT_MESSAGES_PER_MINUTE": "100000",
+    }
+    server = start_server(url, tmp_path, env=env)
+    missed = ["missed 0", "missed 1", "missed 2"]
+    client = None
+    try:
+        with httpx.Client(headers=HEADERS, timeout=15) as http:
+            customer_id = "c_inbox_hidden"
+            session = http.post(
+                f"{server.api}/widget/session",
+                json={"mailboxId": MAILBOX_ID, "customerId": customer_id},
+                headers={"Authorization": f"Bearer {DEVELOPMENT_PUBLISHABLE_KEY}"},
+            )
+            assert session.status_code == 201, session.text
+            created = http.post(
+                f"{server.api}/conversations",
+                json={"customerId": customer_id, "mailboxId": MAILBOX_ID},
+            )
+            conversation_id = created.json()["id"]
+            # A customer token, because its socket is never sent internal notes.
+            client = InboxRealtime(
+                f"127.0.0.1:{server.port}",
+                f"conversation:{conversation_id}",
+                token=session.json()["token"],
+            )
+            client.wait_subscribed()
+            _post(http, server.api, conversation_id, "before")
+            assert client.wait_for("before", 10)
+
+            # Each run of 41 internal notes fills at least one replay of 20
+            # log events with nothing this socket is sent.
+            client.command("drop")
+            for content in missed:
+                for note in range(41):
+                    _post(http, server.api, conversation_id, f"note {note}", private=True)
+                _post(http, server.api, conversation_id, content)
+            client.command("resume")
+            client.wait_for(missed[-1], 30)
+    finally:
+        if client is not None:
+            client.stop()
+        server.stop()
+
+    assert [content for _, content in client.messages] == ["before", *missed]
 
 
 def test_inbox_replays_redis_outage_gap(tmp_path: Path, private_redis: PrivateRedis) -> None:
