@@ -392,7 +392,7 @@
     this.rendered = {};
     this.pending = {};
     this.lastSequence = null;
-    // {awaitingReply, replayLeft, hasMore} while the socket's events come from
+    // {awaitingReply, replayLeft, hasMore, nextSince} while the socket's events come from
     // a replay that the widget requested or continues.
     this.resync = null;
     this.isOpen = false;
@@ -1345,7 +1345,7 @@
               return self.refreshHandoff(self.handoffBaseline);
             }).catch(function (error) { self.reportError(error, 'history'); });
           }
-          self.trackReplay(frame);
+          self.trackReplay(frame, socket);
         }
         if (frame && frame.type === 'error') self.resync = null;
         if (frame && !self.acceptInOrder(frame, socket)) return;
@@ -1374,16 +1374,35 @@
   };
 
   // Count the events that a subscribed reply announces as replayed.
-  Widget.prototype.trackReplay = function (frame) {
+  Widget.prototype.trackReplay = function (frame, socket) {
     var data = frame.data || {};
     var replayLeft = typeof data.replayed === 'number' && data.replayed > 0 ? data.replayed : 0;
-    // With no replayed event there is no later since to continue a hasMore from.
-    this.resync = replayLeft > 0 ?
-      { awaitingReply: false, replayLeft: replayLeft, hasMore: data.hasMore === true } : null;
+    var hasMore = data.hasMore === true;
+    var nextSince = typeof data.nextSince === 'number' ? data.nextSince : null;
+    if (replayLeft > 0) {
+      this.resync = {
+        awaitingReply: false, replayLeft: replayLeft, hasMore: hasMore, nextSince: nextSince
+      };
+      return;
+    }
+    this.resync = null;
+    // A server older than nextSince names no later since to continue from
+    // when it replayed nothing.
+    if (hasMore && nextSince != null) this.replayNext(socket, nextSince);
+  };
+
+  // Resubscribe from nextSince, the last event the previous replay examined.
+  // That event may be one a customer is never sent, such as an internal
+  // note, so it can be above the last sequence seen.
+  Widget.prototype.replayNext = function (socket, nextSince) {
+    if (nextSince != null && (this.lastSequence == null || nextSince > this.lastSequence)) {
+      this.lastSequence = nextSince;
+    }
+    this.resubscribe(socket);
   };
 
   Widget.prototype.resubscribe = function (socket) {
-    this.resync = { awaitingReply: true, replayLeft: 0, hasMore: false };
+    this.resync = { awaitingReply: true, replayLeft: 0, hasMore: false, nextSince: null };
     socket.send(JSON.stringify({
       type: 'subscribe', channel: 'conversation:' + this.conversation.id, since: this.lastSequence
     }));
@@ -1391,7 +1410,7 @@
 
   // Whether a frame from the socket may be handled now. Each event arrives in
   // increasing sequence, so one not above the last is a duplicate. A replay
-  // with hasMore is continued from its last event. A sequence more than one
+  // with hasMore is continued from its reply's nextSince. A sequence more than one
   // above the last may follow a lost frame (Redis down between two server
   // processes), or only an event that a customer is not sent, such as an
   // internal note. The widget drops it and resubscribes from the last
@@ -1413,7 +1432,7 @@
         // handleFrame has not stored this event's sequence yet.
         if (resync.hasMore) {
           if (last == null || frame.sequence > last) this.lastSequence = frame.sequence;
-          this.resubscribe(socket);
+          this.replayNext(socket, resync.nextSince);
         }
       }
     }

@@ -1,0 +1,79 @@
+"""A widget replay longer than the replay limit, over internal notes it is never sent."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from campfire_server.db import migrate
+from tests.conftest import LiveServer, start_server
+
+from .conftest import QUIET_MAILBOX_ID, HostSite, api_client, require_realtime
+from .test_widget_missed_handoffs import DEAF_SOCKETS, open_widget, send
+from .test_widget_realtime_gap import post_agent_message, received_contents
+
+
+@pytest.fixture(scope="module")
+def widget_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """A development server whose replays send at most 20 events."""
+    directory = tmp_path_factory.mktemp("widget-replay-server")
+    url = f"sqlite:///{directory / 'campfire.db'}"
+    migrate.upgrade(url)
+    env = {
+        "CAMPFIRE_REALTIME_REPLAY_LIMIT": "20",
+        # The test posts more than the default 60 messages a minute.
+        "CAMPFIRE_RATE_LIMIT_MESSAGES_PER_MINUTE": "100000",
+    }
+    server = start_server(url, directory, env=env)
+    yield server
+    server.stop()
+
+
+def post_internal_note(server: LiveServer, conversation_id: str, content: str) -> None:
+    with api_client(server) as api:
+        response = api.post(
+            f"/conversations/{conversation_id}/messages",
+            json={"content": content, "authorType": "agent", "private": True},
+        )
+    assert response.status_code == 201, response.text
+
+
+async def test_widget_replay_continues_past_notes(
+    context: Any,
+    widget_server: LiveServer,
+    host_site: HostSite,
+    realtime_available: bool,
+    quiet_key: str,
+) -> None:
+    require_realtime(realtime_available, "a replay cannot be tested")
+    await context.add_init_script(DEAF_SOCKETS)
+    config = {"customerId": "c_replay_notes", "mailboxId": QUIET_MAILBOX_ID}
+    page = await open_widget(context, host_site, widget_server, quiet_key, config)
+    conversation_id = await send(page, "Hello")
+    post_agent_message(widget_server, conversation_id, "first")
+    await page.wait_for_function(
+        "window.__events.some(e => e.name === 'message:received' && e.data.content === 'first')"
+    )
+
+    # The open socket misses every frame while each run of 41 internal notes
+    # fills at least one replay of 20 log events with nothing a customer is sent.
+    await page.evaluate("window.__deaf = true")
+    missed = [f"missed {number}" for number in range(3)]
+    for content in missed:
+        for note in range(41):
+            post_internal_note(widget_server, conversation_id, f"note {note}")
+        post_agent_message(widget_server, conversation_id, content)
+    await page.wait_for_timeout(500)
+    await page.evaluate("window.__deaf = false")
+    # The next live frame skips the missed sequences, so the widget replays them.
+    post_agent_message(widget_server, conversation_id, "later")
+
+    await page.wait_for_function(
+        "window.__events.some(e => e.name === 'message:received' && e.data.content === 'later')",
+        timeout=30_000,
+    )
+    await page.wait_for_timeout(500)
+    assert await received_contents(page) == ["first", *missed, "later"]
+    assert await page.evaluate("window.__sockets.length") == 1
