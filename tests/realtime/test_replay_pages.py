@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 
 import pytest
@@ -62,8 +63,9 @@ async def test_customer_replay_continues_past_notes(server, http, org) -> None:
             empty_pages += 1
         assert reply["data"]["nextSince"] > since
         since = reply["data"]["nextSince"]
-        await ws.send('{"type": "unsubscribe", "channel": "%s"}' % channel)
-        assert (await frames_until_quiet(ws, 0.3))[0]["type"] == "unsubscribed"
+        await ws.send(json.dumps({"type": "unsubscribe", "channel": channel}))
+        unsubscribed = await frames_until_quiet(ws, 0.3)
+        assert [frame["type"] for frame in unsubscribed] == ["unsubscribed"]
     await ws.close()
 
     assert seen == public

@@ -330,9 +330,7 @@ async def test_customer_resume_continues_past_notes(short_replay_server, custome
         AsyncCampfireClient(api_key=TEST_KEY, base_url=api) as sdk,
         AsyncCampfireClient(api_key="pk_test_development", base_url=api) as widget,
     ):
-        session = await widget.widget.create_session(
-            mailbox_id=MAILBOX_ID, customer_id=customer_id
-        )
+        session = await widget.widget.create_session(mailbox_id=MAILBOX_ID, customer_id=customer_id)
         conversation = await sdk.conversations.create(
             customer_id=customer_id, mailbox_id=MAILBOX_ID
         )

@@ -201,12 +201,11 @@ class RealtimeSession:
         next_since = data.get("nextSince")
         if not isinstance(next_since, int) or isinstance(next_since, bool):
             next_since = None
-        if has_more and next_since is None:
+        if has_more and next_since is None and replay_left == 0:
             # A server older than ``nextSince`` names no later ``since`` to
             # continue from when it replayed nothing.
-            if replay_left == 0:
-                log.warning("%s: the replay reported more events but no nextSince", channel)
-                has_more = False
+            log.warning("%s: the replay reported more events but no nextSince", channel)
+            has_more = False
         if replay_left == 0:
             self._resyncs.pop(channel, None)
             if has_more:
