@@ -60,7 +60,7 @@ async def list_events(
     frames, has_more = page.frames, page.has_more
     data = [frame.to_frame(parsed.name, customer=principal.is_customer) for frame in frames]
     # The last examined event may be one this principal is not sent, so a
-    # page that holds none of its events still moves the next poll forward.
+    # page that contains none of its events still moves the next poll forward.
     if page.next_since is not None:
         resume = page.next_since
     elif start.value is not None:
