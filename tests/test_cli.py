@@ -570,3 +570,50 @@ def test_kb_import_names_file_lines(tmp_path):
     assert failed.returncode != 0
     assert "line 2.mailboxIds" in failed.stderr
     assert "articles[0]" not in failed.stderr
+
+
+def test_kb_import_skips_invalid_files(tmp_path):
+    url = f"sqlite:///{tmp_path / 'kb.db'}"
+    assert campfire("migrate", database_url=url).returncode == 0
+    created = campfire("orgs", "create", "--name", "Acme", "--id", "org_acme", database_url=url)
+    assert created.returncode == 0, created.stderr
+    folder = tmp_path / "articles"
+    (folder / "sub").mkdir(parents=True)
+    (folder / "refunds.md").write_text("# Refunds\n\nRefunds take five days.\n")
+    (folder / "empty.md").write_text("")
+    (folder / "bom.txt").write_bytes(b"\xef\xbb\xbf")
+    (folder / "blank.html").write_text("")
+    (folder / "sub" / "latin1.md").write_bytes("# Caf\xe9\n\nOpen daily.\n".encode("latin-1"))
+
+    result = campfire("kb", "import", str(folder), "--org", "org_acme", database_url=url)
+
+    assert result.returncode == 0, result.stderr
+    output = json.loads(result.stdout)
+    assert output["created"] == 1
+    files = [row["file"] for row in output["skipped"]]
+    assert files == ["blank.html", "bom.txt", "empty.md", "sub/latin1.md"]
+    reasons = [row["reason"] for row in output["skipped"]]
+    assert reasons[0].startswith("content is empty")
+    assert reasons[1].startswith("content is empty")
+    assert reasons[2].startswith("content is empty")
+    assert reasons[3].startswith("not UTF-8 text: byte 0xe9")
+    assert "too short" not in result.stderr
+    assert "skipped file 'sub/latin1.md' of " in result.stderr
+    assert "imported 1 files" in result.stderr
+    search = campfire("kb", "search", "refunds", "--org", "org_acme", database_url=url)
+    assert "Refunds" in search.stdout
+
+
+def test_kb_import_without_valid_files_fails(tmp_path):
+    url = f"sqlite:///{tmp_path / 'kb.db'}"
+    assert campfire("migrate", database_url=url).returncode == 0
+    folder = tmp_path / "articles"
+    folder.mkdir()
+    (folder / "empty.md").write_text("")
+
+    result = campfire("kb", "import", str(folder), "--org", "org_acme", database_url=url)
+
+    assert result.returncode == 2
+    assert "skipped file 'empty.md'" in result.stderr
+    assert "nothing imported: all 1 files" in result.stderr
+    assert result.stdout == ""

@@ -425,13 +425,18 @@ def test_unknown_org_is_named(migrated, tmp_path, command) -> None:
 def test_kb_import_names_non_utf8_file(tmp_path):
     folder = tmp_path / "articles"
     folder.mkdir()
-    (folder / "good.md").write_text("# Refunds\n\nRefunds take five days.\n", encoding="utf-8")
     (folder / "latin1.md").write_bytes("# Caf\xe9\n\nOpen daily.\n".encode("latin-1"))
 
     result = campfire("kb", "import", str(folder), "--org", "org_1")
 
-    assert_one_line(result, USAGE, str(folder / "latin1.md"), "0xe9", "not UTF-8", "save the file")
+    assert result.returncode == USAGE, result.stderr
+    skipped, error = result.stderr.splitlines()
+    assert skipped.startswith("skipped file 'latin1.md' of ")
+    assert "not UTF-8 text: byte 0xe9" in skipped
+    assert "save the file" in skipped
+    assert error.startswith("error: nothing imported: all 1 files of ")
     assert "codec" not in result.stderr
+    assert result.stdout == ""
 
 
 def test_kb_import_names_non_utf8_line(tmp_path):

@@ -294,3 +294,54 @@ def test_read_json_lines_duplicate_hints(tmp_path: Path):
     assert reasons[0].endswith("give each row its own externalId")
     assert reasons[1].endswith("give each row its own url, or an externalId")
     assert reasons[2].endswith("give each row its own title, or an externalId or url")
+
+
+def test_read_json_lines_reports_null_content(tmp_path: Path):
+    path = tmp_path / "kb.jsonl"
+    path.write_text(json.dumps({"title": "T", "content": None}) + "\n")
+
+    rows = importer.read_source_rows(path)
+
+    assert rows.articles == []
+    assert [skipped.line for skipped in rows.skipped] == [1]
+    assert rows.skipped[0].reason.startswith("content must be a string (null given)")
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "expected"),
+    [
+        ("empty.md", b"", "content is empty"),
+        ("bom.txt", b"\xef\xbb\xbf", "content is empty"),
+        ("blank.html", b"<html><body> </body></html>", "content is empty"),
+        ("front.md", b"---\ntitle: Only a title\n---\n\n", "content is empty"),
+        ("sub/latin1.md", "# Caf\xe9\n\nOpen daily.\n".encode("latin-1"), "not UTF-8 text: "),
+    ],
+)
+def test_read_folder_skips_bad_file(tmp_path: Path, name, data, expected):
+    (tmp_path / "good.md").write_text("# Refunds\n\nRefunds take five days.\n")
+    (tmp_path / "sub").mkdir()
+    (tmp_path / name).write_bytes(data)
+
+    rows = importer.read_source_rows(tmp_path)
+
+    assert [article.title for article in rows.articles] == ["Refunds"]
+    assert rows.labels == ["good.md"]
+    assert [skipped.file for skipped in rows.skipped] == [name]
+    assert [skipped.line for skipped in rows.skipped] == [None]
+    assert rows.skipped[0].reason.startswith(expected), rows.skipped[0].reason
+
+
+def test_read_folder_names_non_utf8_byte(tmp_path: Path):
+    (tmp_path / "latin1.txt").write_bytes("Caf\xe9".encode("latin-1"))
+
+    [skipped] = importer.read_source_rows(tmp_path).skipped
+
+    assert "byte 0xe9 at byte offset 3" in skipped.reason
+    assert "save the file with UTF-8 encoding" in skipped.reason
+
+
+def test_strict_read_names_bad_file(tmp_path: Path):
+    (tmp_path / "empty.md").write_text("")
+
+    with pytest.raises(Exception, match="empty.md: content is empty"):
+        importer.read_source(tmp_path)

@@ -29,20 +29,27 @@ def cmd_kb_import(args: argparse.Namespace, settings_from_args: SettingsHook) ->
     Invalid JSON Lines rows, and rows that would update the article of an
     earlier row (matched as ``import_articles`` matches stored articles), are
     skipped, listed on stderr by line number and in the output's ``skipped``.
+    Invalid document files, such as empty or non-UTF-8 ones, are skipped the
+    same way and named by their path inside the folder.
     Errors name rows by file line or file name.
-    The command fails with ``USAGE`` only when rows were skipped and none is
-    left to import.
+    The command fails with ``USAGE`` only when rows or files were skipped and
+    none is left to import.
     """
     settings = settings_from_args(args)
     path = Path(args.path)
     rows = importer.read_source_rows(path)
     items, skipped = rows.articles, rows.skipped
+    unit = "files" if skipped and skipped[0].file is not None else "rows"
     for row in skipped:
-        print(f"skipped line {row.line} of {str(path)!r}: {row.reason}", file=sys.stderr)
+        print(f"skipped {row.label} of {str(path)!r}: {row.reason}", file=sys.stderr)
     if skipped and not items:
+        fix = (
+            "give each row a non-empty content (or text) and import it again"
+            if unit == "rows"
+            else "fix or remove the files listed above and import again"
+        )
         raise CommandError(
-            f"nothing imported: all {len(skipped)} rows of {str(path)!r} are invalid; "
-            "give each row a non-empty content (or text) and import it again",
+            f"nothing imported: all {len(skipped)} {unit} of {str(path)!r} are invalid; {fix}",
             USAGE,
         )
     require_migrated(settings.database_url)
@@ -57,15 +64,22 @@ def cmd_kb_import(args: argparse.Namespace, settings_from_args: SettingsHook) ->
     finally:
         asyncio.run(db.close())
     output = result.model_dump(by_alias=True, exclude={"article_ids"})
-    output["skipped"] = [{"line": row.line, "reason": row.reason} for row in skipped]
+    output["skipped"] = [_skipped_entry(row) for row in skipped]
     print(json.dumps(output, indent=2))
     if skipped:
         print(
-            f"imported {len(items)} rows of {str(path)!r} and skipped {len(skipped)} "
-            "invalid rows listed above",
+            f"imported {len(items)} {unit} of {str(path)!r} and skipped {len(skipped)} "
+            f"invalid {unit} listed above",
             file=sys.stderr,
         )
     return 0
+
+
+def _skipped_entry(row: importer.SkippedRow) -> dict[str, Any]:
+    """Describe a skipped row by ``line`` or a skipped file by ``file``, with the reason."""
+    if row.file is not None:
+        return {"file": row.file, "reason": row.reason}
+    return {"line": row.line, "reason": row.reason}
 
 
 def cmd_kb_search(args: argparse.Namespace, settings_from_args: SettingsHook) -> int:
@@ -165,7 +179,7 @@ def add_commands(
         "import",
         help="import a folder of .md/.html/.txt files or a .jsonl file; "
         "articles are matched by externalId, else url, else (with neither) title, "
-        "so importing again updates them",
+        "so importing again updates them; invalid rows and files are skipped and listed",
     )
     kb_import.add_argument("path", help="folder or file to import")
     kb_import.add_argument("--org", required=True, metavar="ORG_ID", help="organization id")

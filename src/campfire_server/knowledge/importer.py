@@ -14,8 +14,10 @@ sentence is a single word, cut to ``TITLE_MAX_LENGTH``. A period after an
 abbreviation such as ``Mr.`` or an initial ends no sentence. Files may
 start with a UTF-8 byte order mark.
 ``read_source_rows`` skips a row that stays invalid, such as one without
-content or with an unsafe url, and reports it by line number;
-``read_source`` raises on it instead.
+content or with an unsafe url, and reports it by line number. It skips a
+folder's file that is empty, is not UTF-8 or is otherwise no valid article,
+and reports it by its path inside the folder. ``read_source`` raises on the
+first skipped row or file instead.
 """
 
 from __future__ import annotations
@@ -90,10 +92,31 @@ _FRONT_KEYS = {
 
 @dataclass(frozen=True, slots=True)
 class SkippedRow:
-    """A JSON Lines row that was not imported, with the reason."""
+    """A JSON Lines row or a document file that was not imported, with the reason.
 
-    line: int
+    A row has ``line`` set and ``file`` unset. A file has ``file``, its path
+    inside the imported folder (or its name when imported alone), and no ``line``.
+    """
+
+    line: int | None
     reason: str
+    file: str | None = None
+
+    @property
+    def label(self) -> str:
+        """The row or file as messages name it: ``line 4`` or ``file 'faq/billing.md'``."""
+        if self.file is not None:
+            return f"file {self.file!r}"
+        return f"line {self.line}"
+
+
+class InvalidDocument(ValueError):
+    """A document file that cannot become an article, with the reason in ``reason``."""
+
+    def __init__(self, reason: str, field: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.field = field
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,24 +134,31 @@ class SourceRows:
 def read_source(path: Path) -> list[ArticleCreate]:
     """Read every article under ``path``: a folder, a JSON Lines file or a single document.
 
-    Raises ``ValidationFailed`` on the first invalid article or row.
+    Raises ``ValidationFailed`` on the first invalid article, row or file.
     """
-    skipped = read_source_rows(path).skipped
-    if skipped:
+    rows = read_source_rows(path)
+    if rows.skipped:
+        first = rows.skipped[0]
+        if first.file is not None:
+            raise ValidationFailed(
+                f"invalid article in {first.file}: {first.reason}",
+                field="file",
+                value=first.file,
+            )
         raise ValidationFailed(
-            f"invalid article in {path.name} line {skipped[0].line}: {skipped[0].reason}",
+            f"invalid article in {path.name} line {first.line}: {first.reason}",
             field="line",
-            value=skipped[0].line,
+            value=first.line,
         )
-    return read_source_rows(path).articles
+    return rows.articles
 
 
 def read_source_rows(path: Path) -> SourceRows:
-    """Read every article under ``path``, skipping invalid JSON Lines rows.
+    """Read every article under ``path``, skipping invalid JSON Lines rows and document files.
 
-    Returns the articles and the skipped rows of a JSON Lines file. A folder
-    or document that cannot be read, and a file that is not UTF-8, still
-    raise ``ValidationFailed``, because a partial read of them is no import.
+    Returns the articles and the skipped rows or files. Raises
+    ``ValidationFailed`` when ``path`` is missing or of an unsupported type,
+    and when a JSON Lines line is not UTF-8.
     """
     if not path.exists():
         base = "" if path.is_absolute() else f" (read from {str(Path.cwd())!r})"
@@ -139,13 +169,11 @@ def read_source_rows(path: Path) -> SourceRows:
         )
     if path.is_dir():
         files = _folder_files(path)
-        names = [file.relative_to(path).as_posix() for file in files]
-        articles = [read_document(file, name) for file, name in zip(files, names, strict=True)]
-        return SourceRows(articles, names, [])
+        return _read_documents([(file, file.relative_to(path).as_posix()) for file in files])
     if path.suffix.lower() in (".jsonl", ".ndjson"):
         return read_json_lines(path)
     if path.suffix.lower() in SUPPORTED_SUFFIXES:
-        return SourceRows([read_document(path, path.name)], [path.name], [])
+        return _read_documents([(path, path.name)])
     raise ValidationFailed(
         f"cannot import {str(path)!r}: expected a folder, a .jsonl file or a "
         ".md, .html or .txt file",
@@ -154,20 +182,40 @@ def read_source_rows(path: Path) -> SourceRows:
     )
 
 
+def _read_documents(files: list[tuple[Path, str]]) -> SourceRows:
+    """Read each ``(path, relative name)`` as an article, skipping and reporting invalid files."""
+    articles: list[ArticleCreate] = []
+    labels: list[str] = []
+    skipped: list[SkippedRow] = []
+    for path, name in files:
+        try:
+            article = parse_document(path, name)
+        except InvalidDocument as error:
+            skipped.append(SkippedRow(None, error.reason, file=name))
+            continue
+        articles.append(article)
+        labels.append(name)
+    return SourceRows(articles, labels, skipped)
+
+
 def _read_text(path: Path) -> str:
-    """Read ``path`` as UTF-8, raising ``ValidationFailed`` that names the file and the byte."""
+    """Read ``path`` as UTF-8, raising ``InvalidDocument`` that names the byte."""
     try:
         # utf-8-sig drops a leading byte order mark, which editors on Windows write.
         return path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError as error:
-        raise _not_utf8(path, error, line=None) from None
+        byte = error.object[error.start]
+        raise InvalidDocument(
+            f"not UTF-8 text: byte 0x{byte:02x} at byte offset {error.start}; "
+            "save the file with UTF-8 encoding and import it again",
+            field="path",
+        ) from None
 
 
-def _not_utf8(path: Path, error: UnicodeDecodeError, line: int | None) -> ValidationFailed:
+def _not_utf8(path: Path, error: UnicodeDecodeError, line: int) -> ValidationFailed:
     byte = error.object[error.start]
-    where = f"line {line}" if line is not None else f"byte offset {error.start}"
     return ValidationFailed(
-        f"cannot import {str(path)!r}: it is not UTF-8 text (byte 0x{byte:02x} at {where}); "
+        f"cannot import {str(path)!r}: it is not UTF-8 text (byte 0x{byte:02x} at line {line}); "
         "save the file with UTF-8 encoding and import it again",
         field="path",
         value=str(path),
@@ -185,6 +233,23 @@ def _folder_files(folder: Path) -> list[Path]:
 
 
 def read_document(path: Path, relative_name: str) -> ArticleCreate:
+    """Read one document file as an article, raising ``ValidationFailed`` when it is invalid."""
+    try:
+        return parse_document(path, relative_name)
+    except InvalidDocument as error:
+        raise ValidationFailed(
+            f"invalid article in {relative_name}: {error.reason}",
+            field=error.field,
+            value=relative_name,
+        ) from None
+
+
+def parse_document(path: Path, relative_name: str) -> ArticleCreate:
+    """Read one Markdown, HTML or text file as an article.
+
+    Raises ``InvalidDocument`` for a file that is not UTF-8, has no text
+    after its front matter or markup, or fails ``ArticleCreate`` validation.
+    """
     raw = _read_text(path)
     suffix = path.suffix.lower()
     fields: dict[str, Any] = {}
@@ -201,11 +266,20 @@ def read_document(path: Path, relative_name: str) -> ArticleCreate:
         body = html_to_text(raw)
     else:
         body = raw.strip()
+    if not body.strip():
+        raise InvalidDocument(
+            "content is empty; give the file the article's text or remove it", field="content"
+        )
     if "title" not in fields:
         first_line = next((line.strip() for line in body.splitlines() if line.strip()), "")
         fields["title"] = first_line[:200] or path.stem
     fields.setdefault("external_id", f"file:{relative_name}")
-    return _validated({**fields, "content": body.strip()}, where=relative_name)
+    try:
+        return ArticleCreate.model_validate({**fields, "content": body.strip()})
+    except ValidationError as error:
+        first = error.errors()[0]
+        field = pydantic_errors.field_path(tuple(first["loc"]))
+        raise InvalidDocument(_describe(error), field=field) from None
 
 
 def split_front_matter(text: str) -> tuple[dict[str, Any], str]:
@@ -267,6 +341,16 @@ def read_json_lines(path: Path) -> SourceRows:
                 skipped.append(SkippedRow(number, "it is not a JSON object"))
                 continue
             content = row.get("content", row.get("text"))
+            content_field = "content" if "content" in row else "text"
+            if content is None and content_field in row:
+                skipped.append(
+                    SkippedRow(
+                        number,
+                        f"{content_field} must be a string (null given); "
+                        "give the row the article's text",
+                    )
+                )
+                continue
             if content is None:
                 skipped.append(
                     SkippedRow(number, "content is missing; give the row a content (or text) field")
@@ -414,14 +498,3 @@ def _describe(error: ValidationError, *, first_field: str | None = None) -> str:
     first = next((item for item in errors if item["loc"][:1] == (first_field,)), errors[0])
     field = pydantic_errors.field_path(tuple(first["loc"]))
     return pydantic_errors.describe_message(field, first)
-
-
-def _validated(fields: dict[str, Any], *, where: str) -> ArticleCreate:
-    try:
-        return ArticleCreate.model_validate(fields)
-    except ValidationError as error:
-        first = error.errors()[0]
-        field = pydantic_errors.field_path(tuple(first["loc"]))
-        raise ValidationFailed(
-            f"invalid article in {where}: {_describe(error)}", field=field, value=where
-        ) from None
