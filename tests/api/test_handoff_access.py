@@ -65,9 +65,7 @@ async def test_cancel_then_take_conflicts(client, db) -> None:
         f"/conversations/{conversation_id}/handoff", json={"reason": "mine now"}, headers=bob
     )
     taken = await _take(client, tenant, conversation_id, "agent_bob")
-    completed = await client.post(
-        f"/conversations/{conversation_id}/handoff/complete", headers=bob
-    )
+    completed = await client.post(f"/conversations/{conversation_id}/handoff/complete", headers=bob)
 
     assert cancelled.status_code == 409, cancelled.text
     assert requested.status_code == 200, requested.text

@@ -173,6 +173,7 @@ async def complete_handoff(conversation_id: str, principal: PrincipalDep, db: Db
             org_id=principal.org_id,
             conversation_id=conversation_id,
             mailbox_ids=principal.mailbox_ids,
+            principal=principal,
         ),
         order_key=lock_order.routing(principal.org_id),
     )
@@ -193,6 +194,7 @@ async def cancel_handoff(conversation_id: str, principal: PrincipalDep, db: DbDe
             org_id=principal.org_id,
             conversation_id=conversation_id,
             mailbox_ids=principal.mailbox_ids,
+            principal=principal,
         ),
         order_key=lock_order.routing(principal.org_id),
     )
