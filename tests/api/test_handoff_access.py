@@ -33,8 +33,8 @@ async def _assert_still_held(http: httpx.AsyncClient, tenant: Tenant, conversati
     assert handoff.json()["agentId"] == "agent_ann"
 
 
-@pytest.mark.parametrize(("endpoint", "action"), [("cancel", "cancel"), ("complete", "complete")])
-async def test_other_agent_finish_conflicts(client, db, endpoint: str, action: str) -> None:
+@pytest.mark.parametrize("endpoint", ["cancel", "complete"])
+async def test_other_agent_finish_conflicts(client, db, endpoint: str) -> None:
     tenant = await make_tenant(db, f"Other agent {endpoint} org")
     conversation_id = await _taken_conversation(client, tenant)
 
@@ -51,7 +51,7 @@ async def test_other_agent_finish_conflicts(client, db, endpoint: str, action: s
     assert error["details"]["current"] == "agent_ann"
     assert '"agent_ann"' in error["message"]
     assert '"agent_bob"' in error["message"]
-    assert f"cannot {action} its handoff" in error["message"]
+    assert f"cannot {endpoint} its handoff" in error["message"]
     await _assert_still_held(client, tenant, conversation_id)
 
 

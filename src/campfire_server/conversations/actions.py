@@ -15,7 +15,7 @@ from .. import clock, ids
 from ..auth.principal import Principal
 from ..db import lock_order
 from ..db.tx import Tx
-from ..errors import Conflict, NotFound, PermissionDenied, ValidationFailed, quoted, shown_text
+from ..errors import NotFound, PermissionDenied, ValidationFailed, quoted, shown_text
 from ..events import records
 from ..events.emit import emit
 from ..organizations import service as organizations

@@ -449,7 +449,8 @@ def complete_handoff(
     Raises ``Conflict`` (``HANDOFF_NOT_ASSIGNED``) while the handoff is
     still queued, because nobody has handled it. Cancel it instead. Raises
     ``Conflict`` (``CONFLICT``) when ``principal`` is an agent token and
-    another agent holds the conversation, because completing unassigns it.
+    another agent is assigned to the conversation, because completing
+    unassigns it.
     """
     conversation, row = _lock_open_handoff(tx, org_id, conversation_id, mailbox_ids)
     conversations.check_assignee_change(principal, conversation, None, "complete its handoff")
@@ -478,7 +479,8 @@ def cancel_handoff(
     """Hand the conversation back to the AI, queued or assigned, freeing any agent.
 
     Raises ``Conflict`` (``CONFLICT``) when ``principal`` is an agent token
-    and another agent holds the conversation, because cancelling unassigns it.
+    and another agent is assigned to the conversation, because cancelling
+    unassigns it.
     """
     conversation, row = _lock_open_handoff(tx, org_id, conversation_id, mailbox_ids)
     conversations.check_assignee_change(principal, conversation, None, "cancel its handoff")

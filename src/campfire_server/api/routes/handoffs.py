@@ -163,6 +163,11 @@ async def get_handoff(conversation_id: str, principal: PrincipalDep, db: DbDep) 
     response_model=Handoff,
     responses=errors(403, 404, 409),
     operation_id="handoffs-complete",
+    description=(
+        "Unassigns the conversation. An agent token gets `409 CONFLICT` while another agent "
+        "is assigned, with that agent in `details.current`. Admin tokens and API keys "
+        "complete without this check."
+    ),
     summary="Finish the assigned handoff; the agent is freed and the AI answers again",
 )
 async def complete_handoff(conversation_id: str, principal: PrincipalDep, db: DbDep) -> Handoff:
@@ -184,6 +189,11 @@ async def complete_handoff(conversation_id: str, principal: PrincipalDep, db: Db
     response_model=Handoff,
     responses=errors(403, 404, 409),
     operation_id="handoffs-cancel",
+    description=(
+        "Unassigns the conversation. An agent token gets `409 CONFLICT` while another agent "
+        "is assigned, with that agent in `details.current`. Admin tokens and API keys "
+        "cancel without this check."
+    ),
     summary="Hand the conversation back to the AI",
 )
 async def cancel_handoff(conversation_id: str, principal: PrincipalDep, db: DbDep) -> Handoff:
