@@ -15,7 +15,7 @@ from .. import clock, ids
 from ..auth.principal import Principal
 from ..db import lock_order
 from ..db.tx import Tx
-from ..errors import Conflict, NotFound, PermissionDenied, ValidationFailed, quoted, shown_text
+from ..errors import NotFound, PermissionDenied, ValidationFailed, quoted, shown_text
 from ..events import records
 from ..events.emit import emit
 from ..organizations import service as organizations
@@ -236,12 +236,7 @@ def _check_take(principal: Principal, row: dict[str, Any], changes: dict[str, An
     the later PATCH reads the first one's assignee. Admin tokens and API
     keys reassign without this check.
     """
-    if principal.role != "agent" or not principal.agent_id:
-        return
     if "assigned_agent_id" not in changes:
-        return
-    holder = row["assigned_agent_id"]
-    if holder is None or holder == principal.agent_id:
         return
     target = changes["assigned_agent_id"]
     if target is None:
@@ -250,11 +245,7 @@ def _check_take(principal: Principal, row: dict[str, Any], changes: dict[str, An
         action = "take it"
     else:
         action = f'reassign it to agent "{target}"'
-    raise Conflict(
-        f'conversation {row["id"]} is assigned to agent "{holder}", so agent '
-        f'"{principal.agent_id}" cannot {action}; reload it, or ask an admin to reassign it',
-        details={"field": "assignedAgentId", "value": target, "current": holder},
-    )
+    service.check_assignee_change(principal, row, target, action)
 
 
 def _camel(field: str) -> str:

@@ -10,7 +10,7 @@ from typing import Any
 from ..auth.principal import Principal
 from ..clock import to_iso
 from ..db.tx import Tx
-from ..errors import NotFound, ValidationFailed
+from ..errors import Conflict, NotFound, ValidationFailed
 from ..events import records
 from ..pagination import PageRequest, keyset_clause, order_clause, pagination
 from .schemas import Conversation, CustomerSummary, Message
@@ -179,6 +179,28 @@ def conversation_scope(
     if mailbox_ids:
         where += " AND " + _mailbox_clause(mailbox_ids, params)
     return where, params
+
+
+def check_assignee_change(
+    principal: Principal | None, row: dict[str, Any], target: str | None, action: str
+) -> None:
+    """Raise ``Conflict`` when an agent token moves another agent's conversation away.
+
+    ``row`` is the locked conversation, ``target`` the assignee the request
+    would leave (``None`` when it unassigns) and ``action`` the phrase for
+    the message, such as "unassign it". Admin tokens, API keys and a
+    ``None`` principal (internal callers) pass, and so does the holder.
+    """
+    if principal is None or principal.role != "agent" or not principal.agent_id:
+        return
+    holder = row["assigned_agent_id"]
+    if holder is None or holder == principal.agent_id:
+        return
+    raise Conflict(
+        f'conversation {row["id"]} is assigned to agent "{holder}", so agent '
+        f'"{principal.agent_id}" cannot {action}; reload it, or ask an admin to reassign it',
+        details={"field": "assignedAgentId", "value": target, "current": holder},
+    )
 
 
 def conversation_not_found(conversation_id: str) -> NotFound:

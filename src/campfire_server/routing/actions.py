@@ -437,14 +437,23 @@ def get_handoff(
 
 
 def complete_handoff(
-    tx: Tx, *, org_id: str, conversation_id: str, mailbox_ids: Sequence[str] = ()
+    tx: Tx,
+    *,
+    org_id: str,
+    conversation_id: str,
+    mailbox_ids: Sequence[str] = (),
+    principal: Principal | None = None,
 ) -> Handoff:
     """Finish an assigned handoff: free the agent and let the AI reply again.
 
     Raises ``Conflict`` (``HANDOFF_NOT_ASSIGNED``) while the handoff is
-    still queued, because nobody has handled it. Cancel it instead.
+    still queued, because nobody has handled it. Cancel it instead. Raises
+    ``Conflict`` (``CONFLICT``) when ``principal`` is an agent token and
+    another agent is assigned to the conversation, because completing
+    unassigns it.
     """
     conversation, row = _lock_open_handoff(tx, org_id, conversation_id, mailbox_ids)
+    conversations.check_assignee_change(principal, conversation, None, "complete its handoff")
     if row["status"] == "queued":
         raise Conflict(
             "no agent has taken this handoff yet; cancel it to hand the conversation back to "
@@ -460,10 +469,21 @@ def complete_handoff(
 
 
 def cancel_handoff(
-    tx: Tx, *, org_id: str, conversation_id: str, mailbox_ids: Sequence[str] = ()
+    tx: Tx,
+    *,
+    org_id: str,
+    conversation_id: str,
+    mailbox_ids: Sequence[str] = (),
+    principal: Principal | None = None,
 ) -> Handoff:
-    """Hand the conversation back to the AI, queued or assigned, freeing any agent."""
+    """Hand the conversation back to the AI, queued or assigned, freeing any agent.
+
+    Raises ``Conflict`` (``CONFLICT``) when ``principal`` is an agent token
+    and another agent is assigned to the conversation, because cancelling
+    unassigns it.
+    """
     conversation, row = _lock_open_handoff(tx, org_id, conversation_id, mailbox_ids)
+    conversations.check_assignee_change(principal, conversation, None, "cancel its handoff")
     now = clock.now_ms()
     finished = _finish(tx, conversation, row, "cancelled", now, unassign=True)
     _post_system_message(tx, org_id, conversation_id, CANCEL_MESSAGE, row["id"])

@@ -198,7 +198,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Hand the conversation back to the AI */
+        /**
+         * Hand the conversation back to the AI
+         * @description Unassigns the conversation. An agent token gets `409 CONFLICT` while another agent is assigned, with that agent in `details.current`. Admin tokens and API keys cancel without this check.
+         */
         post: operations["handoffs-cancel"];
         delete?: never;
         options?: never;
@@ -215,7 +218,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Finish the assigned handoff; the agent is freed and the AI answers again */
+        /**
+         * Finish the assigned handoff; the agent is freed and the AI answers again
+         * @description Unassigns the conversation. An agent token gets `409 CONFLICT` while another agent is assigned, with that agent in `details.current`. Admin tokens and API keys complete without this check.
+         */
         post: operations["handoffs-complete"];
         delete?: never;
         options?: never;

@@ -163,6 +163,11 @@ async def get_handoff(conversation_id: str, principal: PrincipalDep, db: DbDep) 
     response_model=Handoff,
     responses=errors(403, 404, 409),
     operation_id="handoffs-complete",
+    description=(
+        "Unassigns the conversation. An agent token gets `409 CONFLICT` while another agent "
+        "is assigned, with that agent in `details.current`. Admin tokens and API keys "
+        "complete without this check."
+    ),
     summary="Finish the assigned handoff; the agent is freed and the AI answers again",
 )
 async def complete_handoff(conversation_id: str, principal: PrincipalDep, db: DbDep) -> Handoff:
@@ -173,6 +178,7 @@ async def complete_handoff(conversation_id: str, principal: PrincipalDep, db: Db
             org_id=principal.org_id,
             conversation_id=conversation_id,
             mailbox_ids=principal.mailbox_ids,
+            principal=principal,
         ),
         order_key=lock_order.routing(principal.org_id),
     )
@@ -183,6 +189,11 @@ async def complete_handoff(conversation_id: str, principal: PrincipalDep, db: Db
     response_model=Handoff,
     responses=errors(403, 404, 409),
     operation_id="handoffs-cancel",
+    description=(
+        "Unassigns the conversation. An agent token gets `409 CONFLICT` while another agent "
+        "is assigned, with that agent in `details.current`. Admin tokens and API keys "
+        "cancel without this check."
+    ),
     summary="Hand the conversation back to the AI",
 )
 async def cancel_handoff(conversation_id: str, principal: PrincipalDep, db: DbDep) -> Handoff:
@@ -193,6 +204,7 @@ async def cancel_handoff(conversation_id: str, principal: PrincipalDep, db: DbDe
             org_id=principal.org_id,
             conversation_id=conversation_id,
             mailbox_ids=principal.mailbox_ids,
+            principal=principal,
         ),
         order_key=lock_order.routing(principal.org_id),
     )
