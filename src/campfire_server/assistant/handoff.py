@@ -47,8 +47,10 @@ _NEGATIVE = _patterns(
     r"\b(?:file|filing|make|lodge)\w* (?:a )?(?:formal )?complaint\b",
     r"\b(?:estoy (?:harto|harta|furioso|furiosa|molesto|molesta)|inaceptable|"
     r"una verguenza|pesimo servicio|queja formal)\b",
-    r"(?:!!!|\?\?\?!)",
 )
+# Emphatic punctuation is frustration only in a message that says something more
+# than small talk: "this is useless!!!" is, "thanks!!!" is not.
+_EMPHATIC = re.compile(r"!!!|\?\?\?!")
 
 # Phrases in an earlier AI reply that mean it could not help.
 _UNHELPFUL_REPLY = _patterns(
@@ -71,9 +73,13 @@ def negative_sentiment(message: str) -> bool:
 
     A complaint about the help itself ("you are not helping", "that didn't
     work") counts. A problem report about the product ("my webhook is not
-    working") does not, as ``complaints.py`` describes.
+    working") does not, as ``complaints.py`` describes. Emphatic punctuation
+    ("!!!") counts unless the message is nothing but small talk.
     """
-    return bool(_NEGATIVE.search(fold(message))) or complains_about_help(message)
+    folded = fold(message)
+    if _NEGATIVE.search(folded) or complains_about_help(message):
+        return True
+    return bool(_EMPHATIC.search(folded)) and not is_small_talk(message)
 
 
 def repeated_failure(history: Sequence[tuple[str, str]], message: str) -> bool:
