@@ -73,9 +73,9 @@ _PHRASES = {
             how are you | how are you doing | how is it going | hows it going | how s it going""",
         SmallTalk.THANKS: """thanks | thank you | thank u | thankyou | thanku | thx | thnx |
             thanx | tks | tnx | tx | ty | tysm | ta | many thanks | cheers | much appreciated |
-            appreciated | appreciate it | i appreciate it | thanks a lot | thanx a lot | thanks a bunch |
-            thanks a million | much obliged | for your help | for the help | for helping |
-            for that | for the info""",
+            appreciated | appreciate it | i appreciate it | thanks a lot | thanx a lot |
+            thanks a bunch | thanks a million | much obliged | for your help |
+            for the help | for helping | for that | for the info""",
         SmallTalk.ACKNOWLEDGEMENT: """ok | okay | k | kk | got it | alright | all right | sure |
             cool | great | perfect | understood | i see | sounds good | nice | awesome | fine |
             noted | makes sense | good""",
