@@ -204,7 +204,14 @@ def test_emphatic_small_talk_is_not_frustration(message):
     assert not handoff.before_answer([], message).should_handoff
 
 
-@pytest.mark.parametrize("message", ["this is useless!!!", "why doesn't it work!!!", "no!!!"])
+def test_emphatic_small_talk_before_question():
+    assert not handoff.negative_sentiment("great!!! now how do I export bookings?")
+
+
+@pytest.mark.parametrize(
+    "message",
+    ["this is useless!!!", "why doesn't it work!!!", "no!!!", "thanks. why is it broken???!"],
+)
 def test_emphatic_question_is_frustration(message):
     decision = handoff.before_answer([], message)
     assert decision.reason == handoff.HandoffReason.NEGATIVE_SENTIMENT

@@ -48,9 +48,12 @@ _NEGATIVE = _patterns(
     r"\b(?:estoy (?:harto|harta|furioso|furiosa|molesto|molesta)|inaceptable|"
     r"una verguenza|pesimo servicio|queja formal)\b",
 )
-# Emphatic punctuation is frustration only in a message that says something more
-# than small talk: "this is useless!!!" is, "thanks!!!" is not.
+# Emphatic punctuation is frustration only after a clause that says something more
+# than small talk: "this is useless!!!" is, "thanks!!!" and "great!!! how do I export?"
+# are not.
 _EMPHATIC = re.compile(r"!!!|\?\?\?!")
+# A clause and the run of punctuation that ends it.
+_CLAUSE = re.compile(r"([^.!?;\n]*)([.!?;\n]*)")
 
 # Phrases in an earlier AI reply that mean it could not help.
 _UNHELPFUL_REPLY = _patterns(
@@ -74,12 +77,15 @@ def negative_sentiment(message: str) -> bool:
     A complaint about the help itself ("you are not helping", "that didn't
     work") counts. A problem report about the product ("my webhook is not
     working") does not, as ``complaints.py`` describes. Emphatic punctuation
-    ("!!!") counts unless the message is nothing but small talk.
+    ("!!!") counts unless the clause it ends is nothing but small talk.
     """
     folded = fold(message)
     if _NEGATIVE.search(folded) or complains_about_help(message):
         return True
-    return bool(_EMPHATIC.search(folded)) and not is_small_talk(message)
+    return any(
+        _EMPHATIC.search(ending) and not is_small_talk(clause)
+        for clause, ending in _CLAUSE.findall(message)
+    )
 
 
 def repeated_failure(history: Sequence[tuple[str, str]], message: str) -> bool:
