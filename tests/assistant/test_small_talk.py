@@ -192,3 +192,141 @@ async def test_auto_reply_greeting_then_question(client, kb_tenant):
     assert messages[-1]["content"] == small_talk_reply(SmallTalk.THANKS, "en")
     conversation = await client.get(f"/conversations/{conversation_id}", headers=kb_tenant.headers)
     assert conversation.json()["status"] == "open"
+
+
+EMPHATIC = ["thanks!!!", "ok!!!", "great!!!", "perfect!!!", "hello!!!", "danke!!!", "merci!!!"]
+
+
+@pytest.mark.parametrize("message", EMPHATIC)
+def test_emphatic_small_talk_is_not_frustration(message):
+    assert match_small_talk(message) is not None
+    assert not handoff.negative_sentiment(message)
+    assert not handoff.before_answer([], message).should_handoff
+
+
+def test_emphatic_small_talk_before_question():
+    assert not handoff.negative_sentiment("great!!! now how do I export bookings?")
+
+
+@pytest.mark.parametrize(
+    "message",
+    ["this is useless!!!", "why doesn't it work!!!", "no!!!", "thanks. why is it broken???!"],
+)
+def test_emphatic_question_is_frustration(message):
+    decision = handoff.before_answer([], message)
+    assert decision.reason == handoff.HandoffReason.NEGATIVE_SENTIMENT
+
+
+CLOSINGS = [
+    ("no thanks", "en"),
+    ("nope", None),
+    ("no, that is all", "en"),
+    ("that's all, thanks", "en"),
+    ("nope, I'm good", "en"),
+    ("nein danke", "de"),
+    ("non merci", "fr"),
+    ("no gracias", "es"),
+    ("no grazie", "it"),
+    ("nee, dank je", "nl"),
+    ("não, obrigado", "pt"),
+]
+
+
+@pytest.mark.parametrize(("message", "language"), CLOSINGS)
+def test_closing_answer_is_farewell(message, language):
+    match = match_small_talk(message)
+    if language is None:
+        # A bare decline may answer an offer to pass the request on.
+        assert match is None
+        return
+    assert match is not None
+    assert match.kind == SmallTalk.FAREWELL
+    assert language in match.languages
+
+
+@pytest.mark.parametrize("message", ["no", "yes", "no ok", "nein", "no, my invoice is wrong"])
+def test_bare_decline_is_not_small_talk(message):
+    assert match_small_talk(message) is None
+
+
+FAMILIES = [
+    ("👍", SmallTalk.ACKNOWLEDGEMENT),
+    ("👍🏽 👌", SmallTalk.ACKNOWLEDGEMENT),
+    ("🙏", SmallTalk.THANKS),
+    ("❤️", SmallTalk.THANKS),
+    ("👋", SmallTalk.GREETING),
+    ("good night", SmallTalk.FAREWELL),
+    ("buonanotte", SmallTalk.FAREWELL),
+    ("Gute Nacht!", SmallTalk.FAREWELL),
+    ("good afternoon", SmallTalk.GREETING),
+    ("buon pomeriggio", SmallTalk.GREETING),
+    ("thank u", SmallTalk.THANKS),
+    ("tks", SmallTalk.THANKS),
+    ("thanx a lot", SmallTalk.THANKS),
+    ("dankjewel", SmallTalk.THANKS),
+    ("merci infiniment", SmallTalk.THANKS),
+    ("you too", SmallTalk.FAREWELL),
+    ("thanks, you too", SmallTalk.FAREWELL),
+    ("have a great day", SmallTalk.FAREWELL),
+    ("igualmente", SmallTalk.FAREWELL),
+    ("Ihnen auch, schönes Wochenende", SmallTalk.FAREWELL),
+    ("thanks, bye", SmallTalk.FAREWELL),
+]
+
+
+@pytest.mark.parametrize(("message", "kind"), FAMILIES)
+def test_small_talk_families(message, kind):
+    match = match_small_talk(message)
+    assert match is not None
+    assert match.kind == kind
+
+
+@pytest.mark.parametrize("message", ["👎", "😡", "👍 but it crashed", "?", "??"])
+def test_other_symbols_are_not_small_talk(message):
+    assert match_small_talk(message) is None
+
+
+@pytest.mark.parametrize(
+    "message", ["thanks for nothing", "Thanks a lot for nothing!", "danke für nichts"]
+)
+def test_sarcastic_thanks_hands_off(message):
+    assert match_small_talk(message) is None
+    decision = handoff.before_answer([], message)
+    assert decision.reason == handoff.HandoffReason.NEGATIVE_SENTIMENT
+
+
+async def test_engine_answers_closing_after_thanks(engine, demo_org):
+    question = "Wie kann ich mein Passwort zurücksetzen?"
+    history = [
+        ("customer", question),
+        ("ai", (await ask(engine, demo_org, question)).content),
+        ("customer", "danke!!!"),
+        ("ai", small_talk_reply(SmallTalk.THANKS, "de")),
+    ]
+    answer = await ask(engine, demo_org, "nein danke", history)
+    assert answer.should_handoff is False
+    assert answer.content == small_talk_reply(SmallTalk.FAREWELL, "de")
+    assert answer.model == SMALL_TALK_MODEL
+    assert not handoff.repeated_failure(history, "nein danke")
+
+
+async def test_engine_emphatic_thanks_gets_reply(engine, demo_org):
+    answer = await ask(engine, demo_org, "thanks!!!")
+    assert answer.should_handoff is False
+    assert answer.content == small_talk_reply(SmallTalk.THANKS, "en")
+
+
+async def test_bare_question_mark_invites_question(engine, demo_org):
+    answer = await ask(engine, demo_org, "?")
+    assert answer.should_handoff is False
+    assert answer.content == small_talk_reply(SmallTalk.GREETING, "en")
+    assert answer.model == SMALL_TALK_MODEL
+
+
+async def test_question_mark_after_question_is_nudge(engine, demo_org):
+    question = "How do I reset my password?"
+    first = await ask(engine, demo_org, question)
+    history = [("customer", question), ("ai", first.content)]
+    answer = await ask(engine, demo_org, "?", history)
+    assert answer.model != SMALL_TALK_MODEL
+    assert answer.content != small_talk_reply(SmallTalk.GREETING, "en")

@@ -77,6 +77,11 @@ _ADDRESSED = _patterns(
     # Dutch: "je helpt me niet", "dat is niet wat ik vroeg".
     r"\b(?:je|u) helpt (?:me|mij) niet\b|\bdat is niet wat ik (?:vroeg|bedoel)\b|"
     r"\bdit helpt (?:niet|niks)\b",
+    # Sarcastic thanks: "thanks for nothing", "danke für nichts", "merci pour rien".
+    r"\b(?:thanks?|thank (?:you|u)|thx)(?: a lot| very much)? for nothing\b|"
+    r"\bdanke (?:fur|fuer) nichts\b|\bmerci pour rien\b|\bgracias por nada\b|"
+    r"\bobrigad[oa] por nada\b|\bgrazie per (?:niente|nulla)\b|"
+    r"\b(?:bedankt|dank je|dank u) voor (?:niets|niks)\b",
 )
 
 _FEEDBACK = _patterns(

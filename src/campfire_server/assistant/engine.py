@@ -23,11 +23,19 @@ from .acknowledgements import acknowledgement
 from .confidence import confidence_model
 from .evidence import FEATURE_NAMES, NO_EVIDENCE, Evidence, measure
 from .handoff import HandoffReason
-from .language import detect_language
+from .language import SUPPORTED_LANGUAGES, detect_language
 from .providers.base import AnswerProvider, ContextPassage, ProviderError, ProviderReply
 from .providers.extractive import ExtractiveProvider
 from .sensitive import SensitiveTopic
-from .small_talk import is_small_talk, match_small_talk, reply_language, small_talk_reply
+from .small_talk import (
+    SmallTalk,
+    SmallTalkMatch,
+    is_nudge,
+    is_small_talk,
+    match_small_talk,
+    reply_language,
+    small_talk_reply,
+)
 
 log = logging.getLogger(__name__)
 
@@ -173,6 +181,9 @@ class AnswerEngine:
         if decision.should_handoff:
             return self._handoff(decision.reason, language(), 0.0, started, topic=decision.topic)
         small_talk = match_small_talk(question)
+        if small_talk is None and is_nudge(question) and not _asked_before(history):
+            # A bare "?" with no question before it: invite the question.
+            small_talk = SmallTalkMatch(SmallTalk.GREETING, frozenset(SUPPORTED_LANGUAGES))
         if small_talk is not None:
             # Nothing to look up: the reply states no fact, so it is certain and cites nothing.
             earlier = [text for author, text in reversed(history) if author in CUSTOMER_AUTHORS]
@@ -342,6 +353,14 @@ class AnswerEngine:
             candidates=candidates or [],
             handoff_topic=topic.value if topic is not None else None,
         )
+
+
+def _asked_before(history: Sequence[tuple[str, str]]) -> bool:
+    """Tell whether an earlier customer turn was more than small talk."""
+    return any(
+        author in CUSTOMER_AUTHORS and not is_small_talk(text) and not is_nudge(text)
+        for author, text in history
+    )
 
 
 def describe(evidence: Evidence) -> dict[str, float]:

@@ -47,8 +47,13 @@ _NEGATIVE = _patterns(
     r"\b(?:file|filing|make|lodge)\w* (?:a )?(?:formal )?complaint\b",
     r"\b(?:estoy (?:harto|harta|furioso|furiosa|molesto|molesta)|inaceptable|"
     r"una verguenza|pesimo servicio|queja formal)\b",
-    r"(?:!!!|\?\?\?!)",
 )
+# Emphatic punctuation is frustration only after a clause that says something more
+# than small talk: "this is useless!!!" is, "thanks!!!" and "great!!! how do I export?"
+# are not.
+_EMPHATIC = re.compile(r"!!!|\?\?\?!")
+# A clause and the run of punctuation that ends it.
+_CLAUSE = re.compile(r"([^.!?;\n]*)([.!?;\n]*)")
 
 # Phrases in an earlier AI reply that mean it could not help.
 _UNHELPFUL_REPLY = _patterns(
@@ -71,9 +76,16 @@ def negative_sentiment(message: str) -> bool:
 
     A complaint about the help itself ("you are not helping", "that didn't
     work") counts. A problem report about the product ("my webhook is not
-    working") does not, as ``complaints.py`` describes.
+    working") does not, as ``complaints.py`` describes. Emphatic punctuation
+    ("!!!") counts unless the clause it ends is nothing but small talk.
     """
-    return bool(_NEGATIVE.search(fold(message))) or complains_about_help(message)
+    folded = fold(message)
+    if _NEGATIVE.search(folded) or complains_about_help(message):
+        return True
+    return any(
+        _EMPHATIC.search(ending) and not is_small_talk(clause)
+        for clause, ending in _CLAUSE.findall(message)
+    )
 
 
 def repeated_failure(history: Sequence[tuple[str, str]], message: str) -> bool:

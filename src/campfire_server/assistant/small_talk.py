@@ -6,8 +6,12 @@ engine answers it with a short reply in the customer's language instead of
 searching and handing off. Only a message made entirely of such phrases
 counts: "hi, my invoice is wrong" is a question. English, German, French,
 Spanish, Portuguese, Italian and Dutch phrases are listed, the languages of
-``acknowledgements.py``. "yes" and "no" are left out on purpose, because
-they may answer an offer of the AI's earlier reply.
+``acknowledgements.py``. A bare "yes" or "no" is left out on purpose,
+because it may answer an offer of the AI's earlier reply ("shall I pass
+this on to the team?"). A "no" beside thanks or a closing phrase ("no
+thanks", "nein danke", "no, that's all") ends the conversation, so it is a
+farewell. A message of nothing but reaction emoji ("👍", "🙏", "👋") is
+small talk too.
 """
 
 from __future__ import annotations
@@ -27,6 +31,17 @@ MAX_WORDS = 10
 _FILLERS = frozenset(
     "there team everyone all guys folks again so much very a lot really and".split()
 )
+# Words that decline the "anything else?" of the reply to thanks. They count only
+# beside thanks or a farewell ("no thanks"), mapped to the languages that use them.
+_DECLINES = {
+    "no": frozenset({"en", "es", "it"}),
+    "nope": frozenset({"en"}),
+    "nah": frozenset({"en"}),
+    "nein": frozenset({"de"}),
+    "non": frozenset({"fr", "it"}),
+    "nao": frozenset({"pt"}),
+    "nee": frozenset({"nl"}),
+}
 
 
 class SmallTalk(StrEnum):
@@ -37,68 +52,106 @@ class SmallTalk(StrEnum):
 
 
 # When a message mixes kinds, the first of this order decides the reply:
-# "ok thanks" is thanks, "hi, bye" a farewell.
-_PRECEDENCE = (SmallTalk.THANKS, SmallTalk.FAREWELL, SmallTalk.GREETING, SmallTalk.ACKNOWLEDGEMENT)
+# "ok thanks" is thanks, "hi, bye" and "that's all, thanks" a farewell, because
+# the reply to thanks asks whether the customer needs anything else.
+_PRECEDENCE = (SmallTalk.FAREWELL, SmallTalk.THANKS, SmallTalk.GREETING, SmallTalk.ACKNOWLEDGEMENT)
+
+# Reaction emoji, without skin-tone modifiers and variation selectors, and the
+# kind a message made only of them has.
+_EMOJI = {
+    **dict.fromkeys("👍👌🆗✅👏🙂😊😀😃😄😁🤗😉🥳🎉💯✔", SmallTalk.ACKNOWLEDGEMENT),
+    **dict.fromkeys("🙏❤💙💚💛🧡💜🤝😍🥰", SmallTalk.THANKS),
+    "👋": SmallTalk.GREETING,
+}
+_EMOJI_MODIFIERS = frozenset(chr(code) for code in range(0x1F3FB, 0x1F400)) | {"\ufe0f", "\u200d"}
 
 # Phrases folded as ``_fold`` folds a message: lower case, no accents, no punctuation.
 _PHRASES = {
     "en": {
         SmallTalk.GREETING: """hi | hello | hey | hiya | howdy | greetings | good morning |
-            good afternoon | good evening | morning | how are you | how are you doing |
-            how is it going | hows it going""",
-        SmallTalk.THANKS: """thanks | thank you | thx | ty | many thanks | cheers |
-            much appreciated | appreciate it | thanks a lot | for your help | for the help |
-            for helping | for that | for the info""",
+            good afternoon | good evening | good day | morning | afternoon | evening |
+            how are you | how are you doing | how is it going | hows it going | how s it going""",
+        SmallTalk.THANKS: """thanks | thank you | thank u | thankyou | thanku | thx | thnx |
+            thanx | tks | tnx | tx | ty | tysm | ta | many thanks | cheers | much appreciated |
+            appreciated | appreciate it | i appreciate it | thanks a lot | thanx a lot |
+            thanks a bunch | thanks a million | much obliged | for your help |
+            for the help | for helping | for that | for the info""",
         SmallTalk.ACKNOWLEDGEMENT: """ok | okay | k | kk | got it | alright | all right | sure |
             cool | great | perfect | understood | i see | sounds good | nice | awesome | fine |
             noted | makes sense | good""",
-        SmallTalk.FAREWELL: """bye | goodbye | bye bye | see you | see ya | have a nice day |
-            have a good day | take care""",
+        SmallTalk.FAREWELL: """bye | goodbye | good bye | bye bye | see you | see ya |
+            see you later | later | good night | goodnight | night | have a nice day |
+            have a good day | have a great day | have a nice evening | have a good evening |
+            have a great evening | have a nice weekend | have a good weekend |
+            have a great weekend | have a good one | take care | you too | same to you |
+            and you | that s all | thats all | that is all | that s it | thats it |
+            that will be all | nothing else | all good | i m good | im good | i am good |
+            i m all set | all set""",
     },
     "de": {
         SmallTalk.GREETING: """hallo | guten morgen | guten tag | guten abend | moin | servus |
-            gruss gott | gruezi | wie geht es ihnen | wie gehts""",
-        SmallTalk.THANKS: """danke | danke schon | danke sehr | vielen dank | besten dank |
-            herzlichen dank""",
+            guten nachmittag | gruss gott | gruezi | wie geht es ihnen | wie gehts""",
+        SmallTalk.THANKS: """danke | danke schon | danke schoen | dankeschon | dankeschoen |
+            danke sehr | dankesehr | vielen dank | vielen lieben dank | besten dank |
+            herzlichen dank | tausend dank | danke vielmals""",
         SmallTalk.ACKNOWLEDGEMENT: """ok | okay | alles klar | verstanden | gut | super | prima |
             in ordnung""",
-        SmallTalk.FAREWELL: """tschuss | auf wiedersehen | bis bald | schonen tag noch""",
+        SmallTalk.FAREWELL: """tschuss | tschuess | auf wiedersehen | bis bald | bis dann |
+            schonen tag noch | schonen abend | schones wochenende | gute nacht | ihnen auch |
+            dir auch | gleichfalls | ebenfalls | das wars | das war s | das war alles |
+            sonst nichts | nichts weiter""",
     },
     "fr": {
         SmallTalk.GREETING: """bonjour | bonsoir | salut | coucou | comment allez vous |
             ca va""",
-        SmallTalk.THANKS: """merci | merci beaucoup | merci bien | je vous remercie""",
+        SmallTalk.THANKS: """merci | merci beaucoup | merci bien | merci mille fois |
+            mille mercis | merci infiniment | je vous remercie | je te remercie""",
         SmallTalk.ACKNOWLEDGEMENT: """d accord | ok | parfait | compris | tres bien | entendu |
             super""",
-        SmallTalk.FAREWELL: """au revoir | bonne journee | bonne soiree | a bientot""",
+        SmallTalk.FAREWELL: """au revoir | bonne journee | bonne soiree | bonne nuit |
+            bon week end | bonne fin de journee | a bientot | a plus | vous aussi | toi aussi |
+            pareillement | c est tout | rien d autre""",
     },
     "es": {
         SmallTalk.GREETING: """hola | buenos dias | buenas tardes | buenas noches | buenas |
             que tal | como esta""",
-        SmallTalk.THANKS: """gracias | muchas gracias | mil gracias""",
+        SmallTalk.THANKS: """gracias | muchas gracias | muchisimas gracias | mil gracias |
+            se lo agradezco | te lo agradezco | le agradezco""",
         SmallTalk.ACKNOWLEDGEMENT: """vale | de acuerdo | entendido | perfecto | genial |
             muy bien | ok""",
-        SmallTalk.FAREWELL: """adios | hasta luego | chao | hasta pronto""",
+        SmallTalk.FAREWELL: """adios | hasta luego | chao | hasta pronto | hasta manana |
+            buen dia | buen fin de semana | que tenga un buen dia | igualmente |
+            usted tambien | tu tambien | eso es todo | nada mas""",
     },
     "pt": {
         SmallTalk.GREETING: """ola | oi | bom dia | boa tarde | boa noite | tudo bem""",
-        SmallTalk.THANKS: """obrigado | obrigada | muito obrigado | muito obrigada | valeu""",
+        SmallTalk.THANKS: """obrigado | obrigada | muito obrigado | muito obrigada | brigado |
+            brigada | obg | valeu | agradeco""",
         SmallTalk.ACKNOWLEDGEMENT: """ok | certo | entendi | perfeito | combinado | beleza |
             esta bem""",
-        SmallTalk.FAREWELL: """tchau | ate logo | ate mais | ate breve""",
+        SmallTalk.FAREWELL: """tchau | ate logo | ate mais | ate breve | ate amanha |
+            bom fim de semana | tenha um bom dia | igualmente | voce tambem | e tudo |
+            so isso | mais nada""",
     },
     "it": {
-        SmallTalk.GREETING: """ciao | salve | buongiorno | buonasera | come sta""",
-        SmallTalk.THANKS: """grazie | grazie mille | molte grazie""",
+        SmallTalk.GREETING: """ciao | salve | buongiorno | buon pomeriggio | buonasera |
+            come sta""",
+        SmallTalk.THANKS: """grazie | grazie mille | molte grazie | grazie tante |
+            grazie infinite | la ringrazio | ti ringrazio""",
         SmallTalk.ACKNOWLEDGEMENT: """va bene | ok | perfetto | capito | d accordo | ottimo""",
-        SmallTalk.FAREWELL: """arrivederci | a presto | buona giornata | buona serata""",
+        SmallTalk.FAREWELL: """arrivederci | a presto | buona giornata | buona serata |
+            buonanotte | buona notte | buon fine settimana | anche a lei | anche a te |
+            altrettanto | e tutto | nient altro""",
     },
     "nl": {
-        SmallTalk.GREETING: """hoi | hallo | goedemorgen | goedemiddag | goedenavond | dag""",
-        SmallTalk.THANKS: """bedankt | dank je | dank u | dank je wel | dank u wel |
-            hartelijk dank""",
+        SmallTalk.GREETING: """hoi | hallo | goedemorgen | goeiemorgen | goedemiddag |
+            goedenavond | goeienavond | goedendag | dag""",
+        SmallTalk.THANKS: """bedankt | dank je | dank u | dank je wel | dank u wel | dankjewel |
+            dankuwel | hartelijk dank | hartelijk bedankt""",
         SmallTalk.ACKNOWLEDGEMENT: """oke | ok | prima | begrepen | duidelijk | top""",
-        SmallTalk.FAREWELL: """doei | tot ziens | fijne dag""",
+        SmallTalk.FAREWELL: """doei | tot ziens | tot later | fijne dag | fijne avond |
+            fijn weekend | welterusten | goedenacht | jij ook | u ook | insgelijks |
+            dat was het | dat is alles | verder niets""",
     },
 }
 
@@ -182,19 +235,38 @@ def _fold(text: str) -> list[str]:
     return [word for word in _NOT_WORD.split(plain.replace("ß", "ss")) if word]
 
 
+def _match_emoji(message: str) -> SmallTalkMatch | None:
+    """Return the kind of a message made only of reaction emoji, spaces and punctuation."""
+    kinds = set()
+    for ch in message:
+        if ch in _EMOJI:
+            kinds.add(_EMOJI[ch])
+        elif not (ch in _EMOJI_MODIFIERS or ch.isspace() or unicodedata.category(ch)[0] == "P"):
+            return None
+    if not kinds:
+        return None
+    kind = next(kind for kind in _PRECEDENCE if kind in kinds)
+    return SmallTalkMatch(kind, frozenset(SUPPORTED_LANGUAGES))
+
+
 def match_small_talk(message: str) -> SmallTalkMatch | None:
     """Return the kind of ``message`` when it is nothing but small talk, else ``None``.
 
     The message's words are read left to right, each step taking the
-    longest listed phrase that starts there or one filler word. A word that
-    is neither makes the message a question. At least one phrase is needed,
-    so "there" alone is no small talk.
+    longest listed phrase that starts there, one filler word or one
+    declining word ("no"). A word that is none of these makes the message a
+    question. At least one phrase is needed, so "there" alone is no small
+    talk, and a declining word needs thanks or a farewell beside it, so
+    "no ok" is none either.
     """
     words = _fold(message)
-    if not words or len(words) > MAX_WORDS:
+    if not words:
+        return _match_emoji(message)
+    if len(words) > MAX_WORDS:
         return None
     kinds: set[SmallTalk] = set()
     language_sets: list[frozenset[str]] = []
+    declined = False
     position = 0
     while position < len(words):
         for size in range(min(_LONGEST, len(words) - position), 0, -1):
@@ -205,14 +277,32 @@ def match_small_talk(message: str) -> SmallTalkMatch | None:
                 position += size
                 break
         else:
-            if words[position] not in _FILLERS:
+            if words[position] in _DECLINES:
+                declined = True
+                language_sets.append(_DECLINES[words[position]])
+            elif words[position] not in _FILLERS:
                 return None
             position += 1
     if not kinds:
         return None
+    if declined:
+        if not kinds & {SmallTalk.THANKS, SmallTalk.FAREWELL}:
+            return None
+        kinds.add(SmallTalk.FAREWELL)
     kind = next(kind for kind in _PRECEDENCE if kind in kinds)
     shared = frozenset.intersection(*language_sets)
     return SmallTalkMatch(kind, shared or frozenset.union(*language_sets))
+
+
+def is_nudge(message: str) -> bool:
+    """Tell whether ``message`` is nothing but question marks ("?", "??"), with no words.
+
+    After an unanswered question such a nudge repeats that question, so it
+    is no small talk. The engine gives the greeting reply only when no
+    earlier question exists.
+    """
+    stripped = "".join(message.split())
+    return bool(stripped) and set(stripped) <= {"?", "¿"}
 
 
 def reply_language(match: SmallTalkMatch, earlier: Iterable[str] = ()) -> str:
