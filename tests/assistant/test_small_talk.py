@@ -330,3 +330,10 @@ async def test_question_mark_after_question_is_nudge(engine, demo_org):
     answer = await ask(engine, demo_org, "?", history)
     assert answer.model != SMALL_TALK_MODEL
     assert answer.content != small_talk_reply(SmallTalk.GREETING, "en")
+
+
+def test_portuguese_ta_is_not_english_thanks():
+    assert match_small_talk("tá") is None
+    assert match_small_talk("tá bom") == match_small_talk("tá certo")
+    assert match_small_talk("tá bom").kind is SmallTalk.ACKNOWLEDGEMENT
+    assert match_small_talk("tá bom").languages == frozenset({"pt"})

@@ -72,7 +72,7 @@ _PHRASES = {
             good afternoon | good evening | good day | morning | afternoon | evening |
             how are you | how are you doing | how is it going | hows it going | how s it going""",
         SmallTalk.THANKS: """thanks | thank you | thank u | thankyou | thanku | thx | thnx |
-            thanx | tks | tnx | tx | ty | tysm | ta | many thanks | cheers | much appreciated |
+            thanx | tks | tnx | tx | ty | tysm | many thanks | cheers | much appreciated |
             appreciated | appreciate it | i appreciate it | thanks a lot | thanx a lot |
             thanks a bunch | thanks a million | much obliged | for your help |
             for the help | for helping | for that | for the info""",
@@ -128,7 +128,7 @@ _PHRASES = {
         SmallTalk.THANKS: """obrigado | obrigada | muito obrigado | muito obrigada | brigado |
             brigada | obg | valeu | agradeco""",
         SmallTalk.ACKNOWLEDGEMENT: """ok | certo | entendi | perfeito | combinado | beleza |
-            esta bem""",
+            esta bem | ta bom | ta certo""",
         SmallTalk.FAREWELL: """tchau | ate logo | ate mais | ate breve | ate amanha |
             bom fim de semana | tenha um bom dia | igualmente | voce tambem | e tudo |
             so isso | mais nada""",
