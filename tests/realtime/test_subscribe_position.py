@@ -32,6 +32,8 @@ from tests.redis_support import REDIS_URL, redis_reachable
 
 ROUNDS = 40
 WRITERS = 3
+# Subscriptions that must see live events while the writers post.
+MIN_ROUNDS = 5
 
 
 @pytest.fixture(scope="module", params=["sqlite", "sqlite-redis", "postgresql-redis"])
@@ -76,15 +78,24 @@ async def position_db(database_url: tuple[str, str]) -> AsyncIterator[Database]:
     await database.close()
 
 
-async def post_messages(server: LiveServer, tenant: Tenant, conversation_id: str, count: int):
+async def post_messages(
+    server: LiveServer,
+    tenant: Tenant,
+    conversation_id: str,
+    count: int,
+    until: asyncio.Event | None = None,
+):
+    """Post ``count`` messages, and go on posting until ``until`` is set when one is given."""
     async with httpx.AsyncClient(base_url=server.api, timeout=30) as http:
-        for index in range(count):
+        index = 0
+        while index < count or (until is not None and not until.is_set()):
             response = await http.post(
                 f"/conversations/{conversation_id}/messages",
                 json={"content": f"burst {index}", "authorType": "agent"},
                 headers=tenant.headers,
             )
             assert response.status_code == 201, response.text
+            index += 1
 
 
 async def channel_sequences(server: LiveServer, tenant: Tenant, channel: str) -> list[int]:
@@ -129,23 +140,32 @@ async def test_subscribe_during_writes_hands_over_exactly(
         conversation_id = await open_conversation(http, tenant)
     channel = f"conversation:{conversation_id}"
     ws = await connect(position_server, tenant.key)
+    # The writers go on until enough rounds have seen their events, however
+    # fast the machine posts.
+    enough_rounds = asyncio.Event()
     writers = [
-        asyncio.create_task(post_messages(position_server, tenant, conversation_id, ROUNDS))
+        asyncio.create_task(
+            post_messages(position_server, tenant, conversation_id, ROUNDS, enough_rounds)
+        )
         for _ in range(WRITERS)
     ]
     rounds: list[tuple[int, list[int]]] = []
     try:
-        while not all(writer.done() for writer in writers):
+        while sum(1 for _, received in rounds if received) < MIN_ROUNDS:
+            for writer in writers:
+                if writer.done():
+                    writer.result()
+            assert len(rounds) < 50 * MIN_ROUNDS, "the writers' events never reached the socket"
             rounds.append(await subscribe_round(ws, channel))
+        enough_rounds.set()
         for writer in writers:
-            writer.result()
+            await writer
     finally:
         for writer in writers:
             writer.cancel()
         await ws.close()
 
     logged = await channel_sequences(position_server, tenant, channel)
-    assert len(rounds) >= 5
     for position, received in rounds:
         assert all(sequence > position for sequence in received), (position, received)
         if received:
