@@ -181,7 +181,7 @@ class AnswerEngine:
         if decision.should_handoff:
             return self._handoff(decision.reason, language(), 0.0, started, topic=decision.topic)
         small_talk = match_small_talk(question)
-        if small_talk is None and is_nudge(question) and not _asked_before(history):
+        if small_talk is None and is_nudge(question) and not _has_earlier_question(history):
             # A bare "?" with no question before it: invite the question.
             small_talk = SmallTalkMatch(SmallTalk.GREETING, frozenset(SUPPORTED_LANGUAGES))
         if small_talk is not None:
@@ -200,14 +200,14 @@ class AnswerEngine:
             return self._handoff(HandoffReason.LOW_CONFIDENCE, language(), 0.0, started)
 
         index = await self.registry.get(org_id)
-        # The search reads the question with the last earlier customer turn, which
-        # must be one that asked something: after "hi" or "thanks" it is the turn before.
-        asked = [
+        # The search reads the question with the last earlier customer turn that was
+        # a question, so after "hi" or "thanks" it uses the turn before.
+        earlier_turns = [
             (author, text)
             for author, text in history
             if author not in CUSTOMER_AUTHORS or not is_small_talk(text)
         ]
-        query = build_query(question, asked)
+        query = build_query(question, earlier_turns)
         hits = index.search(query, mode=self.retriever, mailbox_id=mailbox_id, limit=CANDIDATES)
         evidence = measure(index, query, hits, question) if hits else NO_EVIDENCE
         confidence = self.confidence.score(evidence) if hits else 0.0
@@ -355,8 +355,8 @@ class AnswerEngine:
         )
 
 
-def _asked_before(history: Sequence[tuple[str, str]]) -> bool:
-    """Tell whether an earlier customer turn was more than small talk."""
+def _has_earlier_question(history: Sequence[tuple[str, str]]) -> bool:
+    """Return whether an earlier customer turn was more than small talk."""
     return any(
         author in CUSTOMER_AUTHORS and not is_small_talk(text) and not is_nudge(text)
         for author, text in history

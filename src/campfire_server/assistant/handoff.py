@@ -48,7 +48,7 @@ _NEGATIVE = _patterns(
     r"\b(?:estoy (?:harto|harta|furioso|furiosa|molesto|molesta)|inaceptable|"
     r"una verguenza|pesimo servicio|queja formal)\b",
 )
-# Emphatic punctuation is frustration only after a clause that says something more
+# Emphatic punctuation counts as frustration only after a clause that contains more
 # than small talk: "this is useless!!!" is, "thanks!!!" and "great!!! how do I export?"
 # are not.
 _EMPHATIC = re.compile(r"!!!|\?\?\?!")

@@ -2,7 +2,7 @@
 
 A greeting ("hi there"), thanks ("thanks!"), an acknowledgement ("ok",
 "got it") or a farewell ("bye") needs nothing from the knowledge base, so the
-engine answers it with a short reply in the customer's language instead of
+engine replies with a short text in the customer's language instead of
 searching and handing off. Only a message made entirely of such phrases
 counts: "hi, my invoice is wrong" is a question. English, German, French,
 Spanish, Portuguese, Italian and Dutch phrases are listed, the languages of
