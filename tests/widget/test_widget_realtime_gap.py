@@ -29,6 +29,21 @@ async def received_contents(page: Any) -> list[str]:
     return [data["content"] for data in await events_named(page, "message:received")]
 
 
+async def open_deaf_widget(
+    context: Any, server: LiveServer, host_site: HostSite, key: str, customer_id: str
+) -> tuple[Any, str]:
+    """Open a widget whose sockets can be made deaf, with one agent reply received."""
+    await context.add_init_script(DEAF_SOCKETS)
+    config = {"customerId": customer_id, "mailboxId": QUIET_MAILBOX_ID}
+    page = await open_widget(context, host_site, server, key, config)
+    conversation_id = await send(page, "Hello")
+    post_agent_message(server, conversation_id, "first")
+    await page.wait_for_function(
+        "window.__events.some(e => e.name === 'message:received' && e.data.content === 'first')"
+    )
+    return page, conversation_id
+
+
 async def test_widget_replays_lost_frames(
     context: Any,
     widget_server: LiveServer,
@@ -37,13 +52,8 @@ async def test_widget_replays_lost_frames(
     quiet_key: str,
 ) -> None:
     require_realtime(realtime_available, "a lost frame cannot be tested")
-    await context.add_init_script(DEAF_SOCKETS)
-    config = {"customerId": "c_lost_frames", "mailboxId": QUIET_MAILBOX_ID}
-    page = await open_widget(context, host_site, widget_server, quiet_key, config)
-    conversation_id = await send(page, "Hello")
-    post_agent_message(widget_server, conversation_id, "first")
-    await page.wait_for_function(
-        "window.__events.some(e => e.name === 'message:received' && e.data.content === 'first')"
+    page, conversation_id = await open_deaf_widget(
+        context, widget_server, host_site, quiet_key, "c_lost_frames"
     )
 
     # The open socket misses three frames, as it does while Redis is down

@@ -10,9 +10,8 @@ import pytest
 from campfire_server.db import migrate
 from tests.conftest import LiveServer, start_server
 
-from .conftest import QUIET_MAILBOX_ID, HostSite, api_client, require_realtime
-from .test_widget_missed_handoffs import DEAF_SOCKETS, open_widget, send
-from .test_widget_realtime_gap import post_agent_message, received_contents
+from .conftest import HostSite, api_client, require_realtime
+from .test_widget_realtime_gap import open_deaf_widget, post_agent_message, received_contents
 
 
 @pytest.fixture(scope="module")
@@ -48,13 +47,8 @@ async def test_widget_replay_continues_past_notes(
     quiet_key: str,
 ) -> None:
     require_realtime(realtime_available, "a replay cannot be tested")
-    await context.add_init_script(DEAF_SOCKETS)
-    config = {"customerId": "c_replay_notes", "mailboxId": QUIET_MAILBOX_ID}
-    page = await open_widget(context, host_site, widget_server, quiet_key, config)
-    conversation_id = await send(page, "Hello")
-    post_agent_message(widget_server, conversation_id, "first")
-    await page.wait_for_function(
-        "window.__events.some(e => e.name === 'message:received' && e.data.content === 'first')"
+    page, conversation_id = await open_deaf_widget(
+        context, widget_server, host_site, quiet_key, "c_replay_notes"
     )
 
     # The open socket misses every frame while each run of 41 internal notes
