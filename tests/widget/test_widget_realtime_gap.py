@@ -57,7 +57,7 @@ async def test_widget_replays_lost_frames(
     )
 
     # The open socket misses three frames, as it does while Redis is down
-    # between the server process that posts and the one that holds it.
+    # between the server process that posts and the one with the socket.
     await page.evaluate("window.__deaf = true")
     missed = [f"missed {number}" for number in range(3)]
     for content in missed:
