@@ -447,7 +447,7 @@ def complete_handoff(
     """Finish an assigned handoff: free the agent and let the AI reply again.
 
     Raises ``Conflict`` (``HANDOFF_NOT_ASSIGNED``) while the handoff is
-    still queued, because nobody has handled it. Cancel it instead. Raises
+    still queued, because no agent has handled it. Cancel it instead. Raises
     ``Conflict`` (``CONFLICT``) when ``principal`` is an agent token and
     another agent is assigned to the conversation, because completing
     unassigns it.
