@@ -449,8 +449,8 @@ async def test_rate_limit_is_shown(
                 {
                     "error": {
                         "code": "RATE_LIMIT_EXCEEDED",
-                        "message": "too many requests",
-                        "details": {},
+                        "message": "rate limit of 1000 requests per minute exceeded",
+                        "details": {"limit": 1000, "name": "requestsPerMinute", "retryAfter": 7},
                         "requestId": "req_test",
                     }
                 }
@@ -470,7 +470,7 @@ async def test_rate_limit_is_shown(
     assert error["retryAfter"] == 7
     banner = page.locator(".error[role='alert'] span")
     await banner.wait_for(state="visible")
-    expected = "Too many messages — please wait 7 seconds and try again."
+    expected = "Too many requests — please wait 7 seconds and try again."
     assert await banner.inner_text() == expected
     assert await page.locator(".send").is_disabled()
     assert "Not sent." in await page.locator(".msg.customer .failed").inner_text()

@@ -48,6 +48,10 @@
       rateThanks: 'Thanks for your feedback.', messageLog: 'Conversation',
       errTooMany: 'Too many messages — please wait a few seconds and try again.',
       errTooManyWait: 'Too many messages — please wait {n} seconds and try again.',
+      errTooManyChats: 'Too many chats were started from your network — please wait a minute and try again.',
+      errTooManyChatsWait: 'Too many chats were started from your network — please wait {n} seconds and try again.',
+      errBusy: 'Too many requests — please wait a few seconds and try again.',
+      errBusyWait: 'Too many requests — please wait {n} seconds and try again.',
       errNetwork: 'Can\u2019t reach the chat service. Check your connection and try again.',
       errUnavailable: 'Chat isn\u2019t available on this page right now.',
       errTooLong: 'That message is too long. Please shorten it to 10,000 characters or fewer.',
@@ -72,6 +76,10 @@
       rateThanks: 'Merci pour votre avis.', messageLog: 'Conversation',
       errTooMany: 'Trop de messages — patientez quelques secondes puis réessayez.',
       errTooManyWait: 'Trop de messages — patientez {n} secondes puis réessayez.',
+      errTooManyChats: 'Trop de conversations ouvertes depuis votre réseau — patientez une minute puis réessayez.',
+      errTooManyChatsWait: 'Trop de conversations ouvertes depuis votre réseau — patientez {n} secondes puis réessayez.',
+      errBusy: 'Trop de requêtes — patientez quelques secondes puis réessayez.',
+      errBusyWait: 'Trop de requêtes — patientez {n} secondes puis réessayez.',
       errNetwork: 'Le service de chat est injoignable. Vérifiez votre connexion et réessayez.',
       errUnavailable: 'Le chat n\u2019est pas disponible sur cette page pour le moment.',
       errTooLong: 'Ce message est trop long : 10 000 caractères au plus.',
@@ -95,6 +103,10 @@
       rateThanks: 'Danke für Ihre Rückmeldung.', messageLog: 'Gespräch',
       errTooMany: 'Zu viele Nachrichten — bitte warten Sie einige Sekunden.',
       errTooManyWait: 'Zu viele Nachrichten — bitte warten Sie {n} Sekunden.',
+      errTooManyChats: 'Zu viele Chats aus Ihrem Netzwerk — bitte warten Sie eine Minute.',
+      errTooManyChatsWait: 'Zu viele Chats aus Ihrem Netzwerk — bitte warten Sie {n} Sekunden.',
+      errBusy: 'Zu viele Anfragen — bitte warten Sie einige Sekunden.',
+      errBusyWait: 'Zu viele Anfragen — bitte warten Sie {n} Sekunden.',
       errNetwork: 'Der Chat ist nicht erreichbar. Prüfen Sie Ihre Verbindung.',
       errUnavailable: 'Der Chat ist auf dieser Seite gerade nicht verfügbar.',
       errTooLong: 'Die Nachricht ist zu lang: höchstens 10.000 Zeichen.',
@@ -118,6 +130,10 @@
       rateThanks: 'Gracias por su opinión.', messageLog: 'Conversación',
       errTooMany: 'Demasiados mensajes: espere unos segundos y vuelva a intentarlo.',
       errTooManyWait: 'Demasiados mensajes: espere {n} segundos y vuelva a intentarlo.',
+      errTooManyChats: 'Demasiados chats iniciados desde su red: espere un minuto y vuelva a intentarlo.',
+      errTooManyChatsWait: 'Demasiados chats iniciados desde su red: espere {n} segundos y vuelva a intentarlo.',
+      errBusy: 'Demasiadas solicitudes: espere unos segundos y vuelva a intentarlo.',
+      errBusyWait: 'Demasiadas solicitudes: espere {n} segundos y vuelva a intentarlo.',
       errNetwork: 'No se puede conectar con el chat. Compruebe su conexión.',
       errUnavailable: 'El chat no está disponible en esta página ahora mismo.',
       errTooLong: 'El mensaje es demasiado largo: 10.000 caracteres como máximo.',
@@ -360,13 +376,17 @@
     this.retryAfter = fields.retryAfter || null;
     this.requestId = fields.requestId || null;
     this.details = fields.details || null;
+    // The step that failed when it is not the caller's own request: 'session'
+    // or 'conversation' for a message whose session or conversation failed.
+    this.source = null;
   }
   WidgetError.prototype = Object.create(Error.prototype);
   WidgetError.prototype.constructor = WidgetError;
 
   function errorFromResponse(response, body) {
     var info = (body && body.error) || {};
-    var retry = parseInt(response.headers.get('Retry-After') || '', 10);
+    var details = info.details || {};
+    var retry = parseInt(response.headers.get('Retry-After') || details.retryAfter || '', 10);
     return new WidgetError('http', info.message || ('HTTP ' + response.status), {
       status: response.status,
       code: info.code || 'HTTP_' + response.status,
@@ -450,7 +470,7 @@
   };
 
   Widget.prototype.reportError = function (error, context) {
-    var text = this.describeError(error);
+    var text = this.describeError(error, context);
     this.showError(text, error.retryAfter);
     if (window.console) {
       console.warn('Campfire: ' + context + ' failed: ' + error.message +
@@ -463,22 +483,39 @@
       message: text,
       detail: error.message,
       retryAfter: error.retryAfter || null,
+      limit: (error.status === 429 && error.details && error.details.name) || null,
       requestId: error.requestId || null
     });
   };
 
-  Widget.prototype.describeError = function (error) {
+  // The names in details.name of a 429, one per server rate limit, and the
+  // strings that describe each to the visitor. Any other limit, such as
+  // requestsPerMinute, reads as too many requests.
+  var LIMIT_STRINGS = {
+    messagesPerMinute: ['errTooMany', 'errTooManyWait'],
+    widgetSessionsPerMinute: ['errTooManyChats', 'errTooManyChatsWait']
+  };
+
+  // Return the visitor's text for an error of ``context`` (session, message,
+  // rating, history, resume or realtime).
+  Widget.prototype.describeError = function (error, context) {
     var t = this.t;
     if (error.kind === 'network') return t('errNetwork');
     if (error.kind === 'too-long') return t('errTooLong');
     if (error.status === 429) {
-      return error.retryAfter ? t('errTooManyWait', { n: error.retryAfter }) : t('errTooMany');
+      var limit = error.details && error.details.name;
+      var keys = LIMIT_STRINGS[limit] || ['errBusy', 'errBusyWait'];
+      return error.retryAfter ? t(keys[1], { n: error.retryAfter }) : t(keys[0]);
     }
+    var step = error.source || context;
+    if (step === 'rating') return t('errRating');
     if (error.status === 401 || error.status === 403 || error.status === 404) {
       return t('errUnavailable');
     }
     if (error.status === 400 || error.status === 413 || error.status === 409) {
-      return t('errInvalid');
+      // Only a rejected message is the visitor's to fix. A rejected session,
+      // conversation or read comes from the page's widget settings.
+      return step === 'message' ? t('errInvalid') : t('errUnavailable');
     }
     return t('errServer');
   };
@@ -851,6 +888,7 @@
       return self.token;
     }, function (error) {
       self.sessionPromise = null;
+      error.source = error.source || 'session';
       throw error;
     });
     return this.sessionPromise;
@@ -936,6 +974,7 @@
       return conv;
     }, function (error) {
       self.conversationPromise = null;
+      error.source = error.source || 'conversation';
       throw error;
     });
     return this.conversationPromise;
@@ -1277,7 +1316,6 @@
         return;
       }
       button.disabled = false;
-      self.showError(self.t('errRating'));
       self.reportError(error, 'rating');
     });
   };

@@ -1,0 +1,237 @@
+"""The widget names the rate limit that a real server's 429 reports.
+
+The server's 429 carries ``details.name``: ``widgetSessionsPerMinute`` per
+client address, ``messagesPerMinute`` per conversation, or
+``requestsPerMinute`` per credential. Each test starts from a server with a
+small limit and checks the banner text and the ``error`` event in Chromium.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from campfire_server.db import migrate
+from tests.conftest import LiveServer, start_server
+
+from .conftest import (
+    MAILBOX_ID,
+    BrowserErrors,
+    HostSite,
+    api_client,
+    events_named,
+    host_page,
+    require_operation,
+    require_session,
+)
+
+MESSAGES_PER_MINUTE = 2
+REQUESTS_PER_MINUTE = 40
+BANNER = ".error[role='alert'] span"
+
+
+def limited_server(directory: Path, **limits: int) -> LiveServer:
+    """Start a development server whose rate limits are ``limits`` (setting name: value)."""
+    url = f"sqlite:///{directory / 'campfire.db'}"
+    migrate.upgrade(url)
+    env = {f"CAMPFIRE_RATE_LIMIT_{name.upper()}": str(value) for name, value in limits.items()}
+    return start_server(url, directory, env=env)
+
+
+@pytest.fixture(scope="module")
+def widget_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """A server with 2 messages per conversation and 40 requests per credential a minute."""
+    server = limited_server(
+        tmp_path_factory.mktemp("widget-limits"),
+        messages_per_minute=MESSAGES_PER_MINUTE,
+        requests_per_minute=REQUESTS_PER_MINUTE,
+    )
+    yield server
+    server.stop()
+
+
+def create_publishable_key(server: LiveServer, origin: str) -> str:
+    with api_client(server) as api:
+        response = api.post(
+            "/keys",
+            json={
+                "name": "widget rate limit tests",
+                "kind": "publishable",
+                "mailboxIds": [MAILBOX_ID],
+                "allowedOrigins": [origin],
+            },
+        )
+    assert response.status_code == 201, response.text
+    return response.json()["key"]
+
+
+def open_session(server: LiveServer, key: str, origin: str, customer_id: str) -> httpx.Response:
+    """Open a widget session as the host page would, from 127.0.0.1."""
+    return httpx.post(
+        f"{server.api}/widget/session",
+        json={"mailboxId": MAILBOX_ID, "customerId": customer_id},
+        headers={"Authorization": f"Bearer {key}", "Origin": origin},
+        timeout=15,
+    )
+
+
+async def load_widget(context: Any, site: HostSite, server: LiveServer, key: str, customer: str):
+    page = await context.new_page()
+    await page.goto(site.add(host_page(server, {"customerId": customer}, key=key)))
+    await page.locator(".launcher").click()
+    await page.locator(".panel").wait_for(state="visible")
+    return page
+
+
+async def type_message(page: Any, text: str) -> None:
+    await page.locator("textarea[aria-label='Message']").fill(text)
+    await page.keyboard.press("Enter")
+
+
+async def wait_for_errors(page: Any, count: int) -> list[dict[str, Any]]:
+    await page.wait_for_function(
+        "n => window.__events.filter(e => e.name === 'error').length >= n", arg=count
+    )
+    return await events_named(page, "error")
+
+
+async def test_session_limit_is_not_called_messages(
+    context: Any,
+    browser_errors: BrowserErrors,
+    host_site: HostSite,
+    tmp_path: Path,
+) -> None:
+    server = limited_server(tmp_path, widget_sessions_per_minute=1)
+    try:
+        key = create_publishable_key(server, host_site.base_url)
+        # The one session of this minute from 127.0.0.1 goes to another visitor.
+        assert open_session(server, key, host_site.base_url, "c_first").status_code == 201
+        browser_errors.allow_http(429, f"{server.api}/widget/session")
+
+        page = await load_widget(context, host_site, server, key, "c_second")
+        opened = (await wait_for_errors(page, 1))[0]
+        assert opened["context"] == "session"
+        assert opened["status"] == 429
+        assert opened["message"].startswith("Too many chats were started from your network")
+        assert opened["limit"] == "widgetSessionsPerMinute"
+
+        assert await page.locator(".send").is_disabled()
+        # The composer waits out Retry-After, but the host page's sendMessage still sends.
+        await page.evaluate("window.Campfire.sendMessage('Hello, one message only').catch(() => 0)")
+        sent = (await wait_for_errors(page, 2))[1]
+        assert sent["context"] == "message"
+        assert sent["limit"] == "widgetSessionsPerMinute"
+        assert 1 <= sent["retryAfter"] <= 60
+        expected = (
+            "Too many chats were started from your network — please wait "
+            f"{sent['retryAfter']} seconds and try again."
+        )
+        assert sent["message"] == expected
+        assert await page.locator(BANNER).inner_text() == expected
+        assert "messages" not in sent["message"]
+        assert await page.locator(".send").is_disabled()
+        assert "Not sent." in await page.locator(".msg.customer .failed").inner_text()
+    finally:
+        server.stop()
+
+
+async def test_message_limit_names_messages(
+    context: Any,
+    browser_errors: BrowserErrors,
+    widget_server: LiveServer,
+    host_site: HostSite,
+    api_paths: set[str],
+) -> None:
+    require_session(api_paths)
+    key = create_publishable_key(widget_server, host_site.base_url)
+    browser_errors.allow_http(429, "/messages")
+    page = await load_widget(context, host_site, widget_server, key, "c_messages")
+    for number in range(MESSAGES_PER_MINUTE):
+        await type_message(page, f"Message {number + 1}")
+        await page.wait_for_function(
+            "n => window.__events.filter(e => e.name === 'message:sent').length >= n",
+            arg=number + 1,
+        )
+
+    await type_message(page, "One message too many")
+    error = (await wait_for_errors(page, 1))[0]
+    assert error["context"] == "message"
+    assert error["status"] == 429
+    assert error["limit"] == "messagesPerMinute"
+    expected = f"Too many messages — please wait {error['retryAfter']} seconds and try again."
+    assert error["message"] == expected
+    assert await page.locator(BANNER).inner_text() == expected
+
+
+async def test_rating_errors_name_rating(
+    context: Any,
+    browser_errors: BrowserErrors,
+    widget_server: LiveServer,
+    host_site: HostSite,
+    api_paths: set[str],
+) -> None:
+    require_session(api_paths)
+    require_operation(api_paths, "POST /api/v2/conversations/{}/satisfaction", "a rating")
+    key = create_publishable_key(widget_server, host_site.base_url)
+    page = await load_widget(context, host_site, widget_server, key, "c_rating")
+    await type_message(page, "Thanks, that solved it")
+    await page.wait_for_function("window.__events.some(e => e.name === 'message:sent')")
+    conversation_id = (await events_named(page, "message:sent"))[0]["conversationId"]
+    with api_client(widget_server) as api:
+        resolved = api.patch(f"/conversations/{conversation_id}", json={"status": "resolved"})
+    assert resolved.status_code == 200, resolved.text
+    rating = page.locator(".rating")
+    await rating.wait_for(state="visible", timeout=20_000)
+
+    # Spend the customer's request budget with a second token of the same customer.
+    session = open_session(widget_server, key, host_site.base_url, "c_rating")
+    assert session.status_code == 201, session.text
+    customer = {"Authorization": f"Bearer {session.json()['token']}"}
+    statuses = [
+        httpx.get(
+            f"{widget_server.api}/conversations/{conversation_id}", headers=customer
+        ).status_code
+        for _ in range(REQUESTS_PER_MINUTE)
+    ]
+    assert statuses[-1] == 429
+    browser_errors.allow_http(429, "/satisfaction")
+
+    await page.locator(".stars button[aria-label='Rate 4 out of 5']").click()
+    await rating.locator(".rate-send").click()
+    error = (await wait_for_errors(page, 1))[0]
+    assert error["context"] == "rating"
+    expected = f"Too many requests — please wait {error['retryAfter']} seconds and try again."
+    assert error["message"] == expected
+    assert error["limit"] == "requestsPerMinute"
+    assert await page.locator(BANNER).inner_text() == expected
+    assert await rating.locator(".rate-send").is_enabled()
+
+
+async def test_rejected_session_is_not_blamed_on_message(
+    context: Any,
+    browser_errors: BrowserErrors,
+    widget_server: LiveServer,
+    host_site: HostSite,
+    api_paths: set[str],
+) -> None:
+    """A 400 on the session comes from the page's widget settings, not from the visitor's text."""
+    require_session(api_paths)
+    key = create_publishable_key(widget_server, host_site.base_url)
+    browser_errors.allow_http(400, "/widget/session")
+    page = await context.new_page()
+    # customerHash without customerId is a 400 VALIDATION_ERROR on the session.
+    await page.goto(host_site.add(host_page(widget_server, {"customerHash": "ab12"}, key=key)))
+    await page.locator(".launcher").click()
+    await page.locator(".panel").wait_for(state="visible")
+    await type_message(page, "Hello")
+
+    errors = await wait_for_errors(page, 2)
+    unavailable = "Chat isn\u2019t available on this page right now."
+    assert [error["context"] for error in errors] == ["session", "message"]
+    assert [error["status"] for error in errors] == [400, 400]
+    assert [error["message"] for error in errors] == [unavailable, unavailable]
+    assert await page.locator(BANNER).inner_text() == unavailable
