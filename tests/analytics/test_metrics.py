@@ -71,7 +71,9 @@ async def test_every_metric_and_trend(history):
     assert body["comparison"] == {
         "from": "2024-05-18T00:00:00.000Z",
         "to": "2024-05-25T00:00:00.000Z",
+        "measuredTo": "2024-05-25T00:00:00.000Z",
     }
+    assert body["measuredTo"] == "2024-06-01T00:00:00.000Z"
     metrics = body["metrics"]
 
     response = metrics["response_time"]
@@ -480,9 +482,106 @@ async def test_future_day_has_no_trend(history):
     assert volume["total"] == 0
     assert volume["trend"] == "insufficient_data"
     assert volume["comparison"]["pValue"] is None
-    assert future["comparison"]["from"] == future["comparison"]["to"]
+    assert future["comparison"]["from"] == "2024-04-01T00:00:00.000Z"
+    assert future["comparison"]["to"] == "2024-04-02T00:00:00.000Z"
+    assert future["comparison"]["measuredTo"] == "2024-04-01T00:00:00.000Z"
+    assert future["measuredTo"] == "2024-04-02T00:00:00.000Z"
+    assert volume["comparison"]["total"] == 0
     for name, metric in future["metrics"].items():
         assert metric["trend"] == "insufficient_data", name
+
+
+async def test_future_range_comparison_has_equal_length(history):
+    # Conversations on both comparison days, written ahead of the request time.
+    history.at("2026-12-06T09:00:00Z")
+    await history.conversation(customer_id="customer_dec6")
+    history.at("2026-12-07T09:00:00Z")
+    await history.conversation(customer_id="customer_dec7")
+    history.at("2026-12-05T23:07:00Z")
+
+    future = await history.metrics(
+        metrics="conversation_volume", **{"from": "2026-12-08", "to": "2026-12-09"}
+    )
+    assert future["from"] == "2026-12-08T00:00:00.000Z"
+    assert future["to"] == "2026-12-10T00:00:00.000Z"
+    assert future["measuredTo"] == "2026-12-08T00:00:00.000Z"
+    assert future["comparison"] == {
+        "from": "2026-12-06T00:00:00.000Z",
+        "to": "2026-12-08T00:00:00.000Z",
+        "measuredTo": "2026-12-06T00:00:00.000Z",
+    }
+    volume = future["metrics"]["conversation_volume"]
+    assert volume["comparison"]["from"] == "2026-12-06T00:00:00.000Z"
+    assert volume["comparison"]["to"] == "2026-12-08T00:00:00.000Z"
+    # Nothing of the reported range has elapsed, so nothing of the comparison is counted.
+    assert volume["comparison"]["total"] == 0
+
+    # Once both days have passed, the same window counts both conversations.
+    history.at("2026-12-10T00:00:00Z")
+    past = await history.metrics(
+        metrics="conversation_volume", **{"from": "2026-12-08", "to": "2026-12-09"}
+    )
+    assert past["comparison"]["measuredTo"] == "2026-12-08T00:00:00.000Z"
+    assert past["metrics"]["conversation_volume"]["comparison"]["total"] == 2
+
+
+async def test_comparison_window_in_timezone(history):
+    history.at("2024-03-09T06:30:00Z")  # 00:30 CST on Mar 9, in the comparison's first hour
+    await history.conversation(customer_id="customer_first")
+    history.at("2024-03-11T04:30:00Z")  # 23:30 CDT on Mar 10, in its last hour
+    await history.conversation(customer_id="customer_last")
+    history.at("2024-03-11T05:30:00Z")  # 00:30 CDT on Mar 11, inside the reported range
+    await history.conversation(customer_id="customer_current")
+    history.at("2024-04-01T00:00:00Z")
+
+    body = await history.metrics(
+        metrics="conversation_volume",
+        timezone="America/Chicago",
+        **{"from": "2024-03-11", "to": "2024-03-12"},
+    )
+    assert body["from"] == "2024-03-11T05:00:00.000Z"
+    assert body["to"] == "2024-03-13T05:00:00.000Z"
+    assert body["comparison"]["from"] == "2024-03-09T06:00:00.000Z"
+    assert body["comparison"]["to"] == "2024-03-11T05:00:00.000Z"
+    assert body["comparison"]["measuredTo"] == "2024-03-11T05:00:00.000Z"
+    volume = body["metrics"]["conversation_volume"]
+    assert volume["total"] == 1
+    assert volume["comparison"]["total"] == 2
+
+
+@pytest.mark.parametrize("path", ["/analytics/metrics", "/analytics/conversations.csv"])
+async def test_to_before_from_rejected(client, tenant, path):
+    params = {"from": "2026-12-09", "to": "2026-12-08"}
+    response = await client.get(path, params=params, headers=tenant.headers)
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert error["code"] == "VALIDATION_ERROR"
+    assert error["details"]["field"] == "to"
+    assert error["details"]["value"] == "2026-12-08"
+    assert "2026-12-08" in error["message"]
+    assert "2026-12-09" in error["message"]
+
+
+async def test_same_from_and_to_is_one_day(history, client, tenant):
+    history.at("2024-06-30T23:59:59Z")
+    await history.conversation(customer_id="customer_last_second")
+    history.at("2024-07-01T00:00:00Z")
+    await history.conversation(customer_id="customer_next_day")
+    history.at("2024-08-01T00:00:00Z")
+
+    params = {"from": "2024-06-30", "to": "2024-06-30"}
+    body = await history.metrics(metrics="conversation_volume", **params)
+    assert body["from"] == "2024-06-30T00:00:00.000Z"
+    assert body["to"] == "2024-07-01T00:00:00.000Z"
+    assert body["comparison"]["from"] == "2024-06-29T00:00:00.000Z"
+    assert body["comparison"]["to"] == "2024-06-30T00:00:00.000Z"
+    assert body["metrics"]["conversation_volume"]["total"] == 1
+    response = await client.get(
+        "/analytics/conversations.csv", params=params, headers=tenant.headers
+    )
+    assert response.status_code == 200
+    rows = list(csv.DictReader(io.StringIO(response.text)))
+    assert [row["created_at"] for row in rows] == ["2024-06-30T23:59:59.000Z"]
 
 
 async def test_partial_day_compares_same_hours(history):
@@ -503,4 +602,7 @@ async def test_partial_day_compares_same_hours(history):
     assert volume["total"] == 3
     assert volume["comparison"]["total"] == 3
     assert volume["trend"] == "stable"
-    assert today["comparison"]["to"] == "2024-03-31T10:00:00.000Z"
+    assert today["comparison"]["to"] == "2024-04-01T00:00:00.000Z"
+    assert today["comparison"]["measuredTo"] == "2024-03-31T10:00:00.000Z"
+    assert today["measuredTo"] == "2024-04-01T10:00:00.000Z"
+    assert volume["comparison"]["measuredTo"] == "2024-03-31T10:00:00.000Z"

@@ -167,8 +167,67 @@ def test_range_error_states_one_rule():
 
 def test_future_day_compares_nothing():
     day = window("2024-04-02", "2024-04-02", now_ms=ms("2024-04-01T12:00:00Z"))
-    assert day.previous_end_ms == day.previous_start_ms
+    assert day.measured_end_ms == day.start_ms
+    assert day.previous_measured_end_ms == day.previous_start_ms
     assert day.end_ms - day.start_ms == 24 * periods.HOUR_MS
+    # The comparison window keeps its day even though none of it is measured.
+    assert day.previous_end_ms == day.start_ms
+    assert day.start_ms - day.previous_start_ms == 24 * periods.HOUR_MS
+
+
+def test_future_range_comparison_has_equal_length():
+    now = ms("2026-12-05T23:07:00Z")
+    days = window("2026-12-08", "2026-12-09", zone=periods.parse_zone("UTC"), now_ms=now)
+    assert to_iso(days.start_ms) == "2026-12-08T00:00:00.000Z"
+    assert to_iso(days.end_ms) == "2026-12-10T00:00:00.000Z"
+    assert to_iso(days.previous_start_ms) == "2026-12-06T00:00:00.000Z"
+    assert to_iso(days.previous_end_ms) == "2026-12-08T00:00:00.000Z"
+    assert days.previous_measured_end_ms == days.previous_start_ms
+
+
+@pytest.mark.parametrize(
+    ("now", "measured_end", "previous_measured_end"),
+    [
+        # Chicago midnight of Apr 1 (CDT) is 05:00Z, and of Mar 31 also 05:00Z.
+        ("2024-04-01T04:59:59Z", "2024-04-01T05:00:00.000Z", "2024-03-31T05:00:00.000Z"),
+        ("2024-04-01T05:00:00Z", "2024-04-01T05:00:00.000Z", "2024-03-31T05:00:00.000Z"),
+        ("2024-04-01T05:00:01Z", "2024-04-01T05:00:01.000Z", "2024-03-31T05:00:01.000Z"),
+        ("2024-04-02T04:59:59Z", "2024-04-02T04:59:59.000Z", "2024-04-01T04:59:59.000Z"),
+        ("2024-04-02T05:00:00Z", "2024-04-02T05:00:00.000Z", "2024-04-01T05:00:00.000Z"),
+        ("2024-04-09T00:00:00Z", "2024-04-02T05:00:00.000Z", "2024-04-01T05:00:00.000Z"),
+    ],
+)
+def test_measured_part_at_day_boundaries(now, measured_end, previous_measured_end):
+    day = window("2024-04-01", "2024-04-01", now_ms=ms(now))
+    assert to_iso(day.previous_start_ms) == "2024-03-31T05:00:00.000Z"
+    assert to_iso(day.previous_end_ms) == "2024-04-01T05:00:00.000Z"
+    assert to_iso(day.measured_end_ms) == measured_end
+    assert to_iso(day.previous_measured_end_ms) == previous_measured_end
+
+
+def test_comparison_days_across_spring_forward():
+    # Mar 11-12 follow the 23-hour Mar 10, which the comparison (Mar 9-10) contains.
+    days = window("2024-03-11", "2024-03-12")
+    assert to_iso(days.previous_start_ms) == "2024-03-09T06:00:00.000Z"
+    assert to_iso(days.previous_end_ms) == "2024-03-11T05:00:00.000Z"
+    assert days.previous_end_ms - days.previous_start_ms == 47 * periods.HOUR_MS
+    assert days.end_ms - days.start_ms == 48 * periods.HOUR_MS
+    assert days.previous_measured_end_ms == days.previous_end_ms
+
+
+def test_same_from_and_to_is_one_day():
+    day = window("2024-06-30", "2024-06-30")
+    assert day.end_ms - day.start_ms == 24 * periods.HOUR_MS
+    assert day.start_ms - day.previous_start_ms == 24 * periods.HOUR_MS
+
+
+def test_to_before_from_names_both():
+    with pytest.raises(ValidationFailed) as raised:
+        window("2024-06-30", "2024-06-29")
+    assert raised.value.details["field"] == "to"
+    assert raised.value.details["value"] == "2024-06-29"
+    assert "2024-06-29" in raised.value.message
+    assert "2024-06-30" in raised.value.message
 
 
 def test_partial_day_compares_elapsed_hours():
@@ -176,4 +235,5 @@ def test_partial_day_compares_elapsed_hours():
     day = window("2024-04-01", "2024-04-01", now_ms=now)
     assert to_iso(day.start_ms) == "2024-04-01T05:00:00.000Z"
     assert to_iso(day.previous_start_ms) == "2024-03-31T05:00:00.000Z"
-    assert to_iso(day.previous_end_ms) == "2024-03-31T11:00:00.000Z"
+    assert to_iso(day.previous_measured_end_ms) == "2024-03-31T11:00:00.000Z"
+    assert day.previous_end_ms == day.start_ms

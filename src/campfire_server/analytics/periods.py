@@ -39,7 +39,14 @@ _QUARTER_HOUR_MS = 900_000
 
 @dataclass(frozen=True, slots=True)
 class Window:
-    """The reported period ``[start_ms, end_ms)`` and the comparison period before it."""
+    """The reported period ``[start_ms, end_ms)`` and the comparison period before it.
+
+    The comparison period ``[previous_start_ms, previous_end_ms)`` has as many
+    local days as the reported one and ends where it starts. Only
+    ``[previous_start_ms, previous_measured_end_ms)`` of it is measured: as
+    much as has elapsed of the reported period by ``measured_end_ms``, the
+    request time or the period's end, whichever is earlier.
+    """
 
     label: str
     start_ms: int
@@ -47,6 +54,8 @@ class Window:
     previous_start_ms: int
     previous_end_ms: int
     zone: ZoneInfo
+    measured_end_ms: int
+    previous_measured_end_ms: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,7 +152,16 @@ def resolve_window(
                 value=label,
                 expected=f"one of {', '.join(PERIODS)}, or from and to dates",
             )
-        return Window(label, now_ms - length, now_ms, now_ms - 2 * length, now_ms - length, zone)
+        return Window(
+            label,
+            now_ms - length,
+            now_ms,
+            now_ms - 2 * length,
+            now_ms - length,
+            zone,
+            measured_end_ms=now_ms,
+            previous_measured_end_ms=now_ms - length,
+        )
 
     if period is not None:
         raise ValidationFailed(
@@ -189,20 +207,23 @@ def resolve_window(
         )
     previous_first = first - timedelta(days=days)
     start_ms = local_midnight_ms(first, zone)
+    end_ms = local_midnight_ms(last + timedelta(days=1), zone)
     previous_start_ms = local_midnight_ms(previous_first, zone)
     # A range that reaches past now is compared with as much of the comparison
     # period as has elapsed of its own, so a partial day is not compared with a
     # whole one. A range that has not started is compared with nothing, so its
-    # trends are insufficient_data.
-    elapsed_ms = max(0, now_ms - start_ms)
-    previous_end_ms = min(start_ms, previous_start_ms + elapsed_ms)
+    # trends are insufficient_data. The comparison window itself keeps its length.
+    measured_end_ms = min(end_ms, max(start_ms, now_ms))
+    elapsed_ms = measured_end_ms - start_ms
     return Window(
         "custom",
         start_ms,
-        local_midnight_ms(last + timedelta(days=1), zone),
+        end_ms,
         previous_start_ms,
-        previous_end_ms,
+        start_ms,
         zone,
+        measured_end_ms=measured_end_ms,
+        previous_measured_end_ms=min(start_ms, previous_start_ms + elapsed_ms),
     )
 
 

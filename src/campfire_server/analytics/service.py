@@ -181,6 +181,15 @@ def _p_value(result: trends.TestResult) -> float | None:
     return None if result.p_value is None else round(result.p_value, 4)
 
 
+def comparison_window(window: Window) -> dict[str, str | None]:
+    """Return the comparison window and the end of its measured part, as UTC times."""
+    return {
+        "from": to_iso(window.previous_start_ms),
+        "to": to_iso(window.previous_end_ms),
+        "measuredTo": to_iso(window.previous_measured_end_ms),
+    }
+
+
 def summarize(name: str, index: Index, window: Window) -> dict[str, Any]:
     """Shape one metric of a two-period query: values, trend, definition and comparison."""
     metric = METRICS[name]
@@ -199,8 +208,7 @@ def summarize(name: str, index: Index, window: Window) -> dict[str, Any]:
         body["unit"] = "seconds"
     body["definition"] = metric.definition
     body["comparison"] = {
-        "from": to_iso(window.previous_start_ms),
-        "to": to_iso(window.previous_end_ms),
+        **comparison_window(window),
         **previous,
         "test": result.test,
         "pValue": _p_value(result),
@@ -253,7 +261,7 @@ def period_rows(
     """
     window = request.window
     scope = {"org_id": org_id, "mailbox_ids": request.mailbox_ids}
-    ranges = [queries.Range(COMPARISON, window.previous_start_ms, window.previous_end_ms)]
+    ranges = [queries.Range(COMPARISON, window.previous_start_ms, window.previous_measured_end_ms)]
     current = queries.Range(CURRENT, window.start_ms, window.end_ms)
     if buckets is None:
         ranges.append(current)
@@ -320,12 +328,10 @@ def get_metrics(tx: Tx, org_id: str, request: MetricsRequest) -> dict[str, Any]:
         "period": window.label,
         "from": to_iso(window.start_ms),
         "to": to_iso(window.end_ms),
+        "measuredTo": to_iso(window.measured_end_ms),
         "timezone": window.zone.key,
         "mailboxId": mailbox_id,
-        "comparison": {
-            "from": to_iso(window.previous_start_ms),
-            "to": to_iso(window.previous_end_ms),
-        },
+        "comparison": comparison_window(window),
         "rules": {"period": COHORT_RULE, "resolution": RESOLUTION_RULE},
         "metrics": {name: summarize(name, index, window) for name in request.metrics},
     }
