@@ -337,3 +337,35 @@ def test_portuguese_ta_is_not_english_thanks():
     assert match_small_talk("tá bom") == match_small_talk("tá certo")
     assert match_small_talk("tá bom").kind is SmallTalk.ACKNOWLEDGEMENT
     assert match_small_talk("tá bom").languages == frozenset({"pt"})
+
+
+@pytest.mark.parametrize("message", ["👎", "😡", "👎🏽", "😠😠", "🤬!", "🙄"])
+async def test_negative_emoji_hands_off_as_sentiment(engine, demo_org, message):
+    decision = handoff.before_answer([], message)
+    assert decision.reason == handoff.HandoffReason.NEGATIVE_SENTIMENT
+    answer = await ask(engine, demo_org, message)
+    assert answer.should_handoff is True
+    assert answer.handoff_reason == "negative_sentiment"
+
+
+@pytest.mark.parametrize("message", ["👍😡", "😡 how do I export bookings?"])
+def test_mixed_emoji_is_not_negative_alone(message):
+    assert not handoff.negative_sentiment(message)
+
+
+@pytest.mark.parametrize("message", ["!!!", "!!!!", " ! ! ! ", "?!?!", "¡¡¡"])
+async def test_bare_exclamation_is_not_frustration(engine, demo_org, message):
+    assert not handoff.negative_sentiment(message)
+    assert not handoff.before_answer([], message).should_handoff
+    answer = await ask(engine, demo_org, message)
+    assert answer.should_handoff is False
+    assert answer.content == small_talk_reply(SmallTalk.GREETING, "en")
+
+
+async def test_bare_exclamation_after_question_is_nudge(engine, demo_org):
+    question = "How do I reset my password?"
+    first = await ask(engine, demo_org, question)
+    history = [("customer", question), ("ai", first.content)]
+    answer = await ask(engine, demo_org, "!!!", history)
+    assert answer.handoff_reason != "negative_sentiment"
+    assert answer.model != SMALL_TALK_MODEL

@@ -17,7 +17,7 @@ from enum import StrEnum
 from .complaints import complains_about_help
 from .person_request import fold, requested_human
 from .sensitive import SensitiveTopic, sensitive_topic
-from .small_talk import is_small_talk, is_small_talk_reply
+from .small_talk import emoji_only, is_small_talk, is_small_talk_reply
 
 DEFAULT_THRESHOLD = 0.6
 # Earlier AI replies in a row that did not help before the AI stops trying.
@@ -49,11 +49,15 @@ _NEGATIVE = _patterns(
     r"una verguenza|pesimo servicio|queja formal)\b",
 )
 # Emphatic punctuation counts as frustration only after a clause that contains more
-# than small talk: "this is useless!!!" is, "thanks!!!" and "great!!! how do I export?"
-# are not.
+# than small talk: "this is useless!!!" is, "thanks!!!", "great!!! how do I export?"
+# and a bare "!!!" are not.
 _EMPHATIC = re.compile(r"!!!|\?\?\?!")
 # A clause and the run of punctuation that ends it.
 _CLAUSE = re.compile(r"([^.!?;\n]*)([.!?;\n]*)")
+# Emoji that on their own show anger or disappointment: thumbs down, angry and
+# cursing faces, steam from the nose, the anger symbol, the middle finger, eye
+# rolling and unamused, disappointed and weary faces.
+_NEGATIVE_EMOJI = frozenset("👎😡😠🤬😤💢🖕🙄😒😞😩😫")
 
 # Phrases in an earlier AI reply that mean it could not help.
 _UNHELPFUL_REPLY = _patterns(
@@ -77,13 +81,17 @@ def negative_sentiment(message: str) -> bool:
     A complaint about the help itself ("you are not helping", "that didn't
     work") counts. A problem report about the product ("my webhook is not
     working") does not, as ``complaints.py`` describes. Emphatic punctuation
-    ("!!!") counts unless the clause it ends is nothing but small talk.
+    ("!!!") counts unless the clause it ends is empty or nothing but small
+    talk. A message of nothing but negative emoji ("👎", "😡") counts.
     """
     folded = fold(message)
     if _NEGATIVE.search(folded) or complains_about_help(message):
         return True
+    emoji = emoji_only(message)
+    if emoji is not None and emoji <= _NEGATIVE_EMOJI:
+        return True
     return any(
-        _EMPHATIC.search(ending) and not is_small_talk(clause)
+        _EMPHATIC.search(ending) and clause.strip() and not is_small_talk(clause)
         for clause, ending in _CLAUSE.findall(message)
     )
 

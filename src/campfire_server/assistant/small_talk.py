@@ -295,14 +295,29 @@ def match_small_talk(message: str) -> SmallTalkMatch | None:
 
 
 def is_nudge(message: str) -> bool:
-    """Tell whether ``message`` is nothing but question marks ("?", "??"), with no words.
+    """Tell whether ``message`` is nothing but question or exclamation marks ("?", "!!!").
 
-    After an unanswered question such a nudge repeats that question, so it
-    is no small talk. The engine gives the greeting reply only when no
-    earlier question exists.
+    After an earlier question such a nudge repeats that question, so it is
+    no small talk. The engine gives the greeting reply only when no earlier
+    question exists.
     """
     stripped = "".join(message.split())
-    return bool(stripped) and set(stripped) <= {"?", "¿"}
+    return bool(stripped) and set(stripped) <= {"?", "¿", "!", "¡"}
+
+
+def emoji_only(message: str) -> frozenset[str] | None:
+    """Return the emoji of a message made only of emoji, spaces and punctuation, else ``None``.
+
+    Skin-tone modifiers, variation selectors and joiners are left out of the
+    returned set.
+    """
+    found = set()
+    for ch in message:
+        if unicodedata.category(ch) == "So":
+            found.add(ch)
+        elif not (ch in _EMOJI_MODIFIERS or ch.isspace() or unicodedata.category(ch)[0] == "P"):
+            return None
+    return frozenset(found) or None
 
 
 def reply_language(match: SmallTalkMatch, earlier: Iterable[str] = ()) -> str:
