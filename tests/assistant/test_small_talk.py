@@ -40,7 +40,7 @@ SMALL_TALK = [
 QUESTIONS = [
     "hi, my invoice is wrong",
     "thanks, but how do I export my bookings?",
-    "hello? anyone there?",
+    "hello? can anyone there help with billing?",
     "ok so how much is the Team plan",
     "yes",
     "there",
@@ -271,6 +271,8 @@ FAMILIES = [
     ("igualmente", SmallTalk.FAREWELL),
     ("Ihnen auch, schönes Wochenende", SmallTalk.FAREWELL),
     ("thanks, bye", SmallTalk.FAREWELL),
+    ("hello? anyone there?", SmallTalk.GREETING),
+    ("¿Hay alguien ahí?", SmallTalk.GREETING),
 ]
 
 
@@ -369,3 +371,78 @@ async def test_bare_exclamation_after_question_is_nudge(engine, demo_org):
     answer = await ask(engine, demo_org, "!!!", history)
     assert answer.handoff_reason != "negative_sentiment"
     assert answer.model != SMALL_TALK_MODEL
+
+
+PASSWORD_QUESTION = "How do I reset my password?"
+
+
+@pytest.mark.parametrize(
+    "nudge", ["hello?", "Hello??", "hi? anyone there?", "are you still there?", "?", "!!!"]
+)
+async def test_nudge_after_unanswered_question(engine, demo_org, nudge):
+    # The reply to the question was never posted, as when it went stale.
+    alone = await ask(engine, demo_org, PASSWORD_QUESTION)
+    history = [("customer", PASSWORD_QUESTION)]
+    assert handoff.nudged_question(history, nudge) == 0
+    answer = await ask(engine, demo_org, nudge, history)
+    assert answer.model != SMALL_TALK_MODEL
+    assert answer.should_handoff is False
+    assert answer.content == alone.content
+    assert answer.sources[0].title == "Resetting your password"
+
+
+async def test_nudge_after_small_talk_reply(engine, demo_org):
+    history = [
+        ("customer", PASSWORD_QUESTION),
+        ("customer", "hi"),
+        ("ai", small_talk_reply(SmallTalk.GREETING)),
+    ]
+    answer = await ask(engine, demo_org, "hello?", history)
+    assert answer.model != SMALL_TALK_MODEL
+    assert answer.sources[0].title == "Resetting your password"
+
+
+async def test_greeting_after_answered_question(engine, demo_org):
+    answered = await ask(engine, demo_org, PASSWORD_QUESTION)
+    assert answered.should_handoff is False
+    history = [("customer", PASSWORD_QUESTION), ("ai", answered.content)]
+    assert handoff.nudged_question(history, "hello?") is None
+    answer = await ask(engine, demo_org, "hello?", history)
+    assert answer.content == small_talk_reply(SmallTalk.GREETING, "en")
+
+
+@pytest.mark.parametrize("nudge", ["hello?", "anyone there?", "?"])
+def test_nudge_after_failed_reply_hands_off(nudge):
+    history = [
+        ("customer", "How do I export bookings to SAP?"),
+        ("ai", "I couldn't find anything about that in our help articles."),
+    ]
+    decision = handoff.before_answer(history, nudge)
+    assert decision.reason == handoff.HandoffReason.REPEATED_FAILURE
+
+
+def test_nudge_after_agent_reply_is_greeting():
+    history = [("customer", PASSWORD_QUESTION), ("agent", "Let me check that for you.")]
+    assert handoff.pending_question(history) is None
+    assert handoff.nudged_question(history, "hello?") is None
+
+
+async def test_auto_reply_answers_nudged_question(client, kb_tenant):
+    conversation = await create_conversation(client, kb_tenant)
+    conversation_id = conversation["id"]
+    # Sent while automatic replies were off, so the question has no reply.
+    sent = await send_message(client, kb_tenant, conversation_id, PASSWORD_QUESTION)
+    assert sent.status_code == 201
+    await enable_auto_reply(client, kb_tenant)
+
+    nudge = await send_message(client, kb_tenant, conversation_id, "hello?")
+    assert nudge.status_code == 201
+    messages = await wait_for_messages(client, kb_tenant, conversation_id, 3)
+
+    assert [m["authorType"] for m in messages] == ["customer", "customer", "ai"]
+    reply = messages[-1]
+    assert reply["content"] != small_talk_reply(SmallTalk.GREETING, "en")
+    meta = reply["metadata"]["ai"]
+    assert meta["inReplyTo"] == nudge.json()["id"]
+    assert meta["shouldHandoff"] is False
+    assert meta["sources"][0]["title"] == "Resetting your password"

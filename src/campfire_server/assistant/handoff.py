@@ -17,9 +17,16 @@ from enum import StrEnum
 from .complaints import complains_about_help
 from .person_request import fold, requested_human
 from .sensitive import SensitiveTopic, sensitive_topic
-from .small_talk import emoji_only, is_small_talk, is_small_talk_reply
+from .small_talk import (
+    emoji_only,
+    is_greeting_nudge,
+    is_nudge,
+    is_small_talk,
+    is_small_talk_reply,
+)
 
 DEFAULT_THRESHOLD = 0.6
+_CUSTOMERS = frozenset({"customer", "user"})
 # Earlier AI replies in a row that did not help before the AI stops trying.
 REPEATED_FAILURE_LIMIT = 2
 
@@ -96,6 +103,65 @@ def negative_sentiment(message: str) -> bool:
     )
 
 
+def _since_person(turns: Sequence[tuple[str, str]]) -> list[tuple[str, str]]:
+    """Return the turns after the last agent or system message."""
+    start = 0
+    for position, (author, _content) in enumerate(turns):
+        if author in ("agent", "system"):
+            start = position + 1
+    return list(turns[start:])
+
+
+def _is_question(author: str, content: str) -> bool:
+    return author in _CUSTOMERS and not is_small_talk(content) and not is_nudge(content)
+
+
+def reply_failed(content: str) -> bool:
+    """Tell whether an AI reply states that it could not help."""
+    return bool(_UNHELPFUL_REPLY.search(fold(content)))
+
+
+def pending_question(history: Sequence[tuple[str, str]]) -> int | None:
+    """Return the position in ``history`` of the customer's unanswered question, if any.
+
+    It is the last customer turn that is more than small talk, when no AI
+    reply after it answered: every AI turn since is a reply to small talk or
+    a reply that could not help. An agent or system message answers it, so
+    only turns after the last of those count.
+    """
+    offset = len(history) - len(_since_person(history))
+    recent = history[offset:]
+    for position in range(len(recent) - 1, -1, -1):
+        author, content = recent[position]
+        if author == "ai" and not is_small_talk_reply(content) and not reply_failed(content):
+            return None
+        if _is_question(author, content):
+            return offset + position
+    return None
+
+
+def nudged_question(history: Sequence[tuple[str, str]], message: str) -> int | None:
+    """Return the position in ``history`` of the question that ``message`` nudges, if any.
+
+    A bare "?" or "!!!" nudges the customer's last question, answered or
+    not. A greeting asked as a question ("hello?", "anyone there?") nudges
+    only a question that got no answer, because after an answer it opens a
+    new exchange.
+    """
+    if is_nudge(message):
+        return next(
+            (
+                position
+                for position in range(len(history) - 1, -1, -1)
+                if _is_question(*history[position])
+            ),
+            None,
+        )
+    if is_greeting_nudge(message):
+        return pending_question(history)
+    return None
+
+
 def repeated_failure(history: Sequence[tuple[str, str]], message: str) -> bool:
     """Tell whether the last ``REPEATED_FAILURE_LIMIT`` AI replies in a row failed the customer.
 
@@ -104,15 +170,13 @@ def repeated_failure(history: Sequence[tuple[str, str]], message: str) -> bool:
     Only turns since the last agent or system message count, so a
     conversation handed back by a person starts afresh. A reply to small
     talk ("hi", "thanks") neither fails nor helps, so it leaves the count
-    as it was, and a small-talk message never rejects a reply.
+    as it was, and a small-talk message never rejects a reply. A nudge
+    ("hello?", "?") that asks again a question whose last reply failed
+    counts as one more failure, because the same knowledge would fail the
+    same way.
     """
-    turns = list(history) + [("customer", message)]
-    start = 0
-    for position, (author, _content) in enumerate(turns):
-        if author in ("agent", "system"):
-            start = position + 1
+    recent = _since_person(list(history) + [("customer", message)])
     failures = 0
-    recent = turns[start:]
     for position, (author, content) in enumerate(recent):
         if author != "ai" or is_small_talk_reply(content):
             continue
@@ -124,12 +188,14 @@ def repeated_failure(history: Sequence[tuple[str, str]], message: str) -> bool:
             ),
             None,
         )
-        if _UNHELPFUL_REPLY.search(fold(content)) or (
+        if reply_failed(content) or (
             following is not None and _CUSTOMER_DISSATISFIED.search(fold(following))
         ):
             failures += 1
         else:
             failures = 0
+    if failures and nudged_question(history, message) is not None:
+        failures += 1
     return failures >= REPEATED_FAILURE_LIMIT
 
 
