@@ -446,3 +446,69 @@ async def test_auto_reply_answers_nudged_question(client, kb_tenant):
     assert meta["inReplyTo"] == nudge.json()["id"]
     assert meta["shouldHandoff"] is False
     assert meta["sources"][0]["title"] == "Resetting your password"
+
+
+async def greet_in_turn(engine, tenant, messages):
+    """Send ``messages`` one by one and return the history and the answer to the last."""
+    history = []
+    answer = None
+    for message in messages:
+        answer = await ask(engine, tenant, message, history)
+        history += [("customer", message), ("ai", answer.content)]
+    return history, answer
+
+
+@pytest.mark.parametrize(
+    "messages",
+    [
+        ["hi", "hello?", "hello??"],
+        ["hello", "hello", "hello"],
+        ["?", "anyone there?", "hi"],
+        ["Hallo", "ist da jemand?", "hallo?"],
+    ],
+)
+async def test_repeated_greetings_offer_person(engine, demo_org, messages):
+    history, first = await greet_in_turn(engine, demo_org, messages[:2])
+    assert first.should_handoff is False
+    assert first.model == SMALL_TALK_MODEL
+
+    answer = await ask(engine, demo_org, messages[2], history)
+
+    assert answer.should_handoff is True
+    assert answer.handoff_reason == "repeated_failure"
+
+
+@pytest.mark.parametrize(
+    "messages",
+    [
+        ["hi", "thanks", "ok", "hello"],
+        ["hi", "hello?", PASSWORD_QUESTION, "hi"],
+        ["thanks", "ok", "thanks", "bye"],
+    ],
+)
+async def test_other_small_talk_never_escalates(engine, demo_org, messages):
+    _, answer = await greet_in_turn(engine, demo_org, messages)
+    assert answer.should_handoff is False
+
+
+async def test_auto_reply_repeated_greetings_hand_off(client, kb_tenant):
+    await enable_auto_reply(client, kb_tenant)
+    conversation = await create_conversation(client, kb_tenant)
+    conversation_id = conversation["id"]
+
+    for count, message in enumerate(["hi", "hello?", "hello??"], start=1):
+        sent = await send_message(client, kb_tenant, conversation_id, message)
+        assert sent.status_code == 201
+        messages = await wait_for_messages(client, kb_tenant, conversation_id, 2 * count)
+
+    public = [m for m in messages if not m.get("private")]
+    assert [m["authorType"] for m in public] == ["customer", "ai"] * 3
+    assert public[1]["content"] == small_talk_reply(SmallTalk.GREETING, "en")
+    assert public[3]["content"] == small_talk_reply(SmallTalk.GREETING, "en")
+    assert public[5]["metadata"]["ai"]["shouldHandoff"] is True
+    assert public[5]["metadata"]["ai"]["handoffReason"] == "repeated_failure"
+    record = await client.get(
+        f"/conversations/{conversation_id}/handoff", headers=kb_tenant.headers
+    )
+    assert record.status_code == 200
+    assert record.json()["reason"] == "repeated_failure"

@@ -18,11 +18,14 @@ from .complaints import complains_about_help
 from .person_request import fold, requested_human
 from .sensitive import SensitiveTopic, sensitive_topic
 from .small_talk import (
+    SmallTalk,
     emoji_only,
     is_greeting_nudge,
+    is_greeting_reply,
     is_nudge,
     is_small_talk,
     is_small_talk_reply,
+    match_small_talk,
 )
 
 DEFAULT_THRESHOLD = 0.6
@@ -162,6 +165,31 @@ def nudged_question(history: Sequence[tuple[str, str]], message: str) -> int | N
     return None
 
 
+def repeated_greetings(history: Sequence[tuple[str, str]], message: str) -> bool:
+    """Tell whether ``message`` greets again after ``REPEATED_FAILURE_LIMIT`` greeting replies.
+
+    A customer who greets or nudges again and again without a question
+    ("hi", "hello?", "??") is not helped by another greeting, so the
+    greeting replies in a row count as failures. Any other turn since the
+    last agent or system message ends the row.
+    """
+    if not _greets(message):
+        return False
+    greeted = 0
+    for author, content in reversed(_since_person(history)):
+        if author == "ai" and is_greeting_reply(content):
+            greeted += 1
+        elif not (author in _CUSTOMERS and _greets(content)):
+            break
+    return greeted >= REPEATED_FAILURE_LIMIT
+
+
+def _greets(message: str) -> bool:
+    match = match_small_talk(message)
+    greeting = match is not None and match.kind is SmallTalk.GREETING
+    return greeting or is_nudge(message)
+
+
 def repeated_failure(history: Sequence[tuple[str, str]], message: str) -> bool:
     """Tell whether the last ``REPEATED_FAILURE_LIMIT`` AI replies in a row failed the customer.
 
@@ -222,7 +250,7 @@ def before_answer(history: Sequence[tuple[str, str]], message: str) -> HandoffDe
         return HandoffDecision(True, HandoffReason.OUT_OF_SCOPE, topic)
     if negative_sentiment(message):
         return HandoffDecision(True, HandoffReason.NEGATIVE_SENTIMENT)
-    if repeated_failure(history, message):
+    if repeated_failure(history, message) or repeated_greetings(history, message):
         return HandoffDecision(True, HandoffReason.REPEATED_FAILURE)
     return HandoffDecision(False)
 

@@ -220,6 +220,7 @@ _REPLIES = {
     },
 }
 _ALL_REPLIES = frozenset(text for replies in _REPLIES.values() for text in replies.values())
+_GREETING_REPLIES = frozenset(replies[SmallTalk.GREETING] for replies in _REPLIES.values())
 
 _NOT_WORD = re.compile(r"[^a-z0-9]+")
 
@@ -367,3 +368,8 @@ def is_small_talk(message: str) -> bool:
 def is_small_talk_reply(content: str) -> bool:
     """Tell whether ``content`` is one of the engine's replies to small talk."""
     return content.strip() in _ALL_REPLIES
+
+
+def is_greeting_reply(content: str) -> bool:
+    """Tell whether ``content`` is the engine's reply to a greeting, in any language."""
+    return content.strip() in _GREETING_REPLIES
