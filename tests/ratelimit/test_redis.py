@@ -148,3 +148,45 @@ async def test_connection_slots_recreated_after_loss():
         await limiter.close()
         client.delete(key)
         client.close()
+
+
+async def test_outage_slots_written_back(tmp_path):
+    from tests.resilience.services import PrivateRedis
+
+    server = PrivateRedis(tmp_path)
+    server.start()
+
+    async def limit_for(org_id: str) -> int:
+        return 2
+
+    key = "campfire:ws:org_outage"
+    first = ConnectionLimiter(server.url, limit_for)
+    second = ConnectionLimiter(server.url, limit_for)
+    client = redis.Redis.from_url(server.url, socket_connect_timeout=2)
+    try:
+        server.stop()
+        # While Redis is down the first process counts its own sockets only.
+        slots = [await first.acquire("org_outage"), await first.acquire("org_outage")]
+        assert [slot.shared for slot in slots] == [False, False]
+
+        server.start()
+        await first.refresh()
+
+        assert client.zcard(key) == 2
+        assert client.pttl(key) > 0
+        assert first.open_count("org_outage") == 2
+        # The limit now applies to another process as well.
+        with pytest.raises(RateLimited):
+            await second.acquire("org_outage")
+
+        await first.release(slots[0])
+        assert client.zcard(key) == 1
+        assert first.open_count("org_outage") == 1
+        assert (await second.acquire("org_outage")).shared is True
+        await first.release(slots[1])
+        assert client.zcard(key) == 1
+    finally:
+        await first.close()
+        await second.close()
+        client.close()
+        server.stop()
