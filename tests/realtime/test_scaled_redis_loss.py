@@ -101,8 +101,8 @@ async def test_agent_online_after_redis_loses_keys(pair, prefix, scaled_db) -> N
 
         assert flush_namespace(prefix) > 0
         await on_first.close()
-        # The first process stores the agent offline, because Redis counts no
-        # lease, and the second one restores it once it hears the offline frame.
+        # The first process no longer finds its socket's lease, so it leaves the
+        # status to a recheck after the second process has stored its lease again.
         await asyncio.sleep(1.5)
         statuses = await _statuses(http, tenant.headers, "agent_kept", LEASE_SECONDS * 2)
 
@@ -136,3 +136,49 @@ async def test_away_agent_stays_away_after_loss(pair, prefix, scaled_db) -> None
         await socket.close()
         await asyncio.sleep(1.0)
         assert (await _statuses(http, tenant.headers, "agent_bob", 0.5))[-1] == "offline"
+
+
+async def test_away_agent_closing_socket_after_loss(pair, prefix, scaled_db) -> None:
+    first, second = pair
+    tenant = await make_tenant(scaled_db, "Redis loss closing org")
+    token = await agent_token(scaled_db, tenant, "agent_carol")
+    on_first = await connect(first, token)
+    on_second = await connect(second, token)
+
+    async with httpx.AsyncClient(base_url=second.api, timeout=30) as http:
+        assert (await _statuses(http, tenant.headers, "agent_carol", 0.5))[-1] == "online"
+        response = await http.patch(
+            "/agents/agent_carol", json={"status": "away"}, headers=tenant.headers
+        )
+        assert response.status_code == 200, response.text
+
+        assert flush_namespace(prefix) > 0
+        # The first process no longer finds the lease of the closing socket, so
+        # it cannot tell whether the agent's socket on the second one is open.
+        await on_first.close()
+        statuses = await _statuses(http, tenant.headers, "agent_carol", LEASE_SECONDS * 1.5)
+
+        assert set(statuses) == {"away"}
+        assert await _lease_count(prefix, tenant.org_id, "agent_carol") == 1
+
+        await on_second.close()
+        await asyncio.sleep(1.0)
+        assert (await _statuses(http, tenant.headers, "agent_carol", 0.5))[-1] == "offline"
+
+
+async def test_last_socket_closing_after_loss(pair, prefix, scaled_db) -> None:
+    first, second = pair
+    tenant = await make_tenant(scaled_db, "Redis loss last socket org")
+    token = await agent_token(scaled_db, tenant, "agent_dan")
+    socket = await connect(first, token)
+
+    async with httpx.AsyncClient(base_url=second.api, timeout=30) as http:
+        assert (await _statuses(http, tenant.headers, "agent_dan", 0.5))[-1] == "online"
+
+        assert flush_namespace(prefix) > 0
+        await socket.close()
+        # Offline after every process's next renewal (every 2 s) found no lease.
+        statuses = await _statuses(http, tenant.headers, "agent_dan", LEASE_SECONDS / 3 + 3)
+
+        assert statuses[-1] == "offline"
+        assert await _lease_count(prefix, tenant.org_id, "agent_dan") == 0
