@@ -6,7 +6,6 @@ Leases last 6 s here, so each process renews them every 2 s.
 from __future__ import annotations
 
 import asyncio
-import secrets
 from collections.abc import AsyncIterator, Iterator
 
 import httpx
@@ -16,14 +15,14 @@ import redis
 from campfire_server.db.database import Database, open_database
 from tests.conftest import LiveServer, make_tenant, start_server
 from tests.realtime.conftest import SERVER_ENV, agent_token, connect
-from tests.redis_support import REDIS_URL
+from tests.redis_support import REDIS_URL, claim_namespace, delete_namespace
 
 LEASE_SECONDS = 6
 
 
 @pytest.fixture(scope="module")
 def prefix() -> str:
-    return f"loss{secrets.token_hex(4)}"
+    return claim_namespace("loss")
 
 
 @pytest.fixture(scope="module")
@@ -57,12 +56,7 @@ async def scaled_db(scaled_url: str) -> AsyncIterator[Database]:
 
 def flush_namespace(prefix: str) -> int:
     """Delete every key of the deployment's namespace, as a Redis restart without data would."""
-    client = redis.Redis.from_url(REDIS_URL)
-    try:
-        keys = list(client.scan_iter(match=f"{prefix}:*"))
-        return client.delete(*keys) if keys else 0
-    finally:
-        client.close()
+    return delete_namespace(prefix)
 
 
 async def _lease_count(prefix: str, org_id: str, agent_id: str) -> int:
