@@ -291,7 +291,11 @@ class RealtimeService:
         meanwhile, and nothing else would ever mark it offline.
 
         NOTE: an agent set online or away by a PATCH without an open socket
-        is marked offline too, as at the sole process's start-up.
+        is marked offline too, as at the sole process's start-up, although
+        no lease sweep changes it at any other time. Sparing it needs a
+        stored mark of the agents whose status came from sockets, because
+        the Redis keys that listed them are lost. The agents table has no
+        such column yet, so adding one needs a migration.
         """
         present = await self.db.read(
             lambda tx: tx.all(
