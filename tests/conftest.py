@@ -25,6 +25,7 @@ from campfire_server.db.database import Database, open_database
 from campfire_server.organizations import actions as org_actions
 from campfire_server.organizations.schemas import MailboxCreate, MailboxSettings
 from campfire_server.webhooks import guard
+from tests.redis_support import claim_namespace, delete_claimed_namespaces
 
 POSTGRES_URL = os.environ.get(
     "CAMPFIRE_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
@@ -91,6 +92,13 @@ def drop_postgres_database(url: str) -> None:
     name = url.rpartition("/")[2]
     with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session", autouse=True)
+def redis_keys_deleted() -> Iterator[None]:
+    """Delete the Redis keys of every namespace the session claimed, after its last test."""
+    yield
+    delete_claimed_namespaces()
 
 
 @pytest.fixture(scope="session")
@@ -262,6 +270,10 @@ def start_server(
         **NO_DNS,
         **(env or {}),
     }
+    redis_url = environment.get("CAMPFIRE_REDIS_URL")
+    if redis_url and not environment.get("CAMPFIRE_REDIS_PREFIX"):
+        # Keys under the session's prefix are deleted when the session ends.
+        environment["CAMPFIRE_REDIS_PREFIX"] = claim_namespace(url=redis_url)
     with open(log_path, "wb") as log_file:
         process = subprocess.Popen(
             [

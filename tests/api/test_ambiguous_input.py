@@ -93,8 +93,11 @@ async def test_two_idempotency_keys_are_400(client, tenant):
     assert (await get_conversation(client, tenant, conversation["id"]))["messageCount"] == 0
 
 
-@pytest.mark.parametrize("charset", ["utf-16", "UTF-16LE", '"iso-8859-1"'])
-async def test_other_charset_is_415(client, tenant, charset):
+@pytest.mark.parametrize(
+    ("charset", "shown"),
+    [("utf-16", "utf-16"), ("UTF-16LE", "UTF-16LE"), ('"ISO-8859-1"', "ISO-8859-1")],
+)
+async def test_other_charset_is_415(client, tenant, charset, shown):
     conversation = await create_conversation(client, tenant)
 
     response = await post_raw_message(
@@ -106,9 +109,29 @@ async def test_other_charset_is_415(client, tenant, charset):
     )
 
     error = assert_envelope(response, 415, "UNSUPPORTED_MEDIA_TYPE")
-    shown = charset.strip('"').lower()
     assert error["message"].startswith(f"charset {shown!r} is not supported")
     assert "encode the JSON body as UTF-8" in error["message"]
+    assert error["details"]["value"] == shown
+    assert (await get_conversation(client, tenant, conversation["id"]))["messageCount"] == 0
+
+
+@pytest.mark.parametrize("parameter", ["charset=", 'Charset=""', "charset= "])
+async def test_empty_charset_is_415(client, tenant, parameter):
+    conversation = await create_conversation(client, tenant)
+
+    response = await post_raw_message(
+        client,
+        tenant,
+        conversation["id"],
+        b'{"content":"hello"}',
+        f"application/json; {parameter}",
+    )
+
+    error = assert_envelope(response, 415, "UNSUPPORTED_MEDIA_TYPE")
+    sent = parameter.strip()
+    assert error["message"].startswith(f"the charset parameter {sent!r} is empty")
+    assert "charset ''" not in error["message"]
+    assert error["details"]["value"] == sent
     assert (await get_conversation(client, tenant, conversation["id"]))["messageCount"] == 0
 
 

@@ -40,7 +40,7 @@ SMALL_TALK = [
 QUESTIONS = [
     "hi, my invoice is wrong",
     "thanks, but how do I export my bookings?",
-    "hello? anyone there?",
+    "hello? can anyone there help with billing?",
     "ok so how much is the Team plan",
     "yes",
     "there",
@@ -271,6 +271,8 @@ FAMILIES = [
     ("igualmente", SmallTalk.FAREWELL),
     ("Ihnen auch, schönes Wochenende", SmallTalk.FAREWELL),
     ("thanks, bye", SmallTalk.FAREWELL),
+    ("hello? anyone there?", SmallTalk.GREETING),
+    ("¿Hay alguien ahí?", SmallTalk.GREETING),
 ]
 
 
@@ -337,3 +339,176 @@ def test_portuguese_ta_is_not_english_thanks():
     assert match_small_talk("tá bom") == match_small_talk("tá certo")
     assert match_small_talk("tá bom").kind is SmallTalk.ACKNOWLEDGEMENT
     assert match_small_talk("tá bom").languages == frozenset({"pt"})
+
+
+@pytest.mark.parametrize("message", ["👎", "😡", "👎🏽", "😠😠", "🤬!", "🙄"])
+async def test_negative_emoji_hands_off_as_sentiment(engine, demo_org, message):
+    decision = handoff.before_answer([], message)
+    assert decision.reason == handoff.HandoffReason.NEGATIVE_SENTIMENT
+    answer = await ask(engine, demo_org, message)
+    assert answer.should_handoff is True
+    assert answer.handoff_reason == "negative_sentiment"
+
+
+@pytest.mark.parametrize("message", ["👍😡", "😡 how do I export bookings?"])
+def test_mixed_emoji_is_not_negative_alone(message):
+    assert not handoff.negative_sentiment(message)
+
+
+@pytest.mark.parametrize("message", ["!!!", "!!!!", " ! ! ! ", "?!?!", "¡¡¡"])
+async def test_bare_exclamation_is_not_frustration(engine, demo_org, message):
+    assert not handoff.negative_sentiment(message)
+    assert not handoff.before_answer([], message).should_handoff
+    answer = await ask(engine, demo_org, message)
+    assert answer.should_handoff is False
+    assert answer.content == small_talk_reply(SmallTalk.GREETING, "en")
+
+
+async def test_bare_exclamation_after_question_is_nudge(engine, demo_org):
+    question = "How do I reset my password?"
+    first = await ask(engine, demo_org, question)
+    history = [("customer", question), ("ai", first.content)]
+    answer = await ask(engine, demo_org, "!!!", history)
+    assert answer.handoff_reason != "negative_sentiment"
+    assert answer.model != SMALL_TALK_MODEL
+
+
+PASSWORD_QUESTION = "How do I reset my password?"
+
+
+@pytest.mark.parametrize(
+    "nudge", ["hello?", "Hello??", "hi? anyone there?", "are you still there?", "?", "!!!"]
+)
+async def test_nudge_after_unanswered_question(engine, demo_org, nudge):
+    # The reply to the question was never posted, as when it went stale.
+    alone = await ask(engine, demo_org, PASSWORD_QUESTION)
+    history = [("customer", PASSWORD_QUESTION)]
+    assert handoff.nudged_question(history, nudge) == 0
+    answer = await ask(engine, demo_org, nudge, history)
+    assert answer.model != SMALL_TALK_MODEL
+    assert answer.should_handoff is False
+    assert answer.content == alone.content
+    assert answer.sources[0].title == "Resetting your password"
+
+
+async def test_nudge_after_small_talk_reply(engine, demo_org):
+    history = [
+        ("customer", PASSWORD_QUESTION),
+        ("customer", "hi"),
+        ("ai", small_talk_reply(SmallTalk.GREETING)),
+    ]
+    answer = await ask(engine, demo_org, "hello?", history)
+    assert answer.model != SMALL_TALK_MODEL
+    assert answer.sources[0].title == "Resetting your password"
+
+
+async def test_greeting_after_answered_question(engine, demo_org):
+    answered = await ask(engine, demo_org, PASSWORD_QUESTION)
+    assert answered.should_handoff is False
+    history = [("customer", PASSWORD_QUESTION), ("ai", answered.content)]
+    assert handoff.nudged_question(history, "hello?") is None
+    answer = await ask(engine, demo_org, "hello?", history)
+    assert answer.content == small_talk_reply(SmallTalk.GREETING, "en")
+
+
+@pytest.mark.parametrize("nudge", ["hello?", "anyone there?", "?"])
+def test_nudge_after_failed_reply_hands_off(nudge):
+    history = [
+        ("customer", "How do I export bookings to SAP?"),
+        ("ai", "I couldn't find anything about that in our help articles."),
+    ]
+    decision = handoff.before_answer(history, nudge)
+    assert decision.reason == handoff.HandoffReason.REPEATED_FAILURE
+
+
+def test_nudge_after_agent_reply_is_greeting():
+    history = [("customer", PASSWORD_QUESTION), ("agent", "Let me check that for you.")]
+    assert handoff.pending_question(history) is None
+    assert handoff.nudged_question(history, "hello?") is None
+
+
+async def test_auto_reply_answers_nudged_question(client, kb_tenant):
+    conversation = await create_conversation(client, kb_tenant)
+    conversation_id = conversation["id"]
+    # Sent while automatic replies were off, so the question has no reply.
+    sent = await send_message(client, kb_tenant, conversation_id, PASSWORD_QUESTION)
+    assert sent.status_code == 201
+    await enable_auto_reply(client, kb_tenant)
+
+    nudge = await send_message(client, kb_tenant, conversation_id, "hello?")
+    assert nudge.status_code == 201
+    messages = await wait_for_messages(client, kb_tenant, conversation_id, 3)
+
+    assert [m["authorType"] for m in messages] == ["customer", "customer", "ai"]
+    reply = messages[-1]
+    assert reply["content"] != small_talk_reply(SmallTalk.GREETING, "en")
+    meta = reply["metadata"]["ai"]
+    assert meta["inReplyTo"] == nudge.json()["id"]
+    assert meta["shouldHandoff"] is False
+    assert meta["sources"][0]["title"] == "Resetting your password"
+
+
+async def greet_in_turn(engine, tenant, messages):
+    """Send ``messages`` one by one and return the history and the answer to the last."""
+    history = []
+    answer = None
+    for message in messages:
+        answer = await ask(engine, tenant, message, history)
+        history += [("customer", message), ("ai", answer.content)]
+    return history, answer
+
+
+@pytest.mark.parametrize(
+    "messages",
+    [
+        ["hi", "hello?", "hello??"],
+        ["hello", "hello", "hello"],
+        ["?", "anyone there?", "hi"],
+        ["Hallo", "ist da jemand?", "hallo?"],
+    ],
+)
+async def test_repeated_greetings_offer_person(engine, demo_org, messages):
+    history, first = await greet_in_turn(engine, demo_org, messages[:2])
+    assert first.should_handoff is False
+    assert first.model == SMALL_TALK_MODEL
+
+    answer = await ask(engine, demo_org, messages[2], history)
+
+    assert answer.should_handoff is True
+    assert answer.handoff_reason == "repeated_failure"
+
+
+@pytest.mark.parametrize(
+    "messages",
+    [
+        ["hi", "thanks", "ok", "hello"],
+        ["hi", "hello?", PASSWORD_QUESTION, "hi"],
+        ["thanks", "ok", "thanks", "bye"],
+    ],
+)
+async def test_other_small_talk_never_escalates(engine, demo_org, messages):
+    _, answer = await greet_in_turn(engine, demo_org, messages)
+    assert answer.should_handoff is False
+
+
+async def test_auto_reply_repeated_greetings_hand_off(client, kb_tenant):
+    await enable_auto_reply(client, kb_tenant)
+    conversation = await create_conversation(client, kb_tenant)
+    conversation_id = conversation["id"]
+
+    for count, message in enumerate(["hi", "hello?", "hello??"], start=1):
+        sent = await send_message(client, kb_tenant, conversation_id, message)
+        assert sent.status_code == 201
+        messages = await wait_for_messages(client, kb_tenant, conversation_id, 2 * count)
+
+    public = [m for m in messages if not m.get("private")]
+    assert [m["authorType"] for m in public] == ["customer", "ai"] * 3
+    assert public[1]["content"] == small_talk_reply(SmallTalk.GREETING, "en")
+    assert public[3]["content"] == small_talk_reply(SmallTalk.GREETING, "en")
+    assert public[5]["metadata"]["ai"]["shouldHandoff"] is True
+    assert public[5]["metadata"]["ai"]["handoffReason"] == "repeated_failure"
+    record = await client.get(
+        f"/conversations/{conversation_id}/handoff", headers=kb_tenant.headers
+    )
+    assert record.status_code == 200
+    assert record.json()["reason"] == "repeated_failure"

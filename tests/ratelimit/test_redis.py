@@ -13,6 +13,7 @@ import redis
 from campfire_server.auth.connections import ConnectionLimiter
 from campfire_server.auth.ratelimit import RateLimits
 from campfire_server.errors import RateLimited
+from campfire_server.redis_namespace import DEFAULT_PREFIX
 from tests.conftest import free_port, start_server
 from tests.conftest import test_settings as make_settings
 
@@ -35,7 +36,12 @@ def redis_db():
 
 
 def test_two_servers_share_one_limit(db, tenant, redis_db, tmp_path):
-    env = {"CAMPFIRE_REDIS_URL": REDIS_URL, "CAMPFIRE_RATE_LIMIT_REQUESTS_PER_MINUTE": "6"}
+    # The default prefix, which the test may use because it flushes its database.
+    env = {
+        "CAMPFIRE_REDIS_URL": REDIS_URL,
+        "CAMPFIRE_REDIS_PREFIX": DEFAULT_PREFIX,
+        "CAMPFIRE_RATE_LIMIT_REQUESTS_PER_MINUTE": "6",
+    }
     servers = [start_server(db.url, tmp_path, env=env) for _ in range(2)]
     try:
         statuses = []
@@ -47,7 +53,8 @@ def test_two_servers_share_one_limit(db, tenant, redis_db, tmp_path):
             remaining.append(int(response.headers["x-ratelimit-remaining"]))
         assert statuses == [200] * 6 + [429, 429]
         assert remaining == [5, 4, 3, 2, 1, 0, 0, 0]
-        assert any(key.startswith(b"campfire:ratelimit") for key in redis_db.keys("*"))
+        prefix = f"{DEFAULT_PREFIX}:ratelimit".encode()
+        assert any(key.startswith(prefix) for key in redis_db.keys("*"))
     finally:
         for server in servers:
             server.stop()
@@ -148,3 +155,45 @@ async def test_connection_slots_recreated_after_loss():
         await limiter.close()
         client.delete(key)
         client.close()
+
+
+async def test_outage_slots_written_back(tmp_path):
+    from tests.resilience.services import PrivateRedis
+
+    server = PrivateRedis(tmp_path)
+    server.start()
+
+    async def limit_for(org_id: str) -> int:
+        return 2
+
+    key = "campfire:ws:org_outage"
+    first = ConnectionLimiter(server.url, limit_for)
+    second = ConnectionLimiter(server.url, limit_for)
+    client = redis.Redis.from_url(server.url, socket_connect_timeout=2)
+    try:
+        server.stop()
+        # While Redis is down the first process counts its own sockets only.
+        slots = [await first.acquire("org_outage"), await first.acquire("org_outage")]
+        assert [slot.shared for slot in slots] == [False, False]
+
+        server.start()
+        await first.refresh()
+
+        assert client.zcard(key) == 2
+        assert client.pttl(key) > 0
+        assert first.open_count("org_outage") == 2
+        # The limit now applies to another process as well.
+        with pytest.raises(RateLimited):
+            await second.acquire("org_outage")
+
+        await first.release(slots[0])
+        assert client.zcard(key) == 1
+        assert first.open_count("org_outage") == 1
+        assert (await second.acquire("org_outage")).shared is True
+        await first.release(slots[1])
+        assert client.zcard(key) == 1
+    finally:
+        await first.close()
+        await second.close()
+        client.close()
+        server.stop()

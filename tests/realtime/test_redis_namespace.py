@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import secrets
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import pytest
@@ -17,7 +16,13 @@ from campfire_server.errors import RateLimited
 from campfire_server.realtime.brokers import RedisBroker, open_broker
 from campfire_server.redis_namespace import RedisNamespace
 from tests.conftest import test_settings as make_settings
-from tests.redis_support import REDIS_URL, redis_reachable, redis_url_for_db
+from tests.redis_support import (
+    REDIS_URL,
+    claim_namespace,
+    delete_namespace,
+    redis_reachable,
+    redis_url_for_db,
+)
 
 # Database numbers of the two deployments; each test uses a prefix of its own,
 # so concurrent runs on the same server do not meet either.
@@ -32,8 +37,12 @@ def require_redis() -> None:
 
 
 @pytest.fixture
-def prefix() -> str:
-    return f"campfire-test-{secrets.token_hex(4)}"
+def prefix() -> Iterator[str]:
+    prefix = claim_namespace("namespace")
+    yield prefix
+    for number in (FIRST_DB, SECOND_DB):
+        for used in (prefix, prefix + "-other"):
+            delete_namespace(used, redis_url_for_db(number))
 
 
 def _envelopes(tag: str) -> list[dict[str, Any]]:

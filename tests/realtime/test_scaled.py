@@ -29,8 +29,8 @@ from tests.realtime.conftest import (
     subscribe,
     ws_url,
 )
+from tests.redis_support import REDIS_URL
 
-REDIS_URL = "redis://127.0.0.1:6379/0"
 CONNECTION_LIMIT = 3
 
 

@@ -9,13 +9,11 @@ from __future__ import annotations
 
 import asyncio
 import json
-import secrets
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import httpx
 import pytest
-import redis
 
 from campfire_server.db.database import Database, open_database
 from tests.conftest import LiveServer, make_tenant, start_server
@@ -27,7 +25,7 @@ from tests.realtime.conftest import (
     open_conversation,
     subscribe,
 )
-from tests.redis_support import REDIS_URL
+from tests.redis_support import REDIS_URL, claim_namespace, delete_namespace
 
 LEASE_SECONDS = 3
 TYPING_TTL_SECONDS = float(SERVER_ENV["CAMPFIRE_REALTIME_TYPING_TTL_SECONDS"])
@@ -39,7 +37,7 @@ def server_env() -> dict[str, str]:
     return {
         **SERVER_ENV,
         "CAMPFIRE_REDIS_URL": REDIS_URL,
-        "CAMPFIRE_REDIS_PREFIX": f"crash{secrets.token_hex(4)}",
+        "CAMPFIRE_REDIS_PREFIX": claim_namespace("crash"),
         "CAMPFIRE_REALTIME_PRESENCE_LEASE_SECONDS": str(LEASE_SECONDS),
     }
 
@@ -178,12 +176,7 @@ async def test_killed_typist_indicator_expires(survivor, victim, scaled_db) -> N
 
 def _delete_keys(prefix: str) -> int:
     """Delete every key of the deployment's namespace, as a Redis restart without data would."""
-    client = redis.Redis.from_url(REDIS_URL)
-    try:
-        keys = list(client.scan_iter(match=f"{prefix}:*"))
-        return client.delete(*keys) if keys else 0
-    finally:
-        client.close()
+    return delete_namespace(prefix)
 
 
 async def test_killed_after_redis_loss_goes_offline(

@@ -6,7 +6,6 @@ Leases last 6 s here, so each process renews them every 2 s.
 from __future__ import annotations
 
 import asyncio
-import secrets
 from collections.abc import AsyncIterator, Iterator
 
 import httpx
@@ -16,14 +15,14 @@ import redis
 from campfire_server.db.database import Database, open_database
 from tests.conftest import LiveServer, make_tenant, start_server
 from tests.realtime.conftest import SERVER_ENV, agent_token, connect
-from tests.redis_support import REDIS_URL
+from tests.redis_support import REDIS_URL, claim_namespace, delete_namespace
 
 LEASE_SECONDS = 6
 
 
 @pytest.fixture(scope="module")
 def prefix() -> str:
-    return f"loss{secrets.token_hex(4)}"
+    return claim_namespace("loss")
 
 
 @pytest.fixture(scope="module")
@@ -57,12 +56,7 @@ async def scaled_db(scaled_url: str) -> AsyncIterator[Database]:
 
 def flush_namespace(prefix: str) -> int:
     """Delete every key of the deployment's namespace, as a Redis restart without data would."""
-    client = redis.Redis.from_url(REDIS_URL)
-    try:
-        keys = list(client.scan_iter(match=f"{prefix}:*"))
-        return client.delete(*keys) if keys else 0
-    finally:
-        client.close()
+    return delete_namespace(prefix)
 
 
 async def _lease_count(prefix: str, org_id: str, agent_id: str) -> int:
@@ -101,8 +95,8 @@ async def test_agent_online_after_redis_loses_keys(pair, prefix, scaled_db) -> N
 
         assert flush_namespace(prefix) > 0
         await on_first.close()
-        # The first process stores the agent offline, because Redis counts no
-        # lease, and the second one restores it once it hears the offline frame.
+        # The first process no longer finds its socket's lease, so it leaves the
+        # status to a recheck after the second process has stored its lease again.
         await asyncio.sleep(1.5)
         statuses = await _statuses(http, tenant.headers, "agent_kept", LEASE_SECONDS * 2)
 
@@ -136,3 +130,49 @@ async def test_away_agent_stays_away_after_loss(pair, prefix, scaled_db) -> None
         await socket.close()
         await asyncio.sleep(1.0)
         assert (await _statuses(http, tenant.headers, "agent_bob", 0.5))[-1] == "offline"
+
+
+async def test_away_agent_closing_socket_after_loss(pair, prefix, scaled_db) -> None:
+    first, second = pair
+    tenant = await make_tenant(scaled_db, "Redis loss closing org")
+    token = await agent_token(scaled_db, tenant, "agent_carol")
+    on_first = await connect(first, token)
+    on_second = await connect(second, token)
+
+    async with httpx.AsyncClient(base_url=second.api, timeout=30) as http:
+        assert (await _statuses(http, tenant.headers, "agent_carol", 0.5))[-1] == "online"
+        response = await http.patch(
+            "/agents/agent_carol", json={"status": "away"}, headers=tenant.headers
+        )
+        assert response.status_code == 200, response.text
+
+        assert flush_namespace(prefix) > 0
+        # The first process no longer finds the lease of the closing socket, so
+        # it cannot tell whether the agent's socket on the second one is open.
+        await on_first.close()
+        statuses = await _statuses(http, tenant.headers, "agent_carol", LEASE_SECONDS * 1.5)
+
+        assert set(statuses) == {"away"}
+        assert await _lease_count(prefix, tenant.org_id, "agent_carol") == 1
+
+        await on_second.close()
+        await asyncio.sleep(1.0)
+        assert (await _statuses(http, tenant.headers, "agent_carol", 0.5))[-1] == "offline"
+
+
+async def test_last_socket_closing_after_loss(pair, prefix, scaled_db) -> None:
+    first, second = pair
+    tenant = await make_tenant(scaled_db, "Redis loss last socket org")
+    token = await agent_token(scaled_db, tenant, "agent_dan")
+    socket = await connect(first, token)
+
+    async with httpx.AsyncClient(base_url=second.api, timeout=30) as http:
+        assert (await _statuses(http, tenant.headers, "agent_dan", 0.5))[-1] == "online"
+
+        assert flush_namespace(prefix) > 0
+        await socket.close()
+        # Offline after every process's next renewal (every 2 s) found no lease.
+        statuses = await _statuses(http, tenant.headers, "agent_dan", LEASE_SECONDS / 3 + 3)
+
+        assert statuses[-1] == "offline"
+        assert await _lease_count(prefix, tenant.org_id, "agent_dan") == 0

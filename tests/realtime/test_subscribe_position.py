@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import secrets
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
@@ -28,7 +27,7 @@ from tests.conftest import (
     start_server,
 )
 from tests.realtime.conftest import SERVER_ENV, connect, next_frame, open_conversation, sqlite_url
-from tests.redis_support import REDIS_URL, redis_reachable
+from tests.redis_support import REDIS_URL, claim_namespace, redis_reachable
 
 ROUNDS = 40
 WRITERS = 3
@@ -65,7 +64,7 @@ def position_server(
     env = dict(SERVER_ENV)
     if kind.endswith("redis"):
         env["CAMPFIRE_REDIS_URL"] = REDIS_URL
-        env["CAMPFIRE_REDIS_PREFIX"] = f"position{secrets.token_hex(4)}"
+        env["CAMPFIRE_REDIS_PREFIX"] = claim_namespace("position")
     live = start_server(url, tmp_path_factory.mktemp("position-logs"), env=env)
     yield live
     live.stop()

@@ -71,3 +71,64 @@ async def test_widget_replay_continues_past_notes(
     await page.wait_for_timeout(500)
     assert await received_contents(page) == ["first", *missed, "later"]
     assert await page.evaluate("window.__sockets.length") == 1
+
+
+# Records the data of every "subscribed" reply that the widget's sockets
+# receive while they are not deaf, to show which replays ran.
+SUBSCRIBED_TAP = """
+(() => {
+  window.__subscribed = [];
+  const Native = window.WebSocket;
+  window.WebSocket = class extends Native {
+    constructor(...args) {
+      super(...args);
+      this.addEventListener('message', (event) => {
+        if (window.__deaf) return;
+        const frame = JSON.parse(event.data);
+        if (frame.type === 'subscribed') window.__subscribed.push(frame.data || {});
+      });
+    }
+  };
+})();
+"""
+
+
+async def test_widget_replays_more_than_limit(
+    context: Any,
+    widget_server: LiveServer,
+    host_site: HostSite,
+    realtime_available: bool,
+    quiet_key: str,
+) -> None:
+    require_realtime(realtime_available, "a replay cannot be tested")
+    await context.add_init_script(SUBSCRIBED_TAP)
+    page, conversation_id = await open_deaf_widget(
+        context, widget_server, host_site, quiet_key, "c_replay_many"
+    )
+
+    # The open socket misses 45 agent replies, more than two replays of 20 events.
+    await page.evaluate("window.__deaf = true")
+    missed = [f"missed {number}" for number in range(45)]
+    for content in missed:
+        post_agent_message(widget_server, conversation_id, content)
+    await page.wait_for_timeout(500)
+    replies_before = await page.evaluate("window.__subscribed.length")
+    await page.evaluate("window.__deaf = false")
+    # The next live frame skips the missed sequences, so the widget replays them.
+    post_agent_message(widget_server, conversation_id, "later")
+
+    await page.wait_for_function(
+        "window.__events.some(e => e.name === 'message:received' && e.data.content === 'later')",
+        timeout=30_000,
+    )
+    await page.wait_for_timeout(500)
+    assert await received_contents(page) == ["first", *missed, "later"]
+    assert await page.evaluate("window.__sockets.length") == 1
+    replies = (await page.evaluate("window.__subscribed"))[replies_before:]
+    # Two full replays continued from their nextSince, then the rest.
+    assert [reply["replayed"] for reply in replies[:2]] == [20, 20]
+    assert [reply["hasMore"] for reply in replies] == [True, True, False]
+    assert replies[1]["nextSince"] > replies[0]["nextSince"]
+    assert sum(reply["replayed"] for reply in replies) >= len(missed)
+    shown = await page.locator(".msg.agent .body").all_inner_texts()
+    assert shown == ["first", *missed, "later"]

@@ -49,12 +49,22 @@ def check_media_type(header: str | None) -> None:
         name, _, value = parameter.partition("=")
         if name.strip().lower() != "charset":
             continue
-        charset = _cut_header(value.strip().strip('"').lower())
-        if charset not in _UTF8_NAMES:
+        # The value is compared without case but repeated as sent. Quotes around
+        # it are HTTP syntax (a quoted string), not part of the charset name.
+        charset = value.strip().strip('"')
+        if not charset:
+            sent = _cut_header(parameter.strip())
             raise UnsupportedMediaType(
-                f"charset {charset!r} is not supported; encode the JSON body as UTF-8 and "
+                f"the charset parameter {sent!r} is empty; encode the JSON body as UTF-8 and "
                 "send charset=utf-8 or no charset",
-                details={"field": "Content-Type", "value": charset, "expected": "utf-8"},
+                details={"field": "Content-Type", "value": sent, "expected": "utf-8"},
+            )
+        if charset.lower() not in _UTF8_NAMES:
+            shown = _cut_header(charset)
+            raise UnsupportedMediaType(
+                f"charset {shown!r} is not supported; encode the JSON body as UTF-8 and "
+                "send charset=utf-8 or no charset",
+                details={"field": "Content-Type", "value": shown, "expected": "utf-8"},
             )
 
 

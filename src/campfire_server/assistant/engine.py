@@ -180,8 +180,16 @@ class AnswerEngine:
         decision = handoff.before_answer(history, question)
         if decision.should_handoff:
             return self._handoff(decision.reason, language(), 0.0, started, topic=decision.topic)
-        small_talk = match_small_talk(question)
-        if small_talk is None and is_nudge(question) and not _has_earlier_question(history):
+        nudged = handoff.nudged_question(history, question)
+        if nudged is not None:
+            # "?" or "hello?" asks the earlier question again, so it is answered
+            # again with the turns that came before it.
+            question = history[nudged][1]
+            history = history[:nudged]
+            small_talk = None
+        else:
+            small_talk = match_small_talk(question)
+        if small_talk is None and nudged is None and is_nudge(question):
             # A bare "?" with no question before it: invite the question.
             small_talk = SmallTalkMatch(SmallTalk.GREETING, frozenset(SUPPORTED_LANGUAGES))
         if small_talk is not None:
@@ -353,14 +361,6 @@ class AnswerEngine:
             candidates=candidates or [],
             handoff_topic=topic.value if topic is not None else None,
         )
-
-
-def _has_earlier_question(history: Sequence[tuple[str, str]]) -> bool:
-    """Return whether an earlier customer turn was more than small talk."""
-    return any(
-        author in CUSTOMER_AUTHORS and not is_small_talk(text) and not is_nudge(text)
-        for author, text in history
-    )
 
 
 def describe(evidence: Evidence) -> dict[str, float]:

@@ -17,9 +17,19 @@ from enum import StrEnum
 from .complaints import complains_about_help
 from .person_request import fold, requested_human
 from .sensitive import SensitiveTopic, sensitive_topic
-from .small_talk import is_small_talk, is_small_talk_reply
+from .small_talk import (
+    SmallTalk,
+    emoji_only,
+    is_greeting_nudge,
+    is_greeting_reply,
+    is_nudge,
+    is_small_talk,
+    is_small_talk_reply,
+    match_small_talk,
+)
 
 DEFAULT_THRESHOLD = 0.6
+_CUSTOMERS = frozenset({"customer", "user"})
 # Earlier AI replies in a row that did not help before the AI stops trying.
 REPEATED_FAILURE_LIMIT = 2
 
@@ -49,11 +59,15 @@ _NEGATIVE = _patterns(
     r"una verguenza|pesimo servicio|queja formal)\b",
 )
 # Emphatic punctuation counts as frustration only after a clause that contains more
-# than small talk: "this is useless!!!" is, "thanks!!!" and "great!!! how do I export?"
-# are not.
+# than small talk: "this is useless!!!" is, "thanks!!!", "great!!! how do I export?"
+# and a bare "!!!" are not.
 _EMPHATIC = re.compile(r"!!!|\?\?\?!")
 # A clause and the run of punctuation that ends it.
 _CLAUSE = re.compile(r"([^.!?;\n]*)([.!?;\n]*)")
+# Emoji that on their own show anger or disappointment: thumbs down, angry and
+# cursing faces, steam from the nose, the anger symbol, the middle finger, eye
+# rolling and unamused, disappointed and weary faces.
+_NEGATIVE_EMOJI = frozenset("👎😡😠🤬😤💢🖕🙄😒😞😩😫")
 
 # Phrases in an earlier AI reply that mean it could not help.
 _UNHELPFUL_REPLY = _patterns(
@@ -77,15 +91,103 @@ def negative_sentiment(message: str) -> bool:
     A complaint about the help itself ("you are not helping", "that didn't
     work") counts. A problem report about the product ("my webhook is not
     working") does not, as ``complaints.py`` describes. Emphatic punctuation
-    ("!!!") counts unless the clause it ends is nothing but small talk.
+    ("!!!") counts unless the clause it ends is empty or nothing but small
+    talk. A message of nothing but negative emoji ("👎", "😡") counts.
     """
     folded = fold(message)
     if _NEGATIVE.search(folded) or complains_about_help(message):
         return True
+    emoji = emoji_only(message)
+    if emoji is not None and emoji <= _NEGATIVE_EMOJI:
+        return True
     return any(
-        _EMPHATIC.search(ending) and not is_small_talk(clause)
+        _EMPHATIC.search(ending) and clause.strip() and not is_small_talk(clause)
         for clause, ending in _CLAUSE.findall(message)
     )
+
+
+def _since_person(turns: Sequence[tuple[str, str]]) -> list[tuple[str, str]]:
+    """Return the turns after the last agent or system message."""
+    start = 0
+    for position, (author, _content) in enumerate(turns):
+        if author in ("agent", "system"):
+            start = position + 1
+    return list(turns[start:])
+
+
+def _is_question(author: str, content: str) -> bool:
+    return author in _CUSTOMERS and not is_small_talk(content) and not is_nudge(content)
+
+
+def reply_failed(content: str) -> bool:
+    """Tell whether an AI reply states that it could not help."""
+    return bool(_UNHELPFUL_REPLY.search(fold(content)))
+
+
+def pending_question(history: Sequence[tuple[str, str]]) -> int | None:
+    """Return the position in ``history`` of the customer's unanswered question, if any.
+
+    It is the last customer turn that is more than small talk, when no AI
+    reply after it answered: every AI turn since is a reply to small talk or
+    a reply that could not help. An agent or system message answers it, so
+    only turns after the last of those count.
+    """
+    offset = len(history) - len(_since_person(history))
+    recent = history[offset:]
+    for position in range(len(recent) - 1, -1, -1):
+        author, content = recent[position]
+        if author == "ai" and not is_small_talk_reply(content) and not reply_failed(content):
+            return None
+        if _is_question(author, content):
+            return offset + position
+    return None
+
+
+def nudged_question(history: Sequence[tuple[str, str]], message: str) -> int | None:
+    """Return the position in ``history`` of the question that ``message`` nudges, if any.
+
+    A bare "?" or "!!!" nudges the customer's last question, answered or
+    not. A greeting asked as a question ("hello?", "anyone there?") nudges
+    only a question that got no answer, because after an answer it opens a
+    new exchange.
+    """
+    if is_nudge(message):
+        return next(
+            (
+                position
+                for position in range(len(history) - 1, -1, -1)
+                if _is_question(*history[position])
+            ),
+            None,
+        )
+    if is_greeting_nudge(message):
+        return pending_question(history)
+    return None
+
+
+def repeated_greetings(history: Sequence[tuple[str, str]], message: str) -> bool:
+    """Tell whether ``message`` greets again after ``REPEATED_FAILURE_LIMIT`` greeting replies.
+
+    A customer who greets or nudges again and again without a question
+    ("hi", "hello?", "??") is not helped by another greeting, so the
+    greeting replies in a row count as failures. Any other turn since the
+    last agent or system message ends the row.
+    """
+    if not _greets(message):
+        return False
+    greeted = 0
+    for author, content in reversed(_since_person(history)):
+        if author == "ai" and is_greeting_reply(content):
+            greeted += 1
+        elif not (author in _CUSTOMERS and _greets(content)):
+            break
+    return greeted >= REPEATED_FAILURE_LIMIT
+
+
+def _greets(message: str) -> bool:
+    match = match_small_talk(message)
+    greeting = match is not None and match.kind is SmallTalk.GREETING
+    return greeting or is_nudge(message)
 
 
 def repeated_failure(history: Sequence[tuple[str, str]], message: str) -> bool:
@@ -96,15 +198,13 @@ def repeated_failure(history: Sequence[tuple[str, str]], message: str) -> bool:
     Only turns since the last agent or system message count, so a
     conversation handed back by a person starts afresh. A reply to small
     talk ("hi", "thanks") neither fails nor helps, so it leaves the count
-    as it was, and a small-talk message never rejects a reply.
+    as it was, and a small-talk message never rejects a reply. A nudge
+    ("hello?", "?") that asks again a question whose last reply failed
+    counts as one more failure, because the same knowledge would fail the
+    same way.
     """
-    turns = list(history) + [("customer", message)]
-    start = 0
-    for position, (author, _content) in enumerate(turns):
-        if author in ("agent", "system"):
-            start = position + 1
+    recent = _since_person(list(history) + [("customer", message)])
     failures = 0
-    recent = turns[start:]
     for position, (author, content) in enumerate(recent):
         if author != "ai" or is_small_talk_reply(content):
             continue
@@ -116,12 +216,14 @@ def repeated_failure(history: Sequence[tuple[str, str]], message: str) -> bool:
             ),
             None,
         )
-        if _UNHELPFUL_REPLY.search(fold(content)) or (
+        if reply_failed(content) or (
             following is not None and _CUSTOMER_DISSATISFIED.search(fold(following))
         ):
             failures += 1
         else:
             failures = 0
+    if failures and nudged_question(history, message) is not None:
+        failures += 1
     return failures >= REPEATED_FAILURE_LIMIT
 
 
@@ -148,7 +250,7 @@ def before_answer(history: Sequence[tuple[str, str]], message: str) -> HandoffDe
         return HandoffDecision(True, HandoffReason.OUT_OF_SCOPE, topic)
     if negative_sentiment(message):
         return HandoffDecision(True, HandoffReason.NEGATIVE_SENTIMENT)
-    if repeated_failure(history, message):
+    if repeated_failure(history, message) or repeated_greetings(history, message):
         return HandoffDecision(True, HandoffReason.REPEATED_FAILURE)
     return HandoffDecision(False)
 

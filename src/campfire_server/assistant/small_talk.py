@@ -70,7 +70,9 @@ _PHRASES = {
     "en": {
         SmallTalk.GREETING: """hi | hello | hey | hiya | howdy | greetings | good morning |
             good afternoon | good evening | good day | morning | afternoon | evening |
-            how are you | how are you doing | how is it going | hows it going | how s it going""",
+            how are you | how are you doing | how is it going | hows it going | how s it going |
+            anyone there | anybody there | is anyone there | is anybody there | someone there |
+            is someone there | are you there | are you still there | you there | still there""",
         SmallTalk.THANKS: """thanks | thank you | thank u | thankyou | thanku | thx | thnx |
             thanx | tks | tnx | tx | ty | tysm | many thanks | cheers | much appreciated |
             appreciated | appreciate it | i appreciate it | thanks a lot | thanx a lot |
@@ -90,7 +92,8 @@ _PHRASES = {
     },
     "de": {
         SmallTalk.GREETING: """hallo | guten morgen | guten tag | guten abend | moin | servus |
-            guten nachmittag | gruss gott | gruezi | wie geht es ihnen | wie gehts""",
+            guten nachmittag | gruss gott | gruezi | wie geht es ihnen | wie gehts |
+            ist da jemand | jemand da""",
         SmallTalk.THANKS: """danke | danke schon | danke schoen | dankeschon | dankeschoen |
             danke sehr | dankesehr | vielen dank | vielen lieben dank | besten dank |
             herzlichen dank | tausend dank | danke vielmals""",
@@ -103,7 +106,7 @@ _PHRASES = {
     },
     "fr": {
         SmallTalk.GREETING: """bonjour | bonsoir | salut | coucou | comment allez vous |
-            ca va""",
+            ca va | il y a quelqu un | y a quelqu un""",
         SmallTalk.THANKS: """merci | merci beaucoup | merci bien | merci mille fois |
             mille mercis | merci infiniment | je vous remercie | je te remercie""",
         SmallTalk.ACKNOWLEDGEMENT: """d accord | ok | parfait | compris | tres bien | entendu |
@@ -114,7 +117,7 @@ _PHRASES = {
     },
     "es": {
         SmallTalk.GREETING: """hola | buenos dias | buenas tardes | buenas noches | buenas |
-            que tal | como esta""",
+            que tal | como esta | hay alguien | hay alguien ahi""",
         SmallTalk.THANKS: """gracias | muchas gracias | muchisimas gracias | mil gracias |
             se lo agradezco | te lo agradezco | le agradezco""",
         SmallTalk.ACKNOWLEDGEMENT: """vale | de acuerdo | entendido | perfecto | genial |
@@ -124,7 +127,8 @@ _PHRASES = {
             usted tambien | tu tambien | eso es todo | nada mas""",
     },
     "pt": {
-        SmallTalk.GREETING: """ola | oi | bom dia | boa tarde | boa noite | tudo bem""",
+        SmallTalk.GREETING: """ola | oi | bom dia | boa tarde | boa noite | tudo bem |
+            tem alguem ai | alguem ai""",
         SmallTalk.THANKS: """obrigado | obrigada | muito obrigado | muito obrigada | brigado |
             brigada | obg | valeu | agradeco""",
         SmallTalk.ACKNOWLEDGEMENT: """ok | certo | entendi | perfeito | combinado | beleza |
@@ -135,7 +139,7 @@ _PHRASES = {
     },
     "it": {
         SmallTalk.GREETING: """ciao | salve | buongiorno | buon pomeriggio | buonasera |
-            come sta""",
+            come sta | c e qualcuno""",
         SmallTalk.THANKS: """grazie | grazie mille | molte grazie | grazie tante |
             grazie infinite | la ringrazio | ti ringrazio""",
         SmallTalk.ACKNOWLEDGEMENT: """va bene | ok | perfetto | capito | d accordo | ottimo""",
@@ -145,7 +149,7 @@ _PHRASES = {
     },
     "nl": {
         SmallTalk.GREETING: """hoi | hallo | goedemorgen | goeiemorgen | goedemiddag |
-            goedenavond | goeienavond | goedendag | dag""",
+            goedenavond | goeienavond | goedendag | dag | is daar iemand | is er iemand""",
         SmallTalk.THANKS: """bedankt | dank je | dank u | dank je wel | dank u wel | dankjewel |
             dankuwel | hartelijk dank | hartelijk bedankt""",
         SmallTalk.ACKNOWLEDGEMENT: """oke | ok | prima | begrepen | duidelijk | top""",
@@ -216,6 +220,7 @@ _REPLIES = {
     },
 }
 _ALL_REPLIES = frozenset(text for replies in _REPLIES.values() for text in replies.values())
+_GREETING_REPLIES = frozenset(replies[SmallTalk.GREETING] for replies in _REPLIES.values())
 
 _NOT_WORD = re.compile(r"[^a-z0-9]+")
 
@@ -295,14 +300,39 @@ def match_small_talk(message: str) -> SmallTalkMatch | None:
 
 
 def is_nudge(message: str) -> bool:
-    """Tell whether ``message`` is nothing but question marks ("?", "??"), with no words.
+    """Tell whether ``message`` is nothing but question or exclamation marks ("?", "!!!").
 
-    After an unanswered question such a nudge repeats that question, so it
-    is no small talk. The engine gives the greeting reply only when no
-    earlier question exists.
+    After an earlier question such a nudge repeats that question, so it is
+    no small talk. The engine gives the greeting reply only when no earlier
+    question exists.
     """
     stripped = "".join(message.split())
-    return bool(stripped) and set(stripped) <= {"?", "¿"}
+    return bool(stripped) and set(stripped) <= {"?", "¿", "!", "¡"}
+
+
+def is_greeting_nudge(message: str) -> bool:
+    """Tell whether ``message`` is a greeting asked as a question ("hello?", "anyone there?").
+
+    After a question that got no answer, such a greeting asks for that
+    answer instead of opening the conversation.
+    """
+    match = match_small_talk(message)
+    return match is not None and match.kind is SmallTalk.GREETING and "?" in message
+
+
+def emoji_only(message: str) -> frozenset[str] | None:
+    """Return the emoji of a message made only of emoji, spaces and punctuation, else ``None``.
+
+    Skin-tone modifiers, variation selectors and joiners are left out of the
+    returned set.
+    """
+    found = set()
+    for ch in message:
+        if unicodedata.category(ch) == "So":
+            found.add(ch)
+        elif not (ch in _EMOJI_MODIFIERS or ch.isspace() or unicodedata.category(ch)[0] == "P"):
+            return None
+    return frozenset(found) or None
 
 
 def reply_language(match: SmallTalkMatch, earlier: Iterable[str] = ()) -> str:
@@ -338,3 +368,8 @@ def is_small_talk(message: str) -> bool:
 def is_small_talk_reply(content: str) -> bool:
     """Tell whether ``content`` is one of the engine's replies to small talk."""
     return content.strip() in _ALL_REPLIES
+
+
+def is_greeting_reply(content: str) -> bool:
+    """Tell whether ``content`` is the engine's reply to a greeting, in any language."""
+    return content.strip() in _GREETING_REPLIES

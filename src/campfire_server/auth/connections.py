@@ -18,7 +18,9 @@ expiry time. A process refreshes the expiry of its own slots every
 ``REFRESH_SECONDS``, so the slots of a process that crashed expire after
 ``SLOT_TTL_SECONDS`` instead of leaking, and writes back the slots that
 Redis lost. Without Redis, or while it is
-down, each process counts its own sockets.
+down, each process counts its own sockets. The sockets that a process
+accepted while Redis was down are written to Redis at its first refresh
+after Redis returns, so they count toward the limit of every process again.
 """
 
 from __future__ import annotations
@@ -102,6 +104,9 @@ class ConnectionLimiter:
                 self._reject(org_id, limit)
             self._local.setdefault(org_id, set()).add(slot_id)
             slot = ConnectionSlot(org_id, slot_id, shared=False)
+            if self._redis is not None:
+                # Redis is down: the refresher writes the slot back once it returns.
+                self._ensure_refresher()
         elif shared:
             self._shared.setdefault(org_id, set()).add(slot_id)
             self._ensure_refresher()
@@ -154,15 +159,20 @@ class ConnectionLimiter:
         self._degraded = False
 
     async def release(self, slot: ConnectionSlot) -> None:
-        """Give back ``slot``; releasing a slot twice is harmless."""
-        held = (self._shared if slot.shared else self._local).get(slot.org_id)
+        """Give back ``slot``; releasing a slot twice is harmless.
+
+        A slot acquired while Redis was down may have been written to Redis
+        since, so both sets of this process are looked up.
+        """
+        shared = slot.id in self._shared.get(slot.org_id, ())
+        held = (self._shared if shared else self._local).get(slot.org_id)
         if held is None or slot.id not in held:
             return
         held.discard(slot.id)
         from ..monitoring import metrics
 
         metrics.websocket_connections.dec()
-        if slot.shared:
+        if shared:
             try:
                 await self._redis.zrem(self._key(slot.org_id), slot.id)
             except Exception as error:  # the slot expires on its own
@@ -182,7 +192,7 @@ class ConnectionLimiter:
             self._refresher = asyncio.get_running_loop().create_task(self._refresh_loop())
 
     async def _refresh_loop(self) -> None:
-        while any(self._shared.values()):
+        while any(self._shared.values()) or any(self._local.values()):
             await asyncio.sleep(REFRESH_SECONDS)
             await self.refresh()
 
@@ -191,25 +201,58 @@ class ConnectionLimiter:
 
         A slot missing in Redis (a restart without its data, a flush) is
         written again, so the open sockets count toward the limit once more.
+        A slot acquired while Redis was down is written too and counts as
+        shared from then on. Such slots may put the organization over its
+        limit until enough sockets close, because open sockets are not closed.
         """
+        if self._redis is None:
+            return
         expiry = int(time.time() * 1000) + SLOT_TTL_SECONDS * 1000
         renewed = {org_id: set(slot_ids) for org_id, slot_ids in self._shared.items() if slot_ids}
-        if not renewed:
+        local = {org_id: set(slot_ids) for org_id, slot_ids in self._local.items() if slot_ids}
+        if not renewed and not local:
             return
+        written = {
+            org_id: renewed.get(org_id, set()) | local.get(org_id, set())
+            for org_id in renewed.keys() | local.keys()
+        }
         try:
             pipe = self._redis.pipeline(transaction=False)
-            for org_id, slot_ids in renewed.items():
+            for org_id, slot_ids in written.items():
                 pipe.zadd(self._key(org_id), dict.fromkeys(slot_ids, expiry))
                 pipe.pexpire(self._key(org_id), SLOT_TTL_SECONDS * 2000)
             await pipe.execute()
+        except Exception as error:
+            self._mark_degraded(error)
+            return
+        self._mark_recovered()
+        moved = self._share_local(local)
+        if moved:
+            log.info(
+                "WebSocket connections accepted while redis was down now count in redis",
+                extra={"connections": moved},
+            )
+        try:
             # A slot released while the pipeline ran may have been removed
             # before it was written again, so remove it once more.
-            for org_id, slot_ids in renewed.items():
+            for org_id, slot_ids in written.items():
                 released = slot_ids - self._shared.get(org_id, set())
                 if released:
                     await self._redis.zrem(self._key(org_id), *released)
         except Exception as error:
             self._mark_degraded(error)
+
+    def _share_local(self, written: dict[str, set[str]]) -> int:
+        """Count the local slots that a refresh wrote to Redis as shared; return how many."""
+        moved = 0
+        for org_id, slot_ids in written.items():
+            still_open = self._local.get(org_id, set()) & slot_ids
+            if not still_open:
+                continue
+            self._local[org_id] -= still_open
+            self._shared.setdefault(org_id, set()).update(still_open)
+            moved += len(still_open)
+        return moved
 
     async def ping(self) -> None:
         if self._redis is not None:

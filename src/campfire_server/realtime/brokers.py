@@ -51,18 +51,28 @@ return redis.call('ZCARD', KEYS[1])
 """
 
 # KEYS as in _JOIN. ARGV: now (s), connection id or '' for none, agent field.
-# Drops the agent from the hash when its last lease is gone.
+# Drops the agent from the hash when its last lease is gone. Returns -1
+# (UNKNOWN_COUNT) instead of 0 when the connection's own lease was missing.
 _LEAVE = """
+local removed = 1
 if ARGV[2] ~= '' then
-  redis.call('ZREM', KEYS[1], ARGV[2])
+  removed = redis.call('ZREM', KEYS[1], ARGV[2])
 end
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
 local count = redis.call('ZCARD', KEYS[1])
 if count == 0 then
   redis.call('HDEL', KEYS[2], ARGV[3])
+  if removed == 0 then
+    return -1
+  end
 end
 return count
 """
+# The socket count ``leave_presence`` returns when Redis no longer held the
+# closing socket's own lease. Redis then lost its keys, or the lease ran out,
+# so the leases of other processes' sockets may be missing too until their
+# next renewal.
+UNKNOWN_COUNT = -1
 
 
 # KEYS: the marker of kept leases, the due time of the presence check.
@@ -111,6 +121,10 @@ class Broker:
         raise NotImplementedError
 
     async def leave_presence(self, org_id: str, agent_id: str, connection_id: str) -> int:
+        """Stop counting a socket; return the agent's socket count afterwards.
+
+        The Redis broker returns ``UNKNOWN_COUNT`` when it cannot tell.
+        """
         raise NotImplementedError
 
     async def refresh(

@@ -27,7 +27,7 @@ from ..errors import NotFound, ServiceError
 from ..events import bus
 from ..events.records import EventRecord
 from ..routing import actions as routing_actions
-from .brokers import Broker, InProcessBroker, open_broker
+from .brokers import UNKNOWN_COUNT, Broker, InProcessBroker, open_broker
 from .credentials import REVOCATION_CHECK_SECONDS, CredentialWatch, revocation_envelope
 from .hub import Connection, DirectWriter, Hub, Sender
 from .log_tail import LogTail
@@ -251,7 +251,11 @@ class RealtimeService:
             count = await self.broker.leave_presence(
                 principal.org_id, principal.agent_id, connection.id
             )
-            if count == 0:
+            if count == UNKNOWN_COUNT:
+                self._recheck_after_refresh(
+                    principal.org_id, principal.agent_id, list(principal.mailbox_ids)
+                )
+            elif count == 0:
                 await self._set_agent_status(principal.org_id, principal.agent_id, "offline")
                 self._publish_presence(
                     principal.org_id, principal.agent_id, "offline", count, principal.mailbox_ids
@@ -287,7 +291,11 @@ class RealtimeService:
         meanwhile, and nothing else would ever mark it offline.
 
         NOTE: an agent set online or away by a PATCH without an open socket
-        is marked offline too, as at the sole process's start-up.
+        is marked offline too, as at the sole process's start-up, although
+        no lease sweep changes it at any other time. Sparing it needs a
+        stored mark of the agents whose status came from sockets, because
+        the Redis keys that listed them are lost. The agents table has no
+        such column yet, so adding one needs a migration.
         """
         present = await self.db.read(
             lambda tx: tx.all(
@@ -328,10 +336,15 @@ class RealtimeService:
         held no lease of this process's sockets, so an offline agent is
         stored online again. An ``away`` agent stays away and is not announced.
 
-        NOTE: until this runs (at the next refresh, or once the offline frame
-        arrives here) the agent reads offline, and going offline may already
-        have returned its routed handoffs to the queue. An agent that was
-        away before it was stored offline comes back online, not away.
+        A closing socket whose lease Redis lost does not store its agent
+        offline (``_recheck_after_refresh``). An agent reaches this stored
+        offline when this process could not renew its leases for a whole
+        lease period and the sweep expired them, or when Redis could not be
+        reached as the agent's last socket on another process closed.
+
+        NOTE: in that case the agent read offline until this runs, going
+        offline may already have returned its routed handoffs to the queue,
+        and an agent that was away before comes back online, not away.
         """
         for org_id, agent_id, mailbox_ids in recreated:
             count = await self.broker.presence_count(org_id, agent_id)
@@ -345,6 +358,38 @@ class RealtimeService:
             if await self._restore_agent_status(org_id, agent_id) == "away":
                 continue
             self._publish_presence(org_id, agent_id, "online", count, mailbox_ids)
+
+    def _recheck_after_refresh(self, org_id: str, agent_id: str, mailbox_ids: list[str]) -> None:
+        """Mark the agent offline after every process's next lease renewal, unless leased then.
+
+        Redis lost the closing socket's lease, so a count of 0 may only mean
+        that the other processes have not stored their sockets' leases again
+        yet. Storing the agent offline now would lose an ``away`` status
+        and could return its handoffs to the queue while its sockets are open.
+        """
+
+        async def recheck() -> None:
+            await asyncio.sleep(self.broker.refresh_seconds + 1.0)
+            try:
+                if self.broker.holds_presence(org_id, agent_id):
+                    return
+                if await self.broker.presence_count(org_id, agent_id) > 0:
+                    return
+                log.info(
+                    "agent has no socket lease after its last socket here closed; "
+                    "marking the agent offline",
+                    extra={"organization_id": org_id, "agent_id": agent_id},
+                )
+                await self._mark_offline(org_id, agent_id, mailbox_ids)
+            except Exception:
+                log.exception(
+                    "agent presence recheck failed",
+                    extra={"organization_id": org_id, "agent_id": agent_id},
+                )
+
+        task = asyncio.get_running_loop().create_task(recheck())
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
 
     def _recheck_offline(self, envelope: dict[str, Any]) -> None:
         """Renew at once the leases of an agent announced offline while it has sockets here."""
