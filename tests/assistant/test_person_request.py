@@ -240,6 +240,53 @@ MANAGER_NOT_REQUESTED = {
     "nl": ["Ik wil niet met de manager spreken", "Hoe voeg ik een manager toe?"],
 }
 
+# Requests that name the person by role or team (representative, operator,
+# staff, support team, customer service) or ask a real person to help.
+ROLE_REQUESTED = {
+    "en": [
+        "let me talk to customer service representative",
+        "can a real human help me with billing",
+        "could someone from your support team call me",
+        "I need a representative to look at this",
+        "is there a live person who can help me",
+        "get me a customer service rep",
+        "I'd like to speak with a support agent",
+        "can a staff member help me",
+        "can I talk to someone from your team",
+        "can an operator help me",
+        "support team please",
+        "a real person please",
+        "customer service please",
+    ],
+    "es": [
+        "¿Puede ayudarme una persona real?",
+        "Quiero hablar con servicio al cliente",
+        "¿Un humano me puede ayudar?",
+    ],
+    "fr": ["Je voudrais parler au service client", "Un vrai conseiller peut m'aider ?"],
+    "de": ["Kann mir ein Mitarbeiter helfen?", "Ich möchte mit dem Kundenservice sprechen"],
+    "pt": ["Quero falar com o atendimento", "Um atendente pode me ajudar?"],
+    "it": ["Vorrei parlare con il servizio clienti", "Un operatore può aiutarmi?"],
+    "nl": ["Ik wil met de klantenservice spreken", "Kan een medewerker mij helpen?"],
+}
+
+# Questions about the product's agents, staff or support team, and a
+# declined role: none is a request.
+ROLE_NOT_REQUESTED = [
+    "how do I add an agent to my team?",
+    "can an agent help a customer in two mailboxes?",
+    "How do agents see customer notes?",
+    "can agents help me triage faster?",
+    "Can the agent help me by suggesting replies?",
+    "How does the support team plan work?",
+    "how many support agents can I add?",
+    "what does a customer service representative see in the inbox?",
+    "can someone help me reset my password?",
+    "can my customers talk to a real person in the widget?",
+    "I don't want to talk to customer service representative",
+    "How to use the LIKE operator, wildcard and special characters in a filter expression?",
+]
+
 
 def cases(table: dict[str, list[str]]) -> list:
     return [
@@ -256,6 +303,7 @@ def test_tables_cover_every_language() -> None:
     assert set(DENIED) == languages
     assert set(AFFIRMED) == languages
     assert set(MANAGER_NOT_REQUESTED) == languages
+    assert set(ROLE_REQUESTED) == languages
 
 
 @pytest.mark.parametrize("message", cases(DENIED))
@@ -290,3 +338,14 @@ def test_negation_elsewhere_keeps_request(message: str) -> None:
 def test_fold_straightens_apostrophes() -> None:
     assert fold("Don’t") == "don't"
     assert fold("Ça") == "ca"
+
+
+@pytest.mark.parametrize("message", cases(ROLE_REQUESTED))
+def test_role_or_team_is_request(message: str) -> None:
+    assert requested_human(message)
+    assert before_answer([], message).reason is HandoffReason.REQUESTED_HUMAN
+
+
+@pytest.mark.parametrize("message", ROLE_NOT_REQUESTED)
+def test_question_about_roles_not_request(message: str) -> None:
+    assert not requested_human(message)

@@ -138,7 +138,12 @@ def measure(index: KnowledgeIndex, query: Query, hits: list[ArticleHit], questio
     # The best score a passage could reach is about idf * (K1 + 1) per query term.
     ceiling = sum(query.terms.get(t, 1.0) * idf.get(t, unseen_idf) for t in query.terms) * (K1 + 1)
     lexical_strength = min(1.0, top.lexical / ceiling) if ceiling else 0.0
-    second = hits[1].lexical if len(hits) > 1 else 0.0
+    # Runner-up articles that back the best one's answer do not compete with
+    # it, so the margins, spread and standard scores leave them out.
+    agreeing = agreeing_hits({t: w for t, w in weights.items() if t in idf}, hits)
+    agreeing_ids = {hit.article.id for hit in agreeing}
+    rivals = [hit for hit in hits[1:] if hit.article.id not in agreeing_ids]
+    second = rivals[0].lexical if rivals else 0.0
     # The lead of the best article over the next, on the same scale as the strength.
     lexical_margin = min(1.0, max(0.0, (top.lexical - second) / ceiling)) if ceiling else 0.0
 
@@ -153,12 +158,12 @@ def measure(index: KnowledgeIndex, query: Query, hits: list[ArticleHit], questio
     )
 
     # The lead of the best score over the rest of the ranking, in units of their spread.
-    rest = [hit.lexical for hit in hits[1:]]
-    if len(rest) >= 2 and top.lexical > 0:
-        spread = float(np.std(rest)) or 1e-6
-        lexical_spread = min(1.0, max(0.0, (top.lexical - float(np.mean(rest))) / spread / 10))
-    else:
-        lexical_spread = 0.0
+    # Leaving agreeing hits out may leave too few hits to measure a spread,
+    # so the larger of the two measures counts.
+    lexical_spread = max(
+        _spread_lead(top.lexical, [hit.lexical for hit in hits[1:]]),
+        _spread_lead(top.lexical, [hit.lexical for hit in rivals]),
+    )
 
     names = product_names(question)
     names_missing = (
@@ -175,10 +180,26 @@ def measure(index: KnowledgeIndex, query: Query, hits: list[ArticleHit], questio
     # How far the best article lies above the rest of the knowledge base, in
     # standard deviations. The lexical one is divided by what a known match
     # reaches in this knowledge base (``knowledge/reference.py``), then halved.
+    # Agreeing hits count as articles that matched nothing, unless that lowers
+    # the standard score.
+    top_lexical_standard = top.lexical_standard
+    top_semantic_standard = top.semantic_standard
+    if agreeing and top.lexical_population is not None:
+        top_lexical_standard = max(
+            top_lexical_standard,
+            top.lexical_population.standard_score(top.lexical, [h.lexical for h in agreeing]),
+        )
+    # NOTE: an unrelated passage's cosine is rarely 0, so zeroing an agreeing
+    # article's semantic score overstates the change. The max() bounds it.
+    if agreeing and top.semantic_population is not None:
+        top_semantic_standard = max(
+            top_semantic_standard,
+            top.semantic_population.standard_score(top.semantic, [h.semantic for h in agreeing]),
+        )
     lexical_standard = min(
-        1.0, max(0.0, top.lexical_standard / index.reference_lexical_standard / 2)
+        1.0, max(0.0, top_lexical_standard / index.reference_lexical_standard / 2)
     )
-    semantic_standard = min(1.0, max(0.0, top.semantic_standard / SEMANTIC_STANDARD_CAP))
+    semantic_standard = min(1.0, max(0.0, top_semantic_standard / SEMANTIC_STANDARD_CAP))
 
     semantic_top = max(0.0, top.semantic)
     semantic_margin = 0.0
@@ -187,7 +208,7 @@ def measure(index: KnowledgeIndex, query: Query, hits: list[ArticleHit], questio
     title_standard = 0.0
     kernels = NO_KERNELS
     if index.has_semantic and top.semantic:
-        others = [hit.semantic for hit in hits[1:]]
+        others = [hit.semantic for hit in rivals]
         semantic_margin = max(0.0, top.semantic - max(others)) if others else top.semantic
         best_lexical = max(hits, key=lambda hit: hit.lexical)
         best_semantic = max(hits, key=lambda hit: hit.semantic)
@@ -222,6 +243,50 @@ def measure(index: KnowledgeIndex, query: Query, hits: list[ArticleHit], questio
         title_query_standard=title_standard,
         kernels=kernels,
     )
+
+
+def _spread_lead(top: float, rest: list[float]) -> float:
+    """Return the lead of ``top`` over the mean of ``rest`` in tenths of their spread, in 0..1."""
+    if len(rest) < 2 or top <= 0:
+        return 0.0
+    spread = float(np.std(rest)) or 1e-6
+    return min(1.0, max(0.0, (top - float(np.mean(rest))) / spread / 10))
+
+
+# The minimum number of question terms two passages must share to count as
+# one answer. On one term, "cancel" in "cancel a booking" and in "cancel the
+# plan", agreement and ambiguity look alike.
+AGREEMENT_MIN_TERMS = 2
+# The minimum idf-weighted share of the question's known terms that the
+# shared terms make up. Terms that no article contains are left out, because
+# no article can back them. At 0.8 the MTRAG set's handoff AUROC rose from
+# 0.829 to 0.835 (lexical, bench evaluation of all three sets).
+AGREEMENT_MIN_COVERAGE = 0.8
+
+
+def agreeing_hits(weights: dict[str, float], hits: list[ArticleHit]) -> list[ArticleHit]:
+    """Return the runner-up hits whose best passage supports the best hit's answer.
+
+    ``weights`` maps the question's terms to their idf. A runner-up agrees
+    when its passage and title contain every question term that the best
+    hit's passage and title contain, and those are at least
+    ``AGREEMENT_MIN_TERMS`` terms and ``AGREEMENT_MIN_COVERAGE`` of the
+    question's weight. Two articles that both explain resetting a password
+    then read as support for one answer instead of as two rival answers.
+    """
+    if len(hits) < 2:
+        return []
+    matched = set(weights) & _passage_terms(hits[0])
+    total_weight = sum(weights.values())
+    if len(matched) < AGREEMENT_MIN_TERMS or not total_weight:
+        return []
+    if sum(weights[term] for term in matched) / total_weight < AGREEMENT_MIN_COVERAGE - 1e-9:
+        return []
+    return [hit for hit in hits[1:] if matched <= _passage_terms(hit)]
+
+
+def _passage_terms(hit: ArticleHit) -> set[str]:
+    return set(tokens(hit.passage.text)) | set(tokens(hit.article.title))
 
 
 def title_query_standard(index: KnowledgeIndex, query: Query, passage_index: int) -> float:

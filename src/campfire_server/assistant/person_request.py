@@ -60,12 +60,33 @@ _TOPIC = _patterns(
     rf"schedules?|availability|calendars?|bookings?|names?|emails?)\b",
 )
 
+# A team that serves customers, and a member of it: "customer service
+# representative", "support agent", "someone from your support team".
+_SERVICE = (
+    r"(?:customer (?:service|support|care)|technical support|tech support|help ?desk|"
+    r"support|service|billing|sales)"
+)
+_SERVICE_PERSON = (
+    rf"(?:{_SERVICE}\s+(?:representatives?|reps?|agents?|persons?|people|team|staff|"
+    r"specialists?|advisors?|members?|department)|"
+    r"(?:someone|somebody|anyone|anybody|a person|people)\s+(?:from|on|in|at)\s+"
+    rf"(?:your|the|ur)\s+(?:{_SERVICE}\s+)?(?:team|staff|company|office)|"
+    r"(?:a\s+)?(?:member of|one of)\s+(?:your|the|ur)\s+(?:support\s+)?(?:team|staff)|"
+    r"staff members?|team members?|your team|your staff)"
+)
+# Words that name a person wherever they stand, unlike "someone", "agent" or
+# "support", which also name a feature or a stranger.
+_SPECIFIC_PERSON = (
+    rf"(?:{_SERVICE_PERSON}|(?:real|live|actual)\s+(?:humans?|persons?|people|agents?|someone|"
+    r"somebody|employees?|operators?)|humans?|human beings?|human agents?|representatives?|"
+    r"operators?)"
+)
 _PERSON = (
-    r"(?:human|human being|person|people|someone|somebody|agent|rep|representative|staff|"
-    r"operator|support (?:team|staff|person|agent)|customer (?:service|support)|"
+    rf"(?:{_SERVICE_PERSON}|human|human being|person|people|someone|somebody|agent|rep|"
+    r"representative|staff|operator|customer (?:service|support|care)|"
     r"(?:your|ur|a|the) (?:manager|supervisor)|employee|team member|live chat)"
 )
-_ARTICLE = r"(?:(?:an?|the|your|some|one of your)\s+)?(?:(?:actual|real|live)\s+)?"
+_ARTICLE = r"(?:(?:an?|the|your|some|any|one of your)\s+)?(?:(?:actual|real|live)\s+)?"
 # Words for a manager or supervisor, per language, after accents are dropped.
 _MANAGERS_ES = r"(?:gerente|supervisora?|encargad[oa]|responsable|jef[ea])"
 _MANAGERS_FR = r"(?:responsable|superviseur|superieur|manager|directeur|chef)"
@@ -92,6 +113,23 @@ _REQUEST_EXPRESSIONS = (
     rf"(?:to\s+(?:talk|speak|chat)\s+(?:to|with)\s+)?{_ARTICLE}(?:human|person|"
     rf"representative|real agent|live agent|human agent|support agent|manager|supervisor)\b"
     rf"{_REQUEST_END}",
+    # The same wish for any word of a person, but a bare "like" is left out,
+    # because "the LIKE operator" and "reply like a human" are no wishes.
+    rf"\b(?:want|need|request|prefer|demand|(?:'d|would) like|get me)\w*\s+"
+    rf"(?:to\s+(?:talk|speak|chat)\s+(?:to|with)\s+)?{_ARTICLE}{_SPECIFIC_PERSON}\b"
+    rf"{_REQUEST_END}",
+    # A person asked to help, call or reply: "can a real human help me with
+    # billing", "could someone from your team call me", "I need a
+    # representative to look at this". The object "me" or "us" keeps out
+    # questions about the product's agents ("can an agent help a customer
+    # in two mailboxes?").
+    rf"\b(?:can|could|would|will|may|might|please|i want|i need|i'd like|i would like|"
+    rf"is there|isn't there|have|get)\s+{_ARTICLE}{_SPECIFIC_PERSON}\s+(?:please\s+)?"
+    rf"(?:(?:to|who can|that can)\s+)?(?:help|assist|call|phone|contact|email|answer|"
+    rf"look at|check|handle|reach out to|get back to|talk to|speak (?:to|with)|chat with)"
+    rf"\s+(?:me|us|my|our|this|it)\b",
+    rf"^\W*{_ARTICLE}(?:{_SPECIFIC_PERSON}|customer (?:service|support|care))\W*"
+    rf"(?:please|pls|now|asap)?\W*$",
     rf"^\W*{_ARTICLE}(?:human|person|agent|representative|operator)\W*"
     rf"(?:please|pls|now|asap)?\W*$",
     r"\b(?:agent|human|representative|operator)\s*,?\s*(?:please|pls|now|asap)\b",
@@ -109,6 +147,13 @@ _REQUEST_EXPRESSIONS = (
     rf"(?:humano|persona|agente|asesor|operador|representante|{_MANAGERS_ES})"
     r"(?:\s+(?:real|humano))?\s*(?:,?\s*por favor)?\s*(?:$|[.!?,])",
     r"\b(?:una persona|un humano|un agente|un asesor) (?:real|por favor)\b",
+    r"\b(?:hablar|comunicar\w*|contactar)\s+(?:con|a|al)\s+(?:el|la|su|tu)?\s*"
+    r"(?:servicio al cliente|atencion al cliente|soporte|alguien de (?:soporte|su equipo|"
+    r"atencion al cliente))\b",
+    r"\b(?:puede|podria|pueden|podrian)\s+(?:ayudarme|atenderme|llamarme)\s+(?:un|una|algun|el|la)\s+"
+    r"(?:humano|persona real|persona|agente|asesor|operador|representante)\b",
+    r"\b(?:un|una|algun|el|la)\s+(?:humano|persona real|agente real|asesor|operador|"
+    r"representante)\s+(?:me\s+)?(?:puede|podria)\s+(?:ayudar|atender|llamar)\w*",
     # A person word alone in any of the languages, after an optional "ok" and
     # before an optional "please".
     r"^\W*(?:(?:ok|okay|vale|bueno|ja|oui|si|sim|well)\W+)?(?:un |una |um |uma |ein |einen |een )?"
@@ -120,6 +165,10 @@ _REQUEST_EXPRESSIONS = (
     r"(?:un|une|le|la|votre|quelqu'?un)?\s*(?:vrai\s+|vraie\s+)?"
     rf"(?:humain|personne|agent|conseiller|conseillere|operateur|{_MANAGERS_FR})\b",
     rf"\bpassez[- ]moi\s+(?:un|une|le|la|votre)\s+(?:humain|conseiller|agent|{_MANAGERS_FR})\b",
+    r"\b(?:parler|joindre|contacter)\s+(?:a|avec|au)\s+(?:le|la|votre)?\s*"
+    r"(?:service client|support|service apres-vente|quelqu'un du (?:support|service client))\b",
+    r"\b(?:un|une)\s+(?:vrai\s+|vraie\s+)?(?:humain|personne|conseiller|conseillere|agent|"
+    r"operateur)\s+(?:peut|pourrait)\s+(?:m'|nous\s+)(?:aider|appeler|rappeler|repondre)",
     r"\b(?:je veux|je voudrais|j'ai besoin d'|je souhaite)\s*(?:un|une)\s+"
     r"(?:vrai\s+|vraie\s+)?(?:humain|personne|agent|conseiller|operateur)"
     r"(?:\s+humain)?\s*(?:,?\s*s'il vous plait)?\s*(?:$|[.!?,])",
@@ -131,12 +180,20 @@ _REQUEST_EXPRESSIONS = (
     rf"(?:mensch\w*|mitarbeiter(?:in)?|person|berater(?:in)?|{_MANAGERS_DE})\s+"
     r"(?:\w+\s+)?(?:sprechen|reden|verbunden|verbinden)\b",
     rf"\b(?:den|die|ihren|ihre|einen)\s+{_MANAGERS_DE}\s+(?:\w+\s+)?sprechen\b",
+    r"\b(?:mit|zum)\s+(?:dem|ihrem)?\s*(?:kundenservice|kundendienst|support)\s+"
+    r"(?:\w+\s+)?(?:sprechen|reden|verbunden|verbinden)\b",
+    r"\b(?:kann|konnte)\s+(?:mir|uns)\s+(?:ein|eine|jemand|ein echter|eine echte)\s*"
+    r"(?:mensch|mitarbeiter(?:in)?|berater(?:in)?|person|vom (?:support|kundenservice))?\s*"
+    r"(?:\w+\s+){0,3}?helfen\b",
     # Portuguese
     r"\b(?:falar|conversar)\s+com\s+(?:um|uma|algum|alguem|o|a|seu|sua)?\s*"
     rf"(?:humano|pessoa|atendente|agente|{_MANAGERS_PT})\b",
     r"\b(?:quero|preciso de)\s+(?:um|uma|o|a)\s+"
     rf"(?:humano|pessoa|atendente|agente|{_MANAGERS_PT})"
     r"(?:\s+(?:real|humano))?\s*(?:,?\s*por favor)?\s*(?:$|[.!?,])",
+    r"\b(?:falar|conversar)\s+com\s+(?:o|a)?\s*(?:atendimento|suporte|servico ao cliente)\b",
+    r"\b(?:um|uma|algum)\s+(?:humano|pessoa real|atendente|agente)\s+"
+    r"(?:pode|poderia)\s+me\s+(?:ajudar|atender|ligar)",
     r"\b(?:passa|passe|transfira|transfere)\w*\s+(?:me\s+)?(?:para|pro|pra)\s+"
     rf"(?:o|a|um|uma)?\s*(?:humano|pessoa|atendente|agente|{_MANAGERS_PT})\b",
     # Italian
@@ -145,6 +202,9 @@ _REQUEST_EXPRESSIONS = (
     r"\b(?:voglio|vorrei|ho bisogno di)\s+(?:un|una|un'|il|lo|la)\s*"
     rf"(?:umano|persona|operatore|agente|{_MANAGERS_IT})"
     r"(?:\s+(?:reale|vero|vera|umano))?\s*(?:,?\s*per favore)?\s*(?:$|[.!?,])",
+    r"\b(?:parlare|chattare)\s+con\s+(?:il|l')?\s*(?:servizio clienti|assistenza|supporto)\b",
+    r"\b(?:un|una|un')\s*(?:umano|persona reale|persona vera|operatore|agente)\s+"
+    r"(?:puo|potrebbe)\s+(?:aiutarmi|richiamarmi|chiamarmi)",
     r"\b(?:passa|passate|passi)(?:mi|temi)\s+(?:un|una|un'|il|lo|la|l')\s*"
     rf"(?:umano|persona|operatore|agente|{_MANAGERS_IT})\b",
     # Dutch
@@ -153,6 +213,11 @@ _REQUEST_EXPRESSIONS = (
     r"\b(?:een|de|uw|je)\s+(?:echte\s+)?"
     rf"(?:mens|medewerker|persoon|{_MANAGERS_NL})\s+(?:(?:wil|wilt|willen|graag)\s+)?"
     r"(?:spreken|praten|aan de lijn)\b",
+    r"\b(?:spreken|praten|chatten)\s+met\s+(?:de|uw|jullie)?\s*(?:klantenservice|helpdesk)\b",
+    r"\bmet\s+(?:de|uw|jullie)\s+(?:klantenservice|helpdesk)\s+(?:\w+\s+)?"
+    r"(?:spreken|praten|chatten)\b",
+    r"\b(?:kan|kunnen)\s+(?:een|de)\s+(?:echte\s+)?(?:mens|medewerker|persoon)\s+"
+    r"(?:mij|me|ons)\s+(?:helpen|bellen|terugbellen)\b",
     r"\bverbind\w*\s+(?:me|mij)\s+(?:door\s+)?met\s+(?:een|de|uw|je)\s+(?:echte\s+)?"
     rf"(?:mens|medewerker|persoon|{_MANAGERS_NL})\b",
 )

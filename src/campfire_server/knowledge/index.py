@@ -10,6 +10,7 @@ weighted sum of standard scores.
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -63,6 +64,30 @@ class IndexedArticle:
     external_id: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class ScorePopulation:
+    """The count, sum and sum of squares of one ranking's scores over the visible articles."""
+
+    count: int
+    total: float
+    squares: float
+
+    def standard_score(self, score: float, zeroed: Sequence[float] = ()) -> float:
+        """Return ``score``'s standard score with the scores ``zeroed`` counted as 0.
+
+        A score set to 0 stands for an article that matched nothing, so the
+        count of articles stays the same. Returns 0 when the scores have no
+        spread, as ``_standard_scores`` does.
+        """
+        if self.count < 2:
+            return 0.0
+        mean = (self.total - sum(zeroed)) / self.count
+        variance = (self.squares - sum(s * s for s in zeroed)) / self.count - mean * mean
+        if variance <= 1e-12:
+            return 0.0
+        return (score - mean) / math.sqrt(variance)
+
+
 @dataclass(slots=True)
 class ArticleHit:
     """One article in a ranking, with the evidence behind its place."""
@@ -80,6 +105,9 @@ class ArticleHit:
     # Each score's distance from its mean over the visible articles, in standard deviations.
     lexical_standard: float = 0.0
     semantic_standard: float = 0.0
+    # The visible articles' scores that the standard scores were measured against.
+    lexical_population: ScorePopulation | None = None
+    semantic_population: ScorePopulation | None = None
 
 
 @dataclass(slots=True)
@@ -288,6 +316,8 @@ class KnowledgeIndex:
         semantic_standard = (
             _standard_scores(semantic, mask) if mode != "lexical" else np.zeros(len(semantic))
         )
+        lexical_population = _population(lexical, mask)
+        semantic_population = _population(semantic, mask) if mode != "lexical" else None
 
         hits = []
         for rank, article_index in enumerate(order, start=1):
@@ -305,6 +335,8 @@ class KnowledgeIndex:
                     passage_index=passage_index,
                     lexical_standard=float(lexical_standard[article_index]),
                     semantic_standard=float(semantic_standard[article_index]),
+                    lexical_population=lexical_population,
+                    semantic_population=semantic_population,
                 )
             )
         return hits
@@ -413,6 +445,15 @@ def _standard_scores(scores: np.ndarray, mask: np.ndarray) -> np.ndarray:
     if spread > 0:
         standard[mask] = (visible - float(visible.mean())) / spread
     return standard
+
+
+def _population(scores: np.ndarray, mask: np.ndarray) -> ScorePopulation:
+    visible = scores[mask].astype(np.float64)
+    return ScorePopulation(
+        count=int(visible.size),
+        total=float(visible.sum()),
+        squares=float((visible * visible).sum()),
+    )
 
 
 def _standard_score_fusion(
