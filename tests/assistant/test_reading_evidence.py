@@ -68,6 +68,48 @@ def test_fused_evidence_reads_title_standard(index):
     assert evidence.title_query_standard == pytest.approx(min(1.0, standard / 10), abs=1e-6)
 
 
+def test_fused_evidence_reads_semantic_gap(index):
+    question = "how long does a refund take?"
+    query = build_query(question)
+    evidence = measure(index, query, index.search(query, mode="fused"), question)
+    cosines = index.vectors @ index.encoder.encode_query(query.text)
+
+    # Three passages, fewer than the tenth rank, so the gap runs to the lowest.
+    assert len(cosines) == 3
+    assert evidence.semantic_gap > 0.0
+    assert evidence.semantic_gap == pytest.approx(float(cosines.max() - cosines.min()), abs=1e-6)
+
+
+def test_semantic_gap_reads_tenth_passage():
+    articles = [
+        IndexedArticle(f"art_{number}", f"Topic {number}", text, None)
+        for number, text in enumerate(
+            [
+                "Refunds reach your card within five days.",
+                "Refunds for annual plans are prorated by month.",
+                "Choose Forgot password to sign in.",
+                "Reminders go out by text a day before.",
+                "Invoices are under Billing as PDF files.",
+                "Admins invite members by email.",
+                "Open Settings, then Calendars, to connect Google Calendar.",
+                "Two-factor codes arrive by SMS or an authenticator app.",
+                "Export your contacts as a CSV file from Contacts.",
+                "Delete an account from Settings, then Privacy.",
+                "Change the language under Profile.",
+                "Dark mode follows the system setting.",
+            ]
+        )
+    ]
+    large = KnowledgeIndex(articles, encoder=Encoder(bfloat16=False))
+    question = "how long does a refund take?"
+    query = build_query(question)
+    evidence = measure(large, query, large.search(query, mode="fused"), question)
+    cosines = np.sort(large.vectors @ large.encoder.encode_query(query.text))[::-1]
+
+    assert evidence.semantic_gap == pytest.approx(float(cosines[0] - cosines[9]), abs=1e-6)
+    assert evidence.semantic_gap < float(cosines[0] - cosines[-1])
+
+
 def test_long_earlier_turn_keeps_message_pieces(index):
     # The earlier turn alone fills the query's 128 word pieces, so the cut
     # leaves no piece of the last message.
