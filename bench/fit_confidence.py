@@ -59,6 +59,7 @@ SEMANTIC_FEATURES = (
     "passage_hubness",
     "title_query_standard",
     "semantic_gap",
+    "piece_match_lead",
     *READING_NAMES,
 )
 # Features left out of the fused fit only. Leaving both out raised all
