@@ -102,7 +102,7 @@ class Evidence:
     # How much better the last message's word pieces match the best passage
     # than the median of the ten passages nearest the question
     # (``piece_match_lead``), mapped from -1..1 onto 0..1. It is 0 without
-    # the semantic retriever.
+    # the semantic retriever and 0.5 where the index keeps no word pieces.
     piece_match_lead: float
     # One value per ``kernels.READING_NAMES`` entry (passage kernels, title
     # kernels, weakest piece). All are 0 without the semantic retriever.
@@ -344,7 +344,7 @@ def passage_kernels(
 ) -> tuple[float, ...]:
     """Return the word-piece features of the last customer message against the best passage.
 
-    ``message`` holds the message's word-piece vectors (``message_pieces``).
+    ``message`` contains the message's word-piece vectors (``message_pieces``).
     The passage's and the title's were encoded when the index was built. A
     passage of an index too large to keep them is encoded here (and cached).
     """
