@@ -70,6 +70,16 @@ def test_lexical_evidence_has_no_title_standard():
     assert evidence_for(index, "reset my password").title_query_standard == 0.0
 
 
+def test_lexical_evidence_has_no_semantic_gap():
+    index = KnowledgeIndex(ARTICLES)
+    assert evidence_for(index, "reset my password").semantic_gap == 0.0
+
+
+def test_lexical_evidence_has_no_piece_match_lead():
+    index = KnowledgeIndex(ARTICLES)
+    assert evidence_for(index, "reset my password").piece_match_lead == 0.0
+
+
 def test_lexical_evidence_has_no_kernel_features():
     index = KnowledgeIndex([IndexedArticle("art_1", "Refunds", "Refunds take five days.", None)])
     query = build_query("how long do refunds take?")

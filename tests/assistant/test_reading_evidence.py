@@ -68,6 +68,88 @@ def test_fused_evidence_reads_title_standard(index):
     assert evidence.title_query_standard == pytest.approx(min(1.0, standard / 10), abs=1e-6)
 
 
+def test_fused_evidence_reads_semantic_gap(index):
+    question = "how long does a refund take?"
+    query = build_query(question)
+    evidence = measure(index, query, index.search(query, mode="fused"), question)
+    cosines = index.vectors @ index.encoder.encode_query(query.text)
+
+    # Three passages, fewer than the tenth rank, so the gap runs to the lowest.
+    assert len(cosines) == 3
+    assert evidence.semantic_gap > 0.0
+    assert evidence.semantic_gap == pytest.approx(float(cosines.max() - cosines.min()), abs=1e-6)
+
+
+LARGER_ARTICLES = [
+    IndexedArticle(f"art_{number}", f"Topic {number}", text, None)
+    for number, text in enumerate(
+        [
+            "Refunds reach your card within five days.",
+            "Refunds for annual plans are prorated by month.",
+            "Choose Forgot password to sign in.",
+            "Reminders go out by text a day before.",
+            "Invoices are under Billing as PDF files.",
+            "Admins invite members by email.",
+            "Open Settings, then Calendars, to connect Google Calendar.",
+            "Two-factor codes arrive by SMS or an authenticator app.",
+            "Export your contacts as a CSV file from Contacts.",
+            "Delete an account from Settings, then Privacy.",
+            "Change the language under Profile.",
+            "Dark mode follows the system setting.",
+        ]
+    )
+]
+
+
+@pytest.fixture(scope="module")
+def larger_index():
+    return KnowledgeIndex(LARGER_ARTICLES, encoder=Encoder(bfloat16=False))
+
+
+def test_semantic_gap_reads_tenth_passage(larger_index):
+    question = "how long does a refund take?"
+    query = build_query(question)
+    evidence = measure(larger_index, query, larger_index.search(query, mode="fused"), question)
+    cosines = np.sort(larger_index.vectors @ larger_index.encoder.encode_query(query.text))[::-1]
+
+    assert evidence.semantic_gap == pytest.approx(float(cosines[0] - cosines[9]), abs=1e-6)
+    assert evidence.semantic_gap < float(cosines[0] - cosines[-1])
+
+
+def test_piece_match_lead_against_median(larger_index):
+    question = "how long does a refund take?"
+    query = build_query(question)
+    hits = larger_index.search(query, mode="fused")
+    evidence = measure(larger_index, query, hits, question)
+    message = larger_index.encoder.encode_query_tokens(query.text).tokens.astype(np.float32)
+    cosines = larger_index.vectors @ larger_index.encoder.encode_query(query.text)
+
+    def match(position):
+        pieces = larger_index.passage_pieces[position].astype(np.float32)
+        return float((message @ pieces.T).max(axis=1).mean())
+
+    nearest = np.argsort(-cosines)[:10]
+    median = float(np.median([match(position) for position in nearest]))
+    expected = 0.5 + (match(hits[0].passage_index) - median) / 2
+
+    # The refund passage matches the refund question better than most of
+    # the ten passages nearest it do.
+    assert expected > 0.5
+    assert evidence.piece_match_lead == pytest.approx(expected, abs=1e-6)
+
+
+def test_piece_match_lead_without_kept_pieces(larger_index):
+    question = "how long does a refund take?"
+    query = build_query(question)
+    hits = larger_index.search(query, mode="fused")
+    pieces, larger_index.passage_pieces = larger_index.passage_pieces, None
+    try:
+        evidence = measure(larger_index, query, hits, question)
+    finally:
+        larger_index.passage_pieces = pieces
+    assert evidence.piece_match_lead == 0.5
+
+
 def test_long_earlier_turn_keeps_message_pieces(index):
     # The earlier turn alone fills the query's 128 word pieces, so the cut
     # leaves no piece of the last message.
