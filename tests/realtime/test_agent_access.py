@@ -240,9 +240,7 @@ async def test_deleted_agent_loses_token_and_socket(
 # Customer tokens ------------------------------------------------------------------
 
 
-async def test_customer_token_defaults_customer_id(
-    http: httpx.AsyncClient, org: Tenant
-) -> None:
+async def test_customer_token_defaults_customer_id(http: httpx.AsyncClient, org: Tenant) -> None:
     token = await _widget_token(http, org, "cust_default")
     created = await http.post(
         "/conversations",

@@ -176,7 +176,9 @@ async def test_agent_deletion_in_other_process(servers, scaled_db) -> None:
         created = await http_a.post("/agents", json=agent, headers=tenant.headers)
         assert created.status_code == 201, created.text
         issued = await http_a.post(
-            "/auth/tokens", json={"role": "agent", "agentId": "agent_leaving"}, headers=tenant.headers
+            "/auth/tokens",
+            json={"role": "agent", "agentId": "agent_leaving"},
+            headers=tenant.headers,
         )
         assert issued.status_code == 201, issued.text
         token = issued.json()["token"]

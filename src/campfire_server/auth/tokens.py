@@ -191,9 +191,8 @@ def principal_from_claims(claims: dict[str, Any]) -> Principal:
     if agent_id is not None and not isinstance(agent_id, str):
         raise _invalid_claim("aid", agent_id, "the agent id as a string")
     agent_created_at = claims.get("agc")
-    if agent_created_at is not None and (
-        agent_id is None or isinstance(agent_created_at, bool) or not isinstance(agent_created_at, int)
-    ):
+    valid_created_at = isinstance(agent_created_at, int) and not isinstance(agent_created_at, bool)
+    if agent_created_at is not None and (agent_id is None or not valid_created_at):
         raise _invalid_claim("agc", agent_created_at, "an integer (epoch ms) next to aid")
     mailbox_ids = _string_list(claims.get("mbx"))
     if mailbox_ids is None:

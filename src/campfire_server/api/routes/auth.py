@@ -10,6 +10,7 @@ from fastapi import APIRouter, Request
 
 from ...auth import login
 from ...auth.permissions import narrow_mailboxes, require
+from ...auth.principal import Principal
 from ...auth.schemas import (
     IssuedToken,
     LoginRequest,
@@ -20,7 +21,6 @@ from ...auth.schemas import (
 from ...auth.tokens import issue_token
 from ...clock import to_iso
 from ...db.tx import Tx
-from ...auth.principal import Principal
 from ...errors import AuthenticationFailed, PermissionDenied, ValidationFailed
 from ...json_values import as_sent
 from ...organizations import service as organizations
