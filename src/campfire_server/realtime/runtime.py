@@ -169,7 +169,7 @@ class RealtimeService:
         agent_id = envelope.get("agentId")
         credential = key_id or agent_id
         if not isinstance(org_id, str) or not isinstance(credential, str):
-            log.warning("realtime revocation without org, and keyId or agentId, ignored")
+            log.warning("realtime revocation ignored: it has no org, or neither keyId nor agentId")
             return
         for listener in list(self.revocation_listeners):
             try:

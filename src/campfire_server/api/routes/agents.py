@@ -153,9 +153,10 @@ async def delete_agent(
     def work(tx: Tx) -> None:
         actions.delete_agent(tx, principal.org_id, agent_id)
         # Tokens of the deleted agent stop working at once in this process. The
-        # realtime broker tells every process to drop its cached copy and close
-        # the sockets of tokens naming the agent; a process it does not reach
-        # does both within the cache's lifetime and the revocation check (30 s).
+        # revocation published through the realtime broker makes every process
+        # drop its cached copy and close the sockets of tokens naming the agent.
+        # A process the broker does not reach does both within 30 s, the cache's
+        # lifetime and the period of the revocation check.
         tx.after_commit(state.key_cache.clear)
         realtime = getattr(state, "realtime", None)
         if realtime is not None:
