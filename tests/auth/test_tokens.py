@@ -156,7 +156,7 @@ def test_identity_provider_wrong_key():
 
 def test_limited_agent_token_rejected():
     message = rejected(jwt.encode(claims(mbx=["mbx_1"]), SECRET))
-    assert message.startswith("the token's mbx claim limits agent \"agt_1\" to mailboxes mbx_1")
+    assert message.startswith('the token\'s mbx claim limits agent "agt_1" to mailboxes mbx_1')
     assert verify(jwt.encode(claims(role="viewer", mbx=["mbx_1"]), SECRET)).mailbox_ids == (
         "mbx_1",
     )
