@@ -357,11 +357,18 @@ async def test_limited_agent_key_status_403(app, client, db, tenant, world):
     assert changed.status_code == 200, changed.text
     assert changed.json()["status"] == "away"
 
-    # An agent's own token, even a limited one, sets that agent's status.
-    own = mint(app, tenant.org_id, "agent", subject=world.agent_id, aid=world.agent_id, mbx=SCOPE)
+    # An agent's own token sets that agent's status. A limited one is rejected
+    # outright, because it could not see the handoffs the status routes to it.
+    own = mint(app, tenant.org_id, "agent", subject=world.agent_id, aid=world.agent_id)
     own_change = await client.patch(path, json={"status": "online"}, headers=bearer(own))
     assert own_change.status_code == 200, own_change.text
     assert own_change.json()["status"] == "online"
+    limited = mint(
+        app, tenant.org_id, "agent", subject=world.agent_id, aid=world.agent_id, mbx=SCOPE
+    )
+    limited_change = await client.patch(path, json={"status": "away"}, headers=bearer(limited))
+    assert limited_change.status_code == 401, limited_change.text
+    assert "mbx" in limited_change.json()["error"]["message"]
 
 
 async def _deliveries(db, webhook_id: str) -> list[str]:

@@ -154,6 +154,15 @@ def test_identity_provider_wrong_key():
     assert "not accepted" in rejected(es_token, external)
 
 
+def test_limited_agent_token_rejected():
+    message = rejected(jwt.encode(claims(mbx=["mbx_1"]), SECRET))
+    assert message.startswith('the token\'s mbx claim limits agent "agt_1" to mailboxes mbx_1')
+    assert verify(jwt.encode(claims(role="viewer", mbx=["mbx_1"]), SECRET)).mailbox_ids == (
+        "mbx_1",
+    )
+    assert verify(jwt.encode(claims(aid=None, mbx=["mbx_1"]), SECRET)).agent_id is None
+
+
 def test_bad_claim_types():
     assert rejected(jwt.encode(claims(role="superuser"), SECRET))
     assert rejected(jwt.encode(claims(org=None), SECRET))
@@ -172,6 +181,9 @@ def test_bad_claim_types():
         ({"aid": False}, "the token's aid claim false is invalid"),
         ({"mbx": "mbx_1"}, 'the token\'s mbx claim "mbx_1" is invalid'),
         ({"mbx": [1, None]}, "the token's mbx claim [1,null] is invalid"),
+        ({"agc": "1700000000000"}, 'the token\'s agc claim "1700000000000" is invalid'),
+        ({"agc": True}, "the token's agc claim true is invalid"),
+        ({"aid": None, "agc": 1700000000000}, "the token's agc claim 1700000000000 is invalid"),
     ],
 )
 def test_claim_errors_spell_json(overrides, expected):

@@ -13,10 +13,18 @@ from websockets.asyncio.client import ClientConnection
 from websockets.exceptions import ConnectionClosed
 
 from campfire_server.auth import keys
+from campfire_server.auth.principal import Principal
 from campfire_server.auth.tokens import issue_token
 from campfire_server.db.database import Database
-from campfire_server.realtime.credentials import KEY_REVOKED_REASON, TOKEN_EXPIRED_REASON
+from campfire_server.realtime.credentials import (
+    AGENT_DELETED_REASON,
+    KEY_REVOKED_REASON,
+    TOKEN_EXPIRED_REASON,
+)
 from campfire_server.realtime.runtime import RealtimeService
+from campfire_server.routing import actions as routing_actions
+from campfire_server.routing import service as routing_service
+from campfire_server.routing.schemas import AgentCreate
 from tests.conftest import LiveServer, Tenant, make_tenant
 from tests.conftest import test_settings as make_settings
 from tests.realtime.conftest import JWT_SETTINGS, connect, next_frame, subscribe, ws_url
@@ -149,3 +157,48 @@ async def test_development_key_sockets_skip_check(db: Database) -> None:
 
     assert checked == 0
     assert drops == []
+
+
+async def test_revocation_check_finds_recreated_agent(db: Database) -> None:
+    # An agent deleted and created again without the broker (Redis down) still
+    # loses the sockets of its old tokens at the periodic check.
+    tenant = await make_tenant(db, "Agent check org")
+    agent_id = "agent_check"
+
+    def create(tx: Any) -> int:
+        routing_actions.create_agent(tx, tenant.org_id, AgentCreate(id=agent_id, name="Check"))
+        return int(routing_service.get_agent_row(tx, tenant.org_id, agent_id)["created_at"])
+
+    created_at = await db.write(create)
+    principal = Principal(
+        org_id=tenant.org_id,
+        role="viewer",
+        kind="token",
+        subject=agent_id,
+        agent_id=agent_id,
+        agent_created_at=created_at,
+    )
+    service = RealtimeService(make_settings(db.url), db)
+    await service.start()
+    drops: list[tuple[int, str]] = []
+
+    async def send(text: str) -> None:
+        return None
+
+    def on_drop(connection: Any, code: int, reason: str) -> None:
+        drops.append((code, reason))
+
+    try:
+        connection = await service.open_connection(principal, send, on_drop)
+        before = await service.check_revoked_keys()
+        await db.write(lambda tx: routing_actions.delete_agent(tx, tenant.org_id, agent_id))
+        await asyncio.sleep(0.01)
+        await db.write(create)
+        after = await service.check_revoked_keys()
+        await service.close_connection(connection)
+    finally:
+        await service.stop()
+
+    assert before == 0
+    assert after == 1
+    assert drops == [(CLOSE_AUTH_FAILED, AGENT_DELETED_REASON)]

@@ -161,3 +161,54 @@ async def test_revocation_in_other_process_closes_socket(servers, scaled_db) -> 
     # came through the broker.
     assert elapsed < 3
     assert still_open["type"] == "subscribed"
+
+
+async def test_agent_deletion_in_other_process(servers, scaled_db) -> None:
+    """Deleting an agent on one process closes its sockets and rejects its token on the other."""
+    server_a, server_b = servers
+    tenant = await make_tenant(scaled_db, "Scaled agent deletion org")
+    async with (
+        httpx.AsyncClient(base_url=server_a.api, timeout=30) as http_a,
+        httpx.AsyncClient(base_url=server_b.api, timeout=30) as http_b,
+    ):
+        conversation = await open_conversation(http_a, tenant)
+        agent = {"id": "agent_leaving", "name": "Leaving", "capacity": 5}
+        created = await http_a.post("/agents", json=agent, headers=tenant.headers)
+        assert created.status_code == 201, created.text
+        issued = await http_a.post(
+            "/auth/tokens",
+            json={"role": "agent", "agentId": "agent_leaving"},
+            headers=tenant.headers,
+        )
+        assert issued.status_code == 201, issued.text
+        token = issued.json()["token"]
+        headers = {"Authorization": f"Bearer {token}"}
+        # Process A caches the token's agent before the deletion.
+        warm = await http_a.get(f"/conversations/{conversation}", headers=headers)
+        assert warm.status_code == 200, warm.text
+        ws = await connect(server_a, token)
+
+        started = asyncio.get_running_loop().time()
+        deleted = await http_b.delete("/agents/agent_leaving", headers=tenant.headers)
+        assert deleted.status_code == 204, deleted.text
+        with pytest.raises(websockets.ConnectionClosed) as closed:
+            while True:
+                await asyncio.wait_for(ws.recv(), 5)
+        elapsed = asyncio.get_running_loop().time() - started
+        read_a = await http_a.get(f"/conversations/{conversation}", headers=headers)
+
+        recreated = await http_b.post("/agents", json=agent, headers=tenant.headers)
+        assert recreated.status_code == 201, recreated.text
+        reads_after = [
+            await http.get(f"/conversations/{conversation}", headers=headers)
+            for http in (http_a, http_b)
+        ]
+
+    assert closed.value.rcvd is not None
+    assert closed.value.rcvd.code == 4401
+    assert "deleted" in closed.value.rcvd.reason
+    # The key cache and the periodic check take 30 s, so a close this soon
+    # came through the broker.
+    assert elapsed < 3
+    assert read_a.status_code == 401, read_a.text
+    assert [response.status_code for response in reads_after] == [401, 401]

@@ -99,28 +99,37 @@ async def authenticate(
 
 
 async def require_agent(principal: Principal, db: Database, cache: keys.KeyCache) -> None:
-    """Reject a token whose agent was deleted, or never existed in its organization.
+    """Reject a token whose agent was deleted, never existed, or was created again.
 
-    The result is cached like a key's. A deletion in this process takes
-    effect at once, and one made by another process within the cache's lifetime.
+    A token with claim ``agc`` names one agent row by its creation time, so
+    a new agent created with a deleted agent's id does not inherit its tokens.
+    The result is cached like a key's. A deletion clears the cache of every
+    process that the realtime broker reaches, and of the others within the
+    cache's lifetime.
     """
-    entry = f"agent:{principal.org_id}:{principal.agent_id}"
+    created_at = principal.agent_created_at
+    entry = f"agent:{principal.org_id}:{principal.agent_id}:{created_at}"
     hit, known = cache.get(entry)
     if not hit:
-        exists = await db.lookup(
-            lambda tx: tx.value(
-                "SELECT COUNT(*) AS n FROM agents WHERE org_id = :org_id AND id = :id",
-                org_id=principal.org_id,
-                id=principal.agent_id,
-            )
-        )
+        exists = await db.lookup(lambda tx: agent_row_exists(tx, principal))
         known = principal if exists else None
         cache.put(entry, known)
     if known is None:
         raise AuthenticationFailed(
-            f"the token's agent {principal.agent_id!r} does not exist in its organization; "
-            "issue a new token for an existing agent"
+            f"the token's agent {principal.agent_id!r} does not exist in its organization, or "
+            "was deleted since the token was issued; issue a new token for an existing agent"
         )
+
+
+def agent_row_exists(tx: Any, principal: Principal) -> bool:
+    """Return whether the agent of ``principal``'s token exists, with ``agc`` its creation time."""
+    sql = "SELECT COUNT(*) AS n FROM agents WHERE org_id = :org_id AND id = :id"
+    params: dict[str, Any] = {"org_id": principal.org_id, "id": principal.agent_id}
+    if principal.agent_created_at is not None:
+        sql += " AND created_at = :created_at"
+        params["created_at"] = principal.agent_created_at
+    # NOTE: tokens without agc (those of an identity provider) are checked by agent id only.
+    return bool(tx.value(sql, **params))
 
 
 def reject_secret_key_in_browser(principal: Principal, origin: str | None) -> None:

@@ -30,12 +30,14 @@ class SignedIn:
     email: str | None
     status: str
     needs_rehash: bool
+    # The agent row's creation time (epoch ms), which its tokens carry as claim ``agc``.
+    created_at: int
 
 
 def find_candidates(tx: Tx, email: str, org_id: str | None) -> list[dict[str, Any]]:
     """Return the agents whose email is ``email`` (case-insensitive), oldest first."""
     sql = (
-        "SELECT org_id, id, name, email, status, password_hash FROM agents "
+        "SELECT org_id, id, name, email, status, password_hash, created_at FROM agents "
         "WHERE LOWER(email) = LOWER(:email)"
     )
     if org_id is not None:
@@ -64,6 +66,7 @@ def check_password(candidates: list[dict[str, Any]], password: str) -> SignedIn:
                     email=row["email"],
                     status=row["status"],
                     needs_rehash=needs_rehash,
+                    created_at=int(row["created_at"]),
                 )
             )
     if not matches:

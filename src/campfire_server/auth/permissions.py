@@ -31,6 +31,8 @@ POLICY: dict[str, frozenset[str]] = {
     "satisfaction:write": frozenset({"admin", "agent", "customer"}),
     "ai:generate": _WRITERS,
     "realtime:connect": _EVERYONE,
+    # Typing frames are relayed to the conversation's other side, so only writers send them.
+    "realtime:typing": frozenset({"admin", "agent", "customer"}),
     "events:read": _EVERYONE,
     "mailboxes:read": _STAFF,
     "mailboxes:write": _ADMIN,

@@ -90,7 +90,10 @@ class TokenCreate(ApiModel):
         Field(default=None, description="aid claim: the agent this token acts as")
     )
     mailbox_ids: list[MailboxId] = Field(
-        default_factory=list, max_length=100, description="mbx claim: limit to these mailboxes"
+        default_factory=list,
+        max_length=100,
+        description="mbx claim: limit to these mailboxes. Not allowed on an agent token with "
+        "agentId, because that agent is routed conversations of every mailbox",
     )
     ttl_seconds: int = Field(default=3600, ge=60, description="Lifetime in seconds")
 

@@ -2,8 +2,10 @@
 from the integrator's own identity provider.
 
 Claims: ``sub`` (subject), ``org`` (organization id), ``role``, ``cid``
-(customer id, customer tokens only), ``aid`` (agent id), ``mbx`` (mailbox
-ids the token is limited to), plus the registered ``exp``, ``nbf``, ``iat``,
+(customer id, customer tokens only), ``aid`` (agent id), ``agc`` (the
+agent row's creation time in epoch ms, so a token outlives neither the
+deletion of its agent nor a new agent created with the same id), ``mbx``
+(mailbox ids the token is limited to), plus the registered ``exp``, ``nbf``, ``iat``,
 ``iss`` and ``aud``.
 
 The algorithm is chosen from the token header but each algorithm is bound
@@ -188,9 +190,21 @@ def principal_from_claims(claims: dict[str, Any]) -> Principal:
     agent_id = claims.get("aid")
     if agent_id is not None and not isinstance(agent_id, str):
         raise _invalid_claim("aid", agent_id, "the agent id as a string")
+    agent_created_at = claims.get("agc")
+    valid_created_at = isinstance(agent_created_at, int) and not isinstance(agent_created_at, bool)
+    if agent_created_at is not None and (agent_id is None or not valid_created_at):
+        raise _invalid_claim("agc", agent_created_at, "an integer (epoch ms) next to aid")
     mailbox_ids = _string_list(claims.get("mbx"))
     if mailbox_ids is None:
         raise _invalid_claim("mbx", claims.get("mbx"), "a list of mailbox ids (strings)")
+    if role == "agent" and agent_id is not None and mailbox_ids:
+        raise AuthenticationFailed(
+            f"the token's mbx claim limits agent {as_sent(agent_id)} to mailboxes "
+            f"{', '.join(mailbox_ids)}, but routing assigns an agent handoffs of every "
+            "mailbox once its socket is open; issue the agent token without mbx, or a viewer "
+            "token with mbx",
+            details={"field": "mbx", "value": list(mailbox_ids), "expected": []},
+        )
     subject = str(claims["sub"])
     expires_at = claims.get("exp")
     return Principal(
@@ -200,6 +214,7 @@ def principal_from_claims(claims: dict[str, Any]) -> Principal:
         subject=subject,
         customer_id=customer_id if role == "customer" else None,
         agent_id=agent_id,
+        agent_created_at=agent_created_at,
         mailbox_ids=mailbox_ids,
         rate_limit_key=f"token:{org_id}:{subject}",
         expires_at=int(expires_at) if isinstance(expires_at, (int, float)) else None,

@@ -67,7 +67,14 @@ def upsert_customer(
 
 def create_conversation(tx: Tx, principal: Principal, request: ConversationCreate) -> Conversation:
     org_id = principal.org_id
-    customer_id = request.customer_id
+    customer_id = request.customer_id or principal.customer_id
+    if customer_id is None:
+        raise ValidationFailed(
+            "customerId is missing; send customerId, your own id for the customer",
+            field="customerId",
+            value=None,
+            expected="your own id for the customer",
+        )
     if principal.is_customer and customer_id != principal.customer_id:
         raise PermissionDenied(
             "a customer token may only open conversations for its own customer",

@@ -25,7 +25,11 @@ METADATA_DESCRIPTION = (
 
 
 class ConversationCreate(ApiModel):
-    customer_id: CustomerId = Field(description="Your own id for the customer; upserted")
+    customer_id: CustomerId | None = Field(
+        default=None,
+        description="Your own id for the customer; upserted. Required, except with a customer "
+        "token, whose own customer it defaults to",
+    )
     mailbox_id: ShortId | None = Field(
         default=None, description="Mailbox to file under; the organization's first when omitted"
     )

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .. import clock, json_numbers
+from ..auth.permissions import allowed
 from ..auth.principal import Principal
 from ..errors import (
     AuthenticationFailed,
@@ -433,7 +434,14 @@ class Protocol:
                 ack["id"] = frame_id
             return [Unsubscribe(channel), Send(ack)]
 
-        # kind == "typing"
+        # kind == "typing", the only client frame that others receive.
+        if self.principal is None or not allowed(self.principal, "realtime:typing"):
+            role = self.principal.role if self.principal is not None else None
+            raise PermissionDenied(
+                f"the {role} role only reads, so it may not send typing frames; send typing "
+                "with an agent, admin or customer credential",
+                details={"field": "type", "value": "typing", "role": role},
+            )
         if channel.kind != "conversation":
             raise ValidationFailed(
                 f'channel "{channel.name}" is invalid for typing; send typing on a '

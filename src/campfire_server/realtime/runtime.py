@@ -28,7 +28,12 @@ from ..events import bus
 from ..events.records import EventRecord
 from ..routing import actions as routing_actions
 from .brokers import UNKNOWN_COUNT, Broker, InProcessBroker, open_broker
-from .credentials import REVOCATION_CHECK_SECONDS, CredentialWatch, revocation_envelope
+from .credentials import (
+    REVOCATION_CHECK_SECONDS,
+    CredentialWatch,
+    agent_deletion_envelope,
+    revocation_envelope,
+)
 from .hub import Connection, DirectWriter, Hub, Sender
 from .log_tail import LogTail
 from .presence_leases import DatabasePresenceBroker
@@ -91,7 +96,7 @@ class RealtimeService:
         )
         self.broker = broker or self._open_broker()
         self.credentials = CredentialWatch(self.hub, db)
-        # Called with each revoked key's id, to drop cached copies of the key.
+        # Called with each revoked key's or deleted agent's id, to drop cached credentials.
         self.revocation_listeners: list[Callable[[str], None]] = []
         self._tasks: list[asyncio.Task[None]] = []
         # Presence rechecks still running, kept referenced until they finish.
@@ -159,17 +164,22 @@ class RealtimeService:
             if kind == "event" and self.log_tail is not None:
                 self.log_tail.wake()
             return
-        try:
-            org_id, key_id = envelope["org"], envelope["keyId"]
-        except KeyError:
-            log.warning("realtime revocation without org or keyId ignored")
+        org_id = envelope.get("org")
+        key_id = envelope.get("keyId")
+        agent_id = envelope.get("agentId")
+        credential = key_id or agent_id
+        if not isinstance(org_id, str) or not isinstance(credential, str):
+            log.warning("realtime revocation ignored: it has no org, or neither keyId nor agentId")
             return
         for listener in list(self.revocation_listeners):
             try:
-                listener(key_id)
+                listener(credential)
             except Exception:
-                log.exception("revocation listener failed", extra={"key_id": key_id})
-        self.credentials.drop_key_sockets(org_id, {key_id})
+                log.exception("revocation listener failed", extra={"credential_id": credential})
+        if isinstance(key_id, str):
+            self.credentials.drop_key_sockets(org_id, {key_id})
+        else:
+            self.credentials.drop_agent_sockets(org_id, credential)
 
     # Credentials ----------------------------------------------------------------
 
@@ -177,9 +187,14 @@ class RealtimeService:
         """Tell every process, this one included, to close the sockets of a revoked key."""
         self.broker.publish(revocation_envelope(org_id, key_id))
 
+    def publish_agent_deleted(self, org_id: str, agent_id: str) -> None:
+        """Tell every process, this one included, to close the sockets of a deleted agent."""
+        self.broker.publish(agent_deletion_envelope(org_id, agent_id))
+
     async def check_revoked_keys(self) -> int:
-        """Close this process's sockets whose API key is revoked or deleted; return how many."""
-        return await self.credentials.check_revoked_keys()
+        """Close this process's sockets of revoked keys and deleted agents; return how many."""
+        dropped = await self.credentials.check_revoked_keys()
+        return dropped + await self.credentials.check_deleted_agents()
 
     # Connections ----------------------------------------------------------------
 

@@ -904,9 +904,9 @@ export interface components {
         ConversationCreate: {
             /**
              * Customerid
-             * @description Your own id for the customer; upserted
+             * @description Your own id for the customer; upserted. Required, except with a customer token, whose own customer it defaults to
              */
-            customerId: string;
+            customerId?: string | null;
             /**
              * Mailboxid
              * @description Mailbox to file under; the organization's first when omitted
@@ -1789,7 +1789,7 @@ export interface components {
             agentId?: string | null;
             /**
              * Mailboxids
-             * @description mbx claim: limit to these mailboxes
+             * @description mbx claim: limit to these mailboxes. Not allowed on an agent token with agentId, because that agent is routed conversations of every mailbox
              */
             mailboxIds?: string[];
             /**

@@ -148,12 +148,19 @@ async def delete_agent(
 ) -> Response:
     require(principal, "agents:write")
     require_unlimited(principal, "delete agents")
-    key_cache = request.app.state.key_cache
+    state = request.app.state
 
     def work(tx: Tx) -> None:
         actions.delete_agent(tx, principal.org_id, agent_id)
-        # Tokens of the deleted agent stop working at once in this process.
-        tx.after_commit(key_cache.clear)
+        # Tokens of the deleted agent stop working at once in this process. The
+        # revocation published through the realtime broker makes every process
+        # drop its cached copy and close the sockets of tokens naming the agent.
+        # A process the broker does not reach does both within 30 s, the cache's
+        # lifetime and the period of the revocation check.
+        tx.after_commit(state.key_cache.clear)
+        realtime = getattr(state, "realtime", None)
+        if realtime is not None:
+            tx.after_commit(lambda: realtime.publish_agent_deleted(principal.org_id, agent_id))
 
     await db.write(work, order_key=lock_order.routing(principal.org_id))
     return Response(status_code=204)

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Request
 
 from ...auth import login
 from ...auth.permissions import narrow_mailboxes, require
+from ...auth.principal import Principal
 from ...auth.schemas import (
     IssuedToken,
     LoginRequest,
@@ -20,7 +21,8 @@ from ...auth.schemas import (
 from ...auth.tokens import issue_token
 from ...clock import to_iso
 from ...db.tx import Tx
-from ...errors import AuthenticationFailed, ValidationFailed
+from ...errors import AuthenticationFailed, PermissionDenied, ValidationFailed
+from ...json_values import as_sent
 from ...organizations import service as organizations
 from ...routing import service as routing_service
 from ..deps import DbDep, PrincipalDep, SettingsDep, client_address, enforce_limit
@@ -65,7 +67,7 @@ async def login_agent(
         role="agent",
         subject=signed_in.agent_id,
         ttl_seconds=settings.inbox_session_ttl_seconds,
-        extra={"aid": signed_in.agent_id, "mbx": []},
+        extra={"aid": signed_in.agent_id, "agc": signed_in.created_at, "mbx": []},
     )
     log.info(
         "agent signed in",
@@ -111,11 +113,16 @@ async def create_token(
             value=None,
             expected="your id of the person who uses the token",
         )
+    if body.role == "agent" and body.agent_id is not None:
+        _check_agent_scope(principal, body.agent_id, body.mailbox_ids)
     mailbox_ids = narrow_mailboxes(principal, body.mailbox_ids)
-    await db.lookup(lambda tx: _check_references(tx, principal.org_id, body.agent_id, mailbox_ids))
+    agent_created_at = await db.lookup(
+        lambda tx: _check_references(tx, principal.org_id, body.agent_id, mailbox_ids)
+    )
     extra: dict[str, object] = {"mbx": mailbox_ids}
     if body.agent_id is not None:
         extra["aid"] = body.agent_id
+        extra["agc"] = agent_created_at
     token, expires = issue_token(
         secret=settings.jwt_secret,
         issuer=settings.jwt_issuer,
@@ -131,8 +138,38 @@ async def create_token(
     )
 
 
-def _check_references(tx: Tx, org_id: str, agent_id: str | None, mailbox_ids: list[str]) -> None:
-    """Raise ``NotFound`` when the agent or a mailbox a token would name does not exist."""
+def _check_agent_scope(principal: Principal, agent_id: str, mailbox_ids: list[str]) -> None:
+    """Reject an agent token that would see fewer mailboxes than its agent is routed in.
+
+    An open socket of an agent token sets its agent online, and routing then
+    assigns that agent handoffs of every mailbox. A token limited to some
+    mailboxes could neither read nor complete the others, so such a token is
+    never issued, and a mailbox-limited caller issues no agent tokens with agentId.
+    """
+    if mailbox_ids:
+        raise ValidationFailed(
+            f"mailboxIds {', '.join(mailbox_ids)} cannot limit an agent token for agent "
+            f"{as_sent(agent_id)}, because routing assigns that agent handoffs of every "
+            "mailbox; leave out mailboxIds, or issue a viewer token to read some mailboxes",
+            field="mailboxIds",
+            value=list(mailbox_ids),
+            expected="[] for an agent token with agentId",
+        )
+    if principal.mailbox_ids:
+        raise PermissionDenied(
+            f"this credential is limited to mailboxes {', '.join(principal.mailbox_ids)}, and "
+            f"an agent token for agent {as_sent(agent_id)} would be routed handoffs of every "
+            "mailbox; issue it with a credential without mailboxIds",
+            details={"field": "agentId", "value": agent_id},
+        )
+
+
+def _check_references(
+    tx: Tx, org_id: str, agent_id: str | None, mailbox_ids: list[str]
+) -> int | None:
+    """Return the agent's ``created_at``; raise ``NotFound`` for a missing agent or mailbox."""
+    created_at = None
     if agent_id is not None:
-        routing_service.get_agent_row(tx, org_id, agent_id)
+        created_at = int(routing_service.get_agent_row(tx, org_id, agent_id)["created_at"])
     organizations.require_mailboxes(tx, org_id, mailbox_ids)
+    return created_at

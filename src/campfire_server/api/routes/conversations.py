@@ -55,9 +55,19 @@ async def create_conversation(
     body: ConversationCreate, principal: PrincipalDep, db: DbDep, response: Response
 ) -> Conversation:
     require(principal, "conversations:write")
+    if body.customer_id is None:
+        if not principal.is_customer:
+            raise ValidationFailed(
+                "customerId is missing; send customerId, your own id for the customer "
+                "(only a customer token may leave it out)",
+                field="customerId",
+                value=None,
+                expected="your own id for the customer",
+            )
+        body = body.model_copy(update={"customer_id": principal.customer_id})
     conversation = await db.write(
         lambda tx: actions.create_conversation(tx, principal, body),
-        order_key=lock_order.customer(principal.org_id, body.customer_id),
+        order_key=lock_order.customer(principal.org_id, body.customer_id or ""),
     )
     set_location(response, "conversations", conversation.id)
     return conversation
