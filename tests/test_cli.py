@@ -617,3 +617,17 @@ def test_kb_import_without_valid_files_fails(tmp_path):
     assert "skipped file 'empty.md'" in result.stderr
     assert "nothing imported: all 1 files" in result.stderr
     assert result.stdout == ""
+
+
+def test_migrate_reports_one_outcome(tmp_path):
+    url = f"sqlite:///{tmp_path / 'new.db'}"
+
+    first = campfire("migrate", database_url=url)
+    second = campfire("migrate", database_url=url)
+
+    assert first.returncode == 0, first.stderr
+    assert first.stdout == "database migrated to the current schema\n"
+    assert first.stderr == ""
+    assert second.returncode == 0, second.stderr
+    assert second.stdout == "database is already up to date; no migration to apply\n"
+    assert second.stderr == ""

@@ -222,9 +222,13 @@ def cmd_worker(args: argparse.Namespace) -> int:
 
 def cmd_migrate(args: argparse.Namespace) -> int:
     settings = _settings(args)
-    configure_logging(settings.log_level, "text")
-    migrate.upgrade(settings.database_url)
-    print("database is up to date")
+    # The printed line below reports the outcome, so the "database migrated"
+    # log record would only repeat it; warnings and errors still show.
+    configure_logging("WARNING", "text")
+    if migrate.upgrade(settings.database_url):
+        print("database migrated to the current schema")
+    else:
+        print("database is already up to date; no migration to apply")
     return 0
 
 
