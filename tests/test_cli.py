@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import subprocess
 import sys
@@ -9,7 +10,7 @@ import sys
 import httpx
 import pytest
 
-from campfire_server.cli import startup_banner
+from campfire_server.cli import build_parser, startup_banner
 from campfire_server.db import migrate
 from tests.conftest import (
     create_postgres_database,
@@ -631,3 +632,46 @@ def test_migrate_reports_one_outcome(tmp_path):
     assert second.returncode == 0, second.stderr
     assert second.stdout == "database is already up to date; no migration to apply\n"
     assert second.stderr == ""
+
+
+def _subcommand_options() -> list[tuple[str, argparse.Action]]:
+    """Return every option of every ``campfire`` subcommand with the command's name."""
+    options = []
+    pending = [("campfire", build_parser())]
+    while pending:
+        name, parser = pending.pop()
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                for sub_name, sub_parser in action.choices.items():
+                    pending.append((f"{name} {sub_name}", sub_parser))
+            elif action.option_strings and action.dest != "help":
+                options.append((name, action))
+    return options
+
+
+def test_help_states_repeats_and_defaults():
+    options = _subcommand_options()
+    assert len(options) > 30
+
+    for command, action in options:
+        label = f"{command} {action.option_strings[0]}"
+        text = action.help or ""
+        if isinstance(action, argparse._AppendAction):
+            assert "repeat" in text, label
+        if action.default not in (None, False, [], argparse.SUPPRESS):
+            assert "default" in text, label
+        if action.dest == "env":
+            for value in action.choices:
+                assert value in text, (label, value)
+            assert "default production" in text, label
+
+
+def test_keys_create_help_explains_test_keys():
+    [test_option] = [
+        action
+        for command, action in _subcommand_options()
+        if command == "campfire keys create" and action.dest == "test"
+    ]
+
+    assert "same access" in test_option.help
+    assert "prefix" in test_option.help
