@@ -675,3 +675,32 @@ def test_keys_create_help_explains_test_keys():
 
     assert "same access" in test_option.help
     assert "prefix" in test_option.help
+
+
+def test_kb_import_skips_symbolic_links(tmp_path):
+    url = f"sqlite:///{tmp_path / 'kb.db'}"
+    assert campfire("migrate", database_url=url).returncode == 0
+    created = campfire("orgs", "create", "--name", "Acme", "--id", "org_acme", database_url=url)
+    assert created.returncode == 0, created.stderr
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    secret = outside / "secret.txt"
+    secret.write_text("Private notes\nThe vault code is 4321.\n")
+    folder = tmp_path / "articles"
+    folder.mkdir()
+    (folder / "refunds.md").write_text("# Refunds\n\nRefunds take five days.\n")
+    (folder / "link.txt").symlink_to(secret)
+    (folder / "linked").symlink_to(outside, target_is_directory=True)
+
+    result = campfire("kb", "import", str(folder), "--org", "org_acme", database_url=url)
+
+    assert result.returncode == 0, result.stderr
+    output = json.loads(result.stdout)
+    assert output["created"] == 1
+    assert [row["file"] for row in output["skipped"]] == ["link.txt", "linked"]
+    for row in output["skipped"]:
+        assert "symbolic link" in row["reason"]
+    assert "skipped file 'link.txt' of " in result.stderr
+    assert "skipped file 'linked' of " in result.stderr
+    search = campfire("kb", "search", "vault code", "--org", "org_acme", database_url=url)
+    assert "Private notes" not in search.stdout

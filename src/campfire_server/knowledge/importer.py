@@ -16,13 +16,17 @@ start with a UTF-8 byte order mark.
 ``read_source_rows`` skips a row that stays invalid, such as one without
 content or with an unsafe url, and reports it by line number. It skips a
 folder's file that is empty, is not UTF-8 or is otherwise no valid article,
-and reports it by its path inside the folder. ``read_source`` raises on the
-first skipped row or file instead.
+and reports it by its path inside the folder. It never follows a symbolic
+link inside the folder, so a link cannot publish a file from outside the
+folder as an article. Each linked folder, and each link whose name has a
+supported suffix, is skipped and reported.
+``read_source`` raises on the first skipped row or file instead.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -168,12 +172,17 @@ def read_source_rows(path: Path) -> SourceRows:
             value=str(path),
         )
     if path.is_dir():
-        files = _folder_files(path)
-        return _read_documents([(file, file.relative_to(path).as_posix()) for file in files])
+        files, links = _folder_files(path)
+        rows = _read_documents([(file, file.relative_to(path).as_posix()) for file in files])
+        rows.skipped.extend(links)
+        rows.skipped.sort(key=lambda row: row.file or "")
+        return rows
     if path.suffix.lower() in (".jsonl", ".ndjson"):
         return read_json_lines(path)
     if path.suffix.lower() in SUPPORTED_SUFFIXES:
-        return _read_documents([(path, path.name)])
+        # A file named on its own is read even through a symbolic link, which
+        # the caller chose; only links inside a folder are skipped.
+        return _read_documents([(path.resolve(), path.name)])
     raise ValidationFailed(
         f"cannot import {str(path)!r}: expected a folder, a .jsonl file or a "
         ".md, .html or .txt file",
@@ -199,10 +208,22 @@ def _read_documents(files: list[tuple[Path, str]]) -> SourceRows:
 
 
 def _read_text(path: Path) -> str:
-    """Read ``path`` as UTF-8, raising ``InvalidDocument`` that names the byte."""
+    """Read ``path`` as UTF-8, raising ``InvalidDocument`` that names the byte.
+
+    O_NOFOLLOW makes the open fail on a file that became a symbolic link
+    after the folder was listed.
+    """
+    try:
+        descriptor = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+    except OSError as error:
+        raise InvalidDocument(
+            f"cannot be read: {error.strerror}; check the file and import it again",
+            field="path",
+        ) from None
     try:
         # utf-8-sig drops a leading byte order mark, which editors on Windows write.
-        return path.read_text(encoding="utf-8-sig")
+        with open(descriptor, encoding="utf-8-sig") as handle:
+            return handle.read()
     except UnicodeDecodeError as error:
         byte = error.object[error.start]
         raise InvalidDocument(
@@ -223,13 +244,51 @@ def _not_utf8(path: Path, error: UnicodeDecodeError, line: int) -> ValidationFai
 
 
 def read_folder(folder: Path) -> list[ArticleCreate]:
-    return [read_document(p, p.relative_to(folder).as_posix()) for p in _folder_files(folder)]
+    files, _ = _folder_files(folder)
+    return [read_document(p, p.relative_to(folder).as_posix()) for p in files]
 
 
-def _folder_files(folder: Path) -> list[Path]:
-    return sorted(
-        p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in SUPPORTED_SUFFIXES
-    )
+_LINK_REASON = (
+    "it is a symbolic link, and links are not followed so that no file from outside "
+    "the folder is published; copy the {kind} into the folder to import it"
+)
+
+
+def _folder_files(folder: Path) -> tuple[list[Path], list[SkippedRow]]:
+    """List the regular document files under ``folder`` without following symbolic links.
+
+    Returns the files in path order and a skipped row for each symbolic link
+    to a document or folder, and for each file that resolves outside ``folder``.
+    """
+    root = folder.resolve()
+    files: list[Path] = []
+    skipped: list[SkippedRow] = []
+    for directory, folder_names, file_names in os.walk(folder, followlinks=False):
+        base = Path(directory)
+        for name in folder_names:
+            linked = base / name
+            if linked.is_symlink():
+                relative = linked.relative_to(folder).as_posix()
+                skipped.append(SkippedRow(None, _LINK_REASON.format(kind="folder"), relative))
+        for name in file_names:
+            path = base / name
+            if path.suffix.lower() not in SUPPORTED_SUFFIXES:
+                continue
+            relative = path.relative_to(folder).as_posix()
+            if path.is_symlink():
+                skipped.append(SkippedRow(None, _LINK_REASON.format(kind="file"), relative))
+            elif not path.resolve().is_relative_to(root):
+                skipped.append(
+                    SkippedRow(
+                        None,
+                        "it resolves to a path outside the folder; copy the file into the "
+                        "folder to import it",
+                        relative,
+                    )
+                )
+            elif path.is_file():
+                files.append(path)
+    return sorted(files), skipped
 
 
 def read_document(path: Path, relative_name: str) -> ArticleCreate:
