@@ -704,3 +704,22 @@ def test_kb_import_skips_symbolic_links(tmp_path):
     assert "skipped file 'linked' of " in result.stderr
     search = campfire("kb", "search", "vault code", "--org", "org_acme", database_url=url)
     assert "Private notes" not in search.stdout
+
+
+def test_kb_import_rejects_unknown_fields(tmp_path):
+    url = f"sqlite:///{tmp_path / 'kb.db'}"
+    assert campfire("migrate", database_url=url).returncode == 0
+    created = campfire("orgs", "create", "--name", "Acme", "--id", "org_acme", database_url=url)
+    assert created.returncode == 0, created.stderr
+    rows = tmp_path / "articles.jsonl"
+    rows.write_text(
+        json.dumps({"externalID": "kb-1", "title": "Refunds", "content": "Five days."}) + "\n"
+    )
+
+    result = campfire("kb", "import", str(rows), "--org", "org_acme", database_url=url)
+
+    assert result.returncode == 2, result.stderr
+    assert "skipped line 1 of " in result.stderr
+    assert "'externalID' (did you mean externalId?)" in result.stderr
+    assert "nothing imported: all 1 rows" in result.stderr
+    assert "fix the rows listed above" in result.stderr

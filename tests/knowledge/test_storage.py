@@ -382,3 +382,31 @@ def test_read_single_linked_file(tmp_path: Path):
 
     assert article.title == "Real"
     assert article.external_id == "file:link.md"
+
+
+@pytest.mark.parametrize(
+    ("row", "expected"),
+    [
+        ({"title": "T", "content": "c", "bogus": 1}, "field 'bogus' is not an article field"),
+        (
+            {"title": "T", "content": "c", "externalID": "kb-1"},
+            "'externalID' (did you mean externalId?)",
+        ),
+        (
+            {"content": "c", "Title": "T", "urls": "https://x.test"},
+            "fields 'Title' (did you mean title?), 'urls' (did you mean url?) are not",
+        ),
+    ],
+)
+def test_read_json_lines_rejects_unknown_fields(tmp_path: Path, row, expected):
+    path = tmp_path / "kb.jsonl"
+    valid = {"title": "Kept", "content": "Kept row.", "id": 1}
+    path.write_text(json.dumps(valid) + "\n" + json.dumps(row) + "\n")
+
+    rows = importer.read_source_rows(path)
+
+    assert [article.title for article in rows.articles] == ["Kept"]
+    [skipped] = rows.skipped
+    assert skipped.line == 2
+    assert expected in skipped.reason
+    assert "remove or rename" in skipped.reason

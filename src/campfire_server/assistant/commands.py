@@ -44,7 +44,7 @@ def cmd_kb_import(args: argparse.Namespace, settings_from_args: SettingsHook) ->
         print(f"skipped {row.label} of {str(path)!r}: {row.reason}", file=sys.stderr)
     if skipped and not items:
         fix = (
-            "give each row a non-empty content (or text) and import it again"
+            "fix the rows listed above and import the file again"
             if unit == "rows"
             else "fix or remove the files listed above and import again"
         )

@@ -8,7 +8,10 @@ path inside the folder, so importing the same folder again updates in place.
 
 A JSON Lines file holds one object per line with ``content`` (or ``text``),
 and optionally ``title``, ``url``, ``tags``, ``mailboxIds`` and
-``externalId`` (or ``id``). A row without a title gets one from its content:
+``externalId`` (or ``id``). A row with any other field is skipped, as the
+API rejects a request with an unknown field, so that a misspelt
+``externalID`` does not fall back to matching by title. A row without a
+title gets one from its content:
 the first sentence of its first line, or the whole line when that
 sentence is a single word, cut to ``TITLE_MAX_LENGTH``. A period after an
 abbreviation such as ``Mr.`` or an initial ends no sentence. Files may
@@ -25,6 +28,7 @@ supported suffix, is skipped and reported.
 
 from __future__ import annotations
 
+import difflib
 import json
 import os
 import re
@@ -43,6 +47,21 @@ MARKDOWN_SUFFIXES = {".md", ".markdown"}
 HTML_SUFFIXES = {".html", ".htm"}
 TEXT_SUFFIXES = {".txt"}
 SUPPORTED_SUFFIXES = MARKDOWN_SUFFIXES | HTML_SUFFIXES | TEXT_SUFFIXES
+
+# The fields a JSON Lines row may have, with the alternative spellings that
+# ``json_row_fields`` maps onto article fields.
+JSON_LINE_FIELDS = (
+    "content",
+    "text",
+    "title",
+    "url",
+    "tags",
+    "mailboxIds",
+    "mailbox_ids",
+    "externalId",
+    "external_id",
+    "id",
+)
 
 # The maximum title length, as ArticleCreate enforces.
 TITLE_MAX_LENGTH = 500
@@ -399,6 +418,10 @@ def read_json_lines(path: Path) -> SourceRows:
             if not isinstance(row, dict):
                 skipped.append(SkippedRow(number, "it is not a JSON object"))
                 continue
+            unknown = [name for name in row if name not in JSON_LINE_FIELDS]
+            if unknown:
+                skipped.append(SkippedRow(number, unknown_fields_reason(unknown)))
+                continue
             content = row.get("content", row.get("text"))
             content_field = "content" if "content" in row else "text"
             if content is None and content_field in row:
@@ -447,6 +470,25 @@ def read_json_lines(path: Path) -> SourceRows:
             for held_key in _held_keys(article):
                 first_lines.setdefault(held_key, number)
     return SourceRows(articles, labels, skipped)
+
+
+def unknown_fields_reason(names: list[str]) -> str:
+    """Describe the unknown fields of a JSON Lines row, suggesting a known field for a typo."""
+    parts = []
+    for name in names:
+        same_letters = [field for field in JSON_LINE_FIELDS if field.lower() == name.lower()]
+        close = difflib.get_close_matches(name, JSON_LINE_FIELDS, n=1, cutoff=0.6)
+        suggestion = (same_letters or close or [None])[0]
+        hint = f" (did you mean {suggestion}?)" if suggestion else ""
+        parts.append(f"{name!r}{hint}")
+    if len(parts) == 1:
+        problem = f"field {parts[0]} is not an article field; remove or rename it"
+    else:
+        problem = f"fields {', '.join(parts)} are not article fields; remove or rename them"
+    return (
+        f"{problem}. A row may have content (or text), title, url, tags, mailboxIds "
+        "and externalId (or id)"
+    )
 
 
 # How to make a row that repeats an earlier row's match key import as its own article.
