@@ -601,3 +601,86 @@ def test_workers_exit_when_parent_killed(migrated, tmp_path):
     finally:
         replacement.stop()
     assert health.status_code == 200
+
+
+EVAL_ARTICLES = [
+    {"id": "a1", "title": "Refunds", "text": "Refunds reach your card within five days."},
+    {"id": "a2", "title": "Passwords", "text": "Reset your password from the sign-in page."},
+]
+GOOD_QUESTION = {"id": "q1", "question": "When do refunds arrive?", "gold_article_ids": ["a1"]}
+
+
+@pytest.mark.parametrize(
+    ("line", "parts"),
+    [
+        (
+            json.dumps({"question": "Refunds?", "gold_article_ids": ["a1"]}),
+            ["line 2: id is missing", "expected a non-empty string"],
+        ),
+        ("{not json", ["line 2: invalid JSON at column 2", "one JSON object per line"]),
+        (
+            json.dumps({"id": "q2", "question": "Refunds?", "gold_article_ids": "a1"}),
+            ['line 2: gold_article_ids is "a1" (string)', 'such as ["a1"]'],
+        ),
+        (
+            json.dumps(
+                {"id": "q2", "question": "Refunds?", "gold_article_ids": [], "answerable": "yes"}
+            ),
+            ['line 2: answerable is "yes" (string)', "JSON boolean"],
+        ),
+        (
+            json.dumps({"id": "q2", "question": "Refunds?", "gold_article_ids": ["a9"]}),
+            ['line 2: gold_article_ids contains "a9", which is no id in articles.jsonl'],
+        ),
+        (
+            json.dumps({"id": "q1", "question": "Refunds?", "gold_article_ids": []}),
+            ["line 2: id 'q1' repeats line 1"],
+        ),
+        (
+            json.dumps(
+                {
+                    "id": "q2",
+                    "question": "Refunds?",
+                    "gold_article_ids": ["a1"],
+                    "expected_action": "reply",
+                }
+            ),
+            ['line 2: expected_action is "reply" (string)', "one of answer, answer_partial"],
+        ),
+        (
+            json.dumps(
+                {
+                    "id": "q2",
+                    "question": "Refunds?",
+                    "gold_article_ids": ["a1"],
+                    "history": [{"speaker": "user", "text": 5}],
+                }
+            ),
+            ["line 2: history[0].text is 5 (number)", "expected a string"],
+        ),
+    ],
+)
+def test_eval_rejects_invalid_question_rows(tmp_path, line, parts):
+    dataset = tmp_path / "tiny"
+    dataset.mkdir()
+    (dataset / "articles.jsonl").write_text(
+        "".join(json.dumps(row) + "\n" for row in EVAL_ARTICLES)
+    )
+    questions = dataset / "questions.jsonl"
+    questions.write_text(json.dumps(GOOD_QUESTION) + "\n" + line + "\n")
+
+    result = campfire("eval", str(dataset))
+
+    assert_one_line(result, USAGE, str(questions), *parts)
+
+
+def test_eval_rejects_article_without_id(tmp_path):
+    dataset = tmp_path / "tiny"
+    dataset.mkdir()
+    articles = dataset / "articles.jsonl"
+    articles.write_text(json.dumps({"title": "Refunds", "text": "Five days."}) + "\n")
+    (dataset / "questions.jsonl").write_text(json.dumps(GOOD_QUESTION) + "\n")
+
+    result = campfire("eval", str(dataset))
+
+    assert_one_line(result, USAGE, f"{articles} line 1: id is missing")
