@@ -135,7 +135,7 @@ def article_id(row: Row) -> str:
 
 
 def gold_ids(row: Row, known_ids: set[str]) -> list[str]:
-    """Return ``gold_article_ids``: ids of the set's articles, empty for an unanswerable question."""
+    """Return ``gold_article_ids``: ids of the set's articles, empty for no answer."""
     field = "gold_article_ids"
     expected = 'an array of article ids, such as ["a1"], or [] when no article answers'
     if field not in row.fields:
