@@ -20,7 +20,7 @@ import httpx
 import pytest
 
 from campfire_server.auth.keys import DEVELOPMENT_KEY
-from campfire_server.config import Settings, check_secret_length
+from campfire_server.config import DEVELOPMENT_JWT_SECRET, Settings, check_secret_length
 from campfire_server.development import DEVELOPMENT_AGENT_ID, DEVELOPMENT_MAILBOX_ID
 from campfire_server.knowledge.semantic import SEMANTIC_INSTALL_COMMAND, semantic_available
 from tests.conftest import NO_DNS, free_port, start_server
@@ -89,7 +89,7 @@ def test_development_keeps_default_secret():
 
     settings.check_serving_secrets()
 
-    assert settings.jwt_secret == "development-secret"
+    assert settings.jwt_secret == DEVELOPMENT_JWT_SECRET
 
 
 def test_long_secret_serves_in_production(migrated, tmp_path):
@@ -684,3 +684,49 @@ def test_eval_rejects_article_without_id(tmp_path):
     result = campfire("eval", str(dataset))
 
     assert_one_line(result, USAGE, f"{articles} line 1: id is missing")
+
+
+def test_development_tokens_log_no_key_warning(migrated, tmp_path):
+    server = start_server(migrated, tmp_path)
+    try:
+        response = httpx.post(
+            f"{server.api}/widget/session",
+            headers={"Authorization": "Bearer pk_test_development"},
+            json={"mailboxId": DEVELOPMENT_MAILBOX_ID, "customerId": "cus_warning_check"},
+            timeout=10,
+        )
+        token = response.json().get("token")
+        conversations = httpx.get(
+            f"{server.api}/conversations",
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=10,
+        )
+    finally:
+        server.stop()
+    log = server.log_path.read_text()
+
+    assert response.status_code == 201, response.text
+    assert conversations.status_code == 200, conversations.text
+    assert "InsecureKeyLengthWarning" not in log
+    assert "HMAC key" not in log
+    assert DEVELOPMENT_JWT_SECRET not in log
+
+
+def test_python_warning_is_one_json_line():
+    script = (
+        "import warnings\n"
+        "from campfire_server.logs import configure_logging\n"
+        "configure_logging('INFO', 'json')\n"
+        "warnings.warn('first line\\nsecond line', UserWarning)\n"
+    )
+
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60
+    )
+
+    assert result.returncode == 0, result.stderr
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1, result.stderr
+    record = json.loads(lines[0])
+    assert record["logger"] == "py.warnings"
+    assert "first line\nsecond line" in record["message"]
