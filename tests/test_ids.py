@@ -120,3 +120,21 @@ def test_earlier_short_ids_sort_before_new_ones():
     assert len(old_id) == len("conv_") + 26
     assert old_id < new_id
     assert sorted([new_id, old_id]) == [old_id, new_id]
+
+
+def test_delivery_ids_fit_their_column():
+    from campfire_server.webhooks.fanout import DELIVERY_ID_MAX_CHARS, delivery_id
+
+    event_id = ids.new("event")
+    first_webhook, second_webhook = ids.new("webhook"), ids.new("webhook")
+    old_event = "evt_" + "0" * 26
+    old_webhook = "wh_" + "1" * 26
+
+    first = delivery_id(event_id, first_webhook)
+    second = delivery_id(event_id, second_webhook)
+
+    assert len(first) == DELIVERY_ID_MAX_CHARS
+    assert first != second
+    assert first == delivery_id(event_id, first_webhook)
+    assert first.startswith("dlv_" + event_id.removeprefix("evt_") + "_")
+    assert delivery_id(old_event, old_webhook) == "dlv_" + "0" * 26 + "_" + "1" * 26
