@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import subprocess
 import sys
@@ -9,7 +10,7 @@ import sys
 import httpx
 import pytest
 
-from campfire_server.cli import startup_banner
+from campfire_server.cli import build_parser, startup_banner
 from campfire_server.db import migrate
 from tests.conftest import (
     create_postgres_database,
@@ -617,3 +618,108 @@ def test_kb_import_without_valid_files_fails(tmp_path):
     assert "skipped file 'empty.md'" in result.stderr
     assert "nothing imported: all 1 files" in result.stderr
     assert result.stdout == ""
+
+
+def test_migrate_reports_one_outcome(tmp_path):
+    url = f"sqlite:///{tmp_path / 'new.db'}"
+
+    first = campfire("migrate", database_url=url)
+    second = campfire("migrate", database_url=url)
+
+    assert first.returncode == 0, first.stderr
+    assert first.stdout == "database migrated to the current schema\n"
+    assert first.stderr == ""
+    assert second.returncode == 0, second.stderr
+    assert second.stdout == "database is already up to date; no migration to apply\n"
+    assert second.stderr == ""
+
+
+def _subcommand_options() -> list[tuple[str, argparse.Action]]:
+    """Return every option of every ``campfire`` subcommand with the command's name."""
+    options = []
+    pending = [("campfire", build_parser())]
+    while pending:
+        name, parser = pending.pop()
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                for sub_name, sub_parser in action.choices.items():
+                    pending.append((f"{name} {sub_name}", sub_parser))
+            elif action.option_strings and action.dest != "help":
+                options.append((name, action))
+    return options
+
+
+def test_help_states_repeats_and_defaults():
+    options = _subcommand_options()
+    assert len(options) > 30
+
+    for command, action in options:
+        label = f"{command} {action.option_strings[0]}"
+        text = action.help or ""
+        if isinstance(action, argparse._AppendAction):
+            assert "repeat" in text, label
+        if action.default not in (None, False, [], argparse.SUPPRESS):
+            assert "default" in text, label
+        if action.dest == "env":
+            for value in action.choices:
+                assert value in text, (label, value)
+            assert "default production" in text, label
+
+
+def test_keys_create_help_explains_test_keys():
+    [test_option] = [
+        action
+        for command, action in _subcommand_options()
+        if command == "campfire keys create" and action.dest == "test"
+    ]
+
+    assert "same access" in test_option.help
+    assert "prefix" in test_option.help
+
+
+def test_kb_import_skips_symbolic_links(tmp_path):
+    url = f"sqlite:///{tmp_path / 'kb.db'}"
+    assert campfire("migrate", database_url=url).returncode == 0
+    created = campfire("orgs", "create", "--name", "Acme", "--id", "org_acme", database_url=url)
+    assert created.returncode == 0, created.stderr
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    secret = outside / "secret.txt"
+    secret.write_text("Private notes\nThe vault code is 4321.\n")
+    folder = tmp_path / "articles"
+    folder.mkdir()
+    (folder / "refunds.md").write_text("# Refunds\n\nRefunds take five days.\n")
+    (folder / "link.txt").symlink_to(secret)
+    (folder / "linked").symlink_to(outside, target_is_directory=True)
+
+    result = campfire("kb", "import", str(folder), "--org", "org_acme", database_url=url)
+
+    assert result.returncode == 0, result.stderr
+    output = json.loads(result.stdout)
+    assert output["created"] == 1
+    assert [row["file"] for row in output["skipped"]] == ["link.txt", "linked"]
+    for row in output["skipped"]:
+        assert "symbolic link" in row["reason"]
+    assert "skipped file 'link.txt' of " in result.stderr
+    assert "skipped file 'linked' of " in result.stderr
+    search = campfire("kb", "search", "vault code", "--org", "org_acme", database_url=url)
+    assert "Private notes" not in search.stdout
+
+
+def test_kb_import_rejects_unknown_fields(tmp_path):
+    url = f"sqlite:///{tmp_path / 'kb.db'}"
+    assert campfire("migrate", database_url=url).returncode == 0
+    created = campfire("orgs", "create", "--name", "Acme", "--id", "org_acme", database_url=url)
+    assert created.returncode == 0, created.stderr
+    rows = tmp_path / "articles.jsonl"
+    rows.write_text(
+        json.dumps({"externalID": "kb-1", "title": "Refunds", "content": "Five days."}) + "\n"
+    )
+
+    result = campfire("kb", "import", str(rows), "--org", "org_acme", database_url=url)
+
+    assert result.returncode == 2, result.stderr
+    assert "skipped line 1 of " in result.stderr
+    assert "'externalID' (did you mean externalId?)" in result.stderr
+    assert "nothing imported: all 1 rows" in result.stderr
+    assert "fix the rows listed above" in result.stderr

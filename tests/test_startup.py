@@ -20,7 +20,7 @@ import httpx
 import pytest
 
 from campfire_server.auth.keys import DEVELOPMENT_KEY
-from campfire_server.config import Settings, check_secret_length
+from campfire_server.config import DEVELOPMENT_JWT_SECRET, Settings, check_secret_length
 from campfire_server.development import DEVELOPMENT_AGENT_ID, DEVELOPMENT_MAILBOX_ID
 from campfire_server.knowledge.semantic import SEMANTIC_INSTALL_COMMAND, semantic_available
 from tests.conftest import NO_DNS, free_port, start_server
@@ -89,7 +89,7 @@ def test_development_keeps_default_secret():
 
     settings.check_serving_secrets()
 
-    assert settings.jwt_secret == "development-secret"
+    assert settings.jwt_secret == DEVELOPMENT_JWT_SECRET
 
 
 def test_long_secret_serves_in_production(migrated, tmp_path):
@@ -601,3 +601,132 @@ def test_workers_exit_when_parent_killed(migrated, tmp_path):
     finally:
         replacement.stop()
     assert health.status_code == 200
+
+
+EVAL_ARTICLES = [
+    {"id": "a1", "title": "Refunds", "text": "Refunds reach your card within five days."},
+    {"id": "a2", "title": "Passwords", "text": "Reset your password from the sign-in page."},
+]
+GOOD_QUESTION = {"id": "q1", "question": "When do refunds arrive?", "gold_article_ids": ["a1"]}
+
+
+@pytest.mark.parametrize(
+    ("line", "parts"),
+    [
+        (
+            json.dumps({"question": "Refunds?", "gold_article_ids": ["a1"]}),
+            ["line 2: id is missing", "expected a non-empty string"],
+        ),
+        ("{not json", ["line 2: invalid JSON at column 2", "one JSON object per line"]),
+        (
+            json.dumps({"id": "q2", "question": "Refunds?", "gold_article_ids": "a1"}),
+            ['line 2: gold_article_ids is "a1" (string)', 'such as ["a1"]'],
+        ),
+        (
+            json.dumps(
+                {"id": "q2", "question": "Refunds?", "gold_article_ids": [], "answerable": "yes"}
+            ),
+            ['line 2: answerable is "yes" (string)', "JSON boolean"],
+        ),
+        (
+            json.dumps({"id": "q2", "question": "Refunds?", "gold_article_ids": ["a9"]}),
+            ['line 2: gold_article_ids contains "a9", which is no id in articles.jsonl'],
+        ),
+        (
+            json.dumps({"id": "q1", "question": "Refunds?", "gold_article_ids": []}),
+            ["line 2: id 'q1' repeats line 1"],
+        ),
+        (
+            json.dumps(
+                {
+                    "id": "q2",
+                    "question": "Refunds?",
+                    "gold_article_ids": ["a1"],
+                    "expected_action": "reply",
+                }
+            ),
+            ['line 2: expected_action is "reply" (string)', "one of answer, answer_partial"],
+        ),
+        (
+            json.dumps(
+                {
+                    "id": "q2",
+                    "question": "Refunds?",
+                    "gold_article_ids": ["a1"],
+                    "history": [{"speaker": "user", "text": 5}],
+                }
+            ),
+            ["line 2: history[0].text is 5 (number)", "expected a string"],
+        ),
+    ],
+)
+def test_eval_rejects_invalid_question_rows(tmp_path, line, parts):
+    dataset = tmp_path / "tiny"
+    dataset.mkdir()
+    (dataset / "articles.jsonl").write_text(
+        "".join(json.dumps(row) + "\n" for row in EVAL_ARTICLES)
+    )
+    questions = dataset / "questions.jsonl"
+    questions.write_text(json.dumps(GOOD_QUESTION) + "\n" + line + "\n")
+
+    result = campfire("eval", str(dataset))
+
+    assert_one_line(result, USAGE, str(questions), *parts)
+
+
+def test_eval_rejects_article_without_id(tmp_path):
+    dataset = tmp_path / "tiny"
+    dataset.mkdir()
+    articles = dataset / "articles.jsonl"
+    articles.write_text(json.dumps({"title": "Refunds", "text": "Five days."}) + "\n")
+    (dataset / "questions.jsonl").write_text(json.dumps(GOOD_QUESTION) + "\n")
+
+    result = campfire("eval", str(dataset))
+
+    assert_one_line(result, USAGE, f"{articles} line 1: id is missing")
+
+
+def test_development_tokens_log_no_key_warning(migrated, tmp_path):
+    server = start_server(migrated, tmp_path)
+    try:
+        response = httpx.post(
+            f"{server.api}/widget/session",
+            headers={"Authorization": "Bearer pk_test_development"},
+            json={"mailboxId": DEVELOPMENT_MAILBOX_ID, "customerId": "cus_warning_check"},
+            timeout=10,
+        )
+        token = response.json().get("token")
+        conversations = httpx.get(
+            f"{server.api}/conversations",
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=10,
+        )
+    finally:
+        server.stop()
+    log = server.log_path.read_text()
+
+    assert response.status_code == 201, response.text
+    assert conversations.status_code == 200, conversations.text
+    assert "InsecureKeyLengthWarning" not in log
+    assert "HMAC key" not in log
+    assert DEVELOPMENT_JWT_SECRET not in log
+
+
+def test_python_warning_is_one_json_line():
+    script = (
+        "import warnings\n"
+        "from campfire_server.logs import configure_logging\n"
+        "configure_logging('INFO', 'json')\n"
+        "warnings.warn('first line\\nsecond line', UserWarning)\n"
+    )
+
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60
+    )
+
+    assert result.returncode == 0, result.stderr
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1, result.stderr
+    record = json.loads(lines[0])
+    assert record["logger"] == "py.warnings"
+    assert "first line\nsecond line" in record["message"]

@@ -222,9 +222,13 @@ def cmd_worker(args: argparse.Namespace) -> int:
 
 def cmd_migrate(args: argparse.Namespace) -> int:
     settings = _settings(args)
-    configure_logging(settings.log_level, "text")
-    migrate.upgrade(settings.database_url)
-    print("database is up to date")
+    # The printed line below reports the outcome, so the "database migrated"
+    # log record would only repeat it; warnings and errors still show.
+    configure_logging("WARNING", "text")
+    if migrate.upgrade(settings.database_url):
+        print("database migrated to the current schema")
+    else:
+        print("database is already up to date; no migration to apply")
     return 0
 
 
@@ -533,7 +537,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="deliveries in flight at once (CAMPFIRE_WEBHOOK_CONCURRENCY; default 16)",
     )
     worker.add_argument(
-        "--env", choices=["development", "test", "production"], help="environment (CAMPFIRE_ENV)"
+        "--env",
+        choices=["development", "test", "production"],
+        help="environment (CAMPFIRE_ENV; default production). production rejects webhook "
+        "URLs that resolve to loopback addresses. development and test deliver to them too, "
+        "for receivers on this machine. The worker never migrates: run `campfire migrate` first",
     )
     _add_database(worker)
     worker.set_defaults(handler=cmd_worker)
@@ -599,12 +607,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     keys_create = keys_cmd.add_parser("create", help="create a key; the key is printed once")
     _add_org(keys_create)
-    keys_create.add_argument("--name", default="api key", help="label shown in keys list")
+    keys_create.add_argument(
+        "--name", default="api key", help='label shown in keys list (default "api key")'
+    )
     keys_create.add_argument(
         "--role",
         choices=["admin", "agent", "viewer"],
         default="admin",
-        help="what the key may do (default admin)",
+        help="what the key may do: admin may do everything, including managing keys, "
+        "mailboxes, agents, webhooks and articles; agent also answers conversations and handoffs; "
+        "viewer only reads (default admin). Ignored with --publishable",
     )
     keys_create.add_argument(
         "--publishable",
@@ -612,15 +624,26 @@ def build_parser() -> argparse.ArgumentParser:
         help="create a pk_ key for the widget; it may only open widget sessions",
     )
     keys_create.add_argument(
-        "--mailbox", action="append", metavar="MAILBOX_ID", help="limit the key to this mailbox"
+        "--mailbox",
+        action="append",
+        metavar="MAILBOX_ID",
+        help="limit the key to this mailbox; repeat the option for several mailboxes "
+        "(default: every mailbox of the organization)",
     )
     keys_create.add_argument(
         "--origin",
         action="append",
         metavar="ORIGIN",
-        help="browser origin allowed to use a publishable key, e.g. https://shop.example",
+        help="browser origin allowed to use a publishable key, e.g. https://shop.example; "
+        "repeat the option for several origins",
     )
-    keys_create.add_argument("--test", action="store_true", help="make an sk_test_/pk_test_ key")
+    keys_create.add_argument(
+        "--test",
+        action="store_true",
+        help="make an sk_test_/pk_test_ key instead of sk_live_/pk_live_. Only the prefix "
+        "differs, so scripts and logs can tell the keys apart: a test key has the same "
+        "access as a live key with the same options, in every environment",
+    )
     _add_database(keys_create)
     keys_create.set_defaults(handler=cmd_keys_create)
     keys_list = keys_cmd.add_parser("list", help="list keys (never their secret part)")
@@ -681,7 +704,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     agents_create.add_argument("--id", help="agent id (default: generated agent_...)")
     agents_create.add_argument(
-        "--skill", action="append", metavar="SKILL", help="a skill handoffs can require"
+        "--skill",
+        action="append",
+        metavar="SKILL",
+        help="a skill handoffs can require; repeat the option for several skills (default: none)",
     )
     agents_create.add_argument(
         "--capacity", type=int, default=5, help="open conversations the agent can hold (default 5)"
@@ -691,7 +717,10 @@ def build_parser() -> argparse.ArgumentParser:
     agents_password = agents_cmd.add_parser("set-password", help="set an agent's password")
     _add_org(agents_password)
     agents_password.add_argument("agent_id", help="the agent's id")
-    agents_password.add_argument("--password", help="the new password (asked when omitted)")
+    agents_password.add_argument(
+        "--password",
+        help="the new sign-in password, 8 to 256 characters (asked on a terminal when omitted)",
+    )
     _add_database(agents_password)
     agents_password.set_defaults(handler=cmd_agents_set_password)
 

@@ -21,7 +21,17 @@ MAX_DISCARD_SECONDS = 60
 
 REDIS_PREFIX_PATTERN = re.compile(r"[A-Za-z0-9_.-]{1,64}")
 
-PLACEHOLDER_SECRETS = {"", "change-me", "changeme", "secret", "development-secret"}
+# The JWT secret of development. It is public, so serving outside development
+# rejects it, but it has MIN_SECRET_BYTES or more, so PyJWT does not warn.
+DEVELOPMENT_JWT_SECRET = "development-secret-of-32-bytes-or-more"
+PLACEHOLDER_SECRETS = {
+    "",
+    "change-me",
+    "changeme",
+    "secret",
+    "development-secret",
+    DEVELOPMENT_JWT_SECRET,
+}
 # The shortest secret accepted outside development, in bytes of UTF-8. PyJWT
 # 2.15 warns below this length for HS256, after RFC 7518 section 3.2, because
 # a key shorter than the 32-byte hash output can be guessed offline from one token.
@@ -48,7 +58,7 @@ class Settings(BaseSettings):
     log_format: Literal["json", "text"] = "json"
 
     # Secret used to sign the JWTs this server issues (HS256).
-    jwt_secret: str = "development-secret"
+    jwt_secret: str = DEVELOPMENT_JWT_SECRET
     jwt_issuer: str = "campfire"
     jwt_audience: str = "campfire"
     # Public key (PEM text, or a path to a PEM file) of the integrator's own

@@ -9,12 +9,15 @@ from . import clock
 
 _ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 
-# 48 bits of milliseconds keep ids sortable by creation time, and 96 random
-# bits make them unguessable. A later id of the same millisecond is still
-# unguessable to 64 bits (see ``_STEP_BITS``).
+# Nine base62 characters of milliseconds keep ids sortable by creation time.
+# The first id of a millisecond carries 128 random bits. Each later id of the
+# same millisecond in this process adds a random step of 96 bits (see
+# ``_STEP_BITS``), so guessing an id from another takes about 2**96 tries.
+# Ids made before this carried 17 random characters. They keep parsing,
+# and sort before every newer id because their milliseconds are earlier.
 _TIME_CHARS = 9
-_RANDOM_CHARS = 17
-_RANDOM_BITS = 96
+_RANDOM_CHARS = 22
+_RANDOM_BITS = 128
 
 PREFIXES = {
     "conversation": "conv",
@@ -96,11 +99,13 @@ class _LastId:
 _last = _LastId()
 _last_lock = threading.Lock()
 
-# A later id in the same millisecond adds a random step of up to 64 bits to
+# A later id in the same millisecond adds a random step of up to 96 bits to
 # the previous random part. So ids of one process sort in creation order, and
-# the next id still cannot be guessed from the last one.
-_STEP_BITS = 64
-_RANDOM_LIMIT = 1 << _RANDOM_BITS
+# the next id still cannot be guessed from the last one. The random part may
+# grow up to 62**22 (about 2**130.99), so a millisecond has room for about
+# 2**33 ids even after a first random part near 2**128.
+_STEP_BITS = 96
+_RANDOM_LIMIT = 62**_RANDOM_CHARS
 
 
 def _time_and_random() -> tuple[int, int]:
@@ -112,8 +117,8 @@ def _time_and_random() -> tuple[int, int]:
             if _last.random + step < _RANDOM_LIMIT:
                 bits = _last.random + step
             else:
-                # NOTE: about four billion ids in one millisecond exhaust the
-                # random range; the next one borrows the following millisecond.
+                # NOTE: billions of ids in one millisecond exhaust the random
+                # range; the next one borrows the following millisecond.
                 millisecond += 1
         _last.millisecond = millisecond
         _last.random = bits
@@ -121,7 +126,7 @@ def _time_and_random() -> tuple[int, int]:
 
 
 def new_id(prefix: str) -> str:
-    """Return ``prefix_`` followed by 26 base62 characters that sort by creation time.
+    """Return ``prefix_`` followed by 31 base62 characters that sort by creation time.
 
     Ids that one process creates in the same millisecond sort in the order of
     creation. Ids of different processes in one millisecond sort at random.

@@ -72,6 +72,9 @@ def configure_logging(level: str = "INFO", fmt: str = "json") -> None:
 
     root = logging.getLogger()
     root.handlers[:] = [handler]
+    # Python warnings, such as PyJWT's InsecureKeyLengthWarning, become one
+    # record of the py.warnings logger in the same format, not raw stderr text.
+    logging.captureWarnings(True)
     root.setLevel(level.upper())
     # uvicorn's own access log would duplicate our per-request line.
     logging.getLogger("uvicorn.access").disabled = True

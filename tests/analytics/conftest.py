@@ -11,6 +11,7 @@ import pytest
 
 from campfire_server import clock
 from campfire_server.auth.tokens import issue_token
+from campfire_server.config import DEVELOPMENT_JWT_SECRET
 from campfire_server.db.database import Database
 from campfire_server.events import records
 from campfire_server.events.emit import emit
@@ -35,7 +36,7 @@ def frozen() -> Iterator[clock.FrozenClock]:
 
 def customer_headers(tenant: Tenant, customer_id: str) -> dict[str, str]:
     token, _ = issue_token(
-        secret="development-secret",
+        secret=DEVELOPMENT_JWT_SECRET,
         issuer="campfire",
         audience="campfire",
         org_id=tenant.org_id,
@@ -147,7 +148,7 @@ def history(client, db, tenant, frozen) -> History:  # type: ignore[no-untyped-d
 
 def agent_token_headers(tenant: Tenant) -> dict[str, str]:
     token, _ = issue_token(
-        secret="development-secret",
+        secret=DEVELOPMENT_JWT_SECRET,
         issuer="campfire",
         audience="campfire",
         org_id=tenant.org_id,

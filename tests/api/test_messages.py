@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from campfire_server import clock
 from campfire_server.auth.tokens import issue_token
+from campfire_server.config import DEVELOPMENT_JWT_SECRET
 from tests.helpers import create_agent
 from tests.helpers import create_conversation as create
 from tests.helpers import get_conversation as get
@@ -142,7 +143,7 @@ async def test_private_note_does_not_count_as_reply(client, tenant):
 
 def _customer_headers(tenant, customer_id: str) -> dict[str, str]:
     token, _expires = issue_token(
-        secret="development-secret",
+        secret=DEVELOPMENT_JWT_SECRET,
         issuer="campfire",
         audience="campfire",
         org_id=tenant.org_id,

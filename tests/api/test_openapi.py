@@ -31,3 +31,79 @@ async def test_docs_page(client):
     response = await client.get("/docs")
     assert response.status_code == 200
     assert "swagger" in response.text.lower()
+
+
+async def test_openapi_declares_bearer_schemes(client):
+    document = (await client.get("/openapi.json")).json()
+
+    schemes = document["components"]["securitySchemes"]
+    assert set(schemes) == {"secretKey", "agentToken", "widgetToken", "publishableKey"}
+    for name, scheme in schemes.items():
+        assert scheme["type"] == "http", name
+        assert scheme["scheme"] == "bearer", name
+        assert scheme["description"], name
+
+
+async def test_openapi_security_per_operation(client):
+    document = (await client.get("/openapi.json")).json()
+    security = {
+        operation["operationId"]: [name for entry in operation["security"] for name in entry]
+        for path in document["paths"].values()
+        for method, operation in path.items()
+        if method in ("get", "post", "patch", "put", "delete")
+    }
+
+    assert security["auth-login"] == []
+    assert security["widget-session-create"] == ["publishableKey"]
+    assert security["keys-create"] == ["secretKey"]
+    assert security["auth-tokens-create"] == ["secretKey"]
+    assert security["conversations-update"] == ["secretKey", "agentToken"]
+    assert security["messages-create"] == ["secretKey", "agentToken", "widgetToken"]
+    assert security["handoffs-list"] == ["secretKey", "agentToken"]
+    for operation_id, schemes in security.items():
+        if operation_id != "auth-login":
+            assert schemes, operation_id
+
+
+async def test_widget_token_matches_declared_security(client, tenant):
+    """A customer token gets 403 exactly where widgetToken is not declared."""
+    document = (await client.get("/openapi.json")).json()
+    session = await client.post(
+        "/keys",
+        headers=tenant.headers,
+        json={"name": "widget", "kind": "publishable", "mailboxIds": [tenant.mailbox_id]},
+    )
+    assert session.status_code == 201, session.text
+    opened = await client.post(
+        "/widget/session",
+        headers={"Authorization": f"Bearer {session.json()['key']}"},
+        json={"mailboxId": tenant.mailbox_id, "customerId": "cus_security"},
+    )
+    assert opened.status_code == 201, opened.text
+    customer = {"Authorization": f"Bearer {opened.json()['token']}"}
+
+    for path, item in document["paths"].items():
+        for method, operation in item.items():
+            schemes = [name for entry in operation["security"] for name in entry]
+            # A request body and required query parameters are validated
+            # before the role check, so only operations without them show its 403.
+            required_query = [
+                parameter
+                for parameter in operation.get("parameters", [])
+                if parameter["in"] == "query" and parameter.get("required")
+            ]
+            if (
+                not schemes
+                or "publishableKey" in schemes
+                or "requestBody" in operation
+                or required_query
+            ):
+                continue
+            url = path.removeprefix("/api/v2").replace("{", "").replace("}", "")
+            body = {} if method in ("post", "patch") else None
+            response = await client.request(method.upper(), url, headers=customer, json=body)
+            label = (method, path, response.status_code, response.text[:200])
+            if "widgetToken" in schemes:
+                assert response.status_code != 403, label
+            else:
+                assert response.status_code == 403, label

@@ -3,7 +3,7 @@ from pathlib import Path
 
 import pytest
 
-from campfire_server.errors import Conflict, NotFound
+from campfire_server.errors import Conflict, NotFound, ValidationFailed
 from campfire_server.knowledge import actions, importer, service
 from campfire_server.knowledge.query import build_query
 from campfire_server.knowledge.registry import IndexRegistry
@@ -345,3 +345,68 @@ def test_strict_read_names_bad_file(tmp_path: Path):
 
     with pytest.raises(Exception, match="empty.md: content is empty"):
         importer.read_source(tmp_path)
+
+
+def test_read_folder_skips_symbolic_links(tmp_path: Path):
+    outside = tmp_path / "outside"
+    (outside / "deep").mkdir(parents=True)
+    (outside / "passwd.txt").write_text("root:x:0:0\n")
+    (outside / "deep" / "notes.md").write_text("# Notes\n\nPrivate.\n")
+    folder = tmp_path / "kb"
+    (folder / "sub").mkdir(parents=True)
+    (folder / "faq.md").write_text("# FAQ\n\nAnswers.\n")
+    (folder / "sub" / "guide.txt").write_text("Guide\nSteps.\n")
+    (folder / "link.txt").symlink_to(outside / "passwd.txt")
+    (folder / "sub" / "inner.md").symlink_to(folder / "faq.md")
+    (folder / "sub" / "linked").symlink_to(outside, target_is_directory=True)
+    (folder / "image.png").symlink_to(outside / "passwd.txt")
+
+    rows = importer.read_source_rows(folder)
+
+    assert sorted(rows.labels) == ["faq.md", "sub/guide.txt"]
+    assert [row.file for row in rows.skipped] == ["link.txt", "sub/inner.md", "sub/linked"]
+    for row in rows.skipped:
+        assert "symbolic link" in row.reason
+    assert all("root:x" not in article.content for article in rows.articles)
+    with pytest.raises(ValidationFailed, match="link.txt"):
+        importer.read_source(folder)
+
+
+def test_read_single_linked_file(tmp_path: Path):
+    target = tmp_path / "real.md"
+    target.write_text("# Real\n\nBody.\n")
+    link = tmp_path / "link.md"
+    link.symlink_to(target)
+
+    [article] = importer.read_source(link)
+
+    assert article.title == "Real"
+    assert article.external_id == "file:link.md"
+
+
+@pytest.mark.parametrize(
+    ("row", "expected"),
+    [
+        ({"title": "T", "content": "c", "bogus": 1}, "field 'bogus' is not an article field"),
+        (
+            {"title": "T", "content": "c", "externalID": "kb-1"},
+            "'externalID' (did you mean externalId?)",
+        ),
+        (
+            {"content": "c", "Title": "T", "urls": "https://x.test"},
+            "fields 'Title' (did you mean title?), 'urls' (did you mean url?) are not",
+        ),
+    ],
+)
+def test_read_json_lines_rejects_unknown_fields(tmp_path: Path, row, expected):
+    path = tmp_path / "kb.jsonl"
+    valid = {"title": "Kept", "content": "Kept row.", "id": 1}
+    path.write_text(json.dumps(valid) + "\n" + json.dumps(row) + "\n")
+
+    rows = importer.read_source_rows(path)
+
+    assert [article.title for article in rows.articles] == ["Kept"]
+    [skipped] = rows.skipped
+    assert skipped.line == 2
+    assert expected in skipped.reason
+    assert "remove or rename" in skipped.reason

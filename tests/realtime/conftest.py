@@ -15,6 +15,7 @@ import websockets
 from websockets.asyncio.client import ClientConnection
 
 from campfire_server.auth.tokens import issue_token
+from campfire_server.config import DEVELOPMENT_JWT_SECRET
 from campfire_server.db import migrate
 from campfire_server.db.database import Database, open_database
 from campfire_server.routing import actions as routing_actions
@@ -30,7 +31,7 @@ from tests.conftest import (
 from tests.redis_support import REDIS_URL, redis_reachable
 
 # The secret, issuer and audience a development server signs and checks tokens with.
-JWT_SETTINGS = {"secret": "development-secret", "issuer": "campfire", "audience": "campfire"}
+JWT_SETTINGS = {"secret": DEVELOPMENT_JWT_SECRET, "issuer": "campfire", "audience": "campfire"}
 
 # Short timers so the tests that wait for them stay fast, and a message rate
 # limit the slow-consumer test (150 messages in one conversation) stays under.

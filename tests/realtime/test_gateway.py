@@ -10,6 +10,7 @@ import pytest
 import websockets
 from websockets.exceptions import ConnectionClosed
 
+from campfire_server.config import DEVELOPMENT_JWT_SECRET
 from tests.realtime.conftest import (
     abort,
     agent_token,
@@ -94,7 +95,7 @@ async def test_expired_token_rejected(server, org) -> None:
     from campfire_server.auth.tokens import issue_token
 
     token, _ = issue_token(
-        secret="development-secret",
+        secret=DEVELOPMENT_JWT_SECRET,
         issuer="campfire",
         audience="campfire",
         org_id=org.org_id,

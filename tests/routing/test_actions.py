@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from campfire_server.auth.tokens import issue_token
+from campfire_server.config import DEVELOPMENT_JWT_SECRET
 from campfire_server.errors import NotFound, ValidationFailed
 from campfire_server.routing import actions
 from tests.helpers import create_conversation
@@ -13,7 +14,7 @@ from tests.routing.support import HANDOFF_BODY, add_agent, events, get_handoff
 
 def customer_headers(tenant, customer_id: str) -> dict[str, str]:
     token, _expires = issue_token(
-        secret="development-secret",
+        secret=DEVELOPMENT_JWT_SECRET,
         issuer="campfire",
         audience="campfire",
         org_id=tenant.org_id,

@@ -22,6 +22,7 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
+from .openapi_security import add_security
 from .schemas import ERRORS
 
 _OPERATION_METHODS = ("get", "put", "post", "patch", "delete", "head", "options")
@@ -87,6 +88,7 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
         for method, operation in item.items():
             if method in _OPERATION_METHODS:
                 _fix_operation(method, path, operation)
+    add_security(app, document)
     schemas = document.get("components", {}).get("schemas", {})
     schemas.pop("HTTPValidationError", None)
     schemas.pop("ValidationError", None)

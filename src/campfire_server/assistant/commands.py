@@ -44,7 +44,7 @@ def cmd_kb_import(args: argparse.Namespace, settings_from_args: SettingsHook) ->
         print(f"skipped {row.label} of {str(path)!r}: {row.reason}", file=sys.stderr)
     if skipped and not items:
         fix = (
-            "give each row a non-empty content (or text) and import it again"
+            "fix the rows listed above and import the file again"
             if unit == "rows"
             else "fix or remove the files listed above and import again"
         )
@@ -124,6 +124,7 @@ def require_semantic(retriever: str) -> None:
 
 def cmd_eval(args: argparse.Namespace, settings_from_args: SettingsHook) -> int:
     from .evaluation import evaluate, format_table
+    from .question_sets import QuestionSetError
 
     if not 0 <= args.threshold <= 1:
         raise CommandError(
@@ -148,14 +149,17 @@ def cmd_eval(args: argparse.Namespace, settings_from_args: SettingsHook) -> int:
                     "contains articles.jsonl and questions.jsonl",
                     USAGE,
                 )
-    results = asyncio.run(
-        evaluate(
-            folders,
-            merge=bool(args.merge),
-            retriever=args.retriever,
-            threshold=args.threshold,
+    try:
+        results = asyncio.run(
+            evaluate(
+                folders,
+                merge=bool(args.merge),
+                retriever=args.retriever,
+                threshold=args.threshold,
+            )
         )
-    )
+    except QuestionSetError as error:
+        raise CommandError(str(error), USAGE) from None
     if args.json:
         print(json.dumps(results["sets"], indent=2))
     else:

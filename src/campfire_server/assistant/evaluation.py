@@ -2,8 +2,9 @@
 
 A set is a folder with ``articles.jsonl`` (``id``, ``title``, ``text``, and
 optionally ``url`` or ``doc_id``) and ``questions.jsonl`` (``id``,
-``question``, ``gold_article_ids``, ``expected_handoff``, and optionally
-``history`` and ``expected_action``). The articles go into a scratch SQLite
+``question``, ``gold_article_ids``, and optionally ``expected_handoff`` or
+``answerable``, ``history`` and ``expected_action``). ``question_sets``
+checks every row before the run. The articles go into a scratch SQLite
 database through the normal import path, and every question is put to
 ``AnswerEngine.answer`` as a customer message after its history.
 
@@ -23,7 +24,6 @@ from __future__ import annotations
 
 import asyncio
 import bisect
-import json
 import tempfile
 import time
 from collections.abc import Sequence
@@ -38,6 +38,7 @@ from ..knowledge import actions
 from ..knowledge.index import RetrieverMode
 from ..knowledge.registry import IndexRegistry
 from ..knowledge.schemas import ArticleCreate
+from . import question_sets
 from .engine import AnswerEngine
 from .handoff import DEFAULT_THRESHOLD
 
@@ -72,51 +73,72 @@ class Outcome:
 
 
 def load_articles(folder: Path) -> list[ArticleCreate]:
-    """Read a set's articles as import rows whose externalId is ``<set>/<id>``."""
+    """Read a set's articles as import rows whose externalId is ``<set>/<id>``.
+
+    Raises ``QuestionSetError`` on a row without an id or with a field of the wrong type.
+    """
     set_name = folder.name
     articles = []
-    with (folder / "articles.jsonl").open(encoding="utf-8") as handle:
-        for line in handle:
-            if not line.strip():
-                continue
-            row = json.loads(line)
-            url = row.get("url")
-            articles.append(
-                ArticleCreate(
-                    title=(row.get("title") or row.get("doc_id") or row["id"])[:500],
-                    content=row.get("text") or row.get("content") or row["id"],
-                    url=url if url and url.startswith(("http://", "https://", "/")) else None,
-                    external_id=f"{set_name}/{row['id']}",
-                )
+    seen: dict[str, int] = {}
+    for row in question_sets.read_rows(folder / "articles.jsonl"):
+        identifier = question_sets.article_id(row)
+        if identifier in seen:
+            raise row.error(
+                "id", f"{identifier!r} repeats line {seen[identifier]}", "a different id per row"
             )
+        seen[identifier] = row.line
+        text_field = "content" if "content" in row.fields else "text"
+        content = row.optional_text(text_field) or identifier
+        title = row.optional_text("title") or row.optional_text("doc_id")
+        url = row.optional_text("url")
+        articles.append(
+            ArticleCreate(
+                title=(title or identifier)[:500],
+                content=content,
+                url=url if url and url.startswith(("http://", "https://", "/")) else None,
+                external_id=f"{set_name}/{identifier}",
+            )
+        )
     return articles
 
 
 def load_questions(folder: Path) -> list[Question]:
+    """Read a set's questions, checking every row against the set's articles.
+
+    Raises ``QuestionSetError`` that names the file, line, field and value of
+    the first invalid row.
+    """
     set_name = folder.name
+    article_ids = {
+        question_sets.article_id(row) for row in question_sets.read_rows(folder / "articles.jsonl")
+    }
     questions = []
-    with (folder / "questions.jsonl").open(encoding="utf-8") as handle:
-        for line in handle:
-            if not line.strip():
-                continue
-            row = json.loads(line)
-            expected_handoff = bool(row.get("expected_handoff"))
-            action = row.get("expected_action") or ("handoff" if expected_handoff else "answer")
-            history = [
-                (AUTHOR_TYPES.get(turn.get("speaker", "user"), "customer"), turn["text"])
-                for turn in row.get("history") or []
-            ]
-            questions.append(
-                Question(
-                    set_name=set_name,
-                    id=row["id"],
-                    text=row["question"],
-                    history=history,
-                    gold={f"{set_name}/{gold}" for gold in row.get("gold_article_ids") or []},
-                    expected_handoff=expected_handoff,
-                    expected_action=action,
-                )
+    seen: dict[str, int] = {}
+    for row in question_sets.read_rows(folder / "questions.jsonl"):
+        identifier = row.text("id")
+        if identifier in seen:
+            raise row.error(
+                "id", f"{identifier!r} repeats line {seen[identifier]}", "a different id per row"
             )
+        seen[identifier] = row.line
+        text = row.text("question")
+        gold = question_sets.gold_ids(row, article_ids)
+        expected_handoff = question_sets.expected_handoff(row)
+        action = question_sets.expected_action(row, expected_handoff)
+        history = [
+            (AUTHOR_TYPES[speaker], turn_text) for speaker, turn_text in question_sets.history(row)
+        ]
+        questions.append(
+            Question(
+                set_name=set_name,
+                id=identifier,
+                text=text,
+                history=history,
+                gold={f"{set_name}/{gold_id}" for gold_id in gold},
+                expected_handoff=expected_handoff,
+                expected_action=action,
+            )
+        )
     return questions
 
 
@@ -257,6 +279,8 @@ async def evaluate(
 
     Returns ``{"sets": {name: metrics}, "outcomes": {name: [Outcome]}}``.
     """
+    # Every row of every set is checked before the run starts.
+    sets = {folder: (load_articles(folder), load_questions(folder)) for folder in folders}
     with tempfile.TemporaryDirectory(dir=database_dir) as scratch:
         url = f"sqlite:///{Path(scratch) / 'eval.db'}"
         await asyncio.to_thread(migrate.upgrade, url)
@@ -275,15 +299,13 @@ async def evaluate(
             engine = AnswerEngine(registry, retriever=retriever)
             results: dict[str, Any] = {"sets": {}, "outcomes": {}}
             if merge:
-                articles = [a for folder in folders for a in load_articles(folder)]
+                articles = [a for folder in folders for a in sets[folder][0]]
                 await _seed(database, "org_merged", articles)
             for folder in folders:
                 org_id = "org_merged" if merge else f"org_{folder.name}"
                 if not merge:
-                    await _seed(database, org_id, load_articles(folder))
-                outcomes = await run_questions(
-                    engine, org_id, load_questions(folder), threshold=threshold
-                )
+                    await _seed(database, org_id, sets[folder][0])
+                outcomes = await run_questions(engine, org_id, sets[folder][1], threshold=threshold)
                 results["sets"][folder.name] = summarise(outcomes)
                 results["outcomes"][folder.name] = outcomes
             registry.close()

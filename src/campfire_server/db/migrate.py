@@ -42,16 +42,22 @@ def alembic_config(url: str) -> Config:
     return config
 
 
-def upgrade(url: str) -> None:
+def upgrade(url: str) -> bool:
     """Apply every migration that ``url`` has not had yet.
 
-    Concurrent upgrades of one database (two ``campfire migrate`` runs, or
-    several development servers starting together) take turns: the second
-    waits for the first and then finds nothing left to apply.
+    Returns True when a migration was applied, and False when the schema was
+    already current. Concurrent upgrades of one database (two ``campfire
+    migrate`` runs, or several development servers starting together) take
+    turns: the second waits for the first and then finds nothing left to apply.
     """
+    heads = expected_heads()
     with migration_lock(url):
+        before = current_heads(url)
+        if before == heads:
+            return False
         command.upgrade(alembic_config(url), "heads")
-    log.info("database migrated", extra={"heads": sorted(expected_heads())})
+    log.info("database migrated", extra={"from": sorted(before), "heads": sorted(heads)})
+    return True
 
 
 @contextmanager

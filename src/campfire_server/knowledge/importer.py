@@ -8,7 +8,10 @@ path inside the folder, so importing the same folder again updates in place.
 
 A JSON Lines file holds one object per line with ``content`` (or ``text``),
 and optionally ``title``, ``url``, ``tags``, ``mailboxIds`` and
-``externalId`` (or ``id``). A row without a title gets one from its content:
+``externalId`` (or ``id``). A row with any other field is skipped, as the
+API rejects a request with an unknown field, so that a misspelt
+``externalID`` does not fall back to matching by title. A row without a
+title gets one from its content:
 the first sentence of its first line, or the whole line when that
 sentence is a single word, cut to ``TITLE_MAX_LENGTH``. A period after an
 abbreviation such as ``Mr.`` or an initial ends no sentence. Files may
@@ -16,13 +19,18 @@ start with a UTF-8 byte order mark.
 ``read_source_rows`` skips a row that stays invalid, such as one without
 content or with an unsafe url, and reports it by line number. It skips a
 folder's file that is empty, is not UTF-8 or is otherwise no valid article,
-and reports it by its path inside the folder. ``read_source`` raises on the
-first skipped row or file instead.
+and reports it by its path inside the folder. It never follows a symbolic
+link inside the folder, so a link cannot publish a file from outside the
+folder as an article. Each linked folder, and each link whose name has a
+supported suffix, is skipped and reported.
+``read_source`` raises on the first skipped row or file instead.
 """
 
 from __future__ import annotations
 
+import difflib
 import json
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,6 +47,21 @@ MARKDOWN_SUFFIXES = {".md", ".markdown"}
 HTML_SUFFIXES = {".html", ".htm"}
 TEXT_SUFFIXES = {".txt"}
 SUPPORTED_SUFFIXES = MARKDOWN_SUFFIXES | HTML_SUFFIXES | TEXT_SUFFIXES
+
+# The fields a JSON Lines row may have, with the alternative spellings that
+# ``json_row_fields`` maps onto article fields.
+JSON_LINE_FIELDS = (
+    "content",
+    "text",
+    "title",
+    "url",
+    "tags",
+    "mailboxIds",
+    "mailbox_ids",
+    "externalId",
+    "external_id",
+    "id",
+)
 
 # The maximum title length, as ArticleCreate enforces.
 TITLE_MAX_LENGTH = 500
@@ -168,12 +191,17 @@ def read_source_rows(path: Path) -> SourceRows:
             value=str(path),
         )
     if path.is_dir():
-        files = _folder_files(path)
-        return _read_documents([(file, file.relative_to(path).as_posix()) for file in files])
+        files, links = _folder_files(path)
+        rows = _read_documents([(file, file.relative_to(path).as_posix()) for file in files])
+        rows.skipped.extend(links)
+        rows.skipped.sort(key=lambda row: row.file or "")
+        return rows
     if path.suffix.lower() in (".jsonl", ".ndjson"):
         return read_json_lines(path)
     if path.suffix.lower() in SUPPORTED_SUFFIXES:
-        return _read_documents([(path, path.name)])
+        # A file named on its own is read even through a symbolic link, which
+        # the caller chose; only links inside a folder are skipped.
+        return _read_documents([(path.resolve(), path.name)])
     raise ValidationFailed(
         f"cannot import {str(path)!r}: expected a folder, a .jsonl file or a "
         ".md, .html or .txt file",
@@ -199,10 +227,22 @@ def _read_documents(files: list[tuple[Path, str]]) -> SourceRows:
 
 
 def _read_text(path: Path) -> str:
-    """Read ``path`` as UTF-8, raising ``InvalidDocument`` that names the byte."""
+    """Read ``path`` as UTF-8, raising ``InvalidDocument`` that names the byte.
+
+    O_NOFOLLOW makes the open fail on a file that became a symbolic link
+    after the folder was listed.
+    """
+    try:
+        descriptor = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+    except OSError as error:
+        raise InvalidDocument(
+            f"cannot be read: {error.strerror}; check the file and import it again",
+            field="path",
+        ) from None
     try:
         # utf-8-sig drops a leading byte order mark, which editors on Windows write.
-        return path.read_text(encoding="utf-8-sig")
+        with open(descriptor, encoding="utf-8-sig") as handle:
+            return handle.read()
     except UnicodeDecodeError as error:
         byte = error.object[error.start]
         raise InvalidDocument(
@@ -223,13 +263,51 @@ def _not_utf8(path: Path, error: UnicodeDecodeError, line: int) -> ValidationFai
 
 
 def read_folder(folder: Path) -> list[ArticleCreate]:
-    return [read_document(p, p.relative_to(folder).as_posix()) for p in _folder_files(folder)]
+    files, _ = _folder_files(folder)
+    return [read_document(p, p.relative_to(folder).as_posix()) for p in files]
 
 
-def _folder_files(folder: Path) -> list[Path]:
-    return sorted(
-        p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in SUPPORTED_SUFFIXES
-    )
+_LINK_REASON = (
+    "it is a symbolic link, and links are not followed so that no file from outside "
+    "the folder is published; copy the {kind} into the folder to import it"
+)
+
+
+def _folder_files(folder: Path) -> tuple[list[Path], list[SkippedRow]]:
+    """List the regular document files under ``folder`` without following symbolic links.
+
+    Returns the files in path order and a skipped row for each symbolic link
+    to a document or folder, and for each file that resolves outside ``folder``.
+    """
+    root = folder.resolve()
+    files: list[Path] = []
+    skipped: list[SkippedRow] = []
+    for directory, folder_names, file_names in os.walk(folder, followlinks=False):
+        base = Path(directory)
+        for name in folder_names:
+            linked = base / name
+            if linked.is_symlink():
+                relative = linked.relative_to(folder).as_posix()
+                skipped.append(SkippedRow(None, _LINK_REASON.format(kind="folder"), relative))
+        for name in file_names:
+            path = base / name
+            if path.suffix.lower() not in SUPPORTED_SUFFIXES:
+                continue
+            relative = path.relative_to(folder).as_posix()
+            if path.is_symlink():
+                skipped.append(SkippedRow(None, _LINK_REASON.format(kind="file"), relative))
+            elif not path.resolve().is_relative_to(root):
+                skipped.append(
+                    SkippedRow(
+                        None,
+                        "it resolves to a path outside the folder; copy the file into the "
+                        "folder to import it",
+                        relative,
+                    )
+                )
+            elif path.is_file():
+                files.append(path)
+    return sorted(files), skipped
 
 
 def read_document(path: Path, relative_name: str) -> ArticleCreate:
@@ -340,6 +418,10 @@ def read_json_lines(path: Path) -> SourceRows:
             if not isinstance(row, dict):
                 skipped.append(SkippedRow(number, "it is not a JSON object"))
                 continue
+            unknown = [name for name in row if name not in JSON_LINE_FIELDS]
+            if unknown:
+                skipped.append(SkippedRow(number, unknown_fields_reason(unknown)))
+                continue
             content = row.get("content", row.get("text"))
             content_field = "content" if "content" in row else "text"
             if content is None and content_field in row:
@@ -388,6 +470,25 @@ def read_json_lines(path: Path) -> SourceRows:
             for held_key in _held_keys(article):
                 first_lines.setdefault(held_key, number)
     return SourceRows(articles, labels, skipped)
+
+
+def unknown_fields_reason(names: list[str]) -> str:
+    """Describe the unknown fields of a JSON Lines row, suggesting a known field for a typo."""
+    parts = []
+    for name in names:
+        same_letters = [field for field in JSON_LINE_FIELDS if field.lower() == name.lower()]
+        close = difflib.get_close_matches(name, JSON_LINE_FIELDS, n=1, cutoff=0.6)
+        suggestion = (same_letters or close or [None])[0]
+        hint = f" (did you mean {suggestion}?)" if suggestion else ""
+        parts.append(f"{name!r}{hint}")
+    if len(parts) == 1:
+        problem = f"field {parts[0]} is not an article field; remove or rename it"
+    else:
+        problem = f"fields {', '.join(parts)} are not article fields; remove or rename them"
+    return (
+        f"{problem}. A row may have content (or text), title, url, tags, mailboxIds "
+        "and externalId (or id)"
+    )
 
 
 # How to make a row that repeats an earlier row's match key import as its own article.

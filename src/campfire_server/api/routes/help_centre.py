@@ -4,7 +4,7 @@ AI answers cite an article without a url of its own as ``/kb/{articleId}``,
 and customers open that link from the widget, so the page needs no
 credential, as a help centre's articles are public. It shows the article's
 title, body and last update only: never its organization, mailboxes, tags
-or external id. Article ids carry 96 random bits, so only a cited or shared
+or external id. Article ids carry at least 96 random bits, so only a cited or shared
 link finds an article. ``X-Robots-Tag: noindex`` keeps the pages out of
 search engines, because an article may serve a single mailbox.
 
@@ -27,7 +27,8 @@ from ..deps import client_address, enforce_limit
 
 router = APIRouter(include_in_schema=False)
 
-# Article ids are "art_" and 26 base62 characters; anything longer is not looked up.
+# Article ids are "art_" and 31 base62 characters (26 before ids grew); anything
+# longer than this is not looked up.
 MAX_ARTICLE_ID_CHARS = 64
 
 HEADERS = {

@@ -1,0 +1,43 @@
+"""Every operation of the OpenAPI schema rejects a query parameter it does not declare."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from campfire_server.app import create_app
+from tests.conftest import test_settings
+
+UNKNOWN = "unknownParameter"
+
+
+def _operations() -> list[tuple[str, str]]:
+    schema = create_app(test_settings("sqlite:///unused.db")).openapi()
+    return [
+        (method.upper(), path)
+        for path, operations in schema["paths"].items()
+        for method in operations
+        if method in ("get", "post", "patch", "put", "delete")
+    ]
+
+
+OPERATIONS = _operations()
+
+
+def test_schema_lists_many_operations():
+    assert len(OPERATIONS) > 40
+
+
+@pytest.mark.parametrize(("method", "path"), OPERATIONS)
+async def test_unknown_query_parameter_rejected(client, tenant, method, path):
+    url = re.sub(r"\{[^}]+\}", "id_missing", path).removeprefix("/api/v2")
+    body = {} if method in ("POST", "PATCH", "PUT") else None
+
+    response = await client.request(method, f"{url}?{UNKNOWN}=1", headers=tenant.headers, json=body)
+
+    assert response.status_code == 400, (method, path, response.status_code, response.text)
+    error = response.json()["error"]
+    assert error["code"] == "VALIDATION_ERROR"
+    assert error["details"]["field"] == UNKNOWN
+    assert UNKNOWN in error["message"]
