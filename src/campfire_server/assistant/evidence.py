@@ -367,10 +367,9 @@ def piece_match_lead(
     better than the other passages on the topic do. It is 0.5, no lead,
     when the index keeps no passage word pieces or the message has none.
     """
-    # NOTE: an index of more than MAX_PRECOMPUTED_PASSAGES passages keeps
-    # no word pieces, and encoding ten passages per answer would take an
-    # estimated 250 ms (about 25 ms each), so there the lead stays 0.5, a
-    # value the model was not fitted on.
+    # NOTE: an index of more than MAX_PRECOMPUTED_PASSAGES passages keeps no
+    # word pieces, so its lead stays 0.5, a value the model was not fitted on.
+    # Encoding ten passages per reply there would take an estimated 250 ms.
     if index.passage_pieces is None or passage_index < 0 or not len(message):
         return 0.5
     count = min(LEAD_NEIGHBOURS, len(cosines))
