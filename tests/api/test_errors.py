@@ -569,7 +569,8 @@ BODY_ERRORS = [
         "/conversations",
         {"mailboxId": "mailbox_test_1"},
         "customerId",
-        "customerId is missing; send customerId, which is required",
+        "customerId is missing; send customerId, your own id for the customer "
+        "(only a customer token may leave it out)",
     ),
     (
         "/conversations",
