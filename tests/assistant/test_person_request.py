@@ -257,6 +257,8 @@ ROLE_REQUESTED = {
         "support team please",
         "a real person please",
         "customer service please",
+        "The automatic reply is useless, get me a human",
+        "I need a human, I lost my admin rights",
     ],
     "es": [
         "¿Puede ayudarme una persona real?",
@@ -285,7 +287,29 @@ ROLE_NOT_REQUESTED = [
     "can my customers talk to a real person in the widget?",
     "I don't want to talk to customer service representative",
     "How to use the LIKE operator, wildcard and special characters in a filter expression?",
+    "We need a team member who can only read",
+    "Can human agents answer me in the widget while the AI is on?",
+    "Can staff members help us tag conversations?",
+    "Will a representative check this automatically?",
+    "Can a staff member help me set up webhooks, or do I need admin rights?",
+    "Can the operator help me export?",
 ]
+
+# Requests for a member of a team, or for the team itself, with no word for a
+# person: all are requests.
+TEAM_REQUESTED = {
+    "en": ["talk to sales", "Get me someone from billing", "can I speak to support please"],
+    "es": ["¿Me pasa con soporte?", "Quiero hablar con alguien de ventas"],
+    "fr": ["Je voudrais parler à un membre de votre équipe", "Passez-moi le service client"],
+    "de": [
+        "Ich möchte einen Mitarbeiter sprechen",
+        "Bitte verbinden Sie mich mit dem Support",
+        "Kann ich mit jemandem vom Support sprechen?",
+    ],
+    "pt": ["Quero falar com alguém da equipe", "Posso falar com alguém do suporte?"],
+    "it": ["Vorrei parlare con qualcuno dell'assistenza", "Passatemi l'assistenza clienti"],
+    "nl": ["Mag ik iemand van de klantenservice spreken?", "Ik wil iemand van support spreken"],
+}
 
 
 def cases(table: dict[str, list[str]]) -> list:
@@ -304,6 +328,7 @@ def test_tables_cover_every_language() -> None:
     assert set(AFFIRMED) == languages
     assert set(MANAGER_NOT_REQUESTED) == languages
     assert set(ROLE_REQUESTED) == languages
+    assert set(TEAM_REQUESTED) == languages
 
 
 @pytest.mark.parametrize("message", cases(DENIED))
@@ -349,3 +374,9 @@ def test_role_or_team_is_request(message: str) -> None:
 @pytest.mark.parametrize("message", ROLE_NOT_REQUESTED)
 def test_question_about_roles_not_request(message: str) -> None:
     assert not requested_human(message)
+
+
+@pytest.mark.parametrize("message", cases(TEAM_REQUESTED))
+def test_team_member_is_request(message: str) -> None:
+    assert requested_human(message)
+    assert before_answer([], message).reason is HandoffReason.REQUESTED_HUMAN

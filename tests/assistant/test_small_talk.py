@@ -341,7 +341,25 @@ def test_portuguese_ta_is_not_english_thanks():
     assert match_small_talk("tá bom").languages == frozenset({"pt"})
 
 
-@pytest.mark.parametrize("message", ["👎", "😡", "👎🏽", "😠😠", "🤬!", "🙄"])
+NEGATIVE_EMOJI_MESSAGES = [
+    "👎",
+    "😡",
+    "👎🏽",
+    "😠😠",
+    "🤬!",
+    "🙄",
+    "🙁",
+    "☹️",
+    "😢",
+    "😭",
+    "thanks 😡",
+    "ok 👎",
+    "great 🙄",
+    "🤬 hello",
+]
+
+
+@pytest.mark.parametrize("message", NEGATIVE_EMOJI_MESSAGES)
 async def test_negative_emoji_hands_off_as_sentiment(engine, demo_org, message):
     decision = handoff.before_answer([], message)
     assert decision.reason == handoff.HandoffReason.NEGATIVE_SENTIMENT
@@ -353,6 +371,15 @@ async def test_negative_emoji_hands_off_as_sentiment(engine, demo_org, message):
 @pytest.mark.parametrize("message", ["👍😡", "😡 how do I export bookings?"])
 def test_mixed_emoji_is_not_negative_alone(message):
     assert not handoff.negative_sentiment(message)
+
+
+@pytest.mark.parametrize("message", ["🤔", "😂", "👍👎", "👍😡"])
+async def test_neutral_emoji_invites_question(engine, demo_org, message):
+    assert not handoff.before_answer([], message).should_handoff
+    answer = await ask(engine, demo_org, message)
+    assert answer.should_handoff is False
+    assert answer.handoff_reason is None
+    assert answer.content == small_talk_reply(SmallTalk.GREETING, "en")
 
 
 @pytest.mark.parametrize("message", ["!!!", "!!!!", " ! ! ! ", "?!?!", "¡¡¡"])
@@ -376,9 +403,28 @@ async def test_bare_exclamation_after_question_is_nudge(engine, demo_org):
 PASSWORD_QUESTION = "How do I reset my password?"
 
 
-@pytest.mark.parametrize(
-    "nudge", ["hello?", "Hello??", "hi? anyone there?", "are you still there?", "?", "!!!"]
-)
+NUDGES = [
+    "hello?",
+    "Hello??",
+    "hi? anyone there?",
+    "are you still there?",
+    "?",
+    "!!!",
+    "pronto?",
+    "c'è nessuno?",
+    "allô ?",
+    "alô?",
+    "¿sigues ahí?",
+    "noch da?",
+    "iemand daar?",
+    "hellooo?",
+    "u there?",
+    "Hello? Anyone?",
+    "any update?",
+]
+
+
+@pytest.mark.parametrize("nudge", NUDGES)
 async def test_nudge_after_unanswered_question(engine, demo_org, nudge):
     # The reply to the question was never posted, as when it went stale.
     alone = await ask(engine, demo_org, PASSWORD_QUESTION)

@@ -18,6 +18,7 @@ from .complaints import complains_about_help
 from .person_request import fold, requested_human
 from .sensitive import SensitiveTopic, sensitive_topic
 from .small_talk import (
+    NEGATIVE_EMOJI,
     SmallTalk,
     emoji_only,
     is_greeting_nudge,
@@ -64,10 +65,6 @@ _NEGATIVE = _patterns(
 _EMPHATIC = re.compile(r"!!!|\?\?\?!")
 # A clause and the run of punctuation that ends it.
 _CLAUSE = re.compile(r"([^.!?;\n]*)([.!?;\n]*)")
-# Emoji that on their own show anger or disappointment: thumbs down, angry and
-# cursing faces, steam from the nose, the anger symbol, the middle finger, eye
-# rolling and unamused, disappointed and weary faces.
-_NEGATIVE_EMOJI = frozenset("👎😡😠🤬😤💢🖕🙄😒😞😩😫")
 
 # Phrases in an earlier AI reply that mean it could not help.
 _UNHELPFUL_REPLY = _patterns(
@@ -92,13 +89,18 @@ def negative_sentiment(message: str) -> bool:
     work") counts. A problem report about the product ("my webhook is not
     working") does not, as ``complaints.py`` describes. Emphatic punctuation
     ("!!!") counts unless the clause it ends is empty or nothing but small
-    talk. A message of nothing but negative emoji ("👎", "😡") counts.
+    talk. A message of nothing but negative emoji ("👎", "😢") counts, and so
+    does small talk beside one ("thanks 😡", "ok 👎"), because the emoji
+    undoes the words.
     """
     folded = fold(message)
     if _NEGATIVE.search(folded) or complains_about_help(message):
         return True
     emoji = emoji_only(message)
-    if emoji is not None and emoji <= _NEGATIVE_EMOJI:
+    if emoji is not None and emoji <= NEGATIVE_EMOJI:
+        return True
+    has_words = any(ch.isalnum() for ch in message)
+    if has_words and NEGATIVE_EMOJI & set(message) and is_small_talk(message):
         return True
     return any(
         _EMPHATIC.search(ending) and clause.strip() and not is_small_talk(clause)

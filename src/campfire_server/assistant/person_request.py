@@ -13,7 +13,12 @@ humain", or "talk to a person? no thanks". Nor is one the customer denies
 making ("I never said I want a human") or asks about ("who said anything
 about a human?"). A negation counts only when it governs the request form,
 so "not happy, get me a human" and "why can't I talk to a person?" stay
-requests. A manager or supervisor is a person in every language.
+requests. A manager or supervisor is a person in every language, and a
+team named as the one to talk to ("talk to sales") stands for its people.
+
+A question about what people or roles can do is not a request either: "can
+staff members help us tag conversations?", "can the operator help me
+export?", "we need a team member who can only read".
 """
 
 from __future__ import annotations
@@ -72,7 +77,13 @@ _SERVICE_PERSON = (
     r"(?:someone|somebody|anyone|anybody|a person|people)\s+(?:from|on|in|at)\s+"
     rf"(?:your|the|ur)\s+(?:{_SERVICE}\s+)?(?:team|staff|company|office)|"
     r"(?:a\s+)?(?:member of|one of)\s+(?:your|the|ur)\s+(?:support\s+)?(?:team|staff)|"
-    r"staff members?|team members?|your team|your staff)"
+    r"staff members?|team members?|your team|your staff|"
+    rf"(?:someone|somebody|anyone|anybody)\s+(?:from|in|at)\s+(?:(?:your|the|ur)\s+)?{_SERVICE}\b)"
+)
+# A team named alone as the one to talk to: "talk to sales", "speak to support".
+_TEAM_NAME = (
+    r"(?:(?:the|your|ur)\s+)?(?:sales|billing|support|customer (?:service|support|care)|"
+    r"tech(?:nical)? support|help ?desk)(?:\s+team)?"
 )
 # Words that name a person wherever they stand, unlike "someone", "agent" or
 # "support", which also name a feature or a stranger.
@@ -107,6 +118,7 @@ _REQUEST_END = (
 _REQUEST_EXPRESSIONS = (
     # English
     rf"\b(?:talk|speak|chat)\w*\s+(?:to|with)\s+{_ARTICLE}{_PERSON}\b{_REQUEST_END}",
+    rf"\b(?:talk|speak|chat)\w*\s+(?:to|with)\s+{_TEAM_NAME}\b{_REQUEST_END}",
     rf"\b(?:get|connect|transfer|put|pass|escalate|send)\w*\s+(?:me|this|us|my \w+)\s+"
     rf"(?:through\s+)?(?:to|with)\s+{_ARTICLE}{_PERSON}\b{_REQUEST_END}",
     rf"\b(?:want|need|like|request|prefer|demand|get)\w*\s+(?:me\s+)?"
@@ -150,6 +162,11 @@ _REQUEST_EXPRESSIONS = (
     r"\b(?:hablar|comunicar\w*|contactar)\s+(?:con|a|al)\s+(?:el|la|su|tu)?\s*"
     r"(?:servicio al cliente|atencion al cliente|soporte|alguien de (?:soporte|su equipo|"
     r"atencion al cliente))\b",
+    r"\b(?:hablar|comunicar\w*|contactar)\s+(?:con|a)\s+alguien\s+(?:de|del)\s+(?:su\s+|tu\s+)?"
+    r"(?:equipo|soporte|ventas|facturacion)\b",
+    r"\bme\s+(?:pasa|pasas|pase|pasan|comunica|comunicas|transfiere|transfieres)\s+(?:con|a|al)\s+"
+    r"(?:el\s+|la\s+)?(?:soporte|ventas|facturacion|atencion al cliente|servicio al cliente|"
+    r"alguien|un agente|una persona|un humano)\b",
     r"\b(?:puede|podria|pueden|podrian)\s+(?:ayudarme|atenderme|llamarme)\s+(?:un|una|algun|el|la)\s+"
     r"(?:humano|persona real|persona|agente|asesor|operador|representante)\b",
     r"\b(?:un|una|algun|el|la)\s+(?:humano|persona real|agente real|asesor|operador|"
@@ -167,6 +184,10 @@ _REQUEST_EXPRESSIONS = (
     rf"\bpassez[- ]moi\s+(?:un|une|le|la|votre)\s+(?:humain|conseiller|agent|{_MANAGERS_FR})\b",
     r"\b(?:parler|joindre|contacter)\s+(?:a|avec|au)\s+(?:le|la|votre)?\s*"
     r"(?:service client|support|service apres-vente|quelqu'un du (?:support|service client))\b",
+    r"\b(?:parler|joindre|contacter)\s+(?:a|avec)\s+(?:un membre|quelqu'un|une personne)\s+"
+    r"(?:de|du|des)\s+(?:votre\s+|vos\s+|l'|la\s+)?(?:equipe|support|service client|ventes)\b",
+    r"\bpassez[- ]moi\s+(?:le|la|votre)\s+(?:service client|support|service apres-vente|"
+    r"service commercial)\b",
     r"\b(?:un|une)\s+(?:vrai\s+|vraie\s+)?(?:humain|personne|conseiller|conseillere|agent|"
     r"operateur)\s+(?:peut|pourrait)\s+(?:m'|nous\s+)(?:aider|appeler|rappeler|repondre)",
     r"\b(?:je veux|je voudrais|j'ai besoin d'|je souhaite)\s*(?:un|une)\s+"
@@ -179,7 +200,11 @@ _REQUEST_EXPRESSIONS = (
     r"\b(?:mit|zu)\s+(?:einem|einer|einen|jemandem|dem|der|ihrem|ihrer)\s+(?:echten\s+)?"
     rf"(?:mensch\w*|mitarbeiter(?:in)?|person|berater(?:in)?|{_MANAGERS_DE})\s+"
     r"(?:\w+\s+)?(?:sprechen|reden|verbunden|verbinden)\b",
-    rf"\b(?:den|die|ihren|ihre|einen)\s+{_MANAGERS_DE}\s+(?:\w+\s+)?sprechen\b",
+    r"\b(?:den|die|ihren|ihre|einen|eine)\s+(?:echten\s+)?"
+    rf"(?:mitarbeiter(?:in)?|menschen|berater(?:in)?|person|{_MANAGERS_DE})\s+(?:\w+\s+)?sprechen\b",
+    r"\bverbinden\s+sie\s+mich\s+(?:bitte\s+)?mit\s+(?:dem|ihrem)\s+"
+    r"(?:kundenservice|kundendienst|support|vertrieb|team)\b",
+    r"\bmit\s+jemandem\s+(?:vom|von|aus)\b[^.?!]{0,30}\b(?:sprechen|reden)\b",
     r"\b(?:mit|zum)\s+(?:dem|ihrem)?\s*(?:kundenservice|kundendienst|support)\s+"
     r"(?:\w+\s+)?(?:sprechen|reden|verbunden|verbinden)\b",
     r"\b(?:kann|konnte)\s+(?:mir|uns)\s+(?:ein|eine|jemand|ein echter|eine echte)\s*"
@@ -192,6 +217,8 @@ _REQUEST_EXPRESSIONS = (
     rf"(?:humano|pessoa|atendente|agente|{_MANAGERS_PT})"
     r"(?:\s+(?:real|humano))?\s*(?:,?\s*por favor)?\s*(?:$|[.!?,])",
     r"\b(?:falar|conversar)\s+com\s+(?:o|a)?\s*(?:atendimento|suporte|servico ao cliente)\b",
+    r"\b(?:falar|conversar)\s+com\s+alguem\s+(?:da|do|de)\s+(?:sua\s+|vossa\s+)?"
+    r"(?:equipe|equipa|suporte|atendimento|vendas|financeiro)\b",
     r"\b(?:um|uma|algum)\s+(?:humano|pessoa real|atendente|agente)\s+"
     r"(?:pode|poderia)\s+me\s+(?:ajudar|atender|ligar)",
     r"\b(?:passa|passe|transfira|transfere)\w*\s+(?:me\s+)?(?:para|pro|pra)\s+"
@@ -203,10 +230,12 @@ _REQUEST_EXPRESSIONS = (
     rf"(?:umano|persona|operatore|agente|{_MANAGERS_IT})"
     r"(?:\s+(?:reale|vero|vera|umano))?\s*(?:,?\s*per favore)?\s*(?:$|[.!?,])",
     r"\b(?:parlare|chattare)\s+con\s+(?:il|l')?\s*(?:servizio clienti|assistenza|supporto)\b",
+    r"\b(?:parlare|chattare)\s+con\s+qualcuno\s+(?:del|della|dell'|dello)\s*(?:vostro\s+|vostra\s+)?"
+    r"(?:assistenza|supporto|servizio clienti|team|vendite)\b",
     r"\b(?:un|una|un')\s*(?:umano|persona reale|persona vera|operatore|agente)\s+"
     r"(?:puo|potrebbe)\s+(?:aiutarmi|richiamarmi|chiamarmi)",
     r"\b(?:passa|passate|passi)(?:mi|temi)\s+(?:un|una|un'|il|lo|la|l')\s*"
-    rf"(?:umano|persona|operatore|agente|{_MANAGERS_IT})\b",
+    rf"(?:umano|persona|operatore|agente|assistenza|supporto|servizio clienti|{_MANAGERS_IT})\b",
     # Dutch
     r"\b(?:spreken|praten|chatten)\s+met\s+(?:een|de|iemand)?\s*(?:echte\s+)?"
     rf"(?:mens|medewerker|persoon|{_MANAGERS_NL})\b",
@@ -214,6 +243,8 @@ _REQUEST_EXPRESSIONS = (
     rf"(?:mens|medewerker|persoon|{_MANAGERS_NL})\s+(?:(?:wil|wilt|willen|graag)\s+)?"
     r"(?:spreken|praten|aan de lijn)\b",
     r"\b(?:spreken|praten|chatten)\s+met\s+(?:de|uw|jullie)?\s*(?:klantenservice|helpdesk)\b",
+    r"\biemand\s+van\s+(?:de\s+|uw\s+|jullie\s+|het\s+)?(?:klantenservice|support|helpdesk|team|"
+    r"verkoop|sales)\s+(?:\w+\s+)?(?:spreken|praten)\b",
     r"\bmet\s+(?:de|uw|jullie)\s+(?:klantenservice|helpdesk)\s+(?:\w+\s+)?"
     r"(?:spreken|praten|chatten)\b",
     r"\b(?:kan|kunnen)\s+(?:een|de)\s+(?:echte\s+)?(?:mens|medewerker|persoon)\s+"
@@ -391,7 +422,30 @@ _ABOUT_NOT_REQUEST = _patterns(
     r"\b(?:add|invite|remove|delete|create|assign|manage|edit)\w*\b[^.?!]{0,20}"
     r"\b(?:agent|team member|staff|employee|user|rep)s?\b",
     r"\bagent (?:role|permission|seat|license|status|capacity|skill)s?\b",
+    # What a role may do: "a team member who can only read", "or do I need admin rights?"
+    r"\b(?:who|that)\s+(?:can|may|could)\s+only\b",
+    r"\b(?:do|does|would|will)\s+(?:i|we|they|you)\s+need\s+(?:an?\s+)?admin(?:istrator)?\s+"
+    r"(?:rights|access|role|permissions?)\b",
+    # What a product feature does: "will a representative check this automatically?"
+    r"\b(?:can|could|will|would|do|does)\b[^.?!]{0,60}\bautomatic(?:ally)?\b",
+    # A question about people in general, named in the plural: "can human
+    # agents answer me in the widget?", "can staff members help us tag?"
+    r"\b(?:can|could|will|would|do|does|may)\s+(?:(?:the|your|our)\s+)?(?:human\s+|live\s+)?"
+    r"(?:agents|humans|staff members|team members|representatives|reps|operators|employees)\b",
 )
+# A person asked to help with a task names what the product lets a role do:
+# "can the operator help me export?", "can a staff member help me set up
+# webhooks?". "Help me with billing", "help me out" and a bare "help me" stay
+# requests, and so does any task asked of a real or live person or a human.
+# NOTE: "could an agent help me understand my bill?" reads as such a question too.
+_TASK_HELP = re.compile(
+    r"\b(?:can|could|will|would|may)\s+(?:the|a|an|your)\s+(?:\w+\s+)?(?:operator|agent|rep|"
+    r"representative|staff member|team member|employee)s?\s+(?:help|assist)\s+(?:me|us)\s+"
+    r"(?:to\s+)?"
+    r"(?!(?:with|out|please|pls|now|asap|here|today|on|regarding|about|in|for|quickly|right|"
+    r"urgently|as|because|since|and|or|if|i|we|my|our|the|this|it|a|an)\b)[a-z]+"
+)
+_REAL_PERSON = re.compile(r"\b(?:real|live|actual|humans?|human beings?|persons?)\b")
 # Someone other than the customer talking to a person is a feature question:
 # "can my customers chat with staff in the widget?"
 _THIRD_PARTY_CONTACT = re.compile(
@@ -434,6 +488,8 @@ def requested_human(message: str) -> bool:
     """Tell whether ``message`` requests to talk to a person."""
     folded = _TOPIC.sub(" topic ", fold(message))
     if _ABOUT_NOT_REQUEST.search(folded) and not re.search(r"\b(?:talk|speak)\b", folded):
+        return False
+    if _TASK_HELP.search(folded) and not _REAL_PERSON.search(folded):
         return False
     clauses = [clause.strip() for clause in _CLAUSE_END.split(folded)]
     for position, clause in enumerate(clauses):

@@ -10,8 +10,9 @@ Spanish, Portuguese, Italian and Dutch phrases are listed, the languages of
 because it may answer an offer of the AI's earlier reply ("shall I pass
 this on to the team?"). A "no" beside thanks or a closing phrase ("no
 thanks", "nein danke", "no, that's all") ends the conversation, so it is a
-farewell. A message of nothing but reaction emoji ("👍", "🙏", "👋") is
-small talk too.
+farewell. A message of nothing but emoji ("👍", "🙏", "🤔") is small talk
+too, unless every emoji is negative ("👎", "😢"). A greeting asked as a
+question ("hello?", "noch da?", "any update?") nudges an unanswered question.
 """
 
 from __future__ import annotations
@@ -63,6 +64,10 @@ _EMOJI = {
     **dict.fromkeys("🙏❤💙💚💛🧡💜🤝😍🥰", SmallTalk.THANKS),
     "👋": SmallTalk.GREETING,
 }
+# Emoji that show anger, disappointment or sadness: thumbs down, angry and
+# cursing faces, steam from the nose, the anger symbol, the middle finger, eye
+# rolling, unamused, disappointed, weary, frowning, crying and sobbing faces.
+NEGATIVE_EMOJI = frozenset("👎😡😠🤬😤💢🖕🙄😒😞😩😫🙁☹😢😭")
 _EMOJI_MODIFIERS = frozenset(chr(code) for code in range(0x1F3FB, 0x1F400)) | {"\ufe0f", "\u200d"}
 
 # Phrases folded as ``_fold`` folds a message: lower case, no accents, no punctuation.
@@ -72,7 +77,8 @@ _PHRASES = {
             good afternoon | good evening | good day | morning | afternoon | evening |
             how are you | how are you doing | how is it going | hows it going | how s it going |
             anyone there | anybody there | is anyone there | is anybody there | someone there |
-            is someone there | are you there | are you still there | you there | still there""",
+            is someone there | are you there | are you still there | you there | still there |
+            u there | r u there | anyone | anybody | any update | any updates | any news""",
         SmallTalk.THANKS: """thanks | thank you | thank u | thankyou | thanku | thx | thnx |
             thanx | tks | tnx | tx | ty | tysm | many thanks | cheers | much appreciated |
             appreciated | appreciate it | i appreciate it | thanks a lot | thanx a lot |
@@ -93,7 +99,7 @@ _PHRASES = {
     "de": {
         SmallTalk.GREETING: """hallo | guten morgen | guten tag | guten abend | moin | servus |
             guten nachmittag | gruss gott | gruezi | wie geht es ihnen | wie gehts |
-            ist da jemand | jemand da""",
+            ist da jemand | jemand da | noch da | sind sie noch da | bist du noch da""",
         SmallTalk.THANKS: """danke | danke schon | danke schoen | dankeschon | dankeschoen |
             danke sehr | dankesehr | vielen dank | vielen lieben dank | besten dank |
             herzlichen dank | tausend dank | danke vielmals""",
@@ -106,7 +112,7 @@ _PHRASES = {
     },
     "fr": {
         SmallTalk.GREETING: """bonjour | bonsoir | salut | coucou | comment allez vous |
-            ca va | il y a quelqu un | y a quelqu un""",
+            ca va | il y a quelqu un | y a quelqu un | allo | vous etes la""",
         SmallTalk.THANKS: """merci | merci beaucoup | merci bien | merci mille fois |
             mille mercis | merci infiniment | je vous remercie | je te remercie""",
         SmallTalk.ACKNOWLEDGEMENT: """d accord | ok | parfait | compris | tres bien | entendu |
@@ -117,7 +123,8 @@ _PHRASES = {
     },
     "es": {
         SmallTalk.GREETING: """hola | buenos dias | buenas tardes | buenas noches | buenas |
-            que tal | como esta | hay alguien | hay alguien ahi""",
+            que tal | como esta | hay alguien | hay alguien ahi | sigues ahi | sigue ahi |
+            estas ahi | esta ahi""",
         SmallTalk.THANKS: """gracias | muchas gracias | muchisimas gracias | mil gracias |
             se lo agradezco | te lo agradezco | le agradezco""",
         SmallTalk.ACKNOWLEDGEMENT: """vale | de acuerdo | entendido | perfecto | genial |
@@ -128,7 +135,7 @@ _PHRASES = {
     },
     "pt": {
         SmallTalk.GREETING: """ola | oi | bom dia | boa tarde | boa noite | tudo bem |
-            tem alguem ai | alguem ai""",
+            tem alguem ai | alguem ai | alo | ainda esta ai""",
         SmallTalk.THANKS: """obrigado | obrigada | muito obrigado | muito obrigada | brigado |
             brigada | obg | valeu | agradeco""",
         SmallTalk.ACKNOWLEDGEMENT: """ok | certo | entendi | perfeito | combinado | beleza |
@@ -139,7 +146,7 @@ _PHRASES = {
     },
     "it": {
         SmallTalk.GREETING: """ciao | salve | buongiorno | buon pomeriggio | buonasera |
-            come sta | c e qualcuno""",
+            come sta | c e qualcuno | c e nessuno | pronto | ci sei""",
         SmallTalk.THANKS: """grazie | grazie mille | molte grazie | grazie tante |
             grazie infinite | la ringrazio | ti ringrazio""",
         SmallTalk.ACKNOWLEDGEMENT: """va bene | ok | perfetto | capito | d accordo | ottimo""",
@@ -149,7 +156,8 @@ _PHRASES = {
     },
     "nl": {
         SmallTalk.GREETING: """hoi | hallo | goedemorgen | goeiemorgen | goedemiddag |
-            goedenavond | goeienavond | goedendag | dag | is daar iemand | is er iemand""",
+            goedenavond | goeienavond | goedendag | dag | is daar iemand | is er iemand |
+            iemand daar | ben je daar | bent u daar""",
         SmallTalk.THANKS: """bedankt | dank je | dank u | dank je wel | dank u wel | dankjewel |
             dankuwel | hartelijk dank | hartelijk bedankt""",
         SmallTalk.ACKNOWLEDGEMENT: """oke | ok | prima | begrepen | duidelijk | top""",
@@ -223,6 +231,8 @@ _ALL_REPLIES = frozenset(text for replies in _REPLIES.values() for text in repli
 _GREETING_REPLIES = frozenset(replies[SmallTalk.GREETING] for replies in _REPLIES.values())
 
 _NOT_WORD = re.compile(r"[^a-z0-9]+")
+# A letter typed three times or more, as in "hellooo" or "hiii".
+_STRETCHED = re.compile(r"([a-z])\1{2,}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -234,22 +244,30 @@ class SmallTalkMatch:
 
 
 def _fold(text: str) -> list[str]:
-    """Return the words of ``text``: lower case, accents removed, punctuation and emoji dropped."""
+    """Return the words of ``text``: lower case, accents removed, punctuation and emoji dropped.
+
+    A letter typed three times or more counts once, so "hellooo" reads as "hello".
+    """
     decomposed = unicodedata.normalize("NFKD", text.lower())
     plain = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    return [word for word in _NOT_WORD.split(plain.replace("ß", "ss")) if word]
+    plain = _STRETCHED.sub(r"\1", plain.replace("ß", "ss"))
+    return [word for word in _NOT_WORD.split(plain) if word]
 
 
 def _match_emoji(message: str) -> SmallTalkMatch | None:
-    """Return the kind of a message made only of reaction emoji, spaces and punctuation."""
-    kinds = set()
-    for ch in message:
-        if ch in _EMOJI:
-            kinds.add(_EMOJI[ch])
-        elif not (ch in _EMOJI_MODIFIERS or ch.isspace() or unicodedata.category(ch)[0] == "P"):
-            return None
-    if not kinds:
+    """Return the kind of a message made only of emoji, spaces and punctuation.
+
+    Reaction emoji get the kind listed in ``_EMOJI``. Any other emoji, or a
+    negative one beside a positive one ("🤔", "😂", "👍👎"), carries nothing the
+    reply could act on, so it is a greeting and the reply asks how to help.
+    Negative emoji alone are no small talk, because they show frustration.
+    """
+    emoji = emoji_only(message)
+    if emoji is None or emoji <= NEGATIVE_EMOJI:
         return None
+    if not emoji <= _EMOJI.keys():
+        return SmallTalkMatch(SmallTalk.GREETING, frozenset(SUPPORTED_LANGUAGES))
+    kinds = {_EMOJI[ch] for ch in emoji}
     kind = next(kind for kind in _PRECEDENCE if kind in kinds)
     return SmallTalkMatch(kind, frozenset(SUPPORTED_LANGUAGES))
 
