@@ -134,8 +134,9 @@ def pending_question(history: Sequence[tuple[str, str]]) -> int | None:
 
     It is the last customer turn that is more than small talk, when no AI
     reply after it answered: every AI turn since is a reply to small talk or
-    a reply that could not help. An agent or system message answers it, so
-    only turns after the last of those count.
+    a reply that could not help. An agent or system message or an AI
+    handoff answers or closes it, so only turns after the last of those
+    count.
     """
     offset = len(history) - len(_since_person(history))
     recent = history[offset:]
@@ -152,9 +153,10 @@ def nudged_question(history: Sequence[tuple[str, str]], message: str) -> int | N
     """Return the position in ``history`` of the question that ``message`` nudges, if any.
 
     A bare "?" or "!!!" nudges the customer's last question, answered or
-    not, unless an agent, a handoff or a handback came after it. A greeting asked as a question ("hello?", "anyone there?") nudges
-    only a question that got no answer, because after an answer it opens a
-    new exchange.
+    not, unless an agent's reply, a handoff or a handback came after it. A
+    greeting asked as a question ("hello?", "anyone there?") nudges only a
+    question that got no answer, because after an answer it opens a new
+    exchange.
     """
     if is_nudge(message):
         offset = len(history) - len(_since_person(history))
