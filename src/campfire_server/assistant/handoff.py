@@ -109,10 +109,15 @@ def negative_sentiment(message: str) -> bool:
 
 
 def _since_person(turns: Sequence[tuple[str, str]]) -> list[tuple[str, str]]:
-    """Return the turns after the last agent or system message."""
+    """Return the turns after the last agent message, system message or AI handoff.
+
+    An agent's reply answers the earlier question, a system message marks a
+    handoff or a handback, and an AI reply that passes the conversation to
+    a person closes it, so no turn before any of them counts.
+    """
     start = 0
-    for position, (author, _content) in enumerate(turns):
-        if author in ("agent", "system"):
+    for position, (author, content) in enumerate(turns):
+        if author in ("agent", "system") or (author == "ai" and promises_person(content)):
             start = position + 1
     return list(turns[start:])
 
@@ -131,8 +136,9 @@ def pending_question(history: Sequence[tuple[str, str]]) -> int | None:
 
     It is the last customer turn that is more than small talk, when no AI
     reply after it answered: every AI turn since is a reply to small talk or
-    a reply that could not help. An agent or system message answers it, so
-    only turns after the last of those count.
+    a reply that could not help. An agent or system message or an AI
+    handoff answers or closes it, so only turns after the last of those
+    count.
     """
     offset = len(history) - len(_since_person(history))
     recent = history[offset:]
@@ -149,15 +155,17 @@ def nudged_question(history: Sequence[tuple[str, str]], message: str) -> int | N
     """Return the position in ``history`` of the question that ``message`` nudges, if any.
 
     A bare "?" or "!!!" nudges the customer's last question, answered or
-    not. A greeting asked as a question ("hello?", "anyone there?") nudges
-    only a question that got no answer, because after an answer it opens a
-    new exchange.
+    not, unless an agent's reply, a handoff or a handback came after it. A
+    greeting asked as a question ("hello?", "anyone there?") nudges only a
+    question that got no answer, because after an answer it opens a new
+    exchange.
     """
     if is_nudge(message):
+        offset = len(history) - len(_since_person(history))
         return next(
             (
                 position
-                for position in range(len(history) - 1, -1, -1)
+                for position in range(len(history) - 1, offset - 1, -1)
                 if _is_question(*history[position])
             ),
             None,
@@ -244,7 +252,21 @@ def before_answer(history: Sequence[tuple[str, str]], message: str) -> HandoffDe
     mailbox with reason ``out_of_scope``, because the public reason codes
     are a fixed list: the topic is outside what the AI may answer, whatever
     the knowledge base contains. ``topic`` tells which one it was.
+
+    When ``message`` nudges an earlier question (see ``nudged_question``),
+    that question goes through the same checks with the turns before it,
+    and its handoff reason comes first: "?" after an unanswered "I want to
+    talk to a person" hands off as ``requested_human``.
     """
+    nudged = nudged_question(history, message)
+    if nudged is not None:
+        decision = _check_message(history[:nudged], history[nudged][1])
+        if decision.should_handoff:
+            return decision
+    return _check_message(history, message)
+
+
+def _check_message(history: Sequence[tuple[str, str]], message: str) -> HandoffDecision:
     if requested_human(message):
         return HandoffDecision(True, HandoffReason.REQUESTED_HUMAN)
     topic = sensitive_topic(message)
