@@ -162,6 +162,7 @@ def widget_strings() -> dict[str, dict[str, str]]:
 
 def test_widget_locales_have_every_key() -> None:
     strings = widget_strings()
+    assert sorted(strings) == ["de", "en", "es", "fr", "it", "nl", "pt"]
     english = set(strings["en"])
     assert {"errTooManyChats", "errTooManyChatsWait", "errBusy", "errBusyWait"} <= english
     for locale, table in strings.items():
