@@ -606,3 +606,22 @@ async def test_partial_day_compares_same_hours(history):
     assert today["comparison"]["measuredTo"] == "2024-03-31T10:00:00.000Z"
     assert today["measuredTo"] == "2024-04-01T10:00:00.000Z"
     assert volume["comparison"]["measuredTo"] == "2024-03-31T10:00:00.000Z"
+
+
+async def test_dst_day_comparison_counts_last_hour(history):
+    # 23:30 Berlin time (22:30Z) on Mar 28 2026, in the comparison day's last hour.
+    history.at("2026-03-28T22:30:00Z")
+    await history.conversation(customer_id="customer_last_hour")
+    history.at("2026-04-10T00:00:00Z")
+
+    day = await history.metrics(
+        metrics="conversation_volume",
+        timezone="Europe/Berlin",
+        **{"from": "2026-03-29", "to": "2026-03-29"},
+    )
+    assert day["comparison"] == {
+        "from": "2026-03-27T23:00:00.000Z",
+        "to": "2026-03-28T23:00:00.000Z",
+        "measuredTo": "2026-03-28T23:00:00.000Z",
+    }
+    assert day["metrics"]["conversation_volume"]["comparison"]["total"] == 1

@@ -237,3 +237,82 @@ def test_partial_day_compares_elapsed_hours():
     assert to_iso(day.previous_start_ms) == "2024-03-31T05:00:00.000Z"
     assert to_iso(day.previous_measured_end_ms) == "2024-03-31T11:00:00.000Z"
     assert day.previous_end_ms == day.start_ms
+
+
+@pytest.mark.parametrize(
+    ("zone", "date_from", "date_to", "previous_start", "previous_end"),
+    [
+        # Berlin's 23-hour Mar 29 2026 is compared with the 24-hour Mar 28.
+        (
+            "Europe/Berlin",
+            "2026-03-29",
+            "2026-03-29",
+            "2026-03-27T23:00:00.000Z",
+            "2026-03-28T23:00:00.000Z",
+        ),
+        (
+            "Europe/Berlin",
+            "2026-03-29",
+            "2026-04-04",
+            "2026-03-21T23:00:00.000Z",
+            "2026-03-28T23:00:00.000Z",
+        ),
+        (
+            "America/New_York",
+            "2026-03-08",
+            "2026-03-08",
+            "2026-03-07T05:00:00.000Z",
+            "2026-03-08T05:00:00.000Z",
+        ),
+        # Berlin's Oct 26 2026 follows the 25-hour Oct 25.
+        (
+            "Europe/Berlin",
+            "2026-10-26",
+            "2026-10-26",
+            "2026-10-24T22:00:00.000Z",
+            "2026-10-25T23:00:00.000Z",
+        ),
+    ],
+)
+def test_past_range_measures_whole_comparison(
+    zone, date_from, date_to, previous_start, previous_end
+):
+    days = window(
+        date_from, date_to, zone=periods.parse_zone(zone), now_ms=ms("2026-12-01T00:00:00Z")
+    )
+    assert to_iso(days.previous_start_ms) == previous_start
+    assert to_iso(days.previous_end_ms) == previous_end
+    assert days.measured_end_ms == days.end_ms
+    assert to_iso(days.previous_measured_end_ms) == previous_end
+
+
+@pytest.mark.parametrize(
+    ("now", "previous_measured_end"),
+    [
+        # 12:00 Berlin time on the 23-hour Mar 29 is 12:00 on Mar 22 (CET, UTC+1).
+        ("2026-03-29T10:00:00Z", "2026-03-22T11:00:00.000Z"),
+        # 01:30 on Mar 29 comes before the change, so both are CET.
+        ("2026-03-29T00:30:00Z", "2026-03-22T00:30:00.000Z"),
+        # Two whole days and 08:15 into the range.
+        ("2026-03-31T06:15:00Z", "2026-03-24T07:15:00.000Z"),
+    ],
+)
+def test_partial_range_compares_wall_clock(now, previous_measured_end):
+    days = window(
+        "2026-03-29", "2026-04-04", zone=periods.parse_zone("Europe/Berlin"), now_ms=ms(now)
+    )
+    assert to_iso(days.measured_end_ms) == to_iso(ms(now))
+    assert to_iso(days.previous_measured_end_ms) == previous_measured_end
+
+
+def test_partial_day_after_fall_back():
+    # 02:30 on the 25-hour Oct 25 occurs twice. The second one (01:30Z, CET)
+    # is compared with 02:30 on Oct 24 (00:30Z, CEST).
+    days = window(
+        "2026-10-25",
+        "2026-10-25",
+        zone=periods.parse_zone("Europe/Berlin"),
+        now_ms=ms("2026-10-25T01:30:00Z"),
+    )
+    assert to_iso(days.previous_start_ms) == "2026-10-23T22:00:00.000Z"
+    assert to_iso(days.previous_measured_end_ms) == "2026-10-24T00:30:00.000Z"

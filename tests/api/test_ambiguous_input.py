@@ -171,3 +171,45 @@ async def test_bom_or_utf16_body_is_400(client, tenant, body, message):
     assert message in error["message"]
     assert "UTF-8" in error["message"]
     assert (await get_conversation(client, tenant, conversation["id"]))["messageCount"] == 0
+
+
+@pytest.mark.parametrize(
+    ("header", "shown"),
+    [
+        ("charset=ütf-8".encode(), "ütf-8"),
+        (b"charset=caf\xe9", "caf\\xe9"),
+    ],
+)
+async def test_non_ascii_charset_shown_as_sent(client, tenant, header, shown):
+    conversation = await create_conversation(client, tenant)
+
+    response = await post_raw_message(
+        client,
+        tenant,
+        conversation["id"],
+        b'{"content":"hello"}',
+        b"application/json; " + header,
+    )
+
+    error = assert_envelope(response, 415, "UNSUPPORTED_MEDIA_TYPE")
+    assert error["message"].startswith(f"charset {shown!r} is not supported")
+    assert error["details"]["value"] == shown
+    assert (await get_conversation(client, tenant, conversation["id"]))["messageCount"] == 0
+
+
+async def test_quoted_blank_charset_is_empty(client, tenant):
+    conversation = await create_conversation(client, tenant)
+
+    response = await post_raw_message(
+        client,
+        tenant,
+        conversation["id"],
+        b'{"content":"hello"}',
+        'application/json; charset="  "',
+    )
+
+    error = assert_envelope(response, 415, "UNSUPPORTED_MEDIA_TYPE")
+    assert error["message"].startswith("the charset parameter 'charset=\"  \"' is empty")
+    assert "not supported" not in error["message"]
+    assert error["details"]["value"] == 'charset="  "'
+    assert (await get_conversation(client, tenant, conversation["id"]))["messageCount"] == 0

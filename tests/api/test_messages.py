@@ -357,3 +357,24 @@ async def test_api_key_agent_author_must_exist(client, tenant, other_tenant):
     # Other author types name ids the integrator owns, which are not checked.
     customer = await send(client, tenant, conversation["id"], "me", authorId="customer_free")
     assert customer.status_code == 201, customer.text
+
+
+async def test_conversation_for_other_customer_403(client, tenant):
+    headers = _customer_headers(tenant, "customer_own")
+
+    response = await client.post(
+        "/conversations", json={"customerId": "customer_other"}, headers=headers
+    )
+
+    assert response.status_code == 403, response.text
+    error = response.json()["error"]
+    assert error["details"]["field"] == "customerId"
+    assert error["details"]["value"] == "customer_other"
+    assert error["details"]["expected"] == "customer_own"
+    assert "'customer_other'" in error["message"]
+    assert "leave customerId out" in error["message"]
+    assert "'customer_own'" in error["message"]
+    listed = await client.get(
+        "/conversations", params={"customerId": "customer_other"}, headers=tenant.headers
+    )
+    assert listed.json()["data"] == []

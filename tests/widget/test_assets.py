@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import gzip
+import json
 import re
+import shutil
+import subprocess
 
 import httpx
 import pytest
@@ -141,3 +144,35 @@ async def test_favicon_is_empty_not_missing(site: httpx.AsyncClient) -> None:
     response = await site.get("/favicon.ico")
     assert response.status_code == 204
     assert response.content == b""
+
+
+def widget_strings() -> dict[str, dict[str, str]]:
+    """Evaluate the widget's STRINGS table with node and return it by locale."""
+    if shutil.which("node") is None:
+        pytest.skip("node is not installed")
+    source = WIDGET_PATH.read_text()
+    match = re.search(r"^  var STRINGS = (\{.*?^  \});$", source, re.MULTILINE | re.DOTALL)
+    assert match, "widget.js has no STRINGS table"
+    script = f"process.stdout.write(JSON.stringify({match.group(1)}))"
+    result = subprocess.run(
+        ["node", "-e", script], capture_output=True, text=True, timeout=30, check=True
+    )
+    return json.loads(result.stdout)
+
+
+def test_widget_locales_have_every_key() -> None:
+    strings = widget_strings()
+    assert sorted(strings) == ["de", "en", "es", "fr", "it", "nl", "pt"]
+    english = set(strings["en"])
+    assert {"errTooManyChats", "errTooManyChatsWait", "errBusy", "errBusyWait"} <= english
+    for locale, table in strings.items():
+        assert sorted(english - set(table)) == [], f"{locale} lacks these keys"
+        assert sorted(set(table) - english) == [], f"{locale} has keys English lacks"
+
+
+def test_widget_locale_placeholders_match() -> None:
+    strings = widget_strings()
+    for locale, table in strings.items():
+        for key, text in table.items():
+            expected = set(re.findall(r"\{\w+\}", strings["en"][key]))
+            assert set(re.findall(r"\{\w+\}", text)) == expected, f"{locale}.{key}"

@@ -235,3 +235,37 @@ async def test_rejected_session_is_not_blamed_on_message(
     assert [error["status"] for error in errors] == [400, 400]
     assert [error["message"] for error in errors] == [unavailable, unavailable]
     assert await page.locator(BANNER).inner_text() == unavailable
+
+
+@pytest.mark.parametrize(
+    ("locale", "text"),
+    [
+        ("pt", "Muitas conversas foram iniciadas a partir da sua rede"),
+        ("it", "Troppe chat avviate dalla tua rete"),
+        ("nl", "Te veel chats gestart vanaf uw netwerk"),
+    ],
+)
+async def test_session_limit_in_locale(
+    context: Any,
+    browser_errors: BrowserErrors,
+    host_site: HostSite,
+    tmp_path: Path,
+    locale: str,
+    text: str,
+) -> None:
+    server = limited_server(tmp_path, widget_sessions_per_minute=1)
+    try:
+        key = create_publishable_key(server, host_site.base_url)
+        assert open_session(server, key, host_site.base_url, "c_first").status_code == 201
+        browser_errors.allow_http(429, f"{server.api}/widget/session")
+
+        page = await context.new_page()
+        config = {"customerId": "c_second", "locale": locale}
+        await page.goto(host_site.add(host_page(server, config, key=key)))
+        await page.locator(".launcher").click()
+        opened = (await wait_for_errors(page, 1))[0]
+        assert opened["limit"] == "widgetSessionsPerMinute"
+        assert opened["message"].startswith(text)
+        assert text in await page.locator(BANNER).inner_text()
+    finally:
+        server.stop()

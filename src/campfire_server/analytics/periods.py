@@ -43,9 +43,10 @@ class Window:
 
     The comparison period ``[previous_start_ms, previous_end_ms)`` has as many
     local days as the reported one and ends where it starts. Only
-    ``[previous_start_ms, previous_measured_end_ms)`` of it is measured: as
-    much as has elapsed of the reported period by ``measured_end_ms``, the
-    request time or the period's end, whichever is earlier.
+    ``[previous_start_ms, previous_measured_end_ms)`` of it is measured: the
+    same local days and time of day as have elapsed of the reported period by
+    ``measured_end_ms``, the request time or the period's end, whichever is
+    earlier. A fully elapsed period measures its whole comparison period.
     """
 
     label: str
@@ -214,7 +215,6 @@ def resolve_window(
     # whole one. A range that has not started is compared with nothing, so its
     # trends are insufficient_data. The comparison window itself keeps its length.
     measured_end_ms = min(end_ms, max(start_ms, now_ms))
-    elapsed_ms = measured_end_ms - start_ms
     return Window(
         "custom",
         start_ms,
@@ -223,8 +223,43 @@ def resolve_window(
         start_ms,
         zone,
         measured_end_ms=measured_end_ms,
-        previous_measured_end_ms=min(start_ms, previous_start_ms + elapsed_ms),
+        previous_measured_end_ms=_previous_measured_end_ms(
+            first, previous_first, start_ms, end_ms, previous_start_ms, measured_end_ms, zone
+        ),
     )
+
+
+def _previous_measured_end_ms(
+    first: date,
+    previous_first: date,
+    start_ms: int,
+    end_ms: int,
+    previous_start_ms: int,
+    measured_end_ms: int,
+    zone: ZoneInfo,
+) -> int:
+    """Return where the measured part of the comparison period ends.
+
+    A fully elapsed range measures its whole comparison period and one not
+    yet started measures none of it. Otherwise the comparison measures the
+    same local wall-clock span: as many whole local days and the same local
+    time of day, so a 23- or 25-hour day in either period shifts no hour.
+    """
+    if measured_end_ms >= end_ms:
+        return start_ms
+    if measured_end_ms <= start_ms:
+        return previous_start_ms
+    moment = datetime(1970, 1, 1, tzinfo=UTC) + timedelta(milliseconds=measured_end_ms)
+    local = moment.astimezone(zone)
+    day = previous_first + (local.date() - first)
+    # A time of day that the comparison day skips (spring forward) is read
+    # with the offset before the change, as in ``local_midnight_ms``. A time
+    # that the comparison day repeats keeps the fold it has on the reported day.
+    previous_local = datetime.combine(day, local.timetz().replace(tzinfo=None), tzinfo=zone)
+    previous_local = previous_local.replace(fold=local.fold)
+    previous_utc = previous_local.astimezone(UTC) - datetime(1970, 1, 1, tzinfo=UTC)
+    previous_ms = previous_utc // timedelta(milliseconds=1)
+    return min(start_ms, max(previous_start_ms, previous_ms))
 
 
 def _day_starts(start_ms: int, end_ms: int, zone: ZoneInfo, *, weekly: bool) -> list[int]:

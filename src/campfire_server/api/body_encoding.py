@@ -36,7 +36,7 @@ def check_media_type(header: str | None) -> None:
     media_type = media_type.strip().lower()
     if media_type != "application/json" and not media_type.endswith("+json"):
         # A header without a media type, such as ";;;==", is named as sent.
-        sent = _cut_header(media_type or (header or "").strip())
+        sent = _cut_header(_readable(media_type or (header or "").strip()))
         if sent:
             message = f"content type {sent!r} is not supported"
         else:
@@ -50,22 +50,37 @@ def check_media_type(header: str | None) -> None:
         if name.strip().lower() != "charset":
             continue
         # The value is compared without case but repeated as sent. Quotes around
-        # it are HTTP syntax (a quoted string), not part of the charset name.
-        charset = value.strip().strip('"')
+        # it are HTTP syntax (a quoted string), not part of the charset name,
+        # and a quoted value of only spaces is as empty as no value.
+        charset = value.strip().strip('"').strip()
         if not charset:
-            sent = _cut_header(parameter.strip())
+            sent = _cut_header(_readable(parameter.strip()))
             raise UnsupportedMediaType(
                 f"the charset parameter {sent!r} is empty; encode the JSON body as UTF-8 and "
                 "send charset=utf-8 or no charset",
                 details={"field": "Content-Type", "value": sent, "expected": "utf-8"},
             )
         if charset.lower() not in _UTF8_NAMES:
-            shown = _cut_header(charset)
+            shown = _cut_header(_readable(charset))
             raise UnsupportedMediaType(
                 f"charset {shown!r} is not supported; encode the JSON body as UTF-8 and "
                 "send charset=utf-8 or no charset",
                 details={"field": "Content-Type", "value": shown, "expected": "utf-8"},
             )
+
+
+def _readable(value: str) -> str:
+    """Return a header value, decoded from latin-1 by the server, as the client wrote it.
+
+    Bytes that form valid UTF-8 are shown as the characters they encode, so
+    ``charset=ütf-8`` is repeated as "ütf-8". Any other non-ASCII byte is
+    shown as a ``\\xNN`` escape.
+    """
+    raw = value.encode("latin-1", errors="replace")
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return raw.decode("ascii", errors="backslashreplace")
 
 
 def _cut_header(value: str) -> str:

@@ -77,8 +77,14 @@ def create_conversation(tx: Tx, principal: Principal, request: ConversationCreat
         )
     if principal.is_customer and customer_id != principal.customer_id:
         raise PermissionDenied(
-            "a customer token may only open conversations for its own customer",
-            details={"field": "customerId", "value": customer_id},
+            f"customerId {quoted(customer_id)} is another customer, and a customer token may "
+            "only open conversations for its own customer; leave customerId out or send "
+            f"this token's own, {quoted(principal.customer_id or '')}",
+            details={
+                "field": "customerId",
+                "value": customer_id,
+                "expected": principal.customer_id,
+            },
         )
 
     mailbox_id = request.mailbox_id or organizations.default_mailbox_id(tx, org_id)
