@@ -296,8 +296,10 @@ def agreeing_hits(weights: dict[str, float], hits: list[ArticleHit]) -> list[Art
     when its passage and title contain every question term that the best
     hit's passage and title contain, and those are at least
     ``AGREEMENT_MIN_TERMS`` terms and ``AGREEMENT_MIN_COVERAGE`` of the
-    question's weight. Two articles that both explain resetting a password
-    then read as support for one answer instead of as two rival answers.
+    question's weight, and its passage does not contradict the best one
+    (``_contradicts``). Two articles that both explain resetting a password
+    then read as support for one answer instead of as two rival answers,
+    but two that give the add-on different prices stay rivals.
     """
     if len(hits) < 2:
         return []
@@ -307,11 +309,76 @@ def agreeing_hits(weights: dict[str, float], hits: list[ArticleHit]) -> list[Art
         return []
     if sum(weights[term] for term in matched) / total_weight < AGREEMENT_MIN_COVERAGE - 1e-9:
         return []
-    return [hit for hit in hits[1:] if matched <= _passage_terms(hit)]
+    best = _statements(hits[0], matched)
+    return [
+        hit
+        for hit in hits[1:]
+        if matched <= _passage_terms(hit) and not _contradicts(best, _statements(hit, matched))
+    ]
 
 
 def _passage_terms(hit: ArticleHit) -> set[str]:
     return set(tokens(hit.passage.text)) | set(tokens(hit.article.title))
+
+
+# A sentence ends at ".", "!" or "?" before a space, or at a line break, so
+# the dots inside "15.00" and "8.5.5" do not split one.
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
+# A number with optional thousands separators and decimals: "15", "1,000", "15.00", "8.5.5".
+_NUMERIC = re.compile(r"\d+(?:[.,]\d+)*%?")
+_THOUSANDS = re.compile(r",(?=\d{3}(?!\d))")
+# English negation, because the stemmer in ``knowledge/text.py`` is English only.
+_NEGATION = re.compile(r"\b(?:not|no|never|cannot)\b|n[’']t\b", re.I)
+
+
+@dataclass(frozen=True, slots=True)
+class _Statements:
+    """What a hit's title and passage state in the sentences that contain question terms."""
+
+    numbers: frozenset[str]
+    negated: bool
+
+
+def _statements(hit: ArticleHit, matched: set[str]) -> _Statements:
+    """Collect the numbers and negation of the sentences of ``hit`` that name ``matched`` terms.
+
+    Numbers count in every sentence with at least one of the terms. Negation
+    counts only in sentences with at least two, so a "no" in a side remark
+    that shares one common word does not read as denying the answer.
+    """
+    numbers: set[str] = set()
+    negated = False
+    for sentence in [hit.article.title, *_SENTENCE_END.split(hit.passage.text)]:
+        shared = len(matched.intersection(tokens(sentence)))
+        if not shared:
+            continue
+        numbers.update(_normalise_number(n) for n in _NUMERIC.findall(sentence))
+        if shared >= min(2, len(matched)) and _NEGATION.search(sentence):
+            negated = True
+    return _Statements(frozenset(numbers), negated)
+
+
+def _normalise_number(number: str) -> str:
+    """Write ``number`` one way, so that "1,000", "1000" and "1000.00" compare equal."""
+    plain = _THOUSANDS.sub("", number)
+    percent = "%" if plain.endswith("%") else ""
+    plain = plain.rstrip("%")
+    if plain.count(".") == 1 and "," not in plain:
+        plain = plain.rstrip("0").rstrip(".")
+    return plain + percent
+
+
+def _contradicts(best: _Statements, other: _Statements) -> bool:
+    """Tell whether two passages state different numbers, or one negates what the other states.
+
+    Numbers conflict when both passages state some and the sets differ: "$15
+    per month" and "$40 per month", or "$15" and "until 2024 it cost $19".
+    """
+    # NOTE: numbers written as words ("one hour") and the same span in other
+    # units ("60 minutes") are not compared, so such pairs still agree.
+    if best.numbers and other.numbers and best.numbers != other.numbers:
+        return True
+    return best.negated != other.negated
 
 
 def title_query_standard(index: KnowledgeIndex, query: Query, passage_index: int) -> float:
