@@ -333,7 +333,7 @@ _NEGATION = re.compile(r"\b(?:not|no|never|cannot)\b|n[’']t\b", re.I)
 
 @dataclass(frozen=True, slots=True)
 class _Statements:
-    """What a hit's title and passage state in the sentences that contain question terms."""
+    """The numbers and negation in a hit's title and passage sentences with question terms."""
 
     numbers: frozenset[str]
     negated: bool
