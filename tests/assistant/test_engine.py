@@ -246,3 +246,51 @@ def test_handoff_low_confidence_stays_below_cap(engine):
     answer = engine._handoff(HandoffReason.LOW_CONFIDENCE, "en", 0.2, 0.0, [weighed_source(0.1)])
 
     assert answer.confidence == 0.2
+
+
+async def add_article(db, tenant, title, content):
+    await db.write(
+        lambda tx: actions.create_article(
+            tx, tenant.org_id, ArticleCreate(title=title, content=content)
+        )
+    )
+
+
+async def test_conflicting_prices_lower_confidence(engine, demo_org, db):
+    question = "How much does the Zephyr add-on cost per month?"
+    await add_article(
+        db, demo_org, "Zephyr add-on pricing", "The Zephyr add-on costs $15 per month per calendar."
+    )
+    alone = await ask(engine, demo_org, question)
+    await add_article(
+        db, demo_org, "Zephyr add-on price", "The Zephyr add-on costs $40 per month per calendar."
+    )
+
+    conflicting = await ask(engine, demo_org, question)
+
+    check_invariants(conflicting)
+    assert not alone.should_handoff
+    # Two articles that give different prices are rival answers, so the
+    # second one must lower the confidence, as an article on another answer
+    # does. Read as agreeing, it moved the confidence by under 0.01.
+    assert conflicting.confidence < alone.confidence - 0.05
+
+
+async def test_same_price_article_keeps_confidence(engine, demo_org, db):
+    question = "How much does the Zephyr add-on cost per month?"
+    await add_article(
+        db, demo_org, "Zephyr add-on pricing", "The Zephyr add-on costs $15 per month per calendar."
+    )
+    alone = await ask(engine, demo_org, question)
+    await add_article(
+        db,
+        demo_org,
+        "Zephyr add-on price",
+        "Each calendar with the Zephyr add-on costs $15.00 per month.",
+    )
+
+    backed = await ask(engine, demo_org, question)
+
+    check_invariants(backed)
+    assert not backed.should_handoff
+    assert backed.confidence >= alone.confidence - 0.01

@@ -166,3 +166,83 @@ def test_population_without_spread_scores_zero():
     population = ScorePopulation(3, 6.0, 14.0)
 
     assert population.standard_score(3.0, [1.0, 2.0, 3.0]) == 0.0
+
+
+PRICE_QUESTION = "How much does the Zephyr add-on cost per month?"
+PRICE = IndexedArticle(
+    "art_price",
+    "Zephyr add-on pricing",
+    "The Zephyr add-on costs $15 per month per calendar.",
+    None,
+)
+
+
+def known_weights(index, query):
+    """Return the idf of the query's terms that the index contains, as ``measure`` passes them."""
+    idf = index.lexical.idf
+    return {term: idf[term] for term in query.current_terms if term in idf}
+
+
+def price_article(article_id, title, content):
+    return IndexedArticle(article_id, title, content, None)
+
+
+@pytest.mark.parametrize(
+    "runner_up",
+    [
+        price_article(
+            "art_other",
+            "Zephyr add-on price",
+            "The Zephyr add-on costs $40 per month per calendar.",
+        ),
+        price_article(
+            "art_other",
+            "Zephyr add-on price history",
+            "Until 2024 the Zephyr add-on cost $19 per month per calendar.",
+        ),
+        price_article(
+            "art_other", "Zephyr add-on price", "The Zephyr add-on does not cost $15 per month."
+        ),
+    ],
+    ids=["other-price", "outdated-price", "negated"],
+)
+def test_contradicting_article_not_agreeing(runner_up):
+    index = KnowledgeIndex([*ARTICLES, PRICE, runner_up])
+    query = build_query(PRICE_QUESTION)
+    hits = index.search(query)
+    weights = known_weights(index, query)
+
+    assert {hit.article.id for hit in hits[:2]} == {"art_price", "art_other"}
+    assert agreeing_hits(weights, hits) == []
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        "The Zephyr add-on costs $15 per month per calendar.",
+        "Each calendar with the Zephyr add-on costs $15.00 per month.",
+        "The Zephyr add-on is billed per calendar and costs 15 dollars a month.",
+    ],
+)
+def test_same_price_article_agrees(content):
+    runner_up = price_article("art_same", "Zephyr add-on cost", content)
+    index = KnowledgeIndex([*ARTICLES, PRICE, runner_up])
+    query = build_query(PRICE_QUESTION)
+    hits = index.search(query)
+    weights = known_weights(index, query)
+
+    agreeing = [hit.article.id for hit in agreeing_hits(weights, hits)]
+
+    assert len(agreeing) == 1
+    assert agreeing[0] in {"art_price", "art_same"}
+
+
+def test_conflicting_price_lowers_lead():
+    alone = evidence_for(KnowledgeIndex([*ARTICLES, PRICE, UNRELATED]), PRICE_QUESTION)
+    conflicting = price_article(
+        "art_other", "Zephyr add-on price", "The Zephyr add-on costs $40 per month per calendar."
+    )
+    rivalled = evidence_for(KnowledgeIndex([*ARTICLES, PRICE, conflicting]), PRICE_QUESTION)
+
+    assert rivalled.lexical_margin < alone.lexical_margin
+    assert rivalled.lexical_standard < alone.lexical_standard

@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -285,7 +286,8 @@ AGREEMENT_MIN_TERMS = 2
 # The minimum idf-weighted share of the question's known terms that the
 # shared terms make up. Terms that no article contains are left out, because
 # no article can back them. At 0.8 the MTRAG set's handoff AUROC rose from
-# 0.829 to 0.835 (lexical, bench evaluation of all three sets).
+# 0.829 to 0.835 (lexical, bench evaluation of all three sets), and to 0.832
+# once runner-ups that contradict the best passage stopped agreeing.
 AGREEMENT_MIN_COVERAGE = 0.8
 
 
@@ -296,8 +298,10 @@ def agreeing_hits(weights: dict[str, float], hits: list[ArticleHit]) -> list[Art
     when its passage and title contain every question term that the best
     hit's passage and title contain, and those are at least
     ``AGREEMENT_MIN_TERMS`` terms and ``AGREEMENT_MIN_COVERAGE`` of the
-    question's weight. Two articles that both explain resetting a password
-    then read as support for one answer instead of as two rival answers.
+    question's weight, and its passage does not contradict the best one
+    (``_contradicts``). Two articles that both explain resetting a password
+    then read as support for one answer instead of as two rival answers,
+    but two that give the add-on different prices stay rivals.
     """
     if len(hits) < 2:
         return []
@@ -307,11 +311,108 @@ def agreeing_hits(weights: dict[str, float], hits: list[ArticleHit]) -> list[Art
         return []
     if sum(weights[term] for term in matched) / total_weight < AGREEMENT_MIN_COVERAGE - 1e-9:
         return []
-    return [hit for hit in hits[1:] if matched <= _passage_terms(hit)]
+    covering = [hit for hit in hits[1:] if matched <= _passage_terms(hit)]
+    if not covering:
+        return []
+    best = _statements(hits[0], matched)
+    return [hit for hit in covering if not _contradicts(best, _statements(hit, matched))]
 
 
-def _passage_terms(hit: ArticleHit) -> set[str]:
-    return set(tokens(hit.passage.text)) | set(tokens(hit.article.title))
+def _passage_terms(hit: ArticleHit) -> frozenset[str]:
+    return _text_terms(hit.passage.text) | _text_terms(hit.article.title)
+
+
+# The same passages come back for many questions, so their terms and
+# sentences are parsed once. Both caches together took 10 KB per MTRAG
+# passage (tracemalloc), so about 10 MB when full.
+PARSED_PASSAGES = 1024
+
+
+@lru_cache(maxsize=PARSED_PASSAGES)
+def _text_terms(text: str) -> frozenset[str]:
+    return frozenset(tokens(text))
+
+
+# A sentence ends at ".", "!" or "?" before a space, or at a line break, so
+# the dots inside "15.00" and "8.5.5" do not split one.
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
+# A number with optional thousands separators and decimals: "15", "1,000", "15.00", "8.5.5".
+_NUMERIC = re.compile(r"\d+(?:[.,]\d+)*%?")
+_THOUSANDS = re.compile(r",(?=\d{3}(?!\d))")
+# English negation, because the stemmer in ``knowledge/text.py`` is English only.
+_NEGATION = re.compile(r"\b(?:not|no|never|cannot)\b|n[’']t\b", re.I)
+
+
+@dataclass(frozen=True, slots=True)
+class _Statements:
+    """The numbers and negation in a hit's title and passage sentences with question terms."""
+
+    numbers: frozenset[str]
+    negated: bool
+
+
+def _statements(hit: ArticleHit, matched: set[str]) -> _Statements:
+    """Collect the numbers and negation of the sentences of ``hit`` that name ``matched`` terms.
+
+    Numbers count in every sentence with at least one of the terms. Negation
+    counts only in sentences with at least two, so a "no" in a side remark
+    that shares one common word does not read as denying the answer.
+    """
+    numbers: set[str] = set()
+    negated = False
+    for sentence in (*_marked_sentences(hit.article.title), *_marked_sentences(hit.passage.text)):
+        shared = len(matched & sentence.terms)
+        if not shared:
+            continue
+        numbers.update(sentence.numbers)
+        if sentence.negation and shared >= min(2, len(matched)):
+            negated = True
+    return _Statements(frozenset(numbers), negated)
+
+
+@dataclass(frozen=True, slots=True)
+class _MarkedSentence:
+    """A sentence that states a number or a negation, with its search terms."""
+
+    terms: frozenset[str]
+    numbers: frozenset[str]
+    negation: bool
+
+
+@lru_cache(maxsize=PARSED_PASSAGES)
+def _marked_sentences(text: str) -> tuple[_MarkedSentence, ...]:
+    """Return the sentences of ``text`` that state a number or a negation."""
+    marked = []
+    for sentence in _SENTENCE_END.split(text):
+        found = _NUMERIC.findall(sentence)
+        negation = _NEGATION.search(sentence) is not None
+        if found or negation:
+            numbers = frozenset(_normalise_number(number) for number in found)
+            marked.append(_MarkedSentence(frozenset(tokens(sentence)), numbers, negation))
+    return tuple(marked)
+
+
+def _normalise_number(number: str) -> str:
+    """Write ``number`` one way, so that "1,000", "1000" and "1000.00" compare equal."""
+    plain = _THOUSANDS.sub("", number)
+    percent = "%" if plain.endswith("%") else ""
+    plain = plain.rstrip("%")
+    if plain.count(".") == 1 and "," not in plain:
+        plain = plain.rstrip("0").rstrip(".")
+    return plain + percent
+
+
+def _contradicts(best: _Statements, other: _Statements) -> bool:
+    """Tell whether two passages state different numbers, or one negates what the other states.
+
+    Numbers conflict when both passages state some and the sets differ: "$15
+    per month" and "$40 per month", or "$15" and "until 2024 it cost $19".
+    """
+    # NOTE: numbers written as words ("one hour") and the same span in other
+    # units ("60 minutes") are not compared, so such pairs still agree.
+    if best.numbers and other.numbers and best.numbers != other.numbers:
+        return True
+    return best.negated != other.negated
 
 
 def title_query_standard(index: KnowledgeIndex, query: Query, passage_index: int) -> float:
