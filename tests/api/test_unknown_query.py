@@ -7,13 +7,13 @@ import re
 import pytest
 
 from campfire_server.app import create_app
-from tests.conftest import test_settings
+from tests.conftest import test_settings as make_settings
 
 UNKNOWN = "unknownParameter"
 
 
 def _operations() -> list[tuple[str, str]]:
-    schema = create_app(test_settings("sqlite:///unused.db")).openapi()
+    schema = create_app(make_settings("sqlite:///unused.db")).openapi()
     return [
         (method.upper(), path)
         for path, operations in schema["paths"].items()
