@@ -46,6 +46,8 @@ test("resume after a dropped socket", async (t) => {
       return t.skip(`this server has no realtime endpoint yet (${error.message})`);
     }
     realtime.subscribe(channel);
+    // A message written before the subscribe is served is not live for this socket.
+    assert.equal((await within(realtime.next(), 10_000)).type, "subscribed");
     const seen = [];
     await client.messages.create(conversation.id, { content: "before the drop" });
     await within(waitFor(realtime, "before the drop", seen), 10_000);
@@ -101,6 +103,7 @@ test("resume continues past the replay limit", async () => {
     const conversation = await client.conversations.create({ customerId: uniqueCustomer(), mailboxId: MAILBOX_ID });
     await realtime.connect();
     realtime.subscribe(`mailbox:${MAILBOX_ID}`);
+    assert.equal((await within(realtime.next(), 10_000)).type, "subscribed");
     await client.messages.create(conversation.id, { content: "before", authorType: "agent" });
     await within(waitFor(realtime, "before", seen), 10_000);
 
@@ -139,6 +142,7 @@ test("customer resume continues past internal notes", async () => {
     realtime = customer.realtime({ WebSocket, maxReconnectAttempts: 20 });
     await realtime.connect();
     realtime.subscribe(`conversation:${conversation.id}`);
+    assert.equal((await within(realtime.next(), 10_000)).type, "subscribed");
     await client.messages.create(conversation.id, { content: "before", authorType: "agent" });
     await within(waitFor(realtime, "before", seen), 10_000);
 
