@@ -27,6 +27,7 @@ from .language import SUPPORTED_LANGUAGES, detect_language
 from .providers.base import AnswerProvider, ContextPassage, ProviderError, ProviderReply
 from .providers.extractive import ExtractiveProvider
 from .sensitive import SensitiveTopic
+from .unmatched_terms import UNMATCHED_MAX_CONFIDENCE, unmatched_term
 from .small_talk import (
     SmallTalk,
     SmallTalkMatch,
@@ -219,6 +220,14 @@ class AnswerEngine:
         hits = index.search(query, mode=self.retriever, mailbox_id=mailbox_id, limit=CANDIDATES)
         evidence = measure(index, query, hits, question) if hits else NO_EVIDENCE
         confidence = self.confidence.score(evidence) if hits else 0.0
+        if hits:
+            unmatched = unmatched_term(query.current_terms, index.lexical.idf)
+            if unmatched is not None and confidence > UNMATCHED_MAX_CONFIDENCE:
+                log.info(
+                    "confidence capped, question term not in knowledge base",
+                    extra={"organization_id": org_id, "term": unmatched},
+                )
+                confidence = UNMATCHED_MAX_CONFIDENCE
         candidates = [self._source(hit, index.relevance(query, hit)) for hit in hits]
 
         in_scope = bool(hits) and evidence.coverage >= OUT_OF_SCOPE_COVERAGE

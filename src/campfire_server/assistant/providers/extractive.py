@@ -12,8 +12,8 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from ...knowledge.text import tokens
 from .base import ContextPassage, ProviderError, ProviderReply
+from .question_terms import abbreviation_terms, action_terms, related
 
 MODEL = "extractive"
 MAX_SENTENCES = 3
@@ -46,37 +46,64 @@ def _is_heading(sentence: str, title: str) -> bool:
     return len(sentence.split()) < 6 and not sentence.endswith((".", "!", ":"))
 
 
-def best_window(passage: ContextPassage, question_terms: set[str]) -> list[str]:
+def best_window(passage: ContextPassage, question: str) -> list[str]:
     """Return the run of up to three sentences in one section that covers most question terms.
 
-    Headings end a section and are never quoted. Ties go to the earlier run,
-    and a passage without any matching sentence yields its first sentence.
+    A question term counts as covered when a sentence of the run, or the
+    heading of its section, contains it or a word derived from it ("pay"
+    and "payment"). "Turn on" reads as enable and "turn off" as disable, and
+    an abbreviation of the question also matches the words it stands for in
+    the passage ("2FA" and "two-factor authentication"). Headings end a
+    section and are never quoted. Between runs of equal coverage the one
+    whose heading covers more wins, then the one whose first sentence
+    covers more, then the earlier one. A passage without any matching
+    sentence yields its first sentence.
     """
-    sections: list[list[str]] = [[]]
+    question_terms = set(action_terms(question))
+    question_terms |= abbreviation_terms(question, passage.text)
+    sections: list[tuple[set[str], list[str]]] = [(set(), [])]
     for sentence in dict.fromkeys(split_sentences(passage.text)):
         if _is_heading(sentence, passage.title):
-            sections.append([])
+            # The title heads the whole article, so it favours no section.
+            is_title = sentence.casefold() == passage.title.casefold()
+            heading = set() if is_title else _covered(question_terms, action_terms(sentence))
+            sections.append((heading, []))
         elif len(sentence) <= MAX_SENTENCE_CHARS:
-            sections[-1].append(sentence)
+            sections[-1][1].append(sentence)
 
     best: list[str] = []
-    best_score = 0
-    for section in sections:
-        terms = [set(tokens(sentence)) for sentence in section]
+    # Coverage first, then the heading's share of it, because a section whose
+    # heading asks the question answers it more surely than a sentence that
+    # shares a word. Then the first sentence's share, so a quote opens at the
+    # sentence that matches best.
+    best_score = (0, 0, 0)
+    for heading, section in sections:
+        covered_by = [_covered(question_terms, action_terms(sentence)) for sentence in section]
         for start in range(len(section)):
-            if not question_terms & terms[start]:
+            if not covered_by[start] and not (start == 0 and heading):
                 continue  # a quote starts at a sentence that matches the question
             window = slice(start, start + MAX_SENTENCES)
-            covered: set[str] = set()
-            for sentence_terms in terms[window]:
-                covered |= question_terms & sentence_terms
-            if len(covered) > best_score:
-                best, best_score = section[window], len(covered)
+            covered = set(heading)
+            for sentence_covered in covered_by[window]:
+                covered |= sentence_covered
+            score = (len(covered), len(heading), len(covered_by[start]))
+            if score > best_score:
+                best, best_score = section[window], score
     if best:
         return best
-    first = next((section[0] for section in sections if section), None)
+    first = next((section[0] for _, section in sections if section), None)
     # Only headings or over-long sentences: quote the passage's opening words.
     return [first or passage.text[:MAX_SENTENCE_CHARS].rsplit(" ", 1)[0]]
+
+
+def _covered(question_terms: set[str], sentence_terms: list[str]) -> set[str]:
+    """Return the question terms that ``sentence_terms`` contain or derive from."""
+    present = set(sentence_terms)
+    return {
+        term
+        for term in question_terms
+        if term in present or any(related(term, other) for other in present)
+    }
 
 
 def split_sentences(text: str) -> list[str]:
@@ -99,9 +126,8 @@ class ExtractiveProvider:
     ) -> ProviderReply:
         if not passages:
             raise ProviderError("no passages to quote from")
-        question_terms = set(tokens(question))
         passage = passages[0]
-        chosen = best_window(passage, question_terms)
+        chosen = best_window(passage, question)
         quoted = " ".join(chosen)
         lines = [f'From our article "{passage.title}": {quoted}']
         if _STAFF_ONLY.search(quoted):
