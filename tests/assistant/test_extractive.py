@@ -104,3 +104,43 @@ async def test_demo_replies_only_quote_article(question):
         for sentence in sorted(split_sentences(passage.text), key=len, reverse=True):
             left_over = left_over.replace(sentence, "")
         assert not left_over.strip(), (item.title, left_over)
+
+
+TWO_FACTOR = ContextPassage(
+    "art_3",
+    "Turning on two-factor authentication",
+    "Turning on two-factor authentication\n\nOpen Profile > Security and choose Enable "
+    "two-factor authentication. Scan the QR code with an authenticator app and enter the "
+    "six-digit code. Save the recovery codes somewhere safe. If you lose both your phone and "
+    "the recovery codes, only the support team can turn two-factor authentication off, after "
+    "checking your identity.",
+)
+
+
+async def test_turn_on_abbreviation_quotes_steps():
+    reply = await generate("How do I turn on 2FA?", TWO_FACTOR)
+
+    assert "choose Enable two-factor authentication" in reply.content
+    assert "lose both your phone" not in reply.content
+
+
+async def test_turn_off_quotes_who_disables():
+    reply = await generate("How do I turn off two-factor authentication?", TWO_FACTOR)
+
+    assert "only the support team can turn two-factor authentication off" in reply.content
+    assert "choose Enable" not in reply.content
+
+
+async def test_matching_heading_beats_shared_word():
+    passage = ContextPassage(
+        "art_4",
+        "Billing FAQ",
+        "Billing FAQ\n\nHow do I upgrade my plan?\nOpen Settings > Billing and choose Upgrade. "
+        "You pay the difference for the rest of the period.\n\nWhich payment methods do you "
+        "accept?\nVisa, Mastercard and SEPA direct debit.",
+    )
+
+    reply = await generate("What can I pay with?", passage)
+
+    assert "Visa, Mastercard and SEPA direct debit." in reply.content
+    assert "pay the difference" not in reply.content

@@ -27,7 +27,7 @@ from .language import SUPPORTED_LANGUAGES, detect_language
 from .providers.base import AnswerProvider, ContextPassage, ProviderError, ProviderReply
 from .providers.extractive import ExtractiveProvider
 from .sensitive import SensitiveTopic
-from .unmatched_terms import UNMATCHED_MAX_CONFIDENCE, unmatched_term
+from .unmatched_terms import UNMATCHED_MAX_CONFIDENCE, unmatched_name
 from .small_talk import (
     SmallTalk,
     SmallTalkMatch,
@@ -221,10 +221,13 @@ class AnswerEngine:
         evidence = measure(index, query, hits, question) if hits else NO_EVIDENCE
         confidence = self.confidence.score(evidence) if hits else 0.0
         if hits:
-            unmatched = unmatched_term(query.current_terms, index.lexical.idf)
+            # A short question about a product or code that no article names.
+            unmatched = unmatched_name(
+                question, query.current_terms, index.lexical.idf, hits[0].passage.text
+            )
             if unmatched is not None and confidence > UNMATCHED_MAX_CONFIDENCE:
                 log.info(
-                    "confidence capped, question term not in knowledge base",
+                    "confidence capped, question names a term the knowledge base lacks",
                     extra={"organization_id": org_id, "term": unmatched},
                 )
                 confidence = UNMATCHED_MAX_CONFIDENCE

@@ -1,17 +1,22 @@
-"""A check that a short question's own subject occurs in the knowledge base at all.
+"""A check that the product, service or code a short question names occurs in the knowledge base.
 
 "Can I pay with PayPal?" has two search terms. When no article mentions
-PayPal, the best article matches "pay" alone, and on a knowledge base of a
-few dozen articles that one match stands several standard deviations above
-the rest, so the fitted confidence model reads it as a clear answer. The
-model was fitted on questions of many terms, where a term that no article
-contains is usually a typo, a log line or chat ("I meant ..."), so it gives
-such a term little weight. In a question of a few terms each term is part of
-the request, and a word that the knowledge base never uses, and that is not
-a misspelling of one it uses, means the knowledge base cannot answer it.
+PayPal, the best article matches "pay" alone. On a knowledge base of a few
+dozen articles most articles score 0 for "pay", so the one that matches lies
+near the largest standard score that so few articles allow (the square root
+of their number less one), and the fitted confidence model, whose standard
+score features were measured on hundreds of articles, reads it as a clear
+answer. The model also gives a name missing from the best article little
+weight, because on its long training questions such names are mostly
+context. In a question of a few terms the name is the subject, and when the
+knowledge base never mentions it, no article can answer.
 
-This check stays outside the fitted model: it caps the confidence, as the
-rules in ``handoff.py`` force a handoff.
+Only names and codes count. A common word that the knowledge base never uses
+("lunch" in "Can I set a lunch break?") is as often in a question that an
+article answers in other words, so this check leaves it to the model.
+
+The check stays outside the fitted model: it caps the confidence, as the
+rules of ``handoff.py`` force a handoff.
 """
 
 from __future__ import annotations
@@ -19,51 +24,58 @@ from __future__ import annotations
 import difflib
 from collections.abc import Collection, Sequence
 
+from ..knowledge.text import specific_terms, tokens
+from .evidence import product_names
+from .providers.question_terms import abbreviation_terms
+
 # Questions of up to this many distinct search terms are checked. In longer
-# messages most terms are context, and on the labelled sets of BENCHMARKS.md
-# a term unknown to the knowledge base was then as often in an answerable
-# question as in an unanswerable one.
+# messages a name is mostly context: a forum post names the product, the
+# platform and the versions around its question.
 MAX_QUESTION_TERMS = 4
-# Shorter terms ("sf", "pls", "oop") are mostly abbreviations and chat.
-MIN_TERM_CHARS = 4
 # A term this similar to a knowledge-base term (difflib ratio) is read as a
-# misspelling of it: "mortag" for "mortgag", "bevarag" for "beverag".
+# misspelling of it: "Paypall" of "paypal", "Calendy" of "calendly".
 MISSPELLING_RATIO = 0.8
 # The confidence ceiling of an answer whose question names something the
 # knowledge base never mentions. It is the one of a reply that declined.
 UNMATCHED_MAX_CONFIDENCE = 0.3
 
-# Stemmed chat words and contractions written without an apostrophe. They
-# tell how a customer writes, not what they ask about.
-CHAT_TERMS = frozenset(
-    """
-    meant mean oop okay plz thx btw actual realli
-    dont doesnt didnt isnt arent wasnt werent cant couldnt wont wouldnt shouldnt
-    havent hasnt ive youv theyr
-    """.split()
-)
 
-
-def unmatched_term(question_terms: Sequence[str], vocabulary: Collection[str]) -> str | None:
-    """Return a term of a short question that the knowledge base never uses, else None.
+def unmatched_name(
+    question: str,
+    question_terms: Sequence[str],
+    vocabulary: Collection[str],
+    passage: str,
+) -> str | None:
+    """Return the stemmed name or code of a short question that the knowledge base lacks, else None.
 
     ``question_terms`` contains the search terms of the customer's last
-    message (``knowledge.text.tokens``) and ``vocabulary`` every term of
-    the knowledge base. Numbers, short terms, chat words and misspellings
-    of a knowledge-base term do not count.
+    message (``knowledge.text.tokens``), ``vocabulary`` every term of the
+    knowledge base and ``passage`` the best passage. A name counts as
+    present when the knowledge base contains it or a near spelling of it,
+    and an abbreviation also when the passage spells it out ("2FA" and
+    "two-factor authentication").
     """
-    distinct = list(dict.fromkeys(question_terms))
+    distinct = set(question_terms)
     if not distinct or len(distinct) > MAX_QUESTION_TERMS:
         return None
-    for term in distinct:
-        if term in vocabulary or term in CHAT_TERMS:
+    names = (product_names(question) | specific_terms(question)) & distinct
+    if not names:
+        return None
+    for name in sorted(names):
+        if name in vocabulary or name.isdigit() or _misspells(name, vocabulary):
             continue
-        if len(term) < MIN_TERM_CHARS or term.isdigit():
+        if _abbreviates(name, question, passage):
             continue
-        if _misspells(term, vocabulary):
-            continue
-        return term
+        return name
     return None
+
+
+def _abbreviates(name: str, question: str, passage: str) -> bool:
+    """Tell whether ``name`` is one of the question's abbreviations that ``passage`` spells out."""
+    for word in question.split():
+        if tokens(word) == [name] and abbreviation_terms(word, passage):
+            return True
+    return False
 
 
 def _misspells(term: str, vocabulary: Collection[str]) -> bool:

@@ -55,9 +55,8 @@ def best_window(passage: ContextPassage, question: str) -> list[str]:
     an abbreviation of the question also matches the words it stands for in
     the passage ("2FA" and "two-factor authentication"). Headings end a
     section and are never quoted. Between runs of equal coverage the one
-    whose heading covers more wins, then the one whose first sentence
-    covers more, then the earlier one. A passage without any matching
-    sentence yields its first sentence.
+    whose heading covers more wins, then the earlier one. A passage without
+    any matching sentence yields its first sentence.
     """
     question_terms = set(action_terms(question))
     question_terms |= abbreviation_terms(question, passage.text)
@@ -74,9 +73,8 @@ def best_window(passage: ContextPassage, question: str) -> list[str]:
     best: list[str] = []
     # Coverage first, then the heading's share of it, because a section whose
     # heading asks the question answers it more surely than a sentence that
-    # shares a word. Then the first sentence's share, so a quote opens at the
-    # sentence that matches best.
-    best_score = (0, 0, 0)
+    # shares a word.
+    best_score = (0, 0)
     for heading, section in sections:
         covered_by = [_covered(question_terms, action_terms(sentence)) for sentence in section]
         for start in range(len(section)):
@@ -86,7 +84,7 @@ def best_window(passage: ContextPassage, question: str) -> list[str]:
             covered = set(heading)
             for sentence_covered in covered_by[window]:
                 covered |= sentence_covered
-            score = (len(covered), len(heading), len(covered_by[start]))
+            score = (len(covered), len(heading))
             if score > best_score:
                 best, best_score = section[window], score
     if best:
