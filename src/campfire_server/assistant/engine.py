@@ -27,7 +27,6 @@ from .language import SUPPORTED_LANGUAGES, detect_language
 from .providers.base import AnswerProvider, ContextPassage, ProviderError, ProviderReply
 from .providers.extractive import ExtractiveProvider
 from .sensitive import SensitiveTopic
-from .unmatched_terms import UNMATCHED_MAX_CONFIDENCE, unmatched_name
 from .small_talk import (
     SmallTalk,
     SmallTalkMatch,
@@ -37,6 +36,7 @@ from .small_talk import (
     reply_language,
     small_talk_reply,
 )
+from .unmatched_terms import UNMATCHED_MAX_CONFIDENCE, unmatched_name
 
 log = logging.getLogger(__name__)
 

@@ -4,12 +4,12 @@
 PayPal, the best article matches "pay" alone. On a knowledge base of a few
 dozen articles most articles score 0 for "pay", so the one that matches lies
 near the largest standard score that so few articles allow (the square root
-of their number less one), and the fitted confidence model, whose standard
-score features were measured on hundreds of articles, reads it as a clear
-answer. The model also gives a name missing from the best article little
-weight, because on its long training questions such names are mostly
-context. In a question of a few terms the name is the subject, and when the
-knowledge base never mentions it, no article can answer.
+of their number less one). The fitted confidence model learned its standard
+score features on hundreds of articles, so it reads that as a clear match.
+It also gives a name missing from the best article little weight, because
+on its long training questions such names are mostly context. In a question
+of a few terms the name is the subject, and when the knowledge base never
+mentions it, no article can answer.
 
 Only names and codes count. A common word that the knowledge base never uses
 ("lunch" in "Can I set a lunch break?") is as often in a question that an
@@ -29,14 +29,15 @@ from .evidence import product_names
 from .providers.question_terms import abbreviation_terms
 
 # Questions of up to this many distinct search terms are checked. In longer
-# messages a name is mostly context: a forum post names the product, the
-# platform and the versions around its question.
+# messages a name is mostly context, because a forum post names the product,
+# the platform and the versions around its question.
 MAX_QUESTION_TERMS = 4
 # A term this similar to a knowledge-base term (difflib ratio) is read as a
 # misspelling of it: "Paypall" of "paypal", "Calendy" of "calendly".
 MISSPELLING_RATIO = 0.8
 # The confidence ceiling of an answer whose question names something the
-# knowledge base never mentions. It is the one of a reply that declined.
+# knowledge base never mentions. The engine caps a reply that the provider
+# declined at the same value.
 UNMATCHED_MAX_CONFIDENCE = 0.3
 
 

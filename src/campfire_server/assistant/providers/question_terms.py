@@ -43,7 +43,7 @@ _DERIVED_ENDINGS = ("ment", "ments", "er", "ers", "or", "ors", "ion", "ions", "a
 
 
 def action_terms(text: str) -> list[str]:
-    """Return the search terms of ``text``, with "turn on" read as enable and "turn off" as disable."""
+    """Return the search terms of ``text``, with "turn on" as enable and "turn off" as disable."""
     text = _TURN_ON.sub(lambda match: f"enable {match.group(1)}", text)
     text = _TURN_OFF.sub(lambda match: f"disable {match.group(1)}", text)
     text = _DEACTIVATE.sub("disable", text)
