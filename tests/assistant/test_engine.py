@@ -294,3 +294,12 @@ async def test_same_price_article_keeps_confidence(engine, demo_org, db):
     check_invariants(backed)
     assert not backed.should_handoff
     assert backed.confidence >= alone.confidence - 0.01
+
+
+async def test_turn_on_abbreviation_quotes_steps(engine, demo_org):
+    answer = await ask(engine, demo_org, "How do I turn on 2FA?")
+
+    assert not answer.should_handoff
+    assert [s.title for s in answer.sources] == ["Turning on two-factor authentication"]
+    assert "choose Enable two-factor authentication" in answer.content
+    assert "lose both your phone" not in answer.content
