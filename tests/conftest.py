@@ -225,10 +225,22 @@ async def other_tenant(db: Database) -> Tenant:
 # Live servers ------------------------------------------------------------------
 
 
+# The ports, inclusive, that test servers on 127.0.0.1 choose from.
+PORT_RANGE = (20000, 60000)
+
+
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    """Return a port of ``PORT_RANGE`` on 127.0.0.1 that nothing listens on or binds now."""
+    low, high = PORT_RANGE
+    for _ in range(200):
+        port = low + secrets.randbelow(high - low + 1)
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError(f"no free port in {low}-{high} on 127.0.0.1 after 200 tries")
 
 
 @dataclass

@@ -48,3 +48,13 @@ export function describeValue(value) {
   if (typeof value === "object") return JSON.stringify(value);
   return String(value);
 }
+
+// The header's text for the realtime socket's state, from Realtime's onState.
+export function socketLabel(socket) {
+  if (socket.state === "online") return "live";
+  if (socket.state !== "limited") return "reconnecting";
+  const reached = socket.limit
+    ? `already has ${socket.limit} open connections, its limit`
+    : "is at its limit of open connections";
+  return `live updates paused: the organization ${reached}; retrying in ${socket.retryInSeconds} s`;
+}

@@ -6,7 +6,7 @@ import { useCallback, useEffect, useMemo, useRef, useState } from "preact/hooks"
 import { clearSession, client, loadSession, saveSession, signIn } from "./api.js";
 import { ConversationView } from "./conversation.jsx";
 import { Realtime } from "./realtime.js";
-import { customerLabel, formatWait, priorityRank } from "./format.js";
+import { customerLabel, formatWait, priorityRank, socketLabel } from "./format.js";
 import "./style.css";
 
 const VIEWS = [
@@ -192,7 +192,8 @@ function Inbox({ session, onSignOut }) {
   const [connected, setConnected] = useState({});
   const [status, setStatus] = useState(me.status);
   const [selectedId, setSelectedId] = useState(null);
-  const [socketState, setSocketState] = useState("offline");
+  const [socket, setSocket] = useState({ state: "offline" });
+  const socketState = socket.state;
   const [error, setError] = useState("");
   const listeners = useRef(new Set());
   const refreshTimer = useRef(null);
@@ -332,7 +333,7 @@ function Inbox({ session, onSignOut }) {
     () =>
       new Realtime(session.token, {
         onEvent: (frame) => onEvent.current(frame),
-        onState: setSocketState,
+        onState: (state, detail) => setSocket({ state, ...detail }),
       }),
     [session.token],
   );
@@ -413,7 +414,7 @@ function Inbox({ session, onSignOut }) {
           </select>
         </label>
         <span class={`socket socket-${socketState}`} title="Live updates">
-          {socketState === "online" ? "live" : "reconnecting"}
+          {socketLabel(socket)}
         </span>
         <button type="button" class="link" onClick={onSignOut}>
           Sign out

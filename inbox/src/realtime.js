@@ -8,6 +8,8 @@
 
 const RECONNECT_MIN_MS = 500;
 const RECONNECT_MAX_MS = 15_000;
+// The close code of a socket rejected because its organization has reached its maximum of sockets.
+const CLOSE_TOO_MANY_SOCKETS = 4429;
 
 export class Realtime {
   constructor(token, { onEvent, onState }) {
@@ -19,6 +21,8 @@ export class Realtime {
     this.resyncs = new Map();
     this.socket = null;
     this.open = false;
+    // The organization's socket limit, named by the error frame of a rejected socket.
+    this.socketLimit = null;
     this.closed = false;
     this.delay = RECONNECT_MIN_MS;
     this.connect();
@@ -30,9 +34,18 @@ export class Realtime {
     this.socket = socket;
     socket.onopen = () => socket.send(JSON.stringify({ type: "auth", token: this.token }));
     socket.onmessage = (event) => this.receive(JSON.parse(event.data));
-    socket.onclose = () => {
+    socket.onclose = (event) => {
       this.open = false;
-      this.onState("offline");
+      if (event.code === CLOSE_TOO_MANY_SOCKETS) {
+        // onState gets the limit from the error frame before the close, when there was one.
+        this.onState("limited", {
+          limit: this.socketLimit,
+          retryInSeconds: Math.ceil(this.delay / 1000),
+        });
+      } else {
+        this.onState("offline");
+      }
+      this.socketLimit = null;
       if (this.closed) return;
       setTimeout(() => this.connect(), this.delay);
       this.delay = Math.min(this.delay * 2, RECONNECT_MAX_MS);
@@ -62,6 +75,8 @@ export class Realtime {
       return;
     }
     if (frame.type === "error" && frame.channel) this.resyncs.delete(frame.channel);
+    const details = frame.type === "error" && frame.data && frame.data.details;
+    if (details && details.name === "websocketConnections") this.socketLimit = details.limit;
     if (frame.channel && this.channels.has(frame.channel)) {
       const position = frame.channel.startsWith("conversation:") ? frame.sequence : frame.cursor;
       if (position != null) {

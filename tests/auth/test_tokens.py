@@ -184,6 +184,9 @@ def test_bad_claim_types():
         ({"agc": "1700000000000"}, 'the token\'s agc claim "1700000000000" is invalid'),
         ({"agc": True}, "the token's agc claim true is invalid"),
         ({"aid": None, "agc": 1700000000000}, "the token's agc claim 1700000000000 is invalid"),
+        ({"iat": "1700000000"}, 'the token\'s iat claim "1700000000" is invalid'),
+        ({"iat": True}, "the token's iat claim true is invalid"),
+        ({"iat": None}, "the token's iat claim is missing"),
     ],
 )
 def test_claim_errors_spell_json(overrides, expected):

@@ -15,7 +15,8 @@ globalThis.location = { protocol: "http:", host };
 const { Realtime } = await import(new URL("inbox/src/realtime.js", root).href);
 const realtime = new Realtime(token, {
   onEvent: (frame) => process.stdout.write(JSON.stringify(frame) + "\n"),
-  onState: (state) => process.stdout.write(JSON.stringify({ type: "state", state }) + "\n"),
+  onState: (state, detail) =>
+    process.stdout.write(JSON.stringify({ type: "state", state, detail }) + "\n"),
 });
 const receive = realtime.receive.bind(realtime);
 realtime.receive = (frame) => {

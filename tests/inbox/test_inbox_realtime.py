@@ -232,3 +232,27 @@ def test_inbox_replays_redis_outage_gap(tmp_path: Path, private_redis: PrivateRe
     assert [content for _, content in client.messages] == posted
     sequences = [sequence for sequence, _ in client.messages]
     assert sequences == sorted(set(sequences))
+
+
+def test_inbox_names_socket_limit(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'campfire.db'}"
+    migrate.upgrade(url)
+    server = start_server(url, tmp_path, env={"CAMPFIRE_RATE_LIMIT_WEBSOCKET_CONNECTIONS": "1"})
+    host = f"127.0.0.1:{server.port}"
+    holder = InboxRealtime(host, f"mailbox:{MAILBOX_ID}")
+    rejected = None
+    try:
+        holder.wait_subscribed()
+        rejected = InboxRealtime(host, f"mailbox:{MAILBOX_ID}")
+        state = rejected.frames.get(timeout=10)
+        while state.get("type") != "state":
+            state = rejected.frames.get(timeout=10)
+    finally:
+        holder.stop()
+        if rejected is not None:
+            rejected.stop()
+        server.stop()
+
+    assert state["state"] == "limited"
+    assert state["detail"]["limit"] == 1
+    assert 1 <= state["detail"]["retryInSeconds"] <= 15

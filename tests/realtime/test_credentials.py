@@ -14,7 +14,7 @@ from websockets.exceptions import ConnectionClosed
 
 from campfire_server.auth import keys
 from campfire_server.auth.principal import Principal
-from campfire_server.auth.tokens import issue_token
+from campfire_server.auth.tokens import LEEWAY_SECONDS, issue_token, verify_token
 from campfire_server.db.database import Database
 from campfire_server.realtime.credentials import (
     AGENT_DELETED_REASON,
@@ -199,6 +199,68 @@ async def test_revocation_check_finds_recreated_agent(db: Database) -> None:
     finally:
         await service.stop()
 
+    assert before == 0
+    assert after == 1
+    assert drops == [(CLOSE_AUTH_FAILED, AGENT_DELETED_REASON)]
+
+
+async def test_revocation_check_ends_token_without_agc(db: Database) -> None:
+    # A token without agc (an identity provider's) names the agent row by its
+    # issue time, so the row created again after it closes its socket.
+    tenant = await make_tenant(db, "Agent check iat org")
+    agent_id = "agent_check_iat"
+    settings = make_settings(db.url)
+
+    def create(tx: Any) -> None:
+        routing_actions.create_agent(tx, tenant.org_id, AgentCreate(id=agent_id, name="Check"))
+
+    def date_back(tx: Any) -> None:
+        tx.execute(
+            "UPDATE agents SET created_at = :created_at WHERE org_id = :org_id AND id = :id",
+            created_at=int(time.time() * 1000) - 4 * LEEWAY_SECONDS * 1000,
+            org_id=tenant.org_id,
+            id=agent_id,
+        )
+
+    await db.write(create)
+    await db.write(date_back)
+    old_token, _ = issue_token(
+        secret=settings.jwt_secret,
+        issuer=settings.jwt_issuer,
+        audience=settings.jwt_audience,
+        org_id=tenant.org_id,
+        role="viewer",
+        subject=agent_id,
+        ttl_seconds=600,
+        extra={"aid": agent_id, "iat": int(time.time()) - 2 * LEEWAY_SECONDS},
+    )
+    principal = verify_token(
+        old_token,
+        secret=settings.jwt_secret,
+        issuer=settings.jwt_issuer,
+        audience=settings.jwt_audience,
+    )
+    service = RealtimeService(settings, db)
+    await service.start()
+    drops: list[tuple[int, str]] = []
+
+    async def send(text: str) -> None:
+        return None
+
+    def on_drop(connection: Any, code: int, reason: str) -> None:
+        drops.append((code, reason))
+
+    try:
+        connection = await service.open_connection(principal, send, on_drop)
+        before = await service.check_revoked_keys()
+        await db.write(lambda tx: routing_actions.delete_agent(tx, tenant.org_id, agent_id))
+        await db.write(create)
+        after = await service.check_revoked_keys()
+        await service.close_connection(connection)
+    finally:
+        await service.stop()
+
+    assert principal.agent_created_at is None
     assert before == 0
     assert after == 1
     assert drops == [(CLOSE_AUTH_FAILED, AGENT_DELETED_REASON)]

@@ -5,13 +5,18 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 import websockets
 from websockets.exceptions import ConnectionClosed
 
 from campfire_server.config import DEVELOPMENT_JWT_SECRET
+from campfire_server.db.database import open_database
+from tests.conftest import LiveServer, make_tenant, start_server
 from tests.realtime.conftest import (
+    SERVER_ENV,
     abort,
     agent_token,
     connect,
@@ -21,6 +26,7 @@ from tests.realtime.conftest import (
     next_frame,
     open_conversation,
     post_message,
+    sqlite_url,
     subscribe,
     token_for,
     ws_url,
@@ -419,7 +425,44 @@ async def test_subscribe_during_writes_sees_each_once(server, http, org) -> None
 # Limits and bad input --------------------------------------------------------------
 
 
-async def test_101st_socket_refused_4429(server, org) -> None:
+@pytest.fixture
+def patient_server(tmp_path: Path) -> Iterator[tuple[LiveServer, str]]:
+    """Yield a server that waits 30 s for a socket's auth frame, and its database URL.
+
+    The module's server waits 0.5 s, which a client opening 100 sockets
+    under load can miss.
+    """
+    url = sqlite_url(tmp_path)
+    live = start_server(
+        url, tmp_path, env={**SERVER_ENV, "CAMPFIRE_REALTIME_AUTH_TIMEOUT_SECONDS": "30"}
+    )
+    yield live, url
+    live.stop()
+
+
+async def connect_when_free(server: LiveServer, token: str, timeout: float = 10.0):  # type: ignore[no-untyped-def]
+    """Connect once the server has released a slot; each try refused with 4429 is retried."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while True:
+        ws = await websockets.connect(ws_url(server))
+        await ws.send(json.dumps({"type": "auth", "token": token}))
+        frame = await next_frame(ws)
+        if frame["type"] == "authenticated":
+            return ws
+        assert frame["data"]["code"] == "RATE_LIMIT_EXCEEDED", frame
+        assert await closed_with(ws) == 4429
+        assert loop.time() < deadline, f"no slot was free within {timeout} s"
+        await asyncio.sleep(0.05)
+
+
+async def test_101st_socket_refused_4429(patient_server) -> None:
+    server, url = patient_server
+    db = open_database(url)
+    try:
+        org = await make_tenant(db, "Socket limit org")
+    finally:
+        await db.close()
     sockets = [await connect(server, org.key) for _ in range(100)]
     extra = await websockets.connect(ws_url(server))
     await extra.send(json.dumps({"type": "auth", "token": org.key}))
@@ -428,10 +471,9 @@ async def test_101st_socket_refused_4429(server, org) -> None:
     assert "100" in error["data"]["message"]
     assert await closed_with(extra) == 4429
 
-    # Closing one frees its slot.
+    # Closing one frees its slot, once the server has handled the close.
     await sockets.pop().close()
-    await asyncio.sleep(0.2)
-    sockets.append(await connect(server, org.key))
+    sockets.append(await connect_when_free(server, org.key))
     await asyncio.gather(*(ws.close() for ws in sockets))
 
 

@@ -9,6 +9,7 @@ online. Leases last 3 s here, so the sweep runs every second.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -27,6 +28,8 @@ from tests.conftest import (
 from tests.realtime.conftest import SERVER_ENV, agent_token, connect
 
 LEASE_SECONDS = 3
+# How long the killed process's lease is held while its server starts again.
+LEASE_HELD_MS = 600_000
 SERVER_ENV_NO_REDIS = {
     **SERVER_ENV,
     "CAMPFIRE_REDIS_URL": "",
@@ -82,6 +85,17 @@ async def lease_count(db: Database, agent_id: str) -> int:
     )
 
 
+async def set_lease_end(db: Database, agent_id: str, milliseconds_from_now: int) -> None:
+    """Make the agent's socket leases end ``milliseconds_from_now`` from now."""
+    await db.write(
+        lambda tx: tx.execute(
+            "UPDATE presence_leases SET expires_at = :expires_at WHERE agent_id = :agent_id",
+            expires_at=int(time.time() * 1000) + milliseconds_from_now,
+            agent_id=agent_id,
+        )
+    )
+
+
 async def test_lone_server_clears_presence_after_kill(
     lease_url: str, lease_db: Database, tmp_path: Path
 ) -> None:
@@ -94,11 +108,16 @@ async def test_lone_server_clears_presence_after_kill(
         online = await wait_for_status(server, tenant.headers, "agent_lone", "online", 10)
         server.kill()
         socket.transport.abort()
+        # A restart under load can take longer than a lease, so the dead
+        # process's lease is held until the restarted server has responded.
+        await set_lease_end(lease_db, "agent_lone", LEASE_HELD_MS)
+        leases_after_kill = await lease_count(lease_db, "agent_lone")
 
         restarted = start_server(lease_url, tmp_path, env=SERVER_ENV_NO_REDIS)
         status_after_start = await agent_status(restarted, tenant.headers, "agent_lone")
+        await set_lease_end(lease_db, "agent_lone", LEASE_SECONDS * 1000)
         cleared = await wait_for_status(
-            restarted, tenant.headers, "agent_lone", "offline", LEASE_SECONDS * 5
+            restarted, tenant.headers, "agent_lone", "offline", LEASE_SECONDS * 10
         )
     finally:
         server.stop()
@@ -106,6 +125,7 @@ async def test_lone_server_clears_presence_after_kill(
             restarted.stop()
 
     assert online == "online"
+    assert leases_after_kill == 1
     # The start-up alone cannot know the agent is stale, so it stays online until the lease ends.
     assert status_after_start == "online"
     assert cleared == "offline"

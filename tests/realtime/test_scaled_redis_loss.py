@@ -176,3 +176,26 @@ async def test_last_socket_closing_after_loss(pair, prefix, scaled_db) -> None:
 
         assert statuses[-1] == "offline"
         assert await _lease_count(prefix, tenant.org_id, "agent_dan") == 0
+
+
+async def test_status_chosen_by_patch_survives_loss(pair, prefix, scaled_db) -> None:
+    first, second = pair
+    tenant = await make_tenant(scaled_db, "Redis loss patch org")
+    await agent_token(scaled_db, tenant, "agent_erin")
+    await agent_token(scaled_db, tenant, "agent_finn")
+
+    async with httpx.AsyncClient(base_url=second.api, timeout=30) as http:
+        for agent_id, status in (("agent_erin", "online"), ("agent_finn", "away")):
+            response = await http.patch(
+                f"/agents/{agent_id}", json={"status": status}, headers=tenant.headers
+            )
+            assert response.status_code == 200, response.text
+
+        assert flush_namespace(prefix) > 0
+        # The check of stored presence against the leases runs a lease period
+        # after a process notices the loss, which its next sweep (every 2 s) does.
+        erin = await _statuses(http, tenant.headers, "agent_erin", LEASE_SECONDS * 2)
+        finn = await _statuses(http, tenant.headers, "agent_finn", 0.5)
+
+        assert set(erin) == {"online"}
+        assert set(finn) == {"away"}

@@ -11,7 +11,7 @@ from ..auth import keys
 from ..auth.client_address import client_ip
 from ..auth.principal import Principal
 from ..auth.ratelimit import Decision
-from ..auth.tokens import external_key_from_settings, verify_token
+from ..auth.tokens import external_key_from_settings, issued_for_agent_row, verify_token
 from ..config import Settings
 from ..db.database import Database
 from ..errors import AuthenticationFailed
@@ -101,14 +101,17 @@ async def authenticate(
 async def require_agent(principal: Principal, db: Database, cache: keys.KeyCache) -> None:
     """Reject a token whose agent was deleted, never existed, or was created again.
 
-    A token with claim ``agc`` names one agent row by its creation time, so
-    a new agent created with a deleted agent's id does not inherit its tokens.
-    The result is cached like a key's. A deletion clears the cache of every
-    process that the realtime broker reaches, and of the others within the
-    cache's lifetime.
+    A token names one agent row by its creation time (claim ``agc``) or,
+    without that claim, by its issue time (``tokens.issued_for_agent_row``),
+    so a new agent created with a deleted agent's id does not inherit its
+    tokens. The result is cached like a key's. A deletion clears the cache of
+    every process that the realtime broker reaches, and of the others within
+    the cache's lifetime.
     """
-    created_at = principal.agent_created_at
-    entry = f"agent:{principal.org_id}:{principal.agent_id}:{created_at}"
+    entry = (
+        f"agent:{principal.org_id}:{principal.agent_id}:"
+        f"{principal.agent_created_at}:{principal.issued_at}"
+    )
     hit, known = cache.get(entry)
     if not hit:
         exists = await db.lookup(lambda tx: agent_row_exists(tx, principal))
@@ -116,20 +119,22 @@ async def require_agent(principal: Principal, db: Database, cache: keys.KeyCache
         cache.put(entry, known)
     if known is None:
         raise AuthenticationFailed(
-            f"the token's agent {principal.agent_id!r} does not exist in its organization, or "
-            "was deleted since the token was issued; issue a new token for an existing agent"
+            f"the token's agent {principal.agent_id!r} does not exist in its organization, "
+            "was deleted since the token was issued, or was created after the token was "
+            "issued; issue a new token for an existing agent"
         )
 
 
 def agent_row_exists(tx: Any, principal: Principal) -> bool:
-    """Return whether the agent of ``principal``'s token exists, with ``agc`` its creation time."""
-    sql = "SELECT COUNT(*) AS n FROM agents WHERE org_id = :org_id AND id = :id"
-    params: dict[str, Any] = {"org_id": principal.org_id, "id": principal.agent_id}
-    if principal.agent_created_at is not None:
-        sql += " AND created_at = :created_at"
-        params["created_at"] = principal.agent_created_at
-    # NOTE: tokens without agc (those of an identity provider) are checked by agent id only.
-    return bool(tx.value(sql, **params))
+    """Return whether the agent row that ``principal``'s token was issued for exists."""
+    created_at = tx.value(
+        "SELECT created_at FROM agents WHERE org_id = :org_id AND id = :id",
+        org_id=principal.org_id,
+        id=principal.agent_id,
+    )
+    if created_at is None:
+        return False
+    return issued_for_agent_row(principal, int(created_at))
 
 
 def reject_secret_key_in_browser(principal: Principal, origin: str | None) -> None:

@@ -22,6 +22,8 @@ class Principal:
     # The ``created_at`` (epoch ms) of the agent row a token was issued for, claim ``agc``.
     # None for keys and for tokens without the claim.
     agent_created_at: int | None = None
+    # A token's ``iat`` claim in epoch seconds; None for keys and for tokens without it.
+    issued_at: int | None = None
     mailbox_ids: tuple[str, ...] = field(default_factory=tuple)
     rate_limit_key: str = ""
     # Browser origins a publishable key may be used from.

@@ -6,7 +6,8 @@ Claims: ``sub`` (subject), ``org`` (organization id), ``role``, ``cid``
 agent row's creation time in epoch ms, so a token outlives neither the
 deletion of its agent nor a new agent created with the same id), ``mbx``
 (mailbox ids the token is limited to), plus the registered ``exp``, ``nbf``, ``iat``,
-``iss`` and ``aud``.
+``iss`` and ``aud``. A token with ``aid`` but no ``agc`` needs ``iat``, which
+must be later than the agent row's creation.
 
 The algorithm is chosen from the token header but each algorithm is bound
 to exactly one key: HS256 to the server secret, RS256/ES256 to the
@@ -194,6 +195,16 @@ def principal_from_claims(claims: dict[str, Any]) -> Principal:
     valid_created_at = isinstance(agent_created_at, int) and not isinstance(agent_created_at, bool)
     if agent_created_at is not None and (agent_id is None or not valid_created_at):
         raise _invalid_claim("agc", agent_created_at, "an integer (epoch ms) next to aid")
+    issued_at = claims.get("iat")
+    if issued_at is not None and (
+        not isinstance(issued_at, (int, float)) or isinstance(issued_at, bool)
+    ):
+        raise _invalid_claim("iat", issued_at, "the issue time in epoch seconds")
+    if agent_id is not None and agent_created_at is None and issued_at is None:
+        # Without either claim, no check can tell the agent row from one created later with its id.
+        raise _invalid_claim(
+            "iat", None, "the issue time in epoch seconds, because the token names an agent"
+        )
     mailbox_ids = _string_list(claims.get("mbx"))
     if mailbox_ids is None:
         raise _invalid_claim("mbx", claims.get("mbx"), "a list of mailbox ids (strings)")
@@ -215,10 +226,30 @@ def principal_from_claims(claims: dict[str, Any]) -> Principal:
         customer_id=customer_id if role == "customer" else None,
         agent_id=agent_id,
         agent_created_at=agent_created_at,
+        issued_at=int(issued_at) if issued_at is not None else None,
         mailbox_ids=mailbox_ids,
         rate_limit_key=f"token:{org_id}:{subject}",
         expires_at=int(expires_at) if isinstance(expires_at, (int, float)) else None,
     )
+
+
+def issued_for_agent_row(principal: Principal, created_at: int) -> bool:
+    """Tell whether ``principal``'s token was issued for the agent row created at ``created_at``.
+
+    A token with ``agc`` names the row by its creation time (epoch ms). A
+    token without it (an identity provider's, or one this server issued
+    before the claim existed) must be issued after the row was created, so
+    a row created again with a deleted agent's id does not inherit it.
+    ``iat`` has whole seconds, and the issuer's clock may run behind ours by
+    up to ``LEEWAY_SECONDS``, as ``nbf`` and ``exp`` allow.
+    NOTE: so a row created again within that allowance after the token still accepts it.
+    """
+    if principal.agent_created_at is not None:
+        return principal.agent_created_at == created_at
+    if principal.issued_at is None:
+        return False
+    latest_created_at = (principal.issued_at + 1 + LEEWAY_SECONDS) * 1000
+    return created_at < latest_created_at
 
 
 def external_key_from_settings(settings: Any) -> ExternalKey | None:

@@ -17,6 +17,7 @@ import logging
 from typing import Any
 
 from .. import clock
+from ..auth.tokens import issued_for_agent_row
 from ..db.database import Database
 from .hub import Connection, Hub
 from .protocol import CLOSE_AUTH_FAILED
@@ -98,15 +99,14 @@ class CredentialWatch:
         """Close this process's sockets of tokens naming agent ``agent_id``; return how many.
 
         With ``keep_created_at``, the sockets of tokens issued for the agent
-        row created at that moment (claim ``agc``) stay open.
+        row created at that moment (``tokens.issued_for_agent_row``) stay open.
         """
         dropped = 0
         for connection in list(self.hub.connections.values()):
             principal = connection.principal
             if connection.closed or principal.org_id != org_id or principal.agent_id != agent_id:
                 continue
-            created_at = principal.agent_created_at
-            if keep_created_at is not None and created_at in (None, keep_created_at):
+            if keep_created_at is not None and issued_for_agent_row(principal, keep_created_at):
                 continue
             connection.drop(CLOSE_AUTH_FAILED, AGENT_DELETED_REASON)
             dropped += 1

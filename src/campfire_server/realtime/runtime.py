@@ -27,6 +27,7 @@ from ..errors import NotFound, ServiceError
 from ..events import bus
 from ..events.records import EventRecord
 from ..routing import actions as routing_actions
+from ..routing import rules as routing_rules
 from .brokers import UNKNOWN_COUNT, Broker, InProcessBroker, open_broker
 from .credentials import (
     REVOCATION_CHECK_SECONDS,
@@ -305,17 +306,16 @@ class RealtimeService:
         an agent without one had its sockets on a process that died
         meanwhile, and nothing else would ever mark it offline.
 
-        NOTE: an agent set online or away by a PATCH without an open socket
-        is marked offline too, as at the sole process's start-up, although
-        no lease sweep changes it at any other time. Sparing it needs a
-        stored mark of the agents whose status came from sockets, because
-        the Redis keys that listed them are lost. The agents table has no
-        such column yet, so adding one needs a migration.
+        An agent whose status a request set (``status_source`` is
+        ``request``) keeps it, because it may have no socket at all.
+        NOTE: so such an agent whose sockets died with a process during the
+        loss also keeps its status, until it changes it or a socket of it closes.
         """
         present = await self.db.read(
             lambda tx: tx.all(
                 "SELECT org_id, id FROM agents WHERE status IN ('online', 'away') "
-                "ORDER BY org_id, id"
+                "AND status_source = :sockets ORDER BY org_id, id",
+                sockets=routing_rules.STATUS_SET_BY_SOCKETS,
             )
         )
         marked = 0

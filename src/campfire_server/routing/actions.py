@@ -99,15 +99,16 @@ def create_agent(
 
     now = clock.now_ms()
     tx.execute(
-        "INSERT INTO agents (org_id, id, name, email, skills, status, capacity, idle_since, "
-        "password_hash, created_at, updated_at) VALUES (:org_id, :id, :name, :email, :skills, "
-        ":status, :capacity, :idle_since, :password_hash, :now, :now)",
+        "INSERT INTO agents (org_id, id, name, email, skills, status, status_source, capacity, "
+        "idle_since, password_hash, created_at, updated_at) VALUES (:org_id, :id, :name, :email, "
+        ":skills, :status, :status_source, :capacity, :idle_since, :password_hash, :now, :now)",
         org_id=org_id,
         id=agent_id,
         name=request.name,
         email=request.email,
         skills=_json(request.skills),
         status=request.status,
+        status_source=rules.STATUS_SET_BY_REQUEST,
         capacity=request.capacity,
         idle_since=now if request.status == "online" else None,
         password_hash=password_hash or _hash_if_set(request.password),
@@ -126,12 +127,15 @@ def update_agent(
     request: AgentUpdate,
     *,
     password_hash: str | None = None,
+    status_set_by: str = rules.STATUS_SET_BY_REQUEST,
 ) -> Agent:
     """Apply a PATCH of status, capacity, skills, name, email or password, then route.
 
-    ``password_hash`` works as in ``create_agent``. Going offline returns
-    the agent's automatically assigned handoffs to the front of the queue,
-    unless the policy keeps them with the agent.
+    ``password_hash`` works as in ``create_agent``. A request that sends a
+    status stores ``status_set_by`` with it, even when the status is
+    unchanged. Going offline returns the agent's automatically assigned
+    handoffs to the front of the queue, unless the policy keeps them with
+    the agent.
     """
     requested = request.model_dump(exclude_unset=True, by_alias=False)
     if not requested:
@@ -158,6 +162,8 @@ def update_agent(
     _require_sign_in_email(email, has_password=bool(row["has_password"]) or password is not None)
     current = {**row, "skills": json.loads(row["skills"] or "[]")}
     changes = {field: value for field, value in requested.items() if current[field] != value}
+    if "status" in requested and current["status_source"] != status_set_by:
+        changes["status_source"] = status_set_by
     if not changes and password is None:
         return service.agent_from_row(row, service.agent_load(tx, org_id, agent_id))
     if changes.get("email") is not None:
@@ -220,7 +226,13 @@ def set_agent_status(tx: Tx, *, org_id: str, agent_id: str, status: str) -> Agen
             value=status,
             expected="one of " + ", ".join(rules.AGENT_STATUSES),
         )
-    return update_agent(tx, org_id, agent_id, AgentUpdate(status=status))  # type: ignore[arg-type]
+    return update_agent(
+        tx,
+        org_id,
+        agent_id,
+        AgentUpdate(status=status),  # type: ignore[arg-type]
+        status_set_by=rules.STATUS_SET_BY_SOCKETS,
+    )
 
 
 def restore_agent_online(tx: Tx, *, org_id: str, agent_id: str) -> str:

@@ -23,8 +23,8 @@ from .rules import AgentState, QueueEntry, RoutingPolicy
 from .schemas import Agent, Handoff, QueuedHandoff
 
 AGENT_COLUMNS = (
-    "org_id, id, name, email, skills, status, capacity, idle_since, last_assigned_at, "
-    "created_at, updated_at, "
+    "org_id, id, name, email, skills, status, status_source, capacity, idle_since, "
+    "last_assigned_at, created_at, updated_at, "
     "CASE WHEN password_hash IS NULL THEN 0 ELSE 1 END AS has_password"
 )
 HANDOFF_COLUMNS = (

@@ -26,6 +26,8 @@
   var TYPING_SHOW_MS = 6000;
   var POLL_MS = 4000;
   var SOCKET_FAILURES_BEFORE_POLLING = 3;
+  // The close code of a socket rejected because its organization has reached its maximum of sockets.
+  var CLOSE_TOO_MANY_SOCKETS = 4429;
   var HISTORY_PAGES = 5;
 
   // Strings ---------------------------------------------------------------
@@ -57,6 +59,8 @@
       errTooLong: 'That message is too long. Please shorten it to 10,000 characters or fewer.',
       errInvalid: 'That message couldn\u2019t be sent. Please check it and try again.',
       errServer: 'Something went wrong on our side. Please try again in a moment.',
+      errLiveBusy: 'Live chat is busy right now, so new replies may take a few seconds to appear.',
+      errLive: 'The live connection was interrupted, so new replies may take a few seconds to appear.',
       errRating: 'Your rating couldn\u2019t be saved. Please try again.',
       dismiss: 'Dismiss'
     },
@@ -85,6 +89,8 @@
       errTooLong: 'Ce message est trop long : 10 000 caractères au plus.',
       errInvalid: 'Ce message n\u2019a pas pu être envoyé. Vérifiez-le et réessayez.',
       errServer: 'Une erreur s\u2019est produite chez nous. Réessayez dans un instant.',
+      errLiveBusy: 'Le chat en direct est saturé : les nouvelles réponses peuvent mettre quelques secondes à s\u2019afficher.',
+      errLive: 'La connexion en direct a été interrompue : les nouvelles réponses peuvent mettre quelques secondes à s\u2019afficher.',
       errRating: 'Votre note n\u2019a pas pu être enregistrée. Réessayez.', dismiss: 'Fermer'
     },
     de: {
@@ -112,6 +118,8 @@
       errTooLong: 'Die Nachricht ist zu lang: höchstens 10.000 Zeichen.',
       errInvalid: 'Die Nachricht konnte nicht gesendet werden. Bitte prüfen Sie sie.',
       errServer: 'Bei uns ist ein Fehler aufgetreten. Bitte versuchen Sie es gleich noch einmal.',
+      errLiveBusy: 'Der Live-Chat ist gerade ausgelastet, neue Antworten erscheinen eventuell erst nach einigen Sekunden.',
+      errLive: 'Die Live-Verbindung wurde unterbrochen, neue Antworten erscheinen eventuell erst nach einigen Sekunden.',
       errRating: 'Ihre Bewertung konnte nicht gespeichert werden.', dismiss: 'Schließen'
     },
     es: {
@@ -139,6 +147,8 @@
       errTooLong: 'El mensaje es demasiado largo: 10.000 caracteres como máximo.',
       errInvalid: 'No se pudo enviar el mensaje. Revíselo y vuelva a intentarlo.',
       errServer: 'Algo ha fallado por nuestra parte. Inténtelo de nuevo en un momento.',
+      errLiveBusy: 'El chat en directo está saturado: las respuestas nuevas pueden tardar unos segundos en aparecer.',
+      errLive: 'La conexión en directo se ha interrumpido: las respuestas nuevas pueden tardar unos segundos en aparecer.',
       errRating: 'No se pudo guardar su valoración.', dismiss: 'Cerrar'
     },
     pt: {
@@ -166,6 +176,8 @@
       errTooLong: 'Essa mensagem é longa demais: no máximo 10.000 caracteres.',
       errInvalid: 'Não foi possível enviar essa mensagem. Verifique-a e tente de novo.',
       errServer: 'Algo deu errado do nosso lado. Tente de novo em instantes.',
+      errLiveBusy: 'O chat ao vivo está sobrecarregado: novas respostas podem levar alguns segundos para aparecer.',
+      errLive: 'A conexão ao vivo foi interrompida: novas respostas podem levar alguns segundos para aparecer.',
       errRating: 'Não foi possível salvar sua avaliação. Tente de novo.', dismiss: 'Fechar'
     },
     it: {
@@ -193,6 +205,8 @@
       errTooLong: 'Il messaggio è troppo lungo: al massimo 10.000 caratteri.',
       errInvalid: 'Impossibile inviare il messaggio. Controllalo e riprova.',
       errServer: 'Si è verificato un errore da parte nostra. Riprova tra poco.',
+      errLiveBusy: 'La chat dal vivo è sovraccarica: le nuove risposte potrebbero comparire dopo qualche secondo.',
+      errLive: 'La connessione dal vivo si è interrotta: le nuove risposte potrebbero comparire dopo qualche secondo.',
       errRating: 'Impossibile salvare la tua valutazione. Riprova.', dismiss: 'Chiudi'
     },
     nl: {
@@ -220,6 +234,8 @@
       errTooLong: 'Dit bericht is te lang: maximaal 10.000 tekens.',
       errInvalid: 'Dit bericht kon niet worden verstuurd. Controleer het en probeer het opnieuw.',
       errServer: 'Er ging bij ons iets mis. Probeer het zo opnieuw.',
+      errLiveBusy: 'De livechat is nu druk, dus nieuwe antwoorden kunnen een paar seconden later verschijnen.',
+      errLive: 'De liveverbinding is onderbroken, dus nieuwe antwoorden kunnen een paar seconden later verschijnen.',
       errRating: 'Uw beoordeling kon niet worden opgeslagen. Probeer het opnieuw.', dismiss: 'Sluiten'
     }
   };
@@ -552,6 +568,8 @@
 
   Widget.prototype.reportError = function (error, context) {
     var text = this.describeError(error, context);
+    // This banner replaces any realtime one, so a later subscribed socket keeps it.
+    this.realtimeErrorShown = false;
     this.showError(text, error.retryAfter);
     if (window.console) {
       console.warn('Campfire: ' + context + ' failed: ' + error.message +
@@ -574,7 +592,8 @@
   // requestsPerMinute, reads as too many requests.
   var LIMIT_STRINGS = {
     messagesPerMinute: ['errTooMany', 'errTooManyWait'],
-    widgetSessionsPerMinute: ['errTooManyChats', 'errTooManyChatsWait']
+    widgetSessionsPerMinute: ['errTooManyChats', 'errTooManyChatsWait'],
+    websocketConnections: ['errLiveBusy', 'errLiveBusy']
   };
 
   // Return the visitor's text for an error of ``context`` (session, message,
@@ -590,6 +609,7 @@
     }
     var step = error.source || context;
     if (step === 'rating') return t('errRating');
+    if (error.kind === 'realtime') return t('errLive');
     if (error.status === 401 || error.status === 403 || error.status === 404) {
       return t('errUnavailable');
     }
@@ -1457,6 +1477,7 @@
         if (frame && frame.type === 'subscribed') {
           self.socketFailures = 0;
           self.stopPolling();
+          self.clearRealtimeError();
           // Without a sequence to resume from, the messages and handoff
           // changes sent while the socket was down are read back by REST.
           if (!resumed) {
@@ -1484,6 +1505,17 @@
     if (this.stopped) return;
     if (event && (event.code === 4401 || event.code === 4001)) this.token = null;
     this.socketFailures = opened && event && event.code === 1000 ? 0 : this.socketFailures + 1;
+    if (event && event.code === CLOSE_TOO_MANY_SOCKETS) {
+      // The organization has reached its maximum of open sockets, so replies come
+      // by polling until a later attempt gets a socket.
+      this.startPolling();
+      if (!this.socketLimitReported) {
+        this.reportRealtimeError(new WidgetError('http', event.reason || 'too many sockets', {
+          status: 429, code: 'RATE_LIMIT_EXCEEDED', details: { name: 'websocketConnections' }
+        }));
+      }
+    }
+    this.socketLimitReported = false;
     if (this.socketFailures >= SOCKET_FAILURES_BEFORE_POLLING) this.startPolling();
     // Back off with jitter: about 1 s, 2 s, 4 s ... up to 30 s.
     var delay = Math.min(30000, 1000 * Math.pow(2, Math.min(this.socketFailures, 5)));
@@ -1586,12 +1618,36 @@
         }
         break;
       case 'error':
-        if (data.code === 'AUTHENTICATION_ERROR') this.token = null;
-        if (window.console) console.warn('Campfire realtime error: ' + (data.message || data.code));
+        // A failed authentication closes the socket, and the next one gets a new token.
+        if (data.code === 'AUTHENTICATION_ERROR') {
+          this.token = null;
+          if (window.console) console.warn('Campfire realtime error: ' + (data.message || data.code));
+          break;
+        }
+        var limited = data.code === 'RATE_LIMIT_EXCEEDED';
+        // The socket limit's close (4429) follows this frame, and reports nothing again.
+        this.socketLimitReported = limited && !!data.details &&
+          data.details.name === 'websocketConnections';
+        this.reportRealtimeError(new WidgetError(limited ? 'http' : 'realtime',
+          data.message || data.code, {
+            status: limited ? 429 : 0, code: data.code, details: data.details
+          }));
         break;
       default:
         break;
     }
+  };
+
+  // Show the visitor a realtime failure, which a subscribed socket clears again.
+  Widget.prototype.reportRealtimeError = function (error) {
+    this.reportError(error, 'realtime');
+    this.realtimeErrorShown = true;
+  };
+
+  Widget.prototype.clearRealtimeError = function () {
+    if (!this.realtimeErrorShown) return;
+    this.realtimeErrorShown = false;
+    this.hideError();
   };
 
   // Polling keeps messages flowing when no WebSocket can be opened.
