@@ -723,3 +723,28 @@ def test_kb_import_rejects_unknown_fields(tmp_path):
     assert "'externalID' (did you mean externalId?)" in result.stderr
     assert "nothing imported: all 1 rows" in result.stderr
     assert "fix the rows listed above" in result.stderr
+
+
+def test_kb_import_ignores_extra_fields(tmp_path):
+    url = f"sqlite:///{tmp_path / 'kb.db'}"
+    assert campfire("migrate", database_url=url).returncode == 0
+    created = campfire("orgs", "create", "--name", "Acme", "--id", "org_acme", database_url=url)
+    assert created.returncode == 0, created.stderr
+    rows = tmp_path / "articles.jsonl"
+    lines = [
+        {"id": "d1-0", "doc_id": "d1", "domain": "cloud", "title": None, "text": "Time series."},
+        {"id": "d2-0", "doc_id": "d2", "domain": "cloud", "title": "Exports", "text": "Nightly."},
+        {"id": "d3-0", "doc_id": "d3", "title": "Typo", "contnet": "Never imported."},
+    ]
+    rows.write_text("".join(json.dumps(line) + "\n" for line in lines), encoding="utf-8")
+
+    result = campfire("kb", "import", str(rows), "--org", "org_acme", database_url=url)
+
+    assert result.returncode == 0, result.stderr
+    output = json.loads(result.stdout)
+    assert output["created"] == 2
+    assert output["ignoredFields"] == ["doc_id", "domain"]
+    assert [row["line"] for row in output["skipped"]] == [3]
+    assert "'contnet' (did you mean content?)" in output["skipped"][0]["reason"]
+    assert result.stderr.count("ignored fields") == 1
+    assert "'doc_id' (in 2 rows), 'domain' (in 2 rows)" in result.stderr
