@@ -60,6 +60,8 @@ async def test_openapi_security_per_operation(client):
     assert security["conversations-update"] == ["secretKey", "agentToken"]
     assert security["messages-create"] == ["secretKey", "agentToken", "widgetToken"]
     assert security["handoffs-list"] == ["secretKey", "agentToken"]
+    # An inbox user's token may not rate a conversation, whatever its role.
+    assert security["satisfaction-rate"] == ["secretKey", "widgetToken"]
     for operation_id, schemes in security.items():
         if operation_id != "auth-login":
             assert schemes, operation_id

@@ -10,9 +10,9 @@ from fastapi.responses import StreamingResponse
 
 from ... import clock
 from ...analytics import export, queries, service
-from ...auth.permissions import require
-from ..deps import DbDep, PrincipalDep
+from ..deps import DbDep
 from ..lean_route import LeanRoute
+from ..route_access import AnalyticsReader
 from ..schemas import errors
 
 router = APIRouter(prefix="/analytics", tags=["analytics"], route_class=LeanRoute)
@@ -38,7 +38,7 @@ MailboxQuery = Annotated[str | None, Query(alias="mailboxId", max_length=64)]
     summary="Get metrics with definitions, sample sizes, trends and an optional series",
 )
 async def get_metrics(
-    principal: PrincipalDep,
+    principal: AnalyticsReader,
     db: DbDep,
     period: PeriodQuery = None,
     date_from: Annotated[DateQuery, Query(alias="from")] = None,
@@ -51,7 +51,6 @@ async def get_metrics(
     ] = None,
     interval: Annotated[str | None, Query(max_length=16, description="hour, day or week")] = None,
 ) -> dict[str, Any]:
-    require(principal, "analytics:read")
     request = service.parse_request(
         period=period,
         date_from=date_from,
@@ -80,7 +79,7 @@ async def get_metrics(
     summary="Export one CSV row per conversation of the period",
 )
 async def export_conversations(
-    principal: PrincipalDep,
+    principal: AnalyticsReader,
     db: DbDep,
     period: PeriodQuery = None,
     date_from: Annotated[DateQuery, Query(alias="from")] = None,
@@ -88,7 +87,6 @@ async def export_conversations(
     timezone: ZoneQuery = None,
     mailbox_id: MailboxQuery = None,
 ) -> StreamingResponse:
-    require(principal, "analytics:read")
     request = service.parse_request(
         period=period,
         date_from=date_from,
