@@ -51,3 +51,20 @@ async def create_agent(
     response = await client.post("/agents", json=body, headers=tenant.headers)
     assert response.status_code == 201, response.text
     return response.json()
+
+
+async def writer_headers(client: httpx.AsyncClient, tenant: Any, path: str) -> dict[str, str]:
+    """Return headers of a credential that the route of ``path`` admits.
+
+    That is a new publishable key for a widget session, which no secret key
+    may open, and the tenant's admin key for every other route.
+    """
+    if path.rstrip("/").endswith("/widget/session"):
+        response = await client.post(
+            "/keys",
+            json={"name": "widget session test", "kind": "publishable"},
+            headers=tenant.headers,
+        )
+        assert response.status_code == 201, response.text
+        return {"Authorization": f"Bearer {response.json()['key']}"}
+    return tenant.headers

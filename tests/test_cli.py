@@ -486,11 +486,17 @@ def test_concurrent_migrate_on_sqlite(tmp_path):
     assert migrate.current_heads(url) == migrate.expected_heads()
 
 
-def test_kb_import_skips_invalid_rows(tmp_path):
+def kb_database(tmp_path) -> str:
+    """Return the URL of a migrated SQLite database with the organization org_acme."""
     url = f"sqlite:///{tmp_path / 'kb.db'}"
     assert campfire("migrate", database_url=url).returncode == 0
     created = campfire("orgs", "create", "--name", "Acme", "--id", "org_acme", database_url=url)
     assert created.returncode == 0, created.stderr
+    return url
+
+
+def test_kb_import_skips_invalid_rows(tmp_path):
+    url = kb_database(tmp_path)
     rows = tmp_path / "articles.jsonl"
     lines = [
         {"id": "a1", "title": "Refunds", "text": "Refunds take five days."},
@@ -538,10 +544,7 @@ def test_kb_import_without_valid_rows_fails(tmp_path):
 
 
 def test_kb_import_names_file_lines(tmp_path):
-    url = f"sqlite:///{tmp_path / 'kb.db'}"
-    assert campfire("migrate", database_url=url).returncode == 0
-    created = campfire("orgs", "create", "--name", "Acme", "--id", "org_acme", database_url=url)
-    assert created.returncode == 0, created.stderr
+    url = kb_database(tmp_path)
     rows = tmp_path / "articles.jsonl"
     lines = [
         {"content": "Same first sentence. A"},
@@ -574,10 +577,7 @@ def test_kb_import_names_file_lines(tmp_path):
 
 
 def test_kb_import_skips_invalid_files(tmp_path):
-    url = f"sqlite:///{tmp_path / 'kb.db'}"
-    assert campfire("migrate", database_url=url).returncode == 0
-    created = campfire("orgs", "create", "--name", "Acme", "--id", "org_acme", database_url=url)
-    assert created.returncode == 0, created.stderr
+    url = kb_database(tmp_path)
     folder = tmp_path / "articles"
     (folder / "sub").mkdir(parents=True)
     (folder / "refunds.md").write_text("# Refunds\n\nRefunds take five days.\n")
@@ -678,10 +678,7 @@ def test_keys_create_help_explains_test_keys():
 
 
 def test_kb_import_skips_symbolic_links(tmp_path):
-    url = f"sqlite:///{tmp_path / 'kb.db'}"
-    assert campfire("migrate", database_url=url).returncode == 0
-    created = campfire("orgs", "create", "--name", "Acme", "--id", "org_acme", database_url=url)
-    assert created.returncode == 0, created.stderr
+    url = kb_database(tmp_path)
     outside = tmp_path / "outside"
     outside.mkdir()
     secret = outside / "secret.txt"
@@ -707,10 +704,7 @@ def test_kb_import_skips_symbolic_links(tmp_path):
 
 
 def test_kb_import_rejects_unknown_fields(tmp_path):
-    url = f"sqlite:///{tmp_path / 'kb.db'}"
-    assert campfire("migrate", database_url=url).returncode == 0
-    created = campfire("orgs", "create", "--name", "Acme", "--id", "org_acme", database_url=url)
-    assert created.returncode == 0, created.stderr
+    url = kb_database(tmp_path)
     rows = tmp_path / "articles.jsonl"
     rows.write_text(
         json.dumps({"externalID": "kb-1", "title": "Refunds", "content": "Five days."}) + "\n"
@@ -723,3 +717,25 @@ def test_kb_import_rejects_unknown_fields(tmp_path):
     assert "'externalID' (did you mean externalId?)" in result.stderr
     assert "nothing imported: all 1 rows" in result.stderr
     assert "fix the rows listed above" in result.stderr
+
+
+def test_kb_import_ignores_extra_fields(tmp_path):
+    url = kb_database(tmp_path)
+    rows = tmp_path / "articles.jsonl"
+    lines = [
+        {"id": "d1-0", "doc_id": "d1", "domain": "cloud", "title": None, "text": "Time series."},
+        {"id": "d2-0", "doc_id": "d2", "domain": "cloud", "title": "Exports", "text": "Nightly."},
+        {"id": "d3-0", "doc_id": "d3", "title": "Typo", "contnet": "Never imported."},
+    ]
+    rows.write_text("".join(json.dumps(line) + "\n" for line in lines), encoding="utf-8")
+
+    result = campfire("kb", "import", str(rows), "--org", "org_acme", database_url=url)
+
+    assert result.returncode == 0, result.stderr
+    output = json.loads(result.stdout)
+    assert output["created"] == 2
+    assert output["ignoredFields"] == ["doc_id", "domain"]
+    assert [row["line"] for row in output["skipped"]] == [3]
+    assert "'contnet' (did you mean content?)" in output["skipped"][0]["reason"]
+    assert result.stderr.count("ignored fields") == 1
+    assert "'doc_id' (in 2 rows), 'domain' (in 2 rows)" in result.stderr

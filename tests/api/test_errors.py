@@ -591,6 +591,12 @@ BODY_ERRORS = [
         "colour is not a field of this request; remove it or check its spelling",
     ),
     (
+        "/knowledge/articles/import",
+        {"articles": [{"title": "Refunds", "content": "How refunds work", "domain": "cloud"}]},
+        "articles[0].domain",
+        "articles[0].domain is not a field of this request; remove it or check its spelling",
+    ),
+    (
         "/knowledge/articles",
         {"title": "Refunds", "content": "How refunds work", "url": "//evil.example/x"},
         "url",

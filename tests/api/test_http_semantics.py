@@ -320,6 +320,36 @@ async def test_compressed_body_is_415(client, db, tenant, coding):
     assert after == before
 
 
+@pytest.mark.parametrize(
+    ("coding", "shown"),
+    [
+        (b"GZip", "GZip"),
+        (b"identity, BR", "identity, BR"),
+        ("gzïp".encode(), "gzïp"),
+        (b"gz\xe9p", "gz\\xe9p"),
+        (b"x" * 150, "x" * 100 + "..."),
+    ],
+)
+async def test_unsupported_coding_shown_as_sent(client, tenant, coding, shown):
+    response = await client.post(
+        "/conversations",
+        content=b'{"customerId": "customer_coding"}',
+        headers=[
+            *tenant.headers.items(),
+            ("Content-Type", "application/json"),
+            ("Content-Encoding", coding),
+        ],
+    )
+
+    assert response.status_code == 415, response.text
+    error = response.json()["error"]
+    assert error["message"] == (
+        f"Content-Encoding {shown!r} is not supported; send the body uncompressed, "
+        "without a Content-Encoding header"
+    )
+    assert error["details"]["value"] == shown
+
+
 async def test_identity_content_encoding_is_accepted(client, tenant):
     response = await client.post(
         "/conversations",

@@ -60,6 +60,8 @@ async def test_openapi_security_per_operation(client):
     assert security["conversations-update"] == ["secretKey", "agentToken"]
     assert security["messages-create"] == ["secretKey", "agentToken", "widgetToken"]
     assert security["handoffs-list"] == ["secretKey", "agentToken"]
+    # An inbox user's token may not rate a conversation, whatever its role.
+    assert security["satisfaction-rate"] == ["secretKey", "widgetToken"]
     for operation_id, schemes in security.items():
         if operation_id != "auth-login":
             assert schemes, operation_id
@@ -107,3 +109,27 @@ async def test_widget_token_matches_declared_security(client, tenant):
                 assert response.status_code != 403, label
             else:
                 assert response.status_code == 403, label
+
+
+async def test_analytics_parameters_described(client):
+    document = (await client.get("/openapi.json")).json()
+    paths = document["paths"]
+
+    for path in ("/api/v2/analytics/metrics", "/api/v2/analytics/conversations.csv"):
+        parameters = {
+            item["name"]: item["description"] for item in paths[path]["get"]["parameters"]
+        }
+        assert "inclusive" in parameters["from"], path
+        assert "inclusive" in parameters["to"], path
+        assert "366 days" in parameters["to"], path
+        assert "ending at the request time" in parameters["period"], path
+        assert "UTC by default" in parameters["timezone"], path
+        assert "mailbox" in parameters["mailboxId"], path
+    metrics = {
+        item["name"]: item["description"]
+        for item in paths["/api/v2/analytics/metrics"]["get"]["parameters"]
+    }
+    for name in ("response_time", "handoff_rate", "conversation_volume"):
+        assert name in metrics["metrics"]
+    assert "hour, day or week" in metrics["interval"]
+    assert "2,500 buckets" in metrics["interval"]

@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from tests.helpers import create_conversation
+from tests.helpers import create_conversation, writer_headers
 
 # JSON values that lax parsing would turn into the type, per OpenAPI type.
 WRONG_VALUES = {
@@ -84,12 +84,11 @@ async def test_every_body_field_rejects_other_types(client, tenant):
             schema = _resolve(request_body["content"]["application/json"]["schema"], components)
             example = (schema.get("examples") or [{}])[0]
             url = re.sub(r"\{[^}]+\}", "missing_0", path).removeprefix("/api/v2")
+            headers = await writer_headers(client, tenant, path)
             for field_path, kind, prop in _fields(schema, components):
                 for value in WRONG_VALUES[kind]:
                     body = _with_value(example, field_path, value)
-                    response = await client.request(
-                        method.upper(), url, json=body, headers=tenant.headers
-                    )
+                    response = await client.request(method.upper(), url, json=body, headers=headers)
                     label = f"{method} {path} {'.'.join(field_path)}={value!r}"
 
                     assert response.status_code == 400, f"{label}: {response.text}"

@@ -7,7 +7,7 @@ import re
 import pytest
 from fastapi.routing import APIRoute, iter_route_contexts
 
-from tests.helpers import create_conversation
+from tests.helpers import create_conversation, writer_headers
 
 WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 
@@ -36,8 +36,9 @@ async def test_every_write_route_rejects_unknown_field(client, tenant, app):
 
     failures = []
     for method, template, _has_model in routes:
+        headers = await writer_headers(client, tenant, template)
         response = await client.request(
-            method, _fill(template), json={"bogusField": 1}, headers=tenant.headers
+            method, _fill(template), json={"bogusField": 1}, headers=headers
         )
         body = response.json() if response.content else {}
         error = body.get("error", {})

@@ -295,6 +295,43 @@ ROLE_NOT_REQUESTED = [
     "Can the operator help me export?",
 ]
 
+# A person asked, as a polite question, to help the customer with their own
+# matter: all are requests.
+HELP_REQUESTED = {
+    "en": [
+        "could an agent help me understand my bill?",
+        "Can an agent help me with my bill?",
+        "could someone help me understand my bill?",
+        "Would a human help me understand this charge?",
+        "could somebody please help me sort out my account?",
+        "can someone help me?",
+    ],
+    "es": [
+        "¿Podría un agente ayudarme a entender mi factura?",
+        "¿Alguien puede ayudarme a entender mi factura?",
+        "¿Alguien me puede ayudar con mi factura?",
+    ],
+    "fr": [
+        "Un agent pourrait-il m'aider à comprendre ma facture ?",
+        "Quelqu'un peut m'aider à comprendre ma facture ?",
+    ],
+    "de": ["Könnte mir jemand helfen, meine Rechnung zu verstehen?"],
+    "pt": ["Alguém pode me ajudar a entender minha fatura?"],
+    "it": ["Qualcuno può aiutarmi a capire la bolletta?"],
+    "nl": ["Kan iemand mij helpen mijn factuur te begrijpen?", "Kan iemand mij helpen?"],
+}
+
+# Questions about what agents or roles can do, and requests for help with a
+# task of the product: none is a request.
+HELP_NOT_REQUESTED = [
+    "can agents see my order history?",
+    "Can an agent help me export my data?",
+    "can someone help me reset my password?",
+    "Can anyone help me? I cannot find the license key.",
+    "¿Alguien puede ayudarme a exportar los datos?",
+    "Alguém pode me ajudar a exportar?",
+]
+
 # Requests for a member of a team, or for the team itself, with no word for a
 # person: all are requests.
 TEAM_REQUESTED = {
@@ -329,6 +366,7 @@ def test_tables_cover_every_language() -> None:
     assert set(MANAGER_NOT_REQUESTED) == languages
     assert set(ROLE_REQUESTED) == languages
     assert set(TEAM_REQUESTED) == languages
+    assert set(HELP_REQUESTED) == languages
 
 
 @pytest.mark.parametrize("message", cases(DENIED))
@@ -380,3 +418,14 @@ def test_question_about_roles_not_request(message: str) -> None:
 def test_team_member_is_request(message: str) -> None:
     assert requested_human(message)
     assert before_answer([], message).reason is HandoffReason.REQUESTED_HUMAN
+
+
+@pytest.mark.parametrize("message", cases(HELP_REQUESTED))
+def test_polite_help_question_is_request(message: str) -> None:
+    assert requested_human(message)
+    assert before_answer([], message).reason is HandoffReason.REQUESTED_HUMAN
+
+
+@pytest.mark.parametrize("message", HELP_NOT_REQUESTED)
+def test_task_help_question_not_request(message: str) -> None:
+    assert not requested_human(message)

@@ -387,7 +387,7 @@ def test_read_single_linked_file(tmp_path: Path):
 @pytest.mark.parametrize(
     ("row", "expected"),
     [
-        ({"title": "T", "content": "c", "bogus": 1}, "field 'bogus' is not an article field"),
+        ({"title": "T", "contnet": "c"}, "field 'contnet' (did you mean content?) is not"),
         (
             {"title": "T", "content": "c", "externalID": "kb-1"},
             "'externalID' (did you mean externalId?)",
@@ -410,3 +410,21 @@ def test_read_json_lines_rejects_unknown_fields(tmp_path: Path, row, expected):
     assert skipped.line == 2
     assert expected in skipped.reason
     assert "remove or rename" in skipped.reason
+    assert rows.ignored_fields == {}
+
+
+def test_read_json_lines_ignores_extra_fields(tmp_path: Path):
+    path = tmp_path / "kb.jsonl"
+    rows = [
+        {"id": "d1-0", "doc_id": "d1", "domain": "cloud", "title": None, "text": "Time series."},
+        {"id": "d2-0", "doc_id": "d2", "domain": "cloud", "title": "Exports", "text": "Nightly."},
+        {"id": "d3-0", "title": "Links", "url": "https://x.test/a", "urls": [], "text": "Kept."},
+    ]
+    path.write_text("".join(json.dumps(row) + "\n" for row in rows))
+
+    result = importer.read_source_rows(path)
+
+    assert result.skipped == []
+    assert [article.external_id for article in result.articles] == ["d1-0", "d2-0", "d3-0"]
+    assert result.articles[1].content == "Nightly."
+    assert result.ignored_fields == {"doc_id": 2, "domain": 2, "urls": 1}

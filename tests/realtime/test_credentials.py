@@ -5,6 +5,9 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
@@ -105,6 +108,33 @@ async def test_revoked_key_cannot_reconnect(
     assert code == CLOSE_AUTH_FAILED
 
 
+@dataclass
+class RecordingService:
+    """A started ``RealtimeService`` whose sockets record why they were dropped."""
+
+    service: RealtimeService
+    drops: list[tuple[int, str]] = field(default_factory=list)
+
+    async def open(self, principal: Principal) -> Any:
+        return await self.service.open_connection(principal, self._send, self._on_drop)
+
+    async def _send(self, text: str) -> None:
+        return None
+
+    def _on_drop(self, connection: Any, code: int, reason: str) -> None:
+        self.drops.append((code, reason))
+
+
+@asynccontextmanager
+async def recording_service(db: Database) -> AsyncIterator[RecordingService]:
+    service = RealtimeService(make_settings(db.url), db)
+    await service.start()
+    try:
+        yield RecordingService(service)
+    finally:
+        await service.stop()
+
+
 async def test_revocation_check_finds_database_revocation(db: Database) -> None:
     # A revocation written straight to the database (as `campfire keys revoke`
     # does) reaches no broker; the periodic check closes the socket.
@@ -114,49 +144,27 @@ async def test_revocation_check_finds_database_revocation(db: Database) -> None:
     )
     row = await db.read(lambda tx: keys.find_key(tx, issued.key))
     assert row is not None
-    service = RealtimeService(make_settings(db.url), db)
-    await service.start()
-    drops: list[tuple[int, str]] = []
 
-    async def send(text: str) -> None:
-        return None
-
-    def on_drop(connection: Any, code: int, reason: str) -> None:
-        drops.append((code, reason))
-
-    try:
-        connection = await service.open_connection(keys.principal_for_key(row), send, on_drop)
-        before = await service.check_revoked_keys()
+    async with recording_service(db) as realtime:
+        connection = await realtime.open(keys.principal_for_key(row))
+        before = await realtime.service.check_revoked_keys()
         await db.write(lambda tx: keys.revoke_key(tx, org_id=tenant.org_id, key_id=issued.id))
-        after = await service.check_revoked_keys()
-        await service.close_connection(connection)
-    finally:
-        await service.stop()
+        after = await realtime.service.check_revoked_keys()
+        await realtime.service.close_connection(connection)
 
     assert before == 0
     assert after == 1
-    assert drops == [(CLOSE_AUTH_FAILED, KEY_REVOKED_REASON)]
+    assert realtime.drops == [(CLOSE_AUTH_FAILED, KEY_REVOKED_REASON)]
 
 
 async def test_development_key_sockets_skip_check(db: Database) -> None:
-    service = RealtimeService(make_settings(db.url), db)
-    await service.start()
-    drops: list[tuple[int, str]] = []
-
-    async def send(text: str) -> None:
-        return None
-
-    try:
-        connection = await service.open_connection(
-            keys.development_principal(), send, lambda c, code, reason: drops.append((code, reason))
-        )
-        checked = await service.check_revoked_keys()
-        await service.close_connection(connection)
-    finally:
-        await service.stop()
+    async with recording_service(db) as realtime:
+        connection = await realtime.open(keys.development_principal())
+        checked = await realtime.service.check_revoked_keys()
+        await realtime.service.close_connection(connection)
 
     assert checked == 0
-    assert drops == []
+    assert realtime.drops == []
 
 
 async def test_revocation_check_finds_recreated_agent(db: Database) -> None:
@@ -178,30 +186,19 @@ async def test_revocation_check_finds_recreated_agent(db: Database) -> None:
         agent_id=agent_id,
         agent_created_at=created_at,
     )
-    service = RealtimeService(make_settings(db.url), db)
-    await service.start()
-    drops: list[tuple[int, str]] = []
 
-    async def send(text: str) -> None:
-        return None
-
-    def on_drop(connection: Any, code: int, reason: str) -> None:
-        drops.append((code, reason))
-
-    try:
-        connection = await service.open_connection(principal, send, on_drop)
-        before = await service.check_revoked_keys()
+    async with recording_service(db) as realtime:
+        connection = await realtime.open(principal)
+        before = await realtime.service.check_revoked_keys()
         await db.write(lambda tx: routing_actions.delete_agent(tx, tenant.org_id, agent_id))
         await asyncio.sleep(0.01)
         await db.write(create)
-        after = await service.check_revoked_keys()
-        await service.close_connection(connection)
-    finally:
-        await service.stop()
+        after = await realtime.service.check_revoked_keys()
+        await realtime.service.close_connection(connection)
 
     assert before == 0
     assert after == 1
-    assert drops == [(CLOSE_AUTH_FAILED, AGENT_DELETED_REASON)]
+    assert realtime.drops == [(CLOSE_AUTH_FAILED, AGENT_DELETED_REASON)]
 
 
 async def test_revocation_check_ends_token_without_agc(db: Database) -> None:
@@ -240,27 +237,16 @@ async def test_revocation_check_ends_token_without_agc(db: Database) -> None:
         issuer=settings.jwt_issuer,
         audience=settings.jwt_audience,
     )
-    service = RealtimeService(settings, db)
-    await service.start()
-    drops: list[tuple[int, str]] = []
 
-    async def send(text: str) -> None:
-        return None
-
-    def on_drop(connection: Any, code: int, reason: str) -> None:
-        drops.append((code, reason))
-
-    try:
-        connection = await service.open_connection(principal, send, on_drop)
-        before = await service.check_revoked_keys()
+    async with recording_service(db) as realtime:
+        connection = await realtime.open(principal)
+        before = await realtime.service.check_revoked_keys()
         await db.write(lambda tx: routing_actions.delete_agent(tx, tenant.org_id, agent_id))
         await db.write(create)
-        after = await service.check_revoked_keys()
-        await service.close_connection(connection)
-    finally:
-        await service.stop()
+        after = await realtime.service.check_revoked_keys()
+        await realtime.service.close_connection(connection)
 
     assert principal.agent_created_at is None
     assert before == 0
     assert after == 1
-    assert drops == [(CLOSE_AUTH_FAILED, AGENT_DELETED_REASON)]
+    assert realtime.drops == [(CLOSE_AUTH_FAILED, AGENT_DELETED_REASON)]

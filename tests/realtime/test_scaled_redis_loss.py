@@ -11,9 +11,10 @@ from collections.abc import AsyncIterator, Iterator
 import httpx
 import pytest
 import redis
+from websockets.asyncio.client import ClientConnection
 
 from campfire_server.db.database import Database, open_database
-from tests.conftest import LiveServer, make_tenant, start_server
+from tests.conftest import LiveServer, Tenant, make_tenant, start_server
 from tests.realtime.conftest import SERVER_ENV, agent_token, connect
 from tests.redis_support import REDIS_URL, claim_namespace, delete_namespace
 
@@ -83,15 +84,35 @@ async def _statuses(
     return statuses
 
 
+async def agent_socket(
+    database: Database, server: LiveServer, org_name: str, agent_id: str
+) -> tuple[Tenant, str, ClientConnection]:
+    """Create an organization with the agent ``agent_id``; open the agent's socket on ``server``.
+
+    Returns the organization, the agent's token and the socket.
+    """
+    tenant = await make_tenant(database, org_name)
+    token = await agent_token(database, tenant, agent_id)
+    return tenant, token, await connect(server, token)
+
+
+async def last_status(http: httpx.AsyncClient, headers: dict[str, str], agent_id: str) -> str:
+    """Return the agent's status at the end of half a second of reads."""
+    return (await _statuses(http, headers, agent_id, 0.5))[-1]
+
+
+async def set_away(http: httpx.AsyncClient, headers: dict[str, str], agent_id: str) -> None:
+    response = await http.patch(f"/agents/{agent_id}", json={"status": "away"}, headers=headers)
+    assert response.status_code == 200, response.text
+
+
 async def test_agent_online_after_redis_loses_keys(pair, prefix, scaled_db) -> None:
     first, second = pair
-    tenant = await make_tenant(scaled_db, "Redis loss org")
-    token = await agent_token(scaled_db, tenant, "agent_kept")
-    on_first = await connect(first, token)
+    tenant, token, on_first = await agent_socket(scaled_db, first, "Redis loss org", "agent_kept")
     on_second = await connect(second, token)
 
     async with httpx.AsyncClient(base_url=second.api, timeout=30) as http:
-        assert (await _statuses(http, tenant.headers, "agent_kept", 0.5))[-1] == "online"
+        assert await last_status(http, tenant.headers, "agent_kept") == "online"
 
         assert flush_namespace(prefix) > 0
         await on_first.close()
@@ -104,21 +125,16 @@ async def test_agent_online_after_redis_loses_keys(pair, prefix, scaled_db) -> N
 
         await on_second.close()
         await asyncio.sleep(1.0)
-        assert (await _statuses(http, tenant.headers, "agent_kept", 0.5))[-1] == "offline"
+        assert await last_status(http, tenant.headers, "agent_kept") == "offline"
 
 
 async def test_away_agent_stays_away_after_loss(pair, prefix, scaled_db) -> None:
     first, second = pair
-    tenant = await make_tenant(scaled_db, "Redis loss away org")
-    token = await agent_token(scaled_db, tenant, "agent_bob")
-    socket = await connect(first, token)
+    tenant, token, socket = await agent_socket(scaled_db, first, "Redis loss away org", "agent_bob")
 
     async with httpx.AsyncClient(base_url=second.api, timeout=30) as http:
-        assert (await _statuses(http, tenant.headers, "agent_bob", 0.5))[-1] == "online"
-        response = await http.patch(
-            "/agents/agent_bob", json={"status": "away"}, headers=tenant.headers
-        )
-        assert response.status_code == 200, response.text
+        assert await last_status(http, tenant.headers, "agent_bob") == "online"
+        await set_away(http, tenant.headers, "agent_bob")
 
         assert flush_namespace(prefix) > 0
         # The first process creates the lost lease again within a refresh (2 s).
@@ -129,22 +145,19 @@ async def test_away_agent_stays_away_after_loss(pair, prefix, scaled_db) -> None
 
         await socket.close()
         await asyncio.sleep(1.0)
-        assert (await _statuses(http, tenant.headers, "agent_bob", 0.5))[-1] == "offline"
+        assert await last_status(http, tenant.headers, "agent_bob") == "offline"
 
 
 async def test_away_agent_closing_socket_after_loss(pair, prefix, scaled_db) -> None:
     first, second = pair
-    tenant = await make_tenant(scaled_db, "Redis loss closing org")
-    token = await agent_token(scaled_db, tenant, "agent_carol")
-    on_first = await connect(first, token)
+    tenant, token, on_first = await agent_socket(
+        scaled_db, first, "Redis loss closing org", "agent_carol"
+    )
     on_second = await connect(second, token)
 
     async with httpx.AsyncClient(base_url=second.api, timeout=30) as http:
-        assert (await _statuses(http, tenant.headers, "agent_carol", 0.5))[-1] == "online"
-        response = await http.patch(
-            "/agents/agent_carol", json={"status": "away"}, headers=tenant.headers
-        )
-        assert response.status_code == 200, response.text
+        assert await last_status(http, tenant.headers, "agent_carol") == "online"
+        await set_away(http, tenant.headers, "agent_carol")
 
         assert flush_namespace(prefix) > 0
         # The first process no longer finds the lease of the closing socket, so
@@ -157,17 +170,17 @@ async def test_away_agent_closing_socket_after_loss(pair, prefix, scaled_db) -> 
 
         await on_second.close()
         await asyncio.sleep(1.0)
-        assert (await _statuses(http, tenant.headers, "agent_carol", 0.5))[-1] == "offline"
+        assert await last_status(http, tenant.headers, "agent_carol") == "offline"
 
 
 async def test_last_socket_closing_after_loss(pair, prefix, scaled_db) -> None:
     first, second = pair
-    tenant = await make_tenant(scaled_db, "Redis loss last socket org")
-    token = await agent_token(scaled_db, tenant, "agent_dan")
-    socket = await connect(first, token)
+    tenant, token, socket = await agent_socket(
+        scaled_db, first, "Redis loss last socket org", "agent_dan"
+    )
 
     async with httpx.AsyncClient(base_url=second.api, timeout=30) as http:
-        assert (await _statuses(http, tenant.headers, "agent_dan", 0.5))[-1] == "online"
+        assert await last_status(http, tenant.headers, "agent_dan") == "online"
 
         assert flush_namespace(prefix) > 0
         await socket.close()

@@ -9,6 +9,7 @@ small limit and checks the banner text and the ``error`` event in Chromium.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -52,6 +53,36 @@ def widget_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServ
     )
     yield server
     server.stop()
+
+
+@dataclass(frozen=True)
+class SpentSessions:
+    """A server that allows one widget session a minute, whose session is already taken."""
+
+    server: LiveServer
+    key: str
+
+
+@pytest.fixture
+def sessions_spent(
+    browser_errors: BrowserErrors, host_site: HostSite, tmp_path: Path
+) -> Iterator[SpentSessions]:
+    server = limited_server(tmp_path, widget_sessions_per_minute=1)
+    try:
+        key = create_publishable_key(server, host_site.base_url)
+        # The one session of this minute from 127.0.0.1 goes to another visitor.
+        assert open_session(server, key, host_site.base_url, "c_first").status_code == 201
+        browser_errors.allow_http(429, f"{server.api}/widget/session")
+        yield SpentSessions(server, key)
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def widget_key(widget_server: LiveServer, host_site: HostSite, api_paths: set[str]) -> str:
+    """A publishable key of ``widget_server`` for the host site's origin."""
+    require_session(api_paths)
+    return create_publishable_key(widget_server, host_site.base_url)
 
 
 def create_publishable_key(server: LiveServer, origin: str) -> str:
@@ -100,43 +131,32 @@ async def wait_for_errors(page: Any, count: int) -> list[dict[str, Any]]:
 
 
 async def test_session_limit_is_not_called_messages(
-    context: Any,
-    browser_errors: BrowserErrors,
-    host_site: HostSite,
-    tmp_path: Path,
+    context: Any, host_site: HostSite, sessions_spent: SpentSessions
 ) -> None:
-    server = limited_server(tmp_path, widget_sessions_per_minute=1)
-    try:
-        key = create_publishable_key(server, host_site.base_url)
-        # The one session of this minute from 127.0.0.1 goes to another visitor.
-        assert open_session(server, key, host_site.base_url, "c_first").status_code == 201
-        browser_errors.allow_http(429, f"{server.api}/widget/session")
+    server, key = sessions_spent.server, sessions_spent.key
+    page = await load_widget(context, host_site, server, key, "c_second")
+    opened = (await wait_for_errors(page, 1))[0]
+    assert opened["context"] == "session"
+    assert opened["status"] == 429
+    assert opened["message"].startswith("Too many chats were started from your network")
+    assert opened["limit"] == "widgetSessionsPerMinute"
 
-        page = await load_widget(context, host_site, server, key, "c_second")
-        opened = (await wait_for_errors(page, 1))[0]
-        assert opened["context"] == "session"
-        assert opened["status"] == 429
-        assert opened["message"].startswith("Too many chats were started from your network")
-        assert opened["limit"] == "widgetSessionsPerMinute"
-
-        assert await page.locator(".send").is_disabled()
-        # The composer waits out Retry-After, but the host page's sendMessage still sends.
-        await page.evaluate("window.Campfire.sendMessage('Hello, one message only').catch(() => 0)")
-        sent = (await wait_for_errors(page, 2))[1]
-        assert sent["context"] == "message"
-        assert sent["limit"] == "widgetSessionsPerMinute"
-        assert 1 <= sent["retryAfter"] <= 60
-        expected = (
-            "Too many chats were started from your network — please wait "
-            f"{sent['retryAfter']} seconds and try again."
-        )
-        assert sent["message"] == expected
-        assert await page.locator(BANNER).inner_text() == expected
-        assert "messages" not in sent["message"]
-        assert await page.locator(".send").is_disabled()
-        assert "Not sent." in await page.locator(".msg.customer .failed").inner_text()
-    finally:
-        server.stop()
+    assert await page.locator(".send").is_disabled()
+    # The composer waits out Retry-After, but the host page's sendMessage still sends.
+    await page.evaluate("window.Campfire.sendMessage('Hello, one message only').catch(() => 0)")
+    sent = (await wait_for_errors(page, 2))[1]
+    assert sent["context"] == "message"
+    assert sent["limit"] == "widgetSessionsPerMinute"
+    assert 1 <= sent["retryAfter"] <= 60
+    expected = (
+        "Too many chats were started from your network — please wait "
+        f"{sent['retryAfter']} seconds and try again."
+    )
+    assert sent["message"] == expected
+    assert await page.locator(BANNER).inner_text() == expected
+    assert "messages" not in sent["message"]
+    assert await page.locator(".send").is_disabled()
+    assert "Not sent." in await page.locator(".msg.customer .failed").inner_text()
 
 
 async def test_message_limit_names_messages(
@@ -144,10 +164,9 @@ async def test_message_limit_names_messages(
     browser_errors: BrowserErrors,
     widget_server: LiveServer,
     host_site: HostSite,
-    api_paths: set[str],
+    widget_key: str,
 ) -> None:
-    require_session(api_paths)
-    key = create_publishable_key(widget_server, host_site.base_url)
+    key = widget_key
     browser_errors.allow_http(429, "/messages")
     page = await load_widget(context, host_site, widget_server, key, "c_messages")
     for number in range(MESSAGES_PER_MINUTE):
@@ -173,10 +192,10 @@ async def test_rating_errors_name_rating(
     widget_server: LiveServer,
     host_site: HostSite,
     api_paths: set[str],
+    widget_key: str,
 ) -> None:
-    require_session(api_paths)
     require_operation(api_paths, "POST /api/v2/conversations/{}/satisfaction", "a rating")
-    key = create_publishable_key(widget_server, host_site.base_url)
+    key = widget_key
     page = await load_widget(context, host_site, widget_server, key, "c_rating")
     await type_message(page, "Thanks, that solved it")
     await page.wait_for_function("window.__events.some(e => e.name === 'message:sent')")
@@ -216,11 +235,10 @@ async def test_rejected_session_is_not_blamed_on_message(
     browser_errors: BrowserErrors,
     widget_server: LiveServer,
     host_site: HostSite,
-    api_paths: set[str],
+    widget_key: str,
 ) -> None:
     """A 400 on the session comes from the page's widget settings, not from the visitor's text."""
-    require_session(api_paths)
-    key = create_publishable_key(widget_server, host_site.base_url)
+    key = widget_key
     browser_errors.allow_http(400, "/widget/session")
     page = await context.new_page()
     # customerHash without customerId is a 400 VALIDATION_ERROR on the session.
@@ -246,26 +264,13 @@ async def test_rejected_session_is_not_blamed_on_message(
     ],
 )
 async def test_session_limit_in_locale(
-    context: Any,
-    browser_errors: BrowserErrors,
-    host_site: HostSite,
-    tmp_path: Path,
-    locale: str,
-    text: str,
+    context: Any, host_site: HostSite, sessions_spent: SpentSessions, locale: str, text: str
 ) -> None:
-    server = limited_server(tmp_path, widget_sessions_per_minute=1)
-    try:
-        key = create_publishable_key(server, host_site.base_url)
-        assert open_session(server, key, host_site.base_url, "c_first").status_code == 201
-        browser_errors.allow_http(429, f"{server.api}/widget/session")
-
-        page = await context.new_page()
-        config = {"customerId": "c_second", "locale": locale}
-        await page.goto(host_site.add(host_page(server, config, key=key)))
-        await page.locator(".launcher").click()
-        opened = (await wait_for_errors(page, 1))[0]
-        assert opened["limit"] == "widgetSessionsPerMinute"
-        assert opened["message"].startswith(text)
-        assert text in await page.locator(BANNER).inner_text()
-    finally:
-        server.stop()
+    page = await context.new_page()
+    config = {"customerId": "c_second", "locale": locale}
+    await page.goto(host_site.add(host_page(sessions_spent.server, config, key=sessions_spent.key)))
+    await page.locator(".launcher").click()
+    opened = (await wait_for_errors(page, 1))[0]
+    assert opened["limit"] == "widgetSessionsPerMinute"
+    assert opened["message"].startswith(text)
+    assert text in await page.locator(BANNER).inner_text()

@@ -44,6 +44,29 @@ async def open_deaf_widget(
     return page, conversation_id
 
 
+async def hear_again(
+    page: Any, server: LiveServer, conversation_id: str, missed: list[str], later: list[str]
+) -> None:
+    """Make the deaf sockets hear again, post ``later`` live, and check what the widget received.
+
+    The first live frame skips the missed sequences, so the widget replays
+    them. Every reply must arrive once and in order, on the one socket.
+    """
+    await page.evaluate("window.__deaf = false")
+    for content in later:
+        post_agent_message(server, conversation_id, content)
+
+    await page.wait_for_function(
+        "last => window.__events.some("
+        "e => e.name === 'message:received' && e.data.content === last)",
+        arg=later[-1],
+        timeout=30_000,
+    )
+    await page.wait_for_timeout(500)
+    assert await received_contents(page) == ["first", *missed, *later]
+    assert await page.evaluate("window.__sockets.length") == 1
+
+
 async def test_widget_replays_lost_frames(
     context: Any,
     widget_server: LiveServer,
@@ -63,14 +86,5 @@ async def test_widget_replays_lost_frames(
     for content in missed:
         post_agent_message(widget_server, conversation_id, content)
     await page.wait_for_timeout(500)
-    await page.evaluate("window.__deaf = false")
-    later = ["later 0", "later 1"]
-    for content in later:
-        post_agent_message(widget_server, conversation_id, content)
 
-    await page.wait_for_function(
-        "window.__events.some(e => e.name === 'message:received' && e.data.content === 'later 1')"
-    )
-    await page.wait_for_timeout(500)
-    assert await received_contents(page) == ["first", *missed, *later]
-    assert await page.evaluate("window.__sockets.length") == 1
+    await hear_again(page, widget_server, conversation_id, missed, ["later 0", "later 1"])

@@ -11,7 +11,7 @@ from campfire_server.db import migrate
 from tests.conftest import LiveServer, start_server
 
 from .conftest import HostSite, api_client, require_realtime
-from .test_widget_realtime_gap import open_deaf_widget, post_agent_message, received_contents
+from .test_widget_realtime_gap import hear_again, open_deaf_widget, post_agent_message
 
 
 @pytest.fixture(scope="module")
@@ -60,17 +60,8 @@ async def test_widget_replay_continues_past_notes(
             post_internal_note(widget_server, conversation_id, f"note {note}")
         post_agent_message(widget_server, conversation_id, content)
     await page.wait_for_timeout(500)
-    await page.evaluate("window.__deaf = false")
-    # The next live frame skips the missed sequences, so the widget replays them.
-    post_agent_message(widget_server, conversation_id, "later")
 
-    await page.wait_for_function(
-        "window.__events.some(e => e.name === 'message:received' && e.data.content === 'later')",
-        timeout=30_000,
-    )
-    await page.wait_for_timeout(500)
-    assert await received_contents(page) == ["first", *missed, "later"]
-    assert await page.evaluate("window.__sockets.length") == 1
+    await hear_again(page, widget_server, conversation_id, missed, ["later"])
 
 
 # Records the data of every "subscribed" reply that the widget's sockets
@@ -113,17 +104,8 @@ async def test_widget_replays_more_than_limit(
         post_agent_message(widget_server, conversation_id, content)
     await page.wait_for_timeout(500)
     replies_before = await page.evaluate("window.__subscribed.length")
-    await page.evaluate("window.__deaf = false")
-    # The next live frame skips the missed sequences, so the widget replays them.
-    post_agent_message(widget_server, conversation_id, "later")
 
-    await page.wait_for_function(
-        "window.__events.some(e => e.name === 'message:received' && e.data.content === 'later')",
-        timeout=30_000,
-    )
-    await page.wait_for_timeout(500)
-    assert await received_contents(page) == ["first", *missed, "later"]
-    assert await page.evaluate("window.__sockets.length") == 1
+    await hear_again(page, widget_server, conversation_id, missed, ["later"])
     replies = (await page.evaluate("window.__subscribed"))[replies_before:]
     # Two full replays continued from their nextSince, then the rest.
     assert [reply["replayed"] for reply in replies[:2]] == [20, 20]

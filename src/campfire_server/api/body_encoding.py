@@ -119,17 +119,15 @@ def check_content_coding(headers: Iterable[tuple[bytes, bytes]]) -> None:
     """Raise ``UnsupportedMediaType`` unless the body is sent without a content coding.
 
     The server decodes no compressed body, so a gzip body would otherwise be
-    parsed as if it were plain JSON.
+    parsed as if it were plain JSON. Codings are compared without case, and
+    the error repeats the header as sent, shown like a charset's value.
     """
-    codings = [
-        coding.strip().lower()
-        for key, value in headers
-        if key == b"content-encoding"
-        for coding in value.decode("latin-1").split(",")
-        if coding.strip()
+    values = [
+        value.decode("latin-1").strip() for key, value in headers if key == b"content-encoding"
     ]
-    if any(coding != "identity" for coding in codings):
-        shown = ", ".join(codings)
+    codings = [coding.strip().lower() for value in values for coding in value.split(",")]
+    if any(coding and coding != "identity" for coding in codings):
+        shown = _cut_header(_readable(", ".join(value for value in values if value)))
         raise UnsupportedMediaType(
             f"Content-Encoding {shown!r} is not supported; send the body uncompressed, "
             "without a Content-Encoding header",

@@ -29,8 +29,9 @@ from pydantic_core import PydanticUndefined
 
 from ..errors import ValidationFailed
 from .deps import current_principal, get_db, get_settings
+from .route_access import RouteAccess
 
-# Dependencies that need nothing but the request.
+# Dependencies that need nothing but the request, besides each ``RouteAccess``.
 _REQUEST_ONLY = (current_principal, get_db, get_settings)
 
 Handler = Callable[[Request], Awaitable[Response]]
@@ -48,7 +49,9 @@ def _is_plain(dependant: Dependant) -> bool:
     ):
         return False
     return all(
-        sub.call in _REQUEST_ONLY and sub.name is not None and not sub.dependencies
+        (sub.call in _REQUEST_ONLY or isinstance(sub.call, RouteAccess))
+        and sub.name is not None
+        and not sub.dependencies
         for sub in dependant.dependencies
     )
 

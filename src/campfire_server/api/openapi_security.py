@@ -1,30 +1,19 @@
-"""The credentials that each operation of the OpenAPI document accepts.
+"""The security schemes of the OpenAPI document and the schemes each operation accepts.
 
-Every credential is sent as ``Authorization: Bearer ...``, so the document
-declares one HTTP bearer scheme per kind of credential, and each operation
-lists the kinds that its role check lets through:
-
-- ``secretKey``: an ``sk_live_`` or ``sk_test_`` key, of role admin, agent or viewer;
-- ``agentToken``: a JWT of role agent or viewer, from ``POST /auth/login``
-  or ``POST /auth/tokens``;
-- ``widgetToken``: a customer JWT from ``POST /widget/session``;
-- ``publishableKey``: a ``pk_`` key, which only opens widget sessions.
-
-An operation whose route does not take the caller's principal, such as
-``POST /auth/login``, is public and lists no security.
+Each operation lists the schemes of the ``RouteAccess`` that its handler
+takes its caller through (``route_access.py``), the same object that
+enforces the check. An operation whose route does not take the caller's
+principal, such as ``POST /auth/login``, is public and lists no security.
 """
 
 from __future__ import annotations
 
-import inspect
-import re
 from typing import Any
 
 from fastapi import FastAPI
 from fastapi.routing import iter_route_contexts
 
-from ..auth.permissions import POLICY
-from .deps import current_principal
+from .route_access import RouteAccess, takes_principal
 
 SECURITY_SCHEMES: dict[str, dict[str, Any]] = {
     "secretKey": {
@@ -54,40 +43,24 @@ SECURITY_SCHEMES: dict[str, dict[str, Any]] = {
     },
 }
 
-# The permission check of a route, as its handler writes it: require(principal, "action").
-# NOTE: the roles are read from the handler's source text, so a require() that
-# only a helper function calls is not seen; LookupError covers a handler with none.
-_REQUIRE = re.compile(r'require\(\s*\w+,\s*"([a-z]+:[a-z]+)"')
-# Operations that take a principal but check its kind instead of a role.
-_PUBLISHABLE_ONLY = frozenset({"widget-session-create"})
 
-
-def _depends_on_principal(dependant: Any) -> bool:
+def _route_accesses(dependant: Any) -> list[RouteAccess]:
     if dependant is None:
-        return False
-    return any(
-        sub.call is current_principal or _depends_on_principal(sub)
-        for sub in dependant.dependencies
-    )
-
-
-def _schemes_for_roles(roles: set[str]) -> list[str]:
-    schemes = []
-    if roles & {"admin", "agent", "viewer"}:
-        schemes.append("secretKey")
-    if roles & {"agent", "viewer"}:
-        schemes.append("agentToken")
-    if "customer" in roles:
-        schemes.append("widgetToken")
-    return schemes
+        return []
+    found = []
+    for sub in dependant.dependencies:
+        if isinstance(sub.call, RouteAccess):
+            found.append(sub.call)
+        found.extend(_route_accesses(sub))
+    return found
 
 
 def operation_security(app: FastAPI) -> dict[str, list[str]]:
     """Map each operationId of ``app`` to the security schemes that its route accepts.
 
-    Raises ``LookupError`` for a route that takes a principal but has no
-    ``require`` call to read its roles from, so a new route cannot be
-    documented with no credential by mistake.
+    Raises ``LookupError`` for a route that takes the bare principal without
+    a ``RouteAccess``, and for one with two, so that no operation is
+    documented with credentials that its check does not decide.
     """
     security: dict[str, list[str]] = {}
     for route in iter_route_contexts(app.router.routes):
@@ -95,22 +68,22 @@ def operation_security(app: FastAPI) -> dict[str, list[str]]:
         operation_id = getattr(original, "operation_id", None)
         if operation_id is None or not getattr(original, "include_in_schema", False):
             continue
-        if not _depends_on_principal(getattr(original, "dependant", None)):
-            security[operation_id] = []
-            continue
-        if operation_id in _PUBLISHABLE_ONLY:
-            security[operation_id] = ["publishableKey"]
-            continue
-        actions = _REQUIRE.findall(inspect.getsource(original.endpoint))
-        if not actions:
+        dependant = getattr(original, "dependant", None)
+        accesses = _route_accesses(dependant)
+        if len(accesses) > 1:
             raise LookupError(
-                f"operation {operation_id} takes a principal but calls no require(); "
-                "add its credential kinds to openapi_security.py"
+                f"operation {operation_id} takes its caller through {len(accesses)} "
+                "RouteAccess checks; take it through one, from route_access.py"
             )
-        roles: set[str] = set()
-        for action in actions:
-            roles |= POLICY[action]
-        security[operation_id] = _schemes_for_roles(roles)
+        if accesses:
+            security[operation_id] = accesses[0].security_schemes()
+        elif takes_principal(dependant):
+            raise LookupError(
+                f"operation {operation_id} takes the principal without a RouteAccess; "
+                "take the caller as one of the principals of route_access.py"
+            )
+        else:
+            security[operation_id] = []
     return security
 
 

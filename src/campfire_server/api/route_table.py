@@ -24,8 +24,8 @@ from fastapi.routing import iter_route_contexts
 from starlette.routing import WebSocketRoute
 
 from ..errors import MethodNotAllowed, shown_text
-from .deps import current_principal
 from .direct import DirectRoute, direct_route
+from .route_access import takes_principal
 
 _PARAMETER = re.compile(r"\{[^}]*\}")
 
@@ -176,13 +176,6 @@ def _bucket(path: str, *, literal_only: bool) -> tuple[int, str | None]:
     return len(parts), segment
 
 
-def _depends_on(dependant: Any, call: Any) -> bool:
-    """Tell whether ``dependant`` or any of its sub-dependencies calls ``call``."""
-    if dependant is None:
-        return False
-    return any(sub.call is call or _depends_on(sub, call) for sub in dependant.dependencies)
-
-
 def example_path(template: str) -> str:
     """Return a path that ``template`` matches, with a sample value for each parameter."""
     return _PARAMETER.sub("sample_value_1", template)
@@ -198,7 +191,7 @@ def _entries(routes: list[Any]) -> list[RouteEntry]:
         websocket = isinstance(route.original_route, WebSocketRoute)
         methods = frozenset(route.methods or ())
         dependant = getattr(route.original_route, "dependant", None)
-        authenticated = _depends_on(dependant, current_principal)
+        authenticated = takes_principal(dependant)
         direct = None if websocket else direct_route(route)
         entries.append(RouteEntry(template, regex, methods, websocket, authenticated, direct))
     return entries

@@ -31,7 +31,9 @@ def cmd_kb_import(args: argparse.Namespace, settings_from_args: SettingsHook) ->
     skipped, listed on stderr by line number and in the output's ``skipped``.
     Invalid document files, such as empty or non-UTF-8 ones, are skipped the
     same way and named by their path inside the folder.
-    Errors name rows by file line or file name.
+    Errors name rows by file line or file name. JSON Lines fields that are
+    not article fields, and not misspellings of one, are ignored and named
+    once on stderr and in the output's ``ignoredFields``.
     The command fails with ``USAGE`` only when rows or files were skipped and
     none is left to import.
     """
@@ -42,6 +44,8 @@ def cmd_kb_import(args: argparse.Namespace, settings_from_args: SettingsHook) ->
     unit = "files" if skipped and skipped[0].file is not None else "rows"
     for row in skipped:
         print(f"skipped {row.label} of {str(path)!r}: {row.reason}", file=sys.stderr)
+    if rows.ignored_fields:
+        print(_ignored_fields_line(path, rows.ignored_fields), file=sys.stderr)
     if skipped and not items:
         fix = (
             "fix the rows listed above and import the file again"
@@ -65,6 +69,7 @@ def cmd_kb_import(args: argparse.Namespace, settings_from_args: SettingsHook) ->
         asyncio.run(db.close())
     output = result.model_dump(by_alias=True, exclude={"article_ids"})
     output["skipped"] = [_skipped_entry(row) for row in skipped]
+    output["ignoredFields"] = list(rows.ignored_fields)
     print(json.dumps(output, indent=2))
     if skipped:
         print(
@@ -73,6 +78,19 @@ def cmd_kb_import(args: argparse.Namespace, settings_from_args: SettingsHook) ->
             file=sys.stderr,
         )
     return 0
+
+
+def _ignored_fields_line(path: Path, ignored: dict[str, int]) -> str:
+    """Name each ignored JSON Lines field once, with the number of rows that have it."""
+    names = ", ".join(
+        f"{name!r} (in {count} {'row' if count == 1 else 'rows'})"
+        for name, count in ignored.items()
+    )
+    return (
+        f"ignored fields of {str(path)!r} that are not article fields: {names}. "
+        "A row may have content (or text), title, url, tags, mailboxIds and externalId "
+        "(or id); rename a field to one of these to import it"
+    )
 
 
 def _skipped_entry(row: importer.SkippedRow) -> dict[str, Any]:

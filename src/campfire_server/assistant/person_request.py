@@ -113,6 +113,31 @@ _REQUEST_END = (
     r"urgently))"
 )
 
+# One person, named by "someone" or a singular person word, as the subject of
+# a request for help. "The agent" and "agents" name the product's feature or
+# its users, and "can anyone help me?" closes many a forum question, so they
+# are left out.
+_ONE_HELPER = (
+    r"(?:someone|somebody|(?:an?\s+)?(?:(?:real|live|actual)\s+)?"
+    r"(?:agent|human|person|representative|rep|operator|advisor|adviser|employee|"
+    r"staff member|team member))"
+)
+# The text allowed after "help me" in such a request: the end of the clause, a
+# courtesy, or help to understand or sort out the customer's own matter.
+_HELP_END = (
+    r"(?=\s*(?:$|[,.;:!?)]|please|pls|out\b|with\b|understand|figure (?:out|this|it)|"
+    r"sort (?:out|this|it)|work (?:out|this|it)|make sense|resolve|fix|solve|deal with|"
+    r"look into|find out))"
+)
+# The same in the other languages: the end of the clause, a courtesy, "with",
+# or a verb of understanding or sorting out.
+_HELP_END_OTHER = (
+    r"(?=\s*(?:$|[,.;:!?)]|por favor|s'il vous plait|per favore|alstublieft|graag|con\b|"
+    r"avec\b|com\b|met\b|a (?:entender|comprender|resolver|aclarar|comprendre|resoudre|"
+    r"capire|risolvere)|a entender|[^.?!]{0,40}\bte (?:begrijpen|snappen|regelen|"
+    r"verhelpen)\b))"
+)
+
 # Each form is searched on its own, because the negation of one overlapping
 # form ("no" before "puedo hablar") must not hide another ("hablar con").
 _REQUEST_EXPRESSIONS = (
@@ -140,6 +165,12 @@ _REQUEST_EXPRESSIONS = (
     rf"(?:(?:to|who can|that can)\s+)?(?:help|assist|call|phone|contact|email|answer|"
     rf"look at|check|handle|reach out to|get back to|talk to|speak (?:to|with)|chat with)"
     rf"\s+(?:me|us|my|our|this|it)\b",
+    # A polite question that asks one person for help with the customer's own
+    # matter: "could an agent help me understand my bill?", "can someone help
+    # me?". The help must end the clause or be help to understand or sort out
+    # something, because "can someone help me reset my password?" asks how.
+    rf"\b(?:can|could|would|will|may)\s+{_ONE_HELPER}\s+(?:please\s+)?(?:help|assist)\s+"
+    rf"(?:me|us)\b{_HELP_END}",
     rf"^\W*{_ARTICLE}(?:{_SPECIFIC_PERSON}|customer (?:service|support|care))\W*"
     rf"(?:please|pls|now|asap)?\W*$",
     rf"^\W*{_ARTICLE}(?:human|person|agent|representative|operator)\W*"
@@ -171,6 +202,11 @@ _REQUEST_EXPRESSIONS = (
     r"(?:humano|persona real|persona|agente|asesor|operador|representante)\b",
     r"\b(?:un|una|algun|el|la)\s+(?:humano|persona real|agente real|asesor|operador|"
     r"representante)\s+(?:me\s+)?(?:puede|podria)\s+(?:ayudar|atender|llamar)\w*",
+    # "¿Alguien puede ayudarme?", "¿podría un agente ayudarme a entender mi factura?"
+    r"\b(?:puede|podria|pueden|podrian)\s+(?:alguien|un agente|una persona|un humano|"
+    rf"un asesor|un operador|un representante)\s+(?:ayudarme|atenderme){_HELP_END_OTHER}",
+    r"\b(?:alguien|un agente|una persona|un humano)\s+(?:me\s+)?(?:puede|podria)\s+"
+    rf"(?:ayudarme|atenderme|ayudar|atender){_HELP_END_OTHER}",
     # A person word alone in any of the languages, after an optional "ok" and
     # before an optional "please".
     r"^\W*(?:(?:ok|okay|vale|bueno|ja|oui|si|sim|well)\W+)?(?:un |una |um |uma |ein |einen |een )?"
@@ -189,7 +225,9 @@ _REQUEST_EXPRESSIONS = (
     r"\bpassez[- ]moi\s+(?:le|la|votre)\s+(?:service client|support|service apres-vente|"
     r"service commercial)\b",
     r"\b(?:un|une)\s+(?:vrai\s+|vraie\s+)?(?:humain|personne|conseiller|conseillere|agent|"
-    r"operateur)\s+(?:peut|pourrait)\s+(?:m'|nous\s+)(?:aider|appeler|rappeler|repondre)",
+    r"operateur)\s+(?:peut|pourrait)(?:-(?:il|elle))?\s+(?:m'|nous\s+)"
+    r"(?:aider|appeler|rappeler|repondre)",
+    rf"\bquelqu'un\s+(?:peut|pourrait)(?:-il)?\s+(?:m'|nous\s+)aider{_HELP_END_OTHER}",
     r"\b(?:je veux|je voudrais|j'ai besoin d'|je souhaite)\s*(?:un|une)\s+"
     r"(?:vrai\s+|vraie\s+)?(?:humain|personne|agent|conseiller|operateur)"
     r"(?:\s+humain)?\s*(?:,?\s*s'il vous plait)?\s*(?:$|[.!?,])",
@@ -221,6 +259,7 @@ _REQUEST_EXPRESSIONS = (
     r"(?:equipe|equipa|suporte|atendimento|vendas|financeiro)\b",
     r"\b(?:um|uma|algum)\s+(?:humano|pessoa real|atendente|agente)\s+"
     r"(?:pode|poderia)\s+me\s+(?:ajudar|atender|ligar)",
+    rf"\balguem\s+(?:pode|poderia)\s+me\s+(?:ajudar|atender){_HELP_END_OTHER}",
     r"\b(?:passa|passe|transfira|transfere)\w*\s+(?:me\s+)?(?:para|pro|pra)\s+"
     rf"(?:o|a|um|uma)?\s*(?:humano|pessoa|atendente|agente|{_MANAGERS_PT})\b",
     # Italian
@@ -234,6 +273,7 @@ _REQUEST_EXPRESSIONS = (
     r"(?:assistenza|supporto|servizio clienti|team|vendite)\b",
     r"\b(?:un|una|un')\s*(?:umano|persona reale|persona vera|operatore|agente)\s+"
     r"(?:puo|potrebbe)\s+(?:aiutarmi|richiamarmi|chiamarmi)",
+    rf"\bqualcuno\s+(?:puo|potrebbe)\s+aiutarmi{_HELP_END_OTHER}",
     r"\b(?:passa|passate|passi)(?:mi|temi)\s+(?:un|una|un'|il|lo|la|l')\s*"
     rf"(?:umano|persona|operatore|agente|assistenza|supporto|servizio clienti|{_MANAGERS_IT})\b",
     # Dutch
@@ -249,6 +289,7 @@ _REQUEST_EXPRESSIONS = (
     r"(?:spreken|praten|chatten)\b",
     r"\b(?:kan|kunnen)\s+(?:een|de)\s+(?:echte\s+)?(?:mens|medewerker|persoon)\s+"
     r"(?:mij|me|ons)\s+(?:helpen|bellen|terugbellen)\b",
+    rf"\b(?:kan|kunnen|zou)\s+iemand\s+(?:mij|me|ons)\s+(?:kunnen\s+)?helpen{_HELP_END_OTHER}",
     r"\bverbind\w*\s+(?:me|mij)\s+(?:door\s+)?met\s+(?:een|de|uw|je)\s+(?:echte\s+)?"
     rf"(?:mens|medewerker|persoon|{_MANAGERS_NL})\b",
 )
@@ -437,13 +478,15 @@ _ABOUT_NOT_REQUEST = _patterns(
 # "can the operator help me export?", "can a staff member help me set up
 # webhooks?". "Help me with billing", "help me out" and a bare "help me" stay
 # requests, and so does any task asked of a real or live person or a human.
-# NOTE: "could an agent help me understand my bill?" reads as such a question too.
+# Help to understand or sort out something (``_HELP_END``) is the customer's
+# own matter, so it stays a request.
 _TASK_HELP = re.compile(
     r"\b(?:can|could|will|would|may)\s+(?:the|a|an|your)\s+(?:\w+\s+)?(?:operator|agent|rep|"
     r"representative|staff member|team member|employee)s?\s+(?:help|assist)\s+(?:me|us)\s+"
     r"(?:to\s+)?"
     r"(?!(?:with|out|please|pls|now|asap|here|today|on|regarding|about|in|for|quickly|right|"
-    r"urgently|as|because|since|and|or|if|i|we|my|our|the|this|it|a|an)\b)[a-z]+"
+    r"urgently|as|because|since|and|or|if|i|we|my|our|the|this|it|a|an|understand|figure|"
+    r"sort|work out|make sense|resolve|fix|solve|deal with|look into|find out)\b)[a-z]+"
 )
 _REAL_PERSON = re.compile(r"\b(?:real|live|actual|humans?|human beings?|persons?)\b")
 # Someone other than the customer talking to a person is a feature question:

@@ -1,6 +1,8 @@
 """Which role may do what, decided in this one place.
 
-Every route calls ``require(principal, action)`` before it reads or writes.
+Every route checks its caller against an action before it reads or writes,
+through the ``RouteAccess`` that it declares (``api/route_access.py``) or
+with ``require(principal, action)``.
 A role that lacks the action gets 403 ``AUTHORIZATION_ERROR``. Resources of
 another organization, conversations of another customer and resources
 outside a credential's mailboxes are filtered out by the lookups themselves

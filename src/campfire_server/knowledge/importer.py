@@ -8,10 +8,12 @@ path inside the folder, so importing the same folder again updates in place.
 
 A JSON Lines file holds one object per line with ``content`` (or ``text``),
 and optionally ``title``, ``url``, ``tags``, ``mailboxIds`` and
-``externalId`` (or ``id``). A row with any other field is skipped, as the
-API rejects a request with an unknown field, so that a misspelt
-``externalID`` does not fall back to matching by title. A row without a
-title gets one from its content:
+``externalId`` (or ``id``). Any other field is ignored and listed once in
+``SourceRows.ignored_fields``, so an export with extra keys (``domain``,
+``doc_id``) imports. A row is skipped when one of its other fields looks
+like a misspelling of a known field that the row lacks (``contnet``,
+``externalID``), so that a misspelt ``externalID`` does not fall back to
+matching by title. A row without a title gets one from its content:
 the first sentence of its first line, or the whole line when that
 sentence is a single word, cut to ``TITLE_MAX_LENGTH``. A period after an
 abbreviation such as ``Mr.`` or an initial ends no sentence. Files may
@@ -32,7 +34,7 @@ import difflib
 import json
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -152,6 +154,8 @@ class SourceRows:
     articles: list[ArticleCreate]
     labels: list[str]
     skipped: list[SkippedRow]
+    # Each ignored JSON Lines field, in order of first use, with the number of rows that have it.
+    ignored_fields: dict[str, int] = field(default_factory=dict)
 
 
 def read_source(path: Path) -> list[ArticleCreate]:
@@ -399,6 +403,7 @@ def read_json_lines(path: Path) -> SourceRows:
     articles: list[ArticleCreate] = []
     labels: list[str] = []
     skipped: list[SkippedRow] = []
+    ignored_fields: dict[str, int] = {}
     # Maps the key an article is matched by to the line that first used it.
     first_lines: dict[tuple[str, str], int] = {}
     with path.open("rb") as handle:
@@ -418,10 +423,12 @@ def read_json_lines(path: Path) -> SourceRows:
             if not isinstance(row, dict):
                 skipped.append(SkippedRow(number, "it is not a JSON object"))
                 continue
-            unknown = [name for name in row if name not in JSON_LINE_FIELDS]
-            if unknown:
-                skipped.append(SkippedRow(number, unknown_fields_reason(unknown)))
+            misspelt, ignored = split_unknown_fields(row)
+            if misspelt:
+                skipped.append(SkippedRow(number, unknown_fields_reason(misspelt)))
                 continue
+            for name in ignored:
+                ignored_fields[name] = ignored_fields.get(name, 0) + 1
             content = row.get("content", row.get("text"))
             content_field = "content" if "content" in row else "text"
             if content is None and content_field in row:
@@ -469,16 +476,47 @@ def read_json_lines(path: Path) -> SourceRows:
             labels.append(f"line {number}")
             for held_key in _held_keys(article):
                 first_lines.setdefault(held_key, number)
-    return SourceRows(articles, labels, skipped)
+    return SourceRows(articles, labels, skipped, ignored_fields)
+
+
+def closest_known_field(name: str) -> str | None:
+    """Return the known JSON Lines field that ``name`` most likely misspells, or None.
+
+    A field that differs only in case matches, else the closest by
+    ``difflib`` with a similarity of at least 0.6 (``contnet``, ``urls``).
+    """
+    same_letters = [known for known in JSON_LINE_FIELDS if known.lower() == name.lower()]
+    if same_letters:
+        return same_letters[0]
+    close = difflib.get_close_matches(name, JSON_LINE_FIELDS, n=1, cutoff=0.6)
+    return close[0] if close else None
+
+
+def split_unknown_fields(row: dict[str, Any]) -> tuple[list[str], list[str]]:
+    """Split the unknown fields of a JSON Lines row into likely misspellings and ignored ones.
+
+    A field is a likely misspelling when it resembles a known field that the
+    row does not have. With that known field present, as with ``urls`` beside
+    ``url``, it cannot be the row's only spelling of it, so it is ignored.
+    """
+    misspelt: list[str] = []
+    ignored: list[str] = []
+    for name in row:
+        if name in JSON_LINE_FIELDS:
+            continue
+        known = closest_known_field(name)
+        if known is not None and known not in row:
+            misspelt.append(name)
+        else:
+            ignored.append(name)
+    return misspelt, ignored
 
 
 def unknown_fields_reason(names: list[str]) -> str:
     """Describe the unknown fields of a JSON Lines row, suggesting a known field for a typo."""
     parts = []
     for name in names:
-        same_letters = [field for field in JSON_LINE_FIELDS if field.lower() == name.lower()]
-        close = difflib.get_close_matches(name, JSON_LINE_FIELDS, n=1, cutoff=0.6)
-        suggestion = (same_letters or close or [None])[0]
+        suggestion = closest_known_field(name)
         hint = f" (did you mean {suggestion}?)" if suggestion else ""
         parts.append(f"{name!r}{hint}")
     if len(parts) == 1:

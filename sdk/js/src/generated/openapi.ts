@@ -2528,14 +2528,15 @@ export interface operations {
     "analytics-conversations-csv": {
         parameters: {
             query?: {
-                /** @description First or last local day, YYYY-MM-DD */
+                /** @description First local day of the range, YYYY-MM-DD in timezone, inclusive; send it with to */
                 from?: string | null;
+                /** @description Only conversations of this mailbox; one outside a key's mailboxes is a 404 */
                 mailboxId?: string | null;
-                /** @description 24h, 7d (default), 30d or 90d, ending now */
+                /** @description 24h, 7d (default), 30d or 90d: that many hours or days ending at the request time. Not together with from and to */
                 period?: string | null;
-                /** @description IANA time zone name; UTC by default */
+                /** @description IANA time zone name, such as America/Chicago, for local days and buckets; UTC by default */
                 timezone?: string | null;
-                /** @description First or last local day, YYYY-MM-DD */
+                /** @description Last local day of the range, YYYY-MM-DD in timezone, inclusive; not before from, and at most 366 days counting both */
                 to?: string | null;
             };
             header?: never;
@@ -2622,18 +2623,19 @@ export interface operations {
     "analytics-metrics": {
         parameters: {
             query?: {
-                /** @description First or last local day, YYYY-MM-DD */
+                /** @description First local day of the range, YYYY-MM-DD in timezone, inclusive; send it with to */
                 from?: string | null;
-                /** @description hour, day or week */
+                /** @description hour, day or week (ISO, from Monday): adds a series of local buckets; hour allows at most 2,500 buckets */
                 interval?: string | null;
+                /** @description Only conversations of this mailbox; one outside a key's mailboxes is a 404 */
                 mailboxId?: string | null;
-                /** @description Comma-separated metric names */
+                /** @description Comma-separated metric names, of response_time, first_response_time, human_response_time, ai_response_time, resolution_rate, handoff_rate, satisfaction, conversation_volume; response_time, resolution_rate, satisfaction by default */
                 metrics?: string | null;
-                /** @description 24h, 7d (default), 30d or 90d, ending now */
+                /** @description 24h, 7d (default), 30d or 90d: that many hours or days ending at the request time. Not together with from and to */
                 period?: string | null;
-                /** @description IANA time zone name; UTC by default */
+                /** @description IANA time zone name, such as America/Chicago, for local days and buckets; UTC by default */
                 timezone?: string | null;
-                /** @description First or last local day, YYYY-MM-DD */
+                /** @description Last local day of the range, YYYY-MM-DD in timezone, inclusive; not before from, and at most 366 days counting both */
                 to?: string | null;
             };
             header?: never;

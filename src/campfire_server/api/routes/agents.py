@@ -16,10 +16,11 @@ from ...db.tx import Tx
 from ...pagination import page_request
 from ...routing import actions, service
 from ...routing.schemas import Agent, AgentCreate, AgentStatus, AgentUpdate
-from ..deps import DbDep, PrincipalDep
+from ..deps import DbDep
 from ..lean_route import LeanRoute
 from ..locations import set_location
 from ..query import QueryInt
+from ..route_access import AgentReader, AgentStatusOrWriter, AgentWriter
 from ..schemas import Page, errors
 
 router = APIRouter(prefix="/agents", tags=["agents"], route_class=LeanRoute)
@@ -53,9 +54,8 @@ def _is_own_status_change(principal: Principal, agent_id: str, body: AgentUpdate
     summary="Create an agent",
 )
 async def create_agent(
-    body: AgentCreate, principal: PrincipalDep, db: DbDep, response: Response
+    body: AgentCreate, principal: AgentWriter, db: DbDep, response: Response
 ) -> Agent:
-    require(principal, "agents:write")
     require_unlimited(principal, "create agents")
     password_hash = await _hash_password(body.password)
     agent = await db.write(
@@ -74,7 +74,7 @@ async def create_agent(
     summary="List agents, oldest first",
 )
 async def list_agents(
-    principal: PrincipalDep,
+    principal: AgentReader,
     db: DbDep,
     page: Annotated[
         QueryInt, Query(ge=1, le=1_000_000, description="1-based page; prefer cursor")
@@ -84,7 +84,6 @@ async def list_agents(
     status: AgentStatus | None = None,
     skill: Annotated[str | None, Query(min_length=1, max_length=64)] = None,
 ) -> dict:
-    require(principal, "agents:read")
     request = page_request(
         page, limit, cursor, list_key=f"{principal.org_id}:agents:{status}:{skill}"
     )
@@ -101,8 +100,7 @@ async def list_agents(
     operation_id="agents-get",
     summary="Get an agent",
 )
-async def get_agent(agent_id: str, principal: PrincipalDep, db: DbDep) -> Agent:
-    require(principal, "agents:read")
+async def get_agent(agent_id: str, principal: AgentReader, db: DbDep) -> Agent:
     return await db.lookup(lambda tx: service.get_agent(tx, principal.org_id, agent_id))
 
 
@@ -116,7 +114,7 @@ async def get_agent(agent_id: str, principal: PrincipalDep, db: DbDep) -> Agent:
     "only its own agent's `status`.",
 )
 async def update_agent(
-    agent_id: str, body: AgentUpdate, principal: PrincipalDep, db: DbDep
+    agent_id: str, body: AgentUpdate, principal: AgentStatusOrWriter, db: DbDep
 ) -> Agent:
     if _is_own_status_change(principal, agent_id, body):
         require(principal, "agents:status")
@@ -144,9 +142,8 @@ async def update_agent(
     summary="Delete an agent, returning its handoffs to the queue",
 )
 async def delete_agent(
-    agent_id: str, principal: PrincipalDep, db: DbDep, request: Request
+    agent_id: str, principal: AgentWriter, db: DbDep, request: Request
 ) -> Response:
-    require(principal, "agents:write")
     require_unlimited(principal, "delete agents")
     state = request.app.state
 

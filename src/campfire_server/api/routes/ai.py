@@ -6,10 +6,10 @@ from fastapi import APIRouter, Request
 
 from ...assistant import actions
 from ...assistant.schemas import GenerateRequest, GenerateResponse, SourcePublic
-from ...auth.permissions import require
 from ...monitoring import metrics
-from ..deps import DbDep, PrincipalDep
+from ..deps import DbDep
 from ..lean_route import LeanRoute
+from ..route_access import AnswerGenerator
 from ..schemas import errors
 
 router = APIRouter(prefix="/ai", tags=["ai"], route_class=LeanRoute)
@@ -23,10 +23,9 @@ router = APIRouter(prefix="/ai", tags=["ai"], route_class=LeanRoute)
     summary="Answer a customer message from the knowledge base",
 )
 async def generate_response(
-    body: GenerateRequest, request: Request, principal: PrincipalDep, db: DbDep
+    body: GenerateRequest, request: Request, principal: AnswerGenerator, db: DbDep
 ) -> GenerateResponse:
     """Answer without posting anything; 409 CONVERSATION_IN_HANDOFF while a person has it."""
-    require(principal, "ai:generate")
     engine = request.app.state.answer_engine
     answer = await actions.generate_response(db, engine, principal, body)
     metrics.ai_answer_seconds.observe(answer.response_time)

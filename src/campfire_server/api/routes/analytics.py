@@ -10,9 +10,11 @@ from fastapi.responses import StreamingResponse
 
 from ... import clock
 from ...analytics import export, queries, service
-from ...auth.permissions import require
-from ..deps import DbDep, PrincipalDep
+from ...analytics.definitions import DEFAULT_METRICS, METRICS
+from ...analytics.periods import MAX_BUCKETS, MAX_RANGE_DAYS
+from ..deps import DbDep
 from ..lean_route import LeanRoute
+from ..route_access import AnalyticsReader
 from ..schemas import errors
 
 router = APIRouter(prefix="/analytics", tags=["analytics"], route_class=LeanRoute)
@@ -20,15 +22,63 @@ router = APIRouter(prefix="/analytics", tags=["analytics"], route_class=LeanRout
 EXPORT_CHUNK = 2_000
 
 PeriodQuery = Annotated[
-    str | None, Query(max_length=16, description="24h, 7d (default), 30d or 90d, ending now")
+    str | None,
+    Query(
+        max_length=16,
+        description="24h, 7d (default), 30d or 90d: that many hours or days ending at the "
+        "request time. Not together with from and to",
+    ),
 ]
-DateQuery = Annotated[
-    str | None, Query(max_length=32, description="First or last local day, YYYY-MM-DD")
+FromQuery = Annotated[
+    str | None,
+    Query(
+        alias="from",
+        max_length=32,
+        description="First local day of the range, YYYY-MM-DD in timezone, inclusive; "
+        "send it with to",
+    ),
+]
+ToQuery = Annotated[
+    str | None,
+    Query(
+        alias="to",
+        max_length=32,
+        description="Last local day of the range, YYYY-MM-DD in timezone, inclusive; not "
+        f"before from, and at most {MAX_RANGE_DAYS} days counting both",
+    ),
 ]
 ZoneQuery = Annotated[
-    str | None, Query(max_length=64, description="IANA time zone name; UTC by default")
+    str | None,
+    Query(
+        max_length=64,
+        description="IANA time zone name, such as America/Chicago, for local days and "
+        "buckets; UTC by default",
+    ),
 ]
-MailboxQuery = Annotated[str | None, Query(alias="mailboxId", max_length=64)]
+MailboxQuery = Annotated[
+    str | None,
+    Query(
+        alias="mailboxId",
+        max_length=64,
+        description="Only conversations of this mailbox; one outside a key's mailboxes is a 404",
+    ),
+]
+MetricsQuery = Annotated[
+    str | None,
+    Query(
+        max_length=500,
+        description=f"Comma-separated metric names, of {', '.join(METRICS)}; "
+        f"{', '.join(DEFAULT_METRICS)} by default",
+    ),
+]
+IntervalQuery = Annotated[
+    str | None,
+    Query(
+        max_length=16,
+        description="hour, day or week (ISO, from Monday): adds a series of local buckets; "
+        f"hour allows at most {MAX_BUCKETS:,} buckets",
+    ),
+]
 
 
 @router.get(
@@ -38,20 +88,16 @@ MailboxQuery = Annotated[str | None, Query(alias="mailboxId", max_length=64)]
     summary="Get metrics with definitions, sample sizes, trends and an optional series",
 )
 async def get_metrics(
-    principal: PrincipalDep,
+    principal: AnalyticsReader,
     db: DbDep,
     period: PeriodQuery = None,
-    date_from: Annotated[DateQuery, Query(alias="from")] = None,
-    date_to: Annotated[DateQuery, Query(alias="to")] = None,
+    date_from: FromQuery = None,
+    date_to: ToQuery = None,
     timezone: ZoneQuery = None,
     mailbox_id: MailboxQuery = None,
-    metrics: Annotated[
-        str | None,
-        Query(max_length=500, description="Comma-separated metric names"),
-    ] = None,
-    interval: Annotated[str | None, Query(max_length=16, description="hour, day or week")] = None,
+    metrics: MetricsQuery = None,
+    interval: IntervalQuery = None,
 ) -> dict[str, Any]:
-    require(principal, "analytics:read")
     request = service.parse_request(
         period=period,
         date_from=date_from,
@@ -80,15 +126,14 @@ async def get_metrics(
     summary="Export one CSV row per conversation of the period",
 )
 async def export_conversations(
-    principal: PrincipalDep,
+    principal: AnalyticsReader,
     db: DbDep,
     period: PeriodQuery = None,
-    date_from: Annotated[DateQuery, Query(alias="from")] = None,
-    date_to: Annotated[DateQuery, Query(alias="to")] = None,
+    date_from: FromQuery = None,
+    date_to: ToQuery = None,
     timezone: ZoneQuery = None,
     mailbox_id: MailboxQuery = None,
 ) -> StreamingResponse:
-    require(principal, "analytics:read")
     request = service.parse_request(
         period=period,
         date_from=date_from,

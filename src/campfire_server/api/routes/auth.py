@@ -9,7 +9,7 @@ import anyio
 from fastapi import APIRouter, Request
 
 from ...auth import login
-from ...auth.permissions import narrow_mailboxes, require
+from ...auth.permissions import narrow_mailboxes
 from ...auth.principal import Principal
 from ...auth.schemas import (
     IssuedToken,
@@ -25,8 +25,9 @@ from ...errors import AuthenticationFailed, PermissionDenied, ValidationFailed
 from ...json_values import as_sent
 from ...organizations import service as organizations
 from ...routing import service as routing_service
-from ..deps import DbDep, PrincipalDep, SettingsDep, client_address, enforce_limit
+from ..deps import DbDep, SettingsDep, client_address, enforce_limit
 from ..lean_route import LeanRoute
+from ..route_access import TokenIssuer
 from ..schemas import errors
 
 log = logging.getLogger(__name__)
@@ -95,9 +96,8 @@ async def login_agent(
     summary="Issue an agent or viewer token",
 )
 async def create_token(
-    body: TokenCreate, principal: PrincipalDep, db: DbDep, settings: SettingsDep
+    body: TokenCreate, principal: TokenIssuer, db: DbDep, settings: SettingsDep
 ) -> IssuedToken:
-    require(principal, "tokens:issue")
     if body.ttl_seconds > settings.token_max_ttl_seconds:
         raise ValidationFailed(
             f"ttlSeconds is {body.ttl_seconds}; the limit is {settings.token_max_ttl_seconds}",

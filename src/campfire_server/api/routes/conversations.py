@@ -6,7 +6,6 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 
-from ...auth.permissions import require
 from ...clock import from_iso
 from ...conversations import actions, service
 from ...conversations.schemas import (
@@ -19,10 +18,11 @@ from ...conversations.schemas import (
 from ...db import lock_order
 from ...errors import ValidationFailed, quoted
 from ...pagination import page_request
-from ..deps import DbDep, PrincipalDep
+from ..deps import DbDep
 from ..lean_route import LeanRoute
 from ..locations import set_location
 from ..query import QueryInt
+from ..route_access import ConversationManager, ConversationReader, ConversationWriter
 from ..schemas import Page, errors
 
 router = APIRouter(prefix="/conversations", tags=["conversations"], route_class=LeanRoute)
@@ -52,9 +52,8 @@ def _timestamp(name: str, value: str | None) -> int | None:
     summary="Create a conversation",
 )
 async def create_conversation(
-    body: ConversationCreate, principal: PrincipalDep, db: DbDep, response: Response
+    body: ConversationCreate, principal: ConversationWriter, db: DbDep, response: Response
 ) -> Conversation:
-    require(principal, "conversations:write")
     if body.customer_id is None:
         if not principal.is_customer:
             raise ValidationFailed(
@@ -81,7 +80,7 @@ async def create_conversation(
     summary="List conversations, newest first",
 )
 async def list_conversations(
-    principal: PrincipalDep,
+    principal: ConversationReader,
     db: DbDep,
     page: Annotated[
         QueryInt, Query(ge=1, le=1_000_000, description="1-based page; prefer cursor")
@@ -96,7 +95,6 @@ async def list_conversations(
     created_after: Annotated[str | None, Query(alias="createdAfter")] = None,
     created_before: Annotated[str | None, Query(alias="createdBefore")] = None,
 ) -> dict:
-    require(principal, "conversations:read")
     if principal.is_customer:
         customer_id = principal.customer_id if customer_id in (None, principal.customer_id) else ""
     filters = service.ConversationFilters(
@@ -131,9 +129,8 @@ async def list_conversations(
     summary="Get a conversation",
 )
 async def get_conversation(
-    conversation_id: str, principal: PrincipalDep, db: DbDep
+    conversation_id: str, principal: ConversationReader, db: DbDep
 ) -> Conversation:
-    require(principal, "conversations:read")
 
     def read(tx):  # type: ignore[no-untyped-def]
         row = service.find_conversation_row(tx, principal, conversation_id)
@@ -165,9 +162,8 @@ async def get_conversation(
     ),
 )
 async def update_conversation(
-    conversation_id: str, body: ConversationUpdate, principal: PrincipalDep, db: DbDep
+    conversation_id: str, body: ConversationUpdate, principal: ConversationManager, db: DbDep
 ) -> Conversation:
-    require(principal, "conversations:manage")
     return await db.write(
         lambda tx: actions.update_conversation(tx, principal, conversation_id, body),
         order_key=actions.update_lock_key(principal.org_id, conversation_id, body),

@@ -6,14 +6,14 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 
-from ...auth.permissions import require
 from ...errors import ValidationFailed
 from ...realtime import service
 from ...realtime.events import Channel
 from ...realtime.protocol import Since, parse_since
-from ..deps import DbDep, PrincipalDep
+from ..deps import DbDep
 from ..lean_route import LeanRoute
 from ..query import QueryInt
+from ..route_access import EventReader
 from ..schemas import errors
 
 router = APIRouter(tags=["events"], route_class=LeanRoute)
@@ -34,7 +34,7 @@ router = APIRouter(tags=["events"], route_class=LeanRoute)
 )
 async def list_events(
     request: Request,
-    principal: PrincipalDep,
+    principal: EventReader,
     db: DbDep,
     channel: Annotated[
         str, Query(max_length=80, description="conversation:{id}, mailbox:{id} or agent:{id}")
@@ -43,7 +43,6 @@ async def list_events(
     cursor: Annotated[str | None, Query(max_length=40, description="Same as since")] = None,
     limit: Annotated[QueryInt, Query(ge=1, le=1000)] = 100,
 ) -> dict[str, Any]:
-    require(principal, "events:read")
     parsed = Channel.parse(channel)
     start = _start(since, cursor)
 

@@ -8,15 +8,15 @@ from fastapi import APIRouter, Query, Response
 from pydantic import Field
 
 from ... import clock
-from ...auth.permissions import require
 from ...db import lock_order
 from ...pagination import page_request
 from ...routing import actions, service
 from ...routing.schemas import Handoff, HandoffCreate, HandoffStatus, QueuedHandoff
-from ..deps import DbDep, PrincipalDep
+from ..deps import DbDep
 from ..lean_route import LeanRoute
 from ..locations import set_location
 from ..query import QueryInt
+from ..route_access import HandoffLister, HandoffReader, HandoffWriter
 from ..schemas import Page, errors
 
 router = APIRouter(
@@ -44,7 +44,7 @@ MAX_QUEUE_LIMIT = 200
     summary="List handoffs in queue order (by priority, then oldest first) or creation order",
 )
 async def list_handoffs(
-    principal: PrincipalDep,
+    principal: HandoffLister,
     db: DbDep,
     status: Annotated[list[HandoffStatus] | None, Query()] = None,
     mailbox_id: Annotated[str | None, Query(alias="mailboxId", max_length=64)] = None,
@@ -63,7 +63,6 @@ async def list_handoffs(
         ),
     ] = "queue",
 ) -> HandoffList:
-    require(principal, "handoffs:list")
     statuses = sorted(set(status or ["queued"]))
     by_creation = order == service.CREATED_ORDER
     request = page_request(
@@ -108,11 +107,10 @@ async def list_handoffs(
 async def request_handoff(
     conversation_id: str,
     body: HandoffCreate,
-    principal: PrincipalDep,
+    principal: HandoffWriter,
     db: DbDep,
     response: Response,
 ) -> Handoff:
-    require(principal, "handoffs:write")
     handoff, created = await db.write(
         lambda tx: actions.open_handoff(
             tx,
@@ -141,8 +139,7 @@ async def request_handoff(
     operation_id="handoffs-get",
     summary="Get the conversation's latest handoff",
 )
-async def get_handoff(conversation_id: str, principal: PrincipalDep, db: DbDep) -> Handoff:
-    require(principal, "handoffs:read")
+async def get_handoff(conversation_id: str, principal: HandoffReader, db: DbDep) -> Handoff:
     handoff = await db.read(
         lambda tx: actions.get_handoff(
             tx,
@@ -170,8 +167,7 @@ async def get_handoff(conversation_id: str, principal: PrincipalDep, db: DbDep) 
     ),
     summary="Finish the assigned handoff; the agent is freed and the AI answers again",
 )
-async def complete_handoff(conversation_id: str, principal: PrincipalDep, db: DbDep) -> Handoff:
-    require(principal, "handoffs:write")
+async def complete_handoff(conversation_id: str, principal: HandoffWriter, db: DbDep) -> Handoff:
     return await db.write(
         lambda tx: actions.complete_handoff(
             tx,
@@ -196,8 +192,7 @@ async def complete_handoff(conversation_id: str, principal: PrincipalDep, db: Db
     ),
     summary="Hand the conversation back to the AI",
 )
-async def cancel_handoff(conversation_id: str, principal: PrincipalDep, db: DbDep) -> Handoff:
-    require(principal, "handoffs:write")
+async def cancel_handoff(conversation_id: str, principal: HandoffWriter, db: DbDep) -> Handoff:
     return await db.write(
         lambda tx: actions.cancel_handoff(
             tx,

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request, Response
 
 from ...auth import keys
-from ...auth.permissions import narrow_mailboxes, require
+from ...auth.permissions import narrow_mailboxes
 from ...auth.principal import Principal
 from ...auth.schemas import ApiKey, IssuedApiKey, KeyCreate
 from ...auth.scope import manages
@@ -16,10 +16,11 @@ from ...db.tx import Tx
 from ...errors import NotFound, ValidationFailed
 from ...organizations import service as organizations
 from ...pagination import page_request
-from ..deps import DbDep, PrincipalDep
+from ..deps import DbDep
 from ..lean_route import LeanRoute
 from ..locations import set_location
 from ..query import QueryInt
+from ..route_access import KeyManager
 from ..schemas import Page, errors
 
 router = APIRouter(prefix="/keys", tags=["keys"], route_class=LeanRoute)
@@ -78,9 +79,8 @@ def _create(tx: Tx, org_id: str, body: KeyCreate, mailbox_ids: list[str]) -> Iss
     summary="Create an API key; the whole key is in this response only",
 )
 async def create_key(
-    body: KeyCreate, principal: PrincipalDep, db: DbDep, request: Request, response: Response
+    body: KeyCreate, principal: KeyManager, db: DbDep, request: Request, response: Response
 ) -> IssuedApiKey:
-    require(principal, "keys:manage")
     mailbox_ids = narrow_mailboxes(principal, body.mailbox_ids)
     origins = request.app.state.origins
 
@@ -103,7 +103,7 @@ async def create_key(
     summary="List API keys, oldest first, never their secret part",
 )
 async def list_keys(
-    principal: PrincipalDep,
+    principal: KeyManager,
     db: DbDep,
     page: Annotated[
         QueryInt, Query(ge=1, le=1_000_000, description="1-based page; prefer cursor")
@@ -111,7 +111,6 @@ async def list_keys(
     limit: Annotated[QueryInt, Query(ge=1, le=100)] = 50,
     cursor: Annotated[str | None, Query(max_length=200, description="nextCursor")] = None,
 ) -> dict:
-    require(principal, "keys:manage")
     request = page_request(page, limit, cursor, list_key=f"{principal.org_id}:keys")
     rows, meta = await db.read(lambda tx: keys.list_managed_keys(tx, principal, request))
     return {"data": [ApiKey.from_row(row) for row in rows], "pagination": meta}
@@ -124,8 +123,7 @@ async def list_keys(
     operation_id="keys-get",
     summary="Get an API key, never its secret part",
 )
-async def get_key(key_id: str, principal: PrincipalDep, db: DbDep) -> ApiKey:
-    require(principal, "keys:manage")
+async def get_key(key_id: str, principal: KeyManager, db: DbDep) -> ApiKey:
     row = await db.lookup(lambda tx: _find_key(tx, principal, key_id))
     return ApiKey.from_row(row)
 
@@ -137,8 +135,7 @@ async def get_key(key_id: str, principal: PrincipalDep, db: DbDep) -> ApiKey:
     operation_id="keys-revoke",
     summary="Revoke an API key at once",
 )
-async def revoke_key(key_id: str, principal: PrincipalDep, db: DbDep, request: Request) -> Response:
-    require(principal, "keys:manage")
+async def revoke_key(key_id: str, principal: KeyManager, db: DbDep, request: Request) -> Response:
     state = request.app.state
 
     def work(tx: Tx) -> None:

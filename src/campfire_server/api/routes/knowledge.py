@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
 
-from ...auth.permissions import narrow_mailboxes, require
+from ...auth.permissions import narrow_mailboxes
 from ...auth.principal import Principal
 from ...auth.scope import is_limited, require_managed, sees_mailbox
 from ...db.tx import Tx
@@ -25,10 +25,11 @@ from ...knowledge.schemas import (
 from ...knowledge.urls import source_url
 from ...pagination import page_request
 from ...validation import Visible
-from ..deps import DbDep, PrincipalDep
+from ..deps import DbDep
 from ..lean_route import LeanRoute
 from ..locations import set_location
 from ..query import QueryInt
+from ..route_access import KnowledgeReader, KnowledgeWriter
 from ..schemas import errors
 
 router = APIRouter(prefix="/knowledge", tags=["knowledge"], route_class=LeanRoute)
@@ -62,9 +63,8 @@ def _managed_article(tx: Tx, principal: Principal, article_id: str) -> dict:
     summary="Create an article",
 )
 async def create_article(
-    body: ArticleCreate, principal: PrincipalDep, db: DbDep, response: Response
+    body: ArticleCreate, principal: KnowledgeWriter, db: DbDep, response: Response
 ) -> ArticlePublic:
-    require(principal, "knowledge:write")
     article = _narrowed(principal, body)
     row = await db.write(lambda tx: actions.create_article(tx, principal.org_id, article))
     article = service.to_public(row)
@@ -79,8 +79,9 @@ async def create_article(
     operation_id="knowledge-articles-import",
     summary="Create or update many articles, matched by externalId or url",
 )
-async def import_articles(body: ArticleImport, principal: PrincipalDep, db: DbDep) -> ImportResult:
-    require(principal, "knowledge:write")
+async def import_articles(
+    body: ArticleImport, principal: KnowledgeWriter, db: DbDep
+) -> ImportResult:
     items = [_narrowed(principal, item) for item in body.articles]
     return await db.write(
         lambda tx: actions.import_articles(tx, principal.org_id, items, scope=principal)
@@ -94,7 +95,7 @@ async def import_articles(body: ArticleImport, principal: PrincipalDep, db: DbDe
     summary="List articles, oldest first",
 )
 async def list_articles(
-    principal: PrincipalDep,
+    principal: KnowledgeReader,
     db: DbDep,
     page: Annotated[
         QueryInt, Query(ge=1, le=1_000_000, description="1-based page; prefer cursor")
@@ -104,7 +105,6 @@ async def list_articles(
     tag: Annotated[str | None, Query(max_length=64)] = None,
     mailbox_id: Annotated[str | None, Query(alias="mailboxId", max_length=64)] = None,
 ) -> dict:
-    require(principal, "knowledge:read")
     _check_mailbox_filter(principal, mailbox_id)
     filters = (tag, mailbox_id)
     request = page_request(page, limit, cursor, list_key=f"{principal.org_id}:articles:{filters!r}")
@@ -133,12 +133,11 @@ async def list_articles(
 )
 async def search_articles(
     request: Request,
-    principal: PrincipalDep,
+    principal: KnowledgeReader,
     q: Annotated[str, Query(min_length=1, max_length=2000), Visible],
     mailbox_id: Annotated[str | None, Query(alias="mailboxId", max_length=64)] = None,
     limit: Annotated[QueryInt, Query(ge=1, le=50)] = 10,
 ) -> dict:
-    require(principal, "knowledge:read")
     _check_mailbox_filter(principal, mailbox_id)
     engine = request.app.state.answer_engine
     index = await engine.registry.get(principal.org_id)
@@ -171,8 +170,7 @@ async def search_articles(
     operation_id="knowledge-articles-get",
     summary="Get an article",
 )
-async def get_article(article_id: str, principal: PrincipalDep, db: DbDep) -> ArticlePublic:
-    require(principal, "knowledge:read")
+async def get_article(article_id: str, principal: KnowledgeReader, db: DbDep) -> ArticlePublic:
     row = await db.lookup(lambda tx: service.find_article_row(tx, principal, article_id))
     return service.to_public(row)
 
@@ -185,9 +183,8 @@ async def get_article(article_id: str, principal: PrincipalDep, db: DbDep) -> Ar
     summary="Change an article",
 )
 async def update_article(
-    article_id: str, body: ArticleUpdate, principal: PrincipalDep, db: DbDep
+    article_id: str, body: ArticleUpdate, principal: KnowledgeWriter, db: DbDep
 ) -> ArticlePublic:
-    require(principal, "knowledge:write")
     if is_limited(principal) and "mailbox_ids" in body.model_fields_set:
         mailbox_ids = narrow_mailboxes(principal, body.mailbox_ids or [])
         body = body.model_copy(update={"mailbox_ids": mailbox_ids})
@@ -207,8 +204,7 @@ async def update_article(
     operation_id="knowledge-articles-delete",
     summary="Delete an article",
 )
-async def delete_article(article_id: str, principal: PrincipalDep, db: DbDep) -> Response:
-    require(principal, "knowledge:write")
+async def delete_article(article_id: str, principal: KnowledgeWriter, db: DbDep) -> Response:
 
     def work(tx: Tx) -> None:
         _managed_article(tx, principal, article_id)

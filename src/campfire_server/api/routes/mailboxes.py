@@ -6,16 +6,16 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 
-from ...auth.permissions import require
 from ...auth.scope import require_unlimited
 from ...db.tx import Tx
 from ...organizations import actions, service
 from ...organizations.schemas import Mailbox, MailboxCreate, MailboxUpdate
 from ...pagination import page_request
-from ..deps import DbDep, PrincipalDep
+from ..deps import DbDep
 from ..lean_route import LeanRoute
 from ..locations import set_location
 from ..query import QueryInt
+from ..route_access import MailboxReader, MailboxWriter
 from ..schemas import Page, errors
 
 router = APIRouter(prefix="/mailboxes", tags=["mailboxes"], route_class=LeanRoute)
@@ -30,9 +30,8 @@ router = APIRouter(prefix="/mailboxes", tags=["mailboxes"], route_class=LeanRout
     summary="Create a mailbox",
 )
 async def create_mailbox(
-    body: MailboxCreate, principal: PrincipalDep, db: DbDep, response: Response
+    body: MailboxCreate, principal: MailboxWriter, db: DbDep, response: Response
 ) -> Mailbox:
-    require(principal, "mailboxes:write")
     require_unlimited(principal, "create mailboxes")
     mailbox = await db.write(lambda tx: actions.create_mailbox(tx, principal.org_id, body))
     set_location(response, "mailboxes", mailbox.id)
@@ -47,7 +46,7 @@ async def create_mailbox(
     summary="List mailboxes, oldest first",
 )
 async def list_mailboxes(
-    principal: PrincipalDep,
+    principal: MailboxReader,
     db: DbDep,
     page: Annotated[
         QueryInt, Query(ge=1, le=1_000_000, description="1-based page; prefer cursor")
@@ -55,7 +54,6 @@ async def list_mailboxes(
     limit: Annotated[QueryInt, Query(ge=1, le=100)] = 50,
     cursor: Annotated[str | None, Query(max_length=200, description="nextCursor")] = None,
 ) -> dict:
-    require(principal, "mailboxes:read")
     request = page_request(page, limit, cursor, list_key=f"{principal.org_id}:mailboxes")
     items, meta = await db.read(lambda tx: service.list_visible_mailboxes(tx, principal, request))
     return {"data": items, "pagination": meta}
@@ -68,8 +66,7 @@ async def list_mailboxes(
     operation_id="mailboxes-get",
     summary="Get a mailbox",
 )
-async def get_mailbox(mailbox_id: str, principal: PrincipalDep, db: DbDep) -> Mailbox:
-    require(principal, "mailboxes:read")
+async def get_mailbox(mailbox_id: str, principal: MailboxReader, db: DbDep) -> Mailbox:
     row = await db.lookup(lambda tx: service.find_mailbox_row(tx, principal, mailbox_id))
     return service.mailbox_from_row(row)
 
@@ -82,9 +79,8 @@ async def get_mailbox(mailbox_id: str, principal: PrincipalDep, db: DbDep) -> Ma
     summary="Rename a mailbox or change its settings",
 )
 async def update_mailbox(
-    mailbox_id: str, body: MailboxUpdate, principal: PrincipalDep, db: DbDep
+    mailbox_id: str, body: MailboxUpdate, principal: MailboxWriter, db: DbDep
 ) -> Mailbox:
-    require(principal, "mailboxes:write")
 
     def work(tx: Tx) -> Mailbox:
         service.find_mailbox_row(tx, principal, mailbox_id)
@@ -100,8 +96,7 @@ async def update_mailbox(
     operation_id="mailboxes-delete",
     summary="Delete a mailbox that has no conversations",
 )
-async def delete_mailbox(mailbox_id: str, principal: PrincipalDep, db: DbDep) -> Response:
-    require(principal, "mailboxes:write")
+async def delete_mailbox(mailbox_id: str, principal: MailboxWriter, db: DbDep) -> Response:
 
     def work(tx: Tx) -> None:
         service.find_mailbox_row(tx, principal, mailbox_id)

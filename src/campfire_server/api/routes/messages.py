@@ -6,15 +6,15 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
 
-from ...auth.permissions import require
 from ...conversations import actions, service
 from ...conversations.schemas import Message, MessageCreate
 from ...db import lock_order
 from ...pagination import page_request
-from ..deps import DbDep, PrincipalDep, enforce_limit
+from ..deps import DbDep, enforce_limit
 from ..lean_route import LeanRoute
 from ..locations import set_location
 from ..query import QueryInt
+from ..route_access import MessageReader, MessageWriter
 from ..schemas import Page, errors
 
 router = APIRouter(
@@ -33,12 +33,11 @@ router = APIRouter(
 async def create_message(
     conversation_id: str,
     body: MessageCreate,
-    principal: PrincipalDep,
+    principal: MessageWriter,
     db: DbDep,
     request: Request,
     response: Response,
 ) -> Message:
-    require(principal, "messages:write")
     rate_limits = request.app.state.rate_limits
     enforce_limit(request, await rate_limits.hit_message(principal.org_id, conversation_id))
     message = await db.write(
@@ -58,13 +57,12 @@ async def create_message(
 )
 async def list_messages(
     conversation_id: str,
-    principal: PrincipalDep,
+    principal: MessageReader,
     db: DbDep,
     page: Annotated[QueryInt, Query(ge=1, le=1_000_000)] = 1,
     limit: Annotated[QueryInt, Query(ge=1, le=100)] = 50,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
 ) -> dict:
-    require(principal, "messages:read")
     # A cursor of an earlier version carries the last message's id, not its
     # seq; list_messages finds the seq, so such a cursor still continues.
     request = page_request(
@@ -96,9 +94,8 @@ async def list_messages(
     summary="Get a message",
 )
 async def get_message(
-    conversation_id: str, message_id: str, principal: PrincipalDep, db: DbDep
+    conversation_id: str, message_id: str, principal: MessageReader, db: DbDep
 ) -> Message:
-    require(principal, "messages:read")
     return await db.lookup(
         lambda tx: service.get_message(
             tx,

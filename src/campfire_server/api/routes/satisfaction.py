@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response
 
-from ...auth.permissions import require
 from ...db import lock_order
 from ...satisfaction import actions, service
 from ...satisfaction.schemas import Rating, RatingCreate
-from ..deps import DbDep, PrincipalDep
+from ..deps import DbDep
 from ..lean_route import LeanRoute
 from ..locations import set_location
+from ..route_access import ConversationReader, SatisfactionRater
 from ..schemas import errors
 
 router = APIRouter(
@@ -34,11 +34,10 @@ router = APIRouter(
 async def rate_conversation(
     conversation_id: str,
     body: RatingCreate,
-    principal: PrincipalDep,
+    principal: SatisfactionRater,
     db: DbDep,
     response: Response,
 ) -> Rating:
-    require(principal, "satisfaction:write")
     rating, created = await db.write(
         lambda tx: actions.rate_conversation(tx, principal, conversation_id, body),
         order_key=lock_order.conversation(conversation_id),
@@ -57,6 +56,5 @@ async def rate_conversation(
     operation_id="satisfaction-get",
     summary="Get the satisfaction rating of a conversation",
 )
-async def get_rating(conversation_id: str, principal: PrincipalDep, db: DbDep) -> Rating:
-    require(principal, "conversations:read")
+async def get_rating(conversation_id: str, principal: ConversationReader, db: DbDep) -> Rating:
     return await db.read(lambda tx: service.get_rating(tx, principal, conversation_id))

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Body, Query, Response
 
 from ... import clock
-from ...auth.permissions import narrow_mailboxes, require
+from ...auth.permissions import narrow_mailboxes
 from ...db.tx import Tx
 from ...pagination import page_request
 from ...webhooks import actions, guard, service
@@ -19,10 +19,11 @@ from ...webhooks.schemas import (
     WebhookCreate,
     WebhookUpdate,
 )
-from ..deps import DbDep, PrincipalDep, SettingsDep
+from ..deps import DbDep, SettingsDep
 from ..lean_route import LeanRoute
 from ..locations import set_location
 from ..query import QueryInt
+from ..route_access import WebhookManager
 from ..schemas import Page, errors
 
 router = APIRouter(prefix="/webhooks", tags=["webhooks"], route_class=LeanRoute)
@@ -38,12 +39,11 @@ router = APIRouter(prefix="/webhooks", tags=["webhooks"], route_class=LeanRoute)
 )
 async def create_webhook(
     body: WebhookCreate,
-    principal: PrincipalDep,
+    principal: WebhookManager,
     db: DbDep,
     settings: SettingsDep,
     response: Response,
 ) -> Webhook:
-    require(principal, "webhooks:manage")
     actions.check_events(body.events)
     mailbox_ids = narrow_mailboxes(principal, body.mailbox_ids)
     guard.check_url(body.url, settings)
@@ -62,13 +62,12 @@ async def create_webhook(
     summary="List webhooks, oldest first; secrets are masked",
 )
 async def list_webhooks(
-    principal: PrincipalDep,
+    principal: WebhookManager,
     db: DbDep,
     page: Annotated[QueryInt, Query(ge=1, le=1_000_000)] = 1,
     limit: Annotated[QueryInt, Query(ge=1, le=100)] = 50,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
 ) -> dict:
-    require(principal, "webhooks:manage")
     request = page_request(page, limit, cursor, list_key=f"{principal.org_id}:webhooks")
     rows, meta = await db.read(lambda tx: service.list_webhooks(tx, principal, request))
     now = clock.now_ms()
@@ -82,8 +81,7 @@ async def list_webhooks(
     operation_id="webhooks-get",
     summary="Get a webhook; the secret is masked",
 )
-async def get_webhook(webhook_id: str, principal: PrincipalDep, db: DbDep) -> Webhook:
-    require(principal, "webhooks:manage")
+async def get_webhook(webhook_id: str, principal: WebhookManager, db: DbDep) -> Webhook:
     row = await db.read(lambda tx: service.find_webhook_row(tx, principal, webhook_id))
     return service.webhook_from_row(row, now_ms=clock.now_ms())
 
@@ -98,11 +96,10 @@ async def get_webhook(webhook_id: str, principal: PrincipalDep, db: DbDep) -> We
 async def update_webhook(
     webhook_id: str,
     body: WebhookUpdate,
-    principal: PrincipalDep,
+    principal: WebhookManager,
     db: DbDep,
     settings: SettingsDep,
 ) -> Webhook:
-    require(principal, "webhooks:manage")
     if body.events is not None:
         actions.check_events(body.events)
     if body.url is not None:
@@ -122,8 +119,7 @@ async def update_webhook(
     operation_id="webhooks-delete",
     summary="Delete a webhook and its delivery log",
 )
-async def delete_webhook(webhook_id: str, principal: PrincipalDep, db: DbDep) -> Response:
-    require(principal, "webhooks:manage")
+async def delete_webhook(webhook_id: str, principal: WebhookManager, db: DbDep) -> Response:
 
     def work(tx: Tx) -> None:
         service.find_webhook_row(tx, principal, webhook_id, lock=True)
@@ -142,12 +138,11 @@ async def delete_webhook(webhook_id: str, principal: PrincipalDep, db: DbDep) ->
 )
 async def rotate_secret(
     webhook_id: str,
-    principal: PrincipalDep,
+    principal: WebhookManager,
     db: DbDep,
     settings: SettingsDep,
     body: Annotated[SecretRotation | None, Body()] = None,
 ) -> Webhook:
-    require(principal, "webhooks:manage")
     new_secret = body.secret if body is not None else None
     grace_ms = int(settings.webhook_rotation_grace_seconds * 1000)
 
@@ -167,14 +162,13 @@ async def rotate_secret(
 )
 async def list_deliveries(
     webhook_id: str,
-    principal: PrincipalDep,
+    principal: WebhookManager,
     db: DbDep,
     page: Annotated[QueryInt, Query(ge=1, le=1_000_000)] = 1,
     limit: Annotated[QueryInt, Query(ge=1, le=100)] = 50,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
     status: DeliveryStatus | None = None,
 ) -> dict:
-    require(principal, "webhooks:manage")
     request = page_request(
         page, limit, cursor, list_key=f"{principal.org_id}:deliveries:{webhook_id}:{status}"
     )
@@ -196,9 +190,8 @@ async def list_deliveries(
     summary="Send a delivery again now, with the same webhook-id",
 )
 async def retry_delivery(
-    webhook_id: str, delivery_id: str, principal: PrincipalDep, db: DbDep
+    webhook_id: str, delivery_id: str, principal: WebhookManager, db: DbDep
 ) -> Delivery:
-    require(principal, "webhooks:manage")
 
     def work(tx: Tx) -> Delivery:
         service.find_webhook_row(tx, principal, webhook_id)
@@ -215,8 +208,7 @@ async def retry_delivery(
     operation_id="webhooks-test",
     summary="Queue a ping event for this webhook",
 )
-async def test_webhook(webhook_id: str, principal: PrincipalDep, db: DbDep) -> Delivery:
-    require(principal, "webhooks:manage")
+async def test_webhook(webhook_id: str, principal: WebhookManager, db: DbDep) -> Delivery:
 
     def work(tx: Tx) -> Delivery:
         service.find_webhook_row(tx, principal, webhook_id)

@@ -9,8 +9,9 @@ from ...auth.schemas import WidgetSession, WidgetSessionCreate
 from ...auth.tokens import issue_token
 from ...clock import to_iso
 from ...db import lock_order
-from ..deps import DbDep, PrincipalDep, SettingsDep, client_address, enforce_limit
+from ..deps import DbDep, SettingsDep, client_address, enforce_limit
 from ..lean_route import LeanRoute
+from ..route_access import WidgetKeyHolder
 from ..schemas import errors
 
 router = APIRouter(prefix="/widget", tags=["widget"], route_class=LeanRoute)
@@ -30,7 +31,7 @@ router = APIRouter(prefix="/widget", tags=["widget"], route_class=LeanRoute)
 )
 async def create_widget_session(
     body: WidgetSessionCreate,
-    principal: PrincipalDep,
+    principal: WidgetKeyHolder,
     db: DbDep,
     settings: SettingsDep,
     request: Request,
