@@ -146,9 +146,27 @@ _MODELS = {
 }
 
 
+# The fused model of an index that keeps no passage word pieces (more than
+# ``knowledge/index.py``'s MAX_PRECOMPUTED_PASSAGES passages). Its evidence has
+# no ``piece_match_lead``, so this model is fitted without that feature.
+WITHOUT_LEAD = "fused-without-lead"
+
+
 def model_path(mode: str) -> Path:
     """Return the file of the boosted-tree model for retriever ``mode``."""
     return MODEL_DIR / f"confidence-{mode}.json"
+
+
+def index_confidence_model(mode: str, *, keeps_passage_pieces: bool) -> ConfidenceScorer:
+    """Return the confidence model for retriever ``mode`` over one index.
+
+    Semantic and fused answers from an index that keeps no passage word
+    pieces get the model fitted without ``piece_match_lead``, because that
+    feature is then a constant 0.5 the full model never saw.
+    """
+    if mode != "lexical" and not keeps_passage_pieces:
+        return confidence_model(WITHOUT_LEAD)
+    return confidence_model(mode)
 
 
 @cache
@@ -159,6 +177,11 @@ def confidence_model(mode: str) -> ConfidenceScorer:
     path = model_path(fitted_mode)
     if path.exists():
         return load_model(path)
+    if mode == WITHOUT_LEAD:
+        raise FileNotFoundError(
+            f"{path} is missing; write it with python bench/fit_confidence.py DATA_DIR "
+            f"--retriever fused --drop piece_match_lead --out {path}"
+        )
 
     model = _MODELS.get(mode) or _MODELS["lexical"]
     unknown = set(model.weights) - set(FEATURE_NAMES)
