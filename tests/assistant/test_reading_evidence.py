@@ -161,11 +161,47 @@ def test_piece_match_lead_without_kept_pieces(larger_index):
 
 
 LARGE_TOPICS = (
-    "invoice", "calendar", "reminder", "payroll", "inventory", "shipping", "coupon", "badge",
-    "printer", "kiosk", "locker", "parking", "voucher", "webhook", "export", "import", "backup",
-    "archive", "survey", "ticket", "roster", "shift", "timesheet", "expense", "mileage",
-    "catalog", "warehouse", "supplier", "contract", "renewal", "discount", "gift card", "loyalty",
-    "referral", "newsletter", "signature", "template", "workflow", "dashboard", "report", "alert",
+    "invoice",
+    "calendar",
+    "reminder",
+    "payroll",
+    "inventory",
+    "shipping",
+    "coupon",
+    "badge",
+    "printer",
+    "kiosk",
+    "locker",
+    "parking",
+    "voucher",
+    "webhook",
+    "export",
+    "import",
+    "backup",
+    "archive",
+    "survey",
+    "ticket",
+    "roster",
+    "shift",
+    "timesheet",
+    "expense",
+    "mileage",
+    "catalog",
+    "warehouse",
+    "supplier",
+    "contract",
+    "renewal",
+    "discount",
+    "gift card",
+    "loyalty",
+    "referral",
+    "newsletter",
+    "signature",
+    "template",
+    "workflow",
+    "dashboard",
+    "report",
+    "alert",
 )
 
 
@@ -175,10 +211,7 @@ def large_index():
     # section is its own passage, 4,100 in all.
     articles = []
     for number, topic in enumerate(LARGE_TOPICS):
-        sections = [
-            f"Where is {topic} option {item}?\nOn the {topic} page."
-            for item in range(100)
-        ]
+        sections = [f"Where is {topic} option {item}?\nOn the {topic} page." for item in range(100)]
         title = f"{topic.capitalize()} options"
         articles.append(IndexedArticle(f"art_{number}", title, "\n\n".join(sections), None))
     return KnowledgeIndex(articles, encoder=Encoder(bfloat16=False))
