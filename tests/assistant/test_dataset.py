@@ -15,11 +15,14 @@ from campfire_server.assistant.evaluation import evaluate, load_questions, summa
 
 SLICE = 200
 # Floors sit just under the figures measured when they were set (hit@5 0.921,
-# AUROC 0.832, recall 0.812, false-handoff rate 0.349 on this slice), so
+# AUROC 0.794, recall 0.750, false-handoff rate 0.355 on this slice), so
 # losing one unanswerable question (0.031 of recall) fails.
 # NOTE: the confidence model was fitted on these questions among others, so
-# the AUROC here is in-sample. Cross-validated, it is about 0.80 on techqa.
-FLOORS = {"hit@5": 0.91, "auroc": 0.82, "handoff_recall": 0.80}
+# the AUROC here is in-sample. Cross-validated, it is about 0.79 on techqa.
+# The monotonic trees and logistic model that replaced 150 unconstrained
+# trees fit their training rows less closely: those reached AUROC 0.832 and
+# recall 0.812 here, and 0.797 cross-validated.
+FLOORS = {"hit@5": 0.91, "auroc": 0.785, "handoff_recall": 0.74}
 MAX_FALSE_HANDOFF_RATE = 0.36
 
 # The fused retriever (semantic extra) on the same slice, measured when set at

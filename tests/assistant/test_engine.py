@@ -70,7 +70,7 @@ async def test_staff_only_downgrade_has_no_invented_steps(engine, demo_org):
 
 
 async def test_uncovered_question_hands_off_without_sources(engine, demo_org):
-    answer = await ask(engine, demo_org, "Do you offer on-site installation at my warehouse?")
+    answer = await ask(engine, demo_org, "Do you sign a HIPAA business associate agreement?")
     check_invariants(answer)
     assert answer.should_handoff
     assert answer.sources == []

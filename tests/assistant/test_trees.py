@@ -110,7 +110,9 @@ def test_unknown_split_feature_rejected(tmp_path):
 
 def test_shipped_lexical_model_loads():
     model = confidence.confidence_model("lexical")
-    assert isinstance(model, confidence.TreeConfidenceModel)
+    assert isinstance(model, confidence.AverageConfidenceModel)
+    kinds = [type(member) for member in model.members]
+    assert kinds == [confidence.TreeConfidenceModel, confidence.ConfidenceModel]
     assert confidence.model_path("lexical").exists()
     assert 0.0 <= model.score(NO_EVIDENCE) < 0.2
 
@@ -125,13 +127,22 @@ def test_shipped_fused_model_loads(mode):
     assert 0.0 <= model.score(NO_EVIDENCE) < 0.2
 
 
-def test_lexical_fallback_weighs_tree_features():
-    # The logistic fallback is fitted on the same evidence as the trees, so a
-    # feature the trees split on and the fallback ignores means a stale refit.
-    tree_features = set(load(confidence.model_path("lexical")).features)
+def test_lexical_fallback_is_shipped_logistic_member():
+    shipped = confidence.load_model(confidence.model_path("lexical"))
+    logistic = shipped.members[1]
     fallback = confidence._MODELS["lexical"]
-    assert set(fallback.weights) == tree_features
+    assert fallback.weights == pytest.approx(logistic.weights, abs=5e-4)
+    assert fallback.bias == pytest.approx(logistic.bias, abs=5e-4)
     assert 0.0 <= fallback.score(NO_EVIDENCE) < 0.2
+
+
+def test_without_lead_model_loads():
+    model = confidence.confidence_model(confidence.WITHOUT_LEAD)
+    members = model.members
+    assert isinstance(model, confidence.AverageConfidenceModel)
+    assert "piece_match_lead" not in members[0].ensemble.features
+    assert "piece_match_lead" not in members[1].weights
+    assert 0.0 <= model.score(NO_EVIDENCE) < 0.2
 
 
 def test_fused_fallback_is_shipped_logistic_member():

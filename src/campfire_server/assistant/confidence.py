@@ -121,24 +121,24 @@ _FUSED = ConfidenceModel(
 )
 
 _MODELS = {
-    # Fitted with:
-    # python bench/calibrate.py DATA --retriever lexical --drop unknown_terms,query_size
+    # Used only where confidence-lexical.json is missing: the logistic member
+    # of that file, which python bench/fit_confidence.py DATA writes.
     "lexical": ConfidenceModel(
         weights={
-            "lexical_strength": 1.222,
-            "lexical_margin": 0.860,
-            "coverage": -0.560,
-            "passage_coverage": -0.846,
-            "rare_coverage": 0.428,
-            "specific_missing": -0.536,
-            "title_coverage": 1.659,
-            "lexical_spread": 1.491,
-            "names_missing": -0.288,
-            "answer_type_missing": -0.205,
-            "pair_coverage": 1.972,
-            "lexical_standard": 4.647,
+            "lexical_strength": 1.056,
+            "lexical_margin": 1.170,
+            "coverage": -0.543,
+            "passage_coverage": -0.957,
+            "rare_coverage": 0.460,
+            "specific_missing": -0.557,
+            "title_coverage": 1.714,
+            "lexical_spread": 1.449,
+            "names_missing": -0.307,
+            "answer_type_missing": -0.214,
+            "pair_coverage": 1.921,
+            "lexical_standard": 4.571,
         },
-        bias=-2.888,
+        bias=-2.784,
     ),
     "fused": _FUSED,
     # NOTE: semantic-only ranking reuses the fused weights; it was not fitted on its own.
@@ -146,9 +146,29 @@ _MODELS = {
 }
 
 
+# The fused model of an index that keeps no passage word pieces (more than
+# ``knowledge/index.py``'s MAX_PRECOMPUTED_PASSAGES passages). Its evidence has
+# no ``piece_match_lead``, so this model is fitted without that feature.
+# NOTE: it was fitted and checked on knowledge bases of at most 2,035
+# passages, because no labelled set is larger.
+WITHOUT_LEAD = "fused-without-lead"
+
+
 def model_path(mode: str) -> Path:
     """Return the file of the boosted-tree model for retriever ``mode``."""
     return MODEL_DIR / f"confidence-{mode}.json"
+
+
+def index_confidence_model(mode: str, *, keeps_passage_pieces: bool) -> ConfidenceScorer:
+    """Return the confidence model for retriever ``mode`` over one index.
+
+    Semantic and fused answers from an index that keeps no passage word
+    pieces get the model fitted without ``piece_match_lead``, because that
+    feature is then a constant 0.5 the full model never saw.
+    """
+    if mode != "lexical" and not keeps_passage_pieces:
+        return confidence_model(WITHOUT_LEAD)
+    return confidence_model(mode)
 
 
 @cache
@@ -159,6 +179,11 @@ def confidence_model(mode: str) -> ConfidenceScorer:
     path = model_path(fitted_mode)
     if path.exists():
         return load_model(path)
+    if mode == WITHOUT_LEAD:
+        raise FileNotFoundError(
+            f"{path} is missing; write it with python bench/fit_confidence.py DATA_DIR "
+            f"--retriever fused --drop piece_match_lead --out {path}"
+        )
 
     model = _MODELS.get(mode) or _MODELS["lexical"]
     unknown = set(model.weights) - set(FEATURE_NAMES)

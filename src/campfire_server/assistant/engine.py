@@ -20,7 +20,7 @@ from ..knowledge.semantic import SEMANTIC_MISSING
 from ..knowledge.urls import source_url
 from . import handoff
 from .acknowledgements import acknowledgement
-from .confidence import confidence_model
+from .confidence import confidence_model, index_confidence_model
 from .evidence import FEATURE_NAMES, NO_EVIDENCE, Evidence, measure
 from .handoff import HandoffReason
 from .language import SUPPORTED_LANGUAGES, detect_language
@@ -219,7 +219,10 @@ class AnswerEngine:
         query = build_query(question, earlier_turns)
         hits = index.search(query, mode=self.retriever, mailbox_id=mailbox_id, limit=CANDIDATES)
         evidence = measure(index, query, hits, question) if hits else NO_EVIDENCE
-        confidence = self.confidence.score(evidence) if hits else 0.0
+        scorer = index_confidence_model(
+            self.retriever, keeps_passage_pieces=index.passage_pieces is not None
+        )
+        confidence = scorer.score(evidence) if hits else 0.0
         if hits:
             # A short question about a product or code that no article names.
             unmatched = unmatched_name(

@@ -467,10 +467,9 @@ def piece_match_lead(
     0..1. A passage that answers the question tends to match its words
     better than the other passages on the topic do. It is 0.5, no lead,
     when the index keeps no passage word pieces or the message has none.
+    An index too large to keep every passage's pieces is scored by a
+    confidence model fitted without this feature (``confidence.py``).
     """
-    # NOTE: an index of more than MAX_PRECOMPUTED_PASSAGES passages keeps no
-    # word pieces, so its lead stays 0.5, a value the model was not fitted on.
-    # Encoding ten passages per reply there would take an estimated 250 ms.
     if index.passage_pieces is None or passage_index < 0 or not len(message):
         return 0.5
     count = min(LEAD_NEIGHBOURS, len(cosines))
