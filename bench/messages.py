@@ -1,7 +1,10 @@
 """Message POST and conversation GET throughput beside a bare FastAPI baseline.
 
-Starts each server with the same uvicorn settings (one process, uvloop,
-httptools, no access log), drives it with wrk at 64 connections, and writes
+Serves Campfire with ``campfire serve``, as users run it (one process,
+uvloop, httptools with Campfire's protocol class that bounds request
+heads, no access log), and the baseline with uvicorn's own command and
+the same settings but uvicorn's plain httptools protocol. Drives each with
+wrk at 64 connections, and writes
 the figures into BENCHMARKS.md. Requests go round the ``--conversations``
 open conversations, as a live inbox spreads its messages; one more POST
 figure sends every message to a single conversation. Usage:
@@ -64,9 +67,9 @@ def wait_ready(url: str, process: subprocess.Popen[bytes]) -> None:
     raise RuntimeError(f"{url} did not respond within 30 s")
 
 
-def start(args: list[str], env: dict[str, str], ready_url: str) -> subprocess.Popen[bytes]:
+def start(command: list[str], env: dict[str, str], ready_url: str) -> subprocess.Popen[bytes]:
     process = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", *args, *UVICORN_FLAGS],
+        command,
         env={**os.environ, **env},
         cwd=ROOT,
         stdout=subprocess.DEVNULL,
@@ -233,8 +236,11 @@ def measure_campfire(
         capture_output=True,
         env={**os.environ, **env},
     )
+    # `campfire serve` as users run it: its protocol class, keep-alive timeout
+    # and logging set-up, one process, uvloop when installed (it is here).
+    serve = [sys.executable, "-m", "campfire_server.cli", "serve"]
     process = start(
-        ["--factory", "campfire_server.app:create_app", "--port", str(port)],
+        [*serve, "--host", "127.0.0.1", "--port", str(port), "--workers", "1"],
         env,
         f"http://127.0.0.1:{port}/api/v2/openapi.json",
     )
@@ -276,7 +282,8 @@ def conversation_paths(ids: list[str]) -> list[str]:
 
 def measure_baseline(seconds: int, port: int, conversations: int) -> dict[str, dict[str, float]]:
     process = start(
-        ["bench.baseline_app:app", "--port", str(port)],
+        [sys.executable, "-m", "uvicorn", "bench.baseline_app:app", "--port", str(port)]
+        + UVICORN_FLAGS,
         {"PYTHONPATH": str(ROOT)},
         f"http://127.0.0.1:{port}/api/v2/conversations/x",
     )
@@ -314,7 +321,9 @@ def render(
         "",
         f"Machine: {machine()}; 1-minute load average {load[0]:.2f} when the run started and "
         f"{load[1]:.2f} when it ended (which counts the run's own server and wrk). One "
-        "uvicorn process (uvloop, httptools), wrk with 2 threads and 64 connections, "
+        "uvicorn process (uvloop, httptools): Campfire served by `campfire serve`, with "
+        "its protocol class that bounds request heads, and the baseline by uvicorn's "
+        "plain httptools protocol. wrk with 2 threads and 64 connections, "
         f"{seconds} s per figure, a 300-byte customer message. Requests go round "
         f"{conversations} conversations in turn; the last row sends every message to one "
         "conversation. The baseline is a bare FastAPI endpoint, served with the same "

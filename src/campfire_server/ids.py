@@ -125,6 +125,20 @@ def _time_and_random() -> tuple[int, int]:
     return millisecond, bits
 
 
+# The last millisecond encoded and its text. Ids come in bursts within a
+# millisecond, so most reuse it. One tuple, so threads read a matching pair.
+_time_text: tuple[int, str] = (-1, "")
+
+
+def _encode_time(millisecond: int) -> str:
+    global _time_text
+    cached_millisecond, text = _time_text
+    if cached_millisecond != millisecond:
+        text = _encode(millisecond, _TIME_CHARS)
+        _time_text = (millisecond, text)
+    return text
+
+
 def new_id(prefix: str) -> str:
     """Return ``prefix_`` followed by 31 base62 characters that sort by creation time.
 
@@ -132,7 +146,7 @@ def new_id(prefix: str) -> str:
     creation. Ids of different processes in one millisecond sort at random.
     """
     millisecond, bits = _time_and_random()
-    return f"{prefix}_{_encode(millisecond, _TIME_CHARS)}{_encode(bits, _RANDOM_CHARS)}"
+    return f"{prefix}_{_encode_time(millisecond)}{_encode(bits, _RANDOM_CHARS)}"
 
 
 def new(kind: str) -> str:

@@ -17,6 +17,9 @@ from .knowledge.urls import link_problem
 MAX_METADATA_BYTES = 16 * 1024
 MAX_METADATA_DEPTH = 5
 
+# One encoder for every size check, because ``json.dumps`` with options builds one per call.
+_COMPACT_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+
 # Metadata keys whose values browsers and dashboards may render as links,
 # compared lower-cased without underscores or hyphens: these names, and any
 # name that ends with one of the suffixes, such as ``avatarUrl`` or ``imageHref``.
@@ -145,7 +148,7 @@ def check_metadata(value: dict[str, Any], field: str = "metadata") -> dict[str, 
     ``/`` (``knowledge.urls.safe_link``). Such keys count at every level, so
     nested values such as ``page.url`` are checked too.
     """
-    size = len(json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode())
+    size = len(_COMPACT_JSON.encode(value).encode())
     if size > MAX_METADATA_BYTES:
         raise ValidationFailed(
             f"{field} is {size} bytes of JSON; the limit is {MAX_METADATA_BYTES}",
@@ -176,12 +179,17 @@ def _check_urls(value: Any, path: str, url_key: bool = False) -> None:
     Every string inside a list or object under such a key is checked, so a
     link cannot hide one level down, as in ``{"url": {"href": ...}}``.
     """
+    # A value that is neither a container nor under a URL-named key has
+    # nothing to check, so it is skipped without building its path.
     if isinstance(value, dict):
         for key, item in value.items():
-            _check_urls(item, f"{path}.{key}", url_key or _is_url_key(str(key)))
+            under_url_key = url_key or _is_url_key(str(key))
+            if under_url_key or isinstance(item, (dict, list)):
+                _check_urls(item, f"{path}.{key}", under_url_key)
     elif isinstance(value, list):
         for index, item in enumerate(value):
-            _check_urls(item, f"{path}[{index}]", url_key)
+            if url_key or isinstance(item, (dict, list)):
+                _check_urls(item, f"{path}[{index}]", url_key)
     elif url_key and isinstance(value, str) and (problem := link_problem(value)) is not None:
         raise ValidationFailed(
             f"{path} {as_sent(value)} is not an allowed link because {problem}; send an "

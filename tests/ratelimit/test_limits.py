@@ -331,3 +331,13 @@ async def test_unknown_routes_count_against_address(db):
 
         rejected = await client.get("/conversations")
         assert rejected.status_code == 429
+
+
+def test_raw_headers_match_headers() -> None:
+    decision = Decision("requestsPerMinute", 120, 7, time.time() + 30.4, True)
+
+    raw = decision.raw_headers()
+
+    assert raw == [
+        (name.lower().encode(), value.encode()) for name, value in decision.headers().items()
+    ]

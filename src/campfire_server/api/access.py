@@ -102,10 +102,7 @@ class SharedHeaders:
                 address = client_ip(self.scope, app_state.settings.trusted_proxies)
                 decision = await app_state.rate_limits.hit_request(f"ip:{address}", None)
             if b"x-ratelimit-limit" not in present:
-                headers += [
-                    (key.lower().encode(), value.encode())
-                    for key, value in decision.headers().items()
-                ]
+                headers += decision.raw_headers()
 
         if self.cors_origin is not None:
             headers += [

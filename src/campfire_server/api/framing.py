@@ -56,12 +56,25 @@ def _reason(error: BaseException | None) -> str | None:
     return text
 
 
+# The parser methods that uvicorn's protocol calls for every request. They
+# are bound on the wrapper itself, because a lookup that falls through to
+# ``__getattr__`` first raises and catches an AttributeError.
+_PARSER_METHODS = (
+    "get_http_version",
+    "get_method",
+    "should_keep_alive",
+    "should_upgrade",
+)
+
+
 class _RecordingParser:
     """Delegate to httptools' parser and remember the error it raises."""
 
     def __init__(self, parser: Any) -> None:
         self._parser = parser
         self.error: BaseException | None = None
+        for name in _PARSER_METHODS:
+            setattr(self, name, getattr(parser, name))
 
     def feed_data(self, data: bytes) -> None:
         try:

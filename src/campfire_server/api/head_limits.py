@@ -29,6 +29,7 @@ from ..config import get_settings
 from ..errors import HeadersTooLarge, RequestTimeout, ServiceError
 from . import framing
 from .errors import error_body
+from .response_writes import HeadHoldingTransport
 
 try:
     from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
@@ -70,8 +71,6 @@ class HeadLimits:
             # The first bytes of the next request on a kept-alive connection.
             self._expect_next_head()
         if self._awaiting_head:
-            if self._head_timer is None:
-                self._start_head_timer()
             if not self._measure_head(data):
                 self._reject(
                     HeadersTooLarge(
@@ -82,6 +81,10 @@ class HeadLimits:
                     431,
                 )
                 return
+            if self._awaiting_head and self._head_timer is None:
+                # Started only for a head that did not end in this read, which
+                # is as early as starting it before the read was measured.
+                self._start_head_timer()
         super().data_received(data)  # type: ignore[misc]
         if not self._awaiting_head and self._request_finished():
             # This read ended a body that the response did not wait for.
@@ -201,6 +204,13 @@ if HttpToolsProtocol is not None:
         def on_message_begin(self) -> None:
             self._message_open = True
             super().on_message_begin()
+
+        def on_headers_complete(self) -> None:
+            previous = self.cycle
+            super().on_headers_complete()
+            cycle = self.cycle
+            if cycle is not None and cycle is not previous:
+                cycle.transport = HeadHoldingTransport(self.transport, cycle)
 
         def on_message_complete(self) -> None:
             # uvicorn ignores the end of a request whose response is already sent.

@@ -95,6 +95,7 @@ class RouteTable:
             self._buckets.setdefault(_bucket(entry.template, literal_only=True), []).append(entry)
         # By the ``id`` of the entries that matched.
         self._resources: dict[tuple[int, ...], Resource] = {}
+        self._last_lookup: tuple[str | None, Resource | None] = (None, None)
         # Templates that another, less specific template also matches.
         # Only a path of one of these can be routed to the wrong resource.
         self.shadowed = [
@@ -117,6 +118,15 @@ class RouteTable:
 
     def resource(self, path: str) -> Resource | None:
         """Return the most specific template matching ``path`` with all its methods, or None."""
+        # The steps of one request look up its path several times in a row.
+        last_path, last_resource = self._last_lookup
+        if path == last_path:
+            return last_resource
+        resource = self._find_resource(path)
+        self._last_lookup = (path, resource)
+        return resource
+
+    def _find_resource(self, path: str) -> Resource | None:
         count, segment = _bucket(path, literal_only=False)
         candidates = self._buckets.get((count, segment), []) + self._buckets.get((count, None), [])
         matching = tuple(entry for entry in candidates if entry.regex.match(path))

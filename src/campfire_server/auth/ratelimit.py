@@ -73,13 +73,23 @@ class Decision:
 
     def headers(self) -> dict[str, str]:
         """Return the rate headers, with the reset as a Unix second in (now, now + 60]."""
-        now = int(time.time())
-        reset = min(max(math.ceil(self.reset_at), now + 1), now + 60)
         return {
             "X-RateLimit-Limit": str(self.limit),
             "X-RateLimit-Remaining": str(self.remaining),
-            "X-RateLimit-Reset": str(reset),
+            "X-RateLimit-Reset": str(self._reset_second()),
         }
+
+    def raw_headers(self) -> list[tuple[bytes, bytes]]:
+        """Return ``headers()`` as ASGI header pairs, with lowercase names."""
+        return [
+            (b"x-ratelimit-limit", str(self.limit).encode()),
+            (b"x-ratelimit-remaining", str(self.remaining).encode()),
+            (b"x-ratelimit-reset", str(self._reset_second()).encode()),
+        ]
+
+    def _reset_second(self) -> int:
+        now = int(time.time())
+        return min(max(math.ceil(self.reset_at), now + 1), now + 60)
 
     def raise_if_exceeded(self) -> None:
         """Raise ``RateLimited`` with ``Retry-After`` and the rate headers when not allowed."""

@@ -9,7 +9,6 @@ same transaction.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from collections.abc import Callable
 from typing import Any
@@ -45,6 +44,10 @@ def next_sequence(tx: Tx, conversation_id: str) -> int:
 
 
 _KNOWN_TYPES = frozenset(CATALOG)
+
+# ``json.dumps`` with options builds an encoder on every call, but this one is
+# built once and encodes the same text.
+_DATA_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 
 
 def emit(
@@ -85,7 +88,7 @@ def emit(
         "mailbox_id": mailbox_id,
         "sequence": sequence,
         "type": type,
-        "data": json.dumps(data, ensure_ascii=False, separators=(",", ":")),
+        "data": _DATA_ENCODER.encode(data),
         "created_at": created_at,
     }
     inserted: Deferred | None = None
@@ -123,9 +126,22 @@ def emit(
         hook(tx, record)
     tx.after_commit(
         lambda: bus.publish(
-            dataclasses.replace(
-                record, position=int(position if inserted is None else inserted.get())
-            )
+            _at_position(record, int(position if inserted is None else inserted.get()))
         )
     )
     return record
+
+
+def _at_position(record: EventRecord, position: int) -> EventRecord:
+    """Return ``record`` with its row's position, as ``dataclasses.replace`` would, but faster."""
+    return EventRecord(
+        position=position,
+        id=record.id,
+        org_id=record.org_id,
+        type=record.type,
+        data=record.data,
+        created_at=record.created_at,
+        conversation_id=record.conversation_id,
+        mailbox_id=record.mailbox_id,
+        sequence=record.sequence,
+    )
