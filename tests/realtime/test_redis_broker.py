@@ -26,14 +26,14 @@ async def test_ended_subscription_retries_after_pause(monkeypatch, caplog) -> No
         return
         yield
 
-    real_pubsub = broker._redis.pubsub
+    real_pubsub = broker._subscriber.pubsub
 
     def pubsub(**options):  # type: ignore[no-untyped-def]
         created = real_pubsub(**options)
         monkeypatch.setattr(created, "listen", ended_listen)
         return created
 
-    monkeypatch.setattr(broker._redis, "pubsub", pubsub)
+    monkeypatch.setattr(broker._subscriber, "pubsub", pubsub)
     caplog.set_level(logging.WARNING, logger="campfire_server.realtime.brokers")
 
     task = asyncio.create_task(broker._receive_loop(pubsub()))
@@ -41,6 +41,7 @@ async def test_ended_subscription_retries_after_pause(monkeypatch, caplog) -> No
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
+    await broker._subscriber.aclose()
     await broker._redis.aclose()
 
     # Pauses of 0.5 s and then 1 s leave room for two or three listens in 1.2 s.
@@ -55,6 +56,7 @@ async def test_start_error_hides_password() -> None:
 
     with pytest.raises(RuntimeError) as raised:
         await broker.start(lambda envelope: None)
+    await broker._subscriber.aclose()
     await broker._redis.aclose()
 
     assert "hunter2secret" not in str(raised.value)

@@ -27,7 +27,8 @@ from ..errors import NotFound, ServiceError
 from ..events import bus
 from ..events.records import EventRecord
 from ..routing import actions as routing_actions
-from .brokers import UNKNOWN_COUNT, Broker, InProcessBroker, open_broker
+from .brokers import RESYNC, UNKNOWN_COUNT, Broker, InProcessBroker, open_broker
+from .catch_up import CatchUp
 from .credentials import (
     REVOCATION_CHECK_SECONDS,
     CredentialWatch,
@@ -94,6 +95,9 @@ class RealtimeService:
             if ordered_log
             else None
         )
+        # Conversation events that the broker missed, read from the log.
+        self.catch_up = CatchUp(db, self.hub)
+        self.hub.gap_reader = self.catch_up.request
         self.broker = broker or self._open_broker()
         self.credentials = CredentialWatch(self.hub, db)
         # Called with each revoked key's or deleted agent's id, to drop cached credentials.
@@ -135,6 +139,7 @@ class RealtimeService:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+        await self.catch_up.stop()
         if self.log_tail is not None:
             await self.log_tail.stop()
         await self.broker.stop()
@@ -157,6 +162,12 @@ class RealtimeService:
     def _deliver(self, envelope: dict[str, Any]) -> None:
         """Handle one envelope from the broker: revocations here, the rest in the hub."""
         kind = envelope.get("kind")
+        if kind == RESYNC:
+            # The broker may have missed envelopes, so the log fills the gaps.
+            self.catch_up.resync()
+            if self.log_tail is not None:
+                self.log_tail.wake()
+            return
         if kind != "revocation":
             self.hub.deliver(envelope)
             if kind == "presence":
