@@ -1,4 +1,4 @@
-"""Two processes on PostgreSQL and Redis: events published while one's subscription was down.
+"""Two processes on one database and Redis: events published while one's subscription was down.
 
 The test kills the second process's Redis pub/sub connection (found by the
 client name the broker gives it) and posts messages meanwhile. The log
@@ -26,9 +26,10 @@ from tests.realtime.conftest import (
     frames_until_quiet,
     open_conversation,
     post_message,
+    sqlite_url,
     subscribe,
 )
-from tests.redis_support import REDIS_URL, claim_namespace
+from tests.redis_support import REDIS_URL, claim_namespace, redis_reachable
 
 BURST_MESSAGES = 120
 BURST_KILLS = 6
@@ -39,21 +40,41 @@ def prefix() -> str:
     return claim_namespace("resub")
 
 
-@pytest.fixture(scope="module")
-def pair(
-    scaled_url: str, prefix: str, tmp_path_factory: pytest.TempPathFactory
+def _start_pair(
+    database_url: str, prefix: str, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[tuple[LiveServer, LiveServer]]:
     env = {**SERVER_ENV, "CAMPFIRE_REDIS_URL": REDIS_URL, "CAMPFIRE_REDIS_PREFIX": prefix}
     logs = tmp_path_factory.mktemp("resubscribe-logs")
-    first = start_server(scaled_url, logs, env=env)
+    first = start_server(database_url, logs, env=env)
     try:
-        second = start_server(scaled_url, logs, env=env)
+        second = start_server(database_url, logs, env=env)
     except Exception:
         first.stop()
         raise
     yield first, second
     first.stop()
     second.stop()
+
+
+@pytest.fixture(scope="module")
+def pair(
+    scaled_url: str, prefix: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[LiveServer, LiveServer]]:
+    yield from _start_pair(scaled_url, prefix, tmp_path_factory)
+
+
+@pytest.fixture(scope="module")
+def sqlite_file(tmp_path_factory: pytest.TempPathFactory) -> str:
+    return sqlite_url(tmp_path_factory.mktemp("resubscribe-sqlite"))
+
+
+@pytest.fixture(scope="module")
+def sqlite_pair(
+    sqlite_file: str, prefix: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[LiveServer, LiveServer]]:
+    if not redis_reachable():
+        pytest.skip(f"Redis is not reachable at {REDIS_URL}")
+    yield from _start_pair(sqlite_file, prefix, tmp_path_factory)
 
 
 @pytest.fixture(scope="module")
@@ -171,5 +192,43 @@ async def test_burst_with_repeated_kills(pair, prefix, scaled_db) -> None:
     assert [frame["data"]["id"] for frame in messages(mailbox_frames)] == posted_ids
     cursors = [frame["cursor"] for frame in mailbox_frames if "cursor" in frame]
     assert cursors == sorted(set(cursors))
+    await on_conversation.close()
+    await on_mailbox.close()
+
+
+async def test_sqlite_channels_after_subscription_killed(sqlite_pair, prefix, sqlite_file) -> None:
+    first, second = sqlite_pair
+    database = open_database(sqlite_file)
+    try:
+        tenant = await make_tenant(database, "Resubscribe SQLite org")
+        token = await agent_token(database, tenant, "agent_sqlite")
+    finally:
+        await database.close()
+    async with httpx.AsyncClient(base_url=first.api, timeout=30) as http:
+        conversation = await open_conversation(http, tenant)
+        on_conversation = await connect(second, token)
+        reply = await subscribe(on_conversation, f"conversation:{conversation}")
+        assert reply["type"] == "subscribed", reply
+        on_mailbox = await connect(second, token)
+        reply = await subscribe(on_mailbox, f"mailbox:{tenant.mailbox_id}")
+        assert reply["type"] == "subscribed", reply
+
+        await wait_for_subscription(prefix, second)
+        kill_subscription(prefix, second)
+        posted = await post_message(http, tenant, conversation, "while down")
+        # No socket of the second process follows this conversation itself.
+        unfollowed = await open_conversation(http, tenant, customer_id="customer_unfollowed")
+        await wait_for_subscription(prefix, second)
+        kill_subscription(prefix, second)
+        unfollowed_posted = await post_message(http, tenant, unfollowed, "unfollowed while down")
+
+        conversation_messages = messages(await frames_until_quiet(on_conversation, 2.0))
+        mailbox_messages = messages(await frames_until_quiet(on_mailbox, 2.0))
+
+    assert [frame["data"]["id"] for frame in conversation_messages] == [posted["id"]]
+    assert [frame["data"]["id"] for frame in mailbox_messages] == [
+        posted["id"],
+        unfollowed_posted["id"],
+    ]
     await on_conversation.close()
     await on_mailbox.close()

@@ -17,7 +17,7 @@ still missing after ``REORDER_HOLD_SECONDS`` is read from the log through
 ``gap_reader`` (``catch_up``), so an event whose envelope never arrived
 (a lost Redis subscription) reaches the sockets in its place.
 
-With ``ordered_log`` (PostgreSQL), mailbox and agent channels get their
+With ``ordered_log`` (PostgreSQL, or any database with Redis), mailbox and agent channels get their
 events only through ``deliver_logged``, in position order (``log_tail``),
 and broker envelopes reach conversation channels alone.
 """

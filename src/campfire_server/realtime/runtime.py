@@ -82,14 +82,17 @@ class RealtimeService:
         self.settings = settings
         self.db = db
         self.connections = connections or ConnectionLimiter(None, self._default_limit)
-        ordered_log = getattr(db, "dialect", None) == "postgresql"
+        # Envelopes from several processes arrive in another order than the
+        # positions of their events, and Redis may miss some.
+        ordered_log = getattr(db, "dialect", None) == "postgresql" or bool(settings.redis_url)
         self.hub = Hub(
             heartbeat_seconds=settings.realtime_heartbeat_seconds,
             idle_timeout_seconds=settings.realtime_idle_timeout_seconds,
             ordered_log=ordered_log,
             typing_ttl_seconds=settings.realtime_typing_ttl_seconds,
         )
-        # On PostgreSQL, mailbox and agent channels are fed from the log in position order.
+        # On PostgreSQL or with Redis, mailbox and agent channels are fed from
+        # the log in position order.
         self.log_tail = (
             LogTail(db, self.hub.deliver_logged, lambda: self.hub.log_subscriptions > 0)
             if ordered_log
@@ -152,7 +155,7 @@ class RealtimeService:
         self.broker.publish(envelope_for(record))
 
     def log_horizon(self) -> int | None:
-        """Return the position up to which mailbox and agent channels are final, on PostgreSQL.
+        """Return the position up to which mailbox and agent channels are final, if read from the log.
 
         A replay or poll of those channels stops there, and events after it
         reach the sockets live, in position order.
