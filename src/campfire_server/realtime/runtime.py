@@ -26,6 +26,7 @@ from ..db.database import Database
 from ..errors import NotFound, ServiceError
 from ..events import bus
 from ..events.records import EventRecord
+from ..logs import log_retried_failure
 from ..routing import actions as routing_actions
 from .brokers import RESYNC, UNKNOWN_COUNT, Broker, InProcessBroker, open_broker
 from .catch_up import CatchUp
@@ -647,20 +648,32 @@ class RealtimeService:
                 if now >= next_refresh:
                     next_refresh = now + self.broker.refresh_seconds
                     await self.restore_presence(await self.broker.refresh())
-            except Exception:
-                log.exception("realtime sweep failed")
+            except Exception as error:
+                log_retried_failure(
+                    log, "realtime sweep failed", error, retry=f"the sweep in {SWEEP_SECONDS:g} s"
+                )
             if now >= next_presence_sweep:
                 next_presence_sweep = now + self.broker.sweep_seconds
                 try:
                     await self.sweep_presence()
-                except Exception:
-                    log.exception("realtime presence sweep failed")
+                except Exception as error:
+                    log_retried_failure(
+                        log,
+                        "realtime presence sweep failed",
+                        error,
+                        retry=f"the presence sweep in {self.broker.sweep_seconds:g} s",
+                    )
             if now >= next_revocation_check:
                 next_revocation_check = now + REVOCATION_CHECK_SECONDS
                 try:
                     await self.check_revoked_keys()
-                except Exception:
-                    log.exception("realtime revocation check failed")
+                except Exception as error:
+                    log_retried_failure(
+                        log,
+                        "realtime revocation check failed",
+                        error,
+                        retry=f"the check in {REVOCATION_CHECK_SECONDS:g} s",
+                    )
 
     async def _prune_loop(self) -> None:
         # Processes that started together should not all prune at the same moment.
@@ -683,8 +696,14 @@ class RealtimeService:
                 deleted += count
                 if count < PRUNE_BATCH:
                     break
-        except Exception:
-            log.exception("event log pruning failed", extra={"deleted": deleted})
+        except Exception as error:
+            log_retried_failure(
+                log,
+                "event log pruning failed",
+                error,
+                retry="the pruning in about an hour",
+                extra={"deleted": deleted},
+            )
             raise
         if deleted:
             log.info("event log pruned", extra={"deleted": deleted})
