@@ -105,6 +105,6 @@ def log_retried_failure(
     fields = {**(extra or {}), "retry": retry}
     if isinstance(error, ServiceUnavailable):
         fields["error"] = error.message
-        logger.warning(f"{message}; retrying {retry}", extra=fields)
+        logger.warning("%s; retrying %s", message, retry, extra=fields)
         return
-    logger.error(f"{message}; retrying {retry}", exc_info=error, extra=fields)
+    logger.error("%s; retrying %s", message, retry, exc_info=error, extra=fields)

@@ -148,7 +148,7 @@ async def test_gap_skipped_after_reads() -> None:
     hub.prime(ORG, "conv_1", 1)
 
     hub.deliver(envelope_for(message_record(4)))
-    # The log no longer holds 2 and 3 (pruned), so each read finds nothing.
+    # The log no longer contains 2 and 3 (pruned), so each read finds nothing.
     for _ in range(MAX_GAP_READS):
         await asyncio.sleep(REORDER_HOLD_SECONDS + 0.1)
         hub.fill_done("conv_1")

@@ -2,7 +2,7 @@
 
 The test kills the second process's Redis pub/sub connection (found by the
 client name the broker gives it) and posts messages meanwhile. The log
-holds every one of them, so its sockets must still receive each message
+contains every one of them, so its sockets must still receive each message
 once and in order.
 """
 

@@ -41,7 +41,7 @@ Deliver = Callable[[dict[str, Any]], None]
 
 # The channel's name within the deployment's namespace.
 CHANNEL_NAME = "realtime"
-# The kind of envelope that tells a hub its broker may have missed envelopes.
+# The kind of envelope that makes a hub read from the log what its broker may have missed.
 RESYNC = "resync"
 # Seconds the publisher waits for an envelope before it sends an owed resync alone.
 RESYNC_RETRY_SECONDS = 1.0
@@ -255,7 +255,7 @@ class RedisBroker(Broker):
         # The mailbox ids of each agent's token, stored again when a lease is re-created.
         self._mailboxes: dict[tuple[str, str], list[str]] = {}
         self._publish_failures = 0
-        # Set when envelopes could not be published, until a resync has been.
+        # Set when envelopes could not be published, until a resync is published.
         self._resync_owed = False
 
     async def start(self, deliver: Deliver) -> None:
@@ -354,7 +354,7 @@ class RedisBroker(Broker):
                     kind = message.get("type")
                     if kind == "subscribe":
                         # Confirmed, so every envelope published from now on
-                        # arrives, and the log holds every earlier one. The
+                        # arrives, and the log contains every earlier one. The
                         # client may have made the subscription again by itself
                         # after its connection dropped.
                         log.info("redis subscription confirmed", extra={"channel": self.channel})

@@ -2,7 +2,7 @@
 
 Conversation channels get their events from the broker, which can miss
 some: a Redis subscription that dropped and was made again, or another
-process that could not publish. The log holds every committed event, so
+process that could not publish. The log contains every committed event, so
 this reads what is missing and hands it to the hub (``Hub.fill``), which
 sends it in sequence order and drops the copies that arrive twice.
 
@@ -58,7 +58,8 @@ def read_last_sequences(tx: Tx, org_id: str, conversation_ids: list[str]) -> dic
     names = [f"id{index}" for index in range(len(conversation_ids))]
     placeholders = ", ".join(f":{name}" for name in names)
     rows = tx.all(
-        f"SELECT id, event_seq FROM conversations WHERE org_id = :org_id AND id IN ({placeholders})",
+        "SELECT id, event_seq FROM conversations "
+        f"WHERE org_id = :org_id AND id IN ({placeholders})",
         org_id=org_id,
         **dict(zip(names, conversation_ids, strict=True)),
     )
@@ -110,9 +111,10 @@ class CatchUp:
             for start in range(0, len(conversation_ids), SEQUENCE_BATCH):
                 batch = conversation_ids[start : start + SEQUENCE_BATCH]
                 try:
-                    last = await self._db.read(
-                        functools.partial(read_last_sequences, org_id=org_id, conversation_ids=batch)
+                    read = functools.partial(
+                        read_last_sequences, org_id=org_id, conversation_ids=batch
                     )
+                    last = await self._db.read(read)
                 except Exception as error:
                     # Each conversation still reads its gap once its next event arrives.
                     log.warning(

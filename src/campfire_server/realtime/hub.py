@@ -49,7 +49,7 @@ DirectWriter = Callable[[str], bool]
 # How long an event that arrived ahead of a missing sequence waits for it
 # before the missing one is read from the log.
 REORDER_HOLD_SECONDS = 0.25
-# Log reads after which a sequence still missing is skipped (it was pruned).
+# Log reads after which a sequence still missing is taken as pruned and skipped.
 MAX_GAP_READS = 3
 # Conversations whose next expected sequence the hub remembers.
 MAX_STREAMS = 50_000
@@ -278,7 +278,7 @@ class Hub:
         # The timers that turn a relayed typing ``true`` into ``false``.
         self._typing: dict[TypingKey, asyncio.TimerHandle] = {}
         # Called with (organization id, conversation id) to read a conversation's
-        # missing events from the log and hand them to ``fill``; without it a
+        # missing events from the log and hand them to ``fill``. Without it, a
         # missing sequence is skipped after the hold.
         self.gap_reader: Callable[[str, str], None] | None = None
 

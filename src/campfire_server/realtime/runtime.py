@@ -156,7 +156,7 @@ class RealtimeService:
         self.broker.publish(envelope_for(record))
 
     def log_horizon(self) -> int | None:
-        """Return the position up to which mailbox and agent channels are final, if read from the log.
+        """Return the position up to which log-fed mailbox and agent channels are final.
 
         A replay or poll of those channels stops there, and events after it
         reach the sockets live, in position order.
