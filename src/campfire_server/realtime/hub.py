@@ -418,8 +418,11 @@ class Hub:
         else:
             self._streams.move_to_end(conversation_id)
         if sequence < stream.expected:
-            # A copy of an event already sent (from the log and from Redis), or
-            # one skipped as missing, which the socket's client gets by replay.
+            # Sent already (a copy from the log or Redis), or late after a skip.
+            # A conversation channel drops it by its subscriptions' floors. A
+            # mailbox or agent channel fed from here (SQLite without Redis)
+            # gets a late event rather than none, as a reorder hold would.
+            self._dispatch(record)
             return
         if sequence > stream.expected:
             heapq.heappush(stream.held, (sequence, record.position, record))
