@@ -372,7 +372,7 @@ class Hub:
             log.exception("realtime delivery failed", extra={"event_id": record.id})
 
     def fill(self, record: EventRecord) -> None:
-        """Fan out an event read from the log; one already sent is dropped as a copy."""
+        """Fan out an event read from the log; a socket that was sent it already drops the copy."""
         try:
             self._order(record)
         except Exception:
