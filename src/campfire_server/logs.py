@@ -8,6 +8,8 @@ import logging
 import sys
 from typing import Any
 
+from .errors import ServiceUnavailable
+
 request_id_var: contextvars.ContextVar[str | None] = contextvars.ContextVar(
     "request_id", default=None
 )
@@ -82,3 +84,27 @@ def configure_logging(level: str = "INFO", fmt: str = "json") -> None:
     # carry a secret in their query string, so only its warnings are kept.
     for name in ("httpx", "httpcore"):
         logging.getLogger(name).setLevel(logging.WARNING)
+
+
+def log_retried_failure(
+    logger: logging.Logger,
+    message: str,
+    error: BaseException,
+    *,
+    retry: str,
+    extra: dict[str, Any] | None = None,
+) -> None:
+    """Log a failed step of a background task that runs the step again by itself.
+
+    ``retry`` names what runs again and when ("the claim in 1 s"). A
+    dependency that cannot serve for now (``ServiceUnavailable``, such as a
+    database outage) is expected to pass, so it gets one WARNING line without
+    a traceback. Any other exception is unexpected and gets ERROR with its
+    traceback.
+    """
+    fields = {**(extra or {}), "retry": retry}
+    if isinstance(error, ServiceUnavailable):
+        fields["error"] = error.message
+        logger.warning("%s; retrying %s", message, retry, extra=fields)
+        return
+    logger.error("%s; retrying %s", message, retry, exc_info=error, extra=fields)

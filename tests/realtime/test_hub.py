@@ -8,7 +8,7 @@ import json
 from campfire_server.auth.principal import Principal
 from campfire_server.events.records import EventRecord
 from campfire_server.realtime.events import frame_for
-from campfire_server.realtime.hub import REORDER_HOLD_SECONDS, Connection, Hub
+from campfire_server.realtime.hub import MAX_GAP_READS, REORDER_HOLD_SECONDS, Connection, Hub
 from campfire_server.realtime.runtime import envelope_for
 
 ORG = "org_hub"
@@ -88,7 +88,7 @@ async def test_out_of_order_events_reordered() -> None:
     hub = Hub()
     connection, recorder, _ = attach(hub, ADMIN, "ws_1")
     hub.subscribe(connection, "conversation:conv_1").go_live(0)
-    hub.prime("conv_1", 1)
+    hub.prime(ORG, "conv_1", 1)
 
     for sequence in (3, 2, 5, 4):
         hub.deliver(envelope_for(message_record(sequence)))
@@ -100,24 +100,86 @@ async def test_gap_released_after_hold() -> None:
     hub = Hub()
     connection, recorder, _ = attach(hub, ADMIN, "ws_1")
     hub.subscribe(connection, "conversation:conv_1").go_live(0)
-    hub.prime("conv_1", 1)
+    hub.prime(ORG, "conv_1", 1)
 
     hub.deliver(envelope_for(message_record(4)))
     await settle()
     assert recorder.frames == []
     await asyncio.sleep(REORDER_HOLD_SECONDS + 0.1)
     assert [f["sequence"] for f in recorder.frames] == [4]
-    # The missing event arrives late: delivered rather than lost.
+    # Without a log reader the gap was skipped. The socket moved past it, so a
+    # late copy is dropped, and the client replays the jump with since.
     hub.deliver(envelope_for(message_record(2)))
     await settle()
-    assert [f["sequence"] for f in recorder.frames] == [4, 2]
+    assert [f["sequence"] for f in recorder.frames] == [4]
+
+
+async def test_gap_read_from_log() -> None:
+    hub = Hub()
+    requests: list[tuple[str, str]] = []
+    hub.gap_reader = lambda org_id, conversation_id: requests.append((org_id, conversation_id))
+    connection, recorder, _ = attach(hub, ADMIN, "ws_1")
+    hub.subscribe(connection, "conversation:conv_1").go_live(1)
+    hub.prime(ORG, "conv_1", 1)
+
+    hub.deliver(envelope_for(message_record(4)))
+    await asyncio.sleep(REORDER_HOLD_SECONDS + 0.1)
+    assert recorder.frames == []
+    assert requests == [(ORG, "conv_1")]
+    assert hub.next_sequence(ORG, "conv_1") == 2
+
+    for sequence in (2, 3, 4):
+        hub.fill(message_record(sequence))
+    hub.fill_done("conv_1")
+    # The envelopes that Redis did deliver late are copies.
+    hub.deliver(envelope_for(message_record(2)))
+    hub.deliver(envelope_for(message_record(3)))
+    await settle()
+    assert [f["sequence"] for f in recorder.frames] == [2, 3, 4]
+    assert hub.next_sequence(ORG, "conv_1") == 5
+
+
+async def test_gap_skipped_after_reads() -> None:
+    hub = Hub()
+    requests: list[str] = []
+    hub.gap_reader = lambda org_id, conversation_id: requests.append(conversation_id)
+    connection, recorder, _ = attach(hub, ADMIN, "ws_1")
+    hub.subscribe(connection, "conversation:conv_1").go_live(1)
+    hub.prime(ORG, "conv_1", 1)
+
+    hub.deliver(envelope_for(message_record(4)))
+    # The log no longer contains 2 and 3 (pruned), so each read finds nothing.
+    for _ in range(MAX_GAP_READS):
+        await asyncio.sleep(REORDER_HOLD_SECONDS + 0.1)
+        hub.fill_done("conv_1")
+    await settle()
+    assert len(requests) == MAX_GAP_READS
+    assert [f["sequence"] for f in recorder.frames] == [4]
+
+
+async def test_fresh_stream_fills_from_socket_floor() -> None:
+    hub = Hub()
+    requests: list[str] = []
+    hub.gap_reader = lambda org_id, conversation_id: requests.append(conversation_id)
+    connection, recorder, _ = attach(hub, ADMIN, "ws_1")
+    # No reorder state (evicted, say) while the socket has been sent up to 5.
+    hub.subscribe(connection, "conversation:conv_1").go_live(5)
+
+    hub.deliver(envelope_for(message_record(8)))
+    await asyncio.sleep(REORDER_HOLD_SECONDS + 0.1)
+    assert requests == ["conv_1"]
+    assert hub.next_sequence(ORG, "conv_1") == 6
+    for sequence in (6, 7):
+        hub.fill(message_record(sequence))
+    await settle()
+    assert [f["sequence"] for f in recorder.frames] == [6, 7, 8]
 
 
 async def test_replay_handover_drops_duplicates() -> None:
     hub = Hub()
     connection, recorder, _ = attach(hub, ADMIN, "ws_1")
     subscription = hub.subscribe(connection, "conversation:conv_1")
-    hub.prime("conv_1", 1)
+    hub.prime(ORG, "conv_1", 1)
     # Events 2 and 3 arrive live while the replay (which also contains 2) is read.
     hub.deliver(envelope_for(message_record(2)))
     hub.deliver(envelope_for(message_record(3)))
@@ -135,7 +197,7 @@ async def test_late_copy_at_or_below_floor_dropped() -> None:
     hub = Hub()
     connection, recorder, _ = attach(hub, ADMIN, "ws_1")
     subscription = hub.subscribe(connection, "conversation:conv_1")
-    hub.prime("conv_1", 1)
+    hub.prime(ORG, "conv_1", 1)
     # The subscribed reply counted sequences 2 and 3, whose live copies reach
     # the hub only after the subscription went live (as through Redis).
     subscription.go_live(3)
@@ -164,7 +226,7 @@ async def test_full_send_queue_drops_socket() -> None:
     fast, recorder, _ = attach(hub, ADMIN, "ws_fast")
     for connection in (slow, fast):
         hub.subscribe(connection, "conversation:conv_1").go_live(0)
-    hub.prime("conv_1", 0)
+    hub.prime(ORG, "conv_1", 0)
 
     for sequence in range(1, 7):
         hub.deliver(envelope_for(message_record(sequence)))

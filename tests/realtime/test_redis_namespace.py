@@ -13,7 +13,7 @@ from campfire_server.auth.connections import ConnectionLimiter
 from campfire_server.auth.ratelimit import RateLimits
 from campfire_server.config import Settings
 from campfire_server.errors import RateLimited
-from campfire_server.realtime.brokers import RedisBroker, open_broker
+from campfire_server.realtime.brokers import RESYNC, RedisBroker, open_broker
 from campfire_server.redis_namespace import RedisNamespace
 from tests.conftest import test_settings as make_settings
 from tests.redis_support import (
@@ -100,6 +100,8 @@ class Listener:
                 tags.append(envelope["record"]["data"]["tag"])
             elif envelope["kind"] == "presence":
                 tags.append(envelope["agentId"].removeprefix("agent_"))
+            elif envelope["kind"] == RESYNC:
+                continue  # each confirmed subscription delivers one
             else:
                 tags.append(envelope["authorId"])
         return tags

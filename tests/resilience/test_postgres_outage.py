@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 
 import httpx
@@ -65,3 +66,44 @@ async def test_outage_answers_503_then_recovers(private_postgres, tmp_path):
             assert recovered_after < 5
     finally:
         app_server.stop()
+
+
+def _log_entries(path) -> list[dict]:  # type: ignore[no-untyped-def]
+    entries = []
+    for line in path.read_text().splitlines():
+        try:
+            entries.append(json.loads(line))
+        except ValueError:
+            entries.append({"level": "unparsed", "message": line})
+    return entries
+
+
+async def test_outage_logs_worker_warnings(private_postgres, tmp_path):
+    migrate.upgrade(private_postgres.url)
+    env = {"CAMPFIRE_WEBHOOK_POLL_SECONDS": "0.5", "CAMPFIRE_LOG_FORMAT": "json"}
+    app_server = start_server(private_postgres.url, tmp_path, env=env)
+    try:
+        private_postgres.stop()
+        # Several poll rounds of the webhook worker and sweeps of realtime.
+        await asyncio.sleep(4)
+        private_postgres.start()
+        async with httpx.AsyncClient(base_url=app_server.api, headers=DEV, timeout=15) as http:
+            deadline = time.monotonic() + 15
+            while time.monotonic() < deadline:
+                if (await http.get("/conversations")).status_code == 200:
+                    break
+                await asyncio.sleep(0.2)
+        await asyncio.sleep(2)
+    finally:
+        app_server.stop()
+
+    entries = _log_entries(app_server.log_path)
+    worker = [entry for entry in entries if "webhook worker could not" in entry["message"]]
+    assert worker, "the webhook worker logged nothing during the outage"
+    assert {entry["level"] for entry in worker} == {"warning"}
+    assert all("retrying" in entry["message"] for entry in worker)
+    assert all("exception" not in entry for entry in worker)
+    raw_lines = [entry["message"] for entry in entries if entry["level"] == "unparsed"]
+    assert [line for line in raw_lines if "Traceback" in line] == []
+    errors = [entry for entry in entries if entry["level"] in ("error", "critical")]
+    assert errors == []

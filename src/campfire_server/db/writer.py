@@ -425,7 +425,12 @@ class GroupWriter:
         time.sleep(random.uniform(0.5, 1.5) * RETRY_BACKOFF_SECONDS * 2 ** (attempt - 1))
 
     def _recover(self, error: Exception) -> None:
-        log.error("write group failed", extra={"error": str(error)[:300]})
+        # A lost connection is an outage that passes, and its callers get a 503.
+        outage = isinstance(error, ServiceUnavailable) or self._connection.is_connection_error(
+            error
+        )
+        report = log.warning if outage else log.error
+        report("write group failed", extra={"error": str(error)[:300]})
         try:
             self._connection.rollback(self._connection.cursor())
         except Exception:

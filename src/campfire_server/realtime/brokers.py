@@ -5,6 +5,11 @@
 * ``RedisBroker`` (when ``CAMPFIRE_REDIS_URL`` is set): ``publish`` sends
   the envelope once to a Redis pub/sub channel, and every process, this
   one included, delivers what it receives from that channel to its hub.
+  Pub/sub keeps nothing for a subscriber that is not connected, so the
+  broker hands its hub a ``resync`` envelope after every confirmed
+  subscription, and publishes one to every process once it can publish
+  again after a failure. The hub then reads what it may have missed from
+  the event log (``catch_up``).
   The channel and key names carry the deployment's ``RedisNamespace``, so
   deployments that share a Redis server do not hear each other.
   Agent socket counts (for presence) are Redis sorted sets of leases, so
@@ -21,6 +26,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
 import time
 from collections.abc import Callable
 from typing import Any
@@ -35,6 +41,10 @@ Deliver = Callable[[dict[str, Any]], None]
 
 # The channel's name within the deployment's namespace.
 CHANNEL_NAME = "realtime"
+# The kind of envelope that makes a hub read from the log what its broker may have missed.
+RESYNC = "resync"
+# Seconds the publisher waits for an envelope before it sends an owed resync alone.
+RESYNC_RETRY_SECONDS = 1.0
 REDIS_CONNECTIONS = 32
 LEASE_SECONDS = 90.0
 # Seconds between presence sweeps, or a third of a lease when that is shorter.
@@ -229,6 +239,15 @@ class RedisBroker(Broker):
             health_check_interval=30,
         )
         self._redis = redis.Redis(connection_pool=pool)
+        # The subscription has a connection of its own, named so that an
+        # operator can find it in CLIENT LIST.
+        self.subscriber_name = f"{self.channel}:subscriber:{os.getpid()}"
+        self._subscriber = redis.Redis.from_url(
+            url,
+            client_name=self.subscriber_name,
+            socket_connect_timeout=3,
+            health_check_interval=30,
+        )
         self._deliver: Deliver | None = None
         self._outbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
         self._tasks: list[asyncio.Task[None]] = []
@@ -236,10 +255,12 @@ class RedisBroker(Broker):
         # The mailbox ids of each agent's token, stored again when a lease is re-created.
         self._mailboxes: dict[tuple[str, str], list[str]] = {}
         self._publish_failures = 0
+        # Set when envelopes could not be published, until a resync is published.
+        self._resync_owed = False
 
     async def start(self, deliver: Deliver) -> None:
         self._deliver = deliver
-        pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
+        pubsub = self._subscriber.pubsub()
         try:
             await pubsub.subscribe(self.channel)
         except Exception as error:
@@ -265,6 +286,7 @@ class RedisBroker(Broker):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks = []
+        await self._subscriber.aclose()
         await self._redis.aclose()
         self._deliver = None
 
@@ -272,22 +294,45 @@ class RedisBroker(Broker):
         # One publisher task on one connection keeps the calls' order on the wire.
         self._outbox.put_nowait(envelope)
 
+    async def _next_batch(self) -> list[dict[str, Any]]:
+        """Wait for envelopes to publish; with a resync owed, return none after a pause."""
+        if self._resync_owed:
+            try:
+                first = await asyncio.wait_for(self._outbox.get(), RESYNC_RETRY_SECONDS)
+            except TimeoutError:
+                return []
+        else:
+            first = await self._outbox.get()
+        batch = [first]
+        while not self._outbox.empty() and len(batch) < 256:
+            batch.append(self._outbox.get_nowait())
+        return batch
+
     async def _publish_loop(self) -> None:
         while True:
-            batch = [await self._outbox.get()]
-            while not self._outbox.empty() and len(batch) < 256:
-                batch.append(self._outbox.get_nowait())
+            batch = await self._next_batch()
             try:
                 async with self._redis.pipeline(transaction=False) as pipe:
                     for envelope in batch:
                         pipe.publish(self.channel, dumps(envelope))
+                    if self._resync_owed:
+                        # After the batch, so that a process reading the log
+                        # on it also finds the events of this batch there.
+                        pipe.publish(self.channel, dumps({"kind": RESYNC}))
                     await pipe.execute()
+                if self._resync_owed:
+                    log.info(
+                        "redis publish recovered; asked every process to read missed events",
+                        extra={"failures": self._publish_failures},
+                    )
+                self._resync_owed = False
                 self._publish_failures = 0
             except asyncio.CancelledError:
                 raise
             except Exception as error:
-                # Local sockets still get the envelopes; other processes miss them and
-                # their clients catch up with since after reconnecting.
+                # Local sockets still get the envelopes. Other processes miss
+                # them until the resync that follows the next successful publish.
+                self._resync_owed = True
                 self._publish_failures += 1
                 if self._publish_failures in (1, 10, 100) or self._publish_failures % 1000 == 0:
                     log.error(
@@ -306,7 +351,16 @@ class RedisBroker(Broker):
         while True:
             try:
                 async for message in pubsub.listen():
-                    if message.get("type") != "message":
+                    kind = message.get("type")
+                    if kind == "subscribe":
+                        # Confirmed, so every envelope published from now on
+                        # arrives, and the log contains every earlier one. The
+                        # client may have made the subscription again by itself
+                        # after its connection dropped.
+                        log.info("redis subscription confirmed", extra={"channel": self.channel})
+                        self._deliver_local({"kind": RESYNC})
+                        continue
+                    if kind != "message":
                         continue
                     backoff = 0.5
                     try:
@@ -332,7 +386,7 @@ class RedisBroker(Broker):
                     await pubsub.aclose()
                 except Exception:  # noqa: BLE001 - the connection is already broken
                     pass
-                pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
+                pubsub = self._subscriber.pubsub()
                 try:
                     await pubsub.subscribe(self.channel)
                 except Exception as retry_error:

@@ -236,7 +236,7 @@ class Session:
             return self.protocol.subscribe_failed(channel, error, action.frame_id)
 
         if access.conversation_id is not None:
-            self.runtime.hub.prime(access.conversation_id, access.current)
+            self.runtime.hub.prime(principal.org_id, access.conversation_id, access.current)
         # The subscription was registered before the read, so every event
         # after the position read reaches it live. Events at or before it
         # are in the replay or before ``since``, so ``go_live`` drops their

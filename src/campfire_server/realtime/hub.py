@@ -12,9 +12,12 @@ they can cross Redis): ``event`` (a logged event), ``typing`` and
 arrived), so the indicator ends even when the typing socket's process
 died. Events of one conversation are put back in sequence order
 before fan-out, because two transactions can reach the hub in the other
-order than they committed in (two threads, or two processes).
+order than they committed in (two threads, or two processes). A sequence
+still missing after ``REORDER_HOLD_SECONDS`` is read from the log through
+``gap_reader`` (``catch_up``), so an event whose envelope never arrived
+(a lost Redis subscription) reaches the sockets in its place.
 
-With ``ordered_log`` (PostgreSQL), mailbox and agent channels get their
+With ``ordered_log`` (PostgreSQL, or any database with Redis), mailbox and agent channels get their
 events only through ``deliver_logged``, in position order (``log_tail``),
 and broker envelopes reach conversation channels alone.
 """
@@ -43,8 +46,11 @@ Sender = Callable[[str], Any]  # an async function sending one text frame
 # False when the socket cannot take it now (the queue and writer then do).
 DirectWriter = Callable[[str], bool]
 
-# How long an event that arrived ahead of a missing sequence waits for it.
+# How long an event that arrived ahead of a missing sequence waits for it
+# before the missing one is read from the log.
 REORDER_HOLD_SECONDS = 0.25
+# Log reads after which a sequence still missing is taken as pruned and skipped.
+MAX_GAP_READS = 3
 # Conversations whose next expected sequence the hub remembers.
 MAX_STREAMS = 50_000
 # Frames a subscription buffers while its replay is read from the log.
@@ -207,7 +213,7 @@ class Subscription:
     def offer(self, position: int, sequence: int | None, text: str) -> None:
         if self.buffer is None:
             if self._after_floor(position, sequence):
-                self.connection.enqueue(text)
+                self._send(sequence, text)
         elif len(self.buffer) < MAX_REPLAY_BUFFER:
             self.buffer.append((position, sequence, text))
         else:
@@ -219,7 +225,15 @@ class Subscription:
         buffered, self.buffer = self.buffer or [], None
         for position, sequence, text in buffered:
             if self._after_floor(position, sequence):
-                self.connection.enqueue(text)
+                self._send(sequence, text)
+
+    def _send(self, sequence: int | None, text: str) -> None:
+        self.connection.enqueue(text)
+        if not self.by_cursor and sequence is not None:
+            # The hub hands a conversation's events over in sequence order, so
+            # the floor follows the last one sent, and a second copy of it
+            # (from Redis after the log, or the other way round) is dropped.
+            self.floor = sequence
 
     def _after_floor(self, position: int, sequence: int | None) -> bool:
         key = position if self.by_cursor else sequence
@@ -227,12 +241,16 @@ class Subscription:
 
 
 class _Stream:
-    __slots__ = ("expected", "held", "timer")
+    __slots__ = ("expected", "gap_reads", "held", "org_id", "timer")
 
-    def __init__(self, expected: int | None) -> None:
+    def __init__(self, org_id: str, expected: int) -> None:
+        self.org_id = org_id
+        # The next sequence to fan out; every lower one was sent or skipped.
         self.expected = expected
         self.held: list[tuple[int, int, EventRecord]] = []
         self.timer: asyncio.TimerHandle | None = None
+        # Log reads since the missing sequence was first waited for.
+        self.gap_reads = 0
 
 
 class Hub:
@@ -259,6 +277,10 @@ class Hub:
         self._typing_ttl_seconds = typing_ttl_seconds
         # The timers that turn a relayed typing ``true`` into ``false``.
         self._typing: dict[TypingKey, asyncio.TimerHandle] = {}
+        # Called with (organization id, conversation id) to read a conversation's
+        # missing events from the log and hand them to ``fill``. Without it, a
+        # missing sequence is skipped after the hold.
+        self.gap_reader: Callable[[str, str], None] | None = None
 
     # Registry ----------------------------------------------------------------
 
@@ -295,10 +317,35 @@ class Hub:
             if not members:
                 del self.channels[key]
 
-    def prime(self, conversation_id: str, current_sequence: int) -> None:
+    def prime(self, org_id: str, conversation_id: str, current_sequence: int) -> None:
         """Tell the reorder step the sequence a conversation has reached, if it has no state yet."""
         if conversation_id not in self._streams:
-            self._remember(conversation_id, _Stream(current_sequence + 1))
+            self._remember(conversation_id, _Stream(org_id, current_sequence + 1))
+
+    def subscribed_conversations(self) -> list[tuple[str, str]]:
+        """Return (organization id, conversation id) of every conversation channel with a socket."""
+        return [
+            (org_id, channel.removeprefix("conversation:"))
+            for org_id, channel in self.channels
+            if channel.startswith("conversation:")
+        ]
+
+    def next_sequence(self, org_id: str, conversation_id: str) -> int | None:
+        """Return the conversation's first sequence not fanned out yet, or None if unknown."""
+        stream = self._streams.get(conversation_id)
+        if stream is not None:
+            return stream.expected
+        return self._sent_floor(org_id, conversation_id)
+
+    def _sent_floor(self, org_id: str, conversation_id: str) -> int | None:
+        """Return one above the lowest sequence that a live subscription has sent, if any."""
+        members = self.channels.get((org_id, f"conversation:{conversation_id}"))
+        floors = [
+            subscription.floor
+            for subscription in (members or {}).values()
+            if subscription.buffer is None and subscription.floor is not None
+        ]
+        return min(floors) + 1 if floors else None
 
     # Delivery ----------------------------------------------------------------
 
@@ -324,6 +371,37 @@ class Hub:
         except Exception:
             log.exception("realtime delivery failed", extra={"event_id": record.id})
 
+    def fill(self, record: EventRecord) -> None:
+        """Fan out an event read from the log; a socket that was sent it already drops the copy."""
+        try:
+            self._order(record)
+        except Exception:
+            log.exception("realtime delivery failed", extra={"event_id": record.id})
+
+    def fill_done(self, conversation_id: str) -> None:
+        """Note the end of a log read for the conversation; wait again if a gap remains.
+
+        The events after a gap may be on their way still (committed after the
+        read), so the hold starts again. After ``MAX_GAP_READS`` reads the
+        missing events are taken as pruned, and the held ones are sent.
+        """
+        stream = self._streams.get(conversation_id)
+        if stream is None or not stream.held or stream.timer is not None:
+            return
+        stream.gap_reads += 1
+        if stream.gap_reads >= MAX_GAP_READS:
+            log.warning(
+                "realtime events missing from the log; sending the later ones",
+                extra={
+                    "conversation_id": conversation_id,
+                    "missing_from": stream.expected,
+                    "next_held": stream.held[0][0],
+                },
+            )
+            self._release_held(conversation_id)
+            return
+        self._hold(conversation_id, stream)
+
     def _order(self, record: EventRecord) -> None:
         conversation_id, sequence = record.conversation_id, record.sequence
         if conversation_id is None or sequence is None:
@@ -331,38 +409,74 @@ class Hub:
             return
         stream = self._streams.get(conversation_id)
         if stream is None:
-            stream = _Stream(sequence)
+            # A socket may have been sent events before this state was evicted,
+            # so the gap after its last one is filled rather than skipped.
+            floor = self._sent_floor(record.org_id, conversation_id)
+            expected = sequence if floor is None else min(floor, sequence)
+            stream = _Stream(record.org_id, expected)
             self._remember(conversation_id, stream)
         else:
             self._streams.move_to_end(conversation_id)
-        if stream.expected is None or sequence < stream.expected:
-            # A late event after a hold-back timed out: deliver it rather than lose it.
+        if sequence < stream.expected:
+            # Sent already (a copy from the log or Redis), or late after a skip.
+            # A conversation channel drops it by its subscriptions' floors. A
+            # mailbox or agent channel fed from here (SQLite without Redis)
+            # gets a late event rather than none, as a reorder hold would.
             self._dispatch(record)
             return
         if sequence > stream.expected:
             heapq.heappush(stream.held, (sequence, record.position, record))
             if stream.timer is None:
-                stream.timer = asyncio.get_running_loop().call_later(
-                    REORDER_HOLD_SECONDS, self._release_held, conversation_id
-                )
+                self._hold(conversation_id, stream)
             return
         self._dispatch(record)
         stream.expected = sequence + 1
+        self._drain(stream)
+
+    def _drain(self, stream: _Stream) -> None:
+        """Send the held events that follow ``stream.expected`` without a gap."""
         while stream.held and stream.held[0][0] <= stream.expected:
             held_sequence, _, held = heapq.heappop(stream.held)
+            if held_sequence < stream.expected:
+                continue  # a second copy of a held event
             self._dispatch(held)
-            stream.expected = max(stream.expected, held_sequence + 1)
-        if not stream.held and stream.timer is not None:
-            stream.timer.cancel()
-            stream.timer = None
+            stream.expected = held_sequence + 1
+        if not stream.held:
+            stream.gap_reads = 0
+            if stream.timer is not None:
+                stream.timer.cancel()
+                stream.timer = None
+
+    def _hold(self, conversation_id: str, stream: _Stream) -> None:
+        stream.timer = asyncio.get_running_loop().call_later(
+            REORDER_HOLD_SECONDS, self._gap_timed_out, conversation_id
+        )
+
+    def _gap_timed_out(self, conversation_id: str) -> None:
+        """Read the missing events from the log, or skip them when no socket here needs them."""
+        stream = self._streams.get(conversation_id)
+        if stream is None:
+            return
+        stream.timer = None
+        channel = (stream.org_id, f"conversation:{conversation_id}")
+        needed = channel in self.channels or (not self.ordered_log and self.log_subscriptions > 0)
+        if self.gap_reader is None or not needed:
+            self._release_held(conversation_id)
+            return
+        self.gap_reader(stream.org_id, conversation_id)
 
     def _release_held(self, conversation_id: str) -> None:
         stream = self._streams.get(conversation_id)
         if stream is None:
             return
+        if stream.timer is not None:
+            stream.timer.cancel()
         stream.timer = None
+        stream.gap_reads = 0
         while stream.held:
             sequence, _, record = heapq.heappop(stream.held)
+            if sequence < stream.expected:
+                continue
             self._dispatch(record)
             stream.expected = sequence + 1
 

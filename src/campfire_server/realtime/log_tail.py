@@ -1,9 +1,11 @@
-"""Mailbox and agent channel events of the PostgreSQL log, sent in position order.
+"""Mailbox and agent channel events of the log, sent in position order.
 
 A mailbox or agent channel carries the events of many conversations, and
 its resume point is the event's position in the whole log (``cursor``).
 On PostgreSQL events arrive from the bus (or Redis) in commit order,
-which is not position order. So this process reads them from the log up
+which is not position order, and with Redis several processes publish in
+no common order, and a process may miss envelopes while its subscription
+is down. So this process reads them from the log up
 to the settled horizon (``events.horizon``) instead, and hands them to the
 hub in position order. A socket therefore receives each such event once,
 in increasing ``cursor``, and a resubscribe with ``since`` set to the last

@@ -26,9 +26,11 @@ from ..db.database import Database
 from ..errors import NotFound, ServiceError
 from ..events import bus
 from ..events.records import EventRecord
+from ..logs import log_retried_failure
 from ..routing import actions as routing_actions
 from ..routing import rules as routing_rules
-from .brokers import UNKNOWN_COUNT, Broker, InProcessBroker, open_broker
+from .brokers import RESYNC, UNKNOWN_COUNT, Broker, InProcessBroker, open_broker
+from .catch_up import CatchUp
 from .credentials import (
     REVOCATION_CHECK_SECONDS,
     CredentialWatch,
@@ -82,19 +84,25 @@ class RealtimeService:
         self.settings = settings
         self.db = db
         self.connections = connections or ConnectionLimiter(None, self._default_limit)
-        ordered_log = getattr(db, "dialect", None) == "postgresql"
+        # Envelopes from several processes arrive in another order than the
+        # positions of their events, and Redis may miss some.
+        ordered_log = getattr(db, "dialect", None) == "postgresql" or bool(settings.redis_url)
         self.hub = Hub(
             heartbeat_seconds=settings.realtime_heartbeat_seconds,
             idle_timeout_seconds=settings.realtime_idle_timeout_seconds,
             ordered_log=ordered_log,
             typing_ttl_seconds=settings.realtime_typing_ttl_seconds,
         )
-        # On PostgreSQL, mailbox and agent channels are fed from the log in position order.
+        # On PostgreSQL or with Redis, mailbox and agent channels are fed from
+        # the log in position order.
         self.log_tail = (
             LogTail(db, self.hub.deliver_logged, lambda: self.hub.log_subscriptions > 0)
             if ordered_log
             else None
         )
+        # Conversation events that the broker missed, read from the log.
+        self.catch_up = CatchUp(db, self.hub)
+        self.hub.gap_reader = self.catch_up.request
         self.broker = broker or self._open_broker()
         self.credentials = CredentialWatch(self.hub, db)
         # Called with each revoked key's or deleted agent's id, to drop cached credentials.
@@ -136,6 +144,7 @@ class RealtimeService:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+        await self.catch_up.stop()
         if self.log_tail is not None:
             await self.log_tail.stop()
         await self.broker.stop()
@@ -148,7 +157,7 @@ class RealtimeService:
         self.broker.publish(envelope_for(record))
 
     def log_horizon(self) -> int | None:
-        """Return the position up to which mailbox and agent channels are final, on PostgreSQL.
+        """Return the position up to which log-fed mailbox and agent channels are final.
 
         A replay or poll of those channels stops there, and events after it
         reach the sockets live, in position order.
@@ -158,6 +167,12 @@ class RealtimeService:
     def _deliver(self, envelope: dict[str, Any]) -> None:
         """Handle one envelope from the broker: revocations here, the rest in the hub."""
         kind = envelope.get("kind")
+        if kind == RESYNC:
+            # The broker may have missed envelopes, so the log fills the gaps.
+            self.catch_up.resync()
+            if self.log_tail is not None:
+                self.log_tail.wake()
+            return
         if kind != "revocation":
             self.hub.deliver(envelope)
             if kind == "presence":
@@ -633,20 +648,32 @@ class RealtimeService:
                 if now >= next_refresh:
                     next_refresh = now + self.broker.refresh_seconds
                     await self.restore_presence(await self.broker.refresh())
-            except Exception:
-                log.exception("realtime sweep failed")
+            except Exception as error:
+                log_retried_failure(
+                    log, "realtime sweep failed", error, retry=f"the sweep in {SWEEP_SECONDS:g} s"
+                )
             if now >= next_presence_sweep:
                 next_presence_sweep = now + self.broker.sweep_seconds
                 try:
                     await self.sweep_presence()
-                except Exception:
-                    log.exception("realtime presence sweep failed")
+                except Exception as error:
+                    log_retried_failure(
+                        log,
+                        "realtime presence sweep failed",
+                        error,
+                        retry=f"the presence sweep in {self.broker.sweep_seconds:g} s",
+                    )
             if now >= next_revocation_check:
                 next_revocation_check = now + REVOCATION_CHECK_SECONDS
                 try:
                     await self.check_revoked_keys()
-                except Exception:
-                    log.exception("realtime revocation check failed")
+                except Exception as error:
+                    log_retried_failure(
+                        log,
+                        "realtime revocation check failed",
+                        error,
+                        retry=f"the check in {REVOCATION_CHECK_SECONDS:g} s",
+                    )
 
     async def _prune_loop(self) -> None:
         # Processes that started together should not all prune at the same moment.
@@ -669,8 +696,14 @@ class RealtimeService:
                 deleted += count
                 if count < PRUNE_BATCH:
                     break
-        except Exception:
-            log.exception("event log pruning failed", extra={"deleted": deleted})
+        except Exception as error:
+            log_retried_failure(
+                log,
+                "event log pruning failed",
+                error,
+                retry="the pruning in about an hour",
+                extra={"deleted": deleted},
+            )
             raise
         if deleted:
             log.info("event log pruned", extra={"deleted": deleted})

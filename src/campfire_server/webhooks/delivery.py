@@ -44,6 +44,7 @@ from ..db.database import Database
 from ..db.tx import Tx
 from ..events import bus
 from ..events.records import EventRecord
+from ..logs import log_retried_failure
 from ..monitoring import metrics
 from . import actions, fanout
 from .actions import Job, Outcome
@@ -345,8 +346,13 @@ class DeliveryWorker:
                 self._events_pending = False
                 self._fanned_out_at = now
                 await self.fan_out()
-        except Exception:
-            log.exception("webhook worker could not fan events out")
+        except Exception as error:
+            log_retried_failure(
+                log,
+                "webhook worker could not fan events out",
+                error,
+                retry=f"the fan-out in {poll:g} s",
+            )
 
     @property
     def in_flight(self) -> int:
@@ -411,9 +417,14 @@ class DeliveryWorker:
             await self._deliver(job)
         except asyncio.CancelledError:
             raise
-        except Exception:
-            # The lease runs out and the delivery is attempted again.
-            log.exception("webhook delivery crashed", extra={"delivery_id": job.delivery_id})
+        except Exception as error:
+            log_retried_failure(
+                log,
+                "webhook delivery crashed",
+                error,
+                retry=f"the delivery when its lease ends (at most {self._lease_text()})",
+                extra={"delivery_id": job.delivery_id},
+            )
         finally:
             self._slots.release()
 
@@ -421,8 +432,13 @@ class DeliveryWorker:
         timeout = self.settings.webhook_poll_seconds
         try:
             due = await self.db.read(actions.next_due_at)
-        except Exception:
-            log.exception("webhook worker could not read the outbox")
+        except Exception as error:
+            log_retried_failure(
+                log,
+                "webhook worker could not read the outbox",
+                error,
+                retry=f"the outbox read in at most {timeout:g} s",
+            )
             due = None
         if due is not None:
             timeout = min(timeout, max(0.0, (due - clock.now_ms()) / 1000))
@@ -448,8 +464,13 @@ class DeliveryWorker:
             if free > 0:
                 try:
                     jobs = await self._claim(free, known_due=backlog)
-                except Exception:
-                    log.exception("webhook worker could not claim deliveries")
+                except Exception as error:
+                    log_retried_failure(
+                        log,
+                        "webhook worker could not claim deliveries",
+                        error,
+                        retry=f"the claim in at most {self.settings.webhook_poll_seconds:g} s",
+                    )
                 backlog = bool(jobs) and len(jobs) == free
             for job in jobs:
                 await self._slots.acquire()
@@ -462,6 +483,9 @@ class DeliveryWorker:
             else:
                 await self._sleep()
         await self._drain(grace_seconds)
+
+    def _lease_text(self) -> str:
+        return f"{self.settings.webhook_lease_seconds:g} s"
 
     def stop(self) -> None:
         """Ask ``run`` to stop claiming and return once attempts in flight are settled."""
@@ -477,8 +501,13 @@ class DeliveryWorker:
                 await asyncio.gather(*pending, return_exceptions=True)
         try:
             released = await self.db.write(lambda tx: actions.release_claims(tx, self.worker_id))
-        except Exception:
-            log.exception("webhook worker could not release its leases")
+        except Exception as error:
+            log_retried_failure(
+                log,
+                "webhook worker could not release its leases",
+                error,
+                retry=f"its deliveries when their leases end (at most {self._lease_text()})",
+            )
             released = 0
         log.info(
             "webhook worker stopped", extra={"worker_id": self.worker_id, "released": released}
