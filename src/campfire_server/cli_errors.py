@@ -28,6 +28,7 @@ from .errors import ServiceError, ServiceUnavailable, ValidationFailed
 from .knowledge.semantic import SemanticUnavailable
 from .organizations import service as org_service
 from .redaction import hide_password
+from .sentences import first_clause
 
 USAGE = 2
 RUNTIME = 1
@@ -306,7 +307,7 @@ def _purpose(action: argparse.Action | None) -> str:
     if action is None or not action.help:
         return ""
     text = re.sub(r"\s*\([^()]*\)", "", action.help)
-    return re.split(r"[.;]\s", text, maxsplit=1)[0].strip()
+    return first_clause(text).strip()
 
 
 def _display_name(action: argparse.Action | None, name: str) -> str:

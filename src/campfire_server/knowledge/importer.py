@@ -39,6 +39,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from .. import pydantic_errors
+from ..sentences import first_sentence
 from ..errors import ValidationFailed
 from .schemas import ArticleCreate
 from .text import html_to_text
@@ -65,37 +66,6 @@ JSON_LINE_FIELDS = (
 
 # The maximum title length, as ArticleCreate enforces.
 TITLE_MAX_LENGTH = 500
-_SENTENCE_END = re.compile(r"[.!?]+(?=\s)")
-# Words that end in a period without ending a sentence, compared in lowercase.
-_ABBREVIATIONS = {
-    "mr",
-    "mrs",
-    "ms",
-    "dr",
-    "prof",
-    "sr",
-    "jr",
-    "st",
-    "vs",
-    "etc",
-    "e.g",
-    "i.e",
-    "eg",
-    "ie",
-    "no",
-    "nr",
-    "inc",
-    "ltd",
-    "co",
-    "corp",
-    "approx",
-    "dept",
-    "fig",
-    "ca",
-    "cf",
-    "min",
-    "max",
-}
 # A first sentence with fewer words than this is too short to name an article.
 TITLE_MIN_WORDS = 2
 
@@ -552,17 +522,6 @@ def title_from_content(content: str) -> str:
     if len(title.split()) < TITLE_MIN_WORDS:
         title = first_line
     return cut_title(title)
-
-
-def first_sentence(text: str) -> str:
-    """Return ``text`` up to its first sentence end, which is not an abbreviation or initial."""
-    for match in _SENTENCE_END.finditer(text):
-        words = text[: match.start()].split()
-        last_word = words[-1].lower() if words else ""
-        if match.group() == "." and (last_word in _ABBREVIATIONS or len(last_word) == 1):
-            continue
-        return text[: match.end()]
-    return text
 
 
 def cut_title(text: str) -> str:
