@@ -534,3 +534,39 @@ def test_statement_error_has_no_connection_hint(postgres_available) -> None:
     assert "duplicate key" in message
     assert "check the host" not in message
     assert "--database-url" not in message
+
+
+def test_db_copy_error_names_target(migrated, tmp_path) -> None:
+    target = f"sqlite:///{tmp_path / 'target.db'}"
+    assert campfire("migrate", "--database-url", target).returncode == 0
+    with sqlite3.connect(tmp_path / "target.db") as connection:
+        connection.execute(
+            "CREATE TRIGGER reject_orgs BEFORE INSERT ON organizations "
+            "BEGIN SELECT RAISE(ABORT, 'organizations are read-only'); END"
+        )
+    created = campfire("orgs", "create", "--name", "Copy", "--database-url", migrated)
+    assert created.returncode == 0, created.stderr
+
+    result = campfire("db", "copy", "--from", migrated, "--to", target)
+
+    assert_one_line(
+        result,
+        RUNTIME,
+        f"the database {target} rejected a statement",
+        "organizations are read-only",
+    )
+    assert "campfire.db" not in result.stderr
+
+
+def test_db_copy_error_hides_target_password(migrated) -> None:
+    # Nothing listens on a free port, so the connection is refused.
+    port = free_port()
+    target = f"postgresql://campfire:hunter2@127.0.0.1:{port}/campfire"
+
+    result = campfire("db", "copy", "--from", migrated, "--to", target)
+
+    assert_one_line(
+        result, RUNTIME, f"postgresql://campfire:***@127.0.0.1:{port}/campfire", "(--to)"
+    )
+    assert "hunter2" not in result.stderr
+    assert "campfire.db" not in result.stderr

@@ -244,7 +244,7 @@ def _copy_url(value: str, option: str) -> str:
 
 
 def cmd_db_copy(args: argparse.Namespace) -> int:
-    from .db.copy import CopyError, copy_database
+    from .db.copy import CopyError, DatabaseFailed, copy_database
 
     source = _copy_url(args.source, "--from")
     target = _copy_url(args.target, "--to")
@@ -261,6 +261,11 @@ def cmd_db_copy(args: argparse.Namespace) -> int:
         )
     except CopyError as error:
         print(f"error: {error}", file=sys.stderr)
+        return 1
+    except DatabaseFailed as error:
+        option = "--from" if error.role == "source" else "--to"
+        message = cli_errors.describe_database(error.original, args, url=error.url, option=option)
+        print(f"error: {message}", file=sys.stderr)
         return 1
     print(f"copied {sum(counts.values())} rows in {len(counts)} tables")
     return 0
