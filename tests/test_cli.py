@@ -723,3 +723,64 @@ def test_kb_import_rejects_unknown_fields(tmp_path):
     assert "'externalID' (did you mean externalId?)" in result.stderr
     assert "nothing imported: all 1 rows" in result.stderr
     assert "fix the rows listed above" in result.stderr
+
+
+def test_kb_import_skips_nul_on_postgres(tmp_path, postgres_available):
+    if not postgres_available:
+        pytest.skip("PostgreSQL is not reachable")
+    url = create_postgres_database()
+    try:
+        assert campfire("migrate", database_url=url).returncode == 0
+        created = campfire("orgs", "create", "--name", "Acme", "--id", "org_acme", database_url=url)
+        assert created.returncode == 0, created.stderr
+        rows = tmp_path / "articles.jsonl"
+        rows.write_text(
+            '{"title":"H","content":"h\\u0000x"}\n{"title":"ok","content":"fine"}\n',
+            encoding="utf-8",
+        )
+
+        result = campfire("kb", "import", str(rows), "--org", "org_acme", database_url=url)
+
+        assert result.returncode == 0, result.stderr
+        output = json.loads(result.stdout)
+        assert output["created"] == 1
+        assert [row["line"] for row in output["skipped"]] == [1]
+        assert "NUL" in output["skipped"][0]["reason"]
+        assert "skipped line 1" in result.stderr
+    finally:
+        drop_postgres_database(url)
+
+
+def test_db_copy_names_rows_with_nul(tmp_path, postgres_available):
+    import sqlite3
+
+    if not postgres_available:
+        pytest.skip("PostgreSQL is not reachable")
+    source = f"sqlite:///{tmp_path / 'source.db'}"
+    assert campfire("migrate", database_url=source).returncode == 0
+    created = campfire("orgs", "create", "--name", "Acme", "--id", "org_acme", database_url=source)
+    assert created.returncode == 0, created.stderr
+    rows = tmp_path / "articles.jsonl"
+    rows.write_text('{"title":"ok","content":"fine","externalId":"k1"}\n', encoding="utf-8")
+    imported = campfire("kb", "import", str(rows), "--org", "org_acme", database_url=source)
+    assert imported.returncode == 0, imported.stderr
+    # A database written before imports rejected NUL may hold it.
+    with sqlite3.connect(tmp_path / "source.db") as connection:
+        connection.execute("UPDATE kb_articles SET content = 'a' || char(0) || 'b'")
+        article_id = connection.execute("SELECT id FROM kb_articles").fetchone()[0]
+    target = create_postgres_database()
+    try:
+        result = subprocess.run(
+            [sys.executable, "-m", "campfire_server.cli", "db", "copy"]
+            + ["--from", source, "--to", target],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+
+        assert result.returncode == 1
+        assert "Traceback" not in result.stderr
+        assert "1 row contains NUL (U+0000)" in result.stderr
+        assert f"kb_articles row org_id='org_acme', id='{article_id}' (content)" in result.stderr
+    finally:
+        drop_postgres_database(target)

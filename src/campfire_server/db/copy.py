@@ -6,7 +6,7 @@ import asyncio
 import logging
 import sqlite3
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from functools import partial
@@ -39,6 +39,10 @@ BATCH_ROWS = 1000
 ENGINE_COLUMNS = {"events": {"tx_id"}}
 # Tables whose rows the migrations insert; the source's rows replace them.
 SEEDED_TABLES = {"event_cursors", "webhook_revisions"}
+
+
+# How many rows that PostgreSQL cannot store one error lists before it counts the rest.
+MAX_LISTED_ROWS = 10
 
 
 class CopyError(Exception):
@@ -140,6 +144,10 @@ def _copy_rows(  # type: ignore[no-untyped-def]
                         "copy into an empty database"
                     )
 
+    if target.dialect.name == "postgresql":
+        with _on_database("source", source_url), source.connect() as reader:
+            _require_storable(reader, tables)
+
     # Each step names the database it reads or writes, so an error names that one.
     on_source = partial(_on_database, "source", source_url)
     on_target = partial(_on_database, "target", target_url)
@@ -184,6 +192,43 @@ def _copy_rows(  # type: ignore[no-untyped-def]
                     f"{table.name}: copied {counts[table.name]} rows but the target has {stored}"
                 )
     return counts
+
+
+def _nul_columns(row: Mapping[str, object]) -> list[str]:
+    """Return the names of the text columns of ``row`` whose value contains NUL (U+0000)."""
+    return [name for name, value in row.items() if isinstance(value, str) and "\x00" in value]
+
+
+def _require_storable(reader, tables) -> None:  # type: ignore[no-untyped-def]
+    """Raise ``CopyError`` naming each source row with text that PostgreSQL cannot store.
+
+    PostgreSQL text cannot contain NUL (U+0000), which SQLite stores, so
+    such a row would stop the copy with a driver error. Databases written
+    before every input rejected NUL may hold such rows.
+    """
+    found: list[str] = []
+    total = 0
+    for table in tables:
+        key = [column.name for column in table.primary_key.columns]
+        result = reader.execution_options(yield_per=BATCH_ROWS).execute(select(*table.columns))
+        for row in result.mappings():
+            columns = _nul_columns(row)
+            if not columns:
+                continue
+            total += 1
+            if len(found) < MAX_LISTED_ROWS:
+                ids = ", ".join(f"{name}={row[name]!r}" for name in key)
+                found.append(f"{table.name} row {ids} ({', '.join(columns)})")
+    if not found:
+        return
+    more = f" and {total - len(found)} more" if total > len(found) else ""
+    rows = "1 row contains" if total == 1 else f"{total} rows contain"
+    raise CopyError(
+        f"{rows} NUL (U+0000) characters, which PostgreSQL text cannot store: "
+        f"{'; '.join(found)}{more}. Remove the NUL characters from those columns in the "
+        "source, for example with UPDATE table SET column = REPLACE(column, char(0), '') "
+        "in sqlite3, and copy again"
+    )
 
 
 def _rebuild_missing_facts(url: str) -> int:

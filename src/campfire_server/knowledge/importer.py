@@ -39,8 +39,9 @@ from typing import Any
 from pydantic import ValidationError
 
 from .. import pydantic_errors
-from ..sentences import first_sentence
 from ..errors import ValidationFailed
+from ..sentences import first_sentence
+from ..validation import find_bad_text
 from .schemas import ArticleCreate
 from .text import html_to_text
 
@@ -322,6 +323,10 @@ def parse_document(path: Path, relative_name: str) -> ArticleCreate:
         first_line = next((line.strip() for line in body.splitlines() if line.strip()), "")
         fields["title"] = first_line[:200] or path.stem
     fields.setdefault("external_id", f"file:{relative_name}")
+    # The content comes first because a title without front matter is derived from it.
+    bad_text = bad_text_reason({"content": body, **fields})
+    if bad_text is not None:
+        raise InvalidDocument(bad_text, field="content")
     try:
         return ArticleCreate.model_validate({**fields, "content": body.strip()})
     except ValidationError as error:
@@ -388,6 +393,10 @@ def read_json_lines(path: Path) -> SourceRows:
             if not isinstance(row, dict):
                 skipped.append(SkippedRow(number, "it is not a JSON object"))
                 continue
+            bad_text = bad_text_reason(row)
+            if bad_text is not None:
+                skipped.append(SkippedRow(number, bad_text))
+                continue
             unknown = [name for name in row if name not in JSON_LINE_FIELDS]
             if unknown:
                 skipped.append(SkippedRow(number, unknown_fields_reason(unknown)))
@@ -440,6 +449,20 @@ def read_json_lines(path: Path) -> SourceRows:
             for held_key in _held_keys(article):
                 first_lines.setdefault(held_key, number)
     return SourceRows(articles, labels, skipped)
+
+
+def bad_text_reason(fields: dict[str, Any]) -> str | None:
+    """Describe the first field with text that no database can store, as the API rejects it.
+
+    NUL (U+0000) is rejected because PostgreSQL text cannot contain it, and
+    an unpaired surrogate because it is no UTF-8 text. Returns None when
+    every string is valid.
+    """
+    found = find_bad_text(fields)
+    if found is None:
+        return None
+    path, expected = found
+    return f"{path} contains a character that cannot be stored; remove it so it is {expected}"
 
 
 def unknown_fields_reason(names: list[str]) -> str:
