@@ -120,9 +120,9 @@ def describe_expected(error: dict[str, Any]) -> str:
     if kind == "string_too_short":
         return f"at least {_count(ctx.get('min_length'), 'character')}"
     if kind == "too_long":
-        return f"at most {_count(ctx.get('max_length'), 'item')}"
+        return f"at most {_count(ctx.get('max_length'), _unit(error))}"
     if kind == "too_short":
-        return f"at least {_count(ctx.get('min_length'), 'item')}"
+        return f"at least {_count(ctx.get('min_length'), _unit(error))}"
     if kind == "string_pattern_mismatch":
         return f"a string matching {ctx.get('pattern')}"
     if kind in _BOUND_WORDS:
@@ -137,6 +137,11 @@ def describe_expected(error: dict[str, Any]) -> str:
         return reason.rpartition("; send ")[2] if "; send " in reason else reason
     # A PydanticCustomError of this package carries the expectation as its message.
     return str(error.get("msg") or "a valid value")
+
+
+def _unit(error: dict[str, Any]) -> str:
+    """Name what a length error counts: the characters of a string, else the items."""
+    return "character" if isinstance(error.get("input"), str) else "item"
 
 
 def _count(number: Any, noun: str) -> str:
@@ -188,7 +193,7 @@ def describe_message(field: str, error: dict[str, Any]) -> str:
         # length is not the one that failed.
         return f"{field} {sent} is too short; send {expected}"
     if kind in ("too_long", "too_short") and "actual_length" in ctx:
-        return f"{field} has {ctx['actual_length']} items; send {expected}"
+        return f"{field} has {_count(ctx['actual_length'], _unit(error))}; send {expected}"
     if kind in ("value_error", "assertion_error"):
         return f"{field} {sent} is invalid: {_validator_reason(error)}"
     if kind == "no_visible_character":

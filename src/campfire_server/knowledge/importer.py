@@ -77,10 +77,10 @@ _FRONT_KEYS = {
     "title": "title",
     "url": "url",
     "tags": "tags",
-    "mailboxids": "mailbox_ids",
-    "mailbox_ids": "mailbox_ids",
-    "externalid": "external_id",
-    "external_id": "external_id",
+    "mailboxids": "mailboxIds",
+    "mailbox_ids": "mailboxIds",
+    "externalid": "externalId",
+    "external_id": "externalId",
 }
 
 
@@ -322,7 +322,7 @@ def parse_document(path: Path, relative_name: str) -> ArticleCreate:
     if "title" not in fields:
         first_line = next((line.strip() for line in body.splitlines() if line.strip()), "")
         fields["title"] = first_line[:200] or path.stem
-    fields.setdefault("external_id", f"file:{relative_name}")
+    fields.setdefault("externalId", f"file:{relative_name}")
     # The content comes first because a title without front matter is derived from it.
     bad_text = bad_text_reason({"content": body, **fields})
     if bad_text is not None:
@@ -353,7 +353,7 @@ def split_front_matter(text: str) -> tuple[dict[str, Any], str]:
         if name is None:
             continue
         value = value.strip().strip("\"'")
-        if name in ("tags", "mailbox_ids"):
+        if name in ("tags", "mailboxIds"):
             items = value.strip("[]").split(",")
             fields[name] = [item.strip().strip("\"'") for item in items if item.strip()]
         elif value:
@@ -431,7 +431,8 @@ def read_json_lines(path: Path) -> SourceRows:
                 # A title derived from invalid content is invalid too, but the
                 # content is what the row has to fix.
                 first_field = None if _has_title(row) else "content"
-                skipped.append(SkippedRow(number, _describe(error, first_field=first_field)))
+                reason = _describe(error, first_field=first_field, names=_row_names(row))
+                skipped.append(SkippedRow(number, reason))
                 continue
             key = _match_key(article)
             if key in first_lines:
@@ -565,19 +566,46 @@ def json_row_fields(row: dict[str, Any]) -> dict[str, Any]:
     title = row.get("title")
     if title is None or (isinstance(title, str) and not title.strip()):
         title = title_from_content(content) if isinstance(content, str) else ""
+    # The API's field names, so validation errors name fields as the API does.
     return {
         "title": title,
         "content": content,
         "url": row.get("url"),
         "tags": row.get("tags") or [],
-        "mailbox_ids": row.get("mailboxIds", row.get("mailbox_ids")) or [],
-        "external_id": None if external_id is None else str(external_id),
+        "mailboxIds": row.get("mailboxIds", row.get("mailbox_ids")) or [],
+        "externalId": None if external_id is None else str(external_id),
     }
 
 
-def _describe(error: ValidationError, *, first_field: str | None = None) -> str:
-    """Describe the first error of ``error``, or the first on ``first_field`` if it has one."""
+def _row_names(row: dict[str, Any]) -> dict[str, str]:
+    """Map each API field name to the spelling that ``row`` used for it, such as ``text``."""
+    spellings = {
+        "content": ("content", "text"),
+        "mailboxIds": ("mailboxIds", "mailbox_ids"),
+        "externalId": ("externalId", "external_id", "id"),
+    }
+    names = {}
+    for field, options in spellings.items():
+        used = next((name for name in options if name in row), field)
+        names[field] = used
+    return names
+
+
+def _describe(
+    error: ValidationError,
+    *,
+    first_field: str | None = None,
+    names: dict[str, str] | None = None,
+) -> str:
+    """Describe the first error of ``error``, or the first on ``first_field`` if it has one.
+
+    ``names`` renames the top field of the error's location, so that the
+    message names a field as the row spelled it.
+    """
     errors = error.errors()
     first = next((item for item in errors if item["loc"][:1] == (first_field,)), errors[0])
-    field = pydantic_errors.field_path(tuple(first["loc"]))
+    location = tuple(first["loc"])
+    if names and location and location[0] in names:
+        location = (names[location[0]], *location[1:])
+    field = pydantic_errors.field_path(location)
     return pydantic_errors.describe_message(field, first)
