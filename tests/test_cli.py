@@ -568,8 +568,9 @@ def test_kb_import_names_file_lines(tmp_path):
     )
     failed = campfire("kb", "import", str(rows), "--org", "org_acme", database_url=url)
 
-    assert failed.returncode != 0
-    assert "line 2.mailboxIds" in failed.stderr
+    assert failed.returncode == 2
+    assert "skipped line 2 of" in failed.stderr
+    assert "mailbox 'mbx_missing' in mailboxIds was not found" in failed.stderr
     assert "articles[0]" not in failed.stderr
 
 
@@ -784,3 +785,59 @@ def test_db_copy_names_rows_with_nul(tmp_path, postgres_available):
         assert f"kb_articles row org_id='org_acme', id='{article_id}' (content)" in result.stderr
     finally:
         drop_postgres_database(target)
+
+
+def test_kb_import_skips_unknown_mailbox(tmp_path):
+    url = f"sqlite:///{tmp_path / 'kb.db'}"
+    assert campfire("migrate", database_url=url).returncode == 0
+    created = campfire("orgs", "create", "--name", "Acme", "--id", "org_acme", database_url=url)
+    assert created.returncode == 0, created.stderr
+    mailbox = campfire(
+        "mailboxes",
+        "create",
+        "--org",
+        "org_acme",
+        "--name",
+        "Support",
+        "--id",
+        "mbx_1",
+        database_url=url,
+    )
+    assert mailbox.returncode == 0, mailbox.stderr
+    rows = tmp_path / "articles.jsonl"
+    lines = [
+        {"title": "Refunds", "content": "Refunds take five days.", "mailboxIds": ["mbx_1"]},
+        {"title": "Nope", "content": "No such mailbox.", "mailboxIds": ["mbx_1", "mbx_nope"]},
+        {"title": "Exports", "content": "Exports run nightly."},
+    ]
+    rows.write_text("\n".join(json.dumps(line) for line in lines) + "\n", encoding="utf-8")
+
+    result = campfire("kb", "import", str(rows), "--org", "org_acme", database_url=url)
+
+    assert result.returncode == 0, result.stderr
+    output = json.loads(result.stdout)
+    assert output["created"] == 2
+    assert [row["line"] for row in output["skipped"]] == [2]
+    assert "mailbox 'mbx_nope' in mailboxIds was not found" in output["skipped"][0]["reason"]
+    assert "skipped line 2" in result.stderr
+    assert "imported 2 rows" in result.stderr
+
+
+def test_kb_import_all_unknown_mailboxes_fails(tmp_path):
+    url = f"sqlite:///{tmp_path / 'kb.db'}"
+    assert campfire("migrate", database_url=url).returncode == 0
+    created = campfire("orgs", "create", "--name", "Acme", "--id", "org_acme", database_url=url)
+    assert created.returncode == 0, created.stderr
+    rows = tmp_path / "articles.jsonl"
+    rows.write_text(
+        json.dumps({"title": "Nope", "content": "x", "mailboxIds": ["mbx_nope"]}) + "\n",
+        encoding="utf-8",
+    )
+
+    result = campfire("kb", "import", str(rows), "--org", "org_acme", database_url=url)
+
+    assert result.returncode == 2
+    assert "skipped line 1" in result.stderr
+    assert "nothing imported: all 1 rows" in result.stderr
+    search = campfire("kb", "search", "nope", "--org", "org_acme", database_url=url)
+    assert "no article matches" in search.stdout

@@ -32,7 +32,7 @@ import difflib
 import json
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -123,6 +123,14 @@ class SourceRows:
     articles: list[ArticleCreate]
     labels: list[str]
     skipped: list[SkippedRow]
+    # The JSON Lines line number of each article; empty for documents.
+    lines: list[int] = field(default_factory=list)
+
+    def skip(self, index: int, reason: str) -> SkippedRow:
+        """Return a skipped row for ``articles[index]``, named by its line or file."""
+        if self.lines:
+            return SkippedRow(self.lines[index], reason)
+        return SkippedRow(None, reason, file=self.labels[index])
 
 
 def read_source(path: Path) -> list[ArticleCreate]:
@@ -374,6 +382,7 @@ def read_json_lines(path: Path) -> SourceRows:
     articles: list[ArticleCreate] = []
     labels: list[str] = []
     skipped: list[SkippedRow] = []
+    lines: list[int] = []
     # Maps the key an article is matched by to the line that first used it.
     first_lines: dict[tuple[str, str], int] = {}
     with path.open("rb") as handle:
@@ -447,9 +456,10 @@ def read_json_lines(path: Path) -> SourceRows:
                 continue
             articles.append(article)
             labels.append(f"line {number}")
+            lines.append(number)
             for held_key in _held_keys(article):
                 first_lines.setdefault(held_key, number)
-    return SourceRows(articles, labels, skipped)
+    return SourceRows(articles, labels, skipped, lines)
 
 
 def bad_text_reason(fields: dict[str, Any]) -> str | None:
@@ -585,9 +595,9 @@ def _row_names(row: dict[str, Any]) -> dict[str, str]:
         "externalId": ("externalId", "external_id", "id"),
     }
     names = {}
-    for field, options in spellings.items():
-        used = next((name for name in options if name in row), field)
-        names[field] = used
+    for api_name, options in spellings.items():
+        used = next((name for name in options if name in row), api_name)
+        names[api_name] = used
     return names
 
 
