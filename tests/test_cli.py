@@ -571,8 +571,9 @@ def test_kb_import_names_file_lines(tmp_path):
     )
     failed = campfire("kb", "import", str(rows), "--org", "org_acme", database_url=url)
 
-    assert failed.returncode != 0
-    assert "line 2.mailboxIds" in failed.stderr
+    assert failed.returncode == 2
+    assert "skipped line 2 of" in failed.stderr
+    assert "mailbox 'mbx_missing' in mailboxIds was not found" in failed.stderr
     assert "articles[0]" not in failed.stderr
 
 
@@ -739,3 +740,120 @@ def test_kb_import_ignores_extra_fields(tmp_path):
     assert "'contnet' (did you mean content?)" in output["skipped"][0]["reason"]
     assert result.stderr.count("ignored fields") == 1
     assert "'doc_id' (in 2 rows), 'domain' (in 2 rows)" in result.stderr
+
+
+def test_kb_import_skips_nul_on_postgres(tmp_path, postgres_available):
+    if not postgres_available:
+        pytest.skip("PostgreSQL is not reachable")
+    url = create_postgres_database()
+    try:
+        assert campfire("migrate", database_url=url).returncode == 0
+        created = campfire("orgs", "create", "--name", "Acme", "--id", "org_acme", database_url=url)
+        assert created.returncode == 0, created.stderr
+        rows = tmp_path / "articles.jsonl"
+        rows.write_text(
+            '{"title":"H","content":"h\\u0000x"}\n{"title":"ok","content":"fine"}\n',
+            encoding="utf-8",
+        )
+
+        result = campfire("kb", "import", str(rows), "--org", "org_acme", database_url=url)
+
+        assert result.returncode == 0, result.stderr
+        output = json.loads(result.stdout)
+        assert output["created"] == 1
+        assert [row["line"] for row in output["skipped"]] == [1]
+        assert "NUL" in output["skipped"][0]["reason"]
+        assert "skipped line 1" in result.stderr
+    finally:
+        drop_postgres_database(url)
+
+
+def test_db_copy_names_rows_with_nul(tmp_path, postgres_available):
+    import sqlite3
+
+    if not postgres_available:
+        pytest.skip("PostgreSQL is not reachable")
+    source = f"sqlite:///{tmp_path / 'source.db'}"
+    assert campfire("migrate", database_url=source).returncode == 0
+    created = campfire("orgs", "create", "--name", "Acme", "--id", "org_acme", database_url=source)
+    assert created.returncode == 0, created.stderr
+    rows = tmp_path / "articles.jsonl"
+    rows.write_text('{"title":"ok","content":"fine","externalId":"k1"}\n', encoding="utf-8")
+    imported = campfire("kb", "import", str(rows), "--org", "org_acme", database_url=source)
+    assert imported.returncode == 0, imported.stderr
+    # A database written before imports rejected NUL may hold it.
+    with sqlite3.connect(tmp_path / "source.db") as connection:
+        connection.execute("UPDATE kb_articles SET content = 'a' || char(0) || 'b'")
+        article_id = connection.execute("SELECT id FROM kb_articles").fetchone()[0]
+    target = create_postgres_database()
+    try:
+        result = subprocess.run(
+            [sys.executable, "-m", "campfire_server.cli", "db", "copy"]
+            + ["--from", source, "--to", target],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+
+        assert result.returncode == 1
+        assert "Traceback" not in result.stderr
+        assert "1 row contains NUL (U+0000)" in result.stderr
+        assert f"kb_articles row org_id='org_acme', id='{article_id}' (content)" in result.stderr
+    finally:
+        drop_postgres_database(target)
+
+
+def test_kb_import_skips_unknown_mailbox(tmp_path):
+    url = f"sqlite:///{tmp_path / 'kb.db'}"
+    assert campfire("migrate", database_url=url).returncode == 0
+    created = campfire("orgs", "create", "--name", "Acme", "--id", "org_acme", database_url=url)
+    assert created.returncode == 0, created.stderr
+    mailbox = campfire(
+        "mailboxes",
+        "create",
+        "--org",
+        "org_acme",
+        "--name",
+        "Support",
+        "--id",
+        "mbx_1",
+        database_url=url,
+    )
+    assert mailbox.returncode == 0, mailbox.stderr
+    rows = tmp_path / "articles.jsonl"
+    lines = [
+        {"title": "Refunds", "content": "Refunds take five days.", "mailboxIds": ["mbx_1"]},
+        {"title": "Nope", "content": "No such mailbox.", "mailboxIds": ["mbx_1", "mbx_nope"]},
+        {"title": "Exports", "content": "Exports run nightly."},
+    ]
+    rows.write_text("\n".join(json.dumps(line) for line in lines) + "\n", encoding="utf-8")
+
+    result = campfire("kb", "import", str(rows), "--org", "org_acme", database_url=url)
+
+    assert result.returncode == 0, result.stderr
+    output = json.loads(result.stdout)
+    assert output["created"] == 2
+    assert [row["line"] for row in output["skipped"]] == [2]
+    assert "mailbox 'mbx_nope' in mailboxIds was not found" in output["skipped"][0]["reason"]
+    assert "skipped line 2" in result.stderr
+    assert "imported 2 rows" in result.stderr
+
+
+def test_kb_import_all_unknown_mailboxes_fails(tmp_path):
+    url = f"sqlite:///{tmp_path / 'kb.db'}"
+    assert campfire("migrate", database_url=url).returncode == 0
+    created = campfire("orgs", "create", "--name", "Acme", "--id", "org_acme", database_url=url)
+    assert created.returncode == 0, created.stderr
+    rows = tmp_path / "articles.jsonl"
+    rows.write_text(
+        json.dumps({"title": "Nope", "content": "x", "mailboxIds": ["mbx_nope"]}) + "\n",
+        encoding="utf-8",
+    )
+
+    result = campfire("kb", "import", str(rows), "--org", "org_acme", database_url=url)
+
+    assert result.returncode == 2
+    assert "skipped line 1" in result.stderr
+    assert "nothing imported: all 1 rows" in result.stderr
+    search = campfire("kb", "search", "nope", "--org", "org_acme", database_url=url)
+    assert "no article matches" in search.stdout

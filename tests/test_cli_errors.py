@@ -152,6 +152,12 @@ SYNTAX_ERRORS = [
         "'two words': unknown argument for `campfire keys list`; remove it, or run "
         "`campfire keys list --help`",
     ),
+    (
+        ["db", "copy"],
+        "--from and --to are required by `campfire db copy`; add --from URL (database to "
+        "read, e.g. sqlite:///campfire.db), --to URL (empty database to fill, e.g. "
+        "postgresql://user@host:5432/campfire)",
+    ),
 ]
 
 
@@ -163,6 +169,41 @@ def test_syntax_error_is_one_line(args, expected, capsys) -> None:
     assert exit_code == USAGE
     assert captured.out == ""
     assert captured.err == f"error: {expected}\n"
+
+
+def _all_actions(parser: argparse.ArgumentParser) -> list[tuple[str, argparse.Action]]:
+    found = []
+    for action in parser._actions:
+        found.append((parser.prog, action))
+        if isinstance(action, argparse._SubParsersAction):
+            for child in action.choices.values():
+                found.extend(_all_actions(child))
+    return found
+
+
+def test_option_purpose_not_cut_at_abbreviation() -> None:
+    from campfire_server.cli_errors import _purpose
+    from campfire_server.sentences import ABBREVIATIONS
+
+    for prog, action in _all_actions(build_parser()):
+        words = _purpose(action).split()
+
+        assert not words or words[-1].lower() not in ABBREVIATIONS, (prog, action.dest, words)
+
+
+@pytest.mark.parametrize(
+    ("text", "clause"),
+    [
+        ("database to read, e.g. sqlite:///x.db", "database to read, e.g. sqlite:///x.db"),
+        ("a port, i.e. a number. Later text", "a port, i.e. a number"),
+        ("set by Dr. Who; more", "set by Dr. Who"),
+        ("first. second", "first"),
+    ],
+)
+def test_first_clause_skips_abbreviations(text, clause) -> None:
+    from campfire_server.sentences import first_clause
+
+    assert first_clause(text) == clause
 
 
 @pytest.mark.parametrize(
@@ -493,3 +534,39 @@ def test_statement_error_has_no_connection_hint(postgres_available) -> None:
     assert "duplicate key" in message
     assert "check the host" not in message
     assert "--database-url" not in message
+
+
+def test_db_copy_error_names_target(migrated, tmp_path) -> None:
+    target = f"sqlite:///{tmp_path / 'target.db'}"
+    assert campfire("migrate", "--database-url", target).returncode == 0
+    with sqlite3.connect(tmp_path / "target.db") as connection:
+        connection.execute(
+            "CREATE TRIGGER reject_orgs BEFORE INSERT ON organizations "
+            "BEGIN SELECT RAISE(ABORT, 'organizations are read-only'); END"
+        )
+    created = campfire("orgs", "create", "--name", "Copy", "--database-url", migrated)
+    assert created.returncode == 0, created.stderr
+
+    result = campfire("db", "copy", "--from", migrated, "--to", target)
+
+    assert_one_line(
+        result,
+        RUNTIME,
+        f"the database {target} rejected a statement",
+        "organizations are read-only",
+    )
+    assert "campfire.db" not in result.stderr
+
+
+def test_db_copy_error_hides_target_password(migrated) -> None:
+    # Nothing listens on a free port, so the connection is refused.
+    port = free_port()
+    target = f"postgresql://campfire:hunter2@127.0.0.1:{port}/campfire"
+
+    result = campfire("db", "copy", "--from", migrated, "--to", target)
+
+    assert_one_line(
+        result, RUNTIME, f"postgresql://campfire:***@127.0.0.1:{port}/campfire", "(--to)"
+    )
+    assert "hunter2" not in result.stderr
+    assert "campfire.db" not in result.stderr

@@ -176,13 +176,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
         )
         return 2
     _warn_about_workers(settings)
-    if settings.is_development:
-        for line in startup_banner(settings.host, settings.port):
-            print(line, file=sys.stderr)
-    if settings.workers > 1:
-        supervision.mark_supervisor()
-    uvicorn.run(
-        "campfire_server.app:create_served_app",
+    banner = startup_banner(settings.host, settings.port) if settings.is_development else []
+    options: dict[str, Any] = dict(
         factory=True,
         host=settings.host,
         port=settings.port,
@@ -200,7 +195,45 @@ def cmd_serve(args: argparse.Namespace) -> int:
         # so the server is not the side that closes a connection mid-reuse.
         timeout_keep_alive=75,
     )
+    if settings.workers == 1:
+        for line in banner:
+            print(line, file=sys.stderr)
+        uvicorn.run("campfire_server.app:create_served_app", **options)
+        return 0
+    _serve_workers(settings, options, banner)
     return 0
+
+
+def _serve_workers(settings: Settings, options: dict[str, Any], banner: list[str]) -> None:
+    """Serve with several worker processes, printing ``banner`` once every worker serves.
+
+    Before that it prints that the workers are starting, because the port
+    already accepts connections that no worker answers yet.
+    """
+    import uvicorn
+
+    from .worker_pool import WorkerPool
+
+    supervision.mark_supervisor()
+    if banner:
+        print(
+            f"Campfire is starting {settings.workers} worker processes on "
+            f"{settings.host} port {settings.port}; it serves once they are ready",
+            file=sys.stderr,
+        )
+
+    def print_banner() -> None:
+        for line in banner:
+            print(line, file=sys.stderr, flush=True)
+
+    config = uvicorn.Config("campfire_server.app:create_served_app", **options)
+    pool = WorkerPool(
+        config,
+        [config.bind_socket()],
+        start_timeout=settings.worker_start_timeout_seconds,
+        on_ready=print_banner,
+    )
+    pool.run()
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
@@ -244,7 +277,7 @@ def _copy_url(value: str, option: str) -> str:
 
 
 def cmd_db_copy(args: argparse.Namespace) -> int:
-    from .db.copy import CopyError, copy_database
+    from .db.copy import CopyError, DatabaseFailed, copy_database
 
     source = _copy_url(args.source, "--from")
     target = _copy_url(args.target, "--to")
@@ -261,6 +294,11 @@ def cmd_db_copy(args: argparse.Namespace) -> int:
         )
     except CopyError as error:
         print(f"error: {error}", file=sys.stderr)
+        return 1
+    except DatabaseFailed as error:
+        option = "--from" if error.role == "source" else "--to"
+        message = cli_errors.describe_database(error.original, args, url=error.url, option=option)
+        print(f"error: {message}", file=sys.stderr)
         return 1
     print(f"copied {sum(counts.values())} rows in {len(counts)} tables")
     return 0

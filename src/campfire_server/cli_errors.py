@@ -28,6 +28,7 @@ from .errors import ServiceError, ServiceUnavailable, ValidationFailed
 from .knowledge.semantic import SemanticUnavailable
 from .organizations import service as org_service
 from .redaction import hide_password
+from .sentences import first_clause
 
 USAGE = 2
 RUNTIME = 1
@@ -182,13 +183,25 @@ def _is_database_error(error: BaseException) -> bool:
     return isinstance(error, psycopg.Error)
 
 
-def describe_database(error: BaseException, args: argparse.Namespace) -> str:
-    url = database_url_of(args)
+def describe_database(
+    error: BaseException,
+    args: argparse.Namespace,
+    *,
+    url: str | None = None,
+    option: str = "--database-url",
+) -> str:
+    """Describe a database error of a command in one line that names the database.
+
+    ``url`` (without its password) and ``option`` name the database of a
+    command that uses several, such as ``db copy``. Without them the
+    database is the one of ``--database-url``, the environment or the default.
+    """
+    url = url or database_url_of(args)
     reason = _driver_message(error)
     if "no such table" in reason or ("relation" in reason and "does not exist" in reason):
         return (
             f"the database {url} has no Campfire tables ({reason}); "
-            "run `campfire migrate` with the same --database-url first"
+            f"run `campfire migrate` with the same {option} first"
         )
     if not _is_connection_error(error):
         return f"the database {url} rejected a statement: {reason}"
@@ -197,7 +210,7 @@ def describe_database(error: BaseException, args: argparse.Namespace) -> str:
         if url.startswith("sqlite")
         else "check the host, port, user, password and database name, and that the server runs"
     )
-    return f"cannot use the database {url}: {reason}; {hint} (--database-url)"
+    return f"cannot use the database {url}: {reason}; {hint} ({option})"
 
 
 # SQLSTATE classes of a connection that failed or was refused: connection
@@ -212,6 +225,8 @@ def _is_connection_error(error: BaseException) -> bool:
     timeout) is no reason to check the URL.
     """
     original = getattr(error, "orig", None) or error
+    if isinstance(original, ServiceUnavailable):
+        return True
     if isinstance(original, sqlite3.Error):
         return "unable to open" in str(original)
     sqlstate = getattr(original, "sqlstate", None)
@@ -306,7 +321,7 @@ def _purpose(action: argparse.Action | None) -> str:
     if action is None or not action.help:
         return ""
     text = re.sub(r"\s*\([^()]*\)", "", action.help)
-    return re.split(r"[.;]\s", text, maxsplit=1)[0].strip()
+    return first_clause(text).strip()
 
 
 def _display_name(action: argparse.Action | None, name: str) -> str:

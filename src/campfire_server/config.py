@@ -54,6 +54,8 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(default=3000, ge=1, le=65535)
     workers: int = Field(default=1, ge=1, le=64)
+    # Seconds each worker process of several gets to start serving before it is replaced.
+    worker_start_timeout_seconds: float = Field(default=120, ge=1, le=3600)
     log_level: str = "INFO"
     log_format: Literal["json", "text"] = "json"
 

@@ -24,6 +24,8 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+from .redaction import HIDDEN_VALUE, is_secret_field
+
 # Text from a request longer than this is shown in errors as its length only.
 SHOWN_TEXT_LIMIT = 200
 
@@ -56,6 +58,18 @@ class ServiceError(Exception):
         self.headers = headers or {}
 
 
+def _shown_value(field: str, value: Any) -> Any:
+    """Return ``value`` for ``details.value``, hidden when ``field`` is a secret.
+
+    A placeholder such as ``<12 characters>`` that a check chose shows as given.
+    """
+    if value is None or not is_secret_field(field):
+        return value
+    if isinstance(value, str) and value.startswith("<") and value.endswith(">"):
+        return value
+    return HIDDEN_VALUE
+
+
 class ValidationFailed(ServiceError):
     code = "VALIDATION_ERROR"
     http_status = 400
@@ -73,7 +87,7 @@ class ValidationFailed(ServiceError):
         merged = dict(details or {})
         if field is not None:
             merged.setdefault("field", field)
-            merged.setdefault("value", value)
+            merged.setdefault("value", _shown_value(field, value))
         if expected is not None:
             merged.setdefault("expected", expected)
         super().__init__(message, details=merged)

@@ -14,6 +14,7 @@ from typing import Any
 
 from .errors import ValidationFailed, shown_text
 from .json_values import as_sent
+from .redaction import is_secret_field
 
 # The expected value of a field, per pydantic error type.
 _EXPECTED_BY_TYPE = {
@@ -120,9 +121,9 @@ def describe_expected(error: dict[str, Any]) -> str:
     if kind == "string_too_short":
         return f"at least {_count(ctx.get('min_length'), 'character')}"
     if kind == "too_long":
-        return f"at most {_count(ctx.get('max_length'), 'item')}"
+        return f"at most {_count(ctx.get('max_length'), _unit(error))}"
     if kind == "too_short":
-        return f"at least {_count(ctx.get('min_length'), 'item')}"
+        return f"at least {_count(ctx.get('min_length'), _unit(error))}"
     if kind == "string_pattern_mismatch":
         return f"a string matching {ctx.get('pattern')}"
     if kind in _BOUND_WORDS:
@@ -137,6 +138,11 @@ def describe_expected(error: dict[str, Any]) -> str:
         return reason.rpartition("; send ")[2] if "; send " in reason else reason
     # A PydanticCustomError of this package carries the expectation as its message.
     return str(error.get("msg") or "a valid value")
+
+
+def _unit(error: dict[str, Any]) -> str:
+    """Name what a length error counts: the characters of a string, else the items."""
+    return "character" if isinstance(error.get("input"), str) else "item"
 
 
 def _count(number: Any, noun: str) -> str:
@@ -170,6 +176,8 @@ def describe_message(field: str, error: dict[str, Any]) -> str:
 
     if field == "body" and kind in ("dict_type", "model_type", "model_attributes_type"):
         return f"the request body must be a JSON object, not {_json_kind(value)}"
+    if is_secret_field(field) and kind != "missing":
+        return _describe_secret(field, error, expected)
     if kind == "missing":
         return f"{field} is missing; send {field}, which is required"
     if kind == "extra_forbidden":
@@ -188,13 +196,45 @@ def describe_message(field: str, error: dict[str, Any]) -> str:
         # length is not the one that failed.
         return f"{field} {sent} is too short; send {expected}"
     if kind in ("too_long", "too_short") and "actual_length" in ctx:
-        return f"{field} has {ctx['actual_length']} items; send {expected}"
+        return f"{field} has {_count(ctx['actual_length'], _unit(error))}; send {expected}"
     if kind in ("value_error", "assertion_error"):
         return f"{field} {sent} is invalid: {_validator_reason(error)}"
     if kind == "no_visible_character":
         return f"{field} has no visible character; send {expected}"
 
     return f"{field} {sent} is invalid; send {expected}"
+
+
+def _describe_secret(field: str, error: dict[str, Any], expected: str) -> str:
+    """Word an error about a secret field without its value, naming only its JSON type."""
+    kind = error.get("type", "")
+    value = error.get("input")
+    if kind in _TYPE_ERRORS:
+        return f"{field} must be {expected}, not {_json_type(value)}"
+    if kind in ("string_too_short", "too_short"):
+        return f"{field} is too short; send {expected}"
+    if kind in ("string_too_long", "too_long"):
+        return f"{field} is too long; send {expected}"
+    return f"{field} is invalid; send {expected}"
+
+
+def _json_type(value: Any) -> str:
+    """Name the JSON type of ``value`` without its value, such as ``an integer``."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int):
+        return "an integer"
+    if isinstance(value, float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, dict):
+        return "an object"
+    if isinstance(value, list):
+        return "an array"
+    return "a value of another type"
 
 
 def _shown_value(error: dict[str, Any]) -> Any:

@@ -49,6 +49,8 @@ async def test_article_page_is_public_and_escaped(db, live_server):
     assert "<strong>5 days</strong>" in page
     assert '<a href="/kb/art_other" rel="nofollow noopener">billing</a>' in page
     assert "javascript:" not in page
+    # The unsafe link keeps its text, without the link or a stray bracket.
+    assert "or evil.</p>" in page
     assert "<pre><code>&lt;b&gt;code&lt;/b&gt;</code></pre>" in page
     # Only the article itself is shown, nothing about its organization.
     for private in (tenant.org_id, "mailbox_test_1", "secret-tag", "secret-external-id"):
@@ -100,6 +102,19 @@ async def test_head_of_article_is_200(db, live_server):
             '<p><a href="https://example.test/a?b=1&amp;c=2" rel="nofollow noopener">x</a></p>',
         ),
         ("```\nunclosed <i>", "<pre><code>unclosed &lt;i&gt;</code></pre>"),
+        ("see [x](javascript:alert(1)) now", "<p>see x now</p>"),
+        ("[x](javascript:alert(document.cookie))", "<p>x</p>"),
+        ("[x]( javascript:alert(1) )", "<p>x</p>"),
+        ("[x](<javascript:alert(1)>)", "<p>x</p>"),
+        (
+            "[docs](https://example.test/a_(b))",
+            '<p><a href="https://example.test/a_(b)" rel="nofollow noopener">docs</a></p>',
+        ),
+        (
+            '[docs](/kb/a "Title")',
+            '<p><a href="/kb/a" rel="nofollow noopener">docs</a></p>',
+        ),
+        ("a (b) [c] (d)", "<p>a (b) [c] (d)</p>"),
         ("\"quotes\" & 'apostrophes'", "<p>&quot;quotes&quot; &amp; &#x27;apostrophes&#x27;</p>"),
     ],
 )

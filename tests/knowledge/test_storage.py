@@ -428,3 +428,52 @@ def test_read_json_lines_ignores_extra_fields(tmp_path: Path):
     assert [article.external_id for article in result.articles] == ["d1-0", "d2-0", "d3-0"]
     assert result.articles[1].content == "Nightly."
     assert result.ignored_fields == {"doc_id": 2, "domain": 2, "urls": 1}
+
+
+@pytest.mark.parametrize(
+    ("row", "expected"),
+    [
+        ({"title": "Nul", "content": "h\u0000x"}, "content contains a character that cannot"),
+        ({"title": "Nul", "text": "h\u0000x"}, "text contains a character that cannot"),
+        ({"title": "N\u0000", "content": "fine"}, "title contains a character that cannot"),
+        ({"title": "Tag", "content": "x", "tags": ["a\u0000"]}, "tags[0] contains"),
+        ({"title": "Id", "content": "x", "externalId": "k\u0000"}, "externalId contains"),
+        ({"title": "Half", "content": "a\ud800b"}, "content contains a character that cannot"),
+        ({"title": "Long", "content": "x", "externalId": "k" * 256}, "externalId has 256 char"),
+        ({"title": "Long", "content": "x", "external_id": "k" * 256}, "external_id has 256"),
+        ({"title": "Blank", "content": "x", "id": " "}, "id has no visible character"),
+        ({"title": "Box", "content": "x", "mailboxIds": ["a b"]}, 'mailboxIds[0] "a b"'),
+        ({"title": "Box", "content": "x", "mailbox_ids": ["a b"]}, 'mailbox_ids[0] "a b"'),
+    ],
+)
+def test_read_json_lines_rejects_what_api_rejects(tmp_path: Path, row, expected):
+    path = tmp_path / "kb.jsonl"
+    good = {"title": "ok", "content": "fine"}
+    # ensure_ascii keeps a lone surrogate as a \u escape, as a client would send it.
+    path.write_text(json.dumps(row) + "\n" + json.dumps(good) + "\n")
+
+    rows = importer.read_source_rows(path)
+
+    assert [article.title for article in rows.articles] == ["ok"]
+    assert [skipped.line for skipped in rows.skipped] == [1]
+    assert rows.skipped[0].reason.startswith(expected), rows.skipped[0].reason
+
+
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [
+        (b"hello \x00 world\n", "content contains a character that cannot be stored"),
+        (b"---\ntitle: T\x00\n---\nbody\n", "title contains a character that cannot be stored"),
+        (b"---\nexternalId: " + b"k" * 256 + b"\n---\nbody\n", "externalId has 256 characters"),
+        (b"---\nmailbox_ids: [a b]\n---\nbody\n", 'mailboxIds[0] "a b" is invalid'),
+    ],
+)
+def test_read_folder_rejects_what_api_rejects(tmp_path: Path, data, expected):
+    (tmp_path / "good.md").write_text("# Refunds\n\nRefunds take five days.\n")
+    (tmp_path / "bad.md").write_bytes(data)
+
+    rows = importer.read_source_rows(tmp_path)
+
+    assert rows.labels == ["good.md"]
+    assert [skipped.file for skipped in rows.skipped] == ["bad.md"]
+    assert rows.skipped[0].reason.startswith(expected), rows.skipped[0].reason

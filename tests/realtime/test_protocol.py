@@ -303,3 +303,56 @@ def test_non_object_surrogate_frame_keeps_socket_open() -> None:
         "expected": "valid Unicode text without unpaired surrogates",
     }
     assert protocol.state is State.OPEN
+
+
+@pytest.mark.parametrize(
+    ("frame", "field"),
+    [
+        ({"type": "subscribe", "channel": "conversation:conv_1", "sinse": 3}, "sinse"),
+        ({"type": "unsubscribe", "channel": "conversation:conv_1", "since": 3}, "since"),
+        ({"type": "ping", "channel": "conversation:conv_1"}, "channel"),
+        (
+            {
+                "type": "typing",
+                "channel": "conversation:conv_1",
+                "data": {"isTyping": True, "x": 1},
+            },
+            "data.x",
+        ),
+    ],
+)
+def test_unknown_frame_field_is_error_frame(frame: dict, field: str) -> None:
+    protocol = opened()
+
+    actions = protocol.receive_text(json.dumps({**frame, "id": "f1"}))
+
+    [error] = frames(actions)
+    assert error["type"] == "error"
+    assert error["id"] == "f1"
+    assert error["data"]["code"] == "VALIDATION_ERROR"
+    assert error["data"]["details"]["field"] == field
+    assert f"{field} is not a field of a {frame['type']} frame" in error["data"]["message"]
+    assert not any(isinstance(action, Subscribe | Unsubscribe | Typing) for action in actions)
+    assert protocol.state is State.OPEN
+
+
+def test_unknown_auth_field_closes_without_token() -> None:
+    protocol = Protocol()
+
+    actions = protocol.receive_text('{"type": "auth", "token": "sk_secret", "tokn": "sk_other"}')
+
+    [error] = frames(actions)
+    assert error["data"]["details"]["field"] == "tokn"
+    assert "sk_other" not in json.dumps(error)
+    assert "sk_secret" not in json.dumps(error)
+    assert any(isinstance(action, Close) for action in actions)
+
+
+def test_known_frame_fields_accepted() -> None:
+    protocol = opened()
+
+    actions = protocol.receive_text(
+        '{"type": "subscribe", "channel": "conversation:conv_1", "since": 0, "id": "s1"}'
+    )
+
+    assert any(isinstance(action, Subscribe) for action in actions)

@@ -41,7 +41,7 @@ def cmd_kb_import(args: argparse.Namespace, settings_from_args: SettingsHook) ->
     path = Path(args.path)
     rows = importer.read_source_rows(path)
     items, skipped = rows.articles, rows.skipped
-    unit = "files" if skipped and skipped[0].file is not None else "rows"
+    unit = "rows" if path.suffix.lower() in (".jsonl", ".ndjson") else "files"
     for row in skipped:
         print(f"skipped {row.label} of {str(path)!r}: {row.reason}", file=sys.stderr)
     if rows.ignored_fields:
@@ -60,20 +60,42 @@ def cmd_kb_import(args: argparse.Namespace, settings_from_args: SettingsHook) ->
     db = open_database(settings.database_url, pool_size=2)
     try:
 
-        def work(tx: Any) -> Any:
+        def work(tx: Any) -> tuple[Any, dict[int, str]]:
             require_organization(tx, args.org)
-            return actions.import_articles(tx, args.org, items, labels=rows.labels)
+            unknown = actions.find_unknown_mailboxes(tx, args.org, items)
+            kept = [index for index in range(len(items)) if index not in unknown]
+            if not kept:
+                return None, unknown
+            imported = actions.import_articles(
+                tx,
+                args.org,
+                [items[index] for index in kept],
+                labels=[rows.labels[index] for index in kept],
+            )
+            return imported, unknown
 
-        result = db.write_sync(work)
+        result, unknown = db.write_sync(work)
     finally:
         asyncio.run(db.close())
+    for index, mailbox_id in unknown.items():
+        row = rows.skip(index, _unknown_mailbox_reason(mailbox_id, args.org))
+        print(f"skipped {row.label} of {str(path)!r}: {row.reason}", file=sys.stderr)
+        skipped.append(row)
+    skipped.sort(key=lambda row: (row.line or 0, row.file or ""))
+    if result is None:
+        raise CommandError(
+            f"nothing imported: all {len(skipped)} {unit} of {str(path)!r} are invalid; "
+            "fix the ones listed above and import again",
+            USAGE,
+        )
     output = result.model_dump(by_alias=True, exclude={"article_ids"})
     output["skipped"] = [_skipped_entry(row) for row in skipped]
     output["ignoredFields"] = list(rows.ignored_fields)
     print(json.dumps(output, indent=2))
     if skipped:
+        imported = len(items) - len(unknown)
         print(
-            f"imported {len(items)} {unit} of {str(path)!r} and skipped {len(skipped)} "
+            f"imported {imported} {unit} of {str(path)!r} and skipped {len(skipped)} "
             f"invalid {unit} listed above",
             file=sys.stderr,
         )
@@ -90,6 +112,13 @@ def _ignored_fields_line(path: Path, ignored: dict[str, int]) -> str:
         f"ignored fields of {str(path)!r} that are not article fields: {names}. "
         "A row may have content (or text), title, url, tags, mailboxIds and externalId "
         "(or id); rename a field to one of these to import it"
+    )
+
+
+def _unknown_mailbox_reason(mailbox_id: str, org_id: str) -> str:
+    return (
+        f"mailbox {mailbox_id!r} in mailboxIds was not found; name mailboxes of this "
+        f"organization (`campfire mailboxes list --org {org_id}` lists them)"
     )
 
 

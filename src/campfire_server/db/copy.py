@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sqlite3
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from functools import partial
 
 from sqlalchemy import (
     Column,
@@ -21,8 +24,11 @@ from sqlalchemy import (
     select,
     text,
 )
+from sqlalchemy.exc import DBAPIError
 
+from ..errors import ServiceUnavailable
 from ..events.cursor import EMPTY_SNAPSHOT
+from ..redaction import hide_password
 from . import migrate
 
 log = logging.getLogger(__name__)
@@ -35,8 +41,44 @@ ENGINE_COLUMNS = {"events": {"tx_id"}}
 SEEDED_TABLES = {"event_cursors", "webhook_revisions"}
 
 
+# How many rows that PostgreSQL cannot store one error lists before it counts the rest.
+MAX_LISTED_ROWS = 10
+
+
 class CopyError(Exception):
     pass
+
+
+class DatabaseFailed(Exception):
+    """A connection to or statement on one database of the copy failed.
+
+    ``role`` is ``"source"`` or ``"target"``, ``url`` that database's URL
+    without its password and ``original`` the driver's or SQLAlchemy's error.
+    """
+
+    def __init__(self, role: str, url: str, original: BaseException) -> None:
+        super().__init__(f"the {role} database {url} failed: {original}")
+        self.role = role
+        self.url = url
+        self.original = original
+
+
+def _driver_errors() -> tuple[type[BaseException], ...]:
+    errors: tuple[type[BaseException], ...] = (DBAPIError, sqlite3.Error, ServiceUnavailable)
+    try:
+        import psycopg
+    except ImportError:
+        return errors
+    return (*errors, psycopg.Error)
+
+
+@contextmanager
+def _on_database(role: str, url: str) -> Iterator[None]:
+    """Raise a database error of the block as ``DatabaseFailed`` naming the ``role`` database."""
+    try:
+        yield
+    except _driver_errors() as error:
+        raise DatabaseFailed(role, hide_password(url), error) from error
 
 
 def copy_database(
@@ -47,20 +89,46 @@ def copy_database(
     The target must be empty: copying into a database that already has
     conversations would mix two organizations' histories.
     """
-    if not migrate.is_current(source_url):
+    with _on_database("source", source_url):
+        current = migrate.is_current(source_url)
+    if not current:
         raise CopyError(
             "the source database is not at the current schema; run `campfire migrate` on it first"
         )
-    migrate.upgrade(target_url)
+    with _on_database("target", target_url):
+        migrate.upgrade(target_url)
 
     source = create_engine(migrate.sqlalchemy_url(source_url))
     target = create_engine(migrate.sqlalchemy_url(target_url))
-    counts: dict[str, int] = {}
     try:
-        metadata = MetaData()
-        _reflect(metadata, source)
-        tables = [table for table in metadata.sorted_tables if table.name != "alembic_version"]
+        counts = _copy_rows(source, target, source_url, target_url, progress)
+    finally:
+        source.dispose()
+        target.dispose()
+    log.info("database copied", extra={"tables": len(counts), "rows": sum(counts.values())})
 
+    # The analytics facts are copied with the rest. Any that the source
+    # lacked, such as for conversations it imported directly, are derived.
+    with _on_database("target", target_url):
+        _rebuild_missing_facts(target_url)
+    return counts
+
+
+def _copy_rows(  # type: ignore[no-untyped-def]
+    source,
+    target,
+    source_url: str,
+    target_url: str,
+    progress: Callable[[str, int], None] | None,
+) -> dict[str, int]:
+    """Copy every table from ``source`` into ``target`` in one transaction of the target."""
+    counts: dict[str, int] = {}
+    metadata = MetaData()
+    with _on_database("source", source_url):
+        _reflect(metadata, source)
+    tables = [table for table in metadata.sorted_tables if table.name != "alembic_version"]
+
+    with _on_database("target", target_url):
         with target.connect() as conn:
             target_meta = MetaData()
             _reflect(target_meta, conn)
@@ -76,44 +144,91 @@ def copy_database(
                         "copy into an empty database"
                     )
 
-        with source.connect() as reader, target.begin() as writer:
-            for table in tables:
-                destination = target_meta.tables[table.name]
-                if table.name in SEEDED_TABLES:
+    if target.dialect.name == "postgresql":
+        with _on_database("source", source_url), source.connect() as reader:
+            _require_storable(reader, tables)
+
+    # Each step names the database it reads or writes, so an error names that one.
+    on_source = partial(_on_database, "source", source_url)
+    on_target = partial(_on_database, "target", target_url)
+    with on_source(), source.connect() as reader, on_target(), target.begin() as writer:
+        for table in tables:
+            destination = target_meta.tables[table.name]
+            if table.name in SEEDED_TABLES:
+                with on_target():
                     writer.execute(destination.delete())
-                copied = 0
-                skipped = ENGINE_COLUMNS.get(table.name, set())
-                columns = [column for column in table.columns if column.name not in skipped]
+            copied = 0
+            skipped = ENGINE_COLUMNS.get(table.name, set())
+            columns = [column for column in table.columns if column.name not in skipped]
+            with on_source():
                 result = reader.execution_options(yield_per=BATCH_ROWS).execute(select(*columns))
-                for batch in result.mappings().partitions(BATCH_ROWS):
+                batches = result.mappings().partitions(BATCH_ROWS)
+            while True:
+                with on_source():
+                    batch = next(batches, None)
+                if batch is None:
+                    break
+                with on_target():
                     writer.execute(insert(destination), [dict(row) for row in batch])
-                    copied += len(batch)
-                counts[table.name] = copied
-                if progress:
-                    progress(table.name, copied)
-            if target.dialect.name == "postgresql":
+                copied += len(batch)
+            counts[table.name] = copied
+            if progress:
+                progress(table.name, copied)
+        if target.dialect.name == "postgresql":
+            with on_target():
                 _advance_sequences(writer, tables)
-            _rebase_event_cursors(reader, writer, source.dialect.name, target.dialect.name)
+        with on_source():
+            unread = _unread_positions(reader, source.dialect.name)
+        with on_target():
+            _rebase_event_cursors(writer, unread, target.dialect.name)
 
-        with target.connect() as conn:
-            for table in tables:
-                stored = conn.execute(
-                    select(func.count()).select_from(target_meta.tables[table.name])
-                ).scalar_one()
-                if stored != counts[table.name]:
-                    raise CopyError(
-                        f"{table.name}: copied {counts[table.name]} rows "
-                        f"but the target has {stored}"
-                    )
-    finally:
-        source.dispose()
-        target.dispose()
-    log.info("database copied", extra={"tables": len(counts), "rows": sum(counts.values())})
-
-    # The analytics facts are copied with the rest. Any that the source
-    # lacked, such as for conversations it imported directly, are derived.
-    _rebuild_missing_facts(target_url)
+    with _on_database("target", target_url), target.connect() as conn:
+        for table in tables:
+            stored = conn.execute(
+                select(func.count()).select_from(target_meta.tables[table.name])
+            ).scalar_one()
+            if stored != counts[table.name]:
+                raise CopyError(
+                    f"{table.name}: copied {counts[table.name]} rows but the target has {stored}"
+                )
     return counts
+
+
+def _nul_columns(row: Mapping[str, object]) -> list[str]:
+    """Return the names of the text columns of ``row`` whose value contains NUL (U+0000)."""
+    return [name for name, value in row.items() if isinstance(value, str) and "\x00" in value]
+
+
+def _require_storable(reader, tables) -> None:  # type: ignore[no-untyped-def]
+    """Raise ``CopyError`` naming each source row with text that PostgreSQL cannot store.
+
+    PostgreSQL text cannot contain NUL (U+0000), which SQLite stores, so
+    such a row would stop the copy with a driver error. Databases written
+    before every input rejected NUL may hold such rows.
+    """
+    found: list[str] = []
+    total = 0
+    for table in tables:
+        key = [column.name for column in table.primary_key.columns]
+        result = reader.execution_options(yield_per=BATCH_ROWS).execute(select(*table.columns))
+        for row in result.mappings():
+            columns = _nul_columns(row)
+            if not columns:
+                continue
+            total += 1
+            if len(found) < MAX_LISTED_ROWS:
+                ids = ", ".join(f"{name}={row[name]!r}" for name in key)
+                found.append(f"{table.name} row {ids} ({', '.join(columns)})")
+    if not found:
+        return
+    more = f" and {total - len(found)} more" if total > len(found) else ""
+    rows = "1 row contains" if total == 1 else f"{total} rows contain"
+    raise CopyError(
+        f"{rows} NUL (U+0000) characters, which PostgreSQL text cannot store: "
+        f"{'; '.join(found)}{more}. Remove the NUL characters from those columns in the "
+        "source, for example with UPDATE table SET column = REPLACE(column, char(0), '') "
+        "in sqlite3, and copy again"
+    )
 
 
 def _rebuild_missing_facts(url: str) -> int:
@@ -211,16 +326,16 @@ def _unread_positions(conn, dialect: str) -> list[int]:  # type: ignore[no-untyp
     return [int(row[0]) for row in rows]
 
 
-def _rebase_event_cursors(reader, writer, source: str, target: str) -> None:  # type: ignore[no-untyped-def]
+def _rebase_event_cursors(writer, unread: list[int], target: str) -> None:  # type: ignore[no-untyped-def]
     """Point the target's event cursors at the events the source had not read yet.
 
     PostgreSQL snapshots and transaction ids are local to one server, so
     they are never copied: on a PostgreSQL target the read events get no
     transaction id, the unread ones keep the copy's, and the cursor starts
     from the empty snapshot. A SQLite target's cursor goes just before the
-    first unread position.
+    first unread position. ``unread`` contains the positions of the events
+    that some cursor of the source has not read (``_unread_positions``).
     """
-    unread = _unread_positions(reader, source)
     if target == "postgresql":
         writer.execute(
             text(

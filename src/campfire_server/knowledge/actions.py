@@ -65,6 +65,20 @@ def _check_mailboxes(tx: Tx, org_id: str, mailbox_ids: Sequence[str], field: str
             )
 
 
+def find_unknown_mailboxes(tx: Tx, org_id: str, items: Sequence[ArticleCreate]) -> dict[int, str]:
+    """Map the index of each item that names a mailbox ``org_id`` lacks to that mailbox's id."""
+    known = {
+        row["id"]
+        for row in tx.all("SELECT id FROM mailboxes WHERE org_id = :org_id", org_id=org_id)
+    }
+    unknown = {}
+    for index, item in enumerate(items):
+        missing = next((mailbox for mailbox in item.mailbox_ids if mailbox not in known), None)
+        if missing is not None:
+            unknown[index] = missing
+    return unknown
+
+
 def _insert(tx: Tx, org_id: str, data: ArticleCreate) -> dict[str, Any]:
     now = clock.now_ms()
     article_id = ids.new("article")

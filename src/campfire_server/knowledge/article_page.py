@@ -18,7 +18,15 @@ _BULLET = re.compile(r"^[ \t]*[*+\-][ \t]+(.*)$")
 _NUMBERED = re.compile(r"^[ \t]*\d+[.)][ \t]+(.*)$")
 _QUOTE = re.compile(r"^[ \t]*>[ \t]?(.*)$")
 _FENCE = re.compile(r"^[ \t]*(```|~~~)")
-_INLINE = re.compile(r"`([^`]+)`|\[([^\]]+)\]\(([^)\s]+)\)|\*\*([^*]+)\*\*")
+# A link destination as CommonMark reads it: in angle brackets, or without spaces
+# and with parentheses only in balanced pairs (two levels deep here), such as
+# ``javascript:alert(1)``. An optional "title" may follow it.
+_DESTINATION = r"<[^<>\n]*>|(?:[^()\s]|\((?:[^()\s]|\([^()\s]*\))*\))+"
+_INLINE = re.compile(
+    r"`([^`]+)`"
+    rf"|\[([^\]]+)\]\([ \t]*({_DESTINATION})(?:[ \t]+\"[^\"]*\")?[ \t]*\)"
+    r"|\*\*([^*]+)\*\*"
+)
 
 STYLE = """
 body{font:16px/1.6 system-ui,sans-serif;color:#1f2328;margin:0;background:#f6f8fa}
@@ -46,7 +54,9 @@ def render_inline(text: str) -> str:
         if code is not None:
             parts.append(f"<code>{escape(code)}</code>")
         elif label is not None:
-            href = safe_link(url)
+            if url.startswith("<"):
+                url = url[1:-1]
+            href = safe_link(url) if url else None
             if href is None:
                 parts.append(escape(label))
             else:

@@ -42,6 +42,8 @@ from pydantic import ValidationError
 
 from .. import pydantic_errors
 from ..errors import ValidationFailed
+from ..sentences import first_sentence
+from ..validation import find_bad_text
 from .schemas import ArticleCreate
 from .text import html_to_text
 
@@ -67,37 +69,6 @@ JSON_LINE_FIELDS = (
 
 # The maximum title length, as ArticleCreate enforces.
 TITLE_MAX_LENGTH = 500
-_SENTENCE_END = re.compile(r"[.!?]+(?=\s)")
-# Words that end in a period without ending a sentence, compared in lowercase.
-_ABBREVIATIONS = {
-    "mr",
-    "mrs",
-    "ms",
-    "dr",
-    "prof",
-    "sr",
-    "jr",
-    "st",
-    "vs",
-    "etc",
-    "e.g",
-    "i.e",
-    "eg",
-    "ie",
-    "no",
-    "nr",
-    "inc",
-    "ltd",
-    "co",
-    "corp",
-    "approx",
-    "dept",
-    "fig",
-    "ca",
-    "cf",
-    "min",
-    "max",
-}
 # A first sentence with fewer words than this is too short to name an article.
 TITLE_MIN_WORDS = 2
 
@@ -108,10 +79,10 @@ _FRONT_KEYS = {
     "title": "title",
     "url": "url",
     "tags": "tags",
-    "mailboxids": "mailbox_ids",
-    "mailbox_ids": "mailbox_ids",
-    "externalid": "external_id",
-    "external_id": "external_id",
+    "mailboxids": "mailboxIds",
+    "mailbox_ids": "mailboxIds",
+    "externalid": "externalId",
+    "external_id": "externalId",
 }
 
 
@@ -156,6 +127,14 @@ class SourceRows:
     skipped: list[SkippedRow]
     # Each ignored JSON Lines field, in order of first use, with the number of rows that have it.
     ignored_fields: dict[str, int] = field(default_factory=dict)
+    # The JSON Lines line number of each article; empty for documents.
+    lines: list[int] = field(default_factory=list)
+
+    def skip(self, index: int, reason: str) -> SkippedRow:
+        """Return a skipped row for ``articles[index]``, named by its line or file."""
+        if self.lines:
+            return SkippedRow(self.lines[index], reason)
+        return SkippedRow(None, reason, file=self.labels[index])
 
 
 def read_source(path: Path) -> list[ArticleCreate]:
@@ -355,7 +334,11 @@ def parse_document(path: Path, relative_name: str) -> ArticleCreate:
     if "title" not in fields:
         first_line = next((line.strip() for line in body.splitlines() if line.strip()), "")
         fields["title"] = first_line[:200] or path.stem
-    fields.setdefault("external_id", f"file:{relative_name}")
+    fields.setdefault("externalId", f"file:{relative_name}")
+    # The content comes first because a title without front matter is derived from it.
+    bad_text = bad_text_reason({"content": body, **fields})
+    if bad_text is not None:
+        raise InvalidDocument(bad_text, field="content")
     try:
         return ArticleCreate.model_validate({**fields, "content": body.strip()})
     except ValidationError as error:
@@ -382,7 +365,7 @@ def split_front_matter(text: str) -> tuple[dict[str, Any], str]:
         if name is None:
             continue
         value = value.strip().strip("\"'")
-        if name in ("tags", "mailbox_ids"):
+        if name in ("tags", "mailboxIds"):
             items = value.strip("[]").split(",")
             fields[name] = [item.strip().strip("\"'") for item in items if item.strip()]
         elif value:
@@ -404,6 +387,7 @@ def read_json_lines(path: Path) -> SourceRows:
     labels: list[str] = []
     skipped: list[SkippedRow] = []
     ignored_fields: dict[str, int] = {}
+    lines: list[int] = []
     # Maps the key an article is matched by to the line that first used it.
     first_lines: dict[tuple[str, str], int] = {}
     with path.open("rb") as handle:
@@ -426,6 +410,10 @@ def read_json_lines(path: Path) -> SourceRows:
             misspelt, ignored = split_unknown_fields(row)
             if misspelt:
                 skipped.append(SkippedRow(number, unknown_fields_reason(misspelt)))
+                continue
+            bad_text = bad_text_reason({name: row[name] for name in row if name not in ignored})
+            if bad_text is not None:
+                skipped.append(SkippedRow(number, bad_text))
                 continue
             for name in ignored:
                 ignored_fields[name] = ignored_fields.get(name, 0) + 1
@@ -459,7 +447,8 @@ def read_json_lines(path: Path) -> SourceRows:
                 # A title derived from invalid content is invalid too, but the
                 # content is what the row has to fix.
                 first_field = None if _has_title(row) else "content"
-                skipped.append(SkippedRow(number, _describe(error, first_field=first_field)))
+                reason = _describe(error, first_field=first_field, names=_row_names(row))
+                skipped.append(SkippedRow(number, reason))
                 continue
             key = _match_key(article)
             if key in first_lines:
@@ -474,9 +463,10 @@ def read_json_lines(path: Path) -> SourceRows:
                 continue
             articles.append(article)
             labels.append(f"line {number}")
+            lines.append(number)
             for held_key in _held_keys(article):
                 first_lines.setdefault(held_key, number)
-    return SourceRows(articles, labels, skipped, ignored_fields)
+    return SourceRows(articles, labels, skipped, ignored_fields, lines)
 
 
 def closest_known_field(name: str) -> str | None:
@@ -510,6 +500,20 @@ def split_unknown_fields(row: dict[str, Any]) -> tuple[list[str], list[str]]:
         else:
             ignored.append(name)
     return misspelt, ignored
+
+
+def bad_text_reason(fields: dict[str, Any]) -> str | None:
+    """Describe the first field with text that no database can store, as the API rejects it.
+
+    NUL (U+0000) is rejected because PostgreSQL text cannot contain it, and
+    an unpaired surrogate because it is no UTF-8 text. Returns None when
+    every string is valid.
+    """
+    found = find_bad_text(fields)
+    if found is None:
+        return None
+    path, expected = found
+    return f"{path} contains a character that cannot be stored; remove it so it is {expected}"
 
 
 def unknown_fields_reason(names: list[str]) -> str:
@@ -592,17 +596,6 @@ def title_from_content(content: str) -> str:
     return cut_title(title)
 
 
-def first_sentence(text: str) -> str:
-    """Return ``text`` up to its first sentence end, which is not an abbreviation or initial."""
-    for match in _SENTENCE_END.finditer(text):
-        words = text[: match.start()].split()
-        last_word = words[-1].lower() if words else ""
-        if match.group() == "." and (last_word in _ABBREVIATIONS or len(last_word) == 1):
-            continue
-        return text[: match.end()]
-    return text
-
-
 def cut_title(text: str) -> str:
     """Cut ``text`` at a word boundary to at most ``TITLE_MAX_LENGTH`` characters."""
     if len(text) <= TITLE_MAX_LENGTH:
@@ -621,19 +614,46 @@ def json_row_fields(row: dict[str, Any]) -> dict[str, Any]:
     title = row.get("title")
     if title is None or (isinstance(title, str) and not title.strip()):
         title = title_from_content(content) if isinstance(content, str) else ""
+    # The API's field names, so validation errors name fields as the API does.
     return {
         "title": title,
         "content": content,
         "url": row.get("url"),
         "tags": row.get("tags") or [],
-        "mailbox_ids": row.get("mailboxIds", row.get("mailbox_ids")) or [],
-        "external_id": None if external_id is None else str(external_id),
+        "mailboxIds": row.get("mailboxIds", row.get("mailbox_ids")) or [],
+        "externalId": None if external_id is None else str(external_id),
     }
 
 
-def _describe(error: ValidationError, *, first_field: str | None = None) -> str:
-    """Describe the first error of ``error``, or the first on ``first_field`` if it has one."""
+def _row_names(row: dict[str, Any]) -> dict[str, str]:
+    """Map each API field name to the spelling that ``row`` used for it, such as ``text``."""
+    spellings = {
+        "content": ("content", "text"),
+        "mailboxIds": ("mailboxIds", "mailbox_ids"),
+        "externalId": ("externalId", "external_id", "id"),
+    }
+    names = {}
+    for api_name, options in spellings.items():
+        used = next((name for name in options if name in row), api_name)
+        names[api_name] = used
+    return names
+
+
+def _describe(
+    error: ValidationError,
+    *,
+    first_field: str | None = None,
+    names: dict[str, str] | None = None,
+) -> str:
+    """Describe the first error of ``error``, or the first on ``first_field`` if it has one.
+
+    ``names`` renames the top field of the error's location, so that the
+    message names a field as the row spelled it.
+    """
     errors = error.errors()
     first = next((item for item in errors if item["loc"][:1] == (first_field,)), errors[0])
-    field = pydantic_errors.field_path(tuple(first["loc"]))
+    location = tuple(first["loc"])
+    if names and location and location[0] in names:
+        location = (names[location[0]], *location[1:])
+    field = pydantic_errors.field_path(location)
     return pydantic_errors.describe_message(field, first)

@@ -51,6 +51,18 @@ MAX_SHOWN_TEXT = 100
 MAX_TOKEN_CHARS = 4096
 AUTH_FRAME_EXAMPLE = '{"type": "auth", "token": "<API key or JWT>"}'
 FRAME_TYPES_EXPECTED = ", ".join(f'"{kind}"' for kind in CLIENT_FRAME_TYPES)
+# The fields each client frame type may have besides type and id, and the
+# fields of its data object. Like a REST request, a frame with any other
+# field is rejected, so a misspelt field is never ignored.
+FRAME_FIELDS: dict[str, tuple[str, ...]] = {
+    "auth": ("token", "data"),
+    "ping": (),
+    "pong": (),
+    "subscribe": ("channel", "since"),
+    "unsubscribe": ("channel",),
+    "typing": ("channel", "data"),
+}
+FRAME_DATA_FIELDS: dict[str, tuple[str, ...]] = {"auth": ("token",), "typing": ("isTyping",)}
 
 
 class State(enum.Enum):
@@ -118,6 +130,31 @@ def close_reason(text: str) -> str:
     if len(encoded) <= 123:
         return encoded.decode()
     return encoded[:120].decode(errors="ignore") + "..."
+
+
+def _reject_unknown_fields(kind: str, frame: dict[str, Any]) -> None:
+    """Raise ``ValidationFailed`` for the first field that a ``kind`` frame does not have.
+
+    The message names the field but not its value, which may be a token.
+    """
+    allowed = ("type", "id", *FRAME_FIELDS[kind])
+    fields = [(name, name) for name in frame if name not in allowed]
+    data = frame.get("data")
+    if kind in FRAME_DATA_FIELDS and isinstance(data, dict):
+        allowed_data = FRAME_DATA_FIELDS[kind]
+        fields += [(f"data.{name}", name) for name in data if name not in allowed_data]
+        allowed = (*allowed, *(f"data.{name}" for name in allowed_data))
+    if not fields:
+        return
+    path, _ = fields[0]
+    listed = ", ".join(name for name in allowed if name != "data")
+    raise ValidationFailed(
+        f"{path} is not a field of a {kind} frame; remove it or check its spelling. "
+        f"A {kind} frame has {listed}",
+        field=path,
+        value=None,
+        expected="no such field; remove it",
+    )
 
 
 def _fail(error: ServiceError, frame_id: str | None = None) -> list[Action]:
@@ -253,16 +290,16 @@ class Protocol:
             frame_id = _frame_id(frame)
         except ServiceError as error:
             if self.state is State.AWAITING_AUTH:
-                self.state = State.CLOSED
-                return _fail(
-                    AuthenticationFailed(
-                        f"the first frame must be {AUTH_FRAME_EXAMPLE}: {error.message}",
-                        details=error.details,
-                    )
-                )
+                return self._fail_first_frame(error)
             return [Send(error_frame(error))]
 
         kind = frame["type"]
+        try:
+            _reject_unknown_fields(kind, frame)
+        except ValidationFailed as error:
+            if self.state is State.AWAITING_AUTH:
+                return self._fail_first_frame(error, frame_id)
+            return [Send(error_frame(error, frame_id=frame_id))]
 
         if self.state is State.AWAITING_AUTH:
             return self._receive_auth(frame, frame_id)
@@ -306,6 +343,17 @@ class Protocol:
         except ServiceError as error:
             channel = frame.get("channel") if isinstance(frame.get("channel"), str) else None
             return [Send(error_frame(error, channel=channel, frame_id=frame_id))]
+
+    def _fail_first_frame(self, error: ServiceError, frame_id: str | None = None) -> list[Action]:
+        """Close the socket because its first frame is invalid, with the reason."""
+        self.state = State.CLOSED
+        return _fail(
+            AuthenticationFailed(
+                f"the first frame must be {AUTH_FRAME_EXAMPLE}: {error.message}",
+                details=error.details,
+            ),
+            frame_id,
+        )
 
     def _decode(self, text: str) -> dict[str, Any]:
         size = len(text.encode())
