@@ -1,16 +1,17 @@
 """A cheap, offline guess of the language a customer writes in.
 
-Scores the common function words of each supported language written in
-Latin letters (English, German, French, Spanish, Portuguese, Italian, Dutch,
+Scores the common function words of each supported language written in Latin
+letters (English, German, French, Spanish, Portuguese, Italian, Dutch,
 Polish, Turkish), the words that several of them share, and strong signals:
 words and letters that only one of them uses. Russian, Chinese, Japanese,
 Korean and Arabic are told by their scripts: each letter of the script is a
-strong signal, and kana tell Japanese from Chinese. A message decides only with enough evidence: at least ``MIN_EVIDENCE``
-points and more than any other language. One strong signal is enough, so is
-two function words, so one ordinary sentence ("Puis-je annuler mon
-abonnement ?", "Come cambio la password?") decides. Short or mixed messages
-("no more bots", "nao") fall back to the customer's earlier messages, then
-to English, the language of the product's own texts.
+strong signal, and kana tell Japanese from Chinese. A message decides only
+with enough evidence: at least ``MIN_EVIDENCE`` points and more than any
+other language. One strong signal is enough, so is two function words, so
+one ordinary sentence ("Puis-je annuler mon abonnement ?", "Come cambio la
+password?") decides. Short or mixed messages ("no more bots", "nao") fall
+back to the customer's earlier messages, then to English, the language of
+the product's own texts.
 """
 
 from __future__ import annotations
@@ -20,7 +21,22 @@ import unicodedata
 from collections.abc import Iterable
 
 DEFAULT_LANGUAGE = "en"
-SUPPORTED_LANGUAGES = ("en", "de", "fr", "es", "pt", "it", "nl", "pl", "tr", "ru", "zh", "ja", "ko", "ar")
+SUPPORTED_LANGUAGES = (
+    "en",
+    "de",
+    "fr",
+    "es",
+    "pt",
+    "it",
+    "nl",
+    "pl",
+    "tr",
+    "ru",
+    "zh",
+    "ja",
+    "ko",
+    "ar",
+)
 # Points a language needs before a text counts as written in it. A function
 # word is worth 2 and a shared word 1, so one function word alone ("nao",
 # "merci") is too little, because it is too often a loan or a typo.
@@ -127,7 +143,7 @@ def language_scores(text: str) -> dict[str, int]:
             scores[language] += _SHARED_WORD_POINTS
     for language, hint in _LETTER_HINTS.items():
         scores[language] += _STRONG_SIGNAL_POINTS * len(hint.findall(lowered))
-    if scores["tr"]:
+    if _LETTER_HINTS["tr"].search(lowered):
         scores["tr"] += _STRONG_SIGNAL_POINTS * len(_TURKISH_SHARED.findall(lowered))
     for language, script in _SCRIPTS.items():
         scores[language] += _STRONG_SIGNAL_POINTS * len(script.findall(text))

@@ -31,7 +31,7 @@ _RU = (
 
 # Polish: "chcę rozmawiać z człowiekiem", "połączcie mnie z konsultantem".
 _PEOPLE_PL = (
-    r"(?:(?:prawdziwym|zywym|prawdziwa|zywa)\s+)?(?:cz[lł]owiek(?:iem|a)?|konsultant(?:em|a|ka|ka|ka)?|"
+    r"(?:(?:prawdziwym|zywym|prawdziwa|zywa)\s+)?(?:cz[lł]owiek(?:iem|a)?|konsultant(?:em|a)?|"
     r"konsultantk[aąi]|pracownik(?:iem|a)?|agent(?:em|a)?|operator(?:em|a)?|doradc[aąy]|"
     r"przedstawiciel(?:em|a)?|kierownik(?:iem|a)?|menad[zż]er(?:em|a)?|osob[aąey]|"
     r"obs[lł]ug[aąi] klienta|dzia[lł]\w* sprzedazy|zesp[oó][lł]\w* wsparcia|wsparciem|supportem)"

@@ -1,18 +1,20 @@
 """Messages that are nothing but small talk, and the short replies they get.
 
-A greeting ("hi there"), thanks ("thanks!"), an acknowledgement ("ok",
-"got it") or a farewell ("bye") needs nothing from the knowledge base, so the
+A greeting ("hi there"), thanks ("thanks!"), an acknowledgement ("ok", "got
+it") or a farewell ("bye") needs nothing from the knowledge base, so the
 engine replies with a short text in the customer's language instead of
 searching and handing off. Only a message made entirely of such phrases
 counts: "hi, my invoice is wrong" is a question. English, German, French,
-Spanish, Portuguese, Italian and Dutch phrases are listed, the languages of
-``acknowledgements.py``. A bare "yes" or "no" is left out on purpose,
-because it may answer an offer of the AI's earlier reply ("shall I pass
-this on to the team?"). A "no" beside thanks or a closing phrase ("no
-thanks", "nein danke", "no, that's all") ends the conversation, so it is a
-farewell. A message of nothing but emoji ("👍", "🙏", "🤔") is small talk
-too, unless every emoji is negative ("👎", "😢"). A greeting asked as a
-question ("hello?", "noch da?", "any update?") nudges an unanswered question.
+Spanish, Portuguese, Italian and Dutch phrases are listed. The replies are
+written in every language of ``acknowledgements.py``, so a bare "?" or an
+emoji after Russian or Chinese turns gets a Russian or Chinese reply. A bare
+"yes" or "no" is left out on purpose, because it may answer an offer of the
+AI's earlier reply ("shall I pass this on to the team?"). A "no" beside
+thanks or a closing phrase ("no thanks", "nein danke", "no, that's all")
+ends the conversation, so it is a farewell. A message of nothing but emoji
+("👍", "🙏", "🤔") is small talk too, unless every emoji is negative ("👎",
+"😢"). A greeting asked as a question ("hello?", "noch da?", "any update?")
+nudges an unanswered question.
 """
 
 from __future__ import annotations
