@@ -281,6 +281,37 @@ async def test_sensitive_auto_reply_queues_high_priority(client, kb_tenant):
     assert record["context"]["topic"] == "billing_dispute"
 
 
+@pytest.mark.parametrize(
+    ("message", "language"),
+    [
+        ("Я хочу поговорить с человеком", "ru"),
+        ("我要人工客服", "zh"),
+        ("人間のオペレーターと話したい", "ja"),
+        ("상담원과 통화하고 싶어요", "ko"),
+        ("أريد التحدث مع موظف", "ar"),
+        ("Chcę rozmawiać z człowiekiem", "pl"),
+        ("Bir insanla konuşmak istiyorum", "tr"),
+    ],
+)
+async def test_request_in_language_gets_its_reply(client, kb_tenant, message, language):
+    conversation = await create_conversation(client, kb_tenant)
+    response = await generate(client, kb_tenant, conversation["id"], message)
+    body = response.json()
+    check_contract(body)
+    assert body["handoffReason"] == "requested_human"
+    assert body["content"] == acknowledgement(HandoffReason.REQUESTED_HUMAN, language)
+
+
+async def test_uncovered_question_in_russian_gets_russian_reply(client, kb_tenant):
+    conversation = await create_conversation(client, kb_tenant)
+    question = "Как настроить интеграцию с квантовым телескопом?"
+    response = await generate(client, kb_tenant, conversation["id"], question)
+    body = response.json()
+    assert body["shouldHandoff"] is True
+    assert body["content"] == acknowledgement(HandoffReason(body["handoffReason"]), "ru")
+    assert body["content"].startswith("Я не знаю")
+
+
 @pytest.mark.parametrize("message", ["no more bots", "no more", "nao"])
 async def test_short_message_gets_english_reply(client, kb_tenant, message):
     conversation = await create_conversation(client, kb_tenant)

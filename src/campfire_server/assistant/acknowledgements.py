@@ -2,8 +2,9 @@
 
 Each text is an opening sentence for the reason of the handoff followed by
 the sentence that passes the conversation (or the question) on. English,
-German, French, Spanish, Portuguese, Italian and Dutch are written out;
-any other language gets the English text.
+German, French, Spanish, Portuguese, Italian, Dutch, Polish, Turkish,
+Russian, Chinese (in simplified characters), Japanese, Korean and Arabic are
+written out; any other language gets the English text.
 """
 
 from __future__ import annotations
@@ -56,6 +57,40 @@ _PASSING = {
         "Ik geef dit gesprek door aan een medewerker van ons supportteam, die u hier zo snel "
         "mogelijk antwoordt.",
         "Ik geef uw vraag door aan een medewerker van ons supportteam, die u hier antwoordt.",
+    ),
+    "pl": (
+        "Przekazuję tę rozmowę członkowi naszego zespołu wsparcia, który odpowie tutaj "
+        "najszybciej, jak to możliwe.",
+        "Przekazuję Twoje pytanie członkowi naszego zespołu wsparcia, który odpowie tutaj.",
+    ),
+    "tr": (
+        "Bu görüşmeyi destek ekibimizden bir kişiye aktarıyorum, en kısa sürede size buradan "
+        "yanıt verecek.",
+        "Sorunuzu destek ekibimizden bir kişiye aktarıyorum, size buradan yanıt verecek.",
+    ),
+    "ru": (
+        "Я передаю этот разговор сотруднику нашей службы поддержки, он ответит здесь как "
+        "можно скорее.",
+        "Я передаю ваш вопрос сотруднику нашей службы поддержки, он ответит вам здесь.",
+    ),
+    # NOTE: Chinese gets simplified characters, also for a customer who writes traditional ones.
+    "zh": (
+        "我会把这段对话转给我们支持团队的工作人员，他们会尽快在这里回复您。",
+        "我会把您的问题转给我们支持团队的工作人员，他们会在这里回复您。",
+    ),
+    "ja": (
+        "この会話をサポートチームの担当者に引き継ぎます。できるだけ早くこちらで返信いたします。",
+        "ご質問をサポートチームの担当者に引き継ぎます。こちらで返信いたします。",
+    ),
+    "ko": (
+        "이 대화를 지원팀 담당자에게 넘겨 드리겠습니다. 담당자가 최대한 빨리 여기에서 답변해 드릴 "
+        "것입니다.",
+        "문의하신 내용을 지원팀 담당자에게 넘겨 드리겠습니다. 담당자가 여기에서 답변해 드릴 "
+        "것입니다.",
+    ),
+    "ar": (
+        "سأحوّل هذه المحادثة إلى أحد أعضاء فريق الدعم لدينا، وسيرد عليك هنا في أقرب وقت ممكن.",
+        "سأحوّل سؤالك إلى أحد أعضاء فريق الدعم لدينا، وسيرد عليك هنا.",
     ),
 }
 
@@ -119,6 +154,62 @@ _OPENINGS = {
         R.OUT_OF_SCOPE: "Dat weet ik niet, want onze helpartikelen gaan daar niet over.",
         R.PROVIDER_FAILURE: "Ik kan nu niet antwoorden.",
     },
+    "pl": {
+        R.REQUESTED_HUMAN: "Oczywiście.",
+        R.NEGATIVE_SENTIMENT: "Przykro mi, że to było tak frustrujące.",
+        R.REPEATED_FAILURE: "Przykro mi, że nie udało mi się pomóc.",
+        R.LOW_CONFIDENCE: "Nie znam odpowiedzi na pewno i wolę nie zgadywać.",
+        R.OUT_OF_SCOPE: "Nie wiem, ponieważ nasze artykuły pomocy tego nie opisują.",
+        R.PROVIDER_FAILURE: "Nie mogę teraz odpowiedzieć.",
+    },
+    "tr": {
+        R.REQUESTED_HUMAN: "Elbette.",
+        R.NEGATIVE_SENTIMENT: "Bunun bu kadar can sıkıcı olduğu için üzgünüm.",
+        R.REPEATED_FAILURE: "Size yardımcı olamadığım için üzgünüm.",
+        R.LOW_CONFIDENCE: "Bunun cevabını kesin olarak bilmiyorum ve tahmin etmek istemem.",
+        R.OUT_OF_SCOPE: "Bilmiyorum, çünkü yardım makalelerimiz bu konuyu kapsamıyor.",
+        R.PROVIDER_FAILURE: "Şu anda yanıt veremiyorum.",
+    },
+    "ru": {
+        R.REQUESTED_HUMAN: "Конечно.",
+        R.NEGATIVE_SENTIMENT: "Мне жаль, что это вызвало столько неудобств.",
+        R.REPEATED_FAILURE: "Мне жаль, что я не смог помочь.",
+        R.LOW_CONFIDENCE: "Я не знаю ответа наверняка и не хочу гадать.",
+        R.OUT_OF_SCOPE: "Я не знаю: наши справочные статьи этого не описывают.",
+        R.PROVIDER_FAILURE: "Сейчас я не могу ответить.",
+    },
+    "zh": {
+        R.REQUESTED_HUMAN: "好的。",
+        R.NEGATIVE_SENTIMENT: "很抱歉给您带来了困扰。",
+        R.REPEATED_FAILURE: "很抱歉没能帮到您。",
+        R.LOW_CONFIDENCE: "这个问题我不能确定答案，所以不想乱猜。",
+        R.OUT_OF_SCOPE: "这个我不知道，我们的帮助文章没有涉及这个问题。",
+        R.PROVIDER_FAILURE: "我现在无法回答。",
+    },
+    "ja": {
+        R.REQUESTED_HUMAN: "承知しました。",
+        R.NEGATIVE_SENTIMENT: "ご不便をおかけして申し訳ありません。",
+        R.REPEATED_FAILURE: "お役に立てず申し訳ありません。",
+        R.LOW_CONFIDENCE: "確かな答えがわからないため、推測でお答えするのは控えます。",
+        R.OUT_OF_SCOPE: "わかりません。ヘルプ記事ではこの内容を扱っていません。",
+        R.PROVIDER_FAILURE: "現在お答えできません。",
+    },
+    "ko": {
+        R.REQUESTED_HUMAN: "알겠습니다.",
+        R.NEGATIVE_SENTIMENT: "불편을 드려 죄송합니다.",
+        R.REPEATED_FAILURE: "도움을 드리지 못해 죄송합니다.",
+        R.LOW_CONFIDENCE: "확실한 답을 알지 못해서 추측하지 않겠습니다.",
+        R.OUT_OF_SCOPE: "잘 모르겠습니다. 도움말 문서에서 이 내용을 다루지 않습니다.",
+        R.PROVIDER_FAILURE: "지금은 답변할 수 없습니다.",
+    },
+    "ar": {
+        R.REQUESTED_HUMAN: "بالتأكيد.",
+        R.NEGATIVE_SENTIMENT: "أعتذر عن هذا الإزعاج.",
+        R.REPEATED_FAILURE: "أعتذر لأنني لم أتمكن من مساعدتك.",
+        R.LOW_CONFIDENCE: "لا أعرف الإجابة بشكل مؤكد، وأفضّل ألا أخمّن.",
+        R.OUT_OF_SCOPE: "لا أعرف، فمقالات المساعدة لدينا لا تتناول هذا الموضوع.",
+        R.PROVIDER_FAILURE: "لا يمكنني الرد الآن.",
+    },
 }
 
 # Openings for a handoff caused by a sensitive topic, which replace the
@@ -164,9 +255,43 @@ _TOPIC_OPENINGS = {
         SensitiveTopic.ACCOUNT_SECURITY: "Een medewerker van ons team moet de beveiliging van "
         "uw account controleren.",
     },
+    "pl": {
+        SensitiveTopic.BILLING_DISPUTE: "Osoba z naszego zespołu musi sprawdzić to obciążenie.",
+        SensitiveTopic.ACCOUNT_SECURITY: "Osoba z naszego zespołu musi sprawdzić "
+        "bezpieczeństwo Twojego konta.",
+    },
+    "tr": {
+        SensitiveTopic.BILLING_DISPUTE: "Bu ödemeyi ekibimizden bir kişinin incelemesi gerekiyor.",
+        SensitiveTopic.ACCOUNT_SECURITY: "Hesabınızın güvenliğini ekibimizden bir kişinin "
+        "incelemesi gerekiyor.",
+    },
+    "ru": {
+        SensitiveTopic.BILLING_DISPUTE: "Этот платёж должен проверить сотрудник нашей команды.",
+        SensitiveTopic.ACCOUNT_SECURITY: "Безопасность вашего аккаунта должен проверить "
+        "сотрудник нашей команды.",
+    },
+    "zh": {
+        SensitiveTopic.BILLING_DISPUTE: "这笔扣款需要由我们团队的工作人员审核。",
+        SensitiveTopic.ACCOUNT_SECURITY: "您账户的安全问题需要由我们团队的工作人员核查。",
+    },
+    "ja": {
+        SensitiveTopic.BILLING_DISPUTE: "この請求はチームの担当者が確認する必要があります。",
+        SensitiveTopic.ACCOUNT_SECURITY: "アカウントのセキュリティはチームの担当者が確認する"
+        "必要があります。",
+    },
+    "ko": {
+        SensitiveTopic.BILLING_DISPUTE: "이 청구 건은 저희 팀 담당자가 검토해야 합니다.",
+        SensitiveTopic.ACCOUNT_SECURITY: "계정 보안 문제는 저희 팀 담당자가 확인해야 합니다.",
+    },
+    "ar": {
+        SensitiveTopic.BILLING_DISPUTE: "يجب أن يراجع أحد أعضاء فريقنا هذه الرسوم.",
+        SensitiveTopic.ACCOUNT_SECURITY: "يجب أن يتحقق أحد أعضاء فريقنا من أمان حسابك.",
+    },
 }
 
 LANGUAGES = tuple(_OPENINGS)
+# Chinese and Japanese put no space after a full stop.
+_UNSPACED = frozenset({"zh", "ja"})
 
 
 def acknowledgement(
@@ -182,10 +307,11 @@ def acknowledgement(
     if language not in _OPENINGS:
         language = DEFAULT_LANGUAGE
     conversation, question = _PASSING[language]
+    space = "" if language in _UNSPACED else " "
     if topic is not None:
-        return f"{_TOPIC_OPENINGS[language][topic]} {conversation}"
+        return f"{_TOPIC_OPENINGS[language][topic]}{space}{conversation}"
     passing = conversation if reason in _CONVERSATION_REASONS else question
-    return f"{_OPENINGS[language][reason]} {passing}"
+    return f"{_OPENINGS[language][reason]}{space}{passing}"
 
 
 def connecting_notice(language: str = DEFAULT_LANGUAGE) -> str:

@@ -300,7 +300,14 @@ _PROMISES_PERSON = re.compile(
     r"paso (?:esta conversación|su pregunta|su consulta) a|"
     r"vou passar (?:esta conversa|a sua pergunta) para|"
     r"passo (?:questa conversazione|la sua domanda) a|"
-    r"ik geef (?:dit gesprek|uw vraag) door aan)",
+    r"ik geef (?:dit gesprek|uw vraag) door aan|"
+    r"przekazuję (?:tę rozmowę|twoje pytanie)|"
+    r"(?:bu görüşmeyi|sorunuzu) destek ekibimizden bir kişiye aktarıyorum|"
+    r"я передаю (?:этот разговор|ваш вопрос)|"
+    r"我会把(?:这段对话|您的问题)转给|"
+    r"(?:この会話|ご質問)を.{0,20}引き継ぎます|"
+    r"(?:이 대화를|문의하신 내용을) 지원팀 담당자에게 넘겨|"
+    r"سأحوّل (?:هذه المحادثة|سؤالك) إلى)",
     re.IGNORECASE,
 )
 

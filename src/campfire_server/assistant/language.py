@@ -1,14 +1,17 @@
 """A cheap, offline guess of the language a customer writes in.
 
-Scores the common function words of each supported language (English,
-German, French, Spanish, Portuguese, Italian, Dutch), the words that several
-of them share, and strong signals: words and letters that only one of them
-uses. A message decides only with enough evidence: at least ``MIN_EVIDENCE``
-points and more than any other language. One strong signal is enough, so is
-two function words, so one ordinary sentence ("Puis-je annuler mon
-abonnement ?", "Come cambio la password?") decides. Short or mixed messages
-("no more bots", "nao") fall back to the customer's earlier messages, then
-to English, the language of the product's own texts.
+Scores the common function words of each supported language written in Latin
+letters (English, German, French, Spanish, Portuguese, Italian, Dutch,
+Polish, Turkish), the words that several of them share, and strong signals:
+words and letters that only one of them uses. Russian, Chinese, Japanese,
+Korean and Arabic are told by their scripts: each letter of the script is a
+strong signal, and kana tell Japanese from Chinese. A message decides only
+with enough evidence: at least ``MIN_EVIDENCE`` points and more than any
+other language. One strong signal is enough, so is two function words, so
+one ordinary sentence ("Puis-je annuler mon abonnement ?", "Come cambio la
+password?") decides. Short or mixed messages ("no more bots", "nao") fall
+back to the customer's earlier messages, then to English, the language of
+the product's own texts.
 """
 
 from __future__ import annotations
@@ -18,7 +21,22 @@ import unicodedata
 from collections.abc import Iterable
 
 DEFAULT_LANGUAGE = "en"
-SUPPORTED_LANGUAGES = ("en", "de", "fr", "es", "pt", "it", "nl")
+SUPPORTED_LANGUAGES = (
+    "en",
+    "de",
+    "fr",
+    "es",
+    "pt",
+    "it",
+    "nl",
+    "pl",
+    "tr",
+    "ru",
+    "zh",
+    "ja",
+    "ko",
+    "ar",
+)
 # Points a language needs before a text counts as written in it. A function
 # word is worth 2 and a shared word 1, so one function word alone ("nao",
 # "merci") is too little, because it is too often a loan or a typo.
@@ -45,6 +63,10 @@ _FUNCTION_WORDS = {
         buongiorno della del questo dove perche ho mi come al nel""",
     "nl": """het een en ik niet met hoe kan mijn u je voor dat wat waar waarom graag bedankt
         hallo wil heb van op te er ook maar zijn""",
+    "pl": """jak czy jest nie mam moje moj moja dlaczego prosze dziekuje chce moge
+        jestem ktory gdzie kiedy moim""",
+    "tr": """bir ve ile icin nasil neden degil lutfen tesekkurler merhaba istiyorum
+        musteri hesabim bu""",
 }
 _WORDS = {language: frozenset(words.split()) for language, words in _FUNCTION_WORDS.items()}
 # Words of one language that are no English word and seldom a loan, each
@@ -56,6 +78,8 @@ _STRONG_WORDS_BY_LANGUAGE = {
     "pt": "voce estao minha minhas esqueci senha obrigado obrigada quero custa",
     "it": "perche vorrei sono riesco dimenticato costa",
     "nl": "waarom niet ik mijn wachtwoord",
+    "pl": "dlaczego prosze dziekuje czy chce",
+    "tr": "nasil lutfen tesekkurler istiyorum degil",
 }
 _STRONG_WORDS = {
     language: frozenset(words.split()) for language, words in _STRONG_WORDS_BY_LANGUAGE.items()
@@ -78,7 +102,24 @@ _LETTER_HINTS = {
     "de": re.compile(r"[ßäöü]"),
     "fr": re.compile(r"[èêëœ]|\b(?:à|où)\b"),
     "it": re.compile(r"\b(?:è|perché|più)\b"),
+    "pl": re.compile(r"[łąęśźżćń]"),
+    "tr": re.compile(r"[ığş]"),
 }
+# Scripts that name one supported language, each letter a strong signal.
+# NOTE: Cyrillic counts as Russian and Arabic script as Arabic, so
+# Ukrainian or Persian text gets Russian or Arabic texts.
+_SCRIPTS = {
+    "ru": re.compile(r"[\u0400-\u04ff]"),
+    "ja": re.compile(r"[\u3040-\u30ff]"),
+    "ko": re.compile(r"[\uac00-\ud7af\u1100-\u11ff]"),
+    "ar": re.compile(r"[\u0600-\u06ff]"),
+}
+# Letters that Turkish shares with German and French: they count for Turkish
+# too once the text has a letter only Turkish uses, so "görüşebilir" is Turkish.
+_TURKISH_SHARED = re.compile(r"[öüç]")
+# Chinese characters, which Japanese also writes: they count for Chinese
+# only when the text has no kana.
+_HAN = re.compile(r"[\u4e00-\u9fff\u3400-\u4dbf]")
 _TOKEN = re.compile(r"[a-z]+(?:['-][a-z]+)?")
 
 
@@ -102,6 +143,15 @@ def language_scores(text: str) -> dict[str, int]:
             scores[language] += _SHARED_WORD_POINTS
     for language, hint in _LETTER_HINTS.items():
         scores[language] += _STRONG_SIGNAL_POINTS * len(hint.findall(lowered))
+    if _LETTER_HINTS["tr"].search(lowered):
+        scores["tr"] += _STRONG_SIGNAL_POINTS * len(_TURKISH_SHARED.findall(lowered))
+    for language, script in _SCRIPTS.items():
+        scores[language] += _STRONG_SIGNAL_POINTS * len(script.findall(text))
+    han = len(_HAN.findall(text))
+    if scores["ja"]:
+        scores["ja"] += _STRONG_SIGNAL_POINTS * han
+    else:
+        scores["zh"] += _STRONG_SIGNAL_POINTS * han
     return scores
 
 

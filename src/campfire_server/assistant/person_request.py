@@ -1,5 +1,5 @@
 """Detect a customer message that requests a person, in English, Spanish, French, German,
-Portuguese, Italian and Dutch.
+Portuguese, Italian, Dutch, Russian, Polish, Chinese, Japanese, Korean, Arabic and Turkish.
 
 A request needs a request form: a verb of contact with a person as its
 object ("talk to a person", "can I speak with a human"), a wish for one
@@ -26,17 +26,41 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from . import person_request_languages as more
+
 # Typographic apostrophes, as phone keyboards type them in "don’t".
 _APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'"})
 
 
-def fold(text: str) -> str:
-    """Lower-case ``text``, drop accents and straighten apostrophes.
+# Arabic vowel marks and the tatweel, which writers add or leave out freely,
+# and the hamza forms of alif, which they type as a bare alif.
+_ARABIC_MARKS = re.compile(r"[\u064b-\u0652\u0640]")
+_ARABIC_ALIF = str.maketrans({"\u0623": "\u0627", "\u0625": "\u0627", "\u0622": "\u0627"})
 
-    So "habláR" matches "hablar", and "don’t" matches "don't".
+
+def _is_latin(ch: str) -> bool:
+    return ch < "\u0370" or "\u1e00" <= ch <= "\u1eff"
+
+
+def fold(text: str) -> str:
+    """Lower-case ``text``, drop accents of Latin letters and straighten apostrophes.
+
+    So "habláR" matches "hablar", and "don’t" matches "don't". Only Latin
+    letters lose their marks, because in other scripts a mark changes the
+    letter: Japanese "バ" is not "ハ", and Korean syllables must not split
+    into their jamo. Full-width forms become ASCII, and Arabic loses its
+    vowel marks and the hamza on alif.
     """
-    decomposed = unicodedata.normalize("NFKD", text.lower().translate(_APOSTROPHES))
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    lowered = unicodedata.normalize("NFKC", text).lower().translate(_APOSTROPHES)
+    lowered = _ARABIC_MARKS.sub("", lowered.translate(_ARABIC_ALIF))
+    folded = []
+    for ch in lowered:
+        if _is_latin(ch):
+            decomposed = unicodedata.normalize("NFKD", ch)
+            folded.append("".join(c for c in decomposed if not unicodedata.combining(c)))
+        else:
+            folded.append(ch)
+    return "".join(folded)
 
 
 def _patterns(*expressions: str) -> re.Pattern[str]:
@@ -293,7 +317,9 @@ _REQUEST_EXPRESSIONS = (
     r"\bverbind\w*\s+(?:me|mij)\s+(?:door\s+)?met\s+(?:een|de|uw|je)\s+(?:echte\s+)?"
     rf"(?:mens|medewerker|persoon|{_MANAGERS_NL})\b",
 )
-_REQUEST_FORMS = tuple(re.compile(expression) for expression in _REQUEST_EXPRESSIONS)
+_REQUEST_FORMS = tuple(
+    re.compile(expression) for expression in _REQUEST_EXPRESSIONS + more.REQUEST_EXPRESSIONS
+)
 
 # A request to be passed on with no person named: "can you transfer me?",
 # "put me through to billing", "pasame con alguien". The verb needs its
@@ -401,6 +427,7 @@ _NEGATIONS = (
     # Dutch: "ik wil niet", "ik hoef geen", "zonder". A bare "niet" is left
     # out, because "kan ik niet met een mens spreken?" is a request.
     r"(?:wil|wilt|willen|hoef|hoeft|moet)\s+(?:ik\s+)?(?:niet|geen)|geen|zonder",
+    *more.NEGATIONS,
 )
 # Words that may stand between a negation and the request form it governs.
 _NEGATION_GAP = (
@@ -410,6 +437,7 @@ _NEGATION_GAP = (
 )
 _NEGATED_LEAD = re.compile(
     rf"\b(?:{'|'.join(f'(?:{n})' for n in _NEGATIONS)})(?:\s+{_NEGATION_GAP}){{0,3}}\s*$"
+    rf"|{more.NEGATED_LEAD_CJK}"
 )
 # Boundaries of a negation's scope: a comma, a dash or a word that starts a new thought.
 _SCOPE_BREAK = re.compile(
@@ -493,11 +521,13 @@ _REAL_PERSON = re.compile(r"\b(?:real|live|actual|humans?|human beings?|persons?
 # "can my customers chat with staff in the widget?"
 _THIRD_PARTY_CONTACT = re.compile(
     r"\b(?:customers?|clients?|users?|visitors?|guests?|they|members?|patients?|students?)\b"
-    r"(?:\s+\w+)?\s+(?:talk|speak|chat)\w*\s+(?:to|with)\b"
+    r"(?:\s+\w+)?\s+(?:talk|speak|chat)\w*\s+(?:to|with)\b|"
+    + "|".join(f"(?:{e})" for e in more.THIRD_PARTY)
 )
-# A clause ends at punctuation followed by a space, so dotted names such as
-# com.ibm.ws.xd.agent.hypervisor stay whole.
-_CLAUSE_END = re.compile(r"[.?!;]+(?=\s|$)|\n+")
+# A clause ends at punctuation followed by a space or a letter of a script
+# without spaces, so dotted names such as com.ibm.ws.xd.agent.hypervisor stay
+# whole. The Chinese full stop and the Arabic question mark always end one.
+_CLAUSE_END = re.compile(r"[.?!;]+(?=\s|$|[^\x00-\u024f])|[\u3002\u061f]+|\n+")
 
 
 def _negated(clause: str, start: int) -> bool:

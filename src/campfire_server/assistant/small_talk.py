@@ -1,18 +1,20 @@
 """Messages that are nothing but small talk, and the short replies they get.
 
-A greeting ("hi there"), thanks ("thanks!"), an acknowledgement ("ok",
-"got it") or a farewell ("bye") needs nothing from the knowledge base, so the
+A greeting ("hi there"), thanks ("thanks!"), an acknowledgement ("ok", "got
+it") or a farewell ("bye") needs nothing from the knowledge base, so the
 engine replies with a short text in the customer's language instead of
 searching and handing off. Only a message made entirely of such phrases
 counts: "hi, my invoice is wrong" is a question. English, German, French,
-Spanish, Portuguese, Italian and Dutch phrases are listed, the languages of
-``acknowledgements.py``. A bare "yes" or "no" is left out on purpose,
-because it may answer an offer of the AI's earlier reply ("shall I pass
-this on to the team?"). A "no" beside thanks or a closing phrase ("no
-thanks", "nein danke", "no, that's all") ends the conversation, so it is a
-farewell. A message of nothing but emoji ("👍", "🙏", "🤔") is small talk
-too, unless every emoji is negative ("👎", "😢"). A greeting asked as a
-question ("hello?", "noch da?", "any update?") nudges an unanswered question.
+Spanish, Portuguese, Italian and Dutch phrases are listed. The replies are
+written in every language of ``acknowledgements.py``, so a bare "?" or an
+emoji after Russian or Chinese turns gets a Russian or Chinese reply. A bare
+"yes" or "no" is left out on purpose, because it may answer an offer of the
+AI's earlier reply ("shall I pass this on to the team?"). A "no" beside
+thanks or a closing phrase ("no thanks", "nein danke", "no, that's all")
+ends the conversation, so it is a farewell. A message of nothing but emoji
+("👍", "🙏", "🤔") is small talk too, unless every emoji is negative ("👎",
+"😢"). A greeting asked as a question ("hello?", "noch da?", "any update?")
+nudges an unanswered question.
 """
 
 from __future__ import annotations
@@ -225,6 +227,48 @@ _REPLIES = {
         SmallTalk.THANKS: "Graag gedaan! Kan ik u nog ergens anders mee helpen?",
         SmallTalk.ACKNOWLEDGEMENT: "Prima. Als u een vraag heeft, stel die gerust.",
         SmallTalk.FAREWELL: "Tot ziens, en bedankt voor uw bericht!",
+    },
+    "pl": {
+        SmallTalk.GREETING: "Dzień dobry! W czym mogę dziś pomóc?",
+        SmallTalk.THANKS: "Proszę bardzo! Czy mogę pomóc w czymś jeszcze?",
+        SmallTalk.ACKNOWLEDGEMENT: "Dobrze. Jeśli masz pytanie, po prostu napisz.",
+        SmallTalk.FAREWELL: "Do widzenia i dziękujemy za kontakt!",
+    },
+    "tr": {
+        SmallTalk.GREETING: "Merhaba! Bugün size nasıl yardımcı olabilirim?",
+        SmallTalk.THANKS: "Rica ederim! Yardımcı olabileceğim başka bir konu var mı?",
+        SmallTalk.ACKNOWLEDGEMENT: "Tamam. Bir sorunuz olursa sormanız yeterli.",
+        SmallTalk.FAREWELL: "Hoşça kalın, bize yazdığınız için teşekkürler!",
+    },
+    "ru": {
+        SmallTalk.GREETING: "Здравствуйте! Чем я могу помочь сегодня?",
+        SmallTalk.THANKS: "Пожалуйста! Могу ли я помочь чем-нибудь ещё?",
+        SmallTalk.ACKNOWLEDGEMENT: "Хорошо. Если у вас есть вопрос, просто задайте его.",
+        SmallTalk.FAREWELL: "До свидания, и спасибо, что написали нам!",
+    },
+    "zh": {
+        SmallTalk.GREETING: "您好！今天有什么可以帮您？",
+        SmallTalk.THANKS: "不客气！还有其他可以帮您的吗？",
+        SmallTalk.ACKNOWLEDGEMENT: "好的。如果有问题，请随时提出。",
+        SmallTalk.FAREWELL: "再见，感谢您的联系！",
+    },
+    "ja": {
+        SmallTalk.GREETING: "こんにちは！今日はどのようなご用件でしょうか？",
+        SmallTalk.THANKS: "どういたしまして！ほかにお手伝いできることはありますか？",
+        SmallTalk.ACKNOWLEDGEMENT: "承知しました。ご質問があれば、お気軽にどうぞ。",
+        SmallTalk.FAREWELL: "ご連絡ありがとうございました。失礼いたします。",
+    },
+    "ko": {
+        SmallTalk.GREETING: "안녕하세요! 오늘 무엇을 도와드릴까요?",
+        SmallTalk.THANKS: "천만에요! 더 도와드릴 일이 있을까요?",
+        SmallTalk.ACKNOWLEDGEMENT: "알겠습니다. 궁금한 점이 있으면 언제든지 물어보세요.",
+        SmallTalk.FAREWELL: "안녕히 계세요. 연락해 주셔서 감사합니다!",
+    },
+    "ar": {
+        SmallTalk.GREETING: "مرحبًا! كيف يمكنني مساعدتك اليوم؟",
+        SmallTalk.THANKS: "على الرحب والسعة! هل هناك شيء آخر يمكنني مساعدتك فيه؟",
+        SmallTalk.ACKNOWLEDGEMENT: "حسنًا. إذا كان لديك سؤال، فاسألني.",
+        SmallTalk.FAREWELL: "مع السلامة، وشكرًا لتواصلك معنا!",
     },
 }
 _ALL_REPLIES = frozenset(text for replies in _REPLIES.values() for text in replies.values())
