@@ -328,10 +328,7 @@ def test_agents_create_and_set_password(tmp_path):
     from campfire_server.auth.passwords import verify_password
     from campfire_server.db.database import open_database
 
-    url = f"sqlite:///{tmp_path / 'agents.db'}"
-    assert campfire("migrate", database_url=url).returncode == 0
-    org = campfire("orgs", "create", "--name", "Acme", "--id", "org_acme", database_url=url)
-    assert org.returncode == 0, org.stderr
+    url = acme_database(f"sqlite:///{tmp_path / 'agents.db'}")
 
     created = campfire(
         "agents",
@@ -486,13 +483,17 @@ def test_concurrent_migrate_on_sqlite(tmp_path):
     assert migrate.current_heads(url) == migrate.expected_heads()
 
 
-def kb_database(tmp_path) -> str:
-    """Return the URL of a migrated SQLite database with the organization org_acme."""
-    url = f"sqlite:///{tmp_path / 'kb.db'}"
+def acme_database(url: str) -> str:
+    """Migrate the database at ``url``, add the organization org_acme and return ``url``."""
     assert campfire("migrate", database_url=url).returncode == 0
     created = campfire("orgs", "create", "--name", "Acme", "--id", "org_acme", database_url=url)
     assert created.returncode == 0, created.stderr
     return url
+
+
+def kb_database(tmp_path) -> str:
+    """Return the URL of a migrated SQLite database with the organization org_acme."""
+    return acme_database(f"sqlite:///{tmp_path / 'kb.db'}")
 
 
 def test_kb_import_skips_invalid_rows(tmp_path):
@@ -747,9 +748,7 @@ def test_kb_import_skips_nul_on_postgres(tmp_path, postgres_available):
         pytest.skip("PostgreSQL is not reachable")
     url = create_postgres_database()
     try:
-        assert campfire("migrate", database_url=url).returncode == 0
-        created = campfire("orgs", "create", "--name", "Acme", "--id", "org_acme", database_url=url)
-        assert created.returncode == 0, created.stderr
+        acme_database(url)
         rows = tmp_path / "articles.jsonl"
         rows.write_text(
             '{"title":"H","content":"h\\u0000x"}\n{"title":"ok","content":"fine"}\n',
@@ -773,10 +772,7 @@ def test_db_copy_names_rows_with_nul(tmp_path, postgres_available):
 
     if not postgres_available:
         pytest.skip("PostgreSQL is not reachable")
-    source = f"sqlite:///{tmp_path / 'source.db'}"
-    assert campfire("migrate", database_url=source).returncode == 0
-    created = campfire("orgs", "create", "--name", "Acme", "--id", "org_acme", database_url=source)
-    assert created.returncode == 0, created.stderr
+    source = acme_database(f"sqlite:///{tmp_path / 'source.db'}")
     rows = tmp_path / "articles.jsonl"
     rows.write_text('{"title":"ok","content":"fine","externalId":"k1"}\n', encoding="utf-8")
     imported = campfire("kb", "import", str(rows), "--org", "org_acme", database_url=source)
@@ -804,10 +800,7 @@ def test_db_copy_names_rows_with_nul(tmp_path, postgres_available):
 
 
 def test_kb_import_skips_unknown_mailbox(tmp_path):
-    url = f"sqlite:///{tmp_path / 'kb.db'}"
-    assert campfire("migrate", database_url=url).returncode == 0
-    created = campfire("orgs", "create", "--name", "Acme", "--id", "org_acme", database_url=url)
-    assert created.returncode == 0, created.stderr
+    url = kb_database(tmp_path)
     mailbox = campfire(
         "mailboxes",
         "create",
@@ -840,10 +833,7 @@ def test_kb_import_skips_unknown_mailbox(tmp_path):
 
 
 def test_kb_import_all_unknown_mailboxes_fails(tmp_path):
-    url = f"sqlite:///{tmp_path / 'kb.db'}"
-    assert campfire("migrate", database_url=url).returncode == 0
-    created = campfire("orgs", "create", "--name", "Acme", "--id", "org_acme", database_url=url)
-    assert created.returncode == 0, created.stderr
+    url = kb_database(tmp_path)
     rows = tmp_path / "articles.jsonl"
     rows.write_text(
         json.dumps({"title": "Nope", "content": "x", "mailboxIds": ["mbx_nope"]}) + "\n",
