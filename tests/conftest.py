@@ -25,7 +25,12 @@ from campfire_server.db.database import Database, open_database
 from campfire_server.organizations import actions as org_actions
 from campfire_server.organizations.schemas import MailboxCreate, MailboxSettings
 from campfire_server.webhooks import guard
-from tests.redis_support import claim_namespace, delete_claimed_namespaces
+from tests.redis_support import (
+    REDIS_URL,
+    claim_namespace,
+    delete_claimed_namespaces,
+    redis_reachable,
+)
 
 POSTGRES_URL = os.environ.get(
     "CAMPFIRE_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
@@ -315,6 +320,42 @@ def start_server(
             time.sleep(0.1)
     server.stop()
     raise RuntimeError(f"server did not start within 90 s:\n{log_path.read_text()[-3000:]}")
+
+
+@contextmanager
+def server_pair(
+    database_url: str, log_dir: Path, *, env: dict[str, str]
+) -> Iterator[tuple[LiveServer, LiveServer]]:
+    """Start two ``campfire serve`` processes on one database and stop both on exit."""
+    first = start_server(database_url, log_dir, env=env)
+    try:
+        second = start_server(database_url, log_dir, env=env)
+    except Exception:
+        first.stop()
+        raise
+    try:
+        yield first, second
+    finally:
+        first.stop()
+        second.stop()
+
+
+@contextmanager
+def scaled_postgres(postgres_available: bool) -> Iterator[str]:
+    """Yield a new migrated PostgreSQL database for servers that share Redis, then drop it.
+
+    Skips the test when PostgreSQL or Redis is not reachable.
+    """
+    if not postgres_available:
+        pytest.skip(f"PostgreSQL is not reachable at {POSTGRES_URL}")
+    if not redis_reachable():
+        pytest.skip(f"Redis is not reachable at {REDIS_URL}")
+    url = create_postgres_database()
+    migrate.upgrade(url)
+    try:
+        yield url
+    finally:
+        drop_postgres_database(url)
 
 
 @contextmanager

@@ -8,30 +8,22 @@ from pathlib import Path
 import httpx
 import pytest
 
-from campfire_server.db import migrate
 from campfire_server.db.database import open_database
 from tests.conftest import (
     LiveServer,
-    create_postgres_database,
-    drop_postgres_database,
     make_tenant,
+    scaled_postgres,
     start_server,
 )
-from tests.redis_support import REDIS_URL, claim_namespace, redis_reachable
+from tests.redis_support import REDIS_URL, claim_namespace
 
 MESSAGES_PER_MINUTE = 4
 
 
 @pytest.fixture
 def scaled_url(postgres_available: bool) -> Iterator[str]:
-    if not postgres_available:
-        pytest.skip("PostgreSQL is not reachable")
-    if not redis_reachable():
-        pytest.skip(f"Redis is not reachable at {REDIS_URL}")
-    url = create_postgres_database()
-    migrate.upgrade(url)
-    yield url
-    drop_postgres_database(url)
+    with scaled_postgres(postgres_available) as url:
+        yield url
 
 
 @pytest.fixture

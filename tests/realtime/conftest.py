@@ -23,12 +23,10 @@ from campfire_server.routing.schemas import AgentCreate
 from tests.conftest import (
     LiveServer,
     Tenant,
-    create_postgres_database,
-    drop_postgres_database,
     make_tenant,
+    scaled_postgres,
     start_server,
 )
-from tests.redis_support import REDIS_URL, redis_reachable
 
 # The secret, issuer and audience a development server signs and checks tokens with.
 JWT_SETTINGS = {"secret": DEVELOPMENT_JWT_SECRET, "issuer": "campfire", "audience": "campfire"}
@@ -233,11 +231,5 @@ async def create_agent(http: httpx.AsyncClient, tenant: Tenant, agent_id: str) -
 @pytest.fixture(scope="module")
 def scaled_url(postgres_available: bool) -> Iterator[str]:
     """Yield a new migrated PostgreSQL database for servers that share Redis, then drop it."""
-    if not postgres_available:
-        pytest.skip("PostgreSQL is not reachable")
-    if not redis_reachable():
-        pytest.skip(f"Redis is not reachable at {REDIS_URL}")
-    url = create_postgres_database()
-    migrate.upgrade(url)
-    yield url
-    drop_postgres_database(url)
+    with scaled_postgres(postgres_available) as url:
+        yield url

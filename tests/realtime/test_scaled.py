@@ -15,7 +15,7 @@ from campfire_server.db.database import Database, open_database
 from tests.conftest import (
     LiveServer,
     make_tenant,
-    start_server,
+    server_pair,
 )
 from tests.realtime.conftest import (
     SERVER_ENV,
@@ -53,15 +53,8 @@ def servers(
         "CAMPFIRE_RATE_LIMIT_WEBSOCKET_CONNECTIONS": str(CONNECTION_LIMIT),
     }
     logs: Path = tmp_path_factory.mktemp("scaled-logs")
-    first = start_server(scaled_url, logs, env=env)
-    try:
-        second = start_server(scaled_url, logs, env=env)
-    except Exception:
-        first.stop()
-        raise
-    yield first, second
-    first.stop()
-    second.stop()
+    with server_pair(scaled_url, logs, env=env) as servers:
+        yield servers
 
 
 @pytest.fixture(scope="module")

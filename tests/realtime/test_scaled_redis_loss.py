@@ -14,7 +14,7 @@ import redis
 from websockets.asyncio.client import ClientConnection
 
 from campfire_server.db.database import Database, open_database
-from tests.conftest import LiveServer, Tenant, make_tenant, start_server
+from tests.conftest import LiveServer, Tenant, make_tenant, server_pair
 from tests.realtime.conftest import SERVER_ENV, agent_token, connect
 from tests.redis_support import REDIS_URL, claim_namespace, delete_namespace
 
@@ -37,15 +37,8 @@ def pair(
         "CAMPFIRE_REALTIME_PRESENCE_LEASE_SECONDS": str(LEASE_SECONDS),
     }
     logs = tmp_path_factory.mktemp("redis-loss-logs")
-    first = start_server(scaled_url, logs, env=env)
-    try:
-        second = start_server(scaled_url, logs, env=env)
-    except Exception:
-        first.stop()
-        raise
-    yield first, second
-    first.stop()
-    second.stop()
+    with server_pair(scaled_url, logs, env=env) as servers:
+        yield servers
 
 
 @pytest.fixture(scope="module")

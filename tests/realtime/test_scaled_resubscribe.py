@@ -18,7 +18,7 @@ import redis
 from websockets.asyncio.client import ClientConnection
 
 from campfire_server.db.database import Database, open_database
-from tests.conftest import LiveServer, make_tenant, start_server
+from tests.conftest import LiveServer, make_tenant, server_pair
 from tests.realtime.conftest import (
     SERVER_ENV,
     agent_token,
@@ -45,15 +45,8 @@ def _start_pair(
 ) -> Iterator[tuple[LiveServer, LiveServer]]:
     env = {**SERVER_ENV, "CAMPFIRE_REDIS_URL": REDIS_URL, "CAMPFIRE_REDIS_PREFIX": prefix}
     logs = tmp_path_factory.mktemp("resubscribe-logs")
-    first = start_server(database_url, logs, env=env)
-    try:
-        second = start_server(database_url, logs, env=env)
-    except Exception:
-        first.stop()
-        raise
-    yield first, second
-    first.stop()
-    second.stop()
+    with server_pair(database_url, logs, env=env) as servers:
+        yield servers
 
 
 @pytest.fixture(scope="module")

@@ -19,17 +19,14 @@ from pathlib import Path
 import httpx
 import pytest
 
-from campfire_server.db import migrate
 from campfire_server.db.database import Database, open_database
 from tests.conftest import (
-    POSTGRES_URL,
     LiveServer,
-    create_postgres_database,
-    drop_postgres_database,
     make_tenant,
+    scaled_postgres,
     start_server,
 )
-from tests.redis_support import REDIS_URL, redis_reachable
+from tests.redis_support import REDIS_URL
 
 from .receiver import Reply
 
@@ -48,14 +45,8 @@ POST_SECONDS = 8.0
 
 @pytest.fixture
 def fresh_postgres(postgres_available: bool) -> Iterator[str]:
-    if not postgres_available:
-        pytest.skip(f"PostgreSQL is not reachable at {POSTGRES_URL}")
-    if not redis_reachable():
-        pytest.skip(f"Redis is not reachable at {REDIS_URL}")
-    url = create_postgres_database()
-    migrate.upgrade(url)
-    yield url
-    drop_postgres_database(url)
+    with scaled_postgres(postgres_available) as url:
+        yield url
 
 
 async def _post_for(
