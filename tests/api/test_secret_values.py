@@ -6,6 +6,8 @@ import logging
 
 import pytest
 
+from tests.helpers import writer_headers
+
 SECRET_NUMBER = 12345678
 SECRET_TEXT = "s3cr3t-" + "x" * 300
 
@@ -51,7 +53,9 @@ async def test_secret_value_not_echoed(client, tenant, caplog, method, path, bod
     secret = str(body[field])
     caplog.set_level(logging.DEBUG)
 
-    response = await client.request(method, path, json=body, headers=tenant.headers)
+    headers = await writer_headers(client, tenant, path)
+
+    response = await client.request(method, path, json=body, headers=headers)
 
     assert response.status_code == 400, response.text
     error = response.json()["error"]
