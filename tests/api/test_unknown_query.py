@@ -7,6 +7,7 @@ import re
 import pytest
 
 from campfire_server.app import create_app
+from tests.auth.conftest import bearer, create_key
 from tests.conftest import test_settings as make_settings
 
 UNKNOWN = "unknownParameter"
@@ -30,11 +31,16 @@ def test_schema_lists_many_operations():
 
 
 @pytest.mark.parametrize(("method", "path"), OPERATIONS)
-async def test_unknown_query_parameter_rejected(client, tenant, method, path):
+async def test_unknown_query_parameter_rejected(client, db, tenant, method, path):
     url = re.sub(r"\{[^}]+\}", "id_missing", path).removeprefix("/api/v2")
     body = {} if method in ("POST", "PATCH", "PUT") else None
+    headers = tenant.headers
+    if path == "/api/v2/widget/session":
+        # The route admits only a publishable key, and a caller it does not admit gets 403.
+        key = await create_key(db, tenant.org_id, kind="publishable", role="customer")
+        headers = bearer(key)
 
-    response = await client.request(method, f"{url}?{UNKNOWN}=1", headers=tenant.headers, json=body)
+    response = await client.request(method, f"{url}?{UNKNOWN}=1", headers=headers, json=body)
 
     assert response.status_code == 400, (method, path, response.status_code, response.text)
     error = response.json()["error"]

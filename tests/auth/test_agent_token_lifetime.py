@@ -119,3 +119,39 @@ async def test_token_without_issue_time(db, tenant, client) -> None:
 
     assert response.status_code == 401, response.text
     assert "iat claim is missing" in response.json()["error"]["message"]
+
+
+@pytest.mark.parametrize("issuer", ["identity provider", "server before agc"])
+@pytest.mark.parametrize("future", ["hour ahead", "epoch ms"])
+async def test_future_issue_time_rejected(db, tenant, client, issuer, future) -> None:
+    await create_dated_agent(db, tenant, client)
+    # An hour ahead, or a value of 10**12 that reads as milliseconds but is seconds.
+    issued_at = int(time.time()) + 3600 if future == "hour ahead" else 10**12
+    token = agent_token(tenant.org_id, issuer, issued_at)
+
+    before = await client.get("/conversations", headers=bearer(token))
+    deleted = await client.delete(f"/agents/{AGENT_ID}", headers=tenant.headers)
+    recreated = await client.post(
+        "/agents", json={"id": AGENT_ID, "name": "Someone else"}, headers=tenant.headers
+    )
+    after = await client.get("/conversations", headers=bearer(token))
+
+    assert deleted.status_code == 204, deleted.text
+    assert recreated.status_code == 201, recreated.text
+    for response in (before, after):
+        assert response.status_code == 401, response.text
+        error = response.json()["error"]
+        assert error["code"] == "AUTHENTICATION_ERROR", error
+        assert "iat claim" in error["message"], error
+        assert "in the future" in error["message"], error
+        assert error["details"]["field"] == "iat", error
+
+
+@pytest.mark.parametrize("issuer", ["identity provider", "server before agc"])
+async def test_issue_time_within_leeway(db, tenant, client, issuer) -> None:
+    await create_dated_agent(db, tenant, client)
+    token = agent_token(tenant.org_id, issuer, int(time.time()) + LEEWAY_SECONDS - 5)
+
+    response = await client.get("/conversations", headers=bearer(token))
+
+    assert response.status_code == 200, response.text

@@ -93,3 +93,60 @@ async def test_security_matches_enforcement(client, credentials):
             checked += 1
     assert checked > 150
     assert not mismatches, "\n".join(mismatches)
+
+
+def is_authorization_error(response) -> bool:
+    return response.status_code == 403 and response.json()["error"]["code"] == "AUTHORIZATION_ERROR"
+
+
+async def test_permission_before_validation(client, credentials):
+    """A caller that an operation does not admit gets 403, whatever is wrong with the request."""
+    document = (await client.get("/openapi.json")).json()
+    failures = []
+    checked = 0
+    for method, path, operation in document_operations(document):
+        declared = {name for entry in operation["security"] for name in entry}
+        if not declared:
+            continue
+        target = concrete(path) + "?fieldThatNoRouteTakes=1"
+        # Sent to every operation, including those that take no body.
+        body = {"fieldThatNoRouteTakes": 1}
+        for scheme, names in SCHEME_CREDENTIALS.items():
+            if scheme in declared:
+                continue
+            for name in names:
+                response = await client.request(
+                    method, target, json=body, headers=credentials[name]
+                )
+                if not is_authorization_error(response):
+                    failures.append(
+                        f"{method} {path} with {name}: {response.status_code} {response.text}"
+                    )
+                checked += 1
+    assert checked > 100
+    assert not failures, "\n".join(failures)
+
+
+@pytest.mark.parametrize(
+    ("content", "content_type"),
+    [
+        (b"{not json", "application/json"),
+        (b"x=1", "application/x-www-form-urlencoded"),
+        (b"{" + b" " * 3_000_000 + b"}", "application/json"),
+    ],
+    ids=["invalid json", "media type", "too large"],
+)
+async def test_permission_before_body_guard(client, credentials, content, content_type):
+    """A body that the guard would reject (400, 415, 413) still gets the route's 403 first."""
+    headers = {**credentials["viewer key"], "content-type": content_type}
+
+    deleted = await client.request("DELETE", "/keys/key_missing", content=content, headers=headers)
+    completed = await client.post(
+        "/conversations/conv_missing/handoff/complete", content=content, headers=headers
+    )
+    # A path that the template /knowledge/articles/{article_id} also matches.
+    imported = await client.post("/knowledge/articles/import", content=content, headers=headers)
+
+    assert is_authorization_error(deleted), deleted.text
+    assert is_authorization_error(completed), completed.text
+    assert is_authorization_error(imported), imported.text

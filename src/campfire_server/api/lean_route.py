@@ -29,7 +29,7 @@ from pydantic_core import PydanticUndefined
 
 from ..errors import ValidationFailed
 from .deps import current_principal, get_db, get_settings
-from .route_access import RouteAccess
+from .route_access import RouteAccess, check_route_access, route_accesses
 
 # Dependencies that need nothing but the request, besides each ``RouteAccess``.
 _REQUEST_ONLY = (current_principal, get_db, get_settings)
@@ -116,9 +116,9 @@ def _reject_unknown_query(handler: Handler, dependant: Dependant) -> Handler:
     known = frozenset(_query_names(dependant))
     repeatable = frozenset(_list_query_names(dependant))
     expected = ", ".join(sorted(known)) if known else "no query parameters"
+    accesses = route_accesses(dependant)
 
-    async def checked(request: Request) -> Response:
-        query = request.query_params
+    def check(query: Any) -> None:
         for name in query:
             if name not in known:
                 raise ValidationFailed(
@@ -137,22 +137,38 @@ def _reject_unknown_query(handler: Handler, dependant: Dependant) -> Handler:
                 value=query["page"],
                 expected="no page when cursor is sent",
             )
+
+    async def checked(request: Request) -> Response:
+        try:
+            check(request.query_params)
+        except ValidationFailed:
+            # A caller that the route does not admit gets its 401 or 403, not this 400.
+            await check_route_access(request, accesses)
+            raise
         return await handler(request)
 
     return checked
 
 
-def _reject_body_fields(handler: Handler) -> Handler:
+def _reject_body_fields(handler: Handler, dependant: Dependant) -> Handler:
     """Wrap the ``handler`` of a route without a body model so that a body with fields is a 400.
 
     Such a route accepts no body or ``{}``. Any field would otherwise be
     ignored, so a request that means something else would still succeed.
+    A caller that the route does not admit gets its 401 or 403 instead.
     """
+    accesses = route_accesses(dependant)
 
     async def checked(request: Request) -> Response:
-        document = await _json_body(request)
+        try:
+            document = await _json_body(request)
+        except RequestValidationError:
+            await check_route_access(request, accesses)
+            raise
         if document is PydanticUndefined or document == {}:
             return await handler(request)
+
+        await check_route_access(request, accesses)
         if isinstance(document, dict):
             errors = [
                 {
@@ -237,7 +253,7 @@ class LeanRoute(APIRoute):
         general = super().get_route_handler()
         takes_no_body = self.body_field is None
         if takes_no_body:
-            general = _reject_body_fields(general)
+            general = _reject_body_fields(general, self.dependant)
         if (
             not _is_plain(self.dependant)
             or self._embed_body_fields
@@ -248,7 +264,7 @@ class LeanRoute(APIRoute):
             return _reject_unknown_query(general, self.dependant)
         lean = self._lean_handler()
         # The pipeline may call the lean handler directly, so it checks the body itself.
-        self.lean_handler = _reject_body_fields(lean) if takes_no_body else lean
+        self.lean_handler = _reject_body_fields(lean, self.dependant) if takes_no_body else lean
         return _reject_unknown_query(self.lean_handler, self.dependant)
 
     def _lean_handler(self) -> Handler:

@@ -14,7 +14,9 @@ response itself and stop there:
 4. Credential: for a route that takes the caller's principal, the
    ``Authorization`` header (401 or 403) and the caller's rate limit (429),
    which for a credential that fails is the limit of the client address.
-   The route's dependency gets the principal from the scope state.
+   Then whether the route admits the caller (403, ``route_access.py``).
+   The route's dependency gets the principal from the scope state and
+   checks it again.
 5. Body guard: a NUL in the URL, then for POST, PUT and PATCH the transfer
    coding, the size limit, the media type and the JSON syntax.
 6. The application (idempotent replays, then FastAPI's routing), or for a
@@ -262,7 +264,9 @@ class RequestPipeline:
         elif method in resource.authenticated:
             # 4. Credential.
             try:
-                await admit(scope)
+                principal = await admit(scope)
+                for route_access in resource.accesses.get(method, ()):
+                    route_access.check(principal)
             except ServiceError as failed:
                 error = failed
         if error is not None:

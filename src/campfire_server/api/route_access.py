@@ -129,6 +129,32 @@ def takes_principal(dependant: Any) -> bool:
     )
 
 
+def route_accesses(dependant: Any) -> tuple[RouteAccess, ...]:
+    """Return every ``RouteAccess`` that a route's ``dependant`` depends on, directly or not."""
+    if dependant is None:
+        return ()
+    found: list[RouteAccess] = []
+    for sub in dependant.dependencies:
+        if isinstance(sub.call, RouteAccess) and sub.call not in found:
+            found.append(sub.call)
+        found.extend(access for access in route_accesses(sub) if access not in found)
+    return tuple(found)
+
+
+async def check_route_access(request: Request, accesses: tuple[RouteAccess, ...]) -> None:
+    """Authenticate the caller of ``request`` and raise unless each of ``accesses`` admits it.
+
+    Raises ``AuthenticationFailed`` (401) or ``PermissionDenied`` (403), so
+    a check of the request that would reject it with a 400 can run this first.
+    A route without ``accesses`` takes no credential, so this checks nothing.
+    """
+    if not accesses:
+        return
+    principal = await current_principal(request)
+    for route_access in accesses:
+        route_access.check(principal)
+
+
 def admits(*actions: str, schemes: frozenset[str] | None = None, denied: str | None = None) -> Any:
     """Return the handler parameter type of a caller that ``RouteAccess`` admits."""
     return Annotated[Principal, Depends(RouteAccess(actions, schemes, denied))]

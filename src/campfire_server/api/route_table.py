@@ -25,7 +25,7 @@ from starlette.routing import WebSocketRoute
 
 from ..errors import MethodNotAllowed, shown_text
 from .direct import DirectRoute, direct_route
-from .route_access import takes_principal
+from .route_access import RouteAccess, route_accesses, takes_principal
 
 _PARAMETER = re.compile(r"\{[^}]*\}")
 
@@ -45,6 +45,8 @@ class RouteEntry:
     authenticated: bool = False
     # How the pipeline may serve the route without FastAPI's router, if at all.
     direct: DirectRoute | None = None
+    # The checks of the callers that the route admits.
+    accesses: tuple[RouteAccess, ...] = ()
 
 
 def _specificity(template: str) -> tuple[int, ...]:
@@ -65,6 +67,10 @@ class Resource:
     # that no other template matches has any, because where templates
     # overlap FastAPI's router takes the first route that matches.
     direct: Mapping[str, DirectRoute] = field(default_factory=dict)
+    # The checks of the callers that each method's route admits, which the
+    # pipeline runs before it reads the body. A method that routes of several
+    # matching templates serve with different checks has none here.
+    accesses: Mapping[str, tuple[RouteAccess, ...]] = field(default_factory=dict)
 
     def allowed(self) -> list[str]:
         """Return the methods of the path in the order an ``Allow`` header lists them."""
@@ -147,8 +153,14 @@ class RouteTable:
             for entry in chosen:
                 if entry.direct is not None:
                     direct.update(dict.fromkeys(entry.methods, entry.direct))
+        accesses = _accesses_by_method(methods, matching)
         resource = Resource(
-            template, methods, any(entry.websocket for entry in chosen), authenticated, direct
+            template,
+            methods,
+            any(entry.websocket for entry in chosen),
+            authenticated,
+            direct,
+            accesses,
         )
         # Few sets of routes match any path, so the resources of all of them are kept.
         self._resources[key] = resource
@@ -171,6 +183,24 @@ class RouteTable:
         if not any(entry.regex.match(path) for entry in self.shadowed):
             return None
         return self.resource(path)
+
+
+def _accesses_by_method(
+    methods: frozenset[str], matching: tuple[RouteEntry, ...]
+) -> dict[str, tuple[RouteAccess, ...]]:
+    """Return the access checks of each method's route among ``matching``.
+
+    A method served by several matching routes with different checks is
+    left out, because the route that serves it depends on the route order.
+    """
+    accesses: dict[str, tuple[RouteAccess, ...]] = {}
+    for method in methods:
+        serving = {entry.accesses for entry in matching if method in entry.methods}
+        if len(serving) == 1:
+            (checks,) = serving
+            if checks:
+                accesses[method] = checks
+    return accesses
 
 
 def _bucket(path: str, *, literal_only: bool) -> tuple[int, str | None]:
@@ -203,7 +233,10 @@ def _entries(routes: list[Any]) -> list[RouteEntry]:
         dependant = getattr(route.original_route, "dependant", None)
         authenticated = takes_principal(dependant)
         direct = None if websocket else direct_route(route)
-        entries.append(RouteEntry(template, regex, methods, websocket, authenticated, direct))
+        accesses = route_accesses(dependant)
+        entries.append(
+            RouteEntry(template, regex, methods, websocket, authenticated, direct, accesses)
+        )
     return entries
 
 

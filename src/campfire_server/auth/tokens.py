@@ -157,7 +157,31 @@ def verify_token(
         raise AuthenticationFailed("the token's signature is invalid") from None
     except jwt.InvalidTokenError as error:
         raise AuthenticationFailed(f"the token is invalid: {error}") from None
+    _reject_future_issue_time(claims.get("iat"))
     return principal_from_claims(claims)
+
+
+def _reject_future_issue_time(issued_at: Any) -> None:
+    """Raise ``AuthenticationFailed`` when ``iat`` is later than now plus ``LEEWAY_SECONDS``.
+
+    An agent token without ``agc`` is tied to its agent row by ``iat``
+    (``issued_for_agent_row``), so a future ``iat`` would let the token
+    outlive the deletion of its agent and pass for any row created later.
+    """
+    if not isinstance(issued_at, (int, float)) or isinstance(issued_at, bool):
+        return
+    latest = clock.now_ms() / 1000 + LEEWAY_SECONDS
+    if issued_at > latest:
+        raise AuthenticationFailed(
+            f"the token's iat claim {as_sent(issued_at)} is in the future; issue a token "
+            f"whose iat is the current time in epoch seconds (at most {LEEWAY_SECONDS} "
+            "seconds ahead of this server's clock)",
+            details={
+                "field": "iat",
+                "value": detail_value(issued_at),
+                "expected": f"at most {int(latest)}",
+            },
+        )
 
 
 def _string_list(value: Any) -> tuple[str, ...] | None:
