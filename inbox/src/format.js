@@ -49,12 +49,17 @@ export function describeValue(value) {
   return String(value);
 }
 
+// "1 open connection", "2 open connections": a count with its noun in the right number.
+export function countOf(count, singular, plural = `${singular}s`) {
+  return `${count} ${count === 1 ? singular : plural}`;
+}
+
 // The header's text for the realtime socket's state, from Realtime's onState.
 export function socketLabel(socket) {
   if (socket.state === "online") return "live";
   if (socket.state !== "limited") return "reconnecting";
   const reached = socket.limit
-    ? `already has ${socket.limit} open connections, its limit`
+    ? `already has ${countOf(socket.limit, "open connection")}, its limit`
     : "is at its limit of open connections";
   return `live updates paused: the organization ${reached}; retrying in ${socket.retryInSeconds} s`;
 }

@@ -473,7 +473,7 @@ function Inbox({ session, onSignOut }) {
             disabled={loadingMore}
             onClick={() => loadMore(view)}
           >
-            {loadingMore ? "Loading…" : `Load more (${items.length} of ${lists[view].total} latestLists)`}
+            {loadingMore ? "Loading…" : `Load more (${items.length} of ${lists[view].total})`}
           </button>
         )}
         <section class="team" aria-label="Agents">

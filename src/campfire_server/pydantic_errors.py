@@ -35,6 +35,7 @@ _EXPECTED_BY_TYPE = {
     "model_attributes_type": "a JSON object",
     "list_type": "a JSON array",
     "json_invalid": "a valid JSON document",
+    "string_unicode": "valid Unicode text without unpaired surrogates",
 }
 
 # Types whose value is of the wrong JSON type, worded as "must be X, not Y".
@@ -201,6 +202,9 @@ def describe_message(field: str, error: dict[str, Any]) -> str:
         return f"{field} {sent} is invalid: {_validator_reason(error)}"
     if kind == "no_visible_character":
         return f"{field} has no visible character; send {expected}"
+    if kind == "string_unicode":
+        # A lone surrogate cannot be encoded as UTF-8, so the value is not echoed.
+        return f"{field} contains a character that cannot be stored; remove it and send {expected}"
 
     return f"{field} {sent} is invalid; send {expected}"
 

@@ -283,7 +283,6 @@ ROLE_NOT_REQUESTED = [
     "How does the support team plan work?",
     "how many support agents can I add?",
     "what does a customer service representative see in the inbox?",
-    "can someone help me reset my password?",
     "can my customers talk to a real person in the widget?",
     "I don't want to talk to customer service representative",
     "How to use the LIKE operator, wildcard and special characters in a filter expression?",
@@ -295,8 +294,9 @@ ROLE_NOT_REQUESTED = [
     "Can the operator help me export?",
 ]
 
-# A person asked, as a polite question, to help the customer with their own
-# matter: all are requests.
+# One person asked, as a polite question, to help the customer with anything:
+# all are requests, because a customer who asks whether an agent or someone
+# could help them wants a person, whatever the task.
 HELP_REQUESTED = {
     "en": [
         "could an agent help me understand my bill?",
@@ -305,31 +305,71 @@ HELP_REQUESTED = {
         "Would a human help me understand this charge?",
         "could somebody please help me sort out my account?",
         "can someone help me?",
+        "Could an agent help me set up reminders?",
+        "Could an agent help me with my invoice?",
+        "Can an agent help me export my data?",
+        "can someone help me reset my password?",
     ],
     "es": [
         "¿Podría un agente ayudarme a entender mi factura?",
         "¿Alguien puede ayudarme a entender mi factura?",
         "¿Alguien me puede ayudar con mi factura?",
+        "¿Alguien puede ayudarme a exportar los datos?",
     ],
     "fr": [
         "Un agent pourrait-il m'aider à comprendre ma facture ?",
         "Quelqu'un peut m'aider à comprendre ma facture ?",
     ],
     "de": ["Könnte mir jemand helfen, meine Rechnung zu verstehen?"],
-    "pt": ["Alguém pode me ajudar a entender minha fatura?"],
-    "it": ["Qualcuno può aiutarmi a capire la bolletta?"],
-    "nl": ["Kan iemand mij helpen mijn factuur te begrijpen?", "Kan iemand mij helpen?"],
+    "pt": ["Alguém pode me ajudar a entender minha fatura?", "Alguém pode me ajudar a exportar?"],
+    "it": [
+        "Qualcuno può aiutarmi a capire la bolletta?",
+        "Qualcuno potrebbe aiutarmi a esportare?",
+    ],
+    "nl": [
+        "Kan iemand mij helpen mijn factuur te begrijpen?",
+        "Kan iemand mij helpen?",
+        "Kan iemand mij helpen met exporteren?",
+    ],
 }
 
-# Questions about what agents or roles can do, and requests for help with a
-# task of the product: none is a request.
+# Questions about what agents in general, the agent feature or a role can do,
+# and a forum-style "can anyone help me?": none is a request.
 HELP_NOT_REQUESTED = [
     "can agents see my order history?",
-    "Can an agent help me export my data?",
-    "can someone help me reset my password?",
+    "Can agents help me export my data?",
+    "Can the agent help me set up reminders?",
     "Can anyone help me? I cannot find the license key.",
-    "¿Alguien puede ayudarme a exportar los datos?",
-    "Alguém pode me ajudar a exportar?",
+    "¿Pueden los agentes ver mi historial de pedidos?",
+]
+
+# Help wanted from a person, often a real, live or actual one: all are
+# requests.
+HELP_FROM_PERSON_REQUESTED = {
+    "en": [
+        "Can I get help from a real agent?",
+        "is there a live person I can ask",
+        "Is there an actual human I can talk to?",
+        "I need a human",
+        "get me a real person",
+        "I'd like help from a human, please",
+    ],
+    "es": ["¿Puedo tener ayuda de una persona real?", "Necesito ayuda de un agente"],
+    "fr": ["Je voudrais l'aide d'un vrai conseiller", "J'ai besoin de l'aide d'une personne"],
+    "de": [
+        "Ich brauche Hilfe von einem echten Menschen",
+        "Kann ich Hilfe von einem Mitarbeiter bekommen?",
+    ],
+    "pt": ["Quero ajuda de um atendente", "Posso ter ajuda de uma pessoa?"],
+    "it": ["Vorrei aiuto da un operatore", "Posso avere aiuto da una persona?"],
+    "nl": ["Ik wil hulp van een echte medewerker", "Kan ik hulp van een mens krijgen?"],
+}
+
+# Help from a person turned down: none is a request.
+HELP_FROM_PERSON_DECLINED = [
+    "I don't want help from a human, just the link",
+    "No quiero ayuda de un agente",
+    "Ich brauche keine Hilfe von einem Mitarbeiter",
 ]
 
 # Requests for a member of a team, or for the team itself, with no word for a
@@ -367,6 +407,7 @@ def test_tables_cover_every_language() -> None:
     assert set(ROLE_REQUESTED) == languages
     assert set(TEAM_REQUESTED) == languages
     assert set(HELP_REQUESTED) == languages
+    assert set(HELP_FROM_PERSON_REQUESTED) == languages
 
 
 @pytest.mark.parametrize("message", cases(DENIED))
@@ -428,4 +469,15 @@ def test_polite_help_question_is_request(message: str) -> None:
 
 @pytest.mark.parametrize("message", HELP_NOT_REQUESTED)
 def test_task_help_question_not_request(message: str) -> None:
+    assert not requested_human(message)
+
+
+@pytest.mark.parametrize("message", cases(HELP_FROM_PERSON_REQUESTED))
+def test_help_from_person_is_request(message: str) -> None:
+    assert requested_human(message)
+    assert before_answer([], message).reason is HandoffReason.REQUESTED_HUMAN
+
+
+@pytest.mark.parametrize("message", HELP_FROM_PERSON_DECLINED)
+def test_help_from_person_declined(message: str) -> None:
     assert not requested_human(message)

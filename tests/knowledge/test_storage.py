@@ -2,6 +2,7 @@ import json
 from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
 
 from campfire_server.errors import Conflict, NotFound, ValidationFailed
 from campfire_server.knowledge import actions, importer, service
@@ -477,3 +478,18 @@ def test_read_folder_rejects_what_api_rejects(tmp_path: Path, data, expected):
     assert rows.labels == ["good.md"]
     assert [skipped.file for skipped in rows.skipped] == ["bad.md"]
     assert rows.skipped[0].reason.startswith(expected), rows.skipped[0].reason
+
+
+def test_describe_lone_surrogate_names_field_and_fix() -> None:
+    # The importer checks text before validation, but any row that reaches
+    # ArticleCreate with a lone surrogate must still get a reason of its own.
+    with pytest.raises(ValidationError) as caught:
+        ArticleCreate.model_validate({"title": "Half", "content": "a\ud800b"})
+
+    reason = importer._describe(caught.value, names={"content": "text"})
+
+    assert reason == (
+        "text contains a character that cannot be stored; remove it and send "
+        "valid Unicode text without unpaired surrogates"
+    )
+    assert "Input should" not in reason

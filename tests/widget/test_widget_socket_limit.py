@@ -84,3 +84,46 @@ async def test_socket_limit_shown_to_visitor(
         for page in pages.values():
             await page.close()
         server.stop()
+
+
+async def test_socket_limit_logged_once_per_episode(
+    context: Any, host_site: HostSite, tmp_path: Path
+) -> None:
+    server = limited_server(tmp_path, websocket_connections=1)
+    page = None
+    try:
+        key = create_publishable_key(server, host_site.base_url)
+        held = await hold_socket(server)
+        sockets: list[Any] = []
+        warnings: list[str] = []
+        page = await context.new_page()
+        page.on("websocket", lambda socket: sockets.append(socket))
+        page.on(
+            "console",
+            lambda message: message.type == "warning" and warnings.append(message.text),
+        )
+        config = {"customerId": "c_socket_once", "locale": "en"}
+        await page.goto(host_site.add(host_page(server, config, key=key)))
+        await page.locator(".launcher").click()
+        await type_message(page, "Is anyone there?")
+
+        # Three refused sockets (the retries back off about 1 s, then 2 s).
+        for _ in range(200):
+            if len(sockets) >= 3 and sockets[2].is_closed():
+                break
+            await page.wait_for_timeout(100)
+        assert len(sockets) >= 3
+        assert sockets[2].is_closed()
+
+        limit_warnings = [text for text in warnings if "realtime failed" in text]
+        assert len(limit_warnings) == 1, warnings
+        errors = [
+            error for error in await events_named(page, "error") if error["context"] == "realtime"
+        ]
+        assert len(errors) == 1, errors
+        assert await page.locator(BANNER).inner_text() == LIVE_BUSY["en"]
+        await held.close()
+    finally:
+        if page is not None:
+            await page.close()
+        server.stop()

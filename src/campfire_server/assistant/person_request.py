@@ -146,22 +146,6 @@ _ONE_HELPER = (
     r"(?:agent|human|person|representative|rep|operator|advisor|adviser|employee|"
     r"staff member|team member))"
 )
-# The text allowed after "help me" in such a request: the end of the clause, a
-# courtesy, or help to understand or sort out the customer's own matter.
-_HELP_END = (
-    r"(?=\s*(?:$|[,.;:!?)]|please|pls|out\b|with\b|understand|figure (?:out|this|it)|"
-    r"sort (?:out|this|it)|work (?:out|this|it)|make sense|resolve|fix|solve|deal with|"
-    r"look into|find out))"
-)
-# The same in the other languages: the end of the clause, a courtesy, "with",
-# or a verb of understanding or sorting out.
-_HELP_END_OTHER = (
-    r"(?=\s*(?:$|[,.;:!?)]|por favor|s'il vous plait|per favore|alstublieft|graag|con\b|"
-    r"avec\b|com\b|met\b|a (?:entender|comprender|resolver|aclarar|comprendre|resoudre|"
-    r"capire|risolvere)|a entender|[^.?!]{0,40}\bte (?:begrijpen|snappen|regelen|"
-    r"verhelpen)\b))"
-)
-
 # Each form is searched on its own, because the negation of one overlapping
 # form ("no" before "puedo hablar") must not hide another ("hablar con").
 _REQUEST_EXPRESSIONS = (
@@ -189,12 +173,28 @@ _REQUEST_EXPRESSIONS = (
     rf"(?:(?:to|who can|that can)\s+)?(?:help|assist|call|phone|contact|email|answer|"
     rf"look at|check|handle|reach out to|get back to|talk to|speak (?:to|with)|chat with)"
     rf"\s+(?:me|us|my|our|this|it)\b",
-    # A polite question that asks one person for help with the customer's own
-    # matter: "could an agent help me understand my bill?", "can someone help
-    # me?". The help must end the clause or be help to understand or sort out
-    # something, because "can someone help me reset my password?" asks how.
+    # A polite question that asks one person to help the customer with
+    # anything: "could an agent help me understand my bill?", "can someone
+    # help me reset my password?". A customer who asks whether a person could
+    # help them wants one, whatever the task.
     rf"\b(?:can|could|would|will|may)\s+{_ONE_HELPER}\s+(?:please\s+)?(?:help|assist)\s+"
-    rf"(?:me|us)\b{_HELP_END}",
+    r"(?:me|us)\b",
+    # Help wanted from a person: "can I get help from a real agent?", "I want
+    # help from a human".
+    rf"\bhelp\s+from\s+{_ARTICLE}(?:{_SPECIFIC_PERSON}|{_ONE_HELPER})\b",
+    # The same in Spanish, French, German, Portuguese, Italian and Dutch: "ayuda
+    # de una persona real", "l'aide d'un vrai conseiller", "Hilfe von einem
+    # echten Menschen", "ajuda de um atendente", "aiuto da un operatore",
+    # "hulp van een echte medewerker".
+    r"\bayuda\s+de\s+(?:un|una|algun)\s+(?:humano|persona|agente|asesor|operador|"
+    r"representante)\b",
+    r"\baide\s+d'(?:un|une)\s+(?:vrai\s+|vraie\s+)?(?:humain|personne|agent|conseiller|"
+    r"conseillere|operateur)\b",
+    r"\bhilfe\s+(?:von|durch)\s+(?:einem|einer)\s+(?:echten\s+)?(?:menschen|mitarbeiter(?:in)?|"
+    r"person|berater(?:in)?)\b",
+    r"\bajuda\s+de\s+(?:um|uma|algum)\s+(?:humano|pessoa|agente|atendente|operador)\b",
+    r"\baiuto\s+da\s+(?:un|una|un')\s*(?:umano|persona|agente|operatore|operatrice)\b",
+    r"\bhulp\s+van\s+(?:een|de)\s+(?:echte\s+)?(?:mens|medewerker|persoon)\b",
     rf"^\W*{_ARTICLE}(?:{_SPECIFIC_PERSON}|customer (?:service|support|care))\W*"
     rf"(?:please|pls|now|asap)?\W*$",
     rf"^\W*{_ARTICLE}(?:human|person|agent|representative|operator)\W*"
@@ -203,7 +203,7 @@ _REQUEST_EXPRESSIONS = (
     r"\bescalate\b(?!\w)",
     r"\b(?:bot|robot|ai|assistant)\b[^.?!]{0,30}\b(?:not|isn'?t|useless|doesn'?t)\b"
     r"[^.?!]{0,15}\b(?:help|work|understand)",
-    r"\bis (?:there|this) a (?:real )?(?:human|person)\b"
+    r"\bis (?:there|this) (?:a|an) (?:(?:real|live|actual) )?(?:human|person|agent)\b"
     r"(?=\s*(?:$|[,.;:!?]|here|there|available|i can|on the|behind|to talk|who))",
     r"\bare you (?:a )?(?:real person|human|bot|robot)\b",
     # Spanish
@@ -228,9 +228,9 @@ _REQUEST_EXPRESSIONS = (
     r"representante)\s+(?:me\s+)?(?:puede|podria)\s+(?:ayudar|atender|llamar)\w*",
     # "¿Alguien puede ayudarme?", "¿podría un agente ayudarme a entender mi factura?"
     r"\b(?:puede|podria|pueden|podrian)\s+(?:alguien|un agente|una persona|un humano|"
-    rf"un asesor|un operador|un representante)\s+(?:ayudarme|atenderme){_HELP_END_OTHER}",
+    r"un asesor|un operador|un representante)\s+(?:ayudarme|atenderme)\b",
     r"\b(?:alguien|un agente|una persona|un humano)\s+(?:me\s+)?(?:puede|podria)\s+"
-    rf"(?:ayudarme|atenderme|ayudar|atender){_HELP_END_OTHER}",
+    r"(?:ayudarme|atenderme|ayudar|atender)\b",
     # A person word alone in any of the languages, after an optional "ok" and
     # before an optional "please".
     r"^\W*(?:(?:ok|okay|vale|bueno|ja|oui|si|sim|well)\W+)?(?:un |una |um |uma |ein |einen |een )?"
@@ -251,7 +251,7 @@ _REQUEST_EXPRESSIONS = (
     r"\b(?:un|une)\s+(?:vrai\s+|vraie\s+)?(?:humain|personne|conseiller|conseillere|agent|"
     r"operateur)\s+(?:peut|pourrait)(?:-(?:il|elle))?\s+(?:m'|nous\s+)"
     r"(?:aider|appeler|rappeler|repondre)",
-    rf"\bquelqu'un\s+(?:peut|pourrait)(?:-il)?\s+(?:m'|nous\s+)aider{_HELP_END_OTHER}",
+    r"\bquelqu'un\s+(?:peut|pourrait)(?:-il)?\s+(?:m'|nous\s+)aider\b",
     r"\b(?:je veux|je voudrais|j'ai besoin d'|je souhaite)\s*(?:un|une)\s+"
     r"(?:vrai\s+|vraie\s+)?(?:humain|personne|agent|conseiller|operateur)"
     r"(?:\s+humain)?\s*(?:,?\s*s'il vous plait)?\s*(?:$|[.!?,])",
@@ -283,7 +283,7 @@ _REQUEST_EXPRESSIONS = (
     r"(?:equipe|equipa|suporte|atendimento|vendas|financeiro)\b",
     r"\b(?:um|uma|algum)\s+(?:humano|pessoa real|atendente|agente)\s+"
     r"(?:pode|poderia)\s+me\s+(?:ajudar|atender|ligar)",
-    rf"\balguem\s+(?:pode|poderia)\s+me\s+(?:ajudar|atender){_HELP_END_OTHER}",
+    r"\balguem\s+(?:pode|poderia)\s+me\s+(?:ajudar|atender)\b",
     r"\b(?:passa|passe|transfira|transfere)\w*\s+(?:me\s+)?(?:para|pro|pra)\s+"
     rf"(?:o|a|um|uma)?\s*(?:humano|pessoa|atendente|agente|{_MANAGERS_PT})\b",
     # Italian
@@ -297,7 +297,7 @@ _REQUEST_EXPRESSIONS = (
     r"(?:assistenza|supporto|servizio clienti|team|vendite)\b",
     r"\b(?:un|una|un')\s*(?:umano|persona reale|persona vera|operatore|agente)\s+"
     r"(?:puo|potrebbe)\s+(?:aiutarmi|richiamarmi|chiamarmi)",
-    rf"\bqualcuno\s+(?:puo|potrebbe)\s+aiutarmi{_HELP_END_OTHER}",
+    r"\bqualcuno\s+(?:puo|potrebbe)\s+aiutarmi\b",
     r"\b(?:passa|passate|passi)(?:mi|temi)\s+(?:un|una|un'|il|lo|la|l')\s*"
     rf"(?:umano|persona|operatore|agente|assistenza|supporto|servizio clienti|{_MANAGERS_IT})\b",
     # Dutch
@@ -313,7 +313,7 @@ _REQUEST_EXPRESSIONS = (
     r"(?:spreken|praten|chatten)\b",
     r"\b(?:kan|kunnen)\s+(?:een|de)\s+(?:echte\s+)?(?:mens|medewerker|persoon)\s+"
     r"(?:mij|me|ons)\s+(?:helpen|bellen|terugbellen)\b",
-    rf"\b(?:kan|kunnen|zou)\s+iemand\s+(?:mij|me|ons)\s+(?:kunnen\s+)?helpen{_HELP_END_OTHER}",
+    r"\b(?:kan|kunnen|zou)\s+iemand\s+(?:mij|me|ons)\s+(?:kunnen\s+)?helpen\b",
     r"\bverbind\w*\s+(?:me|mij)\s+(?:door\s+)?met\s+(?:een|de|uw|je)\s+(?:echte\s+)?"
     rf"(?:mens|medewerker|persoon|{_MANAGERS_NL})\b",
 )
@@ -502,14 +502,14 @@ _ABOUT_NOT_REQUEST = _patterns(
     r"\b(?:can|could|will|would|do|does|may)\s+(?:(?:the|your|our)\s+)?(?:human\s+|live\s+)?"
     r"(?:agents|humans|staff members|team members|representatives|reps|operators|employees)\b",
 )
-# A person asked to help with a task names what the product lets a role do:
-# "can the operator help me export?", "can a staff member help me set up
-# webhooks?". "Help me with billing", "help me out" and a bare "help me" stay
-# requests, and so does any task asked of a real or live person or a human.
-# Help to understand or sort out something (``_HELP_END``) is the customer's
-# own matter, so it stays a request.
+# The operator or the agent, named with a definite article, asked to help
+# with a task names what the product lets a role do: "can the operator help
+# me export?". "Help me with billing", "help me out" and a bare "help me"
+# stay requests, and so does any task asked of a real or live person or a
+# human. "An agent" or "someone" asked to help is a request (see
+# _ONE_HELPER).
 _TASK_HELP = re.compile(
-    r"\b(?:can|could|will|would|may)\s+(?:the|a|an|your)\s+(?:\w+\s+)?(?:operator|agent|rep|"
+    r"\b(?:can|could|will|would|may)\s+(?:the|your)\s+(?:\w+\s+)?(?:operator|agent|rep|"
     r"representative|staff member|team member|employee)s?\s+(?:help|assist)\s+(?:me|us)\s+"
     r"(?:to\s+)?"
     r"(?!(?:with|out|please|pls|now|asap|here|today|on|regarding|about|in|for|quickly|right|"

@@ -122,8 +122,9 @@ class ConnectionLimiter:
         from ..monitoring import metrics
 
         metrics.rate_limit_rejections.labels(limit="websocketConnections").inc()
+        connections = "connection" if limit == 1 else "connections"
         raise RateLimited(
-            f"the organization already has {limit} open WebSocket connections, its limit; "
+            f"the organization already has {limit} open WebSocket {connections}, its limit; "
             "close one or retry later",
             details={"limit": limit, "name": "websocketConnections"},
             headers={"Retry-After": "5"},

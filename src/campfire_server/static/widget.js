@@ -516,6 +516,9 @@
     this.unread = 0;
     this.socket = null;
     this.socketFailures = 0;
+    // Whether the socket limit was reported since the last subscribed socket, so
+    // the retries of one episode report (and log) it once.
+    this.socketLimitEpisode = false;
     this.socketTimer = null;
     this.pollTimer = null;
     this.typingTimers = {};
@@ -605,7 +608,10 @@
     if (error.status === 429) {
       var limit = error.details && error.details.name;
       var keys = LIMIT_STRINGS[limit] || ['errBusy', 'errBusyWait'];
-      return error.retryAfter ? t(keys[1], { n: error.retryAfter }) : t(keys[0]);
+      // The texts with a number are plural in every locale, so a wait of one
+      // second is shown as two rather than as "1 seconds".
+      var seconds = Math.max(2, error.retryAfter);
+      return error.retryAfter ? t(keys[1], { n: seconds }) : t(keys[0]);
     }
     var step = error.source || context;
     if (step === 'rating') return t('errRating');
@@ -1476,6 +1482,7 @@
         }
         if (frame && frame.type === 'subscribed') {
           self.socketFailures = 0;
+          self.socketLimitEpisode = false;
           self.stopPolling();
           self.clearRealtimeError();
           // Without a sequence to resume from, the messages and handoff
@@ -1509,11 +1516,12 @@
       // The organization has reached its maximum of open sockets, so replies come
       // by polling until a later attempt gets a socket.
       this.startPolling();
-      if (!this.socketLimitReported) {
+      if (!this.socketLimitReported && !this.socketLimitEpisode) {
         this.reportRealtimeError(new WidgetError('http', event.reason || 'too many sockets', {
           status: 429, code: 'RATE_LIMIT_EXCEEDED', details: { name: 'websocketConnections' }
         }));
       }
+      this.socketLimitEpisode = true;
     }
     this.socketLimitReported = false;
     if (this.socketFailures >= SOCKET_FAILURES_BEFORE_POLLING) this.startPolling();
@@ -1628,6 +1636,8 @@
         // The socket limit's close (4429) follows this frame, and reports nothing again.
         this.socketLimitReported = limited && !!data.details &&
           data.details.name === 'websocketConnections';
+        if (this.socketLimitReported && this.socketLimitEpisode) break;
+        if (this.socketLimitReported) this.socketLimitEpisode = true;
         this.reportRealtimeError(new WidgetError(limited ? 'http' : 'realtime',
           data.message || data.code, {
             status: limited ? 429 : 0, code: data.code, details: data.details
