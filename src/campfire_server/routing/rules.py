@@ -24,8 +24,8 @@ from ..validation import has_visible_character
 PRIORITIES = ("urgent", "high", "medium", "low")
 PRIORITY_RANK = {priority: rank for rank, priority in enumerate(PRIORITIES)}
 AGENT_STATUSES = ("online", "away", "offline")
-# Who set an agent's status: a request to the API, or the realtime layer as
-# the agent's first socket opened or its last one closed.
+# The source of an agent's status: a request to the API, or the realtime layer
+# when the agent's first socket opened or its last one closed.
 STATUS_SET_BY_REQUEST = "request"
 STATUS_SET_BY_SOCKETS = "sockets"
 
