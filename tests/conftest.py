@@ -38,6 +38,10 @@ POSTGRES_URL = os.environ.get(
 IN_CI = os.environ.get("CI") == "true"
 # Servers started by tests resolve no webhook host name but localhost.
 NO_DNS = {"CAMPFIRE_WEBHOOK_DNS_LOOKUPS": "false"}
+# Redis timeout, in seconds, for tests of limits shared through Redis: a busy
+# machine can stall one call past the product's half second, which would turn
+# the test into a test of the per-process fallback.
+SHARED_LIMIT_REDIS_TIMEOUT = 5.0
 
 
 class LocalResolver:

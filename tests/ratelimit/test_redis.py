@@ -14,7 +14,7 @@ from campfire_server.auth.connections import ConnectionLimiter
 from campfire_server.auth.ratelimit import RateLimits
 from campfire_server.errors import RateLimited
 from campfire_server.redis_namespace import DEFAULT_PREFIX
-from tests.conftest import free_port, start_server
+from tests.conftest import SHARED_LIMIT_REDIS_TIMEOUT, free_port, start_server
 from tests.conftest import test_settings as make_settings
 
 # The Redis database number these tests own; they flush it and nothing else.
@@ -80,7 +80,8 @@ async def test_redis_down_falls_back(db, caplog):
 
 async def test_connection_slots_shared(db, redis_db, tenant):
     settings = make_settings(db.url, redis_url=REDIS_URL, rate_limit_websocket_connections=3)
-    first, second = RateLimits(settings, db), RateLimits(settings, db)
+    first = RateLimits(settings, db, redis_timeout=SHARED_LIMIT_REDIS_TIMEOUT)
+    second = RateLimits(settings, db, redis_timeout=SHARED_LIMIT_REDIS_TIMEOUT)
     try:
         slots = [
             await first.connections.acquire(tenant.org_id),
@@ -129,7 +130,9 @@ async def test_connection_slots_recreated_after_loss():
     async def limit_for(org_id: str) -> int:
         return 2
 
-    limiter = ConnectionLimiter(REDIS_URL, limit_for, redis_prefix=prefix)
+    limiter = ConnectionLimiter(
+        REDIS_URL, limit_for, redis_prefix=prefix, redis_timeout=SHARED_LIMIT_REDIS_TIMEOUT
+    )
     try:
         slots = [await limiter.acquire("org_loss"), await limiter.acquire("org_loss")]
         # Redis restarting without its data loses the slots of open sockets.
@@ -167,8 +170,8 @@ async def test_outage_slots_written_back(tmp_path):
         return 2
 
     key = "campfire:ws:org_outage"
-    first = ConnectionLimiter(server.url, limit_for)
-    second = ConnectionLimiter(server.url, limit_for)
+    first = ConnectionLimiter(server.url, limit_for, redis_timeout=SHARED_LIMIT_REDIS_TIMEOUT)
+    second = ConnectionLimiter(server.url, limit_for, redis_timeout=SHARED_LIMIT_REDIS_TIMEOUT)
     client = redis.Redis.from_url(server.url, socket_connect_timeout=2)
     try:
         server.stop()

@@ -15,6 +15,7 @@ from campfire_server.config import Settings
 from campfire_server.errors import RateLimited
 from campfire_server.realtime.brokers import RESYNC, RedisBroker, open_broker
 from campfire_server.redis_namespace import RedisNamespace
+from tests.conftest import SHARED_LIMIT_REDIS_TIMEOUT
 from tests.conftest import test_settings as make_settings
 from tests.redis_support import (
     REDIS_URL,
@@ -199,8 +200,12 @@ async def test_connection_limits_stay_apart(prefix):
     async def one_socket(org_id: str) -> int:
         return 1
 
-    first = ConnectionLimiter(url, one_socket, redis_prefix=prefix)
-    second = ConnectionLimiter(url, one_socket, redis_prefix=prefix + "-other")
+    first = ConnectionLimiter(
+        url, one_socket, redis_prefix=prefix, redis_timeout=SHARED_LIMIT_REDIS_TIMEOUT
+    )
+    second = ConnectionLimiter(
+        url, one_socket, redis_prefix=prefix + "-other", redis_timeout=SHARED_LIMIT_REDIS_TIMEOUT
+    )
     try:
         first_slot = await first.acquire("org_shared")
         second_slot = await second.acquire("org_shared")
@@ -218,9 +223,13 @@ async def test_connection_limits_stay_apart(prefix):
 
 async def test_rate_limit_keys_carry_prefix(prefix):
     url = redis_url_for_db(FIRST_DB)
-    first = RateLimits(make_settings("sqlite:///unused.db", redis_url=url, redis_prefix=prefix))
+    first = RateLimits(
+        make_settings("sqlite:///unused.db", redis_url=url, redis_prefix=prefix),
+        redis_timeout=SHARED_LIMIT_REDIS_TIMEOUT,
+    )
     second = RateLimits(
-        make_settings("sqlite:///unused.db", redis_url=url, redis_prefix=prefix + "-other")
+        make_settings("sqlite:///unused.db", redis_url=url, redis_prefix=prefix + "-other"),
+        redis_timeout=SHARED_LIMIT_REDIS_TIMEOUT,
     )
     client = redis.Redis.from_url(url)
     try:

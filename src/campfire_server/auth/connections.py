@@ -40,6 +40,8 @@ from ..redis_namespace import DEFAULT_PREFIX, RedisNamespace
 log = logging.getLogger(__name__)
 
 SLOT_TTL_SECONDS = 90
+# How long a limit check waits for Redis before it counts in this process instead.
+REDIS_TIMEOUT_SECONDS = 0.5
 REFRESH_SECONDS = 30
 
 # KEYS[1] the org's set; ARGV: now ms, expiry ms, limit, slot id, key ttl ms.
@@ -70,6 +72,7 @@ class ConnectionLimiter:
         limit_for: Callable[[str], Awaitable[int]],
         *,
         redis_prefix: str = DEFAULT_PREFIX,
+        redis_timeout: float = REDIS_TIMEOUT_SECONDS,
     ) -> None:
         self._limit_for = limit_for
         self._namespace = RedisNamespace(redis_prefix)
@@ -79,7 +82,7 @@ class ConnectionLimiter:
             import redis.asyncio as redis
 
             self._redis = redis.Redis.from_url(
-                redis_url, socket_timeout=0.5, socket_connect_timeout=0.5
+                redis_url, socket_timeout=redis_timeout, socket_connect_timeout=redis_timeout
             )
             self._acquire_script = self._redis.register_script(_ACQUIRE)
         self._local: dict[str, set[str]] = {}

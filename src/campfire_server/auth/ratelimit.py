@@ -38,7 +38,7 @@ from ..config import Settings
 from ..db.database import Database
 from ..errors import RateLimited
 from ..redis_namespace import DEFAULT_PREFIX, RedisNamespace
-from .connections import ConnectionLimiter
+from .connections import REDIS_TIMEOUT_SECONDS, ConnectionLimiter
 
 log = logging.getLogger(__name__)
 
@@ -148,7 +148,12 @@ class _MemoryWindows:
 class _Counters:
     """Fixed-window counters in Redis, with per-process memory as the fallback."""
 
-    def __init__(self, redis_url: str | None, redis_prefix: str = DEFAULT_PREFIX) -> None:
+    def __init__(
+        self,
+        redis_url: str | None,
+        redis_prefix: str = DEFAULT_PREFIX,
+        redis_timeout: float = REDIS_TIMEOUT_SECONDS,
+    ) -> None:
         self._memory = _MemoryWindows()
         self._redis: FixedWindowRateLimiter | None = None
         if redis_url:
@@ -157,8 +162,8 @@ class _Counters:
                 implementation="redispy",
                 wrap_exceptions=True,
                 key_prefix=RedisNamespace(redis_prefix).key("ratelimit"),
-                socket_timeout=0.5,
-                socket_connect_timeout=0.5,
+                socket_timeout=redis_timeout,
+                socket_connect_timeout=redis_timeout,
             )
             self._redis = FixedWindowRateLimiter(storage)
         self._retry_redis_at = 0.0
@@ -223,14 +228,28 @@ class _Counters:
 class RateLimits:
     """Every limit of one process; ``app.state.rate_limits`` contains the instance."""
 
-    def __init__(self, settings: Settings, db: Database | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        db: Database | None = None,
+        *,
+        redis_timeout: float = REDIS_TIMEOUT_SECONDS,
+    ) -> None:
+        """Build the limits of ``settings``.
+
+        ``redis_timeout`` is how many seconds one Redis call may take before
+        the limits fall back to counting in this process.
+        """
         self.settings = settings
         self.db = db
-        self._counters = _Counters(settings.redis_url, settings.redis_prefix)
+        self._counters = _Counters(settings.redis_url, settings.redis_prefix, redis_timeout)
         self._items: dict[int, RateLimitItemPerMinute] = {}
         self._org_cache: dict[str, tuple[float, dict[str, int]]] = {}
         self.connections = ConnectionLimiter(
-            settings.redis_url, self.connection_limit, redis_prefix=settings.redis_prefix
+            settings.redis_url,
+            self.connection_limit,
+            redis_prefix=settings.redis_prefix,
+            redis_timeout=redis_timeout,
         )
 
     @property
