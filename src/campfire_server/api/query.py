@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any
 
+from fastapi import Query
 from pydantic import BeforeValidator
 from pydantic_core import PydanticCustomError
 
@@ -26,3 +27,10 @@ def _decimal_integer(value: Any) -> Any:
 
 
 QueryInt = Annotated[int, BeforeValidator(_decimal_integer)]
+
+# The paging parameters every list operation takes; ``page_request`` reads them.
+PageNumber = Annotated[
+    QueryInt, Query(ge=1, le=1_000_000, description="1-based page; prefer cursor")
+]
+PageLimit = Annotated[QueryInt, Query(ge=1, le=100)]
+PageCursor = Annotated[str | None, Query(max_length=200, description="nextCursor")]

@@ -3773,8 +3773,10 @@ export interface operations {
     "messages-list": {
         parameters: {
             query?: {
+                /** @description nextCursor */
                 cursor?: string | null;
                 limit?: number;
+                /** @description 1-based page; prefer cursor */
                 page?: number;
             };
             header?: never;
@@ -5967,8 +5969,10 @@ export interface operations {
     "webhooks-list": {
         parameters: {
             query?: {
+                /** @description nextCursor */
                 cursor?: string | null;
                 limit?: number;
+                /** @description 1-based page; prefer cursor */
                 page?: number;
             };
             header?: never;
@@ -6436,8 +6440,10 @@ export interface operations {
     "webhooks-deliveries-list": {
         parameters: {
             query?: {
+                /** @description nextCursor */
                 cursor?: string | null;
                 limit?: number;
+                /** @description 1-based page; prefer cursor */
                 page?: number;
                 status?: ("pending" | "delivering" | "succeeded" | "failed") | null;
             };

@@ -19,7 +19,7 @@ from ...routing.schemas import Agent, AgentCreate, AgentStatus, AgentUpdate
 from ..deps import DbDep
 from ..lean_route import LeanRoute
 from ..locations import set_location
-from ..query import QueryInt
+from ..query import PageCursor, PageLimit, PageNumber
 from ..route_access import AgentReader, AgentStatusOrWriter, AgentWriter
 from ..schemas import Page, errors
 
@@ -76,11 +76,9 @@ async def create_agent(
 async def list_agents(
     principal: AgentReader,
     db: DbDep,
-    page: Annotated[
-        QueryInt, Query(ge=1, le=1_000_000, description="1-based page; prefer cursor")
-    ] = 1,
-    limit: Annotated[QueryInt, Query(ge=1, le=100)] = 50,
-    cursor: Annotated[str | None, Query(max_length=200, description="nextCursor")] = None,
+    page: PageNumber = 1,
+    limit: PageLimit = 50,
+    cursor: PageCursor = None,
     status: AgentStatus | None = None,
     skill: Annotated[str | None, Query(min_length=1, max_length=64)] = None,
 ) -> dict:

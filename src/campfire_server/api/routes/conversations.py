@@ -21,7 +21,7 @@ from ...pagination import page_request
 from ..deps import DbDep
 from ..lean_route import LeanRoute
 from ..locations import set_location
-from ..query import QueryInt
+from ..query import PageCursor, PageLimit, PageNumber
 from ..route_access import ConversationManager, ConversationReader, ConversationWriter
 from ..schemas import Page, errors
 
@@ -82,11 +82,9 @@ async def create_conversation(
 async def list_conversations(
     principal: ConversationReader,
     db: DbDep,
-    page: Annotated[
-        QueryInt, Query(ge=1, le=1_000_000, description="1-based page; prefer cursor")
-    ] = 1,
-    limit: Annotated[QueryInt, Query(ge=1, le=100)] = 50,
-    cursor: Annotated[str | None, Query(max_length=200, description="nextCursor")] = None,
+    page: PageNumber = 1,
+    limit: PageLimit = 50,
+    cursor: PageCursor = None,
     status: Status | None = None,
     priority: Priority | None = None,
     mailbox_id: Annotated[str | None, Query(alias="mailboxId", max_length=64)] = None,

@@ -15,7 +15,7 @@ from ...routing.schemas import Handoff, HandoffCreate, HandoffStatus, QueuedHand
 from ..deps import DbDep
 from ..lean_route import LeanRoute
 from ..locations import set_location
-from ..query import QueryInt
+from ..query import PageCursor, PageNumber, QueryInt
 from ..route_access import HandoffLister, HandoffReader, HandoffWriter
 from ..schemas import Page, errors
 
@@ -48,11 +48,9 @@ async def list_handoffs(
     db: DbDep,
     status: Annotated[list[HandoffStatus] | None, Query()] = None,
     mailbox_id: Annotated[str | None, Query(alias="mailboxId", max_length=64)] = None,
-    page: Annotated[
-        QueryInt, Query(ge=1, le=1_000_000, description="1-based page; prefer cursor")
-    ] = 1,
+    page: PageNumber = 1,
     limit: Annotated[QueryInt, Query(ge=1, le=MAX_QUEUE_LIMIT)] = 100,
-    cursor: Annotated[str | None, Query(max_length=200, description="nextCursor")] = None,
+    cursor: PageCursor = None,
     order: Annotated[
         Literal["queue", "created"],
         Query(

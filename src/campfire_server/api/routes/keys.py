@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import json
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Request, Response
 
 from ...auth import keys
 from ...auth.permissions import narrow_mailboxes
@@ -19,7 +19,7 @@ from ...pagination import page_request
 from ..deps import DbDep
 from ..lean_route import LeanRoute
 from ..locations import set_location
-from ..query import QueryInt
+from ..query import PageCursor, PageLimit, PageNumber
 from ..route_access import KeyManager
 from ..schemas import Page, errors
 
@@ -105,11 +105,9 @@ async def create_key(
 async def list_keys(
     principal: KeyManager,
     db: DbDep,
-    page: Annotated[
-        QueryInt, Query(ge=1, le=1_000_000, description="1-based page; prefer cursor")
-    ] = 1,
-    limit: Annotated[QueryInt, Query(ge=1, le=100)] = 50,
-    cursor: Annotated[str | None, Query(max_length=200, description="nextCursor")] = None,
+    page: PageNumber = 1,
+    limit: PageLimit = 50,
+    cursor: PageCursor = None,
 ) -> dict:
     request = page_request(page, limit, cursor, list_key=f"{principal.org_id}:keys")
     rows, meta = await db.read(lambda tx: keys.list_managed_keys(tx, principal, request))

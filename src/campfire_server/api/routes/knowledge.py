@@ -28,7 +28,7 @@ from ...validation import Visible
 from ..deps import DbDep
 from ..lean_route import LeanRoute
 from ..locations import set_location
-from ..query import QueryInt
+from ..query import PageCursor, PageLimit, PageNumber, QueryInt
 from ..route_access import KnowledgeReader, KnowledgeWriter
 from ..schemas import errors
 
@@ -97,11 +97,9 @@ async def import_articles(
 async def list_articles(
     principal: KnowledgeReader,
     db: DbDep,
-    page: Annotated[
-        QueryInt, Query(ge=1, le=1_000_000, description="1-based page; prefer cursor")
-    ] = 1,
-    limit: Annotated[QueryInt, Query(ge=1, le=100)] = 50,
-    cursor: Annotated[str | None, Query(max_length=200, description="nextCursor")] = None,
+    page: PageNumber = 1,
+    limit: PageLimit = 50,
+    cursor: PageCursor = None,
     tag: Annotated[str | None, Query(max_length=64)] = None,
     mailbox_id: Annotated[str | None, Query(alias="mailboxId", max_length=64)] = None,
 ) -> dict:

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Response
 
 from ...auth.scope import require_unlimited
 from ...db.tx import Tx
@@ -14,7 +12,7 @@ from ...pagination import page_request
 from ..deps import DbDep
 from ..lean_route import LeanRoute
 from ..locations import set_location
-from ..query import QueryInt
+from ..query import PageCursor, PageLimit, PageNumber
 from ..route_access import MailboxReader, MailboxWriter
 from ..schemas import Page, errors
 
@@ -48,11 +46,9 @@ async def create_mailbox(
 async def list_mailboxes(
     principal: MailboxReader,
     db: DbDep,
-    page: Annotated[
-        QueryInt, Query(ge=1, le=1_000_000, description="1-based page; prefer cursor")
-    ] = 1,
-    limit: Annotated[QueryInt, Query(ge=1, le=100)] = 50,
-    cursor: Annotated[str | None, Query(max_length=200, description="nextCursor")] = None,
+    page: PageNumber = 1,
+    limit: PageLimit = 50,
+    cursor: PageCursor = None,
 ) -> dict:
     request = page_request(page, limit, cursor, list_key=f"{principal.org_id}:mailboxes")
     items, meta = await db.read(lambda tx: service.list_visible_mailboxes(tx, principal, request))

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Request, Response
 
 from ...conversations import actions, service
 from ...conversations.schemas import Message, MessageCreate
@@ -13,7 +11,7 @@ from ...pagination import page_request
 from ..deps import DbDep, enforce_limit
 from ..lean_route import LeanRoute
 from ..locations import set_location
-from ..query import QueryInt
+from ..query import PageCursor, PageLimit, PageNumber
 from ..route_access import MessageReader, MessageWriter
 from ..schemas import Page, errors
 
@@ -59,9 +57,9 @@ async def list_messages(
     conversation_id: str,
     principal: MessageReader,
     db: DbDep,
-    page: Annotated[QueryInt, Query(ge=1, le=1_000_000)] = 1,
-    limit: Annotated[QueryInt, Query(ge=1, le=100)] = 50,
-    cursor: Annotated[str | None, Query(max_length=200)] = None,
+    page: PageNumber = 1,
+    limit: PageLimit = 50,
+    cursor: PageCursor = None,
 ) -> dict:
     # A cursor of an earlier version carries the last message's id, not its
     # seq; list_messages finds the seq, so such a cursor still continues.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Query, Response
+from fastapi import APIRouter, Body, Response
 
 from ... import clock
 from ...auth.permissions import narrow_mailboxes
@@ -22,7 +22,7 @@ from ...webhooks.schemas import (
 from ..deps import DbDep, SettingsDep
 from ..lean_route import LeanRoute
 from ..locations import set_location
-from ..query import QueryInt
+from ..query import PageCursor, PageLimit, PageNumber
 from ..route_access import WebhookManager
 from ..schemas import Page, errors
 
@@ -64,9 +64,9 @@ async def create_webhook(
 async def list_webhooks(
     principal: WebhookManager,
     db: DbDep,
-    page: Annotated[QueryInt, Query(ge=1, le=1_000_000)] = 1,
-    limit: Annotated[QueryInt, Query(ge=1, le=100)] = 50,
-    cursor: Annotated[str | None, Query(max_length=200)] = None,
+    page: PageNumber = 1,
+    limit: PageLimit = 50,
+    cursor: PageCursor = None,
 ) -> dict:
     request = page_request(page, limit, cursor, list_key=f"{principal.org_id}:webhooks")
     rows, meta = await db.read(lambda tx: service.list_webhooks(tx, principal, request))
@@ -164,9 +164,9 @@ async def list_deliveries(
     webhook_id: str,
     principal: WebhookManager,
     db: DbDep,
-    page: Annotated[QueryInt, Query(ge=1, le=1_000_000)] = 1,
-    limit: Annotated[QueryInt, Query(ge=1, le=100)] = 50,
-    cursor: Annotated[str | None, Query(max_length=200)] = None,
+    page: PageNumber = 1,
+    limit: PageLimit = 50,
+    cursor: PageCursor = None,
     status: DeliveryStatus | None = None,
 ) -> dict:
     request = page_request(
