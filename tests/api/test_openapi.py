@@ -55,8 +55,9 @@ async def test_openapi_security_per_operation(client):
 
     assert security["auth-login"] == []
     assert security["widget-session-create"] == ["publishableKey"]
-    assert security["keys-create"] == ["secretKey"]
-    assert security["auth-tokens-create"] == ["secretKey"]
+    # Admin operations: an identity provider's admin JWT is an agentToken.
+    assert security["keys-create"] == ["secretKey", "agentToken"]
+    assert security["auth-tokens-create"] == ["secretKey", "agentToken"]
     assert security["conversations-update"] == ["secretKey", "agentToken"]
     assert security["messages-create"] == ["secretKey", "agentToken", "widgetToken"]
     assert security["handoffs-list"] == ["secretKey", "agentToken"]

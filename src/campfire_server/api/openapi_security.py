@@ -26,7 +26,9 @@ SECURITY_SCHEMES: dict[str, dict[str, Any]] = {
         "type": "http",
         "scheme": "bearer",
         "bearerFormat": "JWT",
-        "description": "An agent or viewer token from POST /auth/login or POST /auth/tokens.",
+        "description": "An agent or viewer token from POST /auth/login or POST /auth/tokens, "
+        "or a token of the organization's identity provider. Its role claim (admin, agent or "
+        "viewer) limits what it may do.",
     },
     "widgetToken": {
         "type": "http",

@@ -10,7 +10,8 @@ names one scheme per kind of credential:
 
 - ``secretKey``: an ``sk_live_`` or ``sk_test_`` key, of role admin, agent or viewer;
 - ``agentToken``: a JWT of role agent or viewer, from ``POST /auth/login``
-  or ``POST /auth/tokens``;
+  or ``POST /auth/tokens``, or of role admin, agent or viewer from the
+  integrator's identity provider;
 - ``widgetToken``: a customer JWT from ``POST /widget/session``;
 - ``publishableKey``: a ``pk_`` key, which only opens widget sessions.
 """
@@ -28,12 +29,11 @@ from ..errors import PermissionDenied
 from .deps import current_principal
 
 # The security schemes in the order the document lists them, each with the
-# roles that a credential of that kind carries when Campfire issues it.
-# NOTE: a JWT of role admin from an identity provider passes the role check of
-# an admin route, but the document lists agentToken only for agent and viewer.
+# roles that a credential of that kind may carry. Campfire issues agentToken
+# JWTs of role agent or viewer only; an identity provider may issue admin ones.
 SCHEME_ROLES: dict[str, frozenset[str]] = {
     "secretKey": frozenset({"admin", "agent", "viewer"}),
-    "agentToken": frozenset({"agent", "viewer"}),
+    "agentToken": frozenset({"admin", "agent", "viewer"}),
     "widgetToken": frozenset({"customer"}),
     "publishableKey": frozenset(),
 }
