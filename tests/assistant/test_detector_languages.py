@@ -13,7 +13,12 @@ from campfire_server.assistant.engine import SMALL_TALK_MODEL
 from campfire_server.assistant.handoff import HandoffReason
 from campfire_server.assistant.language import detect_language
 from campfire_server.assistant.sensitive import SensitiveTopic, sensitive_topic
-from campfire_server.assistant.small_talk import SmallTalk, match_small_talk, small_talk_reply
+from campfire_server.assistant.small_talk import (
+    SmallTalk,
+    match_small_talk,
+    reply_language,
+    small_talk_reply,
+)
 from campfire_server.knowledge import importer
 from tests.assistant.conftest import DEMO_KNOWLEDGE
 from tests.conftest import LiveServer, Tenant, make_tenant, start_server
@@ -284,6 +289,36 @@ def test_small_talk_recognised(language: str, case: tuple[str, SmallTalk]) -> No
 @pytest.mark.parametrize(("language", "message"), cases(NOT_SMALL_TALK))
 def test_question_not_small_talk(language: str, message: str) -> None:
     assert match_small_talk(message) is None
+
+
+# A question in each language, before a bare "ok".
+EARLIER_QUESTIONS = {
+    "ru": "Как сбросить пароль?",
+    "pl": "Jak zmienić hasło?",
+    "tr": "Şifremi nasıl sıfırlarım?",
+    "zh": "怎么重置密码？",
+    "ja": "パスワードをリセットするには？",
+    "ko": "비밀번호를 어떻게 재설정하나요?",
+    "ar": "كيف أعيد تعيين كلمة المرور؟",
+}
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_ok_follows_earlier_language(language: str) -> None:
+    match = match_small_talk("ok")
+    assert match is not None
+    assert reply_language(match, [EARLIER_QUESTIONS[language]]) == language
+
+
+@pytest.mark.parametrize("message", ["Спасибо!!!", "Dzięki!!!", "Teşekkürler!!!", "谢谢!!!"])
+def test_emphatic_thanks_not_frustration(message: str) -> None:
+    assert match_small_talk(message) is not None
+    assert not handoff.negative_sentiment(message)
+
+
+@pytest.mark.parametrize("message", ["спасибо 😡", "ありがとう 👎"])
+def test_thanks_with_angry_emoji_negative(message: str) -> None:
+    assert handoff.negative_sentiment(message)
 
 
 def test_small_talk_limit_for_unspaced_scripts() -> None:
