@@ -112,7 +112,7 @@ _FEEDBACK = _patterns(
 )
 _WORD = re.compile(r"\w+")
 # Chinese and Japanese characters, which stand without spaces: two of them
-# count as one word, about the length of a word in those languages.
+# count as one word, a rough estimate of a word's length in those languages.
 _UNSPACED_CHARACTER = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff]")
 # A clause that opens as a question is a question about the product, even
 # when it contains a feedback phrase: "is the price still the same?", "can I undo it

@@ -297,9 +297,9 @@ _REPLIES = {
 _ALL_REPLIES = frozenset(text for replies in _REPLIES.values() for text in replies.values())
 _GREETING_REPLIES = frozenset(replies[SmallTalk.GREETING] for replies in _REPLIES.values())
 
-# Words of scripts that put spaces between words (Latin, Cyrillic, Arabic),
-# and single characters of the scripts that need none (Chinese, Japanese
-# kana, Korean Hangul), so a phrase of those matches without spaces.
+# Words of Latin, Cyrillic and Arabic script, and single characters of
+# Chinese, Japanese and Korean, so a phrase of those matches however the
+# customer spaces it.
 _WORD = re.compile(
     r"[a-z0-9]+|[\u0400-\u04ff]+|[\u0621-\u064a]+|"
     r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]"
