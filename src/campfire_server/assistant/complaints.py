@@ -1,4 +1,4 @@
-"""Detect a complaint about the assistant or its last reply, in the seven supported languages.
+"""Detect a complaint about the assistant or its last reply, in every supported language.
 
 A complaint is feedback on the help itself: "you are not helping", "this
 isn't helping", "useless", "not what I asked", "that didn't work", "I
@@ -18,13 +18,15 @@ Two kinds of phrase count:
   how do I fix the 500 error?"), which the knowledge base may answer.
 
 A bare "not working" or "it doesn't work" is never a complaint, because
-its subject is the product.
+its subject is the product. Russian, Polish, Turkish, Chinese, Japanese,
+Korean and Arabic forms are in ``complaint_languages.py``.
 """
 
 from __future__ import annotations
 
 import re
 
+from . import complaint_languages as more
 from .person_request import fold
 
 # Maximum length, in words, of a message in which a feedback phrase alone is a complaint.
@@ -82,6 +84,7 @@ _ADDRESSED = _patterns(
     r"\bdanke (?:fur|fuer) nichts\b|\bmerci pour rien\b|\bgracias por nada\b|"
     r"\bobrigad[oa] por nada\b|\bgrazie per (?:niente|nulla)\b|"
     r"\b(?:bedankt|dank je|dank u) voor (?:niets|niks)\b",
+    *more.ADDRESSED,
 )
 
 _FEEDBACK = _patterns(
@@ -105,17 +108,22 @@ _FEEDBACK = _patterns(
     r"\b(?:isso nao funcionou|ja (?:tentei|fiz) (?:isso|isto)|inutil)\b",
     r"\b(?:non ha funzionato|ho gia provato|inutile)\b",
     r"\b(?:dat werkte niet|dat heb ik al (?:geprobeerd|gedaan)|nutteloos)\b",
+    *more.FEEDBACK,
 )
 _WORD = re.compile(r"\w+")
+# Chinese and Japanese characters, which stand without spaces: two of them
+# count as one word, a rough estimate of a word's length in those languages.
+_UNSPACED_CHARACTER = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff]")
 # A clause that opens as a question is a question about the product, even
 # when it contains a feedback phrase: "is the price still the same?", "can I undo it
 # if I already did it?", "est-il inutile de redemarrer ?".
 _QUESTION_OPENING = re.compile(
     r"^\W*(?:is|are|was|were|does|do|did|can|could|will|would|should|how|what|why|where|when|"
     r"which|who|est-ce|est-il|est-elle|comment|pourquoi|puis-je|como|por que|puedo|posso|"
-    r"come|perche|wie|warum|kann|ist|hoe|waarom|kan|is het)\b"
+    rf"come|perche|wie|warum|kann|ist|hoe|waarom|kan|is het|{more.QUESTION_OPENINGS})\b"
 )
-_CLAUSE_END = re.compile(r"[.?!;]+|\n+")
+_QUESTION_MARKER = re.compile(more.QUESTION_MARKERS)
+_CLAUSE_END = re.compile(r"[.?!;。]+|\n+")
 
 
 def complains_about_help(message: str) -> bool:
@@ -123,9 +131,18 @@ def complains_about_help(message: str) -> bool:
     folded = fold(message)
     if _ADDRESSED.search(folded):
         return True
-    if len(_WORD.findall(folded)) > FEEDBACK_MAX_WORDS:
+    if _word_count(folded) > FEEDBACK_MAX_WORDS:
         return False
     clauses = _CLAUSE_END.split(folded)
     return any(
-        _FEEDBACK.search(clause) and not _QUESTION_OPENING.search(clause) for clause in clauses
+        _FEEDBACK.search(clause)
+        and not _QUESTION_OPENING.search(clause)
+        and not _QUESTION_MARKER.search(clause.strip())
+        for clause in clauses
     )
+
+
+def _word_count(folded: str) -> int:
+    unspaced = len(_UNSPACED_CHARACTER.findall(folded))
+    spaced = _UNSPACED_CHARACTER.sub(" ", folded)
+    return len(_WORD.findall(spaced)) + (unspaced + 1) // 2

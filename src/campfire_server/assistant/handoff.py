@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
+from . import complaint_languages
 from .complaints import complains_about_help
 from .person_request import fold, requested_human
 from .sensitive import SensitiveTopic, sensitive_topic
@@ -58,6 +59,7 @@ _NEGATIVE = _patterns(
     r"\b(?:file|filing|make|lodge)\w* (?:a )?(?:formal )?complaint\b",
     r"\b(?:estoy (?:harto|harta|furioso|furiosa|molesto|molesta)|inaceptable|"
     r"una verguenza|pesimo servicio|queja formal)\b",
+    *complaint_languages.FRUSTRATION,
 )
 # Emphatic punctuation counts as frustration only after a clause that contains more
 # than small talk: "this is useless!!!" is, "thanks!!!", "great!!! how do I export?"

@@ -64,9 +64,9 @@ _FUNCTION_WORDS = {
     "nl": """het een en ik niet met hoe kan mijn u je voor dat wat waar waarom graag bedankt
         hallo wil heb van op te er ook maar zijn""",
     "pl": """jak czy jest nie mam moje moj moja dlaczego prosze dziekuje chce moge
-        jestem ktory gdzie kiedy moim""",
+        jestem ktory gdzie kiedy moim mnie sie juz bardzo tego""",
     "tr": """bir ve ile icin nasil neden degil lutfen tesekkurler merhaba istiyorum
-        musteri hesabim bu""",
+        musteri hesabim bu cok ben ama kez hic daha yok""",
 }
 _WORDS = {language: frozenset(words.split()) for language, words in _FUNCTION_WORDS.items()}
 # Words of one language that are no English word and seldom a loan, each
@@ -103,7 +103,8 @@ _LETTER_HINTS = {
     "fr": re.compile(r"[èêëœ]|\b(?:à|où)\b"),
     "it": re.compile(r"\b(?:è|perché|più)\b"),
     "pl": re.compile(r"[łąęśźżćń]"),
-    "tr": re.compile(r"[ığş]"),
+    # A dotted capital "İ" lowers to "i" and a combining dot, which only Turkish writes.
+    "tr": re.compile(r"[ığş\u0307]"),
 }
 # Scripts that name one supported language, each letter a strong signal.
 # NOTE: Cyrillic counts as Russian and Arabic script as Arabic, so
@@ -119,6 +120,7 @@ _SCRIPTS = {
 _TURKISH_SHARED = re.compile(r"[öüç]")
 # Chinese characters, which Japanese also writes: they count for Chinese
 # only when the text has no kana.
+# NOTE: so a Japanese message in kanji alone ("最悪", "了解") reads as Chinese.
 _HAN = re.compile(r"[\u4e00-\u9fff\u3400-\u4dbf]")
 _TOKEN = re.compile(r"[a-z]+(?:['-][a-z]+)?")
 

@@ -16,7 +16,8 @@ authentication?", "could an attacker compromise the server?") stay questions
 for the knowledge base. So do a merchant's how-to questions about an
 incident of one of their own customers ("how do I refund a customer who was
 charged twice?", "how do I report fraud by a customer?"), because the
-incident is not the writer's own.
+incident is not the writer's own. Russian, Polish, Turkish, Chinese,
+Japanese, Korean and Arabic forms are in ``sensitive_languages.py``.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from __future__ import annotations
 import re
 from enum import StrEnum
 
+from . import sensitive_languages as more
 from .person_request import fold
 
 
@@ -71,6 +73,7 @@ _BILLING_DISPUTE = _patterns(
     r"voglio (?:un |il )?rimborso|rivoglio i miei soldi)\b",
     r"\b(?:twee keer|dubbel) (?:afgeschreven|betaald|gefactureerd)|"
     r"ik wil (?:mijn geld terug|een terugbetaling)\b",
+    *more.BILLING_DISPUTE,
 )
 
 _OWN_ACCOUNT = (
@@ -107,6 +110,7 @@ _ACCOUNT_SECURITY = _patterns(
     r"\b(?:(?:il )?mio account (?:e )?(?:stato )?(?:hackerato|rubato|violato|compromesso)|"
     r"mi hanno (?:hackerato|rubato) l'account|vittima di (?:un )?furto d'identita)\b",
     r"\b(?:mijn account (?:is )?(?:gehackt|gestolen|overgenomen)|iemand heeft mijn account)\b",
+    *more.ACCOUNT_SECURITY,
 )
 
 
@@ -116,6 +120,7 @@ _HOW_TO = _patterns(
     r"\bhow\s+(?:do|can|could|should|would|to)\b|\bhow\s+(?:i|we)\b|"
     r"\b(?:what|which)(?:'s| is)?\s+the\s+(?:best\s+)?(?:way|steps?|process)\b",
     r"\b(?:como|comment|come|hoe)\b|\bwie\s+(?:kann|konnen|muss|soll)\b",
+    more.HOW_TO,
 )
 # One of the merchant's own customers, the subject of the incident in a
 # how-to question. "I'm a customer" is the writer and does not count.
@@ -124,14 +129,17 @@ _THIRD_PARTY = re.compile(
     r"(?:\w+\s+)?(?:customers?|clients?|buyers?|shoppers?|guests?|subscribers?|members?)\b|"
     r"\b(?:customers?|clients?|buyers?|shoppers?)'s?\b(?!\s+(?:service|support|care))|"
     r"\b(?:(?:un|una|el|la|le|il|o|a|mi|mon|ma|mio|mia|meu|minha|mijn)\s+)"
-    r"(?:clientes?|clients?|klanten?)\b|\b(?:einem|einen|ein|meinem|meinen|unserem)\s+kunden?\b"
+    r"(?:clientes?|clients?|klanten?)\b|\b(?:einem|einen|ein|meinem|meinen|unserem)\s+kunden?\b|"
+    + more.THIRD_PARTY
 )
 # Clauses are searched on their own, so "someone hacked my account, how do I
 # warn my customers?" is still the writer's own incident. A customer named in
 # the clause before counts only when the incident clause has no first person:
 # "einem Kunden helfen, der doppelt abgebucht wurde".
-_CLAUSE_BREAK = re.compile(r"[.,;:!?\n]+")
-_FIRST_PERSON = re.compile(r"\b(?:i|we|me|us|my|our|ich|mich|mir|je|moi|yo|eu|io|ik|mij)\b")
+_CLAUSE_BREAK = re.compile(r"[.,;:!?\n。、]+")
+_FIRST_PERSON = re.compile(
+    r"\b(?:i|we|me|us|my|our|ich|mich|mir|je|moi|yo|eu|io|ik|mij)\b|" + more.FIRST_PERSON
+)
 
 
 def _own_incident(pattern: re.Pattern[str], folded: str) -> bool:

@@ -5,9 +5,11 @@ it") or a farewell ("bye") needs nothing from the knowledge base, so the
 engine replies with a short text in the customer's language instead of
 searching and handing off. Only a message made entirely of such phrases
 counts: "hi, my invoice is wrong" is a question. English, German, French,
-Spanish, Portuguese, Italian and Dutch phrases are listed. The replies are
-written in every language of ``acknowledgements.py``, so a bare "?" or an
-emoji after Russian or Chinese turns gets a Russian or Chinese reply. A bare
+Spanish, Portuguese, Italian and Dutch phrases are listed here, and Russian,
+Polish, Turkish, Chinese, Japanese, Korean and Arabic ones in
+``small_talk_languages.py``. The replies are written in every language of
+``acknowledgements.py``, so a bare "?" or an emoji after Russian or Chinese
+turns gets a Russian or Chinese reply. A bare
 "yes" or "no" is left out on purpose, because it may answer an offer of the
 AI's earlier reply ("shall I pass this on to the team?"). A "no" beside
 thanks or a closing phrase ("no thanks", "nein danke", "no, that's all")
@@ -24,11 +26,17 @@ import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import TypeVar
 
+from . import small_talk_languages
 from .language import DEFAULT_LANGUAGE, SUPPORTED_LANGUAGES, language_scores
+from .person_request import fold
 
 # A longer message is a question or a story, whatever phrases it contains.
 MAX_WORDS = 10
+# The same limit for Chinese, Japanese and Korean, which are read one
+# character at a time: "どうもありがとうございました" has 14.
+MAX_CHARACTERS = 24
 # Words that may stand beside a phrase without making the message a question:
 # "hi there", "thanks again", "thank you so much", "hello team".
 _FILLERS = frozenset(
@@ -170,20 +178,35 @@ _PHRASES = {
 }
 
 
+_PHRASES.update(
+    {
+        language: {SmallTalk(kind): listed for kind, listed in kinds.items()}
+        for language, kinds in small_talk_languages.PHRASES.items()
+    }
+)
+
+
 def _build_lexicon() -> dict[tuple[str, ...], tuple[SmallTalk, frozenset[str]]]:
-    """Map each phrase, as a tuple of words, to its kind and the languages that use it."""
+    """Map each phrase, folded into a tuple of words, to its kind and the languages that use it."""
     lexicon: dict[tuple[str, ...], tuple[SmallTalk, frozenset[str]]] = {}
     for language, kinds in _PHRASES.items():
         for kind, listed in kinds.items():
             for phrase in listed.split("|"):
-                key = tuple(phrase.split())
+                key = tuple(_fold(phrase))
                 known_kind, languages = lexicon.get(key, (kind, frozenset()))
                 lexicon[key] = (known_kind, languages | {language})
     return lexicon
 
 
-_LEXICON = _build_lexicon()
-_LONGEST = max(len(key) for key in _LEXICON)
+def _build_declines() -> dict[tuple[str, ...], frozenset[str]]:
+    """Map each declining word, folded into a tuple of words, to the languages that use it."""
+    declines = {(word,): languages for word, languages in _DECLINES.items()}
+    for language, listed in small_talk_languages.DECLINES.items():
+        for phrase in listed.split("|"):
+            key = tuple(_fold(phrase))
+            declines[key] = declines.get(key, frozenset()) | {language}
+    return declines
+
 
 _REPLIES = {
     "en": {
@@ -274,9 +297,18 @@ _REPLIES = {
 _ALL_REPLIES = frozenset(text for replies in _REPLIES.values() for text in replies.values())
 _GREETING_REPLIES = frozenset(replies[SmallTalk.GREETING] for replies in _REPLIES.values())
 
-_NOT_WORD = re.compile(r"[^a-z0-9]+")
-# A letter typed three times or more, as in "hellooo" or "hiii".
-_STRETCHED = re.compile(r"([a-z])\1{2,}")
+# Words of Latin, Cyrillic and Arabic script, and single characters of
+# Chinese, Japanese and Korean, so a phrase of those matches however the
+# customer spaces it.
+_WORD = re.compile(
+    r"[a-z0-9]+|[\u0400-\u04ff]+|[\u0621-\u064a]+|"
+    r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]"
+)
+_UNSPACED_CHARACTER = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]")
+# Latin letters that keep their own shape after accents are dropped.
+_LATIN_LETTERS = str.maketrans({"ß": "ss", "ı": "i", "ł": "l"})
+# A letter typed three times or more, as in "hellooo", "hiii" or "спасибооо".
+_STRETCHED = re.compile(r"([^\W\d_])\1{2,}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -290,12 +322,26 @@ class SmallTalkMatch:
 def _fold(text: str) -> list[str]:
     """Return the words of ``text``: lower case, accents removed, punctuation and emoji dropped.
 
-    A letter typed three times or more counts once, so "hellooo" reads as "hello".
+    Latin letters lose their accents and other scripts keep their marks, as
+    ``person_request.fold`` does. Chinese, Japanese and Korean come out one
+    character per word. A letter typed three times or more counts once, so
+    "hellooo" reads as "hello".
     """
-    decomposed = unicodedata.normalize("NFKD", text.lower())
-    plain = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    plain = _STRETCHED.sub(r"\1", plain.replace("ß", "ss"))
-    return [word for word in _NOT_WORD.split(plain) if word]
+    plain = _STRETCHED.sub(r"\1", fold(text).translate(_LATIN_LETTERS))
+    return _WORD.findall(plain)
+
+
+def _too_long(words: list[str]) -> bool:
+    characters = sum(1 for word in words if _UNSPACED_CHARACTER.fullmatch(word))
+    return len(words) - characters > MAX_WORDS or characters > MAX_CHARACTERS
+
+
+_Entry = TypeVar("_Entry")
+
+_LEXICON = _build_lexicon()
+_LONGEST = max(len(key) for key in _LEXICON)
+_DECLINE_LEXICON = _build_declines()
+_LONGEST_DECLINE = max(len(key) for key in _DECLINE_LEXICON)
 
 
 def _match_emoji(message: str) -> SmallTalkMatch | None:
@@ -316,6 +362,17 @@ def _match_emoji(message: str) -> SmallTalkMatch | None:
     return SmallTalkMatch(kind, frozenset(SUPPORTED_LANGUAGES))
 
 
+def _longest_match(
+    lexicon: dict[tuple[str, ...], _Entry], longest: int, words: list[str], position: int
+) -> tuple[_Entry | None, int]:
+    """Return the entry of the longest phrase of ``lexicon`` at ``position`` and its length."""
+    for size in range(min(longest, len(words) - position), 0, -1):
+        entry = lexicon.get(tuple(words[position : position + size]))
+        if entry is not None:
+            return entry, size
+    return None, 0
+
+
 def match_small_talk(message: str) -> SmallTalkMatch | None:
     """Return the kind of ``message`` when it is nothing but small talk, else ``None``.
 
@@ -329,27 +386,28 @@ def match_small_talk(message: str) -> SmallTalkMatch | None:
     words = _fold(message)
     if not words:
         return _match_emoji(message)
-    if len(words) > MAX_WORDS:
+    if _too_long(words):
         return None
     kinds: set[SmallTalk] = set()
     language_sets: list[frozenset[str]] = []
     declined = False
     position = 0
     while position < len(words):
-        for size in range(min(_LONGEST, len(words) - position), 0, -1):
-            entry = _LEXICON.get(tuple(words[position : position + size]))
-            if entry is not None:
-                kinds.add(entry[0])
-                language_sets.append(entry[1])
-                position += size
-                break
-        else:
-            if words[position] in _DECLINES:
-                declined = True
-                language_sets.append(_DECLINES[words[position]])
-            elif words[position] not in _FILLERS:
-                return None
+        entry, size = _longest_match(_LEXICON, _LONGEST, words, position)
+        if entry is not None:
+            kinds.add(entry[0])
+            language_sets.append(entry[1])
+            position += size
+            continue
+        decline, size = _longest_match(_DECLINE_LEXICON, _LONGEST_DECLINE, words, position)
+        if decline is not None:
+            declined = True
+            language_sets.append(decline)
+            position += size
+        elif words[position] in _FILLERS:
             position += 1
+        else:
+            return None
     if not kinds:
         return None
     if declined:
