@@ -1,12 +1,15 @@
 """Fit the confidence weights of ``assistant/confidence.py`` on labelled question sets.
 
 Usage: python bench/calibrate.py DATA_DIR [--retriever lexical|fused] [--label answerable|top1]
-       [--merge] [--save FILE.npz]
+       [--merge] [--small-bases N] [--save FILE.npz]
 
 DATA_DIR holds one folder per set (articles.jsonl and questions.jsonl). Each
 set is evaluated alone (with ``--merge``, all three in one knowledge base),
 the evidence of every answerable or unanswerable question is collected, and
-an L2-regularised logistic regression is fitted.
+an L2-regularised logistic regression is fitted. With ``--small-bases N``
+the rows also include questions answered from N knowledge bases of 30
+articles cut from each set (``small_bases.py``), as sets named
+``small-<set>-<n>``.
 The script prints 5-fold cross-validated AUROC and handoff figures per set,
 then the weights to paste into ``confidence.py``.
 """
@@ -16,12 +19,16 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
+import tempfile
 from pathlib import Path
 
 import numpy as np
 
 from campfire_server.assistant.evaluation import ANSWER_ACTIONS, auroc, evaluate
 from campfire_server.assistant.evidence import FEATURE_NAMES
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from small_bases import cut_small_bases  # noqa: E402
 
 
 def fit_logistic(x: np.ndarray, y: np.ndarray, l2: float = 1.0) -> np.ndarray:
@@ -44,7 +51,9 @@ def predict(beta: np.ndarray, x: np.ndarray) -> np.ndarray:
     return 1 / (1 + np.exp(-(np.hstack([x, np.ones((len(x), 1))]) @ beta)))
 
 
-def collect(data: Path, retriever: str, merge: bool = False) -> tuple[np.ndarray, ...]:
+def collect(
+    data: Path, retriever: str, merge: bool = False, small_bases: int = 0
+) -> tuple[np.ndarray, ...]:
     """Evaluate each set and return its questions' set names, labels and evidence.
 
     Returns ``(sets, handoff, rank, x, ids)``: the set of each question,
@@ -52,9 +61,16 @@ def collect(data: Path, retriever: str, merge: bool = False) -> tuple[np.ndarray
     among the ten retrieved (0 when none is there), its evidence vector in
     ``FEATURE_NAMES`` order and its id. Only questions that expect an answer
     or a handoff are kept. ``merge`` puts all three sets in one knowledge base.
+    ``small_bases`` adds the questions of that many small knowledge bases
+    cut from each set, each question put to its own base.
     """
     folders = [data / name for name in ("techqa", "wixqa", "mtrag")]
     results = asyncio.run(evaluate(folders, retriever=retriever, threshold=0.0, merge=merge))
+    if small_bases:
+        with tempfile.TemporaryDirectory() as scratch:
+            small = cut_small_bases(data, Path(scratch), small_bases)
+            extra = asyncio.run(evaluate(small, retriever=retriever, threshold=0.0))
+        results["outcomes"].update(extra["outcomes"])
     rows = []
     for name, outcomes in results["outcomes"].items():
         for o in outcomes:
@@ -90,9 +106,19 @@ def main() -> int:
     parser.add_argument(
         "--merge", action="store_true", help="answer from one knowledge base of all three sets"
     )
+    parser.add_argument(
+        "--small-bases",
+        type=int,
+        default=0,
+        help="number of 30-article knowledge bases to cut from each set and add rows of",
+    )
     args = parser.parse_args()
+    if args.merge and args.small_bases:
+        parser.error("--small-bases cuts each set on its own; leave out --merge")
 
-    sets, handoff, rank, x, ids = collect(args.data, args.retriever, merge=args.merge)
+    sets, handoff, rank, x, ids = collect(
+        args.data, args.retriever, merge=args.merge, small_bases=args.small_bases
+    )
     top1 = rank == 1
     for name in filter(None, args.drop.split(",")):
         x[:, FEATURE_NAMES.index(name)] = 0.0

@@ -2,7 +2,7 @@
 
 Usage: python bench/fit_confidence.py DATA_DIR [--retriever lexical|fused] [--rows FILE.npz]
        [--target top1|top3|answerable] [--shape trees|logistic|average] [--seeds N]
-       [--drop FEATURES] [--include FEATURES] [--merged-rows FILE.npz] [--out FILE]
+       [--drop FEATURES] [--include FEATURES] [--merged-rows FILE.npz] [--shipped] [--out FILE]
 
 Needs scikit-learn (``pip install scikit-learn``), which only this script
 uses: the package reads the fitted trees from JSON. DATA_DIR holds the
@@ -19,6 +19,9 @@ probabilities side by side. With ``--seeds N`` it repeats the checks over N
 fold assignments and tree seeds and prints each AUROC's mean and minimum.
 With ``--merged-rows`` it also scores the same questions answered from the
 merged knowledge base, each by the model whose training left it out.
+Rows of the small knowledge bases of ``calibrate.py --small-bases`` are
+fitted on and reported as "small". With ``--shipped`` it first prints the
+figures of the model file the package ships, scored on the same rows.
 It then fits the chosen shape on every row and writes the model file,
 after checking that the package's predictor reproduces the fitted
 probabilities.
@@ -35,6 +38,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from calibrate import collect, fit_logistic, predict  # noqa: E402
+from small_bases import PREFIX, origin  # noqa: E402
 
 from campfire_server.assistant.confidence import (  # noqa: E402
     MODEL_DIR,
@@ -90,6 +94,9 @@ MONOTONIC_MIN_CORRELATION = 0.05
 # The model shape each retriever ships (see BENCHMARKS.md for the comparison).
 SHIPPED_SHAPE = {"lexical": "average", "fused": "average"}
 SET_NAMES = ("techqa", "wixqa", "mtrag")
+# The sets each check reports: "small" pools the rows of every small
+# knowledge base that ``calibrate.py --small-bases`` cut.
+REPORTED_SETS = ("techqa", "mtrag", "techqa+mtrag", "small")
 SUBSAMPLE = 0.8
 THRESHOLD = 0.6
 FOLDS = 5
@@ -153,6 +160,7 @@ def held_out_scores(
     sets: np.ndarray,
     seed: int,
     merged: tuple[np.ndarray, np.ndarray] | None = None,
+    ids: np.ndarray | None = None,
 ) -> dict[tuple[str, str], np.ndarray]:
     """Return held-out probabilities per (shape, check) for one seed.
 
@@ -163,11 +171,25 @@ def held_out_scores(
     from the merged knowledge base, and for each the index of its row in
     ``x``. Each merged row is scored by the model whose training left out
     its counterpart, under the check's name with " (merged)" added.
+
+    A question's rows from its own set and from the small knowledge bases
+    cut from that set (``ids`` pairs them) fall in the same fold, and the
+    cross-set check leaves out every row that came from the scored set.
     """
-    folds = np.random.default_rng(seed).integers(0, FOLDS, len(y))
+    origins = np.array([origin(name) for name in sets])
+    keys = (
+        [f"{o}/{i}" for o, i in zip(origins, ids, strict=True)]
+        if ids is not None
+        else range(len(y))
+    )
+    groups: dict[object, int] = {}
+    group = np.array([groups.setdefault(key, len(groups)) for key in keys])
+    # Drawn per question in the order of first appearance, so rows without
+    # small knowledge bases get the folds that one draw per row gave.
+    folds = np.random.default_rng(seed).integers(0, FOLDS, len(groups))[group]
     splits = {
         "cross-validated": [(folds != k, folds == k) for k in range(FOLDS)],
-        "fitted on the other sets": [(sets != name, sets == name) for name in SET_NAMES],
+        "fitted on the other sets": [(origins != name, origins == name) for name in SET_NAMES],
     }
     scores = {}
     for check, pairs in splits.items():
@@ -268,8 +290,10 @@ def report(
     the threshold or its best article is out of scope. Auto-resolution is the
     share of answerable questions answered from a gold first article.
     """
-    for set_name in ("techqa", "wixqa", "mtrag", "techqa+mtrag"):
-        mask = np.isin(sets, set_name.split("+"))
+    for set_name in ("techqa", "wixqa", "mtrag", "techqa+mtrag", "small"):
+        mask = set_mask(sets, set_name)
+        if not mask.any():
+            continue
         expected = handoff[mask]
         area = auroc(list(1 - scores[mask]), list(expected))
         handed = (scores[mask] < THRESHOLD) | ~in_scope[mask]
@@ -294,8 +318,10 @@ def operating_points(
     the lowest false-handoff rate with hallucination under 0.1.
     """
     thresholds = np.round(np.arange(0.01, 1.0, 0.01), 2)
-    for set_name in ("techqa", "mtrag", "techqa+mtrag"):
-        mask = np.isin(sets, set_name.split("+"))
+    for set_name in REPORTED_SETS:
+        mask = set_mask(sets, set_name)
+        if not mask.any():
+            continue
         expected = handoff[mask]
         points = []
         for threshold in thresholds:
@@ -317,6 +343,13 @@ def operating_points(
                 f"recall {recall:.2f} at {threshold} gives false-handoff rate {false_rate:.2f}"
             )
         print(f"{name} {set_name}: " + "; ".join(cells))
+
+
+def set_mask(sets: np.ndarray, name: str) -> np.ndarray:
+    """Return which rows belong to ``name``: a set, sets joined by "+", or "small"."""
+    if name == "small":
+        return np.char.startswith(sets.astype(str), PREFIX)
+    return np.isin(sets, name.split("+"))
 
 
 def calibration(scores: np.ndarray, labels: np.ndarray) -> str:
@@ -369,6 +402,11 @@ def main() -> int:
         help="comma-separated features of FUSED_EXCLUDED to fit on after all",
     )
     parser.add_argument(
+        "--shipped",
+        action="store_true",
+        help="also print the figures of the model file the package ships, before refitting",
+    )
+    parser.add_argument(
         "--merged-rows",
         type=Path,
         help="evidence rows of calibrate.py --merge --save, scored held out beside --rows",
@@ -384,14 +422,16 @@ def main() -> int:
             return 2
         sets, handoff, top1, x = saved["sets"], saved["handoff"], saved["top1"], saved["x"]
         rank = saved["rank"] if "rank" in saved.files else None
+        ids = saved["ids"] if "ids" in saved.files else None
     else:
-        sets, handoff, rank, x = collect(args.data, args.retriever)
+        sets, handoff, rank, x, ids = collect(args.data, args.retriever)
         top1 = rank == 1
     if args.target == "top3" and rank is None:
         print(f"error: {args.rows} has no ranks; rerun calibrate.py --save")
         return 2
 
     in_scope = x[:, FEATURE_NAMES.index("coverage")] >= OUT_OF_SCOPE_COVERAGE
+    x_all = x
     excluded = set(EXCLUDED) | (
         set(SEMANTIC_FEATURES) if args.retriever == "lexical" else set(FUSED_EXCLUDED)
     )
@@ -426,8 +466,12 @@ def main() -> int:
             return 2
         merged_x, counterpart, merged_labels = loaded_rows
         merged = (merged_x[:, [FEATURE_NAMES.index(name) for name in features]], counterpart)
+    if args.shipped:
+        shipped = load_model(model_path(args.retriever))
+        scores = np.array([shipped.score(evidence_of(FEATURE_NAMES, row)) for row in x_all])
+        report("shipped model", scores, *labels)
     by_seed = [
-        held_out_scores(args.retriever, x, y, sets, seed, merged) for seed in range(args.seeds)
+        held_out_scores(args.retriever, x, y, sets, seed, merged, ids) for seed in range(args.seeds)
     ]
     for (shape, check), scores in by_seed[0].items():
         checked = merged_labels if check.endswith("(merged)") else labels
@@ -443,8 +487,10 @@ def main() -> int:
                 merged_labels[:2] if key[1].endswith("(merged)") else (sets, handoff)
             )
             cells = []
-            for set_name in ("techqa", "mtrag", "techqa+mtrag"):
-                mask = np.isin(checked_sets, set_name.split("+"))
+            for set_name in REPORTED_SETS:
+                mask = set_mask(checked_sets, set_name)
+                if not mask.any():
+                    continue
                 areas = [
                     auroc(list(1 - run[key][mask]), list(checked_handoff[mask])) for run in by_seed
                 ]
