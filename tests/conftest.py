@@ -318,7 +318,9 @@ def start_server(
         if process.poll() is not None:
             raise RuntimeError(f"server exited early:\n{log_path.read_text()[-3000:]}")
         try:
-            if httpx.get(f"{server.api}/openapi.json", timeout=1).status_code == 200:
+            # Poll /healthz, not /openapi.json, because the first /openapi.json
+            # request of a process builds the whole OpenAPI document.
+            if httpx.get(f"{server.base_url}/healthz", timeout=1).status_code == 200:
                 return server
         except httpx.HTTPError:
             time.sleep(0.1)
