@@ -388,9 +388,14 @@ def servers_on_new_postgres(count: int, log_dir: Path) -> Iterator[list[LiveServ
         drop_postgres_database(url)
 
 
-@pytest.fixture
-def live_server(db: Database, tmp_path: Path) -> Iterator[LiveServer]:
-    server = start_server(db.url, tmp_path)
+@pytest.fixture(scope="module")
+def live_server(db: Database, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """A server on the session database, shared by the tests of one module.
+
+    A start costs seconds on a loaded machine. The tests keep apart by
+    creating their own organizations and keys.
+    """
+    server = start_server(db.url, tmp_path_factory.mktemp("live-server"))
     yield server
     server.stop()
 
