@@ -318,7 +318,9 @@ def start_server(
         if process.poll() is not None:
             raise RuntimeError(f"server exited early:\n{log_path.read_text()[-3000:]}")
         try:
-            if httpx.get(f"{server.api}/openapi.json", timeout=1).status_code == 200:
+            # Poll /healthz, not /openapi.json, because the first /openapi.json
+            # request of a process builds the whole OpenAPI document.
+            if httpx.get(f"{server.base_url}/healthz", timeout=1).status_code == 200:
                 return server
         except httpx.HTTPError:
             time.sleep(0.1)
@@ -386,9 +388,14 @@ def servers_on_new_postgres(count: int, log_dir: Path) -> Iterator[list[LiveServ
         drop_postgres_database(url)
 
 
-@pytest.fixture
-def live_server(db: Database, tmp_path: Path) -> Iterator[LiveServer]:
-    server = start_server(db.url, tmp_path)
+@pytest.fixture(scope="module")
+def live_server(db: Database, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """A server on the session database, shared by the tests of one module.
+
+    A start costs seconds on a loaded machine. The tests keep apart by
+    creating their own organizations and keys.
+    """
+    server = start_server(db.url, tmp_path_factory.mktemp("live-server"))
     yield server
     server.stop()
 

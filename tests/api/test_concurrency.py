@@ -16,9 +16,9 @@ UNLIMITED = {
 }
 
 
-@pytest.fixture
-def live_server(db, tmp_path):
-    server = start_server(db.url, tmp_path, env=UNLIMITED)
+@pytest.fixture(scope="module")
+def live_server(db, tmp_path_factory):
+    server = start_server(db.url, tmp_path_factory.mktemp("live-server"), env=UNLIMITED)
     yield server
     server.stop()
 
