@@ -17,7 +17,9 @@ from campfire_server.app import create_app
 from campfire_server.db.database import Database
 from tests.conftest import test_settings as make_settings
 
-MAX_GZIPPED_BYTES = 30 * 1024
+# Plural forms and the locales ru, pl, zh, ja, ko, ar and tr took the script
+# from about 22 KB to 31 KB gzipped.
+MAX_GZIPPED_BYTES = 32 * 1024
 
 
 @pytest.fixture
