@@ -112,8 +112,10 @@ async def test_english_text_in_arabic_panel_ltr(
     await page.locator(".compose textarea").fill("Where is my order?")
     await page.keyboard.press("Enter")
     await wait_for_event(page, "message:sent")
+    panel = page.locator(".panel")
     body = page.locator(".msg.customer .body")
 
+    assert await panel.evaluate("node => getComputedStyle(node).direction") == "rtl"
     assert await body.evaluate("node => getComputedStyle(node).direction") == "ltr"
 
 
