@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import queue
+import socket
 import subprocess
 import sys
+import threading
 
 import httpx
 import pytest
@@ -13,6 +17,7 @@ import pytest
 from campfire_server.cli import build_parser, startup_banner
 from campfire_server.db import migrate
 from tests.conftest import (
+    NO_DNS,
     create_postgres_database,
     drop_postgres_database,
     free_port,
@@ -847,3 +852,49 @@ def test_kb_import_all_unknown_mailboxes_fails(tmp_path):
     assert "nothing imported: all 1 rows" in result.stderr
     search = campfire("kb", "search", "nope", "--org", "org_acme", database_url=url)
     assert "no article matches" in search.stdout
+
+
+def test_single_worker_banner_after_listen(tmp_path):
+    """The banner's first line appears only once the port accepts connections."""
+    port = free_port()
+    environment = {
+        **os.environ,
+        "CAMPFIRE_ENV": "development",
+        "CAMPFIRE_DATABASE_URL": f"sqlite:///{tmp_path / 'banner.db'}",
+        "CAMPFIRE_LOG_LEVEL": "WARNING",
+        "CAMPFIRE_WORKERS": "1",
+        **NO_DNS,
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "campfire_server.cli", "serve", "--host", "127.0.0.1"]
+        + ["--port", str(port)],
+        env=environment,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    lines: queue.Queue[str] = queue.Queue()
+
+    def read_stderr() -> None:
+        assert process.stderr is not None
+        for line in process.stderr:
+            lines.put(line)
+
+    threading.Thread(target=read_stderr, daemon=True).start()
+    try:
+        seen = []
+        while True:
+            # Generous, because several processes may share a loaded machine.
+            line = lines.get(timeout=90)
+            seen.append(line)
+            if line.startswith("Campfire is listening"):
+                break
+
+        with socket.create_connection(("127.0.0.1", port), timeout=5):
+            pass
+        response = httpx.get(f"http://127.0.0.1:{port}/api/v2/openapi.json", timeout=10)
+
+        assert response.status_code == 200, "".join(seen)
+    finally:
+        process.terminate()
+        process.wait(10)

@@ -160,8 +160,6 @@ def _warn_about_workers(settings: Settings) -> None:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    import uvicorn
-
     settings = _settings(args)
     configure_logging(settings.log_level, settings.log_format)
     settings.check_serving_secrets()
@@ -196,12 +194,40 @@ def cmd_serve(args: argparse.Namespace) -> int:
         timeout_keep_alive=75,
     )
     if settings.workers == 1:
-        for line in banner:
-            print(line, file=sys.stderr)
-        uvicorn.run("campfire_server.app:create_served_app", **options)
+        _serve_single(options, banner)
         return 0
     _serve_workers(settings, options, banner)
     return 0
+
+
+def _serve_single(options: dict[str, Any], banner: list[str]) -> None:
+    """Serve in this process, printing ``banner`` once the socket accepts connections.
+
+    uvicorn binds the socket only after the application's lifespan startup,
+    so a banner printed before ``run`` would name a port that refuses
+    connections for as long as the startup takes.
+    """
+    import uvicorn
+    from uvicorn.main import STARTUP_FAILURE
+
+    class BannerServer(uvicorn.Server):
+        async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+            await super().startup(sockets)
+            # uvicorn 0.55 exits inside startup when the lifespan or the bind
+            # fails, so a started server's socket already listens here.
+            if self.started:
+                for line in banner:
+                    print(line, file=sys.stderr, flush=True)
+
+    config = uvicorn.Config("campfire_server.app:create_served_app", **options)
+    server = BannerServer(config)
+    try:
+        server.run()
+    except KeyboardInterrupt:
+        pass
+    if not server.started:
+        # The exit status that uvicorn.run uses when the server never started.
+        sys.exit(STARTUP_FAILURE)
 
 
 def _serve_workers(settings: Settings, options: dict[str, Any], banner: list[str]) -> None:

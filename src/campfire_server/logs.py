@@ -9,6 +9,7 @@ import sys
 from typing import Any
 
 from .errors import ServiceUnavailable
+from .outage_log import OutageLog
 
 request_id_var: contextvars.ContextVar[str | None] = contextvars.ContextVar(
     "request_id", default=None
@@ -93,6 +94,7 @@ def log_retried_failure(
     *,
     retry: str,
     extra: dict[str, Any] | None = None,
+    outages: OutageLog | None = None,
 ) -> None:
     """Log a failed step of a background task that runs the step again by itself.
 
@@ -101,10 +103,29 @@ def log_retried_failure(
     database outage) is expected to pass, so it gets one WARNING line without
     a traceback. Any other exception is unexpected and gets ERROR with its
     traceback.
+
+    With ``outages``, the failures are counted per ``message`` and logged
+    through its logger, which writes the first failure of an outage and then
+    at most one summary per interval. The caller reports the step's next
+    success with ``outages.recovery(message, ...)``.
     """
     fields = {**(extra or {}), "retry": retry}
-    if isinstance(error, ServiceUnavailable):
+    expected = isinstance(error, ServiceUnavailable)
+    if expected:
         fields["error"] = error.message
+    if outages is not None:
+        if not expected:
+            # Summary lines carry no traceback, so they need the error's text.
+            fields["error"] = f"{type(error).__name__}: {error}"
+        outages.failure(
+            message,
+            f"{message}; retrying {retry}",
+            level=logging.WARNING if expected else logging.ERROR,
+            exc_info=None if expected else error,
+            extra=fields,
+        )
+        return
+    if expected:
         logger.warning("%s; retrying %s", message, retry, extra=fields)
         return
     logger.error("%s; retrying %s", message, retry, exc_info=error, extra=fields)

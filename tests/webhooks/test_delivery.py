@@ -12,6 +12,7 @@ import standardwebhooks
 from campfire_server.events import records
 from campfire_server.events.emit import emit
 from campfire_server.logs import configure_logging
+from campfire_server.outage_log import OutageLog
 from campfire_server.webhooks.verify import WebhookVerificationError, verify
 from tests.helpers import create_conversation, send_message
 
@@ -183,3 +184,50 @@ async def test_logs_never_show_url_query(manual_factory, tenant, receiver, capsy
     assert "webhook attempt failed" in logged
     assert "HTTP Request" not in logged
     assert secret not in logged
+
+
+async def test_outage_logs_first_summary_recovery(manual_factory, tenant, make_receiver, caplog):
+    """A failing receiver logs its first failure, then a summary a minute, then its recovery."""
+    status = {"code": 500}
+    receiver = await make_receiver(lambda request: Reply(status=status["code"]))
+    manual = await manual_factory()
+    webhook = await create_webhook(manual.client, tenant, receiver.url, ["conversation.created"])
+    for _ in range(3):
+        await create_conversation(manual.client, tenant)
+    now = [0.0]
+    delivery_log = logging.getLogger("campfire_server.webhooks.delivery")
+    manual.worker.endpoint_outages = OutageLog(delivery_log, monotonic=lambda: now[0])
+    caplog.set_level(logging.INFO, logger=delivery_log.name)
+
+    def lines() -> list[logging.LogRecord]:
+        return [record for record in caplog.records if record.name == delivery_log.name]
+
+    assert await manual.worker.run_once() == 3
+    first = lines()
+    # The fast test backoff is at most 0.4 s plus jitter, so every retry is due after this.
+    await asyncio.sleep(0.6)
+    now[0] = 61.0
+    assert await manual.worker.run_once() == 3
+    summary = lines()[len(first) :]
+    status["code"] = 200
+    await asyncio.sleep(0.6)
+    assert await manual.worker.run_once() == 3
+    recovered = lines()[len(first) + len(summary) :]
+
+    assert [record.getMessage() for record in first] == ["webhook attempt failed"]
+    assert first[0].levelno == logging.WARNING
+    assert first[0].webhook_id == webhook["id"]
+    assert first[0].delivery_id.startswith("dlv_")
+    assert first[0].error == "HTTP 500"
+    assert first[0].status_code == 500
+    assert [record.getMessage() for record in summary] == [
+        "webhook attempt failed (3 failures in the last 61 s)"
+    ]
+    assert summary[0].levelno == logging.WARNING
+    assert summary[0].failures == 4
+    assert summary[0].webhook_id == webhook["id"]
+    assert summary[0].error == "HTTP 500"
+    assert [record.getMessage() for record in recovered] == ["webhook endpoint recovered"]
+    assert recovered[0].levelno == logging.INFO
+    assert recovered[0].failures == 6
+    assert recovered[0].webhook_id == webhook["id"]

@@ -7,6 +7,7 @@ import json
 import re
 import shutil
 import subprocess
+from typing import Any
 
 import httpx
 import pytest
@@ -16,7 +17,9 @@ from campfire_server.app import create_app
 from campfire_server.db.database import Database
 from tests.conftest import test_settings as make_settings
 
-MAX_GZIPPED_BYTES = 30 * 1024
+# Plural forms and the locales ru, pl, zh, ja, ko, ar and tr took the script
+# from about 22 KB to 31 KB gzipped.
+MAX_GZIPPED_BYTES = 32 * 1024
 
 
 @pytest.fixture
@@ -146,23 +149,38 @@ async def test_favicon_is_empty_not_missing(site: httpx.AsyncClient) -> None:
     assert response.content == b""
 
 
-def widget_strings() -> dict[str, dict[str, str]]:
-    """Evaluate the widget's STRINGS table with node and return it by locale."""
+def run_node(script: str) -> Any:
+    """Run ``script`` with node and return the JSON that it writes to standard output."""
     if shutil.which("node") is None:
         pytest.skip("node is not installed")
-    source = WIDGET_PATH.read_text()
-    match = re.search(r"^  var STRINGS = (\{.*?^  \});$", source, re.MULTILINE | re.DOTALL)
-    assert match, "widget.js has no STRINGS table"
-    script = f"process.stdout.write(JSON.stringify({match.group(1)}))"
     result = subprocess.run(
         ["node", "-e", script], capture_output=True, text=True, timeout=30, check=True
     )
     return json.loads(result.stdout)
 
 
+def strings_table() -> str:
+    """Return the source of the widget's STRINGS table, a JavaScript object literal."""
+    source = WIDGET_PATH.read_text()
+    match = re.search(r"^  var STRINGS = (\{.*?^  \});$", source, re.MULTILINE | re.DOTALL)
+    assert match, "widget.js has no STRINGS table"
+    return match.group(1)
+
+
+def widget_strings() -> dict[str, dict[str, str | dict[str, str]]]:
+    """Evaluate the widget's STRINGS table with node and return it by locale."""
+    return run_node(f"process.stdout.write(JSON.stringify({strings_table()}))")
+
+
+def placeholders(text: str) -> set[str]:
+    return set(re.findall(r"\{\w+\}", text))
+
+
 def test_widget_locales_have_every_key() -> None:
     strings = widget_strings()
-    assert sorted(strings) == ["de", "en", "es", "fr", "it", "nl", "pt"]
+    assert sorted(strings) == [
+        "ar", "de", "en", "es", "fr", "it", "ja", "ko", "nl", "pl", "pt", "ru", "tr", "zh",
+    ]  # fmt: skip
     english = set(strings["en"])
     assert {"errTooManyChats", "errTooManyChatsWait", "errBusy", "errBusyWait"} <= english
     for locale, table in strings.items():
@@ -171,8 +189,48 @@ def test_widget_locales_have_every_key() -> None:
 
 
 def test_widget_locale_placeholders_match() -> None:
+    """Each string has English's placeholders, but a plural form may spell the count as a word."""
     strings = widget_strings()
     for locale, table in strings.items():
-        for key, text in table.items():
-            expected = set(re.findall(r"\{\w+\}", strings["en"][key]))
-            assert set(re.findall(r"\{\w+\}", text)) == expected, f"{locale}.{key}"
+        for key, entry in table.items():
+            english = strings["en"][key]
+            expected = placeholders(english["other"] if isinstance(english, dict) else english)
+            forms = entry if isinstance(entry, dict) else {"other": entry}
+            assert placeholders(forms["other"]) == expected, f"{locale}.{key}"
+            for category, text in forms.items():
+                assert placeholders(text) <= expected, f"{locale}.{key}.{category}"
+
+
+def test_widget_plural_forms_cover_categories() -> None:
+    """Each plural string has a form for every category that the locale's plural rules use.
+
+    A string with a count that reads the same for every number may stay a
+    plain string only in locales with a single category (Chinese, Japanese
+    and Korean) or where the noun does not change after a number (Turkish).
+    """
+    script = f"""
+      var strings = {strings_table()};
+      var report = {{}};
+      for (var locale in strings) {{
+        report[locale] = new Intl.PluralRules(locale).resolvedOptions().pluralCategories;
+      }}
+      process.stdout.write(JSON.stringify(report));
+    """
+    categories = run_node(script)
+    strings = widget_strings()
+    counted = {key for key, entry in strings["en"].items() if isinstance(entry, dict)}
+    invariant = {"zh", "ja", "ko", "tr"}
+    assert {"unread", "waitMinutes", "errTooManyWait", "errTooManyChatsWait"} <= counted
+    assert "errBusyWait" in counted
+    for locale, table in strings.items():
+        # CLDR's "many" of French, Spanish, Italian and Portuguese is for
+        # millions ("1 000 000 de secondes"), which no count shown reaches.
+        needed = set(categories[locale]) - (
+            {"many"} if locale in {"fr", "es", "it", "pt"} else set()
+        )
+        for key in counted:
+            entry = table[key]
+            if locale in invariant and isinstance(entry, str):
+                continue
+            assert isinstance(entry, dict), f"{locale}.{key} has no plural forms"
+            assert sorted(needed - set(entry)) == [], f"{locale}.{key} lacks these forms"

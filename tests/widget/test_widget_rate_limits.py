@@ -8,6 +8,8 @@ small limit and checks the banner text and the ``error`` event in Chromium.
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,9 +37,9 @@ REQUESTS_PER_MINUTE = 40
 BANNER = ".error[role='alert'] span"
 
 
-def shown_seconds(retry_after: int) -> int:
-    """Return the wait the widget shows for ``retry_after``: at least 2, so its plural is right."""
-    return max(2, retry_after)
+def wait_phrase(retry_after: int) -> str:
+    """Return the English wait the widget shows for ``retry_after`` seconds."""
+    return "1 second" if retry_after == 1 else f"{retry_after} seconds"
 
 
 def limited_server(directory: Path, **limits: int) -> LiveServer:
@@ -155,7 +157,7 @@ async def test_session_limit_is_not_called_messages(
     assert 1 <= sent["retryAfter"] <= 60
     expected = (
         "Too many chats were started from your network — please wait "
-        f"{shown_seconds(sent['retryAfter'])} seconds and try again."
+        f"{wait_phrase(sent['retryAfter'])} and try again."
     )
     assert sent["message"] == expected
     assert await page.locator(BANNER).inner_text() == expected
@@ -186,8 +188,8 @@ async def test_message_limit_names_messages(
     assert error["context"] == "message"
     assert error["status"] == 429
     assert error["limit"] == "messagesPerMinute"
-    seconds = shown_seconds(error["retryAfter"])
-    expected = f"Too many messages — please wait {seconds} seconds and try again."
+    wait = wait_phrase(error["retryAfter"])
+    expected = f"Too many messages — please wait {wait} and try again."
     assert error["message"] == expected
     assert await page.locator(BANNER).inner_text() == expected
 
@@ -229,8 +231,8 @@ async def test_rating_errors_name_rating(
     await rating.locator(".rate-send").click()
     error = (await wait_for_errors(page, 1))[0]
     assert error["context"] == "rating"
-    seconds = shown_seconds(error["retryAfter"])
-    expected = f"Too many requests — please wait {seconds} seconds and try again."
+    wait = wait_phrase(error["retryAfter"])
+    expected = f"Too many requests — please wait {wait} and try again."
     assert error["message"] == expected
     assert error["limit"] == "requestsPerMinute"
     assert await page.locator(BANNER).inner_text() == expected
@@ -281,3 +283,43 @@ async def test_session_limit_in_locale(
     assert opened["limit"] == "widgetSessionsPerMinute"
     assert opened["message"].startswith(text)
     assert text in await page.locator(BANNER).inner_text()
+
+
+async def test_last_second_reads_one_second(
+    context: Any,
+    browser_errors: BrowserErrors,
+    widget_server: LiveServer,
+    host_site: HostSite,
+    widget_key: str,
+) -> None:
+    """A 429 in the last second of the minute's window names "1 second", not a plural."""
+    browser_errors.allow_http(429, "/messages")
+    page = await load_widget(context, host_site, widget_server, widget_key, "c_last_second")
+    # The window of the conversation's messages starts with its first message, after this.
+    started = time.monotonic()
+    for number in range(MESSAGES_PER_MINUTE):
+        await type_message(page, f"Message {number + 1}")
+        await page.wait_for_function(
+            "n => window.__events.filter(e => e.name === 'message:sent').length >= n",
+            arg=number + 1,
+        )
+
+    # Send every 0.2 s from before the window's last second until a message
+    # is accepted, so some request meets the server in that last second.
+    await asyncio.sleep(max(0.0, started + 57 - time.monotonic()))
+    accepted = False
+    while not accepted and time.monotonic() < started + 80:
+        accepted = await page.evaluate(
+            "window.Campfire.sendMessage('Still there?').then(() => true, () => false)"
+        )
+        await asyncio.sleep(0.2)
+
+    assert accepted
+    errors = await events_named(page, "error")
+    assert [error["limit"] for error in errors] == ["messagesPerMinute"] * len(errors)
+    waits = [error["retryAfter"] for error in errors]
+    assert 1 in waits, waits
+    for error in errors:
+        wait = wait_phrase(error["retryAfter"])
+        expected = f"Too many messages — please wait {wait} and try again."
+        assert error["message"] == expected

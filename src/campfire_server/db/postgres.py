@@ -21,11 +21,15 @@ from psycopg import errors as pg_errors
 from psycopg.rows import dict_row
 
 from ..errors import ServiceUnavailable
+from ..outage_log import OutageLog
 from .database import Database, Work
 from .tx import Dialect, Tx
 from .writer import GroupWriter
 
 log = logging.getLogger(__name__)
+
+# The log message, and outage key, of reads that fail while PostgreSQL is down.
+_UNAVAILABLE = "postgresql unavailable"
 
 T = TypeVar("T")
 
@@ -150,6 +154,8 @@ class PostgresDatabase(Database):
         self._pool = _ReaderPool(url, pool_size)
         self._executor = ThreadPoolExecutor(max_workers=pool_size, thread_name_prefix="pg-read")
         self._writer = GroupWriter(_PostgresWriteConnection(url), name="pg-write")
+        # Failed reads during an outage, so each read does not log a line.
+        self._read_outages = OutageLog(log)
 
     async def write(self, work: Work[T], *, order_key: str | None = None) -> T:
         return await self._writer.run(work, order_key)
@@ -172,19 +178,24 @@ class PostgresDatabase(Database):
                     if not snapshot:
                         conn.autocommit = True
                         try:
-                            return work(Tx(conn.cursor(), "postgresql"))
+                            result = work(Tx(conn.cursor(), "postgresql"))
                         finally:
                             conn.autocommit = False
-                    with conn.transaction():
-                        return work(Tx(conn.cursor(), "postgresql"))
+                    else:
+                        with conn.transaction():
+                            result = work(Tx(conn.cursor(), "postgresql"))
             except psycopg.OperationalError as error:
                 if attempt == 0:
                     continue
-                log.warning("postgresql unavailable", extra={"error": str(error)[:200]})
+                self._read_outages.failure(
+                    _UNAVAILABLE, _UNAVAILABLE, extra={"error": str(error)[:200]}
+                )
                 raise ServiceUnavailable(
                     "the database is unavailable; retry the request shortly",
                     headers={"Retry-After": "1"},
                 ) from None
+            self._read_outages.recovery(_UNAVAILABLE, "postgresql available again")
+            return result
         raise AssertionError("unreachable")
 
     async def read(self, work: Work[T]) -> T:

@@ -26,11 +26,16 @@ from typing import Any, Protocol
 
 from .. import mock
 from ..errors import ServiceUnavailable
+from ..outage_log import OutageLog
 from .batch import StatementBatch
 from .journal import journal_for_this_task
 from .tx import Dialect, LogEntry, Tx
 
 log = logging.getLogger(__name__)
+
+# Log messages of failures that repeat for every write during an outage, and their outage keys.
+_WRITE_FAILED = "write group failed"
+_RECONNECT_FAILED = "database reconnect failed"
 
 MAX_GROUP = 64
 # Runs of a group that PostgreSQL aborted for a deadlock or serialization
@@ -99,6 +104,8 @@ class GroupWriter:
         self._queue: queue.SimpleQueue[Queued | None] = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._loop, name=name, daemon=True)
         self._closed = False
+        # Failed groups during a database outage, so each write does not log a line.
+        self._outages = OutageLog(log)
         self._thread.start()
 
     # Called from any thread ---------------------------------------------------
@@ -378,7 +385,7 @@ class GroupWriter:
         """
         for attempt in range(1, GROUP_ATTEMPTS + 1):
             try:
-                return self._run_group_once(group)
+                outcomes = self._run_group_once(group)
             except Exception as error:
                 if attempt < GROUP_ATTEMPTS and self._connection.is_retryable(error):
                     self._retry_after(error, attempt, len(group))
@@ -393,6 +400,9 @@ class GroupWriter:
                     )
                 )
                 return [(False, unavailable, [], []) for _ in group]
+            self._outages.recovery(_WRITE_FAILED, "write groups commit again")
+            self._outages.recovery(_RECONNECT_FAILED, "database reconnected")
+            return outcomes
         raise AssertionError("unreachable")
 
     def _run_group_once(self, group: list[Queued]) -> list[Outcome]:
@@ -429,8 +439,11 @@ class GroupWriter:
         outage = isinstance(error, ServiceUnavailable) or self._connection.is_connection_error(
             error
         )
-        report = log.warning if outage else log.error
-        report("write group failed", extra={"error": str(error)[:300]})
+        fields = {"error": str(error)[:300]}
+        if outage:
+            self._outages.failure(_WRITE_FAILED, _WRITE_FAILED, extra=fields)
+        else:
+            log.error(_WRITE_FAILED, extra=fields)
         try:
             self._connection.rollback(self._connection.cursor())
         except Exception:
@@ -439,8 +452,10 @@ class GroupWriter:
             try:
                 self._connection.reconnect()
             except Exception as reconnect_error:
-                log.warning(
-                    "database reconnect failed", extra={"error": str(reconnect_error)[:300]}
+                self._outages.failure(
+                    _RECONNECT_FAILED,
+                    _RECONNECT_FAILED,
+                    extra={"error": str(reconnect_error)[:300]},
                 )
 
 

@@ -31,11 +31,17 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from ..outage_log import OutageLog
 from ..redaction import hide_password
 from ..redis_namespace import DEFAULT_PREFIX, RedisNamespace
 from .events import dumps
 
 log = logging.getLogger(__name__)
+
+# Log messages of presence writes that fail during a Redis outage, and their outage keys.
+_COUNT_FAILED = "redis socket count failed; counting this process only"
+_RELEASE_FAILED = "redis socket release failed"
+_REFRESH_FAILED = "redis lease refresh failed"
 
 Deliver = Callable[[dict[str, Any]], None]
 
@@ -224,6 +230,8 @@ class RedisBroker(Broker):
         import redis.asyncio as redis
 
         self._url = url
+        # Presence writes that fail during a Redis outage, by log message.
+        self._outages = OutageLog(log)
         self.lease_seconds = lease_seconds
         self.refresh_seconds = lease_seconds / 3
         self.sweep_seconds = min(MAX_SWEEP_SECONDS, lease_seconds / 3)
@@ -449,11 +457,13 @@ class RedisBroker(Broker):
         except Exception as error:
             # Without Redis each process counts only its own sockets, the way
             # rate limits fall back, so realtime keeps working locally.
-            log.warning(
-                "redis socket count failed; counting this process only",
+            self._outages.failure(
+                _COUNT_FAILED,
+                _COUNT_FAILED,
                 extra={"error": str(error), "organization_id": org_id, "agent_id": agent_id},
             )
             return self._local_count(org_id, agent_id, connection_id)
+        self._outages.recovery(_COUNT_FAILED, "redis socket counts recovered")
         return int(count)
 
     async def leave_presence(self, org_id: str, agent_id: str, connection_id: str) -> int:
@@ -473,11 +483,13 @@ class RedisBroker(Broker):
                 json.dumps([org_id, agent_id]),
             )
         except Exception as error:
-            log.warning(
-                "redis socket release failed",
+            self._outages.failure(
+                _RELEASE_FAILED,
+                _RELEASE_FAILED,
                 extra={"error": str(error), "organization_id": org_id, "agent_id": agent_id},
             )
             return 0
+        self._outages.recovery(_RELEASE_FAILED, "redis socket releases recovered")
         return int(count)
 
     async def presence_count(self, org_id: str, agent_id: str) -> int:
@@ -518,8 +530,9 @@ class RedisBroker(Broker):
                     )
                 results = await pipe.execute()
         except Exception as error:
-            log.warning("redis lease refresh failed", extra={"error": str(error)})
+            self._outages.failure(_REFRESH_FAILED, _REFRESH_FAILED, extra={"error": str(error)})
             return []
+        self._outages.recovery(_REFRESH_FAILED, "redis lease refresh recovered")
         await self._release_closed(renewed)
         recreated = []
         for index, ((org_id, agent_id), _members) in enumerate(renewed):

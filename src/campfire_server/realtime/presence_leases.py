@@ -19,9 +19,15 @@ import secrets
 from .. import clock
 from ..db.database import Database
 from ..db.tx import Tx
+from ..outage_log import OutageLog
 from .brokers import LEASE_SECONDS, MAX_SWEEP_SECONDS, InProcessBroker
 
 log = logging.getLogger(__name__)
+
+# Log messages of lease writes that fail during an outage, and their outage keys.
+_NOT_STORED = "presence lease not stored; counting this process's sockets only"
+_NOT_RELEASED = "presence lease not released; it counts until it expires"
+_REFRESH_FAILED = "presence lease refresh failed"
 
 _COUNT = (
     "SELECT COUNT(*) AS n FROM presence_leases "
@@ -38,6 +44,8 @@ class DatabasePresenceBroker(InProcessBroker):
         super().__init__()
         self._db = db
         self.process_id = f"proc_{secrets.token_hex(8)}"
+        # Lease writes that fail during a database outage, by log message.
+        self._outages = OutageLog(log)
         self.lease_ms = int(lease_seconds * 1000)
         self.refresh_seconds = lease_seconds / 3
         self.sweep_seconds = min(MAX_SWEEP_SECONDS, lease_seconds / 3)
@@ -56,13 +64,16 @@ class DatabasePresenceBroker(InProcessBroker):
             return int(tx.value(_COUNT, org_id=org_id, agent_id=agent_id, now=now) or 0)
 
         try:
-            return await self._db.write(work)
+            count = await self._db.write(work)
         except Exception as error:  # any database failure; the socket stays open
-            log.warning(
-                "presence lease not stored; counting this process's sockets only",
+            self._outages.failure(
+                _NOT_STORED,
+                _NOT_STORED,
                 extra={"error": str(error), "organization_id": org_id, "agent_id": agent_id},
             )
             return len(self._sockets.get((org_id, agent_id), ()))
+        self._outages.recovery(_NOT_STORED, "presence leases are stored again")
+        return count
 
     async def leave_presence(self, org_id: str, agent_id: str, connection_id: str) -> int:
         sockets = self._sockets.get((org_id, agent_id), {})
@@ -79,13 +90,16 @@ class DatabasePresenceBroker(InProcessBroker):
             return int(tx.value(_COUNT, org_id=org_id, agent_id=agent_id, now=now) or 0)
 
         try:
-            return await self._db.write(work)
+            count = await self._db.write(work)
         except Exception as error:  # any database failure; the lease then runs out
-            log.warning(
-                "presence lease not released; it counts until it expires",
+            self._outages.failure(
+                _NOT_RELEASED,
+                _NOT_RELEASED,
                 extra={"error": str(error), "organization_id": org_id, "agent_id": agent_id},
             )
             return len(sockets)
+        self._outages.recovery(_NOT_RELEASED, "presence leases are released again")
+        return count
 
     async def presence_count(self, org_id: str, agent_id: str) -> int:
         now = clock.now_ms()
@@ -144,8 +158,9 @@ class DatabasePresenceBroker(InProcessBroker):
         try:
             recreated = await self._db.write(work)
         except Exception as error:  # any database failure; the next refresh tries again
-            log.warning("presence lease refresh failed", extra={"error": str(error)})
+            self._outages.failure(_REFRESH_FAILED, _REFRESH_FAILED, extra={"error": str(error)})
             return []
+        self._outages.recovery(_REFRESH_FAILED, "presence lease refresh recovered")
         await self._release_closed(sockets)
         return recreated
 

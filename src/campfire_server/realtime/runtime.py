@@ -27,6 +27,7 @@ from ..errors import NotFound, ServiceError
 from ..events import bus
 from ..events.records import EventRecord
 from ..logs import log_retried_failure
+from ..outage_log import OutageLog
 from ..routing import actions as routing_actions
 from ..routing import rules as routing_rules
 from .brokers import RESYNC, UNKNOWN_COUNT, Broker, InProcessBroker, open_broker
@@ -43,6 +44,11 @@ from .presence_leases import DatabasePresenceBroker
 from .service import prune_events
 
 log = logging.getLogger(__name__)
+
+# Messages of the background steps that fail and run again, and the keys of their outages.
+_SWEEP_FAILED = "realtime sweep failed"
+_PRESENCE_SWEEP_FAILED = "realtime presence sweep failed"
+_REVOCATION_CHECK_FAILED = "realtime revocation check failed"
 
 SWEEP_SECONDS = 1.0
 PRUNE_INTERVAL_SECONDS = 3600.0
@@ -105,6 +111,9 @@ class RealtimeService:
         self.hub.gap_reader = self.catch_up.request
         self.broker = broker or self._open_broker()
         self.credentials = CredentialWatch(self.hub, db)
+        # Failures of the background loops' steps, per message, so a step
+        # that fails on every round during an outage logs once a minute.
+        self.loop_outages = OutageLog(log)
         # Called with each revoked key's or deleted agent's id, to drop cached credentials.
         self.revocation_listeners: list[Callable[[str], None]] = []
         self._tasks: list[asyncio.Task[None]] = []
@@ -650,8 +659,14 @@ class RealtimeService:
                     await self.restore_presence(await self.broker.refresh())
             except Exception as error:
                 log_retried_failure(
-                    log, "realtime sweep failed", error, retry=f"the sweep in {SWEEP_SECONDS:g} s"
+                    log,
+                    _SWEEP_FAILED,
+                    error,
+                    retry=f"the sweep in {SWEEP_SECONDS:g} s",
+                    outages=self.loop_outages,
                 )
+            else:
+                self.loop_outages.recovery(_SWEEP_FAILED, "realtime sweep recovered")
             if now >= next_presence_sweep:
                 next_presence_sweep = now + self.broker.sweep_seconds
                 try:
@@ -659,9 +674,14 @@ class RealtimeService:
                 except Exception as error:
                     log_retried_failure(
                         log,
-                        "realtime presence sweep failed",
+                        _PRESENCE_SWEEP_FAILED,
                         error,
                         retry=f"the presence sweep in {self.broker.sweep_seconds:g} s",
+                        outages=self.loop_outages,
+                    )
+                else:
+                    self.loop_outages.recovery(
+                        _PRESENCE_SWEEP_FAILED, "realtime presence sweep recovered"
                     )
             if now >= next_revocation_check:
                 next_revocation_check = now + REVOCATION_CHECK_SECONDS
@@ -670,9 +690,14 @@ class RealtimeService:
                 except Exception as error:
                     log_retried_failure(
                         log,
-                        "realtime revocation check failed",
+                        _REVOCATION_CHECK_FAILED,
                         error,
                         retry=f"the check in {REVOCATION_CHECK_SECONDS:g} s",
+                        outages=self.loop_outages,
+                    )
+                else:
+                    self.loop_outages.recovery(
+                        _REVOCATION_CHECK_FAILED, "realtime revocation check recovered"
                     )
 
     async def _prune_loop(self) -> None:

@@ -34,7 +34,8 @@
 
   var STRINGS = {
     en: {
-      openChat: 'Open chat', closeChat: 'Close chat', unread: '{n} unread',
+      openChat: 'Open chat', closeChat: 'Close chat',
+      unread: { one: '{n} unread message', other: '{n} unread messages' },
       title: 'Chat with us', subtitle: 'We usually answer right away',
       greeting: 'Hi! Ask us anything. Our assistant answers right away, and a person can take over.',
       greetingNamed: 'Hi {name}! Ask us anything. Our assistant answers right away, and a person can take over.',
@@ -43,17 +44,27 @@
       sources: 'Sources', notSent: 'Not sent.', retry: 'Retry',
       typingAgent: '{name} is typing…', typingAssistant: 'The assistant is typing…',
       queued: 'Connecting you with a person.', queuePosition: 'You are number {n} in line.',
-      waitSoon: 'Expected wait: under a minute.', waitMinutes: 'Expected wait: about {n} min.',
+      waitSoon: 'Expected wait: under a minute.',
+      waitMinutes: { one: 'Expected wait: about {n} minute.', other: 'Expected wait: about {n} minutes.' },
       assigned: '{name} has joined the conversation.', anAgent: 'An agent',
       ratePrompt: 'How did we do?', rateLabel: 'Rate {n} out of 5',
       commentLabel: 'Anything to add? (optional)', rateSend: 'Send rating',
       rateThanks: 'Thanks for your feedback.', messageLog: 'Conversation',
       errTooMany: 'Too many messages — please wait a few seconds and try again.',
-      errTooManyWait: 'Too many messages — please wait {n} seconds and try again.',
+      errTooManyWait: {
+        one: 'Too many messages — please wait {n} second and try again.',
+        other: 'Too many messages — please wait {n} seconds and try again.'
+      },
       errTooManyChats: 'Too many chats were started from your network — please wait a minute and try again.',
-      errTooManyChatsWait: 'Too many chats were started from your network — please wait {n} seconds and try again.',
+      errTooManyChatsWait: {
+        one: 'Too many chats were started from your network — please wait {n} second and try again.',
+        other: 'Too many chats were started from your network — please wait {n} seconds and try again.'
+      },
       errBusy: 'Too many requests — please wait a few seconds and try again.',
-      errBusyWait: 'Too many requests — please wait {n} seconds and try again.',
+      errBusyWait: {
+        one: 'Too many requests — please wait {n} second and try again.',
+        other: 'Too many requests — please wait {n} seconds and try again.'
+      },
       errNetwork: 'Can\u2019t reach the chat service. Check your connection and try again.',
       errUnavailable: 'Chat isn\u2019t available on this page right now.',
       errTooLong: 'That message is too long. Please shorten it to 10,000 characters or fewer.',
@@ -65,7 +76,8 @@
       dismiss: 'Dismiss'
     },
     fr: {
-      openChat: 'Ouvrir le chat', closeChat: 'Fermer le chat', unread: '{n} non lus',
+      openChat: 'Ouvrir le chat', closeChat: 'Fermer le chat',
+      unread: { one: '{n} message non lu', other: '{n} messages non lus' },
       title: 'Discutons', subtitle: 'Nous répondons en général tout de suite',
       greeting: 'Bonjour ! Posez votre question : notre assistant répond tout de suite, et une personne peut prendre le relais.',
       greetingNamed: 'Bonjour {name} ! Posez votre question : notre assistant répond tout de suite, et une personne peut prendre le relais.',
@@ -74,16 +86,26 @@
       notSent: 'Non envoyé.', retry: 'Réessayer', typingAgent: '{name} écrit…',
       typingAssistant: 'L\u2019assistant écrit…', queued: 'Nous vous mettons en relation avec une personne.',
       queuePosition: 'Vous êtes numéro {n} dans la file.', waitSoon: 'Attente prévue : moins d\u2019une minute.',
-      waitMinutes: 'Attente prévue : environ {n} min.', assigned: '{name} a rejoint la conversation.',
+      waitMinutes: { one: 'Attente prévue : environ {n} minute.', other: 'Attente prévue : environ {n} minutes.' },
+      assigned: '{name} a rejoint la conversation.',
       anAgent: 'Un conseiller', ratePrompt: 'Comment était notre aide ?', rateLabel: 'Noter {n} sur 5',
       commentLabel: 'Un commentaire ? (facultatif)', rateSend: 'Envoyer la note',
       rateThanks: 'Merci pour votre avis.', messageLog: 'Conversation',
       errTooMany: 'Trop de messages — patientez quelques secondes puis réessayez.',
-      errTooManyWait: 'Trop de messages — patientez {n} secondes puis réessayez.',
+      errTooManyWait: {
+        one: 'Trop de messages — patientez {n} seconde puis réessayez.',
+        other: 'Trop de messages — patientez {n} secondes puis réessayez.'
+      },
       errTooManyChats: 'Trop de conversations ouvertes depuis votre réseau — patientez une minute puis réessayez.',
-      errTooManyChatsWait: 'Trop de conversations ouvertes depuis votre réseau — patientez {n} secondes puis réessayez.',
+      errTooManyChatsWait: {
+        one: 'Trop de conversations ouvertes depuis votre réseau — patientez {n} seconde puis réessayez.',
+        other: 'Trop de conversations ouvertes depuis votre réseau — patientez {n} secondes puis réessayez.'
+      },
       errBusy: 'Trop de requêtes — patientez quelques secondes puis réessayez.',
-      errBusyWait: 'Trop de requêtes — patientez {n} secondes puis réessayez.',
+      errBusyWait: {
+        one: 'Trop de requêtes — patientez {n} seconde puis réessayez.',
+        other: 'Trop de requêtes — patientez {n} secondes puis réessayez.'
+      },
       errNetwork: 'Le service de chat est injoignable. Vérifiez votre connexion et réessayez.',
       errUnavailable: 'Le chat n\u2019est pas disponible sur cette page pour le moment.',
       errTooLong: 'Ce message est trop long : 10 000 caractères au plus.',
@@ -94,7 +116,8 @@
       errRating: 'Votre note n\u2019a pas pu être enregistrée. Réessayez.', dismiss: 'Fermer'
     },
     de: {
-      openChat: 'Chat öffnen', closeChat: 'Chat schließen', unread: '{n} ungelesen',
+      openChat: 'Chat öffnen', closeChat: 'Chat schließen',
+      unread: { one: '{n} ungelesene Nachricht', other: '{n} ungelesene Nachrichten' },
       title: 'Schreiben Sie uns', subtitle: 'Wir antworten meist sofort',
       greeting: 'Hallo! Fragen Sie uns alles. Unser Assistent antwortet sofort, und ein Mensch kann übernehmen.',
       greetingNamed: 'Hallo {name}! Fragen Sie uns alles. Unser Assistent antwortet sofort, und ein Mensch kann übernehmen.',
@@ -103,16 +126,26 @@
       notSent: 'Nicht gesendet.', retry: 'Erneut senden', typingAgent: '{name} schreibt…',
       typingAssistant: 'Der Assistent schreibt…', queued: 'Wir verbinden Sie mit einem Menschen.',
       queuePosition: 'Sie sind Nummer {n} in der Warteschlange.', waitSoon: 'Wartezeit: unter einer Minute.',
-      waitMinutes: 'Wartezeit: etwa {n} Min.', assigned: '{name} ist dem Gespräch beigetreten.',
+      waitMinutes: { one: 'Wartezeit: etwa {n} Minute.', other: 'Wartezeit: etwa {n} Minuten.' },
+      assigned: '{name} ist dem Gespräch beigetreten.',
       anAgent: 'Ein Mitarbeiter', ratePrompt: 'Wie zufrieden waren Sie?', rateLabel: '{n} von 5 Sternen',
       commentLabel: 'Noch etwas? (optional)', rateSend: 'Bewertung senden',
       rateThanks: 'Danke für Ihre Rückmeldung.', messageLog: 'Gespräch',
       errTooMany: 'Zu viele Nachrichten — bitte warten Sie einige Sekunden.',
-      errTooManyWait: 'Zu viele Nachrichten — bitte warten Sie {n} Sekunden.',
+      errTooManyWait: {
+        one: 'Zu viele Nachrichten — bitte warten Sie {n} Sekunde.',
+        other: 'Zu viele Nachrichten — bitte warten Sie {n} Sekunden.'
+      },
       errTooManyChats: 'Zu viele Chats aus Ihrem Netzwerk — bitte warten Sie eine Minute.',
-      errTooManyChatsWait: 'Zu viele Chats aus Ihrem Netzwerk — bitte warten Sie {n} Sekunden.',
+      errTooManyChatsWait: {
+        one: 'Zu viele Chats aus Ihrem Netzwerk — bitte warten Sie {n} Sekunde.',
+        other: 'Zu viele Chats aus Ihrem Netzwerk — bitte warten Sie {n} Sekunden.'
+      },
       errBusy: 'Zu viele Anfragen — bitte warten Sie einige Sekunden.',
-      errBusyWait: 'Zu viele Anfragen — bitte warten Sie {n} Sekunden.',
+      errBusyWait: {
+        one: 'Zu viele Anfragen — bitte warten Sie {n} Sekunde.',
+        other: 'Zu viele Anfragen — bitte warten Sie {n} Sekunden.'
+      },
       errNetwork: 'Der Chat ist nicht erreichbar. Prüfen Sie Ihre Verbindung.',
       errUnavailable: 'Der Chat ist auf dieser Seite gerade nicht verfügbar.',
       errTooLong: 'Die Nachricht ist zu lang: höchstens 10.000 Zeichen.',
@@ -123,7 +156,8 @@
       errRating: 'Ihre Bewertung konnte nicht gespeichert werden.', dismiss: 'Schließen'
     },
     es: {
-      openChat: 'Abrir chat', closeChat: 'Cerrar chat', unread: '{n} sin leer',
+      openChat: 'Abrir chat', closeChat: 'Cerrar chat',
+      unread: { one: '{n} mensaje sin leer', other: '{n} mensajes sin leer' },
       title: 'Hable con nosotros', subtitle: 'Solemos responder al momento',
       greeting: '¡Hola! Pregúntenos lo que quiera. Nuestro asistente responde al momento y una persona puede continuar.',
       greetingNamed: '¡Hola, {name}! Pregúntenos lo que quiera. Nuestro asistente responde al momento y una persona puede continuar.',
@@ -132,16 +166,29 @@
       notSent: 'No enviado.', retry: 'Reintentar', typingAgent: '{name} está escribiendo…',
       typingAssistant: 'El asistente está escribiendo…', queued: 'Le estamos conectando con una persona.',
       queuePosition: 'Es el número {n} en la cola.', waitSoon: 'Espera prevista: menos de un minuto.',
-      waitMinutes: 'Espera prevista: unos {n} min.', assigned: '{name} se ha unido a la conversación.',
+      waitMinutes: {
+        one: 'Espera prevista: alrededor de {n} minuto.',
+        other: 'Espera prevista: alrededor de {n} minutos.'
+      },
+      assigned: '{name} se ha unido a la conversación.',
       anAgent: 'Un agente', ratePrompt: '¿Qué tal le hemos atendido?', rateLabel: 'Valorar con {n} de 5',
       commentLabel: '¿Algo más? (opcional)', rateSend: 'Enviar valoración',
       rateThanks: 'Gracias por su opinión.', messageLog: 'Conversación',
       errTooMany: 'Demasiados mensajes: espere unos segundos y vuelva a intentarlo.',
-      errTooManyWait: 'Demasiados mensajes: espere {n} segundos y vuelva a intentarlo.',
+      errTooManyWait: {
+        one: 'Demasiados mensajes: espere {n} segundo y vuelva a intentarlo.',
+        other: 'Demasiados mensajes: espere {n} segundos y vuelva a intentarlo.'
+      },
       errTooManyChats: 'Demasiados chats iniciados desde su red: espere un minuto y vuelva a intentarlo.',
-      errTooManyChatsWait: 'Demasiados chats iniciados desde su red: espere {n} segundos y vuelva a intentarlo.',
+      errTooManyChatsWait: {
+        one: 'Demasiados chats iniciados desde su red: espere {n} segundo y vuelva a intentarlo.',
+        other: 'Demasiados chats iniciados desde su red: espere {n} segundos y vuelva a intentarlo.'
+      },
       errBusy: 'Demasiadas solicitudes: espere unos segundos y vuelva a intentarlo.',
-      errBusyWait: 'Demasiadas solicitudes: espere {n} segundos y vuelva a intentarlo.',
+      errBusyWait: {
+        one: 'Demasiadas solicitudes: espere {n} segundo y vuelva a intentarlo.',
+        other: 'Demasiadas solicitudes: espere {n} segundos y vuelva a intentarlo.'
+      },
       errNetwork: 'No se puede conectar con el chat. Compruebe su conexión.',
       errUnavailable: 'El chat no está disponible en esta página ahora mismo.',
       errTooLong: 'El mensaje es demasiado largo: 10.000 caracteres como máximo.',
@@ -152,7 +199,8 @@
       errRating: 'No se pudo guardar su valoración.', dismiss: 'Cerrar'
     },
     pt: {
-      openChat: 'Abrir chat', closeChat: 'Fechar chat', unread: '{n} não lidas',
+      openChat: 'Abrir chat', closeChat: 'Fechar chat',
+      unread: { one: '{n} mensagem não lida', other: '{n} mensagens não lidas' },
       title: 'Fale conosco', subtitle: 'Costumamos responder na hora',
       greeting: 'Olá! Pergunte o que quiser. Nosso assistente responde na hora, e uma pessoa pode assumir a conversa.',
       greetingNamed: 'Olá, {name}! Pergunte o que quiser. Nosso assistente responde na hora, e uma pessoa pode assumir a conversa.',
@@ -161,16 +209,26 @@
       notSent: 'Não enviada.', retry: 'Tentar de novo', typingAgent: '{name} está digitando…',
       typingAssistant: 'O assistente está digitando…', queued: 'Estamos conectando você a uma pessoa.',
       queuePosition: 'Você é o número {n} na fila.', waitSoon: 'Espera prevista: menos de um minuto.',
-      waitMinutes: 'Espera prevista: cerca de {n} min.', assigned: '{name} entrou na conversa.',
+      waitMinutes: { one: 'Espera prevista: cerca de {n} minuto.', other: 'Espera prevista: cerca de {n} minutos.' },
+      assigned: '{name} entrou na conversa.',
       anAgent: 'Um atendente', ratePrompt: 'Como foi o atendimento?', rateLabel: 'Dar nota {n} de 5',
       commentLabel: 'Algo a acrescentar? (opcional)', rateSend: 'Enviar avaliação',
       rateThanks: 'Obrigado pela sua avaliação.', messageLog: 'Conversa',
       errTooMany: 'Mensagens demais — aguarde alguns segundos e tente de novo.',
-      errTooManyWait: 'Mensagens demais — aguarde {n} segundos e tente de novo.',
+      errTooManyWait: {
+        one: 'Mensagens demais — aguarde {n} segundo e tente de novo.',
+        other: 'Mensagens demais — aguarde {n} segundos e tente de novo.'
+      },
       errTooManyChats: 'Muitas conversas foram iniciadas a partir da sua rede — aguarde um minuto e tente de novo.',
-      errTooManyChatsWait: 'Muitas conversas foram iniciadas a partir da sua rede — aguarde {n} segundos e tente de novo.',
+      errTooManyChatsWait: {
+        one: 'Muitas conversas foram iniciadas a partir da sua rede — aguarde {n} segundo e tente de novo.',
+        other: 'Muitas conversas foram iniciadas a partir da sua rede — aguarde {n} segundos e tente de novo.'
+      },
       errBusy: 'Solicitações demais — aguarde alguns segundos e tente de novo.',
-      errBusyWait: 'Solicitações demais — aguarde {n} segundos e tente de novo.',
+      errBusyWait: {
+        one: 'Solicitações demais — aguarde {n} segundo e tente de novo.',
+        other: 'Solicitações demais — aguarde {n} segundos e tente de novo.'
+      },
       errNetwork: 'Não foi possível conectar ao chat. Verifique sua conexão e tente de novo.',
       errUnavailable: 'O chat não está disponível nesta página no momento.',
       errTooLong: 'Essa mensagem é longa demais: no máximo 10.000 caracteres.',
@@ -181,7 +239,8 @@
       errRating: 'Não foi possível salvar sua avaliação. Tente de novo.', dismiss: 'Fechar'
     },
     it: {
-      openChat: 'Apri la chat', closeChat: 'Chiudi la chat', unread: '{n} non letti',
+      openChat: 'Apri la chat', closeChat: 'Chiudi la chat',
+      unread: { one: '{n} messaggio non letto', other: '{n} messaggi non letti' },
       title: 'Scrivici', subtitle: 'Di solito rispondiamo subito',
       greeting: 'Ciao! Chiedici quello che vuoi. Il nostro assistente risponde subito e una persona può subentrare.',
       greetingNamed: 'Ciao {name}! Chiedici quello che vuoi. Il nostro assistente risponde subito e una persona può subentrare.',
@@ -190,16 +249,26 @@
       notSent: 'Non inviato.', retry: 'Riprova', typingAgent: '{name} sta scrivendo…',
       typingAssistant: 'L\u2019assistente sta scrivendo…', queued: 'Ti stiamo mettendo in contatto con una persona.',
       queuePosition: 'Sei il numero {n} in coda.', waitSoon: 'Attesa prevista: meno di un minuto.',
-      waitMinutes: 'Attesa prevista: circa {n} min.', assigned: '{name} si è unito alla conversazione.',
+      waitMinutes: { one: 'Attesa prevista: circa {n} minuto.', other: 'Attesa prevista: circa {n} minuti.' },
+      assigned: '{name} si è unito alla conversazione.',
       anAgent: 'Un operatore', ratePrompt: 'Come ti abbiamo aiutato?', rateLabel: 'Valuta {n} su 5',
       commentLabel: 'Vuoi aggiungere qualcosa? (facoltativo)', rateSend: 'Invia valutazione',
       rateThanks: 'Grazie per il tuo parere.', messageLog: 'Conversazione',
       errTooMany: 'Troppi messaggi — attendi qualche secondo e riprova.',
-      errTooManyWait: 'Troppi messaggi — attendi {n} secondi e riprova.',
+      errTooManyWait: {
+        one: 'Troppi messaggi — attendi {n} secondo e riprova.',
+        other: 'Troppi messaggi — attendi {n} secondi e riprova.'
+      },
       errTooManyChats: 'Troppe chat avviate dalla tua rete — attendi un minuto e riprova.',
-      errTooManyChatsWait: 'Troppe chat avviate dalla tua rete — attendi {n} secondi e riprova.',
+      errTooManyChatsWait: {
+        one: 'Troppe chat avviate dalla tua rete — attendi {n} secondo e riprova.',
+        other: 'Troppe chat avviate dalla tua rete — attendi {n} secondi e riprova.'
+      },
       errBusy: 'Troppe richieste — attendi qualche secondo e riprova.',
-      errBusyWait: 'Troppe richieste — attendi {n} secondi e riprova.',
+      errBusyWait: {
+        one: 'Troppe richieste — attendi {n} secondo e riprova.',
+        other: 'Troppe richieste — attendi {n} secondi e riprova.'
+      },
       errNetwork: 'Impossibile raggiungere la chat. Controlla la connessione e riprova.',
       errUnavailable: 'La chat non è disponibile su questa pagina al momento.',
       errTooLong: 'Il messaggio è troppo lungo: al massimo 10.000 caratteri.',
@@ -210,7 +279,8 @@
       errRating: 'Impossibile salvare la tua valutazione. Riprova.', dismiss: 'Chiudi'
     },
     nl: {
-      openChat: 'Chat openen', closeChat: 'Chat sluiten', unread: '{n} ongelezen',
+      openChat: 'Chat openen', closeChat: 'Chat sluiten',
+      unread: { one: '{n} ongelezen bericht', other: '{n} ongelezen berichten' },
       title: 'Chat met ons', subtitle: 'We antwoorden meestal meteen',
       greeting: 'Hallo! Vraag ons wat u wilt. Onze assistent antwoordt meteen, en een medewerker kan het overnemen.',
       greetingNamed: 'Hallo {name}! Vraag ons wat u wilt. Onze assistent antwoordt meteen, en een medewerker kan het overnemen.',
@@ -219,16 +289,29 @@
       notSent: 'Niet verstuurd.', retry: 'Opnieuw proberen', typingAgent: '{name} typt…',
       typingAssistant: 'De assistent typt…', queued: 'We verbinden u met een medewerker.',
       queuePosition: 'U bent nummer {n} in de wachtrij.', waitSoon: 'Verwachte wachttijd: minder dan een minuut.',
-      waitMinutes: 'Verwachte wachttijd: ongeveer {n} min.', assigned: '{name} neemt deel aan het gesprek.',
+      waitMinutes: {
+        one: 'Verwachte wachttijd: ongeveer {n} minuut.',
+        other: 'Verwachte wachttijd: ongeveer {n} minuten.'
+      },
+      assigned: '{name} neemt deel aan het gesprek.',
       anAgent: 'Een medewerker', ratePrompt: 'Hoe hebben we het gedaan?', rateLabel: '{n} van de 5 sterren',
       commentLabel: 'Nog iets toe te voegen? (optioneel)', rateSend: 'Beoordeling versturen',
       rateThanks: 'Bedankt voor uw feedback.', messageLog: 'Gesprek',
       errTooMany: 'Te veel berichten — wacht een paar seconden en probeer het opnieuw.',
-      errTooManyWait: 'Te veel berichten — wacht {n} seconden en probeer het opnieuw.',
+      errTooManyWait: {
+        one: 'Te veel berichten — wacht {n} seconde en probeer het opnieuw.',
+        other: 'Te veel berichten — wacht {n} seconden en probeer het opnieuw.'
+      },
       errTooManyChats: 'Te veel chats gestart vanaf uw netwerk — wacht een minuut en probeer het opnieuw.',
-      errTooManyChatsWait: 'Te veel chats gestart vanaf uw netwerk — wacht {n} seconden en probeer het opnieuw.',
+      errTooManyChatsWait: {
+        one: 'Te veel chats gestart vanaf uw netwerk — wacht {n} seconde en probeer het opnieuw.',
+        other: 'Te veel chats gestart vanaf uw netwerk — wacht {n} seconden en probeer het opnieuw.'
+      },
       errBusy: 'Te veel verzoeken — wacht een paar seconden en probeer het opnieuw.',
-      errBusyWait: 'Te veel verzoeken — wacht {n} seconden en probeer het opnieuw.',
+      errBusyWait: {
+        one: 'Te veel verzoeken — wacht {n} seconde en probeer het opnieuw.',
+        other: 'Te veel verzoeken — wacht {n} seconden en probeer het opnieuw.'
+      },
       errNetwork: 'De chat is niet bereikbaar. Controleer uw verbinding en probeer het opnieuw.',
       errUnavailable: 'De chat is op deze pagina nu niet beschikbaar.',
       errTooLong: 'Dit bericht is te lang: maximaal 10.000 tekens.',
@@ -237,14 +320,340 @@
       errLiveBusy: 'De livechat is nu druk, dus nieuwe antwoorden kunnen een paar seconden later verschijnen.',
       errLive: 'De liveverbinding is onderbroken, dus nieuwe antwoorden kunnen een paar seconden later verschijnen.',
       errRating: 'Uw beoordeling kon niet worden opgeslagen. Probeer het opnieuw.', dismiss: 'Sluiten'
+    },
+    ru: {
+      openChat: 'Открыть чат', closeChat: 'Закрыть чат',
+      unread: {
+        one: '{n} непрочитанное сообщение', few: '{n} непрочитанных сообщения',
+        many: '{n} непрочитанных сообщений', other: '{n} непрочитанного сообщения'
+      },
+      title: 'Напишите нам', subtitle: 'Обычно мы отвечаем сразу',
+      greeting: 'Здравствуйте! Задайте любой вопрос. Наш ассистент ответит сразу, а при необходимости подключится сотрудник.',
+      greetingNamed: 'Здравствуйте, {name}! Задайте любой вопрос. Наш ассистент ответит сразу, а при необходимости подключится сотрудник.',
+      placeholder: 'Напишите сообщение…', messageLabel: 'Сообщение', send: 'Отправить',
+      you: 'Вы', assistant: 'Ассистент', agent: 'Сотрудник поддержки', system: 'Campfire', sources: 'Источники',
+      notSent: 'Не отправлено.', retry: 'Повторить', typingAgent: '{name} печатает…',
+      typingAssistant: 'Ассистент печатает…', queued: 'Соединяем вас с сотрудником.',
+      queuePosition: 'Ваш номер в очереди: {n}.', waitSoon: 'Ожидание: меньше минуты.',
+      waitMinutes: {
+        one: 'Ожидание: примерно {n} минута.', few: 'Ожидание: примерно {n} минуты.',
+        many: 'Ожидание: примерно {n} минут.', other: 'Ожидание: примерно {n} минуты.'
+      },
+      assigned: '{name} теперь в чате.', anAgent: 'Сотрудник',
+      ratePrompt: 'Как мы справились?', rateLabel: 'Оценка {n} из 5',
+      commentLabel: 'Хотите что-то добавить? (необязательно)', rateSend: 'Отправить оценку',
+      rateThanks: 'Спасибо за отзыв.', messageLog: 'Разговор',
+      errTooMany: 'Слишком много сообщений — подождите несколько секунд и попробуйте снова.',
+      errTooManyWait: {
+        one: 'Слишком много сообщений — подождите {n} секунду и попробуйте снова.',
+        few: 'Слишком много сообщений — подождите {n} секунды и попробуйте снова.',
+        many: 'Слишком много сообщений — подождите {n} секунд и попробуйте снова.',
+        other: 'Слишком много сообщений — подождите {n} секунды и попробуйте снова.'
+      },
+      errTooManyChats: 'Из вашей сети начато слишком много чатов — подождите минуту и попробуйте снова.',
+      errTooManyChatsWait: {
+        one: 'Из вашей сети начато слишком много чатов — подождите {n} секунду и попробуйте снова.',
+        few: 'Из вашей сети начато слишком много чатов — подождите {n} секунды и попробуйте снова.',
+        many: 'Из вашей сети начато слишком много чатов — подождите {n} секунд и попробуйте снова.',
+        other: 'Из вашей сети начато слишком много чатов — подождите {n} секунды и попробуйте снова.'
+      },
+      errBusy: 'Слишком много запросов — подождите несколько секунд и попробуйте снова.',
+      errBusyWait: {
+        one: 'Слишком много запросов — подождите {n} секунду и попробуйте снова.',
+        few: 'Слишком много запросов — подождите {n} секунды и попробуйте снова.',
+        many: 'Слишком много запросов — подождите {n} секунд и попробуйте снова.',
+        other: 'Слишком много запросов — подождите {n} секунды и попробуйте снова.'
+      },
+      errNetwork: 'Не удаётся связаться с чатом. Проверьте подключение и попробуйте снова.',
+      errUnavailable: 'Чат сейчас недоступен на этой странице.',
+      errTooLong: 'Сообщение слишком длинное: не более 10 000 символов.',
+      errInvalid: 'Не удалось отправить сообщение. Проверьте его и попробуйте снова.',
+      errServer: 'У нас что-то пошло не так. Попробуйте ещё раз чуть позже.',
+      errLiveBusy: 'Чат сейчас перегружен, поэтому новые ответы могут появляться с задержкой в несколько секунд.',
+      errLive: 'Соединение прервалось, поэтому новые ответы могут появляться с задержкой в несколько секунд.',
+      errRating: 'Не удалось сохранить вашу оценку. Попробуйте снова.', dismiss: 'Закрыть'
+    },
+    pl: {
+      openChat: 'Otwórz czat', closeChat: 'Zamknij czat',
+      unread: {
+        one: '{n} nieprzeczytana wiadomość', few: '{n} nieprzeczytane wiadomości',
+        many: '{n} nieprzeczytanych wiadomości', other: '{n} nieprzeczytanej wiadomości'
+      },
+      title: 'Porozmawiaj z nami', subtitle: 'Zwykle odpowiadamy od razu',
+      greeting: 'Cześć! Zapytaj nas o cokolwiek. Nasz asystent odpowiada od razu, a w razie potrzeby rozmowę przejmie konsultant.',
+      greetingNamed: 'Cześć, {name}! Zapytaj nas o cokolwiek. Nasz asystent odpowiada od razu, a w razie potrzeby rozmowę przejmie konsultant.',
+      placeholder: 'Napisz wiadomość…', messageLabel: 'Wiadomość', send: 'Wyślij',
+      you: 'Ty', assistant: 'Asystent', agent: 'Konsultant', system: 'Campfire', sources: 'Źródła',
+      notSent: 'Nie wysłano.', retry: 'Ponów', typingAgent: '{name} pisze…',
+      typingAssistant: 'Asystent pisze…', queued: 'Łączymy cię z konsultantem.',
+      queuePosition: 'Twoje miejsce w kolejce: {n}.', waitSoon: 'Przewidywany czas oczekiwania: poniżej minuty.',
+      waitMinutes: {
+        one: 'Przewidywany czas oczekiwania: około {n} minuty.',
+        few: 'Przewidywany czas oczekiwania: około {n} minut.',
+        many: 'Przewidywany czas oczekiwania: około {n} minut.',
+        other: 'Przewidywany czas oczekiwania: około {n} minuty.'
+      },
+      assigned: '{name} dołącza do rozmowy.', anAgent: 'Konsultant',
+      ratePrompt: 'Jak nam poszło?', rateLabel: 'Oceń na {n} z 5',
+      commentLabel: 'Chcesz coś dodać? (opcjonalnie)', rateSend: 'Wyślij ocenę',
+      rateThanks: 'Dziękujemy za opinię.', messageLog: 'Rozmowa',
+      errTooMany: 'Za dużo wiadomości — odczekaj kilka sekund i spróbuj ponownie.',
+      errTooManyWait: {
+        one: 'Za dużo wiadomości — odczekaj {n} sekundę i spróbuj ponownie.',
+        few: 'Za dużo wiadomości — odczekaj {n} sekundy i spróbuj ponownie.',
+        many: 'Za dużo wiadomości — odczekaj {n} sekund i spróbuj ponownie.',
+        other: 'Za dużo wiadomości — odczekaj {n} sekundy i spróbuj ponownie.'
+      },
+      errTooManyChats: 'Z twojej sieci rozpoczęto zbyt wiele czatów — odczekaj minutę i spróbuj ponownie.',
+      errTooManyChatsWait: {
+        one: 'Z twojej sieci rozpoczęto zbyt wiele czatów — odczekaj {n} sekundę i spróbuj ponownie.',
+        few: 'Z twojej sieci rozpoczęto zbyt wiele czatów — odczekaj {n} sekundy i spróbuj ponownie.',
+        many: 'Z twojej sieci rozpoczęto zbyt wiele czatów — odczekaj {n} sekund i spróbuj ponownie.',
+        other: 'Z twojej sieci rozpoczęto zbyt wiele czatów — odczekaj {n} sekundy i spróbuj ponownie.'
+      },
+      errBusy: 'Za dużo żądań — odczekaj kilka sekund i spróbuj ponownie.',
+      errBusyWait: {
+        one: 'Za dużo żądań — odczekaj {n} sekundę i spróbuj ponownie.',
+        few: 'Za dużo żądań — odczekaj {n} sekundy i spróbuj ponownie.',
+        many: 'Za dużo żądań — odczekaj {n} sekund i spróbuj ponownie.',
+        other: 'Za dużo żądań — odczekaj {n} sekundy i spróbuj ponownie.'
+      },
+      errNetwork: 'Nie można połączyć się z czatem. Sprawdź połączenie i spróbuj ponownie.',
+      errUnavailable: 'Czat jest teraz niedostępny na tej stronie.',
+      errTooLong: 'Ta wiadomość jest za długa: maksymalnie 10 000 znaków.',
+      errInvalid: 'Nie udało się wysłać tej wiadomości. Sprawdź ją i spróbuj ponownie.',
+      errServer: 'Coś poszło nie tak po naszej stronie. Spróbuj ponownie za chwilę.',
+      errLiveBusy: 'Czat na żywo jest teraz przeciążony, więc nowe odpowiedzi mogą pojawiać się z kilkusekundowym opóźnieniem.',
+      errLive: 'Połączenie na żywo zostało przerwane, więc nowe odpowiedzi mogą pojawiać się z kilkusekundowym opóźnieniem.',
+      errRating: 'Nie udało się zapisać twojej oceny. Spróbuj ponownie.', dismiss: 'Zamknij'
+    },
+    // Simplified Chinese, the table for every zh tag.
+    zh: {
+      openChat: '打开聊天', closeChat: '关闭聊天', unread: '{n} 条未读消息',
+      title: '联系我们', subtitle: '我们通常会立即回复',
+      greeting: '您好！有任何问题都可以问我们。我们的智能助手会立即回答，也可以转接人工客服。',
+      greetingNamed: '{name}，您好！有任何问题都可以问我们。我们的智能助手会立即回答，也可以转接人工客服。',
+      placeholder: '输入消息…', messageLabel: '消息', send: '发送',
+      you: '您', assistant: '助手', agent: '客服', system: 'Campfire', sources: '来源',
+      notSent: '未发送。', retry: '重试', typingAgent: '{name} 正在输入…',
+      typingAssistant: '助手正在输入…', queued: '正在为您转接人工客服。',
+      queuePosition: '您在队列中排第 {n} 位。', waitSoon: '预计等待：不到 1 分钟。',
+      waitMinutes: '预计等待：约 {n} 分钟。', assigned: '{name} 已加入对话。', anAgent: '一位客服',
+      ratePrompt: '您对我们的服务满意吗？', rateLabel: '评 {n} 分（满分 5 分）',
+      commentLabel: '还有什么要补充的吗？（选填）', rateSend: '提交评分',
+      rateThanks: '感谢您的反馈。', messageLog: '对话',
+      errTooMany: '消息发送过于频繁，请稍等几秒后重试。',
+      errTooManyWait: '消息发送过于频繁，请等待 {n} 秒后重试。',
+      errTooManyChats: '您所在的网络发起的对话过多，请等待一分钟后重试。',
+      errTooManyChatsWait: '您所在的网络发起的对话过多，请等待 {n} 秒后重试。',
+      errBusy: '请求过于频繁，请稍等几秒后重试。',
+      errBusyWait: '请求过于频繁，请等待 {n} 秒后重试。',
+      errNetwork: '无法连接到聊天服务。请检查网络连接后重试。',
+      errUnavailable: '此页面暂时无法使用聊天。',
+      errTooLong: '消息过长，请缩短到 10,000 个字符以内。',
+      errInvalid: '消息未能发送。请检查后重试。',
+      errServer: '我们这边出了点问题，请稍后重试。',
+      errLiveBusy: '实时聊天当前繁忙，新回复可能要过几秒才会显示。',
+      errLive: '实时连接已中断，新回复可能要过几秒才会显示。',
+      errRating: '您的评分未能保存，请重试。', dismiss: '关闭'
+    },
+    ja: {
+      openChat: 'チャットを開く', closeChat: 'チャットを閉じる', unread: '未読メッセージ {n} 件',
+      title: 'お問い合わせ', subtitle: '通常はすぐにお返事します',
+      greeting: 'こんにちは！何でもお気軽にお尋ねください。アシスタントがすぐにお答えし、必要に応じて担当者が対応を引き継ぎます。',
+      greetingNamed: '{name} 様、こんにちは！何でもお気軽にお尋ねください。アシスタントがすぐにお答えし、必要に応じて担当者が対応を引き継ぎます。',
+      placeholder: 'メッセージを入力…', messageLabel: 'メッセージ', send: '送信',
+      you: 'あなた', assistant: 'アシスタント', agent: 'サポート担当者', system: 'Campfire', sources: '出典',
+      notSent: '送信されていません。', retry: '再送信', typingAgent: '{name} が入力中…',
+      typingAssistant: 'アシスタントが入力中…', queued: '担当者におつなぎしています。',
+      queuePosition: '現在 {n} 番目にお待ちいただいています。', waitSoon: '予想待ち時間：1 分未満。',
+      waitMinutes: '予想待ち時間：約 {n} 分。', assigned: '{name} が会話に参加しました。', anAgent: '担当者',
+      ratePrompt: '対応はいかがでしたか？', rateLabel: '5 段階中 {n} で評価',
+      commentLabel: 'ご意見があればお書きください（任意）', rateSend: '評価を送信',
+      rateThanks: 'ご意見ありがとうございました。', messageLog: '会話',
+      errTooMany: 'メッセージが多すぎます。数秒待ってからもう一度お試しください。',
+      errTooManyWait: 'メッセージが多すぎます。{n} 秒待ってからもう一度お試しください。',
+      errTooManyChats: 'お使いのネットワークから開始されたチャットが多すぎます。1 分待ってからもう一度お試しください。',
+      errTooManyChatsWait: 'お使いのネットワークから開始されたチャットが多すぎます。{n} 秒待ってからもう一度お試しください。',
+      errBusy: 'リクエストが多すぎます。数秒待ってからもう一度お試しください。',
+      errBusyWait: 'リクエストが多すぎます。{n} 秒待ってからもう一度お試しください。',
+      errNetwork: 'チャットサービスに接続できません。接続を確認してもう一度お試しください。',
+      errUnavailable: '現在このページではチャットをご利用いただけません。',
+      errTooLong: 'メッセージが長すぎます。10,000 文字以内にしてください。',
+      errInvalid: 'メッセージを送信できませんでした。内容を確認してもう一度お試しください。',
+      errServer: 'こちらで問題が発生しました。しばらくしてからもう一度お試しください。',
+      errLiveBusy: 'ライブチャットが混み合っているため、新しい返信の表示に数秒かかることがあります。',
+      errLive: 'ライブ接続が中断されたため、新しい返信の表示に数秒かかることがあります。',
+      errRating: '評価を保存できませんでした。もう一度お試しください。', dismiss: '閉じる'
+    },
+    ko: {
+      openChat: '채팅 열기', closeChat: '채팅 닫기', unread: '읽지 않은 메시지 {n}개',
+      title: '문의하기', subtitle: '보통 바로 답변해 드립니다',
+      greeting: '안녕하세요! 무엇이든 물어보세요. 어시스턴트가 바로 답변하며, 필요하면 상담원이 이어서 도와드립니다.',
+      greetingNamed: '{name}님, 안녕하세요! 무엇이든 물어보세요. 어시스턴트가 바로 답변하며, 필요하면 상담원이 이어서 도와드립니다.',
+      placeholder: '메시지를 입력하세요…', messageLabel: '메시지', send: '보내기',
+      you: '나', assistant: '어시스턴트', agent: '상담원', system: 'Campfire', sources: '출처',
+      notSent: '전송되지 않았습니다.', retry: '다시 시도', typingAgent: '{name}님이 입력 중…',
+      typingAssistant: '어시스턴트가 입력 중…', queued: '상담원에게 연결하고 있습니다.',
+      queuePosition: '대기 순서: {n}번째입니다.', waitSoon: '예상 대기 시간: 1분 미만.',
+      waitMinutes: '예상 대기 시간: 약 {n}분.', assigned: '{name}님이 대화에 참여했습니다.', anAgent: '상담원',
+      ratePrompt: '상담은 어떠셨나요?', rateLabel: '5점 중 {n}점 주기',
+      commentLabel: '더 하실 말씀이 있나요? (선택 사항)', rateSend: '평가 보내기',
+      rateThanks: '의견을 보내 주셔서 감사합니다.', messageLog: '대화',
+      errTooMany: '메시지가 너무 많습니다. 몇 초 후에 다시 시도해 주세요.',
+      errTooManyWait: '메시지가 너무 많습니다. {n}초 후에 다시 시도해 주세요.',
+      errTooManyChats: '사용 중인 네트워크에서 시작된 채팅이 너무 많습니다. 1분 후에 다시 시도해 주세요.',
+      errTooManyChatsWait: '사용 중인 네트워크에서 시작된 채팅이 너무 많습니다. {n}초 후에 다시 시도해 주세요.',
+      errBusy: '요청이 너무 많습니다. 몇 초 후에 다시 시도해 주세요.',
+      errBusyWait: '요청이 너무 많습니다. {n}초 후에 다시 시도해 주세요.',
+      errNetwork: '채팅 서비스에 연결할 수 없습니다. 연결 상태를 확인하고 다시 시도해 주세요.',
+      errUnavailable: '지금은 이 페이지에서 채팅을 사용할 수 없습니다.',
+      errTooLong: '메시지가 너무 깁니다. 10,000자 이하로 줄여 주세요.',
+      errInvalid: '메시지를 보내지 못했습니다. 내용을 확인하고 다시 시도해 주세요.',
+      errServer: '저희 쪽에 문제가 발생했습니다. 잠시 후 다시 시도해 주세요.',
+      errLiveBusy: '실시간 채팅이 혼잡하여 새 답변이 표시되기까지 몇 초 걸릴 수 있습니다.',
+      errLive: '실시간 연결이 끊어져 새 답변이 표시되기까지 몇 초 걸릴 수 있습니다.',
+      errRating: '평가를 저장하지 못했습니다. 다시 시도해 주세요.', dismiss: '닫기'
+    },
+    // Arabic is written right to left, so RTL_LOCALES lists it.
+    ar: {
+      openChat: 'فتح المحادثة', closeChat: 'إغلاق المحادثة',
+      unread: {
+        zero: 'لا توجد رسائل غير مقروءة', one: 'رسالة واحدة غير مقروءة', two: 'رسالتان غير مقروءتين',
+        few: '{n} رسائل غير مقروءة', many: '{n} رسالة غير مقروءة', other: '{n} رسالة غير مقروءة'
+      },
+      title: 'تحدث معنا', subtitle: 'نرد عادةً على الفور',
+      greeting: 'مرحبًا! اسألنا عن أي شيء. يجيب مساعدنا على الفور، ويمكن لأحد موظفينا أن يتولى المحادثة.',
+      greetingNamed: 'مرحبًا {name}! اسألنا عن أي شيء. يجيب مساعدنا على الفور، ويمكن لأحد موظفينا أن يتولى المحادثة.',
+      placeholder: 'اكتب رسالة…', messageLabel: 'الرسالة', send: 'إرسال',
+      you: 'أنت', assistant: 'المساعد', agent: 'موظف الدعم', system: 'Campfire', sources: 'المصادر',
+      notSent: 'لم تُرسَل.', retry: 'إعادة المحاولة', typingAgent: '{name} يكتب…',
+      typingAssistant: 'المساعد يكتب…', queued: 'جارٍ توصيلك بأحد الموظفين.',
+      queuePosition: 'ترتيبك في قائمة الانتظار: {n}.', waitSoon: 'الانتظار المتوقع: أقل من دقيقة.',
+      waitMinutes: {
+        zero: 'الانتظار المتوقع: نحو {n} دقيقة.', one: 'الانتظار المتوقع: نحو دقيقة واحدة.',
+        two: 'الانتظار المتوقع: نحو دقيقتين.', few: 'الانتظار المتوقع: نحو {n} دقائق.',
+        many: 'الانتظار المتوقع: نحو {n} دقيقة.', other: 'الانتظار المتوقع: نحو {n} دقيقة.'
+      },
+      assigned: 'انضم {name} إلى المحادثة.', anAgent: 'أحد الموظفين',
+      ratePrompt: 'ما رأيك في خدمتنا؟', rateLabel: 'التقييم {n} من 5',
+      commentLabel: 'هل تود إضافة شيء؟ (اختياري)', rateSend: 'إرسال التقييم',
+      rateThanks: 'شكرًا على ملاحظاتك.', messageLog: 'المحادثة',
+      errTooMany: 'رسائل كثيرة جدًا — يُرجى الانتظار بضع ثوانٍ ثم المحاولة مرة أخرى.',
+      errTooManyWait: {
+        zero: 'رسائل كثيرة جدًا — يُرجى الانتظار {n} ثانية ثم المحاولة مرة أخرى.',
+        one: 'رسائل كثيرة جدًا — يُرجى الانتظار ثانية واحدة ثم المحاولة مرة أخرى.',
+        two: 'رسائل كثيرة جدًا — يُرجى الانتظار ثانيتين ثم المحاولة مرة أخرى.',
+        few: 'رسائل كثيرة جدًا — يُرجى الانتظار {n} ثوانٍ ثم المحاولة مرة أخرى.',
+        many: 'رسائل كثيرة جدًا — يُرجى الانتظار {n} ثانية ثم المحاولة مرة أخرى.',
+        other: 'رسائل كثيرة جدًا — يُرجى الانتظار {n} ثانية ثم المحاولة مرة أخرى.'
+      },
+      errTooManyChats: 'بدأت محادثات كثيرة جدًا من شبكتك — يُرجى الانتظار دقيقة ثم المحاولة مرة أخرى.',
+      errTooManyChatsWait: {
+        zero: 'بدأت محادثات كثيرة جدًا من شبكتك — يُرجى الانتظار {n} ثانية ثم المحاولة مرة أخرى.',
+        one: 'بدأت محادثات كثيرة جدًا من شبكتك — يُرجى الانتظار ثانية واحدة ثم المحاولة مرة أخرى.',
+        two: 'بدأت محادثات كثيرة جدًا من شبكتك — يُرجى الانتظار ثانيتين ثم المحاولة مرة أخرى.',
+        few: 'بدأت محادثات كثيرة جدًا من شبكتك — يُرجى الانتظار {n} ثوانٍ ثم المحاولة مرة أخرى.',
+        many: 'بدأت محادثات كثيرة جدًا من شبكتك — يُرجى الانتظار {n} ثانية ثم المحاولة مرة أخرى.',
+        other: 'بدأت محادثات كثيرة جدًا من شبكتك — يُرجى الانتظار {n} ثانية ثم المحاولة مرة أخرى.'
+      },
+      errBusy: 'طلبات كثيرة جدًا — يُرجى الانتظار بضع ثوانٍ ثم المحاولة مرة أخرى.',
+      errBusyWait: {
+        zero: 'طلبات كثيرة جدًا — يُرجى الانتظار {n} ثانية ثم المحاولة مرة أخرى.',
+        one: 'طلبات كثيرة جدًا — يُرجى الانتظار ثانية واحدة ثم المحاولة مرة أخرى.',
+        two: 'طلبات كثيرة جدًا — يُرجى الانتظار ثانيتين ثم المحاولة مرة أخرى.',
+        few: 'طلبات كثيرة جدًا — يُرجى الانتظار {n} ثوانٍ ثم المحاولة مرة أخرى.',
+        many: 'طلبات كثيرة جدًا — يُرجى الانتظار {n} ثانية ثم المحاولة مرة أخرى.',
+        other: 'طلبات كثيرة جدًا — يُرجى الانتظار {n} ثانية ثم المحاولة مرة أخرى.'
+      },
+      errNetwork: 'تعذّر الوصول إلى خدمة المحادثة. تحقق من اتصالك وحاول مرة أخرى.',
+      errUnavailable: 'المحادثة غير متاحة على هذه الصفحة حاليًا.',
+      errTooLong: 'هذه الرسالة طويلة جدًا. يُرجى اختصارها إلى 10,000 حرف أو أقل.',
+      errInvalid: 'تعذّر إرسال هذه الرسالة. يُرجى مراجعتها والمحاولة مرة أخرى.',
+      errServer: 'حدث خطأ من جهتنا. يُرجى المحاولة مرة أخرى بعد قليل.',
+      errLiveBusy: 'المحادثة المباشرة مشغولة الآن، لذا قد يستغرق ظهور الردود الجديدة بضع ثوانٍ.',
+      errLive: 'انقطع الاتصال المباشر، لذا قد يستغرق ظهور الردود الجديدة بضع ثوانٍ.',
+      errRating: 'تعذّر حفظ تقييمك. يُرجى المحاولة مرة أخرى.', dismiss: 'إغلاق'
+    },
+    tr: {
+      openChat: 'Sohbeti aç', closeChat: 'Sohbeti kapat', unread: '{n} okunmamış mesaj',
+      title: 'Bize yazın', subtitle: 'Genellikle hemen yanıt veririz',
+      greeting: 'Merhaba! Bize her şeyi sorabilirsiniz. Asistanımız hemen yanıt verir ve gerekirse bir temsilci görüşmeyi devralabilir.',
+      greetingNamed: 'Merhaba {name}! Bize her şeyi sorabilirsiniz. Asistanımız hemen yanıt verir ve gerekirse bir temsilci görüşmeyi devralabilir.',
+      placeholder: 'Bir mesaj yazın…', messageLabel: 'Mesaj', send: 'Gönder',
+      you: 'Siz', assistant: 'Asistan', agent: 'Destek temsilcisi', system: 'Campfire', sources: 'Kaynaklar',
+      notSent: 'Gönderilmedi.', retry: 'Yeniden dene', typingAgent: '{name} yazıyor…',
+      typingAssistant: 'Asistan yazıyor…', queued: 'Sizi bir temsilciye bağlıyoruz.',
+      queuePosition: 'Sıradaki yeriniz: {n}.', waitSoon: 'Tahmini bekleme: bir dakikadan az.',
+      waitMinutes: 'Tahmini bekleme: yaklaşık {n} dakika.', assigned: '{name} görüşmeye katıldı.',
+      anAgent: 'Bir temsilci', ratePrompt: 'Size nasıl yardımcı olduk?', rateLabel: '5 üzerinden {n} puan ver',
+      commentLabel: 'Eklemek istediğiniz bir şey var mı? (isteğe bağlı)', rateSend: 'Puanı gönder',
+      rateThanks: 'Geri bildiriminiz için teşekkürler.', messageLog: 'Görüşme',
+      errTooMany: 'Çok fazla mesaj — lütfen birkaç saniye bekleyip tekrar deneyin.',
+      errTooManyWait: 'Çok fazla mesaj — lütfen {n} saniye bekleyip tekrar deneyin.',
+      errTooManyChats: 'Ağınızdan çok fazla sohbet başlatıldı — lütfen bir dakika bekleyip tekrar deneyin.',
+      errTooManyChatsWait: 'Ağınızdan çok fazla sohbet başlatıldı — lütfen {n} saniye bekleyip tekrar deneyin.',
+      errBusy: 'Çok fazla istek — lütfen birkaç saniye bekleyip tekrar deneyin.',
+      errBusyWait: 'Çok fazla istek — lütfen {n} saniye bekleyip tekrar deneyin.',
+      errNetwork: 'Sohbet hizmetine ulaşılamıyor. Bağlantınızı kontrol edip tekrar deneyin.',
+      errUnavailable: 'Sohbet şu anda bu sayfada kullanılamıyor.',
+      errTooLong: 'Bu mesaj çok uzun: en fazla 10.000 karakter olabilir.',
+      errInvalid: 'Bu mesaj gönderilemedi. Lütfen kontrol edip tekrar deneyin.',
+      errServer: 'Bizim tarafımızda bir sorun oluştu. Lütfen biraz sonra tekrar deneyin.',
+      errLiveBusy: 'Canlı sohbet şu anda yoğun, bu yüzden yeni yanıtların görünmesi birkaç saniye sürebilir.',
+      errLive: 'Canlı bağlantı kesildi, bu yüzden yeni yanıtların görünmesi birkaç saniye sürebilir.',
+      errRating: 'Puanınız kaydedilemedi. Lütfen tekrar deneyin.', dismiss: 'Kapat'
     }
   };
 
+  // Locales whose text runs right to left.
+  var RTL_LOCALES = { ar: true };
+
+  // Return the STRINGS locale for the first of CampfireConfig.locale and the
+  // browser's preferred languages that has one, matched by the whole tag and
+  // then by its language subtag, else 'en'.
+  // NOTE: every Chinese tag, Traditional ones (zh-TW, zh-Hant) included,
+  // gets the Simplified Chinese table, because there is no Traditional one.
+  function negotiateLocale(requested) {
+    var candidates = [];
+    if (requested) candidates.push(requested);
+    if (navigator.languages) candidates = candidates.concat(Array.prototype.slice.call(navigator.languages));
+    if (navigator.language) candidates.push(navigator.language);
+    for (var i = 0; i < candidates.length; i++) {
+      var tag = String(candidates[i]).toLowerCase().replace(/_/g, '-');
+      if (Object.prototype.hasOwnProperty.call(STRINGS, tag)) return tag;
+      var language = tag.split('-')[0];
+      if (Object.prototype.hasOwnProperty.call(STRINGS, language)) return language;
+    }
+    return 'en';
+  }
+
+  // Return a function that gives the CLDR plural category (zero, one, two,
+  // few, many or other) of a number in ``locale``.
+  function pluralRules(locale) {
+    if (window.Intl && typeof Intl.PluralRules === 'function') {
+      var rules = new Intl.PluralRules(locale);
+      return function (n) { return rules.select(n); };
+    }
+    // Without Intl.PluralRules, the English rule is the best guess.
+    return function (n) { return n === 1 ? 'one' : 'other'; };
+  }
+
+  // Return t(key, values), which looks ``key`` up in ``locale`` and then in
+  // English, and fills each {name} with values[name]. A string with a count
+  // is an object of plural forms, picked by the category of values.n. A
+  // category that the object leaves out uses its 'other' form.
   function pickStrings(locale) {
-    var tag = String(locale || navigator.language || 'en').toLowerCase();
-    var table = STRINGS[tag.split('-')[0]] || STRINGS.en;
+    var plurals = { en: pluralRules('en') };
+    plurals[locale] = pluralRules(locale);
     return function (key, values) {
-      var text = table[key] || STRINGS.en[key] || key;
+      var source = Object.prototype.hasOwnProperty.call(STRINGS[locale], key) ? locale : 'en';
+      var text = STRINGS[source][key];
+      if (text == null) return key;
+      if (typeof text === 'object') {
+        var count = values && typeof values.n === 'number' ? values.n : NaN;
+        text = text[plurals[source](count)] || text.other;
+      }
       if (values) {
         text = text.replace(/\{(\w+)\}/g, function (whole, name) {
           return name in values ? String(values[name]) : whole;
@@ -265,6 +674,7 @@
     'font-family:system-ui,-apple-system,"Segoe UI",Roboto,"Helvetica Neue",Arial,sans-serif;',
     'font-size:14px;line-height:1.45;color:var(--cf-text);font-weight:400;font-style:normal;',
     'letter-spacing:normal;text-transform:none;text-align:left;direction:ltr;visibility:visible}',
+    '.cf[dir="rtl"]{direction:rtl;text-align:right}',
     'button,textarea,input{font:inherit;color:inherit;margin:0}',
     'button{cursor:pointer;border:0;background:none;padding:0}',
     ':focus-visible{outline:3px solid var(--cf-primary);outline-offset:2px}',
@@ -497,7 +907,8 @@
 
   function Widget(config) {
     this.config = config;
-    this.t = pickStrings(config.locale);
+    this.locale = negotiateLocale(config.locale);
+    this.t = pickStrings(this.locale);
     this.apiBase = String(config.apiBase || scriptOrigin() + '/api/v2').replace(/\/+$/, '');
     this.listeners = {};
     this.token = null;
@@ -608,10 +1019,7 @@
     if (error.status === 429) {
       var limit = error.details && error.details.name;
       var keys = LIMIT_STRINGS[limit] || ['errBusy', 'errBusyWait'];
-      // The texts with a number are plural in every locale, so a wait of one
-      // second is shown as two rather than as "1 seconds".
-      var seconds = Math.max(2, error.retryAfter);
-      return error.retryAfter ? t(keys[1], { n: seconds }) : t(keys[0]);
+      return error.retryAfter ? t(keys[1], { n: error.retryAfter }) : t(keys[0]);
     }
     var step = error.source || context;
     if (step === 'rating') return t('errRating');
@@ -637,6 +1045,8 @@
     applyStyles(shadow, this.config.nonce);
 
     var root = make('div', 'cf' + (theme.position === 'bottom-left' ? ' left' : ''));
+    root.lang = this.locale;
+    root.dir = RTL_LOCALES[this.locale] ? 'rtl' : 'ltr';
     if (theme.primaryColor && window.CSS && window.CSS.supports('color', theme.primaryColor)) {
       // CSSOM writes are allowed under a strict style-src, unlike style attributes.
       root.style.setProperty('--cf-primary', theme.primaryColor);
@@ -700,6 +1110,7 @@
     form.noValidate = true;
     var input = form.appendChild(make('textarea'));
     input.rows = 1;
+    input.dir = 'auto';
     input.placeholder = t('placeholder');
     input.setAttribute('aria-label', t('messageLabel'));
     input.maxLength = MAX_CONTENT * 2;
@@ -793,7 +1204,9 @@
       var who = node.appendChild(make('span', 'who', this.authorName(message)));
       if (type === 'agent' && message.authorId) who.setAttribute('data-agent', message.authorId);
     }
-    node.appendChild(make('div', 'body', message.content));
+    // Each message takes its direction from its own text, so an English
+    // reply reads left to right in an Arabic panel and the other way round.
+    node.appendChild(make('div', 'body', message.content)).dir = 'auto';
     // Sources go only under answers: a handoff message acknowledges the
     // request for a person, so the articles the AI weighed are not its evidence.
     var sources = answerSources(message);

@@ -46,6 +46,7 @@ from ..events import bus
 from ..events.records import EventRecord
 from ..logs import log_retried_failure
 from ..monitoring import metrics
+from ..outage_log import OutageLog
 from . import actions, fanout
 from .actions import Job, Outcome
 from .guard import DestinationRejected, ResolutionFailed, check_destination
@@ -59,6 +60,12 @@ EXCERPT_CHARS = 500
 EXCERPT_BYTES = 4096
 JITTER = 0.2
 USER_AGENT = f"Campfire-Webhooks/{__version__}"
+
+# Messages of the worker's steps that fail and run again, and the keys of their outages.
+_FAN_OUT_FAILED = "webhook worker could not fan events out"
+_OUTBOX_READ_FAILED = "webhook worker could not read the outbox"
+_CLAIM_FAILED = "webhook worker could not claim deliveries"
+_DELIVERY_CRASHED = "webhook delivery crashed"
 
 
 # Retry policy ---------------------------------------------------------------------
@@ -309,6 +316,9 @@ class DeliveryWorker:
         self._index_checked_at = 0.0
         self._fanned_out_at = 0.0
         self._events_pending = False
+        # Failed attempts per webhook id, and failed steps of the loop per message.
+        self.endpoint_outages = OutageLog(log)
+        self.step_outages = OutageLog(log)
 
     def wake(self) -> None:
         self._wake.set()
@@ -349,10 +359,13 @@ class DeliveryWorker:
         except Exception as error:
             log_retried_failure(
                 log,
-                "webhook worker could not fan events out",
+                _FAN_OUT_FAILED,
                 error,
                 retry=f"the fan-out in {poll:g} s",
+                outages=self.step_outages,
             )
+            return
+        self.step_outages.recovery(_FAN_OUT_FAILED, "webhook worker fans events out again")
 
     @property
     def in_flight(self) -> int:
@@ -398,19 +411,28 @@ class DeliveryWorker:
         )
         if outcome.succeeded:
             log.debug("webhook delivered", extra={"delivery_id": job.delivery_id})
-        else:
-            metrics.webhook_delivery_failures.inc()
-            log.warning(
-                "webhook attempt failed",
-                extra={
-                    "delivery_id": job.delivery_id,
-                    "webhook_id": job.webhook_id,
-                    "attempt": job.attempts + 1,
-                    "status_code": outcome.status_code,
-                    "error": outcome.error,
-                    "next_retry_at": clock.to_iso(outcome.next_retry_at),
-                },
+            self.endpoint_outages.recovery(
+                job.webhook_id,
+                "webhook endpoint recovered",
+                extra={"delivery_id": job.delivery_id, "webhook_id": job.webhook_id},
             )
+            return
+        metrics.webhook_delivery_failures.inc()
+        # A receiver that is down fails every delivery of every event, so the
+        # log keeps the first failure of each webhook's outage and then one
+        # summary a minute, each with the latest failure's ids and error.
+        self.endpoint_outages.failure(
+            job.webhook_id,
+            "webhook attempt failed",
+            extra={
+                "delivery_id": job.delivery_id,
+                "webhook_id": job.webhook_id,
+                "attempt": job.attempts + 1,
+                "status_code": outcome.status_code,
+                "error": outcome.error,
+                "next_retry_at": clock.to_iso(outcome.next_retry_at),
+            },
+        )
 
     async def _run_job(self, job: Job) -> None:
         try:
@@ -420,11 +442,14 @@ class DeliveryWorker:
         except Exception as error:
             log_retried_failure(
                 log,
-                "webhook delivery crashed",
+                _DELIVERY_CRASHED,
                 error,
                 retry=f"the delivery when its lease ends (at most {self._lease_text()})",
                 extra={"delivery_id": job.delivery_id},
+                outages=self.step_outages,
             )
+        else:
+            self.step_outages.recovery(_DELIVERY_CRASHED, "webhook deliveries run again")
         finally:
             self._slots.release()
 
@@ -435,11 +460,14 @@ class DeliveryWorker:
         except Exception as error:
             log_retried_failure(
                 log,
-                "webhook worker could not read the outbox",
+                _OUTBOX_READ_FAILED,
                 error,
                 retry=f"the outbox read in at most {timeout:g} s",
+                outages=self.step_outages,
             )
             due = None
+        else:
+            self.step_outages.recovery(_OUTBOX_READ_FAILED, "webhook worker reads the outbox again")
         if due is not None:
             timeout = min(timeout, max(0.0, (due - clock.now_ms()) / 1000))
         if timeout > 0:
@@ -467,9 +495,14 @@ class DeliveryWorker:
                 except Exception as error:
                     log_retried_failure(
                         log,
-                        "webhook worker could not claim deliveries",
+                        _CLAIM_FAILED,
                         error,
                         retry=f"the claim in at most {self.settings.webhook_poll_seconds:g} s",
+                        outages=self.step_outages,
+                    )
+                else:
+                    self.step_outages.recovery(
+                        _CLAIM_FAILED, "webhook worker claims deliveries again"
                     )
                 backlog = bool(jobs) and len(jobs) == free
             for job in jobs:
