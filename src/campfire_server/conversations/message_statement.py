@@ -45,18 +45,26 @@ _ARRAYS = (
 class _MergeMessages:
     """Build the statement for a list of messages of one scope shape and author type."""
 
-    __slots__ = ("_sql", "_scope_names")
+    __slots__ = ("_one", "_many", "_scope_names")
 
-    def __init__(self, sql: str, scope_names: tuple[str, ...]) -> None:
-        self._sql = sql
+    def __init__(self, effect_author: str, where: str, scope_names: tuple[str, ...]) -> None:
+        self._one = _statement(effect_author, where, arrays=False)
+        self._many = _statement(effect_author, where, arrays=True)
         self._scope_names = scope_names
 
     def __call__(self, rows: list[Mapping[str, Any]]) -> tuple[str, dict[str, Any]]:
         # The rows share one merge key, so the first one's scope is theirs.
         params = {name: rows[0][name] for name in self._scope_names}
+        if len(rows) == 1:
+            # A lone message, as when every message goes to one conversation,
+            # takes scalar parameters, which cost psycopg and the planner
+            # less than arrays of one element.
+            for name, _type in _ARRAYS:
+                params[name] = rows[0][name]
+            return self._one, params
         for name, _type in _ARRAYS:
             params[f"{name}s"] = [row[name] for row in rows]
-        return self._sql, params
+        return self._many, params
 
 
 _merges: dict[tuple[str, bool, int], _MergeMessages] = {}
@@ -99,7 +107,7 @@ def send(
     shape = (effect_author, principal.customer_id is not None, len(principal.mailbox_ids))
     merge = _merges.get(shape)
     if merge is None:
-        merge = _MergeMessages(_statement(effect_author, where), tuple(scope))
+        merge = _MergeMessages(effect_author, where, tuple(scope))
         _merges[shape] = merge
     return tx.send_grouped(
         merge,
@@ -120,12 +128,19 @@ def send(
     )
 
 
-def _statement(effect_author: str, where: str) -> str:
-    arrays = ", ".join(f"CAST(:{name}s AS {kind}[])" for name, kind in _ARRAYS)
+def _statement(effect_author: str, where: str, *, arrays: bool) -> str:
+    """Return the statement for messages in arrays, or for one message in scalar parameters."""
     columns = ", ".join(f"m_{name}" for name, _kind in _ARRAYS)
+    if arrays:
+        values = ", ".join(f"CAST(:{name}s AS {kind}[])" for name, kind in _ARRAYS)
+        source = f"SELECT * FROM unnest({values}) WITH ORDINALITY AS input ({columns}, item)"
+        ids = "CAST(:conversation_ids AS TEXT[])"
+    else:
+        values = ", ".join(f"CAST(:{name} AS {kind})" for name, kind in _ARRAYS)
+        source = f"SELECT * FROM (VALUES ({values}, CAST(1 AS BIGINT))) AS input ({columns}, item)"
+        ids = "ARRAY[CAST(:conversation_id AS TEXT)]"
     return (
-        f"WITH input AS (SELECT * FROM unnest({arrays}) WITH ORDINALITY "
-        f"AS input ({columns}, item)), "
+        f"WITH input AS ({source}), "
         # The locked rows are read as last committed, while a subquery on
         # messages would see the statement's snapshot and miss messages that
         # other processes committed during the wait, so ``seq`` comes from the
@@ -137,7 +152,7 @@ def _statement(effect_author: str, where: str) -> str:
         "FROM conversations JOIN input ON conversations.id = input.m_conversation_id "
         # The ids again as one array, so the planner finds the rows through
         # the primary key rather than scanning the organization's rows.
-        "WHERE conversations.id = ANY(CAST(:conversation_ids AS TEXT[])) "
+        f"WHERE conversations.id = ANY({ids}) "
         f"AND {where} ORDER BY conversations.id FOR UPDATE OF conversations), "
         "rule (from_status, to_status, unread_factor, unread_offset) AS "
         f"({rule_table(effect_author)}), "
