@@ -72,6 +72,35 @@ async def test_group_messages_one_conversation(client, tenant, db):
     assert unread == list(range(1, 9))
 
 
+async def test_group_messages_many_conversations(client, tenant, db):
+    conversations = [await create(client, tenant) for _ in range(5)]
+    requests = []
+    for round_number in range(3):
+        for index, conversation in enumerate(conversations):
+            content = f"round {round_number} to {index}"
+            requests.append(send(client, tenant, conversation["id"], content, authorId="cus_1"))
+
+    responses = await _in_one_group(db, requests)
+
+    assert [response.status_code for response in responses] == [201] * 15
+    for index, conversation in enumerate(conversations):
+        detail = await get(client, tenant, conversation["id"])
+        assert detail["messageCount"] == 3
+        assert detail["unreadCount"] == 3
+        listed = await client.get(
+            f"/conversations/{conversation['id']}/messages", headers=tenant.headers
+        )
+        assert listed.status_code == 200, listed.text
+        contents = [message["content"] for message in listed.json()["data"]]
+        assert sorted(contents) == [f"round {number} to {index}" for number in range(3)]
+        events = await _events(db, conversation["id"])
+        assert [event["sequence"] for event in events] == [1, 2, 3, 4]
+        sent = [event["data"]["message"]["content"] for event in events[1:]]
+        assert sent == contents
+        unread = [event["data"]["conversation"]["unreadCount"] for event in events[1:]]
+        assert unread == [1, 2, 3]
+
+
 async def test_group_failures_store_nothing(client, tenant, db):
     stored = await create(client, tenant)
     closed = await create(client, tenant)

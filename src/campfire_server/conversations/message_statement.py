@@ -1,13 +1,15 @@
-"""A message write as one PostgreSQL statement, for the pipelined writer.
+"""Message writes as one PostgreSQL statement, for the pipelined writer.
 
-The statement locks the conversation, applies the message rules to it and
-inserts the message, and returns the conversation row as it was before. It
-writes nothing when no conversation in the caller's scope has the id, or
-when the rules reject the message (a closed conversation). Sent with
-``Tx.send_row``, it costs no round trip of its own, so the writer does not
-wait for the database between the messages of a group. Only a work that
-stores the message alone uses it (the message route), because its events
-are logged after the group's other works have run.
+The statement locks the conversations, applies the message rules to them
+and inserts the messages, and returns each conversation row as it was
+before. It takes its messages as arrays, so the messages that consecutive
+works of a write group send to distinct conversations go out as one
+statement (``Tx.send_grouped``). It writes nothing for a message when no
+conversation in the caller's scope has its id, or when the rules reject it
+(a closed conversation). It costs no round trip of its own, so the writer
+does not wait for the database between the messages of a group. Only a
+work that stores the message alone uses it (the message route), because
+its events are logged after the group's other works have run.
 
 SQLite has no data-modifying ``WITH`` queries, so there the message takes
 the sequential path in ``actions.send_message``, which the tests run on
@@ -16,7 +18,8 @@ both engines.
 
 from __future__ import annotations
 
-from typing import get_args
+from collections.abc import Mapping
+from typing import Any, get_args
 
 from ..auth.principal import Principal
 from ..db.tx import Deferred, Tx
@@ -25,8 +28,46 @@ from . import service
 from .rules import effect_of_message
 from .schemas import Status
 
-_statements: dict[tuple[str, bool, int], str] = {}
 _NEXT_POSITION = "nextval(pg_get_serial_sequence('events', 'position'))"
+# Each message's own parameters, with the array type that carries them.
+_ARRAYS = (
+    ("conversation_id", "TEXT"),
+    ("message_id", "TEXT"),
+    ("content", "TEXT"),
+    ("author_type", "TEXT"),
+    ("author_id", "TEXT"),
+    ("metadata", "TEXT"),
+    ("private", "BOOLEAN"),
+    ("now", "BIGINT"),
+)
+
+
+class _MergeMessages:
+    """Build the statement for a list of messages of one scope shape and author type."""
+
+    __slots__ = ("_one", "_many", "_scope_names")
+
+    def __init__(self, effect_author: str, where: str, scope_names: tuple[str, ...]) -> None:
+        self._one = _statement(effect_author, where, arrays=False)
+        self._many = _statement(effect_author, where, arrays=True)
+        self._scope_names = scope_names
+
+    def __call__(self, rows: list[Mapping[str, Any]]) -> tuple[str, dict[str, Any]]:
+        # The rows share one merge key, so the first one's scope is theirs.
+        params = {name: rows[0][name] for name in self._scope_names}
+        if len(rows) == 1:
+            # A lone message, as when every message goes to one conversation,
+            # takes scalar parameters, which cost psycopg and the planner
+            # less than arrays of one element.
+            for name, _type in _ARRAYS:
+                params[name] = rows[0][name]
+            return self._one, params
+        for name, _type in _ARRAYS:
+            params[f"{name}s"] = [row[name] for row in rows]
+        return self._many, params
+
+
+_merges: dict[tuple[str, bool, int], _MergeMessages] = {}
 
 
 def send(
@@ -43,7 +84,7 @@ def send(
     private: bool,
     now: int,
 ) -> Deferred:
-    """Send the statement; the result is the conversation row before the message, or ``None``.
+    """Send the message; the result is the conversation row before the message, or ``None``.
 
     The row has the columns of ``service.CONVERSATION_COLUMNS`` except
     ``updated_at``, with the conversation's creation time as
@@ -60,17 +101,23 @@ def send(
     sequence order by position, although they are inserted after the
     statements of later works in the group.
     """
-    where, params = service.conversation_scope(
-        principal.org_id, conversation_id, principal.customer_id, principal.mailbox_ids
+    where, scope = service.scope_condition(
+        principal.org_id, principal.customer_id, principal.mailbox_ids
     )
-    key = (effect_author, principal.customer_id is not None, len(principal.mailbox_ids))
-    sql = _statements.get(key)
-    if sql is None:
-        sql = _statement(effect_author, where)
-        _statements[key] = sql
-    return tx.send_row(
-        sql,
-        **params,
+    shape = (effect_author, principal.customer_id is not None, len(principal.mailbox_ids))
+    merge = _merges.get(shape)
+    if merge is None:
+        merge = _MergeMessages(effect_author, where, tuple(scope))
+        _merges[shape] = merge
+    return tx.send_grouped(
+        merge,
+        # Messages share a statement only within one caller scope.
+        merge_key=(shape, *scope.values()),
+        # A conversation takes one message per statement, because each
+        # message's row reads the conversation as the one before left it.
+        row_key=conversation_id,
+        **scope,
+        conversation_id=conversation_id,
         message_id=message_id,
         content=content,
         author_type=author_type,
@@ -81,41 +128,60 @@ def send(
     )
 
 
-def _statement(effect_author: str, where: str) -> str:
+def _statement(effect_author: str, where: str, *, arrays: bool) -> str:
+    """Return the statement for messages in arrays, or for one message in scalar parameters."""
+    columns = ", ".join(f"m_{name}" for name, _kind in _ARRAYS)
+    if arrays:
+        values = ", ".join(f"CAST(:{name}s AS {kind}[])" for name, kind in _ARRAYS)
+        source = f"SELECT * FROM unnest({values}) WITH ORDINALITY AS input ({columns}, item)"
+        ids = "CAST(:conversation_ids AS TEXT[])"
+    else:
+        values = ", ".join(f"CAST(:{name} AS {kind})" for name, kind in _ARRAYS)
+        source = f"SELECT * FROM (VALUES ({values}, CAST(1 AS BIGINT))) AS input ({columns}, item)"
+        ids = "ARRAY[CAST(:conversation_id AS TEXT)]"
     return (
-        # The locked row is read as last committed, while a subquery on
+        f"WITH input AS ({source}), "
+        # The locked rows are read as last committed, while a subquery on
         # messages would see the statement's snapshot and miss messages that
         # other processes committed during the wait, so ``seq`` comes from the
-        # row's message count.
-        "WITH old AS (SELECT id, org_id, status, unread_count, message_count, event_seq, "
-        "customer_id, mailbox_id, subject, priority, assigned_agent_id, metadata, resolved_at, "
-        f"created_at, last_message_at FROM conversations WHERE {where} FOR UPDATE), "
+        # row's message count. Rows are locked in id order, as the writer
+        # orders a group's works, so two groups lock them in one order.
+        "old AS (SELECT input.*, conversations.id, org_id, status, unread_count, "
+        "message_count, event_seq, customer_id, mailbox_id, subject, priority, "
+        "assigned_agent_id, metadata, resolved_at, created_at, last_message_at "
+        "FROM conversations JOIN input ON conversations.id = input.m_conversation_id "
+        # The ids again as one array, so the planner finds the rows through
+        # the primary key rather than scanning the organization's rows.
+        f"WHERE conversations.id = ANY({ids}) "
+        f"AND {where} ORDER BY conversations.id FOR UPDATE OF conversations), "
         "rule (from_status, to_status, unread_factor, unread_offset) AS "
         f"({rule_table(effect_author)}), "
-        "new AS (SELECT old.id, rule.to_status AS status, "
+        "new AS (SELECT old.item, old.id, rule.to_status AS status, "
         "old.unread_count * rule.unread_factor + rule.unread_offset AS unread_count, "
         "rule.to_status <> old.status AS reopened, old.message_count + 1 AS seq, "
-        "GREATEST(CAST(:now AS BIGINT), COALESCE(old.last_message_at, 0)) AS created_at, "
-        "old.event_seq + CASE WHEN rule.to_status <> old.status THEN 2 ELSE 1 END AS event_seq "
-        "FROM old JOIN rule ON rule.from_status = old.status), "
+        "GREATEST(old.m_now, COALESCE(old.last_message_at, 0)) AS created_at, "
+        "old.event_seq + CASE WHEN rule.to_status <> old.status THEN 2 ELSE 1 END AS event_seq, "
+        "old.m_message_id, old.m_content, old.m_author_type, old.m_author_id, old.m_metadata, "
+        "old.m_private FROM old JOIN rule ON rule.from_status = old.status), "
         "updated AS (UPDATE conversations SET status = new.status, "
         "unread_count = new.unread_count, message_count = message_count + 1, "
         "last_message_at = new.created_at, updated_at = new.created_at, "
         "resolved_at = CASE WHEN new.reopened THEN NULL ELSE resolved_at END, "
         "event_seq = new.event_seq FROM new WHERE conversations.id = new.id), "
         "inserted AS (INSERT INTO messages (id, org_id, conversation_id, content, author_type, "
-        "author_id, metadata, private, created_at, seq) SELECT :message_id, :org_id, new.id, "
-        ":content, :author_type, :author_id, :metadata, :private, new.created_at, new.seq "
-        "FROM new) "
-        "SELECT old.id, old.org_id, old.status, old.unread_count, old.message_count, "
+        "author_id, metadata, private, created_at, seq) SELECT new.m_message_id, :org_id, new.id, "
+        "new.m_content, new.m_author_type, new.m_author_id, new.m_metadata, new.m_private, "
+        "new.created_at, new.seq FROM new) "
+        "SELECT old.item, old.id, old.org_id, old.status, old.unread_count, old.message_count, "
         "old.event_seq, old.customer_id, old.mailbox_id, old.subject, old.priority, "
         "old.assigned_agent_id, old.metadata, old.resolved_at, old.last_message_at, "
         "old.created_at AS conversation_created_at, customers.name AS customer_name, "
-        "customers.email AS customer_email, (SELECT created_at FROM new) AS created_at, "
-        f"CASE WHEN EXISTS (SELECT 1 FROM new) THEN {_NEXT_POSITION} END AS message_position, "
-        f"CASE WHEN (SELECT reopened FROM new) THEN {_NEXT_POSITION} END AS update_position "
+        "customers.email AS customer_email, new.created_at, "
+        f"CASE WHEN new.id IS NOT NULL THEN {_NEXT_POSITION} END AS message_position, "
+        f"CASE WHEN new.reopened THEN {_NEXT_POSITION} END AS update_position "
+        "FROM old LEFT JOIN new ON new.item = old.item "
         # One lookup of the customer for both columns.
-        "FROM old LEFT JOIN customers ON customers.org_id = old.org_id "
+        "LEFT JOIN customers ON customers.org_id = old.org_id "
         "AND customers.id = old.customer_id"
     )
 

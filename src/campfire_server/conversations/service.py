@@ -171,8 +171,17 @@ def conversation_scope(
     mailbox_ids: Sequence[str] = (),
 ) -> tuple[str, dict[str, Any]]:
     """Return the ``WHERE`` condition on ``conversations`` that finds one in the caller's scope."""
-    where = "id = :id AND org_id = :org_id"
-    params: dict[str, Any] = {"id": conversation_id, "org_id": org_id}
+    where, params = scope_condition(org_id, customer_id, mailbox_ids)
+    params["id"] = conversation_id
+    return "id = :id AND " + where, params
+
+
+def scope_condition(
+    org_id: str, customer_id: str | None = None, mailbox_ids: Sequence[str] = ()
+) -> tuple[str, dict[str, Any]]:
+    """Return the ``WHERE`` condition on ``conversations`` of the caller's scope, without an id."""
+    where = "org_id = :org_id"
+    params: dict[str, Any] = {"org_id": org_id}
     if customer_id is not None:
         where += " AND customer_id = :customer_id"
         params["customer_id"] = customer_id

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass
 from functools import partial
 from typing import Any, Literal
@@ -10,6 +10,7 @@ from typing import Any, Literal
 from psycopg import RawCursor
 
 from .batch import BatchResult, Reading, StatementBatch, can_merge, merged_statement, shape_of
+from .grouped import MergeRows, RowGroup
 from .parameters import to_pyformat
 
 Dialect = Literal["sqlite", "postgresql"]
@@ -98,8 +99,9 @@ class Tx:
         self._logs: list[LogEntry] = []
         self._before_commit: list[Callable[[], None]] = []
         self._deferred: list[Deferred] = []
-        # Only a pipelined write merges sent statements.
+        # Only a pipelined write merges sent statements and groups rows.
         self._batch = StatementBatch() if flush is not None else None
+        self._rows = RowGroup() if flush is not None else None
 
     @property
     def pipelined(self) -> bool:
@@ -116,7 +118,7 @@ class Tx:
 
     def _run(self, sql: str, params: Mapping[str, Any]) -> Any:
         if self.dialect == "postgresql":
-            if self._batch:
+            if self._batch or self._rows:
                 self.send_batch()
             return self._cursor.execute(to_pyformat(sql), params)
         return self._cursor.execute(sql, params)
@@ -201,6 +203,8 @@ class Tx:
         deferred: Deferred | None,
         row_key: str | None = None,
     ) -> None:
+        if self._rows:
+            self._rows.send(self._cursor.connection)
         shape = shape_of(sql)
         if not can_merge(shape, reading):
             self.send_batch()
@@ -210,6 +214,48 @@ class Tx:
         if not self._batch.accepts(shape, row_key):
             self.send_batch()
         self._batch.add(sql, params, shape, reading, deferred, row_key)
+
+    def send_grouped(
+        self, merge: MergeRows, *, merge_key: Hashable, row_key: Hashable, **params: Any
+    ) -> Deferred:
+        """Send one row for a statement that ``merge`` builds for many rows (``db/grouped.py``).
+
+        In a pipelined write the row waits for the rows that the next works
+        of the group send for the same ``merge`` and ``merge_key``, and they go out
+        as one statement, before any other statement. ``row_key`` promises
+        that the row reads and writes only what the key names, and a row
+        whose key is already queued starts a new statement. The result is
+        the row's result row, a dict or ``None``, which a ``before_commit``
+        callback reads. Elsewhere the statement runs for this row at once.
+        """
+        deferred = Deferred(self)
+        if self._rows is None:
+            sql, merged = merge([params])
+            self._run(sql, merged)
+            row = _dict_or_none(self._cursor.fetchone())
+            if row is not None:
+                row.pop("item")
+            deferred.settle(row)
+            return deferred
+
+        if self._batch:
+            self.send_batch()
+        if not self._rows.accepts(merge, merge_key, row_key):
+            self._rows.send(self._cursor.connection)
+        self._rows.add(merge, merge_key, row_key, params, deferred)
+        self._deferred.append(deferred)
+        return deferred
+
+    def share_rows(self, rows: RowGroup) -> None:
+        """Queue this transaction's grouped rows in ``rows``, which other works' handles share.
+
+        The writer shares one ``RowGroup`` among the works of a group, so
+        the rows that consecutive works send go out as one statement. Only
+        a pipelined write groups rows, so elsewhere this does nothing.
+        """
+        if self._rows is not None and self._rows is not rows:
+            assert not self._rows, "rows still wait in the group being replaced"
+            self._rows = rows
 
     def share_batch(self, batch: StatementBatch) -> None:
         """Queue this transaction's sent statements in ``batch``, which other works' handles share.
@@ -223,12 +269,17 @@ class Tx:
             assert not self._batch, "statements still wait in the batch being replaced"
             self._batch = batch
 
-    def send_batch(self) -> None:
+    def send_batch(self, *, rows: bool = True) -> None:
         """Send the statements queued for merging, as one statement when there are several.
 
         The writer calls it when a work or a ``before_commit`` callback
-        returns; a statement whose result is read calls it first.
+        returns; a statement whose result is read calls it first. Without
+        ``rows`` the grouped rows stay queued for the next works' rows to
+        join (``send_grouped``). Any other statement sent since a grouped
+        row was queued has sent that row first, so this keeps their order.
         """
+        if rows and self._rows:
+            self._rows.send(self._cursor.connection)
         if not self._batch:
             return
         pending = self._batch.take()

@@ -28,6 +28,7 @@ from .. import mock
 from ..errors import ServiceUnavailable
 from ..outage_log import OutageLog
 from .batch import StatementBatch
+from .grouped import RowGroup
 from .journal import journal_for_this_task
 from .tx import Dialect, LogEntry, Tx
 
@@ -198,6 +199,7 @@ class GroupWriter:
         cursor: Any,
         work: Callable[[Tx], Any],
         flush: Callable[[], None] | None,
+        rows: RowGroup,
         *,
         savepoint: bool,
         rollback: bool,
@@ -206,18 +208,24 @@ class GroupWriter:
 
         Without a savepoint a failure leaves the transaction to the caller,
         which rolls back the whole group, and the work's ``before_commit``
-        callbacks are left to the caller too. Returns the outcome and, for a
-        work that succeeded, its ``Tx``. A success's after-commit callbacks
-        and log lines stay in that ``Tx`` until the caller has committed,
-        because a ``before_commit`` callback may still add to them.
+        callbacks are left to the caller too. ``rows`` is the group's shared
+        ``RowGroup``. A work without a savepoint leaves its grouped rows
+        queued there for the next works to join, and the caller sends them.
+        Returns the outcome and, for a work that succeeded, its ``Tx``. A
+        success's after-commit callbacks and log lines stay in that ``Tx``
+        until the caller has committed, because a ``before_commit`` callback
+        may still add to them.
         """
         savepoint = savepoint or rollback
         tx = Tx(cursor, self._connection.dialect, flush, defer_logs=True)
+        tx.share_rows(rows)
         if savepoint:
+            # The rows of earlier works belong before this work's savepoint.
+            tx.send_batch()
             cursor.execute("SAVEPOINT work")
         try:
             result = work(tx)
-            tx.send_batch()
+            tx.send_batch(rows=savepoint)
             if savepoint and flush is not None:
                 # A statement sent without waiting fails here, inside its
                 # own work's savepoint, and so does a callback.
@@ -273,6 +281,7 @@ class GroupWriter:
         cursor = self._connection.cursor()
         outcomes: list[Outcome] = []
         transactions: list[Tx | None] = []
+        rows = RowGroup()
         failed = False
         try:
             with self._connection.pipeline() as flush:
@@ -280,13 +289,17 @@ class GroupWriter:
                 self._connection.begin(cursor, queued_at)
                 for work, _settle, rollback, _queued_at, _order_key in group:
                     outcome, tx = self._run_one(
-                        cursor, work, flush, savepoint=savepoints, rollback=rollback
+                        cursor, work, flush, rows, savepoint=savepoints, rollback=rollback
                     )
                     outcomes.append(outcome)
                     transactions.append(tx)
                     if not outcome[0] and not savepoints:
                         failed = True
                         break
+                if not failed and rows:
+                    # Rows that the last works grouped; a failure to send them
+                    # fails the last work, like the commit's.
+                    rows.send(cursor.connection)
                 if not failed and not savepoints:
                     failed = self._run_before_commit(transactions, outcomes, flush)
                 if not failed:
