@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from campfire_server.errors import ServiceUnavailable
-from campfire_server.logs import log_retried_failure
+from campfire_server.logs import RetriedFailureEpisodes, log_retried_failure
 
 LOGGER = logging.getLogger("campfire_server.tests.retried")
 
@@ -40,3 +40,22 @@ def test_unexpected_error_logs_traceback(caplog) -> None:
     assert record.exc_info is not None
     assert record.exc_info[0] is KeyError
     assert record.n == 2
+
+
+def test_episodes_log_each_unexpected_error(caplog) -> None:
+    caplog.set_level(logging.DEBUG, logger=LOGGER.name)
+    episodes = RetriedFailureEpisodes(
+        LOGGER, "sweep failed", retry="the sweep every 10 s", recovered="sweep recovered"
+    )
+
+    episodes.failed(ServiceUnavailable("Redis is unavailable"))
+    episodes.failed(ServiceUnavailable("Redis is unavailable"))
+    episodes.failed(KeyError("agents"))
+    episodes.succeeded()
+    episodes.succeeded()
+
+    levels = [record.levelno for record in caplog.records]
+    assert levels == [logging.WARNING, logging.ERROR, logging.INFO]
+    assert caplog.records[1].exc_info is not None
+    assert caplog.records[2].getMessage() == "sweep recovered"
+    assert caplog.records[2].failures == 3

@@ -108,3 +108,34 @@ def log_retried_failure(
         logger.warning("%s; retrying %s", message, retry, extra=fields)
         return
     logger.error("%s; retrying %s", message, retry, exc_info=error, extra=fields)
+
+
+class RetriedFailureEpisodes:
+    """Log a background step that fails and runs again, once per outage.
+
+    A step that retries every few seconds through an outage would otherwise
+    log the same line each time. The first ``ServiceUnavailable`` of a run
+    of failures is logged as ``log_retried_failure`` logs it, the repeats
+    are not, and the first success afterwards logs ``recovered`` at INFO
+    with the number of failed attempts. Unexpected errors are logged every time,
+    with their traceback, because each one may be a different bug.
+    """
+
+    def __init__(self, logger: logging.Logger, message: str, *, retry: str, recovered: str) -> None:
+        self.logger = logger
+        self.message = message
+        self.retry = retry
+        self.recovered = recovered
+        self.failures = 0
+
+    def failed(self, error: BaseException) -> None:
+        """Count a failed attempt and log it unless the outage was already logged."""
+        self.failures += 1
+        if self.failures == 1 or not isinstance(error, ServiceUnavailable):
+            log_retried_failure(self.logger, self.message, error, retry=self.retry)
+
+    def succeeded(self) -> None:
+        """End the run of failures, if any, with one line saying the step works again."""
+        if self.failures:
+            self.logger.info(self.recovered, extra={"failures": self.failures})
+        self.failures = 0

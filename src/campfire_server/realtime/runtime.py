@@ -26,7 +26,7 @@ from ..db.database import Database
 from ..errors import NotFound, ServiceError
 from ..events import bus
 from ..events.records import EventRecord
-from ..logs import log_retried_failure
+from ..logs import RetriedFailureEpisodes, log_retried_failure
 from ..routing import actions as routing_actions
 from ..routing import rules as routing_rules
 from .brokers import RESYNC, UNKNOWN_COUNT, Broker, InProcessBroker, open_broker
@@ -104,6 +104,12 @@ class RealtimeService:
         self.catch_up = CatchUp(db, self.hub)
         self.hub.gap_reader = self.catch_up.request
         self.broker = broker or self._open_broker()
+        self._presence_sweep_failures = RetriedFailureEpisodes(
+            log,
+            "realtime presence sweep failed",
+            retry=f"the presence sweep every {self.broker.sweep_seconds:g} s",
+            recovered="realtime presence sweep recovered",
+        )
         self.credentials = CredentialWatch(self.hub, db)
         # Called with each revoked key's or deleted agent's id, to drop cached credentials.
         self.revocation_listeners: list[Callable[[str], None]] = []
@@ -291,6 +297,20 @@ class RealtimeService:
                 self._publish_presence(
                     principal.org_id, principal.agent_id, "offline", count, principal.mailbox_ids
                 )
+
+    async def run_presence_sweep(self) -> None:
+        """Run ``sweep_presence`` for the sweep loop, logging each outage once.
+
+        The loop runs the sweep every few seconds, so an outage of Redis or
+        the database (``ServiceUnavailable``) gets one WARNING line when the
+        first sweep fails and one INFO line when a sweep succeeds again.
+        """
+        try:
+            await self.sweep_presence()
+        except Exception as error:
+            self._presence_sweep_failures.failed(error)
+        else:
+            self._presence_sweep_failures.succeeded()
 
     async def sweep_presence(self) -> int:
         """Mark offline the agents whose last socket lease ran out; return how many.
@@ -654,15 +674,7 @@ class RealtimeService:
                 )
             if now >= next_presence_sweep:
                 next_presence_sweep = now + self.broker.sweep_seconds
-                try:
-                    await self.sweep_presence()
-                except Exception as error:
-                    log_retried_failure(
-                        log,
-                        "realtime presence sweep failed",
-                        error,
-                        retry=f"the presence sweep in {self.broker.sweep_seconds:g} s",
-                    )
+                await self.run_presence_sweep()
             if now >= next_revocation_check:
                 next_revocation_check = now + REVOCATION_CHECK_SECONDS
                 try:
