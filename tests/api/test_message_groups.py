@@ -257,5 +257,6 @@ def test_message_statement_rules_match_python():
                 continue
             row = f"('{status}', '{effect.status}', "
             assert row in table
-            factor, offset = table.split(row)[1].split(")")[0].split(", ")
+            factor, offset, releases = table.split(row)[1].split(")")[0].split(", ")
             assert 3 * int(factor) + int(offset) == effect.unread_count
+            assert releases == ("TRUE" if effect.releases_assignee else "FALSE")

@@ -7,6 +7,7 @@ import json
 
 from campfire_server.events import records
 from tests.helpers import create_conversation, send_message
+from tests.routing.support import add_agent, hand_off
 
 from .conftest import create_webhook
 
@@ -94,3 +95,25 @@ async def test_event_conversations_match_rest(hook_client, tenant, db, receiver)
     assert reopened[0]["data"]["conversation"]["resolvedAt"] is None
     rating = next(body for body in carrying if body["type"] == records.SATISFACTION_RATED)
     assert rating["data"]["conversation"] == rest
+
+
+async def test_reopen_webhook_names_released_assignee(hook_client, tenant, receiver):
+    await add_agent(hook_client, tenant, "agent_x")
+    conversation = await create_conversation(hook_client, tenant)
+    conversation_id = conversation["id"]
+    handed = await hand_off(hook_client, tenant, conversation_id)
+    assert handed.status_code == 201, handed.text
+    resolved = await hook_client.patch(
+        f"/conversations/{conversation_id}", json={"status": "resolved"}, headers=tenant.headers
+    )
+    assert resolved.status_code == 200, resolved.text
+    await create_webhook(hook_client, tenant, receiver.url, [records.CONVERSATION_UPDATED])
+
+    reopening = await send_message(hook_client, tenant, conversation_id, "one more thing")
+
+    assert reopening.status_code == 201, reopening.text
+    await receiver.wait_for(1)
+    [body] = [json.loads(request.body) for request in receiver.requests]
+    assert body["type"] == records.CONVERSATION_UPDATED
+    assert body["data"]["changes"] == {"status": "open", "assignedAgentId": None}
+    assert body["data"]["conversation"]["assignedAgentId"] is None

@@ -281,6 +281,10 @@ def send_message(
 
     Four statements: read and lock the conversation, insert the message,
     update the conversation, log the event (two when a customer reopens it).
+    A customer message that reopens a resolved conversation also releases
+    its assignee (``rules.effect_of_message``). That changes no agent's
+    load, because a resolved conversation counts against no capacity, so
+    the message takes no routing lock.
     With ``whole_work``, for a work that does nothing else, PostgreSQL's
     pipelined writer stores a message whose author is known without the
     conversation row with one statement and logs its events with another,
@@ -336,11 +340,13 @@ def send_message(
         "UPDATE conversations SET status = :status, unread_count = :unread_count, "
         "message_count = message_count + 1, last_message_at = :now, updated_at = :now, "
         "resolved_at = CASE WHEN :reopened THEN NULL ELSE resolved_at END, "
+        "assigned_agent_id = CASE WHEN :releases THEN NULL ELSE assigned_agent_id END, "
         "event_seq = :event_seq WHERE id = :id",
         status=effect.status,
         unread_count=effect.unread_count,
         now=now,
         reopened=reopened,
+        releases=effect.releases_assignee,
         event_seq=last_sequence,
         id=conversation_id,
     )
@@ -541,8 +547,12 @@ def _announce(
         "last_message_at": now,
         "updated_at": now,
     }
+    changes: dict[str, Any] = {"status": effect.status}
     if reopened:
         after["resolved_at"] = None
+    if effect.releases_assignee and row["assigned_agent_id"] is not None:
+        after["assigned_agent_id"] = None
+        changes["assignedAgentId"] = None
     conversation_snapshot = service.conversation_from_row(after, customer).model_dump(mode="json")
     emit(
         tx,
@@ -560,10 +570,7 @@ def _announce(
             tx,
             org_id=org_id,
             type=records.CONVERSATION_UPDATED,
-            data={
-                "conversation": conversation_snapshot,
-                "changes": {"status": effect.status},
-            },
+            data={"conversation": conversation_snapshot, "changes": changes},
             conversation_id=conversation_id,
             mailbox_id=row["mailbox_id"],
             sequence=sequence + 1,

@@ -154,11 +154,12 @@ def _statement(effect_author: str, where: str, *, arrays: bool) -> str:
         # the primary key rather than scanning the organization's rows.
         f"WHERE conversations.id = ANY({ids}) "
         f"AND {where} ORDER BY conversations.id FOR UPDATE OF conversations), "
-        "rule (from_status, to_status, unread_factor, unread_offset) AS "
+        "rule (from_status, to_status, unread_factor, unread_offset, releases_assignee) AS "
         f"({rule_table(effect_author)}), "
         "new AS (SELECT old.item, old.id, rule.to_status AS status, "
         "old.unread_count * rule.unread_factor + rule.unread_offset AS unread_count, "
-        "rule.to_status <> old.status AS reopened, old.message_count + 1 AS seq, "
+        "rule.to_status <> old.status AS reopened, rule.releases_assignee, "
+        "old.message_count + 1 AS seq, "
         "GREATEST(old.m_now, COALESCE(old.last_message_at, 0)) AS created_at, "
         "old.event_seq + CASE WHEN rule.to_status <> old.status THEN 2 ELSE 1 END AS event_seq, "
         "old.m_message_id, old.m_content, old.m_author_type, old.m_author_id, old.m_metadata, "
@@ -167,6 +168,8 @@ def _statement(effect_author: str, where: str, *, arrays: bool) -> str:
         "unread_count = new.unread_count, message_count = message_count + 1, "
         "last_message_at = new.created_at, updated_at = new.created_at, "
         "resolved_at = CASE WHEN new.reopened THEN NULL ELSE resolved_at END, "
+        "assigned_agent_id = CASE WHEN new.releases_assignee THEN NULL "
+        "ELSE conversations.assigned_agent_id END, "
         "event_seq = new.event_seq FROM new WHERE conversations.id = new.id), "
         "inserted AS (INSERT INTO messages (id, org_id, conversation_id, content, author_type, "
         "author_id, metadata, private, created_at, seq) SELECT new.m_message_id, :org_id, new.id, "
@@ -190,8 +193,9 @@ def rule_table(effect_author: str) -> str:
     """Return ``rules.effect_of_message`` for one author type as a ``VALUES`` list.
 
     Each row maps a status that takes the message to the status after it,
-    and gives the unread count after it as ``unread_count * factor +
-    offset``. A status whose rules reject the message has no row.
+    gives the unread count after it as ``unread_count * factor + offset``,
+    and tells whether the message releases the assignee. A status whose
+    rules reject the message has no row.
     """
     rows = []
     for status in get_args(Status):
@@ -203,11 +207,12 @@ def rule_table(effect_author: str) -> str:
         factor = effects[1].unread_count - offset
         if (
             effects[2].unread_count != 7 * factor + offset
-            or len({effect.status for effect in effects}) != 1
+            or len({(effect.status, effect.releases_assignee) for effect in effects}) != 1
         ):
             raise ValueError(
                 f"the message rules for {effect_author!r} in status {status!r} are not a "
                 "status map and a linear unread count; send such messages sequentially"
             )
-        rows.append(f"('{status}', '{effects[0].status}', {factor}, {offset})")
+        releases = "TRUE" if effects[0].releases_assignee else "FALSE"
+        rows.append(f"('{status}', '{effects[0].status}', {factor}, {offset}, {releases})")
     return "VALUES " + ", ".join(rows)

@@ -24,13 +24,15 @@ The per-organization connection limit is counted by ``auth.connections``.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
+from ..errors import ServiceUnavailable
 from ..outage_log import OutageLog
 from ..redaction import hide_password
 from ..redis_namespace import DEFAULT_PREFIX, RedisNamespace
@@ -408,6 +410,24 @@ class RedisBroker(Broker):
     def _agents_key(self) -> str:
         return self.namespace.key("realtime", "agents")
 
+    @contextlib.contextmanager
+    def _outage_as_unavailable(self, step: str) -> Iterator[None]:
+        """Raise ``ServiceUnavailable`` for a lost or timed-out Redis connection during ``step``.
+
+        An outage passes by itself, so the sweep logs it once per outage.
+        Other Redis errors keep their type, so they are logged with their
+        traceback.
+        """
+        import redis.exceptions
+
+        try:
+            yield
+        except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError) as error:
+            raise ServiceUnavailable(
+                f"Redis at {hide_password(self._url)!r} is unavailable for {step} ({error}); "
+                "check that Redis is running and reachable"
+            ) from error
+
     async def presence_check_due(self) -> bool:
         """Tell whether this caller takes the check that follows a loss of Redis' keys.
 
@@ -418,14 +438,15 @@ class RedisBroker(Broker):
         after the loss is noticed.
         """
         now = time.time()
-        due = await self._redis.eval(
-            _PRESENCE_CHECK,
-            2,
-            self.namespace.key("realtime", "leases-kept"),
-            self.namespace.key("realtime", "presence-check"),
-            now,
-            now + self.lease_seconds,
-        )
+        with self._outage_as_unavailable("the presence check"):
+            due = await self._redis.eval(
+                _PRESENCE_CHECK,
+                2,
+                self.namespace.key("realtime", "leases-kept"),
+                self.namespace.key("realtime", "presence-check"),
+                now,
+                now + self.lease_seconds,
+            )
         return bool(due)
 
     def _key_ttl(self) -> int:
@@ -559,8 +580,13 @@ class RedisBroker(Broker):
         The lock lives for one sweep interval and is not released, so across
         all processes about one sweep runs per interval. The ``_LEAVE``
         script removes an agent from the hash atomically, so each expired
-        agent is returned once.
+        agent is returned once. Raises ``ServiceUnavailable`` while Redis is
+        unreachable.
         """
+        with self._outage_as_unavailable("the presence sweep"):
+            return await self._expired_presence()
+
+    async def _expired_presence(self) -> list[tuple[str, str, list[str]]]:
         lock = self.namespace.key("realtime", "presence-sweep")
         interval_ms = max(1, int(self.sweep_seconds * 1000))
         if not await self._redis.set(lock, "1", nx=True, px=interval_ms):

@@ -301,6 +301,27 @@ class RealtimeService:
                     principal.org_id, principal.agent_id, "offline", count, principal.mailbox_ids
                 )
 
+    async def run_presence_sweep(self) -> None:
+        """Run ``sweep_presence`` for the sweep loop, logging an outage through ``loop_outages``.
+
+        The loop runs the sweep every few seconds, so an outage of Redis or
+        the database (``ServiceUnavailable``) gets one WARNING line when the
+        first sweep fails, a summary at most once a minute, and one INFO line
+        when a sweep succeeds again.
+        """
+        try:
+            await self.sweep_presence()
+        except Exception as error:
+            log_retried_failure(
+                log,
+                _PRESENCE_SWEEP_FAILED,
+                error,
+                retry=f"the presence sweep every {self.broker.sweep_seconds:g} s",
+                outages=self.loop_outages,
+            )
+        else:
+            self.loop_outages.recovery(_PRESENCE_SWEEP_FAILED, "realtime presence sweep recovered")
+
     async def sweep_presence(self) -> int:
         """Mark offline the agents whose last socket lease ran out; return how many.
 
@@ -669,20 +690,7 @@ class RealtimeService:
                 self.loop_outages.recovery(_SWEEP_FAILED, "realtime sweep recovered")
             if now >= next_presence_sweep:
                 next_presence_sweep = now + self.broker.sweep_seconds
-                try:
-                    await self.sweep_presence()
-                except Exception as error:
-                    log_retried_failure(
-                        log,
-                        _PRESENCE_SWEEP_FAILED,
-                        error,
-                        retry=f"the presence sweep in {self.broker.sweep_seconds:g} s",
-                        outages=self.loop_outages,
-                    )
-                else:
-                    self.loop_outages.recovery(
-                        _PRESENCE_SWEEP_FAILED, "realtime presence sweep recovered"
-                    )
+                await self.run_presence_sweep()
             if now >= next_revocation_check:
                 next_revocation_check = now + REVOCATION_CHECK_SECONDS
                 try:
