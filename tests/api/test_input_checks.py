@@ -1,0 +1,71 @@
+"""Input checks that apply across routes, over real HTTP against a `campfire serve` process.
+
+Each check runs on every route that takes such input. The sections below
+cover one kind of input each.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from tests.conftest import LiveServer, start_server
+
+
+@pytest.fixture(scope="module")
+def server(db, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    live = start_server(db.url, tmp_path_factory.mktemp("input-checks"))
+    yield live
+    live.stop()
+
+
+def _error(response: httpx.Response, status: int = 400) -> dict:
+    assert response.status_code == status, response.text
+    return response.json()["error"]
+
+
+async def _conversation(http: httpx.AsyncClient, customer_id: str) -> str:
+    created = await http.post("/conversations", json={"customerId": customer_id})
+    assert created.status_code == 201, created.text
+    return created.json()["id"]
+
+
+# Customer messages ------------------------------------------------------------------
+
+
+async def test_customer_message_from_another_customer_rejected(server, tenant):
+    async with httpx.AsyncClient(base_url=server.api, headers=tenant.headers) as http:
+        conversation_id = await _conversation(http, "customer_test_A")
+        path = f"/conversations/{conversation_id}/messages"
+
+        sent = await http.post(
+            path, json={"content": "hi", "authorType": "customer", "authorId": "customer_other"}
+        )
+
+        error = _error(sent)
+        assert error["code"] == "VALIDATION_ERROR"
+        assert error["details"]["field"] == "authorId"
+        assert error["details"]["value"] == "customer_other"
+        assert error["details"]["expected"] == "customer_test_A"
+        assert "customer_test_A" in error["message"]
+        assert "leave authorId out" in error["message"]
+        listed = await http.get(path)
+        assert listed.json()["data"] == []
+
+
+async def test_customer_message_author_defaults_to_customer(server, tenant):
+    async with httpx.AsyncClient(base_url=server.api, headers=tenant.headers) as http:
+        conversation_id = await _conversation(http, "customer_test_A")
+        path = f"/conversations/{conversation_id}/messages"
+
+        omitted = await http.post(path, json={"content": "one", "authorType": "customer"})
+        named = await http.post(
+            path, json={"content": "two", "authorType": "customer", "authorId": "customer_test_A"}
+        )
+
+        assert omitted.status_code == 201, omitted.text
+        assert omitted.json()["authorId"] == "customer_test_A"
+        assert named.status_code == 201, named.text
+        assert named.json()["authorId"] == "customer_test_A"
