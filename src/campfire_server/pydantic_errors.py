@@ -200,6 +200,11 @@ def describe_message(field: str, error: dict[str, Any]) -> str:
         return f"{field} has {_count(ctx['actual_length'], _unit(error))}; send {expected}"
     if kind in ("value_error", "assertion_error"):
         return f"{field} {sent} is invalid: {_validator_reason(error)}"
+    if kind == "id_not_trimmed":
+        return (
+            f"{field} {sent} has leading or trailing whitespace or a control character; "
+            "trim the whitespace and remove the control characters"
+        )
     if kind == "no_visible_character":
         return f"{field} has no visible character; send {expected}"
     if kind == "string_unicode":

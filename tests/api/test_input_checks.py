@@ -69,3 +69,67 @@ async def test_customer_message_author_defaults_to_customer(server, tenant):
         assert omitted.json()["authorId"] == "customer_test_A"
         assert named.status_code == 201, named.text
         assert named.json()["authorId"] == "customer_test_A"
+
+
+# Ids with whitespace -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "field"),
+    [
+        ("/conversations", {"customerId": "  customer_x"}, "customerId"),
+        ("/conversations", {"customerId": "customer_x\n"}, "customerId"),
+        ("/conversations", {"customerId": "customer\x07x"}, "customerId"),
+        ("/conversations", {"customerId": "c", "mailboxId": " mailbox_test_1"}, "mailboxId"),
+        ("/agents", {"id": "agent_x ", "name": "X"}, "id"),
+        ("/mailboxes", {"id": " mailbox_x", "name": "X"}, "id"),
+        ("/knowledge/articles", {"title": "T", "content": "c", "externalId": "e1 "}, "externalId"),
+        (
+            "/knowledge/articles",
+            {"title": "T", "content": "c", "mailboxIds": ["mailbox_test_1 "]},
+            "mailboxIds[0]",
+        ),
+        (
+            "/webhooks",
+            {
+                "url": "https://example.com/hook",
+                "events": ["*"],
+                "mailboxIds": ["\tmailbox_test_1"],
+            },
+            "mailboxIds[0]",
+        ),
+    ],
+)
+async def test_id_with_whitespace_rejected(server, tenant, path, body, field):
+    async with httpx.AsyncClient(base_url=server.api, headers=tenant.headers) as http:
+        response = await http.post(path, json=body)
+
+    error = _error(response)
+    assert error["code"] == "VALIDATION_ERROR"
+    assert error["details"]["field"] == field
+    assert "trim" in error["message"]
+
+
+async def test_author_id_with_whitespace_rejected(server, tenant):
+    async with httpx.AsyncClient(base_url=server.api, headers=tenant.headers) as http:
+        conversation_id = await _conversation(http, "customer_test_A")
+        path = f"/conversations/{conversation_id}/messages"
+
+        sent = await http.post(
+            path, json={"content": "hi", "authorType": "customer", "authorId": "customer_test_A "}
+        )
+        listed = await http.get(path)
+
+    error = _error(sent)
+    assert error["details"]["field"] == "authorId"
+    assert "trim" in error["message"]
+    assert listed.json()["data"] == []
+
+
+async def test_whitespace_customer_not_created(server, tenant):
+    async with httpx.AsyncClient(base_url=server.api, headers=tenant.headers) as http:
+        rejected = await http.post("/conversations", json={"customerId": " customer_ws"})
+        listed = await http.get("/conversations", params={"customerId": " customer_ws"})
+
+    assert rejected.status_code == 400, rejected.text
+    assert listed.json()["data"] == []
