@@ -133,3 +133,55 @@ async def test_whitespace_customer_not_created(server, tenant):
 
     assert rejected.status_code == 400, rejected.text
     assert listed.json()["data"] == []
+
+
+# List items --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "field", "status"),
+    [
+        ("/webhooks", {"url": "https://example.com/hook", "events": ["nope"]}, "events[0]", 400),
+        (
+            "/webhooks",
+            {"url": "https://example.com/hook", "events": ["message.sent", "nope"]},
+            "events[1]",
+            400,
+        ),
+        (
+            "/webhooks",
+            {
+                "url": "https://example.com/hook",
+                "events": ["*"],
+                "mailboxIds": ["mailbox_test_1", "mailbox_missing"],
+            },
+            "mailboxIds[1]",
+            404,
+        ),
+        (
+            "/keys",
+            {"name": "k", "role": "agent", "mailboxIds": ["mailbox_test_1", "mailbox_missing"]},
+            "mailboxIds[1]",
+            404,
+        ),
+        (
+            "/knowledge/articles",
+            {"title": "T", "content": "c", "mailboxIds": ["mailbox_missing"]},
+            "mailboxIds[0]",
+            404,
+        ),
+        (
+            "/knowledge/articles/import",
+            {"articles": [{"title": "T", "content": "c", "mailboxIds": ["mailbox_missing"]}]},
+            "articles[0].mailboxIds[0]",
+            404,
+        ),
+    ],
+)
+async def test_list_item_error_names_index(server, tenant, path, body, field, status):
+    async with httpx.AsyncClient(base_url=server.api, headers=tenant.headers) as http:
+        response = await http.post(path, json=body)
+
+    error = _error(response, status)
+    assert error["details"]["field"] == field
+    assert field in error["message"]

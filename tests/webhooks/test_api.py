@@ -214,7 +214,7 @@ async def test_patch_changes_events_and_enabled(hook_client, tenant, receiver):
 
     invalid = await hook_client.patch(path, json={"events": ["nope"]}, headers=tenant.headers)
     assert invalid.status_code == 400
-    assert invalid.json()["error"]["details"]["field"] == "events"
+    assert invalid.json()["error"]["details"]["field"] == "events[0]"
     empty = await hook_client.patch(path, json={}, headers=tenant.headers)
     assert empty.status_code == 400
 
