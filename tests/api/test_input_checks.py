@@ -185,3 +185,42 @@ async def test_list_item_error_names_index(server, tenant, path, body, field, st
     error = _error(response, status)
     assert error["details"]["field"] == field
     assert field in error["message"]
+
+
+# Unknown fields ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("body", "field", "words"),
+    [
+        (
+            {"name": "M", "settings": {"identitySecret": "s" * 32}},
+            "settings.identitySecret",
+            "identitySecret is a top-level field, not a field of settings; move it",
+        ),
+        (
+            {"name": "M", "autoReply": True},
+            "autoReply",
+            "autoReply is a field of settings, not a top-level field; move it into settings",
+        ),
+    ],
+)
+async def test_misplaced_field_names_its_level(server, tenant, body, field, words):
+    async with httpx.AsyncClient(base_url=server.api, headers=tenant.headers) as http:
+        response = await http.post("/mailboxes", json=body)
+        listed = await http.get("/mailboxes")
+
+    error = _error(response)
+    assert error["details"]["field"] == field
+    assert words in error["message"]
+    assert "s" * 32 not in response.text
+    assert [mailbox["name"] for mailbox in listed.json()["data"]] == ["Support", "Sales"]
+
+
+async def test_unknown_field_elsewhere_absent(server, tenant):
+    async with httpx.AsyncClient(base_url=server.api, headers=tenant.headers) as http:
+        response = await http.post("/mailboxes", json={"name": "M", "settings": {"bogus": 1}})
+
+    error = _error(response)
+    assert error["details"]["field"] == "settings.bogus"
+    assert "not a field of this request" in error["message"]
