@@ -6,6 +6,7 @@ cover one kind of input each.
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Iterator
 
 import httpx
@@ -69,6 +70,41 @@ async def test_customer_message_author_defaults_to_customer(server, tenant):
         assert omitted.json()["authorId"] == "customer_test_A"
         assert named.status_code == 201, named.text
         assert named.json()["authorId"] == "customer_test_A"
+
+
+# URLs that are not UTF-8 ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("url", "field"),
+    [
+        ("/conversations?customerId=%ff", "customerId"),
+        ("/conversations?status=open&customerId=a%C3", "customerId"),
+        ("/knowledge/search?q=%ff", "q"),
+        ("/knowledge/search?q=ok+%fe%ff", "q"),
+        ("/conversations?%ff=1", "%ff"),
+        ("/conversations/%ff", "path"),
+        ("/conversations/conv_%ff/messages", "path"),
+    ],
+)
+async def test_url_not_utf8_rejected(server, tenant, url, field):
+    async with httpx.AsyncClient(base_url=server.api, headers=tenant.headers) as http:
+        response = await http.get(url)
+
+    error = _error(response)
+    assert error["code"] == "VALIDATION_ERROR"
+    assert error["details"]["field"] == field
+    assert "not valid UTF-8" in error["message"]
+    assert "%C3%A9" in error["details"]["expected"]
+
+
+async def test_url_utf8_accepted(server, tenant):
+    async with httpx.AsyncClient(base_url=server.api, headers=tenant.headers) as http:
+        listed = await http.get("/conversations?customerId=caf%C3%A9")
+        searched = await http.get("/knowledge/search?q=%E2%82%AC")
+
+    assert listed.status_code == 200, listed.text
+    assert searched.status_code == 200, searched.text
 
 
 # Ids with whitespace -----------------------------------------------------------------
@@ -224,3 +260,44 @@ async def test_unknown_field_elsewhere_absent(server, tenant):
     error = _error(response)
     assert error["details"]["field"] == "settings.bogus"
     assert "not a field of this request" in error["message"]
+
+
+# Repeated Authorization ----------------------------------------------------------------
+
+
+async def test_two_authorization_headers_rejected(server, tenant):
+    headers = [("Authorization", tenant.headers["Authorization"]), ("Authorization", "Bearer x")]
+    async with httpx.AsyncClient(base_url=server.api) as http:
+        listed = await http.get("/conversations", headers=headers)
+        created = await http.post("/conversations", headers=headers, json={"customerId": "c2"})
+        valid_first = await http.get("/conversations", headers=[headers[0], headers[0]])
+
+    for response in (listed, created, valid_first):
+        error = _error(response, 401)
+        assert error["details"]["field"] == "Authorization"
+        assert "2 Authorization headers" in error["message"]
+        assert 'error="invalid_request"' in response.headers["www-authenticate"]
+
+
+def test_websocket_handshake_two_authorization_headers(server, tenant):
+    request = (
+        "GET /api/v2/realtime HTTP/1.1\r\n"
+        f"Host: 127.0.0.1:{server.port}\r\n"
+        "Connection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\n"
+        "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+        f"Authorization: {tenant.headers['Authorization']}\r\n"
+        "Authorization: Bearer x\r\n\r\n"
+    )
+    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock:
+        sock.sendall(request.encode())
+        received = b""
+        while b"}}" not in received:
+            chunk = sock.recv(4096)
+            if not chunk:
+                break
+            received += chunk
+
+    head, _, body = received.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 401"), head
+    assert b'"field": "Authorization"' in body
+    assert b"2 Authorization headers" in body
