@@ -74,9 +74,10 @@ ID_EXPECTED = "the id without leading or trailing whitespace or control characte
 def _require_trimmed_id(value: Any) -> Any:
     # A stored id is compared byte for byte, so " x" would name a record
     # apart from "x" that no one could tell from it in a listing.
-    if isinstance(value, str) and (
-        value != value.strip() or any(unicodedata.category(char) == "Cc" for char in value)
-    ):
+    # Text with nothing visible gets the clearer error of its type's other checks.
+    if not isinstance(value, str) or not has_visible_character(value):
+        return value
+    if value != value.strip() or any(unicodedata.category(char) == "Cc" for char in value):
         raise PydanticCustomError("id_not_trimmed", ID_EXPECTED)
     return value
 

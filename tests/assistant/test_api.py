@@ -461,7 +461,7 @@ async def test_articles_reject_unknown_mailboxes(client, tenant):
         )
 
         assert created.status_code == 404, created.text
-        assert created.json()["error"]["details"] == {"field": "mailboxIds[0]", "value": mailbox_id}
+        assert created.json()["error"]["details"] == {"field": "mailboxIds[1]", "value": mailbox_id}
         assert imported.status_code == 404, imported.text
         details = imported.json()["error"]["details"]
         assert details == {"field": "articles[1].mailboxIds[0]", "value": mailbox_id}

@@ -90,7 +90,7 @@ async def test_plain_secret_signs_with_its_utf8_bytes(hook_client, tenant, recei
 @pytest.mark.parametrize(
     ("body", "field"),
     [
-        ({"url": "http://127.0.0.1:9/x", "events": ["conversation.exploded"]}, "events"),
+        ({"url": "http://127.0.0.1:9/x", "events": ["conversation.exploded"]}, "events[0]"),
         ({"url": "http://127.0.0.1:9/x", "events": []}, "events"),
         ({"url": "http://127.0.0.1:9/x"}, "events"),
         ({"url": "ftp://127.0.0.1/x", "events": ["*"]}, "url"),
