@@ -9,6 +9,7 @@ PORT ?= 3000
 .PHONY: run test test-semantic test-sdk test-sdk-python test-sdk-js install install-dev lint bench clean inbox swagger-ui
 
 $(BIN)/python:
+	@echo "Creating $(VENV) and installing Campfire's dependencies; the first run takes a minute or two."
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade "pip>=24"
 

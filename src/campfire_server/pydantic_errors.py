@@ -10,7 +10,12 @@ characters", "Value error, ...") never reach a client.
 from __future__ import annotations
 
 import json
+import re
+import types
+import typing
 from typing import Any
+
+from pydantic import BaseModel
 
 from .errors import ValidationFailed, shown_text
 from .json_values import as_sent
@@ -85,6 +90,71 @@ def field_path(location: tuple[Any, ...]) -> str:
         else:
             path = str(part)
     return path or "body"
+
+
+def body_field_paths(model: Any) -> dict[str, list[str]]:
+    """Map each field name of a ``model`` body, as clients spell it, to its paths in the body.
+
+    A top-level field's path is its name. A field of a nested object is
+    ``settings.identitySecret``, and one of list items ``articles[].title``.
+    Returns an empty map when ``model`` is not a pydantic model.
+    """
+    paths: dict[str, list[str]] = {}
+
+    def walk(current: Any, prefix: str, seen: tuple[type, ...]) -> None:
+        for nested, suffix in _models_in(current):
+            if nested in seen:
+                continue
+            for name, field in nested.model_fields.items():
+                spelled = field.alias or name
+                path = f"{prefix}{suffix}.{spelled}" if prefix or suffix else spelled
+                paths.setdefault(spelled, []).append(path)
+                walk(field.annotation, path, (*seen, nested))
+
+    walk(model, "", ())
+    return paths
+
+
+def _models_in(annotation: Any, suffix: str = "") -> list[tuple[type[BaseModel], str]]:
+    """Return the models that ``annotation`` may hold, each with ``[]`` per list level around it."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return [(annotation, suffix)]
+    origin = typing.get_origin(annotation)
+    arguments = typing.get_args(annotation)
+    if origin is typing.Annotated:
+        return _models_in(arguments[0], suffix)
+    if origin in (typing.Union, types.UnionType):
+        return [found for argument in arguments for found in _models_in(argument, suffix)]
+    if origin in (list, tuple, set, frozenset) and arguments:
+        return _models_in(arguments[0], suffix + "[]")
+    return []
+
+
+def _misplaced_field(field: str, known: dict[str, list[str]]) -> tuple[str, str] | None:
+    """Return the message and expectation for an unknown ``field`` whose name is a field elsewhere.
+
+    ``field`` is the error's path, such as ``settings.identitySecret`` or
+    ``articles[0].secret``; list indexes are compared as ``[]``.
+    """
+    parent, _, name = field.rpartition(".")
+    generic_parent = re.sub(r"\[\d+\]", "[]", parent)
+    elsewhere = [path for path in known.get(name, []) if path.rpartition(".")[0] != generic_parent]
+    if not elsewhere:
+        return None
+    target = elsewhere[0].rpartition(".")[0]
+    if not target:
+        return (
+            f"{name} is a top-level field, not a field of {parent}; move it out of {parent} "
+            "to the top level of the body",
+            f"{name} at the top level of the body",
+        )
+    # A target such as ``articles[]`` is a field of each item of that list.
+    place = f"the items of {target[:-2]}" if target.endswith("[]") else target
+    current = f"of {parent}" if parent else "a top-level field"
+    return (
+        f"{name} is a field of {place}, not {current}; move it into {place}",
+        f"{name} inside {place}",
+    )
 
 
 def _json_kind(value: Any) -> str:
@@ -167,9 +237,19 @@ def _as_sent(error: dict[str, Any]) -> str:
     return as_sent(value)
 
 
-def describe_message(field: str, error: dict[str, Any]) -> str:
-    """Word one of pydantic's errors about ``field`` as a sentence with the value and the fix."""
+def describe_message(
+    field: str, error: dict[str, Any], known: dict[str, list[str]] | None = None
+) -> str:
+    """Word one of pydantic's errors about ``field`` as a sentence with the value and the fix.
+
+    ``known`` maps the body's field names to their paths (``body_field_paths``),
+    so that the error of an unknown field that belongs at another level names that level.
+    """
     kind = error.get("type", "")
+    if kind == "extra_forbidden" and known:
+        misplaced = _misplaced_field(field, known)
+        if misplaced is not None:
+            return misplaced[0]
     value = error.get("input")
     sent = _as_sent(error)
     expected = describe_expected(error)
@@ -200,6 +280,11 @@ def describe_message(field: str, error: dict[str, Any]) -> str:
         return f"{field} has {_count(ctx['actual_length'], _unit(error))}; send {expected}"
     if kind in ("value_error", "assertion_error"):
         return f"{field} {sent} is invalid: {_validator_reason(error)}"
+    if kind == "id_not_trimmed":
+        return (
+            f"{field} {sent} has leading or trailing whitespace or a control character; "
+            "trim the whitespace and remove the control characters"
+        )
     if kind == "no_visible_character":
         return f"{field} has no visible character; send {expected}"
     if kind == "string_unicode":
@@ -254,8 +339,12 @@ def _shown_value(error: dict[str, Any]) -> Any:
     return value
 
 
-def validation_failed(errors: list[dict[str, Any]]) -> ValidationFailed:
-    """Describe pydantic's first error as a ``ValidationFailed``, and up to 20 in details."""
+def validation_failed(errors: list[dict[str, Any]], body_model: Any = None) -> ValidationFailed:
+    """Describe pydantic's first error as a ``ValidationFailed``, and up to 20 in details.
+
+    ``body_model`` is the route's body model, if any; it lets an unknown
+    field's error name the level of the body where that field belongs.
+    """
     first = errors[0]
     if first.get("type") == "value_error" and isinstance(
         (first.get("ctx") or {}).get("error"), ValidationFailed
@@ -272,17 +361,23 @@ def validation_failed(errors: list[dict[str, Any]]) -> ValidationFailed:
     def path(error: dict[str, Any]) -> str:
         return field_path(tuple(error.get("loc", ())))
 
+    known = body_field_paths(body_model) if body_model is not None else {}
     details: dict[str, Any] = {}
     if len(errors) > 1:
         details["errors"] = [
-            {"field": path(item), "message": describe_message(path(item), item)}
+            {"field": path(item), "message": describe_message(path(item), item, known)}
             for item in errors[:20]
         ]
     field = path(first)
+    expected = describe_expected(first)
+    if first.get("type") == "extra_forbidden" and known:
+        misplaced = _misplaced_field(field, known)
+        if misplaced is not None:
+            expected = misplaced[1]
     return ValidationFailed(
-        describe_message(field, first),
+        describe_message(field, first, known),
         field=field,
         value=_shown_value(first),
-        expected=describe_expected(first),
+        expected=expected,
         details=details,
     )

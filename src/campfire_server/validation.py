@@ -7,7 +7,7 @@ import re
 import unicodedata
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, Field, StringConstraints, ValidationInfo
+from pydantic import AfterValidator, BeforeValidator, Field, StringConstraints, ValidationInfo
 from pydantic_core import PydanticCustomError
 
 from .errors import ValidationFailed
@@ -66,6 +66,25 @@ def _none_if_invisible(value: str | None) -> str | None:
 
 # Optional free text that shows nothing is stored as no text: ``Annotated[str | None, OrNone]``.
 OrNone = AfterValidator(_none_if_invisible)
+
+
+ID_EXPECTED = "the id without leading or trailing whitespace or control characters"
+
+
+def _require_trimmed_id(value: Any) -> Any:
+    # A stored id is compared byte for byte, so " x" would name a record
+    # apart from "x" that no one could tell from it in a listing.
+    # Text with nothing visible gets the clearer error of its type's other checks.
+    if not isinstance(value, str) or not has_visible_character(value):
+        return value
+    if value != value.strip() or any(unicodedata.category(char) == "Cc" for char in value):
+        raise PydanticCustomError("id_not_trimmed", ID_EXPECTED)
+    return value
+
+
+# Annotate an id that integrators supply with this: ``Annotated[str, ..., TrimmedId]``.
+# It runs before the type's other checks, so a pattern mismatch does not hide it.
+TrimmedId = BeforeValidator(_require_trimmed_id)
 
 
 # Field types that several requests share, so a value means and is checked the

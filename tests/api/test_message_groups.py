@@ -55,7 +55,7 @@ async def test_group_messages_one_conversation(client, tenant, db):
     responses = await _in_one_group(
         db,
         [
-            send(client, tenant, conversation["id"], content, authorId="cus_1")
+            send(client, tenant, conversation["id"], content, authorId="customer_test_A")
             for content in contents
         ],
     )
@@ -78,7 +78,9 @@ async def test_group_messages_many_conversations(client, tenant, db):
     for round_number in range(3):
         for index, conversation in enumerate(conversations):
             content = f"round {round_number} to {index}"
-            requests.append(send(client, tenant, conversation["id"], content, authorId="cus_1"))
+            requests.append(
+                send(client, tenant, conversation["id"], content, authorId="customer_test_A")
+            )
 
     responses = await _in_one_group(db, requests)
 
@@ -112,10 +114,10 @@ async def test_group_failures_store_nothing(client, tenant, db):
     responses = await _in_one_group(
         db,
         [
-            send(client, tenant, stored["id"], "before", authorId="cus_1"),
-            send(client, tenant, closed["id"], "to a closed one", authorId="cus_1"),
-            send(client, tenant, "conv_missing", "to a missing one", authorId="cus_1"),
-            send(client, tenant, stored["id"], "after", authorId="cus_1"),
+            send(client, tenant, stored["id"], "before", authorId="customer_test_A"),
+            send(client, tenant, closed["id"], "to a closed one", authorId="customer_test_A"),
+            send(client, tenant, "conv_missing", "to a missing one", authorId="customer_test_A"),
+            send(client, tenant, stored["id"], "after", authorId="customer_test_A"),
         ],
     )
 
@@ -141,7 +143,7 @@ async def test_group_reopen_logs_update(client, tenant, db):
     responses = await _in_one_group(
         db,
         [
-            send(client, tenant, conversation["id"], "back again", authorId="cus_1"),
+            send(client, tenant, conversation["id"], "back again", authorId="customer_test_A"),
             send(client, tenant, conversation["id"], "note", "agent", private=True),
         ],
     )
@@ -224,13 +226,13 @@ async def test_group_positions_follow_sequence(client, tenant, db):
     responses = await _in_one_group(
         db,
         [
-            send(client, tenant, conversation["id"], "first", authorId="cus_1"),
+            send(client, tenant, conversation["id"], "first", authorId="customer_test_A"),
             client.patch(
                 f"/conversations/{conversation['id']}",
                 json={"priority": "high"},
                 headers=tenant.headers,
             ),
-            send(client, tenant, conversation["id"], "second", authorId="cus_1"),
+            send(client, tenant, conversation["id"], "second", authorId="customer_test_A"),
         ],
     )
 

@@ -354,9 +354,10 @@ async def test_api_key_agent_author_must_exist(client, tenant, other_tenant):
     )
     assert accepted.status_code == 201, accepted.text
     assert accepted.json()["authorId"] == "agent_here"
-    # Other author types name ids the integrator owns, which are not checked.
+    # A customer message must come from the conversation's own customer.
     customer = await send(client, tenant, conversation["id"], "me", authorId="customer_free")
-    assert customer.status_code == 201, customer.text
+    assert customer.status_code == 400, customer.text
+    assert customer.json()["error"]["details"]["field"] == "authorId"
 
 
 async def test_conversation_for_other_customer_403(client, tenant):

@@ -461,10 +461,10 @@ async def test_articles_reject_unknown_mailboxes(client, tenant):
         )
 
         assert created.status_code == 404, created.text
-        assert created.json()["error"]["details"] == {"field": "mailboxIds", "value": mailbox_id}
+        assert created.json()["error"]["details"] == {"field": "mailboxIds[1]", "value": mailbox_id}
         assert imported.status_code == 404, imported.text
         details = imported.json()["error"]["details"]
-        assert details == {"field": "articles[1].mailboxIds", "value": mailbox_id}
+        assert details == {"field": "articles[1].mailboxIds[0]", "value": mailbox_id}
 
     listed = await client.get("/knowledge/articles", headers=tenant.headers)
     assert listed.json()["data"] == []
@@ -492,9 +492,9 @@ async def test_article_rejects_other_org_mailbox(client, tenant, other_tenant, d
     )
 
     assert created.status_code == 404
-    assert created.json()["error"]["details"]["field"] == "mailboxIds"
+    assert created.json()["error"]["details"]["field"] == "mailboxIds[0]"
     assert patched.status_code == 404
-    assert patched.json()["error"]["details"]["field"] == "mailboxIds"
+    assert patched.json()["error"]["details"]["field"] == "mailboxIds[0]"
 
 
 @pytest.mark.parametrize(

@@ -135,7 +135,7 @@ async def test_token_unknown_agent_or_mailbox_404(client, tenant, other_tenant):
     for body, field in (
         ({"role": "agent", "agentId": "agt_nobody"}, "agentId"),
         ({"role": "agent", "agentId": "agt_foreign"}, "agentId"),
-        ({"role": "viewer", "subject": "v", "mailboxIds": ["mbx_nowhere"]}, "mailboxId"),
+        ({"role": "viewer", "subject": "v", "mailboxIds": ["mbx_nowhere"]}, "mailboxIds[0]"),
     ):
         response = await client.post("/auth/tokens", json=body, headers=tenant.headers)
         assert response.status_code == 404, (body, response.text)

@@ -90,7 +90,7 @@ async def test_plain_secret_signs_with_its_utf8_bytes(hook_client, tenant, recei
 @pytest.mark.parametrize(
     ("body", "field"),
     [
-        ({"url": "http://127.0.0.1:9/x", "events": ["conversation.exploded"]}, "events"),
+        ({"url": "http://127.0.0.1:9/x", "events": ["conversation.exploded"]}, "events[0]"),
         ({"url": "http://127.0.0.1:9/x", "events": []}, "events"),
         ({"url": "http://127.0.0.1:9/x"}, "events"),
         ({"url": "ftp://127.0.0.1/x", "events": ["*"]}, "url"),
@@ -214,7 +214,7 @@ async def test_patch_changes_events_and_enabled(hook_client, tenant, receiver):
 
     invalid = await hook_client.patch(path, json={"events": ["nope"]}, headers=tenant.headers)
     assert invalid.status_code == 400
-    assert invalid.json()["error"]["details"]["field"] == "events"
+    assert invalid.json()["error"]["details"]["field"] == "events[0]"
     empty = await hook_client.patch(path, json={}, headers=tenant.headers)
     assert empty.status_code == 400
 

@@ -166,9 +166,9 @@ async def admit(scope: Any) -> Principal:
     dependency finds it. Raises ``AuthenticationFailed`` or ``RateLimited``.
     """
     app_state = scope["app"].state
-    headers = _headers(scope)
     state = scope.setdefault("state", {})
     try:
+        headers = _headers(scope)
         principal = await identify(app_state, headers.get(b"authorization"), headers.get(b"origin"))
     except AuthenticationFailed:
         await _limit_unauthenticated(scope, state)
@@ -210,8 +210,31 @@ async def current_principal(request: Request) -> Principal:
     return await admit(request.scope)
 
 
+def repeated_authorization(scope: Any) -> AuthenticationFailed | None:
+    """Return the error for a request with more than one ``Authorization`` header, or None.
+
+    Taking either header would let a proxy or client that adds its own one
+    decide silently which credential acts.
+    """
+    count = sum(1 for key, _ in scope.get("headers", ()) if key == b"authorization")
+    if count <= 1:
+        return None
+    return AuthenticationFailed(
+        f"the request has {count} Authorization headers; send exactly one "
+        "'Authorization: Bearer <API key or token>' header",
+        details={"field": "Authorization", "value": count, "expected": "one Authorization header"},
+        bearer_error="invalid_request",
+    )
+
+
 def _headers(scope: Any) -> dict[bytes, str]:
-    """Return the first ``Authorization`` and ``Origin`` headers of ``scope``."""
+    """Return the ``Authorization`` and ``Origin`` headers of ``scope``.
+
+    Raises ``AuthenticationFailed`` for more than one ``Authorization`` header.
+    """
+    repeated = repeated_authorization(scope)
+    if repeated is not None:
+        raise repeated
     found: dict[bytes, str] = {}
     for key, value in scope.get("headers", ()):
         if key in (b"authorization", b"origin") and key not in found:

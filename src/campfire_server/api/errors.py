@@ -62,9 +62,17 @@ def error_response(error: ServiceError) -> Response:
     )
 
 
-def validation_error_from_pydantic(errors: list[dict[str, Any]]) -> ServiceError:
+def validation_error_from_pydantic(
+    errors: list[dict[str, Any]], body_model: Any = None
+) -> ServiceError:
     """Describe the first of pydantic's errors as a ``ValidationFailed`` in this API's words."""
-    return pydantic_errors.validation_failed(errors)
+    return pydantic_errors.validation_failed(errors, body_model)
+
+
+def _body_model(request: Request) -> Any:
+    """Return the body model of the route that ``request`` matched, or None."""
+    body_field = getattr(request.scope.get("route"), "body_field", None)
+    return getattr(getattr(body_field, "field_info", None), "annotation", None)
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -74,7 +82,8 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation_error(request: Request, error: RequestValidationError) -> Response:
-        return error_response(validation_error_from_pydantic(list(error.errors())))
+        errors = list(error.errors())
+        return error_response(validation_error_from_pydantic(errors, _body_model(request)))
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(request: Request, error: StarletteHTTPException) -> Response:

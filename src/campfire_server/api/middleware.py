@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, unquote_to_bytes
 
 from starlette.types import Message, Receive, Scope, Send
 
@@ -15,6 +15,7 @@ from ..errors import (
     RequestTimeout,
     ServiceError,
     ValidationFailed,
+    shown_text,
 )
 from ..validation import find_bad_text
 from .body_encoding import check_content_coding, check_media_type, check_utf8_start
@@ -216,6 +217,62 @@ def find_nul_in_url(scope: Scope) -> str | None:
         if "\x00" in name or "\x00" in value:
             return name.replace("\x00", "\\x00")
     return None
+
+
+URL_UTF8_EXPECTED = "percent-encoded UTF-8, such as %C3%A9 for \u00e9"
+
+
+def find_invalid_utf8_in_url(scope: Scope) -> ValidationFailed | None:
+    """Return an error for the path or a query parameter that is not UTF-8 once percent-decoded.
+
+    The web server decodes such bytes to U+FFFD, so without this check
+    ``?q=%ff`` would search for that character and ``/conversations/%ff``
+    would look up an id that no client sent.
+    """
+    raw_path: bytes | None = scope.get("raw_path")
+    if raw_path is not None and not _is_utf8(unquote_to_bytes(raw_path)):
+        shown = raw_path.decode("latin-1")
+        return ValidationFailed(
+            f"the path {shown_text(shown)} is not valid UTF-8 once percent-decoded; "
+            f"send {URL_UTF8_EXPECTED}",
+            field="path",
+            value=shown_text(shown),
+            expected=URL_UTF8_EXPECTED,
+        )
+    raw_query: bytes = scope.get("query_string", b"")
+    if b"%" not in raw_query and raw_query.isascii():
+        return None
+    for pair in raw_query.split(b"&"):
+        raw_name, _, raw_value = pair.partition(b"=")
+        name = unquote_to_bytes(raw_name.replace(b"+", b" "))
+        if not _is_utf8(name):
+            shown = raw_name.decode("latin-1")
+            return ValidationFailed(
+                f"the query parameter name {shown_text(shown)} is not valid UTF-8 once "
+                f"percent-decoded; send {URL_UTF8_EXPECTED}",
+                field=shown_text(shown),
+                value=shown_text(shown),
+                expected=URL_UTF8_EXPECTED,
+            )
+        if not _is_utf8(unquote_to_bytes(raw_value.replace(b"+", b" "))):
+            field = name.decode("utf-8")
+            shown = raw_value.decode("latin-1")
+            return ValidationFailed(
+                f"query parameter {field} {shown_text(shown)} is not valid UTF-8 once "
+                f"percent-decoded; send {URL_UTF8_EXPECTED}",
+                field=field,
+                value=shown_text(shown),
+                expected=URL_UTF8_EXPECTED,
+            )
+    return None
+
+
+def _is_utf8(data: bytes) -> bool:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def _check_transfer_coding(scope: Scope) -> None:

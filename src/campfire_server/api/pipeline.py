@@ -11,13 +11,14 @@ response itself and stop there:
 3. Methods: 426 on a WebSocket path, OPTIONS, 405 on a literal path, and
    HEAD where only GET has a route. Then 404 where no route matches the
    path, and 405 where no route serves the method.
-4. Credential: for a route that takes the caller's principal, the
+4. Credential: for a route that takes the caller's principal, the one
    ``Authorization`` header (401 or 403) and the caller's rate limit (429),
    which for a credential that fails is the limit of the client address.
    Then whether the route admits the caller (403, ``route_access.py``).
    The route's dependency gets the principal from the scope state and
    checks it again.
-5. Body guard: a NUL in the URL, then for POST, PUT and PATCH the transfer
+5. Body guard: a path or query parameter that is not UTF-8 once
+   percent-decoded and a NUL in the URL, then for POST, PUT and PATCH the transfer
    coding, the size limit, the media type and the JSON syntax.
 6. The application (idempotent replays, then FastAPI's routing), or for a
    route with a lean handler and a request without a query string or
@@ -52,13 +53,15 @@ from ..logs import request_id_var
 from ..monitoring import metrics
 from ..realtime.gateway import RAW_SEND_KEY
 from . import access, methods
-from .deps import admit
+from .deps import admit, repeated_authorization
 from .direct import DirectRoute
+from .errors import error_body
 from .middleware import (
     DEFAULT_DISCARD_LIMITS,
     BodyGuard,
     DiscardLimits,
     _header,
+    find_invalid_utf8_in_url,
     find_nul_in_url,
     may_have_body,
     replay,
@@ -182,6 +185,13 @@ class RequestPipeline:
         scope.setdefault("state", {})["request_id"] = request_id
         mode = mock.activated() if mock.requested(_header(scope, b"x-campfire-mock")) else None
         try:
+            repeated = repeated_authorization(scope)
+            if repeated is not None:
+                # The socket authenticates with its first frame and reads no
+                # header, but a handshake with two credentials is as ambiguous
+                # as such a request, so it is rejected the same way.
+                await _reject_handshake(scope, send, repeated, request_id)
+                return
             with mode or nullcontext():
                 await self.app(scope, receive, send)
         except Exception:
@@ -290,6 +300,10 @@ class RequestPipeline:
         self, scope: Scope, receive: Receive, send: Send, direct: DirectRoute | None = None
     ) -> None:
         request_id = scope["state"]["request_id"]
+        invalid_utf8 = find_invalid_utf8_in_url(scope)
+        if invalid_utf8 is not None:
+            await send_error(send, invalid_utf8, request_id)
+            return
         part = find_nul_in_url(scope)
         if part is not None:
             error = ValidationFailed(
@@ -325,6 +339,28 @@ class RequestPipeline:
             await direct.serve(scope, receive, send)
         else:
             await self.app(scope, receive, send)
+
+
+async def _reject_handshake(scope: Scope, send: Send, error: ServiceError, request_id: str) -> None:
+    """Refuse a WebSocket handshake with ``error`` in the envelope, as an HTTP response.
+
+    A server without the ASGI extension for such responses gets a close
+    instead, which it sends as a bare 403.
+    """
+    if "websocket.http.response" not in scope.get("extensions", {}):
+        await send({"type": "websocket.close", "code": 1008})
+        return
+    body = error_body(error, request_id)
+    headers = [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(body)).encode()),
+        (b"x-request-id", request_id.encode()),
+    ]
+    headers += [(name.lower().encode(), value.encode()) for name, value in error.headers.items()]
+    await send(
+        {"type": "websocket.http.response.start", "status": error.http_status, "headers": headers}
+    )
+    await send({"type": "websocket.http.response.body", "body": body})
 
 
 def _has_idempotency_key(scope: Scope) -> bool:

@@ -7,7 +7,7 @@ from typing import Annotated
 from pydantic import Field, StringConstraints, field_validator
 
 from ..apimodel import ApiModel, ResponseModel
-from ..validation import CustomerTier, PriorCount, Visible, check_content
+from ..validation import CustomerTier, PriorCount, TrimmedId, Visible, check_content
 
 
 class GenerateContext(ApiModel):
@@ -18,7 +18,9 @@ class GenerateContext(ApiModel):
 
 # Sent to ask for an AI answer to a customer message in a conversation.
 class GenerateRequest(ApiModel):
-    conversation_id: Annotated[str, StringConstraints(min_length=1, max_length=64), Visible]
+    conversation_id: Annotated[
+        str, StringConstraints(min_length=1, max_length=64), Visible, TrimmedId
+    ]
     message_content: str = Field(description="The customer's message, 1 to 10,000 characters")
     context: GenerateContext = Field(default_factory=GenerateContext)
     draft: bool = Field(

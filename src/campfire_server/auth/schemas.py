@@ -9,11 +9,12 @@ from pydantic import Field, StringConstraints
 
 from ..apimodel import ApiModel, ResponseModel
 from ..clock import to_iso
-from ..validation import EmailAddress, Visible
+from ..validation import EmailAddress, TrimmedId, Visible
 
 Name = Annotated[str, StringConstraints(min_length=1, max_length=200), Visible]
-MailboxId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
-CustomerId = Annotated[str, StringConstraints(min_length=1, max_length=255), Visible]
+MailboxId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,64}$"), TrimmedId]
+CustomerId = Annotated[str, StringConstraints(min_length=1, max_length=255), Visible, TrimmedId]
+ShortId = Annotated[str, StringConstraints(min_length=1, max_length=64), Visible, TrimmedId]
 Origin = Annotated[str, StringConstraints(min_length=1, max_length=300)]
 
 
@@ -86,8 +87,8 @@ class TokenCreate(ApiModel):
     subject: Annotated[str, StringConstraints(min_length=1, max_length=255), Visible] | None = (
         Field(default=None, description="sub claim, e.g. your user id; defaults to the agent id")
     )
-    agent_id: Annotated[str, StringConstraints(min_length=1, max_length=64), Visible] | None = (
-        Field(default=None, description="aid claim: the agent this token acts as")
+    agent_id: ShortId | None = Field(
+        default=None, description="aid claim: the agent this token acts as"
     )
     mailbox_ids: list[MailboxId] = Field(
         default_factory=list,
@@ -146,7 +147,7 @@ class WidgetSession(ResponseModel):
 class LoginRequest(ApiModel):
     email: Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=320)]
     password: Annotated[str, StringConstraints(min_length=1, max_length=256)]
-    org_id: Annotated[str, StringConstraints(min_length=1, max_length=64), Visible] | None = Field(
+    org_id: ShortId | None = Field(
         default=None,
         description="Needed only when the email belongs to agents of several organizations",
     )

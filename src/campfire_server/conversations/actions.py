@@ -310,6 +310,8 @@ def send_message(
     )
     if author_type == "customer" and author_id is None:
         author_id = row["customer_id"]
+    elif author_type == "customer":
+        _require_conversation_customer(author_id, row["customer_id"])
 
     effect = effect_of_message(row["status"], row["unread_count"], effect_author(request))
     reopened = effect.status != row["status"]
@@ -411,6 +413,9 @@ def _send_message_in_one_statement(
         row = before.get()
         if row is None:
             raise service.conversation_not_found(conversation_id)
+        if request.author_type == "customer":
+            # The statement stores no customer message whose authorId is another customer.
+            _require_conversation_customer(author_id or "", row["customer_id"])
         stored_at = row["created_at"]
         if stored_at is not None and stored_at != now:
             message.created_at = clock.to_iso(stored_at)
@@ -512,6 +517,18 @@ def _require_agent_author(tx: Tx, org_id: str, author_id: str) -> None:
             field="authorId",
             value=shown_text(author_id),
             expected="the id of an agent of this organization",
+        )
+
+
+def _require_conversation_customer(author_id: str, customer_id: str) -> None:
+    """Raise ``ValidationFailed`` unless ``author_id`` is the conversation's customer."""
+    if author_id != customer_id:
+        raise ValidationFailed(
+            f"authorId {quoted(author_id)} is not the customer of this conversation, "
+            f"{quoted(customer_id)}; send authorId {quoted(customer_id)} or leave authorId out",
+            field="authorId",
+            value=shown_text(author_id),
+            expected=customer_id,
         )
 
 

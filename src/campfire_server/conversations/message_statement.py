@@ -94,7 +94,9 @@ def send(
     The message's time is ``now`` or, when that is earlier, the locked row's
     ``last_message_at``, because another process may have stored a message
     after ``now`` was read. The row carries that time as ``created_at``.
-    It also carries the event positions that the statement reserved:
+    A customer message whose ``author_id`` is not the conversation's
+    customer is not stored. The row also carries the event positions that
+    the statement reserved:
     ``message_position`` when it stored the message (``None`` when the rules
     rejected it) and ``update_position`` when the message reopened the
     conversation. Reserving them here keeps the events of a conversation in
@@ -163,7 +165,9 @@ def _statement(effect_author: str, where: str, *, arrays: bool) -> str:
         "GREATEST(old.m_now, COALESCE(old.last_message_at, 0)) AS created_at, "
         "old.event_seq + CASE WHEN rule.to_status <> old.status THEN 2 ELSE 1 END AS event_seq, "
         "old.m_message_id, old.m_content, old.m_author_type, old.m_author_id, old.m_metadata, "
-        "old.m_private FROM old JOIN rule ON rule.from_status = old.status), "
+        "old.m_private FROM old JOIN rule ON rule.from_status = old.status "
+        # A customer message must come from the conversation's customer.
+        "WHERE old.m_author_type <> 'customer' OR old.customer_id = old.m_author_id), "
         "updated AS (UPDATE conversations SET status = new.status, "
         "unread_count = new.unread_count, message_count = message_count + 1, "
         "last_message_at = new.created_at, updated_at = new.created_at, "

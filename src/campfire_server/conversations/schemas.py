@@ -7,14 +7,14 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, StringConstraints, field_validator
 
 from ..apimodel import ApiModel, ResponseModel
-from ..validation import Visible, check_content, check_metadata, reject_null
+from ..validation import TrimmedId, Visible, check_content, check_metadata, reject_null
 
 Status = Literal["open", "pending", "resolved", "closed"]
 Priority = Literal["low", "medium", "high", "urgent"]
 AuthorType = Literal["customer", "agent", "ai", "system"]
 
-CustomerId = Annotated[str, StringConstraints(min_length=1, max_length=255), Visible]
-ShortId = Annotated[str, StringConstraints(min_length=1, max_length=64), Visible]
+CustomerId = Annotated[str, StringConstraints(min_length=1, max_length=255), Visible, TrimmedId]
+ShortId = Annotated[str, StringConstraints(min_length=1, max_length=64), Visible, TrimmedId]
 Subject = Annotated[str, StringConstraints(max_length=500), Visible]
 
 METADATA_DESCRIPTION = (

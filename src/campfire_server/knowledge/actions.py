@@ -14,7 +14,8 @@ from .. import clock, ids
 from ..auth.principal import Principal
 from ..auth.scope import manages
 from ..db.tx import Tx
-from ..errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from ..errors import Conflict, PermissionDenied, ValidationFailed
+from ..organizations import service as organizations
 from . import service
 from .schemas import ArticleCreate, ArticleUpdate, ImportResult
 
@@ -50,19 +51,8 @@ def _check_external_id_free(
 
 
 def _check_mailboxes(tx: Tx, org_id: str, mailbox_ids: Sequence[str], field: str) -> None:
-    """Raise ``NotFound`` for the first of ``mailbox_ids`` that ``org_id`` does not have."""
-    for mailbox_id in mailbox_ids:
-        found = tx.value(
-            "SELECT 1 FROM mailboxes WHERE org_id = :org_id AND id = :id",
-            org_id=org_id,
-            id=mailbox_id,
-        )
-        if found is None:
-            raise NotFound(
-                f"mailbox {mailbox_id!r} in {field} was not found; name mailboxes of this "
-                "organization (GET /api/v2/mailboxes lists them)",
-                details={"field": field, "value": mailbox_id},
-            )
+    """Raise ``NotFound`` naming ``field[index]`` for the first mailbox ``org_id`` lacks."""
+    organizations.require_mailboxes(tx, org_id, list(mailbox_ids), field)
 
 
 def find_unknown_mailboxes(tx: Tx, org_id: str, items: Sequence[ArticleCreate]) -> dict[int, str]:

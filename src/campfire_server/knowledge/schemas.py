@@ -7,11 +7,12 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 from pydantic.alias_generators import to_camel
 
-from ..validation import VisibleText, has_visible_character, reject_null
+from ..validation import TrimmedId, VisibleText, has_visible_character, reject_null
 from .urls import link_problem
 
 # The pattern of mailbox ids, which ``MailboxCreate`` enforces.
-MailboxId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
+MailboxId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,64}$"), TrimmedId]
+ExternalId = Annotated[VisibleText, TrimmedId]
 
 MAX_CONTENT_CHARS = 200_000
 MAX_TAGS = 50
@@ -58,7 +59,7 @@ class ArticleCreate(_Model):
     url: str | None = Field(default=None, max_length=2048)
     tags: list[str] = Field(default_factory=list, max_length=MAX_TAGS)
     mailbox_ids: list[MailboxId] = Field(default_factory=list, max_length=100)
-    external_id: VisibleText | None = Field(default=None, min_length=1, max_length=255)
+    external_id: ExternalId | None = Field(default=None, min_length=1, max_length=255)
 
     model_config = {
         "json_schema_extra": {
@@ -85,7 +86,7 @@ class ArticleUpdate(_Model):
     url: str | None = Field(default=None, max_length=2048)
     tags: list[str] | None = Field(default=None, max_length=MAX_TAGS)
     mailbox_ids: list[MailboxId] | None = Field(default=None, max_length=100)
-    external_id: VisibleText | None = Field(default=None, min_length=1, max_length=255)
+    external_id: ExternalId | None = Field(default=None, min_length=1, max_length=255)
 
     model_config = {
         "json_schema_extra": {

@@ -7,9 +7,9 @@ from typing import Annotated, Any
 from pydantic import Field, StringConstraints, field_validator
 
 from ..apimodel import ApiModel, ResponseModel
-from ..validation import OrNone, Visible, reject_null
+from ..validation import OrNone, TrimmedId, Visible, reject_null
 
-MailboxId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
+MailboxId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,64}$"), TrimmedId]
 IdentitySecret = Annotated[
     str, StringConstraints(min_length=16, max_length=255, pattern=r"^[\x21-\x7e]+$")
 ]

@@ -9,7 +9,7 @@ from ..auth.principal import Principal
 from ..auth.scope import sees_mailbox
 from ..clock import to_iso
 from ..db.tx import Tx
-from ..errors import NotFound
+from ..errors import NotFound, quoted, shown_text
 from ..pagination import PageRequest, keyset_clause, order_clause, pagination
 from .schemas import Mailbox, MailboxSettings
 
@@ -45,10 +45,25 @@ def find_mailbox_row(tx: Tx, principal: Principal, mailbox_id: str) -> dict[str,
     return get_mailbox_row(tx, principal.org_id, mailbox_id)
 
 
-def require_mailboxes(tx: Tx, org_id: str, mailbox_ids: list[str]) -> None:
-    """Raise ``NotFound`` for the first of ``mailbox_ids`` that ``org_id`` does not have."""
-    for mailbox_id in mailbox_ids:
-        get_mailbox_row(tx, org_id, mailbox_id)
+def require_mailboxes(
+    tx: Tx, org_id: str, mailbox_ids: list[str], field: str = "mailboxIds"
+) -> None:
+    """Raise ``NotFound`` for the first of ``mailbox_ids`` that ``org_id`` does not have.
+
+    The error names the item as ``field[index]``, such as ``mailboxIds[1]``.
+    """
+    for index, mailbox_id in enumerate(mailbox_ids):
+        found = tx.value(
+            "SELECT 1 AS found FROM mailboxes WHERE org_id = :org_id AND id = :id",
+            org_id=org_id,
+            id=mailbox_id,
+        )
+        if not found:
+            raise NotFound(
+                f"mailbox {quoted(mailbox_id)} in {field}[{index}] was not found; name "
+                "mailboxes of this organization (GET /api/v2/mailboxes lists them)",
+                details={"field": f"{field}[{index}]", "value": shown_text(mailbox_id)},
+            )
 
 
 def get_mailbox(tx: Tx, org_id: str, mailbox_id: str) -> Mailbox:

@@ -10,14 +10,21 @@ from ..apimodel import ApiModel, ResponseModel
 from ..auth.passwords import MAX_LENGTH as PASSWORD_MAX_LENGTH
 from ..auth.passwords import MIN_LENGTH as PASSWORD_MIN_LENGTH
 from ..conversations.schemas import CustomerSummary
-from ..validation import CustomerTier, EmailAddress, PriorCount, Visible, check_metadata
+from ..validation import (
+    CustomerTier,
+    EmailAddress,
+    PriorCount,
+    TrimmedId,
+    Visible,
+    check_metadata,
+)
 from .rules import MAX_SKILLS, normalise_skills
 
 AgentStatus = Literal["online", "away", "offline"]
 Priority = Literal["low", "medium", "high", "urgent"]
 HandoffStatus = Literal["queued", "assigned", "completed", "cancelled"]
 
-AgentId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
+AgentId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,64}$"), TrimmedId]
 Name = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), Visible
 ]

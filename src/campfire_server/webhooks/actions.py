@@ -134,7 +134,7 @@ def check_events(events: list[str], field: str = "events") -> list[str]:
         if name != WILDCARD and name not in CATALOG:
             raise ValidationFailed(
                 f"{field}[{index}] {name!r} is not a known event type",
-                field=field,
+                field=f"{field}[{index}]",
                 value=name,
                 expected=EVENTS_EXPECTED,
             )
