@@ -9,11 +9,14 @@ article covers from an article that shares one word with them. This
 knowledge base is built here, apart from the demo articles, and each
 question is checked against the default (lexical) retriever.
 
-NOTE: the uncovered questions still get answered, so their test is marked
-as an expected failure. Size-aware evidence refitted on small knowledge
-bases cut from the labelled sets did not fix them without handing off the
-covered ones (BENCHMARKS.md, "Small knowledge bases"). The mark is strict,
-so a fix shows up as an unexpected pass.
+The cap of ``unmatched_terms.unmatched_rare_word`` hands off an uncovered
+question whose missing word is much rarer in general English than the word
+it matches. NOTE: uncovered questions whose missing word is about as common
+("cash" beside "pay") are still answered, so their test is marked as an
+expected failure. Size-aware evidence refitted on small knowledge bases cut
+from the labelled sets did not fix them without handing off the covered
+ones (BENCHMARKS.md, "Small knowledge bases"). The mark is strict, so a fix
+shows up as an unexpected pass.
 """
 
 import pytest
@@ -90,11 +93,15 @@ ARTICLES = {
 # Each question shares a word or two with one article that does not answer it.
 UNCOVERED = [
     "Can I pay with bitcoin?",
-    "Can I pay in cash?",
-    "What is your phone number?",
     "Does the mobile app work offline?",
     "Is the coffee free?",
     "Is there a gym in the building?",
+]
+# Uncovered questions whose missing word is about as common in English as the
+# word they match ("cash" beside "pay", "phone" beside "number").
+UNCOVERED_COMMON_WORDS = [
+    "Can I pay in cash?",
+    "What is your phone number?",
 ]
 # Short questions that name what one article covers, with that article's title.
 COVERED = {
@@ -118,11 +125,18 @@ async def ask(engine, tenant, question):
     return await engine.answer(org_id=tenant.org_id, mailbox_id=None, question=question)
 
 
-@pytest.mark.xfail(
-    strict=True, reason="a lone weak match in a small knowledge base still reads as a clear one"
-)
 @pytest.mark.parametrize("question", UNCOVERED)
 async def test_uncovered_question_hands_off(engine, small_base, question):
+    answer = await ask(engine, small_base, question)
+
+    assert answer.should_handoff, (question, answer.confidence, answer.sources[:1])
+
+
+@pytest.mark.xfail(
+    strict=True, reason="a missing word as common as the matched one is left to the model"
+)
+@pytest.mark.parametrize("question", UNCOVERED_COMMON_WORDS)
+async def test_uncovered_common_word_question_hands_off(engine, small_base, question):
     answer = await ask(engine, small_base, question)
 
     assert answer.should_handoff, (question, answer.confidence, answer.sources[:1])

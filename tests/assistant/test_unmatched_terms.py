@@ -2,7 +2,11 @@
 
 import pytest
 
-from campfire_server.assistant.unmatched_terms import UNMATCHED_MAX_CONFIDENCE, unmatched_name
+from campfire_server.assistant.unmatched_terms import (
+    UNMATCHED_MAX_CONFIDENCE,
+    unmatched_name,
+    unmatched_rare_word,
+)
 from campfire_server.knowledge.text import tokens
 
 VOCABULARY = frozenset(
@@ -20,6 +24,36 @@ def test_unknown_name_in_short_question():
 
 def test_unknown_acronym_in_short_question():
     assert check("Do you integrate with SAP?") == "sap"
+
+
+def check_word(question):
+    return unmatched_rare_word(question, tokens(question), VOCABULARY)
+
+
+def test_rare_missing_word_beside_common_match():
+    assert check_word("Can I pay with bitcoin?") == "bitcoin"
+
+
+def test_rare_word_check_skips_common_word():
+    # "cash" (Zipf 4.9) is under half a point rarer than "pay" (5.4).
+    assert check_word("Can I pay with cash?") is None
+
+
+def test_rare_word_check_without_match():
+    assert check_word("Is the coffee free?") is None
+
+
+def test_rare_word_check_skips_known_words_and_misspellings():
+    assert check_word("Can I accept payments?") is None
+    assert check_word("Can I pay with a cardd?") is None
+
+
+def test_rare_word_check_skips_long_questions():
+    assert check_word("Can I pay the monthly invoice of my team with bitcoin?") is None
+
+
+def test_rare_word_check_leaves_names_to_name_check():
+    assert check_word("Can I pay with PayPal?") is None
 
 
 def test_known_name_passes():

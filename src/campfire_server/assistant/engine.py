@@ -36,7 +36,7 @@ from .small_talk import (
     reply_language,
     small_talk_reply,
 )
-from .unmatched_terms import UNMATCHED_MAX_CONFIDENCE, unmatched_name
+from .unmatched_terms import UNMATCHED_MAX_CONFIDENCE, unmatched_name, unmatched_rare_word
 
 log = logging.getLogger(__name__)
 
@@ -228,6 +228,10 @@ class AnswerEngine:
             unmatched = unmatched_name(
                 question, query.current_terms, index.lexical.idf, hits[0].passage.text
             )
+            if unmatched is None:
+                # A short question with a word no article uses, much rarer in English
+                # than the words it matches.
+                unmatched = unmatched_rare_word(question, query.current_terms, index.lexical.idf)
             if unmatched is not None and confidence > UNMATCHED_MAX_CONFIDENCE:
                 log.info(
                     "confidence capped, question names a term the knowledge base lacks",
