@@ -253,10 +253,12 @@ def measure_campfire(
         ).raise_for_status()
         ids = []
         with httpx.Client(headers=headers) as client:
-            for number in range(conversations):
+            for _ in range(conversations):
+                # A customer message must come from the conversation's customer,
+                # so every conversation belongs to the customer that MESSAGE names.
                 response = client.post(
                     f"{base}/conversations",
-                    json={"customerId": f"customer_{number}", "mailboxId": "bench"},
+                    json={"customerId": MESSAGE["authorId"], "mailboxId": "bench"},
                 )
                 ids.append(response.raise_for_status().json()["id"])
         pids = server_pids(process, url)
