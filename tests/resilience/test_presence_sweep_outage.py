@@ -9,17 +9,7 @@ import pytest
 from campfire_server.realtime.runtime import RealtimeService
 from tests.conftest import test_settings as make_settings
 
-from .services import PrivateRedis
-
 SWEEP_LOGGER = "campfire_server.realtime.runtime"
-
-
-@pytest.fixture
-def private_redis(tmp_path):
-    server = PrivateRedis(tmp_path)
-    server.start()
-    yield server
-    server.stop()
 
 
 def sweep_records(caplog) -> list[logging.LogRecord]:

@@ -11,18 +11,8 @@ from campfire import AsyncCampfireClient
 
 from tests.conftest import start_server
 
-from .services import PrivateRedis
-
 TEST_KEY = "test_sk_123456789"
 DEV = {"Authorization": f"Bearer {TEST_KEY}"}
-
-
-@pytest.fixture
-def private_redis(tmp_path):
-    server = PrivateRedis(tmp_path)
-    server.start()
-    yield server
-    server.stop()
 
 
 def _content(event) -> str | None:

@@ -12,17 +12,7 @@ import websockets
 
 from tests.conftest import start_server
 
-from .services import PrivateRedis
-
 DEV = {"Authorization": "Bearer test_sk_123456789"}
-
-
-@pytest.fixture
-def private_redis(tmp_path):
-    server = PrivateRedis(tmp_path)
-    server.start()
-    yield server
-    server.stop()
 
 
 async def _subscribe(api: str, conversation_id: str):

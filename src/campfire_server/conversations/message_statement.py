@@ -45,11 +45,11 @@ _ARRAYS = (
 class _MergeMessages:
     """Build the statement for a list of messages of one scope shape and author type."""
 
-    __slots__ = ("_one", "_many", "_scope_names")
+    __slots__ = ("_scalar_statement", "_array_statement", "_scope_names")
 
     def __init__(self, effect_author: str, where: str, scope_names: tuple[str, ...]) -> None:
-        self._one = _statement(effect_author, where, arrays=False)
-        self._many = _statement(effect_author, where, arrays=True)
+        self._scalar_statement = _statement(effect_author, where, arrays=False)
+        self._array_statement = _statement(effect_author, where, arrays=True)
         self._scope_names = scope_names
 
     def __call__(self, rows: list[Mapping[str, Any]]) -> tuple[str, dict[str, Any]]:
@@ -61,10 +61,10 @@ class _MergeMessages:
             # less than arrays of one element.
             for name, _type in _ARRAYS:
                 params[name] = rows[0][name]
-            return self._one, params
+            return self._scalar_statement, params
         for name, _type in _ARRAYS:
             params[f"{name}s"] = [row[name] for row in rows]
-        return self._many, params
+        return self._array_statement, params
 
 
 _merges: dict[tuple[str, bool, int], _MergeMessages] = {}

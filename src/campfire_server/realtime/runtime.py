@@ -304,9 +304,9 @@ class RealtimeService:
     async def run_presence_sweep(self) -> None:
         """Run ``sweep_presence`` for the sweep loop, logging an outage through ``loop_outages``.
 
-        The loop runs the sweep every few seconds, so an outage of Redis or
-        the database (``ServiceUnavailable``) gets one WARNING line when the
-        first sweep fails, a summary at most once a minute, and one INFO line
+        The loop runs the sweep every few seconds. An outage of Redis or the
+        database (``ServiceUnavailable``) gets one WARNING line when the first
+        sweep fails and a summary at most once a minute. One INFO line follows
         when a sweep succeeds again.
         """
         try:
