@@ -120,14 +120,13 @@ def _misspells(term: str, vocabulary: Collection[str]) -> bool:
 def unmatched_rare_word(
     question: str, question_terms: Sequence[str], vocabulary: Collection[str]
 ) -> str | None:
-    """Return a short question's stemmed word missing from the knowledge base and rare in English.
+    """Return a short question's stemmed word that no article contains and English rarely uses.
 
-    Returns None when there is no such word.
-
-    The word must lie ``RARE_WORD_MARGIN`` under the general English
-    frequency of every question term that ``vocabulary`` contains, so a
-    question whose only matches are common words and whose rarest word no
-    article uses is read as uncovered. Names and codes are left to
+    Returns None when the question has no such word. The word must lie
+    ``RARE_WORD_MARGIN`` under the general English frequency of every
+    question term that ``vocabulary`` contains, so a question whose only
+    matches are common words and whose rarest word no article uses is read
+    as uncovered. Names and codes are left to
     ``unmatched_name``, and a near spelling of a known term counts as known.
     """
     distinct = set(question_terms)

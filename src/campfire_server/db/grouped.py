@@ -4,10 +4,9 @@ In PostgreSQL's pipelined writer each statement costs psycopg's Python
 work for its ``execute``, and the backend binds and executes each one. A
 statement written for many rows at once, which takes each parameter as an
 array with one element per row, does that work once for the rows of many
-works. ``Tx.send_grouped``
-queues a row for such a statement, and the writer shares one ``RowGroup``
-among the works of a group, so the rows of consecutive works go out as one
-statement.
+works. ``Tx.send_grouped`` queues a row for such a statement, and the
+writer shares one ``RowGroup`` among the works of a group, so the rows of
+consecutive works go out as one statement.
 
 A row joins the queued rows only when they are for the same statement and
 merge key, and no queued row has its row key. The caller promises that a
@@ -123,5 +122,5 @@ class RowGroup:
         cursor = connection.cursor()
         cursor.execute(to_pyformat(sql), params)
         result = GroupResult(cursor)
-        for index, each in enumerate(deferred, start=1):
-            each.bind(partial(result.row, index))
+        for index, waiting in enumerate(deferred, start=1):
+            waiting.bind(partial(result.row, index))
