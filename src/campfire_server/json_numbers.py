@@ -130,8 +130,14 @@ def loads(text: str | bytes, *, root: str = "body") -> Any:
 
     Other syntax errors raise ``ValueError`` (``json.JSONDecodeError``) as
     ``json.loads`` does. ``root`` names the document in the error when the
-    number or the nesting concerns the whole document.
+    number or the nesting concerns the whole document. Bytes that are not
+    strict UTF-8 raise ``UnicodeDecodeError``. ``json.loads`` would decode
+    them with "surrogatepass", which turns CESU-8's encoded surrogates (such
+    as ED A0 80) into lone surrogates that no store can encode.
     """
+    if isinstance(text, bytes):
+        text = text.decode("utf-8")
+
     out_of_range = False
 
     def parse_float(number: str) -> float | _OutOfRange:
@@ -184,10 +190,7 @@ def loads(text: str | bytes, *, root: str = "body") -> Any:
 
     # A document with no more opening brackets than the limit cannot nest
     # deeper, and counting them is far cheaper than walking the document.
-    if isinstance(text, bytes):
-        brackets = text.count(b"[") + text.count(b"{")
-    else:
-        brackets = text.count("[") + text.count("{")
+    brackets = text.count("[") + text.count("{")
     if brackets > MAX_DEPTH:
         depth = _depth_over_limit(document)
         if depth is not None:
