@@ -10,6 +10,7 @@ characters", "Value error, ...") never reach a client.
 from __future__ import annotations
 
 import json
+import logging
 import re
 import types
 import typing
@@ -20,6 +21,11 @@ from pydantic import BaseModel
 from .errors import ValidationFailed, shown_text
 from .json_values import as_sent
 from .redaction import is_secret_field
+
+log = logging.getLogger(__name__)
+
+# Exceptions defined in this package carry messages written for clients.
+_PACKAGE = __name__.partition(".")[0]
 
 # The expected value of a field, per pydantic error type.
 _EXPECTED_BY_TYPE = {
@@ -206,6 +212,8 @@ def describe_expected(error: dict[str, Any]) -> str:
         # A validator of this package may end its reason with "; send ...",
         # which is then the expectation.
         reason = _validator_reason(error)
+        if reason is None:
+            return "a valid value"
         return reason.rpartition("; send ")[2] if "; send " in reason else reason
     # A PydanticCustomError of this package carries the expectation as its message.
     return str(error.get("msg") or "a valid value")
@@ -220,10 +228,30 @@ def _count(number: Any, noun: str) -> str:
     return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
 
 
-def _validator_reason(error: dict[str, Any]) -> str:
-    """Return the message of the ``ValueError`` that a field validator raised."""
+def _validator_reason(error: dict[str, Any]) -> str | None:
+    """Return the message of the ``ValueError`` that a field validator raised, or None.
+
+    A validator's own ``ValueError`` or ``AssertionError`` states the rule in
+    this API's words. A subclass from outside this package, such as a
+    ``UnicodeEncodeError`` or a ``JSONDecodeError`` that escaped a check,
+    carries Python's wording, so its text is never returned
+    (``validation_failed`` logs it).
+    """
+    if _foreign_exception(error) is not None:
+        return None
     ctx = error.get("ctx") or {}
     return str(ctx.get("error") or error.get("msg", "")).removeprefix("Value error, ")
+
+
+def _foreign_exception(error: dict[str, Any]) -> BaseException | None:
+    """Return the exception behind ``error`` when a module outside this package defines it."""
+    raised = (error.get("ctx") or {}).get("error")
+    if not isinstance(raised, BaseException):
+        return None
+    kind = type(raised)
+    if kind in (ValueError, AssertionError) or kind.__module__.startswith(_PACKAGE):
+        return None
+    return raised
 
 
 def _as_sent(error: dict[str, Any]) -> str:
@@ -279,7 +307,10 @@ def describe_message(
     if kind in ("too_long", "too_short") and "actual_length" in ctx:
         return f"{field} has {_count(ctx['actual_length'], _unit(error))}; send {expected}"
     if kind in ("value_error", "assertion_error"):
-        return f"{field} {sent} is invalid: {_validator_reason(error)}"
+        reason = _validator_reason(error)
+        if reason is None:
+            return f"{field} {sent} is invalid; correct the value and send the request again"
+        return f"{field} {sent} is invalid: {reason}"
     if kind == "id_not_trimmed":
         return (
             f"{field} {sent} has leading or trailing whitespace or a control character; "
@@ -360,6 +391,16 @@ def validation_failed(errors: list[dict[str, Any]], body_model: Any = None) -> V
 
     def path(error: dict[str, Any]) -> str:
         return field_path(tuple(error.get("loc", ())))
+
+    foreign = _foreign_exception(first)
+    if foreign is not None:
+        # A check let an exception of Python or a library escape, which is a
+        # bug of that check. The client gets a generic reason instead. Only the
+        # type is logged, because the text may repeat a secret value.
+        log.warning(
+            "validator raised an unexpected exception",
+            extra={"field": path(first), "error_type": type(foreign).__name__},
+        )
 
     known = body_field_paths(body_model) if body_model is not None else {}
     details: dict[str, Any] = {}

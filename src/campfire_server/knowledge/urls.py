@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from urllib.parse import urlsplit
+
+from ..url_syntax import UrlSyntaxError, split_url
 
 # Control characters and whitespace anywhere in a URL let a browser read a
 # different scheme than a check sees ("java\tscript:"), so none is accepted.
@@ -36,7 +37,10 @@ def link_problem(url: str) -> str | None:
         return "it starts with //, so a browser would open it on another host"
     if url.startswith("/"):
         return None
-    parts = urlsplit(url)
+    try:
+        parts = split_url(url)
+    except UrlSyntaxError as error:
+        return str(error)
     scheme = parts.scheme.lower()
     if not scheme:
         return "it is neither an absolute URL nor a path starting with /"

@@ -35,12 +35,12 @@ import unicodedata
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import idna
 
 from ..config import Settings
 from ..errors import ValidationFailed
+from ..url_syntax import UrlSyntaxError, split_url, url_port
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 Resolver = Callable[[str, int], Awaitable[list[IPAddress]]]
@@ -97,16 +97,16 @@ def parse_url(url: str, field: str = "url") -> Destination:
             expected=URL_EXPECTED,
         )
     try:
-        parts = urlsplit(url)
-        port = parts.port
-        host = parts.hostname
-    except ValueError as error:
+        parts = split_url(url)
+        port = url_port(parts)
+    except UrlSyntaxError as error:
         raise DestinationRejected(
-            f"{field} is not a valid URL: {error}",
+            f"{field} is not a valid URL because {error}",
             field=field,
             value=url[:200],
             expected=URL_EXPECTED,
         ) from None
+    host = parts.hostname
     if parts.scheme not in ("http", "https") or not host:
         raise DestinationRejected(
             f"{field} must be an absolute http or https URL",
@@ -175,9 +175,13 @@ def ascii_host(host: str, url: str, field: str = "url") -> str:
     if not name.isascii():
         try:
             name = idna.encode(name, uts46=True).decode("ascii")
-        except idna.IDNAError as error:
+        except idna.IDNAError:
+            # The library's message names code points and positions in its own
+            # terms, so the error names the rule instead.
             raise DestinationRejected(
-                f"{field} host {host!r} is not a valid internationalized domain name: {error}",
+                f"{field} host {host!r} is not a valid internationalized domain name under "
+                "IDNA 2008 (UTS 46 mapping); write each label in letters, digits and hyphens, "
+                "or in its xn-- form",
                 field=field,
                 value=url[:200],
                 expected=URL_EXPECTED,
