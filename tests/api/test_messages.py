@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from campfire_server import clock
 from campfire_server.auth.tokens import issue_token
 from campfire_server.config import DEVELOPMENT_JWT_SECRET
@@ -139,6 +141,57 @@ async def test_private_note_does_not_count_as_reply(client, tenant):
     assert response.status_code == 201
     assert response.json()["private"] is True
     assert (await get(client, tenant, conversation["id"]))["unreadCount"] == 1
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"content": "x", "private": True, "authorType": "customer"},
+        {"content": "x", "private": True},
+        {"content": "x", "private": True, "authorType": "customer", "authorId": "customer_test_A"},
+    ],
+)
+async def test_private_customer_message_rejected(client, tenant, body):
+    conversation = await create(client, tenant)
+    path = f"/conversations/{conversation['id']}/messages"
+
+    response = await client.post(path, json=body, headers=tenant.headers)
+
+    assert response.status_code == 400, response.text
+    error = response.json()["error"]
+    assert error["code"] == "VALIDATION_ERROR"
+    assert error["details"]["field"] == "private"
+    assert error["details"]["value"] is True
+    assert "private notes are written by agents" in error["message"]
+    assert (await get(client, tenant, conversation["id"]))["messageCount"] == 0
+    listed = await client.get(path, headers=tenant.headers)
+    assert listed.json()["data"] == []
+
+
+@pytest.mark.parametrize("author_type", ["agent", "ai", "system"])
+async def test_private_note_by_non_customer_accepted(client, tenant, author_type):
+    conversation = await create(client, tenant)
+    author = {"authorId": "agent_note"} if author_type == "agent" else {}
+    if author_type == "agent":
+        await create_agent(client, tenant, "agent_note")
+
+    response = await send(
+        client, tenant, conversation["id"], "note", author_type, private=True, **author
+    )
+
+    assert response.status_code == 201, response.text
+    assert response.json()["private"] is True
+
+
+async def test_private_field_documents_customer_rule(client):
+    document = (await client.get("/openapi.json")).json()
+
+    description = document["components"]["schemas"]["MessageCreate"]["properties"]["private"][
+        "description"
+    ]
+    assert "never shown to the customer" in description
+    assert 'authorType "customer"' in description
+    assert "400 VALIDATION_ERROR" in description
 
 
 def _customer_headers(tenant, customer_id: str) -> dict[str, str]:

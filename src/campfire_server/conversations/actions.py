@@ -462,9 +462,12 @@ def _author(principal: Principal, request: MessageCreate) -> tuple[str, str | No
     ``aid`` claim, as its agent, also when authorType is left out. Either
     raises ``PermissionDenied`` for another author type or another authorId.
     API keys name any author; ``send_message`` checks that an agent author
-    is an agent of the organization.
+    is an agent of the organization. A customer message cannot be private
+    (``ValidationFailed``), because its author must see it.
     """
     author_type, author_id = request.author_type, request.author_id
+    if request.private and author_type == "customer" and not principal.is_customer:
+        raise _private_customer_message()
     if principal.is_customer:
         if request.private:
             raise PermissionDenied(
@@ -478,6 +481,17 @@ def _author(principal: Principal, request: MessageCreate) -> tuple[str, str | No
         _require_own_author(author_type, author_id, "agent", principal.agent_id)
         return author_type, principal.agent_id
     return author_type, author_id
+
+
+def _private_customer_message() -> ValidationFailed:
+    return ValidationFailed(
+        "private is true for a customer message, but private notes are written by agents and "
+        "a customer sees every message they wrote; send the customer's message without "
+        'private, or the note with authorType "agent"',
+        field="private",
+        value=True,
+        expected='false when authorType is "customer", its default',
+    )
 
 
 def _require_own_author(

@@ -118,7 +118,11 @@ class MessageCreate(ApiModel):
         default=None, description="Who wrote the message: your customer id, or an agent id"
     )
     private: bool = Field(
-        default=False, description="An internal note between agents, never shown to the customer"
+        default=False,
+        description="An internal note between agents, never shown to the customer. Only "
+        'agent, ai and system messages can be private: a message with authorType "customer", '
+        "the default, and private true is rejected with 400 VALIDATION_ERROR, and a customer "
+        "token gets 403.",
     )
     metadata: dict[str, Any] = Field(default_factory=dict, description=METADATA_DESCRIPTION)
 

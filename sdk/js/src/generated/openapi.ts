@@ -1546,7 +1546,7 @@ export interface components {
             };
             /**
              * Private
-             * @description An internal note between agents, never shown to the customer
+             * @description An internal note between agents, never shown to the customer. Only agent, ai and system messages can be private: a message with authorType "customer", the default, and private true is rejected with 400 VALIDATION_ERROR, and a customer token gets 403.
              * @default false
              */
             private: boolean;

@@ -145,6 +145,8 @@ class Messages(Resource):
             author_type: ``customer`` (the default), ``agent``, ``ai`` or ``system``.
             author_id: who wrote it, in your own ids.
             private: an internal note between agents, never shown to the customer.
+                Only agent, ai and system messages can be private, so a customer
+                message with ``private=True`` raises a validation error (400).
             metadata: free-form JSON object stored with the message.
         """
         return self._call(
