@@ -197,7 +197,9 @@ class AnswerEngine:
             # Nothing to look up: the reply states no fact, so it is certain and cites nothing.
             earlier = [text for author, text in reversed(history) if author in CUSTOMER_AUTHORS]
             return Answer(
-                content=small_talk_reply(small_talk.kind, reply_language(small_talk, earlier)),
+                content=small_talk_reply(
+                    small_talk.kind, reply_language(small_talk, earlier, message=question)
+                ),
                 confidence=1.0,
                 sources=[],
                 should_handoff=False,

@@ -29,7 +29,13 @@ from enum import StrEnum
 from typing import TypeVar
 
 from . import small_talk_languages
-from .language import DEFAULT_LANGUAGE, SUPPORTED_LANGUAGES, language_scores
+from .language import (
+    DEFAULT_LANGUAGE,
+    SUPPORTED_LANGUAGES,
+    TRADITIONAL_CHINESE,
+    chinese_form,
+    language_scores,
+)
 from .person_request import fold
 
 # A longer message is a question or a story, whatever phrases it contains.
@@ -275,6 +281,12 @@ _REPLIES = {
         SmallTalk.ACKNOWLEDGEMENT: "好的。如果有问题，请随时提出。",
         SmallTalk.FAREWELL: "再见，感谢您的联系！",
     },
+    TRADITIONAL_CHINESE: {
+        SmallTalk.GREETING: "您好！今天有什麼可以幫您？",
+        SmallTalk.THANKS: "不客氣！還有其他可以幫您的嗎？",
+        SmallTalk.ACKNOWLEDGEMENT: "好的。如果有問題，請隨時提出。",
+        SmallTalk.FAREWELL: "再見，感謝您的聯繫！",
+    },
     "ja": {
         SmallTalk.GREETING: "こんにちは！今日はどのようなご用件でしょうか？",
         SmallTalk.THANKS: "どういたしまして！ほかにお手伝いできることはありますか？",
@@ -455,15 +467,24 @@ def emoji_only(message: str) -> frozenset[str] | None:
     return frozenset(found) or None
 
 
-def reply_language(match: SmallTalkMatch, earlier: Iterable[str] = ()) -> str:
+def reply_language(match: SmallTalkMatch, earlier: Iterable[str] = (), message: str = "") -> str:
     """Pick the language of the reply among the phrases' languages.
 
     ``earlier`` contains the customer's previous messages, newest first. The
     first of them whose function words favour one of the phrases' languages
     decides ("ok" after a German question gets German). Otherwise English
     wins when the phrases are English, else the first phrase language in
-    the order of ``SUPPORTED_LANGUAGES``.
+    the order of ``SUPPORTED_LANGUAGES``. Chinese is written in the form of
+    ``message`` or, when it has no form of its own ("你好"), of ``earlier``.
     """
+    earlier = list(earlier)
+    language = _phrase_language(match, earlier)
+    if language == "zh":
+        return chinese_form([message, *earlier])
+    return language
+
+
+def _phrase_language(match: SmallTalkMatch, earlier: list[str]) -> str:
     for text in earlier:
         scores = language_scores(text)
         best = max(match.languages, key=lambda language: scores[language])
