@@ -366,13 +366,21 @@ async def http(detector_server: LiveServer) -> AsyncIterator[httpx.AsyncClient]:
 
 
 async def reply_to(
-    http: httpx.AsyncClient, tenant: Tenant, message: str, earlier: tuple[str, ...] = ()
+    http: httpx.AsyncClient,
+    tenant: Tenant,
+    message: str,
+    earlier: tuple[str, ...] = (),
+    metadata: dict | None = None,
 ) -> dict:
     """Send ``message`` in a new conversation to /ai/generate-response and return the body.
 
-    The customer's ``earlier`` messages, oldest first, are stored in the conversation first.
+    The customer's ``earlier`` messages, oldest first, are stored in the
+    conversation first. ``metadata`` is the conversation's.
     """
-    conversation = await create_conversation(http, tenant)
+    if metadata is None:
+        conversation = await create_conversation(http, tenant)
+    else:
+        conversation = await create_conversation(http, tenant, metadata=metadata)
     for text in earlier:
         sent = await send_message(http, tenant, conversation["id"], text)
         assert sent.status_code == 201, sent.text
@@ -460,3 +468,11 @@ async def test_http_kanji_only_request_follows_earlier_language(http, demo_tenan
     assert japanese["content"] == acknowledgement(HandoffReason.REQUESTED_HUMAN, "ja")
     assert chinese["content"] == acknowledgement(HandoffReason.REQUESTED_HUMAN, "zh")
     assert alone["content"] == acknowledgement(HandoffReason.REQUESTED_HUMAN, "en")
+
+
+async def test_http_kanji_only_request_follows_locale(http, demo_tenant) -> None:
+    japanese = await reply_to(http, demo_tenant, "担当者", metadata={"locale": "ja"})
+    traditional = await reply_to(http, demo_tenant, "担当者", metadata={"locale": "zh-hant"})
+
+    assert japanese["content"] == acknowledgement(HandoffReason.REQUESTED_HUMAN, "ja")
+    assert traditional["content"] == acknowledgement(HandoffReason.REQUESTED_HUMAN, "zh-Hant")

@@ -187,3 +187,19 @@ def test_shared_characters_take_earlier_chinese_form():
     assert detect_language("你好") == "zh"
     assert detect_language("你好", ["我的帳號被盜了"]) == "zh-Hant"
     assert detect_language("你好", ["我的账号被盗了"]) == "zh"
+
+
+@pytest.mark.parametrize(
+    ("locale", "language"),
+    [("ja", "ja"), ("ja-JP", "ja"), ("zh-CN", "zh"), ("zh-TW", "zh-Hant"), ("zh_hant", "zh-Hant")],
+)
+def test_kanji_only_decided_by_locale(locale, language):
+    assert detect_language("担当者", locale=locale) == language
+
+
+def test_locale_after_earlier_turns():
+    assert detect_language("担当者", ["我的发票在哪里？"], locale="ja") == "zh"
+    assert detect_language("返金希望", locale="sv-SE") == DEFAULT_LANGUAGE
+    assert detect_language("返金希望", locale="") == DEFAULT_LANGUAGE
+    # A message with evidence of its own ignores the locale.
+    assert detect_language("最悪", locale="zh-CN") == "ja"

@@ -22,8 +22,9 @@ points and more than any other language. One strong signal is enough, so is
 two function words, so one ordinary sentence ("Puis-je annuler mon
 abonnement ?", "Come cambio la password?", "我要退款") decides. Short, mixed
 or kanji-only messages ("no more bots", "nao", "返金希望") fall back to the
-customer's earlier messages, then to English, the language of the product's
-own texts.
+customer's earlier messages, then to the customer's locale (the language of
+the widget, which it stores in the conversation's ``metadata.locale``), then
+to English, the language of the product's own texts.
 
 Chinese comes in two written forms. A Chinese text whose characters are
 more often traditional-only (in Big5 but not in GB 2312, such as "這", "請")
@@ -244,13 +245,31 @@ def language_scores(text: str) -> dict[str, int]:
     return scores
 
 
-def detect_language(message: str, earlier: Iterable[str] = ()) -> str:
+def locale_language(locale: object) -> str | None:
+    """Return the supported language of the BCP 47 tag ``locale`` ("ja-JP", "zh-TW"), or None.
+
+    Chinese tags with the Hant script or the region TW, HK or MO, and
+    without the Hans script, are ``TRADITIONAL_CHINESE``.
+    """
+    if not isinstance(locale, str):
+        return None
+    subtags = locale.lower().replace("_", "-").split("-")
+    if subtags[0] == "zh":
+        rest = set(subtags[1:])
+        if "hans" not in rest and rest & {"hant", "tw", "hk", "mo"}:
+            return TRADITIONAL_CHINESE
+    return subtags[0] if subtags[0] in SUPPORTED_LANGUAGES else None
+
+
+def detect_language(message: str, earlier: Iterable[str] = (), locale: object = None) -> str:
     """Return the code of the language of ``message``, or of ``earlier`` customer turns.
 
     ``earlier`` contains the customer's previous messages, newest first, and they
     decide when ``message`` alone has no clear winner ("ok", "Thanks!", "nao").
     A text has a winner when one language has at least ``MIN_EVIDENCE`` points
-    and more than any other. Returns ``DEFAULT_LANGUAGE`` when no text has one.
+    and more than any other. When no text has one, the customer's ``locale``
+    decides if it names a supported language (``locale_language``), else
+    ``DEFAULT_LANGUAGE``.
     Chinese is returned as ``zh`` or ``TRADITIONAL_CHINESE``, in the form of
     the text that decided or of the earlier messages (``chinese_form``).
     """
@@ -261,4 +280,4 @@ def detect_language(message: str, earlier: Iterable[str] = ()) -> str:
         (best, top), (_, second) = ranked[0], ranked[1]
         if top >= MIN_EVIDENCE and top > second:
             return chinese_form(texts[index:]) if best == "zh" else best
-    return DEFAULT_LANGUAGE
+    return locale_language(locale) or DEFAULT_LANGUAGE

@@ -1501,7 +1501,9 @@
     if (this.conversation) return Promise.resolve(this.conversation);
     if (this.conversationPromise) return this.conversationPromise;
     this.conversationPromise = this.ensureSession().then(function () {
-      var metadata = { source: 'widget' };
+      // The locale lets the AI pick the reply language of a message that
+      // does not show its own, such as Japanese written in kanji alone.
+      var metadata = { source: 'widget', locale: self.locale };
       var referrer = pageReferrer();
       if (referrer) metadata.referrer = referrer;
       if (navigator.userAgent) metadata.userAgent = navigator.userAgent.slice(0, 500);
