@@ -203,7 +203,8 @@ class AnswerEngine:
             earlier = [text for author, text in reversed(history) if author in CUSTOMER_AUTHORS]
             return Answer(
                 content=small_talk_reply(
-                    small_talk.kind, reply_language(small_talk, earlier, message=question)
+                    small_talk.kind,
+                    reply_language(small_talk, earlier, message=question, locale=locale),
                 ),
                 confidence=1.0,
                 sources=[],

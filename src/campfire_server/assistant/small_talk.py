@@ -35,6 +35,7 @@ from .language import (
     TRADITIONAL_CHINESE,
     chinese_form,
     language_scores,
+    locale_language,
 )
 from .person_request import fold
 
@@ -467,30 +468,42 @@ def emoji_only(message: str) -> frozenset[str] | None:
     return frozenset(found) or None
 
 
-def reply_language(match: SmallTalkMatch, earlier: Iterable[str] = (), message: str = "") -> str:
+def reply_language(
+    match: SmallTalkMatch, earlier: Iterable[str] = (), message: str = "", locale: object = None
+) -> str:
     """Pick the language of the reply among the phrases' languages.
 
     ``earlier`` contains the customer's previous messages, newest first. The
     first of them whose function words favour one of the phrases' languages
-    decides ("ok" after a German question gets German). Otherwise English
-    wins when the phrases are English, else the first phrase language in
-    the order of ``SUPPORTED_LANGUAGES``. Chinese is written in the form of
-    ``message`` or, when it has no form of its own ("你好"), of ``earlier``.
+    decides ("ok" after a German question gets German). Otherwise the
+    customer's ``locale`` decides when it is one of them ("了解" is Chinese
+    and Japanese), then English when the phrases are English, else the first
+    phrase language in the order of ``SUPPORTED_LANGUAGES``. Chinese is
+    written in the form of ``message`` or, when it has no form of its own
+    ("你好"), of ``earlier``, else of ``locale``.
     """
     earlier = list(earlier)
-    language = _phrase_language(match, earlier)
-    if language == "zh":
-        return chinese_form([message, *earlier])
-    return language
+    language = _phrase_language(match, earlier, locale)
+    if language != "zh":
+        return language
+    form = chinese_form([message, *earlier])
+    if form == "zh" and locale_language(locale) == TRADITIONAL_CHINESE:
+        return TRADITIONAL_CHINESE
+    return form
 
 
-def _phrase_language(match: SmallTalkMatch, earlier: list[str]) -> str:
+def _phrase_language(match: SmallTalkMatch, earlier: list[str], locale: object) -> str:
     for text in earlier:
         scores = language_scores(text)
         best = max(match.languages, key=lambda language: scores[language])
         ranked = sorted(scores.values(), reverse=True)
         if scores[best] > 0 and scores[best] == ranked[0] and scores[best] > ranked[1]:
             return best
+    hinted = locale_language(locale)
+    if hinted == TRADITIONAL_CHINESE:
+        hinted = "zh"
+    if hinted in match.languages:
+        return hinted
     if DEFAULT_LANGUAGE in match.languages:
         return DEFAULT_LANGUAGE
     return next(language for language in SUPPORTED_LANGUAGES if language in match.languages)
