@@ -6,6 +6,7 @@ cover one kind of input each.
 
 from __future__ import annotations
 
+import json
 import socket
 from collections.abc import Iterator
 
@@ -279,25 +280,56 @@ async def test_two_authorization_headers_rejected(server, tenant):
         assert 'error="invalid_request"' in response.headers["www-authenticate"]
 
 
-def test_websocket_handshake_two_authorization_headers(server, tenant):
+def _handshake(port: int, target: str, extra_headers: str = "") -> tuple[bytes, bytes]:
+    """Send a raw WebSocket handshake for ``target``; return the response head and body."""
     request = (
-        "GET /api/v2/realtime HTTP/1.1\r\n"
-        f"Host: 127.0.0.1:{server.port}\r\n"
+        f"GET {target} HTTP/1.1\r\n"
+        f"Host: 127.0.0.1:{port}\r\n"
         "Connection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\n"
         "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
-        f"Authorization: {tenant.headers['Authorization']}\r\n"
-        "Authorization: Bearer x\r\n\r\n"
+        f"{extra_headers}\r\n"
     )
-    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock:
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
         sock.sendall(request.encode())
         received = b""
         while b"}}" not in received:
+            if received.startswith(b"HTTP/1.1 101") and b"\r\n\r\n" in received:
+                break  # accepted: the socket now waits for its auth frame
             chunk = sock.recv(4096)
             if not chunk:
                 break
             received += chunk
-
     head, _, body = received.partition(b"\r\n\r\n")
+    return head, body
+
+
+def test_websocket_handshake_two_authorization_headers(server, tenant):
+    head, body = _handshake(
+        server.port,
+        "/api/v2/realtime",
+        f"Authorization: {tenant.headers['Authorization']}\r\nAuthorization: Bearer x\r\n",
+    )
+
     assert head.startswith(b"HTTP/1.1 401"), head
     assert b'"field": "Authorization"' in body
     assert b"2 Authorization headers" in body
+
+
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [("since=%ff", "since"), ("%fe=1", "%fe"), ("a=ok&b=%C3", "b")],
+)
+def test_websocket_handshake_query_not_utf8(server, query, field):
+    head, body = _handshake(server.port, f"/api/v2/realtime?{query}")
+
+    assert head.startswith(b"HTTP/1.1 400"), head
+    error = json.loads(body)["error"]
+    assert error["code"] == "VALIDATION_ERROR"
+    assert error["details"]["field"] == field
+    assert "not valid UTF-8" in error["message"]
+
+
+def test_websocket_handshake_utf8_query_accepted(server):
+    head, _body = _handshake(server.port, "/api/v2/realtime?lang=%C3%A9")
+
+    assert head.startswith(b"HTTP/1.1 101"), head

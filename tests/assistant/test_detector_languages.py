@@ -22,7 +22,7 @@ from campfire_server.assistant.small_talk import (
 from campfire_server.knowledge import importer
 from tests.assistant.conftest import DEMO_KNOWLEDGE
 from tests.conftest import LiveServer, Tenant, make_tenant, start_server
-from tests.helpers import create_conversation
+from tests.helpers import create_conversation, send_message
 
 LANGUAGES = ("ru", "pl", "tr", "zh", "ja", "ko", "ar")
 
@@ -203,7 +203,6 @@ SMALL_TALK = {
         ("你好", SmallTalk.GREETING),
         ("您好！", SmallTalk.GREETING),
         ("谢谢", SmallTalk.THANKS),
-        ("非常感謝", SmallTalk.THANKS),
         ("谢谢啦~", SmallTalk.THANKS),
         ("好的，明白了", SmallTalk.ACKNOWLEDGEMENT),
         ("不用了，谢谢", SmallTalk.FAREWELL),
@@ -366,9 +365,25 @@ async def http(detector_server: LiveServer) -> AsyncIterator[httpx.AsyncClient]:
         yield client
 
 
-async def reply_to(http: httpx.AsyncClient, tenant: Tenant, message: str) -> dict:
-    """Send ``message`` in a new conversation to /ai/generate-response and return the body."""
-    conversation = await create_conversation(http, tenant)
+async def reply_to(
+    http: httpx.AsyncClient,
+    tenant: Tenant,
+    message: str,
+    earlier: tuple[str, ...] = (),
+    metadata: dict | None = None,
+) -> dict:
+    """Send ``message`` in a new conversation to /ai/generate-response and return the body.
+
+    The customer's ``earlier`` messages, oldest first, are stored in the
+    conversation first. ``metadata`` is the conversation's.
+    """
+    if metadata is None:
+        conversation = await create_conversation(http, tenant)
+    else:
+        conversation = await create_conversation(http, tenant, metadata=metadata)
+    for text in earlier:
+        sent = await send_message(http, tenant, conversation["id"], text)
+        assert sent.status_code == 201, sent.text
     response = await http.post(
         "/ai/generate-response",
         json={
@@ -422,3 +437,42 @@ async def test_http_small_talk_replies(http, demo_tenant, language: str) -> None
     for message in NOT_SMALL_TALK[language]:
         body = await reply_to(http, demo_tenant, message)
         assert body["model"] != SMALL_TALK_MODEL, message
+
+
+# A customer who writes traditional characters gets the texts in traditional characters.
+TRADITIONAL = [
+    ("我想和真人說話", acknowledgement(HandoffReason.REQUESTED_HUMAN, "zh-Hant")),
+    ("我要投訴你們", acknowledgement(HandoffReason.NEGATIVE_SENTIMENT, "zh-Hant")),
+    (
+        "我的帳號被盜了",
+        acknowledgement(HandoffReason.OUT_OF_SCOPE, "zh-Hant", SensitiveTopic.ACCOUNT_SECURITY),
+    ),
+    ("謝謝", small_talk_reply(SmallTalk.THANKS, "zh-Hant")),
+    ("非常感謝", small_talk_reply(SmallTalk.THANKS, "zh-Hant")),
+]
+
+
+async def test_http_traditional_chinese_replies(http, demo_tenant) -> None:
+    for message, expected in TRADITIONAL:
+        body = await reply_to(http, demo_tenant, message)
+        assert body["content"] == expected, message
+        assert "这" not in body["content"], message
+        assert "们" not in body["content"], message
+
+
+async def test_http_kanji_only_request_follows_earlier_language(http, demo_tenant) -> None:
+    japanese = await reply_to(http, demo_tenant, "担当者", earlier=("請求書はどこですか",))
+    chinese = await reply_to(http, demo_tenant, "担当者", earlier=("我的发票在哪里？",))
+    alone = await reply_to(http, demo_tenant, "担当者")
+
+    assert japanese["content"] == acknowledgement(HandoffReason.REQUESTED_HUMAN, "ja")
+    assert chinese["content"] == acknowledgement(HandoffReason.REQUESTED_HUMAN, "zh")
+    assert alone["content"] == acknowledgement(HandoffReason.REQUESTED_HUMAN, "en")
+
+
+async def test_http_kanji_only_request_follows_locale(http, demo_tenant) -> None:
+    japanese = await reply_to(http, demo_tenant, "担当者", metadata={"locale": "ja"})
+    traditional = await reply_to(http, demo_tenant, "担当者", metadata={"locale": "zh-hant"})
+
+    assert japanese["content"] == acknowledgement(HandoffReason.REQUESTED_HUMAN, "ja")
+    assert traditional["content"] == acknowledgement(HandoffReason.REQUESTED_HUMAN, "zh-Hant")

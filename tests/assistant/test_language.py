@@ -151,3 +151,55 @@ def test_one_sentence_decides_language(language, message):
 @pytest.mark.parametrize("message", ["no more bots", "no more", "nao", "no bot", "merci"])
 def test_ambiguous_short_text_is_english(message):
     assert detect_language(message) == "en"
+
+
+# Chinese and Japanese -------------------------------------------------------------
+
+CHINESE_AND_JAPANESE = [
+    ("zh", "我要退款"),
+    ("zh", "我的账号被盗了"),
+    ("zh", "没用"),
+    ("zh-Hant", "請問如何退款"),
+    ("zh-Hant", "我的帳號被盜了"),
+    ("zh-Hant", "我想退款，請幫我看看這個訂單"),
+    ("zh-Hant", "謝謝"),
+    ("ja", "最悪"),
+    ("ja", "至急対応願います"),
+    ("ja", "担当者をお願いします"),
+    ("ja", "問題があります"),
+]
+
+
+@pytest.mark.parametrize(("language", "message"), CHINESE_AND_JAPANESE)
+def test_chinese_and_japanese_told_apart(language, message):
+    assert detect_language(message) == language
+
+
+@pytest.mark.parametrize("message", ["返金希望", "担当者", "了解", "個人情報"])
+def test_kanji_only_decided_by_earlier_turns(message):
+    assert detect_language(message) == DEFAULT_LANGUAGE
+    assert detect_language(message, ["パスワードをリセットするには？"]) == "ja"
+    assert detect_language(message, ["怎么重置密码？"]) == "zh"
+    assert detect_language(message, ["請問怎麼重設密碼？"]) == "zh-Hant"
+
+
+def test_shared_characters_take_earlier_chinese_form():
+    assert detect_language("你好") == "zh"
+    assert detect_language("你好", ["我的帳號被盜了"]) == "zh-Hant"
+    assert detect_language("你好", ["我的账号被盗了"]) == "zh"
+
+
+@pytest.mark.parametrize(
+    ("locale", "language"),
+    [("ja", "ja"), ("ja-JP", "ja"), ("zh-CN", "zh"), ("zh-TW", "zh-Hant"), ("zh_hant", "zh-Hant")],
+)
+def test_kanji_only_decided_by_locale(locale, language):
+    assert detect_language("担当者", locale=locale) == language
+
+
+def test_locale_after_earlier_turns():
+    assert detect_language("担当者", ["我的发票在哪里？"], locale="ja") == "zh"
+    assert detect_language("返金希望", locale="sv-SE") == DEFAULT_LANGUAGE
+    assert detect_language("返金希望", locale="") == DEFAULT_LANGUAGE
+    # A message with evidence of its own ignores the locale.
+    assert detect_language("最悪", locale="zh-CN") == "ja"

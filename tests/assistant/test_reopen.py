@@ -145,3 +145,54 @@ async def test_reopen_auto_reply_answers_new_question(client, db, kb_tenant):
     )
     assert len(requested) == 1
     assert (await get_conversation(client, kb_tenant, conversation_id))["assignedAgentId"] is None
+
+
+async def handed_off(client, tenant) -> str:
+    conversation = await create_conversation(client, tenant)
+    handed = await hand_off(client, tenant, conversation["id"], reason="x")
+    assert handed.status_code == 201, handed.text
+    return conversation["id"]
+
+
+async def reopened_with_busier_previous_agent(client, tenant) -> str:
+    """Resolve and reopen a conversation of agent_x while routing alone would pick agent_y.
+
+    Both agents end with one open conversation, and agent_y was assigned
+    earlier, so agent_y has been idle longer. Returns the reopened conversation's id.
+    """
+    await add_agent(client, tenant, "agent_x")
+    await add_agent(client, tenant, "agent_y")
+    reopened = await handed_off(client, tenant)
+    await handed_off(client, tenant)
+    await handed_off(client, tenant)
+    assert (await get_handoff(client, tenant, reopened))["agentId"] == "agent_x"
+    resolved = await client.patch(
+        f"/conversations/{reopened}", json={"status": "resolved"}, headers=tenant.headers
+    )
+    assert resolved.status_code == 200, resolved.text
+    sent = await send_message(client, tenant, reopened, "it broke again")
+    assert sent.status_code == 201, sent.text
+    assert (await get_conversation(client, tenant, reopened))["assignedAgentId"] is None
+    return reopened
+
+
+async def test_reopened_handoff_prefers_previous_agent(client, tenant):
+    conversation_id = await reopened_with_busier_previous_agent(client, tenant)
+
+    handed = await hand_off(client, tenant, conversation_id, reason="again")
+
+    assert handed.status_code == 201, handed.text
+    assert handed.json()["agentId"] == "agent_x"
+    assert handed.json()["status"] == "assigned"
+    conversation = await get_conversation(client, tenant, conversation_id)
+    assert conversation["assignedAgentId"] == "agent_x"
+
+
+async def test_reopened_handoff_previous_agent_away(client, tenant):
+    conversation_id = await reopened_with_busier_previous_agent(client, tenant)
+    await patch_agent(client, tenant, "agent_x", status="away")
+
+    handed = await hand_off(client, tenant, conversation_id, reason="again")
+
+    assert handed.status_code == 201, handed.text
+    assert handed.json()["agentId"] == "agent_y"

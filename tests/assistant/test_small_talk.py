@@ -9,6 +9,7 @@ from campfire_server.assistant.small_talk import (
     SmallTalk,
     is_small_talk_reply,
     match_small_talk,
+    reply_language,
     small_talk_reply,
 )
 from tests.assistant.test_api import check_contract, enable_auto_reply, generate, wait_for_messages
@@ -558,3 +559,12 @@ async def test_auto_reply_repeated_greetings_hand_off(client, kb_tenant):
     )
     assert record.status_code == 200
     assert record.json()["reason"] == "repeated_failure"
+
+
+def test_shared_phrase_reply_follows_locale():
+    match = match_small_talk("了解")
+    assert match is not None
+    assert reply_language(match, locale="ja") == "ja"
+    assert reply_language(match, locale="zh-TW") == "zh-Hant"
+    assert reply_language(match, locale="zh-CN") == "zh"
+    assert reply_language(match, ["パスワードをリセットするには？"], locale="zh-CN") == "ja"

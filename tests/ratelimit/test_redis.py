@@ -200,3 +200,35 @@ async def test_outage_slots_written_back(tmp_path):
         await second.close()
         client.close()
         server.stop()
+
+
+async def test_count_failures_logged_once_per_outage(tmp_path, caplog):
+    from tests.resilience.services import PrivateRedis
+
+    server = PrivateRedis(tmp_path)
+    server.start()
+    client = redis.Redis.from_url(server.url, socket_connect_timeout=2)
+    # Redis refuses the counting script but still takes the lease refresh,
+    # so counting fails on every socket while every refresh succeeds.
+    client.execute_command("ACL", "SETUSER", "default", "-evalsha", "-eval")
+
+    async def limit_for(org_id: str) -> int:
+        return 10
+
+    limiter = ConnectionLimiter(server.url, limit_for, redis_timeout=SHARED_LIMIT_REDIS_TIMEOUT)
+    try:
+        with caplog.at_level(logging.INFO, logger="campfire_server.auth.connections"):
+            for _ in range(3):
+                slot = await limiter.acquire("org_flaky")
+                assert slot.shared is False
+                await limiter.refresh()
+
+        lines = [record.getMessage() for record in caplog.records]
+        count_failures = [line for line in lines if "connection count failed" in line]
+        assert len(count_failures) == 1, lines
+        assert not any("recovered" in line for line in lines), lines
+        assert limiter.open_count("org_flaky") == 3
+    finally:
+        await limiter.close()
+        client.close()
+        server.stop()

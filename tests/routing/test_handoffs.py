@@ -414,6 +414,22 @@ async def test_handoff_notice_speaks_customer_language(client, tenant):
         assert system[0]["content"].startswith(opening), system[0]["content"]
 
 
+async def test_handoff_notice_kanji_only_uses_locale(client, tenant):
+    cases = {"ja": "この会話を", "zh-TW": "我會把這段對話", None: "I'm passing"}
+    for locale, opening in cases.items():
+        metadata = {"source": "widget"} if locale is None else {"locale": locale}
+        conversation = await create_conversation(client, tenant, metadata=metadata)
+        await send_message(client, tenant, conversation["id"], "担当者")
+        await hand_off(client, tenant, conversation["id"])
+
+        messages = await client.get(
+            f"/conversations/{conversation['id']}/messages", headers=tenant.headers
+        )
+        system = [item for item in messages.json()["data"] if item["authorType"] == "system"]
+        assert len(system) == 1, locale
+        assert system[0]["content"].startswith(opening), system[0]["content"]
+
+
 async def test_skill_errors_share_field_path(client, tenant):
     # An invalid skill fails the skill check, a number fails the schema, and
     # both name the item as requiredSkills[1].

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from campfire_server.errors import ValidationFailed
@@ -55,6 +57,40 @@ def test_choose_agent_then_longest_idle_then_id():
     assert rules.choose_agent(agents, frozenset()).id == "a"
     agents[2].idle_since = 300
     assert rules.choose_agent(agents, frozenset()).id == "b"
+
+
+def test_choose_agent_prefers_previous_agent():
+    agents = [agent("idle", load=0, idle_since=0), agent("before", load=1, idle_since=900)]
+    assert rules.choose_agent(agents, frozenset(), previous="before").id == "before"
+
+
+@pytest.mark.parametrize(
+    "previous",
+    [
+        agent("before", status="away"),
+        agent("before", status="offline"),
+        agent("before", capacity=1, load=1),
+        agent("before", skills=("sales",)),
+    ],
+    ids=["away", "offline", "full", "unskilled"],
+)
+def test_choose_agent_previous_unavailable_falls_back(previous):
+    agents = [agent("idle", skills=("billing",)), replace(previous)]
+    chosen = rules.choose_agent(agents, frozenset({"billing"}), previous="before")
+    assert chosen is not None
+    assert chosen.id == "idle"
+
+
+def test_plan_gives_handoff_to_previous_agent():
+    agents = [agent("a", capacity=2), agent("b", capacity=2, load=1, idle_since=500)]
+    queue = [
+        QueueEntry("first", "medium", 1, frozenset()),
+        QueueEntry("reopened", "medium", 2, frozenset(), previous_agent_id="b"),
+    ]
+    assert rules.plan_assignments(queue, agents, now_ms=1000) == [
+        ("first", "a"),
+        ("reopened", "b"),
+    ]
 
 
 def test_queue_order_priority_then_age():

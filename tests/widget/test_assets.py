@@ -180,6 +180,7 @@ def test_widget_locales_have_every_key() -> None:
     strings = widget_strings()
     assert sorted(strings) == [
         "ar", "de", "en", "es", "fr", "it", "ja", "ko", "nl", "pl", "pt", "ru", "tr", "zh",
+        "zh-hant",
     ]  # fmt: skip
     english = set(strings["en"])
     assert {"errTooManyChats", "errTooManyChatsWait", "errBusy", "errBusyWait"} <= english
@@ -219,7 +220,7 @@ def test_widget_plural_forms_cover_categories() -> None:
     categories = run_node(script)
     strings = widget_strings()
     counted = {key for key, entry in strings["en"].items() if isinstance(entry, dict)}
-    invariant = {"zh", "ja", "ko", "tr"}
+    invariant = {"zh", "zh-hant", "ja", "ko", "tr"}
     assert {"unread", "waitMinutes", "errTooManyWait", "errTooManyChatsWait"} <= counted
     assert "errBusyWait" in counted
     for locale, table in strings.items():

@@ -120,6 +120,8 @@ async def test_first_message_starts_conversation(
         messages = api.get(f"/conversations/{sent['conversationId']}/messages").json()["data"]
     assert conversation["customerId"] == "c_1"
     assert conversation["metadata"]["source"] == "widget"
+    # The composer's English label above shows that the widget runs in English.
+    assert conversation["metadata"]["locale"] == "en"
     assert conversation["metadata"]["referrer"].startswith(host_site.base_url)
     assert [m["content"] for m in messages][:1] == ["Hello from the widget"]
     assert await page.locator(".msg.customer.pending").count() == 0

@@ -192,6 +192,11 @@ class RequestPipeline:
                 # as such a request, so it is rejected the same way.
                 await _reject_handshake(scope, send, repeated, request_id)
                 return
+            invalid_utf8 = find_invalid_utf8_in_url(scope)
+            if invalid_utf8 is not None:
+                # A REST request with such a query gets the same 400.
+                await _reject_handshake(scope, send, invalid_utf8, request_id)
+                return
             with mode or nullcontext():
                 await self.app(scope, receive, send)
         except Exception:

@@ -3,14 +3,14 @@
 Each text is an opening sentence for the reason of the handoff followed by
 the sentence that passes the conversation (or the question) on. English,
 German, French, Spanish, Portuguese, Italian, Dutch, Polish, Turkish,
-Russian, Chinese (in simplified characters), Japanese, Korean and Arabic are
-written out; any other language gets the English text.
+Russian, Chinese (in simplified and in traditional characters), Japanese,
+Korean and Arabic are written out; any other language gets the English text.
 """
 
 from __future__ import annotations
 
 from .handoff import HandoffReason
-from .language import DEFAULT_LANGUAGE
+from .language import DEFAULT_LANGUAGE, TRADITIONAL_CHINESE
 from .sensitive import SensitiveTopic
 
 R = HandoffReason
@@ -73,10 +73,13 @@ _PASSING = {
         "можно скорее.",
         "Я передаю ваш вопрос сотруднику нашей службы поддержки, он ответит вам здесь.",
     ),
-    # NOTE: Chinese gets simplified characters, also for a customer who writes traditional ones.
     "zh": (
         "我会把这段对话转给我们支持团队的工作人员，他们会尽快在这里回复您。",
         "我会把您的问题转给我们支持团队的工作人员，他们会在这里回复您。",
+    ),
+    TRADITIONAL_CHINESE: (
+        "我會把這段對話轉給我們支援團隊的工作人員，他們會盡快在這裡回覆您。",
+        "我會把您的問題轉給我們支援團隊的工作人員，他們會在這裡回覆您。",
     ),
     "ja": (
         "この会話をサポートチームの担当者に引き継ぎます。できるだけ早くこちらで返信いたします。",
@@ -186,6 +189,14 @@ _OPENINGS = {
         R.OUT_OF_SCOPE: "这个我不知道，我们的帮助文章没有涉及这个问题。",
         R.PROVIDER_FAILURE: "我现在无法回答。",
     },
+    TRADITIONAL_CHINESE: {
+        R.REQUESTED_HUMAN: "好的。",
+        R.NEGATIVE_SENTIMENT: "很抱歉給您帶來了困擾。",
+        R.REPEATED_FAILURE: "很抱歉沒能幫到您。",
+        R.LOW_CONFIDENCE: "這個問題我不能確定答案，所以不想亂猜。",
+        R.OUT_OF_SCOPE: "這個我不知道，我們的說明文章沒有涵蓋這個問題。",
+        R.PROVIDER_FAILURE: "我現在無法回答。",
+    },
     "ja": {
         R.REQUESTED_HUMAN: "承知しました。",
         R.NEGATIVE_SENTIMENT: "ご不便をおかけして申し訳ありません。",
@@ -274,6 +285,10 @@ _TOPIC_OPENINGS = {
         SensitiveTopic.BILLING_DISPUTE: "这笔扣款需要由我们团队的工作人员审核。",
         SensitiveTopic.ACCOUNT_SECURITY: "您账户的安全问题需要由我们团队的工作人员核查。",
     },
+    TRADITIONAL_CHINESE: {
+        SensitiveTopic.BILLING_DISPUTE: "這筆扣款需要由我們團隊的工作人員審核。",
+        SensitiveTopic.ACCOUNT_SECURITY: "您帳戶的安全問題需要由我們團隊的工作人員核查。",
+    },
     "ja": {
         SensitiveTopic.BILLING_DISPUTE: "この請求はチームの担当者が確認する必要があります。",
         SensitiveTopic.ACCOUNT_SECURITY: "アカウントのセキュリティはチームの担当者が確認する"
@@ -291,7 +306,7 @@ _TOPIC_OPENINGS = {
 
 LANGUAGES = tuple(_OPENINGS)
 # Chinese and Japanese put no space after a full stop.
-_UNSPACED = frozenset({"zh", "ja"})
+_UNSPACED = frozenset({"zh", TRADITIONAL_CHINESE, "ja"})
 
 
 def acknowledgement(

@@ -13,6 +13,7 @@ conversation or queues a handoff for it.
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from collections.abc import Callable
@@ -55,6 +56,8 @@ class ConversationContext:
     assigned_agent_id: str | None
     settings: MailboxSettings
     history: list[tuple[str, str]]
+    # The customer's BCP 47 language tag from the conversation's metadata.locale, if any.
+    locale: object = None
 
 
 def load_context(
@@ -87,6 +90,7 @@ def load_context(
         assigned_agent_id=row["assigned_agent_id"],
         settings=settings,
         history=history,
+        locale=json.loads(row["metadata"] or "{}").get("locale"),
     )
 
 
@@ -132,6 +136,7 @@ async def generate_response(
         knowledge_base_enabled=request.context.knowledge_base_enabled,
         threshold=context.settings.handoff_threshold,
         instructions=context.settings.ai_instructions,
+        locale=context.locale,
     )
 
 
@@ -313,6 +318,7 @@ class AutoReplier:
             history=_without_current(context.history, content),
             threshold=context.settings.handoff_threshold,
             instructions=context.settings.ai_instructions,
+            locale=context.locale,
         )
         reason = await self.db.write(
             lambda tx: post_answer(tx, context, answer, message_id),

@@ -135,11 +135,14 @@ class AnswerEngine:
         knowledge_base_enabled: bool = True,
         threshold: float = handoff.DEFAULT_THRESHOLD,
         instructions: str | None = None,
+        locale: object = None,
     ) -> Answer:
         """Answer ``question``, given earlier ``(author_type, content)`` turns, oldest first.
 
         ``instructions`` is the mailbox's tone guidance for model providers; it
-        never changes the grounding rules or the handoff policy. An unexpected
+        never changes the grounding rules or the handoff policy. ``locale`` is
+        the customer's language tag, which picks the language of a reply when
+        the messages do not (``detect_language``). An unexpected
         error in retrieval or a provider becomes a ``provider_failure`` handoff,
         so the customer gets a person instead of an error.
         """
@@ -153,13 +156,14 @@ class AnswerEngine:
                 knowledge_base_enabled=knowledge_base_enabled,
                 threshold=threshold,
                 instructions=instructions,
+                locale=locale,
                 started=started,
             )
         except Exception:
             log.exception(
                 "response generation failed, handed off", extra={"organization_id": org_id}
             )
-            language = detect_language(question, [])
+            language = detect_language(question, [], locale)
             return self._handoff(HandoffReason.PROVIDER_FAILURE, language, 0.0, started)
 
     async def _answer(
@@ -172,11 +176,12 @@ class AnswerEngine:
         knowledge_base_enabled: bool,
         threshold: float,
         instructions: str | None,
+        locale: object,
         started: float,
     ) -> Answer:
         def language() -> str:
             earlier = [text for author, text in reversed(history) if author in CUSTOMER_AUTHORS]
-            return detect_language(question, earlier)
+            return detect_language(question, earlier, locale)
 
         decision = handoff.before_answer(history, question)
         if decision.should_handoff:
@@ -197,7 +202,10 @@ class AnswerEngine:
             # Nothing to look up: the reply states no fact, so it is certain and cites nothing.
             earlier = [text for author, text in reversed(history) if author in CUSTOMER_AUTHORS]
             return Answer(
-                content=small_talk_reply(small_talk.kind, reply_language(small_talk, earlier)),
+                content=small_talk_reply(
+                    small_talk.kind,
+                    reply_language(small_talk, earlier, message=question, locale=locale),
+                ),
                 confidence=1.0,
                 sources=[],
                 should_handoff=False,

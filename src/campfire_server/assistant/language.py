@@ -3,24 +3,46 @@
 Scores the common function words of each supported language written in Latin
 letters (English, German, French, Spanish, Portuguese, Italian, Dutch,
 Polish, Turkish), the words that several of them share, and strong signals:
-words and letters that only one of them uses. Russian, Chinese, Japanese,
-Korean and Arabic are told by their scripts: each letter of the script is a
-strong signal, and kana tell Japanese from Chinese. A message decides only
-with enough evidence: at least ``MIN_EVIDENCE`` points and more than any
-other language. One strong signal is enough, so is two function words, so
-one ordinary sentence ("Puis-je annuler mon abonnement ?", "Come cambio la
-password?") decides. Short or mixed messages ("no more bots", "nao") fall
-back to the customer's earlier messages, then to English, the language of
-the product's own texts.
+words and letters that only one of them uses. Russian, Korean and Arabic
+are recognised by their scripts: each letter of the script is a strong signal.
+Chinese and Japanese share the Chinese characters (kanji), so they are told
+apart by evidence alone (``_han_evidence``):
+
+* kana make a text Japanese, its kanji included;
+* without kana, a character that the Japanese character set lacks ("们",
+  "这", "你") counts for Chinese, a Japanese form that neither Chinese set
+  has ("払", "悪", "対") counts for Japanese, a Chinese word such as
+  "請問" or "退款" counts for Chinese, and Chinese function characters
+  ("我", "的", "吗") count for Chinese as function words do;
+* anything else, such as "返金希望", "担当者" or "了解", is kanji that
+  both languages write, so it decides nothing.
+
+A message decides only with enough evidence: at least ``MIN_EVIDENCE``
+points and more than any other language. One strong signal is enough, so is
+two function words, so one ordinary sentence ("Puis-je annuler mon
+abonnement ?", "Come cambio la password?", "我要退款") decides. Short, mixed
+or kanji-only messages ("no more bots", "nao", "返金希望") fall back to the
+customer's earlier messages, then to the customer's locale (the language of
+the widget, which it stores in the conversation's ``metadata.locale``), then
+to English, the language of the product's own texts.
+
+Chinese comes in two written forms. A Chinese text whose characters are
+more often traditional-only (in Big5 but not in GB 2312, such as "這", "請")
+than simplified-only (the reverse, such as "这", "请") gets
+``TRADITIONAL_CHINESE``, ``zh-Hant``, and otherwise ``zh``, the simplified form.
 """
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Iterable
 
 DEFAULT_LANGUAGE = "en"
+# The BCP 47 tag of Chinese in traditional characters (Taiwan, Hong Kong,
+# Macau). ``zh`` alone is Chinese in simplified characters.
+TRADITIONAL_CHINESE = "zh-Hant"
 SUPPORTED_LANGUAGES = (
     "en",
     "de",
@@ -118,16 +140,86 @@ _SCRIPTS = {
 # Letters that Turkish shares with German and French: they count for Turkish
 # too once the text has a letter only Turkish uses, so "görüşebilir" is Turkish.
 _TURKISH_SHARED = re.compile(r"[öüç]")
-# Chinese characters, which Japanese also writes: they count for Chinese
-# only when the text has no kana.
-# NOTE: so a Japanese message in kanji alone ("最悪", "了解") reads as Chinese.
+# Chinese characters, which Japanese also writes.
 _HAN = re.compile(r"[\u4e00-\u9fff\u3400-\u4dbf]")
+# Characters of Chinese grammar (pronouns, particles, common verbs) that
+# Japanese seldom writes alone. Each is worth a function word, so two decide:
+# "我要退款" is Chinese, but "要確認" or "了解" is not decided by them.
+_CHINESE_FUNCTION_CHARACTERS = frozenset(
+    "我你您她们們的是了吗嗎呢吧啊这這么麼怎没沒很要想给給把让讓还還说說在"
+)
+# Chinese words, in both written forms, whose characters Japanese also
+# writes but not as these words, so each is a strong signal: "請問",
+# "没用" and "退款" are Chinese. Japanese writes "返金", "注文" and "パスワード".
+_CHINESE_WORDS = re.compile(
+    "请问|請問|谢谢|謝謝|没有|沒有|没用|沒用|可以|不行|退款|客服|密码|密碼|账户|帳戶|"
+    "账号|帳號|订单|訂單|发票|發票|怎么|怎麼|什么|什麼|为什么|為什麼|一下"
+)
 _TOKEN = re.compile(r"[a-z]+(?:['-][a-z]+)?")
 
 
 def _fold(text: str) -> str:
     decomposed = unicodedata.normalize("NFKD", text.lower())
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+@functools.lru_cache(maxsize=4096)
+def _han_evidence(character: str) -> str | None:
+    """Return the language that the Chinese character ``character`` points to, or None.
+
+    The character sets decide: JIS X 0208 (encoded as Shift_JIS) contains
+    the kanji of Japanese text and few simplified or Chinese-only
+    characters. GB 2312 contains simplified Chinese and Big5 traditional
+    Chinese, so a character in JIS X 0208 but in neither is a Japanese form.
+    """
+    if not _encodes(character, "shift_jis"):
+        return "zh"
+    if not _encodes(character, "gb2312") and not _encodes(character, "big5"):
+        return "ja"
+    return None
+
+
+def _encodes(character: str, codec: str) -> bool:
+    try:
+        character.encode(codec)
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _han_scores(text: str, scores: dict[str, int]) -> None:
+    """Add the evidence of the Chinese characters of ``text`` to ``scores``."""
+    characters = _HAN.findall(text)
+    if scores["ja"]:
+        # Kana make the whole text Japanese.
+        scores["ja"] += _STRONG_SIGNAL_POINTS * len(characters)
+        return
+    scores["zh"] += _STRONG_SIGNAL_POINTS * len(_CHINESE_WORDS.findall(text))
+    for character in characters:
+        language = _han_evidence(character)
+        if language is not None:
+            scores[language] += _STRONG_SIGNAL_POINTS
+        elif character in _CHINESE_FUNCTION_CHARACTERS:
+            scores["zh"] += _FUNCTION_WORD_POINTS
+
+
+def chinese_form(texts: Iterable[str]) -> str:
+    """Return ``TRADITIONAL_CHINESE`` or ``zh`` for Chinese ``texts``, newest first.
+
+    The first text with traditional-only or simplified-only characters
+    decides, by which kind it has more of. Texts with neither, such as
+    "你好", leave it to the next, and ``zh`` wins when none decides.
+    """
+    for text in texts:
+        traditional = simplified = 0
+        for character in _HAN.findall(text):
+            in_big5 = _encodes(character, "big5")
+            in_gb2312 = _encodes(character, "gb2312")
+            traditional += in_big5 and not in_gb2312
+            simplified += in_gb2312 and not in_big5
+        if traditional != simplified:
+            return TRADITIONAL_CHINESE if traditional > simplified else "zh"
+    return "zh"
 
 
 def language_scores(text: str) -> dict[str, int]:
@@ -149,26 +241,43 @@ def language_scores(text: str) -> dict[str, int]:
         scores["tr"] += _STRONG_SIGNAL_POINTS * len(_TURKISH_SHARED.findall(lowered))
     for language, script in _SCRIPTS.items():
         scores[language] += _STRONG_SIGNAL_POINTS * len(script.findall(text))
-    han = len(_HAN.findall(text))
-    if scores["ja"]:
-        scores["ja"] += _STRONG_SIGNAL_POINTS * han
-    else:
-        scores["zh"] += _STRONG_SIGNAL_POINTS * han
+    _han_scores(text, scores)
     return scores
 
 
-def detect_language(message: str, earlier: Iterable[str] = ()) -> str:
+def locale_language(locale: object) -> str | None:
+    """Return the supported language of the BCP 47 tag ``locale`` ("ja-JP", "zh-TW"), or None.
+
+    Chinese tags with the Hant script or the region TW, HK or MO, and
+    without the Hans script, are ``TRADITIONAL_CHINESE``.
+    """
+    if not isinstance(locale, str):
+        return None
+    subtags = locale.lower().replace("_", "-").split("-")
+    if subtags[0] == "zh":
+        rest = set(subtags[1:])
+        if "hans" not in rest and rest & {"hant", "tw", "hk", "mo"}:
+            return TRADITIONAL_CHINESE
+    return subtags[0] if subtags[0] in SUPPORTED_LANGUAGES else None
+
+
+def detect_language(message: str, earlier: Iterable[str] = (), locale: object = None) -> str:
     """Return the code of the language of ``message``, or of ``earlier`` customer turns.
 
     ``earlier`` contains the customer's previous messages, newest first, and they
     decide when ``message`` alone has no clear winner ("ok", "Thanks!", "nao").
     A text has a winner when one language has at least ``MIN_EVIDENCE`` points
-    and more than any other. Returns ``DEFAULT_LANGUAGE`` when no text has one.
+    and more than any other. When no text has one, the customer's ``locale``
+    decides if it names a supported language (``locale_language``), else
+    ``DEFAULT_LANGUAGE``.
+    Chinese is returned as ``zh`` or ``TRADITIONAL_CHINESE``, in the form of
+    the text that decided or of the earlier messages (``chinese_form``).
     """
-    for text in (message, *earlier):
+    texts = (message, *earlier)
+    for index, text in enumerate(texts):
         scores = language_scores(text)
         ranked = sorted(scores.items(), key=lambda item: -item[1])
         (best, top), (_, second) = ranked[0], ranked[1]
         if top >= MIN_EVIDENCE and top > second:
-            return best
-    return DEFAULT_LANGUAGE
+            return chinese_form(texts[index:]) if best == "zh" else best
+    return locale_language(locale) or DEFAULT_LANGUAGE

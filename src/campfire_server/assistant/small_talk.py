@@ -29,7 +29,14 @@ from enum import StrEnum
 from typing import TypeVar
 
 from . import small_talk_languages
-from .language import DEFAULT_LANGUAGE, SUPPORTED_LANGUAGES, language_scores
+from .language import (
+    DEFAULT_LANGUAGE,
+    SUPPORTED_LANGUAGES,
+    TRADITIONAL_CHINESE,
+    chinese_form,
+    language_scores,
+    locale_language,
+)
 from .person_request import fold
 
 # A longer message is a question or a story, whatever phrases it contains.
@@ -275,6 +282,12 @@ _REPLIES = {
         SmallTalk.ACKNOWLEDGEMENT: "好的。如果有问题，请随时提出。",
         SmallTalk.FAREWELL: "再见，感谢您的联系！",
     },
+    TRADITIONAL_CHINESE: {
+        SmallTalk.GREETING: "您好！今天有什麼可以幫您？",
+        SmallTalk.THANKS: "不客氣！還有其他可以幫您的嗎？",
+        SmallTalk.ACKNOWLEDGEMENT: "好的。如果有問題，請隨時提出。",
+        SmallTalk.FAREWELL: "再見，感謝您的聯繫！",
+    },
     "ja": {
         SmallTalk.GREETING: "こんにちは！今日はどのようなご用件でしょうか？",
         SmallTalk.THANKS: "どういたしまして！ほかにお手伝いできることはありますか？",
@@ -455,21 +468,42 @@ def emoji_only(message: str) -> frozenset[str] | None:
     return frozenset(found) or None
 
 
-def reply_language(match: SmallTalkMatch, earlier: Iterable[str] = ()) -> str:
+def reply_language(
+    match: SmallTalkMatch, earlier: Iterable[str] = (), message: str = "", locale: object = None
+) -> str:
     """Pick the language of the reply among the phrases' languages.
 
     ``earlier`` contains the customer's previous messages, newest first. The
     first of them whose function words favour one of the phrases' languages
-    decides ("ok" after a German question gets German). Otherwise English
-    wins when the phrases are English, else the first phrase language in
-    the order of ``SUPPORTED_LANGUAGES``.
+    decides ("ok" after a German question gets German). Otherwise the
+    customer's ``locale`` decides when it is one of them ("了解" is Chinese
+    and Japanese), then English when the phrases are English, else the first
+    phrase language in the order of ``SUPPORTED_LANGUAGES``. Chinese is
+    written in the form of ``message`` or, when it has no form of its own
+    ("你好"), of ``earlier``, else of ``locale``.
     """
+    earlier = list(earlier)
+    language = _phrase_language(match, earlier, locale)
+    if language != "zh":
+        return language
+    form = chinese_form([message, *earlier])
+    if form == "zh" and locale_language(locale) == TRADITIONAL_CHINESE:
+        return TRADITIONAL_CHINESE
+    return form
+
+
+def _phrase_language(match: SmallTalkMatch, earlier: list[str], locale: object) -> str:
     for text in earlier:
         scores = language_scores(text)
         best = max(match.languages, key=lambda language: scores[language])
         ranked = sorted(scores.values(), reverse=True)
         if scores[best] > 0 and scores[best] == ranked[0] and scores[best] > ranked[1]:
             return best
+    hinted = locale_language(locale)
+    if hinted == TRADITIONAL_CHINESE:
+        hinted = "zh"
+    if hinted in match.languages:
+        return hinted
     if DEFAULT_LANGUAGE in match.languages:
         return DEFAULT_LANGUAGE
     return next(language for language in SUPPORTED_LANGUAGES if language in match.languages)

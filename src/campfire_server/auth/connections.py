@@ -35,6 +35,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..errors import RateLimited
+from ..outage_log import OutageLog
 from ..redis_namespace import DEFAULT_PREFIX, RedisNamespace
 
 log = logging.getLogger(__name__)
@@ -43,6 +44,11 @@ SLOT_TTL_SECONDS = 90
 # How long a limit check waits for Redis before it counts in this process instead.
 REDIS_TIMEOUT_SECONDS = 0.5
 REFRESH_SECONDS = 30
+
+# Log messages of the Redis steps that can fail during an outage, and their outage keys.
+_COUNT_FAILED = "redis WebSocket connection count failed; counting this process only"
+_REFRESH_FAILED = "redis WebSocket connection lease refresh failed"
+_RELEASE_FAILED = "redis WebSocket connection release failed; the slot expires on its own"
 
 # KEYS[1] the org's set; ARGV: now ms, expiry ms, limit, slot id, key ttl ms.
 _ACQUIRE = """
@@ -88,7 +94,9 @@ class ConnectionLimiter:
         self._local: dict[str, set[str]] = {}
         self._shared: dict[str, set[str]] = {}
         self._refresher: asyncio.Task[None] | None = None
-        self._degraded = False
+        # Each step has an outage of its own, so a refresh that succeeds
+        # does not end the outage of a count that keeps failing.
+        self._outages = OutageLog(log)
 
     def _key(self, org_id: str) -> str:
         return self._namespace.key("ws", org_id)
@@ -144,23 +152,16 @@ class ConnectionLimiter:
                 args=[now, now + SLOT_TTL_SECONDS * 1000, limit, slot_id, SLOT_TTL_SECONDS * 2000],
             )
         except Exception as error:  # redis-py raises several unrelated types
-            self._mark_degraded(error)
-            return None
-        self._mark_recovered()
-        return bool(result)
-
-    def _mark_degraded(self, error: Exception) -> None:
-        if not self._degraded:
-            log.warning(
-                "redis unavailable; WebSocket connection limits are counted per process",
-                extra={"error": str(error)[:200]},
+            self._outages.failure(
+                _COUNT_FAILED,
+                _COUNT_FAILED,
+                extra={"error": str(error)[:200], "organization_id": org_id},
             )
-        self._degraded = True
-
-    def _mark_recovered(self) -> None:
-        if self._degraded:
-            log.info("redis reachable again; WebSocket connection limits are shared again")
-        self._degraded = False
+            return None
+        self._outages.recovery(
+            _COUNT_FAILED, "redis WebSocket connection counts recovered; limits are shared again"
+        )
+        return bool(result)
 
     async def release(self, slot: ConnectionSlot) -> None:
         """Give back ``slot``; releasing a slot twice is harmless.
@@ -179,8 +180,14 @@ class ConnectionLimiter:
         if shared:
             try:
                 await self._redis.zrem(self._key(slot.org_id), slot.id)
-            except Exception as error:  # the slot expires on its own
-                self._mark_degraded(error)
+            except Exception as error:
+                self._outages.failure(
+                    _RELEASE_FAILED,
+                    _RELEASE_FAILED,
+                    extra={"error": str(error)[:200], "organization_id": slot.org_id},
+                )
+                return
+            self._outages.recovery(_RELEASE_FAILED, "redis WebSocket connection releases recovered")
 
     @contextlib.asynccontextmanager
     async def slot(self, org_id: str) -> AsyncIterator[ConnectionSlot]:
@@ -227,9 +234,13 @@ class ConnectionLimiter:
                 pipe.pexpire(self._key(org_id), SLOT_TTL_SECONDS * 2000)
             await pipe.execute()
         except Exception as error:
-            self._mark_degraded(error)
+            self._outages.failure(
+                _REFRESH_FAILED, _REFRESH_FAILED, extra={"error": str(error)[:200]}
+            )
             return
-        self._mark_recovered()
+        self._outages.recovery(
+            _REFRESH_FAILED, "redis WebSocket connection lease refresh recovered"
+        )
         moved = self._share_local(local)
         if moved:
             log.info(
@@ -244,7 +255,9 @@ class ConnectionLimiter:
                 if released:
                     await self._redis.zrem(self._key(org_id), *released)
         except Exception as error:
-            self._mark_degraded(error)
+            self._outages.failure(
+                _RELEASE_FAILED, _RELEASE_FAILED, extra={"error": str(error)[:200]}
+            )
 
     def _share_local(self, written: dict[str, set[str]]) -> int:
         """Count the local slots that a refresh wrote to Redis as shared; return how many."""

@@ -28,8 +28,9 @@ def effect_of_message(status: str, unread_count: int, author_type: str) -> Messa
     * A customer message reopens a resolved or pending conversation and adds
       one to the unread count. Reopening a resolved conversation also
       releases its assignee and so hands it back to the AI, because the
-      agent who resolved it may be offline by then. A pending conversation
-      keeps its assignee, who is waiting for this reply.
+      agent who resolved it may be offline by then. A later handoff goes
+      back to that agent if the agent can take it (``routing.rules``). A
+      pending conversation keeps its assignee, who is waiting for this reply.
     * An agent reply marks every earlier customer message read.
     * AI and system messages change neither.
     * A closed conversation takes no more messages.

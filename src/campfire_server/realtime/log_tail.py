@@ -31,8 +31,11 @@ from collections.abc import Callable
 from ..db.database import Database
 from ..events import horizon
 from ..events.records import EventRecord
+from ..outage_log import OutageLog
 
 log = logging.getLogger(__name__)
+
+_READ_FAILED = "realtime log tail read failed; retrying"
 
 PROBE_INTERVAL_SECONDS = 0.01
 READ_BATCH = 1000
@@ -48,6 +51,8 @@ class LogTail:
         db: Database,
         deliver: Callable[[EventRecord], None],
         has_subscribers: Callable[[], bool],
+        *,
+        outages: OutageLog | None = None,
     ) -> None:
         self._db = db
         self._deliver = deliver
@@ -60,7 +65,9 @@ class LogTail:
         self.released = 0
         self._task: asyncio.Task[None] | None = None
         self._again = False
+        # Failures in a row, which set the pause before the next read.
         self._failures = 0
+        self._outages = outages if outages is not None else OutageLog(log)
 
     async def start(self) -> None:
         """Find the sequence and wait until the current end of the log is settled."""
@@ -100,18 +107,13 @@ class LogTail:
         while True:
             try:
                 await self._advance()
-                if self._failures:
-                    log.info("realtime log tail recovered", extra={"failures": self._failures})
+                self._outages.recovery(_READ_FAILED, "realtime log tail recovered")
                 self._failures = 0
             except asyncio.CancelledError:
                 raise
             except Exception as error:
                 self._failures += 1
-                if self._failures == 1 or self._failures % 100 == 0:
-                    log.warning(
-                        "realtime log tail read failed; retrying",
-                        extra={"failures": self._failures, "error": str(error)[:300]},
-                    )
+                self._outages.failure(_READ_FAILED, _READ_FAILED, extra={"error": str(error)[:300]})
                 await asyncio.sleep(min(1.0, PROBE_INTERVAL_SECONDS * 2**self._failures))
                 continue
             if not self._again and not self._horizon.waiting:

@@ -400,7 +400,7 @@ def open_handoff(
         )
     else:
         _post_system_message(
-            tx, org_id, conversation_id, _handoff_notice(tx, conversation_id), handoff_id
+            tx, org_id, conversation_id, _handoff_notice(tx, conversation), handoff_id
         )
 
     owner = conversation["assigned_agent_id"]
@@ -901,15 +901,17 @@ def _ai_handoff_note(reason: str | None) -> str:
     )
 
 
-def _handoff_notice(tx: Tx, conversation_id: str) -> str:
-    """Return the handoff notice in the language of the customer's latest messages."""
+def _handoff_notice(tx: Tx, conversation: dict[str, Any]) -> str:
+    """Return the handoff notice in the language of the customer's latest messages.
+
+    The conversation's ``metadata.locale`` decides when the messages do not.
+    """
     rows = tx.all(
         "SELECT content FROM messages WHERE conversation_id = :conversation_id "
         "AND author_type = 'customer' ORDER BY created_at DESC, seq DESC LIMIT :limit",
-        conversation_id=conversation_id,
+        conversation_id=conversation["id"],
         limit=NOTICE_LANGUAGE_MESSAGES,
     )
-    if not rows:
-        return connecting_notice()
-    latest, *earlier = [row["content"] for row in rows]
-    return connecting_notice(detect_language(latest, earlier))
+    texts = [row["content"] for row in rows] or [""]
+    locale = json.loads(conversation["metadata"] or "{}").get("locale")
+    return connecting_notice(detect_language(texts[0], texts[1:], locale))

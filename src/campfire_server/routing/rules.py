@@ -2,10 +2,13 @@
 
 * An agent can take a handoff when the agent is online, has every required
   skill and has fewer open assignments than its capacity.
-* Among those agents the one with the fewest open assignments wins, then the
-  one idle longest (the earliest ``idle_since``: the later of coming online
-  and the last assignment), then the smallest id, so the choice is
-  deterministic.
+* A handoff of a conversation that an agent handled before (the agent of
+  its latest earlier handoff) goes back to that agent when the agent can
+  take it, so a reopened conversation returns to the person who handled it.
+* Among the other agents the one with the fewest open assignments wins,
+  then the one idle longest (the earliest ``idle_since``: the later of
+  coming online and the last assignment), then the smallest id, so the
+  choice is deterministic.
 * The queue is ordered by priority (urgent, high, medium, low), then by
   ``queue_order`` (the creation time, or earlier for a handoff returned to
   the front), then by id.
@@ -67,6 +70,8 @@ class QueueEntry:
     priority: str
     queue_order: int
     required_skills: frozenset[str]
+    # The agent of the conversation's latest earlier handoff, if any.
+    previous_agent_id: str | None = None
 
 
 def normalise_skills(skills: Iterable[str], field: str = "requiredSkills") -> list[str]:
@@ -117,9 +122,18 @@ def agent_rank(agent: AgentState) -> tuple[int, int, str]:
     return (agent.load, agent.idle_since, agent.id)
 
 
-def choose_agent(agents: Iterable[AgentState], required: frozenset[str]) -> AgentState | None:
-    """Return the agent who should take a handoff needing ``required``, or None."""
+def choose_agent(
+    agents: Iterable[AgentState], required: frozenset[str], previous: str | None = None
+) -> AgentState | None:
+    """Return the agent who should take a handoff needing ``required``, or None.
+
+    ``previous`` is the agent who handled the conversation before, who wins
+    whenever that agent can take the handoff.
+    """
     candidates = [agent for agent in agents if can_take(agent, required)]
+    for agent in candidates:
+        if agent.id == previous:
+            return agent
     return min(candidates, key=agent_rank, default=None)
 
 
@@ -141,7 +155,7 @@ def plan_assignments(
     for entry in sorted(queue, key=queue_sort_key):
         if not any(agent.status == "online" and agent.load < agent.capacity for agent in working):
             break
-        agent = choose_agent(working, entry.required_skills)
+        agent = choose_agent(working, entry.required_skills, entry.previous_agent_id)
         if agent is None:
             continue
         agent.load += 1

@@ -245,11 +245,20 @@ def latest_handoff_row(tx: Tx, conversation_id: str) -> dict[str, Any] | None:
 
 
 def queued_rows(tx: Tx, org_id: str) -> list[dict[str, Any]]:
-    """Return the organization's queued handoffs with their conversation's mailbox."""
+    """Return the organization's queued handoffs with their conversation's mailbox.
+
+    Each row also has ``previous_agent_id``, the agent of the conversation's
+    latest earlier handoff that an agent took, which routing prefers.
+    """
+    # NOTE: an agent who was assigned by a PATCH alone, without a handoff,
+    # leaves no handoff row, so such a conversation has no previous agent.
     columns = ", ".join(f"h.{column.strip()}" for column in HANDOFF_COLUMNS.split(","))
     return tx.all(
-        f"SELECT {columns}, c.mailbox_id AS mailbox_id FROM handoffs h "
-        "JOIN conversations c ON c.id = h.conversation_id "
+        f"SELECT {columns}, c.mailbox_id AS mailbox_id, "
+        "(SELECT p.agent_id FROM handoffs p WHERE p.conversation_id = h.conversation_id "
+        "AND p.id <> h.id AND p.agent_id IS NOT NULL "
+        "ORDER BY p.created_at DESC, p.id DESC LIMIT 1) AS previous_agent_id "
+        "FROM handoffs h JOIN conversations c ON c.id = h.conversation_id "
         "WHERE h.org_id = :org_id AND h.status = 'queued'",
         org_id=org_id,
     )
@@ -261,6 +270,7 @@ def queue_entry(row: dict[str, Any]) -> QueueEntry:
         priority=row["priority"],
         queue_order=row["queue_order"],
         required_skills=frozenset(json.loads(row["required_skills"] or "[]")),
+        previous_agent_id=row.get("previous_agent_id"),
     )
 
 

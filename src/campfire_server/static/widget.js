@@ -427,7 +427,7 @@
       errLive: 'Połączenie na żywo zostało przerwane, więc nowe odpowiedzi mogą pojawiać się z kilkusekundowym opóźnieniem.',
       errRating: 'Nie udało się zapisać twojej oceny. Spróbuj ponownie.', dismiss: 'Zamknij'
     },
-    // Simplified Chinese, the table for every zh tag.
+    // Simplified Chinese, the table for every zh tag but the traditional ones.
     zh: {
       openChat: '打开聊天', closeChat: '关闭聊天', unread: '{n} 条未读消息',
       title: '联系我们', subtitle: '我们通常会立即回复',
@@ -456,6 +456,36 @@
       errLiveBusy: '实时聊天当前繁忙，新回复可能要过几秒才会显示。',
       errLive: '实时连接已中断，新回复可能要过几秒才会显示。',
       errRating: '您的评分未能保存，请重试。', dismiss: '关闭'
+    },
+    // Traditional Chinese, the table for zh-Hant and for zh-TW, zh-HK and zh-MO.
+    'zh-hant': {
+      openChat: '開啟聊天', closeChat: '關閉聊天', unread: '{n} 則未讀訊息',
+      title: '聯絡我們', subtitle: '我們通常會立即回覆',
+      greeting: '您好！有任何問題都可以問我們。我們的智慧助理會立即回答，也可以轉接真人客服。',
+      greetingNamed: '{name}，您好！有任何問題都可以問我們。我們的智慧助理會立即回答，也可以轉接真人客服。',
+      placeholder: '輸入訊息…', messageLabel: '訊息', send: '傳送',
+      you: '您', assistant: '助理', agent: '客服', system: 'Campfire', sources: '來源',
+      notSent: '未傳送。', retry: '重試', typingAgent: '{name} 正在輸入…',
+      typingAssistant: '助理正在輸入…', queued: '正在為您轉接真人客服。',
+      queuePosition: '您在佇列中排第 {n} 位。', waitSoon: '預計等候：不到 1 分鐘。',
+      waitMinutes: '預計等候：約 {n} 分鐘。', assigned: '{name} 已加入對話。', anAgent: '一位客服',
+      ratePrompt: '您對我們的服務滿意嗎？', rateLabel: '評 {n} 分（滿分 5 分）',
+      commentLabel: '還有什麼要補充的嗎？（選填）', rateSend: '送出評分',
+      rateThanks: '感謝您的回饋。', messageLog: '對話',
+      errTooMany: '訊息傳送過於頻繁，請稍候幾秒後重試。',
+      errTooManyWait: '訊息傳送過於頻繁，請等候 {n} 秒後重試。',
+      errTooManyChats: '您所在的網路發起的對話過多，請等候一分鐘後重試。',
+      errTooManyChatsWait: '您所在的網路發起的對話過多，請等候 {n} 秒後重試。',
+      errBusy: '請求過於頻繁，請稍候幾秒後重試。',
+      errBusyWait: '請求過於頻繁，請等候 {n} 秒後重試。',
+      errNetwork: '無法連線到聊天服務。請檢查網路連線後重試。',
+      errUnavailable: '此頁面暫時無法使用聊天。',
+      errTooLong: '訊息過長，請縮短到 10,000 個字元以內。',
+      errInvalid: '訊息未能傳送。請檢查後重試。',
+      errServer: '我們這邊出了點問題，請稍後重試。',
+      errLiveBusy: '即時聊天目前忙碌，新回覆可能要過幾秒才會顯示。',
+      errLive: '即時連線已中斷，新回覆可能要過幾秒才會顯示。',
+      errRating: '您的評分未能儲存，請重試。', dismiss: '關閉'
     },
     ja: {
       openChat: 'チャットを開く', closeChat: 'チャットを閉じる', unread: '未読メッセージ {n} 件',
@@ -609,11 +639,14 @@
   // Locales whose text runs right to left.
   var RTL_LOCALES = { ar: true };
 
+  // Chinese tags written in traditional characters: the Hant script, or
+  // Taiwan, Hong Kong or Macau without the Hans script.
+  var TRADITIONAL_CHINESE = /^zh-(?:hant(?:-|$)|(?:tw|hk|mo)(?:-|$))/;
+
   // Return the STRINGS locale for the first of CampfireConfig.locale and the
   // browser's preferred languages that has one, matched by the whole tag and
-  // then by its language subtag, else 'en'.
-  // NOTE: every Chinese tag, Traditional ones (zh-TW, zh-Hant) included,
-  // gets the Simplified Chinese table, because there is no Traditional one.
+  // then by its language subtag, else 'en'. A traditional Chinese tag
+  // (zh-Hant, zh-TW, zh-HK, zh-MO) gets 'zh-hant'.
   function negotiateLocale(requested) {
     var candidates = [];
     if (requested) candidates.push(requested);
@@ -621,6 +654,7 @@
     if (navigator.language) candidates.push(navigator.language);
     for (var i = 0; i < candidates.length; i++) {
       var tag = String(candidates[i]).toLowerCase().replace(/_/g, '-');
+      if (TRADITIONAL_CHINESE.test(tag) && tag.indexOf('-hans') < 0) return 'zh-hant';
       if (Object.prototype.hasOwnProperty.call(STRINGS, tag)) return tag;
       var language = tag.split('-')[0];
       if (Object.prototype.hasOwnProperty.call(STRINGS, language)) return language;
@@ -1467,7 +1501,9 @@
     if (this.conversation) return Promise.resolve(this.conversation);
     if (this.conversationPromise) return this.conversationPromise;
     this.conversationPromise = this.ensureSession().then(function () {
-      var metadata = { source: 'widget' };
+      // The locale lets the AI pick the reply language of a message that
+      // does not show its own, such as Japanese written in kanji alone.
+      var metadata = { source: 'widget', locale: self.locale };
       var referrer = pageReferrer();
       if (referrer) metadata.referrer = referrer;
       if (navigator.userAgent) metadata.userAgent = navigator.userAgent.slice(0, 500);
