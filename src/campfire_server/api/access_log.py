@@ -2,7 +2,7 @@
 
 The request pipeline records every request that reaches the application.
 The web server's protocol classes (``framing.py``, ``head_limits.py``)
-answer some requests themselves, because the parser rejects them, and
+respond to some requests themselves, because the parser rejects them, and
 record those here too, so the log, ``/metrics`` and the client always
 show the same status and ``X-Request-ID``.
 """
@@ -63,7 +63,7 @@ def record_request(
     request_id: str,
     organization_id: str | None = None,
 ) -> None:
-    """Count one answered request in the metrics and write its access log line."""
+    """Count one request in the metrics and write its access log line."""
     metrics.observe_request(method, route, status, seconds)
     if log.isEnabledFor(logging.INFO):
         log.info(

@@ -112,8 +112,8 @@ class _RecordingParser:
 
 class EnvelopeH11Protocol(H11Protocol):
     def _should_upgrade(self) -> bool:
-        # A handshake that fails the checks stays an HTTP request, which the
-        # request pipeline answers with the error envelope.
+        # A handshake that fails the checks stays an HTTP request, and the
+        # request pipeline sends its error envelope.
         return super()._should_upgrade() and handshake_error(self.scope) is None
 
     def _body_pending(self) -> bool:
@@ -161,16 +161,16 @@ if HttpToolsProtocol is not None:
             return self._message_open
 
         def _should_upgrade(self) -> bool:
-            # A handshake that fails the checks stays an HTTP request, which the
-            # request pipeline answers with the error envelope.
+            # A handshake that fails the checks stays an HTTP request, and the
+            # request pipeline sends its error envelope.
             return super()._should_upgrade() and handshake_error(self.scope) is None
 
         def on_headers_complete(self) -> None:
             super().on_headers_complete()
             cycle = self.cycle
             if cycle is not None and cycle.scope is self.scope and self.parser.should_upgrade():
-                # The parser reads nothing after a request that asks for an
-                # upgrade, so the connection closes after the response.
+                # The parser reads nothing after a request with an Upgrade
+                # header, so the connection closes after the response.
                 cycle.keep_alive = False
 
         def _unsupported_upgrade_warning(self) -> None:

@@ -376,7 +376,7 @@ def _has_idempotency_key(scope: Scope) -> bool:
 def _status_sent(response: _Response, state: dict) -> int:
     """Return the status that the client received, or the one logged for no response.
 
-    The web server may have answered the request itself, such as with a 400
+    The web server may have responded to the request itself, such as with a 400
     for a malformed chunked body, while the application was reading it.
     """
     server_status = state.get(SERVER_RESPONSE_STATUS)

@@ -1,8 +1,8 @@
 """The checks of a WebSocket opening handshake (RFC 6455, section 4.2.1) before the upgrade.
 
 uvicorn hands every request with ``Connection: Upgrade`` and ``Upgrade:
-websocket`` to the websockets library, which answers a handshake that it
-rejects with its own plain-text 400. The protocol classes (``framing.py``)
+websocket`` to the websockets library, which responds to a handshake that
+it rejects with its own plain-text 400. The protocol classes (``framing.py``)
 run these checks first and upgrade only a handshake that passes them. Any
 other one stays an HTTP request, so the request pipeline answers it with
 the error envelope, logs it and counts it, like any other request.
@@ -46,7 +46,7 @@ _PARSERS: dict[bytes, tuple[str, Callable[[str], Any]]] = {
 
 
 def requests_websocket(headers: Iterable[tuple[bytes, bytes]]) -> bool:
-    """Tell whether the request asks to switch to WebSocket, with its Connection and Upgrade."""
+    """Tell whether the Connection and Upgrade headers request a switch to WebSocket."""
     connection = upgrade = False
     for key, value in headers:
         if key == b"connection":
