@@ -4,13 +4,17 @@ An HTTP request goes through these steps in order, and each may send the
 response itself and stop there:
 
 1. Context: the request id (``X-Request-ID``), and after the response one
-   log line and the metrics; an error that escapes gets a 500 envelope.
-2. Access: a CORS preflight, an invalid ``X-Campfire-Mock``, and the
-   address rate limit of a request without a credential that its route
-   checks (any ``Authorization`` header on a public page is ignored).
-3. Methods: 426 on a WebSocket path, OPTIONS, 405 on a literal path, and
-   HEAD where only GET has a route. Then 404 where no route matches the
-   path, and 405 where no route serves the method.
+   log line and the metrics (``access_log.py``), with the status that the
+   client received; an error that escapes gets a 500 envelope.
+2. Access: an ambiguous header (``header_checks.py``), a CORS preflight,
+   an invalid ``X-Campfire-Mock``, and the address rate limit of a request
+   without a credential that its route checks (any ``Authorization``
+   header on a public page is ignored).
+3. Methods: on a WebSocket path, the error of a handshake that the web
+   server did not upgrade (``websocket_handshake.py``) or 426; OPTIONS,
+   405 on a literal path, and HEAD where only GET has a route. Then 404
+   where no route matches the path, and 405 where no route serves the
+   method.
 4. Credential: for a route that takes the caller's principal, the one
    ``Authorization`` header (401 or 403) and the caller's rate limit (429),
    which for a credential that fails is the limit of the client address.
