@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import socket
 import threading
 import time
@@ -125,6 +126,33 @@ def test_large_head_gets_431(port, size) -> None:
     assert envelope["error"]["details"]["limit"] == LIMIT
     assert envelope["error"]["requestId"].startswith("req_")
     assert time.monotonic() - started < 5
+
+
+@pytest.mark.parametrize(
+    ("data", "status"),
+    [
+        (b"GET / HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * (LIMIT * 2) + b"\r\n\r\n", 431),
+        (b"GET / HTTP/1.1\r\nHost: x\r\n", 408),
+    ],
+    ids=["431", "408"],
+)
+def test_rejected_head_gets_access_line(port, caplog, data, status) -> None:
+    with caplog.at_level(logging.INFO, logger="campfire_server.access"):
+        with connect(port) as sock:
+            send_quietly(sock, data)
+            response = read_all(sock)
+
+    head = response.partition(b"\r\n\r\n")[0].decode("latin-1")
+    fields = dict(line.split(": ", 1) for line in head.split("\r\n")[1:])
+    request_id = fields["x-request-id"]
+    lines = [
+        record
+        for record in caplog.records
+        if record.name == "campfire_server.access"
+        and getattr(record, "request_id", None) == request_id
+    ]
+    assert len(lines) == 1
+    assert lines[0].status == status
 
 
 def test_large_body_is_not_a_large_head(port) -> None:

@@ -20,14 +20,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from typing import Any
-
-import h11
 
 from .. import ids
 from ..config import get_settings
 from ..errors import HeadersTooLarge, RequestTimeout, ServiceError
 from . import framing
+from .access_log import record_unparsed_request
 from .errors import error_body
 from .response_writes import HeadHoldingTransport
 
@@ -47,6 +47,8 @@ class HeadLimits:
     transport: asyncio.Transport
     loop: asyncio.AbstractEventLoop
     cycle: Any
+    # Defined by the protocol class that this mixin is combined with.
+    _body_pending: Callable[[], bool]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -100,10 +102,6 @@ class HeadLimits:
         """
         response_sent = self.cycle is None or self.cycle.response_complete
         return response_sent and not self._body_pending()
-
-    def _body_pending(self) -> bool:
-        """Return True while the parser still expects body bytes of the current request."""
-        raise NotImplementedError
 
     def _expect_next_head(self) -> None:
         self._awaiting_head = True
@@ -172,6 +170,7 @@ class HeadLimits:
                 "request_id": request_id,
             },
         )
+        record_unparsed_request(status, request_id)
         body = error_body(error, request_id)
         head = [
             b"HTTP/1.1 %d %s\r\n" % (status, REASONS[status]),
@@ -190,35 +189,18 @@ class HeadLimits:
 # The envelope classes answer requests that the parser rejects with the
 # error envelope; HeadLimits runs first, before they parse.
 class LimitedH11Protocol(HeadLimits, framing.EnvelopeH11Protocol):
-    def _body_pending(self) -> bool:
-        return self.conn.their_state is h11.SEND_BODY
+    pass
 
 
 if HttpToolsProtocol is not None:
 
     class LimitedHttpToolsProtocol(HeadLimits, framing.EnvelopeHttpToolsProtocol):
-        def __init__(self, *args: Any, **kwargs: Any) -> None:
-            super().__init__(*args, **kwargs)
-            self._message_open = False
-
-        def on_message_begin(self) -> None:
-            self._message_open = True
-            super().on_message_begin()
-
         def on_headers_complete(self) -> None:
             previous = self.cycle
             super().on_headers_complete()
             cycle = self.cycle
             if cycle is not None and cycle is not previous:
                 cycle.transport = HeadHoldingTransport(self.transport, cycle)
-
-        def on_message_complete(self) -> None:
-            # uvicorn ignores the end of a request whose response is already sent.
-            self._message_open = False
-            super().on_message_complete()
-
-        def _body_pending(self) -> bool:
-            return self._message_open
 
 
 def http_protocol() -> str:

@@ -21,10 +21,8 @@ from ..errors import MethodNotAllowed, UpgradeRequired
 from .route_table import RouteTable, allowed_methods, method_not_allowed
 
 
-def upgrade_required(table: RouteTable, path: str) -> UpgradeRequired | None:
-    """Return the 426 of a plain HTTP request to a WebSocket path, else None."""
-    if not table.is_websocket_path(path):
-        return None
+def upgrade_required(path: str) -> UpgradeRequired:
+    """Return the 426 of a plain HTTP request to the WebSocket path ``path``."""
     return UpgradeRequired(
         f"{path} is a WebSocket endpoint; open it with a WebSocket client, which sends "
         "GET with 'Upgrade: websocket' and 'Connection: Upgrade'",

@@ -31,9 +31,12 @@ async def send_error(
         (b"content-type", b"application/json"),
         (b"content-length", str(len(body)).encode()),
     ]
+    error_headers = dict(error.headers)
     if close:
-        headers.append((b"connection", b"close"))
-    headers += [(key.lower().encode(), value.encode()) for key, value in error.headers.items()]
+        # One Connection header, such as "Upgrade, close" on a 426.
+        options = [error_headers.pop("Connection")] if "Connection" in error_headers else []
+        headers.append((b"connection", ", ".join([*options, "close"]).encode()))
+    headers += [(key.lower().encode(), value.encode()) for key, value in error_headers.items()]
     await send({"type": "http.response.start", "status": error.http_status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
 

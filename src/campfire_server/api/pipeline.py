@@ -4,13 +4,17 @@ An HTTP request goes through these steps in order, and each may send the
 response itself and stop there:
 
 1. Context: the request id (``X-Request-ID``), and after the response one
-   log line and the metrics; an error that escapes gets a 500 envelope.
-2. Access: a CORS preflight, an invalid ``X-Campfire-Mock``, and the
-   address rate limit of a request without a credential that its route
-   checks (any ``Authorization`` header on a public page is ignored).
-3. Methods: 426 on a WebSocket path, OPTIONS, 405 on a literal path, and
-   HEAD where only GET has a route. Then 404 where no route matches the
-   path, and 405 where no route serves the method.
+   log line and the metrics (``access_log.py``), with the status that the
+   client received; an error that escapes gets a 500 envelope.
+2. Access: an ambiguous header (``header_checks.py``), a CORS preflight,
+   an invalid ``X-Campfire-Mock``, and the address rate limit of a request
+   without a credential that its route checks (any ``Authorization``
+   header on a public page is ignored).
+3. Methods: on a WebSocket path, the error of a handshake that the web
+   server did not upgrade (``websocket_handshake.py``) or 426; OPTIONS,
+   405 on a literal path, and HEAD where only GET has a route. Then 404
+   where no route matches the path, and 405 where no route serves the
+   method.
 4. Credential: for a route that takes the caller's principal, the one
    ``Authorization`` header (401 or 403) and the caller's rate limit (429),
    which for a credential that fails is the limit of the client address.
@@ -41,21 +45,26 @@ the six layers took about 80 µs per message POST and this one about 60 µs.
 from __future__ import annotations
 
 import logging
-import re
 import time
 from contextlib import nullcontext
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from .. import ids, mock
+from .. import mock
 from ..errors import NotFound, RequestTimeout, ServiceError, ValidationFailed, shown_text
 from ..logs import request_id_var
-from ..monitoring import metrics
 from ..realtime.gateway import RAW_SEND_KEY
 from . import access, methods
+from .access_log import (
+    CLIENT_CLOSED_REQUEST,
+    SERVER_RESPONSE_STATUS,
+    claim_request_id,
+    record_request,
+)
 from .deps import admit, repeated_authorization
 from .direct import DirectRoute
 from .errors import error_body
+from .header_checks import find_ambiguous_header
 from .middleware import (
     DEFAULT_DISCARD_LIMITS,
     BodyGuard,
@@ -69,12 +78,13 @@ from .middleware import (
     send_error_before_body,
 )
 from .route_table import RouteTable, method_not_allowed, route_template
+from .websocket_handshake import handshake_error, requests_websocket
 
-log = logging.getLogger("campfire_server.access")
 error_log = logging.getLogger(__name__)
 
-_SANE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
+# The scope state key set when the client disconnected while sending the body.
+_CLIENT_CLOSED = "client_closed"
 
 
 class _Response:
@@ -128,10 +138,9 @@ class RequestPipeline:
     # 1. Context ---------------------------------------------------------------------
 
     async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
-        request_id = _request_id(scope)
+        request_id = claim_request_id(scope)
         token = request_id_var.set(request_id)
-        state = scope.setdefault("state", {})
-        state["request_id"] = request_id
+        state = scope["state"]
         started = time.perf_counter()
         response = _Response(send, request_id)
         try:
@@ -161,31 +170,23 @@ class RequestPipeline:
                 )
         finally:
             request_id_var.reset(token)
-            seconds = time.perf_counter() - started
-            route = route_template(scope)
-            metrics.observe_request(scope["method"], route, response.status, seconds)
-            if log.isEnabledFor(logging.INFO):
-                log.info(
-                    "request",
-                    extra={
-                        "method": scope["method"],
-                        "route": route,
-                        "status": response.status,
-                        "duration_ms": round(seconds * 1000, 2),
-                        "request_id": request_id,
-                        "organization_id": state.get("organization_id"),
-                    },
-                )
+            record_request(
+                scope["method"],
+                route_template(scope),
+                _status_sent(response, state),
+                time.perf_counter() - started,
+                request_id,
+                state.get("organization_id"),
+            )
 
     async def _websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
         # Realtime fan-out writes frames through the web server's own send.
         scope[RAW_SEND_KEY] = send
-        request_id = _request_id(scope)
+        request_id = claim_request_id(scope)
         token = request_id_var.set(request_id)
-        scope.setdefault("state", {})["request_id"] = request_id
         mode = mock.activated() if mock.requested(_header(scope, b"x-campfire-mock")) else None
         try:
-            repeated = repeated_authorization(scope)
+            repeated = find_ambiguous_header(scope) or repeated_authorization(scope)
             if repeated is not None:
                 # The socket authenticates with its first frame and reads no
                 # header, but a handshake with two credentials is as ambiguous
@@ -210,6 +211,11 @@ class RequestPipeline:
         self, scope: Scope, receive: Receive, response: _Response, state: dict
     ) -> None:
         request_id = state["request_id"]
+        ambiguous = find_ambiguous_header(scope)
+        if ambiguous is not None:
+            await self._reject_before_body(scope, receive, response.send, ambiguous)
+            return
+
         origin = _header(scope, b"origin")
         cors_origin = await access.allowed_origin(scope, origin)
         if access.is_preflight(scope, origin):
@@ -252,9 +258,12 @@ class RequestPipeline:
         path: str = scope["path"]
         method: str = scope["method"]
         request_id = scope["state"]["request_id"]
-        upgrade = methods.upgrade_required(table, path)
-        if upgrade is not None:
-            await send_error(send, upgrade, request_id)
+        if table.is_websocket_path(path):
+            # A handshake that the web server did not upgrade, because it
+            # failed a check, or a plain request. The parser may read nothing
+            # after a request that asked for an upgrade.
+            error = handshake_error(scope) or methods.upgrade_required(path)
+            await send_error(send, error, request_id, close=requests_websocket(scope["headers"]))
             return
 
         if method == "OPTIONS":
@@ -336,6 +345,7 @@ class RequestPipeline:
                     )
                 return
             except ConnectionError:
+                scope["state"][_CLIENT_CLOSED] = True
                 return
             receive = replay(body)
 
@@ -372,9 +382,18 @@ def _has_idempotency_key(scope: Scope) -> bool:
     return any(key == b"idempotency-key" for key, _ in scope["headers"])
 
 
-def _request_id(scope: Scope) -> str:
-    """Return the client's ``X-Request-ID`` when it is sane, else a new id."""
-    supplied = _header(scope, b"x-request-id")
-    if supplied and _SANE_REQUEST_ID.match(supplied):
-        return supplied
-    return ids.new("request")
+def _status_sent(response: _Response, state: dict) -> int:
+    """Return the status that the client received, or the one logged for no response.
+
+    The web server may have responded to the request itself, such as with a 400
+    for a malformed chunked body, while the application was reading it.
+    """
+    server_status = state.get(SERVER_RESPONSE_STATUS)
+    if server_status is not None:
+        return server_status
+    if response.started:
+        return response.status
+    if state.get(_CLIENT_CLOSED):
+        return CLIENT_CLOSED_REQUEST
+    # The web server sends its own 500 when the application sent nothing.
+    return 500
