@@ -54,7 +54,7 @@ async def test_read_failures_summarised_then_recovered(tmp_path, caplog):
     try:
         tail.wake()
         await wait_for_line(caplog, "read failed")
-        # The retries back off to one a second, so wait for three of them however slow the machine is.
+        # The retries back off to one a second, so wait for three of them, however slow.
         loop = asyncio.get_running_loop()
         deadline = loop.time() + 20
         while outages.failures < 3 and loop.time() < deadline:
