@@ -13,10 +13,11 @@ conversation or queues a handoff for it.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any
 
@@ -250,24 +251,54 @@ class AutoReplier:
         self.db = db
         self.engine = engine
         self._auto_reply_cache: dict[tuple[str, str], tuple[float, bool, int]] = {}
+        # The read of each mailbox's setting in flight, by settings generation,
+        # which messages that miss the cache meanwhile await instead of
+        # reading the setting again.
+        self._auto_reply_reads: dict[tuple[str, str, int], asyncio.Future[bool]] = {}
 
-    async def on_event(self, record: EventRecord) -> None:
+    def on_event(self, record: EventRecord) -> Coroutine[Any, Any, None] | None:
+        """Return the coroutine that answers a committed customer message, or ``None``.
+
+        The bus runs the coroutine as a task. A message that needs no answer,
+        as in a mailbox whose cached setting has auto-reply off, returns
+        ``None`` and so costs the event loop no task.
+        """
         if record.type != records.MESSAGE_SENT or record.conversation_id is None:
-            return
+            return None
         message = record.data.get("message") or {}
         if message.get("authorType") != "customer" or message.get("private"):
-            return
+            return None
+        if record.mailbox_id is not None:
+            cached = self._cached_auto_reply(record.org_id, record.mailbox_id, time.monotonic())
+            if cached is False:
+                return None
+        return self._answer(record, record.conversation_id, message)
+
+    async def _answer(
+        self, record: EventRecord, conversation_id: str, message: dict[str, Any]
+    ) -> None:
         try:
             if record.mailbox_id is not None and not await self._auto_reply_on(
                 record.org_id, record.mailbox_id
             ):
                 return
-            await self.reply(record.org_id, record.conversation_id, message)
+            await self.reply(record.org_id, conversation_id, message)
         except Exception:
             log.exception(
                 "automatic reply failed",
-                extra={"conversation_id": record.conversation_id, "message_id": message.get("id")},
+                extra={"conversation_id": conversation_id, "message_id": message.get("id")},
             )
+
+    def _cached_auto_reply(self, org_id: str, mailbox_id: str, now: float) -> bool | None:
+        """Return the cached auto-reply setting of a mailbox, or ``None`` when stale or absent."""
+        cached = self._auto_reply_cache.get((org_id, mailbox_id))
+        if (
+            cached is not None
+            and cached[0] > now
+            and cached[2] == organization_actions.settings_generation
+        ):
+            return cached[1]
+        return None
 
     async def _auto_reply_on(self, org_id: str, mailbox_id: str) -> bool:
         """Tell whether the mailbox answers with AI, from a cache of a few seconds.
@@ -278,9 +309,13 @@ class AutoReplier:
         key = (org_id, mailbox_id)
         now = time.monotonic()
         generation = organization_actions.settings_generation
-        cached = self._auto_reply_cache.get(key)
-        if cached is not None and cached[0] > now and cached[2] == generation:
-            return cached[1]
+        cached = self._cached_auto_reply(org_id, mailbox_id, now)
+        if cached is not None:
+            return cached
+        read_key = (org_id, mailbox_id, generation)
+        in_flight = self._auto_reply_reads.get(read_key)
+        if in_flight is not None:
+            return await asyncio.shield(in_flight)
 
         def read(tx: Tx) -> bool:
             try:
@@ -288,7 +323,13 @@ class AutoReplier:
             except NotFound:
                 return False
 
-        enabled = await self.db.read(read)
+        reading = asyncio.ensure_future(self.db.read(read))
+        self._auto_reply_reads[read_key] = reading
+        try:
+            enabled = await asyncio.shield(reading)
+        finally:
+            if self._auto_reply_reads.get(read_key) is reading:
+                del self._auto_reply_reads[read_key]
         if len(self._auto_reply_cache) > 10_000:
             self._auto_reply_cache.clear()
         self._auto_reply_cache[key] = (now + AUTO_REPLY_CACHE_SECONDS, enabled, generation)
