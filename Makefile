@@ -5,10 +5,10 @@ BIN := $(VENV)/bin
 SEMANTIC_VENV ?= .venv-semantic
 SEMANTIC_BIN := $(SEMANTIC_VENV)/bin
 PORT ?= 3000
-# pytest-xdist workers for `make test` and `make test-semantic`. Most tests wait
-# on servers, sockets and timers, so two workers help even on one core.
+# pytest-xdist workers for `make test` and `make test-semantic`. Many tests wait
+# on servers, sockets and timers, so a second worker runs while the first waits.
 # --dist loadfile keeps each module on one worker, so that a module-scoped
-# server starts once. PYTEST_WORKERS=0 runs the tests in this process.
+# server starts once. PYTEST_WORKERS=0 runs the tests in the pytest process.
 PYTEST_WORKERS ?= 2
 PYTEST_PARALLEL := -n $(PYTEST_WORKERS) --dist loadfile
 

@@ -30,10 +30,10 @@ class RedisNamespaceClient:
 
 @pytest.fixture
 def redis_db() -> Iterator[RedisNamespaceClient]:
-    """Yield a client and a new key prefix; delete the prefix's keys after the test.
+    """Yield a client and a new key prefix, then delete the prefix's keys after the test.
 
-    Tests that run at the same time, in other workers or other sessions on
-    the same Redis server, use other prefixes, so no test sees their keys.
+    Tests that run at the same time in other workers or other sessions on
+    the same Redis server use other prefixes, so they never read these keys.
     """
     if not redis_reachable():
         pytest.skip(f"Redis is not reachable at {REDIS_URL}")
