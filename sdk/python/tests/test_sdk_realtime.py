@@ -175,6 +175,17 @@ def message_content(event) -> str | None:
     return inner.get("content")
 
 
+async def subscribe_live(realtime, channel: str) -> None:
+    """Subscribe to ``channel`` and wait for the server's ``subscribed`` reply.
+
+    The server sends live only the events after the position it reads when
+    it handles the subscribe, so an event posted before that would never come.
+    """
+    await realtime.subscribe(channel)
+    reply = await asyncio.wait_for(realtime.recv(), 10)
+    assert reply.type == "subscribed", reply
+
+
 async def next_customer_message(realtime, expected: str, seen: list[str]) -> None:
     while True:
         event = await realtime.recv()
@@ -196,7 +207,7 @@ async def test_live_resume_after_drop(dev_server, client, customer_id):
         except InvalidHandshake:
             pytest.skip("this server has no realtime endpoint yet")
         try:
-            await realtime.subscribe(channel)
+            await subscribe_live(realtime, channel)
             seen: list[str] = []
             await sdk.messages.create(conversation.id, content="before the drop")
             await asyncio.wait_for(next_customer_message(realtime, "before the drop", seen), 10)
@@ -306,7 +317,7 @@ async def test_live_resume_continues_past_replay_limit(short_replay_server, cust
         await realtime.connect()
         seen: list[str] = []
         try:
-            await realtime.subscribe(channel)
+            await subscribe_live(realtime, channel)
             await sdk.messages.create(conversation.id, content="before", author_type="agent")
             await asyncio.wait_for(next_customer_message(realtime, "before", seen), 10)
 
@@ -340,7 +351,7 @@ async def test_customer_resume_continues_past_notes(short_replay_server, custome
         await realtime.connect()
         seen: list[str] = []
         try:
-            await realtime.subscribe(f"conversation:{conversation.id}")
+            await subscribe_live(realtime, f"conversation:{conversation.id}")
             await sdk.messages.create(conversation.id, content="before", author_type="agent")
             await asyncio.wait_for(next_customer_message(realtime, "before", seen), 10)
 
