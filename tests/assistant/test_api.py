@@ -169,6 +169,19 @@ async def wait_for_messages(client, tenant, conversation_id, count, timeout_s=10
         await asyncio.sleep(0.05)
 
 
+async def wait_for_reply_skipped(app, tenant, timeout_s=10.0):
+    """Wait until automatic replies have read the mailbox's setting as off.
+
+    The setting is read when a message's event is handled, which can come
+    after a quick switch to on. Waiting here puts the switch after that read.
+    """
+    replier = app.state.auto_replier
+    deadline = asyncio.get_running_loop().time() + timeout_s
+    while replier.cached_auto_reply(tenant.org_id, tenant.mailbox_id) is not False:
+        assert asyncio.get_running_loop().time() < deadline, "the setting was never read as off"
+        await asyncio.sleep(0.02)
+
+
 async def enable_auto_reply(client, tenant):
     response = await client.patch(
         f"/mailboxes/{tenant.mailbox_id}",

@@ -7,7 +7,11 @@ from campfire_server.assistant.acknowledgements import acknowledgement
 from campfire_server.assistant.engine import SMALL_TALK_MODEL
 from campfire_server.assistant.small_talk import SmallTalk, small_talk_reply
 from campfire_server.routing.actions import CANCEL_MESSAGE
-from tests.assistant.test_api import enable_auto_reply, wait_for_messages
+from tests.assistant.test_api import (
+    enable_auto_reply,
+    wait_for_messages,
+    wait_for_reply_skipped,
+)
 from tests.helpers import create_conversation, send_message
 
 HACKED = "I think my account was hacked, how do I reset my password?"
@@ -131,12 +135,13 @@ async def test_auto_reply_nudge_after_security_handback(client, kb_tenant, nudge
     assert reply["metadata"]["ai"]["shouldHandoff"] is False
 
 
-async def test_auto_reply_nudged_security_question(client, kb_tenant):
+async def test_auto_reply_nudged_security_question(app, client, kb_tenant):
     conversation = await create_conversation(client, kb_tenant)
     conversation_id = conversation["id"]
     # Sent while automatic replies were off, so the question has no reply.
     sent = await send_message(client, kb_tenant, conversation_id, HACKED)
     assert sent.status_code == 201, sent.text
+    await wait_for_reply_skipped(app, kb_tenant)
     await enable_auto_reply(client, kb_tenant)
     nudge = await send_message(client, kb_tenant, conversation_id, "?")
     assert nudge.status_code == 201, nudge.text
@@ -156,7 +161,7 @@ async def test_auto_reply_nudged_security_question(client, kb_tenant):
     assert record.json()["priority"] == "high"
 
 
-async def test_auto_reply_nudged_person_request(client, kb_tenant):
+async def test_auto_reply_nudged_person_request(app, client, kb_tenant):
     conversation_id = await post_handoff_flow(client, kb_tenant, PERSON)
     await cancel_handoff(client, kb_tenant, conversation_id)
     await client.patch(
@@ -167,6 +172,7 @@ async def test_auto_reply_nudged_person_request(client, kb_tenant):
     # Sent while automatic replies were off, so the request has no reply.
     sent = await send_message(client, kb_tenant, conversation_id, PERSON)
     assert sent.status_code == 201, sent.text
+    await wait_for_reply_skipped(app, kb_tenant)
     await enable_auto_reply(client, kb_tenant)
     nudge = await send_message(client, kb_tenant, conversation_id, "?")
     assert nudge.status_code == 201, nudge.text

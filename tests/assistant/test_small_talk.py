@@ -12,7 +12,13 @@ from campfire_server.assistant.small_talk import (
     reply_language,
     small_talk_reply,
 )
-from tests.assistant.test_api import check_contract, enable_auto_reply, generate, wait_for_messages
+from tests.assistant.test_api import (
+    check_contract,
+    enable_auto_reply,
+    generate,
+    wait_for_messages,
+    wait_for_reply_skipped,
+)
 from tests.helpers import create_conversation, send_message
 
 SMALL_TALK = [
@@ -474,12 +480,13 @@ def test_nudge_after_agent_reply_is_greeting():
     assert handoff.nudged_question(history, "hello?") is None
 
 
-async def test_auto_reply_answers_nudged_question(client, kb_tenant):
+async def test_auto_reply_answers_nudged_question(app, client, kb_tenant):
     conversation = await create_conversation(client, kb_tenant)
     conversation_id = conversation["id"]
     # Sent while automatic replies were off, so the question has no reply.
     sent = await send_message(client, kb_tenant, conversation_id, PASSWORD_QUESTION)
     assert sent.status_code == 201
+    await wait_for_reply_skipped(app, kb_tenant)
     await enable_auto_reply(client, kb_tenant)
 
     nudge = await send_message(client, kb_tenant, conversation_id, "hello?")

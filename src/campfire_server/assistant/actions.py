@@ -289,6 +289,10 @@ class AutoReplier:
                 extra={"conversation_id": conversation_id, "message_id": message.get("id")},
             )
 
+    def cached_auto_reply(self, org_id: str, mailbox_id: str) -> bool | None:
+        """Return what the cache holds now for the mailbox, for callers outside the event path."""
+        return self._cached_auto_reply(org_id, mailbox_id, time.monotonic())
+
     def _cached_auto_reply(self, org_id: str, mailbox_id: str, now: float) -> bool | None:
         """Return the cached auto-reply setting of a mailbox, or ``None`` when stale or absent."""
         cached = self._auto_reply_cache.get((org_id, mailbox_id))

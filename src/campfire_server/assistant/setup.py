@@ -75,7 +75,8 @@ async def assistant_service(app: Any) -> AsyncIterator[None]:
             raise
     app.state.answer_engine = engine
     emit.register_tx_hook(actions.resume_ai_on_resolve)
-    unsubscribe = actions.subscribe(actions.AutoReplier(app.state.db, engine))
+    app.state.auto_replier = actions.AutoReplier(app.state.db, engine)
+    unsubscribe = actions.subscribe(app.state.auto_replier)
     log.info("answer engine ready", extra={"retriever": engine.retriever})
     warm_up = None
     if encoder is not None and not encoder.loaded:
