@@ -275,3 +275,31 @@ def test_unread_body_is_not_next_head(port, chunked) -> None:
 
     assert first.startswith(b"HTTP/1.1 200")
     assert second.startswith(b"HTTP/1.1 200"), second[:200]
+
+
+def test_pipelined_large_head_gets_431(port) -> None:
+    second = b"GET / HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * (LIMIT * 5) + b"\r\n\r\n"
+    with connect(port) as sock:
+        send_quietly(sock, b"GET / HTTP/1.1\r\nHost: x\r\n\r\n" + second)
+        response = read_all(sock)
+
+    first, _, rest = response.partition(b"hello")
+    assert first.startswith(b"HTTP/1.1 200")
+    status, envelope = status_and_envelope(rest)
+    assert status == 431
+    assert envelope["error"]["code"] == "HEADERS_TOO_LARGE"
+
+
+def test_pipelined_partial_head_gets_408(port) -> None:
+    with connect(port) as sock:
+        sock.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\nGET /he")
+        started = time.monotonic()
+        response = read_all(sock)
+        waited = time.monotonic() - started
+
+    first, _, rest = response.partition(b"hello")
+    assert first.startswith(b"HTTP/1.1 200")
+    status, envelope = status_and_envelope(rest)
+    assert status == 408
+    assert envelope["error"]["code"] == "TIMEOUT"
+    assert waited < TIMEOUT + 3

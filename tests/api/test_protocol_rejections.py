@@ -471,3 +471,99 @@ def test_bad_handshake_on_rest_path_served_as_http(served) -> None:
     received = exchange(served.port, request)
 
     assert received.startswith(b"HTTP/1.1 200")
+
+
+# Pipelined requests ------------------------------------------------------------------
+
+
+def split_responses(received: bytes) -> list[tuple[int, dict[str, str], dict]]:
+    """Split the bytes of several responses, each with a Content-Length, into parsed ones."""
+    responses = []
+    while received:
+        head, _, rest = received.partition(b"\r\n\r\n")
+        length = 0
+        for line in head.split(b"\r\n")[1:]:
+            name, _, value = line.partition(b":")
+            if name.strip().lower() == b"content-length":
+                length = int(value)
+        responses.append(parse_response(head + b"\r\n\r\n" + rest[:length]))
+        received = rest[length:]
+    return responses
+
+
+BAD_HEAD = b"GET / HTTP/1.1\r\nHost: x\r\nContent-Length: x\r\n\r\n"
+
+
+def test_pipelined_bad_head_after_post(served, access_lines) -> None:
+    customer = f"pipe-{served.parser}"
+    body = json.dumps({"customerId": customer}).encode()
+    first = post_head(served.tenant, f"Content-Length: {len(body)}") + body
+
+    responses = split_responses(exchange(served.port, first + BAD_HEAD))
+
+    assert [status for status, _, _ in responses] == [201, 400]
+    created_id = responses[0][1]["x-request-id"]
+    rejected_id = responses[1][1]["x-request-id"]
+    assert created_id != rejected_id
+    assert responses[1][2]["error"]["requestId"] == rejected_id
+    created_line = wait_for_line(access_lines, created_id)
+    assert created_line.status == 201
+    assert created_line.route == CONVERSATIONS
+    assert wait_for_line(access_lines, rejected_id).status == 400
+
+
+def test_pipelined_bad_chunk_after_healthz(served, access_lines) -> None:
+    first = b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+    second = post_head(served.tenant, "Transfer-Encoding: chunked") + b"zz\r\nabc\r\n0\r\n\r\n"
+
+    responses = split_responses(exchange(served.port, first + second))
+
+    assert [status for status, _, _ in responses] == [200, 400]
+    healthz_id = responses[0][1]["x-request-id"]
+    rejected_id = responses[1][1]["x-request-id"]
+    assert healthz_id != rejected_id
+    assert wait_for_line(access_lines, healthz_id).status == 200
+    assert wait_for_line(access_lines, rejected_id).status == 400
+
+
+@pytest.mark.parametrize("bad_request", [BAD_HEAD, b"GARBAGE\r\n\r\n"], ids=["length", "garbage"])
+def test_bad_request_after_keep_alive_200(served, access_lines, bad_request) -> None:
+    with socket.create_connection(("127.0.0.1", served.port), timeout=10) as sock:
+        sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        first = b""
+        while b"\r\n\r\n" not in first:
+            first += sock.recv(65536)
+        time.sleep(0.2)
+        sock.sendall(bad_request)
+        received = b""
+        while chunk := sock.recv(65536):
+            received += chunk
+
+    # The first read may hold the start of the 200's body.
+    responses = split_responses(first + received)
+    assert [status for status, _, _ in responses] == [200, 400]
+    status, headers, envelope = responses[1]
+    assert envelope["error"]["requestId"] == headers["x-request-id"]
+    assert wait_for_line(access_lines, headers["x-request-id"]).status == 400
+
+
+@pytest.mark.parametrize(
+    ("headers", "field"),
+    [
+        (["Origin: https://a.example", "Origin: https://b.example"], "Origin"),
+        (["Upgrade: websocket"], "Upgrade"),
+    ],
+    ids=["two-origins", "two-upgrades"],
+)
+def test_repeated_handshake_header_gets_envelope(served, access_lines, headers, field) -> None:
+    request = handshake(f"Sec-WebSocket-Key: {KEY}", "Sec-WebSocket-Version: 13", *headers)
+
+    received = exchange(served.port, request)
+
+    status, response_headers, envelope = parse_response(received)
+    assert status == 400
+    assert response_headers["content-type"] == "application/json"
+    error = envelope["error"]
+    assert error["details"]["field"] == field
+    assert error["requestId"] == response_headers["x-request-id"]
+    assert wait_for_line(access_lines, error["requestId"]).status == 400

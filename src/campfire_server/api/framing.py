@@ -60,7 +60,7 @@ def _claim_rejection(cycle: Any, body_pending: bool) -> str | None:
     Any other error, such as in the head of a new request, gets a new id
     and its own log line here.
     """
-    if cycle is not None and (not cycle.response_complete or body_pending):
+    if cycle is not None and body_pending:
         if cycle.response_started:
             return None
         request_id = claim_request_id(cycle.scope)
@@ -110,18 +110,90 @@ class _RecordingParser:
         return getattr(self._parser, name)
 
 
-class EnvelopeH11Protocol(H11Protocol):
+class InOrderRejection:
+    """A mixin that sends a rejection only after the responses to the requests before it.
+
+    A client may pipeline requests: send the next one before the response
+    to the previous one. The parser may then reject a later request while
+    the application still handles an earlier one. Its rejection waits
+    until that response is sent, then goes out, and the connection closes.
+    Bytes that arrive meanwhile are dropped.
+    """
+
+    transport: Any
+    cycle: Any
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._deferred_rejection: bytes | None = None
+
+    def _responses_pending(self) -> bool:
+        # uvicorn's ``cycle`` is the latest request's, and responses go out in order.
+        return self.cycle is not None and not self.cycle.response_complete
+
+    def _send_rejection(self, response: bytes, *, of_latest_request: bool = False) -> None:
+        """Write ``response`` and close, or hold it until the pending responses are sent.
+
+        ``of_latest_request`` marks the response to the request whose body
+        the parser rejected, which goes out at once in place of the
+        application's.
+        """
+        if self._responses_pending() and not of_latest_request:
+            self._deferred_rejection = response
+            return
+        self.transport.write(response)
+        self.transport.close()
+
+    def _rejection_started(self) -> bool:
+        return self._deferred_rejection is not None or self.transport.is_closing()
+
+    def data_received(self, data: bytes) -> None:
+        if self._deferred_rejection is not None:
+            return
+        super().data_received(data)  # type: ignore[misc]
+
+    def on_response_complete(self) -> None:
+        response = self._deferred_rejection
+        if response is not None and not self._responses_pending():
+            self._deferred_rejection = None
+            # A response that closed the connection ends it without the rejection.
+            if not self.transport.is_closing():
+                self.transport.write(response)
+                self.transport.close()
+        super().on_response_complete()  # type: ignore[misc]
+
+
+class EnvelopeH11Protocol(InOrderRejection, H11Protocol):
     def _should_upgrade(self) -> bool:
         # A handshake that fails the checks stays an HTTP request, and the
         # request pipeline sends its error envelope.
         return super()._should_upgrade() and handshake_error(self.scope) is None
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._error_in_body = False
+        self._next_event = self.conn.next_event
+        self.conn.next_event = self._record_next_event  # type: ignore[method-assign]
+
+    def _record_next_event(self) -> Any:
+        # h11 moves the client's state to ERROR on a parser error, so the
+        # state that tells whether the error was in a body is kept here.
+        state = self.conn.their_state
+        try:
+            return self._next_event()
+        except h11.RemoteProtocolError:
+            self._error_in_body = state is h11.SEND_BODY
+            raise
+
     def _body_pending(self) -> bool:
         """Return True while the parser still expects body bytes of the current request."""
-        return self.conn.their_state is h11.SEND_BODY
+        return self.conn.their_state is h11.SEND_BODY or self._error_in_body
 
     def send_400_response(self, msg: str) -> None:
-        request_id = _claim_rejection(self.cycle, self._body_pending())
+        if self._rejection_started():
+            return
+        in_body = self._body_pending()
+        request_id = _claim_rejection(self.cycle, in_body)
         if request_id is None:
             self.transport.close()
             return
@@ -133,32 +205,36 @@ class EnvelopeH11Protocol(H11Protocol):
             (b"connection", b"close"),
         ]
         response = h11.Response(status_code=400, headers=headers, reason=b"Bad Request")
-        self.transport.write(self.conn.send(response))
-        self.transport.write(self.conn.send(h11.Data(data=body)))
-        self.transport.write(self.conn.send(h11.EndOfMessage()))
-        self.transport.close()
+        self._send_rejection(
+            self.conn.send(response)
+            + self.conn.send(h11.Data(data=body))
+            + self.conn.send(h11.EndOfMessage()),
+            of_latest_request=in_body,
+        )
 
 
 if HttpToolsProtocol is not None:
 
-    class EnvelopeHttpToolsProtocol(HttpToolsProtocol):
+    class EnvelopeHttpToolsProtocol(InOrderRejection, HttpToolsProtocol):
         def __init__(self, *args: Any, **kwargs: Any) -> None:
             super().__init__(*args, **kwargs)
             self.parser = _RecordingParser(self.parser)  # type: ignore[assignment]
-            self._message_open = False
+            self._head_open = False
+            self._body_open = False
+            self._cycle_before_latest: Any = None
 
         def on_message_begin(self) -> None:
-            self._message_open = True
+            self._head_open = True
             super().on_message_begin()
 
         def on_message_complete(self) -> None:
             # uvicorn ignores the end of a request whose response is already sent.
-            self._message_open = False
+            self._body_open = False
             super().on_message_complete()
 
         def _body_pending(self) -> bool:
-            """Return True while the parser still expects body bytes of the current request."""
-            return self._message_open
+            """Return True while the parser still expects body bytes of the latest request."""
+            return self._body_open
 
         def _should_upgrade(self) -> bool:
             # A handshake that fails the checks stays an HTTP request, and the
@@ -166,6 +242,9 @@ if HttpToolsProtocol is not None:
             return super()._should_upgrade() and handshake_error(self.scope) is None
 
         def on_headers_complete(self) -> None:
+            self._head_open = False
+            self._body_open = True
+            self._cycle_before_latest = self.cycle
             super().on_headers_complete()
             cycle = self.cycle
             if cycle is not None and cycle.scope is self.scope and self.parser.should_upgrade():
@@ -178,7 +257,19 @@ if HttpToolsProtocol is not None:
                 super()._unsupported_upgrade_warning()
 
         def send_400_response(self, msg: str) -> None:
-            request_id = _claim_rejection(self.cycle, self._body_pending())
+            if self._rejection_started():
+                return
+            cycle = self.cycle
+            in_body = self._body_pending()
+            if in_body and self._drop_queued(cycle):
+                # The application never saw this request, so it is logged here,
+                # and its 400 waits for the responses before it.
+                request_id = claim_request_id(cycle.scope)
+                record_unparsed_request(400, request_id)
+                self.cycle = self._cycle_before_latest
+                in_body = False
+            else:
+                request_id = _claim_rejection(cycle, in_body)
             if request_id is None:
                 self.transport.close()
                 return
@@ -193,5 +284,12 @@ if HttpToolsProtocol is not None:
                 b"connection: close\r\n",
                 b"\r\n",
             ]
-            self.transport.write(b"".join(head) + body)
-            self.transport.close()
+            self._send_rejection(b"".join(head) + body, of_latest_request=in_body)
+
+        def _drop_queued(self, cycle: Any) -> bool:
+            """Remove ``cycle`` from the requests waiting for their turn; tell whether it waited."""
+            for index, (queued, _) in enumerate(self.pipeline):
+                if queued is cycle:
+                    del self.pipeline[index]
+                    return True
+            return False

@@ -12,8 +12,11 @@ the error envelope, and the connection is closed.
 The size is measured before the parser sees each read, so an oversized
 head never reaches the application, and at most the limit is buffered.
 
-NOTE: the bytes of a request pipelined behind one still being answered are
-not measured or timed; every common client waits for each response.
+A client may pipeline requests: send the next head in the same read as the
+previous request. Bytes that the parser holds back for later (h11) are
+measured as the next head, and a head that the parser reads at once
+(httptools) is measured from its request target and header lines. A
+rejection of such a head goes out after the responses before it.
 """
 
 from __future__ import annotations
@@ -69,44 +72,59 @@ class HeadLimits:
         super().connection_lost(exc)  # type: ignore[misc]
 
     def data_received(self, data: bytes) -> None:
-        if not self._awaiting_head and self._request_finished():
-            # The first bytes of the next request on a kept-alive connection.
-            self._expect_next_head()
-        if self._awaiting_head:
-            if not self._measure_head(data):
-                self._reject(
-                    HeadersTooLarge(
-                        f"the request line and headers exceed {self._max_head_bytes} bytes; "
-                        "send smaller headers",
-                        details={"limit": self._max_head_bytes},
-                    ),
-                    431,
-                )
-                return
-            if self._awaiting_head and self._head_timer is None:
-                # Started only for a head that did not end in this read, which
-                # is as early as starting it before the read was measured.
-                self._start_head_timer()
+        if self._awaiting_head and not self._receive_head_bytes(data):
+            return
         super().data_received(data)  # type: ignore[misc]
-        if not self._awaiting_head and self._request_finished():
-            # This read ended a body that the response did not wait for.
-            # NOTE: bytes of the next head in that same read are not counted.
-            self._expect_next_head()
+        self._check_next_head()
+
+    def on_response_complete(self) -> None:
+        super().on_response_complete()  # type: ignore[misc]
+        self._check_next_head()
+
+    def _check_next_head(self) -> None:
+        """Start measuring and timing the next head once the parser has read the current request."""
+        if self._awaiting_head or not self._request_finished() or self.transport.is_closing():
+            return
+        self._expect_next_head()
+        self._measure_buffered_head()
+
+    def _measure_buffered_head(self) -> None:
+        """Measure the bytes of the next head that the parser already received, if any."""
 
     def _request_finished(self) -> bool:
-        """Return True once the response is sent and the parser has read the whole request.
+        """Return True once the parser has read the whole request.
 
         An early response, such as a 413 or a 401, completes while the
         client is still sending the body. The parser reads and drops the
         rest of that body, which must not be counted as the next head.
         """
-        response_sent = self.cycle is None or self.cycle.response_complete
-        return response_sent and not self._body_pending()
+        return self.cycle is not None and not self._body_pending()
 
     def _expect_next_head(self) -> None:
         self._awaiting_head = True
         self._head_bytes = 0
         self._head_tail = b""
+
+    def _receive_head_bytes(self, data: bytes) -> bool:
+        """Measure ``data`` as part of the head; reject the request and return False when too large."""
+        if not self._measure_head(data):
+            self._reject_large_head()
+            return False
+        if self._awaiting_head and self._head_timer is None:
+            # Started only for a head that did not end in this read, which
+            # is as early as starting it before the read was measured.
+            self._start_head_timer()
+        return True
+
+    def _reject_large_head(self) -> None:
+        self._reject(
+            HeadersTooLarge(
+                f"the request line and headers exceed {self._max_head_bytes} bytes; "
+                "send smaller headers",
+                details={"limit": self._max_head_bytes},
+            ),
+            431,
+        )
 
     def _measure_head(self, data: bytes) -> bool:
         """Count ``data`` into the head; return False when the head is over the limit.
@@ -182,19 +200,54 @@ class HeadLimits:
         ]
         self._cancel_head_timer()
         self._awaiting_head = False
-        self.transport.write(b"".join(head) + body)
-        self.transport.close()
+        self._send_rejection(b"".join(head) + body)  # type: ignore[attr-defined]
 
 
 # The envelope classes answer requests that the parser rejects with the
 # error envelope; HeadLimits runs first, before they parse.
 class LimitedH11Protocol(HeadLimits, framing.EnvelopeH11Protocol):
-    pass
+    def _measure_buffered_head(self) -> None:
+        # h11 keeps the bytes after a complete request until its response is sent.
+        buffered, _ = self.conn.trailing_data
+        if buffered:
+            self._receive_head_bytes(buffered)
+
+
+class HeadTooLarge(Exception):
+    """Raised in a parser callback to stop parsing a head that got 431."""
 
 
 if HttpToolsProtocol is not None:
 
     class LimitedHttpToolsProtocol(HeadLimits, framing.EnvelopeHttpToolsProtocol):
+        # httptools parses every request in a read at once, so the head of a
+        # pipelined request is measured from its parts: the request target
+        # and each header line. The method and version are not counted.
+
+        def on_message_begin(self) -> None:
+            self._parsed_head_bytes = 0
+            super().on_message_begin()
+
+        def on_url(self, url: bytes) -> None:
+            self._count_parsed_head(len(url))
+            super().on_url(url)
+
+        def on_header(self, name: bytes, value: bytes) -> None:
+            self._count_parsed_head(len(name) + len(value) + 4)
+            super().on_header(name, value)
+
+        def _count_parsed_head(self, size: int) -> None:
+            self._parsed_head_bytes += size
+            if self._parsed_head_bytes > self._max_head_bytes:
+                self._reject_large_head()
+                raise HeadTooLarge(self._parsed_head_bytes)
+
+        def _measure_buffered_head(self) -> None:
+            if self._head_open:
+                # The read ended inside the next head, which the parser has begun.
+                self._head_bytes = max(self._parsed_head_bytes, 1)
+                self._start_head_timer()
+
         def on_headers_complete(self) -> None:
             previous = self.cycle
             super().on_headers_complete()

@@ -26,6 +26,7 @@ from websockets.exceptions import InvalidHeaderFormat
 from websockets.headers import parse_connection, parse_extension, parse_subprotocol, parse_upgrade
 
 from ..errors import MethodNotAllowed, ServiceError, UpgradeRequired, ValidationFailed, shown_text
+from .header_checks import find_ambiguous_header
 
 # The only version of the protocol that RFC 6455 defines, and the one that
 # every browser sends.
@@ -87,9 +88,29 @@ def handshake_error(scope: Any) -> ServiceError | None:
     for key, value in headers:
         values.setdefault(key, []).append(value.decode("latin-1"))
     return (
-        _key_error(values.get(b"sec-websocket-key", []))
+        find_ambiguous_header(scope)
+        or _upgrade_error(values.get(b"upgrade", []))
+        or _key_error(values.get(b"sec-websocket-key", []))
         or _version_error(values.get(b"sec-websocket-version", []))
         or _format_error(values)
+    )
+
+
+def _upgrade_error(upgrades: list[str]) -> ValidationFailed | None:
+    # The websockets library accepts only the one protocol "websocket" across
+    # all Upgrade headers, and rejects any other handshake with a plain 426.
+    tokens = [token.strip().lower() for upgrade in upgrades for token in upgrade.split(",")]
+    if tokens == ["websocket"]:
+        return None
+    if len(upgrades) > 1:
+        problem = f"Upgrade was sent {len(upgrades)} times"
+    else:
+        problem = f"the Upgrade header {shown_text(upgrades[0])!r} names more than websocket"
+    return ValidationFailed(
+        f"{problem}; send one 'Upgrade: websocket' header",
+        field="Upgrade",
+        value=[shown_text(upgrade) for upgrade in upgrades],
+        expected="websocket",
     )
 
 
