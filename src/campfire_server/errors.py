@@ -13,7 +13,8 @@
     ├── UpgradeRequired               426 UPGRADE_REQUIRED
     ├── HeadersTooLarge               431 HEADERS_TOO_LARGE
     ├── RateLimited                   429 RATE_LIMIT_EXCEEDED  close 4429
-    └── ServiceUnavailable            503 SERVICE_UNAVAILABLE  close 1013
+    ├── ServiceUnavailable            503 SERVICE_UNAVAILABLE  close 1013
+    └── HttpVersionNotSupported       505 HTTP_VERSION_NOT_SUPPORTED
 
 Domain code raises these; ``api/errors.py`` turns them into the JSON envelope
 and the realtime gateway into error frames or close codes. Nothing outside
@@ -179,6 +180,11 @@ class PayloadTooLarge(ServiceError):
 class HeadersTooLarge(ServiceError):
     code = "HEADERS_TOO_LARGE"
     http_status = 431
+
+
+class HttpVersionNotSupported(ServiceError):
+    code = "HTTP_VERSION_NOT_SUPPORTED"
+    http_status = 505
 
 
 class UnsupportedMediaType(ServiceError):

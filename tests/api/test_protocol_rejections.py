@@ -567,3 +567,29 @@ def test_repeated_handshake_header_gets_envelope(served, access_lines, headers, 
     assert error["details"]["field"] == field
     assert error["requestId"] == response_headers["x-request-id"]
     assert wait_for_line(access_lines, error["requestId"]).status == 400
+
+
+@pytest.mark.parametrize("version", ["2.0", "0.9", "1.2", "3.1"])
+def test_unsupported_http_version_gets_505(served, access_lines, version) -> None:
+    received = exchange(served.port, f"GET /healthz HTTP/{version}\r\nHost: x\r\n\r\n".encode())
+
+    status, headers, envelope = parse_response(received)
+    assert status == 505
+    error = envelope["error"]
+    assert error["code"] == "HTTP_VERSION_NOT_SUPPORTED"
+    assert "is not supported" in error["message"]
+    assert error["requestId"] == headers["x-request-id"]
+    assert wait_for_line(access_lines, error["requestId"]).status == 505
+
+
+def test_request_line_without_version_rejected(served) -> None:
+    received = exchange(served.port, b"GET /healthz\r\n\r\n")
+
+    status, _, envelope = parse_response(received)
+    if served.parser == "LimitedH11Protocol":
+        # h11 parses no HTTP/0.9 request line, so it is not valid HTTP/1.1.
+        assert status == 400
+        assert envelope["error"]["details"]["field"] == "request"
+    else:
+        assert status == 505
+        assert envelope["error"]["code"] == "HTTP_VERSION_NOT_SUPPORTED"

@@ -10,6 +10,10 @@ and an ``X-Request-ID``. ``head_limits.py`` builds the classes that
 ``send_400_response``, the method that uvicorn 0.55 calls for a parser
 error.
 
+A request line with an HTTP version other than 1.0 and 1.1 gets 505 in the
+envelope. A rejected request that was pipelined behind others (sent before
+their responses) gets its response after theirs (``InOrderRejection``).
+
 They also check a WebSocket handshake before uvicorn upgrades the
 connection (``websocket_handshake.py``), so one that fails the checks
 reaches the request pipeline as an HTTP request and gets the envelope.
@@ -17,13 +21,14 @@ reaches the request pipeline as an HTTP request and gets the envelope.
 
 from __future__ import annotations
 
+from http import HTTPStatus
 from typing import Any
 
 import h11
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from .. import ids
-from ..errors import ValidationFailed
+from ..errors import HttpVersionNotSupported, ServiceError, ValidationFailed
 from .access_log import SERVER_RESPONSE_STATUS, claim_request_id, record_unparsed_request
 from .errors import error_body
 from .websocket_handshake import handshake_error, requests_websocket
@@ -48,6 +53,32 @@ def _envelope(request_id: str, reason: str | None) -> bytes:
         expected="an HTTP/1.1 request with a well-formed request line, headers and framing",
     )
     return error_body(error, request_id)
+
+
+# The HTTP versions that the server speaks. llhttp also parses HTTP/0.9
+# (a request line without a version) and HTTP/2.0, and h11 parses any
+# digit.digit version. Those requests get 505.
+# NOTE: h11 rejects a request line without a version as invalid, with 400.
+SUPPORTED_VERSIONS = ("1.0", "1.1")
+
+
+def rejection_response(error: ServiceError, request_id: str) -> bytes:
+    """Return the bytes of a response with ``error``'s envelope that closes the connection."""
+    body = error_body(error, request_id)
+    status = error.http_status
+    head = [
+        b"HTTP/1.1 %d %s\r\n" % (status, HTTPStatus(status).phrase.encode()),
+        b"content-type: application/json\r\n",
+        b"content-length: %d\r\n" % len(body),
+        b"x-request-id: " + request_id.encode() + b"\r\n",
+        b"connection: close\r\n",
+        b"\r\n",
+    ]
+    return b"".join(head) + body
+
+
+class UnsupportedVersion(Exception):
+    """Raised from the parser to stop reading a request that got 505."""
 
 
 def _claim_rejection(cycle: Any, body_pending: bool) -> str | None:
@@ -144,6 +175,22 @@ class InOrderRejection:
         self.transport.write(response)
         self.transport.close()
 
+    def _reject_version(self, version: str | None) -> None:
+        """Respond 505 to a request with an HTTP version other than 1.0 and 1.1.
+
+        ``version`` is None when the parser rejected the version without
+        returning it.
+        """
+        request_id = ids.new("request")
+        record_unparsed_request(505, request_id)
+        sent = f"HTTP/{version}" if version is not None else None
+        error = HttpVersionNotSupported(
+            f"{sent or 'the HTTP version of the request'} is not supported; "
+            "send the request as HTTP/1.1",
+            details={"field": "request", "value": sent, "expected": "HTTP/1.1"},
+        )
+        self._send_rejection(rejection_response(error, request_id))
+
     def _rejection_started(self) -> bool:
         return self._deferred_rejection is not None or self.transport.is_closing()
 
@@ -177,13 +224,21 @@ class EnvelopeH11Protocol(InOrderRejection, H11Protocol):
 
     def _record_next_event(self) -> Any:
         # h11 moves the client's state to ERROR on a parser error, so the
-        # state that tells whether the error was in a body is kept here.
+        # state before the error is checked here: SEND_BODY means a body error.
         state = self.conn.their_state
         try:
-            return self._next_event()
+            event = self._next_event()
         except h11.RemoteProtocolError:
             self._error_in_body = state is h11.SEND_BODY
             raise
+        if isinstance(event, h11.Request):
+            version = event.http_version.decode("ascii")
+            if version not in SUPPORTED_VERSIONS:
+                self._reject_version(version)
+                # uvicorn stops reading on a parser error, and sends no
+                # second response once the 505 is out.
+                raise h11.RemoteProtocolError(f"unsupported HTTP/{version}")
+        return event
 
     def _body_pending(self) -> bool:
         """Return True while the parser still expects body bytes of the current request."""
@@ -242,6 +297,11 @@ if HttpToolsProtocol is not None:
             return super()._should_upgrade() and handshake_error(self.scope) is None
 
         def on_headers_complete(self) -> None:
+            version = self.parser.get_http_version()
+            if version not in SUPPORTED_VERSIONS:
+                self._reject_version(version)
+                # The exception makes the parser raise, so uvicorn stops reading.
+                raise UnsupportedVersion(version)
             self._head_open = False
             self._body_open = True
             self._cycle_before_latest = self.cycle
@@ -261,6 +321,12 @@ if HttpToolsProtocol is not None:
                 return
             cycle = self.cycle
             in_body = self._body_pending()
+            reason = _reason(getattr(self.parser, "error", None))
+            if reason == "Invalid HTTP version" and not in_body:
+                # llhttp rejects a digit.digit version other than 0.9, 1.0,
+                # 1.1 and 2.0 without returning it.
+                self._reject_version(None)
+                return
             if in_body and self._drop_queued(cycle):
                 # The application never saw this request, so it is logged here,
                 # and its 400 waits for the responses before it.
@@ -273,7 +339,7 @@ if HttpToolsProtocol is not None:
             if request_id is None:
                 self.transport.close()
                 return
-            body = _envelope(request_id, _reason(getattr(self.parser, "error", None)))
+            body = _envelope(request_id, reason)
             head = [b"HTTP/1.1 400 Bad Request\r\n"]
             for name, value in self.server_state.default_headers:
                 head.append(name + b": " + value + b"\r\n")

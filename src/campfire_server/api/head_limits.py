@@ -31,7 +31,6 @@ from ..config import get_settings
 from ..errors import HeadersTooLarge, RequestTimeout, ServiceError
 from . import framing
 from .access_log import record_unparsed_request
-from .errors import error_body
 from .response_writes import HeadHoldingTransport
 
 try:
@@ -40,8 +39,6 @@ except ImportError:  # httptools is not installed; uvicorn then parses with h11
     HttpToolsProtocol = None  # type: ignore[assignment, misc]
 
 log = logging.getLogger(__name__)
-
-REASONS = {408: b"Request Timeout", 431: b"Request Header Fields Too Large"}
 
 
 class HeadLimits:
@@ -106,7 +103,7 @@ class HeadLimits:
         self._head_tail = b""
 
     def _receive_head_bytes(self, data: bytes) -> bool:
-        """Measure ``data`` as part of the head; reject the request and return False when too large."""
+        """Measure ``data`` into the head; reject the request and return False if too large."""
         if not self._measure_head(data):
             self._reject_large_head()
             return False
@@ -189,18 +186,10 @@ class HeadLimits:
             },
         )
         record_unparsed_request(status, request_id)
-        body = error_body(error, request_id)
-        head = [
-            b"HTTP/1.1 %d %s\r\n" % (status, REASONS[status]),
-            b"content-type: application/json\r\n",
-            b"content-length: %d\r\n" % len(body),
-            b"x-request-id: " + request_id.encode() + b"\r\n",
-            b"connection: close\r\n",
-            b"\r\n",
-        ]
         self._cancel_head_timer()
         self._awaiting_head = False
-        self._send_rejection(b"".join(head) + body)  # type: ignore[attr-defined]
+        response = framing.rejection_response(error, request_id)
+        self._send_rejection(response)  # type: ignore[attr-defined]
 
 
 # The envelope classes answer requests that the parser rejects with the
