@@ -303,3 +303,28 @@ def test_pipelined_partial_head_gets_408(port) -> None:
     assert status == 408
     assert envelope["error"]["code"] == "TIMEOUT"
     assert waited < TIMEOUT + 3
+
+
+def test_third_pipelined_large_head_gets_431(port) -> None:
+    small = b"GET / HTTP/1.1\r\nHost: x\r\n\r\n"
+    large = b"GET / HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * (LIMIT * 2) + b"\r\n\r\n"
+    with connect(port) as sock:
+        send_quietly(sock, small + small + large)
+        response = read_all(sock)
+
+    assert response.count(b"HTTP/1.1 200") == 2
+    status, envelope = status_and_envelope(response.rpartition(b"hello")[2])
+    assert status == 431
+    assert envelope["error"]["code"] == "HEADERS_TOO_LARGE"
+
+
+def test_pipelined_large_body_is_not_a_head(port) -> None:
+    body = b"x" * (LIMIT * 4)
+    post = b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n" % len(body) + body
+    last = b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+    with connect(port) as sock:
+        sock.sendall(post + last)
+        response = read_all(sock)
+
+    assert response.count(b"HTTP/1.1 200") == 2, response[:300]
+    assert b"HTTP/1.1 431" not in response

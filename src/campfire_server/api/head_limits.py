@@ -77,6 +77,9 @@ class HeadLimits:
     def on_response_complete(self) -> None:
         super().on_response_complete()  # type: ignore[misc]
         self._check_next_head()
+        if self._head_timer is not None:
+            # The next head has begun, so its timeout applies, not the keep-alive one.
+            self._unset_keepalive_if_required()  # type: ignore[attr-defined]
 
     def _check_next_head(self) -> None:
         """Start measuring and timing the next head once the parser has read the current request."""
