@@ -353,7 +353,7 @@ if HttpToolsProtocol is not None:
             self._send_rejection(b"".join(head) + body, of_latest_request=in_body)
 
         def _drop_queued(self, cycle: Any) -> bool:
-            """Remove ``cycle`` from the requests waiting for their turn; tell whether it waited."""
+            """Remove ``cycle`` from the queued requests; return whether it was queued."""
             for index, (queued, _) in enumerate(self.pipeline):
                 if queued is cycle:
                     del self.pipeline[index]
