@@ -35,6 +35,16 @@ async def hello(scope, receive, send) -> None:  # type: ignore[no-untyped-def]
 @pytest.fixture(params=PROTOCOLS)
 def port(request, monkeypatch) -> Iterator[int]:
     """A uvicorn server on 127.0.0.1 that parses with one of the limited protocols."""
+    yield from serve(request.param, monkeypatch, keep_alive_seconds=30)
+
+
+@pytest.fixture(params=PROTOCOLS)
+def short_keep_alive_port(request, monkeypatch) -> Iterator[int]:
+    """The same server, with a keep-alive timeout shorter than the head timeout."""
+    yield from serve(request.param, monkeypatch, keep_alive_seconds=TIMEOUT / 4)
+
+
+def serve(protocol, monkeypatch, *, keep_alive_seconds: float) -> Iterator[int]:
     monkeypatch.setenv("CAMPFIRE_MAX_HEADER_BYTES", str(LIMIT))
     monkeypatch.setenv("CAMPFIRE_HEADER_TIMEOUT_SECONDS", str(TIMEOUT))
     get_settings.cache_clear()
@@ -43,11 +53,11 @@ def port(request, monkeypatch) -> Iterator[int]:
         hello,
         host="127.0.0.1",
         port=number,
-        http=request.param,
+        http=protocol,
         log_config=None,
         access_log=False,
         h11_max_incomplete_event_size=LIMIT + 64 * 1024,
-        timeout_keep_alive=30,
+        timeout_keep_alive=keep_alive_seconds,
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
@@ -328,3 +338,13 @@ def test_pipelined_large_body_is_not_a_head(port) -> None:
 
     assert response.count(b"HTTP/1.1 200") == 2, response[:300]
     assert b"HTTP/1.1 431" not in response
+
+
+def test_pipelined_partial_head_outlives_keep_alive(short_keep_alive_port) -> None:
+    with connect(short_keep_alive_port) as sock:
+        sock.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\nGET /he")
+        response = read_all(sock)
+
+    status, envelope = status_and_envelope(response.partition(b"hello")[2])
+    assert status == 408
+    assert envelope["error"]["code"] == "TIMEOUT"
