@@ -124,6 +124,25 @@ async def test_invalid_create_is_400_and_stores_nothing(hook_client, tenant, db,
     assert await _count(db, "webhooks", tenant.org_id) == 0
 
 
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://user:hunter2@127.0.0.1:9/x#part",
+        "ftp://user:hunter2@127.0.0.1:9/x",
+        "http://user:hunter2@127.0.0.1:9/x y",
+        "http://user:hunter2@127.0.0.1:99999/x",
+    ],
+)
+async def test_credentials_hidden_by_other_rules(hook_client, tenant, url):
+    response = await hook_client.post(
+        "/webhooks", json={"url": url, "events": ["*"]}, headers=tenant.headers
+    )
+
+    assert response.status_code == 400
+    assert "hunter2" not in response.text
+    assert response.json()["error"]["details"]["value"].startswith(url.split("//")[0] + "//***@")
+
+
 async def test_url_credentials_are_not_echoed(hook_client, tenant):
     created = await hook_client.post(
         "/webhooks",

@@ -80,20 +80,34 @@ class Destination:
     port: int
 
 
+# The user information of a URL: after the scheme's "//", up to the last "@"
+# before the path, query or fragment.
+_USER_INFO = re.compile(r"(//)[^/?#]*@")
+
+
+def shown_url(url: str) -> str:
+    """Return ``url`` as an error may show it: user information hidden, at most 200 characters.
+
+    Responses and logs carry the value, and a URL that fails an earlier rule
+    may still hold a password.
+    """
+    return _USER_INFO.sub(r"\1***@", url, count=1)[:200]
+
+
 def parse_url(url: str, field: str = "url") -> Destination:
     """Check the form of a webhook URL and return its scheme, host and port."""
     if len(url) > MAX_URL_LENGTH:
         raise DestinationRejected(
             f"{field} has {len(url)} characters; the limit is {MAX_URL_LENGTH}",
             field=field,
-            value=url[:200],
+            value=shown_url(url),
             expected=URL_EXPECTED,
         )
     if url != url.strip() or any(ord(char) < 0x21 or ord(char) == 0x7F for char in url):
         raise DestinationRejected(
             f"{field} contains spaces or control characters",
             field=field,
-            value=url[:200],
+            value=shown_url(url),
             expected=URL_EXPECTED,
         )
     try:
@@ -103,7 +117,7 @@ def parse_url(url: str, field: str = "url") -> Destination:
         raise DestinationRejected(
             f"{field} is not a valid URL because {error}",
             field=field,
-            value=url[:200],
+            value=shown_url(url),
             expected=URL_EXPECTED,
         ) from None
     host = parts.hostname
@@ -111,25 +125,23 @@ def parse_url(url: str, field: str = "url") -> Destination:
         raise DestinationRejected(
             f"{field} must be an absolute http or https URL",
             field=field,
-            value=url[:200],
+            value=shown_url(url),
             expected=URL_EXPECTED,
         )
     if parts.fragment:
         raise DestinationRejected(
             f"{field} must not contain a #fragment",
             field=field,
-            value=url[:200],
+            value=shown_url(url),
             expected=URL_EXPECTED,
         )
     if "@" in parts.netloc:
-        # The value shown leaves the credentials out, because responses and logs show it.
-        shown = parts._replace(netloc="***@" + parts.netloc.rpartition("@")[2]).geturl()
         raise DestinationRejected(
             f"{field} must not contain credentials (user:password@); every response shows "
             "the webhook URL, so check the webhook-signature header with the webhook's "
             "secret instead",
             field=field,
-            value=shown[:200],
+            value=shown_url(url),
             expected=URL_EXPECTED,
         )
     if "%" in host:
@@ -137,7 +149,7 @@ def parse_url(url: str, field: str = "url") -> Destination:
             f"{field} has a percent-encoded or zoned host ({host}), so write the host name or "
             "address plainly",
             field=field,
-            value=url[:200],
+            value=shown_url(url),
             expected=URL_EXPECTED,
         )
     if port == 0:
@@ -145,7 +157,7 @@ def parse_url(url: str, field: str = "url") -> Destination:
             f"{field} has port 0, which no server listens on; give a port from 1 to 65535, "
             "or none for the scheme's default",
             field=field,
-            value=url[:200],
+            value=shown_url(url),
             expected=URL_EXPECTED,
         )
     default_port = 443 if parts.scheme == "https" else 80
@@ -183,7 +195,7 @@ def ascii_host(host: str, url: str, field: str = "url") -> str:
                 "IDNA 2008 (UTS 46 mapping); write each label in letters, digits and hyphens, "
                 "or in its xn-- form",
                 field=field,
-                value=url[:200],
+                value=shown_url(url),
                 expected=URL_EXPECTED,
             ) from None
     if not _HOST_NAME.fullmatch(name):
@@ -191,7 +203,7 @@ def ascii_host(host: str, url: str, field: str = "url") -> str:
             f"{field} host {host!r} reads as {name!r}, which is not a host name; write the "
             "host with letters, digits, dots and hyphens",
             field=field,
-            value=url[:200],
+            value=shown_url(url),
             expected=URL_EXPECTED,
         )
     return name
@@ -456,7 +468,7 @@ def _rejection(
         f"{field} host {host!r} is {listed}; webhooks may only target public addresses "
         "(an operator can allow this host with CAMPFIRE_WEBHOOK_ALLOWED_HOSTS)",
         field=field,
-        value=url[:200],
+        value=shown_url(url),
         expected=URL_EXPECTED,
     )
 
