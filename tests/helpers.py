@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import httpx
+import uvicorn
 
 CREATE_CONVERSATION = {
     "customerId": "customer_test_A",
@@ -68,3 +73,20 @@ async def writer_headers(client: httpx.AsyncClient, tenant: Any, path: str) -> d
         assert response.status_code == 201, response.text
         return {"Authorization": f"Bearer {response.json()['key']}"}
     return tenant.headers
+
+
+@contextmanager
+def served_in_thread(config: uvicorn.Config, start_timeout: float = 60) -> Iterator[None]:
+    """Run a uvicorn server on a daemon thread of this process until the block ends."""
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + start_timeout
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert server.started, f"the test server did not start within {start_timeout} s"
+    try:
+        yield
+    finally:
+        server.should_exit = True
+        thread.join(30)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import logging
 import socket
-import threading
 import time
 from collections.abc import Iterator
 
@@ -15,6 +14,7 @@ import uvicorn
 from campfire_server.api import head_limits
 from campfire_server.config import get_settings
 from tests.conftest import free_port, start_server
+from tests.helpers import served_in_thread
 
 LIMIT = 8192
 TIMEOUT = 1.0
@@ -59,16 +59,8 @@ def serve(protocol, monkeypatch, *, keep_alive_seconds: float) -> Iterator[int]:
         h11_max_incomplete_event_size=LIMIT + 64 * 1024,
         timeout_keep_alive=keep_alive_seconds,
     )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.02)
-    assert server.started
-    yield number
-    server.should_exit = True
-    thread.join(10)
+    with served_in_thread(config, start_timeout=10):
+        yield number
     get_settings.cache_clear()
 
 

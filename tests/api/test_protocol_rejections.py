@@ -10,7 +10,6 @@ import asyncio
 import json
 import logging
 import socket
-import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -25,6 +24,7 @@ from campfire_server.db import migrate
 from campfire_server.db.database import open_database
 from tests.conftest import Tenant, free_port, make_tenant
 from tests.conftest import test_settings as make_settings
+from tests.helpers import served_in_thread
 
 MAX_BODY_BYTES = 2048
 BODY_IDLE_SECONDS = 1.0
@@ -68,16 +68,8 @@ def served(request, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served
         log_config=None,
         access_log=False,
     )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 60
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert server.started, "the test server did not start within 60 s"
-    yield Served(port, tenant, request.param.__name__)
-    server.should_exit = True
-    thread.join(30)
+    with served_in_thread(config):
+        yield Served(port, tenant, request.param.__name__)
 
 
 @pytest.fixture
