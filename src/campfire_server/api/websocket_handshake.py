@@ -4,7 +4,7 @@ uvicorn hands every request with ``Connection: Upgrade`` and ``Upgrade:
 websocket`` to the websockets library, which responds to a handshake that
 it rejects with its own plain-text 400. The protocol classes (``framing.py``)
 run these checks first and upgrade only a handshake that passes them. Any
-other one stays an HTTP request, so the request pipeline answers it with
+other one stays an HTTP request, so the request pipeline rejects it with
 the error envelope, logs it and counts it, like any other request.
 
 The checks cover what the websockets library checks, with the same header

@@ -257,7 +257,7 @@ class AutoReplier:
         self._auto_reply_reads: dict[tuple[str, str, int], asyncio.Future[bool]] = {}
 
     def on_event(self, record: EventRecord) -> Coroutine[Any, Any, None] | None:
-        """Return the coroutine that answers a committed customer message, or ``None``.
+        """Return the coroutine that replies to a committed customer message, or ``None``.
 
         The bus runs the coroutine as a task. A message that needs no answer,
         as in a mailbox whose cached setting has auto-reply off, returns
@@ -290,7 +290,7 @@ class AutoReplier:
             )
 
     def cached_auto_reply(self, org_id: str, mailbox_id: str) -> bool | None:
-        """Return what the cache holds now for the mailbox, for callers outside the event path."""
+        """Return the cached auto-reply setting of a mailbox, for callers outside the event path."""
         return self._cached_auto_reply(org_id, mailbox_id, time.monotonic())
 
     def _cached_auto_reply(self, org_id: str, mailbox_id: str, now: float) -> bool | None:
