@@ -512,6 +512,12 @@ class GroupWriter:
                 transactions.append(tx)
                 if not outcome[0]:
                     raise _GroupFailed(outcomes)
+                if previous is not None and not previous.settled:
+                    # The first work's Python ran while the database
+                    # committed. Waiting for the COMMIT here, and not at this
+                    # group's first read, answers the earlier group's
+                    # requests without waiting for the rest of this group.
+                    flush()
             if rows:
                 rows.send(cursor.connection)
             if self._run_before_commit(transactions, outcomes, flush):
