@@ -109,6 +109,7 @@ async def test_overlap_commit_failure_reruns_next(
     pipelined: Database, deferred_table: str, later_reads: bool
 ) -> None:
     scope = f"overlap-commit-{later_reads}"
+
     def duplicates(tx: Tx) -> str:
         for _ in range(2):
             tx.send(f"INSERT INTO {deferred_table} (key) VALUES ('same')")

@@ -470,9 +470,7 @@ class GroupWriter:
         self._commit_group(group, first)
         return None
 
-    def _start_group(
-        self, group: list[Queued], previous: _PendingCommit | None
-    ) -> _PendingCommit:
+    def _start_group(self, group: list[Queued], previous: _PendingCommit | None) -> _PendingCommit:
         """Run ``group`` without savepoints and send its COMMIT without waiting for it.
 
         The statements go out in the open pipeline after the COMMIT of
@@ -569,7 +567,7 @@ class GroupWriter:
 
     @staticmethod
     def _failed_at_commit(pending: _PendingCommit, error: Exception) -> list[Outcome]:
-        """Return the outcomes of ``pending`` as ``_run_group`` gives them for an error at commit."""
+        """Return the outcomes of ``pending`` as ``_run_group`` has them after a COMMIT error."""
         outcomes = list(pending.outcomes)
         last = pending.transactions[-1]
         outcomes[-1] = (False, error, [], last.take_logs("failed") if last else [])
@@ -604,7 +602,7 @@ class GroupWriter:
         self._settle(pending.group, self._unavailable(error, len(pending.group)))
 
     def _close_failed_pipeline(self) -> bool:
-        """Leave the open pipeline after a failure and roll back; tell whether the connection was lost.
+        """Leave the open pipeline after a failure and roll back; tell if the connection is lost.
 
         The sync receives every result, so the earlier group's COMMIT
         cursor holds its result if it arrived. The rollback ends whichever
@@ -753,7 +751,7 @@ class _PendingCommit:
 
 
 class _GroupFailed(Exception):
-    """A work or callback of a group started in the open pipeline failed; ``outcomes`` end with it."""
+    """A work or callback of a group run in the open pipeline failed; ``outcomes`` end with it."""
 
     def __init__(self, outcomes: list[Outcome]) -> None:
         super().__init__("a work of the write group failed")
