@@ -13,12 +13,11 @@ import logging
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import ExitStack, contextmanager
+from contextlib import contextmanager
 from typing import Any, TypeVar
 
 import psycopg
 from psycopg import errors as pg_errors
-from psycopg import pq
 from psycopg.rows import dict_row
 
 from ..errors import ServiceUnavailable
@@ -73,19 +72,6 @@ class _PostgresWriteConnection:
         with self._connection().pipeline() as pipeline:
             yield pipeline.sync
 
-    def open_pipeline(self) -> _OpenPipeline:
-        return _OpenPipeline(self._connection())
-
-    def committed(self, cursor: Any) -> bool:
-        # The cursor has a result only once the pipeline received it, and a
-        # COMMIT of an aborted transaction completes as "ROLLBACK".
-        result = cursor.pgresult
-        return (
-            result is not None
-            and result.status == pq.ExecStatus.COMMAND_OK
-            and cursor.statusmessage == "COMMIT"
-        )
-
     def is_retryable(self, error: BaseException) -> bool:
         return isinstance(error, (pg_errors.SerializationFailure, pg_errors.DeadlockDetected))
 
@@ -109,21 +95,6 @@ class _PostgresWriteConnection:
     def close(self) -> None:
         if self._conn is not None:
             self._conn.close()
-
-
-class _OpenPipeline:
-    """A psycopg pipeline that stays open across write groups until ``close``."""
-
-    def __init__(self, conn: psycopg.Connection[Any]) -> None:
-        self._scope = ExitStack()
-        self.sync = self._scope.enter_context(conn.pipeline()).sync
-
-    def close(self) -> None:
-        """Send a sync, receive every result and leave pipeline mode.
-
-        Raises the first error among those results, like ``sync``.
-        """
-        self._scope.close()
 
 
 class _ReaderPool:

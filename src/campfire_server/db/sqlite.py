@@ -126,13 +126,6 @@ class _SqliteWriteConnection:
         self._execute_in_budget(cursor, "COMMIT", queued_at)
         self.checkpointer.notify()
 
-    def open_pipeline(self) -> None:
-        return None
-
-    def committed(self, cursor: sqlite3.Cursor) -> bool:
-        # SQLite commits within ``commit``, so a COMMIT that returned has committed.
-        return True
-
     def rollback(self, cursor: sqlite3.Cursor) -> None:
         if self._conn.in_transaction:
             cursor.execute("ROLLBACK")

@@ -86,30 +86,6 @@ class WriteConnection(Protocol):
 
     def close(self) -> None: ...
 
-    def open_pipeline(self) -> OpenPipeline | None:
-        """Enter a pipeline that stays open across groups, or return ``None`` without one.
-
-        In it a group's COMMIT goes out without waiting for its result, so
-        the next group can run while the database commits.
-        """
-        ...
-
-    def committed(self, cursor: Any) -> bool:
-        """Tell whether the COMMIT that ``cursor`` ran has returned and committed."""
-        ...
-
-
-class OpenPipeline(Protocol):
-    """A pipeline that outlives one group (``WriteConnection.open_pipeline``)."""
-
-    def sync(self) -> None:
-        """Wait for every result sent so far; raise the first error among them."""
-        ...
-
-    def close(self) -> None:
-        """Wait for every result, raising the first error, and leave pipeline mode."""
-        ...
-
 
 Settle = Callable[[bool, Any, list[Callable[[], Any]]], None]
 
@@ -131,9 +107,6 @@ class GroupWriter:
         self._closed = False
         # Failed groups during a database outage, so each write does not log a line.
         self._outages = OutageLog(log)
-        # The pipeline that the unconfirmed COMMIT of the last group went out
-        # in (``_start_group``), open only while one is unconfirmed.
-        self._pipeline: OpenPipeline | None = None
         self._thread.start()
 
     # Called from any thread ---------------------------------------------------
@@ -200,21 +173,9 @@ class GroupWriter:
     # The writer thread -----------------------------------------------------------
 
     def _loop(self) -> None:
-        pending: _PendingCommit | None = None
         while True:
-            if pending is None:
-                item = self._queue.get()
-            else:
-                try:
-                    item = self._queue.get_nowait()
-                except queue.Empty:
-                    # Nothing to overlap with: wait for the COMMIT now.
-                    self._finish(pending)
-                    pending = None
-                    continue
+            item = self._queue.get()
             if item is None:
-                if pending is not None:
-                    self._finish(pending)
                 return
             group = [item]
             while len(group) < MAX_GROUP:
@@ -231,7 +192,7 @@ class GroupWriter:
             # queue order whole and leaves deadlocks to the retry.
             if all(item[4] for item in group):
                 group.sort(key=lambda item: item[4])
-            pending = self._overlap_or_commit(group, pending)
+            self._commit_group(group)
 
     def _run_one(
         self,
@@ -352,7 +313,17 @@ class GroupWriter:
         if failed:
             self._connection.rollback(cursor)
             return outcomes
-        return _committed_outcomes(outcomes, transactions)
+
+        for index, tx in enumerate(transactions):
+            if tx is not None:
+                tx.read_deferred()
+                outcomes[index] = (
+                    True,
+                    outcomes[index][1],
+                    tx.take_after_commit(),
+                    tx.take_logs("committed"),
+                )
+        return outcomes
 
     @staticmethod
     def _run_before_commit(
@@ -393,15 +364,8 @@ class GroupWriter:
             ]
         return False
 
-    def _commit_group(self, group: list[Queued], first: _FirstRun = None) -> None:
-        """Run ``group`` until it commits or fails for good, and settle its works.
-
-        ``first`` is what a run without savepoints that already took place
-        returned or raised, so the group goes on from there.
-        """
-        self._settle(group, self._run_with_retries(group, first))
-
-    def _settle(self, group: list[Queued], outcomes: list[Outcome]) -> None:
+    def _commit_group(self, group: list[Queued]) -> None:
+        outcomes = self._run_with_retries(group)
         # The results of a group's coroutine works reach each event loop in
         # one callback, because a wake-up per work costs the loop a callback
         # and the writer a call_soon_threadsafe each.
@@ -422,216 +386,7 @@ class GroupWriter:
                 # The loop has closed, so no coroutine awaits these futures.
                 pass
 
-    # Groups whose COMMIT overlaps the next group -----------------------------------
-
-    def _overlap_or_commit(
-        self, group: list[Queued], previous: _PendingCommit | None
-    ) -> _PendingCommit | None:
-        """Run ``group`` and leave its COMMIT unconfirmed where the engine allows it.
-
-        Returns the group whose COMMIT is still unconfirmed, or ``None``
-        once every group run so far has been settled. ``previous`` is the
-        group run before this one, whose COMMIT is unconfirmed.
-        """
-        if self._pipeline is None:
-            assert previous is None
-            try:
-                self._pipeline = self._connection.open_pipeline()
-            except Exception as error:
-                # A database that cannot be reached fails the group as before.
-                self._commit_group(group, error)
-                return None
-            if self._pipeline is None:
-                self._commit_group(group)
-                return None
-        try:
-            return self._start_group(group, previous)
-        except _GroupFailed as failure:
-            first: _FirstRun = failure.outcomes
-        except (Exception, _EarlierCommitFailed) as error:
-            first = error
-        lost = self._close_failed_pipeline()
-        if previous is not None and not previous.settled:
-            if not lost:
-                # The aborted pipeline segment held statements of two groups.
-                # psycopg 3.3 can then count a statement as prepared whose
-                # PREPARE the server skipped, so the groups go on over a new
-                # connection.
-                self._connection.reconnect()
-            earlier_committed = self._connection.committed(previous.cursor)
-            self._settle_earlier(previous, lost, first if isinstance(first, Exception) else None)
-            if not earlier_committed:
-                # What failed may have been the earlier group's error, so
-                # this group runs again from its start.
-                self._commit_group(group)
-                return None
-        if isinstance(first, _EarlierCommitFailed):
-            first = None
-        self._commit_group(group, first)
-        return None
-
-    def _start_group(self, group: list[Queued], previous: _PendingCommit | None) -> _PendingCommit:
-        """Run ``group`` without savepoints and send its COMMIT without waiting for it.
-
-        The statements go out in the open pipeline after the COMMIT of
-        ``previous``, so the database commits that group while this one's
-        Python runs. The first sync of this group brings in the COMMIT's
-        result, and ``previous`` is settled then, before this group's own
-        COMMIT is sent, so at most one COMMIT is ever unconfirmed. If that
-        COMMIT did not commit, the sync raises ``_EarlierCommitFailed``.
-        PostgreSQL skipped every statement of this group after the failure,
-        because they were in the same pipeline segment.
-
-        Raises ``_GroupFailed`` with the outcomes of a failed work or
-        ``before_commit`` callback, as ``_run_group`` returns them.
-        """
-        pipeline = self._pipeline
-        assert pipeline is not None
-
-        def flush() -> None:
-            try:
-                pipeline.sync()
-            finally:
-                if previous is not None and not previous.settled:
-                    self._confirm(previous)
-
-        cursor = self._connection.cursor()
-        outcomes: list[Outcome] = []
-        transactions: list[Tx | None] = []
-        rows = RowGroup()
-        queued_at = min(item[3] for item in group)
-        try:
-            self._connection.begin(cursor, queued_at)
-            for work, _settle, rollback, _queued_at, _order_key in group:
-                outcome, tx = self._run_one(
-                    cursor, work, flush, rows, savepoint=False, rollback=rollback
-                )
-                outcomes.append(outcome)
-                transactions.append(tx)
-                if not outcome[0]:
-                    raise _GroupFailed(outcomes)
-                if previous is not None and not previous.settled:
-                    # The first work's Python ran while the database
-                    # committed. Waiting for the COMMIT here, and not at this
-                    # group's first read, answers the earlier group's
-                    # requests without waiting for the rest of this group.
-                    flush()
-            if rows:
-                rows.send(cursor.connection)
-            if self._run_before_commit(transactions, outcomes, flush):
-                raise _GroupFailed(outcomes)
-            if previous is not None and not previous.settled:
-                flush()
-            commit_cursor = self._connection.cursor()
-            self._connection.commit(commit_cursor, queued_at)
-        except Exception as error:
-            if isinstance(error, _GroupFailed) or not outcomes:
-                raise
-            if not self._connection.is_statement_error(error):
-                raise
-            # As in ``_run_group``, a statement error that surfaces after
-            # the works fails the last one.
-            last = transactions[len(outcomes) - 1]
-            outcomes[-1] = (False, error, [], last.take_logs("failed") if last else [])
-            raise _GroupFailed(outcomes) from error
-        return _PendingCommit(group, outcomes, transactions, commit_cursor)
-
-    def _confirm(self, pending: _PendingCommit) -> None:
-        """Settle ``pending`` once its COMMIT's result has arrived and committed."""
-        if not self._connection.committed(pending.cursor):
-            raise _EarlierCommitFailed
-        pending.settled = True
-        self._outages.recovery(_WRITE_FAILED, "write groups commit again")
-        self._outages.recovery(_RECONNECT_FAILED, "database reconnected")
-        self._settle(pending.group, _committed_outcomes(pending.outcomes, pending.transactions))
-
-    def _finish(self, pending: _PendingCommit) -> None:
-        """Wait for the COMMIT of ``pending``, close the pipeline and settle the group."""
-        pipeline = self._pipeline
-        assert pipeline is not None
-        self._pipeline = None
-        try:
-            pipeline.close()
-        except Exception as error:
-            lost = not self._connection.is_statement_error(error) or self._rollback_or_reconnect()
-            if lost:
-                self._connection.reconnect()
-            first = None
-            if not lost and not self._connection.committed(pending.cursor):
-                first = self._failed_at_commit(pending, error)
-            self._settle_earlier(pending, lost, error, first)
-            return
-        # A COMMIT that completed as "ROLLBACK" raised nothing, and then
-        # nothing of the group committed.
-        self._settle_earlier(pending, False, None)
-
-    @staticmethod
-    def _failed_at_commit(pending: _PendingCommit, error: Exception) -> list[Outcome]:
-        """Return the outcomes of ``pending`` as ``_run_group`` has them after a COMMIT error."""
-        outcomes = list(pending.outcomes)
-        last = pending.transactions[-1]
-        outcomes[-1] = (False, error, [], last.take_logs("failed") if last else [])
-        return outcomes
-
-    def _settle_earlier(
-        self,
-        pending: _PendingCommit,
-        lost: bool,
-        error: Exception | None,
-        first: list[Outcome] | None = None,
-    ) -> None:
-        """Settle ``pending``, whose COMMIT was sent, once the pipeline holds no more results.
-
-        A COMMIT whose result arrived and committed settles the group as
-        committed. One that did not commit left nothing committed, so the
-        group goes on as ``_run_group_once`` would after ``first``, or runs
-        again from its start without it. With the connection lost before
-        the result arrived it is not known whether the group committed, and
-        its works fail with a 503, like a commit whose connection was lost
-        without the overlap.
-        """
-        if self._connection.committed(pending.cursor):
-            self._confirm(pending)
-            return
-        pending.settled = True
-        if not lost:
-            self._commit_group(pending.group, first)
-            return
-        if error is None:
-            error = ServiceUnavailable("the database connection was lost during a commit")
-        self._settle(pending.group, self._unavailable(error, len(pending.group)))
-
-    def _close_failed_pipeline(self) -> bool:
-        """Leave the open pipeline after a failure and roll back; tell if the connection is lost.
-
-        The sync receives every result, so the earlier group's COMMIT
-        cursor holds its result if it arrived. The rollback ends whichever
-        transaction is open: this group's, or the earlier group's when
-        PostgreSQL skipped its COMMIT.
-        """
-        pipeline, self._pipeline = self._pipeline, None
-        assert pipeline is not None
-        try:
-            self._drain(pipeline.sync)
-            self._connection.rollback(self._connection.cursor())
-            pipeline.close()
-        except Exception as error:
-            log.warning("write pipeline closed after a failure", extra={"error": str(error)[:300]})
-            self._connection.reconnect()
-            return True
-        return False
-
-    def _rollback_or_reconnect(self) -> bool:
-        """Roll back after a failed pipeline close; tell whether the connection was lost."""
-        try:
-            self._connection.rollback(self._connection.cursor())
-        except Exception as error:
-            log.warning("write rollback failed", extra={"error": str(error)[:300]})
-            self._connection.reconnect()
-            return True
-        return False
-
-    def _run_with_retries(self, group: list[Queued], first: _FirstRun = None) -> list[Outcome]:
+    def _run_with_retries(self, group: list[Queued]) -> list[Outcome]:
         """Run ``group`` until it commits, running it whole again after a deadlock.
 
         Groups of other processes can still lock rows in other orders (works
@@ -640,46 +395,37 @@ class GroupWriter:
         serialization failure (40001). That group rolled back entirely, so
         running it again repeats no acknowledged write. After
         ``GROUP_ATTEMPTS`` tries every work of the group fails with a 503.
-        ``first`` is the first try's result when it has already run.
         """
         for attempt in range(1, GROUP_ATTEMPTS + 1):
             try:
-                outcomes = self._run_group_once(group, first)
+                outcomes = self._run_group_once(group)
             except Exception as error:
                 if attempt < GROUP_ATTEMPTS and self._connection.is_retryable(error):
                     self._retry_after(error, attempt, len(group))
                     continue
-                return self._unavailable(error, len(group))
-            finally:
-                first = None
+                self._recover(error)
+                unavailable = (
+                    error
+                    if isinstance(error, ServiceUnavailable)
+                    else ServiceUnavailable(
+                        "the database is unavailable or busy; retry the request shortly",
+                        headers={"Retry-After": "1"},
+                    )
+                )
+                return [(False, unavailable, [], []) for _ in group]
             self._outages.recovery(_WRITE_FAILED, "write groups commit again")
             self._outages.recovery(_RECONNECT_FAILED, "database reconnected")
             return outcomes
         raise AssertionError("unreachable")
 
-    def _unavailable(self, error: Exception, size: int) -> list[Outcome]:
-        """Log and recover from ``error``, and return a 503 outcome for each of ``size`` works."""
-        self._recover(error)
-        unavailable = (
-            error
-            if isinstance(error, ServiceUnavailable)
-            else ServiceUnavailable(
-                "the database is unavailable or busy; retry the request shortly",
-                headers={"Retry-After": "1"},
-            )
-        )
-        return [(False, unavailable, [], []) for _ in range(size)]
-
-    def _run_group_once(self, group: list[Queued], first: _FirstRun = None) -> list[Outcome]:
+    def _run_group_once(self, group: list[Queued]) -> list[Outcome]:
         # Most works succeed, so a group first runs without a savepoint per
         # work, which saves two statements (two round trips on PostgreSQL)
         # each. A retryable failure there rolled the whole group back, so it
         # is raised for the caller to run the group again. Another failure
         # runs the group again with savepoints, so the failure is undone
         # alone. A lone work that failed for good is not run again.
-        if isinstance(first, Exception):
-            raise first
-        outcomes = first if first is not None else self._run_group(group, savepoints=False)
+        outcomes = self._run_group(group, savepoints=False)
         ok, failure, _, _ = outcomes[-1]
         if ok:
             return outcomes
@@ -724,60 +470,6 @@ class GroupWriter:
                     _RECONNECT_FAILED,
                     extra={"error": str(reconnect_error)[:300]},
                 )
-
-
-# What a group's first run without savepoints returned or raised, or
-# ``None`` when it has not run yet.
-_FirstRun = list[Outcome] | Exception | None
-
-
-class _PendingCommit:
-    """A group whose COMMIT went out in the open pipeline, with what it needs to be settled."""
-
-    __slots__ = ("group", "outcomes", "transactions", "cursor", "settled")
-
-    def __init__(
-        self,
-        group: list[Queued],
-        outcomes: list[Outcome],
-        transactions: list[Tx | None],
-        cursor: Any,
-    ) -> None:
-        self.group = group
-        self.outcomes = outcomes
-        self.transactions = transactions
-        self.cursor = cursor
-        self.settled = False
-
-
-class _GroupFailed(Exception):
-    """A work or callback of a group run in the open pipeline failed; ``outcomes`` end with it."""
-
-    def __init__(self, outcomes: list[Outcome]) -> None:
-        super().__init__("a work of the write group failed")
-        self.outcomes = outcomes
-
-
-class _EarlierCommitFailed(BaseException):  # noqa: N818 - not an error of the work
-    """The earlier group's COMMIT did not commit, so the group running now must start over.
-
-    A ``BaseException``, so a work that catches ``Exception`` cannot go on
-    sending statements that would run outside any transaction.
-    """
-
-
-def _committed_outcomes(outcomes: list[Outcome], transactions: list[Tx | None]) -> list[Outcome]:
-    """Give each committed work's outcome its after-commit callbacks and log lines."""
-    for index, tx in enumerate(transactions):
-        if tx is not None:
-            tx.read_deferred()
-            outcomes[index] = (
-                True,
-                outcomes[index][1],
-                tx.take_after_commit(),
-                tx.take_logs("committed"),
-            )
-    return outcomes
 
 
 class _FutureSettle:
