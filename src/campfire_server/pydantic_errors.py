@@ -17,6 +17,7 @@ import typing
 from typing import Any
 
 from pydantic import BaseModel
+from pydantic_core import core_schema
 
 from .errors import ValidationFailed, shown_text
 from .json_values import as_sent
@@ -47,7 +48,13 @@ _EXPECTED_BY_TYPE = {
     "list_type": "a JSON array",
     "json_invalid": "a valid JSON document",
     "string_unicode": "valid Unicode text without unpaired surrogates",
+    # Python reads at most 4300 digits as an integer (sys.int_info.default_max_str_digits).
+    "int_parsing_size": "an integer of at most 4300 digits",
 }
+
+# The error types that pydantic-core defines. Any other type is a
+# PydanticCustomError raised by this package, whose message is worded for clients.
+_PYDANTIC_ERROR_TYPES = frozenset(typing.get_args(core_schema.ErrorType))
 
 # Types whose value is of the wrong JSON type, worded as "must be X, not Y".
 _TYPE_ERRORS = frozenset(
@@ -215,6 +222,10 @@ def describe_expected(error: dict[str, Any]) -> str:
         if reason is None:
             return "a valid value"
         return reason.rpartition("; send ")[2] if "; send " in reason else reason
+    if kind in _PYDANTIC_ERROR_TYPES:
+        # pydantic's own message for a type not listed above would reach the client.
+        log.warning("validation error type without own wording", extra={"error_type": kind})
+        return "a valid value"
     # A PydanticCustomError of this package carries the expectation as its message.
     return str(error.get("msg") or "a valid value")
 

@@ -8,6 +8,8 @@ in this API's words instead.
 
 from __future__ import annotations
 
+from uuid import UUID
+
 import pytest
 from pydantic import BaseModel, ValidationError, field_validator
 
@@ -116,3 +118,32 @@ def test_foreign_validator_exception_not_shown():
     )
     assert error.details["expected"] == "a valid value"
     _assert_own_wording(error.message)
+
+
+async def test_oversized_query_integer_is_ours(client, tenant):
+    response = await client.get(
+        "/conversations", params={"limit": "9" * 5000}, headers=tenant.headers
+    )
+
+    error = assert_envelope(response, 400, "VALIDATION_ERROR")
+    assert error["details"]["field"] == "limit"
+    assert error["details"]["expected"] == "an integer of at most 4300 digits"
+    assert error["message"].endswith("... is invalid; send an integer of at most 4300 digits")
+    assert "Unable to parse" not in error["message"]
+    assert "exceeded maximum size" not in error["details"]["expected"]
+
+
+class _Identified(BaseModel):
+    id: UUID
+
+
+def test_unlisted_pydantic_type_not_shown():
+    with pytest.raises(ValidationError) as raised:
+        _Identified(id="not-a-uuid")
+
+    error = validation_failed(list(raised.value.errors()))
+
+    assert error.details["field"] == "id"
+    assert error.details["expected"] == "a valid value"
+    assert error.message == 'id "not-a-uuid" is invalid; send a valid value'
+    assert "Input should be" not in error.message

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-import threading
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -23,6 +22,7 @@ from campfire_server.api import idempotency
 from campfire_server.app import create_app
 from tests.conftest import free_port, make_tenant
 from tests.conftest import test_settings as make_settings
+from tests.helpers import served_in_thread
 
 BUSY_TIMEOUT_MS = 300
 
@@ -35,16 +35,8 @@ def api_url(db) -> Iterator[str]:
     config = uvicorn.Config(
         create_app(settings), host="127.0.0.1", port=port, log_config=None, access_log=False
     )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.02)
-    assert server.started, "the server did not start within 30 s"
-    yield f"http://127.0.0.1:{port}/api/v2"
-    server.should_exit = True
-    thread.join(30)
+    with served_in_thread(config, start_timeout=30):
+        yield f"http://127.0.0.1:{port}/api/v2"
 
 
 def sqlite_path(url: str) -> str:

@@ -574,14 +574,53 @@ def test_unsupported_http_version_gets_505(served, access_lines, version) -> Non
     assert wait_for_line(access_lines, error["requestId"]).status == 505
 
 
-def test_request_line_without_version_rejected(served) -> None:
+def test_request_line_without_version_rejected(served, access_lines) -> None:
     received = exchange(served.port, b"GET /healthz\r\n\r\n")
 
+    # Both parsers respond alike, because the line is not valid HTTP/1.1.
+    status, headers, envelope = parse_response(received)
+    assert status == 400
+    error = envelope["error"]
+    assert error["code"] == "VALIDATION_ERROR"
+    assert error["details"]["field"] == "request"
+    assert error["message"] == (
+        "the request is not valid HTTP/1.1; check the request line, the headers and the "
+        "Content-Length or chunked body that your client sends"
+    )
+    assert error["requestId"] == headers["x-request-id"]
+    assert wait_for_line(access_lines, error["requestId"]).status == 400
+
+
+# The texts of llhttp's errors, which must not reach a client.
+PARSER_WORDING = ("RTSP", "ICE/", "Invalid", "Expected", "encountered")
+
+
+@pytest.mark.parametrize(
+    ("request_bytes", "reason"),
+    [
+        (
+            b"GET /a b HTTP/1.1\r\nHost: x\r\n\r\n",
+            "its request line has a space in the target or no HTTP version after it",
+        ),
+        (
+            b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n",
+            "its Content-Length is not a decimal number",
+        ),
+        (
+            b"GET / HTTP/1.1\r\nHost: x\r\nX Trace: 1\r\n\r\n",
+            "a header name contains a space or a character not allowed in names",
+        ),
+    ],
+    ids=["space-in-target", "content-length-text", "space-in-header-name"],
+)
+def test_parser_fault_in_own_words(served, request_bytes, reason) -> None:
+    received = exchange(served.port, request_bytes)
+
     status, _, envelope = parse_response(received)
-    if served.parser == "LimitedH11Protocol":
-        # h11 parses no HTTP/0.9 request line, so it is not valid HTTP/1.1.
-        assert status == 400
-        assert envelope["error"]["details"]["field"] == "request"
-    else:
-        assert status == 505
-        assert envelope["error"]["code"] == "HTTP_VERSION_NOT_SUPPORTED"
+    assert status == 400
+    message = envelope["error"]["message"]
+    assert message.startswith("the request is not valid HTTP/1.1")
+    for fragment in PARSER_WORDING:
+        assert fragment not in message
+    if served.parser == "LimitedHttpToolsProtocol":
+        assert f"HTTP/1.1 ({reason}); check the request line" in message

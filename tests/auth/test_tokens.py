@@ -253,3 +253,185 @@ def test_weak_public_key_rejected():
         load_external_key(public_pem(small), IDP_ISSUER, IDP_AUDIENCE)
     with pytest.raises(ValueError):
         load_external_key(public_pem(ec.generate_private_key(ec.SECP384R1())), "i", "a")
+
+
+# Fragments of PyJWT's own messages, none of which may reach a client.
+PYJWT_WORDING = (
+    "Token is missing",
+    "must be a string",
+    "must be an integer",
+    "detached_payload",
+    "Signature verification failed",
+    "Signature has expired",
+    "not yet valid",
+    "Not enough segments",
+    "Invalid header",
+    "Invalid payload",
+    "Invalid crypto",
+    "Invalid audience",
+    "Invalid issuer",
+    "Key ID header",
+    "Unsupported critical extension",
+)
+
+
+def assert_own_wording(message: str) -> None:
+    for fragment in PYJWT_WORDING:
+        assert fragment not in message
+
+
+def signed_payload(payload_bytes: bytes) -> str:
+    """Sign an arbitrary payload segment with the server secret."""
+    payload = base64.urlsafe_b64encode(payload_bytes).rstrip(b"=").decode()
+    signing_input = f"{b64({'alg': 'HS256', 'typ': 'JWT'})}.{payload}"
+    digest = hmac.new(SECRET.encode(), signing_input.encode(), hashlib.sha256).digest()
+    return f"{signing_input}.{base64.urlsafe_b64encode(digest).rstrip(b'=').decode()}"
+
+
+def hostile_tokens() -> list[tuple[str, str, str]]:
+    now = int(time.time())
+    garbage_signature = f"{b64({'alg': 'HS256'})}.{b64(claims())}.!!!"
+    return [
+        (
+            "expired",
+            jwt.encode(claims(exp=now - 120), SECRET),
+            "the token has expired (its exp is more than 30 seconds in the past); "
+            "request a new token",
+        ),
+        (
+            "not yet valid",
+            jwt.encode(claims(nbf=now + 120), SECRET),
+            "the token is not valid yet (its nbf is more than 30 seconds in the future); "
+            "wait until its nbf time, or issue it with nbf set to the current time",
+        ),
+        (
+            "bad signature",
+            jwt.encode(claims(), "another-secret-0123456789abcdef0"),
+            "the token's signature is invalid; send the token exactly as it was issued, "
+            "signed with this server's secret (HS256) or the configured identity provider's key",
+        ),
+        (
+            "wrong audience",
+            jwt.encode(claims(aud="someone-else"), SECRET),
+            'the token\'s audience is wrong; issue it with aud "campfire"',
+        ),
+        (
+            "no exp",
+            jwt.encode(claims(exp=None), SECRET),
+            "the token's exp claim is missing; issue a token whose exp is the expiry time in "
+            "epoch seconds",
+        ),
+        (
+            "no sub",
+            jwt.encode(claims(sub=None), SECRET),
+            "the token's sub claim is missing; issue a token whose sub is the subject as a string",
+        ),
+        (
+            "no iss",
+            jwt.encode(claims(iss=None), SECRET),
+            'the token\'s iss claim is missing; issue a token whose iss is "campfire"',
+        ),
+        (
+            "no aud",
+            jwt.encode(claims(aud=None), SECRET),
+            'the token\'s aud claim is missing; issue a token whose aud is "campfire"',
+        ),
+        (
+            "sub number",
+            jwt.encode(claims(sub=5), SECRET),
+            "the token's sub claim 5 is invalid; issue a token whose sub is the subject as "
+            "a string",
+        ),
+        (
+            "exp text",
+            jwt.encode(claims(exp="soon"), SECRET),
+            'the token\'s exp claim "soon" is invalid; issue a token whose exp is the expiry '
+            "time in epoch seconds",
+        ),
+        (
+            "nbf text",
+            jwt.encode(claims(nbf="soon"), SECRET),
+            'the token\'s nbf claim "soon" is invalid; issue a token whose nbf is the start of '
+            "validity in epoch seconds",
+        ),
+        (
+            "jti number",
+            jwt.encode(claims(jti=5), SECRET),
+            "the token's jti claim 5 is invalid; issue a token whose jti is the token id as "
+            "a string",
+        ),
+        (
+            "payload array",
+            signed_payload(b"[1]"),
+            "the token's payload is not a JSON object; issue a token whose payload is a JSON "
+            "object of claims",
+        ),
+        (
+            "unencoded payload",
+            f"{b64({'alg': 'HS256', 'b64': False, 'crit': ['b64']})}..c2ln",
+            "the token's header sets b64 to false (an unencoded payload), which is not "
+            "accepted; issue a token with a base64url-encoded payload",
+        ),
+        (
+            "kid number",
+            f"{b64({'alg': 'HS256', 'kid': 5})}.{b64(claims())}.c2ln",
+            "the token's header has an invalid kid or crit parameter; issue a token whose kid "
+            "is a string and whose header has no crit",
+        ),
+        (
+            "two segments",
+            "abc.def",
+            "the token is malformed: it has 2 dot-separated segments, but a JSON Web Token has "
+            "three (header.payload.signature); send the token exactly as it was issued",
+        ),
+        (
+            "signature not base64url",
+            garbage_signature,
+            "the token is malformed: a segment is not valid base64url, or its header is not a "
+            "JSON object; send the token exactly as it was issued",
+        ),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("token", "expected"),
+    [(token, expected) for _, token, expected in hostile_tokens()],
+    ids=[label for label, _, _ in hostile_tokens()],
+)
+def test_rejection_in_own_words(token, expected):
+    message = rejected(token)
+
+    assert message == expected
+    assert_own_wording(message)
+
+
+async def test_rejection_envelope_own_words(db, tenant):
+    app = create_app(make_settings(db.url, jwt_secret=SECRET), db=db)
+    now = int(time.time())
+    org = {"org": tenant.org_id}
+    agent_token = jwt.encode(claims(role="agent", exp=None, **org), SECRET)
+    customer_token = jwt.encode(
+        claims(role="customer", cid="cus_1", aid=None, sub=7, exp=now + 600, **org), SECRET
+    )
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t/api/v2") as client:
+            agent = await client.get("/conversations", headers=bearer(agent_token))
+            customer = await client.get("/conversations", headers=bearer(customer_token))
+
+    assert agent.status_code == 401
+    agent_error = agent.json()["error"]
+    assert agent_error["code"] == "AUTHENTICATION_ERROR"
+    assert agent_error["message"] == (
+        "the token's exp claim is missing; issue a token whose exp is the expiry time in "
+        "epoch seconds"
+    )
+    assert agent_error["details"]["field"] == "exp"
+    assert "Token is missing" not in agent.headers["www-authenticate"]
+    assert customer.status_code == 401
+    customer_error = customer.json()["error"]
+    assert customer_error["message"] == (
+        "the token's sub claim 7 is invalid; issue a token whose sub is the subject as a string"
+    )
+    assert customer_error["details"]["value"] == 7
+    assert_own_wording(customer.headers["www-authenticate"])

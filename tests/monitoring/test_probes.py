@@ -48,7 +48,14 @@ async def test_redis_outage_keeps_answering(db, caplog):
                 error = ready.json()["error"]
                 assert error["code"] == "SERVICE_UNAVAILABLE"
                 assert error["details"]["checks"]["database"] == "ok"
-                assert error["details"]["checks"]["redis"] != "ok"
+                assert error["details"]["checks"]["redis"] == (
+                    "failed: Redis did not answer PING; check that it is running and reachable "
+                    "at CAMPFIRE_REDIS_URL"
+                )
+                assert error["message"] == (
+                    "the server is not ready: redis failed: Redis did not answer PING; check "
+                    "that it is running and reachable at CAMPFIRE_REDIS_URL"
+                )
                 assert ready.headers["retry-after"] == "5"
 
                 # The API keeps answering, counting per process meanwhile, and says so once.
@@ -71,7 +78,9 @@ async def test_readyz_reports_old_schema(tmp_path):
         async with await root_client(app) as client:
             ready = await client.get("/readyz")
             assert ready.status_code == 503
-            assert "migrate" in ready.json()["error"]["details"]["checks"]["migrations"]
+            assert ready.json()["error"]["details"]["checks"]["migrations"] == (
+                "failed: the database schema is behind; run `campfire migrate`"
+            )
 
 
 def sample(name: str, **labels: str) -> float:

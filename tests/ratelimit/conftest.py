@@ -30,7 +30,7 @@ async def limited_client(
 class OwnRedis:
     """A private redis-server on a free port, so a test can stop it without touching others."""
 
-    def __init__(self) -> None:
+    def __init__(self, port: int | None = None) -> None:
         import shutil
         import socket
         import subprocess
@@ -41,9 +41,11 @@ class OwnRedis:
         binary = shutil.which("redis-server")
         if binary is None:
             pytest.skip("redis-server is not installed")
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            self.port = sock.getsockname()[1]
+        if port is None:
+            with socket.socket() as sock:
+                sock.bind(("127.0.0.1", 0))
+                port = sock.getsockname()[1]
+        self.port = port
         self.url = f"redis://127.0.0.1:{self.port}/0"
         self.process = subprocess.Popen(
             [

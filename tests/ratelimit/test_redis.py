@@ -17,6 +17,7 @@ from campfire_server.auth.ratelimit import RateLimits
 from campfire_server.errors import RateLimited
 from tests.conftest import SHARED_LIMIT_REDIS_TIMEOUT, free_port, start_server
 from tests.conftest import test_settings as make_settings
+from tests.ratelimit.conftest import OwnRedis
 from tests.redis_support import REDIS_URL, claim_namespace, delete_namespace, redis_reachable
 
 
@@ -84,6 +85,70 @@ async def test_redis_down_falls_back(db, caplog):
         assert len(warnings) == 1
     finally:
         await limits.close()
+
+
+class _Clock:
+    """A monotonic clock that moves only when a test moves it."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def _limit_lines(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:
+    return [record for record in caplog.records if record.name == "campfire_server.auth.ratelimit"]
+
+
+async def test_redis_outage_logs_start_reminder_recovery(db, caplog):
+    # Nothing listens on the port until the test starts a Redis server there.
+    port = free_port()
+    settings = make_settings(
+        db.url,
+        redis_url=f"redis://127.0.0.1:{port}/0",
+        redis_prefix=claim_namespace("outage", url=f"redis://127.0.0.1:{port}/0"),
+        rate_limit_requests_per_minute=1000,
+    )
+    clock = _Clock()
+    limits = RateLimits(settings, db, monotonic=clock)
+    redis_server = None
+    try:
+        with caplog.at_level(logging.INFO, logger="campfire_server.auth.ratelimit"):
+            # One Redis attempt per retry period: at 0, 6, 12 and 18 s, then 80 s.
+            for second in (0.0, 1.0, 6.0, 12.0, 18.0):
+                clock.now = second
+                assert (await limits.hit_request("key:outage", None)).allowed
+            lines_before_reminder = len(_limit_lines(caplog))
+            clock.now = 80.0
+            await limits.hit_request("key:outage", None)
+            lines_after_reminder = len(_limit_lines(caplog))
+
+            redis_server = OwnRedis(port=port)
+            clock.now = 86.0
+            await limits.hit_request("key:outage", None)
+            clock.now = 92.0
+            await limits.hit_request("key:outage", None)
+    finally:
+        await limits.close()
+        if redis_server is not None:
+            redis_server.stop()
+
+    assert lines_before_reminder == 1
+    assert lines_after_reminder == 2
+    lines = _limit_lines(caplog)
+    assert [record.getMessage() for record in lines] == [
+        "redis unavailable; rate limits fall back to per-process counters",
+        "redis unavailable; rate limits fall back to per-process counters "
+        "(4 failures in the last 80 s)",
+        "redis reachable again; rate limits are shared again",
+    ]
+    assert lines[0].levelno == logging.WARNING
+    assert lines[1].failures == 5
+    assert lines[2].levelno == logging.INFO
+    assert lines[2].failures == 5
+    assert lines[2].outage_seconds == 86.0
+    assert not limits.degraded
 
 
 async def test_connection_slots_shared(db, redis_db, tenant):

@@ -7,8 +7,10 @@ import logging
 
 import pytest
 
+from campfire_server.outage_log import OutageLog
 from campfire_server.realtime.brokers import RESYNC, RedisBroker
 from campfire_server.redis_namespace import RedisNamespace
+from tests.ratelimit.conftest import OwnRedis
 from tests.realtime.test_scaled import REDIS_URL, _redis_reachable
 from tests.redis_support import claim_namespace
 
@@ -115,3 +117,85 @@ async def test_failed_publish_followed_by_resync() -> None:
     assert failures == 1
     assert published_here[0] == {"kind": "typing", "n": 1}
     assert heard == [{"kind": RESYNC}]
+
+
+class _Clock:
+    """A monotonic clock that moves only when a test moves it."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def _lines(caplog: pytest.LogCaptureFixture, start: str) -> list[logging.LogRecord]:
+    return [record for record in caplog.records if record.getMessage().startswith(start)]
+
+
+async def _wait_for_line(
+    caplog: pytest.LogCaptureFixture, start: str, count: int, timeout: float = 20.0
+) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while len(_lines(caplog, start)) < count:
+        assert loop.time() < deadline, f"fewer than {count} lines {start!r} in {timeout} s"
+        await asyncio.sleep(0.05)
+
+
+async def test_outage_logs_start_reminder_recovery(caplog) -> None:
+    redis_server = OwnRedis()
+    clock = _Clock()
+    outages = OutageLog(logging.getLogger("campfire_server.realtime.brokers"), monotonic=clock)
+    broker = RedisBroker(redis_server.url, outages=outages)
+    received: list[dict] = []
+    caplog.set_level(logging.INFO, logger="campfire_server.realtime.brokers")
+    try:
+        await broker.start(received.append)
+        await _wait_for(received, RESYNC)
+        redis_server.stop()
+
+        # Every publish of the outage fails and is delivered in this process only.
+        for number in range(5):
+            broker.publish({"kind": "typing", "n": number})
+            await _wait_for(received, "typing")
+            received.clear()
+        await _wait_for_line(caplog, "redis subscription lost", 1)
+        published_before = len(_lines(caplog, "redis publish failed"))
+        lost_before = len(_lines(caplog, "redis subscription lost"))
+
+        clock.now = 61.0
+        broker.publish({"kind": "typing", "n": 5})
+        await _wait_for_line(caplog, "redis publish failed", 2)
+
+        redis_server = OwnRedis(port=redis_server.port)
+        await _wait_for_line(caplog, "redis subscription restored", 1)
+        broker.publish({"kind": "typing", "n": 6})
+        await _wait_for_line(caplog, "redis publish recovered", 1)
+    finally:
+        await broker.stop()
+        redis_server.stop()
+
+    assert published_before == 1
+    assert lost_before == 1
+    failed = _lines(caplog, "redis publish failed")
+    assert len(failed) == 2
+    assert failed[0].levelno == logging.ERROR
+    assert failed[0].getMessage() == "redis publish failed; delivering locally only"
+    assert "failures in the last 61 s)" in failed[1].getMessage()
+    assert failed[1].failures >= 6
+    recovered = _lines(caplog, "redis publish recovered")
+    assert len(recovered) == 1
+    assert recovered[0].levelno == logging.INFO
+    assert recovered[0].failures >= 6
+    lost = _lines(caplog, "redis subscription lost")
+    assert lost[0].getMessage() == "redis subscription lost; resubscribing"
+    assert lost[0].levelno == logging.WARNING
+    # After the clock's jump, the retries may have written one reminder.
+    assert len(lost) <= 2
+    for reminder in lost[1:]:
+        assert "failures in the last 6" in reminder.getMessage()
+    restored = _lines(caplog, "redis subscription restored")
+    assert len(restored) == 1
+    assert restored[0].failures >= 1
+    assert _lines(caplog, "redis resubscribe failed") == []

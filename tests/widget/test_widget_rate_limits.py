@@ -8,7 +8,6 @@ small limit and checks the banner text and the ``error`` event in Chromium.
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -17,9 +16,15 @@ from typing import Any
 
 import httpx
 import pytest
+import uvicorn
 
+from campfire_server import clock
+from campfire_server.app import create_app
+from campfire_server.clock import FrozenClock
 from campfire_server.db import migrate
-from tests.conftest import LiveServer, start_server
+from tests.conftest import LiveServer, free_port, start_server
+from tests.conftest import test_settings as make_settings
+from tests.helpers import served_in_thread
 
 from .conftest import (
     MAILBOX_ID,
@@ -285,41 +290,78 @@ async def test_session_limit_in_locale(
     assert text in await page.locator(BANNER).inner_text()
 
 
+@dataclass(frozen=True)
+class ThreadServer:
+    """A server on a thread of this process, so that the test can move its clock."""
+
+    base_url: str
+
+    @property
+    def api(self) -> str:
+        return f"{self.base_url}/api/v2"
+
+
+@pytest.fixture
+def frozen_clock_server(tmp_path: Path) -> Iterator[tuple[ThreadServer, FrozenClock]]:
+    """A server with 2 messages per conversation a minute, on a clock the test moves.
+
+    The clock starts a minute behind the wall clock, so the tokens it issues
+    are valid for PyJWT, which reads the wall clock, after the test moves it.
+    """
+    url = f"sqlite:///{tmp_path / 'campfire.db'}"
+    migrate.upgrade(url)
+    frozen = FrozenClock(time.time_ns() // 1_000_000 - 60_000)
+    previous = clock.set_clock(frozen)
+    settings = make_settings(
+        url,
+        rate_limit_messages_per_minute=MESSAGES_PER_MINUTE,
+        rate_limit_requests_per_minute=REQUESTS_PER_MINUTE,
+    )
+    port = free_port()
+    config = uvicorn.Config(
+        create_app(settings), host="127.0.0.1", port=port, log_config=None, access_log=False
+    )
+    try:
+        with served_in_thread(config):
+            yield ThreadServer(f"http://127.0.0.1:{port}"), frozen
+    finally:
+        clock.set_clock(previous)
+
+
 async def test_last_second_reads_one_second(
     context: Any,
     browser_errors: BrowserErrors,
-    widget_server: LiveServer,
+    frozen_clock_server: tuple[ThreadServer, FrozenClock],
     host_site: HostSite,
-    widget_key: str,
 ) -> None:
     """A 429 in the last second of the minute's window names "1 second", not a plural."""
+    server, frozen = frozen_clock_server
+    key = create_publishable_key(server, host_site.base_url)
     browser_errors.allow_http(429, "/messages")
-    page = await load_widget(context, host_site, widget_server, widget_key, "c_last_second")
-    # The window of the conversation's messages starts with its first message, after this.
-    started = time.monotonic()
+    page = await load_widget(context, host_site, server, key, "c_last_second")
+    # The window of the conversation's messages starts with its first message.
     for number in range(MESSAGES_PER_MINUTE):
         await type_message(page, f"Message {number + 1}")
         await page.wait_for_function(
             "n => window.__events.filter(e => e.name === 'message:sent').length >= n",
             arg=number + 1,
         )
+    send = "window.Campfire.sendMessage('Still there?').then(() => true, () => false)"
 
-    # Send every 0.2 s from before the window's last second until a message
-    # is accepted, so some request meets the server in that last second.
-    await asyncio.sleep(max(0.0, started + 57 - time.monotonic()))
-    accepted = False
-    while not accepted and time.monotonic() < started + 80:
-        accepted = await page.evaluate(
-            "window.Campfire.sendMessage('Still there?').then(() => true, () => false)"
-        )
-        await asyncio.sleep(0.2)
+    # 59 s into the window, one second of it is left.
+    frozen.advance(59)
+    rejected = not await page.evaluate(send)
+    errors = await wait_for_errors(page, 1)
+    banner = await page.locator(BANNER).inner_text()
+    # At the end of the window the message is accepted.
+    frozen.advance(1)
+    accepted = await page.evaluate(send)
 
+    assert rejected
+    assert len(errors) == 1
+    assert errors[0]["limit"] == "messagesPerMinute"
+    assert errors[0]["retryAfter"] == 1
+    expected = "Too many messages — please wait 1 second and try again."
+    assert errors[0]["message"] == expected
+    assert expected in banner
     assert accepted
-    errors = await events_named(page, "error")
-    assert [error["limit"] for error in errors] == ["messagesPerMinute"] * len(errors)
-    waits = [error["retryAfter"] for error in errors]
-    assert 1 in waits, waits
-    for error in errors:
-        wait = wait_phrase(error["retryAfter"])
-        expected = f"Too many messages — please wait {wait} and try again."
-        assert error["message"] == expected

@@ -44,22 +44,27 @@ _HINT = (
 )
 
 
-def _envelope(request_id: str, reason: str | None) -> bytes:
+def _not_http11(reason: str | None) -> ValidationFailed:
     detail = f" ({reason})" if reason else ""
-    error = ValidationFailed(
+    return ValidationFailed(
         f"the request is not valid HTTP/1.1{detail}; {_HINT}",
         field="request",
         value=None,
         expected="an HTTP/1.1 request with a well-formed request line, headers and framing",
     )
-    return error_body(error, request_id)
 
 
-# The HTTP versions that the server speaks. llhttp also parses HTTP/0.9
-# (a request line without a version) and HTTP/2.0, and h11 parses any
-# digit.digit version. Those requests get 505.
-# NOTE: h11 rejects a request line without a version as invalid, with 400.
+def _envelope(request_id: str, reason: str | None) -> bytes:
+    return error_body(_not_http11(reason), request_id)
+
+
+# The HTTP versions that the server speaks. llhttp also parses HTTP/2.0, and
+# h11 parses any digit.digit version. Those requests get 505.
 SUPPORTED_VERSIONS = ("1.0", "1.1")
+# The version llhttp reports both for "HTTP/0.9" and for a request line
+# without a version. h11 rejects a line without a version as invalid
+# HTTP/1.1, so both parsers respond 400 to it, and 505 to "HTTP/0.9".
+NO_VERSION = "0.9"
 
 
 def rejection_response(error: ServiceError, request_id: str) -> bytes:
@@ -78,7 +83,7 @@ def rejection_response(error: ServiceError, request_id: str) -> bytes:
 
 
 class UnsupportedVersion(Exception):
-    """Raised from the parser to stop reading a request that got 505."""
+    """Raised from the parser to stop reading a request rejected for its HTTP version."""
 
 
 def _claim_rejection(cycle: Any, body_pending: bool) -> str | None:
@@ -102,12 +107,32 @@ def _claim_rejection(cycle: Any, body_pending: bool) -> str | None:
     return request_id
 
 
+# llhttp's reasons (httptools 0.6) for the faults that clients send most often,
+# in this API's words. Other reasons are left out of the message, because
+# llhttp's text names its internals, such as "Expected HTTP/, RTSP/ or ICE/".
+_PARSER_REASONS = {
+    "Invalid character in Content-Length": "its Content-Length is not a decimal number",
+    "Content-Length overflow": "its Content-Length is too large",
+    "Duplicate Content-Length": "it has more than one Content-Length header",
+    "Transfer-Encoding can't be present with Content-Length": (
+        "it has both Transfer-Encoding and Content-Length"
+    ),
+    "Invalid `Transfer-Encoding` header value": "its Transfer-Encoding does not end with chunked",
+    "Invalid character in chunk size": "a chunk size of its body is not a hexadecimal number",
+    "Expected LF after chunk data": "a chunk of its body is longer than its chunk size",
+    "Invalid method encountered": "its request line does not start with a method",
+    "Expected HTTP/, RTSP/ or ICE/": (
+        "its request line has a space in the target or no HTTP version after it"
+    ),
+    "Expected CRLF after version": "its request line does not end with CRLF",
+    "Invalid header token": "a header name contains a space or a character not allowed in names",
+    "Invalid header value char": "a header value contains a control character",
+}
+
+
 def _reason(error: BaseException | None) -> str | None:
-    """Return the parser's short description of the fault, if it gave a printable one."""
-    text = str(error or "").strip()
-    if not text or len(text) > 120 or not text.isascii() or not text.isprintable():
-        return None
-    return text
+    """Return the fault that the parser found, in this API's words, or None for another fault."""
+    return _PARSER_REASONS.get(str(error or "").strip())
 
 
 # The parser methods that uvicorn's protocol calls for every request. They
@@ -127,10 +152,13 @@ class _RecordingParser:
     def __init__(self, parser: Any) -> None:
         self._parser = parser
         self.error: BaseException | None = None
+        # The bytes being parsed, so that a callback can look at what follows its span.
+        self.chunk = b""
         for name in _PARSER_METHODS:
             setattr(self, name, getattr(parser, name))
 
     def feed_data(self, data: bytes) -> None:
+        self.chunk = data
         try:
             self._parser.feed_data(data)
         except Exception as error:
@@ -277,6 +305,25 @@ if HttpToolsProtocol is not None:
             self._head_open = False
             self._body_open = False
             self._cycle_before_latest: Any = None
+            # The chunk that contained the end of the request target, and that end.
+            self._target_end: tuple[bytes, bytes] = (b"", b"")
+
+        def on_url(self, url: bytes) -> None:
+            self._target_end = (self.parser.chunk, url)
+            super().on_url(url)
+
+        def _lacks_version(self) -> bool:
+            """Tell whether the request line ends right after its target, with no version.
+
+            NOTE: when a read ends right after the target, the line counts as
+            having a version. A later pipelined request with the same target
+            in the same read is the one looked at.
+            """
+            chunk, piece = self._target_end
+            if not piece:
+                return False
+            end = chunk.rfind(piece) + len(piece)
+            return chunk[end : end + 1] in (b"\r", b"\n")
 
         def on_message_begin(self) -> None:
             self._head_open = True
@@ -298,6 +345,12 @@ if HttpToolsProtocol is not None:
 
         def on_headers_complete(self) -> None:
             version = self.parser.get_http_version()
+            if version == NO_VERSION and self._lacks_version():
+                request_id = ids.new("request")
+                record_unparsed_request(400, request_id)
+                self._send_rejection(rejection_response(_not_http11(None), request_id))
+                # The exception makes the parser raise, so uvicorn stops reading.
+                raise UnsupportedVersion(version)
             if version not in SUPPORTED_VERSIONS:
                 self._reject_version(version)
                 # The exception makes the parser raise, so uvicorn stops reading.
@@ -321,8 +374,8 @@ if HttpToolsProtocol is not None:
                 return
             cycle = self.cycle
             in_body = self._body_pending()
-            reason = _reason(getattr(self.parser, "error", None))
-            if reason == "Invalid HTTP version" and not in_body:
+            parser_error = getattr(self.parser, "error", None)
+            if str(parser_error).strip() == "Invalid HTTP version" and not in_body:
                 # llhttp rejects a digit.digit version other than 0.9, 1.0,
                 # 1.1 and 2.0 without returning it.
                 self._reject_version(None)
@@ -339,7 +392,7 @@ if HttpToolsProtocol is not None:
             if request_id is None:
                 self.transport.close()
                 return
-            body = _envelope(request_id, reason)
+            body = _envelope(request_id, _reason(parser_error))
             head = [b"HTTP/1.1 400 Bad Request\r\n"]
             for name, value in self.server_state.default_headers:
                 head.append(name + b": " + value + b"\r\n")

@@ -2,8 +2,9 @@
 
 With ``CAMPFIRE_REDIS_URL`` set, every process counts in the same Redis
 keys, so a limit applies across the whole deployment. When Redis fails, each
-process falls back to its own in-memory counters and keeps answering; it
-logs once per outage and tries Redis again every few seconds.
+process falls back to its own in-memory counters and keeps serving. It
+tries Redis again every few seconds, and ``OutageLog`` logs the outage's
+first failure, at most one reminder a minute, and the recovery.
 
 Limits (defaults from the settings, overridable per organization in
 ``organizations.settings["rateLimits"]``):
@@ -26,6 +27,7 @@ import json
 import logging
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,9 +36,11 @@ from limits.aio.storage import RedisStorage
 from limits.aio.strategies import FixedWindowRateLimiter
 from limits.errors import StorageError
 
+from .. import clock
 from ..config import Settings
 from ..db.database import Database
 from ..errors import RateLimited
+from ..outage_log import OutageLog
 from ..redis_namespace import DEFAULT_PREFIX, RedisNamespace
 from .connections import REDIS_TIMEOUT_SECONDS, ConnectionLimiter
 
@@ -55,6 +59,13 @@ REDIS_RETRY_SECONDS = 5.0
 ORG_SETTINGS_TTL_SECONDS = 30.0
 
 _STORAGE_ERRORS = (StorageError, ConnectionError, OSError, TimeoutError)
+# The log message of a failed Redis counter, and its outage key.
+_REDIS_UNAVAILABLE = "redis unavailable; rate limits fall back to per-process counters"
+
+
+def _now() -> float:
+    """Return the current time in epoch seconds from ``clock``, so tests can freeze it."""
+    return clock.now_ms() / 1000
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,7 +80,7 @@ class Decision:
 
     def retry_after(self) -> int:
         """Whole seconds until the window resets, from 1 to 60."""
-        return min(60, max(1, math.ceil(self.reset_at - time.time())))
+        return min(60, max(1, math.ceil(self.reset_at - _now())))
 
     def headers(self) -> dict[str, str]:
         """Return the rate headers, with the reset as a Unix second in (now, now + 60]."""
@@ -88,7 +99,7 @@ class Decision:
         ]
 
     def _reset_second(self) -> int:
-        now = int(time.time())
+        now = int(_now())
         return min(max(math.ceil(self.reset_at), now + 1), now + 60)
 
     def raise_if_exceeded(self) -> None:
@@ -128,7 +139,7 @@ class _MemoryWindows:
         self._next_sweep = 0.0
 
     def hit(self, item: RateLimitItemPerMinute, key: str) -> tuple[bool, float, int]:
-        now = time.time()
+        now = _now()
         # A changed limit starts a new window rather than inheriting the old count.
         full_key = (key, item.amount)
         window = self._windows.get(full_key)
@@ -153,8 +164,11 @@ class _Counters:
         redis_url: str | None,
         redis_prefix: str = DEFAULT_PREFIX,
         redis_timeout: float = REDIS_TIMEOUT_SECONDS,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self._memory = _MemoryWindows()
+        self._monotonic = monotonic
+        self._outages = OutageLog(log, monotonic=monotonic)
         self._redis: FixedWindowRateLimiter | None = None
         if redis_url:
             storage = RedisStorage(
@@ -176,21 +190,20 @@ class _Counters:
         return self._degraded
 
     async def hit(self, item: RateLimitItemPerMinute, key: str) -> tuple[bool, float, int]:
-        if self._redis is not None and time.monotonic() >= self._retry_redis_at:
+        if self._redis is not None and self._monotonic() >= self._retry_redis_at:
             try:
                 result = await self._hit(self._redis, item, key)
             except _STORAGE_ERRORS as error:
-                if not self._degraded:
-                    log.warning(
-                        "redis unavailable; rate limits fall back to per-process counters",
-                        extra={"error": str(error)[:200]},
-                    )
+                self._outages.failure(
+                    _REDIS_UNAVAILABLE, _REDIS_UNAVAILABLE, extra={"error": str(error)[:200]}
+                )
                 self._degraded = True
-                self._retry_redis_at = time.monotonic() + REDIS_RETRY_SECONDS
+                self._retry_redis_at = self._monotonic() + REDIS_RETRY_SECONDS
             else:
-                if self._degraded:
-                    log.info("redis reachable again; rate limits are shared again")
-                    self._degraded = False
+                self._outages.recovery(
+                    _REDIS_UNAVAILABLE, "redis reachable again; rate limits are shared again"
+                )
+                self._degraded = False
                 return result
         return self._memory.hit(item, key)
 
@@ -234,15 +247,19 @@ class RateLimits:
         db: Database | None = None,
         *,
         redis_timeout: float = REDIS_TIMEOUT_SECONDS,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         """Build the limits of ``settings``.
 
         ``redis_timeout`` is how many seconds one Redis call may take before
-        the limits fall back to counting in this process.
+        the limits fall back to counting in this process. ``monotonic`` times
+        the retries of a failed Redis and the log lines of its outage.
         """
         self.settings = settings
         self.db = db
-        self._counters = _Counters(settings.redis_url, settings.redis_prefix, redis_timeout)
+        self._counters = _Counters(
+            settings.redis_url, settings.redis_prefix, redis_timeout, monotonic
+        )
         self._items: dict[int, RateLimitItemPerMinute] = {}
         self._org_cache: dict[str, tuple[float, dict[str, int]]] = {}
         self.connections = ConnectionLimiter(

@@ -99,10 +99,32 @@ def issue_token(
 def _choose_key(
     token: str, secret: str, issuer: str, audience: str, external: ExternalKey | None
 ) -> tuple[Any, str, str, str]:
+    segments = token.count(".") + 1
+    if segments != 3:
+        raise AuthenticationFailed(
+            f"the token is malformed: it has {segments} dot-separated "
+            f"{'segment' if segments == 1 else 'segments'}, but a JSON Web Token has three "
+            "(header.payload.signature); send the token exactly as it was issued"
+        )
     try:
         header = jwt.get_unverified_header(token)
+    except jwt.DecodeError:
+        raise AuthenticationFailed(
+            "the token is malformed: a segment is not valid base64url, or its header is not a "
+            "JSON object; send the token exactly as it was issued"
+        ) from None
     except jwt.InvalidTokenError:
-        raise AuthenticationFailed("the token is malformed; it is not a JSON Web Token") from None
+        # PyJWT rejects a kid that is not a string and a crit list it cannot honour.
+        raise AuthenticationFailed(
+            "the token's header has an invalid kid or crit parameter; issue a token whose kid "
+            "is a string and whose header has no crit"
+        ) from None
+    if header.get("b64", True) is not True:
+        raise AuthenticationFailed(
+            "the token's header sets b64 to false (an unencoded payload), which is not "
+            "accepted; issue a token with a base64url-encoded payload",
+            details={"field": "b64", "value": detail_value(header.get("b64")), "expected": True},
+        )
     algorithm = header.get("alg")
     if algorithm == SERVER_ALGORITHM:
         return secret, algorithm, issuer, audience
@@ -141,24 +163,101 @@ def verify_token(
             leeway=LEEWAY_SECONDS,
             options={"require": ["exp", "sub", "iss", "aud"], "verify_iat": False},
         )
-    except jwt.ExpiredSignatureError:
-        raise AuthenticationFailed("the token has expired; request a new one") from None
-    except jwt.ImmatureSignatureError:
-        raise AuthenticationFailed("the token is not valid yet (nbf is in the future)") from None
-    except jwt.InvalidAudienceError:
-        raise AuthenticationFailed(
-            f"the token's audience is wrong; issue it with aud {as_sent(expected_audience)}"
-        ) from None
-    except jwt.InvalidIssuerError:
-        raise AuthenticationFailed(
-            f"the token's issuer is wrong; issue it with iss {as_sent(expected_issuer)}"
-        ) from None
-    except jwt.InvalidSignatureError:
-        raise AuthenticationFailed("the token's signature is invalid") from None
     except jwt.InvalidTokenError as error:
-        raise AuthenticationFailed(f"the token is invalid: {error}") from None
+        raise _rejection(error, token, expected_issuer, expected_audience) from None
     _reject_future_issue_time(claims.get("iat"))
     return principal_from_claims(claims)
+
+
+def _rejection(
+    error: jwt.InvalidTokenError, token: str, issuer: str, audience: str
+) -> AuthenticationFailed:
+    """Return the error for PyJWT's rejection of ``token``, in this API's words.
+
+    PyJWT's own messages are never shown, because they name its internals
+    (such as ``detached_payload``) and do not say what to change.
+    """
+    if isinstance(error, jwt.ExpiredSignatureError):
+        return AuthenticationFailed(
+            f"the token has expired (its exp is more than {LEEWAY_SECONDS} seconds in the "
+            "past); request a new token"
+        )
+    if isinstance(error, jwt.ImmatureSignatureError):
+        return AuthenticationFailed(
+            f"the token is not valid yet (its nbf is more than {LEEWAY_SECONDS} seconds in the "
+            "future); wait until its nbf time, or issue it with nbf set to the current time"
+        )
+    if isinstance(error, jwt.InvalidAudienceError):
+        return AuthenticationFailed(
+            f"the token's audience is wrong; issue it with aud {as_sent(audience)}",
+            details={"field": "aud", "expected": audience},
+        )
+    if isinstance(error, jwt.InvalidIssuerError):
+        return AuthenticationFailed(
+            f"the token's issuer is wrong; issue it with iss {as_sent(issuer)}",
+            details={"field": "iss", "expected": issuer},
+        )
+    if isinstance(error, jwt.InvalidSignatureError):
+        return AuthenticationFailed(
+            "the token's signature is invalid; send the token exactly as it was issued, signed "
+            "with this server's secret (HS256) or the configured identity provider's key"
+        )
+    expected = _registered_claims(issuer, audience)
+    if isinstance(error, jwt.MissingRequiredClaimError) and error.claim in expected:
+        return _invalid_claim(error.claim, None, expected[error.claim])
+    # The signature has been verified by now, so the claims can be read to name the bad one.
+    claims = _unverified_claims(token)
+    if claims is None:
+        return AuthenticationFailed(
+            "the token's payload is not a JSON object; issue a token whose payload is a JSON "
+            "object of claims"
+        )
+    for name, valid in _CLAIM_TYPE_CHECKS.items():
+        if name in claims and not valid(claims[name]):
+            return _invalid_claim(name, claims[name], expected[name])
+    log.warning("token rejected for an unlisted reason", extra={"error": type(error).__name__})
+    return AuthenticationFailed(
+        "the token is invalid; request a new token from this server or the configured "
+        "identity provider"
+    )
+
+
+def _registered_claims(issuer: str, audience: str) -> dict[str, str]:
+    """Return what each registered claim that PyJWT checks must be, for error messages."""
+    return {
+        "exp": "the expiry time in epoch seconds",
+        "nbf": "the start of validity in epoch seconds",
+        "sub": "the subject as a string",
+        "jti": "the token id as a string",
+        "iss": as_sent(issuer),
+        "aud": as_sent(audience),
+    }
+
+
+def _is_epoch_seconds(value: Any) -> bool:
+    """Tell whether PyJWT reads ``value`` as a time, as it does whatever ``int()`` converts."""
+    try:
+        int(value)
+    except (ValueError, TypeError, OverflowError):
+        return False
+    return True
+
+
+# The claim types that PyJWT (2.15) checks after the signature, in the order it checks them.
+_CLAIM_TYPE_CHECKS = {
+    "nbf": _is_epoch_seconds,
+    "exp": _is_epoch_seconds,
+    "sub": lambda value: isinstance(value, str),
+    "jti": lambda value: isinstance(value, str),
+}
+
+
+def _unverified_claims(token: str) -> dict[str, Any] | None:
+    """Return the claims of ``token`` without checking them, or None when they are not an object."""
+    try:
+        return jwt.decode(token, options={"verify_signature": False})
+    except jwt.InvalidTokenError:
+        return None
 
 
 def _reject_future_issue_time(issued_at: Any) -> None:

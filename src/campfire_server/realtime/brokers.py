@@ -44,6 +44,9 @@ log = logging.getLogger(__name__)
 _COUNT_FAILED = "redis socket count failed; counting this process only"
 _RELEASE_FAILED = "redis socket release failed"
 _REFRESH_FAILED = "redis lease refresh failed"
+# Log messages of a failed publish and a lost subscription, and their outage keys.
+_PUBLISH_FAILED = "redis publish failed; delivering locally only"
+_SUBSCRIPTION_LOST = "redis subscription lost; resubscribing"
 
 Deliver = Callable[[dict[str, Any]], None]
 
@@ -228,12 +231,14 @@ class RedisBroker(Broker):
         namespace: RedisNamespace | None = None,
         *,
         lease_seconds: float = LEASE_SECONDS,
+        outages: OutageLog | None = None,
     ) -> None:
         import redis.asyncio as redis
 
         self._url = url
-        # Presence writes that fail during a Redis outage, by log message.
-        self._outages = OutageLog(log)
+        # Publishes, the subscription and presence writes that fail during a
+        # Redis outage, by log message.
+        self._outages = outages if outages is not None else OutageLog(log)
         self.lease_seconds = lease_seconds
         self.refresh_seconds = lease_seconds / 3
         self.sweep_seconds = min(MAX_SWEEP_SECONDS, lease_seconds / 3)
@@ -264,7 +269,6 @@ class RedisBroker(Broker):
         self._presence: dict[tuple[str, str], set[str]] = {}
         # The mailbox ids of each agent's token, stored again when a lease is re-created.
         self._mailboxes: dict[tuple[str, str], list[str]] = {}
-        self._publish_failures = 0
         # Set when envelopes could not be published, until a resync is published.
         self._resync_owed = False
 
@@ -330,25 +334,23 @@ class RedisBroker(Broker):
                         # on it also finds the events of this batch there.
                         pipe.publish(self.channel, dumps({"kind": RESYNC}))
                     await pipe.execute()
-                if self._resync_owed:
-                    log.info(
-                        "redis publish recovered; asked every process to read missed events",
-                        extra={"failures": self._publish_failures},
-                    )
+                self._outages.recovery(
+                    _PUBLISH_FAILED,
+                    "redis publish recovered; asked every process to read missed events",
+                )
                 self._resync_owed = False
-                self._publish_failures = 0
             except asyncio.CancelledError:
                 raise
             except Exception as error:
                 # Local sockets still get the envelopes. Other processes miss
                 # them until the resync that follows the next successful publish.
                 self._resync_owed = True
-                self._publish_failures += 1
-                if self._publish_failures in (1, 10, 100) or self._publish_failures % 1000 == 0:
-                    log.error(
-                        "redis publish failed; delivering locally only",
-                        extra={"error": str(error), "failures": self._publish_failures},
-                    )
+                self._outages.failure(
+                    _PUBLISH_FAILED,
+                    _PUBLISH_FAILED,
+                    level=logging.ERROR,
+                    extra={"error": str(error), "channel": self.channel},
+                )
                 for envelope in batch:
                     self._deliver_local(envelope)
 
@@ -367,7 +369,15 @@ class RedisBroker(Broker):
                         # arrives, and the log contains every earlier one. The
                         # client may have made the subscription again by itself
                         # after its connection dropped.
-                        log.info("redis subscription confirmed", extra={"channel": self.channel})
+                        restored = self._outages.recovery(
+                            _SUBSCRIPTION_LOST,
+                            "redis subscription restored",
+                            extra={"channel": self.channel},
+                        )
+                        if not restored:
+                            log.info(
+                                "redis subscription confirmed", extra={"channel": self.channel}
+                            )
                         self._deliver_local({"kind": RESYNC})
                         continue
                     if kind != "message":
@@ -386,9 +396,10 @@ class RedisBroker(Broker):
                 await pubsub.aclose()
                 raise
             except Exception as error:
-                log.warning(
-                    "redis subscription lost; resubscribing",
-                    extra={"error": str(error), "retry_in_s": backoff},
+                self._outages.failure(
+                    _SUBSCRIPTION_LOST,
+                    _SUBSCRIPTION_LOST,
+                    extra={"error": str(error), "channel": self.channel, "retry_in_s": backoff},
                 )
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 10.0)
@@ -400,7 +411,12 @@ class RedisBroker(Broker):
                 try:
                     await pubsub.subscribe(self.channel)
                 except Exception as retry_error:
-                    log.warning("redis resubscribe failed", extra={"error": str(retry_error)})
+                    # Counted in the same outage as the loss that led to it.
+                    self._outages.failure(
+                        _SUBSCRIPTION_LOST,
+                        _SUBSCRIPTION_LOST,
+                        extra={"error": str(retry_error), "channel": self.channel},
+                    )
 
     # Counting through leases ----------------------------------------------------
 

@@ -35,13 +35,34 @@ async def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
+# The result of each failed check. The exception of the driver behind it is
+# logged, not shown, because its text names the driver's internals.
+FAILED_CHECKS = {
+    "database": "failed: the database did not answer a query; check that it is running and "
+    "reachable at CAMPFIRE_DATABASE_URL",
+    "migrations": "failed: the schema version could not be read from the database",
+    "redis": "failed: Redis did not answer PING; check that it is running and reachable at "
+    "CAMPFIRE_REDIS_URL",
+}
+
+
+class NotReady(Exception):
+    """A failed readiness check whose message is worded for the operator."""
+
+
 async def _check(name: str, probe: Any) -> tuple[str, str]:
     try:
         await asyncio.wait_for(probe, CHECK_TIMEOUT_SECONDS)
     except TimeoutError:
         return name, f"timed out after {CHECK_TIMEOUT_SECONDS:g} s"
+    except NotReady as error:
+        return name, f"failed: {error}"
     except Exception as error:  # any failure of a dependency makes the process unready
-        return name, f"failed: {type(error).__name__}: {str(error)[:200]}"
+        log.warning(
+            "readiness check failed",
+            extra={"check": name, "error": f"{type(error).__name__}: {str(error)[:200]}"},
+        )
+        return name, FAILED_CHECKS[name]
     return name, "ok"
 
 
@@ -52,7 +73,7 @@ async def _migrations_current(request: Request) -> None:
         return
     current = await asyncio.to_thread(migrate.is_current, state.db.url)
     if not current:
-        raise RuntimeError("the database schema is behind; run `campfire migrate`")
+        raise NotReady("the database schema is behind; run `campfire migrate`")
     state.migrations_checked_at = time.monotonic()
 
 
