@@ -52,7 +52,9 @@ def main() -> int:
 
     reference = None
     print(f"{len(questions)} questions; bfloat16 native: {semantic.bfloat16_native()}")
+    # Eager-mode quantisation warns that it is deprecated (torch 2.13).
     warnings.filterwarnings("ignore", category=DeprecationWarning)
+    warnings.filterwarnings("ignore", message="torch.quantize_per")
     for precision, tokens in CONFIGURATIONS:
         encoder = semantic.Encoder(bfloat16=precision == "bfloat16", query_cache_size=0)
         if precision == "int8":

@@ -92,8 +92,8 @@ def bfloat16_native() -> bool:
     CPUs with AVX-512 BF16. oneDNN's own check
     (``torch.ops.mkldnn._is_mkldnn_bf16_supported``) is not used. It tells
     whether oneDNN can run bfloat16 at all, and it is true on an Intel Xeon
-    with AVX-512 but without AVX-512 BF16, where autocast took about twice
-    the CPU of float32 per query (BENCHMARKS.md).
+    with AVX-512 but without AVX-512 BF16, where autocast took 2.5 times the
+    CPU of float32 per query at p50 and 3.2 times at p95 (BENCHMARKS.md).
     """
     # NOTE: the checks are private torch functions (present in torch 2.13); if
     # a later torch drops them, the encoder falls back to float32.
