@@ -444,6 +444,12 @@ def test_fold_straightens_apostrophes() -> None:
     assert fold("Ça") == "ca"
 
 
+def test_fold_ascii_and_mixed_text() -> None:
+    assert fold("Reset My PASSWORD, don't wait") == "reset my password, don't wait"
+    assert fold("Ｒéinitialiser MON mot de passe") == "reinitialiser mon mot de passe"
+    assert fold("CAFÉ café") == "cafe cafe"
+
+
 @pytest.mark.parametrize("message", cases(ROLE_REQUESTED))
 def test_role_or_team_is_request(message: str) -> None:
     assert requested_human(message)

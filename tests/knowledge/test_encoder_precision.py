@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from campfire_server.knowledge.semantic import Encoder
+from campfire_server.knowledge.semantic import Encoder, bfloat16_native
 
 torch = pytest.importorskip("torch")
 
@@ -45,3 +45,22 @@ def test_returned_vectors_stay_float32():
     encoder = encoder_with(AutocastRecorder(), True)
     assert encoder.encode_query("refund").dtype == np.float32
     assert encoder.encode_passages(["Refunds take five days"]).dtype == np.float32
+
+
+def test_bfloat16_off_without_native_instructions(monkeypatch):
+    monkeypatch.setattr(torch.cpu, "_is_avx512_bf16_supported", lambda: False)
+    monkeypatch.setattr(torch.cpu, "_is_amx_tile_supported", lambda: False)
+    assert bfloat16_native() is False
+    assert Encoder().uses_bfloat16 is False
+
+
+def test_bfloat16_on_with_avx512_bf16(monkeypatch):
+    monkeypatch.setattr(torch.cpu, "_is_avx512_bf16_supported", lambda: True)
+    monkeypatch.setattr(torch.cpu, "_is_amx_tile_supported", lambda: False)
+    assert bfloat16_native() is True
+
+
+def test_bfloat16_on_with_amx(monkeypatch):
+    monkeypatch.setattr(torch.cpu, "_is_avx512_bf16_supported", lambda: False)
+    monkeypatch.setattr(torch.cpu, "_is_amx_tile_supported", lambda: True)
+    assert bfloat16_native() is True

@@ -23,10 +23,14 @@ export?", "we need a team member who can only read".
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 
 from . import person_request_languages as more
+
+# Folded texts kept by ``fold``, least recently used first out.
+FOLD_CACHE_SIZE = 256
 
 # Typographic apostrophes, as phone keyboards type them in "don’t".
 _APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'"})
@@ -42,6 +46,9 @@ def _is_latin(ch: str) -> bool:
     return ch < "\u0370" or "\u1e00" <= ch <= "\u1eff"
 
 
+# The handoff checks and the small-talk match fold the same message about a
+# dozen times per answer, so recent results are kept.
+@functools.lru_cache(maxsize=FOLD_CACHE_SIZE)
 def fold(text: str) -> str:
     """Lower-case ``text``, drop accents of Latin letters and straighten apostrophes.
 
@@ -51,15 +58,19 @@ def fold(text: str) -> str:
     into their jamo. Full-width forms become ASCII, and Arabic loses its
     vowel marks and the hamza on alif.
     """
+    if text.isascii():
+        # NFKC leaves ASCII unchanged, and no ASCII character has a mark to
+        # drop, so lower case is all that is left to do.
+        return text.lower()
     lowered = unicodedata.normalize("NFKC", text).lower().translate(_APOSTROPHES)
     lowered = _ARABIC_MARKS.sub("", lowered.translate(_ARABIC_ALIF))
     folded = []
     for ch in lowered:
-        if _is_latin(ch):
+        if ch.isascii() or not _is_latin(ch):
+            folded.append(ch)
+        else:
             decomposed = unicodedata.normalize("NFKD", ch)
             folded.append("".join(c for c in decomposed if not unicodedata.combining(c)))
-        else:
-            folded.append(ch)
     return "".join(folded)
 
 
