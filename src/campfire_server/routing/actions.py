@@ -636,9 +636,7 @@ def refresh_queue(
     for entry in remaining:
         row = by_id[entry.id]
         position = positions[entry.id]
-        wait = rules.estimate_wait_seconds(
-            position, rules.serving_capacity(entry, agents), average
-        )
+        wait = rules.estimate_wait_seconds(position, rules.serving_capacity(entry, agents), average)
         unroutable = rules.unroutable_skills(json.loads(row["required_skills"]), agents)
         stored = (
             row["queue_position"],

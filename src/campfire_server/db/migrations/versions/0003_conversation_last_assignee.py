@@ -6,15 +6,15 @@ earlier handoffs, so an agent assigned by hand was never found, and an
 earlier handoff's agent won over a later assignee. Existing rows get the
 current assignee, else the agent of the latest assigned handoff.
 
-Revision ID: 0005_conversation_last_assignee
-Revises: 0004_agent_status_source
+Revision ID: 0003_conversation_last_assignee
+Revises: 0002_routing
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0005_conversation_last_assignee"
-down_revision = "0004_agent_status_source"
+revision = "0003_conversation_last_assignee"
+down_revision = "0002_routing"
 branch_labels = None
 depends_on = None
 
