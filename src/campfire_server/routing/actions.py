@@ -194,6 +194,8 @@ def update_agent(
             "agent status changed",
             extra={"organization_id": org_id, "agent_id": agent_id, "status": changes["status"]},
         )
+    # NOTE: a handoff that stays with an agent who goes away or offline keeps
+    # status "assigned" and a wait of 0, unlike a new handoff for that agent.
     if changes.get("status") == "offline" and service.current_policy().requeue_on_offline:
         _return_to_queue(tx, org_id, agent_id, include_manual=False, now_ms=now)
 
