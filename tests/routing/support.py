@@ -96,8 +96,10 @@ async def check_invariants(db: Database, org_id: str) -> dict[str, Any]:
     * no agent has more open conversations than its capacity;
     * each conversation has at most one open handoff;
     * an assigned handoff's agent is its conversation's assignee;
-    * a queued handoff's conversation has no assignee;
-    * no queued handoff could be taken by an online agent with spare capacity.
+    * a queued handoff either has no agent and its conversation no assignee,
+      or waits for its conversation's assignee, who is not online;
+    * no queued handoff without an agent could be taken by an online agent
+      with spare capacity.
     """
 
     def work(tx):  # type: ignore[no-untyped-def]
@@ -132,11 +134,12 @@ async def check_invariants(db: Database, org_id: str) -> dict[str, Any]:
             assert row["agent_id"] == row["assigned_agent_id"], row
             assert row["conversation_status"] in ("open", "pending"), row
         else:
-            assert row["agent_id"] is None, row
-            assert row["assigned_agent_id"] is None, row
+            assert row["agent_id"] == row["assigned_agent_id"], row
+            statuses = {agent["id"]: agent["status"] for agent in agents}
+            assert row["agent_id"] is None or statuses[row["agent_id"]] != "online", row
 
     for row in open_handoffs:
-        if row["status"] != "queued":
+        if row["status"] != "queued" or row["agent_id"] is not None:
             continue
         needed = set(json.loads(row["required_skills"]))
         for agent in agents:

@@ -255,6 +255,209 @@ async def test_manual_assignment_takes_queued_handoff(client, db, tenant):
     assert [item["data"]["agentId"] for item in assigned] == ["agent_beta"]
 
 
+async def test_new_handoff_waits_for_offline_assignee(client, db, tenant):
+    await add_agent(client, tenant, "agent_alpha")
+    await add_agent(client, tenant, "agent_beta", status="offline")
+    conversation = await create_conversation(client, tenant)
+    await client.patch(
+        f"/conversations/{conversation['id']}",
+        json={"assignedAgentId": "agent_beta"},
+        headers=tenant.headers,
+    )
+
+    response = await hand_off(client, tenant, conversation["id"])
+
+    assert response.status_code == 201, response.text
+    body = response.json()
+    assert body["status"] == "queued"
+    assert body["agentId"] == "agent_beta"
+    assert body["agentName"] is None
+    assert body["position"] == 1
+    assert body["estimatedWaitTime"] is None
+    assert body["assignedAt"] is None
+    [requested] = await events(db, tenant.org_id, "handoff.requested")
+    assert requested["data"]["status"] == "queued"
+    assert requested["data"]["agentId"] == "agent_beta"
+    assert requested["data"]["estimatedWaitTime"] is None
+    assert requested["data"]["position"] == 1
+    assert await events(db, tenant.org_id, "handoff.assigned") == []
+    # Routing never gives another agent a conversation assigned by hand.
+    unchanged = await get_conversation(client, tenant, conversation["id"])
+    assert unchanged["assignedAgentId"] == "agent_beta"
+    await check_invariants(db, tenant.org_id)
+
+    await patch_agent(client, tenant, "agent_beta", status="online")
+
+    handoff = await get_handoff(client, tenant, conversation["id"])
+    assert handoff["status"] == "assigned"
+    assert handoff["agentId"] == "agent_beta"
+    assert handoff["estimatedWaitTime"] == 0
+    [assigned] = await events(db, tenant.org_id, "handoff.assigned")
+    assert assigned["data"]["agentId"] == "agent_beta"
+    assert assigned["data"]["status"] == "assigned"
+    await check_invariants(db, tenant.org_id)
+
+
+async def test_waiting_assignee_completes_handoff(client, db, tenant):
+    await add_agent(client, tenant, "agent_beta", status="offline")
+    conversation = await create_conversation(client, tenant)
+    await client.patch(
+        f"/conversations/{conversation['id']}",
+        json={"assignedAgentId": "agent_beta"},
+        headers=tenant.headers,
+    )
+    assert (await hand_off(client, tenant, conversation["id"])).json()["status"] == "queued"
+
+    completed = await client.post(
+        f"/conversations/{conversation['id']}/handoff/complete", headers=tenant.headers
+    )
+
+    assert completed.status_code == 200, completed.text
+    assert completed.json()["status"] == "completed"
+    assert completed.json()["agentId"] == "agent_beta"
+    unassigned = await get_conversation(client, tenant, conversation["id"])
+    assert unassigned["assignedAgentId"] is None
+    await check_invariants(db, tenant.org_id)
+
+
+async def test_waiting_handoff_ignores_other_queue(client, db, tenant):
+    await add_agent(client, tenant, "agent_beta", status="offline", capacity=1)
+    first_id, first = await new_handoff(client, tenant)
+    conversation = await create_conversation(client, tenant)
+    await client.patch(
+        f"/conversations/{conversation['id']}",
+        json={"assignedAgentId": "agent_beta"},
+        headers=tenant.headers,
+    )
+    waiting = (await hand_off(client, tenant, conversation["id"])).json()
+    last_id, last = await new_handoff(client, tenant)
+
+    assert first["position"] == 1
+    assert waiting["position"] == 1
+    assert last["position"] == 2
+
+    # Beta is full with the conversation it holds, yet takes its handoff.
+    await patch_agent(client, tenant, "agent_beta", status="online")
+
+    assert (await get_handoff(client, tenant, conversation["id"]))["status"] == "assigned"
+    assert (await get_handoff(client, tenant, first_id))["status"] == "queued"
+    assert (await get_handoff(client, tenant, last_id))["position"] == 2
+    await check_invariants(db, tenant.org_id)
+
+
+async def test_reopening_handoff_skips_offline_resolver(client, db, tenant):
+    await add_agent(client, tenant, "agent_alpha")
+    conversation_id, first = await new_handoff(client, tenant)
+    assert first["agentId"] == "agent_alpha"
+    await client.patch(
+        f"/conversations/{conversation_id}", json={"status": "resolved"}, headers=tenant.headers
+    )
+    await patch_agent(client, tenant, "agent_alpha", status="offline")
+    await add_agent(client, tenant, "agent_beta")
+
+    response = await hand_off(client, tenant, conversation_id)
+
+    assert response.status_code == 201, response.text
+    assert response.json()["status"] == "assigned"
+    assert response.json()["agentId"] == "agent_beta"
+    conversation = await get_conversation(client, tenant, conversation_id)
+    assert conversation["status"] == "open"
+    assert conversation["assignedAgentId"] == "agent_beta"
+    await check_invariants(db, tenant.org_id)
+
+
+async def test_reopening_handoff_returns_to_resolver(client, db, tenant):
+    await add_agent(client, tenant, "agent_alpha")
+    conversation_id, _ = await new_handoff(client, tenant)
+    await client.patch(
+        f"/conversations/{conversation_id}", json={"status": "resolved"}, headers=tenant.headers
+    )
+    # Beta has been idle longer, so only the previous-agent rule picks alpha.
+    await add_agent(client, tenant, "agent_beta")
+    await patch_agent(client, tenant, "agent_alpha", status="offline")
+    await patch_agent(client, tenant, "agent_alpha", status="online")
+
+    response = await hand_off(client, tenant, conversation_id)
+
+    assert response.json()["status"] == "assigned"
+    assert response.json()["agentId"] == "agent_alpha"
+    await check_invariants(db, tenant.org_id)
+
+
+async def test_previous_agent_assigned_by_hand(client, db, tenant):
+    await add_agent(client, tenant, "agent_alpha")
+    await add_agent(client, tenant, "agent_beta")
+    conversation = await create_conversation(client, tenant)
+    for assignee in ("agent_beta", None):
+        await client.patch(
+            f"/conversations/{conversation['id']}",
+            json={"assignedAgentId": assignee},
+            headers=tenant.headers,
+        )
+
+    # Alpha has been idle longer, so normal routing would pick alpha.
+    body = (await hand_off(client, tenant, conversation["id"])).json()
+
+    assert body["status"] == "assigned"
+    assert body["agentId"] == "agent_beta"
+    await check_invariants(db, tenant.org_id)
+
+
+async def test_previous_agent_is_last_holder(client, db, tenant):
+    await add_agent(client, tenant, "agent_alpha")
+    await add_agent(client, tenant, "agent_beta")
+    conversation_id, first = await new_handoff(client, tenant)
+    assert first["agentId"] == "agent_alpha"
+    completed = await client.post(
+        f"/conversations/{conversation_id}/handoff/complete", headers=tenant.headers
+    )
+    assert completed.status_code == 200, completed.text
+    # Beta then held the conversation by hand, after alpha's handoff.
+    for assignee in ("agent_beta", None):
+        await client.patch(
+            f"/conversations/{conversation_id}",
+            json={"assignedAgentId": assignee},
+            headers=tenant.headers,
+        )
+    # Beta has one more conversation, so normal routing would pick alpha.
+    other = await create_conversation(client, tenant)
+    await client.patch(
+        f"/conversations/{other['id']}",
+        json={"assignedAgentId": "agent_beta"},
+        headers=tenant.headers,
+    )
+
+    body = (await hand_off(client, tenant, conversation_id)).json()
+
+    assert body["status"] == "assigned"
+    assert body["agentId"] == "agent_beta"
+    await check_invariants(db, tenant.org_id)
+
+
+async def test_previous_agent_unavailable_falls_back(client, db, tenant):
+    await add_agent(client, tenant, "agent_alpha")
+    await add_agent(client, tenant, "agent_beta", capacity=1)
+    conversation = await create_conversation(client, tenant)
+    for assignee in ("agent_beta", None):
+        await client.patch(
+            f"/conversations/{conversation['id']}",
+            json={"assignedAgentId": assignee},
+            headers=tenant.headers,
+        )
+    other = await create_conversation(client, tenant)
+    await client.patch(
+        f"/conversations/{other['id']}",
+        json={"assignedAgentId": "agent_beta"},
+        headers=tenant.headers,
+    )
+
+    body = (await hand_off(client, tenant, conversation["id"])).json()
+
+    assert body["status"] == "assigned"
+    assert body["agentId"] == "agent_alpha"
+    await check_invariants(db, tenant.org_id)
+
+
 async def test_manual_owner_gets_new_handoff(client, db, tenant):
     await add_agent(client, tenant, "agent_alpha")
     await add_agent(client, tenant, "agent_beta")

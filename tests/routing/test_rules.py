@@ -93,6 +93,44 @@ def test_plan_gives_handoff_to_previous_agent():
     ]
 
 
+def test_plan_waits_for_offline_assignee():
+    agents = [agent("free"), agent("owner", status="offline")]
+    queue = [QueueEntry("held", "medium", 1, frozenset(), assignee_id="owner")]
+    assert rules.plan_assignments(queue, agents, now_ms=1000) == []
+
+
+def test_plan_gives_online_assignee_without_slot():
+    # The held conversation already fills the owner's only slot.
+    agents = [agent("owner", capacity=1, load=1, skills=("sales",)), agent("free")]
+    queue = [
+        QueueEntry("held", "low", 1, frozenset({"billing"}), assignee_id="owner"),
+        QueueEntry("other", "medium", 2, frozenset()),
+    ]
+    assert rules.plan_assignments(queue, agents, now_ms=1000) == [
+        ("other", "free"),
+        ("held", "owner"),
+    ]
+
+
+def test_waiting_handoff_competes_with_none():
+    agents = [agent("a", status="offline"), agent("owner", status="offline")]
+    queue = [
+        entry("first", order=1),
+        QueueEntry("held", "urgent", 0, frozenset(), assignee_id="owner"),
+        entry("second", order=3),
+    ]
+    assert rules.queue_positions(queue, agents) == {"held": 1, "first": 1, "second": 2}
+
+
+def test_serving_capacity_of_waiting_handoff():
+    agents = [agent("a", capacity=3), agent("owner", capacity=2, status="offline")]
+    held = QueueEntry("held", "medium", 0, frozenset(), assignee_id="owner")
+    assert rules.serving_capacity(held, agents) == 0
+    assert rules.serving_capacity(entry("open"), agents) == 3
+    agents[1].status = "online"
+    assert rules.serving_capacity(held, agents) == 2
+
+
 def test_queue_order_priority_then_age():
     queue = [
         entry("low-old", "low", 1),

@@ -194,6 +194,8 @@ def update_agent(
             "agent status changed",
             extra={"organization_id": org_id, "agent_id": agent_id, "status": changes["status"]},
         )
+    # NOTE: a handoff that stays with an agent who goes away or offline keeps
+    # status "assigned" and a wait of 0, unlike a new handoff for that agent.
     if changes.get("status") == "offline" and service.current_policy().requeue_on_offline:
         _return_to_queue(tx, org_id, agent_id, include_manual=False, now_ms=now)
 
@@ -265,6 +267,20 @@ def delete_agent(tx: Tx, org_id: str, agent_id: str) -> None:
     )
     for item in conversation_ids:
         _set_assignee(tx, org_id, item["id"], None, now)
+    waiting = tx.all(
+        f"SELECT {service.HANDOFF_COLUMNS} FROM handoffs WHERE org_id = :org_id "
+        "AND agent_id = :agent_id AND status = 'queued'",
+        org_id=org_id,
+        agent_id=agent_id,
+    )
+    for row in waiting:
+        _requeue(tx, row, row["queue_order"], now)
+    tx.execute(
+        "UPDATE conversations SET last_assignee_id = NULL WHERE org_id = :org_id "
+        "AND last_assignee_id = :agent_id",
+        org_id=org_id,
+        agent_id=agent_id,
+    )
     tx.execute("DELETE FROM agents WHERE org_id = :org_id AND id = :id", org_id=org_id, id=agent_id)
     tx.log(log.info, "agent deleted", extra={"organization_id": org_id, "agent_id": agent_id})
     refresh_queue(tx, org_id, now_ms=now)
@@ -359,8 +375,12 @@ def open_handoff(
         )
 
     now = clock.now_ms()
+    owner = conversation["assigned_agent_id"]
     if conversation["status"] == "resolved":
+        # The assignee left from the resolution becomes the previous agent,
+        # who gets the handoff only when routing finds them able to take it.
         _reopen(tx, org_id, conversation, now)
+        owner = None
     handoff_id = ids.new("handoff")
     # Strictly after every queued handoff, so arrivals within one millisecond
     # keep their commit order and no reported position goes stale.
@@ -403,23 +423,10 @@ def open_handoff(
             tx, org_id, conversation_id, _handoff_notice(tx, conversation), handoff_id
         )
 
-    owner = conversation["assigned_agent_id"]
     if owner is not None:
         # A person already owns the conversation; routing never replaces them.
-        row = service.get_handoff_row(tx, handoff_id)
-        _assign(
-            tx,
-            row,
-            owner,
-            now,
-            assigned_by="manual",
-            mailbox_id=conversation["mailbox_id"],
-            requested=True,
-            set_conversation=False,
-        )
-        refresh_queue(tx, org_id, now_ms=now)
-    else:
-        refresh_queue(tx, org_id, now_ms=now, requested_id=handoff_id)
+        _wait_for_assignee(tx, handoff_id, owner, now)
+    refresh_queue(tx, org_id, now_ms=now, requested_id=handoff_id)
     tx.log(
         log.info,
         "handoff requested",
@@ -459,14 +466,16 @@ def complete_handoff(
     """Finish an assigned handoff: free the agent and let the AI reply again.
 
     Raises ``Conflict`` (``HANDOFF_NOT_ASSIGNED``) while the handoff is
-    still queued, because no agent has handled it. Cancel it instead. Raises
+    still queued for no agent in particular, because no agent has handled
+    it. Cancel it instead. A handoff that waits for its conversation's
+    assignee may be completed, because that agent holds the conversation. Raises
     ``Conflict`` (``CONFLICT``) when ``principal`` is an agent token and
     another agent is assigned to the conversation, because completing
     unassigns it.
     """
     conversation, row = _lock_open_handoff(tx, org_id, conversation_id, mailbox_ids)
     conversations.check_assignee_change(principal, conversation, None, "complete its handoff")
-    if row["status"] == "queued":
+    if row["status"] == "queued" and row["agent_id"] is None:
         raise Conflict(
             "no agent has taken this handoff yet; cancel it to hand the conversation back to "
             "the AI",
@@ -560,8 +569,10 @@ def after_conversation_update(
     now = clock.now_ms()
     row = service.open_handoff_row(tx, conversation_id)
 
+    agent_id = changes.get("assigned_agent_id")
+    if agent_id is not None:
+        _remember_assignee(tx, conversation_id, agent_id)
     if row is not None and "assigned_agent_id" in changes:
-        agent_id = changes["assigned_agent_id"]
         if agent_id is None:
             _requeue(tx, row, row["queue_order"], now)
         else:
@@ -615,14 +626,18 @@ def refresh_queue(
     plan = rules.plan_assignments(entries, agents, now)
     for handoff_id, agent_id in plan:
         row = by_id[handoff_id]
+        # A handoff that waited for its conversation's assignee keeps the
+        # assignment made by hand.
+        waited = row["agent_id"] is not None
         _assign(
             tx,
             row,
             agent_id,
             now,
-            assigned_by="auto",
+            assigned_by="manual" if waited else "auto",
             mailbox_id=row["mailbox_id"],
             requested=handoff_id == requested_id,
+            set_conversation=not waited,
         )
     assigned = {handoff_id for handoff_id, _agent_id in plan}
     remaining = [entry for entry in entries if entry.id not in assigned]
@@ -634,9 +649,7 @@ def refresh_queue(
     for entry in remaining:
         row = by_id[entry.id]
         position = positions[entry.id]
-        wait = rules.estimate_wait_seconds(
-            position, rules.online_capacity(agents, entry.required_skills), average
-        )
+        wait = rules.estimate_wait_seconds(position, rules.serving_capacity(entry, agents), average)
         unroutable = rules.unroutable_skills(json.loads(row["required_skills"]), agents)
         stored = (
             row["queue_position"],
@@ -732,6 +745,29 @@ def _requeue(tx: Tx, row: dict[str, Any], queue_order: int, now: int) -> None:
     )
 
 
+def _wait_for_assignee(tx: Tx, handoff_id: str, agent_id: str, now: int) -> None:
+    """Make a queued handoff wait for its conversation's assignee ``agent_id`` alone.
+
+    ``refresh_queue`` assigns it to that agent once the agent is online.
+    """
+    tx.execute(
+        "UPDATE handoffs SET agent_id = :agent_id, queue_position = NULL, "
+        "estimated_wait_seconds = NULL, updated_at = :now WHERE id = :id AND status = 'queued'",
+        agent_id=agent_id,
+        now=now,
+        id=handoff_id,
+    )
+
+
+def _remember_assignee(tx: Tx, conversation_id: str, agent_id: str) -> None:
+    """Store ``agent_id`` as the agent who held the conversation last, for later handoffs."""
+    tx.execute(
+        "UPDATE conversations SET last_assignee_id = :agent_id WHERE id = :id",
+        agent_id=agent_id,
+        id=conversation_id,
+    )
+
+
 def _return_to_queue(
     tx: Tx, org_id: str, agent_id: str, *, include_manual: bool, now_ms: int
 ) -> None:
@@ -799,6 +835,8 @@ def _finish(
 def _set_assignee(
     tx: Tx, org_id: str, conversation_id: str, agent_id: str | None, now: int
 ) -> None:
+    if agent_id is not None:
+        _remember_assignee(tx, conversation_id, agent_id)
     sequence = tx.value(
         "UPDATE conversations SET assigned_agent_id = :agent_id, updated_at = :now, "
         "event_seq = event_seq + 1 WHERE id = :id RETURNING event_seq",
@@ -823,12 +861,16 @@ def _set_assignee(
 
 
 def _reopen(tx: Tx, org_id: str, conversation: dict[str, Any], now: int) -> None:
+    """Reopen a resolved conversation and release its assignee, as a customer message does."""
     sequence = tx.value(
-        "UPDATE conversations SET status = 'open', resolved_at = NULL, updated_at = :now, "
-        "event_seq = event_seq + 1 WHERE id = :id RETURNING event_seq",
+        "UPDATE conversations SET status = 'open', resolved_at = NULL, assigned_agent_id = NULL, "
+        "updated_at = :now, event_seq = event_seq + 1 WHERE id = :id RETURNING event_seq",
         now=now,
         id=conversation["id"],
     )
+    changes: dict[str, Any] = {"status": "open"}
+    if conversation["assigned_agent_id"] is not None:
+        changes["assignedAgentId"] = None
     row = conversations.get_conversation_row(tx, org_id, conversation["id"])
     emit(
         tx,
@@ -836,7 +878,7 @@ def _reopen(tx: Tx, org_id: str, conversation: dict[str, Any], now: int) -> None
         type=records.CONVERSATION_UPDATED,
         data={
             "conversation": conversations.conversation_view(tx, row).model_dump(mode="json"),
-            "changes": {"status": "open"},
+            "changes": changes,
         },
         conversation_id=conversation["id"],
         mailbox_id=row["mailbox_id"],

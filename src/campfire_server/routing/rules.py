@@ -2,9 +2,13 @@
 
 * An agent can take a handoff when the agent is online, has every required
   skill and has fewer open assignments than its capacity.
-* A handoff of a conversation that an agent handled before (the agent of
-  its latest earlier handoff) goes back to that agent when the agent can
-  take it, so a reopened conversation returns to the person who handled it.
+* A handoff of a conversation that has an assignee waits for that agent
+  alone and goes to the agent once the agent is online, whatever the
+  agent's load and skills, because the conversation already counts against
+  the agent's capacity.
+* A handoff of a conversation without an assignee goes to the agent who
+  held the conversation last, through routing or by hand, when that agent
+  can take it, so a reopened conversation returns to the same person.
 * Among the other agents the one with the fewest open assignments wins,
   then the one idle longest (the earliest ``idle_since``: the later of
   coming online and the last assignment), then the smallest id, so the
@@ -70,8 +74,10 @@ class QueueEntry:
     priority: str
     queue_order: int
     required_skills: frozenset[str]
-    # The agent of the conversation's latest earlier handoff, if any.
+    # The agent who held the conversation last, if any.
     previous_agent_id: str | None = None
+    # The conversation's assignee, when the handoff waits for that agent alone.
+    assignee_id: str | None = None
 
 
 def normalise_skills(skills: Iterable[str], field: str = "requiredSkills") -> list[str]:
@@ -127,7 +133,7 @@ def choose_agent(
 ) -> AgentState | None:
     """Return the agent who should take a handoff needing ``required``, or None.
 
-    ``previous`` is the agent who handled the conversation before, who wins
+    ``previous`` is the agent who held the conversation last, who wins
     whenever that agent can take the handoff.
     """
     candidates = [agent for agent in agents if can_take(agent, required)]
@@ -147,14 +153,29 @@ def plan_assignments(
     """Walk the queue in order and give each handoff the best agent free for it.
 
     A handoff that no free agent can take does not block the ones behind it
-    that need other skills. Returns ``(handoff_id, agent_id)`` pairs in the
-    order they were decided; ``agents`` is left unchanged.
+    that need other skills. A handoff with an ``assignee_id`` goes to that
+    agent as soon as the agent is online, and to no one else. Returns
+    ``(handoff_id, agent_id)`` pairs in the order they were decided;
+    ``agents`` is left unchanged.
     """
     working = [replace(agent) for agent in agents]
+    by_id = {agent.id: agent for agent in working}
     plan: list[tuple[str, str]] = []
+    # Assignments only add load, so once every online agent is full, all stay full.
+    all_full = False
     for entry in sorted(queue, key=queue_sort_key):
-        if not any(agent.status == "online" and agent.load < agent.capacity for agent in working):
-            break
+        if entry.assignee_id is not None:
+            assignee = by_id.get(entry.assignee_id)
+            if assignee is not None and assignee.status == "online":
+                # The conversation already counts in the assignee's load.
+                assignee.idle_since = now_ms
+                plan.append((entry.id, assignee.id))
+            continue
+        all_full = all_full or not any(
+            agent.status == "online" and agent.load < agent.capacity for agent in working
+        )
+        if all_full:
+            continue
         agent = choose_agent(working, entry.required_skills, entry.previous_agent_id)
         if agent is None:
             continue
@@ -169,9 +190,17 @@ def queue_positions(queue: Iterable[QueueEntry], agents: Sequence[AgentState]) -
 
     Two handoffs compete when they need the same skills or when some agent,
     whatever the agent's status, has the skills of both. A handoff's
-    position is one more than the competing handoffs ahead of it.
+    position is one more than the competing handoffs ahead of it. A handoff
+    that waits for its conversation's assignee competes with none, because
+    the assignee takes it without a free slot, so its position is 1.
     """
-    ordered = sorted(queue, key=queue_sort_key)
+    positions: dict[str, int] = {}
+    ordered: list[QueueEntry] = []
+    for entry in sorted(queue, key=queue_sort_key):
+        if entry.assignee_id is not None:
+            positions[entry.id] = 1
+        else:
+            ordered.append(entry)
     servers: dict[frozenset[str], frozenset[str]] = {}
     for entry in ordered:
         if entry.required_skills not in servers:
@@ -180,7 +209,6 @@ def queue_positions(queue: Iterable[QueueEntry], agents: Sequence[AgentState]) -
             )
 
     seen: Counter[frozenset[str]] = Counter()
-    positions: dict[str, int] = {}
     for entry in ordered:
         mine = servers[entry.required_skills]
         ahead = sum(
@@ -199,6 +227,21 @@ def online_capacity(agents: Iterable[AgentState], required: frozenset[str]) -> i
         agent.capacity
         for agent in agents
         if agent.status == "online" and has_skills(agent, required)
+    )
+
+
+def serving_capacity(entry: QueueEntry, agents: Iterable[AgentState]) -> int:
+    """Return the capacity of the online agents who may take ``entry``.
+
+    For a handoff that waits for its conversation's assignee, that is the
+    assignee's capacity while online and 0 otherwise.
+    """
+    if entry.assignee_id is None:
+        return online_capacity(agents, entry.required_skills)
+    return sum(
+        agent.capacity
+        for agent in agents
+        if agent.id == entry.assignee_id and agent.status == "online"
     )
 
 

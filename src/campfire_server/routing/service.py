@@ -182,11 +182,18 @@ def agent_states(tx: Tx, org_id: str) -> list[AgentState]:
 
 
 def handoff_from_row(row: dict[str, Any], agent_name: str | None = None) -> Handoff:
+    """Build the handoff response of ``row``.
+
+    A queued handoff that waits for its conversation's assignee names that
+    agent in ``agentId`` but has no ``agentName``, which is only for an
+    agent who has the handoff.
+    """
     status = row["status"]
     if status == "assigned":
         position, wait = 0, 0
     elif status == "queued":
         position, wait = row["queue_position"], row["estimated_wait_seconds"]
+        agent_name = None
     else:
         position, wait = None, None
     return Handoff(
@@ -211,7 +218,7 @@ def handoff_from_row(row: dict[str, Any], agent_name: str | None = None) -> Hand
 def handoff_view(tx: Tx, row: dict[str, Any]) -> Handoff:
     """Build the handoff response of ``row``, with its agent's display name."""
     agent_name = None
-    if row["agent_id"] is not None:
+    if row["agent_id"] is not None and row["status"] != "queued":
         agent_name = tx.value(
             "SELECT name FROM agents WHERE org_id = :org_id AND id = :id",
             org_id=row["org_id"],
@@ -247,17 +254,15 @@ def latest_handoff_row(tx: Tx, conversation_id: str) -> dict[str, Any] | None:
 def queued_rows(tx: Tx, org_id: str) -> list[dict[str, Any]]:
     """Return the organization's queued handoffs with their conversation's mailbox.
 
-    Each row also has ``previous_agent_id``, the agent of the conversation's
-    latest earlier handoff that an agent took, which routing prefers.
+    Each row also has ``previous_agent_id``, the agent who held the
+    conversation last (``conversations.last_assignee_id``), which routing
+    prefers. A queued row's ``agent_id`` is the conversation's assignee
+    that the handoff waits for, or None.
     """
-    # NOTE: an agent who was assigned by a PATCH alone, without a handoff,
-    # leaves no handoff row, so such a conversation has no previous agent.
     columns = ", ".join(f"h.{column.strip()}" for column in HANDOFF_COLUMNS.split(","))
     return tx.all(
         f"SELECT {columns}, c.mailbox_id AS mailbox_id, "
-        "(SELECT p.agent_id FROM handoffs p WHERE p.conversation_id = h.conversation_id "
-        "AND p.id <> h.id AND p.agent_id IS NOT NULL "
-        "ORDER BY p.created_at DESC, p.id DESC LIMIT 1) AS previous_agent_id "
+        "c.last_assignee_id AS previous_agent_id "
         "FROM handoffs h JOIN conversations c ON c.id = h.conversation_id "
         "WHERE h.org_id = :org_id AND h.status = 'queued'",
         org_id=org_id,
@@ -271,6 +276,7 @@ def queue_entry(row: dict[str, Any]) -> QueueEntry:
         queue_order=row["queue_order"],
         required_skills=frozenset(json.loads(row["required_skills"] or "[]")),
         previous_agent_id=row.get("previous_agent_id"),
+        assignee_id=row["agent_id"],
     )
 
 
