@@ -106,31 +106,37 @@ _SUPPORT_WORDS_BY_LANGUAGE = {
         cancel subscription delete login log update download shipping delivered payment
         crashed crashing upgrade discount package arrive email plan card refunded add-on""",
     "de": """passwort bestellung rechnung rechnungen abrechnung zahlung kundigen loschen anmelden
-        lieferung versand geld zuruck ruckerstattung erstattung hilfe fehlgeschlagen falsch
+        lieferung versand zuruck ruckerstattung erstattung hilfe fehlgeschlagen falsch
         falscher geliefert kreditkarte aktualisieren herunterladen uberweisung zahlen bekommen
         beantragen funktioniert wann mitarbeiter sprechen dauert abgebucht doppelt abo
-        kommt gibt""",
+        kommt gibt fehler bezahlen verloren wechseln tarif gesperrt verspatet seite ladt
+        erreiche kundigung vertrag kundendienst lieferzeit stornieren""",
     "fr": """remboursement rembourser commande commandes facture factures facturation livraison
         colis compte connecter connexion oublie annuler supprimer modifier changer telecharger
         paiement echoue recu virement bancaire conseiller delai aide besoin obtenir quand
-        reinitialisation lien plante abime mot passe adresse invalide promo""",
+        reinitialisation lien plante abime mot passe adresse invalide promo erreur retard
+        forfait bloque perdu marche contacter joindre resilier expedition""",
     "es": """contrasena suscripcion factura facturas facturacion cuenta correo electronico
         aplicacion cierra eliminar rechazado enlace caducado actualizar tarjeta hablar
         descargar envio llego equivocado quiero transferencia descuento estudiantes ayuda
-        obtengo iniciar sesion otra vez cobraron olvide""",
+        obtengo iniciar sesion otra vez cobraron olvide retrasado pagar cambiar carga
+        paquete contacto devolucion cobro""",
     "pt": """senha assinatura faturas conta entrar aplicativo sozinho excluir recusado
         encomenda cobranca expirou cobrado duas vezes atualizar cartao atendente baixar
         demora entrega recebi errado dinheiro volta boleto estudante faco obter mudar cade
-        consigo chega""",
+        consigo chega atrasado erro trocar pacote carrega
+        falo devolucao""",
     "it": """rimborso ottengo dimenticato ordine annullare abbonamento accedere fattura fatture
         fatturazione sbagliata sbagliato cambiare indirizzo chiude sempre eliminare riuscito
         pacco aiuto aggiornare credito parlare operatore scaricare spedizione ricevuto
-        voglio bonifico sconto studenti arriva""",
+        voglio bonifico sconto studenti arriva ritardo errore piano carica smarrito
+        contatto bloccato bloccata pagare spedito reso""",
     "nl": """terug krijg wachtwoord vergeten bestelling opzeggen inloggen factuur facturen
         facturering klopt wijzigen crasht steeds verwijderen betaling mislukt wanneer pakket
         hulp verlopen afgeschreven keer betaalkaart bijwerken medewerker praten duurt
         levering verkeerd ontvangen terugbetaling aanvragen betalen overschrijving
-        studentenkorting krijgen e-mailadres emailadres""",
+        studentenkorting krijgen e-mailadres emailadres vertraagd fout kiezen kwijt
+        geblokkeerd laadt bereik jullie retour""",
     "pl": """zwrot pieniedzy haslo hasla zamowienie anulowac subskrypcje zalogowac faktura bledna
         zmiana adresu aplikacja zawiesza usunac platnosc nieudana kiedy dotrze paczka
         pomoc rozliczeniem wygasl pobrano razy zaktualizowac karte rozmowa konsultantem
@@ -192,6 +198,10 @@ _SHARED_WORDS = {
     "konto": ("de", "pl"),
     "paket": ("de", "tr"),
     "ne": ("fr", "tr"),
+    "pagina": ("es", "pt", "it"),
+    "bloqueado": ("es", "pt"),
+    "bloqueada": ("es", "pt"),
+    "perdido": ("es", "pt"),
 }
 # A French elided article or pronoun ("d'aide", "j'ai", "qu'il") is worth a
 # function word, and "l'" a shared word of French and Italian ("l'app").
