@@ -536,8 +536,7 @@ def test_kb_import_skips_invalid_rows(tmp_path):
 
 
 def test_kb_import_without_valid_rows_fails(tmp_path):
-    url = f"sqlite:///{tmp_path / 'kb.db'}"
-    assert campfire("migrate", database_url=url).returncode == 0
+    url = kb_database(tmp_path)
     rows = tmp_path / "articles.jsonl"
     rows.write_text(json.dumps({"id": "a1", "title": "T", "text": ""}) + "\n", encoding="utf-8")
 
@@ -613,8 +612,7 @@ def test_kb_import_skips_invalid_files(tmp_path):
 
 
 def test_kb_import_without_valid_files_fails(tmp_path):
-    url = f"sqlite:///{tmp_path / 'kb.db'}"
-    assert campfire("migrate", database_url=url).returncode == 0
+    url = kb_database(tmp_path)
     folder = tmp_path / "articles"
     folder.mkdir()
     (folder / "empty.md").write_text("")
@@ -625,6 +623,33 @@ def test_kb_import_without_valid_files_fails(tmp_path):
     assert "skipped file 'empty.md'" in result.stderr
     assert "nothing imported: all 1 files" in result.stderr
     assert result.stdout == ""
+
+
+def test_kb_import_checks_arguments_first(tmp_path):
+    url = kb_database(tmp_path)
+    folder = tmp_path / "articles"
+    folder.mkdir()
+    (folder / "empty.md").write_text("")
+    (folder / "refunds.md").write_text("# Refunds\n\nRefunds take five days.\n")
+    rows = tmp_path / "rows.jsonl"
+    rows.write_text('{"title": "No content"}\n')
+
+    for path in (folder, rows):
+        result = campfire("kb", "import", str(path), "--org", "org_nope", database_url=url)
+
+        assert result.returncode != 0, path
+        assert result.stderr.startswith("error: organization org_nope not found"), result.stderr
+        assert "skipped" not in result.stderr, result.stderr
+        assert result.stdout == "", path
+
+    missing = tmp_path / "missing"
+    result = campfire("kb", "import", str(missing), "--org", "org_nope", database_url=url)
+
+    assert result.returncode != 0
+    assert "no such file or folder" in result.stderr
+    assert "org_nope" not in result.stderr
+    listed = campfire("kb", "search", "refunds", "--org", "org_acme", database_url=url)
+    assert listed.stdout == "no article matches the query\n"
 
 
 def test_migrate_reports_one_outcome(tmp_path):

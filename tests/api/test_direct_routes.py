@@ -8,7 +8,7 @@ import re
 from campfire_server.api import route_table
 from campfire_server.api.route_table import RouteTable
 from tests.api.test_errors import assert_envelope
-from tests.helpers import create_conversation
+from tests.helpers import create_conversation, ensure_agent
 
 MESSAGES = "/api/v2/conversations/{conversation_id}/messages"
 CONVERSATION = "/api/v2/conversations/{conversation_id}"
@@ -32,9 +32,12 @@ async def _exchanges(client, tenant, other_tenant) -> list[tuple[str, int, list,
     assert response.status_code == 200, response.text
     messages = f"/conversations/{conversation['id']}/messages"
     message = {"content": "Where is my order?", "authorType": "customer"}
+    await ensure_agent(client, tenant, "agent_direct")
+    agent_reply = {"content": "On its way", "authorType": "agent", "authorId": "agent_direct"}
     requests = {
         "created": ("POST", messages, message, tenant),
-        "agent reply": ("POST", messages, {"content": "On its way", "authorType": "agent"}, tenant),
+        "agent reply": ("POST", messages, agent_reply, tenant),
+        "agent reply without author": ("POST", messages, {**agent_reply, "authorId": None}, tenant),
         "too long": ("POST", messages, {**message, "content": "x" * 10_001}, tenant),
         "wrong type": ("POST", messages, {**message, "authorType": 3}, tenant),
         "unknown field": ("POST", messages, {**message, "colour": "red"}, tenant),
@@ -85,6 +88,7 @@ async def test_direct_answers_match_router(app, client, tenant, other_tenant, mo
     assert statuses == {
         "created": 201,
         "agent reply": 201,
+        "agent reply without author": 400,
         "too long": 400,
         "wrong type": 400,
         "unknown field": 400,

@@ -413,6 +413,32 @@ async def test_api_key_agent_author_must_exist(client, tenant, other_tenant):
     assert customer.json()["error"]["details"]["field"] == "authorId"
 
 
+async def test_api_key_agent_message_needs_author(client, tenant):
+    conversation = await create(client, tenant)
+    path = f"/conversations/{conversation['id']}/messages"
+    bodies = [
+        {"content": "x", "authorType": "agent"},
+        {"content": "x", "authorType": "agent", "authorId": None},
+        {"content": "note", "authorType": "agent", "private": True},
+    ]
+
+    for body in bodies:
+        rejected = await client.post(path, json=body, headers=tenant.headers)
+
+        assert rejected.status_code == 400, rejected.text
+        error = rejected.json()["error"]
+        assert error["code"] == "VALIDATION_ERROR"
+        assert error["details"]["field"] == "authorId"
+        assert error["details"]["value"] is None
+        assert "authorId is missing" in error["message"]
+
+    listed = await client.get(path, headers=tenant.headers)
+    assert listed.json()["data"] == []
+    detail = await get(client, tenant, conversation["id"])
+    assert detail["messageCount"] == 0
+    assert detail["lastMessageAt"] is None
+
+
 async def test_conversation_for_other_customer_403(client, tenant):
     headers = _customer_headers(tenant, "customer_own")
 

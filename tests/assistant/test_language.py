@@ -1,6 +1,7 @@
 import pytest
 
 from campfire_server.assistant.language import DEFAULT_LANGUAGE, detect_language
+from tests.assistant.short_messages import ENGLISH_WITH_LOANWORDS, SHORT_MESSAGES
 
 MESSAGES = [
     ("en", "How do I change the card that my subscription is billed to?"),
@@ -203,3 +204,18 @@ def test_locale_after_earlier_turns():
     assert detect_language("返金希望", locale="") == DEFAULT_LANGUAGE
     # A message with evidence of its own ignores the locale.
     assert detect_language("最悪", locale="zh-CN") == "ja"
+
+
+SHORT_CASES = [
+    (language, message) for language, messages in SHORT_MESSAGES.items() for message in messages
+]
+
+
+@pytest.mark.parametrize(("language", "message"), SHORT_CASES)
+def test_short_support_message_detected(language, message):
+    assert detect_language(message) == language
+
+
+@pytest.mark.parametrize("message", ENGLISH_WITH_LOANWORDS)
+def test_english_with_loanwords_stays_english(message):
+    assert detect_language(message) == "en"

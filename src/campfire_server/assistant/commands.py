@@ -35,10 +35,23 @@ def cmd_kb_import(args: argparse.Namespace, settings_from_args: SettingsHook) ->
     not article fields, and not misspellings of one, are ignored and named
     once on stderr and in the output's ``ignoredFields``.
     The command fails with ``USAGE`` only when rows or files were skipped and
-    none is left to import.
+    none is left to import. The path, the database and the organization are
+    checked before any file is read, so a wrong argument fails without output.
     """
     settings = settings_from_args(args)
     path = Path(args.path)
+    importer.check_source(path)
+    require_migrated(settings.database_url)
+    db = open_database(settings.database_url, pool_size=2)
+    try:
+        db.read_sync(lambda tx: require_organization(tx, args.org))
+        return _import_rows(args, path, db)
+    finally:
+        asyncio.run(db.close())
+
+
+def _import_rows(args: argparse.Namespace, path: Path, db: Any) -> int:
+    """Read, report and import the articles of ``path`` into ``--org``."""
     rows = importer.read_source_rows(path)
     items, skipped = rows.articles, rows.skipped
     unit = "rows" if path.suffix.lower() in (".jsonl", ".ndjson") else "files"
@@ -56,27 +69,22 @@ def cmd_kb_import(args: argparse.Namespace, settings_from_args: SettingsHook) ->
             f"nothing imported: all {len(skipped)} {unit} of {str(path)!r} are invalid; {fix}",
             USAGE,
         )
-    require_migrated(settings.database_url)
-    db = open_database(settings.database_url, pool_size=2)
-    try:
 
-        def work(tx: Any) -> tuple[Any, dict[int, str]]:
-            require_organization(tx, args.org)
-            unknown = actions.find_unknown_mailboxes(tx, args.org, items)
-            kept = [index for index in range(len(items)) if index not in unknown]
-            if not kept:
-                return None, unknown
-            imported = actions.import_articles(
-                tx,
-                args.org,
-                [items[index] for index in kept],
-                labels=[rows.labels[index] for index in kept],
-            )
-            return imported, unknown
+    def work(tx: Any) -> tuple[Any, dict[int, str]]:
+        require_organization(tx, args.org)
+        unknown = actions.find_unknown_mailboxes(tx, args.org, items)
+        kept = [index for index in range(len(items)) if index not in unknown]
+        if not kept:
+            return None, unknown
+        imported = actions.import_articles(
+            tx,
+            args.org,
+            [items[index] for index in kept],
+            labels=[rows.labels[index] for index in kept],
+        )
+        return imported, unknown
 
-        result, unknown = db.write_sync(work)
-    finally:
-        asyncio.run(db.close())
+    result, unknown = db.write_sync(work)
     for index, mailbox_id in unknown.items():
         row = rows.skip(index, _unknown_mailbox_reason(mailbox_id, args.org))
         print(f"skipped {row.label} of {str(path)!r}: {row.reason}", file=sys.stderr)

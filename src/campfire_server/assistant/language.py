@@ -20,7 +20,11 @@ apart by evidence alone (``_han_evidence``):
 A message decides only with enough evidence: at least ``MIN_EVIDENCE``
 points and more than any other language. One strong signal is enough, so is
 two function words, so one ordinary sentence ("Puis-je annuler mon
-abonnement ?", "Come cambio la password?", "我要退款") decides. Short, mixed
+abonnement ?", "Come cambio la password?", "我要退款") decides. A word of
+customer support ("Passwort", "remboursement") is worth one point less than
+a decision, so with any other evidence it decides ("Passwort vergessen").
+The letter hints of one language add at most three strong signals, so
+accented loans ("crème brûlée") do not outweigh English words. Short, mixed
 or kanji-only messages ("no more bots", "nao", "返金希望") fall back to the
 customer's earlier messages, then to the customer's locale (the language of
 the widget, which it stores in the conversation's ``metadata.locale``), then
@@ -71,7 +75,8 @@ _STRONG_SIGNAL_POINTS = MIN_EVIDENCE
 # languages use are in _SHARED_WORDS, and "a", "e" and "do" are left out.
 _FUNCTION_WORDS = {
     "en": """the is are and you my how what can do i to with for this it please not have
-        want would could should does don't i'm there your help thanks""",
+        want would could should does don't i'm there your help thanks our was where when
+        why can't forgot need""",
     "de": """der die das und ist ich nicht mit ein eine einen einem einer wie kann mein meine
         meinen sie bitte mochte habe auf fur zu es was wo warum wird wurde danke hallo
         ihnen konnen mochten nach""",
@@ -91,6 +96,62 @@ _FUNCTION_WORDS = {
         musteri hesabim bu cok ben ama kez hic daha yok""",
 }
 _WORDS = {language: frozenset(words.split()) for language, words in _FUNCTION_WORDS.items()}
+# Words of customer support (refunds, passwords, orders, invoices, accounts)
+# that only one of these languages writes, folded like every token. Each is
+# worth _SUPPORT_WORD_POINTS, one short of a decision, so one such word
+# with any other evidence decides ("Passwort vergessen", "Quiero un
+# reembolso") but a lone word ("Rechnung") does not.
+_SUPPORT_WORDS_BY_LANGUAGE = {
+    "en": """refund refunds password order orders invoice invoices account charged billing
+        cancel subscription delete login log update download shipping delivered payment
+        crashed crashing upgrade discount package arrive email plan card refunded add-on""",
+    "de": """passwort bestellung rechnung rechnungen abrechnung zahlung kundigen loschen anmelden
+        lieferung versand zuruck ruckerstattung erstattung hilfe fehlgeschlagen falsch
+        falscher geliefert kreditkarte aktualisieren herunterladen uberweisung zahlen bekommen
+        beantragen funktioniert wann mitarbeiter sprechen dauert abgebucht doppelt abo
+        kommt gibt fehler bezahlen verloren wechseln tarif gesperrt verspatet seite ladt
+        erreiche kundigung vertrag kundendienst lieferzeit stornieren""",
+    "fr": """remboursement rembourser commande commandes facture factures facturation livraison
+        colis compte connecter connexion oublie annuler supprimer modifier changer telecharger
+        paiement echoue recu virement bancaire conseiller delai aide besoin obtenir quand
+        reinitialisation lien plante abime mot passe adresse invalide promo erreur retard
+        forfait bloque perdu marche contacter joindre resilier expedition""",
+    "es": """contrasena suscripcion factura facturas facturacion cuenta correo electronico
+        aplicacion cierra eliminar rechazado enlace caducado actualizar tarjeta hablar
+        descargar envio llego equivocado quiero transferencia descuento estudiantes ayuda
+        obtengo iniciar sesion otra vez cobraron olvide retrasado pagar cambiar carga
+        paquete contacto devolucion cobro""",
+    "pt": """senha assinatura faturas conta entrar aplicativo sozinho excluir recusado
+        encomenda cobranca expirou cobrado duas vezes atualizar cartao atendente baixar
+        demora entrega recebi errado dinheiro volta boleto estudante faco obter mudar cade
+        consigo chega atrasado erro trocar pacote carrega
+        falo devolucao""",
+    "it": """rimborso ottengo dimenticato ordine annullare abbonamento accedere fattura fatture
+        fatturazione sbagliata sbagliato cambiare indirizzo chiude sempre eliminare riuscito
+        pacco aiuto aggiornare credito parlare operatore scaricare spedizione ricevuto
+        voglio bonifico sconto studenti arriva ritardo errore piano carica smarrito
+        contatto bloccato bloccata pagare spedito reso""",
+    "nl": """terug krijg wachtwoord vergeten bestelling opzeggen inloggen factuur facturen
+        facturering klopt wijzigen crasht steeds verwijderen betaling mislukt wanneer pakket
+        hulp verlopen afgeschreven keer betaalkaart bijwerken medewerker praten duurt
+        levering verkeerd ontvangen terugbetaling aanvragen betalen overschrijving
+        studentenkorting krijgen e-mailadres emailadres vertraagd fout kiezen kwijt
+        geblokkeerd laadt bereik jullie retour""",
+    "pl": """zwrot pieniedzy haslo hasla zamowienie anulowac subskrypcje zalogowac faktura bledna
+        zmiana adresu aplikacja zawiesza usunac platnosc nieudana kiedy dotrze paczka
+        pomoc rozliczeniem wygasl pobrano razy zaktualizowac karte rozmowa konsultantem
+        pobrac ile trwa wysylka otrzymalem zly produkt zaplacic przelewem znizka studentow
+        uzyskac zapomnialem""",
+    "tr": """iade kargo kargom siparis siparisim sifre sifremi hesap hesabimi faturam odeme
+        basarisiz zaman gelir kadar surer edilsin havale miyim indirim ogrenci yanlis urun
+        geldi""",
+}
+_SUPPORT_WORD_POINTS = 3
+# The most that the letter hints of one language add to one text.
+_MAX_LETTER_POINTS = 3 * _STRONG_SIGNAL_POINTS
+_SUPPORT_WORDS = {
+    language: frozenset(words.split()) for language, words in _SUPPORT_WORDS_BY_LANGUAGE.items()
+}
 # Words of one language that are no English word and seldom a loan, each
 # enough alone. Accents are folded, so "perche" is "perché".
 _STRONG_WORDS_BY_LANGUAGE = {
@@ -116,17 +177,53 @@ _SHARED_WORDS = {
     "cambio": ("es", "it"),
     "quanto": ("pt", "it"),
     "plano": ("es", "pt"),
+    "un": ("fr", "es", "it"),
+    "le": ("fr", "it"),
+    "me": ("es", "pt", "it"),
+    "o": ("es", "pt", "it"),
+    "reembolso": ("es", "pt"),
+    "pedido": ("es", "pt"),
+    "cancelar": ("es", "pt"),
+    "pago": ("es", "pt"),
+    "pagamento": ("pt", "it"),
+    "fatura": ("pt", "tr"),
+    "carta": ("es", "it"),
+    "is": ("nl",),
+    "abonnement": ("fr", "nl"),
+    "vergessen": ("de", "nl"),
+    "geld": ("de", "nl"),
+    "komt": ("de", "nl"),
+    "artikel": ("de", "nl"),
+    "downloaden": ("de", "nl"),
+    "konto": ("de", "pl"),
+    "paket": ("de", "tr"),
+    "ne": ("fr", "tr"),
+    "pagina": ("es", "pt", "it"),
+    "bloqueado": ("es", "pt"),
+    "bloqueada": ("es", "pt"),
+    "perdido": ("es", "pt"),
 }
+# A French elided article or pronoun ("d'aide", "j'ai", "qu'il") is worth a
+# function word, and "l'" a shared word of French and Italian ("l'app").
+_ELISION = re.compile(r"\b(?:(d|j|n|qu|c|m|s)|(l))['\u2019][a-z]")
 # Letters that one language uses and the others seldom do, each a strong signal.
 _LETTER_HINTS = {
-    "es": re.compile(r"[ñ¿¡]"),
+    "es": re.compile(r"[ñ¿¡]|ción\b|ciones\b"),
     "pt": re.compile(r"[ãõ]"),
     "de": re.compile(r"[ßäöü]"),
-    "fr": re.compile(r"[èêëœ]|\b(?:à|où)\b"),
-    "it": re.compile(r"\b(?:è|perché|più)\b"),
+    "fr": re.compile(r"[èëœîû]|\b(?:à|où)\b"),
+    "it": re.compile(r"\b(?:è|perché|più)\b|zione\b|zioni\b"),
     "pl": re.compile(r"[łąęśźżćń]"),
     # A dotted capital "İ" lowers to "i" and a combining dot, which only Turkish writes.
     "tr": re.compile(r"[ığş\u0307]"),
+}
+# Letters that two or three of these languages write, worth a shared word to
+# each: "ê" is French and Portuguese ("prêt", "você"), "ç" French and
+# Portuguese, and "é" mostly French, so English loans ("café") stay English.
+_SHARED_LETTERS = {
+    "ê": ("fr", "pt"),
+    "ç": ("fr", "pt"),
+    "é": ("fr",),
 }
 # Scripts that name one supported language, each letter a strong signal.
 # NOTE: Cyrillic counts as Russian and Arabic script as Arabic, so
@@ -233,12 +330,27 @@ def language_scores(text: str) -> dict[str, int]:
         for language, words in _STRONG_WORDS.items():
             if word in words:
                 scores[language] += _STRONG_SIGNAL_POINTS
+        for language, words in _SUPPORT_WORDS.items():
+            if word in words:
+                scores[language] += _SUPPORT_WORD_POINTS
         for language in _SHARED_WORDS.get(word, ()):
             scores[language] += _SHARED_WORD_POINTS
+    for french_only, _french_or_italian in _ELISION.findall(_fold(text)):
+        scores["fr"] += _FUNCTION_WORD_POINTS if french_only else _SHARED_WORD_POINTS
+        if not french_only:
+            scores["it"] += _SHARED_WORD_POINTS
+    for letter, languages in _SHARED_LETTERS.items():
+        for language in languages:
+            scores[language] += _SHARED_WORD_POINTS * lowered.count(letter)
+    letters = dict.fromkeys(SUPPORTED_LANGUAGES, 0)
     for language, hint in _LETTER_HINTS.items():
-        scores[language] += _STRONG_SIGNAL_POINTS * len(hint.findall(lowered))
+        letters[language] += _STRONG_SIGNAL_POINTS * len(hint.findall(lowered))
     if _LETTER_HINTS["tr"].search(lowered):
-        scores["tr"] += _STRONG_SIGNAL_POINTS * len(_TURKISH_SHARED.findall(lowered))
+        letters["tr"] += _STRONG_SIGNAL_POINTS * len(_TURKISH_SHARED.findall(lowered))
+    for language, points in letters.items():
+        # Letters alone decide ("Çok yavaş"), but loans with accents ("crème
+        # brûlée") cannot outweigh the words of another language.
+        scores[language] += min(points, _MAX_LETTER_POINTS)
     for language, script in _SCRIPTS.items():
         scores[language] += _STRONG_SIGNAL_POINTS * len(script.findall(text))
     _han_scores(text, scores)

@@ -294,7 +294,7 @@ def send_message(
         # authorType defaults to customer, but an agent token writes as its agent.
         request = request.model_copy(update={"author_type": "agent"})
     author_type, author_id = _author(principal, request)
-    if author_type == "agent" and author_id is not None and principal.agent_id is None:
+    if author_type == "agent" and principal.agent_id is None:
         _require_agent_author(tx, principal.org_id, author_id)
     if whole_work and tx.pipelined and not (author_type == "customer" and author_id is None):
         return _send_message_in_one_statement(tx, principal, conversation_id, request, author_id)
@@ -461,8 +461,8 @@ def _author(principal: Principal, request: MessageCreate) -> tuple[str, str | No
     A customer token writes as its customer and an agent token, one with an
     ``aid`` claim, as its agent, also when authorType is left out. Either
     raises ``PermissionDenied`` for another author type or another authorId.
-    API keys name any author; ``send_message`` checks that an agent author
-    is an agent of the organization. A customer message cannot be private
+    API keys name any author; ``send_message`` checks that an agent message
+    names an agent of the organization. A customer message cannot be private
     (``ValidationFailed``), because its author must see it.
     """
     author_type, author_id = request.author_type, request.author_id
@@ -513,12 +513,23 @@ def _require_own_author(
         )
 
 
-def _require_agent_author(tx: Tx, org_id: str, author_id: str) -> None:
+def _require_agent_author(tx: Tx, org_id: str, author_id: str | None) -> None:
     """Raise ``ValidationFailed`` unless ``author_id`` is an agent of the organization.
 
-    An agent of another organization gets the same error as an unknown id,
-    so the error reveals nothing about other tenants.
+    An API key has no agent of its own, so its agent messages must name one:
+    a missing ``author_id`` is rejected too. An agent of another organization
+    gets the same error as an unknown id, so the error reveals nothing about
+    other tenants.
     """
+    if author_id is None:
+        raise ValidationFailed(
+            "authorId is missing. An agent message sent with an API key needs the id of an "
+            "agent of this organization (GET /api/v2/agents) as authorId, or send it with the "
+            "agent's own token",
+            field="authorId",
+            value=None,
+            expected="the id of an agent of this organization",
+        )
     exists = tx.value(
         "SELECT 1 AS found FROM agents WHERE org_id = :org_id AND id = :id",
         org_id=org_id,
@@ -527,7 +538,7 @@ def _require_agent_author(tx: Tx, org_id: str, author_id: str) -> None:
     if not exists:
         raise ValidationFailed(
             f"authorId {quoted(author_id)} is not an agent of this organization; "
-            "send the id of one of its agents (GET /api/v2/agents) or leave authorId out",
+            "send the id of one of its agents (GET /api/v2/agents)",
             field="authorId",
             value=shown_text(author_id),
             expected="the id of an agent of this organization",

@@ -166,13 +166,7 @@ def read_source_rows(path: Path) -> SourceRows:
     ``ValidationFailed`` when ``path`` is missing or of an unsupported type,
     and when a JSON Lines line is not UTF-8.
     """
-    if not path.exists():
-        base = "" if path.is_absolute() else f" (read from {str(Path.cwd())!r})"
-        raise ValidationFailed(
-            f"cannot import {str(path)!r}{base}: no such file or folder; check the path",
-            field="path",
-            value=str(path),
-        )
+    check_source(path)
     if path.is_dir():
         files, links = _folder_files(path)
         rows = _read_documents([(file, file.relative_to(path).as_posix()) for file in files])
@@ -181,10 +175,22 @@ def read_source_rows(path: Path) -> SourceRows:
         return rows
     if path.suffix.lower() in (".jsonl", ".ndjson"):
         return read_json_lines(path)
-    if path.suffix.lower() in SUPPORTED_SUFFIXES:
-        # A file named on its own is read even through a symbolic link, which
-        # the caller chose; only links inside a folder are skipped.
-        return _read_documents([(path.resolve(), path.name)])
+    # A file named on its own is read even through a symbolic link, which
+    # the caller chose; only links inside a folder are skipped.
+    return _read_documents([(path.resolve(), path.name)])
+
+
+def check_source(path: Path) -> None:
+    """Raise ``ValidationFailed`` unless ``path`` is a folder or a file of a supported type."""
+    if not path.exists():
+        base = "" if path.is_absolute() else f" (read from {str(Path.cwd())!r})"
+        raise ValidationFailed(
+            f"cannot import {str(path)!r}{base}: no such file or folder; check the path",
+            field="path",
+            value=str(path),
+        )
+    if path.is_dir() or path.suffix.lower() in (".jsonl", ".ndjson", *SUPPORTED_SUFFIXES):
+        return
     raise ValidationFailed(
         f"cannot import {str(path)!r}: expected a folder, a .jsonl file or a "
         ".md, .html or .txt file",
