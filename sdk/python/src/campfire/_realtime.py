@@ -323,9 +323,9 @@ class RealtimeClient:
     (``RATE_LIMIT_EXCEEDED`` when the organization already has its maximum
     number of sockets open, ``TIMEOUT``, ``INTERNAL_ERROR``,
     ``SERVICE_UNAVAILABLE``) is retried with the same backoff, waiting at
-    least the ``retryAfter`` of the error frame. Iteration ends after ``close()``. ``RealtimeError`` is raised
-    when the server rejects the credential or the access, or on any other
-    error code.
+    least the ``retryAfter`` of the error frame. Iteration ends after
+    ``close()``. ``RealtimeError`` is raised when the server rejects the
+    credential or the access, or on any other error code.
 
     **Parameters**
 
