@@ -99,11 +99,22 @@ export class ServiceUnavailableError extends APIError {
 }
 
 export class RealtimeError extends CampfireError {
+  /** The error frame's code, such as `RATE_LIMIT_EXCEEDED`, or the close code. */
   readonly code: string | null;
+  /** Whether a new connection may succeed, as after a full connection limit. */
+  readonly retryable: boolean;
+  /** Seconds the server asked the client to wait, from `details.retryAfter`. */
+  readonly retryAfter: number | null;
 
-  constructor(message: string, code: string | null = null) {
+  constructor(
+    message: string,
+    code: string | null = null,
+    options: { retryable?: boolean; retryAfter?: number | null } = {},
+  ) {
     super(message);
     this.code = code;
+    this.retryable = options.retryable ?? false;
+    this.retryAfter = options.retryAfter ?? null;
   }
 }
 

@@ -9,7 +9,9 @@
  * WebSocket: the global one in browsers and Node 22+, the `ws` package
  * otherwise. When the connection drops, it reconnects with backoff,
  * authenticates, and subscribes again with `since`, so the server replays
- * what was missed. Events seen already are dropped.
+ * what was missed. Events seen already are dropped. A reconnect refused for a
+ * while (a full connection limit, an unavailable server) is retried, and one
+ * refused for good (a rejected credential) fails the client.
  *
  * Two cases resubscribe on an open connection. A replay that reports
  * `hasMore` is continued from the reply's `nextSince` until the server
@@ -25,13 +27,44 @@ import type { RealtimeEvent } from "./types.js";
 /** Close codes after which reconnecting cannot help: rejected credential, forbidden, policy. */
 const FATAL_CLOSE_CODES = new Set([4401, 4403, 1008]);
 const FATAL_ERROR_CODES = new Set(["AUTHENTICATION_ERROR", "AUTHORIZATION_ERROR"]);
+/**
+ * Error frame codes of a rejected `auth` frame that a later connection may not get: the REST
+ * API's retryable 408, 429, 500 and 503. The server sends RATE_LIMIT_EXCEEDED when the
+ * organization already has its maximum number of sockets open. Every other code fails the
+ * client, because the same frame would be rejected again.
+ */
+export const RETRYABLE_ERROR_CODES: ReadonlySet<string> = new Set([
+  "TIMEOUT",
+  "RATE_LIMIT_EXCEEDED",
+  "INTERNAL_ERROR",
+  "SERVICE_UNAVAILABLE",
+]);
 const INITIAL_RECONNECT_DELAY = 0.5;
 const MAX_RECONNECT_DELAY = 30;
+/** A longer `retryAfter` than this is waited for only this long. */
+const MAX_RETRY_AFTER = 60;
 const CONVERSATION_PREFIX = "conversation:";
 
 /** Map the REST base URL (`http://host/api/v2`) to the WebSocket endpoint. */
 export function realtimeUrl(baseUrl: string): string {
   return baseUrl.replace(/\/+$/, "").replace(/^http(s?):\/\//, "ws$1://") + "/realtime";
+}
+
+/** Build the `RealtimeError` for an error frame sent in reply to the `auth` frame. */
+export function authRefusal(data: { code?: unknown; message?: unknown; details?: unknown }): RealtimeError {
+  const code = typeof data.code === "string" ? data.code : null;
+  const details = (typeof data.details === "object" && data.details !== null ? data.details : {}) as {
+    retryAfter?: unknown;
+  };
+  const retryAfter =
+    typeof details.retryAfter === "number" && Number.isFinite(details.retryAfter)
+      ? Math.max(0, details.retryAfter)
+      : null;
+  return new RealtimeError(
+    typeof data.message === "string" ? data.message : "the server rejected the auth frame",
+    code,
+    { retryable: code !== null && RETRYABLE_ERROR_CODES.has(code), retryAfter },
+  );
 }
 
 /** A channel whose events come from a replay that the session requested or continues. */
@@ -240,10 +273,14 @@ export class RealtimeSession {
     return FATAL_CLOSE_CODES.has(code);
   }
 
-  /** Seconds before reconnect `attempt` (0-based): capped exponential with jitter. */
-  reconnectDelay(attempt: number): number {
-    const delay = Math.min(MAX_RECONNECT_DELAY, INITIAL_RECONNECT_DELAY * 2 ** attempt);
-    return delay * (0.5 + this.random() / 2);
+  /**
+   * Seconds before reconnect `attempt` (0-based): capped exponential with jitter, and at least
+   * `retryAfter`, the server's hint, up to 60 s.
+   */
+  reconnectDelay(attempt: number, retryAfter: number | null = null): number {
+    const backoff = Math.min(MAX_RECONNECT_DELAY, INITIAL_RECONNECT_DELAY * 2 ** attempt);
+    const delay = backoff * (0.5 + this.random() / 2);
+    return retryAfter === null ? delay : Math.max(delay, Math.min(MAX_RETRY_AFTER, retryAfter));
   }
 }
 
@@ -317,7 +354,9 @@ export class RealtimeClient implements AsyncIterable<RealtimeEvent> {
     await new Promise<void>((resolve, reject) => {
       // The server rejects other frames until it has accepted the auth frame.
       const timer = setTimeout(() => {
-        reject(new RealtimeError(`no authenticated frame from ${this.url} within 10 s`));
+        reject(
+          new RealtimeError(`no authenticated frame from ${this.url} within 10 s`, null, { retryable: true }),
+        );
         socket.close();
       }, 10_000);
       const settle = (error?: RealtimeError) => {
@@ -326,19 +365,22 @@ export class RealtimeClient implements AsyncIterable<RealtimeEvent> {
         else resolve();
       };
       socket.addEventListener("open", () => socket.send(this.session.authFrame()));
-      socket.addEventListener("error", () => settle(new RealtimeError(`could not connect to ${this.url}`)));
+      socket.addEventListener("error", () =>
+        settle(new RealtimeError(`could not connect to ${this.url}`, null, { retryable: true })),
+      );
       socket.addEventListener("close", (event: { code: number; reason: string }) =>
-        settle(new RealtimeError(`the realtime connection closed (${event.code} ${event.reason})`.trim(), String(event.code))),
+        settle(
+          new RealtimeError(`the realtime connection closed (${event.code} ${event.reason})`.trim(), String(event.code), {
+            retryable: !RealtimeSession.isFatalClose(event.code),
+          }),
+        ),
       );
       socket.addEventListener("message", (event: { data: unknown }) => {
         if (this.socket === socket) return;
         try {
           const frame = this.session.receive(decodeFrame(event.data));
           if (frame?.type === "authenticated") settle();
-          else if (frame?.type === "error") {
-            const data = (frame.data ?? {}) as { code?: string; message?: string };
-            settle(new RealtimeError(data.message ?? "the server rejected the auth frame", data.code ?? null));
-          }
+          else if (frame?.type === "error") settle(authRefusal((frame.data ?? {}) as Record<string, unknown>));
         } catch (error) {
           settle(error as RealtimeError);
         }
@@ -393,18 +435,21 @@ export class RealtimeClient implements AsyncIterable<RealtimeEvent> {
   }
 
   private async reconnect(): Promise<void> {
+    let retryAfter: number | null = null;
     for (let attempt = 0; !this.closed; attempt++) {
-      await new Promise((resolve) => setTimeout(resolve, this.session.reconnectDelay(attempt) * 1000));
+      const delay = this.session.reconnectDelay(attempt, retryAfter);
+      await new Promise((resolve) => setTimeout(resolve, delay * 1000));
       if (this.closed) return;
       try {
         await this.connect();
         this.reconnects += 1;
         return;
       } catch (error) {
-        const code = error instanceof RealtimeError ? error.code : null;
-        if (code && (FATAL_ERROR_CODES.has(code) || RealtimeSession.isFatalClose(Number(code)))) {
-          return this.fail(error as RealtimeError);
-        }
+        // Only a RealtimeError classifies its cause, so any other error is retried.
+        if (error instanceof RealtimeError && !error.retryable) return this.fail(error);
+        retryAfter = error instanceof RealtimeError ? error.retryAfter : null;
+        const code = error instanceof RealtimeError && error.code ? ` (${error.code})` : "";
+        console.warn(`realtime reconnect attempt ${attempt + 1} to ${this.url} failed${code}: ${(error as Error).message}`);
         const limit = this.options.maxReconnectAttempts;
         if (limit !== undefined && attempt + 1 >= limit) {
           return this.fail(new RealtimeError(`could not reconnect to ${this.url} after ${attempt + 1} attempts`));

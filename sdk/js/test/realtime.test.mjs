@@ -150,3 +150,79 @@ test("rejected token raises without reconnecting", async () => {
     await server.close();
   }
 });
+
+test("reconnect delay honours the retry-after hint", () => {
+  const session = new RealtimeSession("tok", () => 0);
+  assert.equal(session.reconnectDelay(0, 5), 5);
+  assert.equal(session.reconnectDelay(0, 0.1), 0.25);
+  assert.equal(session.reconnectDelay(20, 5), 15);
+  assert.equal(session.reconnectDelay(0, 3600), 60);
+});
+
+/**
+ * A realtime server that answers the auth frame of its n-th connection with `answers[n]` (the
+ * last one repeats): "drop" authenticates and then ends the socket without a close frame,
+ * "event" authenticates and answers the next frame with one message event, and an object
+ * refuses with that error.
+ */
+async function scriptedServer(answers) {
+  const tokens = [];
+  const wss = new WebSocketServer({ host: "127.0.0.1", port: 0 });
+  wss.on("connection", (socket) => {
+    socket.once("message", (raw) => {
+      tokens.push(JSON.parse(String(raw)).token);
+      const answer = answers[Math.min(tokens.length, answers.length) - 1];
+      if (typeof answer === "object") {
+        socket.send(JSON.stringify({ type: "error", data: answer.error }));
+        socket.close(answer.close);
+        return;
+      }
+      socket.send(JSON.stringify({ type: "authenticated", data: {} }));
+      if (answer === "drop") return socket.terminate();
+      socket.once("message", () =>
+        socket.send(JSON.stringify({ type: "message", channel: "conversation:conv_1", sequence: 1 })),
+      );
+    });
+  });
+  await new Promise((resolve) => wss.once("listening", resolve));
+  return { port: wss.address().port, tokens, close: () => new Promise((r) => wss.close(r)) };
+}
+
+test("reconnect retries a full connection limit", async () => {
+  const limitReached = {
+    error: { code: "RATE_LIMIT_EXCEEDED", message: "the organization already has 1 open WebSocket connection" },
+    close: 4429,
+  };
+  const server = await scriptedServer(["drop", limitReached, limitReached, "event"]);
+  const client = new CampfireClient({ apiKey: KEY, baseUrl: `http://127.0.0.1:${server.port}/api/v2` });
+  const realtime = client.realtime({ WebSocket, random: () => 0 });
+  try {
+    await realtime.connect();
+    realtime.subscribe("conversation:conv_1");
+    const event = await realtime.next();
+    assert.equal(event.type, "message");
+    assert.equal(realtime.reconnects, 1);
+    assert.equal(server.tokens.length, 4);
+  } finally {
+    realtime.close();
+    await server.close();
+  }
+});
+
+test("reconnect fails on a permanent refusal", async () => {
+  const tooLarge = { error: { code: "PAYLOAD_TOO_LARGE", message: "the frame is too large" }, close: 1009 };
+  const server = await scriptedServer(["drop", tooLarge]);
+  const client = new CampfireClient({ apiKey: KEY, baseUrl: `http://127.0.0.1:${server.port}/api/v2` });
+  const realtime = client.realtime({ WebSocket, random: () => 0 });
+  try {
+    await realtime.connect();
+    await assert.rejects(
+      realtime.next(),
+      (error) => error instanceof RealtimeError && error.code === "PAYLOAD_TOO_LARGE" && error.retryable === false,
+    );
+    assert.equal(server.tokens.length, 2);
+  } finally {
+    realtime.close();
+    await server.close();
+  }
+});

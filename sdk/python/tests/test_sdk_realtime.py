@@ -5,13 +5,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
 
 import pytest
 import websockets
 from conftest import MAILBOX_ID, TEST_KEY, start_dev_server, stop_dev_server
 
 from campfire import AsyncCampfireClient, RealtimeError, RealtimeSession
-from campfire._realtime import realtime_url
+from campfire._realtime import auth_refusal, realtime_url
 
 
 def test_realtime_url_from_base_url():
@@ -76,6 +77,42 @@ def test_session_reconnect_delay_grows_and_caps():
     session = RealtimeSession("tok", random_fraction=lambda: 0.0)
     assert [session.reconnect_delay(n) for n in range(4)] == [0.25, 0.5, 1.0, 2.0]
     assert session.reconnect_delay(20) == 15.0
+
+
+def test_session_reconnect_delay_honours_retry_after():
+    session = RealtimeSession("tok", random_fraction=lambda: 0.0)
+    assert session.reconnect_delay(0, retry_after=5) == 5.0
+    assert session.reconnect_delay(0, retry_after=0.1) == 0.25
+    assert session.reconnect_delay(20, retry_after=5) == 15.0
+    assert session.reconnect_delay(0, retry_after=3600) == 60.0
+
+
+@pytest.mark.parametrize(
+    ("code", "retryable"),
+    [
+        ("RATE_LIMIT_EXCEEDED", True),
+        ("TIMEOUT", True),
+        ("INTERNAL_ERROR", True),
+        ("SERVICE_UNAVAILABLE", True),
+        ("AUTHENTICATION_ERROR", False),
+        ("AUTHORIZATION_ERROR", False),
+        ("VALIDATION_ERROR", False),
+        ("PAYLOAD_TOO_LARGE", False),
+        (None, False),
+    ],
+)
+def test_auth_refusal_retryable_codes(code, retryable):
+    error = auth_refusal({"code": code, "message": "refused"})
+    assert error.code == code
+    assert error.retryable is retryable
+    assert error.retry_after is None
+
+
+def test_auth_refusal_reads_retry_after():
+    frame = {"code": "RATE_LIMIT_EXCEEDED", "message": "m", "details": {"retryAfter": 7}}
+    assert auth_refusal(frame).retry_after == 7.0
+    frame["details"] = {"retryAfter": "soon"}
+    assert auth_refusal(frame).retry_after is None
 
 
 class ReplayServer:
@@ -371,3 +408,106 @@ async def test_customer_resume_continues_past_notes(short_replay_server, custome
 
     assert realtime.reconnects >= 1
     assert seen == ["before", *missed]
+
+
+@pytest.fixture(scope="module")
+def one_socket_server(tmp_path_factory):
+    server = start_dev_server(
+        tmp_path_factory.mktemp("sdk-one-socket"),
+        {"CAMPFIRE_RATE_LIMIT_WEBSOCKET_CONNECTIONS": "1"},
+    )
+    yield server
+    stop_dev_server(server)
+
+
+async def take_only_socket(url: str):
+    """Open a socket with ``TEST_KEY`` once the organization's only slot is free."""
+    while True:
+        connection = await websockets.connect(url)
+        await connection.send(json.dumps({"type": "auth", "token": TEST_KEY}))
+        frame = json.loads(await connection.recv())
+        if frame["type"] == "authenticated":
+            return connection
+        await connection.close()
+        assert frame["data"]["code"] == "RATE_LIMIT_EXCEEDED", frame
+        await asyncio.sleep(0.05)
+
+
+class RefusalWatch(logging.Handler):
+    """Set ``refused`` when the realtime client logs a reconnect refused for the socket limit."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.refused = asyncio.Event()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if "RATE_LIMIT_EXCEEDED" in record.getMessage():
+            self.refused.set()
+
+
+async def test_reconnect_retries_at_socket_limit(one_socket_server, customer_id):
+    api = one_socket_server.api
+    watch = RefusalWatch()
+    logging.getLogger("campfire.realtime").addHandler(watch)
+    async with AsyncCampfireClient(api_key=TEST_KEY, base_url=api) as sdk:
+        conversation = await sdk.conversations.create(customer_id=customer_id)
+        realtime = sdk.realtime()
+        await realtime.connect()
+        filler = None
+        seen: list[str] = []
+        try:
+            await subscribe_live(realtime, f"conversation:{conversation.id}")
+
+            # Another socket takes the only slot while the client is away, as
+            # the sockets of a killed server process keep counting for a while.
+            realtime._connection.transport.abort()
+            filler = await asyncio.wait_for(take_only_socket(realtime.url), 20)
+            receiving = asyncio.create_task(
+                next_customer_message(realtime, "after room is free", seen)
+            )
+            refused = asyncio.create_task(watch.refused.wait())
+            await asyncio.wait({receiving, refused}, timeout=20, return_when="FIRST_COMPLETED")
+            if receiving.done():
+                receiving.result()  # raises the error that ended the client
+            assert watch.refused.is_set()
+
+            await sdk.messages.create(conversation.id, content="while refused")
+            await filler.close()
+            await sdk.messages.create(conversation.id, content="after room is free")
+            await asyncio.wait_for(receiving, 60)
+        finally:
+            logging.getLogger("campfire.realtime").removeHandler(watch)
+            if filler is not None:
+                await filler.close()
+            await realtime.close()
+
+    assert seen == ["while refused", "after room is free"]
+    assert realtime.reconnects == 1
+
+
+async def test_reconnect_raises_on_revoked_key():
+    """A credential rejected on reconnect raises at once instead of retrying."""
+    tokens: list[str] = []
+
+    async def handler(connection) -> None:
+        tokens.append(json.loads(await connection.recv())["token"])
+        if len(tokens) == 1:
+            await connection.send(json.dumps({"type": "authenticated", "data": {}}))
+            connection.transport.abort()
+            return
+        error = {"code": "AUTHENTICATION_ERROR", "message": "the API key was revoked"}
+        await connection.send(json.dumps({"type": "error", "data": error}))
+        await connection.close(4401)
+
+    async with websockets.serve(handler, "127.0.0.1", 0) as listener:
+        port = listener.sockets[0].getsockname()[1]
+        client = AsyncCampfireClient(api_key=TEST_KEY, base_url=f"http://127.0.0.1:{port}/api/v2")
+        realtime = client.realtime()
+        await realtime.connect()
+        with pytest.raises(RealtimeError) as caught:
+            await asyncio.wait_for(realtime.recv(), 20)
+        await realtime.close()
+
+    assert caught.value.code == "AUTHENTICATION_ERROR"
+    assert caught.value.retryable is False
+    assert tokens == [TEST_KEY, TEST_KEY]

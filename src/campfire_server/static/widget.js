@@ -69,6 +69,7 @@
       errUnavailable: 'Chat isn\u2019t available on this page right now.',
       errTooLong: 'That message is too long. Please shorten it to 10,000 characters or fewer.',
       errInvalid: 'That message couldn\u2019t be sent. Please check it and try again.',
+      errNoText: 'That message has no visible text. Please write something and try again.',
       errServer: 'Something went wrong on our side. Please try again in a moment.',
       errLiveBusy: 'Live chat is busy right now, so new replies may take a few seconds to appear.',
       errLive: 'The live connection was interrupted, so new replies may take a few seconds to appear.',
@@ -110,6 +111,7 @@
       errUnavailable: 'Le chat n\u2019est pas disponible sur cette page pour le moment.',
       errTooLong: 'Ce message est trop long : 10 000 caractères au plus.',
       errInvalid: 'Ce message n\u2019a pas pu être envoyé. Vérifiez-le et réessayez.',
+      errNoText: 'Ce message n\u2019a aucun texte visible. Écrivez quelque chose et réessayez.',
       errServer: 'Une erreur s\u2019est produite chez nous. Réessayez dans un instant.',
       errLiveBusy: 'Le chat en direct est saturé : les nouvelles réponses peuvent mettre quelques secondes à s\u2019afficher.',
       errLive: 'La connexion en direct a été interrompue : les nouvelles réponses peuvent mettre quelques secondes à s\u2019afficher.',
@@ -150,6 +152,7 @@
       errUnavailable: 'Der Chat ist auf dieser Seite gerade nicht verfügbar.',
       errTooLong: 'Die Nachricht ist zu lang: höchstens 10.000 Zeichen.',
       errInvalid: 'Die Nachricht konnte nicht gesendet werden. Bitte prüfen Sie sie.',
+      errNoText: 'Die Nachricht enthält keinen sichtbaren Text. Bitte schreiben Sie etwas.',
       errServer: 'Bei uns ist ein Fehler aufgetreten. Bitte versuchen Sie es gleich noch einmal.',
       errLiveBusy: 'Der Live-Chat ist gerade ausgelastet, neue Antworten erscheinen eventuell erst nach einigen Sekunden.',
       errLive: 'Die Live-Verbindung wurde unterbrochen, neue Antworten erscheinen eventuell erst nach einigen Sekunden.',
@@ -193,6 +196,7 @@
       errUnavailable: 'El chat no está disponible en esta página ahora mismo.',
       errTooLong: 'El mensaje es demasiado largo: 10.000 caracteres como máximo.',
       errInvalid: 'No se pudo enviar el mensaje. Revíselo y vuelva a intentarlo.',
+      errNoText: 'El mensaje no tiene texto visible. Escriba algo y vuelva a intentarlo.',
       errServer: 'Algo ha fallado por nuestra parte. Inténtelo de nuevo en un momento.',
       errLiveBusy: 'El chat en directo está saturado: las respuestas nuevas pueden tardar unos segundos en aparecer.',
       errLive: 'La conexión en directo se ha interrumpido: las respuestas nuevas pueden tardar unos segundos en aparecer.',
@@ -233,6 +237,7 @@
       errUnavailable: 'O chat não está disponível nesta página no momento.',
       errTooLong: 'Essa mensagem é longa demais: no máximo 10.000 caracteres.',
       errInvalid: 'Não foi possível enviar essa mensagem. Verifique-a e tente de novo.',
+      errNoText: 'Essa mensagem não tem texto visível. Escreva algo e tente de novo.',
       errServer: 'Algo deu errado do nosso lado. Tente de novo em instantes.',
       errLiveBusy: 'O chat ao vivo está sobrecarregado: novas respostas podem levar alguns segundos para aparecer.',
       errLive: 'A conexão ao vivo foi interrompida: novas respostas podem levar alguns segundos para aparecer.',
@@ -273,6 +278,7 @@
       errUnavailable: 'La chat non è disponibile su questa pagina al momento.',
       errTooLong: 'Il messaggio è troppo lungo: al massimo 10.000 caratteri.',
       errInvalid: 'Impossibile inviare il messaggio. Controllalo e riprova.',
+      errNoText: 'Il messaggio non contiene testo visibile. Scrivi qualcosa e riprova.',
       errServer: 'Si è verificato un errore da parte nostra. Riprova tra poco.',
       errLiveBusy: 'La chat dal vivo è sovraccarica: le nuove risposte potrebbero comparire dopo qualche secondo.',
       errLive: 'La connessione dal vivo si è interrotta: le nuove risposte potrebbero comparire dopo qualche secondo.',
@@ -316,6 +322,7 @@
       errUnavailable: 'De chat is op deze pagina nu niet beschikbaar.',
       errTooLong: 'Dit bericht is te lang: maximaal 10.000 tekens.',
       errInvalid: 'Dit bericht kon niet worden verstuurd. Controleer het en probeer het opnieuw.',
+      errNoText: 'Dit bericht bevat geen zichtbare tekst. Schrijf iets en probeer het opnieuw.',
       errServer: 'Er ging bij ons iets mis. Probeer het zo opnieuw.',
       errLiveBusy: 'De livechat is nu druk, dus nieuwe antwoorden kunnen een paar seconden later verschijnen.',
       errLive: 'De liveverbinding is onderbroken, dus nieuwe antwoorden kunnen een paar seconden later verschijnen.',
@@ -368,6 +375,7 @@
       errUnavailable: 'Чат сейчас недоступен на этой странице.',
       errTooLong: 'Сообщение слишком длинное: не более 10 000 символов.',
       errInvalid: 'Не удалось отправить сообщение. Проверьте его и попробуйте снова.',
+      errNoText: 'В сообщении нет видимого текста. Напишите что-нибудь и попробуйте снова.',
       errServer: 'У нас что-то пошло не так. Попробуйте ещё раз чуть позже.',
       errLiveBusy: 'Чат сейчас перегружен, поэтому новые ответы могут появляться с задержкой в несколько секунд.',
       errLive: 'Соединение прервалось, поэтому новые ответы могут появляться с задержкой в несколько секунд.',
@@ -422,6 +430,7 @@
       errUnavailable: 'Czat jest teraz niedostępny na tej stronie.',
       errTooLong: 'Ta wiadomość jest za długa: maksymalnie 10 000 znaków.',
       errInvalid: 'Nie udało się wysłać tej wiadomości. Sprawdź ją i spróbuj ponownie.',
+      errNoText: 'Ta wiadomość nie zawiera widocznego tekstu. Napisz coś i spróbuj ponownie.',
       errServer: 'Coś poszło nie tak po naszej stronie. Spróbuj ponownie za chwilę.',
       errLiveBusy: 'Czat na żywo jest teraz przeciążony, więc nowe odpowiedzi mogą pojawiać się z kilkusekundowym opóźnieniem.',
       errLive: 'Połączenie na żywo zostało przerwane, więc nowe odpowiedzi mogą pojawiać się z kilkusekundowym opóźnieniem.',
@@ -452,6 +461,7 @@
       errUnavailable: '此页面暂时无法使用聊天。',
       errTooLong: '消息过长，请缩短到 10,000 个字符以内。',
       errInvalid: '消息未能发送。请检查后重试。',
+      errNoText: '消息中没有可见的文字。请输入内容后重试。',
       errServer: '我们这边出了点问题，请稍后重试。',
       errLiveBusy: '实时聊天当前繁忙，新回复可能要过几秒才会显示。',
       errLive: '实时连接已中断，新回复可能要过几秒才会显示。',
@@ -482,6 +492,7 @@
       errUnavailable: '此頁面暫時無法使用聊天。',
       errTooLong: '訊息過長，請縮短到 10,000 個字元以內。',
       errInvalid: '訊息未能傳送。請檢查後重試。',
+      errNoText: '訊息中沒有可見的文字。請輸入內容後重試。',
       errServer: '我們這邊出了點問題，請稍後重試。',
       errLiveBusy: '即時聊天目前忙碌，新回覆可能要過幾秒才會顯示。',
       errLive: '即時連線已中斷，新回覆可能要過幾秒才會顯示。',
@@ -511,6 +522,7 @@
       errUnavailable: '現在このページではチャットをご利用いただけません。',
       errTooLong: 'メッセージが長すぎます。10,000 文字以内にしてください。',
       errInvalid: 'メッセージを送信できませんでした。内容を確認してもう一度お試しください。',
+      errNoText: 'メッセージに表示される文字がありません。何か入力してもう一度お試しください。',
       errServer: 'こちらで問題が発生しました。しばらくしてからもう一度お試しください。',
       errLiveBusy: 'ライブチャットが混み合っているため、新しい返信の表示に数秒かかることがあります。',
       errLive: 'ライブ接続が中断されたため、新しい返信の表示に数秒かかることがあります。',
@@ -540,6 +552,7 @@
       errUnavailable: '지금은 이 페이지에서 채팅을 사용할 수 없습니다.',
       errTooLong: '메시지가 너무 깁니다. 10,000자 이하로 줄여 주세요.',
       errInvalid: '메시지를 보내지 못했습니다. 내용을 확인하고 다시 시도해 주세요.',
+      errNoText: '메시지에 보이는 글자가 없습니다. 내용을 입력하고 다시 시도해 주세요.',
       errServer: '저희 쪽에 문제가 발생했습니다. 잠시 후 다시 시도해 주세요.',
       errLiveBusy: '실시간 채팅이 혼잡하여 새 답변이 표시되기까지 몇 초 걸릴 수 있습니다.',
       errLive: '실시간 연결이 끊어져 새 답변이 표시되기까지 몇 초 걸릴 수 있습니다.',
@@ -600,6 +613,7 @@
       errUnavailable: 'المحادثة غير متاحة على هذه الصفحة حاليًا.',
       errTooLong: 'هذه الرسالة طويلة جدًا. يُرجى اختصارها إلى 10,000 حرف أو أقل.',
       errInvalid: 'تعذّر إرسال هذه الرسالة. يُرجى مراجعتها والمحاولة مرة أخرى.',
+      errNoText: 'لا تحتوي هذه الرسالة على نص ظاهر. يُرجى كتابة شيء والمحاولة مرة أخرى.',
       errServer: 'حدث خطأ من جهتنا. يُرجى المحاولة مرة أخرى بعد قليل.',
       errLiveBusy: 'المحادثة المباشرة مشغولة الآن، لذا قد يستغرق ظهور الردود الجديدة بضع ثوانٍ.',
       errLive: 'انقطع الاتصال المباشر، لذا قد يستغرق ظهور الردود الجديدة بضع ثوانٍ.',
@@ -629,6 +643,7 @@
       errUnavailable: 'Sohbet şu anda bu sayfada kullanılamıyor.',
       errTooLong: 'Bu mesaj çok uzun: en fazla 10.000 karakter olabilir.',
       errInvalid: 'Bu mesaj gönderilemedi. Lütfen kontrol edip tekrar deneyin.',
+      errNoText: 'Bu mesajda görünür bir metin yok. Lütfen bir şey yazıp tekrar deneyin.',
       errServer: 'Bizim tarafımızda bir sorun oluştu. Lütfen biraz sonra tekrar deneyin.',
       errLiveBusy: 'Canlı sohbet şu anda yoğun, bu yüzden yeni yanıtların görünmesi birkaç saniye sürebilir.',
       errLive: 'Canlı bağlantı kesildi, bu yüzden yeni yanıtların görünmesi birkaç saniye sürebilir.',
@@ -816,6 +831,18 @@
     return Array.prototype.map.call(bytes, function (b) {
       return (b + 256).toString(16).slice(1);
     }).join('');
+  }
+
+  // Turn CR LF and CR into LF, remove the other control characters except tab,
+  // which draw nothing, and replace unpaired surrogates with U+FFFD. The API
+  // rejects NUL and unpaired surrogates.
+  function cleanText(text) {
+    return String(text == null ? '' : text)
+      .replace(/\r\n?/g, '\n')
+      .replace(/[\x00-\x08\x0b-\x1f\x7f-\x9f]/g, '')
+      .replace(/[\ud800-\udbff][\udc00-\udfff]|[\ud800-\udfff]/g, function (unit) {
+        return unit.length > 1 ? unit : '\ufffd';
+      });
   }
 
   function codePointLength(text) {
@@ -1064,10 +1091,21 @@
     if (error.status === 400 || error.status === 413 || error.status === 409) {
       // Only a rejected message is the visitor's to fix. A rejected session,
       // conversation or read comes from the page's widget settings.
-      return step === 'message' ? t('errInvalid') : t('errUnavailable');
+      return step === 'message' ? t(messageProblem(error)) : t('errUnavailable');
     }
     return t('errServer');
   };
+
+  // Return the string key for the API's rejection of a message's text. After
+  // cleanText(), only the visible-text and length rules can fail.
+  function messageProblem(error) {
+    var details = error.details || {};
+    if (error.status === 413) return 'errTooLong';
+    if (error.status !== 400 || details.field !== 'content') return 'errInvalid';
+    if (/^at most /.test(details.expected)) return 'errTooLong';
+    if (/visible/.test(details.expected)) return 'errNoText';
+    return 'errInvalid';
+  }
 
   // DOM
 
@@ -1551,7 +1589,7 @@
   // Messages
 
   Widget.prototype.submitComposer = function () {
-    var text = this.dom.input.value;
+    var text = cleanText(this.dom.input.value);
     if (!text.trim() || this.dom.send.disabled) return;
     this.dom.input.value = '';
     this.autosize();
@@ -1564,7 +1602,7 @@
   Widget.prototype.sendMessage = function (text) {
     var self = this;
     if (this.stopped) return Promise.reject(new WidgetError('stopped', 'the widget was shut down'));
-    var content = String(text == null ? '' : text).trim();
+    var content = cleanText(text).trim();
     if (!content) return Promise.reject(new WidgetError('empty', 'the message is empty'));
     var clientId = randomId();
     var bubble = this.messageNode({ authorType: 'customer', content: content }, 'pending:' + clientId);

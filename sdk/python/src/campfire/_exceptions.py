@@ -126,11 +126,26 @@ class ServiceUnavailableError(APIError):
 
 
 class RealtimeError(CampfireError):
-    """The realtime connection reported an error frame or closed for good."""
+    """The realtime connection reported an error frame or closed for good.
 
-    def __init__(self, message: str, *, code: str | None = None) -> None:
+    Attributes:
+        code: the error frame's code, such as ``RATE_LIMIT_EXCEEDED``, or the close code.
+        retryable: whether a new connection may succeed, as after a full connection limit.
+        retry_after: seconds the server asked the client to wait, from ``details.retryAfter``.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str | None = None,
+        retryable: bool = False,
+        retry_after: float | None = None,
+    ) -> None:
         super().__init__(message)
         self.code = code
+        self.retryable = retryable
+        self.retry_after = retry_after
 
 
 class WebhookVerificationError(CampfireError):

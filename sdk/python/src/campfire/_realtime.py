@@ -8,7 +8,9 @@ organization's event log) on ``mailbox:`` and ``agent:`` channels, which is
 what the server's ``since`` counts on each. ``RealtimeClient`` drives the
 session over the ``websockets`` package. When the connection drops, it
 reconnects with backoff, authenticates, and subscribes again with ``since``
-set to the last position, so the server replays exactly what was missed.
+set to the last position, so the server replays exactly what was missed. A
+reconnect refused for a while (a full connection limit, an unavailable
+server) is retried, and one refused for good (a rejected credential) raises.
 
 Two cases resubscribe on an open connection. A replay that reports
 ``hasMore`` is continued from the reply's ``nextSince`` until the server
@@ -40,9 +42,19 @@ log = logging.getLogger("campfire.realtime")
 FATAL_CLOSE_CODES = frozenset({4401, 4403, 1008})
 # Error frame codes that end the session for the same reason.
 FATAL_ERROR_CODES = frozenset({"AUTHENTICATION_ERROR", "AUTHORIZATION_ERROR"})
+# Error frame codes of a rejected ``auth`` frame that a later connection may
+# not get: the REST API's retryable 408, 429, 500 and 503. The server sends
+# RATE_LIMIT_EXCEEDED when the organization already has its maximum number
+# of sockets open. Every other code raises, because the same frame would be
+# rejected again.
+RETRYABLE_ERROR_CODES = frozenset(
+    {"TIMEOUT", "RATE_LIMIT_EXCEEDED", "INTERNAL_ERROR", "SERVICE_UNAVAILABLE"}
+)
 
 INITIAL_RECONNECT_DELAY = 0.5
 MAX_RECONNECT_DELAY = 30.0
+# A longer ``retryAfter`` than this is waited for only this long.
+MAX_RETRY_AFTER = 60.0
 
 CONVERSATION_PREFIX = "conversation:"
 
@@ -69,6 +81,21 @@ class _Resync:
     """Whether the last reply reported more events than it replayed."""
     next_since: int | None = None
     """The last reply's ``nextSince``: where the next replay starts."""
+
+
+def auth_refusal(data: dict[str, Any]) -> RealtimeError:
+    """Build the ``RealtimeError`` for an error frame sent in reply to the ``auth`` frame."""
+    code = data.get("code")
+    details = data.get("details") if isinstance(data.get("details"), dict) else {}
+    retry_after = details.get("retryAfter")
+    if isinstance(retry_after, bool) or not isinstance(retry_after, (int, float)):
+        retry_after = None
+    return RealtimeError(
+        data.get("message") or "the server rejected the auth frame",
+        code=code,
+        retryable=code in RETRYABLE_ERROR_CODES,
+        retry_after=max(0.0, float(retry_after)) if retry_after is not None else None,
+    )
 
 
 def _close_code(closed: Exception) -> tuple[int | None, str]:
@@ -268,10 +295,16 @@ class RealtimeSession:
     def is_fatal_close(code: int | None) -> bool:
         return code in FATAL_CLOSE_CODES
 
-    def reconnect_delay(self, attempt: int) -> float:
-        """Return the wait before reconnect ``attempt`` (0-based): capped exponential, jittered."""
+    def reconnect_delay(self, attempt: int, retry_after: float | None = None) -> float:
+        """Return the wait before reconnect ``attempt`` (0-based): capped exponential, jittered.
+
+        The wait is at least ``retry_after``, the server's hint, up to 60 s.
+        """
         delay = min(MAX_RECONNECT_DELAY, INITIAL_RECONNECT_DELAY * 2**attempt)
-        return delay * (0.5 + self._random() / 2)
+        delay *= 0.5 + self._random() / 2
+        if retry_after is not None:
+            delay = max(delay, min(MAX_RETRY_AFTER, retry_after))
+        return delay
 
 
 class RealtimeClient:
@@ -286,8 +319,13 @@ class RealtimeClient:
 
     The connection is re-opened with backoff when it drops, and every
     channel resumes after the last position received, so no event is lost
-    or delivered twice. Iteration ends after ``close()``; ``RealtimeError``
-    is raised when the server rejects the credential.
+    or delivered twice. A reconnect that the server rejects for a while
+    (``RATE_LIMIT_EXCEEDED`` when the organization already has its maximum
+    number of sockets open, ``TIMEOUT``, ``INTERNAL_ERROR``,
+    ``SERVICE_UNAVAILABLE``) is retried with the same backoff, waiting at
+    least the ``retryAfter`` of the error frame. Iteration ends after
+    ``close()``. ``RealtimeError`` is raised when the server rejects the
+    credential or the access, or on any other error code.
 
     **Parameters**
 
@@ -360,11 +398,7 @@ class RealtimeClient:
             if event.type == "authenticated":
                 return
             if event.type == "error":
-                data = event.data if isinstance(event.data, dict) else {}
-                raise RealtimeError(
-                    data.get("message") or "the server rejected the auth frame",
-                    code=data.get("code"),
-                )
+                raise auth_refusal(event.data if isinstance(event.data, dict) else {})
 
     async def subscribe(self, channel: str, *, since: int | None = None) -> None:
         """Subscribe to ``conversation:{id}``, ``mailbox:{id}`` or ``agent:{id}``.
@@ -422,26 +456,42 @@ class RealtimeClient:
         from websockets.exceptions import WebSocketException
 
         attempt = 0
+        retry_after: float | None = None
         was_connected = self._ever_connected
         while True:
             if self._closed:
                 raise RealtimeError("the realtime client is closed")
             if attempt or was_connected:
-                await asyncio.sleep(self.session.reconnect_delay(attempt))
+                await asyncio.sleep(self.session.reconnect_delay(attempt, retry_after))
             try:
                 await self.connect()
+            except RealtimeError as error:
+                if not error.retryable:
+                    raise
+                failure: Exception = error
+                retry_after = error.retry_after
             except (OSError, asyncio.TimeoutError, WebSocketException) as error:
-                attempt += 1
-                log.warning("realtime reconnect attempt %d failed: %s", attempt, error)
-                limit = self.max_reconnect_attempts
-                if limit is not None and attempt >= limit:
-                    raise RealtimeError(
-                        f"could not reconnect to {self.url} after {attempt} attempts: {error}"
-                    ) from error
-                continue
-            if was_connected:
-                self.reconnects += 1
-            return
+                failure = error
+                retry_after = None
+            else:
+                if was_connected:
+                    self.reconnects += 1
+                return
+            attempt += 1
+            code = failure.code if isinstance(failure, RealtimeError) else None
+            log.warning(
+                "realtime reconnect attempt %d to %s failed%s: %s",
+                attempt,
+                self.url,
+                f" ({code})" if code else "",
+                failure,
+            )
+            limit = self.max_reconnect_attempts
+            if limit is not None and attempt >= limit:
+                raise RealtimeError(
+                    f"could not reconnect to {self.url} after {attempt} attempts: {failure}",
+                    code=code,
+                ) from failure
 
     def __aiter__(self) -> AsyncIterator[RealtimeEvent]:
         return self._events()
