@@ -213,7 +213,9 @@ class RequestPipeline:
         request_id = state["request_id"]
         ambiguous = find_ambiguous_header(scope)
         if ambiguous is not None:
-            await self._reject_before_body(scope, receive, response.send, ambiguous)
+            # A proxy in front may have read the request differently, so
+            # nothing after it on this connection is served.
+            await self._reject_before_body(scope, receive, response.send, ambiguous, close=True)
             return
 
         origin = _header(scope, b"origin")
@@ -300,13 +302,20 @@ class RequestPipeline:
         await self._guard_body(scope, receive, send, resource.direct.get(method))
 
     async def _reject_before_body(
-        self, scope: Scope, receive: Receive, send: Send, error: ServiceError
+        self,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        error: ServiceError,
+        *,
+        close: bool = False,
     ) -> None:
+        """Send ``error`` before reading the body; a request with a body always closes."""
         request_id = scope["state"]["request_id"]
         if may_have_body(scope):
             await send_error_before_body(send, receive, error, request_id, self.discard_limits)
         else:
-            await send_error(send, error, request_id)
+            await send_error(send, error, request_id, close=close)
 
     # 5. Body guard ------------------------------------------------------------------
 
