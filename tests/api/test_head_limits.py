@@ -155,6 +155,9 @@ def test_rejected_head_gets_access_line(port, caplog, data, status) -> None:
     ]
     assert len(lines) == 1
     assert lines[0].status == status
+    assert lines[0].reason.startswith("request line and headers")
+    # The access line is the only line of the rejected request.
+    assert [record for record in caplog.records if record is not lines[0]] == []
 
 
 def test_large_body_is_not_a_large_head(port) -> None:

@@ -22,7 +22,6 @@ rejection of such a head goes out after the responses before it.
 from __future__ import annotations
 
 import asyncio
-import logging
 from collections.abc import Callable
 from typing import Any
 
@@ -37,8 +36,6 @@ try:
     from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 except ImportError:  # httptools is not installed; uvicorn then parses with h11
     HttpToolsProtocol = None  # type: ignore[assignment, misc]
-
-log = logging.getLogger(__name__)
 
 
 class HeadLimits:
@@ -123,7 +120,7 @@ class HeadLimits:
                 "send smaller headers",
                 details={"limit": self._max_head_bytes},
             ),
-            431,
+            f"request line and headers over {self._max_head_bytes} bytes",
         )
 
     def _measure_head(self, data: bytes) -> bool:
@@ -175,20 +172,14 @@ class HeadLimits:
             RequestTimeout(
                 f"the request line and headers did not arrive within {self._head_timeout:g} s"
             ),
-            408,
+            f"request line and headers incomplete after {self._head_timeout:g} s "
+            f"({self._head_bytes} bytes received)",
         )
 
-    def _reject(self, error: ServiceError, status: int) -> None:
+    def _reject(self, error: ServiceError, reason: str) -> None:
+        """Send ``error`` and close the connection, with the access line as its only log line."""
         request_id = ids.new("request")
-        log.warning(
-            "request head rejected",
-            extra={
-                "status": status,
-                "head_bytes": self._head_bytes,
-                "request_id": request_id,
-            },
-        )
-        record_unparsed_request(status, request_id)
+        record_unparsed_request(error.http_status, request_id, reason)
         self._cancel_head_timer()
         self._awaiting_head = False
         response = framing.rejection_response(error, request_id)

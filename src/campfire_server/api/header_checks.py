@@ -8,8 +8,8 @@ the request with 400. HTTP/1.1 also requires exactly one ``Host`` header
 Repeated ``Authorization`` (401) and ``Idempotency-Key`` headers are
 rejected where they are read, and the HTTP parser rejects a repeated
 ``Content-Length``. A request with both ``Transfer-Encoding`` and
-``Content-Length`` is rejected too, because RFC 9112, section 6.3, calls
-it a likely request smuggling attempt.
+``Content-Length`` is rejected too, because a proxy in front may frame its
+body differently (request smuggling).
 """
 
 from __future__ import annotations
