@@ -5,9 +5,11 @@ header is read and the request served, and a connection whose head never
 ends stays open. With h11 only the size is bounded (16 KiB, answered with a plain
 400). ``HeadLimits`` adds both to either parser. A request line and
 headers larger than ``CAMPFIRE_MAX_HEADER_BYTES`` get ``431``, and a head
-that is not complete ``CAMPFIRE_HEADER_TIMEOUT_SECONDS`` after its first
-byte (or after the connection opened) gets ``408``. Both responses carry
-the error envelope, and the connection is closed.
+that is not complete ``CAMPFIRE_HEADER_TIMEOUT_SECONDS`` after the
+connection opened (for the first request) or after its first byte (for a
+later one) gets ``408``. Both responses carry the error envelope, and the
+connection is closed. A new connection that sent no byte by then is closed
+without a response, because there is no request to respond to.
 
 The size is measured before the parser sees each read, so an oversized
 head never reaches the application, and at most the limit is buffered.
