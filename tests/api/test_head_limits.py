@@ -181,13 +181,17 @@ def test_unfinished_head_gets_408(port) -> None:
     assert TIMEOUT * 0.8 <= waited < TIMEOUT + 3
 
 
-def test_silent_connection_is_closed(port) -> None:
-    with connect(port) as sock:
-        started = time.monotonic()
-        response = read_all(sock)
-        waited = time.monotonic() - started
+def test_silent_connection_is_closed(port, caplog) -> None:
+    with caplog.at_level(logging.INFO, logger="campfire_server.access"):
+        with connect(port) as sock:
+            started = time.monotonic()
+            response = read_all(sock)
+            waited = time.monotonic() - started
+
+    # No request arrived, so there is neither a 408 nor an access line.
     assert response == b""
     assert waited < TIMEOUT + 3
+    assert [record for record in caplog.records if record.name == "campfire_server.access"] == []
 
 
 def test_kept_alive_connection_times_next_head(port) -> None:
