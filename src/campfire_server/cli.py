@@ -569,8 +569,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--header-timeout",
         type=float,
         metavar="SECONDS",
-        help="seconds a client has to send a request line and headers; slower ones get 408 "
-        "and are disconnected (CAMPFIRE_HEADER_TIMEOUT_SECONDS; default 10)",
+        help="seconds a client has to send a request line and headers; a partial head gets "
+        "408 and a new connection that sent nothing is closed without a response "
+        "(CAMPFIRE_HEADER_TIMEOUT_SECONDS; default 10)",
     )
     serve.add_argument(
         "--early-error-discard-bytes",

@@ -37,6 +37,42 @@ class ContextFilter(logging.Filter):
         return True
 
 
+# The messages (before formatting) of uvicorn 0.55 and websockets 17.4 lines on
+# the "uvicorn.error" logger that repeat what the access line of the request
+# or handshake records. The WebSocket ones also contain the query string, which
+# may contain a token.
+SERVER_DUPLICATE_MESSAGES = frozenset(
+    {
+        "Invalid HTTP request received.",
+        '%s - "WebSocket %s" [accepted]',
+        '%s - "WebSocket %s" 403',
+        '%s - "WebSocket %s" %d',
+        "connection open",
+        "connection rejected (%d %s)",
+        "HTTP response sent (%d %s)",
+    }
+)
+
+
+class ServerDuplicateFilter(logging.Filter):
+    """Drop the web server's lines that repeat an access line (``SERVER_DUPLICATE_MESSAGES``)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (isinstance(record.msg, str) and record.msg in SERVER_DUPLICATE_MESSAGES)
+
+
+def quiet_web_server() -> None:
+    """Disable uvicorn's access log and drop its other lines that repeat an access line.
+
+    The request pipeline and the protocol classes write one access line per
+    request, rejected request and WebSocket handshake.
+    """
+    logging.getLogger("uvicorn.access").disabled = True
+    logger = logging.getLogger("uvicorn.error")
+    if not any(isinstance(item, ServerDuplicateFilter) for item in logger.filters):
+        logger.addFilter(ServerDuplicateFilter())
+
+
 class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         entry: dict[str, Any] = {
@@ -79,8 +115,7 @@ def configure_logging(level: str = "INFO", fmt: str = "json") -> None:
     # record of the py.warnings logger in the same format, not raw stderr text.
     logging.captureWarnings(True)
     root.setLevel(level.upper())
-    # uvicorn's own access log would duplicate our per-request line.
-    logging.getLogger("uvicorn.access").disabled = True
+    quiet_web_server()
     # httpx logs the full URL of every request at INFO, and webhook URLs may
     # carry a secret in their query string, so only its warnings are kept.
     for name in ("httpx", "httpcore"):

@@ -155,6 +155,9 @@ def test_rejected_head_gets_access_line(port, caplog, data, status) -> None:
     ]
     assert len(lines) == 1
     assert lines[0].status == status
+    assert lines[0].reason.startswith("request line and headers")
+    # The access line is the only line of the rejected request.
+    assert [record for record in caplog.records if record is not lines[0]] == []
 
 
 def test_large_body_is_not_a_large_head(port) -> None:
@@ -178,13 +181,17 @@ def test_unfinished_head_gets_408(port) -> None:
     assert TIMEOUT * 0.8 <= waited < TIMEOUT + 3
 
 
-def test_silent_connection_is_closed(port) -> None:
-    with connect(port) as sock:
-        started = time.monotonic()
-        response = read_all(sock)
-        waited = time.monotonic() - started
+def test_silent_connection_is_closed(port, caplog) -> None:
+    with caplog.at_level(logging.INFO, logger="campfire_server.access"):
+        with connect(port) as sock:
+            started = time.monotonic()
+            response = read_all(sock)
+            waited = time.monotonic() - started
+
+    # No request arrived, so there is neither a 408 nor an access line.
     assert response == b""
     assert waited < TIMEOUT + 3
+    assert [record for record in caplog.records if record.name == "campfire_server.access"] == []
 
 
 def test_kept_alive_connection_times_next_head(port) -> None:

@@ -26,6 +26,10 @@ CLIENT_CLOSED_REQUEST = 499
 # status of a response that it sent in place of the application's.
 SERVER_RESPONSE_STATUS = "server_response_status"
 
+# The scope state key under which the reason for a rejection is stored, so
+# the request's access line names it.
+REJECTION_REASON = "rejection_reason"
+
 # The method and route labels of a request that was rejected before its
 # request line and headers were parsed.
 UNPARSED = "<unparsed>"
@@ -62,8 +66,13 @@ def record_request(
     seconds: float,
     request_id: str,
     organization_id: str | None = None,
+    reason: str | None = None,
 ) -> None:
-    """Count one request in the metrics and write its access log line."""
+    """Count one request in the metrics and write its access log line.
+
+    ``reason`` is why the server rejected the request, and the line leaves
+    it out when it is None. It must contain no secret.
+    """
     metrics.observe_request(method, route, status, seconds)
     if log.isEnabledFor(logging.INFO):
         log.info(
@@ -75,14 +84,15 @@ def record_request(
                 "duration_ms": round(seconds * 1000, 2),
                 "request_id": request_id,
                 "organization_id": organization_id,
+                "reason": reason,
             },
         )
 
 
-def record_unparsed_request(status: int, request_id: str) -> None:
+def record_unparsed_request(status: int, request_id: str, reason: str) -> None:
     """Record a request that the server rejected before parsing its request line and headers.
 
     NOTE: its duration is logged as 0, because the protocol classes do not
     time a request before its head is complete.
     """
-    record_request(UNPARSED, UNPARSED, status, 0.0, request_id)
+    record_request(UNPARSED, UNPARSED, status, 0.0, request_id, reason=reason)

@@ -29,7 +29,12 @@ from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from .. import ids
 from ..errors import HttpVersionNotSupported, ServiceError, ValidationFailed
-from .access_log import SERVER_RESPONSE_STATUS, claim_request_id, record_unparsed_request
+from .access_log import (
+    REJECTION_REASON,
+    SERVER_RESPONSE_STATUS,
+    claim_request_id,
+    record_unparsed_request,
+)
 from .errors import error_body
 from .websocket_handshake import handshake_error, requests_websocket
 
@@ -86,12 +91,12 @@ class UnsupportedVersion(Exception):
     """Raised from the parser to stop reading a request rejected for its HTTP version."""
 
 
-def _claim_rejection(cycle: Any, body_pending: bool) -> str | None:
+def _claim_rejection(cycle: Any, body_pending: bool, reason: str | None) -> str | None:
     """Return the request id for the 400 of a parser error, or None when no 400 may be sent.
 
     A parser error in the body of a request that the application is
     handling takes that request's id, and its status is stored for the
-    pipeline's log line and metrics. A request whose response has started,
+    pipeline's log line and metrics, with ``reason``. A request whose response has started,
     or was sent while its body was still arriving, gets no second response.
     Any other error, such as in the head of a new request, gets a new id
     and its own log line here.
@@ -100,10 +105,12 @@ def _claim_rejection(cycle: Any, body_pending: bool) -> str | None:
         if cycle.response_started:
             return None
         request_id = claim_request_id(cycle.scope)
-        cycle.scope["state"][SERVER_RESPONSE_STATUS] = 400
+        state = cycle.scope["state"]
+        state[SERVER_RESPONSE_STATUS] = 400
+        state[REJECTION_REASON] = _logged_reason(reason)
         return request_id
     request_id = ids.new("request")
-    record_unparsed_request(400, request_id)
+    record_unparsed_request(400, request_id, _logged_reason(reason))
     return request_id
 
 
@@ -133,6 +140,29 @@ _PARSER_REASONS = {
 def _reason(error: BaseException | None) -> str | None:
     """Return the fault that the parser found, in this API's words, or None for another fault."""
     return _PARSER_REASONS.get(str(error or "").strip())
+
+
+def _logged_reason(reason: str | None) -> str:
+    return f"invalid HTTP/1.1 request ({reason})" if reason else "invalid HTTP/1.1 request"
+
+
+def _h11_reason(error: BaseException | None) -> str | None:
+    """Return h11's description of the fault without the bytes that it quotes.
+
+    h11 0.16 appends the offending bytes to some messages, as in
+    ``illegal header line: b'...'``, and those bytes may contain a credential.
+    """
+    text = str(error or "")
+    for marker in (":", " b'", ' b"', " bytearray("):
+        text = text.partition(marker)[0]
+    return _printable(text)
+
+
+def _printable(text: str) -> str | None:
+    text = text.strip()
+    if not text or len(text) > 120 or not text.isascii() or not text.isprintable():
+        return None
+    return text
 
 
 # The parser methods that uvicorn's protocol calls for every request. They
@@ -210,8 +240,9 @@ class InOrderRejection:
         returning it.
         """
         request_id = ids.new("request")
-        record_unparsed_request(505, request_id)
         sent = f"HTTP/{version}" if version is not None else None
+        reason = f"{sent or 'the HTTP version'} is not supported"
+        record_unparsed_request(505, request_id, reason)
         error = HttpVersionNotSupported(
             f"{sent or 'the HTTP version of the request'} is not supported; "
             "send the request as HTTP/1.1",
@@ -247,6 +278,7 @@ class EnvelopeH11Protocol(InOrderRejection, H11Protocol):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._error_in_body = False
+        self._parser_error: h11.RemoteProtocolError | None = None
         self._next_event = self.conn.next_event
         self.conn.next_event = self._record_next_event  # type: ignore[method-assign]
 
@@ -256,8 +288,9 @@ class EnvelopeH11Protocol(InOrderRejection, H11Protocol):
         state = self.conn.their_state
         try:
             event = self._next_event()
-        except h11.RemoteProtocolError:
+        except h11.RemoteProtocolError as error:
             self._error_in_body = state is h11.SEND_BODY
+            self._parser_error = error
             raise
         if isinstance(event, h11.Request):
             version = event.http_version.decode("ascii")
@@ -276,7 +309,7 @@ class EnvelopeH11Protocol(InOrderRejection, H11Protocol):
         if self._rejection_started():
             return
         in_body = self._body_pending()
-        request_id = _claim_rejection(self.cycle, in_body)
+        request_id = _claim_rejection(self.cycle, in_body, _h11_reason(self._parser_error))
         if request_id is None:
             self.transport.close()
             return
@@ -380,15 +413,17 @@ if HttpToolsProtocol is not None:
                 # 1.1 and 2.0 without returning it.
                 self._reject_version(None)
                 return
+            # The log line keeps llhttp's own text, which names the fault exactly.
+            reason = _printable(str(parser_error or ""))
             if in_body and self._drop_queued(cycle):
                 # The application never saw this request, so it is logged here,
                 # and its 400 waits for the responses before it.
                 request_id = claim_request_id(cycle.scope)
-                record_unparsed_request(400, request_id)
+                record_unparsed_request(400, request_id, _logged_reason(reason))
                 self.cycle = self._cycle_before_latest
                 in_body = False
             else:
-                request_id = _claim_rejection(cycle, in_body)
+                request_id = _claim_rejection(cycle, in_body, reason)
             if request_id is None:
                 self.transport.close()
                 return

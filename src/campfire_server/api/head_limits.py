@@ -5,9 +5,11 @@ header is read and the request served, and a connection whose head never
 ends stays open. With h11 only the size is bounded (16 KiB, answered with a plain
 400). ``HeadLimits`` adds both to either parser. A request line and
 headers larger than ``CAMPFIRE_MAX_HEADER_BYTES`` get ``431``, and a head
-that is not complete ``CAMPFIRE_HEADER_TIMEOUT_SECONDS`` after its first
-byte (or after the connection opened) gets ``408``. Both responses carry
-the error envelope, and the connection is closed.
+that is not complete ``CAMPFIRE_HEADER_TIMEOUT_SECONDS`` after the
+connection opened (for the first request) or after its first byte (for a
+later one) gets ``408``. Both responses carry the error envelope, and the
+connection is closed. A new connection that sent no byte by then is closed
+without a response, because there is no request to respond to.
 
 The size is measured before the parser sees each read, so an oversized
 head never reaches the application, and at most the limit is buffered.
@@ -22,7 +24,6 @@ rejection of such a head goes out after the responses before it.
 from __future__ import annotations
 
 import asyncio
-import logging
 from collections.abc import Callable
 from typing import Any
 
@@ -37,8 +38,6 @@ try:
     from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 except ImportError:  # httptools is not installed; uvicorn then parses with h11
     HttpToolsProtocol = None  # type: ignore[assignment, misc]
-
-log = logging.getLogger(__name__)
 
 
 class HeadLimits:
@@ -123,7 +122,7 @@ class HeadLimits:
                 "send smaller headers",
                 details={"limit": self._max_head_bytes},
             ),
-            431,
+            f"request line and headers over {self._max_head_bytes} bytes",
         )
 
     def _measure_head(self, data: bytes) -> bool:
@@ -175,20 +174,14 @@ class HeadLimits:
             RequestTimeout(
                 f"the request line and headers did not arrive within {self._head_timeout:g} s"
             ),
-            408,
+            f"request line and headers incomplete after {self._head_timeout:g} s "
+            f"({self._head_bytes} bytes received)",
         )
 
-    def _reject(self, error: ServiceError, status: int) -> None:
+    def _reject(self, error: ServiceError, reason: str) -> None:
+        """Send ``error`` and close the connection, with the access line as its only log line."""
         request_id = ids.new("request")
-        log.warning(
-            "request head rejected",
-            extra={
-                "status": status,
-                "head_bytes": self._head_bytes,
-                "request_id": request_id,
-            },
-        )
-        record_unparsed_request(status, request_id)
+        record_unparsed_request(error.http_status, request_id, reason)
         self._cancel_head_timer()
         self._awaiting_head = False
         response = framing.rejection_response(error, request_id)

@@ -7,7 +7,9 @@ the request with 400. HTTP/1.1 also requires exactly one ``Host`` header
 
 Repeated ``Authorization`` (401) and ``Idempotency-Key`` headers are
 rejected where they are read, and the HTTP parser rejects a repeated
-``Content-Length``.
+``Content-Length``. A request with both ``Transfer-Encoding`` and
+``Content-Length`` is rejected too, because a proxy in front may frame its
+body differently (request smuggling).
 """
 
 from __future__ import annotations
@@ -27,7 +29,11 @@ SINGLE_VALUED_HEADERS = {
 
 
 def find_ambiguous_header(scope: Scope) -> ValidationFailed | None:
-    """Return the error for a repeated single-valued header or a missing Host, else None."""
+    """Return the error for an ambiguous request head, else None.
+
+    That is a repeated single-valued header, Transfer-Encoding with
+    Content-Length, or an HTTP/1.1 request without Host.
+    """
     values: dict[bytes, list[str]] = {}
     for key, value in scope.get("headers", ()):
         if key in SINGLE_VALUED_HEADERS:
@@ -43,6 +49,16 @@ def find_ambiguous_header(scope: Scope) -> ValidationFailed | None:
                 expected=f"one {name} header",
             )
 
+    if _has_header(scope, b"transfer-encoding") and _has_header(scope, b"content-length"):
+        # h11 lets Transfer-Encoding override Content-Length, and llhttp
+        # rejects the pair, so both parsers end up rejecting it.
+        return ValidationFailed(
+            "the request has both Transfer-Encoding and Content-Length; send one of them",
+            field="Content-Length",
+            value=None,
+            expected="Transfer-Encoding or Content-Length, not both",
+        )
+
     if b"host" not in values and scope.get("http_version") == "1.1":
         return ValidationFailed(
             "the request has no Host header, which HTTP/1.1 requires; send Host with the "
@@ -52,3 +68,7 @@ def find_ambiguous_header(scope: Scope) -> ValidationFailed | None:
             expected="one Host header",
         )
     return None
+
+
+def _has_header(scope: Scope, name: bytes) -> bool:
+    return any(key == name for key, _ in scope.get("headers", ()))

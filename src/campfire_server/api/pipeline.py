@@ -57,6 +57,7 @@ from ..realtime.gateway import RAW_SEND_KEY
 from . import access, methods
 from .access_log import (
     CLIENT_CLOSED_REQUEST,
+    REJECTION_REASON,
     SERVER_RESPONSE_STATUS,
     claim_request_id,
     record_request,
@@ -177,6 +178,7 @@ class RequestPipeline:
                 time.perf_counter() - started,
                 request_id,
                 state.get("organization_id"),
+                reason=state.get(REJECTION_REASON),
             )
 
     async def _websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -184,6 +186,7 @@ class RequestPipeline:
         scope[RAW_SEND_KEY] = send
         request_id = claim_request_id(scope)
         token = request_id_var.set(request_id)
+        handshake = _Handshake(send, scope, request_id)
         mode = mock.activated() if mock.requested(_header(scope, b"x-campfire-mock")) else None
         try:
             repeated = find_ambiguous_header(scope) or repeated_authorization(scope)
@@ -191,18 +194,23 @@ class RequestPipeline:
                 # The socket authenticates with its first frame and reads no
                 # header, but a handshake with two credentials is as ambiguous
                 # as such a request, so it is rejected the same way.
-                await _reject_handshake(scope, send, repeated, request_id)
+                handshake.reason = repeated.message
+                await _reject_handshake(scope, handshake.send, repeated, request_id)
                 return
             invalid_utf8 = find_invalid_utf8_in_url(scope)
             if invalid_utf8 is not None:
                 # A REST request with such a query gets the same 400.
-                await _reject_handshake(scope, send, invalid_utf8, request_id)
+                handshake.reason = invalid_utf8.message
+                await _reject_handshake(scope, handshake.send, invalid_utf8, request_id)
                 return
             with mode or nullcontext():
-                await self.app(scope, receive, send)
+                await self.app(scope, receive, handshake.send)
         except Exception:
             error_log.exception("unhandled error", extra={"method": None, "path": scope["path"]})
         finally:
+            # uvicorn 0.55 sends 500 for a handshake that the application
+            # left unanswered, whether it returned or raised.
+            handshake.record(500)
             request_id_var.reset(token)
 
     # 2. Access ----------------------------------------------------------------------
@@ -213,7 +221,10 @@ class RequestPipeline:
         request_id = state["request_id"]
         ambiguous = find_ambiguous_header(scope)
         if ambiguous is not None:
-            await self._reject_before_body(scope, receive, response.send, ambiguous)
+            state[REJECTION_REASON] = ambiguous.message
+            # A proxy in front may have read the request differently, so
+            # nothing after it on this connection is served.
+            await self._reject_before_body(scope, receive, response.send, ambiguous, close=True)
             return
 
         origin = _header(scope, b"origin")
@@ -300,13 +311,23 @@ class RequestPipeline:
         await self._guard_body(scope, receive, send, resource.direct.get(method))
 
     async def _reject_before_body(
-        self, scope: Scope, receive: Receive, send: Send, error: ServiceError
+        self,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        error: ServiceError,
+        *,
+        close: bool = False,
     ) -> None:
+        """Send ``error`` before reading the body, and close the connection if ``close`` is set.
+
+        The connection always closes after a request that may have a body.
+        """
         request_id = scope["state"]["request_id"]
         if may_have_body(scope):
             await send_error_before_body(send, receive, error, request_id, self.discard_limits)
         else:
-            await send_error(send, error, request_id)
+            await send_error(send, error, request_id, close=close)
 
     # 5. Body guard ------------------------------------------------------------------
 
@@ -354,6 +375,52 @@ class RequestPipeline:
             await direct.serve(scope, receive, send)
         else:
             await self.app(scope, receive, send)
+
+
+class _Handshake:
+    """The ``send`` of a WebSocket handshake, which writes its access line with the response.
+
+    The line has status 101 when the application accepts the socket, the
+    status of an HTTP response that rejects it, or 403 for a close before
+    the accept, which the web server sends as 403. It is written when the
+    response is sent, not when the socket closes, and its duration is the
+    time until then.
+    """
+
+    __slots__ = ("_send", "_scope", "_request_id", "_started", "reason", "recorded")
+
+    def __init__(self, send: Send, scope: Scope, request_id: str) -> None:
+        self._send = send
+        self._scope = scope
+        self._request_id = request_id
+        self._started = time.perf_counter()
+        self.reason: str | None = None
+        self.recorded = False
+
+    async def send(self, message: Message) -> None:
+        if not self.recorded:
+            kind = message["type"]
+            if kind == "websocket.accept":
+                self.record(101)
+            elif kind == "websocket.http.response.start":
+                self.record(message["status"])
+            elif kind == "websocket.close":
+                self.record(403)
+        await self._send(message)
+
+    def record(self, status: int) -> None:
+        """Write the access line with ``status``, unless the handshake already has one."""
+        if self.recorded:
+            return
+        self.recorded = True
+        record_request(
+            "GET",
+            route_template(self._scope),
+            status,
+            time.perf_counter() - self._started,
+            self._request_id,
+            reason=self.reason,
+        )
 
 
 async def _reject_handshake(scope: Scope, send: Send, error: ServiceError, request_id: str) -> None:
