@@ -322,7 +322,7 @@ REPLY_AGENT_ID = "agent_widget_replies"
 
 
 def reply_agent(api: httpx.Client) -> str:
-    """Create the offline agent ``REPLY_AGENT_ID`` unless it exists; return its id."""
+    """Create the offline agent ``REPLY_AGENT_ID`` unless it exists, and return its id."""
     body = {"id": REPLY_AGENT_ID, "name": "Widget Replies", "status": "offline"}
     response = api.post("/agents", json=body)
     assert response.status_code in (201, 409), response.text

@@ -90,7 +90,7 @@ def test_widget_script_never_parses_html_or_code(path: Path) -> None:
 
 
 def test_widget_build_matches_source() -> None:
-    """The served widget.js is what esbuild makes of the source now, so the two cannot drift."""
+    """Check that the served widget.js equals a fresh esbuild build of the source."""
     if shutil.which("node") is None:
         pytest.skip("node is not installed")
     if not (WIDGET_PROJECT / "node_modules" / "esbuild").is_dir():
