@@ -12,7 +12,7 @@ PORT ?= 3000
 PYTEST_WORKERS ?= 2
 PYTEST_PARALLEL := -n $(PYTEST_WORKERS) --dist loadfile
 
-.PHONY: run test test-semantic test-sdk test-sdk-python test-sdk-js install install-dev lint bench clean inbox swagger-ui
+.PHONY: run test test-semantic test-sdk test-sdk-python test-sdk-js install install-dev lint bench clean inbox swagger-ui widget test-widget-build
 
 $(BIN)/python:
 	@echo "Creating $(VENV) and installing Campfire's dependencies; the first run takes a minute or two."
@@ -42,15 +42,27 @@ $(SEMANTIC_VENV)/.installed: pyproject.toml constraints.txt constraints-semantic
 run: install
 	CAMPFIRE_ENV=development $(BIN)/campfire serve --port $(PORT)
 
-# pytest's testpaths include the Python SDK's tests; the JS SDK runs after.
+# pytest's testpaths include the Python SDK's tests; the widget build check and
+# the JS SDK run after.
 test: install-dev
 	$(BIN)/python -m pytest $(PYTEST_PARALLEL) $(PYTEST_ARGS)
+	$(MAKE) test-widget-build
 	$(MAKE) test-sdk-js
 
 # Rebuild the agent inbox into src/campfire_server/static/inbox/ (commit the output).
 # Only this needs Node; the server serves the built files.
 inbox:
 	cd inbox && npm ci --no-audit --no-fund && npm run build
+
+# Minify widget/src/widget.js into src/campfire_server/static/widget.js with the
+# esbuild version that widget/package-lock.json pins (commit the output).
+# Only this needs Node; the server serves the built file.
+widget:
+	cd widget && npm ci --no-audit --no-fund && npm run build
+
+# Fail when the committed widget.js differs from a fresh build of the source.
+test-widget-build:
+	cd widget && npm ci --no-audit --no-fund && npm run check
 
 # Copy Swagger UI, at the version swagger-ui/package-lock.json pins, into
 # src/campfire_server/static/swagger-ui/ for /api/v2/docs (commit the output).

@@ -316,6 +316,19 @@ def api_client(server: LiveServer) -> httpx.Client:
     return httpx.Client(base_url=server.api, headers=ADMIN_HEADERS, timeout=15)
 
 
+# The author of agent messages that tests post with the admin key, which must
+# name an agent of the organization. It is offline, so no handoff goes to it.
+REPLY_AGENT_ID = "agent_widget_replies"
+
+
+def reply_agent(api: httpx.Client) -> str:
+    """Create the offline agent ``REPLY_AGENT_ID`` unless it exists, and return its id."""
+    body = {"id": REPLY_AGENT_ID, "name": "Widget Replies", "status": "offline"}
+    response = api.post("/agents", json=body)
+    assert response.status_code in (201, 409), response.text
+    return REPLY_AGENT_ID
+
+
 def queue_handoff(
     api: httpx.Client,
     conversation_id: str,

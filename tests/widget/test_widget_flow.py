@@ -20,6 +20,7 @@ from .conftest import (
     events_named,
     host_page,
     queue_handoff,
+    reply_agent,
     require_operation,
     require_realtime,
     require_session,
@@ -206,14 +207,20 @@ async def test_agent_reply_and_typing_arrive_live(
         assert "typing" in await typing.inner_text()
 
     with api_client(widget_server) as api:
+        author_id = reply_agent(api)
         reply = api.post(
             f"/conversations/{conversation_id}/messages",
-            json={"content": "Hi, Maya here.", "authorType": "agent"},
+            json={"content": "Hi, Maya here.", "authorType": "agent", "authorId": author_id},
         )
         assert reply.status_code == 201, reply.text
         note = api.post(
             f"/conversations/{conversation_id}/messages",
-            json={"content": "internal: VIP customer", "authorType": "agent", "private": True},
+            json={
+                "content": "internal: VIP customer",
+                "authorType": "agent",
+                "authorId": author_id,
+                "private": True,
+            },
         )
         assert note.status_code == 201, note.text
 
@@ -368,7 +375,7 @@ async def test_payloads_render_as_text(
         assert posing.json()["error"]["details"]["field"] == "authorId"
         agent = api.post(
             f"/conversations/{conversation_id}/messages",
-            json={"content": XSS_CONTENT[0], "authorType": "agent"},
+            json={"content": XSS_CONTENT[0], "authorType": "agent", "authorId": reply_agent(api)},
         )
         assert agent.status_code == 201, agent.text
         # The API rejects an unsafe link at any depth of metadata, so only

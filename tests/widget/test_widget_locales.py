@@ -14,6 +14,7 @@ from .conftest import (
     HostSite,
     api_client,
     host_page,
+    reply_agent,
     require_realtime,
     wait_for_event,
 )
@@ -168,10 +169,11 @@ async def test_unread_count_plural_forms(
 
     labels = {}
     with api_client(widget_server) as api:
+        author_id = reply_agent(api)
         for count in range(1, max(UNREAD_LABELS[locale]) + 1):
             reply = api.post(
                 f"/conversations/{conversation_id}/messages",
-                json={"content": f"Reply {count}", "authorType": "agent"},
+                json={"content": f"Reply {count}", "authorType": "agent", "authorId": author_id},
             )
             assert reply.status_code == 201, reply.text
             await page.locator(".badge").filter(has_text=str(count)).wait_for()

@@ -11,6 +11,7 @@ from .conftest import (
     HostSite,
     api_client,
     events_named,
+    reply_agent,
     require_realtime,
 )
 from .test_widget_missed_handoffs import DEAF_SOCKETS, open_widget, send
@@ -18,9 +19,10 @@ from .test_widget_missed_handoffs import DEAF_SOCKETS, open_widget, send
 
 def post_agent_message(server: LiveServer, conversation_id: str, content: str) -> None:
     with api_client(server) as api:
+        author_id = reply_agent(api)
         response = api.post(
             f"/conversations/{conversation_id}/messages",
-            json={"content": content, "authorType": "agent"},
+            json={"content": content, "authorType": "agent", "authorId": author_id},
         )
     assert response.status_code == 201, response.text
 

@@ -10,7 +10,7 @@ import pytest
 from campfire_server.db import migrate
 from tests.conftest import LiveServer, start_server
 
-from .conftest import HostSite, api_client, require_realtime
+from .conftest import HostSite, api_client, reply_agent, require_realtime
 from .test_widget_realtime_gap import hear_again, open_deaf_widget, post_agent_message
 
 
@@ -32,9 +32,10 @@ def widget_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServ
 
 def post_internal_note(server: LiveServer, conversation_id: str, content: str) -> None:
     with api_client(server) as api:
+        author_id = reply_agent(api)
+        message = {"content": content, "authorType": "agent", "authorId": author_id}
         response = api.post(
-            f"/conversations/{conversation_id}/messages",
-            json={"content": content, "authorType": "agent", "private": True},
+            f"/conversations/{conversation_id}/messages", json={**message, "private": True}
         )
     assert response.status_code == 201, response.text
 
