@@ -250,7 +250,10 @@ _CHINESE_FUNCTION_CHARACTERS = frozenset(
 # "没用" and "退款" are Chinese. Japanese writes "返金", "注文" and "パスワード".
 _CHINESE_WORDS = re.compile(
     "请问|請問|谢谢|謝謝|没有|沒有|没用|沒用|可以|不行|退款|客服|密码|密碼|账户|帳戶|"
-    "账号|帳號|订单|訂單|发票|發票|怎么|怎麼|什么|什麼|为什么|為什麼|一下"
+    "账号|帳號|订单|訂單|发票|發票|怎么|怎麼|什么|什麼|为什么|為什麼|一下|"
+    "这个|這個|那个|那個|服务|服務|几点|幾點|超级|超級|透了|早晨|"
+    # Cantonese, as Hong Kong customers write it.
+    "唔该|唔該|多谢|多謝|激嬲|点解|點解|乜嘢|係咪|係唔係"
 )
 _TOKEN = re.compile(r"[a-z]+(?:['-][a-z]+)?")
 
