@@ -10,6 +10,7 @@ from typing import Any
 
 import httpx
 
+from campfire_server.development import DEVELOPMENT_AGENT_ID
 from tests.conftest import LiveServer
 
 from .conftest import (
@@ -208,12 +209,21 @@ async def test_agent_reply_and_typing_arrive_live(
     with api_client(widget_server) as api:
         reply = api.post(
             f"/conversations/{conversation_id}/messages",
-            json={"content": "Hi, Maya here.", "authorType": "agent"},
+            json={
+                "content": "Hi, Maya here.",
+                "authorType": "agent",
+                "authorId": DEVELOPMENT_AGENT_ID,
+            },
         )
         assert reply.status_code == 201, reply.text
         note = api.post(
             f"/conversations/{conversation_id}/messages",
-            json={"content": "internal: VIP customer", "authorType": "agent", "private": True},
+            json={
+                "content": "internal: VIP customer",
+                "authorType": "agent",
+                "authorId": DEVELOPMENT_AGENT_ID,
+                "private": True,
+            },
         )
         assert note.status_code == 201, note.text
 
@@ -368,7 +378,11 @@ async def test_payloads_render_as_text(
         assert posing.json()["error"]["details"]["field"] == "authorId"
         agent = api.post(
             f"/conversations/{conversation_id}/messages",
-            json={"content": XSS_CONTENT[0], "authorType": "agent"},
+            json={
+                "content": XSS_CONTENT[0],
+                "authorType": "agent",
+                "authorId": DEVELOPMENT_AGENT_ID,
+            },
         )
         assert agent.status_code == 201, agent.text
         # The API rejects an unsafe link at any depth of metadata, so only

@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from campfire_server.development import DEVELOPMENT_AGENT_ID
 from tests.conftest import LiveServer
 
 from .conftest import (
@@ -171,7 +172,11 @@ async def test_unread_count_plural_forms(
         for count in range(1, max(UNREAD_LABELS[locale]) + 1):
             reply = api.post(
                 f"/conversations/{conversation_id}/messages",
-                json={"content": f"Reply {count}", "authorType": "agent"},
+                json={
+                    "content": f"Reply {count}",
+                    "authorType": "agent",
+                    "authorId": DEVELOPMENT_AGENT_ID,
+                },
             )
             assert reply.status_code == 201, reply.text
             await page.locator(".badge").filter(has_text=str(count)).wait_for()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from campfire_server.development import DEVELOPMENT_AGENT_ID
 from tests.conftest import LiveServer
 
 from .conftest import (
@@ -20,7 +21,7 @@ def post_agent_message(server: LiveServer, conversation_id: str, content: str) -
     with api_client(server) as api:
         response = api.post(
             f"/conversations/{conversation_id}/messages",
-            json={"content": content, "authorType": "agent"},
+            json={"content": content, "authorType": "agent", "authorId": DEVELOPMENT_AGENT_ID},
         )
     assert response.status_code == 201, response.text
 

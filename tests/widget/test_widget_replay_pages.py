@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from campfire_server.db import migrate
+from campfire_server.development import DEVELOPMENT_AGENT_ID
 from tests.conftest import LiveServer, start_server
 
 from .conftest import HostSite, api_client, require_realtime
@@ -34,7 +35,12 @@ def post_internal_note(server: LiveServer, conversation_id: str, content: str) -
     with api_client(server) as api:
         response = api.post(
             f"/conversations/{conversation_id}/messages",
-            json={"content": content, "authorType": "agent", "private": True},
+            json={
+                "content": content,
+                "authorType": "agent",
+                "authorId": DEVELOPMENT_AGENT_ID,
+                "private": True,
+            },
         )
     assert response.status_code == 201, response.text
 
