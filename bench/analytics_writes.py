@@ -42,9 +42,13 @@ from campfire_server.db.database import Database, open_database  # noqa: E402
 from campfire_server.events import emit  # noqa: E402
 from campfire_server.organizations import actions as organizations  # noqa: E402
 from campfire_server.organizations.schemas import MailboxCreate  # noqa: E402
+from campfire_server.routing import actions as routing  # noqa: E402
+from campfire_server.routing.schemas import AgentCreate  # noqa: E402
 
 ORG = "org_writes"
 AUTHORS = ("customer", "ai", "customer", "agent")
+# The agent that writes the agent messages, because a secret key's agent messages need one.
+AGENT_ID = "agent_bench"
 
 
 def backend_pids(database_url: str) -> list[int]:
@@ -74,7 +78,10 @@ def round_cpu_ms(database: Database, principal: Principal, conversations: int, u
         )
         for author in AUTHORS:
             frozen.advance(1)
-            request = MessageCreate(content=f"{author} message", author_type=author)
+            author_id = AGENT_ID if author == "agent" else None
+            request = MessageCreate(
+                content=f"{author} message", author_type=author, author_id=author_id
+            )
             database.write_sync(
                 lambda tx, request=request, conversation_id=conversation.id: actions.send_message(
                     tx, principal, conversation_id, request
@@ -97,6 +104,9 @@ def measure(url: str, rounds: int, conversations: int) -> dict[str, float]:
             lambda tx: organizations.create_mailbox(
                 tx, ORG, MailboxCreate(id="bench", name="Bench")
             )
+        )
+        database.write_sync(
+            lambda tx: routing.create_agent(tx, ORG, AgentCreate(id=AGENT_ID, name="Bench Agent"))
         )
         hooked = live.on_event in emit._tx_hooks
         without, with_hook = [], []

@@ -47,6 +47,8 @@ from wsclient import LightClient, connect  # noqa: E402
 ROOT = Path(__file__).resolve().parent.parent
 REDIS_URL = os.environ.get("CAMPFIRE_BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
 DEVELOPMENT_KEY = "test_sk_123456789"
+# The development organization's agent, the author of the benchmark's agent messages.
+DEVELOPMENT_AGENT_ID = "agent_123"
 # About the size of a small message event frame.
 BARE_PAYLOAD = json.dumps({"type": "message", "data": {"content": "x" * 150}})
 
@@ -282,7 +284,11 @@ async def bench_campfire(port: int, subscribers: int, rounds: int) -> dict[str, 
             started = time.perf_counter()
             response = await http.post(
                 f"/conversations/{channel.partition(':')[2]}/messages",
-                json={"content": f"benchmark message {index} " + "x" * 100, "authorType": "agent"},
+                json={
+                    "content": f"benchmark message {index} " + "x" * 100,
+                    "authorType": "agent",
+                    "authorId": DEVELOPMENT_AGENT_ID,
+                },
             )
             response.raise_for_status()
             post_times.append(time.perf_counter() - started)

@@ -45,6 +45,8 @@ from campfire_server.events import bus, records
 from campfire_server.events import emit as emit_module
 from campfire_server.organizations import actions as org_actions
 from campfire_server.organizations.schemas import MailboxCreate
+from campfire_server.routing import actions as routing_actions
+from campfire_server.routing.schemas import AgentCreate
 from campfire_server.webhooks import actions, fanout
 from campfire_server.webhooks.delivery import DeliveryWorker, fan_out_all, new_http_client
 from campfire_server.webhooks.schemas import WebhookCreate
@@ -94,11 +96,16 @@ def settings_for(url: str, **overrides: object) -> Settings:
     return Settings(**values)  # type: ignore[arg-type]
 
 
+# The agent that writes the benchmark's agent messages, one per organization.
+BENCH_AGENT_ID = "agent_bench"
+
+
 def make_org(db: Database, name: str) -> tuple[str, str]:
     def work(tx):  # type: ignore[no-untyped-def]
         org_id = org_actions.create_organization(tx, name=name)
         issued = keys.create_key(tx, org_id=org_id, name="bench", role="admin")
         org_actions.create_mailbox(tx, org_id, MailboxCreate(id="mailbox_bench", name="Bench"))
+        routing_actions.create_agent(tx, org_id, AgentCreate(id=BENCH_AGENT_ID, name="Bench Agent"))
         return org_id, issued.key
 
     return db.write_sync(work)
@@ -119,7 +126,11 @@ async def post_messages(
         async with gate:
             response = await client.post(
                 f"/conversations/{conversation_id}/messages",
-                json={"content": f"benchmark message {index}", "authorType": "agent"},
+                json={
+                    "content": f"benchmark message {index}",
+                    "authorType": "agent",
+                    "authorId": BENCH_AGENT_ID,
+                },
                 headers=headers,
             )
             assert response.status_code == 201, response.text

@@ -16,6 +16,7 @@ from campfire_server.db.database import Database
 from campfire_server.events import records
 from campfire_server.events.emit import emit
 from tests.conftest import Tenant
+from tests.helpers import HELPER_AGENT, ensure_agent
 
 # Tokens issued under a frozen clock in the past must outlive the real clock.
 TOKEN_TTL_SECONDS = 40 * 365 * 86_400
@@ -88,6 +89,10 @@ class History:
             "authorType": author_type,
             "private": private,
         }
+        if author_id is None and author_type == "agent":
+            # An API key's agent messages must name an agent of the organization.
+            await ensure_agent(self.client, self.tenant, HELPER_AGENT)
+            author_id = HELPER_AGENT
         if author_id is not None:
             body["authorId"] = author_id
         response = await self.client.post(

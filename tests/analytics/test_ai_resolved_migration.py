@@ -17,7 +17,10 @@ from campfire_server.conversations.schemas import (
 )
 from campfire_server.db import migrate
 from campfire_server.db.database import Database, open_database
+from campfire_server.routing import actions as routing_actions
+from campfire_server.routing.schemas import AgentCreate
 from tests.conftest import create_postgres_database, drop_postgres_database, make_tenant
+from tests.helpers import HELPER_AGENT
 
 from .conftest import ms
 
@@ -44,6 +47,8 @@ async def database_url(backend: str, tmp_path) -> AsyncIterator[str]:
 
 async def write_histories(database: Database, org_id: str, mailbox_id: str) -> dict[str, str]:
     """Write each history through the write path and return its conversation id by name."""
+    agent = AgentCreate(id=HELPER_AGENT, name="Helper Agent")
+    await database.write(lambda tx: routing_actions.create_agent(tx, org_id, agent))
     principal = Principal(org_id=org_id, role="admin", kind="secret", subject="test")
     frozen = clock.FrozenClock(ms("2024-05-30T09:00:00Z"))
     previous = clock.set_clock(frozen)
@@ -78,7 +83,8 @@ async def apply(database: Database, principal: Principal, conversation_id: str, 
             lambda tx: actions.update_conversation(tx, principal, conversation_id, update)
         )
         return
-    request = MessageCreate(content=f"{item} message", author_type=item)
+    author_id = HELPER_AGENT if item == "agent" else None
+    request = MessageCreate(content=f"{item} message", author_type=item, author_id=author_id)
     await database.write(lambda tx: actions.send_message(tx, principal, conversation_id, request))
 
 

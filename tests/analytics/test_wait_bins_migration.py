@@ -15,7 +15,10 @@ from campfire_server.conversations import actions
 from campfire_server.conversations.schemas import ConversationCreate, MessageCreate
 from campfire_server.db import migrate
 from campfire_server.db.database import Database, open_database
+from campfire_server.routing import actions as routing_actions
+from campfire_server.routing.schemas import AgentCreate
 from tests.conftest import create_postgres_database, drop_postgres_database, make_tenant
+from tests.helpers import HELPER_AGENT
 
 from .conftest import ms
 
@@ -41,6 +44,8 @@ async def database_url(backend: str, tmp_path) -> AsyncIterator[str]:
 
 async def write_history(database: Database, org_id: str, mailbox_id: str) -> None:
     """Write conversations whose waits fall in several bins, through the write path."""
+    agent = AgentCreate(id=HELPER_AGENT, name="Helper Agent")
+    await database.write(lambda tx: routing_actions.create_agent(tx, org_id, agent))
     principal = Principal(org_id=org_id, role="admin", kind="secret", subject="test")
     frozen = clock.FrozenClock(ms("2024-05-30T09:30:00Z"))
     previous = clock.set_clock(frozen)
@@ -64,7 +69,8 @@ async def write_history(database: Database, org_id: str, mailbox_id: str) -> Non
 
 
 async def send(database: Database, principal: Principal, conversation_id: str, author: str) -> None:
-    request = MessageCreate(content=f"{author} message", author_type=author)
+    author_id = HELPER_AGENT if author == "agent" else None
+    request = MessageCreate(content=f"{author} message", author_type=author, author_id=author_id)
     await database.write(lambda tx: actions.send_message(tx, principal, conversation_id, request))
 
 

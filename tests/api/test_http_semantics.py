@@ -9,7 +9,7 @@ import pytest
 
 from campfire_server.api.openapi import ISSUES_CREDENTIAL, middleware_errors
 from campfire_server.api.route_table import RouteTable, example_path
-from tests.helpers import create_conversation
+from tests.helpers import HELPER_AGENT, create_conversation, ensure_agent
 
 PLACEHOLDER = "does_not_exist_0"
 
@@ -258,9 +258,15 @@ def document_headers(document: dict, operation_id: str) -> dict:
 
 async def test_message_location_resolves(client, tenant):
     conversation = await create_conversation(client, tenant)
+    await ensure_agent(client, tenant, HELPER_AGENT)
     note = await client.post(
         f"/conversations/{conversation['id']}/messages",
-        json={"content": "internal note", "authorType": "agent", "private": True},
+        json={
+            "content": "internal note",
+            "authorType": "agent",
+            "authorId": HELPER_AGENT,
+            "private": True,
+        },
         headers=tenant.headers,
     )
     assert note.status_code == 201, note.text

@@ -163,6 +163,8 @@ async def test_private_customer_message_rejected(client, tenant, body):
     assert error["details"]["field"] == "private"
     assert error["details"]["value"] is True
     assert "private notes are written by agents" in error["message"]
+    # Following the hint with an API key needs an agent author too.
+    assert "authorId" in error["message"]
     assert (await get(client, tenant, conversation["id"]))["messageCount"] == 0
     listed = await client.get(path, headers=tenant.headers)
     assert listed.json()["data"] == []

@@ -14,6 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from campfire_server.development import DEVELOPMENT_AGENT_ID
 from tests.conftest import servers_on_new_postgres
 
 HEADERS = {"Authorization": "Bearer test_sk_123456789"}
@@ -42,7 +43,11 @@ def mixed_request(
             },
         )
     if kind == 1:
-        body = {"content": f"agent {number}", "authorType": "agent"}
+        body = {
+            "content": f"agent {number}",
+            "authorType": "agent",
+            "authorId": DEVELOPMENT_AGENT_ID,
+        }
         return "message", "POST", f"{conversation}/messages", {"json": body}
     if kind == 2:
         body = {"priority": PRIORITIES[number % len(PRIORITIES)]}

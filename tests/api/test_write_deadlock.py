@@ -13,6 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from campfire_server.development import DEVELOPMENT_AGENT_ID
 from tests.conftest import servers_on_new_postgres
 
 HEADERS = {"Authorization": "Bearer test_sk_123456789"}
@@ -45,7 +46,11 @@ async def test_cross_process_groups_commit_all(postgres_available, tmp_path: Pat
                     client.post(
                         f"{servers[number % PROCESSES].api}/conversations/"
                         f"{conversation_ids[number % CONVERSATIONS]}/messages",
-                        json={"content": f"message {number}", "authorType": "agent"},
+                        json={
+                            "content": f"message {number}",
+                            "authorType": "agent",
+                            "authorId": DEVELOPMENT_AGENT_ID,
+                        },
                         headers={"Idempotency-Key": f"deadlock-{number}"},
                     )
                     for number in range(MESSAGES)

@@ -10,7 +10,7 @@ import jwt
 import pytest
 
 from tests.auth.conftest import bearer, create_key
-from tests.helpers import create_conversation, send_message
+from tests.helpers import HELPER_AGENT, create_conversation, ensure_agent, send_message
 
 SECRET = "identity-secret-0123456789abcdef"
 ORIGIN = "https://shop.example"
@@ -101,9 +101,15 @@ async def test_customer_token_reaches_own_conversations_only(client, tenant, pub
 async def test_customer_counts_skip_private_notes(client, tenant, publishable_key):
     conversation = await create_conversation(client, tenant, customerId="customer_notes")
     path = f"/conversations/{conversation['id']}"
+    await ensure_agent(client, tenant, HELPER_AGENT)
     note = await client.post(
         f"{path}/messages",
-        json={"content": "internal only", "authorType": "agent", "private": True},
+        json={
+            "content": "internal only",
+            "authorType": "agent",
+            "authorId": HELPER_AGENT,
+            "private": True,
+        },
         headers=tenant.headers,
     )
     assert note.status_code == 201, note.text

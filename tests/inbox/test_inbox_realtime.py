@@ -16,6 +16,7 @@ import pytest
 
 from campfire_server.auth.keys import DEVELOPMENT_KEY, DEVELOPMENT_PUBLISHABLE_KEY
 from campfire_server.db import migrate
+from campfire_server.development import DEVELOPMENT_AGENT_ID
 from tests.conftest import start_server
 from tests.resilience.services import PrivateRedis
 
@@ -96,7 +97,12 @@ def _post(
 ) -> None:
     response = http.post(
         f"{api}/conversations/{conversation_id}/messages",
-        json={"content": content, "authorType": "agent", "private": private},
+        json={
+            "content": content,
+            "authorType": "agent",
+            "authorId": DEVELOPMENT_AGENT_ID,
+            "private": private,
+        },
     )
     assert response.status_code == 201, response.text
 

@@ -27,6 +27,7 @@ from tests.conftest import (
     scaled_postgres,
     start_server,
 )
+from tests.helpers import HELPER_AGENT, ensure_agent
 
 # The secret, issuer and audience a development server signs and checks tokens with.
 JWT_SETTINGS = {"secret": DEVELOPMENT_JWT_SECRET, "issuer": "campfire", "audience": "campfire"}
@@ -181,6 +182,15 @@ async def post_message(
     author_type: str = "agent",
     **extra: Any,
 ) -> dict[str, Any]:
+    """Post a message with the tenant's API key and return it.
+
+    An agent message without ``authorId`` is written as ``HELPER_AGENT``,
+    created on first use, because an API key's agent messages must name an
+    agent of the organization.
+    """
+    if author_type == "agent" and "authorId" not in extra:
+        await ensure_agent(http, tenant, HELPER_AGENT)
+        extra["authorId"] = HELPER_AGENT
     response = await http.post(
         f"/conversations/{conversation_id}/messages",
         json={"content": content, "authorType": author_type, **extra},

@@ -23,6 +23,7 @@ from tests.conftest import (
     make_tenant,
     start_server,
 )
+from tests.helpers import HELPER_AGENT
 from tests.realtime.conftest import SERVER_ENV, connect, next_frame, subscribe, token_for
 from tests.redis_support import REDIS_URL
 
@@ -69,6 +70,10 @@ async def send_burst(servers: list[LiveServer], tenant: Tenant) -> list[str]:
     """Post ``MESSAGES`` messages at once over every process; return their ids."""
     limits = httpx.Limits(max_connections=MESSAGES)
     async with httpx.AsyncClient(headers=tenant.headers, timeout=60, limits=limits) as client:
+        agent = await client.post(
+            f"{servers[0].api}/agents", json={"id": HELPER_AGENT, "name": "Helper Agent"}
+        )
+        assert agent.status_code in (201, 409), agent.text
         conversation_ids = []
         for number in range(CONVERSATIONS):
             created = await client.post(
@@ -83,7 +88,11 @@ async def send_burst(servers: list[LiveServer], tenant: Tenant) -> list[str]:
                 client.post(
                     f"{servers[number % PROCESSES].api}/conversations/"
                     f"{conversation_ids[number % CONVERSATIONS]}/messages",
-                    json={"content": f"burst {number}", "authorType": "agent"},
+                    json={
+                        "content": f"burst {number}",
+                        "authorType": "agent",
+                        "authorId": HELPER_AGENT,
+                    },
                 )
                 for number in range(MESSAGES)
             )

@@ -26,6 +26,7 @@ from tests.conftest import (
     make_tenant,
     start_server,
 )
+from tests.helpers import HELPER_AGENT, ensure_agent
 from tests.realtime.conftest import SERVER_ENV, connect, next_frame, open_conversation, sqlite_url
 from tests.redis_support import REDIS_URL, claim_namespace, redis_reachable
 
@@ -86,11 +87,12 @@ async def post_messages(
 ):
     """Post ``count`` messages, and go on posting until ``until`` is set when one is given."""
     async with httpx.AsyncClient(base_url=server.api, timeout=30) as http:
+        await ensure_agent(http, tenant, HELPER_AGENT)
         index = 0
         while index < count or (until is not None and not until.is_set()):
             response = await http.post(
                 f"/conversations/{conversation_id}/messages",
-                json={"content": f"burst {index}", "authorType": "agent"},
+                json={"content": f"burst {index}", "authorType": "agent", "authorId": HELPER_AGENT},
                 headers=tenant.headers,
             )
             assert response.status_code == 201, response.text

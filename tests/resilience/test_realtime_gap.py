@@ -9,6 +9,7 @@ import httpx
 import pytest
 from campfire import AsyncCampfireClient
 
+from campfire_server.development import DEVELOPMENT_AGENT_ID
 from tests.conftest import start_server
 
 TEST_KEY = "test_sk_123456789"
@@ -54,7 +55,14 @@ async def test_sdk_replays_redis_outage_gap(db, backend, tmp_path, private_redis
             path = f"{second.api}/conversations/{conversation_id}/messages"
 
             async def post(content: str) -> None:
-                response = await http.post(path, json={"content": content, "authorType": "agent"})
+                response = await http.post(
+                    path,
+                    json={
+                        "content": content,
+                        "authorType": "agent",
+                        "authorId": DEVELOPMENT_AGENT_ID,
+                    },
+                )
                 assert response.status_code == 201
                 posted.append(content)
 

@@ -26,6 +26,7 @@ from tests.conftest import (
     scaled_postgres,
     start_server,
 )
+from tests.helpers import HELPER_AGENT, ensure_agent
 from tests.redis_support import REDIS_URL
 
 from .receiver import Reply
@@ -77,7 +78,11 @@ async def _post_for(
             try:
                 response = await client.post(
                     f"/conversations/{conversation_id}/messages",
-                    json={"content": f"load {worker}-{count}", "authorType": "agent"},
+                    json={
+                        "content": f"load {worker}-{count}",
+                        "authorType": "agent",
+                        "authorId": HELPER_AGENT,
+                    },
                 )
             except httpx.TransportError:
                 if kill_at is not None and client is clients[0]:
@@ -142,6 +147,7 @@ async def test_servers_deliver_every_message(
             )
             assert created.status_code == 201, created.text
             webhook_id = created.json()["id"]
+            await ensure_agent(client, tenant, HELPER_AGENT)
             conversation_ids = []
             for index in range(CLIENTS // 2):
                 opened = await client.post("/conversations", json={"customerId": f"load_{index}"})

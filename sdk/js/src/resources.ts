@@ -101,7 +101,12 @@ export class Conversations extends Resource {
 }
 
 export class Messages extends Resource {
-  /** Send a message; `authorType` defaults to `customer`. */
+  /**
+   * Send a message; `authorType` defaults to `customer`. An agent message sent with an
+   * API key must name an agent of the organization as `authorId`, so without it the
+   * server rejects the message with a `ValidationError` (400). An agent's own token
+   * may leave `authorId` out.
+   */
   create(conversationId: string, body: MessageCreate): Promise<Message> {
     return this.core.request({
       method: "POST",

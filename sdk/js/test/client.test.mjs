@@ -10,7 +10,7 @@ import {
   Paginator,
   ValidationError,
 } from "@campfire/sdk";
-import { MAILBOX_ID, TEST_KEY, startServer, uniqueCustomer } from "./helpers.mjs";
+import { AGENT_ID, MAILBOX_ID, TEST_KEY, startServer, uniqueCustomer } from "./helpers.mjs";
 
 let server;
 let client;
@@ -54,7 +54,12 @@ test("messages create and list", async () => {
   });
   assert.match(first.id, /^msg_/);
   assert.equal(first.content, "Café ☕ first");
-  await client.messages.create(conversation.id, { content: "note", authorType: "agent", private: true });
+  await client.messages.create(conversation.id, {
+    content: "note",
+    authorType: "agent",
+    authorId: AGENT_ID,
+    private: true,
+  });
 
   // The development mailbox answers with AI, so only the messages sent here are compared.
   const contents = [];

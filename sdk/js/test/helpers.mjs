@@ -8,6 +8,8 @@ import { fileURLToPath } from "node:url";
 
 export const TEST_KEY = "test_sk_123456789";
 export const MAILBOX_ID = "mailbox_456";
+// The development organization's agent, which an API key's agent messages name as author.
+export const AGENT_ID = "agent_123";
 
 const packageRoot = join(dirname(fileURLToPath(import.meta.url)), "..");
 export const repoRoot = join(packageRoot, "..", "..");

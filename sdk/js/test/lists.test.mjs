@@ -5,7 +5,7 @@ import { after, before, test } from "node:test";
 
 import { CampfireClient } from "@campfire/sdk";
 import { openapiDocument } from "../scripts/generate.mjs";
-import { TEST_KEY, startServer, uniqueCustomer } from "./helpers.mjs";
+import { AGENT_ID, TEST_KEY, startServer, uniqueCustomer } from "./helpers.mjs";
 
 const PREFIX = "/api/v2";
 
@@ -144,7 +144,7 @@ test("events continue from since", async () => {
   const conversation = await client.conversations.create({ customerId: uniqueCustomer() });
   // Agent messages, so no automatic reply adds events while the test pages.
   for (let n = 0; n < 3; n++) {
-    await client.messages.create(conversation.id, { content: `event ${n}`, authorType: "agent" });
+    await client.messages.create(conversation.id, { content: `event ${n}`, authorType: "agent", authorId: AGENT_ID });
   }
   const channel = `conversation:${conversation.id}`;
   const sequences = (await client.events.list({ channel, limit: 1 }).toArray()).map((e) => e.sequence);

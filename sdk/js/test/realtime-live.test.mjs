@@ -4,7 +4,7 @@ import { after, before, test } from "node:test";
 import { WebSocket } from "ws";
 
 import { CampfireClient } from "@campfire/sdk";
-import { MAILBOX_ID, TEST_KEY, startServer, uniqueCustomer } from "./helpers.mjs";
+import { AGENT_ID, MAILBOX_ID, TEST_KEY, startServer, uniqueCustomer } from "./helpers.mjs";
 
 let server;
 
@@ -104,13 +104,13 @@ test("resume continues past the replay limit", async () => {
     await realtime.connect();
     realtime.subscribe(`mailbox:${MAILBOX_ID}`);
     assert.equal((await within(realtime.next(), 10_000)).type, "subscribed");
-    await client.messages.create(conversation.id, { content: "before", authorType: "agent" });
+    await client.messages.create(conversation.id, { content: "before", authorType: "agent", authorId: AGENT_ID });
     await within(waitFor(realtime, "before", seen), 10_000);
 
     // 45 events missed while away need three replays of at most 20.
     realtime["socket"].terminate();
     for (const content of missed) {
-      await client.messages.create(conversation.id, { content, authorType: "agent" });
+      await client.messages.create(conversation.id, { content, authorType: "agent", authorId: AGENT_ID });
     }
     await within(waitFor(realtime, missed.at(-1), seen), 20_000).catch(() => {});
   } finally {
@@ -143,7 +143,7 @@ test("customer resume continues past internal notes", async () => {
     await realtime.connect();
     realtime.subscribe(`conversation:${conversation.id}`);
     assert.equal((await within(realtime.next(), 10_000)).type, "subscribed");
-    await client.messages.create(conversation.id, { content: "before", authorType: "agent" });
+    await client.messages.create(conversation.id, { content: "before", authorType: "agent", authorId: AGENT_ID });
     await within(waitFor(realtime, "before", seen), 10_000);
 
     // Each run of 41 internal notes fills at least one replay of 20 log events with
@@ -154,10 +154,11 @@ test("customer resume continues past internal notes", async () => {
         await client.messages.create(conversation.id, {
           content: `note ${note}`,
           authorType: "agent",
+          authorId: AGENT_ID,
           private: true,
         });
       }
-      await client.messages.create(conversation.id, { content, authorType: "agent" });
+      await client.messages.create(conversation.id, { content, authorType: "agent", authorId: AGENT_ID });
     }
     await within(waitFor(realtime, missed.at(-1), seen), 30_000).catch(() => {});
   } finally {

@@ -10,7 +10,7 @@ import { after, before, test } from "node:test";
 import { WebSocket } from "ws";
 
 import { CampfireClient } from "@campfire/sdk";
-import { TEST_KEY, freePort, startServer, uniqueCustomer } from "./helpers.mjs";
+import { AGENT_ID, TEST_KEY, freePort, startServer, uniqueCustomer } from "./helpers.mjs";
 
 const directory = mkdtempSync(join(tmpdir(), "campfire-sdk-js-gap-"));
 let redisPort;
@@ -86,7 +86,7 @@ test("conversation gap from a Redis outage is replayed", async (t) => {
   const messages = [];
   const posted = [];
   const post = async (content) => {
-    await second.messages.create(conversation.id, { content, authorType: "agent" });
+    await second.messages.create(conversation.id, { content, authorType: "agent", authorId: AGENT_ID });
     posted.push(content);
   };
   await realtime.connect();

@@ -8,7 +8,7 @@ import { after, before, test } from "node:test";
 import { WebSocket } from "ws";
 
 import { CampfireClient } from "@campfire/sdk";
-import { TEST_KEY, pythonExecutable, repoRoot, startServer } from "./helpers.mjs";
+import { AGENT_ID, TEST_KEY, pythonExecutable, repoRoot, startServer } from "./helpers.mjs";
 
 const POSTGRES_URL = process.env.CAMPFIRE_TEST_POSTGRES_URL;
 const REDIS_URL = process.env.CAMPFIRE_TEST_REDIS_URL;
@@ -71,6 +71,7 @@ test("mailbox channel keeps every message across processes", async (t) => {
         clients[number % PROCESSES].messages.create(conversations[number % CONVERSATIONS].id, {
           content: `burst ${number}`,
           authorType: "agent",
+          authorId: AGENT_ID,
         }),
       ),
     );

@@ -19,6 +19,8 @@ from campfire import AsyncCampfireClient, CampfireClient
 
 TEST_KEY = "test_sk_123456789"
 MAILBOX_ID = "mailbox_456"
+# The development organization's agent, which an API key's agent messages name as author.
+AGENT_ID = "agent_123"
 
 
 def free_port() -> int:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import httpx
 import pytest
-from conftest import MAILBOX_ID, TEST_KEY
+from conftest import AGENT_ID, MAILBOX_ID, TEST_KEY
 
 from campfire import (
     AsyncCampfireClient,
@@ -49,7 +49,11 @@ def test_message_create_and_list(client, customer_id):
         conversation_id=conversation.id, content="Café ☕ first", author_type="customer"
     )
     second = client.messages.create(
-        conversation.id, content="An internal note", author_type="agent", private=True
+        conversation.id,
+        content="An internal note",
+        author_type="agent",
+        author_id=AGENT_ID,
+        private=True,
     )
     assert isinstance(first, Message)
     assert first.content == "Café ☕ first"

@@ -21,6 +21,7 @@ import pytest
 from campfire import CampfireClient
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "scripts"))
+from conftest import AGENT_ID
 from openapi import openapi_document
 
 PREFIX = "/api/v2"
@@ -136,7 +137,10 @@ def test_conversations_and_messages_page_by_cursor(client, customer_id):
     # Agent messages, so no automatic reply adds messages while the test pages.
     for number in range(3):
         client.messages.create(
-            conversations[0].id, content=f"message {number}", author_type="agent"
+            conversations[0].id,
+            content=f"message {number}",
+            author_type="agent",
+            author_id=AGENT_ID,
         )
     page_through(lambda **options: client.messages.list(conversations[0].id, **options))
 
@@ -156,7 +160,9 @@ def test_webhooks_page_by_cursor(client):
 def test_events_continue_from_since(client, customer_id):
     conversation = client.conversations.create(customer_id=customer_id)
     for number in range(3):
-        client.messages.create(conversation.id, content=f"event {number}", author_type="agent")
+        client.messages.create(
+            conversation.id, content=f"event {number}", author_type="agent", author_id=AGENT_ID
+        )
     channel = f"conversation:{conversation.id}"
 
     sequences = [event.sequence for event in client.events.list(channel=channel, limit=1)]

@@ -9,7 +9,7 @@ import logging
 
 import pytest
 import websockets
-from conftest import MAILBOX_ID, TEST_KEY, start_dev_server, stop_dev_server
+from conftest import AGENT_ID, MAILBOX_ID, TEST_KEY, start_dev_server, stop_dev_server
 
 from campfire import AsyncCampfireClient, RealtimeError, RealtimeSession
 from campfire._realtime import auth_refusal, realtime_url
@@ -355,13 +355,17 @@ async def test_live_resume_continues_past_replay_limit(short_replay_server, cust
         seen: list[str] = []
         try:
             await subscribe_live(realtime, channel)
-            await sdk.messages.create(conversation.id, content="before", author_type="agent")
+            await sdk.messages.create(
+                conversation.id, content="before", author_type="agent", author_id=AGENT_ID
+            )
             await asyncio.wait_for(next_customer_message(realtime, "before", seen), 10)
 
             # 45 events missed while away need three replays of at most 20.
             realtime._connection.transport.abort()
             for content in missed:
-                await sdk.messages.create(conversation.id, content=content, author_type="agent")
+                await sdk.messages.create(
+                    conversation.id, content=content, author_type="agent", author_id=AGENT_ID
+                )
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(next_customer_message(realtime, missed[-1], seen), 20)
         finally:
@@ -389,7 +393,9 @@ async def test_customer_resume_continues_past_notes(short_replay_server, custome
         seen: list[str] = []
         try:
             await subscribe_live(realtime, f"conversation:{conversation.id}")
-            await sdk.messages.create(conversation.id, content="before", author_type="agent")
+            await sdk.messages.create(
+                conversation.id, content="before", author_type="agent", author_id=AGENT_ID
+            )
             await asyncio.wait_for(next_customer_message(realtime, "before", seen), 10)
 
             # Each run of 41 internal notes fills at least one replay of 20
@@ -398,9 +404,15 @@ async def test_customer_resume_continues_past_notes(short_replay_server, custome
             for content in missed:
                 for note in range(41):
                     await sdk.messages.create(
-                        conversation.id, content=f"note {note}", author_type="agent", private=True
+                        conversation.id,
+                        content=f"note {note}",
+                        author_type="agent",
+                        author_id=AGENT_ID,
+                        private=True,
                     )
-                await sdk.messages.create(conversation.id, content=content, author_type="agent")
+                await sdk.messages.create(
+                    conversation.id, content=content, author_type="agent", author_id=AGENT_ID
+                )
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(next_customer_message(realtime, missed[-1], seen), 30)
         finally:

@@ -487,7 +487,7 @@ def _private_customer_message() -> ValidationFailed:
     return ValidationFailed(
         "private is true for a customer message, but private notes are written by agents and "
         "a customer sees every message they wrote; send the customer's message without "
-        'private, or the note with authorType "agent"',
+        'private, or the note with authorType "agent" and an agent\'s id as authorId',
         field="private",
         value=True,
         expected='false when authorType is "customer", its default',

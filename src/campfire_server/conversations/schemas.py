@@ -115,7 +115,12 @@ class MessageCreate(ApiModel):
     content: str = Field(description="1 to 10,000 Unicode code points")
     author_type: AuthorType = "customer"
     author_id: CustomerId | None = Field(
-        default=None, description="Who wrote the message: your customer id, or an agent id"
+        default=None,
+        description="Who wrote the message. A customer message names the conversation's "
+        "customer and may leave it out, so the server fills it in. An agent message names an "
+        "agent of the organization: an API key must send it, or gets 400 VALIDATION_ERROR with "
+        "details.field authorId, while an agent's own token may leave it out and writes as "
+        "that agent. AI and system messages need none.",
     )
     private: bool = Field(
         default=False,

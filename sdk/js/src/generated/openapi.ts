@@ -1523,7 +1523,7 @@ export interface components {
         MessageCreate: {
             /**
              * Authorid
-             * @description Who wrote the message: your customer id, or an agent id
+             * @description Who wrote the message. A customer message names the conversation's customer and may leave it out, so the server fills it in. An agent message names an agent of the organization: an API key must send it, or gets 400 VALIDATION_ERROR with details.field authorId, while an agent's own token may leave it out and writes as that agent. AI and system messages need none.
              */
             authorId?: string | null;
             /**

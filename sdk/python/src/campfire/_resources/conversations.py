@@ -143,7 +143,10 @@ class Messages(Resource):
             conversation_id: the conversation to post to.
             content: 1 to 10,000 characters.
             author_type: ``customer`` (the default), ``agent``, ``ai`` or ``system``.
-            author_id: who wrote it, in your own ids.
+            author_id: who wrote it. A customer message names the conversation's
+                customer, filled in when left out. An agent message sent with an
+                API key must name an agent of the organization, or raises a
+                validation error (400); an agent's own token may leave it out.
             private: an internal note between agents, never shown to the customer.
                 Only agent, ai and system messages can be private, so a customer
                 message with ``private=True`` raises a validation error (400).
