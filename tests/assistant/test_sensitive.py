@@ -140,17 +140,17 @@ def test_topic_acknowledgement_does_not_claim_ignorance():
 
 
 # ``_own_incident`` skips its clause loop when a topic pattern misses the
-# whole message, which is exact only while the patterns cannot tell a clause
-# edge from a clause break: no anchors and no lookarounds.
-_CONTEXT_SYNTAX = re.compile(r"(?<!\[)\^|\$|\\[AZ]|\(\?(?:=|!|<=|<!)")
+# whole message. That is exact only while the patterns have no anchors or
+# lookarounds and every clause break is a non-word character.
+_ANCHOR_OR_LOOKAROUND = re.compile(r"(?<!\[)\^|\$|\\[AZ]|\(\?(?:=|!|<=|<!)")
 
 
 @pytest.mark.parametrize("pattern", [sensitive._ACCOUNT_SECURITY, sensitive._BILLING_DISPUTE])
 def test_topic_patterns_have_no_anchors(pattern):
-    assert _CONTEXT_SYNTAX.search(pattern.pattern) is None
+    assert _ANCHOR_OR_LOOKAROUND.search(pattern.pattern) is None
 
 
-def test_clause_break_characters_are_not_word_characters():
+def test_clause_breaks_are_not_word_characters():
     breaks = [chr(code) for code in range(0x10000) if sensitive._CLAUSE_BREAK.fullmatch(chr(code))]
     assert breaks
     assert [ch for ch in breaks if re.fullmatch(r"\w", ch)] == []
