@@ -1,10 +1,13 @@
 """Billing disputes and account-security incidents go to a person in every mailbox."""
 
+import re
+
 import pytest
 
-from campfire_server.assistant import handoff
+from campfire_server.assistant import handoff, sensitive
 from campfire_server.assistant.acknowledgements import LANGUAGES, acknowledgement
 from campfire_server.assistant.handoff import HandoffReason
+from campfire_server.assistant.person_request import fold
 from campfire_server.assistant.sensitive import SensitiveTopic, sensitive_topic
 
 BILLING_DISPUTES = [
@@ -134,3 +137,36 @@ def test_topic_acknowledgement_does_not_claim_ignorance():
     text = acknowledgement(HandoffReason.OUT_OF_SCOPE, "en", SensitiveTopic.BILLING_DISPUTE)
     assert text.startswith("A person on our team needs to review this charge.")
     assert "don't know" not in text
+
+
+# ``_own_incident`` skips its clause loop when a topic pattern misses the
+# whole message. That is exact only while the patterns have no anchors or
+# lookarounds and every clause break is a non-word character.
+_ANCHOR_OR_LOOKAROUND = re.compile(r"(?<!\[)\^|\$|\\[AZ]|\(\?(?:=|!|<=|<!)")
+
+
+@pytest.mark.parametrize("pattern", [sensitive._ACCOUNT_SECURITY, sensitive._BILLING_DISPUTE])
+def test_topic_patterns_have_no_anchors(pattern):
+    assert _ANCHOR_OR_LOOKAROUND.search(pattern.pattern) is None
+
+
+def test_clause_breaks_are_not_word_characters():
+    breaks = [chr(code) for code in range(0x10000) if sensitive._CLAUSE_BREAK.fullmatch(chr(code))]
+    assert breaks
+    assert [ch for ch in breaks if re.fullmatch(r"\w", ch)] == []
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "someone hacked my account, how do I warn my customers?",
+        "how do I refund a customer who was charged twice?",
+        "wie kann ich einem Kunden helfen, der doppelt abgebucht wurde",
+        "Our store. My account was hacked",
+    ],
+)
+def test_whole_text_check_keeps_clause_result(message):
+    folded = fold(message)
+    for pattern in (sensitive._ACCOUNT_SECURITY, sensitive._BILLING_DISPUTE):
+        by_clause = any(pattern.search(c) for c in sensitive._CLAUSE_BREAK.split(folded))
+        assert by_clause == bool(pattern.search(folded))

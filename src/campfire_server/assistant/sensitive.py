@@ -143,16 +143,24 @@ _FIRST_PERSON = re.compile(
 
 
 def _own_incident(pattern: re.Pattern[str], folded: str) -> bool:
+    # The topic patterns have no anchors or lookarounds, and every clause
+    # break is a non-word character, so a pattern that matches a clause also
+    # matches the whole text. Most messages match nowhere and skip the loop.
+    if not pattern.search(folded):
+        return False
     how_to = bool(_HOW_TO.search(folded))
     previous = ""
     for clause in _CLAUSE_BREAK.split(folded):
-        about_customer = _THIRD_PARTY.search(clause) or (
-            _THIRD_PARTY.search(previous) and not _FIRST_PERSON.search(clause)
-        )
-        if pattern.search(clause) and not (how_to and about_customer):
+        if pattern.search(clause) and not (how_to and _about_customer(clause, previous)):
             return True
         previous = clause
     return False
+
+
+def _about_customer(clause: str, previous: str) -> bool:
+    if _THIRD_PARTY.search(clause):
+        return True
+    return bool(_THIRD_PARTY.search(previous) and not _FIRST_PERSON.search(clause))
 
 
 def sensitive_topic(message: str) -> SensitiveTopic | None:
