@@ -167,3 +167,25 @@ def test_rejected_handshake_logs_status(served, log_lines) -> None:
     time.sleep(0.2)
     assert request_lines(log_lines) == [line]
     assert_no_token(log_lines)
+
+
+def test_unupgraded_handshake_line_names_reason(served, log_lines) -> None:
+    lines = [
+        f"GET {REALTIME}?token={TOKEN} HTTP/1.1",
+        "Host: 127.0.0.1",
+        "Connection: Upgrade",
+        "Upgrade: websocket",
+        "Sec-WebSocket-Version: 13",
+        "X-Request-ID: handshake-no-key",
+    ]
+    request = ("\r\n".join(lines) + "\r\n\r\n").encode()
+
+    received = exchange(served.port, request)
+
+    status = parse_response(received)[0]
+    line = wait_for_line(log_lines, "handshake-no-key")
+    assert status == 400
+    assert line.status == 400
+    assert line.route == REALTIME
+    assert "Sec-WebSocket-Key" in line.reason
+    assert_no_token(log_lines)

@@ -274,6 +274,7 @@ class RequestPipeline:
             # failed a check, or a plain request. The parser may read nothing
             # after a request that asked for an upgrade.
             error = handshake_error(scope) or methods.upgrade_required(path)
+            scope["state"][REJECTION_REASON] = error.message
             await send_error(send, error, request_id, close=requests_websocket(scope["headers"]))
             return
 
