@@ -16,6 +16,7 @@ from .conftest import (
     api_client,
     host_page,
     queue_handoff,
+    reply_agent,
     require_operation,
     require_realtime,
     wait_for_event,
@@ -185,3 +186,94 @@ async def test_first_message_handoff_shows_status(
     requested = await wait_for_event(page, "handoff:requested", timeout_ms=5_000)
     assert requested["conversationId"] == conversation_id
     assert requested["status"] == "queued"
+
+
+# Records every text the status line shows in window.__statusTexts.
+RECORD_STATUS = f"""(() => {{
+  const status = {SHADOW}.querySelector('.status');
+  window.__statusTexts = [];
+  const record = () => {{
+    if (!status.hidden) window.__statusTexts.push(status.textContent);
+  }};
+  new MutationObserver(record).observe(
+    status, {{attributes: true, childList: true, characterData: true, subtree: true}});
+}})()"""
+
+
+@pytest.mark.parametrize("transport", ["websocket", "polling"])
+async def test_offline_assignee_handoff_stays_queued(
+    transport: str,
+    context: Any,
+    widget_server: LiveServer,
+    host_site: HostSite,
+    api_paths: set[str],
+    realtime_available: bool,
+    quiet_key: str,
+) -> None:
+    require_operation(api_paths, "POST /api/v2/conversations/{}/handoff", "handoff")
+    require_realtime(realtime_available, "handoff status cannot arrive live")
+    if transport == "polling":
+        # Without WebSocket the widget polls the conversation every 4 s.
+        await context.add_init_script("window.WebSocket = undefined;")
+    agent_id = f"agent_sam_{transport}"
+    with api_client(widget_server) as api:
+        agent = api.post("/agents", json={"id": agent_id, "name": "Sam", "status": "offline"})
+        assert agent.status_code == 201, agent.text
+        replier = reply_agent(api)
+    config = {"customerId": f"c_offline_assignee_{transport}", "mailboxId": QUIET_MAILBOX_ID}
+    page = await open_widget(context, host_site, widget_server, quiet_key, config)
+    await page.evaluate(RECORD_STATUS)
+    conversation_id = await send(page, "Can Sam look at my order?")
+
+    with api_client(widget_server) as api:
+        # Sam is assigned by hand while offline, so the handoff waits for Sam.
+        assignment = api.patch(
+            f"/conversations/{conversation_id}", json={"assignedAgentId": agent_id}
+        )
+        assert assignment.status_code == 200, assignment.text
+        created = api.post(f"/conversations/{conversation_id}/handoff", json={"reason": "asked"})
+        assert created.status_code == 201, created.text
+        handoff = created.json()
+        assert handoff["status"] == "queued"
+        assert handoff["agentId"] == agent_id
+        assert handoff["agentName"] is None
+        assert handoff["estimatedWaitTime"] is None
+        # A later change of the conversation sends its assignee again, and the
+        # marker message after it shows that the widget has applied it.
+        priority = api.patch(f"/conversations/{conversation_id}", json={"priority": "high"})
+        assert priority.status_code == 200, priority.text
+        marker = api.post(
+            f"/conversations/{conversation_id}/messages",
+            json={"content": "Marker after the change", "authorType": "agent", "authorId": replier},
+        )
+        assert marker.status_code == 201, marker.text
+
+    await page.locator(".msg.agent", has_text="Marker after the change").wait_for()
+    await page.wait_for_function(
+        f"{SHADOW}.querySelector('.status').textContent.startsWith({QUEUED_TEXT!r})",
+        timeout=15_000,
+    )
+    if transport == "polling":
+        # A poll reads the conversation before the handoff, so once the next
+        # handoff read has answered, that poll has applied the conversation.
+        await page.wait_for_event(
+            "response",
+            lambda response: response.url.endswith(f"/conversations/{conversation_id}/handoff"),
+        )
+    shown = await page.evaluate("window.__statusTexts")
+    queued_at = next(i for i, text in enumerate(shown) if text.startswith(QUEUED_TEXT))
+    # Neither the queued handoff's later conversation state nor the bare
+    # assignment before it shows Sam as joined.
+    assert [text for text in shown[queued_at:] if "has joined" in text] == []
+    assert [text for text in shown[:queued_at] if "has joined" in text] == []
+
+    await page.reload()
+    await page.locator(".launcher").click()
+    await page.locator(".msg.agent", has_text="Marker after the change").wait_for()
+    await page.wait_for_function(
+        f"{SHADOW}.querySelector('.status').textContent.startsWith({QUEUED_TEXT!r})",
+        timeout=15_000,
+    )
+    restored = await status_text(page)
+    assert restored is not None
+    assert restored.startswith(QUEUED_TEXT)

@@ -1009,6 +1009,8 @@
     // Whether the handoff state that the page found on load has been read.
     // Later reads announce what changed since, because this page missed it.
     this.handoffBaseline = false;
+    // Agents who wrote in the conversation, by id.
+    this.agentsWritten = {};
     this.stopped = false;
     this.historyLoaded = false;
     this.rateSelected = 0;
@@ -1501,6 +1503,7 @@
         return self.refreshHandoff();
       }).then(function () {
         self.handoffBaseline = true;
+        self.showAssignee();
         return conv;
       });
     }, function (error) {
@@ -1582,8 +1585,48 @@
     var closed = conv.status === 'resolved' || conv.status === 'closed';
     var rated = (this.remembered().rated || []).indexOf(this.conversationId()) >= 0;
     this.dom.rating.hidden = !closed || rated;
-    if (conv.assignedAgentId && (!this.handoff || this.handoff.status !== 'assigned')) {
-      this.applyHandoff({ status: 'assigned', agentId: conv.assignedAgentId }, false);
+    this.showAssignee();
+  };
+
+  // Show the conversation's assignee as joined once they have written in it.
+  // An assignee alone may be offline: a queued handoff can wait for an agent
+  // assigned by hand, so only an assigned handoff or the assignee's own
+  // message shows "has joined". After a reload this waits for the first
+  // handoff read (handoffBaseline).
+  Widget.prototype.showAssignee = function () {
+    var agentId = this.conversation && this.conversation.assignedAgentId;
+    var handoff = this.handoff;
+    if (!agentId || !this.agentsWritten[agentId] || !this.handoffBaseline) return;
+    if (handoff && handoff.status === 'assigned') return;
+    this.applyHandoff({ status: 'assigned', agentId: agentId }, false);
+  };
+
+  // Leave a closed conversation, which takes no more messages, so that the
+  // next message starts a new one and a reload resumes that one.
+  Widget.prototype.leaveConversation = function () {
+    this.conversation = null;
+    this.conversationPromise = null;
+    this.remember({ conversationId: null });
+    this.lastSequence = null;
+    this.resync = null;
+    this.handoff = null;
+    this.handoffSeen = false;
+    this.handoffChanges++;
+    this.handoffKey = null;
+    this.agentsWritten = {};
+    this.showHandoff();
+    var rating = this.ratingNode();
+    rating.hidden = true;
+    this.dom.rating.parentNode.replaceChild(rating, this.dom.rating);
+    this.dom.rating = rating;
+    this.rateSelected = 0;
+    // The socket is subscribed to the closed conversation. The new one connects again.
+    this.stopPolling();
+    clearTimeout(this.socketTimer);
+    if (this.socket) {
+      var socket = this.socket;
+      this.socket = null;
+      socket.close(1000, 'conversation closed');
     }
   };
 
@@ -1610,13 +1653,16 @@
     bubble.classList.add('pending');
     this.dom.log.appendChild(bubble);
     this.scrollToEnd();
-    this.pending[clientId] = { node: bubble, content: content };
+    this.pending[clientId] = { node: bubble, content: content, key: 'widget-' + clientId };
     return this.deliver(clientId);
   };
 
-  Widget.prototype.deliver = function (clientId) {
+  // Post a pending message. ``afterClosed`` is set for the repeat in a new
+  // conversation after the current one turned out to be closed.
+  Widget.prototype.deliver = function (clientId, afterClosed) {
     var self = this;
     var entry = this.pending[clientId];
+    var conversationId = null;
     var failed = entry.node.querySelector('.failed');
     if (failed) failed.parentNode.removeChild(failed);
     if (codePointLength(entry.content) > MAX_CONTENT) {
@@ -1627,17 +1673,26 @@
     }
 
     return this.ensureConversation().then(function (conv) {
+      conversationId = conv.id;
       return self.request('POST', '/conversations/' + encodeURIComponent(conv.id) + '/messages', {
         content: entry.content,
         authorType: 'customer',
         metadata: { source: 'widget', clientMessageId: clientId }
-      }, { idempotencyKey: 'widget-' + clientId });
+      }, { idempotencyKey: entry.key });
     }).then(function (message) {
       self.hideError();
       self.settlePending(clientId, message);
       self.emit('message:sent', self.publicMessage(message));
       return self.publicMessage(message);
     }, function (error) {
+      // A closed conversation is final (a resolved one reopens on a customer
+      // message instead), so the message goes to a new conversation. It needs
+      // a new key, because the server replays the 409 for the old one.
+      if (error.code === 'CONVERSATION_CLOSED' && conversationId && !afterClosed) {
+        if (self.conversationId() === conversationId) self.leaveConversation();
+        entry.key = 'widget-' + randomId();
+        return self.deliver(clientId, true);
+      }
       self.markFailed(clientId);
       self.reportError(error, 'message');
       throw error;
@@ -1699,6 +1754,10 @@
     this.rendered[message.id] = node;
     this.dom.log.appendChild(node);
     if (message.authorType !== 'customer') this.clearTyping(message.authorId || message.authorType);
+    if (message.authorType === 'agent' && message.authorId) {
+      this.agentsWritten[message.authorId] = true;
+      this.showAssignee();
+    }
     if (marksHandoff(message)) {
       this.handoffSeen = true;
       // Routing posts a notice, such as "You are back with the AI assistant.",
