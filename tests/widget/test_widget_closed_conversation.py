@@ -64,7 +64,7 @@ async def test_closed_conversation_starts_new_one(
     browser_errors: BrowserErrors,
     quiet_key: str,
 ) -> None:
-    # The first attempt gets the 409 that the widget answers with a new conversation.
+    # The first attempt gets the 409 after which the widget starts a new conversation.
     browser_errors.allow_http(409, "/messages")
     config = {"customerId": "c_closed_restart", "mailboxId": QUIET_MAILBOX_ID}
     page = await open_widget(context, host_site, widget_server, quiet_key, config)

@@ -255,7 +255,7 @@ async def test_offline_assignee_handoff_stays_queued(
     )
     if transport == "polling":
         # A poll reads the conversation before the handoff, so once the next
-        # handoff read has answered, that poll has applied the conversation.
+        # handoff read has returned, that poll has applied the conversation.
         await page.wait_for_event(
             "response",
             lambda response: response.url.endswith(f"/conversations/{conversation_id}/handoff"),
