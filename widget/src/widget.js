@@ -1687,7 +1687,7 @@
     }, function (error) {
       // A closed conversation is final (a resolved one reopens on a customer
       // message instead), so the message goes to a new conversation. It needs
-      // a new key, because the server replays the 409 for the old one.
+      // a new key, because the server binds a key to its first request.
       if (error.code === 'CONVERSATION_CLOSED' && conversationId && !afterClosed) {
         if (self.conversationId() === conversationId) self.leaveConversation();
         entry.key = 'widget-' + randomId();
