@@ -21,6 +21,8 @@ reaches the request pipeline as an HTTP request and gets the envelope.
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable
 from http import HTTPStatus
 from typing import Any
 
@@ -91,7 +93,9 @@ class UnsupportedVersion(Exception):
     """Raised from the parser to stop reading a request rejected for its HTTP version."""
 
 
-def _claim_rejection(cycle: Any, body_pending: bool, reason: str | None) -> str | None:
+def _claim_rejection(
+    cycle: Any, body_pending: bool, reason: str | None, record: Callable[[int, str, str], None]
+) -> str | None:
     """Return the request id for the 400 of a parser error, or None when no 400 may be sent.
 
     A parser error in the body of a request that the application is
@@ -99,7 +103,7 @@ def _claim_rejection(cycle: Any, body_pending: bool, reason: str | None) -> str 
     pipeline's log line and metrics, with ``reason``. A request whose response has started,
     or was sent while its body was still arriving, gets no second response.
     Any other error, such as in the head of a new request, gets a new id
-    and its own log line here.
+    and its own log line through ``record``.
     """
     if cycle is not None and body_pending:
         if cycle.response_started:
@@ -110,7 +114,7 @@ def _claim_rejection(cycle: Any, body_pending: bool, reason: str | None) -> str 
         state[REJECTION_REASON] = _logged_reason(reason)
         return request_id
     request_id = ids.new("request")
-    record_unparsed_request(400, request_id, _logged_reason(reason))
+    record(400, request_id, _logged_reason(reason))
     return request_id
 
 
@@ -206,7 +210,8 @@ class InOrderRejection:
     to the previous one. The parser may then reject a later request while
     the application still handles an earlier one. Its rejection waits
     until that response is sent, then goes out, and the connection closes.
-    Bytes that arrive meanwhile are dropped.
+    Bytes that arrive meanwhile are dropped. Its access line waits as well,
+    so the lines follow the order of the requests.
     """
 
     transport: Any
@@ -215,10 +220,35 @@ class InOrderRejection:
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._deferred_rejection: bytes | None = None
+        self._deferred_lines: list[tuple[int, str, str]] = []
 
     def _responses_pending(self) -> bool:
         # uvicorn's ``cycle`` is the latest request's, and responses go out in order.
         return self.cycle is not None and not self.cycle.response_complete
+
+    def _record_unparsed(self, status: int, request_id: str, reason: str) -> None:
+        """Write the access line of a rejected request, after those of the requests before it."""
+        self._deferred_lines.append((status, request_id, reason))
+        if not self._responses_pending():
+            self._flush_lines_after_task()
+
+    def _flush_lines_after_task(self) -> None:
+        """Write the deferred lines once the running request task, if any, has ended.
+
+        The request pipeline writes a request's line at the end of its task,
+        and that task sends the response whose completion lets the parser
+        read the next request, or lets a deferred rejection go out.
+        """
+        task = asyncio.current_task()
+        if task is None:
+            self._flush_lines()
+        else:
+            task.add_done_callback(lambda _: self._flush_lines())
+
+    def _flush_lines(self) -> None:
+        lines, self._deferred_lines = self._deferred_lines, []
+        for status, request_id, reason in lines:
+            record_unparsed_request(status, request_id, reason)
 
     def _send_rejection(self, response: bytes, *, of_latest_request: bool = False) -> None:
         """Write ``response`` and close, or hold it until the pending responses are sent.
@@ -242,7 +272,7 @@ class InOrderRejection:
         request_id = ids.new("request")
         sent = f"HTTP/{version}" if version is not None else None
         reason = f"{sent or 'the HTTP version'} is not supported"
-        record_unparsed_request(505, request_id, reason)
+        self._record_unparsed(505, request_id, reason)
         error = HttpVersionNotSupported(
             f"{sent or 'the HTTP version of the request'} is not supported; "
             "send the request as HTTP/1.1",
@@ -266,7 +296,16 @@ class InOrderRejection:
             if not self.transport.is_closing():
                 self.transport.write(response)
                 self.transport.close()
+        if self._deferred_lines and not self._responses_pending():
+            self._flush_lines_after_task()
         super().on_response_complete()  # type: ignore[misc]
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        # A request rejected behind a response that never completed still
+        # gets its line, possibly before the line of that earlier request.
+        if self._deferred_lines and self._responses_pending():
+            self._flush_lines()
+        super().connection_lost(exc)  # type: ignore[misc]
 
 
 class EnvelopeH11Protocol(InOrderRejection, H11Protocol):
@@ -309,7 +348,9 @@ class EnvelopeH11Protocol(InOrderRejection, H11Protocol):
         if self._rejection_started():
             return
         in_body = self._body_pending()
-        request_id = _claim_rejection(self.cycle, in_body, _h11_reason(self._parser_error))
+        request_id = _claim_rejection(
+            self.cycle, in_body, _h11_reason(self._parser_error), self._record_unparsed
+        )
         if request_id is None:
             self.transport.close()
             return
@@ -380,7 +421,7 @@ if HttpToolsProtocol is not None:
             version = self.parser.get_http_version()
             if version == NO_VERSION and self._lacks_version():
                 request_id = ids.new("request")
-                record_unparsed_request(400, request_id)
+                self._record_unparsed(400, request_id, _logged_reason(None))
                 self._send_rejection(rejection_response(_not_http11(None), request_id))
                 # The exception makes the parser raise, so uvicorn stops reading.
                 raise UnsupportedVersion(version)
@@ -419,11 +460,11 @@ if HttpToolsProtocol is not None:
                 # The application never saw this request, so it is logged here,
                 # and its 400 waits for the responses before it.
                 request_id = claim_request_id(cycle.scope)
-                record_unparsed_request(400, request_id, _logged_reason(reason))
                 self.cycle = self._cycle_before_latest
+                self._record_unparsed(400, request_id, _logged_reason(reason))
                 in_body = False
             else:
-                request_id = _claim_rejection(cycle, in_body, reason)
+                request_id = _claim_rejection(cycle, in_body, reason, self._record_unparsed)
             if request_id is None:
                 self.transport.close()
                 return
