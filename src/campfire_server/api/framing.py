@@ -38,6 +38,7 @@ from .access_log import (
     record_unparsed_request,
 )
 from .errors import error_body
+from .header_checks import find_control_character_in_head
 from .websocket_handshake import handshake_error, requests_websocket
 
 try:
@@ -139,6 +140,10 @@ _PARSER_REASONS = {
     "Invalid header token": "a header name contains a space or a character not allowed in names",
     "Invalid header value char": "a header value contains a control character",
 }
+
+
+# llhttp's reason for a header value with a control character other than tab.
+_CONTROL_CHARACTER = "Invalid header value char"
 
 
 def _reason(error: BaseException | None) -> str | None:
@@ -456,6 +461,11 @@ if HttpToolsProtocol is not None:
                 return
             # The log line keeps llhttp's own text, which names the fault exactly.
             reason = _printable(str(parser_error or ""))
+            header_error = None
+            if str(parser_error).strip() == _CONTROL_CHARACTER and not in_body:
+                header_error = find_control_character_in_head(self.parser.chunk)
+            if header_error is not None:
+                reason = header_error.message
             if in_body and self._drop_queued(cycle):
                 # The application never saw this request, so it is logged here,
                 # and its 400 waits for the responses before it.
@@ -468,7 +478,10 @@ if HttpToolsProtocol is not None:
             if request_id is None:
                 self.transport.close()
                 return
-            body = _envelope(request_id, _reason(parser_error))
+            if header_error is not None:
+                body = error_body(header_error, request_id)
+            else:
+                body = _envelope(request_id, _reason(parser_error))
             head = [b"HTTP/1.1 400 Bad Request\r\n"]
             for name, value in self.server_state.default_headers:
                 head.append(name + b": " + value + b"\r\n")
