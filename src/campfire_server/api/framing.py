@@ -373,6 +373,12 @@ class EnvelopeH11Protocol(InOrderRejection, H11Protocol):
             + self.conn.send(h11.EndOfMessage()),
             of_latest_request=in_body,
         )
+        if in_body and self.cycle is not None:
+            # The 400 took the place of the application's response, and h11
+            # raises LocalProtocolError on a second one. uvicorn's cycle drops
+            # the sends of a disconnected client, and its receive returns
+            # http.disconnect, as after the connection closes.
+            self.cycle.disconnected = True
 
 
 if HttpToolsProtocol is not None:
