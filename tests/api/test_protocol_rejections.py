@@ -518,6 +518,21 @@ def test_pipelined_bad_chunk_after_healthz(served, access_lines) -> None:
     assert wait_for_line(access_lines, rejected_id).status == 400
 
 
+def test_pipelined_rejection_logged_in_order(served, access_lines) -> None:
+    first = b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+    second = b"POST /x HTTP/1.1\r\nHost: a\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab"
+
+    responses = split_responses(exchange(served.port, first + second))
+
+    assert [status for status, _, _ in responses] == [200, 400]
+    healthz_id = responses[0][1]["x-request-id"]
+    rejected_id = responses[1][1]["x-request-id"]
+    healthz_line = wait_for_line(access_lines, healthz_id)
+    rejected_line = wait_for_line(access_lines, rejected_id)
+    lines = [record for record in access_lines.records if record.name == "campfire_server.access"]
+    assert lines.index(healthz_line) < lines.index(rejected_line)
+
+
 @pytest.mark.parametrize("bad_request", [BAD_HEAD, b"GARBAGE\r\n\r\n"], ids=["length", "garbage"])
 def test_bad_request_after_keep_alive_200(served, access_lines, bad_request) -> None:
     with socket.create_connection(("127.0.0.1", served.port), timeout=10) as sock:
@@ -624,3 +639,39 @@ def test_parser_fault_in_own_words(served, request_bytes, reason) -> None:
         assert fragment not in message
     if served.parser == "LimitedHttpToolsProtocol":
         assert f"HTTP/1.1 ({reason}); check the request line" in message
+
+
+@pytest.mark.parametrize(
+    ("header", "value"),
+    [
+        ("Host", b"a\x01b"),
+        ("X-Note", b"\x1f"),
+        ("User-Agent", b"client\x7f"),
+    ],
+    ids=["host-soh", "custom-unit-separator", "user-agent-del"],
+)
+def test_control_character_header_rejected(served, access_lines, header, value) -> None:
+    host = b"" if header == "Host" else b"Host: 127.0.0.1\r\n"
+    request = b"GET /healthz HTTP/1.1\r\n" + host + header.encode() + b": " + value + b"\r\n\r\n"
+
+    received = exchange(served.port, request)
+
+    status, headers, envelope = parse_response(received)
+    assert status == 400
+    assert headers["content-type"] == "application/json"
+    error = envelope["error"]
+    assert error["code"] == "VALIDATION_ERROR"
+    assert error["details"]["field"] == header
+    assert header in error["message"]
+    assert error["requestId"] == headers["x-request-id"]
+    assert wait_for_line(access_lines, headers["x-request-id"]).status == 400
+
+
+def test_tab_in_header_value_accepted(served) -> None:
+    request = (
+        b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Note: a\tb\r\nConnection: close\r\n\r\n"
+    )
+
+    status, _, _ = parse_response(exchange(served.port, request))
+
+    assert status == 200

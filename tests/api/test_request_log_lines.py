@@ -189,3 +189,23 @@ def test_unupgraded_handshake_line_names_reason(served, log_lines) -> None:
     assert line.route == REALTIME
     assert "Sec-WebSocket-Key" in line.reason
     assert_no_token(log_lines)
+
+
+@pytest.mark.parametrize(
+    ("path", "authorization"),
+    [("/api/v2/no-such-route", True), ("/api/v2/conversations", False)],
+    ids=["not-found", "unauthenticated"],
+)
+def test_bad_chunk_behind_rejected_head(served, log_lines, path, authorization) -> None:
+    lines = [f"POST {path} HTTP/1.1", "Host: 127.0.0.1", "Transfer-Encoding: chunked"]
+    if authorization:
+        lines.append(f"Authorization: Bearer {served.tenant.key}")
+    head = ("\r\n".join(lines) + "\r\n\r\n").encode()
+
+    received = exchange(served.port, head + b"zz\r\nabc\r\n0\r\n\r\n")
+
+    status, headers, _ = parse_response(received)
+    assert status == 400
+    line = wait_for_line(log_lines, headers["x-request-id"])
+    assert line.status == 400
+    assert request_lines(log_lines) == [line]

@@ -27,3 +27,18 @@ async def test_socket_limit_message_plural(limit: int, expected: str) -> None:
 
     assert str(caught.value).startswith(expected), str(caught.value)
     assert len(slots) == limit
+
+
+async def test_socket_limit_retry_hint() -> None:
+    async def limit_for(org_id: str) -> int:
+        return 1
+
+    limiter = ConnectionLimiter(None, limit_for)
+    slot = await limiter.acquire("org_retry")
+
+    with pytest.raises(RateLimited) as caught:
+        await limiter.acquire("org_retry")
+
+    assert caught.value.details["retryAfter"] == 5
+    assert caught.value.headers["Retry-After"] == "5"
+    assert slot.org_id == "org_retry"

@@ -114,6 +114,7 @@ async def test_connection_limit_counts_every_process(servers, scaled_db) -> None
     await refused.send(json.dumps({"type": "auth", "token": tenant.key}))
     error = await next_frame(refused)
     assert error["data"]["code"] == "RATE_LIMIT_EXCEEDED"
+    assert error["data"]["details"]["retryAfter"] == 5
     with pytest.raises(websockets.ConnectionClosed) as closed:
         await asyncio.wait_for(refused.recv(), 5)
     assert closed.value.rcvd is not None

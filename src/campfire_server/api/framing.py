@@ -21,6 +21,8 @@ reaches the request pipeline as an HTTP request and gets the envelope.
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable
 from http import HTTPStatus
 from typing import Any
 
@@ -36,6 +38,7 @@ from .access_log import (
     record_unparsed_request,
 )
 from .errors import error_body
+from .header_checks import find_control_character_in_head
 from .websocket_handshake import handshake_error, requests_websocket
 
 try:
@@ -91,7 +94,9 @@ class UnsupportedVersion(Exception):
     """Raised from the parser to stop reading a request rejected for its HTTP version."""
 
 
-def _claim_rejection(cycle: Any, body_pending: bool, reason: str | None) -> str | None:
+def _claim_rejection(
+    cycle: Any, body_pending: bool, reason: str | None, record: Callable[[int, str, str], None]
+) -> str | None:
     """Return the request id for the 400 of a parser error, or None when no 400 may be sent.
 
     A parser error in the body of a request that the application is
@@ -99,7 +104,7 @@ def _claim_rejection(cycle: Any, body_pending: bool, reason: str | None) -> str 
     pipeline's log line and metrics, with ``reason``. A request whose response has started,
     or was sent while its body was still arriving, gets no second response.
     Any other error, such as in the head of a new request, gets a new id
-    and its own log line here.
+    and its own log line through ``record``.
     """
     if cycle is not None and body_pending:
         if cycle.response_started:
@@ -110,7 +115,7 @@ def _claim_rejection(cycle: Any, body_pending: bool, reason: str | None) -> str 
         state[REJECTION_REASON] = _logged_reason(reason)
         return request_id
     request_id = ids.new("request")
-    record_unparsed_request(400, request_id, _logged_reason(reason))
+    record(400, request_id, _logged_reason(reason))
     return request_id
 
 
@@ -135,6 +140,10 @@ _PARSER_REASONS = {
     "Invalid header token": "a header name contains a space or a character not allowed in names",
     "Invalid header value char": "a header value contains a control character",
 }
+
+
+# llhttp's reason for a header value with a control character other than tab.
+_CONTROL_CHARACTER = "Invalid header value char"
 
 
 def _reason(error: BaseException | None) -> str | None:
@@ -206,7 +215,8 @@ class InOrderRejection:
     to the previous one. The parser may then reject a later request while
     the application still handles an earlier one. Its rejection waits
     until that response is sent, then goes out, and the connection closes.
-    Bytes that arrive meanwhile are dropped.
+    Bytes that arrive meanwhile are dropped. Its access line waits as well,
+    so the lines follow the order of the requests.
     """
 
     transport: Any
@@ -215,10 +225,35 @@ class InOrderRejection:
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._deferred_rejection: bytes | None = None
+        self._deferred_lines: list[tuple[int, str, str]] = []
 
     def _responses_pending(self) -> bool:
         # uvicorn's ``cycle`` is the latest request's, and responses go out in order.
         return self.cycle is not None and not self.cycle.response_complete
+
+    def _record_unparsed(self, status: int, request_id: str, reason: str) -> None:
+        """Write the access line of a rejected request, after those of the requests before it."""
+        self._deferred_lines.append((status, request_id, reason))
+        if not self._responses_pending():
+            self._flush_lines_after_task()
+
+    def _flush_lines_after_task(self) -> None:
+        """Write the deferred lines once the running request task, if any, has ended.
+
+        The request pipeline writes a request's line at the end of its task,
+        and that task sends the response whose completion lets the parser
+        read the next request, or lets a deferred rejection go out.
+        """
+        task = asyncio.current_task()
+        if task is None:
+            self._flush_lines()
+        else:
+            task.add_done_callback(lambda _: self._flush_lines())
+
+    def _flush_lines(self) -> None:
+        lines, self._deferred_lines = self._deferred_lines, []
+        for status, request_id, reason in lines:
+            record_unparsed_request(status, request_id, reason)
 
     def _send_rejection(self, response: bytes, *, of_latest_request: bool = False) -> None:
         """Write ``response`` and close, or hold it until the pending responses are sent.
@@ -242,7 +277,7 @@ class InOrderRejection:
         request_id = ids.new("request")
         sent = f"HTTP/{version}" if version is not None else None
         reason = f"{sent or 'the HTTP version'} is not supported"
-        record_unparsed_request(505, request_id, reason)
+        self._record_unparsed(505, request_id, reason)
         error = HttpVersionNotSupported(
             f"{sent or 'the HTTP version of the request'} is not supported; "
             "send the request as HTTP/1.1",
@@ -266,7 +301,16 @@ class InOrderRejection:
             if not self.transport.is_closing():
                 self.transport.write(response)
                 self.transport.close()
+        if self._deferred_lines and not self._responses_pending():
+            self._flush_lines_after_task()
         super().on_response_complete()  # type: ignore[misc]
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        # A request rejected behind a response that never completed still
+        # gets its line, possibly before the line of that earlier request.
+        if self._deferred_lines and self._responses_pending():
+            self._flush_lines()
+        super().connection_lost(exc)  # type: ignore[misc]
 
 
 class EnvelopeH11Protocol(InOrderRejection, H11Protocol):
@@ -309,7 +353,9 @@ class EnvelopeH11Protocol(InOrderRejection, H11Protocol):
         if self._rejection_started():
             return
         in_body = self._body_pending()
-        request_id = _claim_rejection(self.cycle, in_body, _h11_reason(self._parser_error))
+        request_id = _claim_rejection(
+            self.cycle, in_body, _h11_reason(self._parser_error), self._record_unparsed
+        )
         if request_id is None:
             self.transport.close()
             return
@@ -327,6 +373,12 @@ class EnvelopeH11Protocol(InOrderRejection, H11Protocol):
             + self.conn.send(h11.EndOfMessage()),
             of_latest_request=in_body,
         )
+        if in_body and self.cycle is not None:
+            # The 400 took the place of the application's response, and h11
+            # raises LocalProtocolError on a second one. uvicorn's cycle drops
+            # the sends of a disconnected client, and its receive returns
+            # http.disconnect, as after the connection closes.
+            self.cycle.disconnected = True
 
 
 if HttpToolsProtocol is not None:
@@ -380,7 +432,7 @@ if HttpToolsProtocol is not None:
             version = self.parser.get_http_version()
             if version == NO_VERSION and self._lacks_version():
                 request_id = ids.new("request")
-                record_unparsed_request(400, request_id)
+                self._record_unparsed(400, request_id, _logged_reason(None))
                 self._send_rejection(rejection_response(_not_http11(None), request_id))
                 # The exception makes the parser raise, so uvicorn stops reading.
                 raise UnsupportedVersion(version)
@@ -415,19 +467,27 @@ if HttpToolsProtocol is not None:
                 return
             # The log line keeps llhttp's own text, which names the fault exactly.
             reason = _printable(str(parser_error or ""))
+            header_error = None
+            if str(parser_error).strip() == _CONTROL_CHARACTER and not in_body:
+                header_error = find_control_character_in_head(self.parser.chunk)
+            if header_error is not None:
+                reason = header_error.message
             if in_body and self._drop_queued(cycle):
                 # The application never saw this request, so it is logged here,
                 # and its 400 waits for the responses before it.
                 request_id = claim_request_id(cycle.scope)
-                record_unparsed_request(400, request_id, _logged_reason(reason))
                 self.cycle = self._cycle_before_latest
+                self._record_unparsed(400, request_id, _logged_reason(reason))
                 in_body = False
             else:
-                request_id = _claim_rejection(cycle, in_body, reason)
+                request_id = _claim_rejection(cycle, in_body, reason, self._record_unparsed)
             if request_id is None:
                 self.transport.close()
                 return
-            body = _envelope(request_id, _reason(parser_error))
+            if header_error is not None:
+                body = error_body(header_error, request_id)
+            else:
+                body = _envelope(request_id, _reason(parser_error))
             head = [b"HTTP/1.1 400 Bad Request\r\n"]
             for name, value in self.server_state.default_headers:
                 head.append(name + b": " + value + b"\r\n")

@@ -31,7 +31,6 @@ from .. import ids
 from ..config import get_settings
 from ..errors import HeadersTooLarge, RequestTimeout, ServiceError
 from . import framing
-from .access_log import record_unparsed_request
 from .response_writes import HeadHoldingTransport
 
 try:
@@ -181,7 +180,7 @@ class HeadLimits:
     def _reject(self, error: ServiceError, reason: str) -> None:
         """Send ``error`` and close the connection, with the access line as its only log line."""
         request_id = ids.new("request")
-        record_unparsed_request(error.http_status, request_id, reason)
+        self._record_unparsed(error.http_status, request_id, reason)  # type: ignore[attr-defined]
         self._cancel_head_timer()
         self._awaiting_head = False
         response = framing.rejection_response(error, request_id)

@@ -49,6 +49,7 @@ import time
 from contextlib import nullcontext
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.websockets import WebSocketDisconnect
 
 from .. import mock
 from ..errors import NotFound, RequestTimeout, ServiceError, ValidationFailed, shown_text
@@ -84,6 +85,10 @@ from .websocket_handshake import handshake_error, requests_websocket
 error_log = logging.getLogger(__name__)
 
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
+# The exceptions of a handshake's send or receive once its client has
+# disconnected. uvicorn's ClientDisconnected is an OSError, and Starlette
+# raises WebSocketDisconnect.
+_DISCONNECTS = (OSError, WebSocketDisconnect)
 # The scope state key set when the client disconnected while sending the body.
 _CLIENT_CLOSED = "client_closed"
 
@@ -187,6 +192,7 @@ class RequestPipeline:
         request_id = claim_request_id(scope)
         token = request_id_var.set(request_id)
         handshake = _Handshake(send, scope, request_id)
+        receive = handshake.watch(receive)
         mode = mock.activated() if mock.requested(_header(scope, b"x-campfire-mock")) else None
         try:
             repeated = find_ambiguous_header(scope) or repeated_authorization(scope)
@@ -205,12 +211,18 @@ class RequestPipeline:
                 return
             with mode or nullcontext():
                 await self.app(scope, receive, handshake.send)
-        except Exception:
-            error_log.exception("unhandled error", extra={"method": None, "path": scope["path"]})
+        except Exception as error:
+            # The send or receive of a client that disconnected raises, which
+            # is the client's doing, not an error of the server.
+            if not (handshake.client_gone and isinstance(error, _DISCONNECTS)):
+                error_log.exception(
+                    "unhandled error", extra={"method": None, "path": scope["path"]}
+                )
         finally:
             # uvicorn 0.55 sends 500 for a handshake that the application
-            # left unanswered, whether it returned or raised.
-            handshake.record(500)
+            # left unanswered, whether it returned or raised, unless the
+            # client has disconnected.
+            handshake.record(CLIENT_CLOSED_REQUEST if handshake.client_gone else 500)
             request_id_var.reset(token)
 
     # 2. Access ----------------------------------------------------------------------
@@ -383,12 +395,21 @@ class _Handshake:
 
     The line has status 101 when the application accepts the socket, the
     status of an HTTP response that rejects it, or 403 for a close before
-    the accept, which the web server sends as 403. It is written when the
-    response is sent, not when the socket closes, and its duration is the
-    time until then.
+    the accept, which the web server sends as 403. A client that
+    disconnects before the response is sent gets 499, as on the HTTP path.
+    It is written when the response is sent, not when the socket closes,
+    and its duration is the time until then.
     """
 
-    __slots__ = ("_send", "_scope", "_request_id", "_started", "reason", "recorded")
+    __slots__ = (
+        "_send",
+        "_scope",
+        "_request_id",
+        "_started",
+        "reason",
+        "recorded",
+        "client_gone",
+    )
 
     def __init__(self, send: Send, scope: Scope, request_id: str) -> None:
         self._send = send
@@ -397,17 +418,42 @@ class _Handshake:
         self._started = time.perf_counter()
         self.reason: str | None = None
         self.recorded = False
+        # Set when the web server reports that the client disconnected.
+        self.client_gone = False
+
+    def watch(self, receive: Receive) -> Receive:
+        """Return ``receive``, noting a disconnect that arrives before the response."""
+
+        async def watched() -> Message:
+            message = await receive()
+            if message["type"] == "websocket.disconnect" and not self.recorded:
+                self.client_gone = True
+            return message
+
+        return watched
 
     async def send(self, message: Message) -> None:
-        if not self.recorded:
-            kind = message["type"]
-            if kind == "websocket.accept":
-                self.record(101)
-            elif kind == "websocket.http.response.start":
-                self.record(message["status"])
-            elif kind == "websocket.close":
-                self.record(403)
-        await self._send(message)
+        if self.recorded:
+            await self._send(message)
+            return
+        kind = message["type"]
+        status = None
+        if kind == "websocket.accept":
+            status = 101
+        elif kind == "websocket.http.response.start":
+            status = message["status"]
+        elif kind == "websocket.close":
+            status = 403
+        try:
+            await self._send(message)
+        except OSError:
+            # uvicorn raises ClientDisconnected, an OSError, for a client
+            # that disconnected before the response.
+            self.client_gone = True
+            self.record(CLIENT_CLOSED_REQUEST)
+            raise
+        if status is not None:
+            self.record(status)
 
     def record(self, status: int) -> None:
         """Write the access line with ``status``, unless the handshake already has one."""

@@ -44,6 +44,9 @@ SLOT_TTL_SECONDS = 90
 # How long a limit check waits for Redis before it counts in this process instead.
 REDIS_TIMEOUT_SECONDS = 0.5
 REFRESH_SECONDS = 30
+# Seconds a rejected client is asked to wait, as ``Retry-After`` on HTTP and
+# ``details.retryAfter`` in the realtime error frame.
+RETRY_AFTER_SECONDS = 5
 
 # Log messages of the Redis steps that can fail during an outage, and their outage keys.
 _COUNT_FAILED = "redis WebSocket connection count failed; counting this process only"
@@ -137,8 +140,12 @@ class ConnectionLimiter:
         raise RateLimited(
             f"the organization already has {limit} open WebSocket {connections}, its limit; "
             "close one or retry later",
-            details={"limit": limit, "name": "websocketConnections"},
-            headers={"Retry-After": "5"},
+            details={
+                "limit": limit,
+                "name": "websocketConnections",
+                "retryAfter": RETRY_AFTER_SECONDS,
+            },
+            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
         )
 
     async def _acquire_shared(self, org_id: str, slot_id: str, limit: int) -> bool | None:
