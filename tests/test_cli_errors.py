@@ -18,6 +18,7 @@ import pytest
 from campfire_server.cli import _warn_about_workers, build_parser, main
 from campfire_server.config import Settings
 from tests.conftest import POSTGRES_URL, free_port
+from tests.test_cli import kb_database
 
 USAGE, RUNTIME = 2, 1
 
@@ -468,7 +469,9 @@ def test_kb_import_names_non_utf8_file(tmp_path):
     folder.mkdir()
     (folder / "latin1.md").write_bytes("# Caf\xe9\n\nOpen daily.\n".encode("latin-1"))
 
-    result = campfire("kb", "import", str(folder), "--org", "org_1")
+    url = kb_database(tmp_path)
+
+    result = campfire("kb", "import", str(folder), "--org", "org_acme", "--database-url", url)
 
     assert result.returncode == USAGE, result.stderr
     skipped, error = result.stderr.splitlines()
@@ -484,7 +487,9 @@ def test_kb_import_names_non_utf8_line(tmp_path):
     rows = tmp_path / "rows.jsonl"
     rows.write_bytes(b'{"title": "a", "content": "b"}\n{"title": "\xff", "content": "c"}\n')
 
-    result = campfire("kb", "import", str(rows), "--org", "org_1")
+    url = kb_database(tmp_path)
+
+    result = campfire("kb", "import", str(rows), "--org", "org_acme", "--database-url", url)
 
     assert_one_line(result, USAGE, str(rows), "line 2", "0xff", "UTF-8")
 
