@@ -277,11 +277,31 @@ class LiveServer:
         self.process.wait(5)
 
 
+class _PortTaken(RuntimeError):
+    """The port that ``free_port`` chose was taken by another process before the server bound it."""
+
+
 def start_server(
     database_url: str, log_dir: Path, *, env: dict[str, str] | None = None, port: int | None = None
 ) -> LiveServer:
-    """Start ``campfire serve`` on 127.0.0.1 and wait until it answers."""
-    port = port or free_port()
+    """Start ``campfire serve`` on 127.0.0.1 and wait until it responds to health checks.
+
+    A port chosen here can be taken by a test of another worker between the
+    choice and the bind, so the server is started again on another port.
+    """
+    if port is not None:
+        return _start_server_on(database_url, log_dir, env, port)
+    for _ in range(2):
+        try:
+            return _start_server_on(database_url, log_dir, env, free_port())
+        except _PortTaken:
+            continue
+    return _start_server_on(database_url, log_dir, env, free_port())
+
+
+def _start_server_on(
+    database_url: str, log_dir: Path, env: dict[str, str] | None, port: int
+) -> LiveServer:
     log_path = log_dir / f"server-{port}.log"
     environment = {
         **os.environ,
@@ -316,7 +336,10 @@ def start_server(
     deadline = time.monotonic() + 90
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"server exited early:\n{log_path.read_text()[-3000:]}")
+            output = log_path.read_text()[-3000:]
+            if "Address already in use" in output:
+                raise _PortTaken(f"server exited early:\n{output}")
+            raise RuntimeError(f"server exited early:\n{output}")
         try:
             # Poll /healthz, not /openapi.json, because the first /openapi.json
             # request of a process builds the whole OpenAPI document.
