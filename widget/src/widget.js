@@ -1739,7 +1739,7 @@
     };
   };
 
-  // Render a stored message once. ``live`` says it arrived after the history
+  // Render a stored message once. ``live`` means it arrived after the history
   // was loaded, so it counts as received.
   Widget.prototype.receive = function (message, live) {
     if (!message || !message.id || message.private) return;

@@ -147,7 +147,7 @@ _SUPPORT_WORDS_BY_LANGUAGE = {
         geldi""",
 }
 _SUPPORT_WORD_POINTS = 3
-# The most that the letter hints of one language add to one text.
+# The maximum points that the letter hints of one language add to one text.
 _MAX_LETTER_POINTS = 3 * _STRONG_SIGNAL_POINTS
 _SUPPORT_WORDS = {
     language: frozenset(words.split()) for language, words in _SUPPORT_WORDS_BY_LANGUAGE.items()

@@ -47,7 +47,7 @@ def _is_latin(ch: str) -> bool:
 
 
 # The handoff checks and the small-talk match fold the same message about a
-# dozen times per answer, so recent results are kept.
+# dozen times per reply, so recent results are cached.
 @functools.lru_cache(maxsize=FOLD_CACHE_SIZE)
 def fold(text: str) -> str:
     """Lower-case ``text``, drop accents of Latin letters and straighten apostrophes.

@@ -468,7 +468,7 @@ def complete_handoff(
     Raises ``Conflict`` (``HANDOFF_NOT_ASSIGNED``) while the handoff is
     still queued for no agent in particular, because no agent has handled
     it. Cancel it instead. A handoff that waits for its conversation's
-    assignee may be completed, because that agent holds the conversation. Raises
+    assignee may be completed, because that agent is assigned the conversation. Raises
     ``Conflict`` (``CONFLICT``) when ``principal`` is an agent token and
     another agent is assigned to the conversation, because completing
     unassigns it.
