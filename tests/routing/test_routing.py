@@ -20,6 +20,16 @@ async def new_handoff(client, tenant, **overrides) -> tuple[str, dict]:
     return conversation["id"], response.json()
 
 
+async def assign(client, tenant, conversation_id: str, agent_id: str | None) -> None:
+    """Set or clear a conversation's assignee by hand, as PATCH does."""
+    response = await client.patch(
+        f"/conversations/{conversation_id}",
+        json={"assignedAgentId": agent_id},
+        headers=tenant.headers,
+    )
+    assert response.status_code == 200, response.text
+
+
 async def test_skill_matching_picks_agent_with_all_skills(client, db, tenant):
     await add_agent(client, tenant, "agent_billing", skills=["billing"])
     await add_agent(client, tenant, "agent_both", skills=["billing", "enterprise"])
@@ -389,11 +399,7 @@ async def test_previous_agent_assigned_by_hand(client, db, tenant):
     await add_agent(client, tenant, "agent_beta")
     conversation = await create_conversation(client, tenant)
     for assignee in ("agent_beta", None):
-        await client.patch(
-            f"/conversations/{conversation['id']}",
-            json={"assignedAgentId": assignee},
-            headers=tenant.headers,
-        )
+        await assign(client, tenant, conversation["id"], assignee)
 
     # Alpha has been idle longer, so normal routing would pick alpha.
     body = (await hand_off(client, tenant, conversation["id"])).json()
@@ -414,18 +420,10 @@ async def test_previous_agent_is_last_holder(client, db, tenant):
     assert completed.status_code == 200, completed.text
     # Beta then held the conversation by hand, after alpha's handoff.
     for assignee in ("agent_beta", None):
-        await client.patch(
-            f"/conversations/{conversation_id}",
-            json={"assignedAgentId": assignee},
-            headers=tenant.headers,
-        )
+        await assign(client, tenant, conversation_id, assignee)
     # Beta has one more conversation, so normal routing would pick alpha.
     other = await create_conversation(client, tenant)
-    await client.patch(
-        f"/conversations/{other['id']}",
-        json={"assignedAgentId": "agent_beta"},
-        headers=tenant.headers,
-    )
+    await assign(client, tenant, other["id"], "agent_beta")
 
     body = (await hand_off(client, tenant, conversation_id)).json()
 
@@ -439,17 +437,9 @@ async def test_previous_agent_unavailable_falls_back(client, db, tenant):
     await add_agent(client, tenant, "agent_beta", capacity=1)
     conversation = await create_conversation(client, tenant)
     for assignee in ("agent_beta", None):
-        await client.patch(
-            f"/conversations/{conversation['id']}",
-            json={"assignedAgentId": assignee},
-            headers=tenant.headers,
-        )
+        await assign(client, tenant, conversation["id"], assignee)
     other = await create_conversation(client, tenant)
-    await client.patch(
-        f"/conversations/{other['id']}",
-        json={"assignedAgentId": "agent_beta"},
-        headers=tenant.headers,
-    )
+    await assign(client, tenant, other["id"], "agent_beta")
 
     body = (await hand_off(client, tenant, conversation["id"])).json()
 
