@@ -141,3 +141,16 @@ async def test_grouped_row_failure_fails_alone(pipelined: Database) -> None:
     assert "duplicate key" in str(results[1])
     assert results[2] == {"row": {"key": "b"}}
     assert await _stored(pipelined, scope) == ["a", "b", "taken"]
+
+
+async def test_grouped_rows_keep_text_exactly(pipelined: Database) -> None:
+    """Array elements keep quotes, backslashes, braces, commas and non-ASCII text."""
+    merge = _RecordingMerge()
+    scope = "grouped-text"
+    keys = ['quote " here', "back\\slash", "{braces}, commas", "NULL", "ünïcode ✓", ""]
+
+    results = await _one_group(pipelined, [_sender(merge, scope, key) for key in keys])
+
+    assert merge.sizes == [len(keys)]
+    assert [result["row"] for result in results] == [{"key": key} for key in keys]
+    assert sorted(await _stored(pipelined, scope)) == sorted(keys)

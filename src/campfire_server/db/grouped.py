@@ -120,7 +120,10 @@ class RowGroup:
         # A cursor of its own keeps the result in place while later
         # statements run on the writer's cursor.
         cursor = connection.cursor()
-        cursor.execute(to_pyformat(sql), params)
+        # Binary parameters, because psycopg 3.3 dumps a list in text format
+        # in Python with a regular expression per element: for the arrays of
+        # 30 messages that took about 1 ms, and in binary format 0.1 ms.
+        cursor.execute(to_pyformat(sql, binary=True), params)
         result = GroupResult(cursor)
         for index, waiting in enumerate(deferred, start=1):
             waiting.bind(partial(result.row, index))
