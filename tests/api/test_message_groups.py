@@ -11,8 +11,9 @@ import asyncio
 import json
 import threading
 
-from campfire_server.conversations import message_statement
+from campfire_server.conversations import message_statement, service
 from campfire_server.conversations.rules import effect_of_message
+from campfire_server.conversations.schemas import CustomerSummary
 from campfire_server.db.database import Database
 from campfire_server.errors import Conflict
 from tests.helpers import create_conversation as create
@@ -262,3 +263,48 @@ def test_message_statement_rules_match_python():
             factor, offset, releases = table.split(row)[1].split(")")[0].split(", ")
             assert 3 * int(factor) + int(offset) == effect.unread_count
             assert releases == ("TRUE" if effect.releases_assignee else "FALSE")
+
+
+def test_conversation_json_matches_model():
+    rows = [
+        {
+            "id": "conv_a",
+            "customer_id": "customer_a",
+            "mailbox_id": "mbx_a",
+            "subject": None,
+            "status": "open",
+            "priority": "medium",
+            "assigned_agent_id": None,
+            "unread_count": 0,
+            "message_count": 1,
+            "last_message_at": None,
+            "resolved_at": None,
+            "created_at": 1_733_500_000_000,
+            "updated_at": 1_733_500_000_001,
+            "metadata": None,
+        },
+        {
+            "id": "conv_b",
+            "customer_id": "customer_b",
+            "mailbox_id": "mbx_b",
+            "subject": "Billing «question»",
+            "status": "resolved",
+            "priority": "urgent",
+            "assigned_agent_id": "agt_b",
+            "unread_count": 7,
+            "message_count": 12,
+            "last_message_at": 1_733_500_000_999,
+            "resolved_at": 1_733_500_001_000,
+            "created_at": 1_733_400_000_000,
+            "updated_at": 1_733_500_001_000,
+            "metadata": '{"plan": "pro", "tags": ["a", 1, null], "nested": {"x": 1.5}}',
+        },
+    ]
+    customers = [
+        CustomerSummary(id="customer_a", name=None, email=None),
+        CustomerSummary(id="customer_b", name="Ana Silva", email="ana@example.test"),
+    ]
+
+    for row, customer in zip(rows, customers, strict=True):
+        expected = service.conversation_from_row(row, customer).model_dump(mode="json")
+        assert service.conversation_json(row, customer) == expected

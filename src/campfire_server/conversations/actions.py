@@ -595,7 +595,7 @@ def _announce(
     if effect.releases_assignee and row["assigned_agent_id"] is not None:
         after["assigned_agent_id"] = None
         changes["assignedAgentId"] = None
-    conversation_snapshot = service.conversation_from_row(after, customer).model_dump(mode="json")
+    conversation_snapshot = service.conversation_json(after, customer)
     emit(
         tx,
         org_id=org_id,

@@ -42,6 +42,32 @@ def conversation_from_row(row: dict[str, Any], customer: CustomerSummary) -> Con
     )
 
 
+def conversation_json(row: dict[str, Any], customer: CustomerSummary) -> dict[str, Any]:
+    """Return ``conversation_from_row(row, customer).model_dump(mode="json")``, built directly.
+
+    Every message event carries this snapshot, and skipping the model's
+    validation and serialisation saves the writer thread about 10 µs per
+    message. The keys are the model's camelCase aliases.
+    """
+    return {
+        "id": row["id"],
+        "customerId": row["customer_id"],
+        "customer": {"id": customer.id, "name": customer.name, "email": customer.email},
+        "mailboxId": row["mailbox_id"],
+        "subject": row["subject"],
+        "status": row["status"],
+        "priority": row["priority"],
+        "assignedAgentId": row["assigned_agent_id"],
+        "unreadCount": row["unread_count"],
+        "messageCount": row["message_count"],
+        "lastMessageAt": to_iso(row["last_message_at"]),
+        "resolvedAt": to_iso(row["resolved_at"]),
+        "createdAt": to_iso(row["created_at"]),
+        "updatedAt": to_iso(row["updated_at"]),
+        "metadata": json.loads(row["metadata"] or "{}"),
+    }
+
+
 def customers_by_id(tx: Tx, org_id: str, customer_ids: Sequence[str]) -> dict[str, CustomerSummary]:
     """Read the customers with ``customer_ids``. An id without a stored customer gets no name."""
     unique = sorted(set(customer_ids))
