@@ -121,8 +121,9 @@ class RowGroup:
         # statements run on the writer's cursor.
         cursor = connection.cursor()
         # Binary parameters, because psycopg 3.3 dumps a list in text format
-        # in Python with a regular expression per element: for the arrays of
-        # 30 messages that took about 1 ms, and in binary format 0.1 ms.
+        # in Python with a regular expression per element. For the six text
+        # arrays of 30 messages that took about 1 ms, and in binary format
+        # 0.1 ms (psycopg 3.3.9, Python 3.11, 2-core machine).
         cursor.execute(to_pyformat(sql, binary=True), params)
         result = GroupResult(cursor)
         for index, waiting in enumerate(deferred, start=1):
