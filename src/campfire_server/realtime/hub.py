@@ -492,6 +492,10 @@ class Hub:
     def _dispatch(
         self, record: EventRecord, *, conversation: bool = True, log_channels: bool | None = None
     ) -> None:
+        if not self.channels:
+            # No socket of this process subscribes to any channel, so the frame
+            # would reach no one. Most messages are sent while none is open.
+            return
         if log_channels is None:
             log_channels = not self.ordered_log
         frame = frame_for(record)
