@@ -73,7 +73,7 @@ OrNone = AfterValidator(_none_if_invisible)
 
 
 ID_EXPECTED = "the id without leading or trailing whitespace or control characters"
-# The characters of Unicode's category Cc (control), which is fixed at these 65.
+# The 65 code points of Unicode's general category Cc (control).
 _CONTROL_CHARACTER = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 

@@ -92,7 +92,7 @@ def _has_header(scope: Scope, name: bytes) -> bool:
 
 def control_character_error(name: bytes, value: bytes) -> ValidationFailed | None:
     """Return the error for a header ``value`` with a control character other than tab."""
-    # One search in C instead of a loop over the bytes: it runs on every header.
+    # The search runs in C, which costs less than a loop over the bytes of every header value.
     found = _CONTROL_CHARACTER.search(value)
     if found is None:
         return None

@@ -227,7 +227,7 @@ def principal_for_key(row: dict[str, Any]) -> Principal:
 
 
 # Frozen, so every request with the test key shares it, as requests with one
-# API key share the principal that ``KeyCache`` holds.
+# API key share the principal that ``KeyCache`` stores.
 _DEVELOPMENT_PRINCIPAL = Principal(
     org_id=DEVELOPMENT_ORG_ID,
     role="admin",

@@ -37,7 +37,7 @@ def publish(record: EventRecord) -> None:
     for listener in list(_listeners):
         try:
             result = listener(record)
-            # Most listeners return None, which skips the slower awaitable check.
+            # A listener that returns None skips the slower awaitable check.
             if result is not None and inspect.isawaitable(result):
                 asyncio.ensure_future(result)
         except Exception:

@@ -493,8 +493,7 @@ class Hub:
         self, record: EventRecord, *, conversation: bool = True, log_channels: bool | None = None
     ) -> None:
         if not self.channels:
-            # No socket of this process subscribes to any channel, so the frame
-            # would reach no one. Most messages are sent while none is open.
+            # No socket of this process subscribes to any channel, so it builds no frame.
             return
         if log_channels is None:
             log_channels = not self.ordered_log
