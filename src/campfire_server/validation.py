@@ -43,6 +43,10 @@ VISIBLE_EXPECTED = (
 
 def has_visible_character(value: str) -> bool:
     """Tell whether ``value`` has a character that draws something on its own."""
+    # Most text starts with a printable ASCII character other than space,
+    # which is visible, so the per-character category lookups are skipped.
+    if value and "!" <= value[0] <= "~":
+        return True
     return any(
         char not in BLANK_CHARACTERS and unicodedata.category(char) not in INVISIBLE_CATEGORIES
         for char in value
@@ -69,6 +73,8 @@ OrNone = AfterValidator(_none_if_invisible)
 
 
 ID_EXPECTED = "the id without leading or trailing whitespace or control characters"
+# The 65 code points of Unicode's general category Cc (control).
+_CONTROL_CHARACTER = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
 def _require_trimmed_id(value: Any) -> Any:
@@ -77,7 +83,7 @@ def _require_trimmed_id(value: Any) -> Any:
     # Text with nothing visible gets the clearer error of its type's other checks.
     if not isinstance(value, str) or not has_visible_character(value):
         return value
-    if value != value.strip() or any(unicodedata.category(char) == "Cc" for char in value):
+    if value != value.strip() or _CONTROL_CHARACTER.search(value) is not None:
         raise PydanticCustomError("id_not_trimmed", ID_EXPECTED)
     return value
 

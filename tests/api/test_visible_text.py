@@ -21,6 +21,8 @@ INVISIBLE = {
     "braille blank": "\u2800",
     "line separator and tab": "\u2028\t",
     "mixed": " \u200b\ufeff\u0301\u3164 ",
+    "delete": "\x7f",
+    "space then delete": " \x7f",
 }
 # Text that draws something, although some of its characters are invisible.
 VISIBLE = {
@@ -31,6 +33,9 @@ VISIBLE = {
     "accent on a base": "e\u0301",
     "cjk": "\u65e5\u672c",
     "dot between spaces": " . ",
+    "first printable ascii": "!",
+    "last printable ascii": "~",
+    "space before a letter": " a",
 }
 
 invisible_cases = pytest.mark.parametrize("text", list(INVISIBLE.values()), ids=list(INVISIBLE))

@@ -96,6 +96,22 @@ async def test_out_of_order_events_reordered() -> None:
     assert [f["sequence"] for f in recorder.frames] == [2, 3, 4, 5]
 
 
+async def test_events_without_subscribers_keep_order() -> None:
+    hub = Hub()
+    hub.deliver(envelope_for(message_record(1)))
+    hub.deliver(envelope_for(message_record(2)))
+    assert hub.deliveries == 0
+
+    connection, recorder, _ = attach(hub, ADMIN, "ws_1")
+    hub.subscribe(connection, "conversation:conv_1").go_live(0)
+    for sequence in (4, 3):
+        hub.deliver(envelope_for(message_record(sequence)))
+    await settle()
+    # Sequence 3 follows the two events delivered while no socket subscribed,
+    # so 4 is held for it rather than sent first.
+    assert [f["sequence"] for f in recorder.frames] == [3, 4]
+
+
 async def test_gap_released_after_hold() -> None:
     hub = Hub()
     connection, recorder, _ = attach(hub, ADMIN, "ws_1")

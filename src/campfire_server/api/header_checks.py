@@ -36,6 +36,8 @@ SINGLE_VALUED_HEADERS = {
 
 # A header name: an RFC 9110 token.
 _HEADER_NAME = re.compile(rb"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+# A control character other than tab, which no header value may contain.
+_CONTROL_CHARACTER = re.compile(rb"[\x00-\x08\x0a-\x1f\x7f]")
 
 
 def find_ambiguous_header(scope: Scope) -> ValidationFailed | None:
@@ -90,18 +92,20 @@ def _has_header(scope: Scope, name: bytes) -> bool:
 
 def control_character_error(name: bytes, value: bytes) -> ValidationFailed | None:
     """Return the error for a header ``value`` with a control character other than tab."""
-    for byte in value:
-        if (byte < 0x20 and byte != 0x09) or byte == 0x7F:
-            display_name = header_display_name(name)
-            # The value is left out of the error, because it may be a credential.
-            return ValidationFailed(
-                f"the {display_name} header value contains the control character U+{byte:04X}; "
-                "send header values without control characters other than tab",
-                field=display_name,
-                value=None,
-                expected="a header value of visible characters, spaces and tabs",
-            )
-    return None
+    # The search runs in C, which costs less than a loop over the bytes of every header value.
+    found = _CONTROL_CHARACTER.search(value)
+    if found is None:
+        return None
+    byte = value[found.start()]
+    display_name = header_display_name(name)
+    # The value is left out of the error, because it may be a credential.
+    return ValidationFailed(
+        f"the {display_name} header value contains the control character U+{byte:04X}; "
+        "send header values without control characters other than tab",
+        field=display_name,
+        value=None,
+        expected="a header value of visible characters, spaces and tabs",
+    )
 
 
 def find_control_character_in_head(head: bytes) -> ValidationFailed | None:

@@ -226,14 +226,19 @@ def principal_for_key(row: dict[str, Any]) -> Principal:
     )
 
 
+# Frozen, so every request with the test key shares it, as requests with one
+# API key share the principal that ``KeyCache`` stores.
+_DEVELOPMENT_PRINCIPAL = Principal(
+    org_id=DEVELOPMENT_ORG_ID,
+    role="admin",
+    kind="development",
+    subject="development-key",
+    rate_limit_key="key:development",
+)
+
+
 def development_principal() -> Principal:
-    return Principal(
-        org_id=DEVELOPMENT_ORG_ID,
-        role="admin",
-        kind="development",
-        subject="development-key",
-        rate_limit_key="key:development",
-    )
+    return _DEVELOPMENT_PRINCIPAL
 
 
 def development_publishable_principal(host: str, port: int) -> Principal:

@@ -37,7 +37,8 @@ def publish(record: EventRecord) -> None:
     for listener in list(_listeners):
         try:
             result = listener(record)
-            if inspect.isawaitable(result):
+            # A listener that returns None skips the slower awaitable check.
+            if result is not None and inspect.isawaitable(result):
                 asyncio.ensure_future(result)
         except Exception:
             log.exception("event listener failed", extra={"event_id": record.id})

@@ -492,6 +492,9 @@ class Hub:
     def _dispatch(
         self, record: EventRecord, *, conversation: bool = True, log_channels: bool | None = None
     ) -> None:
+        if not self.channels:
+            # No socket of this process subscribes to any channel, so it builds no frame.
+            return
         if log_channels is None:
             log_channels = not self.ordered_log
         frame = frame_for(record)
