@@ -28,8 +28,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .. import clock
 from ..db import lock_order
-from ..db.liveness import ProcessLiveness
 from ..db.journal import current_journal, owned_by_current_task
+from ..db.liveness import ProcessLiveness
 from ..db.tx import Tx
 from ..errors import Conflict, ServiceError, ServiceUnavailable, ValidationFailed
 from . import write_results
@@ -53,8 +53,9 @@ class IdempotencyMiddleware:
     in a 5xx before any write committed leaves nothing behind, so the retry
     runs for real. A first request that committed writes but stored no
     response is resumed by a repeat: its writes are replayed, not rerun. A
-    repeat resumes at once after a 5xx, and a minute after the claim was
-    made if the process died. When the database fails while the response
+    repeat resumes at once after a 5xx or when the process that made the
+    claim has exited (``db/liveness.py``), and otherwise a minute after the
+    claim was made. When the database fails while the response
     is being stored, the client gets 503 with ``Retry-After`` and the store
     is retried in the background, so a repeat then replays the response.
     A database failure while claiming the key is a 503 that leaves nothing.
@@ -134,8 +135,15 @@ class IdempotencyMiddleware:
                 )
                 scope.setdefault("state", {})["organization_id"] = principal.org_id
                 await self._replay(
-                    db, send, scope_key, key, request_hash, claim.stored, request_id,
-                    liveness, deadline,
+                    db,
+                    send,
+                    scope_key,
+                    key,
+                    request_hash,
+                    claim.stored,
+                    request_id,
+                    liveness,
+                    deadline,
                 )
             except _HolderGone:
                 # The holder exited or gave the claim up, so claiming again
@@ -440,7 +448,8 @@ def _may_take_over(row: dict[str, Any], request_hash: str, abandoned: int) -> bo
     return bool(row["holder_gone"]) or row["created_at"] < abandoned
 
 
-# An open claim this old belongs to a process that died mid-request.
+# An open claim this old is taken over even when its process still runs,
+# because that process lost track of it, or the claim names no process.
 ABANDONED_MS = 60_000
 
 # Statuses that reject the attempt rather than the request: a rate limit, or

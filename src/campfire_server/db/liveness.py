@@ -45,7 +45,9 @@ CHECK_SECONDS = 5.0
 
 # Server-side keepalives of the lock session, in seconds: idle time, probe
 # interval and probes, so a vanished machine's lock is dropped after ~25 s.
-_KEEPALIVE_OPTIONS = "-c tcp_keepalives_idle=10 -c tcp_keepalives_interval=5 -c tcp_keepalives_count=3"
+_KEEPALIVE_OPTIONS = (
+    "-c tcp_keepalives_idle=10 -c tcp_keepalives_interval=5 -c tcp_keepalives_count=3"
+)
 
 
 def new_process_id() -> str:
