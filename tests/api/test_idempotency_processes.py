@@ -1,9 +1,8 @@
 """Idempotency claims held by ``campfire serve`` processes that were killed or still run.
 
-A message POST is held in flight after its key was claimed: on SQLite the
-test takes the database write lock between the claim and the message write,
-and on PostgreSQL it locks the conversation row, which the message write
-locks too.
+A message POST is held in flight after its key was claimed. On SQLite the
+test takes the database write lock between the claim and the message write.
+On PostgreSQL it locks the conversation row, which the message write locks too.
 """
 
 from __future__ import annotations
@@ -27,9 +26,9 @@ from tests.redis_support import REDIS_URL, claim_namespace
 
 HEADERS = {"Authorization": "Bearer test_sk_123456789"}
 
-# A retry that finds the claim of a dead process takes it over at once; this
-# bounds the whole HTTP round trip on a loaded 2-core machine. Before claims
-# named their process, such a retry waited 10 s and got a 409.
+# The longest HTTP round trip of a retry that takes over a dead process's
+# claim, with room for a loaded 2-core machine. Before claims named their
+# process, such a retry waited 10 s and got a 409.
 PROMPT_SECONDS = 3.0
 
 
@@ -75,7 +74,7 @@ def running() -> Iterator[list[LiveServer]]:
 
 
 async def create_quiet_conversation(client: httpx.AsyncClient, api: str) -> str:
-    """Open a conversation in a new mailbox, which has no AI auto-reply; return its id."""
+    """Open a conversation in a new mailbox, which has no AI auto-reply, and return its id."""
     mailbox = await client.post(f"{api}/mailboxes", json={"name": "Claims"})
     assert mailbox.status_code == 201, mailbox.text
     created = await client.post(

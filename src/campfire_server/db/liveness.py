@@ -31,20 +31,22 @@ from typing import Any
 
 import psycopg
 
+from ..outage_log import OutageLog
 from .database import Database
 from .tx import Tx
 
 log = logging.getLogger(__name__)
 
-# The first key of every PostgreSQL advisory lock taken here ("CFPI"), so
-# that it cannot collide with a lock of another application on the database.
+# The first key of every PostgreSQL advisory lock taken here, "CFPI" in
+# ASCII, so these locks collide only with locks of another application that
+# uses the same first key.
 ADVISORY_LOCK_SPACE = 0x43465049
 
 # How often the PostgreSQL lock connection is checked, and taken again if lost.
 CHECK_SECONDS = 5.0
 
-# Server-side keepalives of the lock session, in seconds: idle time, probe
-# interval and probes, so a vanished machine's lock is dropped after ~25 s.
+# Server-side keepalives of the lock session: 10 s idle, then 3 probes 5 s
+# apart, so the server drops a vanished machine's lock after about 25 s.
 _KEEPALIVE_OPTIONS = (
     "-c tcp_keepalives_idle=10 -c tcp_keepalives_interval=5 -c tcp_keepalives_count=3"
 )
@@ -265,12 +267,20 @@ async def held(db: Database) -> AsyncIterator[ProcessLiveness]:
 
 
 async def _check_forever(liveness: AdvisoryLockLiveness) -> None:
+    outages = OutageLog(log)
     while True:
         await asyncio.sleep(CHECK_SECONDS)
         try:
             await asyncio.to_thread(liveness.check)
         except (psycopg.Error, RuntimeError) as error:
-            log.error(
-                "process lock not taken again; retrying",
+            outages.failure(
+                _NOT_LOCKED,
+                f"{_NOT_LOCKED}; retrying in {CHECK_SECONDS:g} s",
+                level=logging.ERROR,
                 extra={"process_id": liveness.process_id, "error": str(error)},
             )
+            continue
+        outages.recovery(_NOT_LOCKED, "process lock taken again")
+
+
+_NOT_LOCKED = "process lock not taken again"
