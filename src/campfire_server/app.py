@@ -42,6 +42,7 @@ from .auth.origins import OriginRegistry
 from .auth.ratelimit import RateLimits
 from .auth.tokens import external_key_from_settings
 from .config import Settings, get_settings
+from .db import liveness
 from .db.database import Database, open_database
 from .development import seed_development_data
 from .events.emit import register_tx_hook
@@ -112,6 +113,8 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         )
         try:
             async with AsyncExitStack() as stack:
+                # Before the first request, because idempotency claims store its id.
+                app.state.liveness = await stack.enter_async_context(liveness.held(app.state.db))
                 for factory in SERVICES:
                     await stack.enter_async_context(factory(app))
                 # Last, so that everything start-up made is frozen.

@@ -29,6 +29,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from .. import clock
 from ..db import lock_order
 from ..db.journal import current_journal, owned_by_current_task
+from ..db.liveness import ProcessLiveness
 from ..db.tx import Tx
 from ..errors import Conflict, ServiceError, ServiceUnavailable, ValidationFailed
 from . import write_results
@@ -52,8 +53,9 @@ class IdempotencyMiddleware:
     in a 5xx before any write committed leaves nothing behind, so the retry
     runs for real. A first request that committed writes but stored no
     response is resumed by a repeat: its writes are replayed, not rerun. A
-    repeat resumes at once after a 5xx, and a minute after the claim was
-    made if the process died. When the database fails while the response
+    repeat resumes at once after a 5xx or when the process that made the
+    claim has exited (``db/liveness.py``), and otherwise a minute after the
+    claim was made. When the database fails while the response
     is being stored, the client gets 503 with ``Retry-After`` and the store
     is retried in the background, so a repeat then replays the response.
     A database failure while claiming the key is a 503 that leaves nothing.
@@ -111,16 +113,20 @@ class IdempotencyMiddleware:
             scope["method"].encode() + b" " + scope["path"].encode() + b"\n" + canonical_body(body)
         ).hexdigest()
 
-        try:
-            claim = await db.write(
-                lambda tx: _claim(tx, scope_key, key, request_hash),
-                order_key=lock_order.idempotency(scope_key, key),
-            )
-        except ServiceUnavailable as error:
-            # Nothing ran, so the client may retry with the same key at once.
-            await send_error(send, error, request_id)
-            return
-        if claim.stored is not None:
+        liveness = getattr(scope["app"].state, "liveness", None)
+        deadline = time.monotonic() + self.WAIT_SECONDS
+        while True:
+            try:
+                claim = await db.write(
+                    lambda tx: _claim(tx, scope_key, key, request_hash, liveness),
+                    order_key=lock_order.idempotency(scope_key, key),
+                )
+            except ServiceUnavailable as error:
+                # Nothing ran, so the client may retry with the same key at once.
+                await send_error(send, error, request_id)
+                return
+            if claim.stored is None:
+                break
             try:
                 # A stored response goes only to a credential that still
                 # authenticates, and the request log names its organization.
@@ -128,7 +134,24 @@ class IdempotencyMiddleware:
                     scope["app"].state, authorization, _header(scope, b"origin")
                 )
                 scope.setdefault("state", {})["organization_id"] = principal.org_id
-                await self._replay(db, send, scope_key, key, request_hash, claim.stored, request_id)
+                await self._replay(
+                    db,
+                    send,
+                    scope_key,
+                    key,
+                    request_hash,
+                    claim.stored,
+                    request_id,
+                    liveness,
+                    deadline,
+                )
+            except _HolderGone:
+                # The holder exited or gave the claim up, so claiming again
+                # takes it over, unless another repeat took it over first.
+                if time.monotonic() > deadline:
+                    await send_error(send, _in_progress(key, retry_after=1), request_id)
+                    return
+                continue
             except ServiceError as error:
                 await send_error(send, error, request_id)
             return
@@ -182,10 +205,14 @@ class IdempotencyMiddleware:
             )
             await send({"type": "http.response.body", "body": b"".join(captured["body"])})
 
-        if claim.recorded:
+        if claim.taken_over:
             log.info(
                 "idempotent request resumed",
-                extra={"recorded_writes": len(claim.recorded), "request_id": request_id},
+                extra={
+                    "recorded_writes": len(claim.recorded),
+                    "previous_owner": claim.previous_owner,
+                    "request_id": request_id,
+                },
             )
         token = current_journal.set(journal)
         try:
@@ -228,7 +255,13 @@ class IdempotencyMiddleware:
         request_hash: str,
         stored: dict[str, Any],
         request_id: str | None,
+        liveness: ProcessLiveness | None,
+        deadline: float,
     ) -> None:
+        """Send the stored response, waiting until ``deadline`` for a running holder to store it.
+
+        Raises ``_HolderGone`` when the holder exited or gave the claim up.
+        """
         if stored["request_hash"] != request_hash:
             raise Conflict(
                 "this Idempotency-Key was already used with a different request; "
@@ -236,31 +269,18 @@ class IdempotencyMiddleware:
                 code="IDEMPOTENCY_KEY_REUSED",
                 details={"field": "Idempotency-Key"},
             )
-        deadline = time.monotonic() + self.WAIT_SECONDS
         while stored["status_code"] is None:
-            if stored["created_at"] < clock.now_ms() - ABANDONED_MS:
-                # The holder gave its claim up with writes recorded, so a
-                # retry takes it over and resumes them.
-                raise Conflict(
-                    "the first request with this Idempotency-Key ended without a stored "
-                    "response; retry it with the same key and body to resume it",
-                    code="IDEMPOTENCY_IN_PROGRESS",
-                    details={"field": "Idempotency-Key", "value": key},
-                    headers={"Retry-After": "1"},
-                )
+            if stored["holder_gone"] or stored["created_at"] < clock.now_ms() - ABANDONED_MS:
+                # The holder exited or gave its claim up, so the caller claims
+                # the key again and takes it over.
+                raise _HolderGone
             if time.monotonic() > deadline:
-                # The holder is slow or has died, and its claim is taken over once abandoned.
+                # The holder is running but slow, or lost track of its claim,
+                # and the claim is taken over once abandoned.
                 left_ms = stored["created_at"] + ABANDONED_MS - clock.now_ms()
-                retry_after = max(1, math.ceil(left_ms / 1000))
-                raise Conflict(
-                    "a request with this Idempotency-Key is still being processed; "
-                    f"retry in {retry_after} s with the same key and body",
-                    code="IDEMPOTENCY_IN_PROGRESS",
-                    details={"field": "Idempotency-Key", "value": key},
-                    headers={"Retry-After": str(retry_after)},
-                )
+                raise _in_progress(key, retry_after=max(1, math.ceil(left_ms / 1000)))
             await asyncio.sleep(0.02)
-            row = await db.lookup(lambda tx: _lookup(tx, scope_key, key))
+            row = await db.lookup(lambda tx: _lookup(tx, scope_key, key, liveness))
             if row is None:
                 raise Conflict(
                     "the first request with this Idempotency-Key failed; retry it",
@@ -282,6 +302,20 @@ class IdempotencyMiddleware:
         await send({"type": "http.response.body", "body": body})
 
 
+class _HolderGone(Exception):
+    """The process holding a claim exited, or the claim was abandoned, so it may be taken over."""
+
+
+def _in_progress(key: str, *, retry_after: int) -> Conflict:
+    return Conflict(
+        "a request with this Idempotency-Key is still being processed; "
+        f"retry in {retry_after} s with the same key and body",
+        code="IDEMPOTENCY_IN_PROGRESS",
+        details={"field": "Idempotency-Key", "value": key},
+        headers={"Retry-After": str(retry_after)},
+    )
+
+
 def _with_request_id(body: bytes, request_id: str) -> bytes:
     """Return a stored error envelope that names the replaying request's id.
 
@@ -299,13 +333,24 @@ def _with_request_id(body: bytes, request_id: str) -> bytes:
     return json.dumps(document).encode()
 
 
-def _lookup(tx: Any, scope_key: str, key: str) -> dict[str, Any] | None:
-    return tx.one(
-        "SELECT request_hash, status_code, response_body, response_headers, created_at "
+def _lookup(
+    tx: Any, scope_key: str, key: str, liveness: ProcessLiveness | None
+) -> dict[str, Any] | None:
+    """Return the key's row, with ``holder_gone`` True when its open claim's process exited."""
+    row = tx.one(
+        "SELECT request_hash, status_code, response_body, response_headers, created_at, owner, "
+        "CASE WHEN write_results IS NULL THEN 0 ELSE 1 END AS has_writes "
         "FROM idempotency_keys WHERE scope = :scope AND key = :key",
         scope=scope_key,
         key=key,
     )
+    if row is not None:
+        row["holder_gone"] = (
+            row["status_code"] is None
+            and liveness is not None
+            and liveness.is_gone(tx, row["owner"])
+        )
+    return row
 
 
 @dataclass
@@ -315,6 +360,9 @@ class Claim:
     stored: dict[str, Any] | None = None
     # Results recorded by an earlier attempt whose writes committed; replayed in order.
     recorded: list[Any] = field(default_factory=list)
+    # Whether this request took over an open claim, and the process id that held it.
+    taken_over: bool = False
+    previous_owner: str | None = None
 
 
 def canonical_body(body: bytes) -> bytes:
@@ -333,14 +381,16 @@ def canonical_body(body: bytes) -> bytes:
     )
 
 
-def _claim(tx: Tx, scope_key: str, key: str, request_hash: str) -> Claim:
+def _claim(
+    tx: Tx, scope_key: str, key: str, request_hash: str, liveness: ProcessLiveness | None
+) -> Claim:
     """Claim ``key`` for this request, take over an abandoned one, or return the holder's row."""
     now = clock.now_ms()
     abandoned = now - ABANDONED_MS
 
     # A completed key expires after the window. A claim still open after a
-    # minute belongs to a process that crashed mid-request; without recorded
-    # writes it is dropped, so the request runs afresh.
+    # minute belongs to a process that crashed mid-request or gave it up;
+    # without recorded writes it is dropped, so the request runs afresh.
     tx.execute(
         "DELETE FROM idempotency_keys WHERE scope = :scope AND key = :key AND "
         "(created_at < :cutoff OR (status_code IS NULL AND write_results IS NULL "
@@ -351,36 +401,55 @@ def _claim(tx: Tx, scope_key: str, key: str, request_hash: str) -> Claim:
         abandoned=abandoned,
     )
 
+    owner = liveness.process_id if liveness is not None else None
     inserted = tx.execute(
-        "INSERT INTO idempotency_keys (scope, key, request_hash, created_at) "
-        "VALUES (:scope, :key, :hash, :now) ON CONFLICT (scope, key) DO NOTHING",
+        "INSERT INTO idempotency_keys (scope, key, request_hash, owner, created_at) "
+        "VALUES (:scope, :key, :hash, :owner, :now) ON CONFLICT (scope, key) DO NOTHING",
         scope=scope_key,
         key=key,
         hash=request_hash,
+        owner=owner,
         now=now,
     )
     if inserted:
         return Claim()
 
-    # With recorded writes, the same request takes the abandoned claim over
-    # and replays them; the new created_at makes concurrent repeats wait.
-    resumed = tx.one(
-        "UPDATE idempotency_keys SET created_at = :now WHERE scope = :scope AND key = :key "
-        "AND status_code IS NULL AND write_results IS NOT NULL AND request_hash = :hash "
-        "AND created_at < :abandoned RETURNING write_results",
+    row = _lookup(tx, scope_key, key, liveness)
+    if row is None or not _may_take_over(row, request_hash, abandoned):
+        return Claim(stored=row)
+    # An open claim whose process exited, or a minute old, is taken over
+    # with its recorded writes, which the request replays instead of
+    # rerunning. Without recorded writes the request runs afresh, so its own
+    # body counts. The new created_at and owner make concurrent repeats wait,
+    # and the created_at condition lets one of them win when two race.
+    taken = tx.one(
+        "UPDATE idempotency_keys SET created_at = :now, owner = :owner, request_hash = :hash "
+        "WHERE scope = :scope AND key = :key AND status_code IS NULL AND created_at = :seen "
+        "AND (write_results IS NULL OR request_hash = :hash) RETURNING write_results",
         now=now,
+        owner=owner,
+        hash=request_hash,
         scope=scope_key,
         key=key,
-        hash=request_hash,
-        abandoned=abandoned,
+        seen=row["created_at"],
     )
-    if resumed is not None:
-        return Claim(recorded=json.loads(resumed["write_results"]))
+    if taken is None:
+        return Claim(stored=_lookup(tx, scope_key, key, liveness))
+    recorded = json.loads(taken["write_results"]) if taken["write_results"] else []
+    return Claim(recorded=recorded, taken_over=True, previous_owner=row["owner"])
 
-    return Claim(stored=_lookup(tx, scope_key, key))
+
+def _may_take_over(row: dict[str, Any], request_hash: str, abandoned: int) -> bool:
+    if row["status_code"] is not None:
+        return False
+    if row["has_writes"] and row["request_hash"] != request_hash:
+        # Recorded writes belong to the first body, so another body is a 409.
+        return False
+    return bool(row["holder_gone"]) or row["created_at"] < abandoned
 
 
-# An open claim this old belongs to a process that died mid-request.
+# An open claim this old is taken over even when its process still runs,
+# because that process lost track of it, or the claim names no process.
 ABANDONED_MS = 60_000
 
 # Statuses that reject the attempt rather than the request: a rate limit, or
