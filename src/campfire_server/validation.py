@@ -68,16 +68,37 @@ def _none_if_invisible(value: str | None) -> str | None:
 OrNone = AfterValidator(_none_if_invisible)
 
 
-ID_EXPECTED = "the id without leading or trailing whitespace or control characters"
+ID_EXPECTED = (
+    "the id without leading or trailing whitespace or invisible characters, "
+    "and without control characters"
+)
+# Categories of characters that may not start or end an id: spaces and
+# separators, controls and format characters such as the zero-width space,
+# the byte order mark and bidirectional marks. Combining marks may end one,
+# as in a decomposed "café".
+_ID_EDGE_CATEGORIES = frozenset({"Zs", "Zl", "Zp", "Cc", "Cf"})
+
+
+def _invisible_at_edge(char: str) -> bool:
+    # Tag characters (U+E0020 to U+E007F) are format characters that end
+    # emoji flag sequences such as the flag of Scotland, which is visible.
+    if "\U000e0020" <= char <= "\U000e007f":
+        return False
+    return unicodedata.category(char) in _ID_EDGE_CATEGORIES
 
 
 def _require_trimmed_id(value: Any) -> Any:
-    # A stored id is compared byte for byte, so " x" would name a record
-    # apart from "x" that no one could tell from it in a listing.
+    # A stored id is compared byte for byte, so " x" or "\u200bx" would name
+    # a record apart from "x" that no one could tell from it in a listing.
     # Text with nothing visible gets the clearer error of its type's other checks.
     if not isinstance(value, str) or not has_visible_character(value):
         return value
-    if value != value.strip() or any(unicodedata.category(char) == "Cc" for char in value):
+    if (
+        value != value.strip()
+        or _invisible_at_edge(value[0])
+        or _invisible_at_edge(value[-1])
+        or any(unicodedata.category(char) == "Cc" for char in value)
+    ):
         raise PydanticCustomError("id_not_trimmed", ID_EXPECTED)
     return value
 
