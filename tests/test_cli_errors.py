@@ -575,3 +575,14 @@ def test_db_copy_error_hides_target_password(migrated) -> None:
     )
     assert "hunter2" not in result.stderr
     assert "campfire.db" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("org_id", "words"),
+    [("", "--org is empty"), ("   ", "--org is empty"), (" org_nope", "' org_nope'")],
+)
+def test_blank_or_padded_org_is_named(migrated, org_id, words) -> None:
+    result = campfire("mailboxes", "list", "--org", org_id, "--database-url", migrated)
+
+    assert_one_line(result, 1, words, "`campfire orgs list`")
+    assert result.stdout == ""

@@ -90,9 +90,15 @@ def require_organization(tx: Tx, org_id: str) -> None:
     Every command with ``--org`` calls this before its work, so none fails
     on a foreign key or reports an empty result for a mistyped id.
     """
-    if not org_service.organization_exists(tx, org_id):
+    if not org_id.strip():
         raise CommandError(
-            f"organization {org_id} not found (--org); list them with `campfire orgs list`, "
+            "--org is empty; pass an organization id, which `campfire orgs list` lists"
+        )
+    if not org_service.organization_exists(tx, org_id):
+        # Quote an id with spaces at either end, which would not show unquoted.
+        shown = f"'{org_id}'" if org_id != org_id.strip() else org_id
+        raise CommandError(
+            f"organization {shown} not found (--org); list them with `campfire orgs list`, "
             "or create one with `campfire orgs create`"
         )
 
