@@ -328,6 +328,11 @@ def describe_message(
             "at either end or a control character; trim the whitespace and remove the "
             "invisible and control characters"
         )
+    if kind == "name_invalid":
+        return (
+            f"{field} {sent} contains a control character or starts or ends with an "
+            "invisible character; remove those characters"
+        )
     if kind == "no_visible_character":
         return f"{field} has no visible character; send {expected}"
     if kind == "string_unicode":

@@ -108,6 +108,38 @@ def _require_trimmed_id(value: Any) -> Any:
 TrimmedId = BeforeValidator(_require_trimmed_id)
 
 
+NAME_EXPECTED = (
+    "a name without control characters (such as tab, newline or U+0007) and without an "
+    "invisible character (such as a zero-width space) at either end"
+)
+
+
+def _require_clean_name(value: str) -> str:
+    # A name or subject is one line of display text, so no control character
+    # has a use in it: tab and newline included, unlike message content.
+    # Whitespace at either end is stripped before this check runs.
+    if (
+        any(unicodedata.category(char) == "Cc" for char in value)
+        or _invisible_at_edge(value[0])
+        or _invisible_at_edge(value[-1])
+    ):
+        raise PydanticCustomError("name_invalid", NAME_EXPECTED)
+    return value
+
+
+# Annotate one line of display text, such as a name or a subject, with this
+# after ``StringConstraints(strip_whitespace=True, ...)`` and ``Visible``.
+CleanName = AfterValidator(_require_clean_name)
+# The name of a mailbox, agent, API key or organization: stored without
+# whitespace at either end.
+DisplayName = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
+    Visible,
+    CleanName,
+]
+
+
 # Field types that several requests share, so a value means and is checked the
 # same on every route that takes it.
 EMAIL_EXPECTED = (
