@@ -116,7 +116,7 @@ NAME_EXPECTED = (
 
 def _require_clean_name(value: str) -> str:
     # A name or subject is one line of display text, so no control character
-    # has a use in it: tab and newline included, unlike message content.
+    # has a use in it, not even tab or newline, unlike in message content.
     # Whitespace at either end is stripped before this check runs.
     if (
         any(unicodedata.category(char) == "Cc" for char in value)
@@ -130,7 +130,7 @@ def _require_clean_name(value: str) -> str:
 # Annotate one line of display text, such as a name or a subject, with this
 # after ``StringConstraints(strip_whitespace=True, ...)`` and ``Visible``.
 CleanName = AfterValidator(_require_clean_name)
-# The name of a mailbox, agent, API key or organization: stored without
+# The name of a mailbox, agent, API key or organization, stored without
 # whitespace at either end.
 DisplayName = Annotated[
     str,
