@@ -254,7 +254,7 @@ def test_model_values_are_usage_errors(migrated) -> None:
         ),
         (
             ["orgs", "create", "--name", "\u200b", "--database-url", migrated],
-            ["organization name has no visible character"],
+            ["--name '\\u200b' is invalid: it must be text with at least one visible character"],
         ),
         (
             ["agents", "create", "--name", "\u200b", "--email", "a@b.c", "--password", "x" * 10]
@@ -575,3 +575,62 @@ def test_db_copy_error_hides_target_password(migrated) -> None:
     )
     assert "hunter2" not in result.stderr
     assert "campfire.db" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("org_id", "words"),
+    [("", "--org is empty"), ("   ", "--org is empty"), (" org_nope", "' org_nope'")],
+)
+def test_blank_or_padded_org_is_named(migrated, org_id, words) -> None:
+    result = campfire("mailboxes", "list", "--org", org_id, "--database-url", migrated)
+
+    assert_one_line(result, 1, words, "`campfire orgs list`")
+    assert result.stdout == ""
+
+
+@pytest.mark.parametrize(
+    ("command", "extra"),
+    [(["orgs", "create"], []), (["mailboxes", "create"], ["--org", "org_development"])],
+    ids=["orgs", "mailboxes"],
+)
+def test_long_name_shown_as_length(migrated, command, extra) -> None:
+    result = campfire(*command, "--name", "x" * 100_000, *extra, "--database-url", migrated)
+
+    assert_one_line(result, USAGE, "--name <100000 characters> is invalid", "at most 200")
+    assert len(result.stderr) < 300
+
+
+def test_long_org_shown_as_length(migrated) -> None:
+    result = campfire("mailboxes", "list", "--org", "o" * 100_000, "--database-url", migrated)
+
+    assert_one_line(result, RUNTIME, "organization <100000 characters> not found (--org)")
+    assert len(result.stderr) < 300
+
+
+@pytest.mark.parametrize(
+    ("name", "shown"),
+    [
+        ("Sup\x07port", "'Sup\\x07port'"),
+        ("Sup\tport", "'Sup\\tport'"),
+        ("\u200bAcme", "'\\u200bAcme'"),
+    ],
+    ids=["bell", "tab", "leading zero-width space"],
+)
+def test_org_name_with_control_character_rejected(migrated, name, shown) -> None:
+    result = campfire("orgs", "create", "--name", name, "--database-url", migrated)
+
+    assert_one_line(result, USAGE, f"--name {shown} is invalid", "without control characters")
+    assert "\x07" not in result.stderr
+    path = migrated.removeprefix("sqlite:///")
+    with sqlite3.connect(path) as connection:
+        assert connection.execute("SELECT COUNT(*) FROM organizations").fetchone()[0] == 0
+
+
+def test_org_name_stored_trimmed(migrated) -> None:
+    result = campfire("orgs", "create", "--name", "  Acme  ", "--database-url", migrated)
+
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["name"] == "Acme"
+    path = migrated.removeprefix("sqlite:///")
+    with sqlite3.connect(path) as connection:
+        assert connection.execute("SELECT name FROM organizations").fetchall() == [("Acme",)]

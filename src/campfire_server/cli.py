@@ -27,7 +27,7 @@ from .db.tx import Tx
 from .logs import configure_logging
 from .organizations import actions as org_actions
 from .organizations import service as org_service
-from .organizations.schemas import MailboxCreate, MailboxSettings
+from .organizations.schemas import MailboxCreate, MailboxSettings, OrganizationCreate
 from .redaction import hide_password
 
 Handler = Callable[[argparse.Namespace], int]
@@ -349,11 +349,12 @@ def cmd_analytics_rebuild(args: argparse.Namespace) -> int:
 
 def cmd_orgs_create(args: argparse.Namespace) -> int:
     settings = _settings(args)
+    request = OrganizationCreate(name=args.name)
 
     def work(tx: Tx) -> dict[str, Any]:
-        org_id = org_actions.create_organization(tx, name=args.name, org_id=args.id)
+        org_id = org_actions.create_organization(tx, name=request.name, org_id=args.id)
         issued = keys.create_key(tx, org_id=org_id, name="default admin key", role="admin")
-        return {"id": org_id, "name": args.name, "apiKey": issued.key}
+        return {"id": org_id, "name": request.name, "apiKey": issued.key}
 
     result = _run(settings, work)
     _print(result)

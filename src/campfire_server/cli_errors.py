@@ -24,7 +24,7 @@ from pydantic import ValidationError
 from .db import migrate
 from .db.migrate import MigrationBlocked
 from .db.tx import Tx
-from .errors import ServiceError, ServiceUnavailable, ValidationFailed
+from .errors import SHOWN_TEXT_LIMIT, ServiceError, ServiceUnavailable, ValidationFailed
 from .knowledge.semantic import SemanticUnavailable
 from .organizations import service as org_service
 from .redaction import hide_password
@@ -90,10 +90,14 @@ def require_organization(tx: Tx, org_id: str) -> None:
     Every command with ``--org`` calls this before its work, so none fails
     on a foreign key or reports an empty result for a mistyped id.
     """
+    if not org_id.strip():
+        raise CommandError(
+            "--org is empty; pass an organization id, which `campfire orgs list` lists"
+        )
     if not org_service.organization_exists(tx, org_id):
         raise CommandError(
-            f"organization {org_id} not found (--org); list them with `campfire orgs list`, "
-            "or create one with `campfire orgs create`"
+            f"organization {shown_argument(org_id)} not found (--org); list them with "
+            "`campfire orgs list`, or create one with `campfire orgs create`"
         )
 
 
@@ -157,7 +161,7 @@ def describe_validation(error: ValidationError, args: argparse.Namespace) -> str
     shown = ""
     if field not in SECRET_FIELDS and isinstance(value, str | int | float) and value != "":
         text = hide_password(value) if field == "database_url" else str(value)
-        shown = f" {text!r}" if isinstance(value, str) and " " in value else f" {text}"
+        shown = f" {shown_argument(text)}"
     count = len(error.errors())
     more = f" (and {count - 1} more invalid values)" if count > 1 else ""
     return f"{where}{shown} is invalid: it {_constraint(first, field)}{more}"
@@ -288,9 +292,19 @@ _KINDS = {"int": "a whole number", "float": "a number"}
 _COMMAND_KEY = "_command_prog"
 
 
-def _shown(argument: str) -> str:
-    """Return an argument as a shell would take it back: quoted only when empty or spaced."""
-    return repr(argument) if not argument or " " in argument else argument
+def shown_argument(argument: str) -> str:
+    """Return an argument for an error message, as a shell would take it back.
+
+    It is quoted when it is empty, contains a space or contains a character
+    that does not print, such as a control character. An argument of more
+    than ``SHOWN_TEXT_LIMIT`` characters shows as its length, as in
+    ``<100000 characters>``, the rule of ``details.value`` in API errors.
+    """
+    if len(argument) > SHOWN_TEXT_LIMIT:
+        return f"<{len(argument)} characters>"
+    if not argument or " " in argument or not argument.isprintable():
+        return repr(argument)
+    return argument
 
 
 def _as_typed(text: str) -> str:
@@ -299,7 +313,7 @@ def _as_typed(text: str) -> str:
         value = ast.literal_eval(text)
     except (ValueError, SyntaxError):
         value = text
-    return _shown(str(value))
+    return shown_argument(str(value))
 
 
 def _choices(text: str) -> str:
@@ -391,7 +405,7 @@ def describe_usage(parser: argparse.ArgumentParser, message: str) -> str:
 
 def describe_unrecognized(arguments: Sequence[str], prog: str) -> str:
     """Describe arguments that no parser of the command took."""
-    shown = " ".join(_shown(argument) for argument in arguments)
+    shown = " ".join(shown_argument(argument) for argument in arguments)
     if len(arguments) == 1:
         return f"{shown}: unknown argument for `{prog}`; remove it, or run `{prog} --help`"
     return f"{shown}: unknown arguments for `{prog}`; remove them, or run `{prog} --help`"

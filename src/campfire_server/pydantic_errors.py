@@ -324,8 +324,14 @@ def describe_message(
         return f"{field} {sent} is invalid: {reason}"
     if kind == "id_not_trimmed":
         return (
-            f"{field} {sent} has leading or trailing whitespace or a control character; "
-            "trim the whitespace and remove the control characters"
+            f"{field} {sent} has leading or trailing whitespace, an invisible character "
+            "at either end or a control character; trim the whitespace and remove the "
+            "invisible and control characters"
+        )
+    if kind == "name_invalid":
+        return (
+            f"{field} {sent} contains a control character or starts or ends with an "
+            "invisible character; remove those characters"
         )
     if kind == "no_visible_character":
         return f"{field} has no visible character; send {expected}"

@@ -72,18 +72,41 @@ def _none_if_invisible(value: str | None) -> str | None:
 OrNone = AfterValidator(_none_if_invisible)
 
 
-ID_EXPECTED = "the id without leading or trailing whitespace or control characters"
+ID_EXPECTED = (
+    "the id without leading or trailing whitespace or invisible characters, "
+    "and without control characters"
+)
+# Categories of characters that may not start or end an id: spaces and
+# separators, controls and format characters such as the zero-width space,
+# the byte order mark and bidirectional marks. Combining marks may end one,
+# as in a decomposed "café".
+_ID_EDGE_CATEGORIES = frozenset({"Zs", "Zl", "Zp", "Cc", "Cf"})
+
+
+def _invisible_at_edge(char: str) -> bool:
+    # Tag characters (U+E0020 to U+E007F) are format characters that end
+    # emoji flag sequences such as the flag of Scotland, which is visible.
+    if "\U000e0020" <= char <= "\U000e007f":
+        return False
+    return unicodedata.category(char) in _ID_EDGE_CATEGORIES
+
+
 # The 65 code points of Unicode's general category Cc (control).
 _CONTROL_CHARACTER = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
 def _require_trimmed_id(value: Any) -> Any:
-    # A stored id is compared byte for byte, so " x" would name a record
-    # apart from "x" that no one could tell from it in a listing.
+    # A stored id is compared byte for byte, so " x" or "\u200bx" would name
+    # a record apart from "x" that no one could tell from it in a listing.
     # Text with nothing visible gets the clearer error of its type's other checks.
     if not isinstance(value, str) or not has_visible_character(value):
         return value
-    if value != value.strip() or _CONTROL_CHARACTER.search(value) is not None:
+    if (
+        value != value.strip()
+        or _invisible_at_edge(value[0])
+        or _invisible_at_edge(value[-1])
+        or _CONTROL_CHARACTER.search(value) is not None
+    ):
         raise PydanticCustomError("id_not_trimmed", ID_EXPECTED)
     return value
 
@@ -91,6 +114,38 @@ def _require_trimmed_id(value: Any) -> Any:
 # Annotate an id that integrators supply with this: ``Annotated[str, ..., TrimmedId]``.
 # It runs before the type's other checks, so a pattern mismatch does not hide it.
 TrimmedId = BeforeValidator(_require_trimmed_id)
+
+
+NAME_EXPECTED = (
+    "a name without control characters (such as tab, newline or U+0007) and without an "
+    "invisible character (such as a zero-width space) at either end"
+)
+
+
+def _require_clean_name(value: str) -> str:
+    # A name or subject is one line of display text, so no control character
+    # has a use in it, not even tab or newline, unlike in message content.
+    # Whitespace at either end is stripped before this check runs.
+    if (
+        _CONTROL_CHARACTER.search(value) is not None
+        or _invisible_at_edge(value[0])
+        or _invisible_at_edge(value[-1])
+    ):
+        raise PydanticCustomError("name_invalid", NAME_EXPECTED)
+    return value
+
+
+# Annotate one line of display text, such as a name or a subject, with this
+# after ``StringConstraints(strip_whitespace=True, ...)`` and ``Visible``.
+CleanName = AfterValidator(_require_clean_name)
+# The name of a mailbox, agent, API key or organization, stored without
+# whitespace at either end.
+DisplayName = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
+    Visible,
+    CleanName,
+]
 
 
 # Field types that several requests share, so a value means and is checked the

@@ -9,9 +9,9 @@ from pydantic import Field, StringConstraints
 
 from ..apimodel import ApiModel, ResponseModel
 from ..clock import to_iso
-from ..validation import EmailAddress, TrimmedId, Visible
+from ..validation import DisplayName, EmailAddress, TrimmedId, Visible
 
-Name = Annotated[str, StringConstraints(min_length=1, max_length=200), Visible]
+Name = DisplayName
 MailboxId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,64}$"), TrimmedId]
 CustomerId = Annotated[str, StringConstraints(min_length=1, max_length=255), Visible, TrimmedId]
 ShortId = Annotated[str, StringConstraints(min_length=1, max_length=64), Visible, TrimmedId]

@@ -7,7 +7,14 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, StringConstraints, field_validator
 
 from ..apimodel import ApiModel, ResponseModel
-from ..validation import TrimmedId, Visible, check_content, check_metadata, reject_null
+from ..validation import (
+    CleanName,
+    TrimmedId,
+    Visible,
+    check_content,
+    check_metadata,
+    reject_null,
+)
 
 Status = Literal["open", "pending", "resolved", "closed"]
 Priority = Literal["low", "medium", "high", "urgent"]
@@ -15,7 +22,9 @@ AuthorType = Literal["customer", "agent", "ai", "system"]
 
 CustomerId = Annotated[str, StringConstraints(min_length=1, max_length=255), Visible, TrimmedId]
 ShortId = Annotated[str, StringConstraints(min_length=1, max_length=64), Visible, TrimmedId]
-Subject = Annotated[str, StringConstraints(max_length=500), Visible]
+Subject = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500), Visible, CleanName
+]
 
 METADATA_DESCRIPTION = (
     "Free-form JSON object, at most 16 KiB and 5 levels deep. Keys that name URLs "

@@ -7,12 +7,18 @@ from typing import Annotated, Any
 from pydantic import Field, StringConstraints, field_validator
 
 from ..apimodel import ApiModel, ResponseModel
-from ..validation import OrNone, TrimmedId, Visible, reject_null
+from ..validation import DisplayName, OrNone, TrimmedId, reject_null
 
 MailboxId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,64}$"), TrimmedId]
 IdentitySecret = Annotated[
     str, StringConstraints(min_length=16, max_length=255, pattern=r"^[\x21-\x7e]+$")
 ]
+
+
+class OrganizationCreate(ApiModel):
+    """The name of a new organization, checked as the names of mailboxes and agents are."""
+
+    name: DisplayName
 
 
 class MailboxSettings(ApiModel):
@@ -34,7 +40,7 @@ class MailboxCreate(ApiModel):
     id: MailboxId | None = Field(
         default=None, description="Your own id for the mailbox; generated when omitted"
     )
-    name: Annotated[str, StringConstraints(min_length=1, max_length=200), Visible]
+    name: DisplayName
     settings: MailboxSettings = Field(default_factory=MailboxSettings)
     identity_secret: IdentitySecret | None = Field(
         default=None,
@@ -56,7 +62,7 @@ class MailboxCreate(ApiModel):
 
 
 class MailboxUpdate(ApiModel):
-    name: Annotated[str, StringConstraints(min_length=1, max_length=200), Visible] | None = None
+    name: DisplayName | None = None
     settings: dict[str, Any] | None = None
     identity_secret: IdentitySecret | None = Field(
         default=None, description="Set or replace the identity secret; null removes it"

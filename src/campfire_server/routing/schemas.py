@@ -12,6 +12,7 @@ from ..auth.passwords import MIN_LENGTH as PASSWORD_MIN_LENGTH
 from ..conversations.schemas import CustomerSummary
 from ..validation import (
     CustomerTier,
+    DisplayName,
     EmailAddress,
     PriorCount,
     TrimmedId,
@@ -25,9 +26,7 @@ Priority = Literal["low", "medium", "high", "urgent"]
 HandoffStatus = Literal["queued", "assigned", "completed", "cancelled"]
 
 AgentId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,64}$"), TrimmedId]
-Name = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), Visible
-]
+Name = DisplayName
 Email = EmailAddress
 Capacity = Annotated[int, Field(ge=0, le=1000)]
 Password = Annotated[
