@@ -634,3 +634,28 @@ def test_org_name_stored_trimmed(migrated) -> None:
     path = migrated.removeprefix("sqlite:///")
     with sqlite3.connect(path) as connection:
         assert connection.execute("SELECT name FROM organizations").fetchall() == [("Acme",)]
+
+
+@pytest.mark.parametrize(
+    "org_id",
+    ["o" * 65, "org one", "org/one", "org_\u00e9", " org_one"],
+    ids=["too long", "space", "slash", "non-ASCII", "leading space"],
+)
+def test_org_id_outside_the_id_pattern_rejected(migrated, org_id) -> None:
+    result = campfire(
+        "orgs", "create", "--name", "Acme", "--id", org_id, "--database-url", migrated
+    )
+
+    assert_one_line(result, USAGE, "--id", "is invalid")
+    path = migrated.removeprefix("sqlite:///")
+    with sqlite3.connect(path) as connection:
+        assert connection.execute("SELECT COUNT(*) FROM organizations").fetchone()[0] == 0
+
+
+def test_org_id_of_the_pattern_kept(migrated) -> None:
+    result = campfire(
+        "orgs", "create", "--name", "Acme", "--id", "org_acme-1", "--database-url", migrated
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["id"] == "org_acme-1"

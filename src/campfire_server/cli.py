@@ -349,10 +349,10 @@ def cmd_analytics_rebuild(args: argparse.Namespace) -> int:
 
 def cmd_orgs_create(args: argparse.Namespace) -> int:
     settings = _settings(args)
-    request = OrganizationCreate(name=args.name)
+    request = OrganizationCreate(id=args.id, name=args.name)
 
     def work(tx: Tx) -> dict[str, Any]:
-        org_id = org_actions.create_organization(tx, name=request.name, org_id=args.id)
+        org_id = org_actions.create_organization(tx, name=request.name, org_id=request.id)
         issued = keys.create_key(tx, org_id=org_id, name="default admin key", role="admin")
         return {"id": org_id, "name": request.name, "apiKey": issued.key}
 
@@ -661,7 +661,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     orgs_create = orgs.add_parser("create", help="create an organization and its first admin key")
     orgs_create.add_argument("--name", required=True, help="display name of the organization")
-    orgs_create.add_argument("--id", help="organization id (default: generated org_...)")
+    orgs_create.add_argument(
+        "--id", help="organization id: 1 to 64 letters, digits, _ or - (default: generated org_...)"
+    )
     _add_database(orgs_create)
     orgs_create.set_defaults(handler=cmd_orgs_create)
     orgs_list = orgs.add_parser("list", help="list organizations")

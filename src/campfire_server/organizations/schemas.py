@@ -16,8 +16,10 @@ IdentitySecret = Annotated[
 
 
 class OrganizationCreate(ApiModel):
-    """The name of a new organization, checked as the names of mailboxes and agents are."""
+    """A new organization: its name, checked as the names of mailboxes and agents are."""
 
+    # Checked as a mailbox id is: it appears in URLs, logs and Redis channel names.
+    id: MailboxId | None = None
     name: DisplayName
 
 
