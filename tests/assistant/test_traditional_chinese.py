@@ -21,6 +21,18 @@ BOTH_SCRIPTS = [
     ("我要找客服人員", "我要找客服人员", HandoffReason.REQUESTED_HUMAN),
     ("太爛了", "太烂了", HandoffReason.NEGATIVE_SENTIMENT),
     ("我要投訴你們", "我要投诉你们", HandoffReason.NEGATIVE_SENTIMENT),
+    ("請幫我轉專人", "请帮我转专人", HandoffReason.REQUESTED_HUMAN),
+    ("我要找服務人員", "我要找服务人员", HandoffReason.REQUESTED_HUMAN),
+    ("你們的客服爛透了", "你们的客服烂透了", HandoffReason.NEGATIVE_SENTIMENT),
+    ("超級爛的服務", "超级烂的服务", HandoffReason.NEGATIVE_SENTIMENT),
+    ("客服很爛", "客服很烂", HandoffReason.NEGATIVE_SENTIMENT),
+]
+
+# Questions in both scripts that name the same words without asking or complaining.
+BOTH_SCRIPTS_QUESTIONS = [
+    ("請問專人服務的時間是幾點？", "请问专人服务的时间是几点？"),
+    ("如何新增服務人員？", "如何新增服务人员？"),
+    ("今天陽光很燦爛", "今天阳光很灿烂"),
 ]
 
 PERSON_REQUESTS = [
@@ -86,6 +98,12 @@ SMALL_TALK = [
 def test_both_scripts_hand_off(traditional: str, simplified: str, reason: HandoffReason) -> None:
     assert handoff.before_answer([], traditional).reason is reason
     assert handoff.before_answer([], simplified).reason is reason
+
+
+@pytest.mark.parametrize(("traditional", "simplified"), BOTH_SCRIPTS_QUESTIONS)
+def test_both_scripts_questions_answered(traditional: str, simplified: str) -> None:
+    assert not handoff.before_answer([], traditional).should_handoff
+    assert not handoff.before_answer([], simplified).should_handoff
 
 
 @pytest.mark.parametrize("message", PERSON_REQUESTS)
