@@ -87,6 +87,8 @@ SMALL_TALK = [
     ("唔該晒", SmallTalk.THANKS),
     ("多謝晒", SmallTalk.THANKS),
     ("有冇人", SmallTalk.GREETING),
+    ("早晨", SmallTalk.GREETING),
+    ("午安", SmallTalk.GREETING),
     ("冇問題", SmallTalk.ACKNOWLEDGEMENT),
     ("好嘅", SmallTalk.ACKNOWLEDGEMENT),
     ("下次見", SmallTalk.FAREWELL),
