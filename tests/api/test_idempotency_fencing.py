@@ -8,6 +8,7 @@ message is created twice.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -118,4 +119,29 @@ async def test_slow_holder_taken_over_by_age_writes_once(storage: Storage, tmp_p
 
     assert first.status_code == 201, first.text
     assert repeated.status_code == 201, repeated.text
+    assert count == 1
+
+
+async def test_racing_retries_after_kill_write_once(storage: Storage, tmp_path: Path) -> None:
+    with running() as servers:
+        servers.append(start_server(storage.url, tmp_path, env=storage.env))
+        holder = servers[0]
+        async with httpx.AsyncClient(headers=HEADERS, timeout=30) as client:
+            conversation_id = await create_quiet_conversation(client, holder.api)
+            async with held_in_flight(storage, client, holder, conversation_id) as (key, task):
+                holder.kill()
+            with contextlib.suppress(httpx.HTTPError):
+                await task
+            servers.append(start_server(storage.url, tmp_path, env=storage.env))
+            servers.append(start_server(storage.url, tmp_path, env=storage.env))
+            retries = await asyncio.gather(
+                *(
+                    post_message(client, server, conversation_id, key)
+                    for server in (servers[1], servers[2], servers[1], servers[2])
+                )
+            )
+            count = await messages_sent(client, servers[1], conversation_id, key)
+
+    assert [retry.status_code for retry in retries] == [201] * 4
+    assert len({retry.json()["id"] for retry in retries}) == 1
     assert count == 1
