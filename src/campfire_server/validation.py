@@ -140,10 +140,7 @@ def _require_clean_name(value: str) -> str:
     # A name or subject is one line of display text, so no control character
     # has a use in it, not even tab or newline, unlike in message content.
     # Whitespace at either end is stripped before this check runs.
-    if (
-        _CONTROL_CHARACTER.search(value) is not None
-        or _has_invisible_edge(value)
-    ):
+    if _CONTROL_CHARACTER.search(value) is not None or _has_invisible_edge(value):
         raise PydanticCustomError("name_invalid", NAME_EXPECTED)
     return value
 

@@ -24,9 +24,9 @@ from tests.redis_support import REDIS_URL, claim_namespace
 from tests.webhooks.receiver import Receiver
 
 CONTENTS = [
-    'quote " and \'single\'',
+    "quote \" and 'single'",
     "back\\slash \\\\ and \\n literal",
-    "{braces}, {\"a\": 1}, [1,2]",
+    '{braces}, {"a": 1}, [1,2]',
     "comma, separated, values",
     "NULL",
     "null",
@@ -132,7 +132,7 @@ async def test_grouped_messages_round_trip(postgres_url: str, tmp_path: Path) ->
             sent = await asyncio.gather(
                 *(send(cid, content) for content in CONTENTS for cid in conversation_ids)
             )
-            lone = await send(conversation_ids[0], "lone \"NULL\" {} \\")
+            lone = await send(conversation_ids[0], 'lone "NULL" {} \\')
             sent.append(lone)
             await receiver.wait_for(len(sent), 60, predicate=_is_message_event)
             await asyncio.sleep(1.0)
