@@ -387,7 +387,7 @@ class Claim:
 
 @dataclass(frozen=True)
 class Fence:
-    """The owner and created_at of a claim, so a request can tell it still holds its claim.
+    """The owner and created_at of a claim, so a request can tell whether it still owns its claim.
 
     A retry that takes a claim over stores new values, and the first
     request's later writes and its response then match no row.
@@ -510,13 +510,13 @@ def _release(tx: Tx, scope_key: str, key: str, fence: Fence | None) -> None:
     replays the writes instead of waiting for the claim to age.
     """
     fenced = f" {Fence.SQL}" if fence is not None else ""
-    held = fence.params() if fence is not None else {}
+    fence_params = fence.params() if fence is not None else {}
     tx.execute(
         "DELETE FROM idempotency_keys WHERE scope = :scope AND key = :key "
         "AND status_code IS NULL AND write_results IS NULL" + fenced,
         scope=scope_key,
         key=key,
-        **held,
+        **fence_params,
     )
     tx.execute(
         "UPDATE idempotency_keys SET created_at = :abandoned WHERE scope = :scope AND key = :key "
@@ -524,7 +524,7 @@ def _release(tx: Tx, scope_key: str, key: str, fence: Fence | None) -> None:
         abandoned=clock.now_ms() - ABANDONED_MS - 1,
         scope=scope_key,
         key=key,
-        **held,
+        **fence_params,
     )
 
 
