@@ -97,7 +97,8 @@ def _invisible_at_edge(char: str) -> bool:
 
 def _has_invisible_edge(value: str) -> bool:
     """Tell whether the first or last character of non-empty ``value`` draws nothing."""
-    if _invisible_at_edge(value[0]):
+    # A combining mark or variation selector first has no base character to draw on.
+    if _invisible_at_edge(value[0]) or unicodedata.category(value[0]).startswith("M"):
         return True
     # Tag characters are format characters, and only the cancel tag that
     # ends a flag's tag sequence may end a value.

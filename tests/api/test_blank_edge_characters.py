@@ -1,8 +1,9 @@
 """Blank letters and stray tag characters at either end of an id or a name.
 
 The Hangul fillers and the empty Braille pattern are letters and symbols
-that fonts draw as blank space, and a tag character outside an emoji flag
-draws nothing, so at either end they make a value look like another one.
+that fonts draw as blank space, a tag character outside an emoji flag
+draws nothing, and a combining mark first has no base character, so they
+make a value look like another one.
 """
 
 from __future__ import annotations
@@ -20,6 +21,9 @@ BLANK_EDGES = [
     "\u2800edge_blank",  # empty Braille pattern
     "edge_blank\U000e0041",  # tag letter A outside a flag
     "\U000e0067edge_blank",  # tag letter g at the start
+    "\u0301edge_blank",  # combining acute accent with no base character
+    "\ufe0fedge_blank",  # variation selector with no base character
+    "\u034fedge_blank",  # combining grapheme joiner at the start
 ]
 
 
