@@ -83,12 +83,28 @@ ID_EXPECTED = (
 _ID_EDGE_CATEGORIES = frozenset({"Zs", "Zl", "Zp", "Cc", "Cf"})
 
 
+# An emoji tag sequence such as the flag of Scotland: a black flag, tag
+# characters (U+E0020 to U+E007E) and the cancel tag U+E007F.
+_FLAG_TAG_SEQUENCE_END = re.compile("\U0001f3f4[\U000e0020-\U000e007e]+\U000e007f$")
+
+
 def _invisible_at_edge(char: str) -> bool:
-    # Tag characters (U+E0020 to U+E007F) are format characters that end
-    # emoji flag sequences such as the flag of Scotland, which is visible.
-    if "\U000e0020" <= char <= "\U000e007f":
-        return False
+    # The blank letters and symbols draw as space, though their categories are Lo and So.
+    if char in BLANK_CHARACTERS:
+        return True
     return unicodedata.category(char) in _ID_EDGE_CATEGORIES
+
+
+def _has_invisible_edge(value: str) -> bool:
+    """Tell whether the first or last character of non-empty ``value`` draws nothing."""
+    # A combining mark or variation selector first has no base character to draw on.
+    if _invisible_at_edge(value[0]) or unicodedata.category(value[0]).startswith("M"):
+        return True
+    # Tag characters are format characters, and only the cancel tag that
+    # ends a flag's tag sequence may end a value.
+    if value[-1] == "\U000e007f" and _FLAG_TAG_SEQUENCE_END.search(value) is not None:
+        return False
+    return _invisible_at_edge(value[-1])
 
 
 # The 65 code points of Unicode's general category Cc (control).
@@ -103,8 +119,7 @@ def _require_trimmed_id(value: Any) -> Any:
         return value
     if (
         value != value.strip()
-        or _invisible_at_edge(value[0])
-        or _invisible_at_edge(value[-1])
+        or _has_invisible_edge(value)
         or _CONTROL_CHARACTER.search(value) is not None
     ):
         raise PydanticCustomError("id_not_trimmed", ID_EXPECTED)
@@ -126,11 +141,7 @@ def _require_clean_name(value: str) -> str:
     # A name or subject is one line of display text, so no control character
     # has a use in it, not even tab or newline, unlike in message content.
     # Whitespace at either end is stripped before this check runs.
-    if (
-        _CONTROL_CHARACTER.search(value) is not None
-        or _invisible_at_edge(value[0])
-        or _invisible_at_edge(value[-1])
-    ):
+    if _CONTROL_CHARACTER.search(value) is not None or _has_invisible_edge(value):
         raise PydanticCustomError("name_invalid", NAME_EXPECTED)
     return value
 

@@ -156,8 +156,14 @@ class IdempotencyMiddleware:
                 await send_error(send, error, request_id)
             return
 
-        journal = RequestJournal(scope_key, key, claim.recorded)
-        captured: dict[str, Any] = {"status": 500, "headers": [], "body": [], "settled": False}
+        journal = RequestJournal(scope_key, key, claim.recorded, claim.fence)
+        captured: dict[str, Any] = {
+            "status": 500,
+            "headers": [],
+            "body": [],
+            "settled": False,
+            "fence": claim.fence,
+        }
 
         async def settle() -> ServiceUnavailable | None:
             # Writes from here on, this one and any background task's, are
@@ -229,9 +235,10 @@ class IdempotencyMiddleware:
     async def _settle(db: Any, scope_key: str, key: str, captured: dict[str, Any]) -> None:
         """Store the captured response, or release the claim if a retry should run afresh."""
         status = captured["status"]
+        fence = captured["fence"]
         if status >= 500 or status in _RETRYABLE:
             await db.write(
-                lambda tx: _release(tx, scope_key, key),
+                lambda tx: _release(tx, scope_key, key, fence),
                 order_key=lock_order.idempotency(scope_key, key),
             )
             return
@@ -242,7 +249,7 @@ class IdempotencyMiddleware:
         }
         response_body = b"".join(captured["body"])
         await db.write(
-            lambda tx: _complete(tx, scope_key, key, status, response_body, headers),
+            lambda tx: _complete(tx, scope_key, key, status, response_body, headers, fence),
             order_key=lock_order.idempotency(scope_key, key),
         )
 
@@ -306,6 +313,17 @@ class _HolderGone(Exception):
     """The process holding a claim exited, or the claim was abandoned, so it may be taken over."""
 
 
+def _taken_over(key: str) -> Conflict:
+    return Conflict(
+        "a retry with this Idempotency-Key took this request over while it ran, so its "
+        "writes were rolled back; retry in 1 s with the same key and body to get the "
+        "retry's response",
+        code="IDEMPOTENCY_IN_PROGRESS",
+        details={"field": "Idempotency-Key", "value": key},
+        headers={"Retry-After": "1"},
+    )
+
+
 def _in_progress(key: str, *, retry_after: int) -> Conflict:
     return Conflict(
         "a request with this Idempotency-Key is still being processed; "
@@ -363,6 +381,25 @@ class Claim:
     # Whether this request took over an open claim, and the process id that held it.
     taken_over: bool = False
     previous_owner: str | None = None
+    # The owner and created_at this request stored, which a takeover changes.
+    fence: Fence | None = None
+
+
+@dataclass(frozen=True)
+class Fence:
+    """The owner and created_at of a claim, so a request can tell whether it still owns its claim.
+
+    A retry that takes a claim over stores new values, and the first
+    request's later writes and its response then match no row.
+    """
+
+    owner: str
+    created_at: int
+
+    SQL = "AND COALESCE(owner, '') = :fence_owner AND created_at = :fence_created_at"
+
+    def params(self) -> dict[str, Any]:
+        return {"fence_owner": self.owner, "fence_created_at": self.created_at}
 
 
 def canonical_body(body: bytes) -> bytes:
@@ -412,7 +449,7 @@ def _claim(
         now=now,
     )
     if inserted:
-        return Claim()
+        return Claim(fence=Fence(owner or "", now))
 
     row = _lookup(tx, scope_key, key, liveness)
     if row is None or not _may_take_over(row, request_hash, abandoned):
@@ -422,6 +459,8 @@ def _claim(
     # rerunning. Without recorded writes the request runs afresh, so its own
     # body counts. The new created_at and owner make concurrent repeats wait,
     # and the created_at condition lets one of them win when two race.
+    # A created_at that differs from the one seen, so the first request's fence no longer matches.
+    now = max(now, row["created_at"] + 1)
     taken = tx.one(
         "UPDATE idempotency_keys SET created_at = :now, owner = :owner, request_hash = :hash "
         "WHERE scope = :scope AND key = :key AND status_code IS NULL AND created_at = :seen "
@@ -436,7 +475,12 @@ def _claim(
     if taken is None:
         return Claim(stored=_lookup(tx, scope_key, key, liveness))
     recorded = json.loads(taken["write_results"]) if taken["write_results"] else []
-    return Claim(recorded=recorded, taken_over=True, previous_owner=row["owner"])
+    return Claim(
+        recorded=recorded,
+        taken_over=True,
+        previous_owner=row["owner"],
+        fence=Fence(owner or "", now),
+    )
 
 
 def _may_take_over(row: dict[str, Any], request_hash: str, abandoned: int) -> bool:
@@ -458,25 +502,29 @@ ABANDONED_MS = 60_000
 _RETRYABLE = frozenset({400, 413, 415, 429})
 
 
-def _release(tx: Tx, scope_key: str, key: str) -> None:
+def _release(tx: Tx, scope_key: str, key: str, fence: Fence | None) -> None:
     """Give up an open claim whose request ended without a response to store.
 
     Without committed writes the claim is dropped, so a retry runs afresh.
     With them it is marked abandoned, so a retry takes it over at once and
     replays the writes instead of waiting for the claim to age.
     """
+    fenced = f" {Fence.SQL}" if fence is not None else ""
+    fence_params = fence.params() if fence is not None else {}
     tx.execute(
         "DELETE FROM idempotency_keys WHERE scope = :scope AND key = :key "
-        "AND status_code IS NULL AND write_results IS NULL",
+        "AND status_code IS NULL AND write_results IS NULL" + fenced,
         scope=scope_key,
         key=key,
+        **fence_params,
     )
     tx.execute(
         "UPDATE idempotency_keys SET created_at = :abandoned WHERE scope = :scope AND key = :key "
-        "AND status_code IS NULL AND write_results IS NOT NULL",
+        "AND status_code IS NULL AND write_results IS NOT NULL" + fenced,
         abandoned=clock.now_ms() - ABANDONED_MS - 1,
         scope=scope_key,
         key=key,
+        **fence_params,
     )
 
 
@@ -522,17 +570,26 @@ def _settle_later(
 
 
 def _complete(
-    tx: Tx, scope_key: str, key: str, status: int, body: bytes, headers: dict[str, str]
+    tx: Tx,
+    scope_key: str,
+    key: str,
+    status: int,
+    body: bytes,
+    headers: dict[str, str],
+    fence: Fence | None,
 ) -> None:
+    # A request whose claim a retry took over stores nothing: the retry stores its own.
     tx.execute(
         "UPDATE idempotency_keys SET status_code = :status, response_body = :body, "
         "response_headers = :headers, write_results = NULL "
-        "WHERE scope = :scope AND key = :key AND status_code IS NULL",
+        "WHERE scope = :scope AND key = :key AND status_code IS NULL"
+        + (f" {Fence.SQL}" if fence is not None else ""),
         status=status,
         body=body,
         headers=json.dumps(headers),
         scope=scope_key,
         key=key,
+        **(fence.params() if fence is not None else {}),
     )
 
 
@@ -544,10 +601,13 @@ class RequestJournal:
     writes of a resumed attempt return their results from it and do not run.
     """
 
-    def __init__(self, scope_key: str, key: str, recorded: list[Any]) -> None:
+    def __init__(
+        self, scope_key: str, key: str, recorded: list[Any], fence: Fence | None = None
+    ) -> None:
         self._task = asyncio.current_task()
         self._scope_key = scope_key
         self._key = key
+        self._fence = fence
         self._recorded = list(recorded)
         self._position = 0
         self._pending: Any = None
@@ -584,13 +644,31 @@ class RequestJournal:
                 tx.log(log.warning, "write result not recorded", extra={"error": str(error)})
                 return result
             self._pending = document
-            tx.send(
+            if self._fence is None:
+                tx.send(
+                    "UPDATE idempotency_keys SET write_results = :results "
+                    "WHERE scope = :scope AND key = :key",
+                    results=json.dumps([*self._recorded, document]),
+                    scope=self._scope_key,
+                    key=self._key,
+                )
+                return result
+            recorded = tx.send_counted(
                 "UPDATE idempotency_keys SET write_results = :results "
-                "WHERE scope = :scope AND key = :key",
+                f"WHERE scope = :scope AND key = :key AND status_code IS NULL {Fence.SQL}",
                 results=json.dumps([*self._recorded, document]),
                 scope=self._scope_key,
                 key=self._key,
+                **self._fence.params(),
             )
+
+            def still_held() -> None:
+                # A retry took the claim over while this request ran, so this
+                # write rolls back, and the retry makes it once.
+                if recorded.get() == 0:
+                    raise _taken_over(self._key)
+
+            tx.before_commit(still_held)
             return result
 
         return recorded_work
