@@ -42,7 +42,8 @@ log = logging.getLogger(__name__)
 # uses the same first key.
 ADVISORY_LOCK_SPACE = 0x43465049
 
-# How often the PostgreSQL lock connection is checked, and taken again if lost.
+# How often a process checks its lock: the PostgreSQL lock connection, or that
+# the SQLite owners file it locked is still the one at its path.
 CHECK_SECONDS = 5.0
 
 # Server-side keepalives of the lock session: 10 s idle, then 3 probes 5 s
@@ -84,6 +85,9 @@ class ProcessLiveness:
         # are only taken over by age.
         return False
 
+    def check(self) -> None:
+        """Take this process's lock again where it was lost; called every ``CHECK_SECONDS``."""
+
     async def close(self) -> None:
         """Drop this process's lock, so other processes see it as gone."""
 
@@ -97,6 +101,10 @@ class FileLockLiveness(ProcessLiveness):
 
     def _lock_is_free(self, tx: Tx, number: int) -> bool:
         return self._file.is_free(_offset(number))
+
+    def check(self) -> None:
+        """Lock again in the file at the owners path if that file was deleted or replaced."""
+        self._file.follow_path()
 
     async def close(self) -> None:
         self._file.release(_offset(int(self.process_id, 16)))
@@ -114,7 +122,7 @@ class _LockFile:
 
     def __init__(self, path: str) -> None:
         self.path = path
-        self._fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+        self._fd = _open_owners(path)
         self._held: set[int] = set()
 
     @classmethod
@@ -139,10 +147,41 @@ class _LockFile:
                 return process_id
         raise RuntimeError(f"no free process lock in {self.path} after 8 random ids")
 
+    def follow_path(self) -> None:
+        """Move this process's locks to the file now at ``path``, if it is another file.
+
+        A process that finds no owners file creates a new one, and the
+        locks held in a deleted file are invisible to it.
+        """
+        with self._guard:
+            self._follow_path()
+
+    def _follow_path(self) -> None:
+        try:
+            current = os.stat(self.path)
+        except FileNotFoundError:
+            current = None
+        held = os.fstat(self._fd)
+        if current is not None and (current.st_dev, current.st_ino) == (held.st_dev, held.st_ino):
+            return
+        fd = _open_owners(self.path)
+        for offset in self._held:
+            try:
+                fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB, 1, offset)
+            except OSError:
+                log.warning("process lock taken by another process", extra={"path": self.path})
+        os.close(self._fd)
+        self._fd = fd
+        log.warning("process locks moved to a new owners file", extra={"path": self.path})
+
     def is_free(self, offset: int) -> bool:
         with self._guard:
             if offset in self._held:
                 return False
+            # NOTE: a process whose owners file was deleted looks gone here
+            # until its next check locks it in the new file; a takeover
+            # meanwhile fails the running request with a 409 and writes once.
+            self._follow_path()
             try:
                 fcntl.lockf(self._fd, fcntl.LOCK_SH | fcntl.LOCK_NB, 1, offset)
             except OSError:
@@ -158,6 +197,17 @@ class _LockFile:
             if not self._held:
                 os.close(self._fd)
                 del self._open[self.path]
+
+
+def _open_owners(path: str) -> int:
+    try:
+        return os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    except OSError as error:
+        raise RuntimeError(
+            f"cannot open the process lock file {path}: {error.strerror}; the server "
+            "keeps it next to the SQLite database and needs it to be a file it can "
+            "create and write"
+        ) from None
 
 
 def _offset(number: int) -> int:
@@ -254,7 +304,7 @@ async def held(db: Database) -> AsyncIterator[ProcessLiveness]:
     """Hold this process's lock while the block runs, checking the PostgreSQL session."""
     liveness = await open_liveness(db)
     checker: asyncio.Task[None] | None = None
-    if isinstance(liveness, AdvisoryLockLiveness):
+    if isinstance(liveness, (AdvisoryLockLiveness, FileLockLiveness)):
         checker = asyncio.get_running_loop().create_task(_check_forever(liveness))
     try:
         yield liveness
@@ -266,13 +316,13 @@ async def held(db: Database) -> AsyncIterator[ProcessLiveness]:
         await liveness.close()
 
 
-async def _check_forever(liveness: AdvisoryLockLiveness) -> None:
+async def _check_forever(liveness: ProcessLiveness) -> None:
     outages = OutageLog(log)
     while True:
         await asyncio.sleep(CHECK_SECONDS)
         try:
             await asyncio.to_thread(liveness.check)
-        except (psycopg.Error, RuntimeError) as error:
+        except (psycopg.Error, OSError, RuntimeError) as error:
             outages.failure(
                 _NOT_LOCKED,
                 f"{_NOT_LOCKED}; retrying in {CHECK_SECONDS:g} s",
