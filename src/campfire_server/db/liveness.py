@@ -326,7 +326,6 @@ async def _check_forever(liveness: ProcessLiveness) -> None:
             outages.failure(
                 _NOT_LOCKED,
                 f"{_NOT_LOCKED}; retrying in {CHECK_SECONDS:g} s",
-                level=logging.ERROR,
                 extra={"process_id": liveness.process_id, "error": str(error)},
             )
             continue
