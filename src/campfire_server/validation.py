@@ -132,16 +132,18 @@ TrimmedId = BeforeValidator(_require_trimmed_id)
 
 
 NAME_EXPECTED = (
-    "a name without control characters (such as tab, newline or U+0007) and without an "
-    "invisible character (such as a zero-width space) at either end"
+    "a name on one line without control characters (such as tab, newline or U+0007) and "
+    "without an invisible character (such as a zero-width space) at either end"
 )
+# Control characters and the line and paragraph separators, which break a line too.
+_NOT_IN_NAMES = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
 
 def _require_clean_name(value: str) -> str:
     # A name or subject is one line of display text, so no control character
-    # has a use in it, not even tab or newline, unlike in message content.
+    # or line break has a use in it, not even tab, unlike in message content.
     # Whitespace at either end is stripped before this check runs.
-    if _CONTROL_CHARACTER.search(value) is not None or _has_invisible_edge(value):
+    if _NOT_IN_NAMES.search(value) is not None or _has_invisible_edge(value):
         raise PydanticCustomError("name_invalid", NAME_EXPECTED)
     return value
 

@@ -25,6 +25,8 @@ REJECTED = {
     "trailing byte order mark": "Support\ufeff",
     "leading right-to-left mark": "\u200fSupport",
     "trailing word joiner": "Support\u2060",
+    "line separator": "Sup\u2028port",
+    "paragraph separator": "Sup\u2029port",
 }
 # Names whose invisible characters sit inside, or end a visible sequence.
 ACCEPTED = {
