@@ -299,6 +299,16 @@ def start_server(
     return _start_server_on(database_url, log_dir, env, free_port())
 
 
+def port_was_taken(output: str) -> bool:
+    """Return whether a server's output says its port was taken.
+
+    ``campfire serve`` checks the port first ("Address already in use"), and
+    when another process binds it after that check, uvicorn logs its own
+    bind error ("address already in use").
+    """
+    return "address already in use" in output.lower()
+
+
 def _start_server_on(
     database_url: str, log_dir: Path, env: dict[str, str] | None, port: int
 ) -> LiveServer:
@@ -337,7 +347,7 @@ def _start_server_on(
     while time.monotonic() < deadline:
         if process.poll() is not None:
             output = log_path.read_text()[-3000:]
-            if "Address already in use" in output:
+            if port_was_taken(output):
                 raise _PortTaken(f"server exited early:\n{output}")
             raise RuntimeError(f"server exited early:\n{output}")
         try:
