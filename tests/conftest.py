@@ -300,7 +300,7 @@ def start_server(
 
 
 def port_was_taken(output: str) -> bool:
-    """Return whether a server's output says its port was taken.
+    """Return whether a server's output reports that its port was taken.
 
     ``campfire serve`` checks the port first ("Address already in use"), and
     when another process binds it after that check, uvicorn logs its own

@@ -1,9 +1,8 @@
 """Blank letters and stray tag characters at either end of an id or a name.
 
-The Hangul fillers and the empty Braille pattern are letters and symbols
-that fonts draw as blank space, a tag character outside an emoji flag
-draws nothing, and a combining mark first has no base character, so they
-make a value look like another one.
+Fonts draw the Hangul fillers and the empty Braille pattern as blank space.
+A tag character outside an emoji flag draws nothing, and a combining mark
+in first place has no base character. So each makes a value look like another.
 """
 
 from __future__ import annotations

@@ -44,7 +44,7 @@ def storage(postgres_available: bool) -> Iterator[Storage]:
 
 
 def assert_one_answer(first: httpx.Response, repeated: httpx.Response) -> None:
-    """Check that one request made the message and the other got it or was told to retry."""
+    """Check that one request made the message and the other got it or a 409 to retry."""
     statuses = sorted([first.status_code, repeated.status_code])
     assert statuses in ([201, 201], [201, 409]), (first.text, repeated.text)
     created = [r.json()["id"] for r in (first, repeated) if r.status_code == 201]

@@ -141,7 +141,7 @@ class _LockFile:
                 try:
                     fcntl.lockf(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB, 1, offset)
                 except OSError:
-                    # A running process holds this byte, so another id is drawn.
+                    # A running process has locked this byte, so another id is drawn.
                     continue
                 self._held.add(offset)
                 return process_id
@@ -178,9 +178,9 @@ class _LockFile:
         with self._guard:
             if offset in self._held:
                 return False
-            # NOTE: a process whose owners file was deleted looks gone here
-            # until its next check locks it in the new file; a takeover
-            # meanwhile fails the running request with a 409 and writes once.
+            # NOTE: a process whose owners file was deleted looks gone here until
+            # its next check locks it in the new file. A takeover meanwhile fails
+            # the running request with a 409, so the message is still written once.
             self._follow_path()
             try:
                 fcntl.lockf(self._fd, fcntl.LOCK_SH | fcntl.LOCK_NB, 1, offset)
